@@ -1,0 +1,23 @@
+// Two projects: `unit` needs no services; `integration` talks to the real Kafka and ClickHouse,
+// which its global setup starts through the same code as `insider services up`.
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      slowTestThreshold: 60,
+    },
+  ],
+  testTimeout: 120000,
+};

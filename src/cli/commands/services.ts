@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { localServices, servicesDown, servicesStatus, servicesUp, SERVICE_NAMES, type ServiceName } from '../../local-services';
+import type { CliContext } from '../context';
+import { printJson, printTable, progress } from '../output';
+
+export function servicesCommand(ctx: CliContext): Command {
+  const cmd = new Command('services').description(
+    'start, stop and inspect the local Kafka and ClickHouse (development, tests, demo); services configured elsewhere are left alone',
+  );
+  const serviceArg = ['[service...]', `${SERVICE_NAMES.join(' or ')} (default: both)`] as const;
+  const pick = (names: string[]) => {
+    const bad = names.filter((n) => !SERVICE_NAMES.includes(n as ServiceName));
+    if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(' or ')}`);
+    return localServices(ctx.config(), names as ServiceName[]);
+  };
+
+  cmd
+    .command('up')
+    .description('install when missing (Kafka jars via Maven, clickhouse-server via apt-get), start, and wait until ready; idempotent')
+    .argument(...serviceArg)
+    .action(async (names: string[]) => {
+      const statuses = await servicesUp(pick(names), progress);
+      printTable(statuses.map(row), ['service', 'state', 'pid', 'address', 'version']);
+    });
+
+  cmd
+    .command('down')
+    .description('stop the services this project started; nothing of theirs is left running')
+    .argument(...serviceArg)
+    .action(async (names: string[]) => {
+      await servicesDown(pick(names), progress);
+    });
+
+  cmd
+    .command('status')
+    .description('show each service: state, pid, address, version, log file')
+    .argument(...serviceArg)
+    .option('--json', 'print JSON instead of a table')
+    .action(async (names: string[], opts: { json?: boolean }) => {
+      const statuses = await servicesStatus(pick(names));
+      if (opts.json) printJson(statuses);
+      else printTable(statuses.map(row), ['service', 'state', 'pid', 'address', 'version', 'log']);
+      if (statuses.some((s) => !s.ready)) process.exitCode = 3;
+    });
+
+  return cmd;
+}
+
+function row(s: Awaited<ReturnType<typeof servicesStatus>>[number]) {
+  return {
+    service: s.name,
+    state: s.ready || s.state === 'stopped' ? s.state : `${s.state} (not answering)`,
+    pid: s.pid,
+    address: s.address,
+    version: s.version ?? (s.ready ? '' : s.detail),
+    log: s.logFile,
+  };
+}

@@ -1,0 +1,58 @@
+// The `insider` command line. Each subcommand lives in commands/ and gets only the context it needs.
+// Exit codes: 0 ok, 1 error (message on stderr), 2 usage error, 3 a service is not ready (status).
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { describeError, InsiderError } from '../errors';
+import { PACKAGE_ROOT } from '../package-root';
+import { createContext } from './context';
+import { configCommand } from './commands/config';
+import { migrateCommand } from './commands/migrate';
+import { servicesCommand } from './commands/services';
+
+export function buildProgram(): { program: Command; close: () => Promise<void> } {
+  const program = new Command('insider');
+  const ctx = createContext(() => program.opts<{ config?: string }>().config);
+  program
+    .description('Insider-threat anomaly detector: database access logs from Kafka, stored in ClickHouse, unusual download volumes alerted with evidence.')
+    .version(packageVersion())
+    .option('-c, --config <file>', 'configuration file (YAML or JSON) over config/default.yaml; env: INSIDER_CONFIG')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Environment variables override the files for every endpoint and secret, e.g.
+  INSIDER_KAFKA_BROKERS, INSIDER_CLICKHOUSE_URL, INSIDER_CLICKHOUSE_PASSWORD (see README.md).
+
+Examples:
+  insider services up          start local Kafka and ClickHouse (installed when missing)
+  insider migrate              create or update the ClickHouse schema
+  insider config check         print the effective configuration, secrets masked`,
+    );
+  program.addCommand(servicesCommand(ctx));
+  program.addCommand(configCommand(ctx));
+  program.addCommand(migrateCommand(ctx));
+  return { program, close: ctx.close };
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const { program, close } = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else {
+      process.stderr.write(`error: ${describeError(err)}\n`);
+      if (!(err instanceof InsiderError) && process.env.INSIDER_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await close();
+  }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,78 @@
+// The shape of the effective configuration. Every object is strict (an unknown key is an error, so
+// a typo never silently falls back to a default) and nothing has a default here: defaults live in
+// config/default.yaml, which is validated by this same schema.
+import { z } from 'zod';
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
+const positiveMs = z.number().int().positive();
+const manage = z.enum(['auto', 'always', 'never']);
+
+export const configSchema = z.strictObject({
+  kafka: z.strictObject({
+    brokers: z.array(hostPort).min(1),
+    clientId: z.string().min(1),
+    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)'),
+    ssl: z.boolean(),
+    sasl: z
+      .strictObject({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        /** secret: INSIDER_KAFKA_SASL_PASSWORD only */
+        password: z.string().optional(),
+      })
+      .nullable(),
+    connectionTimeoutMs: positiveMs,
+    requestTimeoutMs: positiveMs,
+  }),
+  clickhouse: z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a database name (letters, digits, _)'),
+    username: z.string().min(1),
+    /** secret: INSIDER_CLICKHOUSE_PASSWORD only */
+    password: z.string().optional(),
+    requestTimeoutMs: positiveMs,
+  }),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+  localServices: z.strictObject({
+    stateDir: z.string().min(1),
+    kafka: z.strictObject({
+      manage,
+      heapMb: z.number().int().min(128),
+      startTimeoutMs: positiveMs,
+    }),
+    clickhouse: z.strictObject({
+      manage,
+      tcpPort: z.number().int().min(1).max(65535),
+      startTimeoutMs: positiveMs,
+    }),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Key paths that hold secrets: read only from the environment, masked when printed, redacted in logs. */
+export const SECRET_PATHS: ReadonlyArray<{ path: string; env: string }> = [
+  { path: 'clickhouse.password', env: 'INSIDER_CLICKHOUSE_PASSWORD' },
+  { path: 'kafka.sasl.password', env: 'INSIDER_KAFKA_SASL_PASSWORD' },
+];
+
+type EnvKind = 'string' | 'list' | 'int' | 'bool';
+
+/** Environment variables that override a key. Every endpoint and every secret has one. */
+export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: EnvKind }> = [
+  { env: 'INSIDER_KAFKA_BROKERS', path: 'kafka.brokers', kind: 'list' },
+  { env: 'INSIDER_KAFKA_TOPIC', path: 'kafka.topic', kind: 'string' },
+  { env: 'INSIDER_KAFKA_CLIENT_ID', path: 'kafka.clientId', kind: 'string' },
+  { env: 'INSIDER_KAFKA_SSL', path: 'kafka.ssl', kind: 'bool' },
+  { env: 'INSIDER_KAFKA_SASL_MECHANISM', path: 'kafka.sasl.mechanism', kind: 'string' },
+  { env: 'INSIDER_KAFKA_SASL_USERNAME', path: 'kafka.sasl.username', kind: 'string' },
+  { env: 'INSIDER_KAFKA_SASL_PASSWORD', path: 'kafka.sasl.password', kind: 'string' },
+  { env: 'INSIDER_CLICKHOUSE_URL', path: 'clickhouse.url', kind: 'string' },
+  { env: 'INSIDER_CLICKHOUSE_DATABASE', path: 'clickhouse.database', kind: 'string' },
+  { env: 'INSIDER_CLICKHOUSE_USER', path: 'clickhouse.username', kind: 'string' },
+  { env: 'INSIDER_CLICKHOUSE_PASSWORD', path: 'clickhouse.password', kind: 'string' },
+  { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
+  { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
+];

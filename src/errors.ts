@@ -1,0 +1,69 @@
+// One error tree for the whole product. Every error carries a stable code (never reused for another
+// meaning), whether retrying can help, and the context a reader needs (file, key, service, table...).
+// Callers decide retry vs dead-letter vs exit from `retriable`, never from message text.
+
+export type ErrorContext = Record<string, string | number | boolean | undefined>;
+
+export class InsiderError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly context: ErrorContext;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { retriable?: boolean; context?: ErrorContext; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.context = opts.context ?? {};
+  }
+}
+
+/** A configuration file, key or environment variable is wrong. Fix the config; retrying cannot help. */
+export class ConfigError extends InsiderError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('CONFIG_INVALID', message, { context });
+  }
+}
+
+/** A local service (Kafka, ClickHouse) could not be installed, started or stopped. */
+export class ServiceError extends InsiderError {
+  constructor(code: 'SERVICE_INSTALL_FAILED' | 'SERVICE_START_FAILED' | 'SERVICE_STOP_FAILED', message: string, context: ErrorContext = {}) {
+    super(code, message, { context });
+  }
+}
+
+/** A value cannot be written as SQL (NaN, an unsupported type, an invalid identifier). A bug or bad input. */
+export class SqlValueError extends InsiderError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('SQL_VALUE_INVALID', message, { context });
+  }
+}
+
+/** ClickHouse answered with an error or could not be reached. `retriable` says which. */
+export class ClickHouseError extends InsiderError {
+  constructor(message: string, opts: { retriable: boolean; serverCode?: number; cause?: unknown }) {
+    super(opts.retriable ? 'CLICKHOUSE_UNAVAILABLE' : 'CLICKHOUSE_REJECTED', message, {
+      retriable: opts.retriable,
+      context: { serverCode: opts.serverCode },
+      cause: opts.cause,
+    });
+  }
+}
+
+/** A schema migration failed or an applied migration was edited afterwards. */
+export class MigrationError extends InsiderError {
+  constructor(message: string, context: ErrorContext = {}, cause?: unknown) {
+    super('MIGRATION_FAILED', message, { context, cause });
+  }
+}
+
+/** Human-readable one-liner for the CLI: the message, plus the code for searching docs and logs. */
+export function describeError(err: unknown): string {
+  if (err instanceof InsiderError) return `${err.message} [${err.code}]`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,102 @@
+// ClickHouse from the Debian package `clickhouse-server` (installed with apt-get when missing), run
+// as a plain process with a project-owned config: data and logs under the state dir, HTTP on the
+// configured loopback port. Ready when /ping answers.
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ServiceError } from '../errors';
+import { PACKAGE_ROOT } from '../package-root';
+import { fillTemplate, startDetached, tail, type ManagedProcess } from './managed-process';
+import { isLoopback, type LocalService, type Progress } from './service';
+import type { Config } from '../config';
+
+const run = promisify(execFile);
+const DEPLOY_DIR = path.join(PACKAGE_ROOT, 'deploy', 'local', 'clickhouse');
+const BINARIES = ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server', '/usr/bin/clickhouse'];
+
+export function clickhouseServer(config: Readonly<Config>, stateDir: string): LocalService {
+  const url = new URL(config.clickhouse.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const httpPort = Number(url.port || (url.protocol === 'https:' ? 8443 : 8123));
+  const home = path.join(stateDir, 'clickhouse');
+  const configFile = path.join(home, 'config.xml');
+  const opts = config.localServices.clickhouse;
+  const managed = opts.manage === 'always' || (opts.manage === 'auto' && isLoopback(host) && url.protocol === 'http:');
+  const proc: ManagedProcess = {
+    pidFile: path.join(stateDir, 'run', 'clickhouse.pid'),
+    logFile: path.join(stateDir, 'logs', 'clickhouse.log'),
+    commandMatch: configFile,
+  };
+
+  return {
+    name: 'clickhouse',
+    address: config.clickhouse.url,
+    managed,
+    startTimeoutMs: opts.startTimeoutMs,
+    process: proc,
+
+    async ensureInstalled(progress: Progress) {
+      if (findBinary()) return;
+      if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+        throw new ServiceError(
+          'SERVICE_INSTALL_FAILED',
+          'clickhouse-server is not installed: run `sudo apt-get install clickhouse-server`, or point clickhouse.url (INSIDER_CLICKHOUSE_URL) at an existing server',
+          { service: 'clickhouse' },
+        );
+      }
+      progress('installing the Debian package clickhouse-server with apt-get (first run only)');
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      try {
+        await run('apt-get', ['update', '-qq'], { env, maxBuffer: 64 * 1024 * 1024 });
+        await run('apt-get', ['install', '-y', '-q', 'clickhouse-server', 'clickhouse-client'], { env, maxBuffer: 64 * 1024 * 1024 });
+      } catch (err) {
+        const e = err as { stderr?: string; message: string };
+        throw new ServiceError('SERVICE_INSTALL_FAILED', `apt-get could not install clickhouse-server: ${e.message}\n${e.stderr ?? ''}`.trim(), {
+          service: 'clickhouse',
+        });
+      }
+      if (!findBinary()) throw new ServiceError('SERVICE_INSTALL_FAILED', 'apt-get finished but no clickhouse-server binary was found', { service: 'clickhouse' });
+    },
+
+    async launch() {
+      const dataDir = path.join(home, 'data');
+      const logDir = path.join(stateDir, 'logs');
+      for (const dir of [dataDir, path.join(dataDir, 'tmp'), path.join(dataDir, 'user_files'), logDir]) fs.mkdirSync(dir, { recursive: true });
+      const template = (name: string) => fs.readFileSync(path.join(DEPLOY_DIR, name), 'utf8');
+      fs.writeFileSync(configFile, fillTemplate(template('config.xml'), { HOST: host, HTTP_PORT: httpPort, TCP_PORT: opts.tcpPort, DATA_DIR: dataDir, LOG_DIR: logDir }));
+      const password = config.clickhouse.password;
+      const passwordElement = password
+        ? `<password_sha256_hex>${crypto.createHash('sha256').update(password).digest('hex')}</password_sha256_hex>`
+        : '<password></password>';
+      fs.writeFileSync(path.join(home, 'users.xml'), fillTemplate(template('users.xml'), { USER: config.clickhouse.username, PASSWORD_ELEMENT: passwordElement }), {
+        mode: 0o600,
+      });
+      const binary = findBinary();
+      if (!binary) throw new ServiceError('SERVICE_START_FAILED', 'clickhouse-server is not installed', { service: 'clickhouse' });
+      const args = binary.endsWith('/clickhouse') ? ['server', `--config-file=${configFile}`] : [`--config-file=${configFile}`];
+      return startDetached(proc, binary, args, { cwd: home });
+    },
+
+    async probe() {
+      try {
+        const ping = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(2000) });
+        if (!ping.ok) return { ready: false, detail: `/ping answered ${ping.status}` };
+        const credentials = Buffer.from(`${config.clickhouse.username}:${config.clickhouse.password ?? ''}`).toString('base64');
+        const headers = { Authorization: `Basic ${credentials}` };
+        const res = await fetch(new URL('/?query=SELECT%20version()', url), { headers, signal: AbortSignal.timeout(2000) });
+        const version = res.ok ? `ClickHouse ${(await res.text()).trim()}` : undefined;
+        return { ready: true, version, detail: res.ok ? undefined : `version query answered ${res.status}` };
+      } catch (err) {
+        return { ready: false, detail: (err as Error).message };
+      }
+    },
+
+    logTail: () => [tail(proc.logFile, 15), tail(path.join(stateDir, 'logs', 'clickhouse-server.err.log'), 25)].join('\n'),
+  };
+}
+
+function findBinary(): string | undefined {
+  return BINARIES.find((b) => fs.existsSync(b));
+}

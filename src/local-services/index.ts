@@ -1,0 +1,130 @@
+// Local Kafka and ClickHouse without Docker, for development, tests and the demo.
+//   up:     install when missing, start, wait until ready; a running service is left as it is.
+//   down:   stop what this project started (process group, SIGTERM then SIGKILL); nothing remains.
+//   status: pid, address, version, readiness.
+// A service configured at an address elsewhere is only probed, never started or stopped.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ServiceError } from '../errors';
+import { PACKAGE_ROOT } from '../package-root';
+import type { Config } from '../config';
+import { clickhouseServer } from './clickhouse-server';
+import { kafkaBroker } from './kafka-broker';
+import { readPidState, removePidFile, sleep, stopProcess } from './managed-process';
+import type { LocalService, Progress } from './service';
+
+export type { LocalService, Progress } from './service';
+export type ServiceName = 'kafka' | 'clickhouse';
+export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse'];
+
+export interface ServiceStatus {
+  name: ServiceName;
+  address: string;
+  managed: boolean;
+  state: 'running' | 'stopped' | 'external' | 'unreachable';
+  ready: boolean;
+  pid?: number;
+  version?: string;
+  detail?: string;
+  logFile?: string;
+}
+
+export function stateDirOf(config: Readonly<Config>): string {
+  return path.resolve(PACKAGE_ROOT, config.localServices.stateDir);
+}
+
+export function localServices(config: Readonly<Config>, only?: ServiceName[]): LocalService[] {
+  const stateDir = stateDirOf(config);
+  const all = [kafkaBroker(config, stateDir), clickhouseServer(config, stateDir)];
+  return only && only.length > 0 ? all.filter((s) => only.includes(s.name)) : all;
+}
+
+export async function servicesUp(services: LocalService[], progress: Progress): Promise<ServiceStatus[]> {
+  const results: ServiceStatus[] = [];
+  // Started one after the other: on a 2-core machine two JVM/C++ start-ups at once only slow both.
+  for (const service of services) results.push(await up(service, progress));
+  return results;
+}
+
+async function up(service: LocalService, progress: Progress): Promise<ServiceStatus> {
+  if (!service.managed) {
+    const status = await statusOf(service);
+    progress(`${service.name}: ${service.address} is not managed here (configured elsewhere); ${status.ready ? 'it answers' : 'it does NOT answer'}`);
+    return status;
+  }
+  const pidState = readPidState(service.process);
+  if (pidState.state === 'stale') {
+    progress(`${service.name}: removing stale pid file (pid ${pidState.pid} is not running)`);
+    removePidFile(service.process);
+  }
+  if (pidState.state === 'running') {
+    const ready = await waitReady(service, service.startTimeoutMs);
+    progress(`${service.name}: already running (pid ${pidState.pid}) at ${service.address}`);
+    return { ...(await statusOf(service)), ready };
+  }
+  const before = await service.probe();
+  if (before.ready) {
+    progress(`${service.name}: something not started by this project already answers at ${service.address}; using it`);
+    return statusOf(service);
+  }
+  await service.ensureInstalled(progress);
+  progress(`${service.name}: starting at ${service.address}`);
+  const started = Date.now();
+  const pid = await service.launch(progress);
+  const ready = await waitReady(service, service.startTimeoutMs);
+  if (!ready) {
+    const alive = readPidState(service.process).state === 'running';
+    if (alive) await stopProcess(service.process, pid, 5000);
+    else removePidFile(service.process);
+    throw new ServiceError(
+      'SERVICE_START_FAILED',
+      `${service.name} ${alive ? `did not become ready within ${service.startTimeoutMs / 1000} s` : 'exited during start'}; log (${service.process.logFile}):\n${service.logTail()}`,
+      { service: service.name },
+    );
+  }
+  progress(`${service.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid}); log: ${service.process.logFile}`);
+  return statusOf(service);
+}
+
+async function waitReady(service: LocalService, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await service.probe()).ready) return true;
+    if (readPidState(service.process).state !== 'running') return false;
+    await sleep(500);
+  }
+  return false;
+}
+
+export async function servicesDown(services: LocalService[], progress: Progress): Promise<void> {
+  // Reverse order: consumers of ClickHouse may still flush while Kafka goes away.
+  for (const service of [...services].reverse()) {
+    if (!service.managed) {
+      progress(`${service.name}: not managed here (${service.address}); left alone`);
+      continue;
+    }
+    const pidState = readPidState(service.process);
+    if (pidState.state === 'running') {
+      const how = await stopProcess(service.process, pidState.pid, 30000);
+      progress(`${service.name}: ${how === 'stopped' ? 'stopped' : 'did not stop within 30 s; killed'} (pid ${pidState.pid})`);
+    } else {
+      if (pidState.state === 'stale') removePidFile(service.process);
+      progress(`${service.name}: not running`);
+    }
+  }
+}
+
+export async function servicesStatus(services: LocalService[]): Promise<ServiceStatus[]> {
+  return Promise.all(services.map(statusOf));
+}
+
+async function statusOf(service: LocalService): Promise<ServiceStatus> {
+  const probe = await service.probe();
+  const base = { name: service.name, address: service.address, managed: service.managed, ready: probe.ready, version: probe.version, detail: probe.detail };
+  if (!service.managed) return { ...base, state: probe.ready ? 'external' : 'unreachable' };
+  const pidState = readPidState(service.process);
+  const logFile = fs.existsSync(service.process.logFile) ? service.process.logFile : undefined;
+  if (pidState.state === 'running') return { ...base, state: 'running', pid: pidState.pid, logFile };
+  // Answering without a pid of ours: someone else's server on the configured address.
+  return { ...base, state: probe.ready ? 'external' : 'stopped', logFile };
+}

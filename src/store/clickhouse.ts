@@ -1,0 +1,100 @@
+// The product's ClickHouse connection. Queries are accepted only as SqlFragment (built by sql``),
+// so a plain string with concatenated input cannot reach the server by accident. Every failure is
+// turned into a ClickHouseError that says whether retrying can help.
+import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError } from '../errors';
+import type { Config } from '../config';
+import type { SqlFragment } from './sql';
+
+export interface ClickHouse {
+  readonly database: string;
+  /** Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings). */
+  query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
+  /** DDL and other statements without a result. */
+  exec(q: SqlFragment): Promise<void>;
+  /** Inserts rows as JSONEachRow; the server acknowledges only after the block is written. */
+  insert<T extends object>(table: string, rows: ReadonlyArray<T>, opts?: { settings?: Record<string, string | number> }): Promise<void>;
+  ping(): Promise<boolean>;
+  serverVersion(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export type ClickHouseSettings = Pick<Config['clickhouse'], 'url' | 'database' | 'username' | 'password' | 'requestTimeoutMs'>;
+
+// Server error codes that a later attempt may not hit: overload, timeouts, network, memory pressure.
+const RETRIABLE_SERVER_CODES = new Set([3, 159, 160, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000]);
+
+export function createClickHouse(settings: ClickHouseSettings, opts: { database?: string } = {}): ClickHouse {
+  const database = opts.database ?? settings.database;
+  const client: ClickHouseClient = createClient({
+    url: settings.url,
+    username: settings.username,
+    password: settings.password ?? '',
+    database,
+    request_timeout: settings.requestTimeoutMs,
+    application: 'insider-detector',
+    // Failures are classified and logged by us, once, without the query text's values.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+
+  const run = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classify(err, what);
+    }
+  };
+
+  return {
+    database,
+    query: <T>(q: SqlFragment, o: { settings?: Record<string, string | number> } = {}) =>
+      run('query', async () => {
+        const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
+        return rs.json<T>();
+      }),
+    exec: (q: SqlFragment) =>
+      run('statement', async () => {
+        await client.command({ query: q.text });
+      }),
+    insert: <T extends object>(table: string, rows: ReadonlyArray<T>, o: { settings?: Record<string, string | number> } = {}) =>
+      run(`insert into ${table}`, async () => {
+        if (rows.length === 0) return;
+        await client.insert({ table, values: rows as T[], format: 'JSONEachRow', clickhouse_settings: o.settings as never });
+      }),
+    ping: async () => {
+      const r = await client.ping();
+      return r.success;
+    },
+    serverVersion: () =>
+      run('version', async () => {
+        const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+        const [row] = await rs.json<{ v: string }>();
+        return row.v;
+      }),
+    close: () => client.close(),
+  };
+}
+
+function classify(err: unknown, what: string): ClickHouseError {
+  if (err instanceof ClickHouseError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  // Modern servers' errors are parsed by the client (ServerError); 18.16's older wording
+  // ("Code: 60, e.displayText() = DB::Exception: ...") is not, so the code is read here.
+  const serverCode = err instanceof ServerError ? Number(err.code) : Number(/^Code: (\d+)[.,]/.exec(message)?.[1] ?? NaN);
+  if (Number.isFinite(serverCode)) {
+    const retriable = RETRIABLE_SERVER_CODES.has(serverCode);
+    return new ClickHouseError(`ClickHouse rejected the ${what}: ${serverMessage(message)}`, { retriable, serverCode, cause: err });
+  }
+  // No answer from the server (refused, reset, timed out): the classic case for retry with backoff.
+  return new ClickHouseError(`ClickHouse unreachable during ${what}: ${firstLine(message)}`, { retriable: true, cause: err });
+}
+
+function serverMessage(message: string): string {
+  const old = /e\.displayText\(\) = (?:DB::Exception: )?([\s\S]*?)(?:, e\.what\(\) = [\s\S]*)?$/.exec(message);
+  return firstLine(old ? old[1] : message);
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0].trim();
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}

@@ -1,0 +1,13 @@
+// Integration tests need the real Kafka and ClickHouse: start them through the same code as
+// `insider services up` (installing when missing). Services configured elsewhere are only checked.
+import { loadConfig } from '../../src/config';
+import { localServices, servicesUp } from '../../src/local-services';
+
+export default async function globalSetup(): Promise<void> {
+  const { config } = loadConfig();
+  const statuses = await servicesUp(localServices(config), (line) => process.stderr.write(`[services] ${line}\n`));
+  const down = statuses.filter((s) => !s.ready);
+  if (down.length > 0) {
+    throw new Error(`integration tests need ${down.map((s) => `${s.name} at ${s.address}`).join(' and ')}, which did not answer`);
+  }
+}

@@ -1,0 +1,51 @@
+// The built `insider` program as a user runs it.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
+const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
+
+function insider(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('insider CLI', () => {
+  it('prints help that lists the real subcommands', () => {
+    const r = insider(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['services', 'config', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+  });
+
+  it('config check prints the effective config with secrets masked', () => {
+    const r = insider(['config', 'check'], { INSIDER_CLICKHOUSE_PASSWORD: 'very-secret-pw' });
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    expect(printed.clickhouse.password).toBe('****');
+    expect(r.stdout + r.stderr).not.toContain('very-secret-pw');
+  });
+
+  it('fails with one line naming the file, key and reason for a bad config', () => {
+    const r = insider(['--config', fixture('unknown-key.yaml'), 'config', 'check']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`error: ${fixture('unknown-key.yaml')}: kafka.brokerz: unknown key (did you mean "brokers"?) [CONFIG_INVALID]\n`);
+  });
+
+  it('answers a usage error with exit code 2', () => {
+    const r = insider(['services', 'up', 'postgres']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown service "postgres"');
+    expect(insider(['no-such-command']).code).toBe(2);
+  });
+
+  it('migrate applies the schema and reports status', () => {
+    const env = { INSIDER_CLICKHOUSE_DATABASE: 'insider_cli_test' };
+    const r = insider(['migrate'], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/database insider_cli_test: \d+ migration\(s\) applied, \d+ already applied/);
+    const status = insider(['migrate', '--status', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).every((s: { state: string }) => s.state === 'applied')).toBe(true);
+  });
+});

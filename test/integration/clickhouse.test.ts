@@ -1,0 +1,58 @@
+// Writes and reads rows on the real ClickHouse with @clickhouse/client, and checks error classification.
+import { ClickHouseError } from '../../src/errors';
+import { createClickHouse, ident, inList, sql, type ClickHouse } from '../../src/store';
+import { testClickHouse, testConfig, uniqueName } from '../helpers/env';
+
+describe('ClickHouse (real server)', () => {
+  let ch: ClickHouse;
+  const table = uniqueName('it_rows');
+
+  beforeAll(async () => {
+    ch = await testClickHouse();
+    await ch.exec(sql`CREATE TABLE ${ident(table)} (user String, ts DateTime('UTC'), bytes UInt64) ENGINE = MergeTree ORDER BY (user, ts)`);
+  });
+  afterAll(async () => {
+    await ch.exec(sql`DROP TABLE IF EXISTS ${ident(table)}`);
+    await ch.close();
+  });
+
+  it('inserts rows and reads them back', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ user: `u${i % 10}`, ts: 1_700_000_000 + i, bytes: i * 1000 }));
+    await ch.insert(table, rows);
+    const [total] = await ch.query<{ n: string; sum: string }>(sql`SELECT count() AS n, sum(bytes) AS sum FROM ${ident(table)}`);
+    expect(Number(total.n)).toBe(1000);
+    expect(Number(total.sum)).toBe(rows.reduce((s, r) => s + r.bytes, 0));
+    const perUser = await ch.query<{ user: string; n: string; last: string }>(
+      sql`SELECT user, count() AS n, toString(max(ts)) AS last FROM ${ident(table)} WHERE user IN ${inList(['u3', 'u7'])} GROUP BY user ORDER BY user`,
+    );
+    expect(perUser).toEqual([
+      { user: 'u3', n: '100', last: '2023-11-14 22:29:53' },
+      { user: 'u7', n: '100', last: '2023-11-14 22:29:57' },
+    ]);
+  });
+
+  it('reports the server version', async () => {
+    expect(await ch.serverVersion()).toMatch(/^\d+\.\d+/);
+  });
+
+  it('classifies a rejected statement as not retriable, with the server code', async () => {
+    const err = await ch.exec(sql`SELEC 1`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClickHouseError);
+    expect((err as ClickHouseError).retriable).toBe(false);
+    expect((err as ClickHouseError).code).toBe('CLICKHOUSE_REJECTED');
+    expect((err as ClickHouseError).context.serverCode).toBe(62);
+    const missing = await ch.query(sql`SELECT * FROM ${ident(uniqueName('missing'))}`).catch((e: unknown) => e);
+    expect((missing as ClickHouseError).context.serverCode).toBe(60);
+    expect((missing as Error).message).toMatch(/^ClickHouse rejected the query: Table .* doesn't exist/);
+  });
+
+  it('classifies an unreachable server as retriable', async () => {
+    const config = testConfig();
+    const nowhere = createClickHouse({ ...config.clickhouse, url: 'http://127.0.0.1:1', requestTimeoutMs: 2000 });
+    const err = await nowhere.query(sql`SELECT 1`).catch((e: unknown) => e);
+    await nowhere.close();
+    expect(err).toBeInstanceOf(ClickHouseError);
+    expect((err as ClickHouseError).retriable).toBe(true);
+    expect((err as ClickHouseError).code).toBe('CLICKHOUSE_UNAVAILABLE');
+  });
+});
