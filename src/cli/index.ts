@@ -7,7 +7,9 @@ import { describeError, InsiderError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import { createContext } from './context';
 import { configCommand } from './commands/config';
+import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
+import { replayCommand } from './commands/replay';
 import { servicesCommand } from './commands/services';
 
 export function buildProgram(): { program: Command; close: () => Promise<void> } {
@@ -32,12 +34,20 @@ Examples:
   program.addCommand(servicesCommand(ctx));
   program.addCommand(configCommand(ctx));
   program.addCommand(migrateCommand(ctx));
+  program.addCommand(ingestCommand(ctx));
+  program.addCommand(replayCommand(ctx));
   return { program, close: ctx.close };
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   const { program, close } = buildProgram();
-  program.exitOverride();
+  // exitOverride is per command: set it on every subcommand so usage errors anywhere exit with 2.
+  const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+  for (const c of everyCommand(program)) c.exitOverride();
+  // `insider ... | head` closes stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {

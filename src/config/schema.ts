@@ -32,6 +32,29 @@ export const configSchema = z.strictObject({
     password: z.string().optional(),
     requestTimeoutMs: positiveMs,
   }),
+  ingest: z.strictObject({
+    groupId: z.string().min(1),
+    /** Source topics; empty means [kafka.topic]. */
+    topics: z.array(z.string().min(1)),
+    /** Dead-letter topic; empty means "<source topic>.dlq". */
+    deadLetterTopic: z.string(),
+    fromBeginning: z.boolean(),
+    maxMessageBytes: z.number().int().min(1024),
+    maxFutureSkewMs: z.number().int().min(0),
+    fetchMaxBytes: z.number().int().min(65536),
+    sessionTimeoutMs: z.number().int().min(6000),
+    heartbeatIntervalMs: positiveMs,
+    dedupWindow: z.number().int().min(0),
+    retry: z.strictObject({
+      initialDelayMs: positiveMs,
+      maxDelayMs: positiveMs,
+    }),
+    metrics: z.strictObject({
+      host: z.string().min(1),
+      /** 0 turns the endpoint off. */
+      port: z.number().int().min(0).max(65535),
+    }),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
@@ -73,6 +96,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_CLICKHOUSE_DATABASE', path: 'clickhouse.database', kind: 'string' },
   { env: 'INSIDER_CLICKHOUSE_USER', path: 'clickhouse.username', kind: 'string' },
   { env: 'INSIDER_CLICKHOUSE_PASSWORD', path: 'clickhouse.password', kind: 'string' },
+  { env: 'INSIDER_INGEST_GROUP_ID', path: 'ingest.groupId', kind: 'string' },
+  { env: 'INSIDER_INGEST_METRICS_PORT', path: 'ingest.metrics.port', kind: 'int' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
 ];

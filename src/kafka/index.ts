@@ -4,6 +4,10 @@ import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 
+// kafkajs 2's default partitioner (murmur2 on the key, like the Java client) is the one we want: a
+// user's events share a partition. Its warning about the change from kafkajs 1 is noise here.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
 export function createKafka(settings: Config['kafka'], log: Logger): Kafka {
   return new Kafka({
     clientId: settings.clientId,
@@ -16,7 +20,10 @@ export function createKafka(settings: Config['kafka'], log: Logger): Kafka {
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       const child = { namespace: entry.namespace, ...extra };
-      if (entry.level <= logLevel.ERROR) log.error(child, message);
+      // kafkajs logs every failed request at ERROR, including those it retries (leader moved,
+      // coordinator loading). What it cannot recover from surfaces as a crash or a thrown error.
+      if (entry.namespace === 'Connection') log.debug(child, message);
+      else if (entry.level <= logLevel.ERROR) log.error(child, message);
       else if (entry.level === logLevel.WARN) log.warn(child, message);
       else log.debug(child, message);
     },

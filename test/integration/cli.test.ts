@@ -37,6 +37,8 @@ describe('insider CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('unknown service "postgres"');
     expect(insider(['no-such-command']).code).toBe(2);
+    expect(insider(['replay']).code).toBe(2);
+    expect(insider(['services', 'status', '--no-such-flag']).code).toBe(2);
   });
 
   it('migrate applies the schema and reports status', () => {

@@ -1,0 +1,217 @@
+// Ingestion benchmark: the same N events (default 1,000,000) are produced once to a fresh topic, then
+// consumed into identical ClickHouse schemas (raw table + rollup views) by
+//   (a) this project's ingester (`insider ingest`, a separate process), and
+//   (b) ClickHouse's own Kafka table engine with a materialized view (the reference),
+// one after the other, each timed from start to the moment every row is visible. Prints both
+// throughputs, their ratio, and the ingester's peak memory. A figure, not a test: machines are noisy.
+//
+//   npm run bench:ingest -- --events 1000000
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { createKafka } from '../src/kafka';
+import { localServices, servicesUp } from '../src/local-services';
+import { createLogger } from '../src/log';
+import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../src/store';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const EVENTS = flag('events', 1_000_000);
+const PARTITIONS = flag('partitions', 4);
+const root = path.join(__dirname, '..');
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const { config } = loadConfig();
+  await servicesUp(localServices(config), (l) => say(`[services] ${l}`));
+  const stamp = `${Date.now().toString(36)}`;
+  const topic = `bench_${stamp}`;
+  const kafka = createKafka(config.kafka, createLogger({ level: 'silent' }));
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+
+  say(`producing ${EVENTS} events to ${topic} (${PARTITIONS} partitions)...`);
+  const producedIn = await produceEvents(kafka, topic, EVENTS);
+  say(`produced in ${(producedIn / 1000).toFixed(1)} s`);
+
+  const rootCh = createClickHouse(config.clickhouse, { database: 'default' });
+  const ours = await freshDatabase(config.clickhouse, rootCh, `bench_${stamp}_ingester`);
+  const engine = await freshDatabase(config.clickhouse, rootCh, `bench_${stamp}_kafka_engine`);
+  try {
+    say('(a) this ingester...');
+    const a = await runIngester(config.kafka.brokers, ours, topic, stamp);
+    say('(b) ClickHouse Kafka engine + materialized view...');
+    const b = await runKafkaEngine(config.kafka.brokers, engine, topic, stamp);
+
+    const rate = (ms: number) => Math.round(EVENTS / (ms / 1000));
+    const rows = [
+      ['reference: ClickHouse Kafka engine + MV', (b / 1000).toFixed(1), rate(b).toLocaleString('en-US'), ''],
+      ['insider ingest', (a.ms / 1000).toFixed(1), rate(a.ms).toLocaleString('en-US'), `${Math.round(a.peakRssKb / 1024)} MB`],
+    ];
+    const out = [
+      '',
+      `Ingestion benchmark: ${EVENTS.toLocaleString('en-US')} events, ${PARTITIONS} partitions, ClickHouse ${await rootCh.serverVersion()}, ${os.cpus().length} cores`,
+      table(['consumer', 'seconds', 'events/s', 'peak RSS'], rows),
+      `ratio (insider ingest / Kafka engine throughput): ${(b / a.ms).toFixed(2)}`,
+      '',
+    ].join('\n');
+    process.stdout.write(out);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+    for (const db of [ours, engine]) {
+      await rootCh.exec(sql`DROP DATABASE IF EXISTS ${ident(db.database)}`).catch(() => {});
+      await db.close();
+    }
+    await rootCh.close();
+  }
+}
+
+async function produceEvents(kafka: ReturnType<typeof createKafka>, topic: string, n: number): Promise<number> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const started = Date.now();
+  const base = Date.now() - 10 * 24 * 3600 * 1000;
+  const chunk = 10_000;
+  const inFlight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i += chunk) {
+    const messages = [];
+    for (let j = i; j < Math.min(n, i + chunk); j++) {
+      const user = `user${j % 1000}@corp.example`;
+      messages.push({
+        key: user,
+        value: JSON.stringify({
+          event_id: `bench-${j}`,
+          ts: new Date(base + j * 500).toISOString(),
+          user,
+          action: j % 20 === 0 ? 'EXPORT' : 'SELECT',
+          bytes: 1000 + ((j * 7919) % 500000),
+          rows: j % 300,
+          source: 'pg-main',
+          database: 'crm',
+          table: `table_${j % 40}`,
+          client_ip: `10.1.${j % 16}.${j % 250}`,
+          client_app: 'psql',
+          session_id: `s-${j % 5000}`,
+          query_id: `q-${j}`,
+          status: 'ok',
+        }),
+      });
+    }
+    inFlight.push(producer.send({ topic, acks: -1, messages }));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  await producer.disconnect();
+  return Date.now() - started;
+}
+
+async function freshDatabase(settings: ReturnType<typeof loadConfig>['config']['clickhouse'], rootCh: ClickHouse, database: string): Promise<ClickHouse> {
+  const ch = createClickHouse(settings, { database });
+  await migrate(rootCh, ch);
+  return ch;
+}
+
+async function count(ch: ClickHouse): Promise<number> {
+  const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events`);
+  return Number(r.n);
+}
+
+async function waitForAll(ch: ClickHouse, what: string): Promise<void> {
+  let last = -1;
+  let lastReport = Date.now();
+  for (;;) {
+    const n = await count(ch);
+    if (n >= EVENTS) return;
+    if (Date.now() - lastReport > 5000 && n !== last) {
+      say(`  ${what}: ${n.toLocaleString('en-US')} rows`);
+      lastReport = Date.now();
+    }
+    last = n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: string, stamp: string): Promise<{ ms: number; peakRssKb: number }> {
+  const env = {
+    ...process.env,
+    INSIDER_KAFKA_BROKERS: brokers.join(','),
+    INSIDER_KAFKA_TOPIC: topic,
+    INSIDER_CLICKHOUSE_DATABASE: ch.database,
+    INSIDER_INGEST_GROUP_ID: `bench_${stamp}_ingester`,
+    INSIDER_INGEST_METRICS_PORT: '0',
+    INSIDER_LOG_LEVEL: 'warn',
+  };
+  const started = Date.now();
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'insider.js'), 'ingest'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let peakRssKb = 0;
+  const sample = setInterval(() => {
+    peakRssKb = Math.max(peakRssKb, vmHwmKb(child.pid));
+  }, 200);
+  try {
+    await waitForAll(ch, 'ingester');
+    return { ms: Date.now() - started, peakRssKb: Math.max(peakRssKb, vmHwmKb(child.pid)) };
+  } finally {
+    clearInterval(sample);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+/** The reference: Kafka engine table -> materialized view -> the same access_events schema. */
+async function runKafkaEngine(brokers: readonly string[], ch: ClickHouse, topic: string, stamp: string): Promise<number> {
+  await ch.exec(sql`
+    CREATE TABLE kafka_source (
+      event_id String, ts String, user String, action String, bytes UInt64, rows UInt64,
+      source String, database String, table String, client_ip String, client_app String,
+      session_id String, query_id String, status String
+    ) ENGINE = Kafka SETTINGS
+      kafka_broker_list = ${brokers.join(',')},
+      kafka_topic_list = ${topic},
+      kafka_group_name = ${`bench_${stamp}_kafka_engine`},
+      kafka_format = 'JSONEachRow',
+      kafka_row_delimiter = ${'\n'},
+      kafka_num_consumers = ${PARTITIONS}`);
+  const started = Date.now();
+  // 18.16's Kafka engine has no _topic/_partition/_offset virtual columns: those stay empty here.
+  await ch.exec(sql`
+    CREATE MATERIALIZED VIEW kafka_source_mv TO access_events AS
+    SELECT event_id, parseDateTimeBestEffort(ts) AS ts, toUInt16(0) AS ts_ms, user, upper(action) AS action, bytes, rows,
+      source, database AS db_name, table AS table_name, client_ip, client_app, session_id, query_id,
+      CAST(status AS Enum8('ok' = 1, 'error' = 2)) AS status, '' AS extra, now() AS ingested_at,
+      ${topic} AS kafka_topic, toUInt32(0) AS kafka_partition, toUInt64(0) AS kafka_offset
+    FROM kafka_source`);
+  try {
+    await waitForAll(ch, 'Kafka engine');
+    return Date.now() - started;
+  } finally {
+    await ch.exec(sql`DROP TABLE IF EXISTS kafka_source_mv`);
+    await ch.exec(sql`DROP TABLE IF EXISTS kafka_source`);
+  }
+}
+
+function vmHwmKb(pid: number | undefined): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:ingest failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

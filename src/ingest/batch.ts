@@ -1,0 +1,183 @@
+// One Kafka batch (one partition) through the ingester:
+//   1. skip offsets ClickHouse already holds (ledger, loaded on (re)assignment);
+//   2. validate; bad messages and repeated event_ids become dead letters;
+//   3. dead letters: topic first (acks=all), then the dead_letters table;
+//   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views);
+//   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
+import type { KafkaMessage, Producer } from 'kafkajs';
+import { ClickHouseError, InsiderError } from '../errors';
+import type { Logger } from '../log';
+import type { ClickHouse } from '../store';
+import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
+import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
+import { loadLedger, OffsetLedger } from './ledger';
+import type { IngestMetrics } from './metrics';
+import { RecentIds } from './recent-ids';
+import { withRetry, type RetryPolicy } from './retry';
+import { parseEvent, type AccessEvent, type ValidateLimits } from './validate';
+
+export interface StoredEvent extends AccessEvent {
+  ingested_at: number;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: number;
+}
+
+export interface BatchInput {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  highWatermark: string;
+}
+
+export interface BatchResult {
+  /** The offset to commit: one past the last message of the batch. */
+  next: number;
+  received: number;
+  inserted: number;
+  deadLettered: number;
+  skipped: number;
+}
+
+export interface BatchDeps {
+  ch: ClickHouse;
+  producer: Producer;
+  metrics: IngestMetrics;
+  log: Logger;
+  limits: ValidateLimits;
+  retry: RetryPolicy;
+  dedupWindow: number;
+  deadLetterTopic: string;
+  /** Modern servers only: send a deterministic insert_deduplication_token with each insert. */
+  deduplicationTokens?: boolean;
+}
+
+/** ClickHouse says the schema is not there: no retry or bisection can help; run `insider migrate`. */
+export class SchemaMissingError extends InsiderError {
+  constructor(message: string, cause: unknown) {
+    super('INGEST_SCHEMA_MISSING', `${message} (run \`insider migrate\` against this database)`, { cause });
+  }
+}
+// UNKNOWN_TABLE, NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, UNKNOWN_DATABASE, THERE_IS_NO_COLUMN
+const SCHEMA_CODES = new Set([60, 16, 47, 81, 8]);
+
+export function createBatchProcessor(deps: BatchDeps) {
+  const { ch, metrics, log } = deps;
+  const ledgers = new Map<string, OffsetLedger>();
+  const recent = new Map<string, RecentIds>();
+
+  const retrying = <T>(what: string, fn: () => Promise<T>, shouldContinue: () => boolean) =>
+    withRetry(what, fn, {
+      policy: deps.retry,
+      shouldContinue,
+      onRetry: (err, attempt) => {
+        metrics.retries.inc();
+        const level = attempt <= 3 ? 'warn' : 'error';
+        log[level]({ err: (err as Error).message, attempt, what }, 'transient failure; retrying with backoff');
+      },
+    });
+
+  /** Inserts rows; rows that ClickHouse rejects as data (not schema, not availability) are isolated by bisection. */
+  async function insertEvents(rows: StoredEvent[], shouldContinue: () => boolean): Promise<{ inserted: StoredEvent[]; rejected: Array<{ row: StoredEvent; reason: string }> }> {
+    try {
+      const first = rows[0];
+      const settings = deps.deduplicationTokens
+        ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, rows[rows.length - 1].kafka_offset, rows.length))
+        : undefined;
+      await retrying('insert into access_events', () => ch.insert('access_events', rows, { settings }), shouldContinue);
+      return { inserted: rows, rejected: [] };
+    } catch (err) {
+      if (!(err instanceof ClickHouseError) || err.retriable) throw err;
+      const code = Number(err.context.serverCode);
+      if (SCHEMA_CODES.has(code)) throw new SchemaMissingError(err.message, err);
+      if (rows.length === 1) return { inserted: [], rejected: [{ row: rows[0], reason: err.message }] };
+      const mid = rows.length >> 1;
+      const a = await insertEvents(rows.slice(0, mid), shouldContinue);
+      const b = await insertEvents(rows.slice(mid), shouldContinue);
+      return { inserted: [...a.inserted, ...b.inserted], rejected: [...a.rejected, ...b.rejected] };
+    }
+  }
+
+  async function deadLetter(items: DeadLetter[], shouldContinue: () => boolean): Promise<void> {
+    if (items.length === 0) return;
+    await retrying('produce to the dead-letter topic', () => sendDeadLetters(deps.producer, items, deps.deadLetterTopic), shouldContinue);
+    const now = Date.now();
+    const rows = items.map((i) => deadLetterRow(i, now));
+    await retrying('insert into dead_letters', () => ch.insert('dead_letters', rows), shouldContinue);
+    for (const i of items) metrics.deadLettered.inc({ topic: i.topic, reason: i.code });
+  }
+
+  return {
+    /** After a rebalance every partition's ledger is reloaded: another consumer may have written meanwhile. */
+    resetAssignments(): void {
+      ledgers.clear();
+    },
+
+    /** What happened to the batch, with the offset to commit next. Throws Abandoned when it lost the partition. */
+    async process(batch: BatchInput, shouldContinue: () => boolean): Promise<BatchResult | undefined> {
+      const { topic, partition, messages } = batch;
+      if (messages.length === 0) return undefined;
+      const key = `${topic}:${partition}`;
+      const first = Number(messages[0].offset);
+      const last = Number(messages[messages.length - 1].offset);
+      metrics.received.inc({ topic }, messages.length);
+      metrics.batchSize.observe(messages.length);
+
+      let ledger = ledgers.get(key);
+      if (!ledger) {
+        ledger = await retrying('load the offset ledger', () => loadLedger(ch, topic, partition, first), shouldContinue);
+        ledgers.set(key, ledger);
+        if (ledger.size > 0) log.info({ topic, partition, from: first, ranges: ledger.size }, 'partition assigned; ClickHouse already holds some of its offsets, which will be skipped');
+      }
+      let ids = recent.get(key);
+      if (!ids) recent.set(key, (ids = new RecentIds(deps.dedupWindow)));
+
+      const rows: StoredEvent[] = [];
+      const dead: DeadLetter[] = [];
+      const messageOf = new Map<StoredEvent, KafkaMessage>();
+      const batchIds = new Set<string>();
+      const now = Date.now();
+      let skipped = 0;
+      for (const message of messages) {
+        const offset = Number(message.offset);
+        if (ledger.has(offset)) {
+          skipped++;
+          continue;
+        }
+        const parsed = parseEvent(message.value, deps.limits, now);
+        if (!parsed.ok) {
+          dead.push({ topic, partition, message, code: parsed.code, reason: parsed.reason });
+          continue;
+        }
+        const id = parsed.event.event_id;
+        if (batchIds.has(id) || ids.has(id)) {
+          dead.push({ topic, partition, message, code: 'duplicate_event_id', reason: `event_id ${JSON.stringify(id)} was already ingested from this partition` });
+          continue;
+        }
+        batchIds.add(id);
+        const row: StoredEvent = { ...parsed.event, ingested_at: Math.floor(now / 1000), kafka_topic: topic, kafka_partition: partition, kafka_offset: offset };
+        rows.push(row);
+        messageOf.set(row, message);
+      }
+      if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
+
+      await deadLetter(dead, shouldContinue);
+      let inserted = 0;
+      if (rows.length > 0) {
+        const timer = metrics.insertSeconds.startTimer();
+        const result = await insertEvents(rows, shouldContinue);
+        timer();
+        const rejected = result.rejected.map(({ row, reason }) => ({ topic, partition, message: messageOf.get(row) as KafkaMessage, code: 'clickhouse_rejected', reason }));
+        await deadLetter(rejected, shouldContinue);
+        dead.push(...rejected);
+        inserted = result.inserted.length;
+        metrics.inserted.inc({ topic }, inserted);
+        for (const row of result.inserted) ids.add(row.event_id);
+      }
+      ledger.add(first, last);
+      ledger.dropBelow(first);
+      metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - last - 1));
+      return { next: last + 1, received: messages.length, inserted, deadLettered: dead.length, skipped };
+    },
+  };
+}

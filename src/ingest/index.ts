@@ -1,0 +1,154 @@
+// The ingester: a kafkajs consumer group (eachBatch) feeding ClickHouse, exactly once in effect.
+// Offsets are committed only after ClickHouse acknowledged the insert holding them; what ClickHouse
+// holds decides what a redelivered message is (docs/exactly-once.md). Stop() finishes the batch in
+// hand (flush and commit) within a grace period, then leaves the group.
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { ClickHouse } from '../store';
+import type { Registry } from '../telemetry';
+import { createBatchProcessor, SchemaMissingError } from './batch';
+import { enableInsertDeduplication } from './dedup-token';
+import { ingestMetrics } from './metrics';
+
+export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from './validate';
+export { deadLetterTopicFor } from './dead-letter';
+export { OffsetLedger } from './ledger';
+
+export interface IngesterDeps {
+  settings: Readonly<Config['ingest']>;
+  topic: string;
+  kafka: Kafka;
+  ch: ClickHouse;
+  log: Logger;
+  registry: Registry;
+  /** How long stop() lets the batch in hand finish (ClickHouse may be retrying). */
+  shutdownGraceMs?: number;
+}
+
+export interface Ingester {
+  /** Connects and consumes until stop(); rejects on a failure that retrying cannot fix. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves when the ingester has stopped, or rejects with the fatal error that stopped it. */
+  done: Promise<void>;
+  stats(): { received: number; inserted: number; deadLettered: number; skipped: number };
+}
+
+export function createIngester(deps: IngesterDeps): Ingester {
+  const { settings, kafka, ch, log } = deps;
+  const topics = settings.topics.length > 0 ? [...settings.topics] : [deps.topic];
+  const metrics = ingestMetrics(deps.registry);
+  const shutdownGraceMs = deps.shutdownGraceMs ?? 30000;
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  const consumer: Consumer = kafka.consumer({
+    groupId: settings.groupId,
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: settings.heartbeatIntervalMs,
+    maxBytes: settings.fetchMaxBytes,
+    maxBytesPerPartition: settings.fetchMaxBytes,
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30000 },
+  });
+  let stopDeadline = Infinity;
+  let stopping = false;
+  const counts = { received: 0, inserted: 0, deadLettered: 0, skipped: 0 };
+  let settle: { resolve: () => void; reject: (e: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => {});
+
+  const deduplication = { enabled: false };
+  const processor = createBatchProcessor({
+    ch,
+    producer,
+    metrics,
+    log,
+    limits: { maxMessageBytes: settings.maxMessageBytes, maxFutureSkewMs: settings.maxFutureSkewMs },
+    retry: settings.retry,
+    dedupWindow: settings.dedupWindow,
+    deadLetterTopic: settings.deadLetterTopic,
+    get deduplicationTokens() {
+      return deduplication.enabled;
+    },
+  });
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    processor.resetAssignments();
+    log.info({ generation: e.payload.groupId, assignment: e.payload.memberAssignment }, 'joined the consumer group');
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    const error = e.payload.error;
+    log.error({ err: error.message, restart: e.payload.restart }, 'consumer crashed');
+    if (!e.payload.restart) fail(error);
+  });
+
+  async function fail(err: unknown): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    stopDeadline = Date.now();
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    settle.reject(err);
+  }
+
+  return {
+    done,
+    stats: () => ({ ...counts }),
+
+    async start() {
+      const capability = await enableInsertDeduplication(ch);
+      deduplication.enabled = capability.enabled;
+      log.info({ clickhouse: capability.version, insertDeduplicationTokens: capability.enabled }, 'ClickHouse capabilities');
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: settings.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isStale, commitOffsetsIfNecessary }) => {
+          const owned = () => !isStale() && Date.now() < stopDeadline;
+          // Heartbeats go on while ClickHouse is being retried, so the group keeps our partitions.
+          const beat = setInterval(() => heartbeat().catch(() => {}), settings.heartbeatIntervalMs);
+          try {
+            const result = await processor.process(batch, owned);
+            if (result === undefined) return;
+            for (const k of ['received', 'inserted', 'deadLettered', 'skipped'] as const) counts[k] += result[k];
+            resolveOffset(String(result.next - 1));
+            // The batch's own commit also works while the consumer is stopping (consumer.commitOffsets does not).
+            const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(result.next) }] }] };
+            await commitOffsetsIfNecessary(offsets).catch((err: Error) => {
+              // ClickHouse holds the batch; the next owner of this partition skips it from the ledger.
+              log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, 'offset commit failed (rebalance?); recovery is from ClickHouse');
+            });
+          } catch (err) {
+            if ((err as { code?: string }).code === 'INGEST_ABANDONED') {
+              log.info({ topic: batch.topic, partition: batch.partition }, 'batch abandoned before commit; it will be redelivered');
+              return;
+            }
+            if (err instanceof SchemaMissingError || !(err as { retriable?: boolean }).retriable) {
+              metrics.errors.inc({ kind: 'fatal' });
+              log.fatal({ err: (err as Error).message }, 'ingestion stopped: a failure that retrying cannot fix');
+              void fail(err);
+              return;
+            }
+            throw err;
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      });
+      log.info({ topics, groupId: settings.groupId, database: ch.database }, 'ingesting');
+    },
+
+    async stop() {
+      if (stopping) return done.catch(() => {});
+      stopping = true;
+      stopDeadline = Date.now() + shutdownGraceMs;
+      // kafkajs waits for the batch in hand, which commits before it returns.
+      await consumer.disconnect();
+      await producer.disconnect();
+      log.info(counts, 'ingester stopped');
+      settle.resolve();
+    },
+  };
+}

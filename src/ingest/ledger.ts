@@ -1,0 +1,57 @@
+// Which offsets of a Kafka partition ClickHouse already holds. Loaded when a partition is (re)assigned,
+// from `ingest_batches` (written by a materialized view in the same INSERT as the events, so a range
+// there means all of its rows are stored) and from `dead_letters`. Messages at these offsets are
+// skipped on redelivery: this is what makes a crash, a restart or a rebalance count nothing twice.
+import { sql, type ClickHouse } from '../store';
+
+export class OffsetLedger {
+  /** Disjoint [min, max] ranges, inclusive, sorted by min. */
+  private ranges: Array<[number, number]> = [];
+
+  add(min: number, max: number): void {
+    this.ranges.push([min, max]);
+    this.ranges.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const r of this.ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    this.ranges = merged;
+  }
+
+  has(offset: number): boolean {
+    let lo = 0;
+    let hi = this.ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [min, max] = this.ranges[mid];
+      if (offset < min) hi = mid - 1;
+      else if (offset > max) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+
+  /** Forget everything below an offset that Kafka has committed: it is never delivered again. */
+  dropBelow(offset: number): void {
+    this.ranges = this.ranges.filter(([, max]) => max >= offset).map(([min, max]) => [Math.max(min, offset), max]);
+  }
+
+  get size(): number {
+    return this.ranges.length;
+  }
+}
+
+export async function loadLedger(ch: ClickHouse, topic: string, partition: number, fromOffset: number): Promise<OffsetLedger> {
+  const ledger = new OffsetLedger();
+  const batches = await ch.query<{ min_offset: string; max_offset: string }>(sql`
+    SELECT min_offset, max_offset FROM ingest_batches
+    WHERE kafka_topic = ${topic} AND kafka_partition = ${partition} AND max_offset >= ${fromOffset}`);
+  for (const b of batches) ledger.add(Number(b.min_offset), Number(b.max_offset));
+  const dead = await ch.query<{ kafka_offset: string }>(sql`
+    SELECT kafka_offset FROM dead_letters
+    WHERE kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset >= ${fromOffset}`);
+  for (const d of dead) ledger.add(Number(d.kafka_offset), Number(d.kafka_offset));
+  return ledger;
+}

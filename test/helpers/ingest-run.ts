@@ -1,0 +1,313 @@
+// Helpers for ingestion tests against the real services: a topic, database and group of their own,
+// generated traffic with labelled malformed messages, the `insider ingest` process, and the checks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Kafka, Message } from 'kafkajs';
+import type { Config } from '../../src/config';
+import { createKafka } from '../../src/kafka';
+import { createLogger } from '../../src/log';
+import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { testConfig, uniqueName } from './env';
+
+export const BIN = path.join(__dirname, '..', '..', 'bin', 'insider.js');
+const ARTIFACTS = path.join(__dirname, '..', '..', 'artifacts', 'ingest');
+
+export interface IngestFixture {
+  name: string;
+  topic: string;
+  database: string;
+  groupId: string;
+  configFile: string;
+  kafka: Kafka;
+  ch: ClickHouse;
+  config: Readonly<Config>;
+  cleanup(): Promise<void>;
+}
+
+export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?: string; partitions?: number } = {}): Promise<IngestFixture> {
+  const base = testConfig();
+  const name = uniqueName(prefix);
+  const config: Readonly<Config> = overrides.clickhouseUrl ? { ...base, clickhouse: { ...base.clickhouse, url: overrides.clickhouseUrl } } : base;
+  const kafka = createKafka(config.kafka, createLogger({ level: 'silent' }));
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: overrides.partitions ?? 4 }], waitForLeaders: true });
+  await admin.disconnect();
+
+  const adminCh = createClickHouse(config.clickhouse, { database: 'default' });
+  const ch = createClickHouse(config.clickhouse, { database: name });
+  await migrate(adminCh, ch);
+  await adminCh.close();
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-'));
+  const configFile = path.join(dir, 'config.yaml');
+  fs.writeFileSync(
+    configFile,
+    [
+      `kafka: { topic: "${name}" }`,
+      `clickhouse: { database: "${name}", url: "${config.clickhouse.url}", requestTimeoutMs: 10000 }`,
+      `ingest: { groupId: "${name}", sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, metrics: { port: 0 }, retry: { initialDelayMs: 100, maxDelayMs: 2000 } }`,
+      'log: { level: info }',
+    ].join('\n'),
+  );
+  return {
+    name,
+    topic: name,
+    database: name,
+    groupId: name,
+    configFile,
+    kafka,
+    ch,
+    config,
+    cleanup: async () => {
+      const a = kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: [name, `${name}.dlq`] }).catch(() => {});
+      await a.disconnect();
+      const root = createClickHouse(config.clickhouse, { database: 'default' });
+      await root.exec(sql`DROP DATABASE IF EXISTS ${ident(name)}`).catch(() => {});
+      await Promise.all([root.close(), ch.close()]);
+    },
+  };
+}
+
+/** Kinds of malformed message, each with the reason code the ingester must give it. */
+export const MALFORMED: Array<{ kind: string; code: string; make: (i: number) => Buffer }> = [
+  { kind: 'invalid-json', code: 'invalid_json', make: (i) => Buffer.from(`{"event_id": "bad-${i}", `) },
+  { kind: 'json-array', code: 'not_an_object', make: (i) => Buffer.from(`[${i}]`) },
+  { kind: 'json-string', code: 'not_an_object', make: (i) => Buffer.from(`"event ${i}"`) },
+  { kind: 'json-null', code: 'not_an_object', make: () => Buffer.from('null') },
+  { kind: 'empty', code: 'empty_message', make: () => Buffer.alloc(0) },
+  { kind: 'invalid-utf8', code: 'invalid_utf8', make: () => Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) },
+  { kind: 'missing-event-id', code: 'missing_field', make: (i) => json({ ...good(i), event_id: undefined }) },
+  { kind: 'missing-user', code: 'missing_field', make: (i) => json({ ...good(i), user: undefined }) },
+  { kind: 'missing-ts', code: 'missing_field', make: (i) => json({ ...good(i), ts: undefined }) },
+  { kind: 'missing-action', code: 'missing_field', make: (i) => json({ ...good(i), action: undefined }) },
+  { kind: 'missing-bytes', code: 'missing_field', make: (i) => json({ ...good(i), bytes: undefined }) },
+  { kind: 'negative-bytes', code: 'negative_number', make: (i) => json({ ...good(i), bytes: -10 }) },
+  { kind: 'fractional-bytes', code: 'not_an_integer', make: (i) => json({ ...good(i), bytes: 10.5 }) },
+  { kind: 'string-bytes', code: 'wrong_type', make: (i) => json({ ...good(i), bytes: '1000' }) },
+  { kind: 'huge-bytes', code: 'number_too_large', make: (i) => json({ ...good(i), bytes: 2 ** 60 }) },
+  { kind: 'negative-rows', code: 'negative_number', make: (i) => json({ ...good(i), rows: -1 }) },
+  { kind: 'unparseable-ts', code: 'bad_timestamp', make: (i) => json({ ...good(i), ts: 'last tuesday' }) },
+  { kind: 'impossible-date', code: 'bad_timestamp', make: (i) => json({ ...good(i), ts: '2026-02-30T10:00:00Z' }) },
+  { kind: 'future-ts', code: 'timestamp_out_of_range', make: (i) => json({ ...good(i), ts: '2199-01-01T00:00:00Z' }) },
+  { kind: 'pre-1970-ts', code: 'timestamp_out_of_range', make: (i) => json({ ...good(i), ts: -86400000 }) },
+  { kind: 'long-event-id', code: 'too_long', make: (i) => json({ ...good(i), event_id: `x${i}`.padEnd(300, 'x') }) },
+  { kind: 'empty-user', code: 'empty_string', make: (i) => json({ ...good(i), user: '' }) },
+  { kind: 'object-user', code: 'wrong_type', make: (i) => json({ ...good(i), user: { id: i } }) },
+  { kind: 'bad-status', code: 'bad_status', make: (i) => json({ ...good(i), status: 'partial' }) },
+  { kind: 'numeric-table', code: 'wrong_type', make: (i) => json({ ...good(i), table: 42 }) },
+];
+/** A duplicate of a valid event (same event_id) is quarantined too. */
+export const DUPLICATE = { kind: 'duplicate-event-id', code: 'duplicate_event_id' };
+/** One message over the ingester's 1 MiB limit: 5 MB. */
+export const OVERSIZED = { kind: 'oversized-5mb', code: 'too_large' };
+
+const USERS = Array.from({ length: 97 }, (_, i) => `user${i}@corp.example`);
+const BASE_TS = Date.UTC(2026, 9, 1);
+
+function good(i: number) {
+  return {
+    event_id: `ev-${i}`,
+    ts: new Date(BASE_TS + i * 1000).toISOString(),
+    user: USERS[i % USERS.length],
+    action: i % 10 === 0 ? 'EXPORT' : 'SELECT',
+    bytes: 1000 + ((i * 7919) % 100000),
+    rows: i % 50,
+    database: 'crm',
+    table: `t${i % 13}`,
+    session_id: `s${i % 400}`,
+    client_ip: `10.0.${i % 4}.${i % 200}`,
+    status: i % 97 === 5 ? 'error' : 'ok',
+  };
+}
+
+function json(v: unknown): Buffer {
+  return Buffer.from(JSON.stringify(v));
+}
+
+export interface Traffic {
+  messages: Message[];
+  valid: number;
+  /** Expected reason code per malformed kind, and how many of each. */
+  malformed: Map<string, { code: string; count: number }>;
+  malformedTotal: number;
+  validBytes: number;
+}
+
+/** n messages, about `malformedEvery`-th of them malformed (cycling through all kinds). */
+export function traffic(n: number, opts: { malformedEvery?: number; oversized?: boolean } = {}): Traffic {
+  const every = opts.malformedEvery ?? 0;
+  const kinds = [...MALFORMED.map((m) => ({ ...m, make: m.make })), { ...DUPLICATE, make: (i: number) => json(good(i - 1)) }];
+  const messages: Message[] = [];
+  const malformed = new Map<string, { code: string; count: number }>();
+  let valid = 0;
+  let validBytes = 0;
+  let k = 0;
+  const count = (kind: string, code: string) => {
+    const entry = malformed.get(kind) ?? { code, count: 0 };
+    entry.count++;
+    malformed.set(kind, entry);
+  };
+  for (let i = 0; i < n; i++) {
+    if (every > 0 && i % every === every - 1) {
+      const kind = kinds[k++ % kinds.length];
+      // The duplicate repeats the previous event; keyed by its user so it lands on the same partition.
+      const key = kind.kind === DUPLICATE.kind ? USERS[(i - 1) % USERS.length] : USERS[i % USERS.length];
+      if (kind.kind === DUPLICATE.kind && (i - 1) % every === every - 1) continue;
+      messages.push({ key, value: kind.make(i), headers: { 'test-kind': kind.kind } });
+      count(kind.kind, kind.code);
+      continue;
+    }
+    const e = good(i);
+    messages.push({ key: e.user, value: json(e) });
+    valid++;
+    if (e.status === 'ok') validBytes += e.bytes;
+  }
+  if (opts.oversized) {
+    messages.push({ key: USERS[0], value: Buffer.alloc(5 * 1024 * 1024, 0x61), headers: { 'test-kind': OVERSIZED.kind } });
+    count(OVERSIZED.kind, OVERSIZED.code);
+  }
+  const malformedTotal = [...malformed.values()].reduce((s, m) => s + m.count, 0);
+  return { messages, valid, malformed, malformedTotal, validBytes };
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 5000) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface RunningIngester {
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills every ingester a test started and did not stop (a failed test must not leave them behind). */
+export function killIngesters(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
+export function startIngester(f: IngestFixture, label: string): RunningIngester {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = path.join(ARTIFACTS, `${f.name}-${label}.log`);
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [BIN, '--config', f.configFile, 'ingest'], { stdio: ['ignore', out, out], env: { ...process.env } });
+  fs.closeSync(out);
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  return { child, logFile, exited };
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+export async function rowCount(ch: ClickHouse): Promise<number> {
+  const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events`);
+  return Number(r.n);
+}
+
+export interface StoreTotals {
+  rows: number;
+  uniqueEvents: number;
+  okBytes: number;
+  okRows: number;
+  events: number;
+  deadLetterRows: number;
+  deadLetterOffsets: number;
+  hourly: { bytes: number; rows: number; events: number };
+  daily: { bytes: number; rows: number; events: number };
+  perTable: { bytes: number; rows: number; events: number };
+}
+
+export async function storeTotals(ch: ClickHouse): Promise<StoreTotals> {
+  const [raw] = await ch.query<Record<string, string>>(sql`
+    SELECT count() AS n, uniqExact(event_id) AS uniq, sumIf(bytes, status = 'ok') AS ok_bytes, sumIf(rows, status = 'ok') AS ok_rows
+    FROM access_events`);
+  const [dl] = await ch.query<Record<string, string>>(sql`
+    SELECT count() AS n, uniqExact(kafka_partition, kafka_offset) AS offsets FROM dead_letters`);
+  const rollup = async (table: string) => {
+    const [r] = await ch.query<Record<string, string>>(sql`
+      SELECT sumMerge(sum_bytes) AS b, sumMerge(sum_rows) AS r, countMerge(event_count) AS e FROM ${ident(table)}`);
+    return { bytes: Number(r.b), rows: Number(r.r), events: Number(r.e) };
+  };
+  const [pt] = await ch.query<Record<string, string>>(sql`
+    SELECT sum(sum_bytes) AS b, sum(sum_rows) AS r, sum(event_count) AS e FROM user_table_daily`);
+  return {
+    rows: Number(raw.n),
+    uniqueEvents: Number(raw.uniq),
+    okBytes: Number(raw.ok_bytes),
+    okRows: Number(raw.ok_rows),
+    events: Number(raw.n),
+    deadLetterRows: Number(dl.n),
+    deadLetterOffsets: Number(dl.offsets),
+    hourly: await rollup('user_hourly'),
+    daily: await rollup('user_daily'),
+    perTable: { bytes: Number(pt.b), rows: Number(pt.r), events: Number(pt.e) },
+  };
+}
+
+/** The same totals, as the rollups must show them when they equal the raw table. */
+export function expectRollupsEqualRaw(t: StoreTotals): void {
+  const raw = { bytes: t.okBytes, rows: t.okRows, events: t.events };
+  for (const rollup of [t.hourly, t.daily, t.perTable]) {
+    if (rollup.bytes !== raw.bytes || rollup.rows !== raw.rows || rollup.events !== raw.events) {
+      throw new Error(`rollup ${JSON.stringify(rollup)} differs from raw ${JSON.stringify(raw)}`);
+    }
+  }
+}
+
+/** Reads the dead-letter topic from the beginning until `expected` messages arrived (or times out). */
+export async function readDeadLetters(kafka: Kafka, topic: string, expected: number, timeoutMs = 60000) {
+  const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader'), maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 16 * 1024 * 1024 });
+  const got: Array<{ headers: Record<string, string>; size: number }> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        got.push({ headers, size: message.value?.length ?? 0 });
+        if (got.length >= expected) {
+          clearTimeout(timer);
+          // Give a moment for anything beyond the expected count to show up too.
+          setTimeout(resolve, 1000);
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return got;
+}

@@ -1,0 +1,147 @@
+// The batch processor with fakes for ClickHouse and the producer: ordering of side effects, skipping of
+// offsets ClickHouse holds, retries, bisection of rejected rows, abandonment without commit.
+import type { KafkaMessage, Producer } from 'kafkajs';
+import { ClickHouseError } from '../../src/errors';
+import { createBatchProcessor, SchemaMissingError } from '../../src/ingest/batch';
+import { ingestMetrics } from '../../src/ingest/metrics';
+import { Abandoned } from '../../src/ingest/retry';
+import { createLogger } from '../../src/log';
+import type { ClickHouse, SqlFragment } from '../../src/store';
+import { createRegistry } from '../../src/telemetry';
+
+type Row = Record<string, unknown>;
+
+function fakeClickHouse(opts: { ledger?: Array<[number, number]>; failInserts?: number; rejectWhen?: (rows: Row[]) => ClickHouseError | undefined } = {}) {
+  const calls: string[] = [];
+  const tables: Record<string, Row[]> = { access_events: [], dead_letters: [] };
+  let failures = opts.failInserts ?? 0;
+  const ch = {
+    database: 'fake',
+    async query(q: SqlFragment) {
+      calls.push('query');
+      if (q.text.includes('FROM ingest_batches')) return (opts.ledger ?? []).map(([min_offset, max_offset]) => ({ min_offset: String(min_offset), max_offset: String(max_offset) }));
+      return [];
+    },
+    async insert(table: string, rows: Row[]) {
+      calls.push(`insert ${table} ${rows.length}`);
+      if (table === 'access_events' && failures > 0) {
+        failures--;
+        throw new ClickHouseError('ClickHouse unreachable during insert: ECONNREFUSED', { retriable: true });
+      }
+      const rejection = table === 'access_events' ? opts.rejectWhen?.(rows) : undefined;
+      if (rejection) throw rejection;
+      tables[table].push(...rows);
+    },
+  } as unknown as ClickHouse;
+  return { ch, calls, tables };
+}
+
+function fakeProducer(calls: string[]) {
+  const sent: Array<{ topic: string; messages: Array<{ value: Buffer | null; headers: Record<string, unknown> }> }> = [];
+  const producer = {
+    async sendBatch({ topicMessages }: { topicMessages: typeof sent }) {
+      calls.push(`dlq ${topicMessages.reduce((n, t) => n + t.messages.length, 0)}`);
+      sent.push(...topicMessages);
+    },
+  } as unknown as Producer;
+  return { producer, sent };
+}
+
+const message = (offset: number, value: unknown): KafkaMessage =>
+  ({ offset: String(offset), value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), key: null, timestamp: '1764400000000', headers: {}, attributes: 0 }) as KafkaMessage;
+
+const event = (i: number, extra: Row = {}) => ({ event_id: `e${i}`, ts: '2026-11-28T10:00:00Z', user: 'alice', action: 'SELECT', bytes: 100 * i, ...extra });
+
+function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}) {
+  const fake = fakeClickHouse(chOpts);
+  const { producer, sent } = fakeProducer(fake.calls);
+  const processor = createBatchProcessor({
+    ch: fake.ch,
+    producer,
+    metrics: ingestMetrics(createRegistry({ defaultMetrics: false })),
+    log: createLogger({ level: 'silent' }),
+    limits: { maxMessageBytes: 4096, maxFutureSkewMs: 86400000 },
+    retry: { initialDelayMs: 1, maxDelayMs: 5 },
+    dedupWindow: 1000,
+    deadLetterTopic: '',
+  });
+  return { ...fake, sent, processor };
+}
+
+const batch = (messages: KafkaMessage[]) => ({ topic: 'events', partition: 2, messages, highWatermark: String(Number(messages[messages.length - 1].offset) + 1) });
+const always = () => true;
+
+describe('batch processor', () => {
+  it('dead-letters first (topic, then table), then inserts events, then returns the next offset', async () => {
+    const { processor, calls, tables, sent } = setup();
+    const result = await processor.process(batch([message(5, event(1)), message(6, 'not json'), message(7, event(2))]), always);
+    expect(result).toEqual({ next: 8, received: 3, inserted: 2, deadLettered: 1, skipped: 0 });
+    expect(calls).toEqual(['query', 'query', 'dlq 1', 'insert dead_letters 1', 'insert access_events 2']);
+    expect(tables.access_events.map((r) => [r.event_id, r.kafka_topic, r.kafka_partition, r.kafka_offset])).toEqual([
+      ['e1', 'events', 2, 5],
+      ['e2', 'events', 2, 7],
+    ]);
+    expect(sent[0].topic).toBe('events.dlq');
+    expect(String(sent[0].messages[0].value)).toBe('not json');
+    expect(sent[0].messages[0].headers).toMatchObject({
+      'x-dlq-reason-code': 'invalid_json',
+      'x-dlq-source-topic': 'events',
+      'x-dlq-source-partition': '2',
+      'x-dlq-source-offset': '6',
+    });
+    expect(tables.dead_letters[0]).toMatchObject({ kafka_offset: 6, reason_code: 'invalid_json', payload_preview: 'not json' });
+  });
+
+  it('skips offsets that ClickHouse already holds (redelivery after a crash)', async () => {
+    const { processor, tables } = setup({ ledger: [[10, 11]] });
+    const result = await processor.process(batch([message(10, event(1)), message(11, event(2)), message(12, event(3))]), always);
+    expect(result?.skipped).toBe(2);
+    expect(tables.access_events.map((r) => r.kafka_offset)).toEqual([12]);
+    const again = await processor.process(batch([message(12, event(3)), message(13, event(4))]), always);
+    expect(again?.skipped).toBe(1);
+    expect(tables.access_events.map((r) => r.kafka_offset)).toEqual([12, 13]);
+  });
+
+  it('dead-letters an event_id seen before on the partition, within and across batches', async () => {
+    const { processor, tables, sent } = setup();
+    await processor.process(batch([message(0, event(1)), message(1, event(1))]), always);
+    await processor.process(batch([message(2, event(1))]), always);
+    expect(tables.access_events).toHaveLength(1);
+    expect(sent.flatMap((t) => t.messages.map((m) => [m.headers['x-dlq-reason-code'], m.headers['x-dlq-source-offset']]))).toEqual([
+      ['duplicate_event_id', '1'],
+      ['duplicate_event_id', '2'],
+    ]);
+  });
+
+  it('retries an unavailable ClickHouse until it answers, inserting once', async () => {
+    const { processor, tables, calls } = setup({ failInserts: 3 });
+    const result = await processor.process(batch([message(0, event(1))]), always);
+    expect(result?.inserted).toBe(1);
+    expect(calls.filter((c) => c.startsWith('insert access_events'))).toHaveLength(4);
+    expect(tables.access_events).toHaveLength(1);
+  });
+
+  it('abandons the batch without a commit offset when the partition is lost while retrying', async () => {
+    const { processor, tables } = setup({ failInserts: 1000 });
+    let owned = 3;
+    await expect(processor.process(batch([message(0, event(1))]), () => owned-- > 0)).rejects.toBeInstanceOf(Abandoned);
+    expect(tables.access_events).toHaveLength(0);
+  });
+
+  it('isolates rows ClickHouse rejects as data by bisection and dead-letters only those', async () => {
+    const bad = (rows: Row[]) =>
+      rows.some((r) => r.event_id === 'e3') ? new ClickHouseError('ClickHouse rejected the insert: Cannot parse input', { retriable: false, serverCode: 27 }) : undefined;
+    const { processor, tables, sent } = setup({ rejectWhen: bad });
+    const result = await processor.process(batch([1, 2, 3, 4, 5].map((i) => message(i, event(i)))), always);
+    expect(tables.access_events.map((r) => r.event_id)).toEqual(['e1', 'e2', 'e4', 'e5']);
+    expect(result).toMatchObject({ inserted: 4, deadLettered: 1, next: 6 });
+    expect(sent[0].messages[0].headers).toMatchObject({ 'x-dlq-reason-code': 'clickhouse_rejected', 'x-dlq-source-offset': '3' });
+  });
+
+  it('stops with a clear error when the schema is missing', async () => {
+    const missing = () => new ClickHouseError("ClickHouse rejected the insert: Table insider.access_events doesn't exist.", { retriable: false, serverCode: 60 });
+    const { processor } = setup({ rejectWhen: missing });
+    await expect(processor.process(batch([message(0, event(1))]), always)).rejects.toThrow(SchemaMissingError);
+    await expect(processor.process(batch([message(0, event(1))]), always)).rejects.toThrow(/run `insider migrate`/);
+  });
+});
