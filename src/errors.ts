@@ -67,3 +67,30 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** The simulator was asked for something it cannot produce (too few employees, an end time that is not a time). */
+export class SimulationError extends InsiderError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('SIMULATION_INVALID', message, { context });
+  }
+}
+
+/**
+ * A directory file is not valid: `problems` has one line per bad line ("directory.csv:17: ..."). Nothing
+ * is loaded from a file with problems; fix the file and load it again.
+ */
+export class DirectoryError extends InsiderError {
+  readonly problems: string[];
+
+  constructor(message: string, problems: string[], context: ErrorContext = {}) {
+    super('DIRECTORY_INVALID', message, { context });
+    this.problems = problems;
+  }
+}
+
+/** The evaluation harness could not complete (a simulation to reuse is missing, ingestion stalled, ...). */
+export class EvaluationError extends InsiderError {
+  constructor(message: string, context: ErrorContext = {}, cause?: unknown) {
+    super('EVALUATION_FAILED', message, { context, cause });
+  }
+}

@@ -7,10 +7,12 @@ import { describeError, InsiderError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import { createContext } from './context';
 import { configCommand } from './commands/config';
+import { directoryCommand } from './commands/directory';
 import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
 import { replayCommand } from './commands/replay';
 import { servicesCommand } from './commands/services';
+import { simulateCommand } from './commands/simulate';
 
 export function buildProgram(): { program: Command; close: () => Promise<void> } {
   const program = new Command('insider');
@@ -36,6 +38,8 @@ Examples:
   program.addCommand(migrateCommand(ctx));
   program.addCommand(ingestCommand(ctx));
   program.addCommand(replayCommand(ctx));
+  program.addCommand(simulateCommand(ctx));
+  program.addCommand(directoryCommand(ctx));
   return { program, close: ctx.close };
 }
 
