@@ -126,10 +126,13 @@ async function count(ch: ClickHouse): Promise<number> {
 async function waitForAll(ch: ClickHouse, what: string): Promise<void> {
   let last = -1;
   let lastReport = Date.now();
+  let lastChange = Date.now();
   for (;;) {
     const n = await count(ch);
     if (n >= EVENTS) return;
-    if (Date.now() - lastReport > 5000 && n !== last) {
+    if (n !== last) lastChange = Date.now();
+    if (Date.now() - lastChange > 90_000) throw new Error(`${what} stalled at ${n} of ${EVENTS} rows for 90 s`);
+    if (Date.now() - lastReport > 5000) {
       say(`  ${what}: ${n.toLocaleString('en-US')} rows`);
       lastReport = Date.now();
     }

@@ -42,6 +42,7 @@ export const configSchema = z.strictObject({
     maxMessageBytes: z.number().int().min(1024),
     maxFutureSkewMs: z.number().int().min(0),
     fetchMaxBytes: z.number().int().min(65536),
+    concurrentPartitions: z.number().int().min(1).max(64),
     sessionTimeoutMs: z.number().int().min(6000),
     heartbeatIntervalMs: positiveMs,
     dedupWindow: z.number().int().min(0),

@@ -134,9 +134,9 @@ export function createBatchProcessor(deps: BatchDeps) {
 
       const rows: StoredEvent[] = [];
       const dead: DeadLetter[] = [];
-      const messageOf = new Map<StoredEvent, KafkaMessage>();
       const batchIds = new Set<string>();
       const now = Date.now();
+      const ingestedAt = Math.floor(now / 1000);
       let skipped = 0;
       for (const message of messages) {
         const offset = Number(message.offset);
@@ -155,9 +155,13 @@ export function createBatchProcessor(deps: BatchDeps) {
           continue;
         }
         batchIds.add(id);
-        const row: StoredEvent = { ...parsed.event, ingested_at: Math.floor(now / 1000), kafka_topic: topic, kafka_partition: partition, kafka_offset: offset };
+        // Completed in place: copying with a spread costs more than parsing (hot path, measured).
+        const row = parsed.event as StoredEvent;
+        row.ingested_at = ingestedAt;
+        row.kafka_topic = topic;
+        row.kafka_partition = partition;
+        row.kafka_offset = offset;
         rows.push(row);
-        messageOf.set(row, message);
       }
       if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
 
@@ -167,7 +171,8 @@ export function createBatchProcessor(deps: BatchDeps) {
         const timer = metrics.insertSeconds.startTimer();
         const result = await insertEvents(rows, shouldContinue);
         timer();
-        const rejected = result.rejected.map(({ row, reason }) => ({ topic, partition, message: messageOf.get(row) as KafkaMessage, code: 'clickhouse_rejected', reason }));
+        const byOffset = (o: number) => messages.find((m) => Number(m.offset) === o) as KafkaMessage;
+        const rejected = result.rejected.map(({ row, reason }) => ({ topic, partition, message: byOffset(row.kafka_offset), code: 'clickhouse_rejected', reason }));
         await deadLetter(rejected, shouldContinue);
         dead.push(...rejected);
         inserted = result.inserted.length;

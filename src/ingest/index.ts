@@ -104,7 +104,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        // Partitions are independent (each has its own ledger): one's insert overlaps another's parsing.
+        partitionsConsumedConcurrently: settings.concurrentPartitions,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isStale, commitOffsetsIfNecessary }) => {
           const owned = () => !isStale() && Date.now() < stopDeadline;
           // Heartbeats go on while ClickHouse is being retried, so the group keeps our partitions.

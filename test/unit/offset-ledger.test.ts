@@ -24,12 +24,14 @@ describe('OffsetLedger', () => {
 });
 
 describe('RecentIds', () => {
-  it('remembers the last N ids only', () => {
-    const r = new RecentIds(2);
-    r.add('a');
-    r.add('b');
-    r.add('c');
-    expect([r.has('a'), r.has('b'), r.has('c')]).toEqual([false, true, true]);
+  it('remembers at least the last N/2 and at most the last N ids', () => {
+    const r = new RecentIds(4);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) r.add(id);
+    expect(['a', 'b', 'c', 'd', 'e'].map((id) => r.has(id))).toEqual([false, false, true, true, true]);
+    for (let i = 0; i < 1000; i++) r.add(`x${i}`);
+    expect(r.has('e')).toBe(false);
+    expect(r.has('x999')).toBe(true);
+    expect(r.has('x998')).toBe(true);
   });
 
   it('remembers nothing with capacity 0', () => {
