@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../package-root';
 import { createContext } from './context';
 import { configCommand } from './commands/config';
 import { directoryCommand } from './commands/directory';
+import { evalCommand } from './commands/eval';
 import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
 import { replayCommand } from './commands/replay';
@@ -40,6 +41,7 @@ Examples:
   program.addCommand(replayCommand(ctx));
   program.addCommand(simulateCommand(ctx));
   program.addCommand(directoryCommand(ctx));
+  program.addCommand(evalCommand(ctx));
   return { program, close: ctx.close };
 }
 

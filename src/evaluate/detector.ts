@@ -1,0 +1,42 @@
+// What the evaluation harness asks of a detector: given the stored events of a period (ClickHouse), the
+// alerts it would have raised, each stamped with the event time at which it would have fired. The
+// project's detection engine implements this too, so that it is scored on exactly the same footing as
+// the reference detectors it has to beat.
+import type { ClickHouse } from '../store';
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+/** Severities from least to most severe; the index is the rank. */
+export const SEVERITIES: ReadonlyArray<Severity> = ['low', 'medium', 'high', 'critical'];
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export interface EvalAlert {
+  user: string;
+  detector: string;
+  severity: Severity;
+  /** The event-time window the alert is about: [windowStart, windowEnd). */
+  windowStart: Date;
+  windowEnd: Date;
+  /** event time at which the alert would have fired */
+  firedAt: Date;
+  observedBytes: number;
+  reason: string;
+}
+
+export interface DetectContext {
+  /** Connected to the database that holds access_events and its rollups. */
+  ch: ClickHouse;
+  /** The period to judge: [from, to). History before `from` may be read as a baseline. */
+  from: Date;
+  to: Date;
+}
+
+export interface Detector {
+  /** Short, stable, used in tables and the result file (e.g. "static-1gb"). */
+  name: string;
+  description: string;
+  detect(ctx: DetectContext): Promise<EvalAlert[]>;
+}
