@@ -26,7 +26,11 @@ export interface IngestFixture {
   cleanup(): Promise<void>;
 }
 
-export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?: string; partitions?: number } = {}): Promise<IngestFixture> {
+/**
+ * `slow`: small fetches, one partition at a time. Many small batches give a crash test many moments
+ * to strike mid-batch, and keep a run going long enough to be interrupted.
+ */
+export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?: string; partitions?: number; slow?: boolean } = {}): Promise<IngestFixture> {
   const base = testConfig();
   const name = uniqueName(prefix);
   const config: Readonly<Config> = overrides.clickhouseUrl ? { ...base, clickhouse: { ...base.clickhouse, url: overrides.clickhouseUrl } } : base;
@@ -48,7 +52,7 @@ export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?:
     [
       `kafka: { topic: "${name}" }`,
       `clickhouse: { database: "${name}", url: "${config.clickhouse.url}", requestTimeoutMs: 10000 }`,
-      `ingest: { groupId: "${name}", sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, metrics: { port: 0 }, retry: { initialDelayMs: 100, maxDelayMs: 2000 } }`,
+      `ingest: { groupId: "${name}", sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, metrics: { port: 0 }, retry: { initialDelayMs: 100, maxDelayMs: 2000 }${overrides.slow ? ', fetchMaxBytes: 65536, concurrentPartitions: 1' : ''} }`,
       'log: { level: info }',
     ].join('\n'),
   );
@@ -191,6 +195,8 @@ export interface RunningIngester {
   child: ChildProcess;
   logFile: string;
   exited: Promise<number | null>;
+  /** Resolves once the process has joined the group (its signal handlers are in place by then). */
+  started(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -214,7 +220,10 @@ export function startIngester(f: IngestFixture, label: string): RunningIngester 
       resolve(code);
     }),
   );
-  return { child, logFile, exited };
+  const started = async () => {
+    await waitUntil(`${label} ingester started`, async () => fs.readFileSync(logFile, 'utf8').includes('"msg":"ingesting"'), 120000, 100);
+  };
+  return { child, logFile, exited, started };
 }
 
 export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120000, everyMs = 250): Promise<T> {
