@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_EVAL_END, falseAlertTable, overallTable, runEvaluation, scenarioTable } from '../../evaluate';
 import { MIN_EMPLOYEES } from '../../simulate';
 import type { CliContext } from '../context';
 import { progress } from '../output';
+import { integer, parseEnd } from '../options';
 
 interface EvalOptions {
   seed: number;
@@ -77,17 +78,3 @@ function quiet(log: ReturnType<CliContext['log']>): ReturnType<CliContext['log']
   return log.level === 'info' ? log.child({ stage: 'eval' }, { level: 'warn' }) : log;
 }
 
-function integer(value: string, min: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
-  return n;
-}
-
-function parseEnd(value: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new InvalidArgumentError('expected an ISO-8601 time with a zone, e.g. 2026-10-01T00:00:00Z.');
-  }
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError('not a valid time.');
-  return ms;
-}

@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { createKafka } from '../../kafka';
 import { createSimulation, kafkaSink, MIN_EMPLOYEES, MIN_HISTORY_DAYS, MS_PER_HOUR, OUTPUT_FILES, writeSimulation, type EventSink } from '../../simulate';
 import type { CliContext } from '../context';
 import { progress } from '../output';
+import { integer, parseEnd } from '../options';
 
 interface SimulateOptions {
   out: string;
@@ -83,24 +84,6 @@ Examples:
         await disconnect();
       }
     });
-}
-
-function integer(value: string, min: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new InvalidArgumentError(`expected an integer >= ${min}.`);
-  }
-  return n;
-}
-
-function parseEnd(value: string): number {
-  // A date alone would mean local midnight in some parsers; require the time and an explicit zone.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new InvalidArgumentError('expected an ISO-8601 time with a zone, e.g. 2026-01-15T00:00:00Z.');
-  }
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError('not a valid time.');
-  return ms;
 }
 
 function formatBytes(n: number): string {
