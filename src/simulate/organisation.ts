@@ -2,6 +2,7 @@
 // much data a normal day moves by orders of magnitude (a support agent reads a few MB, a data engineer
 // GBs), each person has their own level around the role's (log-normal, so a few people sit far above
 // their peers), and service accounts move large, steady volumes around the clock.
+import type { DirectoryEntry } from '../directory';
 import { dateString } from './calendar';
 import { stream, type Random } from './random';
 import { table, type TableInfo } from './tables';
@@ -9,22 +10,12 @@ import { table, type TableInfo } from './tables';
 export const MB = 1_000_000;
 export const GB = 1_000_000_000;
 
-export type AccountType = 'human' | 'service';
-
-/** A row of directory.csv. Dates are YYYY-MM-DD or ''. */
-export interface DirectoryRow {
-  id: string;
-  name: string;
-  department: string;
-  role: string;
-  manager: string;
-  location: string;
-  timezone: string;
+/** A row of directory.csv: the directory's entry in its CSV form, dates YYYY-MM-DD or ''. */
+export type DirectoryRow = Omit<DirectoryEntry, 'hire_date' | 'notice_date' | 'end_date'> & {
   hire_date: string;
   notice_date: string;
   end_date: string;
-  account_type: AccountType;
-}
+};
 
 export interface TableUse {
   table: TableInfo;

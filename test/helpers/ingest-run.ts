@@ -320,3 +320,22 @@ export async function readDeadLetters(kafka: Kafka, topic: string, expected: num
   await consumer.disconnect();
   return got;
 }
+
+/**
+ * The end of a fault test: wait until every valid event and dead letter of the traffic is stored, let
+ * anything still in flight land, stop the ingester with SIGTERM (it must still be running and exit 0),
+ * then check that each valid event and each dead letter is stored exactly once and rollups equal raw.
+ */
+export async function stopAndExpectExactlyOnce(f: IngestFixture, ingester: RunningIngester, t: Traffic): Promise<StoreTotals> {
+  await waitUntil('all valid events stored', async () => (await rowCount(f.ch)) >= t.valid, 300000);
+  await waitUntil('all dead letters recorded', async () => (await storeTotals(f.ch)).deadLetterOffsets >= t.malformedTotal, 60000);
+  await new Promise((r) => setTimeout(r, 3000));
+  expect(ingester.child.exitCode).toBeNull();
+  ingester.child.kill('SIGTERM');
+  expect(await ingester.exited).toBe(0);
+  const totals = await storeTotals(f.ch);
+  expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
+  expectRollupsEqualRaw(totals);
+  expect(totals.deadLetterOffsets).toBe(t.malformedTotal);
+  return totals;
+}

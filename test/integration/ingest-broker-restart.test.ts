@@ -2,7 +2,7 @@
 // nothing is lost or doubled. Restarts the shared local broker, so it runs only where the project
 // manages Kafka itself (which is the case on development machines and in CI).
 import { localServices, servicesDown, servicesUp } from '../../src/local-services';
-import { expectRollupsEqualRaw, ingestFixture, killIngesters, produce, rowCount, startIngester, storeTotals, traffic, waitUntil, type IngestFixture } from '../helpers/ingest-run';
+import { ingestFixture, killIngesters, produce, rowCount, startIngester, stopAndExpectExactlyOnce, traffic, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { testConfig } from '../helpers/env';
 
 jest.setTimeout(600000);
@@ -32,15 +32,6 @@ describe('ingest across a Kafka broker restart', () => {
     expect(ingester.child.exitCode).toBeNull();
     await produce(f.kafka, f.topic, t.messages.slice(half));
 
-    await waitUntil('all valid events stored after the restart', async () => (await rowCount(f!.ch)) >= t.valid, 300000);
-    await waitUntil('all dead letters recorded', async () => (await storeTotals(f!.ch)).deadLetterOffsets >= t.malformedTotal, 60000);
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(ingester.child.exitCode).toBeNull();
-    ingester.child.kill('SIGTERM');
-    expect(await ingester.exited).toBe(0);
-    const totals = await storeTotals(f.ch);
-    expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
-    expectRollupsEqualRaw(totals);
-    expect(totals.deadLetterOffsets).toBe(t.malformedTotal);
+    await stopAndExpectExactlyOnce(f, ingester, t);
   });
 });

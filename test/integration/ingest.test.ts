@@ -1,5 +1,5 @@
 // The ingester end to end on the real Kafka and ClickHouse, run as the `insider ingest` process.
-import { DUPLICATE, expectRollupsEqualRaw, ingestFixture, killIngesters, produce, readDeadLetters, rowCount, startIngester, storeTotals, traffic, waitUntil, type IngestFixture } from '../helpers/ingest-run';
+import { DUPLICATE, expectRollupsEqualRaw, ingestFixture, killIngesters, produce, readDeadLetters, rowCount, startIngester, stopAndExpectExactlyOnce, storeTotals, traffic, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import fs from 'node:fs';
 
 jest.setTimeout(600000);
@@ -131,15 +131,6 @@ describe('ingest (real Kafka and ClickHouse)', () => {
     await a.exited;
     const atKill = await rowCount(f.ch);
     expect(atKill).toBeLessThan(t.valid);
-    await waitUntil('the survivor finishes', async () => (await rowCount(f.ch)) >= t.valid, 300000);
-    await waitUntil('all dead letters recorded', async () => (await storeTotals(f.ch)).deadLetterOffsets >= t.malformedTotal, 60000);
-    await new Promise((r) => setTimeout(r, 3000));
-    b.child.kill('SIGTERM');
-    expect(await b.exited).toBe(0);
-    const totals = await storeTotals(f.ch);
-    expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
-    expectRollupsEqualRaw(totals);
-    expect(totals.deadLetterOffsets).toBe(t.malformedTotal);
+    await stopAndExpectExactlyOnce(f, b, t);
   });
-
 });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { createKafka } from '../../kafka';
 import { replayLines } from '../../replay';
 import type { CliContext } from '../context';
+import { integer } from '../options';
 import { progress } from '../output';
 
 export function replayCommand(ctx: CliContext): Command {
@@ -10,7 +11,7 @@ export function replayCommand(ctx: CliContext): Command {
     .description('produce JSON lines (one access event each) from FILE, or - for stdin, to the events topic, keyed by user')
     .argument('<file>', 'a JSON-lines file, or - to read standard input')
     .option('--topic <name>', 'topic to produce to (default: kafka.topic)')
-    .option('--batch <n>', 'messages per produce request', (v) => parsePositive(v, '--batch'), 1000)
+    .option('--batch <n>', 'messages per produce request', (v) => integer(v, 1), 1000)
     .addHelpText('after', '\nExample:\n  insider replay events.jsonl\n  zcat audit.jsonl.gz | insider replay -')
     .action(async (file: string, opts: { topic?: string; batch: number }) => {
       const config = ctx.config();
@@ -39,10 +40,4 @@ export function replayCommand(ctx: CliContext): Command {
         await producer.disconnect();
       }
     });
-}
-
-function parsePositive(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a positive integer, got "${value}"`);
-  return n;
 }
