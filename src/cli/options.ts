@@ -10,7 +10,7 @@ export function integer(value: string, min: number): number {
 }
 
 /** An ISO-8601 time as epoch ms. A date alone would mean local midnight in some parsers: time and zone are required. */
-export function parseEnd(value: string): number {
+export function parseTime(value: string): number {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
     throw new InvalidArgumentError('expected an ISO-8601 time with a zone, e.g. 2026-10-01T00:00:00Z.');
   }

@@ -2,6 +2,7 @@
 // a typo never silently falls back to a default) and nothing has a default here: defaults live in
 // config/default.yaml, which is validated by this same schema.
 import { z } from 'zod';
+import { detectionSchema } from './detection-schema';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const positiveMs = z.number().int().positive();
@@ -56,6 +57,7 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535),
     }),
   }),
+  detection: detectionSchema,
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
@@ -99,6 +101,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_CLICKHOUSE_PASSWORD', path: 'clickhouse.password', kind: 'string' },
   { env: 'INSIDER_INGEST_GROUP_ID', path: 'ingest.groupId', kind: 'string' },
   { env: 'INSIDER_INGEST_METRICS_PORT', path: 'ingest.metrics.port', kind: 'int' },
+  { env: 'INSIDER_DETECT_GROUP_ID', path: 'detection.groupId', kind: 'string' },
+  { env: 'INSIDER_CATALOG_FILE', path: 'detection.catalogFile', kind: 'string' },
+  { env: 'INSIDER_ALLOWLIST_FILE', path: 'detection.allowlistFile', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
 ];

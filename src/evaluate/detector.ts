@@ -2,16 +2,10 @@
 // alerts it would have raised, each stamped with the event time at which it would have fired. The
 // project's detection engine implements this too, so that it is scored on exactly the same footing as
 // the reference detectors it has to beat.
+import type { Severity } from '../alerts/types';
 import type { ClickHouse } from '../store';
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
-
-/** Severities from least to most severe; the index is the rank. */
-export const SEVERITIES: ReadonlyArray<Severity> = ['low', 'medium', 'high', 'critical'];
-
-export function severityRank(s: Severity): number {
-  return SEVERITIES.indexOf(s);
-}
+export { SEVERITIES, severityRank, type Severity } from '../alerts/types';
 
 export interface EvalAlert {
   user: string;
@@ -32,6 +26,8 @@ export interface DetectContext {
   /** The period to judge: [from, to). History before `from` may be read as a baseline. */
   from: Date;
   to: Date;
+  /** What the simulated organisation's security team would configure: its table catalog and allowlist files. */
+  organisation?: { catalogFile: string; allowlistFile: string };
 }
 
 export interface Detector {

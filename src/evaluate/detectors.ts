@@ -1,12 +1,15 @@
-// Every detector the harness scores, in the order of the result tables. The project's detection engine
-// joins with one line here once it implements `Detector`.
+// Every detector the harness scores, in the order of the result tables: the two references first, then
+// the project's detection engine with the configured detection settings.
+import type { DetectionConfig } from '../config/detection-schema';
 import type { Detector } from './detector';
+import { engineDetector } from './engine-detector';
 import { meanSdDetector } from './mean-sd';
 import { staticThresholdDetector } from './static-threshold';
 
-export function registeredDetectors(): Detector[] {
+export function registeredDetectors(detection: DetectionConfig): Detector[] {
   return [
     staticThresholdDetector(), // static-1gb: the fixed limit a DBA would set first
     meanSdDetector(), // mean-3sd: the textbook per-user baseline
+    engineDetector(detection), // insider: this project
   ];
 }

@@ -76,7 +76,7 @@ export interface EvaluationRun {
 
 export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDeps): Promise<EvaluationRun> {
   const { config, log, progress } = deps;
-  const detectors = opts.detectors ?? registeredDetectors();
+  const detectors = opts.detectors ?? registeredDetectors(config.detection);
   const timings: Record<string, number> = {};
   const began = Date.now();
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
@@ -123,9 +123,10 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
       const [{ users }] = await ws.ch.query<{ users: string }>(sql`SELECT uniqExact(user) AS users FROM access_events WHERE ts >= ${from} AND ts < ${to}`);
       const population = { users: Number(users), days: labels.days };
       const scenarios: LabelledScenario[] = labels.scenarios;
+      const organisation = { catalogFile: path.join(simDir, OUTPUT_FILES.tables), allowlistFile: path.join(simDir, OUTPUT_FILES.allowlist) };
       const scored: Array<{ detector: Detector; alerts: EvalAlert[]; score: DetectorScore }> = [];
       for (const detector of detectors) {
-        const alerts = await timed(`detect:${detector.name}`, () => detector.detect({ ch: ws.ch, from, to }));
+        const alerts = await timed(`detect:${detector.name}`, () => detector.detect({ ch: ws.ch, from, to, organisation }));
         progress(`detect: ${detector.name}: ${alerts.length} alert(s)`);
         scored.push({ detector, alerts, score: scoreDetector(detector.name, alerts, scenarios, population) });
       }
@@ -228,7 +229,7 @@ async function simulate(opts: EvaluationOptions, dir: string, progress: (line: s
 
 function readLabels(dir: string): Labels {
   const file = path.join(dir, OUTPUT_FILES.labels);
-  for (const f of [file, path.join(dir, OUTPUT_FILES.events), path.join(dir, OUTPUT_FILES.directory)]) {
+  for (const f of [file, ...(['events', 'directory', 'tables', 'allowlist'] as const).map((k) => path.join(dir, OUTPUT_FILES[k]))]) {
     if (!fs.existsSync(f)) throw new EvaluationError(`--reuse ${dir}: ${path.basename(f)} is missing; it must be a directory written by insider simulate (without --to-kafka)`, { file: f });
   }
   const labels = JSON.parse(fs.readFileSync(file, 'utf8')) as Labels;

@@ -2,7 +2,7 @@
 // own time zone's office hours, rarely at weekends, spread a log-normal day's volume over a day's
 // queries (a few large, many small), and now and then a query fails and moves nothing. Service
 // accounts run every hour of every day with a steady volume.
-import { isMonthEnd, isWeekend, localMidnightUtc, MS_PER_HOUR } from './calendar';
+import { isMonthEnd, isWeekend, localMidnightUtc, MS_PER_HOUR } from '../calendar';
 import type { SimEvent } from './event';
 import type { Person, TableUse } from './organisation';
 import { stream, type Random } from './random';

@@ -2,7 +2,7 @@
 // the UTC day their events fall in; a UTC day is emitted (sorted by time) as soon as no later local
 // day can add to it, so memory holds about three days of events, never the whole period.
 import { SimulationError } from '../errors';
-import { dayOf, MS_PER_DAY } from './calendar';
+import { dayOf, MS_PER_DAY } from '../calendar';
 import { byTime, type SimEvent } from './event';
 import { personDay } from './activity';
 import { buildOrganisation, type DirectoryRow, type Person } from './organisation';

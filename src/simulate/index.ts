@@ -10,4 +10,4 @@ export { canonical, toJsonLine, type CanonicalEvent, type SimEvent } from './eve
 export { MIN_HISTORY_DAYS, type AllowlistEntry, type ScenarioKind, type Expected } from './scenarios';
 export { DEPARTMENTS, SERVICES, type DirectoryRow, type Person } from './organisation';
 export { TABLES, type TableInfo, type Sensitivity } from './tables';
-export { localHour, localDayOf, dayOf, dateString, isWeekend, isMonthEnd, MS_PER_DAY, MS_PER_HOUR } from './calendar';
+export { localHour, localDayOf, dayOf, dateString, isWeekend, isMonthEnd, MS_PER_DAY, MS_PER_HOUR } from '../calendar';

@@ -3,7 +3,7 @@
 // GBs), each person has their own level around the role's (log-normal, so a few people sit far above
 // their peers), and service accounts move large, steady volumes around the clock.
 import type { DirectoryEntry } from '../directory';
-import { dateString } from './calendar';
+import { dateString } from '../calendar';
 import { stream, type Random } from './random';
 import { table, type TableInfo } from './tables';
 

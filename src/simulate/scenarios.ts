@@ -2,7 +2,7 @@
 // benign look-alikes that a naive detector would flag (expected "benign"). Each malicious scenario
 // starts after at least three weeks of normal history for its actor, except the new hire, who has
 // none by definition. The labels file is built from the emitted events, so it matches them exactly.
-import { addWeekdays, dateString, isMonthEnd, localMidnightUtc, MS_PER_DAY, MS_PER_HOUR, nextWeekday } from './calendar';
+import { addWeekdays, dateString, isMonthEnd, localMidnightUtc, MS_PER_DAY, MS_PER_HOUR, nextWeekday } from '../calendar';
 import { event } from './activity';
 import type { SimEvent } from './event';
 import { GB, isEtlService, type Person } from './organisation';

@@ -1,19 +1,10 @@
 import path from 'node:path';
-import { ConfigError } from '../../src/errors';
 import { loadConfig, maskSecrets } from '../../src/config';
+import { configErrorOf } from '../helpers/config-error';
 
 const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
 const load = (file?: string, env: NodeJS.ProcessEnv = {}) => loadConfig({ file, env });
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('loads the defaults alone as a valid, frozen config', () => {
@@ -57,29 +48,29 @@ describe('loadConfig', () => {
   });
 
   it('reports a wrong type with the file, the key path and what was expected, on one line', () => {
-    const err = errorOf(() => load(fixture('wrong-type.yaml')));
+    const err = configErrorOf(() => load(fixture('wrong-type.yaml')));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toBe(`${fixture('wrong-type.yaml')}: kafka.connectionTimeoutMs: expected number, got string "fast"`);
   });
 
   it('reports an unknown key and suggests the closest known one', () => {
-    const err = errorOf(() => load(fixture('unknown-key.yaml')));
+    const err = configErrorOf(() => load(fixture('unknown-key.yaml')));
     expect(err.message).toBe(`${fixture('unknown-key.yaml')}: kafka.brokerz: unknown key (did you mean "brokers"?)`);
   });
 
   it('reports a missing required value', () => {
-    const err = errorOf(() => load(fixture('missing-required.yaml')));
+    const err = configErrorOf(() => load(fixture('missing-required.yaml')));
     expect(err.message).toBe(`${fixture('missing-required.yaml')}: kafka.sasl.username: required value is missing (expected string)`);
   });
 
   it('names the environment variable when a bad value came from it', () => {
-    const err = errorOf(() => load(undefined, { INSIDER_LOG_LEVEL: 'loud' }));
+    const err = configErrorOf(() => load(undefined, { INSIDER_LOG_LEVEL: 'loud' }));
     expect(err.message).toMatch(/^environment variable INSIDER_LOG_LEVEL: log\.level: /);
     expect(err.message).toContain('"loud"');
   });
 
   it('refuses secrets written in a file and names the variable to use', () => {
-    const err = errorOf(() => load(fixture('secret-in-file.yaml')));
+    const err = configErrorOf(() => load(fixture('secret-in-file.yaml')));
     expect(err.message).toBe(
       `${fixture('secret-in-file.yaml')}: clickhouse.password: secrets are not read from files; set the environment variable INSIDER_CLICKHOUSE_PASSWORD`,
     );
@@ -87,9 +78,9 @@ describe('loadConfig', () => {
   });
 
   it('fails at once on a file that cannot be read or parsed', () => {
-    expect(errorOf(() => load('/nonexistent/insider.yaml')).message).toBe('/nonexistent/insider.yaml: cannot read config file (ENOENT)');
+    expect(configErrorOf(() => load('/nonexistent/insider.yaml')).message).toBe('/nonexistent/insider.yaml: cannot read config file (ENOENT)');
     const broken = path.join(__dirname, '..', 'fixtures', 'config', 'not-yaml.txt');
-    expect(errorOf(() => load(broken)).message).toMatch(/not-yaml\.txt: line \d+, column \d+: not valid YAML or JSON/);
+    expect(configErrorOf(() => load(broken)).message).toMatch(/not-yaml\.txt: line \d+, column \d+: not valid YAML or JSON/);
   });
 
   it('masks secrets when printed', () => {

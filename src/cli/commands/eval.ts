@@ -4,7 +4,7 @@ import { DEFAULT_EVAL_END, falseAlertTable, overallTable, runEvaluation, scenari
 import { MIN_EMPLOYEES } from '../../simulate';
 import type { CliContext } from '../context';
 import { progress } from '../output';
-import { integer, parseEnd } from '../options';
+import { integer, parseTime } from '../options';
 
 interface EvalOptions {
   seed: number;
@@ -23,7 +23,7 @@ export function evalCommand(ctx: CliContext): Command {
     .option('--employees <n>', `people in the organisation, at least ${MIN_EMPLOYEES}`, (v) => integer(v, MIN_EMPLOYEES), 500)
     .option('--days <n>', 'length of the simulated period in days (scenarios need about 42)', (v) => integer(v, 1), 45)
     .addOption(
-      new Option('--end <time>', 'end of the period (exclusive), ISO-8601 with a zone').argParser(parseEnd).default(DEFAULT_EVAL_END, new Date(DEFAULT_EVAL_END).toISOString()),
+      new Option('--end <time>', 'end of the period (exclusive), ISO-8601 with a zone').argParser(parseTime).default(DEFAULT_EVAL_END, new Date(DEFAULT_EVAL_END).toISOString()),
     )
     .option('-o, --out <dir>', 'directory for the result file eval-<seed>.json', path.join('artifacts', 'eval'))
     .option('--reuse <dir>', 'use the files of an earlier `insider simulate --out DIR` instead of simulating (its labels give seed and period)')

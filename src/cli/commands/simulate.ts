@@ -4,7 +4,7 @@ import { createKafka } from '../../kafka';
 import { createSimulation, kafkaSink, MIN_EMPLOYEES, MIN_HISTORY_DAYS, MS_PER_HOUR, OUTPUT_FILES, writeSimulation, type EventSink } from '../../simulate';
 import type { CliContext } from '../context';
 import { progress } from '../output';
-import { integer, parseEnd } from '../options';
+import { integer, parseTime } from '../options';
 
 interface SimulateOptions {
   out: string;
@@ -24,7 +24,7 @@ export function simulateCommand(ctx: CliContext): Command {
     .option('--seed <n>', 'random seed: the same seed, options and --end give byte-identical output', (v) => integer(v, 0), 42)
     .option('--employees <n>', `people in the organisation, at least ${MIN_EMPLOYEES} (service accounts come on top)`, (v) => integer(v, MIN_EMPLOYEES), 500)
     .option('--days <n>', 'length of the period in days', (v) => integer(v, 1), 45)
-    .option('--end <time>', 'end of the period (exclusive), ISO-8601 with a zone; default: now, truncated to the hour', parseEnd)
+    .option('--end <time>', 'end of the period (exclusive), ISO-8601 with a zone; default: now, truncated to the hour', parseTime)
     .option('--no-scenarios', 'normal activity only: no injected or labelled scenarios')
     .option('--to-kafka', `produce the events to Kafka (keyed by user, acks from all replicas) instead of writing ${OUTPUT_FILES.events}`)
     .option('--topic <name>', 'with --to-kafka: the topic (default: kafka.topic)')

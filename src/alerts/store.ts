@@ -1,0 +1,138 @@
+// Alerts in ClickHouse (table `alerts`, migration 0003): every revision is a row; the current alert is
+// the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
+import { MS_PER_DAY } from '../calendar';
+import { join, sql, type ClickHouse, type SqlFragment } from '../store';
+import { SEVERITIES, type AlertRecord, type Severity } from './types';
+
+interface AlertRow {
+  alert_id: string;
+  revision: number;
+  user: string;
+  window_start: string;
+  window_end: string;
+  detectors: string[];
+  severity: Severity;
+  score: number;
+  fired_at: string;
+  fired_at_ms: number;
+  trigger_event_id: string;
+  last_event_at: string;
+  observed_bytes: string;
+  observed_rows: string;
+  event_count: string;
+  baseline_bytes: number;
+  peer_bytes: number;
+  peer_group: string;
+  ratio: number;
+  explanation: string;
+  findings: string;
+  evidence: string;
+  created_at_wall: string;
+  updated_at_wall: string;
+}
+
+/** DateTime('UTC') as ClickHouse accepts and prints it: "YYYY-MM-DD hh:mm:ss". */
+const dateTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+const fromDateTime = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`);
+
+function toRow(a: AlertRecord): AlertRow {
+  return {
+    alert_id: a.alertId,
+    revision: a.revision,
+    user: a.user,
+    window_start: dateTime(a.windowStart),
+    window_end: dateTime(a.windowEnd),
+    detectors: a.detectors,
+    severity: a.severity,
+    score: a.score,
+    fired_at: dateTime(a.firedAt),
+    fired_at_ms: a.firedAt % 1000,
+    trigger_event_id: a.triggerEventId,
+    last_event_at: dateTime(a.lastEventAt),
+    observed_bytes: String(a.observedBytes),
+    observed_rows: String(a.observedRows),
+    event_count: String(a.eventCount),
+    baseline_bytes: a.baselineBytes,
+    peer_bytes: a.peerBytes,
+    peer_group: a.peerGroup,
+    ratio: a.ratio,
+    explanation: a.explanation,
+    findings: JSON.stringify(a.findings),
+    evidence: JSON.stringify(a.evidence),
+    created_at_wall: dateTime(a.createdAtWall),
+    updated_at_wall: dateTime(a.updatedAtWall),
+  };
+}
+
+function fromRow(r: AlertRow): AlertRecord {
+  return {
+    alertId: r.alert_id,
+    revision: Number(r.revision),
+    user: r.user,
+    windowStart: fromDateTime(r.window_start),
+    windowEnd: fromDateTime(r.window_end),
+    detectors: r.detectors,
+    severity: r.severity,
+    score: Number(r.score),
+    firedAt: fromDateTime(r.fired_at) + Number(r.fired_at_ms),
+    triggerEventId: r.trigger_event_id,
+    lastEventAt: fromDateTime(r.last_event_at),
+    observedBytes: Number(r.observed_bytes),
+    observedRows: Number(r.observed_rows),
+    eventCount: Number(r.event_count),
+    baselineBytes: Number(r.baseline_bytes),
+    peerBytes: Number(r.peer_bytes),
+    peerGroup: r.peer_group,
+    ratio: Number(r.ratio),
+    explanation: r.explanation,
+    findings: JSON.parse(r.findings) as AlertRecord['findings'],
+    evidence: JSON.parse(r.evidence) as AlertRecord['evidence'],
+    createdAtWall: fromDateTime(r.created_at_wall),
+    updatedAtWall: fromDateTime(r.updated_at_wall),
+  };
+}
+
+export async function writeAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRecord>): Promise<void> {
+  if (alerts.length > 0) await ch.insert('alerts', alerts.map(toRow));
+}
+
+export interface AlertFilter {
+  /** Alerts whose window ends after `from` and starts before `to` (ms). */
+  from?: number;
+  to?: number;
+  user?: string;
+  /** This severity or worse. */
+  minSeverity?: Severity;
+  detector?: string;
+  limit?: number;
+}
+
+/** Current alerts (latest revision of each), newest window first, then by score. */
+export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<AlertRecord[]> {
+  const where: SqlFragment[] = [sql`1 = 1`];
+  // The window (a day, or a slow drip's days) narrows the partitions read before the latest revision is chosen.
+  if (f.from !== undefined) where.push(sql`window_end > ${new Date(f.from)}`);
+  if (f.to !== undefined) where.push(sql`window_start < ${new Date(f.to)}`);
+  if (f.user !== undefined) where.push(sql`user = ${f.user}`);
+  const after: SqlFragment[] = [sql`1 = 1`];
+  if (f.minSeverity !== undefined) after.push(sql`toInt8(severity) >= ${SEVERITIES.indexOf(f.minSeverity) + 1}`);
+  if (f.detector !== undefined) after.push(sql`has(detectors, ${f.detector})`);
+  const limit = f.limit ?? 1000;
+  const rows = await ch.query<AlertRow>(sql`
+    SELECT *
+    FROM (
+      SELECT * FROM alerts
+      WHERE ${join(where, ' AND ')}
+      ORDER BY alert_id, revision DESC
+      LIMIT 1 BY alert_id
+    )
+    WHERE ${join(after, ' AND ')}
+    ORDER BY window_end DESC, score DESC, alert_id
+    LIMIT ${limit}`);
+  return rows.map(fromRow);
+}
+
+/** Current alerts of the windows that touch the days first..last (for a restart to continue them). */
+export function alertsOfDays(ch: ClickHouse, first: number, last: number): Promise<AlertRecord[]> {
+  return listAlerts(ch, { from: first * MS_PER_DAY, to: (last + 1) * MS_PER_DAY, limit: 1_000_000 });
+}

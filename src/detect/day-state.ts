@@ -1,0 +1,123 @@
+// One employee's running totals for one UTC day (the alert window), updated event by event in event
+// time. The detectors read it after every event, so a threshold is noticed at the event that crosses it.
+import { localHour } from '../calendar';
+import { RecentIds } from '../ingest/recent-ids';
+import type { AllowlistEntry } from './allowlist';
+import type { Sensitivity } from './catalog';
+import type { DetectEvent } from './event';
+
+export interface Tally {
+  bytes: number;
+  rows: number;
+  events: number;
+}
+
+export interface DayState {
+  user: string;
+  day: number;
+  /** Successful, not allowlisted activity: what the detectors judge. */
+  bytes: number;
+  rows: number;
+  events: number;
+  failed: number;
+  /** The latest event ids, so a producer's duplicate (sent again shortly after) is not counted twice. */
+  seen: RecentIds;
+  firstTs: number;
+  lastTs: number;
+  tables: Map<string, Tally & { sensitivity: Sensitivity }>;
+  sessions: Map<string, number>;
+  clientIps: Map<string, number>;
+  apps: Map<string, number>;
+  sensitiveBytes: number;
+  /** Sensitive tables touched today that were not known to the employee before today. */
+  newSensitive: Set<string>;
+  offHoursBytes: number;
+  /** Sliding window of [ts, bytes] for exports in progress, and its sum. */
+  recent: Array<[number, number]>;
+  recentBytes: number;
+  allowlisted: Tally & { reasons: Set<string> };
+}
+
+/** Event ids remembered per employee and day: a producer retries within seconds, not thousands of events later. */
+const SEEN_IDS = 4096;
+
+export function newDayState(user: string, day: number): DayState {
+  return {
+    user,
+    day,
+    bytes: 0,
+    rows: 0,
+    events: 0,
+    failed: 0,
+    seen: new RecentIds(SEEN_IDS),
+    firstTs: Infinity,
+    lastTs: -Infinity,
+    tables: new Map(),
+    sessions: new Map(),
+    clientIps: new Map(),
+    apps: new Map(),
+    sensitiveBytes: 0,
+    newSensitive: new Set(),
+    offHoursBytes: 0,
+    recent: [],
+    recentBytes: 0,
+    allowlisted: { bytes: 0, rows: 0, events: 0, reasons: new Set() },
+  };
+}
+
+export interface EventFacts {
+  sensitivity: Sensitivity;
+  /** Sensitive per the settings, and not known to the employee before today. */
+  sensitive: boolean;
+  knownTable: boolean;
+  timezone: string;
+  night: { startHour: number; endHour: number };
+  windowMs: number;
+  allowlisted: AllowlistEntry | undefined;
+}
+
+const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+
+/** Adds an event; false when it was already counted (a duplicate of an event id seen today). */
+export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
+  if (s.seen.has(e.eventId)) return false;
+  s.seen.add(e.eventId);
+  s.firstTs = Math.min(s.firstTs, e.ts);
+  s.lastTs = Math.max(s.lastTs, e.ts);
+  if (!e.ok) {
+    s.failed++;
+    return true;
+  }
+  if (f.allowlisted) {
+    s.allowlisted.bytes += e.bytes;
+    s.allowlisted.rows += e.rows;
+    s.allowlisted.events++;
+    s.allowlisted.reasons.add(f.allowlisted.reason);
+    return true;
+  }
+  s.bytes += e.bytes;
+  s.rows += e.rows;
+  s.events++;
+  const t = s.tables.get(e.table) ?? { bytes: 0, rows: 0, events: 0, sensitivity: f.sensitivity };
+  t.bytes += e.bytes;
+  t.rows += e.rows;
+  t.events++;
+  s.tables.set(e.table, t);
+  add(s.sessions, e.sessionId, e.bytes);
+  add(s.clientIps, e.clientIp, e.bytes);
+  add(s.apps, e.clientApp, e.bytes);
+  if (f.sensitive) {
+    s.sensitiveBytes += e.bytes;
+    if (!f.knownTable) s.newSensitive.add(e.table);
+  }
+  if (isNight(localHour(e.ts, f.timezone), f.night)) s.offHoursBytes += e.bytes;
+  s.recent.push([e.ts, e.bytes]);
+  s.recentBytes += e.bytes;
+  // Events arrive in order per user; an out-of-order one only stays in the window a little longer.
+  while (s.recent.length > 0 && s.recent[0][0] <= e.ts - f.windowMs) s.recentBytes -= s.recent.shift()![1];
+  return true;
+}
+
+export function isNight(hour: number, night: { startHour: number; endHour: number }): boolean {
+  return night.startHour <= night.endHour ? hour >= night.startHour && hour < night.endHour : hour >= night.startHour || hour < night.endHour;
+}

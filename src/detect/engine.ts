@@ -1,0 +1,223 @@
+// The detection engine: events in (in order per user, as Kafka delivers them and as a backfill reads
+// them), alert revisions out. Everything is keyed on event time: an event counts toward its own UTC day,
+// and the baselines of that day come from the days before it. So replaying history gives the alerts
+// live traffic gave, each stamped with the event that crossed the threshold.
+import crypto from 'node:crypto';
+import { dateString, dayOf, MS_PER_DAY } from '../calendar';
+import type { DetectionConfig, DetectorName } from '../config/detection-schema';
+import { severityRank, type AlertRecord } from '../alerts/types';
+import type { Allowlist } from './allowlist';
+import type { Catalog } from './catalog';
+import { scoreOf, severityOf } from './combine';
+import { addEvent, newDayState, type DayState, type EventFacts } from './day-state';
+import { RULES, usualDaily, type Check, type Finding, type RuleContext } from './detectors';
+import type { DetectEvent } from './event';
+import { evidenceOf, explanationOf } from './evidence';
+import type { DayHistory } from './history';
+import { unknownPerson, type Person } from './people';
+import { settingsFor } from './settings';
+
+export interface EngineOptions {
+  detection: DetectionConfig;
+  people: ReadonlyMap<string, Person>;
+  catalog: Catalog;
+  allowlist: Allowlist;
+  /** What is known about the days before `day` (ClickHouse); called once per day. */
+  history(day: number): Promise<DayHistory>;
+  /** Wall clock, for the alert's creation and update times only. */
+  now?: () => number;
+}
+
+export interface EngineStats {
+  events: number;
+  duplicates: number;
+  /** Events of a day older than the state kept (KEEP_DAYS), not judged. */
+  late: number;
+  alerts: number;
+  revisions: number;
+}
+
+export interface Engine {
+  /** Takes events (in order per user) and returns the alert revisions to store, in order. */
+  process(events: ReadonlyArray<DetectEvent>): Promise<AlertRecord[]>;
+  /** Continues alerts already stored (after a restart): their revisions go on from there. */
+  restore(alerts: ReadonlyArray<AlertRecord>): void;
+  stats(): EngineStats;
+}
+
+interface Tracked {
+  state: DayState;
+  person: Person;
+  ctx: RuleContext;
+  checks: Check[];
+  facts: Omit<EventFacts, 'sensitivity' | 'sensitive' | 'knownTable' | 'allowlisted'>;
+  sensitiveClasses: ReadonlySet<string>;
+  alert: AlertRecord | null;
+  /** The latest finding of every detector that fired today (a sliding window may fall back below). */
+  findings: Map<DetectorName, Finding>;
+}
+
+/** Days of per-user state kept behind the newest event (late events of yesterday still count). */
+const KEEP_DAYS = 2;
+
+export function alertIdOf(user: string, day: number): string {
+  const hash = crypto.createHash('sha256').update(`${user}\u0000${day}`).digest('hex').slice(0, 10);
+  return `al_${dateString(day).replace(/-/g, '')}_${hash}`;
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const { detection, people, catalog, allowlist } = opts;
+  const now = opts.now ?? Date.now;
+  const histories = new Map<number, Promise<DayHistory>>();
+  const tracked = new Map<string, Tracked>();
+  const restored = new Map<string, AlertRecord>();
+  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, alerts: 0, revisions: 0 };
+  let newestDay = -Infinity;
+
+  const historyOf = (day: number) => {
+    let h = histories.get(day);
+    if (!h) {
+      h = opts.history(day);
+      // A failed load is not cached: the next batch asks again.
+      h.catch(() => histories.delete(day));
+      histories.set(day, h);
+    }
+    return h;
+  };
+
+  function track(user: string, day: number, history: DayHistory): Tracked {
+    const person = people.get(user) ?? unknownPerson(user);
+    const settings = settingsFor(detection, person);
+    const ctx: RuleContext = {
+      day,
+      person,
+      settings,
+      baseline: history.baseline(user),
+      known: history.known(user),
+      peers: (q) => history.peers(person, q),
+      minHistoryDays: detection.minHistoryDays,
+    };
+    const checks = RULES.map((r) => r.prepare(ctx)).filter((c): c is Check => c !== null);
+    const t: Tracked = {
+      state: newDayState(user, day),
+      person,
+      ctx,
+      checks,
+      facts: { timezone: person.timezone, night: settings.offHours, windowMs: settings.exportRate.windowMinutes * 60_000 },
+      sensitiveClasses: new Set(settings.sensitive.classes),
+      alert: restored.get(alertIdOf(user, day)) ?? null,
+      findings: new Map(),
+    };
+    tracked.set(`${user}\u0000${day}`, t);
+    return t;
+  }
+
+  function forget() {
+    for (const [key, t] of tracked) if (t.state.day < newestDay - KEEP_DAYS + 1) tracked.delete(key);
+    for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS) histories.delete(day);
+  }
+
+  function revise(t: Tracked, findings: Finding[], e: DetectEvent): AlertRecord | null {
+    const s = t.state;
+    const sensitiveShare = s.bytes > 0 ? s.sensitiveBytes / s.bytes : 0;
+    const score = scoreOf(findings, sensitiveShare);
+    const severity = severityOf(score);
+    const prev = t.alert;
+    const detectors = findings.map((f) => f.detector);
+    if (prev) {
+      const newDetector = detectors.some((d) => !prev.detectors.includes(d));
+      const worse = severityRank(severity) > severityRank(prev.severity);
+      const grown = s.bytes >= prev.observedBytes * detection.updateGrowth;
+      if (!newDetector && !worse && !grown) return null;
+    }
+    const evidence = evidenceOf(s);
+    const usual = usualDaily(t.ctx);
+    const peers = t.ctx.peers(t.ctx.settings.volumePeers.quantile);
+    const since = Math.min(s.day, ...findings.map((f) => f.sinceDay ?? s.day), prev ? dayOf(prev.windowStart) : s.day);
+    const wall = now();
+    const record: AlertRecord = {
+      alertId: alertIdOf(s.user, s.day),
+      revision: (prev?.revision ?? 0) + 1,
+      user: s.user,
+      windowStart: since * MS_PER_DAY,
+      windowEnd: (s.day + 1) * MS_PER_DAY,
+      detectors: [...new Set([...(prev?.detectors ?? []), ...detectors])],
+      severity: prev && severityRank(prev.severity) > severityRank(severity) ? prev.severity : severity,
+      score: Math.max(score, prev?.score ?? 0),
+      firedAt: prev?.firedAt ?? e.ts,
+      triggerEventId: prev?.triggerEventId ?? e.eventId,
+      lastEventAt: s.lastTs,
+      observedBytes: s.bytes,
+      observedRows: s.rows,
+      eventCount: s.events,
+      baselineBytes: usual?.bytes ?? 0,
+      peerBytes: peers?.quantile ?? 0,
+      peerGroup: peers?.group ?? '',
+      ratio: usual && usual.bytes > 0 ? s.bytes / usual.bytes : 0,
+      explanation: explanationOf(s, findings, evidence),
+      findings: findings.map(({ sinceDay: _, ...f }) => f),
+      evidence,
+      createdAtWall: prev?.createdAtWall ?? wall,
+      updatedAtWall: wall,
+    };
+    t.alert = record;
+    stats.revisions++;
+    if (!prev) stats.alerts++;
+    return record;
+  }
+
+  return {
+    async process(events) {
+      const days = [...new Set(events.map((e) => dayOf(e.ts)))];
+      const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
+      const out: AlertRecord[] = [];
+      for (const e of events) {
+        const day = dayOf(e.ts);
+        if (day < newestDay - KEEP_DAYS + 1) {
+          // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.
+          stats.late++;
+          continue;
+        }
+        const t = tracked.get(`${e.user}\u0000${day}`) ?? track(e.user, day, loaded.get(day)!);
+        const sensitivity = catalog.sensitivity(e.table);
+        const added = addEvent(t.state, e, {
+          ...t.facts,
+          sensitivity,
+          sensitive: t.sensitiveClasses.has(sensitivity),
+          knownTable: t.ctx.known.tables.has(e.table),
+          allowlisted: allowlist.covering(e.user, e.table, e.ts),
+        });
+        stats.events++;
+        if (!added) {
+          stats.duplicates++;
+          continue;
+        }
+        let fired = false;
+        for (const check of t.checks) {
+          const f = check(t.state);
+          if (f) {
+            t.findings.set(f.detector, f);
+            fired = true;
+          }
+        }
+        if (fired) {
+          const r = revise(t, RULES.flatMap((rule) => t.findings.get(rule.name) ?? []), e);
+          if (r) out.push(r);
+        }
+        if (day > newestDay) {
+          newestDay = day;
+          forget();
+        }
+      }
+      return out;
+    },
+    restore(alerts) {
+      for (const a of alerts) {
+        const prev = restored.get(a.alertId);
+        if (!prev || a.revision > prev.revision) restored.set(a.alertId, a);
+      }
+    },
+    stats: () => ({ ...stats }),
+  };
+}
+

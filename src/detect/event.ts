@@ -1,0 +1,36 @@
+// What the detector needs of an access event, whether it came from Kafka (live) or from ClickHouse
+// (a backfill with `detect --once`): the same fields, so both paths give the same alerts.
+import type { AccessEvent } from '../ingest/validate';
+
+export interface DetectEvent {
+  eventId: string;
+  /** Event time, ms since the epoch. */
+  ts: number;
+  user: string;
+  action: string;
+  bytes: number;
+  rows: number;
+  /** "database.table" */
+  table: string;
+  clientIp: string;
+  clientApp: string;
+  sessionId: string;
+  /** Failed queries move no data: counted, never added to volumes. */
+  ok: boolean;
+}
+
+export function fromAccessEvent(e: AccessEvent): DetectEvent {
+  return {
+    eventId: e.event_id,
+    ts: e.ts * 1000 + e.ts_ms,
+    user: e.user,
+    action: e.action,
+    bytes: e.bytes,
+    rows: e.rows,
+    table: `${e.db_name}.${e.table_name}`,
+    clientIp: e.client_ip,
+    clientApp: e.client_app,
+    sessionId: e.session_id,
+    ok: e.status === 'ok',
+  };
+}

@@ -1,0 +1,32 @@
+// Builds an engine from what the configuration names: the current directory (ClickHouse), the table
+// catalog and the allowlist (files), and the daily history (ClickHouse).
+import type { DetectionConfig } from '../config/detection-schema';
+import { currentDirectory } from '../directory';
+import type { ClickHouse } from '../store';
+import { loadAllowlist, type Allowlist } from './allowlist';
+import { loadCatalog, type Catalog } from './catalog';
+import { createEngine, type Engine } from './engine';
+import { loadDayHistory } from './history';
+import { peopleFrom, type Person } from './people';
+
+export interface EngineInputs {
+  people: Map<string, Person>;
+  catalog: Catalog;
+  allowlist: Allowlist;
+  /** Directory version used (null: no directory loaded, everyone is judged by their own history). */
+  directoryVersion: number | null;
+}
+
+export async function loadEngineInputs(ch: ClickHouse, detection: DetectionConfig): Promise<EngineInputs> {
+  const directory = await currentDirectory(ch);
+  return {
+    people: peopleFrom(directory.entries),
+    catalog: loadCatalog(detection.catalogFile),
+    allowlist: loadAllowlist(detection.allowlistFile),
+    directoryVersion: directory.version?.version ?? null,
+  };
+}
+
+export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {
+  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(ch, day, detection, inputs.people) });
+}

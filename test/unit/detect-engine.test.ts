@@ -1,0 +1,319 @@
+// The detection engine end to end, without services: a hand-built history (the DayHistory ClickHouse
+// would give), a small catalog, allowlist and directory, and event streams fed in batches.
+import type { AlertRecord } from '../../src/alerts/types';
+import { severityRank } from '../../src/alerts/types';
+import { isWeekend, MS_PER_DAY } from '../../src/calendar';
+import { loadConfig } from '../../src/config';
+import type { DetectionConfig } from '../../src/config/detection-schema';
+import type { DirectoryEntry } from '../../src/directory';
+import { allowlistFrom, type Allowlist } from '../../src/detect/allowlist';
+import { peerStats, userBaseline, type DayVolume } from '../../src/detect/baselines';
+import { catalogFrom } from '../../src/detect/catalog';
+import { alertIdOf, createEngine, type Engine } from '../../src/detect/engine';
+import type { DetectEvent } from '../../src/detect/event';
+import { formatBytes } from '../../src/detect/format';
+import type { DayHistory } from '../../src/detect/history';
+import { peerGroupKey, peopleFrom, unknownPerson, type Person } from '../../src/detect/people';
+import { settingsFor } from '../../src/detect/settings';
+import { at, DAY, GB, MB } from '../helpers/detect-time';
+
+const WALL = Date.UTC(2026, 9, 20);
+
+const { detection } = loadConfig({ env: {} }).config;
+
+// ---- builders ----
+
+function directoryEntry(id: string, department: string, role: string, over: Partial<DirectoryEntry> = {}): DirectoryEntry {
+  return { id, name: id, department, role, manager: '', location: 'HQ', timezone: 'UTC', hire_date: '2023-01-09', notice_date: null, end_date: null, account_type: 'human', ...over };
+}
+
+const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), directoryEntry('bob', 'Engineering', 'data_eng')]);
+
+const catalog = catalogFrom([
+  { database: 'crm', table: 'customers', sensitivity: 'pii' },
+  { database: 'pay', table: '*', sensitivity: 'payment' },
+]);
+
+/** Working days before `day` cycling through 50, 80, 100, 120, 200 MB: a median of 100 MB. */
+function usualSeries(day: number, n = 40): DayVolume[] {
+  const out: DayVolume[] = [];
+  for (let d = day - 1; out.length < n; d--) if (!isWeekend(d)) out.push({ day: d, bytes: [50, 80, 100, 120, 200][out.length % 5] * MB });
+  return out;
+}
+
+interface UserHistory {
+  series: DayVolume[];
+  hourlyP95: number | null;
+  tables: string[];
+  activeDays: number;
+}
+
+const USERS: Record<string, UserHistory> = {
+  alice: { series: usualSeries(DAY + 7), hourlyP95: 40 * MB, tables: ['crm.customers', 'crm.orders'], activeDays: 80 },
+  bob: { series: usualSeries(DAY + 7), hourlyP95: 40 * MB, tables: ['dw.orders_snapshot', 'crm.customers'], activeDays: 80 },
+};
+/** Every peer group's active user-days: 4, 8, ... 400 MB (a 99th percentile near 400 MB). */
+const PEER_DAYS = Array.from({ length: 100 }, (_, i) => (i + 1) * 4 * MB);
+
+/** The DayHistory ClickHouse would give for `day`, from the hand-built series above. */
+function fakeHistory(day: number): DayHistory {
+  const params = { baselineDays: detection.baselineDays, minHistoryDays: detection.minHistoryDays, sigmaFloor: detection.sigmaFloor, dripWindowDays: detection.detectors.slowDrip.windowDays };
+  return {
+    day,
+    baseline: (user) => userBaseline(USERS[user]?.series ?? [], day, USERS[user]?.hourlyP95 ?? null, params),
+    known: (user) => ({ tables: new Set(USERS[user]?.tables ?? []), activeDays: USERS[user]?.activeDays ?? 0 }),
+    peers: (person: Person, q: number) => (person.known ? peerStats(peerGroupKey(person), 8, PEER_DAYS, q) : null),
+  };
+}
+
+interface EngineSetup {
+  allowlist?: Allowlist;
+  history?: (day: number) => Promise<DayHistory>;
+  now?: number;
+}
+
+function engineOf(o: EngineSetup = {}): Engine {
+  return createEngine({
+    detection,
+    people,
+    catalog,
+    allowlist: o.allowlist ?? allowlistFrom([]),
+    history: o.history ?? (async (day) => fakeHistory(day)),
+    now: () => o.now ?? WALL,
+  });
+}
+
+function ev(id: string, ts: number, bytes: number, over: Partial<DetectEvent> = {}): DetectEvent {
+  return { eventId: id, ts, user: 'alice', action: 'SELECT', bytes, rows: Math.round(bytes / 500), table: 'crm.orders', clientIp: '10.1.2.3', clientApp: 'dbeaver', sessionId: 'sess-1', ok: true, ...over };
+}
+
+/** Alice's usual morning (5 x 10 MB), then a bulk export of crm.customers: 40 x 520 MB, one a minute from 10:00. */
+function bulkExport(day = DAY, user = 'alice'): DetectEvent[] {
+  const morning = Array.from({ length: 5 }, (_, i) => ev(`${user}-${day}-m${i}`, at(day, 8, i), 10 * MB, { user }));
+  const xs = Array.from({ length: 40 }, (_, i) => ev(`${user}-${day}-x${String(i + 1).padStart(2, '0')}`, at(day, 10, i), 520 * MB, { user, table: 'crm.customers', sessionId: 'sess-2' }));
+  return [...morning, ...xs];
+}
+
+/** Processes the events in batches of the given sizes (the rest in one last batch). */
+async function processIn(engine: Engine, events: DetectEvent[], sizes: number[] = []): Promise<AlertRecord[]> {
+  const out: AlertRecord[] = [];
+  let i = 0;
+  for (const n of sizes) {
+    out.push(...(await engine.process(events.slice(i, i + n))));
+    i += n;
+  }
+  if (i < events.length) out.push(...(await engine.process(events.slice(i))));
+  return out;
+}
+
+// ---- the engine ----
+
+describe('createEngine: a bulk export', () => {
+  it('raises exactly one alert (one alertId), fired at the event that crossed the threshold', async () => {
+    const alerts = await engineOf().process(bulkExport());
+    expect(alerts.length).toBeGreaterThan(1);
+    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set([alertIdOf('alice', DAY)]));
+    // 50 MB + 2 x 520 MB = 1.09 GB is the first day above 8x the 100 MB median (800 MB).
+    const first = alerts[0];
+    expect(first).toMatchObject({ revision: 1, user: 'alice', triggerEventId: `alice-${DAY}-x02`, firedAt: at(DAY, 10, 1), detectors: ['volumeSelf'], observedBytes: 1090 * MB });
+    expect(first.windowStart).toBe(DAY * MS_PER_DAY);
+    expect(first.windowEnd).toBe((DAY + 1) * MS_PER_DAY);
+    expect(alerts.every((a) => a.firedAt === first.firedAt && a.triggerEventId === first.triggerEventId)).toBe(true);
+    expect(alerts.map((a) => a.revision)).toEqual(alerts.map((_, i) => i + 1));
+  });
+
+  it('revises only when the volume grew by updateGrowth, the severity rose or a new detector fired', async () => {
+    const engine = engineOf();
+    const events = bulkExport();
+    let judged = 0;
+    let last: AlertRecord | null = null;
+    let revisions = 0;
+    for (const e of events) {
+      judged += e.bytes;
+      const out = await engine.process([e]);
+      expect(out.length).toBeLessThanOrEqual(1);
+      const r = out[0];
+      if (last) {
+        const grown = judged >= last.observedBytes * detection.updateGrowth;
+        // Growth always gives a revision (a detector fires on every event of this export)...
+        if (grown) expect(r).toBeDefined();
+        // ...and without growth, only a new detector or a higher severity does.
+        if (r && !grown) {
+          const newDetector = r.detectors.some((d) => !last!.detectors.includes(d));
+          expect(newDetector || severityRank(r.severity) > severityRank(last.severity)).toBe(true);
+        }
+      }
+      if (r) {
+        expect(r.observedBytes).toBe(judged);
+        last = r;
+        revisions++;
+      }
+    }
+    // The 4th export event puts 2.08 GB in the last hour: exportRate joins and the alert turns critical.
+    expect(revisions).toBeGreaterThan(3);
+    expect(revisions).toBeLessThan(15);
+    expect(last!.revision).toBe(revisions);
+  });
+
+  it('starts medium and ends critical for a 20 GB export of a user with a 50-200 MB day', async () => {
+    const alerts = await engineOf().process(bulkExport());
+    expect(alerts[0].severity).toBe('medium');
+    const last = alerts[alerts.length - 1];
+    expect(last.severity).toBe('critical');
+    expect(last.score).toBeGreaterThanOrEqual(80);
+    expect(last.detectors).toEqual(expect.arrayContaining(['volumeSelf', 'exportRate', 'volumePeers', 'sensitive']));
+    expect(last.baselineBytes).toBeCloseTo(100 * MB, 0);
+    expect(last.ratio).toBeGreaterThan(100);
+    expect(last.peerGroup).toBe('Sales/sales_ops');
+    expect(last.observedBytes).toBeGreaterThan(13 * GB);
+  });
+
+  it('explains the alert with the volume, the own median and the top table with its sensitivity', async () => {
+    const alerts = await engineOf().process(bulkExport());
+    const last = alerts[alerts.length - 1];
+    expect(last.explanation.startsWith(`${formatBytes(last.observedBytes)} in `)).toBe(true);
+    expect(last.explanation).toContain('own weekday median 100 MB');
+    expect(last.explanation).toMatch(/\d+% from crm\.customers \(pii\)/);
+    expect(last.evidence.topTables[0]).toMatchObject({ table: 'crm.customers', sensitivity: 'pii' });
+    expect(last.evidence.sessions.top[0].id).toBe('sess-2');
+  });
+
+  it('gives a separate alert for another UTC day of the same user', async () => {
+    const alerts = await engineOf().process([...bulkExport(DAY), ...bulkExport(DAY + 1)]);
+    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set([alertIdOf('alice', DAY), alertIdOf('alice', DAY + 1)]));
+    const second = alerts.filter((a) => a.alertId === alertIdOf('alice', DAY + 1));
+    expect(second[0]).toMatchObject({ revision: 1, triggerEventId: `alice-${DAY + 1}-x02`, windowStart: (DAY + 1) * MS_PER_DAY });
+  });
+});
+
+describe('createEngine: batches, duplicates, restarts', () => {
+  /** Alice's and Bob's exports interleaved, as one Kafka topic delivers them. */
+  const interleaved = () => {
+    const a = bulkExport(DAY, 'alice');
+    const b = bulkExport(DAY, 'bob');
+    return a.flatMap((e, i) => [e, b[i]]);
+  };
+
+  it('gives identical alerts whatever the batches', async () => {
+    const events = interleaved();
+    const once = await engineOf().process(events);
+    expect(once.length).toBeGreaterThan(2);
+    for (const sizes of [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [7, 3, 30, 2], [89]]) {
+      expect(await processIn(engineOf(), events, sizes)).toEqual(once);
+    }
+  });
+
+  it('asks for the history of a day once, however many batches', async () => {
+    const history = jest.fn(async (day: number) => fakeHistory(day));
+    await processIn(engineOf({ history }), [...bulkExport(DAY), ...bulkExport(DAY + 1)], [3, 10, 20, 40]);
+    expect(history.mock.calls.map(([d]) => d).sort()).toEqual([DAY, DAY + 1]);
+  });
+
+  it('does not count a duplicate event id twice, in the same batch or a later one', async () => {
+    const events = bulkExport();
+    const expected = await engineOf().process(events);
+    const withRetries = events.flatMap((e, i) => (i % 3 === 0 ? [e, { ...e }] : [e]));
+    const engine = engineOf();
+    expect(await processIn(engine, withRetries, [4, 4, 9])).toEqual(expected);
+    expect(engine.stats()).toMatchObject({ events: withRetries.length, duplicates: withRetries.length - events.length });
+  });
+
+  it('continues the revisions of a stored alert after a restart instead of restarting at 1', async () => {
+    const events = bulkExport();
+    // Before the restart: the first 20 events.
+    const before = await engineOf({ now: WALL }).process(events.slice(0, 20));
+    const stored = before[before.length - 1];
+    expect(stored.revision).toBeGreaterThan(1);
+    // After it, the day is read again from the start (as a backfill or a rewound consumer would).
+    const engine = engineOf({ now: WALL + 3_600_000 });
+    engine.restore([...before].reverse());
+    const after = await engine.process(events);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.map((a) => a.revision)).toEqual(after.map((_, i) => stored.revision + 1 + i));
+    expect(after.every((a) => a.alertId === stored.alertId)).toBe(true);
+    expect(after[0]).toMatchObject({ firedAt: stored.firedAt, triggerEventId: stored.triggerEventId, createdAtWall: WALL, updatedAtWall: WALL + 3_600_000 });
+    // The replayed events up to the stored volume revise nothing: the first new revision is beyond it,
+    // for a reason judged against the stored revision (growth, a new detector or a higher severity).
+    expect(after[0].observedBytes).toBeGreaterThan(stored.observedBytes);
+    expect(after[0].detectors).toEqual(expect.arrayContaining(stored.detectors));
+    const grown = after[0].observedBytes >= stored.observedBytes * detection.updateGrowth;
+    const newDetector = after[0].detectors.some((d) => !stored.detectors.includes(d));
+    expect(grown || newDetector || severityRank(after[0].severity) > severityRank(stored.severity)).toBe(true);
+    // Without restore the same replay starts over at revision 1.
+    expect((await engineOf().process(events))[0].revision).toBe(1);
+  });
+});
+
+describe('createEngine: what is not judged', () => {
+  const bobAllowlist = allowlistFrom([{ user: 'bob', reason: 'CHG-1234 warehouse migration', from: at(DAY, 0), until: at(DAY, 12), tables: new Set(['dw.orders_snapshot']) }]);
+  /** A 30 GB dump of the warehouse snapshot, 60 x 500 MB from 01:00. */
+  const dump = () => Array.from({ length: 60 }, (_, i) => ev(`bob-dump-${i}`, at(DAY, 1, i), 500 * MB, { user: 'bob', table: 'dw.orders_snapshot' }));
+
+  it('keeps an allowlisted 30 GB dump out of the judged volume: no alert', async () => {
+    expect(await engineOf({ allowlist: bobAllowlist }).process(dump())).toEqual([]);
+    // The same dump without the allowlist entry is an alert.
+    expect((await engineOf().process(dump())).length).toBeGreaterThan(0);
+  });
+
+  it('shows the allowlisted activity in the evidence and explanation of an alert raised by other activity', async () => {
+    // 450 + 450 MB crosses 8x the 100 MB median; the last 300 MB is too little growth for a revision.
+    const other = [450, 450, 300].map((mb, i) => ev(`bob-x${i}`, at(DAY, 14, i), mb * MB, { user: 'bob', table: 'crm.customers' }));
+    const alerts = await engineOf({ allowlist: bobAllowlist }).process([...dump(), ...other]);
+    expect(alerts).toHaveLength(1);
+    const a = alerts[0];
+    expect(a).toMatchObject({ user: 'bob', observedBytes: 900 * MB, eventCount: 2, triggerEventId: 'bob-x1' });
+    expect(a.evidence.allowlisted).toEqual({ bytes: 30 * GB, events: 60, reasons: ['CHG-1234 warehouse migration'] });
+    expect(a.evidence.topTables.map((t) => t.table)).toEqual(['crm.customers']);
+    expect(a.explanation).toContain('30 GB more allowlisted (CHG-1234 warehouse migration)');
+  });
+
+  it('adds no bytes for failed queries, but counts them in the evidence', async () => {
+    const failed = ev('f1', at(DAY, 9), 30 * GB, { ok: false });
+    expect(await engineOf().process([failed])).toEqual([]);
+    const alerts = await engineOf().process([failed, ev('ok1', at(DAY, 9, 5), 900 * MB)]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ observedBytes: 900 * MB, eventCount: 1, triggerEventId: 'ok1' });
+    expect(alerts[0].evidence.failedEvents).toBe(1);
+  });
+});
+
+describe('settingsFor', () => {
+  const base: Pick<DetectionConfig, 'detectors' | 'overrides'> = {
+    detectors: detection.detectors,
+    overrides: [
+      { accountType: 'service', reason: 'service accounts', detectors: { ceiling: { enabled: false }, offHours: { enabled: false } } },
+      { department: 'Finance', reason: 'month end', detectors: { offHours: { minMultiple: 3 } } },
+      { department: 'Finance', role: 'analyst', reason: 'analysts', detectors: { offHours: { minMultiple: 4, minBytes: 1 } } },
+      { user: 'carol', reason: 'named user, written last', detectors: { offHours: { minMultiple: 10 } } },
+      { department: 'Finance', role: 'nobody', reason: 'no match', detectors: { offHours: { minMultiple: 99 } } },
+    ],
+  };
+  const who = (id: string, department: string, role: string, accountType: Person['accountType'] = 'human'): Person => ({ ...unknownPerson(id), department, role, accountType, known: true });
+
+  it('gives the defaults to someone no override names', () => {
+    expect(settingsFor(base, who('dave', 'Sales', 'sales_ops'))).toEqual(detection.detectors);
+  });
+
+  it('applies every matching override in order, later ones winning, keeping the keys they do not set', () => {
+    expect(settingsFor(base, who('erin', 'Finance', 'controller')).offHours).toEqual({ ...detection.detectors.offHours, minMultiple: 3 });
+    expect(settingsFor(base, who('frank', 'Finance', 'analyst')).offHours).toEqual({ ...detection.detectors.offHours, minMultiple: 4, minBytes: 1 });
+    // The user override comes after the department and role ones: it wins, minBytes stays from the role one.
+    expect(settingsFor(base, who('carol', 'Finance', 'analyst')).offHours).toEqual({ ...detection.detectors.offHours, minMultiple: 10, minBytes: 1 });
+  });
+
+  it('matches on account type, and needs every selector of an override to match', () => {
+    const svc = settingsFor(base, who('svc-etl', 'Engineering', 'etl', 'service'));
+    expect(svc.ceiling.enabled).toBe(false);
+    expect(svc.offHours.enabled).toBe(false);
+    expect(svc.volumeSelf).toEqual(detection.detectors.volumeSelf);
+    // Department Finance alone does not make a Sales analyst match the Finance/analyst override.
+    expect(settingsFor(base, who('gina', 'Sales', 'analyst')).offHours.minMultiple).toBe(detection.detectors.offHours.minMultiple);
+  });
+
+  it('gives service accounts the default overrides of config/default.yaml', () => {
+    const svc = settingsFor(detection, who('svc-etl', 'Engineering', 'etl', 'service'));
+    expect(svc.ceiling.enabled).toBe(false);
+    expect(svc.volumePeers.enabled).toBe(false);
+    expect(svc.sensitive).toMatchObject({ enabled: true, dailyBytes: null, firstAccessTables: detection.detectors.sensitive.firstAccessTables });
+  });
+});
