@@ -8,6 +8,9 @@ import { PACKAGE_ROOT } from '../package-root';
 import { createContext } from './context';
 import { configCommand } from './commands/config';
 import { directoryCommand } from './commands/directory';
+import { alertsCommand } from './commands/alerts';
+import { demoCommand } from './commands/demo';
+import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
 import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
@@ -34,6 +37,7 @@ Examples:
   insider migrate              create or update the ClickHouse schema
   insider config check         print the effective configuration, secrets masked`,
     );
+  program.addCommand(demoCommand(ctx));
   program.addCommand(servicesCommand(ctx));
   program.addCommand(configCommand(ctx));
   program.addCommand(migrateCommand(ctx));
@@ -41,6 +45,8 @@ Examples:
   program.addCommand(replayCommand(ctx));
   program.addCommand(simulateCommand(ctx));
   program.addCommand(directoryCommand(ctx));
+  program.addCommand(detectCommand(ctx));
+  program.addCommand(alertsCommand(ctx));
   program.addCommand(evalCommand(ctx));
   return { program, close: ctx.close };
 }

@@ -30,11 +30,14 @@ export async function createWorkspace(opts: {
   seed: number;
   now: number;
   partitions?: number;
+  /** Name prefix of the database and topic (default "eval"): the demo and the benchmarks use their own. */
+  prefix?: string;
   progress?: (line: string) => void;
 }): Promise<Workspace> {
   const suffix = `${opts.seed}_${stamp(opts.now)}_${crypto.randomBytes(2).toString('hex')}`;
-  const database = `eval_${suffix}`;
-  const topic = `insider-eval-${suffix.replace(/_/g, '-')}`;
+  const prefix = opts.prefix ?? 'eval';
+  const database = `${prefix}_${suffix}`;
+  const topic = `insider-${prefix}-${suffix.replace(/_/g, '-')}`;
   const deadLetterTopic = `${topic}.dlq`;
   const groupId = topic;
   const admin = createClickHouse(opts.config.clickhouse, { database: 'default' });

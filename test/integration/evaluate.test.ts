@@ -122,7 +122,7 @@ describe('insider eval', () => {
 
   it('prints the result file\'s path and shows progress on stderr', () => {
     expect(run.stdout.trimEnd().split('\n').pop()).toMatch(new RegExp(`^result: ${path.join(out, 'eval-42.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d s\\)$`));
-    for (const step of ['simulate:', 'replay: done', 'ingest: ', 'detect: static-1gb', 'detect: mean-3sd']) expect(run.stderr).toContain(step);
+    for (const step of ['simulate:', 'replay: done', 'ingest: ', 'detect: static-1gb', 'detect: mean-3sd', 'detect: insider']) expect(run.stderr).toContain(step);
   });
 
   it('stores every simulated event before detecting', () => {
@@ -139,7 +139,7 @@ describe('insider eval', () => {
   it('has every labelled scenario, each with a result from both reference detectors', () => {
     expect(labels.scenarios.filter((s) => s.expected === 'malicious').length).toBeGreaterThanOrEqual(7);
     expect(result.scenarios.map((s) => [s.id, s.kind, s.expected, s.user])).toEqual(labels.scenarios.map((s) => [s.id, s.kind, s.expected, s.user]));
-    expect(result.detectors.map((d) => d.name)).toEqual(expect.arrayContaining(['static-1gb', 'mean-3sd']));
+    expect(result.detectors.map((d) => d.name)).toEqual(['static-1gb', 'mean-3sd', 'insider']);
     for (const s of result.scenarios) {
       for (const d of result.detectors) {
         const r = s.results[d.name];
@@ -193,6 +193,20 @@ describe('insider eval', () => {
     expect(matching).toHaveLength(1);
     expect(matching[0]).toMatchObject({ user: bulk.user, severity: 'critical' });
     expect(matching[0].observedBytes).toBeGreaterThanOrEqual(bulk.bytes);
+  });
+
+  it('the engine catches every bulk export (10x or more) before it ends, stamped with the crossing event', () => {
+    const big = result.scenarios.filter((s) => ['bulk_export', 'single_day_spike', 'departing_spike'].includes(s.kind));
+    expect(big.length).toBeGreaterThanOrEqual(1);
+    for (const s of big) expect(s.results.insider).toMatchObject({ detected: true, firedBeforeEnd: true });
+    const bulk = result.scenarios.find((s) => s.kind === 'bulk_export')!;
+    expect(bulk.results.insider.severity).toBe('critical');
+    // In event time, minutes after the first chunk: not at the end of the day like the reference jobs.
+    expect(bulk.results.insider.timeToFirstAlertMs!).toBeLessThan(bulk.results['static-1gb'].timeToFirstAlertMs!);
+    const engine = result.detectors.find((d) => d.name === 'insider')!;
+    const alert = engine.alerts.find((a) => a.matches.includes(bulk.id))!;
+    expect(alert.reason).toMatch(/own (weekday|weekend) median/);
+    expect(alert.reason).toContain('crm.customers (pii)');
   });
 
   it('drops its database and topic afterwards', async () => {

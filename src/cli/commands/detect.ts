@@ -1,0 +1,95 @@
+import { Command, Option } from 'commander';
+import { writeAlerts, type AlertRecord } from '../../alerts';
+import { backfill } from '../../detect/backfill';
+import { startLiveDetector } from '../../detect/live';
+import { engineFor, loadEngineInputs } from '../../detect/setup';
+import { createKafka } from '../../kafka';
+import type { CliContext } from '../context';
+import { progress } from '../output';
+import { parseTime } from '../options';
+
+interface DetectOptions {
+  once?: boolean;
+  from?: number;
+  to?: number;
+  group?: string;
+}
+
+export function detectCommand(ctx: CliContext): Command {
+  return new Command('detect')
+    .description('judge access events as they arrive and store alerts in ClickHouse until stopped; or, with --once, a stored period (backfill)')
+    .option('--once', 'judge the stored events of --from .. --to and exit, instead of consuming from Kafka')
+    .addOption(new Option('--from <time>', 'with --once: start of the period, ISO-8601 with a zone').argParser(parseTime))
+    .addOption(new Option('--to <time>', 'with --once: end of the period (exclusive), ISO-8601 with a zone (default: now)').argParser(parseTime))
+    .option('--group <id>', 'Kafka consumer group of the live detector (default: detection.groupId)')
+    .addHelpText(
+      'after',
+      `
+Live: a consumer group of its own on the access-event topics (next to the ingester's); each alert is
+printed to stderr and stored the moment a threshold is crossed. SIGINT/SIGTERM stop it cleanly.
+Backfill: the same engine over stored events, in event time, so it raises the alerts live traffic did.
+Alerts are revised, never duplicated: one per employee and UTC day (see \`insider alerts list\`).
+Needs \`insider migrate\`, a loaded directory (\`insider directory load\`), and optionally
+detection.catalogFile (table sensitivity) and detection.allowlistFile (approved jobs).
+
+Examples:
+  insider detect
+  insider detect --once --from 2026-09-01T00:00:00Z --to 2026-10-01T00:00:00Z`,
+    )
+    .action(async (opts: DetectOptions, cmd: Command) => {
+      const config = ctx.config();
+      const log = ctx.log();
+      const ch = ctx.clickhouse();
+      if (opts.once) {
+        if (opts.from === undefined) cmd.error('error: --once needs --from (the start of the period to judge)', { exitCode: 2 });
+        const from = opts.from!;
+        const to = opts.to ?? Date.now();
+        if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
+        const engine = engineFor(ch, config.detection, await loadEngineInputs(ch, config.detection));
+        const current = new Map<string, AlertRecord>();
+        let lastReport = 0;
+        await backfill(
+          ch,
+          engine,
+          { from, to },
+          async (alerts) => {
+            await writeAlerts(ch, alerts);
+            for (const a of alerts) current.set(a.alertId, a);
+          },
+          (p) => {
+            if (Date.now() - lastReport < 2000 && p.hour < p.hours) return;
+            lastReport = Date.now();
+            progress(`detect: hour ${p.hour}/${p.hours}, ${p.events} events, ${current.size} alert(s)`);
+          },
+        );
+        const s = engine.stats();
+        progress(`detect: ${s.events} events judged, ${s.alerts} alert(s) in ${s.revisions} revision(s) stored`);
+        for (const a of current.values()) progress(`  ${a.severity.toUpperCase()} ${a.user} ${a.alertId}: ${a.explanation}`);
+        return;
+      }
+      if (opts.from !== undefined || opts.to !== undefined) cmd.error('error: --from and --to need --once', { exitCode: 2 });
+      const detector = await startLiveDetector({
+        config: opts.group ? { ...config, detection: { ...config.detection, groupId: opts.group } } : config,
+        kafka: createKafka(config.kafka, log),
+        ch,
+        log,
+      });
+      let signalled = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (signalled) return;
+        signalled = true;
+        progress(`${signal}: finishing the batch in hand, storing its alerts, leaving the group...`);
+        void detector.stop();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await detector.done;
+        const s = detector.stats();
+        progress(`stopped: ${s.events} events judged, ${s.alerts} alert(s), ${s.revisions} revision(s), ${s.invalid} invalid (dead-lettered by the ingester)`);
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    });
+}

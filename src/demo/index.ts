@@ -1,0 +1,206 @@
+// `insider demo` (npm run demo): the product's main job, end to end, on this machine. Local Kafka and
+// ClickHouse, a simulated organisation with weeks of history, the real ingester and the live detector;
+// then ordinary activity goes on while one employee exports customer records in real time, and the
+// alert is printed the moment it fires, with its explanation and where to look next.
+//
+//   prepareEnvironment (services, database, directory, history) -> ingester + detector (this process)
+//     -> background traffic (a simulated working day, re-stamped now) + the export (chunk by chunk)
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Producer } from 'kafkajs';
+import { listAlerts, type AlertRecord } from '../alerts';
+import type { Config } from '../config';
+import { startLiveDetector, type LiveDetector } from '../detect/live';
+import { formatBytes, formatDuration } from '../detect/format';
+import { startIngest, type RunningIngest } from '../evaluate/load';
+import { createKafka } from '../kafka';
+import type { Logger } from '../log';
+import type { CanonicalEvent } from '../simulate';
+import { prepareEnvironment, type LiveEnvironment } from './environment';
+import { exportChunk, restamp, send, templateEvents, type ExportPlan } from './traffic';
+
+export interface DemoOptions {
+  seed: number;
+  employees: number;
+  days: number;
+  /** Seconds until the demo stops by itself; 0: until Ctrl-C. */
+  durationS: number;
+  exportBytes: number;
+  exportSeconds: number;
+  /** Where the simulated organisation's files are written. */
+  dir: string;
+}
+
+export interface DemoDeps {
+  config: Readonly<Config>;
+  log: Logger;
+  /** Progress lines (stderr). */
+  progress: (line: string) => void;
+  /** The story (stdout). */
+  say: (text: string) => void;
+  /** Resolves when the user asks to stop (Ctrl-C). */
+  interrupted: Promise<void>;
+}
+
+/** One working day of ordinary activity is played in this long, over and over. */
+const DAY_PLAYED_IN_MS = 60 * 60_000;
+const TICK_MS = 250;
+const EXPORT_DELAY_MS = 10_000;
+
+export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ alerts: AlertRecord[]; database: string }> {
+  const { config, log, progress, say } = deps;
+  const kafka = createKafka(config.kafka, log);
+  const env = await prepareEnvironment({ config, kafka, log, prefix: 'demo', replaceEarlier: true, seed: opts.seed, employees: opts.employees, days: opts.days, dir: opts.dir, progress });
+  const actor = pickActor(env);
+  const live: Readonly<Config> = {
+    ...config,
+    kafka: { ...config.kafka, topic: env.ws.topic },
+    clickhouse: { ...config.clickhouse, database: env.ws.database },
+    ingest: { ...config.ingest, groupId: env.ws.groupId, topics: [], deadLetterTopic: env.ws.deadLetterTopic },
+    detection: { ...config.detection, groupId: `${env.ws.groupId}-detect`, catalogFile: env.catalogFile },
+  };
+  const sentAt = new Map<string, number>();
+  const seen: AlertRecord[] = [];
+  let ingest: RunningIngest | undefined;
+  let detector: LiveDetector | undefined;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  try {
+    ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress });
+    detector = await startLiveDetector({
+      config: live,
+      kafka,
+      ch: env.ws.ch,
+      log,
+      onAlert: (a) => {
+        seen.push(a);
+        say(a.revision === 1 ? firstAlert(a, sentAt.get(a.triggerEventId), live) : `  ${a.user}, update ${a.revision}: ${a.severity}, score ${a.score}, ${formatBytes(a.observedBytes)}, detectors ${a.detectors.join(', ')}`);
+      },
+    });
+    await producer.connect();
+    const templates = await templateEvents(env.eventsFile, { exclude: new Set([actor.id]) });
+    say(
+      [
+        '',
+        `Live. ${env.historyEvents} events of history (${opts.days} days, ${env.directory.length} people and service accounts) are in ClickHouse;`,
+        `ordinary activity now plays at ${((templates.length * 1000) / DAY_PLAYED_IN_MS).toFixed(1)} events/s (a working day every ${DAY_PLAYED_IN_MS / 60_000} minutes).`,
+        `In ${EXPORT_DELAY_MS / 1000} s, ${actor.id} (${actor.department}, ${actor.role}) starts exporting ${formatBytes(opts.exportBytes)} of crm.customers over ${formatDuration(opts.exportSeconds * 1000)}.`,
+        opts.durationS > 0 ? `The demo stops after ${opts.durationS} s, or on Ctrl-C.` : 'Ctrl-C stops the demo.',
+        '',
+      ].join('\n'),
+    );
+    await play({ producer, topic: env.ws.topic, templates, actor, opts, sentAt, progress, interrupted: deps.interrupted });
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await detector?.stop().catch((err: unknown) => progress(`warning: stopping the detector: ${(err as Error).message}`));
+    await ingest?.stop().catch((err: unknown) => progress(`warning: stopping the ingester: ${(err as Error).message}`));
+  }
+  const stored = await listAlerts(env.ws.ch, { limit: 20 });
+  await env.ws.close();
+  say(summary(stored, seen, actor.id, env, live));
+  return { alerts: stored, database: env.ws.database };
+}
+
+interface Actor {
+  id: string;
+  department: string;
+  role: string;
+}
+
+/** A long-serving analyst: the person the 2010 case was about. Deterministic for a seed. */
+function pickActor(env: LiveEnvironment): Actor {
+  const humans = env.directory.filter((d) => d.account_type === 'human' && d.notice_date === '' && d.hire_date !== '' && d.hire_date < '2025-01-01');
+  const analysts = humans.filter((d) => d.role === 'data_analyst' || d.role === 'support_lead' || d.role === 'sales_ops');
+  const pool = analysts.length > 0 ? analysts : humans;
+  if (pool.length === 0) throw new Error('the simulated directory has no long-serving employee to play the export');
+  const chosen = [...pool].sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+  return { id: chosen.id, department: chosen.department, role: chosen.role };
+}
+
+async function play(o: {
+  producer: Producer;
+  topic: string;
+  templates: CanonicalEvent[];
+  actor: Actor;
+  opts: DemoOptions;
+  sentAt: Map<string, number>;
+  progress: (line: string) => void;
+  interrupted: Promise<void>;
+}): Promise<void> {
+  const started = Date.now();
+  const deadline = o.opts.durationS > 0 ? started + o.opts.durationS * 1000 : Infinity;
+  let stop = false;
+  void o.interrupted.then(() => (stop = true));
+  const perTick = (o.templates.length * TICK_MS) / DAY_PLAYED_IN_MS;
+  let owed = 0;
+  let next = 0;
+  const chunks = Math.max(1, Math.round(o.opts.exportSeconds));
+  const plan: ExportPlan = {
+    user: o.actor.id,
+    table: 'crm.customers',
+    totalBytes: o.opts.exportBytes,
+    chunks,
+    rowBytes: 420,
+    clientIp: '10.11.7.42',
+    app: 'DBeaver',
+    source: 'pg-crm-1',
+    sessionId: crypto.randomBytes(8).toString('hex'),
+  };
+  let chunksSent = 0;
+  let lastReport = 0;
+  while (!stop && Date.now() < deadline) {
+    const tick = Date.now();
+    owed += perTick;
+    const batch = [];
+    for (; owed >= 1; owed--) batch.push(restamp(o.templates[next++ % o.templates.length], tick));
+    // The export sends one chunk a second once it has started, until its volume is out.
+    const due = Math.min(chunks, Math.floor((tick - started - EXPORT_DELAY_MS) / 1000) + 1);
+    for (; chunksSent < due; chunksSent++) {
+      const chunk = exportChunk(plan, tick);
+      o.sentAt.set(chunk.event_id, Date.now());
+      batch.push(chunk);
+    }
+    await send(o.producer, o.topic, batch);
+    if (chunksSent > 0 && tick - lastReport >= 10_000 && chunksSent < chunks) {
+      lastReport = tick;
+      o.progress(`export: ${formatBytes((plan.totalBytes / chunks) * chunksSent)} of ${formatBytes(plan.totalBytes)} sent`);
+    }
+    await sleep(Math.max(0, TICK_MS - (Date.now() - tick)));
+  }
+}
+
+function firstAlert(a: AlertRecord, sentAt: number | undefined, live: Readonly<Config>): string {
+  const ev = a.evidence;
+  const latency = sentAt === undefined ? '' : ` (${((Date.now() - sentAt) / 1000).toFixed(1)} s after the event that crossed the threshold was produced)`;
+  return [
+    '',
+    `ALERT ${a.severity.toUpperCase()} (score ${a.score}) ${a.user}   ${a.alertId}`,
+    `  fired at ${new Date(a.firedAt).toISOString()} (event time)${latency}`,
+    `  ${a.explanation}`,
+    `  detectors: ${a.detectors.join(', ')}`,
+    `  tables: ${ev.topTables.map((t) => `${t.table} (${t.sensitivity}) ${formatBytes(t.bytes)}`).join(', ')}`,
+    `  sessions: ${ev.sessions.count}; client addresses: ${ev.clientIps.map((c) => c.ip).join(', ')}; applications: ${ev.apps.map((x) => x.app).join(', ')}; ${ev.events} events`,
+    '',
+    '  What to look at next:',
+    `    INSIDER_CLICKHOUSE_DATABASE=${live.clickhouse.database} node bin/insider.js alerts list --user ${a.user} --json`,
+    `    the session ${ev.sessions.top[0]?.id ?? '-'} from ${ev.clientIps[0]?.ip ?? '-'}: is it theirs, is the ticket for it approved, is the export still running?`,
+    '',
+  ].join('\n');
+}
+
+function summary(stored: AlertRecord[], seen: AlertRecord[], actor: string, env: LiveEnvironment, live: Readonly<Config>): string {
+  const caught = stored.find((a) => a.user === actor);
+  const others = stored.filter((a) => a.user !== actor);
+  return [
+    '',
+    caught
+      ? `Caught: ${actor}, ${caught.severity}, ${formatBytes(caught.observedBytes)} when last revised (${caught.revision} revision(s) of one alert).`
+      : `The export of ${actor} raised no alert${seen.length === 0 ? ' (none at all: was the demo stopped before the export started?)' : ''}.`,
+    `Other alerts: ${others.length === 0 ? 'none' : others.map((a) => `${a.user} (${a.severity})`).join(', ')}.`,
+    `The data stays in database ${env.ws.database} and topic ${env.ws.topic} until the next demo. Explore it:`,
+    `  INSIDER_CLICKHOUSE_DATABASE=${live.clickhouse.database} node bin/insider.js alerts list`,
+    `  simulated organisation: ${path.relative(process.cwd(), env.dir) || env.dir}`,
+    '',
+  ].join('\n');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,199 @@
+// The live detector: its own Kafka consumer group on the access-event topics, next to the ingester's.
+// Events are judged the moment they arrive (not after they are stored), so an export in progress
+// alerts within seconds of crossing a threshold. Alert revisions are written to ClickHouse before the
+// offsets are committed.
+//
+// Restart: the running totals of today and yesterday are rebuilt from ClickHouse, from the stored events
+// below the group's committed offsets, and the stored alerts of those days are continued, not repeated.
+// A new group starts after what ClickHouse already holds (history is for baselines, not for alerting).
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { dayOf, MS_PER_DAY } from '../calendar';
+import type { Config } from '../config';
+import { parseEvent } from '../ingest/validate';
+import { withRetry } from '../ingest/retry';
+import type { Logger } from '../log';
+import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
+import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
+import { fromAccessEvent, type DetectEvent } from './event';
+import type { Engine } from './engine';
+import { storedEventsWhere } from './backfill';
+import { engineFor, loadEngineInputs } from './setup';
+
+export interface LiveDetectorDeps {
+  config: Readonly<Config>;
+  kafka: Kafka;
+  ch: ClickHouse;
+  log: Logger;
+  /** Called for every alert revision once it is stored. */
+  onAlert?: (alert: AlertRecord) => void;
+}
+
+export interface LiveStats {
+  events: number;
+  invalid: number;
+  duplicates: number;
+  late: number;
+  alerts: number;
+  revisions: number;
+  warmedUp: number;
+}
+
+export interface LiveDetector {
+  stop(): Promise<void>;
+  /** Resolves when stopped, rejects with the error that stopped it. */
+  done: Promise<void>;
+  stats(): LiveStats;
+}
+
+type Positions = Map<string, Map<number, string>>;
+
+export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDetector> {
+  const { config, kafka, ch, log } = deps;
+  const detection = config.detection;
+  const topics = config.ingest.topics.length > 0 ? [...config.ingest.topics] : [config.kafka.topic];
+  const inputs = await loadEngineInputs(ch, detection);
+  log.info({ people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
+  const engine = engineFor(ch, detection, inputs);
+  let stopping = false;
+  const counts = { invalid: 0, warmedUp: 0 };
+  const store = (alerts: AlertRecord[]) =>
+    withRetry('storing alerts', () => writeAlerts(ch, alerts), {
+      policy: config.ingest.retry,
+      shouldContinue: () => !stopping,
+      onRetry: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'storing alerts failed; retrying'),
+    });
+  const emit = (alerts: AlertRecord[]) => {
+    for (const a of alerts) {
+      log.info({ alert: a.alertId, user: a.user, severity: a.severity, revision: a.revision, detectors: a.detectors }, a.explanation);
+      deps.onAlert?.(a);
+    }
+  };
+
+  const admin = kafka.admin();
+  await admin.connect();
+  let positions: Positions;
+  try {
+    positions = await startingPositions(admin, ch, detection.groupId, topics, log);
+  } finally {
+    await admin.disconnect();
+  }
+  const today = dayOf(Date.now());
+  engine.restore(await alertsOfDays(ch, today - 1, today));
+  const warm = await warmUp(ch, engine, positions, today - 1);
+  counts.warmedUp = warm.events;
+  await store(warm.alerts);
+  emit(warm.alerts);
+  log.info({ events: warm.events, alerts: warm.alerts.length }, 'running totals of today and yesterday rebuilt from ClickHouse');
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: detection.groupId,
+    sessionTimeout: config.ingest.sessionTimeoutMs,
+    heartbeatInterval: config.ingest.heartbeatIntervalMs,
+    maxBytes: config.ingest.fetchMaxBytes,
+    maxWaitTimeInMs: 250,
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30000 },
+  });
+  let settle: { resolve: () => void; reject: (e: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => {});
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'detector consumer crashed');
+    if (!e.payload.restart && !stopping) {
+      stopping = true;
+      void consumer.disconnect().finally(() => settle.reject(e.payload.error));
+    }
+  });
+  const limits = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureSkewMs: config.ingest.maxFutureSkewMs };
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    // One batch at a time: the engine's running totals are shared by all partitions.
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+      if (batch.messages.length === 0) return;
+      const events: DetectEvent[] = [];
+      const now = Date.now();
+      for (const m of batch.messages) {
+        const parsed = parseEvent(m.value, limits, now);
+        // The ingester dead-letters what does not validate, with the reason; here it is only counted.
+        if (parsed.ok) events.push(fromAccessEvent(parsed.event));
+        else counts.invalid++;
+      }
+      const beat = setInterval(() => heartbeat().catch(() => {}), config.ingest.heartbeatIntervalMs);
+      try {
+        const alerts = await engine.process(events);
+        await store(alerts);
+        emit(alerts);
+      } finally {
+        clearInterval(beat);
+      }
+      const last = batch.messages[batch.messages.length - 1].offset;
+      resolveOffset(last);
+      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last) + 1n) }] }] }).catch((err: Error) =>
+        log.warn({ err: err.message }, 'detector offset commit failed; the batch may be judged again after a restart (alerts are revised, not duplicated)'),
+      );
+    },
+  });
+  log.info({ topics, groupId: detection.groupId }, 'detecting');
+
+  return {
+    done,
+    stats: () => ({ ...engine.stats(), ...counts }),
+    async stop() {
+      if (stopping) return done.catch(() => {});
+      stopping = true;
+      await consumer.disconnect();
+      log.info({ ...engine.stats(), ...counts }, 'detector stopped');
+      settle.resolve();
+    },
+  };
+}
+
+/**
+ * Where the group reads from, per topic and partition: its committed offset; for a partition it has
+ * never committed, the first offset ClickHouse does not hold (the ingester's ledger), set as the group's
+ * offset so the consumer starts there.
+ */
+async function startingPositions(admin: Admin, ch: ClickHouse, groupId: string, topics: string[], log: Logger): Promise<Positions> {
+  const positions: Positions = new Map();
+  for (const topic of topics) {
+    await admin.createTopics({ topics: [{ topic }], waitForLeaders: true }).catch(() => false);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const watermarks = await admin.fetchTopicOffsets(topic);
+    const stored = await ch.query<{ p: number; next: string }>(sql`
+      SELECT kafka_partition AS p, toString(max(max_offset) + 1) AS next FROM ingest_batches WHERE kafka_topic = ${topic} GROUP BY kafka_partition`);
+    const storedNext = new Map(stored.map((r) => [Number(r.p), r.next]));
+    const byPartition = new Map<number, string>();
+    const unset: Array<{ partition: number; offset: string }> = [];
+    for (const w of watermarks) {
+      const c = committed?.partitions.find((p) => p.partition === w.partition)?.offset ?? '-1';
+      if (c !== '-1') {
+        byPartition.set(w.partition, c);
+        continue;
+      }
+      const start = storedNext.get(w.partition) ?? w.low;
+      const clamped = BigInt(start) > BigInt(w.high) ? w.high : BigInt(start) < BigInt(w.low) ? w.low : start;
+      byPartition.set(w.partition, clamped);
+      unset.push({ partition: w.partition, offset: clamped });
+    }
+    if (unset.length > 0) {
+      await admin.setOffsets({ groupId, topic, partitions: unset });
+      log.info({ topic, partitions: unset }, 'new detector group: starting after the events ClickHouse already holds');
+    }
+    positions.set(topic, byPartition);
+  }
+  return positions;
+}
+
+/** Feeds the engine the stored events since `firstDay` that lie below the positions (already judged before a restart). */
+async function warmUp(ch: ClickHouse, engine: Engine, positions: Positions, firstDay: number): Promise<{ events: number; alerts: AlertRecord[] }> {
+  const below: SqlFragment[] = [];
+  for (const [topic, parts] of positions) {
+    for (const [partition, offset] of parts) below.push(sql`(kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset < ${BigInt(offset)})`);
+  }
+  if (below.length === 0) return { events: 0, alerts: [] };
+  const events = await storedEventsWhere(ch, sql`ts >= ${new Date(firstDay * MS_PER_DAY)} AND kafka_topic IN ${inList([...positions.keys()])} AND (${join(below, ' OR ')})`);
+  return { events: events.length, alerts: await engine.process(events) };
+}

@@ -1,0 +1,203 @@
+// The detection engine on the real Kafka and ClickHouse: weeks of history in ClickHouse, a live bulk
+// export through Kafka judged by the live detector while the real ingester stores it; then the same
+// period judged again from ClickHouse (`detect --once`) must give the same alert, and a restarted
+// detector must continue that alert rather than raise it again.
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Kafka, Producer } from 'kafkajs';
+import { listAlerts, type AlertRecord } from '../../src/alerts';
+import { MS_PER_DAY, dayOf, dateString } from '../../src/calendar';
+import type { Config } from '../../src/config';
+import { storeDirectory, type DirectoryEntry } from '../../src/directory';
+import { backfill } from '../../src/detect/backfill';
+import { startLiveDetector, type LiveDetector } from '../../src/detect/live';
+import { engineFor, loadEngineInputs } from '../../src/detect/setup';
+import { startIngest, type RunningIngest } from '../../src/evaluate/load';
+import { createWorkspace, type Workspace } from '../../src/evaluate/workspace';
+import { createKafka } from '../../src/kafka';
+import { createLogger } from '../../src/log';
+import { testConfig } from '../helpers/env';
+import { BIN, waitUntil } from '../helpers/ingest-run';
+
+const log = createLogger({ level: 'silent' });
+const today = dayOf(Date.now());
+// Live events at noon UTC of today: never split over midnight, whenever the test runs.
+const noon = today * MS_PER_DAY + 12 * 3_600_000;
+const PEOPLE = ['ana', 'ben', 'cleo', 'dev', 'eli', 'fay'].map((n) => `${n}@corp.example`);
+const ACTOR = PEOPLE[0];
+const CHUNK = 250_000_000;
+const CHUNKS = 40; // 10 GB
+
+function directory(): DirectoryEntry[] {
+  return PEOPLE.map((id) => ({ id, name: id, department: 'Analytics', role: 'data_analyst', manager: '', location: 'London', timezone: 'UTC', hire_date: '2020-01-06', notice_date: null, end_date: null, account_type: 'human' as const }));
+}
+
+/** An access_events row as the ingester writes it (history goes straight into ClickHouse). */
+function storedRow(user: string, at: number, bytes: number, table: string) {
+  const [db, tbl] = table.split('.');
+  return {
+    event_id: crypto.randomUUID(), ts: new Date(at).toISOString().slice(0, 19).replace('T', ' '), ts_ms: at % 1000, user, action: 'SELECT', bytes, rows: Math.round(bytes / 400),
+    source: 'pg-1', db_name: db, table_name: tbl, client_ip: '10.0.0.1', client_app: 'metabase', session_id: 's1', query_id: 'q', status: 'ok', extra: '',
+    ingested_at: new Date().toISOString().slice(0, 19).replace('T', ' '), kafka_topic: 'history', kafka_partition: 0, kafka_offset: 0,
+  };
+}
+
+/** 28 days of ordinary history: ~100 MB (80-125 MB) a day in ten queries, every day of the week. */
+function history() {
+  const rows = [];
+  for (let d = today - 28; d < today; d++) {
+    for (const [i, user] of PEOPLE.entries()) {
+      const day = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
+      for (let q = 0; q < 10; q++) rows.push(storedRow(user, d * MS_PER_DAY + (9 + q * 0.7) * 3_600_000, Math.floor(day / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
+    }
+  }
+  return rows;
+}
+
+function liveEvent(user: string, at: number, bytes: number, table: string, action = 'SELECT') {
+  const [database, tbl] = table.split('.');
+  return { event_id: crypto.randomUUID(), ts: new Date(at).toISOString(), user, action, bytes, rows: Math.round(bytes / 400), source: 'pg-1', database, table: tbl, client_ip: '10.9.9.9', client_app: 'DBeaver', session_id: 'export-1', query_id: crypto.randomBytes(4).toString('hex'), status: 'ok' };
+}
+
+describe('detection (real Kafka and ClickHouse)', () => {
+  const base = testConfig();
+  let kafka: Kafka;
+  let ws: Workspace;
+  let config: Readonly<Config>;
+  let producer: Producer;
+  let ingest: RunningIngest;
+  let detector: LiveDetector | undefined;
+  let catalogDir: string;
+  const live: AlertRecord[] = [];
+  const exportIds: string[] = [];
+  let produced = 0;
+
+  const send = async (events: ReturnType<typeof liveEvent>[]) => {
+    await producer.send({ topic: ws.topic, acks: -1, messages: events.map((e) => ({ key: e.user, value: JSON.stringify(e) })) });
+    produced += events.length;
+  };
+  const startDetector = () => startLiveDetector({ config, kafka, ch: ws.ch, log, onAlert: (a) => live.push(a) });
+
+  beforeAll(async () => {
+    kafka = createKafka(base.kafka, log);
+    ws = await createWorkspace({ config: base, kafka, seed: 0, now: Date.now(), prefix: 'itdetect' });
+    catalogDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-catalog-'));
+    fs.writeFileSync(path.join(catalogDir, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\nanalytics,kpi_daily,internal\n');
+    config = {
+      ...base,
+      kafka: { ...base.kafka, topic: ws.topic },
+      clickhouse: { ...base.clickhouse, database: ws.database },
+      ingest: { ...base.ingest, groupId: ws.groupId, deadLetterTopic: ws.deadLetterTopic, metrics: { ...base.ingest.metrics, port: 0 } },
+      detection: { ...base.detection, groupId: `${ws.groupId}-detect`, catalogFile: path.join(catalogDir, 'tables.csv') },
+    };
+    await storeDirectory(ws.ch, directory(), { source: 'test', checksum: 'test' });
+    await ws.ch.insert('access_events', history());
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    ingest = await startIngest({ config, kafka, ws, log, progress: () => {} });
+  }, 120_000);
+
+  afterAll(async () => {
+    await detector?.stop().catch(() => {});
+    await ingest?.stop().catch(() => {});
+    await producer?.disconnect().catch(() => {});
+    await ws?.dispose();
+    fs.rmSync(catalogDir, { recursive: true, force: true });
+  });
+
+  it('alerts on a bulk export while it runs, once per employee and day, revised as it grows', async () => {
+    detector = await startDetector();
+    // Ordinary activity of everyone this morning, then the actor's export, chunk by chunk.
+    await send(PEOPLE.flatMap((u, i) => [liveEvent(u, noon - 3_600_000 + i * 1000, 9_000_000, 'analytics.kpi_daily')]));
+    for (let c = 0; c < CHUNKS; c++) {
+      const e = liveEvent(ACTOR, noon + c * 30_000, CHUNK, 'crm.customers', 'EXPORT');
+      exportIds.push(e.event_id);
+      await send([e]);
+    }
+    const alert = await waitUntil('the export to reach critical', async () => {
+      const [a] = await listAlerts(ws.ch, { user: ACTOR });
+      return a?.severity === 'critical' && a.observedBytes >= 5 * CHUNK ? a : undefined;
+    }, 60_000);
+
+    // One alert for the actor's day; nobody else alerted on an ordinary morning.
+    const all = await listAlerts(ws.ch, {});
+    expect(all.map((a) => a.user)).toEqual([ACTOR]);
+    expect(alert.alertId).toMatch(new RegExp(`^al_${dateString(today).replace(/-/g, '')}_[0-9a-f]{10}$`));
+    expect(new Set(live.filter((a) => a.user === ACTOR).map((a) => a.alertId))).toEqual(new Set([alert.alertId]));
+    expect(alert.revision).toBeGreaterThan(1);
+    // It fired on an export chunk, early in the export: the running total crossed the own baseline.
+    const crossing = exportIds.indexOf(alert.triggerEventId);
+    expect(crossing).toBeGreaterThanOrEqual(0);
+    expect(crossing).toBeLessThan(10);
+    expect(alert.firedAt).toBe(noon + crossing * 30_000);
+    expect(alert.detectors).toEqual(expect.arrayContaining(['volumeSelf']));
+    expect(alert.baselineBytes).toBeGreaterThan(80_000_000);
+    expect(alert.baselineBytes).toBeLessThan(130_000_000);
+    expect(alert.explanation).toMatch(/^\d+(\.\d+)? GB in (\d+ h )?\d+ (m|s); own (weekday|weekend) median \d+(\.\d+)? MB \(\d+x\)/);
+    expect(alert.explanation).toContain('from crm.customers (pii)');
+    expect(alert.evidence.topTables[0]).toMatchObject({ table: 'crm.customers', sensitivity: 'pii' });
+    expect(alert.evidence.clientIps.map((c) => c.ip)).toContain('10.9.9.9');
+    expect(alert.evidence.apps.map((a) => a.app)).toContain('DBeaver');
+    expect(alert.evidence.sessions.count).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('gives the same alert when the stored period is judged again (detect --once)', async () => {
+    await ingest.waitFor(history().length + produced);
+    await waitUntil('the detector to finish the export', async () => live.some((a) => a.user === ACTOR && a.observedBytes === CHUNK * CHUNKS + 9_000_000) || undefined, 30_000);
+    const engine = engineFor(ws.ch, config.detection, await loadEngineInputs(ws.ch, config.detection));
+    const replayed: AlertRecord[] = [];
+    await backfill(ws.ch, engine, { from: today * MS_PER_DAY, to: (today + 1) * MS_PER_DAY }, async (a) => void replayed.push(...a));
+    const key = (a: AlertRecord) => ({ alertId: a.alertId, revision: a.revision, firedAt: a.firedAt, triggerEventId: a.triggerEventId, severity: a.severity, detectors: a.detectors, observedBytes: a.observedBytes, explanation: a.explanation });
+    expect(replayed.map(key)).toEqual(live.map(key));
+  }, 120_000);
+
+  it('continues the alert after a restart instead of raising it again', async () => {
+    await detector!.stop();
+    const before = (await listAlerts(ws.ch, { user: ACTOR }))[0];
+    const seenBefore = live.length;
+    detector = await startDetector();
+    // Rebuilt from ClickHouse, the running totals are those of before the restart: no new revision.
+    expect(detector.stats().warmedUp).toBeGreaterThanOrEqual(CHUNKS);
+    expect(live.length).toBe(seenBefore);
+    // A much larger export later that day revises the same alert, numbering on.
+    const more = Array.from({ length: 30 }, (_, i) => liveEvent(ACTOR, noon + 3_600_000 + i * 1000, CHUNK, 'crm.customers', 'EXPORT'));
+    await send(more);
+    const after = await waitUntil('a revision after the restart', async () => {
+      const [a] = await listAlerts(ws.ch, { user: ACTOR });
+      return a && a.revision > before.revision ? a : undefined;
+    }, 60_000);
+    expect(after.alertId).toBe(before.alertId);
+    expect(after.firedAt).toBe(before.firedAt);
+    expect(after.createdAtWall).toBe(before.createdAtWall);
+    expect(after.observedBytes).toBeGreaterThan(before.observedBytes);
+    expect(await listAlerts(ws.ch, {})).toHaveLength(1);
+  }, 120_000);
+
+  it('lists alerts and backfills through the CLI', async () => {
+    await detector!.stop();
+    detector = undefined;
+    const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: ws.database, INSIDER_KAFKA_TOPIC: ws.topic, INSIDER_CATALOG_FILE: config.detection.catalogFile, INSIDER_LOG_LEVEL: 'warn' };
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+
+    const listed = run(['alerts', 'list', '--json', '--severity', 'high']);
+    expect(listed.status).toBe(0);
+    const alerts = JSON.parse(listed.stdout) as AlertRecord[];
+    expect(alerts.map((a) => a.user)).toEqual([ACTOR]);
+    expect(run(['alerts', 'list', '--user', 'nobody@corp.example']).stderr).toContain('no alerts match');
+    const table = run(['alerts', 'list']);
+    expect(table.stdout).toMatch(/^ALERT\s+SEVERITY\s+SCORE\s+USER/);
+    expect(table.stdout).toContain(alerts[0].alertId);
+
+    const from = new Date(today * MS_PER_DAY).toISOString();
+    const once = run(['detect', '--once', '--from', from, '--to', new Date((today + 1) * MS_PER_DAY).toISOString()]);
+    expect(once.stderr).toMatch(/detect: \d+ events judged, 1 alert\(s\) in \d+ revision\(s\) stored/);
+    expect(once.stderr).toContain(`CRITICAL ${ACTOR} ${alerts[0].alertId}`);
+    expect(once.status).toBe(0);
+    // Stored again with the same id: still one alert.
+    expect(await listAlerts(ws.ch, {})).toHaveLength(1);
+    expect(run(['detect', '--once']).status).toBe(2);
+  }, 120_000);
+});
