@@ -94,3 +94,10 @@ export class EvaluationError extends InsiderError {
     super('EVALUATION_FAILED', message, { context, cause });
   }
 }
+
+/** A triage request cannot be done as asked: unknown alert (not found), a transition the state forbids (conflict), bad input. */
+export class TriageError extends InsiderError {
+  constructor(code: 'TRIAGE_NOT_FOUND' | 'TRIAGE_CONFLICT' | 'TRIAGE_INVALID', message: string, context: ErrorContext = {}) {
+    super(code, message, { context });
+  }
+}

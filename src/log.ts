@@ -22,6 +22,12 @@ export const REDACTED_PATHS = [
   'headers.authorization',
   'req.headers.authorization',
   'headers["x-api-key"]',
+  'adminToken',
+  '*.adminToken',
+  '*.*.adminToken',
+  'pseudonymKey',
+  '*.pseudonymKey',
+  '*.*.pseudonymKey',
 ];
 
 export function createLogger(opts: { level: string; name?: string; destination?: DestinationStream }): Logger {

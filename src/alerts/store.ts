@@ -1,7 +1,7 @@
 // Alerts in ClickHouse (table `alerts`, migration 0003): every revision is a row; the current alert is
 // the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
 import { MS_PER_DAY } from '../calendar';
-import { join, sql, type ClickHouse, type SqlFragment } from '../store';
+import { fromDateTime, inList, join, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
 import { SEVERITIES, type AlertRecord, type Severity } from './types';
 
 interface AlertRow {
@@ -31,24 +31,21 @@ interface AlertRow {
   updated_at_wall: string;
 }
 
-/** DateTime('UTC') as ClickHouse accepts and prints it: "YYYY-MM-DD hh:mm:ss". */
-const dateTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ');
-const fromDateTime = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`);
 
 function toRow(a: AlertRecord): AlertRow {
   return {
     alert_id: a.alertId,
     revision: a.revision,
     user: a.user,
-    window_start: dateTime(a.windowStart),
-    window_end: dateTime(a.windowEnd),
+    window_start: toDateTime(a.windowStart),
+    window_end: toDateTime(a.windowEnd),
     detectors: a.detectors,
     severity: a.severity,
     score: a.score,
-    fired_at: dateTime(a.firedAt),
+    fired_at: toDateTime(a.firedAt),
     fired_at_ms: a.firedAt % 1000,
     trigger_event_id: a.triggerEventId,
-    last_event_at: dateTime(a.lastEventAt),
+    last_event_at: toDateTime(a.lastEventAt),
     observed_bytes: String(a.observedBytes),
     observed_rows: String(a.observedRows),
     event_count: String(a.eventCount),
@@ -59,8 +56,8 @@ function toRow(a: AlertRecord): AlertRow {
     explanation: a.explanation,
     findings: JSON.stringify(a.findings),
     evidence: JSON.stringify(a.evidence),
-    created_at_wall: dateTime(a.createdAtWall),
-    updated_at_wall: dateTime(a.updatedAtWall),
+    created_at_wall: toDateTime(a.createdAtWall),
+    updated_at_wall: toDateTime(a.updatedAtWall),
   };
 }
 
@@ -104,6 +101,8 @@ export interface AlertFilter {
   /** This severity or worse. */
   minSeverity?: Severity;
   detector?: string;
+  /** Only these alert ids. */
+  ids?: ReadonlyArray<string>;
   limit?: number;
 }
 
@@ -114,6 +113,7 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
   if (f.from !== undefined) where.push(sql`window_end > ${new Date(f.from)}`);
   if (f.to !== undefined) where.push(sql`window_start < ${new Date(f.to)}`);
   if (f.user !== undefined) where.push(sql`user = ${f.user}`);
+  if (f.ids !== undefined) where.push(f.ids.length === 0 ? sql`0 = 1` : sql`alert_id IN ${inList([...f.ids])}`);
   const after: SqlFragment[] = [sql`1 = 1`];
   if (f.minSeverity !== undefined) after.push(sql`toInt8(severity) >= ${SEVERITIES.indexOf(f.minSeverity) + 1}`);
   if (f.detector !== undefined) after.push(sql`has(detectors, ${f.detector})`);
@@ -135,4 +135,10 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
 /** Current alerts of the windows that touch the days first..last (for a restart to continue them). */
 export function alertsOfDays(ch: ClickHouse, first: number, last: number): Promise<AlertRecord[]> {
   return listAlerts(ch, { from: first * MS_PER_DAY, to: (last + 1) * MS_PER_DAY, limit: 1_000_000 });
+}
+
+/** The current revision of one alert, or null. */
+export async function getAlert(ch: ClickHouse, alertId: string): Promise<AlertRecord | null> {
+  const [found] = await listAlerts(ch, { ids: [alertId], limit: 1 });
+  return found ?? null;
 }

@@ -9,6 +9,8 @@ import { createContext } from './context';
 import { configCommand } from './commands/config';
 import { directoryCommand } from './commands/directory';
 import { alertsCommand } from './commands/alerts';
+import { suppressionsCommand } from './commands/suppressions';
+import { usersCommand } from './commands/users';
 import { demoCommand } from './commands/demo';
 import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
@@ -47,6 +49,8 @@ Examples:
   program.addCommand(directoryCommand(ctx));
   program.addCommand(detectCommand(ctx));
   program.addCommand(alertsCommand(ctx));
+  program.addCommand(suppressionsCommand(ctx));
+  program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));
   return { program, close: ctx.close };
 }

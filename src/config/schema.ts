@@ -58,6 +58,25 @@ export const configSchema = z.strictObject({
     }),
   }),
   detection: detectionSchema,
+  /** The triage HTTP API (and the dashboard it serves). */
+  api: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Where people reach it (links in pages and reports); empty: http://host:port */
+    publicUrl: z.string(),
+    /** Employees appear as stable pseudonyms until an analyst reveals one (audited). */
+    pseudonymize: z.boolean(),
+    /** secret: INSIDER_PSEUDONYM_KEY only; the HMAC key of the pseudonyms */
+    pseudonymKey: z.string().optional(),
+    /** secret: INSIDER_ADMIN_TOKEN only; a bootstrap admin token (name "admin") */
+    adminToken: z.string().optional(),
+    rateLimit: z.strictObject({
+      /** requests per client address per window */
+      max: z.number().int().min(1),
+      windowMs: positiveMs,
+    }),
+    pageSize: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
@@ -82,6 +101,8 @@ export type Config = z.infer<typeof configSchema>;
 export const SECRET_PATHS: ReadonlyArray<{ path: string; env: string }> = [
   { path: 'clickhouse.password', env: 'INSIDER_CLICKHOUSE_PASSWORD' },
   { path: 'kafka.sasl.password', env: 'INSIDER_KAFKA_SASL_PASSWORD' },
+  { path: 'api.pseudonymKey', env: 'INSIDER_PSEUDONYM_KEY' },
+  { path: 'api.adminToken', env: 'INSIDER_ADMIN_TOKEN' },
 ];
 
 type EnvKind = 'string' | 'list' | 'int' | 'bool';
@@ -104,6 +125,12 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_DETECT_GROUP_ID', path: 'detection.groupId', kind: 'string' },
   { env: 'INSIDER_CATALOG_FILE', path: 'detection.catalogFile', kind: 'string' },
   { env: 'INSIDER_ALLOWLIST_FILE', path: 'detection.allowlistFile', kind: 'string' },
+  { env: 'INSIDER_API_HOST', path: 'api.host', kind: 'string' },
+  { env: 'INSIDER_API_PORT', path: 'api.port', kind: 'int' },
+  { env: 'INSIDER_API_PUBLIC_URL', path: 'api.publicUrl', kind: 'string' },
+  { env: 'INSIDER_PSEUDONYMIZE', path: 'api.pseudonymize', kind: 'bool' },
+  { env: 'INSIDER_PSEUDONYM_KEY', path: 'api.pseudonymKey', kind: 'string' },
+  { env: 'INSIDER_ADMIN_TOKEN', path: 'api.adminToken', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
 ];

@@ -42,6 +42,8 @@ export interface Engine {
   process(events: ReadonlyArray<DetectEvent>): Promise<AlertRecord[]>;
   /** Continues alerts already stored (after a restart): their revisions go on from there. */
   restore(alerts: ReadonlyArray<AlertRecord>): void;
+  /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
+  setAllowlist(allowlist: Allowlist): void;
   stats(): EngineStats;
 }
 
@@ -66,7 +68,8 @@ export function alertIdOf(user: string, day: number): string {
 }
 
 export function createEngine(opts: EngineOptions): Engine {
-  const { detection, people, catalog, allowlist } = opts;
+  const { detection, people, catalog } = opts;
+  let allowlist = opts.allowlist;
   const now = opts.now ?? Date.now;
   const histories = new Map<number, Promise<DayHistory>>();
   const tracked = new Map<string, Tracked>();
@@ -216,6 +219,9 @@ export function createEngine(opts: EngineOptions): Engine {
         const prev = restored.get(a.alertId);
         if (!prev || a.revision > prev.revision) restored.set(a.alertId, a);
       }
+    },
+    setAllowlist(next) {
+      allowlist = next;
     },
     stats: () => ({ ...stats }),
   };

@@ -17,7 +17,10 @@ import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
 import { fromAccessEvent, type DetectEvent } from './event';
 import type { Engine } from './engine';
 import { storedEventsWhere } from './backfill';
-import { engineFor, loadEngineInputs } from './setup';
+import { engineFor, loadEngineInputs, loadExemptions } from './setup';
+
+/** How often the live detector re-reads the allowlist file and the suppressions. */
+const EXEMPTIONS_REFRESH_MS = 30_000;
 
 export interface LiveDetectorDeps {
   config: Readonly<Config>;
@@ -137,6 +140,12 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     },
   });
   log.info({ topics, groupId: detection.groupId }, 'detecting');
+  const refresh = setInterval(() => {
+    loadExemptions(ch, detection)
+      .then((a) => engine.setAllowlist(a))
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not refresh the allowlist and suppressions; keeping the previous ones'));
+  }, EXEMPTIONS_REFRESH_MS);
+  refresh.unref();
 
   return {
     done,
@@ -144,6 +153,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     async stop() {
       if (stopping) return done.catch(() => {});
       stopping = true;
+      clearInterval(refresh);
       await consumer.disconnect();
       log.info({ ...engine.stats(), ...counts }, 'detector stopped');
       settle.resolve();

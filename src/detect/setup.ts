@@ -1,9 +1,10 @@
 // Builds an engine from what the configuration names: the current directory (ClickHouse), the table
-// catalog and the allowlist (files), and the daily history (ClickHouse).
+// catalog and the allowlist (files), the analysts' suppressions and the daily history (ClickHouse).
 import type { DetectionConfig } from '../config/detection-schema';
 import { currentDirectory } from '../directory';
 import type { ClickHouse } from '../store';
-import { loadAllowlist, type Allowlist } from './allowlist';
+import { listSuppressions, asAllowlistEntries } from '../triage/suppressions';
+import { allowlistFrom, loadAllowlist, type Allowlist } from './allowlist';
 import { loadCatalog, type Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
 import { loadDayHistory } from './history';
@@ -22,9 +23,16 @@ export async function loadEngineInputs(ch: ClickHouse, detection: DetectionConfi
   return {
     people: peopleFrom(directory.entries),
     catalog: loadCatalog(detection.catalogFile),
-    allowlist: loadAllowlist(detection.allowlistFile),
+    allowlist: await loadExemptions(ch, detection),
     directoryVersion: directory.version?.version ?? null,
   };
+}
+
+/** What the detector keeps out of the volumes it judges: the allowlist file and the analysts' suppressions. */
+export async function loadExemptions(ch: ClickHouse, detection: DetectionConfig): Promise<Allowlist> {
+  const file = loadAllowlist(detection.allowlistFile);
+  const suppressions = asAllowlistEntries(await listSuppressions(ch));
+  return allowlistFrom([...file.entries, ...suppressions]);
 }
 
 export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {

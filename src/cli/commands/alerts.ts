@@ -1,34 +1,279 @@
-import { Command, Option } from 'commander';
-import { listAlerts, SEVERITIES, type Severity } from '../../alerts';
-import { formatBytes, formatMultiple } from '../../detect/format';
+// `insider alerts`: list, show and triage alerts straight in ClickHouse, through the same triage service as
+// the HTTP API. The operator holds the database credentials and is trusted like an admin; every action is
+// recorded in the audit trail as "cli:<login name>" (or --as NAME). Also the helpers the `suppressions` and
+// `users` commands share (actor, service dependencies, pseudonyms, --until).
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SEVERITIES, severityRank, type Severity } from '../../alerts';
+import type { Config } from '../../config';
+import { formatBytes, formatMultiple, formatPercent } from '../../detect/format';
+import {
+  actOnAlert,
+  createPseudonyms,
+  DISPOSITIONS,
+  PSEUDONYM,
+  queryAlerts,
+  SCOPES,
+  showAlert,
+  STATUSES,
+  suppressionsView,
+  type ActRequest,
+  type Actor,
+  type AlertStatus,
+  type AlertView,
+  type Disposition,
+  type Pseudonyms,
+  type Scope,
+  type SuppressionView,
+  type TriageDeps,
+  type TriageState,
+} from '../../triage';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 import { integer, parseTime } from '../options';
+
+// ---------------------------------------------------------------------------------------------------
+// Shared by the triage commands (alerts, suppressions, users).
+
+/** How employees appear in the CLI; shown in the help of the commands that print them. */
+export const PSEUDONYM_HELP = `Employees appear as the API shows them: as pseudonyms (emp-<10 hex>) when api.pseudonymize is on
+and INSIDER_PSEUDONYM_KEY is set. With pseudonymisation off (INSIDER_PSEUDONYMIZE=false), or on
+but without a key, they appear by their ids (a note on stderr says why): the CLI works with the
+database credentials, which show the ids anyway. --user takes an id or a pseudonym.`;
+
+const ACTOR_NAME = /^[A-Za-z0-9._@:-]{1,128}$/;
+
+function actorName(value: string): string {
+  if (!ACTOR_NAME.test(value)) throw new InvalidArgumentError('expected 1-128 letters, digits, or . _ @ : -');
+  return value;
+}
+
+/** `--as NAME`: who the audit trail records instead of cli:<login name>. */
+export function asOption(): Option {
+  return new Option('--as <name>', 'record this name in the audit trail instead of cli:<login name>').argParser(actorName);
+}
+
+function loginName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    // A uid without a passwd entry (some containers).
+    return process.env.USER ?? process.env.LOGNAME ?? `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/** The CLI operator: an admin (they hold the database credentials), named for the audit trail. */
+export function cliActor(as?: string): Actor {
+  return { name: as ?? `cli:${loginName()}`, role: 'admin', sourceIp: 'cli', requestId: crypto.randomUUID() };
+}
+
+let keyNoticeShown = false;
+
+/**
+ * The pseudonyms the API would show. Pseudonymisation on but no key: ids, said once on stderr (the API
+ * refuses to start that way; the CLI's user can read the ids in the database anyway). A key that is set
+ * but too short is a configuration error.
+ */
+export function cliPseudonyms(config: Readonly<Config>): Pseudonyms {
+  const { pseudonymize, pseudonymKey } = config.api;
+  if (pseudonymize && (pseudonymKey === undefined || pseudonymKey === '')) {
+    if (!keyNoticeShown) {
+      process.stderr.write('note: employees are shown by id: api.pseudonymize is on but INSIDER_PSEUDONYM_KEY is not set (set it to see the pseudonyms the API shows)\n');
+      keyNoticeShown = true;
+    }
+    return createPseudonyms({ enabled: false, key: undefined });
+  }
+  return createPseudonyms({ enabled: pseudonymize, key: pseudonymKey });
+}
+
+/** The triage service's dependencies; `employees: false` for commands that never show an employee. */
+export function triageDeps(ctx: CliContext, opts: { employees: boolean } = { employees: true }): TriageDeps {
+  const pseudonyms = opts.employees ? cliPseudonyms(ctx.config()) : createPseudonyms({ enabled: false, key: undefined });
+  return { ch: ctx.clickhouse(), pseudonyms };
+}
+
+/** What the service should be given for an employee typed as an id or a pseudonym. */
+export function employeeArg(p: Pseudonyms, value: string): string {
+  return p.enabled && !PSEUDONYM.test(value) ? p.of(value) : value;
+}
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** An ISO-8601 time with a zone, or a duration from now: 90m, 8h, 30d, 2w. */
+export function parseUntil(value: string): number {
+  const rel = /^(\d{1,6})([mhdw])$/.exec(value.trim());
+  if (rel) return Date.now() + Number(rel[1]) * UNIT_MS[rel[2]];
+  try {
+    return parseTime(value);
+  } catch {
+    throw new InvalidArgumentError('expected an ISO-8601 time with a zone (2026-10-01T00:00:00Z) or a duration from now (90m, 8h, 30d, 2w).');
+  }
+}
+
+export function isoTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return '-';
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A usage error (exit code 2), reported like commander's own. */
+export function usageError(cmd: Command, message: string): never {
+  cmd.error(`error: ${message}`, { exitCode: 2, code: 'insider.usage' });
+}
+
+export function suppressionState(s: SuppressionView): string {
+  return s.revokedAt !== null ? 'revoked' : s.active ? 'active' : 'expired';
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 interface ListOptions {
   from?: number;
   to?: number;
   user?: string;
   severity?: Severity;
+  status?: AlertStatus;
+  department?: string;
   detector?: string;
   limit: number;
   json?: boolean;
 }
 
+/** Alerts considered per listing before the severity filter and --limit (the triage service's scan). */
+const SCAN = 10_000;
+
+function statusText(t: AlertView['triage']): string {
+  if (t.status === 'resolved' && t.disposition) return `resolved (${t.disposition})`;
+  if (t.status === 'snoozed' && t.snoozedUntil) return `snoozed until ${isoTime(t.snoozedUntil)}`;
+  return t.status;
+}
+
+function printState(v: AlertView, suppression?: SuppressionView): void {
+  const lines: Array<[string, string]> = [
+    ['alert', v.alertId],
+    ['status', statusText(v.triage)],
+    ['assignee', v.triage.assignee ?? '-'],
+    ['notes', String(v.triage.notes.length)],
+  ];
+  if (suppression) lines.push(['suppression', `${suppression.id} (${suppression.scope}${suppression.table ? ` ${suppression.table}` : ''}, until ${isoTime(suppression.until)})`]);
+  for (const [k, value] of lines) process.stdout.write(`${k.padEnd(12)}${value}\n`);
+}
+
+function historyLine(a: TriageState['history'][number]): string {
+  const parts: string[] = [isoTime(a.at), a.actor, a.action];
+  if (a.action === 'assign') parts.push(`to ${a.assignee}`);
+  if (a.disposition) parts.push(a.disposition);
+  if (a.action === 'snooze') parts.push(`until ${isoTime(a.snoozeUntil)}`);
+  if (a.suppressionId) parts.push(`suppression ${a.suppressionId}`);
+  if (a.note && a.action !== 'note') parts.push(`note: ${a.note}`);
+  if (a.action === 'note') parts.push(a.note);
+  return parts.join('  ');
+}
+
+function printAlert(a: AlertView & { history: TriageState['history'] }): void {
+  const out: string[] = [];
+  const who = [a.department, a.role].filter((x) => x).join(', ');
+  out.push(`ALERT ${a.alertId} (revision ${a.revision})`);
+  out.push(`  severity     ${a.severity}, score ${a.score}`);
+  out.push(`  employee     ${a.user}${who ? ` (${who})` : ''}`);
+  out.push(`  window       ${isoTime(a.windowStart)} to ${isoTime(a.windowEnd)}`);
+  out.push(`  fired        ${isoTime(a.firedAt)} (last event ${isoTime(a.lastEventAt)})`);
+  const usual = a.baselineBytes > 0 ? `; usual ${formatBytes(a.baselineBytes)}${a.ratio > 0 ? ` (${formatMultiple(a.ratio)})` : ''}` : '';
+  const peers = a.peerBytes > 0 ? `; peers (${a.peerGroup}) ${formatBytes(a.peerBytes)}` : '';
+  out.push(`  volume       ${formatBytes(a.observedBytes)} in ${a.eventCount} events, ${a.observedRows} rows${usual}${peers}`);
+  out.push(`  detectors    ${a.detectors.join(', ')}`);
+  out.push('', 'EXPLANATION', `  ${a.explanation}`);
+  out.push('', 'FINDINGS');
+  for (const f of a.findings) out.push(`  ${f.detector}: ${f.clause}`);
+  const e = a.evidence;
+  out.push('', 'EVIDENCE');
+  out.push(`  events       ${e.events} (${e.failedEvents} failed), ${isoTime(Date.parse(e.firstEventAt))} to ${isoTime(Date.parse(e.lastEventAt))}`);
+  out.push(`  sensitive    ${formatBytes(e.sensitiveBytes)}`);
+  for (const t of e.topTables) out.push(`  table        ${t.table} (${t.sensitivity}) ${formatBytes(t.bytes)}, ${formatPercent(t.share)}, ${t.events} events, ${t.rows} rows`);
+  out.push(`  sessions     ${e.sessions.count}${e.sessions.top.length ? `: ${e.sessions.top.map((s) => `${s.id} ${formatBytes(s.bytes)}`).join(', ')}` : ''}`);
+  if (e.clientIps.length) out.push(`  client IPs   ${e.clientIps.map((c) => `${c.ip} ${formatBytes(c.bytes)}`).join(', ')}`);
+  if (e.apps.length) out.push(`  apps         ${e.apps.map((c) => `${c.app} ${formatBytes(c.bytes)}`).join(', ')}`);
+  if (e.allowlisted.events > 0) out.push(`  allowlisted  ${formatBytes(e.allowlisted.bytes)} in ${e.allowlisted.events} events (${e.allowlisted.reasons.join('; ')})`);
+  const t = a.triage;
+  out.push('', 'TRIAGE');
+  out.push(`  status       ${statusText(t)}`);
+  out.push(`  assignee     ${t.assignee ?? '-'}`);
+  out.push(`  acknowledged ${isoTime(t.acknowledgedAt)}`);
+  out.push(`  resolved     ${isoTime(t.resolvedAt)}`);
+  out.push('', `NOTES (${t.notes.length})`);
+  for (const n of t.notes) out.push(`  ${isoTime(n.at)}  ${n.actor}: ${n.note}`);
+  out.push('', `HISTORY (${a.history.length})`);
+  for (const h of a.history) out.push(`  ${historyLine(h)}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+interface ActOptions {
+  as?: string;
+  json?: boolean;
+}
+
+/** Applies an action and prints the new state. */
+async function act(ctx: CliContext, alertId: string, req: ActRequest, opts: ActOptions): Promise<void> {
+  const deps = triageDeps(ctx);
+  const after = await actOnAlert(deps, cliActor(opts.as), alertId, req);
+  // The service does not return the suppression it made with a verdict: find it (newest of this alert).
+  const suppression = req.suppress ? (await suppressionsView(deps)).find((s) => s.alertId === alertId && s.revokedAt === null) : undefined;
+  if (opts.json) return printJson(suppression ? { ...after, suppression } : after);
+  printState(after, suppression);
+}
+
+const jsonOption = () => new Option('--json', 'print the alert with its new triage state as JSON');
+
 export function alertsCommand(ctx: CliContext): Command {
-  const alerts = new Command('alerts').description('the alerts the detector raised (one per employee and day, latest revision)');
+  const alerts = new Command('alerts')
+    .description('the alerts the detector raised (one per employee and day, latest revision) and their triage')
+    .addHelpText(
+      'after',
+      `
+Triage goes straight to ClickHouse through the same rules as the HTTP API: an alert is open, then
+acknowledged, snoozed or resolved with a disposition; every action is kept (nothing is overwritten)
+and written to the audit trail as cli:<login name>, or the name given with --as.
+
+${PSEUDONYM_HELP}
+
+Examples:
+  insider alerts list --status open --severity high
+  insider alerts show al_20261001_3fa9c2d1e0
+  insider alerts ack al_20261001_3fa9c2d1e0
+  insider alerts resolve al_20261001_3fa9c2d1e0 --disposition expected_activity \\
+      --suppress user_table --table crm.customers --until 30d --reason "quarterly export"`,
+    );
+
   alerts
     .command('list')
-    .description('list current alerts, newest window first, then by score')
+    .description('list current alerts with their triage status, newest window first, then by score')
     .addOption(new Option('--from <time>', 'alerts whose window ends after this time (ISO-8601 with a zone)').argParser(parseTime))
     .addOption(new Option('--to <time>', 'alerts whose window starts before this time').argParser(parseTime))
-    .option('--user <id>', 'only this employee or account')
+    .option('--user <id>', 'only this employee or account (an id or a pseudonym)')
     .addOption(new Option('--severity <level>', 'this severity or worse').choices([...SEVERITIES]))
+    .addOption(new Option('--status <status>', 'only alerts in this triage status').choices([...STATUSES]))
+    .option('--department <name>', 'only employees of this department (as in the current directory)')
     .option('--detector <name>', 'only alerts where this detector fired (volumeSelf, volumePeers, exportRate, ceiling, sensitive, offHours, departing, slowDrip)')
     .option('--limit <n>', 'at most this many', (v) => integer(v, 1), 100)
-    .option('--json', 'one JSON array with every field, evidence and findings included')
+    .option('--json', 'one JSON array with every field, evidence, findings and triage state included')
+    .addHelpText(
+      'after',
+      `
+${PSEUDONYM_HELP}
+
+Examples:
+  insider alerts list
+  insider alerts list --status open --severity high --department Finance
+  insider alerts list --from 2026-10-01T00:00:00Z --json`,
+    )
     .action(async (opts: ListOptions) => {
-      const found = await listAlerts(ctx.clickhouse(), { from: opts.from, to: opts.to, user: opts.user, minSeverity: opts.severity, detector: opts.detector, limit: opts.limit });
+      const deps = triageDeps(ctx);
+      const user = opts.user === undefined ? undefined : employeeArg(deps.pseudonyms, opts.user);
+      const { items } = await queryAlerts(deps, { from: opts.from, to: opts.to, user, status: opts.status, department: opts.department, detector: opts.detector, limit: SCAN, offset: 0 });
+      // The service filters one severity exactly; "this severity or worse" is kept from before.
+      const min = opts.severity === undefined ? -1 : severityRank(opts.severity);
+      const matching = items.filter((a) => severityRank(a.severity) >= min);
+      const found = matching.slice(0, opts.limit);
       if (opts.json) {
         printJson(found);
         return;
@@ -39,15 +284,128 @@ export function alertsCommand(ctx: CliContext): Command {
           SEVERITY: a.severity,
           SCORE: a.score,
           USER: a.user,
-          FIRED: new Date(a.firedAt).toISOString().replace('.000Z', 'Z'),
+          STATUS: a.triage.status === 'resolved' && a.triage.disposition ? `resolved:${a.triage.disposition}` : a.triage.status,
+          FIRED: isoTime(a.firedAt),
           VOLUME: formatBytes(a.observedBytes),
           RATIO: a.ratio > 0 ? formatMultiple(a.ratio) : '-',
           DETECTORS: a.detectors.join(','),
           EXPLANATION: a.explanation,
         })),
-        ['ALERT', 'SEVERITY', 'SCORE', 'USER', 'FIRED', 'VOLUME', 'RATIO', 'DETECTORS', 'EXPLANATION'],
+        ['ALERT', 'SEVERITY', 'SCORE', 'USER', 'STATUS', 'FIRED', 'VOLUME', 'RATIO', 'DETECTORS', 'EXPLANATION'],
       );
       if (found.length === 0) process.stderr.write('no alerts match\n');
+      else if (matching.length > found.length) process.stderr.write(`${found.length} of ${matching.length} matching alerts shown (--limit)\n`);
     });
+
+  alerts
+    .command('show')
+    .description('one alert: explanation, findings, evidence, triage state, notes and history (recorded in the audit trail as alert.view)')
+    .argument('<id>', 'the alert id (al_...)')
+    .addOption(asOption())
+    .option('--json', 'print the alert, its triage state and history as JSON')
+    .addHelpText(
+      'after',
+      `
+${PSEUDONYM_HELP}
+
+Examples:
+  insider alerts show al_20261001_3fa9c2d1e0
+  insider alerts show al_20261001_3fa9c2d1e0 --json | jq .triage`,
+    )
+    .action(async (id: string, opts: ActOptions) => {
+      const a = await showAlert(triageDeps(ctx), cliActor(opts.as), id);
+      if (opts.json) return printJson(a);
+      printAlert(a);
+    });
+
+  alerts
+    .command('ack')
+    .alias('acknowledge')
+    .description('acknowledge an alert: someone is looking at it')
+    .argument('<id>', 'the alert id')
+    .option('--note <text>', 'a note to keep with the action')
+    .addOption(asOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  insider alerts ack al_20261001_3fa9c2d1e0\n  insider alerts ack al_20261001_3fa9c2d1e0 --note "looking into it" --as jane.doe')
+    .action((id: string, opts: ActOptions & { note?: string }) => act(ctx, id, { action: 'acknowledge', note: opts.note }, opts));
+
+  alerts
+    .command('assign')
+    .description('assign an alert to someone (again to reassign)')
+    .argument('<id>', 'the alert id')
+    .argument('<assignee>', 'who takes it (any name; API user names are usual)')
+    .option('--note <text>', 'a note to keep with the action')
+    .addOption(asOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  insider alerts assign al_20261001_3fa9c2d1e0 jane.doe')
+    .action((id: string, assignee: string, opts: ActOptions & { note?: string }) => act(ctx, id, { action: 'assign', assignee, note: opts.note }, opts));
+
+  alerts
+    .command('note')
+    .description('add a note to an alert (notes are kept, never edited)')
+    .argument('<id>', 'the alert id')
+    .argument('<text...>', 'the note (words are joined with spaces; quote it to keep spacing)')
+    .addOption(asOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  insider alerts note al_20261001_3fa9c2d1e0 "called the manager: planned migration"')
+    .action((id: string, text: string[], opts: ActOptions) => act(ctx, id, { action: 'note', note: text.join(' ') }, opts));
+
+  alerts
+    .command('resolve')
+    .description('resolve an alert with a disposition, optionally suppressing the pattern so that it does not alert again')
+    .argument('<id>', 'the alert id')
+    .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
+    .option('--note <text>', 'why (kept with the action)')
+    .addOption(new Option('--suppress <scope>', 'also suppress: the employee (user), the employee on one table (user_table), or a service account').choices([...SCOPES]))
+    .addOption(new Option('--until <time>', 'with --suppress: when the suppression ends (ISO-8601 with a zone, or 90m, 8h, 30d, 2w from now)').argParser(parseUntil))
+    .option('--reason <text>', 'with --suppress: why the pattern is expected')
+    .option('--table <db.table>', 'with --suppress user_table: the table, as database.table')
+    .addOption(asOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+A suppression comes only with false_positive or expected_activity; the detector then keeps the
+covered activity out of the volumes it judges until the suppression ends or is revoked
+(see \`insider suppressions\`).
+
+Examples:
+  insider alerts resolve al_20261001_3fa9c2d1e0 --disposition true_positive --note "escalated to HR"
+  insider alerts resolve al_20261001_3fa9c2d1e0 --disposition false_positive \\
+      --suppress user_table --table crm.customers --until 2026-12-31T00:00:00Z --reason "month-end reporting"`,
+    )
+    .action(async function (this: Command, id: string, opts: ActOptions & { disposition: Disposition; note?: string; suppress?: Scope; until?: number; reason?: string; table?: string }) {
+      let suppress: ActRequest['suppress'];
+      if (opts.suppress !== undefined) {
+        if (opts.until === undefined) usageError(this, '--suppress needs --until (when the suppression ends)');
+        if (opts.reason === undefined) usageError(this, '--suppress needs --reason');
+        suppress = { scope: opts.suppress, until: opts.until, reason: opts.reason, table: opts.table };
+      } else if (opts.until !== undefined || opts.reason !== undefined || opts.table !== undefined) {
+        usageError(this, '--until, --reason and --table go with --suppress');
+      }
+      await act(ctx, id, { action: 'resolve', disposition: opts.disposition, note: opts.note, suppress }, opts);
+    });
+
+  alerts
+    .command('snooze')
+    .description('snooze an alert until a time; it then returns by itself to acknowledged (or open)')
+    .argument('<id>', 'the alert id')
+    .addOption(new Option('--until <time>', 'until when (ISO-8601 with a zone, or 90m, 8h, 30d, 2w from now)').argParser(parseUntil).makeOptionMandatory())
+    .option('--note <text>', 'why (kept with the action)')
+    .addOption(asOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  insider alerts snooze al_20261001_3fa9c2d1e0 --until 8h --note "waiting for the manager"\n  insider alerts snooze al_20261001_3fa9c2d1e0 --until 2026-10-05T09:00:00+02:00')
+    .action((id: string, opts: ActOptions & { until: number; note?: string }) => act(ctx, id, { action: 'snooze', snoozeUntil: opts.until, note: opts.note }, opts));
+
+  alerts
+    .command('reopen')
+    .description('reopen a resolved or snoozed alert (its disposition is cleared; a suppression made with it stays until revoked)')
+    .argument('<id>', 'the alert id')
+    .option('--note <text>', 'why (kept with the action)')
+    .addOption(asOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  insider alerts reopen al_20261001_3fa9c2d1e0 --note "same pattern again on Monday"')
+    .action((id: string, opts: ActOptions & { note?: string }) => act(ctx, id, { action: 'reopen', note: opts.note }, opts));
+
   return alerts;
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { writeAlerts, type AlertRecord } from '../../alerts';
+import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
+import { dayOf } from '../../calendar';
 import { backfill } from '../../detect/backfill';
 import { startLiveDetector } from '../../detect/live';
 import { engineFor, loadEngineInputs } from '../../detect/setup';
@@ -28,7 +29,8 @@ export function detectCommand(ctx: CliContext): Command {
 Live: a consumer group of its own on the access-event topics (next to the ingester's); each alert is
 printed to stderr and stored the moment a threshold is crossed. SIGINT/SIGTERM stop it cleanly.
 Backfill: the same engine over stored events, in event time, so it raises the alerts live traffic did.
-Alerts are revised, never duplicated: one per employee and UTC day (see \`insider alerts list\`).
+Alerts are revised, never duplicated: one per employee and UTC day (see \`insider alerts list\`); a
+backfill over a period with stored alerts continues them.
 Needs \`insider migrate\`, a loaded directory (\`insider directory load\`), and optionally
 detection.catalogFile (table sensitivity) and detection.allowlistFile (approved jobs).
 
@@ -46,7 +48,10 @@ Examples:
         const to = opts.to ?? Date.now();
         if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
         const engine = engineFor(ch, config.detection, await loadEngineInputs(ch, config.detection));
-        const current = new Map<string, AlertRecord>();
+        // Alerts already stored for the period are continued (revised if the new judgement says more), never raised twice.
+        const stored = await alertsOfDays(ch, dayOf(from) - 1, dayOf(to - 1));
+        engine.restore(stored);
+        const current = new Map<string, AlertRecord>(stored.filter((a) => a.windowEnd > from && a.windowStart < to).map((a) => [a.alertId, a]));
         let lastReport = 0;
         await backfill(
           ch,
@@ -63,7 +68,7 @@ Examples:
           },
         );
         const s = engine.stats();
-        progress(`detect: ${s.events} events judged, ${s.alerts} alert(s) in ${s.revisions} revision(s) stored`);
+        progress(`detect: ${s.events} events judged; ${s.alerts} new alert(s), ${s.revisions} revision(s) stored; ${current.size} alert(s) in the period`);
         for (const a of current.values()) progress(`  ${a.severity.toUpperCase()} ${a.user} ${a.alertId}: ${a.explanation}`);
         return;
       }

@@ -1,0 +1,238 @@
+// What analysts can do, as the HTTP API and the CLI both do it: read alerts (with their triage state,
+// employees shown as pseudonyms), act on them, manage suppressions and users, reveal a pseudonym. Every
+// action and every view of an alert's evidence is written to the audit trail with who, when and from where.
+import { getAlert, listAlerts, type AlertRecord, type Severity } from '../alerts';
+import { MS_PER_DAY } from '../calendar';
+import { bandOf } from '../detect/baselines';
+import { currentDirectory } from '../directory';
+import { TriageError } from '../errors';
+import { sql, type ClickHouse } from '../store';
+import { audit } from './audit';
+import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInput, type AlertStatus, type TriageState } from './lifecycle';
+import type { Pseudonyms } from './pseudonyms';
+import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
+import { addUser, issueToken, listUsers, userRefusal, type ApiUser, type Role } from './users';
+
+/** Who is asking, and from where (for the audit trail). */
+export interface Actor {
+  name: string;
+  role: Role;
+  sourceIp: string;
+  requestId: string;
+}
+
+export interface TriageDeps {
+  ch: ClickHouse;
+  pseudonyms: Pseudonyms;
+  now?: () => number;
+}
+
+export interface AlertView extends Omit<AlertRecord, 'user'> {
+  /** The pseudonym, or the id when pseudonymisation is off. */
+  user: string;
+  department: string | null;
+  role: string | null;
+  triage: Omit<TriageState, 'history'>;
+}
+
+export interface AlertQuery {
+  status?: AlertStatus;
+  severity?: Severity;
+  /** An id or a pseudonym. */
+  user?: string;
+  department?: string;
+  detector?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+  offset: number;
+}
+
+/** Alerts considered per query before the status filter and paging (alerts are tens a day, not millions). */
+const SCAN_LIMIT = 10_000;
+
+async function people(ch: ClickHouse): Promise<Map<string, { department: string; role: string }>> {
+  const dir = await currentDirectory(ch);
+  return new Map(dir.entries.map((e) => [e.id, { department: e.department, role: e.role }]));
+}
+
+/** The user id behind `user` (an id, or a pseudonym when pseudonymisation is on), or null when unknown. */
+async function resolveUser(deps: TriageDeps, user: string, known: ReadonlyMap<string, unknown>): Promise<string | null> {
+  if (!deps.pseudonyms.enabled) return user;
+  const alerted = await deps.ch.query<{ user: string }>(sql`SELECT DISTINCT user FROM alerts`);
+  return deps.pseudonyms.reveal(user, [...known.keys(), ...alerted.map((r) => r.user)]);
+}
+
+function view(a: AlertRecord, state: TriageState, deps: TriageDeps, who: ReadonlyMap<string, { department: string; role: string }>): AlertView {
+  const { history: _, ...triage } = state;
+  const p = who.get(a.user);
+  const pseudonymise = (text: string) => (deps.pseudonyms.enabled ? text.split(a.user).join(deps.pseudonyms.of(a.user)) : text);
+  return { ...a, user: deps.pseudonyms.of(a.user), explanation: pseudonymise(a.explanation), department: p?.department ?? null, role: p?.role ?? null, triage };
+}
+
+export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<{ items: AlertView[]; total: number }> {
+  const now = (deps.now ?? Date.now)();
+  const who = await people(deps.ch);
+  let user: string | undefined;
+  if (q.user !== undefined) {
+    const resolved = await resolveUser(deps, q.user, who);
+    if (resolved === null) return { items: [], total: 0 };
+    user = resolved;
+  }
+  let alerts = await listAlerts(deps.ch, { from: q.from, to: q.to, user, detector: q.detector, limit: SCAN_LIMIT });
+  if (q.severity !== undefined) alerts = alerts.filter((a) => a.severity === q.severity);
+  if (q.department !== undefined) alerts = alerts.filter((a) => who.get(a.user)?.department === q.department);
+  const states = await statesOf(deps.ch, alerts.map((a) => a.alertId), now);
+  let views = alerts.map((a) => view(a, states.get(a.alertId)!, deps, who));
+  if (q.status !== undefined) views = views.filter((v) => v.triage.status === q.status);
+  return { items: views.slice(q.offset, q.offset + q.limit), total: views.length };
+}
+
+async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord> {
+  const found = await getAlert(deps.ch, alertId);
+  if (!found) throw new TriageError('TRIAGE_NOT_FOUND', `no alert ${alertId}`, { alertId });
+  return found;
+}
+
+/** One alert with its evidence, triage state and history. Audited: a view of evidence about a person. */
+export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string): Promise<AlertView & { history: TriageState['history'] }> {
+  const now = (deps.now ?? Date.now)();
+  const a = await alertById(deps, alertId);
+  const actions = (await actionsOf(deps.ch, [alertId])).get(alertId) ?? [];
+  const state = deriveState(actions, now);
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.view', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: {} });
+  return { ...view(a, state, deps, await people(deps.ch)), history: state.history };
+}
+
+export interface VolumeSeries {
+  /** Daily volume of the employee (UTC days, successful queries), oldest first, quiet days as 0. */
+  days: Array<{ day: string; bytes: number }>;
+  /** The usual band at the alert's day: median and median x e^(+-2 robust sd) of active weekdays. */
+  band: { median: number; low: number; high: number } | null;
+  alertDay: string;
+}
+
+/** The employee's daily volume around the alert, with the baseline band. Audited like the evidence. */
+export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: string, days = 42): Promise<VolumeSeries> {
+  const now = (deps.now ?? Date.now)();
+  const a = await alertById(deps, alertId);
+  const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
+  const firstDay = lastDay - days + 1;
+  const rows = await deps.ch.query<{ d: string; b: string }>(sql`
+    SELECT toString(day) AS d, sumMerge(sum_bytes) AS b FROM user_daily
+    WHERE user = ${a.user} AND day >= toDate(${new Date(firstDay * MS_PER_DAY).toISOString().slice(0, 10)}) AND day <= toDate(${new Date(lastDay * MS_PER_DAY).toISOString().slice(0, 10)})
+    GROUP BY day ORDER BY day`);
+  const byDay = new Map(rows.map((r) => [r.d, Number(r.b)]));
+  const out: VolumeSeries['days'] = [];
+  for (let d = firstDay; d <= lastDay; d++) {
+    const iso = new Date(d * MS_PER_DAY).toISOString().slice(0, 10);
+    out.push({ day: iso, bytes: byDay.get(iso) ?? 0 });
+  }
+  const before = out.slice(0, -1).filter((d) => d.bytes > 0 && ![0, 6].includes(new Date(`${d.day}T00:00:00Z`).getUTCDay()));
+  const band = before.length >= 3 ? bandOf(before.map((d) => d.bytes), 'weekday', 0.1) : null;
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.series', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
+  return {
+    days: out,
+    band: band && { median: band.median, low: band.median * Math.exp(-2 * band.sigma), high: band.median * Math.exp(2 * band.sigma) },
+    alertDay: out[out.length - 1].day,
+  };
+}
+
+export interface ActRequest extends ActionInput {
+  /** With resolve (false positive or expected activity): suppress the pattern too. */
+  suppress?: Omit<NewSuppression, 'user' | 'alertId'>;
+}
+
+/** Applies a lifecycle action (and an optional suppression), audited. Refused transitions are conflicts. */
+export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, req: ActRequest): Promise<AlertView> {
+  const now = (deps.now ?? Date.now)();
+  const a = await alertById(deps, alertId);
+  const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
+  const why = refusal(before, req, now);
+  if (why) throw new TriageError(why.includes('required') || why.includes('needs') ? 'TRIAGE_INVALID' : 'TRIAGE_CONFLICT', why, { alertId, action: req.action });
+  let suppression: Suppression | undefined;
+  if (req.suppress) {
+    if (req.action !== 'resolve' || !['false_positive', 'expected_activity'].includes(req.disposition ?? '')) {
+      throw new TriageError('TRIAGE_INVALID', 'a suppression comes with resolving as false_positive or expected_activity');
+    }
+    const wanted: NewSuppression = { ...req.suppress, user: a.user, alertId };
+    const bad = suppressionRefusal(wanted, now);
+    if (bad) throw new TriageError('TRIAGE_INVALID', bad);
+    suppression = await createSuppression(deps.ch, wanted, actor.name, now);
+  }
+  await recordAction(deps.ch, alertId, actor.name, { ...req, suppressionId: suppression?.id }, now);
+  await audit(deps.ch, {
+    at: now,
+    actor: actor.name,
+    role: actor.role,
+    action: `alert.${req.action}`,
+    target: alertId,
+    sourceIp: actor.sourceIp,
+    requestId: actor.requestId,
+    details: { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id },
+  });
+  if (suppression) await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.create', target: suppression.id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() } });
+  const after = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
+  return view(a, after, deps, await people(deps.ch));
+}
+
+export interface SuppressionView extends Omit<Suppression, 'user'> {
+  user: string;
+  active: boolean;
+}
+
+export async function suppressionsView(deps: TriageDeps): Promise<SuppressionView[]> {
+  const now = (deps.now ?? Date.now)();
+  return (await listSuppressions(deps.ch)).map((s) => ({ ...s, user: deps.pseudonyms.of(s.user), active: s.revokedAt === null && s.until > now }));
+}
+
+/** A suppression made by hand (not from a verdict). `user` may be a pseudonym. */
+export async function addSuppression(deps: TriageDeps, actor: Actor, s: NewSuppression): Promise<SuppressionView> {
+  const now = (deps.now ?? Date.now)();
+  const user = await resolveUser(deps, s.user, await people(deps.ch));
+  if (user === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee known as ${s.user}`);
+  const bad = suppressionRefusal({ ...s, user }, now);
+  if (bad) throw new TriageError('TRIAGE_INVALID', bad);
+  const created = await createSuppression(deps.ch, { ...s, user }, actor.name, now);
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.create', target: created.id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { scope: created.scope, until: new Date(created.until).toISOString() } });
+  return { ...created, user: deps.pseudonyms.of(created.user), active: true };
+}
+
+export async function revokeSuppressionById(deps: TriageDeps, actor: Actor, id: string): Promise<SuppressionView> {
+  const now = (deps.now ?? Date.now)();
+  const s = (await listSuppressions(deps.ch)).find((x) => x.id === id);
+  if (!s) throw new TriageError('TRIAGE_NOT_FOUND', `no suppression ${id}`);
+  if (s.revokedAt !== null) throw new TriageError('TRIAGE_CONFLICT', `suppression ${id} was already revoked`);
+  const revoked = await revokeSuppression(deps.ch, s, actor.name, now);
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.revoke', target: id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: {} });
+  return { ...revoked, user: deps.pseudonyms.of(revoked.user), active: false };
+}
+
+/** The employee id behind a pseudonym. Audited, whoever asks and whatever the answer. */
+export async function revealPseudonym(deps: TriageDeps, actor: Actor, pseudonym: string): Promise<{ pseudonym: string; user: string }> {
+  const now = (deps.now ?? Date.now)();
+  const user = await resolveUser(deps, pseudonym, await people(deps.ch));
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'pseudonym.reveal', target: pseudonym, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { found: user !== null } });
+  if (user === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee behind ${pseudonym}`);
+  return { pseudonym, user };
+}
+
+export async function createUser(deps: TriageDeps, actor: Actor, name: string, role: Role): Promise<ApiUser> {
+  const now = (deps.now ?? Date.now)();
+  const bad = userRefusal(name, await listUsers(deps.ch));
+  if (bad) throw new TriageError(bad.includes('exists') ? 'TRIAGE_CONFLICT' : 'TRIAGE_INVALID', bad);
+  const user = await addUser(deps.ch, name, role, actor.name, now);
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'user.create', target: name, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { role } });
+  return user;
+}
+
+/** A new token for a user; the secret is returned once and never stored. */
+export async function createToken(deps: TriageDeps, actor: Actor, name: string, validDays = 90): Promise<{ name: string; token: string; tokenId: string; expiresAt: string }> {
+  const now = (deps.now ?? Date.now)();
+  const user = (await listUsers(deps.ch)).find((u) => u.name === name);
+  if (!user || user.disabled) throw new TriageError('TRIAGE_NOT_FOUND', `no active user ${name}`);
+  const t = await issueToken(deps.ch, name, actor.name, now, now + validDays * MS_PER_DAY);
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'token.issue', target: name, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { tokenId: t.tokenId, validDays } });
+  return { name, token: t.token, tokenId: t.tokenId, expiresAt: new Date(t.expiresAt).toISOString() };
+}
+
