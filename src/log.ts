@@ -16,6 +16,8 @@ export const REDACTED_PATHS = [
   '*.apiKey',
   'routingKey',
   '*.routingKey',
+  'routing_key',
+  '*.routing_key',
   'secret',
   '*.secret',
   'authorization',

@@ -16,6 +16,7 @@ import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
 import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
+import { notifyCommand } from './commands/notify';
 import { replayCommand } from './commands/replay';
 import { servicesCommand } from './commands/services';
 import { simulateCommand } from './commands/simulate';
@@ -49,6 +50,7 @@ Examples:
   program.addCommand(directoryCommand(ctx));
   program.addCommand(detectCommand(ctx));
   program.addCommand(alertsCommand(ctx));
+  program.addCommand(notifyCommand(ctx));
   program.addCommand(suppressionsCommand(ctx));
   program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));

@@ -3,6 +3,7 @@
 // config/default.yaml, which is validated by this same schema.
 import { z } from 'zod';
 import { detectionSchema } from './detection-schema';
+import { notifySchema } from '../notify/config-schema';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const positiveMs = z.number().int().positive();
@@ -77,6 +78,8 @@ export const configSchema = z.strictObject({
     }),
     pageSize: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }),
   }),
+  /** Paging: channels, routing rules, retries, storm control (docs/paging.md). Secrets: each channel names its variable. */
+  notify: notifySchema,
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
@@ -131,6 +134,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_PSEUDONYMIZE', path: 'api.pseudonymize', kind: 'bool' },
   { env: 'INSIDER_PSEUDONYM_KEY', path: 'api.pseudonymKey', kind: 'string' },
   { env: 'INSIDER_ADMIN_TOKEN', path: 'api.adminToken', kind: 'string' },
+  { env: 'INSIDER_NOTIFY_PUBLIC_URL', path: 'notify.publicUrl', kind: 'string' },
+  { env: 'INSIDER_NOTIFY_IDENTITY', path: 'notify.identity', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
 ];

@@ -1,0 +1,13 @@
+// Paging: routing rules, channels (PagerDuty Events API v2, Opsgenie Alert API, Slack incoming webhooks,
+// signed webhooks, e-mail), a durable outbox in ClickHouse, retries, storm control and escalation.
+// `insider notify` runs the notifier; docs/paging.md explains the design and the receivers' side.
+export { createNotifier, type Notifier, type NotifierOptions, type NotifierStats } from './notifier';
+export { createChannel, createChannels, type Channel } from './channels';
+export { notifySchema, type NotifyConfig, type ChannelConfig, type RouteConfig } from './config-schema';
+export { routeAlert, inLocalWindow, ruleMatches, type Target } from './routing';
+export { PageBudget, maxInAnyWindow, backoffMs } from './budget';
+export { signatureOf, signedHeaders, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, DEFAULT_TOLERANCE_S } from './signature';
+export { parseRetryAfter, classifyStatus, send, type HttpRequest, type Outcome } from './http';
+export { listDeliveries, openDeliveries, deliveryId, type Delivery, type DeliverySummary, type DeliveryState } from './outbox';
+export { pageOf, summaryOf, alertLink, isPage, KINDS, type AlertPage, type AlertRevision, type Kind, type Message } from './page';
+export { startLocalReceiver, formatReceived, type LocalReceiver, type ReceivedRequest } from './receiver';
