@@ -14,6 +14,7 @@ import { startLiveDetector, type LiveDetector } from '../detect/live';
 import { formatBytes, formatDuration } from '../detect/format';
 import { startIngest, type RunningIngest } from '../evaluate/load';
 import { createKafka } from '../kafka';
+import { createNotifier, formatReceived, startLocalReceiver, type LocalReceiver, type Notifier } from '../notify';
 import type { Logger } from '../log';
 import type { CanonicalEvent } from '../simulate';
 import { prepareEnvironment, type LiveEnvironment } from './environment';
@@ -52,17 +53,29 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
   const kafka = createKafka(config.kafka, log);
   const env = await prepareEnvironment({ config, kafka, log, prefix: 'demo', replaceEarlier: true, seed: opts.seed, employees: opts.employees, days: opts.days, dir: opts.dir, progress });
   const actor = pickActor(env);
+  // The on-call page goes to a signed webhook on this machine, which prints it exactly as it arrived.
+  const webhookSecret = crypto.randomBytes(24).toString('hex');
+  const receiver: LocalReceiver = await startLocalReceiver({ secret: webhookSecret });
   const live: Readonly<Config> = {
     ...config,
     kafka: { ...config.kafka, topic: env.ws.topic },
     clickhouse: { ...config.clickhouse, database: env.ws.database },
     ingest: { ...config.ingest, groupId: env.ws.groupId, topics: [], deadLetterTopic: env.ws.deadLetterTopic },
     detection: { ...config.detection, groupId: `${env.ws.groupId}-detect`, catalogFile: env.catalogFile },
+    api: { ...config.api, pseudonymKey: config.api.pseudonymKey ?? crypto.randomBytes(24).toString('hex') },
+    notify: {
+      ...config.notify,
+      pollIntervalMs: 250,
+      channels: { 'on-call': { type: 'webhook', url: receiver.url, secretEnv: 'INSIDER_DEMO_WEBHOOK_SECRET' } },
+      routes: [{ name: 'severe', minSeverity: 'high', channels: ['on-call'] }],
+    },
   };
+  receiver.onRequest((r) => say(['', `PAGE received by the on-call webhook (${receiver.url}), exactly as it arrived:`, formatReceived(r)].join('\n')));
   const sentAt = new Map<string, number>();
   const seen: AlertRecord[] = [];
   let ingest: RunningIngest | undefined;
   let detector: LiveDetector | undefined;
+  let notifier: Notifier | undefined;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   try {
     ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress });
@@ -76,6 +89,8 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
         say(a.revision === 1 ? firstAlert(a, sentAt.get(a.triggerEventId), live) : `  ${a.user}, update ${a.revision}: ${a.severity}, score ${a.score}, ${formatBytes(a.observedBytes)}, detectors ${a.detectors.join(', ')}`);
       },
     });
+    notifier = createNotifier({ config: live, ch: env.ws.ch, log, env: { INSIDER_DEMO_WEBHOOK_SECRET: webhookSecret } });
+    await notifier.start();
     await producer.connect();
     const templates = await templateEvents(env.eventsFile, { exclude: new Set([actor.id]) });
     say(
@@ -84,6 +99,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
         `Live. ${env.historyEvents} events of history (${opts.days} days, ${env.directory.length} people and service accounts) are in ClickHouse;`,
         `ordinary activity now plays at ${((templates.length * 1000) / DAY_PLAYED_IN_MS).toFixed(1)} events/s (a working day every ${DAY_PLAYED_IN_MS / 60_000} minutes).`,
         `In ${EXPORT_DELAY_MS / 1000} s, ${actor.id} (${actor.department}, ${actor.role}) starts exporting ${formatBytes(opts.exportBytes)} of crm.customers over ${formatDuration(opts.exportSeconds * 1000)}.`,
+        `High and critical alerts page the on-call webhook ${receiver.url} (signed, employee as a pseudonym).`,
         opts.durationS > 0 ? `The demo stops after ${opts.durationS} s, or on Ctrl-C.` : 'Ctrl-C stops the demo.',
         '',
       ].join('\n'),
@@ -92,6 +108,8 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
   } finally {
     await producer.disconnect().catch(() => {});
     await detector?.stop().catch((err: unknown) => progress(`warning: stopping the detector: ${(err as Error).message}`));
+    await notifier?.stop().catch((err: unknown) => progress(`warning: stopping the notifier: ${(err as Error).message}`));
+    await receiver.close();
     await ingest?.stop().catch((err: unknown) => progress(`warning: stopping the ingester: ${(err as Error).message}`));
   }
   const stored = await listAlerts(env.ws.ch, { limit: 20 });
