@@ -9,6 +9,7 @@ import { createContext } from './context';
 import { configCommand } from './commands/config';
 import { directoryCommand } from './commands/directory';
 import { alertsCommand } from './commands/alerts';
+import { apiCommand } from './commands/api';
 import { suppressionsCommand } from './commands/suppressions';
 import { usersCommand } from './commands/users';
 import { demoCommand } from './commands/demo';
@@ -51,6 +52,7 @@ Examples:
   program.addCommand(detectCommand(ctx));
   program.addCommand(alertsCommand(ctx));
   program.addCommand(notifyCommand(ctx));
+  program.addCommand(apiCommand(ctx));
   program.addCommand(suppressionsCommand(ctx));
   program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));

@@ -37,14 +37,14 @@ export async function readAudit(ch: ClickHouse, f: AuditFilter = {}): Promise<Au
   if (f.target !== undefined) where.push(sql`target = ${f.target}`);
   if (f.from !== undefined) where.push(sql`at >= ${new Date(Math.floor(f.from / 1000) * 1000)}`);
   if (f.to !== undefined) where.push(sql`at < ${new Date(Math.ceil(f.to / 1000) * 1000)}`);
-  const rows = await ch.query<{ at: string; at_ms: number; actor: string; role: string; action: string; target: string; source_ip: string; request_id: string; details: string }>(sql`
-    SELECT toString(at) AS at, at_ms, actor, role, action, target, source_ip, request_id, details
+  const rows = await ch.query<{ at_text: string; at_ms: number; actor: string; role: string; action: string; target: string; source_ip: string; request_id: string; details: string }>(sql`
+    SELECT toString(at) AS at_text, at_ms, actor, role, action, target, source_ip, request_id, details
     FROM audit_log
     WHERE ${join(where, ' AND ')}
-    ORDER BY at DESC, at_ms DESC
+    ORDER BY audit_log.at DESC, at_ms DESC
     LIMIT ${f.limit ?? 1000}`);
   return rows.map((r) => ({
-    at: fromDateTime(r.at) + Number(r.at_ms),
+    at: fromDateTime(r.at_text) + Number(r.at_ms),
     actor: r.actor,
     role: r.role,
     action: r.action,

@@ -1,0 +1,93 @@
+// Access control. Every route declares who may call it in its config: `minRole` (viewer < analyst < admin)
+// or `public: true` (liveness and readiness only); a route that declares neither is refused when it is
+// registered, so nothing can be added without auth by accident. One onRequest hook, for every route and
+// for unknown paths, turns the bearer token into a principal (API tokens by their hash, or the bootstrap
+// admin token from INSIDER_ADMIN_TOKEN) and answers 401 (no or bad token) or 403 (role too low, audited).
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { ConfigError } from '../errors';
+import { audit, authenticate, roleAtLeast, ROLES, type Actor, type Principal, type Role } from '../triage';
+import type { ApiContext } from './context';
+import { ApiError } from './errors';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The least role that may call the route. Every route declares this or `public: true`. */
+    minRole?: Role;
+    /** No token needed: /healthz and /readyz only. */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who is calling; set by the auth hook on every route that is not public. */
+    principal: Principal | null;
+  }
+}
+
+export type Access = Role | 'public';
+
+export interface ApiRoute {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+/** The access a route declares. Throws when it declares none or both, or an unknown role. */
+export function routeAccess(route: { method: string | string[]; url: string; config?: { minRole?: unknown; public?: unknown } }): Access {
+  const c = route.config ?? {};
+  const name = `${[route.method].flat().join(',')} ${route.url}`;
+  if (c.public === true && c.minRole === undefined) return 'public';
+  if (c.public === undefined && typeof c.minRole === 'string' && (ROLES as ReadonlyArray<string>).includes(c.minRole)) return c.minRole as Role;
+  throw new Error(`route ${name}: declare exactly one of config.minRole (${ROLES.join(', ')}) or config.public: true`);
+}
+
+const BEARER = /^bearer +([\x21-\x7e]{1,1024}) *$/i;
+
+/** The token of an "Authorization: Bearer <token>" header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  return BEARER.exec(header)?.[1] ?? null;
+}
+
+/** The bootstrap admin token is a password: refuse a short one rather than run with it. */
+export function checkBootstrapToken(token: string | undefined): void {
+  if (token !== undefined && token !== '' && token.length < 16) {
+    throw new ConfigError('INSIDER_ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)', { key: 'api.adminToken' });
+  }
+}
+
+export function authHook(ctx: ApiContext): onRequestAsyncHookHandler {
+  return async (request) => {
+    const config = request.routeOptions.config;
+    if (config.public === true) return;
+    const header = request.headers.authorization;
+    const token = bearerToken(header);
+    if (token === null) {
+      throw new ApiError(401, 'UNAUTHENTICATED', header === undefined ? 'a bearer token is required: "Authorization: Bearer <token>"' : 'the Authorization header is not "Bearer <token>"');
+    }
+    const principal = await authenticate(ctx.ch, token, ctx.config.api.adminToken || undefined, ctx.now());
+    if (!principal) throw new ApiError(401, 'UNAUTHENTICATED', 'the token is unknown, expired or revoked');
+    request.principal = principal;
+    // Fail closed: a route without a declared role (there is none: see routeAccess) would need admin.
+    const need: Role = config.minRole ?? (request.is404 ? 'viewer' : 'admin');
+    if (!roleAtLeast(principal.role, need)) {
+      const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+      await audit(ctx.ch, {
+        at: ctx.now(),
+        actor: principal.name,
+        role: principal.role,
+        action: 'access.denied',
+        target: route,
+        sourceIp: request.ip,
+        requestId: request.id,
+        details: { need, params: request.params as Record<string, unknown> },
+      });
+      throw new ApiError(403, 'FORBIDDEN', `${route} needs the ${need} role; ${principal.name} is ${principal.role}`);
+    }
+  };
+}
+
+/** Who acts, for the service and its audit trail: the principal, from where, in which request. */
+export function actorOf(request: FastifyRequest): Actor {
+  const p = request.principal;
+  if (!p) throw new Error(`no principal on ${request.method} ${request.url}: the route must not be public`);
+  return { name: p.name, role: p.role, sourceIp: request.ip, requestId: request.id };
+}

@@ -1,0 +1,101 @@
+// The service's records as the API shows them: the same fields, with times as ISO-8601 (UTC) instead of
+// epoch milliseconds, and "no time" (0 or null) as null. Pure.
+import type { AlertView, AuditEntry, SuppressionView, TriageState } from '../triage';
+import type { ApiUser } from '../triage';
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * null for "none": null, the zero DateTime that stands for none in ClickHouse, or NaN (18.16 prints the
+ * zero DateTime as "0000-00-00 00:00:00", which fromDateTime reads as NaN).
+ */
+export function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0 ? null : iso(ms);
+}
+
+export function presentAlert(v: AlertView) {
+  return {
+    alertId: v.alertId,
+    revision: v.revision,
+    user: v.user,
+    department: v.department,
+    role: v.role,
+    windowStart: iso(v.windowStart),
+    windowEnd: iso(v.windowEnd),
+    detectors: v.detectors,
+    severity: v.severity,
+    score: v.score,
+    firedAt: iso(v.firedAt),
+    triggerEventId: v.triggerEventId,
+    lastEventAt: iso(v.lastEventAt),
+    observedBytes: v.observedBytes,
+    observedRows: v.observedRows,
+    eventCount: v.eventCount,
+    baselineBytes: v.baselineBytes,
+    peerBytes: v.peerBytes,
+    peerGroup: v.peerGroup,
+    ratio: v.ratio,
+    explanation: v.explanation,
+    findings: v.findings,
+    evidence: v.evidence,
+    createdAt: iso(v.createdAtWall),
+    updatedAt: iso(v.updatedAtWall),
+    triage: {
+      status: v.triage.status,
+      assignee: v.triage.assignee,
+      disposition: v.triage.disposition,
+      snoozedUntil: isoOrNull(v.triage.snoozedUntil),
+      acknowledgedAt: isoOrNull(v.triage.acknowledgedAt),
+      resolvedAt: isoOrNull(v.triage.resolvedAt),
+      notes: v.triage.notes.map((n) => ({ at: iso(n.at), actor: n.actor, note: n.note })),
+    },
+  };
+}
+
+export function presentHistory(history: TriageState['history']) {
+  return history.map((h) => ({
+    actionId: h.actionId,
+    at: iso(h.at),
+    actor: h.actor,
+    action: h.action,
+    assignee: h.assignee,
+    disposition: h.disposition,
+    note: h.note,
+    snoozeUntil: isoOrNull(h.snoozeUntil),
+    suppressionId: h.suppressionId,
+  }));
+}
+
+export function presentSuppression(s: SuppressionView) {
+  return {
+    id: s.id,
+    scope: s.scope,
+    user: s.user,
+    table: s.table,
+    // Valid since "always" (0): null.
+    from: s.from > 0 ? isoOrNull(s.from) : null,
+    until: iso(s.until),
+    reason: s.reason,
+    alertId: s.alertId,
+    createdBy: s.createdBy,
+    createdAt: iso(s.createdAt),
+    revokedBy: s.revokedBy,
+    revokedAt: isoOrNull(s.revokedAt),
+    active: s.active,
+  };
+}
+
+export function presentUser(u: ApiUser) {
+  return { name: u.name, role: u.role, disabled: u.disabled, createdAt: iso(u.createdAt), createdBy: u.createdBy };
+}
+
+export function presentAudit(e: AuditEntry) {
+  return { at: iso(e.at), actor: e.actor, role: e.role, action: e.action, target: e.target, sourceIp: e.sourceIp, requestId: e.requestId, details: e.details };
+}
+
+/** The offset of the page after this one, or null on the last. */
+export function nextOffset(offset: number, limit: number, total: number): number | null {
+  return offset + limit < total ? offset + limit : null;
+}

@@ -1,0 +1,283 @@
+// The shapes of requests and answers, in zod: requests are validated against them (a 400 names the field),
+// answers are serialized through them (only declared fields leave), and the OpenAPI document is generated
+// from them. Ids are checked by pattern before anything reaches the service, so a malformed id is a 400.
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../alerts';
+import { DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES } from '../triage';
+
+/** al_<yyyymmdd>_<10 hex>, as the detection engine names alerts. */
+export const ALERT_ID = /^al_\d{8}_[0-9a-f]{10}$/;
+/** sup_<12 hex>, as createSuppression names them. */
+export const SUPPRESSION_ID = /^sup_[0-9a-f]{12}$/;
+/** API user names: the rule of src/triage/users.ts (not exported there). */
+export const USER_NAME = /^[A-Za-z0-9._@-]{1,128}$/;
+/** Detector names: volumeSelf, exportRate, ... (a pattern, so that a new detector needs no change here). */
+export const DETECTOR = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Audit actions: alert.view, suppression.create, ... */
+export const AUDIT_ACTION = /^[a-z][a-z_]*(\.[a-z_]+)*$/;
+/** database.table */
+export const TABLE = /^[^.\s]+\.[^.\s]+$/;
+
+/** DateTime columns hold 1970-01-01 .. 2106-02-07; anything outside cannot be a filter or an expiry. */
+const MAX_TIME = Date.UTC(2106, 0, 1);
+
+/** Free text: not empty, bounded, and representable in UTF-8 (no unpaired surrogate). */
+export function text(max: number) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `at most ${max} characters`)
+    .refine((s) => s.isWellFormed(), 'contains an unpaired UTF-16 surrogate');
+}
+
+export function pattern(re: RegExp, what: string) {
+  return z.string().max(256, `at most 256 characters`).regex(re, `expected ${what}`);
+}
+
+export const alertId = pattern(ALERT_ID, 'an alert id like al_20260925_3fa9c2d1e0');
+export const suppressionId = pattern(SUPPRESSION_ID, 'a suppression id like sup_0123456789ab');
+export const pseudonym = pattern(PSEUDONYM, 'a pseudonym like emp-3fa9c2d1e0');
+export const userName = pattern(USER_NAME, 'a user name: 1-128 letters, digits, or . _ @ -');
+
+/** An ISO-8601 time with a zone (2026-10-01T00:00:00Z, 2026-10-01T02:00:00+02:00), as epoch ms. */
+export const isoTime = z
+  .iso.datetime({ offset: true, message: 'expected an ISO-8601 time with a zone, e.g. 2026-10-01T00:00:00Z' })
+  .refine((s) => {
+    const ms = Date.parse(s);
+    return ms >= 0 && ms < MAX_TIME;
+  }, 'expected a time between 1970 and 2105')
+  .transform((s) => Date.parse(s));
+
+/** A whole number in a query string. */
+export function wholeNumber(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `at least ${min}`).max(max, `at most ${max}`));
+}
+
+/** A page size: at least 1; larger than the configured maximum is clamped to it (not refused). */
+export function limit(pageMax: number) {
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'at least 1'))
+    .transform((n) => Math.min(n, pageMax));
+}
+
+/** The employee a filter or a suppression names: a pseudonym when pseudonymisation is on, else the id. */
+export function employee(pseudonymize: boolean) {
+  return pseudonymize ? pseudonym : text(256);
+}
+
+const severity = z.enum(SEVERITIES as unknown as [Severity, ...Severity[]]);
+
+function fromBeforeTo(q: { from?: number; to?: number }): boolean {
+  return q.from === undefined || q.to === undefined || q.to > q.from;
+}
+
+export function alertQuery(opts: { pseudonymize: boolean; pageMax: number }) {
+  return z
+    .strictObject({
+      status: z.enum(STATUSES).optional(),
+      severity: severity.optional().describe('exactly this severity'),
+      user: employee(opts.pseudonymize).optional().describe(opts.pseudonymize ? 'the employee, by pseudonym (emp-...)' : 'the employee id'),
+      department: text(256).optional(),
+      detector: pattern(DETECTOR, 'a detector name like volumeSelf').optional().describe('alerts where this detector fired'),
+      from: isoTime.optional().describe('alerts whose window ends after this time'),
+      to: isoTime.optional().describe('alerts whose window starts before this time'),
+      limit: limit(opts.pageMax).optional(),
+      offset: wholeNumber(0, 1_000_000_000).optional(),
+    })
+    .refine(fromBeforeTo, { message: '"to" must be after "from"', path: ['to'] });
+}
+
+export function auditQuery(opts: { pageMax: number }) {
+  return z
+    .strictObject({
+      actor: userName.optional(),
+      action: pattern(AUDIT_ACTION, 'an action like alert.view').optional(),
+      target: text(256).optional().describe('an alert id, suppression id, pseudonym or user name'),
+      from: isoTime.optional(),
+      to: isoTime.optional(),
+      limit: limit(opts.pageMax).optional(),
+    })
+    .refine(fromBeforeTo, { message: '"to" must be after "from"', path: ['to'] });
+}
+
+export const seriesQuery = z.strictObject({ days: wholeNumber(7, 366).optional().describe('days up to the alert day (default 42)') });
+
+const note = text(4000);
+
+export const noteOnly = z.strictObject({ note: note.optional() }).nullish().describe('optional');
+export const assignBody = z.strictObject({ assignee: userName });
+export const noteBody = z.strictObject({ note });
+export const snoozeBody = z.strictObject({ until: isoTime, note: note.optional() });
+
+const suppressionFields = {
+  scope: z.enum(SCOPES),
+  table: pattern(TABLE, 'a table as database.table').optional().describe('with scope user_table'),
+  from: isoTime.optional().describe('start of validity in event time (default: always)'),
+  until: isoTime.describe('expiry, in the future'),
+  reason: text(1000),
+};
+
+export const resolveBody = z.strictObject({
+  disposition: z.enum(DISPOSITIONS),
+  note: note.optional(),
+  suppress: z.strictObject(suppressionFields).optional().describe('with false_positive or expected_activity: keep the pattern from alerting again'),
+});
+
+export function suppressionBody(pseudonymize: boolean) {
+  return z.strictObject({ ...suppressionFields, user: employee(pseudonymize) });
+}
+
+export const userBody = z.strictObject({ name: userName, role: z.enum(ROLES) });
+export const tokenBody = z.strictObject({ validDays: z.number().int().min(1).max(3650).optional() }).nullish().describe('optional');
+
+export const idParams = z.strictObject({ id: alertId });
+export const suppressionParams = z.strictObject({ id: suppressionId });
+export const pseudonymParams = z.strictObject({ pseudonym });
+export const nameParams = z.strictObject({ name: userName });
+
+// ---- answers ----
+
+const time = z.string().describe('ISO-8601, UTC');
+const timeOrNull = time.nullable();
+
+const finding = z.object({
+  detector: z.string(),
+  observed: z.number(),
+  threshold: z.number(),
+  reference: z.number().nullable(),
+  multiple: z.number().nullable(),
+  clause: z.string(),
+  details: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())])).optional(),
+});
+
+const evidence = z.object({
+  events: z.number(),
+  failedEvents: z.number(),
+  firstEventAt: z.string(),
+  lastEventAt: z.string(),
+  sensitiveBytes: z.number(),
+  topTables: z.array(z.object({ table: z.string(), sensitivity: z.string(), bytes: z.number(), rows: z.number(), events: z.number(), share: z.number() })),
+  sessions: z.object({ count: z.number(), top: z.array(z.object({ id: z.string(), bytes: z.number() })) }),
+  clientIps: z.array(z.object({ ip: z.string(), bytes: z.number() })),
+  apps: z.array(z.object({ app: z.string(), bytes: z.number() })),
+  allowlisted: z.object({ bytes: z.number(), events: z.number(), reasons: z.array(z.string()) }),
+});
+
+const triage = z.object({
+  status: z.enum(STATUSES),
+  assignee: z.string().nullable(),
+  disposition: z.enum(DISPOSITIONS).nullable(),
+  snoozedUntil: timeOrNull,
+  acknowledgedAt: timeOrNull,
+  resolvedAt: timeOrNull,
+  notes: z.array(z.object({ at: time, actor: z.string(), note: z.string() })),
+});
+
+export const alertOut = z
+  .object({
+    alertId: z.string(),
+    revision: z.number().int(),
+    user: z.string().describe('the pseudonym (emp-...) when pseudonymisation is on, else the employee id'),
+    department: z.string().nullable(),
+    role: z.string().nullable(),
+    windowStart: time,
+    windowEnd: time,
+    detectors: z.array(z.string()),
+    severity,
+    score: z.number(),
+    firedAt: time.describe('event time of the event that first crossed a threshold'),
+    triggerEventId: z.string(),
+    lastEventAt: time,
+    observedBytes: z.number(),
+    observedRows: z.number(),
+    eventCount: z.number(),
+    baselineBytes: z.number(),
+    peerBytes: z.number(),
+    peerGroup: z.string(),
+    ratio: z.number(),
+    explanation: z.string(),
+    findings: z.array(finding),
+    evidence,
+    createdAt: time,
+    updatedAt: time,
+    triage,
+  })
+  .meta({ id: 'Alert' });
+
+export const historyEntry = z.object({
+  actionId: z.string(),
+  at: time,
+  actor: z.string(),
+  action: z.string(),
+  assignee: z.string(),
+  disposition: z.string(),
+  note: z.string(),
+  snoozeUntil: timeOrNull,
+  suppressionId: z.string(),
+});
+
+export const alertDetailOut = z.object({ ...alertOut.shape, history: z.array(historyEntry) });
+
+export const alertPageOut = z.object({
+  items: z.array(alertOut),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  next: z.number().int().nullable().describe('the offset of the next page, null on the last'),
+});
+
+export const seriesOut = z.object({
+  alertDay: z.string(),
+  days: z.array(z.object({ day: z.string(), bytes: z.number() })),
+  band: z.object({ median: z.number(), low: z.number(), high: z.number() }).nullable().describe('the usual band of active weekdays before the alert day'),
+});
+
+export const suppressionOut = z
+  .object({
+    id: z.string(),
+    scope: z.enum(SCOPES),
+    user: z.string(),
+    table: z.string(),
+    from: timeOrNull,
+    until: time,
+    reason: z.string(),
+    alertId: z.string(),
+    createdBy: z.string(),
+    createdAt: time,
+    revokedBy: z.string().nullable(),
+    revokedAt: timeOrNull,
+    active: z.boolean(),
+  })
+  .meta({ id: 'Suppression' });
+
+export const suppressionListOut = z.object({ items: z.array(suppressionOut) });
+
+export const userOut = z.object({ name: z.string(), role: z.enum(ROLES), disabled: z.boolean(), createdAt: time, createdBy: z.string() }).meta({ id: 'User' });
+export const userListOut = z.object({ items: z.array(userOut) });
+export const tokenOut = z.object({ name: z.string(), token: z.string().describe('shown once; only its hash is stored'), tokenId: z.string(), expiresAt: time });
+
+export const auditEntryOut = z.object({
+  at: time,
+  actor: z.string(),
+  role: z.string(),
+  action: z.string(),
+  target: z.string(),
+  sourceIp: z.string(),
+  requestId: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export const auditListOut = z.object({ items: z.array(auditEntryOut), limit: z.number().int() });
+
+export const revealOut = z.object({ pseudonym: z.string(), user: z.string() });
+export const meOut = z.object({ name: z.string(), role: z.enum(ROLES) });
+
+export const errorOut = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })
+  .meta({ id: 'Error' });

@@ -1,0 +1,178 @@
+// The triage HTTP API as a fastify instance, not listening (tests use app.inject(); startApi listens).
+//
+//   request -> rate limit (per client address) -> auth (token -> principal, role check) -> zod validation
+//           -> route (src/api/routes/*) -> triage service (src/triage) -> ClickHouse, through sql`` only
+//
+// pino is fastify's logger; errors have one JSON shape (errors.ts); every route is listed by apiRoutes()
+// with the access it declares, which the access tests enumerate.
+import crypto from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyReply } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { ClickHouse } from '../store';
+import { createRegistry, type Registry } from '../telemetry';
+import { createPseudonyms, listUsers } from '../triage';
+import { authHook, checkBootstrapToken, routeAccess, type ApiRoute } from './auth';
+import type { ApiApp, ApiContext } from './context';
+import { ApiError, errorResponse } from './errors';
+import { httpMetrics } from './metrics';
+import { alertRoutes } from './routes/alerts';
+import { auditRoutes } from './routes/audit';
+import { healthRoutes } from './routes/health';
+import { metaRoutes } from './routes/meta';
+import { pseudonymRoutes } from './routes/pseudonyms';
+import { suppressionRoutes } from './routes/suppressions';
+import { userRoutes } from './routes/users';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, with the access it declares (for the access tests and the docs). */
+    apiRoutes(): ReadonlyArray<ApiRoute>;
+  }
+}
+
+export interface ApiOptions {
+  config: Readonly<Config>;
+  /** Connected to the configured database (migrated). */
+  ch: ClickHouse;
+  log: Logger;
+  /** Where the HTTP metrics go and what /metrics serves (default: a new registry with process metrics). */
+  registry?: Registry;
+  /** Wall clock (tests). */
+  now?: () => number;
+}
+
+/** Request ids a caller may pass in X-Request-Id (to follow a request through its logs); else a UUID. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Path parameters are ids of at most ~130 characters; longer ones are refused as a 400 before routing. */
+const MAX_PARAM_LENGTH = 256;
+
+export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
+  const { config, ch, log } = opts;
+  const now = opts.now ?? Date.now;
+  checkBootstrapToken(config.api.adminToken);
+  // Throws a ConfigError when pseudonymisation is on without a key: the API does not start.
+  const pseudonyms = createPseudonyms({ enabled: config.api.pseudonymize, key: config.api.pseudonymKey });
+  const ctx: ApiContext = { config, ch, log, registry: opts.registry ?? createRegistry(), now, triage: { ch, pseudonyms, now } };
+
+  const app = Fastify({
+    loggerInstance: log,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    exposeHeadRoutes: false,
+    bodyLimit: 64 * 1024,
+    requestTimeout: 60_000,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors found before routing (a bad percent-encoding, an over-long path parameter): same shape, 400.
+    frameworkErrors: (err, request, reply) => {
+      const known: Record<string, string> = {
+        FST_ERR_BAD_URL: 'the URL is not valid (bad percent-encoding)',
+        FST_ERR_MAX_PARAM_LENGTH: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
+      };
+      const out = errorResponse(new ApiError(known[err.code] ? 400 : (err.statusCode ?? 400), 'INVALID_REQUEST', known[err.code] ?? err.message), request.id);
+      void (reply as FastifyReply).code(out.status).send(out.body);
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+
+  // Every route declares its access (routeAccess throws otherwise) and is listed.
+  const routes: ApiRoute[] = [];
+  app.decorate('apiRoutes', () => routes);
+  app.addHook('onRoute', (route) => {
+    const access = routeAccess(route);
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+    if (route.schema) {
+      const who = access === 'public' ? 'No token needed.' : `Needs a bearer token of role ${access} or higher.`;
+      route.schema = { ...route.schema, description: [route.schema.description, who].filter(Boolean).join(' ') };
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const out = errorResponse(err, request.id);
+    if (out.serverFault) request.log.error({ err }, `${request.method} ${request.routeOptions.url ?? request.url}: ${out.body.error.code}`);
+    else request.log.info({ code: out.body.error.code, status: out.status }, out.body.error.message);
+    if (out.status === 401) void reply.header('www-authenticate', 'Bearer');
+    return reply.code(out.status).send(out.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const out = errorResponse(new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), request.id);
+    return reply.code(404).send(out.body);
+  });
+
+  // Rate limit first (unauthenticated guessing counts too), then authentication and roles: both for
+  // every request, known route or not.
+  await app.register(rateLimit, {
+    global: false,
+    max: config.api.rateLimit.max,
+    timeWindow: config.api.rateLimit.windowMs,
+    errorResponseBuilder: (_request, c) =>
+      new ApiError(429, 'RATE_LIMITED', `too many requests from this address: at most ${c.max} per ${config.api.rateLimit.windowMs / 1000} s; retry in ${c.after}`),
+  });
+  app.addHook('onRequest', app.rateLimit());
+  app.addHook('onRequest', authHook(ctx));
+  app.addHook('onSend', async (request, reply, payload) => {
+    // Answers carry data about people: never cached by a browser or a proxy. The request id is the one
+    // in the logs and the audit trail.
+    void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
+    return payload;
+  });
+  app.addHook('onResponse', httpMetrics(ctx.registry));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'insider-detector triage API',
+        version: '1',
+        description:
+          'Alerts, their lifecycle, suppressions, users and the audit trail. Every route but /healthz and /readyz needs "Authorization: Bearer <token>". Employees appear as pseudonyms (emp-...) unless pseudonymisation is off. See docs/api.md.',
+      },
+      servers: config.api.publicUrl ? [{ url: config.api.publicUrl }] : [],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  healthRoutes(app, ctx);
+  metaRoutes(app, ctx);
+  alertRoutes(app, ctx);
+  suppressionRoutes(app, ctx);
+  pseudonymRoutes(app, ctx);
+  userRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  return app;
+}
+
+export interface RunningApi {
+  /** Where it listens, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** api.publicUrl, or url. */
+  publicUrl: string;
+  app: ApiApp;
+  close(): Promise<void>;
+}
+
+/** Builds the API and listens on api.host:api.port (port 0: any free port). */
+export async function startApi(opts: ApiOptions): Promise<RunningApi> {
+  const app = await buildApi(opts);
+  const { host, port, publicUrl } = opts.config.api;
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  if (!opts.config.api.adminToken) {
+    const users = await listUsers(opts.ch).catch(() => null);
+    if (users !== null && users.length === 0) opts.log.warn('no API users and no INSIDER_ADMIN_TOKEN: nobody can sign in; set INSIDER_ADMIN_TOKEN to create the first users');
+  }
+  return { url, publicUrl: publicUrl || url, app, close: () => app.close() };
+}
