@@ -87,7 +87,7 @@ describe('presentation', () => {
 
   it('shows a suppression valid "always" with from: null', () => {
     const s = { id: 'sup_0123456789ab', scope: 'user' as const, user: 'emp-0123456789', table: '', from: 1000, until: Date.UTC(2027, 0, 1), reason: 'r', alertId: '', createdBy: 'ana', createdAt: Date.UTC(2026, 0, 1), revokedBy: null, revokedAt: null, active: true };
-    expect(presentSuppression(s)).toMatchObject({ from: null, until: '2027-01-01T00:00:00.000Z', revokedAt: null });
+    expect(presentSuppression({ ...s, from: 0 })).toMatchObject({ from: null, until: '2027-01-01T00:00:00.000Z', revokedAt: null });
     expect(presentSuppression({ ...s, from: NaN }).from).toBeNull();
     expect(presentSuppression({ ...s, from: Date.UTC(2026, 5, 1) }).from).toBe('2026-06-01T00:00:00.000Z');
   });
