@@ -26,6 +26,8 @@ export interface EngineOptions {
   history(day: number): Promise<DayHistory>;
   /** Wall clock, for the alert's creation and update times only. */
   now?: () => number;
+  /** Keys alert ids (the pseudonym key): see alertIdOf. */
+  alertIdKey?: string;
 }
 
 export interface EngineStats {
@@ -62,8 +64,14 @@ interface Tracked {
 /** Days of per-user state kept behind the newest event (late events of yesterday still count). */
 const KEEP_DAYS = 2;
 
-export function alertIdOf(user: string, day: number): string {
-  const hash = crypto.createHash('sha256').update(`${user}\u0000${day}`).digest('hex').slice(0, 10);
+/**
+ * The id of an employee's alert for a UTC day: stable, so that live detection, backfills and restarts
+ * revise the same alert. Keyed (HMAC) with the pseudonym key when there is one, so that an alert id
+ * cannot be linked to a person by anyone holding the employee list; a plain hash without a key.
+ */
+export function alertIdOf(user: string, day: number, key?: string): string {
+  const mac = key ? crypto.createHmac('sha256', key) : crypto.createHash('sha256');
+  const hash = mac.update(`${user}\u0000${day}`).digest('hex').slice(0, 10);
   return `al_${dateString(day).replace(/-/g, '')}_${hash}`;
 }
 
@@ -108,7 +116,7 @@ export function createEngine(opts: EngineOptions): Engine {
       checks,
       facts: { timezone: person.timezone, night: settings.offHours, windowMs: settings.exportRate.windowMinutes * 60_000 },
       sensitiveClasses: new Set(settings.sensitive.classes),
-      alert: restored.get(alertIdOf(user, day)) ?? null,
+      alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
       findings: new Map(),
     };
     tracked.set(`${user}\u0000${day}`, t);
@@ -139,7 +147,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const since = Math.min(s.day, ...findings.map((f) => f.sinceDay ?? s.day), prev ? dayOf(prev.windowStart) : s.day);
     const wall = now();
     const record: AlertRecord = {
-      alertId: alertIdOf(s.user, s.day),
+      alertId: alertIdOf(s.user, s.day, opts.alertIdKey),
       revision: (prev?.revision ?? 0) + 1,
       user: s.user,
       windowStart: since * MS_PER_DAY,

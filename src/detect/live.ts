@@ -54,7 +54,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const { config, kafka, ch, log } = deps;
   const detection = config.detection;
   const topics = config.ingest.topics.length > 0 ? [...config.ingest.topics] : [config.kafka.topic];
-  const inputs = await loadEngineInputs(ch, detection);
+  const inputs = await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey });
   log.info({ people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const engine = engineFor(ch, detection, inputs);
   let stopping = false;

@@ -16,11 +16,14 @@ export interface EngineInputs {
   allowlist: Allowlist;
   /** Directory version used (null: no directory loaded, everyone is judged by their own history). */
   directoryVersion: number | null;
+  /** The key of alert ids (api.pseudonymKey), when configured. */
+  alertIdKey?: string;
 }
 
-export async function loadEngineInputs(ch: ClickHouse, detection: DetectionConfig): Promise<EngineInputs> {
+export async function loadEngineInputs(ch: ClickHouse, detection: DetectionConfig, opts: { alertIdKey?: string } = {}): Promise<EngineInputs> {
   const directory = await currentDirectory(ch);
   return {
+    alertIdKey: opts.alertIdKey,
     people: peopleFrom(directory.entries),
     catalog: loadCatalog(detection.catalogFile),
     allowlist: await loadExemptions(ch, detection),

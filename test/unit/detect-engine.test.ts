@@ -67,6 +67,7 @@ function fakeHistory(day: number): DayHistory {
 }
 
 interface EngineSetup {
+  alertIdKey?: string;
   allowlist?: Allowlist;
   history?: (day: number) => Promise<DayHistory>;
   now?: number;
@@ -80,6 +81,7 @@ function engineOf(o: EngineSetup = {}): Engine {
     allowlist: o.allowlist ?? allowlistFrom([]),
     history: o.history ?? (async (day) => fakeHistory(day)),
     now: () => o.now ?? WALL,
+    alertIdKey: o.alertIdKey,
   });
 }
 
@@ -176,6 +178,14 @@ describe('createEngine: a bulk export', () => {
     expect(last.explanation).toMatch(/\d+% from crm\.customers \(pii\)/);
     expect(last.evidence.topTables[0]).toMatchObject({ table: 'crm.customers', sensitivity: 'pii' });
     expect(last.evidence.sessions.top[0].id).toBe('sess-2');
+  });
+
+  it('keys alert ids with the pseudonym key, so that nobody without it can link an id to a person', async () => {
+    const keyed = await engineOf({ alertIdKey: 'a-secret-key-of-some-length' }).process(bulkExport());
+    expect(new Set(keyed.map((a) => a.alertId))).toEqual(new Set([alertIdOf('alice', DAY, 'a-secret-key-of-some-length')]));
+    expect(alertIdOf('alice', DAY, 'a-secret-key-of-some-length')).not.toBe(alertIdOf('alice', DAY));
+    expect(alertIdOf('alice', DAY, 'another-secret-key-0000')).not.toBe(alertIdOf('alice', DAY, 'a-secret-key-of-some-length'));
+    expect(alertIdOf('alice', DAY, 'a-secret-key-of-some-length')).toMatch(/^al_20261012_[0-9a-f]{10}$/);
   });
 
   it('gives a separate alert for another UTC day of the same user', async () => {

@@ -47,7 +47,7 @@ Examples:
         const from = opts.from!;
         const to = opts.to ?? Date.now();
         if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
-        const engine = engineFor(ch, config.detection, await loadEngineInputs(ch, config.detection));
+        const engine = engineFor(ch, config.detection, await loadEngineInputs(ch, config.detection, { alertIdKey: config.api.pseudonymKey }));
         // Alerts already stored for the period are continued (revised if the new judgement says more), never raised twice.
         const stored = await alertsOfDays(ch, dayOf(from) - 1, dayOf(to - 1));
         engine.restore(stored);
