@@ -88,7 +88,8 @@ describe('triage through the CLI (real ClickHouse)', () => {
 
   const insider = (args: string[], env: NodeJS.ProcessEnv = {}) => {
     const base = { ...process.env };
-    for (const k of ['INSIDER_PSEUDONYM_KEY', 'INSIDER_PSEUDONYMIZE', 'INSIDER_CONFIG']) delete base[k];
+    // The test decides pseudonymisation; the configuration file (INSIDER_CONFIG) is the one the tests run with.
+    for (const k of ['INSIDER_PSEUDONYM_KEY', 'INSIDER_PSEUDONYMIZE']) delete base[k];
     const r = spawnSync(process.execPath, [bin, ...args], {
       encoding: 'utf8',
       env: { ...base, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn', INSIDER_PSEUDONYM_KEY: KEY, ...env },
