@@ -48,6 +48,9 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
     fs.writeFileSync(
       file,
       [
+        // The ClickHouse the tests run with (--config replaces INSIDER_CONFIG, if one is set).
+        'clickhouse:',
+        `  url: "${base.clickhouse.url}"`,
         'notify:',
         '  pollIntervalMs: 200',
         '  identity: none',
