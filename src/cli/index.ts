@@ -19,6 +19,7 @@ import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
 import { notifyCommand } from './commands/notify';
 import { replayCommand } from './commands/replay';
+import { reportCommand } from './commands/report';
 import { servicesCommand } from './commands/services';
 import { simulateCommand } from './commands/simulate';
 
@@ -56,6 +57,7 @@ Examples:
   program.addCommand(suppressionsCommand(ctx));
   program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));
+  program.addCommand(reportCommand(ctx));
   return { program, close: ctx.close };
 }
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { detectionSchema } from './detection-schema';
 import { notifySchema } from '../notify/config-schema';
+import { reportsSchema } from '../report/config-schema';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const positiveMs = z.number().int().positive();
@@ -80,6 +81,8 @@ export const configSchema = z.strictObject({
   }),
   /** Paging: channels, routing rules, retries, storm control (docs/paging.md). Secrets: each channel names its variable. */
   notify: notifySchema,
+  /** Periodic audit reports: schedules (cron, UTC), formats, output directory, delivery (docs/reports.md). */
+  reports: reportsSchema,
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),

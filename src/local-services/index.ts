@@ -14,6 +14,7 @@ import { readPidState, removePidFile, sleep, stopProcess } from './managed-proce
 import type { LocalService, Progress } from './service';
 
 export type { LocalService, Progress } from './service';
+export { ensureChromium, CHROMIUM_PATH } from './chromium';
 export type ServiceName = 'kafka' | 'clickhouse';
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse'];
 

@@ -1,10 +1,11 @@
 // Integration tests need the real Kafka and ClickHouse: start them through the same code as
 // `insider services up` (installing when missing). Services configured elsewhere are only checked.
 import { loadConfig } from '../../src/config';
-import { localServices, servicesUp } from '../../src/local-services';
+import { ensureChromium, localServices, servicesUp } from '../../src/local-services';
 
 export default async function globalSetup(): Promise<void> {
   const { config } = loadConfig();
+  await ensureChromium((line) => process.stderr.write(`[services] ${line}\n`));
   const statuses = await servicesUp(localServices(config), (line) => process.stderr.write(`[services] ${line}\n`));
   const down = statuses.filter((s) => !s.ready);
   if (down.length > 0) {

@@ -1,0 +1,112 @@
+// Periodic audit reports: figures from ClickHouse (data.ts) -> HTML with SVG charts, PDF (Chromium), CSV
+// per table, JSON -> a directory with a manifest of SHA-256 hashes. The scheduler (scheduler.ts) runs
+// configured schedules once per period. docs/reports.md.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+import { loadCatalog, type Catalog } from '../detect/catalog';
+import type { ClickHouse } from '../store';
+import { createPseudonyms, type Pseudonyms } from '../triage/pseudonyms';
+import type { ReportFormat } from './config-schema';
+import { collectReport, loadPeople, type ReportData, type ReportSettings } from './data';
+import { ReportError } from './errors';
+import { MANIFEST, writeManifest } from './manifest';
+import type { ReportPeriod } from './period';
+import { renderCsv } from './render-csv';
+import { renderHtml } from './render-html';
+import { renderPdf } from './render-pdf';
+
+export { REPORT_FORMATS, PERIOD_KINDS, reportsSchema, cronProblem, type ReportFormat, type PeriodKind, type ReportsConfig, type ScheduleConfig } from './config-schema';
+export { collectReport, type ReportData, type ReportContext, type ReportSettings } from './data';
+export { resolvePeriod, lastCompletePeriod, periodStart, periodEnd, periodLabel, daysOf, type ReportPeriod } from './period';
+export { verifyReport, writeManifest, sha256, MANIFEST, type Manifest, type Verification } from './manifest';
+export { renderHtml } from './render-html';
+export { renderCsv } from './render-csv';
+export { renderPdf } from './render-pdf';
+export { ReportError } from './errors';
+
+export const FILES = { html: 'report.html', pdf: 'report.pdf', json: 'report.json', csvDir: 'csv' } as const;
+
+export interface GenerateOptions {
+  ch: ClickHouse;
+  period: ReportPeriod;
+  formats: ReadonlyArray<ReportFormat>;
+  /** Created; an earlier report in it is replaced. A non-empty directory that is not a report is refused. */
+  outDir: string;
+  pseudonyms: Pseudonyms;
+  catalog: Catalog;
+  settings: ReportSettings;
+  chromiumPath?: string;
+  /** Wall time of generation (ms); default now. */
+  now?: number;
+  /** Triage state as of (ms); default `now`. */
+  asOf?: number;
+}
+
+export interface GeneratedReport {
+  dir: string;
+  /** Relative to dir, manifest included. */
+  files: string[];
+  manifestSha256: string;
+  data: ReportData;
+}
+
+/** What a report needs from the configuration: pseudonyms as the API has them, the table catalog, limits. */
+export function reportInputs(config: Readonly<Config>): { pseudonyms: Pseudonyms; catalog: Catalog; settings: ReportSettings } {
+  return {
+    pseudonyms: createPseudonyms({ enabled: config.api.pseudonymize, key: config.api.pseudonymKey }),
+    catalog: loadCatalog(config.detection.catalogFile),
+    settings: {
+      topUsers: config.reports.topUsers,
+      gapHours: config.reports.gapHours,
+      baselineDays: config.detection.baselineDays,
+      minHistoryDays: config.detection.minHistoryDays,
+    },
+  };
+}
+
+export async function generateReport(opts: GenerateOptions): Promise<GeneratedReport> {
+  const now = opts.now ?? Date.now();
+  const formats = new Set(opts.formats);
+  if (formats.size === 0) throw new ReportError('no format asked for (html, pdf, csv, json)');
+  const dir = path.resolve(opts.outDir);
+  prepareDir(dir);
+  const data = await collectReport(
+    { ch: opts.ch, period: opts.period, asOf: opts.asOf ?? now, pseudonyms: opts.pseudonyms, catalog: opts.catalog, people: await loadPeople(opts.ch), settings: opts.settings },
+    now,
+  );
+  // Written to a sibling directory first and moved in place at the end: a crash leaves no half report.
+  const work = `${dir}.partial-${crypto.randomBytes(3).toString('hex')}`;
+  fs.mkdirSync(work, { recursive: true });
+  try {
+    const files: string[] = [];
+    const write = (rel: string, content: string | Buffer) => {
+      fs.mkdirSync(path.dirname(path.join(work, rel)), { recursive: true });
+      fs.writeFileSync(path.join(work, rel), content);
+      files.push(rel);
+    };
+    const html = formats.has('html') || formats.has('pdf') ? renderHtml(data) : '';
+    if (formats.has('html')) write(FILES.html, html);
+    if (formats.has('pdf')) write(FILES.pdf, await renderPdf(html, { chromiumPath: opts.chromiumPath }));
+    if (formats.has('json')) write(FILES.json, `${JSON.stringify(data, null, 2)}\n`);
+    if (formats.has('csv')) for (const [name, text] of Object.entries(renderCsv(data))) write(`${FILES.csvDir}/${name}`, text);
+    const { sha256 } = writeManifest(work, { title: data.title, period: { kind: data.period.kind, from: data.period.from, to: data.period.to }, generatedAt: data.generatedAt, asOf: data.asOf, pseudonymised: data.pseudonymised }, files);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(work, dir);
+    return { dir, files: [...files, MANIFEST].sort(), manifestSha256: sha256, data };
+  } catch (err) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The output directory may be new, empty, or an earlier report (it has a manifest): nothing else is replaced. */
+function prepareDir(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  if (!fs.statSync(dir).isDirectory()) throw new ReportError(`${dir} exists and is not a directory`, { file: dir });
+  const entries = fs.readdirSync(dir);
+  if (entries.length > 0 && !entries.includes(MANIFEST)) {
+    throw new ReportError(`${dir} is not empty and holds no report (no ${MANIFEST}): choose an empty or new directory`, { file: dir });
+  }
+}
