@@ -1,7 +1,7 @@
 // The triage commands' own rules, without a database: who the audit trail records, how --until is read,
 // and how employees appear (pseudonyms, ids when no key is set, an error for a short key).
 import { InvalidArgumentError } from 'commander';
-import { cliActor, cliPseudonyms, employeeArg, isoTime, parseUntil } from '../../src/cli/commands/alerts';
+import { cliActor, cliPseudonyms, employeeArg, isoTime, parseUntil } from '../../src/cli/triage-context';
 import { loadConfig, type Config } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { createPseudonyms } from '../../src/triage';

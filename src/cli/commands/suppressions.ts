@@ -7,7 +7,7 @@ import { addSuppression, revokeSuppressionById, SCOPES, suppressionsView, type S
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 import { parseTime } from '../options';
-import { asOption, cliActor, employeeArg, isoTime, parseUntil, PSEUDONYM_HELP, suppressionState, triageDeps } from './alerts';
+import { asOption, cliActor, employeeArg, isoTime, parseUntil, PSEUDONYM_HELP, suppressionState, triageDeps } from '../triage-context';
 
 function row(s: SuppressionView) {
   return {

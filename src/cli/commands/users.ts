@@ -5,7 +5,7 @@ import { createToken, createUser, listUsers, ROLES, type Role } from '../../tria
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 import { integer } from '../options';
-import { asOption, cliActor, isoTime, triageDeps } from './alerts';
+import { asOption, cliActor, isoTime, triageDeps } from '../triage-context';
 
 export function usersCommand(ctx: CliContext): Command {
   const cmd = new Command('users')
