@@ -54,7 +54,8 @@ interface Tracked {
   person: Person;
   ctx: RuleContext;
   checks: Check[];
-  facts: Omit<EventFacts, 'sensitivity' | 'sensitive' | 'knownTable' | 'allowlisted'>;
+  /** Reused for every event of the day (filled in per event): no allocation on the hot path. */
+  facts: EventFacts;
   sensitiveClasses: ReadonlySet<string>;
   alert: AlertRecord | null;
   /** The latest finding of every detector that fired today (a sliding window may fall back below). */
@@ -114,7 +115,7 @@ export function createEngine(opts: EngineOptions): Engine {
       person,
       ctx,
       checks,
-      facts: { timezone: person.timezone, night: settings.offHours, windowMs: settings.exportRate.windowMinutes * 60_000 },
+      facts: { timezone: person.timezone, night: settings.offHours, windowMs: settings.exportRate.windowMinutes * 60_000, sensitivity: 'internal', sensitive: false, knownTable: false, allowlisted: undefined },
       sensitiveClasses: new Set(settings.sensitive.classes),
       alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
       findings: new Map(),
@@ -190,14 +191,12 @@ export function createEngine(opts: EngineOptions): Engine {
           continue;
         }
         const t = tracked.get(`${e.user}\u0000${day}`) ?? track(e.user, day, loaded.get(day)!);
-        const sensitivity = catalog.sensitivity(e.table);
-        const added = addEvent(t.state, e, {
-          ...t.facts,
-          sensitivity,
-          sensitive: t.sensitiveClasses.has(sensitivity),
-          knownTable: t.ctx.known.tables.has(e.table),
-          allowlisted: allowlist.covering(e.user, e.table, e.ts),
-        });
+        const f = t.facts;
+        f.sensitivity = catalog.sensitivity(e.table);
+        f.sensitive = t.sensitiveClasses.has(f.sensitivity);
+        f.knownTable = t.ctx.known.tables.has(e.table);
+        f.allowlisted = allowlist.covering(e.user, e.table, e.ts);
+        const added = addEvent(t.state, e, f);
         stats.events++;
         if (!added) {
           stats.duplicates++;
