@@ -3,6 +3,7 @@
 // HMAC over the exact bytes it received, compares in constant time, and rejects timestamps more than
 // five minutes from its clock, so a captured request cannot be replayed later (docs/paging.md).
 import crypto from 'node:crypto';
+import type { HttpRequest } from './http';
 
 export const SIGNATURE_HEADER = 'x-insider-signature';
 export const TIMESTAMP_HEADER = 'x-insider-timestamp';
@@ -47,3 +48,24 @@ export function verifySignature(opts: {
     .some((given) => given.length === expected.length && crypto.timingSafeEqual(given, expected));
   return match ? { ok: true } : { ok: false, reason: 'signature does not match' };
 }
+
+/**
+ * A JSON POST as every webhook of the product sends it (pages and report notices): the delivery id (the
+ * same on every retry), the event, and the signature headers when there is a secret.
+ */
+export function signedJsonPost(o: { url: string; secret: string | undefined; event: string; deliveryId: string; body: unknown; nowMs: number }): HttpRequest {
+  const body = JSON.stringify(o.body);
+  return {
+    method: 'POST',
+    url: o.url,
+    headers: {
+      'Content-Type': 'application/json',
+      'User-Agent': 'insider-detector',
+      'X-Insider-Delivery': o.deliveryId,
+      'X-Insider-Event': o.event,
+      ...(o.secret ? signedHeaders(o.secret, body, o.nowMs) : {}),
+    },
+    body,
+  };
+}
+

@@ -10,7 +10,7 @@ import { Cron } from 'croner';
 import { dateString, dayOf } from '../calendar';
 import type { Logger } from '../log';
 import { send, type HttpRequest, type Outcome } from '../notify/http';
-import { signedHeaders } from '../notify/signature';
+import { signedJsonPost } from '../notify/signature';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
 import type { Catalog } from '../detect/catalog';
 import type { Pseudonyms } from '../triage/pseudonyms';
@@ -151,19 +151,7 @@ export function reportNotice(schedule: string, report: Pick<GeneratedReport, 'da
 }
 
 export function noticeRequest(url: string, secret: string | undefined, body: Record<string, unknown>, deliveryId: string, nowMs: number): HttpRequest {
-  const text = JSON.stringify(body);
-  return {
-    method: 'POST',
-    url,
-    headers: {
-      'Content-Type': 'application/json',
-      'User-Agent': 'insider-detector',
-      'X-Insider-Delivery': deliveryId,
-      'X-Insider-Event': 'report',
-      ...(secret ? signedHeaders(secret, text, nowMs) : {}),
-    },
-    body: text,
-  };
+  return signedJsonPost({ url, secret, event: 'report', deliveryId, body, nowMs });
 }
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {

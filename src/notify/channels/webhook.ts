@@ -5,7 +5,7 @@
 //   X-Insider-Event: trigger | escalate | digest | acknowledge | resolve | test
 import type { HttpRequest } from '../http';
 import { digestSummary, summaryOf, type Message } from '../page';
-import { signedHeaders } from '../signature';
+import { signedJsonPost } from '../signature';
 
 export const WEBHOOK_VERSION = 1;
 
@@ -26,17 +26,5 @@ export function webhookBody(msg: Message, deliveryId: string, nowMs: number): Re
 }
 
 export function webhookRequest(url: string, secret: string, msg: Message, deliveryId: string, nowMs: number): HttpRequest {
-  const body = JSON.stringify(webhookBody(msg, deliveryId, nowMs));
-  return {
-    method: 'POST',
-    url,
-    headers: {
-      'Content-Type': 'application/json',
-      'User-Agent': 'insider-detector',
-      'X-Insider-Delivery': deliveryId,
-      'X-Insider-Event': msg.kind,
-      ...signedHeaders(secret, body, nowMs),
-    },
-    body,
-  };
+  return signedJsonPost({ url, secret, event: msg.kind, deliveryId, body: webhookBody(msg, deliveryId, nowMs), nowMs });
 }
