@@ -2,10 +2,11 @@
 // which its global setup starts through the same code as `insider services up`.
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
-  // fastify's inject() requires `cookie`, which ships only as an ES module: compiled to CommonJS for Jest.
-  '/node_modules/cookie/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  // fastify's inject() requires `cookie` and @fastify/static requires `content-disposition`, which ship
+  // only as ES modules (Node 20.19+ loads them; Jest cannot): compiled to CommonJS for Jest.
+  '/node_modules/(cookie|content-disposition)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-const transformIgnorePatterns = ['/node_modules/(?!cookie/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(cookie|content-disposition)/)'];
 
 module.exports = {
   projects: [

@@ -1,6 +1,6 @@
 // Access control. Every route declares who may call it in its config: `minRole` (viewer < analyst < admin)
-// or `public: true` (liveness and readiness only); a route that declares neither is refused when it is
-// registered, so nothing can be added without auth by accident. One onRequest hook, for every route and
+// or `public: true` (liveness, readiness, the dashboard's static shell, which holds no data); a route that
+// declares neither is refused when it is registered, so nothing can be added without auth by accident. One onRequest hook, for every route and
 // for unknown paths, turns the bearer token into a principal (API tokens by their hash, or the bootstrap
 // admin token from INSIDER_ADMIN_TOKEN) and answers 401 (no or bad token) or 403 (role too low, audited).
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
@@ -13,7 +13,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The least role that may call the route. Every route declares this or `public: true`. */
     minRole?: Role;
-    /** No token needed: /healthz and /readyz only. */
+    /** No token needed: /healthz, /readyz and the dashboard's static files only. */
     public?: boolean;
   }
   interface FastifyRequest {

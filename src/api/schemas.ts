@@ -3,6 +3,8 @@
 // from them. Ids are checked by pattern before anything reaches the service, so a malformed id is a 400.
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../alerts';
+import { PERIOD_KINDS } from '../report/config-schema';
+import { DAY_DIR, SCHEDULE_DIR } from '../report/library';
 import { DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES } from '../triage';
 
 /** al_<yyyymmdd>_<10 hex>, as the detection engine names alerts. */
@@ -233,10 +235,39 @@ export const alertPageOut = z.object({
   next: z.number().int().nullable().describe('the offset of the next page, null on the last'),
 });
 
+const dayBytes = z.array(z.object({ day: z.string(), bytes: z.number() }));
+const usualBand = z.object({ median: z.number(), low: z.number(), high: z.number() }).nullable().describe('the usual band of active weekdays before the last day');
+const peerRange = z
+  .object({
+    group: z.string().describe('Department/role, or Department/* when the role has fewer than 3 other people'),
+    n: z.number().int(),
+    days: z.array(z.object({ day: z.string(), low: z.number().nullable(), median: z.number().nullable(), high: z.number().nullable() })),
+  })
+  .nullable()
+  .describe("the peers' 10th, 50th and 90th percentile per day among those active (null: fewer than 3)");
+
 export const seriesOut = z.object({
   alertDay: z.string(),
-  days: z.array(z.object({ day: z.string(), bytes: z.number() })),
-  band: z.object({ median: z.number(), low: z.number(), high: z.number() }).nullable().describe('the usual band of active weekdays before the alert day'),
+  days: dayBytes,
+  band: usualBand,
+  peers: peerRange,
+  hours: z.array(z.object({ hour: time, bytes: z.number() })).describe('the 48 hours ending with the alert day'),
+  hourBand: z.array(z.object({ hourOfDay: z.number().int(), median: z.number(), high: z.number() })).nullable().describe('usual volume per hour of day (UTC) over the 28 days before'),
+  window: z.object({ start: time, end: time }),
+});
+
+export function employeeParams(pseudonymize: boolean) {
+  return z.strictObject({ user: employee(pseudonymize) });
+}
+export const employeeQuery = z.strictObject({ days: wholeNumber(7, 366).optional().describe('days up to today (default 90)') });
+export const employeeOut = z.object({
+  user: z.string(),
+  department: z.string().nullable(),
+  role: z.string().nullable(),
+  days: dayBytes,
+  band: usualBand,
+  peers: peerRange,
+  alerts: z.array(alertOut),
 });
 
 export const suppressionOut = z
@@ -281,3 +312,22 @@ export const meOut = z.object({ name: z.string(), role: z.enum(ROLES) });
 export const errorOut = z
   .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })
   .meta({ id: 'Error' });
+
+export const reportFileParams = z.strictObject({
+  schedule: pattern(SCHEDULE_DIR, 'a schedule name'),
+  day: pattern(DAY_DIR, 'a day as YYYY-MM-DD'),
+  '*': text(200).describe('a file of the report, as its manifest names it (report.pdf, csv/alerts.csv, ...)'),
+});
+export const reportFileOut = z.unknown().describe('the file: HTML, PDF, JSON or CSV, as an attachment');
+export const reportBody = z.strictObject({ period: z.enum(PERIOD_KINDS).describe('the last complete day, week or month') });
+export const reportOut = z
+  .object({
+    schedule: z.string(),
+    day: z.string(),
+    title: z.string(),
+    period: z.object({ kind: z.string(), from: z.string(), to: z.string() }),
+    generatedAt: z.string(),
+    files: z.array(z.object({ path: z.string(), bytes: z.number(), url: z.string().describe('GET it with the same token') })),
+  })
+  .meta({ id: 'Report' });
+export const reportListOut = z.object({ items: z.array(reportOut) });

@@ -17,13 +17,16 @@ import { createRegistry, type Registry } from '../telemetry';
 import { createPseudonyms, listUsers } from '../triage';
 import { authHook, checkBootstrapToken, routeAccess, type ApiRoute } from './auth';
 import type { ApiApp, ApiContext } from './context';
+import { dashboardRoutes } from './dashboard';
 import { ApiError, errorResponse } from './errors';
 import { httpMetrics } from './metrics';
 import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
+import { employeeRoutes } from './routes/employees';
 import { healthRoutes } from './routes/health';
 import { metaRoutes } from './routes/meta';
 import { pseudonymRoutes } from './routes/pseudonyms';
+import { reportRoutes } from './routes/reports';
 import { suppressionRoutes } from './routes/suppressions';
 import { userRoutes } from './routes/users';
 
@@ -121,7 +124,8 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   app.addHook('onSend', async (request, reply, payload) => {
     // Answers carry data about people: never cached by a browser or a proxy. The request id is the one
     // in the logs and the audit trail.
-    void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    void reply.header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
     return payload;
   });
   app.addHook('onResponse', httpMetrics(ctx.registry));
@@ -146,10 +150,13 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   healthRoutes(app, ctx);
   metaRoutes(app, ctx);
   alertRoutes(app, ctx);
+  employeeRoutes(app, ctx);
+  reportRoutes(app, ctx);
   suppressionRoutes(app, ctx);
   pseudonymRoutes(app, ctx);
   userRoutes(app, ctx);
   auditRoutes(app, ctx);
+  await dashboardRoutes(app);
   return app;
 }
 

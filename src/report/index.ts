@@ -25,6 +25,7 @@ export { renderHtml } from './render-html';
 export { renderCsv } from './render-csv';
 export { renderPdf } from './render-pdf';
 export { ReportError } from './errors';
+export { listStoredReports, storedReportFile, type StoredReport } from './library';
 
 export const FILES = { html: 'report.html', pdf: 'report.pdf', json: 'report.json', csvDir: 'csv' } as const;
 

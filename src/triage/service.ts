@@ -3,7 +3,6 @@
 // action and every view of an alert's evidence is written to the audit trail with who, when and from where.
 import { getAlert, listAlerts, type AlertRecord, type Severity } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
-import { bandOf } from '../detect/baselines';
 import { currentDirectory } from '../directory';
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
@@ -12,6 +11,7 @@ import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInp
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 import { addUser, issueToken, listUsers, userRefusal, type ApiUser, type Role } from './users';
+import { dailySeries, hourBand, hourlySeries, peerRange, usualBand, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
 
 /** Who is asking, and from where (for the audit trail). */
 export interface Actor {
@@ -106,36 +106,59 @@ export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string)
 
 export interface VolumeSeries {
   /** Daily volume of the employee (UTC days, successful queries), oldest first, quiet days as 0. */
-  days: Array<{ day: string; bytes: number }>;
-  /** The usual band at the alert's day: median and median x e^(+-2 robust sd) of active weekdays. */
-  band: { median: number; low: number; high: number } | null;
-  alertDay: string;
+  days: DayBytes[];
+  /** The usual band at the last day, from the active weekdays before it. */
+  band: UsualBand | null;
+  /** The peers' daily range over the same days. */
+  peers: PeerRange | null;
 }
 
-/** The employee's daily volume around the alert, with the baseline band. Audited like the evidence. */
-export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: string, days = 42): Promise<VolumeSeries> {
+export interface AlertSeries extends VolumeSeries {
+  alertDay: string;
+  /** The 48 hours ending with the alert's day, and the employee's usual volume per hour of day before it. */
+  hours: HourBytes[];
+  hourBand: HourBand[] | null;
+  window: { start: number; end: number };
+}
+
+async function volumeSeries(deps: TriageDeps, user: string, firstDay: number, lastDay: number): Promise<VolumeSeries> {
+  const days = await dailySeries(deps.ch, user, firstDay, lastDay);
+  const { entries } = await currentDirectory(deps.ch);
+  return { days, band: usualBand(days.slice(0, -1)), peers: await peerRange(deps.ch, user, entries, firstDay, lastDay) };
+}
+
+/** The employee's daily and hourly volume around the alert, with the usual bands. Audited like the evidence. */
+export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: string, days = 42): Promise<AlertSeries> {
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
-  const firstDay = lastDay - days + 1;
-  const rows = await deps.ch.query<{ d: string; b: string }>(sql`
-    SELECT toString(day) AS d, sumMerge(sum_bytes) AS b FROM user_daily
-    WHERE user = ${a.user} AND day >= toDate(${new Date(firstDay * MS_PER_DAY).toISOString().slice(0, 10)}) AND day <= toDate(${new Date(lastDay * MS_PER_DAY).toISOString().slice(0, 10)})
-    GROUP BY day ORDER BY day`);
-  const byDay = new Map(rows.map((r) => [r.d, Number(r.b)]));
-  const out: VolumeSeries['days'] = [];
-  for (let d = firstDay; d <= lastDay; d++) {
-    const iso = new Date(d * MS_PER_DAY).toISOString().slice(0, 10);
-    out.push({ day: iso, bytes: byDay.get(iso) ?? 0 });
-  }
-  const before = out.slice(0, -1).filter((d) => d.bytes > 0 && ![0, 6].includes(new Date(`${d.day}T00:00:00Z`).getUTCDay()));
-  const band = before.length >= 3 ? bandOf(before.map((d) => d.bytes), 'weekday', 0.1) : null;
+  const series = await volumeSeries(deps, a.user, lastDay - days + 1, lastDay);
+  const hours = await hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY);
+  const band = await hourBand(deps.ch, a.user, lastDay - 1);
   await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.series', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
-  return {
-    days: out,
-    band: band && { median: band.median, low: band.median * Math.exp(-2 * band.sigma), high: band.median * Math.exp(2 * band.sigma) },
-    alertDay: out[out.length - 1].day,
-  };
+  return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
+}
+
+export interface EmployeeView extends VolumeSeries {
+  /** As the alerts show it: the pseudonym, or the id when pseudonymisation is off. */
+  user: string;
+  department: string | null;
+  role: string | null;
+  /** Every alert of the employee, newest window first. */
+  alerts: AlertView[];
+}
+
+/** An employee's history: daily volume up to today with the usual band and peers, and their alerts. Audited. */
+export async function employeeView(deps: TriageDeps, actor: Actor, user: string, days = 90): Promise<EmployeeView> {
+  const now = (deps.now ?? Date.now)();
+  const who = await people(deps.ch);
+  const id = await resolveUser(deps, user, who);
+  if (id === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee ${user}`, { user });
+  const today = Math.floor(now / MS_PER_DAY);
+  const series = await volumeSeries(deps, id, today - days + 1, today);
+  const { items } = await queryAlerts(deps, { user, limit: SCAN_LIMIT, offset: 0 });
+  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'employee.view', target: deps.pseudonyms.of(id), sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
+  return { ...series, user: deps.pseudonyms.of(id), department: who.get(id)?.department ?? null, role: who.get(id)?.role ?? null, alerts: items };
 }
 
 export interface ActRequest extends ActionInput {

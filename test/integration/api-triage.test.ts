@@ -7,63 +7,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { listAlerts, writeAlerts, type AlertRecord } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
-import { dayOf, MS_PER_DAY } from '../../src/calendar';
+import { MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { allowlistFrom } from '../../src/detect/allowlist';
 import { backfill } from '../../src/detect/backfill';
 import { engineFor, loadEngineInputs, type EngineInputs } from '../../src/detect/setup';
-import { storeDirectory, type DirectoryEntry } from '../../src/directory';
+import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, hashToken } from '../../src/triage';
+import { ACTOR, ADMIN_TOKEN, ANALYST_IP, CHUNK, CHUNKS, DAY, directory, events, PEOPLE, PSEUDONYM_KEY } from '../helpers/api-fixture';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: process.env.API_TEST_LOG ?? 'silent' });
-const ADMIN_TOKEN = 'bootstrap-admin-token-for-tests-0123456789';
-const PSEUDONYM_KEY = 'pseudonym-key-for-tests-0123456789';
-const HOUR = 3_600_000;
-const PEOPLE = ['ana', 'ben', 'cleo', 'dev', 'eli', 'fay'].map((n) => `${n}@corp.example`);
-const ACTOR = PEOPLE[0];
-/** Yesterday (UTC): the export day. History is the 28 days before. */
-const DAY = dayOf(Date.now()) - 1;
-const CHUNK = 250_000_000;
-const CHUNKS = 40; // 10 GB
-const ANALYST_IP = '10.20.30.40';
-
-function directory(): DirectoryEntry[] {
-  return PEOPLE.map((id) => ({ id, name: id, department: 'Analytics', role: 'data_analyst', manager: '', location: 'London', timezone: 'UTC', hire_date: '2020-01-06', notice_date: null, end_date: null, account_type: 'human' as const }));
-}
-
-/** An access_events row as the ingester writes it. */
-function row(user: string, at: number, bytes: number, table: string, more: { action?: string; ip?: string; app?: string; session?: string } = {}) {
-  const [db, tbl] = table.split('.');
-  const dt = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-  return {
-    event_id: crypto.randomUUID(), ts: dt(at), ts_ms: at % 1000, user, action: more.action ?? 'SELECT', bytes, rows: Math.round(bytes / 400),
-    source: 'pg-1', db_name: db, table_name: tbl, client_ip: more.ip ?? '10.0.0.1', client_app: more.app ?? 'metabase', session_id: more.session ?? 's1', query_id: 'q', status: 'ok', extra: '',
-    ingested_at: dt(Date.now()), kafka_topic: 'history', kafka_partition: 0, kafka_offset: 0,
-  };
-}
-
-/** 28 days of ~100 MB a day per person, half of it from crm.customers; then the export day. */
-function events() {
-  const rows = [];
-  for (let d = DAY - 28; d < DAY; d++) {
-    for (const [i, user] of PEOPLE.entries()) {
-      const day = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
-      for (let q = 0; q < 10; q++) rows.push(row(user, d * MS_PER_DAY + (9 + q * 0.7) * HOUR, Math.floor(day / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
-    }
-  }
-  const noon = DAY * MS_PER_DAY + 12 * HOUR;
-  for (const [i, user] of PEOPLE.entries()) rows.push(row(user, noon - HOUR + i * 1000, 9_000_000, 'analytics.kpi_daily'));
-  for (let c = 0; c < CHUNKS; c++) rows.push(row(ACTOR, noon + c * 30_000, CHUNK, 'crm.customers', { action: 'EXPORT', ip: '10.9.9.9', app: 'DBeaver', session: 'export-1' }));
-  return rows;
-}
-
 interface Page {
   items: Array<{ alertId: string; user: string; severity: string; triage: { status: string } }>;
   total: number;

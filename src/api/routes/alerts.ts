@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { queryAlerts, type ActRequest } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { nextOffset, presentAlert, presentHistory } from '../present';
+import { iso, nextOffset, presentAlert, presentHistory } from '../present';
 import {
   alertDetailOut,
   alertOut,
@@ -69,13 +69,16 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
       config: { minRole: 'viewer' },
       schema: {
         tags,
-        summary: "The employee's daily volume up to the alert day, with the usual band (audited: alert.series)",
+        summary: "The employee's daily volume up to the alert day with the usual band and the peers' range, and the hours around the alert (audited: alert.series)",
         params: idParams,
         querystring: seriesQuery,
         response: { 200: seriesOut, ...errorResponses(404) },
       },
     },
-    async (request) => alertSeries(ctx.triage, actorOf(request), request.params.id, request.query.days ?? 42),
+    async (request) => {
+      const s = await alertSeries(ctx.triage, actorOf(request), request.params.id, request.query.days ?? 42);
+      return { ...s, window: { start: iso(s.window.start), end: iso(s.window.end) } };
+    },
   );
 
   const act = async (request: FastifyRequest & { params: { id: string } }, req: ActRequest) =>

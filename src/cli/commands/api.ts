@@ -6,7 +6,7 @@ import { progress } from '../output';
 
 export function apiCommand(ctx: CliContext): Command {
   return new Command('api')
-    .description('serve the triage HTTP API (alerts, lifecycle, suppressions, users, audit trail) until SIGTERM/SIGINT')
+    .description('serve the triage HTTP API (alerts, lifecycle, suppressions, users, audit trail) and the dashboard until SIGTERM/SIGINT')
     .option('--host <host>', 'address to listen on (default: api.host, INSIDER_API_HOST)')
     .option('--port <n>', 'port to listen on, 0 for any free port (default: api.port, INSIDER_API_PORT)', (v) => integer(v, 0))
     .addHelpText(
@@ -32,6 +32,7 @@ Examples:
       const config = { ...base, api: { ...base.api, host: opts.host ?? base.api.host, port: opts.port ?? base.api.port } };
       const api = await startApi({ config, ch: ctx.clickhouse(), log: ctx.log() });
       progress(`insider api: listening on ${api.url}${api.publicUrl !== api.url ? ` (public: ${api.publicUrl})` : ''}; pseudonyms ${config.api.pseudonymize ? 'on' : 'off'}; SIGTERM/SIGINT to stop`);
+      progress(`insider api: the dashboard is at ${api.publicUrl}/ (sign in with a token: insider users token NAME)`);
 
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {

@@ -1,0 +1,133 @@
+// An employee's volume as the dashboard charts it: daily totals with their usual band, the peers' daily
+// range, and the hours around an alert with the usual volume per hour of day. All read from the
+// rollups (user_daily, user_hourly), never from raw events. Pure figures; the service audits the view.
+import { quantileSorted } from 'simple-statistics';
+import { dateString, isWeekend, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
+import { bandOf } from '../detect/baselines';
+import type { DirectoryEntry } from '../directory';
+import { inList, sql, type ClickHouse } from '../store';
+
+export interface DayBytes {
+  day: string;
+  bytes: number;
+}
+
+/** The usual band: median and median x e^(+-2 robust sd) of active weekdays. */
+export interface UsualBand {
+  median: number;
+  low: number;
+  high: number;
+}
+
+/** The peers' 10th, 50th and 90th percentile per day, among peers active that day (null: fewer than 3). */
+export interface PeerRange {
+  /** "Department/role", or "Department/*" when the role has fewer than MIN_PEERS other people. */
+  group: string;
+  n: number;
+  days: Array<{ day: string; low: number | null; median: number | null; high: number | null }>;
+}
+
+export interface HourBytes {
+  hour: string;
+  bytes: number;
+}
+
+export interface HourBand {
+  hourOfDay: number;
+  median: number;
+  high: number;
+}
+
+const MIN_PEERS = 3;
+/** Past days whose hours make the usual-by-hour line. */
+const HOUR_BAND_DAYS = 28;
+
+const isoDay = (day: number) => dateString(day);
+
+/** Daily volume of `users` (successful queries) from firstDay to lastDay (day numbers), per user. */
+async function dailyBytes(ch: ClickHouse, users: string[], firstDay: number, lastDay: number): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>();
+  if (users.length === 0) return out;
+  const rows = await ch.query<{ u: string; d: string; b: string }>(sql`
+    SELECT user AS u, toString(day) AS d, sumMerge(sum_bytes) AS b FROM user_daily
+    WHERE user IN ${inList(users)} AND day >= toDate(${isoDay(firstDay)}) AND day <= toDate(${isoDay(lastDay)})
+    GROUP BY user, day`);
+  for (const r of rows) {
+    if (!out.has(r.u)) out.set(r.u, new Map());
+    out.get(r.u)!.set(r.d, Number(r.b));
+  }
+  return out;
+}
+
+/** One user's daily volume, oldest first, quiet days as 0. */
+export async function dailySeries(ch: ClickHouse, user: string, firstDay: number, lastDay: number): Promise<DayBytes[]> {
+  const byDay = (await dailyBytes(ch, [user], firstDay, lastDay)).get(user) ?? new Map<string, number>();
+  const out: DayBytes[] = [];
+  for (let d = firstDay; d <= lastDay; d++) out.push({ day: isoDay(d), bytes: byDay.get(isoDay(d)) ?? 0 });
+  return out;
+}
+
+/** The band of the active weekdays in `days` (at least 3 of them), else null. */
+export function usualBand(days: ReadonlyArray<DayBytes>): UsualBand | null {
+  const active = days.filter((d) => d.bytes > 0 && !isWeekend(Math.floor(Date.parse(`${d.day}T00:00:00Z`) / MS_PER_DAY)));
+  if (active.length < 3) return null;
+  const band = bandOf(active.map((d) => d.bytes), 'weekday', 0.1);
+  return { median: band.median, low: band.median * Math.exp(-2 * band.sigma), high: band.median * Math.exp(2 * band.sigma) };
+}
+
+/** The people `user` is compared with: same department and role (humans), or the department when too few. */
+export function peersOf(user: string, entries: ReadonlyArray<DirectoryEntry>): { group: string; members: string[] } | null {
+  const me = entries.find((e) => e.id === user);
+  if (!me) return null;
+  const humans = entries.filter((e) => e.id !== user && e.account_type === 'human' && e.department === me.department);
+  const sameRole = humans.filter((e) => e.role === me.role);
+  if (sameRole.length >= MIN_PEERS) return { group: `${me.department}/${me.role}`, members: sameRole.map((e) => e.id) };
+  if (humans.length >= MIN_PEERS) return { group: `${me.department}/*`, members: humans.map((e) => e.id) };
+  return null;
+}
+
+export async function peerRange(ch: ClickHouse, user: string, entries: ReadonlyArray<DirectoryEntry>, firstDay: number, lastDay: number): Promise<PeerRange | null> {
+  const peers = peersOf(user, entries);
+  if (!peers) return null;
+  const bytes = await dailyBytes(ch, peers.members, firstDay, lastDay);
+  const days: PeerRange['days'] = [];
+  for (let d = firstDay; d <= lastDay; d++) {
+    const active = peers.members.map((m) => bytes.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);
+    const q = (p: number) => (active.length >= MIN_PEERS ? quantileSorted(active, p) : null);
+    days.push({ day: isoDay(d), low: q(0.1), median: q(0.5), high: q(0.9) });
+  }
+  return { group: peers.group, n: peers.members.length, days };
+}
+
+/** Hourly volume from `from` (inclusive) to `to` (exclusive), whole hours, quiet hours as 0. */
+export async function hourlySeries(ch: ClickHouse, user: string, from: number, to: number): Promise<HourBytes[]> {
+  const rows = await ch.query<{ h: string; b: string }>(sql`
+    SELECT toString(toUnixTimestamp(hour)) AS h, sumMerge(sum_bytes) AS b FROM user_hourly
+    WHERE user = ${user} AND hour >= toDateTime(${Math.floor(from / 1000)}) AND hour < toDateTime(${Math.floor(to / 1000)})
+    GROUP BY hour`);
+  const byHour = new Map(rows.map((r) => [Number(r.h) * 1000, Number(r.b)]));
+  const out: HourBytes[] = [];
+  for (let t = from; t < to; t += MS_PER_HOUR) out.push({ hour: new Date(t).toISOString(), bytes: byHour.get(t) ?? 0 });
+  return out;
+}
+
+/**
+ * The usual volume per hour of day (UTC) over the HOUR_BAND_DAYS days before `beforeDay`, counting only
+ * days the user was active: the median and the 90th percentile. Null with fewer than 3 active days.
+ */
+export async function hourBand(ch: ClickHouse, user: string, beforeDay: number): Promise<HourBand[] | null> {
+  const from = (beforeDay - HOUR_BAND_DAYS) * MS_PER_DAY;
+  const hours = await hourlySeries(ch, user, from, beforeDay * MS_PER_DAY);
+  const perDay = new Map<number, number[]>();
+  hours.forEach((h, i) => {
+    const day = Math.floor(i / 24);
+    if (!perDay.has(day)) perDay.set(day, []);
+    perDay.get(day)!.push(h.bytes);
+  });
+  const active = [...perDay.values()].filter((day) => day.some((b) => b > 0));
+  if (active.length < 3) return null;
+  return Array.from({ length: 24 }, (_, hourOfDay) => {
+    const sorted = active.map((day) => day[hourOfDay]).sort((a, b) => a - b);
+    return { hourOfDay, median: quantileSorted(sorted, 0.5), high: quantileSorted(sorted, 0.9) };
+  });
+}

@@ -1,0 +1,47 @@
+// The organisation the API tests judge: six analysts with four weeks of ordinary history (~100 MB a day
+// each, half of it from crm.customers) and, yesterday, ana's 10 GB export of crm.customers, as rows of
+// access_events the way the ingester writes them.
+import crypto from 'node:crypto';
+import { dayOf, MS_PER_DAY } from '../../src/calendar';
+import type { DirectoryEntry } from '../../src/directory';
+
+export const ADMIN_TOKEN = 'bootstrap-admin-token-for-tests-0123456789';
+export const PSEUDONYM_KEY = 'pseudonym-key-for-tests-0123456789';
+export const HOUR = 3_600_000;
+export const PEOPLE = ['ana', 'ben', 'cleo', 'dev', 'eli', 'fay'].map((n) => `${n}@corp.example`);
+export const ACTOR = PEOPLE[0];
+/** Yesterday (UTC): the export day. History is the 28 days before. */
+export const DAY = dayOf(Date.now()) - 1;
+export const CHUNK = 250_000_000;
+export const CHUNKS = 40; // 10 GB
+export const ANALYST_IP = '10.20.30.40';
+
+export function directory(): DirectoryEntry[] {
+  return PEOPLE.map((id) => ({ id, name: id, department: 'Analytics', role: 'data_analyst', manager: '', location: 'London', timezone: 'UTC', hire_date: '2020-01-06', notice_date: null, end_date: null, account_type: 'human' as const }));
+}
+
+/** An access_events row as the ingester writes it. */
+export function row(user: string, at: number, bytes: number, table: string, more: { action?: string; ip?: string; app?: string; session?: string } = {}) {
+  const [db, tbl] = table.split('.');
+  const dt = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  return {
+    event_id: crypto.randomUUID(), ts: dt(at), ts_ms: at % 1000, user, action: more.action ?? 'SELECT', bytes, rows: Math.round(bytes / 400),
+    source: 'pg-1', db_name: db, table_name: tbl, client_ip: more.ip ?? '10.0.0.1', client_app: more.app ?? 'metabase', session_id: more.session ?? 's1', query_id: 'q', status: 'ok', extra: '',
+    ingested_at: dt(Date.now()), kafka_topic: 'history', kafka_partition: 0, kafka_offset: 0,
+  };
+}
+
+/** 28 days of ~100 MB a day per person, half of it from crm.customers; then the export day. */
+export function events() {
+  const rows = [];
+  for (let d = DAY - 28; d < DAY; d++) {
+    for (const [i, user] of PEOPLE.entries()) {
+      const day = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
+      for (let q = 0; q < 10; q++) rows.push(row(user, d * MS_PER_DAY + (9 + q * 0.7) * HOUR, Math.floor(day / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
+    }
+  }
+  const noon = DAY * MS_PER_DAY + 12 * HOUR;
+  for (const [i, user] of PEOPLE.entries()) rows.push(row(user, noon - HOUR + i * 1000, 9_000_000, 'analytics.kpi_daily'));
+  for (let c = 0; c < CHUNKS; c++) rows.push(row(ACTOR, noon + c * 30_000, CHUNK, 'crm.customers', { action: 'EXPORT', ip: '10.9.9.9', app: 'DBeaver', session: 'export-1' }));
+  return rows;
+}

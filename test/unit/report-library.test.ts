@@ -1,0 +1,60 @@
+// The reports the dashboard lists and serves: only directories with a readable manifest, newest first,
+// and only the files a manifest names, whatever path a request spells.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listStoredReports, storedReportFile } from '../../src/report/library';
+import { writeManifest } from '../../src/report/manifest';
+
+function report(root: string, schedule: string, day: string, generatedAt: string, files: Record<string, string>): string {
+  const dir = path.join(root, schedule, day);
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  writeManifest(dir, { title: `${schedule} ${day}`, period: { kind: 'week', from: `${day}T00:00:00.000Z`, to: `${day}T00:00:00.000Z` }, generatedAt, asOf: generatedAt, pseudonymised: true }, Object.keys(files));
+  return dir;
+}
+
+describe('stored reports', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-reports-'));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('lists reports with a manifest, newest generated first, with their files and sizes', () => {
+    report(root, 'weekly', '2026-11-16', '2026-11-23T06:00:00.000Z', { 'report.html': '<p>a</p>', 'csv/alerts.csv': 'x,y\n' });
+    report(root, 'manual', '2026-11-01', '2026-11-25T10:00:00.000Z', { 'report.json': '{}' });
+    fs.mkdirSync(path.join(root, 'weekly', '2026-11-09')); // a run that never finished: no manifest
+    fs.mkdirSync(path.join(root, 'weekly', 'notes'));
+    fs.writeFileSync(path.join(root, 'README'), 'not a report');
+    const listed = listStoredReports(root);
+    expect(listed.map((r) => `${r.schedule}/${r.day}`)).toEqual(['manual/2026-11-01', 'weekly/2026-11-16']);
+    expect(listed[1].files).toEqual([
+      { path: 'csv/alerts.csv', bytes: 4 },
+      { path: 'report.html', bytes: 8 },
+      { path: 'manifest.json', bytes: fs.statSync(path.join(root, 'weekly', '2026-11-16', 'manifest.json')).size },
+    ]);
+    expect(listed[1]).toMatchObject({ title: 'weekly 2026-11-16', period: { kind: 'week' }, generatedAt: '2026-11-23T06:00:00.000Z' });
+  });
+
+  it('is empty when the output directory does not exist yet, and skips an unreadable manifest', () => {
+    expect(listStoredReports(path.join(root, 'nothing-here'))).toEqual([]);
+    fs.mkdirSync(path.join(root, 'weekly', '2026-11-16'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'weekly', '2026-11-16', 'manifest.json'), '{ not json');
+    expect(listStoredReports(root)).toEqual([]);
+  });
+
+  it('serves a file only when the manifest names it', () => {
+    const dir = report(root, 'weekly', '2026-11-16', '2026-11-23T06:00:00.000Z', { 'report.html': '<p>a</p>', 'csv/alerts.csv': 'x,y\n' });
+    fs.writeFileSync(path.join(dir, 'extra.txt'), 'not in the manifest');
+    fs.writeFileSync(path.join(root, 'secret.txt'), 'outside');
+    expect(storedReportFile(root, 'weekly', '2026-11-16', 'csv/alerts.csv')).toBe(path.join(dir, 'csv', 'alerts.csv'));
+    expect(storedReportFile(root, 'weekly', '2026-11-16', 'manifest.json')).toBe(path.join(dir, 'manifest.json'));
+    for (const file of ['extra.txt', '../../secret.txt', 'csv/../report.html', '/etc/passwd', '']) expect(storedReportFile(root, 'weekly', '2026-11-16', file)).toBeNull();
+    expect(storedReportFile(root, '..', '2026-11-16', 'report.html')).toBeNull();
+    expect(storedReportFile(root, 'weekly', '../weekly/2026-11-16', 'report.html')).toBeNull();
+    expect(storedReportFile(root, 'weekly', '2026-11-09', 'report.html')).toBeNull();
+  });
+});

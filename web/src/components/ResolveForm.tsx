@@ -1,0 +1,122 @@
+// Closing an alert with a verdict. A false positive or expected activity may also suppress the pattern
+// (the detector then leaves it out), always with a reason and an expiry, as the API requires.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { DISPOSITIONS, SCOPES, SUPPRESSIBLE, type Alert, type Disposition, type Scope } from '../types';
+import { humanize } from '../format';
+
+export interface ResolveBody {
+  disposition: Disposition;
+  note?: string;
+  suppress?: { scope: Scope; until: string; reason: string; table?: string };
+}
+
+interface Props {
+  alert: Alert;
+  busy: boolean;
+  onSubmit: (body: ResolveBody) => void;
+  onCancel: () => void;
+}
+
+const SCOPE_LABEL: Record<Scope, string> = {
+  user: 'This employee (all activity)',
+  user_table: 'This employee and one table',
+  service_account: 'This service account',
+};
+
+/** A suppression lasts 30 days unless the analyst says otherwise: long enough to stop the noise, short
+ * enough to be looked at again. */
+const defaultUntil = () => new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+
+export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
+  const [disposition, setDisposition] = useState<Disposition | ''>('');
+  const [note, setNote] = useState('');
+  const [suppress, setSuppress] = useState(false);
+  const [scope, setScope] = useState<Scope>('user_table');
+  const [table, setTable] = useState(alert.evidence.topTables[0]?.table ?? '');
+  const [until, setUntil] = useState(defaultUntil);
+  const [reason, setReason] = useState('');
+  const first = useRef<HTMLSelectElement>(null);
+  useEffect(() => first.current?.focus(), []);
+
+  const canSuppress = disposition !== '' && SUPPRESSIBLE.includes(disposition);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (disposition === '') return;
+    const body: ResolveBody = { disposition };
+    if (note.trim()) body.note = note.trim();
+    if (canSuppress && suppress) {
+      body.suppress = { scope, until: `${until}T00:00:00Z`, reason: reason.trim() };
+      if (scope === 'user_table') body.suppress.table = table.trim();
+    }
+    onSubmit(body);
+  };
+
+  return (
+    <form class="action-form" aria-label="Resolve alert" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+      <label class="field">
+        <span>Disposition</span>
+        <select ref={first} required value={disposition} onChange={(e) => setDisposition(e.currentTarget.value as Disposition | '')}>
+          <option value="">Choose a verdict…</option>
+          {DISPOSITIONS.map((d) => (
+            <option key={d} value={d}>
+              {humanize(d)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>Note</span>
+        <textarea rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={suppress && canSuppress} disabled={!canSuppress} onChange={(e) => setSuppress(e.currentTarget.checked)} aria-describedby="suppress-hint" />
+        Also suppress
+      </label>
+      <p id="suppress-hint" class="hint">
+        {canSuppress ? 'Keeps this pattern from alerting again until the date below.' : 'Only a false positive or expected activity can suppress the pattern.'}
+      </p>
+      {suppress && canSuppress && (
+        <fieldset class="suppress">
+          <legend>Suppression</legend>
+          <label class="field">
+            <span>Scope</span>
+            <select value={scope} onChange={(e) => setScope(e.currentTarget.value as Scope)}>
+              {SCOPES.map((s) => (
+                <option key={s} value={s}>
+                  {SCOPE_LABEL[s]}
+                </option>
+              ))}
+            </select>
+          </label>
+          {scope === 'user_table' && (
+            <label class="field">
+              <span>Table</span>
+              <input type="text" required list="dl-alert-tables" pattern="[^.\s]+\.[^.\s]+" title="database.table" value={table} onInput={(e) => setTable(e.currentTarget.value)} />
+              <datalist id="dl-alert-tables">
+                {alert.evidence.topTables.map((t) => (
+                  <option key={t.table} value={t.table} />
+                ))}
+              </datalist>
+            </label>
+          )}
+          <label class="field">
+            <span>Until (UTC)</span>
+            <input type="date" required min={new Date().toISOString().slice(0, 10)} value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+          </label>
+          <label class="field">
+            <span>Reason</span>
+            <input type="text" required maxLength={1000} placeholder="e.g. CHG-1234 approved migration" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          </label>
+        </fieldset>
+      )}
+      <div class="form-actions">
+        <button type="submit" class="primary" disabled={busy || disposition === ''}>
+          {busy ? 'Resolving…' : 'Resolve alert'}
+        </button>
+        <button type="button" class="quiet" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

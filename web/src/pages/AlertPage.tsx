@@ -1,0 +1,99 @@
+// One alert (#/alerts/<id>): why it fired, the charts against the usual, the findings and evidence, and
+// the triage panel with the actions. The series loads separately so a slow chart never holds up the rest.
+import { useMemo } from 'preact/hooks';
+import { enc, get } from '../api';
+import { Actions } from '../components/Actions';
+import { AlertFacts } from '../components/AlertFacts';
+import { Banner } from '../components/Banner';
+import { Evidence } from '../components/Evidence';
+import { Findings } from '../components/Findings';
+import { HourlyChart } from '../components/HourlyChart';
+import { Reveal } from '../components/Reveal';
+import { SeverityBadge } from '../components/SeverityBadge';
+import { TriagePanel } from '../components/TriagePanel';
+import { VolumeChart } from '../components/VolumeChart';
+import { useKeys, useLoad, useNow, useTitle } from '../hooks';
+import { employeeHref, go, queueHref } from '../router';
+import type { Alert, AlertDetail, Series } from '../types';
+
+export function AlertPage({ id }: { id: string }) {
+  const detail = useLoad((signal) => get<AlertDetail>(`/api/alerts/${enc(id)}`, signal), [id]);
+  const series = useLoad((signal) => get<Series>(`/api/alerts/${enc(id)}/series?days=42`, signal), [id]);
+  const now = useNow();
+  const a = detail.data;
+  useTitle(a ? `${a.severity} · ${a.user}` : 'Alert');
+  useKeys({
+    u: () => go(queueHref().slice(1)),
+    r: () => {
+      detail.reload();
+      series.reload();
+    },
+  });
+
+  // The action's answer has no history: show it at once, then fetch the history that now includes it.
+  const onDone = (updated: Alert) => {
+    if (a) detail.setData({ ...updated, history: a.history });
+    get<AlertDetail>(`/api/alerts/${enc(id)}`).then(detail.setData, () => {});
+  };
+
+  const marks = useMemo(() => (series.data ? [series.data.alertDay] : []), [series.data]);
+
+  if (!a) {
+    return (
+      <div class="page">
+        <p class="crumbs">
+          <a href={queueHref()}>← Alerts</a>
+        </p>
+        {detail.error ? <Banner>{detail.error}</Banner> : <p class="loading">Loading alert…</p>}
+      </div>
+    );
+  }
+
+  return (
+    <div class="page alert-page" data-alert-id={a.alertId}>
+      <p class="crumbs">
+        <a href={queueHref()}>← Alerts</a> <span class="muted mono">{a.alertId}</span>
+      </p>
+      <header class="alert-head">
+        <h1>
+          <SeverityBadge severity={a.severity} /> <span class="pseudonym">{a.user}</span>
+        </h1>
+        <Reveal pseudonym={a.user} />
+        <span class="muted">{[a.department, a.role].filter(Boolean).join(' · ')}</span>
+        <a href={employeeHref(a.user)}>Employee history →</a>
+      </header>
+      <p class="explanation">{a.explanation}</p>
+      {detail.error && <Banner>Could not refresh: {detail.error}</Banner>}
+      <div class="alert-layout">
+        <div class="alert-main">
+          <AlertFacts alert={a} now={now} />
+          <section aria-label="Charts" class="charts">
+            {series.error && <Banner>Could not load the volume series: {series.error}</Banner>}
+            {!series.data && !series.error && <p class="loading">Loading charts…</p>}
+            {series.data && (
+              <>
+                <VolumeChart
+                  title="Daily volume, last 42 days"
+                  days={series.data.days}
+                  band={series.data.band}
+                  peers={series.data.peers}
+                  marks={marks}
+                  markLabel="Alert day"
+                />
+                <HourlyChart hours={series.data.hours ?? []} hourBand={series.data.hourBand} window={series.data.window ?? { start: a.windowStart, end: a.windowEnd }} firedAt={a.firedAt} />
+              </>
+            )}
+          </section>
+          <Findings findings={a.findings} />
+          <Evidence evidence={a.evidence} />
+        </div>
+        <aside class="alert-side" aria-labelledby="triage-h">
+          <h2 id="triage-h">Triage</h2>
+          <TriagePanel alert={a} history={a.history} now={now}>
+            <Actions key={a.alertId} alert={a} onDone={onDone} />
+          </TriagePanel>
+        </aside>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,165 @@
+// The API's answers as the dashboard reads them (src/api/schemas.ts is the source of truth; the series,
+// employee and report shapes follow the routes' agreed contract). Times are ISO-8601 strings in UTC.
+
+export type Role = 'viewer' | 'analyst' | 'admin';
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type Status = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
+export type Disposition = 'true_positive' | 'false_positive' | 'expected_activity' | 'duplicate';
+export type Scope = 'user' | 'user_table' | 'service_account';
+
+/** Ordered as the API's enums are: low..critical, the lifecycle's order, the verdicts. */
+export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+export const STATUSES: readonly Status[] = ['open', 'acknowledged', 'snoozed', 'resolved'];
+export const DISPOSITIONS: readonly Disposition[] = ['true_positive', 'false_positive', 'expected_activity', 'duplicate'];
+export const SCOPES: readonly Scope[] = ['user', 'user_table', 'service_account'];
+/** Only these verdicts may carry a suppression (the API refuses it with the others). */
+export const SUPPRESSIBLE: readonly Disposition[] = ['false_positive', 'expected_activity'];
+
+export interface Me {
+  name: string;
+  role: Role;
+}
+
+export interface Finding {
+  detector: string;
+  observed: number;
+  threshold: number;
+  reference: number | null;
+  multiple: number | null;
+  clause: string;
+  details?: Record<string, number | string | string[]>;
+}
+
+export interface Evidence {
+  events: number;
+  failedEvents: number;
+  firstEventAt: string;
+  lastEventAt: string;
+  sensitiveBytes: number;
+  topTables: Array<{ table: string; sensitivity: string; bytes: number; rows: number; events: number; share: number }>;
+  sessions: { count: number; top: Array<{ id: string; bytes: number }> };
+  clientIps: Array<{ ip: string; bytes: number }>;
+  apps: Array<{ app: string; bytes: number }>;
+  allowlisted: { bytes: number; events: number; reasons: string[] };
+}
+
+export interface Triage {
+  status: Status;
+  assignee: string | null;
+  disposition: Disposition | null;
+  snoozedUntil: string | null;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+  notes: Array<{ at: string; actor: string; note: string }>;
+}
+
+export interface Alert {
+  alertId: string;
+  revision: number;
+  user: string;
+  department: string | null;
+  role: string | null;
+  windowStart: string;
+  windowEnd: string;
+  detectors: string[];
+  severity: Severity;
+  score: number;
+  firedAt: string;
+  triggerEventId: string;
+  lastEventAt: string;
+  observedBytes: number;
+  observedRows: number;
+  eventCount: number;
+  baselineBytes: number;
+  peerBytes: number;
+  peerGroup: string;
+  ratio: number;
+  explanation: string;
+  findings: Finding[];
+  evidence: Evidence;
+  createdAt: string;
+  updatedAt: string;
+  triage: Triage;
+}
+
+export interface HistoryEntry {
+  actionId: string;
+  at: string;
+  actor: string;
+  action: string;
+  assignee: string;
+  disposition: string;
+  note: string;
+  snoozeUntil: string | null;
+  suppressionId: string;
+}
+
+export interface AlertDetail extends Alert {
+  history: HistoryEntry[];
+}
+
+export interface AlertPage {
+  items: Alert[];
+  total: number;
+  limit: number;
+  offset: number;
+  next: number | null;
+}
+
+export interface DayBytes {
+  day: string;
+  bytes: number;
+}
+
+export interface Band {
+  median: number;
+  low: number;
+  high: number;
+}
+
+export interface Peers {
+  group: string;
+  n: number;
+  /** null on days without enough active peers. */
+  days: Array<{ day: string; low: number | null; median: number | null; high: number | null }>;
+}
+
+export interface Series {
+  alertDay: string;
+  days: DayBytes[];
+  band: Band | null;
+  peers: Peers | null;
+  hours: Array<{ hour: string; bytes: number }>;
+  hourBand: Array<{ hourOfDay: number; median: number; high: number }> | null;
+  window: { start: string; end: string };
+}
+
+export interface EmployeeView {
+  user: string;
+  department: string | null;
+  role: string | null;
+  days: DayBytes[];
+  band: Band | null;
+  peers: Peers | null;
+  alerts: Alert[];
+}
+
+export interface ReportFile {
+  path: string;
+  bytes: number;
+  url: string;
+}
+
+export interface Report {
+  schedule: string;
+  day: string;
+  title: string;
+  period: { kind: string; from: string; to: string };
+  generatedAt: string;
+  files: ReportFile[];
+}
+
+export interface Reveal {
+  pseudonym: string;
+  user: string;
+}
