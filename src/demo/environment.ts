@@ -2,6 +2,7 @@
 // up, a fresh database and topic, a simulated organisation whose last `days` days of ordinary activity
 // (no labelled scenarios) are replayed through the real ingester, so that baselines exist; then the
 // live traffic starts "now".
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
@@ -37,6 +38,19 @@ export interface EnvironmentOptions {
   /** Drop the databases and topics of earlier runs with this prefix first. */
   replaceEarlier?: boolean;
   progress: (line: string) => void;
+}
+
+/** The configuration of the live part: the environment's topic, database, consumer groups and catalog. */
+export function liveConfig(config: Readonly<Config>, env: LiveEnvironment): Config {
+  return {
+    ...config,
+    kafka: { ...config.kafka, topic: env.ws.topic },
+    clickhouse: { ...config.clickhouse, database: env.ws.database },
+    ingest: { ...config.ingest, groupId: env.ws.groupId, topics: [], deadLetterTopic: env.ws.deadLetterTopic },
+    detection: { ...config.detection, groupId: `${env.ws.groupId}-detect`, catalogFile: env.catalogFile },
+    // Pseudonyms need a key: one for this run when none is configured.
+    api: { ...config.api, pseudonymKey: config.api.pseudonymKey ?? crypto.randomBytes(24).toString('hex') },
+  };
 }
 
 export async function prepareEnvironment(opts: EnvironmentOptions): Promise<LiveEnvironment> {

@@ -17,7 +17,8 @@ import { createKafka } from '../kafka';
 import { createNotifier, formatReceived, startLocalReceiver, type LocalReceiver, type Notifier } from '../notify';
 import type { Logger } from '../log';
 import type { CanonicalEvent } from '../simulate';
-import { prepareEnvironment, type LiveEnvironment } from './environment';
+import { startDemoDashboard, type DemoDashboard } from './dashboard';
+import { liveConfig, prepareEnvironment, type LiveEnvironment } from './environment';
 import { exportChunk, restamp, send, templateEvents, type ExportPlan } from './traffic';
 
 export interface DemoOptions {
@@ -57,12 +58,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
   const webhookSecret = crypto.randomBytes(24).toString('hex');
   const receiver: LocalReceiver = await startLocalReceiver({ secret: webhookSecret });
   const live: Readonly<Config> = {
-    ...config,
-    kafka: { ...config.kafka, topic: env.ws.topic },
-    clickhouse: { ...config.clickhouse, database: env.ws.database },
-    ingest: { ...config.ingest, groupId: env.ws.groupId, topics: [], deadLetterTopic: env.ws.deadLetterTopic },
-    detection: { ...config.detection, groupId: `${env.ws.groupId}-detect`, catalogFile: env.catalogFile },
-    api: { ...config.api, pseudonymKey: config.api.pseudonymKey ?? crypto.randomBytes(24).toString('hex') },
+    ...liveConfig(config, env),
     notify: {
       ...config.notify,
       pollIntervalMs: 250,
@@ -76,6 +72,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
   let ingest: RunningIngest | undefined;
   let detector: LiveDetector | undefined;
   let notifier: Notifier | undefined;
+  let dashboard: DemoDashboard | undefined;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   try {
     ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress });
@@ -91,6 +88,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
     });
     notifier = createNotifier({ config: live, ch: env.ws.ch, log, env: { INSIDER_DEMO_WEBHOOK_SECRET: webhookSecret } });
     await notifier.start();
+    dashboard = await startDemoDashboard(live, env.ws.ch, log);
     await producer.connect();
     const templates = await templateEvents(env.eventsFile, { exclude: new Set([actor.id]) });
     say(
@@ -100,6 +98,11 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
         `ordinary activity now plays at ${((templates.length * 1000) / DAY_PLAYED_IN_MS).toFixed(1)} events/s (a working day every ${DAY_PLAYED_IN_MS / 60_000} minutes).`,
         `In ${EXPORT_DELAY_MS / 1000} s, ${actor.id} (${actor.department}, ${actor.role}) starts exporting ${formatBytes(opts.exportBytes)} of crm.customers over ${formatDuration(opts.exportSeconds * 1000)}.`,
         `High and critical alerts page the on-call webhook ${receiver.url} (signed, employee as a pseudonym).`,
+        '',
+        `Dashboard: ${dashboard.api.url}/  (sign in as ${dashboard.user}, role analyst, with the token below)`,
+        `  token:   ${dashboard.token}`,
+        `  or open: ${dashboard.signInUrl}`,
+        '',
         opts.durationS > 0 ? `The demo stops after ${opts.durationS} s, or on Ctrl-C.` : 'Ctrl-C stops the demo.',
         '',
       ].join('\n'),
@@ -107,6 +110,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
     await play({ producer, topic: env.ws.topic, templates, actor, opts, sentAt, progress, interrupted: deps.interrupted });
   } finally {
     await producer.disconnect().catch(() => {});
+    await dashboard?.api.close().catch((err: unknown) => progress(`warning: stopping the dashboard: ${(err as Error).message}`));
     await detector?.stop().catch((err: unknown) => progress(`warning: stopping the detector: ${(err as Error).message}`));
     await notifier?.stop().catch((err: unknown) => progress(`warning: stopping the notifier: ${(err as Error).message}`));
     await receiver.close();
@@ -118,14 +122,14 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
   return { alerts: stored, database: env.ws.database };
 }
 
-interface Actor {
+export interface Actor {
   id: string;
   department: string;
   role: string;
 }
 
 /** A long-serving analyst: the person the 2010 case was about. Deterministic for a seed. */
-function pickActor(env: LiveEnvironment): Actor {
+export function pickActor(env: LiveEnvironment): Actor {
   const humans = env.directory.filter((d) => d.account_type === 'human' && d.notice_date === '' && d.hire_date !== '' && d.hire_date < '2025-01-01');
   const analysts = humans.filter((d) => d.role === 'data_analyst' || d.role === 'support_lead' || d.role === 'sales_ops');
   const pool = analysts.length > 0 ? analysts : humans;
@@ -217,6 +221,7 @@ function summary(stored: AlertRecord[], seen: AlertRecord[], actor: string, env:
     `The data stays in database ${env.ws.database} and topic ${env.ws.topic} until the next demo. Explore it:`,
     `  INSIDER_CLICKHOUSE_DATABASE=${live.clickhouse.database} node bin/insider.js alerts list`,
     `  simulated organisation: ${path.relative(process.cwd(), env.dir) || env.dir}`,
+    'The dashboard stopped with the demo; `npm run demo -- --duration 0` keeps it open until Ctrl-C.',
     '',
   ].join('\n');
 }
