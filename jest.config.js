@@ -26,6 +26,16 @@ module.exports = {
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       slowTestThreshold: 60,
     },
+    {
+      // The dashboard in the real Chromium (Debian's), against the real pipeline: see test/e2e/.
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      slowTestThreshold: 120,
+    },
   ],
   testTimeout: 120000,
 };

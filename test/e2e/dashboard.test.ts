@@ -1,0 +1,173 @@
+// The dashboard end to end, in Debian's Chromium (playwright-core), on the real pipeline: a simulated
+// organisation's three weeks of history go through Kafka and the ingester into ClickHouse; the ingester
+// and the live detector run; the API serves the built dashboard. An analyst signs in with a token, an
+// employee starts a 20 GB export, and the alert appears in the open queue by itself. The analyst opens it,
+// sees the charts drawn with data, acknowledges and resolves it as a false positive, and the API and the
+// audit trail agree. Screenshots go to artifacts/e2e/ (the CI keeps them).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Producer } from 'kafkajs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig, type Config } from '../../src/config';
+import { startDemoDashboard, type DemoDashboard } from '../../src/demo/dashboard';
+import { liveConfig, prepareEnvironment, type LiveEnvironment } from '../../src/demo/environment';
+import { pickActor } from '../../src/demo';
+import { exportChunk, send, type ExportPlan } from '../../src/demo/traffic';
+import { startLiveDetector, type LiveDetector } from '../../src/detect/live';
+import { startIngest, type RunningIngest } from '../../src/evaluate/load';
+import { createKafka } from '../../src/kafka';
+import { CHROMIUM_PATH } from '../../src/local-services';
+import { createLogger } from '../../src/log';
+import { readAudit } from '../../src/triage';
+
+const log = createLogger({ level: process.env.E2E_LOG ?? 'silent' });
+const SHOTS = path.resolve(__dirname, '..', '..', 'artifacts', 'e2e');
+const quiet = () => {};
+
+describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detector)', () => {
+  let config: Config;
+  let live: Config;
+  let env: LiveEnvironment;
+  let ingest: RunningIngest | undefined;
+  let detector: LiveDetector | undefined;
+  let dashboard: DemoDashboard;
+  let producer: Producer;
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  let alertId: string;
+  const problems: string[] = [];
+
+  const api = async <T>(url: string): Promise<T> => {
+    const res = await fetch(`${dashboard.api.url}${url}`, { headers: { authorization: `Bearer ${dashboard.token}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as T;
+  };
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    ({ config } = loadConfig());
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-e2e-'));
+    const kafka = createKafka(config.kafka, log);
+    env = await prepareEnvironment({ config, kafka, log, prefix: 'e2e', seed: 11, employees: 40, days: 21, dir: work, progress: quiet });
+    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: 0, rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
+    ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress: quiet });
+    detector = await startLiveDetector({ config: live, kafka, ch: env.ws.ch, log });
+    dashboard = await startDemoDashboard(live, env.ws.ch, log);
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+
+    fs.mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    // A laptop screen.
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    // Any script error or refused resource (the Content-Security-Policy) is a failure of the dashboard.
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await producer?.disconnect().catch(() => {});
+    await dashboard?.api.close();
+    await detector?.stop();
+    await ingest?.stop();
+    await env?.ws.dispose();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it('signs in with a token; a wrong token is refused with a message', async () => {
+    await page.goto(`${dashboard.api.url}/#/signin`);
+    await page.getByLabel('Access token').fill('ins_notAValidTokenAtAll000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(/unknown, expired or revoked/).waitFor();
+    // Chromium logs the refused request (401) as a console error: that one was meant.
+    expect(problems.splice(0)).toEqual([expect.stringContaining('status of 401')]);
+
+    await page.getByLabel('Access token').fill(dashboard.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('table', { name: 'Alerts' }).waitFor();
+    await page.getByText(dashboard.user).first().waitFor();
+    // The token is kept for the tab only, never in the address.
+    expect(page.url()).not.toContain(dashboard.token);
+  });
+
+  it('shows an export in the open queue while it runs, without a reload', async () => {
+    const actor = pickActor(env);
+    const plan: ExportPlan = { user: actor.id, table: 'crm.customers', totalBytes: 20e9, chunks: 40, rowBytes: 420, clientIp: '10.11.7.42', app: 'DBeaver', source: 'pg-crm-1', sessionId: crypto.randomBytes(8).toString('hex') };
+    const start = Date.now();
+    await send(producer, live.kafka.topic, Array.from({ length: plan.chunks }, (_, i) => exportChunk(plan, start + i * 500)));
+
+    // The queue polls: the row appears by itself.
+    const row = page.locator('tr[data-alert-id]').first();
+    await row.waitFor({ timeout: 90_000 });
+    alertId = (await row.getAttribute('data-alert-id'))!;
+    expect(alertId).toMatch(/^al_\d{8}_[0-9a-f]{10}$/);
+    // Pseudonyms by default: the employee id is nowhere on the page.
+    const text = await page.locator('main').innerText();
+    expect(text).toMatch(/emp-[0-9a-f]{10}/);
+    expect(text).not.toContain(actor.id);
+    await shot('queue');
+  });
+
+  it('opens the alert with its explanation, evidence and charts drawn with data', async () => {
+    await page.locator(`tr[data-alert-id="${alertId}"] a`).first().click();
+    await page.waitForURL(new RegExp(`#/alerts/${alertId}`));
+    await page.getByText('crm.customers').first().waitFor();
+    for (const chart of ['daily', 'hourly']) {
+      const figure = page.locator(`figure[data-chart="${chart}"]`);
+      await figure.locator('canvas').first().waitFor();
+      // data-points: how many points the chart drew; 0 or absent while it has none.
+      await page.locator(`figure[data-chart="${chart}"][data-points]:not([data-points="0"])`).waitFor();
+    }
+    const detail = await api<{ explanation: string; evidence: { clientIps: Array<{ ip: string }> } }>(`/api/alerts/${alertId}`);
+    await page.getByText(detail.explanation.slice(0, 30)).first().waitFor();
+    await page.getByText('10.11.7.42').first().waitFor();
+    await shot('alert');
+  });
+
+  it('acknowledges, then resolves as a false positive; the API and the audit trail agree', async () => {
+    const status = page.getByTestId('alert-status');
+    expect((await status.innerText()).trim()).toBe('open');
+    await page.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.getByTestId('alert-status').filter({ hasText: /^\s*acknowledged\s*$/ }).waitFor();
+
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await page.getByLabel('Disposition').selectOption('false_positive');
+    await page.getByLabel('Note', { exact: true }).last().fill('Approved CRM migration, ticket CHG-1234.');
+    await page.getByRole('button', { name: 'Resolve alert' }).click();
+    await page.getByTestId('alert-status').filter({ hasText: /^\s*resolved\s*$/ }).waitFor();
+    expect(await page.getByTestId('alert-disposition').getAttribute('data-value')).toBe('false_positive');
+    await shot('alert-resolved');
+
+    const after = await api<{ triage: { status: string; disposition: string; notes: Array<{ actor: string; note: string }> } }>(`/api/alerts/${alertId}`);
+    expect(after.triage).toMatchObject({ status: 'resolved', disposition: 'false_positive' });
+    expect(after.triage.notes).toContainEqual(expect.objectContaining({ actor: dashboard.user, note: 'Approved CRM migration, ticket CHG-1234.' }));
+    const trail = await readAudit(env.ws.ch, { actor: dashboard.user, target: alertId, limit: 50 });
+    expect(trail.map((t) => t.action)).toEqual(expect.arrayContaining(['alert.view', 'alert.series', 'alert.acknowledge', 'alert.resolve']));
+
+    // The open queue no longer lists it.
+    await page.goto(`${dashboard.api.url}/#/alerts`);
+    await page.getByRole('table', { name: 'Alerts' }).waitFor();
+    await page.getByTestId('live-status').filter({ hasText: /updated/ }).waitFor();
+    expect(await page.locator(`tr[data-alert-id="${alertId}"]`).count()).toBe(0);
+  });
+
+  it('is usable from the keyboard: j selects the first alert, Enter opens it', async () => {
+    await page.goto(`${dashboard.api.url}/#/alerts?status=resolved`);
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`#/alerts/${alertId}`));
+    await page.getByTestId('alert-status').waitFor();
+  });
+
+  it('logged no script error and no refused resource', () => {
+    expect(problems).toEqual([]);
+  });
+});
