@@ -1,26 +1,16 @@
 // Numbers and times as an analyst reads them. Decimal byte units (1 GB = 10^9 bytes), as the detector's
 // explanations and database tools use them; every time is shown in UTC, labelled, so that analysts in
 // different zones quote the same time to each other.
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+import { formatBytes as bytes, formatMultiple as multiple } from '../../src/detect/format';
 
-/** 333 MB, 10.2 GB, 4.12 kB */
+/** 333 MB, 10.2 GB, 4.12 kB: the detector's own formatting, so the page and the explanation agree. */
 export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
-  let i = 0;
-  let v = Math.abs(n);
-  const digits = (x: number, unit: number) => (unit === 0 || x >= 100 ? 0 : x >= 10 ? 1 : 2);
-  // Rounding may carry into the next unit (999.7 kB -> 1000 kB): move up once more then.
-  while (i < UNITS.length - 1 && Number(v.toFixed(digits(v, i))) >= 1000) {
-    v /= 1000;
-    i++;
-  }
-  return `${n < 0 ? '-' : ''}${Number(v.toFixed(digits(v, i)))} ${UNITS[i]}`;
+  return n === null || n === undefined || !Number.isFinite(n) ? '–' : bytes(n);
 }
 
 /** 37x, 2.4x */
 export function formatMultiple(x: number | null | undefined): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  return x >= 10 ? `${Math.round(x)}x` : `${Number(x.toFixed(1))}x`;
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : multiple(x);
 }
 
 export function formatCount(n: number): string {
