@@ -167,7 +167,8 @@ export interface ActRequest extends ActionInput {
 }
 
 /** Applies a lifecycle action (and an optional suppression), audited. Refused transitions are conflicts. */
-export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, req: ActRequest): Promise<AlertView> {
+/** Records one lifecycle action (audited) and returns the alert as it now is, with its history. */
+export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, req: ActRequest): Promise<AlertView & { history: TriageState['history'] }> {
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
@@ -196,7 +197,7 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   });
   if (suppression) await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.create', target: suppression.id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() } });
   const after = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
-  return view(a, after, deps, await people(deps.ch));
+  return { ...view(a, after, deps, await people(deps.ch)), history: after.history };
 }
 
 export interface SuppressionView extends Omit<Suppression, 'user'> {

@@ -150,6 +150,8 @@ describe('triage through the API (real ClickHouse, real detection engine)', () =
     const ack = await as('analyst', 'POST', `/api/alerts/${alert.alertId}/acknowledge`);
     expect(ack.statusCode).toBe(200);
     expect(ack.json()).toMatchObject({ triage: { status: 'acknowledged' } });
+    // The answer carries the history, so a client need not view the alert again.
+    expect((ack.json() as { history: Array<{ action: string; actor: string }> }).history.map((h) => [h.action, h.actor])).toEqual([['acknowledge', 'ana.analyst']]);
     expect((await as('analyst', 'POST', `/api/alerts/${alert.alertId}/acknowledge`)).statusCode).toBe(409);
     expect((await as('analyst', 'POST', `/api/alerts/${alert.alertId}/assign`, { assignee: 'ana.analyst' })).json()).toMatchObject({ triage: { assignee: 'ana.analyst' } });
     expect((await as('analyst', 'POST', `/api/alerts/${alert.alertId}/notes`, { note: 'Quarterly CRM migration, confirmed with the data owner.' })).statusCode).toBe(200);

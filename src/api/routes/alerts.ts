@@ -7,7 +7,6 @@ import type { ApiApp, ApiContext } from '../context';
 import { iso, nextOffset, presentAlert, presentHistory } from '../present';
 import {
   alertDetailOut,
-  alertOut,
   alertPageOut,
   alertQuery,
   assignBody,
@@ -81,14 +80,17 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
     },
   );
 
-  const act = async (request: FastifyRequest & { params: { id: string } }, req: ActRequest) =>
-    presentAlert(await actOnAlert(ctx.triage, actorOf(request), request.params.id, req));
+  // The answer is the alert with its history, so a client shows the new state without viewing it again.
+  const act = async (request: FastifyRequest & { params: { id: string } }, req: ActRequest) => {
+    const a = await actOnAlert(ctx.triage, actorOf(request), request.params.id, req);
+    return { ...presentAlert(a), history: presentHistory(a.history) };
+  };
   const actionSchema = <B>(summary: string, body: B) => ({
     tags,
     summary: `${summary} (analyst; audited)`,
     params: idParams,
     body,
-    response: { 200: alertOut, ...errorResponses(404, 409) },
+    response: { 200: alertDetailOut, ...errorResponses(404, 409) },
   });
   const analyst = { minRole: 'analyst' as const };
 

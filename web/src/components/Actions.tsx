@@ -4,13 +4,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { enc, errorText, post } from '../api';
 import { canAct, useSession } from '../session';
-import type { Alert } from '../types';
+import type { Alert, AlertDetail } from '../types';
 import { ResolveForm } from './ResolveForm';
 import { SnoozeForm } from './SnoozeForm';
 
 interface Props {
   alert: Alert;
-  onDone: (a: Alert) => void;
+  onDone: (a: AlertDetail) => void;
 }
 
 type Mode = 'none' | 'resolve' | 'snooze';
@@ -44,7 +44,7 @@ export function Actions({ alert: a, onDone }: Props) {
     setError(null);
     setDone('');
     try {
-      const updated = await post<Alert>(`/api/alerts/${enc(a.alertId)}/${action}`, body);
+      const updated = await post<AlertDetail>(`/api/alerts/${enc(a.alertId)}/${action}`, body);
       onDone(updated);
       setMode('none');
       setDone(said);

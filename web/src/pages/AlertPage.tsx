@@ -14,7 +14,7 @@ import { TriagePanel } from '../components/TriagePanel';
 import { VolumeChart } from '../components/VolumeChart';
 import { useKeys, useLoad, useNow, useTitle } from '../hooks';
 import { employeeHref, go, queueHref } from '../router';
-import type { Alert, AlertDetail, Series } from '../types';
+import type { AlertDetail, Series } from '../types';
 
 export function AlertPage({ id }: { id: string }) {
   const detail = useLoad((signal) => get<AlertDetail>(`/api/alerts/${enc(id)}`, signal), [id]);
@@ -30,11 +30,8 @@ export function AlertPage({ id }: { id: string }) {
     },
   });
 
-  // The action's answer has no history: show it at once, then fetch the history that now includes it.
-  const onDone = (updated: Alert) => {
-    if (a) detail.setData({ ...updated, history: a.history });
-    get<AlertDetail>(`/api/alerts/${enc(id)}`).then(detail.setData, () => {});
-  };
+  // An action answers with the alert and its history: no second view (each view is an audit entry).
+  const onDone = (updated: AlertDetail) => detail.setData(updated);
 
   const marks = useMemo(() => (series.data ? [series.data.alertDay] : []), [series.data]);
 
