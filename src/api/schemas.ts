@@ -236,7 +236,10 @@ export const alertPageOut = z.object({
 });
 
 const dayBytes = z.array(z.object({ day: z.string(), bytes: z.number() }));
-const usualBand = z.object({ median: z.number(), low: z.number(), high: z.number() }).nullable().describe('the usual band of active weekdays before the last day');
+const usualBand = z
+  .object({ median: z.number(), low: z.number(), high: z.number(), kind: z.enum(['weekday', 'weekend']) })
+  .nullable()
+  .describe("the last day's usual band as the detector judges it (weekdays, or weekends once there are enough); null before minHistoryDays");
 const peerRange = z
   .object({
     group: z.string().describe('Department/role, or Department/* when the role has fewer than 3 other people'),

@@ -61,6 +61,11 @@ export interface BaselineParams {
  * MIN_WEEKEND_DAYS of them, else against weekdays.
  */
 export function userBaseline(series: ReadonlyArray<DayVolume>, day: number, hourlyP95: number | null, p: BaselineParams): UserBaseline {
+  return { ...ownBand(series, day, p), hourlyP95, drip: dripHistory(series, day, p) };
+}
+
+/** The own band of userBaseline alone (also what the dashboard charts), with the active days it saw. */
+export function ownBand(series: ReadonlyArray<DayVolume>, day: number, p: Pick<BaselineParams, 'baselineDays' | 'minHistoryDays' | 'sigmaFloor'>): { activeDays: number; band: Band | null } {
   const recent = series.filter((d) => d.day < day && d.day >= day - p.baselineDays && d.bytes > 0);
   const weekdays = recent.filter((d) => !isWeekend(d.day)).map((d) => d.bytes);
   const weekends = recent.filter((d) => isWeekend(d.day)).map((d) => d.bytes);
@@ -70,7 +75,7 @@ export function userBaseline(series: ReadonlyArray<DayVolume>, day: number, hour
     if (isWeekend(day) && weekends.length >= MIN_WEEKEND_DAYS) band = bandOf(weekends, 'weekend', p.sigmaFloor);
     else if (weekdays.length > 0) band = bandOf(weekdays, 'weekday', p.sigmaFloor);
   }
-  return { activeDays: recent.length, band, hourlyP95, drip: dripHistory(series, day, p) };
+  return { activeDays: recent.length, band };
 }
 
 /** The slow-drip window before today and its reference (the baselineDays before the window). */

@@ -11,7 +11,7 @@ import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInp
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 import { addUser, issueToken, listUsers, userRefusal, type ApiUser, type Role } from './users';
-import { dailySeries, hourBand, hourlySeries, peerRange, usualBand, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
+import { dailySeries, hourBand, hourlySeries, peerRange, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
 
 /** Who is asking, and from where (for the audit trail). */
 export interface Actor {
@@ -107,7 +107,7 @@ export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string)
 export interface VolumeSeries {
   /** Daily volume of the employee (UTC days, successful queries), oldest first, quiet days as 0. */
   days: DayBytes[];
-  /** The usual band at the last day, from the active weekdays before it. */
+  /** The usual band of the last day, as the detector judges it (from the days before it). */
   band: UsualBand | null;
   /** The peers' daily range over the same days. */
   peers: PeerRange | null;
@@ -121,18 +121,20 @@ export interface AlertSeries extends VolumeSeries {
   window: { start: number; end: number };
 }
 
-async function volumeSeries(deps: TriageDeps, user: string, firstDay: number, lastDay: number): Promise<VolumeSeries> {
-  const days = await dailySeries(deps.ch, user, firstDay, lastDay);
+async function volumeSeries(deps: TriageDeps, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
+  // The band needs baselineDays before the last day, which may be more than the days shown.
+  const history = await dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay);
+  const days = history.slice(history.length - (lastDay - firstDay + 1));
   const { entries } = await currentDirectory(deps.ch);
-  return { days, band: usualBand(days.slice(0, -1)), peers: await peerRange(deps.ch, user, entries, firstDay, lastDay) };
+  return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers: await peerRange(deps.ch, user, entries, firstDay, lastDay) };
 }
 
 /** The employee's daily and hourly volume around the alert, with the usual bands. Audited like the evidence. */
-export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: string, days = 42): Promise<AlertSeries> {
+export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: string, baseline: BandParams, days = 42): Promise<AlertSeries> {
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
-  const series = await volumeSeries(deps, a.user, lastDay - days + 1, lastDay);
+  const series = await volumeSeries(deps, a.user, lastDay - days + 1, lastDay, baseline);
   const hours = await hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY);
   const band = await hourBand(deps.ch, a.user, lastDay - 1);
   await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.series', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
@@ -149,13 +151,13 @@ export interface EmployeeView extends VolumeSeries {
 }
 
 /** An employee's history: daily volume up to today with the usual band and peers, and their alerts. Audited. */
-export async function employeeView(deps: TriageDeps, actor: Actor, user: string, days = 90): Promise<EmployeeView> {
+export async function employeeView(deps: TriageDeps, actor: Actor, user: string, baseline: BandParams, days = 90): Promise<EmployeeView> {
   const now = (deps.now ?? Date.now)();
   const who = await people(deps.ch);
   const id = await resolveUser(deps, user, who);
   if (id === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee ${user}`, { user });
   const today = Math.floor(now / MS_PER_DAY);
-  const series = await volumeSeries(deps, id, today - days + 1, today);
+  const series = await volumeSeries(deps, id, today - days + 1, today, baseline);
   const { items } = await queryAlerts(deps, { user, limit: SCAN_LIMIT, offset: 0 });
   await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'employee.view', target: deps.pseudonyms.of(id), sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
   return { ...series, user: deps.pseudonyms.of(id), department: who.get(id)?.department ?? null, role: who.get(id)?.role ?? null, alerts: items };

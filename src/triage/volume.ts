@@ -2,8 +2,8 @@
 // range, and the hours around an alert with the usual volume per hour of day. All read from the
 // rollups (user_daily, user_hourly), never from raw events. Pure figures; the service audits the view.
 import { quantileSorted } from 'simple-statistics';
-import { dateString, isWeekend, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
-import { bandOf } from '../detect/baselines';
+import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
+import { ownBand, type BaselineParams } from '../detect/baselines';
 import type { DirectoryEntry } from '../directory';
 import { inList, sql, type ClickHouse } from '../store';
 
@@ -12,11 +12,12 @@ export interface DayBytes {
   bytes: number;
 }
 
-/** The usual band: median and median x e^(+-2 robust sd) of active weekdays. */
+/** The usual band: median and median x e^(+-2 robust sd), of weekdays or of weekends. */
 export interface UsualBand {
   median: number;
   low: number;
   high: number;
+  kind: 'weekday' | 'weekend';
 }
 
 /** The peers' 10th, 50th and 90th percentile per day, among peers active that day (null: fewer than 3). */
@@ -26,6 +27,9 @@ export interface PeerRange {
   n: number;
   days: Array<{ day: string; low: number | null; median: number | null; high: number | null }>;
 }
+
+/** What the own band depends on (the detection settings of the same names). */
+export type BandParams = Pick<BaselineParams, 'baselineDays' | 'minHistoryDays' | 'sigmaFloor'>;
 
 export interface HourBytes {
   hour: string;
@@ -43,6 +47,7 @@ const MIN_PEERS = 3;
 const HOUR_BAND_DAYS = 28;
 
 const isoDay = (day: number) => dateString(day);
+const dayNumber = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / MS_PER_DAY);
 
 /** Daily volume of `users` (successful queries) from firstDay to lastDay (day numbers), per user. */
 async function dailyBytes(ch: ClickHouse, users: string[], firstDay: number, lastDay: number): Promise<Map<string, Map<string, number>>> {
@@ -67,12 +72,15 @@ export async function dailySeries(ch: ClickHouse, user: string, firstDay: number
   return out;
 }
 
-/** The band of the active weekdays in `days` (at least 3 of them), else null. */
-export function usualBand(days: ReadonlyArray<DayBytes>): UsualBand | null {
-  const active = days.filter((d) => d.bytes > 0 && !isWeekend(Math.floor(Date.parse(`${d.day}T00:00:00Z`) / MS_PER_DAY)));
-  if (active.length < 3) return null;
-  const band = bandOf(active.map((d) => d.bytes), 'weekday', 0.1);
-  return { median: band.median, low: band.median * Math.exp(-2 * band.sigma), high: band.median * Math.exp(2 * band.sigma) };
+/**
+ * The band `day` is judged against, as the detector computes it (ownBand: weekdays against weekdays,
+ * weekends against weekends once there are enough, nothing before minHistoryDays active days), widened to
+ * median x e^(+-2 sd) for display. `days` must reach baselineDays back from `day`.
+ */
+export function usualBand(days: ReadonlyArray<DayBytes>, day: string, params: BandParams): UsualBand | null {
+  const series = days.filter((d) => d.bytes > 0).map((d) => ({ day: dayNumber(d.day), bytes: d.bytes }));
+  const { band } = ownBand(series, dayNumber(day), params);
+  return band && { median: band.median, low: band.median * Math.exp(-2 * band.sigma), high: band.median * Math.exp(2 * band.sigma), kind: band.kind };
 }
 
 /** The people `user` is compared with: same department and role (humans), or the department when too few. */

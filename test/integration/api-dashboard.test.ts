@@ -8,7 +8,7 @@ import path from 'node:path';
 import { listAlerts, writeAlerts, type AlertRecord } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
 import { DASHBOARD_DIR } from '../../src/api/dashboard';
-import { dateString, MS_PER_DAY } from '../../src/calendar';
+import { dateString, isWeekend, MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { backfill } from '../../src/detect/backfill';
 import { engineFor, loadEngineInputs } from '../../src/detect/setup';
@@ -27,6 +27,7 @@ interface Series {
   days: Array<{ day: string; bytes: number }>;
   peers: { group: string; n: number; days: Array<{ day: string; low: number | null; median: number | null; high: number | null }> } | null;
   hours: Array<{ hour: string; bytes: number }>;
+  band: { median: number; low: number; high: number; kind: string } | null;
   hourBand: Array<{ hourOfDay: number; median: number; high: number }> | null;
   window: { start: string; end: string };
 }
@@ -87,6 +88,8 @@ describe('the dashboard routes (real ClickHouse)', () => {
     const s = res.json() as Series;
     expect(s.alertDay).toBe(dateString(DAY));
     expect(s.window).toEqual({ start: new Date(alert.windowStart).toISOString(), end: new Date(alert.windowEnd).toISOString() });
+    // The band is the one the detector judged the day against (every fixture day is active, weekends too).
+    expect(s.band).toMatchObject({ kind: isWeekend(DAY) ? 'weekend' : 'weekday' });
 
     // 48 whole hours ending with the alert day; the export (noon, 30 s apart: 12:00-12:19:30) is in 12:00.
     expect(s.hours).toHaveLength(48);

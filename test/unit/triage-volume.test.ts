@@ -7,28 +7,35 @@ const person = (id: string, department: string, role: string, account_type: 'hum
 });
 
 describe('usualBand', () => {
-  // 2026-11-02 is a Monday.
+  // 2026-11-02 is a Monday; day(d) is d days later.
   const day = (d: number) => new Date(Date.UTC(2026, 10, 2 + d)).toISOString().slice(0, 10);
+  const params = { baselineDays: 28, minHistoryDays: 5, sigmaFloor: 0.1 };
+  /** Four weeks: ~100 MB on weekdays, ~10 MB on weekends, as DayBytes up to and including `last`. */
+  const weeks = (last: number) =>
+    Array.from({ length: last + 1 }, (_, d) => ({ day: day(d), bytes: d % 7 >= 5 ? 10e6 + (d % 3) * 1e6 : 100e6 + (d % 4) * 5e6 }));
 
-  it('is the median of active weekdays, widened by twice the robust spread, ignoring weekends and quiet days', () => {
-    const days = [
-      { day: day(0), bytes: 100e6 },
-      { day: day(1), bytes: 0 },
-      { day: day(2), bytes: 120e6 },
-      { day: day(3), bytes: 80e6 },
-      { day: day(5), bytes: 9e9 }, // Saturday: not a weekday
-      { day: day(7), bytes: 100e6 },
-    ];
-    const band = usualBand(days)!;
-    expect(band.median).toBeCloseTo(100e6, -3);
+  it("judges a weekday against the weekdays before it, as the detector does, ignoring the day's own volume", () => {
+    const days = weeks(28); // day 28 is a Monday
+    days[28].bytes = 20e9;
+    const band = usualBand(days, day(28), params)!;
+    expect(band.kind).toBe('weekday');
+    expect(band.median).toBeGreaterThanOrEqual(100e6);
+    expect(band.median).toBeLessThanOrEqual(115e6);
     expect(band.low).toBeLessThan(band.median);
     expect(band.high).toBeGreaterThan(band.median);
-    expect(band.high).toBeLessThan(300e6);
-    expect(band.median * band.median).toBeCloseTo(band.low * band.high, -12);
+    expect(band.high).toBeLessThan(200e6);
   });
 
-  it('is null with fewer than three active weekdays', () => {
-    expect(usualBand([{ day: day(0), bytes: 1e6 }, { day: day(1), bytes: 2e6 }, { day: day(5), bytes: 3e6 }])).toBeNull();
+  it('judges a weekend against weekends once there are four of them', () => {
+    const band = usualBand(weeks(33), day(33), params)!; // day 33 is a Saturday, after 8 weekend days
+    expect(band.kind).toBe('weekend');
+    expect(band.median).toBeLessThan(13e6);
+    expect(usualBand(weeks(12), day(12), params)!.kind).toBe('weekday'); // the second Saturday: 2 weekend days
+  });
+
+  it('is null before minHistoryDays active days (a cold start: the peers judge)', () => {
+    expect(usualBand(weeks(4), day(4), params)).toBeNull();
+    expect(usualBand(weeks(4), day(4), { ...params, minHistoryDays: 3 })).not.toBeNull();
   });
 });
 

@@ -111,10 +111,12 @@ export interface DayBytes {
   bytes: number;
 }
 
+/** The usual band of the last day as the detector judges it: against weekdays, or weekends. */
 export interface Band {
   median: number;
   low: number;
   high: number;
+  kind: 'weekday' | 'weekend';
 }
 
 export interface Peers {

@@ -75,7 +75,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const s = await alertSeries(ctx.triage, actorOf(request), request.params.id, request.query.days ?? 42);
+      const s = await alertSeries(ctx.triage, actorOf(request), request.params.id, ctx.config.detection, request.query.days ?? 42);
       return { ...s, window: { start: iso(s.window.start), end: iso(s.window.end) } };
     },
   );

@@ -21,7 +21,7 @@ export function employeeRoutes(app: ApiApp, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const e = await employeeView(ctx.triage, actorOf(request), request.params.user, request.query.days ?? 90);
+      const e = await employeeView(ctx.triage, actorOf(request), request.params.user, ctx.config.detection, request.query.days ?? 90);
       return { ...e, alerts: e.alerts.map(presentAlert) };
     },
   );

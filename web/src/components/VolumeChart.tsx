@@ -83,7 +83,7 @@ export function VolumeChart({ days, band, peers, marks, markLabel, title, height
   const summary = [
     `${title}: ${days.length} days${days.length ? ` from ${days[0]!.day} to ${days[days.length - 1]!.day}` : ''}.`,
     focusDay && marked.has(focusDay.day) ? `${markLabel} ${focusDay.day}: ${formatBytes(focusDay.bytes)}${band && band.median > 0 ? `, ${formatMultiple(focusDay.bytes / band.median)} the usual median of ${formatBytes(band.median)}` : ''}.` : '',
-    band ? `Usual band ${range(band.low, band.high)}.` : 'No usual band yet (not enough history).',
+    band ? `Usual ${band.kind} band ${range(band.low, band.high)}.` : 'No usual band yet (not enough history).',
     peers ? `Peers: ${peers.group}, ${peers.n} people.` : '',
   ].filter(Boolean).join(' ');
 
@@ -99,7 +99,7 @@ export function VolumeChart({ days, band, peers, marks, markLabel, title, height
       )}
       {band && (
         <span class="key">
-          <i class="swatch sw-band" /> Usual {range(band.low, band.high)}, median {formatBytes(band.median)}
+          <i class="swatch sw-band" /> Usual {band.kind} {range(band.low, band.high)}, median {formatBytes(band.median)}
         </span>
       )}
       {peers && (
