@@ -17,7 +17,7 @@ import { backfill } from '../../src/detect/backfill';
 import { engineFor, loadEngineInputs } from '../../src/detect/setup';
 import { loadDirectory } from '../../src/evaluate/load';
 import { generateReport, verifyReport, type GeneratedReport, type ReportData } from '../../src/report';
-import { NOT_IN_DIRECTORY } from '../../src/report/data';
+import { NOT_IN_DIRECTORY } from '../../src/report/data-context';
 import { createSimulation, OUTPUT_FILES, writeSimulation } from '../../src/simulate';
 import { createClickHouse, ident, inList, migrate, sql, type ClickHouse } from '../../src/store';
 import { createPseudonyms } from '../../src/triage/pseudonyms';

@@ -1,7 +1,8 @@
 // HTML and CSV rendering of a hand-made report: sections present, every text escaped, formulas defused,
 // long tables cut in the HTML but whole in the CSV.
 import { parse as parseCsv } from 'csv-parse/sync';
-import { gapsOf, median } from '../../src/report/data';
+import { gapsOf } from '../../src/report/data-coverage';
+import { median } from '../../src/report/data-triage';
 import { renderCsv, safeCell, toCsv } from '../../src/report/render-csv';
 import { HTML_ROW_LIMIT, renderHtml } from '../../src/report/render-html';
 import { sampleData } from './report-fixture';

@@ -1,0 +1,65 @@
+// Escalation: an alert still unacknowledged `escalateAfterMs` after its page was delivered is paged
+// again (to the route's escalateTo channels, or its own). The notifier watches every delivered trigger
+// of a route that escalates until a triage action settles the alert; the watch list is read back from
+// the outbox on start.
+import { statesOf } from '../triage';
+import type { NotifierState } from './notifier-state';
+import { awaitingEscalation, deliveryId, existingDeliveries, type Delivery, type OutboxRow } from './outbox';
+import type { AlertPage } from './page';
+import { commit, planPages } from './queue';
+
+/** Triggers older than this are not escalated any more after a restart. */
+const ESCALATION_HORIZON_MS = 7 * 86_400_000;
+
+/** Reads back the delivered triggers still awaiting escalation. */
+export async function restoreWatch(state: NotifierState, t: number): Promise<void> {
+  state.watch = new Map();
+  if (state.routes.some((r) => r.escalateAfterMs !== undefined)) {
+    for (const w of await awaitingEscalation(state.ch, t - ESCALATION_HORIZON_MS)) {
+      if (state.routeByName.get(w.route)?.escalateAfterMs !== undefined) state.watch.set(`${w.alertId}|${w.route}`, w);
+    }
+  }
+}
+
+/** A delivery went out at `t`: a trigger of a route that escalates is watched from then on. */
+export function watchDelivered(state: NotifierState, d: Delivery, t: number): void {
+  const r = state.routeByName.get(d.route);
+  if (d.kind === 'trigger' && r?.escalateAfterMs !== undefined) {
+    state.watch.set(`${d.members[0].alertId}|${d.route}`, { alertId: d.members[0].alertId, route: d.route, deliveredAt: t, page: d.members[0] as AlertPage });
+  }
+}
+
+/** An analyst acknowledged or resolved the alert: none of its routes escalates it any more. */
+export function unwatch(state: NotifierState, alertId: string): void {
+  for (const key of [...state.watch.keys()]) if (key.startsWith(`${alertId}|`)) state.watch.delete(key);
+}
+
+export async function escalate(state: NotifierState, t: number): Promise<void> {
+  const { ch, log, channels, routeByName } = state;
+  const due = [...state.watch.values()].filter((w) => {
+    const after = routeByName.get(w.route)?.escalateAfterMs;
+    return after !== undefined && w.deliveredAt + after <= t;
+  });
+  if (due.length === 0) return;
+  const states = await statesOf(ch, [...new Set(due.map((w) => w.alertId))], t);
+  const items: Array<{ page: AlertPage; channel: string; route: string; kind: 'escalate' }> = [];
+  for (const w of due) {
+    if (states.get(w.alertId)?.status !== 'open') continue;
+    const r = routeByName.get(w.route)!;
+    const to = r.escalateTo && r.escalateTo.length > 0 ? r.escalateTo : r.channels;
+    for (const channel of to) {
+      if (!channels.has(channel)) continue;
+      if (state.deliveries.has(deliveryId(channel, 'escalate', `${w.alertId}/escalation`))) continue;
+      items.push({ page: { ...w.page, escalation: { afterMs: r.escalateAfterMs! } }, channel, route: w.route, kind: 'escalate' });
+    }
+  }
+  const exists = items.length > 0 ? await existingDeliveries(ch, items.map((i) => deliveryId(i.channel, 'escalate', `${i.page.alertId}/escalation`))) : new Set<string>();
+  const todo = items.filter((i) => !exists.has(deliveryId(i.channel, 'escalate', `${i.page.alertId}/escalation`)));
+  const out: OutboxRow[] = [];
+  const apply: Array<() => void> = [];
+  planPages(state, todo, t, out, apply);
+  await commit(state, out, apply);
+  for (const w of due) state.watch.delete(`${w.alertId}|${w.route}`);
+  state.stats.escalations += todo.length;
+  if (todo.length > 0) log.warn({ alerts: todo.map((i) => i.page.alertId) }, 'notifier: unacknowledged alerts re-paged');
+}

@@ -1,0 +1,43 @@
+// What every section of an audit report reads from (the ClickHouse client, the period, the directory,
+// pseudonyms, settings) and the small helpers they share. Kept apart from the sections and from
+// collectReport (data.ts) so that the section modules depend on it and not on each other.
+import { dateString, dayOf } from '../calendar';
+import type { Catalog } from '../detect/catalog';
+import { currentDirectory, type DirectoryEntry } from '../directory';
+import type { ClickHouse } from '../store';
+import type { Pseudonyms } from '../triage/pseudonyms';
+import type { ReportPeriod } from './period';
+
+export interface ReportSettings {
+  topUsers: number;
+  gapHours: number;
+  /** From detection: the trailing days of a baseline, and the active days before it is trusted. */
+  baselineDays: number;
+  minHistoryDays: number;
+}
+
+export interface ReportContext {
+  ch: ClickHouse;
+  period: ReportPeriod;
+  /** Triage state (status, open alerts) is taken as of this instant (ms). */
+  asOf: number;
+  pseudonyms: Pseudonyms;
+  catalog: Catalog;
+  /** The current directory, by employee id. */
+  people: ReadonlyMap<string, DirectoryEntry>;
+  settings: ReportSettings;
+}
+
+export const NOT_IN_DIRECTORY = '(not in directory)';
+
+export const dayLit = (ms: number) => dateString(dayOf(ms));
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function loadPeople(ch: ClickHouse): Promise<Map<string, DirectoryEntry>> {
+  const dir = await currentDirectory(ch);
+  return new Map(dir.entries.map((e) => [e.id, e]));
+}
+
+export function departmentOf(ctx: ReportContext, user: string): string {
+  return ctx.people.get(user)?.department || NOT_IN_DIRECTORY;
+}
