@@ -2,6 +2,11 @@
 // incident (trigger, acknowledge, resolve), retrying with backoff and jitter (longer, and the whole
 // channel paused, when the receiver says Retry-After or 429) until the delivery succeeds, fails for
 // good, or has been queued longer than giveUpAfterMs. Every outcome is appended to the outbox.
+//
+// Storm control plans pages at the time they are queued (queue.ts); a page is sent a little later, after
+// the ones before it on its channel. So that no window of the receiver's clock holds more than maxPages,
+// a page is also held until the page maxPages before it on the channel was answered windowMs ago: it
+// arrived before its answer, and this one arrives after it is sent.
 import { describeError } from '../errors';
 import { backoffMs } from './budget';
 import type { Channel } from './channels';
@@ -10,6 +15,10 @@ import type { Outcome } from './http';
 import type { NotifierState } from './notifier-state';
 import { appendRows, messageOf, row, type Delivery, type OutboxRow } from './outbox';
 import type { Kind } from './page';
+import { budgetOf } from './queue';
+
+/** What counts as a page for storm control (acknowledge and resolve update an incident already paged). */
+const PAGE_KINDS: ReadonlySet<Kind> = new Set(['trigger', 'escalate', 'digest']);
 
 export interface Dispatcher {
   /** Starts a delivery on every idle channel that has one due (each restarts this when it ends). */
@@ -26,6 +35,17 @@ export function createDispatcher(state: NotifierState): Dispatcher {
   const pausedUntil = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   const unsaved: OutboxRow[] = [];
+  /** Per channel: when the receiver had answered each recent page (ms, ascending). */
+  const answered = new Map<string, number[]>();
+
+  /** Whether sending `d` now could put more than maxPages pages into one window at the receiver. */
+  function overBudget(d: Delivery, t: number): boolean {
+    if (!PAGE_KINDS.has(d.kind)) return false;
+    const { maxPages, windowMs } = budgetOf(state, d.channel);
+    const recent = (answered.get(d.channel) ?? []).filter((a) => a > t - windowMs);
+    answered.set(d.channel, recent);
+    return recent.length >= maxPages;
+  }
 
   async function flush(): Promise<void> {
     if (unsaved.length === 0) return;
@@ -61,7 +81,8 @@ export function createDispatcher(state: NotifierState): Dispatcher {
     }
     for (const [channel, list] of byChannel) {
       list.sort((a, b) => a.due - b.due || a.queuedAt - b.queuedAt);
-      const next = list.find((d) => !blocked(d));
+      // A page held by the window waits for a later tick; an acknowledge or resolve may go meanwhile.
+      const next = list.find((d) => !blocked(d) && !overBudget(d, t));
       if (!next) continue;
       const c = channels.get(channel);
       if (!c) continue;
@@ -85,6 +106,7 @@ export function createDispatcher(state: NotifierState): Dispatcher {
     }
     const t = now();
     const attempt = d.attempts + 1;
+    if (PAGE_KINDS.has(d.kind)) answered.set(d.channel, [...(answered.get(d.channel) ?? []), t]);
     if (outcome.ok) {
       state.deliveries.delete(d.id);
       unsaved.push(row(d, { event: 'delivered', at: t, attempt, status: outcome.status, alertId: d.members[0]?.alertId }));
