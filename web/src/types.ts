@@ -1,14 +1,19 @@
 // The API's answers as the dashboard reads them (src/api/schemas.ts is the source of truth; the series,
 // employee and report shapes follow the routes' agreed contract). Times are ISO-8601 strings in UTC.
 
+// The alert itself (findings, evidence, severities) is the detector's type, src/alerts/types.ts (pure).
+import type { AlertFinding, AlertRecord, Evidence, Severity } from '../../src/alerts/types';
+
+export { SEVERITIES } from '../../src/alerts/types';
+export type { Evidence, Severity };
+export type Finding = AlertFinding;
+
 export type Role = 'viewer' | 'analyst' | 'admin';
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export type Status = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
 export type Disposition = 'true_positive' | 'false_positive' | 'expected_activity' | 'duplicate';
 export type Scope = 'user' | 'user_table' | 'service_account';
 
-/** Ordered as the API's enums are: low..critical, the lifecycle's order, the verdicts. */
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+/** Ordered as the API's enums are: the lifecycle's order, the verdicts. */
 export const STATUSES: readonly Status[] = ['open', 'acknowledged', 'snoozed', 'resolved'];
 export const DISPOSITIONS: readonly Disposition[] = ['true_positive', 'false_positive', 'expected_activity', 'duplicate'];
 export const SCOPES: readonly Scope[] = ['user', 'user_table', 'service_account'];
@@ -18,29 +23,6 @@ export const SUPPRESSIBLE: readonly Disposition[] = ['false_positive', 'expected
 export interface Me {
   name: string;
   role: Role;
-}
-
-export interface Finding {
-  detector: string;
-  observed: number;
-  threshold: number;
-  reference: number | null;
-  multiple: number | null;
-  clause: string;
-  details?: Record<string, number | string | string[]>;
-}
-
-export interface Evidence {
-  events: number;
-  failedEvents: number;
-  firstEventAt: string;
-  lastEventAt: string;
-  sensitiveBytes: number;
-  topTables: Array<{ table: string; sensitivity: string; bytes: number; rows: number; events: number; share: number }>;
-  sessions: { count: number; top: Array<{ id: string; bytes: number }> };
-  clientIps: Array<{ ip: string; bytes: number }>;
-  apps: Array<{ app: string; bytes: number }>;
-  allowlisted: { bytes: number; events: number; reasons: string[] };
 }
 
 export interface Triage {
@@ -53,30 +35,14 @@ export interface Triage {
   notes: Array<{ at: string; actor: string; note: string }>;
 }
 
-export interface Alert {
-  alertId: string;
-  revision: number;
-  user: string;
+/** A stored alert as the API presents it: times as ISO strings, with the employee's department and role and the triage state. */
+export interface Alert extends Omit<AlertRecord, 'windowStart' | 'windowEnd' | 'firedAt' | 'lastEventAt' | 'createdAtWall' | 'updatedAtWall'> {
   department: string | null;
   role: string | null;
   windowStart: string;
   windowEnd: string;
-  detectors: string[];
-  severity: Severity;
-  score: number;
   firedAt: string;
-  triggerEventId: string;
   lastEventAt: string;
-  observedBytes: number;
-  observedRows: number;
-  eventCount: number;
-  baselineBytes: number;
-  peerBytes: number;
-  peerGroup: string;
-  ratio: number;
-  explanation: string;
-  findings: Finding[];
-  evidence: Evidence;
   createdAt: string;
   updatedAt: string;
   triage: Triage;
