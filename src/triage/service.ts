@@ -3,7 +3,7 @@
 // action and every view of an alert's evidence is written to the audit trail with who, when and from where.
 import { getAlert, listAlerts, type AlertRecord, type Severity } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
-import { currentDirectory } from '../directory';
+import { currentDirectory, type DirectoryEntry } from '../directory';
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
 import { audit } from './audit';
@@ -52,8 +52,11 @@ export interface AlertQuery {
 const SCAN_LIMIT = 10_000;
 
 async function people(ch: ClickHouse): Promise<Map<string, { department: string; role: string }>> {
-  const dir = await currentDirectory(ch);
-  return new Map(dir.entries.map((e) => [e.id, { department: e.department, role: e.role }]));
+  return peopleOf((await currentDirectory(ch)).entries);
+}
+
+function peopleOf(entries: ReadonlyArray<DirectoryEntry>): Map<string, { department: string; role: string }> {
+  return new Map(entries.map((e) => [e.id, { department: e.department, role: e.role }]));
 }
 
 /** The user id behind `user` (an id, or a pseudonym when pseudonymisation is on), or null when unknown. */
@@ -121,11 +124,10 @@ export interface AlertSeries extends VolumeSeries {
   window: { start: number; end: number };
 }
 
-async function volumeSeries(deps: TriageDeps, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
+async function volumeSeries(deps: TriageDeps, entries: ReadonlyArray<DirectoryEntry>, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
   // The band needs baselineDays before the last day, which may be more than the days shown.
   const history = await dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay);
   const days = history.slice(history.length - (lastDay - firstDay + 1));
-  const { entries } = await currentDirectory(deps.ch);
   return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers: await peerRange(deps.ch, user, entries, firstDay, lastDay) };
 }
 
@@ -134,7 +136,7 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
-  const series = await volumeSeries(deps, a.user, lastDay - days + 1, lastDay, baseline);
+  const series = await volumeSeries(deps, (await currentDirectory(deps.ch)).entries, a.user, lastDay - days + 1, lastDay, baseline);
   const hours = await hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY);
   const band = await hourBand(deps.ch, a.user, lastDay - 1);
   await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.series', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
@@ -153,11 +155,12 @@ export interface EmployeeView extends VolumeSeries {
 /** An employee's history: daily volume up to today with the usual band and peers, and their alerts. Audited. */
 export async function employeeView(deps: TriageDeps, actor: Actor, user: string, baseline: BandParams, days = 90): Promise<EmployeeView> {
   const now = (deps.now ?? Date.now)();
-  const who = await people(deps.ch);
+  const { entries } = await currentDirectory(deps.ch);
+  const who = peopleOf(entries);
   const id = await resolveUser(deps, user, who);
   if (id === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee ${user}`, { user });
   const today = Math.floor(now / MS_PER_DAY);
-  const series = await volumeSeries(deps, id, today - days + 1, today, baseline);
+  const series = await volumeSeries(deps, entries, id, today - days + 1, today, baseline);
   const { items } = await queryAlerts(deps, { user, limit: SCAN_LIMIT, offset: 0 });
   await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'employee.view', target: deps.pseudonyms.of(id), sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
   return { ...series, user: deps.pseudonyms.of(id), department: who.get(id)?.department ?? null, role: who.get(id)?.role ?? null, alerts: items };
