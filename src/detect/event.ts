@@ -1,6 +1,6 @@
 // What the detector needs of an access event, whether it came from Kafka (live) or from ClickHouse
 // (a backfill with `detect --once`): the same fields, so both paths give the same alerts.
-import type { AccessEvent } from '../ingest/validate';
+import type { AccessEvent } from '../event';
 
 export interface DetectEvent {
   eventId: string;

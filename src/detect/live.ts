@@ -9,7 +9,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
-import { parseEvent } from '../ingest/validate';
+import { parseEvent } from '../event';
 import { withRetry } from '../ingest/retry';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';

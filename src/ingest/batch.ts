@@ -14,7 +14,7 @@ import { loadLedger, OffsetLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import { RecentIds } from './recent-ids';
 import { withRetry, type RetryPolicy } from './retry';
-import { parseEvent, type AccessEvent, type ValidateLimits } from './validate';
+import { parseEvent, type AccessEvent, type ValidateLimits } from '../event';
 
 export interface StoredEvent extends AccessEvent {
   ingested_at: number;

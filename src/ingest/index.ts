@@ -11,7 +11,7 @@ import { createBatchProcessor, SchemaMissingError } from './batch';
 import { enableInsertDeduplication } from './dedup-token';
 import { ingestMetrics } from './metrics';
 
-export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from './validate';
+export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';
 export { OffsetLedger } from './ledger';
 

@@ -1,22 +1,8 @@
-// A simulated access event: the canonical contract (../../../shared/DESIGN.md) plus what the simulator
+// A simulated access event: the canonical contract (docs/event-contract.md) plus what the simulator
 // itself needs and never writes out (the instant as a number, the scenario an event belongs to).
+import type { CanonicalEvent } from '../event';
 
-export interface CanonicalEvent {
-  event_id: string;
-  ts: string;
-  user: string;
-  action: string;
-  bytes: number;
-  rows: number;
-  source: string;
-  database: string;
-  table: string;
-  client_ip: string;
-  client_app: string;
-  session_id: string;
-  query_id: string;
-  status: 'ok' | 'error';
-}
+export type { CanonicalEvent } from '../event';
 
 export type SimEvent = Omit<CanonicalEvent, 'ts'> & {
   /** Event time, ms since the epoch (UTC). */

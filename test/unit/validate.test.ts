@@ -1,5 +1,5 @@
 import { parseEvent, type RejectCode } from '../../src/ingest';
-import { parseTimestamp } from '../../src/ingest/validate';
+import { parseTimestamp } from '../../src/event';
 
 const limits = { maxMessageBytes: 1024 * 1024, maxFutureSkewMs: 24 * 3600 * 1000 };
 const NOW = Date.UTC(2026, 10, 29, 12, 0, 0);

@@ -1,4 +1,4 @@
-// Parses one Kafka message into a canonical access event (../shared/DESIGN.md) or a rejection with a
+// Parses one message into a canonical access event (docs/event-contract.md) or a rejection with a
 // stable reason code. Pure and synchronous: the hot path of the ingester, tested on its own.
 // Unknown fields are kept (as JSON in `extra`) and never a reason to reject.
 import { isUtf8 } from 'node:buffer';

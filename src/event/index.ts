@@ -1,0 +1,11 @@
+// The canonical access event: the one contract every stage shares (docs/event-contract.md).
+// Producers and the sources layer write it, the ingester stores it, the detector judges it.
+export {
+  parseEvent,
+  parseTimestamp,
+  type AccessEvent,
+  type Parsed,
+  type RejectCode,
+  type ValidateLimits,
+} from './validate';
+export type { CanonicalEvent } from './canonical';
