@@ -9,5 +9,5 @@ export { PageBudget, maxInAnyWindow, backoffMs } from './budget';
 export { signatureOf, signedHeaders, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, DEFAULT_TOLERANCE_S } from './signature';
 export { parseRetryAfter, classifyStatus, send, type HttpRequest, type Outcome } from './http';
 export { listDeliveries, openDeliveries, deliveryId, type Delivery, type DeliverySummary, type DeliveryState } from './outbox';
-export { pageOf, summaryOf, alertLink, isPage, KINDS, type AlertPage, type AlertRevision, type Kind, type Message } from './page';
+export { pageOf, summaryOf, alertLink, alertsLink, isPage, KINDS, type AlertPage, type AlertRevision, type Kind, type Message } from './page';
 export { startLocalReceiver, formatReceived, type LocalReceiver, type ReceivedRequest } from './receiver';

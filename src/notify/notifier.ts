@@ -20,7 +20,7 @@ import { createDispatcher } from './delivery';
 import { escalate, restoreWatch } from './escalation';
 import type { NotifierState, NotifierStats } from './notifier-state';
 import type { Delivery, RowContent } from './outbox';
-import type { PageSettings } from './page';
+import { alertsLink, type PageSettings } from './page';
 import { createPoller } from './poll';
 import { restoreQueue } from './queue';
 
@@ -68,7 +68,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     routes: n.routes.filter((r) => r.channels.some((c) => channels.has(c))),
     routeByName: new Map<string, RouteConfig>(n.routes.map((r) => [r.name, r])),
     baseUrl,
-    digestLink: `${baseUrl}/alerts`,
+    digestLink: alertsLink(baseUrl),
     page,
     // State, rebuilt from the outbox by load().
     deliveries: new Map(),

@@ -57,8 +57,22 @@ export interface PageSettings {
   baseUrl: string;
 }
 
+/**
+ * The dashboard's page of an alert: <base>/#/alerts/<id>. The dashboard routes in the fragment (web/src/
+ * router.ts), so the server is asked only for its shell, which needs no token; the page then reads the
+ * alert with the analyst's token (audited). "/alerts/<id>" without the "#" is no page at all.
+ */
 export function alertLink(baseUrl: string, alertId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/alerts/${encodeURIComponent(alertId)}`;
+  return `${dashboardUrl(baseUrl)}#/alerts/${encodeURIComponent(alertId)}`;
+}
+
+/** The dashboard's alert queue: <base>/#/alerts. */
+export function alertsLink(baseUrl: string): string {
+  return `${dashboardUrl(baseUrl)}#/alerts`;
+}
+
+function dashboardUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/`;
 }
 
 export function pageOf(a: AlertRevision, s: PageSettings): AlertPage {

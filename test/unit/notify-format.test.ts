@@ -16,7 +16,8 @@ const body = (c: ReturnType<typeof createChannel>, m: Message) => JSON.parse(c.r
 
 describe('pages', () => {
   it('carry the minimum: pseudonym, volume, severity, link; never the employee id', () => {
-    expect(alert.link).toBe('https://insider.example.com/alerts/al_20261129_dad02117da');
+    // The dashboard routes in the fragment: the page of the alert is #/alerts/<id>.
+    expect(alert.link).toBe('https://insider.example.com/#/alerts/al_20261129_dad02117da');
     expect(summaryOf(alert)).toBe('CRITICAL insider alert: emp-3fa9c2d1e0 took 20.4 GB (425x usual) [exportRate, volumeSelf]');
     expect(JSON.stringify(alert)).not.toContain('bea.lopez');
     expect(Object.keys(alert).sort()).toEqual(['alertId', 'detectors', 'firedAt', 'link', 'observedBytes', 'ratio', 'revision', 'score', 'severity', 'who', 'windowEnd', 'windowStart']);
@@ -81,6 +82,18 @@ describe('Slack incoming webhooks', () => {
     expect(JSON.stringify(b.blocks)).toContain(`<${alert.link}|Open alert ${alert.alertId}>`);
     expect(JSON.stringify(b.blocks)).toContain('a&lt;b&gt;&amp;c');
     expect(slack.updates).toBe(false);
+  });
+  it('escapes the fallback text too: an id cannot mention @channel or hide a link there', () => {
+    for (const who of ['<!channel>', '<https://evil.example|click here>', '<@U024BE7LH>', 'a&b']) {
+      const b = body(slack, { ...trigger, alert: { ...alert, who } });
+      expect(b.text).not.toMatch(/[<>]/);
+      expect(b.text).toContain(who.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+      expect(JSON.stringify(b)).not.toContain(who);
+    }
+    const digest = body(slack, { kind: 'digest', dedupKey: 'd', digest: { digestId: 'd', alerts: [{ ...alert, who: '<!here>' }], link: 'https://x/#/alerts' } });
+    expect(JSON.stringify(digest)).not.toContain('<!here>');
+    const ack = body(slack, { kind: 'acknowledge', dedupKey: 'a', alertId: '<!channel>', link: alert.link });
+    expect(ack.text).toBe('Alert &lt;!channel&gt; acknowledged');
   });
   it('keeps a digest of 5,000 alerts within 50 blocks of 3,000 characters, every id listed', () => {
     const alerts = Array.from({ length: 5000 }, (_, i) => ({ ...alert, alertId: `al_20261129_${String(i).padStart(10, '0')}` }));

@@ -1,6 +1,8 @@
 // Slack incoming webhooks: POST the webhook URL (a secret) with {text, blocks}. `text` is the
 // notification's fallback; the blocks are what people read: a header, the facts as fields, a link to
-// the alert. Slack answers 200 "ok"; 429 with Retry-After when posting faster than about one a second.
+// the alert. Both are mrkdwn, so everything in them that comes from data (an employee id with
+// notify.identity: user, an alert id) is escaped: "<!channel>" or "<https://evil|click>" stays text.
+// Slack answers 200 "ok"; 429 with Retry-After when posting faster than about one a second.
 import { formatBytes, formatMultiple } from '../../detect/format';
 import type { HttpRequest } from '../http';
 import { digestSummary, sortedForDigest, summaryOf, type Message } from '../page';
@@ -36,7 +38,7 @@ export function slackRequest(url: string, msg: Message, nowMs: number): HttpRequ
     case 'trigger':
     case 'escalate': {
       const a = msg.alert;
-      text = summaryOf(a);
+      text = escapeMrkdwn(summaryOf(a));
       const fields = [
         md(`*Severity*\n${ICON[a.severity]} ${a.severity} (score ${a.score})`),
         md(`*Employee*\n${a.who === '' ? '_see the alert_' : escapeMrkdwn(a.who)}`),
@@ -54,7 +56,7 @@ export function slackRequest(url: string, msg: Message, nowMs: number): HttpRequ
     case 'digest': {
       const d = msg.digest;
       const alerts = sortedForDigest(d.alerts);
-      text = digestSummary(d);
+      text = escapeMrkdwn(digestSummary(d));
       blocks = [
         { type: 'header', text: plain(`Alert storm: ${alerts.length} alerts`) },
         { type: 'section', text: md(`${escapeMrkdwn(digestSummary(d))}\n<${d.link}|Open the alert list>`) },
@@ -69,7 +71,7 @@ export function slackRequest(url: string, msg: Message, nowMs: number): HttpRequ
     }
     case 'acknowledge':
     case 'resolve':
-      text = `Alert ${msg.alertId} ${msg.kind === 'acknowledge' ? 'acknowledged' : 'resolved'}`;
+      text = escapeMrkdwn(`Alert ${msg.alertId} ${msg.kind === 'acknowledge' ? 'acknowledged' : 'resolved'}`);
       blocks = [{ type: 'section', text: md(`${msg.kind === 'acknowledge' ? ':eyes:' : ':white_check_mark:'} <${msg.link}|${escapeMrkdwn(msg.alertId)}> ${msg.kind === 'acknowledge' ? 'acknowledged' : 'resolved'}`) }];
       break;
     case 'test':
