@@ -22,12 +22,12 @@ export { REPORT_FORMATS, PERIOD_KINDS, reportsSchema, cronProblem, type ReportFo
 export { collectReport, type ReportData } from './data';
 export { type ReportContext, type ReportSettings } from './data-context';
 export { resolvePeriod, lastCompletePeriod, periodStart, periodEnd, periodLabel, daysOf, type ReportPeriod } from './period';
-export { verifyReport, writeManifest, sha256, MANIFEST, type Manifest, type Verification } from './manifest';
+export { verifyReport, writeManifest, sha256, safeReportPath, MANIFEST, type Manifest, type Verification } from './manifest';
 export { renderHtml } from './render-html';
 export { renderCsv } from './render-csv';
 export { renderPdf } from './render-pdf';
 export { ReportError } from './errors';
-export { listStoredReports, storedReportFile, type StoredReport } from './library';
+export { listStoredReports, openStoredReportFile, reportFileRole, storedReportFile, AUDIT_CSV, type OpenReportFile, type StoredReport } from './library';
 
 export const FILES = { html: 'report.html', pdf: 'report.pdf', json: 'report.json', csvDir: 'csv' } as const;
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listStoredReports, storedReportFile } from '../../src/report/library';
+import { listStoredReports, openStoredReportFile, reportFileRole, storedReportFile } from '../../src/report/library';
 import { writeManifest } from '../../src/report/manifest';
 
 function report(root: string, schedule: string, day: string, generatedAt: string, files: Record<string, string>): string {
@@ -56,5 +56,39 @@ describe('stored reports', () => {
     expect(storedReportFile(root, '..', '2026-11-16', 'report.html')).toBeNull();
     expect(storedReportFile(root, 'weekly', '../weekly/2026-11-16', 'report.html')).toBeNull();
     expect(storedReportFile(root, 'weekly', '2026-11-09', 'report.html')).toBeNull();
+  });
+
+  it('never follows a manifest out of the report: traversal, absolute paths, symbolic links', () => {
+    const dir = report(root, 'weekly', '2026-11-16', '2026-11-23T06:00:00.000Z', { 'report.html': '<p>a</p>', 'csv/alerts.csv': 'x,y\n' });
+    const hostname = '../../../../../../../../../../etc/hostname';
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    m.files.push({ path: hostname, bytes: 1, sha256: 'x' }, { path: '/etc/hostname', bytes: 1, sha256: 'x' }, { path: 'csv/link.csv', bytes: 1, sha256: 'x' }, { path: 'sub/inner.csv', bytes: 1, sha256: 'x' });
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'csv', 'link.csv'));
+    fs.symlinkSync('/etc', path.join(dir, 'sub'));
+    for (const file of [hostname, '/etc/hostname', 'csv/link.csv', 'sub/inner.csv']) {
+      expect(storedReportFile(root, 'weekly', '2026-11-16', file)).toBeNull();
+      expect(openStoredReportFile(root, 'weekly', '2026-11-16', file)).toBeNull();
+    }
+    // The listing shows only the plain names (the links are there, and are refused when asked for).
+    expect(listStoredReports(root)[0].files.map((f) => f.path)).toEqual(['csv/alerts.csv', 'report.html', 'csv/link.csv', 'sub/inner.csv', 'manifest.json']);
+    const open = openStoredReportFile(root, 'weekly', '2026-11-16', 'csv/alerts.csv')!;
+    expect(fs.readFileSync(open.fd, 'utf8')).toBe('x,y\n');
+    fs.closeSync(open.fd);
+  });
+
+  it('refuses a report folder reached through a symbolic link, and a manifest that is one', () => {
+    report(root, 'weekly', '2026-11-16', '2026-11-23T06:00:00.000Z', { 'report.html': '<p>a</p>' });
+    fs.symlinkSync(path.join(root, 'weekly', '2026-11-16'), path.join(root, 'weekly', '2026-11-23'));
+    expect(storedReportFile(root, 'weekly', '2026-11-23', 'report.html')).toBeNull();
+    const dir = report(root, 'daily', '2026-11-16', '2026-11-17T06:00:00.000Z', { 'report.html': '<p>b</p>' });
+    fs.renameSync(path.join(dir, 'manifest.json'), path.join(root, 'elsewhere.json'));
+    fs.symlinkSync(path.join(root, 'elsewhere.json'), path.join(dir, 'manifest.json'));
+    expect(storedReportFile(root, 'daily', '2026-11-16', 'manifest.json')).toBeNull();
+  });
+
+  it('gives the files that hold the audit trail to admins only', () => {
+    for (const f of ['report.html', 'report.pdf', 'report.json', 'csv/audit.csv', 'unknown.bin', 'csv/sub/x.csv']) expect(reportFileRole(f)).toBe('admin');
+    for (const f of ['manifest.json', 'csv/alerts.csv', 'csv/top-users.csv', 'csv/sensitive-tables.csv']) expect(reportFileRole(f)).toBe('viewer');
   });
 });
