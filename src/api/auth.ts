@@ -1,11 +1,13 @@
 // Access control. Every route declares who may call it in its config: `minRole` (viewer < analyst < admin)
 // or `public: true` (liveness, readiness, the dashboard's static shell, which holds no data); a route that
-// declares neither is refused when it is registered, so nothing can be added without auth by accident. One onRequest hook, for every route and
-// for unknown paths, turns the bearer token into a principal (API tokens by their hash, or the bootstrap
-// admin token from INSIDER_ADMIN_TOKEN) and answers 401 (no or bad token) or 403 (role too low, audited).
+// declares neither is refused when it is registered, so nothing can be added without auth by accident. One
+// onRequest hook, for every route and for unknown paths, turns the bearer token into a principal (API
+// tokens by their hash, or the bootstrap admin token from INSIDER_ADMIN_TOKEN) and answers 401 (no token,
+// or one that is unknown, expired, revoked or of a disabled user: the reason is kept on the request for
+// the audit trail, refusal-audit.ts) or 403 (role too low, audited).
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ConfigError } from '../errors';
-import { audit, authenticate, roleAtLeast, ROLES, type Actor, type Principal, type Role } from '../triage';
+import { audit, checkToken, entryOf, roleAtLeast, ROLES, type Actor, type Principal, type Refusal, type Role } from '../triage';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 
@@ -19,10 +21,38 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling; set by the auth hook on every route that is not public. */
     principal: Principal | null;
+    /** Why the request was refused a 401, for the audit trail (never the token itself). */
+    authRefusal: AuthRefusal | null;
+    /** The caller's X-Request-Id, when it sent a well-formed one (the request id is always the server's). */
+    clientRequestId: string | undefined;
   }
 }
 
 export type Access = Role | 'public';
+
+/** Why a request got a 401: no or malformed header, or what checkToken said (with whose token it was). */
+export interface AuthRefusal {
+  reason: 'missing' | 'malformed' | Refusal;
+  user?: string;
+  tokenId?: string;
+}
+
+function refusalMessage(r: AuthRefusal, expiresAt?: number): string {
+  switch (r.reason) {
+    case 'missing':
+      return 'a bearer token is required: "Authorization: Bearer <token>"';
+    case 'malformed':
+      return 'the Authorization header is not "Bearer <token>"';
+    case 'unknown':
+      return 'the token is unknown: never issued, or mistyped';
+    case 'expired':
+      return `the token expired${expiresAt ? ` at ${new Date(expiresAt).toISOString()}` : ''}: ask an admin for a new one`;
+    case 'revoked':
+      return 'the token was revoked (signed out, or ended by an admin)';
+    case 'disabled':
+      return `the user ${r.user ?? ''} is disabled`.replace('  ', ' ');
+  }
+}
 
 export interface ApiRoute {
   method: string;
@@ -60,26 +90,20 @@ export function authHook(ctx: ApiContext): onRequestAsyncHookHandler {
     if (config.public === true) return;
     const header = request.headers.authorization;
     const token = bearerToken(header);
-    if (token === null) {
-      throw new ApiError(401, 'UNAUTHENTICATED', header === undefined ? 'a bearer token is required: "Authorization: Bearer <token>"' : 'the Authorization header is not "Bearer <token>"');
-    }
-    const principal = await authenticate(ctx.ch, token, ctx.config.api.adminToken || undefined, ctx.now());
-    if (!principal) throw new ApiError(401, 'UNAUTHENTICATED', 'the token is unknown, expired or revoked');
+    const refuse = (r: AuthRefusal, expiresAt?: number) => {
+      request.authRefusal = r;
+      return new ApiError(401, 'UNAUTHENTICATED', refusalMessage(r, expiresAt), { reason: r.reason });
+    };
+    if (token === null) throw refuse({ reason: header === undefined ? 'missing' : 'malformed' });
+    const checked = await checkToken(ctx.ch, token, ctx.config.api.adminToken || undefined, ctx.now());
+    if (!checked.ok) throw refuse({ reason: checked.reason, user: checked.user, tokenId: checked.tokenId }, checked.expiresAt);
+    const principal = checked.principal;
     request.principal = principal;
     // Fail closed: a route without a declared role (there is none: see routeAccess) would need admin.
     const need: Role = config.minRole ?? (request.is404 ? 'viewer' : 'admin');
     if (!roleAtLeast(principal.role, need)) {
       const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
-      await audit(ctx.ch, {
-        at: ctx.now(),
-        actor: principal.name,
-        role: principal.role,
-        action: 'access.denied',
-        target: route,
-        sourceIp: request.ip,
-        requestId: request.id,
-        details: { need, params: request.params as Record<string, unknown> },
-      });
+      await audit(ctx.ch, entryOf(actorOf(request), ctx.now(), 'access.denied', route, { need, params: request.params as Record<string, unknown> }));
       throw new ApiError(403, 'FORBIDDEN', `${route} needs the ${need} role; ${principal.name} is ${principal.role}`);
     }
   };
@@ -89,5 +113,5 @@ export function authHook(ctx: ApiContext): onRequestAsyncHookHandler {
 export function actorOf(request: FastifyRequest): Actor {
   const p = request.principal;
   if (!p) throw new Error(`no principal on ${request.method} ${request.url}: the route must not be public`);
-  return { name: p.name, role: p.role, sourceIp: request.ip, requestId: request.id };
+  return { name: p.name, role: p.role, sourceIp: request.ip, requestId: request.id, clientRequestId: request.clientRequestId };
 }

@@ -1,7 +1,7 @@
 // The service's records as the API shows them: the same fields, with times as ISO-8601 (UTC) instead of
-// epoch milliseconds, and "no time" (0 or null) as null. Pure.
-import type { AlertView, AuditEntry, SuppressionView, TriageState } from '../triage';
-import type { ApiUser } from '../triage';
+// epoch milliseconds, and "no time" (0 or null) as null; text from the logs without bidirectional
+// controls (display-text.ts). Pure.
+import { displaySafe, tokenState, type AlertSummary, type AlertView, type ApiUser, type AuditEntry, type SuppressionView, type TokenInfo, type TriageState } from '../triage';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -15,8 +15,12 @@ export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0 ? null : iso(ms);
 }
 
-export function presentAlert(v: AlertView) {
-  return {
+/**
+ * An alert in a list: no explanation, findings or evidence. What came from the logs and the directory is
+ * shown without bidirectional controls; what analysts wrote (notes, assignee) exactly as stored.
+ */
+export function presentAlertSummary(v: AlertSummary) {
+  const fromData = displaySafe({
     alertId: v.alertId,
     revision: v.revision,
     user: v.user,
@@ -28,7 +32,6 @@ export function presentAlert(v: AlertView) {
     severity: v.severity,
     score: v.score,
     firedAt: iso(v.firedAt),
-    triggerEventId: v.triggerEventId,
     lastEventAt: iso(v.lastEventAt),
     observedBytes: v.observedBytes,
     observedRows: v.observedRows,
@@ -37,11 +40,11 @@ export function presentAlert(v: AlertView) {
     peerBytes: v.peerBytes,
     peerGroup: v.peerGroup,
     ratio: v.ratio,
-    explanation: v.explanation,
-    findings: v.findings,
-    evidence: v.evidence,
     createdAt: iso(v.createdAtWall),
     updatedAt: iso(v.updatedAtWall),
+  });
+  return {
+    ...fromData,
     triage: {
       status: v.triage.status,
       assignee: v.triage.assignee,
@@ -51,6 +54,14 @@ export function presentAlert(v: AlertView) {
       resolvedAt: isoOrNull(v.triage.resolvedAt),
       notes: v.triage.notes.map((n) => ({ at: iso(n.at), actor: n.actor, note: n.note })),
     },
+  };
+}
+
+/** One alert with its evidence (an audited view, or an action's answer). */
+export function presentAlert(v: AlertView) {
+  return {
+    ...presentAlertSummary(v),
+    ...displaySafe({ triggerEventId: v.triggerEventId, explanation: v.explanation, findings: v.findings, evidence: v.evidence }),
   };
 }
 
@@ -88,11 +99,15 @@ export function presentSuppression(s: SuppressionView) {
 }
 
 export function presentUser(u: ApiUser) {
-  return { name: u.name, role: u.role, disabled: u.disabled, createdAt: iso(u.createdAt), createdBy: u.createdBy };
+  return { name: u.name, role: u.role, disabled: u.disabled, disabledReason: u.disabledReason, createdAt: iso(u.createdAt), createdBy: u.createdBy, updatedAt: iso(u.updatedAt), updatedBy: u.updatedBy };
+}
+
+export function presentToken(t: TokenInfo, now: number) {
+  return { tokenId: t.tokenId, name: t.name, state: tokenState(t, now), issuedAt: iso(t.issuedAt), issuedBy: t.issuedBy, expiresAt: iso(t.expiresAt), revokedAt: isoOrNull(t.revokedAt), revokedBy: t.revokedBy };
 }
 
 export function presentAudit(e: AuditEntry) {
-  return { at: iso(e.at), actor: e.actor, role: e.role, action: e.action, target: e.target, sourceIp: e.sourceIp, requestId: e.requestId, details: e.details };
+  return { at: iso(e.at), actor: e.actor, role: e.role, action: e.action, target: e.target, sourceIp: e.sourceIp, requestId: e.requestId, clientRequestId: e.clientRequestId ?? null, details: e.details };
 }
 
 /** The offset of the page after this one, or null on the last. */

@@ -5,14 +5,14 @@ import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../alerts';
 import { PERIOD_KINDS } from '../report/config-schema';
 import { DAY_DIR, SCHEDULE_DIR } from '../report/library';
-import { DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES } from '../triage';
+import { DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES, USER_NAME } from '../triage';
 
 /** al_<yyyymmdd>_<10 hex>, as the detection engine names alerts. */
 export const ALERT_ID = /^al_\d{8}_[0-9a-f]{10}$/;
 /** sup_<12 hex>, as createSuppression names them. */
 export const SUPPRESSION_ID = /^sup_[0-9a-f]{12}$/;
-/** API user names: the rule of src/triage/users.ts (not exported there). */
-export const USER_NAME = /^[A-Za-z0-9._@-]{1,128}$/;
+/** tok_<8 hex>, as issueToken names tokens. */
+export const TOKEN_ID = /^tok_[0-9a-f]{8,32}$/;
 /** Detector names: volumeSelf, exportRate, ... (a pattern, so that a new detector needs no change here). */
 export const DETECTOR = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 /** Audit actions: alert.view, suppression.create, ... */
@@ -137,12 +137,15 @@ export function suppressionBody(pseudonymize: boolean) {
 }
 
 export const userBody = z.strictObject({ name: userName, role: z.enum(ROLES) });
+export const roleBody = z.strictObject({ role: z.enum(ROLES) });
+export const disableBody = z.strictObject({ reason: text(1000).optional() }).nullish().describe('optional');
 export const tokenBody = z.strictObject({ validDays: z.number().int().min(1).max(3650).optional() }).nullish().describe('optional');
 
 export const idParams = z.strictObject({ id: alertId });
 export const suppressionParams = z.strictObject({ id: suppressionId });
 export const pseudonymParams = z.strictObject({ pseudonym });
 export const nameParams = z.strictObject({ name: userName });
+export const tokenParams = z.strictObject({ name: userName, tokenId: pattern(TOKEN_ID, 'a token id like tok_3fa9c2d1') });
 
 // ---- answers ----
 
@@ -182,34 +185,41 @@ const triage = z.object({
   notes: z.array(z.object({ at: time, actor: z.string(), note: z.string() })),
 });
 
+const alertFields = {
+  alertId: z.string(),
+  revision: z.number().int(),
+  user: z.string().describe('the pseudonym (emp-...) when pseudonymisation is on, else the employee id'),
+  department: z.string().nullable(),
+  role: z.string().nullable(),
+  windowStart: time,
+  windowEnd: time,
+  detectors: z.array(z.string()),
+  severity,
+  score: z.number(),
+  firedAt: time.describe('event time of the event that first crossed a threshold'),
+  lastEventAt: time,
+  observedBytes: z.number(),
+  observedRows: z.number(),
+  eventCount: z.number(),
+  baselineBytes: z.number(),
+  peerBytes: z.number(),
+  peerGroup: z.string(),
+  ratio: z.number(),
+  createdAt: time,
+  updatedAt: time,
+  triage,
+};
+
+/** An alert in a list: no explanation, findings or evidence (those only in the audited view of one alert). */
+export const alertSummaryOut = z.object(alertFields).meta({ id: 'AlertSummary' });
+
 export const alertOut = z
   .object({
-    alertId: z.string(),
-    revision: z.number().int(),
-    user: z.string().describe('the pseudonym (emp-...) when pseudonymisation is on, else the employee id'),
-    department: z.string().nullable(),
-    role: z.string().nullable(),
-    windowStart: time,
-    windowEnd: time,
-    detectors: z.array(z.string()),
-    severity,
-    score: z.number(),
-    firedAt: time.describe('event time of the event that first crossed a threshold'),
+    ...alertFields,
     triggerEventId: z.string(),
-    lastEventAt: time,
-    observedBytes: z.number(),
-    observedRows: z.number(),
-    eventCount: z.number(),
-    baselineBytes: z.number(),
-    peerBytes: z.number(),
-    peerGroup: z.string(),
-    ratio: z.number(),
     explanation: z.string(),
     findings: z.array(finding),
     evidence,
-    createdAt: time,
-    updatedAt: time,
-    triage,
   })
   .meta({ id: 'Alert' });
 
@@ -228,7 +238,7 @@ export const historyEntry = z.object({
 export const alertDetailOut = z.object({ ...alertOut.shape, history: z.array(historyEntry) });
 
 export const alertPageOut = z.object({
-  items: z.array(alertOut),
+  items: z.array(alertSummaryOut),
   total: z.number().int(),
   limit: z.number().int(),
   offset: z.number().int(),
@@ -270,7 +280,7 @@ export const employeeOut = z.object({
   days: dayBytes,
   band: usualBand,
   peers: peerRange,
-  alerts: z.array(alertOut),
+  alerts: z.array(alertSummaryOut),
 });
 
 export const suppressionOut = z
@@ -293,9 +303,35 @@ export const suppressionOut = z
 
 export const suppressionListOut = z.object({ items: z.array(suppressionOut) });
 
-export const userOut = z.object({ name: z.string(), role: z.enum(ROLES), disabled: z.boolean(), createdAt: time, createdBy: z.string() }).meta({ id: 'User' });
+export const userOut = z
+  .object({
+    name: z.string().describe('as created; unique whatever its case'),
+    role: z.enum(ROLES),
+    disabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    createdAt: time,
+    createdBy: z.string(),
+    updatedAt: time.describe('the last change (creation, role, disabled, enabled)'),
+    updatedBy: z.string(),
+  })
+  .meta({ id: 'User' });
 export const userListOut = z.object({ items: z.array(userOut) });
+export const disabledOut = z.object({ ...userOut.shape, revokedTokens: z.array(z.string()).describe('the tokens ended with it') });
 export const tokenOut = z.object({ name: z.string(), token: z.string().describe('shown once; only its hash is stored'), tokenId: z.string(), expiresAt: time });
+export const tokenInfoOut = z
+  .object({
+    tokenId: z.string(),
+    name: z.string(),
+    state: z.enum(['active', 'expired', 'revoked']),
+    issuedAt: time,
+    issuedBy: z.string(),
+    expiresAt: time,
+    revokedAt: timeOrNull,
+    revokedBy: z.string().nullable().describe('the user themselves when they signed out'),
+  })
+  .meta({ id: 'Token' });
+export const tokenListOut = z.object({ items: z.array(tokenInfoOut) });
+export const signOutOut = z.object({ tokenId: z.string().describe('the token that was ended') });
 
 export const auditEntryOut = z.object({
   at: time,
@@ -304,7 +340,8 @@ export const auditEntryOut = z.object({
   action: z.string(),
   target: z.string(),
   sourceIp: z.string(),
-  requestId: z.string(),
+  requestId: z.string().describe("the server's id of the request (never the caller's)"),
+  clientRequestId: z.string().nullable().describe('the X-Request-Id the caller sent, if any'),
   details: z.record(z.string(), z.unknown()),
 });
 export const auditListOut = z.object({ items: z.array(auditEntryOut), limit: z.number().int() });

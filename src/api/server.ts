@@ -19,7 +19,9 @@ import { authHook, checkBootstrapToken, routeAccess, type ApiRoute } from './aut
 import type { ApiApp, ApiContext } from './context';
 import { dashboardRoutes } from './dashboard';
 import { ApiError, errorResponse } from './errors';
+import { hstsHeader } from './hsts';
 import { httpMetrics } from './metrics';
+import { createRefusalAudit, type RefusalAudit } from './refusal-audit';
 import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
 import { employeeRoutes } from './routes/employees';
@@ -34,6 +36,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route registered, with the access it declares (for the access tests and the docs). */
     apiRoutes(): ReadonlyArray<ApiRoute>;
+    /** Refused requests (401, 429) on their way to the audit trail; flush() writes what is held. */
+    refusalAudit: RefusalAudit;
   }
 }
 
@@ -46,10 +50,16 @@ export interface ApiOptions {
   registry?: Registry;
   /** Wall clock (tests). */
   now?: () => number;
+  /** How many refused requests (401, 429) are audited one by one (refusal-audit.ts; defaults there). */
+  refusalAudit?: { perAddress?: number; perWindow?: number; maxAddresses?: number };
 }
 
-/** Request ids a caller may pass in X-Request-Id (to follow a request through its logs); else a UUID. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * A caller's X-Request-Id, kept as `clientRequestId` (logs, audit entries) to follow a request through its
+ * own systems. The request id itself is always generated here: a caller must not be able to give its
+ * request another's id in the audit trail.
+ */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Path parameters are ids of at most ~130 characters; longer ones are refused as a 400 before routing. */
 const MAX_PARAM_LENGTH = 256;
 
@@ -63,10 +73,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
 
   const app = Fastify({
     loggerInstance: log,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-    },
+    genReqId: () => crypto.randomUUID(),
     exposeHeadRoutes: false,
     bodyLimit: 64 * 1024,
     requestTimeout: 60_000,
@@ -85,6 +92,11 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
+  app.decorateRequest('authRefusal', null);
+  app.decorateRequest('clientRequestId', undefined);
+  const refusals = createRefusalAudit({ ch, log, now, windowMs: config.api.rateLimit.windowMs, ...opts.refusalAudit });
+  app.decorate('refusalAudit', refusals);
+  app.addHook('onClose', () => refusals.close());
 
   // Every route declares its access (routeAccess throws otherwise) and is listed.
   const routes: ApiRoute[] = [];
@@ -119,16 +131,40 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
     errorResponseBuilder: (_request, c) =>
       new ApiError(429, 'RATE_LIMITED', `too many requests from this address: at most ${c.max} per ${config.api.rateLimit.windowMs / 1000} s; retry in ${c.after}`),
   });
+  // The caller's request id, apart from ours, on the request's log lines too (before the rate limit, so
+  // that a 429 carries it).
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers['x-request-id'];
+    if (typeof given === 'string' && CLIENT_REQUEST_ID.test(given)) {
+      request.clientRequestId = given;
+      request.log = request.log.child({ clientRequestId: given });
+    }
+  });
   app.addHook('onRequest', app.rateLimit());
   app.addHook('onRequest', authHook(ctx));
+  const hsts = hstsHeader(config.api.hsts);
   app.addHook('onSend', async (request, reply, payload) => {
     // Answers carry data about people: never cached by a browser or a proxy. The request id is the one
     // in the logs and the audit trail.
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     void reply.header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
+    if (hsts) void reply.header('strict-transport-security', hsts);
     return payload;
   });
   app.addHook('onResponse', httpMetrics(ctx.registry));
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode !== 401 && reply.statusCode !== 429) return;
+    const r = request.authRefusal;
+    refusals.record({
+      action: reply.statusCode === 401 ? 'auth.failed' : 'rate.limited',
+      actor: r?.user ?? '',
+      target: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`.slice(0, 300),
+      sourceIp: request.ip,
+      requestId: request.id,
+      clientRequestId: request.clientRequestId,
+      details: reply.statusCode === 401 ? { reason: r?.reason ?? 'unknown', ...(r?.tokenId ? { tokenId: r.tokenId } : {}) } : { reason: 'rate_limited' },
+    });
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -1,10 +1,10 @@
 // Option parsers shared by subcommands: commander calls them and shows their message on a bad value.
 import { InvalidArgumentError } from 'commander';
 
-export function integer(value: string, min: number): number {
+export function integer(value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new InvalidArgumentError(`expected an integer >= ${min}.`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `expected an integer >= ${min}.` : `expected an integer from ${min} to ${max}.`);
   }
   return n;
 }

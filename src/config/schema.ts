@@ -78,6 +78,8 @@ export const configSchema = z.strictObject({
       windowMs: positiveMs,
     }),
     pageSize: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }),
+    /** Strict-Transport-Security, for deployments behind TLS; maxAgeSeconds 0: off. */
+    hsts: z.strictObject({ maxAgeSeconds: z.number().int().min(0).max(63_072_000), includeSubDomains: z.boolean() }),
   }),
   /** Paging: channels, routing rules, retries, storm control (docs/paging.md). Secrets: each channel names its variable. */
   notify: notifySchema,
@@ -137,6 +139,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_PSEUDONYMIZE', path: 'api.pseudonymize', kind: 'bool' },
   { env: 'INSIDER_PSEUDONYM_KEY', path: 'api.pseudonymKey', kind: 'string' },
   { env: 'INSIDER_ADMIN_TOKEN', path: 'api.adminToken', kind: 'string' },
+  { env: 'INSIDER_API_HSTS_MAX_AGE', path: 'api.hsts.maxAgeSeconds', kind: 'int' },
   { env: 'INSIDER_NOTIFY_PUBLIC_URL', path: 'notify.publicUrl', kind: 'string' },
   { env: 'INSIDER_NOTIFY_IDENTITY', path: 'notify.identity', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },

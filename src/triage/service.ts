@@ -1,25 +1,19 @@
 // What analysts can do, as the HTTP API and the CLI both do it: read alerts (with their triage state,
-// employees shown as pseudonyms), act on them, manage suppressions and users, reveal a pseudonym. Every
-// action and every view of an alert's evidence is written to the audit trail with who, when and from where.
+// employees shown as pseudonyms), act on them, manage suppressions, reveal a pseudonym (users and tokens:
+// accounts.ts). Every action and every view of an alert's evidence is written to the audit trail with
+// who, when and from where. Lists carry summaries only (AlertSummary: what a page carries, no
+// explanation, findings or evidence); the evidence is reached one alert at a time, audited.
 import { getAlert, listAlerts, type AlertRecord, type Severity } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
 import { currentDirectory, type DirectoryEntry } from '../directory';
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
-import { audit } from './audit';
+import { audit, entryOf, type Actor } from './audit';
 import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInput, type AlertStatus, type TriageState } from './lifecycle';
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
-import { addUser, issueToken, listUsers, userRefusal, type ApiUser, type Role } from './users';
+import { findUser } from './users';
 import { dailySeries, hourBand, hourlySeries, peerRange, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
-
-/** Who is asking, and from where (for the audit trail). */
-export interface Actor {
-  name: string;
-  role: Role;
-  sourceIp: string;
-  requestId: string;
-}
 
 export interface TriageDeps {
   ch: ClickHouse;
@@ -33,6 +27,17 @@ export interface AlertView extends Omit<AlertRecord, 'user'> {
   department: string | null;
   role: string | null;
   triage: Omit<TriageState, 'history'>;
+}
+
+/** Fields of an alert that show what was taken and how: only in an audited view of one alert. */
+export const EVIDENCE_FIELDS = ['explanation', 'findings', 'evidence', 'triggerEventId'] as const;
+
+/** An alert in a list: numbers, detectors, window and triage state, nothing of the evidence. */
+export type AlertSummary = Omit<AlertView, (typeof EVIDENCE_FIELDS)[number]>;
+
+export function summaryOf(v: AlertView): AlertSummary {
+  const { explanation: _e, findings: _f, evidence: _v, triggerEventId: _t, ...summary } = v;
+  return summary;
 }
 
 export interface AlertQuery {
@@ -73,7 +78,8 @@ function view(a: AlertRecord, state: TriageState, deps: TriageDeps, who: Readonl
   return { ...a, user: deps.pseudonyms.of(a.user), explanation: pseudonymise(a.explanation), department: p?.department ?? null, role: p?.role ?? null, triage };
 }
 
-export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<{ items: AlertView[]; total: number }> {
+/** Current alerts as summaries (not audited: no evidence in them), newest window first. */
+export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<{ items: AlertSummary[]; total: number }> {
   const now = (deps.now ?? Date.now)();
   const who = await people(deps.ch);
   let user: string | undefined;
@@ -88,7 +94,7 @@ export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<{ it
   const states = await statesOf(deps.ch, alerts.map((a) => a.alertId), now);
   let views = alerts.map((a) => view(a, states.get(a.alertId)!, deps, who));
   if (q.status !== undefined) views = views.filter((v) => v.triage.status === q.status);
-  return { items: views.slice(q.offset, q.offset + q.limit), total: views.length };
+  return { items: views.slice(q.offset, q.offset + q.limit).map(summaryOf), total: views.length };
 }
 
 async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord> {
@@ -103,7 +109,7 @@ export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string)
   const a = await alertById(deps, alertId);
   const actions = (await actionsOf(deps.ch, [alertId])).get(alertId) ?? [];
   const state = deriveState(actions, now);
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.view', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: {} });
+  await audit(deps.ch, entryOf(actor, now, 'alert.view', alertId, {}));
   return { ...view(a, state, deps, await people(deps.ch)), history: state.history };
 }
 
@@ -139,7 +145,7 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const series = await volumeSeries(deps, (await currentDirectory(deps.ch)).entries, a.user, lastDay - days + 1, lastDay, baseline);
   const hours = await hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY);
   const band = await hourBand(deps.ch, a.user, lastDay - 1);
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'alert.series', target: alertId, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
+  await audit(deps.ch, entryOf(actor, now, 'alert.series', alertId, { days }));
   return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
 }
 
@@ -148,8 +154,8 @@ export interface EmployeeView extends VolumeSeries {
   user: string;
   department: string | null;
   role: string | null;
-  /** Every alert of the employee, newest window first. */
-  alerts: AlertView[];
+  /** Every alert of the employee, newest window first (summaries). */
+  alerts: AlertSummary[];
 }
 
 /** An employee's history: daily volume up to today with the usual band and peers, and their alerts. Audited. */
@@ -162,7 +168,7 @@ export async function employeeView(deps: TriageDeps, actor: Actor, user: string,
   const today = Math.floor(now / MS_PER_DAY);
   const series = await volumeSeries(deps, entries, id, today - days + 1, today, baseline);
   const { items } = await queryAlerts(deps, { user, limit: SCAN_LIMIT, offset: 0 });
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'employee.view', target: deps.pseudonyms.of(id), sourceIp: actor.sourceIp, requestId: actor.requestId, details: { days } });
+  await audit(deps.ch, entryOf(actor, now, 'employee.view', deps.pseudonyms.of(id), { days }));
   return { ...series, user: deps.pseudonyms.of(id), department: who.get(id)?.department ?? null, role: who.get(id)?.role ?? null, alerts: items };
 }
 
@@ -171,14 +177,26 @@ export interface ActRequest extends ActionInput {
   suppress?: Omit<NewSuppression, 'user' | 'alertId'>;
 }
 
-/** Applies a lifecycle action (and an optional suppression), audited. Refused transitions are conflicts. */
-/** Records one lifecycle action (audited) and returns the alert as it now is, with its history. */
-export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, req: ActRequest): Promise<AlertView & { history: TriageState['history'] }> {
+/** An assignee is an active API user; their name as stored (whatever case it was typed in). */
+async function knownAssignee(deps: TriageDeps, name: string): Promise<string> {
+  const user = await findUser(deps.ch, name);
+  if (!user) throw new TriageError('TRIAGE_INVALID', `no user ${name}: an alert is assigned to an API user (insider users list)`, { assignee: name });
+  if (user.disabled) throw new TriageError('TRIAGE_INVALID', `${user.name} is disabled: assign the alert to an active user`, { assignee: name });
+  return user.name;
+}
+
+/**
+ * Records one lifecycle action (and an optional suppression), audited, and returns the alert as it now
+ * is, with its history and evidence (the action's audit entry covers that view). Refused transitions are
+ * conflicts.
+ */
+export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, request: ActRequest): Promise<AlertView & { history: TriageState['history'] }> {
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
-  const why = refusal(before, req, now);
-  if (why) throw new TriageError(why.includes('required') || why.includes('needs') ? 'TRIAGE_INVALID' : 'TRIAGE_CONFLICT', why, { alertId, action: req.action });
+  const why = refusal(before, request, now);
+  if (why) throw new TriageError(why.includes('required') || why.includes('needs') ? 'TRIAGE_INVALID' : 'TRIAGE_CONFLICT', why, { alertId, action: request.action });
+  const req = request.action === 'assign' && request.assignee ? { ...request, assignee: await knownAssignee(deps, request.assignee) } : request;
   let suppression: Suppression | undefined;
   if (req.suppress) {
     if (req.action !== 'resolve' || !['false_positive', 'expected_activity'].includes(req.disposition ?? '')) {
@@ -190,17 +208,8 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
     suppression = await createSuppression(deps.ch, wanted, actor.name, now);
   }
   await recordAction(deps.ch, alertId, actor.name, { ...req, suppressionId: suppression?.id }, now);
-  await audit(deps.ch, {
-    at: now,
-    actor: actor.name,
-    role: actor.role,
-    action: `alert.${req.action}`,
-    target: alertId,
-    sourceIp: actor.sourceIp,
-    requestId: actor.requestId,
-    details: { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id },
-  });
-  if (suppression) await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.create', target: suppression.id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() } });
+  await audit(deps.ch, entryOf(actor, now, `alert.${req.action}`, alertId, { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id }));
+  if (suppression) await audit(deps.ch, entryOf(actor, now, 'suppression.create', suppression.id, { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() }));
   const after = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
   return { ...view(a, after, deps, await people(deps.ch)), history: after.history };
 }
@@ -223,7 +232,7 @@ export async function addSuppression(deps: TriageDeps, actor: Actor, s: NewSuppr
   const bad = suppressionRefusal({ ...s, user }, now);
   if (bad) throw new TriageError('TRIAGE_INVALID', bad);
   const created = await createSuppression(deps.ch, { ...s, user }, actor.name, now);
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.create', target: created.id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { scope: created.scope, until: new Date(created.until).toISOString() } });
+  await audit(deps.ch, entryOf(actor, now, 'suppression.create', created.id, { scope: created.scope, until: new Date(created.until).toISOString() }));
   return { ...created, user: deps.pseudonyms.of(created.user), active: true };
 }
 
@@ -233,7 +242,7 @@ export async function revokeSuppressionById(deps: TriageDeps, actor: Actor, id: 
   if (!s) throw new TriageError('TRIAGE_NOT_FOUND', `no suppression ${id}`);
   if (s.revokedAt !== null) throw new TriageError('TRIAGE_CONFLICT', `suppression ${id} was already revoked`);
   const revoked = await revokeSuppression(deps.ch, s, actor.name, now);
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'suppression.revoke', target: id, sourceIp: actor.sourceIp, requestId: actor.requestId, details: {} });
+  await audit(deps.ch, entryOf(actor, now, 'suppression.revoke', id, {}));
   return { ...revoked, user: deps.pseudonyms.of(revoked.user), active: false };
 }
 
@@ -241,27 +250,7 @@ export async function revokeSuppressionById(deps: TriageDeps, actor: Actor, id: 
 export async function revealPseudonym(deps: TriageDeps, actor: Actor, pseudonym: string): Promise<{ pseudonym: string; user: string }> {
   const now = (deps.now ?? Date.now)();
   const user = await resolveUser(deps, pseudonym, await people(deps.ch));
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'pseudonym.reveal', target: pseudonym, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { found: user !== null } });
+  await audit(deps.ch, entryOf(actor, now, 'pseudonym.reveal', pseudonym, { found: user !== null }));
   if (user === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee behind ${pseudonym}`);
   return { pseudonym, user };
 }
-
-export async function createUser(deps: TriageDeps, actor: Actor, name: string, role: Role): Promise<ApiUser> {
-  const now = (deps.now ?? Date.now)();
-  const bad = userRefusal(name, await listUsers(deps.ch));
-  if (bad) throw new TriageError(bad.includes('exists') ? 'TRIAGE_CONFLICT' : 'TRIAGE_INVALID', bad);
-  const user = await addUser(deps.ch, name, role, actor.name, now);
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'user.create', target: name, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { role } });
-  return user;
-}
-
-/** A new token for a user; the secret is returned once and never stored. */
-export async function createToken(deps: TriageDeps, actor: Actor, name: string, validDays = 90): Promise<{ name: string; token: string; tokenId: string; expiresAt: string }> {
-  const now = (deps.now ?? Date.now)();
-  const user = (await listUsers(deps.ch)).find((u) => u.name === name);
-  if (!user || user.disabled) throw new TriageError('TRIAGE_NOT_FOUND', `no active user ${name}`);
-  const t = await issueToken(deps.ch, name, actor.name, now, now + validDays * MS_PER_DAY);
-  await audit(deps.ch, { at: now, actor: actor.name, role: actor.role, action: 'token.issue', target: name, sourceIp: actor.sourceIp, requestId: actor.requestId, details: { tokenId: t.tokenId, validDays } });
-  return { name, token: t.token, tokenId: t.tokenId, expiresAt: new Date(t.expiresAt).toISOString() };
-}
-

@@ -45,3 +45,45 @@ export function events() {
   for (let c = 0; c < CHUNKS; c++) rows.push(row(ACTOR, noon + c * 30_000, CHUNK, 'crm.customers', { action: 'EXPORT', ip: '10.9.9.9', app: 'DBeaver', session: 'export-1' }));
   return rows;
 }
+
+/** One stored alert of `user` on `day`, as the detection engine writes it, with evidence built from `tables`. */
+export function syntheticAlert(user: string, day: number, opts: { id: string; tables?: string[]; session?: string; app?: string; explanation?: string }) {
+  const fired = day * MS_PER_DAY + 12 * HOUR;
+  const tables = opts.tables ?? ['crm.customers'];
+  return {
+    alertId: opts.id,
+    revision: 1,
+    user,
+    windowStart: day * MS_PER_DAY,
+    windowEnd: (day + 1) * MS_PER_DAY,
+    detectors: ['volumeSelf', 'sensitive'],
+    severity: 'high' as const,
+    score: 80,
+    firedAt: fired,
+    triggerEventId: 'ev-trigger-1',
+    lastEventAt: fired + 600_000,
+    observedBytes: 10_000_000_000,
+    observedRows: 25_000_000,
+    eventCount: 40,
+    baselineBytes: 100_000_000,
+    peerBytes: 150_000_000,
+    peerGroup: 'Analytics/data_analyst',
+    ratio: 100,
+    explanation: opts.explanation ?? `${user}: 10 GB in 20 m; own weekday median 100 MB (100x); 100% from ${tables[0]} (pii)`,
+    findings: [{ detector: 'sensitive', observed: 1, threshold: 0, reference: null, multiple: null, clause: `first access to ${tables[0]}`, details: { newSensitiveTables: tables } }],
+    evidence: {
+      events: 40,
+      failedEvents: 0,
+      firstEventAt: new Date(fired).toISOString(),
+      lastEventAt: new Date(fired + 600_000).toISOString(),
+      sensitiveBytes: 10_000_000_000,
+      topTables: tables.map((table) => ({ table, sensitivity: 'pii', bytes: 10_000_000_000 / tables.length, rows: 1000, events: 40, share: 1 / tables.length })),
+      sessions: { count: 1, top: [{ id: opts.session ?? 'export-1', bytes: 10_000_000_000 }] },
+      clientIps: [{ ip: '10.9.9.9', bytes: 10_000_000_000 }],
+      apps: [{ app: opts.app ?? 'DBeaver', bytes: 10_000_000_000 }],
+      allowlisted: { bytes: 0, events: 0, reasons: [] },
+    },
+    createdAtWall: Date.now(),
+    updatedAtWall: Date.now(),
+  };
+}

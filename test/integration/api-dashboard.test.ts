@@ -137,7 +137,9 @@ describe('the dashboard routes (real ClickHouse)', () => {
     expect(made.statusCode).toBe(200);
     const report = made.json() as { schedule: string; day: string; period: { kind: string }; files: Array<{ path: string; bytes: number; url: string }> };
     expect(report).toMatchObject({ schedule: 'on-demand-week', period: { kind: 'week' } });
-    expect(report.files.map((f) => f.path)).toEqual(expect.arrayContaining(['report.html', 'report.json', 'csv/alerts.csv', 'manifest.json']));
+    // The analyst is given the files their role may read: not those holding the audit trail (admin).
+    expect(report.files.map((f) => f.path)).toEqual(expect.arrayContaining(['csv/alerts.csv', 'csv/top-users.csv', 'manifest.json']));
+    for (const f of ['report.html', 'report.json', 'csv/audit.csv']) expect(report.files.map((x) => x.path)).not.toContain(f);
 
     const listed = (await as('viewer', 'GET', '/api/reports')).json() as { items: Array<{ schedule: string; day: string }> };
     expect(listed.items).toEqual([expect.objectContaining({ schedule: report.schedule, day: report.day })]);
@@ -150,11 +152,11 @@ describe('the dashboard routes (real ClickHouse)', () => {
     expect(got.rawPayload.length).toBe(csv.bytes);
     expect((await readAudit(ch, { action: 'report.download', limit: 10 })).map((t) => t.target)).toContain(`${report.schedule}/${report.day}/csv/alerts.csv`);
 
-    // Anything the manifest does not name is a 404, however it is spelled.
+    // Anything the manifest does not name is refused, however it is spelled.
     fs.writeFileSync(path.join(work, 'reports', report.schedule, report.day, 'extra.txt'), 'not in the manifest');
     for (const file of ['extra.txt', '../../tables.csv', '..%2F..%2Ftables.csv']) {
       const res = await as('viewer', 'GET', `/api/reports/${report.schedule}/${report.day}/files/${file}`);
-      expect(`${file}: ${res.statusCode}`).toMatch(/: (400|404)$/);
+      expect(`${file}: ${res.statusCode}`).toMatch(/: (400|403|404)$/);
       expect(res.body).not.toContain('sensitivity');
     }
     expect((await as('viewer', 'GET', `/api/reports/..%2F..%2Fetc/${report.day}/files/report.html`)).statusCode).toBe(400);

@@ -12,6 +12,7 @@ import { storeDirectory, type DirectoryEntry } from '../../src/directory';
 import { createLogger } from '../../src/log';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
+import { USER_NAME } from '../../src/triage';
 import { INJECTION_CORPUS } from '../fixtures/sql-injection-corpus';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -104,7 +105,7 @@ describe('API input hardening (real ClickHouse)', () => {
   const counts = async () => {
     const [row] = await ch.query<{ alerts: string; revisions: string; users: string; tokens: string; suppressions: string; canary: string; canarySum: string }>(sql`
       SELECT (SELECT uniqExact(alert_id) FROM alerts) AS alerts, (SELECT count() FROM alerts) AS revisions,
-             (SELECT count() FROM api_users) AS users, (SELECT count() FROM api_tokens) AS tokens,
+             (SELECT count() FROM api_user_changes) AS users, (SELECT count() FROM api_tokens) AS tokens,
              (SELECT count() FROM suppressions) AS suppressions,
              (SELECT count() FROM ${ident('canary')}) AS canary, (SELECT sum(id) FROM ${ident('canary')}) AS canarySum`);
     return row;
@@ -210,14 +211,22 @@ describe('API input hardening (real ClickHouse)', () => {
       ['POST', (v) => `/api/suppressions/${v}/revoke`],
       ['POST', (v) => `/api/pseudonyms/${v}/reveal`],
       ['POST', (v) => `/api/users/${v}/tokens`],
+      ['GET', (v) => `/api/users/${v}/tokens`],
+      ['POST', (v) => `/api/users/${v}/role`],
+      ['POST', (v) => `/api/users/${v}/disable`],
+      ['POST', (v) => `/api/users/${v}/enable`],
+      ['POST', (v) => `/api/users/${v}/tokens/tok_00000000/revoke`],
+      ['POST', (v) => `/api/users/vera.viewer/tokens/${v}/revoke`],
     ];
     const problems: string[] = [];
     for (const app of [plain, pseudo]) {
       for (const [method, url] of routes) {
         for (const value of CORPUS) {
           const res = await app.inject({ method: method as 'GET' | 'POST', url: url(encodeURIComponent(value)), headers: AUTH, ...(method === 'POST' ? { payload: { note: 'x' } } : {}) });
-          // "", "." and ".." change the path itself (an empty or a dot segment): no route, or a 400.
-          const allowed = ['', '.', '..'].includes(value) ? [400, 404] : [400];
+          // "", "." and ".." change the path itself (an empty or a dot segment): no route, or a 400. A
+          // well-formed user name ("NULL") is looked up like any name: no such user, a 404.
+          const userName = url('x').includes('/api/users/x') && USER_NAME.test(value);
+          const allowed = ['', '.', '..'].includes(value) || userName ? [400, 404] : [400];
           if (!allowed.includes(res.statusCode)) problems.push(`${method} ${url(JSON.stringify(value.slice(0, 40)))}: ${res.statusCode} ${res.body.slice(0, 160)}`);
         }
       }
@@ -230,7 +239,7 @@ describe('API input hardening (real ClickHouse)', () => {
 
   it('does not resolve dot segments sent as they are on a real socket (no route to escape to)', async () => {
     // inject() and fetch() normalise "/a/../b" before sending; a raw HTTP client does not.
-    await plain.listen({ host: '127.0.0.1', port: 0 });
+    await plain.listen({ host: '127.0.0.1', port: 21313 });
     const { port } = plain.server.address() as { port: number };
     const raw = (path: string) =>
       new Promise<number>((resolve, reject) => {

@@ -21,7 +21,8 @@ import { NOT_IN_DIRECTORY } from '../../src/report/data-context';
 import { createSimulation, OUTPUT_FILES, writeSimulation } from '../../src/simulate';
 import { createClickHouse, ident, inList, migrate, sql, type ClickHouse } from '../../src/store';
 import { createPseudonyms } from '../../src/triage/pseudonyms';
-import { actOnAlert, showAlert, type Actor } from '../../src/triage/service';
+import type { Actor } from '../../src/triage/audit';
+import { actOnAlert, showAlert } from '../../src/triage/service';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const DAY = 86_400_000;

@@ -8,7 +8,7 @@ import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
-import { authenticate, createPseudonyms, hashToken, PSEUDONYM } from '../../src/triage';
+import { authenticate, createPseudonyms, hashToken, PSEUDONYM, readAudit } from '../../src/triage';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -128,7 +128,8 @@ describe('triage through the CLI (real ClickHouse)', () => {
     expect(listed.map((a) => a.alertId)).toEqual([A.alertId, B.alertId]);
     expect(listed[0]).toMatchObject({ user: pseudo.of(ANA), department: 'Analytics', triage: { status: 'open', assignee: null, disposition: null, notes: [] } });
     expect(listed[0].user).toMatch(PSEUDONYM);
-    expect(listed[0].explanation).toContain(pseudo.of(ANA));
+    // A list is summaries: the explanation, findings and evidence only in `alerts show` (audited).
+    for (const key of ['explanation', 'findings', 'evidence', 'triggerEventId']) expect(listed[0]).not.toHaveProperty(key);
     expect(JSON.stringify(listed)).not.toContain(ANA);
 
     expect(json<Triaged[]>(['alerts', 'list', '--severity', 'high']).map((a) => a.alertId)).toEqual([A.alertId]);
@@ -168,7 +169,14 @@ describe('triage through the CLI (real ClickHouse)', () => {
     expect(ack.code).toBe(0);
     expect(ack.stdout).toMatch(/^status\s+acknowledged$/m);
 
-    const assigned = json<Triaged>(['alerts', 'assign', A.alertId, 'jane.doe']);
+    // An alert is assigned to an API user, not to any name.
+    const unknown = insider(['alerts', 'assign', A.alertId, 'jane.doe']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: no user jane.doe: an alert is assigned to an API user (insider users list) [TRIAGE_INVALID]\n');
+    const added = insider(['users', 'add', 'jane.doe', '--role', 'analyst']);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toBe('user jane.doe created with role analyst\n');
+    const assigned = json<Triaged>(['alerts', 'assign', A.alertId, 'Jane.Doe']);
     expect(assigned.triage).toMatchObject({ status: 'acknowledged', assignee: 'jane.doe' });
 
     const noted = insider(['alerts', 'note', A.alertId, 'called', 'the', 'manager', '--as', 'jane.doe']);
@@ -255,16 +263,18 @@ describe('triage through the CLI (real ClickHouse)', () => {
     expect(reopened.stdout).toMatch(/^status\s+open$/m);
   });
 
-  it('adds an API user and issues a token shown once, stored only as its hash', async () => {
-    const added = insider(['users', 'add', 'jane.doe', '--role', 'analyst']);
-    expect(added.code).toBe(0);
-    expect(added.stdout).toBe('user jane.doe created with role analyst\n');
+  it('refuses a user that exists (in any case) or a reserved name, and issues a token shown once, stored only as its hash', async () => {
     const dup = insider(['users', 'add', 'jane.doe', '--role', 'viewer']);
     expect(dup.code).toBe(1);
     expect(dup.stderr).toBe('error: user "jane.doe" exists [TRIAGE_CONFLICT]\n');
-    const reserved = insider(['users', 'add', 'admin', '--role', 'admin']);
-    expect(reserved.code).toBe(1);
-    expect(reserved.stderr).toContain('"admin" is reserved');
+    const otherCase = insider(['users', 'add', 'JANE.DOE', '--role', 'viewer']);
+    expect(otherCase.code).toBe(1);
+    expect(otherCase.stderr).toBe('error: user "jane.doe" exists (names are unique whatever their case) [TRIAGE_CONFLICT]\n');
+    for (const name of ['admin', 'Admin']) {
+      const reserved = insider(['users', 'add', name, '--role', 'admin']);
+      expect(reserved.code).toBe(1);
+      expect(reserved.stderr).toContain(`"${name}" is reserved`);
+    }
     expect(insider(['users', 'add', 'omar', '--role', 'root']).code).toBe(2);
 
     const issued = insider(['users', 'token', 'jane.doe', '--days', '7']);
@@ -274,14 +284,14 @@ describe('triage through the CLI (real ClickHouse)', () => {
     expect(issued.stderr).toMatch(/token tok_[0-9a-f]{8} for jane\.doe, valid until .*It is shown only now: it is not stored/);
     const stored = await ch.query<{ token_hash: string }>(sql`SELECT token_hash FROM api_tokens WHERE name = 'jane.doe'`);
     expect(stored).toEqual([{ token_hash: hashToken(token) }]);
-    expect(await authenticate(ch, token, undefined, Date.now())).toEqual({ name: 'jane.doe', role: 'analyst' });
+    expect(await authenticate(ch, token, undefined, Date.now())).toMatchObject({ name: 'jane.doe', role: 'analyst' });
     const nobody = insider(['users', 'token', 'nobody']);
     expect(nobody.code).toBe(1);
-    expect(nobody.stderr).toBe('error: no active user nobody [TRIAGE_NOT_FOUND]\n');
+    expect(nobody.stderr).toBe('error: no user nobody [TRIAGE_NOT_FOUND]\n');
 
     const users = json<Array<{ name: string; role: string; disabled: boolean; createdBy: string }>>(['users', 'list']);
     expect(users).toEqual([expect.objectContaining({ name: 'jane.doe', role: 'analyst', disabled: false, createdBy: CLI_ACTOR })]);
-    expect(insider(['users', 'list']).stdout).toMatch(/^NAME\s+ROLE\s+STATE\s+CREATED\s+BY\njane\.doe\s+analyst\s+active\s/);
+    expect(insider(['users', 'list']).stdout).toMatch(/^NAME\s+ROLE\s+STATE\s+CREATED\s+BY\s+CHANGED\s+CHANGED BY\njane\.doe\s+analyst\s+active\s/);
   });
 
   it('answers bad input with a clear message and a non-zero exit, changing nothing', async () => {
@@ -354,5 +364,61 @@ describe('triage through the CLI (real ClickHouse)', () => {
     expect(rows.find((r) => r.action === 'alert.resolve')).toMatchObject({ target: A.alertId });
     expect(rows.find((r) => r.action === 'suppression.revoke')).toMatchObject({ target: suppressionId });
     expect(rows.find((r) => r.action === 'token.issue')).toMatchObject({ target: 'jane.doe' });
+  });
+
+  it('changes a role, lists and revokes tokens, disables (ending every token) and enables a user', async () => {
+    expect(insider(['users', 'add', 'kim.k', '--role', 'viewer']).code).toBe(0);
+    const t1 = insider(['users', 'token', 'kim.k']).stdout.trim();
+    const t2 = insider(['users', 'token', 'kim.k']).stdout.trim();
+    const check = async (token: string) => {
+      const p = await authenticate(ch, token, undefined, Date.now());
+      return p ? `${p.name}:${p.role}` : 'refused';
+    };
+    expect(await check(t1)).toBe('kim.k:viewer');
+
+    const role = insider(['users', 'role', 'kim.k', 'analyst']);
+    expect(role).toMatchObject({ code: 0, stdout: 'user kim.k is now analyst\n' });
+    expect(await check(t1)).toBe('kim.k:analyst');
+    expect(insider(['users', 'role', 'kim.k', 'root']).code).toBe(2);
+    expect(insider(['users', 'role', 'kim.k', 'analyst']).stderr).toBe('error: kim.k is already analyst [TRIAGE_CONFLICT]\n');
+
+    const tokens = json<Array<{ tokenId: string; state: string }>>(['users', 'tokens', 'kim.k']);
+    expect(tokens.map((t) => t.state)).toEqual(['active', 'active']);
+    const [first] = (await ch.query<{ token_id: string }>(sql`SELECT token_id FROM api_tokens WHERE token_hash = ${hashToken(t1)}`)).map((r) => r.token_id);
+    const revoked = insider(['users', 'revoke', 'kim.k', first]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `token ${first} of kim.k revoked\n` });
+    expect(await check(t1)).toBe('refused');
+    expect(await check(t2)).toBe('kim.k:analyst');
+    expect(insider(['users', 'revoke', 'kim.k', first]).stderr).toBe(`error: token ${first} was already revoked [TRIAGE_CONFLICT]\n`);
+    expect(insider(['users', 'revoke', 'kim.k', 'not-a-token']).code).toBe(2);
+    expect(insider(['users', 'tokens', 'kim.k']).stdout).toMatch(new RegExp(`^${first}\\s+revoked\\s.*${CLI_ACTOR}$`, 'm'));
+
+    const disabled = insider(['users', 'disable', 'KIM.K', '--reason', 'on leave']);
+    expect(disabled.code).toBe(0);
+    expect(disabled.stdout).toMatch(/^user kim\.k disabled; tokens revoked: tok_[0-9a-f]{8}\n$/);
+    expect(await check(t2)).toBe('refused');
+    expect(insider(['users', 'list']).stdout).toMatch(/^kim\.k\s+analyst\s+disabled \(on leave\)\s/m);
+    expect(insider(['users', 'token', 'kim.k']).stderr).toBe('error: kim.k is disabled: enable the user before issuing a token [TRIAGE_CONFLICT]\n');
+    expect(insider(['users', 'enable', 'kim.k']).code).toBe(0);
+    expect(await check(t2)).toBe('refused');
+    expect(await check(insider(['users', 'token', 'kim.k']).stdout.trim())).toBe('kim.k:analyst');
+
+    const trail = await readAudit(ch, { target: 'kim.k' });
+    expect(trail.map((t) => t.action)).toEqual(['token.issue', 'user.enable', 'user.disable', 'token.revoke', 'user.role_change', 'token.issue', 'token.issue', 'user.create']);
+    expect(trail.every((t) => t.actor === CLI_ACTOR)).toBe(true);
+  });
+
+  it('prints no bidirectional control characters from the data, in tables, alerts and JSON', async () => {
+    const C = { ...alert(BEN, today - 2, 'high', 85), alertId: 'al_it_bidi' };
+    const rlo = 'crm.\u202esremotsuc\u202c';
+    C.evidence = { ...C.evidence, topTables: [{ ...C.evidence.topTables[0], table: rlo }], apps: [{ app: 'psql\u2067\u2066x', bytes: 1 }], sessions: { count: 1, top: [{ id: 'se\u200fss', bytes: 1 }] } };
+    C.explanation = `${BEN}: 10 GB; 100% from ${rlo} (pii)`;
+    await writeAlerts(ch, [C]);
+    for (const args of [['alerts', 'show', C.alertId], ['alerts', 'show', C.alertId, '--json'], ['alerts', 'list']]) {
+      const out = insider(args);
+      expect(out.code).toBe(0);
+      expect(out.stdout).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    }
+    expect(insider(['alerts', 'show', C.alertId]).stdout).toContain('crm.sremotsuc');
   });
 });

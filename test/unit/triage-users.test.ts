@@ -2,9 +2,9 @@
 // and how a bearer token is recognised (against a stand-in for ClickHouse).
 import crypto from 'node:crypto';
 import type { ClickHouse, SqlFragment } from '../../src/store';
-import { authenticate, BOOTSTRAP_ADMIN, hashToken, ROLES, roleAtLeast, userRefusal, type ApiUser, type Role } from '../../src/triage';
+import { authenticate, BOOTSTRAP_ADMIN, checkToken, foldUsers, hashToken, ROLES, roleAtLeast, userRefusal, type ApiUser, type Role, type UserChange } from '../../src/triage';
 
-const user = (name: string, role: Role = 'analyst', disabled = false): ApiUser => ({ name, role, disabled, createdAt: 0, createdBy: 'cli:ops' });
+const user = (name: string, role: Role = 'analyst', disabled = false): ApiUser => ({ name, role, disabled, disabledReason: null, createdAt: 0, createdBy: 'cli:ops', updatedAt: 0, updatedBy: 'cli:ops' });
 
 describe('roleAtLeast', () => {
   const expected: Record<Role, Record<Role, boolean>> = {
@@ -51,31 +51,56 @@ describe('userRefusal', () => {
     }
   });
 
-  it('reserves the bootstrap admin name', () => {
+  it('reserves the bootstrap admin name, whatever its case', () => {
     expect(BOOTSTRAP_ADMIN).toBe('admin');
     expect(userRefusal('admin', [])).toBe('"admin" is reserved for the bootstrap admin (INSIDER_ADMIN_TOKEN)');
-    expect(userRefusal('Admin', [])).toBeNull();
+    for (const name of ['Admin', 'ADMIN', 'aDmIn']) expect(userRefusal(name, [])).toBe(`"${name}" is reserved for the bootstrap admin (INSIDER_ADMIN_TOKEN)`);
+    expect(userRefusal('admin2', [])).toBeNull();
   });
 
-  it('refuses a name that exists, disabled or not', () => {
+  it('refuses a name that exists, disabled or not, in any case', () => {
     expect(userRefusal('jane.doe', [user('omar'), user('jane.doe')])).toBe('user "jane.doe" exists');
     expect(userRefusal('jane.doe', [user('jane.doe', 'viewer', true)])).toBe('user "jane.doe" exists');
+    expect(userRefusal('Jane.Doe', [user('jane.doe')])).toBe('user "jane.doe" exists (names are unique whatever their case)');
     expect(userRefusal('jane.doe2', [user('jane.doe')])).toBeNull();
   });
 });
 
-describe('authenticate', () => {
+describe('foldUsers', () => {
+  let n = 0;
+  const change = (name: string, event: UserChange['event'], role: Role, at: number, reason = ''): UserChange => ({ name, event, role, at, actor: 'root', reason, changeId: String(n++).padStart(4, '0') });
+
+  it('takes the first creation of a name (any case) and ignores later ones', () => {
+    const users = foldUsers([change('Ana', 'created', 'viewer', 1), change('ana', 'created', 'admin', 2), change('ANA', 'created', 'analyst', 3), change('bob', 'created', 'analyst', 1)]);
+    expect(users.map((u) => [u.name, u.role])).toEqual([
+      ['Ana', 'viewer'],
+      ['bob', 'analyst'],
+    ]);
+  });
+
+  it('applies role changes, disabling and enabling in order', () => {
+    const rows = [change('ana', 'created', 'viewer', 1), change('ana', 'role_changed', 'admin', 2), change('ana', 'disabled', 'admin', 3, 'left'), change('ana', 'role_changed', 'analyst', 4)];
+    expect(foldUsers(rows)[0]).toMatchObject({ role: 'analyst', disabled: true, disabledReason: 'left', createdAt: 1, updatedAt: 4 });
+    expect(foldUsers([...rows, change('ana', 'enabled', 'analyst', 5)])[0]).toMatchObject({ disabled: false, disabledReason: null, updatedAt: 5 });
+  });
+
+  it('ignores changes of a name never created', () => {
+    expect(foldUsers([change('ghost', 'role_changed', 'admin', 1)])).toEqual([]);
+  });
+});
+
+describe('checkToken and authenticate', () => {
   const NOW = Date.parse('2026-10-01T12:00:00Z');
   const TOKEN = 'ins_abcdefghijklmnopqrstuvwxyz012345';
 
-  /** A stand-in answering the two queries authenticate makes: tokens by hash, then users. */
+  /** A stand-in answering the two queries checkToken makes: tokens by hash, then the user's changes. */
   function fakeClickHouse(tokens: Array<{ hash: string; name: string; revoked: number; expires: string }>, users: Array<{ name: string; event: string; role: Role }>) {
     const seen: string[] = [];
     const ch = {
       query: async (q: SqlFragment) => {
         seen.push(q.text);
-        if (q.text.includes('FROM api_tokens')) return tokens.filter((t) => q.text.includes(t.hash)).map((t) => ({ name: t.name, revoked: t.revoked, expires_at: t.expires }));
-        if (q.text.includes('FROM api_users')) return users.map((u) => ({ ...u, at: '2026-09-01 00:00:00', actor: 'cli:ops' }));
+        if (q.text.includes('FROM api_tokens')) return tokens.filter((t) => q.text.includes(t.hash)).map((t) => ({ token_id: 'tok_0123abcd', name: t.name, revoked: t.revoked, expires_at: t.expires }));
+        if (q.text.includes('FROM api_user_changes')) return users.map((u, i) => ({ ...u, at: '2026-09-01 00:00:00', at_ms: i, actor: 'cli:ops', reason: '', change_id: String(i) }));
         throw new Error(`unexpected query ${q.text}`);
       },
     } as unknown as ClickHouse;
@@ -84,24 +109,32 @@ describe('authenticate', () => {
 
   it('recognises the bootstrap admin token without asking the database', async () => {
     const { ch, seen } = fakeClickHouse([], []);
-    await expect(authenticate(ch, 'bootstrap-secret-123', 'bootstrap-secret-123', NOW)).resolves.toEqual({ name: 'admin', role: 'admin' });
+    await expect(authenticate(ch, 'bootstrap-secret-123', 'bootstrap-secret-123', NOW)).resolves.toEqual({ name: 'admin', role: 'admin', credential: { kind: 'bootstrap' } });
     expect(seen).toEqual([]);
   });
 
-  it('finds the user of a stored token by its hash', async () => {
+  it('finds the user of a stored token by its hash, with the token as the credential', async () => {
     const { ch, seen } = fakeClickHouse([{ hash: hashToken(TOKEN), name: 'jane.doe', revoked: 0, expires: '2026-12-31 00:00:00' }], [{ name: 'jane.doe', event: 'created', role: 'analyst' }]);
-    await expect(authenticate(ch, TOKEN, 'another-bootstrap', NOW)).resolves.toEqual({ name: 'jane.doe', role: 'analyst' });
+    await expect(authenticate(ch, TOKEN, 'another-bootstrap', NOW)).resolves.toEqual({ name: 'jane.doe', role: 'analyst', credential: { kind: 'token', tokenId: 'tok_0123abcd' } });
     expect(seen.join('\n')).not.toContain(TOKEN);
   });
 
-  it('refuses an empty, unknown, revoked or expired token, and a disabled user', async () => {
+  it('says why it refuses: empty or unknown, revoked, expired, a disabled user, a user that does not exist', async () => {
     const good = { hash: hashToken(TOKEN), name: 'jane.doe', revoked: 0, expires: '2026-12-31 00:00:00' };
     const jane = { name: 'jane.doe', event: 'created', role: 'analyst' as Role };
-    expect(await authenticate(fakeClickHouse([good], [jane]).ch, '', undefined, NOW)).toBeNull();
-    expect(await authenticate(fakeClickHouse([good], [jane]).ch, `${TOKEN}x`, undefined, NOW)).toBeNull();
-    expect(await authenticate(fakeClickHouse([{ ...good, revoked: 1 }], [jane]).ch, TOKEN, undefined, NOW)).toBeNull();
-    expect(await authenticate(fakeClickHouse([{ ...good, expires: '2026-10-01 12:00:00' }], [jane]).ch, TOKEN, undefined, NOW)).toBeNull();
-    expect(await authenticate(fakeClickHouse([good], [jane, { name: 'jane.doe', event: 'disabled', role: 'analyst' }]).ch, TOKEN, undefined, NOW)).toBeNull();
-    expect(await authenticate(fakeClickHouse([good], []).ch, TOKEN, undefined, NOW)).toBeNull();
+    const reason = async (tokens: typeof good[], users: typeof jane[], token = TOKEN) => {
+      const c = await checkToken(fakeClickHouse(tokens, users).ch, token, undefined, NOW);
+      expect(await authenticate(fakeClickHouse(tokens, users).ch, token, undefined, NOW)).toBeNull();
+      return c.ok ? 'ok' : [c.reason, c.user ?? null];
+    };
+    expect(await reason([good], [jane], '')).toEqual(['unknown', null]);
+    expect(await reason([good], [jane], `${TOKEN}x`)).toEqual(['unknown', null]);
+    expect(await reason([{ ...good, revoked: 1 }], [jane])).toEqual(['revoked', 'jane.doe']);
+    expect(await reason([{ ...good, expires: '2026-10-01 12:00:00' }], [jane])).toEqual(['expired', 'jane.doe']);
+    expect(await reason([good], [jane, { name: 'jane.doe', event: 'disabled', role: 'analyst' }])).toEqual(['disabled', 'jane.doe']);
+    expect(await reason([{ ...good, revoked: 1 }], [jane, { name: 'jane.doe', event: 'disabled', role: 'analyst' }])).toEqual(['disabled', 'jane.doe']);
+    expect(await reason([good], [])).toEqual(['unknown', null]);
+    // A token issued to "Jane.Doe" is not jane.doe's (the creation of another case lost).
+    expect(await reason([{ ...good, name: 'Jane.Doe' }], [jane])).toEqual(['unknown', null]);
   });
 });

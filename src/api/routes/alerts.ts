@@ -1,10 +1,11 @@
-// Alerts: the list (filters, pages), one alert with its evidence and history, the employee's daily volume
-// around it, and the lifecycle actions. Viewing evidence and every action are audited by the service.
+// Alerts: the list (filters, pages; summaries without evidence), one alert with its evidence and history,
+// the employee's daily volume around it, and the lifecycle actions. Viewing evidence and every action are
+// audited by the service.
 import type { FastifyRequest } from 'fastify';
 import { queryAlerts, type ActRequest } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { iso, nextOffset, presentAlert, presentHistory } from '../present';
+import { iso, nextOffset, presentAlert, presentAlertSummary, presentHistory } from '../present';
 import {
   alertDetailOut,
   alertPageOut,
@@ -31,7 +32,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
       config: { minRole: 'viewer' },
       schema: {
         tags,
-        summary: 'Current alerts, newest window first, with their triage state; employees as pseudonyms',
+        summary: 'Current alerts, newest window first, with their triage state; employees as pseudonyms; summaries without explanation, findings or evidence (GET /api/alerts/:id has them, audited)',
         querystring: alertQuery({ pseudonymize, pageMax: pageSize.max }),
         response: { 200: alertPageOut, ...errorResponses() },
       },
@@ -41,7 +42,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
       const limit = q.limit ?? pageSize.default;
       const offset = q.offset ?? 0;
       const { items, total } = await queryAlerts(ctx.triage, { ...q, limit, offset });
-      return { items: items.map(presentAlert), total, limit, offset, next: nextOffset(offset, limit, total) };
+      return { items: items.map(presentAlertSummary), total, limit, offset, next: nextOffset(offset, limit, total) };
     },
   );
 

@@ -3,7 +3,7 @@
 import { employeeView } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { presentAlert } from '../present';
+import { presentAlertSummary } from '../present';
 import { employeeOut, employeeParams, employeeQuery } from '../schemas';
 import { errorResponses } from './common';
 
@@ -22,7 +22,7 @@ export function employeeRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request) => {
       const e = await employeeView(ctx.triage, actorOf(request), request.params.user, ctx.config.detection, request.query.days ?? 90);
-      return { ...e, alerts: e.alerts.map(presentAlert) };
+      return { ...e, alerts: e.alerts.map(presentAlertSummary) };
     },
   );
 }

@@ -1,9 +1,10 @@
-// About the API itself: who am I, the OpenAPI document (generated from the routes' zod schemas), and
-// the Prometheus metrics of the process.
+// About the API itself: who am I, signing out (the token of the request ends), the OpenAPI document
+// (generated from the routes' zod schemas), and the Prometheus metrics of the process.
 import { z } from 'zod';
+import { signOut } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { meOut } from '../schemas';
+import { meOut, signOutOut } from '../schemas';
 import { errorResponses } from './common';
 
 export function metaRoutes(app: ApiApp, ctx: ApiContext): void {
@@ -14,6 +15,19 @@ export function metaRoutes(app: ApiApp, ctx: ApiContext): void {
       const { name, role } = actorOf(request);
       return { name, role };
     },
+  );
+
+  app.post(
+    '/api/me/sign-out',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        tags: ['meta'],
+        summary: 'Sign out: the token this request carries is revoked, so it is refused from now on (audited: token.revoke). The bootstrap admin token cannot be ended here (409).',
+        response: { 200: signOutOut, ...errorResponses(409) },
+      },
+    },
+    async (request) => signOut(ctx.triage, actorOf(request), request.principal!),
   );
 
   app.get(

@@ -21,7 +21,7 @@ import {
   type TriageState,
 } from '../../triage';
 import type { CliContext } from '../context';
-import { printJson, printTable } from '../output';
+import { printJson, printTable, printText } from '../output';
 import { asOption, cliActor, employeeArg, isoTime, parseUntil, PSEUDONYM_HELP, triageDeps, usageError } from '../triage-context';
 import { integer, parseTime } from '../options';
 
@@ -54,7 +54,7 @@ function printState(v: AlertView, suppression?: SuppressionView): void {
     ['notes', String(v.triage.notes.length)],
   ];
   if (suppression) lines.push(['suppression', `${suppression.id} (${suppression.scope}${suppression.table ? ` ${suppression.table}` : ''}, until ${isoTime(suppression.until)})`]);
-  for (const [k, value] of lines) process.stdout.write(`${k.padEnd(12)}${value}\n`);
+  for (const [k, value] of lines) printText(`${k.padEnd(12)}${value}\n`);
 }
 
 function historyLine(a: TriageState['history'][number]): string {
@@ -102,7 +102,7 @@ function printAlert(a: AlertView & { history: TriageState['history'] }): void {
   for (const n of t.notes) out.push(`  ${isoTime(n.at)}  ${n.actor}: ${n.note}`);
   out.push('', `HISTORY (${a.history.length})`);
   for (const h of a.history) out.push(`  ${historyLine(h)}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  printText(`${out.join('\n')}\n`);
 }
 
 interface ActOptions {
@@ -153,7 +153,7 @@ Examples:
     .option('--department <name>', 'only employees of this department (as in the current directory)')
     .option('--detector <name>', 'only alerts where this detector fired (volumeSelf, volumePeers, exportRate, ceiling, sensitive, offHours, departing, slowDrip)')
     .option('--limit <n>', 'at most this many', (v) => integer(v, 1), 100)
-    .option('--json', 'one JSON array with every field, evidence, findings and triage state included')
+    .option('--json', 'one JSON array of the alerts with their numbers and triage state (summaries: the explanation, findings and evidence are in `alerts show`, which is audited)')
     .addHelpText(
       'after',
       `
@@ -187,9 +187,8 @@ Examples:
           VOLUME: formatBytes(a.observedBytes),
           RATIO: a.ratio > 0 ? formatMultiple(a.ratio) : '-',
           DETECTORS: a.detectors.join(','),
-          EXPLANATION: a.explanation,
         })),
-        ['ALERT', 'SEVERITY', 'SCORE', 'USER', 'STATUS', 'FIRED', 'VOLUME', 'RATIO', 'DETECTORS', 'EXPLANATION'],
+        ['ALERT', 'SEVERITY', 'SCORE', 'USER', 'STATUS', 'FIRED', 'VOLUME', 'RATIO', 'DETECTORS'],
       );
       if (found.length === 0) process.stderr.write('no alerts match\n');
       else if (matching.length > found.length) process.stderr.write(`${found.length} of ${matching.length} matching alerts shown (--limit)\n`);
@@ -231,7 +230,7 @@ Examples:
     .command('assign')
     .description('assign an alert to someone (again to reassign)')
     .argument('<id>', 'the alert id')
-    .argument('<assignee>', 'who takes it (any name; API user names are usual)')
+    .argument('<assignee>', 'who takes it: an active API user (insider users list), whatever the case')
     .option('--note <text>', 'a note to keep with the action')
     .addOption(asOption())
     .addOption(jsonOption())

@@ -126,7 +126,7 @@ restart does not write it again, and a run missed while stopped is made up at st
 
   cmd
     .command('verify')
-    .description('check that a report\'s files are the ones its manifest lists (SHA-256), and nothing was added')
+    .description('check that a report\'s files are the ones its manifest lists (SHA-256), and that nothing was added: no other file, no symbolic link, no name outside the folder')
     .argument('<dir>', 'the report directory')
     .option('--sha256 <hash>', 'the manifest\'s own SHA-256 as recorded at delivery (report_runs, webhook)')
     .action((dir: string, o: { sha256?: string }) => {

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { TriageError } from '../../errors';
 import { addSuppression, revokeSuppressionById, SCOPES, suppressionsView, type Scope, type SuppressionView } from '../../triage';
 import type { CliContext } from '../context';
-import { printJson, printTable } from '../output';
+import { printJson, printTable, printText } from '../output';
 import { parseTime } from '../options';
 import { asOption, cliActor, employeeArg, isoTime, parseUntil, PSEUDONYM_HELP, suppressionState, triageDeps } from '../triage-context';
 
@@ -37,7 +37,7 @@ function printOne(s: SuppressionView): void {
     ['reason', s.reason],
   ];
   if (s.revokedAt !== null) lines.push(['revoked', `${isoTime(s.revokedAt)} by ${s.revokedBy}`]);
-  for (const [k, v] of lines) process.stdout.write(`${k.padEnd(12)}${v}\n`);
+  for (const [k, v] of lines) printText(`${k.padEnd(12)}${v}\n`);
 }
 
 export function suppressionsCommand(ctx: CliContext): Command {
