@@ -3,7 +3,10 @@
 // and the live detector run; the API serves the built dashboard. An analyst signs in with a token, an
 // employee starts a 20 GB export, and the alert appears in the open queue by itself. The analyst opens it,
 // sees the charts drawn with data, acknowledges and resolves it as a false positive, and the API and the
-// audit trail agree. Screenshots go to artifacts/e2e/ (the CI keeps them).
+// audit trail agree. An alert with a table name of hundreds of characters keeps the page within the
+// window. An admin revokes a user's token and disables a user on the Users page, and the API refuses
+// them at once; signing out ends the analyst's token on the server. Screenshots go to artifacts/e2e/
+// (the CI keeps them).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +20,7 @@ import { pickActor } from '../../src/demo';
 import { exportChunk, send, type ExportPlan } from '../../src/demo/traffic';
 import { startLiveDetector, type LiveDetector } from '../../src/detect/live';
 import { startIngest, type RunningIngest } from '../../src/evaluate/load';
+import { writeAlerts } from '../../src/alerts';
 import { createKafka } from '../../src/kafka';
 import { CHROMIUM_PATH } from '../../src/local-services';
 import { createLogger } from '../../src/log';
@@ -54,7 +58,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-e2e-'));
     const kafka = createKafka(config.kafka, log);
     env = await prepareEnvironment({ config, kafka, log, prefix: 'e2e', seed: 11, employees: 40, days: 42, dir: work, progress: quiet });
-    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: 0, rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
+    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: 21401, rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
     ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress: quiet });
     detector = await startLiveDetector({ config: live, kafka, ch: env.ws.ch, log });
     dashboard = await startDemoDashboard(live, env.ws.ch, log);
@@ -90,7 +94,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     await page.goto(`${dashboard.api.url}/#/signin`);
     await page.getByLabel('Access token').fill('ins_notAValidTokenAtAll000000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText(/unknown, expired or revoked/).waitFor();
+    await page.getByText(/the token is unknown/).waitFor();
     // Chromium logs the refused request (401) as a console error: that one was meant.
     expect(problems.splice(0)).toEqual([expect.stringContaining('status of 401')]);
 
@@ -173,6 +177,93 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`#/alerts/${alertId}`));
     await page.getByTestId('alert-status').waitFor();
+  });
+
+  it('keeps the alert page within the window when a table name is hundreds of characters long', async () => {
+    const long = `warehouse.${'customer_export_staging_'.repeat(16)}x`;
+    const actor = pickActor(env);
+    const day = Math.floor(Date.now() / 86_400_000) - 3;
+    const fired = day * 86_400_000 + 43_200_000;
+    const id = 'al_20260101_0000000e2e';
+    await writeAlerts(env.ws.ch, [{
+      alertId: id, revision: 1, user: actor.id, windowStart: day * 86_400_000, windowEnd: (day + 1) * 86_400_000, detectors: ['volumeSelf', 'sensitive'], severity: 'high', score: 80,
+      firedAt: fired, triggerEventId: 'e2e', lastEventAt: fired, observedBytes: 1e10, observedRows: 1, eventCount: 1, baselineBytes: 1e8, peerBytes: 0, peerGroup: '', ratio: 100,
+      explanation: `${actor.id}: 10 GB; 100% from ${long} (pii)`,
+      findings: [{ detector: 'sensitive', observed: 1, threshold: 0, reference: null, multiple: null, clause: `first access to ${long}`, details: { newSensitiveTables: [long] } }],
+      evidence: {
+        events: 1, failedEvents: 0, firstEventAt: new Date(fired).toISOString(), lastEventAt: new Date(fired).toISOString(), sensitiveBytes: 1e10,
+        topTables: [{ table: long, sensitivity: 'pii', bytes: 1e10, rows: 1, events: 1, share: 1 }], sessions: { count: 1, top: [{ id: 's'.repeat(300), bytes: 1e10 }] },
+        clientIps: [{ ip: '10.0.0.1', bytes: 1 }], apps: [{ app: 'A'.repeat(300), bytes: 1 }], allowlisted: { bytes: 0, events: 0, reasons: [] },
+      },
+      createdAtWall: Date.now(), updatedAtWall: Date.now(),
+    }]);
+    await page.goto(`${dashboard.api.url}/#/alerts/${id}`);
+    await page.getByRole('heading', { name: 'Evidence' }).waitFor();
+    await page.getByText('customer_export_staging_x').first().waitFor();
+    // How far the page scrolls sideways, and how many elements reach beyond the window (in the page: no DOM types here).
+    const overflow = await page.evaluate(`(() => {
+      const root = document.documentElement;
+      return { page: root.scrollWidth - root.clientWidth, beyond: [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1).length };
+    })()`);
+    await shot('alert-long-names');
+    expect(overflow).toEqual({ page: 0, beyond: 0 });
+  });
+
+  it('lets an admin revoke a token and disable a user on the Users page; the API refuses them at once', async () => {
+    const deps = { ch: env.ws.ch, pseudonyms: createPseudonyms({ enabled: false, key: undefined }) };
+    const root = { name: 'e2e', role: 'admin' as const, sourceIp: '127.0.0.1', requestId: 'e2e' };
+    await createUser(deps, root, 'e2e.admin', 'admin');
+    const adminToken = (await createToken(deps, root, 'e2e.admin', 1)).token;
+    await createUser(deps, root, 'vic.viewer', 'viewer');
+    const victim = await createToken(deps, root, 'vic.viewer', 1);
+    const spare = await createToken(deps, root, 'vic.viewer', 1);
+    const me = async (token: string) => (await fetch(`${dashboard.api.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await me(victim.token)).toBe(200);
+
+    // The admin works in a window of their own (the analyst's session stays in the other).
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const admin = await context.newPage();
+    admin.on('pageerror', (err) => problems.push(`admin page error: ${err.message}`));
+    try {
+      await admin.goto(`${dashboard.api.url}/#/signin`);
+      await admin.getByLabel('Access token').fill(adminToken);
+      await admin.getByRole('button', { name: 'Sign in' }).click();
+      await admin.getByRole('link', { name: 'Users' }).click();
+      const row = admin.locator('tr[data-user="vic.viewer"]');
+      await row.waitFor();
+      await row.getByRole('button', { name: /Tokens/ }).click();
+      const tokenRow = admin.locator(`tr[data-token-id="${victim.tokenId}"]`);
+      await tokenRow.getByRole('button', { name: /Revoke/ }).click();
+      await tokenRow.getByTestId('token-state').filter({ hasText: 'revoked' }).waitFor();
+      expect(await me(victim.token)).toBe(401);
+      expect(await me(spare.token)).toBe(200);
+
+      await row.getByRole('button', { name: /Disable/ }).click();
+      await admin.getByLabel('Reason (optional)').fill('left the company');
+      await admin.getByRole('button', { name: 'Disable user' }).click();
+      await row.getByTestId('user-state').filter({ hasText: 'disabled (left the company)' }).waitFor();
+      await admin.screenshot({ path: path.join(SHOTS, 'users.png'), fullPage: true });
+      const refused = await fetch(`${dashboard.api.url}/api/me`, { headers: { authorization: `Bearer ${spare.token}` } });
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: { details: { reason: string } } }).error.details.reason).toBe('disabled');
+    } finally {
+      await context.close();
+    }
+    const trail = await readAudit(env.ws.ch, { actor: 'e2e.admin', limit: 20 });
+    expect(trail.map((t) => t.action)).toEqual(expect.arrayContaining(['token.revoke', 'user.disable']));
+  });
+
+  it("signs out: the token the dashboard held is ended on the server, not only forgotten", async () => {
+    await page.goto(`${dashboard.api.url}/#/alerts`);
+    await page.getByRole('table', { name: 'Alerts' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText(/the token was ended/).waitFor();
+    expect(page.url()).toContain('#/signin');
+    const res = await fetch(`${dashboard.api.url}/api/me`, { headers: { authorization: `Bearer ${dashboard.token}` } });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { details: { reason: string } } }).error.details.reason).toBe('revoked');
+    const ended = await readAudit(env.ws.ch, { actor: dashboard.user, action: 'token.revoke', limit: 5 });
+    expect(ended).toEqual([expect.objectContaining({ target: dashboard.user, details: expect.objectContaining({ by: 'sign-out' }) })]);
   });
 
   it('logged no script error and no refused resource', () => {

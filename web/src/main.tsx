@@ -14,6 +14,7 @@ import { Employee } from './pages/Employee';
 import { Queue } from './pages/Queue';
 import { Reports } from './pages/Reports';
 import { SignIn } from './pages/SignIn';
+import { Users } from './pages/Users';
 import { queueHref, replace, useRoute, type Route } from './router';
 import { loadMe, useSession } from './session';
 
@@ -27,6 +28,8 @@ function Page({ route }: { route: Route }) {
       return <Employee user={route.id} />;
     case 'reports':
       return <Reports />;
+    case 'users':
+      return <Users />;
     default:
       return (
         <div class="page">

@@ -1,8 +1,8 @@
 // The hash router: #/signin, #/alerts (queue; filters in the query), #/alerts/<id>, #/employees/<user>,
-// #/reports. Hash routes need nothing from the server that serves the files, and a view can be linked.
+// #/reports, #/users (admins). Pages link to #/alerts/<id> (src/notify/page.ts alertLink). Hash routes need nothing from the server that serves the files, and a view can be linked.
 import { useEffect, useState } from 'preact/hooks';
 
-export type Page = 'signin' | 'queue' | 'alert' | 'employee' | 'reports' | 'notfound';
+export type Page = 'signin' | 'queue' | 'alert' | 'employee' | 'reports' | 'users' | 'notfound';
 
 export interface Route {
   page: Page;
@@ -23,6 +23,7 @@ export function parseHash(hash: string): Route {
   if (head === 'signin' && id === '') return { page: 'signin', id: '', query };
   if (head === 'employees' && id !== '') return { page: 'employee', id, query };
   if (head === 'reports' && id === '') return { page: 'reports', id: '', query };
+  if (head === 'users' && id === '') return { page: 'users', id: '', query };
   return { page: 'notfound', id: '', query };
 }
 

@@ -1,7 +1,9 @@
 // Who is signed in: the token (token.ts) and the caller's name and role from GET /api/me. A tiny store
 // with subscribers, so the nav and the pages follow sign-in, sign-out and an expired token alike.
+// Signing out ends the token on the server (POST /api/me/sign-out), not only in this tab: a copy of it
+// (another tab, a proxy's log) is refused from then on.
 import { useEffect, useState } from 'preact/hooks';
-import { api, get, setUnauthorizedHandler } from './api';
+import { api, ApiError, get, setUnauthorizedHandler } from './api';
 import { readToken, writeToken } from './token';
 import { go } from './router';
 import type { Me } from './types';
@@ -51,6 +53,24 @@ export function signOut(notice: string | null = null, keepPlace = false): void {
   set({ token: null, me: null, notice });
   go(keepPlace && here && !here.startsWith('/signin') ? `/signin?next=${encodeURIComponent(here)}` : '/signin');
 }
+
+/** The "Sign out" button: the server revokes the token, then the tab forgets it. */
+export async function endSession(): Promise<void> {
+  const token = state.token;
+  let notice: string | null = 'Signed out: the token was ended and cannot be used again.';
+  if (token) {
+    try {
+      await api('/api/me/sign-out', { method: 'POST', token });
+    } catch (e) {
+      // 409: the bootstrap admin token (INSIDER_ADMIN_TOKEN) cannot be ended here; 401: it had already ended.
+      if (e instanceof ApiError && e.status === 409) notice = `Signed out of this tab only: ${e.message}.`;
+      else if (!(e instanceof ApiError && e.status === 401)) notice = `Signed out of this tab, but the server could not end the token (${e instanceof Error ? e.message : String(e)}): ask an admin to revoke it.`;
+    }
+  }
+  signOut(notice);
+}
+
+export const isAdmin = (me: Me | null) => me !== null && me.role === 'admin';
 
 /** On load with a stored token: who is it? (A 401 goes through the handler below.) */
 export async function loadMe(): Promise<void> {

@@ -9,6 +9,8 @@ export type { Evidence, Severity };
 export type Finding = AlertFinding;
 
 export type Role = 'viewer' | 'analyst' | 'admin';
+/** Ordered: each can do what the ones before it can. */
+export const ROLES: readonly Role[] = ['viewer', 'analyst', 'admin'];
 export type Status = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
 export type Disposition = 'true_positive' | 'false_positive' | 'expected_activity' | 'duplicate';
 export type Scope = 'user' | 'user_table' | 'service_account';
@@ -34,6 +36,9 @@ export interface Triage {
   resolvedAt: string | null;
   notes: Array<{ at: string; actor: string; note: string }>;
 }
+
+/** An alert in a list (GET /api/alerts, an employee's alerts): no explanation, findings or evidence. */
+export type AlertSummary = Omit<Alert, 'explanation' | 'findings' | 'evidence' | 'triggerEventId'>;
 
 /** A stored alert as the API presents it: times as ISO strings, with the employee's department and role and the triage state. */
 export interface Alert extends Omit<AlertRecord, 'windowStart' | 'windowEnd' | 'firedAt' | 'lastEventAt' | 'createdAtWall' | 'updatedAtWall'> {
@@ -65,7 +70,7 @@ export interface AlertDetail extends Alert {
 }
 
 export interface AlertPage {
-  items: Alert[];
+  items: AlertSummary[];
   total: number;
   limit: number;
   offset: number;
@@ -109,7 +114,7 @@ export interface EmployeeView {
   days: DayBytes[];
   band: Band | null;
   peers: Peers | null;
-  alerts: Alert[];
+  alerts: AlertSummary[];
 }
 
 export interface ReportFile {
@@ -130,4 +135,26 @@ export interface Report {
 export interface Reveal {
   pseudonym: string;
   user: string;
+}
+
+export interface User {
+  name: string;
+  role: Role;
+  disabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface Token {
+  tokenId: string;
+  name: string;
+  state: 'active' | 'expired' | 'revoked';
+  issuedAt: string;
+  issuedBy: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
 }

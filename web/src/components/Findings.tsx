@@ -26,7 +26,7 @@ export function Findings({ findings }: { findings: Finding[] }) {
               <th scope="row">
                 <span class="chip">{f.detector}</span>
               </th>
-              <td>{f.clause}</td>
+              <td class="clause">{f.clause}</td>
               <td class="num">{figure(f, f.observed)}</td>
               <td class="num">{figure(f, f.threshold)}</td>
               <td class="num">{formatMultiple(f.multiple)}</td>

@@ -1,7 +1,7 @@
 // The top bar: where to go, who is signed in and as what, and the way out.
 import type { Page } from '../router';
 import { href, queueHref } from '../router';
-import { signOut, type SessionState } from '../session';
+import { endSession, isAdmin, type SessionState } from '../session';
 
 interface Props {
   page: Page;
@@ -23,6 +23,11 @@ export function Nav({ page, session, onHelp }: Props) {
         <a href={href('/reports')} aria-current={page === 'reports' ? 'page' : undefined}>
           Reports
         </a>
+        {isAdmin(session.me) && (
+          <a href={href('/users')} aria-current={page === 'users' ? 'page' : undefined}>
+            Users
+          </a>
+        )}
       </nav>
       <div class="who">
         <button type="button" class="link" onClick={onHelp} aria-keyshortcuts="?">
@@ -33,7 +38,7 @@ export function Nav({ page, session, onHelp }: Props) {
             <span class="me-name">{session.me.name}</span> <span class="role">{session.me.role}</span>
           </span>
         )}
-        <button type="button" class="quiet" onClick={() => signOut()}>
+        <button type="button" class="quiet" onClick={() => void endSession()}>
           Sign out
         </button>
       </div>

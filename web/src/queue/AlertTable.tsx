@@ -4,12 +4,12 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatAge, formatBytes, formatMultiple, formatUtc } from '../format';
 import { alertHref } from '../router';
-import type { Alert } from '../types';
+import type { AlertSummary } from '../types';
 import type { SortDir, SortKey } from './sort';
 import type { Freshness } from './useLiveAlerts';
 
 interface Props {
-  items: Alert[];
+  items: AlertSummary[];
   sort: SortKey | '';
   dir: SortDir;
   onSort: (k: SortKey) => void;
@@ -36,7 +36,7 @@ function SortHeader(p: { k: SortKey; label: string; sort: SortKey | ''; dir: Sor
 export function AlertTable({ items, sort, dir, onSort, selectedId, onSelect, fresh, now }: Props) {
   const h = { sort, dir, onSort };
   // A click anywhere on a row opens it, unless the analyst is selecting text to copy.
-  const rowClick = (a: Alert) => (e: MouseEvent) => {
+  const rowClick = (a: AlertSummary) => (e: MouseEvent) => {
     if ((e.target as HTMLElement).closest('a, button') || String(window.getSelection() ?? '') !== '') return;
     onSelect(a.alertId);
     location.hash = alertHref(a.alertId);

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorText, get, isAbort } from '../api';
 import { plural } from '../format';
-import type { Alert, AlertPage } from '../types';
+import type { AlertSummary, AlertPage } from '../types';
 
 export const POLL_MS = 5_000;
 export const FRESH_MS = 10_000;
@@ -28,7 +28,7 @@ interface Diff {
 
 /** What changed between two polls. "New" means created after everything seen before, so an old alert
  * that only scrolled into the page (another one was resolved) is not announced as new. */
-export function diffAlerts(before: ReadonlyMap<string, Alert>, items: readonly Alert[]): Diff {
+export function diffAlerts(before: ReadonlyMap<string, AlertSummary>, items: readonly AlertSummary[]): Diff {
   let newest = '';
   for (const a of before.values()) if (a.createdAt > newest) newest = a.createdAt;
   const added: string[] = [];
@@ -57,7 +57,7 @@ export function useLiveAlerts(path: string): LiveAlerts {
   const [announcement, setAnnouncement] = useState('');
   const [kick, setKick] = useState(0);
   // The alerts of the previous poll of this view; null before the first, so the first load is not "new".
-  const known = useRef<Map<string, Alert> | null>(null);
+  const known = useRef<Map<string, AlertSummary> | null>(null);
 
   useEffect(() => {
     known.current = null;
