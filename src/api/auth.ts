@@ -50,7 +50,7 @@ function refusalMessage(r: AuthRefusal, expiresAt?: number): string {
     case 'revoked':
       return 'the token was revoked (signed out, or ended by an admin)';
     case 'disabled':
-      return `the user ${r.user ?? ''} is disabled`.replace('  ', ' ');
+      return r.user ? `the user ${r.user} is disabled` : 'the user is disabled';
   }
 }
 

@@ -98,6 +98,8 @@ describe('the audit trail of refused requests, and request ids (real ClickHouse)
       const from = (remoteAddress: string, headers: Record<string, string>, on: ApiApp = app) => on.inject({ method: 'GET', url: '/api/suppressions', headers, remoteAddress });
       expect((await from('198.51.100.1', {})).statusCode).toBe(401);
       expect((await from('198.51.100.2', { authorization: 'Basic cml0YTpyaXRh' })).statusCode).toBe(401);
+      const first = (await entries({ action: 'auth.failed', target: 'GET /api/suppressions' }, 2)).map((e) => [e.sourceIp, e.details.reason]);
+      expect(first).toEqual(expect.arrayContaining([['198.51.100.1', 'missing'], ['198.51.100.2', 'malformed']]));
       expect((await from('198.51.100.3', bearer(revoked.token))).statusCode).toBe(401);
       expect((await from('198.51.100.4', bearer(expiring.token), later)).statusCode).toBe(401);
       await later.refusalAudit.flush();
@@ -128,6 +130,8 @@ describe('the audit trail of refused requests, and request ids (real ClickHouse)
       const codes = [];
       for (let i = 0; i < 30; i++) codes.push((await limited.inject({ method: 'GET', url: '/api/me', headers: bearer(ADMIN_TOKEN), remoteAddress: '192.0.2.9' })).statusCode);
       expect(codes.filter((c) => c === 429)).toHaveLength(28);
+      const one = await entries({ action: 'rate.limited' }, PER_ADDRESS);
+      expect(one.filter((e) => e.sourceIp === '192.0.2.9' && e.target === 'GET /api/me')).toHaveLength(PER_ADDRESS);
       await limited.refusalAudit.flush();
     } finally {
       await limited.close();
@@ -142,8 +146,8 @@ describe('the audit trail of refused requests, and request ids (real ClickHouse)
     const vic = ((await root('POST', '/api/users/vic.v/tokens', {})).json() as { token: string }).token;
     const api = await startApi({ config: { ...config, api: { ...config.api, host: '127.0.0.1', port: 21310 } }, ch, log, registry: createRegistry({ defaultMetrics: false }) });
     try {
-      // The analyst's request and, with the same X-Request-Id, the viewer's forbidden one.
-      const a = await fetch(`${api.url}/api/users/vic.v/tokens`, { headers: { ...bearer(ADMIN_TOKEN), 'x-request-id': 'trace-42' } });
+      // The admin's request and, with the same X-Request-Id, the viewer's forbidden one.
+      const a = await fetch(`${api.url}/api/users`, { headers: { ...bearer(ADMIN_TOKEN), 'x-request-id': 'trace-42' } });
       const v = await fetch(`${api.url}/api/audit`, { headers: { ...bearer(vic), 'x-request-id': 'trace-42' } });
       expect([a.status, v.status]).toEqual([200, 403]);
       const ids = [a.headers.get('x-request-id'), v.headers.get('x-request-id')];

@@ -191,8 +191,14 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
   });
 
   it('creates one user of six concurrent requests (six spellings, six roles) through the API, and of six CLI processes', async () => {
-    const spellings = ['Zoe.Kim', 'zoe.kim', 'ZOE.KIM', 'zoe.KIM', 'Zoe.kim', 'zOE.kIM'];
     const roles = ['viewer', 'analyst', 'admin', 'viewer', 'analyst', 'admin'];
+    // The same name six times at once, as the issue reproduced it: one 201, and the role it was given stays.
+    const same = await Promise.all(roles.map((role) => root('POST', '/api/users', { name: 'max.m', role })));
+    expect(same.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const given = roles[same.findIndex((a) => a.status === 201)];
+    for (let i = 0; i < 3; i++) expect(((await root('GET', '/api/users')).body.items as Array<{ name: string; role: string }>).filter((u) => u.name === 'max.m')).toEqual([expect.objectContaining({ role: given })]);
+
+    const spellings = ['Zoe.Kim', 'zoe.kim', 'ZOE.KIM', 'zoe.KIM', 'Zoe.kim', 'zOE.kIM'];
     const answers = await Promise.all(spellings.map((name, i) => root('POST', '/api/users', { name, role: roles[i] })));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
 

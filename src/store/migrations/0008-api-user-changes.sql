@@ -6,7 +6,8 @@
 --   at, at_ms  when (ms); change_id breaks ties between rows of the same millisecond
 --   event      created, role_changed, disabled, enabled
 --   reason     why a user was disabled (free text, may be empty)
--- Tokens stay in api_tokens (0004): one row when issued, one with revoked = 1 when revoked.
+-- Tokens stay in api_tokens (0004): one row when issued, one with revoked = 1 when revoked. api_users
+-- (0004) is copied below and no longer written; it stays as it was.
 CREATE TABLE IF NOT EXISTS api_user_changes (
   name String,
   name_key String,

@@ -46,6 +46,7 @@ export function Reports() {
       </div>
       {canAct(me) && <GenerateReport onDone={added} />}
       {me && !canAct(me) && <p class="hint">Reports are generated on their schedules; generating one now needs the analyst role.</p>}
+      {me && me.role !== 'admin' && <p class="hint">The HTML, PDF and JSON files and audit.csv carry the audit trail and are for admins; the other tables are listed here.</p>}
       {fresh && (
         <Banner kind="ok">
           Report generated: {items.find((r) => key(r) === fresh)?.title ?? 'see the first row'}.
