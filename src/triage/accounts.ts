@@ -111,12 +111,15 @@ export async function enableUser(deps: TriageDeps, actor: Actor, name: string): 
 
 /** A new token for an active user; the secret is returned once and never stored. */
 export async function createToken(deps: TriageDeps, actor: Actor, name: string, validDays = 90): Promise<{ name: string; token: string; tokenId: string; expiresAt: string }> {
-  const now = clock(deps);
-  const user = await existing(deps, name);
-  if (user.disabled) throw new TriageError('TRIAGE_CONFLICT', `${user.name} is disabled: enable the user before issuing a token`);
-  const t = await issueToken(deps.ch, user.name, actor.name, now, now + validDays * MS_PER_DAY);
-  await audit(deps.ch, entryOf(actor, now, 'token.issue', user.name, { tokenId: t.tokenId, validDays }));
-  return { name: user.name, token: t.token, tokenId: t.tokenId, expiresAt: new Date(t.expiresAt).toISOString() };
+  // Serialised with disabling: a token issued while its user is being disabled is not left out of the revocation.
+  return serially(async () => {
+    const now = clock(deps);
+    const user = await existing(deps, name);
+    if (user.disabled) throw new TriageError('TRIAGE_CONFLICT', `${user.name} is disabled: enable the user before issuing a token`);
+    const t = await issueToken(deps.ch, user.name, actor.name, now, now + validDays * MS_PER_DAY);
+    await audit(deps.ch, entryOf(actor, now, 'token.issue', user.name, { tokenId: t.tokenId, validDays }));
+    return { name: user.name, token: t.token, tokenId: t.tokenId, expiresAt: new Date(t.expiresAt).toISOString() };
+  });
 }
 
 /** A user's tokens (ids and dates, never a secret or a hash), newest first. */
