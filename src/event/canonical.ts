@@ -15,4 +15,8 @@ export interface CanonicalEvent {
   session_id: string;
   query_id: string;
   status: 'ok' | 'error';
+  /** True when bytes were estimated (e.g. rows x average row width), not measured. */
+  bytes_estimated?: boolean;
+  /** The authenticated person behind the database role (certificate, Kerberos, LDAP name), when known. */
+  identity?: string;
 }

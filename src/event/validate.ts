@@ -21,6 +21,10 @@ export interface AccessEvent {
   session_id: string;
   query_id: string;
   status: 'ok' | 'error';
+  /** 1 when `bytes` was estimated (from rows and table statistics), not measured. */
+  bytes_estimated: 0 | 1;
+  /** The authenticated person behind the database role, when the log says so; '' otherwise. */
+  identity: string;
   extra: string;
 }
 
@@ -40,6 +44,7 @@ export type RejectCode =
   | 'not_an_integer'
   | 'number_too_large'
   | 'bad_status'
+  | 'bad_flag'
   | 'duplicate_event_id';
 
 export type Parsed = { ok: true; event: AccessEvent } | { ok: false; code: RejectCode; reason: string };
@@ -51,8 +56,8 @@ export interface ValidateLimits {
 }
 
 const MAX_LENGTH = { event_id: 128, user: 256, action: 64, other: 1024, extra: 16 * 1024 } as const;
-const OPTIONAL_STRINGS = ['source', 'database', 'table', 'client_ip', 'client_app', 'session_id', 'query_id'] as const;
-const KNOWN = new Set(['event_id', 'ts', 'user', 'action', 'bytes', 'rows', 'status', ...OPTIONAL_STRINGS]);
+const OPTIONAL_STRINGS = ['source', 'database', 'table', 'client_ip', 'client_app', 'session_id', 'query_id', 'identity'] as const;
+const KNOWN = new Set(['event_id', 'ts', 'user', 'action', 'bytes', 'rows', 'status', 'bytes_estimated', ...OPTIONAL_STRINGS]);
 // DateTime is UInt32 seconds: 1970-01-01 .. 2106-02-07.
 const MIN_TS_MS = 0;
 const MAX_TS_MS = 4294967295 * 1000;
@@ -109,6 +114,11 @@ function validateObject(doc: Record<string, unknown>, limits: ValidateLimits, no
     if (doc.status !== 'ok' && doc.status !== 'error') return reject('bad_status', `status must be "ok" or "error", got ${preview(doc.status)}`);
     status = doc.status;
   }
+  let estimated: 0 | 1 = 0;
+  if (doc.bytes_estimated !== undefined && doc.bytes_estimated !== null) {
+    if (typeof doc.bytes_estimated !== 'boolean') return reject('bad_flag', `bytes_estimated must be true or false, got ${preview(doc.bytes_estimated)}`);
+    estimated = doc.bytes_estimated ? 1 : 0;
+  }
 
   const optional: Record<(typeof OPTIONAL_STRINGS)[number], string> = {
     source: '',
@@ -118,6 +128,7 @@ function validateObject(doc: Record<string, unknown>, limits: ValidateLimits, no
     client_app: '',
     session_id: '',
     query_id: '',
+    identity: '',
   };
   for (const key of OPTIONAL_STRINGS) {
     const v = doc[key];
@@ -145,6 +156,8 @@ function validateObject(doc: Record<string, unknown>, limits: ValidateLimits, no
       session_id: optional.session_id,
       query_id: optional.query_id,
       status,
+      bytes_estimated: estimated,
+      identity: optional.identity,
       extra: extraFields(doc),
     },
   };

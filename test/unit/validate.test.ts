@@ -27,9 +27,31 @@ describe('parseEvent', () => {
         session_id: 's',
         query_id: 'q',
         status: 'ok',
+        bytes_estimated: 0,
+        identity: '',
         extra: '',
       },
     });
+  });
+
+  it('carries bytes_estimated and identity (the person behind a shared role)', () => {
+    const r = parse({ ...valid, bytes_estimated: true, identity: 'bob@corp.example' });
+    expect(r.ok && [r.event.bytes_estimated, r.event.identity, r.event.extra]).toEqual([1, 'bob@corp.example', '']);
+    const measured = parse({ ...valid, bytes_estimated: false });
+    expect(measured.ok && measured.event.bytes_estimated).toBe(0);
+  });
+
+  it.each([
+    ['a string', 'yes'],
+    ['a number', 1],
+  ])('rejects bytes_estimated given as %s (bad_flag)', (_what, value) => {
+    const r = parse({ ...valid, bytes_estimated: value });
+    expect(r.ok ? 'accepted' : r.code).toBe('bad_flag');
+  });
+
+  it('rejects an identity that is not a string', () => {
+    const r = parse({ ...valid, identity: 42 });
+    expect(r.ok ? 'accepted' : r.code).toBe('wrong_type');
   });
 
   it('keeps unknown fields instead of rejecting', () => {
