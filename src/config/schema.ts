@@ -49,6 +49,17 @@ export const configSchema = z.strictObject({
     sessionTimeoutMs: z.number().int().min(6000),
     heartbeatIntervalMs: positiveMs,
     dedupWindow: z.number().int().min(0),
+    /**
+     * Which log format each topic carries (docs/sources/README.md): topic -> { format, options }.
+     * Topics not listed carry canonical events. Options are checked by the format at start.
+     */
+    sources: z.record(
+      z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)'),
+      z.strictObject({
+        format: z.enum(['canonical', 'postgres']),
+        options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+      }),
+    ),
     retry: z.strictObject({
       initialDelayMs: positiveMs,
       maxDelayMs: positiveMs,
@@ -100,6 +111,12 @@ export const configSchema = z.strictObject({
       tcpPort: z.number().int().min(1).max(65535),
       startTimeoutMs: positiveMs,
     }),
+    /** PostgreSQL 15 + pgaudit, for the demo with --source postgres and the tests (docs/sources/postgres.md). */
+    postgres: z.strictObject({
+      manage,
+      port: z.number().int().min(1).max(65535),
+      startTimeoutMs: positiveMs,
+    }),
   }),
 });
 
@@ -144,4 +161,5 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_NOTIFY_IDENTITY', path: 'notify.identity', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
+  { env: 'INSIDER_POSTGRES_PORT', path: 'localServices.postgres.port', kind: 'int' },
 ];

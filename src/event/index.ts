@@ -3,6 +3,7 @@
 export {
   parseEvent,
   parseTimestamp,
+  validateEvent,
   type AccessEvent,
   type Parsed,
   type RejectCode,

@@ -84,6 +84,11 @@ export function parseEvent(value: Buffer | null, limits: ValidateLimits, now: nu
   return validateObject(doc as Record<string, unknown>, limits, now);
 }
 
+/** The contract's rules for an event already in object form (the sources layer builds them from log lines). */
+export function validateEvent(doc: Record<string, unknown>, limits: ValidateLimits, now: number = Date.now()): Parsed {
+  return validateObject(doc, limits, now);
+}
+
 function validateObject(doc: Record<string, unknown>, limits: ValidateLimits, now: number): Parsed {
   const eventId = requiredString(doc, 'event_id', MAX_LENGTH.event_id);
   if (typeof eventId !== 'string') return eventId;

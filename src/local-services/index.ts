@@ -1,4 +1,5 @@
-// Local Kafka and ClickHouse without Docker, for development, tests and the demo.
+// Local Kafka and ClickHouse without Docker, for development, tests and the demo; PostgreSQL with pgaudit
+// (the audited database of `demo --source postgres` and the sources tests) on request.
 //   up:     install when missing, start, wait until ready; a running service is left as it is.
 //   down:   stop what this project started (process group, SIGTERM then SIGKILL); nothing remains.
 //   status: pid, address, version, readiness.
@@ -10,13 +11,18 @@ import { PACKAGE_ROOT } from '../package-root';
 import type { Config } from '../config';
 import { clickhouseServer } from './clickhouse-server';
 import { kafkaBroker } from './kafka-broker';
+import { postgresServer } from './postgres-server';
 import { readPidState, removePidFile, sleep, stopProcess } from './managed-process';
 import type { LocalService, Progress } from './service';
 
 export type { LocalService, Progress } from './service';
 export { ensureChromium, CHROMIUM_PATH } from './chromium';
-export type ServiceName = 'kafka' | 'clickhouse';
-export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse'];
+export { postgresLayout, clientCertificate, mapIdentity, aptInstall, CERT_LOGIN_ROLE, type PostgresLayout } from './postgres-server';
+export { startRsyslogShipper, ensureRsyslog, type RsyslogShipper, type ShipperOptions } from './rsyslog-shipper';
+export type ServiceName = 'kafka' | 'clickhouse' | 'postgres';
+export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse', 'postgres'];
+/** What `services up` starts without names: the pipeline itself. PostgreSQL is started when asked for. */
+export const CORE_SERVICES: readonly ServiceName[] = ['kafka', 'clickhouse'];
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -36,8 +42,9 @@ export function stateDirOf(config: Readonly<Config>): string {
 
 export function localServices(config: Readonly<Config>, only?: ServiceName[]): LocalService[] {
   const stateDir = stateDirOf(config);
-  const all = [kafkaBroker(config, stateDir), clickhouseServer(config, stateDir)];
-  return only && only.length > 0 ? all.filter((s) => only.includes(s.name)) : all;
+  const all = [kafkaBroker(config, stateDir), clickhouseServer(config, stateDir), postgresServer(config, stateDir)];
+  const names = only && only.length > 0 ? only : CORE_SERVICES;
+  return all.filter((s) => names.includes(s.name));
 }
 
 export async function servicesUp(services: LocalService[], progress: Progress): Promise<ServiceStatus[]> {

@@ -1,22 +1,27 @@
 import { Command } from 'commander';
-import { localServices, servicesDown, servicesStatus, servicesUp, SERVICE_NAMES, type ServiceName } from '../../local-services';
+import fs from 'node:fs';
+import { CORE_SERVICES, localServices, servicesDown, servicesStatus, servicesUp, SERVICE_NAMES, type ServiceName } from '../../local-services';
 import type { CliContext } from '../context';
 import { printJson, printTable, progress } from '../output';
 
 export function servicesCommand(ctx: CliContext): Command {
   const cmd = new Command('services').description(
-    'start, stop and inspect the local Kafka and ClickHouse (development, tests, demo); services configured elsewhere are left alone',
+    'start, stop and inspect the local Kafka, ClickHouse and (on request) PostgreSQL with pgaudit (development, tests, demo); services configured elsewhere are left alone',
   );
-  const serviceArg = ['[service...]', `${SERVICE_NAMES.join(' or ')} (default: both)`] as const;
-  const pick = (names: string[]) => {
+  const serviceArg = ['[service...]', `${SERVICE_NAMES.join(', ')} (up: default kafka and clickhouse; down and status: every one started)`] as const;
+  const pick = (names: string[], fallback: readonly ServiceName[] = CORE_SERVICES) => {
     const bad = names.filter((n) => !SERVICE_NAMES.includes(n as ServiceName));
-    if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(' or ')}`);
-    return localServices(ctx.config(), names as ServiceName[]);
+    if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(', ')}`);
+    return localServices(ctx.config(), (names.length > 0 ? names : fallback) as ServiceName[]);
   };
+  // down and status: PostgreSQL too once it was started here (its pid file exists).
+  const started = (): ServiceName[] => SERVICE_NAMES.filter((n) => CORE_SERVICES.includes(n) || localServices(ctx.config(), [n]).some((s) => fs.existsSync(s.process.pidFile)));
 
   cmd
     .command('up')
-    .description('install when missing (Kafka jars via Maven, clickhouse-server via apt-get), start, and wait until ready; idempotent')
+    .description(
+      'install when missing (Kafka jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit via apt-get), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md',
+    )
     .argument(...serviceArg)
     .action(async (names: string[]) => {
       const statuses = await servicesUp(pick(names), progress);
@@ -28,7 +33,7 @@ export function servicesCommand(ctx: CliContext): Command {
     .description('stop the services this project started; nothing of theirs is left running')
     .argument(...serviceArg)
     .action(async (names: string[]) => {
-      await servicesDown(pick(names), progress);
+      await servicesDown(pick(names, SERVICE_NAMES), progress);
     });
 
   cmd
@@ -37,7 +42,7 @@ export function servicesCommand(ctx: CliContext): Command {
     .argument(...serviceArg)
     .option('--json', 'print JSON instead of a table')
     .action(async (names: string[], opts: { json?: boolean }) => {
-      const statuses = await servicesStatus(pick(names));
+      const statuses = await servicesStatus(pick(names, started()));
       if (opts.json) printJson(statuses);
       else printTable(statuses.map(row), ['service', 'state', 'pid', 'address', 'version', 'log']);
       if (statuses.some((s) => !s.ready)) process.exitCode = 3;

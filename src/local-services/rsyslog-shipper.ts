@@ -1,0 +1,90 @@
+// A real log shipper for the tests and the demo: Debian's rsyslog with rsyslog-kafka, tailing one of
+// PostgreSQL's log files (imfile) into a Kafka topic (omkafka), each record in a small JSON envelope
+// {"msg": <the record>, "host": ..., "file": ...}. The same settings, for a production rsyslog, are in
+// docs/sources/postgres.md. One rsyslogd per shipper, with its own config, work directory and pid file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ServiceError } from '../errors';
+import { aptInstall } from './postgres-server';
+import { isOurs, sleep, startDetached, stopProcess, tail, type ManagedProcess } from './managed-process';
+import type { Progress } from './service';
+
+const RSYSLOGD = '/usr/sbin/rsyslogd';
+const OMKAFKA = ['/usr/lib/x86_64-linux-gnu/rsyslog/omkafka.so', '/usr/lib/aarch64-linux-gnu/rsyslog/omkafka.so', '/usr/lib/rsyslog/omkafka.so'];
+
+export interface ShipperOptions {
+  /** A directory of its own: config, imfile state, pid and log files. */
+  dir: string;
+  /** The log file to tail. */
+  file: string;
+  /** jsonlog records are one line each; csvlog and stderr records may span lines (joined by their start). */
+  destination: 'jsonlog' | 'csvlog' | 'stderr';
+  brokers: readonly string[];
+  topic: string;
+  /** 'json' wraps each record as {"msg": ...}; 'bare' sends the record as it is. */
+  envelope?: 'json' | 'bare';
+}
+
+export interface RsyslogShipper {
+  readonly pid: number;
+  readonly configFile: string;
+  stop(): Promise<void>;
+  logTail(): string;
+}
+
+export async function ensureRsyslog(progress: Progress): Promise<void> {
+  if (fs.existsSync(RSYSLOGD) && OMKAFKA.some((p) => fs.existsSync(p))) return;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new ServiceError('SERVICE_INSTALL_FAILED', 'rsyslog with omkafka is not installed: run `sudo apt-get install rsyslog rsyslog-kafka`', { service: 'rsyslog' });
+  }
+  progress('installing the Debian packages rsyslog and rsyslog-kafka with apt-get (first run only)');
+  await aptInstall(['rsyslog', 'rsyslog-kafka'], 'rsyslog');
+}
+
+/** The rsyslog configuration: imfile -> omkafka. Exported for the documentation test. */
+export function rsyslogConfig(opts: ShipperOptions): string {
+  const q = (s: string) => JSON.stringify(s);
+  // csvlog and stderr records start with their timestamp; other lines continue the record before them.
+  const multiLine = opts.destination === 'jsonlog' ? '' : ` startmsg.regex="^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:" readTimeout="1"`;
+  const template = opts.envelope === 'bare' ? 'insider_bare' : 'insider_envelope';
+  return `# Written by the insider-detector: PostgreSQL's ${opts.destination} -> Kafka topic ${opts.topic}.
+global(workDirectory=${q(path.join(opts.dir, 'work'))} maxMessageSize="1m"
+       parser.escapeControlCharactersOnReceive="off")
+module(load="imfile")
+module(load="omkafka")
+template(name="insider_envelope" type="list") {
+  constant(value="{\\"msg\\":\\"") property(name="msg" format="json")
+  constant(value="\\",\\"host\\":\\"") property(name="hostname" format="json")
+  constant(value="\\",\\"file\\":\\"") property(name="$!metadata!filename" format="json")
+  constant(value="\\"}")
+}
+template(name="insider_bare" type="string" string="%msg%")
+ruleset(name="insider_to_kafka") {
+  action(type="omkafka" broker=[${opts.brokers.map(q).join(', ')}] topic=${q(opts.topic)} template="${template}"
+         confParam=["queue.buffering.max.ms=20", "acks=all", "enable.idempotence=true"]
+         action.resumeRetryCount="-1")
+}
+input(type="imfile" File=${q(opts.file)} Tag="postgresql" addMetadata="on" freshStartTail="on" escapeLF="off"${multiLine}
+      ruleset="insider_to_kafka")
+`;
+}
+
+export async function startRsyslogShipper(opts: ShipperOptions, progress: Progress = () => {}): Promise<RsyslogShipper> {
+  await ensureRsyslog(progress);
+  fs.mkdirSync(path.join(opts.dir, 'work'), { recursive: true });
+  const configFile = path.join(opts.dir, 'rsyslog.conf');
+  fs.writeFileSync(configFile, rsyslogConfig(opts));
+  const proc: ManagedProcess = { pidFile: path.join(opts.dir, 'shipper.pid'), logFile: path.join(opts.dir, 'rsyslogd.log'), commandMatch: configFile };
+  const pid = startDetached(proc, RSYSLOGD, ['-n', '-f', configFile, '-i', path.join(opts.dir, 'rsyslogd.pid')], { cwd: opts.dir });
+  // rsyslogd checks its configuration at start and exits on an error: give it a moment to say so.
+  await sleep(500);
+  if (!isOurs(pid, configFile)) throw new ServiceError('SERVICE_START_FAILED', `rsyslogd exited at start; log:\n${tail(proc.logFile, 20)}`, { service: 'rsyslog' });
+  return {
+    pid,
+    configFile,
+    logTail: () => tail(proc.logFile, 20),
+    async stop() {
+      if (isOurs(pid, configFile)) await stopProcess(proc, pid, 10000);
+    },
+  };
+}

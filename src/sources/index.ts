@@ -1,0 +1,152 @@
+// The sources layer: which log format each topic carries (`ingest.sources`), and the one step that
+// turns a batch of raw Kafka messages into canonical events or dead-letter reasons (docs/sources/).
+//   formats   canonical (the default), postgres; one folder each, a pure decoder per message;
+//   envelope  shipper JSON unwrapped before any decoder (envelope.ts);
+//   join      who authenticated a session, remembered across messages and restarts (session-join.ts);
+//   stats     table statistics for estimated bytes, loaded from ClickHouse and refreshed (postgres/table-stats.ts).
+import type { Config } from '../config';
+import { ConfigError } from '../errors';
+import type { AccessEvent, ValidateLimits } from '../event';
+import type { Logger } from '../log';
+import type { ClickHouse } from '../store';
+import { canonicalFormat } from './canonical';
+import { parseOptions, postgresFormat } from './postgres';
+import { collectTableStats, TableStatsIndex } from './postgres/table-stats';
+import { createSessionJoin, type SessionJoin } from './session-join';
+import type { DecodeContext, DecodedEvent, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
+
+export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from './types';
+export { unwrap, ENVELOPE_FIELDS } from './envelope';
+export { createSessionJoin, type SessionJoin } from './session-join';
+export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf } from './postgres/table-stats';
+
+export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat];
+
+export function formatNamed(name: string): SourceFormat {
+  const f = FORMATS.find((x) => x.name === name);
+  if (!f) throw new ConfigError(`unknown log format ${JSON.stringify(name)}; the formats are ${FORMATS.map((x) => x.name).join(', ')} (insider sources list)`);
+  return f;
+}
+
+/** One message's outcome: its events (maybe none: a connection line, a checkpoint) or why it is dead-lettered. */
+export type MessageOutcome = { ok: true; events: AccessEvent[] } | { ok: false; code: string; reason: string };
+
+export interface Sources {
+  decoderFor(topic: string): SourceDecoder;
+  /**
+   * Decodes a partition's messages in order: facts of earlier messages apply to later ones, unknown
+   * sessions are looked up, and (ingester) the batch's facts are stored before its events are.
+   */
+  decodeBatch(topic: string, messages: readonly RawMessage[], limits: ValidateLimits, now?: number): Promise<MessageOutcome[]>;
+  /** Table statistics: reload from ClickHouse now (and, for sources with statsUrlEnv, read the servers first). */
+  refreshStats(collect: boolean): Promise<void>;
+  /** Starts the periodic refresh; returns a stop function. */
+  startStatsSchedule(collect: boolean): () => void;
+}
+
+export interface SourcesDeps {
+  settings: Readonly<Config['ingest']>;
+  ch?: ClickHouse;
+  log?: Logger;
+  /** The ingester stores join facts; the detector and `sources parse` only read them. */
+  role: 'ingester' | 'reader';
+  env?: NodeJS.ProcessEnv;
+}
+
+const STATS_RELOAD_MS = 60_000;
+
+export function createSources(deps: SourcesDeps): Sources {
+  const { settings, ch, log } = deps;
+  const env = deps.env ?? process.env;
+  const canonical = canonicalFormat.create({}, '');
+  const decoders = new Map<string, SourceDecoder>();
+  const collectors: Array<{ server: string; urlEnv: string; intervalS: number }> = [];
+  for (const [topic, spec] of Object.entries(settings.sources)) {
+    decoders.set(topic, formatNamed(spec.format).create(spec.options, topic));
+    if (spec.format === 'postgres') {
+      const o = parseOptions(spec.options, topic);
+      if (o.statsUrlEnv) collectors.push({ server: o.server ?? topic, urlEnv: o.statsUrlEnv, intervalS: o.statsIntervalS });
+    }
+  }
+  const servers = [...new Set([...decoders.values()].flatMap((d) => d.servers))];
+  let stats = new TableStatsIndex();
+  const join: SessionJoin = createSessionJoin({ ch, persist: deps.role === 'ingester', negativeTtlMs: deps.role === 'ingester' ? Infinity : 30_000 });
+
+  const decoderFor = (topic: string) => decoders.get(topic) ?? canonical;
+
+  async function refreshStats(collect: boolean): Promise<void> {
+    if (!ch || servers.length === 0) return;
+    if (collect) {
+      for (const c of collectors) {
+        const url = env[c.urlEnv];
+        if (!url) {
+          log?.warn({ server: c.server, variable: c.urlEnv }, 'table statistics not read: the variable is not set');
+          continue;
+        }
+        try {
+          const n = await collectTableStats(ch, url, c.server);
+          log?.info({ server: c.server, tables: n }, 'table statistics read');
+        } catch (err) {
+          // The message of pg's errors never holds the password; the URL is not logged.
+          log?.warn({ server: c.server, err: (err as Error).message }, 'table statistics could not be read; the previous ones stay in force');
+        }
+      }
+    }
+    stats = await TableStatsIndex.load(ch, servers);
+  }
+
+  return {
+    decoderFor,
+
+    async decodeBatch(topic, messages, limits, now = Date.now()) {
+      const decoder = decoderFor(topic);
+      const ctx: DecodeContext = {
+        limits,
+        now,
+        session: (server, sessionId) => join.view(server, sessionId),
+        tableStats: (server, database, table, at) => stats.at(server, database, table, at),
+      };
+      const outcomes: MessageOutcome[] = [];
+      const facts: SessionFact[] = [];
+      const joined: DecodedEvent[] = [];
+      for (const m of messages) {
+        let r;
+        try {
+          r = decoder.decode(m, ctx);
+        } catch (err) {
+          // A decoder bug on one message's content must not stop the partition: dead-letter it.
+          r = { ok: false as const, code: 'decoder_error', reason: `the ${decoder.format} decoder failed on this message: ${(err as Error).message}` };
+        }
+        if (!r.ok) {
+          outcomes.push({ ok: false, code: r.code, reason: r.reason });
+          continue;
+        }
+        if (r.facts.length > 0) {
+          join.apply(r.facts);
+          facts.push(...r.facts);
+        }
+        for (const e of r.events) if (e.joinSession) joined.push(e);
+        outcomes.push({ ok: true, events: r.events.map((e) => e.event) });
+      }
+      // Facts first: if the events' insert is acknowledged, their sessions are known to the next owner.
+      await join.persist(facts);
+      await join.resolve(joined);
+      return outcomes;
+    },
+
+    refreshStats,
+
+    startStatsSchedule(collect) {
+      if (!ch || servers.length === 0) return () => {};
+      const timers: NodeJS.Timeout[] = [];
+      const reload = () => refreshStats(false).catch((err: Error) => log?.warn({ err: err.message }, 'could not reload table statistics; keeping the previous ones'));
+      timers.push(setInterval(reload, STATS_RELOAD_MS));
+      if (collect && collectors.length > 0) {
+        const every = Math.min(...collectors.map((c) => c.intervalS)) * 1000;
+        timers.push(setInterval(() => refreshStats(true).catch((err: Error) => log?.warn({ err: err.message }, 'table statistics refresh failed')), every));
+      }
+      for (const t of timers) t.unref();
+      return () => timers.forEach(clearInterval);
+    },
+  };
+}

@@ -1,0 +1,267 @@
+// PostgreSQL 15 with pgaudit 1.7 (docs/sources/postgres.md): one raw log record -> canonical events.
+//   AUDIT lines (pgaudit.log = 'read, write', log_relation, log_rows) -> one event per statement and table;
+//   `COPY t TO` (logged by pgaudit 1.7 without table and with 0 rows) -> the table from the statement,
+//     its rows from the table's statistics (reltuples);
+//   ERROR records with their statement -> status "error" events (a statement that failed moves no data;
+//     pgaudit logs nothing for it);
+//   `connection authenticated: identity=...` (log_connections) -> a fact: who is behind the session.
+// Bytes are estimated: rows x the table's average row width as `COPY ... TO` text (table-stats.ts).
+import { z } from 'zod';
+import { ConfigError } from '../../errors';
+import { validateEvent } from '../../event';
+import { unwrap } from '../envelope';
+import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
+import { parseAudit } from './audit';
+import { DEFAULT_PREFIX, fromCsvlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
+import { copyTarget, firstKeyword, relationsOf } from './statement';
+
+export { DEFAULT_PREFIX } from './records';
+
+const optionsSchema = z.strictObject({
+  destination: z.enum(['jsonlog', 'csvlog', 'stderr']).default('jsonlog'),
+  server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected a server name (letters, digits, . _ : -, at most 64)').optional(),
+  prefix: z.string().min(1).default(DEFAULT_PREFIX),
+  identity: z.enum(['cn', 'raw']).default('cn'),
+  defaultRowBytes: z.coerce.number().int().min(0).max(1 << 30).default(100),
+  // Read by the table-statistics collector (table-stats.ts), not by the decoder.
+  statsUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+  statsIntervalS: z.coerce.number().int().min(10).default(600),
+});
+
+export type PostgresOptions = z.infer<typeof optionsSchema>;
+
+const STATEMENT_KEEP = 1024;
+const MESSAGE_KEEP = 512;
+
+export const postgresFormat: SourceFormat = {
+  name: 'postgres',
+  summary: 'PostgreSQL 15 logs with pgaudit 1.7 (jsonlog, csvlog or stderr); bytes estimated from table statistics',
+  optionsHelp: {
+    destination: 'jsonlog | csvlog | stderr: the log_destination the lines come from (default jsonlog)',
+    server: 'the server name events carry as `source`, and the key of its sessions and statistics (default: the topic)',
+    prefix: `stderr only: the server's log_line_prefix; needs %c %l %u and %m, %t or %n (default '${DEFAULT_PREFIX}')`,
+    identity: 'cn | raw: from a certificate DN keep the CN (default) or the whole identity',
+    defaultRowBytes: 'bytes per row for a table without statistics (default 100)',
+    statsUrlEnv: 'environment variable holding a postgres:// URL of a read-only role; the ingester reads table statistics through it',
+    statsIntervalS: 'how often the ingester reads table statistics (default 600 s)',
+  },
+  create(raw, topic) {
+    const options = parseOptions(raw, topic);
+    return postgresDecoder(options, options.server ?? topic);
+  },
+};
+
+export function parseOptions(raw: Readonly<Record<string, string | number | boolean>>, topic: string): PostgresOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
+    throw new ConfigError(`ingest.sources.${topic}.options${key ? `.${key}` : ''}: ${issue.message} (format postgres)`, { topic });
+  }
+  return parsed.data;
+}
+
+export function postgresDecoder(options: PostgresOptions, server: string): SourceDecoder {
+  let stderr: ReturnType<typeof stderrParser> | undefined;
+  if (options.destination === 'stderr') {
+    try {
+      stderr = stderrParser(options.prefix);
+    } catch (err) {
+      throw new ConfigError(`postgres source ${server}: option prefix: ${(err as Error).message}`);
+    }
+  }
+
+  function readRecord(message: RawMessage, ctx: DecodeContext): RecordResult | { ok: false; code: string; reason: string } {
+    const u = unwrap(message.value, { maxMessageBytes: ctx.limits.maxMessageBytes, isBareRecord: isJsonlogRecord });
+    if (!u.ok) return u;
+    if (options.destination === 'jsonlog') {
+      if (u.record) return fromJsonlog(u.record);
+      // A jsonlog line inside a shipper's envelope.
+      if (!u.text.startsWith('{')) return { ok: false, code: 'wrong_format', reason: `expected a jsonlog record (a JSON object); this looks like ${looksLike(u.text)}` };
+      let doc: unknown;
+      try {
+        doc = JSON.parse(u.text);
+      } catch (err) {
+        return { ok: false, code: 'invalid_json', reason: `the enveloped jsonlog record is not valid JSON (a truncated line?): ${(err as Error).message}` };
+      }
+      if (typeof doc !== 'object' || doc === null || !isJsonlogRecord(doc as Record<string, unknown>)) {
+        return { ok: false, code: 'wrong_format', reason: 'a JSON object that is not a PostgreSQL jsonlog record (no error_severity and timestamp)' };
+      }
+      return fromJsonlog(doc as Record<string, unknown>);
+    }
+    if (u.record) return { ok: false, code: 'wrong_format', reason: `a jsonlog record on a topic configured for ${options.destination}` };
+    if (options.destination === 'csvlog') {
+      const r = fromCsvlog(u.text);
+      if (!r.ok && r.code === 'not_a_record') return { ok: false, code: 'wrong_format', reason: `expected a csvlog record; this looks like ${looksLike(u.text)}` };
+      return r;
+    }
+    const r = stderr!.parse(u.text);
+    if (!r.ok && r.code === 'not_a_record') {
+      const kind = looksLike(u.text);
+      return { ok: false, code: kind === 'a stderr line' ? 'not_a_record' : 'wrong_format', reason: `${r.reason}; this looks like ${kind}` };
+    }
+    return r;
+  }
+
+  return {
+    format: 'postgres',
+    servers: [server],
+    decode(message, ctx): DecodeResult {
+      const read = readRecord(message, ctx);
+      if (!read.ok) return read;
+      const rec = (read as { record: PgRecord }).record;
+      return interpret(rec, server, options, ctx);
+    },
+  };
+}
+
+function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
+  const sev = rec.severity;
+  if (sev === 'LOG') {
+    if (rec.message.startsWith('AUDIT: ')) return auditEvents(rec, server, options, ctx);
+    if (rec.message.startsWith('connection authenticated: ')) return identityFact(rec, server, options);
+    return ignored('not an audit record');
+  }
+  // jsonlog and csvlog carry the failed statement in the error's record; stderr on the STATEMENT line after it.
+  if ((sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') && rec.statement) return errorEvents(rec, server, rec.message, ctx);
+  if (sev === 'STATEMENT') return errorEvents(rec, server, '', ctx);
+  return ignored(`a ${sev} record without a statement`);
+}
+
+const ignored = (note: string): DecodeResult => ({ ok: true, events: [], facts: [], note });
+
+function identityFact(rec: PgRecord, server: string, options: PostgresOptions): DecodeResult {
+  const m = /^connection authenticated: identity="(.*)" method=(\S+)/s.exec(rec.message);
+  if (!m) return ignored('connection authenticated without identity');
+  if (!rec.sessionId) return { ok: false, code: 'missing_field', reason: 'a connection record without session_id' };
+  const fact: SessionFact = { server, sessionId: rec.sessionId, identity: normaliseIdentity(m[1], options.identity), method: m[2], ts: rec.ts };
+  return { ok: true, events: [], facts: [fact] };
+}
+
+/** Certificate identities are DNs ("CN=alice@corp.example,O=Corp"): the CN names the person. */
+export function normaliseIdentity(identity: string, mode: 'cn' | 'raw'): string {
+  if (mode === 'raw') return identity;
+  const cn = /(?:^|[,/])\s*CN=([^,/]+)/.exec(identity);
+  return cn ? cn[1].trim() : identity;
+}
+
+function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
+  const audit = parseAudit(rec.message);
+  if (!audit.ok) return audit;
+  const a = audit.line;
+  const statementHead = firstKeyword(a.statement);
+  const copy = statementHead === 'COPY' ? copyTarget(a.statement) : undefined;
+  let action = a.command;
+  let table = a.objectName;
+  let rows = a.rows ?? 0;
+  let rowsFrom = a.rows === undefined ? 'not logged (pgaudit.log_rows = off)' : 'pgaudit';
+  let columns: string[] | undefined;
+  if (copy) {
+    if (copy.query && a.command === 'COPY' && !a.objectName) {
+      // `COPY (SELECT ...) TO`: the SELECT's own line (same statement) carries its tables and rows.
+      return ignored('COPY (query): counted on the query\'s own lines');
+    }
+    action = copy.direction === 'from' ? 'COPY FROM' : rec.application === 'pg_dump' ? 'DUMP' : 'COPY';
+    if (!copy.query && copy.table && !table) {
+      table = copy.table;
+      columns = copy.columns;
+    }
+  }
+  let width = table ? ctx.tableStats(server, rec.database, table, rec.ts) : undefined;
+  // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves.
+  if (copy && !copy.query && copy.direction === 'to' && a.command === 'COPY' && rows === 0) {
+    rows = width ? width.rows : 0;
+    rowsFrom = width ? 'reltuples' : 'unknown (no statistics for the table)';
+  }
+  const inbound = action === 'COPY FROM' || a.className === 'WRITE';
+  let rowBytes = options.defaultRowBytes;
+  let widthFrom = 'default';
+  if (width) {
+    const cols = columns ? width.columnsBytes(columns) : undefined;
+    rowBytes = cols ?? width.rowBytes;
+    widthFrom = 'pg_stats';
+  }
+  if (!table) width = undefined;
+  // Writes and uploads move data into the database, not out of it: no download volume. A statement
+  // without a table (SELECT now(), a function's result) reads no stored data: no volume either.
+  const bytes = inbound || !table ? 0 : Math.round(rows * rowBytes);
+  const doc: Record<string, unknown> = {
+    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+    ts: rec.ts,
+    user: rec.user,
+    action,
+    bytes,
+    rows,
+    bytes_estimated: true,
+    source: server,
+    database: rec.database,
+    table,
+    client_ip: rec.remoteHost,
+    client_app: rec.application,
+    session_id: rec.sessionId,
+    query_id: `${a.statementId}.${a.substatementId}`,
+    status: 'ok',
+    audit_class: a.className,
+    command: a.command,
+    statement: clip(a.statement, STATEMENT_KEEP),
+    rows_from: rowsFrom,
+    width_from: table ? widthFrom : 'no table',
+    ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
+  };
+  return build([doc], rec, server, ctx);
+}
+
+function errorEvents(rec: PgRecord, server: string, message: string, ctx: DecodeContext): DecodeResult {
+  const statement = rec.statement;
+  const tables = relationsOf(statement).slice(0, 20);
+  const head = firstKeyword(statement);
+  const docs = (tables.length > 0 ? tables : ['']).map((table) => ({
+    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+    ts: rec.ts,
+    user: rec.user,
+    action: head || 'UNKNOWN',
+    bytes: 0,
+    rows: 0,
+    bytes_estimated: false,
+    source: server,
+    database: rec.database,
+    table,
+    client_ip: rec.remoteHost,
+    client_app: rec.application,
+    session_id: rec.sessionId,
+    status: 'error',
+    statement: clip(statement, STATEMENT_KEEP),
+    ...(message ? { error: clip(message, MESSAGE_KEEP), sqlstate: rec.sqlstate } : {}),
+  }));
+  return build(docs, rec, server, ctx);
+}
+
+function build(docs: Array<Record<string, unknown>>, rec: PgRecord, server: string, ctx: DecodeContext): DecodeResult {
+  // Nothing known of the session yet: the join looks further (docs/sources/README.md "Join state").
+  const known = rec.sessionId ? ctx.session(server, rec.sessionId) : undefined;
+  const events: DecodedEvent[] = [];
+  for (let i = 0; i < docs.length; i++) {
+    const doc = docs[i];
+    if (i > 0) doc.event_id = `${doc.event_id as string}/${i}`;
+    if (known?.identity) doc.identity = known.identity;
+    const v = validateEvent(doc, ctx.limits, ctx.now);
+    if (!v.ok) return v;
+    events.push(!known && rec.sessionId ? { event: v.event, joinSession: { server, sessionId: rec.sessionId } } : { event: v.event });
+  }
+  return { ok: true, events, facts: [] };
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** A guess at what a line is, for a dead-letter reason that helps fix the configuration. */
+export function looksLike(text: string): string {
+  const t = text.trimStart();
+  if (t.startsWith('{')) return t.includes('"event_id"') ? 'a canonical event' : t.includes('"error_severity"') ? 'a jsonlog record' : 'JSON';
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+,/.test(t)) return 'a csvlog record';
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+ /.test(t)) return 'a stderr line';
+  if (/^# (Time|User@Host):/.test(t)) return 'a MySQL/MariaDB slow-log line';
+  if (/^<\d+>/.test(t)) return 'a syslog message';
+  return `none of jsonlog, csvlog or stderr (starts ${JSON.stringify(t.slice(0, 30))})`;
+}

@@ -1,0 +1,195 @@
+// Just enough of SQL to name what a statement touches when the log does not say it: the table of
+// `COPY t TO` (pgaudit 1.7 logs it without its table), and the tables of a statement that failed
+// (PostgreSQL logs the ERROR and the statement, pgaudit nothing). Not a parser: a tokenizer that skips
+// literals and comments, and the relation after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE or COPY.
+export interface CopyTarget {
+  /** schema.table, schema "public" when the statement does not name one. */
+  table?: string;
+  /** The column list of `COPY t (a, b) TO`, lower-cased unless quoted. */
+  columns?: string[];
+  direction: 'to' | 'from';
+  /** `COPY (SELECT ...) TO`: pgaudit logs the query's tables and rows itself. */
+  query: boolean;
+}
+
+type Token = { kind: 'word' | 'ident' | 'punct'; text: string };
+
+/** Tokens of a statement: words (upper-cased keywords and lower-cased names), quoted identifiers, punctuation. */
+export function tokenize(sql: string, limit = 2000): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = sql.length;
+  while (i < n && tokens.length < limit) {
+    const c = sql[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const eol = sql.indexOf('\n', i);
+      i = eol < 0 ? n : eol + 1;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+    } else if (c === "'") {
+      // '...' with '' inside; E'..\'..' is close enough: a backslash escape only shortens the skip.
+      i++;
+      while (i < n) {
+        if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
+        else if (sql[i] === "'") break;
+        else i++;
+      }
+      i++;
+      tokens.push({ kind: 'punct', text: "'" });
+    } else if (c === '"') {
+      let text = '';
+      i++;
+      while (i < n) {
+        if (sql[i] === '"' && sql[i + 1] === '"') {
+          text += '"';
+          i += 2;
+        } else if (sql[i] === '"') break;
+        else text += sql[i++];
+      }
+      i++;
+      tokens.push({ kind: 'ident', text });
+    } else if (c === '$' && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
+      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64))![0];
+      const end = sql.indexOf(tag, i + tag.length);
+      i = end < 0 ? n : end + tag.length;
+      tokens.push({ kind: 'punct', text: "'" });
+    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j])) j++;
+      tokens.push({ kind: 'word', text: sql.slice(i, j) });
+      i = j;
+    } else {
+      tokens.push({ kind: 'punct', text: c });
+      i++;
+    }
+  }
+  return tokens;
+}
+
+/** SELECT, INSERT, COPY, WITH, ... : the statement's first keyword, upper-cased ('' when none). */
+export function firstKeyword(sql: string): string {
+  const t = tokenize(sql, 1)[0];
+  return t && t.kind === 'word' ? t.text.toUpperCase() : '';
+}
+
+/** Reads `name`, `schema.name`, `"Quoted"`... at tokens[i]; returns the qualified name and the next index. */
+function relationAt(tokens: Token[], i: number): { name: string; next: number } | undefined {
+  const parts: string[] = [];
+  let j = i;
+  for (;;) {
+    const t = tokens[j];
+    if (!t || (t.kind !== 'word' && t.kind !== 'ident')) return undefined;
+    parts.push(t.kind === 'word' ? t.text.toLowerCase() : t.text);
+    j++;
+    if (tokens[j]?.text === '.') {
+      j++;
+      continue;
+    }
+    break;
+  }
+  // A function in FROM (generate_series(...)) is not a relation.
+  if (tokens[j]?.text === '(') return undefined;
+  const name = parts.length === 1 ? `public.${parts[0]}` : parts.slice(-2).join('.');
+  return { name, next: j };
+}
+
+const NOT_A_RELATION = new Set(['select', 'lateral', 'only', 'values', 'stdin', 'stdout', 'program']);
+
+export function copyTarget(sql: string): CopyTarget | undefined {
+  const tokens = tokenize(sql, 400);
+  if (tokens[0]?.kind !== 'word' || tokens[0].text.toUpperCase() !== 'COPY') return undefined;
+  let i = 1;
+  if (tokens[i]?.kind === 'word' && tokens[i].text.toUpperCase() === 'BINARY') i++;
+  const direction = () => {
+    for (let k = i; k < tokens.length; k++) {
+      const w = tokens[k].kind === 'word' ? tokens[k].text.toUpperCase() : '';
+      if (w === 'TO') return 'to' as const;
+      if (w === 'FROM') return 'from' as const;
+    }
+    return 'to' as const;
+  };
+  if (tokens[i]?.text === '(') {
+    // Skip the query to its closing parenthesis, then read the direction.
+    let depth = 0;
+    for (; i < tokens.length; i++) {
+      if (tokens[i].text === '(') depth++;
+      else if (tokens[i].text === ')' && --depth === 0) break;
+    }
+    i++;
+    return { direction: direction(), query: true };
+  }
+  const rel = relationAtCopy(tokens, i);
+  if (!rel) return undefined;
+  i = rel.next;
+  let columns: string[] | undefined;
+  if (tokens[i]?.text === '(') {
+    columns = [];
+    for (i++; i < tokens.length && tokens[i].text !== ')'; i++) {
+      const t = tokens[i];
+      if (t.kind === 'word') columns.push(t.text.toLowerCase());
+      else if (t.kind === 'ident') columns.push(t.text);
+    }
+    i++;
+  }
+  return { table: rel.name, columns, direction: direction(), query: false };
+}
+
+function relationAtCopy(tokens: Token[], i: number): { name: string; next: number } | undefined {
+  // COPY t (a, b) TO: the column list follows the name, unlike a function call.
+  const parts: string[] = [];
+  let j = i;
+  for (;;) {
+    const t = tokens[j];
+    if (!t || (t.kind !== 'word' && t.kind !== 'ident')) return undefined;
+    parts.push(t.kind === 'word' ? t.text.toLowerCase() : t.text);
+    j++;
+    if (tokens[j]?.text === '.') {
+      j++;
+      continue;
+    }
+    break;
+  }
+  return { name: parts.length === 1 ? `public.${parts[0]}` : parts.slice(-2).join('.'), next: j };
+}
+
+/** The relations a statement names after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE and COPY, in order, once each. */
+export function relationsOf(sql: string): string[] {
+  const tokens = tokenize(sql);
+  const found: string[] = [];
+  const add = (name: string) => {
+    if (!found.includes(name)) found.push(name);
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind !== 'word') continue;
+    const w = t.text.toUpperCase();
+    if (w !== 'FROM' && w !== 'JOIN' && w !== 'INTO' && w !== 'UPDATE' && w !== 'TABLE' && w !== 'TRUNCATE' && w !== 'COPY') continue;
+    // FROM a, b, c: a list of relations (each may have an alias).
+    let j = i + 1;
+    for (;;) {
+      if (tokens[j]?.kind === 'word' && tokens[j].text.toUpperCase() === 'ONLY') j++;
+      const next = tokens[j];
+      if (!next || next.kind === 'punct' || (next.kind === 'word' && NOT_A_RELATION.has(next.text.toLowerCase()))) break;
+      const rel = w === 'COPY' ? relationAtCopy(tokens, j) : relationAt(tokens, j);
+      if (!rel) break;
+      add(rel.name);
+      j = rel.next;
+      if (w !== 'FROM') break;
+      // Skip an alias ("AS x" or "x") to a following comma.
+      if (tokens[j]?.kind === 'word' && tokens[j].text.toUpperCase() === 'AS') j++;
+      if (tokens[j]?.kind === 'word' && !isClauseKeyword(tokens[j].text)) j++;
+      if (tokens[j]?.text !== ',') break;
+      j++;
+    }
+  }
+  return found;
+}
+
+const CLAUSE_KEYWORDS = new Set(['WHERE', 'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'NATURAL', 'ON', 'GROUP', 'ORDER', 'LIMIT', 'OFFSET', 'HAVING', 'WINDOW', 'UNION', 'EXCEPT', 'INTERSECT', 'FOR', 'RETURNING', 'SET', 'USING', 'TO', 'WITH']);
+
+function isClauseKeyword(word: string): boolean {
+  return CLAUSE_KEYWORDS.has(word.toUpperCase());
+}

@@ -1,0 +1,155 @@
+// Table statistics of an audited PostgreSQL server, for the bytes pgaudit does not log:
+//   read    every database's tables: pg_class.reltuples, relation sizes, pg_stats.avg_width per column
+//           (a read-only role: pg_read_all_data, or SELECT on the audited tables, lets pg_stats show them);
+//   store   one row per table and read in ClickHouse (`pg_table_stats`), with the time it was read;
+//   use     an event is estimated with the newest read at or before its time, so a replay gives the
+//           same bytes as the live run did.
+// A row's width as `COPY ... TO` text = the sum of its columns' average widths + one separator per
+// column (tabs and the newline). docs/sources/postgres.md states how far this is from the true bytes.
+import { Client } from 'pg';
+import { inList, sql, type ClickHouse } from '../../store';
+import type { TableWidth } from '../types';
+
+export interface TableStatsRow {
+  server: string;
+  database: string;
+  table_name: string;
+  reltuples: number;
+  heap_bytes: number;
+  total_bytes: number;
+  column_names: string[];
+  column_widths: number[];
+  /** Seconds since the epoch. */
+  read_at: number;
+}
+
+const TABLES_SQL = `
+  SELECT n.nspname || '.' || c.relname AS table_name,
+         greatest(c.reltuples, 0)::float8 AS reltuples,
+         pg_relation_size(c.oid)::bigint AS heap_bytes,
+         pg_total_relation_size(c.oid)::bigint AS total_bytes,
+         array_agg(a.attname::text ORDER BY a.attnum) AS column_names,
+         array_agg(coalesce(s.avg_width, -1) ORDER BY a.attnum) AS column_widths
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname AND NOT s.inherited
+  WHERE c.relkind IN ('r', 'p', 'm')
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+  GROUP BY 1, 2, 3, 4`;
+
+/** Reads the statistics of every database the role may connect to. Read-only; one connection at a time. */
+export async function readTableStats(url: string, server: string, now = Date.now()): Promise<TableStatsRow[]> {
+  const readAt = Math.floor(now / 1000);
+  const databases = await withClient(url, undefined, async (c) =>
+    (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND has_database_privilege(datname, 'CONNECT') ORDER BY 1`)).rows.map((r) => r.datname),
+  );
+  const out: TableStatsRow[] = [];
+  for (const database of databases) {
+    const rows = await withClient(url, database, async (c) => (await c.query(TABLES_SQL)).rows as Array<Record<string, unknown>>);
+    for (const r of rows) {
+      out.push({
+        server,
+        database,
+        table_name: String(r.table_name),
+        reltuples: Number(r.reltuples),
+        heap_bytes: Number(r.heap_bytes),
+        total_bytes: Number(r.total_bytes),
+        column_names: r.column_names as string[],
+        column_widths: (r.column_widths as Array<number | string>).map(Number),
+        read_at: readAt,
+      });
+    }
+  }
+  return out;
+}
+
+async function withClient<T>(url: string, database: string | undefined, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, ...(database ? { database } : {}), application_name: 'insider-table-stats', statement_timeout: 60000 });
+  await client.connect();
+  try {
+    // Nothing here writes; say so to the server as well.
+    await client.query('SET default_transaction_read_only = on');
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function storeTableStats(ch: ClickHouse, rows: readonly TableStatsRow[]): Promise<void> {
+  if (rows.length > 0) await ch.insert('pg_table_stats', rows);
+}
+
+/** Reads from the server and stores in ClickHouse: what the ingester runs on a schedule. */
+export async function collectTableStats(ch: ClickHouse, url: string, server: string): Promise<number> {
+  const rows = await readTableStats(url, server);
+  await storeTableStats(ch, rows);
+  return rows.length;
+}
+
+/** Up to this many reads per table are loaded: the history an estimate at an event's time can use. */
+const HISTORY_PER_TABLE = 64;
+
+/** The statistics of some servers, by table, newest read last. */
+export class TableStatsIndex {
+  private byTable = new Map<string, TableWidth[]>();
+
+  static async load(ch: ClickHouse, servers: readonly string[]): Promise<TableStatsIndex> {
+    const index = new TableStatsIndex();
+    if (servers.length === 0) return index;
+    const rows = await ch.query<{ server: string; database: string; table_name: string; reltuples: number; heap_bytes: string; column_names: string[]; column_widths: number[]; read_at: string }>(sql`
+      SELECT server, database, table_name, reltuples, heap_bytes, column_names, column_widths, toUnixTimestamp(read_at) AS read_at
+      FROM pg_table_stats WHERE server IN ${inList([...servers])}
+      ORDER BY read_at DESC LIMIT ${HISTORY_PER_TABLE} BY server, database, table_name`);
+    for (const r of rows) index.add({ ...r, heap_bytes: Number(r.heap_bytes), total_bytes: 0, reltuples: Number(r.reltuples), read_at: Number(r.read_at) });
+    return index;
+  }
+
+  add(row: TableStatsRow): void {
+    const k = `${row.server}\u0000${row.database}\u0000${row.table_name}`;
+    const list = this.byTable.get(k) ?? [];
+    list.push(widthOf(row));
+    list.sort((a, b) => a.readAt - b.readAt);
+    this.byTable.set(k, list);
+  }
+
+  get size(): number {
+    return this.byTable.size;
+  }
+
+  /** The newest read at or before `at`; an event older than every read gets the oldest one. */
+  at(server: string, database: string, table: string, at: number): TableWidth | undefined {
+    const list = this.byTable.get(`${server}\u0000${database}\u0000${table}`);
+    if (!list) return undefined;
+    let best = list[0];
+    for (const w of list) {
+      if (w.readAt <= at) best = w;
+      else break;
+    }
+    return best;
+  }
+}
+
+/** Per-row bytes as COPY text: columns' average widths plus a separator each; without pg_stats, the heap's bytes per row. */
+export function widthOf(row: TableStatsRow): TableWidth {
+  const widths = new Map<string, number>();
+  row.column_names.forEach((name, i) => widths.set(name, row.column_widths[i]));
+  const analysed = row.column_widths.length > 0 && row.column_widths.every((w) => w >= 0);
+  // Heap fallback: a tuple's 23-byte header and its line pointer are not data.
+  const heapPerRow = row.reltuples > 0 ? Math.max(1, row.heap_bytes / row.reltuples - 28) : 0;
+  const rowBytes = analysed ? row.column_widths.reduce((s, w) => s + w + 1, 0) : heapPerRow;
+  return {
+    rowBytes,
+    rows: Math.round(row.reltuples),
+    readAt: row.read_at * 1000,
+    columnsBytes(columns: string[]) {
+      let sum = 0;
+      for (const c of columns) {
+        const w = widths.get(c);
+        if (w === undefined || w < 0) return undefined;
+        sum += w + 1;
+      }
+      return sum;
+    },
+  };
+}

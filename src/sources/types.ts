@@ -1,0 +1,84 @@
+// What every log format of the sources layer implements: a pure function from one raw Kafka message
+// to canonical events, or a dead-letter reason. Formats never do I/O; what a format needs from outside
+// (table statistics, who authenticated a session) it reads from the context it is handed, and what it
+// learns that later messages need (a session's identity) it returns as facts for the caller to keep.
+import type { AccessEvent, ValidateLimits } from '../event';
+
+/** The Kafka message as a format sees it. */
+export interface RawMessage {
+  value: Buffer | null;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Something a message taught about a session, for later messages: the join state. The caller applies
+ * facts in message order, persists them (docs/sources/README.md "Join state"), and hands them back
+ * through `DecodeContext.session`.
+ */
+export interface SessionFact {
+  /** The server (the format's `server` option): session ids are unique per server only. */
+  server: string;
+  sessionId: string;
+  identity: string;
+  method: string;
+  /** Event time of the line that told it, ms. */
+  ts: number;
+}
+
+/** The join state of one session as the caller knows it. */
+export interface SessionView {
+  identity: string;
+  method: string;
+}
+
+export interface TableWidth {
+  /** Estimated bytes of one row as `COPY ... TO` text: the sum of the columns' average widths plus separators. */
+  rowBytes: number;
+  /** The same for a subset of columns (COPY t (a, b) TO ...); undefined when a column is unknown. */
+  columnsBytes(columns: string[]): number | undefined;
+  /** pg_class.reltuples: the planner's row count. */
+  rows: number;
+  /** When the statistics were read from the server, ms. */
+  readAt: number;
+}
+
+export interface DecodeContext {
+  limits: ValidateLimits;
+  now: number;
+  /** What is known of a session: undefined when nothing is known yet (the caller may look further). */
+  session(server: string, sessionId: string): SessionView | undefined;
+  /** Table statistics in force at a time (the newest read at or before it), or undefined. */
+  tableStats(server: string, database: string, table: string, at: number): TableWidth | undefined;
+}
+
+/**
+ * One event before validation, as a producer would write it (docs/event-contract.md), plus the session
+ * whose identity it still needs (identity is filled in by the join when the log line did not carry it).
+ */
+export interface DecodedEvent {
+  event: AccessEvent;
+  /** Set when the event's identity comes from its session's join state. */
+  joinSession?: { server: string; sessionId: string };
+}
+
+export type DecodeResult =
+  | { ok: true; events: DecodedEvent[]; facts: SessionFact[]; note?: string }
+  | { ok: false; code: string; reason: string };
+
+export interface SourceFormat {
+  readonly name: string;
+  readonly summary: string;
+  /** `--option k=v` / `ingest.sources.<topic>.options`: name -> what it does, with its default. */
+  readonly optionsHelp: Readonly<Record<string, string>>;
+  /** Validates options once at start; throws ConfigError naming the option. */
+  create(options: Readonly<Record<string, string | number | boolean>>, topic: string): SourceDecoder;
+}
+
+export interface SourceDecoder {
+  readonly format: string;
+  /** The servers whose tables this decoder estimates bytes for (postgres: one). */
+  readonly servers: readonly string[];
+  decode(message: RawMessage, ctx: DecodeContext): DecodeResult;
+}

@@ -1,0 +1,32 @@
+-- The sources layer's state (docs/sources/README.md).
+-- Who authenticated each database session (PostgreSQL log_connections: "connection authenticated:
+-- identity=..."): the join that names the person behind a shared role. Written by the ingester before
+-- the events of the same Kafka batch, so after a restart or a rebalance the next owner finds what the
+-- previous one learnt. A redelivered line writes the same row again: readers take any() per session.
+CREATE TABLE IF NOT EXISTS source_sessions (
+  server String,
+  session_id String,
+  identity String,
+  method String,
+  ts DateTime('UTC'),
+  recorded_at DateTime('UTC')
+) ENGINE = ReplacingMergeTree(recorded_at)
+PARTITION BY toYYYYMM(ts)
+ORDER BY (server, session_id);
+
+-- Table statistics read from an audited PostgreSQL server (pg_class, pg_stats) with the time they were
+-- read: bytes of pgaudit events are estimated from them (rows x average row width as COPY text).
+-- Every read is kept, so an event is estimated with the statistics in force at its time.
+CREATE TABLE IF NOT EXISTS pg_table_stats (
+  server String,
+  database String,
+  table_name String,
+  reltuples Float64,
+  heap_bytes UInt64,
+  total_bytes UInt64,
+  column_names Array(String),
+  column_widths Array(Int32),
+  read_at DateTime('UTC')
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(read_at)
+ORDER BY (server, database, table_name, read_at);
