@@ -22,6 +22,7 @@ import { replayCommand } from './commands/replay';
 import { reportCommand } from './commands/report';
 import { servicesCommand } from './commands/services';
 import { simulateCommand } from './commands/simulate';
+import { sourcesCommand } from './commands/sources';
 
 export function buildProgram(): { program: Command; close: () => Promise<void> } {
   const program = new Command('insider');
@@ -48,6 +49,7 @@ Examples:
   program.addCommand(migrateCommand(ctx));
   program.addCommand(ingestCommand(ctx));
   program.addCommand(replayCommand(ctx));
+  program.addCommand(sourcesCommand(ctx));
   program.addCommand(simulateCommand(ctx));
   program.addCommand(directoryCommand(ctx));
   program.addCommand(detectCommand(ctx));

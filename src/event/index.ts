@@ -9,4 +9,4 @@ export {
   type RejectCode,
   type ValidateLimits,
 } from './validate';
-export type { CanonicalEvent } from './canonical';
+export { toCanonical, type CanonicalEvent } from './canonical';

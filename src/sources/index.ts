@@ -11,14 +11,14 @@ import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import { canonicalFormat } from './canonical';
 import { parseOptions, postgresFormat } from './postgres';
-import { collectTableStats, TableStatsIndex } from './postgres/table-stats';
+import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
 import { createSessionJoin, type SessionJoin } from './session-join';
 import type { DecodeContext, DecodedEvent, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
 
 export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from './types';
 export { unwrap, ENVELOPE_FIELDS } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
-export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf } from './postgres/table-stats';
+export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
 
 export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat];
 
@@ -40,6 +40,8 @@ export interface Sources {
   decodeBatch(topic: string, messages: readonly RawMessage[], limits: ValidateLimits, now?: number): Promise<MessageOutcome[]>;
   /** Table statistics: reload from ClickHouse now (and, for sources with statsUrlEnv, read the servers first). */
   refreshStats(collect: boolean): Promise<void>;
+  /** Adds statistics read elsewhere (`sources parse`, tests) to those in force. */
+  addStats(rows: readonly TableStatsRow[]): void;
   /** Starts the periodic refresh; returns a stop function. */
   startStatsSchedule(collect: boolean): () => void;
 }
@@ -135,6 +137,10 @@ export function createSources(deps: SourcesDeps): Sources {
     },
 
     refreshStats,
+
+    addStats(rows) {
+      for (const r of rows) stats.add(r);
+    },
 
     startStatsSchedule(collect) {
       if (!ch || servers.length === 0) return () => {};

@@ -23,16 +23,28 @@ export interface TableStatsRow {
   read_at: number;
 }
 
+// A column's width as text: pg_stats.avg_width is its stored width, which for fixed-width types (an
+// int8 is 8 bytes, its text up to 20 characters; a timestamptz 8 bytes, its text 22 or more) is not
+// the text's: for those, the average length of the histogram bounds (or most common values) as text.
+// Variable-width values are stored with a 1-byte header. NULLs print as \N (2 characters).
 const TABLES_SQL = `
   SELECT n.nspname || '.' || c.relname AS table_name,
          greatest(c.reltuples, 0)::float8 AS reltuples,
          pg_relation_size(c.oid)::bigint AS heap_bytes,
          pg_total_relation_size(c.oid)::bigint AS total_bytes,
          array_agg(a.attname::text ORDER BY a.attnum) AS column_names,
-         array_agg(coalesce(s.avg_width, -1) ORDER BY a.attnum) AS column_widths
+         array_agg(coalesce(
+           (CASE
+              WHEN t.typlen > 0 AND s.histogram_bounds IS NOT NULL THEN (SELECT avg(length(x)) FROM unnest(s.histogram_bounds::text::text[]) x)
+              WHEN t.typlen > 0 AND s.most_common_vals IS NOT NULL THEN (SELECT avg(length(x)) FROM unnest(s.most_common_vals::text::text[]) x)
+              WHEN t.typlen = -1 THEN greatest(s.avg_width - 1, 0)
+              ELSE s.avg_width
+            END) * (1 - s.null_frac) + 2 * s.null_frac,
+           -1)::float8 ORDER BY a.attnum) AS column_widths
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname AND NOT s.inherited
   WHERE c.relkind IN ('r', 'p', 'm')
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -65,7 +77,10 @@ export async function readTableStats(url: string, server: string, now = Date.now
 }
 
 async function withClient<T>(url: string, database: string | undefined, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, ...(database ? { database } : {}), application_name: 'insider-table-stats', statement_timeout: 60000 });
+  // The URL's own database would win over a `database` option: the other databases go into the URL.
+  const target = new URL(url);
+  if (database) target.pathname = `/${encodeURIComponent(database)}`;
+  const client = new Client({ connectionString: target.toString(), application_name: 'insider-table-stats', statement_timeout: 60000 });
   await client.connect();
   try {
     // Nothing here writes; say so to the server as well.
@@ -130,7 +145,7 @@ export class TableStatsIndex {
   }
 }
 
-/** Per-row bytes as COPY text: columns' average widths plus a separator each; without pg_stats, the heap's bytes per row. */
+/** Per-row bytes as COPY text: columns' average text widths plus a separator each (tabs, newline); without pg_stats, the heap's bytes per row. */
 export function widthOf(row: TableStatsRow): TableWidth {
   const widths = new Map<string, number>();
   row.column_names.forEach((name, i) => widths.set(name, row.column_widths[i]));

@@ -15,7 +15,8 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (server, session_id);
 
 -- Table statistics read from an audited PostgreSQL server (pg_class, pg_stats) with the time they were
--- read: bytes of pgaudit events are estimated from them (rows x average row width as COPY text).
+-- read: bytes of pgaudit events are estimated from them (rows x average row width as COPY text;
+-- column_widths are each column's average width as text, -1 when it has no statistics).
 -- Every read is kept, so an event is estimated with the statistics in force at its time.
 CREATE TABLE IF NOT EXISTS pg_table_stats (
   server String,
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS pg_table_stats (
   heap_bytes UInt64,
   total_bytes UInt64,
   column_names Array(String),
-  column_widths Array(Int32),
+  column_widths Array(Float64),
   read_at DateTime('UTC')
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(read_at)
