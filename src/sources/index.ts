@@ -16,6 +16,7 @@ import { createSessionJoin, type SessionJoin } from './session-join';
 import type { DecodeContext, DecodedEvent, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
 
 export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from './types';
+export { DEFAULT_PREFIX } from './postgres';
 export { unwrap, ENVELOPE_FIELDS } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';

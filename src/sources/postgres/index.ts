@@ -92,7 +92,7 @@ export function postgresDecoder(options: PostgresOptions, server: string): Sourc
     if (u.record) return { ok: false, code: 'wrong_format', reason: `a jsonlog record on a topic configured for ${options.destination}` };
     if (options.destination === 'csvlog') {
       const r = fromCsvlog(u.text);
-      if (!r.ok && r.code === 'not_a_record') return { ok: false, code: 'wrong_format', reason: `expected a csvlog record; this looks like ${looksLike(u.text)}` };
+      if (!r.ok && (r.code === 'not_a_record' || looksLike(u.text) !== 'a csvlog record')) return { ok: false, code: 'wrong_format', reason: `expected a csvlog record; this looks like ${looksLike(u.text)}` };
       return r;
     }
     const r = stderr!.parse(u.text);
@@ -204,6 +204,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     audit_class: a.className,
     command: a.command,
     statement: clip(a.statement, STATEMENT_KEEP),
+    parameter: clip(a.parameter, MESSAGE_KEEP),
     rows_from: rowsFrom,
     width_from: table ? widthFrom : 'no table',
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
