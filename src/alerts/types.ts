@@ -30,6 +30,10 @@ export interface Evidence {
   apps: Array<{ app: string; bytes: number }>;
   /** Activity covered by an allowlist entry, kept out of the volumes judged. */
   allowlisted: { bytes: number; events: number; reasons: string[] };
+  /** Of the volume, the bytes that were estimated, not measured (absent in alerts stored before it existed). */
+  estimatedBytes?: number;
+  /** The people behind shared database roles (the log's authenticated identity), by bytes. */
+  identities?: Array<{ identity: string; bytes: number }>;
 }
 
 export interface AlertRecord {

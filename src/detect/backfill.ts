@@ -18,13 +18,16 @@ interface EventRow {
   client_app: string;
   session_id: string;
   ok: number;
+  estimated: number;
+  identity: string;
 }
 
 /** Stored events matching `where`, in event order (ts, then user and id for events of the same millisecond). */
 export async function storedEventsWhere(ch: ClickHouse, where: SqlFragment): Promise<DetectEvent[]> {
   const rows = await ch.query<EventRow>(sql`
     SELECT event_id, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, user, action, bytes, rows,
-           concat(db_name, '.', table_name) AS tbl, client_ip, client_app, session_id, status = 'ok' AS ok
+           concat(db_name, '.', table_name) AS tbl, client_ip, client_app, session_id, status = 'ok' AS ok,
+           bytes_estimated AS estimated, identity
     FROM access_events
     WHERE ${where}
     ORDER BY t, user, event_id`);
@@ -40,6 +43,8 @@ export async function storedEventsWhere(ch: ClickHouse, where: SqlFragment): Pro
     clientApp: r.client_app,
     sessionId: r.session_id,
     ok: Number(r.ok) === 1,
+    estimated: Number(r.estimated) === 1,
+    identity: r.identity,
   }));
 }
 

@@ -36,6 +36,10 @@ export interface DayState {
   recent: Array<[number, number]>;
   recentBytes: number;
   allowlisted: Tally & { reasons: Set<string> };
+  /** Of `bytes`, how much was estimated (pgaudit logs rows, not bytes). */
+  estimatedBytes: number;
+  /** The people behind shared database roles, by bytes. */
+  identities: Map<string, number>;
 }
 
 /** Event ids remembered per employee and day: a producer retries within seconds, not thousands of events later. */
@@ -62,6 +66,8 @@ export function newDayState(user: string, day: number): DayState {
     recent: [],
     recentBytes: 0,
     allowlisted: { bytes: 0, rows: 0, events: 0, reasons: new Set() },
+    estimatedBytes: 0,
+    identities: new Map(),
   };
 }
 
@@ -106,6 +112,8 @@ export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
   add(s.sessions, e.sessionId, e.bytes);
   add(s.clientIps, e.clientIp, e.bytes);
   add(s.apps, e.clientApp, e.bytes);
+  if (e.estimated) s.estimatedBytes += e.bytes;
+  if (e.identity) add(s.identities, e.identity, e.bytes);
   if (f.sensitive) {
     s.sensitiveBytes += e.bytes;
     if (!f.knownTable) s.newSensitive.add(e.table);

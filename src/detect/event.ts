@@ -17,6 +17,10 @@ export interface DetectEvent {
   sessionId: string;
   /** Failed queries move no data: counted, never added to volumes. */
   ok: boolean;
+  /** Bytes estimated (rows x average row width), not measured: shown with "≈". */
+  estimated?: boolean;
+  /** The person behind a shared database role, when the log named them. */
+  identity?: string;
 }
 
 export function fromAccessEvent(e: AccessEvent): DetectEvent {
@@ -32,5 +36,7 @@ export function fromAccessEvent(e: AccessEvent): DetectEvent {
     clientApp: e.client_app,
     sessionId: e.session_id,
     ok: e.status === 'ok',
+    estimated: e.bytes_estimated === 1,
+    identity: e.identity,
   };
 }

@@ -28,6 +28,8 @@ export function evidenceOf(s: DayState): Evidence {
     clientIps: top(s.clientIps).map(([ip, bytes]) => ({ ip, bytes })),
     apps: top(s.apps).map(([app, bytes]) => ({ app, bytes })),
     allowlisted: { bytes: s.allowlisted.bytes, events: s.allowlisted.events, reasons: [...s.allowlisted.reasons] },
+    estimatedBytes: s.estimatedBytes,
+    identities: top(s.identities).map(([identity, bytes]) => ({ identity, bytes })),
   };
 }
 
@@ -36,7 +38,12 @@ export function evidenceOf(s: DayState): Evidence {
  * 92% from crm.customers (pii)"
  */
 export function explanationOf(s: DayState, findings: ReadonlyArray<Finding>, evidence: Evidence): string {
-  const parts = [`${formatBytes(s.bytes)} in ${formatDuration(s.lastTs - s.firstTs)}`, ...findings.map((f) => f.clause)];
+  // "≈": some of the volume was estimated from rows (pgaudit), not measured.
+  const volume = s.estimatedBytes > 0 ? `≈${formatBytes(s.bytes)}` : formatBytes(s.bytes);
+  const parts = [`${volume} in ${formatDuration(s.lastTs - s.firstTs)}`, ...findings.map((f) => f.clause)];
+  if (s.estimatedBytes > 0) parts.push(`${s.estimatedBytes >= s.bytes ? 'bytes' : `${formatBytes(s.estimatedBytes)} of it`} estimated as rows × average row width`);
+  const people = evidence.identities ?? [];
+  if (people.length > 0) parts.push(`signed in as ${people.map((p) => p.identity).join(', ')}`);
   const main = evidence.topTables[0];
   if (main && main.share >= 0.5) parts.push(`${formatPercent(main.share)} from ${main.table} (${main.sensitivity})`);
   if (s.allowlisted.bytes > 0) parts.push(`${formatBytes(s.allowlisted.bytes)} more allowlisted (${[...s.allowlisted.reasons].join('; ')})`);

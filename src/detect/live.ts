@@ -9,7 +9,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
-import { parseEvent } from '../event';
+import { checkSourceTopics, createSources } from '../sources';
 import { withRetry } from '../ingest/retry';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
@@ -54,6 +54,11 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const { config, kafka, ch, log } = deps;
   const detection = config.detection;
   const topics = config.ingest.topics.length > 0 ? [...config.ingest.topics] : [config.kafka.topic];
+  checkSourceTopics(config.ingest, topics);
+  // The same formats as the ingester's (src/sources); the join state is read from what the ingester stored.
+  const sources = createSources({ settings: config.ingest, ch, log, role: 'reader' });
+  await sources.refreshStats(false);
+  const stopStats = sources.startStatsSchedule(false);
   const inputs = await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey });
   log.info({ people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const engine = engineFor(ch, detection, inputs);
@@ -117,11 +122,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
       if (batch.messages.length === 0) return;
       const events: DetectEvent[] = [];
-      const now = Date.now();
-      for (const m of batch.messages) {
-        const parsed = parseEvent(m.value, limits, now);
-        // The ingester dead-letters what does not validate, with the reason; here it is only counted.
-        if (parsed.ok) events.push(fromAccessEvent(parsed.event));
+      const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
+      for (const outcome of decoded) {
+        // The ingester dead-letters what does not decode, with the reason; here it is only counted.
+        if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));
         else counts.invalid++;
       }
       const beat = setInterval(() => heartbeat().catch(() => {}), config.ingest.heartbeatIntervalMs);
@@ -154,6 +158,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       if (stopping) return done.catch(() => {});
       stopping = true;
       clearInterval(refresh);
+      stopStats();
       await consumer.disconnect();
       log.info({ ...engine.stats(), ...counts }, 'detector stopped');
       settle.resolve();

@@ -1,6 +1,7 @@
 // One Kafka batch (one partition) through the ingester:
 //   1. skip offsets ClickHouse already holds (ledger, loaded on (re)assignment);
-//   2. validate; bad messages and repeated event_ids become dead letters;
+//   2. decode (the topic's format, src/sources: canonical by default) and validate; bad messages and
+//      repeated event_ids become dead letters; one message may give several events, or none;
 //   3. dead letters: topic first (acks=all), then the dead_letters table;
 //   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views);
 //   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
@@ -14,7 +15,8 @@ import { loadLedger, OffsetLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import { RecentIds } from './recent-ids';
 import { withRetry, type RetryPolicy } from './retry';
-import { parseEvent, type AccessEvent, type ValidateLimits } from '../event';
+import type { AccessEvent, ValidateLimits } from '../event';
+import type { Sources } from '../sources';
 
 export interface StoredEvent extends AccessEvent {
   ingested_at: number;
@@ -48,6 +50,8 @@ export interface BatchDeps {
   retry: RetryPolicy;
   dedupWindow: number;
   deadLetterTopic: string;
+  /** Which format each topic carries; decodes a partition's messages in order (join state included). */
+  sources: Sources;
   /** Modern servers only: send a deterministic insert_deduplication_token with each insert. */
   deduplicationTokens?: boolean;
 }
@@ -138,31 +142,41 @@ export function createBatchProcessor(deps: BatchDeps) {
       const now = Date.now();
       const ingestedAt = Math.floor(now / 1000);
       let skipped = 0;
+      const fresh: KafkaMessage[] = [];
       for (const message of messages) {
-        const offset = Number(message.offset);
-        if (ledger.has(offset)) {
-          skipped++;
-          continue;
-        }
-        const parsed = parseEvent(message.value, deps.limits, now);
-        if (!parsed.ok) {
-          dead.push({ topic, partition, message, code: parsed.code, reason: parsed.reason });
-          continue;
-        }
-        const id = parsed.event.event_id;
-        if (batchIds.has(id) || ids.has(id)) {
-          dead.push({ topic, partition, message, code: 'duplicate_event_id', reason: `event_id ${JSON.stringify(id)} was already ingested from this partition` });
-          continue;
-        }
-        batchIds.add(id);
-        // Completed in place: copying with a spread costs more than parsing (hot path, measured).
-        const row = parsed.event as StoredEvent;
-        row.ingested_at = ingestedAt;
-        row.kafka_topic = topic;
-        row.kafka_partition = partition;
-        row.kafka_offset = offset;
-        rows.push(row);
+        if (ledger.has(Number(message.offset))) skipped++;
+        else fresh.push(message);
       }
+      // Join facts of the batch are stored (ingester) before its events are inserted below.
+      const decoded = await retrying(
+        'decode the batch (session join state)',
+        () => deps.sources.decodeBatch(topic, fresh.map((m) => ({ value: m.value, topic, partition, offset: m.offset })), deps.limits, now),
+        shouldContinue,
+      );
+      fresh.forEach((message, i) => {
+        const offset = Number(message.offset);
+        const outcome = decoded[i];
+        if (!outcome.ok) {
+          dead.push({ topic, partition, message, code: outcome.code, reason: outcome.reason });
+          return;
+        }
+        // A repeated log line repeats all of its events: the message is the unit that is dead-lettered.
+        const repeated = outcome.events.find((e) => batchIds.has(e.event_id) || ids.has(e.event_id));
+        if (repeated) {
+          dead.push({ topic, partition, message, code: 'duplicate_event_id', reason: `event_id ${JSON.stringify(repeated.event_id)} was already ingested from this partition` });
+          return;
+        }
+        for (const event of outcome.events) {
+          batchIds.add(event.event_id);
+          // Completed in place: copying with a spread costs more than parsing (hot path, measured).
+          const row = event as StoredEvent;
+          row.ingested_at = ingestedAt;
+          row.kafka_topic = topic;
+          row.kafka_partition = partition;
+          row.kafka_offset = offset;
+          rows.push(row);
+        }
+      });
       if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
 
       await deadLetter(dead, shouldContinue);
@@ -172,7 +186,11 @@ export function createBatchProcessor(deps: BatchDeps) {
         const result = await insertEvents(rows, shouldContinue);
         timer();
         const byOffset = (o: number) => messages.find((m) => Number(m.offset) === o) as KafkaMessage;
-        const rejected = result.rejected.map(({ row, reason }) => ({ topic, partition, message: byOffset(row.kafka_offset), code: 'clickhouse_rejected', reason }));
+        // One message may have given several rows: it is dead-lettered once.
+        const seen = new Set<number>();
+        const rejected = result.rejected
+          .filter(({ row }) => !seen.has(row.kafka_offset) && seen.add(row.kafka_offset))
+          .map(({ row, reason }) => ({ topic, partition, message: byOffset(row.kafka_offset), code: 'clickhouse_rejected', reason }));
         await deadLetter(rejected, shouldContinue);
         dead.push(...rejected);
         inserted = result.inserted.length;

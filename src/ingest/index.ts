@@ -10,6 +10,7 @@ import type { Registry } from '../telemetry';
 import { createBatchProcessor, SchemaMissingError } from './batch';
 import { enableInsertDeduplication } from './dedup-token';
 import { ingestMetrics } from './metrics';
+import { checkSourceTopics, createSources } from '../sources';
 
 export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';
@@ -38,7 +39,11 @@ export interface Ingester {
 export function createIngester(deps: IngesterDeps): Ingester {
   const { settings, kafka, ch, log } = deps;
   const topics = settings.topics.length > 0 ? [...settings.topics] : [deps.topic];
+  checkSourceTopics(settings, topics);
   const metrics = ingestMetrics(deps.registry);
+  // Raw log formats per topic (src/sources); the ingester keeps their join state in ClickHouse.
+  const sources = createSources({ settings, ch, log, role: 'ingester' });
+  let stopStats = () => {};
   const shutdownGraceMs = deps.shutdownGraceMs ?? 30000;
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
@@ -66,6 +71,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     retry: settings.retry,
     dedupWindow: settings.dedupWindow,
     deadLetterTopic: settings.deadLetterTopic,
+    sources,
     get deduplicationTokens() {
       return deduplication.enabled;
     },
@@ -85,6 +91,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     if (stopping) return;
     stopping = true;
     stopDeadline = Date.now();
+    stopStats();
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
     settle.reject(err);
@@ -98,6 +105,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
       const capability = await enableInsertDeduplication(ch);
       deduplication.enabled = capability.enabled;
       log.info({ clickhouse: capability.version, insertDeduplicationTokens: capability.enabled }, 'ClickHouse capabilities');
+      // Table statistics of audited servers: read now (where configured), then on their schedule.
+      await sources.refreshStats(true);
+      stopStats = sources.startStatsSchedule(true);
       await producer.connect();
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: settings.fromBeginning });
@@ -145,6 +155,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       if (stopping) return done.catch(() => {});
       stopping = true;
       stopDeadline = Date.now() + shutdownGraceMs;
+      stopStats();
       // kafkajs waits for the batch in hand, which commits before it returns.
       await consumer.disconnect();
       await producer.disconnect();

@@ -29,6 +29,15 @@ export function formatNamed(name: string): SourceFormat {
   return f;
 }
 
+/** Every topic given a format must be one the consumer reads: a typo would otherwise read nothing. */
+export function checkSourceTopics(settings: Readonly<Config['ingest']>, consumed: readonly string[]): void {
+  for (const topic of Object.keys(settings.sources)) {
+    if (!consumed.includes(topic)) {
+      throw new ConfigError(`ingest.sources.${topic}: topic ${JSON.stringify(topic)} is not consumed (ingest.topics is [${consumed.join(', ')}]); add it to ingest.topics`, { topic });
+    }
+  }
+}
+
 /** One message's outcome: its events (maybe none: a connection line, a checkpoint) or why it is dead-lettered. */
 export type MessageOutcome = { ok: true; events: AccessEvent[] } | { ok: false; code: string; reason: string };
 

@@ -1,5 +1,6 @@
 // The batch processor with fakes for ClickHouse and the producer: ordering of side effects, skipping of
 // offsets ClickHouse holds, retries, bisection of rejected rows, abandonment without commit.
+import { createSources } from '../../src/sources';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError } from '../../src/errors';
 import { createBatchProcessor, SchemaMissingError } from '../../src/ingest/batch';
@@ -64,6 +65,7 @@ function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}) {
     retry: { initialDelayMs: 1, maxDelayMs: 5 },
     dedupWindow: 1000,
     deadLetterTopic: '',
+    sources: createSources({ settings: { sources: {} } as never, role: 'reader' }),
   });
   return { ...fake, sent, processor };
 }

@@ -139,14 +139,14 @@ describe('postgres records that cannot be read are dead-lettered with a reason, 
     expect(r.ok ? 'read' : [r.code, r.reason]).toEqual(['bad_timestamp', expect.stringContaining("log_timezone = 'UTC'")]);
   });
 
-  it.each([
+  it.each<[string, Destination, () => string, string]>([
     ['a csvlog record on a jsonlog topic', 'jsonlog', () => auditRecord('csvlog'), 'a csvlog record'],
     ['a jsonlog record on a csvlog topic', 'csvlog', () => auditRecord('jsonlog'), 'a jsonlog record'],
     ['a stderr line on a csvlog topic', 'csvlog', () => auditRecord('stderr'), 'a stderr line'],
     ['a canonical event on a jsonlog topic', 'jsonlog', () => JSON.stringify({ msg: JSON.stringify({ event_id: 'e', user: 'u' }) }), 'JSON object that is not'],
     ['a MariaDB slow-log line on a stderr topic', 'stderr', () => '# Time: 2026-12-02T03:16:03.903Z', 'MySQL/MariaDB'],
-  ] as const)('the wrong format (%s): wrong_format, naming what it looks like', (_what, destination, line, says) => {
-    const r = decode(destination as Destination, line());
+  ])('the wrong format (%s): wrong_format, naming what it looks like', (_what, destination, line, says) => {
+    const r = decode(destination, line());
     expect(r.ok ? 'read' : [r.code, r.reason]).toEqual(['wrong_format', expect.stringContaining(says)]);
   });
 
