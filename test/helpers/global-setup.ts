@@ -1,4 +1,4 @@
-// Integration tests need the real Kafka and ClickHouse: start them through the same code as
+// Integration tests need the real Kafka, ClickHouse and PostgreSQL (with pgaudit): start them through the same code as
 // `insider services up` (installing when missing). Services configured elsewhere are only checked.
 import { loadConfig } from '../../src/config';
 import { ensureChromium, localServices, servicesUp } from '../../src/local-services';
@@ -7,6 +7,8 @@ export default async function globalSetup(): Promise<void> {
   const { config } = loadConfig();
   await ensureChromium((line) => process.stderr.write(`[services] ${line}\n`));
   const statuses = await servicesUp(localServices(config), (line) => process.stderr.write(`[services] ${line}\n`));
+  // PostgreSQL with pgaudit, for the sources tests: one server for the whole run, each test its own database and roles.
+  statuses.push(...(await servicesUp(localServices(config, ['postgres']), (line) => process.stderr.write(`[services] ${line}\n`))));
   const down = statuses.filter((s) => !s.ready);
   if (down.length > 0) {
     throw new Error(`integration tests need ${down.map((s) => `${s.name} at ${s.address}`).join(' and ')}, which did not answer`);
