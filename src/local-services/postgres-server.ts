@@ -72,6 +72,7 @@ log_timezone = 'UTC'
 log_connections = on
 log_disconnections = on
 log_min_error_statement = error
+log_statement = 'all'
 ssl = on
 ssl_cert_file = '${layout.tlsDir}/server.crt'
 ssl_key_file = '${layout.tlsDir}/server.key'

@@ -13,7 +13,7 @@ import { canonicalFormat } from './canonical';
 import { parseOptions, postgresFormat } from './postgres';
 import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
 import { createSessionJoin, type SessionJoin } from './session-join';
-import type { DecodeContext, DecodedEvent, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
+import type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
 
 export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from './types';
 export { DEFAULT_PREFIX } from './postgres';
@@ -112,38 +112,52 @@ export function createSources(deps: SourcesDeps): Sources {
 
     async decodeBatch(topic, messages, limits, now = Date.now()) {
       const decoder = decoderFor(topic);
-      const ctx: DecodeContext = {
-        limits,
-        now,
-        session: (server, sessionId) => join.view(server, sessionId),
-        tableStats: (server, database, table, at) => stats.at(server, database, table, at),
+      // Pass 1 decodes with what is in memory and notes sessions it knew nothing of; when there are
+      // any (a session that began before a restart or a rebalance), their stored facts are loaded and
+      // the batch is decoded again. Decoders are pure, so the second pass is the answer.
+      const unknown = new Map<string, { server: string; sessionId: string }>();
+      const pass = () => {
+        const ctx: DecodeContext = {
+          limits,
+          now,
+          session: (server, sessionId) => {
+            const v = join.view(server, sessionId);
+            if (!v) unknown.set(`${server}\u0000${sessionId}`, { server, sessionId });
+            return v;
+          },
+          tableStats: (server, database, table, at) => stats.at(server, database, table, at),
+        };
+        const outcomes: MessageOutcome[] = [];
+        const facts: SessionFact[] = [];
+        for (const m of messages) {
+          let r: DecodeResult;
+          try {
+            r = decoder.decode(m, ctx);
+          } catch (err) {
+            // A decoder bug on one message's content must not stop the partition: dead-letter it.
+            r = { ok: false, code: 'decoder_error', reason: `the ${decoder.format} decoder failed on this message: ${(err as Error).message}` };
+          }
+          if (!r.ok) {
+            outcomes.push({ ok: false, code: r.code, reason: r.reason });
+            continue;
+          }
+          if (r.facts.length > 0) {
+            join.apply(r.facts);
+            facts.push(...r.facts);
+          }
+          outcomes.push({ ok: true, events: r.events.map((e) => e.event) });
+        }
+        return { outcomes, facts };
       };
-      const outcomes: MessageOutcome[] = [];
-      const facts: SessionFact[] = [];
-      const joined: DecodedEvent[] = [];
-      for (const m of messages) {
-        let r;
-        try {
-          r = decoder.decode(m, ctx);
-        } catch (err) {
-          // A decoder bug on one message's content must not stop the partition: dead-letter it.
-          r = { ok: false as const, code: 'decoder_error', reason: `the ${decoder.format} decoder failed on this message: ${(err as Error).message}` };
-        }
-        if (!r.ok) {
-          outcomes.push({ ok: false, code: r.code, reason: r.reason });
-          continue;
-        }
-        if (r.facts.length > 0) {
-          join.apply(r.facts);
-          facts.push(...r.facts);
-        }
-        for (const e of r.events) if (e.joinSession) joined.push(e);
-        outcomes.push({ ok: true, events: r.events.map((e) => e.event) });
+      let result = pass();
+      if (unknown.size > 0) {
+        await join.load([...unknown.values()]);
+        unknown.clear();
+        result = pass();
       }
       // Facts first: if the events' insert is acknowledged, their sessions are known to the next owner.
-      await join.persist(facts);
-      await join.resolve(joined);
-      return outcomes;
+      await join.persist(result.facts);
+      return result.outcomes;
     },
 
     refreshStats,

@@ -1,13 +1,13 @@
-// The join state of the sources layer: who authenticated each database session. A connection line
-// teaches it (a fact); later statement lines of the session are named after it. Facts are kept in
-// memory (two generations, bounded) and, by the ingester, in ClickHouse (`source_sessions`), written
-// before the events of the same batch: so after a restart or a rebalance a session that began in an
-// earlier, committed batch is found there, and the result does not depend on where a consumer started.
+// The join state of the sources layer: what earlier lines told about a database session (who
+// authenticated it; which `COPY ... TO` were counted when they started). Facts are kept in memory
+// (two generations, bounded) and, by the ingester, in ClickHouse (`source_sessions`), written before
+// the events of the same batch: after a restart or a rebalance, a session that began in an earlier,
+// committed batch is found there, so the result does not depend on where a consumer started.
 //
 // Order matters and is the shipper's to keep: one server's lines on one partition (or keyed by
-// session), as PostgreSQL writes a session's connection lines before its statements.
+// session), as PostgreSQL writes a session's lines in order.
 import { inList, sql, type ClickHouse } from '../store';
-import type { DecodedEvent, SessionFact, SessionView } from './types';
+import type { SessionFact, SessionView } from './types';
 
 export interface SessionJoinOptions {
   /** The ingester writes facts; the live detector only reads them. */
@@ -24,9 +24,11 @@ export interface SessionJoinOptions {
 }
 
 interface Entry {
-  view: SessionView | null;
-  /** For a negative entry: when it stops being believed. */
-  until: number;
+  identity: string;
+  method: string;
+  copies: Set<string>;
+  /** Nothing was found: believed until then. */
+  emptyUntil?: number;
 }
 
 const key = (server: string, sessionId: string) => `${server}\u0000${sessionId}`;
@@ -35,8 +37,8 @@ export interface SessionJoin {
   view(server: string, sessionId: string): SessionView | undefined;
   /** Applies facts in message order (later messages of the same batch see them at once). */
   apply(facts: readonly SessionFact[]): void;
-  /** Fills the identity of events whose session was unknown when decoded, looking in ClickHouse. */
-  resolve(events: DecodedEvent[]): Promise<void>;
+  /** Loads what ClickHouse holds of these sessions (a miss is remembered as such). */
+  load(sessions: ReadonlyArray<{ server: string; sessionId: string }>): Promise<void>;
   /** Stores facts in ClickHouse (ingester only), before the batch's events are inserted. */
   persist(facts: readonly SessionFact[]): Promise<void>;
 }
@@ -47,7 +49,13 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
   let current = new Map<string, Entry>();
   let previous = new Map<string, Entry>();
 
-  const get = (k: string): Entry | undefined => current.get(k) ?? previous.get(k);
+  const get = (k: string): Entry | undefined => {
+    const e = current.get(k);
+    if (e) return e;
+    const old = previous.get(k);
+    if (old) current.set(k, old);
+    return old;
+  };
   const set = (k: string, e: Entry) => {
     current.set(k, e);
     if (current.size >= generation) {
@@ -55,46 +63,49 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
       current = new Map();
     }
   };
+  const entry = (k: string): Entry => {
+    let e = get(k);
+    if (!e || e.emptyUntil !== undefined) set(k, (e = { identity: '', method: '', copies: new Set() }));
+    return e;
+  };
+  const record = (e: Entry, fact: string, value: string, detail: string) => {
+    if (fact === 'identity') {
+      e.identity = value;
+      e.method = detail;
+    } else if (fact === 'copy') e.copies.add(value);
+  };
 
   return {
     view(server, sessionId) {
       const e = get(key(server, sessionId));
       if (!e) return undefined;
-      if (e.view) return e.view;
-      // Known to have no identity (a trust or peer session without "connection authenticated").
-      return Date.now() < e.until ? { identity: '', method: '' } : undefined;
+      if (e.emptyUntil !== undefined && Date.now() >= e.emptyUntil) return undefined;
+      return e;
     },
 
     apply(facts) {
-      for (const f of facts) set(key(f.server, f.sessionId), { view: { identity: f.identity, method: f.method }, until: Infinity });
+      for (const f of facts) {
+        const e = entry(key(f.server, f.sessionId));
+        if (f.kind === 'identity') record(e, 'identity', f.identity, f.method);
+        else record(e, 'copy', f.statement, '');
+      }
     },
 
-    async resolve(events) {
-      const pending = events.filter((e) => e.joinSession);
-      if (pending.length === 0) return;
-      const wanted = new Map<string, { server: string; sessionId: string }>();
-      for (const e of pending) {
-        const s = e.joinSession!;
+    async load(sessions) {
+      if (sessions.length === 0) return;
+      if (opts.ch) {
+        const ids = [...new Set(sessions.map((s) => s.sessionId))];
+        const servers = [...new Set(sessions.map((s) => s.server))];
+        const rows = await opts.ch.query<{ server: string; session_id: string; fact: string; value: string; detail: string }>(sql`
+          SELECT server, session_id, fact, value, any(detail) AS detail FROM source_sessions
+          WHERE server IN ${inList(servers)} AND session_id IN ${inList(ids)}
+          GROUP BY server, session_id, fact, value`);
+        for (const r of rows) record(entry(key(r.server, r.session_id)), r.fact, r.value, r.detail);
+      }
+      const until = Date.now() + negativeTtlMs;
+      for (const s of sessions) {
         const k = key(s.server, s.sessionId);
-        const known = get(k);
-        if (!known || (!known.view && Date.now() >= known.until)) wanted.set(k, s);
-      }
-      if (wanted.size > 0 && opts.ch) {
-        const sessions = [...new Set([...wanted.values()].map((w) => w.sessionId))];
-        const servers = [...new Set([...wanted.values()].map((w) => w.server))];
-        const rows = await opts.ch.query<{ server: string; session_id: string; identity: string; method: string }>(sql`
-          SELECT server, session_id, any(identity) AS identity, any(method) AS method FROM source_sessions
-          WHERE server IN ${inList(servers)} AND session_id IN ${inList(sessions)}
-          GROUP BY server, session_id`);
-        for (const r of rows) set(key(r.server, r.session_id), { view: { identity: r.identity, method: r.method }, until: Infinity });
-      }
-      const now = Date.now();
-      for (const [k] of wanted) if (!get(k)?.view) set(k, { view: null, until: now + negativeTtlMs });
-      for (const e of pending) {
-        const s = e.joinSession!;
-        const found = get(key(s.server, s.sessionId))?.view;
-        if (found?.identity) e.event.identity = found.identity;
-        delete e.joinSession;
+        if (!get(k)) set(k, { identity: '', method: '', copies: new Set(), emptyUntil: until });
       }
     },
 
@@ -103,7 +114,15 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
       const recordedAt = Math.floor(Date.now() / 1000);
       await opts.ch.insert(
         'source_sessions',
-        facts.map((f) => ({ server: f.server, session_id: f.sessionId, identity: f.identity, method: f.method, ts: Math.floor(f.ts / 1000), recorded_at: recordedAt })),
+        facts.map((f) => ({
+          server: f.server,
+          session_id: f.sessionId,
+          fact: f.kind,
+          value: f.kind === 'identity' ? f.identity : f.statement,
+          detail: f.kind === 'identity' ? f.method : '',
+          ts: Math.floor(f.ts / 1000),
+          recorded_at: recordedAt,
+        })),
       );
     },
   };

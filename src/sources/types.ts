@@ -16,21 +16,24 @@ export interface RawMessage {
  * Something a message taught about a session, for later messages: the join state. The caller applies
  * facts in message order, persists them (docs/sources/README.md "Join state"), and hands them back
  * through `DecodeContext.session`.
+ *   identity  who authenticated the session (log_connections);
+ *   copy      a `COPY t TO` already counted when it started (its log_statement line), so pgaudit's line
+ *             when it ends is not counted again.
  */
-export interface SessionFact {
+export type SessionFact = {
   /** The server (the format's `server` option): session ids are unique per server only. */
   server: string;
   sessionId: string;
-  identity: string;
-  method: string;
   /** Event time of the line that told it, ms. */
   ts: number;
-}
+} & ({ kind: 'identity'; identity: string; method: string } | { kind: 'copy'; statement: string });
 
 /** The join state of one session as the caller knows it. */
 export interface SessionView {
   identity: string;
   method: string;
+  /** Statements of `COPY ... TO` counted when they started. */
+  copies: ReadonlySet<string>;
 }
 
 export interface TableWidth {
@@ -47,20 +50,17 @@ export interface TableWidth {
 export interface DecodeContext {
   limits: ValidateLimits;
   now: number;
-  /** What is known of a session: undefined when nothing is known yet (the caller may look further). */
+  /**
+   * What is known of a session: undefined when nothing is known yet. The caller notes such sessions,
+   * looks them up in the stored join state, and decodes the batch again (decoders are pure).
+   */
   session(server: string, sessionId: string): SessionView | undefined;
   /** Table statistics in force at a time (the newest read at or before it), or undefined. */
   tableStats(server: string, database: string, table: string, at: number): TableWidth | undefined;
 }
 
-/**
- * One event before validation, as a producer would write it (docs/event-contract.md), plus the session
- * whose identity it still needs (identity is filled in by the join when the log line did not carry it).
- */
 export interface DecodedEvent {
   event: AccessEvent;
-  /** Set when the event's identity comes from its session's join state. */
-  joinSession?: { server: string; sessionId: string };
 }
 
 export type DecodeResult =

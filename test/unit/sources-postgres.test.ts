@@ -68,6 +68,19 @@ describe.each(DESTINATIONS)('postgres %s, captured from the real server', (desti
     expect([e.rows_from, e.width_from]).toEqual(['reltuples', 'pg_stats']);
   });
 
+  it('COPY t TO is counted when it starts (log_statement), and pgaudit\'s line at its end not again', () => {
+    const [e] = eventsOf(events, cases.find((c) => c.name === 'copy-table')!);
+    expect(e.counted_at).toBe('start (log_statement)');
+  });
+
+  it('without log_statement lines, COPY t TO is counted once, from pgaudit\'s line at its end', async () => {
+    const sources = createSources(destination);
+    const records = fixtureRecords(destination).filter((r) => !/statement: COPY/.test(r));
+    const outcomes = await sources.decodeBatch('fixture', records.map((r, i) => ({ value: Buffer.from(r), topic: 'fixture', partition: 0, offset: String(i) })), { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1));
+    const copies = outcomes.flatMap((o) => (o.ok ? o.events : [])).filter((e) => e.client_app === 'case-copy-table' && e.user === 'fx_analyst');
+    expect(copies.map((e) => [e.action, e.table_name, e.rows, JSON.parse(e.extra).counted_at])).toEqual([['COPY', 'public.customers', 3000, undefined]]);
+  });
+
   it('a failed query carries the error and moves nothing', () => {
     const [e] = eventsOf(events, cases.find((c) => c.name === 'denied')!);
     if (destination !== 'stderr') expect([e.error, e.sqlstate]).toEqual(['permission denied for table secrets', '42501']);

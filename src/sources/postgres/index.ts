@@ -120,6 +120,8 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   if (sev === 'LOG') {
     if (rec.message.startsWith('AUDIT: ')) return auditEvents(rec, server, options, ctx);
     if (rec.message.startsWith('connection authenticated: ')) return identityFact(rec, server, options);
+    const started = STATEMENT_LINE.exec(rec.message);
+    if (started) return copyStarted(rec, rec.message.slice(started[0].length), server, options, ctx);
     return ignored('not an audit record');
   }
   // jsonlog and csvlog carry the failed statement in the error's record; stderr on the STATEMENT line after it.
@@ -128,13 +130,59 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   return ignored(`a ${sev} record without a statement`);
 }
 
+/** log_statement's line, written when a statement arrives (simple and extended protocol). */
+const STATEMENT_LINE = /^(?:statement|execute [^:]*): /;
+
+/**
+ * `COPY t TO` as it starts (log_statement = 'all'): pgaudit 1.7 logs it only when it ends, too late to
+ * catch an export in progress. Counted here, with the table's rows from its statistics, and noted in
+ * the session's join state so pgaudit's line at the end is not counted again. Other statements'
+ * log_statement lines are left to pgaudit's.
+ */
+function copyStarted(rec: PgRecord, statement: string, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
+  if (firstKeyword(statement) !== 'COPY') return ignored('log_statement line (pgaudit logs the statement)');
+  const copy = copyTarget(statement);
+  if (!copy || copy.query || copy.direction !== 'to' || !copy.table) return ignored('log_statement line (pgaudit logs the statement)');
+  const width = ctx.tableStats(server, rec.database, copy.table, rec.ts);
+  const rows = width ? width.rows : 0;
+  const rowBytes = width ? (copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes : options.defaultRowBytes;
+  const doc: Record<string, unknown> = {
+    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+    ts: rec.ts,
+    user: rec.user,
+    action: rec.application === 'pg_dump' ? 'DUMP' : 'COPY',
+    bytes: Math.round(rows * rowBytes),
+    rows,
+    bytes_estimated: true,
+    source: server,
+    database: rec.database,
+    table: copy.table,
+    client_ip: rec.remoteHost,
+    client_app: rec.application,
+    session_id: rec.sessionId,
+    status: 'ok',
+    command: 'COPY',
+    statement: clip(statement, STATEMENT_KEEP),
+    rows_from: width ? 'reltuples' : 'unknown (no statistics for the table)',
+    width_from: width ? 'pg_stats' : 'default',
+    counted_at: 'start (log_statement)',
+    ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
+  };
+  return build([doc], rec, server, ctx, [{ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts }]);
+}
+
+/** The same COPY as log_statement and pgaudit write it (pgaudit keeps a trailing space or newline). */
+function copyKey(statement: string): string {
+  return statement.trim();
+}
+
 const ignored = (note: string): DecodeResult => ({ ok: true, events: [], facts: [], note });
 
 function identityFact(rec: PgRecord, server: string, options: PostgresOptions): DecodeResult {
   const m = /^connection authenticated: identity="(.*)" method=(\S+)/s.exec(rec.message);
   if (!m) return ignored('connection authenticated without identity');
   if (!rec.sessionId) return { ok: false, code: 'missing_field', reason: 'a connection record without session_id' };
-  const fact: SessionFact = { server, sessionId: rec.sessionId, identity: normaliseIdentity(m[1], options.identity), method: m[2], ts: rec.ts };
+  const fact: SessionFact = { kind: 'identity', server, sessionId: rec.sessionId, identity: normaliseIdentity(m[1], options.identity), method: m[2], ts: rec.ts };
   return { ok: true, events: [], facts: [fact] };
 }
 
@@ -167,9 +215,13 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
       columns = copy.columns;
     }
   }
+  const copyGap = copy && !copy.query && copy.direction === 'to' && a.command === 'COPY' && !a.objectName && rows === 0;
+  if (copyGap && rec.sessionId && ctx.session(server, rec.sessionId)?.copies.has(copyKey(a.statement))) {
+    return ignored('COPY TO: counted when it started (its log_statement line)');
+  }
   let width = table ? ctx.tableStats(server, rec.database, table, rec.ts) : undefined;
   // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves.
-  if (copy && !copy.query && copy.direction === 'to' && a.command === 'COPY' && rows === 0) {
+  if (copyGap) {
     rows = width ? width.rows : 0;
     rowsFrom = width ? 'reltuples' : 'unknown (no statistics for the table)';
   }
@@ -237,19 +289,18 @@ function errorEvents(rec: PgRecord, server: string, message: string, ctx: Decode
   return build(docs, rec, server, ctx);
 }
 
-function build(docs: Array<Record<string, unknown>>, rec: PgRecord, server: string, ctx: DecodeContext): DecodeResult {
-  // Nothing known of the session yet: the join looks further (docs/sources/README.md "Join state").
-  const known = rec.sessionId ? ctx.session(server, rec.sessionId) : undefined;
+function build(docs: Array<Record<string, unknown>>, rec: PgRecord, server: string, ctx: DecodeContext, facts: SessionFact[] = []): DecodeResult {
+  const identity = rec.sessionId ? (ctx.session(server, rec.sessionId)?.identity ?? '') : '';
   const events: DecodedEvent[] = [];
   for (let i = 0; i < docs.length; i++) {
     const doc = docs[i];
     if (i > 0) doc.event_id = `${doc.event_id as string}/${i}`;
-    if (known?.identity) doc.identity = known.identity;
+    if (identity) doc.identity = identity;
     const v = validateEvent(doc, ctx.limits, ctx.now);
     if (!v.ok) return v;
-    events.push(!known && rec.sessionId ? { event: v.event, joinSession: { server, sessionId: rec.sessionId } } : { event: v.event });
+    events.push({ event: v.event });
   }
-  return { ok: true, events, facts: [] };
+  return { ok: true, events, facts };
 }
 
 function clip(s: string, max: number): string {

@@ -1,18 +1,22 @@
 -- The sources layer's state (docs/sources/README.md).
--- Who authenticated each database session (PostgreSQL log_connections: "connection authenticated:
--- identity=..."): the join that names the person behind a shared role. Written by the ingester before
--- the events of the same Kafka batch, so after a restart or a rebalance the next owner finds what the
--- previous one learnt. A redelivered line writes the same row again: readers take any() per session.
+-- What earlier log lines told about a database session, for later lines of the same session: who
+-- authenticated it (fact 'identity': PostgreSQL log_connections "connection authenticated:
+-- identity=...", value the person, detail the method), and which `COPY ... TO` were counted when they
+-- started (fact 'copy', value the statement), so pgaudit's line at their end is not counted again.
+-- Written by the ingester before the events of the same Kafka batch: after a restart or a rebalance
+-- the next owner finds what the previous one learnt. A redelivered line writes the same row again:
+-- readers group by (server, session_id, fact, value).
 CREATE TABLE IF NOT EXISTS source_sessions (
   server String,
   session_id String,
-  identity String,
-  method String,
+  fact String,
+  value String,
+  detail String,
   ts DateTime('UTC'),
   recorded_at DateTime('UTC')
 ) ENGINE = ReplacingMergeTree(recorded_at)
 PARTITION BY toYYYYMM(ts)
-ORDER BY (server, session_id);
+ORDER BY (server, session_id, fact, value);
 
 -- Table statistics read from an audited PostgreSQL server (pg_class, pg_stats) with the time they were
 -- read: bytes of pgaudit events are estimated from them (rows x average row width as COPY text;
