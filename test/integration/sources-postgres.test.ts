@@ -250,7 +250,8 @@ describe('PostgreSQL + pgaudit through rsyslog to the ingester and the detector'
   it('after a restart, a session that began before it still names its person (the join state is in ClickHouse)', async () => {
     // Captured lines of the shared role's sessions, cut between the connection lines and the statements.
     const records = fixtureRecords('jsonlog').filter((r) => r.includes('fx_shared'));
-    const cut = records.findIndex((r) => r.includes('AUDIT: SESSION'));
+    const connections = records.filter((r) => r.includes('connection authenticated'));
+    const statements = records.filter((r) => r.includes('AUDIT: SESSION'));
     const server = uniqueName('it_pg_restart');
     const topic = uniqueName('it_pg_restart_topic');
     const a = await f.kafka.admin();
@@ -262,13 +263,13 @@ describe('PostgreSQL + pgaudit through rsyslog to the ingester and the detector'
     const fx = { ...f, configFile };
     const first = startIngester(fx, 'restart-1');
     await first.started();
-    await produce(f.kafka, topic, records.slice(0, cut).map((r) => ({ value: Buffer.from(r) })));
+    await produce(f.kafka, topic, connections.map((r) => ({ value: Buffer.from(r) })));
     await waitUntil('the sessions stored', async () => Number((await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM source_sessions WHERE server = ${server} AND fact = 'identity'`))[0].n) >= 2, 60000);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     const second = startIngester(fx, 'restart-2');
     await second.started();
-    await produce(f.kafka, topic, records.slice(cut).map((r) => ({ value: Buffer.from(r) })));
+    await produce(f.kafka, topic, statements.map((r) => ({ value: Buffer.from(r) })));
     const rows = await waitUntil('the statements stored', async () => {
       const r = await f.ch.query<{ identity: string; kafka_topic: string }>(sql`SELECT identity FROM access_events WHERE kafka_topic = ${topic} ORDER BY identity`);
       return r.length >= 2 ? r : undefined;
