@@ -13,7 +13,9 @@ function top(m: Map<string, number>, n = TOP): Array<[string, number]> {
 }
 
 export function evidenceOf(s: DayState): Evidence {
+  // Tables that moved nothing (a statement without a table, SELECT now()) are no evidence of volume.
   const topTables = [...s.tables]
+    .filter(([, t]) => t.bytes > 0 || s.bytes === 0)
     .sort((a, b) => b[1].bytes - a[1].bytes || (a[0] < b[0] ? -1 : 1))
     .slice(0, TOP)
     .map(([table, t]) => ({ table, sensitivity: t.sensitivity, bytes: t.bytes, rows: t.rows, events: t.events, share: s.bytes > 0 ? t.bytes / s.bytes : 0 }));

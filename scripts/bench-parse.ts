@@ -1,0 +1,81 @@
+// Parser benchmark: log records decoded per second on one core, for each PostgreSQL destination
+// (jsonlog, csvlog, stderr; the records the real server wrote, test/fixtures/postgres/), next to the
+// canonical JSON path measured in the same run, through the same step the ingester runs
+// (Sources.decodeBatch: envelope, decoder, join state, validation), in batches of 1,000.
+// Also: the csvlog record splitter against csv-parse's sync API on the same records.
+//   npm run bench:parse [-- --records N]
+import os from 'node:os';
+import { parse as csvParse } from 'csv-parse/sync';
+import { createSources } from '../src/sources';
+import { splitCsv } from '../src/sources/postgres/csv';
+import { toCanonical } from '../src/event';
+import { decodeFixture, fixtureRecords, fixtureStats, type Destination } from '../test/fixtures/postgres/decode';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('records', 300_000);
+const BATCH = 1000;
+const LIMITS = { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 };
+
+function messages(records: string[], n: number, wrap: (r: string) => string = (r) => r) {
+  return Array.from({ length: n }, (_, i) => ({ value: Buffer.from(wrap(records[i % records.length])), topic: 't', partition: 0, offset: String(i) }));
+}
+
+async function measure(topic: string, settings: Record<string, unknown>, msgs: ReturnType<typeof messages>): Promise<{ perSecond: number; events: number }> {
+  const sources = createSources({ settings: { sources: settings } as never, role: 'reader' });
+  sources.addStats(fixtureStats());
+  let events = 0;
+  // Warm-up, then the measured run.
+  for (let i = 0; i < Math.min(msgs.length, 20_000); i += BATCH) await sources.decodeBatch(topic, msgs.slice(i, i + BATCH), LIMITS, Date.UTC(2030, 0, 1));
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < msgs.length; i += BATCH) {
+    const out = await sources.decodeBatch(topic, msgs.slice(i, i + BATCH), LIMITS, Date.UTC(2030, 0, 1));
+    for (const o of out) if (o.ok) events += o.events.length;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { perSecond: msgs.length / seconds, events };
+}
+
+async function main(): Promise<void> {
+  const load = os.loadavg()[0];
+  process.stdout.write(`parse benchmark: ${N.toLocaleString('en')} records per format, one core (load average ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1 ? ': the machine is busy, compare the ratios' : ''})\n\n`);
+  // Canonical: the same accesses the jsonlog describes, as a producer of the contract would send them.
+  const canonical = (await decodeFixture('jsonlog')).events.map((e) => {
+    const { event_id, ts, user, action, bytes, rows, source, database, table, client_ip, client_app, session_id, query_id, status } = toCanonical(e as never);
+    return JSON.stringify({ event_id, ts, user, action, bytes, rows, source, database, table, client_ip, client_app, session_id, query_id, status });
+  });
+  const reference = await measure('canonical', {}, messages(canonical, N));
+  const rows: string[][] = [['format', 'records/s per core', 'vs canonical', 'bytes/record', 'events/record']];
+  const avg = (rs: string[]) => Math.round(rs.reduce((s, r) => s + Buffer.byteLength(r), 0) / rs.length);
+  rows.push(['canonical JSON (reference)', Math.round(reference.perSecond).toLocaleString('en'), '1.00', String(avg(canonical)), (reference.events / N).toFixed(2)]);
+  for (const d of ['jsonlog', 'csvlog', 'stderr'] as Destination[]) {
+    const records = fixtureRecords(d);
+    const r = await measure('pg', { pg: { format: 'postgres', options: { destination: d, server: 'fixture-pg' } } }, messages(records, N));
+    rows.push([`postgres ${d}`, Math.round(r.perSecond).toLocaleString('en'), (r.perSecond / reference.perSecond).toFixed(2), String(avg(records)), (r.events / N).toFixed(2)]);
+  }
+  const wrapped = await measure('pg', { pg: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } }, messages(fixtureRecords('jsonlog'), N, (r) => JSON.stringify({ msg: r, host: 'db1' })));
+  rows.push(['postgres jsonlog in an rsyslog envelope', Math.round(wrapped.perSecond).toLocaleString('en'), (wrapped.perSecond / reference.perSecond).toFixed(2), '', (wrapped.events / N).toFixed(2)]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);
+  process.stdout.write('\n(a record that gives no event, such as a connection line, still counts as a record: the logs hold them)\n');
+
+  // The csvlog splitter against csv-parse (the library the directory loader uses) on the same records.
+  const csv = fixtureRecords('csvlog');
+  const time = (fn: (r: string) => unknown) => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 100_000; i++) fn(csv[i % csv.length]);
+    return 100_000 / (Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  time((r) => splitCsv(r));
+  time((r) => csvParse(r, { relax_column_count: true }));
+  const own = time((r) => splitCsv(r));
+  const lib = time((r) => csvParse(r, { relax_column_count: true }));
+  process.stdout.write(`\ncsvlog record splitting: src/sources/postgres/csv.ts ${Math.round(own).toLocaleString('en')}/s, csv-parse sync ${Math.round(lib).toLocaleString('en')}/s (${(own / lib).toFixed(1)}x)\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
