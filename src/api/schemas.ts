@@ -173,6 +173,10 @@ const evidence = z.object({
   clientIps: z.array(z.object({ ip: z.string(), bytes: z.number() })),
   apps: z.array(z.object({ app: z.string(), bytes: z.number() })),
   allowlisted: z.object({ bytes: z.number(), events: z.number(), reasons: z.array(z.string()) }),
+  /** Of the volume, the bytes estimated rather than measured (shown with "≈"); absent on older alerts. */
+  estimatedBytes: z.number().optional(),
+  /** The people behind shared database roles, pseudonymised like the user. */
+  identities: z.array(z.object({ identity: z.string(), bytes: z.number() })).optional(),
 });
 
 const triage = z.object({

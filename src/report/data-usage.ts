@@ -16,19 +16,23 @@ export interface SummarySection {
   events: number;
   failedEvents: number;
   bytes: number;
+  /** Of `bytes`, how much was estimated (rows x average row width: pgaudit), shown with "≈". */
+  estimatedBytes?: number;
   activeUsers: number;
-  sources: Array<{ source: string; events: number; bytes: number; users: number }>;
+  sources: Array<{ source: string; events: number; bytes: number; users: number; estimatedBytes?: number }>;
   daily: Array<{ day: string; events: number; bytes: number }>;
 }
 
 export async function summarySection(ctx: ReportContext): Promise<SummarySection> {
   const { ch, period } = ctx;
   const where = sql`ts >= ${new Date(period.from)} AND ts < ${new Date(period.to)}`;
-  const [total] = await ch.query<{ n_events: string; n_failed: string; ok_bytes: string; n_users: string }>(sql`
-    SELECT count() AS n_events, countIf(status = 'error') AS n_failed, sumIf(bytes, status = 'ok') AS ok_bytes, uniqExact(user) AS n_users
+  const [total] = await ch.query<{ n_events: string; n_failed: string; ok_bytes: string; est_bytes: string; n_users: string }>(sql`
+    SELECT count() AS n_events, countIf(status = 'error') AS n_failed, sumIf(bytes, status = 'ok') AS ok_bytes,
+           sumIf(bytes, status = 'ok' AND bytes_estimated = 1) AS est_bytes, uniqExact(user) AS n_users
     FROM access_events WHERE ${where}`);
-  const sources = await ch.query<{ src: string; n_events: string; ok_bytes: string; n_users: string }>(sql`
-    SELECT source AS src, count() AS n_events, sumIf(bytes, status = 'ok') AS ok_bytes, uniqExact(user) AS n_users
+  const sources = await ch.query<{ src: string; n_events: string; ok_bytes: string; est_bytes: string; n_users: string }>(sql`
+    SELECT source AS src, count() AS n_events, sumIf(bytes, status = 'ok') AS ok_bytes,
+           sumIf(bytes, status = 'ok' AND bytes_estimated = 1) AS est_bytes, uniqExact(user) AS n_users
     FROM access_events WHERE ${where}
     GROUP BY source ORDER BY ok_bytes DESC, src`);
   const daily = await ch.query<{ d: string; n_events: string; ok_bytes: string }>(sql`
@@ -40,8 +44,9 @@ export async function summarySection(ctx: ReportContext): Promise<SummarySection
     events: Number(total.n_events),
     failedEvents: Number(total.n_failed),
     bytes: Number(total.ok_bytes),
+    estimatedBytes: Number(total.est_bytes),
     activeUsers: Number(total.n_users),
-    sources: sources.map((r) => ({ source: r.src, events: Number(r.n_events), bytes: Number(r.ok_bytes), users: Number(r.n_users) })),
+    sources: sources.map((r) => ({ source: r.src, events: Number(r.n_events), bytes: Number(r.ok_bytes), users: Number(r.n_users), estimatedBytes: Number(r.est_bytes) })),
     daily: daysOf(period).map((day) => ({ day, events: Number(byDay.get(day)?.n_events ?? 0), bytes: Number(byDay.get(day)?.ok_bytes ?? 0) })),
   };
 }

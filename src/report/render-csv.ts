@@ -29,6 +29,7 @@ export function renderCsv(r: ReportData): Record<string, string> {
       ['events', s.events],
       ['failed_events', s.failedEvents],
       ['bytes', s.bytes],
+      ['bytes_estimated', s.estimatedBytes ?? 0],
       ['active_users', s.activeUsers],
       ['data_sources', s.sources.length],
       ['alerts', r.alerts.total],

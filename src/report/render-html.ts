@@ -67,7 +67,8 @@ export function renderHtml(r: ReportData): string {
     `<section><h2>1. Period summary</h2>
 ${figures([
   ['events', int(s.events)],
-  ['downloaded (successful queries)', formatBytes(s.bytes)],
+  // "≈": part of the volume was estimated from rows (pgaudit logs rows, not bytes).
+  ['downloaded (successful queries)', `${(s.estimatedBytes ?? 0) > 0 ? '≈' : ''}${formatBytes(s.bytes)}`],
   ['active users', int(s.activeUsers)],
   ['data sources', int(s.sources.length)],
   ['failed queries', int(s.failedEvents)],
@@ -77,9 +78,10 @@ ${figures([
 ${table(s.sources, [
   { head: 'source', cell: (x) => x.source || '(none)' },
   { head: 'events', cell: (x) => int(x.events), num: true },
-  { head: 'volume', cell: (x) => formatBytes(x.bytes), num: true },
+  { head: 'volume', cell: (x) => `${(x.estimatedBytes ?? 0) > 0 ? '≈' : ''}${formatBytes(x.bytes)}`, num: true },
   { head: 'users', cell: (x) => int(x.users), num: true },
-], 'data sources', 'sources.csv')}
+], 'data sources', 'sources.csv')}${(s.estimatedBytes ?? 0) > 0 ? `
+<p class="note">≈ ${formatBytes(s.estimatedBytes ?? 0)} of the volume is estimated: the source logs rows, not bytes (rows × the table's average row width, docs/sources/postgres.md).</p>` : ''}
 <h3>Per day</h3>
 ${table(s.daily, [
   { head: 'day', cell: (x) => x.day },

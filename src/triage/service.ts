@@ -74,8 +74,11 @@ async function resolveUser(deps: TriageDeps, user: string, known: ReadonlyMap<st
 function view(a: AlertRecord, state: TriageState, deps: TriageDeps, who: ReadonlyMap<string, { department: string; role: string }>): AlertView {
   const { history: _, ...triage } = state;
   const p = who.get(a.user);
-  const pseudonymise = (text: string) => (deps.pseudonyms.enabled ? text.split(a.user).join(deps.pseudonyms.of(a.user)) : text);
-  return { ...a, user: deps.pseudonyms.of(a.user), explanation: pseudonymise(a.explanation), department: p?.department ?? null, role: p?.role ?? null, triage };
+  // The people behind a shared database role (evidence.identities) are employees too: pseudonymised alike.
+  const people = [a.user, ...(a.evidence.identities ?? []).map((i) => i.identity)];
+  const pseudonymise = (text: string) => (deps.pseudonyms.enabled ? people.reduce((t, id) => t.split(id).join(deps.pseudonyms.of(id)), text) : text);
+  const evidence = a.evidence.identities ? { ...a.evidence, identities: a.evidence.identities.map((i) => ({ ...i, identity: deps.pseudonyms.of(i.identity) })) } : a.evidence;
+  return { ...a, user: deps.pseudonyms.of(a.user), explanation: pseudonymise(a.explanation), evidence, department: p?.department ?? null, role: p?.role ?? null, triage };
 }
 
 /** Current alerts as summaries (not audited: no evidence in them), newest window first. */

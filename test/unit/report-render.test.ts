@@ -28,6 +28,15 @@ describe('HTML report', () => {
     expect(renderCsv({ ...base, analystActions: { ...base.analystActions, total: entries.length, entries } })['audit.csv'].trim().split('\n')).toHaveLength(HTML_ROW_LIMIT + 6);
   });
 
+  it('marks estimated volumes with ≈ and says how much was estimated; measured ones stay unmarked', () => {
+    const measured = renderHtml(sampleData());
+    expect(measured).not.toContain('≈');
+    const base = sampleData();
+    const html = renderHtml(sampleData({ summary: { ...base.summary, estimatedBytes: 4e9, sources: [{ ...base.summary.sources[0], estimatedBytes: 4e9 }] } }));
+    expect(html).toContain('≈9 GB');
+    expect(html).toContain('≈ 4 GB of the volume is estimated');
+  });
+
   it('says so when a section is empty', () => {
     const base = sampleData();
     const html = renderHtml({ ...base, alerts: { ...base.alerts, total: 0, alerts: [] }, dataQuality: { ...base.dataQuality, gaps: [] } });

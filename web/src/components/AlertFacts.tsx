@@ -20,7 +20,8 @@ function windowFact(from: string, to: string): [string, string] {
 export function AlertFacts({ alert: a, now }: { alert: Alert; now: number }) {
   const [win, winSub] = windowFact(a.windowStart, a.windowEnd);
   const facts: Array<[string, ComponentChildren, string]> = [
-    ['Observed', formatBytes(a.observedBytes), `${formatCompact(a.observedRows)} rows · ${formatCount(a.eventCount)} events`],
+    // "≈": some of the volume was estimated from rows (pgaudit logs rows, not bytes).
+    ['Observed', `${(a.evidence.estimatedBytes ?? 0) > 0 ? '≈' : ''}${formatBytes(a.observedBytes)}`, `${formatCompact(a.observedRows)} rows · ${formatCount(a.eventCount)} events${(a.evidence.estimatedBytes ?? 0) > 0 ? ' · bytes estimated' : ''}`],
     ['Usual', formatBytes(a.baselineBytes), 'own usual day'],
     ['Ratio', formatMultiple(a.ratio), 'the usual'],
     ['Peers', formatBytes(a.peerBytes), a.peerGroup],

@@ -65,7 +65,10 @@ export function Evidence({ evidence: e }: { evidence: E }) {
                   <td>
                     <span class={SENSITIVE.has(t.sensitivity) ? 'sens sens-high' : 'sens'}>{t.sensitivity}</span>
                   </td>
-                  <td class="num">{formatBytes(t.bytes)}</td>
+                  <td class="num" title={(e.estimatedBytes ?? 0) > 0 ? 'estimated: rows × average row width' : undefined}>
+                    {(e.estimatedBytes ?? 0) > 0 ? '≈' : ''}
+                    {formatBytes(t.bytes)}
+                  </td>
                   <td class="num">{formatCount(t.rows)}</td>
                   <td class="num">{formatPercent(t.share)}</td>
                 </tr>
@@ -82,6 +85,11 @@ export function Evidence({ evidence: e }: { evidence: E }) {
         <Block title="Applications">
           <ByteTable label="Application" rows={e.apps.map((a) => ({ key: a.app, bytes: a.bytes }))} />
         </Block>
+        {(e.identities ?? []).length > 0 && (
+          <Block title="Signed in as">
+            <ByteTable label="Person behind the database role" rows={(e.identities ?? []).map((i) => ({ key: i.identity, bytes: i.bytes }))} />
+          </Block>
+        )}
         <Block title="Allowlisted">
           {e.allowlisted.events === 0 ? (
             <p class="muted">Nothing allowlisted in this window.</p>
