@@ -170,7 +170,8 @@ export function relationsOf(sql: string): string[] {
     // FROM a, b, c: a list of relations (each may have an alias).
     let j = i + 1;
     for (;;) {
-      if (tokens[j]?.kind === 'word' && tokens[j].text.toUpperCase() === 'ONLY') j++;
+      // TRUNCATE TABLE t, FROM ONLY t: the keyword before the name.
+      while (tokens[j]?.kind === 'word' && (tokens[j].text.toUpperCase() === 'ONLY' || tokens[j].text.toUpperCase() === 'TABLE')) j++;
       const next = tokens[j];
       if (!next || next.kind === 'punct' || (next.kind === 'word' && NOT_A_RELATION.has(next.text.toLowerCase()))) break;
       const rel = w === 'COPY' ? relationAtCopy(tokens, j) : relationAt(tokens, j);

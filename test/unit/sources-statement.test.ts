@@ -1,0 +1,70 @@
+// Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
+// without), the tables of a statement that failed (pgaudit logs nothing for it).
+import { copyTarget, firstKeyword, relationsOf } from '../../src/sources/postgres/statement';
+import { splitCsv } from '../../src/sources/postgres/csv';
+import { unwrap } from '../../src/sources';
+
+describe('relationsOf', () => {
+  it.each([
+    ['SELECT * FROM secrets', ['public.secrets']],
+    ['select c.name from crm.customers c join orders o on o.customer_id = c.id where o.id > 5', ['crm.customers', 'public.orders']],
+    ['SELECT * FROM a, b AS bb, "Mixed Case"."T 1" WHERE 1=1', ['public.a', 'public.b', 'Mixed Case.T 1']],
+    ["SELECT 'FROM fake' AS x, $$ FROM also_fake $$ FROM real -- FROM comment\n", ['public.real']],
+    ['/* FROM nothing */ SELECT * FROM generate_series(1, 10) g', []],
+    ['SELECT * FROM (SELECT * FROM inner_t) s', ['public.inner_t']],
+    ['INSERT INTO audit.log SELECT * FROM ONLY src', ['audit.log', 'public.src']],
+    ['UPDATE accounts SET balance = 0; DELETE FROM ledger', ['public.accounts', 'public.ledger']],
+    ['TRUNCATE TABLE staging', ['public.staging']],
+    ['COPY customers (id, name) TO STDOUT', ['public.customers']],
+  ])('%s', (statement, tables) => {
+    expect(relationsOf(statement)).toEqual(tables);
+  });
+});
+
+describe('copyTarget', () => {
+  it.each([
+    ['COPY public.customers (id, name, email) TO stdout;', { table: 'public.customers', columns: ['id', 'name', 'email'], direction: 'to', query: false }],
+    ['copy Customers to stdout with (format csv)', { table: 'public.customers', columns: undefined, direction: 'to', query: false }],
+    ['COPY BINARY "Big Table" TO STDOUT', { table: 'public.Big Table', columns: undefined, direction: 'to', query: false }],
+    ['COPY (SELECT * FROM customers WHERE id <= 100) TO STDOUT', { direction: 'to', query: true }],
+    ["COPY staging FROM '/tmp/x.csv'", { table: 'public.staging', columns: undefined, direction: 'from', query: false }],
+  ])('%s', (statement, target) => {
+    expect(copyTarget(statement)).toEqual(target);
+  });
+
+  it('is undefined for other statements', () => {
+    expect(copyTarget('SELECT 1')).toBeUndefined();
+    expect(firstKeyword('  -- a comment\n  with x as (select 1) select * from x')).toBe('WITH');
+  });
+});
+
+describe('splitCsv', () => {
+  it('reads quotes, doubled quotes, commas and newlines inside quotes, and empty fields', () => {
+    const r = splitCsv('a,"b, ""c""\nd",,"",e,');
+    expect(r.ok && r.fields).toEqual(['a', 'b, "c"\nd', '', '', 'e', '']);
+  });
+
+  it('refuses a record that ends inside quotes, or text after a closing quote', () => {
+    expect(splitCsv('a,"b, c').ok).toBe(false);
+    expect(splitCsv('a,"b"c,d').ok).toBe(false);
+  });
+});
+
+describe('unwrap (shipper envelopes)', () => {
+  const opts = { maxMessageBytes: 1024 };
+  it.each([
+    ['bare', 'line one', 'line one', 'none'],
+    ['Fluent Bit', '{"log":"line one\\n","date":1}', 'line one', 'log'],
+    ['Vector', '{"message":"line one","host":"h"}', 'line one', 'message'],
+    ['Filebeat (log is an object)', '{"log":{"file":{"path":"/x"}},"message":"line one"}', 'line one', 'message'],
+    ['rsyslog', '{"msg":"line one"}', 'line one', 'msg'],
+  ])('%s', (_what, value, text, envelope) => {
+    const r = unwrap(Buffer.from(value), opts);
+    expect(r.ok && [r.text, r.envelope]).toEqual([text, envelope]);
+  });
+
+  it('a message over the limit is too_large before anything is parsed', () => {
+    const r = unwrap(Buffer.alloc(2048, 'a'), opts);
+    expect(r.ok ? 'read' : r.code).toBe('too_large');
+  });
+});
