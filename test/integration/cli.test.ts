@@ -33,9 +33,9 @@ describe('insider CLI', () => {
   });
 
   it('answers a usage error with exit code 2', () => {
-    const r = insider(['services', 'up', 'postgres']);
+    const r = insider(['services', 'up', 'mysql']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('unknown service "postgres"');
+    expect(r.stderr).toContain('unknown service "mysql"');
     expect(insider(['no-such-command']).code).toBe(2);
     expect(insider(['replay']).code).toBe(2);
     expect(insider(['services', 'status', '--no-such-flag']).code).toBe(2);
