@@ -10,6 +10,8 @@ import { configCommand } from './commands/config';
 import { directoryCommand } from './commands/directory';
 import { alertsCommand } from './commands/alerts';
 import { apiCommand } from './commands/api';
+import { auditCommand } from './commands/audit';
+import { holdsCommand, retentionCommand } from './commands/retention';
 import { suppressionsCommand } from './commands/suppressions';
 import { usersCommand } from './commands/users';
 import { demoCommand } from './commands/demo';
@@ -60,6 +62,9 @@ Examples:
   program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));
   program.addCommand(reportCommand(ctx));
+  program.addCommand(auditCommand(ctx));
+  program.addCommand(retentionCommand(ctx));
+  program.addCommand(holdsCommand(ctx));
   return { program, close: ctx.close };
 }
 

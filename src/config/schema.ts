@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { detectionSchema } from './detection-schema';
 import { notifySchema } from '../notify/config-schema';
-import { reportsSchema } from '../report/config-schema';
+import { cronProblem, reportsSchema } from '../report/config-schema';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const positiveMs = z.number().int().positive();
@@ -96,6 +96,21 @@ export const configSchema = z.strictObject({
   notify: notifySchema,
   /** Periodic audit reports: schedules (cron, UTC), formats, output directory, delivery (docs/reports.md). */
   reports: reportsSchema,
+  /** Retention by whole partitions, with legal holds (docs/retention.md). */
+  retention: z.strictObject({
+    /** Cron (UTC) of `insider retention schedule`; empty: retention runs only when asked. */
+    schedule: z.string().superRefine((v, ctx) => {
+      const problem = v === '' ? null : cronProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `not a valid cron expression: ${problem}` });
+    }),
+    /** Days each class of data is kept; 0 keeps it for ever. */
+    days: z.strictObject({
+      events: z.number().int().min(0),
+      rollups: z.number().int().min(0),
+      alerts: z.number().int().min(0),
+      audit: z.number().int().min(0),
+    }),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),

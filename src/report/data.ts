@@ -36,6 +36,15 @@ export interface ReportData {
   analystActions: AuditSection;
   coverage: CoverageSection;
   dataQuality: DataQualitySection;
+  /** The heads of the tamper-evident record's chains when the report was written (set by generateReport). */
+  record?: RecordSection;
+}
+
+export interface RecordSection {
+  /** chain:seq:hash of each chain, and when its head row was written. */
+  heads: Array<{ chain: string; seq: number; linkHash: string; stamp: string | null }>;
+  /** Rows newer than the heads, written after the last seal (not protected yet). */
+  sealedAt: string;
 }
 
 export async function collectReport(ctx: ReportContext, generatedAt: number): Promise<ReportData> {

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { chainHeads, sealChains } from '../chain';
 import type { Config } from '../config';
 import { loadCatalog, type Catalog } from '../detect/catalog';
 import type { ClickHouse } from '../store';
@@ -13,13 +14,14 @@ import { collectReport, type ReportData } from './data';
 import { loadPeople, type ReportSettings } from './data-context';
 import { ReportError } from './errors';
 import { MANIFEST, writeManifest } from './manifest';
+import { recordManifest } from './manifest-record';
 import type { ReportPeriod } from './period';
 import { renderCsv } from './render-csv';
 import { renderHtml } from './render-html';
 import { renderPdf } from './render-pdf';
 
 export { REPORT_FORMATS, PERIOD_KINDS, reportsSchema, cronProblem, type ReportFormat, type PeriodKind, type ReportsConfig, type ScheduleConfig } from './config-schema';
-export { collectReport, type ReportData } from './data';
+export { collectReport, type ReportData, type RecordSection } from './data';
 export { type ReportContext, type ReportSettings } from './data-context';
 export { resolvePeriod, lastCompletePeriod, periodStart, periodEnd, periodLabel, daysOf, type ReportPeriod } from './period';
 export { verifyReport, writeManifest, sha256, safeReportPath, MANIFEST, type Manifest, type Verification } from './manifest';
@@ -45,6 +47,11 @@ export interface GenerateOptions {
   now?: number;
   /** Triage state as of (ms); default `now`. */
   asOf?: number;
+  /**
+   * Seal the chains, print their heads in the report and record its manifest in report_manifests (the
+   * manifests' chain); default true.
+   */
+  record?: boolean;
 }
 
 export interface GeneratedReport {
@@ -79,6 +86,10 @@ export async function generateReport(opts: GenerateOptions): Promise<GeneratedRe
     { ch: opts.ch, period: opts.period, asOf: opts.asOf ?? now, pseudonyms: opts.pseudonyms, catalog: opts.catalog, people: await loadPeople(opts.ch), settings: opts.settings },
     now,
   );
+  if (opts.record !== false) {
+    await sealChains(opts.ch, { now, sealer: 'report' });
+    data.record = { heads: await chainHeads(opts.ch), sealedAt: new Date(now).toISOString() };
+  }
   // Written to a sibling directory first and moved in place at the end: a crash leaves no half report.
   const work = `${dir}.partial-${crypto.randomBytes(3).toString('hex')}`;
   fs.mkdirSync(work, { recursive: true });
@@ -97,6 +108,7 @@ export async function generateReport(opts: GenerateOptions): Promise<GeneratedRe
     const { sha256 } = writeManifest(work, { title: data.title, period: { kind: data.period.kind, from: data.period.from, to: data.period.to }, generatedAt: data.generatedAt, asOf: data.asOf, pseudonymised: data.pseudonymised }, files);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(work, dir);
+    if (opts.record !== false) await recordManifest(opts.ch, { at: now, title: data.title, period: opts.period, outDir: dir, manifestSha256: sha256, heads: data.record?.heads ?? [] });
     return { dir, files: [...files, MANIFEST].sort(), manifestSha256: sha256, data };
   } catch (err) {
     fs.rmSync(work, { recursive: true, force: true });

@@ -226,6 +226,17 @@ ${table(dq.gaps, [
 ], 'ingestion gaps', 'ingestion-gaps.csv')}
 </section>`,
   ];
+  if (r.record) {
+    sections.push(`<section><h2>10. The tamper-evident record</h2>
+<p class="note">Alert revisions, triage actions, the audit trail, report manifests and retention runs are hash chains, sealed ${esc(time(r.record.sealedAt))}. Keep these heads: <code>insider audit verify --head CHAIN:SEQ:HASH</code> proves later that no history up to them was changed, deleted or inserted (docs/tamper-evidence.md).</p>
+${table(r.record.heads, [
+  { head: 'chain', cell: (x) => x.chain },
+  { head: 'links', cell: (x) => int(x.seq), num: true },
+  { head: 'head (chain:seq:hash)', cell: (x) => (x.seq === 0 ? '(empty)' : `${x.chain}:${x.seq}:${x.linkHash}`) },
+  { head: 'head written', cell: (x) => (x.stamp ? time(x.stamp) : '-') },
+], 'chain heads')}
+</section>`);
+  }
 
   return `<!DOCTYPE html>
 <html lang="en">

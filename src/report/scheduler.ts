@@ -147,6 +147,8 @@ export function reportNotice(schedule: string, report: Pick<GeneratedReport, 'da
       dead_letters: d.dataQuality.deadLetters.total,
       ingestion_gaps: d.dataQuality.gaps.length,
     },
+    // The chains' heads, for the receiving system to keep: later history cannot be rewritten unseen.
+    ...(d.record ? { chain_heads: d.record.heads.map((h) => `${h.chain}:${h.seq}:${h.linkHash}`) } : {}),
   };
 }
 

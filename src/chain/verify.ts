@@ -1,0 +1,169 @@
+// `insider audit verify`: walks every chain and checks, link by link, that
+//   - each link's hash matches what it says, and its prev_hash is the link before it (no gap, no fork);
+//   - each link's record is in its table with the same content (else: changed, or deleted, unless a sealed
+//     retention record says its partition was dropped: a retained prefix is sealed, not broken);
+//   - each row of the table older than the chain's head has a link (else: inserted, or changed).
+// Rows newer than the head are pending: written after the last seal, not yet protected.
+import type { ClickHouse } from '../store';
+import { GENESIS, linkHash, readLinks, type ChainLink } from './links';
+import { compareRecords, readRecords, type ChainRecord } from './records';
+import { readRetentionDrops } from './retention-drops';
+import { CHAINED_TABLES, chainedTable, type ChainedTable } from './tables';
+
+export type ProblemKind = 'head-not-found' | 'link-altered' | 'links-missing' | 'fork' | 'wrong-prev' | 'record-changed' | 'record-deleted' | 'record-not-in-chain';
+
+export interface Problem {
+  chain: string;
+  /** The link where the chain breaks (for a row not in the chain: the first link after its place). */
+  seq: number;
+  kind: ProblemKind;
+  message: string;
+}
+
+export interface ChainVerification {
+  chain: string;
+  ok: boolean;
+  links: number;
+  /** Rows present and matching their link. */
+  verified: number;
+  /** Links whose rows were dropped by a recorded retention run. */
+  retained: number;
+  /** Rows newer than the head, not sealed yet. */
+  pending: number;
+  head: { seq: number; linkHash: string; stamp: string } | null;
+  /** Every problem, in chain order; the first is the first broken link. */
+  problems: Problem[];
+}
+
+export interface VerifyOptions {
+  /** Only records written in [from, to] (ms). The first link in range is taken as its own anchor. */
+  from?: number;
+  to?: number;
+  chains?: ReadonlyArray<string>;
+  /** Heads an auditor kept (from an earlier report): the chain must still pass through each. */
+  heads?: ReadonlyArray<{ chain: string; seq: number; linkHash: string }>;
+}
+
+export async function verifyChains(ch: ClickHouse, opts: VerifyOptions = {}): Promise<ChainVerification[]> {
+  const range = { fromSec: opts.from === undefined ? undefined : Math.floor(opts.from / 1000), toSec: opts.to === undefined ? undefined : Math.floor(opts.to / 1000) };
+  // Retention first: which partitions of which tables were dropped, by sealed, intact retention records.
+  const retention = await verifyChain(ch, chainedTable('retention_log'), {}, new Set());
+  const dropped = await droppedPartitions(ch, retention.sealedKeys);
+  const out: ChainVerification[] = [];
+  for (const t of CHAINED_TABLES) {
+    if (opts.chains && !opts.chains.includes(t.chain)) continue;
+    const v = t.chain === 'retention_log' && range.fromSec === undefined && range.toSec === undefined ? retention : await verifyChain(ch, t, range, dropped.get(t.table) ?? new Set());
+    for (const h of opts.heads ?? []) {
+      if (h.chain !== t.chain) continue;
+      const at = await readLinks(ch, t.chain, {}).then((ls) => ls.filter((l) => l.seq === h.seq));
+      if (!at.some((l) => l.linkHash === h.linkHash)) {
+        v.result.problems.unshift({ chain: t.chain, seq: h.seq, kind: 'head-not-found', message: `the kept head ${h.chain}:${h.seq}:${short(h.linkHash)} is not in the chain${at.length ? ` (link ${h.seq} is now ${short(at[0].linkHash)}): history up to it was rewritten` : `: link ${h.seq} is gone`}` });
+        v.result.ok = false;
+      }
+    }
+    out.push(v.result);
+  }
+  return out;
+}
+
+async function droppedPartitions(ch: ClickHouse, sealedKeys: ReadonlySet<string>): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const d of await readRetentionDrops(ch)) {
+    if (!sealedKeys.has(d.key)) continue; // an unsealed retention record proves nothing
+    if (!out.has(d.table)) out.set(d.table, new Set());
+    out.get(d.table)!.add(d.partition);
+  }
+  return out;
+}
+
+const short = (hash: string) => hash.slice(0, 16);
+const when = (r: Pick<ChainRecord, 'stamp' | 'ms'>) => new Date(r.stamp * 1000 + r.ms).toISOString();
+
+async function verifyChain(
+  ch: ClickHouse,
+  t: ChainedTable,
+  range: { fromSec?: number; toSec?: number },
+  dropped: ReadonlySet<string>,
+): Promise<{ result: ChainVerification; sealedKeys: Set<string> }> {
+  const links = await readLinks(ch, t.chain, range);
+  const records = await readRecords(ch, t, range);
+  const problems: Problem[] = [];
+  const add = (seq: number, kind: ProblemKind, message: string) => problems.push({ chain: t.chain, seq, kind, message });
+
+  // The links themselves: hashes, order, forks.
+  const bySeq = new Map<number, ChainLink[]>();
+  for (const l of links) bySeq.set(l.seq, [...(bySeq.get(l.seq) ?? []), l]);
+  const walk: ChainLink[] = [];
+  for (const [seq, same] of bySeq) {
+    if (same.length > 1) add(seq, 'fork', `${same.length} different links at seq ${seq} (${same.map((l) => short(l.linkHash)).join(', ')}): the chain forks`);
+    walk.push(same[0]);
+  }
+  let prev: ChainLink | null = null;
+  for (const l of walk) {
+    if (linkHash(l) !== l.linkHash) add(l.seq, 'link-altered', `link ${l.seq} (${t.describe(l.recordKey)}) was altered: its hash does not match what it says`);
+    if (prev === null) {
+      if (range.fromSec === undefined && (l.seq !== 1 || l.prevHash !== GENESIS)) {
+        if (l.seq !== 1) add(1, 'links-missing', `${l.seq === 2 ? 'link 1 is' : `links 1..${l.seq - 1} are`} missing (deleted) before ${t.describe(l.recordKey)}`);
+        else add(1, 'wrong-prev', 'link 1 does not start the chain (its prev_hash is not the genesis)');
+      }
+    } else if (l.seq !== prev.seq + 1) {
+      const gap = l.seq === prev.seq + 2 ? `link ${prev.seq + 1} is` : `links ${prev.seq + 1}..${l.seq - 1} are`;
+      add(prev.seq + 1, 'links-missing', `${gap} missing (deleted) between ${t.describe(prev.recordKey)} and ${t.describe(l.recordKey)}`);
+    } else if (l.prevHash !== prev.linkHash) {
+      add(l.seq, 'wrong-prev', `link ${l.seq} (${t.describe(l.recordKey)}) does not follow link ${prev.seq}: its prev_hash ${short(l.prevHash)} is not ${short(prev.linkHash)}`);
+    }
+    prev = l;
+  }
+
+  // The records against their links.
+  const byKey = new Map<string, ChainRecord[]>();
+  for (const r of records) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
+  const matched = new Set<string>();
+  const changedKeys = new Set<string>();
+  const sealedKeys = new Set<string>();
+  let verified = 0;
+  let retained = 0;
+  for (const l of walk) {
+    const same = byKey.get(l.recordKey) ?? [];
+    const hit = same.find((r) => r.contentHash === l.contentHash);
+    if (hit) {
+      matched.add(`${hit.key}\n${hit.contentHash}`);
+      sealedKeys.add(l.recordKey);
+      verified++;
+    } else if (same.length > 0) {
+      changedKeys.add(l.recordKey);
+      add(l.seq, 'record-changed', `${t.describe(l.recordKey)} (link ${l.seq}) was changed: its content hash is no longer ${short(l.contentHash)}`);
+    } else if (dropped.has(l.recordPartition)) {
+      retained++;
+    } else {
+      add(l.seq, 'record-deleted', `${t.describe(l.recordKey)} (link ${l.seq}, written ${when({ stamp: l.recordStamp, ms: l.recordMs })}) was deleted`);
+    }
+  }
+  const head = walk[walk.length - 1] ?? null;
+  const headOrder = head ? { stamp: head.recordStamp, ms: head.recordMs, key: head.recordKey, contentHash: head.contentHash } : null;
+  let pending = 0;
+  for (const r of records) {
+    if (matched.has(`${r.key}\n${r.contentHash}`)) continue;
+    if (headOrder !== null && compareRecords(r, headOrder) <= 0) {
+      if (changedKeys.has(r.key)) continue; // already named as changed
+      const after = walk.find((l) => compareRecords(r, { stamp: l.recordStamp, ms: l.recordMs, key: l.recordKey, contentHash: l.contentHash }) < 0);
+      add(after?.seq ?? head!.seq, 'record-not-in-chain', `${t.describe(r.key)}, written ${when(r)}, is not in the chain though older than its head: inserted (or changed) after sealing`);
+    } else {
+      pending++;
+    }
+  }
+  problems.sort((a, b) => a.seq - b.seq);
+  return {
+    sealedKeys,
+    result: {
+      chain: t.chain,
+      ok: problems.length === 0,
+      links: walk.length,
+      verified,
+      retained,
+      pending,
+      head: head ? { seq: head.seq, linkHash: head.linkHash, stamp: when({ stamp: head.recordStamp, ms: head.recordMs }) } : null,
+      problems,
+    },
+  };
+}

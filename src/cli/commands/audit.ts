@@ -1,0 +1,130 @@
+// `insider audit`: the tamper-evident record (docs/tamper-evidence.md). `seal` appends the links of rows
+// written since the last seal; `verify` walks every chain and names the first broken link; `heads` prints
+// the head of each chain, as reports do.
+import { Command, InvalidArgumentError } from 'commander';
+import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, parseHead, sealChains, verifyChains } from '../../chain';
+import type { CliContext } from '../context';
+import { integer, parseTime } from '../options';
+import { printJson, printTable, printText, progress } from '../output';
+
+/** Exit code of a verification that found a broken chain. */
+export const EXIT_BROKEN = 4;
+
+function headOption(value: string, previous: ReturnType<typeof parseHead>[] = []) {
+  const h = parseHead(value);
+  if (!h || !CHAIN_NAMES.includes(h.chain)) throw new InvalidArgumentError(`expected CHAIN:SEQ:HASH as a report prints it (chains: ${CHAIN_NAMES.join(', ')}).`);
+  return [...previous, h];
+}
+
+async function sealEvery(ctx: CliContext, seconds: number, graceSeconds: number): Promise<void> {
+  const log = ctx.log();
+  const ch = ctx.clickhouse();
+  let stopped = false;
+  let wake: () => void = () => {};
+  const stop = () => {
+    stopped = true;
+    wake();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  log.info({ everySeconds: seconds, graceSeconds }, 'sealing the chains');
+  while (!stopped) {
+    try {
+      const sealed = (await sealChains(ch, { graceMs: graceSeconds * 1000, sealer: `seal-every pid ${process.pid}` })).filter((r) => r.sealed > 0);
+      if (sealed.length > 0) log.info({ sealed: Object.fromEntries(sealed.map((r) => [r.chain, r.sealed])) }, 'sealed');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'sealing failed; tried again at the next interval');
+    }
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, seconds * 1000).unref();
+    });
+  }
+}
+
+export function auditCommand(ctx: CliContext): Command {
+  const cmd = new Command('audit')
+    .description('the tamper-evident record: seal the hash chains, verify them, print their heads')
+    .addHelpText(
+      'after',
+      `
+Alert revisions, triage actions, the audit trail, report manifests and retention runs are each a hash
+chain: every row has a link carrying the hash of its content and of the link before it. Writers never
+touch a chain; "seal" (run by the report scheduler, retention, or cron) links what was written since
+the last seal. "verify" names the first broken link of each chain: a row changed, deleted or inserted
+in ClickHouse, a link altered or removed. Keep the heads a report prints: --head proves later that
+history up to them was not rewritten.
+
+Examples:
+  insider audit seal
+  insider audit verify
+  insider audit verify --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z
+  insider audit verify --head audit_log:1042:3fa9c2...   (a head from an earlier report)
+  insider audit heads --json`,
+    );
+
+  cmd
+    .command('seal')
+    .description('append the links of rows written since the last seal (rows younger than the grace period wait)')
+    .option('--grace-seconds <n>', 'leave rows younger than this for the next seal (inserts in flight)', (v) => integer(v, 0, 86_400), DEFAULT_GRACE_MS / 1000)
+    .option('--every <seconds>', 'keep sealing, every this many seconds, until SIGTERM/SIGINT (the sealer as a service)', (v) => integer(v, 1, 86_400))
+    .option('--json', 'print JSON')
+    .action(async (opts: { graceSeconds: number; every?: number; json?: boolean }) => {
+      if (opts.every !== undefined) return sealEvery(ctx, opts.every, opts.graceSeconds);
+      const results = await sealChains(ctx.clickhouse(), { graceMs: opts.graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
+      if (opts.json) return printJson(results);
+      printTable(
+        results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
+        ['CHAIN', 'SEALED', 'HEAD'],
+      );
+    });
+
+  cmd
+    .command('verify')
+    .description('walk every chain; name the first broken link of each (exit code 4 when one is broken)')
+    .option('--from <time>', 'only rows written at or after this time (ISO-8601 with zone)', parseTime)
+    .option('--to <time>', 'only rows written at or before this time', parseTime)
+    .option('--head <chain:seq:hash>', 'a head kept from an earlier report: the chain must still pass through it (repeatable)', headOption)
+    .option('--chain <name>', `only this chain (${CHAIN_NAMES.join(', ')})`)
+    .option('--json', 'print JSON')
+    .action(async (opts: { from?: number; to?: number; head?: Array<{ chain: string; seq: number; linkHash: string }>; chain?: string; json?: boolean }) => {
+      if (opts.chain !== undefined && !CHAIN_NAMES.includes(opts.chain)) throw new InvalidArgumentError(`no chain ${opts.chain}`);
+      if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new InvalidArgumentError('--from is after --to');
+      progress('verifying the chains...');
+      const results = await verifyChains(ctx.clickhouse(), { from: opts.from, to: opts.to, heads: opts.head, chains: opts.chain ? [opts.chain] : undefined });
+      const broken = results.filter((r) => !r.ok);
+      if (broken.length > 0) process.exitCode = EXIT_BROKEN;
+      if (opts.json) return printJson({ ok: broken.length === 0, chains: results });
+      printTable(
+        results.map((r) => ({
+          CHAIN: r.chain,
+          STATE: r.ok ? 'ok' : `BROKEN at link ${r.problems[0].seq}`,
+          LINKS: r.links,
+          VERIFIED: r.verified,
+          RETAINED: r.retained,
+          PENDING: r.pending,
+          HEAD: r.head ? `${r.head.seq}:${r.head.linkHash.slice(0, 16)}` : '(empty)',
+        })),
+        ['CHAIN', 'STATE', 'LINKS', 'VERIFIED', 'RETAINED', 'PENDING', 'HEAD'],
+      );
+      for (const r of broken) {
+        printText(`\n${r.chain}: first broken link ${r.problems[0].seq}: ${r.problems[0].message}\n`);
+        for (const p of r.problems.slice(1, 50)) printText(`  also at link ${p.seq}: ${p.message}\n`);
+        if (r.problems.length > 50) printText(`  ... and ${r.problems.length - 50} more (--json lists all)\n`);
+      }
+      if (broken.length === 0) printText('\nevery chain verifies: no row changed, deleted or inserted in the sealed history\n');
+      const pending = results.reduce((n, r) => n + r.pending, 0);
+      if (pending > 0) printText(`${pending} row(s) written after the last seal are not protected yet (insider audit seal)\n`);
+    });
+
+  cmd
+    .command('heads')
+    .description('the head of each chain (chain:seq:hash), as reports print them')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const heads = await chainHeads(ctx.clickhouse());
+      if (opts.json) return printJson(heads);
+      for (const h of heads) printText(`${formatHead(h)}  ${h.stamp ?? ''}\n`);
+    });
+  return cmd;
+}

@@ -1,0 +1,238 @@
+// The tamper-evident record against the real ClickHouse, as an attacker with write access to it would
+// work: rows of every chained table edited (a mutation), deleted (a mutation) and inserted (backdated),
+// links altered and removed. `audit verify` (the built CLI too) must name each tampered record and the
+// first broken link of each chain, while untouched history still verifies. Then several processes append
+// at once (CLI triage runs, in-process audit entries in the same millisecond, alert revisions) while two
+// sealer processes run concurrently: no chain forks or breaks.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { writeAlerts, type AlertRecord } from '../../src/alerts';
+import { MS_PER_DAY } from '../../src/calendar';
+import { chainHeads, readLinks, sealChains, verifyChains, type ChainVerification } from '../../src/chain';
+import { recordManifest } from '../../src/report/manifest-record';
+import { recordRetention } from '../../src/retention';
+import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { audit, entryOf, recordAction, type Actor } from '../../src/triage';
+import { testConfig, uniqueName } from '../helpers/env';
+import { syntheticAlert } from '../helpers/api-fixture';
+
+const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
+const MIN = 60_000;
+const actor: Actor = { name: 'ana.analyst', role: 'analyst', sourceIp: '10.1.2.3', requestId: 'req-0' };
+
+function alertAt(id: string, revision: number, wall: number): AlertRecord {
+  const day = Math.floor(wall / MS_PER_DAY) - 1;
+  return { ...syntheticAlert('ana@corp.example', day, { id }), revision, observedBytes: 1_000_000_000 * revision, createdAtWall: wall, updatedAtWall: wall };
+}
+
+async function mutationsDone(ch: ClickHouse): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.mutations WHERE database = ${ch.database} AND is_done = 0`);
+    if (Number(r.n) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('mutations did not finish');
+}
+
+const byChain = (results: ChainVerification[], chain: string) => results.find((r) => r.chain === chain)!;
+
+describe('hash chains over the record (real ClickHouse)', () => {
+  const config = testConfig();
+  let admin: ClickHouse;
+
+  beforeAll(() => {
+    admin = createClickHouse(config.clickhouse, { database: 'default' });
+  });
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  describe('tampering with each chained table', () => {
+    const database = uniqueName('it_chain_tamper');
+    let ch: ClickHouse;
+    const T0 = Date.now() - 3 * 3_600_000;
+    const at = (i: number) => T0 + i * 10 * MIN + 123;
+    // Keys of the records of each chain, in the order written (index 1 is edited, 3 deleted; one is inserted between 0 and 1).
+    const keys: Record<string, string[]> = { alerts: [], alert_actions: [], audit_log: [], report_manifests: [], retention_log: [] };
+
+    beforeAll(async () => {
+      ch = createClickHouse(config.clickhouse, { database });
+      await migrate(admin, ch);
+      for (let i = 0; i < 5; i++) {
+        await writeAlerts(ch, [alertAt(`al_chain_${i % 2}`, Math.floor(i / 2) + 1, at(i))]);
+        keys.alerts.push(`al_chain_${i % 2}#${Math.floor(i / 2) + 1}`);
+        const a = await recordAction(ch, 'al_chain_0', actor.name, { action: 'note', note: `note ${i}` }, at(i));
+        keys.alert_actions.push(a.actionId);
+        await audit(ch, entryOf({ ...actor, requestId: `req-${i}` }, at(i), 'alert.view', 'al_chain_0'));
+        keys.audit_log.push(`req-${i}`);
+        keys.report_manifests.push(await recordManifest(ch, { at: at(i), title: `report ${i}`, period: { kind: 'day', from: T0 - MS_PER_DAY, to: T0 }, outDir: `/reports/${i}`, manifestSha256: 'a'.repeat(64), heads: [] }));
+        await recordRetention(ch, { runId: `run_${i}`, at: at(i), rows: [{ table: 'access_events', partition: `2026010${i}`, action: 'kept_held', rows: 0, detail: 'held' }] });
+        keys.retention_log.push(`run_${i}`);
+      }
+    });
+    afterAll(async () => {
+      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+      await ch.close();
+    });
+
+    it('seals every row once, and the untouched record verifies', async () => {
+      const sealed = await sealChains(ch);
+      expect(sealed.map((s) => [s.chain, s.sealed])).toEqual([['alerts', 5], ['alert_actions', 5], ['audit_log', 5], ['report_manifests', 5], ['retention_log', 5]]);
+      // A second seal adds nothing: links are not written twice.
+      expect((await sealChains(ch)).map((s) => s.sealed)).toEqual([0, 0, 0, 0, 0]);
+      const results = await verifyChains(ch);
+      for (const r of results) {
+        expect([r.chain, r.ok, r.links, r.verified, r.problems]).toEqual([r.chain, true, 5, 5, []]);
+      }
+    });
+
+    it('names each row edited, deleted or inserted directly in ClickHouse, and the first broken link', async () => {
+      const headsBefore = await chainHeads(ch);
+      // Edits (mutations, as an administrator would run them), on the second row of each chain.
+      await ch.exec(sql`ALTER TABLE alerts UPDATE observed_bytes = 1 WHERE alert_id = 'al_chain_1' AND revision = 1`);
+      await ch.exec(sql`ALTER TABLE alert_actions UPDATE note = 'nothing to see' WHERE action_id = ${keys.alert_actions[1]}`);
+      await ch.exec(sql`ALTER TABLE audit_log UPDATE target = 'al_other' WHERE request_id = 'req-1'`);
+      await ch.exec(sql`ALTER TABLE report_manifests UPDATE manifest_sha256 = ${'b'.repeat(64)} WHERE report_id = ${keys.report_manifests[1]}`);
+      await ch.exec(sql`ALTER TABLE retention_log UPDATE detail = 'dropped' WHERE run_id = 'run_1'`);
+      // Deletions of the fourth row.
+      await ch.exec(sql`ALTER TABLE alerts DELETE WHERE alert_id = 'al_chain_1' AND revision = 2`);
+      await ch.exec(sql`ALTER TABLE alert_actions DELETE WHERE action_id = ${keys.alert_actions[3]}`);
+      await ch.exec(sql`ALTER TABLE audit_log DELETE WHERE request_id = 'req-3'`);
+      await ch.exec(sql`ALTER TABLE report_manifests DELETE WHERE report_id = ${keys.report_manifests[3]}`);
+      await ch.exec(sql`ALTER TABLE retention_log DELETE WHERE run_id = 'run_3'`);
+      await mutationsDone(ch);
+      // Backdated inserts between the first and the second row, through the same writers.
+      const forged = at(0) + 5 * MIN;
+      await writeAlerts(ch, [alertAt('al_forged', 1, forged)]);
+      const forgedAction = await recordAction(ch, 'al_chain_0', 'someone', { action: 'resolve', disposition: 'false_positive' }, forged);
+      await audit(ch, entryOf({ ...actor, requestId: 'req-forged' }, forged, 'alert.resolve', 'al_chain_0'));
+      const forgedReport = await recordManifest(ch, { at: forged, title: 'forged', period: { kind: 'day', from: T0 - MS_PER_DAY, to: T0 }, outDir: '/x', manifestSha256: 'c'.repeat(64), heads: [] });
+      await recordRetention(ch, { runId: 'run_forged', at: forged, rows: [{ table: 'audit_log', partition: '202601', action: 'dropped', rows: 1, detail: '' }] });
+
+      const results = await verifyChains(ch);
+      const expectations: Record<string, { changed: RegExp; deleted: RegExp; inserted: RegExp }> = {
+        alerts: { changed: /^alert al_chain_1 revision 1 \(link 2\) was changed/, deleted: /^alert al_chain_1 revision 2 \(link 4,.*was deleted/, inserted: /^alert al_forged revision 1, written .* is not in the chain/ },
+        alert_actions: { changed: new RegExp(`^triage action ${keys.alert_actions[1]} \\(link 2\\) was changed`), deleted: new RegExp(`^triage action ${keys.alert_actions[3]} \\(link 4,.*was deleted`), inserted: new RegExp(`^triage action ${forgedAction.actionId}, written`) },
+        audit_log: { changed: /^audit entry .* alert\.view request req-1 \(link 2\) was changed/, deleted: /^audit entry .* request req-3 \(link 4,.*was deleted/, inserted: /^audit entry .* alert\.resolve request req-forged, written/ },
+        report_manifests: { changed: new RegExp(`^report ${keys.report_manifests[1]} \\(link 2\\) was changed`), deleted: new RegExp(`^report ${keys.report_manifests[3]} \\(link 4,.*was deleted`), inserted: new RegExp(`^report ${forgedReport}, written`) },
+        retention_log: { changed: /^retention record run_1 access_events 20260101 \(link 2\) was changed/, deleted: /^retention record run_3 access_events 20260103 \(link 4,.*was deleted/, inserted: /^retention record run_forged audit_log 202601, written/ },
+      };
+      for (const [chain, e] of Object.entries(expectations)) {
+        const r = byChain(results, chain);
+        expect(r.ok).toBe(false);
+        const messages = r.problems.map((p) => `${p.kind}: ${p.message}`);
+        expect(r.problems).toHaveLength(3);
+        expect(messages.find((m) => m.startsWith('record-changed: '))?.slice('record-changed: '.length)).toMatch(e.changed);
+        expect(messages.find((m) => m.startsWith('record-deleted: '))?.slice('record-deleted: '.length)).toMatch(e.deleted);
+        expect(messages.find((m) => m.startsWith('record-not-in-chain: '))?.slice('record-not-in-chain: '.length)).toMatch(e.inserted);
+        // The first broken link: the forged row belongs before link 2, which is also the edited one.
+        expect(r.problems[0].seq).toBe(2);
+        // The untouched rows still verify.
+        expect(r.verified).toBe(3);
+      }
+      // The sealer never seals a backdated row into the past: it stays named.
+      await sealChains(ch);
+      expect(byChain(await verifyChains(ch), 'alerts').problems.map((p) => p.kind)).toEqual(['record-changed', 'record-not-in-chain', 'record-deleted']);
+      // Untouched history verifies: the first row's period.
+      for (const r of await verifyChains(ch, { to: at(0) + MIN })) expect([r.chain, r.ok, r.verified]).toEqual([r.chain, true, 1]);
+      // The heads kept from before still hold: the links were not touched, only rows.
+      expect((await verifyChains(ch, { heads: headsBefore.map((h) => ({ chain: h.chain, seq: h.seq, linkHash: h.linkHash })) })).flatMap((r) => r.problems.filter((p) => p.kind === 'head-not-found'))).toEqual([]);
+
+      // The CLI says the same, with exit code 4.
+      const cli = spawnSync(process.execPath, [bin, 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+      expect(cli.status).toBe(4);
+      expect(cli.stdout).toMatch(/^alerts\s+BROKEN at link 2\s+5\s+3\s+0\s+0\s/m);
+      expect(cli.stdout).toContain('alerts: first broken link 2: alert al_chain_1 revision 1 (link 2) was changed');
+      expect(cli.stdout).toMatch(/audit_log: first broken link 2: /);
+    });
+
+    it('names links altered or removed, and a kept head that history no longer passes through', async () => {
+      const heads = await chainHeads(ch);
+      const audited = heads.find((h) => h.chain === 'audit_log')!;
+      // Rewrite the audit_log chain's link 3 (its record, content and hash recomputed by the attacker) and remove link 1 of alerts.
+      await ch.exec(sql`ALTER TABLE chain_links UPDATE content_hash = ${'d'.repeat(64)} WHERE chain = 'audit_log' AND seq = 3`);
+      await ch.exec(sql`ALTER TABLE chain_links DELETE WHERE chain = 'alert_actions' AND seq = 5`);
+      await ch.exec(sql`ALTER TABLE chain_links DELETE WHERE chain = 'alerts' AND seq = 1`);
+      await mutationsDone(ch);
+      const results = await verifyChains(ch, { heads: [{ chain: 'audit_log', seq: audited.seq, linkHash: audited.linkHash }, { chain: 'alert_actions', seq: 5, linkHash: heads[1].linkHash }] });
+      const kinds = (chain: string) => byChain(results, chain).problems.map((p) => `${p.seq} ${p.kind}`);
+      expect(kinds('audit_log')).toContain('3 link-altered');
+      expect(kinds('alerts')[0]).toBe('1 links-missing');
+      // alert_actions' head link 5 is gone: the kept head names it, and its row is now unsealed.
+      expect(kinds('alert_actions')[0]).toBe('5 head-not-found');
+      expect(byChain(results, 'alert_actions').problems[0].message).toMatch(/link 5 is gone/);
+    });
+  });
+
+  describe('concurrent writers and sealers', () => {
+    const database = uniqueName('it_chain_concurrent');
+    let ch: ClickHouse;
+    const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: '', INSIDER_LOG_LEVEL: 'warn', INSIDER_PSEUDONYM_KEY: 'chain-test-key-0123456789' };
+
+    beforeAll(async () => {
+      ch = createClickHouse(config.clickhouse, { database });
+      env.INSIDER_CLICKHOUSE_DATABASE = database;
+      await migrate(admin, ch);
+      await writeAlerts(ch, [alertAt('al_conc_a', 1, Date.now() - 60 * MIN), alertAt('al_conc_b', 1, Date.now() - 60 * MIN)]);
+    });
+    afterAll(async () => {
+      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+      await ch.close();
+    });
+
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.on('close', (code) => resolve({ code, stderr }));
+      });
+
+    it('appends from several processes at once while two sealers run, and no chain forks or breaks', async () => {
+      let writing = true;
+      // Three CLI processes at a time, each run writing a triage action and an audit entry.
+      const cliWriters = [0, 1, 2].map(async (w) => {
+        for (let i = 0; i < 3; i++) {
+          const r = await run(['alerts', 'note', w % 2 ? 'al_conc_a' : 'al_conc_b', `writer ${w} note ${i}`, '--as', `writer-${w}`]);
+          expect([r.code, r.stderr]).toEqual([0, '']);
+        }
+      });
+      // In this process: bursts of audit entries stamped in the same millisecond, and alert revisions.
+      const inProcess = (async () => {
+        for (let burst = 0; burst < 4; burst++) {
+          const now = Date.now();
+          await Promise.all(Array.from({ length: 20 }, (_, i) => audit(ch, entryOf({ ...actor, requestId: `burst-${burst}-${i}` }, now, 'alert.view', 'al_conc_a'))));
+          await writeAlerts(ch, [alertAt('al_conc_a', burst + 2, now)]);
+          await new Promise((resolve) => setTimeout(resolve, 400));
+        }
+      })();
+      // Two sealer processes, running at the same time, over and over, while the writers write.
+      const sealers = [0, 1].map(async () => {
+        let runs = 0;
+        while (writing || runs < 2) {
+          const r = await run(['audit', 'seal', '--grace-seconds', '3']);
+          expect([r.code, r.stderr]).toEqual([0, '']);
+          runs++;
+        }
+        return runs;
+      });
+      await Promise.all([...cliWriters, inProcess]);
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      writing = false;
+      const runs = await Promise.all(sealers);
+      expect(Math.min(...runs)).toBeGreaterThanOrEqual(2);
+      await sealChains(ch, { graceMs: 0 });
+
+      const results = await verifyChains(ch);
+      for (const r of results) expect([r.chain, r.ok, r.problems, r.pending]).toEqual([r.chain, true, [], 0]);
+      expect(byChain(results, 'alert_actions').verified).toBe(9);
+      expect(byChain(results, 'audit_log').verified).toBe(9 + 80);
+      expect(byChain(results, 'alerts').verified).toBe(2 + 4);
+      // Two sealers wrote some links twice, identically: one link per seq, seqs 1..n without a gap.
+      for (const chain of ['alert_actions', 'audit_log', 'alerts']) {
+        const links = await readLinks(ch, chain);
+        expect(links.map((l) => l.seq)).toEqual(links.map((_, i) => i + 1));
+      }
+    });
+  });
+});
