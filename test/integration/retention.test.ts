@@ -1,0 +1,155 @@
+// Retention with legal hold against the real ClickHouse: a year-old month of raw events, rollups, alerts,
+// triage actions and audit entries for two employees, one of whose alerts is under legal hold. A run
+// drops what is past retention, copies the held alert's evidence (raw events, rollups of its window) aside,
+// keeps the partitions of chained tables that hold it, and `audit verify` still passes: the dropped rows
+// are a sealed, recorded prefix, not a broken chain. A partition dropped by hand, unrecorded, is named.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { writeAlerts, type AlertRecord } from '../../src/alerts';
+import { MS_PER_DAY } from '../../src/calendar';
+import { verifyChains } from '../../src/chain';
+import { listHolds, placeHold, releaseHold, runRetention, type RetentionSettings } from '../../src/retention';
+import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { audit, entryOf, recordAction, type Actor } from '../../src/triage';
+import { row, syntheticAlert } from '../helpers/api-fixture';
+import { testConfig, uniqueName } from '../helpers/env';
+
+const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
+const ANA = 'ana@corp.example';
+const BEN = 'ben@corp.example';
+const HOUR = 3_600_000;
+const actor: Actor = { name: 'lee.lawyer', role: 'admin', sourceIp: 'cli', requestId: 'req-hold' };
+const settings: RetentionSettings = { days: { events: 30, rollups: 30, alerts: 90, audit: 90 } };
+
+/** Midnight UTC of the 10th of the month `monthsAgo` months back (a whole month past every retention above). */
+function dayMonthsAgo(monthsAgo: number, dayOfMonth = 10): number {
+  const d = new Date();
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - monthsAgo, dayOfMonth);
+}
+
+function alertOn(user: string, dayStart: number, id: string): AlertRecord {
+  const wall = dayStart + 20 * HOUR;
+  return { ...syntheticAlert(user, Math.floor(dayStart / MS_PER_DAY), { id }), createdAtWall: wall, updatedAtWall: wall };
+}
+
+const n = async (ch: ClickHouse, q: ReturnType<typeof sql>) => Number((await ch.query<{ n: string }>(q))[0].n);
+
+describe('retention with legal hold (real ClickHouse)', () => {
+  const config = testConfig();
+  const database = uniqueName('it_retention');
+  let admin: ClickHouse;
+  let ch: ClickHouse;
+  // Ana's held alert is 13 months back; Ben's alert (not held) 14 months back: other monthly partitions.
+  const anaDay = dayMonthsAgo(13);
+  const benDay = dayMonthsAgo(14);
+  const recentDay = Date.now() - 2 * MS_PER_DAY;
+  const anaAlert = alertOn(ANA, anaDay, 'al_ret_ana');
+  const benAlert = alertOn(BEN, benDay, 'al_ret_ben');
+  let holdId = '';
+
+  beforeAll(async () => {
+    admin = createClickHouse(config.clickhouse, { database: 'default' });
+    ch = createClickHouse(config.clickhouse, { database });
+    await migrate(admin, ch);
+    const events = [];
+    // Ana: her alert's day (12 events, its evidence) and the day after (6, outside the alert's window);
+    // Ben: his alert's day; both: recent days that stay.
+    for (let i = 0; i < 12; i++) events.push(row(ANA, anaDay + 9 * HOUR + i * 60_000, 250_000_000, 'crm.customers', { action: 'EXPORT' }));
+    for (let i = 0; i < 6; i++) events.push(row(ANA, anaDay + MS_PER_DAY + 10 * HOUR + i * 60_000, 1_000_000, 'analytics.kpi'));
+    for (let i = 0; i < 8; i++) events.push(row(BEN, benDay + 9 * HOUR + i * 60_000, 300_000_000, 'crm.customers', { action: 'EXPORT' }));
+    for (const user of [ANA, BEN]) for (let i = 0; i < 5; i++) events.push(row(user, recentDay + i * 60_000, 1_000_000, 'analytics.kpi'));
+    await ch.insert('access_events', events);
+    await writeAlerts(ch, [anaAlert, benAlert]);
+    // Triage and audit entries written at the time (a year ago), and one recent view of each alert.
+    for (const a of [anaAlert, benAlert]) {
+      await recordAction(ch, a.alertId, 'sam.analyst', { action: 'resolve', disposition: 'true_positive' }, a.updatedAtWall + HOUR);
+      await audit(ch, entryOf({ ...actor, name: 'sam.analyst', role: 'analyst', requestId: `req-${a.alertId}` }, a.updatedAtWall + HOUR, 'alert.resolve', a.alertId));
+      await audit(ch, entryOf({ ...actor, name: 'sam.analyst', role: 'analyst', requestId: `req-view-${a.alertId}` }, Date.now() - 10 * 60_000, 'alert.view', a.alertId));
+    }
+    holdId = (await placeHold(ch, actor, 'alert', anaAlert.alertId, 'matter 2026-17: preserve the evidence')).holdId;
+  });
+  afterAll(async () => {
+    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+    await ch.close();
+    await admin.close();
+  });
+
+  it('plans without changing anything on a dry run', async () => {
+    const dry = await runRetention(ch, { settings, actor, dryRun: true });
+    const plan = dry.partitions.map((p) => `${p.table} ${p.partition} ${p.action} ${p.heldRows}`);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+    const month = (ms: number) => day(ms).slice(0, 6);
+    expect(plan).toEqual(
+      expect.arrayContaining([
+        `access_events ${day(anaDay)} copy_and_drop 12`,
+        `access_events ${day(anaDay + MS_PER_DAY)} drop 0`,
+        `access_events ${day(benDay)} drop 0`,
+        `user_daily ${month(anaDay)} copy_and_drop 1`,
+        `user_hourly ${month(anaDay)} copy_and_drop 1`,
+        `alerts ${month(anaDay)} keep_held 1`,
+        `alerts ${month(benDay)} drop 0`,
+        `alert_actions ${month(anaDay)} keep_held 1`,
+        `alert_actions ${month(benDay)} drop 0`,
+        `audit_log ${month(anaDay)} keep_held 1`,
+        `audit_log ${month(benDay)} drop 0`,
+      ]),
+    );
+    // Nothing recent is due.
+    expect(plan.filter((p) => p.includes(day(recentDay)))).toEqual([]);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events`)).toBe(36);
+    expect(await n(ch, sql`SELECT count() AS n FROM retention_log`)).toBe(0);
+  });
+
+  it('drops what is past retention, keeps the held alert and its evidence, and the chains still verify', async () => {
+    // Sealed before (a report or the sealer ran): the run seals too, but the test wants verify clean first.
+    expect((await verifyChains(ch)).every((r) => r.problems.length === 0)).toBe(true);
+    const r = await runRetention(ch, { settings, actor });
+    expect(r.copiedRows).toBeGreaterThanOrEqual(12);
+
+    // Raw events: only the recent days remain; the held alert's 12 events are in access_events_held.
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events`)).toBe(10);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events_held`)).toBe(12);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events_held WHERE user = ${ANA} AND ts >= ${new Date(anaAlert.windowStart)} AND ts < ${new Date(anaAlert.windowEnd)}`)).toBe(12);
+    expect(await n(ch, sql`SELECT countMerge(event_count) AS n FROM user_daily_held WHERE user = ${ANA}`)).toBe(12);
+    // The held alert survives, with its triage action and audit entries; Ben's year-old ones are gone.
+    expect((await ch.query<{ alert_id: string }>(sql`SELECT alert_id FROM alerts ORDER BY alert_id`)).map((x) => x.alert_id)).toEqual(['al_ret_ana']);
+    expect((await ch.query<{ alert_id: string }>(sql`SELECT alert_id FROM alert_actions`)).map((x) => x.alert_id)).toEqual(['al_ret_ana']);
+    expect((await ch.query<{ target: string }>(sql`SELECT target FROM audit_log WHERE action = 'alert.resolve'`)).map((x) => x.target)).toEqual(['al_ret_ana']);
+    const logged = await ch.query<{ table_name: string; action: string }>(sql`SELECT table_name, toString(action) AS action FROM retention_log WHERE run_id = ${r.runId}`);
+    expect(logged.filter((x) => x.action === 'kept_held').map((x) => x.table_name).sort()).toEqual(['alert_actions', 'alerts', 'audit_log']);
+    const [entry] = await ch.query<{ details: string }>(sql`SELECT details FROM audit_log WHERE action = 'retention.run' AND target = ${r.runId}`);
+    expect(JSON.parse(entry.details)).toMatchObject({ droppedRows: expect.any(Number), copiedRows: r.copiedRows });
+
+    // The record verifies: Ben's dropped rows are retained (recorded), not deleted.
+    const v = await verifyChains(ch);
+    for (const c of v) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
+    const retained = Object.fromEntries(v.map((c) => [c.chain, c.retained]));
+    expect(retained).toMatchObject({ alerts: 1, alert_actions: 1, audit_log: 1 });
+    // And through the CLI.
+    const cli = spawnSync(process.execPath, [bin, 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain('every chain verifies');
+  });
+
+  it('a second run drops nothing more, and the hold released lets the alert go the way of the rest', async () => {
+    const again = await runRetention(ch, { settings, actor });
+    expect(again.partitions.map((p) => p.action).sort()).toEqual(['keep_held', 'keep_held', 'keep_held']);
+    expect(again.droppedRows).toBe(0);
+    await releaseHold(ch, actor, holdId, 'matter closed');
+    expect(await listHolds(ch, { active: true })).toEqual([]);
+    await runRetention(ch, { settings, actor });
+    expect(await n(ch, sql`SELECT count() AS n FROM alerts`)).toBe(0);
+    // The copy aside stays until someone decides otherwise: a released hold does not delete evidence.
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events_held`)).toBe(12);
+    for (const c of await verifyChains(ch)) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
+  });
+
+  it('names rows removed by a partition dropped by hand, outside retention', async () => {
+    const [{ p }] = await ch.query<{ p: string }>(sql`SELECT toString(toYYYYMM(now())) AS p`);
+    await ch.exec(sql`ALTER TABLE audit_log DROP PARTITION ID ${p}`);
+    const v = (await verifyChains(ch)).find((c) => c.chain === 'audit_log')!;
+    expect(v.ok).toBe(false);
+    expect(v.problems.map((x) => x.kind)).toContain('record-deleted');
+    expect(v.problems.find((x) => x.kind === 'record-deleted')!.message).toMatch(/alert\.(view|resolve|run)|hold\.|retention\.run/);
+  });
+});
