@@ -3,10 +3,11 @@
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
   // fastify's inject() requires `cookie` and @fastify/static requires `content-disposition`, which ship
-  // only as ES modules (Node 20.19+ loads them; Jest cannot): compiled to CommonJS for Jest.
-  '/node_modules/(cookie|content-disposition)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  // only as ES modules (Node 20.19+ loads them; Jest cannot), as do openid-client and its oauth4webapi and
+  // jose, and @fastify/cookie imports `cookie` dynamically: compiled to CommonJS for Jest.
+  '/node_modules/(cookie|content-disposition|openid-client|oauth4webapi|jose|@fastify/cookie)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-const transformIgnorePatterns = ['/node_modules/(?!(cookie|content-disposition)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(cookie|content-disposition|openid-client|oauth4webapi|jose|@fastify/cookie)/)'];
 
 module.exports = {
   projects: [

@@ -4,12 +4,15 @@
 // onRequest hook, for every route and for unknown paths, turns the bearer token into a principal (API
 // tokens by their hash, or the bootstrap admin token from INSIDER_ADMIN_TOKEN) and answers 401 (no token,
 // or one that is unknown, expired, revoked or of a disabled user: the reason is kept on the request for
-// the audit trail, refusal-audit.ts) or 403 (role too low, audited).
+// the audit trail, refusal-audit.ts) or 403 (role too low, audited). A request without an Authorization
+// header may instead carry a dashboard session cookie (single sign-on, sso.ts): the same refusals apply,
+// and a state-changing request must also send the session's CSRF token (X-Insider-CSRF).
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ConfigError } from '../errors';
-import { audit, checkToken, entryOf, roleAtLeast, ROLES, type Actor, type Principal, type Refusal, type Role } from '../triage';
+import { audit, checkSession, checkToken, entryOf, roleAtLeast, ROLES, sameCsrfToken, type Actor, type Principal, type Refusal, type Role } from '../triage';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
+import { sessionSecretOf, type CookieSettings } from './session-cookie';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,6 +38,8 @@ export interface AuthRefusal {
   reason: 'missing' | 'malformed' | Refusal;
   user?: string;
   tokenId?: string;
+  /** When the credential was a dashboard session. */
+  sessionId?: string;
 }
 
 function refusalMessage(r: AuthRefusal, expiresAt?: number): string {
@@ -44,11 +49,12 @@ function refusalMessage(r: AuthRefusal, expiresAt?: number): string {
     case 'malformed':
       return 'the Authorization header is not "Bearer <token>"';
     case 'unknown':
-      return 'the token is unknown: never issued, or mistyped';
+      return r.sessionId !== undefined ? 'the session is unknown: sign in again' : 'the token is unknown: never issued, or mistyped';
     case 'expired':
+      if (r.sessionId !== undefined) return `the session expired${expiresAt ? ` at ${new Date(expiresAt).toISOString()}` : ''}: sign in again`;
       return `the token expired${expiresAt ? ` at ${new Date(expiresAt).toISOString()}` : ''}: ask an admin for a new one`;
     case 'revoked':
-      return 'the token was revoked (signed out, or ended by an admin)';
+      return r.sessionId !== undefined ? 'the session was ended (signed out, or by an admin)' : 'the token was revoked (signed out, or ended by an admin)';
     case 'disabled':
       return r.user ? `the user ${r.user} is disabled` : 'the user is disabled';
   }
@@ -84,21 +90,38 @@ export function checkBootstrapToken(token: string | undefined): void {
   }
 }
 
-export function authHook(ctx: ApiContext): onRequestAsyncHookHandler {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function authHook(ctx: ApiContext, cookies: CookieSettings): onRequestAsyncHookHandler {
   return async (request) => {
     const config = request.routeOptions.config;
     if (config.public === true) return;
     const header = request.headers.authorization;
     const token = bearerToken(header);
+    // A bearer token wins; without an Authorization header, a dashboard session cookie may stand in.
+    const secret = header === undefined ? sessionSecretOf(request, cookies) : undefined;
     const refuse = (r: AuthRefusal, expiresAt?: number) => {
       request.authRefusal = r;
       return new ApiError(401, 'UNAUTHENTICATED', refusalMessage(r, expiresAt), { reason: r.reason });
     };
-    if (token === null) throw refuse({ reason: header === undefined ? 'missing' : 'malformed' });
-    const checked = await checkToken(ctx.ch, token, ctx.config.api.adminToken || undefined, ctx.now());
-    if (!checked.ok) throw refuse({ reason: checked.reason, user: checked.user, tokenId: checked.tokenId }, checked.expiresAt);
+    if (token === null && secret === undefined) throw refuse({ reason: header === undefined ? 'missing' : 'malformed' });
+    const checked = secret !== undefined ? await checkSession(ctx.ch, secret, ctx.now()) : await checkToken(ctx.ch, token!, ctx.config.api.adminToken || undefined, ctx.now());
+    if (!checked.ok) {
+      const which = secret !== undefined ? { sessionId: ('sessionId' in checked && checked.sessionId) || '' } : { tokenId: 'tokenId' in checked ? checked.tokenId : undefined };
+      throw refuse({ reason: checked.reason, user: checked.user, ...which }, checked.expiresAt);
+    }
     const principal = checked.principal;
     request.principal = principal;
+    // A cookie is sent by the browser whoever made the page: a state-changing request on a session must
+    // prove it comes from the dashboard, which alone can read the CSRF token (GET /api/me).
+    if (secret !== undefined && !SAFE_METHODS.has(request.method)) {
+      const given = request.headers['x-insider-csrf'];
+      if (!sameCsrfToken(secret, typeof given === 'string' ? given : undefined)) {
+        const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+        await audit(ctx.ch, entryOf(actorOf(request), ctx.now(), 'access.denied', route, { reason: 'csrf' }));
+        throw new ApiError(403, 'FORBIDDEN', `${route} on a signed-in session needs its X-Insider-CSRF header (the dashboard sends it)`, { reason: 'csrf' });
+      }
+    }
     // Fail closed: a route without a declared role (there is none: see routeAccess) would need admin.
     const need: Role = config.minRole ?? (request.is404 ? 'viewer' : 'admin');
     if (!roleAtLeast(principal.role, need)) {

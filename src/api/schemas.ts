@@ -335,7 +335,7 @@ export const tokenInfoOut = z
   })
   .meta({ id: 'Token' });
 export const tokenListOut = z.object({ items: z.array(tokenInfoOut) });
-export const signOutOut = z.object({ tokenId: z.string().describe('the token that was ended') });
+export const signOutOut = z.union([z.object({ tokenId: z.string().describe('the token that was ended') }), z.object({ sessionId: z.string().describe('the session that was ended') })]);
 
 export const auditEntryOut = z.object({
   at: time,
@@ -351,7 +351,12 @@ export const auditEntryOut = z.object({
 export const auditListOut = z.object({ items: z.array(auditEntryOut), limit: z.number().int() });
 
 export const revealOut = z.object({ pseudonym: z.string(), user: z.string() });
-export const meOut = z.object({ name: z.string(), role: z.enum(ROLES) });
+export const meOut = z.object({
+  name: z.string(),
+  role: z.enum(ROLES),
+  credential: z.enum(['token', 'session', 'bootstrap']).describe('how the caller signed in'),
+  csrfToken: z.string().optional().describe('on a session (single sign-on): send it as X-Insider-CSRF with every POST'),
+});
 
 export const errorOut = z
   .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })

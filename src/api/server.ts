@@ -6,6 +6,7 @@
 // pino is fastify's logger; errors have one JSON shape (errors.ts); every route is listed by apiRoutes()
 // with the access it declares, which the access tests enumerate.
 import crypto from 'node:crypto';
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyReply } from 'fastify';
@@ -29,6 +30,7 @@ import { healthRoutes } from './routes/health';
 import { metaRoutes } from './routes/meta';
 import { pseudonymRoutes } from './routes/pseudonyms';
 import { reportRoutes } from './routes/reports';
+import { ssoRoutes } from './sso';
 import { suppressionRoutes } from './routes/suppressions';
 import { userRoutes } from './routes/users';
 
@@ -141,7 +143,9 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
     }
   });
   app.addHook('onRequest', app.rateLimit());
-  app.addHook('onRequest', authHook(ctx));
+  await app.register(cookie);
+  const cookies = { secure: config.api.sso.secureCookies };
+  app.addHook('onRequest', authHook(ctx, cookies));
   const hsts = hstsHeader(config.api.hsts);
   app.addHook('onSend', async (request, reply, payload) => {
     // Answers carry data about people: never cached by a browser or a proxy. The request id is the one
@@ -162,7 +166,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
       sourceIp: request.ip,
       requestId: request.id,
       clientRequestId: request.clientRequestId,
-      details: reply.statusCode === 401 ? { reason: r?.reason ?? 'unknown', ...(r?.tokenId ? { tokenId: r.tokenId } : {}) } : { reason: 'rate_limited' },
+      details: reply.statusCode === 401 ? { reason: r?.reason ?? 'unknown', ...(r?.tokenId ? { tokenId: r.tokenId } : {}), ...(r?.sessionId ? { sessionId: r.sessionId } : {}) } : { reason: 'rate_limited' },
     });
   });
 
@@ -184,7 +188,8 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   });
 
   healthRoutes(app, ctx);
-  metaRoutes(app, ctx);
+  metaRoutes(app, ctx, cookies);
+  ssoRoutes(app, ctx, cookies);
   alertRoutes(app, ctx);
   employeeRoutes(app, ctx);
   reportRoutes(app, ctx);

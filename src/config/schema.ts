@@ -91,6 +91,25 @@ export const configSchema = z.strictObject({
     pageSize: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }),
     /** Strict-Transport-Security, for deployments behind TLS; maxAgeSeconds 0: off. */
     hsts: z.strictObject({ maxAgeSeconds: z.number().int().min(0).max(63_072_000), includeSubDomains: z.boolean() }),
+    /** Single sign-on for the dashboard: OpenID Connect, authorization code flow with PKCE (docs/api.md, "Single sign-on"). */
+    sso: z.strictObject({
+      /** The identity provider's issuer URL; empty: single sign-on is off. */
+      issuer: z.string(),
+      clientId: z.string(),
+      /** secret: INSIDER_SSO_CLIENT_SECRET only; empty for a public client (PKCE alone) */
+      clientSecret: z.string().optional(),
+      scopes: z.array(z.string().regex(/^[\x21-\x7e]+$/, 'expected a scope name')).min(1),
+      /** The claim that names the user here (ID token or userinfo). */
+      usernameClaim: z.string().min(1),
+      /** The claim that lists the user's groups (an array, or one string). */
+      groupsClaim: z.string().min(1),
+      /** Groups that give each role; the highest role whose groups the user is in wins; none: sign-in refused. */
+      roles: z.strictObject({ admin: z.array(z.string().min(1)), analyst: z.array(z.string().min(1)), viewer: z.array(z.string().min(1)) }),
+      /** How long a session lasts from sign-in. */
+      sessionMinutes: z.number().int().min(1).max(7 * 24 * 60),
+      /** Secure cookies (__Host- prefix); false only for plain-HTTP development on a host other than localhost. */
+      secureCookies: z.boolean(),
+    }),
   }),
   /** Paging: channels, routing rules, retries, storm control (docs/paging.md). Secrets: each channel names its variable. */
   notify: notifySchema,
@@ -143,6 +162,7 @@ export const SECRET_PATHS: ReadonlyArray<{ path: string; env: string }> = [
   { path: 'kafka.sasl.password', env: 'INSIDER_KAFKA_SASL_PASSWORD' },
   { path: 'api.pseudonymKey', env: 'INSIDER_PSEUDONYM_KEY' },
   { path: 'api.adminToken', env: 'INSIDER_ADMIN_TOKEN' },
+  { path: 'api.sso.clientSecret', env: 'INSIDER_SSO_CLIENT_SECRET' },
 ];
 
 type EnvKind = 'string' | 'list' | 'int' | 'bool';
@@ -172,6 +192,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_PSEUDONYM_KEY', path: 'api.pseudonymKey', kind: 'string' },
   { env: 'INSIDER_ADMIN_TOKEN', path: 'api.adminToken', kind: 'string' },
   { env: 'INSIDER_API_HSTS_MAX_AGE', path: 'api.hsts.maxAgeSeconds', kind: 'int' },
+  { env: 'INSIDER_SSO_ISSUER', path: 'api.sso.issuer', kind: 'string' },
+  { env: 'INSIDER_SSO_CLIENT_ID', path: 'api.sso.clientId', kind: 'string' },
+  { env: 'INSIDER_SSO_CLIENT_SECRET', path: 'api.sso.clientSecret', kind: 'string' },
   { env: 'INSIDER_NOTIFY_PUBLIC_URL', path: 'notify.publicUrl', kind: 'string' },
   { env: 'INSIDER_NOTIFY_IDENTITY', path: 'notify.identity', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },

@@ -8,6 +8,7 @@
 import { MS_PER_DAY } from '../calendar';
 import { TriageError } from '../errors';
 import { audit, entryOf, type Actor } from './audit';
+import { endSessions, listSessions, startSession } from './sessions';
 import type { TriageDeps } from './service';
 import {
   BOOTSTRAP_ADMIN,
@@ -92,7 +93,9 @@ export async function disableUser(deps: TriageDeps, actor: Actor, name: string, 
     await recordUserChange(deps.ch, { name: user.name, event: 'disabled', role: user.role, at: now, actor: actor.name, reason });
     const revoked = (await listTokens(deps.ch, user.name)).filter((t) => tokenState(t, now) === 'active').map((t) => t.tokenId);
     await revokeTokens(deps.ch, user.name, revoked, actor.name, now);
-    await audit(deps.ch, entryOf(actor, now, 'user.disable', user.name, { reason, revokedTokens: revoked }));
+    const ended = (await listSessions(deps.ch, user.name)).filter((x) => x.revokedAt === null && x.expiresAt > now).map((x) => x.sessionId);
+    await endSessions(deps.ch, user.name, ended, actor.name, now);
+    await audit(deps.ch, entryOf(actor, now, 'user.disable', user.name, { reason, revokedTokens: revoked, ...(ended.length > 0 ? { endedSessions: ended } : {}) }));
     return { ...(await findUser(deps.ch, user.name))!, revokedTokens: revoked };
   });
 }
@@ -142,8 +145,17 @@ export async function revokeToken(deps: TriageDeps, actor: Actor, name: string, 
   });
 }
 
-/** Sign-out: revokes the token the caller authenticated with. The bootstrap token cannot be ended here. */
-export async function signOut(deps: TriageDeps, actor: Actor, principal: Principal): Promise<{ tokenId: string }> {
+/** Sign-out: ends the token or the session the caller authenticated with. The bootstrap token cannot be ended here. */
+export async function signOut(deps: TriageDeps, actor: Actor, principal: Principal): Promise<{ tokenId: string } | { sessionId: string }> {
+  if (principal.credential.kind === 'session') {
+    const { sessionId } = principal.credential;
+    return serially(async () => {
+      const now = clock(deps);
+      await endSessions(deps.ch, principal.name, [sessionId], principal.name, now);
+      await audit(deps.ch, entryOf(actor, now, 'session.end', principal.name, { sessionId, by: 'sign-out' }));
+      return { sessionId };
+    });
+  }
   if (principal.credential.kind !== 'token') {
     throw new TriageError('TRIAGE_CONFLICT', `the bootstrap admin token comes from INSIDER_ADMIN_TOKEN and ends only when it is unset or changed`);
   }
@@ -154,4 +166,41 @@ export async function signOut(deps: TriageDeps, actor: Actor, principal: Princip
     await audit(deps.ch, entryOf(actor, now, 'token.revoke', principal.name, { tokenId, by: 'sign-out' }));
     return { tokenId };
   });
+}
+
+/** What the identity provider said about who signed in, and the role its groups map to. */
+export interface Identity {
+  name: string;
+  role: Role;
+  issuer: string;
+  subject: string;
+  groups: ReadonlyArray<string>;
+}
+
+/**
+ * Single sign-on: the user of the identity (created on first sign-in, its role set from the groups at each
+ * sign-in: the identity provider is where SSO users' roles are managed), then a new session. Refused for
+ * the bootstrap admin's name and for a disabled user. Audited: user.create / user.role_change (actor
+ * "sso"), session.start.
+ */
+export async function signInWithIdentity(deps: TriageDeps, id: Identity, from: Pick<Actor, 'sourceIp' | 'requestId' | 'clientRequestId'>, sessionMs: number): Promise<{ user: ApiUser; secret: string; sessionId: string; expiresAt: number }> {
+  const sso: Actor = { name: 'sso', role: 'admin', ...from };
+  if (nameKey(id.name) === BOOTSTRAP_ADMIN) throw new TriageError('TRIAGE_CONFLICT', `"${id.name}" is the bootstrap admin's name: it cannot sign in through single sign-on`);
+  let user = await findUser(deps.ch, id.name);
+  if (!user) {
+    try {
+      user = await createUser(deps, sso, id.name, id.role);
+    } catch (err) {
+      // Two first sign-ins of one person at once: the other created the user.
+      if (!(err instanceof TriageError && err.code === 'TRIAGE_CONFLICT')) throw err;
+      user = await findUser(deps.ch, id.name);
+      if (!user) throw err;
+    }
+  }
+  if (user.disabled) throw new TriageError('TRIAGE_CONFLICT', `the user ${user.name} is disabled`);
+  if (user.role !== id.role) user = await changeRole(deps, sso, user.name, id.role);
+  const now = clock(deps);
+  const s = await startSession(deps.ch, { name: user.name, now, expiresAt: now + sessionMs, issuer: id.issuer, subject: id.subject, groups: id.groups });
+  await audit(deps.ch, entryOf({ ...sso, name: user.name, role: user.role }, now, 'session.start', user.name, { sessionId: s.sessionId, issuer: id.issuer, subject: id.subject, groups: id.groups }));
+  return { user, ...s };
 }

@@ -4,6 +4,7 @@
 export * from './lifecycle';
 export * from './suppressions';
 export * from './users';
+export * from './sessions';
 export * from './audit';
 export * from './pseudonyms';
 export * from './service';

@@ -10,7 +10,7 @@
 //           but unsetting it, and no user may take the name.
 //
 // A request's credential is kept on its principal (`credential`), so that sign-out ends exactly the token
-// the caller holds; other kinds of credential (sessions) are meant to be added there.
+// or single sign-on session (sessions.ts, table api_sessions) the caller holds.
 import crypto from 'node:crypto';
 import { fromDateTime, inList, sql, toDateTime, type ClickHouse } from '../store';
 
@@ -44,8 +44,8 @@ export interface ApiUser {
   updatedBy: string;
 }
 
-/** How the caller proved who they are: an issued token, or the bootstrap admin token. */
-export type Credential = { kind: 'token'; tokenId: string } | { kind: 'bootstrap' };
+/** How the caller proved who they are: an issued token, a single sign-on session (sessions.ts), or the bootstrap admin token. */
+export type Credential = { kind: 'token'; tokenId: string } | { kind: 'session'; sessionId: string } | { kind: 'bootstrap' };
 
 export interface Principal {
   name: string;

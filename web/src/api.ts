@@ -1,4 +1,5 @@
-// The HTTP client: every call carries the bearer token, and every failure becomes an ApiError with the
+// The HTTP client: every call carries the bearer token (or, signed in through single sign-on, the
+// browser sends the HttpOnly session cookie and POSTs carry the session's CSRF token), and every failure becomes an ApiError with the
 // server's message, so pages can show what went wrong in the API's own words. A 401 anywhere ends the
 // session (the handler registered by session.ts sends the analyst back to sign-in).
 import { readToken } from './token';
@@ -16,6 +17,13 @@ export class ApiError extends Error {
 
 let onUnauthorized: (message: string) => void = () => {};
 
+/** A single sign-on session's CSRF token (from GET /api/me): the session cookie alone does not let a POST through. */
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
 export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
@@ -26,6 +34,8 @@ interface Options {
   signal?: AbortSignal;
   /** Sign-in checks a candidate token: a 401 there is the form's error, not the end of a session. */
   token?: string;
+  /** Looking for a single sign-on session: a 401 means there is none, not that one ended. */
+  probe?: boolean;
 }
 
 async function errorOf(res: Response): Promise<ApiError> {
@@ -43,6 +53,7 @@ export async function send(path: string, opts: Options = {}): Promise<Response> 
   const token = opts.token ?? readToken();
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
+  else if (csrfToken && opts.method === 'POST') headers['x-insider-csrf'] = csrfToken;
   // Fastify refuses an empty body declared as JSON, so a POST always sends an object.
   if (opts.method === 'POST') headers['content-type'] = 'application/json';
   let res: Response;
@@ -60,7 +71,7 @@ export async function send(path: string, opts: Options = {}): Promise<Response> 
   }
   if (res.ok) return res;
   const err = await errorOf(res);
-  if (res.status === 401 && opts.token === undefined) onUnauthorized(err.message);
+  if (res.status === 401 && opts.token === undefined && !opts.probe) onUnauthorized(err.message);
   throw err;
 }
 

@@ -16,7 +16,7 @@ import { Reports } from './pages/Reports';
 import { SignIn } from './pages/SignIn';
 import { Users } from './pages/Users';
 import { queueHref, replace, useRoute, type Route } from './router';
-import { loadMe, useSession } from './session';
+import { loadMe, probeSession, useSession } from './session';
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {
@@ -48,7 +48,11 @@ function App() {
   const [help, setHelp] = useState(false);
   const [meError, setMeError] = useState<string | null>(null);
   const main = useRef<HTMLElement>(null);
-  const signedOut = !session.token && route.page !== 'signin';
+  const signedOut = !session.token && !session.sso && !session.probing && route.page !== 'signin';
+
+  useEffect(() => {
+    if (session.probing) void probeSession();
+  }, []);
 
   useKeys({ '?': () => setHelp(true) });
 
@@ -79,7 +83,7 @@ function App() {
       </main>
     );
   }
-  if (signedOut) return null;
+  if (signedOut || session.probing) return null;
   return (
     <>
       <a

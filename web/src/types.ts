@@ -25,6 +25,10 @@ export const SUPPRESSIBLE: readonly Disposition[] = ['false_positive', 'expected
 export interface Me {
   name: string;
   role: Role;
+  /** How the caller signed in: a token, or a single sign-on session (a cookie the page cannot read). */
+  credential?: 'token' | 'session' | 'bootstrap';
+  /** On a session: sent as X-Insider-CSRF with every POST. */
+  csrfToken?: string;
 }
 
 export interface Triage {

@@ -1,19 +1,25 @@
 // About the API itself: who am I, signing out (the token of the request ends), the OpenAPI document
 // (generated from the routes' zod schemas), and the Prometheus metrics of the process.
 import { z } from 'zod';
-import { signOut } from '../../triage';
+import { csrfTokenOf, signOut } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
 import { meOut, signOutOut } from '../schemas';
+import { clearSessionCookie, sessionSecretOf, type CookieSettings } from '../session-cookie';
 import { errorResponses } from './common';
 
-export function metaRoutes(app: ApiApp, ctx: ApiContext): void {
+export function metaRoutes(app: ApiApp, ctx: ApiContext, cookies: CookieSettings): void {
   app.get(
     '/api/me',
-    { config: { minRole: 'viewer' }, schema: { tags: ['meta'], summary: 'The caller: name and role', response: { 200: meOut, ...errorResponses() } } },
+    {
+      config: { minRole: 'viewer' },
+      schema: { tags: ['meta'], summary: 'The caller: name, role, how they signed in; on a session, its CSRF token (for X-Insider-CSRF)', response: { 200: meOut, ...errorResponses() } },
+    },
     async (request) => {
       const { name, role } = actorOf(request);
-      return { name, role };
+      const credential = request.principal!.credential.kind;
+      const secret = credential === 'session' ? sessionSecretOf(request, cookies) : undefined;
+      return { name, role, credential, ...(secret ? { csrfToken: csrfTokenOf(secret) } : {}) };
     },
   );
 
@@ -23,11 +29,16 @@ export function metaRoutes(app: ApiApp, ctx: ApiContext): void {
       config: { minRole: 'viewer' },
       schema: {
         tags: ['meta'],
-        summary: 'Sign out: the token this request carries is revoked, so it is refused from now on (audited: token.revoke). The bootstrap admin token cannot be ended here (409).',
+        summary:
+          'Sign out: the token or session this request carries is ended, so it is refused from now on (audited: token.revoke, session.end). The bootstrap admin token cannot be ended here (409).',
         response: { 200: signOutOut, ...errorResponses(409) },
       },
     },
-    async (request) => signOut(ctx.triage, actorOf(request), request.principal!),
+    async (request, reply) => {
+      const out = await signOut(ctx.triage, actorOf(request), request.principal!);
+      if ('sessionId' in out) clearSessionCookie(reply, cookies);
+      return out;
+    },
   );
 
   app.get(

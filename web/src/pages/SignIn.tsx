@@ -1,12 +1,25 @@
-// Sign-in (#/signin): an access token, checked against GET /api/me before it is kept. A link may carry
+// Sign-in (#/signin): single sign-on through the organisation's identity provider when the API has it on
+// (a link to /auth/login: the whole page goes there and comes back signed in), or an access token,
+// checked against GET /api/me before it is kept. A link may carry
 // the token (#/signin?token=...): it is taken, signed in with, and removed from the address bar at once,
 // so it does not stay in the history or get copied along with the address.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorText } from '../api';
+import { api, errorText } from '../api';
 import { Banner } from '../components/Banner';
 import { useTitle } from '../hooks';
 import { go, type Route } from '../router';
 import { signIn, useSession } from '../session';
+
+/** Why single sign-on came back without a session (/auth/callback's reason codes). */
+const SSO_FAILURES: Record<string, string> = {
+  denied: 'The identity provider did not sign you in.',
+  state: 'The sign-in could not be matched to this browser (it took too long, or cookies are blocked). Try again.',
+  exchange: 'The identity provider’s answer could not be verified. Try again, or tell an administrator.',
+  no_name: 'The identity provider did not say who you are (no user name claim). Tell an administrator.',
+  no_role: 'You are in none of the groups that give access to this dashboard. Ask for access.',
+  refused: 'Your account may not sign in here (disabled, or a reserved name). Ask an administrator.',
+  unavailable: 'Single sign-on is not available right now. Try again later, or use an access token.',
+};
 
 /** Where to go after signing in: the page that sent the analyst here, if it is one of ours. */
 function target(next: string | null): string {
@@ -20,7 +33,14 @@ export function SignIn({ route }: { route: Route }) {
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const next = route.query.get('next');
+  const ssoFailure = route.query.get('sso');
+  const [ssoOn, setSsoOn] = useState(false);
   useTitle('Sign in');
+  useEffect(() => {
+    api<{ enabled: boolean }>('/auth/sso', { probe: true })
+      .then((r) => setSsoOn(r.enabled))
+      .catch(() => setSsoOn(false));
+  }, []);
 
   const submit = async (value: string) => {
     setBusy(true);
@@ -52,8 +72,20 @@ export function SignIn({ route }: { route: Route }) {
   return (
     <div class="signin">
       <h1>Insider alerts</h1>
-      <p class="muted">Sign in with the access token an administrator issued to you.</p>
       {notice && !error && <Banner kind="info">{notice}</Banner>}
+      {ssoFailure && (
+        <p class="action-msg bad" role="alert" data-testid="sso-error">
+          {SSO_FAILURES[ssoFailure] ?? 'Single sign-on failed. Try again.'}
+        </p>
+      )}
+      {ssoOn && (
+        <p>
+          <a class="button primary" data-testid="sso-signin" href={`/auth/login?next=${encodeURIComponent(target(next))}`}>
+            Sign in with single sign-on
+          </a>
+        </p>
+      )}
+      <p class="muted">{ssoOn ? 'Or sign in with' : 'Sign in with'} the access token an administrator issued to you.</p>
       {me && <p class="hint">Signed in as {me.name}. A new token replaces this session.</p>}
       <form
         onSubmit={(e) => {
