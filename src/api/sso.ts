@@ -6,15 +6,16 @@
 //                       -> user name (api.sso.usernameClaim) and role (groups in api.sso.groupsClaim mapped
 //                       by api.sso.roles) -> the user created or its role set (triage/accounts.ts) -> a
 //                       server-side session (triage/sessions.ts) in an HttpOnly cookie -> 302 to the dashboard
-//   GET /auth/sso       whether single sign-on is on (the sign-in page shows its button)
+//   GET /auth/sso       whether single sign-on is on (the sign-in page shows its button), and whether the
+//                       request carries a live session (the dashboard asks before GET /api/me)
 // Failures go back to the sign-in page with a reason code, never with the IdP's raw text, and are audited.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { TriageError } from '../errors';
-import { audit, ROLES, signInWithIdentity, type Role } from '../triage';
+import { audit, checkSession, ROLES, signInWithIdentity, type Role } from '../triage';
 import type { ApiApp, ApiContext } from './context';
-import { clearSessionCookie, setSessionCookie, setSignInCookie, takeSignInCookie, type CookieSettings } from './session-cookie';
+import { clearSessionCookie, sessionSecretOf, setSessionCookie, setSignInCookie, takeSignInCookie, type CookieSettings } from './session-cookie';
 
 type SsoConfig = ApiContext['config']['api']['sso'];
 
@@ -74,8 +75,20 @@ export function ssoRoutes(app: ApiApp, ctx: ApiContext, cookies: CookieSettings)
 
   app.get(
     '/auth/sso',
-    { config: { public: true }, schema: { tags: ['sso'], summary: 'Whether single sign-on is on (the dashboard shows its button)', security: [], response: { 200: z.object({ enabled: z.boolean() }) } } },
-    async () => ({ enabled: ssoEnabled(sso) }),
+    {
+      config: { public: true },
+      schema: {
+        tags: ['sso'],
+        summary: 'Whether single sign-on is on (the dashboard shows its button), and whether this request carries a live session (its cookie is HttpOnly: the page cannot tell)',
+        security: [],
+        response: { 200: z.object({ enabled: z.boolean(), session: z.boolean() }) },
+      },
+    },
+    async (request) => {
+      const secret = sessionSecretOf(request, cookies);
+      const live = secret ? (await checkSession(ctx.ch, secret, ctx.now())).ok : false;
+      return { enabled: ssoEnabled(sso), session: live };
+    },
   );
 
   app.get(

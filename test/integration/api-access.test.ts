@@ -52,6 +52,10 @@ const EXPECTED: Record<string, Access> = {
   // The dashboard's shell and its hashed assets: no data in them, everything comes from /api.
   'GET /': 'public',
   'GET /assets/*': 'public',
+  // Single sign-on: whether it is on, the redirect to the identity provider, and its redirect back.
+  'GET /auth/sso': 'public',
+  'GET /auth/login': 'public',
+  'GET /auth/callback': 'public',
 };
 
 const ROLE_ORDER: Role[] = ['viewer', 'analyst', 'admin'];
@@ -186,7 +190,7 @@ describe('API access control (real ClickHouse)', () => {
     expect(checked).toBe(3 * Object.values(EXPECTED).filter((a) => a !== 'public').length);
     // The bootstrap admin from the environment is an admin.
     const me = await call('GET', '/api/me', bearer(ADMIN_TOKEN));
-    expect(me.json()).toEqual({ name: 'admin', role: 'admin' });
+    expect(me.json()).toEqual({ name: 'admin', role: 'admin', credential: 'bootstrap' });
     // A refused attempt is in the audit trail: who tried what, from where.
     const denied = await readAudit(db.ch, { actor: 'vera.viewer', action: 'access.denied' });
     expect(denied.map((e) => e.target)).toEqual(expect.arrayContaining(['POST /api/pseudonyms/:pseudonym/reveal', 'GET /api/audit']));
@@ -287,7 +291,7 @@ describe('API access control (real ClickHouse)', () => {
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('cache-control')).toBe('no-store');
       const me = await fetch(`${api.url}/api/me`, { headers: { ...bearer(tokens.analyst), 'x-request-id': 'trace-42' } });
-      expect(await me.json()).toEqual({ name: 'ann.analyst', role: 'analyst' });
+      expect(await me.json()).toEqual({ name: 'ann.analyst', role: 'analyst', credential: 'token' });
       // The request id is the server's (the caller's is kept apart: api-audit.test.ts).
       expect(me.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     } finally {

@@ -157,7 +157,7 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
     const changed = await root('POST', '/api/users/cleo.c/role', { role: 'analyst' });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ name: 'cleo.c', role: 'analyst' });
-    expect((await call(cleo, 'GET', '/api/me')).body).toEqual({ name: 'cleo.c', role: 'analyst' });
+    expect((await call(cleo, 'GET', '/api/me')).body).toEqual({ name: 'cleo.c', role: 'analyst', credential: 'token' });
     expect((await ack()).status).toBe(200);
     expect((await root('POST', '/api/users/cleo.c/role', { role: 'viewer' })).status).toBe(200);
     expect((await call(cleo, 'POST', `/api/alerts/${ALERT}/notes`, { note: 'again' })).status).toBe(403);

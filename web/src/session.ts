@@ -93,8 +93,10 @@ export async function loadMe(): Promise<void> {
 /** On load without a token: is there a single sign-on session (its cookie is sent by the browser)? */
 export async function probeSession(): Promise<void> {
   try {
-    const me = await api<Me>('/api/me', { probe: true });
-    if (me.credential === 'session') {
+    // Asked first, so that a visitor without a session meets no refused request.
+    const sso = await api<{ session: boolean }>('/auth/sso', { probe: true });
+    const me = sso.session ? await api<Me>('/api/me', { probe: true }) : null;
+    if (me?.credential === 'session') {
       setCsrfToken(me.csrfToken ?? null);
       set({ sso: true, probing: false, me });
       return;
