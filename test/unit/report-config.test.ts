@@ -55,5 +55,8 @@ describe('report notice', () => {
     const req = noticeRequest('https://r/hook', 'secret', body, 'd1', 1_700_000_000_000);
     expect(req.headers['X-Insider-Signature']).toBe(signatureOf('secret', 1_700_000_000, req.body));
     expect(noticeRequest('https://r/hook', undefined, body, 'd1', 0).headers['X-Insider-Signature']).toBeUndefined();
+    // The chains' heads go with it, for the receiving system to keep.
+    const sealed = sampleData({ record: { heads: [{ chain: 'audit_log', seq: 7, linkHash: 'b'.repeat(64), stamp: null }], sealedAt: '2026-11-23T06:00:00.000Z' } });
+    expect(reportNotice('weekly', { data: sealed, files: [], manifestSha256: 'abc' }, 'l', 'd2', 0)).toMatchObject({ chain_heads: [`audit_log:7:${'b'.repeat(64)}`] });
   });
 });

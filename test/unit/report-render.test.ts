@@ -37,6 +37,18 @@ describe('HTML report', () => {
     expect(html).toContain('≈ 4 GB of the volume is estimated');
   });
 
+  it('prints the head of each chain of the tamper-evident record, when the report was sealed', () => {
+    expect(renderHtml(sampleData())).not.toContain('tamper-evident record');
+    const heads = [
+      { chain: 'alerts', seq: 42, linkHash: 'a'.repeat(64), stamp: '2026-11-22T23:59:00.000Z' },
+      { chain: 'report_manifests', seq: 0, linkHash: '', stamp: null },
+    ];
+    const html = renderHtml(sampleData({ record: { heads, sealedAt: '2026-11-23T06:00:00.000Z' } }));
+    expect(html).toContain('10. The tamper-evident record');
+    expect(html).toContain(`alerts:42:${'a'.repeat(64)}`);
+    expect(html).toContain('(empty)');
+  });
+
   it('says so when a section is empty', () => {
     const base = sampleData();
     const html = renderHtml({ ...base, alerts: { ...base.alerts, total: 0, alerts: [] }, dataQuality: { ...base.dataQuality, gaps: [] } });
