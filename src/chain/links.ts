@@ -1,4 +1,4 @@
-// The links of a chain (table chain_links, migration 0009): each names one record by key and content
+// The links of a chain (table chain_links, migration 0011): each names one record by key and content
 // hash and carries the hash of the link before it. A link's own hash covers everything it says, so a
 // link cannot be edited without its hash, and the next link's prev_hash, giving it away.
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';

@@ -1,4 +1,4 @@
-// Every report written is a row of report_manifests (migration 0009): its manifest's SHA-256 and the chain
+// Every report written is a row of report_manifests (migration 0011): its manifest's SHA-256 and the chain
 // heads it printed. The row is itself a link of the report_manifests chain, sealed by the next seal.
 import crypto from 'node:crypto';
 import { toDateTime, type ClickHouse } from '../store';

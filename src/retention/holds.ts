@@ -1,4 +1,4 @@
-// Legal holds (table legal_holds, migration 0009): a row when a hold is placed on an employee or an alert,
+// Legal holds (table legal_holds, migration 0011): a row when a hold is placed on an employee or an alert,
 // another when it is released. Active holds are those placed and not released. Each change is audited.
 import crypto from 'node:crypto';
 import { TriageError } from '../errors';

@@ -1,6 +1,6 @@
 // Dashboard sessions (single sign-on): a credential kind of the API's user model (users.ts), like a token
 // but held in an HttpOnly cookie and started by the identity provider instead of an admin. Table
-// api_sessions (migration 0010): a row when started (the secret's SHA-256 only), another with revoked = 1
+// api_sessions (migration 0012): a row when started (the secret's SHA-256 only), another with revoked = 1
 // when ended. A session is refused when it is unknown, expired, revoked, or its user is disabled or no
 // longer the user it was started for. Its CSRF token is derived from its secret, so nothing more is stored.
 import crypto from 'node:crypto';

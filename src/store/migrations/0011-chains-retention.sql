@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS legal_holds (
 ) ENGINE = MergeTree
 ORDER BY (hold_id, at, at_ms, event);
 
+-- The held copies have their source's columns as of now (retention copies with SELECT *): a later
+-- migration that changes access_events or a rollup must change its *_held table the same way.
 CREATE TABLE IF NOT EXISTS access_events_held AS access_events;
 
 CREATE TABLE IF NOT EXISTS user_hourly_held AS user_hourly;
