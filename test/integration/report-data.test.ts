@@ -174,8 +174,11 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
     expect([data.summary.events, data.summary.bytes, data.summary.failedEvents, data.summary.activeUsers]).toEqual([num(t.n), num(t.b), num(t.f), num(t.u)]);
     expect(data.summary.events).toBeGreaterThan(1000);
     const sources = await ch.query<Record<string, string>>(sql`
-      SELECT source AS s, count() AS n, sum(if(status = 'ok', bytes, 0)) AS b, uniqExact(user) AS u FROM access_events WHERE ${inPeriod} GROUP BY source ORDER BY s`);
-    expect([...data.summary.sources].sort((a, b) => (a.source < b.source ? -1 : 1))).toEqual(sources.map((r) => ({ source: r.s, events: num(r.n), bytes: num(r.b), users: num(r.u) })));
+      SELECT source AS s, count() AS n, sum(if(status = 'ok', bytes, 0)) AS b, uniqExact(user) AS u, sum(if(status = 'ok' AND bytes_estimated = 1, bytes, 0)) AS e
+      FROM access_events WHERE ${inPeriod} GROUP BY source ORDER BY s`);
+    expect([...data.summary.sources].sort((a, b) => (a.source < b.source ? -1 : 1))).toEqual(
+      sources.map((r) => ({ source: r.s, events: num(r.n), bytes: num(r.b), users: num(r.u), estimatedBytes: num(r.e) })),
+    );
     const daily = await ch.query<Record<string, string>>(sql`
       SELECT toString(toDate(ts)) AS d, count() AS n, sum(if(status = 'ok', bytes, 0)) AS b FROM access_events WHERE ${inPeriod} GROUP BY d ORDER BY d`);
     expect(data.summary.daily).toEqual(daily.map((r) => ({ day: r.d, events: num(r.n), bytes: num(r.b) })));
