@@ -5,10 +5,11 @@ import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type 
 import { ClickHouseError } from '../errors';
 import type { Config } from '../config';
 import type { SqlFragment } from './sql';
+import { statementRecording, type RecordedStatement } from './statement-recording';
 
 export interface ClickHouse {
   readonly database: string;
-  /** Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings). */
+  /** Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version). */
   query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
   /** DDL and other statements without a result. */
   exec(q: SqlFragment): Promise<void>;
@@ -33,15 +34,25 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     database,
     request_timeout: settings.requestTimeoutMs,
     application: 'insider-detector',
+    // 64-bit integers as JSON strings on every server: 18.16's default, no longer 25.8+'s (docs/clickhouse-compatibility.md).
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
     // Failures are classified and logged by us, once, without the query text's values.
     log: { level: ClickHouseLogLevel.OFF },
   });
 
-  const run = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  // Off unless INSIDER_CLICKHOUSE_RECORD_DIR is set: the compatibility check's recording (statement-recording.ts).
+  const recording = statementRecording(new URL(settings.url).origin, database);
+
+  const run = async <T>(what: string, fn: () => Promise<T>, statement?: RecordedStatement): Promise<T> => {
+    const recorded = statement && recording?.start(statement);
     try {
-      return await fn();
+      const result = await fn();
+      recorded?.({ result });
+      return result;
     } catch (err) {
-      throw classify(err, what);
+      const failure = classify(err, what);
+      recorded?.({ error: { message: failure.message, serverCode: failure.context.serverCode as number | undefined, retriable: failure.retriable } });
+      throw failure;
     }
   };
 
@@ -51,16 +62,16 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
       run('query', async () => {
         const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
         return rs.json<T>();
-      }),
+      }, { kind: 'query', sql: q.text, settings: o.settings }),
     exec: (q: SqlFragment) =>
       run('statement', async () => {
         await client.command({ query: q.text });
-      }),
+      }, { kind: 'exec', sql: q.text }),
     insert: <T extends object>(table: string, rows: ReadonlyArray<T>, o: { settings?: Record<string, string | number> } = {}) =>
       run(`insert into ${table}`, async () => {
         if (rows.length === 0) return;
         await client.insert({ table, values: rows as T[], format: 'JSONEachRow', clickhouse_settings: o.settings as never });
-      }),
+      }, { kind: 'insert', table, rows, settings: o.settings }),
     ping: async () => {
       const r = await client.ping();
       return r.success;
@@ -70,7 +81,7 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
         const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
         const [row] = await rs.json<{ v: string }>();
         return row.v;
-      }),
+      }, { kind: 'version' }),
     close: () => client.close(),
   };
 }

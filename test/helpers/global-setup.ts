@@ -1,9 +1,16 @@
 // Integration tests need the real Kafka, ClickHouse and PostgreSQL (with pgaudit): start them through the same code as
 // `insider services up` (installing when missing). Services configured elsewhere are only checked.
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { ensureChromium, localServices, servicesUp } from '../../src/local-services';
+import { PACKAGE_ROOT } from '../../src/package-root';
+import { RECORD_DIR_ENV } from '../../src/store/statement-recording';
 
 export default async function globalSetup(): Promise<void> {
+  // A recording for the compatibility check (docs/clickhouse-compatibility.md) is one whole run: start it empty.
+  const recordDir = process.env[RECORD_DIR_ENV];
+  if (recordDir) fs.rmSync(path.resolve(PACKAGE_ROOT, recordDir), { recursive: true, force: true });
   const { config } = loadConfig();
   await ensureChromium((line) => process.stderr.write(`[services] ${line}\n`));
   const statuses = await servicesUp(localServices(config), (line) => process.stderr.write(`[services] ${line}\n`));
