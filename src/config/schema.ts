@@ -151,6 +151,13 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(1).max(65535),
       startTimeoutMs: positiveMs,
     }),
+    /** ClickHouse 26.x as chdb (PyPI chdb-core) behind a small ClickHouse HTTP front: opt-in, for the compatibility check. */
+    chdb: z.strictObject({
+      manage,
+      url: z.url({ protocol: /^http$/ }),
+      python: z.string().min(1),
+      startTimeoutMs: positiveMs,
+    }),
   }),
 });
 
@@ -200,4 +207,5 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
   { env: 'INSIDER_POSTGRES_PORT', path: 'localServices.postgres.port', kind: 'int' },
+  { env: 'INSIDER_CHDB_URL', path: 'localServices.chdb.url', kind: 'string' },
 ];

@@ -4,11 +4,13 @@
 //   down:   stop what this project started (process group, SIGTERM then SIGKILL); nothing remains.
 //   status: pid, address, version, readiness.
 // A service configured at an address elsewhere is only probed, never started or stopped.
+// chdb (ClickHouse 26.x for the compatibility check) is opt-in: only when named, and stopped by a plain `down`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ServiceError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import type { Config } from '../config';
+import { chdbFront } from './chdb-front';
 import { clickhouseServer } from './clickhouse-server';
 import { kafkaBroker } from './kafka-broker';
 import { postgresServer } from './postgres-server';
@@ -19,9 +21,10 @@ export type { LocalService, Progress } from './service';
 export { ensureChromium, CHROMIUM_PATH } from './chromium';
 export { postgresLayout, clientCertificate, mapIdentity, aptInstall, CERT_LOGIN_ROLE, type PostgresLayout } from './postgres-server';
 export { startRsyslogShipper, ensureRsyslog, type RsyslogShipper, type ShipperOptions } from './rsyslog-shipper';
-export type ServiceName = 'kafka' | 'clickhouse' | 'postgres';
-export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse', 'postgres'];
-/** What `services up` starts without names: the pipeline itself. PostgreSQL is started when asked for. */
+export { chdbPython, CHDB_DEPLOY_DIR } from './chdb-front';
+export type ServiceName = 'kafka' | 'clickhouse' | 'postgres' | 'chdb';
+export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse', 'postgres', 'chdb'];
+/** What `services up` starts without names: the pipeline itself. PostgreSQL and chdb (ClickHouse 26.x for the compatibility check) are started when asked for. */
 export const CORE_SERVICES: readonly ServiceName[] = ['kafka', 'clickhouse'];
 
 export interface ServiceStatus {
@@ -42,7 +45,7 @@ export function stateDirOf(config: Readonly<Config>): string {
 
 export function localServices(config: Readonly<Config>, only?: ServiceName[]): LocalService[] {
   const stateDir = stateDirOf(config);
-  const all = [kafkaBroker(config, stateDir), clickhouseServer(config, stateDir), postgresServer(config, stateDir)];
+  const all = [kafkaBroker(config, stateDir), clickhouseServer(config, stateDir), postgresServer(config, stateDir), chdbFront(config, stateDir)];
   const names = only && only.length > 0 ? only : CORE_SERVICES;
   return all.filter((s) => names.includes(s.name));
 }

@@ -6,7 +6,7 @@ import { printJson, printTable, progress } from '../output';
 
 export function servicesCommand(ctx: CliContext): Command {
   const cmd = new Command('services').description(
-    'start, stop and inspect the local Kafka, ClickHouse and (on request) PostgreSQL with pgaudit (development, tests, demo); services configured elsewhere are left alone',
+    'start, stop and inspect the local Kafka, ClickHouse and (on request) PostgreSQL with pgaudit and chdb (ClickHouse 26.x, for the compatibility check) (development, tests, demo); services configured elsewhere are left alone',
   );
   const serviceArg = ['[service...]', `${SERVICE_NAMES.join(', ')} (up: default kafka and clickhouse; down and status: every one started)`] as const;
   const pick = (names: string[], fallback: readonly ServiceName[] = CORE_SERVICES) => {
@@ -14,13 +14,13 @@ export function servicesCommand(ctx: CliContext): Command {
     if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(', ')}`);
     return localServices(ctx.config(), (names.length > 0 ? names : fallback) as ServiceName[]);
   };
-  // down and status: PostgreSQL too once it was started here (its pid file exists).
+  // down and status: PostgreSQL and chdb too once started here (their pid file exists).
   const started = (): ServiceName[] => SERVICE_NAMES.filter((n) => CORE_SERVICES.includes(n) || localServices(ctx.config(), [n]).some((s) => fs.existsSync(s.process.pidFile)));
 
   cmd
     .command('up')
     .description(
-      'install when missing (Kafka jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit via apt-get), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md',
+      'install when missing (Kafka jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit via apt-get; chdb-core via pip), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md; `up chdb` ClickHouse 26.x at localServices.chdb.url',
     )
     .argument(...serviceArg)
     .action(async (names: string[]) => {
