@@ -89,6 +89,8 @@ SERVER_DEFAULTS = {
 }
 
 ERROR_RE = re.compile(r"^Code: (\d+)\.")
+# Only a SET or USE statement changes the session (a SETTINGS clause lasts for its query); comments may precede it.
+CHANGES_SESSION_RE = re.compile(r"(?:^|;)\s*(?:(?:--|#)[^\n]*\n\s*|/\*.*?\*/\s*)*(?:SET|USE)\b", re.IGNORECASE | re.DOTALL)
 ERROR_NAME_RE = re.compile(r"\(([A-Z][A-Z0-9_]{2,})\)")
 
 
@@ -139,15 +141,16 @@ class Engine:
         else:
             self.conn.query(f"SET {quote_ident(name)} = DEFAULT")
 
-    def _restore(self, request_settings):
+    def _restore(self, request_settings, sql):
         # Over HTTP every request is a session of its own: what the request set (its URL settings, or a
         # SET or USE in its body) must not reach the next one.
         try:
             for name in request_settings:
                 self._reset(name)
-            for name, value in self._changed_settings().items():
-                if self.baseline.get(name) != value:
-                    self._reset(name)
+            if CHANGES_SESSION_RE.search(sql):
+                for name, value in self._changed_settings().items():
+                    if self.baseline.get(name) != value:
+                        self._reset(name)
         except chdb.ChdbError:
             # Something SET cannot undo (readonly, a limit that fails the check itself): a fresh session.
             self.conn.close()
@@ -169,7 +172,7 @@ class Engine:
                     "elapsed_ns": int(result.elapsed() * 1e9),
                 }
             finally:
-                self._restore(settings)
+                self._restore(settings, sql)
 
     def close(self):
         with self.lock:
@@ -213,6 +216,7 @@ def error_answer(message):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: without it each answer waits for a delayed ACK
     server_version = "chdb-clickhouse-http-front"
     engine = None  # set in main()
 
