@@ -83,12 +83,13 @@ export function runDir(reports: Pick<ReportsConfig, 'outputDir'>, schedule: stri
   return path.resolve(reports.outputDir, schedule, dateString(dayOf(period.from)));
 }
 
+/** The run's events in time order; events of the same millisecond in lifecycle order, the same on every server version. */
 export async function readRuns(ch: ClickHouse, schedule: string, periodStart: number): Promise<RunRow[]> {
   const rows = await ch.query<{ schedule: string; period: string; ps: string; pe: string; ev: RunEvent; run_id: string; t: string; ms: number; out_dir: string; manifest_sha256: string; detail: string }>(sql`
     SELECT schedule, period, toString(period_start) AS ps, toString(period_end) AS pe, toString(event) AS ev, run_id, toString(at) AS t, at_ms AS ms, out_dir, manifest_sha256, detail
     FROM report_runs
     WHERE schedule = ${schedule} AND period_start = ${new Date(periodStart)}
-    ORDER BY at, at_ms`);
+    ORDER BY at, at_ms, event, run_id, detail`);
   return rows.map((r) => ({
     schedule: r.schedule,
     period: r.period,
