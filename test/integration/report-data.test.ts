@@ -211,16 +211,17 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
   });
 
   it('volume per department (and per day) equals the raw events joined with the directory', async () => {
+    // Named (AS dir below): 26.x requires an alias on a joined subquery; 18.16 accepts one.
     const current = sql`(SELECT id AS user, department FROM directory_entries WHERE version = (SELECT max(version) FROM directory_versions))`;
     const depts = await ch.query<Record<string, string>>(sql`
       SELECT department AS dep, uniqExact(user) AS u, count() AS n, sum(if(status = 'ok', bytes, 0)) AS b
-      FROM access_events ANY LEFT JOIN ${current} USING user
+      FROM access_events ANY LEFT JOIN ${current} AS dir USING user
       WHERE ${inPeriod} GROUP BY dep ORDER BY dep`);
     const expected = depts.map((r) => ({ department: r.dep || NOT_IN_DIRECTORY, activeUsers: num(r.u), events: num(r.n), bytes: num(r.b) }));
     expect(data.departments.departments.map(({ share: _, ...d }) => d).sort((a, b) => (a.department < b.department ? -1 : 1))).toEqual(expected.sort((a, b) => (a.department < b.department ? -1 : 1)));
     const daily = await ch.query<Record<string, string>>(sql`
       SELECT toString(toDate(ts)) AS d, department AS dep, sum(if(status = 'ok', bytes, 0)) AS b
-      FROM access_events ANY LEFT JOIN ${current} USING user
+      FROM access_events ANY LEFT JOIN ${current} AS dir USING user
       WHERE ${inPeriod} GROUP BY d, dep`);
     for (const r of daily) expect(data.departments.daily.find((x) => x.day === r.d)!.bytes[r.dep || NOT_IN_DIRECTORY]).toBe(num(r.b));
     expect(data.departments.departments.length).toBeGreaterThan(3);
