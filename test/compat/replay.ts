@@ -1,0 +1,261 @@
+// Replays a recording (recording.ts) on another ClickHouse through the product's own wrapper and
+// compares each answer with the one 18.16 gave. Results are compared as the product receives them
+// (parsed JSON rows, deep-equal); errors by their server code (the wording changed across versions).
+// A difference is either expected, for a reason named in EXPECTED below, or a finding.
+import { isDeepStrictEqual } from 'node:util';
+import { ClickHouseError } from '../../src/errors';
+import { SqlFragment, type ClickHouse } from '../../src/store';
+import { describeStatement, type Outcome, type Statement } from './recording';
+
+export type Verdict = 'same' | 'expected' | 'different' | 'not-replayed';
+
+export interface ReplayedStatement {
+  statement: Statement;
+  verdict: Verdict;
+  /** For expected and not-replayed: which rule; for different: what differs. */
+  reason?: string;
+  modern?: Outcome;
+}
+
+/** Differences that do not mean the product behaves differently, each with its justification. */
+export const EXPECTED = {
+  version: 'SELECT version() names the server: 18.16.1 against 26.x, by definition',
+  rowOrder: 'the same rows in another order, from a query without ORDER BY: SQL leaves that order unspecified, and the product does not rely on it (it sorts or builds maps)',
+  arrayOrder:
+    'the same elements in another order inside groupUniqArray(): that order is unspecified, and the product reads the array as a set (src/detect/history.ts)',
+  zeroDateTime:
+    'the zero DateTime (no time) prints as 0000-00-00 00:00:00 on 18.16 and 1970-01-01 00:00:00 on 26.x; the product reads both as 0 through fromDateTime() (src/store/datetime.ts)',
+  raced:
+    'on 18.16 this read ran while another statement wrote to the same database (the test polled while an ingester, detector or notifier wrote); its answer depends on that timing, the replay runs one statement at a time',
+} as const;
+
+export const NOT_REPLAYED = {
+  refused: 'the connection was refused (the test had stopped that server on purpose): it never reached a server',
+  unansweredRead: 'a read 18.16 never answered (the connection broke or timed out): nothing to compare, and it changed nothing',
+  unknownWrite:
+    'a write whose outcome on 18.16 is unknown (its process was killed mid-insert on purpose, or the connection broke), and no later answer of 18.16 showed that it landed',
+  modernServer: 'sent to a 26.x server during the tests (the chdb tests themselves): not part of what 18.16 answered',
+} as const;
+
+/** Writes of unknown outcome that later answers of 18.16 showed had landed, replayed there. */
+export const LANDED = 'a write whose outcome on 18.16 was unknown (process killed mid-insert), replayed where a later answer of 18.16 showed it had landed';
+
+export async function replayStatement(ch: ClickHouse, s: Statement): Promise<Outcome> {
+  try {
+    switch (s.kind) {
+      case 'query':
+        return { ok: true, result: await ch.query(new SqlFragment(s.sql), { settings: s.settings }) };
+      case 'exec':
+        await ch.exec(new SqlFragment(s.sql));
+        return { ok: true };
+      case 'insert':
+        await ch.insert(s.table, s.rows, { settings: s.settings });
+        return { ok: true };
+      case 'version':
+        return { ok: true, result: await ch.serverVersion() };
+    }
+  } catch (err) {
+    if (!(err instanceof ClickHouseError)) throw err;
+    return { ok: false, error: { message: err.message, serverCode: err.context.serverCode as number | undefined, retriable: err.retriable } };
+  }
+}
+
+/** Whether 18.16 may or may not have run it: sent, but never answered (and not refused outright). */
+export function unknownOutcome(s: Statement): boolean {
+  if ('inFlight' in s.outcome) return true;
+  return !s.outcome.ok && s.outcome.error.serverCode === undefined && !/ECONNREFUSED/.test(s.outcome.error.message);
+}
+
+/** Why a statement is not replayed in its place, or undefined when it is. */
+export function notReplayable(s: Statement): string | undefined {
+  if ('inFlight' in s.outcome || (!s.outcome.ok && s.outcome.error.serverCode === undefined)) {
+    if (!unknownOutcome(s)) return NOT_REPLAYED.refused;
+    return s.kind === 'query' || s.kind === 'version' ? NOT_REPLAYED.unansweredRead : NOT_REPLAYED.unknownWrite;
+  }
+  return undefined;
+}
+
+/** Servers the recording shows answering as a modern version (the tests of the chdb front and of modern-only paths). */
+export function modernServers(statements: ReadonlyArray<Statement>): Set<string> {
+  const urls = new Set<string>();
+  for (const s of statements) {
+    if (s.kind === 'version' && 'ok' in s.outcome && s.outcome.ok && !String(s.outcome.result).startsWith('18.')) urls.add(s.url);
+  }
+  return urls;
+}
+
+/** What differs between the two outcomes, or undefined when they are the same. */
+export function difference(old: Outcome, modern: Outcome): string | undefined {
+  if ('inFlight' in old || 'inFlight' in modern) return 'no outcome to compare';
+  if (old.ok && modern.ok) {
+    if (isDeepStrictEqual(old.result ?? null, modern.result ?? null)) return undefined;
+    return `results differ: 18.16 ${preview(old.result)} / 26.x ${preview(modern.result)}`;
+  }
+  if (!old.ok && !modern.ok) {
+    if (old.error.serverCode === modern.error.serverCode) return undefined;
+    return `error codes differ: 18.16 ${old.error.serverCode} (${old.error.message}) / 26.x ${modern.error.serverCode} (${modern.error.message})`;
+  }
+  if (old.ok && !modern.ok) return `26.x rejected what 18.16 accepted: ${modern.error.message}`;
+  if (!old.ok && modern.ok) return `26.x accepted what 18.16 rejected (${old.error.serverCode}: ${old.error.message})`;
+  return undefined;
+}
+
+/**
+ * Statements whose time on 18.16 overlapped a write to the same database by another statement: their
+ * answer depended on which finished first. Computed from the recording's start and end times.
+ */
+export function racedWithWrite(statements: ReadonlyArray<Statement>): Set<string> {
+  const writes = statements.filter((s) => s.kind === 'insert' || s.kind === 'exec');
+  const raced = new Set<string>();
+  for (const s of statements) {
+    if (s.kind !== 'query') continue;
+    const overlaps = writes.some((w) => w.id !== s.id && w.database === s.database && w.startedAt < s.endedAt && s.startedAt < w.endedAt);
+    if (overlaps) raced.add(s.id);
+  }
+  return raced;
+}
+
+export function judge(s: Statement, modern: Outcome, raced: ReadonlySet<string>): ReplayedStatement {
+  const diff = difference(s.outcome, modern);
+  if (diff === undefined) return { statement: s, verdict: 'same', modern };
+  if (s.kind === 'version') return { statement: s, verdict: 'expected', reason: EXPECTED.version, modern };
+  if (s.kind === 'query' && 'ok' in s.outcome && s.outcome.ok && 'ok' in modern && modern.ok) {
+    const [a, b] = [s.outcome.result, modern.result];
+    const unordered = !hasOuterOrderBy(s.sql);
+    const unorderedArrays = /\bgroupUniqArray\(/i.test(s.sql);
+    if (unordered && sameRows(a, b, false)) return { statement: s, verdict: 'expected', reason: EXPECTED.rowOrder, modern };
+    if (unorderedArrays && sameRows(a, b, true, !unordered)) return { statement: s, verdict: 'expected', reason: EXPECTED.arrayOrder, modern };
+    const zeroed = zeroTimesAsModern(a);
+    if (isDeepStrictEqual(zeroed, b) || (unordered && sameRows(zeroed, b, false))) return { statement: s, verdict: 'expected', reason: EXPECTED.zeroDateTime, modern };
+  }
+  if (raced.has(s.id) && s.outcome && 'ok' in s.outcome && s.outcome.ok && 'ok' in modern && modern.ok) {
+    return { statement: s, verdict: 'expected', reason: EXPECTED.raced, modern };
+  }
+  return { statement: s, verdict: 'different', reason: diff, modern };
+}
+
+export interface ReplaySummary {
+  statements: number;
+  replayed: number;
+  same: number;
+  expected: Map<string, number>;
+  notReplayed: Map<string, number>;
+  different: ReplayedStatement[];
+  databases: number;
+}
+
+export function summarize(results: ReadonlyArray<ReplayedStatement>): ReplaySummary {
+  const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const expected = new Map<string, number>();
+  const notReplayed = new Map<string, number>();
+  for (const r of results) {
+    if (r.verdict === 'expected') count(expected, r.reason ?? '');
+    if (r.verdict === 'not-replayed') count(notReplayed, r.reason ?? '');
+  }
+  return {
+    statements: results.length,
+    replayed: results.filter((r) => r.verdict !== 'not-replayed').length,
+    same: results.filter((r) => r.verdict === 'same').length,
+    expected,
+    notReplayed,
+    different: results.filter((r) => r.verdict === 'different'),
+    databases: new Set(results.map((r) => r.statement.database)).size,
+  };
+}
+
+export function describeDifference(r: ReplayedStatement): string {
+  return `${r.statement.database}: ${describeStatement(r.statement)}\n    ${r.reason}`;
+}
+
+function preview(v: unknown, max = 300): string {
+  const text = JSON.stringify(v) ?? 'undefined';
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** Whether the statement has an ORDER BY outside any parentheses (the order of its result rows). */
+export function hasOuterOrderBy(text: string): boolean {
+  // String literals and quoted names may hold anything: blank them out first.
+  const plain = text.replace(/'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*"/g, "''");
+  let depth = 0;
+  for (let i = 0; i < plain.length; i++) {
+    const c = plain[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && /^ORDER\s+BY\b/i.test(plain.slice(i, i + 20)) && /\W/.test(plain[i - 1] ?? ' ')) return true;
+  }
+  return false;
+}
+
+/** The same rows (as multisets unless `ordered`), arrays compared as sets when `arraysAsSets`. */
+export function sameRows(a: unknown, b: unknown, arraysAsSets: boolean, ordered = false): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  const key = (row: unknown) => JSON.stringify(arraysAsSets ? sortArrays(row) : row);
+  const ka = a.map(key);
+  const kb = b.map(key);
+  if (!ordered) {
+    ka.sort();
+    kb.sort();
+  }
+  return ka.every((k, i) => k === kb[i]);
+}
+
+function sortArrays(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortArrays).sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sortArrays(x)]));
+  return v;
+}
+
+/** 18.16's zero DateTime and Date as 26.x prints them. */
+export function zeroTimesAsModern(v: unknown): unknown {
+  if (v === '0000-00-00 00:00:00') return '1970-01-01 00:00:00';
+  if (v === '0000-00-00') return '1970-01-01';
+  if (Array.isArray(v)) return v.map(zeroTimesAsModern);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, zeroTimesAsModern(x)]));
+  return v;
+}
+
+/**
+ * Replays the recording in order on one server (a client per database). Writes whose outcome on 18.16
+ * is unknown wait: the first later read of their database that differs without them gets them replayed
+ * (and is asked again); a later read naming their table that matches without them settles that they
+ * never landed.
+ */
+export async function replayAll(
+  statements: ReadonlyArray<Statement>,
+  clientFor: (database: string) => ClickHouse,
+  progress: (done: number) => void = () => {},
+): Promise<ReplayedStatement[]> {
+  const modern = modernServers(statements);
+  const raced = racedWithWrite(statements);
+  const pending = new Map<string, Statement[]>();
+  const results = new Map<Statement, ReplayedStatement>();
+  for (const [i, s] of statements.entries()) {
+    if (i > 0 && i % 1000 === 0) progress(i);
+    if (modern.has(s.url)) {
+      results.set(s, { statement: s, verdict: 'not-replayed', reason: NOT_REPLAYED.modernServer });
+      continue;
+    }
+    const skip = notReplayable(s);
+    if (skip) {
+      results.set(s, { statement: s, verdict: 'not-replayed', reason: skip });
+      if (skip === NOT_REPLAYED.unknownWrite) pending.set(s.database, [...(pending.get(s.database) ?? []), s]);
+      continue;
+    }
+    const ch = clientFor(s.database);
+    let r = judge(s, await replayStatement(ch, s), raced);
+    const waiting = pending.get(s.database) ?? [];
+    if (s.kind === 'query' && waiting.length > 0) {
+      if (r.verdict === 'same') {
+        pending.set(s.database, waiting.filter((w) => !(w.kind === 'insert' && new RegExp(`\\b${w.table}\\b`).test(s.sql))));
+      } else if (r.verdict === 'different') {
+        while (waiting.length > 0 && r.verdict !== 'same') {
+          const w = waiting.shift()!;
+          results.set(w, { statement: w, verdict: 'expected', reason: LANDED, modern: await replayStatement(clientFor(w.database), w) });
+          r = judge(s, await replayStatement(ch, s), raced);
+        }
+      }
+    }
+    results.set(s, r);
+  }
+  return [...results.values()];
+}

@@ -1,0 +1,163 @@
+// The compatibility check's own logic: the recording (src/store/statement-recording.ts), reading it
+// back in answer order (test/compat/recording.ts), and judging each replayed answer (test/compat/replay.ts).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { statementRecording, RECORD_DIR_ENV } from '../../src/store/statement-recording';
+import { readRecording, type Statement } from '../compat/recording';
+import { fromDateTime, type ClickHouse } from '../../src/store';
+import { difference, EXPECTED, hasOuterOrderBy, judge, LANDED, modernServers, notReplayable, NOT_REPLAYED, racedWithWrite, replayAll, sameRows } from '../compat/replay';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'compat-'));
+
+describe('statement recording', () => {
+  it('is off unless the variable names a directory', () => {
+    expect(statementRecording('http://127.0.0.1:8123', 'db', {})).toBeUndefined();
+  });
+
+  it('writes a start line before the answer and an end line with the result or the error', () => {
+    const dir = tmp();
+    const rec = statementRecording('http://127.0.0.1:8123', 'db1', { [RECORD_DIR_ENV]: dir })!;
+    const done = rec.start({ kind: 'query', sql: 'SELECT 1 AS a' });
+    const lines = () => fs.readFileSync(path.join(dir, `${process.pid}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines()).toEqual([expect.objectContaining({ t: 'start', kind: 'query', sql: 'SELECT 1 AS a', database: 'db1', url: 'http://127.0.0.1:8123' })]);
+    done({ result: [{ a: 1 }] });
+    rec.start({ kind: 'exec', sql: 'SELEC 1' })({ error: { message: 'syntax', serverCode: 62, retriable: false } });
+    const [start, end, , failed] = lines();
+    expect(end).toEqual({ t: 'end', id: start.id, at: expect.any(Number), ok: true, result: [{ a: 1 }] });
+    expect(end.at).toBeGreaterThanOrEqual(start.at);
+    expect(failed).toMatchObject({ t: 'end', ok: false, error: { serverCode: 62 } });
+  });
+
+  it('is read back in the order the server answered, across processes, with what was never answered marked', () => {
+    const dir = tmp();
+    const line = (o: object) => `${JSON.stringify(o)}\n`;
+    fs.writeFileSync(
+      path.join(dir, '100.jsonl'),
+      line({ t: 'start', id: 'a', at: 1, url: 'u', database: 'd', kind: 'exec', sql: 'CREATE TABLE t' }) +
+        line({ t: 'end', id: 'a', at: 2, ok: true }) +
+        // The same id again (a test runner loads the module once per test file): paired with its own start.
+        line({ t: 'start', id: 'a', at: 10, url: 'u', database: 'd', kind: 'query', sql: 'SELECT 2' }) +
+        line({ t: 'end', id: 'a', at: 12, ok: true, result: [{ x: '2' }] }) +
+        line({ t: 'start', id: 'k', at: 20, url: 'u', database: 'd', kind: 'insert', table: 't', rows: [{ x: 1 }] }) +
+        '{"t":"end","id":"k","at":2', // cut short by kill -9
+    );
+    fs.writeFileSync(
+      path.join(dir, '200.jsonl'),
+      line({ t: 'start', id: 'b', at: 3, url: 'u', database: 'd', kind: 'insert', table: 't', rows: [{ x: 1 }] }) + line({ t: 'end', id: 'b', at: 11, ok: true }),
+    );
+    const s = readRecording(dir);
+    expect(s.map((x) => [x.kind, x.endedAt])).toEqual([
+      ['exec', 2],
+      ['insert', 11],
+      ['query', 12],
+      ['insert', 20],
+    ]);
+    expect(s[2].outcome).toEqual({ ok: true, result: [{ x: '2' }] });
+    expect(s[3].outcome).toEqual({ inFlight: true });
+    expect(notReplayable(s[3])).toBe(NOT_REPLAYED.unknownWrite);
+    // The insert (3..11) overlapped the query (10..12) of the same database: the query raced a write.
+    expect([...racedWithWrite(s)]).toEqual([s[2].id]);
+  });
+});
+
+describe('judging a replayed answer', () => {
+  const query = (sql: string, result: unknown, extra: Partial<Statement> = {}): Statement =>
+    ({ id: 'q', file: 'f', url: 'u', database: 'd', startedAt: 0, endedAt: 1, kind: 'query', sql, outcome: { ok: true, result }, ...extra }) as Statement;
+
+  it('finds ORDER BY only outside parentheses and string literals', () => {
+    expect(hasOuterOrderBy('SELECT a FROM t ORDER BY a')).toBe(true);
+    expect(hasOuterOrderBy('SELECT a FROM (SELECT a FROM t ORDER BY a) GROUP BY a')).toBe(false);
+    expect(hasOuterOrderBy("SELECT 'ORDER BY x' AS s FROM t")).toBe(false);
+    expect(hasOuterOrderBy('SELECT * FROM t ORDER  BY a DESC LIMIT 1 BY id')).toBe(true);
+    expect(hasOuterOrderBy('SELECT border_by FROM t')).toBe(false);
+  });
+
+  it('is the same for equal rows and equal error codes, different otherwise', () => {
+    expect(difference({ ok: true, result: [{ n: '1' }] }, { ok: true, result: [{ n: '1' }] })).toBeUndefined();
+    expect(difference({ ok: true, result: [{ n: '1' }] }, { ok: true, result: [{ n: 1 }] })).toMatch(/results differ/);
+    expect(difference({ ok: false, error: { message: 'a', serverCode: 60, retriable: false } }, { ok: false, error: { message: 'b', serverCode: 60, retriable: false } })).toBeUndefined();
+    expect(difference({ ok: false, error: { message: 'a', serverCode: 60, retriable: false } }, { ok: false, error: { message: 'b', serverCode: 81, retriable: false } })).toMatch(/error codes differ/);
+    expect(difference({ ok: true }, { ok: false, error: { message: 'no', serverCode: 62, retriable: false } })).toMatch(/26.x rejected/);
+  });
+
+  it('expects another row order only without ORDER BY, and another array order only in groupUniqArray', () => {
+    const rows = [{ u: 'a', t: ['x', 'y'] }, { u: 'b', t: ['z'] }];
+    const swapped = [rows[1], rows[0]];
+    const unordered = judge(query('SELECT u FROM t GROUP BY u', rows), { ok: true, result: swapped }, new Set());
+    expect([unordered.verdict, unordered.reason]).toEqual(['expected', EXPECTED.rowOrder]);
+    expect(judge(query('SELECT u FROM t GROUP BY u ORDER BY u', rows), { ok: true, result: swapped }, new Set()).verdict).toBe('different');
+
+    const arrays = [{ u: 'a', t: ['y', 'x'] }, { u: 'b', t: ['z'] }];
+    const grouped = judge(query('SELECT u, groupUniqArray(tbl) AS t FROM x GROUP BY u ORDER BY u', rows), { ok: true, result: arrays }, new Set());
+    expect([grouped.verdict, grouped.reason]).toEqual(['expected', EXPECTED.arrayOrder]);
+    expect(judge(query('SELECT u, detectors AS t FROM alerts ORDER BY u', rows), { ok: true, result: arrays }, new Set()).verdict).toBe('different');
+    // Different values are never "order".
+    expect(sameRows(rows, [{ u: 'a', t: ['x', 'y'] }, { u: 'b', t: ['w'] }], true)).toBe(false);
+  });
+
+  it('expects a different answer from a read that raced a write on 18.16, but not a different error', () => {
+    const s = query('SELECT count() AS n FROM events', [{ n: '5' }]);
+    expect(judge(s, { ok: true, result: [{ n: '7' }] }, new Set(['q'])).reason).toBe(EXPECTED.raced);
+    expect(judge(s, { ok: true, result: [{ n: '7' }] }, new Set()).verdict).toBe('different');
+    expect(judge(s, { ok: false, error: { message: 'x', serverCode: 47, retriable: false } }, new Set(['q'])).verdict).toBe('different');
+  });
+
+  it('expects the zero DateTime printed as 26.x prints it, which the product reads as the same "no time"', () => {
+    const s = query('SELECT toString(snooze_until) AS s FROM alert_actions ORDER BY at', [{ s: '0000-00-00 00:00:00' }]);
+    expect(judge(s, { ok: true, result: [{ s: '1970-01-01 00:00:00' }] }, new Set()).reason).toBe(EXPECTED.zeroDateTime);
+    expect(judge(s, { ok: true, result: [{ s: '1970-01-01 00:00:01' }] }, new Set()).verdict).toBe('different');
+    expect(fromDateTime('0000-00-00 00:00:00')).toBe(fromDateTime('1970-01-01 00:00:00'));
+  });
+
+  it('does not replay what never reached 18.16, nor reads it never answered', () => {
+    const refused = query('SELECT 1', undefined, { outcome: { ok: false, error: { message: 'connect ECONNREFUSED 127.0.0.1:18123', retriable: true } } });
+    expect(notReplayable(refused)).toBe(NOT_REPLAYED.refused);
+    const hangUp = query('SELECT 1', undefined, { outcome: { ok: false, error: { message: 'socket hang up', retriable: true } } });
+    expect(notReplayable(hangUp)).toBe(NOT_REPLAYED.unansweredRead);
+    expect(notReplayable(query('SELECT 1', []))).toBeUndefined();
+  });
+
+  it('leaves out what was sent to a modern server during the tests', () => {
+    const v = (url: string, result: string) => ({ ...query('', undefined), kind: 'version', url, outcome: { ok: true, result } }) as Statement;
+    expect([...modernServers([v('http://a', '18.16.1'), v('http://b', '26.9.2.1')])]).toEqual(['http://b']);
+  });
+});
+
+describe('replaying writes whose outcome 18.16 never told', () => {
+  // A server of one table that counts rows: enough to tell whether a write landed.
+  const fakeServer = () => {
+    let rows = 0;
+    const ch = {
+      insert: async (_t: string, r: ReadonlyArray<object>) => {
+        rows += r.length;
+      },
+      query: async () => [{ n: String(rows) }],
+    } as unknown as ClickHouse;
+    return { ch, rows: () => rows };
+  };
+  let n = 0;
+  const at = () => ++n;
+  const insert = (rows: number, outcome: Statement['outcome']) =>
+    ({ id: `i${at()}`, file: 'f', url: 'u', database: 'd', startedAt: n, endedAt: n, kind: 'insert', table: 'events', rows: Array.from({ length: rows }, () => ({})), outcome }) as Statement;
+  const count = (expected: number) =>
+    ({ id: `q${at()}`, file: 'f', url: 'u', database: 'd', startedAt: n, endedAt: n, kind: 'query', sql: 'SELECT count() AS n FROM events', outcome: { ok: true, result: [{ n: String(expected) }] } }) as Statement;
+
+  it('replays one that a later answer shows landed, and not one that a later answer shows did not', async () => {
+    const server = fakeServer();
+    const killedButLanded = insert(5, { inFlight: true });
+    const killedNotLanded = insert(7, { inFlight: true });
+    const statements = [insert(2, { ok: true }), killedButLanded, count(7), killedNotLanded, count(7), insert(1, { ok: true }), count(8)];
+    const results = await replayAll(statements, () => server.ch);
+    expect(results.map((r) => r.verdict)).toEqual(['same', 'expected', 'same', 'not-replayed', 'same', 'same', 'same']);
+    expect(results[1].reason).toBe(LANDED);
+    expect(results[3].reason).toBe(NOT_REPLAYED.unknownWrite);
+    expect(server.rows()).toBe(8);
+  });
+
+  it('reports a difference that no unknown write explains', async () => {
+    const server = fakeServer();
+    const results = await replayAll([insert(2, { ok: true }), insert(3, { inFlight: true }), count(9)], () => server.ch);
+    expect(results.map((r) => r.verdict)).toEqual(['same', 'expected', 'different']);
+  });
+});
