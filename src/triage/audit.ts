@@ -69,7 +69,7 @@ export interface AuditFilter {
   limit?: number;
 }
 
-/** Newest first. */
+/** Newest first; entries of the same millisecond in a fixed order (servers break ties differently). */
 export async function readAudit(ch: ClickHouse, f: AuditFilter = {}): Promise<AuditEntry[]> {
   const where: SqlFragment[] = [sql`1 = 1`];
   if (f.actor !== undefined) where.push(sql`actor = ${f.actor}`);
@@ -81,7 +81,7 @@ export async function readAudit(ch: ClickHouse, f: AuditFilter = {}): Promise<Au
     SELECT toString(at) AS at_text, at_ms, actor, role, action, target, source_ip, request_id, details
     FROM audit_log
     WHERE ${join(where, ' AND ')}
-    ORDER BY audit_log.at DESC, at_ms DESC
+    ORDER BY audit_log.at DESC, at_ms DESC, request_id, action, target
     LIMIT ${f.limit ?? 1000}`);
   return rows.map((r) => {
     const { [CLIENT_REQUEST_ID]: clientRequestId, ...details } = JSON.parse(r.details) as Record<string, unknown>;

@@ -216,9 +216,10 @@ export function zeroTimesAsModern(v: unknown): unknown {
 
 /**
  * Replays the recording in order on one server (a client per database). Writes whose outcome on 18.16
- * is unknown wait: the first later read of their database that differs without them gets them replayed
- * (and is asked again); a later read naming their table that matches without them settles that they
- * never landed.
+ * is unknown wait: when a later read of their database differs, they are replayed, newest first (an
+ * older one that had landed would have shown in an earlier read), until the read, asked again, agrees.
+ * A read that agrees without them settles nothing: a killed client's insert may still complete on the
+ * server after that read.
  */
 export async function replayAll(
   statements: ReadonlyArray<Statement>,
@@ -244,15 +245,11 @@ export async function replayAll(
     const ch = clientFor(s.database);
     let r = judge(s, await replayStatement(ch, s), raced);
     const waiting = pending.get(s.database) ?? [];
-    if (s.kind === 'query' && waiting.length > 0) {
-      if (r.verdict === 'same') {
-        pending.set(s.database, waiting.filter((w) => !(w.kind === 'insert' && new RegExp(`\\b${w.table}\\b`).test(s.sql))));
-      } else if (r.verdict === 'different') {
-        while (waiting.length > 0 && r.verdict !== 'same') {
-          const w = waiting.shift()!;
-          results.set(w, { statement: w, verdict: 'expected', reason: LANDED, modern: await replayStatement(clientFor(w.database), w) });
-          r = judge(s, await replayStatement(ch, s), raced);
-        }
+    if (s.kind === 'query' && r.verdict === 'different') {
+      while (waiting.length > 0 && r.verdict !== 'same') {
+        const w = waiting.pop()!;
+        results.set(w, { statement: w, verdict: 'expected', reason: LANDED, modern: await replayStatement(clientFor(w.database), w) });
+        r = judge(s, await replayStatement(ch, s), raced);
       }
     }
     results.set(s, r);

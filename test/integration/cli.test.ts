@@ -1,6 +1,8 @@
 // The built `insider` program as a user runs it.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { createClickHouse, ident, sql } from '../../src/store';
+import { testConfig, uniqueName } from '../helpers/env';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
@@ -41,13 +43,22 @@ describe('insider CLI', () => {
     expect(insider(['services', 'status', '--no-such-flag']).code).toBe(2);
   });
 
-  it('migrate applies the schema and reports status', () => {
-    const env = { INSIDER_CLICKHOUSE_DATABASE: 'insider_cli_test' };
-    const r = insider(['migrate'], env);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/database insider_cli_test: \d+ migration\(s\) applied, \d+ already applied/);
-    const status = insider(['migrate', '--status', '--json'], env);
-    expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout).every((s: { state: string }) => s.state === 'applied')).toBe(true);
+  it('migrate applies the schema and reports status', async () => {
+    // A database of this run only: what it finds must not depend on an earlier run's leftovers.
+    const database = uniqueName('it_cli_migrate');
+    const env = { INSIDER_CLICKHOUSE_DATABASE: database };
+    try {
+      const r = insider(['migrate'], env);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`database ${database}: [1-9]\\d* migration\\(s\\) applied, 0 already applied`));
+      const status = insider(['migrate', '--status', '--json'], env);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout).every((s: { state: string }) => s.state === 'applied')).toBe(true);
+      expect(insider(['migrate'], env).stderr).toMatch(new RegExp(`database ${database}: 0 migration\\(s\\) applied, [1-9]\\d* already applied`));
+    } finally {
+      const admin = createClickHouse(testConfig().clickhouse, { database: 'default' });
+      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+      await admin.close();
+    }
   });
 });

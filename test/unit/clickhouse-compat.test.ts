@@ -155,6 +155,22 @@ describe('replaying writes whose outcome 18.16 never told', () => {
     expect(server.rows()).toBe(8);
   });
 
+  it('replays one that landed after a read had already answered without it (the server finished a killed client\'s insert)', async () => {
+    const server = fakeServer();
+    const statements = [insert(2, { ok: true }), insert(3, { inFlight: true }), count(2), insert(4, { inFlight: true }), count(9)];
+    const results = await replayAll(statements, () => server.ch);
+    expect(results.map((r) => r.verdict)).toEqual(['same', 'expected', 'same', 'expected', 'same']);
+    expect(server.rows()).toBe(9);
+  });
+
+  it('tries the newest unknown write first: an older one that had landed would have shown earlier', async () => {
+    const server = fakeServer();
+    const statements = [insert(2, { ok: true }), insert(3, { inFlight: true }), count(2), insert(4, { inFlight: true }), count(6)];
+    const results = await replayAll(statements, () => server.ch);
+    expect(results.map((r) => r.verdict)).toEqual(['same', 'not-replayed', 'same', 'expected', 'same']);
+    expect(server.rows()).toBe(6);
+  });
+
   it('reports a difference that no unknown write explains', async () => {
     const server = fakeServer();
     const results = await replayAll([insert(2, { ok: true }), insert(3, { inFlight: true }), count(9)], () => server.ch);
