@@ -156,6 +156,8 @@ export const configSchema = z.strictObject({
       manage,
       url: z.url({ protocol: /^http$/ }),
       python: z.string().min(1),
+      /** The server's time zone (IANA name); empty: the machine's. */
+      timezone: z.string(),
       startTimeoutMs: positiveMs,
     }),
   }),

@@ -72,7 +72,8 @@ export function chdbFront(config: Readonly<Config>, stateDir: string): LocalServ
       fs.mkdirSync(dataDir, { recursive: true });
       return startDetached(proc, chdbPython(stateDir), [FRONT, '--data', dataDir, '--host', host, '--port', String(port)], {
         cwd: path.dirname(dataDir),
-        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+        // The engine takes its time zone from TZ when it loads, as a server from <timezone>.
+        env: { ...process.env, PYTHONUNBUFFERED: '1', ...(opts.timezone ? { TZ: opts.timezone } : {}) },
       });
     },
 

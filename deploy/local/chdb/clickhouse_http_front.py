@@ -20,7 +20,8 @@ What it does not do (a test tool on loopback, see docs/clickhouse-compatibility.
 passwords (it listens on loopback only and accepts any credentials), sessions, GET being read-only,
 rejecting several statements in one request, binary (non-UTF-8) bodies, progress headers.
 
-Usage: clickhouse_http_front.py --data DIR [--host 127.0.0.1] [--port 8124]
+Usage: [TZ=zone] clickhouse_http_front.py --data DIR [--host 127.0.0.1] [--port 8124]
+       (the server's time zone is TZ's, read when the engine loads; default: the machine's)
        clickhouse_http_front.py --data DIR --direct < statements.json
          the engine's own answers (same defaults), without the front, to compare with: reads a JSON array
          of {"sql", "format"} and prints a JSON array of {"body"} or {"error"}
@@ -306,8 +307,8 @@ def main():
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the front has no users or passwords: it listens on loopback only")
+    server = ThreadingHTTPServer((args.host, args.port), Handler)  # a port in use fails here, before the engine loads
     Handler.engine = Engine(args.data)
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
 
     def stop(signum, frame):
