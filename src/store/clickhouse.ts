@@ -59,10 +59,11 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
   return {
     database,
     query: <T>(q: SqlFragment, o: { settings?: Record<string, string | number> } = {}) =>
-      run('query', async () => {
-        const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
-        return rs.json<T>();
-      }, { kind: 'query', sql: q.text, settings: o.settings }),
+      run('query', () =>
+        onceMoreOnStaleSocket(async () => {
+          const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
+          return rs.json<T>();
+        }), { kind: 'query', sql: q.text, settings: o.settings }),
     exec: (q: SqlFragment) =>
       run('statement', async () => {
         await client.command({ query: q.text });
@@ -84,6 +85,23 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
       }, { kind: 'version' }),
     close: () => client.close(),
   };
+}
+
+/**
+ * A read sent on a kept-alive socket that the server closed while this process's event loop was busy
+ * (the client evicts idle sockets on a timer, which a blocked loop delays) fails at once with a reset.
+ * Reads have no effect, so one immediate second attempt on a fresh socket is safe; writes are never
+ * repeated here (their outcome is the caller's to settle).
+ */
+async function onceMoreOnStaleSocket<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const stale = code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/i.test((err as Error)?.message ?? '');
+    if (!stale) throw err;
+    return fn();
+  }
 }
 
 function classify(err: unknown, what: string): ClickHouseError {
