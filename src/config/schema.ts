@@ -9,6 +9,27 @@ import { cronProblem, reportsSchema } from '../report/config-schema';
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const positiveMs = z.number().int().positive();
 const manage = z.enum(['auto', 'always', 'never']);
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const clusterSchema = z
+  .strictObject({
+    /** The cluster's name in <remote_servers> on every node (Distributed tables read and write through it). */
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'expected a cluster name (letters, digits, _ . -)'),
+    /** Each shard's replicas, as HTTP addresses, shards in the order of <remote_servers>. */
+    shards: z.array(z.array(httpUrl).min(1, 'a shard needs at least one replica')).min(1, 'a cluster needs at least one shard'),
+  })
+  .superRefine((cluster, ctx) => {
+    const seen = new Map<string, string>();
+    cluster.shards.forEach((replicas, s) =>
+      replicas.forEach((url, r) => {
+        const key = new URL(url).origin;
+        const where = `shards[${s}][${r}]`;
+        const first = seen.get(key);
+        if (first) ctx.addIssue({ code: 'custom', path: ['shards', s, r], message: `${url} is listed twice (also ${first})` });
+        else seen.set(key, where);
+      }),
+    );
+  });
 
 export const configSchema = z.strictObject({
   kafka: z.strictObject({
@@ -34,6 +55,8 @@ export const configSchema = z.strictObject({
     /** secret: INSIDER_CLICKHOUSE_PASSWORD only */
     password: z.string().optional(),
     requestTimeoutMs: positiveMs,
+    /** Cluster mode (docs/deploy.md): replicated tables on every shard behind Distributed ones; null: one server. */
+    cluster: clusterSchema.nullable(),
   }),
   ingest: z.strictObject({
     groupId: z.string().min(1),
@@ -158,6 +181,12 @@ export const configSchema = z.strictObject({
       python: z.string().min(1),
       /** The server's time zone (IANA name); empty: the machine's. */
       timezone: z.string(),
+      startTimeoutMs: positiveMs,
+    }),
+    /** ZooKeeper for the local cluster (`insider services up --cluster`); loopback only. */
+    zookeeper: z.strictObject({
+      port: z.number().int().min(1).max(65535),
+      heapMb: z.number().int().min(64),
       startTimeoutMs: positiveMs,
     }),
   }),

@@ -1,6 +1,7 @@
 // The product's ClickHouse connection. Queries are accepted only as SqlFragment (built by sql``),
 // so a plain string with concatenated input cannot reach the server by accident. Every failure is
-// turned into a ClickHouseError that says whether retrying can help.
+// turned into a ClickHouseError that says whether retrying can help. In cluster mode the connection
+// also knows the topology and opens connections to single nodes (src/store/cluster.ts).
 import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseError } from '../errors';
 import type { Config } from '../config';
@@ -18,15 +19,47 @@ export interface ClickHouse {
   ping(): Promise<boolean>;
   serverVersion(): Promise<string>;
   close(): Promise<void>;
+  /** Cluster mode only (clickhouse.cluster): the topology and connections to its nodes. */
+  readonly cluster?: ClusterNodes;
 }
 
-export type ClickHouseSettings = Pick<Config['clickhouse'], 'url' | 'database' | 'username' | 'password' | 'requestTimeoutMs'>;
+export type ClickHouseSettings = Pick<Config['clickhouse'], 'url' | 'database' | 'username' | 'password' | 'requestTimeoutMs'> & {
+  cluster?: Config['clickhouse']['cluster'];
+};
+
+export interface ClusterNodes {
+  readonly name: string;
+  /** HTTP address of each replica, [shard][replica], shards in <remote_servers> order. */
+  readonly shards: ReadonlyArray<ReadonlyArray<string>>;
+  /** The database of the shards' own replicated tables: `<database>_local`. */
+  readonly localDatabase: string;
+  /** A connection to one node (to the local database unless another is named); opened once, closed with this one. */
+  node(shard: number, replica: number, database?: string): ClickHouse;
+}
+
+/**
+ * Settings of a connection to a cluster through its Distributed tables: an INSERT returns once every
+ * shard stored its rows (not when they were queued on the node that received them); each shard is read
+ * from and written to its first healthy replica, so a process reads its own writes; a subquery over a
+ * Distributed table inside a distributed query is run once, globally (correct answers instead of the
+ * default refusal).
+ */
+export const DISTRIBUTED_SETTINGS: Readonly<Record<string, string | number>> = {
+  insert_distributed_sync: 1,
+  load_balancing: 'in_order',
+  distributed_product_mode: 'global',
+};
+
+export function localDatabaseOf(database: string): string {
+  return `${database}_local`;
+}
 
 // Server error codes that a later attempt may not hit: overload, timeouts, network, memory pressure.
 const RETRIABLE_SERVER_CODES = new Set([3, 159, 160, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000]);
 
 export function createClickHouse(settings: ClickHouseSettings, opts: { database?: string } = {}): ClickHouse {
   const database = opts.database ?? settings.database;
+  const topology = settings.cluster ?? null;
   const client: ClickHouseClient = createClient({
     url: settings.url,
     username: settings.username,
@@ -35,10 +68,26 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     request_timeout: settings.requestTimeoutMs,
     application: 'insider-detector',
     // 64-bit integers as JSON strings on every server: 18.16's default, no longer 25.8+'s (docs/clickhouse-compatibility.md).
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...(topology ? (DISTRIBUTED_SETTINGS as object) : {}) },
     // Failures are classified and logged by us, once, without the query text's values.
     log: { level: ClickHouseLogLevel.OFF },
   });
+  const nodes = new Map<string, ClickHouse>();
+  const cluster: ClusterNodes | undefined = topology
+    ? {
+        name: topology.name,
+        shards: topology.shards,
+        localDatabase: localDatabaseOf(database),
+        node(shard, replica, db = localDatabaseOf(database)) {
+          const url = topology.shards[shard]?.[replica];
+          if (url === undefined) throw new RangeError(`no replica ${replica} of shard ${shard} in clickhouse.cluster`);
+          const key = `${shard}/${replica}/${db}`;
+          let node = nodes.get(key);
+          if (!node) nodes.set(key, (node = createClickHouse({ ...settings, url, cluster: null }, { database: db })));
+          return node;
+        },
+      }
+    : undefined;
 
   // Off unless INSIDER_CLICKHOUSE_RECORD_DIR is set: the compatibility check's recording (statement-recording.ts).
   const recording = statementRecording(new URL(settings.url).origin, database);
@@ -83,7 +132,11 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
         const [row] = await rs.json<{ v: string }>();
         return row.v;
       }, { kind: 'version' }),
-    close: () => client.close(),
+    close: async () => {
+      await Promise.all([...nodes.values()].map((n) => n.close()));
+      await client.close();
+    },
+    cluster,
   };
 }
 

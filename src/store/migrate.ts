@@ -1,12 +1,14 @@
 // Versioned schema migrations: src/store/migrations/NNNN-name.sql, applied in order, each recorded
 // in `schema_migrations` with a checksum. Statements are written to be re-runnable (IF NOT EXISTS),
 // so a migration interrupted halfway is simply applied again. SQL must work on ClickHouse 18.16
-// and on modern servers (see docs/clickhouse-compatibility.md).
+// and on modern servers (see docs/clickhouse-compatibility.md). The files are written for one server;
+// with clickhouse.cluster set they are applied in their cluster form (migrate-cluster.ts).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MigrationError } from '../errors';
 import type { ClickHouse } from './clickhouse';
+import { prepareCluster } from './migrate-cluster';
 import { ident, sql, SqlFragment } from './sql';
 
 export const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
@@ -72,8 +74,11 @@ export async function migrate(
 ): Promise<{ applied: Migration[]; alreadyApplied: number }> {
   const progress = opts.progress ?? (() => {});
   const migrations = loadMigrations(opts.dir);
-  await admin.exec(sql`CREATE DATABASE IF NOT EXISTS ${ident(ch.database)}`);
-  await ensureLedger(ch);
+  const cluster = ch.cluster ? await prepareCluster(ch, LEDGER_TABLE.text, progress) : undefined;
+  if (!cluster) {
+    await admin.exec(sql`CREATE DATABASE IF NOT EXISTS ${ident(ch.database)}`);
+    await ensureLedger(ch);
+  }
   const done = await appliedChecksums(ch);
 
   for (const m of migrations) {
@@ -86,8 +91,15 @@ export async function migrate(
     }
   }
   const pending = migrations.filter((m) => !done.has(m.version));
+  const clusterSteps = cluster?.plan(migrations, new Set(done.keys()));
   for (const m of pending) {
     progress(`applying ${m.file} (${m.statements.length} statement${m.statements.length === 1 ? '' : 's'})`);
+    const steps = clusterSteps?.get(m.version);
+    if (cluster && steps) {
+      await cluster.run(steps, m.file);
+      await recordApplied(ch, m);
+      continue;
+    }
     for (const [i, statement] of m.statements.entries()) {
       try {
         // Migration files are code shipped with the product, not input: they are the one place
@@ -97,31 +109,36 @@ export async function migrate(
         throw new MigrationError(`${m.file}, statement ${i + 1}: ${(err as Error).message}`, { file: m.file }, err);
       }
     }
-    await ch.insert('schema_migrations', [
-      { version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) },
-    ]);
+    await recordApplied(ch, m);
   }
   return { applied: pending, alreadyApplied: migrations.length - pending.length };
 }
 
+async function recordApplied(ch: ClickHouse, m: Migration): Promise<void> {
+  await ch.insert('schema_migrations', [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }]);
+}
+
 export async function migrationStatus(ch: ClickHouse, dir?: string): Promise<MigrationStatus[]> {
   const migrations = loadMigrations(dir);
-  await ensureLedger(ch);
-  const done = await appliedChecksums(ch);
+  // On a cluster the ledger is created by `migrate` on every node; reading must not need every node.
+  const ledger = ch.cluster ? await ch.query(sql`SELECT 1 FROM system.tables WHERE database = ${ch.database} AND name = 'schema_migrations'`) : [await ensureLedger(ch)];
+  const done = ledger.length > 0 ? await appliedChecksums(ch) : new Map<number, string>();
   return migrations.map((m) => ({
     migration: { version: m.version, name: m.name },
     state: done.has(m.version) ? 'applied' : 'pending',
   }));
 }
 
-async function ensureLedger(ch: ClickHouse): Promise<void> {
-  await ch.exec(sql`
+const LEDGER_TABLE = sql`
     CREATE TABLE IF NOT EXISTS schema_migrations (
       version UInt32,
       name String,
       checksum String,
       applied_at DateTime('UTC')
-    ) ENGINE = MergeTree ORDER BY version`);
+    ) ENGINE = MergeTree ORDER BY version`;
+
+async function ensureLedger(ch: ClickHouse): Promise<void> {
+  await ch.exec(LEDGER_TABLE);
 }
 
 async function appliedChecksums(ch: ClickHouse): Promise<Map<number, string>> {
