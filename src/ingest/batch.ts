@@ -4,14 +4,15 @@
 //      repeated event_ids become dead letters; one message may give several events, or none;
 //   3. dead letters: topic first (acks=all), then the dead_letters table;
 //   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views);
+//      on a cluster, one per shard, straight to one of the shard's replicas (store/shards.ts);
 //   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
-import type { ClickHouse } from '../store';
+import { shardsOf, type ClickHouse } from '../store';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
-import { loadLedger, OffsetLedger } from './ledger';
+import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import { RecentIds } from './recent-ids';
 import { withRetry, type RetryPolicy } from './retry';
@@ -67,7 +68,8 @@ const SCHEMA_CODES = new Set([60, 16, 47, 81, 8]);
 
 export function createBatchProcessor(deps: BatchDeps) {
   const { ch, metrics, log } = deps;
-  const ledgers = new Map<string, OffsetLedger>();
+  const shards = shardsOf(ch);
+  const ledgers = new Map<string, PartitionLedger>();
   const recent = new Map<string, RecentIds>();
 
   const retrying = <T>(what: string, fn: () => Promise<T>, shouldContinue: () => boolean) =>
@@ -81,14 +83,29 @@ export function createBatchProcessor(deps: BatchDeps) {
       },
     });
 
+  type Inserted = { inserted: StoredEvent[]; rejected: Array<{ row: StoredEvent; reason: string }> };
+
+  /** Each shard's rows in an insert of their own, shards side by side; one server: one insert. */
+  async function insertEvents(rows: StoredEvent[], rowShards: number[], shouldContinue: () => boolean): Promise<Inserted> {
+    if (shards.count === 1) return insertShard(0, rows, shouldContinue);
+    const parts = new Map<number, StoredEvent[]>();
+    rows.forEach((row, i) => {
+      const part = parts.get(rowShards[i]);
+      if (part) part.push(row);
+      else parts.set(rowShards[i], [row]);
+    });
+    const results = await Promise.all([...parts].map(([shard, part]) => insertShard(shard, part, shouldContinue)));
+    return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
+  }
+
   /** Inserts rows; rows that ClickHouse rejects as data (not schema, not availability) are isolated by bisection. */
-  async function insertEvents(rows: StoredEvent[], shouldContinue: () => boolean): Promise<{ inserted: StoredEvent[]; rejected: Array<{ row: StoredEvent; reason: string }> }> {
+  async function insertShard(shard: number, rows: StoredEvent[], shouldContinue: () => boolean): Promise<Inserted> {
     try {
       const first = rows[0];
       const settings = deps.deduplicationTokens
         ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, rows[rows.length - 1].kafka_offset, rows.length))
         : undefined;
-      await retrying('insert into access_events', () => ch.insert('access_events', rows, { settings }), shouldContinue);
+      await retrying('insert into access_events', () => shards.insert(shard, 'access_events', rows, { settings }), shouldContinue);
       return { inserted: rows, rejected: [] };
     } catch (err) {
       if (!(err instanceof ClickHouseError) || err.retriable) throw err;
@@ -96,8 +113,8 @@ export function createBatchProcessor(deps: BatchDeps) {
       if (SCHEMA_CODES.has(code)) throw new SchemaMissingError(err.message, err);
       if (rows.length === 1) return { inserted: [], rejected: [{ row: rows[0], reason: err.message }] };
       const mid = rows.length >> 1;
-      const a = await insertEvents(rows.slice(0, mid), shouldContinue);
-      const b = await insertEvents(rows.slice(mid), shouldContinue);
+      const a = await insertShard(shard, rows.slice(0, mid), shouldContinue);
+      const b = await insertShard(shard, rows.slice(mid), shouldContinue);
       return { inserted: [...a.inserted, ...b.inserted], rejected: [...a.rejected, ...b.rejected] };
     }
   }
@@ -137,6 +154,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       if (!ids) recent.set(key, (ids = new RecentIds(deps.dedupWindow)));
 
       const rows: StoredEvent[] = [];
+      const rowShards: number[] = [];
       const dead: DeadLetter[] = [];
       const batchIds = new Set<string>();
       const now = Date.now();
@@ -144,7 +162,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       let skipped = 0;
       const fresh: KafkaMessage[] = [];
       for (const message of messages) {
-        if (ledger.has(Number(message.offset))) skipped++;
+        if (ledger.holdsAll(Number(message.offset))) skipped++;
         else fresh.push(message);
       }
       // Join facts of the batch are stored (ingester) before its events are inserted below.
@@ -160,13 +178,26 @@ export function createBatchProcessor(deps: BatchDeps) {
           dead.push({ topic, partition, message, code: outcome.code, reason: outcome.reason });
           return;
         }
+        // On a cluster a message may be stored on some shards only (a crash between two shards' inserts):
+        // its events on those shards are skipped.
+        let events = outcome.events;
+        let eventShards = shards.count === 1 ? undefined : events.map((e) => shards.of(e.user));
+        if (eventShards?.some((s) => ledger.holds(s, offset))) {
+          const keep = eventShards.map((s) => !ledger.holds(s, offset));
+          events = events.filter((_, j) => keep[j]);
+          eventShards = eventShards.filter((_, j) => keep[j]);
+          if (events.length === 0) {
+            skipped++;
+            return;
+          }
+        }
         // A repeated log line repeats all of its events: the message is the unit that is dead-lettered.
-        const repeated = outcome.events.find((e) => batchIds.has(e.event_id) || ids.has(e.event_id));
+        const repeated = events.find((e) => batchIds.has(e.event_id) || ids.has(e.event_id));
         if (repeated) {
           dead.push({ topic, partition, message, code: 'duplicate_event_id', reason: `event_id ${JSON.stringify(repeated.event_id)} was already ingested from this partition` });
           return;
         }
-        for (const event of outcome.events) {
+        events.forEach((event, j) => {
           batchIds.add(event.event_id);
           // Completed in place: copying with a spread costs more than parsing (hot path, measured).
           const row = event as StoredEvent;
@@ -175,7 +206,8 @@ export function createBatchProcessor(deps: BatchDeps) {
           row.kafka_partition = partition;
           row.kafka_offset = offset;
           rows.push(row);
-        }
+          rowShards.push(eventShards?.[j] ?? 0);
+        });
       });
       if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
 
@@ -183,7 +215,11 @@ export function createBatchProcessor(deps: BatchDeps) {
       let inserted = 0;
       if (rows.length > 0) {
         const timer = metrics.insertSeconds.startTimer();
-        const result = await insertEvents(rows, shouldContinue);
+        // Some shards may have stored their part when another failed: ask ClickHouse again next time.
+        const result = await insertEvents(rows, rowShards, shouldContinue).catch((err: unknown) => {
+          ledgers.delete(key);
+          throw err;
+        });
         timer();
         const byOffset = (o: number) => messages.find((m) => Number(m.offset) === o) as KafkaMessage;
         // One message may have given several rows: it is dead-lettered once.

@@ -24,6 +24,8 @@ export function deduplicationSettings(token: string): Record<string, string | nu
 export async function enableInsertDeduplication(ch: ClickHouse): Promise<{ enabled: boolean; version: string }> {
   const version = await ch.serverVersion();
   if (!supportsInsertDeduplicationToken(version)) return { enabled: false, version };
+  // A cluster's tables are replicated: they deduplicate inserted blocks already (the ALTER is for single servers).
+  if (ch.cluster) return { enabled: true, version };
   for (const table of DEDUPLICATED_TABLES) {
     await ch.exec(sql`ALTER TABLE ${ident(table)} MODIFY SETTING non_replicated_deduplication_window = 1000`);
   }

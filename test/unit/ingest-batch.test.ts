@@ -1,5 +1,6 @@
 // The batch processor with fakes for ClickHouse and the producer: ordering of side effects, skipping of
 // offsets ClickHouse holds, retries, bisection of rejected rows, abandonment without commit.
+import crypto from 'node:crypto';
 import { createSources } from '../../src/sources';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError } from '../../src/errors';
@@ -145,5 +146,96 @@ describe('batch processor', () => {
     const { processor } = setup({ rejectWhen: missing });
     await expect(processor.process(batch([message(0, event(1))]), always)).rejects.toThrow(SchemaMissingError);
     await expect(processor.process(batch([message(0, event(1))]), always)).rejects.toThrow(/run `insider migrate`/);
+  });
+});
+
+describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
+  // shardOfUser: bob is on shard 0, alice on shard 1 (halfMD5 % 2, as ClickHouse computes it).
+  const on = (user: string, i: number, offset: number) => message(offset, event(i, { user }));
+
+  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: { shard: number; replica: number } } = {}) {
+    const inserts: Array<{ shard: number; replica: number; table: string; rows: Row[] }> = [];
+    const failed: Row[][] = [];
+    const deadLetters: Row[] = [];
+    let fail = opts.failOnce;
+    const node = (shard: number, replica: number, database = 'fake_local') =>
+      ({
+        database,
+        async query(q: SqlFragment) {
+          if (q.text.includes('system.clusters')) {
+            return [1, 2].map((n) => ({ shard_num: n, shard_weight: 1, replicas: '2', local: n === shard + 1 ? 1 : 0 }));
+          }
+          const probe = /halfMD5\('([^']*)'\)/.exec(q.text);
+          if (probe) return [{ h: crypto.createHash('md5').update(probe[1], 'utf8').digest().readBigUInt64BE(0).toString() }];
+          if (q.text.includes('FROM ingest_batches')) {
+            return (opts.ledgers?.[shard] ?? []).map(([min, max]) => ({ min_offset: String(min), max_offset: String(max) }));
+          }
+          return [];
+        },
+        async insert(table: string, rows: Row[]) {
+          if (fail && fail.shard === shard && fail.replica === replica) {
+            fail = undefined;
+            failed.push(structuredClone(rows));
+            throw new ClickHouseError('ClickHouse unreachable during insert into access_events: socket hang up', { retriable: true });
+          }
+          inserts.push({ shard, replica, table, rows: structuredClone(rows) });
+        },
+      }) as unknown as ClickHouse;
+    const ch = {
+      database: 'fake',
+      async query() {
+        return [];
+      },
+      async insert(_table: string, rows: Row[]) {
+        deadLetters.push(...rows);
+      },
+      cluster: { name: 'c', shards: [['http://a0', 'http://a1'], ['http://b0', 'http://b1']], localDatabase: 'fake_local', node },
+    } as unknown as ClickHouse;
+    const processor = createBatchProcessor({
+      ch,
+      producer: fakeProducer([]).producer,
+      metrics: ingestMetrics(createRegistry({ defaultMetrics: false })),
+      log: createLogger({ level: 'silent' }),
+      limits: { maxMessageBytes: 4096, maxFutureSkewMs: 86400000 },
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
+      dedupWindow: 1000,
+      deadLetterTopic: '',
+      sources: createSources({ settings: { sources: {} } as never, role: 'reader' }),
+    });
+    return { processor, inserts, failed, deadLetters };
+  }
+
+  it("splits a batch by employee: one insert per shard, into the shard's own table on its first replica", async () => {
+    const { processor, inserts } = fakeCluster();
+    const result = await processor.process(batch([on('alice', 1, 0), on('bob', 2, 1), on('alice', 3, 2), on('bob', 4, 3)]), always);
+    expect(result).toMatchObject({ inserted: 4, skipped: 0, next: 4 });
+    expect(inserts.map((i) => [i.shard, i.replica, i.table, i.rows.map((r) => r.kafka_offset)]).sort()).toEqual([
+      [0, 0, 'access_events', [1, 3]],
+      [1, 0, 'access_events', [0, 2]],
+    ]);
+  });
+
+  it("after a crash between two shards' inserts, skips what one shard holds and stores the other shard's part", async () => {
+    // Shard 1 stored alice's events of offsets 10..13; shard 0 never got bob's.
+    const { processor, inserts } = fakeCluster({ ledgers: [[], [[10, 13]]] });
+    const result = await processor.process(batch([on('alice', 1, 10), on('bob', 2, 11), on('alice', 3, 12), on('bob', 4, 13), on('alice', 5, 14)]), always);
+    expect(result).toMatchObject({ inserted: 3, skipped: 2, next: 15 });
+    expect(inserts.map((i) => [i.shard, i.rows.map((r) => r.event_id)]).sort()).toEqual([
+      [0, ['e2', 'e4']],
+      [1, ['e5']],
+    ]);
+  });
+
+  it("sends a block that failed without an answer again, unchanged, to the shard's other replica", async () => {
+    const { processor, inserts, failed } = fakeCluster({ failOnce: { shard: 1, replica: 0 } });
+    await processor.process(batch([on('alice', 1, 0), on('bob', 2, 1), on('alice', 3, 2)]), always);
+    const alice = inserts.filter((i) => i.shard === 1);
+    expect(alice.map((i) => i.replica)).toEqual([1]);
+    expect(alice[0].rows.map((r) => r.event_id)).toEqual(['e1', 'e3']);
+    // The same block, ingested_at included: had the first replica stored it, ZooKeeper knows its id.
+    expect(alice[0].rows).toEqual(failed[0]);
+    // The next batch of that shard stays on the replica that answered.
+    await processor.process(batch([on('alice', 4, 3)]), always);
+    expect(inserts.filter((i) => i.shard === 1).map((i) => i.replica)).toEqual([1, 1]);
   });
 });
