@@ -1,6 +1,7 @@
 // ClickHouse from the Debian package `clickhouse-server` (installed with apt-get when missing), run
 // as a plain process with a project-owned config: data and logs under the state dir, HTTP on the
-// configured loopback port. Ready when /ping answers.
+// configured loopback port. Ready when /ping answers. The nodes of the local cluster are the same
+// process with a second config file (config.d/cluster.xml: replication, shards, ZooKeeper).
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,63 +10,70 @@ import { promisify } from 'node:util';
 import { ServiceError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import { fillTemplate, startDetached, tail, type ManagedProcess } from './managed-process';
-import { isLoopback, type LocalService, type Progress } from './service';
+import { isLoopback, type LocalService, type Probe, type Progress } from './service';
 import type { Config } from '../config';
 
 const run = promisify(execFile);
-const DEPLOY_DIR = path.join(PACKAGE_ROOT, 'deploy', 'local', 'clickhouse');
+export const CLICKHOUSE_DEPLOY_DIR = path.join(PACKAGE_ROOT, 'deploy', 'local', 'clickhouse');
 const BINARIES = ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server', '/usr/bin/clickhouse'];
+
+export interface ClickHouseNode {
+  /** Service name: `clickhouse`, or `clickhouse-s1r2` for a cluster node. */
+  name: string;
+  url: URL;
+  tcpPort: number;
+  /** Config, users and data live here. */
+  home: string;
+  managed: boolean;
+  /** Extra server settings, written to config.d/ next to the main config. */
+  extraConfig?: string;
+  /** Beyond /ping: a check that must pass too (a cluster node must reach ZooKeeper). */
+  readyCheck?: (query: (q: string) => Promise<Response>) => Promise<Probe | undefined>;
+}
 
 export function clickhouseServer(config: Readonly<Config>, stateDir: string): LocalService {
   const url = new URL(config.clickhouse.url);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const httpPort = Number(url.port || (url.protocol === 'https:' ? 8443 : 8123));
-  const home = path.join(stateDir, 'clickhouse');
-  const configFile = path.join(home, 'config.xml');
   const opts = config.localServices.clickhouse;
   const managed = opts.manage === 'always' || (opts.manage === 'auto' && isLoopback(host) && url.protocol === 'http:');
+  return clickhouseNode(config, stateDir, { name: 'clickhouse', url, tcpPort: opts.tcpPort, home: path.join(stateDir, 'clickhouse'), managed });
+}
+
+export function clickhouseNode(config: Readonly<Config>, stateDir: string, node: ClickHouseNode): LocalService {
+  const { url, home } = node;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const httpPort = Number(url.port || (url.protocol === 'https:' ? 8443 : 8123));
+  const configFile = path.join(home, 'config.xml');
+  const logDir = path.join(stateDir, 'logs', node.name === 'clickhouse' ? '' : node.name);
   const proc: ManagedProcess = {
-    pidFile: path.join(stateDir, 'run', 'clickhouse.pid'),
-    logFile: path.join(stateDir, 'logs', 'clickhouse.log'),
+    pidFile: path.join(stateDir, 'run', `${node.name}.pid`),
+    logFile: path.join(stateDir, 'logs', `${node.name}.log`),
     commandMatch: configFile,
   };
+  const credentials = Buffer.from(`${config.clickhouse.username}:${config.clickhouse.password ?? ''}`).toString('base64');
+  const query = (q: string) => fetch(new URL(`/?query=${encodeURIComponent(q)}`, url), { headers: { Authorization: `Basic ${credentials}` }, signal: AbortSignal.timeout(2000) });
 
   return {
-    name: 'clickhouse',
-    address: config.clickhouse.url,
-    managed,
-    startTimeoutMs: opts.startTimeoutMs,
+    name: node.name,
+    address: url.origin,
+    managed: node.managed,
+    startTimeoutMs: config.localServices.clickhouse.startTimeoutMs,
     process: proc,
 
-    async ensureInstalled(progress: Progress) {
-      if (findBinary()) return;
-      if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-        throw new ServiceError(
-          'SERVICE_INSTALL_FAILED',
-          'clickhouse-server is not installed: run `sudo apt-get install clickhouse-server`, or point clickhouse.url (INSIDER_CLICKHOUSE_URL) at an existing server',
-          { service: 'clickhouse' },
-        );
-      }
-      progress('installing the Debian package clickhouse-server with apt-get (first run only)');
-      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      try {
-        await run('apt-get', ['update', '-qq'], { env, maxBuffer: 64 * 1024 * 1024 });
-        await run('apt-get', ['install', '-y', '-q', 'clickhouse-server', 'clickhouse-client'], { env, maxBuffer: 64 * 1024 * 1024 });
-      } catch (err) {
-        const e = err as { stderr?: string; message: string };
-        throw new ServiceError('SERVICE_INSTALL_FAILED', `apt-get could not install clickhouse-server: ${e.message}\n${e.stderr ?? ''}`.trim(), {
-          service: 'clickhouse',
-        });
-      }
-      if (!findBinary()) throw new ServiceError('SERVICE_INSTALL_FAILED', 'apt-get finished but no clickhouse-server binary was found', { service: 'clickhouse' });
-    },
+    ensureInstalled: (progress: Progress) => ensureClickHouseInstalled(progress),
 
     async launch() {
       const dataDir = path.join(home, 'data');
-      const logDir = path.join(stateDir, 'logs');
       for (const dir of [dataDir, path.join(dataDir, 'tmp'), path.join(dataDir, 'user_files'), logDir]) fs.mkdirSync(dir, { recursive: true });
-      const template = (name: string) => fs.readFileSync(path.join(DEPLOY_DIR, name), 'utf8');
-      fs.writeFileSync(configFile, fillTemplate(template('config.xml'), { HOST: host, HTTP_PORT: httpPort, TCP_PORT: opts.tcpPort, DATA_DIR: dataDir, LOG_DIR: logDir }));
+      const template = (name: string) => fs.readFileSync(path.join(CLICKHOUSE_DEPLOY_DIR, name), 'utf8');
+      fs.writeFileSync(configFile, fillTemplate(template('config.xml'), { HOST: host, HTTP_PORT: httpPort, TCP_PORT: node.tcpPort, DATA_DIR: dataDir, LOG_DIR: logDir }));
+      const extraDir = path.join(home, 'config.d');
+      fs.rmSync(extraDir, { recursive: true, force: true });
+      if (node.extraConfig) {
+        fs.mkdirSync(extraDir, { recursive: true });
+        // It may hold the password that Distributed tables use between nodes.
+        fs.writeFileSync(path.join(extraDir, 'cluster.xml'), node.extraConfig, { mode: 0o600 });
+      }
       const password = config.clickhouse.password;
       const passwordElement = password
         ? `<password_sha256_hex>${crypto.createHash('sha256').update(password).digest('hex')}</password_sha256_hex>`
@@ -74,7 +82,7 @@ export function clickhouseServer(config: Readonly<Config>, stateDir: string): Lo
         mode: 0o600,
       });
       const binary = findBinary();
-      if (!binary) throw new ServiceError('SERVICE_START_FAILED', 'clickhouse-server is not installed', { service: 'clickhouse' });
+      if (!binary) throw new ServiceError('SERVICE_START_FAILED', 'clickhouse-server is not installed', { service: node.name });
       const args = binary.endsWith('/clickhouse') ? ['server', `--config-file=${configFile}`] : [`--config-file=${configFile}`];
       return startDetached(proc, binary, args, { cwd: home });
     },
@@ -83,18 +91,42 @@ export function clickhouseServer(config: Readonly<Config>, stateDir: string): Lo
       try {
         const ping = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(2000) });
         if (!ping.ok) return { ready: false, detail: `/ping answered ${ping.status}` };
-        const credentials = Buffer.from(`${config.clickhouse.username}:${config.clickhouse.password ?? ''}`).toString('base64');
-        const headers = { Authorization: `Basic ${credentials}` };
-        const res = await fetch(new URL('/?query=SELECT%20version()', url), { headers, signal: AbortSignal.timeout(2000) });
+        const res = await query('SELECT version()');
         const version = res.ok ? `ClickHouse ${(await res.text()).trim()}` : undefined;
-        return { ready: true, version, detail: res.ok ? undefined : `version query answered ${res.status}` };
+        const extra = await node.readyCheck?.(query);
+        if (extra && !extra.ready) return { ...extra, version };
+        return { ready: true, version, detail: res.ok ? extra?.detail : `version query answered ${res.status}` };
       } catch (err) {
         return { ready: false, detail: (err as Error).message };
       }
     },
 
-    logTail: () => [tail(proc.logFile, 15), tail(path.join(stateDir, 'logs', 'clickhouse-server.err.log'), 25)].join('\n'),
+    logTail: () => [tail(proc.logFile, 15), tail(path.join(logDir, 'clickhouse-server.err.log'), 25)].join('\n'),
   };
+}
+
+/** Installs the Debian package when missing (root only; otherwise says what to run). */
+export async function ensureClickHouseInstalled(progress: Progress): Promise<void> {
+  if (findBinary()) return;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new ServiceError(
+      'SERVICE_INSTALL_FAILED',
+      'clickhouse-server is not installed: run `sudo apt-get install clickhouse-server`, or point clickhouse.url (INSIDER_CLICKHOUSE_URL) at an existing server',
+      { service: 'clickhouse' },
+    );
+  }
+  progress('installing the Debian package clickhouse-server with apt-get (first run only)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    await run('apt-get', ['update', '-qq'], { env, maxBuffer: 64 * 1024 * 1024 });
+    await run('apt-get', ['install', '-y', '-q', 'clickhouse-server', 'clickhouse-client'], { env, maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new ServiceError('SERVICE_INSTALL_FAILED', `apt-get could not install clickhouse-server: ${e.message}\n${e.stderr ?? ''}`.trim(), {
+      service: 'clickhouse',
+    });
+  }
+  if (!findBinary()) throw new ServiceError('SERVICE_INSTALL_FAILED', 'apt-get finished but no clickhouse-server binary was found', { service: 'clickhouse' });
 }
 
 function findBinary(): string | undefined {

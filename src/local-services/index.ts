@@ -1,5 +1,6 @@
 // Local Kafka and ClickHouse without Docker, for development, tests and the demo; PostgreSQL with pgaudit
-// (the audited database of `demo --source postgres` and the sources tests) on request.
+// (the audited database of `demo --source postgres` and the sources tests) on request; with --cluster (or
+// clickhouse.cluster) ZooKeeper and a ClickHouse cluster of one server per replica instead of one server.
 //   up:     install when missing, start, wait until ready; a running service is left as it is.
 //   down:   stop what this project started (process group, SIGTERM then SIGKILL); nothing remains.
 //   status: pid, address, version, readiness.
@@ -11,6 +12,7 @@ import { ServiceError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import type { Config } from '../config';
 import { chdbFront } from './chdb-front';
+import { localCluster } from './clickhouse-cluster';
 import { clickhouseServer } from './clickhouse-server';
 import { kafkaBroker } from './kafka-broker';
 import { postgresServer } from './postgres-server';
@@ -22,13 +24,15 @@ export { ensureChromium, CHROMIUM_PATH } from './chromium';
 export { postgresLayout, clientCertificate, mapIdentity, aptInstall, CERT_LOGIN_ROLE, type PostgresLayout } from './postgres-server';
 export { startRsyslogShipper, ensureRsyslog, type RsyslogShipper, type ShipperOptions } from './rsyslog-shipper';
 export { chdbPython, CHDB_DEPLOY_DIR } from './chdb-front';
+export { localClusterLayout, clusterNodePorts, LOCAL_CLUSTER_CONFIG } from './clickhouse-cluster';
+/** What `services up|down|status` can be limited to; `clickhouse` includes a cluster's nodes and ZooKeeper. */
 export type ServiceName = 'kafka' | 'clickhouse' | 'postgres' | 'chdb';
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse', 'postgres', 'chdb'];
 /** What `services up` starts without names: the pipeline itself. PostgreSQL and chdb (ClickHouse 26.x for the compatibility check) are started when asked for. */
 export const CORE_SERVICES: readonly ServiceName[] = ['kafka', 'clickhouse'];
 
 export interface ServiceStatus {
-  name: ServiceName;
+  name: string;
   address: string;
   managed: boolean;
   state: 'running' | 'stopped' | 'external' | 'unreachable';
@@ -43,11 +47,34 @@ export function stateDirOf(config: Readonly<Config>): string {
   return path.resolve(PACKAGE_ROOT, config.localServices.stateDir);
 }
 
-export function localServices(config: Readonly<Config>, only?: ServiceName[]): LocalService[] {
+/**
+ * The services to start: Kafka, and ClickHouse as configured: one server, or the cluster of
+ * clickhouse.cluster. `cluster: true` starts the local cluster (config/local-cluster.yaml's unless one
+ * is configured) instead of the one server.
+ */
+export function localServices(config: Readonly<Config>, only?: ServiceName[], opts: { cluster?: boolean } = {}): LocalService[] {
   const stateDir = stateDirOf(config);
-  const all = [kafkaBroker(config, stateDir), clickhouseServer(config, stateDir), postgresServer(config, stateDir), chdbFront(config, stateDir)];
-  const names = only && only.length > 0 ? only : CORE_SERVICES;
-  return all.filter((s) => names.includes(s.name));
+  const clickhouse = opts.cluster || config.clickhouse.cluster ? localCluster(config, stateDir) : [clickhouseServer(config, stateDir)];
+  return pick([kafkaBroker(config, stateDir), ...clickhouse, postgresServer(config, stateDir), chdbFront(config, stateDir)], only && only.length > 0 ? only : CORE_SERVICES);
+}
+
+/**
+ * The services to stop or report on (every one unless named): those of localServices(), and the local
+ * cluster as well while any of its processes runs (so that `services down` never leaves one behind).
+ */
+export function managedServices(config: Readonly<Config>, only?: ServiceName[], opts: { cluster?: boolean } = {}): LocalService[] {
+  const stateDir = stateDirOf(config);
+  const single = config.clickhouse.cluster ? [] : [clickhouseServer(config, stateDir)];
+  const cluster = localCluster(config, stateDir);
+  const clusterToo = opts.cluster || config.clickhouse.cluster !== null || cluster.some((s) => readPidState(s.process).state !== 'stopped');
+  const all = [kafkaBroker(config, stateDir), ...single, ...(clusterToo ? cluster : []), postgresServer(config, stateDir), chdbFront(config, stateDir)];
+  return pick(all, only && only.length > 0 ? only : SERVICE_NAMES);
+}
+
+/** A cluster's nodes and ZooKeeper belong to `clickhouse`. */
+function pick(services: LocalService[], names: readonly ServiceName[]): LocalService[] {
+  const own = (s: LocalService): ServiceName => (SERVICE_NAMES.includes(s.name as ServiceName) ? (s.name as ServiceName) : 'clickhouse');
+  return services.filter((s) => names.includes(own(s)));
 }
 
 export async function servicesUp(services: LocalService[], progress: Progress): Promise<ServiceStatus[]> {

@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ServiceError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import { fillTemplate, startDetached, tail, type ManagedProcess } from './managed-process';
+import { ensureJars, javaBinary, pomVersion } from './maven-jars';
 import { isLoopback, splitHostPort, type LocalService, type Progress } from './service';
 import type { Config } from '../config';
 
@@ -23,8 +24,8 @@ export function kafkaBroker(config: Readonly<Config>, stateDir: string): LocalSe
   const libs = path.join(home, 'libs');
   const dataDir = path.join(home, 'data');
   const propsFile = path.join(home, 'server.properties');
-  const kafkaVersion = readKafkaVersion();
-  const installedMarker = path.join(libs, `.installed-${kafkaVersion}`);
+  const pom = path.join(DEPLOY_DIR, 'pom.xml');
+  const kafkaVersion = pomVersion(pom, 'kafka.version');
   const opts = config.localServices.kafka;
   const managed =
     opts.manage === 'always' || (opts.manage === 'auto' && config.kafka.brokers.every((b) => isLoopback(splitHostPort(b).host)));
@@ -35,7 +36,7 @@ export function kafkaBroker(config: Readonly<Config>, stateDir: string): LocalSe
     // The filled-in properties file path is unique to this state dir, so another Kafka never matches.
     commandMatch: propsFile,
   };
-  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const java = javaBinary();
   const classpath = `${libs}/*`;
 
   return {
@@ -45,24 +46,7 @@ export function kafkaBroker(config: Readonly<Config>, stateDir: string): LocalSe
     startTimeoutMs: opts.startTimeoutMs,
     process: proc,
 
-    async ensureInstalled(progress: Progress) {
-      if (fs.existsSync(installedMarker)) return;
-      progress(`fetching Apache Kafka ${kafkaVersion} jars from Maven Central into ${libs} (first run only)`);
-      fs.rmSync(libs, { recursive: true, force: true });
-      try {
-        await run(
-          'mvn',
-          ['-q', '-B', '-f', path.join(DEPLOY_DIR, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`],
-          { maxBuffer: 16 * 1024 * 1024 },
-        );
-      } catch (err) {
-        const e = err as { stdout?: string; stderr?: string; message: string };
-        throw new ServiceError('SERVICE_INSTALL_FAILED', `could not fetch Kafka's jars with Maven: ${e.message}\n${(e.stdout ?? '') + (e.stderr ?? '')}`.trim(), {
-          service: 'kafka',
-        });
-      }
-      fs.writeFileSync(installedMarker, `${new Date().toISOString()}\n`);
-    },
+    ensureInstalled: (progress: Progress) => ensureJars({ service: 'kafka', title: `Apache Kafka ${kafkaVersion}`, pom, version: kafkaVersion, libs }, progress),
 
     async launch(progress: Progress) {
       fs.mkdirSync(dataDir, { recursive: true });
@@ -122,11 +106,4 @@ export function kafkaBroker(config: Readonly<Config>, stateDir: string): LocalSe
 
     logTail: () => tail(proc.logFile),
   };
-}
-
-function readKafkaVersion(): string {
-  const pom = fs.readFileSync(path.join(DEPLOY_DIR, 'pom.xml'), 'utf8');
-  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
-  if (!m) throw new Error('deploy/local/kafka/pom.xml has no <kafka.version>');
-  return m[1];
 }

@@ -10,7 +10,7 @@ export interface Probe {
 
 /** What `services up|down|status` needs to know about one local service. */
 export interface LocalService {
-  readonly name: 'kafka' | 'clickhouse' | 'postgres' | 'chdb';
+  readonly name: string;
   /** Where clients reach it, as configured. */
   readonly address: string;
   /** False when the configured address is elsewhere (or manage: never): nothing is started or stopped. */

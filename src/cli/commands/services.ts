@@ -1,6 +1,7 @@
-import { Command } from 'commander';
 import fs from 'node:fs';
-import { CORE_SERVICES, localServices, servicesDown, servicesStatus, servicesUp, SERVICE_NAMES, type ServiceName } from '../../local-services';
+import path from 'node:path';
+import { Command } from 'commander';
+import { CORE_SERVICES, LOCAL_CLUSTER_CONFIG, localServices, managedServices, servicesDown, servicesStatus, servicesUp, SERVICE_NAMES, type ServiceName } from '../../local-services';
 import type { CliContext } from '../context';
 import { printJson, printTable, progress } from '../output';
 
@@ -9,10 +10,11 @@ export function servicesCommand(ctx: CliContext): Command {
     'start, stop and inspect the local Kafka, ClickHouse and (on request) PostgreSQL with pgaudit and chdb (ClickHouse 26.x, for the compatibility check) (development, tests, demo); services configured elsewhere are left alone',
   );
   const serviceArg = ['[service...]', `${SERVICE_NAMES.join(', ')} (up: default kafka and clickhouse; down and status: every one started)`] as const;
-  const pick = (names: string[], fallback: readonly ServiceName[] = CORE_SERVICES) => {
+  const clusterOption = ['--cluster', `ClickHouse as a local cluster: ZooKeeper and one server per replica of clickhouse.cluster, or of ${path.relative(process.cwd(), LOCAL_CLUSTER_CONFIG)} (2 shards x 2 replicas) when none is configured`] as const;
+  const check = (names: string[]) => {
     const bad = names.filter((n) => !SERVICE_NAMES.includes(n as ServiceName));
     if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(', ')}`);
-    return localServices(ctx.config(), (names.length > 0 ? names : fallback) as ServiceName[]);
+    return names as ServiceName[];
   };
   // down and status: PostgreSQL and chdb too once started here (their pid file exists).
   const started = (): ServiceName[] => SERVICE_NAMES.filter((n) => CORE_SERVICES.includes(n) || localServices(ctx.config(), [n]).some((s) => fs.existsSync(s.process.pidFile)));
@@ -20,29 +22,36 @@ export function servicesCommand(ctx: CliContext): Command {
   cmd
     .command('up')
     .description(
-      'install when missing (Kafka jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit via apt-get; chdb-core via pip), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md; `up chdb` ClickHouse 26.x at localServices.chdb.url',
+      'install when missing (Kafka and ZooKeeper jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit via apt-get; chdb-core via pip), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md; `up chdb` ClickHouse 26.x at localServices.chdb.url',
     )
     .argument(...serviceArg)
-    .action(async (names: string[]) => {
-      const statuses = await servicesUp(pick(names), progress);
+    .option(...clusterOption)
+    .action(async (names: string[], opts: { cluster?: boolean }) => {
+      const config = ctx.config();
+      const statuses = await servicesUp(localServices(config, check(names), opts), progress);
       printTable(statuses.map(row), ['service', 'state', 'pid', 'address', 'version']);
+      if (opts.cluster && !config.clickhouse.cluster) {
+        progress(`the product uses this cluster with --config ${path.relative(process.cwd(), LOCAL_CLUSTER_CONFIG)} (or INSIDER_CONFIG); then \`insider migrate\``);
+      }
     });
 
   cmd
     .command('down')
-    .description('stop the services this project started; nothing of theirs is left running')
+    .description('stop the services this project started (a local cluster too, while any of it runs); nothing of theirs is left running')
     .argument(...serviceArg)
-    .action(async (names: string[]) => {
-      await servicesDown(pick(names, SERVICE_NAMES), progress);
+    .option(...clusterOption)
+    .action(async (names: string[], opts: { cluster?: boolean }) => {
+      await servicesDown(managedServices(ctx.config(), check(names), opts), progress);
     });
 
   cmd
     .command('status')
-    .description('show each service: state, pid, address, version, log file')
+    .description('show each service: state, pid, address, version, log file (a local cluster too, while any of it runs)')
     .argument(...serviceArg)
+    .option(...clusterOption)
     .option('--json', 'print JSON instead of a table')
-    .action(async (names: string[], opts: { json?: boolean }) => {
-      const statuses = await servicesStatus(pick(names, started()));
+    .action(async (names: string[], opts: { json?: boolean; cluster?: boolean }) => {
+      const statuses = await servicesStatus(managedServices(ctx.config(), names.length > 0 ? check(names) : started(), opts));
       if (opts.json) printJson(statuses);
       else printTable(statuses.map(row), ['service', 'state', 'pid', 'address', 'version', 'log']);
       if (statuses.some((s) => !s.ready)) process.exitCode = 3;
