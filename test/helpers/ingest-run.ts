@@ -8,7 +8,7 @@ import type { Kafka, Message } from 'kafkajs';
 import type { Config } from '../../src/config';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, localDatabaseOf, migrate, sql, type ClickHouse } from '../../src/store';
 import { testConfig, uniqueName } from './env';
 
 export const BIN = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -30,10 +30,14 @@ export interface IngestFixture {
  * `slow`: small fetches, one partition at a time. Many small batches give a crash test many moments
  * to strike mid-batch, and keep a run going long enough to be interrupted.
  */
-export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?: string; partitions?: number; slow?: boolean } = {}): Promise<IngestFixture> {
+export async function ingestFixture(
+  prefix: string,
+  overrides: { clickhouseUrl?: string; cluster?: Config['clickhouse']['cluster']; partitions?: number; slow?: boolean } = {},
+): Promise<IngestFixture> {
   const base = testConfig();
   const name = uniqueName(prefix);
-  const config: Readonly<Config> = overrides.clickhouseUrl ? { ...base, clickhouse: { ...base.clickhouse, url: overrides.clickhouseUrl } } : base;
+  const cluster = overrides.cluster ?? base.clickhouse.cluster;
+  const config: Readonly<Config> = { ...base, clickhouse: { ...base.clickhouse, url: overrides.clickhouseUrl ?? base.clickhouse.url, cluster } };
   const kafka = createKafka(config.kafka, createLogger({ level: 'silent' }));
   const admin = kafka.admin();
   await admin.connect();
@@ -51,7 +55,7 @@ export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?:
     configFile,
     [
       `kafka: { topic: "${name}" }`,
-      `clickhouse: { database: "${name}", url: "${config.clickhouse.url}", requestTimeoutMs: 10000 }`,
+      `clickhouse: { database: "${name}", url: "${config.clickhouse.url}", requestTimeoutMs: 10000, cluster: ${JSON.stringify(cluster)} }`,
       `ingest: { groupId: "${name}", sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, metrics: { port: 0 }, retry: { initialDelayMs: 100, maxDelayMs: 2000 }${overrides.slow ? ', fetchMaxBytes: 65536, concurrentPartitions: 1' : ''} }`,
       'log: { level: info }',
     ].join('\n'),
@@ -71,7 +75,12 @@ export async function ingestFixture(prefix: string, overrides: { clickhouseUrl?:
       await a.deleteTopics({ topics: [name, `${name}.dlq`] }).catch(() => {});
       await a.disconnect();
       const root = createClickHouse(config.clickhouse, { database: 'default' });
-      await root.exec(sql`DROP DATABASE IF EXISTS ${ident(name)}`).catch(() => {});
+      // On a cluster: both databases (Distributed and shard tables) on every node.
+      const nodes = root.cluster ? root.cluster.shards.flatMap((replicas, s) => replicas.map((_, r) => root.cluster!.node(s, r, 'default'))) : [root];
+      for (const node of nodes) {
+        await node.exec(sql`DROP DATABASE IF EXISTS ${ident(name)}`).catch(() => {});
+        if (root.cluster) await node.exec(sql`DROP DATABASE IF EXISTS ${ident(localDatabaseOf(name))}`).catch(() => {});
+      }
       await Promise.all([root.close(), ch.close()]);
     },
   };
