@@ -156,6 +156,12 @@ export const configSchema = z.strictObject({
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
+  /** /healthz, /readyz and /metrics of `insider detect`, `notify` and `report schedule` (the ingester: ingest.metrics). */
+  health: z.strictObject({
+    host: z.string().min(1),
+    /** 0 turns the endpoint off. */
+    port: z.number().int().min(0).max(65535),
+  }),
   localServices: z.strictObject({
     stateDir: z.string().min(1),
     kafka: z.strictObject({
@@ -236,6 +242,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_NOTIFY_PUBLIC_URL', path: 'notify.publicUrl', kind: 'string' },
   { env: 'INSIDER_NOTIFY_IDENTITY', path: 'notify.identity', kind: 'string' },
   { env: 'INSIDER_LOG_LEVEL', path: 'log.level', kind: 'string' },
+  { env: 'INSIDER_HEALTH_HOST', path: 'health.host', kind: 'string' },
+  { env: 'INSIDER_HEALTH_PORT', path: 'health.port', kind: 'int' },
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
   { env: 'INSIDER_POSTGRES_PORT', path: 'localServices.postgres.port', kind: 'int' },
   { env: 'INSIDER_CHDB_URL', path: 'localServices.chdb.url', kind: 'string' },

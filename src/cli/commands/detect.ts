@@ -6,6 +6,7 @@ import { startLiveDetector } from '../../detect/live';
 import { engineFor, loadEngineInputs } from '../../detect/setup';
 import { createKafka } from '../../kafka';
 import type { CliContext } from '../context';
+import { startHealth } from '../health';
 import { progress } from '../output';
 import { parseTime } from '../options';
 
@@ -88,6 +89,7 @@ Examples:
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      const health = await startHealth(config.health, ch);
       try {
         await detector.done;
         const s = detector.stats();
@@ -95,6 +97,7 @@ Examples:
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        await health?.close();
       }
     });
 }

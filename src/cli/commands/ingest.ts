@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { createIngester } from '../../ingest';
 import { createKafka } from '../../kafka';
-import { createRegistry, serveMetrics } from '../../telemetry';
+import { clickhouseReady, createRegistry, serveMetrics } from '../../telemetry';
 import type { CliContext } from '../context';
 import { progress } from '../output';
 
@@ -13,7 +13,8 @@ export function ingestCommand(ctx: CliContext): Command {
       'after',
       `
 Bad events go to the dead-letter topic (<topic>.dlq by default) with their reason in headers.
-Prometheus metrics: http://<ingest.metrics.host>:<ingest.metrics.port>/metrics (port 9464 by default).
+Prometheus metrics: http://<ingest.metrics.host>:<ingest.metrics.port>/metrics (port 9464 by default),
+with /healthz (liveness) and /readyz (ClickHouse answers) on the same port.
 Run \`insider migrate\` first.`,
     )
     .action(async (opts: { group?: string }) => {
@@ -21,16 +22,15 @@ Run \`insider migrate\` first.`,
       const log = ctx.log();
       const registry = createRegistry();
       const settings = opts.group ? { ...config.ingest, groupId: opts.group } : config.ingest;
+      const ch = ctx.clickhouse();
       const ingester = createIngester({
         settings,
         topic: config.kafka.topic,
         kafka: createKafka(config.kafka, log),
-        ch: ctx.clickhouse(),
+        ch,
         log,
         registry,
       });
-      const metrics = settings.metrics.port > 0 ? await serveMetrics(registry, settings.metrics.host, settings.metrics.port) : undefined;
-      if (metrics) progress(`metrics at ${metrics.url}`);
 
       let signalled = false;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -41,8 +41,12 @@ Run \`insider migrate\` first.`,
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
       try {
         await ingester.start();
+        // Served once consuming: readiness means this ingester runs and ClickHouse answers.
+        if (settings.metrics.port > 0) metrics = await serveMetrics(registry, settings.metrics.host, settings.metrics.port, { ready: clickhouseReady(ch) });
+        if (metrics) progress(`metrics at ${metrics.url}`);
         await ingester.done;
         const s = ingester.stats();
         progress(`stopped: ${s.received} received, ${s.inserted} inserted, ${s.deadLettered} dead-lettered, ${s.skipped} skipped as already stored`);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../../errors';
 import { createChannel, createNotifier, listDeliveries } from '../../notify';
 import type { CliContext } from '../context';
+import { startHealth } from '../health';
 import { printJson, printTable, progress } from '../output';
 import { integer } from '../options';
 
@@ -27,7 +28,9 @@ Run one notifier per database. \`insider notify\` alone runs this.`,
       const config = ctx.config();
       const log = ctx.log();
       if (config.notify.routes.length === 0) progress('notify: no routes configured (notify.routes): nothing will be paged');
-      const notifier = createNotifier({ config, ch: ctx.clickhouse(), log });
+      const ch = ctx.clickhouse();
+      const notifier = createNotifier({ config, ch, log });
+      let health: Awaited<ReturnType<typeof startHealth>>;
       let signalled = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (signalled) return;
@@ -39,6 +42,7 @@ Run one notifier per database. \`insider notify\` alone runs this.`,
       process.on('SIGINT', onSignal);
       try {
         await notifier.start();
+        health = await startHealth(config.health, ch);
         progress(`notify: running; channels ${Object.keys(config.notify.channels).join(', ') || '(none)'}; ${config.notify.routes.length} route(s)`);
         await notifier.done;
         const s = notifier.stats();
@@ -46,6 +50,7 @@ Run one notifier per database. \`insider notify\` alone runs this.`,
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        await health?.close();
       }
     });
 

@@ -4,6 +4,7 @@ import { formatBytes } from '../../detect/format';
 import { generateReport, PERIOD_KINDS, periodLabel, REPORT_FORMATS, reportInputs, resolvePeriod, verifyReport, type PeriodKind, type ReportFormat } from '../../report';
 import { createScheduler } from '../../report/scheduler';
 import type { CliContext } from '../context';
+import { startHealth } from '../health';
 import { printJson, progress } from '../output';
 import { parseTime } from '../options';
 
@@ -106,13 +107,15 @@ restart does not write it again, and a run missed while stopped is made up at st
       const config = ctx.config();
       const log = ctx.log().child({ component: 'report-scheduler' });
       if (config.reports.schedules.length === 0) throw new InvalidArgumentError('no schedules configured (reports.schedules)');
-      const scheduler = createScheduler({ ch: ctx.clickhouse(), reports: config.reports, ...reportInputs(config), log });
+      const ch = ctx.clickhouse();
+      const scheduler = createScheduler({ ch, reports: config.reports, ...reportInputs(config), log });
       if (o.once) {
         for (const r of await scheduler.tick()) {
           process.stdout.write(`${r.schedule} ${periodLabel(r.period)}: ${r.result}${r.dir ? ` ${r.dir}` : ''}${r.error ? ` (${r.error})` : ''}${r.delivered.length ? `, delivered to ${r.delivered.join(', ')}` : ''}\n`);
         }
         return;
       }
+      const health = await startHealth(config.health, ch);
       log.info({ schedules: config.reports.schedules.map((s) => `${s.name} (${s.cron}, ${s.period})`) }, 'report scheduler started');
       scheduler.start();
       await new Promise<void>((resolve) => {
@@ -121,6 +124,7 @@ restart does not write it again, and a run missed while stopped is made up at st
         process.once('SIGTERM', stop);
       });
       await scheduler.stop();
+      await health?.close();
       log.info('report scheduler stopped');
     });
 
