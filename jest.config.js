@@ -1,5 +1,6 @@
-// Two projects: `unit` needs no services; `integration` talks to the real Kafka and ClickHouse,
-// which its global setup starts through the same code as `insider services up`.
+// Projects: `unit` needs no services; `integration` talks to the real Kafka and ClickHouse, which its
+// global setup starts through the same code as `insider services up`; `deploy` renders the Helm chart;
+// `e2e` drives the dashboard in Chromium.
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
   // fastify's inject() requires `cookie` and @fastify/static requires `content-disposition`, which ship
@@ -26,6 +27,16 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       slowTestThreshold: 60,
+    },
+    {
+      // The Helm chart (deploy/helm): rendered by Helm (built from the Go module proxy) and every object
+      // checked against the Kubernetes schemas; no cluster needed.
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/test/deploy/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/helpers/helm-setup.ts',
     },
     {
       // The dashboard in the real Chromium (Debian's), against the real pipeline: see test/e2e/.
