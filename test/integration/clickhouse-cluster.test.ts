@@ -53,6 +53,7 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
     await f?.cleanup();
     await Promise.all(open.map((c) => c.close()));
     await servicesDown(managedServices(config, ['clickhouse']), () => {});
+    fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('runs ZooKeeper and four servers of their own; a second up changes nothing', async () => {
