@@ -1,7 +1,7 @@
 // The batch processor with fakes for ClickHouse and the producer: ordering of side effects, skipping of
 // offsets ClickHouse holds, retries, bisection of rejected rows, abandonment without commit.
 import crypto from 'node:crypto';
-import { createSources } from '../../src/sources';
+import { createSources, type Sources } from '../../src/sources';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError } from '../../src/errors';
 import { createBatchProcessor, SchemaMissingError } from '../../src/ingest/batch';
@@ -153,7 +153,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
   // shardOfUser: bob is on shard 0, alice on shard 1 (halfMD5 % 2, as ClickHouse computes it).
   const on = (user: string, i: number, offset: number) => message(offset, event(i, { user }));
 
-  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: { shard: number; replica: number } } = {}) {
+  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: { shard: number; replica: number }; sources?: Sources } = {}) {
     const inserts: Array<{ shard: number; replica: number; table: string; rows: Row[] }> = [];
     const failed: Row[][] = [];
     const deadLetters: Row[] = [];
@@ -200,7 +200,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
       retry: { initialDelayMs: 1, maxDelayMs: 5 },
       dedupWindow: 1000,
       deadLetterTopic: '',
-      sources: createSources({ settings: { sources: {} } as never, role: 'reader' }),
+      sources: opts.sources ?? createSources({ settings: { sources: {} } as never, role: 'reader' }),
     });
     return { processor, inserts, failed, deadLetters };
   }
@@ -223,6 +223,25 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
     expect(inserts.map((i) => [i.shard, i.rows.map((r) => r.event_id)]).sort()).toEqual([
       [0, ['e2', 'e4']],
       [1, ['e5']],
+    ]);
+  });
+
+  it("skips, shard by shard, the events of a message that gave several when some shards hold them", async () => {
+    // A log line that gives an event for bob (shard 0) and one for alice (shard 1); shard 1 stored its part.
+    const canonical = createSources({ settings: { sources: {} } as never, role: 'reader' });
+    const twoEach: Sources = {
+      ...canonical,
+      decodeBatch: async (topic, messages, limits, now) =>
+        (await canonical.decodeBatch(topic, messages, limits, now)).map((o) =>
+          o.ok ? { ...o, events: o.events.flatMap((e) => [{ ...e, user: 'bob', event_id: `${e.event_id}-b` }, { ...e, user: 'alice', event_id: `${e.event_id}-a` }]) } : o,
+        ),
+    };
+    const { processor, inserts } = fakeCluster({ ledgers: [[], [[20, 21]]], sources: twoEach });
+    const result = await processor.process(batch([on('x', 1, 20), on('x', 2, 21), on('x', 3, 22)]), always);
+    expect(result).toMatchObject({ inserted: 4, skipped: 0, next: 23 });
+    expect(inserts.map((i) => [i.shard, i.rows.map((r) => r.event_id)]).sort()).toEqual([
+      [0, ['e1-b', 'e2-b', 'e3-b']],
+      [1, ['e3-a']],
     ]);
   });
 
