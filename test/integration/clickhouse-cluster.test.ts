@@ -53,6 +53,8 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
     await f?.cleanup();
     await Promise.all(open.map((c) => c.close()));
     await servicesDown(managedServices(config, ['clickhouse']), () => {});
+    // The servers' logs are kept with the test artifacts (for a failure's diagnosis); their data is not.
+    fs.cpSync(path.join(stateDir, 'logs'), path.join(__dirname, '..', '..', 'artifacts', 'cluster', path.basename(stateDir)), { recursive: true });
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -228,18 +230,35 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
 
     const totals = await stopAndExpectExactlyOnce(f, ingester, t);
     expect(totals.rows).toBe(t.valid);
-    // The restarted replica caught up: it holds what its sibling holds, and its rollups equal its raw sums.
+    // Every replica converges to its shard's content: the restarted one catches up, and on each the rollups
+    // equal the raw events (replicas fetch each table's parts on their own, so this is waited for).
     const ch = f.ch;
-    const raw = sql`SELECT count() AS n FROM access_events`;
-    const sibling = await count(local(ch, 1, 1), raw);
-    await waitUntil('s2r1 caught up', async () => (await count(local(ch, 1, 0), raw)) === sibling, 120000);
-    const perShard = await Promise.all([0, 1].map((s) => count(local(ch, s, 0), raw)));
-    expect(perShard[0] + perShard[1]).toBe(t.valid);
+    const onReplica = async (s: number, r: number) => {
+      const n = local(ch, s, r);
+      return Promise.all([
+        count(n, sql`SELECT count() AS n FROM access_events`),
+        count(n, sql`SELECT countMerge(event_count) AS n FROM user_hourly`),
+        count(n, sql`SELECT countMerge(event_count) AS n FROM user_daily`),
+        count(n, sql`SELECT sum(event_count) AS n FROM user_table_daily`),
+      ]);
+    };
+    const perShard: number[] = [];
     for (const s of [0, 1]) {
-      const n = local(ch, s, 0);
-      expect(await count(n, sql`SELECT countMerge(event_count) AS n FROM user_hourly`)).toBe(perShard[s]);
-      expect(await count(n, sql`SELECT sum(event_count) AS n FROM user_table_daily`)).toBe(perShard[s]);
+      let last: number[][] = [];
+      const converged = await waitUntil(
+        `shard ${s + 1}'s replicas to converge`,
+        async () => {
+          last = [await onReplica(s, 0), await onReplica(s, 1)];
+          return last.every((r) => r.every((v) => v === last[0][0])) ? last[0][0] : undefined;
+        },
+        300000,
+        1000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; raw, hourly, daily, per-table counts of its replicas: ${JSON.stringify(last)}`);
+      });
+      perShard.push(converged);
     }
+    expect(perShard[0] + perShard[1]).toBe(t.valid);
     // The ingester noticed the dead replica and wrote shard 2 through the other one.
     const log = fs.readFileSync(ingester.logFile, 'utf8');
     expect(log).toMatch(/transient failure; retrying with backoff/);
