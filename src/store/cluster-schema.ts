@@ -36,6 +36,14 @@ export interface CatalogEntry {
   kind: 'table' | 'materialized-view' | 'view';
   columns: string[];
   shardingKey: string;
+  /** A table's engine, its arguments and the rest of its storage clause (PARTITION BY, ORDER BY, ...). */
+  storage?: StorageDefinition;
+}
+
+export interface StorageDefinition {
+  engine: string;
+  args: string;
+  rest: string;
 }
 
 /** What the migrations so far have created, by name: what a later statement refers to. */
@@ -66,11 +74,12 @@ export function planStatement(statement: string, version: number, catalog: Catal
     if (rest.startsWith('.')) refuse('a table is created in the migrated database; do not name another one');
     let columns: string[];
     let afterColumns: number;
+    let source: CatalogEntry | undefined;
     const as = re(`^AS\\s+${IDENT}(?:\\s+|$)`).exec(rest);
     if (as) {
-      const source = catalog.get(unquote(as[1]));
-      if (!source || source.kind !== 'table') refuse(`CREATE TABLE ... AS names ${as[1]}, which no earlier migration created as a table`);
-      columns = [...source!.columns];
+      source = catalog.get(unquote(as[1]));
+      if (!source || source.kind !== 'table') return refuse(`CREATE TABLE ... AS names ${as[1]}, which no earlier migration created as a table`);
+      columns = [...source.columns];
       afterColumns = as[0].length;
     } else if (rest.startsWith('(')) {
       const end = closingParen(rest, 0);
@@ -80,26 +89,33 @@ export function planStatement(statement: string, version: number, catalog: Catal
       return refuse('expected a column list or AS <table> after the table name');
     }
     const body = rest;
+    let storage: StorageDefinition;
     const engine = /^(\s*)ENGINE\s*=\s*([A-Za-z]+)/i.exec(body.slice(afterColumns));
-    if (!engine) return refuse('name the ENGINE (a MergeTree family engine) of every table, right after its columns');
-    const engineName = engine[2];
-    if (!MERGE_TREE.test(engineName)) refuse(`only MergeTree family engines can be replicated (found ${engineName})`);
-    const engineStart = afterColumns + engine[1].length;
-    let argsEnd = afterColumns + engine[0].length;
-    let args = '';
-    const afterName = body.slice(argsEnd);
-    const open = /^\s*\(/.exec(afterName);
-    if (open) {
-      const start = argsEnd + open[0].length - 1;
-      const end = closingParen(body, start);
-      args = body.slice(start + 1, end).trim();
-      argsEnd = end + 1;
+    if (engine) {
+      const engineName = engine[2];
+      if (!MERGE_TREE.test(engineName)) refuse(`only MergeTree family engines can be replicated (found ${engineName})`);
+      let argsEnd = afterColumns + engine[0].length;
+      let args = '';
+      const open = /^\s*\(/.exec(body.slice(argsEnd));
+      if (open) {
+        const start = argsEnd + open[0].length - 1;
+        const end = closingParen(body, start);
+        args = body.slice(start + 1, end).trim();
+        argsEnd = end + 1;
+      }
+      storage = { engine: engineName, args, rest: body.slice(argsEnd) };
+    } else if (source?.storage && body.slice(afterColumns).trim() === '') {
+      // CREATE TABLE t AS s copies s's engine: here with a ZooKeeper path of its own.
+      storage = source.storage;
+    } else {
+      return refuse('name the ENGINE (a MergeTree family engine) of every table, right after its columns');
     }
     const zooKeeperPath = `/clickhouse/tables/{shard}/${names.localDatabase}/${name}-v${String(version).padStart(4, '0')}`;
-    const replicated = `ENGINE = Replicated${engineName}(${[literal(zooKeeperPath), literal('{replica}'), ...(args ? [args] : [])].join(', ')})`;
-    const localBody = body.slice(0, engineStart) + replicated + body.slice(argsEnd);
+    const replicated = `ENGINE = Replicated${storage.engine}(${[literal(zooKeeperPath), literal('{replica}'), ...(storage.args ? [storage.args] : [])].join(', ')})`;
+    const head = body.slice(0, afterColumns).trimEnd();
+    const localBody = `${head} ${replicated}${storage.rest}`;
     const shardingKey = columns.includes('user') ? USER_SHARDING_KEY : FIRST_SHARD_KEY;
-    catalog.set(name, { kind: 'table', columns, shardingKey });
+    catalog.set(name, { kind: 'table', columns, shardingKey, storage });
     return [
       { target: 'local-every-node', sql: `CREATE TABLE IF NOT EXISTS ${ident(name)} ${localBody}` },
       { target: 'main-every-node', sql: distributedTable(name, shardingKey, names) },

@@ -93,6 +93,14 @@ describe('statements a migration may contain', () => {
     expect(copy[1].sql).toMatch(/halfMD5\(user\)\)$/);
   });
 
+  it('gives a copy made with AS and no engine the engine of its original, with a ZooKeeper path of its own', () => {
+    const [held] = plan(['CREATE TABLE IF NOT EXISTS events_held AS events']);
+    expect(held).toEqual([
+      { target: 'local-every-node', sql: "CREATE TABLE IF NOT EXISTS `events_held` AS events ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/insider_local/events_held-v0009', '{replica}') ORDER BY user" },
+      { target: 'main-every-node', sql: "CREATE TABLE IF NOT EXISTS `events_held` AS `insider_local`.`events_held` ENGINE = Distributed('prod', 'insider_local', 'events_held', halfMD5(user))" },
+    ]);
+  });
+
   it('reads quoted names and drops whatever kind of object it was', () => {
     const [view, drop, dropView] = plan(['CREATE VIEW IF NOT EXISTS `daily totals` AS SELECT user, sum(n) AS n FROM events GROUP BY user', 'DROP TABLE `events`', 'DROP TABLE IF EXISTS `daily totals`']);
     expect(view).toEqual([{ target: 'main-every-node', sql: 'CREATE VIEW IF NOT EXISTS `daily totals` AS SELECT user, sum(n) AS n FROM events GROUP BY user' }]);
@@ -102,7 +110,7 @@ describe('statements a migration may contain', () => {
 
   it.each([
     ['an engine that cannot be replicated', 'CREATE TABLE t (x UInt8) ENGINE = Memory', /only MergeTree family engines/],
-    ['a table without an engine', 'CREATE TABLE t AS events', /name the ENGINE/],
+    ['a table without an engine', 'CREATE TABLE t (x UInt8)', /name the ENGINE/],
     ['a table in another database', 'CREATE TABLE other.t (x UInt8) ENGINE = MergeTree ORDER BY x', /do not name another one/],
     ['a view with an inner table', 'CREATE MATERIALIZED VIEW v ENGINE = MergeTree ORDER BY user AS SELECT user FROM events', /writes TO a table/],
     ['POPULATE', 'CREATE MATERIALIZED VIEW v TO events POPULATE AS SELECT user, n FROM events', /POPULATE is not supported/],
