@@ -17,6 +17,15 @@ import type { Config } from '../config';
 const run = promisify(execFile);
 const DEPLOY_DIR = path.join(PACKAGE_ROOT, 'deploy', 'local', 'kafka');
 
+/**
+ * KRaft's storage format command. The id goes in one `--cluster-id=ID` argument: a base64url id may
+ * start with '-', which the tool's parser would read as an option (1 start in 64 failed with
+ * "argument --cluster-id/-t: expected one argument").
+ */
+export function storageFormatArgs(clusterId: string, propsFile: string): string[] {
+  return ['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile];
+}
+
 export function kafkaBroker(config: Readonly<Config>, stateDir: string): LocalService {
   const broker = config.kafka.brokers[0];
   const { host, port } = splitHostPort(broker);
@@ -56,7 +65,7 @@ export function kafkaBroker(config: Readonly<Config>, stateDir: string): LocalSe
         progress(`formatting Kafka storage in ${dataDir}`);
         const clusterId = crypto.randomBytes(16).toString('base64url');
         try {
-          await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile]);
+          await run(java, ['-cp', classpath, ...storageFormatArgs(clusterId, propsFile)]);
         } catch (err) {
           throw new ServiceError('SERVICE_START_FAILED', `could not format Kafka storage: ${(err as Error).message}`, { service: 'kafka' });
         }
