@@ -152,7 +152,14 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
           const node = local(ch, shard, replica);
           const held = async (table: string) =>
             (await node.query<{ user: string }>(sql`SELECT DISTINCT user FROM ${ident(table)} ORDER BY user`)).map((r) => r.user);
-          await waitUntil(`shard ${shard + 1} replica ${replica + 1} has its employees`, async () => (await held('access_events')).length === expected.length, 30000);
+          // Each replicated table fetches its own parts from the other replica: the rollups may arrive after
+          // the raw events (CI once read user_table_daily empty right after access_events was complete).
+          const tables = ['access_events', 'user_daily', 'user_table_daily'];
+          await waitUntil(
+            `shard ${shard + 1} replica ${replica + 1} has its employees in every table`,
+            async () => (await Promise.all(tables.map(held))).every((t) => t.length === expected.length),
+            30000,
+          );
           expect(await held('access_events')).toEqual(expected);
           expect(await held('user_daily')).toEqual(expected);
           expect(await held('user_table_daily')).toEqual(expected);
