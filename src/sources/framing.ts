@@ -10,13 +10,18 @@ export interface Framer {
   end(): string[];
 }
 
-/** `multiLine`: lines that do not start a record continue the one before (csvlog, stderr). */
-export function recordFramer(multiLine: boolean): Framer {
+/**
+ * `multiLine`: lines that do not start a record continue the one before (csvlog, stderr: a line that
+ * starts with a timestamp starts one); a RegExp says what starts a record (MariaDB's slow log:
+ * `# User@Host:`).
+ */
+export function recordFramer(multiLine: boolean | RegExp): Framer {
   let open: string | undefined;
+  const start = multiLine instanceof RegExp ? multiLine : RECORD_START;
   return {
     push(line) {
       if (line === '' && (!multiLine || open === undefined)) return [];
-      if (!multiLine || line.startsWith('{') || RECORD_START.test(line) || open === undefined) {
+      if (!multiLine || (multiLine === true && line.startsWith('{')) || start.test(line) || open === undefined) {
         const done = open === undefined ? [] : [open];
         open = line;
         return done;
@@ -32,7 +37,7 @@ export function recordFramer(multiLine: boolean): Framer {
   };
 }
 
-export function splitRecords(text: string, multiLine: boolean): string[] {
+export function splitRecords(text: string, multiLine: boolean | RegExp): string[] {
   const framer = recordFramer(multiLine);
   const out: string[] = [];
   for (const line of text.replace(/\n$/, '').split('\n')) out.push(...framer.push(line));

@@ -10,6 +10,7 @@ import type { AccessEvent, ValidateLimits } from '../event';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import { canonicalFormat } from './canonical';
+import { mariadbFormat } from './mariadb';
 import { parseOptions, postgresFormat } from './postgres';
 import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
 import { createSessionJoin, type SessionJoin } from './session-join';
@@ -21,7 +22,7 @@ export { unwrap, ENVELOPE_FIELDS } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
 
-export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat];
+export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat];
 
 export function formatNamed(name: string): SourceFormat {
   const f = FORMATS.find((x) => x.name === name);
@@ -129,6 +130,19 @@ export function createSources(deps: SourcesDeps): Sources {
         };
         const outcomes: MessageOutcome[] = [];
         const facts: SessionFact[] = [];
+        if (decoder.prescan) {
+          for (const m of messages) {
+            try {
+              const found = decoder.prescan(m, ctx);
+              if (found.length > 0) {
+                join.apply(found);
+                facts.push(...found);
+              }
+            } catch {
+              // decode() reports the same message's fault as its dead-letter reason.
+            }
+          }
+        }
         for (const m of messages) {
           let r: DecodeResult;
           try {

@@ -23,10 +23,14 @@ export interface SessionJoinOptions {
   negativeTtlMs?: number;
 }
 
+/** Named values kept per session (the newest): enough for the queries still being joined. */
+export const MAX_SESSION_ATTRS = 256;
+
 interface Entry {
   identity: string;
   method: string;
   copies: Set<string>;
+  attrs: Map<string, string>;
   /** Nothing was found: believed until then. */
   emptyUntil?: number;
 }
@@ -65,7 +69,7 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
   };
   const entry = (k: string): Entry => {
     let e = get(k);
-    if (!e || e.emptyUntil !== undefined) set(k, (e = { identity: '', method: '', copies: new Set() }));
+    if (!e || e.emptyUntil !== undefined) set(k, (e = { identity: '', method: '', copies: new Set(), attrs: new Map() }));
     return e;
   };
   const record = (e: Entry, fact: string, value: string, detail: string) => {
@@ -73,6 +77,11 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
       e.identity = value;
       e.method = detail;
     } else if (fact === 'copy') e.copies.add(value);
+    else if (fact === 'attr') {
+      e.attrs.delete(value);
+      e.attrs.set(value, detail);
+      if (e.attrs.size > MAX_SESSION_ATTRS) e.attrs.delete(e.attrs.keys().next().value as string);
+    }
   };
 
   return {
@@ -87,7 +96,8 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
       for (const f of facts) {
         const e = entry(key(f.server, f.sessionId));
         if (f.kind === 'identity') record(e, 'identity', f.identity, f.method);
-        else record(e, 'copy', f.statement, '');
+        else if (f.kind === 'copy') record(e, 'copy', f.statement, '');
+        else record(e, 'attr', f.name, f.value);
       }
     },
 
@@ -105,21 +115,22 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
       const until = Date.now() + negativeTtlMs;
       for (const s of sessions) {
         const k = key(s.server, s.sessionId);
-        if (!get(k)) set(k, { identity: '', method: '', copies: new Set(), emptyUntil: until });
+        if (!get(k)) set(k, { identity: '', method: '', copies: new Set(), attrs: new Map(), emptyUntil: until });
       }
     },
 
     async persist(facts) {
-      if (!opts.persist || !opts.ch || facts.length === 0) return;
+      const kept = facts.filter((f) => f.kind !== 'attr' || f.persist !== false);
+      if (!opts.persist || !opts.ch || kept.length === 0) return;
       const recordedAt = Math.floor(Date.now() / 1000);
       await opts.ch.insert(
         'source_sessions',
-        facts.map((f) => ({
+        kept.map((f) => ({
           server: f.server,
           session_id: f.sessionId,
           fact: f.kind,
-          value: f.kind === 'identity' ? f.identity : f.statement,
-          detail: f.kind === 'identity' ? f.method : '',
+          value: f.kind === 'identity' ? f.identity : f.kind === 'copy' ? f.statement : f.name,
+          detail: f.kind === 'identity' ? f.method : f.kind === 'attr' ? f.value : '',
           ts: Math.floor(f.ts / 1000),
           recorded_at: recordedAt,
         })),

@@ -18,7 +18,10 @@ export interface RawMessage {
  * through `DecodeContext.session`.
  *   identity  who authenticated the session (log_connections);
  *   copy      a `COPY t TO` already counted when it started (its log_statement line), so pgaudit's line
- *             when it ends is not counted again.
+ *             when it ends is not counted again;
+ *   attr      a named value of the session (MariaDB: the client address of a connection, a query's
+ *             tables and return code from the audit log). `persist: false` keeps it in memory only:
+ *             per-query facts that only bridge two logs written at the same moment.
  */
 export type SessionFact = {
   /** The server (the format's `server` option): session ids are unique per server only. */
@@ -26,7 +29,7 @@ export type SessionFact = {
   sessionId: string;
   /** Event time of the line that told it, ms. */
   ts: number;
-} & ({ kind: 'identity'; identity: string; method: string } | { kind: 'copy'; statement: string });
+} & ({ kind: 'identity'; identity: string; method: string } | { kind: 'copy'; statement: string } | { kind: 'attr'; name: string; value: string; persist?: boolean });
 
 /** The join state of one session as the caller knows it. */
 export interface SessionView {
@@ -34,6 +37,8 @@ export interface SessionView {
   method: string;
   /** Statements of `COPY ... TO` counted when they started. */
   copies: ReadonlySet<string>;
+  /** Named values (attr facts), oldest first; a session keeps its latest MAX_SESSION_ATTRS. */
+  attrs: ReadonlyMap<string, string>;
 }
 
 export interface TableWidth {
@@ -81,4 +86,12 @@ export interface SourceDecoder {
   /** The servers whose tables this decoder estimates bytes for (postgres: one). */
   readonly servers: readonly string[];
   decode(message: RawMessage, ctx: DecodeContext): DecodeResult;
+  /**
+   * Facts a message holds, read before any message of its batch is decoded: for a format whose facts
+   * come from another file than its events (MariaDB's audit log beside its slow log), so that the
+   * order in which a shipper interleaved the two files within a batch does not matter.
+   */
+  prescan?(message: RawMessage, ctx: DecodeContext): SessionFact[];
+  /** How a stream of lines is cut into records (`sources parse`, fixtures): true when a line starts one. */
+  readonly recordStart?: RegExp;
 }

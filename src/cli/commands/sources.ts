@@ -63,7 +63,7 @@ Examples:
       const join = createSessionJoin({ persist: false });
       const limits = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureSkewMs: config.ingest.maxFutureSkewMs };
       const counts = { records: 0, events: 0, rejected: 0, ignored: 0 };
-      const framer = recordFramer(opts.option.destination === 'csvlog' || opts.option.destination === 'stderr');
+      const framer = recordFramer(decoder.recordStart ?? (opts.option.destination === 'csvlog' || opts.option.destination === 'stderr'));
       const handle = (record: string) => {
         counts.records++;
         const message: RawMessage = { value: Buffer.from(record), topic: opts.topic, partition: 0, offset: String(counts.records - 1) };
@@ -82,8 +82,19 @@ Examples:
         }
       };
       const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-      for await (const line of lines) for (const record of framer.push(line)) handle(record);
-      for (const record of framer.end()) handle(record);
+      if (decoder.prescan) {
+        // Facts from another file (MariaDB's audit log beside its slow log): read them all first, as the
+        // ingester does within a batch, so the order of the two files in the input does not matter.
+        const records: string[] = [];
+        for await (const line of lines) records.push(...framer.push(line));
+        records.push(...framer.end());
+        const dctx: DecodeContext = { limits, now: Date.now(), session: (s, id) => join.view(s, id), tableStats: () => undefined };
+        records.forEach((r, i) => join.apply(decoder.prescan!({ value: Buffer.from(r), topic: opts.topic, partition: 0, offset: String(i) }, dctx)));
+        for (const record of records) handle(record);
+      } else {
+        for await (const line of lines) for (const record of framer.push(line)) handle(record);
+        for (const record of framer.end()) handle(record);
+      }
       progress(`sources: ${counts.records} records: ${counts.events} events, ${counts.rejected} dead-lettered, ${counts.ignored} without an access (connections, other log lines)`);
       if (counts.rejected > 0) process.exitCode = 4;
     });

@@ -1,7 +1,11 @@
 // Just enough of SQL to name what a statement touches when the log does not say it: the table of
 // `COPY t TO` (pgaudit 1.7 logs it without its table), and the tables of a statement that failed
-// (PostgreSQL logs the ERROR and the statement, pgaudit nothing). Not a parser: a tokenizer that skips
-// literals and comments, and the relation after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE or COPY.
+// (PostgreSQL logs the ERROR and the statement, pgaudit nothing); for MariaDB and ClickHouse, the
+// tables of a statement whose log names none (a slow-log entry without its audit lines, ClickHouse
+// 18.16's query_log). Not a parser: a tokenizer that skips literals and comments, and the relation
+// after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE or COPY.
+//   dialects: postgres ("ident", 'string', $$ $$), mysql (`ident`, 'str\'ing' and "string", # comments),
+//   clickhouse (`ident` and "ident", 'str\'ing').
 export interface CopyTarget {
   /** schema.table, schema "public" when the statement does not name one. */
   table?: string;
@@ -14,44 +18,56 @@ export interface CopyTarget {
 
 type Token = { kind: 'word' | 'ident' | 'punct'; text: string };
 
+export type Dialect = 'postgres' | 'mysql' | 'clickhouse';
+
+/** How names are read: the dialect, and the schema of an unqualified name ('' keeps it unqualified). */
+export interface NameRules {
+  dialect?: Dialect;
+  defaultSchema?: string;
+}
+
 /** Tokens of a statement: words (upper-cased keywords and lower-cased names), quoted identifiers, punctuation. */
-export function tokenize(sql: string, limit = 2000): Token[] {
+export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres'): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = sql.length;
+  // Backslash escapes inside '...' (MySQL, ClickHouse); which quotes delimit identifiers.
+  const backslash = dialect !== 'postgres';
+  const identQuotes = dialect === 'postgres' ? '"' : dialect === 'mysql' ? '`' : '`"';
   while (i < n && tokens.length < limit) {
     const c = sql[i];
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
+    } else if ((c === '-' && sql[i + 1] === '-') || (c === '#' && dialect === 'mysql')) {
       const eol = sql.indexOf('\n', i);
       i = eol < 0 ? n : eol + 1;
     } else if (c === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
-    } else if (c === "'") {
+    } else if (c === "'" || (c === '"' && dialect === 'mysql')) {
       // '...' with '' inside; E'..\'..' is close enough: a backslash escape only shortens the skip.
       i++;
       while (i < n) {
-        if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
-        else if (sql[i] === "'") break;
+        if (backslash && sql[i] === '\\') i += 2;
+        else if (sql[i] === c && sql[i + 1] === c) i += 2;
+        else if (sql[i] === c) break;
         else i++;
       }
       i++;
       tokens.push({ kind: 'punct', text: "'" });
-    } else if (c === '"') {
+    } else if (identQuotes.includes(c)) {
       let text = '';
       i++;
       while (i < n) {
-        if (sql[i] === '"' && sql[i + 1] === '"') {
-          text += '"';
+        if (sql[i] === c && sql[i + 1] === c) {
+          text += c;
           i += 2;
-        } else if (sql[i] === '"') break;
+        } else if (sql[i] === c) break;
         else text += sql[i++];
       }
       i++;
       tokens.push({ kind: 'ident', text });
-    } else if (c === '$' && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
+    } else if (c === '$' && dialect === 'postgres' && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
       const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64))![0];
       const end = sql.indexOf(tag, i + tag.length);
       i = end < 0 ? n : end + tag.length;
@@ -70,13 +86,13 @@ export function tokenize(sql: string, limit = 2000): Token[] {
 }
 
 /** SELECT, INSERT, COPY, WITH, ... : the statement's first keyword, upper-cased ('' when none). */
-export function firstKeyword(sql: string): string {
-  const t = tokenize(sql, 1)[0];
+export function firstKeyword(sql: string, dialect: Dialect = 'postgres'): string {
+  const t = tokenize(sql, 1, dialect)[0];
   return t && t.kind === 'word' ? t.text.toUpperCase() : '';
 }
 
 /** Reads `name`, `schema.name`, `"Quoted"`... at tokens[i]; returns the qualified name and the next index. */
-function relationAt(tokens: Token[], i: number): { name: string; next: number } | undefined {
+function relationAt(tokens: Token[], i: number, rules: Required<NameRules> = PG): { name: string; next: number } | undefined {
   const parts: string[] = [];
   let j = i;
   for (;;) {
@@ -90,10 +106,16 @@ function relationAt(tokens: Token[], i: number): { name: string; next: number } 
     }
     break;
   }
-  // A function in FROM (generate_series(...)) is not a relation.
+  // A function in FROM (generate_series(...), numbers(10)) is not a relation.
   if (tokens[j]?.text === '(') return undefined;
-  const name = parts.length === 1 ? `public.${parts[0]}` : parts.slice(-2).join('.');
-  return { name, next: j };
+  return { name: qualify(parts, rules), next: j };
+}
+
+const PG: Required<NameRules> = { dialect: 'postgres', defaultSchema: 'public' };
+
+function qualify(parts: string[], rules: Required<NameRules>): string {
+  if (parts.length > 1) return parts.slice(-2).join('.');
+  return rules.defaultSchema ? `${rules.defaultSchema}.${parts[0]}` : parts[0];
 }
 
 const NOT_A_RELATION = new Set(['select', 'lateral', 'only', 'values', 'stdin', 'stdout', 'program']);
@@ -156,8 +178,9 @@ function relationAtCopy(tokens: Token[], i: number): { name: string; next: numbe
 }
 
 /** The relations a statement names after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE and COPY, in order, once each. */
-export function relationsOf(sql: string): string[] {
-  const tokens = tokenize(sql);
+export function relationsOf(sql: string, rules: NameRules = {}): string[] {
+  const r: Required<NameRules> = { dialect: rules.dialect ?? 'postgres', defaultSchema: rules.defaultSchema ?? (rules.dialect && rules.dialect !== 'postgres' ? '' : 'public') };
+  const tokens = tokenize(sql, 2000, r.dialect);
   const found: string[] = [];
   const add = (name: string) => {
     if (!found.includes(name)) found.push(name);
@@ -174,7 +197,9 @@ export function relationsOf(sql: string): string[] {
       while (tokens[j]?.kind === 'word' && (tokens[j].text.toUpperCase() === 'ONLY' || tokens[j].text.toUpperCase() === 'TABLE')) j++;
       const next = tokens[j];
       if (!next || next.kind === 'punct' || (next.kind === 'word' && NOT_A_RELATION.has(next.text.toLowerCase()))) break;
-      const rel = w === 'COPY' ? relationAtCopy(tokens, j) : relationAt(tokens, j);
+      // SELECT ... INTO OUTFILE 'f' / INTO DUMPFILE / INTO @var: a destination, not a relation.
+      if (w === 'INTO' && next.kind === 'word' && /^(outfile|dumpfile)$/i.test(next.text)) break;
+      const rel = w === 'COPY' ? relationAtCopy(tokens, j) : relationAt(tokens, j, r);
       if (!rel) break;
       add(rel.name);
       j = rel.next;

@@ -1,0 +1,223 @@
+// MariaDB 10.11 (docs/sources/mariadb.md): two logs on one topic, joined on the connection (thread) id.
+//   slow query log (long_query_time = 0: every statement) -> the events: user, client address, thread,
+//     schema, Rows_sent / Rows_affected and the real Bytes_sent (measured, not estimated);
+//   server_audit log (CONNECT, QUERY, TABLE) -> facts: the tables each query opened, its return code
+//     (a failed query), the connection's client address.
+// A slow-log entry is matched to its audit QUERY line by thread and statement text (the audit copy may
+// be cut at server_audit_query_log_limit: the first KEY_CHARS characters decide). The audit facts of a
+// batch are read before its entries (prescan), so the order in which the shipper interleaved the two
+// files within a batch does not matter. An entry whose audit lines are not known (audit log not
+// shipped, or far behind) still becomes its events: tables from the statement text, status "ok",
+// marked `audit: "not joined"`.
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { ConfigError } from '../../errors';
+import { validateEvent } from '../../event';
+import { unwrap } from '../envelope';
+import { firstKeyword, relationsOf } from '../postgres/statement';
+import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
+import { isAuditLine, parseAuditLine, type AuditLine } from './audit-log';
+import { isSlowLogText, parseSlowEntry, type SlowEntry } from './slow-log';
+
+const optionsSchema = z.strictObject({
+  server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected a server name (letters, digits, . _ : -, at most 64)').optional(),
+});
+
+/** Characters of the normalised statement that match a slow-log entry to its audit line. */
+export const KEY_CHARS = 64;
+const STATEMENT_KEEP = 1024;
+/** Statements that read no table and move no data: no event. */
+const SESSION_ONLY = new Set(['SET', 'USE', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'LOCK', 'UNLOCK', 'FLUSH', 'KILL', 'DO', 'XA']);
+/** mysqldump's SELECT of a table's rows. */
+const MYSQLDUMP = /^SELECT \/\*!40001 SQL_NO_CACHE \*\//;
+const OUTFILE = /\bINTO\s+(OUTFILE|DUMPFILE)\s+(['"])((?:\\.|(?!\2).)*)\2/i;
+/** Tables the server reads for its own statistics while running a user's query (use_stat_tables). */
+const INTERNAL = /^mysql\.(table_stats|column_stats|index_stats)$/;
+const TABLE_OPS = new Set(['READ', 'WRITE', 'CREATE', 'ALTER', 'RENAME', 'DROP']);
+
+/** What starts a record: a slow-log entry's first line, or an audit line (both files in one stream). */
+export const RECORD_START = /^# User@Host: |^\d{8} \d\d:\d\d:\d\d,/;
+
+export const mariadbFormat: SourceFormat = {
+  name: 'mariadb',
+  summary: 'MariaDB 10.11: the slow query log (every statement, real Bytes_sent) joined with the server_audit log (tables, failures, client)',
+  optionsHelp: {
+    server: 'the server name events carry as `source`, and the key of its connections (default: the topic)',
+  },
+  create(raw, topic) {
+    const parsed = optionsSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
+      throw new ConfigError(`ingest.sources.${topic}.options${key ? `.${key}` : ''}: ${issue.message} (format mariadb)`, { topic });
+    }
+    return mariadbDecoder(parsed.data.server ?? topic);
+  },
+};
+
+/** The statement as both logs can be compared: whitespace collapsed, no final semicolon, its start. */
+export function statementKey(statement: string): string {
+  return statement.replace(/\s+/g, ' ').trim().replace(/;$/, '').trimEnd().slice(0, KEY_CHARS);
+}
+
+type Record_ = { kind: 'slow'; text: string } | { kind: 'audit'; text: string } | { kind: 'bad'; code: string; reason: string };
+
+function readRecord(message: RawMessage, ctx: DecodeContext): Record_ {
+  const u = unwrap(message.value, { maxMessageBytes: ctx.limits.maxMessageBytes });
+  if (!u.ok) return { kind: 'bad', code: u.code, reason: u.reason };
+  const text = u.text;
+  if (isAuditLine(text)) return { kind: 'audit', text };
+  if (isSlowLogText(text)) return { kind: 'slow', text };
+  // A continuation line alone: the shipper did not join the entry's lines.
+  if (/^# (Thread_id|Query_time|Rows_affected|explain|Full_scan|Filesort):/.test(text) || /^SET timestamp=\d+;$/.test(text)) {
+    return { kind: 'bad', code: 'truncated_record', reason: 'one line of a multi-line slow-log entry: the shipper must join the lines of an entry, starting a record at "# User@Host:" (docs/sources/mariadb.md)' };
+  }
+  return { kind: 'bad', code: 'wrong_format', reason: `expected a MariaDB slow-log entry or a server_audit line; this looks like ${looksLike(text)}` };
+}
+
+function looksLike(text: string): string {
+  const t = text.trimStart();
+  if (t.startsWith('{')) return t.includes('"event_id"') ? 'a canonical event' : t.includes('"error_severity"') ? 'a PostgreSQL jsonlog record' : 'JSON';
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+,/.test(t)) return 'a PostgreSQL csvlog record';
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+ /.test(t)) return 'a PostgreSQL stderr line';
+  if (/^<\d+>/.test(t)) return 'a syslog message';
+  return `neither (starts ${JSON.stringify(t.slice(0, 30))})`;
+}
+
+/** The facts of one audit line: the connection's client and login, a query's tables and return code. */
+function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
+  const base = { server, sessionId: a.connectionId, ts: now };
+  if (a.operation === 'CONNECT') {
+    return [
+      { ...base, kind: 'attr', name: 'client', value: a.host },
+      { ...base, kind: 'attr', name: 'login', value: a.user },
+    ];
+  }
+  if (TABLE_OPS.has(a.operation) && a.object) {
+    return [{ ...base, kind: 'attr', name: `t:${a.queryId}:${a.database ? `${a.database}.` : ''}${a.object}`, value: a.operation, persist: false }];
+  }
+  if (a.operation.startsWith('QUERY')) {
+    return [{ ...base, kind: 'attr', name: `q:${statementKey(a.object)}`, value: `${a.queryId},${a.retcode},${a.object.length}`, persist: false }];
+  }
+  return [];
+}
+
+export function mariadbDecoder(server: string): SourceDecoder {
+  return {
+    format: 'mariadb',
+    servers: [],
+    recordStart: RECORD_START,
+    prescan(message, ctx) {
+      const r = readRecord(message, ctx);
+      if (r.kind !== 'audit') return [];
+      const a = parseAuditLine(r.text);
+      return a.ok ? auditFacts(a.line, server, ctx.now) : [];
+    },
+    decode(message, ctx): DecodeResult {
+      const r = readRecord(message, ctx);
+      if (r.kind === 'bad') return { ok: false, code: r.code, reason: r.reason };
+      if (r.kind === 'audit') {
+        const a = parseAuditLine(r.text);
+        if (!a.ok) return a;
+        // Its facts were taken by prescan (the layer applies and stores them).
+        return { ok: true, events: [], facts: [], note: `audit ${a.line.operation}` };
+      }
+      const s = parseSlowEntry(r.text);
+      if (!s.ok) return s;
+      if (!s.entry) return { ok: true, events: [], facts: [], note: s.note };
+      return slowEvents(s.entry, server, ctx);
+    },
+  };
+}
+
+function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeResult {
+  const head = firstKeyword(e.statement, 'mysql');
+  if (SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:')) return { ok: true, events: [], facts: [], note: `${head || 'administrator command'}: no data` };
+  const view = ctx.session(server, e.threadId);
+  const joined = view?.attrs.get(`q:${statementKey(e.statement)}`);
+  let queryId = '';
+  let retcode = 0;
+  let auditChars = -1;
+  let tables: Array<{ database: string; table: string }> = [];
+  let tablesFrom = 'statement text';
+  if (joined) {
+    const [qid, code, chars] = joined.split(',');
+    queryId = qid;
+    retcode = Number(code);
+    auditChars = Number(chars);
+    const prefix = `t:${qid}:`;
+    for (const [name] of view!.attrs) {
+      if (!name.startsWith(prefix)) continue;
+      const full = name.slice(prefix.length);
+      if (INTERNAL.test(full) && !e.statement.includes(full.split('.')[1])) continue;
+      tables.push(split(full, e.schema));
+    }
+    if (tables.length > 0) tablesFrom = 'server_audit';
+  }
+  // mysqldump reads a table it locked (LOCK TABLES): the audit log names it on the LOCK, not on the SELECT.
+  if (tables.length === 0) tables = relationsOf(e.statement, { dialect: 'mysql', defaultSchema: e.schema }).slice(0, 20).map((t) => split(t, e.schema));
+  const status = retcode !== 0 ? 'error' : 'ok';
+  if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
+  const outfile = OUTFILE.exec(e.statement);
+  const action = MYSQLDUMP.test(e.statement) ? 'DUMP' : outfile ? 'EXPORT' : head || 'UNKNOWN';
+  const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
+  const bytes = status === 'error' ? 0 : e.bytesSent;
+  const id = `${server}/${e.threadId}/${Math.floor(e.ts / 1000)}/${entryHash(e)}`;
+  const client = e.ip || view?.attrs.get('client') || e.host;
+  const events: DecodedEvent[] = [];
+  const list = tables.length > 0 ? tables : [{ database: e.schema, table: '' }];
+  for (let i = 0; i < list.length; i++) {
+    const doc: Record<string, unknown> = {
+      event_id: i === 0 ? id : `${id}/${i}`,
+      ts: e.ts,
+      user: e.user,
+      action,
+      // One statement's bytes, measured once: on its first table's event.
+      bytes: i === 0 ? bytes : 0,
+      rows: i === 0 ? rows : 0,
+      bytes_estimated: false,
+      source: server,
+      database: list[i].database,
+      table: list[i].table,
+      client_ip: client,
+      session_id: e.threadId,
+      query_id: queryId,
+      status,
+      statement: clip(e.statement, STATEMENT_KEEP),
+      bytes_sent: e.bytesSent,
+      rows_sent: e.rowsSent,
+      rows_examined: e.rowsExamined,
+      rows_affected: e.rowsAffected,
+      query_time_s: e.queryTime,
+      tables_from: tablesFrom,
+      ...(joined ? {} : { audit: 'not joined' }),
+      ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
+      ...(status === 'error' ? { error_code: retcode } : {}),
+      ...(outfile ? { server_file: outfile[3], note: `${outfile[1].toUpperCase()}: the rows went to a file on the database server, not over the connection` } : {}),
+      ...(e.privUser && e.privUser !== e.user ? { priv_user: e.privUser } : {}),
+      ...(i > 0 ? { bytes_counted_on: id } : {}),
+    };
+    const v = validateEvent(doc, ctx.limits, ctx.now);
+    if (!v.ok) return v;
+    events.push({ event: v.event });
+  }
+  return { ok: true, events, facts: [] };
+}
+
+function split(qualified: string, schema: string): { database: string; table: string } {
+  const dot = qualified.indexOf('.');
+  return dot < 0 ? { database: schema, table: qualified } : { database: qualified.slice(0, dot), table: qualified.slice(dot + 1) };
+}
+
+/** The entry's own values, so the same entry read again has the same id however it was framed. */
+function entryHash(e: SlowEntry): string {
+  return crypto
+    .createHash('sha1')
+    .update(`${e.threadId}|${e.ts}|${e.queryTime}|${e.lockTime}|${e.rowsSent}|${e.rowsExamined}|${e.rowsAffected}|${e.bytesSent}|${e.statement}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,127 @@
+// One entry of MariaDB's slow query log (10.11, `log_output = FILE`), as the shipper sends it: the
+// header lines, `use db;` when the schema changed, `SET timestamp=N;`, and the statement over as many
+// lines as it has. The shipper starts a record at `# User@Host:` (docs/sources/mariadb.md), so a
+// `# Time:` line (written when the second changes) ends the entry before the one it dates, and the
+// banner a restarted server writes may follow the last entry: both are left out of the statement.
+//   # User@Host: ana[ana] @  [127.0.0.1]
+//   # Thread_id: 3  Schema: shop  QC_hit: No
+//   # Query_time: 0.000832  Lock_time: 0.000600  Rows_sent: 25  Rows_examined: 25
+//   # Rows_affected: 0  Bytes_sent: 791
+//   SET timestamp=1796187947;
+//   SELECT * FROM customers WHERE id <= 25;
+
+export interface SlowEntry {
+  /** The account's user name, as authenticated (the name in brackets). */
+  user: string;
+  /** The privilege user it was matched to (before the brackets); differs for proxy and anonymous users. */
+  privUser: string;
+  host: string;
+  ip: string;
+  threadId: string;
+  schema: string;
+  /** `SET timestamp=N` in ms: when the statement started. */
+  ts: number;
+  queryTime: number;
+  lockTime: number;
+  rowsSent: number;
+  rowsExamined: number;
+  rowsAffected: number;
+  bytesSent: number;
+  statement: string;
+  /** Other `Key: value` pairs of the header (Full_scan, Tmp_tables, ...). */
+  other: Record<string, string>;
+}
+
+export type SlowResult = { ok: true; entry: SlowEntry } | { ok: true; entry?: undefined; note: string } | { ok: false; code: 'missing_field' | 'truncated_record' | 'bad_timestamp'; reason: string };
+
+const USER_HOST = /^# User@Host: ([^[\s]*)\[([^\]]*)\] @ (\S*) \[([^\]]*)\]/;
+const TIME_LINE = /^# Time: \d{6}\s+\d{1,2}:\d\d:\d\d(\.\d+)?$/;
+const BANNER = /^\S+, Version: .* started with:$/;
+const PAIR = /([A-Za-z_]+): (\S*)/g;
+
+/** True when the text is (or starts with) a slow-log entry or one of its stray lines. */
+export function isSlowLogText(text: string): boolean {
+  return text.startsWith('# User@Host:') || text.startsWith('# Time:') || BANNER.test(text.split('\n', 1)[0]);
+}
+
+export function parseSlowEntry(text: string): SlowResult {
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length && (TIME_LINE.test(lines[i]) || lines[i] === '')) i++;
+  if (i >= lines.length) return { ok: true, note: 'a # Time: line (the time of the next entry; each entry has its own SET timestamp)' };
+  if (BANNER.test(lines[i])) return { ok: true, note: 'the banner of a (re)started server' };
+  const who = USER_HOST.exec(lines[i]);
+  if (!who) return { ok: false, code: 'truncated_record', reason: `a slow-log record must start with "# User@Host:"; this one starts ${JSON.stringify(lines[i].slice(0, 40))} (a multi-line entry cut into lines? docs/sources/mariadb.md, shipper settings)` };
+  const pairs: Record<string, string> = {};
+  for (i++; i < lines.length && lines[i].startsWith('#'); i++) {
+    const line = lines[i];
+    // `# explain:` lines are EXPLAIN rows (tab-separated), not pairs.
+    if (line.startsWith('# explain:') || line === '#') continue;
+    for (const m of line.matchAll(PAIR)) pairs[m[1]] = m[2];
+  }
+  // `use db;` when the schema changed, then `SET timestamp=N;`.
+  let ts: number | undefined;
+  for (; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^use [^;]*;$/.test(line)) continue;
+    const set = /^SET timestamp=(\d+(?:\.\d+)?);$/.exec(line);
+    if (set) {
+      ts = Math.round(Number(set[1]) * 1000);
+      i++;
+    }
+    break;
+  }
+  if (ts === undefined) return { ok: false, code: 'truncated_record', reason: 'a slow-log entry without its "SET timestamp=N;" line (cut short by the shipper?)' };
+  if (!Number.isFinite(ts) || ts <= 0) return { ok: false, code: 'bad_timestamp', reason: 'SET timestamp is not a time' };
+  let end = lines.length;
+  // Trailing lines that belong to what follows: `# Time:` of the next entry, a restarted server's banner.
+  while (end > i && (lines[end - 1] === '' || TIME_LINE.test(lines[end - 1]))) end--;
+  for (let k = i; k < end; k++) {
+    if (BANNER.test(lines[k])) {
+      end = k;
+      while (end > i && (lines[end - 1] === '' || TIME_LINE.test(lines[end - 1]))) end--;
+      break;
+    }
+  }
+  let statement = lines.slice(i, end).join('\n');
+  if (statement.endsWith(';')) statement = statement.slice(0, -1);
+  if (statement === '') return { ok: false, code: 'truncated_record', reason: 'a slow-log entry without its statement (cut short by the shipper?)' };
+  const num = (key: string): number | string => {
+    const v = pairs[key];
+    if (v === undefined) return `the header has no ${key}`;
+    const n = Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : `${key} is not a number: ${JSON.stringify(v)}`;
+  };
+  const fields = { queryTime: num('Query_time'), lockTime: num('Lock_time'), rowsSent: num('Rows_sent'), rowsExamined: num('Rows_examined'), rowsAffected: num('Rows_affected'), bytesSent: num('Bytes_sent') };
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v === 'string') {
+      const hint = k === 'bytesSent' ? ' (MariaDB writes Bytes_sent in every entry; MySQL only with log_slow_extra = ON)' : '';
+      return { ok: false, code: 'missing_field', reason: `${v}${hint}` };
+    }
+  }
+  const threadId = pairs.Thread_id;
+  if (!threadId || !/^\d+$/.test(threadId)) return { ok: false, code: 'missing_field', reason: 'the header has no Thread_id' };
+  const known = new Set(['Thread_id', 'Schema', 'QC_hit', 'Query_time', 'Lock_time', 'Rows_sent', 'Rows_examined', 'Rows_affected', 'Bytes_sent']);
+  const other: Record<string, string> = {};
+  for (const [k, v] of Object.entries(pairs)) if (!known.has(k)) other[k] = v;
+  return {
+    ok: true,
+    entry: {
+      privUser: who[1],
+      user: who[2] || who[1],
+      host: who[3],
+      ip: who[4],
+      threadId,
+      schema: pairs.Schema ?? '',
+      ts,
+      queryTime: fields.queryTime as number,
+      lockTime: fields.lockTime as number,
+      rowsSent: fields.rowsSent as number,
+      rowsExamined: fields.rowsExamined as number,
+      rowsAffected: fields.rowsAffected as number,
+      bytesSent: fields.bytesSent as number,
+      statement,
+      other,
+    },
+  };
+}
