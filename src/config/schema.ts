@@ -180,6 +180,12 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(1).max(65535),
       startTimeoutMs: positiveMs,
     }),
+    /** MariaDB 10.11 with the slow log and server_audit, for the tests (docs/sources/mariadb.md). */
+    mariadb: z.strictObject({
+      manage,
+      port: z.number().int().min(1).max(65535),
+      startTimeoutMs: positiveMs,
+    }),
     /** ClickHouse 26.x as chdb (PyPI chdb-core) behind a small ClickHouse HTTP front: opt-in, for the compatibility check. */
     chdb: z.strictObject({
       manage,
@@ -247,4 +253,5 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; kind: Env
   { env: 'INSIDER_STATE_DIR', path: 'localServices.stateDir', kind: 'string' },
   { env: 'INSIDER_POSTGRES_PORT', path: 'localServices.postgres.port', kind: 'int' },
   { env: 'INSIDER_CHDB_URL', path: 'localServices.chdb.url', kind: 'string' },
+  { env: 'INSIDER_MARIADB_PORT', path: 'localServices.mariadb.port', kind: 'int' },
 ];

@@ -16,6 +16,7 @@ import { localCluster } from './clickhouse-cluster';
 import { clickhouseServer } from './clickhouse-server';
 import { kafkaBroker } from './kafka-broker';
 import { postgresServer } from './postgres-server';
+import { mariadbServer } from './mariadb-server';
 import { readPidState, removePidFile, sleep, stopProcess } from './managed-process';
 import type { LocalService, Progress } from './service';
 
@@ -25,10 +26,11 @@ export { postgresLayout, clientCertificate, mapIdentity, aptInstall, CERT_LOGIN_
 export { startRsyslogShipper, ensureRsyslog, type RsyslogShipper, type ShipperOptions } from './rsyslog-shipper';
 export { chdbPython, CHDB_DEPLOY_DIR } from './chdb-front';
 export { localClusterLayout, clusterNodePorts, LOCAL_CLUSTER_CONFIG } from './clickhouse-cluster';
+export { mariadbLayout, mariadbRoot, mariadbSettings, type MariadbLayout } from './mariadb-server';
 /** What `services up|down|status` can be limited to; `clickhouse` includes a cluster's nodes and ZooKeeper. */
-export type ServiceName = 'kafka' | 'clickhouse' | 'postgres' | 'chdb';
-export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse', 'postgres', 'chdb'];
-/** What `services up` starts without names: the pipeline itself. PostgreSQL and chdb (ClickHouse 26.x for the compatibility check) are started when asked for. */
+export type ServiceName = 'kafka' | 'clickhouse' | 'postgres' | 'mariadb' | 'chdb';
+export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'clickhouse', 'postgres', 'mariadb', 'chdb'];
+/** What `services up` starts without names: the pipeline itself. PostgreSQL, MariaDB and chdb (ClickHouse 26.x for the compatibility check) are started when asked for. */
 export const CORE_SERVICES: readonly ServiceName[] = ['kafka', 'clickhouse'];
 
 export interface ServiceStatus {
@@ -55,7 +57,7 @@ export function stateDirOf(config: Readonly<Config>): string {
 export function localServices(config: Readonly<Config>, only?: ServiceName[], opts: { cluster?: boolean } = {}): LocalService[] {
   const stateDir = stateDirOf(config);
   const clickhouse = opts.cluster || config.clickhouse.cluster ? localCluster(config, stateDir) : [clickhouseServer(config, stateDir)];
-  return pick([kafkaBroker(config, stateDir), ...clickhouse, postgresServer(config, stateDir), chdbFront(config, stateDir)], only && only.length > 0 ? only : CORE_SERVICES);
+  return pick([kafkaBroker(config, stateDir), ...clickhouse, postgresServer(config, stateDir), mariadbServer(config, stateDir), chdbFront(config, stateDir)], only && only.length > 0 ? only : CORE_SERVICES);
 }
 
 /**
@@ -67,7 +69,7 @@ export function managedServices(config: Readonly<Config>, only?: ServiceName[], 
   const single = config.clickhouse.cluster ? [] : [clickhouseServer(config, stateDir)];
   const cluster = localCluster(config, stateDir);
   const clusterToo = opts.cluster || config.clickhouse.cluster !== null || cluster.some((s) => readPidState(s.process).state !== 'stopped');
-  const all = [kafkaBroker(config, stateDir), ...single, ...(clusterToo ? cluster : []), postgresServer(config, stateDir), chdbFront(config, stateDir)];
+  const all = [kafkaBroker(config, stateDir), ...single, ...(clusterToo ? cluster : []), postgresServer(config, stateDir), mariadbServer(config, stateDir), chdbFront(config, stateDir)];
   return pick(all, only && only.length > 0 ? only : SERVICE_NAMES);
 }
 

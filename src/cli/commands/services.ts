@@ -7,7 +7,7 @@ import { printJson, printTable, progress } from '../output';
 
 export function servicesCommand(ctx: CliContext): Command {
   const cmd = new Command('services').description(
-    'start, stop and inspect the local Kafka, ClickHouse and (on request) PostgreSQL with pgaudit and chdb (ClickHouse 26.x, for the compatibility check) (development, tests, demo); services configured elsewhere are left alone',
+    'start, stop and inspect the local Kafka, ClickHouse and (on request) PostgreSQL with pgaudit, MariaDB with its slow and audit logs, and chdb (ClickHouse 26.x, for the compatibility check) (development, tests, demo); services configured elsewhere are left alone',
   );
   const serviceArg = ['[service...]', `${SERVICE_NAMES.join(', ')} (up: default kafka and clickhouse; down and status: every one started)`] as const;
   const clusterOption = ['--cluster', `ClickHouse as a local cluster: ZooKeeper and one server per replica of clickhouse.cluster, or of ${path.relative(process.cwd(), LOCAL_CLUSTER_CONFIG)} (2 shards x 2 replicas) when none is configured`] as const;
@@ -16,13 +16,13 @@ export function servicesCommand(ctx: CliContext): Command {
     if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(', ')}`);
     return names as ServiceName[];
   };
-  // down and status: PostgreSQL and chdb too once started here (their pid file exists).
+  // down and status: PostgreSQL, MariaDB and chdb too once started here (their pid file exists).
   const started = (): ServiceName[] => SERVICE_NAMES.filter((n) => CORE_SERVICES.includes(n) || localServices(ctx.config(), [n]).some((s) => fs.existsSync(s.process.pidFile)));
 
   cmd
     .command('up')
     .description(
-      'install when missing (Kafka and ZooKeeper jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit via apt-get; chdb-core via pip), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md; `up chdb` ClickHouse 26.x at localServices.chdb.url',
+      'install when missing (Kafka and ZooKeeper jars via Maven; clickhouse-server, postgresql-15 and postgresql-15-pgaudit, mariadb-server via apt-get; chdb-core via pip), start, and wait until ready; idempotent. `up postgres` starts PostgreSQL with the audit settings of docs/sources/postgres.md, `up mariadb` MariaDB with those of docs/sources/mariadb.md; `up chdb` ClickHouse 26.x at localServices.chdb.url',
     )
     .argument(...serviceArg)
     .option(...clusterOption)

@@ -3,8 +3,8 @@
 //     schema, Rows_sent / Rows_affected and the real Bytes_sent (measured, not estimated);
 //   server_audit log (CONNECT, QUERY, TABLE) -> facts: the tables each query opened, its return code
 //     (a failed query), the connection's client address.
-// A slow-log entry is matched to its audit QUERY line by thread and statement text (the audit copy may
-// be cut at server_audit_query_log_limit: the first KEY_CHARS characters decide). The audit facts of a
+// A slow-log entry is matched to its audit QUERY line by thread and statement text (the whole text;
+// when the audit copy was cut at server_audit_query_log_limit, its first KEY_CHARS characters). The audit facts of a
 // batch are read before its entries (prescan), so the order in which the shipper interleaved the two
 // files within a batch does not matter. An entry whose audit lines are not known (audit log not
 // shipped, or far behind) still becomes its events: tables from the statement text, status "ok",
@@ -55,9 +55,15 @@ export const mariadbFormat: SourceFormat = {
   },
 };
 
-/** The statement as both logs can be compared: whitespace collapsed, no final semicolon, its start. */
-export function statementKey(statement: string): string {
-  return statement.replace(/\s+/g, ' ').trim().replace(/;$/, '').trimEnd().slice(0, KEY_CHARS);
+/** The statement as both logs can be compared: whitespace collapsed, no final semicolon. */
+function normalise(statement: string): string {
+  return statement.replace(/\s+/g, ' ').trim().replace(/;$/, '').trimEnd();
+}
+
+/** The whole statement's key, and its first KEY_CHARS characters (for an audit copy cut short). */
+export function statementKeys(statement: string): { full: string; prefix: string } {
+  const n = normalise(statement);
+  return { full: crypto.createHash('sha1').update(n).digest('base64').slice(0, 22), prefix: n.slice(0, KEY_CHARS) };
 }
 
 type Record_ = { kind: 'slow'; text: string } | { kind: 'audit'; text: string } | { kind: 'bad'; code: string; reason: string };
@@ -97,7 +103,12 @@ function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
     return [{ ...base, kind: 'attr', name: `t:${a.queryId}:${a.database ? `${a.database}.` : ''}${a.object}`, value: a.operation, persist: false }];
   }
   if (a.operation.startsWith('QUERY')) {
-    return [{ ...base, kind: 'attr', name: `q:${statementKey(a.object)}`, value: `${a.queryId},${a.retcode},${a.object.length}`, persist: false }];
+    const keys = statementKeys(a.object);
+    const value = `${a.queryId},${a.retcode},${a.object.length}`;
+    return [
+      { ...base, kind: 'attr', name: `q:${keys.full}`, value, persist: false },
+      { ...base, kind: 'attr', name: `p:${keys.prefix}`, value, persist: false },
+    ];
   }
   return [];
 }
@@ -134,7 +145,13 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeRes
   const head = firstKeyword(e.statement, 'mysql');
   if (SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:')) return { ok: true, events: [], facts: [], note: `${head || 'administrator command'}: no data` };
   const view = ctx.session(server, e.threadId);
-  const joined = view?.attrs.get(`q:${statementKey(e.statement)}`);
+  const keys = statementKeys(e.statement);
+  // The whole statement; else an audit copy cut at server_audit_query_log_limit that starts the same way.
+  let joined = view?.attrs.get(`q:${keys.full}`);
+  if (!joined) {
+    const cut = view?.attrs.get(`p:${keys.prefix}`);
+    if (cut && Number(cut.split(',')[2]) < e.statement.length && keys.prefix.length === KEY_CHARS) joined = cut;
+  }
   let queryId = '';
   let retcode = 0;
   let auditChars = -1;

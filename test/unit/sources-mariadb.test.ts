@@ -1,0 +1,151 @@
+// The mariadb format on logs a real MariaDB 10.11 wrote (test/fixtures/mariadb/, captured by
+// scripts/capture-mariadb-fixtures.ts): each scenario case's events with the exact Bytes_sent the
+// server logged, in any order of the two files, and every malformed record dead-lettered with a reason.
+import fs from 'node:fs';
+import path from 'node:path';
+import { mariadbFormat } from '../../src/sources/mariadb';
+import { parseAuditLine } from '../../src/sources/mariadb/audit-log';
+import { parseSlowEntry } from '../../src/sources/mariadb/slow-log';
+import { createSessionJoin } from '../../src/sources';
+import { auditRecords, decodeFixture, decodeRecords, FIXTURE_DIR, slowRecords, type FixtureEvent } from '../fixtures/mariadb/decode';
+import type { MariadbCase } from '../fixtures/mariadb/scenario';
+
+type Case = MariadbCase & { expected: Array<MariadbCase['expected'][number] & { bytesSent: number[] }> };
+const { cases } = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'cases.json'), 'utf8')) as { cases: Case[] };
+const LIMITS = { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 };
+
+function eventsOf(events: FixtureEvent[], c: Case): FixtureEvent[] {
+  const starts = c.expected.map((e) => e.statementStart);
+  return events.filter((e) => e.user === c.user && starts.some((s) => String(e.statement).startsWith(s)));
+}
+
+describe('mariadb, captured from the real server', () => {
+  let events: FixtureEvent[];
+  let rejected: string[];
+  beforeAll(async () => {
+    const d = await decodeFixture('slow-first');
+    events = d.events;
+    rejected = d.outcomes.flatMap((o, i) => (o.ok ? [] : [`${o.code}: ${o.reason} <- ${d.records[i].slice(0, 80)}`]));
+  });
+
+  it('reads every record the server wrote (nothing dead-lettered)', () => {
+    expect(rejected).toEqual([]);
+    expect(events.length).toBeGreaterThan(cases.length);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s: exact user, client, action, tables, rows, status and the Bytes_sent the server logged', (_name, c) => {
+    const got = eventsOf(events, c);
+    expect(got.map((e) => ({ user: e.user, action: e.action, database: e.database, table: e.table, rows: e.rows, status: e.status, client_ip: e.client_ip }))).toEqual(
+      c.expected.map((x) => ({ user: x.user, action: x.action, database: x.database, table: x.table, rows: x.rows, status: x.status, client_ip: '127.0.0.1' })),
+    );
+    got.forEach((e, i) => {
+      const x = c.expected[i];
+      expect(x.bytesSent).toHaveLength(1);
+      expect(e.bytes_estimated).toBe(false);
+      expect(e.bytes_sent).toBe(x.bytesSent[0]);
+      // A failed statement moves no data; a statement's bytes are on its first table's event.
+      expect(e.bytes).toBe(x.status === 'error' || !x.carriesBytes ? 0 : x.bytesSent[0]);
+    });
+    if (c.extra) expect(got[0]).toMatchObject(c.extra);
+  });
+
+  it('joins each statement of the scenario to its audit line (query id, tables from server_audit where it logged them)', () => {
+    for (const c of cases) for (const e of eventsOf(events, c)) expect(e.query_id).toMatch(/^\d+$/);
+    const [select] = eventsOf(events, cases.find((c) => c.name === 'select')!);
+    expect(select.tables_from).toBe('server_audit');
+    // mysqldump locked its tables first: the audit log names them on LOCK TABLES, the SELECT's come from its text.
+    const dump = eventsOf(events, cases.find((c) => c.name === 'mysqldump')!);
+    expect(dump.map((e) => e.tables_from)).toEqual(['statement text', 'statement text']);
+  });
+
+  it('keeps the statement with its newlines, quotes and non-ASCII text', () => {
+    const [e] = eventsOf(events, cases.find((c) => c.name === 'quoting')!);
+    expect(e.statement).toBe(`SELECT *, 'a, "quoted" value' AS label\nFROM customers\nWHERE name LIKE 'Zoë Ünal-%'\n  AND id <= 200`);
+  });
+
+  it('the order of the two files within a batch does not matter', async () => {
+    const other = await decodeFixture('audit-first');
+    const project = (e: FixtureEvent) => [e.event_id, e.action, e.table, e.rows, e.bytes, e.status, e.query_id, e.tables_from].join('|');
+    expect(other.events.map(project)).toEqual(events.map(project));
+  });
+
+  it('an entry whose audit lines are not known yet still counts its measured bytes, tables from its text, and says it was not joined', async () => {
+    // The slow log in one batch, the audit log in a later one: the worst a shipper can do.
+    const { events: apart } = await decodeRecords([...slowRecords(), ...auditRecords()], slowRecords().length);
+    const [e] = apart.filter((x) => x.user === cases[0].user && String(x.statement).startsWith('SELECT * FROM customers WHERE id <= 25'));
+    expect([e.bytes, e.rows, e.table, e.audit, e.tables_from, e.status]).toEqual([cases[0].expected[0].bytesSent[0], 25, 'customers', 'not joined', 'statement text', 'ok']);
+    expect(apart.map((x) => x.event_id)).toEqual(events.map((x) => x.event_id));
+  });
+
+  it('the decoded fixture equals the reviewed expected events (test/fixtures/mariadb/expected.jsonl)', () => {
+    const expected = fs.readFileSync(path.join(FIXTURE_DIR, 'expected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(events).toEqual(expected);
+  });
+
+  it('event ids are unique and derived from the entry: the same entry read again gives the same id', async () => {
+    const ids = events.map((e) => e.event_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((await decodeFixture('slow-first')).events.map((e) => e.event_id)).toEqual(ids);
+  });
+});
+
+describe('mariadb records that cannot be read are dead-lettered with a reason, never thrown', () => {
+  const decoder = mariadbFormat.create({ server: 'fx' }, 'fixture');
+  const join = createSessionJoin({ persist: false });
+  const decode = (text: string) =>
+    decoder.decode({ value: Buffer.from(text), topic: 't', partition: 0, offset: '0' }, { limits: LIMITS, now: Date.UTC(2030, 0, 1), session: (s, id) => join.view(s, id), tableStats: () => undefined });
+  const entry = slowRecords().find((r) => r.includes('Bytes_sent') && r.includes('FROM customers WHERE id <= 25'))!;
+  const audit = auditRecords().find((r) => r.includes(",QUERY,") && r.includes('Zoë'))!;
+
+  it('every truncation of a real slow-log entry is read or rejected with a code', () => {
+    const codes = new Set<string>();
+    for (let cut = 1; cut < entry.length; cut++) {
+      const r = decode(entry.slice(0, cut));
+      if (!r.ok) {
+        codes.add(r.code);
+        expect(r.reason.length).toBeGreaterThan(10);
+      }
+    }
+    // Cut inside "# User@Host:" it is no entry at all; cut later it lacks its SET timestamp or statement.
+    expect([...codes].sort()).toEqual(['truncated_record', 'wrong_format']);
+  });
+
+  it('every truncation of a real audit line is read or rejected as bad_audit_line', () => {
+    for (let cut = 20; cut < audit.length; cut++) {
+      const r = decode(audit.slice(0, cut));
+      if (!r.ok) expect(r.code).toBe('bad_audit_line');
+    }
+    expect(decode(audit).ok).toBe(true);
+  });
+
+  it.each([
+    ['one line of an entry (the shipper did not join them)', '# Thread_id: 3  Schema: shop  QC_hit: No', 'truncated_record'],
+    ['the SET timestamp line alone', 'SET timestamp=1796187947;', 'truncated_record'],
+    ['a PostgreSQL jsonlog record', '{"timestamp":"2026-12-02 04:01:26.659 UTC","error_severity":"LOG","user":"x"}', 'envelope_unknown'],
+    ['a canonical event', '{"event_id":"e1","ts":1,"user":"u","action":"SELECT","bytes":1,"message":"{\\"event_id\\": 1}"}', 'wrong_format'],
+    ['a PostgreSQL csvlog record', '2026-12-02 04:01:26.659 UTC,"fx","db",1,"127.0.0.1:5",x', 'wrong_format'],
+    ['an entry without Bytes_sent (MySQL without log_slow_extra)', '# User@Host: a[a] @  [127.0.0.1]\n# Thread_id: 3  Schema: s\n# Query_time: 0.1  Lock_time: 0.0  Rows_sent: 1  Rows_examined: 1\nSET timestamp=1796187947;\nSELECT * FROM t;', 'missing_field'],
+    ['a broken envelope', '{"msg": 42}', 'envelope_field_not_string'],
+    ['an audit line with an unterminated statement', "20261202 05:05:47,vm,ana,127.0.0.1,3,1,QUERY,shop,'SELECT * FROM t", 'bad_audit_line'],
+  ])('%s', (_what, text, code) => {
+    const r = decode(text);
+    expect(r.ok ? 'decoded' : r.code).toBe(code);
+  });
+
+  it('a statement that forges an entry header inside its text does not split its own entry when framed by the shipper', () => {
+    // The shipper starts a record at "# User@Host:" at the start of a line; a forged header must start a
+    // line, which the slow log only writes for real entries or a statement's own newlines.
+    const forged = parseSlowEntry(`${entry.replace(/;\s*$/, '')} /* a comment with # User@Host: root[root] inside */;`);
+    expect(forged.ok && forged.entry?.user).toBe(cases[0].user);
+  });
+
+  it('parses the audit line fields, unescaping the statement', () => {
+    const r = parseAuditLine("20261202 05:05:47,vm,ana,10.1.2.3,3,41,QUERY,shop,'SELECT \\'a\\\\b\\'\\nFROM t',1142");
+    expect(r).toEqual({ ok: true, line: { time: '20261202 05:05:47', serverHost: 'vm', user: 'ana', host: '10.1.2.3', connectionId: '3', queryId: '41', operation: 'QUERY', database: 'shop', object: "SELECT 'a\\b'\nFROM t", retcode: 1142 } });
+  });
+
+  it('the options are checked when the source is created', () => {
+    expect(() => mariadbFormat.create({ server: 'bad name!' }, 'topic1')).toThrow(/ingest\.sources\.topic1\.options\.server: expected a server name/);
+    expect(() => mariadbFormat.create({ destination: 'jsonlog' }, 'topic1')).toThrow(/options.*destination/);
+  });
+});
