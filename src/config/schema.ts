@@ -79,7 +79,7 @@ export const configSchema = z.strictObject({
     sources: z.record(
       z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)'),
       z.strictObject({
-        format: z.enum(['canonical', 'postgres', 'mariadb']),
+        format: z.enum(['canonical', 'postgres', 'mariadb', 'clickhouse-query-log', 'aws-das-postgres', 'snowflake', 'json']),
         options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
       }),
     ),

@@ -1,5 +1,5 @@
 // A real log shipper for the tests and the demo: Debian's rsyslog with rsyslog-kafka, tailing one of
-// PostgreSQL's log files (imfile) into a Kafka topic (omkafka), each record in a small JSON envelope
+// PostgreSQL's log files, or MariaDB's slow and audit logs (imfile), into a Kafka topic (omkafka), each record in a small JSON envelope
 // {"msg": <the record>, "host": ..., "file": ...}. The same settings, for a production rsyslog, are in
 // docs/sources/postgres.md. One rsyslogd per shipper, with its own config, work directory and pid file.
 import fs from 'node:fs';
@@ -12,13 +12,30 @@ import type { Progress } from './service';
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 const OMKAFKA = ['/usr/lib/x86_64-linux-gnu/rsyslog/omkafka.so', '/usr/lib/aarch64-linux-gnu/rsyslog/omkafka.so', '/usr/lib/rsyslog/omkafka.so'];
 
+/** One file to tail; `startRegex` (POSIX ERE): the lines that start a record, the others continue it. */
+export interface ShippedFile {
+  file: string;
+  tag: string;
+  startRegex?: string;
+}
+
+/** MariaDB's two logs: slow-log entries start at "# User@Host:"; audit lines are one record each. */
+export function mariadbFiles(slow: string, audit: string): ShippedFile[] {
+  return [
+    { file: slow, tag: 'mariadb-slow', startRegex: '^# User@Host: ' },
+    { file: audit, tag: 'mariadb-audit' },
+  ];
+}
+
 export interface ShipperOptions {
   /** A directory of its own: config, imfile state, pid and log files. */
   dir: string;
-  /** The log file to tail. */
-  file: string;
+  /** The log file to tail (PostgreSQL; or `files`). */
+  file?: string;
   /** jsonlog records are one line each; csvlog and stderr records may span lines (joined by their start). */
-  destination: 'jsonlog' | 'csvlog' | 'stderr';
+  destination?: 'jsonlog' | 'csvlog' | 'stderr';
+  /** Several files into the same topic, in place of `file` (MariaDB's slow and audit logs). */
+  files?: ShippedFile[];
   brokers: readonly string[];
   topic: string;
   /** 'json' wraps each record as {"msg": ...}; 'bare' sends the record as it is. */
@@ -45,9 +62,17 @@ export async function ensureRsyslog(progress: Progress): Promise<void> {
 export function rsyslogConfig(opts: ShipperOptions): string {
   const q = (s: string) => JSON.stringify(s);
   // csvlog and stderr records start with their timestamp; other lines continue the record before them.
-  const multiLine = opts.destination === 'jsonlog' ? '' : ` startmsg.regex="^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:" readTimeout="1"`;
+  const files: ShippedFile[] = opts.files ?? [{ file: opts.file ?? '', tag: 'postgresql', startRegex: opts.destination === 'jsonlog' ? undefined : '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:' }];
   const template = opts.envelope === 'bare' ? 'insider_bare' : 'insider_envelope';
-  return `# Written by the insider-detector: PostgreSQL's ${opts.destination} -> Kafka topic ${opts.topic}.
+  const inputs = files
+    .map((f) => {
+      const multiLine = f.startRegex ? ` startmsg.regex=${q(f.startRegex)} readTimeout="1"` : '';
+      return `input(type="imfile" File=${q(f.file)} Tag=${q(f.tag)} addMetadata="on" freshStartTail="on" escapeLF="off"${multiLine}
+      ruleset="insider_to_kafka")`;
+    })
+    .join('\n');
+  const what = opts.files ? files.map((f) => f.tag).join(' + ') : `PostgreSQL's ${opts.destination}`;
+  return `# Written by the insider-detector: ${what} -> Kafka topic ${opts.topic}.
 global(workDirectory=${q(path.join(opts.dir, 'work'))} maxMessageSize="1m"
        parser.escapeControlCharactersOnReceive="off")
 module(load="imfile")
@@ -64,8 +89,7 @@ ruleset(name="insider_to_kafka") {
          confParam=["queue.buffering.max.ms=20", "acks=all", "enable.idempotence=true"]
          action.resumeRetryCount="-1")
 }
-input(type="imfile" File=${q(opts.file)} Tag="postgresql" addMetadata="on" freshStartTail="on" escapeLF="off"${multiLine}
-      ruleset="insider_to_kafka")
+${inputs}
 `;
 }
 

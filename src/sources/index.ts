@@ -11,6 +11,9 @@ import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import { canonicalFormat } from './canonical';
 import { mariadbFormat } from './mariadb';
+import { clickhouseQueryLogFormat } from './clickhouse';
+import { awsDasPostgresFormat } from './aws-das';
+import { snowflakeFormat } from './snowflake';
 import { parseOptions, postgresFormat } from './postgres';
 import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
 import { createSessionJoin, type SessionJoin } from './session-join';
@@ -22,7 +25,9 @@ export { unwrap, ENVELOPE_FIELDS } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
 
-export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat];
+export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat, clickhouseQueryLogFormat, awsDasPostgresFormat, snowflakeFormat];
+export { createQueryLogPoller, type QueryLogPoller, type Cursor } from './clickhouse/poller';
+export { parseClickhouseOptions } from './clickhouse';
 
 export function formatNamed(name: string): SourceFormat {
   const f = FORMATS.find((x) => x.name === name);

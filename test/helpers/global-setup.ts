@@ -1,4 +1,4 @@
-// Integration tests need the real Kafka, ClickHouse and PostgreSQL (with pgaudit): start them through the same code as
+// Integration tests need the real Kafka, ClickHouse, PostgreSQL (with pgaudit) and MariaDB (slow + audit logs): start them through the same code as
 // `insider services up` (installing when missing). Services configured elsewhere are only checked.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,8 @@ export default async function globalSetup(): Promise<void> {
   const statuses = await servicesUp(localServices(config), (line) => process.stderr.write(`[services] ${line}\n`));
   // PostgreSQL with pgaudit, for the sources tests: one server for the whole run, each test its own database and roles.
   statuses.push(...(await servicesUp(localServices(config, ['postgres']), (line) => process.stderr.write(`[services] ${line}\n`))));
+  // MariaDB with its slow and audit logs, likewise shared: each test its own database and users.
+  statuses.push(...(await servicesUp(localServices(config, ['mariadb']), (line) => process.stderr.write(`[services] ${line}\n`))));
   const down = statuses.filter((s) => !s.ready);
   if (down.length > 0) {
     throw new Error(`integration tests need ${down.map((s) => `${s.name} at ${s.address}`).join(' and ')}, which did not answer`);

@@ -1,7 +1,9 @@
 import readline from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { toCanonical } from '../../event';
-import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS } from '../../sources';
+import { ConfigError } from '../../errors';
+import { createKafka } from '../../kafka';
+import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS, createQueryLogPoller, parseClickhouseOptions } from '../../sources';
 import { recordFramer } from '../../sources/framing';
 import type { DecodeContext, RawMessage } from '../../sources';
 import type { CliContext } from '../context';
@@ -97,6 +99,53 @@ Examples:
       }
       progress(`sources: ${counts.records} records: ${counts.events} events, ${counts.rejected} dead-lettered, ${counts.ignored} without an access (connections, other log lines)`);
       if (counts.rejected > 0) process.exitCode = 4;
+    });
+
+  cmd
+    .command('poll')
+    .description("poll a ClickHouse's system.query_log into the topic whose format is clickhouse-query-log (its options: url, credentials' variables, interval, lag), with a cursor kept in ClickHouse; until SIGTERM/SIGINT")
+    .requiredOption('--topic <name>', 'the topic (ingest.sources.<topic> with format clickhouse-query-log)')
+    .option('--once', 'one poll, then exit (prints the rows sent)')
+    .addHelpText(
+      'after',
+      `
+Each finished query is sent once: the cursor (source_cursors) is stored after Kafka acknowledged the
+rows. The audited server needs <query_log> in its config and log_queries = 1 for the audited users.
+Run \`insider migrate\` first. Example:
+  ingest: { topics: [db-access-events, ch-queries], sources: { ch-queries: { format: clickhouse-query-log,
+            options: { url: "http://ch-prod-1:8123", usernameEnv: CH_AUDIT_USER, passwordEnv: CH_AUDIT_PASSWORD } } } }
+  insider sources poll --topic ch-queries`,
+    )
+    .action(async (opts: { topic: string; once?: boolean }) => {
+      const config = ctx.config();
+      const log = ctx.log();
+      const spec = config.ingest.sources[opts.topic];
+      if (!spec || spec.format !== 'clickhouse-query-log') {
+        throw new ConfigError(`ingest.sources.${opts.topic}: no source with format clickhouse-query-log for topic ${JSON.stringify(opts.topic)} (it has ${spec ? spec.format : 'no source'})`);
+      }
+      const options = parseClickhouseOptions(spec.options, opts.topic);
+      const producer = createKafka(config.kafka, log).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      const poller = createQueryLogPoller({ topic: opts.topic, server: options.server ?? opts.topic, options, store: ctx.clickhouse(), producer, log });
+      const onSignal = (signal: NodeJS.Signals) => {
+        progress(`${signal}: stopping after the poll in hand`);
+        poller.stop();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        if (opts.once) progress(`sources poll: ${await poller.pollOnce()} rows sent to ${opts.topic}`);
+        else {
+          progress(`sources poll: polling ${options.url} system.query_log every ${options.intervalMs} ms into ${opts.topic}`);
+          log.info({ topic: opts.topic }, 'polling');
+          await poller.run();
+        }
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        await poller.close();
+        await producer.disconnect();
+      }
     });
 
   return cmd;

@@ -1,0 +1,166 @@
+// The query-log poller (`insider sources poll --topic T`): reads the finished queries of an audited
+// ClickHouse from its system.query_log and produces each row to the topic as a JSON object, keyed by
+// user; the topic's decoder (index.ts) makes the events. A cursor in the product's ClickHouse
+// (`source_cursors`) says where it got to: the newest event_time sent and the query ids sent at that
+// second. Each poll: read rows after the cursor (older than `lagS`: query_log is written in flushes),
+// produce them (acks from all replicas), then store the new cursor. A restart goes on from the
+// stored cursor, so each finished query is sent once; a crash between the produce and the cursor's
+// write sends that poll's rows again, with the same event ids (server/query_id), which the ingester
+// recognises (docs/exactly-once.md).
+import type { Producer } from 'kafkajs';
+import type { Logger } from '../../log';
+import { createClickHouse, inList, sql, type ClickHouse, type SqlFragment } from '../../store';
+import type { ClickhouseSourceOptions } from './index';
+
+export interface PollerDeps {
+  /** The topic's source: its name keys the cursor. */
+  topic: string;
+  server: string;
+  options: ClickhouseSourceOptions;
+  /** The product's ClickHouse (the cursor). */
+  store: ClickHouse;
+  producer: Producer;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** The audited ClickHouse; default: a client from options.url and the credentials' variables. */
+  audited?: ClickHouse;
+}
+
+export interface Cursor {
+  time: number;
+  ids: string[];
+  rowsSent: number;
+}
+
+export interface QueryLogPoller {
+  /** One poll; returns the rows sent. */
+  pollOnce(): Promise<number>;
+  /** Polls every intervalMs until stop(). */
+  run(): Promise<void>;
+  stop(): void;
+  cursor(): Promise<Cursor>;
+  close(): Promise<void>;
+}
+
+export type QueryLogRow = Record<string, unknown> & { event_time: string; query_id: string; user: string; t: string };
+
+/** The columns of system.query_log on this server (name -> type). */
+export async function queryLogColumns(audited: ClickHouse): Promise<Map<string, string>> {
+  const rows = await audited.query<{ name: string; type: string }>(sql`SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'query_log'`);
+  return new Map(rows.map((r) => [r.name, r.type]));
+}
+
+/**
+ * Finished queries (QueryFinish, exceptions) matching `where`, oldest first, as the decoder reads them:
+ * event_time as UTC text, the address as text, and `t` (event_time in seconds) for the cursor.
+ */
+export async function queryLogRows(audited: ClickHouse, cols: Map<string, string>, where: SqlFragment, limit: number): Promise<QueryLogRow[]> {
+  // 18.16 has no `tables` nor `current_database`: the decoder reads tables from the query text.
+  const optional = [cols.has('tables') ? sql`, tables` : sql``, cols.has('current_database') ? sql`, current_database` : sql``];
+  const address = cols.get('address') === 'IPv6' ? sql`toString(address)` : sql`IPv6NumToString(address)`;
+  // Aliases are visible in the whole query: `event_time` must stay the column (WHERE, ORDER BY).
+  const rows = await audited.query<QueryLogRow & { event_time_utc: string }>(
+    sql`
+    SELECT toInt8(type) AS type, toString(event_time, 'UTC') AS event_time_utc, toUInt32(event_time) AS t, query_duration_ms, read_rows, read_bytes,
+           written_rows, result_rows, result_bytes, query, exception, user, query_id, ${address} AS address,
+           client_name, http_user_agent, is_initial_query${optional[0]}${optional[1]}
+    FROM system.query_log
+    WHERE toInt8(type) IN (2, 3, 4) AND ${where}
+    ORDER BY event_time, query_id
+    LIMIT ${limit}`,
+    // Reading the log is not an audited query.
+    { settings: { log_queries: 0 } },
+  );
+  return rows.map(({ event_time_utc, ...r }) => ({ ...r, event_time: event_time_utc }) as QueryLogRow);
+}
+
+export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
+  const { options: o, store, producer, log, topic, server } = deps;
+  const env = deps.env ?? process.env;
+  const audited =
+    deps.audited ??
+    createClickHouse(
+      { url: o.url, database: 'system', username: (o.usernameEnv ? env[o.usernameEnv] : undefined) ?? 'default', password: o.passwordEnv ? env[o.passwordEnv] : undefined, requestTimeoutMs: 30000 },
+      { database: 'system' },
+    );
+  let columns: Map<string, string> | undefined;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+
+  async function readCursor(): Promise<Cursor> {
+    const [c] = await store.query<{ t: string; ids: string[]; rows_sent: string }>(sql`
+      SELECT toUInt32(cursor_time) AS t, cursor_ids AS ids, rows_sent FROM source_cursors FINAL WHERE source = ${topic}`);
+    return c ? { time: Number(c.t), ids: c.ids, rowsSent: Number(c.rows_sent) } : { time: 0, ids: [], rowsSent: 0 };
+  }
+
+  let seq = 0;
+  async function saveCursor(c: Cursor): Promise<void> {
+    seq = Math.max(seq + 1, Date.now() * 1000);
+    await store.insert('source_cursors', [{ source: topic, cursor_time: c.time, cursor_ids: c.ids, rows_sent: c.rowsSent, seq, updated_at: Math.floor(Date.now() / 1000) }]);
+  }
+
+  async function capabilities(): Promise<Map<string, string>> {
+    if (!columns) {
+      columns = await queryLogColumns(audited);
+      if (columns.size === 0) throw new Error(`${o.url} has no system.query_log: enable <query_log> in its server config and log_queries = 1 for the users to audit`);
+    }
+    return columns;
+  }
+
+  async function pollOnce(): Promise<number> {
+    const cols = await capabilities();
+    let cursor = await readCursor();
+    if (cursor.time === 0 && o.from === 'now') {
+      // First start: from now on (what the lag still hides is older than the first cursor).
+      const [now] = await audited.query<{ t: string }>(sql`SELECT toUInt32(now() - ${o.lagS}) AS t`, { settings: { log_queries: 0 } });
+      cursor = { time: Number(now.t), ids: [], rowsSent: 0 };
+      await saveCursor(cursor);
+      log.info({ source: topic, cursor: new Date(cursor.time * 1000).toISOString() }, 'query_log: first start, from now on');
+    }
+    const seen = cursor.ids.length > 0 ? sql`AND NOT (event_time = toDateTime(${cursor.time}) AND query_id IN ${inList(cursor.ids)})` : sql``;
+    const rows = await queryLogRows(audited, cols, sql`event_time >= toDateTime(${cursor.time}) AND event_time <= now() - ${o.lagS} ${seen}`, o.batchRows);
+    if (rows.length === 0) return 0;
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) })),
+    });
+    const last = Number(rows[rows.length - 1].t);
+    const ids = rows.filter((r) => Number(r.t) === last).map((r) => r.query_id);
+    const next: Cursor = { time: last, ids: last === cursor.time ? [...cursor.ids, ...ids] : ids, rowsSent: cursor.rowsSent + rows.length };
+    await saveCursor(next);
+    log.info({ source: topic, server, rows: rows.length, cursor: new Date(next.time * 1000).toISOString() }, 'query_log rows sent');
+    return rows.length;
+  }
+
+  return {
+    pollOnce,
+    cursor: readCursor,
+    async run() {
+      while (!stopped) {
+        let sent = 0;
+        try {
+          sent = await pollOnce();
+        } catch (err) {
+          log.warn({ source: topic, err: (err as Error).message }, 'query_log poll failed; trying again');
+        }
+        // A full batch: more are waiting, poll again at once.
+        if (sent >= o.batchRows || stopped) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, o.intervalMs);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    },
+    stop() {
+      stopped = true;
+      wake?.();
+    },
+    async close() {
+      if (!deps.audited) await audited.close();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// ClickHouse's system.query_log polled into Kafka by `insider sources poll` (a real process), decoded
+// and stored by `insider ingest`, on the real ClickHouse 18.16 (the shared server: its query_log, no
+// `tables` column, so tables come from the query text). Queries of known result size become events of
+// those sizes, and each finished query becomes exactly one event and one Kafka message, across a
+// SIGKILL and a restart of the poller.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClickHouse, ident, sql, type ClickHouse, type SqlFragment } from '../../src/store';
+import { BIN, ingestFixture, killIngesters, startIngester, waitUntil, type IngestFixture } from '../helpers/ingest-run';
+import { uniqueName } from '../helpers/env';
+
+jest.setTimeout(300000);
+
+interface Stored {
+  query_id: string;
+  action: string;
+  db_name: string;
+  table_name: string;
+  rows: string;
+  bytes: string;
+  status: string;
+  client_ip: string;
+  client_app: string;
+}
+
+describe('ClickHouse system.query_log through the poller to the ingester', () => {
+  let f: IngestFixture;
+  let audited: ClickHouse;
+  let db: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'it-chq-'));
+  const pollers: ChildProcess[] = [];
+  /** query id -> what it must give */
+  const expected = new Map<string, { action: string; table: string; rows: number; bytes: number; status: string }>();
+
+  const startPoller = (label: string) => {
+    const out = fs.openSync(path.join(dir, `poller-${label}.log`), 'a');
+    const child = spawn(process.execPath, [BIN, '--config', f.configFile, 'sources', 'poll', '--topic', f.topic], { stdio: ['ignore', out, out], env: { ...process.env } });
+    fs.closeSync(out);
+    pollers.push(child);
+    return child;
+  };
+  const pollerLog = (label: string) => fs.readFileSync(path.join(dir, `poller-${label}.log`), 'utf8');
+
+  /** Runs a query as an audited user would (log_queries = 1) with a query id of ours. */
+  const run = async (queryId: string, q: SqlFragment, want: { action: string; table: string; rows: number; bytes: number; status?: string }) => {
+    // Over plain HTTP, as a client would, with its own query id.
+    const url = new URL(f.config.clickhouse.url);
+    url.searchParams.set('query_id', queryId);
+    url.searchParams.set('log_queries', '1');
+    const res = await fetch(url, { method: 'POST', body: `${q.text} FORMAT Null` });
+    await res.text();
+    if (want.status === 'error') expectFail(res.status);
+    else expectOk(res.status);
+    expected.set(queryId, { status: 'ok', ...want });
+  };
+  const stored = () => f.ch.query<Stored>(sql`SELECT query_id, action, db_name, table_name, rows, bytes, status, client_ip, client_app FROM access_events WHERE kafka_topic = ${f.topic} ORDER BY query_id`);
+
+  beforeAll(async () => {
+    f = await ingestFixture('it_chq', { partitions: 1 });
+    db = uniqueName('it_chq_audited');
+    const base = f.config.clickhouse;
+    const admin = createClickHouse(base, { database: 'default' });
+    await admin.exec(sql`CREATE DATABASE ${ident(db)}`);
+    await admin.close();
+    audited = createClickHouse(base, { database: db });
+    await audited.exec(sql`CREATE TABLE ${ident(db)}.${ident('measures')} (n UInt64, m UInt32) ENGINE = MergeTree ORDER BY n`);
+    await audited.exec(sql`INSERT INTO ${ident(db)}.${ident('measures')} SELECT number, number FROM system.numbers LIMIT 100000`);
+    const lines = fs.readFileSync(f.configFile, 'utf8').split('\n').filter((l) => l.startsWith('kafka:') || l.startsWith('clickhouse:') || l.startsWith('log:'));
+    lines.push(
+      `ingest: { groupId: "${f.groupId}", topics: ["${f.topic}"], sources: { "${f.topic}": { format: clickhouse-query-log, options: { server: "${f.name}", url: "${base.url}", intervalMs: 500, lagS: 9 } } }, metrics: { port: 0 } }`,
+    );
+    fs.writeFileSync(f.configFile, `${lines.join('\n')}\n`);
+    const ingester = startIngester(f, 'chq');
+    await ingester.started();
+  });
+
+  afterAll(async () => {
+    for (const p of pollers) if (p.exitCode === null) p.kill('SIGKILL');
+    killIngesters();
+    if (audited) {
+      await audited.exec(sql`DROP DATABASE IF EXISTS ${ident(db)}`).catch(() => {});
+      await audited.close();
+    }
+    await f?.cleanup();
+  });
+
+  it('queries of known result size become events of those sizes, each query once across a SIGKILL and a restart of the poller', async () => {
+    const first = startPoller('1');
+    await waitUntil('the poller started from now', async () => pollerLog('1').includes('first start, from now on'), 60000, 200);
+    const table = sql`${ident(db)}.${ident('measures')}`;
+    // Two UInt64 + UInt32 columns: 12 bytes a row in the result.
+    await run(uniqueName('q_a'), sql`SELECT n, m FROM ${table} WHERE n < 100`, { action: 'SELECT', table: 'measures', rows: 100, bytes: 1200 });
+    await run(uniqueName('q_b'), sql`SELECT n FROM ${table} WHERE n < 5000`, { action: 'SELECT', table: 'measures', rows: 5000, bytes: 40000 });
+    await run(uniqueName('q_c'), sql`SELECT * FROM ${ident(db)}.no_such_table`, { action: 'SELECT', table: 'no_such_table', rows: 0, bytes: 0, status: 'error' });
+    const firstIds = [...expected.keys()];
+    await waitUntil('the first queries stored', async () => (await stored()).filter((r) => firstIds.includes(r.query_id)).length === firstIds.length, 90000, 500);
+    // The cursor is stored after each poll's rows were acknowledged: kill the poller without warning.
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    // Queries while it is down.
+    await run(uniqueName('q_d'), sql`SELECT m FROM ${table} WHERE n < 250`, { action: 'SELECT', table: 'measures', rows: 250, bytes: 1000 });
+    await run(uniqueName('q_e'), sql`SELECT n, m FROM ${table} WHERE n >= 99000`, { action: 'SELECT', table: 'measures', rows: 1000, bytes: 12000 });
+    const second = startPoller('2');
+    await waitUntil('every query stored', async () => (await stored()).filter((r) => expected.has(r.query_id)).length >= expected.size, 90000, 500);
+    // Two more polls' time for any duplicate to show up.
+    await new Promise((r) => setTimeout(r, 3000));
+    second.kill('SIGTERM');
+    await new Promise((r) => second.once('exit', r));
+
+    const rows = (await stored()).filter((r) => expected.has(r.query_id));
+    const report = rows.map((r) => `${r.query_id.padEnd(30)} ${r.action} ${r.db_name}.${r.table_name} ${r.rows} rows ${r.bytes} B ${r.status} from ${r.client_ip} (${r.client_app})`);
+    process.stdout.write(`\nquery_log events:\n${report.join('\n')}\n`);
+    expect(rows.map((r) => r.query_id).sort()).toEqual([...expected.keys()].sort());
+    for (const r of rows) {
+      const x = expected.get(r.query_id)!;
+      expect({ id: r.query_id, action: r.action, database: r.db_name, table: r.table_name, rows: Number(r.rows), bytes: Number(r.bytes), status: r.status }).toEqual({
+        id: r.query_id,
+        action: x.action,
+        database: db,
+        table: x.table,
+        rows: x.rows,
+        bytes: x.bytes,
+        status: x.status,
+      });
+      expect(r.client_ip).toBe('127.0.0.1');
+    }
+    // Exactly one message per query on the topic: the restart sent nothing twice.
+    const messages = await readTopic(f, expected.size * 4);
+    const perQuery = new Map<string, number>();
+    for (const m of messages) {
+      const id = (JSON.parse(m) as { query_id: string }).query_id;
+      if (expected.has(id)) perQuery.set(id, (perQuery.get(id) ?? 0) + 1);
+    }
+    expect([...perQuery.values()]).toEqual([...expected.keys()].map(() => 1));
+    const [dead] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'duplicate_event_id'`);
+    expect(Number(dead.n)).toBe(0);
+  });
+});
+
+function expectOk(status: number): void {
+  expect(status).toBe(200);
+}
+function expectFail(status: number): void {
+  expect(status).toBeGreaterThanOrEqual(400);
+}
+
+/** Every message value of the (one-partition) topic so far. */
+async function readTopic(f: IngestFixture, atMost: number): Promise<string[]> {
+  const admin = f.kafka.admin();
+  await admin.connect();
+  const [p] = await admin.fetchTopicOffsets(f.topic);
+  await admin.disconnect();
+  const high = Number(p.high);
+  const consumer = f.kafka.consumer({ groupId: uniqueName('it_chq_reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: f.topic, fromBeginning: true });
+  const values: string[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value?.toString('utf8') ?? '');
+        if (Number(message.offset) + 1 >= high) resolve();
+      },
+    });
+    if (high === 0) resolve();
+  });
+  await consumer.disconnect();
+  expect(values.length).toBeLessThanOrEqual(Math.max(high, atMost));
+  return values;
+}

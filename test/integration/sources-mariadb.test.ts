@@ -1,0 +1,215 @@
+// MariaDB 10.11 end to end on the real services: the server writes its slow log and server_audit log,
+// Debian's rsyslog (imfile, multi-line slow-log entries -> omkafka) ships both to one topic, `insider
+// ingest` decodes and joins them and stores the events, `insider detect` alerts on them. Real clients
+// (`mariadb`, `mysqldump`) run each case; the bytes stored must be the Bytes_sent the server wrote in its
+// own slow log, read here separately. A bulk mysqldump must raise an alert before it ends.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { localServices, mariadbFiles, mariadbLayout, mariadbRoot, servicesUp, startRsyslogShipper, stateDirOf, type MariadbLayout, type RsyslogShipper } from '../../src/local-services';
+import { sql } from '../../src/store';
+import { uniqueName } from '../helpers/env';
+import { BIN, ingestFixture, killIngesters, produce, startIngester, waitUntil, type IngestFixture, type RunningIngester } from '../helpers/ingest-run';
+import { auditRecords, slowRecords } from '../fixtures/mariadb/decode';
+import { bytesSentInLog, client, PASSWORD, runCases, setUp, tearDown, type MariadbCase, type MariadbNames } from '../fixtures/mariadb/scenario';
+
+jest.setTimeout(600000);
+
+/** The bulk dump: tables of about 8 MB each, read at a slow link's pace. */
+const BULK_TABLES = 4;
+const BULK_ROWS = 60_000;
+const READ_BYTES_PER_S = 6_000_000;
+
+interface StoredRow {
+  event_id: string;
+  user: string;
+  action: string;
+  db_name: string;
+  table_name: string;
+  rows: string;
+  bytes: string;
+  status: string;
+  client_ip: string;
+  query_id: string;
+  bytes_estimated: number;
+  extra: string;
+}
+
+describe('MariaDB slow log + server_audit through rsyslog to the ingester and the detector', () => {
+  let f: IngestFixture;
+  let layout: MariadbLayout;
+  let names: MariadbNames & { bulk: string };
+  let shipper: RsyslogShipper | undefined;
+  let ingester: RunningIngester;
+  let cases: MariadbCase[];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'it-mdb-'));
+  let slowStart = 0;
+
+  const stored = async (where = sql`1`) =>
+    f.ch.query<StoredRow>(sql`
+      SELECT event_id, user, action, db_name, table_name, rows, bytes, status, client_ip, query_id, bytes_estimated, extra
+      FROM access_events WHERE source = ${f.name} AND ${where} ORDER BY ts, event_id`);
+  const statementOf = (r: StoredRow) => String((JSON.parse(r.extra) as { statement?: string }).statement ?? '');
+
+  beforeAll(async () => {
+    f = await ingestFixture('it_mdb', { partitions: 1 });
+    await servicesUp(localServices(f.config, ['mariadb']), () => {});
+    layout = mariadbLayout(f.config, stateDirOf(f.config));
+    const prefix = uniqueName('it_mdb').toLowerCase();
+    names = { database: prefix, analyst: `${prefix}_an`, exporter: `${prefix}_ex`, dumper: `${prefix}_du`, bulk: `${prefix}_bk` };
+    await setUp(layout, names);
+    // The bulk dump's tables and its user.
+    const tables = Array.from({ length: BULK_TABLES }, (_, i) => `bulk${i + 1}`);
+    await mariadbRoot(
+      layout,
+      `USE ${names.database};
+       ${tables.map((t) => `CREATE TABLE ${t} (id INT PRIMARY KEY, token CHAR(32), label VARCHAR(120)); INSERT INTO ${t} SELECT seq, MD5(seq), CONCAT('customer ', seq, ', "vip" ', REPEAT('x', 60)) FROM seq_1_to_${BULK_ROWS};`).join('\n')}
+       CREATE USER '${names.bulk}'@'%' IDENTIFIED BY '${PASSWORD}';
+       GRANT SELECT, LOCK TABLES, SHOW VIEW ON ${names.database}.* TO '${names.bulk}'@'%';`,
+    );
+
+    const base = fs.readFileSync(f.configFile, 'utf8').split('\n').filter((l) => l.startsWith('kafka:') || l.startsWith('clickhouse:') || l.startsWith('log:'));
+    base.push(
+      `ingest: { groupId: "${f.groupId}", topics: ["${f.topic}"], sources: { "${f.topic}": { format: mariadb, options: { server: "${f.name}" } } }, sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, metrics: { port: 0 }, retry: { initialDelayMs: 100, maxDelayMs: 2000 } }`,
+      `detection: { groupId: "${f.groupId}-detect", detectors: { ceiling: { dailyBytes: 5000000 } } }`,
+    );
+    fs.writeFileSync(f.configFile, `${base.join('\n')}\n`);
+
+    shipper = await startRsyslogShipper({ dir: path.join(dir, 'rsyslog'), files: mariadbFiles(layout.logs.slow, layout.logs.audit), brokers: f.config.kafka.brokers, topic: f.topic });
+    // rsyslog starts at the end of the files: wait until a statement made now reaches Kafka.
+    await waitUntil('rsyslog shipping', async () => {
+      await client(layout, names.analyst, names.database, 'SELECT id FROM orders WHERE id = 1');
+      const a = f.kafka.admin();
+      await a.connect();
+      const [p] = await a.fetchTopicOffsets(f.topic);
+      await a.disconnect();
+      return Number(p.high) > 0;
+    }, 60000, 1000);
+    ingester = startIngester(f, 'mdb');
+    await ingester.started();
+    slowStart = fs.statSync(layout.logs.slow).size;
+    cases = await runCases(layout, names, dir);
+    await waitUntil('every case stored', async () => {
+      const got = await stored();
+      return cases.every((c) => c.expected.every((x) => got.some((r) => r.user === x.user && r.table_name === x.table && statementOf(r).startsWith(x.statementStart))));
+    }, 120000, 500);
+  });
+
+  afterAll(async () => {
+    await shipper?.stop();
+    killIngesters();
+    if (names) {
+      await tearDown(layout, names).catch(() => {});
+      await mariadbRoot(layout, `DROP USER IF EXISTS '${names.bulk}'@'%'`).catch(() => {});
+    }
+    await f?.cleanup();
+  });
+
+  it('stores every case with the exact user, client, action, tables, rows, status and the Bytes_sent the server logged', async () => {
+    const rows = await stored();
+    const slowLog = fs.readFileSync(layout.logs.slow, 'utf8').slice(slowStart);
+    const report: string[] = [];
+    for (const c of cases) {
+      const mine = rows.filter((r) => r.user === c.user && c.expected.some((x) => statementOf(r).startsWith(x.statementStart)));
+      // In the case's order (events of one second sort by id).
+      const got = [...mine].sort((a, b) => c.expected.findIndex((x) => x.table === a.table_name && statementOf(a).startsWith(x.statementStart)) - c.expected.findIndex((x) => x.table === b.table_name && statementOf(b).startsWith(x.statementStart)));
+      expect({ case: c.name, events: got.map((r) => ({ user: r.user, client: r.client_ip, action: r.action, database: r.db_name, table: r.table_name, rows: Number(r.rows), status: r.status })) }).toEqual({
+        case: c.name,
+        events: c.expected.map((x) => ({ user: x.user, client: '127.0.0.1', action: x.action, database: x.database, table: x.table, rows: x.rows, status: x.status })),
+      });
+      got.forEach((r, i) => {
+        const x = c.expected[i];
+        const [logged] = bytesSentInLog(slowLog, x.user, x.statementStart);
+        const extra = JSON.parse(r.extra) as { bytes_sent: number };
+        expect({ case: c.name, bytes: Number(r.bytes), bytes_sent: extra.bytes_sent, estimated: r.bytes_estimated, joined: /^\d+$/.test(r.query_id) }).toEqual({
+          case: c.name,
+          bytes: x.status === 'error' || !x.carriesBytes ? 0 : logged,
+          bytes_sent: logged,
+          estimated: 0,
+          joined: true,
+        });
+        report.push(`${c.name.padEnd(10)} ${r.action.padEnd(7)} ${`${r.db_name}.${r.table_name}`.padEnd(36)} ${String(r.rows).padStart(6)} rows ${String(r.bytes).padStart(8)} B  (slow log Bytes_sent ${logged}) ${r.status}`);
+      });
+      if (c.extra) expect(JSON.parse(got[0].extra)).toMatchObject(c.extra);
+    }
+    process.stdout.write(`\nMariaDB cases as stored (rsyslog -> Kafka -> ingester):\n${report.join('\n')}\n`);
+  });
+
+  it('a bulk mysqldump raises an alert before it ends, with measured bytes', async () => {
+    const detectLog = path.join(dir, 'detect.log');
+    const out = fs.openSync(detectLog, 'a');
+    const detector = spawn(process.execPath, [BIN, '--config', f.configFile, 'detect'], { stdio: ['ignore', out, out], env: { ...process.env } });
+    fs.closeSync(out);
+    try {
+      await waitUntil('detector started', async () => fs.readFileSync(detectLog, 'utf8').includes('"msg":"detecting"'), 120000, 200);
+      const dump = spawn('mysqldump', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(layout.port), '-u', names.bulk, `-p${PASSWORD}`, names.database, ...Array.from({ length: BULK_TABLES }, (_, i) => `bulk${i + 1}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let dumped = 0;
+      dump.stdout.on('data', (c: Buffer) => {
+        dumped += c.length;
+        dump.stdout.pause();
+        setTimeout(() => dump.stdout.resume(), (c.length / READ_BYTES_PER_S) * 1000);
+      });
+      let endedAt = 0;
+      const ended = new Promise<number>((resolve) => dump.once('exit', () => resolve((endedAt = Date.now()))));
+      let alertAt = 0;
+      const alert = await waitUntil(
+        'an alert for the dump',
+        async () => {
+          const [a] = await f.ch.query<{ explanation: string; evidence: string }>(sql`SELECT explanation, evidence FROM alerts WHERE user = ${names.bulk} ORDER BY revision LIMIT 1`);
+          if (a && !alertAt) alertAt = Date.now();
+          return a;
+        },
+        120000,
+        100,
+      );
+      const end = await ended;
+      process.stdout.write(`\nmysqldump of ${BULK_TABLES} tables (${dumped} bytes): alert stored ${((end - alertAt) / 1000).toFixed(1)} s before the dump ended\n  ${alert.explanation}\n`);
+      expect(endedAt === 0 || alertAt < endedAt).toBe(true);
+      expect(alertAt).toBeLessThan(end);
+      expect(alert.explanation).not.toMatch(/^≈/);
+      const evidence = JSON.parse(alert.evidence) as { estimatedBytes?: number; topTables: Array<{ table: string }> };
+      expect(evidence.estimatedBytes ?? 0).toBe(0);
+      expect(evidence.topTables[0].table).toMatch(new RegExp(`^${names.database}\\.bulk\\d$`));
+      // Every table's DUMP event stored, each with the Bytes_sent of its SELECT.
+      const dumps = await waitUntil('the dump stored', async () => {
+        const r = await stored(sql`user = ${names.bulk} AND action = 'DUMP'`);
+        return r.length === BULK_TABLES ? r : undefined;
+      }, 60000);
+      const slowLog = fs.readFileSync(layout.logs.slow, 'utf8');
+      for (const r of dumps) expect([Number(r.rows), Number(r.bytes)]).toEqual([BULK_ROWS, bytesSentInLog(slowLog, names.bulk, `SELECT /*!40001 SQL_NO_CACHE */ \`id\`, \`token\`, \`label\` FROM \`${r.table_name}\``)[0]]);
+    } finally {
+      detector.kill('SIGTERM');
+    }
+  });
+
+  it('malformed, cut and wrongly formatted records are dead-lettered with reasons while the ingester keeps running', async () => {
+    const entry = slowRecords().find((r) => r.includes('FROM customers WHERE id <= 25'))!;
+    const auditLine = auditRecords().find((r) => r.includes(',QUERY,'))!;
+    const bad: Array<{ value: string; code: string }> = [
+      { value: entry.split('\n')[1], code: 'truncated_record' },
+      { value: entry.replace(/SET timestamp=\d+;\n[\s\S]*$/, ''), code: 'truncated_record' },
+      { value: entry.replace(/ {2}Bytes_sent: \d+/, ''), code: 'missing_field' },
+      { value: auditLine.slice(0, auditLine.indexOf("'") + 10), code: 'bad_audit_line' },
+      { value: '{"timestamp":"2026-12-02 04:01:26 UTC","error_severity":"LOG","message":"connection received"}', code: 'wrong_format' },
+      { value: JSON.stringify({ log: 7 }), code: 'envelope_field_not_string' },
+    ];
+    const before = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters`);
+    await produce(f.kafka, f.topic, bad.map((b) => ({ value: Buffer.from(b.value) })));
+    await waitUntil('dead letters recorded', async () => {
+      const [n] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters`);
+      return Number(n.n) - Number(before[0].n) >= bad.length;
+    }, 60000);
+    const dead = await f.ch.query<{ reason_code: string; reason: string }>(sql`SELECT reason_code, reason FROM dead_letters ORDER BY kafka_offset DESC LIMIT ${bad.length}`);
+    expect(dead.map((d) => d.reason_code).reverse()).toEqual(bad.map((b) => b.code));
+    for (const d of dead) expect(d.reason.length).toBeGreaterThan(10);
+    // Still running: a statement made now is stored.
+    await client(layout, names.analyst, names.database, 'SELECT * FROM orders WHERE id <= 9');
+    const [after] = await waitUntil('a later statement stored', async () => {
+      const r = await stored(sql`user = ${names.analyst} AND table_name = 'orders' AND rows = 9`);
+      return r.length > 0 ? r : undefined;
+    }, 60000);
+    expect(after.status).toBe('ok');
+    expect(ingester.child.exitCode).toBeNull();
+  });
+});
