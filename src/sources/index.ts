@@ -14,6 +14,7 @@ import { mariadbFormat } from './mariadb';
 import { clickhouseQueryLogFormat } from './clickhouse';
 import { awsDasPostgresFormat } from './aws-das';
 import { snowflakeFormat } from './snowflake';
+import { jsonMappingFormat } from './json-mapping';
 import { parseOptions, postgresFormat } from './postgres';
 import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
 import { createSessionJoin, type SessionJoin } from './session-join';
@@ -25,7 +26,7 @@ export { unwrap, ENVELOPE_FIELDS } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
 
-export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat, clickhouseQueryLogFormat, awsDasPostgresFormat, snowflakeFormat];
+export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat, clickhouseQueryLogFormat, awsDasPostgresFormat, snowflakeFormat, jsonMappingFormat];
 export { createQueryLogPoller, type QueryLogPoller, type Cursor } from './clickhouse/poller';
 export { parseClickhouseOptions } from './clickhouse';
 
