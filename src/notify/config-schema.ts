@@ -65,7 +65,17 @@ export const channelSchema = z.discriminatedUnion('type', [
     url: httpUrl.optional(),
     /** The HMAC-SHA256 key of the X-Insider-Signature header, read from this variable. */
     secretEnv: envName,
+    /** insider: the product's own JSON (docs/paging.md); ocsf: a JSON array of OCSF Detection Findings (docs/siem-export.md). */
+    format: z.enum(['insider', 'ocsf']).optional(),
     ...common,
+  }),
+  z.strictObject({
+    type: z.literal('kafka'),
+    /** A topic on the product's Kafka (kafka.brokers): one OCSF Detection Finding a message, keyed by alert id. */
+    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name'),
+    format: z.literal('ocsf').optional(),
+    rateLimit: rateLimit.optional(),
+    updates: z.boolean().optional(),
   }),
   z.strictObject({
     type: z.literal('email'),

@@ -13,6 +13,8 @@ import type { Config } from '../config';
 import { ConfigError, describeError } from '../errors';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../kafka';
 import { createPseudonyms } from '../triage';
 import { createChannels, type Channel } from './channels';
 import type { RouteConfig } from './config-schema';
@@ -55,7 +57,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const { config, ch, log } = opts;
   const n = config.notify;
   const now = opts.now ?? Date.now;
-  const channels = opts.channels ?? createChannels(n, opts.env ?? process.env);
+  // Kafka channels (SIEM export) share one connection to the product's Kafka, made when first used.
+  let kafka: Kafka | undefined;
+  const channels = opts.channels ?? createChannels(n, opts.env ?? process.env, undefined, () => (kafka ??= createKafka(config.kafka, log)));
   const baseUrl = (n.publicUrl || config.api.publicUrl || `http://${config.api.host}:${config.api.port}`).replace(/\/+$/, '');
   const page: PageSettings = { baseUrl, who: whoOf(config) };
   const state: NotifierState = {
@@ -143,6 +147,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       const deadline = new Promise<void>((r) => setTimeout(r, n.delivery.timeoutMs + 1000).unref());
       await Promise.race([dispatcher.settled(), deadline]);
       await dispatcher.flush().catch((err: unknown) => log.warn({ err: describeError(err) }, 'notifier: final outbox write failed'));
+      await Promise.all([...channels.values()].map((c) => c.close?.().catch(() => {})));
       resolveDone();
     },
     tick,

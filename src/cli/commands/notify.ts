@@ -1,3 +1,4 @@
+import { createKafka } from '../../kafka';
 import { Command } from 'commander';
 import { ConfigError } from '../../errors';
 import { createChannel, createNotifier, listDeliveries } from '../../notify';
@@ -65,12 +66,13 @@ Run one notifier per database. \`insider notify\` alone runs this.`,
         const known = Object.keys(config.notify.channels);
         throw new ConfigError(`notify.channels: no channel named "${name}" (${known.length > 0 ? `configured: ${known.join(', ')}` : 'none configured'})`);
       }
-      const channel = createChannel(name, c, config.notify);
+      const channel = createChannel(name, c, config.notify, process.env, () => createKafka(config.kafka, ctx.log()));
       const base = (config.notify.publicUrl || config.api.publicUrl || `http://${config.api.host}:${config.api.port}`).replace(/\/+$/, '');
       const now = Date.now();
       const started = Date.now();
       const outcome = await channel.deliver({ kind: 'test', dedupKey: `test-${now}`, link: base }, `${name}|test|test-${now}`, now);
       const ms = Date.now() - started;
+      await channel.close?.();
       if (outcome.ok) {
         process.stdout.write(`test page sent through ${name} (${c.type}): accepted with status ${outcome.status} in ${ms} ms\n`);
         return;

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { toCanonical } from '../../event';
 import { ConfigError } from '../../errors';
 import { createKafka } from '../../kafka';
+import { createOcsfExport } from '../../notify/ocsf-export';
 import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS, createQueryLogPoller, parseClickhouseOptions } from '../../sources';
 import { recordFramer } from '../../sources/framing';
 import type { DecodeContext, RawMessage } from '../../sources';
@@ -146,6 +147,33 @@ Run \`insider migrate\` first. Example:
         await poller.close();
         await producer.disconnect();
       }
+    });
+
+  cmd
+    .command('export-ocsf')
+    .description('send every access event, decoded from the event topics, to a SIEM topic as OCSF Datastore Activity (class 6005), until SIGTERM/SIGINT')
+    .requiredOption('--to-topic <name>', "the SIEM's topic on the product's Kafka")
+    .option('--group <id>', 'the consumer group (default: <ingest.groupId>-ocsf)')
+    .addHelpText('after', '\nAlerts go to SIEMs through the notifier: a channel { type: kafka, topic, format: ocsf } or { type: webhook, format: ocsf } (docs/siem-export.md).')
+    .action(async (opts: { toTopic: string; group?: string }) => {
+      const config = ctx.config();
+      const log = ctx.log();
+      const exporter = createOcsfExport({ config, kafka: createKafka(config.kafka, log), ch: ctx.clickhouse(), log, topic: opts.toTopic, groupId: opts.group ?? `${config.ingest.groupId}-ocsf` });
+      let stopping: Promise<void> | undefined;
+      const done = new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          progress(`${signal}: stopping`);
+          stopping ??= exporter.stop().then(resolve);
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+      });
+      await exporter.start();
+      progress(`sources export-ocsf: exporting to ${opts.toTopic}`);
+      log.info({ topic: opts.toTopic }, 'exporting');
+      await done;
+      const s = exporter.stats();
+      progress(`sources export-ocsf: ${s.messages} messages, ${s.exported} OCSF records sent, ${s.undecodable} not decodable (the ingester dead-letters them)`);
     });
 
   return cmd;

@@ -10,6 +10,8 @@ import { opsgenieRequest, OPSGENIE_URL } from './opsgenie';
 import { PAGERDUTY_URL, pagerDutyRequest } from './pagerduty';
 import { slackRequest } from './slack';
 import { webhookRequest } from './webhook';
+import { kafkaChannel } from './kafka';
+import type { Kafka } from 'kafkajs';
 
 export { PAGERDUTY_URL, PAGERDUTY_SEVERITY } from './pagerduty';
 export { OPSGENIE_URL, OPSGENIE_PRIORITY } from './opsgenie';
@@ -26,6 +28,8 @@ export interface Channel {
   /** The HTTP request a message becomes (undefined for e-mail). */
   render(msg: Message, deliveryId: string, nowMs: number): HttpRequest | undefined;
   deliver(msg: Message, deliveryId: string, nowMs: number): Promise<Outcome>;
+  /** Releases a connection the channel holds (Kafka). */
+  close?(): Promise<void>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,7 +42,7 @@ function secretFrom(env: Env, name: string, channel: string, key: string): strin
   return value;
 }
 
-export function createChannel(name: string, c: ChannelConfig, n: Pick<NotifyConfig, 'storm' | 'delivery'>, env: Env = process.env): Channel {
+export function createChannel(name: string, c: ChannelConfig, n: Pick<NotifyConfig, 'storm' | 'delivery'>, env: Env = process.env, kafka?: () => Kafka): Channel {
   const rate = c.rateLimit ?? { maxPages: n.storm.maxPages, windowMs: n.storm.windowMs };
   const timeoutMs = n.delivery.timeoutMs;
   const urlOf = (fallback: string | undefined): string => {
@@ -74,7 +78,11 @@ export function createChannel(name: string, c: ChannelConfig, n: Pick<NotifyConf
     case 'webhook': {
       const secret = secretFrom(env, c.secretEnv, name, 'secretEnv');
       const url = urlOf(c.url);
-      return http((m, id, now) => webhookRequest(url, secret, m, id, now), [secret], true);
+      return http((m, id, now) => webhookRequest(url, secret, m, id, now, c.format ?? 'insider'), [secret], true);
+    }
+    case 'kafka': {
+      if (!kafka) throw new ConfigError(`notify.channels.${name}: a kafka channel needs the product's Kafka connection`, { key: `notify.channels.${name}` });
+      return kafkaChannel(name, c.topic, kafka, rate, c.updates ?? true);
     }
     case 'email': {
       const username = c.usernameEnv ? secretFrom(env, c.usernameEnv, name, 'usernameEnv') : undefined;
@@ -93,9 +101,9 @@ export function createChannel(name: string, c: ChannelConfig, n: Pick<NotifyConf
 }
 
 /** The channels that routes use (a channel no route names is not opened, so its secret need not be set). */
-export function createChannels(n: NotifyConfig, env: Env = process.env, only?: ReadonlyArray<string>): Map<string, Channel> {
+export function createChannels(n: NotifyConfig, env: Env = process.env, only?: ReadonlyArray<string>, kafka?: () => Kafka): Map<string, Channel> {
   const used = new Set(only ?? n.routes.flatMap((r) => [...r.channels, ...(r.escalateTo ?? [])]));
   const out = new Map<string, Channel>();
-  for (const [name, c] of Object.entries(n.channels)) if (used.has(name)) out.set(name, createChannel(name, c, n, env));
+  for (const [name, c] of Object.entries(n.channels)) if (used.has(name)) out.set(name, createChannel(name, c, n, env, kafka));
   return out;
 }

@@ -3,7 +3,9 @@
 //   X-Insider-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
 //   X-Insider-Delivery: <delivery id>   (the same on every retry: receivers deduplicate on it)
 //   X-Insider-Event: trigger | escalate | digest | acknowledge | resolve | test
+// With `format: ocsf` the body is a JSON array of OCSF Detection Findings (../ocsf.ts) instead.
 import type { HttpRequest } from '../http';
+import { findingsOf } from '../ocsf';
 import { digestSummary, summaryOf, type Message } from '../page';
 import { signedJsonPost } from '../signature';
 
@@ -25,6 +27,8 @@ export function webhookBody(msg: Message, deliveryId: string, nowMs: number): Re
   }
 }
 
-export function webhookRequest(url: string, secret: string, msg: Message, deliveryId: string, nowMs: number): HttpRequest {
-  return signedJsonPost({ url, secret, event: msg.kind, deliveryId, body: webhookBody(msg, deliveryId, nowMs), nowMs });
+export function webhookRequest(url: string, secret: string, msg: Message, deliveryId: string, nowMs: number, format: 'insider' | 'ocsf' = 'insider'): HttpRequest {
+  // ocsf: a JSON array of OCSF Detection Findings (one; a digest's one per alert), signed the same way.
+  const body = format === 'ocsf' ? findingsOf(msg, deliveryId, nowMs) : webhookBody(msg, deliveryId, nowMs);
+  return signedJsonPost({ url, secret, event: msg.kind, deliveryId, body, nowMs });
 }
