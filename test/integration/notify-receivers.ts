@@ -137,7 +137,16 @@ function checkWebhook(r: Recorded, secret: string): string[] {
   return p;
 }
 
-export async function startReceiver(provider: Provider, opts: { secret: string; port?: number; slackPath?: string }): Promise<Receiver> {
+/** A signed webhook whose body is not the product's own JSON (format: ocsf): the signature, then `check`. */
+function checkSignedBody(r: Recorded, secret: string, check: (body: unknown) => string[]): string[] {
+  const p: string[] = [];
+  const v = verifySignature({ secret, timestamp: r.headers['x-insider-timestamp'] as string | undefined, signature: r.headers['x-insider-signature'] as string | undefined, body: r.raw });
+  if (!v.ok) p.push(`signature: ${v.reason}`);
+  if (!String(r.headers['content-type']).startsWith('application/json')) p.push('Content-Type must be application/json');
+  return [...p, ...check(r.body)];
+}
+
+export async function startReceiver(provider: Provider, opts: { secret: string; port?: number; slackPath?: string; checkBody?: (body: unknown) => string[] }): Promise<Receiver> {
   const requests: Recorded[] = [];
   const incidents = new Map<string, { state: 'triggered' | 'acknowledged' | 'resolved'; events: number; triggers: number }>();
   const waiters: Array<() => void> = [];
@@ -192,7 +201,7 @@ export async function startReceiver(provider: Provider, opts: { secret: string; 
         if (provider === 'pagerduty') problems.push(...checkPagerDuty(rec, opts.secret));
         if (provider === 'opsgenie') problems.push(...checkOpsgenie(rec, opts.secret));
         if (provider === 'slack') problems.push(...checkSlack(rec, opts.slackPath ?? '/services/T0/B0/secret'));
-        if (provider === 'webhook') problems.push(...checkWebhook(rec, opts.secret));
+        if (provider === 'webhook') problems.push(...(opts.checkBody ? checkSignedBody(rec, opts.secret, opts.checkBody) : checkWebhook(rec, opts.secret)));
       }
       self.arrivals++;
       for (const w of waiters.splice(0)) w();
