@@ -1,14 +1,21 @@
-// Parser benchmark: log records decoded per second on one core, for each PostgreSQL destination
-// (jsonlog, csvlog, stderr; the records the real server wrote, test/fixtures/postgres/), next to the
-// canonical JSON path measured in the same run, through the same step the ingester runs
-// (Sources.decodeBatch: envelope, decoder, join state, validation), in batches of 1,000.
+// Parser benchmark: log records decoded per second on one core, for every format: each PostgreSQL
+// destination (jsonlog, csvlog, stderr), MariaDB's slow + audit logs, ClickHouse's query_log (the
+// records the real servers wrote, test/fixtures/), the cloud formats and the json mapping (their
+// documented records), next to the canonical JSON path measured in the same run, through the same step
+// the ingester runs (Sources.decodeBatch: envelope, decoder, join state, validation), in batches of 1,000.
 // Also: the csvlog record splitter against csv-parse's sync API on the same records.
 //   npm run bench:parse [-- --records N]
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parse as csvParse } from 'csv-parse/sync';
 import { createSources } from '../src/sources';
 import { splitCsv } from '../src/sources/postgres/csv';
 import { decodeFixture, fixtureRecords, fixtureStats, type Destination } from '../test/fixtures/postgres/decode';
+import { auditRecords, slowRecords } from '../test/fixtures/mariadb/decode';
+
+const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
+const jsonLines = (...p: string[]) => fs.readFileSync(path.join(FIXTURES, ...p), 'utf8').trim().split('\n');
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,6 +67,22 @@ async function main(): Promise<void> {
   }
   const wrapped = await measure('pg', { pg: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } }, messages(fixtureRecords('jsonlog'), N, (r) => JSON.stringify({ msg: r, host: 'db1' })));
   rows.push(['postgres jsonlog in an rsyslog envelope', Math.round(wrapped.perSecond).toLocaleString('en'), (wrapped.perSecond / reference.perSecond).toFixed(2), '', (wrapped.events / N).toFixed(2)]);
+  // The other formats: [label, format, options, records].
+  const slow = slowRecords();
+  const audit = auditRecords();
+  const others: Array<[string, string, Record<string, unknown>, string[]]> = [
+    // Both files on one topic; the order within a batch does not matter to the join (its prescan).
+    ['mariadb slow + audit logs, all records', 'mariadb', { server: 'fixture-mdb' }, [...slow, ...audit]],
+    ['mariadb slow-log entries', 'mariadb', { server: 'fixture-mdb' }, slow],
+    ['clickhouse-query-log rows (18.16)', 'clickhouse-query-log', { server: 'ch' }, jsonLines('clickhouse', 'query_log.jsonl')],
+    ['aws-das-postgres records', 'aws-das-postgres', { server: 'aurora' }, jsonLines('cloud', 'aws-das-postgres.jsonl')],
+    ['snowflake query + access history', 'snowflake', { server: 'sf' }, jsonLines('cloud', 'snowflake.jsonl')],
+    ['json mapping (MySQL JSON audit log)', 'json', { mappingFile: path.join(__dirname, '..', 'config', 'mappings', 'mysql-audit-json.yaml') }, jsonLines('json', 'mysql-audit-json.log').filter((l) => l !== '[' && l !== ']')],
+  ];
+  for (const [label, format, options, records] of others) {
+    const r = await measure('t', { t: { format, options } }, messages(records, N));
+    rows.push([label, Math.round(r.perSecond).toLocaleString('en'), (r.perSecond / reference.perSecond).toFixed(2), String(avg(records)), (r.events / N).toFixed(2)]);
+  }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);
   process.stdout.write('\n(a record that gives no event, such as a connection line, still counts as a record: the logs hold them)\n');
