@@ -3,6 +3,7 @@
 // and its three log destinations are copied as written, with the table statistics read at the time,
 // what each case must show (cases.json) and the events the decoder makes of the jsonlog (expected.jsonl,
 // to review when it changes). Run: npx tsx scripts/capture-postgres-fixtures.ts
+// With --hostile: the hostile cases (test/fixtures/postgres/hostile.ts) into hostile/, with their statistics.
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
@@ -10,16 +11,23 @@ import { localServices, postgresLayout, servicesUp, stateDirOf } from '../src/lo
 import { readTableStats } from '../src/sources';
 import { decodeFixture, FIXTURE_DIR as OUT, FIXTURE_FILES as FILES } from '../test/fixtures/postgres/decode';
 import { runCases, setUp, tearDown, type ScenarioNames } from '../test/fixtures/postgres/scenario';
+import { runHostileCases, setUpHostile, tearDownHostile } from '../test/fixtures/postgres/hostile';
 
 const NAMES: ScenarioNames = { database: 'insider_fixtures', analyst: 'fx_analyst', shared: 'fx_shared', pii: 'fx_pii' };
+const HOSTILE_NAMES: ScenarioNames = { database: 'insider_hostile', analyst: 'hx_analyst', shared: 'hx_shared', pii: 'hx_pii' };
 
 async function main(): Promise<void> {
   const { config } = loadConfig();
   await servicesUp(localServices(config, ['postgres']), (l) => process.stderr.write(`[services] ${l}\n`));
   const layout = postgresLayout(config, stateDirOf(config));
-  await setUp(layout, NAMES);
+  const hostile = process.argv.includes('--hostile');
+  const names = hostile ? HOSTILE_NAMES : NAMES;
+  const out = hostile ? path.join(OUT, 'hostile') : OUT;
+  fs.mkdirSync(out, { recursive: true });
+  await setUp(layout, names);
+  if (hostile) await setUpHostile(layout, names);
   const start = Object.fromEntries(Object.entries(layout.logs).map(([k, f]) => [k, fs.statSync(f).size]));
-  const cases = await runCases(layout, NAMES);
+  const cases = hostile ? await runHostileCases(layout, names) : await runCases(layout, names);
   // The logging collector writes within milliseconds; give it a moment.
   await new Promise((r) => setTimeout(r, 1500));
   for (const [dest, file] of Object.entries(layout.logs) as Array<[keyof typeof FILES, string]>) {
@@ -28,15 +36,16 @@ async function main(): Promise<void> {
     const buf = Buffer.alloc(size);
     fs.readSync(fd, buf, 0, size, start[dest]);
     fs.closeSync(fd);
-    fs.writeFileSync(path.join(OUT, FILES[dest]), buf);
+    fs.writeFileSync(path.join(out, FILES[dest]), buf);
     process.stderr.write(`${FILES[dest]}: ${buf.length} bytes\n`);
   }
-  const stats = (await readTableStats(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'fixture-pg')).filter((r) => r.database === NAMES.database);
-  fs.writeFileSync(path.join(OUT, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
-  fs.writeFileSync(path.join(OUT, 'cases.json'), `${JSON.stringify({ names: NAMES, cases }, null, 1)}\n`);
-  fs.writeFileSync(path.join(OUT, 'expected.jsonl'), (await decodeFixture('jsonlog', stats)).events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await tearDown(layout, NAMES);
-  process.stderr.write(`fixtures written to ${OUT}\n`);
+  const stats = (await readTableStats(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'fixture-pg')).filter((r) => r.database === names.database);
+  fs.writeFileSync(path.join(out, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
+  fs.writeFileSync(path.join(out, 'cases.json'), `${JSON.stringify({ names, cases }, null, 1)}\n`);
+  if (!hostile) fs.writeFileSync(path.join(out, 'expected.jsonl'), (await decodeFixture('jsonlog', stats)).events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  if (hostile) await tearDownHostile(layout, names);
+  await tearDown(layout, names);
+  process.stderr.write(`fixtures written to ${out}\n`);
 }
 
 if (require.main === module) {

@@ -1,0 +1,91 @@
+// The postgres format against what a database user can make a real PostgreSQL 15 + pgaudit 1.7 write
+// (test/fixtures/postgres/hostile/, captured by `scripts/capture-postgres-fixtures.ts --hostile` from the
+// cases of test/fixtures/postgres/hostile.ts): a COPY hidden behind another statement, two COPYs in one
+// string, someone else's authentication line written with RAISE LOG, stderr's separator in
+// application_name, a role named like an e-mail address, a whole csvlog record inside a comment. Each
+// must give the export to the person who ran it, or a dead letter with a reason; never nothing, never
+// someone else.
+import fs from 'node:fs';
+import path from 'node:path';
+import { toCanonical } from '../../src/event';
+import { createSources, type MessageOutcome } from '../../src/sources';
+import { splitRecords } from '../../src/sources/framing';
+import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
+import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
+import { FORGED_USER, INJECTED_APP } from '../fixtures/postgres/hostile';
+import type { CaseResult } from '../fixtures/postgres/scenario';
+
+const DIR = path.join(FIXTURE_DIR, 'hostile');
+const { cases } = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8')) as { cases: CaseResult[] };
+const STATS = JSON.parse(fs.readFileSync(path.join(DIR, 'stats.json'), 'utf8')) as TableStatsRow[];
+const DESTINATIONS: Destination[] = ['jsonlog', 'csvlog', 'stderr'];
+
+async function decode(destination: Destination): Promise<{ events: FixtureEvent[]; outcomes: MessageOutcome[]; records: string[] }> {
+  const sources = createSources({ settings: { sources: { hostile: { format: 'postgres', options: { destination, server: 'fixture-pg' } } } } as never, role: 'reader' });
+  sources.addStats(STATS);
+  const records = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES[destination]), 'utf8'), destination !== 'jsonlog');
+  const outcomes = await sources.decodeBatch(
+    'hostile',
+    records.map((r, i) => ({ value: Buffer.from(r), topic: 'hostile', partition: 0, offset: String(i) })),
+    { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 },
+    Date.UTC(2030, 0, 1),
+  );
+  return { events: outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])), outcomes, records };
+}
+
+const shape = (e: FixtureEvent) => ({ user: e.user, identity: e.identity, action: e.action, table: e.table, rows: e.rows, status: e.status });
+
+describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the real server', (destination) => {
+  let decoded: Awaited<ReturnType<typeof decode>>;
+  beforeAll(async () => {
+    decoded = await decode(destination);
+  });
+  const eventsOf = (name: string) => {
+    const c = cases.find((x) => x.name === name)!;
+    return { c, got: decoded.events.filter((e) => e.client_app === c.app) };
+  };
+  const expectCase = (name: string) => {
+    const { c, got } = eventsOf(name);
+    expect(got.map(shape)).toEqual(c.expected.map((x) => ({ user: x.user, identity: x.identity, action: x.action, table: x.table, rows: x.rows, status: x.status })));
+    return got;
+  };
+
+  it('a COPY behind another statement (SELECT 1; COPY t TO STDOUT) is counted with its table and rows', () => {
+    const [, copy] = expectCase('multi-copy');
+    expect(copy.bytes).toBeGreaterThan(0);
+  });
+
+  it('two COPYs in one string are both counted, each once', () => {
+    const got = expectCase('two-copies');
+    expect(got.every((e) => e.bytes > 0)).toBe(true);
+  });
+
+  it('an authentication line written with RAISE LOG does not change who is behind the session', () => {
+    expectCase('raise-identity');
+  });
+
+  it('a role named like an e-mail address keeps its whole name, and the database its own', () => {
+    const got = expectCase('email-role');
+    expect(got.map((e) => e.database)).toEqual(['insider_hostile']);
+  });
+
+  it('a csvlog record inside a comment is not read as a record: the COPY is its runner\'s, nobody else gets one', () => {
+    expectCase('csv-forge');
+    expect(decoded.events.filter((e) => e.user === FORGED_USER)).toEqual([]);
+  });
+
+  it('stderr\'s separator in application_name: counted where unambiguous, dead-lettered with a reason on stderr, never silently ignored', () => {
+    if (destination !== 'stderr') {
+      expectCase('app-injection');
+      return;
+    }
+    const lines = decoded.records.map((r, i) => ({ r, o: decoded.outcomes[i] })).filter(({ r }) => r.includes(`${INJECTED_APP}: `) && !r.includes('connection authorized'));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const { o } of lines) expect(o.ok ? 'decoded' : o.code).toBe('ambiguous_record');
+  });
+
+  it('nothing else is dead-lettered', () => {
+    const rejected = decoded.outcomes.flatMap((o, i) => (o.ok ? [] : [`${o.code} <- ${decoded.records[i].slice(0, 100)}`]));
+    expect(rejected.filter((r) => !r.startsWith('ambiguous_record'))).toEqual([]);
+  });
+});
