@@ -1,6 +1,6 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { copyTarget, firstKeyword, relationsOf } from '../../src/sources/postgres/statement';
+import { copyTarget, copyTargets, firstKeyword, relationsOf } from '../../src/sources/postgres/statement';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { unwrap } from '../../src/sources';
 
@@ -18,6 +18,18 @@ describe('relationsOf', () => {
     ['COPY customers (id, name) TO STDOUT', ['public.customers']],
   ])('%s', (statement, tables) => {
     expect(relationsOf(statement)).toEqual(tables);
+  });
+});
+
+describe('copyTargets: every COPY of a multi-statement string', () => {
+  it.each([
+    ['SELECT 1; COPY customers TO STDOUT', ['public.customers']],
+    ['COPY orders TO STDOUT; copy crm.customers (id) to stdout;', ['public.orders', 'crm.customers']],
+    ["SELECT ';COPY fake TO STDOUT' /* ; COPY nor_this TO STDOUT */; COPY real TO STDOUT", ['public.real']],
+    ['BEGIN READ ONLY; SET x = 1; COPY BINARY t TO STDOUT; COMMIT', ['public.t']],
+    ['SELECT 1', []],
+  ])('%s', (statement, tables) => {
+    expect(copyTargets(statement).map((t) => t.table)).toEqual(tables);
   });
 });
 

@@ -13,7 +13,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { copyTarget, firstKeyword, relationsOf } from './statement';
+import { copyTarget, copyTargets, firstKeyword, relationsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -140,13 +140,23 @@ const STATEMENT_LINE = /^(?:statement|execute [^:]*): /;
  * log_statement lines are left to pgaudit's.
  */
 function copyStarted(rec: PgRecord, statement: string, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
-  if (firstKeyword(statement) !== 'COPY') return ignored('log_statement line (pgaudit logs the statement)');
-  const copy = copyTarget(statement);
-  if (!copy || copy.query || copy.direction !== 'to' || !copy.table) return ignored('log_statement line (pgaudit logs the statement)');
-  const width = ctx.tableStats(server, rec.database, copy.table, rec.ts);
+  const targets = tablesCopiedOut(statement);
+  if (targets.length === 0) return ignored('log_statement line (pgaudit logs the statement)');
+  const docs = targets.map((copy) => copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }));
+  return build(docs, rec, server, ctx, [{ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts }]);
+}
+
+/** Every `COPY <table> TO` of a query string, whatever statement comes first (`SELECT 1; COPY t TO STDOUT`). */
+function tablesCopiedOut(statement: string): CopyTarget[] {
+  return copyTargets(statement).filter((c) => !c.query && c.direction === 'to' && c.table);
+}
+
+/** A `COPY t TO` as an event: the table's rows from its statistics (pgaudit 1.7 logs 0), bytes from its width. */
+function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>): Record<string, unknown> {
+  const width = ctx.tableStats(server, rec.database, copy.table!, rec.ts);
   const rows = width ? width.rows : 0;
   const rowBytes = width ? (copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes : options.defaultRowBytes;
-  const doc: Record<string, unknown> = {
+  return {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
     user: rec.user,
@@ -165,10 +175,9 @@ function copyStarted(rec: PgRecord, statement: string, server: string, options: 
     statement: clip(statement, STATEMENT_KEEP),
     rows_from: width ? 'reltuples' : 'unknown (no statistics for the table)',
     width_from: width ? 'pg_stats' : 'default',
-    counted_at: 'start (log_statement)',
+    ...extra,
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
   };
-  return build([doc], rec, server, ctx, [{ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts }]);
 }
 
 /** The same COPY as log_statement and pgaudit write it (pgaudit keeps a trailing space or newline). */
@@ -199,6 +208,25 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   const a = audit.line;
   const statementHead = firstKeyword(a.statement);
   const copy = statementHead === 'COPY' ? copyTarget(a.statement) : undefined;
+  if (a.command === 'COPY' && !a.objectName && !a.rows) {
+    // pgaudit logs each statement of a multi-statement string with the whole string, and a COPY's line
+    // does not say which of its COPYs it ends: all of them are counted on the first such line (a fact
+    // keeps the others' lines from counting them again), whatever statement comes first.
+    const targets = tablesCopiedOut(a.statement);
+    if (targets.length > 1 || (targets.length === 1 && !copy)) {
+      const key = copyKey(a.statement);
+      // The line that counted them notes itself in the fact: decoding it again (a batch's second pass) counts again.
+      const mine = `${key}\u0000${rec.lineNum}`;
+      const seen = rec.sessionId ? ctx.session(server, rec.sessionId)?.copies : undefined;
+      if (seen && (seen.has(key) || [...seen].some((c) => c !== mine && c.startsWith(`${key}\u0000`)))) {
+        return ignored('COPY TO: counted when it started, or on the first line of its string');
+      }
+      const extra = { query_id: `${a.statementId}.${a.substatementId}`, audit_class: a.className, parameter: clip(a.parameter, MESSAGE_KEEP), counted_at: 'end (pgaudit)' };
+      const docs = targets.map((t) => copyDoc(rec, a.statement, t, server, options, ctx, extra));
+      const facts: SessionFact[] = targets.length > 1 && rec.sessionId ? [{ kind: 'copy', server, sessionId: rec.sessionId, statement: mine, ts: rec.ts }] : [];
+      return build(docs, rec, server, ctx, facts);
+    }
+  }
   let action = a.command;
   let table = a.objectName;
   let rows = a.rows ?? 0;

@@ -16,7 +16,8 @@ export interface CopyTarget {
   query: boolean;
 }
 
-type Token = { kind: 'word' | 'ident' | 'punct'; text: string };
+/** `at`: where the token starts in the statement. */
+type Token = { kind: 'word' | 'ident' | 'punct'; text: string; at: number };
 
 export type Dialect = 'postgres' | 'mysql' | 'clickhouse';
 
@@ -36,6 +37,7 @@ export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres
   const identQuotes = dialect === 'postgres' ? '"' : dialect === 'mysql' ? '`' : '`"';
   while (i < n && tokens.length < limit) {
     const c = sql[i];
+    const start = i;
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
     } else if ((c === '-' && sql[i + 1] === '-') || (c === '#' && dialect === 'mysql')) {
@@ -54,7 +56,7 @@ export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres
         else i++;
       }
       i++;
-      tokens.push({ kind: 'punct', text: "'" });
+      tokens.push({ kind: 'punct', text: "'", at: start });
     } else if (identQuotes.includes(c)) {
       let text = '';
       i++;
@@ -66,19 +68,19 @@ export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres
         else text += sql[i++];
       }
       i++;
-      tokens.push({ kind: 'ident', text });
+      tokens.push({ kind: 'ident', text, at: start });
     } else if (c === '$' && dialect === 'postgres' && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
       const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64))![0];
       const end = sql.indexOf(tag, i + tag.length);
       i = end < 0 ? n : end + tag.length;
-      tokens.push({ kind: 'punct', text: "'" });
+      tokens.push({ kind: 'punct', text: "'", at: start });
     } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
       let j = i + 1;
       while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j])) j++;
-      tokens.push({ kind: 'word', text: sql.slice(i, j) });
+      tokens.push({ kind: 'word', text: sql.slice(i, j), at: start });
       i = j;
     } else {
-      tokens.push({ kind: 'punct', text: c });
+      tokens.push({ kind: 'punct', text: c, at: start });
       i++;
     }
   }
@@ -157,6 +159,23 @@ export function copyTarget(sql: string): CopyTarget | undefined {
     i++;
   }
   return { table: rel.name, columns, direction: direction(), query: false };
+}
+
+/**
+ * The COPY statements of a query string that may hold several: pgaudit logs every statement of a
+ * multi-statement query with the whole string, so `SELECT 1; COPY t TO STDOUT` does not start with COPY.
+ */
+export function copyTargets(sql: string): CopyTarget[] {
+  if (!/copy/i.test(sql)) return [];
+  const out: CopyTarget[] = [];
+  let from = 0;
+  const ends = tokenize(sql, Infinity).filter((t) => t.kind === 'punct' && t.text === ';').map((t) => t.at);
+  for (const end of [...ends, sql.length]) {
+    const target = copyTarget(sql.slice(from, end));
+    if (target) out.push(target);
+    from = end + 1;
+  }
+  return out;
 }
 
 function relationAtCopy(tokens: Token[], i: number): { name: string; next: number } | undefined {
