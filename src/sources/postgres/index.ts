@@ -187,9 +187,20 @@ function copyKey(statement: string): string {
 
 const ignored = (note: string): DecodeResult => ({ ok: true, events: [], facts: [], note });
 
+/**
+ * log_connections writes "connection received" (line 1) and "connection authenticated" (line 2) while the
+ * backend authenticates, before the session can run anything. The same text written later by the
+ * session itself (`RAISE LOG 'connection authenticated: identity="CN=bob..."'`) would put the session on
+ * someone else: it comes later, in another phase, with a context.
+ */
+const AUTHENTICATED_LINE = 2;
+
 function identityFact(rec: PgRecord, server: string, options: PostgresOptions): DecodeResult {
   const m = /^connection authenticated: identity="(.*)" method=(\S+)/s.exec(rec.message);
   if (!m) return ignored('connection authenticated without identity');
+  if (rec.lineNum > AUTHENTICATED_LINE || (rec.phase !== '' && rec.phase !== 'authentication') || rec.context !== '') {
+    return ignored(`"connection authenticated" written by the session itself (line ${rec.lineNum}${rec.phase ? `, ${rec.phase}` : ''}), not by the server while authenticating: not an identity`);
+  }
   if (!rec.sessionId) return { ok: false, code: 'missing_field', reason: 'a connection record without session_id' };
   const fact: SessionFact = { kind: 'identity', server, sessionId: rec.sessionId, identity: normaliseIdentity(m[1], options.identity), method: m[2], ts: rec.ts };
   return { ok: true, events: [], facts: [fact] };

@@ -18,6 +18,10 @@ export interface PgRecord {
   /** The statement an error happened in (jsonlog `statement`, csvlog `query`); stderr has it on a STATEMENT line. */
   statement: string;
   application: string;
+  /** What the backend was doing (jsonlog `ps`, csvlog's command tag, stderr's %i): "authentication", "SELECT", "DO"... ('' when not logged). */
+  phase: string;
+  /** The error context (jsonlog `context`, csvlog's column): set for what a function wrote (RAISE); '' on stderr, where it is a line of its own. */
+  context: string;
 }
 
 export type RecordResult = { ok: true; record: PgRecord } | { ok: false; code: 'not_a_record' | 'truncated_record' | 'bad_timestamp' | 'missing_field'; reason: string };
@@ -44,6 +48,8 @@ export function fromJsonlog(doc: Record<string, unknown>): RecordResult {
       message: str(doc.message),
       statement: str(doc.statement),
       application: str(doc.application_name),
+      phase: str(doc.ps),
+      context: str(doc.context),
     },
   };
 }
@@ -54,7 +60,7 @@ export function isJsonlogRecord(doc: Record<string, unknown>): boolean {
 }
 
 // csvlog columns (PostgreSQL 13-15): see "Using CSV-Format Log Output" in the PostgreSQL manual.
-const CSV = { time: 0, user: 1, db: 2, from: 4, session: 5, line: 6, severity: 11, state: 12, message: 13, query: 19, app: 22 } as const;
+const CSV = { time: 0, user: 1, db: 2, from: 4, session: 5, line: 6, ps: 7, severity: 11, state: 12, message: 13, context: 18, query: 19, app: 22 } as const;
 const CSV_MIN_COLUMNS = 23;
 
 export function fromCsvlog(text: string): RecordResult {
@@ -81,6 +87,8 @@ export function fromCsvlog(text: string): RecordResult {
       message: f[CSV.message],
       statement: f[CSV.query],
       application: f[CSV.app],
+      phase: f[CSV.ps],
+      context: f[CSV.context],
     },
   };
 }
@@ -89,7 +97,7 @@ export function fromCsvlog(text: string): RecordResult {
 export const DEFAULT_PREFIX = '%m [%p] %c %l %q%u@%d %r %a: ';
 
 interface PrefixField {
-  name: 'ts' | 'tsSeconds' | 'epoch' | 'user' | 'database' | 'remote' | 'host' | 'session' | 'line' | 'app' | 'state' | 'other';
+  name: 'ts' | 'tsSeconds' | 'epoch' | 'user' | 'database' | 'remote' | 'host' | 'session' | 'line' | 'app' | 'state' | 'phase' | 'other';
 }
 
 export interface StderrParser {
@@ -134,7 +142,8 @@ export function stderrParser(prefix: string): StderrParser {
       case 'a': group('app', '.*?'); break;
       case 'e': group('state', '[0-9A-Z]{5}'); break;
       case 'p': case 'P': case 'x': group('other', '\\d*'); break;
-      case 'v': case 's': case 'i': case 'b': case 'Q': case 'L': group('other', '.*?'); break;
+      case 'i': group('phase', '.*?'); break;
+      case 'v': case 's': case 'b': case 'Q': case 'L': group('other', '.*?'); break;
       case 'q': pattern += '(?:'; optionalOpen = true; break;
       case '%': pattern += '%'; break;
       default: throw new Error(`log_line_prefix escape %${esc} is not supported`);
@@ -159,7 +168,7 @@ export function stderrParser(prefix: string): StderrParser {
         if (text.startsWith('\t')) return fail('truncated_record', 'a continuation line of a multi-line record, alone (join lines in the shipper: docs/sources/postgres.md)');
         return fail('not_a_record', `not a stderr line with log_line_prefix ${JSON.stringify(prefix)}`);
       }
-      const r: PgRecord = { ts: 0, user: '', database: '', remoteHost: '', sessionId: '', lineNum: 0, severity: m[fields.length + 1], sqlstate: '', message: '', statement: '', application: '' };
+      const r: PgRecord = { ts: 0, user: '', database: '', remoteHost: '', sessionId: '', lineNum: 0, severity: m[fields.length + 1], sqlstate: '', message: '', statement: '', application: '', phase: '', context: '' };
       for (let k = 0; k < fields.length; k++) {
         const v = m[k + 1];
         if (v === undefined) continue;
@@ -180,6 +189,7 @@ export function stderrParser(prefix: string): StderrParser {
           case 'line': r.lineNum = Number(v); break;
           case 'app': r.application = v === '[unknown]' ? '' : v; break;
           case 'state': r.sqlstate = v; break;
+          case 'phase': r.phase = v; break;
           default: break;
         }
       }
