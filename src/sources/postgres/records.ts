@@ -24,9 +24,11 @@ export interface PgRecord {
   context: string;
 }
 
-export type RecordResult = { ok: true; record: PgRecord } | { ok: false; code: 'not_a_record' | 'truncated_record' | 'bad_timestamp' | 'missing_field'; reason: string };
+type RecordReject = 'not_a_record' | 'truncated_record' | 'bad_timestamp' | 'missing_field' | 'ambiguous_record';
 
-const fail = (code: 'not_a_record' | 'truncated_record' | 'bad_timestamp' | 'missing_field', reason: string): RecordResult => ({ ok: false, code, reason });
+export type RecordResult = { ok: true; record: PgRecord } | { ok: false; code: RecordReject; reason: string };
+
+const fail = (code: RecordReject, reason: string): RecordResult => ({ ok: false, code, reason });
 
 /** jsonlog: the parsed object (the envelope step parsed it already). */
 export function fromJsonlog(doc: Record<string, unknown>): RecordResult {
@@ -113,11 +115,17 @@ const SEVERITY = '(LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG[1-5]?|STATEME
 export function stderrParser(prefix: string): StderrParser {
   const fields: PrefixField[] = [];
   let pattern = '^';
+  // The same prefix with application_name as long as it may be: the client chooses it (63 characters,
+  // any printable ASCII), so it may hold the separator ": LOG:  " itself. A line the two read apart is
+  // ambiguous: it is dead-lettered, never read the attacker's way nor silently ignored.
+  let wide = '^';
+  let hasApp = false;
   let optionalOpen = false;
   for (let i = 0; i < prefix.length; i++) {
     const c = prefix[i];
     if (c !== '%') {
       pattern += escapeRegex(c);
+      wide += escapeRegex(c);
       continue;
     }
     const e = prefix[++i];
@@ -125,32 +133,36 @@ export function stderrParser(prefix: string): StderrParser {
     let pad = '';
     while (e !== undefined && /[-0-9]/.test(prefix[i])) pad += prefix[i++];
     const esc = pad ? prefix[i] : e;
-    const group = (name: PrefixField['name'], re: string) => {
+    const group = (name: PrefixField['name'], re: string, wideRe = re) => {
       fields.push({ name });
       pattern += pad ? `\\s*(${re})\\s*` : `(${re})`;
+      wide += pad ? `\\s*(${wideRe})\\s*` : `(${wideRe})`;
     };
     switch (esc) {
       case 'm': group('ts', '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [^\\s\\]]+'); break;
       case 't': group('tsSeconds', '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [^\\s\\]]+'); break;
       case 'n': group('epoch', '\\d+\\.\\d{3}'); break;
-      case 'u': group('user', '.*?'); break;
+      // A role named like an e-mail address (%u@%d): the user runs to the last @ before a space.
+      case 'u': group('user', '\\S*|.*?'); break;
       case 'd': group('database', '.*?'); break;
       case 'r': group('remote', '\\S*?'); break;
       case 'h': group('host', '\\S*?'); break;
       case 'c': group('session', '[0-9a-f]+\\.[0-9a-f]+'); break;
       case 'l': group('line', '\\d+'); break;
-      case 'a': group('app', '.*?'); break;
+      case 'a': hasApp = true; group('app', '.{0,63}?', '.{0,63}'); break;
       case 'e': group('state', '[0-9A-Z]{5}'); break;
       case 'p': case 'P': case 'x': group('other', '\\d*'); break;
       case 'i': group('phase', '.*?'); break;
       case 'v': case 's': case 'b': case 'Q': case 'L': group('other', '.*?'); break;
-      case 'q': pattern += '(?:'; optionalOpen = true; break;
-      case '%': pattern += '%'; break;
+      case 'q': pattern += '(?:'; wide += '(?:'; optionalOpen = true; break;
+      case '%': pattern += '%'; wide += '%'; break;
       default: throw new Error(`log_line_prefix escape %${esc} is not supported`);
     }
   }
   if (optionalOpen) pattern += ')?';
   pattern += `${SEVERITY}:  `;
+  if (optionalOpen) wide += ')?';
+  wide += `${SEVERITY}:  `;
   const names = new Set(fields.map((f) => f.name));
   const missing = [
     !names.has('session') && '%c',
@@ -160,6 +172,7 @@ export function stderrParser(prefix: string): StderrParser {
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`log_line_prefix ${JSON.stringify(prefix)} lacks ${missing.join(', ')}: the events need the session, line, time and user`);
   const re = new RegExp(pattern, 's');
+  const reWide = hasApp ? new RegExp(wide, 's') : undefined;
 
   return {
     parse(text: string): RecordResult {
@@ -167,6 +180,16 @@ export function stderrParser(prefix: string): StderrParser {
       if (!m) {
         if (text.startsWith('\t')) return fail('truncated_record', 'a continuation line of a multi-line record, alone (join lines in the shipper: docs/sources/postgres.md)');
         return fail('not_a_record', `not a stderr line with log_line_prefix ${JSON.stringify(prefix)}`);
+      }
+      if (reWide) {
+        // Cheap first: a second separator close enough to be the real one.
+        const next = text.indexOf(':  ', m[0].length);
+        if (next >= 0 && next < m[0].length + 80) {
+          const w = reWide.exec(text);
+          if (w && w[0].length !== m[0].length) {
+            return fail('ambiguous_record', `application_name may hold ${JSON.stringify(text.slice(m[0].length - 10, m[0].length))}: the line reads two ways (set by the client; jsonlog and csvlog keep it apart)`);
+          }
+        }
       }
       const r: PgRecord = { ts: 0, user: '', database: '', remoteHost: '', sessionId: '', lineNum: 0, severity: m[fields.length + 1], sqlstate: '', message: '', statement: '', application: '', phase: '', context: '' };
       for (let k = 0; k < fields.length; k++) {
