@@ -13,32 +13,43 @@ export interface Framer {
 /**
  * `multiLine`: lines that do not start a record continue the one before (csvlog, stderr: a line that
  * starts with a timestamp starts one); a RegExp says what starts a record (MariaDB's slow log:
- * `# User@Host:`).
+ * `# User@Host:`). `csv`: a line inside a quoted field continues its record even when it starts like one
+ * (csvlog does not indent a statement's lines, so a statement can hold a whole forged record; stderr
+ * indents them with a tab).
  */
-export function recordFramer(multiLine: boolean | RegExp): Framer {
+export function recordFramer(multiLine: boolean | RegExp, csv = false): Framer {
   let open: string | undefined;
+  let quoted = false;
   const start = multiLine instanceof RegExp ? multiLine : RECORD_START;
+  const quotes = (line: string) => {
+    let n = 0;
+    for (let i = line.indexOf('"'); i >= 0; i = line.indexOf('"', i + 1)) n++;
+    return n;
+  };
   return {
     push(line) {
       if (line === '' && (!multiLine || open === undefined)) return [];
-      if (!multiLine || (multiLine === true && line.startsWith('{')) || start.test(line) || open === undefined) {
+      if (!multiLine || (((multiLine === true && line.startsWith('{')) || start.test(line)) && !quoted) || open === undefined) {
         const done = open === undefined ? [] : [open];
         open = line;
+        quoted = csv && quotes(line) % 2 === 1;
         return done;
       }
       open += `\n${line}`;
+      if (csv && quotes(line) % 2 === 1) quoted = !quoted;
       return [];
     },
     end() {
       const done = open === undefined ? [] : [open];
       open = undefined;
+      quoted = false;
       return done;
     },
   };
 }
 
-export function splitRecords(text: string, multiLine: boolean | RegExp): string[] {
-  const framer = recordFramer(multiLine);
+export function splitRecords(text: string, multiLine: boolean | RegExp, csv = false): string[] {
+  const framer = recordFramer(multiLine, csv);
   const out: string[] = [];
   for (const line of text.replace(/\n$/, '').split('\n')) out.push(...framer.push(line));
   out.push(...framer.end());

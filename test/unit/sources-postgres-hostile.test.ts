@@ -20,10 +20,11 @@ const { cases } = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8
 const STATS = JSON.parse(fs.readFileSync(path.join(DIR, 'stats.json'), 'utf8')) as TableStatsRow[];
 const DESTINATIONS: Destination[] = ['jsonlog', 'csvlog', 'stderr'];
 
-async function decode(destination: Destination, keep: (record: string) => boolean = () => true): Promise<{ events: FixtureEvent[]; outcomes: MessageOutcome[]; records: string[] }> {
+/** `shipperFraming`: csvlog records cut where a line starts with a timestamp, as rsyslog's startmsg.regex and Fluent Bit's, Vector's and Filebeat's multiline patterns do. */
+async function decode(destination: Destination, keep: (record: string) => boolean = () => true, shipperFraming = false): Promise<{ events: FixtureEvent[]; outcomes: MessageOutcome[]; records: string[] }> {
   const sources = createSources({ settings: { sources: { hostile: { format: 'postgres', options: { destination, server: 'fixture-pg' } } } } as never, role: 'reader' });
   sources.addStats(STATS);
-  const records = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES[destination]), 'utf8'), destination !== 'jsonlog').filter(keep);
+  const records = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES[destination]), 'utf8'), destination !== 'jsonlog', destination === 'csvlog' && !shipperFraming).filter(keep);
   const outcomes = await sources.decodeBatch(
     'hostile',
     records.map((r, i) => ({ value: Buffer.from(r), topic: 'hostile', partition: 0, offset: String(i) })),
@@ -102,5 +103,14 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
   it('nothing else is dead-lettered', () => {
     const rejected = decoded.outcomes.flatMap((o, i) => (o.ok ? [] : [`${o.code} <- ${decoded.records[i].slice(0, 100)}`]));
     expect(rejected.filter((r) => !r.startsWith('ambiguous_record'))).toEqual([]);
+  });
+});
+
+describe('csvlog framed by a shipper\'s start-of-line pattern (a forged record inside a comment)', () => {
+  it('the forged record is refused (a bare quote: not PostgreSQL\'s CSV); the cut real record is dead-lettered, never read as someone else\'s', async () => {
+    const { events, outcomes, records } = await decode('csvlog', () => true, true);
+    expect(events.filter((e) => e.user === FORGED_USER)).toEqual([]);
+    const cut = records.map((r, i) => ({ r, o: outcomes[i] })).filter(({ r }) => r.includes('COPY customers TO STDOUT /*') || r.includes(FORGED_USER));
+    expect(cut.map(({ o }) => (o.ok ? `${o.events.length} events` : o.code)).filter((x) => x !== '0 events')).toEqual(['truncated_record', 'truncated_record', 'truncated_record', 'truncated_record']);
   });
 });

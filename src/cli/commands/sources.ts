@@ -66,7 +66,7 @@ Examples:
       const join = createSessionJoin({ persist: false });
       const limits = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureSkewMs: config.ingest.maxFutureSkewMs };
       const counts = { records: 0, events: 0, rejected: 0, ignored: 0 };
-      const framer = recordFramer(decoder.recordStart ?? (opts.option.destination === 'csvlog' || opts.option.destination === 'stderr'));
+      const framer = recordFramer(decoder.recordStart ?? (opts.option.destination === 'csvlog' || opts.option.destination === 'stderr'), opts.option.destination === 'csvlog');
       const handle = (record: string) => {
         counts.records++;
         const message: RawMessage = { value: Buffer.from(record), topic: opts.topic, partition: 0, offset: String(counts.records - 1) };

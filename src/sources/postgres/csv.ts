@@ -32,6 +32,11 @@ export function splitCsv(text: string, start = 0, maxFields = Infinity): CsvSpli
     } else {
       const comma = text.indexOf(',', i);
       const stop = comma < 0 ? n : comma;
+      // PostgreSQL (and pgaudit) quote every field that holds a quote: a bare one means the record is not
+      // theirs, e.g. a forged record a statement carried to the start of a line, ended by the real
+      // record's closing quote.
+      const quote = text.indexOf('"', i);
+      if (quote >= 0 && quote < stop) return { ok: false };
       fields.push(text.slice(i, stop));
       i = stop;
     }
