@@ -10,6 +10,7 @@ import path from 'node:path';
 import { toCanonical } from '../../src/event';
 import { createSources, type MessageOutcome } from '../../src/sources';
 import { splitRecords } from '../../src/sources/framing';
+import { postgresFormat } from '../../src/sources/postgres';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
 import { FORGED_USER, INJECTED_APP } from '../fixtures/postgres/hostile';
@@ -112,5 +113,21 @@ describe('csvlog framed by a shipper\'s start-of-line pattern (a forged record i
     expect(events.filter((e) => e.user === FORGED_USER)).toEqual([]);
     const cut = records.map((r, i) => ({ r, o: outcomes[i] })).filter(({ r }) => r.includes('COPY customers TO STDOUT /*') || r.includes(FORGED_USER));
     expect(cut.map(({ o }) => (o.ok ? `${o.events.length} events` : o.code)).filter((x) => x !== '0 events')).toEqual(['truncated_record', 'truncated_record', 'truncated_record', 'truncated_record']);
+  });
+});
+
+describe('join state of COPYs counted at their start', () => {
+  it('keeps a fixed-size key per COPY, however long its statement (a 512 KiB comment, repeated, does not fill memory)', () => {
+    const start = fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8').split('\n').find((l) => l.includes('case-two-copies') && l.includes('statement: COPY'))!;
+    const padded = (i: number) => {
+      const doc = JSON.parse(start) as Record<string, unknown>;
+      doc.message = `${doc.message as string} /* ${i}${'x'.repeat(512 * 1024)} */`;
+      doc.line_num = 100 + i;
+      return Buffer.from(JSON.stringify(doc));
+    };
+    const decoder = postgresFormat.create({ destination: 'jsonlog', server: 'fixture-pg' }, 'hostile');
+    const r = decoder.decode({ value: padded(1), topic: 'hostile', partition: 0, offset: '0' }, { limits: { maxMessageBytes: 1 << 21, maxFutureSkewMs: 1e12 }, now: Date.UTC(2030, 0, 1), session: () => undefined, tableStats: () => undefined });
+    expect(r.ok && r.events.map((e) => toCanonical(e.event).table)).toEqual(['public.orders', 'public.customers']);
+    expect(r.ok && r.facts.map((f) => (f.kind === 'copy' ? f.statement.length : -1))).toEqual([64]);
   });
 });

@@ -6,6 +6,7 @@
 //     pgaudit logs nothing for it);
 //   `connection authenticated: identity=...` (log_connections) -> a fact: who is behind the session.
 // Bytes are estimated: rows x the table's average row width as `COPY ... TO` text (table-stats.ts).
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
@@ -180,9 +181,13 @@ function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: str
   };
 }
 
-/** The same COPY as log_statement and pgaudit write it (pgaudit keeps a trailing space or newline). */
+/**
+ * The same COPY as log_statement and pgaudit write it (pgaudit keeps a trailing space or newline), as a
+ * hash: the join state keeps one per COPY of a session, in memory and in ClickHouse, and a statement may
+ * be megabytes long (a COPY padded with a comment, again and again).
+ */
 function copyKey(statement: string): string {
-  return statement.trim();
+  return crypto.createHash('sha256').update(statement.trim()).digest('hex');
 }
 
 const ignored = (note: string): DecodeResult => ({ ok: true, events: [], facts: [], note });
