@@ -78,8 +78,10 @@ export function createRefusalAudit(opts: RefusalAuditOptions): RefusalAudit {
     return out;
   };
 
+  // Stamped when written, not at the last refusal it counts (kept in details.to): the trail is chained,
+  // and an entry stamped minutes before it is written lands behind a chain already sealed past it.
   const summary = (action: string, sourceIp: string, c: Counted, more: Record<string, unknown> = {}): AuditEntry => ({
-    at: c.last,
+    at: now(),
     actor: '',
     role: '',
     action,
