@@ -12,7 +12,8 @@ import { sealChains } from '../chain';
 import { MS_PER_DAY } from '../calendar';
 import { ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { audit, entryOf, type Actor } from '../triage';
-import { heldSubjects, type HeldSubjects } from './holds';
+import { TriageError } from '../errors';
+import { heldSubjects, listHolds, type HeldSubjects } from './holds';
 import { recordRetention, type RetentionRow } from './record';
 import { partitionEnd, RETAINED_TABLES, type RetainedTable, type RetentionClass } from './tables';
 
@@ -53,6 +54,8 @@ function heldFilter(t: RetainedTable, held: HeldSubjects, heldAlertIds: Readonly
   const employees = [...held.employees];
   if (t.hold.mode === 'copy') {
     if (employees.length > 0) any.push(sql`${t.hold.user} IN ${inList(employees)}`);
+    // What a held employee did through a shared database role is theirs too.
+    if (t.hold.identity && employees.length > 0) any.push(sql`${t.hold.identity} IN ${inList(employees)}`);
     for (const a of held.alerts) any.push(sql`(${t.hold.user} = ${a.user} AND ${t.hold.time} >= ${new Date(a.from)} AND ${t.hold.time} < ${new Date(a.to)})`);
   } else {
     if (t.hold.alertId && heldAlertIds.length > 0) any.push(sql`${t.hold.alertId} IN ${inList([...heldAlertIds])}`);
@@ -103,6 +106,7 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
   const runId = `ret_${crypto.randomBytes(6).toString('hex')}`;
   // 1. Everything about to go is linked first (rows past the grace period: partitions due are older).
   if (!opts.dryRun) await sealChains(ch, { now, sealer: `retention ${runId}` });
+  const holdsAtStart = new Set((await listHolds(ch, { active: true })).map((h) => h.holdId));
   const { plan, held, heldAlertIds } = await planRetention(ch, opts.settings, now);
   const result: RetentionResult = { runId, dryRun: opts.dryRun === true, partitions: plan, droppedRows: 0, copiedRows: 0 };
   if (opts.dryRun || plan.length === 0) return result;
@@ -125,7 +129,12 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
   // 3. Recorded and sealed before anything goes.
   await recordRetention(ch, { runId, at: now, rows: records });
   await sealChains(ch, { now: now + 1000, graceMs: 0, chains: ['retention_log'], sealer: `retention ${runId}` });
-  // 4. Dropped.
+  // 4. Dropped, unless a hold was placed since the plan was made: its data may be in a partition planned
+  // as unheld. Nothing is dropped then; the next run plans with it.
+  const placed = (await listHolds(ch, { active: true })).filter((h) => !holdsAtStart.has(h.holdId));
+  if (placed.length > 0) {
+    throw new TriageError('TRIAGE_CONFLICT', `legal hold ${placed.map((h) => `${h.holdId} (${h.kind} ${h.subject})`).join(', ')} was placed during retention run ${runId}: nothing was dropped; run retention again`);
+  }
   for (const p of plan) {
     if (p.action === 'keep_held') {
       progress(`${p.table} ${p.partition}: kept (${p.heldRows} row(s) under legal hold)`);

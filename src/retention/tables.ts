@@ -1,6 +1,7 @@
 // Which tables retention drops from, by class, how their partitions are named, and how held data is kept:
 //   copy   bulk data (raw events, rollups): a held employee's or alert's rows are copied into <table>_held
-//          before the partition is dropped, so retention goes on for everyone else
+//          before the partition is dropped, so retention goes on for everyone else; raw events also
+//          when the held employee is the person behind a shared role (identity)
 //   keep   chained tables (alerts, triage actions, the audit trail): a partition that holds held data is
 //          not dropped at all (moving chained rows would take them out of their chain); they are small
 // Only code constants reach SQL from this file.
@@ -17,7 +18,7 @@ export interface RetainedTable {
   /** SQL: the row's partition id, to select a partition's rows. */
   partitionId: SqlFragment;
   hold:
-    | { mode: 'copy'; heldTable: string; user: SqlFragment; time: SqlFragment }
+    | { mode: 'copy'; heldTable: string; user: SqlFragment; time: SqlFragment; identity?: SqlFragment }
     | { mode: 'keep'; alertId: SqlFragment | null; user: SqlFragment | null };
 }
 
@@ -25,7 +26,7 @@ const day = (c: SqlFragment) => sql`toString(toYYYYMMDD(${c}))`;
 const month = (c: SqlFragment) => sql`toString(toYYYYMM(${c}))`;
 
 export const RETAINED_TABLES: ReadonlyArray<RetainedTable> = [
-  { table: 'access_events', class: 'events', partitionBy: 'day', partitionId: day(sql`ts`), hold: { mode: 'copy', heldTable: 'access_events_held', user: sql`user`, time: sql`ts` } },
+  { table: 'access_events', class: 'events', partitionBy: 'day', partitionId: day(sql`ts`), hold: { mode: 'copy', heldTable: 'access_events_held', user: sql`user`, time: sql`ts`, identity: sql`identity` } },
   { table: 'user_hourly', class: 'rollups', partitionBy: 'month', partitionId: month(sql`hour`), hold: { mode: 'copy', heldTable: 'user_hourly_held', user: sql`user`, time: sql`hour` } },
   { table: 'user_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')` } },
   { table: 'user_table_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_table_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')` } },

@@ -153,3 +153,72 @@ describe('retention with legal hold (real ClickHouse)', () => {
     expect(v.problems.find((x) => x.kind === 'record-deleted')!.message).toMatch(/alert\.(view|resolve|run)|hold\.|retention\.run/);
   });
 });
+
+// Two ways a held employee's raw events were dropped anyway: a hold placed while a run was under way (after
+// its plan, before its drops), and events done through a shared database role with the held person only in
+// `identity` (PostgreSQL's authentication line: the role is app_svc, the person is carol).
+describe('legal hold placed mid-run, and held people behind shared roles (real ClickHouse)', () => {
+  const config = testConfig();
+  const database = uniqueName('it_retention_race');
+  const CAROL = 'carol@corp.example';
+  const DAN = 'dan@corp.example';
+  let admin: ClickHouse;
+  let ch: ClickHouse;
+  const carolDay = dayMonthsAgo(13, 5);
+  const danDay = dayMonthsAgo(13, 20);
+
+  beforeAll(async () => {
+    admin = createClickHouse(config.clickhouse, { database: 'default' });
+    ch = createClickHouse(config.clickhouse, { database });
+    await migrate(admin, ch);
+    const events = [];
+    for (let i = 0; i < 4; i++) events.push({ ...row('app_svc', carolDay + 9 * HOUR + i * 60_000, 5_000_000, 'crm.customers', { action: 'EXPORT' }), identity: CAROL });
+    for (let i = 0; i < 5; i++) events.push(row(DAN, danDay + 9 * HOUR + i * 60_000, 5_000_000, 'crm.customers', { action: 'EXPORT' }));
+    await ch.insert('access_events', events);
+  });
+  afterAll(async () => {
+    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+    await ch.close();
+    await admin.close();
+  });
+
+  it('a hold placed after the plan and before the drops stops the run: nothing is dropped, and the next run keeps the held rows', async () => {
+    // The worst moment: the plan is made (nothing held), the run is about to record and drop.
+    let holdId = '';
+    const racing = new Proxy(ch, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'insert' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (table: string, rows: unknown[]) => {
+          if (table === 'retention_log' && !holdId) holdId = (await placeHold(ch, actor, 'employee', DAN, 'matter 2026-31: preserve dan')).holdId;
+          return (v as (t: string, r: unknown[]) => Promise<void>).call(target, table, rows);
+        };
+      },
+    });
+    await expect(runRetention(racing, { settings, actor })).rejects.toThrow(/legal hold hold_[0-9a-f]{12} \(employee dan@corp\.example\) was placed during retention run/);
+    expect(holdId).not.toBe('');
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events WHERE user = ${DAN}`)).toBe(5);
+    // The stopped run's records of partitions still there do not break the chains.
+    for (const c of await verifyChains(ch)) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
+
+    const again = await runRetention(ch, { settings, actor });
+    expect(again.partitions.find((p) => p.table === 'access_events' && p.heldRows === 5)?.action).toBe('copy_and_drop');
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events_held WHERE user = ${DAN}`)).toBe(5);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events WHERE user = ${DAN}`)).toBe(0);
+  });
+
+  it("a held employee's events through a shared role (identity) are copied aside before their partition is dropped", async () => {
+    // Carol's day survived the first test only because that run stopped, and the second dropped it (unheld).
+    // So here: put her day back, hold her, run.
+    const events = [];
+    for (let i = 0; i < 4; i++) events.push({ ...row('app_svc', carolDay + 9 * HOUR + i * 60_000, 5_000_000, 'crm.customers', { action: 'EXPORT' }), identity: CAROL });
+    await ch.insert('access_events', events);
+    await placeHold(ch, actor, 'employee', CAROL, 'matter 2026-32: preserve carol');
+    const dry = await runRetention(ch, { settings, actor, dryRun: true });
+    expect(dry.partitions.filter((p) => p.table === 'access_events').map((p) => [p.action, p.heldRows])).toEqual([['copy_and_drop', 4]]);
+    await runRetention(ch, { settings, actor });
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events_held WHERE user = 'app_svc' AND identity = ${CAROL}`)).toBe(4);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events WHERE identity = ${CAROL}`)).toBe(0);
+    for (const c of await verifyChains(ch)) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
+  });
+});
