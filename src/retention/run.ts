@@ -102,6 +102,11 @@ export async function planRetention(ch: ClickHouse, settings: RetentionSettings,
 
 export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Promise<RetentionResult> {
   const now = opts.now ?? Date.now();
+  // What the run writes is stamped when written, not when the run began: a sealer running meanwhile (audit
+  // seal-every, a report) seals every chain up to its clock minus the grace period, and a row stamped behind
+  // a sealed head is never sealed (verify names it, and an unsealed retention record proves no drop).
+  const started = Date.now();
+  const clock = () => now + (Date.now() - started);
   const progress = opts.progress ?? (() => {});
   const runId = `ret_${crypto.randomBytes(6).toString('hex')}`;
   // 1. Everything about to go is linked first (rows past the grace period: partitions due are older).
@@ -127,8 +132,9 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
     else records.push({ table: p.table, partition: p.partition, action: 'dropped', rows: p.rows, detail: '' });
   }
   // 3. Recorded and sealed before anything goes.
-  await recordRetention(ch, { runId, at: now, rows: records });
-  await sealChains(ch, { now: now + 1000, graceMs: 0, chains: ['retention_log'], sealer: `retention ${runId}` });
+  const recordedAt = clock();
+  await recordRetention(ch, { runId, at: recordedAt, rows: records });
+  await sealChains(ch, { now: recordedAt + 1000, graceMs: 0, chains: ['retention_log'], sealer: `retention ${runId}` });
   // 4. Dropped, unless a hold was placed since the plan was made: its data may be in a partition planned
   // as unheld. Nothing is dropped then; the next run plans with it.
   const placed = (await listHolds(ch, { active: true })).filter((h) => !holdsAtStart.has(h.holdId));
@@ -146,6 +152,6 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
   }
   // 5. Audited.
   const summary = plan.reduce<Record<string, number>>((m, p) => ({ ...m, [p.action]: (m[p.action] ?? 0) + 1 }), {});
-  await audit(ch, entryOf(opts.actor, now, 'retention.run', runId, { partitions: summary, droppedRows: result.droppedRows, copiedRows: result.copiedRows }));
+  await audit(ch, entryOf(opts.actor, clock(), 'retention.run', runId, { partitions: summary, droppedRows: result.droppedRows, copiedRows: result.copiedRows }));
   return result;
 }

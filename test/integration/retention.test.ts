@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
-import { verifyChains } from '../../src/chain';
+import { sealChains, verifyChains } from '../../src/chain';
 import { listHolds, placeHold, releaseHold, runRetention, type RetentionSettings } from '../../src/retention';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
 import { audit, entryOf, recordAction, type Actor } from '../../src/triage';
@@ -219,6 +219,38 @@ describe('legal hold placed mid-run, and held people behind shared roles (real C
     await runRetention(ch, { settings, actor });
     expect(await n(ch, sql`SELECT count() AS n FROM access_events_held WHERE user = 'app_svc' AND identity = ${CAROL}`)).toBe(4);
     expect(await n(ch, sql`SELECT count() AS n FROM access_events WHERE identity = ${CAROL}`)).toBe(0);
+    for (const c of await verifyChains(ch)) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
+  });
+
+  it('a run that outlasts the grace period while another sealer runs still records and audits inside the chains', async () => {
+    // A day of Erin's so the run has a partition to drop; while the run plans, an analyst's audit entry is
+    // written and sealed (audit seal-every, a report): as when a run outlasts the grace period. The run's own
+    // audit entry, stamped at its start, would land behind that sealed head: never sealed, named by verify.
+    await ch.insert('access_events', [row('erin@corp.example', dayMonthsAgo(13, 25) + 9 * HOUR, 5_000_000, 'crm.customers')]);
+    let sealedMeanwhile = false;
+    const slow = new Proxy(ch, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'query' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (q: ReturnType<typeof sql>, o?: unknown) => {
+          if (!sealedMeanwhile && String(q).includes('system.parts')) {
+            sealedMeanwhile = true;
+            // Meanwhile an analyst works (an audit entry after the run's start), and the sealer links it.
+            await new Promise((r) => setTimeout(r, 1100));
+            await audit(ch, entryOf({ ...actor, name: 'sam.analyst', role: 'analyst', requestId: 'req-meanwhile' }, Date.now(), 'alert.view', 'al_meanwhile'));
+            await new Promise((r) => setTimeout(r, 1100));
+            await sealChains(ch, { graceMs: 0, sealer: 'seal-every (meanwhile)' });
+          }
+          return (v as (q: unknown, o?: unknown) => Promise<unknown>).call(target, q, o);
+        };
+      },
+    });
+    const r = await runRetention(slow, { settings, actor });
+    expect(sealedMeanwhile).toBe(true);
+    // Erin's event and its three rollup rows.
+    expect(r.droppedRows).toBe(4);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events WHERE user = 'erin@corp.example'`)).toBe(0);
+    await sealChains(ch, { now: Date.now() + 2000, graceMs: 0 });
     for (const c of await verifyChains(ch)) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
   });
 });
