@@ -116,14 +116,16 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
   const result: RetentionResult = { runId, dryRun: opts.dryRun === true, partitions: plan, droppedRows: 0, copiedRows: 0 };
   if (opts.dryRun || plan.length === 0) return result;
 
-  // 2. Held rows of bulk tables copied aside (not twice: a run that stopped after copying is run again).
+  // 2. Held rows of bulk tables copied aside, not twice (a run that stopped after copying is run again),
+  // row by row: a partition already copied for one hold may since hold another's rows.
   const records: RetentionRow[] = [];
   for (const p of plan) {
     const t = RETAINED_TABLES.find((x) => x.table === p.table)!;
     if (p.action === 'copy_and_drop' && t.hold.mode === 'copy') {
       const where = sql`${t.partitionId} = ${p.partition} AND ${heldFilter(t, held, heldAlertIds)!}`;
-      const already = await count(ch, t.hold.heldTable, where);
-      if (already === 0) await ch.exec(sql`INSERT INTO ${ident(t.hold.heldTable)} SELECT * FROM ${ident(t.table)} WHERE ${where}`);
+      await ch.exec(sql`
+        INSERT INTO ${ident(t.hold.heldTable)} SELECT * FROM ${ident(t.table)}
+        WHERE ${where} AND (${t.hold.key}) NOT IN (SELECT ${t.hold.key} FROM ${ident(t.hold.heldTable)} WHERE ${where})`);
       progress(`${p.table} ${p.partition}: ${p.heldRows} held row(s) copied to ${t.hold.heldTable}`);
       result.copiedRows += p.heldRows;
       records.push({ table: p.table, partition: p.partition, action: 'copied_held', rows: p.heldRows, detail: t.hold.heldTable });

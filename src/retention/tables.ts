@@ -15,10 +15,11 @@ export interface RetainedTable {
   class: RetentionClass;
   /** day: partition ids YYYYMMDD; month: YYYYMM. */
   partitionBy: 'day' | 'month';
-  /** SQL: the row's partition id, to select a partition's rows. */
+  /** SQL: the row's partition id, to select a partition's rows. (copy mode's key: the columns that name a
+   * row, or a rollup's row, so that a copy already made is not made twice.) */
   partitionId: SqlFragment;
   hold:
-    | { mode: 'copy'; heldTable: string; user: SqlFragment; time: SqlFragment; identity?: SqlFragment }
+    | { mode: 'copy'; heldTable: string; user: SqlFragment; time: SqlFragment; identity?: SqlFragment; key: SqlFragment }
     | { mode: 'keep'; alertId: SqlFragment | null; user: SqlFragment | null };
 }
 
@@ -26,10 +27,10 @@ const day = (c: SqlFragment) => sql`toString(toYYYYMMDD(${c}))`;
 const month = (c: SqlFragment) => sql`toString(toYYYYMM(${c}))`;
 
 export const RETAINED_TABLES: ReadonlyArray<RetainedTable> = [
-  { table: 'access_events', class: 'events', partitionBy: 'day', partitionId: day(sql`ts`), hold: { mode: 'copy', heldTable: 'access_events_held', user: sql`user`, time: sql`ts`, identity: sql`identity` } },
-  { table: 'user_hourly', class: 'rollups', partitionBy: 'month', partitionId: month(sql`hour`), hold: { mode: 'copy', heldTable: 'user_hourly_held', user: sql`user`, time: sql`hour` } },
-  { table: 'user_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')` } },
-  { table: 'user_table_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_table_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')` } },
+  { table: 'access_events', class: 'events', partitionBy: 'day', partitionId: day(sql`ts`), hold: { mode: 'copy', heldTable: 'access_events_held', user: sql`user`, time: sql`ts`, identity: sql`identity`, key: sql`event_id` } },
+  { table: 'user_hourly', class: 'rollups', partitionBy: 'month', partitionId: month(sql`hour`), hold: { mode: 'copy', heldTable: 'user_hourly_held', user: sql`user`, time: sql`hour`, key: sql`user, hour` } },
+  { table: 'user_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')`, key: sql`user, day` } },
+  { table: 'user_table_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_table_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')`, key: sql`user, day, db_name, table_name` } },
   { table: 'alerts', class: 'alerts', partitionBy: 'month', partitionId: month(sql`window_start`), hold: { mode: 'keep', alertId: sql`alert_id`, user: sql`user` } },
   { table: 'alert_actions', class: 'alerts', partitionBy: 'month', partitionId: month(sql`at`), hold: { mode: 'keep', alertId: sql`alert_id`, user: null } },
   { table: 'audit_log', class: 'audit', partitionBy: 'month', partitionId: month(sql`at`), hold: { mode: 'keep', alertId: sql`target`, user: null } },

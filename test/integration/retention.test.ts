@@ -253,4 +253,37 @@ describe('legal hold placed mid-run, and held people behind shared roles (real C
     await sealChains(ch, { now: Date.now() + 2000, graceMs: 0 });
     for (const c of await verifyChains(ch)) expect([c.chain, c.ok, c.problems]).toEqual([c.chain, true, []]);
   });
+
+  it("a partition already copied for one hold has another hold's rows copied too when the run is run again", async () => {
+    // Fran is held; Gus shares her day. The run copies Fran's rows, then Gus is held before the drops: the
+    // run stops; the next one must copy Gus's rows though the partition's copy "was made" (and not Fran's twice).
+    const FRAN = 'fran@corp.example';
+    const GUS = 'gus@corp.example';
+    const day = dayMonthsAgo(13, 27);
+    await ch.insert('access_events', [
+      ...[0, 1, 2].map((i) => row(FRAN, day + 9 * HOUR + i * 60_000, 5_000_000, 'crm.customers')),
+      ...[0, 1].map((i) => row(GUS, day + 11 * HOUR + i * 60_000, 5_000_000, 'crm.orders')),
+    ]);
+    await placeHold(ch, actor, 'employee', FRAN, 'matter 2026-33: preserve fran');
+    let gusHeld = false;
+    const racing = new Proxy(ch, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'insert' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (table: string, rows: unknown[]) => {
+          if (table === 'retention_log' && !gusHeld) {
+            gusHeld = true;
+            await placeHold(ch, actor, 'employee', GUS, 'matter 2026-34: preserve gus');
+          }
+          return (v as (t: string, r: unknown[]) => Promise<void>).call(target, table, rows);
+        };
+      },
+    });
+    await expect(runRetention(racing, { settings, actor })).rejects.toThrow(/was placed during retention run/);
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events_held WHERE user = ${FRAN}`)).toBe(3);
+    await runRetention(ch, { settings, actor });
+    const held = async (user: string) => [await n(ch, sql`SELECT count() AS n FROM access_events_held WHERE user = ${user}`), await n(ch, sql`SELECT countMerge(event_count) AS n FROM user_daily_held WHERE user = ${user}`)];
+    expect({ fran: await held(FRAN), gus: await held(GUS) }).toEqual({ fran: [3, 3], gus: [2, 2] });
+    expect(await n(ch, sql`SELECT count() AS n FROM access_events WHERE user IN (${FRAN}, ${GUS})`)).toBe(0);
+  });
 });
