@@ -7,7 +7,7 @@
 import type { ClickHouse } from '../store';
 import { GENESIS, linkHash, readLinks, type ChainLink } from './links';
 import { compareRecords, readRecords, type ChainRecord } from './records';
-import { readRetentionDrops } from './retention-drops';
+import { monthPartitionEnd, readRetentionDrops } from './retention-drops';
 import { CHAINED_TABLES, chainedTable, type ChainedTable } from './tables';
 
 export type ProblemKind = 'head-not-found' | 'link-altered' | 'links-missing' | 'fork' | 'wrong-prev' | 'record-changed' | 'record-deleted' | 'record-not-in-chain';
@@ -70,6 +70,10 @@ async function droppedPartitions(ch: ClickHouse, sealedKeys: ReadonlySet<string>
   const out = new Map<string, Set<string>>();
   for (const d of await readRetentionDrops(ch)) {
     if (!sealedKeys.has(d.key)) continue; // an unsealed retention record proves nothing
+    // Retention drops only partitions wholly in the past: a record of dropping a month that had not ended
+    // when it was written (forged, to make a fresh month's deletion look retained) proves nothing either.
+    const end = monthPartitionEnd(d.partition);
+    if (end === null || end > d.at) continue;
     if (!out.has(d.table)) out.set(d.table, new Set());
     out.get(d.table)!.add(d.partition);
   }

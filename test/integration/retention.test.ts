@@ -152,6 +152,20 @@ describe('retention with legal hold (real ClickHouse)', () => {
     expect(v.problems.map((x) => x.kind)).toContain('record-deleted');
     expect(v.problems.find((x) => x.kind === 'record-deleted')!.message).toMatch(/alert\.(view|resolve|run)|hold\.|retention\.run/);
   });
+
+  it('a forged retention record of a month not yet over, sealed, does not make its deleted rows look retained', async () => {
+    // Someone with write access to ClickHouse covers the hand-dropped month with a record, and the sealer
+    // (a pure function of the rows) seals it: retention never drops a month before it has ended.
+    const [{ p }] = await ch.query<{ p: string }>(sql`SELECT toString(toYYYYMM(now())) AS p`);
+    const now = Date.now();
+    await ch.insert('retention_log', [{ run_id: 'ret_forged00000', at: new Date(now).toISOString().slice(0, 19).replace('T', ' '), at_ms: now % 1000, table_name: 'audit_log', partition_id: p, action: 'dropped', rows: 3, detail: '' }]);
+    await sealChains(ch, { now: now + 2000, graceMs: 0 });
+    const all = await verifyChains(ch);
+    expect(all.find((c) => c.chain === 'retention_log')!.ok).toBe(true);
+    const v = all.find((c) => c.chain === 'audit_log')!;
+    expect(v.ok).toBe(false);
+    expect(v.problems.map((x) => x.kind)).toContain('record-deleted');
+  });
 });
 
 // Two ways a held employee's raw events were dropped anyway: a hold placed while a run was under way (after
