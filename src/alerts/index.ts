@@ -1,4 +1,23 @@
-// Alerts: what the detector raised, stored in ClickHouse one revision per row. The triage lifecycle
-// (acknowledge, resolve) builds on this.
-export { writeAlerts, listAlerts, alertsOfDays, getAlert, type AlertFilter } from './store';
+// Alerts: what the detector raised, stored in ClickHouse one revision per row, and the listing the queue
+// filters, counts and pages in ClickHouse (listing.ts). The triage lifecycle (acknowledge, resolve) builds on this.
+export { writeAlerts, listAlerts, alertsOfDays, getAlert, alertSummaries, alertSummaryPages, type AlertFilter, type AlertSummaryRecord } from './store';
+export {
+  STATUSES,
+  SORTS,
+  defaultDir,
+  refreshListing,
+  listingEpoch,
+  repairListing,
+  countListing,
+  listingPage,
+  listingIds,
+  listingCursor,
+  readListingCursor,
+  type AlertStatus,
+  type SortKey,
+  type SortDir,
+  type ListingFilter,
+  type ListingOrder,
+  type ListingRow,
+} from './listing';
 export { SEVERITIES, severityRank, type AlertRecord, type AlertFinding, type Evidence, type Severity } from './types';

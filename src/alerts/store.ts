@@ -2,6 +2,7 @@
 // the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
 import { MS_PER_DAY } from '../calendar';
 import { fromDateTime, inList, join, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
+import { refreshListing } from './listing';
 import { SEVERITIES, type AlertRecord, type Severity } from './types';
 
 interface AlertRow {
@@ -89,8 +90,11 @@ function fromRow(r: AlertRow): AlertRecord {
   };
 }
 
+/** Stores alert revisions, then their rows of the listing (listing.ts). */
 export async function writeAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRecord>): Promise<void> {
-  if (alerts.length > 0) await ch.insert('alerts', alerts.map(toRow));
+  if (alerts.length === 0) return;
+  await ch.insert('alerts', alerts.map(toRow));
+  await refreshListing(ch, alerts.map((a) => a.alertId));
 }
 
 export interface AlertFilter {
@@ -135,6 +139,55 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
 /** Current alerts of the windows that touch the days first..last (for a restart to continue them). */
 export function alertsOfDays(ch: ClickHouse, first: number, last: number): Promise<AlertRecord[]> {
   return listAlerts(ch, { from: first * MS_PER_DAY, to: (last + 1) * MS_PER_DAY, limit: 1_000_000 });
+}
+
+/** An alert without what shows what was taken and how (the explanation, findings, evidence, trigger). */
+export type AlertSummaryRecord = Omit<AlertRecord, 'explanation' | 'findings' | 'evidence' | 'triggerEventId'>;
+
+const SUMMARY_COLUMNS = sql`alert_id, revision, user, window_start, window_end, detectors, severity, score, fired_at, fired_at_ms, last_event_at,
+  observed_bytes, observed_rows, event_count, baseline_bytes, peer_bytes, peer_group, ratio, created_at_wall, updated_at_wall`;
+
+/** The current revision of each of these alerts, as summaries (one indexed read; absent ids are left out). */
+export async function alertSummaries(ch: ClickHouse, ids: ReadonlyArray<string>): Promise<Map<string, AlertSummaryRecord>> {
+  const out = new Map<string, AlertSummaryRecord>();
+  for (let i = 0; i < ids.length; i += 2000) {
+    const rows = await ch.query<Omit<AlertRow, 'explanation' | 'findings' | 'evidence' | 'trigger_event_id'>>(sql`
+      SELECT ${SUMMARY_COLUMNS} FROM alerts
+      WHERE alert_id IN ${inList([...ids.slice(i, i + 2000)])}
+      ORDER BY alert_id, revision DESC
+      LIMIT 1 BY alert_id`);
+    for (const r of rows) out.set(r.alert_id, summaryFromRow(r));
+  }
+  return out;
+}
+
+/**
+ * Every current alert the window filter selects, as summaries, a page at a time in alert id order (keyset
+ * on the id): however many there are, none is left out and memory holds one page.
+ */
+export async function* alertSummaryPages(ch: ClickHouse, f: Pick<AlertFilter, 'from' | 'to' | 'ids'> = {}, pageSize = 5000): AsyncGenerator<AlertSummaryRecord[]> {
+  const where: SqlFragment[] = [sql`1 = 1`];
+  if (f.from !== undefined) where.push(sql`window_end > ${new Date(f.from)}`);
+  if (f.to !== undefined) where.push(sql`window_start < ${new Date(f.to)}`);
+  if (f.ids !== undefined) where.push(f.ids.length === 0 ? sql`0 = 1` : sql`alert_id IN ${inList([...f.ids])}`);
+  let last = '';
+  for (;;) {
+    const rows = await ch.query<Omit<AlertRow, 'explanation' | 'findings' | 'evidence' | 'trigger_event_id'>>(sql`
+      SELECT ${SUMMARY_COLUMNS} FROM alerts
+      WHERE ${join(where, ' AND ')} AND alert_id > ${last}
+      ORDER BY alert_id, revision DESC
+      LIMIT 1 BY alert_id
+      LIMIT ${pageSize}`);
+    if (rows.length === 0) return;
+    yield rows.map((r) => summaryFromRow(r));
+    last = rows[rows.length - 1].alert_id;
+    if (rows.length < pageSize) return;
+  }
+}
+
+function summaryFromRow(r: Omit<AlertRow, 'explanation' | 'findings' | 'evidence' | 'trigger_event_id'>): AlertSummaryRecord {
+  const { explanation: _e, findings: _f, evidence: _v, triggerEventId: _t, ...summary } = fromRow({ ...r, explanation: '', findings: '[]', evidence: '{}', trigger_event_id: '' });
+  return summary;
 }
 
 /** The current revision of one alert, or null. */

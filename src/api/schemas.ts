@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../alerts';
 import { PERIOD_KINDS } from '../report/config-schema';
 import { DAY_DIR, SCHEDULE_DIR } from '../report/library';
+import { SORTS } from '../alerts';
 import { DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES, USER_NAME } from '../triage';
 
 /** al_<yyyymmdd>_<10 hex>, as the detection engine names alerts. */
@@ -85,15 +86,20 @@ export function alertQuery(opts: { pseudonymize: boolean; pageMax: number }) {
     .strictObject({
       status: z.enum(STATUSES).optional(),
       severity: severity.optional().describe('exactly this severity'),
+      minSeverity: severity.optional().describe('this severity or worse'),
       user: employee(opts.pseudonymize).optional().describe(opts.pseudonymize ? 'the employee, by pseudonym (emp-...)' : 'the employee id'),
       department: text(256).optional(),
       detector: pattern(DETECTOR, 'a detector name like volumeSelf').optional().describe('alerts where this detector fired'),
       from: isoTime.optional().describe('alerts whose window ends after this time'),
       to: isoTime.optional().describe('alerts whose window starts before this time'),
+      sort: z.enum(SORTS).optional().describe('window (default: newest window first, then by score), severity, volume, ratio, fired or status'),
+      dir: z.enum(['asc', 'desc']).optional().describe('default: desc (status: asc, lifecycle order)'),
       limit: limit(opts.pageMax).optional(),
-      offset: wholeNumber(0, 1_000_000_000).optional(),
+      offset: wholeNumber(0, 1_000_000_000).optional().describe('rows to skip; for deep pages use cursor'),
+      cursor: z.string().max(2048, 'at most 2048 characters').regex(/^[A-Za-z0-9_-]+$/, 'expected a cursor from nextCursor').optional().describe('the nextCursor of the page before (keyset paging)'),
     })
-    .refine(fromBeforeTo, { message: '"to" must be after "from"', path: ['to'] });
+    .refine(fromBeforeTo, { message: '"to" must be after "from"', path: ['to'] })
+    .refine((q) => q.cursor === undefined || q.offset === undefined, { message: 'give either cursor or offset, not both', path: ['cursor'] });
 }
 
 export function auditQuery(opts: { pageMax: number }) {
@@ -243,10 +249,11 @@ export const alertDetailOut = z.object({ ...alertOut.shape, history: z.array(his
 
 export const alertPageOut = z.object({
   items: z.array(alertSummaryOut),
-  total: z.number().int(),
+  total: z.number().int().describe('how many alerts match, exactly'),
   limit: z.number().int(),
   offset: z.number().int(),
   next: z.number().int().nullable().describe('the offset of the next page, null on the last'),
+  nextCursor: z.string().nullable().describe('the cursor of the next page (keyset: as fast on page 500 as on page 1), null on the last'),
 });
 
 const dayBytes = z.array(z.object({ day: z.string(), bytes: z.number() }));
@@ -284,7 +291,8 @@ export const employeeOut = z.object({
   days: dayBytes,
   band: usualBand,
   peers: peerRange,
-  alerts: z.array(alertSummaryOut),
+  alerts: z.array(alertSummaryOut).describe('newest window first, at most 500'),
+  alertTotal: z.number().int().describe("how many alerts the employee has, exactly"),
 });
 
 export const suppressionOut = z

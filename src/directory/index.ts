@@ -14,3 +14,4 @@ export {
   type DirectorySnapshot,
   type StoreResult,
 } from './store';
+export { createDirectoryCache, indexDirectory, latestDirectoryVersion, type DirectoryCache, type DirectoryIndex } from './cache';

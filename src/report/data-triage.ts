@@ -1,6 +1,6 @@
 // Triage sections of an audit report: every alert fired in the period with its triage state, the
 // alerts still open by age, and the analyst actions of the audit trail (wall time).
-import { listAlerts, type AlertRecord, type Severity } from '../alerts';
+import { alertSummaryPages, listingIds, type AlertSummaryRecord, type Severity } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
 import { fromDateTime, sql } from '../store';
 import { actionsOf, deriveState, type AlertStatus, type Disposition } from '../triage/lifecycle';
@@ -47,7 +47,7 @@ export interface AlertsSection {
 const noSeverities = (): Record<Severity, number> => ({ low: 0, medium: 0, high: 0, critical: 0 });
 
 /** Alerts (current revision) with their triage state as of ctx.asOf (actions after it are not counted). */
-async function alertsWithState(ctx: ReportContext, alerts: AlertRecord[]): Promise<ReportAlert[]> {
+async function alertsWithState(ctx: ReportContext, alerts: AlertSummaryRecord[]): Promise<ReportAlert[]> {
   const actions = await actionsOf(ctx.ch, alerts.map((a) => a.alertId));
   return alerts.map((a) => {
     const s = deriveState((actions.get(a.alertId) ?? []).filter((x) => x.at <= ctx.asOf), ctx.asOf);
@@ -73,7 +73,12 @@ async function alertsWithState(ctx: ReportContext, alerts: AlertRecord[]): Promi
   });
 }
 
-const ALL_ALERTS = 1_000_000;
+/** Every current alert the filter selects (read a page at a time: none is left out however many). */
+async function allAlerts(ctx: ReportContext, f: Parameters<typeof alertSummaryPages>[1]): Promise<AlertSummaryRecord[]> {
+  const out: AlertSummaryRecord[] = [];
+  for await (const page of alertSummaryPages(ctx.ch, f)) out.push(...page);
+  return out;
+}
 
 export function median(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -85,7 +90,7 @@ export function median(values: number[]): number | null {
 export async function alertsSection(ctx: ReportContext): Promise<AlertsSection> {
   const { period } = ctx;
   // An alert belongs to the period it fired in; its window (a day, or a slow drip's days) overlaps it.
-  const fired = (await listAlerts(ctx.ch, { from: period.from, to: period.to, limit: ALL_ALERTS }))
+  const fired = (await allAlerts(ctx, { from: period.from, to: period.to }))
     .filter((a) => a.firedAt >= period.from && a.firedAt < period.to)
     .sort((a, b) => a.firedAt - b.firedAt || (a.alertId < b.alertId ? -1 : 1));
   const alerts = await alertsWithState(ctx, fired);
@@ -129,9 +134,21 @@ export interface OpenAlertsSection {
   alerts: Array<ReportAlert & { ageMs: number; age: string }>;
 }
 
-/** Every alert (of any period) fired by ctx.asOf and not resolved at that time, oldest first. */
+/**
+ * Every alert (of any period) fired by ctx.asOf and not resolved at that time, oldest first. Candidates are
+ * the alerts the listing has unresolved now and those acted on after asOf (whose state then may differ);
+ * an alert resolved now and untouched since asOf was resolved then.
+ */
 export async function openAlertsSection(ctx: ReportContext): Promise<OpenAlertsSection> {
-  const candidates = (await listAlerts(ctx.ch, { to: ctx.asOf + 1, limit: ALL_ALERTS })).filter((a) => a.firedAt <= ctx.asOf);
+  const ids = new Set<string>();
+  for await (const page of listingIds(ctx.ch, { statuses: ['open', 'acknowledged', 'snoozed'], to: ctx.asOf + 1 }, ctx.asOf)) page.forEach((id) => ids.add(id));
+  const touched = await ctx.ch.query<{ alert_id: string }>(sql`SELECT DISTINCT alert_id FROM alert_actions WHERE at >= ${new Date(ctx.asOf)}`);
+  touched.forEach((r) => ids.add(r.alert_id));
+  const candidates: AlertSummaryRecord[] = [];
+  const list = [...ids];
+  for (let i = 0; i < list.length; i += 5000) {
+    for await (const page of alertSummaryPages(ctx.ch, { ids: list.slice(i, i + 5000), to: ctx.asOf + 1 })) candidates.push(...page.filter((a) => a.firedAt <= ctx.asOf));
+  }
   const open = (await alertsWithState(ctx, candidates))
     .filter((a) => a.status !== 'resolved')
     .map((a) => {

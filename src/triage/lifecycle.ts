@@ -1,15 +1,17 @@
 // The alert lifecycle: open -> acknowledged -> resolved (with a disposition), with assignment, notes,
 // snoozing and reopening on the way. Every action is a row of `alert_actions`; the state is derived
 // from them in order (deriveState, pure), so the history is the record and nothing is overwritten.
+// Each action also refreshes the alert's row of the listing the queue reads (src/alerts/listing.ts).
 import crypto from 'node:crypto';
+import { refreshListing, type AlertStatus } from '../alerts';
 import { fromDateTime, inList, NO_TIME, sql, toDateTime, type ClickHouse } from '../store';
 
 export const ACTIONS = ['acknowledge', 'assign', 'note', 'resolve', 'snooze', 'reopen'] as const;
 export type ActionKind = (typeof ACTIONS)[number];
 export const DISPOSITIONS = ['true_positive', 'false_positive', 'expected_activity', 'duplicate'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
-export const STATUSES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
-export type AlertStatus = (typeof STATUSES)[number];
+// Statuses are the listing's (src/alerts/listing.ts derives the same state in SQL for the queue).
+export { STATUSES, type AlertStatus } from '../alerts';
 
 export interface AlertAction {
   actionId: string;
@@ -155,6 +157,8 @@ export async function recordAction(ch: ClickHouse, alertId: string, actor: strin
       suppression_id: action.suppressionId,
     },
   ]);
+  // The queue's row of the alert, with this action in it (read after the insert: see listing.ts).
+  await refreshListing(ch, [alertId]);
   return action;
 }
 

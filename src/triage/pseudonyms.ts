@@ -6,6 +6,8 @@ import { ConfigError } from '../errors';
 
 export interface Pseudonyms {
   enabled: boolean;
+  /** A fingerprint of the key (HMAC of a fixed text): the stored mapping is per key (pseudonym-map.ts); '' when off. */
+  keyId: string;
   /** The pseudonym of a user id (the id itself when pseudonymisation is off). */
   of(user: string): string;
   /** The user id behind a pseudonym, among `candidates` (ids the caller knows of), or null. */
@@ -15,7 +17,7 @@ export interface Pseudonyms {
 export const PSEUDONYM = /^emp-[0-9a-f]{10}$/;
 
 export function createPseudonyms(opts: { enabled: boolean; key: string | undefined }): Pseudonyms {
-  if (!opts.enabled) return { enabled: false, of: (u) => u, reveal: (p, candidates) => ([...candidates].includes(p) ? p : null) };
+  if (!opts.enabled) return { enabled: false, keyId: '', of: (u) => u, reveal: (p, candidates) => ([...candidates].includes(p) ? p : null) };
   if (!opts.key || opts.key.length < 16) {
     throw new ConfigError('api.pseudonymize is on: set INSIDER_PSEUDONYM_KEY to a secret of at least 16 characters (or turn pseudonymisation off with INSIDER_PSEUDONYMIZE=false)');
   }
@@ -32,6 +34,7 @@ export function createPseudonyms(opts: { enabled: boolean; key: string | undefin
   };
   return {
     enabled: true,
+    keyId: crypto.createHmac('sha256', key).update('insider-detector pseudonym key id', 'utf8').digest('hex').slice(0, 16),
     of,
     reveal(pseudonym, candidates) {
       for (const u of candidates) if (of(u) === pseudonym) return u;

@@ -3,13 +3,31 @@
 // accounts.ts). Every action and every view of an alert's evidence is written to the audit trail with
 // who, when and from where. Lists carry summaries only (AlertSummary: what a page carries, no
 // explanation, findings or evidence); the evidence is reached one alert at a time, audited.
-import { getAlert, listAlerts, type AlertRecord, type Severity } from '../alerts';
+import {
+  alertSummaries,
+  countListing,
+  defaultDir,
+  getAlert,
+  listingCursor,
+  listingEpoch,
+  listingPage,
+  readListingCursor,
+  type AlertRecord,
+  type AlertSummaryRecord,
+  type ListingFilter,
+  type ListingOrder,
+  type Severity,
+  type SortDir,
+  type SortKey,
+} from '../alerts';
 import { MS_PER_DAY } from '../calendar';
-import { currentDirectory, type DirectoryEntry } from '../directory';
+import { createDirectoryCache, type DirectoryCache, type DirectoryIndex } from '../directory';
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
+import { singleFlight } from '../store/single-flight';
 import { audit, entryOf, type Actor } from './audit';
 import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInput, type AlertStatus, type TriageState } from './lifecycle';
+import { createPseudonymMap, type PseudonymMap } from './pseudonym-map';
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 import { findUser } from './users';
@@ -19,6 +37,24 @@ export interface TriageDeps {
   ch: ClickHouse;
   pseudonyms: Pseudonyms;
   now?: () => number;
+  /** The directory by version (default: one per deps object, asking ClickHouse for the version on each use). */
+  directory?: DirectoryCache;
+  /** Pseudonym -> employee ids (default: one per deps object). */
+  pseudonymMap?: PseudonymMap;
+}
+
+// Defaults made once per deps object, so that callers that build `{ ch, pseudonyms }` get the caches too.
+const defaults = new WeakMap<TriageDeps, { directory: DirectoryCache; pseudonymMap: PseudonymMap }>();
+function parts(deps: TriageDeps): { directory: DirectoryCache; pseudonymMap: PseudonymMap } {
+  if (deps.directory && deps.pseudonymMap) return { directory: deps.directory, pseudonymMap: deps.pseudonymMap };
+  let d = defaults.get(deps);
+  if (!d) defaults.set(deps, (d = { directory: createDirectoryCache(deps.ch), pseudonymMap: createPseudonymMap(deps.ch, deps.pseudonyms, { now: deps.now }) }));
+  return { directory: deps.directory ?? d.directory, pseudonymMap: deps.pseudonymMap ?? d.pseudonymMap };
+}
+
+/** The current directory, indexed (read again only when a load made a new version). */
+export function directoryOf(deps: TriageDeps): Promise<DirectoryIndex> {
+  return parts(deps).directory.current();
 }
 
 export interface AlertView extends Omit<AlertRecord, 'user'> {
@@ -42,62 +78,107 @@ export function summaryOf(v: AlertView): AlertSummary {
 
 export interface AlertQuery {
   status?: AlertStatus;
+  /** Exactly this severity. */
   severity?: Severity;
+  /** This severity or worse. */
+  minSeverity?: Severity;
   /** An id or a pseudonym. */
   user?: string;
   department?: string;
   detector?: string;
   from?: number;
   to?: number;
+  /** Default: newest window first (then by score). */
+  sort?: SortKey;
+  dir?: SortDir;
   limit: number;
-  offset: number;
+  /** Rows to skip (exact, but deep pages cost what they skip): prefer `cursor`. */
+  offset?: number;
+  /** The `nextCursor` of the page before: the page after it (keyset). */
+  cursor?: string;
 }
 
-/** Alerts considered per query before the status filter and paging (alerts are tens a day, not millions). */
-const SCAN_LIMIT = 10_000;
-
-async function people(ch: ClickHouse): Promise<Map<string, { department: string; role: string }>> {
-  return peopleOf((await currentDirectory(ch)).entries);
+export interface AlertPage {
+  items: AlertSummary[];
+  /** How many alerts match, exactly. */
+  total: number;
+  /** Where the next page starts (pass as `cursor`), null on the last page. */
+  nextCursor: string | null;
 }
 
-function peopleOf(entries: ReadonlyArray<DirectoryEntry>): Map<string, { department: string; role: string }> {
-  return new Map(entries.map((e) => [e.id, { department: e.department, role: e.role }]));
+/** The employee ids behind `user` (an id, or a pseudonym when pseudonymisation is on); [] when unknown. */
+async function resolveUsers(deps: TriageDeps, user: string): Promise<string[]> {
+  return parts(deps).pseudonymMap.usersOf(user);
 }
 
-/** The user id behind `user` (an id, or a pseudonym when pseudonymisation is on), or null when unknown. */
-async function resolveUser(deps: TriageDeps, user: string, known: ReadonlyMap<string, unknown>): Promise<string | null> {
-  if (!deps.pseudonyms.enabled) return user;
-  const alerted = await deps.ch.query<{ user: string }>(sql`SELECT DISTINCT user FROM alerts`);
-  return deps.pseudonyms.reveal(user, [...known.keys(), ...alerted.map((r) => r.user)]);
-}
-
-function view(a: AlertRecord, state: TriageState, deps: TriageDeps, who: ReadonlyMap<string, { department: string; role: string }>): AlertView {
-  const { history: _, ...triage } = state;
-  const p = who.get(a.user);
-  // The people behind a shared database role (evidence.identities) are employees too: pseudonymised alike.
-  const people = [a.user, ...(a.evidence.identities ?? []).map((i) => i.identity)];
-  const pseudonymise = (text: string) => (deps.pseudonyms.enabled ? people.reduce((t, id) => t.split(id).join(deps.pseudonyms.of(id)), text) : text);
-  const evidence = a.evidence.identities ? { ...a.evidence, identities: a.evidence.identities.map((i) => ({ ...i, identity: deps.pseudonyms.of(i.identity) })) } : a.evidence;
-  return { ...a, user: deps.pseudonyms.of(a.user), explanation: pseudonymise(a.explanation), evidence, department: p?.department ?? null, role: p?.role ?? null, triage };
-}
-
-/** Current alerts as summaries (not audited: no evidence in them), newest window first. */
-export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<{ items: AlertSummary[]; total: number }> {
-  const now = (deps.now ?? Date.now)();
-  const who = await people(deps.ch);
-  let user: string | undefined;
-  if (q.user !== undefined) {
-    const resolved = await resolveUser(deps, q.user, who);
-    if (resolved === null) return { items: [], total: 0 };
-    user = resolved;
+/** One id, for what names one employee (a reveal, a suppression, an employee page), or null. */
+async function resolveUser(deps: TriageDeps, user: string): Promise<string | null> {
+  if (!deps.pseudonyms.enabled) {
+    // Without pseudonyms the id is typed as it is: known when the directory or an alert has it.
+    if ((await directoryOf(deps)).byId.has(user)) return user;
+    const [row] = await deps.ch.query<{ n: string }>(sql`SELECT count() AS n FROM alert_listing WHERE user = ${user}`);
+    return Number(row?.n ?? 0) > 0 ? user : null;
   }
-  let alerts = await listAlerts(deps.ch, { from: q.from, to: q.to, user, detector: q.detector, limit: SCAN_LIMIT });
-  if (q.severity !== undefined) alerts = alerts.filter((a) => a.severity === q.severity);
-  if (q.department !== undefined) alerts = alerts.filter((a) => who.get(a.user)?.department === q.department);
-  const states = await statesOf(deps.ch, alerts.map((a) => a.alertId), now);
-  let views = alerts.map((a) => view(a, states.get(a.alertId)!, deps, who));
-  if (q.status !== undefined) views = views.filter((v) => v.triage.status === q.status);
-  return { items: views.slice(q.offset, q.offset + q.limit).map(summaryOf), total: views.length };
+  return (await resolveUsers(deps, user))[0] ?? null;
+}
+
+function view<A extends AlertSummaryRecord & Partial<Pick<AlertRecord, 'explanation' | 'evidence'>>>(
+  a: A,
+  state: TriageState,
+  deps: TriageDeps,
+  who: DirectoryIndex,
+): Omit<A, 'user'> & { user: string; department: string | null; role: string | null; triage: Omit<TriageState, 'history'> } {
+  const { history: _, ...triage } = state;
+  const p = who.byId.get(a.user);
+  // The people behind a shared database role (evidence.identities) are employees too: pseudonymised alike.
+  const identities = a.evidence?.identities;
+  const people = [a.user, ...(identities ?? []).map((i) => i.identity)];
+  const pseudonymise = (text: string) => (deps.pseudonyms.enabled ? people.reduce((t, id) => t.split(id).join(deps.pseudonyms.of(id)), text) : text);
+  const explained = a.explanation === undefined ? {} : { explanation: pseudonymise(a.explanation) };
+  const evidence = a.evidence && identities ? { evidence: { ...a.evidence, identities: identities.map((i) => ({ ...i, identity: deps.pseudonyms.of(i.identity) })) } } : {};
+  return { ...a, ...explained, ...evidence, user: deps.pseudonyms.of(a.user), department: p?.department ?? null, role: p?.role ?? null, triage };
+}
+
+/** Summaries of these alerts in this order (ids no longer stored are left out), with their triage state. */
+export async function summariesOf(deps: TriageDeps, ids: ReadonlyArray<string>, now: number): Promise<AlertSummary[]> {
+  if (ids.length === 0) return [];
+  const [alerts, states, who] = await Promise.all([alertSummaries(deps.ch, ids), statesOf(deps.ch, ids, now), directoryOf(deps)]);
+  return ids.flatMap((id) => {
+    const a = alerts.get(id);
+    return a ? [view(a, states.get(id)!, deps, who)] : [];
+  });
+}
+
+const coalesce = singleFlight<AlertPage>();
+
+/**
+ * Current alerts as summaries (not audited: no evidence in them): filtered, sorted, counted and paged in
+ * ClickHouse over every alert (src/alerts/listing.ts), the total exact. Identical queries running at the
+ * same moment share one answer (not across a write made by this process in between).
+ */
+export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<AlertPage> {
+  const now = (deps.now ?? Date.now)();
+  const order: ListingOrder = { sort: q.sort ?? 'window', dir: q.dir ?? defaultDir(q.sort ?? 'window') };
+  const after = q.cursor === undefined ? undefined : readListingCursor(order, q.cursor);
+  if (after === null) throw new TriageError('TRIAGE_INVALID', 'the cursor is not one this listing gave for this sort and direction: start again from the first page');
+  const filter: ListingFilter = { status: q.status, severity: q.severity, minSeverity: q.minSeverity, detector: q.detector, from: q.from, to: q.to };
+  if (q.user !== undefined) filter.users = await resolveUsers(deps, q.user);
+  if (q.department !== undefined) {
+    const { version } = await directoryOf(deps);
+    // No directory: no department has anyone in it.
+    if (version === null) filter.users = [];
+    else filter.department = { version, name: q.department };
+  }
+  const page = { limit: q.limit, offset: after ? undefined : q.offset, after };
+  const key = JSON.stringify([filter, order, page, Math.floor(now / 1000), listingEpoch(deps.ch), deps.pseudonyms.keyId]);
+  return coalesce(deps.ch, key, async () => {
+    // One more row than asked: whether there is a next page without a second count.
+    const [total, rows] = await Promise.all([countListing(deps.ch, filter, now), listingPage(deps.ch, filter, order, { ...page, limit: q.limit + 1 }, now)]);
+    const shown = rows.slice(0, q.limit);
+    const items = await summariesOf(deps, shown.map((r) => r.alertId), now);
+    const last = shown[shown.length - 1];
+    return { items, total, nextCursor: rows.length > q.limit && last ? listingCursor(order, last.key) : null };
+  });
 }
 
 async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord> {
@@ -113,7 +194,7 @@ export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string)
   const actions = (await actionsOf(deps.ch, [alertId])).get(alertId) ?? [];
   const state = deriveState(actions, now);
   await audit(deps.ch, entryOf(actor, now, 'alert.view', alertId, {}));
-  return { ...view(a, state, deps, await people(deps.ch)), history: state.history };
+  return { ...view(a, state, deps, await directoryOf(deps)), history: state.history };
 }
 
 export interface VolumeSeries {
@@ -133,11 +214,15 @@ export interface AlertSeries extends VolumeSeries {
   window: { start: number; end: number };
 }
 
-async function volumeSeries(deps: TriageDeps, entries: ReadonlyArray<DirectoryEntry>, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
+async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
   // The band needs baselineDays before the last day, which may be more than the days shown.
-  const history = await dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay);
+  const [history, peers] = await Promise.all([
+    dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay),
+    // Peers are in the employee's department: only those entries are looked through.
+    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay),
+  ]);
   const days = history.slice(history.length - (lastDay - firstDay + 1));
-  return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers: await peerRange(deps.ch, user, entries, firstDay, lastDay) };
+  return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers };
 }
 
 /** The employee's daily and hourly volume around the alert, with the usual bands. Audited like the evidence. */
@@ -145,7 +230,7 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
-  const series = await volumeSeries(deps, (await currentDirectory(deps.ch)).entries, a.user, lastDay - days + 1, lastDay, baseline);
+  const series = await volumeSeries(deps, await directoryOf(deps), a.user, lastDay - days + 1, lastDay, baseline);
   const hours = await hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY);
   const band = await hourBand(deps.ch, a.user, lastDay - 1);
   await audit(deps.ch, entryOf(actor, now, 'alert.series', alertId, { days }));
@@ -157,22 +242,26 @@ export interface EmployeeView extends VolumeSeries {
   user: string;
   department: string | null;
   role: string | null;
-  /** Every alert of the employee, newest window first (summaries). */
+  /** The employee's alerts, newest window first (summaries), at most EMPLOYEE_ALERTS of them. */
   alerts: AlertSummary[];
+  /** How many alerts the employee has, exactly (more than `alerts` holds when over EMPLOYEE_ALERTS). */
+  alertTotal: number;
 }
+
+/** Alerts an employee page lists (the rest are counted, and listed by GET /api/alerts?user=). */
+export const EMPLOYEE_ALERTS = 500;
 
 /** An employee's history: daily volume up to today with the usual band and peers, and their alerts. Audited. */
 export async function employeeView(deps: TriageDeps, actor: Actor, user: string, baseline: BandParams, days = 90): Promise<EmployeeView> {
   const now = (deps.now ?? Date.now)();
-  const { entries } = await currentDirectory(deps.ch);
-  const who = peopleOf(entries);
-  const id = await resolveUser(deps, user, who);
+  const who = await directoryOf(deps);
+  const id = await resolveUser(deps, user);
   if (id === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee ${user}`, { user });
   const today = Math.floor(now / MS_PER_DAY);
-  const series = await volumeSeries(deps, entries, id, today - days + 1, today, baseline);
-  const { items } = await queryAlerts(deps, { user, limit: SCAN_LIMIT, offset: 0 });
+  const [series, listed] = await Promise.all([volumeSeries(deps, who, id, today - days + 1, today, baseline), queryAlerts(deps, { user, limit: EMPLOYEE_ALERTS })]);
   await audit(deps.ch, entryOf(actor, now, 'employee.view', deps.pseudonyms.of(id), { days }));
-  return { ...series, user: deps.pseudonyms.of(id), department: who.get(id)?.department ?? null, role: who.get(id)?.role ?? null, alerts: items };
+  const p = who.byId.get(id);
+  return { ...series, user: deps.pseudonyms.of(id), department: p?.department ?? null, role: p?.role ?? null, alerts: listed.items, alertTotal: listed.total };
 }
 
 export interface ActRequest extends ActionInput {
@@ -214,7 +303,7 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   await audit(deps.ch, entryOf(actor, now, `alert.${req.action}`, alertId, { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id }));
   if (suppression) await audit(deps.ch, entryOf(actor, now, 'suppression.create', suppression.id, { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() }));
   const after = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
-  return { ...view(a, after, deps, await people(deps.ch)), history: after.history };
+  return { ...view(a, after, deps, await directoryOf(deps)), history: after.history };
 }
 
 export interface SuppressionView extends Omit<Suppression, 'user'> {
@@ -230,7 +319,7 @@ export async function suppressionsView(deps: TriageDeps): Promise<SuppressionVie
 /** A suppression made by hand (not from a verdict). `user` may be a pseudonym. */
 export async function addSuppression(deps: TriageDeps, actor: Actor, s: NewSuppression): Promise<SuppressionView> {
   const now = (deps.now ?? Date.now)();
-  const user = await resolveUser(deps, s.user, await people(deps.ch));
+  const user = await resolveUser(deps, s.user);
   if (user === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee known as ${s.user}`);
   const bad = suppressionRefusal({ ...s, user }, now);
   if (bad) throw new TriageError('TRIAGE_INVALID', bad);
@@ -252,7 +341,7 @@ export async function revokeSuppressionById(deps: TriageDeps, actor: Actor, id: 
 /** The employee id behind a pseudonym. Audited, whoever asks and whatever the answer. */
 export async function revealPseudonym(deps: TriageDeps, actor: Actor, pseudonym: string): Promise<{ pseudonym: string; user: string }> {
   const now = (deps.now ?? Date.now)();
-  const user = await resolveUser(deps, pseudonym, await people(deps.ch));
+  const user = await resolveUser(deps, pseudonym);
   await audit(deps.ch, entryOf(actor, now, 'pseudonym.reveal', pseudonym, { found: user !== null }));
   if (user === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee behind ${pseudonym}`);
   return { pseudonym, user };

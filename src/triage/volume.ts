@@ -52,17 +52,21 @@ const dayNumber = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / M
 /** Daily volume of `users` (successful queries) from firstDay to lastDay (day numbers), per user. */
 async function dailyBytes(ch: ClickHouse, users: string[], firstDay: number, lastDay: number): Promise<Map<string, Map<string, number>>> {
   const out = new Map<string, Map<string, number>>();
-  if (users.length === 0) return out;
-  const rows = await ch.query<{ u: string; d: string; b: string }>(sql`
-    SELECT user AS u, toString(day) AS d, sumMerge(sum_bytes) AS b FROM user_daily
-    WHERE user IN ${inList(users)} AND day >= toDate(${isoDay(firstDay)}) AND day <= toDate(${isoDay(lastDay)})
-    GROUP BY user, day`);
-  for (const r of rows) {
-    if (!out.has(r.u)) out.set(r.u, new Map());
-    out.get(r.u)!.set(r.d, Number(r.b));
+  // In slices: a department's thousands of ids in one IN list would pass max_query_size (256 KiB).
+  for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
+    const rows = await ch.query<{ u: string; d: string; b: string }>(sql`
+      SELECT user AS u, toString(day) AS d, sumMerge(sum_bytes) AS b FROM user_daily
+      WHERE user IN ${inList(users.slice(i, i + USERS_PER_QUERY))} AND day >= toDate(${isoDay(firstDay)}) AND day <= toDate(${isoDay(lastDay)})
+      GROUP BY user, day`);
+    for (const r of rows) {
+      if (!out.has(r.u)) out.set(r.u, new Map());
+      out.get(r.u)!.set(r.d, Number(r.b));
+    }
   }
   return out;
 }
+
+const USERS_PER_QUERY = 2000;
 
 /** One user's daily volume, oldest first, quiet days as 0. */
 export async function dailySeries(ch: ClickHouse, user: string, firstDay: number, lastDay: number): Promise<DayBytes[]> {

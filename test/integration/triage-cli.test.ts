@@ -144,7 +144,7 @@ describe('triage through the CLI (real ClickHouse)', () => {
     expect(none.code).toBe(0);
     expect(none.stderr).toContain('no alerts match');
     const limited = insider(['alerts', 'list', '--limit', '1']);
-    expect(limited.stderr).toContain('1 of 2 matching alerts shown (--limit)');
+    expect(limited.stderr).toContain('1 of 2 matching alerts shown (--limit, or --all for every one)');
   });
 
   it('shows ids when pseudonymisation is off, or on without a key (saying so once), and fails on a short key', () => {

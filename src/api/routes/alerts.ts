@@ -32,7 +32,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
       config: { minRole: 'viewer' },
       schema: {
         tags,
-        summary: 'Current alerts, newest window first, with their triage state; employees as pseudonyms; summaries without explanation, findings or evidence (GET /api/alerts/:id has them, audited)',
+        summary: 'Current alerts with their triage state, filtered, sorted and counted over every alert (exact total); keyset pages with cursor; employees as pseudonyms; summaries without explanation, findings or evidence (GET /api/alerts/:id has them, audited)',
         querystring: alertQuery({ pseudonymize, pageMax: pageSize.max }),
         response: { 200: alertPageOut, ...errorResponses() },
       },
@@ -41,8 +41,10 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
       const q = request.query;
       const limit = q.limit ?? pageSize.default;
       const offset = q.offset ?? 0;
-      const { items, total } = await queryAlerts(ctx.triage, { ...q, limit, offset });
-      return { items: items.map(presentAlertSummary), total, limit, offset, next: nextOffset(offset, limit, total) };
+      const { items, total, nextCursor } = await queryAlerts(ctx.triage, { ...q, limit, offset });
+      // With a cursor the position is not an offset: `next` is only for offset paging.
+      const next = q.cursor === undefined ? nextOffset(offset, limit, total) : null;
+      return { items: items.map(presentAlertSummary), total, limit, offset, next, nextCursor };
     },
   );
 

@@ -2,7 +2,7 @@
 // the HTTP API. The operator holds the database credentials and is trusted like an admin; every action is
 // recorded in the audit trail as "cli:<login name>" (or --as NAME).
 import { Command, Option } from 'commander';
-import { SEVERITIES, severityRank, type Severity } from '../../alerts';
+import { SEVERITIES, SORTS, type Severity, type SortKey } from '../../alerts';
 import { formatBytes, formatMultiple, formatPercent } from '../../detect/format';
 import {
   actOnAlert,
@@ -14,6 +14,7 @@ import {
   suppressionsView,
   type ActRequest,
   type AlertStatus,
+  type AlertSummary,
   type AlertView,
   type Disposition,
   type Scope,
@@ -33,12 +34,15 @@ interface ListOptions {
   status?: AlertStatus;
   department?: string;
   detector?: string;
+  sort?: SortKey;
+  asc?: boolean;
   limit: number;
+  all?: boolean;
   json?: boolean;
 }
 
-/** Alerts considered per listing before the severity filter and --limit (the triage service's scan). */
-const SCAN = 10_000;
+/** Alerts read per page with --all (keyset pages: each costs the same however deep). */
+const PAGE = 500;
 
 function statusText(t: AlertView['triage']): string {
   if (t.status === 'resolved' && t.disposition) return `resolved (${t.disposition})`;
@@ -152,7 +156,10 @@ Examples:
     .addOption(new Option('--status <status>', 'only alerts in this triage status').choices([...STATUSES]))
     .option('--department <name>', 'only employees of this department (as in the current directory)')
     .option('--detector <name>', 'only alerts where this detector fired (volumeSelf, volumePeers, exportRate, ceiling, sensitive, offHours, departing, slowDrip)')
-    .option('--limit <n>', 'at most this many', (v) => integer(v, 1), 100)
+    .addOption(new Option('--sort <key>', 'order: newest window first (window), severity, volume, ratio, fired or status (lifecycle order)').choices([...SORTS]).default('window'))
+    .option('--asc', 'the other way round (oldest, mildest, smallest first; for status: resolved first)')
+    .option('--limit <n>', 'at most this many (the total matching is said on stderr)', (v) => integer(v, 1), 100)
+    .option('--all', 'every matching alert, however many (read page by page); --limit is ignored')
     .option('--json', 'one JSON array of the alerts with their numbers and triage state (summaries: the explanation, findings and evidence are in `alerts show`, which is audited)')
     .addHelpText(
       'after',
@@ -162,16 +169,25 @@ ${PSEUDONYM_HELP}
 Examples:
   insider alerts list
   insider alerts list --status open --severity high --department Finance
-  insider alerts list --from 2026-10-01T00:00:00Z --json`,
+  insider alerts list --status open --sort severity --limit 20
+  insider alerts list --from 2026-10-01T00:00:00Z --all --json > alerts.json`,
     )
     .action(async (opts: ListOptions) => {
       const deps = triageDeps(ctx);
       const user = opts.user === undefined ? undefined : employeeArg(deps.pseudonyms, opts.user);
-      const { items } = await queryAlerts(deps, { from: opts.from, to: opts.to, user, status: opts.status, department: opts.department, detector: opts.detector, limit: SCAN, offset: 0 });
-      // The service filters one severity exactly; "this severity or worse" is kept from before.
-      const min = opts.severity === undefined ? -1 : severityRank(opts.severity);
-      const matching = items.filter((a) => severityRank(a.severity) >= min);
-      const found = matching.slice(0, opts.limit);
+      // Filtered, sorted and counted in ClickHouse over every alert; --all follows the pages' cursors.
+      const query = { from: opts.from, to: opts.to, user, status: opts.status, minSeverity: opts.severity, department: opts.department, detector: opts.detector, sort: opts.sort, dir: opts.asc ? ('asc' as const) : undefined };
+      const found: AlertSummary[] = [];
+      let total = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await queryAlerts(deps, { ...query, limit: opts.all ? PAGE : opts.limit, cursor });
+        found.push(...page.items);
+        total = page.total;
+        cursor = page.nextCursor ?? undefined;
+        if (opts.all && cursor) process.stderr.write(`\r${found.length} of ${total} alerts read`);
+      } while (opts.all && cursor);
+      if (opts.all && found.length > PAGE) process.stderr.write('\n');
       if (opts.json) {
         printJson(found);
         return;
@@ -191,7 +207,8 @@ Examples:
         ['ALERT', 'SEVERITY', 'SCORE', 'USER', 'STATUS', 'FIRED', 'VOLUME', 'RATIO', 'DETECTORS'],
       );
       if (found.length === 0) process.stderr.write('no alerts match\n');
-      else if (matching.length > found.length) process.stderr.write(`${found.length} of ${matching.length} matching alerts shown (--limit)\n`);
+      else if (total > found.length) process.stderr.write(`${found.length} of ${total} matching alerts shown (--limit, or --all for every one)\n`);
+      else process.stderr.write(`${total} matching alert${total === 1 ? '' : 's'}\n`);
     });
 
   alerts

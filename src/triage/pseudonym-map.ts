@@ -1,0 +1,69 @@
+// Pseudonym -> employee in constant time: a stored, indexed mapping (table `pseudonyms`, migration 0010),
+// written once per employee under the current key, so that a filter by pseudonym or a reveal is one
+// indexed read rather than the keyed hash of everyone known.
+//
+//   sync      maps every employee of the current directory and every employee with an alert who is not
+//             mapped yet under this key (an anti-join in ClickHouse, then HMACs for the new ones only);
+//             the API runs it at start and when the change feed sees a new directory or new alerts.
+//   usersOf   one indexed read; a miss syncs once (an alert or a directory load newer than the last
+//             sync) and reads again, so a lookup is never wrong for want of a sync. Misses sync at most
+//             once per `missSyncMs` while nothing new was seen, so guessed pseudonyms cannot make it work.
+import { sql, toDateTime, type ClickHouse } from '../store';
+import type { Pseudonyms } from './pseudonyms';
+
+export interface PseudonymMap {
+  /** The employee ids behind a pseudonym (more than one only on a collision of the 40-bit pseudonyms). */
+  usersOf(pseudonym: string): Promise<string[]>;
+  /** Maps the employees not mapped yet; returns how many were added. */
+  sync(): Promise<number>;
+  /** Something new may need mapping (a directory load, new alerts): the next miss syncs. */
+  changed(): void;
+}
+
+const BATCH = 10_000;
+
+export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts: { now?: () => number; missSyncMs?: number } = {}): PseudonymMap {
+  const now = opts.now ?? Date.now;
+  const missSyncMs = opts.missSyncMs ?? 5_000;
+  const key = pseudonyms.keyId;
+  let syncing: Promise<number> | null = null;
+  let lastSync = -Infinity;
+  let dirty = true;
+
+  const sync = () => {
+    syncing ??= (async () => {
+      dirty = false;
+      lastSync = now();
+      const rows = await ch.query<{ user: string }>(sql`
+        SELECT DISTINCT user FROM (
+          SELECT id AS user FROM directory_entries WHERE version = (SELECT max(version) FROM directory_versions)
+          UNION ALL
+          SELECT DISTINCT user FROM alert_listing
+        )
+        WHERE user NOT IN (SELECT user FROM pseudonyms WHERE key_id = ${key})`);
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const at = toDateTime(now());
+        await ch.insert('pseudonyms', rows.slice(i, i + BATCH).map((r) => ({ key_id: key, pseudonym: pseudonyms.of(r.user), user: r.user, at })));
+      }
+      return rows.length;
+    })().finally(() => (syncing = null));
+    return syncing;
+  };
+
+  const read = async (pseudonym: string) =>
+    (await ch.query<{ user: string }>(sql`SELECT DISTINCT user FROM pseudonyms WHERE key_id = ${key} AND pseudonym = ${pseudonym} ORDER BY user`)).map((r) => r.user);
+
+  return {
+    async usersOf(pseudonym) {
+      if (!pseudonyms.enabled) return [pseudonym];
+      const found = await read(pseudonym);
+      if (found.length > 0 || (!dirty && now() - lastSync < missSyncMs)) return found;
+      await sync();
+      return read(pseudonym);
+    },
+    sync: () => (pseudonyms.enabled ? sync() : Promise.resolve(0)),
+    changed() {
+      dirty = true;
+    },
+  };
+}
