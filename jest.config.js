@@ -5,10 +5,11 @@ const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
   // fastify's inject() requires `cookie` and @fastify/static requires `content-disposition`, which ship
   // only as ES modules (Node 20.19+ loads them; Jest cannot), as do openid-client and its oauth4webapi and
-  // jose, and @fastify/cookie imports `cookie` dynamically: compiled to CommonJS for Jest.
-  '/node_modules/(cookie|content-disposition|openid-client|oauth4webapi|jose|@fastify/cookie)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  // jose, and the tests' event-stream client `eventsource` (with `eventsource-parser`); @fastify/cookie
+  // imports `cookie` dynamically: compiled to CommonJS for Jest.
+  '/node_modules/(cookie|content-disposition|openid-client|oauth4webapi|jose|@fastify/cookie|eventsource|eventsource-parser)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-const transformIgnorePatterns = ['/node_modules/(?!(cookie|content-disposition|openid-client|oauth4webapi|jose|@fastify/cookie)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(cookie|content-disposition|openid-client|oauth4webapi|jose|@fastify/cookie|eventsource|eventsource-parser)/)'];
 
 module.exports = {
   projects: [

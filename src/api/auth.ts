@@ -2,14 +2,15 @@
 // or `public: true` (liveness, readiness, the dashboard's static shell, which holds no data); a route that
 // declares neither is refused when it is registered, so nothing can be added without auth by accident. One
 // onRequest hook, for every route and for unknown paths, turns the bearer token into a principal (API
-// tokens by their hash, or the bootstrap admin token from INSIDER_ADMIN_TOKEN) and answers 401 (no token,
+// tokens by their hash, through a short-lived cache, principal-cache.ts; or the bootstrap admin token from
+// INSIDER_ADMIN_TOKEN) and answers 401 (no token,
 // or one that is unknown, expired, revoked or of a disabled user: the reason is kept on the request for
 // the audit trail, refusal-audit.ts) or 403 (role too low, audited). A request without an Authorization
 // header may instead carry a dashboard session cookie (single sign-on, sso.ts): the same refusals apply,
 // and a state-changing request must also send the session's CSRF token (X-Insider-CSRF).
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ConfigError } from '../errors';
-import { audit, checkSession, checkToken, entryOf, roleAtLeast, ROLES, sameCsrfToken, type Actor, type Principal, type Refusal, type Role } from '../triage';
+import { audit, checkSession, entryOf, roleAtLeast, ROLES, sameCsrfToken, type Actor, type Principal, type Refusal, type Role } from '../triage';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 import { sessionSecretOf, type CookieSettings } from './session-cookie';
@@ -20,6 +21,8 @@ declare module 'fastify' {
     minRole?: Role;
     /** No token needed: /healthz, /readyz and the dashboard's static files only. */
     public?: boolean;
+    /** The route changes who may do what (revoke, disable, role, sign-out): caches and open streams follow at once. */
+    changesAccess?: boolean;
   }
   interface FastifyRequest {
     /** Who is calling; set by the auth hook on every route that is not public. */
@@ -105,7 +108,9 @@ export function authHook(ctx: ApiContext, cookies: CookieSettings): onRequestAsy
       return new ApiError(401, 'UNAUTHENTICATED', refusalMessage(r, expiresAt), { reason: r.reason });
     };
     if (token === null && secret === undefined) throw refuse({ reason: header === undefined ? 'missing' : 'malformed' });
-    const checked = secret !== undefined ? await checkSession(ctx.ch, secret, ctx.now()) : await checkToken(ctx.ch, token!, ctx.config.api.adminToken || undefined, ctx.now());
+    // A token goes through the process's token cache (principal-cache.ts): ClickHouse is asked unless a
+    // recent check holds. Sessions are read every time.
+    const checked = secret !== undefined ? await checkSession(ctx.ch, secret, ctx.now()) : await ctx.live.principals.check(token!);
     if (!checked.ok) {
       const which = secret !== undefined ? { sessionId: ('sessionId' in checked && checked.sessionId) || '' } : { tokenId: 'tokenId' in checked ? checked.tokenId : undefined };
       throw refuse({ reason: checked.reason, user: checked.user, ...which }, checked.expiresAt);

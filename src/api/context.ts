@@ -1,5 +1,6 @@
 // What every route module gets: the configuration, the ClickHouse connection, the triage service's
-// dependencies (pseudonyms, clock), the metrics registry and the logger.
+// dependencies (pseudonyms, clock, directory and pseudonym caches), the live updates, the metrics registry
+// and the logger.
 import type { FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config';
@@ -7,6 +8,7 @@ import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import type { Registry } from '../telemetry';
 import type { TriageDeps } from '../triage';
+import type { Live } from './live';
 
 export interface ApiContext {
   config: Readonly<Config>;
@@ -15,6 +17,8 @@ export interface ApiContext {
   registry: Registry;
   now: () => number;
   triage: TriageDeps;
+  /** The change feed, the token cache, open event streams (live.ts). */
+  live: Live;
 }
 
 /** The fastify instance with zod schemas as the type provider. */

@@ -1,6 +1,6 @@
 // HTTP metrics of the API, by method, route (the pattern, e.g. /api/alerts/:id) and status.
 import type { onResponseHookHandler } from 'fastify';
-import { Counter, Histogram, type Registry } from '../telemetry';
+import { Counter, Gauge, Histogram, type Registry } from '../telemetry';
 
 const REQUESTS = 'insider_api_http_requests_total';
 const DURATION = 'insider_api_http_request_duration_seconds';
@@ -27,4 +27,28 @@ export function httpMetrics(registry: Registry): onResponseHookHandler {
     duration.observe(labels, reply.elapsedTime / 1000);
     done();
   };
+}
+
+const TOKEN_CACHE = 'insider_api_token_cache_total';
+const STREAMS = 'insider_api_open_streams';
+
+/** Token checks answered from the cache (hit) or by ClickHouse (miss). */
+export function tokenCacheCounter(registry: Registry): Counter<'result'> {
+  return (
+    (registry.getSingleMetric(TOKEN_CACHE) as Counter<'result'> | undefined) ??
+    new Counter({ name: TOKEN_CACHE, help: 'Token checks answered from the cache (hit) or by ClickHouse (miss)', labelNames: ['result'], registers: [registry] })
+  );
+}
+
+/** Open event streams of the process, read when scraped. */
+export function streamsGauge(registry: Registry, count: () => number): void {
+  if (registry.getSingleMetric(STREAMS)) registry.removeSingleMetric(STREAMS);
+  new Gauge({
+    name: STREAMS,
+    help: 'Event streams (GET /api/stream) open on this process',
+    registers: [registry],
+    collect() {
+      this.set(count());
+    },
+  });
 }

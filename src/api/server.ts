@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
+import sse from '@fastify/sse';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -21,6 +22,7 @@ import type { ApiApp, ApiContext } from './context';
 import { dashboardRoutes } from './dashboard';
 import { ApiError, errorResponse } from './errors';
 import { hstsHeader } from './hsts';
+import { createLive, type Live } from './live';
 import { httpMetrics } from './metrics';
 import { createRefusalAudit, type RefusalAudit } from './refusal-audit';
 import { alertRoutes } from './routes/alerts';
@@ -31,6 +33,7 @@ import { metaRoutes } from './routes/meta';
 import { pseudonymRoutes } from './routes/pseudonyms';
 import { reportRoutes } from './routes/reports';
 import { ssoRoutes } from './sso';
+import { streamRoutes } from './routes/stream';
 import { suppressionRoutes } from './routes/suppressions';
 import { userRoutes } from './routes/users';
 
@@ -40,6 +43,8 @@ declare module 'fastify' {
     apiRoutes(): ReadonlyArray<ApiRoute>;
     /** Refused requests (401, 429) on their way to the audit trail; flush() writes what is held. */
     refusalAudit: RefusalAudit;
+    /** The change feed, the token cache and the open event streams of this process. */
+    live: Live;
   }
 }
 
@@ -54,6 +59,8 @@ export interface ApiOptions {
   now?: () => number;
   /** How many refused requests (401, 429) are audited one by one (refusal-audit.ts; defaults there). */
   refusalAudit?: { perAddress?: number; perWindow?: number; maxAddresses?: number };
+  /** false: no change-feed timer, start-up repair or sync (tests that drive the feed with live.feed.poll()). */
+  live?: boolean;
 }
 
 /**
@@ -71,7 +78,9 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   checkBootstrapToken(config.api.adminToken);
   // Throws a ConfigError when pseudonymisation is on without a key: the API does not start.
   const pseudonyms = createPseudonyms({ enabled: config.api.pseudonymize, key: config.api.pseudonymKey });
-  const ctx: ApiContext = { config, ch, log, registry: opts.registry ?? createRegistry(), now, triage: { ch, pseudonyms, now } };
+  const registry = opts.registry ?? createRegistry();
+  const live = createLive({ config, ch, log, now, pseudonyms, registry, start: opts.live !== false });
+  const ctx: ApiContext = { config, ch, log, registry, now, triage: live.triage, live };
 
   const app = Fastify({
     loggerInstance: log,
@@ -99,6 +108,9 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   const refusals = createRefusalAudit({ ch, log, now, windowMs: config.api.rateLimit.windowMs, ...opts.refusalAudit });
   app.decorate('refusalAudit', refusals);
   app.addHook('onClose', () => refusals.close());
+  app.decorate('live', live);
+  // Streams end before the server waits for open connections to finish.
+  app.addHook('preClose', () => live.close());
 
   // Every route declares its access (routeAccess throws otherwise) and is listed.
   const routes: ApiRoute[] = [];
@@ -146,6 +158,12 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   await app.register(cookie);
   const cookies = { secure: config.api.sso.secureCookies };
   app.addHook('onRequest', authHook(ctx, cookies));
+  // Routes that change who may do what (revoke, disable, role, sign-out) act on this process's token cache
+  // and open streams before they answer, whatever the outcome; the others learn it from their feed.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.routeOptions.config.changesAccess === true) await live.accessChanged();
+    return payload;
+  });
   const hsts = hstsHeader(config.api.hsts);
   app.addHook('onSend', async (request, reply, payload) => {
     // Answers carry data about people: never cached by a browser or a proxy. The request id is the one
@@ -170,6 +188,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
     });
   });
 
+  await app.register(sse, { heartbeatInterval: 0 });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -197,6 +216,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   pseudonymRoutes(app, ctx);
   userRoutes(app, ctx);
   auditRoutes(app, ctx);
+  streamRoutes(app, ctx);
   await dashboardRoutes(app);
   return app;
 }

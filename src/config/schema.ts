@@ -133,6 +133,19 @@ export const configSchema = z.strictObject({
       /** Secure cookies (__Host- prefix); false only for plain-HTTP development on a host other than localhost. */
       secureCookies: z.boolean(),
     }),
+    /** Live updates and caches of each API process (docs/api.md, "Live updates" and "Caches"). */
+    live: z.strictObject({
+      /** How often the process looks for changes: alerts, triage, tokens, users, the directory. */
+      pollMs: z.number().int().min(100).max(60_000),
+      /** A comment line on quiet streams, so that proxies keep them open. */
+      heartbeatMs: z.number().int().min(1000).max(300_000),
+      /** Open streams per process; beyond it a new one is refused (503) and the dashboard polls. */
+      maxStreams: z.number().int().min(0),
+      /** How long a checked token is trusted without asking ClickHouse (while the change feed is fresh). */
+      tokenCacheMs: z.number().int().min(0).max(300_000),
+      /** How often alerts whose listing row fell behind are looked for (0: only at start). */
+      repairSeconds: z.number().int().min(0),
+    }),
   }),
   /** Paging: channels, routing rules, retries, storm control (docs/paging.md). Secrets: each channel names its variable. */
   notify: notifySchema,

@@ -7,6 +7,7 @@ export * from './users';
 export * from './sessions';
 export * from './audit';
 export * from './pseudonyms';
+export * from './pseudonym-map';
 export * from './service';
 export * from './accounts';
 export * from './display-text';

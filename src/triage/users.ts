@@ -193,7 +193,7 @@ export async function revokeTokens(ch: ClickHouse, name: string, tokenIds: Reado
 export type Refusal = 'unknown' | 'expired' | 'revoked' | 'disabled';
 
 export type TokenCheck =
-  | { ok: true; principal: Principal }
+  | { ok: true; principal: Principal; /** when the token expires (ms; Infinity for the bootstrap token) */ expiresAt: number }
   | { ok: false; reason: Refusal; /** whose token it was, when it was a real one */ user?: string; tokenId?: string; expiresAt?: number };
 
 /**
@@ -206,7 +206,7 @@ export async function checkToken(ch: ClickHouse, token: string, bootstrapToken: 
   if (bootstrapToken) {
     const a = Buffer.from(hashToken(token), 'hex');
     const b = Buffer.from(hashToken(bootstrapToken), 'hex');
-    if (crypto.timingSafeEqual(a, b)) return { ok: true, principal: { name: BOOTSTRAP_ADMIN, role: 'admin', credential: { kind: 'bootstrap' } } };
+    if (crypto.timingSafeEqual(a, b)) return { ok: true, principal: { name: BOOTSTRAP_ADMIN, role: 'admin', credential: { kind: 'bootstrap' } }, expiresAt: Infinity };
   }
   const rows = await ch.query<{ token_id: string; name: string; revoked: number; expires_at: string }>(sql`
     SELECT token_id, name, max(revoked) AS revoked, toString(max(expires_at)) AS expires_at
@@ -222,7 +222,7 @@ export async function checkToken(ch: ClickHouse, token: string, bootstrapToken: 
   if (Number(t.revoked) === 1) return { ok: false, reason: 'revoked', ...seen };
   const expiresAt = fromDateTime(t.expires_at);
   if (expiresAt <= now) return { ok: false, reason: 'expired', ...seen, expiresAt };
-  return { ok: true, principal: { name: user.name, role: user.role, credential: { kind: 'token', tokenId: t.token_id } } };
+  return { ok: true, principal: { name: user.name, role: user.role, credential: { kind: 'token', tokenId: t.token_id } }, expiresAt };
 }
 
 /** The principal of a bearer token, or null (unknown, revoked, expired, or its user disabled). */

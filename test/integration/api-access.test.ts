@@ -49,6 +49,8 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/reports': 'viewer',
   'GET /api/reports/:schedule/:day/files/*': 'viewer',
   'POST /api/reports': 'analyst',
+  // Live updates (Server-Sent Events): the summaries a list carries.
+  'GET /api/stream': 'viewer',
   // The dashboard's shell and its hashed assets: no data in them, everything comes from /api.
   'GET /': 'public',
   'GET /assets/*': 'public',
@@ -176,7 +178,9 @@ describe('API access control (real ClickHouse)', () => {
       const need = ROLE_ORDER.indexOf(route.access);
       for (const [i, role] of ROLE_ORDER.entries()) {
         const token = route.url === '/api/me/sign-out' ? await issue(role) : tokens[role];
-        const res = await call(route.method, sampleUrl(route.url), bearer(token));
+        // The event stream would stay open: a client that accepts only JSON is let in and told 406.
+        const accept: Record<string, string> = route.url === '/api/stream' ? { accept: 'application/json' } : {};
+        const res = await call(route.method, sampleUrl(route.url), { ...bearer(token), ...accept });
         checked++;
         if (i < need) {
           const body = res.json() as { error?: { code?: string; message?: string } };

@@ -26,7 +26,7 @@ export function metaRoutes(app: ApiApp, ctx: ApiContext, cookies: CookieSettings
   app.post(
     '/api/me/sign-out',
     {
-      config: { minRole: 'viewer' },
+      config: { minRole: 'viewer', changesAccess: true },
       schema: {
         tags: ['meta'],
         summary:

@@ -11,6 +11,8 @@ import { errorResponses } from './common';
 export function userRoutes(app: ApiApp, ctx: ApiContext): void {
   const tags = ['users'];
   const admin = { minRole: 'admin' as const };
+  // Revoking, disabling, a role change: this process's token cache and open streams follow before the answer.
+  const adminChangingAccess = { minRole: 'admin' as const, changesAccess: true };
 
   app.get('/api/users', { config: admin, schema: { tags, summary: 'Every API user and role', response: { 200: userListOut, ...errorResponses() } } }, async () => ({
     items: (await listUsers(ctx.ch)).map(presentUser),
@@ -31,7 +33,7 @@ export function userRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post(
     '/api/users/:name/role',
     {
-      config: admin,
+      config: adminChangingAccess,
       schema: { tags, summary: "Change a user's role; it holds from their next request (audited: user.role_change)", params: nameParams, body: roleBody, response: { 200: userOut, ...errorResponses(404, 409) } },
     },
     async (request) => presentUser(await changeRole(ctx.triage, actorOf(request), request.params.name, request.body.role)),
@@ -40,7 +42,7 @@ export function userRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post(
     '/api/users/:name/disable',
     {
-      config: admin,
+      config: adminChangingAccess,
       schema: {
         tags,
         summary: 'Disable a user: every request of theirs is refused from now on and their tokens are revoked (audited: user.disable)',
@@ -58,7 +60,7 @@ export function userRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post(
     '/api/users/:name/enable',
     {
-      config: admin,
+      config: adminChangingAccess,
       schema: { tags, summary: 'Enable a disabled user; their old tokens stay revoked (audited: user.enable)', params: nameParams, response: { 200: userOut, ...errorResponses(404, 409) } },
     },
     async (request) => presentUser(await enableUser(ctx.triage, actorOf(request), request.params.name)),
@@ -97,7 +99,7 @@ export function userRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post(
     '/api/users/:name/tokens/:tokenId/revoke',
     {
-      config: admin,
+      config: adminChangingAccess,
       schema: { tags, summary: 'Revoke a token now: requests with it are refused (401) from now on (audited: token.revoke)', params: tokenParams, response: { 200: tokenInfoOut, ...errorResponses(404, 409) } },
     },
     async (request) => presentToken(await revokeToken(ctx.triage, actorOf(request), request.params.name, request.params.tokenId), ctx.now()),
