@@ -57,8 +57,11 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
     async usersOf(pseudonym) {
       if (!pseudonyms.enabled) return [pseudonym];
       const found = await read(pseudonym);
-      if (found.length > 0 || (!dirty && now() - lastSync < missSyncMs)) return found;
-      await sync();
+      if (found.length > 0) return found;
+      // A sync under way may be mapping this very employee: wait for it rather than answer "unknown".
+      if (syncing) await syncing;
+      else if (dirty || now() - lastSync >= missSyncMs) await sync();
+      else return found;
       return read(pseudonym);
     },
     sync: () => (pseudonyms.enabled ? sync() : Promise.resolve(0)),
