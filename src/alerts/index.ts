@@ -6,6 +6,7 @@ export {
   SORTS,
   defaultDir,
   refreshListing,
+  rebuildListing,
   listingEpoch,
   repairListing,
   countListing,

@@ -42,6 +42,8 @@ export interface ListingFilter {
   minSeverity?: Severity;
   /** These employee ids (an empty list matches nothing). */
   users?: ReadonlyArray<string>;
+  /** These alerts (an empty list matches nothing). */
+  ids?: ReadonlyArray<string>;
   /** Employees of a department in a directory version. */
   department?: { version: number; name: string };
   detector?: string;
@@ -116,6 +118,15 @@ export async function refreshListing(ch: ClickHouse, alertIds: ReadonlyArray<str
     for (let i = 0; i < ids.length; i += IDS_PER_REFRESH) {
       await ch.exec(derivation(sql`alert_id IN ${inList(ids.slice(i, i + IDS_PER_REFRESH))}`));
     }
+  } finally {
+    epochs.set(ch, listingEpoch(ch) + 1);
+  }
+}
+
+/** Derives the rows of every stored alert in one statement (what migration 0009 does; bulk loads). */
+export async function rebuildListing(ch: ClickHouse): Promise<void> {
+  try {
+    await ch.exec(derivation(sql`1 = 1`));
   } finally {
     epochs.set(ch, listingEpoch(ch) + 1);
   }
@@ -221,6 +232,7 @@ interface Parts {
 function partsOf(f: ListingFilter, now: number): Parts {
   const p: Parts = { fixed: [], rowLevel: [], current: [], needs: new Set(['c_id']) };
   if (f.users !== undefined) p.fixed.push(f.users.length === 0 ? sql`0 = 1` : sql`user IN ${inList([...f.users])}`);
+  if (f.ids !== undefined) p.fixed.push(f.ids.length === 0 ? sql`0 = 1` : sql`alert_id IN ${inList([...f.ids])}`);
   if (f.department !== undefined) {
     p.fixed.push(sql`user IN (SELECT id FROM directory_entries WHERE version = ${f.department.version} AND department = ${f.department.name})`);
   }

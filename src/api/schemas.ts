@@ -92,6 +92,7 @@ export function alertQuery(opts: { pseudonymize: boolean; pageMax: number }) {
       detector: pattern(DETECTOR, 'a detector name like volumeSelf').optional().describe('alerts where this detector fired'),
       from: isoTime.optional().describe('alerts whose window ends after this time'),
       to: isoTime.optional().describe('alerts whose window starts before this time'),
+      alert: alertId.optional().describe('one alert by id, as a summary'),
       sort: z.enum(SORTS).optional().describe('window (default: newest window first, then by score), severity, volume, ratio, fired or status'),
       dir: z.enum(['asc', 'desc']).optional().describe('default: desc (status: asc, lifecycle order)'),
       limit: limit(opts.pageMax).optional(),

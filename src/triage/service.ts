@@ -88,6 +88,8 @@ export interface AlertQuery {
   detector?: string;
   from?: number;
   to?: number;
+  /** One alert, as a summary (the alert page's polling fallback: no evidence, so no audit entry). */
+  alert?: string;
   /** Default: newest window first (then by score). */
   sort?: SortKey;
   dir?: SortDir;
@@ -162,6 +164,7 @@ export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<Aler
   const after = q.cursor === undefined ? undefined : readListingCursor(order, q.cursor);
   if (after === null) throw new TriageError('TRIAGE_INVALID', 'the cursor is not one this listing gave for this sort and direction: start again from the first page');
   const filter: ListingFilter = { status: q.status, severity: q.severity, minSeverity: q.minSeverity, detector: q.detector, from: q.from, to: q.to };
+  if (q.alert !== undefined) filter.ids = [q.alert];
   if (q.user !== undefined) filter.users = await resolveUsers(deps, q.user);
   if (q.department !== undefined) {
     const { version } = await directoryOf(deps);

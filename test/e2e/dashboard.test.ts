@@ -1,7 +1,9 @@
 // The dashboard end to end, in Debian's Chromium (playwright-core), on the real pipeline: a simulated
 // organisation's six weeks of history go through Kafka and the ingester into ClickHouse; the ingester
 // and the live detector run; the API serves the built dashboard. An analyst signs in with a token, an
-// employee starts a 20 GB export, and the alert appears in the open queue by itself. The analyst opens it,
+// employee starts a 20 GB export, and the alert appears in the open queue by itself, pushed through the
+// event stream (GET /api/stream); with the stream blocked, the queue and the alert page fall back to
+// polling and still see a new alert and another analyst's action. The analyst opens it,
 // sees the charts drawn with data, acknowledges and resolves it as a false positive, and the API and the
 // audit trail agree. An alert with a table name of hundreds of characters keeps the page within the
 // window. An admin revokes a user's token and disables a user on the Users page, and the API refuses
@@ -46,6 +48,9 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
 
   // The test reads the API as a viewer of its own, so the analyst's audit trail is the browser's alone.
   let checkerToken: string;
+  // Another analyst acting elsewhere, and the token of the window whose stream is blocked.
+  let otherAnalystToken: string;
+  let fallbackToken: string;
   const api = async <T>(url: string): Promise<T> => {
     const res = await fetch(`${dashboard.api.url}${url}`, { headers: { authorization: `Bearer ${checkerToken}` } });
     expect(res.status).toBe(200);
@@ -58,7 +63,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-e2e-'));
     const kafka = createKafka(config.kafka, log);
     env = await prepareEnvironment({ config, kafka, log, prefix: 'e2e', seed: 11, employees: 40, days: 42, dir: work, progress: quiet });
-    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: 21401, rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
+    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: 26401, rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
     ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress: quiet });
     detector = await startLiveDetector({ config: live, kafka, ch: env.ws.ch, log });
     dashboard = await startDemoDashboard(live, env.ws.ch, log);
@@ -66,6 +71,10 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     const root = { name: 'e2e', role: 'admin' as const, sourceIp: '127.0.0.1', requestId: 'e2e' };
     await createUser(deps, root, 'e2e.checker', 'viewer');
     checkerToken = (await createToken(deps, root, 'e2e.checker', 1)).token;
+    await createUser(deps, root, 'e2e.other', 'analyst');
+    otherAnalystToken = (await createToken(deps, root, 'e2e.other', 1)).token;
+    await createUser(deps, root, 'e2e.fallback', 'analyst');
+    fallbackToken = (await createToken(deps, root, 'e2e.fallback', 1)).token;
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
 
@@ -76,7 +85,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     // Any script error or refused resource (the Content-Security-Policy) is a failure of the dashboard.
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+      if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url})`);
     });
   }, 300_000);
 
@@ -106,15 +115,21 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     expect(page.url()).not.toContain(dashboard.token);
   });
 
-  it('shows an export in the open queue while it runs, without a reload', async () => {
+  it('shows an export in the open queue while it runs, pushed through the event stream, without a reload', async () => {
+    // The queue holds the stream open and does not poll while it does.
+    const status = page.getByTestId('live-status');
+    await page.locator('[data-testid="live-status"][data-mode="push"]').waitFor({ timeout: 30_000 });
+    const pushesBefore = Number(await status.getAttribute('data-pushes'));
     const actor = pickActor(env);
     const plan: ExportPlan = { user: actor.id, table: 'crm.customers', totalBytes: 20e9, chunks: 40, rowBytes: 420, clientIp: '10.11.7.42', app: 'DBeaver', source: 'pg-crm-1', sessionId: crypto.randomBytes(8).toString('hex') };
     const start = Date.now();
     await send(producer, live.kafka.topic, Array.from({ length: plan.chunks }, (_, i) => exportChunk(plan, start + i * 500)));
 
-    // The queue polls: the row appears by itself.
+    // The row appears by itself, after the stream told of the change.
     const row = page.locator('tr[data-alert-id]').first();
     await row.waitFor({ timeout: 90_000 });
+    expect(await status.getAttribute('data-mode')).toBe('push');
+    expect(Number(await status.getAttribute('data-pushes'))).toBeGreaterThan(pushesBefore);
     alertId = (await row.getAttribute('data-alert-id'))!;
     expect(alertId).toMatch(/^al_\d{8}_[0-9a-f]{10}$/);
     // Pseudonyms by default: the employee id is nowhere on the page.
@@ -177,6 +192,67 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`#/alerts/${alertId}`));
     await page.getByTestId('alert-status').waitFor();
+  });
+
+  it("updates an open alert page when another analyst acts on it, pushed, with no view added to the trail", async () => {
+    await page.goto(`${dashboard.api.url}/#/alerts/${alertId}`);
+    await page.getByTestId('alert-status').filter({ hasText: /^\s*resolved\s*$/ }).waitFor();
+    const views = (await readAudit(env.ws.ch, { actor: dashboard.user, target: alertId, action: 'alert.view', limit: 50 })).length;
+    const res = await fetch(`${dashboard.api.url}/api/alerts/${alertId}/reopen`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${otherAnalystToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ note: 'reopened elsewhere' }),
+    });
+    expect(res.status).toBe(200);
+    await page.getByTestId('alert-status').filter({ hasText: /^\s*open\s*$/ }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('alert-updated').waitFor();
+    // Pushed summaries are not views of the evidence: no alert.view was added.
+    expect((await readAudit(env.ws.ch, { actor: dashboard.user, target: alertId, action: 'alert.view', limit: 50 })).length).toBe(views);
+  });
+
+  it('falls back to polling when the stream cannot be had: the queue and the alert page still follow changes', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const polled = await context.newPage();
+    polled.on('pageerror', (err) => problems.push(`fallback page error: ${err.message}`));
+    // A proxy that does not pass event streams: every attempt fails.
+    let refused = 0;
+    await polled.route('**/api/stream**', (route) => {
+      refused++;
+      return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'no streams here', requestId: 'proxy' } }) });
+    });
+    const listed: number[] = [];
+    polled.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/alerts') listed.push(Date.now());
+    });
+    try {
+      await polled.goto(`${dashboard.api.url}/#/signin?token=${encodeURIComponent(fallbackToken)}`);
+      await polled.getByRole('table', { name: 'Alerts' }).waitFor();
+      await polled.locator('[data-testid="live-status"][data-mode="poll"]').waitFor({ timeout: 30_000 });
+      // A new alert, stored as the detector stores them: the polling queue shows it.
+      const actor = pickActor(env);
+      const day = Math.floor(Date.now() / 86_400_000);
+      const id = 'al_20260101_00000f0110';
+      await writeAlerts(env.ws.ch, [{
+        alertId: id, revision: 1, user: actor.id, windowStart: day * 86_400_000, windowEnd: (day + 1) * 86_400_000, detectors: ['volumeSelf'], severity: 'medium', score: 50,
+        firedAt: Date.now(), triggerEventId: 'e2e-fallback', lastEventAt: Date.now(), observedBytes: 5e9, observedRows: 1, eventCount: 1, baselineBytes: 1e8, peerBytes: 0, peerGroup: '', ratio: 50,
+        explanation: `${actor.id}: 5 GB`, findings: [], evidence: { events: 1, failedEvents: 0, firstEventAt: new Date().toISOString(), lastEventAt: new Date().toISOString(), sensitiveBytes: 0, topTables: [], sessions: { count: 0, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
+        createdAtWall: Date.now(), updatedAtWall: Date.now(),
+      }]);
+      await polled.locator(`tr[data-alert-id="${id}"]`).waitFor({ timeout: 30_000 });
+      expect(await polled.getByTestId('live-status').getAttribute('data-mode')).toBe('poll');
+      expect(refused).toBeGreaterThan(0);
+      expect(listed.length).toBeGreaterThanOrEqual(2);
+
+      // The alert page polls its summary: another analyst's acknowledgement shows without a reload.
+      await polled.goto(`${dashboard.api.url}/#/alerts/${id}`);
+      await polled.getByTestId('alert-status').filter({ hasText: /^\s*open\s*$/ }).waitFor();
+      const ack = await fetch(`${dashboard.api.url}/api/alerts/${id}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${otherAnalystToken}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(ack.status).toBe(200);
+      await polled.getByTestId('alert-status').filter({ hasText: /^\s*acknowledged\s*$/ }).waitFor({ timeout: 30_000 });
+      await polled.getByTestId('alert-updated').waitFor();
+    } finally {
+      await context.close();
+    }
   });
 
   it('keeps the alert page within the window when a table name is hundreds of characters long', async () => {

@@ -28,6 +28,11 @@ export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
 
+/** The token is no longer good (the event stream said so): the session ends as on a 401. */
+export function signOutExpired(message: string): void {
+  onUnauthorized(message);
+}
+
 interface Options {
   method?: 'GET' | 'POST';
   body?: unknown;

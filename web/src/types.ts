@@ -79,6 +79,8 @@ export interface AlertPage {
   limit: number;
   offset: number;
   next: number | null;
+  /** The next page's cursor (keyset), null on the last. */
+  nextCursor: string | null;
 }
 
 export interface DayBytes {
@@ -119,6 +121,8 @@ export interface EmployeeView {
   band: Band | null;
   peers: Peers | null;
   alerts: AlertSummary[];
+  /** How many alerts the employee has (alerts holds at most 500). */
+  alertTotal: number;
 }
 
 export interface ReportFile {

@@ -1,6 +1,6 @@
 // One alert (#/alerts/<id>): why it fired, the charts against the usual, the findings and evidence, and
 // the triage panel with the actions. The series loads separately so a slow chart never holds up the rest.
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { enc, get } from '../api';
 import { Actions } from '../components/Actions';
 import { AlertFacts } from '../components/AlertFacts';
@@ -15,23 +15,42 @@ import { VolumeChart } from '../components/VolumeChart';
 import { useKeys, useLoad, useNow, useTitle } from '../hooks';
 import { employeeHref, go, queueHref } from '../router';
 import type { AlertDetail, Series } from '../types';
+import { useAlertUpdates } from './useAlertUpdates';
 
 export function AlertPage({ id }: { id: string }) {
   const detail = useLoad((signal) => get<AlertDetail>(`/api/alerts/${enc(id)}`, signal), [id]);
   const series = useLoad((signal) => get<Series>(`/api/alerts/${enc(id)}/series?days=42`, signal), [id]);
   const now = useNow();
+  const updates = useAlertUpdates(id);
   const a = detail.data;
+  // A pushed (or polled) summary that is newer than what is shown: its numbers and triage state replace
+  // those on the page; the evidence and history stay as last viewed until the analyst reloads.
+  const [updatedLive, setUpdatedLive] = useState<string | null>(null);
+  useEffect(() => {
+    const u = updates.latest;
+    if (!a || !u || u.alertId !== a.alertId) return;
+    const grew = u.revision > a.revision;
+    const triaged = JSON.stringify(u.triage) !== JSON.stringify(a.triage);
+    if (!grew && !triaged) return;
+    detail.setData({ ...a, ...u, evidence: a.evidence, findings: a.findings, explanation: a.explanation, history: a.history, triggerEventId: a.triggerEventId });
+    setUpdatedLive(grew ? `Revision ${u.revision}: the numbers above are current; the evidence and history are from when you opened the alert.` : 'Its triage changed (another analyst): the status is current; the history is from when you opened the alert.');
+  }, [updates.latest]);
+  const reloadAll = () => {
+    setUpdatedLive(null);
+    detail.reload();
+    series.reload();
+  };
   useTitle(a ? `${a.severity} · ${a.user}` : 'Alert');
   useKeys({
     u: () => go(queueHref().slice(1)),
-    r: () => {
-      detail.reload();
-      series.reload();
-    },
+    r: reloadAll,
   });
 
   // An action answers with the alert and its history: no second view (each view is an audit entry).
-  const onDone = (updated: AlertDetail) => detail.setData(updated);
+  const onDone = (updated: AlertDetail) => {
+    setUpdatedLive(null);
+    detail.setData(updated);
+  };
 
   const marks = useMemo(() => (series.data ? [series.data.alertDay] : []), [series.data]);
 
@@ -61,6 +80,14 @@ export function AlertPage({ id }: { id: string }) {
       </header>
       <p class="explanation">{a.explanation}</p>
       {detail.error && <Banner>Could not refresh: {detail.error}</Banner>}
+      {updatedLive && (
+        <p class="live-update" role="status" data-testid="alert-updated">
+          Updated {updates.mode === 'push' ? 'live' : 'by polling'}. {updatedLive}{' '}
+          <button type="button" class="quiet" onClick={reloadAll}>
+            Reload (recorded as a view)
+          </button>
+        </p>
+      )}
       <div class="alert-layout">
         <div class="alert-main">
           <AlertFacts alert={a} now={now} />

@@ -39,7 +39,7 @@ export function Employee({ user }: { user: string }) {
           <VolumeChart title="Daily volume, last 90 days" days={e.days} band={e.band} peers={e.peers} marks={marks} markLabel="Day with an alert" height={230} />
           <section aria-labelledby="emp-alerts-h">
             <h2 id="emp-alerts-h">
-              Alerts <span class="muted">· {plural(e.alerts.length, 'alert')}</span>
+              Alerts <span class="muted">· {plural(e.alertTotal, 'alert')}{e.alertTotal > e.alerts.length ? `, the newest ${e.alerts.length} listed` : ''}</span>
             </h2>
             {e.alerts.length === 0 ? (
               <p class="muted">No alerts for this employee.</p>

@@ -5,10 +5,10 @@ import { formatClock, formatCount, plural } from '../format';
 import { useKeys, useNow, useTitle } from '../hooks';
 import { alertHref, replace, type Route } from '../router';
 import { AlertTable } from '../queue/AlertTable';
-import { apiPath, filtersFromQuery, filtersToPath, isFiltered, type Filters } from '../queue/filters';
+import { apiPath, filtersFromQuery, filtersToPath, isFiltered, PAGE_SIZE, type Filters } from '../queue/filters';
 import { QueueFilters } from '../queue/QueueFilters';
-import { firstDir, sortAlerts, type SortKey } from '../queue/sort';
-import { useLiveAlerts } from '../queue/useLiveAlerts';
+import { firstDir, type SortKey } from '../queue/sort';
+import { useLiveAlerts, type LiveAlerts } from '../queue/useLiveAlerts';
 
 // The selection outlives the page, so "u" from an alert comes back to the same row.
 let lastSelected: string | null = null;
@@ -16,7 +16,7 @@ let lastSelected: string | null = null;
 export function Queue({ route }: { route: Route }) {
   const filters = useMemo(() => filtersFromQuery(route.query), [route.query.toString()]);
   const path = apiPath(filters);
-  const live = useLiveAlerts(path);
+  const live = useLiveAlerts(path, PAGE_SIZE);
   const now = useNow();
   const [selectedId, select] = useState<string | null>(lastSelected);
   const setSelectedId = (id: string) => select((lastSelected = id));
@@ -29,7 +29,8 @@ export function Queue({ route }: { route: Route }) {
   const setFilters = (f: Filters) => replace(filtersToPath(f));
   const onSort = (k: SortKey) => setFilters({ ...filters, sort: k, dir: filters.sort === k ? (filters.dir === 'asc' ? 'desc' : 'asc') : firstDir(k) });
 
-  const items = useMemo(() => sortAlerts(live.page?.items ?? [], filters.sort, filters.dir), [live.page, filters.sort, filters.dir]);
+  // In the API's order: it sorts every matching alert, not only the rows loaded.
+  const items = useMemo(() => live.page?.items ?? [], [live.page]);
   for (const a of live.page?.items ?? []) {
     if (a.department) seen.current.departments.add(a.department);
     a.detectors.forEach((d) => seen.current.detectors.add(d));
@@ -80,13 +81,13 @@ export function Queue({ route }: { route: Route }) {
     <div class="page queue-page">
       <div class="page-head">
         <h1>Alerts</h1>
-        <p class="count" data-testid="alert-count">
-          {live.page ? plural(items.length, 'alert') : 'Loading…'}
-          {live.page && total > items.length && <span class="muted"> of {formatCount(total)} (the newest {formatCount(items.length)} are loaded; narrow the filters)</span>}
+        <p class="count" data-testid="alert-count" data-total={live.page ? total : undefined}>
+          {live.page ? plural(total, 'alert') : 'Loading…'}
+          {live.page && total > items.length && <span class="muted"> ({formatCount(items.length)} shown)</span>}
         </p>
-        <p class="live" data-testid="live-status">
+        <p class="live" data-testid="live-status" data-mode={live.mode} data-pushes={live.pushes}>
           <span class={`dot ${live.error ? 'dot-bad' : 'dot-ok'}`} aria-hidden="true" />
-          {live.updatedAt ? `Live · updated ${formatClock(live.updatedAt)} UTC` : 'Live · connecting'}
+          {liveText(live)}
         </p>
         <p class="announce" aria-live="polite" aria-atomic="true" data-testid="live-announcement">
           {live.announcement}
@@ -96,7 +97,7 @@ export function Queue({ route }: { route: Route }) {
       {live.error && (
         <Banner>
           Could not refresh the alerts: {live.error.replace(/\.?$/, '.')}
-          {live.updatedAt ? ` Showing the list as of ${formatClock(live.updatedAt)} UTC; retrying every 5 s.` : ' Retrying every 5 s.'}
+          {live.updatedAt ? ` Showing the list as of ${formatClock(live.updatedAt)} UTC; retrying.` : ' Retrying.'}
         </Banner>
       )}
       <div class="table-wrap" ref={tableRef}>
@@ -104,10 +105,24 @@ export function Queue({ route }: { route: Route }) {
         {live.page && items.length === 0 && (
           <p class="empty">{isFiltered(filters) ? 'No alerts match these filters.' : 'No open alerts. Nothing needs attention right now.'}</p>
         )}
+        {live.page?.nextCursor && (
+          <p class="more">
+            <button type="button" class="quiet" disabled={live.loadingMore} onClick={() => void live.more()}>
+              {live.loadingMore ? 'Loading…' : `Show ${formatCount(Math.min(PAGE_SIZE, total - items.length))} more`}
+            </button>
+          </p>
+        )}
       </div>
       <p class="hint">
         <kbd>j</kbd> <kbd>k</kbd> move · <kbd>Enter</kbd> opens · <kbd>/</kbd> filters · <kbd>?</kbd> all shortcuts
       </p>
     </div>
   );
+}
+
+/** Whether updates are pushed or fetched every few seconds, and when the rows were fetched. */
+function liveText(live: LiveAlerts): string {
+  if (!live.updatedAt) return 'Live · connecting';
+  const at = `updated ${formatClock(live.updatedAt)} UTC`;
+  return live.mode === 'push' ? `Live · ${at}` : `Live (every 5 s) · ${at}`;
 }

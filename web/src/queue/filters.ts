@@ -17,8 +17,8 @@ export interface Filters {
 /** The queue opens on what needs attention: open alerts. */
 export const DEFAULT_FILTERS: Filters = { status: 'open', severity: '', department: '', detector: '', user: '', sort: '', dir: 'desc' };
 
-/** The page the queue loads; sorting is client-side within it. */
-export const PAGE_SIZE = 200;
+/** Rows a page of the queue holds ("Show more" loads the next). */
+export const PAGE_SIZE = 100;
 
 const oneOf = <T extends string>(v: string | null, allowed: readonly T[]): T | undefined =>
   v !== null && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
@@ -48,7 +48,7 @@ export function filtersToPath(f: Filters): string {
   return `/alerts${s}`;
 }
 
-/** The API query for the filters (sorting is not the server's job here). */
+/** The API query for the filters and the sort (the API filters, sorts and counts every alert). */
 export function apiPath(f: Filters): string {
   return `/api/alerts${query({
     status: f.status === 'all' ? undefined : f.status,
@@ -56,7 +56,8 @@ export function apiPath(f: Filters): string {
     department: f.department,
     detector: f.detector,
     user: f.user,
-    limit: PAGE_SIZE,
+    sort: f.sort,
+    dir: f.sort ? f.dir : undefined,
   })}`;
 }
 
