@@ -11,6 +11,7 @@ export {
   repairListing,
   countListing,
   listingPage,
+  listingPageAndCount,
   listingIds,
   listingCursor,
   readListingCursor,

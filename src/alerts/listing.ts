@@ -343,3 +343,50 @@ export async function* listingIds(ch: ClickHouse, f: ListingFilter, now: number,
     afterKey = rows[rows.length - 1].key;
   }
 }
+
+/**
+ * The exact count and one page, in one query (one grouping of the candidates instead of two): the
+ * matching alerts' keys are gathered and sorted in ClickHouse (arraySort), the page sliced from them.
+ * Keys are sorted with every number ascending or negated and the id ascending; an order whose id runs
+ * descending is that order reversed (arrayReverseSort).
+ */
+export async function listingPageAndCount(
+  ch: ClickHouse,
+  f: ListingFilter,
+  order: ListingOrder,
+  page: { limit: number; offset?: number; after?: ReadonlyArray<KeyValue> },
+  now: number,
+): Promise<{ total: number; rows: ListingRow[] }> {
+  const p = partsOf(f, now);
+  const spec = ORDERS[order.sort];
+  const columns = keyColumns(order);
+  const names = spec.map((c) => c.name);
+  const needs = new Set([...p.needs, ...names]);
+  if (needs.has('c_state')) for (const c of ['c_status', 'c_snooze_until', 'c_after_snooze']) needs.add(c);
+  const state = needs.has('c_state') ? sql`, ${CURRENT_STATUS(now)} AS c_state` : sql``;
+  // Sort key with the id ascending: the id's column follows `dir` when sameAsDir, so for this key the
+  // direction is the one where the id runs ascending; numbers running the other way are negated.
+  const idSame = spec[spec.length - 1].sameAsDir;
+  const keyDir: SortDir = idSame ? 'asc' : 'desc';
+  const key = join(
+    spec.map((c, i) => {
+      const element = sql`t.${i + 1}`;
+      if (c.kind === 'string') return element;
+      const desc = c.sameAsDir === (keyDir === 'desc');
+      const numeric = c.kind === 'uint64' ? sql`toInt64(${element})` : sql`toFloat64(${element})`;
+      return desc ? sql`-${numeric}` : numeric;
+    }),
+  );
+  const sorter = order.dir === keyDir ? sql`arraySort` : sql`arrayReverseSort`;
+  const tuple = sql`(${join(names.map((n) => ident(n)))})`;
+  const inPage = page.after ? after(columns, page.after) : sql`1 = 1`;
+  const first = page.after || !page.offset ? 1 : page.offset + 1;
+  const [r] = await ch.query<{ total: string; page: Array<Array<string | number>> }>(sql`
+    SELECT count() AS total, arraySlice(${sorter}(t -> (${key}), groupArrayIf(${tuple}, ${inPage})), ${first}, ${page.limit}) AS page
+    FROM (SELECT * ${state} FROM (${grouped(p, needs)}))
+    WHERE ${and(p.current)}`);
+  return {
+    total: Number(r?.total ?? 0),
+    rows: (r?.page ?? []).map((t) => ({ alertId: String(t[t.length - 1]), key: spec.map((c, i) => (c.kind === 'number' ? Number(t[i]) : String(t[i]))) })),
+  };
+}

@@ -5,12 +5,11 @@
 // explanation, findings or evidence); the evidence is reached one alert at a time, audited.
 import {
   alertSummaries,
-  countListing,
   defaultDir,
   getAlert,
   listingCursor,
   listingEpoch,
-  listingPage,
+  listingPageAndCount,
   readListingCursor,
   type AlertRecord,
   type AlertSummaryRecord,
@@ -176,7 +175,7 @@ export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<Aler
   const key = JSON.stringify([filter, order, page, Math.floor(now / 1000), listingEpoch(deps.ch), deps.pseudonyms.keyId]);
   return coalesce(deps.ch, key, async () => {
     // One more row than asked: whether there is a next page without a second count.
-    const [total, rows] = await Promise.all([countListing(deps.ch, filter, now), listingPage(deps.ch, filter, order, { ...page, limit: q.limit + 1 }, now)]);
+    const { total, rows } = await listingPageAndCount(deps.ch, filter, order, { ...page, limit: q.limit + 1 }, now);
     const shown = rows.slice(0, q.limit);
     const items = await summariesOf(deps, shown.map((r) => r.alertId), now);
     const last = shown[shown.length - 1];
