@@ -14,7 +14,7 @@ import { repairListing } from '../alerts';
 import { createDirectoryCache } from '../directory';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
-import { createPseudonymMap, summariesOf, type Pseudonyms, type TokenCheck, type TriageDeps } from '../triage';
+import { createPseudonymMap, summariesOf, type Pseudonyms, type TriageDeps } from '../triage';
 import { createChangeFeed, type AlertChange, type ChangeFeed } from './change-feed';
 import { createPrincipalCache, type PrincipalCache } from './principal-cache';
 import { streamsGauge, tokenCacheCounter } from './metrics';
@@ -22,8 +22,10 @@ import { presentAlertSummary } from './present';
 import type { Registry } from '../telemetry';
 
 export interface LiveStream {
-  /** The bearer token the stream was opened with (kept in memory only, to check it again). */
-  token: string;
+  /** Names the credential (its hash or session id): streams of one credential are checked once. */
+  credential: string;
+  /** Checks the credential the stream was opened with again (a token, or a dashboard session). */
+  recheck(): Promise<{ ok: boolean; reason?: string }>;
   expiresAt: number;
   /** Only this alert's changes (the alert page), or every change (the queue). */
   alertId?: string;
@@ -106,14 +108,14 @@ export function createLive(opts: { config: Readonly<Config>; ch: ClickHouse; log
 
   const accessChanged = async () => {
     principals.changed();
-    const checks = new Map<string, Promise<TokenCheck>>();
+    const checks = new Map<string, Promise<{ ok: boolean; reason?: string }>>();
     await Promise.all(
       [...open].map(async (s) => {
-        let c = checks.get(s.token);
-        if (!c) checks.set(s.token, (c = principals.check(s.token)));
+        let c = checks.get(s.credential);
+        if (!c) checks.set(s.credential, (c = s.recheck()));
         const r = await c.catch(() => null);
         // ClickHouse did not answer: the stream stays until the next change or heartbeat decides.
-        if (r && !r.ok) s.end(r.reason, `the token can no longer be used (${r.reason})`);
+        if (r && !r.ok) s.end(r.reason ?? 'unknown', `the credential can no longer be used (${r.reason ?? 'unknown'})`);
       }),
     );
   };

@@ -33,6 +33,8 @@ export const RETAINED_TABLES: ReadonlyArray<RetainedTable> = [
   { table: 'user_table_daily', class: 'rollups', partitionBy: 'month', partitionId: month(sql`day`), hold: { mode: 'copy', heldTable: 'user_table_daily_held', user: sql`user`, time: sql`toDateTime(day, 'UTC')`, key: sql`user, day, db_name, table_name` } },
   { table: 'alerts', class: 'alerts', partitionBy: 'month', partitionId: month(sql`window_start`), hold: { mode: 'keep', alertId: sql`alert_id`, user: sql`user` } },
   { table: 'alert_actions', class: 'alerts', partitionBy: 'month', partitionId: month(sql`at`), hold: { mode: 'keep', alertId: sql`alert_id`, user: null } },
+  // The queue's listing (src/alerts/listing.ts), by the month of the alert's day: it goes with its alerts.
+  { table: 'alert_listing', class: 'alerts', partitionBy: 'month', partitionId: month(sql`window_end - 1`), hold: { mode: 'keep', alertId: sql`alert_id`, user: sql`user` } },
   { table: 'audit_log', class: 'audit', partitionBy: 'month', partitionId: month(sql`at`), hold: { mode: 'keep', alertId: sql`target`, user: null } },
 ];
 

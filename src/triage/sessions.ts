@@ -44,7 +44,7 @@ export function sameCsrfToken(secret: string, given: string | undefined): boolea
 }
 
 export type SessionCheck =
-  | { ok: true; principal: Principal }
+  | { ok: true; principal: Principal; /** when the session ends by itself (ms) */ expiresAt: number }
   | { ok: false; reason: Refusal; user?: string; sessionId?: string; expiresAt?: number };
 
 export async function checkSession(ch: ClickHouse, secret: string, now: number): Promise<SessionCheck> {
@@ -61,7 +61,7 @@ export async function checkSession(ch: ClickHouse, secret: string, now: number):
   if (Number(s.revoked) === 1) return { ok: false, reason: 'revoked', ...seen };
   const expiresAt = fromDateTime(s.expires);
   if (expiresAt <= now) return { ok: false, reason: 'expired', ...seen, expiresAt };
-  return { ok: true, principal: { name: user.name, role: user.role, credential: { kind: 'session', sessionId: s.session_id } } };
+  return { ok: true, principal: { name: user.name, role: user.role, credential: { kind: 'session', sessionId: s.session_id } }, expiresAt };
 }
 
 /** Every session of a user, newest first. */

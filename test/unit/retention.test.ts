@@ -14,7 +14,7 @@ describe('partitionEnd', () => {
     const by = (c: string) => RETAINED_TABLES.filter((t) => t.class === c).map((t) => `${t.table}:${t.hold.mode}`);
     expect(by('events')).toEqual(['access_events:copy']);
     expect(by('rollups')).toEqual(['user_hourly:copy', 'user_daily:copy', 'user_table_daily:copy']);
-    expect(by('alerts')).toEqual(['alerts:keep', 'alert_actions:keep']);
+    expect(by('alerts')).toEqual(['alerts:keep', 'alert_actions:keep', 'alert_listing:keep']);
     expect(by('audit')).toEqual(['audit_log:keep']);
   });
 });

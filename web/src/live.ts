@@ -1,6 +1,7 @@
 // Live updates: the API's event stream (GET /api/stream, Server-Sent Events) read with the `eventsource`
 // package, a standard EventSource that lets the bearer token travel in the Authorization header as on
-// every other request (the browser's own EventSource cannot send it). When the stream cannot be had (a
+// every other request (the browser's own EventSource cannot send it; a single sign-on session's cookie goes
+// as on any same-origin request). When the stream cannot be had (a
 // proxy that buffers, a server at its stream limit, the network), the caller polls instead, and the
 // stream is tried again later. An `end` event whose reason says the token is no longer good ends the
 // session like a 401.
@@ -43,12 +44,13 @@ export function subscribe(path: string, handlers: LiveHandlers): () => void {
 
   function connect() {
     if (stopped) return;
+    // A token travels in the header; a single sign-on session in its cookie, which same-origin requests carry.
     const token = readToken();
-    if (!token) return fallBack('not signed in');
     handlers.onMode('connecting');
     const since = Date.now();
     const source = new EventSource(path, {
-      fetch: (input, init) => fetch(input, { ...init, cache: 'no-store', headers: { ...(init?.headers ?? {}), authorization: `Bearer ${token}` } }),
+      fetch: (input, init) =>
+        fetch(input, { ...init, cache: 'no-store', credentials: 'same-origin', headers: { ...(init?.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } }),
     });
     es = source;
     slow = setTimeout(() => handlers.onMode('poll', 'the stream is slow to open'), OPEN_WITHIN_MS);
@@ -85,7 +87,7 @@ export function subscribe(path: string, handlers: LiveHandlers): () => void {
       const code = (e as unknown as { code?: number }).code;
       if (code === 401) {
         stopped = true;
-        signOutExpired('Signed out: the token was refused.');
+        signOutExpired('the credential was refused.');
         return;
       }
       // CLOSED: the server said no (503 at its limit, 404 on an older server): poll and try later.

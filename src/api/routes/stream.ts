@@ -1,5 +1,5 @@
 // Live updates pushed to the dashboard: GET /api/stream, Server-Sent Events (text/event-stream), behind
-// the same token and role check as every route (viewer, like the list: the events carry the summaries a
+// the same token (or dashboard session) and role check as every route (viewer, like the list: the events carry the summaries a
 // list carries, never evidence). Events:
 //   ready    {pollMs, heartbeatMs}: the stream is open (after a reconnect, reload what is shown)
 //   alerts   {items, at}: alerts that changed (a new alert or revision, a lifecycle action), as summaries;
@@ -9,16 +9,19 @@
 // plus a comment line every heartbeatMs. A token revoked or a user disabled ends their open streams at
 // once in this process and within one change-feed poll in the others (live.ts).
 import { z } from 'zod';
+import { checkSession, hashToken } from '../../triage';
 import { bearerToken } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { alertId } from '../schemas';
+import { sessionSecretOf } from '../session-cookie';
 import { errorResponses } from './common';
 
 const streamQuery = z.strictObject({ alert: alertId.optional().describe("only this alert's changes (the alert page)") });
 
 export function streamRoutes(app: ApiApp, ctx: ApiContext): void {
   const { live } = ctx;
+  const cookies = { secure: ctx.config.api.sso.secureCookies };
   let ids = 0;
   app.get(
     '/api/stream',
@@ -44,10 +47,13 @@ export function streamRoutes(app: ApiApp, ctx: ApiContext): void {
       if (live.streams() >= ctx.config.api.live.maxStreams) {
         throw new ApiError(503, 'SERVICE_UNAVAILABLE', `this server holds ${ctx.config.api.live.maxStreams} open streams (api.live.maxStreams): poll GET /api/alerts instead`);
       }
-      // The auth hook let the request in, so the header holds a good token; its expiry ends the stream.
-      const token = bearerToken(request.headers.authorization)!;
-      const checked = await live.principals.check(token);
-      if (!checked.ok) throw new ApiError(401, 'UNAUTHENTICATED', 'the token can no longer be used', { reason: checked.reason });
+      // The auth hook let the request in with a token or a dashboard session: the same credential is checked
+      // again whenever access changes, and its expiry ends the stream.
+      const token = bearerToken(request.headers.authorization);
+      const secret = token === null ? (sessionSecretOf(request, cookies) ?? '') : undefined;
+      const recheck = () => (token !== null ? live.principals.check(token) : checkSession(ctx.ch, secret!, ctx.now()));
+      const checked = await recheck();
+      if (!checked.ok) throw new ApiError(401, 'UNAUTHENTICATED', 'the credential can no longer be used', { reason: checked.reason });
       // The onSend hook does not run for a stream: its headers are set here.
       void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
       reply.sse.keepAlive();
@@ -58,7 +64,8 @@ export function streamRoutes(app: ApiApp, ctx: ApiContext): void {
       };
       const event = (name: string, data: unknown) => void reply.sse.send({ id: String(++ids), event: name, data }).catch(() => undefined);
       const remove = live.add({
-        token,
+        credential: token !== null ? hashToken(token) : `session:${hashToken(secret!)}`,
+        recheck,
         expiresAt: checked.expiresAt,
         alertId: request.query.alert,
         send: event,

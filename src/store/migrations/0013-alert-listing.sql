@@ -11,6 +11,8 @@
 --   after_snooze  ... the status a snooze returns to
 --   written_at    the server's clock when the row was written (the live feed reads recent rows)
 --   k             cityHash64(alert_id): grouping on a number is several times faster than on the id
+-- Partitioned by the month of the alert's day (the last second of its window), as `alerts` is for all but
+-- slow drips, so that retention drops an alert's listing row with its month (src/retention/tables.ts).
 CREATE TABLE IF NOT EXISTS alert_listing (
   alert_id String,
   k UInt64 MATERIALIZED cityHash64(alert_id),
@@ -33,7 +35,7 @@ CREATE TABLE IF NOT EXISTS alert_listing (
   assignee String,
   disposition String
 ) ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYYYYMM(window_end)
+PARTITION BY toYYYYMM(window_end - 1)
 ORDER BY (user, alert_id);
 
 -- Every alert stored before this migration, derived the same way (src/alerts/listing.ts, refreshListing).
