@@ -1,4 +1,4 @@
-// The alert listing (table `alert_listing`, migration 0013): filters, sorting, exact counts and keyset pages
+// The alert listing (table `alert_listing`, migration 0014): filters, sorting, exact counts and keyset pages
 // of every current alert with its triage status, computed in ClickHouse, never over a scan of the newest N.
 //
 //   write   refreshListing(ids) after every write of revisions (writeAlerts) and of lifecycle actions
@@ -123,7 +123,7 @@ export async function refreshListing(ch: ClickHouse, alertIds: ReadonlyArray<str
   }
 }
 
-/** Derives the rows of every stored alert in one statement (what migration 0013 does; bulk loads). */
+/** Derives the rows of every stored alert in one statement (what migration 0014 does; bulk loads). */
 export async function rebuildListing(ch: ClickHouse): Promise<void> {
   try {
     await ch.exec(derivation(sql`1 = 1`));

@@ -1,4 +1,4 @@
-// Pseudonym -> employee in constant time: a stored, indexed mapping (table `pseudonyms`, migration 0014),
+// Pseudonym -> employee in constant time: a stored, indexed mapping (table `pseudonyms`, migration 0015),
 // written once per employee under the current key, so that a filter by pseudonym or a reveal is one
 // indexed read rather than the keyed hash of everyone known.
 //
