@@ -30,17 +30,20 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
   let lastSync = -Infinity;
   let dirty = true;
 
+  // GROUP BY, not DISTINCT, over the UNION ALL: 18.16 applies an outer DISTINCT to each branch's stream
+  // separately and returns an employee in both the directory and an alert twice.
   const sync = () => {
     syncing ??= (async () => {
       dirty = false;
       lastSync = now();
       const rows = await ch.query<{ user: string }>(sql`
-        SELECT DISTINCT user FROM (
+        SELECT user FROM (
           SELECT id AS user FROM directory_entries WHERE version = (SELECT max(version) FROM directory_versions)
           UNION ALL
           SELECT DISTINCT user FROM alert_listing
         )
-        WHERE user NOT IN (SELECT user FROM pseudonyms WHERE key_id = ${key})`);
+        WHERE user NOT IN (SELECT user FROM pseudonyms WHERE key_id = ${key})
+        GROUP BY user`);
       for (let i = 0; i < rows.length; i += BATCH) {
         const at = toDateTime(now());
         await ch.insert('pseudonyms', rows.slice(i, i + BATCH).map((r) => ({ key_id: key, pseudonym: pseudonyms.of(r.user), user: r.user, at })));

@@ -18,7 +18,7 @@ import { createLogger } from '../../src/log';
 import { openAlertsSection } from '../../src/report/data';
 import { createClickHouse, ident, migrate, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
-import { createPseudonyms, deriveState, recordAction, STATUSES, type AlertAction, type AlertStatus } from '../../src/triage';
+import { createPseudonymMap, createPseudonyms, deriveState, recordAction, STATUSES, type AlertAction, type AlertStatus } from '../../src/triage';
 import { ADMIN_TOKEN, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -353,5 +353,25 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
     expect(res.body.items.length).toBe(3);
     const wrongType = Buffer.from(JSON.stringify({ o: 'alerts:window:desc', v: ['1 OR 1=1', 100, 'x'] })).toString('base64url');
     expect((await get(`/api/alerts?limit=3&cursor=${wrongType}`)).status).toBe(400);
+  });
+
+  it('maps every employee once under a new key (in the directory and with alerts: once, not twice), then nothing more', async () => {
+    const other = createPseudonyms({ enabled: true, key: `${PSEUDONYM_KEY}-rotated` });
+    const map = createPseudonymMap(ch, other);
+    const [{ n: everyone }] = await ch.query<{ n: string }>(sql`
+      SELECT uniqExact(user) AS n FROM (
+        SELECT id AS user FROM directory_entries WHERE version = (SELECT max(version) FROM directory_versions)
+        UNION ALL
+        SELECT user FROM alert_listing
+      )`);
+    expect(Number(everyone)).toBeGreaterThanOrEqual(PEOPLE.length);
+    expect(await map.sync()).toBe(Number(everyone));
+    const [{ rows, users }] = await ch.query<{ rows: string; users: string }>(
+      sql`SELECT count() AS rows, uniqExact(user) AS users FROM pseudonyms WHERE key_id = ${other.keyId}`,
+    );
+    expect([Number(rows), Number(users)]).toEqual([Number(everyone), Number(everyone)]);
+    expect(await map.sync()).toBe(0);
+    expect(await map.usersOf(other.of(OLD_USER))).toEqual([OLD_USER]);
+    expect(await map.usersOf(other.of('nobody@corp.example'))).toEqual([]);
   });
 });
