@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import type { Registry } from '../telemetry';
 import { createBatchProcessor, SchemaMissingError } from './batch';
+import { isRetriable } from './retry';
 import { enableInsertDeduplication } from './dedup-token';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';
@@ -136,7 +137,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
               log.info({ topic: batch.topic, partition: batch.partition }, 'batch abandoned before commit; it will be redelivered');
               return;
             }
-            if (err instanceof SchemaMissingError || !(err as { retriable?: boolean }).retriable) {
+            if (err instanceof SchemaMissingError || !isRetriable(err)) {
               metrics.errors.inc({ kind: 'fatal' });
               log.fatal({ err: (err as Error).message }, 'ingestion stopped: a failure that retrying cannot fix');
               void fail(err);

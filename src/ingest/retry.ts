@@ -16,7 +16,10 @@ export class Abandoned extends InsiderError {
 
 export function isRetriable(err: unknown): boolean {
   if (err instanceof InsiderError) return err.retriable;
-  // kafkajs marks its own errors.
+  // kafkajs marks its own errors. When its client gives up retrying (a broker down longer than the
+  // producer's few retries) it wraps the transient error as non-retriable; a broker away is still
+  // transient here, where retrying goes on while the partition is ours.
+  if ((err as Error)?.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriable((err as Error).cause);
   return Boolean((err as { retriable?: boolean })?.retriable);
 }
 
