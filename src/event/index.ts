@@ -8,5 +8,8 @@ export {
   type Parsed,
   type RejectCode,
   type ValidateLimits,
+  nestingDepth,
+  MAX_EXTRA_DEPTH,
 } from './validate';
 export { toCanonical, type CanonicalEvent } from './canonical';
+export { guardDecode, type DecoderError } from './decode-guard';

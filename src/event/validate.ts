@@ -45,6 +45,7 @@ export type RejectCode =
   | 'number_too_large'
   | 'bad_status'
   | 'bad_flag'
+  | 'unpaired_surrogate'
   | 'duplicate_event_id';
 
 export type Parsed = { ok: true; event: AccessEvent } | { ok: false; code: RejectCode; reason: string };
@@ -56,6 +57,13 @@ export interface ValidateLimits {
 }
 
 const MAX_LENGTH = { event_id: 128, user: 256, action: 64, other: 1024, extra: 16 * 1024 } as const;
+/** Unknown fields nested deeper are not kept (the event is): re-serialising them must not recurse without bound. */
+export const MAX_EXTRA_DEPTH = 64;
+/** Real zone offsets lie within -12:00 .. +14:00; Java's ZoneOffset allows +-18:00. Beyond is a typo or an attack. */
+const MAX_ZONE_OFFSET_MINUTES = 18 * 60;
+/** A number below this is epoch seconds (up to year 5138), at or above it epoch milliseconds (from 1973-03-03). */
+const EPOCH_SECONDS_BELOW = 100_000_000_000;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const OPTIONAL_STRINGS = ['source', 'database', 'table', 'client_ip', 'client_app', 'session_id', 'query_id', 'identity'] as const;
 const KNOWN = new Set(['event_id', 'ts', 'user', 'action', 'bytes', 'rows', 'status', 'bytes_estimated', ...OPTIONAL_STRINGS]);
 // DateTime is UInt32 seconds: 1970-01-01 .. 2106-02-07.
@@ -71,7 +79,9 @@ export function parseEvent(value: Buffer | null, limits: ValidateLimits, now: nu
     return reject('too_large', `message is ${value.length} bytes; the limit is ${limits.maxMessageBytes}`);
   }
   if (!isUtf8(value)) return reject('invalid_utf8', 'message is not valid UTF-8');
-  const text = value.toString('utf8');
+  // A byte-order mark is how some Windows tools start UTF-8 text; it is not content.
+  const body = value.subarray(0, 3).equals(UTF8_BOM) ? value.subarray(3) : value;
+  const text = body.toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -140,6 +150,7 @@ function validateObject(doc: Record<string, unknown>, limits: ValidateLimits, no
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string') return reject('wrong_type', `${key} must be a string, got ${typeName(v)}`);
     if (v.length > MAX_LENGTH.other) return reject('too_long', `${key} is ${v.length} characters; the limit is ${MAX_LENGTH.other}`);
+    if (!v.isWellFormed()) return unpaired(key);
     optional[key] = v;
   }
 
@@ -174,20 +185,37 @@ function requiredString(doc: Record<string, unknown>, key: string, max: number):
   if (typeof v !== 'string') return reject('wrong_type', `${key} must be a string, got ${typeName(v)}`);
   if (v.trim().length === 0) return reject('empty_string', `${key} is empty`);
   if (v.length > max) return reject('too_long', `${key} is ${v.length} characters; the limit is ${max}`);
+  if (!v.isWellFormed()) return unpaired(key);
   return v;
 }
 
-/** ISO-8601 (with or without zone; without means UTC) or epoch milliseconds. */
+// JSON can spell a lone UTF-16 surrogate ("\ud800"), which has no UTF-8 form: stored, it would become
+// invalid UTF-8 in one column and a server error in another. One reason, whatever the field.
+function unpaired(key: string): Parsed {
+  return reject('unpaired_surrogate', `${key} contains an unpaired UTF-16 surrogate (\\uD800-\\uDFFF escape without its pair), which is not text`);
+}
+
+/**
+ * ISO-8601 (with or without zone; without means UTC), epoch milliseconds, or epoch seconds (a number
+ * below 1e11, fractions allowed: `time.time()` in Python). Without the seconds rule, 1764590400 would be
+ * stored as 1970-01-21. A leap second (:60) is kept as :59.999 (UTC has no :60 to store).
+ */
 export function parseTimestamp(ts: unknown): number | Parsed {
   if (typeof ts === 'number') {
+    if (!Number.isFinite(ts)) return reject('bad_timestamp', `ts ${ts} is not a number of epoch milliseconds or seconds`);
+    if (ts >= 0 && ts < EPOCH_SECONDS_BELOW) return Math.round(ts * 1000);
     if (!Number.isInteger(ts)) return reject('bad_timestamp', `ts ${ts} is not whole epoch milliseconds`);
     return ts;
   }
   if (typeof ts !== 'string') return reject('bad_timestamp', `ts must be an ISO-8601 string or epoch milliseconds, got ${typeName(ts)}`);
   const m = ISO.exec(ts.trim());
   if (!m) return reject('bad_timestamp', `ts ${preview(ts)} is not ISO-8601 or epoch milliseconds`);
-  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
-  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+  const offset = zoneOffsetMs(zone);
+  if (offset === undefined) return reject('bad_timestamp', `ts ${preview(ts)} has a zone offset beyond +-18:00 or with minutes over 59`);
+  const leap = sec === '60' && mi === '59';
+  const s = leap ? '59' : sec;
+  const ms = leap ? 999 : Number(frac.padEnd(3, '0').slice(0, 3));
   const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
   // Date.UTC rolls 2024-02-30 over to March; a date that does not round-trip does not exist.
   const check = new Date(base);
@@ -201,14 +229,17 @@ export function parseTimestamp(ts: unknown): number | Parsed {
   ) {
     return reject('bad_timestamp', `ts ${preview(ts)} is not a real date and time`);
   }
-  return base - zoneOffsetMs(zone);
+  return base - offset;
 }
 
-function zoneOffsetMs(zone: string): number {
+function zoneOffsetMs(zone: string): number | undefined {
   if (zone.toUpperCase() === 'Z') return 0;
   const sign = zone[0] === '-' ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0')) * 60000;
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4) || '0');
+  if (minutes > 59 || hours * 60 + minutes > MAX_ZONE_OFFSET_MINUTES) return undefined;
+  return sign * (hours * 60 + minutes) * 60000;
 }
 
 function count(v: unknown, key: string): number | Parsed {
@@ -220,14 +251,33 @@ function count(v: unknown, key: string): number | Parsed {
 }
 
 function extraFields(doc: Record<string, unknown>): string {
+  // A null-prototype object: a "__proto__" key is then an ordinary key, kept like any other.
   let extra: Record<string, unknown> | undefined;
   for (const key of Object.keys(doc)) {
-    if (!KNOWN.has(key)) (extra ??= {})[key] = doc[key];
+    if (!KNOWN.has(key)) (extra ??= Object.create(null) as Record<string, unknown>)[key] = doc[key];
   }
   if (!extra) return '';
+  // JSON.stringify recurses: 10,000 nested arrays overflow the stack. The depth is measured without
+  // recursion first, and anything deeper than a real log's fields is noted instead of kept.
+  const depth = nestingDepth(extra, MAX_EXTRA_DEPTH + 1);
+  if (depth > MAX_EXTRA_DEPTH) return JSON.stringify({ _dropped: `unknown fields nested deeper than ${MAX_EXTRA_DEPTH} levels` });
   const json = JSON.stringify(extra);
   // Kept when reasonable; an oversized blob of unknown fields is not a reason to lose the event.
   return json.length <= MAX_LENGTH.extra ? json : JSON.stringify({ _dropped: `unknown fields too large (${json.length} characters)` });
+}
+
+/** The nesting depth of a JSON value, counted with an explicit stack; stops counting at `limit`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest >= limit) return deepest;
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 function typeName(v: unknown): string {

@@ -24,34 +24,93 @@ export interface DeadLetterRow {
 }
 
 const PREVIEW_BYTES = 512;
+/** Dead letters are sent in requests of at most this many bytes: one record batch must stay under the broker's message.max.bytes. */
+const SEND_BYTES = 512 * 1024;
+/** What is kept of a dead letter's value that the dead-letter topic refuses as too large (the original stays at its source offset). */
+const TRUNCATED_BYTES = 64 * 1024;
+const MAX_DATETIME = 4294967295;
 
 export function deadLetterTopicFor(sourceTopic: string, configured: string): string {
   return configured || `${sourceTopic}.dlq`;
 }
 
+interface OutgoingDeadLetter {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  size: number;
+}
+
+/**
+ * Produces the dead letters (acks=all), in requests small enough for any broker. A message the topic
+ * still refuses as too large (the source message was at the broker's limit, and the dead-letter
+ * headers tipped it over) is sent again with its value cut to 64 KiB and `x-dlq-truncated`: a
+ * hostile size must not stop the ingester, and the original stays at the source offset.
+ */
 export async function sendDeadLetters(producer: Producer, items: DeadLetter[], configuredTopic: string): Promise<void> {
-  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
   const now = new Date().toISOString();
-  for (const item of items) {
-    const target = deadLetterTopicFor(item.topic, configuredTopic);
-    const list = byTopic.get(target) ?? [];
-    byTopic.set(target, list);
-    list.push({
-      key: item.message.key,
-      value: item.message.value,
-      headers: {
-        ...(item.message.headers ?? {}),
-        'x-dlq-reason-code': item.code,
-        'x-dlq-reason': item.reason,
-        'x-dlq-source-topic': item.topic,
-        'x-dlq-source-partition': String(item.partition),
-        'x-dlq-source-offset': item.message.offset,
-        'x-dlq-source-timestamp': item.message.timestamp,
-        'x-dlq-time': now,
-      },
+  const outgoing: OutgoingDeadLetter[] = items.map((item) => {
+    const headers: IHeaders = Object.create(null) as IHeaders;
+    for (const [k, v] of Object.entries(item.message.headers ?? {})) headers[k] = v;
+    Object.assign(headers, {
+      'x-dlq-reason-code': item.code,
+      'x-dlq-reason': item.reason.toWellFormed(),
+      'x-dlq-source-topic': item.topic,
+      'x-dlq-source-partition': String(item.partition),
+      'x-dlq-source-offset': item.message.offset,
+      'x-dlq-source-timestamp': item.message.timestamp,
+      'x-dlq-time': now,
     });
+    const size = (item.message.key?.length ?? 0) + (item.message.value?.length ?? 0) + 1024;
+    return { topic: deadLetterTopicFor(item.topic, configuredTopic), key: item.message.key, value: item.message.value, headers, size };
+  });
+  let chunk: OutgoingDeadLetter[] = [];
+  let bytes = 0;
+  for (const d of outgoing) {
+    if (chunk.length > 0 && bytes + d.size > SEND_BYTES) {
+      await sendChunk(producer, chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(d);
+    bytes += d.size;
+  }
+  if (chunk.length > 0) await sendChunk(producer, chunk);
+}
+
+async function sendChunk(producer: Producer, chunk: OutgoingDeadLetter[]): Promise<void> {
+  try {
+    await send(producer, chunk);
+  } catch (err) {
+    if (!isTooLarge(err)) throw err;
+    // One at a time, truncating only the ones the broker refuses.
+    for (const d of chunk) {
+      try {
+        await send(producer, [d]);
+      } catch (e) {
+        if (!isTooLarge(e)) throw e;
+        const original = d.value?.length ?? 0;
+        await send(producer, [{ ...d, key: null, value: d.value ? d.value.subarray(0, TRUNCATED_BYTES) : null, headers: { ...d.headers, 'x-dlq-truncated': `value cut to ${TRUNCATED_BYTES} of ${original} bytes and key dropped: the dead-letter topic refused the full message` } }]);
+      }
+    }
+  }
+}
+
+async function send(producer: Producer, list: OutgoingDeadLetter[]): Promise<void> {
+  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
+  for (const d of list) {
+    const l = byTopic.get(d.topic) ?? [];
+    byTopic.set(d.topic, l);
+    l.push({ key: d.key, value: d.value, headers: d.headers });
   }
   await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+}
+
+function isTooLarge(err: unknown): boolean {
+  const e = err as { type?: string; name?: string; message?: string; cause?: unknown; errors?: unknown[] };
+  if (e?.type === 'MESSAGE_TOO_LARGE' || e?.type === 'RECORD_LIST_TOO_LARGE' || /too large/i.test(e?.message ?? '')) return true;
+  return Array.isArray(e?.errors) ? e.errors.some(isTooLarge) : e?.cause !== undefined && e.cause !== err && isTooLarge(e.cause);
 }
 
 export function deadLetterRow(item: DeadLetter, now: number): DeadLetterRow {
@@ -60,9 +119,11 @@ export function deadLetterRow(item: DeadLetter, now: number): DeadLetterRow {
     kafka_topic: item.topic,
     kafka_partition: item.partition,
     kafka_offset: Number(item.message.offset),
-    kafka_ts: Math.floor(Number(item.message.timestamp) / 1000) || 0,
+    // The producer sets this timestamp: any int64. Clamped to what DateTime holds, so that no value can
+    // make ClickHouse refuse the dead letter (which would stop the ingester).
+    kafka_ts: Math.min(MAX_DATETIME, Math.max(0, Math.floor(Number(item.message.timestamp) / 1000) || 0)),
     reason_code: item.code,
-    reason: item.reason,
+    reason: item.reason.toWellFormed(),
     payload_bytes: value.length,
     // A readable start of the payload for data-quality reports; invalid UTF-8 shows as U+FFFD.
     payload_preview: value.subarray(0, PREVIEW_BYTES).toString('utf8'),

@@ -3,12 +3,17 @@
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import { registerCodecs } from './codecs';
+
+export { registerCodecs, CodecError } from './codecs';
 
 // kafkajs 2's default partitioner (murmur2 on the key, like the Java client) is the one we want: a
 // user's events share a partition. Its warning about the change from kafkajs 1 is noise here.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 export function createKafka(settings: Config['kafka'], log: Logger): Kafka {
+  // Every consumer must read snappy, lz4 and zstd batches, whoever produced them.
+  registerCodecs();
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],

@@ -6,7 +6,7 @@
 //   stats     table statistics for estimated bytes, loaded from ClickHouse and refreshed (postgres/table-stats.ts).
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
-import type { AccessEvent, ValidateLimits } from '../event';
+import { guardDecode, type AccessEvent, type ValidateLimits } from '../event';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import { canonicalFormat } from './canonical';
@@ -150,13 +150,9 @@ export function createSources(deps: SourcesDeps): Sources {
           }
         }
         for (const m of messages) {
-          let r: DecodeResult;
-          try {
-            r = decoder.decode(m, ctx);
-          } catch (err) {
-            // A decoder bug on one message's content must not stop the partition: dead-letter it.
-            r = { ok: false, code: 'decoder_error', reason: `the ${decoder.format} decoder failed on this message: ${(err as Error).message}` };
-          }
+          // A decoder bug on one message's content (or a stack overflow on its nesting) must not stop
+          // the partition: it dead-letters that message.
+          const r: DecodeResult = guardDecode(() => decoder.decode(m, ctx), `the ${decoder.format} decoder`);
           if (!r.ok) {
             outcomes.push({ ok: false, code: r.code, reason: r.reason });
             continue;
