@@ -70,6 +70,9 @@ const KEEP_DAYS = 2;
  * revise the same alert. Keyed (HMAC) with the pseudonym key when there is one, so that an alert id
  * cannot be linked to a person by anyone holding the employee list; a plain hash without a key.
  */
+/** Events judged between two turns of the event loop. */
+const YIELD_EVERY = 2000;
+
 export function alertIdOf(user: string, day: number, key?: string): string {
   const mac = key ? crypto.createHmac('sha256', key) : crypto.createHash('sha256');
   const hash = mac.update(`${user}\u0000${day}`).digest('hex').slice(0, 10);
@@ -183,7 +186,10 @@ export function createEngine(opts: EngineOptions): Engine {
       const days = [...new Set(events.map((e) => dayOf(e.ts)))];
       const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
       const out: AlertRecord[] = [];
+      let n = 0;
       for (const e of events) {
+        // A turn of the event loop now and then: a live consumer's heartbeat timers must run during a large batch.
+        if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const day = dayOf(e.ts);
         if (day < newestDay - KEEP_DAYS + 1) {
           // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.

@@ -29,6 +29,8 @@ export interface LiveDetectorDeps {
   log: Logger;
   /** Called for every alert revision once it is stored. */
   onAlert?: (alert: AlertRecord) => void;
+  /** True once a stop was asked for while starting (e.g. SIGTERM while ClickHouse is awaited): start-up then throws Abandoned. */
+  stopRequested?: () => boolean;
 }
 
 export interface LiveStats {
@@ -57,13 +59,41 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   checkSourceTopics(config.ingest, topics);
   // The same formats as the ingester's (src/sources); the join state is read from what the ingester stored.
   const sources = createSources({ settings: config.ingest, ch, log, role: 'reader' });
-  await sources.refreshStats(false);
-  const stopStats = sources.startStatsSchedule(false);
-  const inputs = await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey });
-  log.info({ people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
-  const engine = engineFor(ch, detection, inputs);
-  let stopping = false;
   const counts = { invalid: 0, warmedUp: 0 };
+  let stopping = false;
+  // ClickHouse down at start-up is waited for like the ingester does, not a reason to exit. Each attempt
+  // starts from scratch (a fresh engine), so a failure half-way leaves nothing behind.
+  const started = await withRetry(
+    'detector start-up',
+    async () => {
+      await sources.refreshStats(false);
+      const inputs = await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey });
+      const engine = engineFor(ch, detection, inputs);
+      const admin = kafka.admin();
+      await admin.connect();
+      let positions: Positions;
+      try {
+        positions = await startingPositions(admin, ch, detection.groupId, topics, log);
+      } finally {
+        await admin.disconnect();
+      }
+      const today = dayOf(Date.now());
+      engine.restore(await alertsOfDays(ch, today - 1, today));
+      const warm = await warmUp(ch, engine, positions, today - 1);
+      return { inputs, engine, warm };
+    },
+    {
+      policy: config.ingest.retry,
+      shouldContinue: () => !deps.stopRequested?.(),
+      onRetry: (err, attempt) => {
+        const level = attempt <= 3 ? 'warn' : 'error';
+        log[level]({ err: (err as Error).message, attempt, database: ch.database }, 'ClickHouse unreachable at start-up; waiting for it (retrying with backoff)');
+      },
+    },
+  );
+  const { inputs, engine, warm } = started;
+  log.info({ people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
+  const stopStats = sources.startStatsSchedule(false);
   const store = (alerts: AlertRecord[]) =>
     withRetry('storing alerts', () => writeAlerts(ch, alerts), {
       policy: config.ingest.retry,
@@ -76,18 +106,6 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       deps.onAlert?.(a);
     }
   };
-
-  const admin = kafka.admin();
-  await admin.connect();
-  let positions: Positions;
-  try {
-    positions = await startingPositions(admin, ch, detection.groupId, topics, log);
-  } finally {
-    await admin.disconnect();
-  }
-  const today = dayOf(Date.now());
-  engine.restore(await alertsOfDays(ch, today - 1, today));
-  const warm = await warmUp(ch, engine, positions, today - 1);
   counts.warmedUp = warm.events;
   await store(warm.alerts);
   emit(warm.alerts);
@@ -121,15 +139,18 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     partitionsConsumedConcurrently: 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
       if (batch.messages.length === 0) return;
-      const events: DetectEvent[] = [];
-      const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
-      for (const outcome of decoded) {
-        // The ingester dead-letters what does not decode, with the reason; here it is only counted.
-        if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));
-        else counts.invalid++;
-      }
+      // Heartbeats go on through the whole batch (decoding, judging, storing): a busy machine must not
+      // cost the group membership, or the batch is read again (judged once still: the day state
+      // skips event ids it holds, but the work is done twice).
       const beat = setInterval(() => heartbeat().catch(() => {}), config.ingest.heartbeatIntervalMs);
       try {
+        const events: DetectEvent[] = [];
+        const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
+        for (const outcome of decoded) {
+          // The ingester dead-letters what does not decode, with the reason; here it is only counted.
+          if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));
+          else counts.invalid++;
+        }
         const alerts = await engine.process(events);
         await store(alerts);
         emit(alerts);

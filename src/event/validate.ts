@@ -287,6 +287,8 @@ function typeName(v: unknown): string {
 }
 
 function preview(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  // A reason quotes the value, but never re-serialises a hostile nesting (JSON.stringify recurses).
+  if (typeof v === 'object' && v !== null && nestingDepth(v, 9) > 8) return `${typeName(v)} nested deeper than 8 levels`;
+  const s = (JSON.stringify(v) ?? String(v)).toWellFormed();
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }

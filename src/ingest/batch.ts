@@ -6,12 +6,15 @@
 //   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views);
 //      on a cluster, one per shard, straight to one of the shard's replicas (store/shards.ts);
 //   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
+import crypto from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
 import { shardsOf, type ClickHouse } from '../store';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
+import { fenceAttempt, fencedWriter, openAttempt, serverCode, SESSION_NOT_FOUND, type Attempt, type FencedWriter } from './insert-fence';
+import { insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import { RecentIds } from './recent-ids';
@@ -55,6 +58,19 @@ export interface BatchDeps {
   sources: Sources;
   /** Modern servers only: send a deterministic insert_deduplication_token with each insert. */
   deduplicationTokens?: boolean;
+  /** How long a previous owner's insert may still run before a new owner kills it (the session timeout). */
+  sessionTimeoutMs: number;
+  /** How long an insert's fence takes to close (tests shorten it; see insert-fence.ts). */
+  fenceExpiryMs?: number;
+  /** The request timeout of settling, fencing and repair statements (default 60 s). */
+  settleRequestTimeoutMs?: number;
+}
+
+/** Whether this consumer still owns the batch's partition; confirm() proves it (lease) before each write. */
+export interface Ownership {
+  owned(): boolean;
+  /** Resolves when the group membership is proven fresh enough to write; throws Abandoned otherwise. */
+  confirm(): Promise<void>;
 }
 
 /** ClickHouse says the schema is not there: no retry or bisection can help; run `insider migrate`. */
@@ -63,12 +79,32 @@ export class SchemaMissingError extends InsiderError {
     super('INGEST_SCHEMA_MISSING', `${message} (run \`insider migrate\` against this database)`, { cause });
   }
 }
+const SETTLE_REQUEST_TIMEOUT_MS = 60_000;
+
+/** The index nearest the middle where the rows of one Kafka message end; undefined for one message's rows. */
+export function messageBoundary(rows: ReadonlyArray<{ kafka_offset: number }>): number | undefined {
+  const half = rows.length >> 1;
+  for (let d = 0; d < rows.length; d++) {
+    for (const i of [half + d, half - d]) if (i > 0 && i < rows.length && rows[i].kafka_offset !== rows[i - 1].kafka_offset) return i;
+  }
+  return undefined;
+}
+
+/** ClickHouse refused the rows as data (parsing, a value out of range) and holds nothing of them. */
+class InsertRefused extends InsiderError {
+  constructor(cause: ClickHouseError) {
+    super('INGEST_INSERT_REFUSED', cause.message, { cause, retriable: false });
+  }
+}
 // UNKNOWN_TABLE, NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, UNKNOWN_DATABASE, THERE_IS_NO_COLUMN
 const SCHEMA_CODES = new Set([60, 16, 47, 81, 8]);
 
 export function createBatchProcessor(deps: BatchDeps) {
   const { ch, metrics, log } = deps;
   const shards = shardsOf(ch);
+  // Settling, fencing and repairing must finish, whatever timeout was chosen for inserts (a 300 ms
+  // timeout under load failed every settle query, and the partition stalled).
+  const patient = ch.withRequestTimeout(Math.max(deps.settleRequestTimeoutMs ?? SETTLE_REQUEST_TIMEOUT_MS, 1));
   const ledgers = new Map<string, PartitionLedger>();
   const recent = new Map<string, RecentIds>();
 
@@ -85,42 +121,123 @@ export function createBatchProcessor(deps: BatchDeps) {
 
   type Inserted = { inserted: StoredEvent[]; rejected: Array<{ row: StoredEvent; reason: string }> };
 
-  /** Each shard's rows in an insert of their own, shards side by side; one server: one insert. */
-  async function insertEvents(rows: StoredEvent[], rowShards: number[], shouldContinue: () => boolean): Promise<Inserted> {
-    if (shards.count === 1) return insertShard(0, rows, shouldContinue);
+  /**
+   * One server: one insert, fenced and settled (insertOnce). A cluster: each shard's rows in an insert of
+   * their own, shards side by side, an unanswered insert sent again to the shard's next replica, where
+   * replicated block deduplication drops a copy (store/shards.ts, docs/exactly-once.md).
+   */
+  async function insertEvents(rows: StoredEvent[], rowShards: number[], exclude: Array<[number, number]>, own: Ownership, write: FencedWriter): Promise<Inserted> {
+    if (shards.count === 1) return insertRefusedApart(rows, (part) => insertOnce(part, exclude, own, write));
     const parts = new Map<number, StoredEvent[]>();
     rows.forEach((row, i) => {
       const part = parts.get(rowShards[i]);
       if (part) part.push(row);
       else parts.set(rowShards[i], [row]);
     });
-    const results = await Promise.all([...parts].map(([shard, part]) => insertShard(shard, part, shouldContinue)));
+    const results = await Promise.all([...parts].map(([shard, part]) => insertRefusedApart(part, (p) => insertShard(shard, p, own))));
     return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
   }
 
-  /** Inserts rows; rows that ClickHouse rejects as data (not schema, not availability) are isolated by bisection. */
-  async function insertShard(shard: number, rows: StoredEvent[], shouldContinue: () => boolean): Promise<Inserted> {
+  /** One shard's rows into one of its replicas, ownership proven before each attempt. */
+  async function insertShard(shard: number, rows: StoredEvent[], own: Ownership): Promise<void> {
+    const first = rows[0];
+    const settings = deps.deduplicationTokens
+      ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, rows[rows.length - 1].kafka_offset, rows.length))
+      : undefined;
     try {
-      const first = rows[0];
-      const settings = deps.deduplicationTokens
-        ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, rows[rows.length - 1].kafka_offset, rows.length))
-        : undefined;
-      await retrying('insert into access_events', () => shards.insert(shard, 'access_events', rows, { settings }), shouldContinue);
+      await retrying('insert into access_events', async () => {
+        await own.confirm();
+        await shards.insert(shard, 'access_events', rows, { settings });
+      }, own.owned);
+    } catch (err) {
+      // Refused as data: the shard's insert is one block on one node, written whole or not at all.
+      if (err instanceof ClickHouseError && !err.retriable && !SCHEMA_CODES.has(Number(err.context.serverCode))) throw new InsertRefused(err);
+      throw err;
+    }
+  }
+
+  /**
+   * One insert, exactly once in effect. Each attempt opens its fence (a ClickHouse session the insert
+   * must find), proves ownership (lease), then inserts. An attempt whose answer was lost is fenced
+   * (waited for until it can neither run nor start), then what ClickHouse holds of the batch is
+   * settled (docs/exactly-once.md): stored (done) or absent (send again). An attempt the server
+   * answered with an error has ended: settled at once. Throws InsertRefused when ClickHouse refused
+   * the rows as data and holds nothing of them (the caller bisects); anything else is not the rows'
+   * fault and is thrown as it is. On a modern server the deduplication token makes a resend safe.
+   */
+  async function insertOnce(rows: StoredEvent[], exclude: Array<[number, number]>, own: Ownership, write: FencedWriter): Promise<void> {
+    const first = rows[0];
+    const range: InsertRange = { topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: rows[rows.length - 1].kafka_offset, events: rows.length, exclude };
+    const prefix = `${insertQueryPrefix(range.topic, range.partition)}${range.first}-${range.last}:`;
+    if (deps.deduplicationTokens) {
+      const settings = deduplicationSettings(insertDeduplicationToken(range.topic, range.partition, range.first, range.last, rows.length));
+      await retrying('insert into access_events', async () => {
+        await own.confirm();
+        await ch.insert('access_events', rows, { settings, queryId: `${prefix}${crypto.randomUUID()}` });
+      }, own.owned);
+      return;
+    }
+    // What the previous attempt left to find out: its fence (no answer came) and what ClickHouse holds.
+    let pending: { attempt?: Attempt } | undefined;
+    const settle = async (): Promise<boolean> => {
+      if (!pending) return false;
+      if (pending.attempt) await fenceAttempt(patient, pending.attempt, { killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs });
+      pending = {};
+      const stored = (await settleInsert(patient, write, range, log)) === 'stored';
+      pending = undefined;
+      if (stored) log.info({ topic: range.topic, partition: range.partition, first: range.first, last: range.last }, 'an insert whose outcome was unknown had been stored; not sending it again');
+      return stored;
+    };
+    await retrying(
+      'insert into access_events',
+      async () => {
+        if (await settle()) return;
+        const attempt = await openAttempt(patient, prefix);
+        await own.confirm();
+        try {
+          await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session });
+        } catch (err) {
+          const code = serverCode(err);
+          if (code === SESSION_NOT_FOUND) {
+            // The insert reached the server after its fence had closed (the writer paused): it did nothing.
+            throw new ClickHouseError('the insert found its fence closed (the ingester paused, or ClickHouse restarted, in between); sending it again', { retriable: true, serverCode: code, cause: err });
+          }
+          if (code !== undefined && SCHEMA_CODES.has(code)) throw err;
+          // No answer: the attempt may have run, may be running, may still start. An answer: it has
+          // ended, but a view may have failed after the table was written.
+          pending = code === undefined ? { attempt } : {};
+          if (code === undefined || (err as ClickHouseError).retriable) throw err;
+          // Refused as data: bisection must find nothing of these rows stored.
+          if (await retrying('settle a refused insert', settle, own.owned)) return;
+          throw new InsertRefused(err as ClickHouseError);
+        }
+      },
+      own.owned,
+    );
+  }
+
+  /** Inserts rows; rows that ClickHouse rejects as data (not schema, not availability) are isolated by bisection. */
+  async function insertRefusedApart(rows: StoredEvent[], insert: (rows: StoredEvent[]) => Promise<void>): Promise<Inserted> {
+    try {
+      await insert(rows);
       return { inserted: rows, rejected: [] };
     } catch (err) {
-      if (!(err instanceof ClickHouseError) || err.retriable) throw err;
-      const code = Number(err.context.serverCode);
-      if (SCHEMA_CODES.has(code)) throw new SchemaMissingError(err.message, err);
-      if (rows.length === 1) return { inserted: [], rejected: [{ row: rows[0], reason: err.message }] };
-      const mid = rows.length >> 1;
-      const a = await insertShard(shard, rows.slice(0, mid), shouldContinue);
-      const b = await insertShard(shard, rows.slice(mid), shouldContinue);
+      if (err instanceof ClickHouseError && !err.retriable && SCHEMA_CODES.has(Number(err.context.serverCode))) throw new SchemaMissingError(err.message, err);
+      if (!(err instanceof InsertRefused)) throw err;
+      // Halves split between messages: a message's events (one log line may give several) are stored
+      // together or dead-lettered together, never in part.
+      const mid = messageBoundary(rows);
+      if (mid === undefined) return { inserted: [], rejected: rows.map((row) => ({ row, reason: err.message })) };
+      const a = await insertRefusedApart(rows.slice(0, mid), insert);
+      const b = await insertRefusedApart(rows.slice(mid), insert);
       return { inserted: [...a.inserted, ...b.inserted], rejected: [...a.rejected, ...b.rejected] };
     }
   }
 
-  async function deadLetter(items: DeadLetter[], shouldContinue: () => boolean): Promise<void> {
+  async function deadLetter(items: DeadLetter[], own: Ownership): Promise<void> {
     if (items.length === 0) return;
+    const shouldContinue = own.owned;
+    await own.confirm();
     await retrying('produce to the dead-letter topic', () => sendDeadLetters(deps.producer, items, deps.deadLetterTopic), shouldContinue);
     const now = Date.now();
     const rows = items.map((i) => deadLetterRow(i, now));
@@ -135,7 +252,8 @@ export function createBatchProcessor(deps: BatchDeps) {
     },
 
     /** What happened to the batch, with the offset to commit next. Throws Abandoned when it lost the partition. */
-    async process(batch: BatchInput, shouldContinue: () => boolean): Promise<BatchResult | undefined> {
+    async process(batch: BatchInput, own: Ownership): Promise<BatchResult | undefined> {
+      const shouldContinue = own.owned;
       const { topic, partition, messages } = batch;
       if (messages.length === 0) return undefined;
       const key = `${topic}:${partition}`;
@@ -144,9 +262,25 @@ export function createBatchProcessor(deps: BatchDeps) {
       metrics.received.inc({ topic }, messages.length);
       metrics.batchSize.observe(messages.length);
 
+      // Deletes and rollup repairs are writes too: fenced and owned like inserts.
+      const write = fencedWriter(patient, { queryIdPrefix: insertQueryPrefix(topic, partition), confirm: own.confirm, killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs });
       let ledger = ledgers.get(key);
       if (!ledger) {
-        ledger = await retrying('load the offset ledger', () => loadLedger(ch, topic, partition, first), shouldContinue);
+        ledger = await retrying(
+          'load the offset ledger',
+          async () => {
+            // A previous owner's insert may still be running (it was paused, or slow): wait for it, then
+            // repair whatever an insert that stopped half-way left, and only then read the ledger.
+            // (One server: on a cluster an unanswered insert is resent to the shard's next replica, whose
+            // block deduplication drops a copy; docs/exactly-once.md.)
+            if (shards.count === 1) {
+              await waitForInserts(patient, { prefix: insertQueryPrefix(topic, partition) }, { killAfterMs: deps.sessionTimeoutMs, log });
+              await repairPartition(patient, write, topic, partition, first, log);
+            }
+            return loadLedger(patient, topic, partition, first);
+          },
+          shouldContinue,
+        );
         ledgers.set(key, ledger);
         if (ledger.size > 0) log.info({ topic, partition, from: first, ranges: ledger.size }, 'partition assigned; ClickHouse already holds some of its offsets, which will be skipped');
       }
@@ -211,12 +345,14 @@ export function createBatchProcessor(deps: BatchDeps) {
       });
       if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
 
-      await deadLetter(dead, shouldContinue);
+      await deadLetter(dead, own);
       let inserted = 0;
       if (rows.length > 0) {
         const timer = metrics.insertSeconds.startTimer();
         // Some shards may have stored their part when another failed: ask ClickHouse again next time.
-        const result = await insertEvents(rows, rowShards, shouldContinue).catch((err: unknown) => {
+        const span = [rows[0].kafka_offset, rows[rows.length - 1].kafka_offset] as const;
+        const exclude = [...ledger.shards[0].rangesWithin(...span), ...ledger.deadLetters.rangesWithin(...span)];
+        const result = await insertEvents(rows, rowShards, exclude, own, write).catch((err: unknown) => {
           ledgers.delete(key);
           throw err;
         });
@@ -227,7 +363,7 @@ export function createBatchProcessor(deps: BatchDeps) {
         const rejected = result.rejected
           .filter(({ row }) => !seen.has(row.kafka_offset) && seen.add(row.kafka_offset))
           .map(({ row, reason }) => ({ topic, partition, message: byOffset(row.kafka_offset), code: 'clickhouse_rejected', reason }));
-        await deadLetter(rejected, shouldContinue);
+        await deadLetter(rejected, own);
         dead.push(...rejected);
         inserted = result.inserted.length;
         metrics.inserted.inc({ topic }, inserted);

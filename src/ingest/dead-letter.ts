@@ -52,7 +52,10 @@ export async function sendDeadLetters(producer: Producer, items: DeadLetter[], c
   const now = new Date().toISOString();
   const outgoing: OutgoingDeadLetter[] = items.map((item) => {
     const headers: IHeaders = Object.create(null) as IHeaders;
-    for (const [k, v] of Object.entries(item.message.headers ?? {})) headers[k] = v;
+    for (const [k, v] of Object.entries(item.message.headers ?? {})) {
+      const kept = headerValue(v);
+      if (kept !== undefined) headers[k] = kept;
+    }
     Object.assign(headers, {
       'x-dlq-reason-code': item.code,
       'x-dlq-reason': item.reason.toWellFormed(),
@@ -105,6 +108,21 @@ async function send(producer: Producer, list: OutgoingDeadLetter[]): Promise<voi
     l.push({ key: d.key, value: d.value, headers: d.headers });
   }
   await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+}
+
+/**
+ * A source header as it can be produced again. kafkajs decodes headers into a plain object, so a header
+ * named "constructor" or "toString" arrives as [Object's own function, its value]: such members (and
+ * anything that is not bytes or text) are dropped, never sent, which would stop the ingester.
+ */
+function headerValue(v: unknown): Buffer | string | Array<Buffer | string> | undefined {
+  const ok = (x: unknown): x is Buffer | string => Buffer.isBuffer(x) || typeof x === 'string';
+  if (ok(v)) return v;
+  if (Array.isArray(v)) {
+    const kept = v.filter(ok);
+    return kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : kept;
+  }
+  return undefined;
 }
 
 function isTooLarge(err: unknown): boolean {

@@ -10,8 +10,11 @@ import type { Registry } from '../telemetry';
 import { createBatchProcessor, SchemaMissingError } from './batch';
 import { isRetriable } from './retry';
 import { enableInsertDeduplication } from './dedup-token';
+import { FENCE_EXPIRY_MS } from './insert-fence';
+import { createLease, leaseSpan } from './lease';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';
+import { withRetry } from './retry';
 
 export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';
@@ -73,12 +76,17 @@ export function createIngester(deps: IngesterDeps): Ingester {
     dedupWindow: settings.dedupWindow,
     deadLetterTopic: settings.deadLetterTopic,
     sources,
+    sessionTimeoutMs: settings.sessionTimeoutMs,
     get deduplicationTokens() {
       return deduplication.enabled;
     },
   });
 
+  const lease = createLease({ sessionTimeoutMs: settings.sessionTimeoutMs, spanMs: leaseSpan(settings.sessionTimeoutMs, FENCE_EXPIRY_MS) });
+  consumer.on(consumer.events.REQUEST, (e) => lease.onRequest(e.payload));
+  consumer.on(consumer.events.HEARTBEAT, () => lease.onHeartbeat());
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    lease.onJoin();
     processor.resetAssignments();
     log.info({ generation: e.payload.groupId, assignment: e.payload.memberAssignment }, 'joined the consumer group');
   });
@@ -103,7 +111,22 @@ export function createIngester(deps: IngesterDeps): Ingester {
     stats: () => ({ ...counts }),
 
     async start() {
-      const capability = await enableInsertDeduplication(ch);
+      // ClickHouse down at start-up is waited for like during inserts, not a reason to exit.
+      const capability = await withRetry('start-up checks', () => enableInsertDeduplication(ch), {
+        policy: settings.retry,
+        shouldContinue: () => !stopping,
+        onRetry: (err, attempt) => {
+          const level = attempt <= 3 ? 'warn' : 'error';
+          log[level]({ err: (err as Error).message, attempt, database: ch.database }, 'ClickHouse unreachable at start-up; waiting for it (retrying with backoff)');
+        },
+      }).catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'INGEST_ABANDONED') return undefined;
+        throw err;
+      });
+      if (capability === undefined) {
+        settle.resolve();
+        return;
+      }
       deduplication.enabled = capability.enabled;
       log.info({ clickhouse: capability.version, insertDeduplicationTokens: capability.enabled }, 'ClickHouse capabilities');
       // Table statistics of audited servers: read now (where configured), then on their schedule.
@@ -119,10 +142,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
         partitionsConsumedConcurrently: settings.concurrentPartitions,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isStale, commitOffsetsIfNecessary }) => {
           const owned = () => !isStale() && Date.now() < stopDeadline;
+          const own = { owned, confirm: () => lease.confirm(heartbeat, owned) };
           // Heartbeats go on while ClickHouse is being retried, so the group keeps our partitions.
           const beat = setInterval(() => heartbeat().catch(() => {}), settings.heartbeatIntervalMs);
           try {
-            const result = await processor.process(batch, owned);
+            const result = await processor.process(batch, own);
             if (result === undefined) return;
             for (const k of ['received', 'inserted', 'deadLettered', 'skipped'] as const) counts[k] += result[k];
             resolveOffset(String(result.next - 1));

@@ -39,6 +39,11 @@ export class OffsetLedger {
     this.ranges = this.ranges.filter(([, max]) => max >= offset).map(([min, max]) => [Math.max(min, offset), max]);
   }
 
+  /** The ranges (clipped) that lie within [min, max]. */
+  rangesWithin(min: number, max: number): Array<[number, number]> {
+    return this.ranges.filter(([a, b]) => b >= min && a <= max).map(([a, b]) => [Math.max(a, min), Math.min(b, max)]);
+  }
+
   get size(): number {
     return this.ranges.length;
   }

@@ -13,11 +13,17 @@ export interface ClickHouse {
   /** Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version). */
   query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
   /** DDL and other statements without a result. */
-  exec(q: SqlFragment): Promise<void>;
+  exec(q: SqlFragment, opts?: { session?: HttpSession; queryId?: string }): Promise<void>;
   /** Inserts rows as JSONEachRow; the server acknowledges only after the block is written. */
-  insert<T extends object>(table: string, rows: ReadonlyArray<T>, opts?: { settings?: Record<string, string | number> }): Promise<void>;
+  insert<T extends object>(table: string, rows: ReadonlyArray<T>, opts?: { settings?: Record<string, string | number>; queryId?: string; session?: HttpSession }): Promise<void>;
   ping(): Promise<boolean>;
   serverVersion(): Promise<string>;
+  /**
+   * The same connection settings with another request timeout (a client of its own, closed with this
+   * one): work that must finish, such as settling an insert whose answer was lost, is not held to a
+   * timeout chosen for inserts.
+   */
+  withRequestTimeout(ms: number): ClickHouse;
   close(): Promise<void>;
   /** Cluster mode only (clickhouse.cluster): the topology and connections to its nodes. */
   readonly cluster?: ClusterNodes;
@@ -54,12 +60,32 @@ export function localDatabaseOf(database: string): string {
   return `${database}_local`;
 }
 
-// Server error codes that a later attempt may not hit: overload, timeouts, network, memory pressure.
-const RETRIABLE_SERVER_CODES = new Set([3, 159, 160, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000]);
+/**
+ * A ClickHouse HTTP session: `check` refuses the request (SESSION_NOT_FOUND, code 372) unless the
+ * session exists; `timeoutSeconds` is how long it outlives its last request. The ingester uses one
+ * per insert attempt as a fence (src/ingest/insert-fence.ts).
+ */
+export interface HttpSession {
+  id: string;
+  check?: boolean;
+  timeoutSeconds?: number;
+}
+
+/** URL parameters of a session (the server reads them apart from settings). */
+function sessionParams(s: HttpSession | undefined): Record<string, number> {
+  if (!s) return {};
+  return { ...(s.check ? { session_check: 1 } : {}), ...(s.timeoutSeconds !== undefined ? { session_timeout: s.timeoutSeconds } : {}) };
+}
+
+
+// Server error codes that a later attempt may not hit: overload, timeouts, network, memory pressure,
+// a query cancelled (KILL QUERY: a new owner ending a paused member's insert).
+const RETRIABLE_SERVER_CODES = new Set([3, 159, 160, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 394, 425, 999, 1000]);
 
 export function createClickHouse(settings: ClickHouseSettings, opts: { database?: string } = {}): ClickHouse {
   const database = opts.database ?? settings.database;
   const topology = settings.cluster ?? null;
+  const others = new Map<number, ClickHouse>();
   const client: ClickHouseClient = createClient({
     url: settings.url,
     username: settings.username,
@@ -113,14 +139,16 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
           const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
           return rs.json<T>();
         }), { kind: 'query', sql: q.text, settings: o.settings }),
-    exec: (q: SqlFragment) =>
+    exec: (q: SqlFragment, o: { session?: HttpSession; queryId?: string } = {}) =>
       run('statement', async () => {
-        await client.command({ query: q.text });
+        await client.command({ query: q.text, session_id: o.session?.id, query_id: o.queryId, clickhouse_settings: sessionParams(o.session) as never });
       }, { kind: 'exec', sql: q.text }),
-    insert: <T extends object>(table: string, rows: ReadonlyArray<T>, o: { settings?: Record<string, string | number> } = {}) =>
+    insert: <T extends object>(table: string, rows: ReadonlyArray<T>, o: { settings?: Record<string, string | number>; queryId?: string; session?: HttpSession } = {}) =>
       run(`insert into ${table}`, async () => {
         if (rows.length === 0) return;
-        await client.insert({ table, values: rows as T[], format: 'JSONEachRow', clickhouse_settings: o.settings as never });
+        // A known query_id lets the ingester find (and kill) the insert in system.processes.
+        const settings = { ...o.settings, ...sessionParams(o.session) };
+        await client.insert({ table, values: rows as T[], format: 'JSONEachRow', clickhouse_settings: settings as never, query_id: o.queryId, session_id: o.session?.id });
       }, { kind: 'insert', table, rows, settings: o.settings }),
     ping: async () => {
       const r = await client.ping();
@@ -132,8 +160,14 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
         const [row] = await rs.json<{ v: string }>();
         return row.v;
       }, { kind: 'version' }),
+    withRequestTimeout(ms: number) {
+      if (ms === settings.requestTimeoutMs) return this;
+      let other = others.get(ms);
+      if (!other) others.set(ms, (other = createClickHouse({ ...settings, requestTimeoutMs: ms }, { database })));
+      return other;
+    },
     close: async () => {
-      await Promise.all([...nodes.values()].map((n) => n.close()));
+      await Promise.all([...nodes.values(), ...others.values()].map((n) => n.close()));
       await client.close();
     },
     cluster,

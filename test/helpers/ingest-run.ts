@@ -151,10 +151,14 @@ export interface Traffic {
   validBytes: number;
 }
 
-/** n messages, about `malformedEvery`-th of them malformed (cycling through all kinds). */
-export function traffic(n: number, opts: { malformedEvery?: number; oversized?: boolean } = {}): Traffic {
+/**
+ * n messages, about `malformedEvery`-th of them malformed (cycling through all kinds). `duplicates:
+ * false` leaves out producer-side duplicates, which are caught only by the process that saw the first
+ * copy (a rebalance or a crash in between stores both).
+ */
+export function traffic(n: number, opts: { malformedEvery?: number; oversized?: boolean; duplicates?: boolean } = {}): Traffic {
   const every = opts.malformedEvery ?? 0;
-  const kinds = [...MALFORMED.map((m) => ({ ...m, make: m.make })), { ...DUPLICATE, make: (i: number) => json(good(i - 1)) }];
+  const kinds = [...MALFORMED.map((m) => ({ ...m, make: m.make })), ...(opts.duplicates === false ? [] : [{ ...DUPLICATE, make: (i: number) => json(good(i - 1)) }])];
   const messages: Message[] = [];
   const malformed = new Map<string, { code: string; count: number }>();
   let valid = 0;
@@ -216,11 +220,12 @@ export function killIngesters(): void {
   running.clear();
 }
 
-export function startIngester(f: IngestFixture, label: string): RunningIngester {
+/** `insider <args>` with the fixture's configuration, its output in artifacts/ingest/<name>-<label>.log. */
+function startInsider(f: IngestFixture, label: string, args: string[], readyLine: string): RunningIngester {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${f.name}-${label}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [BIN, '--config', f.configFile, 'ingest'], { stdio: ['ignore', out, out], env: { ...process.env } });
+  const child = spawn(process.execPath, [BIN, '--config', f.configFile, ...args], { stdio: ['ignore', out, out], env: { ...process.env } });
   fs.closeSync(out);
   running.add(child);
   const exited = new Promise<number | null>((resolve) =>
@@ -230,9 +235,46 @@ export function startIngester(f: IngestFixture, label: string): RunningIngester 
     }),
   );
   const started = async () => {
-    await waitUntil(`${label} ingester started`, async () => fs.readFileSync(logFile, 'utf8').includes('"msg":"ingesting"'), 120000, 100);
+    await waitUntil(`${label} started`, async () => fs.readFileSync(logFile, 'utf8').includes(readyLine), 120000, 100);
   };
   return { child, logFile, exited, started };
+}
+
+export function startIngester(f: IngestFixture, label: string): RunningIngester {
+  return startInsider(f, label, ['ingest'], '"msg":"ingesting"');
+}
+
+/** The live detector (`insider detect`); give the fixture's config a `detection.groupId` first (withDetectorGroup). */
+export function startDetector(f: IngestFixture, label: string): RunningIngester {
+  return startInsider(f, label, ['detect'], '"msg":"detecting"');
+}
+
+/** Gives the fixture's configuration a detector group of its own; returns the group id. */
+export function withDetectorGroup(f: IngestFixture): string {
+  const group = `${f.name}-detect`;
+  fs.appendFileSync(f.configFile, `\ndetection: { groupId: "${group}" }\n`);
+  return group;
+}
+
+/** The live detector's own account of what it judged, from its "detector stopped" log line. */
+export function detectorStats(logFile: string): { events: number; duplicates: number; invalid: number } | undefined {
+  const m = /"events":(\d+),"duplicates":(\d+),"late":\d+,"alerts":\d+,"revisions":\d+,"invalid":(\d+)/.exec(fs.readFileSync(logFile, 'utf8'));
+  return m ? { events: Number(m[1]), duplicates: Number(m[2]), invalid: Number(m[3]) } : undefined;
+}
+
+/** Resolves once the consumer group has committed every partition of the topic up to its end. */
+export async function waitForGroupAtEnd(kafka: Kafka, groupId: string, topic: string, timeoutMs = 300000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const high = await admin.fetchTopicOffsets(topic);
+    await waitUntil(`group ${groupId} at the end of ${topic}`, async () => {
+      const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return high.every((h) => c.partitions.find((p) => p.partition === h.partition)?.offset === h.high);
+    }, timeoutMs, 500);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120000, everyMs = 250): Promise<T> {
@@ -331,17 +373,20 @@ export async function readDeadLetters(kafka: Kafka, topic: string, expected: num
 }
 
 /**
- * The end of a fault test: wait until every valid event and dead letter of the traffic is stored, let
- * anything still in flight land, stop the ingester with SIGTERM (it must still be running and exit 0),
- * then check that each valid event and each dead letter is stored exactly once and rollups equal raw.
+ * The end of a fault test: wait until every valid event and dead letter of the traffic is stored and
+ * the group has committed to the end of the topic, let anything still in flight land, stop the
+ * ingesters with SIGTERM (they must still be running and exit 0), then check that each valid event and each dead letter is stored exactly once and rollups equal raw.
  */
-export async function stopAndExpectExactlyOnce(f: IngestFixture, ingester: RunningIngester, t: Traffic): Promise<StoreTotals> {
+export async function stopAndExpectExactlyOnce(f: IngestFixture, ingesters: RunningIngester | RunningIngester[], t: Traffic): Promise<StoreTotals> {
+  const all = Array.isArray(ingesters) ? ingesters : [ingesters];
   await waitUntil('all valid events stored', async () => (await rowCount(f.ch)) >= t.valid, 300000);
   await waitUntil('all dead letters recorded', async () => (await storeTotals(f.ch)).deadLetterOffsets >= t.malformedTotal, 60000);
+  // Not stalled either: the group committed every partition to its end (ClickHouse acknowledged all).
+  await waitForGroupAtEnd(f.kafka, f.groupId, f.topic);
   await new Promise((r) => setTimeout(r, 3000));
-  expect(ingester.child.exitCode).toBeNull();
-  ingester.child.kill('SIGTERM');
-  expect(await ingester.exited).toBe(0);
+  for (const ingester of all) expect(ingester.child.exitCode).toBeNull();
+  for (const ingester of all) ingester.child.kill('SIGTERM');
+  for (const ingester of all) expect(await ingester.exited).toBe(0);
   const totals = await storeTotals(f.ch);
   expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
   expectRollupsEqualRaw(totals);

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { createSources, type Sources } from '../../src/sources';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError } from '../../src/errors';
-import { createBatchProcessor, SchemaMissingError } from '../../src/ingest/batch';
+import { createBatchProcessor, messageBoundary, SchemaMissingError } from '../../src/ingest/batch';
 import { ingestMetrics } from '../../src/ingest/metrics';
 import { Abandoned } from '../../src/ingest/retry';
 import { createLogger } from '../../src/log';
@@ -19,10 +19,16 @@ function fakeClickHouse(opts: { ledger?: Array<[number, number]>; failInserts?: 
   let failures = opts.failInserts ?? 0;
   const ch = {
     database: 'fake',
+    withRequestTimeout: () => ch,
     async query(q: SqlFragment) {
       calls.push('query');
       if (q.text.includes('FROM ingest_batches')) return (opts.ledger ?? []).map(([min_offset, max_offset]) => ({ min_offset: String(min_offset), max_offset: String(max_offset) }));
       return [];
+    },
+    // The fence: opening an insert's session, then (after a lost answer) probing it: the session is gone.
+    async exec(_q: SqlFragment, o: { session?: { check?: boolean } } = {}) {
+      calls.push(o.session?.check ? 'probe fence' : 'open fence');
+      if (o.session?.check) throw new ClickHouseError('ClickHouse rejected the statement: Session not found.', { retriable: false, serverCode: 372 });
     },
     async insert(table: string, rows: Row[]) {
       calls.push(`insert ${table} ${rows.length}`);
@@ -67,19 +73,22 @@ function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}) {
     dedupWindow: 1000,
     deadLetterTopic: '',
     sources: createSources({ settings: { sources: {} } as never, role: 'reader' }),
+    sessionTimeoutMs: 10000,
+    fenceExpiryMs: 1,
   });
   return { ...fake, sent, processor };
 }
 
 const batch = (messages: KafkaMessage[]) => ({ topic: 'events', partition: 2, messages, highWatermark: String(Number(messages[messages.length - 1].offset) + 1) });
-const always = () => true;
+const always = { owned: () => true, confirm: async () => {} };
 
 describe('batch processor', () => {
   it('dead-letters first (topic, then table), then inserts events, then returns the next offset', async () => {
     const { processor, calls, tables, sent } = setup();
     const result = await processor.process(batch([message(5, event(1)), message(6, 'not json'), message(7, event(2))]), always);
     expect(result).toEqual({ next: 8, received: 3, inserted: 2, deadLettered: 1, skipped: 0 });
-    expect(calls).toEqual(['query', 'query', 'dlq 1', 'insert dead_letters 1', 'insert access_events 2']);
+    // Wait for a previous owner's inserts and deletes, repair, load the ledger (6 queries); then the side effects in order.
+    expect(calls).toEqual(['query', 'query', 'query', 'query', 'query', 'query', 'dlq 1', 'insert dead_letters 1', 'open fence', 'insert access_events 2']);
     expect(tables.access_events.map((r) => [r.event_id, r.kafka_topic, r.kafka_partition, r.kafka_offset])).toEqual([
       ['e1', 'events', 2, 5],
       ['e2', 'events', 2, 7],
@@ -124,10 +133,19 @@ describe('batch processor', () => {
     expect(tables.access_events).toHaveLength(1);
   });
 
+  it('after an insert whose answer was lost, waits for its fence and settles what ClickHouse holds before sending again', async () => {
+    const { processor, tables, calls } = setup({ failInserts: 1 });
+    await processor.process(batch([message(0, event(1))]), always);
+    const from = calls.indexOf('open fence');
+    // Settling reads the events and the ledger of the batch (2 queries); it found nothing, so it resends.
+    expect(calls.slice(from)).toEqual(['open fence', 'insert access_events 1', 'probe fence', 'query', 'query', 'open fence', 'insert access_events 1']);
+    expect(tables.access_events).toHaveLength(1);
+  });
+
   it('abandons the batch without a commit offset when the partition is lost while retrying', async () => {
     const { processor, tables } = setup({ failInserts: 1000 });
     let owned = 3;
-    await expect(processor.process(batch([message(0, event(1))]), () => owned-- > 0)).rejects.toBeInstanceOf(Abandoned);
+    await expect(processor.process(batch([message(0, event(1))]), { owned: () => owned-- > 0, confirm: async () => {} })).rejects.toBeInstanceOf(Abandoned);
     expect(tables.access_events).toHaveLength(0);
   });
 
@@ -139,6 +157,17 @@ describe('batch processor', () => {
     expect(tables.access_events.map((r) => r.event_id)).toEqual(['e1', 'e2', 'e4', 'e5']);
     expect(result).toMatchObject({ inserted: 4, deadLettered: 1, next: 6 });
     expect(sent[0].messages[0].headers).toMatchObject({ 'x-dlq-reason-code': 'clickhouse_rejected', 'x-dlq-source-offset': '3' });
+  });
+
+  it('bisects between messages: the events of one message (a log line may give several) are never split', () => {
+    const at = (...offsets: number[]) => offsets.map((kafka_offset) => ({ kafka_offset }));
+    expect(messageBoundary(at(1, 2, 3, 4))).toBe(2);
+    // The middle falls inside message 7's three events: the nearest boundary is taken instead.
+    expect(messageBoundary(at(5, 7, 7, 7, 9))).toBe(1);
+    expect(messageBoundary(at(5, 5, 7, 7, 7, 7, 9))).toBe(2);
+    expect(messageBoundary(at(7, 7, 7, 9))).toBe(3);
+    expect(messageBoundary(at(7, 7, 7))).toBeUndefined();
+    expect(messageBoundary(at(7))).toBeUndefined();
   });
 
   it('stops with a clear error when the schema is missing', async () => {

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
 import { dayOf } from '../../calendar';
 import { backfill } from '../../detect/backfill';
-import { startLiveDetector } from '../../detect/live';
+import { startLiveDetector, type LiveDetector } from '../../detect/live';
+import { Abandoned } from '../../ingest/retry';
 import { engineFor, loadEngineInputs } from '../../detect/setup';
 import { createKafka } from '../../kafka';
 import type { CliContext } from '../context';
@@ -74,22 +75,33 @@ Examples:
         return;
       }
       if (opts.from !== undefined || opts.to !== undefined) cmd.error('error: --from and --to need --once', { exitCode: 2 });
-      const detector = await startLiveDetector({
-        config: opts.group ? { ...config, detection: { ...config.detection, groupId: opts.group } } : config,
-        kafka: createKafka(config.kafka, log),
-        ch,
-        log,
-      });
       let signalled = false;
+      let detector: LiveDetector | undefined;
       const onSignal = (signal: NodeJS.Signals) => {
         if (signalled) return;
         signalled = true;
-        progress(`${signal}: finishing the batch in hand, storing its alerts, leaving the group...`);
-        void detector.stop();
+        progress(detector ? `${signal}: finishing the batch in hand, storing its alerts, leaving the group...` : `${signal}: stopping before start-up completed`);
+        void detector?.stop();
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       const health = await startHealth(config.health, ch);
+      try {
+        // Waits (with a log line) while ClickHouse is unreachable at start-up; a signal meanwhile ends it.
+        detector = await startLiveDetector({
+          config: opts.group ? { ...config, detection: { ...config.detection, groupId: opts.group } } : config,
+          kafka: createKafka(config.kafka, log),
+          ch,
+          log,
+          stopRequested: () => signalled,
+        });
+      } catch (err) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        if (signalled && err instanceof Abandoned) return;
+        throw err;
+      }
+      if (signalled) void detector.stop();
       try {
         await detector.done;
         const s = detector.stats();

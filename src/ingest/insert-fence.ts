@@ -1,0 +1,105 @@
+// A fence around each insert attempt, so that the fate of one whose answer never came (a client
+// timeout while the server goes on, a reset connection, a server killed, a writer paused mid-way) is
+// known before anything is sent again (docs/exactly-once.md, "An insert whose outcome is unknown").
+//
+// Not seeing an attempt in system.processes proves nothing: its request may still be on its way (in
+// the socket buffers, the server's accept queue, a paused writer's hands) and start later. So every
+// attempt runs in a ClickHouse HTTP session of its own, opened just before it, with a 1 s timeout, and
+// the insert names it with session_check=1: the server refuses the insert (SESSION_NOT_FOUND) unless
+// the session still exists, and a session expires only when no request holds it. Once the session is
+// gone, the attempt has either run to its end or can never start: what ClickHouse holds is final.
+import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClickHouseError } from '../errors';
+import type { Logger } from '../log';
+import { sql, type ClickHouse, type HttpSession, type SqlFragment } from '../store';
+
+/** How long a session outlives its last request; the server closes it within about a second more. */
+export const FENCE_SESSION_SECONDS = 1;
+/** The longest an unused session was seen to live on 18.16 (timeout + close cycle + scheduling), with margin. */
+export const FENCE_EXPIRY_MS = 4000;
+
+export const SESSION_NOT_FOUND = 372;
+export const SESSION_IS_LOCKED = 373;
+
+export interface Attempt {
+  queryId: string;
+  session: HttpSession;
+}
+
+export function serverCode(err: unknown): number | undefined {
+  if (!(err instanceof ClickHouseError)) return undefined;
+  const code = Number(err.context.serverCode);
+  return Number.isFinite(code) ? code : undefined;
+}
+
+/**
+ * Statements that change what ClickHouse holds of a partition while settling or repairing (deleting
+ * orphans, completing rollups) are fenced like inserts: a member that lost the partition while
+ * paused must not delete or add rows after the next owner looked. `ready()` resolves once no earlier
+ * statement of this writer can still run or start, and ownership is proven: call it before reading the
+ * state to decide on (another member's inserts on the same keys would make that state misleading).
+ */
+export interface FencedWriter {
+  exec(q: SqlFragment): Promise<void>;
+  ready(): Promise<void>;
+}
+
+export function fencedWriter(ch: ClickHouse, opts: { queryIdPrefix: string; confirm: () => Promise<void>; killAfterMs: number; log: Logger; expiryMs?: number }): FencedWriter {
+  let unknown: Attempt | undefined;
+  const ready = async () => {
+    if (unknown) await fenceAttempt(ch, unknown, opts);
+    unknown = undefined;
+    await opts.confirm();
+  };
+  return {
+    ready,
+    async exec(q) {
+      await ready();
+      const attempt = await openAttempt(ch, opts.queryIdPrefix);
+      await opts.confirm();
+      try {
+        await ch.exec(q, { session: attempt.session, queryId: attempt.queryId });
+      } catch (err) {
+        const code = serverCode(err);
+        if (code === undefined) unknown = attempt;
+        if (code === SESSION_NOT_FOUND) throw new ClickHouseError('a repair statement found its fence closed (a pause, or a restart, in between)', { retriable: true, serverCode: code, cause: err });
+        throw err;
+      }
+    },
+  };
+}
+
+/** Opens the session an attempt will insert in; the attempt may be sent only after this resolved. */
+export async function openAttempt(ch: ClickHouse, queryIdPrefix: string): Promise<Attempt> {
+  const id = crypto.randomUUID();
+  const attempt = { queryId: `${queryIdPrefix}${id}`, session: { id: `insider-fence-${id}`, check: true, timeoutSeconds: FENCE_SESSION_SECONDS } };
+  await ch.exec(sql`SELECT 1`, { session: { id: attempt.session.id, timeoutSeconds: FENCE_SESSION_SECONDS } });
+  return attempt;
+}
+
+/**
+ * Resolves once the attempt can neither be running nor start any more: its session is gone. A probe
+ * (session_check=1) that finds the session renews it, so probes are spaced by the session's life. An
+ * attempt still running after `killAfterMs` (its writer paused mid-request) is killed.
+ */
+export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: { killAfterMs: number; log: Logger; expiryMs?: number }): Promise<void> {
+  const started = Date.now();
+  let killed = false;
+  for (;;) {
+    await sleep(opts.expiryMs ?? FENCE_EXPIRY_MS);
+    try {
+      await ch.exec(sql`SELECT 1`, { session: attempt.session });
+    } catch (err) {
+      const code = serverCode(err);
+      if (code === SESSION_NOT_FOUND) return;
+      if (code !== SESSION_IS_LOCKED) throw err;
+      // Locked: the attempt is running on the server.
+      if (!killed && Date.now() - started > opts.killAfterMs) {
+        opts.log.warn({ queryId: attempt.queryId }, 'an insert whose answer was lost still runs after the session timeout; killing it');
+        await ch.exec(sql`KILL QUERY WHERE query_id = ${attempt.queryId} ASYNC`);
+        killed = true;
+      }
+    }
+  }
+}

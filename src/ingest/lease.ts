@@ -1,0 +1,62 @@
+// Proof of partition ownership at write time (docs/exactly-once.md, "A paused ingester"). The group
+// coordinator moves a member's partitions once it has not heard a heartbeat for the session timeout. A
+// member that was paused (SIGSTOP, a long GC, a frozen VM) does not know: it would write its batch in
+// hand after another member took the partition over. So a write is allowed only while the last
+// successful heartbeat was *sent* less than `spanMs` ago (monotonic clock); otherwise the member
+// heartbeats first, and abandons the batch when that fails (rebalance, unknown member). The span
+// leaves room, within the session timeout, for the insert's fence to close (src/ingest/insert-fence.ts).
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Abandoned } from './retry';
+
+export interface Lease {
+  /** kafkajs consumer.events.REQUEST: notes when a heartbeat request was sent. */
+  onRequest(payload: { apiName: string; duration: number }): void;
+  /** kafkajs consumer.events.HEARTBEAT: the heartbeat sent last succeeded. */
+  onHeartbeat(): void;
+  /** kafkajs consumer.events.GROUP_JOIN: a new generation; nothing is proven yet. */
+  onJoin(): void;
+  valid(): boolean;
+  /** Resolves while the lease holds (heartbeating to renew it); throws Abandoned when it cannot be renewed. */
+  confirm(heartbeat: () => Promise<void>, owned: () => boolean): Promise<void>;
+}
+
+/** Half a session timeout, less if the fence needs it: span + fence < session timeout; at least a quarter. */
+export function leaseSpan(sessionTimeoutMs: number, fenceMs: number): number {
+  return Math.max(Math.min(sessionTimeoutMs / 2, sessionTimeoutMs - fenceMs), sessionTimeoutMs / 4);
+}
+
+export function createLease(opts: { sessionTimeoutMs: number; spanMs?: number; now?: () => number }): Lease {
+  const now = opts.now ?? (() => performance.now());
+  const span = opts.spanMs ?? opts.sessionTimeoutMs / 2;
+  let provenAt = -Infinity;
+  let lastSent = -Infinity;
+  const valid = () => now() - provenAt < span;
+  return {
+    onRequest(payload) {
+      // Emitted when the response arrives; the coordinator saw the request at about its send time, which
+      // is what counts (a response read late, after a pause, proves nothing about the time in between).
+      if (payload.apiName === 'Heartbeat') lastSent = now() - payload.duration;
+    },
+    onHeartbeat() {
+      provenAt = Math.max(provenAt, lastSent);
+    },
+    onJoin() {
+      provenAt = -Infinity;
+    },
+    valid,
+    async confirm(heartbeat, owned) {
+      const deadline = now() + opts.sessionTimeoutMs;
+      while (!valid()) {
+        if (!owned() || now() > deadline) throw new Abandoned('write');
+        try {
+          await heartbeat();
+        } catch (err) {
+          throw new Abandoned(`write (heartbeat failed: ${(err as Error).message})`);
+        }
+        // kafkajs sends at most one heartbeat per interval: wait for the next one if this was skipped.
+        if (!valid()) await sleep(100);
+      }
+    },
+  };
+}

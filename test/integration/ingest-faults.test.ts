@@ -1,0 +1,129 @@
+// Faults around the insert (issue 14), on a ClickHouse of this test's own (ports 20123/20900, its own
+// state dir), never the shared one: ClickHouse down when the ingester starts; inserts that time out on
+// the client while the server completes them; ClickHouse killed (-9) in the middle of inserts and
+// restarted, again and again. Each: count = uniqExact(event_id) = valid events, and rollups equal raw
+// sums (stopAndExpectExactlyOnce).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { localServices, servicesDown, servicesStatus, servicesUp } from '../../src/local-services';
+import { sql } from '../../src/store';
+import { detectorStats, ingestFixture, killIngesters, produce, rowCount, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitUntil, withDetectorGroup, type IngestFixture } from '../helpers/ingest-run';
+
+jest.setTimeout(600000);
+const URL = 'http://127.0.0.1:20123';
+
+describe('ingest faults on a ClickHouse of its own', () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-faults-'));
+  const file = path.join(stateDir, 'services.yaml');
+  fs.writeFileSync(file, `clickhouse: { url: "${URL}" }\nlocalServices: { stateDir: "${stateDir}", clickhouse: { tcpPort: 20900 } }\n`);
+  const services = () => localServices(loadConfig({ file, env: {} }).config, ['clickhouse']);
+  const fixtures: IngestFixture[] = [];
+
+  beforeAll(async () => {
+    await servicesUp(services(), () => {});
+  });
+  afterAll(async () => {
+    killIngesters();
+    await servicesUp(services(), () => {});
+    for (const f of fixtures) await f.cleanup();
+    await servicesDown(services(), () => {});
+  });
+
+  it('waits for ClickHouse down at start-up, with a clear log line, then stores everything once', async () => {
+    const f = await ingestFixture('it_faults_startup', { clickhouseUrl: URL });
+    fixtures.push(f);
+    const t = traffic(40_000, { malformedEvery: 500 });
+    await produce(f.kafka, f.topic, t.messages);
+    await servicesDown(services(), () => {});
+    const ingester = startIngester(f, 'startup');
+    await waitUntil('the start-up wait logged', async () => fs.readFileSync(ingester.logFile, 'utf8').includes('ClickHouse unreachable at start-up; waiting for it'), 60000, 200);
+    await new Promise((r) => setTimeout(r, 10000));
+    expect(ingester.child.exitCode).toBeNull();
+    expect(await rowCount(f.ch).catch(() => -1)).toBe(-1);
+    await servicesUp(services(), () => {});
+    await stopAndExpectExactlyOnce(f, ingester, t);
+  });
+
+  it('the live detector waits for ClickHouse down at start-up, with a clear log line, then judges every event; SIGTERM while waiting stops it cleanly', async () => {
+    const f = await ingestFixture('it_faults_detect', { clickhouseUrl: URL });
+    fixtures.push(f);
+    const group = withDetectorGroup(f);
+    await servicesDown(services(), () => {});
+    const waitLine = 'ClickHouse unreachable at start-up; waiting for it';
+
+    // Stopped while it waits: a clean exit, not a crash.
+    const early = startDetector(f, 'detect-early');
+    await waitUntil('the start-up wait logged', async () => fs.readFileSync(early.logFile, 'utf8').includes(waitLine), 60000, 200);
+    early.child.kill('SIGTERM');
+    expect(await early.exited).toBe(0);
+    expect(fs.readFileSync(early.logFile, 'utf8')).toMatch(/SIGTERM: stopping before start-up completed/);
+
+    const detector = startDetector(f, 'detect');
+    await waitUntil('the start-up wait logged', async () => fs.readFileSync(detector.logFile, 'utf8').includes(waitLine), 60000, 200);
+    await new Promise((r) => setTimeout(r, 10000));
+    expect(detector.child.exitCode).toBeNull();
+    await servicesUp(services(), () => {});
+    await detector.started();
+    const t = traffic(5_000, { malformedEvery: 500 });
+    await produce(f.kafka, f.topic, t.messages);
+    await waitForGroupAtEnd(f.kafka, group, f.topic);
+    detector.child.kill('SIGTERM');
+    expect(await detector.exited).toBe(0);
+    // Duplicated event ids of the traffic are judged once; every valid event was judged, the rest counted invalid.
+    const stats = detectorStats(detector.logFile);
+    expect(stats && { judged: stats.events - stats.duplicates, invalid: stats.invalid }).toEqual({ judged: t.valid, invalid: t.malformedTotal - (t.malformed.get('duplicate-event-id')?.count ?? 0) });
+  });
+
+  it('inserts that time out on the client while ClickHouse completes them are not stored twice', async () => {
+    const f = await ingestFixture('it_faults_timeout', { clickhouseUrl: URL });
+    fixtures.push(f);
+    // A 300 ms request timeout against a backlog: the client gives up on inserts the server completes.
+    fs.writeFileSync(f.configFile, fs.readFileSync(f.configFile, 'utf8').replace('requestTimeoutMs: 10000', 'requestTimeoutMs: 300'));
+    const t = traffic(150_000, { malformedEvery: 1000 });
+    await produce(f.kafka, f.topic, t.messages);
+    const ingester = startIngester(f, 'timeout');
+    await stopAndExpectExactlyOnce(f, ingester, t);
+    const log = fs.readFileSync(ingester.logFile, 'utf8');
+    expect(log).toMatch(/transient failure; retrying with backoff/);
+    expect(log).toMatch(/Timeout error|timed out|ETIMEDOUT|socket hang up/i);
+    // The case under test happened: an insert timed out on the client and ClickHouse had stored it.
+    expect(log).toMatch(/an insert whose outcome was unknown had been stored; not sending it again/);
+  });
+
+  it('ClickHouse killed (-9) in the middle of inserts and restarted ten times: nothing lost, nothing doubled, rollups whole', async () => {
+    const f = await ingestFixture('it_faults_kill', { clickhouseUrl: URL });
+    fixtures.push(f);
+    const t = traffic(150_000, { malformedEvery: 1000 });
+    await produce(f.kafka, f.topic, t.messages);
+    const ingester = startIngester(f, 'kill');
+    const kills: string[] = [];
+    for (let k = 0; k < 10; k++) {
+      // Strike while an insert of the ingester runs on the server, a random moment into it.
+      const running = await waitUntil(
+        'an insert in progress',
+        async () => {
+          const [r] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE substring(query_id, 1, 15) = 'insider-ingest:' AND query LIKE 'INSERT%'`);
+          return Number(r.n) > 0 ? true : (await rowCount(f.ch)) >= t.valid ? 'done' : false;
+        },
+        120000,
+        20,
+      );
+      if (running === 'done') break;
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
+      const [status] = await servicesStatus(services());
+      if (status.pid === undefined) throw new Error('the test ClickHouse is not running');
+      process.kill(-status.pid, 'SIGKILL');
+      await waitUntil('ClickHouse gone', async () => (await servicesStatus(services()))[0].state !== 'running', 30000, 50);
+      kills.push(new Date().toISOString());
+      expect(ingester.child.exitCode).toBeNull();
+      await servicesUp(services(), () => {});
+    }
+    await stopAndExpectExactlyOnce(f, ingester, t);
+    // The server died under at least some inserts: their answers were lost and their outcome settled.
+    expect(kills.length).toBeGreaterThanOrEqual(5);
+    const log = fs.readFileSync(ingester.logFile, 'utf8');
+    expect(log).toMatch(/transient failure; retrying with backoff/);
+  });
+});

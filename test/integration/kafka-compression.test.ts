@@ -1,0 +1,75 @@
+// Compressed batches from a real producer: Kafka's own console producer (from the jars the project
+// installs under the state dir) with each codec, through the real `insider ingest` and `insider detect`
+// processes. Before issue 14, snappy, lz4 and zstd stopped both, on every partition.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { stateDirOf } from '../../src/local-services';
+import { listAlerts } from '../../src/alerts';
+import { sql } from '../../src/store';
+import { testConfig } from '../helpers/env';
+import { detectorStats, expectRollupsEqualRaw, ingestFixture, killIngesters, rowCount, startDetector, startIngester, storeTotals, waitForGroupAtEnd, waitUntil, withDetectorGroup, type IngestFixture } from '../helpers/ingest-run';
+
+jest.setTimeout(900000);
+const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+const PER_CODEC = 3000;
+
+describe('compressed batches from Kafka\'s console producer', () => {
+  let f: IngestFixture | undefined;
+  afterAll(async () => {
+    killIngesters();
+    await f?.cleanup();
+  });
+
+  it('stores and detects gzip, snappy, lz4 and zstd batches', async () => {
+    const config = testConfig();
+    const libs = path.join(stateDirOf(config), 'kafka', 'libs');
+    expect(fs.readdirSync(libs).some((j) => j.startsWith('kafka_'))).toBe(true);
+    f = await ingestFixture('it_codecs');
+    const detectGroup = withDetectorGroup(f);
+    const detector = startDetector(f, 'codecs-detect');
+    await detector.started();
+    const ingester = startIngester(f, 'codecs');
+    await ingester.started();
+
+    const ts = new Date(Date.now() - 3_600_000).toISOString();
+    for (const codec of CODECS) {
+      const lines = Array.from({ length: PER_CODEC }, (_, i) =>
+        JSON.stringify({ event_id: `${codec}-${i}`, ts, user: `user${i % 50}@corp.example`, action: 'SELECT', bytes: 1000 + i, table: codec, filler: 'abc'.repeat(50) }),
+      );
+      // In the middle of the codec's batches, one export above the 50 GB daily ceiling: it must alert.
+      lines.splice(PER_CODEC / 2, 0, JSON.stringify({ event_id: `${codec}-export`, ts, user: `exporter-${codec}@corp.example`, action: 'EXPORT', bytes: 60e9, table: codec }));
+      const run = spawnSync('java', ['-cp', `${libs}/*`, 'kafka.tools.ConsoleProducer', '--bootstrap-server', config.kafka.brokers[0], '--topic', f.topic, '--compression-codec', codec, '--batch-size', '500', '--producer-property', 'linger.ms=50'], {
+        input: lines.join('\n') + '\n',
+        encoding: 'utf8',
+        timeout: 300000,
+      });
+      expect({ codec, status: run.status, stderr: run.stderr.split('\n').filter((l) => /ERROR|Exception/.test(l)) }).toEqual({ codec, status: 0, stderr: [] });
+    }
+
+    const total = (PER_CODEC + 1) * CODECS.length;
+    // Generous waits on conditions: a busy machine makes this slower, not wrong.
+    await waitUntil('every event stored', async () => (await rowCount(f!.ch)) >= total, 600000);
+    await waitForGroupAtEnd(f.kafka, detectGroup, f.topic, 600000);
+
+    expect({ ingester: ingester.child.exitCode, detector: detector.child.exitCode }).toEqual({ ingester: null, detector: null });
+    ingester.child.kill('SIGTERM');
+    detector.child.kill('SIGTERM');
+    expect(await ingester.exited).toBe(0);
+    expect(await detector.exited).toBe(0);
+
+    const perCodec = await f.ch.query<{ table_name: string; n: string }>(sql`SELECT table_name, count() AS n FROM access_events GROUP BY table_name ORDER BY table_name`);
+    expect(perCodec.map((r) => [r.table_name, Number(r.n)])).toEqual([...CODECS].sort().map((c) => [c, PER_CODEC + 1]));
+    const totals = await storeTotals(f.ch);
+    expect({ rows: totals.rows, unique: totals.uniqueEvents, dead: totals.deadLetterRows }).toEqual({ rows: total, unique: total, dead: 0 });
+    expectRollupsEqualRaw(totals);
+    // Every message judged once in effect (a batch read again after a rejoin counts its events as
+    // duplicates, which change nothing), none invalid.
+    const stats = detectorStats(detector.logFile);
+    expect(stats && { judged: stats.events - stats.duplicates, invalid: stats.invalid }).toEqual({ judged: total, invalid: 0 });
+    // Detected: each codec's export raised its alert (ceiling), once.
+    const alerts = await listAlerts(f.ch, { detector: 'ceiling' });
+    expect(alerts.map((a) => a.user).sort()).toEqual([...CODECS].sort().map((c) => `exporter-${c}@corp.example`));
+    expect(fs.readFileSync(ingester.logFile, 'utf8')).not.toMatch(/not implemented|crashed/);
+  });
+});
