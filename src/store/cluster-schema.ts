@@ -91,6 +91,12 @@ export function planStatement(statement: string, version: number, catalog: Catal
     const body = rest;
     let storage: StorageDefinition;
     const engine = /^(\s*)ENGINE\s*=\s*([A-Za-z]+)/i.exec(body.slice(afterColumns));
+    if (engine && engine[2] === 'Null' && body.slice(afterColumns + engine[0].length).trim() === '') {
+      // A Null table stores nothing (its views see its inserts): nothing to replicate or distribute;
+      // each node has it in its shard database, where its views write to the shard's own tables.
+      catalog.set(name, { kind: 'table', columns, shardingKey: FIRST_SHARD_KEY });
+      return [{ target: 'local-every-node', sql: `CREATE TABLE IF NOT EXISTS ${ident(name)} ${body.trim()}` }];
+    }
     if (engine) {
       const engineName = engine[2];
       if (!MERGE_TREE.test(engineName)) refuse(`only MergeTree family engines can be replicated (found ${engineName})`);

@@ -219,6 +219,9 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
         deadLetters.push(...rows);
       },
       cluster: { name: 'c', shards: [['http://a0', 'http://a1'], ['http://b0', 'http://b1']], localDatabase: 'fake_local', node },
+      withRequestTimeout() {
+        return this;
+      },
     } as unknown as ClickHouse;
     const processor = createBatchProcessor({
       ch,
@@ -230,6 +233,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
       dedupWindow: 1000,
       deadLetterTopic: '',
       sources: opts.sources ?? createSources({ settings: { sources: {} } as never, role: 'reader' }),
+      sessionTimeoutMs: 10000,
     });
     return { processor, inserts, failed, deadLetters };
   }

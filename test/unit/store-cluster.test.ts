@@ -28,7 +28,7 @@ describe('the cluster form of the shipped migrations', () => {
   });
 
   it('creates each table replicated in the shard database and a Distributed table over it', () => {
-    const local = steps.filter((s) => s.target === 'local-every-node' && s.sql.startsWith('CREATE TABLE'));
+    const local = steps.filter((s) => s.target === 'local-every-node' && s.sql.startsWith('CREATE TABLE') && !/ENGINE = Null$/.test(s.sql));
     const distributed = steps.filter((s) => s.target === 'main-every-node' && /ENGINE = Distributed/.test(s.sql));
     expect(local.length).toBeGreaterThanOrEqual(15);
     for (const s of local) expect(s.sql).toMatch(/ENGINE = Replicated(Replacing|Summing|Aggregating)?MergeTree\('\/clickhouse\/tables\/\{shard\}\/insider_local\/[a-z_]+-v\d{4}', '\{replica\}'/);
@@ -53,7 +53,8 @@ describe('the cluster form of the shipped migrations', () => {
 
   it('creates materialized views unchanged in the shard database, so each node rolls up its own inserts', () => {
     const views = steps.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views.map((v) => v.target)).toEqual(['local-every-node', 'local-every-node', 'local-every-node', 'local-every-node']);
+    // Four rollups' views, and the three replay views of migration 0013.
+    expect(views.map((v) => v.target)).toEqual(Array(7).fill('local-every-node'));
     expect(views[0].sql).toMatch(/^CREATE MATERIALIZED VIEW IF NOT EXISTS `ingest_batches_mv` TO ingest_batches AS\nSELECT[\s\S]+FROM access_events\nGROUP BY/);
   });
 
@@ -99,6 +100,13 @@ describe('statements a migration may contain', () => {
       { target: 'local-every-node', sql: "CREATE TABLE IF NOT EXISTS `events_held` AS events ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/insider_local/events_held-v0009', '{replica}') ORDER BY user" },
       { target: 'main-every-node', sql: "CREATE TABLE IF NOT EXISTS `events_held` AS `insider_local`.`events_held` ENGINE = Distributed('prod', 'insider_local', 'events_held', halfMD5(user))" },
     ]);
+  });
+
+  it('creates a Null table (it stores nothing) as it is, on every node, with no Distributed table (migration 0013)', () => {
+    const [replay, view] = plan(['CREATE TABLE IF NOT EXISTS replay_events AS events ENGINE = Null', 'CREATE MATERIALIZED VIEW IF NOT EXISTS replay_events_mv TO events AS SELECT user, n FROM replay_events']);
+    expect(replay).toEqual([{ target: 'local-every-node', sql: 'CREATE TABLE IF NOT EXISTS `replay_events` AS events ENGINE = Null' }]);
+    expect(view).toEqual([{ target: 'local-every-node', sql: 'CREATE MATERIALIZED VIEW IF NOT EXISTS `replay_events_mv` TO events AS SELECT user, n FROM replay_events' }]);
+    expect(() => plan(['CREATE TABLE t AS events ENGINE = Null ORDER BY user'])).toThrow(MigrationError);
   });
 
   it('reads quoted names and drops whatever kind of object it was', () => {
