@@ -84,6 +84,7 @@ describe('hostile input corpus through the ingester and the live detector', () =
     expect({ rows: totals.rows, unique: totals.uniqueEvents }).toEqual({ rows: stored, unique: stored });
     expectRollupsEqualRaw(totals);
     expect({ rows: totals.deadLetterRows, offsets: totals.deadLetterOffsets }).toEqual({ rows: dead, offsets: dead });
+    process.stdout.write(`hostile corpus: ${t.messages.length + hostile.length} messages sent (${hostile.length} hostile, ${HOSTILE.length} kinds), ${totals.rows} stored (count), ${totals.uniqueEvents} uniqExact(event_id), ${totals.deadLetterOffsets} dead-lettered, rollups equal raw\n`);
 
     // Each rejected kind with its reason, on the dead-letter topic.
     const letters = await readDeadLetters(f.kafka, `${f.topic}.dlq`, dead, 120000);

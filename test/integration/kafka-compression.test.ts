@@ -63,6 +63,7 @@ describe('compressed batches from Kafka\'s console producer', () => {
     const totals = await storeTotals(f.ch);
     expect({ rows: totals.rows, unique: totals.uniqueEvents, dead: totals.deadLetterRows }).toEqual({ rows: total, unique: total, dead: 0 });
     expectRollupsEqualRaw(totals);
+    process.stdout.write(`compression: ${total} messages sent (${CODECS.join(', ')}), ${totals.rows} stored (count), ${totals.uniqueEvents} uniqExact(event_id), ${totals.deadLetterRows} dead-lettered, rollups equal raw\n`);
     // Every message judged once in effect (a batch read again after a rejoin counts its events as
     // duplicates, which change nothing), none invalid.
     const stats = detectorStats(detector.logFile);
