@@ -29,6 +29,7 @@ describe('ingest faults on a ClickHouse of its own', () => {
     await servicesUp(services(), () => {});
     for (const f of fixtures) await f.cleanup();
     await servicesDown(services(), () => {});
+    fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('waits for ClickHouse down at start-up, with a clear log line, then stores everything once', async () => {
