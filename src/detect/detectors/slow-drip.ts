@@ -1,36 +1,51 @@
-// Slow and low: an employee who takes "only" two or three times their usual volume, but every working
-// day, never crosses a daily threshold. Counted over the last windowDays working days (today included):
-// at least minDaysAbove of them above `multiple` x the median of the baselineDays before the window
-// (a reference the drip itself cannot raise), adding up to minExcessBytes more than usual.
+// Anomaly, slow and low: the CUSUM of the person's standardised excess over working days
+// (statistics/cusum.ts), as it stands after yesterday, stepped with today's volume so far. A run is
+// reported when its level is rare among ordinary people's (the calibrated tail of S), and again only
+// when it reaches a higher severity than the engine already raised it at: one drip, one alert per
+// severity, not one a day.
+import { severityRank } from '../../alerts/types';
 import { isWeekend } from '../../calendar';
-import { formatBytes, formatMultiple } from '../format';
+import { formatBytes } from '../format';
+import { anomalyRate, findingFloorRate, oneIn, severityOf } from '../scoring';
+import { CUSUM_CLIP, cusumThreshold, cusumToday, referenceFor } from '../statistics/cusum';
+import { scoreOfRate } from '../statistics/tail';
 import type { Rule } from './rule';
 
 export const slowDrip: Rule = {
   name: 'slowDrip',
-  prepare({ settings, baseline, person, day: today }) {
+  prepare({ settings, profile, person, day: today, history, scoring, dripReported }) {
     const s = settings.slowDrip;
-    const { prior, reference, referenceDays } = baseline.drip;
-    if (!s.enabled || isWeekend(today) || reference === null || referenceDays < s.minReferenceDays) return null;
+    const e = profile.volume;
+    if (!s.enabled || !e || isWeekend(today)) return null;
     if (person.hireDay !== null && today - person.hireDay < s.minTenureDays) return null;
-    const limit = reference * s.multiple;
-    const above = prior.filter((d) => d.bytes >= limit);
-    if (above.length + 1 < s.minDaysAbove) return null;
-    const priorExcess = prior.reduce((sum, d) => sum + Math.max(0, d.bytes - reference), 0);
+    const tail = history.calibration.drip;
+    const p = { k: s.k, maxRunDays: s.maxRunDays, minReferenceDays: s.minReferenceDays, ...CUSUM_CLIP };
+    const target = tail.threshold(findingFloorRate(scoring));
+    if (!Number.isFinite(target)) return null;
+    const threshold = Math.exp(cusumThreshold(profile.drip, target, e, p));
+    if (!Number.isFinite(threshold)) return null;
+    const usual = Math.exp(referenceFor(profile.drip, e, p).location);
+    const inRun = profile.drip.runStart !== null;
     return (day) => {
-      if (day.bytes < limit) return null;
-      const excess = priorExcess + (day.bytes - reference);
-      if (excess < s.minExcessBytes) return null;
-      const days = above.length + 1;
+      if (day.bytes < threshold) return null;
+      const level = cusumToday(profile.drip, day.bytes, e, p);
+      const excess = (inRun ? profile.drip.excessBytes : 0) + (day.bytes - usual);
+      if (level < target || excess < s.minExcessBytes / scoring.watch) return null;
+      const rate = tail.rate(level);
+      const severity = severityOf(scoreOfRate(anomalyRate(rate, scoring)), scoring);
+      const days = (inRun ? profile.drip.runDays : 0) + 1;
       return {
         detector: 'slowDrip',
-        observed: excess,
-        threshold: s.minExcessBytes,
-        reference,
-        multiple: (excess / (prior.length + 1) + reference) / reference,
-        clause: `${days} of the last ${prior.length + 1} working days above ${formatMultiple(s.multiple)} the usual ${formatBytes(reference)}, ${formatBytes(excess)} more than usual in total`,
-        sinceDay: above[0]?.day ?? today,
-        details: { daysAbove: days, windowDays: prior.length + 1, referenceDays },
+        kind: 'anomaly',
+        observed: level,
+        threshold: target,
+        reference: usual,
+        multiple: (excess / days + usual) / usual,
+        rate,
+        raises: dripReported === null || severityRank(severity) > severityRank(dripReported),
+        clause: `above their expected ${formatBytes(usual)} for ${days} working day(s), ${formatBytes(excess)} more in all: a run ${oneIn(anomalyRate(rate, scoring))} working days reach`,
+        sinceDay: inRun ? profile.drip.runStart! : today,
+        details: { cusum: Number(level.toFixed(2)), runDays: days, excessBytes: Math.round(excess) },
       };
     };
   },
