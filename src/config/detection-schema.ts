@@ -38,6 +38,11 @@ const detectorShapes = {
     enabled: z.boolean(),
     minBytes: bytes,
   }),
+  /** Anomaly: today's volume from sensitive tables against the person's own days with sensitive tables. */
+  sensitiveSelf: z.strictObject({
+    enabled: z.boolean(),
+    minBytes: bytes,
+  }),
   /** Policy: an absolute daily ceiling, whoever the employee. */
   ceiling: z.strictObject({
     enabled: z.boolean(),

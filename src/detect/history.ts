@@ -20,9 +20,10 @@ import { expectationOf, peerPrior, robustSummary, surpriseOf, upperOf, type Expe
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
 
 export interface Profile {
-  /** Today's expected log volume (month-end uplift included) and busiest clock hour; null without any basis. */
+  /** Today's expected log volume (month-end uplift included), busiest clock hour and volume from sensitive tables (on days with any); null without any basis. */
   volume: Expectation | null;
   hour: Expectation | null;
+  sensitive: Expectation | null;
   /** The usual day in bytes (e^location of volume), for the night-time ratio and explanations. */
   usualDay: number | null;
   /** Month-end uplift in today's volume expectation (log units; 0 on other days). */
@@ -42,9 +43,10 @@ export interface Known {
 }
 
 export interface Calibration {
-  /** Each statistic alone: daily volume and busiest hour (surprises), night-time share (log), drip (CUSUM level). */
+  /** Each statistic alone: daily volume, busiest hour and sensitive volume (surprises), night-time share (log), drip (CUSUM level). */
   volume: TailModel;
   hour: TailModel;
+  sensitive: TailModel;
   night: TailModel;
   drip: TailModel;
   /** The day's most surprising statistic, -ln of its rate: how often any of them is at least this unusual. */
@@ -74,8 +76,8 @@ export interface DayHistory {
 
 /** Surprise prior before the organisation has enough days of its own: heavier than the model's Exp(1), deliberately. */
 export const PRIOR_SURPRISE = gpdTail(0, 1, 0.2, 1.5);
-/** Combined prior: the Bonferroni bound for four statistics, rate = 4 e^-t. */
-export const PRIOR_COMBINED = gpdTail(Math.log(4), 1, 0, 1);
+/** Combined prior: the Bonferroni bound for five statistics, rate = 5 e^-t. */
+export const PRIOR_COMBINED = gpdTail(Math.log(5), 1, 0, 1);
 /** Statistics that have no prior: nothing is judged rare until the organisation's days say so. */
 export const NEVER: TailModel = { rate: () => 1, threshold: () => Infinity, summary: { source: 'prior', samples: 0, u: Infinity, rateAtU: 1, shape: 0, scale: 1 } };
 /** Days back for month-end residuals: one month end before and the current close. */
@@ -107,7 +109,7 @@ export async function loadDayHistory(source: HistorySource, day: number, detecti
     source.daily(first, day - 1),
     source.busiestHour(first, day - 1),
     source.night(poolFirst, day - 1, nightGroups(detection, people)),
-    source.dailyFrom(day - detection.baselineDays, day - 1, sensitive),
+    source.dailyFrom(first, day - 1, sensitive),
     source.tables(day - detection.knownTablesDays, day - firstAccessDays + 1, day - 1),
   ]);
   return buildDayHistory(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people);
@@ -185,6 +187,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
   const B = detection.baselineDays;
   const volumes = seriesOf(rows.daily);
   const hours = seriesOf(rows.busiestHour);
+  const sensitives = seriesOf(rows.sensitive);
   const nights = new Map<string, Map<number, number>>();
   for (const r of rows.night) {
     if (!(r.bytes > 0)) continue;
@@ -206,51 +209,52 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
   };
 
   /** Expectations of every user on day d (volume without uplift, and hour), memoised. */
-  const memo = new Map<number, { volume: Map<string, Expectation>; hour: Map<string, Expectation>; active: Map<string, number>; priors: Map<string, PeerPrior | null> }>();
+  type Stat = 'volume' | 'hour' | 'sensitive';
+  const STATS: ReadonlyArray<Stat> = ['volume', 'hour', 'sensitive'];
+  const memo = new Map<number, Record<Stat, Map<string, Expectation>> & { active: Map<string, number>; priors: Map<string, PeerPrior | null> }>();
   const expectationsOn = (d: number) => {
     const hit = memo.get(d);
     if (hit) return hit;
-    const own = new Map<string, { volume: RobustSummary | null; hour: RobustSummary | null; active: number }>();
+    const own = new Map<string, Record<Stat, RobustSummary | null> & { active: number }>();
     for (const u of users) {
       const v = ownSummary(volumes.get(u), d, B);
-      own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, active: v.active });
+      own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
     }
-    // Peer priors per group, for both statistics.
-    const members = new Map<string, { volume: RobustSummary[]; hour: RobustSummary[] }>();
+    // Peer priors per group, for each statistic.
+    const members = new Map<string, Record<Stat, RobustSummary[]>>();
     for (const u of users) {
       const o = own.get(u)!;
       for (const key of groupKeys(u)) {
         let m = members.get(key);
-        if (!m) members.set(key, (m = { volume: [], hour: [] }));
-        if (o.volume) m.volume.push(o.volume);
-        if (o.hour) m.hour.push(o.hour);
+        if (!m) members.set(key, (m = { volume: [], hour: [], sensitive: [] }));
+        for (const stat of STATS) if (o[stat]) m[stat].push(o[stat]!);
       }
     }
     const opts = { minMembers: detection.minPeers, minDays: MIN_OWN_DAYS_FOR_PEERS, sigmaFloor: detection.sigmaFloor, maxPriorDays: detection.priorDays };
-    const priors = new Map<string, { volume: PeerPrior | null; hour: PeerPrior | null }>();
-    for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts) });
-    const pick = (u: string, stat: 'volume' | 'hour') => {
+    const priors = new Map<string, Record<Stat, PeerPrior | null>>();
+    for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
+    const pick = (u: string, stat: Stat) => {
       for (const key of groupKeys(u)) {
         const prior = priors.get(key)?.[stat];
         if (prior) return prior;
       }
       return null;
     };
-    const typical = (stat: 'volume' | 'hour') => {
+    const typical = (stat: Stat) => {
       const spreads = users.map((u) => own.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
       return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
     };
-    const fallback = { volume: typical('volume'), hour: typical('hour') };
-    const out = { volume: new Map<string, Expectation>(), hour: new Map<string, Expectation>(), active: new Map<string, number>(), priors: new Map<string, PeerPrior | null>() };
+    const out = { volume: new Map<string, Expectation>(), hour: new Map<string, Expectation>(), sensitive: new Map<string, Expectation>(), active: new Map<string, number>(), priors: new Map<string, PeerPrior | null>() };
+    for (const stat of STATS) {
+      const fallback = typical(stat);
+      for (const u of users) {
+        const e = expectationOf(own.get(u)![stat], pick(u, stat), params(u), fallback);
+        if (e) out[stat].set(u, e);
+      }
+    }
     for (const u of users) {
-      const o = own.get(u)!;
-      const vp = pick(u, 'volume');
-      const ev = expectationOf(o.volume, vp, params(u), fallback.volume);
-      const eh = expectationOf(o.hour, pick(u, 'hour'), params(u), fallback.hour);
-      if (ev) out.volume.set(u, ev);
-      if (eh) out.hour.set(u, eh);
-      out.active.set(u, o.active);
-      out.priors.set(u, vp);
+      out.active.set(u, own.get(u)!.active);
+      out.priors.set(u, pick(u, 'volume'));
     }
     memo.set(d, out);
     return out;
@@ -292,9 +296,9 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
   };
 
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
-  const pools = { volume: [] as number[], hour: [] as number[], night: [] as number[], drip: [] as number[] };
+  const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[] };
   /** Each pool user-day's values, for the combined calibration (index into the pools, -1: not judged). */
-  const records: Array<[number, number, number, number]> = [];
+  const records: number[][] = [];
   const drip = new Map<string, CusumState>();
   const cusumOf = (u: string): CusumParams => {
     const s = settingsOf(u).slowDrip;
@@ -311,7 +315,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     for (const u of users) {
       const x = valueOn(volumes.get(u), d);
       if (x === null) continue;
-      const record: [number, number, number, number] = [-1, -1, -1, -1];
+      const record = [-1, -1, -1, -1, -1];
       const ev = ex.volume.get(u);
       if (ev) {
         const uplift = upliftOf(u, d);
@@ -328,18 +332,24 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
       const h = valueOn(hours.get(u), d);
       const eh = ex.hour.get(u);
       if (h !== null && eh) record[1] = pools.hour.push(surpriseOf(eh, h)) - 1;
+      const es = ex.sensitive.get(u);
+      if (es) {
+        const v = valueOn(sensitives.get(u), d);
+        record[4] = pools.sensitive.push(v === null ? 0 : surpriseOf(es, v)) - 1;
+      }
       records.push(record);
     }
   }
   const single = {
     volume: fitTail(pools.volume, PRIOR_SURPRISE),
     hour: fitTail(pools.hour, PRIOR_SURPRISE),
+    sensitive: fitTail(pools.sensitive, PRIOR_SURPRISE),
     night: fitTail(pools.night, NEVER),
     drip: fitTail(pools.drip, NEVER),
   };
   // The combined calibration: each user-day's most surprising statistic, after each one's own calibration.
-  const tails = [single.volume, single.hour, single.night, single.drip];
-  const lists = [pools.volume, pools.hour, pools.night, pools.drip];
+  const tails = [single.volume, single.hour, single.night, single.drip, single.sensitive];
+  const lists = [pools.volume, pools.hour, pools.night, pools.drip, pools.sensitive];
   const combinedPool = records.map((r) => Math.max(0, ...r.map((i, j) => (i < 0 ? 0 : -Math.log(tails[j].rate(lists[j][i]))))));
   const calibration: Calibration = { ...single, combined: fitTail(combinedPool, PRIOR_COMBINED) };
 
@@ -369,6 +379,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
         p = {
           volume,
           hour: today.hour.get(user) ?? null,
+          sensitive: today.sensitive.get(user) ?? null,
           usualDay: volume ? Math.exp(volume.location) : null,
           uplift,
           drip: drip.get(user) ?? CUSUM_START,
@@ -434,5 +445,5 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
 export function describeCalibration(h: DayHistory): string {
   const c = h.calibration;
   const one = (name: string, t: TailModel) => `${name} ${t.summary.source} n=${t.summary.samples} u=${t.summary.u.toFixed(2)} shape=${t.summary.shape.toFixed(2)} scale=${t.summary.scale.toFixed(2)}`;
-  return `${dateString(h.day)}: ${[one('volume', c.volume), one('hour', c.hour), one('night', c.night), one('drip', c.drip), one('combined', c.combined)].join('; ')}`;
+  return `${dateString(h.day)}: ${[one('volume', c.volume), one('hour', c.hour), one('sensitive', c.sensitive), one('night', c.night), one('drip', c.drip), one('combined', c.combined)].join('; ')}`;
 }

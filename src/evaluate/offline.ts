@@ -59,7 +59,27 @@ export async function readEvents(file: string): Promise<DetectEvent[]> {
   return out.sort((a, b) => a.ts - b.ts || (a.user < b.user ? -1 : a.user > b.user ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }
 
+/** One history per day for several engines (candidates that differ only in scoring share it), the last few days kept. */
+export function sharedHistory<T>(load: (day: number) => Promise<T>, keep = 3): (day: number) => Promise<T> {
+  const cache = new Map<number, Promise<T>>();
+  return (day) => {
+    let h = cache.get(day);
+    if (!h) {
+      h = load(day);
+      cache.set(day, h);
+      for (const d of cache.keys()) if (d < day - keep) cache.delete(d);
+    }
+    return h;
+  };
+}
+
 export async function evaluateOffline(dir: string, detection: DetectionConfig, opts: { scoreStep?: number } = {}): Promise<OfflineRun> {
+  return (await evaluateOfflineMany(dir, [detection], opts))[0];
+}
+
+/** The same simulation through several engines in one pass (their configurations may differ only in `scoring`). */
+export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray<DetectionConfig>, opts: { scoreStep?: number } = {}): Promise<OfflineRun[]> {
+  const detection = detections[0];
   const labels = JSON.parse(fs.readFileSync(path.join(dir, OUTPUT_FILES.labels), 'utf8')) as Labels;
   const settings: DetectionConfig = { ...detection, catalogFile: path.join(dir, OUTPUT_FILES.tables), allowlistFile: path.join(dir, OUTPUT_FILES.allowlist) };
   const people = peopleFrom(loadDirectoryFile(path.join(dir, OUTPUT_FILES.directory)).entries);
@@ -67,29 +87,42 @@ export async function evaluateOffline(dir: string, detection: DetectionConfig, o
   const events = await readEvents(path.join(dir, OUTPUT_FILES.events));
   const source = memoryHistorySource();
   for (const e of events) source.add(e);
-  const engine = createEngine({
-    detection: settings,
-    people,
-    catalog,
-    allowlist: allowlistFrom(loadAllowlist(settings.allowlistFile).entries),
-    history: (day) => loadDayHistory(source, day, settings, people, catalog),
-    now: () => 0,
-    scoreStep: opts.scoreStep,
-  });
+  const history = sharedHistory((day) => loadDayHistory(source, day, settings, people, catalog));
+  const allowlist = allowlistFrom(loadAllowlist(settings.allowlistFile).entries);
+  const runs = detections.map((d) => ({
+    engine: createEngine({ detection: { ...settings, scoring: d.scoring }, people, catalog, allowlist, history, now: () => 0, scoreStep: opts.scoreStep }),
+    latest: new Map<string, AlertRecord>(),
+    revisions: [] as AlertRecord[],
+  }));
   const from = Date.parse(labels.start);
   const to = Date.parse(labels.end);
-  const latest = new Map<string, AlertRecord>();
-  const revisions: AlertRecord[] = [];
   let i = events.findIndex((e) => e.ts >= from);
   for (let h = from; h < to; h += MS_PER_HOUR) {
     const batch: DetectEvent[] = [];
     while (i >= 0 && i < events.length && events[i].ts < Math.min(to, h + MS_PER_HOUR)) batch.push(events[i++]);
-    for (const a of await engine.process(batch)) {
-      latest.set(a.alertId, a);
-      revisions.push(a);
+    for (const r of runs) {
+      for (const a of await r.engine.process(batch)) {
+        r.latest.set(a.alertId, a);
+        r.revisions.push(a);
+      }
     }
   }
-  const engineAlerts = [...latest.values()];
+  // The references, from the same daily volumes as the rollup holds.
+  const first = dayOf(from);
+  const last = dayOf(to - 1);
+  const daily: UserDay[] = (await source.daily(first - 30, last)).map((r) => ({ user: r.user, day: r.day, bytes: r.bytes }));
+  const firstSeen = new Map<string, number>();
+  for (const r of await source.daily(0, last)) firstSeen.set(r.user, Math.min(firstSeen.get(r.user) ?? Infinity, r.day));
+  const references: Record<string, EvalAlert[]> = {
+    'static-1gb': staticThresholdAlerts(daily.filter((d) => d.day >= first && d.day <= last), { name: 'static-1gb', threshold: ONE_GB }),
+    'mean-3sd': meanSdAlerts(daily, firstSeen, { first, last }),
+  };
+  const users = new Set(events.filter((e) => e.ts >= from && e.ts < to).map((e) => e.user)).size;
+  const population = { users, days: labels.days };
+  return runs.map((r) => resultOf(labels, population, references, [...r.latest.values()], r.revisions));
+}
+
+function resultOf(labels: Labels, population: { users: number; days: number }, references: Record<string, EvalAlert[]>, engineAlerts: AlertRecord[], revisions: AlertRecord[]): OfflineRun {
   const insider: EvalAlert[] = engineAlerts.map((a) => ({
     user: a.user,
     detector: 'insider',
@@ -101,19 +134,7 @@ export async function evaluateOffline(dir: string, detection: DetectionConfig, o
     reason: `[${a.detectors.join(', ')}] ${a.explanation}`,
   }));
 
-  // The references, from the same daily volumes as the rollup holds.
-  const first = dayOf(from);
-  const last = dayOf(to - 1);
-  const daily: UserDay[] = (await source.daily(first - 30, last)).map((r) => ({ user: r.user, day: r.day, bytes: r.bytes }));
-  const firstSeen = new Map<string, number>();
-  for (const r of await source.daily(0, last)) firstSeen.set(r.user, Math.min(firstSeen.get(r.user) ?? Infinity, r.day));
-  const alerts: Record<string, EvalAlert[]> = {
-    'static-1gb': staticThresholdAlerts(daily.filter((d) => d.day >= first && d.day <= last), { name: 'static-1gb', threshold: ONE_GB }),
-    'mean-3sd': meanSdAlerts(daily, firstSeen, { first, last }),
-    insider,
-  };
-  const users = new Set(events.filter((e) => e.ts >= from && e.ts < to).map((e) => e.user)).size;
-  const population = { users, days: labels.days };
+  const alerts: Record<string, EvalAlert[]> = { ...references, insider };
   return {
     labels,
     engineAlerts,
@@ -122,9 +143,8 @@ export async function evaluateOffline(dir: string, detection: DetectionConfig, o
     alerts,
     result: {
       seed: labels.seed,
-      userDays: users * labels.days,
+      userDays: population.users * population.days,
       detectors: Object.entries(alerts).map(([name, list]) => ({ name, floors: scoreFloors(name, list, labels.scenarios, population) })),
     },
   };
 }
-

@@ -1,6 +1,6 @@
 // The insider scenarios (expected "malicious"): the 2010 case of a 20 GB export and its relatives, and
-// subtler ones that sit just under fixed thresholds (a 6x day, a 1.7x drip for three weeks, 4.5x on
-// notice, 3.5x at night, a 10x export by someone whose normal day is already gigabytes, first access to
+// subtler ones that sit just under fixed thresholds (a 7.5x day, a 1.9x drip for three weeks, 5.5x on
+// notice, 3.5x and under 500 MB at night, a 10x export by someone whose normal day is already gigabytes, first access to
 // sensitive tables spread over days). Actors are typical of their role in how much they vary; the subtle
 // scenarios are done by people with a steady routine (own spread at most 0.8x their role's), for whom
 // such a change is unusual in their own terms (Planner.take).
@@ -219,15 +219,15 @@ export function planInsiders(planner: Planner): void {
     const injected = burst(own(r, p, id), {
       from: local(p, day, p.startHour + 1),
       hours: p.workHours - 2,
-      bytes: 5 * p.medianDailyBytes * r.logNormal(1, 0.05),
+      bytes: 6.5 * p.medianDailyBytes * r.logNormal(1, 0.05),
       count: r.int(15, 25),
       tables: [...tablesOf(p), table('crm.customers')],
       actions: [['SELECT', 3], ['EXPORT', 1]],
       sigma: 0.5,
     });
     return {
-      description: 'one working day at about 6x the normal daily volume, under an 8x rule, by a person with a steady routine',
-      details: { normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 6, day: dateString(day), day_sigma: Number(p.daySigma.toFixed(2)) },
+      description: 'one working day at about 7.5x the normal daily volume, just under an 8x rule, by a person with a steady routine',
+      details: { normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 7.5, day: dateString(day), day_sigma: Number(p.daySigma.toFixed(2)) },
       injected,
     };
   });
@@ -243,12 +243,12 @@ export function planInsiders(planner: Planner): void {
     const days: string[] = [];
     for (let d = first; d <= last; d = nextWeekday(d + 1)) {
       days.push(dateString(d));
-      const bytes = 0.7 * p.medianDailyBytes * r.logNormal(1, 0.15);
+      const bytes = 0.9 * p.medianDailyBytes * r.logNormal(1, 0.15);
       injected.push(...burst(own(r, p, id), { from: local(p, d, p.startHour + 1), hours: p.workHours - 2, bytes, count: r.int(4, 8), tables: [table('crm.customers'), ...tablesOf(p)], actions: [['SELECT', 3], ['EXPORT', 1]], sigma: 0.4 }));
     }
     return {
-      description: 'about 1.7x the normal daily volume every working day for three weeks (under a "2x on 8 of 10 days" rule), partly from the customer table',
-      details: { normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 1.7, days, day_sigma: Number(p.daySigma.toFixed(2)) },
+      description: 'about 1.9x the normal daily volume every working day for three weeks (just under a "2x on 8 of 10 days" rule), partly from the customer table',
+      details: { normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 1.9, days, day_sigma: Number(p.daySigma.toFixed(2)) },
       injected,
     };
   });
@@ -263,15 +263,15 @@ export function planInsiders(planner: Planner): void {
     const injected = burst(own(r, p, id), {
       from: local(p, day, p.startHour + 3 + r.float()),
       hours: 4,
-      bytes: 3.5 * p.medianDailyBytes * r.logNormal(1, 0.1),
+      bytes: 4.5 * p.medianDailyBytes * r.logNormal(1, 0.1),
       count: 15,
       tables: [table('crm.customers'), ...tablesOf(p)],
       actions: [['EXPORT', 1], ['SELECT', 2]],
       sigma: 0.5,
     });
     return {
-      description: 'a person serving notice takes about 4.5x their normal day, under a 6x rule for people leaving',
-      details: { notice_date: dateString(notice), end_date: dateString(notice + 28), normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 4.5 },
+      description: 'a person serving notice takes about 5.5x their normal day, just under a 6x rule for people leaving',
+      details: { notice_date: dateString(notice), end_date: dateString(notice + 28), normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 5.5 },
       injected,
       apply: () => {
         p.noticeDay = notice;
