@@ -81,6 +81,8 @@ const detectorShapes = {
     /** rates of anomaly findings are divided by this for people on the watchlist */
     watchFactor: z.number().min(1),
   }),
+  /** Anomaly, slow and low of sensitive tables: the slowDrip CUSUM on the volume from sensitive tables (its knobs are slowDrip's). */
+  sensitiveDrip: z.strictObject({ enabled: z.boolean() }),
   /** Anomaly, slow and low: a CUSUM of the standardised excess on working days. */
   slowDrip: z.strictObject({
     enabled: z.boolean(),

@@ -89,13 +89,17 @@ export function createEngine(opts: EngineOptions): Engine {
   const histories = new Map<number, Promise<DayHistory>>();
   const tracked = new Map<string, Tracked>();
   const restored = new Map<string, AlertRecord>();
-  /** Per user: the slow-drip run already reported (its first day) and the highest severity it was raised at. */
+  /** Per user and drip detector: the run already reported (its first day) and the highest severity it was raised at. */
   const dripRuns = new Map<string, { runStart: number; severity: Severity }>();
   const noteDrip = (a: AlertRecord) => {
-    if (!a.detectors.includes('slowDrip')) return;
-    const runStart = dayOf(a.windowStart);
-    const prev = dripRuns.get(a.user);
-    if (!prev || prev.runStart !== runStart || severityRank(a.severity) > severityRank(prev.severity)) dripRuns.set(a.user, { runStart, severity: prev && prev.runStart === runStart && severityRank(prev.severity) > severityRank(a.severity) ? prev.severity : a.severity });
+    for (const f of a.findings) {
+      const runStart = f.details?.runStart;
+      if ((f.detector !== 'slowDrip' && f.detector !== 'sensitiveDrip') || typeof runStart !== 'number') continue;
+      const key = `${a.user}\u0000${f.detector}`;
+      const prev = dripRuns.get(key);
+      const same = prev !== undefined && prev.runStart === runStart;
+      dripRuns.set(key, { runStart, severity: same && severityRank(prev.severity) > severityRank(a.severity) ? prev.severity : a.severity });
+    }
   };
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
@@ -118,7 +122,6 @@ export function createEngine(opts: EngineOptions): Engine {
     const scoring: Scoring = scoringFor(detection.scoring, { combined: history.calibration.combined, watch: watch?.factor ?? 1 });
     const known = history.known(user);
     const profile = history.profile(user);
-    const reported = dripRuns.get(user);
     const sensitiveClasses = new Set<string>(settings.sensitive.classes);
     const peerTables = history.peerTables(person, settings.sensitive.peerKnownShare);
     const ctx: RuleContext = {
@@ -126,7 +129,10 @@ export function createEngine(opts: EngineOptions): Engine {
       person,
       settings,
       profile,
-      dripReported: reported && reported.runStart === profile.drip.runStart ? reported.severity : null,
+      dripReported: (detector, runStart) => {
+        const r = dripRuns.get(`${user}\u0000${detector}`);
+        return r && r.runStart === runStart ? r.severity : null;
+      },
       known,
       history,
       scoring,

@@ -28,8 +28,9 @@ export interface Profile {
   usualDay: number | null;
   /** Month-end uplift in today's volume expectation (log units; 0 on other days). */
   uplift: number;
-  /** The slow-drip CUSUM after yesterday. */
+  /** The slow-drip CUSUMs after yesterday: of the daily volume, and of the volume from sensitive tables. */
   drip: CusumState;
+  sensitiveDrip: CusumState;
   /** Active days (any volume) in the baseline window. */
   activeDays: number;
 }
@@ -49,6 +50,7 @@ export interface Calibration {
   sensitive: TailModel;
   night: TailModel;
   drip: TailModel;
+  sensitiveDrip: TailModel;
   /** The day's most surprising statistic, -ln of its rate: how often any of them is at least this unusual. */
   combined: TailModel;
 }
@@ -76,8 +78,8 @@ export interface DayHistory {
 
 /** Surprise prior before the organisation has enough days of its own: heavier than the model's Exp(1), deliberately. */
 export const PRIOR_SURPRISE = gpdTail(0, 1, 0.2, 1.5);
-/** Combined prior: the Bonferroni bound for five statistics, rate = 5 e^-t. */
-export const PRIOR_COMBINED = gpdTail(Math.log(5), 1, 0, 1);
+/** Combined prior: the Bonferroni bound for the six statistics, rate = 6 e^-t. */
+export const PRIOR_COMBINED = gpdTail(Math.log(6), 1, 0, 1);
 /** Statistics that have no prior: nothing is judged rare until the organisation's days say so. */
 export const NEVER: TailModel = { rate: () => 1, threshold: () => Infinity, summary: { source: 'prior', samples: 0, u: Infinity, rateAtU: 1, shape: 0, scale: 1 } };
 /** Days back for month-end residuals: one month end before and the current close. */
@@ -296,10 +298,11 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
   };
 
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
-  const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[] };
+  const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[], sensitiveDrip: [] as number[] };
   /** Each pool user-day's values, for the combined calibration (index into the pools, -1: not judged). */
   const records: number[][] = [];
   const drip = new Map<string, CusumState>();
+  const sensitiveDrip = new Map<string, CusumState>();
   const cusumOf = (u: string): CusumParams => {
     const s = settingsOf(u).slowDrip;
     return { k: s.k, maxRunDays: s.maxRunDays, minReferenceDays: s.minReferenceDays, ...CUSUM_CLIP };
@@ -315,7 +318,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     for (const u of users) {
       const x = valueOn(volumes.get(u), d);
       if (x === null) continue;
-      const record = [-1, -1, -1, -1, -1];
+      const record = [-1, -1, -1, -1, -1, -1];
       const ev = ex.volume.get(u);
       if (ev) {
         const uplift = upliftOf(u, d);
@@ -336,6 +339,12 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
       if (es) {
         const v = valueOn(sensitives.get(u), d);
         record[4] = pools.sensitive.push(v === null ? 0 : surpriseOf(es, v)) - 1;
+        if (!isWeekend(d) && dripJudges(u, d)) {
+          // A working day without sensitive tables counts as the lowest excess (clipped).
+          const next = cusumStep(sensitiveDrip.get(u) ?? CUSUM_START, d, v ?? -Infinity, es, cusumOf(u));
+          sensitiveDrip.set(u, next);
+          record[5] = pools.sensitiveDrip.push(next.s) - 1;
+        }
       }
       records.push(record);
     }
@@ -346,10 +355,11 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     sensitive: fitTail(pools.sensitive, PRIOR_SURPRISE),
     night: fitTail(pools.night, NEVER),
     drip: fitTail(pools.drip, NEVER),
+    sensitiveDrip: fitTail(pools.sensitiveDrip, NEVER),
   };
   // The combined calibration: each user-day's most surprising statistic, after each one's own calibration.
-  const tails = [single.volume, single.hour, single.night, single.drip, single.sensitive];
-  const lists = [pools.volume, pools.hour, pools.night, pools.drip, pools.sensitive];
+  const tails = [single.volume, single.hour, single.night, single.drip, single.sensitive, single.sensitiveDrip];
+  const lists = [pools.volume, pools.hour, pools.night, pools.drip, pools.sensitive, pools.sensitiveDrip];
   const combinedPool = records.map((r) => Math.max(0, ...r.map((i, j) => (i < 0 ? 0 : -Math.log(tails[j].rate(lists[j][i]))))));
   const calibration: Calibration = { ...single, combined: fitTail(combinedPool, PRIOR_COMBINED) };
 
@@ -383,6 +393,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
           usualDay: volume ? Math.exp(volume.location) : null,
           uplift,
           drip: drip.get(user) ?? CUSUM_START,
+          sensitiveDrip: sensitiveDrip.get(user) ?? CUSUM_START,
           activeDays: today.active.get(user) ?? 0,
         };
         profiles.set(user, p);
@@ -445,5 +456,5 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
 export function describeCalibration(h: DayHistory): string {
   const c = h.calibration;
   const one = (name: string, t: TailModel) => `${name} ${t.summary.source} n=${t.summary.samples} u=${t.summary.u.toFixed(2)} shape=${t.summary.shape.toFixed(2)} scale=${t.summary.scale.toFixed(2)}`;
-  return `${dateString(h.day)}: ${[one('volume', c.volume), one('hour', c.hour), one('sensitive', c.sensitive), one('night', c.night), one('drip', c.drip), one('combined', c.combined)].join('; ')}`;
+  return `${dateString(h.day)}: ${[one('volume', c.volume), one('hour', c.hour), one('sensitive', c.sensitive), one('night', c.night), one('drip', c.drip), one('sensitive drip', c.sensitiveDrip), one('combined', c.combined)].join('; ')}`;
 }

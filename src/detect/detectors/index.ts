@@ -8,11 +8,11 @@ import { offHours } from './off-hours';
 import type { Rule } from './rule';
 import { sensitive } from './sensitive';
 import { sensitiveSelf } from './sensitive-self';
-import { slowDrip } from './slow-drip';
+import { sensitiveDrip, slowDrip } from './slow-drip';
 import { volumeSelf } from './volume-self';
 
-export const RULES: ReadonlyArray<Rule> = [volumeSelf, exportRate, sensitiveSelf, offHours, slowDrip, sensitive, ceiling];
+export const RULES: ReadonlyArray<Rule> = [volumeSelf, exportRate, sensitiveSelf, offHours, slowDrip, sensitiveDrip, sensitive, ceiling];
 /** The anomaly detectors: each a statistic of its own (the Bonferroni factor counts the enabled ones). */
-export const ANOMALY_DETECTORS = ['volumeSelf', 'exportRate', 'sensitiveSelf', 'offHours', 'slowDrip'] as const;
+export const ANOMALY_DETECTORS = ['volumeSelf', 'exportRate', 'sensitiveSelf', 'offHours', 'slowDrip', 'sensitiveDrip'] as const;
 export { watchOf, type Watch } from './departing';
 export { usualDaily, type Check, type Finding, type FindingKind, type Rule, type RuleContext } from './rule';

@@ -28,8 +28,8 @@ export interface RuleContext {
   peerTables: ReadonlySet<string>;
   /** Active days of own history before first access is judged. */
   minHistoryDays: number;
-  /** The highest severity a slow-drip finding of the person's current run was already raised at (null: none). */
-  dripReported: Severity | null;
+  /** The highest severity a drip detector's run (by its first day) was already raised at, or null. */
+  dripReported(detector: DetectorName, runStart: number): Severity | null;
   /** The share of a role's (or the person's) days over a limit that makes it routine for them... */
   routineShare: number;
   /** ... or the probability of a day over it by the person's own expectation. */
