@@ -28,8 +28,6 @@ export interface EngineOptions {
   now?: () => number;
   /** Keys alert ids (the pseudonym key): see alertIdOf. */
   alertIdKey?: string;
-  /** Also revise an alert whenever its score grew by this much (tuning replays record the score's path); default: never. */
-  scoreStep?: number;
 }
 
 export interface EngineStats {
@@ -176,8 +174,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const newDetector = detectors.some((d) => !prev.detectors.includes(d));
       const worse = severityRank(severity) > severityRank(prev.severity);
       const grown = s.bytes >= prev.observedBytes * detection.updateGrowth;
-      const scored = opts.scoreStep !== undefined && score >= prev.score + opts.scoreStep;
-      if (!newDetector && !worse && !grown && !scored) return null;
+      if (!newDetector && !worse && !grown) return null;
     }
     const evidence = evidenceOf(s);
     const usual = usualDaily(t.ctx);

@@ -458,3 +458,22 @@ export function describeCalibration(h: DayHistory): string {
   const one = (name: string, t: TailModel) => `${name} ${t.summary.source} n=${t.summary.samples} u=${t.summary.u.toFixed(2)} shape=${t.summary.shape.toFixed(2)} scale=${t.summary.scale.toFixed(2)}`;
   return `${dateString(h.day)}: ${[one('volume', c.volume), one('hour', c.hour), one('sensitive', c.sensitive), one('night', c.night), one('drip', c.drip), one('sensitive drip', c.sensitiveDrip), one('combined', c.combined)].join('; ')}`;
 }
+
+/**
+ * One history per day for several engines (tuning candidates that differ only in scoring share it: the
+ * history is the expensive part), the last `keep` days kept.
+ */
+export function sharedHistory<T>(load: (day: number) => Promise<T>, keep = 3): (day: number) => Promise<T> {
+  const cache = new Map<number, Promise<T>>();
+  return (day) => {
+    let h = cache.get(day);
+    if (!h) {
+      h = load(day);
+      // A failed load is not kept: the next engine asks again.
+      h.catch(() => cache.delete(day));
+      cache.set(day, h);
+      for (const d of cache.keys()) if (d < day - keep) cache.delete(d);
+    }
+    return h;
+  };
+}

@@ -23,11 +23,20 @@ export interface Scoring {
   watch: number;
 }
 
-/** Scores rounded as alerts show them (one decimal), so that a floor and a score compare as printed. */
-const tenth = (x: number) => Math.round(x * 10) / 10;
+/**
+ * Scores are whole decibans (the alerts table stores them as integers): a day's score is the integer part
+ * of 10 log10(1 / rate), a floor's is rounded, so that a stored score is at or above a floor exactly when
+ * the day reached it.
+ */
+const whole = (x: number) => Math.floor(x + 1e-9);
+
+/** A floor in expected ordinary user-days per 1,000 as a score (3 -> 25, 0.1 -> 40, 0.005 -> 53). */
+export function floorScore(per1000: number): number {
+  return Math.round(scoreOfRate(per1000 / 1000));
+}
 
 export function scoringFor(config: ScoringConfig, opts: { combined: Scoring['combined']; watch: number }): Scoring {
-  const score = (per1000: number) => tenth(scoreOfRate(per1000 / 1000));
+  const score = floorScore;
   return {
     floors: { alert: score(config.alertFloor), medium: score(config.medium), high: score(config.high), critical: score(config.critical) },
     combined: opts.combined,
@@ -65,9 +74,9 @@ export function findingScore(f: Finding, s: Scoring): number {
   return 0;
 }
 
-/** The alert's score (0-100, one decimal): its highest finding's. */
+/** The alert's score (0-100, whole decibans): its highest finding's. */
 export function scoreOf(findings: ReadonlyArray<Finding>, s: Scoring): number {
-  return tenth(findings.reduce((m, f) => Math.max(m, findingScore(f, s)), 0));
+  return whole(findings.reduce((m, f) => Math.max(m, findingScore(f, s)), 0));
 }
 
 export function severityOf(score: number, s: Scoring): Severity {
@@ -79,7 +88,7 @@ export function severityOf(score: number, s: Scoring): Severity {
 
 /** Whether the findings raise an alert: one that raises scores at or above the alert floor. */
 export function raisesAlert(findings: ReadonlyArray<Finding>, s: Scoring): boolean {
-  return findings.some((f) => f.raises && tenth(findingScore(f, s)) >= s.floors.alert);
+  return findings.some((f) => f.raises && whole(findingScore(f, s)) >= s.floors.alert);
 }
 
 /** "1 in 35,000" for a rate per user-day (two significant digits). */

@@ -12,7 +12,7 @@ import { allowlistFrom, loadAllowlist } from '../detect/allowlist';
 import { loadCatalog } from '../detect/catalog';
 import { createEngine } from '../detect/engine';
 import type { DetectEvent } from '../detect/event';
-import { loadDayHistory } from '../detect/history';
+import { loadDayHistory, sharedHistory } from '../detect/history';
 import { peopleFrom } from '../detect/people';
 import { loadDirectoryFile } from '../directory';
 import { OUTPUT_FILES, type Labels } from '../simulate';
@@ -59,26 +59,12 @@ export async function readEvents(file: string): Promise<DetectEvent[]> {
   return out.sort((a, b) => a.ts - b.ts || (a.user < b.user ? -1 : a.user > b.user ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }
 
-/** One history per day for several engines (candidates that differ only in scoring share it), the last few days kept. */
-export function sharedHistory<T>(load: (day: number) => Promise<T>, keep = 3): (day: number) => Promise<T> {
-  const cache = new Map<number, Promise<T>>();
-  return (day) => {
-    let h = cache.get(day);
-    if (!h) {
-      h = load(day);
-      cache.set(day, h);
-      for (const d of cache.keys()) if (d < day - keep) cache.delete(d);
-    }
-    return h;
-  };
-}
-
-export async function evaluateOffline(dir: string, detection: DetectionConfig, opts: { scoreStep?: number } = {}): Promise<OfflineRun> {
-  return (await evaluateOfflineMany(dir, [detection], opts))[0];
+export async function evaluateOffline(dir: string, detection: DetectionConfig): Promise<OfflineRun> {
+  return (await evaluateOfflineMany(dir, [detection]))[0];
 }
 
 /** The same simulation through several engines in one pass (their configurations may differ only in `scoring`). */
-export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray<DetectionConfig>, opts: { scoreStep?: number } = {}): Promise<OfflineRun[]> {
+export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray<DetectionConfig>): Promise<OfflineRun[]> {
   const detection = detections[0];
   const labels = JSON.parse(fs.readFileSync(path.join(dir, OUTPUT_FILES.labels), 'utf8')) as Labels;
   const settings: DetectionConfig = { ...detection, catalogFile: path.join(dir, OUTPUT_FILES.tables), allowlistFile: path.join(dir, OUTPUT_FILES.allowlist) };
@@ -90,7 +76,7 @@ export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray
   const history = sharedHistory((day) => loadDayHistory(source, day, settings, people, catalog));
   const allowlist = allowlistFrom(loadAllowlist(settings.allowlistFile).entries);
   const runs = detections.map((d) => ({
-    engine: createEngine({ detection: { ...settings, scoring: d.scoring }, people, catalog, allowlist, history, now: () => 0, scoreStep: opts.scoreStep }),
+    engine: createEngine({ detection: { ...settings, scoring: d.scoring }, people, catalog, allowlist, history, now: () => 0 }),
     latest: new Map<string, AlertRecord>(),
     revisions: [] as AlertRecord[],
   }));

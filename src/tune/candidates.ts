@@ -1,20 +1,15 @@
-// The alerts a candidate alert floor would have raised, from one replay. The replay runs the engine with
-// the most permissive candidate floor and revises every alert whenever its score grows by SCORE_STEP
-// (EngineOptions.scoreStep), so each alert's score path is recorded. Raising an alert is monotone in the
-// floor: under floor F an alert exists iff its path reaches F, and it fires at the first revision that
-// does; its severity is the highest its path reached (the severity mapping does not depend on the floor).
-// Pure: the replay and the stored resolutions come from replay.ts.
+// A candidate alert floor's alerts, summarised: alerts per day in all, per severity and per department,
+// the busiest day; and the budget rule. Pure: the alerts come from replay.ts (one engine per candidate,
+// all in one pass over the stored events).
 import type { AlertRecord } from '../alerts';
-import { SEVERITIES, severityRank, type Severity } from '../alerts/types';
+import { SEVERITIES, type Severity } from '../alerts/types';
 import { MS_PER_DAY } from '../calendar';
-import { rateOfScore, scoreOfRate } from '../detect/statistics/tail';
-
-/** Score resolution of the recorded paths. */
-export const SCORE_STEP = 0.5;
+import { floorScore } from '../detect/scoring';
 
 /** Alert floors tried by default, in expected ordinary user-days per 1,000 (the unit of detection.scoring). */
 export const DEFAULT_FLOORS: ReadonlyArray<number> = [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 3, 5, 10];
 
+/** What tuning needs of an alert a candidate raised (its latest revision). */
 export interface CandidateAlert {
   alertId: string;
   user: string;
@@ -22,50 +17,14 @@ export interface CandidateAlert {
   day: number;
   windowStart: number;
   windowEnd: number;
-  /** Event time of the first revision at or above the floor. */
   firedAt: number;
   severity: Severity;
   score: number;
   detectors: string[];
 }
 
-/** The floor's score (what alerts must reach): 10 log10(1,000 / per1000), rounded like scores are. */
-export function floorScore(per1000: number): number {
-  return Math.round(scoreOfRate(per1000 / 1000) * 10) / 10;
-}
-
-export function per1000OfScore(score: number): number {
-  return rateOfScore(score) * 1000;
-}
-
-/** Every revision of a replay -> the alerts at `floor` (score), one per alert id. */
-export function alertsAtFloor(revisions: ReadonlyArray<AlertRecord>, floor: number): CandidateAlert[] {
-  const byId = new Map<string, AlertRecord[]>();
-  for (const r of revisions) {
-    let list = byId.get(r.alertId);
-    if (!list) byId.set(r.alertId, (list = []));
-    list.push(r);
-  }
-  const out: CandidateAlert[] = [];
-  for (const list of byId.values()) {
-    list.sort((a, b) => a.revision - b.revision);
-    const first = list.find((r) => r.score >= floor);
-    if (!first) continue;
-    const last = list[list.length - 1];
-    const severity = list.reduce<Severity>((s, r) => (severityRank(r.severity) > severityRank(s) ? r.severity : s), first.severity);
-    out.push({
-      alertId: first.alertId,
-      user: first.user,
-      day: Math.floor((last.windowEnd - 1) / MS_PER_DAY),
-      windowStart: last.windowStart,
-      windowEnd: last.windowEnd,
-      firedAt: first.lastEventAt,
-      severity,
-      score: last.score,
-      detectors: last.detectors,
-    });
-  }
-  return out.sort((a, b) => a.firedAt - b.firedAt || (a.alertId < b.alertId ? -1 : 1));
+export function candidateAlertOf(a: AlertRecord): CandidateAlert {
+  return { alertId: a.alertId, user: a.user, day: Math.floor((a.windowEnd - 1) / MS_PER_DAY), windowStart: a.windowStart, windowEnd: a.windowEnd, firedAt: a.firedAt, severity: a.severity, score: a.score, detectors: a.detectors };
 }
 
 export interface CandidateSummary {
