@@ -76,8 +76,13 @@ export interface DayHistory {
   routine(person: Person, kind: 'daily' | 'sensitive', limit: number): Routine;
 }
 
-/** Surprise prior before the organisation has enough days of its own: heavier than the model's Exp(1), deliberately. */
-export const PRIOR_SURPRISE = gpdTail(0, 1, 0.2, 1.5);
+/**
+ * Surprise prior before the organisation has enough days of its own (a new or small deployment): heavier than
+ * the model's Exp(1), deliberately: a day the model calls 1 in a billion counts as 1 in a million
+ * (rate = model rate^(2/3)). A Pareto-type prior (shape > 0) would be heavier still, but so heavy that no
+ * day, however extreme, could reach high or critical until the pool is full: a 100x export must still page.
+ */
+export const PRIOR_SURPRISE = gpdTail(0, 1, 0, 1.5);
 /** Combined prior: the Bonferroni bound for the six statistics, rate = 6 e^-t. */
 export const PRIOR_COMBINED = gpdTail(Math.log(6), 1, 0, 1);
 /** Statistics that have no prior: nothing is judged rare until the organisation's days say so. */
