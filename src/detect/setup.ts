@@ -39,7 +39,7 @@ export async function loadExemptions(ch: ClickHouse, detection: DetectionConfig)
   return allowlistFrom([...file.entries, ...suppressions]);
 }
 
-export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { scoreStep?: number } = {}): Engine {
+export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {
   const source = clickhouseHistorySource(ch);
-  return createEngine({ detection, ...inputs, now, ...opts, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog) });
+  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog) });
 }

@@ -30,7 +30,7 @@ export interface OfflineRun {
   alerts: Record<string, EvalAlert[]>;
   /** The engine's alerts with their findings (latest revision each). */
   engineAlerts: AlertRecord[];
-  /** Every revision, in order (for tuning sweeps: with scoreStep the score paths). */
+  /** Every revision, in order. */
   revisions: AlertRecord[];
   population: { users: number; days: number };
 }
