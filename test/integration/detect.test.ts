@@ -19,6 +19,7 @@ import { startIngest, type RunningIngest } from '../../src/evaluate/load';
 import { createWorkspace, type Workspace } from '../../src/evaluate/workspace';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
+import { recordAction } from '../../src/triage';
 import { testConfig } from '../helpers/env';
 import { BIN, waitUntil } from '../helpers/ingest-run';
 
@@ -177,7 +178,7 @@ describe('detection (real Kafka and ClickHouse)', () => {
     expect(await listAlerts(ws.ch, {})).toHaveLength(1);
   }, 120_000);
 
-  it('lists alerts and backfills through the CLI', async () => {
+  it('lists alerts, backfills and tunes through the CLI', async () => {
     await detector!.stop();
     detector = undefined;
     const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: ws.database, INSIDER_KAFKA_TOPIC: ws.topic, INSIDER_CATALOG_FILE: config.detection.catalogFile, INSIDER_LOG_LEVEL: 'warn' };
@@ -201,5 +202,18 @@ describe('detection (real Kafka and ClickHouse)', () => {
     // Stored again with the same id: still one alert.
     expect(await listAlerts(ws.ch, {})).toHaveLength(1);
     expect(run(['detect', '--once']).status).toBe(2);
-  }, 120_000);
+
+    // insider tune replays the same stored days under candidate floors: the confirmed export is caught by
+    // every candidate, and the budget proposal names one that stays within it.
+    await recordAction(ws.ch, alerts[0].alertId, 'analyst', { action: 'resolve', disposition: 'true_positive', note: 'confirmed exfiltration' }, Date.now());
+    const tuned = run(['tune', '--days', '3', '--floors', '10,3,0.1', '--budget', '1/day']);
+    expect(tuned.status).toBe(0);
+    expect(tuned.stdout).toMatch(/^FLOOR \/1,000\s+SCORE\s+ALERTS\/DAY\s+LOW\s+MEDIUM\s+HIGH\s+CRITICAL\s+BUSIEST DAY\s+CONFIRMED CAUGHT$/m);
+    for (const floor of ['10', '3 \\(current\\)', '0\\.1']) expect(tuned.stdout).toMatch(new RegExp(`^${floor}\\s+\\d+\\s+[\\d.]+\\s+.*\\s1/1$`, 'm'));
+    expect(tuned.stdout).toMatch(/^Budget 1\/day: proposed alert floor (10|3|0\.1) per 1,000 user-days .*1\/1 confirmed alerts still caught\.$/m);
+    expect(tuned.stdout).toContain('Analytics');
+    expect(run(['tune', '--budget', 'lots']).status).not.toBe(0);
+    // Nothing was written: still the one alert.
+    expect(await listAlerts(ws.ch, {})).toHaveLength(1);
+  }, 180_000);
 });
