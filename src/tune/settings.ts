@@ -1,8 +1,9 @@
 // Detection settings chosen by admins over the configuration file's, from `insider tune` or the
 // dashboard's Tuning page: stored as rows of `detection_settings` (the latest row of a key wins) and
 // written only through applyAlertFloor, which audits the change (tuning.apply) with who, why and the
-// tuning run it was chosen from. Today one key: scoring.alertFloor. The detectors read the effective
-// settings when they start, and the live detector again every half minute.
+// tuning run it was chosen from. Today one key: scoring.alertFloor. Not finished: only `insider tune`
+// reads the effective settings (as its current floor); no command or page calls applyAlertFloor yet, and
+// `insider detect` still takes the floor from the configuration file.
 import type { DetectionConfig } from '../config/detection-schema';
 import { TriageError } from '../errors';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
