@@ -27,6 +27,10 @@ export const EXPECTED = {
     'the zero DateTime (no time) prints as 0000-00-00 00:00:00 on 18.16 and 1970-01-01 00:00:00 on 26.x; the product reads both as 0 through fromDateTime() (src/store/datetime.ts)',
   raced:
     'on 18.16 this read ran while another statement wrote to the same database (the test polled while an ingester, detector or notifier wrote); its answer depends on that timing, the replay runs one statement at a time',
+  clock:
+    'a read of the clock (now(), today()): replayed minutes after 18.16 answered it, its time and any window measured from it are others',
+  background:
+    "a read of the server's unfinished mutations (system.mutations): background work that each server finishes at its own pace",
 } as const;
 
 export const NOT_REPLAYED = {
@@ -35,6 +39,8 @@ export const NOT_REPLAYED = {
   unknownWrite:
     'a write whose outcome on 18.16 is unknown (its process was killed mid-insert on purpose, or the connection broke), and no later answer of 18.16 showed that it landed',
   modernServer: 'sent to a 26.x server during the tests (the chdb tests themselves): not part of what 18.16 answered',
+  queryLog:
+    "a read of an audited server's own query log (system.query_log, by src/sources/clickhouse): its rows are that server's history, and chdb, an embedded engine, keeps none",
 } as const;
 
 /** Writes of unknown outcome that later answers of 18.16 showed had landed, replayed there. */
@@ -68,6 +74,7 @@ export function unknownOutcome(s: Statement): boolean {
 
 /** Why a statement is not replayed in its place, or undefined when it is. */
 export function notReplayable(s: Statement): string | undefined {
+  if (s.kind === 'query' && (/\bsystem\.query_log\b/i.test(s.sql) || /\btable\s*=\s*'query_log'/i.test(s.sql))) return NOT_REPLAYED.queryLog;
   if ('inFlight' in s.outcome || (!s.outcome.ok && s.outcome.error.serverCode === undefined)) {
     if (!unknownOutcome(s)) return NOT_REPLAYED.refused;
     return s.kind === 'query' || s.kind === 'version' ? NOT_REPLAYED.unansweredRead : NOT_REPLAYED.unknownWrite;
@@ -128,9 +135,10 @@ export function judge(s: Statement, modern: Outcome, raced: ReadonlySet<string>)
     const zeroed = zeroTimesAsModern(a);
     if (isDeepStrictEqual(zeroed, b) || (unordered && sameRows(zeroed, b, false))) return { statement: s, verdict: 'expected', reason: EXPECTED.zeroDateTime, modern };
   }
-  if (raced.has(s.id) && s.outcome && 'ok' in s.outcome && s.outcome.ok && 'ok' in modern && modern.ok) {
-    return { statement: s, verdict: 'expected', reason: EXPECTED.raced, modern };
-  }
+  const bothAnswered = 'ok' in s.outcome && s.outcome.ok && 'ok' in modern && modern.ok;
+  if (raced.has(s.id) && bothAnswered) return { statement: s, verdict: 'expected', reason: EXPECTED.raced, modern };
+  if (s.kind === 'query' && bothAnswered && /\b(now|today)\(\)/i.test(s.sql)) return { statement: s, verdict: 'expected', reason: EXPECTED.clock, modern };
+  if (s.kind === 'query' && bothAnswered && /\bsystem\.mutations\b/i.test(s.sql)) return { statement: s, verdict: 'expected', reason: EXPECTED.background, modern };
   return { statement: s, verdict: 'different', reason: diff, modern };
 }
 

@@ -110,6 +110,22 @@ describe('judging a replayed answer', () => {
     expect(fromDateTime('0000-00-00 00:00:00')).toBe(fromDateTime('1970-01-01 00:00:00'));
   });
 
+  it('expects another answer from a read of the clock or of unfinished mutations, but not another error', () => {
+    const window = query('SELECT alert_id FROM alerts WHERE updated_at_wall >= now() - 600', [{ alert_id: 'a' }]);
+    expect(judge(window, { ok: true, result: [] }, new Set()).reason).toBe(EXPECTED.clock);
+    expect(judge(window, { ok: false, error: { message: 'x', serverCode: 47, retriable: false } }, new Set()).verdict).toBe('different');
+    const mutations = query("SELECT count() AS n FROM system.mutations WHERE database = 'd' AND is_done = 0", [{ n: '5' }]);
+    expect(judge(mutations, { ok: true, result: [{ n: '1' }] }, new Set()).reason).toBe(EXPECTED.background);
+    // A column named like the function is no clock read.
+    expect(judge(query('SELECT snow() AS n FROM t', [{ n: 1 }]), { ok: true, result: [{ n: 2 }] }, new Set()).verdict).toBe('different');
+  });
+
+  it("does not replay reads of an audited server's query log, whose rows are that server's history", () => {
+    expect(notReplayable(query('SELECT toInt8(type) AS type, query FROM system.query_log WHERE event_time >= 1', []))).toBe(NOT_REPLAYED.queryLog);
+    expect(notReplayable(query("SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'query_log'", []))).toBe(NOT_REPLAYED.queryLog);
+    expect(notReplayable(query("SELECT name FROM system.columns WHERE table = 'access_events'", []))).toBeUndefined();
+  });
+
   it('does not replay what never reached 18.16, nor reads it never answered', () => {
     const refused = query('SELECT 1', undefined, { outcome: { ok: false, error: { message: 'connect ECONNREFUSED 127.0.0.1:18123', retriable: true } } });
     expect(notReplayable(refused)).toBe(NOT_REPLAYED.refused);
