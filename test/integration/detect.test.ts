@@ -126,6 +126,8 @@ describe('detection (real Kafka and ClickHouse)', () => {
     const all = await listAlerts(ws.ch, {});
     expect(all.map((a) => a.user)).toEqual([ACTOR]);
     expect(alert.alertId).toMatch(new RegExp(`^al_${dateString(today).replace(/-/g, '')}_[0-9a-f]{10}$`));
+    // The detector stores an alert, then hands it on (paging): the callback may come a moment later.
+    await waitUntil('the live callback', async () => live.some((a) => a.alertId === alert.alertId) || undefined, 30_000);
     expect(new Set(live.filter((a) => a.user === ACTOR).map((a) => a.alertId))).toEqual(new Set([alert.alertId]));
     expect(alert.revision).toBeGreaterThan(1);
     // It fired on an export chunk, early in the export: the running total crossed the own baseline.
