@@ -4,7 +4,7 @@
 // A difference is either expected, for a reason named in EXPECTED below, or a finding.
 import { isDeepStrictEqual } from 'node:util';
 import { ClickHouseError } from '../../src/errors';
-import { SqlFragment, type ClickHouse } from '../../src/store';
+import { sql, SqlFragment, type ClickHouse } from '../../src/store';
 import { describeStatement, type Outcome, type Statement } from './recording';
 
 export type Verdict = 'same' | 'expected' | 'different' | 'not-replayed';
@@ -222,6 +222,25 @@ export function zeroTimesAsModern(v: unknown): unknown {
   return v;
 }
 
+/** ALTER TABLE ... UPDATE/DELETE: a mutation, which the server applies in the background. */
+export function isMutation(s: Statement): boolean {
+  return s.kind === 'exec' && /^\s*ALTER\s+TABLE\s+\S+\s+(UPDATE|DELETE)\b/i.test(s.sql);
+}
+
+/**
+ * Waits until the database's mutations are applied. The tests waited for them on 18.16 by polling; the
+ * replay asks each poll once, in order, so without this wait a read after an ALTER ... UPDATE would see
+ * 26.x still applying it.
+ */
+async function mutationsDone(ch: ClickHouse, database: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [row] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.mutations WHERE database = ${database} AND is_done = 0`);
+    if (Number(row.n) === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Replays the recording in order on one server (a client per database). Writes whose outcome on 18.16
  * is unknown wait: when a later read of their database differs, they are replayed, newest first (an
@@ -251,7 +270,9 @@ export async function replayAll(
       continue;
     }
     const ch = clientFor(s.database);
-    let r = judge(s, await replayStatement(ch, s), raced);
+    const outcome = await replayStatement(ch, s);
+    if (isMutation(s) && 'ok' in outcome && outcome.ok) await mutationsDone(ch, s.database);
+    let r = judge(s, outcome, raced);
     const waiting = pending.get(s.database) ?? [];
     if (s.kind === 'query' && r.verdict === 'different') {
       while (waiting.length > 0 && r.verdict !== 'same') {

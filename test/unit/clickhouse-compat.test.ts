@@ -6,7 +6,7 @@ import path from 'node:path';
 import { statementRecording, RECORD_DIR_ENV } from '../../src/store/statement-recording';
 import { readRecording, type Statement } from '../compat/recording';
 import { fromDateTime, type ClickHouse } from '../../src/store';
-import { difference, EXPECTED, hasOuterOrderBy, judge, LANDED, modernServers, notReplayable, NOT_REPLAYED, racedWithWrite, replayAll, sameRows } from '../compat/replay';
+import { difference, EXPECTED, hasOuterOrderBy, isMutation, judge, LANDED, modernServers, notReplayable, NOT_REPLAYED, racedWithWrite, replayAll, sameRows } from '../compat/replay';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'compat-'));
 
@@ -118,6 +118,14 @@ describe('judging a replayed answer', () => {
     expect(judge(mutations, { ok: true, result: [{ n: '1' }] }, new Set()).reason).toBe(EXPECTED.background);
     // A column named like the function is no clock read.
     expect(judge(query('SELECT snow() AS n FROM t', [{ n: 1 }]), { ok: true, result: [{ n: 2 }] }, new Set()).verdict).toBe('different');
+  });
+
+  it('knows a mutation (ALTER TABLE ... UPDATE or DELETE), whose replay waits until the server has applied it', () => {
+    const exec = (sql: string) => ({ ...query(sql, undefined), kind: 'exec', outcome: { ok: true } }) as Statement;
+    expect(isMutation(exec("ALTER TABLE alerts UPDATE observed_bytes = 1 WHERE alert_id = 'a'"))).toBe(true);
+    expect(isMutation(exec('  alter table audit_log delete WHERE 1'))).toBe(true);
+    expect(isMutation(exec('ALTER TABLE access_events DROP PARTITION 202611'))).toBe(false);
+    expect(isMutation(query('SELECT 1 AS update', []))).toBe(false);
   });
 
   it("does not replay reads of an audited server's query log, whose rows are that server's history", () => {
