@@ -39,6 +39,8 @@ export const NOT_REPLAYED = {
   unknownWrite:
     'a write whose outcome on 18.16 is unknown (its process was killed mid-insert on purpose, or the connection broke), and no later answer of 18.16 showed that it landed',
   modernServer: 'sent to a 26.x server during the tests (the chdb tests themselves): not part of what 18.16 answered',
+  session:
+    "refused by 18.16 for its HTTP session (not found, or held by another request): the ingester's fence closing on purpose; it changed nothing there, and the chdb front keeps no sessions",
   queryLog:
     "a read of an audited server's own query log (system.query_log, by src/sources/clickhouse): its rows are that server's history, and chdb, an embedded engine, keeps none",
 } as const;
@@ -72,8 +74,12 @@ export function unknownOutcome(s: Statement): boolean {
   return !s.outcome.ok && s.outcome.error.serverCode === undefined && !/ECONNREFUSED/.test(s.outcome.error.message);
 }
 
+/** SESSION_NOT_FOUND, SESSION_IS_LOCKED: what a fenced insert attempt gets once its session is closed. */
+const SESSION_CODES = new Set([372, 373]);
+
 /** Why a statement is not replayed in its place, or undefined when it is. */
 export function notReplayable(s: Statement): string | undefined {
+  if ('ok' in s.outcome && !s.outcome.ok && SESSION_CODES.has(Number(s.outcome.error.serverCode))) return NOT_REPLAYED.session;
   if (s.kind === 'query' && (/\bsystem\.query_log\b/i.test(s.sql) || /\btable\s*=\s*'query_log'/i.test(s.sql))) return NOT_REPLAYED.queryLog;
   if ('inFlight' in s.outcome || (!s.outcome.ok && s.outcome.error.serverCode === undefined)) {
     if (!unknownOutcome(s)) return NOT_REPLAYED.refused;

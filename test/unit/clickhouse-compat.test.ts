@@ -128,6 +128,13 @@ describe('judging a replayed answer', () => {
     expect(isMutation(query('SELECT 1 AS update', []))).toBe(false);
   });
 
+  it('does not replay what 18.16 refused for its session (a closed fence), which changed nothing there', () => {
+    const fenced = (serverCode: number) => query('SELECT 1', undefined, { outcome: { ok: false, error: { message: 'Session not found.', serverCode, retriable: false } } });
+    expect(notReplayable(fenced(372))).toBe(NOT_REPLAYED.session);
+    expect(notReplayable(fenced(373))).toBe(NOT_REPLAYED.session);
+    expect(notReplayable(fenced(60))).toBeUndefined();
+  });
+
   it("does not replay reads of an audited server's query log, whose rows are that server's history", () => {
     expect(notReplayable(query('SELECT toInt8(type) AS type, query FROM system.query_log WHERE event_time >= 1', []))).toBe(NOT_REPLAYED.queryLog);
     expect(notReplayable(query("SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'query_log'", []))).toBe(NOT_REPLAYED.queryLog);
