@@ -128,6 +128,16 @@ describe('judging a replayed answer', () => {
     expect(isMutation(query('SELECT 1 AS update', []))).toBe(false);
   });
 
+  it('expects other rows from a LIMIT without ORDER BY, and more column attributes from DESCRIBE, but not other names or types', () => {
+    const any = query("SELECT user FROM access_events WHERE ts = 1 LIMIT 1", [{ user: 'a' }]);
+    expect(judge(any, { ok: true, result: [{ user: 'b' }] }, new Set()).reason).toBe(EXPECTED.limitWithoutOrder);
+    expect(judge(any, { ok: true, result: [] }, new Set()).verdict).toBe('different');
+    expect(judge(query('SELECT user FROM t ORDER BY ts LIMIT 1', [{ user: 'a' }]), { ok: true, result: [{ user: 'b' }] }, new Set()).verdict).toBe('different');
+    const describe = query('DESCRIBE TABLE `access_events`', [{ name: 'ts', type: "DateTime('UTC')", comment_expression: '' }]);
+    expect(judge(describe, { ok: true, result: [{ name: 'ts', type: "DateTime('UTC')", comment: '', codec_expression: '' }] }, new Set()).reason).toBe(EXPECTED.describe);
+    expect(judge(describe, { ok: true, result: [{ name: 'ts', type: 'DateTime', comment: '' }] }, new Set()).verdict).toBe('different');
+  });
+
   it('does not replay what 18.16 refused for its session (a closed fence), which changed nothing there', () => {
     const fenced = (serverCode: number) => query('SELECT 1', undefined, { outcome: { ok: false, error: { message: 'Session not found.', serverCode, retriable: false } } });
     expect(notReplayable(fenced(372))).toBe(NOT_REPLAYED.session);
