@@ -17,6 +17,7 @@ import type { Logger } from '../log';
 import { localServices, postgresLayout, servicesUp, startRsyslogShipper, stateDirOf, type PostgresLayout, type RsyslogShipper } from '../local-services';
 import type { ClickHouse } from '../store';
 import { createRegistry } from '../telemetry';
+import { ServiceError } from '../errors';
 
 export const PG_DATABASE = 'insider_demo_crm';
 const SERVER = 'pg-crm-1';
@@ -178,7 +179,7 @@ async function waitShipping(layout: PostgresLayout, kafka: Kafka, topic: string)
       if (Number(p.high) > 0) return;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    throw new Error(`rsyslog did not ship PostgreSQL's log to ${topic} within 60 s`);
+    throw new ServiceError('SERVICE_START_FAILED', `rsyslog did not ship PostgreSQL's log to ${topic} within 60 s`);
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,7 @@
 // Per-user daily download volume, read from the `user_daily` rollup (bytes of successful queries per
 // user and UTC day). The reference detectors aggregate here, in ClickHouse, and judge in TypeScript.
 import { sql, type ClickHouse } from '../store';
+import { EvaluationError } from '../errors';
 
 export const MS_PER_DAY = 86_400_000;
 
@@ -16,7 +17,7 @@ export function isoDay(day: number): string {
 
 function parseDay(text: string): number {
   const ms = Date.parse(`${text}T00:00:00Z`);
-  if (!Number.isFinite(ms)) throw new Error(`ClickHouse returned a day that is not a date: "${text}"`);
+  if (!Number.isFinite(ms)) throw new EvaluationError(`ClickHouse returned a day that is not a date: "${text}"`);
   return dayNumber(ms);
 }
 

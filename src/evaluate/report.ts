@@ -1,6 +1,7 @@
 // The evaluation as text: one table per scenario and detector, one overall row per detector, and the
 // false alerts that each benign look-alike drew. Pure; the CLI prints the lines.
 import type { DetectorScore, LabelledScenario } from './score';
+import { EvaluationError } from '../errors';
 
 const MS_PER_MINUTE = 60_000;
 
@@ -82,7 +83,7 @@ export function scenarioTable(scenarios: ReadonlyArray<LabelledScenario>, scores
       const row = [sc.id, sc.kind, who(sc), sc.expected];
       for (const s of scores) {
         const r = s.scenarios.find((x) => x.scenario === sc.id);
-        if (!r) throw new Error(`detector ${s.detector} has no result for scenario ${sc.id}`);
+        if (!r) throw new EvaluationError(`detector ${s.detector} has no result for scenario ${sc.id}`);
         row.push(yesNo(r.detected), r.severity ?? '-', formatDelay(r.timeToFirstAlertMs), yesNo(r.firedBeforeEnd));
       }
       return row;

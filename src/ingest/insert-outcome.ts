@@ -108,7 +108,8 @@ async function deleteRows(ch: ClickHouse, write: FencedWriter, where: SqlFragmen
  * Per key of the rollup that the batch touches: the raw count, the batch's share of it and the
  * rollup's count. A key whose rollup count equals the raw count holds the batch; one whose count is
  * the raw count minus the batch's share misses it (the server stopped between views, or wrote one
- * part of the rollup and not another); anything else is another writer's insert half-way.
+ * part of the rollup and not another); anything else is another writer's insert half-way. The joined
+ * subqueries are named: ClickHouse 26.x refuses them otherwise (the compatibility check found it).
  */
 function keyCounts(rollup: Rollup, rows: SqlFragment): SqlFragment {
   const cols = join(rollup.key.map((k) => ident(k.column)));
@@ -119,10 +120,10 @@ function keyCounts(rollup: Rollup, rows: SqlFragment): SqlFragment {
     SELECT ${cols}, raw_n, batch_n, roll_n FROM (
       SELECT ${rawCols}, count() AS raw_n, sum(${rows}) AS batch_n
       FROM access_events WHERE (${rawKey}) IN ${batchKeys} GROUP BY ${cols}
-    ) ANY LEFT JOIN (
+    ) AS raw_keys ANY LEFT JOIN (
       SELECT ${cols}, ${rollup.count} AS roll_n
       FROM ${ident(rollup.table)} WHERE (${cols}) IN ${batchKeys} GROUP BY ${cols}
-    ) USING ${cols}`;
+    ) AS rollup_keys USING ${cols}`;
 }
 
 const MISSING = sql`roll_n != raw_n AND roll_n = raw_n - batch_n`;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { loadConfig, type Config } from '../config';
-import { ServiceError } from '../errors';
+import { ConfigError, ServiceError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
 import { CLICKHOUSE_DEPLOY_DIR, clickhouseNode } from './clickhouse-server';
 import { fillTemplate } from './managed-process';
@@ -34,7 +34,7 @@ export interface ClusterNodePorts {
 export function localClusterLayout(config: Readonly<Config>): Layout {
   if (config.clickhouse.cluster) return config.clickhouse.cluster;
   const cluster = loadConfig({ file: LOCAL_CLUSTER_CONFIG, env: {} }).config.clickhouse.cluster;
-  if (!cluster) throw new Error(`${LOCAL_CLUSTER_CONFIG} has no clickhouse.cluster`);
+  if (!cluster) throw new ConfigError(`${LOCAL_CLUSTER_CONFIG} has no clickhouse.cluster`);
   return cluster;
 }
 

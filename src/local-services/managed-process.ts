@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ServiceError } from '../errors';
 
 export interface ManagedProcess {
   pidFile: string;
@@ -50,7 +51,7 @@ export function startDetached(p: ManagedProcess, command: string, args: string[]
   fs.writeSync(out, `\n--- ${new Date().toISOString()} starting: ${command} ${args.join(' ')}\n`);
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
-  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  if (child.pid === undefined) throw new ServiceError('SERVICE_START_FAILED', `could not start ${command}`);
   child.unref();
   fs.writeFileSync(p.pidFile, `${child.pid}\n`);
   return child.pid;
@@ -102,7 +103,7 @@ export function sleep(ms: number): Promise<void> {
 /** Fills ${NAME} placeholders; a placeholder without a value is a bug in the caller. */
 export function fillTemplate(text: string, values: Record<string, string | number>): string {
   return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`template placeholder \${${name}} has no value`);
+    if (!(name in values)) throw new ServiceError('SERVICE_START_FAILED', `template placeholder \${${name}} has no value`);
     return String(values[name]);
   });
 }

@@ -38,7 +38,7 @@ export async function ensureJars(jars: JarSet, progress: Progress): Promise<void
 /** The value of <NAME.version> in a pom. */
 export function pomVersion(pom: string, property: string): string {
   const m = new RegExp(`<${property.replace(/\./g, '\\.')}>([^<]+)</`).exec(fs.readFileSync(pom, 'utf8'));
-  if (!m) throw new Error(`${pom} has no <${property}>`);
+  if (!m) throw new ServiceError('SERVICE_INSTALL_FAILED', `${pom} has no <${property}>`);
   return m[1];
 }
 

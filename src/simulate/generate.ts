@@ -103,7 +103,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
     tables: TABLES,
     allowlist: plan.allowlist,
     *days() {
-      if (started) throw new Error('a simulation can be iterated only once');
+      if (started) throw new SimulationError('a simulation can be iterated only once');
       started = true;
       const injected = new Map<number, SimEvent[]>();
       for (const s of plan.scenarios) for (const e of s.injected) push(injected, dayOf(e.at), e);

@@ -3,6 +3,7 @@
 // adding a scenario or an employee never shifts anybody else's numbers: same seed, same output.
 import crypto from 'node:crypto';
 import { xoroshiro128plus, type RandomGenerator } from 'pure-rand';
+import { SimulationError } from '../errors';
 
 export interface Random {
   /** Uniform in [0, 1), 53 bits. */
@@ -79,11 +80,11 @@ function fromGenerator(g: RandomGenerator): Random {
       return k;
     },
     pick: (items) => {
-      if (items.length === 0) throw new Error('cannot pick from an empty list');
+      if (items.length === 0) throw new SimulationError('cannot pick from an empty list');
       return items[Math.floor(float() * items.length)];
     },
     weighted: (items, weight) => {
-      if (items.length === 0) throw new Error('cannot pick from an empty list');
+      if (items.length === 0) throw new SimulationError('cannot pick from an empty list');
       const total = items.reduce((s, it) => s + weight(it), 0);
       let x = float() * total;
       for (const it of items) {

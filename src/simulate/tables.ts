@@ -1,6 +1,7 @@
 // The simulated company's databases: which tables exist, on which server, how sensitive they are, and
 // how wide a row is (bytes / row width = rows). Sensitivity: pii (personal data), payment (cards,
 // transactions), internal, public. Written to tables.csv so a detector can tag tables the same way.
+import { SimulationError } from '../errors';
 
 export type Sensitivity = 'pii' | 'payment' | 'internal' | 'public';
 
@@ -68,7 +69,7 @@ const byName = new Map(TABLES.map((x) => [`${x.database}.${x.table}`, x]));
 /** A table by "database.table"; throws for a name that is not in the catalogue (a bug in the simulator). */
 export function table(name: string): TableInfo {
   const found = byName.get(name);
-  if (!found) throw new Error(`unknown simulated table ${name}`);
+  if (!found) throw new SimulationError(`unknown simulated table ${name}`);
   return found;
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { statementRecording, RECORD_DIR_ENV } from '../../src/store/statement-recording';
 import { readRecording, type Statement } from '../compat/recording';
 import { fromDateTime, type ClickHouse } from '../../src/store';
-import { difference, EXPECTED, hasOuterOrderBy, judge, LANDED, modernServers, notReplayable, NOT_REPLAYED, racedWithWrite, replayAll, sameRows } from '../compat/replay';
+import { difference, EXPECTED, hasOuterOrderBy, isMutation, judge, LANDED, modernServers, notReplayable, NOT_REPLAYED, racedWithWrite, replayAll, sameRows } from '../compat/replay';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'compat-'));
 
@@ -108,6 +108,47 @@ describe('judging a replayed answer', () => {
     expect(judge(s, { ok: true, result: [{ s: '1970-01-01 00:00:00' }] }, new Set()).reason).toBe(EXPECTED.zeroDateTime);
     expect(judge(s, { ok: true, result: [{ s: '1970-01-01 00:00:01' }] }, new Set()).verdict).toBe('different');
     expect(fromDateTime('0000-00-00 00:00:00')).toBe(fromDateTime('1970-01-01 00:00:00'));
+  });
+
+  it('expects another answer from a read of the clock or of unfinished mutations, but not another error', () => {
+    const window = query('SELECT alert_id FROM alerts WHERE updated_at_wall >= now() - 600', [{ alert_id: 'a' }]);
+    expect(judge(window, { ok: true, result: [] }, new Set()).reason).toBe(EXPECTED.clock);
+    expect(judge(window, { ok: false, error: { message: 'x', serverCode: 47, retriable: false } }, new Set()).verdict).toBe('different');
+    const mutations = query("SELECT count() AS n FROM system.mutations WHERE database = 'd' AND is_done = 0", [{ n: '5' }]);
+    expect(judge(mutations, { ok: true, result: [{ n: '1' }] }, new Set()).reason).toBe(EXPECTED.background);
+    // A column named like the function is no clock read.
+    expect(judge(query('SELECT snow() AS n FROM t', [{ n: 1 }]), { ok: true, result: [{ n: 2 }] }, new Set()).verdict).toBe('different');
+  });
+
+  it('knows a mutation (ALTER TABLE ... UPDATE or DELETE), whose replay waits until the server has applied it', () => {
+    const exec = (sql: string) => ({ ...query(sql, undefined), kind: 'exec', outcome: { ok: true } }) as Statement;
+    expect(isMutation(exec("ALTER TABLE alerts UPDATE observed_bytes = 1 WHERE alert_id = 'a'"))).toBe(true);
+    expect(isMutation(exec('  alter table audit_log delete WHERE 1'))).toBe(true);
+    expect(isMutation(exec('ALTER TABLE access_events DROP PARTITION 202611'))).toBe(false);
+    expect(isMutation(query('SELECT 1 AS update', []))).toBe(false);
+  });
+
+  it('expects other rows from a LIMIT without ORDER BY, and more column attributes from DESCRIBE, but not other names or types', () => {
+    const any = query("SELECT user FROM access_events WHERE ts = 1 LIMIT 1", [{ user: 'a' }]);
+    expect(judge(any, { ok: true, result: [{ user: 'b' }] }, new Set()).reason).toBe(EXPECTED.limitWithoutOrder);
+    expect(judge(any, { ok: true, result: [] }, new Set()).verdict).toBe('different');
+    expect(judge(query('SELECT user FROM t ORDER BY ts LIMIT 1', [{ user: 'a' }]), { ok: true, result: [{ user: 'b' }] }, new Set()).verdict).toBe('different');
+    const describe = query('DESCRIBE TABLE `access_events`', [{ name: 'ts', type: "DateTime('UTC')", comment_expression: '' }]);
+    expect(judge(describe, { ok: true, result: [{ name: 'ts', type: "DateTime('UTC')", comment: '', codec_expression: '' }] }, new Set()).reason).toBe(EXPECTED.describe);
+    expect(judge(describe, { ok: true, result: [{ name: 'ts', type: 'DateTime', comment: '' }] }, new Set()).verdict).toBe('different');
+  });
+
+  it('does not replay what 18.16 refused for its session (a closed fence), which changed nothing there', () => {
+    const fenced = (serverCode: number) => query('SELECT 1', undefined, { outcome: { ok: false, error: { message: 'Session not found.', serverCode, retriable: false } } });
+    expect(notReplayable(fenced(372))).toBe(NOT_REPLAYED.session);
+    expect(notReplayable(fenced(373))).toBe(NOT_REPLAYED.session);
+    expect(notReplayable(fenced(60))).toBeUndefined();
+  });
+
+  it("does not replay reads of an audited server's query log, whose rows are that server's history", () => {
+    expect(notReplayable(query('SELECT toInt8(type) AS type, query FROM system.query_log WHERE event_time >= 1', []))).toBe(NOT_REPLAYED.queryLog);
+    expect(notReplayable(query("SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'query_log'", []))).toBe(NOT_REPLAYED.queryLog);
+    expect(notReplayable(query("SELECT name FROM system.columns WHERE table = 'access_events'", []))).toBeUndefined();
   });
 
   it('does not replay what never reached 18.16, nor reads it never answered', () => {

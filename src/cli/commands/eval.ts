@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_EVAL_END, falseAlertTable, overallTable, runEvaluation, scenarioTable, seedTable, worstSeedTables, type EvaluationRun } from '../../evaluate';
 import { EvaluationError } from '../../errors';
 import { MIN_EMPLOYEES } from '../../simulate';
@@ -24,7 +24,7 @@ export const DEFAULT_SEEDS = [1, 2, 3];
 
 function seedList(value: string): number[] {
   const seeds = value.split(',').map((v) => integer(v.trim(), 0));
-  if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new Error(`expected distinct seeds separated by commas, got "${value}"`);
+  if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new InvalidArgumentError(`expected distinct seeds separated by commas, got "${value}"`);
   return seeds;
 }
 

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { CORE_SERVICES, LOCAL_CLUSTER_CONFIG, localServices, managedServices, servicesDown, servicesStatus, servicesUp, SERVICE_NAMES, type ServiceName } from '../../local-services';
 import type { CliContext } from '../context';
 import { printJson, printTable, progress } from '../output';
+import { ConfigError } from '../../errors';
 
 export function servicesCommand(ctx: CliContext): Command {
   const cmd = new Command('services').description(
@@ -13,7 +14,7 @@ export function servicesCommand(ctx: CliContext): Command {
   const clusterOption = ['--cluster', `ClickHouse as a local cluster: ZooKeeper and one server per replica of clickhouse.cluster, or of ${path.relative(process.cwd(), LOCAL_CLUSTER_CONFIG)} (2 shards x 2 replicas) when none is configured`] as const;
   const check = (names: string[]) => {
     const bad = names.filter((n) => !SERVICE_NAMES.includes(n as ServiceName));
-    if (bad.length) throw new Error(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(', ')}`);
+    if (bad.length) throw new ConfigError(`unknown service "${bad[0]}": expected ${SERVICE_NAMES.join(', ')}`);
     return names as ServiceName[];
   };
   // down and status: PostgreSQL, MariaDB and chdb too once started here (their pid file exists).

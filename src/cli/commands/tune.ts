@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { alertsOfDays } from '../../alerts';
 import { SEVERITIES } from '../../alerts/types';
 import { dayOf, MS_PER_DAY } from '../../calendar';
@@ -23,14 +23,14 @@ interface TuneOptions {
 
 function floorList(value: string): number[] {
   const floors = value.split(',').map((v) => Number(v.trim()));
-  if (floors.length === 0 || floors.some((f) => !(f > 0) || f > 1000)) throw new Error(`expected alert floors per 1,000 user-days (above 0, at most 1,000) separated by commas, got "${value}"`);
+  if (floors.length === 0 || floors.some((f) => !(f > 0) || f > 1000)) throw new InvalidArgumentError(`expected alert floors per 1,000 user-days (above 0, at most 1,000) separated by commas, got "${value}"`);
   return [...new Set(floors)].sort((a, b) => b - a);
 }
 
 /** "5/day", "5" or "0.5/day": alerts per day. */
 function budgetOf(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*day)?\s*$/.exec(value);
-  if (!m || !(Number(m[1]) > 0)) throw new Error(`expected a budget in alerts per day such as 5/day, got "${value}"`);
+  if (!m || !(Number(m[1]) > 0)) throw new InvalidArgumentError(`expected a budget in alerts per day such as 5/day, got "${value}"`);
   return Number(m[1]);
 }
 

@@ -11,6 +11,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '../../log';
 import { createClickHouse, inList, sql, type ClickHouse, type SqlFragment } from '../../store';
 import type { ClickhouseSourceOptions } from './index';
+import { ConfigError } from '../../errors';
 
 export interface PollerDeps {
   /** The topic's source: its name keys the cursor. */
@@ -102,7 +103,7 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
   async function capabilities(): Promise<Map<string, string>> {
     if (!columns) {
       columns = await queryLogColumns(audited);
-      if (columns.size === 0) throw new Error(`${o.url} has no system.query_log: enable <query_log> in its server config and log_queries = 1 for the users to audit`);
+      if (columns.size === 0) throw new ConfigError(`${o.url} has no system.query_log: enable <query_log> in its server config and log_queries = 1 for the users to audit`);
     }
     return columns;
   }

@@ -2,6 +2,7 @@
 // line), `csvlog` (26 columns in PostgreSQL 15, quoted fields may span lines) and `stderr` (free text
 // after a `log_line_prefix`, continuation lines indented with a tab). Pure functions, no state.
 import { splitCsv } from './csv';
+import { ConfigError } from '../../errors';
 
 export interface PgRecord {
   /** Event time, ms since the epoch. */
@@ -156,7 +157,7 @@ export function stderrParser(prefix: string): StderrParser {
       case 'v': case 's': case 'b': case 'Q': case 'L': group('other', '.*?'); break;
       case 'q': pattern += '(?:'; wide += '(?:'; optionalOpen = true; break;
       case '%': pattern += '%'; wide += '%'; break;
-      default: throw new Error(`log_line_prefix escape %${esc} is not supported`);
+      default: throw new ConfigError(`log_line_prefix escape %${esc} is not supported`);
     }
   }
   if (optionalOpen) pattern += ')?';
@@ -170,7 +171,7 @@ export function stderrParser(prefix: string): StderrParser {
     !(names.has('ts') || names.has('tsSeconds') || names.has('epoch')) && '%m',
     !names.has('user') && '%u',
   ].filter(Boolean);
-  if (missing.length > 0) throw new Error(`log_line_prefix ${JSON.stringify(prefix)} lacks ${missing.join(', ')}: the events need the session, line, time and user`);
+  if (missing.length > 0) throw new ConfigError(`log_line_prefix ${JSON.stringify(prefix)} lacks ${missing.join(', ')}: the events need the session, line, time and user`);
   const re = new RegExp(pattern, 's');
   const reWide = hasApp ? new RegExp(wide, 's') : undefined;
 
