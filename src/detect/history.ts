@@ -4,11 +4,12 @@
 // slow-drip CUSUM after yesterday (statistics/cusum.ts), the tables they know. For the organisation:
 // the calibrated tails of every statistic (statistics/tail.ts), fitted on the standardised values of the
 // recent user-days, each judged exactly as the live detector would have judged it that day (against the
-// baselines of the days before it). And whether a policy limit is routine for a role.
+// baselines of the days before it). And whether a policy limit is routine for a role, and up to where.
 //
 // Calendar: on the last working days of a month (quarter ends are month ends too), a group whose members
 // were up at the last closes is expected to be up again: their median excess on the month-end days of the
 // previous 40 days is added to the expectation (shrunk toward 0 with few days).
+import { median } from 'simple-statistics';
 import { dateString, isMonthEnd, isWeekend } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config/detection-schema';
 import type { Catalog } from './catalog';
@@ -62,6 +63,11 @@ export interface Routine {
   own: number;
   /** The probability of a day of theirs at or above it, by their own expectation (volume, or sensitive volume). */
   probability: number;
+  /**
+   * The most a routine exemption covers (bytes): ROUTINE_HEADROOM x the largest day of the typical routine
+   * member of the group, or of the person's own; 0 when nothing is routine. Beyond it the limit is not routine.
+   */
+  cap: number;
 }
 
 export interface DayHistory {
@@ -92,6 +98,12 @@ const MONTH_END_LOOKBACK = 40;
 /** Pseudo-days of "no uplift" in the month-end estimate. */
 const MONTH_END_PRIOR = 5;
 const MIN_OWN_DAYS_FOR_PEERS = 5;
+/** Members of a group who must exceed a limit routinely before it is routine for the role. */
+const ROUTINE_MIN_MEMBERS = 3;
+/** A routine exemption covers up to this multiple of the largest routine day. */
+export const ROUTINE_HEADROOM = 2;
+/** The prior's name when there is no peer group: the whole organisation. */
+export const ORGANISATION = 'organisation';
 
 export function historyDaysNeeded(detection: Pick<DetectionConfig, 'baselineDays' | 'poolDays'>): number {
   return detection.baselineDays + detection.poolDays + MONTH_END_LOOKBACK;
@@ -218,7 +230,14 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
   /** Expectations of every user on day d (volume without uplift, and hour), memoised. */
   type Stat = 'volume' | 'hour' | 'sensitive';
   const STATS: ReadonlyArray<Stat> = ['volume', 'hour', 'sensitive'];
-  const memo = new Map<number, Record<Stat, Map<string, Expectation>> & { active: Map<string, number>; priors: Map<string, PeerPrior | null> }>();
+  type Expectations = Record<Stat, Map<string, Expectation>> & {
+    active: Map<string, number>;
+    priors: Map<string, PeerPrior | null>;
+    /** The expectation of someone with no rows in the window (a new hire's first day, a return from leave): the prior alone. */
+    without(u: string, stat: Stat): Expectation | null;
+    prior(u: string, stat: Stat): PeerPrior | null;
+  };
+  const memo = new Map<number, Expectations>();
   const expectationsOn = (d: number) => {
     const hit = memo.get(d);
     if (hit) return hit;
@@ -240,22 +259,46 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     const opts = { minMembers: detection.minPeers, minDays: MIN_OWN_DAYS_FOR_PEERS, sigmaFloor: detection.sigmaFloor, maxPriorDays: detection.priorDays };
     const priors = new Map<string, Record<Stat, PeerPrior | null>>();
     for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
+    // Without a peer group (too small, none, or peers disabled), the organisation is the prior of the daily
+    // volume and the busiest hour of a person with fewer than MIN_OWN_DAYS_FOR_PEERS days of their own: a
+    // new hire or an account first seen today is never judged on nothing. Not beyond that: the organisation
+    // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
+    // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
+    const organisation: Record<Stat, PeerPrior | null> = {
+      volume: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
+      hour: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
+      sensitive: null,
+    };
     const pick = (u: string, stat: Stat) => {
       for (const key of groupKeys(u)) {
         const prior = priors.get(key)?.[stat];
         if (prior) return prior;
       }
-      return null;
+      return (own.get(u)?.[stat]?.n ?? 0) < MIN_OWN_DAYS_FOR_PEERS ? organisation[stat] : null;
     };
+    // The organisation is a prior, not a peer group whose judgement a history that does not fit it should share.
+    const paramsFor = (u: string, prior: PeerPrior | null) => (prior && prior.group === ORGANISATION ? { ...params(u), mixture: 0 } : params(u));
     const typical = (stat: Stat) => {
       const spreads = users.map((u) => own.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
       return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
     };
-    const out = { volume: new Map<string, Expectation>(), hour: new Map<string, Expectation>(), sensitive: new Map<string, Expectation>(), active: new Map<string, number>(), priors: new Map<string, PeerPrior | null>() };
+    const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
+    const out: Expectations = {
+      volume: new Map<string, Expectation>(),
+      hour: new Map<string, Expectation>(),
+      sensitive: new Map<string, Expectation>(),
+      active: new Map<string, number>(),
+      priors: new Map<string, PeerPrior | null>(),
+      without: (u, stat) => {
+        const prior = pick(u, stat);
+        return expectationOf(null, prior, paramsFor(u, prior), fallbacks[stat]);
+      },
+      prior: pick,
+    };
     for (const stat of STATS) {
-      const fallback = typical(stat);
       for (const u of users) {
-        const e = expectationOf(own.get(u)![stat], pick(u, stat), params(u), fallback);
+        const prior = pick(u, stat);
+        const e = expectationOf(own.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
         if (e) out[stat].set(u, e);
       }
     }
@@ -388,12 +431,13 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     profile(user) {
       let p = profiles.get(user);
       if (!p) {
-        const ev = today.volume.get(user) ?? null;
+        // Someone with no rows at all in the window (first day seen, back from a long absence) is judged by the prior alone.
+        const ev = today.volume.get(user) ?? today.without(user, 'volume');
         const uplift = ev ? upliftOf(user, day) : 0;
         const volume = ev && uplift > 0 ? { ...ev, location: ev.location + uplift } : ev;
         p = {
           volume,
-          hour: today.hour.get(user) ?? null,
+          hour: today.hour.get(user) ?? today.without(user, 'hour'),
           sensitive: today.sensitive.get(user) ?? null,
           usualDay: volume ? Math.exp(volume.location) : null,
           uplift,
@@ -406,7 +450,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
       return p;
     },
     known: (user) => known.get(user) ?? { tables: EMPTY, recent: EMPTY, activeDays: 0 },
-    peers: (person) => today.priors.get(person.id) ?? null,
+    peers: (person) => (today.priors.has(person.id) ? today.priors.get(person.id)! : today.prior(person.id, 'volume')),
     peerTables(person, share) {
       const key = `${groupOf(person)}|${share}`;
       let out = peerTableCache.get(key);
@@ -427,32 +471,49 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     routine(person, kind, limit) {
       const dayOk = (d: number) => d >= day - B && d < day;
       const activeOf = (u: string) => (volumes.get(u)?.days ?? []).filter(dayOk).length;
-      const aboveOf = (u: string): number =>
+      const valuesOf = (u: string): number[] =>
         kind === 'daily'
-          ? (volumes.get(u)?.days ?? []).filter((d, i) => dayOk(d) && Math.exp(volumes.get(u)!.logs[i]) >= limit).length
-          : (sensitiveByUser.get(u) ?? []).filter((v) => dayOk(v.day) && v.bytes >= limit).length;
+          ? (volumes.get(u)?.days ?? []).flatMap((d, i) => (dayOk(d) ? [Math.exp(volumes.get(u)!.logs[i])] : []))
+          : (sensitiveByUser.get(u) ?? []).filter((v) => dayOk(v.day) && v.bytes > 0).map((v) => v.bytes);
+      const shareOf = (u: string) => {
+        const active = activeOf(u);
+        return active > 0 ? valuesOf(u).filter((v) => v >= limit).length / active : 0;
+      };
+      const maxOf = (u: string) => valuesOf(u).reduce((m, v) => Math.max(m, v), 0);
       const key = `${groupOf(person)}|${kind}|${limit}`;
       let group = routineCache.get(key);
       if (!group) {
-        let above = 0;
-        let total = 0;
-        for (const u of users) {
+        // Routine for the role when its typical member exceeds the limit routinely (the median member's share
+        // of days), and at least ROUTINE_MIN_MEMBERS members do: one or two heavy members of a small group do
+        // not make it routine for the others. The range it covers follows the typical routine member's
+        // largest day (median, not maximum: one extreme member does not stretch it).
+        const members = users.filter((u) => {
           const q = people.get(u);
-          if (!q || groupOf(q) !== groupOf(person)) continue;
-          total += activeOf(u);
-          above += aboveOf(u);
-        }
-        group = { group: groupOf(person), share: total > 0 ? above / total : 0, own: 0, probability: 0 };
+          return q !== undefined && groupOf(q) === groupOf(person) && activeOf(u) >= MIN_OWN_DAYS_FOR_PEERS;
+        });
+        const shares = members.map(shareOf);
+        const routineMembers = members.filter((_, i) => shares[i] >= detection.routineShare);
+        const enough = routineMembers.length >= ROUTINE_MIN_MEMBERS;
+        group = {
+          group: groupOf(person),
+          share: enough ? median(shares) : 0,
+          own: 0,
+          probability: 0,
+          cap: enough ? ROUTINE_HEADROOM * median(routineMembers.map(maxOf)) : 0,
+        };
         routineCache.set(key, group);
       }
-      const active = activeOf(person.id);
       let expected: Expectation | null = null;
       if (kind === 'daily') expected = today.volume.get(person.id) ?? null;
       else {
-        const logs = (sensitiveByUser.get(person.id) ?? []).filter((v) => dayOk(v.day) && v.bytes > 0).map((v) => Math.log(v.bytes));
+        const logs = valuesOf(person.id).map((v) => Math.log(v));
         expected = logs.length >= 3 ? expectationOf(robustSummary(logs), null, { sigmaFloor: detection.sigmaFloor, priorDays: detection.priorDays, mixture: 0 }, 1) : null;
       }
-      return { ...group, own: active > 0 ? aboveOf(person.id) / active : 0, probability: expected ? upperOf(expected, Math.log(limit)) : 0 };
+      const own = shareOf(person.id);
+      const probability = expected ? upperOf(expected, Math.log(limit)) : 0;
+      // The person's own routine covers up to their own largest day, with the same headroom.
+      const ownCap = own >= detection.routineShare || probability >= detection.routineRate ? ROUTINE_HEADROOM * maxOf(person.id) : 0;
+      return { ...group, own, probability, cap: Math.max(group.share >= detection.routineShare ? group.cap : 0, ownCap) };
     },
   };
 }

@@ -101,9 +101,14 @@ describe('policy is not anomaly: a role that routinely exceeds a limit', () => {
     const a = latest(alerts);
     expect(a.detectors).toContain('sensitiveSelf');
     expect(a.explanation).toContain('anomaly:');
+    // While the day was within the role's routine range, the policy finding was routine (recorded, severity none) ...
+    const early = alerts.find((x) => x.findings.some((f) => f.detector === 'sensitive'))!;
+    expect(early.findings.find((f) => f.detector === 'sensitive')).toMatchObject({ kind: 'policy', severity: 'none', details: expect.objectContaining({ routine: 'yes' }) });
+    expect(early.explanation).toMatch(/routine for them/);
+    // ... and 160 GB is far beyond it (twice the typical member's largest day): policy at its own severity.
     const policy = a.findings.find((f) => f.detector === 'sensitive');
-    expect(policy).toMatchObject({ kind: 'policy', severity: 'none', details: expect.objectContaining({ routine: 'yes' }) });
-    expect(a.explanation).toMatch(/routine for them/);
+    expect(policy).toMatchObject({ kind: 'policy', severity: detection.detectors.sensitive.severity, details: expect.objectContaining({ routine: 'no' }) });
+    expect(a.explanation).toMatch(/beyond the routine range for them/);
   });
 
   it('with routineSeverity set, the role\'s routine excess raises alerts at that severity (policy a team chose)', async () => {

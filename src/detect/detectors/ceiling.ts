@@ -1,8 +1,9 @@
 // Policy: an absolute daily ceiling. Whatever anyone's history, moving this much in a day is looked at,
 // at the policy's severity; for a role that routinely exceeds it, at its routine severity (by default
-// recorded with other findings only: set a limit for the role with an override).
-import { formatBytes, formatPercent } from '../format';
-import { atMostLow, type Rule } from './rule';
+// recorded with other findings only: set a limit for the role with an override), up to the routine range:
+// a day far beyond what the role and the person move is not routine (Routine.cap).
+import { formatBytes } from '../format';
+import { atMostLow, routineDetails, routineVerdict, type Rule } from './rule';
 
 export const ceiling: Rule = {
   name: 'ceiling',
@@ -13,10 +14,9 @@ export const ceiling: Rule = {
     return (day) => {
       if (day.bytes < s.dailyBytes) return null;
       routine ??= history.routine(person, 'daily', s.dailyBytes);
-      const isRoutine = routine.share >= routineShare || routine.own >= routineShare || routine.probability >= routineRate;
+      const verdict = routineVerdict(routine, day.bytes, { routineShare, routineRate });
       // Too little history to know whether it is routine for them: raised, but at low at most.
-        // Too little history to know whether it is routine for them: raised, but at low at most.
-      const severity = isRoutine ? s.routineSeverity : known.activeDays < minHistoryDays ? atMostLow(s.severity) : s.severity;
+      const severity = verdict.routine ? s.routineSeverity : known.activeDays < minHistoryDays ? atMostLow(s.severity) : s.severity;
       return {
         detector: 'ceiling',
         kind: 'policy',
@@ -26,8 +26,8 @@ export const ceiling: Rule = {
         multiple: null,
         severity,
         raises: severity !== 'none',
-        clause: `above the ${formatBytes(s.dailyBytes)} daily ceiling${isRoutine ? ` (routine for them: ${formatPercent(Math.max(routine.share, routine.own, routine.probability))} of ${routine.share >= Math.max(routine.own, routine.probability) ? `${routine.group}'s` : 'their'} days)` : ''}`,
-        details: { routine: isRoutine ? 'yes' : 'no', groupShare: Number(routine.share.toFixed(3)), ownShare: Number(routine.own.toFixed(3)), ownProbability: Number(routine.probability.toPrecision(2)) },
+        clause: `above the ${formatBytes(s.dailyBytes)} daily ceiling${verdict.clause ? ` (${verdict.clause})` : ''}`,
+        details: routineDetails(routine, verdict.routine),
       };
     };
   },

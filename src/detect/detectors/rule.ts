@@ -10,7 +10,8 @@
 import type { Severity } from '../../alerts/types';
 import type { DetectorName, DetectorSettings, PolicySeverity } from '../../config/detection-schema';
 import type { DayState } from '../day-state';
-import type { DayHistory, Known, Profile } from '../history';
+import { formatBytes, formatPercent } from '../format';
+import type { DayHistory, Known, Profile, Routine } from '../history';
 import type { Person } from '../people';
 import type { Scoring } from '../scoring';
 
@@ -79,4 +80,22 @@ export function usualDaily(ctx: Pick<RuleContext, 'profile'>): { bytes: number; 
 /** A policy severity capped at low (while it cannot be known whether the limit is routine for the person). */
 export function atMostLow(s: PolicySeverity): PolicySeverity {
   return s === 'none' ? 'none' : 'low';
+}
+
+/**
+ * Whether a policy limit is routine for the person on a day of `observed` bytes: by their group's typical
+ * member, their own days or their own expectation, and only up to the routine range (Routine.cap): a
+ * volume far beyond what the role and the person do is never exempted. With the clause that says which.
+ */
+export function routineVerdict(routine: Routine, observed: number, ctx: Pick<RuleContext, 'routineShare' | 'routineRate'>): { routine: boolean; clause: string } {
+  const basis = routine.share >= ctx.routineShare || routine.own >= ctx.routineShare || routine.probability >= ctx.routineRate;
+  if (!basis) return { routine: false, clause: '' };
+  if (observed > routine.cap) return { routine: false, clause: `beyond the routine range for them (up to ${formatBytes(routine.cap)})` };
+  const groupWins = routine.share >= Math.max(routine.own, routine.probability);
+  return { routine: true, clause: `routine for them: ${formatPercent(Math.max(routine.share, routine.own, routine.probability))} of ${groupWins ? `${routine.group}'s` : 'their'} days` };
+}
+
+/** The routine figures kept in a policy finding's details. */
+export function routineDetails(routine: Routine, isRoutine: boolean): Record<string, number | string> {
+  return { routine: isRoutine ? 'yes' : 'no', groupShare: Number(routine.share.toFixed(3)), ownShare: Number(routine.own.toFixed(3)), ownProbability: Number(routine.probability.toPrecision(2)), routineCap: Math.round(routine.cap) };
 }

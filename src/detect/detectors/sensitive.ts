@@ -4,8 +4,8 @@
 // their peer group does not read either, several within firstAccessDays: the quiet reconnaissance that
 // volume cannot see, spread over days or not. First access is judged only for people with
 // minHistoryDays of activity: to a new hire, every table is new.
-import { formatBytes, formatPercent } from '../format';
-import { atMostLow, type Finding, type Rule } from './rule';
+import { formatBytes } from '../format';
+import { atMostLow, routineDetails, routineVerdict, type Finding, type Rule } from './rule';
 
 const LISTED = 5;
 
@@ -20,10 +20,9 @@ export const sensitive: Rule = {
     return (day): Finding | null => {
       if (s.dailyBytes !== null && day.sensitiveBytes >= s.dailyBytes) {
         routine ??= history.routine(person, 'sensitive', s.dailyBytes);
-        const isRoutine = routine.share >= routineShare || routine.own >= routineShare || routine.probability >= routineRate;
+        const verdict = routineVerdict(routine, day.sensitiveBytes, { routineShare, routineRate });
         // Too little history to know whether it is routine for them: raised, but at low at most.
-        // Too little history to know whether it is routine for them: raised, but at low at most.
-      const severity = isRoutine ? s.routineSeverity : known.activeDays < minHistoryDays ? atMostLow(s.severity) : s.severity;
+        const severity = verdict.routine ? s.routineSeverity : known.activeDays < minHistoryDays ? atMostLow(s.severity) : s.severity;
         return {
           detector: 'sensitive',
           kind: 'policy',
@@ -33,8 +32,8 @@ export const sensitive: Rule = {
           multiple: null,
           severity,
           raises: severity !== 'none',
-          clause: `${formatBytes(day.sensitiveBytes)} from ${classes} tables (limit ${formatBytes(s.dailyBytes)})${isRoutine ? `, routine for them: ${formatPercent(Math.max(routine.share, routine.own, routine.probability))} of ${routine.share >= Math.max(routine.own, routine.probability) ? `${routine.group}'s` : 'their'} days` : ''}`,
-          details: { routine: isRoutine ? 'yes' : 'no', groupShare: Number(routine.share.toFixed(3)), ownShare: Number(routine.own.toFixed(3)), ownProbability: Number(routine.probability.toPrecision(2)) },
+          clause: `${formatBytes(day.sensitiveBytes)} from ${classes} tables (limit ${formatBytes(s.dailyBytes)})${verdict.clause ? `, ${verdict.clause}` : ''}`,
+          details: routineDetails(routine, verdict.routine),
         };
       }
       if (!judgeFirstAccess) return null;

@@ -1,8 +1,10 @@
 // Anomaly: today's volume so far against the person's expected day (statistics/expectation.ts: own
 // history shrunk toward the peer group). The finding's rate is how often ordinary user-days are at least
 // this unusual (the calibrated tail of z). Named volumePeers when the peers carry most of the expectation
-// (a new hire, someone back from months away).
+// (a new hire, someone back from months away): a person with no days of their own in the window is judged
+// against the peer group's expectation alone (the organisation's without a peer group).
 import { formatBytes, formatMultiple } from '../format';
+import { ORGANISATION } from '../history';
 import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
 import { rateOf, thresholdOf, zOf } from '../statistics/expectation';
 import type { Rule } from './rule';
@@ -17,7 +19,8 @@ export const volumeSelf: Rule = {
     const threshold = Math.max(s.minBytes / scoring.watch, Math.exp(thresholdOf(e, findingFloorRate(scoring), tail)));
     const expected = Math.exp(e.location);
     const byPeers = e.ownWeight < 0.5;
-    const basis = byPeers ? `expected from ${e.peers?.group ?? 'peers'} with ${e.ownDays} day(s) of their own` : `expected ${formatBytes(expected)}`;
+    const from = e.peers?.group === ORGANISATION ? 'the organisation (no peer group)' : (e.peers?.group ?? 'peers');
+    const basis = byPeers ? `expected ${formatBytes(expected)} from ${from} with ${e.ownDays} day(s) of their own` : `expected ${formatBytes(expected)}`;
     const uplift = profile.uplift > 0 ? `, month-end ${formatMultiple(Math.exp(profile.uplift))} included` : '';
     return (day) => {
       if (day.bytes < threshold) return null;
