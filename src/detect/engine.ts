@@ -35,6 +35,11 @@ export interface EngineStats {
   duplicates: number;
   /** Events of a day older than the state kept (KEEP_DAYS), not judged. */
   late: number;
+  /**
+   * Events with a time that is not a number (skipped), or bytes or rows that are not a finite number >= 0
+   * (counted with 0 of them). Ingest refuses both; a faulty source or backfill must still not page anyone.
+   */
+  invalid: number;
   alerts: number;
   revisions: number;
 }
@@ -99,7 +104,7 @@ export function createEngine(opts: EngineOptions): Engine {
       dripRuns.set(key, { runStart, severity: same && severityRank(prev.severity) > severityRank(a.severity) ? prev.severity : a.severity });
     }
   };
-  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, alerts: 0, revisions: 0 };
+  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, invalid: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
   const historyOf = (day: number) => {
@@ -215,13 +220,19 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     async process(events) {
-      const days = [...new Set(events.map((e) => dayOf(e.ts)))];
+      const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))];
       const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
       const out: AlertRecord[] = [];
       let n = 0;
-      for (const e of events) {
+      for (const given of events) {
         // A turn of the event loop now and then: a live consumer's heartbeat timers must run during a large batch.
         if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!Number.isFinite(given.ts)) {
+          stats.invalid++;
+          continue;
+        }
+        const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
+        if (e !== given) stats.invalid++;
         const day = dayOf(e.ts);
         if (day < newestDay - KEEP_DAYS + 1) {
           // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.
@@ -273,6 +284,9 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 }
 
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const countOr0 = (x: unknown) => (isCount(x) ? x : 0);
+const validCounts = (e: DetectEvent) => isCount(e.bytes) && isCount(e.rows);
 
 function watchFinding(w: Watch): Finding {
   return { detector: 'departing', kind: 'watchlist', observed: w.factor, threshold: 1, reference: null, multiple: null, raises: false, clause: w.clause };

@@ -275,6 +275,30 @@ describe('createEngine: what is not judged', () => {
     expect(alerts[0]).toMatchObject({ observedBytes: 900 * MB, eventCount: 1, triggerEventId: 'ok1' });
     expect(alerts[0].evidence.failedEvents).toBe(1);
   });
+
+  it('never scores bytes or rows that are not a finite number >= 0 (NaN, missing, negative, infinite): no "NaN GB" alert', async () => {
+    // Ingest refuses such events; a buggy producer of DetectEvents (a source, a backfill) must still not page anyone.
+    const bad = [Number.NaN, undefined as unknown as number, -5 * GB, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '7000000000' as unknown as number];
+    const events = bad.map((bytes, i) => ev(`bad${i}`, at(DAY, 9, i), bytes, { rows: bytes }));
+    const engine = engineOf();
+    expect(await engine.process(events)).toEqual([]);
+    expect(engine.stats()).toMatchObject({ events: bad.length, invalid: bad.length });
+    // The day goes on: a real 900 MB query is judged on the valid bytes alone, in plain numbers.
+    const alerts = await engine.process([ev('ok1', at(DAY, 9, 30), 900 * MB)]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ observedBytes: 900 * MB, triggerEventId: 'ok1' });
+    expect(Number.isFinite(alerts[0].score)).toBe(true);
+    expect(Number.isFinite(alerts[0].observedRows)).toBe(true);
+    expect(alerts[0].explanation).not.toMatch(/NaN|Infinity|-\d/);
+    expect(alerts[0].severity).not.toBe('critical');
+  });
+
+  it('skips an event whose time is not a number (counted as invalid), judging the rest of the batch', async () => {
+    const engine = engineOf();
+    const alerts = await engine.process([ev('t-nan', Number.NaN, 900 * MB), ev('ok1', at(DAY, 9, 30), 900 * MB)]);
+    expect(alerts.map((a) => a.triggerEventId)).toEqual(['ok1']);
+    expect(engine.stats()).toMatchObject({ events: 1, invalid: 1 });
+  });
 });
 
 describe('settingsFor', () => {
