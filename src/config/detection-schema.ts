@@ -156,8 +156,11 @@ export const detectionSchema = z.strictObject({
   minHistoryDays: z.number().int().min(1),
   /** Floor of the spread of log daily volume (a very regular employee is not 50 spreads away by doing 2x). */
   sigmaFloor: z.number().positive(),
-  /** Pseudo-days of the peer group's spread in a person's own spread (shrinkage). */
-  priorDays: z.number().min(0),
+  /**
+   * Pseudo-days of the peer group's spread in a person's own spread (shrinkage). At least 1: with 0, a
+   * person without days of their own (a new hire) would have no spread at all to be judged by.
+   */
+  priorDays: z.number().min(1, { message: 'must be at least 1 (pseudo-days of the peer group\'s spread; with 0 a person without history of their own has no spread to be judged by)' }),
   /** Peer groups with fewer members than this fall back to the whole department. */
   minPeers: z.number().int().min(1),
   /** Days of history that make a table "known" to an employee. */

@@ -77,6 +77,15 @@ describe('expectation: a day judged in units of the person\'s own variability', 
     expect(Math.exp(long.location) / (5 * MB)).toBeLessThan(1.15);
   });
 
+  it('no pseudo-days of the peers\' spread (priorDays 0, which the configuration refuses) still gives a finite judgement', () => {
+    for (const own of [null, robustSummary(days(100 * MB, 0.4, 1)), robustSummary(days(100 * MB, 0.4, 2))]) {
+      const e = expectationOf(own, PEERS, { ...PARAMS, priorDays: 0 }, 0.6)!;
+      expect([e.location, e.spread, e.df].every(Number.isFinite)).toBe(true);
+      expect(e.spread).toBeGreaterThan(0);
+      expect(upperOf(e, Math.log(20_000 * MB))).toBeLessThan(0.05);
+    }
+  });
+
   it('a history far outside the role (a changed job) is partly judged by the role', () => {
     const moved = expectationOf(robustSummary(days(2 * MB, 0.4, 20)), PEERS, PARAMS, 0.6)!;
     expect(moved.mixture).toBeCloseTo(PARAMS.mixture, 6);

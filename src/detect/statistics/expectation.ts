@@ -116,7 +116,8 @@ export function expectationOf(own: RobustSummary | null, peers: PeerPrior | null
   if (n === 0 && !peers) return null;
   if (!peers && n < 3) return null;
   const priorSpread = Math.max(p.sigmaFloor, peers?.within ?? fallbackSpread);
-  const priorDays = Math.min(p.priorDays, peers?.priorDays ?? p.priorDays);
+  // At least one pseudo-day (the configuration refuses fewer): with none, a person without days of their own has no spread.
+  const priorDays = Math.max(1, Math.min(p.priorDays, peers?.priorDays ?? p.priorDays));
   const ownVar = own && n > 1 ? own.spread ** 2 : priorSpread ** 2;
   const ownDf = QN_EFFICIENCY * Math.max(0, n - 1);
   const variance = Math.max(p.sigmaFloor ** 2, (priorDays * priorSpread ** 2 + ownDf * ownVar) / (priorDays + ownDf));
