@@ -22,10 +22,10 @@ const catalog = catalogFrom([
   { database: 'pay', table: '*', sensitivity: 'payment' },
 ]);
 
-// Sales/sales_ops: 30 people around 100 MB a day. Ops/etl: two long-serving operators who move 60-90 GB a
+// Sales/sales_ops: 40 people around 100 MB a day (enough user-days for the organisation's own calibration). Ops/etl: two long-serving operators who move 60-90 GB a
 // day, above the 50 GB daily ceiling (routine for them), and a third who joined today. Legal/counsel: one
 // person, no peer group at all (no department prior either). The newcomers have no rows at all.
-const SALES = Array.from({ length: 30 }, (_, i) => `s${i + 1}`);
+const SALES = Array.from({ length: 40 }, (_, i) => `s${i + 1}`);
 const people = peopleFrom([
   ...SALES.map((id) => directoryEntry(id, 'Sales', 'sales_ops')),
   directoryEntry('newbie', 'Sales', 'sales_ops', { hire_date: '2026-10-12' }),
@@ -51,10 +51,10 @@ function engine(config = detection) {
   return createEngine({ detection: config, people, catalog, allowlist: allowlistFrom([]), history: async (day) => handHistory(day, users, config, people), now: () => 0 });
 }
 
-/** `n` queries of `bytes` each, one a minute from 09:00 on DAY (a Monday). */
-function export_(user: string, n: number, bytes: number, table = 'crm.orders'): DetectEvent[] {
+/** `n` queries of `bytes` each, one every `gap` minutes from 09:00 on DAY (a Monday). */
+function export_(user: string, n: number, bytes: number, table = 'crm.orders', gap = 1): DetectEvent[] {
   return Array.from({ length: n }, (_, i) => ({
-    eventId: `${user}-${i}`, ts: at(DAY, 9, 0) + i * MIN, user, action: 'SELECT', bytes, rows: Math.round(bytes / 500), table, clientIp: '10.0.0.7', clientApp: 'psql', sessionId: 's1', ok: true,
+    eventId: `${user}-${i}`, ts: at(DAY, 9, 0) + i * gap * MIN, user, action: 'SELECT', bytes, rows: Math.round(bytes / 500), table, clientIp: '10.0.0.7', clientApp: 'psql', sessionId: 's1', ok: true,
   }));
 }
 
@@ -74,6 +74,15 @@ describe('no history of their own: judged against the peer group, else the organ
 
   it('... while a first day like the role\'s (100 MB) raises nothing', async () => {
     expect(await engine().process(export_('newbie', 10, 10 * MB))).toEqual([]);
+  });
+
+  it.each([1, 2, 3, 4])('a new hire with %i ordinary day(s) of their own: a 20 GB export still alerts at least high', async (n) => {
+    // Their first n working days (before DAY, a Monday) at the role's usual 100 MB.
+    const own = { ...users, newbie: { daily: (d: number) => (d >= DAY - 2 - n && d < DAY - 2 ? 100 * MB : null), tables: ['crm.orders'] } };
+    const e = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history: async (day) => handHistory(day, own, detection, people), now: () => 0 });
+    const h = handHistory(DAY, own, detection, people);
+    expect(h.profile('newbie').volume!.ownDays).toBe(n);
+    expect(severity(await e.process(export_('newbie', 40, 500 * MB)))).toBeGreaterThanOrEqual(severityRank('high'));
   });
 
   it('someone back from leave (no day in the baseline window) is judged the same way', async () => {
@@ -131,8 +140,8 @@ describe('a role that routinely exceeds a policy limit, in a small group', () =>
     expect(r.own).toBe(0);
   });
 
-  it('a member\'s own routine covers their usual days (70 GB: no alert) ...', async () => {
-    const alerts = await engine().process(export_('etl1', 14, 5 * GB, 'dw.facts'));
+  it('a member\'s own routine covers their usual days (70 GB over the working day: no alert) ...', async () => {
+    const alerts = await engine().process(export_('etl1', 14, 5 * GB, 'dw.facts', 30));
     expect(alerts.map((a) => a.explanation)).toEqual([]);
   });
 
