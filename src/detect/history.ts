@@ -100,8 +100,8 @@ const MONTH_END_PRIOR = 5;
 const MIN_OWN_DAYS_FOR_PEERS = 5;
 /** Members of a group who must exceed a limit routinely before it is routine for the role. */
 const ROUTINE_MIN_MEMBERS = 3;
-/** A routine exemption covers up to this multiple of the largest routine day. */
-export const ROUTINE_HEADROOM = 2;
+/** A routine exemption covers up to this multiple of the largest routine day (heavy-tailed roles reach 3x their month's largest now and then). */
+export const ROUTINE_HEADROOM = 4;
 /** The prior's name when there is no peer group: the whole organisation. */
 export const ORGANISATION = 'organisation';
 

@@ -105,7 +105,7 @@ describe('policy is not anomaly: a role that routinely exceeds a limit', () => {
     const early = alerts.find((x) => x.findings.some((f) => f.detector === 'sensitive'))!;
     expect(early.findings.find((f) => f.detector === 'sensitive')).toMatchObject({ kind: 'policy', severity: 'none', details: expect.objectContaining({ routine: 'yes' }) });
     expect(early.explanation).toMatch(/routine for them/);
-    // ... and 160 GB is far beyond it (twice the typical member's largest day): policy at its own severity.
+    // ... and 160 GB is far beyond it (four times the typical member's largest day is under 80 GB): policy at its own severity.
     const policy = a.findings.find((f) => f.detector === 'sensitive');
     expect(policy).toMatchObject({ kind: 'policy', severity: detection.detectors.sensitive.severity, details: expect.objectContaining({ routine: 'no' }) });
     expect(a.explanation).toMatch(/beyond the routine range for them/);
