@@ -39,7 +39,7 @@ export interface EngineStats {
    * Events with a time that is not a number (skipped), or bytes or rows that are not a finite number >= 0
    * (counted with 0 of them). Ingest refuses both; a faulty source or backfill must still not page anyone.
    */
-  invalid: number;
+  unscored: number;
   alerts: number;
   revisions: number;
 }
@@ -104,7 +104,7 @@ export function createEngine(opts: EngineOptions): Engine {
       dripRuns.set(key, { runStart, severity: same && severityRank(prev.severity) > severityRank(a.severity) ? prev.severity : a.severity });
     }
   };
-  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, invalid: 0, alerts: 0, revisions: 0 };
+  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
   const historyOf = (day: number) => {
@@ -228,11 +228,11 @@ export function createEngine(opts: EngineOptions): Engine {
         // A turn of the event loop now and then: a live consumer's heartbeat timers must run during a large batch.
         if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         if (!Number.isFinite(given.ts)) {
-          stats.invalid++;
+          stats.unscored++;
           continue;
         }
         const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
-        if (e !== given) stats.invalid++;
+        if (e !== given) stats.unscored++;
         const day = dayOf(e.ts);
         if (day < newestDay - KEEP_DAYS + 1) {
           // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.

@@ -282,7 +282,7 @@ describe('createEngine: what is not judged', () => {
     const events = bad.map((bytes, i) => ev(`bad${i}`, at(DAY, 9, i), bytes, { rows: bytes }));
     const engine = engineOf();
     expect(await engine.process(events)).toEqual([]);
-    expect(engine.stats()).toMatchObject({ events: bad.length, invalid: bad.length });
+    expect(engine.stats()).toMatchObject({ events: bad.length, unscored: bad.length });
     // The day goes on: a real 900 MB query is judged on the valid bytes alone, in plain numbers.
     const alerts = await engine.process([ev('ok1', at(DAY, 9, 30), 900 * MB)]);
     expect(alerts).toHaveLength(1);
@@ -293,11 +293,11 @@ describe('createEngine: what is not judged', () => {
     expect(alerts[0].severity).not.toBe('critical');
   });
 
-  it('skips an event whose time is not a number (counted as invalid), judging the rest of the batch', async () => {
+  it('skips an event whose time is not a number (counted as unscored), judging the rest of the batch', async () => {
     const engine = engineOf();
     const alerts = await engine.process([ev('t-nan', Number.NaN, 900 * MB), ev('ok1', at(DAY, 9, 30), 900 * MB)]);
     expect(alerts.map((a) => a.triggerEventId)).toEqual(['ok1']);
-    expect(engine.stats()).toMatchObject({ events: 1, invalid: 1 });
+    expect(engine.stats()).toMatchObject({ events: 1, unscored: 1 });
   });
 });
 
