@@ -77,19 +77,6 @@ describe('expectation: a day judged in units of the person\'s own variability', 
     expect(Math.exp(long.location) / (5 * MB)).toBeLessThan(1.15);
   });
 
-  it('a new hire\'s first ordinary days do not make an export look less unusual than on their first day', () => {
-    // An attacker's way around the peers: one or two ordinary days first, then 20 GB (200x the role). A
-    // large group whose members sit close together (30 members, 0.25 between them, 7 pseudo-days).
-    const group: PeerPrior = { group: 'Sales/sales_ops', members: 30, location: Math.log(100 * MB), between: 0.25, within: 0.72, priorDays: 7 };
-    const x = Math.log(20_000 * MB);
-    const none = upperOf(expectationOf(null, group, PARAMS, 0.6)!, x);
-    for (const n of [1, 2, 3, 4]) {
-      const e = expectationOf(robustSummary(days(100 * MB, 0.5, n)), group, PARAMS, 0.6)!;
-      // Within 20x of the first day (before: a thousand times less unusual after one ordinary day).
-      expect(upperOf(e, x)).toBeLessThan(20 * none);
-    }
-  });
-
   it('no pseudo-days of the peers\' spread (priorDays 0, which the configuration refuses) still gives a finite judgement', () => {
     for (const own of [null, robustSummary(days(100 * MB, 0.4, 1)), robustSummary(days(100 * MB, 0.4, 2))]) {
       const e = expectationOf(own, PEERS, { ...PARAMS, priorDays: 0 }, 0.6)!;

@@ -133,15 +133,12 @@ export function expectationOf(own: RobustSummary | null, peers: PeerPrior | null
     mixture = p.mixture * Math.min(1, Math.max(0, (distance - 2) / 2));
   }
   const peerDf = peers ? Math.max(3, peers.members - 1) : 3;
-  const ownWeight = precision > 0 ? ownPrecision / precision : 0;
   return {
     location,
     spread,
-    // Without days of their own the peers' degrees of freedom; with a few, no fewer than the peers' share
-    // of them: one ordinary first day must not make a new hire's tails heavier than none did.
-    df: !peers ? priorDays + ownDf : Math.max(n > 0 ? priorDays + ownDf : 0, (1 - ownWeight) * peerDf),
+    df: n > 0 || !peers ? priorDays + ownDf : peerDf,
     ownDays: n,
-    ownWeight,
+    ownWeight: precision > 0 ? ownPrecision / precision : 0,
     peers,
     mixture,
     peerSpread: peers ? Math.sqrt(peers.between ** 2 + peers.within ** 2) : spread,
