@@ -18,24 +18,13 @@ import { catalogFrom } from '../src/detect/catalog';
 import { historyDaysNeeded, loadDayHistory } from '../src/detect/history';
 import type { HistorySource, UserDayValue, UserTables } from '../src/detect/history-source';
 import { peopleFrom, type Person } from '../src/detect/people';
+import { stream } from '../src/simulate/random';
 import { hodgesLehmann, qn } from '../src/detect/statistics/distributions';
 import { pairwiseHodgesLehmann, pairwiseQn } from '../test/helpers/pairwise-statistics';
 import { directoryEntry } from '../test/helpers/detect-history';
 
 const DAY_MS = 86_400_000;
 const MB = 1e6;
-
-/** Mulberry32: a small seeded generator, so that every run builds the same organisation. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Organisation {
   people: Map<string, Person>;
@@ -48,8 +37,9 @@ interface Organisation {
  * sensitive tables and night-time work, over the days `day` needs.
  */
 function organisation(n: number, day: number, first: number, seed: number): Organisation {
-  const rnd = random(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(rnd() || 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const r = stream(seed, 'bench-history');
+  const rnd = () => r.float();
+  const normal = () => r.normal();
   const entries = Array.from({ length: n }, (_, i) => directoryEntry(`u${i}`, `dept${i % 20}`, `role${Math.floor(i / 20) % 5}`));
   const rows: Organisation['rows'] = { daily: [], busiestHour: [], night: [], sensitive: [], tables: [] };
   for (const e of entries) {
