@@ -152,6 +152,8 @@ interface Series {
   days: number[];
   logs: number[];
   weekday: boolean[];
+  /** Summaries by the range of indices they cover: windows that differ only by days without activity (a weekend) are one. */
+  summaries: Map<number, RobustSummary | null>;
 }
 
 function seriesOf(rows: ReadonlyArray<UserDayValue>): Map<string, Series> {
@@ -165,7 +167,7 @@ function seriesOf(rows: ReadonlyArray<UserDayValue>): Map<string, Series> {
   const out = new Map<string, Series>();
   for (const [user, list] of byUser) {
     list.sort((a, b) => a[0] - b[0]);
-    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])) });
+    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])), summaries: new Map() });
   }
   return out;
 }
@@ -187,13 +189,17 @@ function ownSummary(s: Series | undefined, day: number, window: number): { summa
   if (!s) return { summary: null, active: 0 };
   const from = lowerBound(s.days, day - window);
   const to = lowerBound(s.days, day);
+  const key = from * (s.days.length + 1) + to;
+  if (s.summaries.has(key)) return { summary: s.summaries.get(key)!, active: to - from };
   const working: number[] = [];
   const all: number[] = [];
   for (let i = from; i < to; i++) {
     all.push(s.logs[i]);
     if (s.weekday[i]) working.push(s.logs[i]);
   }
-  return { summary: robustSummary(working.length >= 3 ? working : all), active: to - from };
+  const summary = robustSummary(working.length >= 3 ? working : all);
+  s.summaries.set(key, summary);
+  return { summary, active: to - from };
 }
 
 function valueOn(s: Series | undefined, day: number): number | null {
