@@ -2,7 +2,7 @@
 // selection in O(n log n). They must equal their pairwise definitions (test/helpers/pairwise-statistics.ts:
 // every pair listed and sorted) exactly, not approximately, so that no expectation, surprise or alert
 // moves: on hand-built series, on ties, constant series and tiny n, and on random series long enough for
-// the selection's rounds to run (more than 256 pairs: beyond ~22 values).
+// the selection's rounds to run (more than 512 pairs: beyond 32 values).
 import { hodgesLehmann, qn } from '../../src/detect/statistics/distributions';
 import { robustSummary } from '../../src/detect/statistics/expectation';
 import { stream } from '../../src/simulate/random';

@@ -115,7 +115,7 @@ export function upperToZ(u: number): number {
 const QN_SMALL = [0, 0, 0.399, 0.994, 0.512, 0.844, 0.611, 0.857, 0.669, 0.872];
 
 /** Candidates left at which selection lists them and picks outright (quicker than more rounds for a few hundred). */
-const SORT_BELOW = 256;
+const SORT_BELOW = 512;
 
 /** Scratch arrays of the selection, grown as needed and reused: it runs for every person and day, and is not re-entrant. */
 let scratch = { rows: 0, left: new Int32Array(0), right: new Int32Array(0), less: new Int32Array(0), atMost: new Int32Array(0), middles: new Float64Array(0), weights: new Float64Array(0), rest: new Float64Array(SORT_BELOW) };
@@ -127,7 +127,7 @@ function scratchFor(rows: number): typeof scratch {
   return scratch;
 }
 
-/** The element of rank r (0-based) of a[0..n): Hoare's selection with the middle as pivot. Scrambles a. */
+/** The element of rank r (0-based) of a[0..n): Hoare's selection with the middle as pivot. Leaves a[0..r) <= a[r] <= a(r..n). */
 function quickselect(a: Float64Array, n: number, r: number): number {
   let lo = 0;
   let hi = n - 1;
@@ -317,6 +317,14 @@ export function qn(values: ReadonlyArray<number>): number {
   const h = Math.floor(n / 2) + 1;
   const k = Math.min((n * (n - 1)) / 2, (h * (h - 1)) / 2);
   const dn = n <= 9 ? QN_SMALL[n] : n % 2 === 1 ? n / (n + 1.4) : n / (n + 3.8);
+  const pairs = (n * (n - 1)) / 2;
+  if (pairs <= SORT_BELOW) {
+    // A few weeks of days: list the distances and pick (the first round of the selection would do the same).
+    const rest = scratch.rest;
+    let j = 0;
+    for (let i = 1; i < n; i++) for (let c = i - 1; c >= 0; c--) rest[j++] = y[i] - y[c];
+    return dn * 2.2219 * quickselect(rest, pairs, k - 1);
+  }
   return dn * 2.2219 * selectInRows({ rows: n, width: (i) => i, value: (i, c) => y[i] - y[i - 1 - c] }, k);
 }
 
@@ -331,6 +339,18 @@ export function hodgesLehmann(values: ReadonlyArray<number>): number {
   if (n === 0) return NaN;
   const y = ascending(values);
   const size = (n * (n + 1)) / 2;
+  if (size <= SORT_BELOW) {
+    const rest = scratch.rest;
+    let j = 0;
+    for (let i = 0; i < n; i++) for (let c = 0; c <= i; c++) rest[j++] = (y[i] + y[c]) / 2;
+    const r = (size - 1) >> 1;
+    const a = quickselect(rest, size, r);
+    if (size % 2 === 1) return a;
+    // Selection leaves everything above rank r after it: the next rank is the least of those.
+    let b = Infinity;
+    for (let i = r + 1; i < size; i++) if (rest[i] < b) b = rest[i];
+    return a + 0.5 * (b - a);
+  }
   const means: SortedRows = { rows: n, width: (i) => i + 1, value: (i, c) => (y[i] + y[c]) / 2 };
   if (size % 2 === 1) return selectInRows(means, (size + 1) / 2);
   const a = selectInRows(means, size / 2);
