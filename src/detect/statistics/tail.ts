@@ -66,7 +66,9 @@ export function gpdTail(u: number, rateAtU: number, shape: number, scale: number
 export function fitTail(pool: ReadonlyArray<number>, prior: TailModel, options: TailFitOptions = {}): TailModel {
   const o = { ...DEFAULTS, ...options };
   const n = pool.length;
-  const finite = pool.filter(Number.isFinite).sort((a, b) => b - a);
+  // Sorted once, descending (a typed sort: a pool holds every user-day of the last weeks, 10^5 and more).
+  const sorted = new Float64Array(pool).sort().reverse();
+  const finite = Array.prototype.filter.call(sorted, Number.isFinite) as number[];
   // The tail: the pool's largest tailFraction, or half of its finite values when fewer days have any.
   const k = Math.min(Math.floor(o.tailFraction * n), Math.floor(finite.length / 2));
   if (n < o.minSamples || k < o.minTail) return prior;
@@ -87,7 +89,6 @@ export function fitTail(pool: ReadonlyArray<number>, prior: TailModel, options: 
   if (shape < 0) scale = a0; // clamped to exponential: its maximum-likelihood scale is the mean excess
   if (!(scale > 0)) return prior;
   // Empirical body: the share of the pool at or above t (the pool sorted descending, binary search).
-  const sorted = [...pool].sort((a, b) => b - a);
   const empirical = (t: number) => {
     let lo = 0;
     let hi = sorted.length;
@@ -106,7 +107,7 @@ export function fitTail(pool: ReadonlyArray<number>, prior: TailModel, options: 
 }
 
 /** The smallest pool value whose share at or above it is at most `r` (for r in the empirical body). */
-function quantileAbove(sortedDesc: ReadonlyArray<number>, r: number, n: number): number {
+function quantileAbove(sortedDesc: ArrayLike<number>, r: number, n: number): number {
   const index = Math.max(0, Math.min(sortedDesc.length - 1, Math.ceil(r * n) - 1));
   return sortedDesc[index];
 }
