@@ -131,7 +131,7 @@ export async function loadDayHistory(source: HistorySource, day: number, detecti
     source.dailyFrom(first, day - 1, sensitive),
     source.tables(day - detection.knownTablesDays, day - firstAccessDays + 1, day - 1),
   ]);
-  return buildDayHistory(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people);
+  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people);
 }
 
 /** People grouped by time zone and night hours (one night-time query each). */
@@ -156,9 +156,11 @@ interface Series {
   summaries: Map<number, RobustSummary | null>;
 }
 
-function seriesOf(rows: ReadonlyArray<UserDayValue>): Map<string, Series> {
+function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Series>> {
   const byUser = new Map<string, Array<[number, number]>>();
+  let n = 0;
   for (const r of rows) {
+    if (++n % ROWS_PER_STEP === 0) yield;
     if (!(r.bytes > 0)) continue;
     let list = byUser.get(r.user);
     if (!list) byUser.set(r.user, (list = []));
@@ -166,6 +168,7 @@ function seriesOf(rows: ReadonlyArray<UserDayValue>): Map<string, Series> {
   }
   const out = new Map<string, Series>();
   for (const [user, list] of byUser) {
+    yield;
     list.sort((a, b) => a[0] - b[0]);
     out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])), summaries: new Map() });
   }
@@ -208,13 +211,56 @@ function valueOn(s: Series | undefined, day: number): number | null {
   return i < s.days.length && s.days[i] === day ? s.logs[i] : null;
 }
 
+/**
+ * The build as steps: a generator that yields after each person (and every few thousand rows), so that a
+ * caller can give the event loop a turn between slices of it. 10,000 people take seconds, and a detector
+ * that held its thread that long would miss its Kafka heartbeats and stall the days it is judging.
+ */
+type Steps<T> = Generator<void, T, void>;
+/** Rows read between two steps of grouping them. */
+const ROWS_PER_STEP = 4096;
+/** The longest run of steps between two turns of the event loop (ms). */
+const SLICE_MS = 10;
+
+/** Builds the history in one go: for hand-built histories in tests and tools that have the thread to themselves. */
 export function buildDayHistory(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>): DayHistory {
+  return runSteps(historySteps(day, rows, detection, people));
+}
+
+/**
+ * Builds the history in slices of at most about SLICE_MS, with a turn of the event loop (setImmediate:
+ * timers and I/O first) between them: heartbeats, other batches' judgement and the API go on meanwhile.
+ * The history is handed over whole when done (the engine keeps one promise per day: nothing sees half of it).
+ */
+export async function buildDayHistoryInSlices(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, sliceMs = SLICE_MS): Promise<DayHistory> {
+  const steps = historySteps(day, rows, detection, people);
+  for (;;) {
+    const end = performance.now() + sliceMs;
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      if (performance.now() >= end) break;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function runSteps<T>(steps: Steps<T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>): Steps<DayHistory> {
   const B = detection.baselineDays;
-  const volumes = seriesOf(rows.daily);
-  const hours = seriesOf(rows.busiestHour);
-  const sensitives = seriesOf(rows.sensitive);
+  const volumes = yield* seriesOf(rows.daily);
+  const hours = yield* seriesOf(rows.busiestHour);
+  const sensitives = yield* seriesOf(rows.sensitive);
   const nights = new Map<string, Map<number, number>>();
+  let n = 0;
   for (const r of rows.night) {
+    if (++n % ROWS_PER_STEP === 0) yield;
     if (!(r.bytes > 0)) continue;
     if (!nights.has(r.user)) nights.set(r.user, new Map());
     nights.get(r.user)!.set(r.day, (nights.get(r.user)!.get(r.day) ?? 0) + r.bytes);
@@ -244,11 +290,12 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     prior(u: string, stat: Stat): PeerPrior | null;
   };
   const memo = new Map<number, Expectations>();
-  const expectationsOn = (d: number) => {
+  function* expectationsOn(d: number) {
     const hit = memo.get(d);
     if (hit) return hit;
     const own = new Map<string, Record<Stat, RobustSummary | null> & { active: number }>();
     for (const u of users) {
+      yield;
       const v = ownSummary(volumes.get(u), d, B);
       own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
     }
@@ -303,6 +350,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     };
     for (const stat of STATS) {
       for (const u of users) {
+        yield;
         const prior = pick(u, stat);
         const e = expectationOf(own.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
         if (e) out[stat].set(u, e);
@@ -314,11 +362,11 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     }
     memo.set(d, out);
     return out;
-  };
+  }
 
   /** Month-end uplift of each group on day d (log units), from its members' excess on the month-end days before d. */
   const upliftMemo = new Map<number, Map<string, number>>();
-  const upliftsOn = (d: number): Map<string, number> => {
+  function* upliftsOn(d: number): Steps<Map<string, number>> {
     const hit = upliftMemo.get(d);
     if (hit) return hit;
     const out = new Map<string, number>();
@@ -326,7 +374,7 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
       const residuals = new Map<string, number[]>();
       for (let e = d - MONTH_END_LOOKBACK; e < d; e++) {
         if (!isMonthEnd(e) || e < day - historyDaysNeeded(detection) + B) continue;
-        const ex = expectationsOn(e).volume;
+        const ex = (yield* expectationsOn(e)).volume;
         for (const u of users) {
           const x = valueOn(volumes.get(u), e);
           const exp = ex.get(u);
@@ -345,10 +393,11 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     }
     upliftMemo.set(d, out);
     return out;
-  };
+  }
+  /** Uplifts are computed in steps before they are read (the pool's days, today); a day that was not is computed here. */
   const upliftOf = (u: string, d: number) => {
     const key = groupKeys(u)[0];
-    return key === undefined ? 0 : (upliftsOn(d).get(key) ?? 0);
+    return key === undefined ? 0 : ((upliftMemo.get(d) ?? runSteps(upliftsOn(d))).get(key) ?? 0);
   };
 
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
@@ -368,8 +417,10 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
     return s.enabled && (hire === null || d - hire >= s.minTenureDays);
   };
   for (let d = day - detection.poolDays; d < day; d++) {
-    const ex = expectationsOn(d);
+    const ex = yield* expectationsOn(d);
+    yield* upliftsOn(d);
     for (const u of users) {
+      yield;
       const x = valueOn(volumes.get(u), d);
       if (x === null) continue;
       const record = [-1, -1, -1, -1, -1, -1];
@@ -403,21 +454,25 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
       records.push(record);
     }
   }
-  const single = {
-    volume: fitTail(pools.volume, PRIOR_SURPRISE),
-    hour: fitTail(pools.hour, PRIOR_SURPRISE),
-    sensitive: fitTail(pools.sensitive, PRIOR_SURPRISE),
-    night: fitTail(pools.night, NEVER),
-    drip: fitTail(pools.drip, NEVER),
-    sensitiveDrip: fitTail(pools.sensitiveDrip, NEVER),
-  };
+  // One tail a step: each sorts a pool of every user-day of the last poolDays.
+  const priors: Record<keyof typeof pools, TailModel> = { volume: PRIOR_SURPRISE, hour: PRIOR_SURPRISE, sensitive: PRIOR_SURPRISE, night: NEVER, drip: NEVER, sensitiveDrip: NEVER };
+  const single = { ...priors };
+  for (const stat of Object.keys(priors) as Array<keyof typeof pools>) {
+    single[stat] = fitTail(pools[stat], priors[stat]);
+    yield;
+  }
   // The combined calibration: each user-day's most surprising statistic, after each one's own calibration.
   const tails = [single.volume, single.hour, single.night, single.drip, single.sensitive, single.sensitiveDrip];
   const lists = [pools.volume, pools.hour, pools.night, pools.drip, pools.sensitive, pools.sensitiveDrip];
-  const combinedPool = records.map((r) => Math.max(0, ...r.map((i, j) => (i < 0 ? 0 : -Math.log(tails[j].rate(lists[j][i]))))));
+  const combinedPool: number[] = [];
+  for (const r of records) {
+    if (combinedPool.length % ROWS_PER_STEP === 0) yield;
+    combinedPool.push(Math.max(0, ...r.map((i, j) => (i < 0 ? 0 : -Math.log(tails[j].rate(lists[j][i]))))));
+  }
   const calibration: Calibration = { ...single, combined: fitTail(combinedPool, PRIOR_COMBINED) };
 
-  const today = expectationsOn(day);
+  const today = yield* expectationsOn(day);
+  yield* upliftsOn(day);
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
   for (const t of rows.tables) {
@@ -427,7 +482,11 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
   const peerTableCache = new Map<string, ReadonlySet<string>>();
   const routineCache = new Map<string, Routine>();
   const sensitiveByUser = new Map<string, UserDayValue[]>();
-  for (const r of rows.sensitive) sensitiveByUser.set(r.user, [...(sensitiveByUser.get(r.user) ?? []), r]);
+  for (const r of rows.sensitive) {
+    let list = sensitiveByUser.get(r.user);
+    if (!list) sensitiveByUser.set(r.user, (list = []));
+    list.push(r);
+  }
   const groupOf = (p: Person) => peerGroupKey(p);
   const EMPTY: ReadonlySet<string> = new Set();
 
