@@ -30,7 +30,7 @@ import { createPseudonymMap, type PseudonymMap } from './pseudonym-map';
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 import { findUser } from './users';
-import { createPeerBytesCache, dailySeries, hourBand, hourlySeries, peerRange, usualBand, type BandParams, type PeerBytesCache, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
+import { createPeerBytesCache, dailySeries, hoursAround, peerRange, usualBand, type BandParams, type PeerBytesCache, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
 
 export interface TriageDeps {
   ch: ClickHouse;
@@ -189,8 +189,12 @@ export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<Aler
   });
 }
 
+const coalesceAlert = singleFlight<AlertRecord | null>();
+
 async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord> {
-  const found = await getAlert(deps.ch, alertId);
+  // The alert page asks for the alert and its series at once: reads at the same moment share one answer
+  // (not across a write made by this process in between).
+  const found = await coalesceAlert(deps.ch, JSON.stringify([alertId, listingEpoch(deps.ch)]), () => getAlert(deps.ch, alertId));
   if (!found) throw new TriageError('TRIAGE_NOT_FOUND', `no alert ${alertId}`, { alertId });
   return found;
 }
@@ -239,10 +243,9 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const [a, who] = await Promise.all([alertById(deps, alertId), directoryOf(deps)]);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
   // Independent reads, side by side; the audit entry is written before anything is answered.
-  const [series, hours, band] = await Promise.all([
+  const [series, { hours, band }] = await Promise.all([
     volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline),
-    hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY),
-    hourBand(deps.ch, a.user, lastDay - 1),
+    hoursAround(deps.ch, a.user, lastDay),
     audit(deps.ch, entryOf(actor, now, 'alert.series', alertId, { days })),
   ]);
   return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };

@@ -162,12 +162,23 @@ export async function hourlySeries(ch: ClickHouse, user: string, from: number, t
 }
 
 /**
- * The usual volume per hour of day (UTC) over the HOUR_BAND_DAYS days before `beforeDay`, counting only
- * days the user was active: the median and the 90th percentile. Null with fewer than 3 active days.
+ * The hours around an alert and the usual volume per hour of day before them, in one read: the 48 hours
+ * of `lastDay - 1` and `lastDay`, and the band of the HOUR_BAND_DAYS days before `lastDay - 1`
+ * (hourBandOf).
  */
-export async function hourBand(ch: ClickHouse, user: string, beforeDay: number): Promise<HourBand[] | null> {
-  const from = (beforeDay - HOUR_BAND_DAYS) * MS_PER_DAY;
-  const hours = await hourlySeries(ch, user, from, beforeDay * MS_PER_DAY);
+export async function hoursAround(ch: ClickHouse, user: string, lastDay: number): Promise<{ hours: HourBytes[]; band: HourBand[] | null }> {
+  const from = (lastDay - 1 - HOUR_BAND_DAYS) * MS_PER_DAY;
+  const all = await hourlySeries(ch, user, from, (lastDay + 1) * MS_PER_DAY);
+  const split = HOUR_BAND_DAYS * 24;
+  return { hours: all.slice(split), band: hourBandOf(all.slice(0, split)) };
+}
+
+/**
+ * The usual volume per hour of day (UTC) over whole days of hours (the first hour at midnight UTC),
+ * counting only days the user was active: the median and the 90th percentile. Null with fewer than 3
+ * active days.
+ */
+export function hourBandOf(hours: ReadonlyArray<HourBytes>): HourBand[] | null {
   const perDay = new Map<number, number[]>();
   hours.forEach((h, i) => {
     const day = Math.floor(i / 24);
