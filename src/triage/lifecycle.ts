@@ -177,7 +177,7 @@ async function readActions(ch: ClickHouse, alertIds: ReadonlyArray<string>, out:
     SELECT action_id, alert_id, toString(at) AS at, at_ms, actor, toString(action) AS action, assignee, disposition, note,
            toString(snooze_until) AS snooze_until, suppression_id
     FROM alert_actions
-    WHERE alert_id IN ${inList([...alertIds])}
+    PREWHERE alert_id IN ${inList([...alertIds])}
     ORDER BY at, at_ms, action_id`);
   for (const r of rows) {
     const a: AlertAction = {

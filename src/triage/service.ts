@@ -30,7 +30,7 @@ import { createPseudonymMap, type PseudonymMap } from './pseudonym-map';
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 import { findUser } from './users';
-import { dailySeries, hourBand, hourlySeries, peerRange, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
+import { createPeerBytesCache, dailySeries, hoursAround, peerRange, usualBand, type BandParams, type PeerBytesCache, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
 
 export interface TriageDeps {
   ch: ClickHouse;
@@ -40,15 +40,21 @@ export interface TriageDeps {
   directory?: DirectoryCache;
   /** Pseudonym -> employee ids (default: one per deps object). */
   pseudonymMap?: PseudonymMap;
+  /** Peer groups' daily volume, shared briefly by their members' charts (default: one per deps object). */
+  peerBytes?: PeerBytesCache;
 }
 
 // Defaults made once per deps object, so that callers that build `{ ch, pseudonyms }` get the caches too.
-const defaults = new WeakMap<TriageDeps, { directory: DirectoryCache; pseudonymMap: PseudonymMap }>();
-function parts(deps: TriageDeps): { directory: DirectoryCache; pseudonymMap: PseudonymMap } {
-  if (deps.directory && deps.pseudonymMap) return { directory: deps.directory, pseudonymMap: deps.pseudonymMap };
+type Parts = { directory: DirectoryCache; pseudonymMap: PseudonymMap; peerBytes: PeerBytesCache };
+const defaults = new WeakMap<TriageDeps, Parts>();
+function parts(deps: TriageDeps): Parts {
+  if (deps.directory && deps.pseudonymMap && deps.peerBytes) return { directory: deps.directory, pseudonymMap: deps.pseudonymMap, peerBytes: deps.peerBytes };
   let d = defaults.get(deps);
-  if (!d) defaults.set(deps, (d = { directory: createDirectoryCache(deps.ch), pseudonymMap: createPseudonymMap(deps.ch, deps.pseudonyms, { now: deps.now }) }));
-  return { directory: deps.directory ?? d.directory, pseudonymMap: deps.pseudonymMap ?? d.pseudonymMap };
+  if (!d) {
+    d = { directory: createDirectoryCache(deps.ch), pseudonymMap: createPseudonymMap(deps.ch, deps.pseudonyms, { now: deps.now }), peerBytes: createPeerBytesCache() };
+    defaults.set(deps, d);
+  }
+  return { directory: deps.directory ?? d.directory, pseudonymMap: deps.pseudonymMap ?? d.pseudonymMap, peerBytes: deps.peerBytes ?? d.peerBytes };
 }
 
 /** The current directory, indexed (read again only when a load made a new version). */
@@ -183,8 +189,12 @@ export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<Aler
   });
 }
 
+const coalesceAlert = singleFlight<AlertRecord | null>();
+
 async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord> {
-  const found = await getAlert(deps.ch, alertId);
+  // The alert page asks for the alert and its series at once: reads at the same moment share one answer
+  // (not across a write made by this process in between).
+  const found = await coalesceAlert(deps.ch, JSON.stringify([alertId, listingEpoch(deps.ch)]), () => getAlert(deps.ch, alertId));
   if (!found) throw new TriageError('TRIAGE_NOT_FOUND', `no alert ${alertId}`, { alertId });
   return found;
 }
@@ -192,11 +202,11 @@ async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord
 /** One alert with its evidence, triage state and history. Audited: a view of evidence about a person. */
 export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string): Promise<AlertView & { history: TriageState['history'] }> {
   const now = (deps.now ?? Date.now)();
-  const a = await alertById(deps, alertId);
-  const actions = (await actionsOf(deps.ch, [alertId])).get(alertId) ?? [];
-  const state = deriveState(actions, now);
+  // Independent reads, side by side (an unknown id is still refused by alertById).
+  const [a, actionsById, who] = await Promise.all([alertById(deps, alertId), actionsOf(deps.ch, [alertId]), directoryOf(deps)]);
+  const state = deriveState(actionsById.get(alertId) ?? [], now);
   await audit(deps.ch, entryOf(actor, now, 'alert.view', alertId, {}));
-  return { ...view(a, state, deps, await directoryOf(deps)), history: state.history };
+  return { ...view(a, state, deps, who), history: state.history };
 }
 
 export interface VolumeSeries {
@@ -221,7 +231,7 @@ async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string,
   const [history, peers] = await Promise.all([
     dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay),
     // Peers are in the employee's department: only those entries are looked through.
-    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay),
+    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay, { cache: parts(deps).peerBytes, version: who.version }),
   ]);
   const days = history.slice(history.length - (lastDay - firstDay + 1));
   return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers };
@@ -230,12 +240,14 @@ async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string,
 /** The employee's daily and hourly volume around the alert, with the usual bands. Audited like the evidence. */
 export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: string, baseline: BandParams, days = 42): Promise<AlertSeries> {
   const now = (deps.now ?? Date.now)();
-  const a = await alertById(deps, alertId);
+  const [a, who] = await Promise.all([alertById(deps, alertId), directoryOf(deps)]);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
-  const series = await volumeSeries(deps, await directoryOf(deps), a.user, lastDay - days + 1, lastDay, baseline);
-  const hours = await hourlySeries(deps.ch, a.user, (lastDay - 1) * MS_PER_DAY, (lastDay + 1) * MS_PER_DAY);
-  const band = await hourBand(deps.ch, a.user, lastDay - 1);
-  await audit(deps.ch, entryOf(actor, now, 'alert.series', alertId, { days }));
+  // Independent reads, side by side; the audit entry is written before anything is answered.
+  const [series, { hours, band }] = await Promise.all([
+    volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline),
+    hoursAround(deps.ch, a.user, lastDay),
+    audit(deps.ch, entryOf(actor, now, 'alert.series', alertId, { days })),
+  ]);
   return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
 }
 

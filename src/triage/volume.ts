@@ -1,6 +1,7 @@
 // An employee's volume as the dashboard charts it: daily totals with their usual band, the peers' daily
 // range, and the hours around an alert with the usual volume per hour of day. All read from the
 // rollups (user_daily, user_hourly), never from raw events. Pure figures; the service audits the view.
+import { LRUCache } from 'lru-cache';
 import { quantileSorted } from 'simple-statistics';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
 import { ownBand, type BaselineParams } from '../detect/baselines';
@@ -98,13 +99,50 @@ export function peersOf(user: string, entries: ReadonlyArray<DirectoryEntry>): {
   return null;
 }
 
-export async function peerRange(ch: ClickHouse, user: string, entries: ReadonlyArray<DirectoryEntry>, firstDay: number, lastDay: number): Promise<PeerRange | null> {
+/** Each member's daily volume, by member id then ISO day (quiet days absent). */
+export type MemberDays = Map<string, Map<string, number>>;
+
+/**
+ * The daily volume of a peer group's members, shared for `ttlMs` by the charts of everyone in the group:
+ * a department's thousands of members are one read per group and days, not one per alert page viewed
+ * (the peers' range may lag the rollups by up to `ttlMs`). Keyed by the directory version too, so a
+ * directory load regroups at once. A failed read is not kept; concurrent reads of a key share one.
+ */
+export type PeerBytesCache = LRUCache<string, MemberDays, () => Promise<MemberDays>>;
+
+export function createPeerBytesCache(opts: { ttlMs?: number; max?: number } = {}): PeerBytesCache {
+  return new LRUCache<string, MemberDays, () => Promise<MemberDays>>({
+    max: opts.max ?? 256,
+    ttl: opts.ttlMs ?? 30_000,
+    fetchMethod: (_key, _stale, { context }) => context(),
+  });
+}
+
+/**
+ * The peers' range, per day, of `user`'s peer group (peersOf). With a cache, the group's volume is read
+ * once for all its members (`version`: the directory version the entries are of); each user's range
+ * still leaves that user out.
+ */
+export async function peerRange(
+  ch: ClickHouse,
+  user: string,
+  entries: ReadonlyArray<DirectoryEntry>,
+  firstDay: number,
+  lastDay: number,
+  shared?: { cache: PeerBytesCache; version: number | null },
+): Promise<PeerRange | null> {
   const peers = peersOf(user, entries);
   if (!peers) return null;
-  const bytes = await dailyBytes(ch, peers.members, firstDay, lastDay);
+  // The whole group (the user too, when one of its people), so that every member's key reads the same set.
+  const me = entries.find((e) => e.id === user);
+  const group = me?.account_type === 'human' ? [...peers.members, user] : peers.members;
+  const load = () => dailyBytes(ch, group, firstDay, lastDay);
+  const bytes = shared
+    ? await shared.cache.fetch(`${shared.version}|${peers.group}|${firstDay}|${lastDay}`, { context: load })
+    : await load();
   const days: PeerRange['days'] = [];
   for (let d = firstDay; d <= lastDay; d++) {
-    const active = peers.members.map((m) => bytes.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);
+    const active = peers.members.map((m) => bytes?.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);
     const q = (p: number) => (active.length >= MIN_PEERS ? quantileSorted(active, p) : null);
     days.push({ day: isoDay(d), low: q(0.1), median: q(0.5), high: q(0.9) });
   }
@@ -124,12 +162,23 @@ export async function hourlySeries(ch: ClickHouse, user: string, from: number, t
 }
 
 /**
- * The usual volume per hour of day (UTC) over the HOUR_BAND_DAYS days before `beforeDay`, counting only
- * days the user was active: the median and the 90th percentile. Null with fewer than 3 active days.
+ * The hours around an alert and the usual volume per hour of day before them, in one read: the 48 hours
+ * of `lastDay - 1` and `lastDay`, and the band of the HOUR_BAND_DAYS days before `lastDay - 1`
+ * (hourBandOf).
  */
-export async function hourBand(ch: ClickHouse, user: string, beforeDay: number): Promise<HourBand[] | null> {
-  const from = (beforeDay - HOUR_BAND_DAYS) * MS_PER_DAY;
-  const hours = await hourlySeries(ch, user, from, beforeDay * MS_PER_DAY);
+export async function hoursAround(ch: ClickHouse, user: string, lastDay: number): Promise<{ hours: HourBytes[]; band: HourBand[] | null }> {
+  const from = (lastDay - 1 - HOUR_BAND_DAYS) * MS_PER_DAY;
+  const all = await hourlySeries(ch, user, from, (lastDay + 1) * MS_PER_DAY);
+  const split = HOUR_BAND_DAYS * 24;
+  return { hours: all.slice(split), band: hourBandOf(all.slice(0, split)) };
+}
+
+/**
+ * The usual volume per hour of day (UTC) over whole days of hours (the first hour at midnight UTC),
+ * counting only days the user was active: the median and the 90th percentile. Null with fewer than 3
+ * active days.
+ */
+export function hourBandOf(hours: ReadonlyArray<HourBytes>): HourBand[] | null {
   const perDay = new Map<number, number[]>();
   hours.forEach((h, i) => {
     const day = Math.floor(i / 24);

@@ -7,6 +7,12 @@ import fs from 'node:fs';
 import type { Message } from 'kafkajs';
 import { ingestFixture, killIngesters, startIngester, stopAndExpectExactlyOnce, traffic, waitUntil, rowCount, type IngestFixture, type RunningIngester } from '../helpers/ingest-run';
 
+// Not part of the compatibility check's recording (docs/clickhouse-compatibility.md): a stopped process
+// records an answer when it wakes, not when the server gave it, so the recording cannot say in which
+// order 18.16 ran the paused member's statements and the other member's; a replay in recorded order
+// then re-sends an insert whose client timed out while it slept, though 18.16 had refused or never run it.
+// Jest gives each test file its own copy of process.env; the ingesters spawned here inherit it.
+delete process.env.INSIDER_CLICKHOUSE_RECORD_DIR;
 jest.setTimeout(900000);
 const RATE = 1500; // events per second
 const PAUSES = 5;

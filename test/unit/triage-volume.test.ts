@@ -1,5 +1,6 @@
 // The dashboard's bands: the usual band of active weekdays, and who an employee's peers are.
-import { peersOf, usualBand } from '../../src/triage/volume';
+import { createPeerBytesCache, peerRange, peersOf, usualBand } from '../../src/triage/volume';
+import type { ClickHouse, SqlFragment } from '../../src/store';
 import type { DirectoryEntry } from '../../src/directory';
 
 const person = (id: string, department: string, role: string, account_type: 'human' | 'service' = 'human'): DirectoryEntry => ({
@@ -58,5 +59,73 @@ describe('peersOf', () => {
     expect(peersOf('d', people)).toEqual({ group: 'Sales/*', members: ['me', 'a', 'b', 'c'] });
     expect(peersOf('x', people)).toBeNull();
     expect(peersOf('unknown', people)).toBeNull();
+  });
+});
+
+describe('peerRange with the shared group cache', () => {
+  const people = [
+    person('me', 'Sales', 'sales_ops'),
+    person('a', 'Sales', 'sales_ops'),
+    person('b', 'Sales', 'sales_ops'),
+    person('c', 'Sales', 'sales_ops'),
+    person('etl', 'Sales', 'sales_ops', 'service'),
+  ];
+  const DAY = Math.floor(Date.UTC(2026, 10, 2) / 86_400_000);
+  const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+  // One day: me exports 50 GB, the others move 1, 2 and 3 MB. A fake ClickHouse that answers only the ids asked for.
+  const volume: Record<string, number> = { me: 50e9, a: 1e6, b: 2e6, c: 3e6, etl: 9e9 };
+  const fakeCh = () => {
+    const asked: string[][] = [];
+    let failNext = false;
+    const ch = {
+      query: async (q: SqlFragment) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('ClickHouse unreachable');
+        }
+        const ids = [...q.text.matchAll(/'([^']*)'/g)].map((m) => m[1]).filter((id) => id in volume);
+        asked.push(ids);
+        return ids.map((u) => ({ u, d: iso(DAY), b: String(volume[u]) }));
+      },
+    } as unknown as ClickHouse;
+    return { ch, asked, failOnce: () => (failNext = true) };
+  };
+
+  it("reads a group once for all its members, and still leaves each member's own volume out of that member's range", async () => {
+    const { ch, asked } = fakeCh();
+    const cache = createPeerBytesCache({ ttlMs: 60_000 });
+    const mine = await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1 });
+    const theirs = await peerRange(ch, 'a', people, DAY, DAY, { cache, version: 1 });
+    const service = await peerRange(ch, 'etl', people, DAY, DAY, { cache, version: 1 });
+    expect(asked).toHaveLength(1);
+    expect(new Set(asked[0])).toEqual(new Set(['me', 'a', 'b', 'c']));
+    // me's range is a, b, c only: the 50 GB is not in it.
+    expect(mine!.days[0].median).toBe(2e6);
+    expect(mine!.days[0].high).toBeLessThan(3.1e6);
+    // a's range holds me's 50 GB but not a's own 1 MB; the service account is judged against all four people.
+    expect(theirs!.days[0].low).toBeGreaterThan(1e6);
+    expect(theirs!.days[0].high).toBeGreaterThan(3e6);
+    expect(service!.n).toBe(4);
+    // Without the cache the same figures, read each time.
+    expect(await peerRange(ch, 'me', people, DAY, DAY)).toEqual(mine);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('reads again after its time to live, after a directory load (a new version), and after a failed read', async () => {
+    const { ch, asked, failOnce } = fakeCh();
+    const cache = createPeerBytesCache({ ttlMs: 60_000 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 2 });
+    expect(asked).toHaveLength(2);
+    const short = createPeerBytesCache({ ttlMs: 1 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: short, version: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: short, version: 1 });
+    expect(asked).toHaveLength(4);
+    const fresh = createPeerBytesCache({ ttlMs: 60_000 });
+    failOnce();
+    await expect(peerRange(ch, 'me', people, DAY, DAY, { cache: fresh, version: 1 })).rejects.toThrow('unreachable');
+    expect((await peerRange(ch, 'me', people, DAY, DAY, { cache: fresh, version: 1 }))!.days[0].median).toBe(2e6);
+    expect(asked).toHaveLength(5);
   });
 });
