@@ -46,6 +46,11 @@ export function isMonthEnd(day: number, count = 3): boolean {
   return after < count;
 }
 
+/** True on the month-end days (isMonthEnd) of March, June, September and December: a quarter closes. */
+export function isQuarterEnd(day: number, count = 3): boolean {
+  return isMonthEnd(day, count) && new Date(day * MS_PER_DAY).getUTCMonth() % 3 === 2;
+}
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 

@@ -10,6 +10,12 @@ export function severityRank(s: Severity): number {
 
 export interface AlertFinding {
   detector: string;
+  /** anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly. Absent in alerts stored before scoring. */
+  kind?: 'anomaly' | 'policy' | 'watchlist';
+  /** Anomaly: share of ordinary user-days at least this unusual on the finding's statistic alone. */
+  rate?: number;
+  /** Policy: the severity the policy gave ("none": recorded only). */
+  severity?: string;
   observed: number;
   threshold: number;
   reference: number | null;

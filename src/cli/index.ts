@@ -16,6 +16,7 @@ import { suppressionsCommand } from './commands/suppressions';
 import { usersCommand } from './commands/users';
 import { demoCommand } from './commands/demo';
 import { detectCommand } from './commands/detect';
+import { tuneCommand } from './commands/tune';
 import { evalCommand } from './commands/eval';
 import { ingestCommand } from './commands/ingest';
 import { migrateCommand } from './commands/migrate';
@@ -61,6 +62,7 @@ Examples:
   program.addCommand(suppressionsCommand(ctx));
   program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));
+  program.addCommand(tuneCommand(ctx));
   program.addCommand(reportCommand(ctx));
   program.addCommand(auditCommand(ctx));
   program.addCommand(retentionCommand(ctx));

@@ -4,79 +4,97 @@
 import { z } from 'zod';
 
 const bytes = z.number().int().min(0);
-const multiple = z.number().positive();
 const days = z.number().int().min(1).max(365);
 const hour = z.number().int().min(0).max(23);
 
 export const SENSITIVITIES = ['pii', 'payment', 'internal', 'public'] as const;
 
-/** Every detector's settings; the keys are the detector names used in alerts. */
+/** Severities a policy finding can have; "none": recorded with an alert raised for another reason, never raises one. */
+export const POLICY_SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
+const policySeverity = z.enum(POLICY_SEVERITIES);
+export type PolicySeverity = (typeof POLICY_SEVERITIES)[number];
+
+/**
+ * Every detector's settings; the keys are the detector names used in alerts. Anomaly detectors judge a
+ * day by how rare it is for the person (the score, docs/detection.md); their thresholds are the severity
+ * floors of `scoring`, so here they only have a materiality floor (minBytes) and their model's knobs.
+ * Policy detectors are absolute limits with a severity of their own.
+ */
 const detectorShapes = {
-  /** Today's volume against the employee's own robust baseline (median and MAD of log volume). */
+  /** Anomaly: today's volume against the person's expected day (own history shrunk toward the peers). */
   volumeSelf: z.strictObject({
     enabled: z.boolean(),
-    /** robust standard deviations (of log daily volume) above the median */
-    minZ: z.number().positive(),
-    /** and at least this multiple of the median */
-    minMultiple: multiple,
+    /** no finding below this volume, however unusual (bytes) */
     minBytes: bytes,
   }),
-  /** Today's volume against peers (same department and role): the prior for people without history. */
+  /** The peer group's part in the expectation: the prior for short histories, and a share of the judgement for a history that does not fit the role. */
   volumePeers: z.strictObject({
     enabled: z.boolean(),
-    /** the peers' daily quantile compared with (0.99: their 99th percentile) */
-    quantile: z.number().gt(0).lt(1),
-    /** multiple of that quantile for someone without enough own history (cold start) */
-    coldStartMultiple: multiple,
-    /** multiple of that quantile for someone with history (their own baseline judges them first) */
-    minMultiple: multiple,
-    minBytes: bytes,
+    /** share of the judgement from the peers for a person whose own median sits 4+ group spreads from the group's */
+    mixture: z.number().min(0).max(0.5),
   }),
-  /** Exports in progress: volume in a sliding window against the employee's busiest usual hours. */
+  /** Anomaly, in progress: the busiest clock hour so far today against the person's busiest hours. */
   exportRate: z.strictObject({
     enabled: z.boolean(),
-    windowMinutes: z.number().int().min(1).max(1440),
-    /** multiple of the employee's 95th-percentile hourly volume */
-    minMultiple: multiple,
+    minBytes: bytes,
+  }),
+  /** Anomaly: today's volume from sensitive tables against the person's own days with sensitive tables. */
+  sensitiveSelf: z.strictObject({
+    enabled: z.boolean(),
     minBytes: bytes,
   }),
   /** Policy: an absolute daily ceiling, whoever the employee. */
-  ceiling: z.strictObject({ enabled: z.boolean(), dailyBytes: bytes }),
+  ceiling: z.strictObject({
+    enabled: z.boolean(),
+    dailyBytes: bytes,
+    severity: policySeverity,
+    /** severity when the person's role (or the person) exceeds the limit on routineShare of its days */
+    routineSeverity: policySeverity,
+  }),
   /** Policy: sensitive tables (pii, payment): a daily volume limit and first-time access. */
   sensitive: z.strictObject({
     enabled: z.boolean(),
     classes: z.array(z.enum(SENSITIVITIES)).min(1),
     /** null: no volume limit (e.g. for the ETL accounts whose job is to move it) */
     dailyBytes: bytes.nullable(),
-    /** sensitive tables touched for the first time (in the trailing knownTablesDays) in one day */
+    severity: policySeverity,
+    routineSeverity: policySeverity,
+    /** sensitive tables touched for the first time (in the trailing knownTablesDays) within firstAccessDays */
     firstAccessTables: z.number().int().min(1),
+    firstAccessDays: z.number().int().min(1).max(30),
+    /** a table that this share of the peer group reads is part of the role, not a first access */
+    peerKnownShare: z.number().min(0).max(1),
+    firstAccessSeverity: policySeverity,
   }),
-  /** Policy: volume outside the employee's local working hours. */
+  /** Anomaly: volume outside the employee's local working hours, against their usual day. */
   offHours: z.strictObject({
     enabled: z.boolean(),
     /** local hour the night starts (inclusive) and ends (exclusive); the night may wrap midnight */
     startHour: hour,
     endHour: hour,
-    minMultiple: multiple,
     minBytes: bytes,
   }),
-  /** Policy: the departing-employee watchlist (notice given, or within graceDays of the end date). */
+  /** Watchlist: people serving notice (or within graceDays of their end date) are judged more strictly. */
   departing: z.strictObject({
     enabled: z.boolean(),
     graceDays: z.number().int().min(0),
-    /** multiple of the own median (or of the peers' median without history) */
-    minMultiple: multiple,
-    minBytes: bytes,
+    /** rates of anomaly findings are divided by this for people on the watchlist */
+    watchFactor: z.number().min(1),
   }),
-  /** Slow and low: most of the recent working days above a multiple of the usual, adding up. */
+  /** Anomaly, slow and low of sensitive tables: the slowDrip CUSUM on the volume from sensitive tables (its knobs are slowDrip's). */
+  sensitiveDrip: z.strictObject({ enabled: z.boolean() }),
+  /** Anomaly, slow and low: a CUSUM of the standardised excess on working days. */
   slowDrip: z.strictObject({
     enabled: z.boolean(),
-    windowDays: z.number().int().min(2).max(60),
-    minDaysAbove: z.number().int().min(2),
-    multiple: multiple,
-    minExcessBytes: bytes,
-    /** the reference median must rest on this many active days before the window */
+    /** allowance per day, in the person's spreads */
+    k: z.number().min(0),
+    /** working days a run may last before it starts over from the current expectation */
+    maxRunDays: z.number().int().min(2).max(120),
+    /** a run starts only from an expectation resting on this many of the person's own days */
     minReferenceDays: z.number().int().min(1),
+    /** no finding below this much excess over the run (bytes) */
+    minExcessBytes: bytes,
+    /** new starters ramp up: not judged in their first days */
     minTenureDays: z.number().int().min(0),
   }),
 };
@@ -111,25 +129,54 @@ const overrideSchema = z
 
 export type DetectionOverride = z.infer<typeof overrideSchema>;
 
+/** Expected false alerts per 1,000 user-days: a positive rate. */
+const per1000 = z.number().positive().max(1000);
+
+export const scoringSchema = z
+  .strictObject({
+    /** raise an alert when a day is at least this rare: expected ordinary user-days this unusual per 1,000 */
+    alertFloor: per1000,
+    /** severity floors, in the same unit: medium, high and critical are rarer still */
+    medium: per1000,
+    high: per1000,
+    critical: per1000,
+  })
+  .refine((s) => s.critical < s.high && s.high < s.medium, { message: 'the floors must get rarer: critical < high < medium (per 1,000 user-days)' });
+
+export type ScoringConfig = z.infer<typeof scoringSchema>;
+
 export const detectionSchema = z.strictObject({
   /** Kafka consumer group of the live detector (its own, next to the ingester's). */
   groupId: z.string().min(1),
-  /** Trailing days the baselines are computed over. */
+  /** Trailing days a person's expectation is computed over. */
   baselineDays: days,
-  /** Active days of own history before the own baseline is trusted; until then peers are the prior. */
+  /** Trailing days of the organisation's user-days that calibrate how rare a value is. */
+  poolDays: days,
+  /** Active days of own history before first access to sensitive tables is judged. */
   minHistoryDays: z.number().int().min(1),
-  /** Floor of the robust standard deviation of log daily volume (a very regular employee is not 50 sd away by doing 2x). */
+  /** Floor of the spread of log daily volume (a very regular employee is not 50 spreads away by doing 2x). */
   sigmaFloor: z.number().positive(),
+  /**
+   * Pseudo-days of the peer group's spread in a person's own spread (shrinkage). At least 1: with 0, a
+   * person without days of their own (a new hire) would have no spread at all to be judged by.
+   */
+  priorDays: z.number().min(1, { message: 'must be at least 1 (pseudo-days of the peer group\'s spread; with 0 a person without history of their own has no spread to be judged by)' }),
   /** Peer groups with fewer members than this fall back to the whole department. */
   minPeers: z.number().int().min(1),
   /** Days of history that make a table "known" to an employee. */
   knownTablesDays: days,
+  /** A policy limit exceeded on this share of a role's (or the person's) active days is routine for them... */
+  routineShare: z.number().gt(0).max(1),
+  /** ... as is one their own expected day passes with at least this probability. */
+  routineRate: z.number().gt(0).max(1),
   /** CSV of database,table,sensitivity (pii, payment, internal, public); empty: every table is internal. */
   catalogFile: z.string(),
   /** JSON list of approved jobs: {user, reason, from, until, tables?}; empty: none. */
   allowlistFile: z.string(),
   /** An open alert is written again when its volume grows by this factor (or its severity rises). */
   updateGrowth: z.number().min(1),
+  /** How rare a day must be to alert, and at each severity (docs/detection.md). */
+  scoring: scoringSchema,
   detectors: detectorsSchema,
   overrides: z.array(overrideSchema),
 });

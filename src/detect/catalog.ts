@@ -10,6 +10,8 @@ export type Sensitivity = (typeof SENSITIVITIES)[number];
 
 export interface Catalog {
   sensitivity(table: string): Sensitivity;
+  /** The tables ("db.table") and whole databases classified as one of `classes`. */
+  tablesOf(classes: ReadonlyArray<Sensitivity>): { tables: string[]; databases: string[] };
   /** Number of classified tables and databases. */
   size: number;
 }
@@ -23,6 +25,10 @@ export function catalogFrom(entries: ReadonlyArray<{ database: string; table: st
   }
   return {
     size: entries.length,
+    tablesOf: (classes) => ({
+      tables: [...exact].filter(([, c]) => classes.includes(c)).map(([t]) => t).sort(),
+      databases: [...databases].filter(([, c]) => classes.includes(c)).map(([d]) => d).sort(),
+    }),
     sensitivity(table) {
       const known = exact.get(table);
       if (known) return known;

@@ -1,6 +1,6 @@
 // One employee's running totals for one UTC day (the alert window), updated event by event in event
 // time. The detectors read it after every event, so a threshold is noticed at the event that crosses it.
-import { localHour } from '../calendar';
+import { localHour, MS_PER_HOUR } from '../calendar';
 import { RecentIds } from '../ingest/recent-ids';
 import type { AllowlistEntry } from './allowlist';
 import type { Sensitivity } from './catalog';
@@ -32,9 +32,14 @@ export interface DayState {
   /** Sensitive tables touched today that were not known to the employee before today. */
   newSensitive: Set<string>;
   offHoursBytes: number;
-  /** Sliding window of [ts, bytes] for exports in progress, and its sum. */
-  recent: Array<[number, number]>;
-  recentBytes: number;
+  /**
+   * The current clock hour (ms of its start), its volume and largest event so far, and the day's busiest
+   * hour so far counted beyond its largest event (sustained transfer, as history-source.ts has it).
+   */
+  hourStart: number;
+  hourBytes: number;
+  hourLargest: number;
+  maxHourBytes: number;
   allowlisted: Tally & { reasons: Set<string> };
   /** Of `bytes`, how much was estimated (pgaudit logs rows, not bytes). */
   estimatedBytes: number;
@@ -63,8 +68,10 @@ export function newDayState(user: string, day: number): DayState {
     sensitiveBytes: 0,
     newSensitive: new Set(),
     offHoursBytes: 0,
-    recent: [],
-    recentBytes: 0,
+    hourStart: -1,
+    hourBytes: 0,
+    hourLargest: 0,
+    maxHourBytes: 0,
     allowlisted: { bytes: 0, rows: 0, events: 0, reasons: new Set() },
     estimatedBytes: 0,
     identities: new Map(),
@@ -78,7 +85,6 @@ export interface EventFacts {
   knownTable: boolean;
   timezone: string;
   night: { startHour: number; endHour: number };
-  windowMs: number;
   allowlisted: AllowlistEntry | undefined;
 }
 
@@ -119,10 +125,17 @@ export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
     if (!f.knownTable) s.newSensitive.add(e.table);
   }
   if (isNight(localHour(e.ts, f.timezone), f.night)) s.offHoursBytes += e.bytes;
-  s.recent.push([e.ts, e.bytes]);
-  s.recentBytes += e.bytes;
-  // Events arrive in order per user; an out-of-order one only stays in the window a little longer.
-  while (s.recent.length > 0 && s.recent[0][0] <= e.ts - f.windowMs) s.recentBytes -= s.recent.shift()![1];
+  // Clock hours, as the rollup user_hourly has them (the busiest hour's history comes from it). Events
+  // arrive in order per user; an out-of-order one counts toward the current hour.
+  const hour = e.ts - (e.ts % MS_PER_HOUR);
+  if (hour > s.hourStart) {
+    s.hourStart = hour;
+    s.hourBytes = 0;
+    s.hourLargest = 0;
+  }
+  s.hourBytes += e.bytes;
+  if (e.bytes > s.hourLargest) s.hourLargest = e.bytes;
+  if (s.hourBytes - s.hourLargest > s.maxHourBytes) s.maxHourBytes = s.hourBytes - s.hourLargest;
   return true;
 }
 

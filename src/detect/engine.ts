@@ -5,16 +5,16 @@
 import crypto from 'node:crypto';
 import { dateString, dayOf, MS_PER_DAY } from '../calendar';
 import type { DetectionConfig, DetectorName } from '../config/detection-schema';
-import { severityRank, type AlertRecord } from '../alerts/types';
+import { severityRank, type AlertRecord, type Severity } from '../alerts/types';
 import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';
-import { scoreOf, severityOf } from './combine';
 import { addEvent, newDayState, type DayState, type EventFacts } from './day-state';
-import { RULES, usualDaily, type Check, type Finding, type RuleContext } from './detectors';
+import { RULES, usualDaily, watchOf, type Check, type Finding, type RuleContext, type Watch } from './detectors';
 import type { DetectEvent } from './event';
 import { evidenceOf, explanationOf } from './evidence';
 import type { DayHistory } from './history';
 import { unknownPerson, type Person } from './people';
+import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
 
 export interface EngineOptions {
@@ -35,6 +35,11 @@ export interface EngineStats {
   duplicates: number;
   /** Events of a day older than the state kept (KEEP_DAYS), not judged. */
   late: number;
+  /**
+   * Events with a time that is not a number (skipped), or bytes or rows that are not a finite number >= 0
+   * (counted with 0 of them). Ingest refuses both; a faulty source or backfill must still not page anyone.
+   */
+  unscored: number;
   alerts: number;
   revisions: number;
 }
@@ -53,6 +58,7 @@ interface Tracked {
   state: DayState;
   person: Person;
   ctx: RuleContext;
+  watch: Watch | null;
   checks: Check[];
   /** Reused for every event of the day (filled in per event): no allocation on the hot path. */
   facts: EventFacts;
@@ -86,7 +92,19 @@ export function createEngine(opts: EngineOptions): Engine {
   const histories = new Map<number, Promise<DayHistory>>();
   const tracked = new Map<string, Tracked>();
   const restored = new Map<string, AlertRecord>();
-  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, alerts: 0, revisions: 0 };
+  /** Per user and drip detector: the run already reported (its first day) and the highest severity it was raised at. */
+  const dripRuns = new Map<string, { runStart: number; severity: Severity }>();
+  const noteDrip = (a: AlertRecord) => {
+    for (const f of a.findings) {
+      const runStart = f.details?.runStart;
+      if ((f.detector !== 'slowDrip' && f.detector !== 'sensitiveDrip') || typeof runStart !== 'number') continue;
+      const key = `${a.user}\u0000${f.detector}`;
+      const prev = dripRuns.get(key);
+      const same = prev !== undefined && prev.runStart === runStart;
+      dripRuns.set(key, { runStart, severity: same && severityRank(prev.severity) > severityRank(a.severity) ? prev.severity : a.severity });
+    }
+  };
+  const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
   const historyOf = (day: number) => {
@@ -103,23 +121,39 @@ export function createEngine(opts: EngineOptions): Engine {
   function track(user: string, day: number, history: DayHistory): Tracked {
     const person = people.get(user) ?? unknownPerson(user);
     const settings = settingsFor(detection, person);
+    const watch = watchOf(settings, person, day);
+    const scoring: Scoring = scoringFor(detection.scoring, { combined: history.calibration.combined, watch: watch?.factor ?? 1 });
+    const known = history.known(user);
+    const profile = history.profile(user);
+    const sensitiveClasses = new Set<string>(settings.sensitive.classes);
+    const peerTables = history.peerTables(person, settings.sensitive.peerKnownShare);
     const ctx: RuleContext = {
       day,
       person,
       settings,
-      baseline: history.baseline(user),
-      known: history.known(user),
-      peers: (q) => history.peers(person, q),
+      profile,
+      dripReported: (detector, runStart) => {
+        const r = dripRuns.get(`${user}\u0000${detector}`);
+        return r && r.runStart === runStart ? r.severity : null;
+      },
+      known,
+      history,
+      scoring,
+      recentSensitive: [...known.recent].filter((t) => sensitiveClasses.has(catalog.sensitivity(t)) && !peerTables.has(t)),
+      peerTables,
       minHistoryDays: detection.minHistoryDays,
+      routineShare: detection.routineShare,
+      routineRate: detection.routineRate,
     };
     const checks = RULES.map((r) => r.prepare(ctx)).filter((c): c is Check => c !== null);
     const t: Tracked = {
       state: newDayState(user, day),
       person,
       ctx,
+      watch,
       checks,
-      facts: { timezone: person.timezone, night: settings.offHours, windowMs: settings.exportRate.windowMinutes * 60_000, sensitivity: 'internal', sensitive: false, knownTable: false, allowlisted: undefined },
-      sensitiveClasses: new Set(settings.sensitive.classes),
+      facts: { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: false, allowlisted: undefined },
+      sensitiveClasses,
       alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
       findings: new Map(),
     };
@@ -132,12 +166,14 @@ export function createEngine(opts: EngineOptions): Engine {
     for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS) histories.delete(day);
   }
 
-  function revise(t: Tracked, findings: Finding[], e: DetectEvent): AlertRecord | null {
+  function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
     const s = t.state;
-    const sensitiveShare = s.bytes > 0 ? s.sensitiveBytes / s.bytes : 0;
-    const score = scoreOf(findings, sensitiveShare);
-    const severity = severityOf(score);
+    const { scoring } = t.ctx;
     const prev = t.alert;
+    if (!prev && !raisesAlert(found, scoring)) return null;
+    const findings = t.watch && found.some((f) => f.kind === 'anomaly') ? [...found, watchFinding(t.watch)] : found;
+    const score = scoreOf(findings, scoring);
+    const severity = severityOf(score, scoring);
     const detectors = findings.map((f) => f.detector);
     if (prev) {
       const newDetector = detectors.some((d) => !prev.detectors.includes(d));
@@ -147,7 +183,7 @@ export function createEngine(opts: EngineOptions): Engine {
     }
     const evidence = evidenceOf(s);
     const usual = usualDaily(t.ctx);
-    const peers = t.ctx.peers(t.ctx.settings.volumePeers.quantile);
+    const peers = t.ctx.history.peers(t.person);
     const since = Math.min(s.day, ...findings.map((f) => f.sinceDay ?? s.day), prev ? dayOf(prev.windowStart) : s.day);
     const wall = now();
     const record: AlertRecord = {
@@ -166,16 +202,17 @@ export function createEngine(opts: EngineOptions): Engine {
       observedRows: s.rows,
       eventCount: s.events,
       baselineBytes: usual?.bytes ?? 0,
-      peerBytes: peers?.quantile ?? 0,
+      peerBytes: peers ? Math.exp(peers.location) : 0,
       peerGroup: peers?.group ?? '',
       ratio: usual && usual.bytes > 0 ? s.bytes / usual.bytes : 0,
       explanation: explanationOf(s, findings, evidence),
-      findings: findings.map(({ sinceDay: _, ...f }) => f),
+      findings: findings.map(({ sinceDay: _, raises: __, ...f }) => f),
       evidence,
       createdAtWall: prev?.createdAtWall ?? wall,
       updatedAtWall: wall,
     };
     t.alert = record;
+    noteDrip(record);
     stats.revisions++;
     if (!prev) stats.alerts++;
     return record;
@@ -183,13 +220,19 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     async process(events) {
-      const days = [...new Set(events.map((e) => dayOf(e.ts)))];
+      const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))];
       const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
       const out: AlertRecord[] = [];
       let n = 0;
-      for (const e of events) {
+      for (const given of events) {
         // A turn of the event loop now and then: a live consumer's heartbeat timers must run during a large batch.
         if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!Number.isFinite(given.ts)) {
+          stats.unscored++;
+          continue;
+        }
+        const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
+        if (e !== given) stats.unscored++;
         const day = dayOf(e.ts);
         if (day < newestDay - KEEP_DAYS + 1) {
           // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.
@@ -217,7 +260,7 @@ export function createEngine(opts: EngineOptions): Engine {
           }
         }
         if (fired) {
-          const r = revise(t, RULES.flatMap((rule) => t.findings.get(rule.name) ?? []), e);
+          const r = revise(t, [...t.findings.values()], e);
           if (r) out.push(r);
         }
         if (day > newestDay) {
@@ -231,6 +274,7 @@ export function createEngine(opts: EngineOptions): Engine {
       for (const a of alerts) {
         const prev = restored.get(a.alertId);
         if (!prev || a.revision > prev.revision) restored.set(a.alertId, a);
+        noteDrip(a);
       }
     },
     setAllowlist(next) {
@@ -240,3 +284,10 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 }
 
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const countOr0 = (x: unknown) => (isCount(x) ? x : 0);
+const validCounts = (e: DetectEvent) => isCount(e.bytes) && isCount(e.rows);
+
+function watchFinding(w: Watch): Finding {
+  return { detector: 'departing', kind: 'watchlist', observed: w.factor, threshold: 1, reference: null, multiple: null, raises: false, clause: w.clause };
+}

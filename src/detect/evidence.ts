@@ -36,13 +36,14 @@ export function evidenceOf(s: DayState): Evidence {
 }
 
 /**
- * "20.4 GB in 2 h 05 m; own weekday median 48 MB (425x); Sales/sales_ops peers' 99th percentile 310 MB (66x);
- * 92% from crm.customers (pii)"
+ * "20.4 GB in 2 h 05 m; anomaly: 1 in 2.3 million days for them: expected 48 MB (425x, 7.9 spreads);
+ * policy: 20.4 GB from pii/payment tables (limit 10 GB); 92% from crm.customers (pii)". Each finding says
+ * which kind it is: anomaly (rare for this person), policy (an absolute limit), watchlist.
  */
 export function explanationOf(s: DayState, findings: ReadonlyArray<Finding>, evidence: Evidence): string {
   // "≈": some of the volume was estimated from rows (pgaudit), not measured.
   const volume = s.estimatedBytes > 0 ? `≈${formatBytes(s.bytes)}` : formatBytes(s.bytes);
-  const parts = [`${volume} in ${formatDuration(s.lastTs - s.firstTs)}`, ...findings.map((f) => f.clause)];
+  const parts = [`${volume} in ${formatDuration(s.lastTs - s.firstTs)}`, ...findings.map((f) => `${f.kind}: ${f.clause}`)];
   if (s.estimatedBytes > 0) parts.push(`${s.estimatedBytes >= s.bytes ? 'bytes' : `${formatBytes(s.estimatedBytes)} of it`} estimated as rows × average row width`);
   const people = evidence.identities ?? [];
   if (people.length > 0) parts.push(`signed in as ${people.map((p) => p.identity).join(', ')}`);

@@ -38,6 +38,8 @@ export interface LiveStats {
   invalid: number;
   duplicates: number;
   late: number;
+  /** Events with a time or figures the engine could not score (see EngineStats). */
+  unscored: number;
   alerts: number;
   revisions: number;
   warmedUp: number;

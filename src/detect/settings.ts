@@ -24,10 +24,3 @@ export function settingsFor(detection: Pick<DetectionConfig, 'detectors' | 'over
   }
   return out;
 }
-
-/** Calendar days of daily history the baselines of any person can need (slow drip reaches furthest back). */
-export function historyDaysNeeded(detection: Pick<DetectionConfig, 'baselineDays' | 'detectors' | 'overrides'>): number {
-  const windows = [detection.detectors.slowDrip.windowDays, ...detection.overrides.map((o) => o.detectors.slowDrip?.windowDays ?? 0)];
-  // A window of N working days spans up to ~1.5 N calendar days, more with leave: 3 N is generous.
-  return detection.baselineDays + 3 * Math.max(...windows);
-}

@@ -8,6 +8,7 @@ import { allowlistFrom, loadAllowlist, type Allowlist } from './allowlist';
 import { loadCatalog, type Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
 import { loadDayHistory } from './history';
+import { clickhouseHistorySource } from './history-source';
 import { peopleFrom, type Person } from './people';
 
 export interface EngineInputs {
@@ -39,5 +40,6 @@ export async function loadExemptions(ch: ClickHouse, detection: DetectionConfig)
 }
 
 export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {
-  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(ch, day, detection, inputs.people) });
+  const source = clickhouseHistorySource(ch);
+  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog) });
 }

@@ -17,6 +17,7 @@ import { registeredDetectors } from './detectors';
 import { loadDirectory, replayFile, startIngest, type IngestOutcome } from './load';
 import { scenariosMatching, scoreDetector, type DetectorScore, type LabelledScenario, type ScenarioResult } from './score';
 import { createWorkspace } from './workspace';
+import { scoreFloors, type FloorResult, type SeedResult } from './floors';
 
 /** The default end of the simulated period: fixed, so that a seed gives the same evaluation on any day. */
 export const DEFAULT_EVAL_END = Date.parse('2026-10-01T00:00:00Z');
@@ -63,7 +64,7 @@ export interface EvaluationResult {
   generatedAt: string;
   timingsMs: Record<string, number>;
   data: { events: number; stored: number; deadLettered: number; users: number; userDays: number; database: string; topic: string; kept: boolean; simulationDir: string | null };
-  detectors: Array<{ name: string; description: string; metrics: DetectorScore['metrics']; alerts: AlertRecord[] }>;
+  detectors: Array<{ name: string; description: string; metrics: DetectorScore['metrics']; floors: Array<{ floor: string; metrics: DetectorScore['metrics']; bulkBeforeEnd: number; bulk: number; othersDetected: number; others: number }>; alerts: AlertRecord[] }>;
   scenarios: Array<LabelledScenario & { events: number; bytes: number; description: string; results: Record<string, Omit<ScenarioResult, 'scenario'>> }>;
 }
 
@@ -72,6 +73,8 @@ export interface EvaluationRun {
   file: string;
   labels: Labels;
   scores: DetectorScore[];
+  /** Each detector at each severity floor (floors.ts). */
+  seed: SeedResult;
 }
 
 export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDeps): Promise<EvaluationRun> {
@@ -124,11 +127,11 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
       const population = { users: Number(users), days: labels.days };
       const scenarios: LabelledScenario[] = labels.scenarios;
       const organisation = { catalogFile: path.join(simDir, OUTPUT_FILES.tables), allowlistFile: path.join(simDir, OUTPUT_FILES.allowlist) };
-      const scored: Array<{ detector: Detector; alerts: EvalAlert[]; score: DetectorScore }> = [];
+      const scored: Array<{ detector: Detector; alerts: EvalAlert[]; score: DetectorScore; floors: FloorResult[] }> = [];
       for (const detector of detectors) {
         const alerts = await timed(`detect:${detector.name}`, () => detector.detect({ ch: ws.ch, from, to, organisation }));
         progress(`detect: ${detector.name}: ${alerts.length} alert(s)`);
-        scored.push({ detector, alerts, score: scoreDetector(detector.name, alerts, scenarios, population) });
+        scored.push({ detector, alerts, score: scoreDetector(detector.name, alerts, scenarios, population), floors: scoreFloors(detector.name, alerts, scenarios, population) });
       }
 
       timings.total = Date.now() - began;
@@ -157,10 +160,11 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
           kept,
           simulationDir: keepSim ? path.resolve(simDir) : null,
         },
-        detectors: scored.map(({ detector, alerts, score }) => ({
+        detectors: scored.map(({ detector, alerts, score, floors }) => ({
           name: detector.name,
           description: detector.description,
           metrics: score.metrics,
+          floors: floors.map((f) => ({ floor: f.floor, metrics: f.score.metrics, bulkBeforeEnd: f.bulkBeforeEnd, bulk: f.bulk, othersDetected: f.othersDetected, others: f.others })),
           alerts: alerts.map((a) => ({
             user: a.user,
             severity: a.severity,
@@ -195,7 +199,8 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
       fs.mkdirSync(opts.outDir, { recursive: true });
       const file = path.join(opts.outDir, `eval-${labels.seed}.json`);
       fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-      return { result, file, labels, scores: scored.map((s) => s.score) };
+      const seed: SeedResult = { seed: labels.seed, userDays: population.users * population.days, detectors: scored.map((x) => ({ name: x.detector.name, floors: x.floors })) };
+      return { result, file, labels, scores: scored.map((x) => x.score), seed };
     } finally {
       if (kept) {
         await ws.close();

@@ -68,21 +68,26 @@ function who(s: LabelledScenario): string {
 
 const yesNo = (v: boolean | null) => (v === null ? '-' : v ? 'yes' : 'no');
 
-/** Per scenario: kind, user, expected, and per detector: detected, severity, time to first alert, before end. */
+/**
+ * Per insider scenario: kind, user, and per detector: detected, severity, time to first alert, before end.
+ * (Benign look-alikes are counted by kind in benignTable.)
+ */
 export function scenarioTable(scenarios: ReadonlyArray<LabelledScenario>, scores: ReadonlyArray<DetectorScore>): string[] {
   const columns: Column[] = [{ title: 'SCENARIO' }, { title: 'KIND' }, { title: 'USER' }, { title: 'EXPECTED' }];
   for (const s of scores) {
     columns.push({ title: 'DETECTED', group: s.detector }, { title: 'SEVERITY', group: s.detector }, { title: 'FIRST ALERT', group: s.detector, right: true }, { title: 'BEFORE END', group: s.detector });
   }
-  const rows = scenarios.map((sc) => {
-    const row = [sc.id, sc.kind, who(sc), sc.expected];
-    for (const s of scores) {
-      const r = s.scenarios.find((x) => x.scenario === sc.id);
-      if (!r) throw new EvaluationError(`detector ${s.detector} has no result for scenario ${sc.id}`);
-      row.push(yesNo(r.detected), r.severity ?? '-', formatDelay(r.timeToFirstAlertMs), yesNo(r.firedBeforeEnd));
-    }
-    return row;
-  });
+  const rows = scenarios
+    .filter((sc) => sc.expected === 'malicious')
+    .map((sc) => {
+      const row = [sc.id, sc.kind, who(sc), sc.expected];
+      for (const s of scores) {
+        const r = s.scenarios.find((x) => x.scenario === sc.id);
+        if (!r) throw new EvaluationError(`detector ${s.detector} has no result for scenario ${sc.id}`);
+        row.push(yesNo(r.detected), r.severity ?? '-', formatDelay(r.timeToFirstAlertMs), yesNo(r.firedBeforeEnd));
+      }
+      return row;
+    });
   return renderTable(columns, rows);
 }
 
@@ -109,12 +114,14 @@ export function overallTable(scores: ReadonlyArray<DetectorScore>): string[] {
   return renderTable(columns, rows);
 }
 
-/** False alert user-days per benign look-alike (and those matching no scenario), per detector. */
+/** False alert user-days per kind of benign look-alike (and those matching no scenario), per detector. */
 export function falseAlertTable(scenarios: ReadonlyArray<LabelledScenario>, scores: ReadonlyArray<DetectorScore>): string[] {
-  const columns: Column[] = [{ title: 'BENIGN SCENARIO' }, { title: 'KIND' }, ...scores.map((s) => ({ title: s.detector.toUpperCase(), right: true }))];
-  const rows = scenarios
-    .filter((s) => s.expected === 'benign')
-    .map((sc) => [sc.id, sc.kind, ...scores.map((s) => String(s.metrics.falseAlertsByBenignScenario[sc.id] ?? 0))]);
+  const columns: Column[] = [{ title: 'BENIGN LOOK-ALIKE' }, { title: 'LABELS', right: true }, ...scores.map((s) => ({ title: s.detector.toUpperCase(), right: true }))];
+  const kinds = [...new Set(scenarios.filter((s) => s.expected === 'benign').map((s) => s.kind))];
+  const rows = kinds.map((kind) => {
+    const ids = scenarios.filter((s) => s.expected === 'benign' && s.kind === kind).map((s) => s.id);
+    return [kind, String(ids.length), ...scores.map((s) => String(ids.reduce((n, id) => n + (s.metrics.falseAlertsByBenignScenario[id] ?? 0), 0)))];
+  });
   rows.push(['(no scenario)', '-', ...scores.map((s) => String(s.metrics.unlabelledFalseAlerts))]);
   rows.push(['total', '', ...scores.map((s) => String(s.metrics.falseAlertUserDays))]);
   return renderTable(columns, rows);

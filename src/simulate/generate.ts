@@ -181,7 +181,7 @@ function createTally(plan: Plan) {
       for (const s of plan.scenarios) {
         const seen = perScenario.get(s.id);
         if (!seen) {
-          skipped.push({ kind: s.kind, reason: `${s.id} has no events in the period` });
+          if (!s.optional) skipped.push({ kind: s.kind, reason: `${s.id} has no events in the period` });
           continue;
         }
         const involved = [...seen.users].sort();

@@ -8,6 +8,6 @@ export { createSimulation, MIN_EMPLOYEES, type Simulation, type SimulationOption
 export { writeSimulation, fileSink, kafkaSink, DIRECTORY_COLUMNS, OUTPUT_FILES, type EventSink, type WriteProgress, type WriteResult } from './output';
 export { canonical, toJsonLine, type CanonicalEvent, type SimEvent } from './event';
 export { MIN_HISTORY_DAYS, type AllowlistEntry, type ScenarioKind, type Expected } from './scenarios';
-export { DEPARTMENTS, SERVICES, type DirectoryRow, type Person } from './organisation';
+export { DEPARTMENTS, SERVICES, SHARED_SERVICES, type DirectoryRow, type Person } from './organisation';
 export { TABLES, type TableInfo, type Sensitivity } from './tables';
-export { localHour, localDayOf, dayOf, dateString, isWeekend, isMonthEnd, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
+export { localHour, localDayOf, dayOf, dateString, isWeekend, isMonthEnd, isQuarterEnd, MS_PER_DAY, MS_PER_HOUR } from '../calendar';

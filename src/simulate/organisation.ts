@@ -1,14 +1,17 @@
-// The simulated company: departments, roles, locations and the people in them. Roles differ in how
-// much data a normal day moves by orders of magnitude (a support agent reads a few MB, a data engineer
-// GBs), each person has their own level around the role's (log-normal, so a few people sit far above
-// their peers), and service accounts move large, steady volumes around the clock.
+// The simulated company's people and how each of them works. Each person has their own level and their
+// own day-to-day spread around their role's (log-normal: some people sit far above their peers, some
+// vary ten times more than colleagues in the same job), and habits that make an organisation untidy:
+// single heavy queries, people who changed team or role (the directory shows only the current one),
+// leave and the catch-up after it, on-call weekends (with the odd night incident), data projects that
+// ramp a person's volume up for weeks, month and quarter ends. Service accounts are pipelines (steady,
+// around the clock) or logins shared by several people through a tool (as uneven as people).
 import type { DirectoryEntry } from '../directory';
-import { dateString } from '../calendar';
+import { addWeekdays, dateString, nextWeekday } from '../calendar';
 import { stream, type Random } from './random';
+import { DEPARTMENTS, LOCATIONS, PROJECT_TABLES, SERVICES, SHARED_SERVICES, type DepartmentSpec, type RoleSpec, type ServiceSpec } from './roles';
 import { table, type TableInfo } from './tables';
 
-export const MB = 1_000_000;
-export const GB = 1_000_000_000;
+export { MB, GB, DEPARTMENTS, SERVICES, SHARED_SERVICES, LOCATIONS } from './roles';
 
 /** A row of directory.csv: the directory's entry in its CSV form, dates YYYY-MM-DD or ''. */
 export type DirectoryRow = Omit<DirectoryEntry, 'hire_date' | 'notice_date' | 'end_date'> & {
@@ -22,211 +25,75 @@ export interface TableUse {
   weight: number;
 }
 
-/** A person (or service account) and how they normally work. Only `directory` is ever written out. */
-export interface Person {
-  directory: DirectoryRow;
-  /** Day numbers (see calendar.ts); activity happens in [hireDay, endDay]. */
-  hireDay: number;
-  noticeDay?: number;
-  endDay?: number;
+/** What a person's normal working day looks like in one job. */
+export interface Job {
+  department: string;
+  role: string;
   /** Median bytes moved on a normal working day. */
   medianDailyBytes: number;
   /** Day-to-day spread (sigma of the log-normal). */
   daySigma: number;
   eventsPerDay: number;
-  /** Local time the working day starts, in hours, and its length. */
-  startHour: number;
-  workHours: number;
-  /** Probability of being away on a weekday (leave, sickness) and of working on a weekend day. */
-  absentRate: number;
-  weekendRate: number;
-  /** Volume multiplier on the last working days of a month (finance closing the books); 1 = none. */
-  monthEndFactor: number;
   tables: TableUse[];
   actions: ReadonlyArray<[string, number]>;
   apps: string[];
+}
+
+/** A person (or service account) and how they normally work. Only `directory` is ever written out. */
+export interface Person extends Job {
+  directory: DirectoryRow;
+  /** human: a person; pipeline: a job around the clock; shared: a login several people use through a tool. */
+  kind: 'human' | 'pipeline' | 'shared';
+  /** Day numbers (see calendar.ts); activity happens in [hireDay, endDay]. */
+  hireDay: number;
+  noticeDay?: number;
+  endDay?: number;
+  /** Local time the working day starts, in hours, and its length. */
+  startHour: number;
+  workHours: number;
+  /** Probability of being away on a weekday (sickness, a day off) and of working on a weekend day. */
+  absentRate: number;
+  weekendRate: number;
+  /** Volume multipliers on the last working days of a month and of a quarter; 1 = none. */
+  monthEndFactor: number;
+  quarterEndFactor: number;
   clientIp: string;
+  /** Chance per working day of one extra heavy query on top of the day: single query sizes are heavy-tailed. */
+  bigQueryRate: number;
+  /** Until `untilDay` (exclusive) the person worked in another team or role, with that job's habits. */
+  previous?: Job & { untilDay: number };
+  /** Away on leave from..to (inclusive); the first working days back catch up. */
+  leave?: { from: number; to: number; catchUpDays: number[] };
+  /** On call one weekend in `every` (weekends numbered from the epoch), the one with index % every === offset. */
+  onCall?: { every: number; offset: number };
+  /** A data project from `start`: the volume ramps up over `rampDays` to `factor` x and stays there. */
+  project?: { start: number; rampDays: number; factor: number; tables: TableUse[] };
 }
-
-interface RoleSpec {
-  role: string;
-  /** Share of the department's headcount. */
-  share: number;
-  medianDailyBytes: number;
-  daySigma: number;
-  eventsPerDay: number;
-  tables: ReadonlyArray<[string, number]>;
-  actions: ReadonlyArray<[string, number]>;
-  apps: string[];
-  monthEndFactor?: number;
-  weekendRate?: number;
-}
-
-interface DepartmentSpec {
-  name: string;
-  share: number;
-  locations: ReadonlyArray<[string, number]>;
-  roles: RoleSpec[];
-}
-
-export const LOCATIONS: Record<string, { timezone: string; subnet: number }> = {
-  London: { timezone: 'Europe/London', subnet: 11 },
-  Berlin: { timezone: 'Europe/Berlin', subnet: 12 },
-  'New York': { timezone: 'America/New_York', subnet: 13 },
-  'San Francisco': { timezone: 'America/Los_Angeles', subnet: 14 },
-  Singapore: { timezone: 'Asia/Singapore', subnet: 15 },
-  Bangalore: { timezone: 'Asia/Kolkata', subnet: 16 },
-  Datacenter: { timezone: 'UTC', subnet: 50 },
-};
-
-const READ = (select: number, extra: Array<[string, number]> = []): Array<[string, number]> => [['SELECT', select], ...extra];
-
-export const DEPARTMENTS: ReadonlyArray<DepartmentSpec> = [
-  {
-    name: 'Customer Support',
-    share: 0.3,
-    locations: [['Bangalore', 4], ['London', 3], ['New York', 3]],
-    roles: [
-      {
-        role: 'support_agent', share: 0.9, medianDailyBytes: 5 * MB, daySigma: 0.6, eventsPerDay: 70,
-        tables: [['crm.support_tickets', 5], ['crm.ticket_comments', 4], ['crm.customers', 3], ['crm.customer_contacts', 2], ['sales.orders', 2], ['crm.customer_addresses', 1], ['crm.loyalty_accounts', 1], ['payments.refunds', 1]],
-        actions: READ(85, [['UPDATE', 15]]), apps: ['support-console'],
-      },
-      {
-        role: 'support_lead', share: 0.1, medianDailyBytes: 25 * MB, daySigma: 0.6, eventsPerDay: 50,
-        tables: [['crm.support_tickets', 5], ['crm.ticket_comments', 3], ['crm.customers', 2], ['analytics.kpi_daily', 2], ['sales.orders', 1], ['payments.refunds', 1]],
-        actions: READ(85, [['UPDATE', 10], ['EXPORT', 5]]), apps: ['support-console', 'metabase'],
-      },
-    ],
-  },
-  {
-    name: 'Sales',
-    share: 0.13,
-    locations: [['London', 3], ['New York', 3], ['Singapore', 2], ['San Francisco', 2]],
-    roles: [
-      {
-        role: 'sales_rep', share: 0.75, medianDailyBytes: 3 * MB, daySigma: 0.7, eventsPerDay: 25,
-        tables: [['sales.leads', 4], ['sales.orders', 3], ['crm.customers', 2], ['sales.products', 2], ['sales.price_lists', 2], ['sales.promotions', 1]],
-        actions: READ(90, [['UPDATE', 10]]), apps: ['crm-web'],
-      },
-      {
-        role: 'sales_ops', share: 0.25, medianDailyBytes: 40 * MB, daySigma: 0.6, eventsPerDay: 35,
-        tables: [['sales.orders', 4], ['sales.order_items', 3], ['sales.leads', 2], ['sales.price_lists', 2], ['analytics.kpi_daily', 2], ['crm.customers', 1]],
-        actions: READ(85, [['EXPORT', 10], ['UPDATE', 5]]), apps: ['metabase', 'excel-odbc'],
-      },
-    ],
-  },
-  {
-    name: 'Marketing',
-    share: 0.06,
-    locations: [['London', 1], ['New York', 1]],
-    roles: [
-      {
-        role: 'marketing_analyst', share: 1, medianDailyBytes: 80 * MB, daySigma: 0.65, eventsPerDay: 35,
-        tables: [['analytics.marketing_campaigns', 4], ['analytics.web_sessions', 3], ['analytics.events_daily', 3], ['analytics.customer_segments', 2], ['sales.promotions', 2]],
-        actions: READ(85, [['EXPORT', 15]]), apps: ['metabase', 'tableau'],
-      },
-    ],
-  },
-  {
-    name: 'Human Resources',
-    share: 0.03,
-    locations: [['London', 1], ['Berlin', 1]],
-    roles: [
-      {
-        role: 'hr_partner', share: 1, medianDailyBytes: 8 * MB, daySigma: 0.6, eventsPerDay: 20,
-        tables: [['hr.employees', 4], ['hr.org_units', 2], ['hr.performance_reviews', 2], ['hr.salaries', 1]],
-        actions: READ(85, [['UPDATE', 15]]), apps: ['hr-portal'],
-      },
-    ],
-  },
-  {
-    name: 'Finance',
-    share: 0.08,
-    locations: [['London', 1], ['New York', 1]],
-    roles: [
-      {
-        role: 'accountant', share: 0.65, medianDailyBytes: 40 * MB, daySigma: 0.55, eventsPerDay: 40, monthEndFactor: 4,
-        tables: [['finance.ledger_entries', 5], ['finance.invoices', 3], ['finance.gl_accounts', 2], ['payments.payouts', 2], ['finance.budgets', 1], ['payments.refunds', 1], ['finance.vendor_bank_accounts', 1]],
-        actions: READ(80, [['EXPORT', 10], ['UPDATE', 10]]), apps: ['excel-odbc', 'sap-connector'],
-      },
-      {
-        role: 'finance_analyst', share: 0.35, medianDailyBytes: 150 * MB, daySigma: 0.55, eventsPerDay: 40, monthEndFactor: 4,
-        tables: [['finance.ledger_entries', 4], ['finance.budgets', 3], ['payments.card_transactions', 2], ['sales.orders', 2], ['analytics.kpi_daily', 2], ['finance.invoices', 1]],
-        actions: READ(85, [['EXPORT', 15]]), apps: ['excel-odbc', 'tableau'],
-      },
-    ],
-  },
-  {
-    name: 'Analytics',
-    share: 0.12,
-    locations: [['London', 2], ['Berlin', 1], ['San Francisco', 1]],
-    roles: [
-      {
-        role: 'data_analyst', share: 0.7, medianDailyBytes: 200 * MB, daySigma: 0.65, eventsPerDay: 45,
-        tables: [['analytics.events_daily', 4], ['analytics.web_sessions', 3], ['sales.orders', 3], ['analytics.kpi_daily', 2], ['sales.order_items', 2], ['analytics.customer_segments', 2], ['crm.customers', 1], ['analytics.churn_features', 1]],
-        actions: READ(85, [['EXPORT', 15]]), apps: ['DBeaver', 'jupyter', 'tableau'],
-      },
-      {
-        role: 'data_scientist', share: 0.3, medianDailyBytes: 800 * MB, daySigma: 0.7, eventsPerDay: 35,
-        tables: [['analytics.churn_features', 4], ['analytics.events_daily', 3], ['analytics.web_sessions', 3], ['analytics.customer_segments', 2], ['sales.orders', 2], ['payments.card_transactions', 1]],
-        actions: READ(80, [['EXPORT', 10], ['COPY', 10]]), apps: ['jupyter', 'DBeaver'],
-      },
-    ],
-  },
-  {
-    name: 'Engineering',
-    share: 0.22,
-    locations: [['Berlin', 2], ['San Francisco', 2], ['Bangalore', 1]],
-    roles: [
-      {
-        role: 'software_engineer', share: 0.8, medianDailyBytes: 30 * MB, daySigma: 0.7, eventsPerDay: 35,
-        tables: [['eng.deployments', 3], ['eng.feature_flags', 3], ['eng.app_config', 3], ['eng.service_audit_log', 2], ['eng.incidents', 2], ['sales.products', 1], ['public.store_locations', 1], ['analytics.events_daily', 1]],
-        actions: READ(85, [['UPDATE', 15]]), apps: ['psql', 'DBeaver', 'datagrip'],
-      },
-      {
-        role: 'sre', share: 0.2, medianDailyBytes: 120 * MB, daySigma: 0.7, eventsPerDay: 35, weekendRate: 0.12,
-        tables: [['eng.service_audit_log', 4], ['eng.deployments', 3], ['eng.incidents', 3], ['eng.app_config', 2], ['analytics.events_daily', 1]],
-        actions: READ(80, [['UPDATE', 10], ['COPY', 10]]), apps: ['psql'],
-      },
-    ],
-  },
-  {
-    name: 'Data Engineering',
-    share: 0.06,
-    locations: [['Berlin', 1], ['San Francisco', 1]],
-    roles: [
-      {
-        role: 'data_engineer', share: 1, medianDailyBytes: 3 * GB, daySigma: 0.6, eventsPerDay: 40,
-        tables: [['sales.orders', 3], ['sales.order_items', 3], ['analytics.events_daily', 3], ['analytics.web_sessions', 2], ['payments.card_transactions', 2], ['crm.customers', 1], ['finance.ledger_entries', 1]],
-        actions: READ(70, [['COPY', 20], ['EXPORT', 10]]), apps: ['psql', 'spark', 'airflow-dev'],
-      },
-    ],
-  },
-];
-
-interface ServiceSpec {
-  id: string;
-  name: string;
-  role: string;
-  medianDailyBytes: number;
-  tables: ReadonlyArray<[string, number]>;
-  actions: ReadonlyArray<[string, number]>;
-  app: string;
-}
-
-/** Service accounts in the order they are added as the organisation grows (one per 125 people, at least 2). */
-export const SERVICES: ReadonlyArray<ServiceSpec> = [
-  { id: 'svc-etl-orders', name: 'ETL: orders to warehouse', role: 'etl', medianDailyBytes: 60 * GB, tables: [['sales.orders', 3], ['sales.order_items', 3], ['crm.customers', 1]], actions: [['COPY', 7], ['SELECT', 3]], app: 'airflow' },
-  { id: 'svc-reporting', name: 'Scheduled reports', role: 'reporting', medianDailyBytes: 4 * GB, tables: [['analytics.kpi_daily', 2], ['sales.orders', 2], ['finance.ledger_entries', 1]], actions: [['SELECT', 1]], app: 'metabase-scheduler' },
-  { id: 'svc-etl-payments', name: 'ETL: payments to warehouse', role: 'etl', medianDailyBytes: 25 * GB, tables: [['payments.card_transactions', 4], ['payments.refunds', 1], ['payments.payouts', 1]], actions: [['COPY', 7], ['SELECT', 3]], app: 'airflow' },
-  { id: 'svc-search-indexer', name: 'Product search indexer', role: 'indexer', medianDailyBytes: 2 * GB, tables: [['sales.products', 3], ['public.store_locations', 1], ['sales.promotions', 1]], actions: [['SELECT', 1]], app: 'search-indexer' },
-  { id: 'svc-etl-crm', name: 'ETL: CRM to warehouse', role: 'etl', medianDailyBytes: 15 * GB, tables: [['crm.customers', 2], ['crm.support_tickets', 2], ['crm.customer_contacts', 1]], actions: [['COPY', 7], ['SELECT', 3]], app: 'airflow' },
-  { id: 'svc-ml-features', name: 'ML feature builder', role: 'feature_builder', medianDailyBytes: 8 * GB, tables: [['analytics.churn_features', 2], ['analytics.events_daily', 2]], actions: [['SELECT', 1]], app: 'spark' },
-];
 
 export function isEtlService(p: Person): boolean {
   return p.directory.account_type === 'service' && p.directory.role === 'etl';
+}
+
+/** The weekend a Saturday or Sunday belongs to, numbered from the epoch (day 2 was a Saturday). */
+export function weekendIndex(day: number): number {
+  return Math.floor((day - 2) / 7);
+}
+
+/** Whether `day` (a Saturday or Sunday) is one of the person's on-call weekends. */
+export function isOnCall(p: Person, day: number): boolean {
+  return p.onCall !== undefined && ((weekendIndex(day) % p.onCall.every) + p.onCall.every) % p.onCall.every === p.onCall.offset;
+}
+
+/** The job the person had on `day`. */
+export function jobOn(p: Person, day: number): Job {
+  return p.previous !== undefined && day < p.previous.untilDay ? p.previous : p;
+}
+
+/** The project's volume multiplier on `day` (1 outside it). */
+export function projectFactor(p: Person, day: number): number {
+  const pr = p.project;
+  if (!pr || day < pr.start) return 1;
+  return 1 + (pr.factor - 1) * Math.min(1, (day - pr.start + 1) / pr.rampDays);
 }
 
 const FIRST_NAMES = [
@@ -262,9 +129,13 @@ export function buildOrganisation(opts: OrganisationOptions): Person[] {
     assignManagers(members);
     people.push(...members);
   }
+  // Habits come from a stream per person: a new habit never shifts anybody else's numbers.
+  for (const p of people) addHabits(stream(opts.seed, `habits|${p.directory.id}`), p, opts);
   const serviceCount = Math.min(SERVICES.length, Math.max(2, Math.round(opts.employees / 125)));
   const owners = people.filter((p) => p.directory.role === 'data_engineer');
   for (const spec of SERVICES.slice(0, serviceCount)) people.push(serviceAccount(rng, spec, owners, opts));
+  const sharedCount = Math.min(SHARED_SERVICES.length, Math.max(1, Math.round(opts.employees / 250)));
+  for (const spec of SHARED_SERVICES.slice(0, sharedCount)) people.push(serviceAccount(rng, spec, owners, opts));
   return people;
 }
 
@@ -280,6 +151,23 @@ function headcounts(employees: number): Map<string, number> {
     counts.set(r, (counts.get(r) ?? 0) + 1);
   }
   return counts;
+}
+
+/** A job of `spec` for someone whose level and spread sit at these factors of the role's. */
+function jobOf(rng: Random, dept: DepartmentSpec, spec: RoleSpec, level: number, spread: number): Job {
+  const tables = spec.tables
+    .filter((_, i) => i < 2 || rng.chance(0.8))
+    .map(([name, w]) => ({ table: table(name), weight: w * rng.logNormal(1, 0.4) }));
+  return {
+    department: dept.name,
+    role: spec.role,
+    medianDailyBytes: spec.medianDailyBytes * level,
+    daySigma: clamp(spec.daySigma * spread, 0.2, 1.5),
+    eventsPerDay: spec.eventsPerDay * rng.logNormal(1, 0.25),
+    tables,
+    actions: spec.actions,
+    apps: rng.shuffle(spec.apps).slice(0, rng.int(1, Math.min(2, spec.apps.length))),
+  };
 }
 
 function person(rng: Random, dept: DepartmentSpec, spec: RoleSpec, usedIds: Set<string>, opts: OrganisationOptions): Person {
@@ -301,13 +189,13 @@ function person(rng: Random, dept: DepartmentSpec, spec: RoleSpec, usedIds: Set<
     noticeDay = opts.firstDay + rng.int(-20, Math.max(-20, periodDays - 4));
     endDay = noticeDay + rng.int(14, 56);
   }
-
-  const tables = spec.tables
-    .filter((_, i) => i < 2 || rng.chance(0.8))
-    .map(([name, w]) => ({ table: table(name), weight: w * rng.logNormal(1, 0.4) }));
-  const apps = rng.shuffle(spec.apps).slice(0, rng.int(1, Math.min(2, spec.apps.length)));
+  // Own level and own spread around the role's: a few people vary far more (or less) than colleagues.
+  const level = rng.logNormal(1, 0.6);
+  const spread = rng.logNormal(1, 0.4);
+  const job = jobOf(rng, dept, spec, level, spread);
 
   return {
+    ...job,
     directory: {
       id,
       name: `${first} ${last}`,
@@ -321,31 +209,63 @@ function person(rng: Random, dept: DepartmentSpec, spec: RoleSpec, usedIds: Set<
       end_date: endDay === undefined ? '' : dateString(endDay),
       account_type: 'human',
     },
+    kind: 'human',
     hireDay,
     noticeDay,
     endDay,
-    medianDailyBytes: spec.medianDailyBytes * rng.logNormal(1, 0.5),
-    daySigma: spec.daySigma,
-    eventsPerDay: spec.eventsPerDay * rng.logNormal(1, 0.25),
     startHour: clamp(8.75 + 0.6 * rng.normal(), 7, 10.5),
     workHours: clamp(8.5 + 0.5 * rng.normal(), 7, 10),
     absentRate: 0.05,
     weekendRate: spec.weekendRate ?? 0.04,
     monthEndFactor: spec.monthEndFactor ?? 1,
-    tables,
-    actions: spec.actions,
-    apps,
+    quarterEndFactor: spec.quarterEndFactor ?? spec.monthEndFactor ?? 1,
     clientIp: `10.${subnet}.${rng.int(0, 63)}.${rng.int(2, 254)}`,
+    bigQueryRate: 0.015,
   };
+}
+
+/** Role changes, leave, on-call rotations and data projects, each for a few people. */
+function addHabits(rng: Random, p: Person, opts: OrganisationOptions): void {
+  const { firstDay, lastDay } = opts;
+  const settled = p.hireDay <= firstDay - 60 && p.noticeDay === undefined;
+  const spec = DEPARTMENTS.flatMap((d) => d.roles).find((r) => r.role === p.role)!;
+  // About 3% changed team or role during the period; the directory shows the new job only.
+  if (settled && lastDay - firstDay >= 30 && rng.chance(0.03)) {
+    const others = DEPARTMENTS.filter((d) => d.name !== p.department);
+    const dept = rng.weighted(others, (d) => d.share);
+    const old = rng.weighted(dept.roles, (r) => r.share);
+    const level = p.medianDailyBytes / spec.medianDailyBytes;
+    const spread = p.daySigma / spec.daySigma;
+    p.previous = { ...jobOf(rng, dept, old, level, spread), untilDay: nextWeekday(firstDay + rng.int(10, lastDay - firstDay - 10)) };
+  }
+  // About 6% take one to three weeks of leave; the first two working days back catch up.
+  if (p.noticeDay === undefined && rng.chance(0.06)) {
+    const from = nextWeekday(firstDay + rng.int(0, Math.max(0, lastDay - firstDay - 5)));
+    const to = addWeekdays(from, rng.int(4, 14));
+    p.leave = { from, to, catchUpDays: [addWeekdays(to + 1, 0), addWeekdays(to + 1, 1)] };
+  }
+  if (spec.onCall && rng.chance(spec.onCall.share)) p.onCall = { every: spec.onCall.every, offset: rng.int(0, spec.onCall.every - 1) };
+  // About 5% of the roles that do data work start a project that ramps their volume up for weeks.
+  if (spec.projects && settled && lastDay - firstDay >= 30 && rng.chance(0.05)) {
+    const fresh = PROJECT_TABLES.filter((t) => !p.tables.some((u) => `${u.table.database}.${u.table.table}` === t));
+    const weight = p.tables.reduce((s, t) => s + t.weight, 0) / 2;
+    p.project = {
+      start: nextWeekday(firstDay + rng.int(10, lastDay - firstDay - 12)),
+      rampDays: rng.int(8, 15),
+      factor: clamp(rng.logNormal(2.2, 0.2), 1.5, 3.5),
+      tables: rng.shuffle(fresh).slice(0, 2).map((t) => ({ table: table(t), weight })),
+    };
+  }
 }
 
 function serviceAccount(rng: Random, spec: ServiceSpec, owners: Person[], opts: OrganisationOptions): Person {
   const created = opts.firstDay - rng.int(200, 1500);
+  const shared = spec.kind === 'shared';
   return {
     directory: {
       id: spec.id,
       name: spec.name,
-      department: 'Data Platform',
+      department: spec.department,
       role: spec.role,
       manager: owners.length > 0 ? rng.pick(owners).directory.id : '',
       location: 'Datacenter',
@@ -355,19 +275,24 @@ function serviceAccount(rng: Random, spec: ServiceSpec, owners: Person[], opts: 
       end_date: '',
       account_type: 'service',
     },
+    kind: spec.kind,
+    department: spec.department,
+    role: spec.role,
     hireDay: created,
     medianDailyBytes: spec.medianDailyBytes,
-    daySigma: 0.08,
-    eventsPerDay: 8 * 24,
-    startHour: 0,
-    workHours: 24,
+    daySigma: spec.daySigma,
+    eventsPerDay: shared ? 150 : 8 * 24,
+    startHour: shared ? 6 : 0,
+    workHours: shared ? 16 : 24,
     absentRate: 0,
-    weekendRate: 1,
+    weekendRate: shared ? 0.5 : 1,
     monthEndFactor: 1,
+    quarterEndFactor: 1,
     tables: spec.tables.map(([name, weight]) => ({ table: table(name), weight })),
     actions: spec.actions,
     apps: [spec.app],
     clientIp: `10.${LOCATIONS.Datacenter.subnet}.0.${rng.int(10, 250)}`,
+    bigQueryRate: shared ? 0.03 : 0,
   };
 }
 

@@ -19,6 +19,7 @@ import { startIngest, type RunningIngest } from '../../src/evaluate/load';
 import { createWorkspace, type Workspace } from '../../src/evaluate/workspace';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
+import { recordAction } from '../../src/triage';
 import { testConfig } from '../helpers/env';
 import { BIN, waitUntil } from '../helpers/ingest-run';
 
@@ -130,7 +131,7 @@ describe('detection (real Kafka and ClickHouse)', () => {
     await waitUntil('the live callback', async () => live.some((a) => a.alertId === alert.alertId) || undefined, 30_000);
     expect(new Set(live.filter((a) => a.user === ACTOR).map((a) => a.alertId))).toEqual(new Set([alert.alertId]));
     expect(alert.revision).toBeGreaterThan(1);
-    // It fired on an export chunk, early in the export: the running total crossed the own baseline.
+    // It fired on an export chunk, early in the export: the running total became rare for her.
     const crossing = exportIds.indexOf(alert.triggerEventId);
     expect(crossing).toBeGreaterThanOrEqual(0);
     expect(crossing).toBeLessThan(10);
@@ -138,7 +139,8 @@ describe('detection (real Kafka and ClickHouse)', () => {
     expect(alert.detectors).toEqual(expect.arrayContaining(['volumeSelf']));
     expect(alert.baselineBytes).toBeGreaterThan(80_000_000);
     expect(alert.baselineBytes).toBeLessThan(130_000_000);
-    expect(alert.explanation).toMatch(/^\d+(\.\d+)? GB in (\d+ h )?\d+ (m|s); own (weekday|weekend) median \d+(\.\d+)? MB \(\d+x\)/);
+    expect(alert.explanation).toMatch(/^\d+(\.\d+)? GB in (\d+ h )?\d+ (m|s); anomaly: /);
+    expect(alert.explanation).toMatch(/anomaly: 1 in [\d,.]+( million| billion)? days for them: expected \d+(\.\d+)? MB \(\d+x, [\d.]+ spreads\)/);
     expect(alert.explanation).toContain('from crm.customers (pii)');
     expect(alert.evidence.topTables[0]).toMatchObject({ table: 'crm.customers', sensitivity: 'pii' });
     expect(alert.evidence.clientIps.map((c) => c.ip)).toContain('10.9.9.9');
@@ -178,7 +180,7 @@ describe('detection (real Kafka and ClickHouse)', () => {
     expect(await listAlerts(ws.ch, {})).toHaveLength(1);
   }, 120_000);
 
-  it('lists alerts and backfills through the CLI', async () => {
+  it('lists alerts, backfills and tunes through the CLI', async () => {
     await detector!.stop();
     detector = undefined;
     const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: ws.database, INSIDER_KAFKA_TOPIC: ws.topic, INSIDER_CATALOG_FILE: config.detection.catalogFile, INSIDER_LOG_LEVEL: 'warn' };
@@ -202,5 +204,18 @@ describe('detection (real Kafka and ClickHouse)', () => {
     // Stored again with the same id: still one alert.
     expect(await listAlerts(ws.ch, {})).toHaveLength(1);
     expect(run(['detect', '--once']).status).toBe(2);
-  }, 120_000);
+
+    // insider tune replays the same stored days under candidate floors: the confirmed export is caught by
+    // every candidate, and the budget proposal names one that stays within it.
+    await recordAction(ws.ch, alerts[0].alertId, 'analyst', { action: 'resolve', disposition: 'true_positive', note: 'confirmed exfiltration' }, Date.now());
+    const tuned = run(['tune', '--days', '3', '--floors', '10,3,0.1', '--budget', '1/day']);
+    expect(tuned.status).toBe(0);
+    expect(tuned.stdout).toMatch(/^FLOOR \/1,000\s+SCORE\s+ALERTS\/DAY\s+LOW\s+MEDIUM\s+HIGH\s+CRITICAL\s+BUSIEST DAY\s+CONFIRMED CAUGHT$/m);
+    for (const floor of ['10', '3 \\(current\\)', '0\\.1']) expect(tuned.stdout).toMatch(new RegExp(`^${floor}\\s+\\d+\\s+[\\d.]+\\s+.*\\s1/1$`, 'm'));
+    expect(tuned.stdout).toMatch(/^Budget 1\/day: proposed alert floor (10|3|0\.1) per 1,000 user-days .*1\/1 confirmed alerts still caught\.$/m);
+    expect(tuned.stdout).toContain('Analytics');
+    expect(run(['tune', '--budget', 'lots']).status).not.toBe(0);
+    // Nothing was written: still the one alert.
+    expect(await listAlerts(ws.ch, {})).toHaveLength(1);
+  }, 180_000);
 });

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_EVAL_END, meanSdDetector, staticThresholdDetector, type EvaluationResult } from '../../src/evaluate';
+import { severityRank } from '../../src/alerts';
+import { DEFAULT_EVAL_END, isBulk, meanSdDetector, staticThresholdDetector, type EvaluationResult } from '../../src/evaluate';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { createSimulation, type Labels } from '../../src/simulate';
@@ -153,7 +154,9 @@ describe('insider eval', () => {
           expect(r).toMatchObject({ severity: null, firstAlertAt: null, timeToFirstAlertMs: null, firedBeforeEnd: null, alertUserDays: 0 });
         }
       }
-      expect(run.stdout).toMatch(new RegExp(`^${s.id}\\s+${s.kind}\\s`, 'm'));
+      // Insider scenarios have a row each; benign look-alikes are counted by kind in the false-alert table.
+      if (s.expected === 'malicious') expect(run.stdout).toMatch(new RegExp(`^${s.id}\\s+${s.kind}\\s`, 'm'));
+      else expect(run.stdout).toMatch(new RegExp(`^${s.kind}\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
     }
   });
 
@@ -196,16 +199,17 @@ describe('insider eval', () => {
   });
 
   it('the engine catches every bulk export (10x or more) before it ends, stamped with the crossing event', () => {
-    const big = result.scenarios.filter((s) => ['bulk_export', 'single_day_spike', 'departing_spike'].includes(s.kind));
+    const big = result.scenarios.filter((s) => s.expected === 'malicious' && isBulk(s));
     expect(big.length).toBeGreaterThanOrEqual(1);
     for (const s of big) expect(s.results.insider).toMatchObject({ detected: true, firedBeforeEnd: true });
     const bulk = result.scenarios.find((s) => s.kind === 'bulk_export')!;
-    expect(bulk.results.insider.severity).toBe('critical');
+    // Severity is calibrated on the organisation's own days: at least medium (1 in 10,000 ordinary user-days).
+    expect(severityRank(bulk.results.insider.severity!)).toBeGreaterThanOrEqual(severityRank('medium'));
     // In event time, minutes after the first chunk: not at the end of the day like the reference jobs.
     expect(bulk.results.insider.timeToFirstAlertMs!).toBeLessThan(bulk.results['static-1gb'].timeToFirstAlertMs!);
     const engine = result.detectors.find((d) => d.name === 'insider')!;
     const alert = engine.alerts.find((a) => a.matches.includes(bulk.id))!;
-    expect(alert.reason).toMatch(/own (weekday|weekend) median/);
+    expect(alert.reason).toMatch(/anomaly: .* for them: expected/);
     expect(alert.reason).toContain('crm.customers (pii)');
   });
 

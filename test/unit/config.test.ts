@@ -63,6 +63,14 @@ describe('loadConfig', () => {
     expect(err.message).toBe(`${fixture('missing-required.yaml')}: kafka.sasl.username: required value is missing (expected string)`);
   });
 
+  it('refuses detection.priorDays below 1 with the reason (a new hire would have no spread to be judged by)', () => {
+    const err = configErrorOf(() => load(fixture('prior-days-zero.yaml')));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toBe(
+      `${fixture('prior-days-zero.yaml')}: detection.priorDays: must be at least 1 (pseudo-days of the peer group's spread; with 0 a person without history of their own has no spread to be judged by), got 0`,
+    );
+  });
+
   it('names the environment variable when a bad value came from it', () => {
     const err = configErrorOf(() => load(undefined, { INSIDER_LOG_LEVEL: 'loud' }));
     expect(err.message).toMatch(/^environment variable INSIDER_LOG_LEVEL: log\.level: /);

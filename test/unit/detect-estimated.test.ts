@@ -5,7 +5,7 @@ import type { DetectEvent } from '../../src/detect/event';
 import { evidenceOf, explanationOf } from '../../src/detect/evidence';
 
 const MB = 1_000_000;
-const facts: EventFacts = { sensitivity: 'pii', sensitive: true, knownTable: true, timezone: 'UTC', night: { startHour: 22, endHour: 6 }, windowMs: 3600_000, allowlisted: undefined };
+const facts: EventFacts = { sensitivity: 'pii', sensitive: true, knownTable: true, timezone: 'UTC', night: { startHour: 22, endHour: 6 }, allowlisted: undefined };
 const ev = (id: string, bytes: number, over: Partial<DetectEvent> = {}): DetectEvent => ({
   eventId: id, ts: Date.UTC(2026, 11, 2, 10, 0, Number(id.replace(/\D/g, '')) || 0), user: 'fx_shared', action: 'COPY', bytes, rows: bytes / 100,
   table: 'shop.public.customers', clientIp: '127.0.0.1', clientApp: 'psql', sessionId: 's1', ok: true, ...over,

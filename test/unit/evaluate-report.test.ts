@@ -1,5 +1,5 @@
 // The evaluation's text output: durations and the tables the CLI prints.
-import { formatDelay, formatRatio, overallTable, renderTable, scenarioTable, scoreDetector, type LabelledScenario } from '../../src/evaluate';
+import { falseAlertTable, formatDelay, formatRatio, overallTable, renderTable, scenarioTable, scoreDetector, type LabelledScenario } from '../../src/evaluate';
 
 describe('evaluation report', () => {
   it('formats the time to first alert', () => {
@@ -25,7 +25,7 @@ describe('evaluation report', () => {
     expect(lines[2]).toBe('one  x             1  z');
   });
 
-  it('prints one row per scenario and one per detector', () => {
+  it('prints one row per insider scenario, one per kind of benign look-alike and one per detector', () => {
     const scenarios: LabelledScenario[] = [
       { id: 'bulk_export-01', kind: 'bulk_export', expected: 'malicious', user: 'alice', users: ['alice'], start: '2026-03-10T14:00:00.000Z', end: '2026-03-10T16:00:00.000Z' },
       { id: 'department_month_end-02', kind: 'department_month_end', expected: 'benign', user: null, users: ['f1', 'f2'], department: 'Finance', start: '2026-03-30T08:00:00.000Z', end: '2026-03-31T18:00:00.000Z' },
@@ -35,7 +35,11 @@ describe('evaluation report', () => {
     const table = scenarioTable(scenarios, scores);
     expect(table[0]).toMatch(/^\s+d1\s+d2$/);
     expect(table[2]).toMatch(/^bulk_export-01\s+bulk_export\s+alice\s+malicious\s+yes\s+critical\s+\+10h00m\s+no\s+no\s+-\s+-\s+-$/);
-    expect(table[3]).toMatch(/^department_month_end-02\s+department_month_end\s+Finance \(2 users\)\s+benign\s+no/);
+    // Benign look-alikes are not scenarios to catch: they are counted by kind in the false-alert table.
+    expect(table).toHaveLength(3);
+    const benign = falseAlertTable(scenarios, scores);
+    expect(benign[0]).toMatch(/^BENIGN LOOK-ALIKE\s+LABELS\s+D1\s+D2$/);
+    expect(benign[1]).toMatch(/^department_month_end\s+1\s+0\s+0$/);
     const overall = overallTable(scores);
     expect(overall[1]).toMatch(/^d1\s+100\.0% \(1\/1\)\s+0\/1\s+100\.0% \(1\/1\)\s+1\s+0\s+0\.00$/);
     expect(overall[2]).toMatch(/^d2\s+0\.0% \(0\/1\)\s+0\/1\s+-\s+0\s+0\s+0\.00$/);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { quantileSorted } from 'simple-statistics';
+import { SERVICES } from '../../src/simulate/roles';
 import {
   createSimulation,
   dayOf,
@@ -183,8 +184,9 @@ describe('simulate', () => {
       expect(weekendBytes).toBeGreaterThan(0);
     });
 
-    it('runs service accounts around the clock at a steady volume', () => {
-      const services = sim.directory.filter((d) => d.account_type === 'service');
+    it('runs pipeline service accounts around the clock at a steady volume (shared logins follow their people)', () => {
+      const pipelines = new Set(SERVICES.filter((s) => s.kind === 'pipeline').map((s) => s.id));
+      const services = sim.directory.filter((d) => d.account_type === 'service' && pipelines.has(d.id));
       expect(services.length).toBeGreaterThanOrEqual(2);
       for (const svc of services) {
         const own = events.filter((e) => e.user === svc.id);

@@ -105,7 +105,7 @@ Examples:
       try {
         await detector.done;
         const s = detector.stats();
-        progress(`stopped: ${s.events} events judged, ${s.alerts} alert(s), ${s.revisions} revision(s), ${s.invalid} invalid (dead-lettered by the ingester)`);
+        progress(`stopped: ${s.events} events judged, ${s.alerts} alert(s), ${s.revisions} revision(s), ${s.invalid} invalid (dead-lettered by the ingester)${s.unscored > 0 ? `, ${s.unscored} with a time, bytes or rows that could not be scored` : ''}`);
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);

@@ -1,27 +1,43 @@
-// Today's volume against the employee's own usual day: median and robust sd of log volume over the
-// trailing weeks, weekdays against weekdays (weekends against weekends once there are enough of them).
-// Needs minHistoryDays of own history; before that, volume-peers is the prior.
+// Anomaly: today's volume so far against the person's expected day (statistics/expectation.ts: own
+// history shrunk toward the peer group). The finding's rate is how often ordinary user-days are at least
+// this unusual (the calibrated tail of z). Named volumePeers when the peers carry most of the expectation
+// (a new hire, someone back from months away): a person with no days of their own in the window is judged
+// against the peer group's expectation alone (the organisation's without a peer group).
 import { formatBytes, formatMultiple } from '../format';
+import { ORGANISATION } from '../history';
+import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
+import { rateOf, thresholdOf, zOf } from '../statistics/expectation';
 import type { Rule } from './rule';
 
 export const volumeSelf: Rule = {
   name: 'volumeSelf',
-  prepare({ settings, baseline }) {
+  prepare({ settings, profile, history, scoring }) {
     const s = settings.volumeSelf;
-    const band = baseline.band;
-    if (!s.enabled || !band) return null;
-    const threshold = Math.max(s.minBytes, band.median * s.minMultiple, Math.exp(Math.log(band.median) + s.minZ * band.sigma));
+    const e = profile.volume;
+    if (!s.enabled || !e) return null;
+    const tail = history.calibration.volume;
+    const threshold = Math.max(s.minBytes / scoring.watch, Math.exp(thresholdOf(e, findingFloorRate(scoring), tail)));
+    const expected = Math.exp(e.location);
+    const byPeers = e.ownWeight < 0.5;
+    const from = e.peers?.group === ORGANISATION ? 'the organisation (no peer group)' : (e.peers?.group ?? 'peers');
+    const basis = byPeers ? `expected ${formatBytes(expected)} from ${from} with ${e.ownDays} day(s) of their own` : `expected ${formatBytes(expected)}`;
+    const uplift = profile.uplift > 0 ? `, month-end ${formatMultiple(Math.exp(profile.uplift))} included` : '';
     return (day) => {
       if (day.bytes < threshold) return null;
-      const multiple = day.bytes / band.median;
+      const x = Math.log(day.bytes);
+      const rate = rateOf(e, x, tail);
+      const z = zOf(e, x);
       return {
-        detector: 'volumeSelf',
+        detector: byPeers ? 'volumePeers' : 'volumeSelf',
+        kind: 'anomaly',
         observed: day.bytes,
         threshold,
-        reference: band.median,
-        multiple,
-        clause: `own ${band.kind} median ${formatBytes(band.median)} (${formatMultiple(multiple)})`,
-        details: { sigma: Number(band.sigma.toFixed(3)), baselineDays: band.days, z: Number(((Math.log(day.bytes) - Math.log(band.median)) / band.sigma).toFixed(2)) },
+        reference: expected,
+        multiple: day.bytes / expected,
+        rate,
+        raises: true,
+        clause: `${oneIn(anomalyRate(rate, scoring))} days for them: ${basis}${uplift} (${formatMultiple(day.bytes / expected)}, ${z.toFixed(1)} spreads)`,
+        details: { z: Number(z.toFixed(2)), spread: Number(e.spread.toFixed(3)), ownDays: e.ownDays, ownWeight: Number(e.ownWeight.toFixed(2)), peerGroup: e.peers?.group ?? '', peerMixture: Number(e.mixture.toFixed(3)) },
       };
     };
   },

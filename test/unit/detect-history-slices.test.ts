@@ -1,0 +1,83 @@
+// The day history is built at the day change for the whole organisation, which takes seconds for
+// thousands of people. Built in one go it would hold the detector's thread: the Kafka consumer's
+// heartbeat timer could not run and the group would rebalance every night. So the detector builds it in
+// slices (loadDayHistory -> buildDayHistoryInSlices) and must (a) let the event loop turn while it builds
+// and (b) give exactly the history the one-go build gives. No timing thresholds: (a) is shown by
+// callbacks queued after the start running before the build has finished.
+import { dayOf } from '../../src/calendar';
+import { loadConfig } from '../../src/config';
+import { catalogFrom } from '../../src/detect/catalog';
+import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
+import { organisation, sourceOf } from '../helpers/simulated-history';
+
+const { detection } = loadConfig({ env: {} }).config;
+const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
+// A Monday, and the last working day of a month (its month-end uplift is part of the build).
+const MONDAY = dayOf(Date.UTC(2026, 10, 2));
+const MONTH_END = dayOf(Date.UTC(2026, 8, 30));
+
+describe('building the day history in slices', () => {
+  it('lets timers and queued callbacks run while it builds a large organisation', async () => {
+    const org = organisation(200, MONDAY, MONDAY - historyDaysNeeded(detection), 16);
+    let finished = false;
+    let immediateBeforeEnd = false;
+    let ticksBeforeEnd = 0;
+    const timer = setInterval(() => {
+      if (!finished) ticksBeforeEnd++;
+    }, 1);
+    const building = loadDayHistory(sourceOf(org.rows), MONDAY, detection, org.people, catalog).then((h) => {
+      finished = true;
+      return h;
+    });
+    // Queued after the build started (the source's reads resolve first, then the build's first slice runs).
+    setImmediate(() => (immediateBeforeEnd = !finished));
+    const history = await building;
+    clearInterval(timer);
+    expect(history.day).toBe(MONDAY);
+    expect(history.profile('u1').volume).not.toBeNull();
+    expect(immediateBeforeEnd).toBe(true);
+    expect(ticksBeforeEnd).toBeGreaterThan(0);
+  });
+
+  it('yields between people: with slices of 0 ms, every queued callback runs before the build ends', async () => {
+    const org = organisation(30, MONDAY, MONDAY - historyDaysNeeded(detection), 17);
+    let finished = false;
+    let turns = 0;
+    const spin = () => {
+      if (finished) return;
+      turns++;
+      setImmediate(spin);
+    };
+    const building = buildDayHistoryInSlices(MONDAY, org.rows, detection, org.people, 0).then(() => (finished = true));
+    setImmediate(spin);
+    await building;
+    // At least one turn per person and day of the pool: the build never ran two people's days without one.
+    expect(turns).toBeGreaterThan(30 * detection.poolDays);
+  });
+
+  for (const [name, day] of [
+    ['an ordinary Monday', MONDAY],
+    ['a month end', MONTH_END],
+  ] as const) {
+    it(`gives exactly the history the one-go build gives (${name})`, async () => {
+      const org = organisation(80, day, day - historyDaysNeeded(detection), 18);
+      const whole = buildDayHistory(day, org.rows, detection, org.people);
+      const sliced = await buildDayHistoryInSlices(day, org.rows, detection, org.people, 0);
+      expect(comparable(sliced, [...org.people.keys()])).toEqual(comparable(whole, [...org.people.keys()]));
+      if (day === MONTH_END) expect([...org.people.keys()].some((u) => whole.profile(u).uplift > 0)).toBe(true);
+    });
+  }
+});
+
+/** What the engine reads from a history, without the tails' functions: their summaries and each person's profile, known tables and peers. */
+function comparable(h: DayHistory, users: string[]) {
+  const c = h.calibration;
+  return {
+    day: h.day,
+    tails: [c.volume, c.hour, c.sensitive, c.night, c.drip, c.sensitiveDrip, c.combined].map((t) => t.summary),
+    people: users.map((u) => {
+      const person = { id: u, department: '', role: '', accountType: 'human' as const, timezone: 'UTC', hireDay: null, noticeDay: null, endDay: null, known: true };
+      return { profile: h.profile(u), known: h.known(u), peers: h.peers(person) };
+    }),
+  };
+}
