@@ -258,8 +258,11 @@ export function withDetectorGroup(f: IngestFixture): string {
 
 /** The live detector's own account of what it judged, from its "detector stopped" log line. */
 export function detectorStats(logFile: string): { events: number; duplicates: number; invalid: number } | undefined {
-  const m = /"events":(\d+),"duplicates":(\d+),"late":\d+,"alerts":\d+,"revisions":\d+,"invalid":(\d+)/.exec(fs.readFileSync(logFile, 'utf8'));
-  return m ? { events: Number(m[1]), duplicates: Number(m[2]), invalid: Number(m[3]) } : undefined;
+  // The stop line carries the detector's statistics; read each by name (their order and set may grow).
+  const line = fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => /"events":\d+/.test(l) && /"invalid":\d+/.test(l)).pop();
+  if (!line) return undefined;
+  const n = (name: string) => Number(new RegExp(`"${name}":(\\d+)`).exec(line)?.[1] ?? NaN);
+  return { events: n('events'), duplicates: n('duplicates'), invalid: n('invalid') };
 }
 
 /** Resolves once the consumer group has committed every partition of the topic up to its end. */
