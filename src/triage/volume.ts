@@ -112,8 +112,11 @@ export type PeerBytesCache = LRUCache<string, MemberDays, () => Promise<MemberDa
 
 export function createPeerBytesCache(opts: { ttlMs?: number; max?: number } = {}): PeerBytesCache {
   return new LRUCache<string, MemberDays, () => Promise<MemberDays>>({
-    max: opts.max ?? 256,
+    max: opts.max ?? 1024,
     ttl: opts.ttlMs ?? 30_000,
+    // A read evicted while in flight (more groups asked at once than `max`) still answers its callers:
+    // by default lru-cache rejects them with "evicted", which failed the request.
+    ignoreFetchAbort: true,
     fetchMethod: (_key, _stale, { context }) => context(),
   });
 }

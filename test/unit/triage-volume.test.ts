@@ -111,6 +111,22 @@ describe('peerRange with the shared group cache', () => {
     expect(asked).toHaveLength(2);
   });
 
+  it('answers a read whose entry was evicted while in flight (more groups asked at once than the cache holds)', async () => {
+    const { ch } = fakeCh();
+    const tiny = createPeerBytesCache({ ttlMs: 60_000, max: 1 });
+    const others = [person('s1', 'Support', 'agent'), person('s2', 'Support', 'agent'), person('s3', 'Support', 'agent'), person('s4', 'Support', 'agent')];
+    volume.s1 = 1e6;
+    volume.s2 = 2e6;
+    volume.s3 = 3e6;
+    volume.s4 = 4e6;
+    const [sales, support] = await Promise.all([
+      peerRange(ch, 'me', people, DAY, DAY, { cache: tiny, version: 1 }),
+      peerRange(ch, 's1', [...people, ...others], DAY, DAY, { cache: tiny, version: 1 }),
+    ]);
+    expect(sales!.days[0].median).toBe(2e6);
+    expect(support!.days[0].median).toBe(3e6);
+  });
+
   it('reads again after its time to live, after a directory load (a new version), and after a failed read', async () => {
     const { ch, asked, failOnce } = fakeCh();
     const cache = createPeerBytesCache({ ttlMs: 60_000 });
