@@ -49,7 +49,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
   const sources = createSources({ settings, ch, log, role: 'ingester' });
   let stopStats = () => {};
   const shutdownGraceMs = deps.shutdownGraceMs ?? 30000;
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  // Dead letters only, and the dead-letter topic is at-least-once anyway (docs/exactly-once.md). Not
+  // idempotent: a kafkajs idempotent producer whose send met a leader change (e.g. the topic created on
+  // first use) can get OUT_OF_ORDER_SEQUENCE_NUMBER on the retry and is dead from then on (kafkajs #598);
+  // a CI run under load stopped an ingester for good that way.
+  const producer: Producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
     groupId: settings.groupId,
     sessionTimeout: settings.sessionTimeoutMs,
