@@ -72,7 +72,9 @@ async function writeQueued(ch: ClickHouse, g: { queued: Queued[]; writing: boole
         await auditAll(ch, batch.map((q) => q.entry));
         for (const q of batch) q.resolve();
       } catch (err) {
-        for (const q of batch) q.reject(err);
+        if (batch.length === 1) batch[0].reject(err);
+        // An entry ClickHouse refuses must not fail the others of its insert: each on its own.
+        else for (const q of batch) await auditAll(ch, [q.entry]).then(q.resolve, q.reject);
       }
     }
   } finally {
@@ -88,15 +90,20 @@ export async function auditAll(ch: ClickHouse, entries: ReadonlyArray<AuditEntry
     entries.map((e) => ({
       at: toDateTime(e.at),
       at_ms: e.at % 1000,
-      actor: e.actor,
-      role: e.role,
-      action: e.action,
-      target: e.target,
-      source_ip: e.sourceIp,
-      request_id: e.requestId,
+      actor: wellFormed(e.actor),
+      role: wellFormed(e.role),
+      action: wellFormed(e.action),
+      target: wellFormed(e.target),
+      source_ip: wellFormed(e.sourceIp),
+      request_id: wellFormed(e.requestId),
       details: JSON.stringify(e.clientRequestId ? { ...e.details, [CLIENT_REQUEST_ID]: e.clientRequestId } : e.details),
     })),
   );
+}
+
+/** Lone UTF-16 surrogates (which ClickHouse refuses, failing the whole insert) as U+FFFD. */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 export interface AuditFilter {

@@ -1,6 +1,7 @@
 // An employee's volume as the dashboard charts it: daily totals with their usual band, the peers' daily
 // range, and the hours around an alert with the usual volume per hour of day. All read from the
 // rollups (user_daily, user_hourly), never from raw events. Pure figures; the service audits the view.
+import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { quantileSorted } from 'simple-statistics';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
@@ -105,16 +106,21 @@ export type MemberDays = Map<string, Map<string, number>>;
 /**
  * The daily volume of a peer group's members, shared for `ttlMs` by the charts of everyone in the group:
  * a department's thousands of members are one read per group and days, not one per alert page viewed
- * (the peers' range may lag the rollups by up to `ttlMs`). Keyed by the directory version too, so a
- * directory load regroups at once. A failed read is not kept; concurrent reads of a key share one.
+ * (the peers' range may lag the rollups by up to `ttlMs`). Keyed by the directory version and the exact
+ * member set, so a directory load regroups at once and two groups never share an entry. Bounded by the
+ * member-days it holds, not only by entries (a wide window of a large department is megabytes);
+ * expired entries are dropped on time. A failed read is not kept; concurrent reads of a key share one.
  */
 export type PeerBytesCache = LRUCache<string, MemberDays, () => Promise<MemberDays>>;
 
-export function createPeerBytesCache(opts: { ttlMs?: number; max?: number } = {}): PeerBytesCache {
+export function createPeerBytesCache(opts: { ttlMs?: number; max?: number; maxMemberDays?: number } = {}): PeerBytesCache {
   return new LRUCache<string, MemberDays, () => Promise<MemberDays>>({
     max: opts.max ?? 1024,
+    maxSize: opts.maxMemberDays ?? 2_000_000,
+    sizeCalculation: (v) => Math.max(1, [...v.values()].reduce((n, days) => n + days.size, v.size)),
     ttl: opts.ttlMs ?? 30_000,
-    // A read evicted while in flight (more groups asked at once than `max`) still answers its callers:
+    ttlAutopurge: true,
+    // A read evicted while in flight (more asked at once than the cache holds) still answers its callers:
     // by default lru-cache rejects them with "evicted", which failed the request.
     ignoreFetchAbort: true,
     fetchMethod: (_key, _stale, { context }) => context(),
@@ -141,7 +147,7 @@ export async function peerRange(
   const group = me?.account_type === 'human' ? [...peers.members, user] : peers.members;
   const load = () => dailyBytes(ch, group, firstDay, lastDay);
   const bytes = shared
-    ? await shared.cache.fetch(`${shared.version}|${peers.group}|${firstDay}|${lastDay}`, { context: load })
+    ? await shared.cache.fetch(`${shared.version}|${memberSetKey(group)}|${firstDay}|${lastDay}`, { context: load })
     : await load();
   const days: PeerRange['days'] = [];
   for (let d = firstDay; d <= lastDay; d++) {
@@ -150,6 +156,11 @@ export async function peerRange(
     days.push({ day: isoDay(d), low: q(0.1), median: q(0.5), high: q(0.9) });
   }
   return { group: peers.group, n: peers.members.length, days };
+}
+
+/** The exact member set, as a short key: names like "Sales/EU" + "Analyst" and "Sales" + "EU/Analyst" collide. */
+function memberSetKey(ids: ReadonlyArray<string>): string {
+  return crypto.createHash('sha256').update(JSON.stringify([...ids].sort())).digest('base64url');
 }
 
 /** Hourly volume from `from` (inclusive) to `to` (exclusive), whole hours, quiet hours as 0. */

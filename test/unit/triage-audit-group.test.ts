@@ -17,6 +17,9 @@ function fakeCh() {
         fail = false;
         throw new Error('ClickHouse unreachable');
       }
+      // As 18.16 does: one row it cannot take refuses the whole insert.
+      const loneSurrogate = (v: unknown) => typeof v === 'string' && /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v);
+      if (rows.some((r) => r.target === 'refused' || Object.values(r).some(loneSurrogate))) throw new Error('Cannot parse input');
       inserts.push([...rows]);
     },
   } as unknown as ClickHouse;
@@ -53,4 +56,21 @@ describe('audit group commit', () => {
     await audit(ch, entry(4));
     expect(inserts.at(-1)!.map((r) => r.target)).toEqual(['al_4']);
   });
+
+  it("fails only the entry ClickHouse refuses, not the others that shared its insert", async () => {
+    const { ch, inserts } = fakeCh();
+    const first = audit(ch, entry(1)); // goes at once, alone
+    const queued = [audit(ch, entry(2)), audit(ch, { ...entry(3), target: 'refused' }), audit(ch, entry(4))];
+    await first;
+    const outcomes = await Promise.allSettled(queued);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(inserts.flat().map((r) => r.target).sort()).toEqual(['al_1', 'al_2', 'al_4']);
+  });
+
+  it('stores a name holding a lone surrogate (a sign-in name from an identity provider) with U+FFFD in its place', async () => {
+    const { ch, inserts } = fakeCh();
+    await audit(ch, { ...entry(5), actor: 'eve\ud800' });
+    expect((inserts[0][0] as unknown as { actor: string }).actor).toBe('eve\ufffd');
+  });
 });
+

@@ -127,6 +127,32 @@ describe('peerRange with the shared group cache', () => {
     expect(support!.days[0].median).toBe(3e6);
   });
 
+  it('never gives one group the entry of another whose name reads the same (department "Sales/EU", role "Analyst" and department "Sales", role "EU/Analyst")', async () => {
+    const { ch, asked } = fakeCh();
+    const cache = createPeerBytesCache({ ttlMs: 60_000 });
+    const groups = [
+      ...['e1', 'e2', 'e3', 'e4'].map((id) => person(id, 'Sales/EU', 'Analyst')),
+      ...['f1', 'f2', 'f3', 'f4'].map((id) => person(id, 'Sales', 'EU/Analyst')),
+    ];
+    Object.assign(volume, { e1: 1e6, e2: 2e6, e3: 3e6, e4: 4e6, f1: 5e9, f2: 6e9, f3: 7e9, f4: 8e9 });
+    const eu = await peerRange(ch, 'e1', groups, DAY, DAY, { cache, version: 1 });
+    const other = await peerRange(ch, 'f1', groups, DAY, DAY, { cache, version: 1 });
+    expect(eu!.group).toBe(other!.group); // the same name
+    expect(asked).toHaveLength(2); // but two reads
+    expect(eu!.days[0].median).toBe(3e6);
+    expect(other!.days[0].median).toBe(7e9);
+  });
+
+  it('does not keep a window larger than its member-day budget, and still answers it', async () => {
+    const { ch, asked } = fakeCh();
+    const small = createPeerBytesCache({ ttlMs: 60_000, maxMemberDays: 3 });
+    const first = await peerRange(ch, 'me', people, DAY, DAY, { cache: small, version: 1 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: small, version: 1 });
+    expect(first!.days[0].median).toBe(2e6);
+    expect(asked).toHaveLength(2);
+    expect(small.size).toBe(0);
+  });
+
   it('reads again after its time to live, after a directory load (a new version), and after a failed read', async () => {
     const { ch, asked, failOnce } = fakeCh();
     const cache = createPeerBytesCache({ ttlMs: 60_000 });
