@@ -22,7 +22,7 @@ export const EXPECTED = {
   version: 'SELECT version() names the server: 18.16.1 against 26.x, by definition',
   rowOrder: 'the same rows in another order, from a query without ORDER BY: SQL leaves that order unspecified, and the product does not rely on it (it sorts or builds maps)',
   arrayOrder:
-    'the same elements in another order inside groupUniqArray(): that order is unspecified, and the product reads the array as a set (src/detect/history.ts)',
+    'the same elements in another order inside groupUniqArray() or groupUniqArrayIf(): that order is unspecified, and the product reads the array as a set (src/detect/history.ts)',
   zeroDateTime:
     'the zero DateTime (no time) prints as 0000-00-00 00:00:00 on 18.16 and 1970-01-01 00:00:00 on 26.x; the product reads both as 0 through fromDateTime() (src/store/datetime.ts)',
   raced:
@@ -139,7 +139,7 @@ export function judge(s: Statement, modern: Outcome, raced: ReadonlySet<string>)
   if (s.kind === 'query' && 'ok' in s.outcome && s.outcome.ok && 'ok' in modern && modern.ok) {
     const [a, b] = [s.outcome.result, modern.result];
     const unordered = !hasOuterOrderBy(s.sql);
-    const unorderedArrays = /\bgroupUniqArray\(/i.test(s.sql);
+    const unorderedArrays = /\bgroupUniqArray(If)?\(/i.test(s.sql);
     if (unordered && sameRows(a, b, false)) return { statement: s, verdict: 'expected', reason: EXPECTED.rowOrder, modern };
     if (unorderedArrays && sameRows(a, b, true, !unordered)) return { statement: s, verdict: 'expected', reason: EXPECTED.arrayOrder, modern };
     if (unordered && /\bLIMIT\s+\d+\s*$/i.test(s.sql.trim()) && sameShape(a, b)) return { statement: s, verdict: 'expected', reason: EXPECTED.limitWithoutOrder, modern };

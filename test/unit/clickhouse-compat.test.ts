@@ -81,7 +81,7 @@ describe('judging a replayed answer', () => {
     expect(difference({ ok: true }, { ok: false, error: { message: 'no', serverCode: 62, retriable: false } })).toMatch(/26.x rejected/);
   });
 
-  it('expects another row order only without ORDER BY, and another array order only in groupUniqArray', () => {
+  it('expects another row order only without ORDER BY, and another array order only in groupUniqArray and groupUniqArrayIf', () => {
     const rows = [{ u: 'a', t: ['x', 'y'] }, { u: 'b', t: ['z'] }];
     const swapped = [rows[1], rows[0]];
     const unordered = judge(query('SELECT u FROM t GROUP BY u', rows), { ok: true, result: swapped }, new Set());
@@ -92,6 +92,9 @@ describe('judging a replayed answer', () => {
     const grouped = judge(query('SELECT u, groupUniqArray(tbl) AS t FROM x GROUP BY u ORDER BY u', rows), { ok: true, result: arrays }, new Set());
     expect([grouped.verdict, grouped.reason]).toEqual(['expected', EXPECTED.arrayOrder]);
     expect(judge(query('SELECT u, detectors AS t FROM alerts ORDER BY u', rows), { ok: true, result: arrays }, new Set()).verdict).toBe('different');
+    // groupUniqArrayIf (the known-tables read of src/detect/history-source.ts), rows unordered too.
+    const conditional = judge(query("SELECT u, groupUniqArrayIf(tbl, day < '2026-09-11') AS t FROM x GROUP BY u", rows), { ok: true, result: [arrays[1], arrays[0]] }, new Set());
+    expect([conditional.verdict, conditional.reason]).toEqual(['expected', EXPECTED.arrayOrder]);
     // Different values are never "order".
     expect(sameRows(rows, [{ u: 'a', t: ['x', 'y'] }, { u: 'b', t: ['w'] }], true)).toBe(false);
   });
