@@ -5,7 +5,7 @@ import type { AlertRecord } from '../alerts';
 import type { DetectionConfig } from '../config/detection-schema';
 import { backfill } from '../detect/backfill';
 import { engineFor, loadEngineInputs } from '../detect/setup';
-import type { Detector } from './detector';
+import type { Detector, EvalAlert } from './detector';
 
 export function engineDetector(detection: DetectionConfig): Detector {
   return {
@@ -18,16 +18,21 @@ export function engineDetector(detection: DetectionConfig): Detector {
       await backfill(ch, engine, { from: from.getTime(), to: to.getTime() }, async (revisions) => {
         for (const a of revisions) latest.set(a.alertId, a);
       });
-      return [...latest.values()].map((a) => ({
-        user: a.user,
-        detector: 'insider',
-        severity: a.severity,
-        windowStart: new Date(a.windowStart),
-        windowEnd: new Date(a.windowEnd),
-        firedAt: new Date(a.firedAt),
-        observedBytes: a.observedBytes,
-        reason: `[${a.detectors.join(', ')}] ${a.explanation}`,
-      }));
+      return [...latest.values()].map(evalAlertOf);
     },
+  };
+}
+
+/** The engine's alert as the evaluation scores it (the live run above and the offline run share it). */
+export function evalAlertOf(a: AlertRecord): EvalAlert {
+  return {
+    user: a.user,
+    detector: 'insider',
+    severity: a.severity,
+    windowStart: new Date(a.windowStart),
+    windowEnd: new Date(a.windowEnd),
+    firedAt: new Date(a.firedAt),
+    observedBytes: a.observedBytes,
+    reason: `[${a.detectors.join(', ')}] ${a.explanation}`,
   };
 }

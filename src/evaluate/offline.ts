@@ -19,6 +19,7 @@ import { OUTPUT_FILES, type Labels } from '../simulate';
 import type { AlertRecord } from '../alerts';
 import type { EvalAlert } from './detector';
 import { scoreFloors, type SeedResult } from './floors';
+import { evalAlertOf } from './engine-detector';
 import { memoryHistorySource } from './memory-history';
 import { meanSdAlerts } from './mean-sd';
 import { staticThresholdAlerts, ONE_GB } from './static-threshold';
@@ -109,16 +110,7 @@ export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray
 }
 
 function resultOf(labels: Labels, population: { users: number; days: number }, references: Record<string, EvalAlert[]>, engineAlerts: AlertRecord[], revisions: AlertRecord[]): OfflineRun {
-  const insider: EvalAlert[] = engineAlerts.map((a) => ({
-    user: a.user,
-    detector: 'insider',
-    severity: a.severity,
-    windowStart: new Date(a.windowStart),
-    windowEnd: new Date(a.windowEnd),
-    firedAt: new Date(a.firedAt),
-    observedBytes: a.observedBytes,
-    reason: `[${a.detectors.join(', ')}] ${a.explanation}`,
-  }));
+  const insider: EvalAlert[] = engineAlerts.map(evalAlertOf);
 
   const alerts: Record<string, EvalAlert[]> = { ...references, insider };
   return {
