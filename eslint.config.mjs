@@ -18,6 +18,19 @@ export default tseslint.config(
     },
   },
   {
+    // One error tree (src/errors.ts): every error the product throws carries a registered code.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ThrowStatement > NewExpression[callee.name=/^(Error|TypeError|RangeError)$/]",
+          message: 'throw an InsiderError subclass from src/errors.ts (a registered code), not a bare Error',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,16 +1,56 @@
-// One error tree for the whole product. Every error carries a stable code (never reused for another
-// meaning), whether retrying can help, and the context a reader needs (file, key, service, table...).
-// Callers decide retry vs dead-letter vs exit from `retriable`, never from message text.
+// One error tree for the whole product. Every error carries a stable code from ERROR_CODES (never reused
+// for another meaning; docs/errors.md lists them, a unit test keeps the two equal), whether retrying can
+// help, and the context a reader needs (file, key, service, table...). Callers decide retry vs dead-letter
+// vs exit from `retriable` or the error's class, never from message text.
+
+/** Every code an error of this product carries (thrown, logged, or answered by the API), with its meaning. */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'a configuration file, key or environment variable is wrong; fix the configuration',
+  SERVICE_INSTALL_FAILED: 'a local service (Kafka, ClickHouse, PostgreSQL, MariaDB) could not be installed',
+  SERVICE_START_FAILED: 'a local service could not be started or did not become ready',
+  SERVICE_STOP_FAILED: 'a local service could not be stopped',
+  SQL_VALUE_INVALID: 'a value cannot be written as SQL (NaN, an unsupported type, an invalid identifier)',
+  CLICKHOUSE_UNAVAILABLE: 'ClickHouse could not be reached or timed out; retrying can help',
+  CLICKHOUSE_REJECTED: 'ClickHouse refused the statement; retrying cannot help',
+  MIGRATION_FAILED: 'a schema migration failed, or an applied migration was edited afterwards',
+  SIMULATION_INVALID: 'the simulator or the demo was asked for something it cannot produce',
+  DIRECTORY_INVALID: 'a directory file has problems; nothing of it was loaded',
+  EVALUATION_FAILED: 'the evaluation harness could not complete',
+  TRIAGE_NOT_FOUND: 'no such alert, suppression, user, token or pseudonym',
+  TRIAGE_CONFLICT: 'the state forbids the action (already resolved, already revoked, exists)',
+  TRIAGE_INVALID: 'the content of a triage or admin request is refused (a missing reason, a bad value)',
+  REPORT_FAILED: 'a report could not be generated, written or verified',
+  INGEST_ABANDONED: 'a batch was abandoned before commit (the partition moved, or the ingester is stopping); it is redelivered',
+  INGEST_SCHEMA_MISSING: 'the database lacks a table or column the ingester writes; run `insider migrate`',
+  INGEST_INSERT_REFUSED: 'ClickHouse refused an insert for its content; the rows are dead-lettered',
+  KAFKA_CODEC_FAILED: 'a Kafka record batch could not be compressed or decompressed',
+  SMTP_REFUSED: 'the SMTP server refused the message (4xx: retried, 5xx: not)',
+  INTERNAL: 'a bug: a condition the code guarantees did not hold (the API answers 500 with the request id)',
+  INVALID_REQUEST: 'API: the request does not validate (details.issues names each field)',
+  INVALID_VALUE: 'API: a value in the request cannot be used in a query',
+  UNAUTHENTICATED: 'API: no credential, or one that is not valid (details.reason says why)',
+  FORBIDDEN: 'API: the role is too low, or a signed-in session lacks its CSRF header',
+  NOT_FOUND: 'API: no such route, asset or report file',
+  NOT_ACCEPTABLE: 'API: the route answers in a format the request does not accept',
+  BUSY: 'API: the same work is already running; retry when it ends',
+  RATE_LIMITED: 'API: too many requests from this address',
+  BODY_TOO_LARGE: 'API: the request body is larger than allowed',
+  UNSUPPORTED_MEDIA_TYPE: 'API: the request body is not JSON',
+  DASHBOARD_NOT_BUILT: 'API: the dashboard assets are missing; run `npm run build`',
+  SERVICE_UNAVAILABLE: 'API: ClickHouse is unreachable, or the server holds its most open streams; retry',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 export type ErrorContext = Record<string, string | number | boolean | undefined>;
 
 export class InsiderError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
   readonly context: ErrorContext;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { retriable?: boolean; context?: ErrorContext; cause?: unknown } = {},
   ) {
@@ -99,5 +139,12 @@ export class EvaluationError extends InsiderError {
 export class TriageError extends InsiderError {
   constructor(code: 'TRIAGE_NOT_FOUND' | 'TRIAGE_CONFLICT' | 'TRIAGE_INVALID', message: string, context: ErrorContext = {}) {
     super(code, message, { context });
+  }
+}
+
+/** A bug: a condition the code guarantees did not hold (a route declared wrongly, an unknown chain name). */
+export class InternalError extends InsiderError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('INTERNAL', message, { context });
   }
 }

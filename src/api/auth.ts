@@ -9,7 +9,7 @@
 // header may instead carry a dashboard session cookie (single sign-on, sso.ts): the same refusals apply,
 // and a state-changing request must also send the session's CSRF token (X-Insider-CSRF).
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { ConfigError } from '../errors';
+import { ConfigError, InternalError } from '../errors';
 import { audit, checkSession, entryOf, roleAtLeast, ROLES, sameCsrfToken, type Actor, type Principal, type Refusal, type Role } from '../triage';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
@@ -75,7 +75,7 @@ export function routeAccess(route: { method: string | string[]; url: string; con
   const name = `${[route.method].flat().join(',')} ${route.url}`;
   if (c.public === true && c.minRole === undefined) return 'public';
   if (c.public === undefined && typeof c.minRole === 'string' && (ROLES as ReadonlyArray<string>).includes(c.minRole)) return c.minRole as Role;
-  throw new Error(`route ${name}: declare exactly one of config.minRole (${ROLES.join(', ')}) or config.public: true`);
+  throw new InternalError(`route ${name}: declare exactly one of config.minRole (${ROLES.join(', ')}) or config.public: true`);
 }
 
 const BEARER = /^bearer +([\x21-\x7e]{1,1024}) *$/i;
@@ -140,6 +140,6 @@ export function authHook(ctx: ApiContext, cookies: CookieSettings): onRequestAsy
 /** Who acts, for the service and its audit trail: the principal, from where, in which request. */
 export function actorOf(request: FastifyRequest): Actor {
   const p = request.principal;
-  if (!p) throw new Error(`no principal on ${request.method} ${request.url}: the route must not be public`);
+  if (!p) throw new InternalError(`no principal on ${request.method} ${request.url}: the route must not be public`);
   return { name: p.name, role: p.role, sourceIp: request.ip, requestId: request.id, clientRequestId: request.clientRequestId };
 }

@@ -3,19 +3,16 @@
 // 429), 503 when ClickHouse is away, 500 for our bugs. A 5xx never carries the cause's message or stack:
 // they go to the log, under the same request id.
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { ClickHouseError, SqlValueError, TriageError } from '../errors';
+import { ClickHouseError, InsiderError, SqlValueError, TriageError, type ErrorCode } from '../errors';
 
 /** An error raised by the API itself, with its HTTP status and a stable code. */
-export class ApiError extends Error {
+export class ApiError extends InsiderError {
   readonly statusCode: number;
-  readonly code: string;
   readonly details: unknown;
 
-  constructor(statusCode: number, code: string, message: string, details?: unknown) {
-    super(message);
-    this.name = 'ApiError';
+  constructor(statusCode: number, code: ErrorCode, message: string, details?: unknown) {
+    super(code, message, { retriable: statusCode === 429 || statusCode === 503 });
     this.statusCode = statusCode;
-    this.code = code;
     this.details = details;
   }
 }
@@ -31,10 +28,10 @@ export interface ErrorResponse {
   serverFault: boolean;
 }
 
-const TRIAGE_STATUS: Record<string, number> = { TRIAGE_NOT_FOUND: 404, TRIAGE_CONFLICT: 409, TRIAGE_INVALID: 400 };
+const TRIAGE_STATUS: Partial<Record<ErrorCode, number>> = { TRIAGE_NOT_FOUND: 404, TRIAGE_CONFLICT: 409, TRIAGE_INVALID: 400 };
 
 /** Fastify's own request errors (bad JSON, wrong media type, body too large...): their status, our codes. */
-const FASTIFY_CODES: Record<string, string> = {
+const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_REQUEST',
@@ -65,7 +62,7 @@ function describeIssues(issues: ReadonlyArray<ValidationIssue>): string {
 
 /** The status and body for any error thrown while handling a request. Pure. */
 export function errorResponse(err: unknown, requestId: string): ErrorResponse {
-  const body = (code: string, message: string, details?: unknown): ErrorBody => ({
+  const body = (code: ErrorCode, message: string, details?: unknown): ErrorBody => ({
     error: details === undefined ? { code, message, requestId } : { code, message, requestId, details },
   });
   if (err instanceof ApiError) return { status: err.statusCode, body: body(err.code, err.message, err.details), serverFault: err.statusCode >= 500 };

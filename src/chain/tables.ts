@@ -3,6 +3,7 @@
 // values are hashed. Columns are listed here, never SELECT *: a column added later does not change the
 // hashes of rows already sealed. Only code constants reach SQL from this file.
 import { sql, type SqlFragment } from '../store';
+import { InternalError } from '../errors';
 
 export interface ChainedTable {
   /** The chain's name: the table's name. */
@@ -85,6 +86,6 @@ export const CHAIN_NAMES = CHAINED_TABLES.map((t) => t.chain);
 
 export function chainedTable(chain: string): ChainedTable {
   const t = CHAINED_TABLES.find((c) => c.chain === chain);
-  if (!t) throw new Error(`no chain ${chain}`);
+  if (!t) throw new InternalError(`no chain ${chain}`, { chain });
   return t;
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Producer } from 'kafkajs';
 import { listAlerts, type AlertRecord } from '../alerts';
 import type { Config } from '../config';
+import { SimulationError } from '../errors';
 import { startLiveDetector, type LiveDetector } from '../detect/live';
 import { formatBytes, formatDuration } from '../detect/format';
 import { startIngest, type RunningIngest } from '../evaluate/load';
@@ -163,7 +164,7 @@ export function pickActor(env: LiveEnvironment): Actor {
   const humans = env.directory.filter((d) => d.account_type === 'human' && d.notice_date === '' && d.hire_date !== '' && d.hire_date < '2025-01-01');
   const analysts = humans.filter((d) => d.role === 'data_analyst' || d.role === 'support_lead' || d.role === 'sales_ops');
   const pool = analysts.length > 0 ? analysts : humans;
-  if (pool.length === 0) throw new Error('the simulated directory has no long-serving employee to play the export');
+  if (pool.length === 0) throw new SimulationError('the simulated directory has no long-serving employee to play the export');
   const chosen = [...pool].sort((a, b) => (a.id < b.id ? -1 : 1))[0];
   return { id: chosen.id, department: chosen.department, role: chosen.role };
 }

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Producer } from 'kafkajs';
+import { SimulationError } from '../errors';
 import type { CanonicalEvent } from '../simulate';
 
 /** Events of one UTC day of a simulated events file (the latest working day when `day` is absent). */
@@ -23,7 +24,7 @@ export async function templateEvents(eventsFile: string, opts: { exclude?: Reado
   const working = [...byDay.keys()].filter((d) => ![0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay())).sort();
   const day = opts.day ?? working[working.length - 1];
   const events = day === undefined ? undefined : byDay.get(day);
-  if (!events || events.length === 0) throw new Error(`${eventsFile}: no events${opts.day ? ` on ${opts.day}` : ' on a working day'}`);
+  if (!events || events.length === 0) throw new SimulationError(`${eventsFile}: no events${opts.day ? ` on ${opts.day}` : ' on a working day'}`);
   return events;
 }
 

@@ -1,7 +1,7 @@
 // The directory in ClickHouse, versioned (migration 0002-directory.sql). A load writes all entries under
 // a new version, then the version row: a load that fails halfway leaves rows that no version points to,
 // never a half-current directory. Reloading replaces "current" and keeps every earlier version.
-import { ClickHouseError } from '../errors';
+import { ClickHouseError, InternalError } from '../errors';
 import { sql, type ClickHouse } from '../store';
 import type { DirectoryEntry } from './parse';
 
@@ -59,7 +59,7 @@ export function currentDirectory(ch: ClickHouse): Promise<DirectorySnapshot> {
 /** The directory as it was at `time`: the latest version loaded at or before it. */
 export function directoryAsOf(ch: ClickHouse, time: Date | number): Promise<DirectorySnapshot> {
   const ms = typeof time === 'number' ? time : time.getTime();
-  if (!Number.isFinite(ms)) throw new TypeError('directoryAsOf needs a valid time');
+  if (!Number.isFinite(ms)) throw new InternalError('directoryAsOf needs a valid time');
   return withSchemaHint(async () => snapshot(ch, (await versions(ch, sql`WHERE version <= ${ms} ORDER BY version DESC LIMIT 1`))[0]));
 }
 

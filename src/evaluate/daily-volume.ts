@@ -30,7 +30,7 @@ export interface UserDay {
 
 /** The UTC days that [from, to) touches, first and last (inclusive). */
 export function daysOf(from: Date, to: Date): { first: number; last: number } {
-  if (!(to.getTime() > from.getTime())) throw new RangeError(`an empty period: ${from.toISOString()} .. ${to.toISOString()}`);
+  if (!(to.getTime() > from.getTime())) throw new EvaluationError(`an empty period: ${from.toISOString()} .. ${to.toISOString()}`);
   return { first: dayNumber(from.getTime()), last: dayNumber(to.getTime() - 1) };
 }
 

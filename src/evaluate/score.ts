@@ -21,6 +21,7 @@
 //                population a daily detector judges, quiet days included.
 import { severityRank, type EvalAlert, type Severity } from './detector';
 import { dayNumber, MS_PER_DAY } from './daily-volume';
+import { EvaluationError } from '../errors';
 
 /** What scoring needs of a labelled scenario (a subset of labels.json's scenarios). */
 export interface LabelledScenario {
@@ -98,7 +99,7 @@ interface Window {
 function windowOf(s: LabelledScenario): Window {
   const start = Date.parse(s.start);
   const end = Date.parse(s.end);
-  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) throw new RangeError(`scenario ${s.id}: start/end are not an ordered pair of times`);
+  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) throw new EvaluationError(`scenario ${s.id}: start/end are not an ordered pair of times`);
   const users = new Set(s.users.length > 0 ? s.users : s.user === null ? [] : [s.user]);
   return { s, users, start, end, fireBy: (dayNumber(end) + 1) * MS_PER_DAY };
 }

@@ -10,10 +10,10 @@ import crypto from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
-import { shardsOf, type ClickHouse } from '../store';
+import { SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse } from '../store';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
-import { fenceAttempt, fencedWriter, openAttempt, serverCode, SESSION_NOT_FOUND, type Attempt, type FencedWriter } from './insert-fence';
+import { fenceAttempt, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
 import { insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
@@ -96,8 +96,6 @@ class InsertRefused extends InsiderError {
     super('INGEST_INSERT_REFUSED', cause.message, { cause, retriable: false });
   }
 }
-// UNKNOWN_TABLE, NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, UNKNOWN_DATABASE, THERE_IS_NO_COLUMN
-const SCHEMA_CODES = new Set([60, 16, 47, 81, 8]);
 
 export function createBatchProcessor(deps: BatchDeps) {
   const { ch, metrics, log } = deps;
@@ -151,7 +149,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       }, own.owned);
     } catch (err) {
       // Refused as data: the shard's insert is one block on one node, written whole or not at all.
-      if (err instanceof ClickHouseError && !err.retriable && !SCHEMA_CODES.has(Number(err.context.serverCode))) throw new InsertRefused(err);
+      if (err instanceof ClickHouseError && !err.retriable && !SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) throw new InsertRefused(err);
       throw err;
     }
   }
@@ -198,11 +196,11 @@ export function createBatchProcessor(deps: BatchDeps) {
           await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session });
         } catch (err) {
           const code = serverCode(err);
-          if (code === SESSION_NOT_FOUND) {
+          if (code === SERVER_CODES.SESSION_NOT_FOUND) {
             // The insert reached the server after its fence had closed (the writer paused): it did nothing.
             throw new ClickHouseError('the insert found its fence closed (the ingester paused, or ClickHouse restarted, in between); sending it again', { retriable: true, serverCode: code, cause: err });
           }
-          if (code !== undefined && SCHEMA_CODES.has(code)) throw err;
+          if (code !== undefined && SCHEMA_MISSING_CODES.has(code)) throw err;
           // No answer: the attempt may have run, may be running, may still start. An answer: it has
           // ended, but a view may have failed after the table was written.
           pending = code === undefined ? { attempt } : {};
@@ -222,7 +220,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       await insert(rows);
       return { inserted: rows, rejected: [] };
     } catch (err) {
-      if (err instanceof ClickHouseError && !err.retriable && SCHEMA_CODES.has(Number(err.context.serverCode))) throw new SchemaMissingError(err.message, err);
+      if (err instanceof ClickHouseError && !err.retriable && SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) throw new SchemaMissingError(err.message, err);
       if (!(err instanceof InsertRefused)) throw err;
       // Halves split between messages: a message's events (one log line may give several) are stored
       // together or dead-lettered together, never in part.

@@ -8,13 +8,12 @@ import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import type { Registry } from '../telemetry';
 import { createBatchProcessor, SchemaMissingError } from './batch';
-import { isRetriable } from './retry';
 import { enableInsertDeduplication } from './dedup-token';
 import { FENCE_EXPIRY_MS } from './insert-fence';
 import { createLease, leaseSpan } from './lease';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';
-import { withRetry } from './retry';
+import { Abandoned, isRetriable, withRetry } from './retry';
 
 export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';
@@ -124,7 +123,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
           log[level]({ err: (err as Error).message, attempt, database: ch.database }, 'ClickHouse unreachable at start-up; waiting for it (retrying with backoff)');
         },
       }).catch((err: unknown) => {
-        if ((err as { code?: string }).code === 'INGEST_ABANDONED') return undefined;
+        if (err instanceof Abandoned) return undefined;
         throw err;
       });
       if (capability === undefined) {
@@ -161,7 +160,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
               log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, 'offset commit failed (rebalance?); recovery is from ClickHouse');
             });
           } catch (err) {
-            if ((err as { code?: string }).code === 'INGEST_ABANDONED') {
+            if (err instanceof Abandoned) {
               log.info({ topic: batch.topic, partition: batch.partition }, 'batch abandoned before commit; it will be redelivered');
               return;
             }

@@ -12,15 +12,14 @@ import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../errors';
 import type { Logger } from '../log';
-import { sql, type ClickHouse, type HttpSession, type SqlFragment } from '../store';
+import { SERVER_CODES, sql, type ClickHouse, type HttpSession, type SqlFragment } from '../store';
 
 /** How long a session outlives its last request; the server closes it within about a second more. */
 export const FENCE_SESSION_SECONDS = 1;
 /** The longest an unused session was seen to live on 18.16 (timeout + close cycle + scheduling), with margin. */
 export const FENCE_EXPIRY_MS = 4000;
 
-export const SESSION_NOT_FOUND = 372;
-export const SESSION_IS_LOCKED = 373;
+const { SESSION_NOT_FOUND, SESSION_IS_LOCKED } = SERVER_CODES;
 
 export interface Attempt {
   queryId: string;

@@ -3,10 +3,11 @@
 // turned into a ClickHouseError that says whether retrying can help. In cluster mode the connection
 // also knows the topology and opens connections to single nodes (src/store/cluster.ts).
 import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
-import { ClickHouseError } from '../errors';
+import { ClickHouseError, ConfigError } from '../errors';
 import type { Config } from '../config';
 import type { SqlFragment } from './sql';
 import { statementRecording, type RecordedStatement } from './statement-recording';
+import { RETRIABLE_SERVER_CODES } from './server-codes';
 
 export interface ClickHouse {
   readonly database: string;
@@ -78,9 +79,6 @@ function sessionParams(s: HttpSession | undefined): Record<string, number> {
 }
 
 
-// Server error codes that a later attempt may not hit: overload, timeouts, network, memory pressure,
-// a query cancelled (KILL QUERY: a new owner ending a paused member's insert).
-const RETRIABLE_SERVER_CODES = new Set([3, 159, 160, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 394, 425, 999, 1000]);
 
 export function createClickHouse(settings: ClickHouseSettings, opts: { database?: string } = {}): ClickHouse {
   const database = opts.database ?? settings.database;
@@ -106,7 +104,7 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
         localDatabase: localDatabaseOf(database),
         node(shard, replica, db = localDatabaseOf(database)) {
           const url = topology.shards[shard]?.[replica];
-          if (url === undefined) throw new RangeError(`no replica ${replica} of shard ${shard} in clickhouse.cluster`);
+          if (url === undefined) throw new ConfigError(`no replica ${replica} of shard ${shard} in clickhouse.cluster`);
           const key = `${shard}/${replica}/${db}`;
           let node = nodes.get(key);
           if (!node) nodes.set(key, (node = createClickHouse({ ...settings, url, cluster: null }, { database: db })));

@@ -6,3 +6,4 @@ export { migrate, migrationStatus, loadMigrations, MIGRATIONS_DIR, type Migratio
 export { toDateTime, fromDateTime, NO_TIME } from './datetime';
 export { shardOfUser, verifyClusterNode, USER_SHARDING_KEY } from './cluster';
 export { shardsOf, type Shards } from './shards';
+export { RETRIABLE_SERVER_CODES, SCHEMA_MISSING_CODES, SERVER_CODES } from './server-codes';

@@ -95,23 +95,32 @@ export interface ActionInput {
   suppressionId?: string;
 }
 
+/** Why `input` cannot be applied to an alert in `state`: bad input (TRIAGE_INVALID) or a transition the state forbids (TRIAGE_CONFLICT). */
+export interface TransitionRefusal {
+  code: 'TRIAGE_INVALID' | 'TRIAGE_CONFLICT';
+  message: string;
+}
+
+const invalid = (message: string): TransitionRefusal => ({ code: 'TRIAGE_INVALID', message });
+const conflict = (message: string): TransitionRefusal => ({ code: 'TRIAGE_CONFLICT', message });
+
 /** Why `input` cannot be applied to an alert in `state`, or null when it can. */
-export function refusal(state: TriageState, input: ActionInput, now: number): string | null {
+export function refusal(state: TriageState, input: ActionInput, now: number): TransitionRefusal | null {
   switch (input.action) {
     case 'acknowledge':
-      return state.status === 'resolved' ? 'the alert is resolved; reopen it first' : state.status === 'acknowledged' ? 'the alert is already acknowledged' : null;
+      return state.status === 'resolved' ? conflict('the alert is resolved; reopen it first') : state.status === 'acknowledged' ? conflict('the alert is already acknowledged') : null;
     case 'assign':
-      return input.assignee === undefined || input.assignee.trim() === '' ? 'an assignee is required' : null;
+      return input.assignee === undefined || input.assignee.trim() === '' ? invalid('an assignee is required') : null;
     case 'note':
-      return input.note === undefined || input.note.trim() === '' ? 'a note is required' : null;
+      return input.note === undefined || input.note.trim() === '' ? invalid('a note is required') : null;
     case 'resolve':
-      if (state.status === 'resolved') return 'the alert is already resolved';
-      return input.disposition === undefined ? `a disposition is required (${DISPOSITIONS.join(', ')})` : null;
+      if (state.status === 'resolved') return conflict('the alert is already resolved');
+      return input.disposition === undefined ? invalid(`a disposition is required (${DISPOSITIONS.join(', ')})`) : null;
     case 'snooze':
-      if (state.status === 'resolved') return 'a resolved alert cannot be snoozed';
-      return input.snoozeUntil === undefined || !(input.snoozeUntil > now) ? 'snooze needs a time in the future' : null;
+      if (state.status === 'resolved') return conflict('a resolved alert cannot be snoozed');
+      return input.snoozeUntil === undefined || !(input.snoozeUntil > now) ? invalid('snooze needs a time in the future') : null;
     case 'reopen':
-      return state.status === 'resolved' || state.status === 'snoozed' ? null : 'only a resolved or snoozed alert can be reopened';
+      return state.status === 'resolved' || state.status === 'snoozed' ? null : conflict('only a resolved or snoozed alert can be reopened');
   }
 }
 

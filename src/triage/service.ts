@@ -301,7 +301,7 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   const a = await alertById(deps, alertId);
   const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
   const why = refusal(before, request, now);
-  if (why) throw new TriageError(why.includes('required') || why.includes('needs') ? 'TRIAGE_INVALID' : 'TRIAGE_CONFLICT', why, { alertId, action: request.action });
+  if (why) throw new TriageError(why.code, why.message, { alertId, action: request.action });
   const req = request.action === 'assign' && request.assignee ? { ...request, assignee: await knownAssignee(deps, request.assignee) } : request;
   let suppression: Suppression | undefined;
   if (req.suppress) {

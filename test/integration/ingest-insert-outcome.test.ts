@@ -4,7 +4,8 @@
 // table without them (the server writes the table, then the views in the order of their names).
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { createLogger } from '../../src/log';
-import { fenceAttempt, fencedWriter, openAttempt, serverCode, SESSION_NOT_FOUND, type FencedWriter } from '../../src/ingest/insert-fence';
+import { fenceAttempt, fencedWriter, openAttempt, serverCode, type FencedWriter } from '../../src/ingest/insert-fence';
+import { SERVER_CODES } from '../../src/store';
 import { repairPartition, settleInsert, type InsertRange } from '../../src/ingest/insert-outcome';
 import { Abandoned } from '../../src/ingest/retry';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
@@ -174,7 +175,7 @@ describe('the fence around an insert attempt', () => {
       () => undefined,
       (err: unknown) => err,
     );
-    expect(serverCode(late)).toBe(SESSION_NOT_FOUND);
+    expect(serverCode(late)).toBe(SERVER_CODES.SESSION_NOT_FOUND);
     expect(Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events WHERE kafka_partition = 1`))[0].n)).toBe(0);
   });
 

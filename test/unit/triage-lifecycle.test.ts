@@ -189,43 +189,43 @@ describe('refusal', () => {
   });
 
   it('resolve without a disposition, naming the dispositions', () => {
-    expect(refusal(open(), { action: 'resolve' }, NOW)).toBe('a disposition is required (true_positive, false_positive, expected_activity, duplicate)');
-    expect(refusal(acknowledged(), { action: 'resolve', note: 'done' }, NOW)).toMatch(/^a disposition is required/);
+    expect(refusal(open(), { action: 'resolve' }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'a disposition is required (true_positive, false_positive, expected_activity, duplicate)' });
+    expect(refusal(acknowledged(), { action: 'resolve', note: 'done' }, NOW)).toMatchObject({ code: 'TRIAGE_INVALID', message: expect.stringMatching(/^a disposition is required/) });
   });
 
   it('resolve a resolved alert', () => {
-    expect(refusal(resolved(), { action: 'resolve', disposition: 'duplicate' }, NOW)).toBe('the alert is already resolved');
+    expect(refusal(resolved(), { action: 'resolve', disposition: 'duplicate' }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'the alert is already resolved' });
   });
 
   it('acknowledge a resolved alert, or one already acknowledged', () => {
-    expect(refusal(resolved(), { action: 'acknowledge' }, NOW)).toBe('the alert is resolved; reopen it first');
-    expect(refusal(acknowledged(), { action: 'acknowledge' }, NOW)).toBe('the alert is already acknowledged');
+    expect(refusal(resolved(), { action: 'acknowledge' }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'the alert is resolved; reopen it first' });
+    expect(refusal(acknowledged(), { action: 'acknowledge' }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'the alert is already acknowledged' });
   });
 
   it('snooze in the past, at now, or without a time', () => {
-    expect(refusal(open(), { action: 'snooze', snoozeUntil: NOW - MIN }, NOW)).toBe('snooze needs a time in the future');
-    expect(refusal(open(), { action: 'snooze', snoozeUntil: NOW }, NOW)).toBe('snooze needs a time in the future');
-    expect(refusal(open(), { action: 'snooze' }, NOW)).toBe('snooze needs a time in the future');
-    expect(refusal(open(), { action: 'snooze', snoozeUntil: Number.NaN }, NOW)).toBe('snooze needs a time in the future');
+    expect(refusal(open(), { action: 'snooze', snoozeUntil: NOW - MIN }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'snooze needs a time in the future' });
+    expect(refusal(open(), { action: 'snooze', snoozeUntil: NOW }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'snooze needs a time in the future' });
+    expect(refusal(open(), { action: 'snooze' }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'snooze needs a time in the future' });
+    expect(refusal(open(), { action: 'snooze', snoozeUntil: Number.NaN }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'snooze needs a time in the future' });
   });
 
   it('snooze a resolved alert', () => {
-    expect(refusal(resolved(), { action: 'snooze', snoozeUntil: NOW + MIN }, NOW)).toBe('a resolved alert cannot be snoozed');
+    expect(refusal(resolved(), { action: 'snooze', snoozeUntil: NOW + MIN }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'a resolved alert cannot be snoozed' });
   });
 
   it('reopen an open or acknowledged alert (including one whose snooze has ended)', () => {
-    expect(refusal(open(), { action: 'reopen' }, NOW)).toBe('only a resolved or snoozed alert can be reopened');
-    expect(refusal(acknowledged(), { action: 'reopen' }, NOW)).toBe('only a resolved or snoozed alert can be reopened');
+    expect(refusal(open(), { action: 'reopen' }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'only a resolved or snoozed alert can be reopened' });
+    expect(refusal(acknowledged(), { action: 'reopen' }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'only a resolved or snoozed alert can be reopened' });
     const ended = deriveState([act(1, 'snooze', { snoozeUntil: at(50) })], NOW);
-    expect(refusal(ended, { action: 'reopen' }, NOW)).toBe('only a resolved or snoozed alert can be reopened');
+    expect(refusal(ended, { action: 'reopen' }, NOW)).toEqual({ code: 'TRIAGE_CONFLICT', message: 'only a resolved or snoozed alert can be reopened' });
   });
 
   it('assign without an assignee, or a blank one', () => {
-    for (const assignee of [undefined, '', '   ']) expect(refusal(open(), { action: 'assign', assignee }, NOW)).toBe('an assignee is required');
+    for (const assignee of [undefined, '', '   ']) expect(refusal(open(), { action: 'assign', assignee }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'an assignee is required' });
   });
 
   it('note without text, or blank text', () => {
-    for (const note of [undefined, '', ' \n\t ']) expect(refusal(acknowledged(), { action: 'note', note }, NOW)).toBe('a note is required');
+    for (const note of [undefined, '', ' \n\t ']) expect(refusal(acknowledged(), { action: 'note', note }, NOW)).toEqual({ code: 'TRIAGE_INVALID', message: 'a note is required' });
   });
 
   it('has an answer for every action', () => {

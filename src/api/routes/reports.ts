@@ -5,7 +5,7 @@
 // need the admin role, as GET /api/audit does; the listing shows each caller only what they may download.
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateReport, lastCompletePeriod, listStoredReports, openStoredReportFile, reportFileRole, reportInputs, type StoredReport } from '../../report';
+import { generateReport, lastCompletePeriod, listStoredReports, openStoredReportFile, ReportError, reportFileRole, reportInputs, type StoredReport } from '../../report';
 import { audit, entryOf, roleAtLeast, type Role } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
@@ -103,7 +103,7 @@ export function reportRoutes(app: ApiApp, ctx: ApiContext): void {
         await generateReport({ ch: ctx.ch, period, formats: ctx.config.reports.formats, outDir: path.join(outputDir, schedule, day), ...inputs, chromiumPath: ctx.config.reports.chromiumPath, now: ctx.now() });
         await audit(ctx.ch, entryOf(actor, ctx.now(), 'report.generate', `${schedule}/${day}`, { period: period.kind }));
         const written = listStoredReports(outputDir).find((r) => r.schedule === schedule && r.day === day);
-        if (!written) throw new Error(`the report ${schedule}/${day} was written but cannot be read back`);
+        if (!written) throw new ReportError(`the report ${schedule}/${day} was written but cannot be read back`);
         return present(written, actor.role);
       } finally {
         generating = false;

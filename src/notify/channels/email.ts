@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
 import { formatBytes } from '../../detect/format';
+import { InsiderError } from '../../errors';
 import type { Outcome } from '../http';
 import { digestSummary, sortedForDigest, summaryOf, type Message } from '../page';
 
@@ -81,9 +82,10 @@ export function emailMessage(s: Pick<SmtpSettings, 'from' | 'to'>, msg: Message,
   ].join('\r\n');
 }
 
-class SmtpReply extends Error {
-  constructor(readonly code: number, text: string) {
-    super(`SMTP ${code}: ${text.slice(0, 200)}`);
+/** The server answered with a reply code other than the one expected: 4xx is worth retrying, 5xx is not. */
+class SmtpReply extends InsiderError {
+  constructor(readonly reply: number, text: string) {
+    super('SMTP_REFUSED', `SMTP ${reply}: ${text.slice(0, 200)}`, { retriable: reply < 500, context: { reply } });
   }
 }
 
@@ -128,7 +130,7 @@ export async function sendEmail(s: SmtpSettings, msg: Message, nowMs: number): P
     socket.end();
     return { ok: true, status: 250 };
   } catch (err) {
-    if (err instanceof SmtpReply) return { ok: false, retriable: err.code < 500, status: err.code, reason: err.message };
+    if (err instanceof SmtpReply) return { ok: false, retriable: err.retriable, status: err.reply, reason: err.message };
     const e = err as NodeJS.ErrnoException;
     return { ok: false, retriable: true, status: 0, reason: `${e.code ?? 'SMTP'}: ${e.message}` };
   } finally {
