@@ -4,12 +4,13 @@
 // ready while ClickHouse answers.
 import type { Config } from '../config';
 import type { ClickHouse } from '../store';
-import { clickhouseReady, createRegistry, serveMetrics, type MetricsServer } from '../telemetry';
+import { clickhouseReady, serveMetrics, type MetricsServer, type Registry } from '../telemetry';
 import { progress } from './output';
 
-export async function startHealth(settings: Readonly<Config['health']>, ch: ClickHouse): Promise<MetricsServer | undefined> {
+/** Serves `registry` (the stage's metrics and the process's) with the probes, when health.port is set. */
+export async function startHealth(settings: Readonly<Config['health']>, ch: ClickHouse, registry: Registry): Promise<MetricsServer | undefined> {
   if (settings.port === 0) return undefined;
-  const server = await serveMetrics(createRegistry(), settings.host, settings.port, { ready: clickhouseReady(ch) });
+  const server = await serveMetrics(registry, settings.host, settings.port, { ready: clickhouseReady(ch) });
   progress(`health: /healthz, /readyz and /metrics at ${server.url.replace(/\/metrics$/, '')}`);
   return server;
 }

@@ -6,7 +6,7 @@
 // Restart: the running totals of today and yesterday are rebuilt from ClickHouse, from the stored events
 // below the group's committed offsets, and the stored alerts of those days are continued, not repeated.
 // A new group starts after what ClickHouse already holds (history is for baselines, not for alerting).
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
@@ -18,6 +18,8 @@ import { fromAccessEvent, type DetectEvent } from './event';
 import type { Engine } from './engine';
 import { storedEventsWhere } from './backfill';
 import { engineFor, loadEngineInputs, loadExemptions } from './setup';
+import { detectMetrics, type DetectMetrics } from './metrics';
+import { createRegistry, type Registry } from '../telemetry';
 
 /** How often the live detector re-reads the allowlist file and the suppressions. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
@@ -31,6 +33,8 @@ export interface LiveDetectorDeps {
   onAlert?: (alert: AlertRecord) => void;
   /** True once a stop was asked for while starting (e.g. SIGTERM while ClickHouse is awaited): start-up then throws Abandoned. */
   stopRequested?: () => boolean;
+  /** Where its Prometheus metrics go (health.port serves it); none: kept in a registry of its own. */
+  registry?: Registry;
 }
 
 export interface LiveStats {
@@ -62,6 +66,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   // The same formats as the ingester's (src/sources); the join state is read from what the ingester stored.
   const sources = createSources({ settings: config.ingest, ch, log, role: 'reader' });
   const counts = { invalid: 0, warmedUp: 0 };
+  const metrics = detectMetrics(deps.registry ?? createRegistry({ defaultMetrics: false }));
   let stopping = false;
   // ClickHouse down at start-up is waited for like the ingester does, not a reason to exit. Each attempt
   // starts from scratch (a fresh engine), so a failure half-way leaves nothing behind.
@@ -100,10 +105,14 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     withRetry('storing alerts', () => writeAlerts(ch, alerts), {
       policy: config.ingest.retry,
       shouldContinue: () => !stopping,
-      onRetry: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'storing alerts failed; retrying'),
+      onRetry: (err, attempt) => {
+        metrics.errors.inc({ kind: 'store_retry' });
+        log.warn({ err: (err as Error).message, attempt }, 'storing alerts failed; retrying');
+      },
     });
   const emit = (alerts: AlertRecord[]) => {
     for (const a of alerts) {
+      metrics.alerts.inc({ severity: a.severity });
       log.info({ alert: a.alertId, user: a.user, severity: a.severity, revision: a.revision, detectors: a.detectors }, a.explanation);
       deps.onAlert?.(a);
     }
@@ -125,6 +134,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => {});
   consumer.on(consumer.events.CRASH, (e) => {
+    metrics.errors.inc({ kind: 'crash' });
     log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'detector consumer crashed');
     if (!e.payload.restart && !stopping) {
       stopping = true;
@@ -145,19 +155,25 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       // cost the group membership, or the batch is read again (judged once still: the day state
       // skips event ids it holds, but the work is done twice).
       const beat = setInterval(() => heartbeat().catch(() => {}), config.ingest.heartbeatIntervalMs);
+      const endTimer = metrics.batchSeconds.startTimer();
       try {
         const events: DetectEvent[] = [];
         const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
         for (const outcome of decoded) {
           // The ingester dead-letters what does not decode, with the reason; here it is only counted.
           if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));
-          else counts.invalid++;
+          else {
+            counts.invalid++;
+            metrics.invalid.inc();
+          }
         }
         const alerts = await engine.process(events);
         await store(alerts);
         emit(alerts);
+        observeBatch(metrics, batch, events);
       } finally {
         clearInterval(beat);
+        endTimer();
       }
       const last = batch.messages[batch.messages.length - 1].offset;
       resolveOffset(last);
@@ -170,7 +186,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const refresh = setInterval(() => {
     loadExemptions(ch, detection)
       .then((a) => engine.setAllowlist(a))
-      .catch((err: Error) => log.warn({ err: err.message }, 'could not refresh the allowlist and suppressions; keeping the previous ones'));
+      .catch((err: Error) => {
+        metrics.errors.inc({ kind: 'refresh' });
+        log.warn({ err: err.message }, 'could not refresh the allowlist and suppressions; keeping the previous ones');
+      });
   }, EXEMPTIONS_REFRESH_MS);
   refresh.unref();
 
@@ -234,4 +253,14 @@ async function warmUp(ch: ClickHouse, engine: Engine, positions: Positions, firs
   if (below.length === 0) return { events: 0, alerts: [] };
   const events = await storedEventsWhere(ch, sql`ts >= ${new Date(firstDay * MS_PER_DAY)} AND kafka_topic IN ${inList([...positions.keys()])} AND (${join(below, ' OR ')})`);
   return { events: events.length, alerts: await engine.process(events) };
+}
+
+/** A judged batch's figures: events, the partition's lag, how far behind wall-clock time its newest event is. */
+function observeBatch(metrics: DetectMetrics, batch: Batch, events: ReadonlyArray<DetectEvent>): void {
+  metrics.judged.inc(events.length);
+  metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+  let newest = 0;
+  for (const e of events) if (e.ts > newest) newest = e.ts;
+  if (newest > 0) metrics.eventDelay.set(Math.max(0, (Date.now() - newest) / 1000));
+  metrics.lastBatch.set(Date.now() / 1000);
 }

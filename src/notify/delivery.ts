@@ -106,17 +106,20 @@ export function createDispatcher(state: NotifierState): Dispatcher {
     }
     const t = now();
     const attempt = d.attempts + 1;
+    state.metrics.deliverySeconds.observe({ channel: d.channel }, Math.max(0, t - t0) / 1000);
     if (PAGE_KINDS.has(d.kind)) answered.set(d.channel, [...(answered.get(d.channel) ?? []), t]);
     if (outcome.ok) {
       state.deliveries.delete(d.id);
       unsaved.push(row(d, { event: 'delivered', at: t, attempt, status: outcome.status, alertId: d.members[0]?.alertId }));
       state.stats.delivered++;
+      state.metrics.deliveries.inc({ channel: d.channel, kind: d.kind, outcome: 'delivered' });
       watchDelivered(state, d, t);
       log.info({ channel: d.channel, kind: d.kind, dedupKey: d.dedupKey, alerts: d.members.length, attempt, ms: t - t0 }, 'notifier: delivered');
     } else if (!outcome.retriable || t - d.queuedAt > n.delivery.giveUpAfterMs) {
       state.deliveries.delete(d.id);
       unsaved.push(row(d, { event: 'abandoned', at: t, attempt, status: outcome.status, reason: outcome.reason, alertId: d.members[0]?.alertId }));
       state.stats.abandoned++;
+      state.metrics.deliveries.inc({ channel: d.channel, kind: d.kind, outcome: 'abandoned' });
       log.error({ channel: d.channel, kind: d.kind, dedupKey: d.dedupKey, attempt, reason: outcome.reason }, 'notifier: delivery abandoned');
     } else {
       const wait = backoffMs(attempt, n.delivery, random, outcome.retryAfterMs ?? 0);
@@ -126,9 +129,13 @@ export function createDispatcher(state: NotifierState): Dispatcher {
       if (outcome.status === 429 || outcome.retryAfterMs !== undefined) pausedUntil.set(d.channel, d.due);
       unsaved.push(row(d, { event: 'failed', at: t, due: d.due, attempt, status: outcome.status, reason: outcome.reason, alertId: d.members[0]?.alertId }));
       state.stats.failedAttempts++;
+      state.metrics.deliveries.inc({ channel: d.channel, kind: d.kind, outcome: 'failed' });
       log.warn({ channel: d.channel, kind: d.kind, dedupKey: d.dedupKey, attempt, retryInMs: wait, reason: outcome.reason }, 'notifier: delivery failed, will retry');
     }
-    await flush().catch((err: unknown) => log.warn({ err: describeError(err) }, 'notifier: outbox write failed; kept for the next cycle'));
+    await flush().catch((err: unknown) => {
+      state.metrics.errors.inc({ kind: 'outbox' });
+      log.warn({ err: describeError(err) }, 'notifier: outbox write failed; kept for the next cycle');
+    });
   }
 
   return { dispatch, flush, settled: () => Promise.all([...inFlight]) };

@@ -9,6 +9,7 @@ import type { Channel } from './channels';
 import type { NotifyConfig, RouteConfig } from './config-schema';
 import type { Delivery } from './outbox';
 import type { AlertPage, PageSettings } from './page';
+import type { NotifyMetrics } from './metrics';
 
 export interface NotifierStats {
   revisionsRouted: number;
@@ -59,4 +60,5 @@ export interface NotifierState {
   routing: boolean;
   stopping: boolean;
   readonly stats: NotifierStats;
+  readonly metrics: NotifyMetrics;
 }

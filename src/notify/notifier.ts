@@ -25,6 +25,8 @@ import type { Delivery, RowContent } from './outbox';
 import { alertsLink, type PageSettings } from './page';
 import { createPoller } from './poll';
 import { restoreQueue } from './queue';
+import { notifyMetrics } from './metrics';
+import { createRegistry, type Registry } from '../telemetry';
 
 export type { NotifierStats };
 
@@ -37,6 +39,8 @@ export interface NotifierOptions {
   env?: Record<string, string | undefined>;
   now?: () => number;
   random?: () => number;
+  /** Where its Prometheus metrics go (health.port serves it); none: kept in a registry of its own. */
+  registry?: Registry;
 }
 
 export interface Notifier {
@@ -62,6 +66,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const channels = opts.channels ?? createChannels(n, opts.env ?? process.env, undefined, () => (kafka ??= createKafka(config.kafka, log)));
   const baseUrl = (n.publicUrl || config.api.publicUrl || `http://${config.api.host}:${config.api.port}`).replace(/\/+$/, '');
   const page: PageSettings = { baseUrl, who: whoOf(config) };
+  const deliveries = new Map<string, Delivery>();
   const state: NotifierState = {
     ch,
     log,
@@ -75,7 +80,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     digestLink: alertsLink(baseUrl),
     page,
     // State, rebuilt from the outbox by load().
-    deliveries: new Map(),
+    deliveries,
     budgets: new Map(),
     openDigests: new Map(),
     watch: new Map(),
@@ -83,6 +88,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     routing: false,
     stopping: false,
     stats: { revisionsRouted: 0, queued: 0, delivered: 0, failedAttempts: 0, abandoned: 0, digests: 0, escalations: 0, pending: 0 },
+    metrics: notifyMetrics(opts.registry ?? createRegistry({ defaultMetrics: false }), () => deliveries.size),
   };
   const poller = createPoller(state);
   const dispatcher = createDispatcher(state);
@@ -112,6 +118,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       }
       await poller.saveCursors(t);
     } catch (err) {
+      state.metrics.errors.inc({ kind: 'cycle' });
       log.warn({ err: describeError(err) }, 'notifier: cycle failed; retrying');
     }
     dispatcher.dispatch();

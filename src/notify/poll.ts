@@ -95,6 +95,7 @@ export function createPoller(state: NotifierState): Poller {
       await commit(state, out, apply);
       for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
       state.stats.revisionsRouted += fresh.length;
+      state.metrics.routed.inc(fresh.length);
       if (items.length > 0) log.info({ revisions: fresh.length, pages: items.length }, 'notifier: alerts routed');
     }
     alertCursor = newest;

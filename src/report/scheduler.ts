@@ -20,6 +20,8 @@ import { generateReport, type GeneratedReport } from './index';
 import { lastCompletePeriod, periodLabel, type ReportPeriod } from './period';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { reportMetrics } from './metrics';
+import { createRegistry, type Registry } from '../telemetry';
 
 export type RunEvent = 'started' | 'finished' | 'failed' | 'delivered';
 
@@ -57,6 +59,8 @@ export interface SchedulerOptions {
   env?: Record<string, string | undefined>;
   /** Delivery timeout per webhook request. */
   timeoutMs?: number;
+  /** Where its Prometheus metrics go (health.port serves it); none: kept in a registry of its own. */
+  registry?: Registry;
 }
 
 export interface Scheduler {
@@ -163,6 +167,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const env = opts.env ?? process.env;
   /** Finished reports of this process, for deliveries still to retry (after a restart: only the ledger). */
   const made = new Map<string, GeneratedReport>();
+  const metrics = reportMetrics(opts.registry ?? createRegistry({ defaultMetrics: false }));
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -191,7 +196,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (outcome.ok) {
         await record(ch, { schedule: s.name, period: period.kind, periodStart: period.from, periodEnd: period.to, event: 'delivered', runId, at: now(), outDir: report.dir, manifestSha256: report.manifestSha256, detail: name });
         done.push(name);
+        metrics.deliveries.inc({ schedule: s.name, outcome: 'delivered' });
       } else {
+        metrics.deliveries.inc({ schedule: s.name, outcome: 'failed' });
         log.warn({ schedule: s.name, webhook: name, status: outcome.status, reason: outcome.reason }, 'report delivery failed; tried again on the next tick');
       }
     }
@@ -215,15 +222,20 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     const base = { schedule: s.name, period: period.kind, periodStart: period.from, periodEnd: period.to, runId, outDir: dir, manifestSha256: '' };
     await record(ch, { ...base, event: 'started', at: now(), detail: `cron ${s.cron} at ${new Date(fire).toISOString()}` });
     log.info({ schedule: s.name, period: periodLabel(period), dir }, 'writing scheduled report');
+    const endTimer = metrics.seconds.startTimer({ schedule: s.name });
     try {
       const report = await generateReport({ ch, period, formats: s.formats ?? reports.formats, outDir: dir, pseudonyms: opts.pseudonyms, catalog: opts.catalog, settings: opts.settings, chromiumPath: reports.chromiumPath, now: now() });
       await record(ch, { ...base, event: 'finished', at: now(), manifestSha256: report.manifestSha256, detail: report.files.join(' ') });
       made.set(key, report);
+      endTimer();
+      metrics.runs.inc({ schedule: s.name, result: 'written' });
+      metrics.lastWritten.set({ schedule: s.name }, Date.now() / 1000);
       log.info({ schedule: s.name, period: periodLabel(period), dir, manifestSha256: report.manifestSha256 }, 'scheduled report written');
       const delivered = await deliver(s, period, report, [], runId);
       return { schedule: s.name, period, result: 'written', dir, delivered };
     } catch (err) {
       const message = (err as Error).message;
+      metrics.runs.inc({ schedule: s.name, result: 'failed' });
       await record(ch, { ...base, event: 'failed', at: now(), detail: message }).catch(() => {});
       log.error({ schedule: s.name, period: periodLabel(period), err: message }, 'scheduled report failed; tried again on the next tick');
       return { schedule: s.name, period, result: 'failed', error: message, delivered: [] };

@@ -8,6 +8,7 @@ import { engineFor, loadEngineInputs } from '../../detect/setup';
 import { createKafka } from '../../kafka';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
+import { createRegistry } from '../../telemetry';
 import { progress } from '../output';
 import { parseTime } from '../options';
 
@@ -85,7 +86,8 @@ Examples:
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
-      const health = await startHealth(config.health, ch);
+      const registry = createRegistry();
+      const health = await startHealth(config.health, ch, registry);
       try {
         // Waits (with a log line) while ClickHouse is unreachable at start-up; a signal meanwhile ends it.
         detector = await startLiveDetector({
@@ -94,6 +96,7 @@ Examples:
           ch,
           log,
           stopRequested: () => signalled,
+          registry,
         });
       } catch (err) {
         process.off('SIGTERM', onSignal);

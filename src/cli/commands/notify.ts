@@ -4,6 +4,7 @@ import { ConfigError } from '../../errors';
 import { createChannel, createNotifier, listDeliveries } from '../../notify';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
+import { createRegistry } from '../../telemetry';
 import { printJson, printTable, progress } from '../output';
 import { integer } from '../options';
 
@@ -30,7 +31,8 @@ Run one notifier per database. \`insider notify\` alone runs this.`,
       const log = ctx.log();
       if (config.notify.routes.length === 0) progress('notify: no routes configured (notify.routes): nothing will be paged');
       const ch = ctx.clickhouse();
-      const notifier = createNotifier({ config, ch, log });
+      const registry = createRegistry();
+      const notifier = createNotifier({ config, ch, log, registry });
       let health: Awaited<ReturnType<typeof startHealth>>;
       let signalled = false;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -43,7 +45,7 @@ Run one notifier per database. \`insider notify\` alone runs this.`,
       process.on('SIGINT', onSignal);
       try {
         await notifier.start();
-        health = await startHealth(config.health, ch);
+        health = await startHealth(config.health, ch, registry);
         progress(`notify: running; channels ${Object.keys(config.notify.channels).join(', ') || '(none)'}; ${config.notify.routes.length} route(s)`);
         await notifier.done;
         const s = notifier.stats();

@@ -5,6 +5,7 @@ import { generateReport, PERIOD_KINDS, periodLabel, REPORT_FORMATS, reportInputs
 import { createScheduler } from '../../report/scheduler';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
+import { createRegistry } from '../../telemetry';
 import { printJson, progress } from '../output';
 import { parseTime } from '../options';
 
@@ -108,14 +109,15 @@ restart does not write it again, and a run missed while stopped is made up at st
       const log = ctx.log().child({ component: 'report-scheduler' });
       if (config.reports.schedules.length === 0) throw new InvalidArgumentError('no schedules configured (reports.schedules)');
       const ch = ctx.clickhouse();
-      const scheduler = createScheduler({ ch, reports: config.reports, ...reportInputs(config), log });
+      const registry = createRegistry();
+      const scheduler = createScheduler({ ch, reports: config.reports, ...reportInputs(config), log, registry });
       if (o.once) {
         for (const r of await scheduler.tick()) {
           process.stdout.write(`${r.schedule} ${periodLabel(r.period)}: ${r.result}${r.dir ? ` ${r.dir}` : ''}${r.error ? ` (${r.error})` : ''}${r.delivered.length ? `, delivered to ${r.delivered.join(', ')}` : ''}\n`);
         }
         return;
       }
-      const health = await startHealth(config.health, ch);
+      const health = await startHealth(config.health, ch, registry);
       log.info({ schedules: config.reports.schedules.map((s) => `${s.name} (${s.cron}, ${s.period})`) }, 'report scheduler started');
       scheduler.start();
       await new Promise<void>((resolve) => {
