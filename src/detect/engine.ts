@@ -51,6 +51,11 @@ export interface Engine {
   restore(alerts: ReadonlyArray<AlertRecord>): void;
   /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
   setAllowlist(allowlist: Allowlist): void;
+  /**
+   * Changes the alert floor (an admin chose another: src/tune/settings.ts) for events from now on, today's
+   * running totals kept: the days in hand are judged again against the new floor at their next event.
+   */
+  setAlertFloor(perThousand: number): void;
   stats(): EngineStats;
 }
 
@@ -86,7 +91,8 @@ export function alertIdOf(user: string, day: number, key?: string): string {
 }
 
 export function createEngine(opts: EngineOptions): Engine {
-  const { detection, people, catalog } = opts;
+  const { people, catalog } = opts;
+  let detection = opts.detection;
   let allowlist = opts.allowlist;
   const now = opts.now ?? Date.now;
   const histories = new Map<number, Promise<DayHistory>>();
@@ -279,6 +285,15 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     setAllowlist(next) {
       allowlist = next;
+    },
+    setAlertFloor(perThousand) {
+      if (perThousand === detection.scoring.alertFloor) return;
+      detection = { ...detection, scoring: { ...detection.scoring, alertFloor: perThousand } };
+      // The thresholds of the days in hand were prepared for the old floor: prepare them again.
+      for (const t of tracked.values()) {
+        t.ctx = { ...t.ctx, scoring: scoringFor(detection.scoring, { combined: t.ctx.scoring.combined, watch: t.ctx.scoring.watch }) };
+        t.checks = RULES.map((r) => r.prepare(t.ctx)).filter((c): c is Check => c !== null);
+      }
     },
     stats: () => ({ ...stats }),
   };

@@ -20,9 +20,12 @@ import { storedEventsWhere } from './backfill';
 import { engineFor, loadEngineInputs, loadExemptions } from './setup';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { createRegistry, type Registry } from '../telemetry';
+import { effectiveDetection, loadTuning } from '../tune/settings';
 
 /** How often the live detector re-reads the allowlist file and the suppressions. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
+/** How often it re-reads the settings chosen by admins (the alert floor: `insider tune --apply`, the Tuning page). */
+export const SETTINGS_REFRESH_MS = 30_000;
 
 export interface LiveDetectorDeps {
   config: Readonly<Config>;
@@ -35,6 +38,8 @@ export interface LiveDetectorDeps {
   stopRequested?: () => boolean;
   /** Where its Prometheus metrics go (health.port serves it); none: kept in a registry of its own. */
   registry?: Registry;
+  /** How often the chosen settings are re-read (default SETTINGS_REFRESH_MS; tests use less). */
+  settingsRefreshMs?: number;
 }
 
 export interface LiveStats {
@@ -74,8 +79,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     'detector start-up',
     async () => {
       await sources.refreshStats(false);
-      const inputs = await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey });
-      const engine = engineFor(ch, detection, inputs);
+      // The alert floor an admin chose (detection_settings) over the configuration file's.
+      const tuned = effectiveDetection(detection, await loadTuning(ch));
+      const inputs = await loadEngineInputs(ch, tuned, { alertIdKey: config.api.pseudonymKey });
+      const engine = engineFor(ch, tuned, inputs);
       const admin = kafka.admin();
       await admin.connect();
       let positions: Positions;
@@ -87,7 +94,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       const today = dayOf(Date.now());
       engine.restore(await alertsOfDays(ch, today - 1, today));
       const warm = await warmUp(ch, engine, positions, today - 1);
-      return { inputs, engine, warm };
+      return { inputs, engine, warm, alertFloor: tuned.scoring.alertFloor };
     },
     {
       policy: config.ingest.retry,
@@ -99,7 +106,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     },
   );
   const { inputs, engine, warm } = started;
-  log.info({ people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
+  let alertFloor = started.alertFloor;
+  log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);
   const store = (alerts: AlertRecord[]) =>
     withRetry('storing alerts', () => writeAlerts(ch, alerts), {
@@ -192,6 +200,18 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       });
   }, EXEMPTIONS_REFRESH_MS);
   refresh.unref();
+  const settings = setInterval(() => {
+    loadTuning(ch)
+      .then((tuning) => {
+        const floor = effectiveDetection(detection, tuning).scoring.alertFloor;
+        if (floor === alertFloor) return;
+        log.info({ from: alertFloor, to: floor, by: tuning.alertFloor?.actor ?? 'configuration file', reason: tuning.alertFloor?.reason, runId: tuning.alertFloor?.runId || undefined }, 'alert floor changed; judging from now on with the new one');
+        engine.setAlertFloor(floor);
+        alertFloor = floor;
+      })
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not re-read the chosen detection settings; keeping the current alert floor'));
+  }, deps.settingsRefreshMs ?? SETTINGS_REFRESH_MS);
+  settings.unref();
 
   return {
     done,
@@ -200,6 +220,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       if (stopping) return done.catch(() => {});
       stopping = true;
       clearInterval(refresh);
+      clearInterval(settings);
       stopStats();
       await consumer.disconnect();
       log.info({ ...engine.stats(), ...counts }, 'detector stopped');

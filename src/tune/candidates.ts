@@ -3,7 +3,7 @@
 // all in one pass over the stored events).
 import type { AlertRecord } from '../alerts';
 import { SEVERITIES, type Severity } from '../alerts/types';
-import { MS_PER_DAY } from '../calendar';
+import { dateString, MS_PER_DAY } from '../calendar';
 import { floorScore } from '../detect/scoring';
 
 /** Alert floors tried by default, in expected ordinary user-days per 1,000 (the unit of detection.scoring). */
@@ -37,7 +37,10 @@ export interface CandidateSummary {
   perDaySeverity: Record<Severity, number>;
   /** The busiest day's alerts (what a team sees on a bad day). */
   maxPerDay: number;
+  /** Alerts raised per department over the period (divide by the days for a rate). */
   perDepartment: Record<string, number>;
+  /** Alerts per UTC day that raised any (YYYY-MM-DD). */
+  byDay: Record<string, number>;
 }
 
 export function summarise(alerts: ReadonlyArray<CandidateAlert>, opts: { alertFloor: number; days: number; departmentOf: (user: string) => string }): CandidateSummary {
@@ -59,6 +62,7 @@ export function summarise(alerts: ReadonlyArray<CandidateAlert>, opts: { alertFl
     perDaySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, perSeverity[s] / days])) as Record<Severity, number>,
     maxPerDay: Math.max(0, ...perDay.values()),
     perDepartment,
+    byDay: Object.fromEntries([...perDay].sort((a, b) => a[0] - b[0]).map(([d, n]) => [dateString(d), n])),
   };
 }
 

@@ -1,9 +1,9 @@
 // Detection settings chosen by admins over the configuration file's, from `insider tune` or the
 // dashboard's Tuning page: stored as rows of `detection_settings` (the latest row of a key wins) and
 // written only through applyAlertFloor, which audits the change (tuning.apply) with who, why and the
-// tuning run it was chosen from. Today one key: scoring.alertFloor. Not finished: only `insider tune`
-// reads the effective settings (as its current floor); no command or page calls applyAlertFloor yet, and
-// `insider detect` still takes the floor from the configuration file.
+// tuning run it was chosen from. Today one key: scoring.alertFloor. Read by `insider tune` (its current
+// floor), `insider detect` (at start, and by the live detector every SETTINGS_REFRESH_MS: src/detect/live.ts)
+// and the API's Tuning routes; written by `insider tune --apply` and POST /api/tuning/floor.
 import type { DetectionConfig } from '../config/detection-schema';
 import { TriageError } from '../errors';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
@@ -55,6 +55,10 @@ export function alertFloorRefusal(value: number, reason: string, detection: Dete
 export async function applyAlertFloor(ch: ClickHouse, actor: Actor, input: { value: number; reason: string; runId?: string; detection: DetectionConfig; now: number }): Promise<ChosenSetting> {
   const bad = alertFloorRefusal(input.value, input.reason, input.detection);
   if (bad) throw new TriageError('TRIAGE_INVALID', bad);
+  if (input.runId) {
+    const known = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM tuning_runs WHERE run_id = ${input.runId}`);
+    if (Number(known[0]?.n ?? 0) === 0) throw new TriageError('TRIAGE_NOT_FOUND', `no tuning run ${input.runId}`);
+  }
   const before = effectiveDetection(input.detection, await loadTuning(ch)).scoring.alertFloor;
   const chosen: ChosenSetting = { key: ALERT_FLOOR_KEY, value: input.value, at: input.now, actor: actor.name, reason: input.reason.trim(), runId: input.runId ?? '' };
   await ch.insert('detection_settings', [{ setting_key: chosen.key, value: JSON.stringify(chosen.value), at: toDateTime(chosen.at), at_ms: chosen.at % 1000, actor: chosen.actor, reason: chosen.reason, run_id: chosen.runId }]);

@@ -6,6 +6,7 @@ import { startLiveDetector, type LiveDetector } from '../../detect/live';
 import { Abandoned } from '../../ingest/retry';
 import { engineFor, loadEngineInputs } from '../../detect/setup';
 import { createKafka } from '../../kafka';
+import { effectiveDetection, loadTuning } from '../../tune/settings';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
 import { createRegistry } from '../../telemetry';
@@ -35,7 +36,9 @@ Backfill: the same engine over stored events, in event time, so it raises the al
 Alerts are revised, never duplicated: one per employee and UTC day (see \`insider alerts list\`); a
 backfill over a period with stored alerts continues them.
 Needs \`insider migrate\`, a loaded directory (\`insider directory load\`), and optionally
-detection.catalogFile (table sensitivity) and detection.allowlistFile (approved jobs).
+detection.catalogFile (table sensitivity) and detection.allowlistFile (approved jobs). The alert floor is
+the one an admin chose (\`insider tune --apply\`, the dashboard's Tuning page) when there is one, else
+detection.scoring.alertFloor; a running detector re-reads it every 30 s and logs a change.
 
 Examples:
   insider detect
@@ -50,7 +53,10 @@ Examples:
         const from = opts.from!;
         const to = opts.to ?? Date.now();
         if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
-        const engine = engineFor(ch, config.detection, await loadEngineInputs(ch, config.detection, { alertIdKey: config.api.pseudonymKey }));
+        // The alert floor an admin chose (`insider tune --apply`, the Tuning page) over the configuration file's.
+        const detection = effectiveDetection(config.detection, await loadTuning(ch));
+        if (detection.scoring.alertFloor !== config.detection.scoring.alertFloor) progress(`detect: alert floor ${detection.scoring.alertFloor} per 1,000 user-days (chosen by an admin; the configuration file says ${config.detection.scoring.alertFloor})`);
+        const engine = engineFor(ch, detection, await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey }));
         // Alerts already stored for the period are continued (revised if the new judgement says more), never raised twice.
         const stored = await alertsOfDays(ch, dayOf(from) - 1, dayOf(to - 1));
         engine.restore(stored);

@@ -1,17 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { alertsOfDays } from '../../alerts';
 import { SEVERITIES } from '../../alerts/types';
-import { dayOf, MS_PER_DAY } from '../../calendar';
-import { loadEngineInputs } from '../../detect/setup';
+import { TriageError } from '../../errors';
 import { renderTable } from '../../evaluate';
-import { sql } from '../../store';
-import { statesOf } from '../../triage';
-import { candidateAlertOf, DEFAULT_FLOORS, summarise, withinBudget, type CandidateSummary } from '../../tune/candidates';
-import { replayFloors } from '../../tune/replay';
-import { effectiveDetection, loadTuning } from '../../tune/settings';
+import { applyAlertFloor, DEFAULT_FLOORS, effectiveDetection, loadTuning, MAX_TUNING_DAYS, runTuning, storeTuningRun, type CandidateSummary, type TuningResult } from '../../tune';
 import type { CliContext } from '../context';
 import { progress } from '../output';
 import { integer, parseTime } from '../options';
+import { asOption, cliActor } from '../triage-context';
 
 interface TuneOptions {
   from?: number;
@@ -19,6 +14,16 @@ interface TuneOptions {
   days: number;
   floors?: number[];
   budget?: number;
+  apply?: number;
+  reason?: string;
+  run?: string;
+  as?: string;
+}
+
+function floorValue(value: string): number {
+  const f = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(f) || !(f > 0) || f > 1000) throw new InvalidArgumentError(`expected an alert floor per 1,000 user-days (a number above 0, at most 1,000), got "${value}"`);
+  return f;
 }
 
 function floorList(value: string): number[] {
@@ -41,111 +46,131 @@ export function tuneCommand(ctx: CliContext): Command {
     .description('replay stored history through the detector under candidate alert floors: alerts per day by severity and department, and which confirmed alerts each would still catch; --budget proposes a floor')
     .addOption(new Option('--from <time>', 'start of the replayed period, ISO-8601 with a zone (default: --days before --to)').argParser(parseTime))
     .addOption(new Option('--to <time>', 'end of the period (exclusive) (default: the end of the day of the newest stored event)').argParser(parseTime))
-    .option('--days <n>', 'length of the period when --from is not given', (v) => integer(v, 1, 366), 14)
+    .option('--days <n>', 'length of the period when --from is not given', (v) => integer(v, 1, MAX_TUNING_DAYS), 14)
     .addOption(new Option('--floors <list>', `candidate alert floors in expected ordinary user-days per 1,000, comma-separated (default: ${DEFAULT_FLOORS.join(',')} and the current one)`).argParser(floorList))
     .addOption(new Option('--budget <n/day>', 'alerts a day the team can read: propose the floor that stays within it and catches the most').argParser(budgetOf))
+    .addOption(new Option('--apply <floor>', 'set the alert floor the detector uses (per 1,000 user-days; audited: tuning.apply) instead of running a replay').argParser(floorValue))
+    .option('--reason <text>', 'with --apply: why (required; kept in the audit trail)')
+    .option('--run <id>', 'with --apply: the tuning run the floor was chosen from')
+    .addOption(asOption())
     .addHelpText(
       'after',
       `
 The stored events of the period are read from ClickHouse hour by hour, in event time, and judged by one
 engine per candidate floor, exactly as \`insider detect --once\` would judge them (history, calibration,
-allowlist and suppressions included); nothing is written. A candidate "catches" a stored alert resolved as
-true_positive when it raises an alert for the same person and day.
+allowlist and suppressions included); no alert is written. The run's result is stored (tuning_runs) and
+its id printed; the dashboard's Tuning page shows stored runs. A candidate "catches" a stored alert
+resolved as true_positive when it raises an alert for the same person and day.
 
 The floor is what detection.scoring.alertFloor means: how many ordinary user-days per 1,000 are allowed to be
 as unusual as an alert (docs/detection.md). Severities (medium, high, critical) do not depend on it.
-Choosing a floor does not change anything by itself: set it with detection.scoring.alertFloor.
+--apply sets the floor the detector uses over the configuration file's detection.scoring.alertFloor
+(audited: tuning.apply, with the reason and the run); \`insider detect\` reads it at start and a running
+detector picks a change up within a minute.
 
 Examples:
   insider tune --budget 5/day
+  insider tune --apply 0.5 --reason "budget of 5 a day agreed with the SOC" --run tr_20261001120000_1a2b3c4d
   insider tune --from 2026-09-01T00:00:00Z --to 2026-10-01T00:00:00Z --floors 0.5,1,3`,
     )
     .action(async (opts: TuneOptions, cmd: Command) => {
       const config = ctx.config();
       const ch = ctx.clickhouse();
-      const detection = effectiveDetection(config.detection, await loadTuning(ch));
-      let to = opts.to;
-      if (to === undefined) {
-        const rows = await ch.query<{ newest: string; n: string }>(sql`SELECT toUInt64(max(toUInt32(ts))) AS newest, count() AS n FROM access_events`);
-        if (!rows[0] || Number(rows[0].n) === 0) cmd.error('error: no stored access events to replay (run `insider ingest`, or give --from/--to)', { exitCode: 2 });
-        to = (dayOf(Number(rows[0].newest) * 1000) + 1) * MS_PER_DAY;
-      }
-      const from = opts.from ?? to - opts.days * MS_PER_DAY;
-      if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
-      const current = detection.scoring.alertFloor;
-      const floors = [...new Set([...(opts.floors ?? DEFAULT_FLOORS), current])].sort((a, b) => b - a);
-      const days = Math.round((to - from) / MS_PER_DAY);
-      progress(`tune: ${new Date(from).toISOString()} .. ${new Date(to).toISOString()} (${days} days), ${floors.length} candidate floors`);
-
-      const inputs = await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey });
-      // Stored alerts of the period resolved as true positives: what a floor must keep catching.
-      const stored = (await alertsOfDays(ch, dayOf(from), dayOf(to - 1))).filter((a) => a.windowEnd > from && a.windowStart < to);
-      const states = await statesOf(ch, stored.map((a) => a.alertId), Date.now());
-      const confirmed = new Set(stored.filter((a) => states.get(a.alertId)?.disposition === 'true_positive').map((a) => a.alertId));
-
+      if (opts.apply !== undefined) return applyFloor(ctx, opts, cmd);
+      if (opts.reason !== undefined || opts.run !== undefined) cmd.error('error: --reason and --run go with --apply', { exitCode: 2 });
       let lastReport = 0;
-      const replay = await replayFloors(ch, detection, inputs, {
-        floors,
-        from,
-        to,
-        onProgress: (p) => {
-          if (Date.now() - lastReport < 2000 && p.hour < p.hours) return;
-          lastReport = Date.now();
-          progress(`tune: hour ${p.hour}/${p.hours}, ${p.events} events`);
-        },
-      });
-      const departmentOf = (user: string) => inputs.people.get(user)?.department ?? '';
-      const candidates = floors.map((floor) => {
-        const alerts = (replay.get(floor) ?? []).map(candidateAlertOf);
-        const ids = new Set(alerts.map((a) => a.alertId));
-        return { summary: summarise(alerts, { alertFloor: floor, days, departmentOf }), catches: [...confirmed].filter((id) => ids.has(id)).length };
-      });
-
-      const out = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
-      out([
-        '',
-        `Alerts per day under each candidate alert floor, ${days} days replayed (current floor: ${current} per 1,000 user-days)`,
-        `Confirmed: stored alerts of the period resolved as true positives (${confirmed.size}), still raised under the candidate`,
-        '',
-      ]);
-      out(
-        renderTable(
-          [{ title: 'FLOOR /1,000' }, { title: 'SCORE' }, { title: 'ALERTS/DAY' }, ...SEVERITIES.map((s) => ({ title: s.toUpperCase() })), { title: 'BUSIEST DAY' }, { title: 'CONFIRMED CAUGHT' }],
-          candidates.map((c) => [
-            `${c.summary.alertFloor}${c.summary.alertFloor === current ? ' (current)' : ''}`,
-            String(c.summary.floorScore),
-            fixed(c.summary.perDay),
-            ...SEVERITIES.map((s) => fixed(c.summary.perDaySeverity[s])),
-            String(c.summary.maxPerDay),
-            `${c.catches}/${confirmed.size}`,
-          ]),
-        ),
-      );
-      const departments = [...new Set(candidates.flatMap((c) => Object.keys(c.summary.perDepartment)))].sort();
-      if (departments.length > 0) {
-        out(['', 'Alerts per day by department', '']);
-        out(
-          renderTable(
-            [{ title: 'FLOOR /1,000' }, ...departments.map((d) => ({ title: d }))],
-            candidates.map((c) => [String(c.summary.alertFloor), ...departments.map((d) => fixed((c.summary.perDepartment[d] ?? 0) / Math.max(1, days)))]),
-          ),
-        );
+      let result: TuningResult;
+      try {
+        result = await runTuning(ch, config, {
+          from: opts.from,
+          to: opts.to,
+          days: opts.days,
+          floors: opts.floors,
+          budget: opts.budget,
+          onProgress: (p) => {
+            if (p.hour === 1) progress(`tune: ${p.hours} hours to replay`);
+            if (Date.now() - lastReport < 2000 && p.hour < p.hours) return;
+            lastReport = Date.now();
+            progress(`tune: hour ${p.hour}/${p.hours}, ${p.events} events`);
+          },
+        });
+      } catch (err) {
+        if (err instanceof TriageError) cmd.error(`error: ${err.message}`, { exitCode: 2 });
+        throw err;
       }
-      if (opts.budget !== undefined) {
-        const chosen = withinBudget(candidates, opts.budget);
-        out(['']);
-        if (!chosen) {
-          const strictest = candidates[candidates.length - 1].summary;
-          out([`Budget ${opts.budget}/day: no candidate stays within it; the strictest (${strictest.alertFloor} per 1,000) gives ${fixed(strictest.perDay)} a day. Try --floors with smaller values.`]);
-        } else out(proposal(chosen.summary, chosen.catches, confirmed.size, opts.budget, current));
-      }
+      const run = await storeTuningRun(ch, cliActor(opts.as), result, Date.now());
+      printRun(result, run.runId);
     });
 }
 
-function proposal(s: CandidateSummary, catches: number, confirmed: number, budget: number, current: number): string[] {
+/** `insider tune --apply <floor> --reason "..." [--run ID]`: the audited change the dashboard makes too. */
+async function applyFloor(ctx: CliContext, opts: TuneOptions, cmd: Command): Promise<void> {
+  const config = ctx.config();
+  const ch = ctx.clickhouse();
+  if (opts.reason === undefined) cmd.error('error: --apply needs --reason "why this floor" (it goes to the audit trail)', { exitCode: 2 });
+  try {
+    const before = effectiveDetection(config.detection, await loadTuning(ch)).scoring.alertFloor;
+    const chosen = await applyAlertFloor(ch, cliActor(opts.as), { value: opts.apply!, reason: opts.reason!, runId: opts.run, detection: config.detection, now: Date.now() });
+    process.stdout.write(
+      `Alert floor set to ${chosen.value} per 1,000 user-days (was ${before}) by ${chosen.actor}${chosen.runId ? `, from tuning run ${chosen.runId}` : ''} (audited: tuning.apply).\n` +
+        'A running detector picks it up within a minute; `insider detect --once` uses it from its next run.\n',
+    );
+  } catch (err) {
+    if (err instanceof TriageError) cmd.error(`error: ${err.message}`, { exitCode: 2 });
+    throw err;
+  }
+}
+
+function printRun(r: TuningResult, runId: string): void {
+  const { days, currentFloor: current } = r;
+  const confirmed = r.confirmed.length;
+  const candidates = r.candidates;
+  const out = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  out([
+    '',
+    `Tuning run ${runId}: ${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}, ${r.events} events`,
+    `Alerts per day under each candidate alert floor, ${days} days replayed (current floor: ${current} per 1,000 user-days)`,
+    `Confirmed: stored alerts of the period resolved as true positives (${confirmed}), still raised under the candidate`,
+    '',
+  ]);
+  out(
+    renderTable(
+      [{ title: 'FLOOR /1,000' }, { title: 'SCORE' }, { title: 'ALERTS/DAY' }, ...SEVERITIES.map((s) => ({ title: s.toUpperCase() })), { title: 'BUSIEST DAY' }, { title: 'CONFIRMED CAUGHT' }],
+      candidates.map((c) => [
+        `${c.summary.alertFloor}${c.summary.alertFloor === current ? ' (current)' : ''}`,
+        String(c.summary.floorScore),
+        fixed(c.summary.perDay),
+        ...SEVERITIES.map((s) => fixed(c.summary.perDaySeverity[s])),
+        String(c.summary.maxPerDay),
+        `${c.catches}/${confirmed}`,
+      ]),
+    ),
+  );
+  const departments = [...new Set(candidates.flatMap((c) => Object.keys(c.summary.perDepartment)))].sort();
+  if (departments.length > 0) {
+    out(['', 'Alerts per day by department', '']);
+    out(
+      renderTable(
+        [{ title: 'FLOOR /1,000' }, ...departments.map((d) => ({ title: d }))],
+        candidates.map((c) => [String(c.summary.alertFloor), ...departments.map((d) => fixed((c.summary.perDepartment[d] ?? 0) / Math.max(1, days)))]),
+      ),
+    );
+  }
+  if (r.budget !== null) {
+    const chosen = candidates.find((c) => c.summary.alertFloor === r.proposal);
+    out(['']);
+    if (!chosen) {
+      const strictest = candidates[candidates.length - 1].summary;
+      out([`Budget ${r.budget}/day: no candidate stays within it; the strictest (${strictest.alertFloor} per 1,000) gives ${fixed(strictest.perDay)} a day. Try --floors with smaller values.`]);
+    } else out(proposal(chosen.summary, chosen.catches, confirmed, r.budget, current, runId));
+  }
+  out(['', `Stored as tuning run ${runId} (insider tune --apply <floor> --reason "..." --run ${runId}, or the dashboard's Tuning page).`]);
+}
+
+function proposal(s: CandidateSummary, catches: number, confirmed: number, budget: number, current: number, runId: string): string[] {
   return [
     `Budget ${budget}/day: proposed alert floor ${s.alertFloor} per 1,000 user-days (score ${s.floorScore})${s.alertFloor === current ? ', the current one' : ''}: ` +
       `${fixed(s.perDay)} alerts a day (busiest day ${s.maxPerDay}), ${catches}/${confirmed} confirmed alerts still caught.`,
-    `Set it with detection.scoring.alertFloor: ${s.alertFloor} in the configuration file.`,
+    `Apply it with: insider tune --apply ${s.alertFloor} --reason "..." --run ${runId}`,
   ];
 }
