@@ -35,6 +35,7 @@ import { reportRoutes } from './routes/reports';
 import { ssoRoutes } from './sso';
 import { streamRoutes } from './routes/stream';
 import { suppressionRoutes } from './routes/suppressions';
+import { tuningRoutes } from './routes/tuning';
 import { userRoutes } from './routes/users';
 
 declare module 'fastify' {
@@ -215,6 +216,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   suppressionRoutes(app, ctx);
   pseudonymRoutes(app, ctx);
   userRoutes(app, ctx);
+  tuningRoutes(app, ctx);
   auditRoutes(app, ctx);
   streamRoutes(app, ctx);
   await dashboardRoutes(app);

@@ -45,6 +45,11 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/users/:name/tokens': 'admin',
   'POST /api/users/:name/tokens/:tokenId/revoke': 'admin',
   'GET /api/audit': 'admin',
+  'GET /api/tuning': 'admin',
+  'GET /api/tuning/runs': 'admin',
+  'GET /api/tuning/runs/:runId': 'admin',
+  'POST /api/tuning/runs': 'admin',
+  'POST /api/tuning/floor': 'admin',
   'GET /api/employees/:user': 'viewer',
   'GET /api/reports': 'viewer',
   'GET /api/reports/:schedule/:day/files/*': 'viewer',
@@ -68,6 +73,7 @@ function sampleUrl(pattern: string): string {
     .replace('/api/suppressions/:id', '/api/suppressions/sup_0123456789ab')
     .replace(':id', 'al_20260925_3fa9c2d1e0')
     .replace(':pseudonym', 'emp-0123456789')
+    .replace(':runId', 'tr_20261001120000_1a2b3c4d')
     // A user of its own: the admin's calls change its role, disable and enable it.
     .replace(':name/tokens/:tokenId', 'sam.sample/tokens/tok_00000000')
     .replace(':name', 'sam.sample')
