@@ -341,3 +341,30 @@ describe('settingsFor', () => {
     expect(svc.sensitive).toMatchObject({ enabled: true, dailyBytes: null, firstAccessTables: detection.detectors.sensitive.firstAccessTables });
   });
 });
+
+describe('createEngine: a new alert floor while running (setAlertFloor)', () => {
+  const strict = { ...detection, scoring: { ...detection.scoring, alertFloor: 1e-6 } };
+  const strictEngine = () => createEngine({ detection: strict, people, catalog, allowlist: allowlistFrom([]), history: async (day) => fakeHistory(day), now: () => WALL });
+  const events = bulkExport().slice(0, 7); // the morning and two 520 MB queries
+
+  it('raises nothing on a strict floor, and raises at the next event of the same day once the floor is relaxed, the day totals kept', async () => {
+    const control = strictEngine();
+    expect(await control.process(events)).toEqual([]);
+
+    const engine = strictEngine();
+    expect(await engine.process(events.slice(0, 6))).toEqual([]);
+    engine.setAlertFloor(detection.scoring.alertFloor);
+    const alerts = await engine.process(events.slice(6));
+    expect(alerts).toHaveLength(1);
+    // The day's running total was kept: the morning and both queries.
+    expect(alerts[0]).toMatchObject({ user: 'alice', revision: 1, observedBytes: 50 * MB + 2 * 520 * MB, triggerEventId: `alice-${DAY}-x02` });
+  });
+
+  it('raises nothing more after the floor is made strict again', async () => {
+    const engine = engineOf();
+    expect((await engine.process(events.slice(0, 6))).length).toBe(1);
+    engine.setAlertFloor(1e-6);
+    // Another day: judged against the strict floor.
+    expect(await engine.process(bulkExport(DAY + 1).slice(0, 7))).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 // The alert budget's arithmetic: a candidate floor's alerts per day (per severity, per department, busiest
 // day) and the rule that picks the floor for a budget.
 import type { Severity } from '../../src/alerts/types';
-import { MS_PER_DAY } from '../../src/calendar';
+import { dateString, MS_PER_DAY } from '../../src/calendar';
 import { floorScore } from '../../src/detect/scoring';
 import { summarise, withinBudget, type CandidateAlert } from '../../src/tune/candidates';
 
@@ -18,6 +18,7 @@ describe('summarise', () => {
     expect(s).toMatchObject({ alertFloor: 3, floorScore: floorScore(3), alerts: 4, perDay: 1, maxPerDay: 2 });
     expect(s.perDaySeverity).toEqual({ low: 0.5, medium: 0.25, high: 0.25, critical: 0 });
     expect(s.perDepartment).toEqual({ Sales: 2, Finance: 1, '(not in the directory)': 1 });
+    expect(s.byDay).toEqual({ [dateString(D)]: 2, [dateString(D + 1)]: 1, [dateString(D + 3)]: 1 });
   });
 
   it('an empty replay is zero alerts, not a division by zero', () => {
