@@ -14,6 +14,7 @@ import { Employee } from './pages/Employee';
 import { Queue } from './pages/Queue';
 import { Reports } from './pages/Reports';
 import { SignIn } from './pages/SignIn';
+import { Tuning } from './pages/Tuning';
 import { Users } from './pages/Users';
 import { queueHref, replace, useRoute, type Route } from './router';
 import { loadMe, probeSession, useSession } from './session';
@@ -30,6 +31,8 @@ function Page({ route }: { route: Route }) {
       return <Reports />;
     case 'users':
       return <Users />;
+    case 'tuning':
+      return <Tuning />;
     default:
       return (
         <div class="page">

@@ -1,8 +1,8 @@
 // The hash router: #/signin, #/alerts (queue; filters in the query), #/alerts/<id>, #/employees/<user>,
-// #/reports, #/users (admins). Pages link to #/alerts/<id> (src/notify/page.ts alertLink). Hash routes need nothing from the server that serves the files, and a view can be linked.
+// #/reports, #/users and #/tuning (admins). Pages link to #/alerts/<id> (src/notify/page.ts alertLink). Hash routes need nothing from the server that serves the files, and a view can be linked.
 import { useEffect, useState } from 'preact/hooks';
 
-export type Page = 'signin' | 'queue' | 'alert' | 'employee' | 'reports' | 'users' | 'notfound';
+export type Page = 'signin' | 'queue' | 'alert' | 'employee' | 'reports' | 'users' | 'tuning' | 'notfound';
 
 export interface Route {
   page: Page;
@@ -24,6 +24,7 @@ export function parseHash(hash: string): Route {
   if (head === 'employees' && id !== '') return { page: 'employee', id, query };
   if (head === 'reports' && id === '') return { page: 'reports', id: '', query };
   if (head === 'users' && id === '') return { page: 'users', id: '', query };
+  if (head === 'tuning' && id === '') return { page: 'tuning', id: '', query };
   return { page: 'notfound', id: '', query };
 }
 

@@ -166,3 +166,64 @@ export interface Token {
   revokedAt: string | null;
   revokedBy: string | null;
 }
+
+// ---- tuning (admins): GET /api/tuning, /api/tuning/runs[/:runId] ----
+
+export interface AlertFloor {
+  value: number;
+  configured: number;
+  source: 'chosen' | 'configuration';
+  at: string | null;
+  actor: string | null;
+  reason: string | null;
+  runId: string | null;
+}
+
+export interface TuningJob {
+  jobId: string;
+  state: 'running' | 'done' | 'failed';
+  actor: string;
+  startedAt: string;
+  finishedAt: string | null;
+  progress: { hour: number; hours: number; events: number };
+  runId: string | null;
+  error: string | null;
+}
+
+export interface TuningStatus {
+  floor: AlertFloor;
+  job: TuningJob | null;
+  maxDays: number;
+}
+
+export interface TuningRunHead {
+  runId: string;
+  at: string;
+  actor: string;
+  from: string;
+  to: string;
+  budget: number | null;
+  proposal: number | null;
+  currentFloor: number;
+  candidates: number;
+}
+
+export interface TuningCandidate {
+  alertFloor: number;
+  floorScore: number;
+  alerts: number;
+  perDay: number;
+  perDaySeverity: Record<Severity, number>;
+  maxPerDay: number;
+  perDepartment: Record<string, number>;
+  byDay: Record<string, number>;
+  catches: number;
+  caught: string[];
+}
+
+export interface TuningRun extends Omit<TuningRunHead, 'candidates'> {
+  days: number;
+  events: number;
+  confirmed: string[];
+  candidates: TuningCandidate[];
+}

@@ -60,3 +60,21 @@ export function drawMarker(x: number, stroke: string) {
     ctx.restore();
   };
 }
+
+/** A horizontal dashed line at y (a budget), clamped to the plot. */
+export function drawLevel(y: number, stroke: string, scale = 'y') {
+  return (u: uPlot) => {
+    const { ctx, bbox } = u;
+    const py = u.valToPos(y, scale, true);
+    if (!(py >= bbox.top && py <= bbox.top + bbox.height)) return;
+    ctx.save();
+    ctx.strokeStyle = stroke;
+    ctx.lineWidth = 2 * devicePixelRatio;
+    ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+    ctx.beginPath();
+    ctx.moveTo(bbox.left, py);
+    ctx.lineTo(bbox.left + bbox.width, py);
+    ctx.stroke();
+    ctx.restore();
+  };
+}

@@ -28,6 +28,11 @@ export function Nav({ page, session, onHelp }: Props) {
             Users
           </a>
         )}
+        {isAdmin(session.me) && (
+          <a href={href('/tuning')} aria-current={page === 'tuning' ? 'page' : undefined}>
+            Tuning
+          </a>
+        )}
       </nav>
       <div class="who">
         <button type="button" class="link" onClick={onHelp} aria-keyshortcuts="?">
