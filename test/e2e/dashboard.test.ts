@@ -7,7 +7,7 @@
 // sees the charts drawn with data, acknowledges and resolves it as a false positive, and the API and the
 // audit trail agree. An alert with a table name of hundreds of characters keeps the page within the
 // window. An admin revokes a user's token and disables a user on the Users page, and the API refuses
-// them at once; signing out ends the analyst's token on the server. Screenshots go to artifacts/e2e/
+// them at once; an admin starts a tuning run on the Tuning page and applies a floor with a reason; signing out ends the analyst's token on the server. Screenshots go to artifacts/e2e/
 // (the CI keeps them).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -63,7 +63,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-e2e-'));
     const kafka = createKafka(config.kafka, log);
     env = await prepareEnvironment({ config, kafka, log, prefix: 'e2e', seed: 11, employees: 40, days: 42, dir: work, progress: quiet });
-    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: 26401, rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
+    live = { ...liveConfig(config, env), api: { ...liveConfig(config, env).api, port: Number(process.env.E2E_API_PORT ?? 26401), rateLimit: { max: 10_000, windowMs: 60_000 } }, reports: { ...config.reports, outputDir: path.join(work, 'reports') } };
     ingest = await startIngest({ config: live, kafka, ws: env.ws, log, progress: quiet });
     detector = await startLiveDetector({ config: live, kafka, ch: env.ws.ch, log });
     dashboard = await startDemoDashboard(live, env.ws.ch, log);
@@ -328,6 +328,62 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     const trail = await readAudit(env.ws.ch, { actor: 'e2e.admin', limit: 20 });
     expect(trail.map((t) => t.action)).toEqual(expect.arrayContaining(['token.revoke', 'user.disable']));
   });
+
+  it('lets an admin start a tuning run on the Tuning page, see its chart and tables, and apply a floor with a reason (audited, then current)', async () => {
+    const deps = { ch: env.ws.ch, pseudonyms: createPseudonyms({ enabled: false, key: undefined }) };
+    const root = { name: 'e2e', role: 'admin' as const, sourceIp: '127.0.0.1', requestId: 'e2e' };
+    await createUser(deps, root, 'e2e.tuner', 'admin');
+    const tunerToken = (await createToken(deps, root, 'e2e.tuner', 1)).token;
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const admin = await context.newPage();
+    admin.on('pageerror', (err) => problems.push(`tuning page error: ${err.message}`));
+    admin.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`tuning console: ${m.text()} (${m.location().url})`);
+    });
+    try {
+      await admin.goto(`${dashboard.api.url}/#/signin`);
+      await admin.getByLabel('Access token').fill(tunerToken);
+      await admin.getByRole('button', { name: 'Sign in' }).click();
+      await admin.getByRole('link', { name: 'Tuning' }).click();
+      await admin.getByRole('heading', { name: 'Tuning', level: 1 }).waitFor();
+      const configured = live.detection.scoring.alertFloor;
+      await admin.getByTestId('current-floor-value').filter({ hasText: String(configured) }).waitFor();
+
+      // A run of the last 7 days with a budget: its progress while it runs, then its chart and tables.
+      const form = admin.getByRole('form', { name: 'Start a tuning run' });
+      await form.getByLabel('Days of history to replay').fill('7');
+      await form.getByLabel('Budget, alerts a day (optional)').fill('2');
+      await form.getByRole('button', { name: 'Start a run' }).click();
+      await admin.getByTestId('tuning-message').filter({ hasText: /^Run tr_\d{14}_[0-9a-f]{8} finished\.$/ }).waitFor({ timeout: 240_000 });
+      const chart = admin.locator('figure[data-chart="tuning"]');
+      // data-points is set once uPlot has drawn: one point per candidate floor.
+      await admin.locator('figure[data-chart="tuning"][data-points]:not([data-points="0"])').waitFor();
+      expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(5);
+      const severities = admin.getByRole('table', { name: 'Alerts a day per severity, per candidate floor' });
+      expect(await severities.locator('tbody tr').count()).toBeGreaterThan(5);
+      await admin.getByRole('table', { name: 'Alerts a day per department, per candidate floor' }).waitFor();
+      await expect(chart.locator('.chart-key').innerText()).resolves.toMatch(/Budget 2 a day/);
+
+      // Apply a stricter floor than the configured one, with a reason.
+      const row = severities.locator('tbody tr[data-floor="0.5"]');
+      await row.getByRole('button', { name: /Apply this floor/ }).click();
+      await row.getByLabel('Reason (kept in the audit trail)').fill('two a day agreed with the SOC');
+      await admin.screenshot({ path: path.join(SHOTS, 'tuning.png'), fullPage: true });
+      await row.getByRole('button', { name: 'Apply 0.5' }).click();
+      await admin.getByTestId('current-floor-value').filter({ hasText: /^0\.5$/ }).waitFor();
+      await admin.getByTestId('current-floor-actor').filter({ hasText: 'e2e.tuner' }).waitFor();
+      await severities.locator('tbody tr[data-floor="0.5"].is-current').waitFor();
+    } finally {
+      await context.close();
+    }
+    const res = await fetch(`${dashboard.api.url}/api/tuning`, { headers: { authorization: `Bearer ${tunerToken}` } });
+    expect(((await res.json()) as { floor: unknown }).floor).toMatchObject({ value: 0.5, source: 'chosen', actor: 'e2e.tuner', reason: 'two a day agreed with the SOC' });
+    const trail = await readAudit(env.ws.ch, { actor: 'e2e.tuner', limit: 20 });
+    expect(trail.map((t) => t.action)).toEqual(expect.arrayContaining(['tuning.run', 'tuning.apply']));
+    // The analyst's page has no Tuning link, and the API refuses the checker (a viewer).
+    expect(await page.getByRole('link', { name: 'Tuning' }).count()).toBe(0);
+    expect((await fetch(`${dashboard.api.url}/api/tuning`, { headers: { authorization: `Bearer ${checkerToken}` } })).status).toBe(403);
+  }, 300_000);
 
   it("signs out: the token the dashboard held is ended on the server, not only forgotten", async () => {
     await page.goto(`${dashboard.api.url}/#/alerts`);
