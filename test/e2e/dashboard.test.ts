@@ -26,7 +26,7 @@ import { writeAlerts } from '../../src/alerts';
 import { createKafka } from '../../src/kafka';
 import { CHROMIUM_PATH } from '../../src/local-services';
 import { createLogger } from '../../src/log';
-import { createPseudonyms, createToken, createUser, readAudit } from '../../src/triage';
+import { createPseudonyms, createToken, createUser, readAudit, recordAction } from '../../src/triage';
 
 const log = createLogger({ level: process.env.E2E_LOG ?? 'silent' });
 const SHOTS = path.resolve(__dirname, '..', '..', 'artifacts', 'e2e');
@@ -334,6 +334,9 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     const root = { name: 'e2e', role: 'admin' as const, sourceIp: '127.0.0.1', requestId: 'e2e' };
     await createUser(deps, root, 'e2e.tuner', 'admin');
     const tunerToken = (await createToken(deps, root, 'e2e.tuner', 1)).token;
+    // The export turned out to be real after all: a confirmed alert every candidate floor is judged on.
+    await recordAction(env.ws.ch, alertId, 'e2e.other', { action: 'reopen' }, Date.now());
+    await recordAction(env.ws.ch, alertId, 'e2e.other', { action: 'resolve', disposition: 'true_positive' }, Date.now());
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const admin = await context.newPage();
     admin.on('pageerror', (err) => problems.push(`tuning page error: ${err.message}`));
@@ -362,12 +365,15 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
       const severities = admin.getByRole('table', { name: 'Alerts a day per severity, per candidate floor' });
       expect(await severities.locator('tbody tr').count()).toBeGreaterThan(5);
       await admin.getByRole('table', { name: 'Alerts a day per department, per candidate floor' }).waitFor();
+      // The confirmed export is still caught at the current floor.
+      await severities.locator(`tbody tr[data-floor="${configured}"] td`).filter({ hasText: '1/1' }).waitFor();
       await expect(chart.locator('.chart-key').innerText()).resolves.toMatch(/Budget 2 a day/);
 
       // Apply a stricter floor than the configured one, with a reason.
       const row = severities.locator('tbody tr[data-floor="0.5"]');
       await row.getByRole('button', { name: /Apply this floor/ }).click();
       await row.getByLabel('Reason (kept in the audit trail)').fill('two a day agreed with the SOC');
+      await admin.evaluate('window.scrollTo(0, 0)');
       await admin.screenshot({ path: path.join(SHOTS, 'tuning.png'), fullPage: true });
       await row.getByRole('button', { name: 'Apply 0.5' }).click();
       await admin.getByTestId('current-floor-value').filter({ hasText: /^0\.5$/ }).waitFor();

@@ -19,7 +19,8 @@ import { startIngest, type RunningIngest } from '../../src/evaluate/load';
 import { createWorkspace, type Workspace } from '../../src/evaluate/workspace';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { recordAction } from '../../src/triage';
+import { readAudit, recordAction } from '../../src/triage';
+import { loadTuning, tuningRunOf } from '../../src/tune';
 import { testConfig } from '../helpers/env';
 import { BIN, waitUntil } from '../helpers/ingest-run';
 
@@ -215,7 +216,28 @@ describe('detection (real Kafka and ClickHouse)', () => {
     expect(tuned.stdout).toMatch(/^Budget 1\/day: proposed alert floor (10|3|0\.1) per 1,000 user-days .*1\/1 confirmed alerts still caught\.$/m);
     expect(tuned.stdout).toContain('Analytics');
     expect(run(['tune', '--budget', 'lots']).status).not.toBe(0);
-    // Nothing was written: still the one alert.
+    // Nothing was written: still the one alert. The run itself is stored, under the id it printed.
     expect(await listAlerts(ws.ch, {})).toHaveLength(1);
+    const runId = /^Stored as tuning run (tr_\d{14}_[0-9a-f]{8})/m.exec(tuned.stdout)?.[1];
+    expect(runId).toBeDefined();
+    const stored = await tuningRunOf(ws.ch, runId!);
+    expect(stored?.result.candidates.map((c) => [c.summary.alertFloor, c.caught])).toEqual([[10, [alerts[0].alertId]], [3, [alerts[0].alertId]], [0.1, [alerts[0].alertId]]]);
+
+    // insider tune --apply: refused without a reason, with a bad floor or an unknown run; else audited, and
+    // detect --once judges with the chosen floor.
+    const noReason = run(['tune', '--apply', '0.1']);
+    expect([noReason.status, noReason.stderr.trim()]).toEqual([2, 'error: --apply needs --reason "why this floor" (it goes to the audit trail)']);
+    expect(run(['tune', '--apply', '0', '--reason', 'x']).stderr).toContain('expected an alert floor per 1,000 user-days (a number above 0, at most 1,000), got "0"');
+    expect(run(['tune', '--apply', 'NaN', '--reason', 'x']).status).not.toBe(0);
+    const unknownRun = run(['tune', '--apply', '0.1', '--reason', 'x', '--run', 'tr_20200101000000_00000000']);
+    expect([unknownRun.status, unknownRun.stderr.trim()]).toEqual([2, 'error: no tuning run tr_20200101000000_00000000']);
+    expect((await loadTuning(ws.ch)).alertFloor).toBeNull();
+    const applied = run(['tune', '--apply', '0.1', '--reason', 'one a day is what we read', '--run', runId!, '--as', 'sam.soc']);
+    expect(applied.status).toBe(0);
+    expect(applied.stdout).toContain(`Alert floor set to 0.1 per 1,000 user-days (was 3) by sam.soc, from tuning run ${runId} (audited: tuning.apply).`);
+    expect(await readAudit(ws.ch, { action: 'tuning.apply' })).toEqual([expect.objectContaining({ actor: 'sam.soc', details: expect.objectContaining({ from: 3, to: 0.1, reason: 'one a day is what we read', runId }) })]);
+    const again = run(['detect', '--once', '--from', from, '--to', new Date((today + 1) * MS_PER_DAY).toISOString()]);
+    expect(again.stderr).toContain('detect: alert floor 0.1 per 1,000 user-days (chosen by an admin; the configuration file says 3)');
+    expect(again.status).toBe(0);
   }, 180_000);
 });

@@ -7,6 +7,7 @@ import { enc, errorText, get, post } from '../api';
 import { Banner } from '../components/Banner';
 import { Time } from '../components/Time';
 import { floorText, TuningChart } from '../components/TuningChart';
+import { formatDay } from '../format';
 import { useKeys, useLoad, useTitle } from '../hooks';
 import { SEVERITIES, type AlertFloor, type TuningCandidate, type TuningJob, type TuningRun, type TuningRunHead, type TuningStatus } from '../types';
 
@@ -274,7 +275,7 @@ export function Tuning() {
             <select value={runId ?? ''} onChange={(e) => setChosen(e.currentTarget.value)}>
               {runs.data.items.map((r) => (
                 <option key={r.runId} value={r.runId}>
-                  {r.at.slice(0, 16).replace('T', ' ')} UTC · {r.actor} · {r.from.slice(0, 10)} – {r.to.slice(0, 10)}
+                  {r.at.slice(0, 16).replace('T', ' ')} UTC · {r.actor} · {r.from.slice(0, 10)} – {formatDay(Date.parse(r.to) - 1)}
                   {r.budget !== null ? ` · budget ${r.budget}/day` : ''}
                 </option>
               ))}
