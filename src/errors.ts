@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   SIMULATION_INVALID: 'the simulator or the demo was asked for something it cannot produce',
   DIRECTORY_INVALID: 'a directory file has problems; nothing of it was loaded',
   EVALUATION_FAILED: 'the evaluation harness could not complete',
-  TRIAGE_NOT_FOUND: 'no such alert, suppression, user, token or pseudonym',
+  TRIAGE_NOT_FOUND: 'no such alert, suppression, user, token, pseudonym or tuning run',
   TRIAGE_CONFLICT: 'the state forbids the action (already resolved, already revoked, exists)',
   TRIAGE_INVALID: 'the content of a triage or admin request is refused (a missing reason, a bad value)',
   REPORT_FAILED: 'a report could not be generated, written or verified',
