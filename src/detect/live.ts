@@ -17,11 +17,11 @@ import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
 import { fromAccessEvent, type DetectEvent } from './event';
 import type { Engine } from './engine';
 import { storedEventsWhere } from './backfill';
-import { engineFor, loadEngineInputs, loadExemptions } from './setup';
+import { engineFor, loadAdjustments, loadEngineInputs, loadExemptions } from './setup';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { createRegistry, type Registry } from '../telemetry';
 
-/** How often the live detector re-reads the allowlist file and the suppressions. */
+/** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
 
 export interface LiveDetectorDeps {
@@ -189,6 +189,12 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       .catch((err: Error) => {
         metrics.errors.inc({ kind: 'refresh' });
         log.warn({ err: err.message }, 'could not refresh the allowlist and suppressions; keeping the previous ones');
+      });
+    loadAdjustments(ch)
+      .then((a) => engine.setAdjustments(a))
+      .catch((err: Error) => {
+        metrics.errors.inc({ kind: 'refresh' });
+        log.warn({ err: err.message }, 'could not refresh the expectation adjustments; keeping the previous ones');
       });
   }, EXEMPTIONS_REFRESH_MS);
   refresh.unref();
