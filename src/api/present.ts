@@ -1,7 +1,7 @@
 // The service's records as the API shows them: the same fields, with times as ISO-8601 (UTC) instead of
 // epoch milliseconds, and "no time" (0 or null) as null; text from the logs without bidirectional
 // controls (display-text.ts). Pure.
-import { displaySafe, tokenState, type AdjustmentView, type AlertSummary, type AlertView, type ApiUser, type AuditEntry, type SuppressionView, type TokenInfo, type TriageState } from '../triage';
+import { displaySafe, tokenState, type AdjustmentView, type AlertAdjustments, type AlertSummary, type AlertView, type ApiUser, type AuditEntry, type SuppressionView, type TokenInfo, type TriageState } from '../triage';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -116,6 +116,10 @@ export function presentAdjustment(a: AdjustmentView) {
     revokedAt: isoOrNull(a.revokedAt),
     active: a.active,
   };
+}
+
+export function presentAlertAdjustments(a: AlertAdjustments) {
+  return { made: a.made.map(presentAdjustment), applied: a.applied.map(presentAdjustment) };
 }
 
 export function presentUser(u: ApiUser) {

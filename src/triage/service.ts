@@ -352,7 +352,7 @@ async function knownAssignee(deps: TriageDeps, name: string): Promise<string> {
  * is, with its history and evidence (the action's audit entry covers that view). Refused transitions are
  * conflicts.
  */
-export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, request: ActRequest): Promise<AlertView & { history: TriageState['history'] }> {
+export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, request: ActRequest): Promise<AlertView & { history: TriageState['history']; adjustments: AlertAdjustments }> {
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
@@ -375,8 +375,9 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   await audit(deps.ch, entryOf(actor, now, `alert.${req.action}`, alertId, { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id, adjustment: adjustment?.id }));
   if (suppression) await audit(deps.ch, entryOf(actor, now, 'suppression.create', suppression.id, { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() }));
   if (adjustment) await audit(deps.ch, entryOf(actor, now, 'adjustment.create', adjustment.id, adjustmentDetails(adjustment)));
-  const after = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
-  return { ...view(a, after, deps, await directoryOf(deps)), history: after.history };
+  const [actions, who, adjustments] = await Promise.all([actionsOf(deps.ch, [alertId]), directoryOf(deps), listAdjustments(deps.ch)]);
+  const after = deriveState(actions.get(alertId) ?? [], now);
+  return { ...view(a, after, deps, who), history: after.history, adjustments: alertAdjustments(adjustments, a, who, deps.pseudonyms, now) };
 }
 
 export interface SuppressionView extends Omit<Suppression, 'user'> {

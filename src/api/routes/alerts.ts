@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { queryAlerts, type ActRequest } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { iso, nextOffset, presentAdjustment, presentAlert, presentAlertSummary, presentHistory } from '../present';
+import { iso, nextOffset, presentAlert, presentAlertAdjustments, presentAlertSummary, presentHistory } from '../present';
 import {
   alertDetailOut,
   alertPageOut,
@@ -61,7 +61,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request) => {
       const a = await showAlert(ctx.triage, actorOf(request), request.params.id);
-      return { ...presentAlert(a), history: presentHistory(a.history), adjustments: { made: a.adjustments.made.map(presentAdjustment), applied: a.adjustments.applied.map(presentAdjustment) } };
+      return { ...presentAlert(a), history: presentHistory(a.history), adjustments: presentAlertAdjustments(a.adjustments) };
     },
   );
 
@@ -86,7 +86,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
   // The answer is the alert with its history, so a client shows the new state without viewing it again.
   const act = async (request: FastifyRequest & { params: { id: string } }, req: ActRequest) => {
     const a = await actOnAlert(ctx.triage, actorOf(request), request.params.id, req);
-    return { ...presentAlert(a), history: presentHistory(a.history) };
+    return { ...presentAlert(a), history: presentHistory(a.history), adjustments: presentAlertAdjustments(a.adjustments) };
   };
   const actionSchema = <B>(summary: string, body: B) => ({
     tags,
