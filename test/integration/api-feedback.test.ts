@@ -5,6 +5,8 @@
 // `insider detect --once` loads them, then no longer alerts on the same 800 MB today (a colleague with the
 // same day still alerts), alerts again on the day the adjustment ends, and again today once it is revoked.
 // A viewer can neither resolve with an adjustment nor revoke one.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { listAlerts, writeAlerts, type AlertRecord } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
 import { dateString, dayOf, MS_PER_DAY } from '../../src/calendar';
@@ -25,6 +27,7 @@ const TODAY = dayOf(Date.now());
 const DAY = TODAY - 1;
 const [ANA, BEN] = PEOPLE;
 const MB = 1e6;
+const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 
 /** 28 ordinary days (~100 MB each, spread over the day) before the alerted day, for everyone. */
 function history() {
@@ -181,4 +184,30 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
     expect(entry).toMatchObject({ actor: 'ana.analyst', target: adjustmentId, details: { reason: 'the project was cancelled' } });
     expect(users(await judge(TODAY))).toEqual([ANA, BEN].sort());
   }, 180_000);
+
+  it('from the CLI, "expected for the role" covers everyone in the department and role; listed and revoked there too', async () => {
+    const cli = (args: string[]) => {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_PSEUDONYM_KEY: PSEUDONYM_KEY }, timeout: 60_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    expect((await as('analyst', 'POST', `/api/alerts/${alert.alertId}/reopen`, { note: 'second look' })).statusCode).toBe(200);
+    const bad = cli(['alerts', 'resolve', alert.alertId, '--disposition', 'false_positive', '--expect', 'role', '--factor', '40']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('between 1.1 and 10');
+    const resolved = cli(['alerts', 'resolve', alert.alertId, '--disposition', 'false_positive', '--expect', 'role', '--until', dateString(TODAY + 2), '--reason', 'quarter-end analyses', '--as', 'carla.cli', '--json']);
+    expect(resolved.code).toBe(0);
+    const made = (JSON.parse(resolved.stdout) as { adjustment: { id: string; scope: string; subject: string; kind: string } }).adjustment;
+    expect(made).toMatchObject({ scope: 'peer_group', subject: 'Analytics/data_analyst', kind: 'expected_for_role' });
+    const [entry] = await readAudit(ch, { action: 'adjustment.create', target: made.id });
+    expect(entry).toMatchObject({ actor: 'carla.cli', details: { scope: 'peer_group', subject: 'Analytics/data_analyst', reason: 'quarter-end analyses' } });
+
+    // Everyone in Analytics/data_analyst: neither ana nor ben alerts on their 800 MB today.
+    expect(users(await judge(TODAY))).toEqual([]);
+    const listed = cli(['adjustments', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((a) => a.id)).toEqual([made.id]);
+    expect(cli(['adjustments', 'revoke', made.id, '--reason', 'done', '--as', 'carla.cli']).code).toBe(0);
+    expect(cli(['adjustments', 'list']).stderr).toContain('no adjustments in force');
+    expect(users(await judge(TODAY))).toEqual([ANA, BEN].sort());
+  }, 240_000);
 });
