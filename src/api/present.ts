@@ -1,7 +1,7 @@
 // The service's records as the API shows them: the same fields, with times as ISO-8601 (UTC) instead of
 // epoch milliseconds, and "no time" (0 or null) as null; text from the logs without bidirectional
 // controls (display-text.ts). Pure.
-import { displaySafe, tokenState, type AlertSummary, type AlertView, type ApiUser, type AuditEntry, type SuppressionView, type TokenInfo, type TriageState } from '../triage';
+import { displaySafe, tokenState, type AdjustmentView, type AlertAdjustments, type AlertSummary, type AlertView, type ApiUser, type AuditEntry, type SuppressionView, type TokenInfo, type TriageState } from '../triage';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -96,6 +96,30 @@ export function presentSuppression(s: SuppressionView) {
     revokedAt: isoOrNull(s.revokedAt),
     active: s.active,
   };
+}
+
+export function presentAdjustment(a: AdjustmentView) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    scope: a.scope,
+    // A peer group's name comes from the directory: shown like other directory text.
+    subject: displaySafe(a.subject),
+    factor: a.factor,
+    from: iso(a.from),
+    until: iso(a.until),
+    reason: a.reason,
+    alertId: a.alertId,
+    createdBy: a.createdBy,
+    createdAt: iso(a.createdAt),
+    revokedBy: a.revokedBy,
+    revokedAt: isoOrNull(a.revokedAt),
+    active: a.active,
+  };
+}
+
+export function presentAlertAdjustments(a: AlertAdjustments) {
+  return { made: a.made.map(presentAdjustment), applied: a.applied.map(presentAdjustment) };
 }
 
 export function presentUser(u: ApiUser) {

@@ -6,7 +6,8 @@ import { SEVERITIES, type Severity } from '../alerts';
 import { PERIOD_KINDS } from '../report/config-schema';
 import { DAY_DIR, SCHEDULE_DIR } from '../report/library';
 import { SORTS } from '../alerts';
-import { DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES, USER_NAME } from '../triage';
+import { MAX_FACTOR, MIN_FACTOR } from '../detect/adjustments';
+import { ADJUSTMENT_ID, ADJUSTMENT_KINDS, DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES, USER_NAME } from '../triage';
 
 /** al_<yyyymmdd>_<10 hex>, as the detection engine names alerts. */
 export const ALERT_ID = /^al_\d{8}_[0-9a-f]{10}$/;
@@ -39,6 +40,7 @@ export function pattern(re: RegExp, what: string) {
 
 export const alertId = pattern(ALERT_ID, 'an alert id like al_20260925_3fa9c2d1e0');
 export const suppressionId = pattern(SUPPRESSION_ID, 'a suppression id like sup_0123456789ab');
+export const adjustmentId = pattern(ADJUSTMENT_ID, 'an adjustment id like adj_0123456789ab');
 export const pseudonym = pattern(PSEUDONYM, 'a pseudonym like emp-3fa9c2d1e0');
 export const userName = pattern(USER_NAME, 'a user name: 1-128 letters, digits, or . _ @ -');
 
@@ -133,11 +135,32 @@ const suppressionFields = {
   reason: text(1000),
 };
 
+/** A date (2026-12-20: that day's UTC midnight) or an ISO-8601 time with a zone, as epoch ms. */
+const dateOrTime = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date (2026-12-20) or an ISO-8601 time with a zone').transform((d, c) => {
+  const ms = Date.parse(`${d}T00:00:00Z`);
+  if (!(ms >= 0 && ms < MAX_TIME)) {
+    c.addIssue({ code: 'custom', message: 'expected a real date between 1970 and 2105' });
+    return z.NEVER;
+  }
+  return ms;
+}), isoTime]);
+
+const adjustFields = {
+  kind: z.enum(ADJUSTMENT_KINDS).describe("expected_for_role: the person's peer group (department and role); project_work: the person"),
+  until: dateOrTime.optional().describe('end (exclusive; rounded up to a UTC midnight), at most 90 days from today; required for project_work; default for expected_for_role: 90 days'),
+  factor: z.number().min(MIN_FACTOR).max(MAX_FACTOR).optional().describe(`expected volume multiplied by this (${MIN_FACTOR}-${MAX_FACTOR}); default: enough to cover the alerted volume`),
+  reason: text(1000).optional().describe("default: the resolution's note"),
+};
+
 export const resolveBody = z.strictObject({
   disposition: z.enum(DISPOSITIONS),
   note: note.optional(),
   suppress: z.strictObject(suppressionFields).optional().describe('with false_positive or expected_activity: keep the pattern from alerting again'),
+  adjust: z.strictObject(adjustFields).optional().describe("with false_positive or expected_activity: raise the person's or their peer group's expected volume for a bounded time"),
 });
+
+export const revokeAdjustmentBody = z.strictObject({ reason: text(1000).optional() }).nullish().describe('optional');
+export const adjustmentParams = z.strictObject({ id: adjustmentId });
 
 export function suppressionBody(pseudonymize: boolean) {
   return z.strictObject({ ...suppressionFields, user: employee(pseudonymize) });
@@ -246,7 +269,35 @@ export const historyEntry = z.object({
   suppressionId: z.string(),
 });
 
-export const alertDetailOut = z.object({ ...alertOut.shape, history: z.array(historyEntry) });
+export const adjustmentOut = z
+  .object({
+    id: z.string(),
+    kind: z.enum(ADJUSTMENT_KINDS),
+    scope: z.enum(['user', 'peer_group']),
+    subject: z.string().describe('the pseudonym (or id) for scope user; "Department/Role" for scope peer_group'),
+    factor: z.number(),
+    from: time.describe('first UTC day covered, in event time'),
+    until: time.describe('end (exclusive), in event time'),
+    reason: z.string(),
+    alertId: z.string(),
+    createdBy: z.string(),
+    createdAt: time,
+    revokedBy: z.string().nullable(),
+    revokedAt: timeOrNull,
+    active: z.boolean(),
+  })
+  .meta({ id: 'ExpectationAdjustment' });
+
+export const adjustmentListOut = z.object({ items: z.array(adjustmentOut) });
+
+export const alertDetailOut = z.object({
+  ...alertOut.shape,
+  history: z.array(historyEntry),
+  adjustments: z
+    .object({ made: z.array(adjustmentOut).describe('made by resolving this alert'), applied: z.array(adjustmentOut).describe('in force for the person on the alert day when the detector last revised it') })
+    .optional()
+    .describe('expectation adjustments (GET /api/alerts/:id)'),
+});
 
 export const alertPageOut = z.object({
   items: z.array(alertSummaryOut),
@@ -294,6 +345,7 @@ export const employeeOut = z.object({
   peers: peerRange,
   alerts: z.array(alertSummaryOut).describe('newest window first, at most 500'),
   alertTotal: z.number().int().describe("how many alerts the employee has, exactly"),
+  adjustments: z.array(adjustmentOut).describe("expectation adjustments of the employee and of their peer group, newest first, active and past"),
 });
 
 export const suppressionOut = z

@@ -25,6 +25,7 @@ import { hstsHeader } from './hsts';
 import { createLive, type Live } from './live';
 import { httpMetrics } from './metrics';
 import { createRefusalAudit, type RefusalAudit } from './refusal-audit';
+import { adjustmentRoutes } from './routes/adjustments';
 import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
 import { employeeRoutes } from './routes/employees';
@@ -214,6 +215,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   employeeRoutes(app, ctx);
   reportRoutes(app, ctx);
   suppressionRoutes(app, ctx);
+  adjustmentRoutes(app, ctx);
   pseudonymRoutes(app, ctx);
   userRoutes(app, ctx);
   tuningRoutes(app, ctx);

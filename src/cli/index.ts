@@ -13,6 +13,7 @@ import { apiCommand } from './commands/api';
 import { auditCommand } from './commands/audit';
 import { holdsCommand, retentionCommand } from './commands/retention';
 import { suppressionsCommand } from './commands/suppressions';
+import { adjustmentsCommand } from './commands/adjustments';
 import { usersCommand } from './commands/users';
 import { demoCommand } from './commands/demo';
 import { detectCommand } from './commands/detect';
@@ -60,6 +61,7 @@ Examples:
   program.addCommand(notifyCommand(ctx));
   program.addCommand(apiCommand(ctx));
   program.addCommand(suppressionsCommand(ctx));
+  program.addCommand(adjustmentsCommand(ctx));
   program.addCommand(usersCommand(ctx));
   program.addCommand(evalCommand(ctx));
   program.addCommand(tuneCommand(ctx));

@@ -83,6 +83,22 @@ export function parseUntil(value: string): number {
   }
 }
 
+/** `--until` that also takes a date (2026-12-20: that day's UTC midnight), for what ends on a day. */
+export function parseUntilOrDate(value: string): number {
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
+  if (!date) return parseUntil(value);
+  const ms = Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]));
+  if (new Date(ms).toISOString().slice(0, 10) !== value.trim()) throw new InvalidArgumentError(`${value} is not a date`);
+  return ms;
+}
+
+/** `--factor`: a number (the service checks the bounds and says them). */
+export function parseFactor(value: string): number {
+  const x = Number(value.trim().replace(/x$/i, ''));
+  if (value.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError('expected a number such as 3 or 2.5');
+  return x;
+}
+
 export function isoTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return '-';
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

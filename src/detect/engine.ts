@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { dateString, dayOf, MS_PER_DAY } from '../calendar';
 import type { DetectionConfig, DetectorName } from '../config/detection-schema';
 import { severityRank, type AlertRecord, type Severity } from '../alerts/types';
+import { adjustedProfile, adjustmentClause, NO_ADJUSTMENTS, type Adjustments, type ExpectationAdjustment } from './adjustments';
 import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';
 import { addEvent, newDayState, type DayState, type EventFacts } from './day-state';
@@ -22,6 +23,8 @@ export interface EngineOptions {
   people: ReadonlyMap<string, Person>;
   catalog: Catalog;
   allowlist: Allowlist;
+  /** Expectations raised by analysts' verdicts (adjustments.ts); none by default. */
+  adjustments?: Adjustments;
   /** What is known about the days before `day` (ClickHouse); called once per day. */
   history(day: number): Promise<DayHistory>;
   /** Wall clock, for the alert's creation and update times only. */
@@ -56,6 +59,8 @@ export interface Engine {
    * running totals kept: the days in hand are judged again against the new floor at their next event.
    */
   setAlertFloor(perThousand: number): void;
+  /** Replaces the expectation adjustments: the days being judged take them up at once (their thresholds are worked out again). */
+  setAdjustments(adjustments: Adjustments): void;
   stats(): EngineStats;
 }
 
@@ -68,6 +73,8 @@ interface Tracked {
   /** Reused for every event of the day (filled in per event): no allocation on the hot path. */
   facts: EventFacts;
   sensitiveClasses: ReadonlySet<string>;
+  /** The analysts' adjustment that raised this person's expectations today, if any. */
+  adjustment: ExpectationAdjustment | null;
   alert: AlertRecord | null;
   /** The latest finding of every detector that fired today (a sliding window may fall back below). */
   findings: Map<DetectorName, Finding>;
@@ -94,6 +101,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const { people, catalog } = opts;
   let detection = opts.detection;
   let allowlist = opts.allowlist;
+  let adjustments = opts.adjustments ?? NO_ADJUSTMENTS;
   const now = opts.now ?? Date.now;
   const histories = new Map<number, Promise<DayHistory>>();
   const tracked = new Map<string, Tracked>();
@@ -124,13 +132,14 @@ export function createEngine(opts: EngineOptions): Engine {
     return h;
   };
 
-  function track(user: string, day: number, history: DayHistory): Tracked {
-    const person = people.get(user) ?? unknownPerson(user);
+  /** What a person's day is judged with: thresholds, from the history, the settings and any adjustment in force. */
+  function judgement(user: string, person: Person, day: number, history: DayHistory) {
     const settings = settingsFor(detection, person);
     const watch = watchOf(settings, person, day);
     const scoring: Scoring = scoringFor(detection.scoring, { combined: history.calibration.combined, watch: watch?.factor ?? 1 });
     const known = history.known(user);
-    const profile = history.profile(user);
+    const adjustment = adjustments.on(person, day);
+    const profile = adjustedProfile(history.profile(user), adjustment?.factor ?? 1);
     const sensitiveClasses = new Set<string>(settings.sensitive.classes);
     const peerTables = history.peerTables(person, settings.sensitive.peerKnownShare);
     const ctx: RuleContext = {
@@ -152,14 +161,18 @@ export function createEngine(opts: EngineOptions): Engine {
       routineRate: detection.routineRate,
     };
     const checks = RULES.map((r) => r.prepare(ctx)).filter((c): c is Check => c !== null);
+    return { ctx, watch, checks, sensitiveClasses, adjustment };
+  }
+
+  function track(user: string, day: number, history: DayHistory): Tracked {
+    const person = people.get(user) ?? unknownPerson(user);
+    const judged = judgement(user, person, day, history);
+    const settings = judged.ctx.settings;
     const t: Tracked = {
       state: newDayState(user, day),
       person,
-      ctx,
-      watch,
-      checks,
+      ...judged,
       facts: { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: false, allowlisted: undefined },
-      sensitiveClasses,
       alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
       findings: new Map(),
     };
@@ -211,7 +224,7 @@ export function createEngine(opts: EngineOptions): Engine {
       peerBytes: peers ? Math.exp(peers.location) : 0,
       peerGroup: peers?.group ?? '',
       ratio: usual && usual.bytes > 0 ? s.bytes / usual.bytes : 0,
-      explanation: explanationOf(s, findings, evidence),
+      explanation: t.adjustment && findings.some((f) => f.kind === 'anomaly') ? `${explanationOf(s, findings, evidence)}; despite ${adjustmentClause(t.adjustment)}` : explanationOf(s, findings, evidence),
       findings: findings.map(({ sinceDay: _, raises: __, ...f }) => f),
       evidence,
       createdAtWall: prev?.createdAtWall ?? wall,
@@ -290,9 +303,14 @@ export function createEngine(opts: EngineOptions): Engine {
       if (perThousand === detection.scoring.alertFloor) return;
       detection = { ...detection, scoring: { ...detection.scoring, alertFloor: perThousand } };
       // The thresholds of the days in hand were prepared for the old floor: prepare them again.
+      for (const t of tracked.values()) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
+    },
+    setAdjustments(next) {
+      adjustments = next;
+      // The days being judged work out their thresholds again where the adjustment in force changed.
       for (const t of tracked.values()) {
-        t.ctx = { ...t.ctx, scoring: scoringFor(detection.scoring, { combined: t.ctx.scoring.combined, watch: t.ctx.scoring.watch }) };
-        t.checks = RULES.map((r) => r.prepare(t.ctx)).filter((c): c is Check => c !== null);
+        const now = adjustments.on(t.person, t.state.day);
+        if ((now?.id ?? null) !== (t.adjustment?.id ?? null)) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
       }
     },
     stats: () => ({ ...stats }),

@@ -17,12 +17,12 @@ import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
 import { fromAccessEvent, type DetectEvent } from './event';
 import type { Engine } from './engine';
 import { storedEventsWhere } from './backfill';
-import { engineFor, loadEngineInputs, loadExemptions } from './setup';
+import { engineFor, loadAdjustments, loadEngineInputs, loadExemptions } from './setup';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { createRegistry, type Registry } from '../telemetry';
 import { effectiveDetection, loadTuning } from '../tune/settings';
 
-/** How often the live detector re-reads the allowlist file and the suppressions. */
+/** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
 /** How often it re-reads the settings chosen by admins (the alert floor: `insider tune --apply`, the Tuning page). */
 export const SETTINGS_REFRESH_MS = 30_000;
@@ -198,6 +198,12 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         metrics.errors.inc({ kind: 'refresh' });
         log.warn({ err: err.message }, 'could not refresh the allowlist and suppressions; keeping the previous ones');
       });
+    loadAdjustments(ch)
+      .then((a) => engine.setAdjustments(a))
+      .catch((err: Error) => {
+        metrics.errors.inc({ kind: 'refresh' });
+        log.warn({ err: err.message }, 'could not refresh the expectation adjustments; keeping the previous ones');
+      });
   }, EXEMPTIONS_REFRESH_MS);
   refresh.unref();
   const settings = setInterval(() => {
@@ -209,7 +215,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         engine.setAlertFloor(floor);
         alertFloor = floor;
       })
-      .catch((err: Error) => log.warn({ err: err.message }, 'could not re-read the chosen detection settings; keeping the current alert floor'));
+      .catch((err: Error) => {
+        metrics.errors.inc({ kind: 'refresh' });
+        log.warn({ err: err.message }, 'could not re-read the chosen detection settings; keeping the current alert floor');
+      });
   }, deps.settingsRefreshMs ?? SETTINGS_REFRESH_MS);
   settings.unref();
 

@@ -42,6 +42,6 @@ export function unknownPerson(id: string): Person {
 }
 
 /** Department and role, the peer group; "Department/*" when the role group is too small. */
-export function peerGroupKey(p: Person, wholeDepartment = false): string {
+export function peerGroupKey(p: Pick<Person, 'department' | 'role'>, wholeDepartment = false): string {
   return wholeDepartment ? `${p.department}/*` : `${p.department}/${p.role}`;
 }

@@ -4,6 +4,8 @@ import type { DetectionConfig } from '../config/detection-schema';
 import { currentDirectory } from '../directory';
 import type { ClickHouse } from '../store';
 import { listSuppressions, asAllowlistEntries } from '../triage/suppressions';
+import { asDetectorAdjustments, listAdjustments } from '../triage/adjustments';
+import { adjustmentsFrom, type Adjustments } from './adjustments';
 import { allowlistFrom, loadAllowlist, type Allowlist } from './allowlist';
 import { loadCatalog, type Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
@@ -15,6 +17,8 @@ export interface EngineInputs {
   people: Map<string, Person>;
   catalog: Catalog;
   allowlist: Allowlist;
+  /** The analysts' expectation adjustments (not revoked). */
+  adjustments: Adjustments;
   /** Directory version used (null: no directory loaded, everyone is judged by their own history). */
   directoryVersion: number | null;
   /** The key of alert ids (api.pseudonymKey), when configured. */
@@ -28,6 +32,7 @@ export async function loadEngineInputs(ch: ClickHouse, detection: DetectionConfi
     people: peopleFrom(directory.entries),
     catalog: loadCatalog(detection.catalogFile),
     allowlist: await loadExemptions(ch, detection),
+    adjustments: await loadAdjustments(ch),
     directoryVersion: directory.version?.version ?? null,
   };
 }
@@ -37,6 +42,11 @@ export async function loadExemptions(ch: ClickHouse, detection: DetectionConfig)
   const file = loadAllowlist(detection.allowlistFile);
   const suppressions = asAllowlistEntries(await listSuppressions(ch));
   return allowlistFrom([...file.entries, ...suppressions]);
+}
+
+/** The expectation adjustments the detector honours: every one not revoked, over its days in event time. */
+export async function loadAdjustments(ch: ClickHouse): Promise<Adjustments> {
+  return adjustmentsFrom(asDetectorAdjustments(await listAdjustments(ch)));
 }
 
 export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {

@@ -11,3 +11,5 @@ export * from './pseudonym-map';
 export * from './service';
 export * from './accounts';
 export * from './display-text';
+export * from './adjustments';
+export * from './adjustment-views';

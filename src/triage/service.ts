@@ -24,6 +24,9 @@ import { createDirectoryCache, type DirectoryCache, type DirectoryIndex } from '
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
 import { singleFlight } from '../store/single-flight';
+import { MAX_DAYS as MAX_ADJUSTMENT_DAYS, type AdjustmentKind } from '../detect/adjustments';
+import { alertAdjustments, adjustmentView, employeeAdjustments, peerGroupOf, type AdjustmentView, type AlertAdjustments } from './adjustment-views';
+import { adjustmentRefusal, createAdjustment, defaultFactor, listAdjustments, revokeAdjustment, type Adjustment, type NewAdjustment } from './adjustments';
 import { audit, entryOf, type Actor } from './audit';
 import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInput, type AlertStatus, type TriageState } from './lifecycle';
 import { createPseudonymMap, type PseudonymMap } from './pseudonym-map';
@@ -200,13 +203,13 @@ async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord
 }
 
 /** One alert with its evidence, triage state and history. Audited: a view of evidence about a person. */
-export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string): Promise<AlertView & { history: TriageState['history'] }> {
+export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string): Promise<AlertView & { history: TriageState['history']; adjustments: AlertAdjustments }> {
   const now = (deps.now ?? Date.now)();
   // Independent reads, side by side (an unknown id is still refused by alertById).
-  const [a, actionsById, who] = await Promise.all([alertById(deps, alertId), actionsOf(deps.ch, [alertId]), directoryOf(deps)]);
+  const [a, actionsById, who, adjustments] = await Promise.all([alertById(deps, alertId), actionsOf(deps.ch, [alertId]), directoryOf(deps), listAdjustments(deps.ch)]);
   const state = deriveState(actionsById.get(alertId) ?? [], now);
   await audit(deps.ch, entryOf(actor, now, 'alert.view', alertId, {}));
-  return { ...view(a, state, deps, who), history: state.history };
+  return { ...view(a, state, deps, who), history: state.history, adjustments: alertAdjustments(adjustments, a, who, deps.pseudonyms, now) };
 }
 
 export interface VolumeSeries {
@@ -260,6 +263,8 @@ export interface EmployeeView extends VolumeSeries {
   alerts: AlertSummary[];
   /** How many alerts the employee has, exactly (more than `alerts` holds when over EMPLOYEE_ALERTS). */
   alertTotal: number;
+  /** Expectation adjustments of the employee and of their peer group, newest first, active and past. */
+  adjustments: AdjustmentView[];
 }
 
 /** Alerts an employee page lists (the rest are counted, and listed by GET /api/alerts?user=). */
@@ -272,15 +277,66 @@ export async function employeeView(deps: TriageDeps, actor: Actor, user: string,
   const id = await resolveUser(deps, user);
   if (id === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee ${user}`, { user });
   const today = Math.floor(now / MS_PER_DAY);
-  const [series, listed] = await Promise.all([volumeSeries(deps, who, id, today - days + 1, today, baseline), queryAlerts(deps, { user, limit: EMPLOYEE_ALERTS })]);
+  const [series, listed, adjustments] = await Promise.all([volumeSeries(deps, who, id, today - days + 1, today, baseline), queryAlerts(deps, { user, limit: EMPLOYEE_ALERTS }), listAdjustments(deps.ch)]);
   await audit(deps.ch, entryOf(actor, now, 'employee.view', deps.pseudonyms.of(id), { days }));
   const p = who.byId.get(id);
-  return { ...series, user: deps.pseudonyms.of(id), department: p?.department ?? null, role: p?.role ?? null, alerts: listed.items, alertTotal: listed.total };
+  return {
+    ...series,
+    user: deps.pseudonyms.of(id),
+    department: p?.department ?? null,
+    role: p?.role ?? null,
+    alerts: listed.items,
+    alertTotal: listed.total,
+    adjustments: employeeAdjustments(adjustments, id, who, deps.pseudonyms, now),
+  };
 }
 
 export interface ActRequest extends ActionInput {
   /** With resolve (false positive or expected activity): suppress the pattern too. */
   suppress?: Omit<NewSuppression, 'user' | 'alertId'>;
+  /** With resolve (false positive or expected activity): raise the person's or their peer group's expected volume for a while. */
+  adjust?: AdjustRequest;
+}
+
+export interface AdjustRequest {
+  /** expected_for_role: the alerted person's peer group (department and role); project_work: the person. */
+  kind: AdjustmentKind;
+  /** The end (exclusive, rounded up to a UTC midnight); default for expected_for_role: MAX_DAYS from today; required for project_work. */
+  until?: number;
+  /** Default: enough to cover the alerted volume (defaultFactor). */
+  factor?: number;
+  /** Default: the resolution's note, else the kind. */
+  reason?: string;
+}
+
+const VERDICTS_THAT_ADJUST = ['false_positive', 'expected_activity'];
+
+/** The adjustment a verdict asks for, checked (nothing is stored yet). */
+async function adjustmentFor(deps: TriageDeps, a: AlertRecord, req: ActRequest & { adjust: AdjustRequest }, now: number): Promise<NewAdjustment> {
+  if (req.action !== 'resolve' || !VERDICTS_THAT_ADJUST.includes(req.disposition ?? '')) {
+    throw new TriageError('TRIAGE_INVALID', 'an expectation adjustment comes with resolving as false_positive or expected_activity');
+  }
+  const { kind } = req.adjust;
+  if (kind === 'project_work' && req.adjust.until === undefined) throw new TriageError('TRIAGE_INVALID', 'project work needs an end date (until)');
+  let subject = a.user;
+  if (kind === 'expected_for_role') {
+    const group = peerGroupOf(await directoryOf(deps), a.user);
+    if (group === null) throw new TriageError('TRIAGE_INVALID', 'the employee has no peer group in the directory (department and role): adjust for the person (project_work) instead');
+    subject = group;
+  }
+  const until = req.adjust.until ?? (Math.floor(now / MS_PER_DAY) + 1 + MAX_ADJUSTMENT_DAYS) * MS_PER_DAY;
+  const wanted: NewAdjustment = {
+    kind,
+    subject,
+    factor: req.adjust.factor ?? defaultFactor(a.findings, a.ratio),
+    from: a.windowStart,
+    until,
+    reason: (req.adjust.reason ?? req.note ?? '').trim() || (kind === 'project_work' ? 'project work' : 'expected for the role'),
+    alertId: a.alertId,
+  };
+  const bad = adjustmentRefusal(wanted, now);
+  if (bad) throw new TriageError('TRIAGE_INVALID', bad);
+  return wanted;
 }
 
 /** An assignee is an active API user; their name as stored (whatever case it was typed in). */
@@ -296,7 +352,7 @@ async function knownAssignee(deps: TriageDeps, name: string): Promise<string> {
  * is, with its history and evidence (the action's audit entry covers that view). Refused transitions are
  * conflicts.
  */
-export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, request: ActRequest): Promise<AlertView & { history: TriageState['history'] }> {
+export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string, request: ActRequest): Promise<AlertView & { history: TriageState['history']; adjustments: AlertAdjustments }> {
   const now = (deps.now ?? Date.now)();
   const a = await alertById(deps, alertId);
   const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
@@ -305,19 +361,23 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   const req = request.action === 'assign' && request.assignee ? { ...request, assignee: await knownAssignee(deps, request.assignee) } : request;
   let suppression: Suppression | undefined;
   if (req.suppress) {
-    if (req.action !== 'resolve' || !['false_positive', 'expected_activity'].includes(req.disposition ?? '')) {
+    if (req.action !== 'resolve' || !VERDICTS_THAT_ADJUST.includes(req.disposition ?? '')) {
       throw new TriageError('TRIAGE_INVALID', 'a suppression comes with resolving as false_positive or expected_activity');
     }
-    const wanted: NewSuppression = { ...req.suppress, user: a.user, alertId };
-    const bad = suppressionRefusal(wanted, now);
+    const bad = suppressionRefusal({ ...req.suppress, user: a.user, alertId }, now);
     if (bad) throw new TriageError('TRIAGE_INVALID', bad);
-    suppression = await createSuppression(deps.ch, wanted, actor.name, now);
   }
+  // Checked before anything is stored: a refused adjustment leaves the alert as it was.
+  const wantedAdjustment = req.adjust ? await adjustmentFor(deps, a, { ...req, adjust: req.adjust }, now) : undefined;
+  if (req.suppress) suppression = await createSuppression(deps.ch, { ...req.suppress, user: a.user, alertId }, actor.name, now);
+  const adjustment = wantedAdjustment ? await createAdjustment(deps.ch, wantedAdjustment, actor.name, now) : undefined;
   await recordAction(deps.ch, alertId, actor.name, { ...req, suppressionId: suppression?.id }, now);
-  await audit(deps.ch, entryOf(actor, now, `alert.${req.action}`, alertId, { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id }));
+  await audit(deps.ch, entryOf(actor, now, `alert.${req.action}`, alertId, { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id, adjustment: adjustment?.id }));
   if (suppression) await audit(deps.ch, entryOf(actor, now, 'suppression.create', suppression.id, { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() }));
-  const after = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
-  return { ...view(a, after, deps, await directoryOf(deps)), history: after.history };
+  if (adjustment) await audit(deps.ch, entryOf(actor, now, 'adjustment.create', adjustment.id, adjustmentDetails(adjustment)));
+  const [actions, who, adjustments] = await Promise.all([actionsOf(deps.ch, [alertId]), directoryOf(deps), listAdjustments(deps.ch)]);
+  const after = deriveState(actions.get(alertId) ?? [], now);
+  return { ...view(a, after, deps, who), history: after.history, adjustments: alertAdjustments(adjustments, a, who, deps.pseudonyms, now) };
 }
 
 export interface SuppressionView extends Omit<Suppression, 'user'> {
@@ -359,4 +419,26 @@ export async function revealPseudonym(deps: TriageDeps, actor: Actor, pseudonym:
   await audit(deps.ch, entryOf(actor, now, 'pseudonym.reveal', pseudonym, { found: user !== null }));
   if (user === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee behind ${pseudonym}`);
   return { pseudonym, user };
+}
+
+/** What the audit trail keeps of an adjustment (the subject as stored: an employee id is what `target`s and reveals use elsewhere too). */
+function adjustmentDetails(a: Adjustment): Record<string, unknown> {
+  return { alertId: a.alertId, kind: a.kind, scope: a.scope, subject: a.subject, factor: a.factor, from: new Date(a.from).toISOString(), until: new Date(a.until).toISOString(), reason: a.reason };
+}
+
+/** Every expectation adjustment, newest first, with whether it is in force. */
+export async function adjustmentsView(deps: TriageDeps): Promise<AdjustmentView[]> {
+  const now = (deps.now ?? Date.now)();
+  return (await listAdjustments(deps.ch)).map((a) => adjustmentView(a, deps.pseudonyms, now));
+}
+
+/** Ends an adjustment now (a 'revoked' row): the detector stops applying it on its next refresh. Audited. */
+export async function revokeAdjustmentById(deps: TriageDeps, actor: Actor, id: string, reason?: string): Promise<AdjustmentView> {
+  const now = (deps.now ?? Date.now)();
+  const a = (await listAdjustments(deps.ch)).find((x) => x.id === id);
+  if (!a) throw new TriageError('TRIAGE_NOT_FOUND', `no adjustment ${id}`);
+  if (a.revokedAt !== null) throw new TriageError('TRIAGE_CONFLICT', `adjustment ${id} was already revoked`);
+  const revoked = await revokeAdjustment(deps.ch, a, actor.name, now);
+  await audit(deps.ch, entryOf(actor, now, 'adjustment.revoke', id, { alertId: a.alertId, scope: a.scope, subject: a.subject, reason: reason ?? '' }));
+  return adjustmentView(revoked, deps.pseudonyms, now);
 }

@@ -4,7 +4,8 @@
 // employee starts a 20 GB export, and the alert appears in the open queue by itself, pushed through the
 // event stream (GET /api/stream); with the stream blocked, the queue and the alert page fall back to
 // polling and still see a new alert and another analyst's action. The analyst opens it,
-// sees the charts drawn with data, acknowledges and resolves it as a false positive, and the API and the
+// sees the charts drawn with data, acknowledges and resolves it as a false positive with "project work
+// until" a date (an expectation adjustment, shown on the alert and the employee page), and the API and the
 // audit trail agree. An alert with a table name of hundreds of characters keeps the page within the
 // window. An admin revokes a user's token and disables a user on the Users page, and the API refuses
 // them at once; an admin starts a tuning run on the Tuning page and applies a floor with a reason; signing out ends the analyst's token on the server. Screenshots go to artifacts/e2e/
@@ -164,10 +165,24 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     await page.getByRole('button', { name: 'Resolve', exact: true }).click();
     await page.getByLabel('Disposition').selectOption('false_positive');
     await page.getByLabel('Note', { exact: true }).last().fill('Approved CRM migration, ticket CHG-1234.');
+    // With feedback: project work until a date two weeks on, the factor left to its default.
+    const until = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Also raise the expected volume').check();
+    await page.getByRole('group', { name: 'Expectation adjustment' }).getByLabel('Reason').selectOption('project_work');
+    await page.getByRole('group', { name: 'Expectation adjustment' }).getByLabel('Until (UTC)').fill(until);
+    await page.getByRole('group', { name: 'Expectation adjustment' }).getByLabel('Details').fill('CRM migration project');
     await page.getByRole('button', { name: 'Resolve alert' }).click();
     await page.getByTestId('alert-status').filter({ hasText: /^\s*resolved\s*$/ }).waitFor();
     expect(await page.getByTestId('alert-disposition').getAttribute('data-value')).toBe('false_positive');
+    // The alert page shows the adjustment its verdict made, from the action's answer.
+    const made = page.getByRole('table', { name: 'Adjustments made by this alert' });
+    await made.waitFor();
+    expect(await made.innerText()).toMatch(new RegExp(`Project work: CRM migration project[\\s\\S]*until ${until}[\\s\\S]*In force`));
     await shot('alert-resolved');
+    const adjustments = await api<{ items: Array<{ id: string; alertId: string; kind: string; until: string; active: boolean }> }>('/api/adjustments');
+    const adjustment = adjustments.items.find((x) => x.alertId === alertId);
+    expect(adjustment).toMatchObject({ kind: 'project_work', until: `${until}T00:00:00.000Z`, active: true });
+    expect(await readAudit(env.ws.ch, { actor: dashboard.user, action: 'adjustment.create', target: adjustment!.id })).toHaveLength(1);
 
     // One view of the evidence (opening the page): the actions' answers carry the history, so the page
     // does not view the alert again after each of them.
@@ -176,6 +191,14 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     const after = await api<{ triage: { status: string; disposition: string; notes: Array<{ actor: string; note: string }> } }>(`/api/alerts/${alertId}`);
     expect(after.triage).toMatchObject({ status: 'resolved', disposition: 'false_positive' });
     expect(after.triage.notes).toContainEqual(expect.objectContaining({ actor: dashboard.user, note: 'Approved CRM migration, ticket CHG-1234.' }));
+
+    // The employee page lists it too.
+    const pageOf = await api<{ user: string }>(`/api/alerts/${alertId}`);
+    await page.goto(`${dashboard.api.url}/#/employees/${encodeURIComponent(pageOf.user)}`);
+    const listed = page.getByRole('table', { name: 'Employee adjustments' });
+    await listed.waitFor();
+    expect(await listed.innerText()).toContain('Project work: CRM migration project');
+    await shot('employee-adjustments');
 
     // The open queue no longer lists it.
     await page.goto(`${dashboard.api.url}/#/alerts`);

@@ -34,6 +34,8 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/suppressions': 'viewer',
   'POST /api/suppressions': 'analyst',
   'POST /api/suppressions/:id/revoke': 'analyst',
+  'GET /api/adjustments': 'viewer',
+  'POST /api/adjustments/:id/revoke': 'analyst',
   'POST /api/pseudonyms/:pseudonym/reveal': 'analyst',
   'POST /api/me/sign-out': 'viewer',
   'GET /api/users': 'admin',
@@ -71,6 +73,7 @@ const ROLE_ORDER: Role[] = ['viewer', 'analyst', 'admin'];
 function sampleUrl(pattern: string): string {
   return pattern
     .replace('/api/suppressions/:id', '/api/suppressions/sup_0123456789ab')
+    .replace('/api/adjustments/:id', '/api/adjustments/adj_0123456789ab')
     .replace(':id', 'al_20260925_3fa9c2d1e0')
     .replace(':pseudonym', 'emp-0123456789')
     .replace(':runId', 'tr_20261001120000_1a2b3c4d')

@@ -1,7 +1,7 @@
 // The triage commands' own rules, without a database: who the audit trail records, how --until is read,
 // and how employees appear (pseudonyms, ids when no key is set, an error for a short key).
 import { InvalidArgumentError } from 'commander';
-import { cliActor, cliPseudonyms, employeeArg, isoTime, parseUntil } from '../../src/cli/triage-context';
+import { cliActor, cliPseudonyms, employeeArg, isoTime, parseFactor, parseUntil, parseUntilOrDate } from '../../src/cli/triage-context';
 import { loadConfig, type Config } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { createPseudonyms } from '../../src/triage';
@@ -20,6 +20,27 @@ describe('cliActor', () => {
 
   it('takes the name given with --as as it is', () => {
     expect(cliActor('jane.doe').name).toBe('jane.doe');
+  });
+});
+
+describe('parseUntilOrDate and parseFactor (alerts resolve --expect)', () => {
+  it('reads a date as that UTC midnight, and what parseUntil reads as it does', () => {
+    expect(parseUntilOrDate('2026-12-20')).toBe(Date.parse('2026-12-20T00:00:00Z'));
+    expect(parseUntilOrDate('2026-12-20T12:00:00+01:00')).toBe(Date.parse('2026-12-20T11:00:00Z'));
+    expect(Math.round((parseUntilOrDate('30d') - Date.now()) / 86_400_000)).toBe(30);
+  });
+
+  it('refuses a date that does not exist and anything else', () => {
+    expect(() => parseUntilOrDate('2026-02-30')).toThrow(InvalidArgumentError);
+    expect(() => parseUntilOrDate('next friday')).toThrow(InvalidArgumentError);
+  });
+
+  it('reads a factor as a number (3, 2.5, 3x) and refuses what is not one', () => {
+    expect(parseFactor('3')).toBe(3);
+    expect(parseFactor('2.5')).toBe(2.5);
+    expect(parseFactor('3x')).toBe(3);
+    expect(() => parseFactor('lots')).toThrow(InvalidArgumentError);
+    expect(() => parseFactor('')).toThrow(InvalidArgumentError);
   });
 });
 

@@ -69,8 +69,33 @@ export interface HistoryEntry {
   suppressionId: string;
 }
 
+/** An expectation adjustment (a verdict that raised a person's or a peer group's expected volume for a while). */
+export interface Adjustment {
+  id: string;
+  kind: AdjustmentKind;
+  scope: 'user' | 'peer_group';
+  /** The pseudonym (scope user) or "Department/Role" (scope peer_group). */
+  subject: string;
+  factor: number;
+  from: string;
+  /** Exclusive. */
+  until: string;
+  reason: string;
+  alertId: string;
+  createdBy: string;
+  createdAt: string;
+  revokedBy: string | null;
+  revokedAt: string | null;
+  active: boolean;
+}
+
+export const ADJUSTMENT_KINDS = ['project_work', 'expected_for_role'] as const;
+export type AdjustmentKind = (typeof ADJUSTMENT_KINDS)[number];
+
 export interface AlertDetail extends Alert {
   history: HistoryEntry[];
+  /** Made by resolving this alert, and in force for the person when the detector last revised it. */
+  adjustments?: { made: Adjustment[]; applied: Adjustment[] };
 }
 
 export interface AlertPage {
@@ -123,6 +148,8 @@ export interface EmployeeView {
   alerts: AlertSummary[];
   /** How many alerts the employee has (alerts holds at most 500). */
   alertTotal: number;
+  /** The employee's and their peer group's expectation adjustments, newest first. */
+  adjustments?: Adjustment[];
 }
 
 export interface ReportFile {

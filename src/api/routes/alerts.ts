@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { queryAlerts, type ActRequest } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { iso, nextOffset, presentAlert, presentAlertSummary, presentHistory } from '../present';
+import { iso, nextOffset, presentAlert, presentAlertAdjustments, presentAlertSummary, presentHistory } from '../present';
 import {
   alertDetailOut,
   alertPageOut,
@@ -61,7 +61,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request) => {
       const a = await showAlert(ctx.triage, actorOf(request), request.params.id);
-      return { ...presentAlert(a), history: presentHistory(a.history) };
+      return { ...presentAlert(a), history: presentHistory(a.history), adjustments: presentAlertAdjustments(a.adjustments) };
     },
   );
 
@@ -86,7 +86,7 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
   // The answer is the alert with its history, so a client shows the new state without viewing it again.
   const act = async (request: FastifyRequest & { params: { id: string } }, req: ActRequest) => {
     const a = await actOnAlert(ctx.triage, actorOf(request), request.params.id, req);
-    return { ...presentAlert(a), history: presentHistory(a.history) };
+    return { ...presentAlert(a), history: presentHistory(a.history), adjustments: presentAlertAdjustments(a.adjustments) };
   };
   const actionSchema = <B>(summary: string, body: B) => ({
     tags,
@@ -108,10 +108,16 @@ export function alertRoutes(app: ApiApp, ctx: ApiContext): void {
   );
   app.post(
     '/api/alerts/:id/resolve',
-    { config: analyst, schema: actionSchema('Resolve with a disposition; a false positive or expected activity may also suppress the pattern', resolveBody) },
+    {
+      config: analyst,
+      schema: actionSchema(
+        "Resolve with a disposition; a false positive or expected activity may also suppress the pattern, or raise the person's or their peer group's expected volume for a bounded time (adjust: audited as adjustment.create)",
+        resolveBody,
+      ),
+    },
     (request) => {
-      const { disposition, note, suppress } = request.body;
-      return act(request, { action: 'resolve', disposition, note, suppress });
+      const { disposition, note, suppress, adjust } = request.body;
+      return act(request, { action: 'resolve', disposition, note, suppress, adjust });
     },
   );
   app.post('/api/alerts/:id/snooze', { config: analyst, schema: actionSchema('Snooze until a time; it comes back by itself', snoozeBody) }, (request) =>

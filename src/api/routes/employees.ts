@@ -3,7 +3,7 @@
 import { employeeView } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { presentAlertSummary } from '../present';
+import { presentAdjustment, presentAlertSummary } from '../present';
 import { employeeOut, employeeParams, employeeQuery } from '../schemas';
 import { errorResponses } from './common';
 
@@ -14,7 +14,7 @@ export function employeeRoutes(app: ApiApp, ctx: ApiContext): void {
       config: { minRole: 'viewer' },
       schema: {
         tags: ['employees'],
-        summary: "An employee's daily volume up to today with the usual band and the peers' range, and their alerts (audited: employee.view)",
+        summary: "An employee's daily volume up to today with the usual band and the peers' range, their alerts, and the expectation adjustments of them and their peer group (audited: employee.view)",
         params: employeeParams(ctx.config.api.pseudonymize),
         querystring: employeeQuery,
         response: { 200: employeeOut, ...errorResponses(404) },
@@ -22,7 +22,7 @@ export function employeeRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request) => {
       const e = await employeeView(ctx.triage, actorOf(request), request.params.user, ctx.config.detection, request.query.days ?? 90);
-      return { ...e, alerts: e.alerts.map(presentAlertSummary) };
+      return { ...e, alerts: e.alerts.map(presentAlertSummary), adjustments: e.adjustments.map(presentAdjustment) };
     },
   );
 }

@@ -4,8 +4,10 @@
 import { Command, Option } from 'commander';
 import { SEVERITIES, SORTS, type Severity, type SortKey } from '../../alerts';
 import { formatBytes, formatMultiple, formatPercent } from '../../detect/format';
+import { MAX_FACTOR, MIN_FACTOR } from '../../detect/adjustments';
 import {
   actOnAlert,
+  adjustmentsView,
   DISPOSITIONS,
   queryAlerts,
   SCOPES,
@@ -13,6 +15,8 @@ import {
   STATUSES,
   suppressionsView,
   type ActRequest,
+  type AdjustmentView,
+  type AlertAdjustments,
   type AlertStatus,
   type AlertSummary,
   type AlertView,
@@ -23,7 +27,7 @@ import {
 } from '../../triage';
 import type { CliContext } from '../context';
 import { printJson, printTable, printText } from '../output';
-import { asOption, cliActor, employeeArg, isoTime, parseUntil, PSEUDONYM_HELP, triageDeps, usageError } from '../triage-context';
+import { asOption, cliActor, employeeArg, isoTime, parseFactor, parseUntil, parseUntilOrDate, PSEUDONYM_HELP, triageDeps, usageError } from '../triage-context';
 import { integer, parseTime } from '../options';
 
 interface ListOptions {
@@ -72,7 +76,7 @@ function historyLine(a: TriageState['history'][number]): string {
   return parts.join('  ');
 }
 
-function printAlert(a: AlertView & { history: TriageState['history'] }): void {
+function printAlert(a: AlertView & { history: TriageState['history']; adjustments?: AlertAdjustments }): void {
   const out: string[] = [];
   const who = [a.department, a.role].filter((x) => x).join(', ');
   out.push(`ALERT ${a.alertId} (revision ${a.revision})`);
@@ -106,6 +110,11 @@ function printAlert(a: AlertView & { history: TriageState['history'] }): void {
   for (const n of t.notes) out.push(`  ${isoTime(n.at)}  ${n.actor}: ${n.note}`);
   out.push('', `HISTORY (${a.history.length})`);
   for (const h of a.history) out.push(`  ${historyLine(h)}`);
+  if (a.adjustments && a.adjustments.made.length + a.adjustments.applied.length > 0) {
+    out.push('', 'EXPECTATION ADJUSTMENTS');
+    for (const x of a.adjustments.made) out.push(`  made by it   ${adjustmentLine(x)}`);
+    for (const x of a.adjustments.applied) out.push(`  applied      ${adjustmentLine(x)}`);
+  }
   printText(`${out.join('\n')}\n`);
 }
 
@@ -120,9 +129,19 @@ async function act(ctx: CliContext, alertId: string, req: ActRequest, opts: ActO
   const after = await actOnAlert(deps, cliActor(opts.as), alertId, req);
   // The service does not return the suppression it made with a verdict: find it (newest of this alert).
   const suppression = req.suppress ? (await suppressionsView(deps)).find((s) => s.alertId === alertId && s.revokedAt === null) : undefined;
-  if (opts.json) return printJson(suppression ? { ...after, suppression } : after);
+  const adjustment = req.adjust ? (await adjustmentsView(deps)).find((a) => a.alertId === alertId && a.revokedAt === null) : undefined;
+  if (opts.json) return printJson({ ...after, ...(suppression ? { suppression } : {}), ...(adjustment ? { adjustment } : {}) });
   printState(after, suppression);
+  if (adjustment) printText(`${'adjustment'.padEnd(12)}${adjustmentLine(adjustment)}\n`);
 }
+
+/** One adjustment on a line: "adj_... 3x for Sales/sales_ops (expected_for_role) 2026-10-01 to 2026-12-20 by alice: reason". */
+export function adjustmentLine(a: AdjustmentView): string {
+  const state = a.revokedAt !== null ? `revoked ${isoTime(a.revokedAt)} by ${a.revokedBy}` : a.active ? 'active' : 'ended';
+  return `${a.id} ${a.factor}x for ${a.subject} (${a.kind}) ${dateText(a.from)} until ${dateText(a.until)} by ${a.createdBy}, ${state}: ${a.reason}`;
+}
+
+const dateText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 const jsonOption = () => new Option('--json', 'print the alert with its new triage state as JSON');
 
@@ -271,8 +290,10 @@ Examples:
     .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
     .option('--note <text>', 'why (kept with the action)')
     .addOption(new Option('--suppress <scope>', 'also suppress: the employee (user), the employee on one table (user_table), or a service account').choices([...SCOPES]))
-    .addOption(new Option('--until <time>', 'with --suppress: when the suppression ends (ISO-8601 with a zone, or 90m, 8h, 30d, 2w from now)').argParser(parseUntil))
-    .option('--reason <text>', 'with --suppress: why the pattern is expected')
+    .addOption(new Option('--expect <reason>', "also raise expectations for a while: expected for the role (the person's department and role) or project work (the person)").choices(['role', 'project']))
+    .addOption(new Option('--until <time>', 'with --suppress or --expect: when it ends (a date 2026-12-20 = that UTC midnight, ISO-8601 with a zone, or 90m, 8h, 30d, 2w from now)').argParser(parseUntilOrDate))
+    .addOption(new Option('--factor <x>', `with --expect: multiply the expected volume by this (${MIN_FACTOR}-${MAX_FACTOR}; default: enough to cover the alerted volume)`).argParser(parseFactor))
+    .option('--reason <text>', 'with --suppress or --expect: why the pattern is expected')
     .option('--table <db.table>', 'with --suppress user_table: the table, as database.table')
     .addOption(asOption())
     .addOption(jsonOption())
@@ -283,21 +304,38 @@ A suppression comes only with false_positive or expected_activity; the detector 
 covered activity out of the volumes it judges until the suppression ends or is revoked
 (see \`insider suppressions\`).
 
+--expect (also only with false_positive or expected_activity) keeps the activity judged, but
+against an expected volume multiplied by --factor, from the alert's day until --until (whole UTC
+days, at most 90 days from today; --expect project needs --until, --expect role defaults to 90
+days). The factor is at most ${MAX_FACTOR}x: far above the raised expectation still alerts, and
+policy limits (sensitive tables, daily ceiling) are not lifted. Audited as adjustment.create;
+see and revoke with \`insider adjustments\`.
+
 Examples:
   insider alerts resolve al_20261001_3fa9c2d1e0 --disposition true_positive --note "escalated to HR"
   insider alerts resolve al_20261001_3fa9c2d1e0 --disposition false_positive \\
-      --suppress user_table --table crm.customers --until 2026-12-31T00:00:00Z --reason "month-end reporting"`,
+      --suppress user_table --table crm.customers --until 2026-12-31T00:00:00Z --reason "month-end reporting"
+  insider alerts resolve al_20261001_3fa9c2d1e0 --disposition false_positive \\
+      --expect project --until 2026-12-20 --reason "data migration project"
+  insider alerts resolve al_20261001_3fa9c2d1e0 --disposition false_positive --expect role --factor 3`,
     )
-    .action(async function (this: Command, id: string, opts: ActOptions & { disposition: Disposition; note?: string; suppress?: Scope; until?: number; reason?: string; table?: string }) {
+    .action(async function (this: Command, id: string, opts: ActOptions & { disposition: Disposition; note?: string; suppress?: Scope; expect?: 'role' | 'project'; until?: number; factor?: number; reason?: string; table?: string }) {
       let suppress: ActRequest['suppress'];
+      let adjust: ActRequest['adjust'];
       if (opts.suppress !== undefined) {
         if (opts.until === undefined) usageError(this, '--suppress needs --until (when the suppression ends)');
         if (opts.reason === undefined) usageError(this, '--suppress needs --reason');
         suppress = { scope: opts.suppress, until: opts.until, reason: opts.reason, table: opts.table };
-      } else if (opts.until !== undefined || opts.reason !== undefined || opts.table !== undefined) {
-        usageError(this, '--until, --reason and --table go with --suppress');
+      } else if (opts.table !== undefined || (opts.expect === undefined && (opts.until !== undefined || opts.reason !== undefined))) {
+        usageError(this, '--until and --reason go with --suppress or --expect, --table with --suppress');
       }
-      await act(ctx, id, { action: 'resolve', disposition: opts.disposition, note: opts.note, suppress }, opts);
+      if (opts.expect !== undefined) {
+        if (opts.expect === 'project' && opts.until === undefined) usageError(this, '--expect project needs --until (when the project ends)');
+        adjust = { kind: opts.expect === 'role' ? 'expected_for_role' : 'project_work', until: opts.until, factor: opts.factor, reason: opts.reason };
+      } else if (opts.factor !== undefined) {
+        usageError(this, '--factor goes with --expect');
+      }
+      await act(ctx, id, { action: 'resolve', disposition: opts.disposition, note: opts.note, suppress, adjust }, opts);
     });
 
   alerts

@@ -1,14 +1,27 @@
 // Closing an alert with a verdict. A false positive or expected activity may also suppress the pattern
-// (the detector then leaves it out), always with a reason and an expiry, as the API requires.
+// (the detector then leaves it out), always with a reason and an expiry, as the API requires; or raise
+// the expected volume of the employee (project work) or of their department and role (expected for the
+// role) until a date, by a factor (default: enough to cover this alert, at most 10x).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { DISPOSITIONS, SCOPES, SUPPRESSIBLE, type Alert, type Disposition, type Scope } from '../types';
+import { ADJUSTMENT_KINDS, DISPOSITIONS, SCOPES, SUPPRESSIBLE, type AdjustmentKind, type Alert, type Disposition, type Scope } from '../types';
 import { humanize } from '../format';
 
 export interface ResolveBody {
   disposition: Disposition;
   note?: string;
   suppress?: { scope: Scope; until: string; reason: string; table?: string };
+  adjust?: { kind: AdjustmentKind; until: string; factor?: number; reason?: string };
 }
+
+const KIND_LABEL: Record<AdjustmentKind, string> = {
+  project_work: 'Project work (this employee)',
+  expected_for_role: 'Expected for the role (everyone in the department and role)',
+};
+
+/** The most an adjustment may last and raise (the API refuses more). */
+const MAX_ADJUST_DAYS = 90;
+const MAX_FACTOR = 10;
+const dayPlus = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
 interface Props {
   alert: Alert;
@@ -35,6 +48,11 @@ export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
   const [table, setTable] = useState(alert.evidence.topTables[0]?.table ?? '');
   const [until, setUntil] = useState(defaultUntil);
   const [reason, setReason] = useState('');
+  const [adjust, setAdjust] = useState(false);
+  const [kind, setKind] = useState<AdjustmentKind>('project_work');
+  const [adjustUntil, setAdjustUntil] = useState(() => dayPlus(30));
+  const [factor, setFactor] = useState('');
+  const [adjustReason, setAdjustReason] = useState('');
   const first = useRef<HTMLSelectElement>(null);
   useEffect(() => first.current?.focus(), []);
 
@@ -47,6 +65,11 @@ export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
     if (canSuppress && suppress) {
       body.suppress = { scope, until: `${until}T00:00:00Z`, reason: reason.trim() };
       if (scope === 'user_table') body.suppress.table = table.trim();
+    }
+    if (canSuppress && adjust) {
+      body.adjust = { kind, until: adjustUntil };
+      if (factor.trim() !== '') body.adjust.factor = Number(factor);
+      if (adjustReason.trim()) body.adjust.reason = adjustReason.trim();
     }
     onSubmit(body);
   };
@@ -106,6 +129,42 @@ export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
           <label class="field">
             <span>Reason</span>
             <input type="text" required maxLength={1000} placeholder="e.g. CHG-1234 approved migration" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          </label>
+        </fieldset>
+      )}
+      <label class="check">
+        <input type="checkbox" checked={adjust && canSuppress} disabled={!canSuppress} onChange={(e) => setAdjust(e.currentTarget.checked)} aria-describedby="adjust-hint" />
+        Also raise the expected volume
+      </label>
+      <p id="adjust-hint" class="hint">
+        {canSuppress
+          ? `Still judged, but against a raised expectation until the date below (at most ${MAX_ADJUST_DAYS} days, at most ${MAX_FACTOR}×; policy limits stay).`
+          : 'Only a false positive or expected activity can raise the expected volume.'}
+      </p>
+      {adjust && canSuppress && (
+        <fieldset class="suppress">
+          <legend>Expectation adjustment</legend>
+          <label class="field">
+            <span>Reason</span>
+            <select value={kind} onChange={(e) => setKind(e.currentTarget.value as AdjustmentKind)}>
+              {ADJUSTMENT_KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {KIND_LABEL[k]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="field">
+            <span>Until (UTC)</span>
+            <input type="date" required min={dayPlus(1)} max={dayPlus(MAX_ADJUST_DAYS)} value={adjustUntil} onInput={(e) => setAdjustUntil(e.currentTarget.value)} />
+          </label>
+          <label class="field">
+            <span>Factor</span>
+            <input type="number" min={1.1} max={MAX_FACTOR} step={0.1} placeholder="enough to cover this alert" value={factor} onInput={(e) => setFactor(e.currentTarget.value)} />
+          </label>
+          <label class="field">
+            <span>Details</span>
+            <input type="text" maxLength={1000} placeholder="e.g. Q4 data migration, CHG-1234" value={adjustReason} onInput={(e) => setAdjustReason(e.currentTarget.value)} />
           </label>
         </fieldset>
       )}

@@ -5,6 +5,7 @@ import { enc, get } from '../api';
 import { Actions } from '../components/Actions';
 import { AlertFacts } from '../components/AlertFacts';
 import { Banner } from '../components/Banner';
+import { Adjustments } from '../components/Adjustments';
 import { Evidence } from '../components/Evidence';
 import { Findings } from '../components/Findings';
 import { HourlyChart } from '../components/HourlyChart';
@@ -110,6 +111,15 @@ export function AlertPage({ id }: { id: string }) {
           </section>
           <Findings findings={a.findings} />
           <Evidence evidence={a.evidence} />
+          {a.adjustments && a.adjustments.made.length + a.adjustments.applied.length > 0 && (
+            <section aria-labelledby="adj-h">
+              <h2 id="adj-h">Expectation adjustments</h2>
+              {a.adjustments.made.length > 0 && <p class="muted">Made by resolving this alert: the detector judges these days against the raised expectation.</p>}
+              <Adjustments items={a.adjustments.made} label="Adjustments made by this alert" />
+              {a.adjustments.applied.length > 0 && <p class="muted">In force when the detector judged this alert.</p>}
+              <Adjustments items={a.adjustments.applied} label="Adjustments applied to this alert" />
+            </section>
+          )}
         </div>
         <aside class="alert-side" aria-labelledby="triage-h">
           <h2 id="triage-h">Triage</h2>

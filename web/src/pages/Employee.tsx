@@ -2,6 +2,7 @@
 // their usual band and their peers, and every alert they had.
 import { useMemo } from 'preact/hooks';
 import { enc, get } from '../api';
+import { Adjustments } from '../components/Adjustments';
 import { Banner } from '../components/Banner';
 import { Reveal } from '../components/Reveal';
 import { SeverityBadge } from '../components/SeverityBadge';
@@ -37,6 +38,10 @@ export function Employee({ user }: { user: string }) {
       {e && (
         <>
           <VolumeChart title="Daily volume, last 90 days" days={e.days} band={e.band} peers={e.peers} marks={marks} markLabel="Day with an alert" height={230} />
+          <section aria-labelledby="emp-adj-h">
+            <h2 id="emp-adj-h">Expectation adjustments</h2>
+            <Adjustments items={e.adjustments ?? []} label="Employee adjustments" empty="None: this employee and their peer group are judged by their usual expectations." />
+          </section>
           <section aria-labelledby="emp-alerts-h">
             <h2 id="emp-alerts-h">
               Alerts <span class="muted">· {plural(e.alertTotal, 'alert')}{e.alertTotal > e.alerts.length ? `, the newest ${e.alerts.length} listed` : ''}</span>
