@@ -6,6 +6,7 @@
 // throughputs, their ratio, and the ingester's peak memory. A figure, not a test: machines are noisy.
 //
 //   npm run bench:ingest -- --events 1000000
+//   npm run bench:ingest -- --profile /tmp/prof   (the ingester writes a V8 CPU profile there on exit)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ const flag = (name: string, fallback: number) => {
 };
 const EVENTS = flag('events', 1_000_000);
 const PARTITIONS = flag('partitions', 4);
+const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
 const root = path.join(__dirname, '..');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -152,7 +154,8 @@ async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: st
     INSIDER_LOG_LEVEL: 'warn',
   };
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'insider.js'), 'ingest'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(root, 'bin', 'insider.js'), 'ingest'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   let peakRssKb = 0;
   const sample = setInterval(() => {
     peakRssKb = Math.max(peakRssKb, vmHwmKb(child.pid));
@@ -187,7 +190,7 @@ async function runKafkaEngine(brokers: readonly string[], ch: ClickHouse, topic:
     CREATE MATERIALIZED VIEW kafka_source_mv TO access_events AS
     SELECT event_id, parseDateTimeBestEffort(ts) AS ts, toUInt16(0) AS ts_ms, user, upper(action) AS action, bytes, rows,
       source, database AS db_name, table AS table_name, client_ip, client_app, session_id, query_id,
-      CAST(status AS Enum8('ok' = 1, 'error' = 2)) AS status, '' AS extra, now() AS ingested_at,
+      CAST(status AS Enum8('ok' = 1, 'error' = 2)) AS status, toUInt8(0) AS bytes_estimated, '' AS identity, '' AS extra, now() AS ingested_at,
       ${topic} AS kafka_topic, toUInt32(0) AS kafka_partition, toUInt64(0) AS kafka_offset
     FROM kafka_source`);
   try {

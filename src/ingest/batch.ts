@@ -10,7 +10,8 @@ import crypto from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
-import { SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse } from '../store';
+import { encodeRows, SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse } from '../store';
+import { accessEventRows } from './event-rows';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
 import { fenceAttempt, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
@@ -167,11 +168,13 @@ export function createBatchProcessor(deps: BatchDeps) {
     const first = rows[0];
     const range: InsertRange = { topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: rows[rows.length - 1].kafka_offset, events: rows.length, exclude };
     const prefix = `${insertQueryPrefix(range.topic, range.partition)}${range.first}-${range.last}:`;
+    // Encoded before any fence opens: a fence lives about a second without a request.
+    const encoded = encodeRows(accessEventRows, rows);
     if (deps.deduplicationTokens) {
       const settings = deduplicationSettings(insertDeduplicationToken(range.topic, range.partition, range.first, range.last, rows.length));
       await retrying('insert into access_events', async () => {
         await own.confirm();
-        await ch.insert('access_events', rows, { settings, queryId: `${prefix}${crypto.randomUUID()}` });
+        await ch.insert('access_events', rows, { settings, queryId: `${prefix}${crypto.randomUUID()}`, encoded });
       }, own.owned);
       return;
     }
@@ -193,7 +196,7 @@ export function createBatchProcessor(deps: BatchDeps) {
         const attempt = await openAttempt(patient, prefix);
         await own.confirm();
         try {
-          await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session });
+          await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session, encoded });
         } catch (err) {
           const code = serverCode(err);
           if (code === SERVER_CODES.SESSION_NOT_FOUND) {

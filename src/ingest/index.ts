@@ -39,6 +39,11 @@ export interface Ingester {
   stats(): { received: number; inserted: number; deadLettered: number; skipped: number };
 }
 
+/** A partition's share of one fetch: fetchMaxBytes over the partitions processed at once, never below one message. */
+export function fetchBytesPerPartition(settings: Pick<Config['ingest'], 'fetchMaxBytes' | 'concurrentPartitions' | 'maxMessageBytes'>): number {
+  return Math.max(settings.maxMessageBytes, Math.ceil(settings.fetchMaxBytes / settings.concurrentPartitions));
+}
+
 export function createIngester(deps: IngesterDeps): Ingester {
   const { settings, kafka, ch, log } = deps;
   const topics = settings.topics.length > 0 ? [...settings.topics] : [deps.topic];
@@ -57,8 +62,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
     groupId: settings.groupId,
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: settings.heartbeatIntervalMs,
+    // One fetch holds at most fetchMaxBytes, shared by the partitions processed at once (a message over
+    // a partition's share still arrives alone: the broker always returns a partition's first batch).
     maxBytes: settings.fetchMaxBytes,
-    maxBytesPerPartition: settings.fetchMaxBytes,
+    maxBytesPerPartition: fetchBytesPerPartition(settings),
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30000 },
   });
   let stopDeadline = Infinity;

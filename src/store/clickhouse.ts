@@ -2,12 +2,14 @@
 // so a plain string with concatenated input cannot reach the server by accident. Every failure is
 // turned into a ClickHouseError that says whether retrying can help. In cluster mode the connection
 // also knows the topology and opens connections to single nodes (src/store/cluster.ts).
+import { Readable } from 'node:stream';
 import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseError, ConfigError } from '../errors';
 import type { Config } from '../config';
 import type { SqlFragment } from './sql';
 import { statementRecording, type RecordedStatement } from './statement-recording';
 import { RETRIABLE_SERVER_CODES } from './server-codes';
+import type { EncodedRows } from './tab-separated';
 
 export interface ClickHouse {
   readonly database: string;
@@ -15,8 +17,11 @@ export interface ClickHouse {
   query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
   /** DDL and other statements without a result. */
   exec(q: SqlFragment, opts?: { session?: HttpSession; queryId?: string }): Promise<void>;
-  /** Inserts rows as JSONEachRow; the server acknowledges only after the block is written. */
-  insert<T extends object>(table: string, rows: ReadonlyArray<T>, opts?: { settings?: Record<string, string | number>; queryId?: string; session?: HttpSession }): Promise<void>;
+  /**
+   * Inserts rows as JSONEachRow, or as the given encoding of the same rows (TabSeparated,
+   * tab-separated.ts); the server acknowledges only after the block is written.
+   */
+  insert<T extends object>(table: string, rows: ReadonlyArray<T>, opts?: InsertOptions): Promise<void>;
   ping(): Promise<boolean>;
   serverVersion(): Promise<string>;
   /**
@@ -28,6 +33,14 @@ export interface ClickHouse {
   close(): Promise<void>;
   /** Cluster mode only (clickhouse.cluster): the topology and connections to its nodes. */
   readonly cluster?: ClusterNodes;
+}
+
+export interface InsertOptions {
+  settings?: Record<string, string | number>;
+  queryId?: string;
+  session?: HttpSession;
+  /** The same rows already encoded (tab-separated.ts), sent instead of JSONEachRow. */
+  encoded?: EncodedRows;
 }
 
 export type ClickHouseSettings = Pick<Config['clickhouse'], 'url' | 'database' | 'username' | 'password' | 'requestTimeoutMs'> & {
@@ -141,12 +154,18 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
       run('statement', async () => {
         await client.command({ query: q.text, session_id: o.session?.id, query_id: o.queryId, clickhouse_settings: sessionParams(o.session) as never });
       }, { kind: 'exec', sql: q.text }),
-    insert: <T extends object>(table: string, rows: ReadonlyArray<T>, o: { settings?: Record<string, string | number>; queryId?: string; session?: HttpSession } = {}) =>
+    insert: <T extends object>(table: string, rows: ReadonlyArray<T>, o: InsertOptions = {}) =>
       run(`insert into ${table}`, async () => {
         if (rows.length === 0) return;
         // A known query_id lets the ingester find (and kill) the insert in system.processes.
         const settings = { ...o.settings, ...sessionParams(o.session) };
-        await client.insert({ table, values: rows as T[], format: 'JSONEachRow', clickhouse_settings: settings as never, query_id: o.queryId, session_id: o.session?.id });
+        const common = { table, clickhouse_settings: settings as never, query_id: o.queryId, session_id: o.session?.id };
+        if (o.encoded) {
+          const body = Readable.from([o.encoded.text], { objectMode: false });
+          await client.insert({ ...common, values: body, format: o.encoded.format, columns: [...o.encoded.columns] as [string, ...string[]] });
+        } else {
+          await client.insert({ ...common, values: rows as T[], format: 'JSONEachRow' });
+        }
       }, { kind: 'insert', table, rows, settings: o.settings }),
     ping: async () => {
       const r = await client.ping();
