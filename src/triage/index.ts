@@ -11,3 +11,4 @@ export * from './pseudonym-map';
 export * from './service';
 export * from './accounts';
 export * from './display-text';
+export * from './read-cache';
