@@ -14,7 +14,7 @@ import { repairListing } from '../alerts';
 import { createDirectoryCache } from '../directory';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
-import { createPseudonymMap, summariesOf, type Pseudonyms, type TriageDeps } from '../triage';
+import { createPseudonymMap, createReadCache, summariesOf, type Pseudonyms, type TriageDeps } from '../triage';
 import { createChangeFeed, type AlertChange, type ChangeFeed } from './change-feed';
 import { createPrincipalCache, type PrincipalCache } from './principal-cache';
 import { streamsGauge, tokenCacheCounter } from './metrics';
@@ -67,7 +67,9 @@ export function createLive(opts: { config: Readonly<Config>; ch: ClickHouse; log
   });
   const directory = createDirectoryCache(ch, { knownVersion: feed.directoryVersion });
   const pseudonymMap = createPseudonymMap(ch, opts.pseudonyms, { now });
-  const triage: TriageDeps = { ch, pseudonyms: opts.pseudonyms, now, directory, pseudonymMap };
+  // The alert page's and the queue's reads, held while the feed is fresh and dropped by what it sees change.
+  const reads = createReadCache({ trusted: feed.fresh });
+  const triage: TriageDeps = { ch, pseudonyms: opts.pseudonyms, now, directory, pseudonymMap, reads };
   const open = new Set<LiveStream>();
   streamsGauge(opts.registry, () => open.size);
   const pending = new Set<Promise<unknown>>();
@@ -121,8 +123,13 @@ export function createLive(opts: { config: Readonly<Config>; ch: ClickHouse; log
   };
 
   feed.onAccounts(() => background('checking open streams', accessChanged()));
-  feed.onDirectory(() => syncPseudonyms());
+  feed.onDirectory(() => {
+    reads.changed('all');
+    syncPseudonyms();
+  });
   feed.onAlerts((changes) => {
+    // Before the push goes out: a dashboard that reloads on it reads the change, not what was held.
+    reads.changed(changes.map((c) => c.alertId));
     syncPseudonyms();
     background('pushing alert changes', broadcast(changes));
   });

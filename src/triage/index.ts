@@ -13,3 +13,4 @@ export * from './accounts';
 export * from './display-text';
 export * from './adjustments';
 export * from './adjustment-views';
+export * from './read-cache';

@@ -23,13 +23,13 @@ import { MS_PER_DAY } from '../calendar';
 import { createDirectoryCache, type DirectoryCache, type DirectoryIndex } from '../directory';
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
-import { singleFlight } from '../store/single-flight';
 import { MAX_DAYS as MAX_ADJUSTMENT_DAYS, type AdjustmentKind } from '../detect/adjustments';
 import { alertAdjustments, adjustmentView, employeeAdjustments, peerGroupOf, type AdjustmentView, type AlertAdjustments } from './adjustment-views';
 import { adjustmentRefusal, createAdjustment, defaultFactor, listAdjustments, revokeAdjustment, type Adjustment, type NewAdjustment } from './adjustments';
 import { audit, entryOf, type Actor } from './audit';
 import { actionsOf, deriveState, recordAction, refusal, statesOf, type ActionInput, type AlertStatus, type TriageState } from './lifecycle';
 import { createPseudonymMap, type PseudonymMap } from './pseudonym-map';
+import { createReadCache, type ReadCache } from './read-cache';
 import type { Pseudonyms } from './pseudonyms';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 import { findUser } from './users';
@@ -45,20 +45,46 @@ export interface TriageDeps {
   pseudonymMap?: PseudonymMap;
   /** Peer groups' daily volume, shared briefly by their members' charts (default: one per deps object). */
   peerBytes?: PeerBytesCache;
+  /**
+   * What the alert page and the queue read, held between changes (read-cache.ts). Default: one per deps
+   * object that holds nothing (nobody tells it of changes made elsewhere) and only shares reads in flight.
+   */
+  reads?: ReadCache;
 }
 
 // Defaults made once per deps object, so that callers that build `{ ch, pseudonyms }` get the caches too.
-type Parts = { directory: DirectoryCache; pseudonymMap: PseudonymMap; peerBytes: PeerBytesCache };
+type Parts = { directory: DirectoryCache; pseudonymMap: PseudonymMap; peerBytes: PeerBytesCache; reads: ReadCache };
 const defaults = new WeakMap<TriageDeps, Parts>();
 function parts(deps: TriageDeps): Parts {
-  if (deps.directory && deps.pseudonymMap && deps.peerBytes) return { directory: deps.directory, pseudonymMap: deps.pseudonymMap, peerBytes: deps.peerBytes };
+  if (deps.directory && deps.pseudonymMap && deps.peerBytes && deps.reads) return { directory: deps.directory, pseudonymMap: deps.pseudonymMap, peerBytes: deps.peerBytes, reads: deps.reads };
   let d = defaults.get(deps);
   if (!d) {
-    d = { directory: createDirectoryCache(deps.ch), pseudonymMap: createPseudonymMap(deps.ch, deps.pseudonyms, { now: deps.now }), peerBytes: createPeerBytesCache() };
+    d = {
+      directory: createDirectoryCache(deps.ch),
+      pseudonymMap: createPseudonymMap(deps.ch, deps.pseudonyms, { now: deps.now }),
+      peerBytes: createPeerBytesCache(),
+      reads: createReadCache({ trusted: () => false }),
+    };
     defaults.set(deps, d);
   }
-  return { directory: deps.directory ?? d.directory, pseudonymMap: deps.pseudonymMap ?? d.pseudonymMap, peerBytes: deps.peerBytes ?? d.peerBytes };
+  return { directory: deps.directory ?? d.directory, pseudonymMap: deps.pseudonymMap ?? d.pseudonymMap, peerBytes: deps.peerBytes ?? d.peerBytes, reads: deps.reads ?? d.reads };
 }
+
+/**
+ * How long a queue page is held without a change heard of, and how much longer it may be answered while
+ * it is read again: what only time changes (a snooze ending) shows that late at most.
+ */
+const QUEUE_TTL_MS = 1000;
+const QUEUE_STALE_MS = 4000;
+/** How long an alert and its actions are held without a change heard of. */
+const ALERT_TTL_MS = 60_000;
+/**
+ * How long a series is held: its days are over (SETTLED_MS), but late events and rollup repairs can still
+ * add to them, and a held series must not outlive the rollups' retention by more than this.
+ */
+const SERIES_TTL_MS = 10 * 60_000;
+/** A series is held only when the alert's last day ended this long ago (its rollups no longer grow). */
+const SETTLED_MS = MS_PER_DAY;
 
 /** The current directory, indexed (read again only when a load made a new version). */
 export function directoryOf(deps: TriageDeps): Promise<DirectoryIndex> {
@@ -159,8 +185,6 @@ export async function summariesOf(deps: TriageDeps, ids: ReadonlyArray<string>, 
   });
 }
 
-const coalesce = singleFlight<AlertPage>();
-
 /**
  * Current alerts as summaries (not audited: no evidence in them): filtered, sorted, counted and paged in
  * ClickHouse over every alert (src/alerts/listing.ts), the total exact. Identical queries running at the
@@ -181,23 +205,24 @@ export async function queryAlerts(deps: TriageDeps, q: AlertQuery): Promise<Aler
     else filter.department = { version, name: q.department };
   }
   const page = { limit: q.limit, offset: after ? undefined : q.offset, after };
-  const key = JSON.stringify([filter, order, page, Math.floor(now / 1000), listingEpoch(deps.ch), deps.pseudonyms.keyId]);
-  return coalesce(deps.ch, key, async () => {
+  const key = JSON.stringify(['queue', filter, order, page, listingEpoch(deps.ch), deps.pseudonyms.keyId]);
+  // Held until any alert changes (and for QUEUE_TTL_MS at most, then answered up to QUEUE_STALE_MS more
+  // while one read replaces it): twenty dashboards on the queue share one read.
+  return parts(deps).reads.get(key, 'any', QUEUE_TTL_MS, async () => {
     // One more row than asked: whether there is a next page without a second count.
     const { total, rows } = await listingPageAndCount(deps.ch, filter, order, { ...page, limit: q.limit + 1 }, now);
     const shown = rows.slice(0, q.limit);
     const items = await summariesOf(deps, shown.map((r) => r.alertId), now);
     const last = shown[shown.length - 1];
     return { items, total, nextCursor: rows.length > q.limit && last ? listingCursor(order, last.key) : null };
-  });
+  }, undefined, { staleMs: QUEUE_STALE_MS });
 }
 
-const coalesceAlert = singleFlight<AlertRecord | null>();
-
 async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord> {
-  // The alert page asks for the alert and its series at once: reads at the same moment share one answer
-  // (not across a write made by this process in between).
-  const found = await coalesceAlert(deps.ch, JSON.stringify([alertId, listingEpoch(deps.ch)]), () => getAlert(deps.ch, alertId));
+  // The alert page asks for the alert and its series at once: they share one read, held until the alert
+  // changes (not across a write made by this process in between). An unknown id is not held.
+  const key = JSON.stringify(['alert', alertId, listingEpoch(deps.ch)]);
+  const found = await parts(deps).reads.get(key, [alertId], ALERT_TTL_MS, () => getAlert(deps.ch, alertId), (a) => a !== null);
   if (!found) throw new TriageError('TRIAGE_NOT_FOUND', `no alert ${alertId}`, { alertId });
   return found;
 }
@@ -206,8 +231,14 @@ async function alertById(deps: TriageDeps, alertId: string): Promise<AlertRecord
 export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string): Promise<AlertView & { history: TriageState['history']; adjustments: AlertAdjustments }> {
   const now = (deps.now ?? Date.now)();
   // Independent reads, side by side (an unknown id is still refused by alertById).
-  const [a, actionsById, who, adjustments] = await Promise.all([alertById(deps, alertId), actionsOf(deps.ch, [alertId]), directoryOf(deps), listAdjustments(deps.ch)]);
-  const state = deriveState(actionsById.get(alertId) ?? [], now);
+  const actionsKey = JSON.stringify(['actions', alertId, listingEpoch(deps.ch)]);
+  const [a, actions, who, adjustments] = await Promise.all([
+    alertById(deps, alertId),
+    parts(deps).reads.get(actionsKey, [alertId], ALERT_TTL_MS, async () => (await actionsOf(deps.ch, [alertId])).get(alertId) ?? []),
+    directoryOf(deps),
+    listAdjustments(deps.ch),
+  ]);
+  const state = deriveState(actions, now);
   await audit(deps.ch, entryOf(actor, now, 'alert.view', alertId, {}));
   return { ...view(a, state, deps, who), history: state.history, adjustments: alertAdjustments(adjustments, a, who, deps.pseudonyms, now) };
 }
@@ -245,13 +276,21 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const now = (deps.now ?? Date.now)();
   const [a, who] = await Promise.all([alertById(deps, alertId), directoryOf(deps)]);
   const lastDay = Math.floor((a.windowEnd - 1) / MS_PER_DAY);
-  // Independent reads, side by side; the audit entry is written before anything is answered.
-  const [series, { hours, band }] = await Promise.all([
-    volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline),
-    hoursAround(deps.ch, a.user, lastDay),
+  // Once the alert's days are over, what the chart shows no longer changes: computed once and held
+  // (until the alert changes, the directory does, or SERIES_TTL_MS). Keyed by all it depends on.
+  const key = JSON.stringify(['series', alertId, a.windowStart, a.windowEnd, days, baseline.baselineDays, baseline.minHistoryDays, baseline.sigmaFloor, who.version, listingEpoch(deps.ch)]);
+  const settled = (lastDay + 1) * MS_PER_DAY + SETTLED_MS <= now;
+  const compute = async (): Promise<AlertSeries> => {
+    // Independent reads, side by side.
+    const [series, { hours, band }] = await Promise.all([volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline), hoursAround(deps.ch, a.user, lastDay)]);
+    return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
+  };
+  // The audit entry is written before anything is answered, held or not.
+  const [series] = await Promise.all([
+    parts(deps).reads.get(key, [alertId], SERIES_TTL_MS, compute, () => settled),
     audit(deps.ch, entryOf(actor, now, 'alert.series', alertId, { days })),
   ]);
-  return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
+  return series;
 }
 
 export interface EmployeeView extends VolumeSeries {
@@ -372,6 +411,8 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   if (req.suppress) suppression = await createSuppression(deps.ch, { ...req.suppress, user: a.user, alertId }, actor.name, now);
   const adjustment = wantedAdjustment ? await createAdjustment(deps.ch, wantedAdjustment, actor.name, now) : undefined;
   await recordAction(deps.ch, alertId, actor.name, { ...req, suppressionId: suppression?.id }, now);
+  // Nothing held about the alert (or any queue page) outlives this write.
+  parts(deps).reads.changed([alertId]);
   await audit(deps.ch, entryOf(actor, now, `alert.${req.action}`, alertId, { assignee: req.assignee, disposition: req.disposition, note: req.note, snoozeUntil: req.snoozeUntil, suppression: suppression?.id, adjustment: adjustment?.id }));
   if (suppression) await audit(deps.ch, entryOf(actor, now, 'suppression.create', suppression.id, { alertId, scope: suppression.scope, until: new Date(suppression.until).toISOString() }));
   if (adjustment) await audit(deps.ch, entryOf(actor, now, 'adjustment.create', adjustment.id, adjustmentDetails(adjustment)));

@@ -4,18 +4,19 @@
 // reach the queue's stream and the alert's stream as summaries (no evidence); a revoked token, a disabled
 // user and an expired token end the open streams (in the process that made the change at once, in the
 // other within one poll of its change feed) and are refused when the client reconnects; the token cache
-// answers without ClickHouse while nothing changed, and is not trusted while its feed is stale.
+// answers without ClickHouse while nothing changed, and is not trusted while its feed is stale; the alert
+// page and its chart are held the same way, dropped when the feed sees the alert change, every view audited.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { writeAlerts } from '../../src/alerts';
+import { refreshListing, writeAlerts } from '../../src/alerts';
 import { startApi, type RunningApi } from '../../src/api';
-import { MS_PER_DAY } from '../../src/calendar';
+import { dateString, MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, migrate, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
-import { createPseudonyms, createToken, createUser, type Actor } from '../../src/triage';
+import { createPseudonyms, createToken, createUser, readAudit, type Actor } from '../../src/triage';
 import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
 import { testConfig, uniqueName } from '../helpers/env';
 import { openStream, type TestStream } from '../helpers/event-stream';
@@ -144,6 +145,58 @@ describe('live updates and caches: event streams, revocation across processes (r
       expect.arrayContaining([ALERT]),
     );
     expect(JSON.stringify(page.events)).not.toContain(NEW);
+  });
+
+  it('holds an alert page and its chart between changes, reads them again once its feed saw the alert change, and audits every view', async () => {
+    const viewer = await tokenOf('vic.viewer', 'viewer');
+    const SETTLED = 'al_20260101_00000000b3';
+    // Three days ago: the chart's days are over, so it is held too.
+    const old = Math.floor(Date.now() / MS_PER_DAY) - 3;
+    await writeAlerts(ch, [syntheticAlert(PEOPLE[2], old, { id: SETTLED })]);
+    // Two polls: the second began after the alert was written, so A has seen it before the first view.
+    await a.app.live.feed.poll();
+    await a.app.live.feed.poll();
+    type Page = { triage: { status: string } };
+    type Chart = { days: Array<{ day: string; bytes: number }> };
+    const page = async (api: RunningApi) => (await request(api, viewer, 'GET', `/api/alerts/${SETTLED}`)).body as unknown as Page;
+    const chart = async (api: RunningApi) => (await request(api, viewer, 'GET', `/api/alerts/${SETTLED}/series?days=14`)).body as unknown as Chart;
+    const alertDay = (c: Chart) => c.days.find((d) => d.day === dateString(old))!.bytes;
+    expect((await page(a)).triage.status).toBe('open');
+    const before = await chart(a);
+
+    // Written behind the listing (no row the feed can see): what A holds is answered.
+    await ch.insert('alert_actions', [
+      { action_id: 'behind-1', alert_id: SETTLED, at: toDateTime(Date.now()), at_ms: 0, actor: 'elsewhere', action: 'acknowledge', assignee: '', disposition: '', note: '', snooze_until: toDateTime(0), suppression_id: '' },
+    ]);
+    await ch.exec(sql`INSERT INTO user_daily (user, day, sum_bytes) SELECT ${PEOPLE[2]}, toDate(${dateString(old)}), sumState(toUInt64(123456789))`);
+    await a.app.live.feed.poll();
+    expect((await page(a)).triage.status).toBe('open');
+    expect(await chart(a)).toEqual(before);
+
+    // A server whose feed never polls holds nothing: it reads ClickHouse on every request.
+    const stale = await startApi({ config: { ...config, api: { ...config.api, port: 26104 } }, ch, log, registry: createRegistry({ defaultMetrics: false }), live: false });
+    try {
+      expect((await page(stale)).triage.status).toBe('acknowledged');
+      expect(alertDay(await chart(stale))).toBe(alertDay(before) + 123456789);
+    } finally {
+      await stale.close();
+    }
+
+    // The writer's listing row (every writer refreshes it after its insert): once A's feed has looked, A reads again.
+    // (through a connection of its own, as another process writes: this process's own writes are seen without the feed).
+    const elsewhere = createClickHouse(base.clickhouse, { database });
+    try {
+      await refreshListing(elsewhere, [SETTLED]);
+    } finally {
+      await elsewhere.close();
+    }
+    await a.app.live.feed.poll();
+    expect((await page(a)).triage.status).toBe('acknowledged');
+    expect(alertDay(await chart(a))).toBe(alertDay(before) + 123456789);
+
+    // Every view is in the audit trail, answered from what was held or not: A's three and the other server's one.
+    expect(await readAudit(ch, { target: SETTLED, action: 'alert.view' })).toHaveLength(4);
+    expect(await readAudit(ch, { target: SETTLED, action: 'alert.series' })).toHaveLength(4);
   });
 
   it('ends a stream when its token is revoked, at once in the process that revoked it; the reconnection is refused', async () => {
