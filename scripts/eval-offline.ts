@@ -1,21 +1,33 @@
-// `npm run eval:offline -- DIR [DIR...] [--verbose]`: the detection engine and the reference detectors on
-// simulations written by `insider simulate --out DIR`, without Kafka or ClickHouse (src/evaluate/offline.ts):
-// the per-seed and worst-seed tables of `insider eval`, in a minute or two per seed. For iterating on
-// detection statistics; `insider eval` is the measurement of record.
+// `npm run eval:offline -- DIR [DIR...] [--verbose] [--diagnose]`: the detection engine and the reference
+// detectors on simulations written by `insider simulate --out DIR`, without Kafka or ClickHouse
+// (src/evaluate/offline.ts): the per-seed and worst-seed tables of `insider eval`, in a minute or two per
+// seed. For iterating on detection statistics; `insider eval` is the measurement of record.
+// --verbose: every insider scenario's verdict, false alerts by benign scenario kind, and each false alert at
+// medium and above with its findings. --diagnose (implies --verbose; about twice as slow): the same
+// simulation through a second engine whose alert floor lets every finding through, to say by how much each
+// scenario missed at the alert floor or at medium: per detector, the best score its statistic reached alone
+// on the scenario's days (a drip is seen once a run and severity, so its best below medium may be higher).
 import { loadConfig } from '../src/config';
-import { evaluateOffline, seedTable, worstSeedTables, type SeedResult } from '../src/evaluate';
+import { seedTable, worstSeedTables, type SeedResult } from '../src/evaluate';
+import { evaluateOfflineMany } from '../src/evaluate/offline';
+import { floorScore } from '../src/detect/scoring';
+import { scoreOfRate } from '../src/detect/statistics/tail';
 import { formatBytes } from '../src/detect/format';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const verbose = args.includes('--verbose');
+  const diagnose = args.includes('--diagnose');
+  const verbose = diagnose || args.includes('--verbose');
   const dirs = args.filter((a) => !a.startsWith('--'));
-  if (dirs.length === 0) throw new Error('usage: eval-offline DIR [DIR...] [--verbose]');
+  if (dirs.length === 0) throw new Error('usage: eval-offline DIR [DIR...] [--verbose] [--diagnose]');
   const { config } = loadConfig({});
+  const scoring = config.detection.scoring;
+  // Every finding through (a floor of 1,000 per 1,000 user-days is score 0): what each statistic reached.
+  const permissive = { ...config.detection, scoring: { ...scoring, alertFloor: 1000 } };
   const results: SeedResult[] = [];
   for (const dir of dirs) {
     const t0 = Date.now();
-    const run = await evaluateOffline(dir, config.detection);
+    const [run, open] = await evaluateOfflineMany(dir, diagnose ? [config.detection, permissive] : [config.detection]);
     results.push(run.result);
     console.log(`\nseed ${run.labels.seed} (${dir}): ${run.result.userDays} user-days, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     console.log(seedTable(run.result).join('\n'));
@@ -25,6 +37,21 @@ async function main(): Promise<void> {
     for (const s of run.labels.scenarios.filter((x) => x.expected === 'malicious')) {
       const r = low.scenarios.find((x) => x.scenario === s.id)!;
       console.log(`  ${s.id.padEnd(26)} ${r.detected ? 'caught' : 'MISSED'} ${r.severity ?? '-'} beforeEnd=${r.firedBeforeEnd} ${formatBytes(s.bytes)}`);
+      if (!open || (r.detected && r.severity !== 'low')) continue;
+      // The scenario's days (UTC) and users in the permissive run: each detector's best score alone, and the alert's.
+      const from = Date.parse(s.start) - (Date.parse(s.start) % 86_400_000);
+      const to = Date.parse(s.end);
+      const best = new Map<string, { score: number; details: string }>();
+      let alertScore = 0;
+      for (const a of open.revisions.filter((x) => s.users.includes(x.user) && x.windowEnd > from && x.windowEnd - 86_400_000 <= to)) {
+        alertScore = Math.max(alertScore, a.score);
+        for (const f of a.findings) {
+          const score = f.rate !== undefined ? scoreOfRate(f.rate) : f.kind === 'policy' ? a.score : 0;
+          if ((best.get(f.detector)?.score ?? -1) < score) best.set(f.detector, { score, details: JSON.stringify(f.details ?? {}) });
+        }
+      }
+      const target = r.detected ? floorScore(scoring.medium) : floorScore(scoring.alertFloor);
+      console.log(`      ${r.detected ? 'below medium' : 'missed'}: alert score ${alertScore} of ${target} needed; alone: ${[...best].sort((x, y) => y[1].score - x[1].score).map(([d, b]) => `${d} ${b.score.toFixed(1)} ${b.details}`).join('; ') || 'no finding at all'}`);
     }
     const byKind: Record<string, number> = {};
     for (const f of insider.floors) {

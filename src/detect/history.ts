@@ -16,7 +16,7 @@ import type { Catalog } from './catalog';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';
 import { settingsFor } from './settings';
-import { CUSUM_CLIP, CUSUM_START, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
+import { CUSUM_CLIP, CUSUM_START, cusumJudges, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
 import { expectationOf, peerPrior, robustSummary, surpriseOf, upperOf, type Expectation, type PeerPrior, type RobustSummary } from './statistics/expectation';
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
 
@@ -432,9 +432,11 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
         const n = nights.get(u)?.get(d);
         record[2] = pools.night.push(n ? Math.log(n) - judged.location : -Infinity) - 1;
         if (!isWeekend(d) && dripJudges(u, d)) {
-          const next = cusumStep(drip.get(u) ?? CUSUM_START, d, x, judged, cusumOf(u));
-          drip.set(u, next);
-          record[3] = pools.drip.push(next.s) - 1;
+          const prev = drip.get(u) ?? CUSUM_START;
+          drip.set(u, cusumStep(prev, d, x, judged, cusumOf(u)));
+          // Only days the CUSUM judges calibrate it: before a routine is established it holds at 0, and
+          // counting those days as ordinary zeros made early runs look far rarer than they are.
+          if (cusumJudges(prev, judged, cusumOf(u))) record[3] = pools.drip.push(drip.get(u)!.s) - 1;
         }
       }
       const h = valueOn(hours.get(u), d);
@@ -446,9 +448,9 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
         record[4] = pools.sensitive.push(v === null ? 0 : surpriseOf(es, v)) - 1;
         if (!isWeekend(d) && dripJudges(u, d)) {
           // A working day without sensitive tables counts as the lowest excess (clipped).
-          const next = cusumStep(sensitiveDrip.get(u) ?? CUSUM_START, d, v ?? -Infinity, es, cusumOf(u));
-          sensitiveDrip.set(u, next);
-          record[5] = pools.sensitiveDrip.push(next.s) - 1;
+          const prev = sensitiveDrip.get(u) ?? CUSUM_START;
+          sensitiveDrip.set(u, cusumStep(prev, d, v ?? -Infinity, es, cusumOf(u)));
+          if (cusumJudges(prev, es, cusumOf(u))) record[5] = pools.sensitiveDrip.push(sensitiveDrip.get(u)!.s) - 1;
         }
       }
       records.push(record);

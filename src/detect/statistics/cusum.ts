@@ -62,6 +62,16 @@ export function referenceFor(state: CusumState, current: Reference, p: CusumPara
   return state.reference !== null && state.runDays < p.maxRunDays ? state.reference : current;
 }
 
+/**
+ * Whether the CUSUM judges the working day at all: not before the person has an established routine
+ * (a run starts only from an expectation resting on minReferenceDays of their own days), unless a run is
+ * under way. A day it does not judge is no ordinary day with S = 0: the calibration leaves it out.
+ */
+export function cusumJudges(state: CusumState, current: Reference, p: CusumParams): boolean {
+  const restart = state.reference !== null && state.runDays >= p.maxRunDays;
+  return !((restart || state.runStart === null) && referenceFor(state, current, p).ownDays < p.minReferenceDays);
+}
+
 /** S after a working day with log volume x (bytes > 0), given the day's current expectation. */
 export function cusumStep(state: CusumState, day: number, x: number, current: Reference, p: CusumParams): CusumState {
   const ref = referenceFor(state, current, p);
