@@ -321,7 +321,7 @@ describe('triage through the CLI (real ClickHouse)', () => {
     const suppressNoUntil = insider(['alerts', 'resolve', B.alertId, '--disposition', 'false_positive', '--suppress', 'user', '--reason', 'x']);
     expect(suppressNoUntil.code).toBe(2);
     expect(suppressNoUntil.stderr).toContain('--suppress needs --until');
-    expect(insider(['alerts', 'resolve', B.alertId, '--disposition', 'duplicate', '--table', 'crm.customers']).stderr).toContain('--until, --reason and --table go with --suppress');
+    expect(insider(['alerts', 'resolve', B.alertId, '--disposition', 'duplicate', '--table', 'crm.customers']).stderr).toContain('--until and --reason go with --suppress or --expect, --table with --suppress');
 
     const past = insider(['alerts', 'snooze', B.alertId, '--until', '2020-01-01T00:00:00Z']);
     expect(past.code).toBe(1);
