@@ -7,7 +7,8 @@
 //   directory  the latest directory version
 //   alerts     listing rows written in the last LOOKBACK seconds by the server's clock (every revision
 //              write and every action writes one, src/alerts/listing.ts); an alert whose version grew is
-//              a change. The look-back covers writes that took a while to land and polls that failed.
+//              a change. The look-back covers writes that took a while to land and polls that failed;
+//              successful looks further apart than half of it emit `gap` (anything may have changed).
 //
 // `fresh()` says whether the last poll is recent enough to trust what it saw: caches use it to decide
 // whether they may answer without asking ClickHouse (docs/api.md, "Caches").
@@ -35,6 +36,8 @@ export interface ChangeFeed {
   onAccounts(fn: () => void): void;
   onDirectory(fn: (version: number | null) => void): void;
   onAlerts(fn: (changes: AlertChange[]) => void): void;
+  /** The feed could not look for longer than its look-back: changes may have been missed, anything may have changed. */
+  onGap(fn: () => void): void;
   /** Looks now (and waits for it); also what the timer calls. */
   poll(): Promise<void>;
   close(): void;
@@ -42,12 +45,16 @@ export interface ChangeFeed {
 
 /** Seconds of listing rows looked at on each poll. */
 const LOOKBACK_SECONDS = 30;
+/** Successful looks further apart than this may have missed listing rows (half the look-back: rows land late). */
+const GAP_MS = (LOOKBACK_SECONDS / 2) * 1000;
 
 export function createChangeFeed(ch: ClickHouse, opts: { pollMs: number; log: Logger; now?: () => number; start?: boolean }): ChangeFeed {
   const now = opts.now ?? Date.now;
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let lastOk = -Infinity;
+  // When the last successful look began: the start of the window it covered up to.
+  let lastOkStart = -Infinity;
   let accounts: AccountsSnapshot | null = null;
   let directory: number | null | undefined;
   let first = true;
@@ -57,6 +64,7 @@ export function createChangeFeed(ch: ClickHouse, opts: { pollMs: number; log: Lo
   let failures = 0;
 
   const look = async () => {
+    const startedAt = now();
     const [counts, recent] = await Promise.all([
       ch.query<{ tokens: string; users: string; dir: string; dirs: string }>(sql`
         SELECT (SELECT count() FROM api_tokens) AS tokens, (SELECT count() FROM api_user_changes) AS users,
@@ -76,11 +84,15 @@ export function createChangeFeed(ch: ClickHouse, opts: { pollMs: number; log: Lo
     }
     const accountsChanged = !first && accounts !== null && (accounts.tokens !== nextAccounts.tokens || accounts.userChanges !== nextAccounts.userChanges);
     const directoryChanged = !first && directory !== nextDirectory;
+    const gap = !first && startedAt - lastOkStart > GAP_MS;
     seen = nextSeen;
     accounts = nextAccounts;
     directory = nextDirectory;
     first = false;
     lastOk = now();
+    lastOkStart = startedAt;
+    // Before anything is answered from what was held: rows written during the gap are past the look-back.
+    if (gap) events.emit('gap');
     if (accountsChanged) events.emit('accounts');
     if (directoryChanged) events.emit('directory', nextDirectory);
     if (changed.length > 0) events.emit('alerts', changed);
@@ -113,6 +125,7 @@ export function createChangeFeed(ch: ClickHouse, opts: { pollMs: number; log: Lo
     onAccounts: (fn) => void events.on('accounts', fn),
     onDirectory: (fn) => void events.on('directory', fn),
     onAlerts: (fn) => void events.on('alerts', fn),
+    onGap: (fn) => void events.on('gap', fn),
     poll,
     close() {
       if (timer) clearInterval(timer);

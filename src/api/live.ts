@@ -127,6 +127,8 @@ export function createLive(opts: { config: Readonly<Config>; ch: ClickHouse; log
     reads.changed('all');
     syncPseudonyms();
   });
+  // Changes made while the feed could not look are past its look-back: nothing held before may be answered.
+  feed.onGap(() => reads.changed('all'));
   feed.onAlerts((changes) => {
     // Before the push goes out: a dashboard that reloads on it reads the change, not what was held.
     reads.changed(changes.map((c) => c.alertId));

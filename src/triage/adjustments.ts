@@ -122,13 +122,13 @@ interface Row {
   alert_id: string;
 }
 
-/** Every adjustment with its revocation, newest first. */
+/** Every adjustment with its revocation, newest first. Creations are read before revocations: a revocation stamped by a clock behind the creator's still finds its adjustment. */
 export async function listAdjustments(ch: ClickHouse): Promise<Adjustment[]> {
   const rows = await ch.query<Row>(sql`
     SELECT adjustment_id, toString(event) AS event, toString(at) AS at, actor, toString(scope) AS scope, subject, factor,
            toString(valid_from) AS valid_from, toString(until) AS until, reason, alert_id
     FROM expectation_adjustments
-    ORDER BY at, adjustment_id, event`);
+    ORDER BY event, at, adjustment_id`);
   const byId = new Map<string, Adjustment>();
   for (const r of rows) {
     if (r.event === 'created') {

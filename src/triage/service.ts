@@ -350,6 +350,29 @@ export interface AdjustRequest {
 
 const VERDICTS_THAT_ADJUST = ['false_positive', 'expected_activity'];
 
+/** Actions that close an alert or hide it for a while: never taken by the person the alert is about. */
+const ACTIONS_THAT_CLOSE = ['resolve', 'snooze'];
+
+/**
+ * Why the actor may not take this action on this alert, or null: an insider with an analyst's token must
+ * not close, snooze or adjust an alert about themselves, nor raise their own peer group's expectation
+ * through a colleague's alert. API user names and employee ids are compared whatever their case.
+ */
+function selfRefusal(actor: Actor, a: AlertRecord, req: ActRequest, who: DirectoryIndex): string | null {
+  const me = actor.name.toLowerCase();
+  if (a.user.toLowerCase() === me && (ACTIONS_THAT_CLOSE.includes(req.action) || req.adjust || req.suppress)) {
+    return `you cannot ${req.action} an alert about yourself; ask another analyst`;
+  }
+  if (req.adjust?.kind === 'expected_for_role') {
+    const group = peerGroupOf(who, a.user);
+    const mine = who.byId.has(actor.name) ? actor.name : [...who.byId.keys()].find((id) => id.toLowerCase() === me);
+    if (group !== null && mine !== undefined && peerGroupOf(who, mine) === group) {
+      return `you cannot raise the expectation of your own peer group (${group}); ask another analyst`;
+    }
+  }
+  return null;
+}
+
 /** The adjustment a verdict asks for, checked (nothing is stored yet). */
 async function adjustmentFor(deps: TriageDeps, a: AlertRecord, req: ActRequest & { adjust: AdjustRequest }, now: number): Promise<NewAdjustment> {
   if (req.action !== 'resolve' || !VERDICTS_THAT_ADJUST.includes(req.disposition ?? '')) {
@@ -397,6 +420,8 @@ export async function actOnAlert(deps: TriageDeps, actor: Actor, alertId: string
   const before = deriveState((await actionsOf(deps.ch, [alertId])).get(alertId) ?? [], now);
   const why = refusal(before, request, now);
   if (why) throw new TriageError(why.code, why.message, { alertId, action: request.action });
+  const self = selfRefusal(actor, a, request, await directoryOf(deps));
+  if (self) throw new TriageError('TRIAGE_CONFLICT', self, { alertId, action: request.action });
   const req = request.action === 'assign' && request.assignee ? { ...request, assignee: await knownAssignee(deps, request.assignee) } : request;
   let suppression: Suppression | undefined;
   if (req.suppress) {
