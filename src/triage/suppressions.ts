@@ -104,11 +104,13 @@ interface Row {
 
 /** Every suppression with its revocation, newest first. */
 export async function listSuppressions(ch: ClickHouse): Promise<Suppression[]> {
+  // Creations before revocations, whatever their times: a revocation stamped by a clock behind the
+  // creator's must still find its suppression.
   const rows = await ch.query<Row>(sql`
     SELECT suppression_id, toString(event) AS event, toString(at) AS at, actor, toString(scope) AS scope, user, table_name,
            toString(valid_from) AS valid_from, toString(until) AS until, reason, alert_id
     FROM suppressions
-    ORDER BY at, suppression_id, event`);
+    ORDER BY event, at, suppression_id`);
   const byId = new Map<string, Suppression>();
   for (const r of rows) {
     if (r.event === 'created') {
