@@ -480,6 +480,10 @@ const tuningCandidateOut = z.object({
   byDay: z.record(z.string(), z.number()).describe('alerts per UTC day (days with any)'),
   catches: z.number().describe('confirmed alerts (resolved true_positive) it still raises'),
   caught: z.array(z.string()).describe('their ids'),
+  scenarios: z
+    .object({ bulkBeforeEnd: z.number(), bulk: z.number(), othersDetected: z.number(), others: z.number(), missed: z.array(z.string()) })
+    .optional()
+    .describe('in evaluation (insider tune --labels): the labelled insider scenarios of the period it would still catch'),
 });
 const runHead = {
   runId: z.string(),

@@ -17,6 +17,7 @@ export {
   type DetectorScore,
 } from './score';
 export { scenarioTable, overallTable, falseAlertTable, formatDelay, formatRatio, renderTable } from './report';
+export { evalAlertOf } from './engine-detector';
 export { runEvaluation, DEFAULT_EVAL_END, type EvaluationOptions, type EvaluationDeps, type EvaluationResult, type EvaluationRun, type AlertRecord } from './harness';
 export { scoreFloors, seedTable, worstSeedTables, isBulk, FLOORS, type FloorResult, type SeedResult } from './floors';
 export { evaluateOffline, evaluateOfflineMany, readEvents, type OfflineRun } from './offline';

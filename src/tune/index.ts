@@ -6,3 +6,4 @@ export { type ReplayProgress } from './replay';
 export { listTuningRuns, MAX_TUNING_DAYS, runTuning, storeTuningRun, tuningPeriod, tuningRequestRefusal, tuningRunOf, type TuningCandidate, type TuningRequest, type TuningResult, type TuningRun } from './run';
 export { ALERT_FLOOR_KEY, alertFloorRefusal, applyAlertFloor, effectiveDetection, loadTuning, type ChosenSetting, type Tuning } from './settings';
 export { createTuningJobs, type TuningJob, type TuningJobs } from './jobs';
+export { readScenarioLabels, scenarioCatches, scenariosIn, type ScenarioCatches } from './scenarios';

@@ -14,7 +14,9 @@ import { statesOf } from '../triage';
 import type { Actor } from '../triage/audit';
 import { candidateAlertOf, DEFAULT_FLOORS, summarise, withinBudget, type CandidateSummary } from './candidates';
 import { replayFloors, type ReplayProgress } from './replay';
+import { scenarioCatches, scenariosIn, type ScenarioCatches } from './scenarios';
 import { effectiveDetection, loadTuning } from './settings';
+import type { LabelledScenario } from '../evaluate';
 
 /** The longest period a run replays (a replay reads every stored event of it). */
 export const MAX_TUNING_DAYS = 366;
@@ -24,6 +26,8 @@ export interface TuningCandidate {
   /** Confirmed alerts (resolved true_positive) this candidate still raises: how many, and which. */
   catches: number;
   caught: string[];
+  /** In evaluation (labels given): the labelled insider scenarios of the period it would still catch. */
+  scenarios?: ScenarioCatches;
 }
 
 export interface TuningResult {
@@ -60,6 +64,8 @@ export interface TuningRequest {
   floors?: ReadonlyArray<number>;
   budget?: number;
   maxDays?: number;
+  /** In evaluation: the labelled insider scenarios (labels.json of `insider simulate`) to score each candidate on. */
+  scenarios?: ReadonlyArray<LabelledScenario>;
 }
 
 /** Why candidate floors or a budget are refused, or null. */
@@ -111,11 +117,15 @@ export async function runTuning(ch: ClickHouse, config: Readonly<Config>, req: T
     },
   });
   const departmentOf = (user: string) => inputs.people.get(user)?.department ?? '';
+  const labelled = req.scenarios ? scenariosIn(req.scenarios, from, to) : undefined;
   const candidates = floors.map((floor): TuningCandidate => {
-    const alerts = (replay.get(floor) ?? []).map(candidateAlertOf);
+    const raised = replay.get(floor) ?? [];
+    const alerts = raised.map(candidateAlertOf);
     const ids = new Set(alerts.map((a) => a.alertId));
     const caught = confirmed.filter((id) => ids.has(id));
-    return { summary: summarise(alerts, { alertFloor: floor, days, departmentOf }), catches: caught.length, caught };
+    const candidate: TuningCandidate = { summary: summarise(alerts, { alertFloor: floor, days, departmentOf }), catches: caught.length, caught };
+    if (labelled) candidate.scenarios = scenarioCatches(raised, labelled, { users: inputs.people.size, days });
+    return candidate;
   });
   const budget = req.budget ?? null;
   const chosen = budget === null ? null : withinBudget(candidates, budget);

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES } from '../../alerts/types';
-import { TriageError } from '../../errors';
+import { EvaluationError, TriageError } from '../../errors';
 import { renderTable } from '../../evaluate';
-import { applyAlertFloor, DEFAULT_FLOORS, effectiveDetection, loadTuning, MAX_TUNING_DAYS, runTuning, storeTuningRun, type CandidateSummary, type TuningResult } from '../../tune';
+import { applyAlertFloor, DEFAULT_FLOORS, effectiveDetection, loadTuning, MAX_TUNING_DAYS, readScenarioLabels, runTuning, storeTuningRun, type CandidateSummary, type ScenarioCatches, type TuningResult } from '../../tune';
 import type { CliContext } from '../context';
 import { progress } from '../output';
 import { integer, parseTime } from '../options';
@@ -18,6 +18,7 @@ interface TuneOptions {
   reason?: string;
   run?: string;
   as?: string;
+  labels?: string;
 }
 
 function floorValue(value: string): number {
@@ -52,6 +53,7 @@ export function tuneCommand(ctx: CliContext): Command {
     .addOption(new Option('--apply <floor>', 'set the alert floor the detector uses (per 1,000 user-days; audited: tuning.apply) instead of running a replay').argParser(floorValue))
     .option('--reason <text>', 'with --apply: why (required; kept in the audit trail)')
     .option('--run <id>', 'with --apply: the tuning run the floor was chosen from')
+    .option('--labels <file>', 'in evaluation: the labels.json of `insider simulate` (or of `insider eval --keep`): also print which labelled insider scenarios each candidate would still catch')
     .addOption(asOption())
     .addHelpText(
       'after',
@@ -71,7 +73,10 @@ detector picks a change up within a minute.
 Examples:
   insider tune --budget 5/day
   insider tune --apply 0.5 --reason "budget of 5 a day agreed with the SOC" --run tr_20261001120000_1a2b3c4d
-  insider tune --from 2026-09-01T00:00:00Z --to 2026-10-01T00:00:00Z --floors 0.5,1,3`,
+  insider tune --from 2026-09-01T00:00:00Z --to 2026-10-01T00:00:00Z --floors 0.5,1,3
+  # on a database kept by insider eval --keep, with the simulation it printed (catalog and allowlist too):
+  INSIDER_CLICKHOUSE_DATABASE=eval_1_... INSIDER_CATALOG_FILE=$S/tables.csv INSIDER_ALLOWLIST_FILE=$S/allowlist.json \\
+    insider tune --budget 5/day --days 45 --labels $S/labels.json`,
     )
     .action(async (opts: TuneOptions, cmd: Command) => {
       const config = ctx.config();
@@ -81,7 +86,9 @@ Examples:
       let lastReport = 0;
       let result: TuningResult;
       try {
+        const scenarios = opts.labels === undefined ? undefined : readScenarioLabels(opts.labels);
         result = await runTuning(ch, config, {
+          scenarios,
           from: opts.from,
           to: opts.to,
           days: opts.days,
@@ -95,7 +102,7 @@ Examples:
           },
         });
       } catch (err) {
-        if (err instanceof TriageError) cmd.error(`error: ${err.message}`, { exitCode: 2 });
+        if (err instanceof TriageError || err instanceof EvaluationError) cmd.error(`error: ${err.message}`, { exitCode: 2 });
         throw err;
       }
       const run = await storeTuningRun(ch, cliActor(opts.as), result, Date.now());
@@ -133,9 +140,19 @@ function printRun(r: TuningResult, runId: string): void {
     `Confirmed: stored alerts of the period resolved as true positives (${confirmed}), still raised under the candidate`,
     '',
   ]);
+  const labelled = candidates.some((c) => c.scenarios !== undefined);
+  if (labelled) out(['Scenarios: the labelled insider scenarios of the period it would still catch (bulk exports only before they end)', '']);
   out(
     renderTable(
-      [{ title: 'FLOOR /1,000' }, { title: 'SCORE' }, { title: 'ALERTS/DAY' }, ...SEVERITIES.map((s) => ({ title: s.toUpperCase() })), { title: 'BUSIEST DAY' }, { title: 'CONFIRMED CAUGHT' }],
+      [
+        { title: 'FLOOR /1,000' },
+        { title: 'SCORE' },
+        { title: 'ALERTS/DAY' },
+        ...SEVERITIES.map((s) => ({ title: s.toUpperCase() })),
+        { title: 'BUSIEST DAY' },
+        { title: 'CONFIRMED CAUGHT' },
+        ...(labelled ? [{ title: 'SCENARIOS CAUGHT' }] : []),
+      ],
       candidates.map((c) => [
         `${c.summary.alertFloor}${c.summary.alertFloor === current ? ' (current)' : ''}`,
         String(c.summary.floorScore),
@@ -143,6 +160,7 @@ function printRun(r: TuningResult, runId: string): void {
         ...SEVERITIES.map((s) => fixed(c.summary.perDaySeverity[s])),
         String(c.summary.maxPerDay),
         `${c.catches}/${confirmed}`,
+        ...(labelled ? [scenarioCell(c.scenarios)] : []),
       ]),
     ),
   );
@@ -162,7 +180,10 @@ function printRun(r: TuningResult, runId: string): void {
     if (!chosen) {
       const strictest = candidates[candidates.length - 1].summary;
       out([`Budget ${r.budget}/day: no candidate stays within it; the strictest (${strictest.alertFloor} per 1,000) gives ${fixed(strictest.perDay)} a day. Try --floors with smaller values.`]);
-    } else out(proposal(chosen.summary, chosen.catches, confirmed, r.budget, current, runId));
+    } else {
+      out(proposal(chosen.summary, chosen.catches, confirmed, r.budget, current, runId));
+      if (chosen.scenarios) out([`Labelled scenarios under it: ${scenarioCell(chosen.scenarios)}${chosen.scenarios.missed.length > 0 ? `; missed: ${chosen.scenarios.missed.join(', ')}` : ''}.`]);
+    }
   }
   out(['', `Stored as tuning run ${runId} (insider tune --apply <floor> --reason "..." --run ${runId}, or the dashboard's Tuning page).`]);
 }
@@ -173,4 +194,9 @@ function proposal(s: CandidateSummary, catches: number, confirmed: number, budge
       `${fixed(s.perDay)} alerts a day (busiest day ${s.maxPerDay}), ${catches}/${confirmed} confirmed alerts still caught.`,
     `Apply it with: insider tune --apply ${s.alertFloor} --reason "..." --run ${runId}`,
   ];
+}
+
+/** "bulk 2/2 before end, others 9/11". */
+function scenarioCell(s: ScenarioCatches | undefined): string {
+  return s === undefined ? '-' : `bulk ${s.bulkBeforeEnd}/${s.bulk} before end, others ${s.othersDetected}/${s.others}`;
 }
