@@ -41,7 +41,15 @@ export async function ingestFixture(
   const kafka = createKafka(config.kafka, createLogger({ level: 'silent' }));
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: name, numPartitions: overrides.partitions ?? 4 }], waitForLeaders: true });
+  const partitions = overrides.partitions ?? 4;
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: false });
+  // kafkajs's own waitForLeaders gives up on "This server does not host this topic-partition", which a
+  // busy broker answers for a moment after the creation (a CI run under load): wait for the leaders here.
+  await waitUntil(`a leader for each partition of ${name}`, async () => {
+    const metadata = await admin.fetchTopicMetadata({ topics: [name] }).catch(() => undefined);
+    const found = metadata?.topics[0]?.partitions ?? [];
+    return found.length === partitions && found.every((p) => p.leader >= 0);
+  }, 60000, 200);
   await admin.disconnect();
 
   const adminCh = createClickHouse(config.clickhouse, { database: 'default' });
