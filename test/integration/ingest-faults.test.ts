@@ -19,6 +19,9 @@ delete process.env.INSIDER_CLICKHOUSE_RECORD_DIR;
 jest.setTimeout(600000);
 const URL = 'http://127.0.0.1:20123';
 
+/** 50 MiB a fetch (the default before it was bounded to 8 MiB): large batches, long inserts. */
+const LARGE_FETCH = 52_428_800;
+
 describe('ingest faults on a ClickHouse of its own', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-faults-'));
   const file = path.join(stateDir, 'services.yaml');
@@ -83,7 +86,9 @@ describe('ingest faults on a ClickHouse of its own', () => {
   });
 
   it('inserts that time out on the client while ClickHouse completes them are not stored twice', async () => {
-    const f = await ingestFixture('it_faults_timeout', { clickhouseUrl: URL });
+    // Large fetches make inserts long enough to outlast the timeout (the default 8 MiB fetch makes them
+    // short enough that none timed out on an idle machine).
+    const f = await ingestFixture('it_faults_timeout', { clickhouseUrl: URL, fetchMaxBytes: LARGE_FETCH });
     fixtures.push(f);
     // A 300 ms request timeout against a backlog: the client gives up on inserts the server completes.
     fs.writeFileSync(f.configFile, fs.readFileSync(f.configFile, 'utf8').replace('requestTimeoutMs: 10000', 'requestTimeoutMs: 300'));
@@ -99,7 +104,8 @@ describe('ingest faults on a ClickHouse of its own', () => {
   });
 
   it('ClickHouse killed (-9) in the middle of inserts and restarted ten times: nothing lost, nothing doubled, rollups whole', async () => {
-    const f = await ingestFixture('it_faults_kill', { clickhouseUrl: URL });
+    // Large fetches: inserts long enough for the kills to land in the middle of them.
+    const f = await ingestFixture('it_faults_kill', { clickhouseUrl: URL, fetchMaxBytes: LARGE_FETCH });
     fixtures.push(f);
     const t = traffic(150_000, { malformedEvery: 1000 });
     await produce(f.kafka, f.topic, t.messages);
