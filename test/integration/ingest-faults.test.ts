@@ -104,10 +104,11 @@ describe('ingest faults on a ClickHouse of its own', () => {
   });
 
   it('ClickHouse killed (-9) in the middle of inserts and restarted ten times: nothing lost, nothing doubled, rollups whole', async () => {
-    // Large fetches: inserts long enough for the kills to land in the middle of them.
+    // Large fetches: inserts long enough for the kills to land in the middle of them; and traffic enough
+    // for the ingestion to outlast ten kills (150,000 events were stored after 3 or 4 on an idle machine).
     const f = await ingestFixture('it_faults_kill', { clickhouseUrl: URL, fetchMaxBytes: LARGE_FETCH });
     fixtures.push(f);
-    const t = traffic(150_000, { malformedEvery: 1000 });
+    const t = traffic(600_000, { malformedEvery: 1000 });
     await produce(f.kafka, f.topic, t.messages);
     const ingester = startIngester(f, 'kill');
     const kills: string[] = [];
