@@ -86,13 +86,15 @@ describe('ingest faults on a ClickHouse of its own', () => {
   });
 
   it('inserts that time out on the client while ClickHouse completes them are not stored twice', async () => {
-    // Large fetches make inserts long enough to outlast the timeout (the default 8 MiB fetch makes them
-    // short enough that none timed out on an idle machine).
-    const f = await ingestFixture('it_faults_timeout', { clickhouseUrl: URL, fetchMaxBytes: LARGE_FETCH });
+    const f = await ingestFixture('it_faults_timeout', { clickhouseUrl: URL });
     fixtures.push(f);
-    // A 300 ms request timeout against a backlog: the client gives up on inserts the server completes.
+    // Every insert into access_events lasts at least 0.6 s on the server (a view that sleeps once a block,
+    // in this test's own database), against a 300 ms request timeout: the client gives up on each insert
+    // and the server completes it, whatever the speed of the machine. (Large fetches on a fast CI
+    // machine made inserts short enough that none timed out.)
+    await f.ch.exec(sql`CREATE MATERIALIZED VIEW slow_inserts ENGINE = Null AS SELECT sleep(0.6) AS slept FROM access_events`);
     fs.writeFileSync(f.configFile, fs.readFileSync(f.configFile, 'utf8').replace('requestTimeoutMs: 10000', 'requestTimeoutMs: 300'));
-    const t = traffic(150_000, { malformedEvery: 1000 });
+    const t = traffic(60_000, { malformedEvery: 1000 });
     await produce(f.kafka, f.topic, t.messages);
     const ingester = startIngester(f, 'timeout');
     await stopAndExpectExactlyOnce(f, ingester, t);
