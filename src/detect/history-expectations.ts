@@ -1,0 +1,169 @@
+// Expectations of every person on a given day: their own robust history shrunk toward their peer group's
+// prior (the organisation's for newcomers), and the month-end uplift of each group. Memoised by day: the
+// pool's days, and today, each read them several times.
+import { isMonthEnd } from '../calendar';
+import type { DetectionConfig, DetectorSettings } from '../config/detection-schema';
+import type { Person } from './people';
+import { ownSummary, runSteps, valueOn, type Series, type Steps } from './history-series';
+import { expectationOf, peerPrior, type Expectation, type PeerPrior, type RobustSummary } from './statistics/expectation';
+
+/** Days back for month-end residuals: one month end before and the current close. */
+const MONTH_END_LOOKBACK = 40;
+/** Pseudo-days of "no uplift" in the month-end estimate. */
+const MONTH_END_PRIOR = 5;
+export const MIN_OWN_DAYS_FOR_PEERS = 5;
+/** The prior's name when there is no peer group: the whole organisation. */
+export const ORGANISATION = 'organisation';
+
+export function historyDaysNeeded(detection: Pick<DetectionConfig, 'baselineDays' | 'poolDays'>): number {
+  return detection.baselineDays + detection.poolDays + MONTH_END_LOOKBACK;
+}
+
+/** What the parts of one day's build share: the day, the settings, the people and their series. */
+export interface HistoryContext {
+  day: number;
+  detection: DetectionConfig;
+  people: ReadonlyMap<string, Person>;
+  /** Everyone with a daily volume or a busiest hour in the window, sorted. */
+  users: string[];
+  volumes: Map<string, Series>;
+  hours: Map<string, Series>;
+  sensitives: Map<string, Series>;
+  settingsOf(u: string): DetectorSettings;
+  /** The person's peer group keys, most specific first ([] when they have none or peers are off). */
+  groupKeys(u: string): string[];
+}
+
+export type Stat = 'volume' | 'hour' | 'sensitive';
+const STATS: ReadonlyArray<Stat> = ['volume', 'hour', 'sensitive'];
+export type Expectations = Record<Stat, Map<string, Expectation>> & {
+  active: Map<string, number>;
+  priors: Map<string, PeerPrior | null>;
+  /** The expectation of someone with no rows in the window (a new hire's first day, a return from leave): the prior alone. */
+  without(u: string, stat: Stat): Expectation | null;
+  prior(u: string, stat: Stat): PeerPrior | null;
+};
+
+export interface ExpectationModel {
+  /** Expectations of every user on day d (volume without uplift, and hour), memoised. */
+  expectationsOn(d: number): Steps<Expectations>;
+  upliftsOn(d: number): Steps<Map<string, number>>;
+  upliftOf(u: string, d: number): number;
+}
+
+export function expectationModel(ctx: HistoryContext): ExpectationModel {
+  const { day, detection, users, volumes, hours, sensitives, settingsOf, groupKeys } = ctx;
+  const B = detection.baselineDays;
+  const params = (u: string) => ({ sigmaFloor: detection.sigmaFloor, priorDays: detection.priorDays, mixture: settingsOf(u).volumePeers.enabled ? settingsOf(u).volumePeers.mixture : 0 });
+  const memo = new Map<number, Expectations>();
+  function* expectationsOn(d: number) {
+    const hit = memo.get(d);
+    if (hit) return hit;
+    const own = new Map<string, Record<Stat, RobustSummary | null> & { active: number }>();
+    for (const u of users) {
+      yield;
+      const v = ownSummary(volumes.get(u), d, B);
+      own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
+    }
+    // Peer priors per group, for each statistic.
+    const members = new Map<string, Record<Stat, RobustSummary[]>>();
+    for (const u of users) {
+      const o = own.get(u)!;
+      for (const key of groupKeys(u)) {
+        let m = members.get(key);
+        if (!m) members.set(key, (m = { volume: [], hour: [], sensitive: [] }));
+        for (const stat of STATS) if (o[stat]) m[stat].push(o[stat]!);
+      }
+    }
+    const opts = { minMembers: detection.minPeers, minDays: MIN_OWN_DAYS_FOR_PEERS, sigmaFloor: detection.sigmaFloor, maxPriorDays: detection.priorDays };
+    const priors = new Map<string, Record<Stat, PeerPrior | null>>();
+    for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
+    // Without a peer group (too small, none, or peers disabled), the organisation is the prior of the daily
+    // volume and the busiest hour of a person with fewer than MIN_OWN_DAYS_FOR_PEERS days of their own: a
+    // new hire or an account first seen today is never judged on nothing. Not beyond that: the organisation
+    // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
+    // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
+    const organisation: Record<Stat, PeerPrior | null> = {
+      volume: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
+      hour: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
+      sensitive: null,
+    };
+    const pick = (u: string, stat: Stat) => {
+      for (const key of groupKeys(u)) {
+        const prior = priors.get(key)?.[stat];
+        if (prior) return prior;
+      }
+      return (own.get(u)?.[stat]?.n ?? 0) < MIN_OWN_DAYS_FOR_PEERS ? organisation[stat] : null;
+    };
+    // The organisation is a prior, not a peer group whose judgement a history that does not fit it should share.
+    const paramsFor = (u: string, prior: PeerPrior | null) => (prior && prior.group === ORGANISATION ? { ...params(u), mixture: 0 } : params(u));
+    const typical = (stat: Stat) => {
+      const spreads = users.map((u) => own.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
+      return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
+    };
+    const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
+    const out: Expectations = {
+      volume: new Map<string, Expectation>(),
+      hour: new Map<string, Expectation>(),
+      sensitive: new Map<string, Expectation>(),
+      active: new Map<string, number>(),
+      priors: new Map<string, PeerPrior | null>(),
+      without: (u, stat) => {
+        const prior = pick(u, stat);
+        return expectationOf(null, prior, paramsFor(u, prior), fallbacks[stat]);
+      },
+      prior: pick,
+    };
+    for (const stat of STATS) {
+      for (const u of users) {
+        yield;
+        const prior = pick(u, stat);
+        const e = expectationOf(own.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
+        if (e) out[stat].set(u, e);
+      }
+    }
+    for (const u of users) {
+      out.active.set(u, own.get(u)!.active);
+      out.priors.set(u, pick(u, 'volume'));
+    }
+    memo.set(d, out);
+    return out;
+  }
+
+  /** Month-end uplift of each group on day d (log units), from its members' excess on the month-end days before d. */
+  const upliftMemo = new Map<number, Map<string, number>>();
+  function* upliftsOn(d: number): Steps<Map<string, number>> {
+    const hit = upliftMemo.get(d);
+    if (hit) return hit;
+    const out = new Map<string, number>();
+    if (isMonthEnd(d)) {
+      const residuals = new Map<string, number[]>();
+      for (let e = d - MONTH_END_LOOKBACK; e < d; e++) {
+        if (!isMonthEnd(e) || e < day - historyDaysNeeded(detection) + B) continue;
+        const ex = (yield* expectationsOn(e)).volume;
+        for (const u of users) {
+          const x = valueOn(volumes.get(u), e);
+          const exp = ex.get(u);
+          if (x === null || !exp) continue;
+          const key = groupKeys(u)[0];
+          if (key === undefined) continue;
+          if (!residuals.has(key)) residuals.set(key, []);
+          residuals.get(key)!.push(x - exp.location);
+        }
+      }
+      for (const [key, r] of residuals) {
+        const sorted = r.sort((a, b) => a - b);
+        const med = sorted[Math.floor(sorted.length / 2)];
+        if (sorted.length >= MIN_OWN_DAYS_FOR_PEERS && med > 0) out.set(key, (med * sorted.length) / (sorted.length + MONTH_END_PRIOR));
+      }
+    }
+    upliftMemo.set(d, out);
+    return out;
+  }
+  /** Uplifts are computed in steps before they are read (the pool's days, today); a day that was not is computed here. */
+  const upliftOf = (u: string, d: number) => {
+    const key = groupKeys(u)[0];
+    return key === undefined ? 0 : ((upliftMemo.get(d) ?? runSteps(upliftsOn(d))).get(key) ?? 0);
+  };
+  return { expectationsOn, upliftsOn, upliftOf };
+}

@@ -1,0 +1,100 @@
+// A person's daily values as the history build reads them (sorted days, logs, robust summaries of a
+// window, memoised) and the steps the build is cut into, so that a caller can give the event loop turns.
+import { isWeekend } from '../calendar';
+import type { UserDayValue } from './history-source';
+import { robustSummary, type RobustSummary } from './statistics/expectation';
+
+/**
+ * The build as steps: a generator that yields after each person (and every few thousand rows), so that a
+ * caller can give the event loop a turn between slices of it. 10,000 people take seconds, and a detector
+ * that held its thread that long would miss its Kafka heartbeats and stall the days it is judging.
+ */
+export type Steps<T> = Generator<void, T, void>;
+/** Rows read between two steps of grouping them. */
+export const ROWS_PER_STEP = 4096;
+
+/** Runs the steps in one go, without a turn of the event loop between them. */
+export function runSteps<T>(steps: Steps<T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** One user's daily values, sorted by day, as logs (bytes > 0 only). */
+export interface Series {
+  days: number[];
+  logs: number[];
+  weekday: boolean[];
+  /** Summaries by the range of indices they cover: windows that differ only by days without activity (a weekend) are one. */
+  summaries: Map<number, RobustSummary | null>;
+}
+
+export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Series>> {
+  const byUser = new Map<string, Array<[number, number]>>();
+  let n = 0;
+  for (const r of rows) {
+    if (++n % ROWS_PER_STEP === 0) yield;
+    if (!(r.bytes > 0)) continue;
+    let list = byUser.get(r.user);
+    if (!list) byUser.set(r.user, (list = []));
+    list.push([r.day, r.bytes]);
+  }
+  const out = new Map<string, Series>();
+  for (const [user, list] of byUser) {
+    yield;
+    list.sort((a, b) => a[0] - b[0]);
+    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])), summaries: new Map() });
+  }
+  return out;
+}
+
+
+/** Night-time bytes by user and day (bytes > 0 only). */
+export function* nightsOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Map<number, number>>> {
+  const nights = new Map<string, Map<number, number>>();
+  let n = 0;
+  for (const r of rows) {
+    if (++n % ROWS_PER_STEP === 0) yield;
+    if (!(r.bytes > 0)) continue;
+    if (!nights.has(r.user)) nights.set(r.user, new Map());
+    nights.get(r.user)!.set(r.day, (nights.get(r.user)!.get(r.day) ?? 0) + r.bytes);
+  }
+  return nights;
+}
+
+/** Index of the first element >= x in a sorted array. */
+function lowerBound(a: ReadonlyArray<number>, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Robust summary of the working days in [day - window, day - 1] (all active days when fewer than 3 are working days). */
+export function ownSummary(s: Series | undefined, day: number, window: number): { summary: RobustSummary | null; active: number } {
+  if (!s) return { summary: null, active: 0 };
+  const from = lowerBound(s.days, day - window);
+  const to = lowerBound(s.days, day);
+  const key = from * (s.days.length + 1) + to;
+  if (s.summaries.has(key)) return { summary: s.summaries.get(key)!, active: to - from };
+  const working: number[] = [];
+  const all: number[] = [];
+  for (let i = from; i < to; i++) {
+    all.push(s.logs[i]);
+    if (s.weekday[i]) working.push(s.logs[i]);
+  }
+  const summary = robustSummary(working.length >= 3 ? working : all);
+  s.summaries.set(key, summary);
+  return { summary, active: to - from };
+}
+
+export function valueOn(s: Series | undefined, day: number): number | null {
+  if (!s) return null;
+  const i = lowerBound(s.days, day);
+  return i < s.days.length && s.days[i] === day ? s.logs[i] : null;
+}
