@@ -13,7 +13,7 @@ import { listAlerts, type AlertRecord } from '../alerts';
 import type { Config } from '../config';
 import { SimulationError } from '../errors';
 import { startLiveDetector, type LiveDetector } from '../detect/live';
-import { formatBytes, formatDuration } from '../detect/format';
+import { formatBytes, formatDuration } from '../format';
 import { startIngest, type RunningIngest } from '../evaluate/load';
 import { createKafka } from '../kafka';
 import { createNotifier, formatReceived, startLocalReceiver, type LocalReceiver, type Notifier } from '../notify';

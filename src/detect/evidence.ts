@@ -3,7 +3,7 @@
 import type { Evidence } from '../alerts/types';
 import type { DayState } from './day-state';
 import type { Finding } from './detectors';
-import { formatBytes, formatDuration, formatPercent } from './format';
+import { formatBytes, formatDuration, formatPercent } from '../format';
 
 const TOP = 5;
 

@@ -10,7 +10,7 @@ import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
-import { withRetry } from '../ingest/retry';
+import { withRetry } from '../kafka';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatBytes } from '../../detect/format';
+import { formatBytes } from '../../format';
 import { generateReport, PERIOD_KINDS, periodLabel, REPORT_FORMATS, reportInputs, resolvePeriod, verifyReport, type PeriodKind, type ReportFormat } from '../../report';
 import { createScheduler } from '../../report/scheduler';
 import type { CliContext } from '../context';

@@ -10,7 +10,7 @@
 import type { Severity } from '../../alerts/types';
 import type { DetectorName, DetectorSettings, PolicySeverity } from '../../config/detection-schema';
 import type { DayState } from '../day-state';
-import { formatBytes, formatPercent } from '../format';
+import { formatBytes, formatPercent } from '../../format';
 import type { DayHistory, Known, Profile, Routine } from '../history';
 import type { Person } from '../people';
 import type { Scoring } from '../scoring';

@@ -8,7 +8,7 @@ import { severityRank } from '../../alerts/types';
 import { isWeekend } from '../../calendar';
 import type { DetectorName } from '../../config/detection-schema';
 import type { DayState } from '../day-state';
-import { formatBytes } from '../format';
+import { formatBytes } from '../../format';
 import type { Calibration, Profile } from '../history';
 import { anomalyRate, findingFloorRate, oneIn, severityOf } from '../scoring';
 import { CUSUM_CLIP, cusumThreshold, cusumToday, referenceFor, type CusumState } from '../statistics/cusum';
