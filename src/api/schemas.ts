@@ -3,7 +3,7 @@
 // from them. Ids are checked by pattern before anything reaches the service, so a malformed id is a 400.
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../alerts';
-import { PERIOD_KINDS } from '../report/config-schema';
+import { PERIOD_KINDS } from '../config';
 import { DAY_DIR, SCHEDULE_DIR } from '../report/library';
 import { SORTS } from '../alerts';
 import { MAX_FACTOR, MIN_FACTOR } from '../detect/adjustments';

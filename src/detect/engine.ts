@@ -4,7 +4,7 @@
 // live traffic gave, each stamped with the event that crossed the threshold.
 import crypto from 'node:crypto';
 import { dateString, dayOf, MS_PER_DAY } from '../calendar';
-import type { DetectionConfig, DetectorName } from '../config/detection-schema';
+import type { DetectionConfig, DetectorName } from '../config';
 import { severityRank, type AlertRecord, type Severity } from '../alerts/types';
 import { adjustedProfile, adjustmentClause, NO_ADJUSTMENTS, type Adjustments, type ExpectationAdjustment } from './adjustments';
 import type { Allowlist } from './allowlist';

@@ -11,7 +11,7 @@
 // previous 40 days is added to the expectation (shrunk toward 0 with few days).
 import { median } from 'simple-statistics';
 import { dateString, isMonthEnd, isWeekend } from '../calendar';
-import type { DetectionConfig, DetectorSettings } from '../config/detection-schema';
+import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Catalog } from './catalog';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';

@@ -10,7 +10,7 @@
 // is about one alert a day for 10,000 employees. Policy findings score the floor of the severity their
 // policy gives them. The alert's score is the highest finding's.
 import type { Severity } from '../alerts/types';
-import type { ScoringConfig } from '../config/detection-schema';
+import type { ScoringConfig } from '../config';
 import type { Finding } from './detectors';
 import { rateOfScore, scoreOfRate, type TailModel } from './statistics/tail';
 

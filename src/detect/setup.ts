@@ -1,6 +1,6 @@
 // Builds an engine from what the configuration names: the current directory (ClickHouse), the table
 // catalog and the allowlist (files), the analysts' suppressions and the daily history (ClickHouse).
-import type { DetectionConfig } from '../config/detection-schema';
+import type { DetectionConfig } from '../config';
 import { currentDirectory } from '../directory';
 import type { ClickHouse } from '../store';
 import { listSuppressions, asAllowlistEntries } from '../triage/suppressions';

@@ -2,7 +2,7 @@
 // path as `insider detect --once`), with the simulated organisation's table catalog and allowlist, and
 // one EvalAlert per stored alert (its latest revision: highest severity and volume, first firing time).
 import type { AlertRecord } from '../alerts';
-import type { DetectionConfig } from '../config/detection-schema';
+import type { DetectionConfig } from '../config';
 import { backfill } from '../detect/backfill';
 import { engineFor, loadEngineInputs } from '../detect/setup';
 import type { Detector, EvalAlert } from './detector';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { dayOf, MS_PER_HOUR } from '../calendar';
-import type { DetectionConfig } from '../config/detection-schema';
+import type { DetectionConfig } from '../config';
 import { allowlistFrom, loadAllowlist } from '../detect/allowlist';
 import { loadCatalog } from '../detect/catalog';
 import { createEngine } from '../detect/engine';

@@ -14,7 +14,7 @@ import { signedJsonPost } from '../notify/signature';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
 import type { Catalog } from '../detect/catalog';
 import type { Pseudonyms } from '../triage/pseudonyms';
-import type { ReportsConfig, ScheduleConfig } from './config-schema';
+import type { ReportsConfig, ScheduleConfig } from '../config';
 import type { ReportSettings } from './data-context';
 import { generateReport, type GeneratedReport } from './index';
 import { lastCompletePeriod, periodLabel, type ReportPeriod } from './period';

@@ -5,7 +5,7 @@
 // ones it would have raised under that floor.
 import type { AlertRecord } from '../alerts';
 import { MS_PER_HOUR } from '../calendar';
-import type { DetectionConfig } from '../config/detection-schema';
+import type { DetectionConfig } from '../config';
 import { storedEvents } from '../detect/backfill';
 import { createEngine } from '../detect/engine';
 import { loadDayHistory, sharedHistory } from '../detect/history';

@@ -6,7 +6,7 @@
 // severity than the engine already raised it at: one drip, one alert per severity, not one a day.
 import { severityRank } from '../../alerts/types';
 import { isWeekend } from '../../calendar';
-import type { DetectorName } from '../../config/detection-schema';
+import type { DetectorName } from '../../config';
 import type { DayState } from '../day-state';
 import { formatBytes } from '../../format';
 import type { Calibration, Profile } from '../history';
