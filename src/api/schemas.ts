@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../alerts';
 import { PERIOD_KINDS } from '../config';
-import { DAY_DIR, SCHEDULE_DIR } from '../report/library';
+import { DAY_DIR, SCHEDULE_DIR } from '../report';
 import { SORTS } from '../alerts';
-import { MAX_FACTOR, MIN_FACTOR } from '../detect/adjustments';
+import { MAX_FACTOR, MIN_FACTOR } from '../detect';
 import { ADJUSTMENT_ID, ADJUSTMENT_KINDS, DISPOSITIONS, PSEUDONYM, ROLES, SCOPES, STATUSES, USER_NAME } from '../triage';
 
 /** al_<yyyymmdd>_<10 hex>, as the detection engine names alerts. */

@@ -20,7 +20,7 @@ import { storedEventsWhere } from './backfill';
 import { engineFor, loadAdjustments, loadEngineInputs, loadExemptions } from './setup';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { createRegistry, type Registry } from '../telemetry';
-import { effectiveDetection, loadTuning } from '../tune/settings';
+import { effectiveDetection, loadTuning } from '../tune';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;

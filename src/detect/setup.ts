@@ -3,8 +3,7 @@
 import type { DetectionConfig } from '../config';
 import { currentDirectory } from '../directory';
 import type { ClickHouse } from '../store';
-import { listSuppressions, asAllowlistEntries } from '../triage/suppressions';
-import { asDetectorAdjustments, listAdjustments } from '../triage/adjustments';
+import { listSuppressions, asAllowlistEntries, asDetectorAdjustments, listAdjustments } from '../triage';
 import { adjustmentsFrom, type Adjustments } from './adjustments';
 import { allowlistFrom, loadAllowlist, type Allowlist } from './allowlist';
 import { loadCatalog, type Catalog } from './catalog';

@@ -3,8 +3,7 @@
 // one EvalAlert per stored alert (its latest revision: highest severity and volume, first firing time).
 import type { AlertRecord } from '../alerts';
 import type { DetectionConfig } from '../config';
-import { backfill } from '../detect/backfill';
-import { engineFor, loadEngineInputs } from '../detect/setup';
+import { backfill, engineFor, loadEngineInputs } from '../detect';
 import type { Detector, EvalAlert } from './detector';
 
 export function engineDetector(detection: DetectionConfig): Detector {

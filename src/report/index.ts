@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chainHeads, sealChains } from '../chain';
 import type { Config, ReportFormat } from '../config';
-import { loadCatalog, type Catalog } from '../detect/catalog';
+import { loadCatalog, type Catalog } from '../detect';
 import type { ClickHouse } from '../store';
-import { createPseudonyms, type Pseudonyms } from '../triage/pseudonyms';
+import { createPseudonyms, type Pseudonyms } from '../triage';
 import { collectReport, type ReportData } from './data';
 import { loadPeople, type ReportSettings } from './data-context';
 import { ReportError } from './errors';
@@ -28,7 +28,8 @@ export { renderHtml } from './render-html';
 export { renderCsv } from './render-csv';
 export { renderPdf } from './render-pdf';
 export { ReportError } from './errors';
-export { listStoredReports, openStoredReportFile, reportFileRole, storedReportFile, AUDIT_CSV, type OpenReportFile, type StoredReport } from './library';
+export { listStoredReports, openStoredReportFile, reportFileRole, storedReportFile, AUDIT_CSV, DAY_DIR, SCHEDULE_DIR, type OpenReportFile, type StoredReport } from './library';
+export { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler';
 
 export const FILES = { html: 'report.html', pdf: 'report.pdf', json: 'report.json', csvDir: 'csv' } as const;
 

@@ -23,7 +23,7 @@ import { MS_PER_DAY } from '../calendar';
 import { createDirectoryCache, type DirectoryCache, type DirectoryIndex } from '../directory';
 import { TriageError } from '../errors';
 import { sql, type ClickHouse } from '../store';
-import { MAX_DAYS as MAX_ADJUSTMENT_DAYS, type AdjustmentKind } from '../detect/adjustments';
+import { MAX_DAYS as MAX_ADJUSTMENT_DAYS, type AdjustmentKind } from '../detect';
 import { alertAdjustments, adjustmentView, employeeAdjustments, peerGroupOf, type AdjustmentView, type AlertAdjustments } from './adjustment-views';
 import { adjustmentRefusal, createAdjustment, defaultFactor, listAdjustments, revokeAdjustment, type Adjustment, type NewAdjustment } from './adjustments';
 import { audit, entryOf, type Actor } from './audit';

@@ -6,11 +6,7 @@
 import type { AlertRecord } from '../alerts';
 import { MS_PER_HOUR } from '../calendar';
 import type { DetectionConfig } from '../config';
-import { storedEvents } from '../detect/backfill';
-import { createEngine } from '../detect/engine';
-import { loadDayHistory, sharedHistory } from '../detect/history';
-import { clickhouseHistorySource } from '../detect/history-source';
-import type { EngineInputs } from '../detect/setup';
+import { storedEvents, createEngine, loadDayHistory, sharedHistory, clickhouseHistorySource, type EngineInputs } from '../detect';
 import type { ClickHouse } from '../store';
 
 export interface ReplayProgress {

@@ -7,7 +7,7 @@
 import type { DetectionConfig } from '../config';
 import { TriageError } from '../errors';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
-import { audit, entryOf, type Actor } from '../triage/audit';
+import { audit, entryOf, type Actor } from '../triage';
 
 export const ALERT_FLOOR_KEY = 'scoring.alertFloor';
 

@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { SEVERITIES, SORTS, type Severity, type SortKey } from '../../alerts';
 import { formatBytes, formatMultiple, formatPercent } from '../../format';
-import { MAX_FACTOR, MIN_FACTOR } from '../../detect/adjustments';
+import { MAX_FACTOR, MIN_FACTOR } from '../../detect';
 import {
   actOnAlert,
   adjustmentsView,

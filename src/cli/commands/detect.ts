@@ -1,11 +1,9 @@
 import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
 import { dayOf } from '../../calendar';
-import { backfill } from '../../detect/backfill';
-import { startLiveDetector, type LiveDetector } from '../../detect/live';
-import { engineFor, loadEngineInputs } from '../../detect/setup';
+import { backfill, startLiveDetector, type LiveDetector, engineFor, loadEngineInputs } from '../../detect';
 import { Abandoned, createKafka } from '../../kafka';
-import { effectiveDetection, loadTuning } from '../../tune/settings';
+import { effectiveDetection, loadTuning } from '../../tune';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
 import { createRegistry } from '../../telemetry';

@@ -7,7 +7,7 @@
 // of ordinary user-days at least this unusual on that statistic. A policy finding says an absolute limit
 // was passed, with the severity the policy gives it. A watchlist finding (people leaving) only explains
 // why the anomalies of that person are judged more strictly.
-import type { Severity } from '../../alerts/types';
+import type { Severity } from '../../alerts';
 import type { DetectorName, DetectorSettings, PolicySeverity } from '../../config';
 import type { DayState } from '../day-state';
 import { formatBytes, formatPercent } from '../../format';
