@@ -12,7 +12,7 @@ import type { Producer } from 'kafkajs';
 import { listAlerts, type AlertRecord } from '../alerts';
 import type { Config } from '../config';
 import { SimulationError } from '../errors';
-import { startLiveDetector, type LiveDetector } from '../detect';
+import { startLiveDetector, type LiveDetector } from '../live-detect';
 import { formatBytes, formatDuration } from '../format';
 import { startIngest, type RunningIngest } from '../evaluate';
 import { createKafka } from '../kafka';

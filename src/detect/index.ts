@@ -1,10 +1,10 @@
 // The detection engine: baselines from the rollups, per-employee running totals in event time, one
-// detector per file in detectors/, score and severity, explanation and evidence; the live (Kafka) and
-// backfill (ClickHouse) drivers. docs/detection.md explains the model.
+// detector per file in detectors/, score and severity, explanation and evidence; the backfill driver
+// (ClickHouse). The live driver is src/live-detect/; the engine's inputs are read by src/triage/
+// (loadEngineInputs). docs/detection.md explains the model.
 export { createEngine, alertIdOf, type Engine, type EngineOptions, type EngineStats } from './engine';
-export { engineFor, loadEngineInputs, loadExemptions, loadAdjustments, type EngineInputs } from './setup';
-export { startLiveDetector, SETTINGS_REFRESH_MS, type LiveDetector, type LiveDetectorDeps, type LiveStats } from './live';
-export { backfill, storedEvents, type BackfillProgress } from './backfill';
+export { engineFor, type EngineInputs } from './setup';
+export { backfill, storedEvents, storedEventsWhere, type BackfillProgress } from './backfill';
 export { fromAccessEvent, type DetectEvent } from './event';
 export { loadDayHistory, sharedHistory, type DayHistory } from './history';
 export { clickhouseHistorySource, type HistorySource, type UserDayValue, type UserTables } from './history-source';

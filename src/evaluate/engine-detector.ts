@@ -3,7 +3,8 @@
 // one EvalAlert per stored alert (its latest revision: highest severity and volume, first firing time).
 import type { AlertRecord } from '../alerts';
 import type { DetectionConfig } from '../config';
-import { backfill, engineFor, loadEngineInputs } from '../detect';
+import { backfill, engineFor } from '../detect';
+import { loadEngineInputs } from '../triage';
 import type { Detector, EvalAlert } from './detector';
 
 export function engineDetector(detection: DetectionConfig): Detector {

@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
 import { dayOf } from '../../calendar';
-import { backfill, startLiveDetector, type LiveDetector, engineFor, loadEngineInputs } from '../../detect';
+import { backfill, engineFor } from '../../detect';
+import { startLiveDetector, type LiveDetector } from '../../live-detect';
 import { Abandoned, createKafka } from '../../kafka';
+import { loadEngineInputs } from '../../triage';
 import { effectiveDetection, loadTuning } from '../../tune';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';

@@ -14,13 +14,11 @@ import { withRetry } from '../kafka';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
-import { fromAccessEvent, type DetectEvent } from './event';
-import type { Engine } from './engine';
-import { storedEventsWhere } from './backfill';
-import { engineFor, loadAdjustments, loadEngineInputs, loadExemptions } from './setup';
-import { detectMetrics, type DetectMetrics } from './metrics';
+import { engineFor, fromAccessEvent, storedEventsWhere, type DetectEvent, type Engine } from '../detect';
 import { createRegistry, type Registry } from '../telemetry';
+import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
 import { effectiveDetection, loadTuning } from '../tune';
+import { detectMetrics, type DetectMetrics } from './metrics';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
