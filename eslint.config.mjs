@@ -30,6 +30,18 @@ export default tseslint.config(
       ],
     },
   },
+  // One front door per folder: a file imports another src folder only through that folder's index.ts
+  // (a folder's own files import each other directly). One block per depth, as the path is relative.
+  ...[
+    ['src/*.ts', '^\\./[^/]+/.+'],
+    ['src/*/*.ts', '^\\.\\./[^/.][^/]*/.+'],
+    ['src/*/*/*.ts', '^\\.\\./\\.\\./[^/.][^/]*/.+'],
+  ].map(([files, regex]) => ({
+    files: [files],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex, message: "import another src folder through its index.ts (e.g. '../detect'), not one of its files" }] }],
+    },
+  })),
   {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -12,7 +12,7 @@ import { seedTable, worstSeedTables, type SeedResult } from '../src/evaluate';
 import { evaluateOfflineMany } from '../src/evaluate/offline';
 import { floorScore } from '../src/detect/scoring';
 import { scoreOfRate } from '../src/detect/statistics/tail';
-import { formatBytes } from '../src/detect/format';
+import { formatBytes } from '../src/format';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

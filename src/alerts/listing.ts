@@ -15,8 +15,7 @@
 // The state fold below is the SQL twin of deriveState (src/triage/lifecycle.ts): the status before a
 // snooze ends by itself, the snooze's end and where it returns to; readers apply the snooze at `now`.
 // test/integration/alert-listing.test.ts checks the two agree on random action sequences.
-import { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue } from '../store/keyset';
-import { ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
+import { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue, ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { SEVERITIES, type Severity } from './types';
 
 /** Triage statuses in lifecycle order; the listing stores them as Enum8 1..4. */

@@ -1,6 +1,6 @@
 // Plain-text tables and JSON for command output (stdout); progress and logs go to stderr. What is printed
 // has no bidirectional control characters: names from the logs cannot reorder what the operator reads.
-import { stripBidi } from '../triage/display-text';
+import { stripBidi } from '../triage';
 
 /** Command output: stdout, without bidirectional controls. */
 export function printText(text: string): void {

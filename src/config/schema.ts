@@ -3,8 +3,8 @@
 // config/default.yaml, which is validated by this same schema.
 import { z } from 'zod';
 import { detectionSchema } from './detection-schema';
-import { notifySchema } from '../notify/config-schema';
-import { cronProblem, reportsSchema } from '../report/config-schema';
+import { notifySchema } from './notify-schema';
+import { cronProblem, reportsSchema } from './report-schema';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const positiveMs = z.number().int().positive();

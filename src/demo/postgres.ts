@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import type { Config } from '../config';
-import { formatBytes, formatDuration } from '../detect/format';
+import { formatBytes, formatDuration } from '../format';
 import { createIngester, type Ingester } from '../ingest';
 import type { Logger } from '../log';
 import { localServices, postgresLayout, servicesUp, startRsyslogShipper, stateDirOf, type PostgresLayout, type RsyslogShipper } from '../local-services';

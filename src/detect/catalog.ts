@@ -3,7 +3,7 @@
 // Tables the catalog does not name are "internal": unknown data is not assumed harmless, nor sensitive.
 import fs from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { SENSITIVITIES } from '../config/detection-schema';
+import { SENSITIVITIES } from '../config';
 import { ConfigError } from '../errors';
 
 export type Sensitivity = (typeof SENSITIVITIES)[number];

@@ -1,7 +1,7 @@
 // One employee's running totals for one UTC day (the alert window), updated event by event in event
 // time. The detectors read it after every event, so a threshold is noticed at the event that crosses it.
 import { localHour, MS_PER_HOUR } from '../calendar';
-import { RecentIds } from '../ingest/recent-ids';
+import { RecentIds } from '../kafka';
 import type { AllowlistEntry } from './allowlist';
 import type { Sensitivity } from './catalog';
 import type { DetectEvent } from './event';

@@ -4,8 +4,8 @@
 // live traffic gave, each stamped with the event that crossed the threshold.
 import crypto from 'node:crypto';
 import { dateString, dayOf, MS_PER_DAY } from '../calendar';
-import type { DetectionConfig, DetectorName } from '../config/detection-schema';
-import { severityRank, type AlertRecord, type Severity } from '../alerts/types';
+import type { DetectionConfig, DetectorName } from '../config';
+import { severityRank, type AlertRecord, type Severity } from '../alerts';
 import { adjustedProfile, adjustmentClause, NO_ADJUSTMENTS, type Adjustments, type ExpectationAdjustment } from './adjustments';
 import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';

@@ -1,9 +1,9 @@
 // The evidence of an alert, from the day's running totals: what an analyst looks at first (which
 // tables and how sensitive, which sessions, from where, with which tool), and the explanation sentence.
-import type { Evidence } from '../alerts/types';
+import type { Evidence } from '../alerts';
 import type { DayState } from './day-state';
 import type { Finding } from './detectors';
-import { formatBytes, formatDuration, formatPercent } from './format';
+import { formatBytes, formatDuration, formatPercent } from '../format';
 
 const TOP = 5;
 

@@ -2,7 +2,7 @@
 // prior (the organisation's for newcomers), and the month-end uplift of each group. Memoised by day: the
 // pool's days, and today, each read them several times.
 import { isMonthEnd } from '../calendar';
-import type { DetectionConfig, DetectorSettings } from '../config/detection-schema';
+import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Person } from './people';
 import { ownSummary, runSteps, valueOn, type Series, type Steps } from './history-series';
 import { expectationOf, peerPrior, type Expectation, type PeerPrior, type RobustSummary } from './statistics/expectation';

@@ -14,7 +14,7 @@
 // history-expectations.ts (expectations and month-end uplift), history-calibration.ts (the pool and its
 // tails, the CUSUMs), history-routine.ts (routine limits). This file is the entry: it puts them together.
 import { dateString } from '../calendar';
-import type { DetectionConfig, DetectorSettings } from '../config/detection-schema';
+import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Catalog } from './catalog';
 import { calibrate, type Calibration } from './history-calibration';
 import { expectationModel, historyDaysNeeded, type HistoryContext } from './history-expectations';

@@ -9,8 +9,8 @@
 // expected ordinary user-days per 1,000, so a floor is directly an alert budget: 0.1 per 1,000 user-days
 // is about one alert a day for 10,000 employees. Policy findings score the floor of the severity their
 // policy gives them. The alert's score is the highest finding's.
-import type { Severity } from '../alerts/types';
-import type { ScoringConfig } from '../config/detection-schema';
+import type { Severity } from '../alerts';
+import type { ScoringConfig } from '../config';
 import type { Finding } from './detectors';
 import { rateOfScore, scoreOfRate, type TailModel } from './statistics/tail';
 

@@ -1,6 +1,6 @@
 // The detector settings that apply to one person: the defaults of `detection.detectors`, changed by
 // every override whose selectors all match (in the order written, later ones win).
-import type { DetectionConfig, DetectionOverride, DetectorName, DetectorSettings } from '../config/detection-schema';
+import type { DetectionConfig, DetectionOverride, DetectorName, DetectorSettings } from '../config';
 import type { Person } from './people';
 
 function matches(o: DetectionOverride, p: Person): boolean {

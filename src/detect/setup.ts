@@ -1,17 +1,14 @@
-// Builds an engine from what the configuration names: the current directory (ClickHouse), the table
-// catalog and the allowlist (files), the analysts' suppressions and the daily history (ClickHouse).
-import type { DetectionConfig } from '../config/detection-schema';
-import { currentDirectory } from '../directory';
+// Builds an engine from its inputs and the daily history (ClickHouse). The inputs are read by
+// loadEngineInputs in src/triage, whose suppressions and adjustments are triage's to convert.
+import type { DetectionConfig } from '../config';
 import type { ClickHouse } from '../store';
-import { listSuppressions, asAllowlistEntries } from '../triage/suppressions';
-import { asDetectorAdjustments, listAdjustments } from '../triage/adjustments';
-import { adjustmentsFrom, type Adjustments } from './adjustments';
-import { allowlistFrom, loadAllowlist, type Allowlist } from './allowlist';
-import { loadCatalog, type Catalog } from './catalog';
+import type { Adjustments } from './adjustments';
+import type { Allowlist } from './allowlist';
+import type { Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
 import { loadDayHistory } from './history';
 import { clickhouseHistorySource } from './history-source';
-import { peopleFrom, type Person } from './people';
+import type { Person } from './people';
 
 export interface EngineInputs {
   people: Map<string, Person>;
@@ -23,30 +20,6 @@ export interface EngineInputs {
   directoryVersion: number | null;
   /** The key of alert ids (api.pseudonymKey), when configured. */
   alertIdKey?: string;
-}
-
-export async function loadEngineInputs(ch: ClickHouse, detection: DetectionConfig, opts: { alertIdKey?: string } = {}): Promise<EngineInputs> {
-  const directory = await currentDirectory(ch);
-  return {
-    alertIdKey: opts.alertIdKey,
-    people: peopleFrom(directory.entries),
-    catalog: loadCatalog(detection.catalogFile),
-    allowlist: await loadExemptions(ch, detection),
-    adjustments: await loadAdjustments(ch),
-    directoryVersion: directory.version?.version ?? null,
-  };
-}
-
-/** What the detector keeps out of the volumes it judges: the allowlist file and the analysts' suppressions. */
-export async function loadExemptions(ch: ClickHouse, detection: DetectionConfig): Promise<Allowlist> {
-  const file = loadAllowlist(detection.allowlistFile);
-  const suppressions = asAllowlistEntries(await listSuppressions(ch));
-  return allowlistFrom([...file.entries, ...suppressions]);
-}
-
-/** The expectation adjustments the detector honours: every one not revoked, over its days in event time. */
-export async function loadAdjustments(ch: ClickHouse): Promise<Adjustments> {
-  return adjustmentsFrom(asDetectorAdjustments(await listAdjustments(ch)));
 }
 
 export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {

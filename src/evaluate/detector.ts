@@ -2,10 +2,10 @@
 // alerts it would have raised, each stamped with the event time at which it would have fired. The
 // project's detection engine implements this too, so that it is scored on exactly the same footing as
 // the reference detectors it has to beat.
-import type { Severity } from '../alerts/types';
+import type { Severity } from '../alerts';
 import type { ClickHouse } from '../store';
 
-export { SEVERITIES, severityRank, type Severity } from '../alerts/types';
+export { SEVERITIES, severityRank, type Severity } from '../alerts';
 
 export interface EvalAlert {
   user: string;

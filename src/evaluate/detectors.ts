@@ -1,6 +1,6 @@
 // Every detector the harness scores, in the order of the result tables: the two references first, then
 // the project's detection engine with the configured detection settings.
-import type { DetectionConfig } from '../config/detection-schema';
+import type { DetectionConfig } from '../config';
 import type { Detector } from './detector';
 import { engineDetector } from './engine-detector';
 import { meanSdDetector } from './mean-sd';

@@ -2,9 +2,9 @@
 // path as `insider detect --once`), with the simulated organisation's table catalog and allowlist, and
 // one EvalAlert per stored alert (its latest revision: highest severity and volume, first firing time).
 import type { AlertRecord } from '../alerts';
-import type { DetectionConfig } from '../config/detection-schema';
-import { backfill } from '../detect/backfill';
-import { engineFor, loadEngineInputs } from '../detect/setup';
+import type { DetectionConfig } from '../config';
+import { backfill, engineFor } from '../detect';
+import { loadEngineInputs } from '../triage';
 import type { Detector, EvalAlert } from './detector';
 
 export function engineDetector(detection: DetectionConfig): Detector {

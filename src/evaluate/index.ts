@@ -22,3 +22,5 @@ export { runEvaluation, DEFAULT_EVAL_END, type EvaluationOptions, type Evaluatio
 export { scoreFloors, seedTable, worstSeedTables, isBulk, FLOORS, type FloorResult, type SeedResult } from './floors';
 export { evaluateOffline, evaluateOfflineMany, readEvents, type OfflineRun } from './offline';
 export { memoryHistorySource, type MemoryHistorySource } from './memory-history';
+export { loadDirectory, replayFile, startIngest, type IngestOutcome, type RunningIngest } from './load';
+export { createWorkspace, type Workspace } from './workspace';

@@ -4,8 +4,7 @@
 // evaluation tools run the same engine on a simulation in seconds (scripts/eval-offline.ts), and tests
 // check it against the ClickHouse source.
 import { dayOf, localHour, MS_PER_HOUR } from '../calendar';
-import type { DetectEvent } from '../detect/event';
-import type { HistorySource, UserDayValue, UserTables } from '../detect/history-source';
+import type { DetectEvent, HistorySource, UserDayValue, UserTables } from '../detect';
 
 export interface MemoryHistorySource extends HistorySource {
   add(e: DetectEvent): void;

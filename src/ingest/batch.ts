@@ -18,8 +18,7 @@ import { fenceAttempt, fencedWriter, openAttempt, serverCode, type Attempt, type
 import { insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
-import { RecentIds } from './recent-ids';
-import { withRetry, type RetryPolicy } from './retry';
+import { RecentIds, withRetry, type RetryPolicy } from '../kafka';
 import type { AccessEvent, ValidateLimits } from '../event';
 import type { Sources } from '../sources';
 

@@ -13,7 +13,7 @@ import { FENCE_EXPIRY_MS } from './insert-fence';
 import { createLease, leaseSpan } from './lease';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';
-import { Abandoned, isRetriable, withRetry } from './retry';
+import { Abandoned, isRetriable, withRetry } from '../kafka';
 
 export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';

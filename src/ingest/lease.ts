@@ -7,7 +7,7 @@
 // leaves room, within the session timeout, for the insert's fence to close (src/ingest/insert-fence.ts).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Abandoned } from './retry';
+import { Abandoned } from '../kafka';
 
 export interface Lease {
   /** kafkajs consumer.events.REQUEST: notes when a heartbeat request was sent. */

@@ -1,4 +1,5 @@
-// The Kafka connection shared by every stage that produces or consumes (ingest, replay, simulate).
+// The Kafka connection shared by every stage that produces or consumes (ingest, replay, simulate), and
+// what every consumer needs: retrying while it owns a partition, the ids it stored last.
 // kafkajs logs go through pino so that they share redaction and format with ours.
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
@@ -6,6 +7,8 @@ import type { Logger } from '../log';
 import { registerCodecs } from './codecs';
 
 export { registerCodecs, CodecError } from './codecs';
+export { withRetry, isRetriable, Abandoned, type RetryPolicy } from './retry';
+export { RecentIds } from './recent-ids';
 
 // kafkajs 2's default partitioner (murmur2 on the key, like the Java client) is the one we want: a
 // user's events share a partition. Its warning about the change from kafkajs 1 is noise here.

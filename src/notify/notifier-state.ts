@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import type { PageBudget } from './budget';
 import type { Channel } from './channels';
-import type { NotifyConfig, RouteConfig } from './config-schema';
+import type { NotifyConfig, RouteConfig } from '../config';
 import type { Delivery } from './outbox';
 import type { AlertPage, PageSettings } from './page';
 import type { NotifyMetrics } from './metrics';

@@ -9,7 +9,7 @@
 // This module wires the parts together and runs the cycle: notifier-state.ts (what they share), poll.ts
 // (cursors, routing, triage actions), queue.ts (storm control, outbox writes, read-back), escalation.ts
 // and delivery.ts (sending, retries).
-import type { Config } from '../config';
+import type { Config, RouteConfig } from '../config';
 import { ConfigError, describeError } from '../errors';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
@@ -17,7 +17,6 @@ import type { Kafka } from 'kafkajs';
 import { createKafka } from '../kafka';
 import { createPseudonyms } from '../triage';
 import { createChannels, type Channel } from './channels';
-import type { RouteConfig } from './config-schema';
 import { createDispatcher } from './delivery';
 import { escalate, restoreWatch } from './escalation';
 import type { NotifierState, NotifierStats } from './notifier-state';

@@ -4,7 +4,7 @@
 // explanation text, table names, client addresses, sessions or queries: those stay behind the link, where
 // reading them is authenticated and audited.
 import type { Severity } from '../alerts';
-import { formatBytes, formatMultiple } from '../detect/format';
+import { formatBytes, formatMultiple } from '../format';
 
 export const KINDS = ['trigger', 'acknowledge', 'resolve', 'escalate', 'digest', 'test'] as const;
 export type Kind = (typeof KINDS)[number];

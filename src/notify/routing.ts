@@ -4,7 +4,7 @@
 // waking anyone at night; they stay in the dashboard.
 import { severityRank, type Severity } from '../alerts';
 import { localHour } from '../calendar';
-import type { RouteConfig } from './config-schema';
+import type { RouteConfig } from '../config';
 
 export interface Target {
   channel: string;

@@ -2,10 +2,10 @@
 // pseudonyms, settings) and the small helpers they share. Kept apart from the sections and from
 // collectReport (data.ts) so that the section modules depend on it and not on each other.
 import { dateString, dayOf } from '../calendar';
-import type { Catalog } from '../detect/catalog';
+import type { Catalog } from '../detect';
 import { currentDirectory, type DirectoryEntry } from '../directory';
 import type { ClickHouse } from '../store';
-import type { Pseudonyms } from '../triage/pseudonyms';
+import type { Pseudonyms } from '../triage';
 import type { ReportPeriod } from './period';
 
 export interface ReportSettings {

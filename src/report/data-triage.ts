@@ -3,7 +3,7 @@
 import { alertSummaryPages, listingIds, type AlertSummaryRecord, type Severity } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
 import { fromDateTime, sql } from '../store';
-import { actionsOf, deriveState, type AlertStatus, type Disposition } from '../triage/lifecycle';
+import { actionsOf, deriveState, type AlertStatus, type Disposition } from '../triage';
 import { departmentOf, iso, type ReportContext } from './data-context';
 import { daysOf } from './period';
 

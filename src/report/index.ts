@@ -5,11 +5,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chainHeads, sealChains } from '../chain';
-import type { Config } from '../config';
-import { loadCatalog, type Catalog } from '../detect/catalog';
+import type { Config, ReportFormat } from '../config';
+import { loadCatalog, type Catalog } from '../detect';
 import type { ClickHouse } from '../store';
-import { createPseudonyms, type Pseudonyms } from '../triage/pseudonyms';
-import type { ReportFormat } from './config-schema';
+import { createPseudonyms, type Pseudonyms } from '../triage';
 import { collectReport, type ReportData } from './data';
 import { loadPeople, type ReportSettings } from './data-context';
 import { ReportError } from './errors';
@@ -20,7 +19,7 @@ import { renderCsv } from './render-csv';
 import { renderHtml } from './render-html';
 import { renderPdf } from './render-pdf';
 
-export { REPORT_FORMATS, PERIOD_KINDS, reportsSchema, cronProblem, type ReportFormat, type PeriodKind, type ReportsConfig, type ScheduleConfig } from './config-schema';
+export { REPORT_FORMATS, PERIOD_KINDS, type ReportFormat, type PeriodKind, type ReportsConfig, type ScheduleConfig } from '../config';
 export { collectReport, type ReportData, type RecordSection } from './data';
 export { type ReportContext, type ReportSettings } from './data-context';
 export { resolvePeriod, lastCompletePeriod, periodStart, periodEnd, periodLabel, daysOf, type ReportPeriod } from './period';
@@ -29,7 +28,8 @@ export { renderHtml } from './render-html';
 export { renderCsv } from './render-csv';
 export { renderPdf } from './render-pdf';
 export { ReportError } from './errors';
-export { listStoredReports, openStoredReportFile, reportFileRole, storedReportFile, AUDIT_CSV, type OpenReportFile, type StoredReport } from './library';
+export { listStoredReports, openStoredReportFile, reportFileRole, storedReportFile, AUDIT_CSV, DAY_DIR, SCHEDULE_DIR, type OpenReportFile, type StoredReport } from './library';
+export { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler';
 
 export const FILES = { html: 'report.html', pdf: 'report.pdf', json: 'report.json', csvDir: 'csv' } as const;
 

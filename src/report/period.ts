@@ -3,7 +3,7 @@
 // actions, dead letters), both against the same bounds.
 import { dateString, dayOf, MS_PER_DAY } from '../calendar';
 import { ReportError } from './errors';
-import type { PeriodKind } from './config-schema';
+import type { PeriodKind } from '../config';
 
 export interface ReportPeriod {
   kind: PeriodKind | 'custom';

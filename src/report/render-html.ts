@@ -2,7 +2,7 @@
 // resource (fonts, images, styles), so it reads the same offline, in a mail attachment, and in Chromium
 // when it becomes the PDF. Every text from the data is escaped.
 import { SEVERITIES } from '../alerts';
-import { formatBytes, formatDuration, formatMultiple, formatPercent } from '../detect/format';
+import { formatBytes, formatDuration, formatMultiple, formatPercent } from '../format';
 import { bandRows, escapeXml, SEVERITY_COLORS, stackedBars } from './charts';
 import type { ReportData } from './data';
 

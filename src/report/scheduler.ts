@@ -9,12 +9,11 @@
 import { Cron } from 'croner';
 import { dateString, dayOf } from '../calendar';
 import type { Logger } from '../log';
-import { send, type HttpRequest, type Outcome } from '../notify/http';
-import { signedJsonPost } from '../notify/signature';
+import { send, type HttpRequest, type Outcome, signedJsonPost } from '../notify';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
-import type { Catalog } from '../detect/catalog';
-import type { Pseudonyms } from '../triage/pseudonyms';
-import type { ReportsConfig, ScheduleConfig } from './config-schema';
+import type { Catalog } from '../detect';
+import type { Pseudonyms } from '../triage';
+import type { ReportsConfig, ScheduleConfig } from '../config';
 import type { ReportSettings } from './data-context';
 import { generateReport, type GeneratedReport } from './index';
 import { lastCompletePeriod, periodLabel, type ReportPeriod } from './period';

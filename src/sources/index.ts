@@ -24,6 +24,7 @@ export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecode
 export { DEFAULT_PREFIX } from './postgres';
 export { unwrap, ENVELOPE_FIELDS } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
+export { recordFramer, splitRecords, type Framer } from './framing';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
 
 export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat, clickhouseQueryLogFormat, awsDasPostgresFormat, snowflakeFormat, jsonMappingFormat];

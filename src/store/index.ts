@@ -7,4 +7,5 @@ export { encodeRows, tsvDateTime, tsvString, type EncodedRows, type RowEncoding 
 export { toDateTime, fromDateTime, NO_TIME } from './datetime';
 export { shardOfUser, verifyClusterNode, USER_SHARDING_KEY } from './cluster';
 export { shardsOf, type Shards } from './shards';
+export { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue } from './keyset';
 export { RETRIABLE_SERVER_CODES, SCHEMA_MISSING_CODES, SERVER_CODES } from './server-codes';

@@ -1,7 +1,7 @@
 // Expectation adjustments as analysts see them: employees as pseudonyms, whether each is in force, the
 // ones an alert made and the ones that applied to it, and the ones of an employee and their peer group.
 import { dayOf, MS_PER_DAY } from '../calendar';
-import { peerGroupKey } from '../detect/people';
+import { peerGroupKey } from '../detect';
 import type { DirectoryIndex } from '../directory';
 import { adjustmentActive, type Adjustment } from './adjustments';
 import type { Pseudonyms } from './pseudonyms';

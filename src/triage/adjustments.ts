@@ -6,7 +6,7 @@
 // "project work".
 import crypto from 'node:crypto';
 import { MS_PER_DAY } from '../calendar';
-import { boundedFactor, daysOf, MAX_DAYS, MAX_FACTOR, MIN_FACTOR, type AdjustmentKind, type AdjustmentScope, type ExpectationAdjustment } from '../detect/adjustments';
+import { boundedFactor, daysOf, MAX_DAYS, MAX_FACTOR, MIN_FACTOR, type AdjustmentKind, type AdjustmentScope, type ExpectationAdjustment } from '../detect';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
 
 export const ADJUSTMENT_KINDS = ['expected_for_role', 'project_work'] as const satisfies ReadonlyArray<AdjustmentKind>;

@@ -4,7 +4,7 @@ import type { AlertRecord } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
 import type { DirectoryIndex } from '../directory';
 import { TriageError } from '../errors';
-import { MAX_DAYS as MAX_ADJUSTMENT_DAYS, type AdjustmentKind } from '../detect/adjustments';
+import { MAX_DAYS as MAX_ADJUSTMENT_DAYS, type AdjustmentKind } from '../detect';
 import { alertAdjustments, peerGroupOf, type AlertAdjustments } from './adjustment-views';
 import { adjustmentRefusal, createAdjustment, defaultFactor, listAdjustments, type Adjustment, type NewAdjustment } from './adjustments';
 import { alertById, view, type AlertView } from './alert-reads';

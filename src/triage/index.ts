@@ -13,4 +13,5 @@ export * from './accounts';
 export * from './display-text';
 export * from './adjustments';
 export * from './adjustment-views';
+export * from './detector-inputs';
 export * from './read-cache';

@@ -4,7 +4,7 @@
 // The detector treats an active suppression like an allowlist entry: the activity it covers is kept out
 // of the volumes judged (and shown in the evidence), so the same pattern does not alert again.
 import crypto from 'node:crypto';
-import type { AllowlistEntry } from '../detect/allowlist';
+import type { AllowlistEntry } from '../detect';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
 
 export const SCOPES = ['user', 'user_table', 'service_account'] as const;

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { quantileSorted } from 'simple-statistics';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
-import { ownBand, type BaselineParams } from '../detect/baselines';
+import { ownBand, type BaselineParams } from '../detect';
 import type { DirectoryEntry } from '../directory';
 import { inList, sql, type ClickHouse } from '../store';
 

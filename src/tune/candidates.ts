@@ -1,10 +1,9 @@
 // A candidate alert floor's alerts, summarised: alerts per day in all, per severity and per department,
 // the busiest day; and the budget rule. Pure: the alerts come from replay.ts (one engine per candidate,
 // all in one pass over the stored events).
-import type { AlertRecord } from '../alerts';
-import { SEVERITIES, type Severity } from '../alerts/types';
+import { type AlertRecord, SEVERITIES, type Severity } from '../alerts';
 import { dateString, MS_PER_DAY } from '../calendar';
-import { floorScore } from '../detect/scoring';
+import { floorScore } from '../detect';
 
 /** Alert floors tried by default, in expected ordinary user-days per 1,000 (the unit of detection.scoring). */
 export const DEFAULT_FLOORS: ReadonlyArray<number> = [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 3, 5, 10];

@@ -5,12 +5,8 @@
 // ones it would have raised under that floor.
 import type { AlertRecord } from '../alerts';
 import { MS_PER_HOUR } from '../calendar';
-import type { DetectionConfig } from '../config/detection-schema';
-import { storedEvents } from '../detect/backfill';
-import { createEngine } from '../detect/engine';
-import { loadDayHistory, sharedHistory } from '../detect/history';
-import { clickhouseHistorySource } from '../detect/history-source';
-import type { EngineInputs } from '../detect/setup';
+import type { DetectionConfig } from '../config';
+import { storedEvents, createEngine, loadDayHistory, sharedHistory, clickhouseHistorySource, type EngineInputs } from '../detect';
 import type { ClickHouse } from '../store';
 
 export interface ReplayProgress {

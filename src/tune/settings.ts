@@ -2,12 +2,12 @@
 // dashboard's Tuning page: stored as rows of `detection_settings` (the latest row of a key wins) and
 // written only through applyAlertFloor, which audits the change (tuning.apply) with who, why and the
 // tuning run it was chosen from. Today one key: scoring.alertFloor. Read by `insider tune` (its current
-// floor), `insider detect` (at start, and by the live detector every SETTINGS_REFRESH_MS: src/detect/live.ts)
+// floor), `insider detect` (at start, and by the live detector every SETTINGS_REFRESH_MS: src/live-detect/live.ts)
 // and the API's Tuning routes; written by `insider tune --apply` and POST /api/tuning/floor.
-import type { DetectionConfig } from '../config/detection-schema';
+import type { DetectionConfig } from '../config';
 import { TriageError } from '../errors';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
-import { audit, entryOf, type Actor } from '../triage/audit';
+import { audit, entryOf, type Actor } from '../triage';
 
 export const ALERT_FLOOR_KEY = 'scoring.alertFloor';
 

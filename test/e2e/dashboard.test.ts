@@ -21,7 +21,7 @@ import { startDemoDashboard, type DemoDashboard } from '../../src/demo/dashboard
 import { liveConfig, prepareEnvironment, type LiveEnvironment } from '../../src/demo/environment';
 import { pickActor } from '../../src/demo';
 import { exportChunk, send, type ExportPlan } from '../../src/demo/traffic';
-import { startLiveDetector, type LiveDetector } from '../../src/detect/live';
+import { startLiveDetector, type LiveDetector } from '../../src/live-detect';
 import { startIngest, type RunningIngest } from '../../src/evaluate/load';
 import { writeAlerts } from '../../src/alerts';
 import { createKafka } from '../../src/kafka';

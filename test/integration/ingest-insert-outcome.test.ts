@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log';
 import { fenceAttempt, fencedWriter, openAttempt, serverCode, type FencedWriter } from '../../src/ingest/insert-fence';
 import { SERVER_CODES } from '../../src/store';
 import { repairPartition, settleInsert, type InsertRange } from '../../src/ingest/insert-outcome';
-import { Abandoned } from '../../src/ingest/retry';
+import { Abandoned } from '../../src/kafka/retry';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
 import { testConfig, uniqueName } from '../helpers/env';
 import { expectRollupsEqualRaw, storeTotals } from '../helpers/ingest-run';

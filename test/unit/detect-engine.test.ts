@@ -9,7 +9,7 @@ import { allowlistFrom, type Allowlist } from '../../src/detect/allowlist';
 import { catalogFrom } from '../../src/detect/catalog';
 import { alertIdOf, createEngine, type Engine } from '../../src/detect/engine';
 import type { DetectEvent } from '../../src/detect/event';
-import { formatBytes } from '../../src/detect/format';
+import { formatBytes } from '../../src/format';
 import type { DayHistory } from '../../src/detect/history';
 import { peopleFrom, unknownPerson, type Person } from '../../src/detect/people';
 import { settingsFor } from '../../src/detect/settings';

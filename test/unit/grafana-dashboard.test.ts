@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { httpMetrics } from '../../src/api/metrics';
-import { detectMetrics } from '../../src/detect/metrics';
+import { detectMetrics } from '../../src/live-detect/metrics';
 import { ingestMetrics } from '../../src/ingest/metrics';
 import { notifyMetrics } from '../../src/notify/metrics';
 import { reportMetrics } from '../../src/report/metrics';

@@ -6,7 +6,7 @@ import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError } from '../../src/errors';
 import { createBatchProcessor, messageBoundary, SchemaMissingError } from '../../src/ingest/batch';
 import { ingestMetrics } from '../../src/ingest/metrics';
-import { Abandoned } from '../../src/ingest/retry';
+import { Abandoned } from '../../src/kafka/retry';
 import { createLogger } from '../../src/log';
 import type { ClickHouse, SqlFragment } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';

@@ -1,7 +1,7 @@
 // The write lease: a member writes only while its last successful heartbeat was sent less than half a
 // session timeout ago; a heartbeat read late (after a pause) proves nothing about the pause.
 import { createLease, leaseSpan } from '../../src/ingest/lease';
-import { Abandoned } from '../../src/ingest/retry';
+import { Abandoned } from '../../src/kafka/retry';
 
 describe('write lease', () => {
   let t = 0;

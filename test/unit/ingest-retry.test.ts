@@ -1,7 +1,7 @@
 // What the ingester retries: a Kafka broker away for longer than the kafkajs producer's own retries is
 // still transient (CI once stopped an ingester for good while the broker restarted under load).
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
-import { isRetriable, withRetry } from '../../src/ingest/retry';
+import { isRetriable, withRetry } from '../../src/kafka/retry';
 
 const gaveUp = (cause: Error) => new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1000 });
 

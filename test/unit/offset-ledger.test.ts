@@ -1,5 +1,5 @@
 import { OffsetLedger } from '../../src/ingest';
-import { RecentIds } from '../../src/ingest/recent-ids';
+import { RecentIds } from '../../src/kafka/recent-ids';
 import { userKey } from '../../src/replay';
 import { insertDeduplicationToken, supportsInsertDeduplicationToken } from '../../src/ingest/dedup-token';
 

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
 import { signatureOf } from '../../src/notify/signature';
-import { reportsSchema } from '../../src/report/config-schema';
+import { reportsSchema } from '../../src/config/report-schema';
 import { latestFire, noticeRequest, periodOfRun, reportNotice } from '../../src/report/scheduler';
 import { sampleData } from './report-fixture';
 

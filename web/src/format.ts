@@ -1,7 +1,7 @@
 // Numbers and times as an analyst reads them. Decimal byte units (1 GB = 10^9 bytes), as the detector's
 // explanations and database tools use them; every time is shown in UTC, labelled, so that analysts in
 // different zones quote the same time to each other.
-import { formatBytes as bytes, formatMultiple as multiple } from '../../src/detect/format';
+import { formatBytes as bytes, formatMultiple as multiple } from '../../src/format';
 
 /** 333 MB, 10.2 GB, 4.12 kB: the detector's own formatting, so the page and the explanation agree. */
 export function formatBytes(n: number | null | undefined): string {

@@ -1,6 +1,6 @@
 // Expectation adjustments: made with a resolution, listed, revoked.
 import { z } from 'zod';
-import { MAX_FACTOR, MIN_FACTOR } from '../../detect/adjustments';
+import { MAX_FACTOR, MIN_FACTOR } from '../../detect';
 import { ADJUSTMENT_KINDS } from '../../triage';
 import { adjustmentId, isoTime, MAX_TIME, standingFields, text, time } from './common';
 

@@ -1,7 +1,7 @@
 // Reports: the library's files, generating one on demand, listing them.
 import { z } from 'zod';
-import { PERIOD_KINDS } from '../../report/config-schema';
-import { DAY_DIR, SCHEDULE_DIR } from '../../report/library';
+import { PERIOD_KINDS } from '../../config';
+import { DAY_DIR, SCHEDULE_DIR } from '../../report';
 import { pattern, text } from './common';
 
 export const reportFileParams = z.strictObject({

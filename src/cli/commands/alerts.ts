@@ -3,8 +3,8 @@
 // recorded in the audit trail as "cli:<login name>" (or --as NAME).
 import { Command, Option } from 'commander';
 import { SEVERITIES, SORTS, type Severity, type SortKey } from '../../alerts';
-import { formatBytes, formatMultiple, formatPercent } from '../../detect/format';
-import { MAX_FACTOR, MIN_FACTOR } from '../../detect/adjustments';
+import { formatBytes, formatMultiple, formatPercent } from '../../format';
+import { MAX_FACTOR, MIN_FACTOR } from '../../detect';
 import {
   actOnAlert,
   adjustmentsView,

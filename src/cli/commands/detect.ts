@@ -1,12 +1,11 @@
 import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
 import { dayOf } from '../../calendar';
-import { backfill } from '../../detect/backfill';
-import { startLiveDetector, type LiveDetector } from '../../detect/live';
-import { Abandoned } from '../../ingest/retry';
-import { engineFor, loadEngineInputs } from '../../detect/setup';
-import { createKafka } from '../../kafka';
-import { effectiveDetection, loadTuning } from '../../tune/settings';
+import { backfill, engineFor } from '../../detect';
+import { startLiveDetector, type LiveDetector } from '../../live-detect';
+import { Abandoned, createKafka } from '../../kafka';
+import { loadEngineInputs } from '../../triage';
+import { effectiveDetection, loadTuning } from '../../tune';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
 import { createRegistry } from '../../telemetry';

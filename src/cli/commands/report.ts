@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatBytes } from '../../detect/format';
-import { generateReport, PERIOD_KINDS, periodLabel, REPORT_FORMATS, reportInputs, resolvePeriod, verifyReport, type PeriodKind, type ReportFormat } from '../../report';
-import { createScheduler } from '../../report/scheduler';
+import { formatBytes } from '../../format';
+import { generateReport, PERIOD_KINDS, periodLabel, REPORT_FORMATS, reportInputs, resolvePeriod, verifyReport, type PeriodKind, type ReportFormat, createScheduler } from '../../report';
 import type { CliContext } from '../context';
 import { startHealth } from '../health';
 import { createRegistry } from '../../telemetry';

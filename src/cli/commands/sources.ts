@@ -3,10 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { toCanonical } from '../../event';
 import { ConfigError } from '../../errors';
 import { createKafka } from '../../kafka';
-import { createOcsfExport } from '../../notify/ocsf-export';
-import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS, createQueryLogPoller, parseClickhouseOptions } from '../../sources';
-import { recordFramer } from '../../sources/framing';
-import type { DecodeContext, RawMessage } from '../../sources';
+import { createOcsfExport } from '../../notify';
+import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS, createQueryLogPoller, parseClickhouseOptions, recordFramer, type DecodeContext, type RawMessage } from '../../sources';
 import type { CliContext } from '../context';
 import { printTable, progress } from '../output';
 

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SEVERITIES } from '../../alerts/types';
+import { SEVERITIES } from '../../alerts';
 import { EvaluationError, TriageError } from '../../errors';
 import { renderTable } from '../../evaluate';
 import { applyAlertFloor, DEFAULT_FLOORS, effectiveDetection, loadTuning, MAX_TUNING_DAYS, readScenarioLabels, runTuning, storeTuningRun, type CandidateSummary, type ScenarioCatches, type TuningResult } from '../../tune';

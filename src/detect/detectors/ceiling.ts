@@ -2,7 +2,7 @@
 // at the policy's severity; for a role that routinely exceeds it, at its routine severity (by default
 // recorded with other findings only: set a limit for the role with an override), up to the routine range:
 // a day far beyond what the role and the person move is not routine (Routine.cap).
-import { formatBytes } from '../format';
+import { formatBytes } from '../../format';
 import { atMostLow, routineDetails, routineVerdict, type Rule } from './rule';
 
 export const ceiling: Rule = {

@@ -3,7 +3,7 @@
 // judged `watchFactor` times more strictly (their rates divided by it, and the detectors' materiality
 // floors too): the same day is more worth a look when someone is leaving.
 import { dateString } from '../../calendar';
-import type { DetectorSettings } from '../../config/detection-schema';
+import type { DetectorSettings } from '../../config';
 import type { Person } from '../people';
 
 export interface Watch {

@@ -3,7 +3,7 @@
 // measures sustained transfer: an export in chunks crosses it within its first hour, whatever the rest of
 // the day looks like, and for people whose whole day is already large (a data engineer's 3 GB) where the
 // daily total takes longer to look unusual; one big query does not (the daily volume judges that).
-import { formatBytes, formatMultiple } from '../format';
+import { formatBytes, formatMultiple } from '../../format';
 import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
 import { rateOf, thresholdOf, zOf } from '../statistics/expectation';
 import type { Rule } from './rule';

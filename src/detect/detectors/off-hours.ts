@@ -1,7 +1,7 @@
 // Anomaly: volume at night in the employee's own time zone (from the directory), as a share of their
 // expected day. Most days have none; how rare a given share is comes from the organisation's own nights
 // (on-call incidents, late workers), calibrated like every other statistic.
-import { formatBytes, formatMultiple } from '../format';
+import { formatBytes, formatMultiple } from '../../format';
 import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
 import type { Rule } from './rule';
 

@@ -7,10 +7,10 @@
 // of ordinary user-days at least this unusual on that statistic. A policy finding says an absolute limit
 // was passed, with the severity the policy gives it. A watchlist finding (people leaving) only explains
 // why the anomalies of that person are judged more strictly.
-import type { Severity } from '../../alerts/types';
-import type { DetectorName, DetectorSettings, PolicySeverity } from '../../config/detection-schema';
+import type { Severity } from '../../alerts';
+import type { DetectorName, DetectorSettings, PolicySeverity } from '../../config';
 import type { DayState } from '../day-state';
-import { formatBytes, formatPercent } from '../format';
+import { formatBytes, formatPercent } from '../../format';
 import type { DayHistory, Known, Profile, Routine } from '../history';
 import type { Person } from '../people';
 import type { Scoring } from '../scoring';

@@ -3,7 +3,7 @@
 // tables is a policy (sensitive.ts); this asks whether today's sensitive volume is unusual for this person,
 // which is where most insiders' interest lies. People who never read sensitive tables have no expectation:
 // their first access is the policy's business.
-import { formatBytes, formatMultiple } from '../format';
+import { formatBytes, formatMultiple } from '../../format';
 import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
 import { rateOf, thresholdOf, zOf } from '../statistics/expectation';
 import type { Rule } from './rule';

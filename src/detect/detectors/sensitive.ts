@@ -4,7 +4,7 @@
 // their peer group does not read either, several within firstAccessDays: the quiet reconnaissance that
 // volume cannot see, spread over days or not. First access is judged only for people with
 // minHistoryDays of activity: to a new hire, every table is new.
-import { formatBytes } from '../format';
+import { formatBytes } from '../../format';
 import { atMostLow, routineDetails, routineVerdict, type Finding, type Rule } from './rule';
 
 const LISTED = 5;

@@ -4,11 +4,11 @@
 // a little customer data every day, which a busy project does not). A run is reported when its level is
 // rare among ordinary people's (the calibrated tail of S), and again only when it reaches a higher
 // severity than the engine already raised it at: one drip, one alert per severity, not one a day.
-import { severityRank } from '../../alerts/types';
+import { severityRank } from '../../alerts';
 import { isWeekend } from '../../calendar';
-import type { DetectorName } from '../../config/detection-schema';
+import type { DetectorName } from '../../config';
 import type { DayState } from '../day-state';
-import { formatBytes } from '../format';
+import { formatBytes } from '../../format';
 import type { Calibration, Profile } from '../history';
 import { anomalyRate, findingFloorRate, oneIn, severityOf } from '../scoring';
 import { CUSUM_CLIP, cusumThreshold, cusumToday, referenceFor, type CusumState } from '../statistics/cusum';

@@ -3,7 +3,7 @@
 // this unusual (the calibrated tail of z). Named volumePeers when the peers carry most of the expectation
 // (a new hire, someone back from months away): a person with no days of their own in the window is judged
 // against the peer group's expectation alone (the organisation's without a peer group).
-import { formatBytes, formatMultiple } from '../format';
+import { formatBytes, formatMultiple } from '../../format';
 import { ORGANISATION } from '../history';
 import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
 import { rateOf, thresholdOf, zOf } from '../statistics/expectation';

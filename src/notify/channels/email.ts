@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
-import { formatBytes } from '../../detect/format';
+import { formatBytes } from '../../format';
 import { InsiderError } from '../../errors';
 import type { Outcome } from '../http';
 import { digestSummary, sortedForDigest, summaryOf, type Message } from '../page';

@@ -2,7 +2,7 @@
 // updates, and deliver(). Secrets are read here, from the environment variables the configuration
 // names, and never stored anywhere else (not in the config object, not in the outbox, not in logs).
 import { ConfigError } from '../../errors';
-import type { ChannelConfig, NotifyConfig } from '../config-schema';
+import type { ChannelConfig, NotifyConfig } from '../../config';
 import { send, scrub, type HttpRequest, type Outcome } from '../http';
 import type { Message } from '../page';
 import { sendEmail } from './email';

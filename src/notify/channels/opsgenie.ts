@@ -4,7 +4,7 @@
 // Opsgenie answers 202 Accepted (processing is asynchronous). message <= 130 characters, alias <= 512,
 // description <= 15,000, details are string to string, priority P1 (highest) .. P5.
 import type { Severity } from '../../alerts';
-import { formatBytes, formatMultiple } from '../../detect/format';
+import { formatBytes, formatMultiple } from '../../format';
 import type { HttpRequest } from '../http';
 import { digestCounts, digestSummary, sortedForDigest, summaryOf, worstSeverity, type AlertPage, type Message } from '../page';
 

@@ -2,7 +2,7 @@
 // key. One incident per dedup key: trigger opens it (a second trigger with the same key only adds to
 // its log), acknowledge and resolve with the same key update it. PagerDuty answers 202 Accepted.
 import type { Severity } from '../../alerts';
-import { formatBytes, formatMultiple } from '../../detect/format';
+import { formatBytes, formatMultiple } from '../../format';
 import type { HttpRequest } from '../http';
 import { digestCounts, digestSummary, sortedForDigest, summaryOf, worstSeverity, type Message } from '../page';
 

@@ -3,7 +3,7 @@
 // the alert. Both are mrkdwn, so everything in them that comes from data (an employee id with
 // notify.identity: user, an alert id) is escaped: "<!channel>" or "<https://evil|click>" stays text.
 // Slack answers 200 "ok"; 429 with Retry-After when posting faster than about one a second.
-import { formatBytes, formatMultiple } from '../../detect/format';
+import { formatBytes, formatMultiple } from '../../format';
 import type { HttpRequest } from '../http';
 import { digestSummary, sortedForDigest, summaryOf, type Message } from '../page';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadAllowlist } from '../../src/detect/allowlist';
 import { loadCatalog } from '../../src/detect/catalog';
-import { formatBytes, formatDuration, formatMultiple, formatPercent, ordinalPercentile } from '../../src/detect/format';
+import { formatBytes, formatDuration, formatMultiple, formatPercent, ordinalPercentile } from '../../src/format';
 import { configErrorOf } from '../helpers/config-error';
 
 let dir: string;

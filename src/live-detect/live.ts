@@ -10,17 +10,15 @@ import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
-import { withRetry } from '../ingest/retry';
+import { withRetry } from '../kafka';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
-import { fromAccessEvent, type DetectEvent } from './event';
-import type { Engine } from './engine';
-import { storedEventsWhere } from './backfill';
-import { engineFor, loadAdjustments, loadEngineInputs, loadExemptions } from './setup';
-import { detectMetrics, type DetectMetrics } from './metrics';
+import { engineFor, fromAccessEvent, storedEventsWhere, type DetectEvent, type Engine } from '../detect';
 import { createRegistry, type Registry } from '../telemetry';
-import { effectiveDetection, loadTuning } from '../tune/settings';
+import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
+import { effectiveDetection, loadTuning } from '../tune';
+import { detectMetrics, type DetectMetrics } from './metrics';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
