@@ -6,9 +6,10 @@ import Fastify from 'fastify';
 import { buildApi, routeAccess, startApi, type Access, type ApiApp } from '../../src/api';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, hashToken, readAudit, type Actor, type Role } from '../../src/triage';
+import { dropDatabase, freshDatabase as migratedDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -94,9 +95,7 @@ interface Db {
 async function freshDatabase(overrides: Partial<Config['api']> = {}): Promise<Db> {
   const base = testConfig();
   const database = uniqueName('itapi_access');
-  const admin = createClickHouse(base.clickhouse, { database: 'default' });
-  const ch = createClickHouse(base.clickhouse, { database });
-  await migrate(admin, ch);
+  const { admin, ch } = await migratedDatabase(database, base.clickhouse);
   const config: Config = {
     ...base,
     clickhouse: { ...base.clickhouse, database },
@@ -106,8 +105,7 @@ async function freshDatabase(overrides: Partial<Config['api']> = {}): Promise<Db
     ch,
     config,
     dispose: async () => {
-      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-      await Promise.all([admin.close(), ch.close()]);
+      await dropDatabase(database, { admin, ch });
     },
   };
 }

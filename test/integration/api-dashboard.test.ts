@@ -14,10 +14,11 @@ import { backfill } from '../../src/detect/backfill';
 import { engineFor, loadEngineInputs } from '../../src/detect/setup';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, readAudit } from '../../src/triage';
 import { ACTOR, ADMIN_TOKEN, CHUNK, CHUNKS, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -46,9 +47,7 @@ describe('the dashboard routes (real ClickHouse)', () => {
     app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload !== undefined ? { payload } : {}) });
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-api-dash-'));
     fs.writeFileSync(path.join(work, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\nanalytics,kpi_daily,internal\n');
     const config: Config = {
@@ -77,8 +76,7 @@ describe('the dashboard routes (real ClickHouse)', () => {
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 

@@ -15,10 +15,11 @@ import { backfill } from '../../src/detect/backfill';
 import { engineFor, loadEngineInputs } from '../../src/detect/setup';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, readAudit } from '../../src/triage';
 import { ADMIN_TOKEN, directory, HOUR, PEOPLE, PSEUDONYM_KEY, row } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: process.env.API_TEST_LOG ?? 'silent' });
@@ -76,9 +77,7 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
   const users = (alerts: AlertRecord[]) => [...new Set(alerts.map((a) => a.user))].sort();
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     config = {
       ...base,
       clickhouse: { ...base.clickhouse, database },
@@ -105,8 +104,7 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('without feedback, the same 800 MB today alerts for ana and ben alike (the control)', async () => {

@@ -14,10 +14,11 @@ import { dateString, MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, toDateTime, type ClickHouse } from '../../src/store';
+import { createClickHouse, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, readAudit, type Actor } from '../../src/triage';
 import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { openStream, type TestStream } from '../helpers/event-stream';
 
@@ -66,9 +67,7 @@ describe('live updates and caches: event streams, revocation across processes (r
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     config = {
       ...base,
       clickhouse: { ...base.clickhouse, database },
@@ -93,8 +92,7 @@ describe('live updates and caches: event streams, revocation across processes (r
     streams.forEach((s) => s.close());
     await a?.close();
     await b?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('is behind the token like every route, and says 406 to a client that does not take a stream', async () => {

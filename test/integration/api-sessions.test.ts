@@ -8,10 +8,11 @@ import { buildApi, type ApiApp } from '../../src/api';
 import { MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, csrfTokenOf, listSessions, readAudit, signInWithIdentity, startSession, type TriageDeps } from '../../src/triage';
 import { ADMIN_TOKEN, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -41,9 +42,7 @@ describe('dashboard sessions: a credential of the user model (real ClickHouse)',
     signInWithIdentity(deps, { name, role, issuer: 'https://idp.example/', subject: `sub-${name}`, groups: [`g-${role}`] }, from, minutes * 60_000);
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     const config: Config = {
       ...base,
       clickhouse: { ...base.clickhouse, database },
@@ -64,8 +63,7 @@ describe('dashboard sessions: a credential of the user model (real ClickHouse)',
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('lets a session in with its current role; a POST needs the CSRF token; a bearer token wins over the cookie', async () => {

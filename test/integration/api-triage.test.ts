@@ -16,10 +16,11 @@ import { backfill } from '../../src/detect/backfill';
 import { engineFor, loadEngineInputs, type EngineInputs } from '../../src/detect/setup';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, hashToken } from '../../src/triage';
 import { ACTOR, ADMIN_TOKEN, ANALYST_IP, CHUNK, CHUNKS, DAY, directory, events, PEOPLE, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: process.env.API_TEST_LOG ?? 'silent' });
@@ -58,9 +59,7 @@ describe('triage through the API (real ClickHouse, real detection engine)', () =
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     catalogDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-api-catalog-'));
     fs.writeFileSync(path.join(catalogDir, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\nanalytics,kpi_daily,internal\n');
     config = {
@@ -93,8 +92,7 @@ describe('triage through the API (real ClickHouse, real detection engine)', () =
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     if (catalogDir) fs.rmSync(catalogDir, { recursive: true, force: true });
   });
 

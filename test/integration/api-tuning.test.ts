@@ -14,11 +14,12 @@ import { engineFor, loadEngineInputs } from '../../src/detect/setup';
 import { storeDirectory } from '../../src/directory';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createUser, createToken, readAudit, recordAction, type Actor } from '../../src/triage';
 import { effectiveDetection, loadTuning } from '../../src/tune';
 import { ACTOR, ADMIN_TOKEN, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { waitUntil } from '../helpers/ingest-run';
 
@@ -52,9 +53,7 @@ describe('API tuning: runs, the chosen alert floor, roles, bad input (real Click
     }, 240_000, 200);
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     config = {
       ...base,
       kafka: { ...base.kafka, topic },
@@ -88,8 +87,7 @@ describe('API tuning: runs, the chosen alert floor, roles, bad input (real Click
     await kafkaAdmin.deleteTopics({ topics: [topic] }).catch(() => {});
     await kafkaAdmin.deleteGroups([`${topic}-detect`]).catch(() => {});
     await kafkaAdmin.disconnect().catch(() => {});
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('refuses viewers and analysts on every tuning route (403, audited), and changes nothing for them', async () => {

@@ -12,10 +12,11 @@ import { MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { readAudit } from '../../src/triage';
 import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -54,9 +55,7 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     config = {
       ...base,
       clickhouse: { ...base.clickhouse, database },
@@ -69,8 +68,7 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('revokes a token: the next request with it is a 401 that says "revoked"; the user keeps their other tokens', async () => {

@@ -11,7 +11,8 @@ import {
   storeDirectory,
   type DirectoryEntry,
 } from '../../src/directory';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, sql, type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -34,13 +35,10 @@ describe('directory load (real server)', () => {
   const countRows = async (table: string) => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ${ident(table)}`))[0].n);
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('loads a good file as the first version, dates and all', async () => {

@@ -9,7 +9,8 @@ import { DEFAULT_EVAL_END, isBulk, meanSdDetector, staticThresholdDetector, type
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { createSimulation, type Labels } from '../../src/simulate';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, sql, type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -31,6 +32,7 @@ function insider(args: string[]): Promise<{ code: number | null; stdout: string;
 describe('reference detectors on ClickHouse', () => {
   const config = testConfig();
   const database = uniqueName('it_eval_detectors');
+  let admin: ClickHouse;
   let ch: ClickHouse;
 
   let n = 0;
@@ -58,10 +60,7 @@ describe('reference detectors on ClickHouse', () => {
   });
 
   beforeAll(async () => {
-    const admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
-    await admin.close();
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
     const rows = [];
     // "big": 0.8 GB that worked and a 5 GB export that failed (moves no data) on day 3; on day 5 two
     // halves of 1.6 GB either side of midnight UTC (neither UTC day is over 1 GB); day 8: 1.2 GB.
@@ -75,9 +74,7 @@ describe('reference detectors on ClickHouse', () => {
   });
 
   afterAll(async () => {
-    const admin = createClickHouse(config.clickhouse, { database: 'default' });
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   const period = { from: new Date(D0), to: new Date(D0 + 20 * DAY) };

@@ -7,8 +7,9 @@ import { writeAlerts } from '../../src/alerts';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, type Notifier } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createPseudonyms, recordAction } from '../../src/triage';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { makeAlert, PRIVATE_MARKERS, startReceiver, type Receiver } from './notify-receivers';
 
@@ -26,9 +27,7 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
   let config: Readonly<Config>;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
     og = await startReceiver('opsgenie', { secret: SECRETS.TEST_OG_KEY });
     slack = await startReceiver('slack', { secret: '', slackPath: '/services/T0/B0/secret' });
@@ -63,8 +62,7 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
   afterAll(async () => {
     await notifier?.stop();
     await Promise.all([pd, og, slack, hook].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   // The first page of an alert (an escalation re-page, due 1.5 s later when nobody acknowledged, is not one).

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeAlerts } from '../../src/alerts';
 import { listDeliveries } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { BIN } from '../helpers/ingest-run';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
@@ -38,9 +39,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   const exited = (c: ChildProcess) => new Promise<number | null>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
     hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notify-crash-'));
@@ -68,8 +67,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await Promise.all([pd, hook].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

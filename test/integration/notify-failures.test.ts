@@ -10,7 +10,8 @@ import { writeAlerts } from '../../src/alerts';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, listDeliveries, type Notifier } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { BIN } from '../helpers/ingest-run';
 import { freePort, makeAlert, startReceiver, type Receiver } from './notify-receivers';
@@ -30,9 +31,7 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   let dir: string;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
     og = await startReceiver('opsgenie', { secret: SECRETS.TEST_OG_KEY });
     bad = await startReceiver('pagerduty', { secret: 'the-right-key-is-another-one' });
@@ -63,8 +62,7 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   afterAll(async () => {
     await notifier?.stop();
     await Promise.all([pd, og, hook, bad].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,8 @@ import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, type Notifier } from '../../src/notify';
 import { createOcsfExport } from '../../src/notify/ocsf-export';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { ident, sql, type ClickHouse } from '../../src/store';
+import { freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { ingestFixture, produce, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { ocsfProblems } from '../helpers/ocsf-validate';
@@ -44,9 +45,7 @@ describe('OCSF to SIEMs: signed webhook, Kafka topic, events exporter', () => {
   beforeAll(async () => {
     f = await ingestFixture('it_ocsf', { partitions: 1 });
     const base = testConfig();
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     siemTopic = `${f.topic}.siem`;
     const a = f.kafka.admin();
     await a.connect();

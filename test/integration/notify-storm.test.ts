@@ -5,7 +5,8 @@ import { writeAlerts, type Severity } from '../../src/alerts';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, maxInAnyWindow, type Notifier } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
@@ -34,9 +35,7 @@ describe('storm control (real ClickHouse)', () => {
   let notifier: Notifier;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
     hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
     const config: Readonly<Config> = {
@@ -62,8 +61,7 @@ describe('storm control (real ClickHouse)', () => {
   afterAll(async () => {
     await notifier?.stop();
     await Promise.all([pd, hook].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it(`1,000 alerts within 10 s: at most ${MAX_PAGES} pages per ${WINDOW_MS / 1000} s per channel, every alert in exactly one page or digest`, async () => {

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { authenticate, createPseudonyms, hashToken, PSEUDONYM, readAudit } from '../../src/triage';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -105,15 +106,12 @@ describe('triage through the CLI (real ClickHouse)', () => {
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
     await storeDirectory(ch, [person(ANA, 'Analytics'), person(BEN, 'Sales')], { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [A, B]);
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('lists the alert as open, employees as pseudonyms, filters by status, severity, department and user', () => {
