@@ -20,6 +20,7 @@ import { createPseudonyms, createToken, createUser, readAudit, type Actor } from
 import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { waitUntil } from '../helpers/wait';
 import { openStream, type TestStream } from '../helpers/event-stream';
 
 const log = createLogger({ level: 'silent' });
@@ -57,13 +58,6 @@ describe('live updates and caches: event streams, revocation across processes (r
     const s = openStream(`${api.url}/api/stream${query}`, token);
     streams.push(s);
     return s;
-  };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const end = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   };
 
   beforeAll(async () => {
@@ -273,7 +267,7 @@ describe('live updates and caches: event streams, revocation across processes (r
     offset = 2 * MS_PER_DAY;
     try {
       expect((await s.waitFor((e) => e.type === 'end', 10_000, 'the end event')).data).toMatchObject({ reason: 'expired' });
-      await until('the reconnection refused', async () => s.errors.some((e) => e.code === 401));
+      await waitUntil('the reconnection refused', async () => s.errors.some((e) => e.code === 401), 15_000, 100);
     } finally {
       offset = 0;
     }

@@ -11,6 +11,7 @@ import { type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { BIN } from '../helpers/ingest-run';
+import { waitUntil } from '../helpers/wait';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
 const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_HOOK_SECRET: 'whsec-test-0123456789' };
@@ -89,7 +90,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
     const second = startNotifier();
     const ids = [...before, ...during].map((a) => a.alertId);
     for (const r of [pd, hook]) await r.waitFor((x) => ids.every((id) => x.incidents.has(id)), 90_000, 'every alert after the restart');
-    await waitUntil(async () => (await listDeliveries(ch)).length === 0, 30_000);
+    await waitUntil('an empty outbox', async () => (await listDeliveries(ch)).length === 0, 30_000, 200);
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
 
@@ -109,10 +110,3 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   });
 });
 
-async function waitUntil(pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

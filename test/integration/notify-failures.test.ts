@@ -14,6 +14,7 @@ import { type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { BIN } from '../helpers/ingest-run';
+import { waitUntil } from '../helpers/wait';
 import { freePort, makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
 const log = createLogger({ level: 'silent' });
@@ -85,7 +86,7 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
     expect(og.incidents.get(alert.alertId)).toMatchObject({ state: 'triggered', triggers: 1 });
 
     // The webhook receiver is down (connection refused): the delivery is retrying in the outbox.
-    await waitUntil(async () => (await listDeliveries(ch)).some((d) => d.channel === 'hook' && d.state === 'retrying' && /ECONNREFUSED/.test(d.lastReason)), 20_000);
+    await waitUntil('the hook delivery retrying after ECONNREFUSED', async () => (await listDeliveries(ch)).some((d) => d.channel === 'hook' && d.state === 'retrying' && /ECONNREFUSED/.test(d.lastReason)), 20_000, 200);
     hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET, port: hookPort });
     await hook.waitFor((x) => x.incidents.has(alert.alertId), 20_000, 'the page once the receiver is up');
     expect(hook.requests.flatMap((q) => q.problems)).toEqual([]);
@@ -98,7 +99,7 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   });
 
   it('abandons a request the channel refuses (400) and lists it with `insider notify outbox`', async () => {
-    await waitUntil(async () => (await listDeliveries(ch)).some((d) => d.channel === 'bad' && d.state === 'abandoned'), 20_000);
+    await waitUntil('the bad delivery abandoned', async () => (await listDeliveries(ch)).some((d) => d.channel === 'bad' && d.state === 'abandoned'), 20_000, 200);
     const r = spawnSync(process.execPath, [BIN, 'notify', 'outbox'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^STATE\s+CHANNEL\s+KIND\s+DEDUP_KEY/);
@@ -140,13 +141,6 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   });
 });
 
-async function waitUntil(pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** The CLI as a child process without blocking this process (whose receivers must answer it). */
 function insider(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
