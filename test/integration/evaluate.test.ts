@@ -9,8 +9,7 @@ import { DEFAULT_EVAL_END, isBulk, meanSdDetector, staticThresholdDetector, type
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { createSimulation, type Labels } from '../../src/simulate';
-import { createClickHouse, sql, type ClickHouse } from '../../src/store';
-import { dropDatabase, freshDatabase } from '../helpers/database';
+import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -32,7 +31,6 @@ function insider(args: string[]): Promise<{ code: number | null; stdout: string;
 describe('reference detectors on ClickHouse', () => {
   const config = testConfig();
   const database = uniqueName('it_eval_detectors');
-  let admin: ClickHouse;
   let ch: ClickHouse;
 
   let n = 0;
@@ -60,7 +58,10 @@ describe('reference detectors on ClickHouse', () => {
   });
 
   beforeAll(async () => {
-    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+    const admin = createClickHouse(config.clickhouse, { database: 'default' });
+    ch = createClickHouse(config.clickhouse, { database });
+    await migrate(admin, ch);
+    await admin.close();
     const rows = [];
     // "big": 0.8 GB that worked and a 5 GB export that failed (moves no data) on day 3; on day 5 two
     // halves of 1.6 GB either side of midnight UTC (neither UTC day is over 1 GB); day 8: 1.2 GB.
@@ -74,7 +75,9 @@ describe('reference detectors on ClickHouse', () => {
   });
 
   afterAll(async () => {
-    await dropDatabase(database, { admin, ch });
+    const admin = createClickHouse(config.clickhouse, { database: 'default' });
+    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+    await Promise.all([admin.close(), ch.close()]);
   });
 
   const period = { from: new Date(D0), to: new Date(D0 + 20 * DAY) };

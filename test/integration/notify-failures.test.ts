@@ -2,7 +2,6 @@
 // backoff (no sooner than Retry-After after a 429), a slow receiver's timed-out request is sent again
 // under the same dedup key (one incident), a refused request is abandoned and listed by
 // `insider notify outbox`, and `insider notify test CHANNEL` sends a signed test page.
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { createNotifier, listDeliveries, type Notifier } from '../../src/notify'
 import { type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
-import { BIN } from '../helpers/ingest-run';
+import { insider, insiderSync } from '../helpers/cli';
 import { waitUntil } from '../helpers/wait';
 import { freePort, makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
@@ -100,13 +99,13 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
 
   it('abandons a request the channel refuses (400) and lists it with `insider notify outbox`', async () => {
     await waitUntil('the bad delivery abandoned', async () => (await listDeliveries(ch)).some((d) => d.channel === 'bad' && d.state === 'abandoned'), 20_000, 200);
-    const r = spawnSync(process.execPath, [BIN, 'notify', 'outbox'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
-    expect(r.status).toBe(0);
+    const r = insiderSync(['notify', 'outbox'], { INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' });
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^STATE\s+CHANNEL\s+KIND\s+DEDUP_KEY/);
     expect(r.stdout).toMatch(/abandoned\s+bad\s+trigger\s+al_test_00001_\w+\s+1\s+1\s.*HTTP 400/);
     expect(r.stderr).toMatch(/\d+ pending, 1 abandoned/);
     expect(r.stdout).not.toContain(SECRETS.TEST_BAD_KEY);
-    const json = spawnSync(process.execPath, [BIN, 'notify', 'outbox', '--all', '--json'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+    const json = insiderSync(['notify', 'outbox', '--all', '--json'], { INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' });
     const parsed = JSON.parse(json.stdout) as Array<{ channel: string; state: string }>;
     expect(parsed.filter((d) => d.state === 'delivered').map((d) => d.channel).sort()).toEqual(['hook', 'og', 'pd']);
   });
@@ -119,37 +118,24 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
       const env = { ...process.env, ...SECRETS, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' };
       const ok = await insider(['--config', file, 'notify', 'test', 'siem'], env);
       expect(ok.stdout).toMatch(/test page sent through siem \(webhook\): accepted with status 200/);
-      expect(ok.status).toBe(0);
+      expect(ok.code).toBe(0);
       expect(receiver.requests).toHaveLength(1);
       expect(receiver.requests[0].problems).toEqual([]);
       expect(receiver.requests[0].body).toMatchObject({ event: 'test', test: true });
 
       const down = await insider(['--config', file, 'notify', 'test', 'nothere'], env);
-      expect(down.status).toBe(1);
+      expect(down.code).toBe(1);
       expect(down.stderr).toMatch(/test page through nothere \(webhook\) failed after \d+ ms: ECONNREFUSED/);
 
       const unknown = await insider(['--config', file, 'notify', 'test', 'pager'], env);
-      expect(unknown.status).toBe(1);
+      expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('no channel named "pager" (configured: siem, nothere)');
 
       const noSecret = await insider(['--config', file, 'notify', 'test', 'siem'], { ...env, TEST_HOOK_SECRET: '' });
-      expect(noSecret.status).toBe(1);
+      expect(noSecret.code).toBe(1);
       expect(noSecret.stderr).toContain('the environment variable TEST_HOOK_SECRET is not set');
     } finally {
       await receiver.close();
     }
   });
 });
-
-
-/** The CLI as a child process without blocking this process (whose receivers must answer it). */
-function insider(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
