@@ -10,11 +10,11 @@ import { listDeliveries } from '../../src/notify';
 import { type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { NOTIFY_SECRETS } from '../helpers/notify-config';
 import { BIN } from '../helpers/ingest-run';
 import { waitUntil } from '../helpers/wait';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_HOOK_SECRET: 'whsec-test-0123456789' };
 
 describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   const base = testConfig();
@@ -29,7 +29,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
 
   const startNotifier = (): ChildProcess => {
     const child = spawn(process.execPath, [BIN, '--config', file, 'notify'], {
-      env: { ...process.env, ...SECRETS, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'info' },
+      env: { ...process.env, ...NOTIFY_SECRETS, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
@@ -41,8 +41,8 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
-    hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
+    pd = await startReceiver('pagerduty', { secret: NOTIFY_SECRETS.TEST_PD_KEY });
+    hook = await startReceiver('webhook', { secret: NOTIFY_SECRETS.TEST_HOOK_SECRET });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notify-crash-'));
     file = path.join(dir, 'config.yaml');
     fs.writeFileSync(

@@ -12,12 +12,13 @@ import { createNotifier, listDeliveries, type Notifier } from '../../src/notify'
 import { type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { NOTIFY_SECRETS, notifyTestConfig } from '../helpers/notify-config';
 import { insider, insiderSync } from '../helpers/cli';
 import { waitUntil } from '../helpers/wait';
 import { freePort, makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
 const log = createLogger({ level: 'silent' });
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_OG_KEY: 'opsgenie-key-0000-1111', TEST_HOOK_SECRET: 'whsec-test-0123456789', TEST_BAD_KEY: 'badkey-000000000000' };
+const SECRETS = { ...NOTIFY_SECRETS, TEST_BAD_KEY: 'badkey-000000000000' };
 
 describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', () => {
   const base = testConfig();
@@ -36,24 +37,17 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
     og = await startReceiver('opsgenie', { secret: SECRETS.TEST_OG_KEY });
     bad = await startReceiver('pagerduty', { secret: 'the-right-key-is-another-one' });
     hookPort = await freePort();
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      notify: {
-        ...base.notify,
-        pollIntervalMs: 200,
-        identity: 'none',
-        delivery: { timeoutMs: 1000, initialDelayMs: 300, maxDelayMs: 1500, giveUpAfterMs: 120_000 },
-        storm: { maxPages: 50, windowMs: 60_000, digestDelayMs: 500, maxDigestAlerts: 500 },
-        channels: {
-          pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
-          og: { type: 'opsgenie', url: og.url, apiKeyEnv: 'TEST_OG_KEY' },
-          hook: { type: 'webhook', url: `http://127.0.0.1:${hookPort}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
-          bad: { type: 'pagerduty', url: `${bad.url}/v2/enqueue`, routingKeyEnv: 'TEST_BAD_KEY' },
-        },
-        routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'og', 'hook', 'bad'] }],
+    config = notifyTestConfig(database, {
+      identity: 'none',
+      delivery: { timeoutMs: 1000, initialDelayMs: 300, maxDelayMs: 1500, giveUpAfterMs: 120_000 },
+      channels: {
+        pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
+        og: { type: 'opsgenie', url: og.url, apiKeyEnv: 'TEST_OG_KEY' },
+        hook: { type: 'webhook', url: `http://127.0.0.1:${hookPort}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
+        bad: { type: 'pagerduty', url: `${bad.url}/v2/enqueue`, routingKeyEnv: 'TEST_BAD_KEY' },
       },
-    };
+      routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'og', 'hook', 'bad'] }],
+    });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notify-'));
     notifier = createNotifier({ config, ch, log, env: SECRETS });
     await notifier.start();

@@ -2,16 +2,15 @@
 // any window of storm.windowMs (measured where they arrive), the excess grouped into digests, and every
 // one of the 1,000 alerts is in exactly one page or digest per channel.
 import { writeAlerts, type Severity } from '../../src/alerts';
-import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, maxInAnyWindow, type Notifier } from '../../src/notify';
 import { type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { NOTIFY_SECRETS, notifyTestConfig } from '../helpers/notify-config';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
 const log = createLogger({ level: 'silent' });
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_HOOK_SECRET: 'whsec-test-0123456789' };
 const MAX_PAGES = 5;
 const WINDOW_MS = 10_000;
 const ALERTS = 1000;
@@ -36,25 +35,19 @@ describe('storm control (real ClickHouse)', () => {
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
-    hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
-    const config: Readonly<Config> = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      notify: {
-        ...base.notify,
-        pollIntervalMs: 500,
-        identity: 'user',
-        delivery: { timeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000, giveUpAfterMs: 60_000 },
-        storm: { maxPages: MAX_PAGES, windowMs: WINDOW_MS, digestDelayMs: 1000, maxDigestAlerts: 500 },
-        channels: {
-          pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
-          hook: { type: 'webhook', url: `${hook.url}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
-        },
-        routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'hook'] }],
+    pd = await startReceiver('pagerduty', { secret: NOTIFY_SECRETS.TEST_PD_KEY });
+    hook = await startReceiver('webhook', { secret: NOTIFY_SECRETS.TEST_HOOK_SECRET });
+    const config = notifyTestConfig(database, {
+      pollIntervalMs: 500,
+      identity: 'user',
+      storm: { maxPages: MAX_PAGES, windowMs: WINDOW_MS, digestDelayMs: 1000, maxDigestAlerts: 500 },
+      channels: {
+        pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
+        hook: { type: 'webhook', url: `${hook.url}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
       },
-    };
-    notifier = createNotifier({ config, ch, log, env: SECRETS });
+      routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'hook'] }],
+    });
+    notifier = createNotifier({ config, ch, log, env: NOTIFY_SECRETS });
     await notifier.start();
   });
 
