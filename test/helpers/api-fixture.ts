@@ -31,15 +31,21 @@ export function row(user: string, at: number, bytes: number, table: string, more
   };
 }
 
-/** 28 days of ~100 MB a day per person, half of it from crm.customers; then the export day. */
-export function events() {
+/** The 28 days before `day`: ~100 MB (80-125 MB) a day per person in ten queries, half of it from crm.customers. */
+export function history(day: number) {
   const rows = [];
-  for (let d = DAY - 28; d < DAY; d++) {
+  for (let d = day - 28; d < day; d++) {
     for (const [i, user] of PEOPLE.entries()) {
-      const day = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
-      for (let q = 0; q < 10; q++) rows.push(row(user, d * MS_PER_DAY + (9 + q * 0.7) * HOUR, Math.floor(day / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
+      const total = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
+      for (let q = 0; q < 10; q++) rows.push(row(user, d * MS_PER_DAY + (9 + q * 0.7) * HOUR, Math.floor(total / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
     }
   }
+  return rows;
+}
+
+/** The history before DAY; then the export day. */
+export function events() {
+  const rows = history(DAY);
   const noon = DAY * MS_PER_DAY + 12 * HOUR;
   for (const [i, user] of PEOPLE.entries()) rows.push(row(user, noon - HOUR + i * 1000, 9_000_000, 'analytics.kpi_daily'));
   for (let c = 0; c < CHUNKS; c++) rows.push(row(ACTOR, noon + c * 30_000, CHUNK, 'crm.customers', { action: 'EXPORT', ip: '10.9.9.9', app: 'DBeaver', session: 'export-1' }));
