@@ -3,7 +3,9 @@
 // access_events the way the ingester writes them.
 import crypto from 'node:crypto';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
+import type { Config } from '../../src/config';
 import type { DirectoryEntry } from '../../src/directory';
+import { testConfig } from './env';
 
 export const ADMIN_TOKEN = 'bootstrap-admin-token-for-tests-0123456789';
 export const PSEUDONYM_KEY = 'pseudonym-key-for-tests-0123456789';
@@ -15,6 +17,20 @@ export const DAY = dayOf(Date.now()) - 1;
 export const CHUNK = 250_000_000;
 export const CHUNKS = 40; // 10 GB
 export const ANALYST_IP = '10.20.30.40';
+
+/**
+ * The tests' configuration for an API on `database`: pseudonyms on, the bootstrap admin token and a rate
+ * limit no test reaches. `api` is laid over these API settings; `sections` replaces whole sections.
+ */
+export function apiTestConfig(database: string, api: Partial<Config['api']> = {}, sections: Partial<Config> = {}): Config {
+  const base = testConfig();
+  return {
+    ...base,
+    ...sections,
+    clickhouse: { ...base.clickhouse, database },
+    api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 }, ...api },
+  };
+}
 
 export function directory(): DirectoryEntry[] {
   return PEOPLE.map((id) => ({ id, name: id, department: 'Analytics', role: 'data_analyst', manager: '', location: 'London', timezone: 'UTC', hire_date: '2020-01-06', notice_date: null, end_date: null, account_type: 'human' as const }));

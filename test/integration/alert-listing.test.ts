@@ -19,7 +19,7 @@ import { openAlertsSection } from '../../src/report/data';
 import { createClickHouse, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonymMap, createPseudonyms, deriveState, recordAction, STATUSES, type AlertAction, type AlertStatus } from '../../src/triage';
-import { ADMIN_TOKEN, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -100,11 +100,7 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 1_000_000, windowMs: 60_000 } },
-    };
+    config = apiTestConfig(database, { rateLimit: { max: 1_000_000, windowMs: 60_000 } });
     const entries: DirectoryEntry[] = PEOPLE.map((id, i) => ({ id, name: id, department: DEPARTMENTS[i % 3], role: 'analyst', manager: '', location: '', timezone: 'UTC', hire_date: null, notice_date: null, end_date: null, account_type: 'human' }));
     await storeDirectory(ch, entries, { source: 'test', checksum: 'listing' });
 

@@ -9,11 +9,11 @@ import { createLogger } from '../../src/log';
 import { createClickHouse, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, hashToken, readAudit, type Actor, type Role } from '../../src/triage';
+import { ADMIN_TOKEN, apiTestConfig } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase as migratedDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
-const ADMIN_TOKEN = 'bootstrap-admin-token-for-tests-0123456789';
 const DAY = 86_400_000;
 
 /** What each route is meant to need. A new route must be added here, after deciding who may call it. */
@@ -96,11 +96,7 @@ async function freshDatabase(overrides: Partial<Config['api']> = {}): Promise<Db
   const base = testConfig();
   const database = uniqueName('itapi_access');
   const { admin, ch } = await migratedDatabase(database, base.clickhouse);
-  const config: Config = {
-    ...base,
-    clickhouse: { ...base.clickhouse, database },
-    api: { ...base.api, pseudonymize: true, pseudonymKey: 'pseudonym-key-for-tests-0123456789', adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 }, ...overrides },
-  };
+  const config = apiTestConfig(database, overrides);
   return {
     ch,
     config,

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log';
 import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { hashToken, readAudit, type AuditEntry } from '../../src/triage';
-import { ADMIN_TOKEN, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -41,11 +41,7 @@ describe('the audit trail of refused requests, and request ids (real ClickHouse)
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
-    };
+    config = apiTestConfig(database);
     app = await buildApi({ config, ch, log, registry: createRegistry({ defaultMetrics: false }) });
   }, 60_000);
 

@@ -21,7 +21,7 @@ import { sha256 } from '../../src/report';
 import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { audit, createPseudonyms, createToken, createUser, readAudit, type Role } from '../../src/triage';
-import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { apiTestConfig, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -51,13 +51,10 @@ describe('what the API discloses, and to whom (real ClickHouse)', () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-api-disclose-'));
     fs.writeFileSync(path.join(work, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\n');
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
+    config = apiTestConfig(database, {}, {
       detection: { ...base.detection, catalogFile: path.join(work, 'tables.csv'), allowlistFile: '' },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
       reports: { ...base.reports, outputDir: path.join(work, 'reports'), formats: ['html', 'json', 'csv'] },
-    };
+    });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [
       syntheticAlert(PEOPLE[0], day, { id: PLAIN, session: 'export-session-7f3a', app: 'DBeaver 23.1' }),

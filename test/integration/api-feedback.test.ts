@@ -18,7 +18,7 @@ import { createLogger } from '../../src/log';
 import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, readAudit } from '../../src/triage';
-import { ADMIN_TOKEN, directory, HOUR, PEOPLE, PSEUDONYM_KEY, row } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, directory, HOUR, PEOPLE, PSEUDONYM_KEY, row } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -78,12 +78,7 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      detection: { ...base.detection, catalogFile: '', allowlistFile: '' },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 10_000, windowMs: 60_000 } },
-    };
+    config = apiTestConfig(database, { rateLimit: { max: 10_000, windowMs: 60_000 } }, { detection: { ...base.detection, catalogFile: '', allowlistFile: '' } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     // History, the alerted day (ana), and the repeat on each of the next two days (ana and ben).
     await ch.insert('access_events', [...history(), ...bigDay(DAY, [ANA]), ...bigDay(TODAY, [ANA, BEN]), ...bigDay(TODAY + 2, [ANA])]);

@@ -17,7 +17,7 @@ import { createLogger } from '../../src/log';
 import { createClickHouse, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, readAudit, type Actor } from '../../src/triage';
-import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, directory, PEOPLE, syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { waitUntil } from '../helpers/wait';
@@ -62,19 +62,7 @@ describe('live updates and caches: event streams, revocation across processes (r
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: {
-        ...base.api,
-        host: '127.0.0.1',
-        pseudonymize: true,
-        pseudonymKey: PSEUDONYM_KEY,
-        adminToken: ADMIN_TOKEN,
-        rateLimit: { max: 100_000, windowMs: 60_000 },
-        live: { ...base.api.live, pollMs: POLL_MS, heartbeatMs: 1000 },
-      },
-    };
+    config = apiTestConfig(database, { host: '127.0.0.1', live: { ...base.api.live, pollMs: POLL_MS, heartbeatMs: 1000 } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [syntheticAlert(PEOPLE[0], day, { id: ALERT })]);
     // Two servers on one database: what two API processes behind a load balancer share is ClickHouse.

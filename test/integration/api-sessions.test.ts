@@ -6,12 +6,11 @@
 import { writeAlerts } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
 import { MS_PER_DAY } from '../../src/calendar';
-import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, csrfTokenOf, listSessions, readAudit, signInWithIdentity, startSession, type TriageDeps } from '../../src/triage';
-import { ADMIN_TOKEN, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -43,19 +42,10 @@ describe('dashboard sessions: a credential of the user model (real ClickHouse)',
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    const config: Config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: {
-        ...base.api,
-        pseudonymize: true,
-        pseudonymKey: PSEUDONYM_KEY,
-        adminToken: ADMIN_TOKEN,
-        rateLimit: { max: 100_000, windowMs: 60_000 },
-        // On, towards an issuer nothing answers at: the callback's checks come before any request to it.
-        sso: { ...base.api.sso, issuer: 'http://127.0.0.1:27199/', clientId: 'insider', clientSecret: 'x'.repeat(20), roles: { admin: [], analyst: ['secops'], viewer: [] } },
-      },
-    };
+    const config = apiTestConfig(database, {
+      // On, towards an issuer nothing answers at: the callback's checks come before any request to it.
+      sso: { ...base.api.sso, issuer: 'http://127.0.0.1:27199/', clientId: 'insider', clientSecret: 'x'.repeat(20), roles: { admin: [], analyst: ['secops'], viewer: [] } },
+    });
     deps = { ch, pseudonyms: createPseudonyms({ enabled: true, key: PSEUDONYM_KEY }) };
     await writeAlerts(ch, [syntheticAlert(PEOPLE[0], Math.floor(Date.now() / MS_PER_DAY) - 1, { id: ALERT })]);
     app = await buildApi({ config, ch, log, registry: createRegistry({ defaultMetrics: false }) });

@@ -18,7 +18,7 @@ import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createUser, createToken, readAudit, recordAction, type Actor } from '../../src/triage';
 import { effectiveDetection, loadTuning } from '../../src/tune';
-import { ACTOR, ADMIN_TOKEN, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { ACTOR, ADMIN_TOKEN, apiTestConfig, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { waitUntil } from '../helpers/ingest-run';
@@ -54,14 +54,7 @@ describe('API tuning: runs, the chosen alert floor, roles, bad input (real Click
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    config = {
-      ...base,
-      kafka: { ...base.kafka, topic },
-      clickhouse: { ...base.clickhouse, database },
-      ingest: { ...base.ingest, topics: [] },
-      detection: { ...base.detection, groupId: `${topic}-detect` },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
-    };
+    config = apiTestConfig(database, {}, { kafka: { ...base.kafka, topic }, ingest: { ...base.ingest, topics: [] }, detection: { ...base.detection, groupId: `${topic}-detect` } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await ch.insert('access_events', events());
     // The stored alerts `insider detect --once` gives for the last week; the export is confirmed by an analyst.

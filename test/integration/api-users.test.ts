@@ -15,7 +15,7 @@ import { createLogger } from '../../src/log';
 import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { readAudit } from '../../src/triage';
-import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, directory, PEOPLE, syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -56,11 +56,7 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
 
   beforeAll(async () => {
     ({ admin, ch } = await freshDatabase(database, base.clickhouse));
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
-    };
+    config = apiTestConfig(database);
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [syntheticAlert(PEOPLE[0], day, { id: ALERT })]);
     app = await buildApi({ config, ch, log, registry: createRegistry({ defaultMetrics: false }) });
