@@ -3,7 +3,9 @@
 // access_events the way the ingester writes them.
 import crypto from 'node:crypto';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
+import type { Config } from '../../src/config';
 import type { DirectoryEntry } from '../../src/directory';
+import { testConfig } from './env';
 
 export const ADMIN_TOKEN = 'bootstrap-admin-token-for-tests-0123456789';
 export const PSEUDONYM_KEY = 'pseudonym-key-for-tests-0123456789';
@@ -15,6 +17,20 @@ export const DAY = dayOf(Date.now()) - 1;
 export const CHUNK = 250_000_000;
 export const CHUNKS = 40; // 10 GB
 export const ANALYST_IP = '10.20.30.40';
+
+/**
+ * The tests' configuration for an API on `database`: pseudonyms on, the bootstrap admin token and a rate
+ * limit no test reaches. `api` is laid over these API settings; `sections` replaces whole sections.
+ */
+export function apiTestConfig(database: string, api: Partial<Config['api']> = {}, sections: Partial<Config> = {}): Config {
+  const base = testConfig();
+  return {
+    ...base,
+    ...sections,
+    clickhouse: { ...base.clickhouse, database },
+    api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 }, ...api },
+  };
+}
 
 export function directory(): DirectoryEntry[] {
   return PEOPLE.map((id) => ({ id, name: id, department: 'Analytics', role: 'data_analyst', manager: '', location: 'London', timezone: 'UTC', hire_date: '2020-01-06', notice_date: null, end_date: null, account_type: 'human' as const }));
@@ -31,15 +47,21 @@ export function row(user: string, at: number, bytes: number, table: string, more
   };
 }
 
-/** 28 days of ~100 MB a day per person, half of it from crm.customers; then the export day. */
-export function events() {
+/** The 28 days before `day`: ~100 MB (80-125 MB) a day per person in ten queries, half of it from crm.customers. */
+export function history(day: number) {
   const rows = [];
-  for (let d = DAY - 28; d < DAY; d++) {
+  for (let d = day - 28; d < day; d++) {
     for (const [i, user] of PEOPLE.entries()) {
-      const day = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
-      for (let q = 0; q < 10; q++) rows.push(row(user, d * MS_PER_DAY + (9 + q * 0.7) * HOUR, Math.floor(day / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
+      const total = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
+      for (let q = 0; q < 10; q++) rows.push(row(user, d * MS_PER_DAY + (9 + q * 0.7) * HOUR, Math.floor(total / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
     }
   }
+  return rows;
+}
+
+/** The history before DAY; then the export day. */
+export function events() {
+  const rows = history(DAY);
   const noon = DAY * MS_PER_DAY + 12 * HOUR;
   for (const [i, user] of PEOPLE.entries()) rows.push(row(user, noon - HOUR + i * 1000, 9_000_000, 'analytics.kpi_daily'));
   for (let c = 0; c < CHUNKS; c++) rows.push(row(ACTOR, noon + c * 30_000, CHUNK, 'crm.customers', { action: 'EXPORT', ip: '10.9.9.9', app: 'DBeaver', session: 'export-1' }));

@@ -10,6 +10,10 @@ import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { createClickHouse, ident, localDatabaseOf, migrate, sql, type ClickHouse } from '../../src/store';
 import { testConfig, uniqueName } from './env';
+import { waitUntil } from './wait';
+
+// Suites import it from here too.
+export { waitUntil };
 
 export const BIN = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 const ARTIFACTS = path.join(__dirname, '..', '..', 'artifacts', 'ingest');
@@ -286,21 +290,6 @@ export async function waitForGroupAtEnd(kafka: Kafka, groupId: string, topic: st
   } finally {
     await admin.disconnect();
   }
-}
-
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
 export async function rowCount(ch: ClickHouse): Promise<number> {

@@ -16,10 +16,11 @@ import { catalogFrom } from '../../src/detect/catalog';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
 import { createLogger } from '../../src/log';
 import { openAlertsSection } from '../../src/report/data';
-import { createClickHouse, ident, migrate, sql, toDateTime, type ClickHouse } from '../../src/store';
+import { createClickHouse, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonymMap, createPseudonyms, deriveState, recordAction, STATUSES, type AlertAction, type AlertStatus } from '../../src/triage';
-import { ADMIN_TOKEN, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -98,14 +99,8 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
   const byWindow = (a: Planned, b: Planned) => b.windowEnd - a.windowEnd || b.score - a.score || (a.id < b.id ? -1 : 1);
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 1_000_000, windowMs: 60_000 } },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    config = apiTestConfig(database, { rateLimit: { max: 1_000_000, windowMs: 60_000 } });
     const entries: DirectoryEntry[] = PEOPLE.map((id, i) => ({ id, name: id, department: DEPARTMENTS[i % 3], role: 'analyst', manager: '', location: '', timezone: 'UTC', hire_date: null, notice_date: null, end_date: null, account_type: 'human' }));
     await storeDirectory(ch, entries, { source: 'test', checksum: 'listing' });
 
@@ -156,8 +151,7 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('lists the open alert older than 10,000 newer alerts under status=open, and the total is the true count', async () => {

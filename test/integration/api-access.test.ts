@@ -6,13 +6,14 @@ import Fastify from 'fastify';
 import { buildApi, routeAccess, startApi, type Access, type ApiApp } from '../../src/api';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, hashToken, readAudit, type Actor, type Role } from '../../src/triage';
+import { ADMIN_TOKEN, apiTestConfig } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase as migratedDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
-const ADMIN_TOKEN = 'bootstrap-admin-token-for-tests-0123456789';
 const DAY = 86_400_000;
 
 /** What each route is meant to need. A new route must be added here, after deciding who may call it. */
@@ -94,20 +95,13 @@ interface Db {
 async function freshDatabase(overrides: Partial<Config['api']> = {}): Promise<Db> {
   const base = testConfig();
   const database = uniqueName('itapi_access');
-  const admin = createClickHouse(base.clickhouse, { database: 'default' });
-  const ch = createClickHouse(base.clickhouse, { database });
-  await migrate(admin, ch);
-  const config: Config = {
-    ...base,
-    clickhouse: { ...base.clickhouse, database },
-    api: { ...base.api, pseudonymize: true, pseudonymKey: 'pseudonym-key-for-tests-0123456789', adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 }, ...overrides },
-  };
+  const { admin, ch } = await migratedDatabase(database, base.clickhouse);
+  const config = apiTestConfig(database, overrides);
   return {
     ch,
     config,
     dispose: async () => {
-      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-      await Promise.all([admin.close(), ch.close()]);
+      await dropDatabase(database, { admin, ch });
     },
   };
 }

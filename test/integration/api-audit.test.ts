@@ -6,10 +6,11 @@
 import { buildApi, startApi, type ApiApp } from '../../src/api';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { hashToken, readAudit, type AuditEntry } from '../../src/triage';
-import { ADMIN_TOKEN, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -39,21 +40,14 @@ describe('the audit trail of refused requests, and request ids (real ClickHouse)
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    config = apiTestConfig(database);
     app = await buildApi({ config, ch, log, registry: createRegistry({ defaultMetrics: false }) });
   }, 60_000);
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('records 340 guessed tokens from one address: a few one by one, the rest counted, never a token or its hash', async () => {

@@ -9,16 +9,16 @@ import { listAlerts, writeAlerts, type AlertRecord } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
 import { DASHBOARD_DIR } from '../../src/api/dashboard';
 import { dateString, isWeekend, MS_PER_DAY } from '../../src/calendar';
-import type { Config } from '../../src/config';
 import { backfill } from '../../src/detect/backfill';
 import { engineFor } from '../../src/detect/setup';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, readAudit } from '../../src/triage';
-import { ACTOR, ADMIN_TOKEN, CHUNK, CHUNKS, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { ACTOR, apiTestConfig, CHUNK, CHUNKS, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -47,19 +47,18 @@ describe('the dashboard routes (real ClickHouse)', () => {
     app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload !== undefined ? { payload } : {}) });
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-api-dash-'));
     fs.writeFileSync(path.join(work, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\nanalytics,kpi_daily,internal\n');
-    const config: Config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      detection: { ...base.detection, catalogFile: path.join(work, 'tables.csv'), allowlistFile: '' },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 10_000, windowMs: 60_000 } },
-      // PDF is tested with the reports; here the dashboard's listing and download matter.
-      reports: { ...base.reports, outputDir: path.join(work, 'reports'), formats: ['html', 'json', 'csv'] },
-    };
+    const config = apiTestConfig(
+      database,
+      { rateLimit: { max: 10_000, windowMs: 60_000 } },
+      {
+        detection: { ...base.detection, catalogFile: path.join(work, 'tables.csv'), allowlistFile: '' },
+        // PDF is tested with the reports; here the dashboard's listing and download matter.
+        reports: { ...base.reports, outputDir: path.join(work, 'reports'), formats: ['html', 'json', 'csv'] },
+      },
+    );
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await ch.insert('access_events', events());
     const engine = engineFor(ch, config.detection, await loadEngineInputs(ch, config.detection));
@@ -78,8 +77,7 @@ describe('the dashboard routes (real ClickHouse)', () => {
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 

@@ -18,10 +18,11 @@ import { CHROMIUM_PATH } from '../../src/local-services';
 import { createLogger } from '../../src/log';
 import { pageOf } from '../../src/notify';
 import { sha256 } from '../../src/report';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { audit, createPseudonyms, createToken, createUser, readAudit, type Role } from '../../src/triage';
-import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { apiTestConfig, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -47,18 +48,13 @@ describe('what the API discloses, and to whom (real ClickHouse)', () => {
     app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload !== undefined ? { payload } : {}) });
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-api-disclose-'));
     fs.writeFileSync(path.join(work, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\n');
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
+    config = apiTestConfig(database, {}, {
       detection: { ...base.detection, catalogFile: path.join(work, 'tables.csv'), allowlistFile: '' },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
       reports: { ...base.reports, outputDir: path.join(work, 'reports'), formats: ['html', 'json', 'csv'] },
-    };
+    });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [
       syntheticAlert(PEOPLE[0], day, { id: PLAIN, session: 'export-session-7f3a', app: 'DBeaver 23.1' }),
@@ -75,8 +71,7 @@ describe('what the API discloses, and to whom (real ClickHouse)', () => {
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 

@@ -16,10 +16,11 @@ import { engineFor } from '../../src/detect/setup';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, readAudit } from '../../src/triage';
-import { ADMIN_TOKEN, directory, HOUR, PEOPLE, PSEUDONYM_KEY, row } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, directory, HOUR, PEOPLE, PSEUDONYM_KEY, row } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: process.env.API_TEST_LOG ?? 'silent' });
@@ -77,15 +78,8 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
   const users = (alerts: AlertRecord[]) => [...new Set(alerts.map((a) => a.user))].sort();
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      detection: { ...base.detection, catalogFile: '', allowlistFile: '' },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 10_000, windowMs: 60_000 } },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    config = apiTestConfig(database, { rateLimit: { max: 10_000, windowMs: 60_000 } }, { detection: { ...base.detection, catalogFile: '', allowlistFile: '' } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     // History, the alerted day (ana), and the repeat on each of the next two days (ana and ben).
     await ch.insert('access_events', [...history(), ...bigDay(DAY, [ANA]), ...bigDay(TODAY, [ANA, BEN]), ...bigDay(TODAY + 2, [ANA])]);
@@ -106,8 +100,7 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('without feedback, the same 800 MB today alerts for ana and ben alike (the control)', async () => {

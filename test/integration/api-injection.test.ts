@@ -10,10 +10,11 @@ import type { Config } from '../../src/config';
 import { alertIdOf } from '../../src/detect/engine';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { ident, sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { USER_NAME } from '../../src/triage';
 import { INJECTION_CORPUS } from '../fixtures/sql-injection-corpus';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: process.env.API_TEST_LOG ?? 'silent' });
@@ -115,9 +116,7 @@ describe('API input hardening (real ClickHouse)', () => {
   beforeAll(async () => {
     const base = testConfig();
     database = uniqueName('itapi_inject');
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, ALERTS);
     await ch.exec(sql`CREATE TABLE ${ident('canary')} (id UInt32, v String) ENGINE = MergeTree ORDER BY id`);
@@ -137,8 +136,7 @@ describe('API input hardening (real ClickHouse)', () => {
   afterAll(async () => {
     await plain?.close();
     await pseudo?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   /** Runs every corpus value through `param` of `path`; returns the problems and how many reached a 200. */

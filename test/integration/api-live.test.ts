@@ -14,11 +14,13 @@ import { dateString, MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, toDateTime, type ClickHouse } from '../../src/store';
+import { createClickHouse, sql, toDateTime, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, createToken, createUser, readAudit, type Actor } from '../../src/triage';
-import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, directory, PEOPLE, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { waitUntil } from '../helpers/wait';
 import { openStream, type TestStream } from '../helpers/event-stream';
 
 const log = createLogger({ level: 'silent' });
@@ -57,31 +59,10 @@ describe('live updates and caches: event streams, revocation across processes (r
     streams.push(s);
     return s;
   };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const end = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: {
-        ...base.api,
-        host: '127.0.0.1',
-        pseudonymize: true,
-        pseudonymKey: PSEUDONYM_KEY,
-        adminToken: ADMIN_TOKEN,
-        rateLimit: { max: 100_000, windowMs: 60_000 },
-        live: { ...base.api.live, pollMs: POLL_MS, heartbeatMs: 1000 },
-      },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    config = apiTestConfig(database, { host: '127.0.0.1', live: { ...base.api.live, pollMs: POLL_MS, heartbeatMs: 1000 } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [syntheticAlert(PEOPLE[0], day, { id: ALERT })]);
     // Two servers on one database: what two API processes behind a load balancer share is ClickHouse.
@@ -93,8 +74,7 @@ describe('live updates and caches: event streams, revocation across processes (r
     streams.forEach((s) => s.close());
     await a?.close();
     await b?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('is behind the token like every route, and says 406 to a client that does not take a stream', async () => {
@@ -275,7 +255,7 @@ describe('live updates and caches: event streams, revocation across processes (r
     offset = 2 * MS_PER_DAY;
     try {
       expect((await s.waitFor((e) => e.type === 'end', 10_000, 'the end event')).data).toMatchObject({ reason: 'expired' });
-      await until('the reconnection refused', async () => s.errors.some((e) => e.code === 401));
+      await waitUntil('the reconnection refused', async () => s.errors.some((e) => e.code === 401), 15_000, 100);
     } finally {
       offset = 0;
     }

@@ -6,12 +6,12 @@
 import { writeAlerts } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
 import { MS_PER_DAY } from '../../src/calendar';
-import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, csrfTokenOf, listSessions, readAudit, signInWithIdentity, startSession, type TriageDeps } from '../../src/triage';
-import { ADMIN_TOKEN, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -41,22 +41,11 @@ describe('dashboard sessions: a credential of the user model (real ClickHouse)',
     signInWithIdentity(deps, { name, role, issuer: 'https://idp.example/', subject: `sub-${name}`, groups: [`g-${role}`] }, from, minutes * 60_000);
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    const config: Config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: {
-        ...base.api,
-        pseudonymize: true,
-        pseudonymKey: PSEUDONYM_KEY,
-        adminToken: ADMIN_TOKEN,
-        rateLimit: { max: 100_000, windowMs: 60_000 },
-        // On, towards an issuer nothing answers at: the callback's checks come before any request to it.
-        sso: { ...base.api.sso, issuer: 'http://127.0.0.1:27199/', clientId: 'insider', clientSecret: 'x'.repeat(20), roles: { admin: [], analyst: ['secops'], viewer: [] } },
-      },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    const config = apiTestConfig(database, {
+      // On, towards an issuer nothing answers at: the callback's checks come before any request to it.
+      sso: { ...base.api.sso, issuer: 'http://127.0.0.1:27199/', clientId: 'insider', clientSecret: 'x'.repeat(20), roles: { admin: [], analyst: ['secops'], viewer: [] } },
+    });
     deps = { ch, pseudonyms: createPseudonyms({ enabled: true, key: PSEUDONYM_KEY }) };
     await writeAlerts(ch, [syntheticAlert(PEOPLE[0], Math.floor(Date.now() / MS_PER_DAY) - 1, { id: ALERT })]);
     app = await buildApi({ config, ch, log, registry: createRegistry({ defaultMetrics: false }) });
@@ -64,8 +53,7 @@ describe('dashboard sessions: a credential of the user model (real ClickHouse)',
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('lets a session in with its current role; a POST needs the CSRF token; a bearer token wins over the cookie', async () => {

@@ -17,10 +17,11 @@ import { engineFor, type EngineInputs } from '../../src/detect/setup';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, sql, type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createPseudonyms, hashToken } from '../../src/triage';
-import { ACTOR, ADMIN_TOKEN, ANALYST_IP, CHUNK, CHUNKS, DAY, directory, events, PEOPLE, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { ACTOR, ADMIN_TOKEN, ANALYST_IP, apiTestConfig, CHUNK, CHUNKS, DAY, directory, events, PEOPLE, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: process.env.API_TEST_LOG ?? 'silent' });
@@ -59,17 +60,10 @@ describe('triage through the API (real ClickHouse, real detection engine)', () =
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     catalogDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-api-catalog-'));
     fs.writeFileSync(path.join(catalogDir, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\nanalytics,kpi_daily,internal\n');
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      detection: { ...base.detection, catalogFile: path.join(catalogDir, 'tables.csv'), allowlistFile: '' },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 10_000, windowMs: 60_000 } },
-    };
+    config = apiTestConfig(database, { rateLimit: { max: 10_000, windowMs: 60_000 } }, { detection: { ...base.detection, catalogFile: path.join(catalogDir, 'tables.csv'), allowlistFile: '' } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await ch.insert('access_events', events());
 
@@ -94,8 +88,7 @@ describe('triage through the API (real ClickHouse, real detection engine)', () =
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     if (catalogDir) fs.rmSync(catalogDir, { recursive: true, force: true });
   });
 

@@ -15,11 +15,12 @@ import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { storeDirectory } from '../../src/directory';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { createUser, createToken, readAudit, recordAction, type Actor } from '../../src/triage';
 import { effectiveDetection, loadTuning } from '../../src/tune';
-import { ACTOR, ADMIN_TOKEN, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { ACTOR, ADMIN_TOKEN, apiTestConfig, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { waitUntil } from '../helpers/ingest-run';
 
@@ -53,17 +54,8 @@ describe('API tuning: runs, the chosen alert floor, roles, bad input (real Click
     }, 240_000, 200);
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    config = {
-      ...base,
-      kafka: { ...base.kafka, topic },
-      clickhouse: { ...base.clickhouse, database },
-      ingest: { ...base.ingest, topics: [] },
-      detection: { ...base.detection, groupId: `${topic}-detect` },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    config = apiTestConfig(database, {}, { kafka: { ...base.kafka, topic }, ingest: { ...base.ingest, topics: [] }, detection: { ...base.detection, groupId: `${topic}-detect` } });
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await ch.insert('access_events', events());
     // The stored alerts `insider detect --once` gives for the last week; the export is confirmed by an analyst.
@@ -89,8 +81,7 @@ describe('API tuning: runs, the chosen alert floor, roles, bad input (real Click
     await kafkaAdmin.deleteTopics({ topics: [topic] }).catch(() => {});
     await kafkaAdmin.deleteGroups([`${topic}-detect`]).catch(() => {});
     await kafkaAdmin.disconnect().catch(() => {});
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('refuses viewers and analysts on every tuning route (403, audited), and changes nothing for them', async () => {

@@ -12,10 +12,11 @@ import { MS_PER_DAY } from '../../src/calendar';
 import type { Config } from '../../src/config';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
 import { readAudit } from '../../src/triage';
-import { ADMIN_TOKEN, directory, PEOPLE, PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { ADMIN_TOKEN, apiTestConfig, directory, PEOPLE, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const log = createLogger({ level: 'silent' });
@@ -54,14 +55,8 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, pseudonymize: true, pseudonymKey: PSEUDONYM_KEY, adminToken: ADMIN_TOKEN, rateLimit: { max: 100_000, windowMs: 60_000 } },
-    };
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    config = apiTestConfig(database);
     await storeDirectory(ch, directory(), { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [syntheticAlert(PEOPLE[0], day, { id: ALERT })]);
     app = await buildApi({ config, ch, log, registry: createRegistry({ defaultMetrics: false }) });
@@ -69,8 +64,7 @@ describe('API users and tokens: revoke, sign-out, disable, roles, concurrent cre
 
   afterAll(async () => {
     await app?.close();
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('revokes a token: the next request with it is a 401 that says "revoked"; the user keeps their other tokens', async () => {

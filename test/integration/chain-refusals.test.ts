@@ -6,7 +6,8 @@
 import { createRefusalAudit } from '../../src/api/refusal-audit';
 import { sealChains, verifyChains } from '../../src/chain';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const config = testConfig();
@@ -18,14 +19,10 @@ describe('refused requests in the chained audit trail (real ClickHouse)', () => 
   let ch: ClickHouse;
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
   });
   afterAll(async () => {
-    await ch.close();
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await admin.close();
+    await dropDatabase(database, { admin, ch });
   });
 
   it('a window summary written after a seal does not break verification', async () => {

@@ -11,8 +11,9 @@ import { MS_PER_DAY } from '../../src/calendar';
 import { chainHeads, readLinks, sealChains, verifyChains, type ChainVerification } from '../../src/chain';
 import { recordManifest } from '../../src/report/manifest-record';
 import { recordRetention } from '../../src/retention';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { audit, entryOf, recordAction, type Actor } from '../../src/triage';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { syntheticAlert } from '../helpers/api-fixture';
 
@@ -38,17 +39,9 @@ const byChain = (results: ChainVerification[], chain: string) => results.find((r
 
 describe('hash chains over the record (real ClickHouse)', () => {
   const config = testConfig();
-  let admin: ClickHouse;
-
-  beforeAll(() => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-  });
-  afterAll(async () => {
-    await admin.close();
-  });
-
   describe('tampering with each chained table', () => {
     const database = uniqueName('it_chain_tamper');
+    let admin: ClickHouse;
     let ch: ClickHouse;
     const T0 = Date.now() - 3 * 3_600_000;
     const at = (i: number) => T0 + i * 10 * MIN + 123;
@@ -56,8 +49,7 @@ describe('hash chains over the record (real ClickHouse)', () => {
     const keys: Record<string, string[]> = { alerts: [], alert_actions: [], audit_log: [], report_manifests: [], retention_log: [] };
 
     beforeAll(async () => {
-      ch = createClickHouse(config.clickhouse, { database });
-      await migrate(admin, ch);
+      ({ admin, ch } = await freshDatabase(database, config.clickhouse));
       for (let i = 0; i < 5; i++) {
         await writeAlerts(ch, [alertAt(`al_chain_${i % 2}`, Math.floor(i / 2) + 1, at(i))]);
         keys.alerts.push(`al_chain_${i % 2}#${Math.floor(i / 2) + 1}`);
@@ -71,8 +63,7 @@ describe('hash chains over the record (real ClickHouse)', () => {
       }
     });
     afterAll(async () => {
-      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-      await ch.close();
+      await dropDatabase(database, { admin, ch });
     });
 
     it('seals every row once, and the untouched record verifies', async () => {
@@ -166,18 +157,17 @@ describe('hash chains over the record (real ClickHouse)', () => {
 
   describe('concurrent writers and sealers', () => {
     const database = uniqueName('it_chain_concurrent');
+    let admin: ClickHouse;
     let ch: ClickHouse;
     const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: '', INSIDER_LOG_LEVEL: 'warn', INSIDER_PSEUDONYM_KEY: 'chain-test-key-0123456789' };
 
     beforeAll(async () => {
-      ch = createClickHouse(config.clickhouse, { database });
+      ({ admin, ch } = await freshDatabase(database, config.clickhouse));
       env.INSIDER_CLICKHOUSE_DATABASE = database;
-      await migrate(admin, ch);
       await writeAlerts(ch, [alertAt('al_conc_a', 1, Date.now() - 60 * MIN), alertAt('al_conc_b', 1, Date.now() - 60 * MIN)]);
     });
     afterAll(async () => {
-      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-      await ch.close();
+      await dropDatabase(database, { admin, ch });
     });
 
     const run = (args: string[]) =>

@@ -1,26 +1,21 @@
 // The built `insider` program as a user runs it.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createClickHouse, ident, sql } from '../../src/store';
+import { insiderSync } from '../helpers/cli';
 import { testConfig, uniqueName } from '../helpers/env';
 
-const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
 
-function insider(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('insider CLI', () => {
   it('prints help that lists the real subcommands', () => {
-    const r = insider(['--help']);
+    const r = insiderSync(['--help']);
     expect(r.code).toBe(0);
     for (const cmd of ['services', 'config', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
   });
 
   it('config check prints the effective config with secrets masked', () => {
-    const r = insider(['config', 'check'], { INSIDER_CLICKHOUSE_PASSWORD: 'very-secret-pw' });
+    const r = insiderSync(['config', 'check'], { INSIDER_CLICKHOUSE_PASSWORD: 'very-secret-pw' });
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout);
     expect(printed.clickhouse.password).toBe('****');
@@ -28,19 +23,19 @@ describe('insider CLI', () => {
   });
 
   it('fails with one line naming the file, key and reason for a bad config', () => {
-    const r = insider(['--config', fixture('unknown-key.yaml'), 'config', 'check']);
+    const r = insiderSync(['--config', fixture('unknown-key.yaml'), 'config', 'check']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`error: ${fixture('unknown-key.yaml')}: kafka.brokerz: unknown key (did you mean "brokers"?) [CONFIG_INVALID]\n`);
   });
 
   it('answers a usage error with exit code 2', () => {
-    const r = insider(['services', 'up', 'mysql']);
+    const r = insiderSync(['services', 'up', 'mysql']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('unknown service "mysql"');
-    expect(insider(['no-such-command']).code).toBe(2);
-    expect(insider(['replay']).code).toBe(2);
-    expect(insider(['services', 'status', '--no-such-flag']).code).toBe(2);
+    expect(insiderSync(['no-such-command']).code).toBe(2);
+    expect(insiderSync(['replay']).code).toBe(2);
+    expect(insiderSync(['services', 'status', '--no-such-flag']).code).toBe(2);
   });
 
   it('migrate applies the schema and reports status', async () => {
@@ -48,13 +43,13 @@ describe('insider CLI', () => {
     const database = uniqueName('it_cli_migrate');
     const env = { INSIDER_CLICKHOUSE_DATABASE: database };
     try {
-      const r = insider(['migrate'], env);
+      const r = insiderSync(['migrate'], env);
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`database ${database}: [1-9]\\d* migration\\(s\\) applied, 0 already applied`));
-      const status = insider(['migrate', '--status', '--json'], env);
+      const status = insiderSync(['migrate', '--status', '--json'], env);
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout).every((s: { state: string }) => s.state === 'applied')).toBe(true);
-      expect(insider(['migrate'], env).stderr).toMatch(new RegExp(`database ${database}: 0 migration\\(s\\) applied, [1-9]\\d* already applied`));
+      expect(insiderSync(['migrate'], env).stderr).toMatch(new RegExp(`database ${database}: 0 migration\\(s\\) applied, [1-9]\\d* already applied`));
     } finally {
       const admin = createClickHouse(testConfig().clickhouse, { database: 'default' });
       await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);

@@ -11,7 +11,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { listAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY, dayOf, dateString } from '../../src/calendar';
 import type { Config } from '../../src/config';
-import { storeDirectory, type DirectoryEntry } from '../../src/directory';
+import { storeDirectory } from '../../src/directory';
 import { backfill } from '../../src/detect/backfill';
 import { startLiveDetector, type LiveDetector } from '../../src/live-detect';
 import { engineFor } from '../../src/detect/setup';
@@ -22,6 +22,7 @@ import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { readAudit, recordAction } from '../../src/triage';
 import { loadTuning, tuningRunOf } from '../../src/tune';
+import { ACTOR, CHUNK, CHUNKS, directory, history as historyBefore, PEOPLE } from '../helpers/api-fixture';
 import { testConfig } from '../helpers/env';
 import { BIN, waitUntil } from '../helpers/ingest-run';
 
@@ -29,36 +30,8 @@ const log = createLogger({ level: 'silent' });
 const today = dayOf(Date.now());
 // Live events at noon UTC of today: never split over midnight, whenever the test runs.
 const noon = today * MS_PER_DAY + 12 * 3_600_000;
-const PEOPLE = ['ana', 'ben', 'cleo', 'dev', 'eli', 'fay'].map((n) => `${n}@corp.example`);
-const ACTOR = PEOPLE[0];
-const CHUNK = 250_000_000;
-const CHUNKS = 40; // 10 GB
-
-function directory(): DirectoryEntry[] {
-  return PEOPLE.map((id) => ({ id, name: id, department: 'Analytics', role: 'data_analyst', manager: '', location: 'London', timezone: 'UTC', hire_date: '2020-01-06', notice_date: null, end_date: null, account_type: 'human' as const }));
-}
-
-/** An access_events row as the ingester writes it (history goes straight into ClickHouse). */
-function storedRow(user: string, at: number, bytes: number, table: string) {
-  const [db, tbl] = table.split('.');
-  return {
-    event_id: crypto.randomUUID(), ts: new Date(at).toISOString().slice(0, 19).replace('T', ' '), ts_ms: at % 1000, user, action: 'SELECT', bytes, rows: Math.round(bytes / 400),
-    source: 'pg-1', db_name: db, table_name: tbl, client_ip: '10.0.0.1', client_app: 'metabase', session_id: 's1', query_id: 'q', status: 'ok', extra: '',
-    ingested_at: new Date().toISOString().slice(0, 19).replace('T', ' '), kafka_topic: 'history', kafka_partition: 0, kafka_offset: 0,
-  };
-}
-
-/** 28 days of ordinary history: ~100 MB (80-125 MB) a day in ten queries, every day of the week. */
-function history() {
-  const rows = [];
-  for (let d = today - 28; d < today; d++) {
-    for (const [i, user] of PEOPLE.entries()) {
-      const day = 80_000_000 + ((d * 7 + i * 13) % 10) * 5_000_000;
-      for (let q = 0; q < 10; q++) rows.push(storedRow(user, d * MS_PER_DAY + (9 + q * 0.7) * 3_600_000, Math.floor(day / 10), q % 2 ? 'crm.customers' : 'analytics.kpi_daily'));
-    }
-  }
-  return rows;
-}
+/** 28 days of ordinary history before today (history goes straight into ClickHouse). */
+const history = () => historyBefore(today);
 
 function liveEvent(user: string, at: number, bytes: number, table: string, action = 'SELECT') {
   const [database, tbl] = table.split('.');

@@ -1,6 +1,5 @@
 // Loading the employee directory into the real ClickHouse, through the CLI as an operator runs it and
 // through the library: bad files store nothing, reloads replace "current" and keep every version.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   currentDirectory,
@@ -11,10 +10,11 @@ import {
   storeDirectory,
   type DirectoryEntry,
 } from '../../src/directory';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, sql, type ClickHouse } from '../../src/store';
+import { insiderSync } from '../helpers/cli';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
-const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'directory', name);
 
 describe('directory load (real server)', () => {
@@ -23,24 +23,14 @@ describe('directory load (real server)', () => {
   let admin: ClickHouse;
   let ch: ClickHouse;
 
-  const insider = (args: string[]) => {
-    const r = spawnSync(process.execPath, [bin, ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' },
-      timeout: 60000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const insider = (args: string[]) => insiderSync(args, { INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' });
   const countRows = async (table: string) => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ${ident(table)}`))[0].n);
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('loads a good file as the first version, dates and all', async () => {

@@ -3,7 +3,8 @@
 // DateTime range (18.16 reads short numbers as dates and writes dates after 2105 past its calendar).
 import { accessEventRows } from '../../src/ingest/event-rows';
 import type { StoredEvent } from '../../src/ingest/batch';
-import { createClickHouse, encodeRows, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { encodeRows, sql, type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 jest.setTimeout(120000);
@@ -58,14 +59,10 @@ describe('access_events rows as TabSeparated (real ClickHouse)', () => {
 
   beforeAll(async () => {
     const config = testConfig();
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await ch.close();
-    await admin.close();
+    await dropDatabase(database, { admin, ch });
   });
 
   it('stores every string, number and time exactly as the rows hold them', async () => {

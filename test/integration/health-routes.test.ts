@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, migrate, sql } from '../../src/store';
+import { createClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { BIN, waitUntil } from '../helpers/ingest-run';
 
@@ -22,16 +23,12 @@ describe('health routes of the long-running stages', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    const admin = createClickHouse(base.clickhouse, { database: 'default' });
-    const ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    const { admin, ch } = await freshDatabase(database, base.clickhouse);
     await Promise.all([admin.close(), ch.close()]);
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    const admin = createClickHouse(base.clickhouse, { database: 'default' });
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await admin.close();
+    await dropDatabase(database, { admin: createClickHouse(base.clickhouse, { database: 'default' }) });
     const kafka = createKafka(base.kafka, createLogger({ level: 'silent' })).admin();
     await kafka.connect();
     await kafka.deleteTopics({ topics: [database] }).catch(() => {});

@@ -8,7 +8,8 @@ import { fenceAttempt, fencedWriter, openAttempt, serverCode, type FencedWriter 
 import { SERVER_CODES } from '../../src/store';
 import { repairPartition, settleInsert, type InsertRange } from '../../src/ingest/insert-outcome';
 import { Abandoned } from '../../src/kafka/retry';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { ident, sql, type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { expectRollupsEqualRaw, storeTotals } from '../helpers/ingest-run';
 
@@ -47,14 +48,11 @@ describe('settling an insert whose outcome is unknown', () => {
 
   beforeEach(async () => {
     database = uniqueName('it_insert_outcome');
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
     write = fencedWriter(ch, { queryIdPrefix: 'it-outcome:', confirm: async () => {}, killAfterMs: 60000, log });
   });
   afterEach(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   /** Inserts with some views detached: what a server killed between the table and those views leaves. */
@@ -153,13 +151,10 @@ describe('the fence around an insert attempt', () => {
 
   beforeAll(async () => {
     database = uniqueName('it_insert_fence');
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('an insert sent in its session while the session lives is stored', async () => {

@@ -7,14 +7,16 @@ import { writeAlerts } from '../../src/alerts';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, type Notifier } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createPseudonyms, recordAction } from '../../src/triage';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { NOTIFY_SECRETS, notifyTestConfig } from '../helpers/notify-config';
 import { makeAlert, PRIVATE_MARKERS, startReceiver, type Receiver } from './notify-receivers';
 
 const log = createLogger({ level: 'silent' });
 const PSEUDONYM_KEY = 'test-pseudonym-key-0123456789';
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_OG_KEY: 'opsgenie-key-0000-1111', TEST_HOOK_SECRET: 'whsec-test-0123456789', TEST_SLACK_URL: '' };
+const SECRETS = { ...NOTIFY_SECRETS, TEST_SLACK_URL: '' };
 
 describe('notifier channels (real ClickHouse, local provider receivers)', () => {
   const base = testConfig();
@@ -26,24 +28,16 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
   let config: Readonly<Config>;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
     og = await startReceiver('opsgenie', { secret: SECRETS.TEST_OG_KEY });
     slack = await startReceiver('slack', { secret: '', slackPath: '/services/T0/B0/secret' });
     hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
     SECRETS.TEST_SLACK_URL = `${slack.url}/services/T0/B0/secret`;
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, publicUrl: 'https://insider.example.com', pseudonymKey: PSEUDONYM_KEY },
-      notify: {
-        ...base.notify,
-        pollIntervalMs: 200,
+    config = notifyTestConfig(
+      database,
+      {
         identity: 'pseudonym',
-        delivery: { timeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000, giveUpAfterMs: 60_000 },
-        storm: { maxPages: 50, windowMs: 60_000, digestDelayMs: 500, maxDigestAlerts: 500 },
         channels: {
           pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
           og: { type: 'opsgenie', url: og.url, apiKeyEnv: 'TEST_OG_KEY' },
@@ -55,7 +49,8 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
           { name: 'low-by-day', minSeverity: 'low', channels: ['slack'], quietHours: { from: '00:00', to: '23:59', timezone: 'UTC', minSeverity: 'high' } },
         ],
       },
-    };
+      { publicUrl: 'https://insider.example.com', pseudonymKey: PSEUDONYM_KEY },
+    );
     notifier = createNotifier({ config, ch, log, env: SECRETS });
     await notifier.start();
   });
@@ -63,8 +58,7 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
   afterAll(async () => {
     await notifier?.stop();
     await Promise.all([pd, og, slack, hook].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   // The first page of an alert (an escalation re-page, due 1.5 s later when nobody acknowledged, is not one).

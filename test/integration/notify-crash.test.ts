@@ -7,12 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeAlerts } from '../../src/alerts';
 import { listDeliveries } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { NOTIFY_SECRETS } from '../helpers/notify-config';
 import { BIN } from '../helpers/ingest-run';
+import { waitUntil } from '../helpers/wait';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_HOOK_SECRET: 'whsec-test-0123456789' };
 
 describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   const base = testConfig();
@@ -27,7 +29,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
 
   const startNotifier = (): ChildProcess => {
     const child = spawn(process.execPath, [BIN, '--config', file, 'notify'], {
-      env: { ...process.env, ...SECRETS, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'info' },
+      env: { ...process.env, ...NOTIFY_SECRETS, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
@@ -38,11 +40,9 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   const exited = (c: ChildProcess) => new Promise<number | null>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
-    hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    pd = await startReceiver('pagerduty', { secret: NOTIFY_SECRETS.TEST_PD_KEY });
+    hook = await startReceiver('webhook', { secret: NOTIFY_SECRETS.TEST_HOOK_SECRET });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notify-crash-'));
     file = path.join(dir, 'config.yaml');
     fs.writeFileSync(
@@ -68,8 +68,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await Promise.all([pd, hook].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -91,7 +90,7 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
     const second = startNotifier();
     const ids = [...before, ...during].map((a) => a.alertId);
     for (const r of [pd, hook]) await r.waitFor((x) => ids.every((id) => x.incidents.has(id)), 90_000, 'every alert after the restart');
-    await waitUntil(async () => (await listDeliveries(ch)).length === 0, 30_000);
+    await waitUntil('an empty outbox', async () => (await listDeliveries(ch)).length === 0, 30_000, 200);
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
 
@@ -111,10 +110,3 @@ describe('notifier crash (SIGKILL during delivery, real ClickHouse)', () => {
   });
 });
 
-async function waitUntil(pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

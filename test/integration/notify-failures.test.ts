@@ -2,7 +2,6 @@
 // backoff (no sooner than Retry-After after a 429), a slow receiver's timed-out request is sent again
 // under the same dedup key (one incident), a refused request is abandoned and listed by
 // `insider notify outbox`, and `insider notify test CHANNEL` sends a signed test page.
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,13 +9,16 @@ import { writeAlerts } from '../../src/alerts';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, listDeliveries, type Notifier } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
-import { BIN } from '../helpers/ingest-run';
+import { NOTIFY_SECRETS, notifyTestConfig } from '../helpers/notify-config';
+import { insider, insiderSync } from '../helpers/cli';
+import { waitUntil } from '../helpers/wait';
 import { freePort, makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
 const log = createLogger({ level: 'silent' });
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_OG_KEY: 'opsgenie-key-0000-1111', TEST_HOOK_SECRET: 'whsec-test-0123456789', TEST_BAD_KEY: 'badkey-000000000000' };
+const SECRETS = { ...NOTIFY_SECRETS, TEST_BAD_KEY: 'badkey-000000000000' };
 
 describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', () => {
   const base = testConfig();
@@ -30,31 +32,22 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   let dir: string;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
     og = await startReceiver('opsgenie', { secret: SECRETS.TEST_OG_KEY });
     bad = await startReceiver('pagerduty', { secret: 'the-right-key-is-another-one' });
     hookPort = await freePort();
-    config = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      notify: {
-        ...base.notify,
-        pollIntervalMs: 200,
-        identity: 'none',
-        delivery: { timeoutMs: 1000, initialDelayMs: 300, maxDelayMs: 1500, giveUpAfterMs: 120_000 },
-        storm: { maxPages: 50, windowMs: 60_000, digestDelayMs: 500, maxDigestAlerts: 500 },
-        channels: {
-          pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
-          og: { type: 'opsgenie', url: og.url, apiKeyEnv: 'TEST_OG_KEY' },
-          hook: { type: 'webhook', url: `http://127.0.0.1:${hookPort}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
-          bad: { type: 'pagerduty', url: `${bad.url}/v2/enqueue`, routingKeyEnv: 'TEST_BAD_KEY' },
-        },
-        routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'og', 'hook', 'bad'] }],
+    config = notifyTestConfig(database, {
+      identity: 'none',
+      delivery: { timeoutMs: 1000, initialDelayMs: 300, maxDelayMs: 1500, giveUpAfterMs: 120_000 },
+      channels: {
+        pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
+        og: { type: 'opsgenie', url: og.url, apiKeyEnv: 'TEST_OG_KEY' },
+        hook: { type: 'webhook', url: `http://127.0.0.1:${hookPort}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
+        bad: { type: 'pagerduty', url: `${bad.url}/v2/enqueue`, routingKeyEnv: 'TEST_BAD_KEY' },
       },
-    };
+      routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'og', 'hook', 'bad'] }],
+    });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notify-'));
     notifier = createNotifier({ config, ch, log, env: SECRETS });
     await notifier.start();
@@ -63,8 +56,7 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   afterAll(async () => {
     await notifier?.stop();
     await Promise.all([pd, og, hook, bad].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -87,7 +79,7 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
     expect(og.incidents.get(alert.alertId)).toMatchObject({ state: 'triggered', triggers: 1 });
 
     // The webhook receiver is down (connection refused): the delivery is retrying in the outbox.
-    await waitUntil(async () => (await listDeliveries(ch)).some((d) => d.channel === 'hook' && d.state === 'retrying' && /ECONNREFUSED/.test(d.lastReason)), 20_000);
+    await waitUntil('the hook delivery retrying after ECONNREFUSED', async () => (await listDeliveries(ch)).some((d) => d.channel === 'hook' && d.state === 'retrying' && /ECONNREFUSED/.test(d.lastReason)), 20_000, 200);
     hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET, port: hookPort });
     await hook.waitFor((x) => x.incidents.has(alert.alertId), 20_000, 'the page once the receiver is up');
     expect(hook.requests.flatMap((q) => q.problems)).toEqual([]);
@@ -100,14 +92,14 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
   });
 
   it('abandons a request the channel refuses (400) and lists it with `insider notify outbox`', async () => {
-    await waitUntil(async () => (await listDeliveries(ch)).some((d) => d.channel === 'bad' && d.state === 'abandoned'), 20_000);
-    const r = spawnSync(process.execPath, [BIN, 'notify', 'outbox'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
-    expect(r.status).toBe(0);
+    await waitUntil('the bad delivery abandoned', async () => (await listDeliveries(ch)).some((d) => d.channel === 'bad' && d.state === 'abandoned'), 20_000, 200);
+    const r = insiderSync(['notify', 'outbox'], { INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' });
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^STATE\s+CHANNEL\s+KIND\s+DEDUP_KEY/);
     expect(r.stdout).toMatch(/abandoned\s+bad\s+trigger\s+al_test_00001_\w+\s+1\s+1\s.*HTTP 400/);
     expect(r.stderr).toMatch(/\d+ pending, 1 abandoned/);
     expect(r.stdout).not.toContain(SECRETS.TEST_BAD_KEY);
-    const json = spawnSync(process.execPath, [BIN, 'notify', 'outbox', '--all', '--json'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+    const json = insiderSync(['notify', 'outbox', '--all', '--json'], { INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' });
     const parsed = JSON.parse(json.stdout) as Array<{ channel: string; state: string }>;
     expect(parsed.filter((d) => d.state === 'delivered').map((d) => d.channel).sort()).toEqual(['hook', 'og', 'pd']);
   });
@@ -120,44 +112,24 @@ describe('notifier delivery failures (real ClickHouse, misbehaving receivers)', 
       const env = { ...process.env, ...SECRETS, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' };
       const ok = await insider(['--config', file, 'notify', 'test', 'siem'], env);
       expect(ok.stdout).toMatch(/test page sent through siem \(webhook\): accepted with status 200/);
-      expect(ok.status).toBe(0);
+      expect(ok.code).toBe(0);
       expect(receiver.requests).toHaveLength(1);
       expect(receiver.requests[0].problems).toEqual([]);
       expect(receiver.requests[0].body).toMatchObject({ event: 'test', test: true });
 
       const down = await insider(['--config', file, 'notify', 'test', 'nothere'], env);
-      expect(down.status).toBe(1);
+      expect(down.code).toBe(1);
       expect(down.stderr).toMatch(/test page through nothere \(webhook\) failed after \d+ ms: ECONNREFUSED/);
 
       const unknown = await insider(['--config', file, 'notify', 'test', 'pager'], env);
-      expect(unknown.status).toBe(1);
+      expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('no channel named "pager" (configured: siem, nothere)');
 
       const noSecret = await insider(['--config', file, 'notify', 'test', 'siem'], { ...env, TEST_HOOK_SECRET: '' });
-      expect(noSecret.status).toBe(1);
+      expect(noSecret.code).toBe(1);
       expect(noSecret.stderr).toContain('the environment variable TEST_HOOK_SECRET is not set');
     } finally {
       await receiver.close();
     }
   });
 });
-
-async function waitUntil(pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** The CLI as a child process without blocking this process (whose receivers must answer it). */
-function insider(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}

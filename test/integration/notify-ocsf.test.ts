@@ -8,8 +8,10 @@ import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, type Notifier } from '../../src/notify';
 import { createOcsfExport } from '../../src/notify/ocsf-export';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { ident, sql, type ClickHouse } from '../../src/store';
+import { freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { notifyTestConfig } from '../helpers/notify-config';
 import { ingestFixture, produce, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { ocsfProblems } from '../helpers/ocsf-validate';
 import { auditRecords, decodeFixture, slowRecords } from '../fixtures/mariadb/decode';
@@ -44,9 +46,7 @@ describe('OCSF to SIEMs: signed webhook, Kafka topic, events exporter', () => {
   beforeAll(async () => {
     f = await ingestFixture('it_ocsf', { partitions: 1 });
     const base = testConfig();
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     siemTopic = `${f.topic}.siem`;
     const a = f.kafka.admin();
     await a.connect();
@@ -56,23 +56,18 @@ describe('OCSF to SIEMs: signed webhook, Kafka topic, events exporter', () => {
       secret: SECRETS.TEST_OCSF_HOOK_SECRET,
       checkBody: (body) => (Array.isArray(body) && body.length > 0 ? body.flatMap((r, i) => ocsfProblems(r as Record<string, unknown>).map((p) => `[${i}] ${p}`)) : ['body must be a non-empty JSON array of OCSF records']),
     });
-    const config: Readonly<Config> = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      api: { ...base.api, publicUrl: 'https://insider.example.com', pseudonymKey: 'test-pseudonym-key-0123456789' },
-      notify: {
-        ...base.notify,
-        pollIntervalMs: 200,
+    const config = notifyTestConfig(
+      database,
+      {
         identity: 'pseudonym',
-        delivery: { timeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000, giveUpAfterMs: 60_000 },
-        storm: { maxPages: 50, windowMs: 60_000, digestDelayMs: 500, maxDigestAlerts: 500 },
         channels: {
           siemhook: { type: 'webhook', url: `${hook.url}/ocsf`, secretEnv: 'TEST_OCSF_HOOK_SECRET', format: 'ocsf' },
           siemkafka: { type: 'kafka', topic: siemTopic, format: 'ocsf' },
         },
         routes: [{ name: 'siem', minSeverity: 'low', channels: ['siemhook', 'siemkafka'] }],
       },
-    };
+      { publicUrl: 'https://insider.example.com', pseudonymKey: 'test-pseudonym-key-0123456789' },
+    );
     notifier = createNotifier({ config, ch, log, env: SECRETS });
     await notifier.start();
   });

@@ -2,15 +2,15 @@
 // any window of storm.windowMs (measured where they arrive), the excess grouped into digests, and every
 // one of the 1,000 alerts is in exactly one page or digest per channel.
 import { writeAlerts, type Severity } from '../../src/alerts';
-import type { Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createNotifier, maxInAnyWindow, type Notifier } from '../../src/notify';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
+import { NOTIFY_SECRETS, notifyTestConfig } from '../helpers/notify-config';
 import { makeAlert, startReceiver, type Receiver } from './notify-receivers';
 
 const log = createLogger({ level: 'silent' });
-const SECRETS = { TEST_PD_KEY: 'R0UTINGKEY0123456789abcdef012345', TEST_HOOK_SECRET: 'whsec-test-0123456789' };
 const MAX_PAGES = 5;
 const WINDOW_MS = 10_000;
 const ALERTS = 1000;
@@ -34,36 +34,27 @@ describe('storm control (real ClickHouse)', () => {
   let notifier: Notifier;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    pd = await startReceiver('pagerduty', { secret: SECRETS.TEST_PD_KEY });
-    hook = await startReceiver('webhook', { secret: SECRETS.TEST_HOOK_SECRET });
-    const config: Readonly<Config> = {
-      ...base,
-      clickhouse: { ...base.clickhouse, database },
-      notify: {
-        ...base.notify,
-        pollIntervalMs: 500,
-        identity: 'user',
-        delivery: { timeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000, giveUpAfterMs: 60_000 },
-        storm: { maxPages: MAX_PAGES, windowMs: WINDOW_MS, digestDelayMs: 1000, maxDigestAlerts: 500 },
-        channels: {
-          pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
-          hook: { type: 'webhook', url: `${hook.url}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
-        },
-        routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'hook'] }],
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
+    pd = await startReceiver('pagerduty', { secret: NOTIFY_SECRETS.TEST_PD_KEY });
+    hook = await startReceiver('webhook', { secret: NOTIFY_SECRETS.TEST_HOOK_SECRET });
+    const config = notifyTestConfig(database, {
+      pollIntervalMs: 500,
+      identity: 'user',
+      storm: { maxPages: MAX_PAGES, windowMs: WINDOW_MS, digestDelayMs: 1000, maxDigestAlerts: 500 },
+      channels: {
+        pd: { type: 'pagerduty', url: `${pd.url}/v2/enqueue`, routingKeyEnv: 'TEST_PD_KEY' },
+        hook: { type: 'webhook', url: `${hook.url}/insider`, secretEnv: 'TEST_HOOK_SECRET' },
       },
-    };
-    notifier = createNotifier({ config, ch, log, env: SECRETS });
+      routes: [{ name: 'all', minSeverity: 'low', channels: ['pd', 'hook'] }],
+    });
+    notifier = createNotifier({ config, ch, log, env: NOTIFY_SECRETS });
     await notifier.start();
   });
 
   afterAll(async () => {
     await notifier?.stop();
     await Promise.all([pd, hook].map((r) => r?.close()));
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it(`1,000 alerts within 10 s: at most ${MAX_PAGES} pages per ${WINDOW_MS / 1000} s per channel, every alert in exactly one page or digest`, async () => {

@@ -20,10 +20,11 @@ import { loadDirectory } from '../../src/evaluate/load';
 import { generateReport, verifyReport, type GeneratedReport, type ReportData } from '../../src/report';
 import { NOT_IN_DIRECTORY } from '../../src/report/data-context';
 import { createSimulation, OUTPUT_FILES, writeSimulation } from '../../src/simulate';
-import { createClickHouse, ident, inList, migrate, sql, type ClickHouse } from '../../src/store';
+import { inList, sql, type ClickHouse } from '../../src/store';
 import { createPseudonyms } from '../../src/triage/pseudonyms';
 import type { Actor } from '../../src/triage/audit';
 import { actOnAlert, showAlert } from '../../src/triage/service';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const DAY = 86_400_000;
@@ -53,6 +54,7 @@ const dayLit = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 describe('audit report on simulated data (real ClickHouse and Chromium)', () => {
   const base = testConfig();
   let config: Readonly<Config>;
+  let admin: ClickHouse;
   let ch: ClickHouse;
   let database: string;
   let tmp: string;
@@ -64,10 +66,7 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-report-'));
     database = uniqueName('itreport');
-    const admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    await admin.close();
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
 
     // The organisation: directory and table catalog as files, events straight into ClickHouse (as the
     // ingester writes them; ingestion itself is tested elsewhere), a few dead letters in the week.
@@ -147,9 +146,7 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
   }, 240_000);
 
   afterAll(async () => {
-    const root = createClickHouse(base.clickhouse, { database: 'default' });
-    await root.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => {});
-    await Promise.all([root.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

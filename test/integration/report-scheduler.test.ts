@@ -11,8 +11,9 @@ import { createLogger } from '../../src/log';
 import { verifySignature } from '../../src/notify/signature';
 import { verifyReport, type ReportsConfig } from '../../src/report';
 import { createScheduler, readRuns, type Scheduler } from '../../src/report/scheduler';
-import { createClickHouse, ident, migrate, sql, toDateTime, type ClickHouse } from '../../src/store';
+import { toDateTime, type ClickHouse } from '../../src/store';
 import { createPseudonyms } from '../../src/triage/pseudonyms';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const SECRET = 'report-webhook-secret-for-tests';
@@ -25,6 +26,7 @@ interface Received {
 
 describe('report scheduler (real ClickHouse, fake clock)', () => {
   const base = testConfig();
+  let admin: ClickHouse;
   let ch: ClickHouse;
   let database: string;
   let outDir: string;
@@ -54,10 +56,7 @@ describe('report scheduler (real ClickHouse, fake clock)', () => {
 
   beforeAll(async () => {
     database = uniqueName('itreportsched');
-    const admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
-    await admin.close();
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-report-sched-'));
     // Two days of a little activity.
     const rows = [];
@@ -86,9 +85,7 @@ describe('report scheduler (real ClickHouse, fake clock)', () => {
 
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
-    const root = createClickHouse(base.clickhouse, { database: 'default' });
-    await root.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => {});
-    await Promise.all([root.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
     fs.rmSync(outDir, { recursive: true, force: true });
   });
 

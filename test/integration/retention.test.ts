@@ -9,9 +9,10 @@ import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
 import { sealChains, verifyChains } from '../../src/chain';
 import { listHolds, placeHold, releaseHold, runRetention, type RetentionSettings } from '../../src/retention';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { audit, entryOf, recordAction, type Actor } from '../../src/triage';
 import { row, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
@@ -48,9 +49,7 @@ describe('retention with legal hold (real ClickHouse)', () => {
   let holdId = '';
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
     const events = [];
     // Ana: her alert's day (12 events, its evidence) and the day after (6, outside the alert's window);
     // Ben: his alert's day; both: recent days that stay.
@@ -69,9 +68,7 @@ describe('retention with legal hold (real ClickHouse)', () => {
     holdId = (await placeHold(ch, actor, 'alert', anaAlert.alertId, 'matter 2026-17: preserve the evidence')).holdId;
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await ch.close();
-    await admin.close();
+    await dropDatabase(database, { admin, ch });
   });
 
   it('plans without changing anything on a dry run', async () => {
@@ -188,18 +185,14 @@ describe('legal hold placed mid-run, and held people behind shared roles (real C
   const danDay = dayMonthsAgo(13, 20);
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
     const events = [];
     for (let i = 0; i < 4; i++) events.push({ ...row('app_svc', carolDay + 9 * HOUR + i * 60_000, 5_000_000, 'crm.customers', { action: 'EXPORT' }), identity: CAROL });
     for (let i = 0; i < 5; i++) events.push(row(DAN, danDay + 9 * HOUR + i * 60_000, 5_000_000, 'crm.customers', { action: 'EXPORT' }));
     await ch.insert('access_events', events);
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await ch.close();
-    await admin.close();
+    await dropDatabase(database, { admin, ch });
   });
 
   it('a hold placed after the plan and before the drops stops the run: nothing is dropped, and the next run keeps the held rows', async () => {

@@ -3,9 +3,10 @@
 // not lose the revocation: the detector would go on applying an adjustment or a suppression the audit
 // trail says is revoked.
 import { MS_PER_DAY } from '../../src/calendar';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { asDetectorAdjustments, createAdjustment, listAdjustments, revokeAdjustment } from '../../src/triage/adjustments';
 import { asAllowlistEntries, createSuppression, listSuppressions, revokeSuppression } from '../../src/triage/suppressions';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 describe('adjustments and suppressions revoked by a clock behind the creating one', () => {
@@ -15,14 +16,11 @@ describe('adjustments and suppressions revoked by a clock behind the creating on
   let ch: ClickHouse;
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
   });
 
   afterAll(async () => {
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('an adjustment is revoked, and the detector no longer applies it', async () => {

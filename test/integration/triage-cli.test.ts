@@ -1,17 +1,16 @@
 // Triage through the built `insider` binary against the real ClickHouse, as an operator runs it: list,
 // acknowledge, assign, note, resolve with a suppression, show; suppressions listed and revoked; API users
 // and tokens; refusals and usage errors; and every action in the audit trail under the CLI's name.
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { sql, type ClickHouse } from '../../src/store';
 import { authenticate, createPseudonyms, hashToken, PSEUDONYM, readAudit } from '../../src/triage';
+import { insiderSync } from '../helpers/cli';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
-const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 const KEY = 'triage-cli-test-key-0123456789';
 const ANA = 'ana@corp.example';
 const BEN = 'ben@corp.example';
@@ -87,16 +86,10 @@ describe('triage through the CLI (real ClickHouse)', () => {
   let shows = 0;
 
   const insider = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const base = { ...process.env };
-    // The test decides pseudonymisation; the configuration file (INSIDER_CONFIG) is the one the tests run with.
-    for (const k of ['INSIDER_PSEUDONYM_KEY', 'INSIDER_PSEUDONYMIZE']) delete base[k];
-    const r = spawnSync(process.execPath, [bin, ...args], {
-      encoding: 'utf8',
-      env: { ...base, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn', INSIDER_PSEUDONYM_KEY: KEY, ...env },
-      timeout: 60_000,
-    });
-    if (args[1] === 'show' && r.status === 0) shows += 1;
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    // The test decides pseudonymisation (undefined unsets); the configuration file (INSIDER_CONFIG) is the one the tests run with.
+    const r = insiderSync(args, { INSIDER_PSEUDONYMIZE: undefined, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn', INSIDER_PSEUDONYM_KEY: KEY, ...env });
+    if (args[1] === 'show' && r.code === 0) shows += 1;
+    return r;
   };
   const json = <T>(args: string[]): T => {
     const r = insider([...args, '--json']);
@@ -105,15 +98,12 @@ describe('triage through the CLI (real ClickHouse)', () => {
   };
 
   beforeAll(async () => {
-    admin = createClickHouse(config.clickhouse, { database: 'default' });
-    ch = createClickHouse(config.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
     await storeDirectory(ch, [person(ANA, 'Analytics'), person(BEN, 'Sales')], { source: 'test', checksum: 'test' });
     await writeAlerts(ch, [A, B]);
   });
   afterAll(async () => {
-    await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin.close(), ch.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('lists the alert as open, employees as pseudonyms, filters by status, severity, department and user', () => {

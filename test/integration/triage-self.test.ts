@@ -6,9 +6,10 @@ import type { AlertRecord } from '../../src/alerts';
 import { writeAlerts } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
-import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { actOnAlert, adjustmentsView, createPseudonyms, type Actor } from '../../src/triage';
 import { PSEUDONYM_KEY, syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const ANA = 'ana@corp.example';
@@ -27,9 +28,7 @@ describe('no triage of an alert about oneself', () => {
   const deps = () => ({ ch, pseudonyms });
 
   beforeAll(async () => {
-    admin = createClickHouse(base.clickhouse, { database: 'default' });
-    ch = createClickHouse(base.clickhouse, { database });
-    await migrate(admin, ch);
+    ({ admin, ch } = await freshDatabase(database, base.clickhouse));
     const person = (id: string, department: string): DirectoryEntry => ({ id, name: id, department, role: 'data_analyst', manager: '', location: '', timezone: 'UTC', hire_date: null, notice_date: null, end_date: null, account_type: 'human' });
     await storeDirectory(ch, [person(ANA, 'Analytics'), person(BEN, 'Analytics'), person(ZED, 'Finance')], { source: 'test', checksum: 'self' });
     const alerts = ['ana_1', 'ana_2', 'ana_3', 'ana_4', 'ben_1'].map((id) => syntheticAlert(id.startsWith('ana') ? ANA : BEN, DAY, { id: `al_self_${id}` }) as AlertRecord);
@@ -37,8 +36,7 @@ describe('no triage of an alert about oneself', () => {
   });
 
   afterAll(async () => {
-    await admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
-    await Promise.all([admin?.close(), ch?.close()]);
+    await dropDatabase(database, { admin, ch });
   });
 
   it('refuses resolving, snoozing or adjusting an alert about the actor (whatever the case of the name), and stores nothing', async () => {
