@@ -14,6 +14,7 @@
 // where its time went. A figure, not a test: the machine is shared and noisy.
 //
 //   npm run bench:api -- [--employees 100000] [--alerts 120000] [--seconds 10] [--clients 1,20] [--port 26501] [--profile] [--keep]
+//                        [--reuse DATABASE] [--only 'alert page,queue']
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -41,6 +42,10 @@ const CLIENTS = opt('clients', '1,20').split(',').map(Number);
 const PORT = Number(opt('port', '26501'));
 const PROFILE = args.includes('--profile');
 const KEEP = args.includes('--keep');
+/** Only the scenarios whose name contains one of these (e.g. --only 'alert page'), for a profile of one. */
+const ONLY = opt('only', '').split(',').filter(Boolean);
+/** Measure on a database kept by an earlier run (--keep) instead of building one. */
+const REUSE = opt('reuse', '');
 const DEPARTMENTS = 40;
 const ROLES = 25;
 /** Departments whose people have 90 days of activity rollups (their employee pages draw real charts). */
@@ -161,7 +166,8 @@ function cpuSeconds(pid: number | undefined): number {
 async function main(): Promise<void> {
   const { config } = loadConfig();
   await servicesUp(localServices(config), (l) => say(`[services] ${l}`));
-  const database = `bench_api_${Date.now().toString(36)}`;
+  const run = Date.now().toString(36);
+  const database = REUSE || `bench_api_${run}`;
   const admin = createClickHouse(config.clickhouse, { database: 'default' });
   const ch = createClickHouse(config.clickhouse, { database });
   let api: ChildProcess | undefined;
@@ -170,15 +176,15 @@ async function main(): Promise<void> {
   try {
     say(`building ${database} (ClickHouse ${await admin.serverVersion()}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
     await migrate(admin, ch);
-    await build(ch);
+    if (!REUSE) await build(ch);
     const pseudonyms = createPseudonyms({ enabled: true, key: PSEUDONYM_KEY });
     await timed('pseudonym mapping (computed once per employee)', () => createPseudonymMap(ch, pseudonyms).sync());
     const deps = { ch, pseudonyms };
     const actor: Actor = { name: 'bench', role: 'admin', sourceIp: '127.0.0.1', requestId: 'bench' };
     const tokens: string[] = [];
     for (let c = 0; c < Math.max(...CLIENTS); c++) {
-      await createUser(deps, actor, `bench.analyst${c}`, 'analyst');
-      tokens.push((await createToken(deps, actor, `bench.analyst${c}`, 1)).token);
+      await createUser(deps, actor, `bench.analyst${c}.${run}`, 'analyst');
+      tokens.push((await createToken(deps, actor, `bench.analyst${c}.${run}`, 1)).token);
     }
 
     // The API as deployed: its own process, reading a configuration file (rate limit raised for the run).
@@ -215,7 +221,7 @@ async function main(): Promise<void> {
       'status=resolved&severity=high&sort=volume',
       `status=open&from=${new Date(Date.now() - 7 * MS_PER_DAY).toISOString()}`,
     ];
-    const scenarios: Array<{ name: string; request: (c: number, i: number) => Promise<boolean> }> = [
+    const every: Array<{ name: string; request: (c: number, i: number) => Promise<boolean> }> = [
       { name: 'queue, default (status=open, 50)', request: (c) => get(c, '/api/alerts?status=open&limit=50') },
       { name: 'queue, filtered (46 filters)', request: (c, i) => get(c, `/api/alerts?${filters[(c * 7 + i) % filters.length]}&limit=50`) },
       {
@@ -230,6 +236,7 @@ async function main(): Promise<void> {
       { name: 'pseudonym search (user=emp-...)', request: (c, i) => get(c, `/api/alerts?user=${pseudonyms.of(anyone[(c * 17 + i) % anyone.length])}&limit=50`) },
     ];
 
+    const scenarios = ONLY.length === 0 ? every : every.filter((s) => ONLY.some((o) => s.name.includes(o)));
     // Warm up (first reads of the directory and the tables), then measure.
     for (const s of scenarios) await load(1, 1, s.request);
     const rows: string[][] = [];
@@ -295,7 +302,7 @@ async function main(): Promise<void> {
       await new Promise((r) => api!.once('exit', r));
     }
     if (PROFILE) printProfile(path.join(root, 'artifacts', 'bench-api'));
-    if (!KEEP) await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => {});
+    if (!KEEP && !REUSE) await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => {});
     else say(`kept database ${database}`);
     await Promise.all([admin.close(), ch.close()]);
     fs.rmSync(work, { recursive: true, force: true });

@@ -3,8 +3,23 @@
 import { dayOf, MS_PER_DAY } from '../calendar';
 import { peerGroupKey } from '../detect';
 import type { DirectoryIndex } from '../directory';
-import { adjustmentActive, type Adjustment } from './adjustments';
+import { listingEpoch } from '../alerts';
+import { adjustmentActive, listAdjustments, type Adjustment } from './adjustments';
 import type { Pseudonyms } from './pseudonyms';
+import { parts, type TriageDeps } from './service-deps';
+
+/**
+ * How long the pages hold the adjustments they show without a change heard of. A resolve that creates
+ * one changes its alert (which drops them here and, through the change feed, in every API process); a
+ * revoke drops them in the process that made it and shows elsewhere within this time. What the detector
+ * applies and what an action checks are always read fresh.
+ */
+const SHOWN_TTL_MS = 10_000;
+
+/** Every adjustment, as the alert and employee pages show them: held between changes (read-cache.ts). */
+export function shownAdjustments(deps: TriageDeps): Promise<Adjustment[]> {
+  return parts(deps).reads.get(JSON.stringify(['adjustments', listingEpoch(deps.ch)]), 'any', SHOWN_TTL_MS, () => listAdjustments(deps.ch));
+}
 
 export interface AdjustmentView extends Adjustment {
   /** In force now: not revoked and not ended. */

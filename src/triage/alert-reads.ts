@@ -18,8 +18,7 @@ import {
 } from '../alerts';
 import type { DirectoryIndex } from '../directory';
 import { TriageError } from '../errors';
-import { alertAdjustments, type AlertAdjustments } from './adjustment-views';
-import { listAdjustments } from './adjustments';
+import { alertAdjustments, shownAdjustments, type AlertAdjustments } from './adjustment-views';
 import type { Actor } from './audit';
 import { actionsOf, deriveState, statesOf, type AlertStatus, type TriageState } from './lifecycle';
 import { auditAs, directoryOf, parts, resolveUsers, type TriageDeps } from './service-deps';
@@ -163,7 +162,7 @@ export async function showAlert(deps: TriageDeps, actor: Actor, alertId: string)
     alertById(deps, alertId),
     parts(deps).reads.get(actionsKey, [alertId], ALERT_TTL_MS, async () => (await actionsOf(deps.ch, [alertId])).get(alertId) ?? []),
     directoryOf(deps),
-    listAdjustments(deps.ch),
+    shownAdjustments(deps),
   ]);
   const state = deriveState(actions, now);
   await auditAs(deps, actor, now, 'alert.view', alertId, {});

@@ -4,7 +4,7 @@ import { TriageError } from '../errors';
 import { adjustmentView, type AdjustmentView } from './adjustment-views';
 import { listAdjustments, revokeAdjustment } from './adjustments';
 import type { Actor } from './audit';
-import { auditAs, resolveUser, type TriageDeps } from './service-deps';
+import { auditAs, parts, resolveUser, type TriageDeps } from './service-deps';
 import { createSuppression, listSuppressions, revokeSuppression, suppressionRefusal, type NewSuppression, type Suppression } from './suppressions';
 
 export interface SuppressionView extends Omit<Suppression, 'user'> {
@@ -52,6 +52,8 @@ export async function revokeAdjustmentById(deps: TriageDeps, actor: Actor, id: s
   if (!a) throw new TriageError('TRIAGE_NOT_FOUND', `no adjustment ${id}`);
   if (a.revokedAt !== null) throw new TriageError('TRIAGE_CONFLICT', `adjustment ${id} was already revoked`);
   const revoked = await revokeAdjustment(deps.ch, a, actor.name, now);
+  // The pages hold what they show (shownAdjustments): this process's pages see the revoke at once.
+  parts(deps).reads.changed([a.alertId]);
   await auditAs(deps, actor, now, 'adjustment.revoke', id, { alertId: a.alertId, scope: a.scope, subject: a.subject, reason: reason ?? '' });
   return adjustmentView(revoked, deps.pseudonyms, now);
 }

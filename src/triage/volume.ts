@@ -72,9 +72,13 @@ const USERS_PER_QUERY = 2000;
 
 /** One user's daily volume, oldest first, quiet days as 0. */
 export async function dailySeries(ch: ClickHouse, user: string, firstDay: number, lastDay: number): Promise<DayBytes[]> {
-  const byDay = (await dailyBytes(ch, [user], firstDay, lastDay)).get(user) ?? new Map<string, number>();
+  return seriesOf((await dailyBytes(ch, [user], firstDay, lastDay)).get(user), firstDay, lastDay);
+}
+
+/** A user's days (ISO day -> bytes) as a series from firstDay to lastDay, quiet days as 0. */
+export function seriesOf(byDay: ReadonlyMap<string, number> | undefined, firstDay: number, lastDay: number): DayBytes[] {
   const out: DayBytes[] = [];
-  for (let d = firstDay; d <= lastDay; d++) out.push({ day: isoDay(d), bytes: byDay.get(isoDay(d)) ?? 0 });
+  for (let d = firstDay; d <= lastDay; d++) out.push({ day: isoDay(d), bytes: byDay?.get(isoDay(d)) ?? 0 });
   return out;
 }
 
@@ -128,10 +132,40 @@ export function createPeerBytesCache(opts: { ttlMs?: number; max?: number; maxMe
 }
 
 /**
- * The peers' range, per day, of `user`'s peer group (peersOf). With a cache, the group's volume is read
- * once for all its members (`version`: the directory version the entries are of); each user's range
- * still leaves that user out.
+ * The daily volume of the group `user`'s chart reads: their peers (peersOf) and the user too when one of
+ * its people, so that every member's chart reads (and, with a cache, shares) the same set. With a cache,
+ * the group's volume is read once for all its members (`version`: the directory version the entries are of).
  */
+export async function groupBytes(
+  ch: ClickHouse,
+  user: string,
+  entries: ReadonlyArray<DirectoryEntry>,
+  firstDay: number,
+  lastDay: number,
+  shared?: { cache: PeerBytesCache; version: number | null },
+): Promise<{ peers: { group: string; members: string[] }; bytes: MemberDays; withUser: boolean } | null> {
+  const peers = peersOf(user, entries);
+  if (!peers) return null;
+  const me = entries.find((e) => e.id === user);
+  const withUser = me?.account_type === 'human';
+  const group = withUser ? [...peers.members, user] : peers.members;
+  const load = () => dailyBytes(ch, group, firstDay, lastDay);
+  const bytes = shared ? await shared.cache.fetch(`${shared.version}|${memberSetKey(group)}|${firstDay}|${lastDay}`, { context: load }) : await load();
+  return { peers, bytes: bytes ?? new Map(), withUser };
+}
+
+/** The peers' range, per day from firstDay to lastDay, of a group's volume; each user's range leaves that user out. */
+export function rangeOf(peers: { group: string; members: string[] }, bytes: MemberDays, firstDay: number, lastDay: number): PeerRange {
+  const days: PeerRange['days'] = [];
+  for (let d = firstDay; d <= lastDay; d++) {
+    const active = peers.members.map((m) => bytes.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);
+    const q = (p: number) => (active.length >= MIN_PEERS ? quantileSorted(active, p) : null);
+    days.push({ day: isoDay(d), low: q(0.1), median: q(0.5), high: q(0.9) });
+  }
+  return { group: peers.group, n: peers.members.length, days };
+}
+
+/** The peers' range, per day, of `user`'s peer group (peersOf), read through groupBytes. */
 export async function peerRange(
   ch: ClickHouse,
   user: string,
@@ -140,22 +174,8 @@ export async function peerRange(
   lastDay: number,
   shared?: { cache: PeerBytesCache; version: number | null },
 ): Promise<PeerRange | null> {
-  const peers = peersOf(user, entries);
-  if (!peers) return null;
-  // The whole group (the user too, when one of its people), so that every member's key reads the same set.
-  const me = entries.find((e) => e.id === user);
-  const group = me?.account_type === 'human' ? [...peers.members, user] : peers.members;
-  const load = () => dailyBytes(ch, group, firstDay, lastDay);
-  const bytes = shared
-    ? await shared.cache.fetch(`${shared.version}|${memberSetKey(group)}|${firstDay}|${lastDay}`, { context: load })
-    : await load();
-  const days: PeerRange['days'] = [];
-  for (let d = firstDay; d <= lastDay; d++) {
-    const active = peers.members.map((m) => bytes?.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);
-    const q = (p: number) => (active.length >= MIN_PEERS ? quantileSorted(active, p) : null);
-    days.push({ day: isoDay(d), low: q(0.1), median: q(0.5), high: q(0.9) });
-  }
-  return { group: peers.group, n: peers.members.length, days };
+  const g = await groupBytes(ch, user, entries, firstDay, lastDay, shared);
+  return g && rangeOf(g.peers, g.bytes, firstDay, lastDay);
 }
 
 /** The exact member set, as a short key: names like "Sales/EU" + "Analyst" and "Sales" + "EU/Analyst" collide. */

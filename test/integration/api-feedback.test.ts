@@ -174,6 +174,11 @@ describe('feedback: a false-positive verdict that raises expectations (real Clic
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json()).toMatchObject({ id: adjustmentId, active: false, revokedBy: 'ana.analyst' });
     expect((await as('analyst', 'POST', `/api/adjustments/${adjustmentId}/revoke`, {})).statusCode).toBe(409);
+    // The pages held the adjustments they showed (viewed above): the revoke shows on them at once.
+    const page = (await as('viewer', 'GET', `/api/alerts/${alert.alertId}`)).json() as { adjustments: { made: Array<{ id: string; active: boolean; revokedBy: string | null }> } };
+    expect(page.adjustments.made).toEqual([expect.objectContaining({ id: adjustmentId, active: false, revokedBy: 'ana.analyst' })]);
+    const employee = (await as('viewer', 'GET', `/api/employees/${pseudonym}`)).json() as { adjustments: Array<{ id: string; active: boolean }> };
+    expect(employee.adjustments).toEqual([expect.objectContaining({ id: adjustmentId, active: false })]);
     const [entry] = await readAudit(ch, { action: 'adjustment.revoke' });
     expect(entry).toMatchObject({ actor: 'ana.analyst', target: adjustmentId, details: { reason: 'the project was cancelled' } });
     expect(users(await judge(TODAY))).toEqual([ANA, BEN].sort());
