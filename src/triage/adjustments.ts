@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { MS_PER_DAY } from '../calendar';
 import { boundedFactor, daysOf, MAX_DAYS, MAX_FACTOR, MIN_FACTOR, type AdjustmentKind, type AdjustmentScope, type ExpectationAdjustment } from '../detect';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
+import { foldRuleEvents, type RuleEventRow } from './rule-events';
 
 export const ADJUSTMENT_KINDS = ['expected_for_role', 'project_work'] as const satisfies ReadonlyArray<AdjustmentKind>;
 /** adj_<12 hex>, as createAdjustment names them. */
@@ -108,11 +109,8 @@ function row(a: Adjustment, event: 'created' | 'revoked', actor: string, at: num
   };
 }
 
-interface Row {
+interface Row extends RuleEventRow {
   adjustment_id: string;
-  event: 'created' | 'revoked';
-  at: string;
-  actor: string;
   scope: AdjustmentScope;
   subject: string;
   factor: number;
@@ -129,30 +127,16 @@ export async function listAdjustments(ch: ClickHouse): Promise<Adjustment[]> {
            toString(valid_from) AS valid_from, toString(until) AS until, reason, alert_id
     FROM expectation_adjustments
     ORDER BY event, at, adjustment_id`);
-  const byId = new Map<string, Adjustment>();
-  for (const r of rows) {
-    if (r.event === 'created') {
-      byId.set(r.adjustment_id, {
-        id: r.adjustment_id,
-        kind: kindOfScope(r.scope),
-        scope: r.scope,
-        subject: r.subject,
-        factor: Number(r.factor),
-        from: fromDateTime(r.valid_from),
-        until: fromDateTime(r.until),
-        reason: r.reason,
-        alertId: r.alert_id,
-        createdBy: r.actor,
-        createdAt: fromDateTime(r.at),
-        revokedBy: null,
-        revokedAt: null,
-      });
-    } else {
-      const a = byId.get(r.adjustment_id);
-      if (a && a.revokedAt === null) Object.assign(a, { revokedBy: r.actor, revokedAt: fromDateTime(r.at) });
-    }
-  }
-  return [...byId.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+  return foldRuleEvents<Row, Adjustment>(rows, (r) => r.adjustment_id, (r) => ({
+    kind: kindOfScope(r.scope),
+    scope: r.scope,
+    subject: r.subject,
+    factor: Number(r.factor),
+    from: fromDateTime(r.valid_from),
+    until: fromDateTime(r.until),
+    reason: r.reason,
+    alertId: r.alert_id,
+  }));
 }
 
 /** Whether an adjustment is in force at `now` (wall time): not revoked, not ended. */

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { AllowlistEntry } from '../detect';
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
+import { foldRuleEvents, type RuleEventRow } from './rule-events';
 
 export const SCOPES = ['user', 'user_table', 'service_account'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -88,11 +89,8 @@ function row(s: Suppression, event: 'created' | 'revoked', actor: string, at: nu
   };
 }
 
-interface Row {
+interface Row extends RuleEventRow {
   suppression_id: string;
-  event: 'created' | 'revoked';
-  at: string;
-  actor: string;
   scope: Scope;
   user: string;
   table_name: string;
@@ -111,29 +109,15 @@ export async function listSuppressions(ch: ClickHouse): Promise<Suppression[]> {
            toString(valid_from) AS valid_from, toString(until) AS until, reason, alert_id
     FROM suppressions
     ORDER BY event, at, suppression_id`);
-  const byId = new Map<string, Suppression>();
-  for (const r of rows) {
-    if (r.event === 'created') {
-      byId.set(r.suppression_id, {
-        id: r.suppression_id,
-        scope: r.scope,
-        user: r.user,
-        table: r.table_name,
-        from: fromDateTime(r.valid_from),
-        until: fromDateTime(r.until),
-        reason: r.reason,
-        alertId: r.alert_id,
-        createdBy: r.actor,
-        createdAt: fromDateTime(r.at),
-        revokedBy: null,
-        revokedAt: null,
-      });
-    } else {
-      const s = byId.get(r.suppression_id);
-      if (s && s.revokedAt === null) Object.assign(s, { revokedBy: r.actor, revokedAt: fromDateTime(r.at) });
-    }
-  }
-  return [...byId.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+  return foldRuleEvents<Row, Suppression>(rows, (r) => r.suppression_id, (r) => ({
+    scope: r.scope,
+    user: r.user,
+    table: r.table_name,
+    from: fromDateTime(r.valid_from),
+    until: fromDateTime(r.until),
+    reason: r.reason,
+    alertId: r.alert_id,
+  }));
 }
 
 /** Whether a suppression is in force at `now` (wall time): not revoked, not expired. */

@@ -165,16 +165,10 @@ export function rangeOf(peers: { group: string; members: string[] }, bytes: Memb
   return { group: peers.group, n: peers.members.length, days };
 }
 
-/** The peers' range, per day, of `user`'s peer group (peersOf), read through groupBytes. */
-export async function peerRange(
-  ch: ClickHouse,
-  user: string,
-  entries: ReadonlyArray<DirectoryEntry>,
-  firstDay: number,
-  lastDay: number,
-  shared?: { cache: PeerBytesCache; version: number | null },
-): Promise<PeerRange | null> {
-  const g = await groupBytes(ch, user, entries, firstDay, lastDay, shared);
+/** The peers' range, per day, of `user`'s peer group (peersOf), read through groupBytes (same arguments). */
+export async function peerRange(...args: Parameters<typeof groupBytes>): Promise<PeerRange | null> {
+  const [, , , firstDay, lastDay] = args;
+  const g = await groupBytes(...args);
   return g && rangeOf(g.peers, g.bytes, firstDay, lastDay);
 }
 
