@@ -22,7 +22,7 @@ import type { LocalService, Progress } from './service';
 
 export type { LocalService, Progress } from './service';
 export { ensureChromium, CHROMIUM_PATH } from './chromium';
-export { postgresLayout, clientCertificate, mapIdentity, aptInstall, CERT_LOGIN_ROLE, type PostgresLayout } from './postgres-server';
+export { postgresLayout, clientCertificate, mapIdentity, CERT_LOGIN_ROLE, type PostgresLayout } from './postgres-server';
 export { startRsyslogShipper, ensureRsyslog, rsyslogConfig, mariadbFiles, type RsyslogShipper, type ShipperOptions, type ShippedFile } from './rsyslog-shipper';
 export { chdbPython, CHDB_DEPLOY_DIR } from './chdb-front';
 export { localClusterLayout, clusterNodePorts, LOCAL_CLUSTER_CONFIG } from './clickhouse-cluster';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { ServiceError } from '../errors';
 import type { Config } from '../config';
 import { startDetached, tail, type ManagedProcess } from './managed-process';
-import { aptInstall } from './postgres-server';
+import { ensureDebianPackages } from './debian-packages';
 import type { LocalService, Progress } from './service';
 
 const run = promisify(execFile);
@@ -97,14 +97,8 @@ export function mariadbServer(config: Readonly<Config>, stateDir: string): Local
     startTimeoutMs: opts.startTimeoutMs,
     process: proc,
 
-    async ensureInstalled(progress: Progress) {
-      if (fs.existsSync(MARIADBD) && AUDIT_PLUGIN.some((p) => fs.existsSync(p)) && fs.existsSync('/usr/bin/mysqldump')) return;
-      if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-        throw new ServiceError('SERVICE_INSTALL_FAILED', `MariaDB is not installed: run \`sudo apt-get install ${PACKAGES.join(' ')}\``, { service: 'mariadb' });
-      }
-      progress(`installing the Debian packages ${PACKAGES.join(', ')} with apt-get (first run only)`);
-      await aptInstall(PACKAGES, 'mariadb');
-    },
+    ensureInstalled: (progress: Progress) =>
+      ensureDebianPackages({ service: 'mariadb', what: 'MariaDB', packages: PACKAGES, progress, present: () => fs.existsSync(MARIADBD) && AUDIT_PLUGIN.some((p) => fs.existsSync(p)) && fs.existsSync('/usr/bin/mysqldump') }),
 
     async launch(progress: Progress) {
       for (const dir of [layout.home, layout.logDir, layout.outfileDir, path.dirname(layout.socket)]) fs.mkdirSync(dir, { recursive: true });

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { ServiceError } from '../errors';
 import type { Config } from '../config';
+import { ensureDebianPackages } from './debian-packages';
 import { startDetached, tail, type ManagedProcess } from './managed-process';
 import type { LocalService, Progress } from './service';
 
@@ -103,14 +104,8 @@ export function postgresServer(config: Readonly<Config>, stateDir: string): Loca
     startTimeoutMs: opts.startTimeoutMs,
     process: proc,
 
-    async ensureInstalled(progress: Progress) {
-      if (fs.existsSync(`${BIN}/postgres`) && fs.existsSync(PGAUDIT) && fs.existsSync('/usr/bin/openssl')) return;
-      if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-        throw new ServiceError('SERVICE_INSTALL_FAILED', `PostgreSQL 15 with pgaudit is not installed: run \`sudo apt-get install ${PACKAGES.join(' ')}\``, { service: 'postgres' });
-      }
-      progress(`installing the Debian packages ${PACKAGES.join(', ')} with apt-get (first run only)`);
-      await aptInstall(PACKAGES, 'postgres');
-    },
+    ensureInstalled: (progress: Progress) =>
+      ensureDebianPackages({ service: 'postgres', what: 'PostgreSQL 15 with pgaudit', packages: PACKAGES, progress, present: () => fs.existsSync(`${BIN}/postgres`) && fs.existsSync(PGAUDIT) && fs.existsSync('/usr/bin/openssl') }),
 
     async launch(progress: Progress) {
       prepareDirectories(layout);
@@ -216,20 +211,4 @@ export async function mapIdentity(layout: PostgresLayout, admin: Client, person:
   if (!fs.readFileSync(file, 'utf8').includes(line)) fs.appendFileSync(file, line);
   await admin.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${CERT_LOGIN_ROLE}') THEN CREATE ROLE ${CERT_LOGIN_ROLE} NOLOGIN; END IF; END $$`);
   await admin.query('SELECT pg_reload_conf()');
-}
-
-export async function aptInstall(packages: string[], service: string): Promise<void> {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const args = ['-o', 'DPkg::Lock::Timeout=900', 'install', '-y', '-q', ...packages];
-  try {
-    await run('apt-get', args, { env, maxBuffer: 64 * 1024 * 1024 });
-  } catch {
-    try {
-      await run('apt-get', ['update', '-qq'], { env, maxBuffer: 64 * 1024 * 1024 });
-      await run('apt-get', args, { env, maxBuffer: 64 * 1024 * 1024 });
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new ServiceError('SERVICE_INSTALL_FAILED', `apt-get could not install ${packages.join(' ')}: ${e.message}\n${e.stderr ?? ''}`.trim(), { service });
-    }
-  }
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ServiceError } from '../errors';
-import { aptInstall } from './postgres-server';
+import { ensureDebianPackages } from './debian-packages';
 import { isOurs, sleep, startDetached, stopProcess, tail, type ManagedProcess } from './managed-process';
 import type { Progress } from './service';
 
@@ -49,13 +49,9 @@ export interface RsyslogShipper {
   logTail(): string;
 }
 
-export async function ensureRsyslog(progress: Progress): Promise<void> {
-  if (fs.existsSync(RSYSLOGD) && OMKAFKA.some((p) => fs.existsSync(p))) return;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new ServiceError('SERVICE_INSTALL_FAILED', 'rsyslog with omkafka is not installed: run `sudo apt-get install rsyslog rsyslog-kafka`', { service: 'rsyslog' });
-  }
-  progress('installing the Debian packages rsyslog and rsyslog-kafka with apt-get (first run only)');
-  await aptInstall(['rsyslog', 'rsyslog-kafka'], 'rsyslog');
+export function ensureRsyslog(progress: Progress): Promise<void> {
+  const present = () => fs.existsSync(RSYSLOGD) && OMKAFKA.some((p) => fs.existsSync(p));
+  return ensureDebianPackages({ service: 'rsyslog', what: 'rsyslog with omkafka', packages: ['rsyslog', 'rsyslog-kafka'], progress, present });
 }
 
 /** The rsyslog configuration: imfile -> omkafka. Exported for the documentation test. */
