@@ -6,7 +6,7 @@ import { adjustmentsView, revokeAdjustmentById, type AdjustmentView } from '../.
 import type { CliContext } from '../context';
 import { printJson, printTable, printText } from '../output';
 import { asOption, cliActor, isoTime, PSEUDONYM_HELP, triageDeps } from '../triage-context';
-import { adjustmentLine } from './alerts';
+import { adjustmentLine } from './alert-text';
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 

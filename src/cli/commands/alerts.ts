@@ -2,121 +2,13 @@
 // the HTTP API. The operator holds the database credentials and is trusted like an admin; every action is
 // recorded in the audit trail as "cli:<login name>" (or --as NAME).
 import { Command, Option } from 'commander';
-import { SEVERITIES, SORTS, type Severity, type SortKey } from '../../alerts';
-import { formatBytes, formatMultiple, formatPercent } from '../../format';
 import { MAX_FACTOR, MIN_FACTOR } from '../../detect';
-import {
-  actOnAlert,
-  adjustmentsView,
-  DISPOSITIONS,
-  queryAlerts,
-  SCOPES,
-  showAlert,
-  STATUSES,
-  suppressionsView,
-  type ActRequest,
-  type AdjustmentView,
-  type AlertAdjustments,
-  type AlertStatus,
-  type AlertSummary,
-  type AlertView,
-  type Disposition,
-  type Scope,
-  type SuppressionView,
-  type TriageState,
-} from '../../triage';
+import { actOnAlert, adjustmentsView, DISPOSITIONS, SCOPES, showAlert, suppressionsView, type ActRequest, type Disposition, type Scope } from '../../triage';
 import type { CliContext } from '../context';
-import { printJson, printTable, printText } from '../output';
-import { asOption, cliActor, employeeArg, isoTime, parseFactor, parseUntil, parseUntilOrDate, PSEUDONYM_HELP, triageDeps, usageError } from '../triage-context';
-import { integer, parseTime } from '../options';
-
-interface ListOptions {
-  from?: number;
-  to?: number;
-  user?: string;
-  severity?: Severity;
-  status?: AlertStatus;
-  department?: string;
-  detector?: string;
-  sort?: SortKey;
-  asc?: boolean;
-  limit: number;
-  all?: boolean;
-  json?: boolean;
-}
-
-/** Alerts read per page with --all (keyset pages: each costs the same however deep). */
-const PAGE = 500;
-
-function statusText(t: AlertView['triage']): string {
-  if (t.status === 'resolved' && t.disposition) return `resolved (${t.disposition})`;
-  if (t.status === 'snoozed' && t.snoozedUntil) return `snoozed until ${isoTime(t.snoozedUntil)}`;
-  return t.status;
-}
-
-function printState(v: AlertView, suppression?: SuppressionView): void {
-  const lines: Array<[string, string]> = [
-    ['alert', v.alertId],
-    ['status', statusText(v.triage)],
-    ['assignee', v.triage.assignee ?? '-'],
-    ['notes', String(v.triage.notes.length)],
-  ];
-  if (suppression) lines.push(['suppression', `${suppression.id} (${suppression.scope}${suppression.table ? ` ${suppression.table}` : ''}, until ${isoTime(suppression.until)})`]);
-  for (const [k, value] of lines) printText(`${k.padEnd(12)}${value}\n`);
-}
-
-function historyLine(a: TriageState['history'][number]): string {
-  const parts: string[] = [isoTime(a.at), a.actor, a.action];
-  if (a.action === 'assign') parts.push(`to ${a.assignee}`);
-  if (a.disposition) parts.push(a.disposition);
-  if (a.action === 'snooze') parts.push(`until ${isoTime(a.snoozeUntil)}`);
-  if (a.suppressionId) parts.push(`suppression ${a.suppressionId}`);
-  if (a.note && a.action !== 'note') parts.push(`note: ${a.note}`);
-  if (a.action === 'note') parts.push(a.note);
-  return parts.join('  ');
-}
-
-function printAlert(a: AlertView & { history: TriageState['history']; adjustments?: AlertAdjustments }): void {
-  const out: string[] = [];
-  const who = [a.department, a.role].filter((x) => x).join(', ');
-  out.push(`ALERT ${a.alertId} (revision ${a.revision})`);
-  out.push(`  severity     ${a.severity}, score ${a.score}`);
-  out.push(`  employee     ${a.user}${who ? ` (${who})` : ''}`);
-  out.push(`  window       ${isoTime(a.windowStart)} to ${isoTime(a.windowEnd)}`);
-  out.push(`  fired        ${isoTime(a.firedAt)} (last event ${isoTime(a.lastEventAt)})`);
-  const usual = a.baselineBytes > 0 ? `; usual ${formatBytes(a.baselineBytes)}${a.ratio > 0 ? ` (${formatMultiple(a.ratio)})` : ''}` : '';
-  const peers = a.peerBytes > 0 ? `; peers (${a.peerGroup}) ${formatBytes(a.peerBytes)}` : '';
-  out.push(`  volume       ${formatBytes(a.observedBytes)} in ${a.eventCount} events, ${a.observedRows} rows${usual}${peers}`);
-  out.push(`  detectors    ${a.detectors.join(', ')}`);
-  out.push('', 'EXPLANATION', `  ${a.explanation}`);
-  out.push('', 'FINDINGS');
-  for (const f of a.findings) out.push(`  ${f.detector}: ${f.clause}`);
-  const e = a.evidence;
-  out.push('', 'EVIDENCE');
-  out.push(`  events       ${e.events} (${e.failedEvents} failed), ${isoTime(Date.parse(e.firstEventAt))} to ${isoTime(Date.parse(e.lastEventAt))}`);
-  out.push(`  sensitive    ${formatBytes(e.sensitiveBytes)}`);
-  for (const t of e.topTables) out.push(`  table        ${t.table} (${t.sensitivity}) ${formatBytes(t.bytes)}, ${formatPercent(t.share)}, ${t.events} events, ${t.rows} rows`);
-  out.push(`  sessions     ${e.sessions.count}${e.sessions.top.length ? `: ${e.sessions.top.map((s) => `${s.id} ${formatBytes(s.bytes)}`).join(', ')}` : ''}`);
-  if (e.clientIps.length) out.push(`  client IPs   ${e.clientIps.map((c) => `${c.ip} ${formatBytes(c.bytes)}`).join(', ')}`);
-  if (e.apps.length) out.push(`  apps         ${e.apps.map((c) => `${c.app} ${formatBytes(c.bytes)}`).join(', ')}`);
-  if (e.allowlisted.events > 0) out.push(`  allowlisted  ${formatBytes(e.allowlisted.bytes)} in ${e.allowlisted.events} events (${e.allowlisted.reasons.join('; ')})`);
-  const t = a.triage;
-  out.push('', 'TRIAGE');
-  out.push(`  status       ${statusText(t)}`);
-  out.push(`  assignee     ${t.assignee ?? '-'}`);
-  out.push(`  acknowledged ${isoTime(t.acknowledgedAt)}`);
-  out.push(`  resolved     ${isoTime(t.resolvedAt)}`);
-  out.push('', `NOTES (${t.notes.length})`);
-  for (const n of t.notes) out.push(`  ${isoTime(n.at)}  ${n.actor}: ${n.note}`);
-  out.push('', `HISTORY (${a.history.length})`);
-  for (const h of a.history) out.push(`  ${historyLine(h)}`);
-  if (a.adjustments && a.adjustments.made.length + a.adjustments.applied.length > 0) {
-    out.push('', 'EXPECTATION ADJUSTMENTS');
-    for (const x of a.adjustments.made) out.push(`  made by it   ${adjustmentLine(x)}`);
-    for (const x of a.adjustments.applied) out.push(`  applied      ${adjustmentLine(x)}`);
-  }
-  printText(`${out.join('\n')}\n`);
-}
+import { printJson, printText } from '../output';
+import { asOption, cliActor, parseFactor, parseUntil, parseUntilOrDate, PSEUDONYM_HELP, triageDeps, usageError } from '../triage-context';
+import { adjustmentLine, printAlert, printState } from './alert-text';
+import { alertsListCommand } from './alerts-list';
 
 interface ActOptions {
   as?: string;
@@ -134,14 +26,6 @@ async function act(ctx: CliContext, alertId: string, req: ActRequest, opts: ActO
   printState(after, suppression);
   if (adjustment) printText(`${'adjustment'.padEnd(12)}${adjustmentLine(adjustment)}\n`);
 }
-
-/** One adjustment on a line: "adj_... 3x for Sales/sales_ops (expected_for_role) 2026-10-01 to 2026-12-20 by alice: reason". */
-export function adjustmentLine(a: AdjustmentView): string {
-  const state = a.revokedAt !== null ? `revoked ${isoTime(a.revokedAt)} by ${a.revokedBy}` : a.active ? 'active' : 'ended';
-  return `${a.id} ${a.factor}x for ${a.subject} (${a.kind}) ${dateText(a.from)} until ${dateText(a.until)} by ${a.createdBy}, ${state}: ${a.reason}`;
-}
-
-const dateText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 const jsonOption = () => new Option('--json', 'print the alert with its new triage state as JSON');
 
@@ -165,70 +49,7 @@ Examples:
       --suppress user_table --table crm.customers --until 30d --reason "quarterly export"`,
     );
 
-  alerts
-    .command('list')
-    .description('list current alerts with their triage status, newest window first, then by score')
-    .addOption(new Option('--from <time>', 'alerts whose window ends after this time (ISO-8601 with a zone)').argParser(parseTime))
-    .addOption(new Option('--to <time>', 'alerts whose window starts before this time').argParser(parseTime))
-    .option('--user <id>', 'only this employee or account (an id or a pseudonym)')
-    .addOption(new Option('--severity <level>', 'this severity or worse').choices([...SEVERITIES]))
-    .addOption(new Option('--status <status>', 'only alerts in this triage status').choices([...STATUSES]))
-    .option('--department <name>', 'only employees of this department (as in the current directory)')
-    .option('--detector <name>', 'only alerts where this detector fired (volumeSelf, volumePeers, exportRate, ceiling, sensitive, offHours, departing, slowDrip)')
-    .addOption(new Option('--sort <key>', 'order: newest window first (window), severity, volume, ratio, fired or status (lifecycle order)').choices([...SORTS]).default('window'))
-    .option('--asc', 'the other way round (oldest, mildest, smallest first; for status: resolved first)')
-    .option('--limit <n>', 'at most this many (the total matching is said on stderr)', (v) => integer(v, 1), 100)
-    .option('--all', 'every matching alert, however many (read page by page); --limit is ignored')
-    .option('--json', 'one JSON array of the alerts with their numbers and triage state (summaries: the explanation, findings and evidence are in `alerts show`, which is audited)')
-    .addHelpText(
-      'after',
-      `
-${PSEUDONYM_HELP}
-
-Examples:
-  insider alerts list
-  insider alerts list --status open --severity high --department Finance
-  insider alerts list --status open --sort severity --limit 20
-  insider alerts list --from 2026-10-01T00:00:00Z --all --json > alerts.json`,
-    )
-    .action(async (opts: ListOptions) => {
-      const deps = triageDeps(ctx);
-      const user = opts.user === undefined ? undefined : employeeArg(deps.pseudonyms, opts.user);
-      // Filtered, sorted and counted in ClickHouse over every alert; --all follows the pages' cursors.
-      const query = { from: opts.from, to: opts.to, user, status: opts.status, minSeverity: opts.severity, department: opts.department, detector: opts.detector, sort: opts.sort, dir: opts.asc ? ('asc' as const) : undefined };
-      const found: AlertSummary[] = [];
-      let total = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await queryAlerts(deps, { ...query, limit: opts.all ? PAGE : opts.limit, cursor });
-        found.push(...page.items);
-        total = page.total;
-        cursor = page.nextCursor ?? undefined;
-        if (opts.all && cursor) process.stderr.write(`\r${found.length} of ${total} alerts read`);
-      } while (opts.all && cursor);
-      if (opts.all && found.length > PAGE) process.stderr.write('\n');
-      if (opts.json) {
-        printJson(found);
-        return;
-      }
-      printTable(
-        found.map((a) => ({
-          ALERT: a.alertId,
-          SEVERITY: a.severity,
-          SCORE: a.score,
-          USER: a.user,
-          STATUS: a.triage.status === 'resolved' && a.triage.disposition ? `resolved:${a.triage.disposition}` : a.triage.status,
-          FIRED: isoTime(a.firedAt),
-          VOLUME: formatBytes(a.observedBytes),
-          RATIO: a.ratio > 0 ? formatMultiple(a.ratio) : '-',
-          DETECTORS: a.detectors.join(','),
-        })),
-        ['ALERT', 'SEVERITY', 'SCORE', 'USER', 'STATUS', 'FIRED', 'VOLUME', 'RATIO', 'DETECTORS'],
-      );
-      if (found.length === 0) process.stderr.write('no alerts match\n');
-      else if (total > found.length) process.stderr.write(`${found.length} of ${total} matching alerts shown (--limit, or --all for every one)\n`);
-      else process.stderr.write(`${total} matching alert${total === 1 ? '' : 's'}\n`);
-    });
+  alerts.addCommand(alertsListCommand(ctx));
 
   alerts
     .command('show')
