@@ -15,7 +15,7 @@ export function insertDeduplicationToken(topic: string, partition: number, first
   return `${topic}:${partition}:${firstOffset}-${lastOffset}:${rows}`;
 }
 
-/** Settings for one insert of a Kafka range, or none when the server lacks the feature. */
+/** The settings that carry a Kafka range's token into its insert (only where enableInsertDeduplication said the server has the feature). */
 export function deduplicationSettings(token: string): Record<string, string | number> {
   return { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 };
 }
