@@ -145,9 +145,27 @@ export const scoringSchema = z
 
 export type ScoringConfig = z.infer<typeof scoringSchema>;
 
+/** The live detector's Kafka consumer: its own tuning (it reads the ingester's topics, ingest.topics). */
+export const detectionConsumerSchema = z.strictObject({
+  /** Without a heartbeat for this long, the group gives the detector's partitions to another member. */
+  sessionTimeoutMs: z.number().int().min(6000),
+  /** Also sent while a batch is judged and its alerts stored. */
+  heartbeatIntervalMs: z.number().int().positive(),
+  /** At most this much per fetch. */
+  fetchMaxBytes: z.number().int().min(65536),
+  /** How long the broker may wait to fill a fetch: low, so that an event is judged soon after it arrives. */
+  maxWaitMs: z.number().int().min(0),
+  /** ClickHouse unavailable (at start-up, storing alerts): backoff from initialDelayMs, doubling, up to maxDelayMs. */
+  retry: z.strictObject({
+    initialDelayMs: z.number().int().positive(),
+    maxDelayMs: z.number().int().positive(),
+  }),
+});
+
 export const detectionSchema = z.strictObject({
   /** Kafka consumer group of the live detector (its own, next to the ingester's). */
   groupId: z.string().min(1),
+  consumer: detectionConsumerSchema,
   /** Trailing days a person's expectation is computed over. */
   baselineDays: days,
   /** Trailing days of the organisation's user-days that calibrate how rare a value is. */

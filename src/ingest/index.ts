@@ -2,7 +2,7 @@
 // Offsets are committed only after ClickHouse acknowledged the insert holding them; what ClickHouse
 // holds decides what a redelivered message is (docs/exactly-once.md). Stop() finishes the batch in
 // hand (flush and commit) within a grace period, then leaves the group.
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Batch, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
@@ -13,7 +13,7 @@ import { FENCE_EXPIRY_MS } from './insert-fence';
 import { createLease, leaseSpan } from './lease';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';
-import { Abandoned, isRetriable, withRetry } from '../kafka';
+import { Abandoned, createConsumerLoop, isRetriable, withRetry, type BatchSession, type ConsumerLoop } from '../kafka';
 
 export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';
@@ -58,22 +58,39 @@ export function createIngester(deps: IngesterDeps): Ingester {
   // first use) can get OUT_OF_ORDER_SEQUENCE_NUMBER on the retry and is dead from then on (kafkajs #598);
   // a CI run under load stopped an ingester for good that way.
   const producer: Producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true });
-  const consumer: Consumer = kafka.consumer({
-    groupId: settings.groupId,
-    sessionTimeout: settings.sessionTimeoutMs,
-    heartbeatInterval: settings.heartbeatIntervalMs,
-    // One fetch holds at most fetchMaxBytes, shared by the partitions processed at once (a message over
-    // a partition's share still arrives alone: the broker always returns a partition's first batch).
-    maxBytes: settings.fetchMaxBytes,
-    maxBytesPerPartition: fetchBytesPerPartition(settings),
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30000 },
-  });
   let stopDeadline = Infinity;
-  let stopping = false;
   const counts = { received: 0, inserted: 0, deadLettered: 0, skipped: 0 };
-  let settle: { resolve: () => void; reject: (e: unknown) => void };
-  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  done.catch(() => {});
+  const loop: ConsumerLoop = createConsumerLoop({
+    kafka,
+    log,
+    name: 'ingester',
+    settings: {
+      groupId: settings.groupId,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      // One fetch holds at most fetchMaxBytes, shared by the partitions processed at once (a message over
+      // a partition's share still arrives alone: the broker always returns a partition's first batch).
+      fetchMaxBytes: settings.fetchMaxBytes,
+      fetchMaxBytesPerPartition: fetchBytesPerPartition(settings),
+    },
+    topics,
+    fromBeginning: settings.fromBeginning,
+    // Partitions are independent (each has its own ledger): one's insert overlaps another's parsing.
+    concurrency: settings.concurrentPartitions,
+    eachBatch: (batch, session) => handleBatch(batch, session),
+    // ClickHouse holds the batch; the next owner of this partition skips it from the ledger.
+    commitFailed: 'offset commit failed (rebalance?); recovery is from ClickHouse',
+    onStopping(failed) {
+      // A failure stops at once; a stop lets the batch in hand finish within the grace period.
+      stopDeadline = failed ? Date.now() : Date.now() + shutdownGraceMs;
+      stopStats();
+    },
+    async onStopped(failed) {
+      await producer.disconnect();
+      if (!failed) log.info(counts, 'ingester stopped');
+    },
+  });
+  const { consumer } = loop;
 
   const deduplication = { enabled: false };
   const processor = createBatchProcessor({
@@ -100,31 +117,39 @@ export function createIngester(deps: IngesterDeps): Ingester {
     processor.resetAssignments();
     log.info({ generation: e.payload.groupId, assignment: e.payload.memberAssignment }, 'joined the consumer group');
   });
-  consumer.on(consumer.events.CRASH, (e) => {
-    const error = e.payload.error;
-    log.error({ err: error.message, restart: e.payload.restart }, 'consumer crashed');
-    if (!e.payload.restart) fail(error);
-  });
-
-  async function fail(err: unknown): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    stopDeadline = Date.now();
-    stopStats();
-    await consumer.disconnect().catch(() => {});
-    await producer.disconnect().catch(() => {});
-    settle.reject(err);
+  /** One batch through the processor; the offset to commit next, or none (abandoned, or a fatal failure). */
+  async function handleBatch(batch: Batch, session: BatchSession): Promise<string | undefined> {
+    const owned = () => !session.isStale() && Date.now() < stopDeadline;
+    const own = { owned, confirm: () => lease.confirm(session.heartbeat, owned) };
+    try {
+      const result = await processor.process(batch, own);
+      if (result === undefined) return undefined;
+      for (const k of ['received', 'inserted', 'deadLettered', 'skipped'] as const) counts[k] += result[k];
+      return String(result.next);
+    } catch (err) {
+      if (err instanceof Abandoned) {
+        log.info({ topic: batch.topic, partition: batch.partition }, 'batch abandoned before commit; it will be redelivered');
+        return undefined;
+      }
+      if (err instanceof SchemaMissingError || !isRetriable(err)) {
+        metrics.errors.inc({ kind: 'fatal' });
+        log.fatal({ err: (err as Error).message }, 'ingestion stopped: a failure that retrying cannot fix');
+        void loop.fail(err);
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   return {
-    done,
+    done: loop.done,
     stats: () => ({ ...counts }),
 
     async start() {
       // ClickHouse down at start-up is waited for like during inserts, not a reason to exit.
       const capability = await withRetry('start-up checks', () => enableInsertDeduplication(ch), {
         policy: settings.retry,
-        shouldContinue: () => !stopping,
+        shouldContinue: () => !loop.stopping(),
         onRetry: (err, attempt) => {
           const level = attempt <= 3 ? 'warn' : 'error';
           log[level]({ err: (err as Error).message, attempt, database: ch.database }, 'ClickHouse unreachable at start-up; waiting for it (retrying with backoff)');
@@ -133,69 +158,18 @@ export function createIngester(deps: IngesterDeps): Ingester {
         if (err instanceof Abandoned) return undefined;
         throw err;
       });
-      if (capability === undefined) {
-        settle.resolve();
-        return;
-      }
+      // Abandoned: stop() was called meanwhile, and has settled `done`.
+      if (capability === undefined) return;
       deduplication.enabled = capability.enabled;
       log.info({ clickhouse: capability.version, insertDeduplicationTokens: capability.enabled }, 'ClickHouse capabilities');
       // Table statistics of audited servers: read now (where configured), then on their schedule.
       await sources.refreshStats(true);
       stopStats = sources.startStatsSchedule(true);
       await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: settings.fromBeginning });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        // Partitions are independent (each has its own ledger): one's insert overlaps another's parsing.
-        partitionsConsumedConcurrently: settings.concurrentPartitions,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isStale, commitOffsetsIfNecessary }) => {
-          const owned = () => !isStale() && Date.now() < stopDeadline;
-          const own = { owned, confirm: () => lease.confirm(heartbeat, owned) };
-          // Heartbeats go on while ClickHouse is being retried, so the group keeps our partitions.
-          const beat = setInterval(() => heartbeat().catch(() => {}), settings.heartbeatIntervalMs);
-          try {
-            const result = await processor.process(batch, own);
-            if (result === undefined) return;
-            for (const k of ['received', 'inserted', 'deadLettered', 'skipped'] as const) counts[k] += result[k];
-            resolveOffset(String(result.next - 1));
-            // The batch's own commit also works while the consumer is stopping (consumer.commitOffsets does not).
-            const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(result.next) }] }] };
-            await commitOffsetsIfNecessary(offsets).catch((err: Error) => {
-              // ClickHouse holds the batch; the next owner of this partition skips it from the ledger.
-              log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, 'offset commit failed (rebalance?); recovery is from ClickHouse');
-            });
-          } catch (err) {
-            if (err instanceof Abandoned) {
-              log.info({ topic: batch.topic, partition: batch.partition }, 'batch abandoned before commit; it will be redelivered');
-              return;
-            }
-            if (err instanceof SchemaMissingError || !isRetriable(err)) {
-              metrics.errors.inc({ kind: 'fatal' });
-              log.fatal({ err: (err as Error).message }, 'ingestion stopped: a failure that retrying cannot fix');
-              void fail(err);
-              return;
-            }
-            throw err;
-          } finally {
-            clearInterval(beat);
-          }
-        },
-      });
+      await loop.start();
       log.info({ topics, groupId: settings.groupId, database: ch.database }, 'ingesting');
     },
 
-    async stop() {
-      if (stopping) return done.catch(() => {});
-      stopping = true;
-      stopDeadline = Date.now() + shutdownGraceMs;
-      stopStats();
-      // kafkajs waits for the batch in hand, which commits before it returns.
-      await consumer.disconnect();
-      await producer.disconnect();
-      log.info(counts, 'ingester stopped');
-      settle.resolve();
-    },
+    stop: () => loop.stop(),
   };
 }

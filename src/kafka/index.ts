@@ -1,5 +1,6 @@
 // The Kafka connection shared by every stage that produces or consumes (ingest, replay, simulate), and
-// what every consumer needs: retrying while it owns a partition, the ids it stored last.
+// what every consumer needs: its group lifecycle (consumer-loop.ts), retrying while it owns a partition,
+// the ids it stored last.
 // kafkajs logs go through pino so that they share redaction and format with ours.
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
@@ -9,6 +10,7 @@ import { registerCodecs } from './codecs';
 export { registerCodecs, CodecError } from './codecs';
 export { withRetry, isRetriable, Abandoned, type RetryPolicy } from './retry';
 export { RecentIds } from './recent-ids';
+export { createConsumerLoop, consumerConfig, type ConsumerLoop, type ConsumerLoopOptions, type ConsumerSettings, type BatchSession } from './consumer-loop';
 
 // kafkajs 2's default partitioner (murmur2 on the key, like the Java client) is the one we want: a
 // user's events share a partition. Its warning about the change from kafkajs 1 is noise here.

@@ -6,11 +6,11 @@
 // Restart: the running totals of today and yesterday are rebuilt from ClickHouse, from the stored events
 // below the group's committed offsets, and the stored alerts of those days are continued, not repeated.
 // A new group starts after what ClickHouse already holds (history is for baselines, not for alerting).
-import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Batch, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
-import { withRetry } from '../kafka';
+import { createConsumerLoop, withRetry } from '../kafka';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
@@ -64,13 +64,15 @@ type Positions = Map<string, Map<number, string>>;
 export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDetector> {
   const { config, kafka, ch, log } = deps;
   const detection = config.detection;
+  // It judges the events the ingester stores: ingest.topics (and ingest.sources, their formats) stay the
+  // one list of the topics that carry events. Its consumer tuning is its own (detection.consumer).
   const topics = config.ingest.topics.length > 0 ? [...config.ingest.topics] : [config.kafka.topic];
+  const { retry, ...consumerSettings } = detection.consumer;
   checkSourceTopics(config.ingest, topics);
   // The same formats as the ingester's (src/sources); the join state is read from what the ingester stored.
   const sources = createSources({ settings: config.ingest, ch, log, role: 'reader' });
   const counts = { invalid: 0, warmedUp: 0 };
   const metrics = detectMetrics(deps.registry ?? createRegistry({ defaultMetrics: false }));
-  let stopping = false;
   // ClickHouse down at start-up is waited for like the ingester does, not a reason to exit. Each attempt
   // starts from scratch (a fresh engine), so a failure half-way leaves nothing behind.
   const started = await withRetry(
@@ -95,7 +97,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       return { inputs, engine, warm, alertFloor: tuned.scoring.alertFloor };
     },
     {
-      policy: config.ingest.retry,
+      policy: retry,
       shouldContinue: () => !deps.stopRequested?.(),
       onRetry: (err, attempt) => {
         const level = attempt <= 3 ? 'warn' : 'error';
@@ -107,10 +109,32 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   let alertFloor = started.alertFloor;
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);
+  const timers: NodeJS.Timeout[] = [];
+  const loop = createConsumerLoop({
+    kafka,
+    log,
+    name: 'detector',
+    settings: { groupId: detection.groupId, ...consumerSettings },
+    topics,
+    // Where a new group starts was set by startingPositions.
+    fromBeginning: true,
+    // One batch at a time: the engine's running totals are shared by all partitions.
+    concurrency: 1,
+    eachBatch: (batch) => judge(batch),
+    commitFailed: 'detector offset commit failed; the batch may be judged again after a restart (alerts are revised, not duplicated)',
+    onCrash: () => metrics.errors.inc({ kind: 'crash' }),
+    onStopping() {
+      for (const t of timers) clearInterval(t);
+      stopStats();
+    },
+    async onStopped(failed) {
+      if (!failed) log.info({ ...engine.stats(), ...counts }, 'detector stopped');
+    },
+  });
   const store = (alerts: AlertRecord[]) =>
     withRetry('storing alerts', () => writeAlerts(ch, alerts), {
-      policy: config.ingest.retry,
-      shouldContinue: () => !stopping,
+      policy: retry,
+      shouldContinue: () => !loop.stopping(),
       onRetry: (err, attempt) => {
         metrics.errors.inc({ kind: 'store_retry' });
         log.warn({ err: (err as Error).message, attempt }, 'storing alerts failed; retrying');
@@ -128,66 +152,32 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   emit(warm.alerts);
   log.info({ events: warm.events, alerts: warm.alerts.length }, 'running totals of today and yesterday rebuilt from ClickHouse');
 
-  const consumer: Consumer = kafka.consumer({
-    groupId: detection.groupId,
-    sessionTimeout: config.ingest.sessionTimeoutMs,
-    heartbeatInterval: config.ingest.heartbeatIntervalMs,
-    maxBytes: config.ingest.fetchMaxBytes,
-    maxWaitTimeInMs: 250,
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30000 },
-  });
-  let settle: { resolve: () => void; reject: (e: unknown) => void };
-  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  done.catch(() => {});
-  consumer.on(consumer.events.CRASH, (e) => {
-    metrics.errors.inc({ kind: 'crash' });
-    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'detector consumer crashed');
-    if (!e.payload.restart && !stopping) {
-      stopping = true;
-      void consumer.disconnect().finally(() => settle.reject(e.payload.error));
-    }
-  });
+  // The event limits are the ingester's: the detector judges what the ingester stores (and dead-letters the rest).
   const limits = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureSkewMs: config.ingest.maxFutureSkewMs };
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    // One batch at a time: the engine's running totals are shared by all partitions.
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
-      if (batch.messages.length === 0) return;
-      // Heartbeats go on through the whole batch (decoding, judging, storing): a busy machine must not
-      // cost the group membership, or the batch is read again (judged once still: the day state
-      // skips event ids it holds, but the work is done twice).
-      const beat = setInterval(() => heartbeat().catch(() => {}), config.ingest.heartbeatIntervalMs);
-      const endTimer = metrics.batchSeconds.startTimer();
-      try {
-        const events: DetectEvent[] = [];
-        const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
-        for (const outcome of decoded) {
-          // The ingester dead-letters what does not decode, with the reason; here it is only counted.
-          if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));
-          else {
-            counts.invalid++;
-            metrics.invalid.inc();
-          }
+  const judge = async (batch: Batch): Promise<string> => {
+    const endTimer = metrics.batchSeconds.startTimer();
+    try {
+      const events: DetectEvent[] = [];
+      const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
+      for (const outcome of decoded) {
+        // The ingester dead-letters what does not decode, with the reason; here it is only counted.
+        if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));
+        else {
+          counts.invalid++;
+          metrics.invalid.inc();
         }
-        const alerts = await engine.process(events);
-        await store(alerts);
-        emit(alerts);
-        observeBatch(metrics, batch, events);
-      } finally {
-        clearInterval(beat);
-        endTimer();
       }
-      const last = batch.messages[batch.messages.length - 1].offset;
-      resolveOffset(last);
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last) + 1n) }] }] }).catch((err: Error) =>
-        log.warn({ err: err.message }, 'detector offset commit failed; the batch may be judged again after a restart (alerts are revised, not duplicated)'),
-      );
-    },
-  });
+      const alerts = await engine.process(events);
+      // Stored before the offsets are committed (the loop commits what this returns).
+      await store(alerts);
+      emit(alerts);
+      observeBatch(metrics, batch, events);
+    } finally {
+      endTimer();
+    }
+    return String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n);
+  };
+  await loop.start();
   log.info({ topics, groupId: detection.groupId }, 'detecting');
   const refresh = setInterval(() => {
     loadExemptions(ch, detection)
@@ -204,6 +194,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       });
   }, EXEMPTIONS_REFRESH_MS);
   refresh.unref();
+  timers.push(refresh);
   const settings = setInterval(() => {
     loadTuning(ch)
       .then((tuning) => {
@@ -219,20 +210,12 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       });
   }, deps.settingsRefreshMs ?? SETTINGS_REFRESH_MS);
   settings.unref();
+  timers.push(settings);
 
   return {
-    done,
+    done: loop.done,
     stats: () => ({ ...engine.stats(), ...counts }),
-    async stop() {
-      if (stopping) return done.catch(() => {});
-      stopping = true;
-      clearInterval(refresh);
-      clearInterval(settings);
-      stopStats();
-      await consumer.disconnect();
-      log.info({ ...engine.stats(), ...counts }, 'detector stopped');
-      settle.resolve();
-    },
+    stop: () => loop.stop(),
   };
 }
 

@@ -71,6 +71,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it("gives the live detector a consumer of its own whose defaults are the ingester's (what it borrowed before)", () => {
+    const { config } = load();
+    const { ingest } = config;
+    expect(config.detection.consumer).toEqual({
+      sessionTimeoutMs: ingest.sessionTimeoutMs,
+      heartbeatIntervalMs: ingest.heartbeatIntervalMs,
+      fetchMaxBytes: ingest.fetchMaxBytes,
+      maxWaitMs: 250,
+      retry: ingest.retry,
+    });
+  });
+
+  it("tunes the detector's consumer without touching the ingester's, key by key", () => {
+    const defaults = load().config;
+    const { config } = load(fixture('detection-consumer.yaml'));
+    expect(config.detection.consumer).toEqual({ ...defaults.detection.consumer, sessionTimeoutMs: 45000, retry: { ...defaults.detection.consumer.retry, maxDelayMs: 5000 } });
+    expect(config.ingest).toEqual(defaults.ingest);
+  });
+
+  it('refuses a detector session timeout below what Kafka accepts', () => {
+    const err = configErrorOf(() => load(fixture('detection-consumer-short-session.yaml')));
+    expect(err.message).toMatch(/^.*detection-consumer-short-session\.yaml: detection\.consumer\.sessionTimeoutMs: .*got 1000$/);
+  });
+
   it('names the environment variable when a bad value came from it', () => {
     const err = configErrorOf(() => load(undefined, { INSIDER_LOG_LEVEL: 'loud' }));
     expect(err.message).toMatch(/^environment variable INSIDER_LOG_LEVEL: log\.level: /);

@@ -1,0 +1,150 @@
+// The consumer lifecycle every stage that reads Kafka in a group shares (the ingester, the live
+// detector): one kafkajs consumer, offsets committed by hand once the caller has finished a batch,
+// heartbeats through long batches, a crash kafkajs cannot restart from as a failure, and a stop that
+// lets the batch in hand finish. What a batch means (and when it may be committed) stays with the caller.
+import type { Batch, Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import type { Logger } from '../log';
+
+/** The consumer's tuning: each stage has its own (ingest.*, detection.consumer). */
+export interface ConsumerSettings {
+  groupId: string;
+  sessionTimeoutMs: number;
+  /** Also how often a batch in progress sends a heartbeat. */
+  heartbeatIntervalMs: number;
+  /** At most this much per fetch. */
+  fetchMaxBytes: number;
+  /** At most this much of one partition per fetch; none: kafkajs's default (1 MiB). */
+  fetchMaxBytesPerPartition?: number;
+  /** How long the broker may wait for data to fill a fetch; none: kafkajs's default (5 s). */
+  maxWaitMs?: number;
+}
+
+/** kafkajs's own retries (a broker or coordinator away): about five minutes in all, then a crash it restarts from. */
+const KAFKA_RETRY = { retries: 10, initialRetryTime: 300, maxRetryTime: 30000 };
+
+export function consumerConfig(settings: ConsumerSettings): ConsumerConfig {
+  return {
+    groupId: settings.groupId,
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: settings.heartbeatIntervalMs,
+    maxBytes: settings.fetchMaxBytes,
+    ...(settings.fetchMaxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: settings.fetchMaxBytesPerPartition }),
+    ...(settings.maxWaitMs === undefined ? {} : { maxWaitTimeInMs: settings.maxWaitMs }),
+    retry: KAFKA_RETRY,
+  };
+}
+
+/** What a batch handler may do while it holds the batch. */
+export interface BatchSession {
+  heartbeat(): Promise<void>;
+  /** True once a rebalance took the partition away (the batch must not be committed). */
+  isStale(): boolean;
+}
+
+export interface ConsumerLoopOptions {
+  kafka: Kafka;
+  log: Logger;
+  /** Who consumes, in log messages ("ingester", "detector"). */
+  name: string;
+  settings: ConsumerSettings;
+  topics: string[];
+  fromBeginning: boolean;
+  /** Partitions whose batches are handled at once. */
+  concurrency: number;
+  /**
+   * Handles one non-empty batch; returns the offset to commit next (the last handled + 1), or undefined
+   * to commit nothing. A throw goes to kafkajs, which restarts the consumer and delivers the batch again.
+   */
+  eachBatch(batch: Batch, session: BatchSession): Promise<string | undefined>;
+  /** Logged when a commit fails: what that means for the batch. */
+  commitFailed: string;
+  /** A crash, restarted from or not (metrics). */
+  onCrash?(): void;
+  /** The loop begins to stop: asked (failed false), or after a failure (failed true). Stop timers here. */
+  onStopping?(failed: boolean): void;
+  /** After the consumer has left the group: close what else the stage holds. A throw rejects stop(). */
+  onStopped?(failed: boolean): Promise<void>;
+}
+
+export interface ConsumerLoop {
+  /** The kafkajs consumer, for listeners of its events (join, heartbeat, requests). */
+  consumer: Consumer;
+  /** Connects, subscribes and consumes until stop() or a failure. */
+  start(): Promise<void>;
+  /** Lets the batch in hand finish (kafkajs waits for it), then leaves the group; done resolves. */
+  stop(): Promise<void>;
+  /** Stops because of a failure that retrying cannot fix; done rejects with it. */
+  fail(err: unknown): Promise<void>;
+  /** True once stop() or fail() was called. */
+  stopping(): boolean;
+  /** Resolves when stopped, rejects with the error that stopped it. */
+  done: Promise<void>;
+}
+
+export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
+  const { kafka, log, settings } = opts;
+  const consumer = kafka.consumer(consumerConfig(settings));
+  let stopping = false;
+  let settle: { resolve: () => void; reject: (e: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => {});
+
+  consumer.on(consumer.events.CRASH, (e) => {
+    opts.onCrash?.();
+    log.error({ err: e.payload.error.message, restart: e.payload.restart }, `${opts.name} consumer crashed`);
+    if (!e.payload.restart) void fail(e.payload.error);
+  });
+
+  async function fail(err: unknown): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    opts.onStopping?.(true);
+    await consumer.disconnect().catch(() => {});
+    await opts.onStopped?.(true).catch(() => {});
+    settle.reject(err);
+  }
+
+  return {
+    consumer,
+    done,
+    fail,
+    stopping: () => stopping,
+
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: opts.concurrency,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isStale, commitOffsetsIfNecessary }) => {
+          if (batch.messages.length === 0) return;
+          // Heartbeats go on through the whole batch (a slow store, a busy machine), so the group keeps our partitions.
+          const beat = setInterval(() => heartbeat().catch(() => {}), settings.heartbeatIntervalMs);
+          try {
+            const next = await opts.eachBatch(batch, { heartbeat, isStale });
+            if (next === undefined) return;
+            resolveOffset(String(BigInt(next) - 1n));
+            // The batch's own commit also works while the consumer is stopping (consumer.commitOffsets does not).
+            const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] };
+            await commitOffsetsIfNecessary(offsets).catch((err: Error) => {
+              log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, opts.commitFailed);
+            });
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      });
+    },
+
+    async stop() {
+      if (stopping) return done.catch(() => {});
+      stopping = true;
+      opts.onStopping?.(false);
+      // kafkajs waits for the batch in hand, which commits before it returns.
+      await consumer.disconnect();
+      await opts.onStopped?.(false);
+      settle.resolve();
+    },
+  };
+}
