@@ -1,11 +1,13 @@
-// The README's rule for src/: a folder imports only folders below it, so the folders' imports form no
-// loop (the lint rule checks the other half: only through a folder's index.ts). Read from the source
-// text, type-only imports included: a loop of types is still a loop for a reader.
+// The README's rules for src/: a folder imports only folders below it, so the folders' imports form no
+// loop; and it reaches another folder only through that folder's index.ts (the lint rule says so while
+// editing; this checks the resolved paths, so './../x/y', '../../../src/x/y', import() and require()
+// cannot go around it). Read from the source text, type-only imports included: a loop of types is still
+// a loop for a reader.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const SRC = path.join(__dirname, '../../src');
-const IMPORT = /(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.[^'"]*)['"]/g;
+const IMPORT = /(?:(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?|(?:import|require)\s*\(\s*)['"](\.[^'"]*)['"]/g;
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -18,20 +20,32 @@ function sourceFiles(dir: string): string[] {
 /** The top folder (or top-level file, without .ts) of a path inside src. */
 const topOf = (p: string): string => path.relative(SRC, p).split(path.sep)[0].replace(/\.ts$/, '');
 
+/** Every relative import of src's files: the importing file, the specifier and where it leads (inside src). */
+function relativeImports(): Array<{ file: string; spec: string; target: string }> {
+  return sourceFiles(SRC).flatMap((file) =>
+    [...fs.readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => ({ file, spec: m[1], target: path.resolve(path.dirname(file), m[1]) })),
+  );
+}
+
 /** folder -> folder -> the files that import it, as "file -> specifier". */
 function folderImports(): Map<string, Map<string, string[]>> {
   const edges = new Map<string, Map<string, string[]>>();
-  for (const file of sourceFiles(SRC)) {
+  for (const { file, spec, target } of relativeImports()) {
     const from = topOf(file);
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(IMPORT)) {
-      const to = topOf(path.resolve(path.dirname(file), m[1]));
-      if (to === from) continue;
-      const targets = edges.get(from) ?? new Map<string, string[]>();
-      targets.set(to, [...(targets.get(to) ?? []), `${path.relative(SRC, file)} -> ${m[1]}`]);
-      edges.set(from, targets);
-    }
+    const to = topOf(target);
+    if (to === from) continue;
+    const targets = edges.get(from) ?? new Map<string, string[]>();
+    targets.set(to, [...(targets.get(to) ?? []), `${path.relative(SRC, file)} -> ${spec}`]);
+    edges.set(from, targets);
   }
   return edges;
+}
+
+/** Whether an import from `file` to `target` goes through the front door: its own folder, a top-level file, or another folder's index. */
+function throughFrontDoor(file: string, target: string): boolean {
+  const rel = path.relative(SRC, target).split(path.sep);
+  if (topOf(file) === rel[0]) return true;
+  return rel.length === 1 || (rel.length === 2 && rel[1].replace(/\.tsx?$/, '') === 'index');
 }
 
 /** One loop of folders, as the imports that close it, or null. */
@@ -70,6 +84,28 @@ describe('src folders', () => {
     expect(edges.get('detect')?.has('config')).toBe(true);
     expect(edges.get('triage')?.has('detect')).toBe(true);
     expect(findLoop(edges)).toBeNull();
+  });
+
+  it('reach another folder only through its index.ts, however the path is written', () => {
+    const around = relativeImports()
+      .filter(({ file, target }) => !throughFrontDoor(file, target))
+      .map(({ file, spec }) => `${path.relative(SRC, file)} -> ${spec}`);
+    expect(around).toEqual([]);
+  });
+
+  it('sees the ways around a front door', () => {
+    const file = path.join(SRC, 'api/schemas/x.ts');
+    const imports = (text: string) => [...text.matchAll(IMPORT)].map((m) => m[1]);
+    const text = [
+      "import { a } from '../../detect';",
+      "export { b } from './../../detect/history';",
+      "const c = () => import('../../../src/detect/history');",
+      "const d = require('../../detect/history');",
+      "import type { E } from '../routes/common';",
+    ].join('\n');
+    const found = imports(text);
+    expect(found).toHaveLength(5);
+    expect(found.map((spec) => throughFrontDoor(file, path.resolve(path.dirname(file), spec)))).toEqual([true, false, false, false, true]);
   });
 
   it('finds a loop where there is one', () => {
