@@ -95,6 +95,14 @@ export function firstKeyword(sql: string, dialect: Dialect = 'postgres'): string
 
 /** Reads `name`, `schema.name`, `"Quoted"`... at tokens[i]; returns the qualified name and the next index. */
 function relationAt(tokens: Token[], i: number, rules: Required<NameRules> = PG): { name: string; next: number } | undefined {
+  const read = dottedNameAt(tokens, i);
+  // A function in FROM (generate_series(...), numbers(10)) is not a relation.
+  if (!read || tokens[read.next]?.text === '(') return undefined;
+  return { name: qualify(read.parts, rules), next: read.next };
+}
+
+/** The parts of `a`, `a.b`, `"Quoted".b`... at tokens[i] (unquoted words lower-cased) and the next index. */
+function dottedNameAt(tokens: Token[], i: number): { parts: string[]; next: number } | undefined {
   const parts: string[] = [];
   let j = i;
   for (;;) {
@@ -108,9 +116,7 @@ function relationAt(tokens: Token[], i: number, rules: Required<NameRules> = PG)
     }
     break;
   }
-  // A function in FROM (generate_series(...), numbers(10)) is not a relation.
-  if (tokens[j]?.text === '(') return undefined;
-  return { name: qualify(parts, rules), next: j };
+  return { parts, next: j };
 }
 
 const PG: Required<NameRules> = { dialect: 'postgres', defaultSchema: 'public' };
@@ -180,20 +186,8 @@ export function copyTargets(sql: string): CopyTarget[] {
 
 function relationAtCopy(tokens: Token[], i: number): { name: string; next: number } | undefined {
   // COPY t (a, b) TO: the column list follows the name, unlike a function call.
-  const parts: string[] = [];
-  let j = i;
-  for (;;) {
-    const t = tokens[j];
-    if (!t || (t.kind !== 'word' && t.kind !== 'ident')) return undefined;
-    parts.push(t.kind === 'word' ? t.text.toLowerCase() : t.text);
-    j++;
-    if (tokens[j]?.text === '.') {
-      j++;
-      continue;
-    }
-    break;
-  }
-  return { name: parts.length === 1 ? `public.${parts[0]}` : parts.slice(-2).join('.'), next: j };
+  const read = dottedNameAt(tokens, i);
+  return read && { name: qualify(read.parts, PG), next: read.next };
 }
 
 /** The relations a statement names after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE and COPY, in order, once each. */
