@@ -10,6 +10,7 @@ import { burst } from './burst';
 import type { SimEvent } from './event';
 import { stream } from './random';
 import { DEPARTMENTS, GB } from './roles';
+import type { Person } from './organisation';
 import type { Planner } from './scenarios';
 import { SENSITIVE_TABLES, table } from './tables';
 
@@ -110,12 +111,7 @@ export function planInsiders(planner: Planner): void {
       description: 'a person serving notice exports about 20x their normal daily volume of customer and lead data',
       details: { notice_date: dateString(notice), end_date: dateString(notice + 30), normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 20 },
       injected,
-      apply: () => {
-        p.noticeDay = notice;
-        p.endDay = notice + 30;
-        p.directory.notice_date = dateString(notice);
-        p.directory.end_date = dateString(p.endDay);
-      },
+      apply: () => serveNotice(p, notice, 30),
     };
   });
 
@@ -273,12 +269,7 @@ export function planInsiders(planner: Planner): void {
       description: 'a person serving notice takes about 5.5x their normal day, just under a 6x rule for people leaving',
       details: { notice_date: dateString(notice), end_date: dateString(notice + 28), normal_daily_bytes: Math.round(p.medianDailyBytes), multiple: 5.5 },
       injected,
-      apply: () => {
-        p.noticeDay = notice;
-        p.endDay = notice + 28;
-        p.directory.notice_date = dateString(notice);
-        p.directory.end_date = dateString(p.endDay);
-      },
+      apply: () => serveNotice(p, notice, 28),
     };
   });
 
@@ -328,4 +319,12 @@ export function planInsiders(planner: Planner): void {
       injected,
     };
   });
+}
+
+/** The person gave notice on `notice` and leaves `days` later: so says the directory. */
+function serveNotice(p: Person, notice: number, days: number): void {
+  p.noticeDay = notice;
+  p.endDay = notice + days;
+  p.directory.notice_date = dateString(notice);
+  p.directory.end_date = dateString(p.endDay);
 }
