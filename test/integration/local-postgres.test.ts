@@ -7,22 +7,9 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
 import { localServices, servicesDown, servicesStatus, servicesUp } from '../../src/local-services';
+import { processesMentioning } from '../helpers/processes';
 
 jest.setTimeout(180000);
-
-function processesMentioning(fragment: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(fragment);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('local PostgreSQL (own port and state dir)', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-pg-'));

@@ -6,20 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { localServices, servicesDown, servicesStatus, servicesUp, stateDirOf } from '../../src/local-services';
 import { testConfig } from '../helpers/env';
-
-function processesMentioning(fragment: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(fragment);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+import { processesMentioning } from '../helpers/processes';
 
 describe('local services (own ports and state dir)', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-services-'));
