@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import type { AlertRecord } from '../src/alerts';
-import { MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
+import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
 import { backfill, engineFor, storedEvents, type DetectEvent } from '../src/detect';
 import { parseDirectory, storeDirectory } from '../src/directory';
 import { accessEventRows } from '../src/ingest/event-rows';
@@ -118,6 +118,8 @@ async function main(): Promise<void> {
     const detection = { ...config.detection, catalogFile: path.join(dir, 'tables.csv'), allowlistFile: path.join(dir, 'allowlist.json') };
     const inputs = await loadEngineInputs(db.ch, detection);
     const hours = Math.ceil((end - from) / MS_PER_HOUR);
+    // As `detect --once` over a past period: every day before the last is settled.
+    const settledUntil = dayOf(end - 1) - 1;
 
     // (a) The plain read: every hour's events, as the backfill asked for them before, no engine.
     let t = performance.now();
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
     const events = byHour.reduce((n, b) => n + b.length, 0);
 
     // (b) The engine alone on the events in memory (its day histories come from ClickHouse, as in the backfill).
-    const memEngine = engineFor(db.ch, detection, inputs, () => 0);
+    const memEngine = engineFor(db.ch, detection, inputs, () => 0, { settledUntil });
     const memAlerts: AlertRecord[] = [];
     t = performance.now();
     for (const batch of byHour) memAlerts.push(...(await memEngine.process(batch)));
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
     byHour.length = 0;
 
     // The backfill as `detect --once` runs it (the sink keeps the revisions instead of storing them).
-    const engine = engineFor(db.ch, detection, inputs, () => 0);
+    const engine = engineFor(db.ch, detection, inputs, () => 0, { settledUntil });
     const stored: AlertRecord[] = [];
     t = performance.now();
     await backfill(db.ch, engine, { from, to: end }, async (a) => void stored.push(...a));

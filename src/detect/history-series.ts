@@ -28,9 +28,54 @@ export interface Series {
   weekday: boolean[];
   /** Summaries by the range of indices they cover: windows that differ only by days without activity (a weekend) are one. */
   summaries: Map<number, RobustSummary | null>;
+  /** Summaries shared with the histories of other days (a backfill's), if any, and this series' name in it. */
+  shared?: { cache: SummaryCache; name: string };
 }
 
-export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Series>> {
+/**
+ * Robust summaries shared by the histories of consecutive days: each day's history summarises again nearly
+ * every window of the day before (the pool's days), and the summary of the same values is the same. Found
+ * by the person, statistic and the window's first and last active day, and used only when the values are
+ * exactly the ones summarised (a window whose values changed is summarised afresh). Entries that no
+ * history of the last two asked for are dropped (`nextDay`), so it holds about two days' windows.
+ */
+export interface SummaryCache {
+  summary(key: string, values: number[]): RobustSummary | null;
+  /** Called once per history built. */
+  nextDay(): void;
+}
+
+interface Summarised {
+  values: number[];
+  summary: RobustSummary | null;
+}
+
+const sameValues = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+export function createSummaryCache(): SummaryCache {
+  let current = new Map<string, Summarised>();
+  let previous = new Map<string, Summarised>();
+  return {
+    summary(key, values) {
+      let hit = current.get(key);
+      if (hit && sameValues(hit.values, values)) return hit.summary;
+      hit = previous.get(key);
+      if (!hit || !sameValues(hit.values, values)) hit = { values, summary: robustSummary(values) };
+      current.set(key, hit);
+      return hit.summary;
+    },
+    nextDay() {
+      previous = current;
+      current = new Map();
+    },
+  };
+}
+
+export function* seriesOf(rows: ReadonlyArray<UserDayValue>, shared?: { cache: SummaryCache; statistic: string }): Steps<Map<string, Series>> {
   const byUser = new Map<string, Array<[number, number]>>();
   let n = 0;
   for (const r of rows) {
@@ -44,7 +89,10 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
   for (const [user, list] of byUser) {
     yield;
     list.sort((a, b) => a[0] - b[0]);
-    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])), summaries: new Map() });
+    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])),
+      summaries: new Map(),
+      shared: shared && { cache: shared.cache, name: `${shared.statistic}\u0000${user}` },
+    });
   }
   return out;
 }
@@ -88,7 +136,8 @@ export function ownSummary(s: Series | undefined, day: number, window: number): 
     all.push(s.logs[i]);
     if (s.weekday[i]) working.push(s.logs[i]);
   }
-  const summary = robustSummary(working.length >= 3 ? working : all);
+  const values = working.length >= 3 ? working : all;
+  const summary = s.shared && to > from ? s.shared.cache.summary(`${s.shared.name}\u0000${s.days[from]}\u0000${s.days[to - 1]}\u0000${values.length}`, values) : robustSummary(values);
   s.summaries.set(key, summary);
   return { summary, active: to - from };
 }
