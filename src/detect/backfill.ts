@@ -1,58 +1,59 @@
 // `detect --once`: the engine over a stored period, reading events from ClickHouse hour by hour in event
 // order, exactly as the live detector would have seen them. The same alerts, the same revisions.
 import { MS_PER_HOUR } from '../calendar';
-import { sql, type ClickHouse, type SqlFragment } from '../store';
+import { sql, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
 import type { DetectEvent } from './event';
 
-interface EventRow {
-  event_id: string;
-  t: string;
-  user: string;
-  action: string;
-  bytes: string;
-  rows: string;
-  tbl: string;
-  client_ip: string;
-  client_app: string;
-  session_id: string;
-  ok: number;
-  estimated: number;
-  identity: string;
+const COLUMNS = sql`event_id, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, user, action, bytes, rows,
+  concat(db_name, '.', table_name) AS tbl, client_ip, client_app, session_id, status = 'ok' AS ok,
+  bytes_estimated AS estimated, identity`;
+
+/**
+ * Stored events matching `where`, in event order (ts, then user and id for events of the same millisecond).
+ * Read as TabSeparated and split here: a backfill reads every stored event, and JSONEachRow's objects
+ * (field names per row, JSON unescaping) cost more than the reading itself.
+ */
+export async function storedEventsWhere(ch: ClickHouse, where: SqlFragment): Promise<DetectEvent[]> {
+  const text = await ch.queryTabSeparated(sql`SELECT ${COLUMNS} FROM access_events WHERE ${where} ORDER BY t, user, event_id`);
+  return eventsOfText(text);
 }
 
-/** Stored events matching `where`, in event order (ts, then user and id for events of the same millisecond). */
-export async function storedEventsWhere(ch: ClickHouse, where: SqlFragment): Promise<DetectEvent[]> {
-  const rows = await ch.query<EventRow>(sql`
-    SELECT event_id, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, user, action, bytes, rows,
-           concat(db_name, '.', table_name) AS tbl, client_ip, client_app, session_id, status = 'ok' AS ok,
-           bytes_estimated AS estimated, identity
-    FROM access_events
-    WHERE ${where}
-    ORDER BY t, user, event_id`);
-  return rows.map((r) => ({
-    eventId: r.event_id,
-    ts: Number(r.t),
-    user: r.user,
-    action: r.action,
-    bytes: Number(r.bytes),
-    rows: Number(r.rows),
-    table: r.tbl,
-    clientIp: r.client_ip,
-    clientApp: r.client_app,
-    sessionId: r.session_id,
-    ok: Number(r.ok) === 1,
-    estimated: Number(r.estimated) === 1,
-    identity: r.identity,
-  }));
+/** The events of TabSeparated rows of COLUMNS, one a line. */
+function eventsOfText(text: string): DetectEvent[] {
+  const out: DetectEvent[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const f = text.slice(at, nl).split('\t');
+    at = nl + 1;
+    out.push({
+      eventId: tsvUnescape(f[0]),
+      ts: Number(f[1]),
+      user: tsvUnescape(f[2]),
+      action: tsvUnescape(f[3]),
+      bytes: Number(f[4]),
+      rows: Number(f[5]),
+      table: tsvUnescape(f[6]),
+      clientIp: tsvUnescape(f[7]),
+      clientApp: tsvUnescape(f[8]),
+      sessionId: tsvUnescape(f[9]),
+      ok: f[10] === '1',
+      estimated: f[11] === '1',
+      identity: tsvUnescape(f[12]),
+    });
+  }
+  return out;
 }
+
+const whereBetween = (from: number, to: number) => sql`ts >= ${new Date(Math.floor(from / 1000) * 1000)} AND ts < ${new Date(Math.ceil(to / 1000) * 1000)}`;
 
 /** The stored events of [from, to) in event order. */
 export async function storedEvents(ch: ClickHouse, from: number, to: number): Promise<DetectEvent[]> {
-  const events = await storedEventsWhere(ch, sql`ts >= ${new Date(Math.floor(from / 1000) * 1000)} AND ts < ${new Date(Math.ceil(to / 1000) * 1000)}`);
-  return events
-    .filter((e) => e.ts >= from && e.ts < to);
+  const events = await storedEventsWhere(ch, whereBetween(from, to));
+  return events.filter((e) => e.ts >= from && e.ts < to);
 }
 
 export interface BackfillProgress {
@@ -62,7 +63,20 @@ export interface BackfillProgress {
   alerts: number;
 }
 
-/** Runs the engine over [from, to) and hands each hour's alert revisions to `sink` before reading on. */
+/**
+ * Hours read in one query: a query per hour cost more in round trips than in rows (a few hundred events an
+ * hour at 500 people). Bounded, so that a large organisation's block still fits in memory twice (the block
+ * being judged and the next one, read meanwhile).
+ */
+export const BLOCK_HOURS = 6;
+
+/**
+ * Runs the engine over [from, to) and hands each hour's alert revisions to `sink` before the next hour is
+ * judged (an interrupted backfill has stored everything up to the hour it stopped in). Events are read a
+ * block of hours at a time, the next block while the current one is judged: reading has no effect on the
+ * judgement (stored events do not depend on alerts), and the engine sees the same events in the same order,
+ * hour by hour, as when each hour was read on its own.
+ */
 export async function backfill(
   ch: ClickHouse,
   engine: Engine,
@@ -71,15 +85,32 @@ export async function backfill(
   onProgress?: (p: BackfillProgress) => void,
 ): Promise<void> {
   const hours = Math.ceil((range.to - range.from) / MS_PER_HOUR);
+  const hourStart = (h: number) => range.from + h * MS_PER_HOUR;
+  const read = (h: number) => {
+    const block = storedEvents(ch, hourStart(h), Math.min(range.to, hourStart(h + BLOCK_HOURS)));
+    // Awaited in its turn; a failure meanwhile must not count as unhandled.
+    block.catch(() => {});
+    return block;
+  };
   let events = 0;
   let alerts = 0;
-  for (let h = 0; h < hours; h++) {
-    const from = range.from + h * MS_PER_HOUR;
-    const batch = await storedEvents(ch, from, Math.min(range.to, from + MS_PER_HOUR));
-    const revisions = await engine.process(batch);
-    await sink(revisions);
-    events += batch.length;
-    alerts += revisions.length;
-    onProgress?.({ hour: h + 1, hours, events, alerts });
+  let next = hours > 0 ? read(0) : null;
+  for (let first = 0; first < hours; first += BLOCK_HOURS) {
+    const block = await next!;
+    next = first + BLOCK_HOURS < hours ? read(first + BLOCK_HOURS) : null;
+    let i = 0;
+    for (let h = first; h < Math.min(hours, first + BLOCK_HOURS); h++) {
+      // The block is in event order: this hour's events are the ones before the next hour's start.
+      const end = Math.min(range.to, hourStart(h + 1));
+      let j = i;
+      while (j < block.length && block[j].ts < end) j++;
+      const batch = block.slice(i, j);
+      i = j;
+      const revisions = await engine.process(batch);
+      await sink(revisions);
+      events += batch.length;
+      alerts += revisions.length;
+      onProgress?.({ hour: h + 1, hours, events, alerts });
+    }
   }
 }

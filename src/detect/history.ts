@@ -19,7 +19,7 @@ import type { Catalog } from './catalog';
 import { calibrate, type Calibration } from './history-calibration';
 import { expectationModel, historyDaysNeeded, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
-import { nightsOf, seriesOf, runSteps, type Steps } from './history-series';
+import { nightsOf, seriesOf, runSteps, type Steps, type SummaryCache } from './history-series';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';
 import { settingsFor } from './settings';
@@ -76,7 +76,14 @@ export interface HistoryRows {
 }
 
 /** Reads what day `day` needs from `source` and builds its history. */
-export async function loadDayHistory(source: HistorySource, day: number, detection: DetectionConfig, people: ReadonlyMap<string, Person>, catalog: Catalog): Promise<DayHistory> {
+export async function loadDayHistory(
+  source: HistorySource,
+  day: number,
+  detection: DetectionConfig,
+  people: ReadonlyMap<string, Person>,
+  catalog: Catalog,
+  summaries?: SummaryCache,
+): Promise<DayHistory> {
   const first = day - historyDaysNeeded(detection);
   const poolFirst = day - detection.poolDays;
   const defaults = detection.detectors;
@@ -89,7 +96,8 @@ export async function loadDayHistory(source: HistorySource, day: number, detecti
     source.dailyFrom(first, day - 1, sensitive),
     source.tables(day - detection.knownTablesDays, day - firstAccessDays + 1, day - 1),
   ]);
-  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people);
+  summaries?.nextDay();
+  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people, SLICE_MS, summaries);
 }
 
 /** People grouped by time zone and night hours (one night-time query each). */
@@ -118,8 +126,15 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
  * timers and I/O first) between them: heartbeats, other batches' judgement and the API go on meanwhile.
  * The history is handed over whole when done (the engine keeps one promise per day: nothing sees half of it).
  */
-export async function buildDayHistoryInSlices(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, sliceMs = SLICE_MS): Promise<DayHistory> {
-  const steps = historySteps(day, rows, detection, people);
+export async function buildDayHistoryInSlices(
+  day: number,
+  rows: HistoryRows,
+  detection: DetectionConfig,
+  people: ReadonlyMap<string, Person>,
+  sliceMs = SLICE_MS,
+  summaries?: SummaryCache,
+): Promise<DayHistory> {
+  const steps = historySteps(day, rows, detection, people, summaries);
   for (;;) {
     const end = performance.now() + sliceMs;
     for (;;) {
@@ -132,10 +147,10 @@ export async function buildDayHistoryInSlices(day: number, rows: HistoryRows, de
 }
 
 /** The build: the series, the expectations, the pool's calibration, then what the engine asks of today. */
-function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>): Steps<DayHistory> {
-  const volumes = yield* seriesOf(rows.daily);
-  const hours = yield* seriesOf(rows.busiestHour);
-  const sensitives = yield* seriesOf(rows.sensitive);
+function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, summaries?: SummaryCache): Steps<DayHistory> {
+  const volumes = yield* seriesOf(rows.daily, summaries && { cache: summaries, statistic: 'volume' });
+  const hours = yield* seriesOf(rows.busiestHour, summaries && { cache: summaries, statistic: 'hour' });
+  const sensitives = yield* seriesOf(rows.sensitive, summaries && { cache: summaries, statistic: 'sensitive' });
   const nights = yield* nightsOf(rows.night);
   const users = [...new Set([...volumes.keys(), ...hours.keys()])].sort();
   const personOf = (u: string) => people.get(u) ?? unknownPerson(u);

@@ -8,6 +8,8 @@ import type { Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
 import { loadDayHistory } from './history';
 import { clickhouseHistorySource } from './history-source';
+import { readAheadHistorySource } from './history-read-ahead';
+import { createSummaryCache } from './history-series';
 import type { Person } from './people';
 
 export interface EngineInputs {
@@ -22,7 +24,14 @@ export interface EngineInputs {
   alertIdKey?: string;
 }
 
-export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number): Engine {
-  const source = clickhouseHistorySource(ch);
-  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog) });
+/**
+ * `settledUntil`: a backfill's last day whose events are all stored (no more expected): the rows of days
+ * up to it are read ahead in blocks (history-read-ahead.ts). Live detection passes none.
+ */
+export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { settledUntil?: number } = {}): Engine {
+  const source = opts.settledUntil === undefined ? clickhouseHistorySource(ch) : readAheadHistorySource(clickhouseHistorySource(ch), opts.settledUntil);
+  // A backfill's histories follow one another day by day and share most of their summaries; a live
+  // detector builds one a day and keeps no more than it needs.
+  const summaries = opts.settledUntil === undefined ? undefined : createSummaryCache();
+  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, summaries) });
 }

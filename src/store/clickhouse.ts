@@ -15,6 +15,11 @@ export interface ClickHouse {
   readonly database: string;
   /** Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version). */
   query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
+  /**
+   * Rows of a SELECT as TabSeparated text (escaped values, no header): for a reader of many rows that
+   * parses them itself (tab-separated.ts: tsvUnescape), far cheaper than JSONEachRow's objects.
+   */
+  queryTabSeparated(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<string>;
   /** DDL and other statements without a result. */
   exec(q: SqlFragment, opts?: { session?: HttpSession; queryId?: string }): Promise<void>;
   /**
@@ -150,6 +155,12 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
           const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
           return rs.json<T>();
         }), { kind: 'query', sql: q.text, settings: o.settings }),
+    queryTabSeparated: (q: SqlFragment, o: { settings?: Record<string, string | number> } = {}) =>
+      run('query', () =>
+        onceMoreOnStaleSocket(async () => {
+          const rs = await client.query({ query: q.text, format: 'TabSeparated', clickhouse_settings: o.settings as never });
+          return rs.text();
+        }), { kind: 'query', sql: q.text, settings: o.settings, format: 'TabSeparated' }),
     exec: (q: SqlFragment, o: { session?: HttpSession; queryId?: string } = {}) =>
       run('statement', async () => {
         await client.command({ query: q.text, session_id: o.session?.id, query_id: o.queryId, clickhouse_settings: sessionParams(o.session) as never });

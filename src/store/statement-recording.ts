@@ -15,7 +15,7 @@ import { PACKAGE_ROOT } from '../package-root';
 export const RECORD_DIR_ENV = 'INSIDER_CLICKHOUSE_RECORD_DIR';
 
 export type RecordedStatement =
-  | { kind: 'query'; sql: string; settings?: Record<string, string | number> }
+  | { kind: 'query'; sql: string; settings?: Record<string, string | number>; /** Absent: JSONEachRow rows. */ format?: 'TabSeparated' }
   | { kind: 'exec'; sql: string }
   | { kind: 'insert'; table: string; rows: ReadonlyArray<object>; settings?: Record<string, string | number> }
   | { kind: 'version' };

@@ -40,3 +40,12 @@ export function tsvDateTime(seconds: number): string {
   if (seconds >= TEN_DIGITS) return String(seconds);
   return new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
+
+// What the server's TabSeparated output escapes (backslash, tab, newline, other control characters and
+// the single quote): any other escaped character stands for itself.
+const UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', '0': '\0' };
+
+/** A String value as the server wrote it in TabSeparated output, unescaped. */
+export function tsvUnescape(s: string): string {
+  return s.includes('\\') ? s.replace(/\\([\s\S])/g, (_, c: string) => UNESCAPES[c] ?? c) : s;
+}

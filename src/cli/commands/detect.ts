@@ -55,7 +55,9 @@ Examples:
         // The alert floor an admin chose (`insider tune --apply`, the Tuning page) over the configuration file's.
         const detection = effectiveDetection(config.detection, await loadTuning(ch));
         if (detection.scoring.alertFloor !== config.detection.scoring.alertFloor) progress(`detect: alert floor ${detection.scoring.alertFloor} per 1,000 user-days (chosen by an admin; the configuration file says ${config.detection.scoring.alertFloor})`);
-        const engine = engineFor(ch, detection, await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey }));
+        // Days before yesterday are settled (late events of yesterday still arrive): their rows are read ahead.
+        const settledUntil = Math.min(dayOf(to - 1) - 1, dayOf(Date.now()) - 2);
+        const engine = engineFor(ch, detection, await loadEngineInputs(ch, detection, { alertIdKey: config.api.pseudonymKey }), undefined, { settledUntil });
         // Alerts already stored for the period are continued (revised if the new judgement says more), never raised twice.
         const stored = await alertsOfDays(ch, dayOf(from) - 1, dayOf(to - 1));
         engine.restore(stored);
