@@ -50,6 +50,7 @@ export interface Evidence {
   identities?: Array<{ identity: string; bytes: number }>;
 }
 
+// Storage, not presentation: the API sends it as alertOut (src/api/schemas/alerts.ts: ISO times, department, role, triage).
 export interface AlertRecord {
   alertId: string;
   revision: number;

@@ -34,6 +34,8 @@ type Out<S extends z.ZodType> = z.output<S>;
 
 // Each line fails to compile when the dashboard's type and the API's answer part ways.
 const shapes = {
+  // The detector's stored evidence is sent as it is.
+  evidence: true satisfies Same<Web.Evidence, Out<typeof alertOut>['evidence']>,
   triage: true satisfies Same<Web.Triage, Out<typeof triageState>>,
   history: true satisfies Same<Web.HistoryEntry, Out<typeof historyEntry>>,
   adjustment: true satisfies Same<Web.Adjustment, Out<typeof adjustmentOut>>,
