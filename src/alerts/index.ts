@@ -22,4 +22,4 @@ export {
   type ListingOrder,
   type ListingRow,
 } from './listing';
-export { SEVERITIES, severityRank, type AlertRecord, type AlertFinding, type Evidence, type Severity } from './types';
+export { SEVERITIES, DISPOSITIONS, severityRank, type Disposition, type AlertRecord, type AlertFinding, type Evidence, type Severity } from './types';

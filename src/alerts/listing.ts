@@ -16,11 +16,9 @@
 // snooze ends by itself, the snooze's end and where it returns to; readers apply the snooze at `now`.
 // test/integration/alert-listing.test.ts checks the two agree on random action sequences.
 import { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue, ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
-import { SEVERITIES, type Severity } from './types';
+import { SEVERITIES, STATUSES, type AlertStatus, type Severity } from './types';
 
-/** Triage statuses in lifecycle order; the listing stores them as Enum8 1..4. */
-export const STATUSES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
-export type AlertStatus = (typeof STATUSES)[number];
+export { STATUSES, type AlertStatus } from './types';
 
 export const SORTS = ['window', 'severity', 'volume', 'ratio', 'fired', 'status'] as const;
 export type SortKey = (typeof SORTS)[number];

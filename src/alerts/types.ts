@@ -4,6 +4,14 @@ export type Severity = 'low' | 'medium' | 'high' | 'critical';
 /** Severities from least to most severe; the index is the rank. */
 export const SEVERITIES: ReadonlyArray<Severity> = ['low', 'medium', 'high', 'critical'];
 
+/** Triage statuses in lifecycle order; the listing stores them as Enum8 1..4. Here (pure) so the dashboard imports them too. */
+export const STATUSES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
+export type AlertStatus = (typeof STATUSES)[number];
+
+/** An analyst's verdict on a resolved alert (src/triage/lifecycle.ts); here (pure) so the dashboard imports them too. */
+export const DISPOSITIONS = ['true_positive', 'false_positive', 'expected_activity', 'duplicate'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
 export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
@@ -42,6 +50,7 @@ export interface Evidence {
   identities?: Array<{ identity: string; bytes: number }>;
 }
 
+// Storage, not presentation: the API sends it as alertOut (src/api/schemas/alerts.ts: ISO times, department, role, triage).
 export interface AlertRecord {
   alertId: string;
   revision: number;

@@ -3,15 +3,14 @@
 // from them in order (deriveState, pure), so the history is the record and nothing is overwritten.
 // Each action also refreshes the alert's row of the listing the queue reads (src/alerts/listing.ts).
 import crypto from 'node:crypto';
-import { refreshListing, type AlertStatus } from '../alerts';
+import { DISPOSITIONS, refreshListing, type AlertStatus, type Disposition } from '../alerts';
 import { fromDateTime, inList, NO_TIME, sql, toDateTime, type ClickHouse } from '../store';
 
 export const ACTIONS = ['acknowledge', 'assign', 'note', 'resolve', 'snooze', 'reopen'] as const;
 export type ActionKind = (typeof ACTIONS)[number];
-export const DISPOSITIONS = ['true_positive', 'false_positive', 'expected_activity', 'duplicate'] as const;
-export type Disposition = (typeof DISPOSITIONS)[number];
-// Statuses are the listing's (src/alerts/listing.ts derives the same state in SQL for the queue).
-export { STATUSES, type AlertStatus } from '../alerts';
+// Statuses are the listing's (src/alerts/listing.ts derives the same state in SQL for the queue); both
+// enums live in src/alerts/types.ts, which the dashboard imports too.
+export { DISPOSITIONS, STATUSES, type AlertStatus, type Disposition } from '../alerts';
 
 export interface AlertAction {
   actionId: string;

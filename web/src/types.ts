@@ -1,23 +1,20 @@
-// The API's answers as the dashboard reads them (src/api/schemas.ts is the source of truth; the series,
-// employee and report shapes follow the routes' agreed contract). Times are ISO-8601 strings in UTC.
+// The API's answers as the dashboard reads them. The API's output schemas (src/api/schemas/) are the source of
+// truth; test/unit/api-contract.test.ts fails the typecheck when these drift from them. Times are ISO-8601 strings in UTC.
 
 // The alert itself (findings, evidence, severities) is the detector's type, src/alerts/types.ts (pure).
-import type { AlertFinding, AlertRecord, Evidence, Severity } from '../../src/alerts/types';
+// The triage enums too: one declaration, shared with the server (a module of constants, no server code).
+import type { AlertFinding, AlertRecord, AlertStatus, Disposition, Evidence, Severity } from '../../src/alerts/types';
 
-export { SEVERITIES } from '../../src/alerts/types';
-export type { Evidence, Severity };
+export { DISPOSITIONS, SEVERITIES, STATUSES } from '../../src/alerts/types';
+export type { Disposition, Evidence, Severity };
+export type Status = AlertStatus;
 export type Finding = AlertFinding;
 
 export type Role = 'viewer' | 'analyst' | 'admin';
 /** Ordered: each can do what the ones before it can. */
 export const ROLES: readonly Role[] = ['viewer', 'analyst', 'admin'];
-export type Status = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
-export type Disposition = 'true_positive' | 'false_positive' | 'expected_activity' | 'duplicate';
 export type Scope = 'user' | 'user_table' | 'service_account';
 
-/** Ordered as the API's enums are: the lifecycle's order, the verdicts. */
-export const STATUSES: readonly Status[] = ['open', 'acknowledged', 'snoozed', 'resolved'];
-export const DISPOSITIONS: readonly Disposition[] = ['true_positive', 'false_positive', 'expected_activity', 'duplicate'];
 export const SCOPES: readonly Scope[] = ['user', 'user_table', 'service_account'];
 /** Only these verdicts may carry a suppression (the API refuses it with the others). */
 export const SUPPRESSIBLE: readonly Disposition[] = ['false_positive', 'expected_activity'];
