@@ -1,7 +1,12 @@
 // The dashboard's answer types and enums (web/src/types.ts) against the API's output schemas and the
-// server's enums. The web bundle cannot import the schemas (they pull in server modules), so a drift
-// between the two fails here: the shapes at compile time (npm run typecheck includes test/), the enums
-// when the suite runs.
+// server's enums. The web bundle cannot import the schemas (they pull in server modules): its answer
+// types are derived from web/src/api-contract.ts, generated from the routes' OpenAPI document
+// (scripts/api-contract.ts). Here: the committed file matches the routes, the derived types equal the
+// schemas' output (compile time: npm run typecheck includes test/), and the enums when the suite runs.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { z } from 'zod';
 import { SEVERITIES, STATUSES } from '../../src/alerts';
 import type {
@@ -62,6 +67,22 @@ const shapes = {
 };
 
 describe('the dashboard and the API agree', () => {
+  // In a process of its own: openapi-typescript loads ES modules Jest cannot.
+  const check = (file: string) =>
+    spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '../../scripts/api-contract.ts'), '--check', '--file', file], { encoding: 'utf8' });
+  const committed = path.join(__dirname, '../../web/src/api-contract.ts');
+
+  it('web/src/api-contract.ts is what the routes generate now (npm run contract writes it); a changed copy is refused', () => {
+    const now = check(committed);
+    expect(now.stderr).toBe('');
+    expect(now.status).toBe(0);
+    const changed = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'contract-')), 'api-contract.ts');
+    fs.writeFileSync(changed, fs.readFileSync(committed, 'utf8').replace('assignee: string | null;', 'assignee: string;'));
+    const drift = check(changed);
+    expect(drift.status).toBe(1);
+    expect(drift.stderr).toContain('does not match the routes: run npm run contract');
+  }, 60_000);
+
   it('on every answer shape (checked by the compiler)', () => {
     expect(Object.values(shapes).every((v) => v)).toBe(true);
   });

@@ -1,6 +1,28 @@
 // The API's answers as the dashboard reads them. The API's output schemas (src/api/schemas/) are the source of
 // truth; test/unit/api-contract.test.ts fails the typecheck when these drift from them. Times are ISO-8601 strings in UTC.
 
+import type { paths } from './api-contract';
+
+/** What a route answers (200, JSON), as generated from the API's /openapi.json (api-contract.ts). */
+type Answer<P extends keyof paths, M extends 'get' | 'post' = 'get'> = paths[P] extends { [m in M]: { responses: { 200: { content: { 'application/json': infer T } } } } } ? T : never;
+
+// The answers the dashboard reads as the API sends them: derived from the routes' schemas, never re-typed.
+/** A page of the queue (GET /api/alerts): summaries, no explanation, findings or evidence. */
+export type AlertPage = Answer<'/api/alerts'>;
+export type AlertSummary = AlertPage['items'][number];
+export type Triage = AlertSummary['triage'];
+export type HistoryEntry = Answer<'/api/alerts/{id}'>['history'][number];
+/** An expectation adjustment (a verdict that raised a person's or a peer group's expected volume for a while). */
+export type Adjustment = Answer<'/api/adjustments'>['items'][number];
+export type Series = Answer<'/api/alerts/{id}/series'>;
+export type Report = Answer<'/api/reports'>['items'][number];
+export type Reveal = Answer<'/api/pseudonyms/{pseudonym}/reveal', 'post'>;
+export type User = Answer<'/api/users'>['items'][number];
+export type Token = Answer<'/api/users/{name}/tokens'>['items'][number];
+export type TuningStatus = Answer<'/api/tuning'>;
+export type AlertFloor = TuningStatus['floor'];
+export type TuningJob = NonNullable<TuningStatus['job']>;
+
 // The alert itself (findings, evidence, severities) is the detector's type, src/alerts/types.ts (pure).
 // The triage enums too: one declaration, shared with the server (a module of constants, no server code).
 import type { AlertFinding, AlertRecord, AlertStatus, Disposition, Evidence, Severity } from '../../src/alerts/types';
@@ -28,19 +50,6 @@ export interface Me {
   csrfToken?: string;
 }
 
-export interface Triage {
-  status: Status;
-  assignee: string | null;
-  disposition: Disposition | null;
-  snoozedUntil: string | null;
-  acknowledgedAt: string | null;
-  resolvedAt: string | null;
-  notes: Array<{ at: string; actor: string; note: string }>;
-}
-
-/** An alert in a list (GET /api/alerts, an employee's alerts): no explanation, findings or evidence. */
-export type AlertSummary = Omit<Alert, 'explanation' | 'findings' | 'evidence' | 'triggerEventId'>;
-
 /** A stored alert as the API presents it: times as ISO strings, with the employee's department and role and the triage state. */
 export interface Alert extends Omit<AlertRecord, 'windowStart' | 'windowEnd' | 'firedAt' | 'lastEventAt' | 'createdAtWall' | 'updatedAtWall'> {
   department: string | null;
@@ -54,38 +63,6 @@ export interface Alert extends Omit<AlertRecord, 'windowStart' | 'windowEnd' | '
   triage: Triage;
 }
 
-export interface HistoryEntry {
-  actionId: string;
-  at: string;
-  actor: string;
-  action: string;
-  assignee: string;
-  disposition: string;
-  note: string;
-  snoozeUntil: string | null;
-  suppressionId: string;
-}
-
-/** An expectation adjustment (a verdict that raised a person's or a peer group's expected volume for a while). */
-export interface Adjustment {
-  id: string;
-  kind: AdjustmentKind;
-  scope: 'user' | 'peer_group';
-  /** The pseudonym (scope user) or "Department/Role" (scope peer_group). */
-  subject: string;
-  factor: number;
-  from: string;
-  /** Exclusive. */
-  until: string;
-  reason: string;
-  alertId: string;
-  createdBy: string;
-  createdAt: string;
-  revokedBy: string | null;
-  revokedAt: string | null;
-  active: boolean;
-}
-
 export const ADJUSTMENT_KINDS = ['project_work', 'expected_for_role'] as const;
 export type AdjustmentKind = (typeof ADJUSTMENT_KINDS)[number];
 
@@ -93,16 +70,6 @@ export interface AlertDetail extends Alert {
   history: HistoryEntry[];
   /** Made by resolving this alert, and in force for the person when the detector last revised it. */
   adjustments?: { made: Adjustment[]; applied: Adjustment[] };
-}
-
-export interface AlertPage {
-  items: AlertSummary[];
-  total: number;
-  limit: number;
-  offset: number;
-  next: number | null;
-  /** The next page's cursor (keyset), null on the last. */
-  nextCursor: string | null;
 }
 
 export interface DayBytes {
@@ -125,16 +92,6 @@ export interface Peers {
   days: Array<{ day: string; low: number | null; median: number | null; high: number | null }>;
 }
 
-export interface Series {
-  alertDay: string;
-  days: DayBytes[];
-  band: Band | null;
-  peers: Peers | null;
-  hours: Array<{ hour: string; bytes: number }>;
-  hourBand: Array<{ hourOfDay: number; median: number; high: number }> | null;
-  window: { start: string; end: string };
-}
-
 export interface EmployeeView {
   user: string;
   department: string | null;
@@ -155,70 +112,7 @@ export interface ReportFile {
   url: string;
 }
 
-export interface Report {
-  schedule: string;
-  day: string;
-  title: string;
-  period: { kind: string; from: string; to: string };
-  generatedAt: string;
-  files: ReportFile[];
-}
-
-export interface Reveal {
-  pseudonym: string;
-  user: string;
-}
-
-export interface User {
-  name: string;
-  role: Role;
-  disabled: boolean;
-  disabledReason: string | null;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-}
-
-export interface Token {
-  tokenId: string;
-  name: string;
-  state: 'active' | 'expired' | 'revoked';
-  issuedAt: string;
-  issuedBy: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-}
-
 // ---- tuning (admins): GET /api/tuning, /api/tuning/runs[/:runId] ----
-
-export interface AlertFloor {
-  value: number;
-  configured: number;
-  source: 'chosen' | 'configuration';
-  at: string | null;
-  actor: string | null;
-  reason: string | null;
-  runId: string | null;
-}
-
-export interface TuningJob {
-  jobId: string;
-  state: 'running' | 'done' | 'failed';
-  actor: string;
-  startedAt: string;
-  finishedAt: string | null;
-  progress: { hour: number; hours: number; events: number };
-  runId: string | null;
-  error: string | null;
-}
-
-export interface TuningStatus {
-  floor: AlertFloor;
-  job: TuningJob | null;
-  maxDays: number;
-}
 
 export interface TuningRunHead {
   runId: string;
