@@ -8,7 +8,7 @@ import { employeeAdjustments, shownAdjustments, type AdjustmentView } from './ad
 import { alertById, queryAlerts, type AlertSummary } from './alert-reads';
 import type { Actor } from './audit';
 import { auditAs, directoryOf, parts, resolveUser, type TriageDeps } from './service-deps';
-import { dailySeries, groupBytes, hoursAround, peerRange, rangeOf, seriesOf, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
+import { dailySeries, hoursAround, peerRange, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
 
 /**
  * How long a series is held: its days are over (SETTLED_MS), but late events and rollup repairs can still
@@ -35,24 +35,14 @@ export interface AlertSeries extends VolumeSeries {
   window: { start: number; end: number };
 }
 
-async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string, firstDay: number, lastDay: number, baseline: BandParams, settled = false): Promise<VolumeSeries> {
+async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
   // The band needs baselineDays before the last day, which may be more than the days shown.
-  const from = Math.min(firstDay, lastDay - baseline.baselineDays);
-  // Peers are in the employee's department: only those entries are looked through.
-  const entries = who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [];
-  const shared = { cache: parts(deps).peerBytes, version: who.version };
-  let history: DayBytes[];
-  let peers: PeerRange | null;
-  if (settled) {
-    // Days that no longer grow: the employee's own days come with their group's read (shared by the
-    // group's charts for its ttl), one read instead of two when the employee is one of the group.
-    const g = await groupBytes(deps.ch, user, entries, from, lastDay, shared);
-    history = g?.withUser ? seriesOf(g.bytes.get(user), from, lastDay) : await dailySeries(deps.ch, user, from, lastDay);
-    peers = g && rangeOf(g.peers, g.bytes, firstDay, lastDay);
-  } else {
-    // Today's days still grow: the employee's own are read fresh, not from a group read up to its ttl old.
-    [history, peers] = await Promise.all([dailySeries(deps.ch, user, from, lastDay), peerRange(deps.ch, user, entries, firstDay, lastDay, shared)]);
-  }
+  const [history, peers] = await Promise.all([
+    // The employee's own days are read every time: a repair of a settled day shows once the alert changes.
+    dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay),
+    // Peers are in the employee's department: only those entries are looked through.
+    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay, { cache: parts(deps).peerBytes, version: who.version }),
+  ]);
   const days = history.slice(history.length - (lastDay - firstDay + 1));
   return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers };
 }
@@ -68,7 +58,7 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const settled = (lastDay + 1) * MS_PER_DAY + SETTLED_MS <= now;
   const compute = async (): Promise<AlertSeries> => {
     // Independent reads, side by side.
-    const [series, { hours, band }] = await Promise.all([volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline, settled), hoursAround(deps.ch, a.user, lastDay)]);
+    const [series, { hours, band }] = await Promise.all([volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline), hoursAround(deps.ch, a.user, lastDay)]);
     return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
   };
   // The audit entry is written before anything is answered, held or not.

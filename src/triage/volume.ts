@@ -72,13 +72,9 @@ const USERS_PER_QUERY = 2000;
 
 /** One user's daily volume, oldest first, quiet days as 0. */
 export async function dailySeries(ch: ClickHouse, user: string, firstDay: number, lastDay: number): Promise<DayBytes[]> {
-  return seriesOf((await dailyBytes(ch, [user], firstDay, lastDay)).get(user), firstDay, lastDay);
-}
-
-/** A user's days (ISO day -> bytes) as a series from firstDay to lastDay, quiet days as 0. */
-export function seriesOf(byDay: ReadonlyMap<string, number> | undefined, firstDay: number, lastDay: number): DayBytes[] {
+  const byDay = (await dailyBytes(ch, [user], firstDay, lastDay)).get(user) ?? new Map<string, number>();
   const out: DayBytes[] = [];
-  for (let d = firstDay; d <= lastDay; d++) out.push({ day: isoDay(d), bytes: byDay?.get(isoDay(d)) ?? 0 });
+  for (let d = firstDay; d <= lastDay; d++) out.push({ day: isoDay(d), bytes: byDay.get(isoDay(d)) ?? 0 });
   return out;
 }
 
@@ -136,26 +132,25 @@ export function createPeerBytesCache(opts: { ttlMs?: number; max?: number; maxMe
  * its people, so that every member's chart reads (and, with a cache, shares) the same set. With a cache,
  * the group's volume is read once for all its members (`version`: the directory version the entries are of).
  */
-export async function groupBytes(
+async function groupBytes(
   ch: ClickHouse,
   user: string,
   entries: ReadonlyArray<DirectoryEntry>,
   firstDay: number,
   lastDay: number,
   shared?: { cache: PeerBytesCache; version: number | null },
-): Promise<{ peers: { group: string; members: string[] }; bytes: MemberDays; withUser: boolean } | null> {
+): Promise<{ peers: { group: string; members: string[] }; bytes: MemberDays } | null> {
   const peers = peersOf(user, entries);
   if (!peers) return null;
   const me = entries.find((e) => e.id === user);
-  const withUser = me?.account_type === 'human';
-  const group = withUser ? [...peers.members, user] : peers.members;
+  const group = me?.account_type === 'human' ? [...peers.members, user] : peers.members;
   const load = () => dailyBytes(ch, group, firstDay, lastDay);
   const bytes = shared ? await shared.cache.fetch(`${shared.version}|${memberSetKey(group)}|${firstDay}|${lastDay}`, { context: load }) : await load();
-  return { peers, bytes: bytes ?? new Map(), withUser };
+  return { peers, bytes: bytes ?? new Map() };
 }
 
 /** The peers' range, per day from firstDay to lastDay, of a group's volume; each user's range leaves that user out. */
-export function rangeOf(peers: { group: string; members: string[] }, bytes: MemberDays, firstDay: number, lastDay: number): PeerRange {
+function rangeOf(peers: { group: string; members: string[] }, bytes: MemberDays, firstDay: number, lastDay: number): PeerRange {
   const days: PeerRange['days'] = [];
   for (let d = firstDay; d <= lastDay; d++) {
     const active = peers.members.map((m) => bytes.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);

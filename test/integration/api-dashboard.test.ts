@@ -14,9 +14,9 @@ import { engineFor } from '../../src/detect/setup';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { storeDirectory } from '../../src/directory';
 import { createLogger } from '../../src/log';
-import type { ClickHouse, SqlFragment } from '../../src/store';
+import { type ClickHouse } from '../../src/store';
 import { createRegistry } from '../../src/telemetry';
-import { alertSeries, createPseudonyms, createToken, createUser, readAudit } from '../../src/triage';
+import { createPseudonyms, createToken, createUser, readAudit } from '../../src/triage';
 import { ACTOR, apiTestConfig, CHUNK, CHUNKS, DAY, directory, events, PSEUDONYM_KEY } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
@@ -112,24 +112,6 @@ describe('the dashboard routes (real ClickHouse)', () => {
       expect(d.low!).toBeLessThanOrEqual(d.median!);
     }
     expect(s.peers!.days[29].high).toBe(9_000_000);
-  });
-
-  it("a settled alert's series reads the employee's days with their peers' (one read): the same chart as two reads", async () => {
-    // The same alert seen today (its day still settling: the employee's days read apart, fresh) and three
-    // days on (settled: taken from the group's read). Reads of user_daily are counted on the way.
-    const reads = (now: number) => {
-      let daily = 0;
-      const counting = { ...ch, query: (q: SqlFragment, o?: object) => ((daily += /FROM user_daily/.test(q.text) ? 1 : 0), ch.query(q, o as never)) } as ClickHouse;
-      const deps = { ch: counting, pseudonyms: createPseudonyms({ enabled: true, key: PSEUDONYM_KEY }), now: () => now };
-      return { series: () => alertSeries(deps, { name: 'test', role: 'viewer', sourceIp: '127.0.0.1', requestId: 'settled' }, alert.alertId, base.detection, 30), daily: () => daily };
-    };
-    const live = reads(Date.now());
-    const settled = reads((DAY + 3) * MS_PER_DAY);
-    const [a, b] = [await live.series(), await settled.series()];
-    expect(b).toEqual(a);
-    expect(b.peers).toMatchObject({ group: 'Analytics/data_analyst', n: 5 });
-    expect(b.days[29].bytes).toBe(CHUNKS * CHUNK + 9_000_000);
-    expect([live.daily(), settled.daily()]).toEqual([2, 1]);
   });
 
   it('shows an employee page by pseudonym: 90 days, the band, and their alerts; audited', async () => {
