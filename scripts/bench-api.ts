@@ -3,7 +3,9 @@
 // `insider api` (a process of its own, as deployed) measured from dashboard clients: p50/p95/max of
 //   the queue        GET /api/alerts?status=open&limit=50 (the default view)
 //   a filtered queue department, severity, detector, status, different for every request
-//   an alert page    GET /api/alerts/:id and its /series, together, as the page loads them
+//   an alert page    GET /api/alerts/:id and its /series, together, as the page loads them: 500 open alerts
+//                    viewed again and again (analysts sharing one queue), and first views (an alert no
+//                    one opened before in the run, so nothing the API holds can answer it)
 //   an employee page GET /api/employees/:pseudonym (90 days against the usual band and the peers)
 //   a pseudonym search GET /api/alerts?user=emp-...
 // with 1 client and with 20 concurrent clients (each asks again as soon as answered, and holds an event
@@ -165,7 +167,9 @@ function cpuSeconds(pid: number | undefined): number {
 
 async function main(): Promise<void> {
   const { config } = loadConfig();
-  await servicesUp(localServices(config), (l) => say(`[services] ${l}`));
+  const services = await servicesUp(localServices(config), (l) => say(`[services] ${l}`));
+  // ClickHouse's CPU per request, next to the API's: which of the two a scenario's time goes to.
+  const clickhousePid = services.find((s) => s.name === 'clickhouse')?.pid;
   const run = Date.now().toString(36);
   const database = REUSE || `bench_api_${run}`;
   const admin = createClickHouse(config.clickhouse, { database: 'default' });
@@ -210,6 +214,16 @@ async function main(): Promise<void> {
 
     // What the requests ask for: open alerts to open, employees with activity, the filters analysts use.
     const openIds = (await ch.query<{ alert_id: string }>(sql`SELECT alert_id FROM alert_listing WHERE status = 'open' ORDER BY cityHash64(alert_id) LIMIT 500`)).map((r) => r.alert_id);
+    // First views: open alerts not among those above, each asked for once (20,000 outlast any run here).
+    const viewed = new Set(openIds);
+    const fresh = (await ch.query<{ alert_id: string }>(sql`SELECT alert_id FROM alert_listing WHERE status = 'open' ORDER BY cityHash64(alert_id, 'fresh') LIMIT 20500`))
+      .map((r) => r.alert_id)
+      .filter((id) => !viewed.has(id));
+    let nextFresh = 0;
+    const alertPage = async (c: number, id: string) => {
+      const [a, s] = await Promise.all([get(c, `/api/alerts/${id}`), get(c, `/api/alerts/${id}/series?days=42`)]);
+      return a && s;
+    };
     const active = Array.from({ length: 500 }, (_, i) => `e${Math.floor(i / ACTIVE_DEPARTMENTS) * DEPARTMENTS + (i % ACTIVE_DEPARTMENTS)}@corp.example`);
     const anyone = Array.from({ length: 500 }, (_, i) => `e${(i * 7919) % EMPLOYEES}@corp.example`);
     const filters = [
@@ -224,14 +238,8 @@ async function main(): Promise<void> {
     const every: Array<{ name: string; request: (c: number, i: number) => Promise<boolean> }> = [
       { name: 'queue, default (status=open, 50)', request: (c) => get(c, '/api/alerts?status=open&limit=50') },
       { name: 'queue, filtered (46 filters)', request: (c, i) => get(c, `/api/alerts?${filters[(c * 7 + i) % filters.length]}&limit=50`) },
-      {
-        name: 'alert page (alert + series)',
-        request: async (c, i) => {
-          const id = openIds[(c * 31 + i) % openIds.length];
-          const [a, s] = await Promise.all([get(c, `/api/alerts/${id}`), get(c, `/api/alerts/${id}/series?days=42`)]);
-          return a && s;
-        },
-      },
+      { name: 'alert page (alert + series, 500 alerts)', request: (c, i) => alertPage(c, openIds[(c * 31 + i) % openIds.length]) },
+      { name: 'alert page, first views (alert + series)', request: (c) => alertPage(c, fresh[nextFresh++ % fresh.length]) },
       { name: 'employee page (90 days, peers)', request: (c, i) => get(c, `/api/employees/${pseudonyms.of(active[(c * 13 + i) % active.length])}?days=90`) },
       { name: 'pseudonym search (user=emp-...)', request: (c, i) => get(c, `/api/alerts?user=${pseudonyms.of(anyone[(c * 17 + i) % anyone.length])}&limit=50`) },
     ];
@@ -245,10 +253,13 @@ async function main(): Promise<void> {
       // Every client is a dashboard: it holds the event stream open while it works.
       while (streams.length < clients) streams.push(openStream(`${url}/api/stream`, tokens[streams.length]));
       for (const s of scenarios) {
+        const cpu0 = [cpuSeconds(api.pid), cpuSeconds(clickhousePid)];
         const samples = await load(clients, SECONDS, s.request);
+        // '-' where the process is not ours to read (a ClickHouse started elsewhere).
+        const [apiMs, chMs] = [cpuSeconds(api.pid) - cpu0[0], cpuSeconds(clickhousePid) - cpu0[1]].map((sec) => (Number.isNaN(sec) ? '-' : ((sec * 1000) / samples.length).toFixed(1)));
         const ms = samples.filter((x) => x.ok).map((x) => x.ms).sort((a, b) => a - b);
         const failed = samples.length - ms.length;
-        rows.push([s.name, String(clients), String(samples.length), ms.length ? quantile(ms, 0.5).toFixed(0) : '-', ms.length ? quantile(ms, 0.95).toFixed(0) : '-', ms.length ? ms[ms.length - 1].toFixed(0) : '-', failed ? String(failed) : '']);
+        rows.push([s.name, String(clients), String(samples.length), ms.length ? quantile(ms, 0.5).toFixed(0) : '-', ms.length ? quantile(ms, 0.95).toFixed(0) : '-', ms.length ? ms[ms.length - 1].toFixed(0) : '-', failed ? String(failed) : '', apiMs, chMs]);
         say(`  ${s.name}, ${clients} client${clients === 1 ? '' : 's'}: ${samples.length} requests`);
       }
     }
@@ -264,7 +275,7 @@ async function main(): Promise<void> {
         ms.push(performance.now() - t);
       }
       ms.sort((a, b) => a - b);
-      refs.push([name, '1', String(runs), quantile(ms, 0.5).toFixed(0), quantile(ms, 0.95).toFixed(0), ms[ms.length - 1].toFixed(0), '']);
+      refs.push([name, '1', String(runs), quantile(ms, 0.5).toFixed(0), quantile(ms, 0.95).toFixed(0), ms[ms.length - 1].toFixed(0), '', '', '']);
     };
     await ref('reference: ClickHouse round trip (SELECT 1)', () => ch.query(sql`SELECT 1`));
     await ref('reference: the API without ClickHouse (/healthz)', () => fetch(`${url}/healthz`).then((r) => r.arrayBuffer()));
@@ -281,7 +292,7 @@ async function main(): Promise<void> {
       pseudonyms.reveal(pseudonyms.of(anyone[1]), [...entries.map((e) => e.id), ...alerted.map((r) => r.user)]);
     }, 5);
 
-    const header = ['scenario', 'clients', 'requests', 'p50 ms', 'p95 ms', 'max ms', 'failed'];
+    const header = ['scenario', 'clients', 'requests', 'p50 ms', 'p95 ms', 'max ms', 'failed', 'API cpu ms/req', 'CH cpu ms/req'];
     const widths = header.map((h, i) => Math.max(h.length, ...[...rows, ...refs].map((r) => r[i].length)));
     const line = (r: string[]) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
     process.stdout.write(
