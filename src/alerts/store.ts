@@ -1,7 +1,7 @@
 // Alerts in ClickHouse (table `alerts`, migration 0003): every revision is a row; the current alert is
 // the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
 import { MS_PER_DAY } from '../calendar';
-import { fromDateTime, inList, join, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
+import { fromDateTime, inList, join, POINT_READ, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
 import { refreshListing } from './listing';
 import { SEVERITIES, type AlertRecord, type Severity } from './types';
 
@@ -136,7 +136,7 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
     )
     WHERE ${join(after, ' AND ')}
     ORDER BY window_end DESC, score DESC, alert_id
-    LIMIT ${limit}`);
+    LIMIT ${limit}`, f.ids?.length === 1 ? { settings: POINT_READ } : undefined);
   return rows.map(fromRow);
 }
 

@@ -1,6 +1,6 @@
 // ClickHouse storage: the connection, the one SQL escaping helper, schema migrations, and the shards
 // (one server, or a cluster's shards: cluster.ts).
-export { createClickHouse, localDatabaseOf, DISTRIBUTED_SETTINGS, type ClickHouse, type ClickHouseSettings, type ClusterNodes, type HttpSession } from './clickhouse';
+export { createClickHouse, localDatabaseOf, DISTRIBUTED_SETTINGS, POINT_READ, type ClickHouse, type ClickHouseSettings, type ClusterNodes, type HttpSession } from './clickhouse';
 export { sql, ident, inList, join, literal, SqlFragment, type SqlValue } from './sql';
 export { migrate, migrationStatus, loadMigrations, MIGRATIONS_DIR, type Migration, type MigrationStatus } from './migrate';
 export { encodeRows, tsvDateTime, tsvString, tsvUnescape, type EncodedRows, type RowEncoding } from './tab-separated';

@@ -4,7 +4,7 @@
 // Each action also refreshes the alert's row of the listing the queue reads (src/alerts/listing.ts).
 import crypto from 'node:crypto';
 import { DISPOSITIONS, refreshListing, type AlertStatus, type Disposition } from '../alerts';
-import { fromDateTime, inList, NO_TIME, sql, toDateTime, type ClickHouse } from '../store';
+import { fromDateTime, inList, NO_TIME, POINT_READ, sql, toDateTime, type ClickHouse } from '../store';
 
 export const ACTIONS = ['acknowledge', 'assign', 'note', 'resolve', 'snooze', 'reopen'] as const;
 export type ActionKind = (typeof ACTIONS)[number];
@@ -186,7 +186,7 @@ async function readActions(ch: ClickHouse, alertIds: ReadonlyArray<string>, out:
            toString(snooze_until) AS snooze_until, suppression_id
     FROM alert_actions
     PREWHERE alert_id IN ${inList([...alertIds])}
-    ORDER BY at, at_ms, action_id`);
+    ORDER BY at, at_ms, action_id`, alertIds.length === 1 ? { settings: POINT_READ } : undefined);
   for (const r of rows) {
     const a: AlertAction = {
       actionId: r.action_id,

@@ -8,15 +8,13 @@ import { employeeAdjustments, shownAdjustments, type AdjustmentView } from './ad
 import { alertById, queryAlerts, type AlertSummary } from './alert-reads';
 import type { Actor } from './audit';
 import { auditAs, directoryOf, parts, resolveUser, type TriageDeps } from './service-deps';
-import { dailySeries, hoursAround, peerRange, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
+import { dailySeries, hoursAround, peerRange, SETTLED_MS, usualBand, type BandParams, type DayBytes, type HourBand, type HourBytes, type PeerRange, type UsualBand } from './volume';
 
 /**
  * How long a series is held: its days are over (SETTLED_MS), but late events and rollup repairs can still
  * add to them, and a held series must not outlive the rollups' retention by more than this.
  */
 const SERIES_TTL_MS = 10 * 60_000;
-/** A series is held only when the alert's last day ended this long ago (its rollups no longer grow). */
-const SETTLED_MS = MS_PER_DAY;
 
 export interface VolumeSeries {
   /** Daily volume of the employee (UTC days, successful queries), oldest first, quiet days as 0. */

@@ -7,7 +7,7 @@ import { quantileSorted } from 'simple-statistics';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
 import { ownBand, type BaselineParams } from '../detect';
 import type { DirectoryEntry } from '../directory';
-import { inList, sql, type ClickHouse } from '../store';
+import { inList, POINT_READ, sql, type ClickHouse } from '../store';
 
 export interface DayBytes {
   day: string;
@@ -54,12 +54,11 @@ const dayNumber = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / M
 /** Daily volume of `users` (successful queries) from firstDay to lastDay (day numbers), per user. */
 async function dailyBytes(ch: ClickHouse, users: string[], firstDay: number, lastDay: number): Promise<Map<string, Map<string, number>>> {
   const out = new Map<string, Map<string, number>>();
-  // In slices: a department's thousands of ids in one IN list would pass max_query_size (256 KiB).
-  for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
+  for (const slice of slicesOf(users)) {
     const rows = await ch.query<{ u: string; d: string; b: string }>(sql`
       SELECT user AS u, toString(day) AS d, sumMerge(sum_bytes) AS b FROM user_daily
-      WHERE user IN ${inList(users.slice(i, i + USERS_PER_QUERY))} AND day >= toDate(${isoDay(firstDay)}) AND day <= toDate(${isoDay(lastDay)})
-      GROUP BY user, day`);
+      WHERE user IN ${inList(slice)} AND day >= toDate(${isoDay(firstDay)}) AND day <= toDate(${isoDay(lastDay)})
+      GROUP BY user, day`, users.length === 1 ? { settings: POINT_READ } : undefined);
     for (const r of rows) {
       if (!out.has(r.u)) out.set(r.u, new Map());
       out.get(r.u)!.set(r.d, Number(r.b));
@@ -68,7 +67,27 @@ async function dailyBytes(ch: ClickHouse, users: string[], firstDay: number, las
   return out;
 }
 
-const USERS_PER_QUERY = 2000;
+/**
+ * Ids in slices whose IN list stays well under ClickHouse's max_query_size (256 KiB): a department's
+ * thousands of ids in one list would pass it. By length, not count: most ids are short, and a read of a
+ * department's month is then one query.
+ */
+function* slicesOf(ids: ReadonlyArray<string>, maxBytes = 160_000): Generator<string[]> {
+  let slice: string[] = [];
+  let bytes = 0;
+  for (const id of ids) {
+    // Quoted and escaped, an id takes at most twice its UTF-8 bytes (an escape is two characters for one byte).
+    const size = Buffer.byteLength(id) * 2 + 3;
+    if (slice.length > 0 && bytes + size > maxBytes) {
+      yield slice;
+      slice = [];
+      bytes = 0;
+    }
+    slice.push(id);
+    bytes += size;
+  }
+  if (slice.length > 0) yield slice;
+}
 
 /** One user's daily volume, oldest first, quiet days as 0. */
 export async function dailySeries(ch: ClickHouse, user: string, firstDay: number, lastDay: number): Promise<DayBytes[]> {
@@ -93,31 +112,89 @@ export function usualBand(days: ReadonlyArray<DayBytes>, day: string, params: Ba
 export function peersOf(user: string, entries: ReadonlyArray<DirectoryEntry>): { group: string; members: string[] } | null {
   const me = entries.find((e) => e.id === user);
   if (!me) return null;
-  const humans = entries.filter((e) => e.id !== user && e.account_type === 'human' && e.department === me.department);
-  const sameRole = humans.filter((e) => e.role === me.role);
-  if (sameRole.length >= MIN_PEERS) return { group: `${me.department}/${me.role}`, members: sameRole.map((e) => e.id) };
-  if (humans.length >= MIN_PEERS) return { group: `${me.department}/*`, members: humans.map((e) => e.id) };
+  const department = departmentOf(entries, me.department);
+  const sameRole = (department.byRole.get(me.role) ?? []).filter((id) => id !== user);
+  if (sameRole.length >= MIN_PEERS) return { group: `${me.department}/${me.role}`, members: sameRole };
+  const humans = department.ids.filter((id) => id !== user);
+  if (humans.length >= MIN_PEERS) return { group: `${me.department}/*`, members: humans };
   return null;
 }
 
-/** Each member's daily volume, by member id then ISO day (quiet days absent). */
-export type MemberDays = Map<string, Map<string, number>>;
+interface Department {
+  /** Its people (humans), as the directory lists them. */
+  ids: string[];
+  /** The same by role. */
+  byRole: Map<string, string[]>;
+  /** The exact set of its people, as a cache key. */
+  key: string;
+}
+
+/** A department among `entries`: worked out once per entries list (they are a directory version's). */
+function departmentOf(entries: ReadonlyArray<DirectoryEntry>, name: string): Department {
+  let known = departments.get(entries);
+  if (!known) departments.set(entries, (known = new Map()));
+  let department = known.get(name);
+  if (!department) {
+    const humans = entries.filter((e) => e.account_type === 'human' && e.department === name);
+    const byRole = new Map<string, string[]>();
+    for (const e of humans) {
+      const role = byRole.get(e.role);
+      if (role) role.push(e.id);
+      else byRole.set(e.role, [e.id]);
+    }
+    const ids = humans.map((e) => e.id);
+    known.set(name, (department = { ids, byRole, key: memberSetKey(ids) }));
+  }
+  return department;
+}
+
+const departments = new WeakMap<ReadonlyArray<DirectoryEntry>, Map<string, Department>>();
 
 /**
- * The daily volume of a peer group's members, shared for `ttlMs` by the charts of everyone in the group:
- * a department's thousands of members are one read per group and days, not one per alert page viewed
- * (the peers' range may lag the rollups by up to `ttlMs`). Keyed by the directory version and the exact
- * member set, so a directory load regroups at once and two groups never share an entry. Bounded by the
- * member-days it holds, not only by entries (a wide window of a large department is megabytes);
- * expired entries are dropped on time. A failed read is not kept; concurrent reads of a key share one.
+ * One calendar month of a department's daily volume: per member active that month, one figure per day of
+ * the month (0: quiet); members quiet all month are absent. A month is one partition of user_daily, so
+ * its read touches nothing else.
  */
-export type PeerBytesCache = LRUCache<string, MemberDays, () => Promise<MemberDays>>;
+export interface MonthBytes {
+  /** Day number of the month's first day. */
+  first: number;
+  /** Days in the month. */
+  days: number;
+  bytes: Map<string, Float64Array>;
+}
 
-export function createPeerBytesCache(opts: { ttlMs?: number; max?: number; maxMemberDays?: number } = {}): PeerBytesCache {
-  return new LRUCache<string, MemberDays, () => Promise<MemberDays>>({
+/**
+ * A department's months, shared by the charts of everyone in it: one read per department and month, not
+ * one per alert page viewed (whatever the role group or the window of the chart). Keyed by the directory
+ * version and the exact member set, so a directory load regroups at once and two departments never share
+ * an entry. A month whose days are all settled (over for SETTLED_MS) is held for `settledTtlMs`: late
+ * events and rollup repairs of those days reach the peers' range that much later. A month with a day still
+ * open is held for `ttlMs`. Bounded by the member-days it holds, not only by entries (a large department's
+ * month is megabytes); expired entries are dropped on time. A failed read is not kept; concurrent reads of
+ * a key share one.
+ */
+export interface PeerBytesCache {
+  months: LRUCache<string, MonthBytes, () => Promise<MonthBytes>>;
+  settledTtlMs: number;
+}
+
+export interface PeerBytesCacheOptions {
+  /** How long a month with an unsettled day is held. */
+  ttlMs?: number;
+  /** How long a settled month is held. */
+  settledTtlMs?: number;
+  max?: number;
+  maxMemberDays?: number;
+}
+
+/** A day is settled (its rollups no longer grow but for repairs) this long after it ended. */
+export const SETTLED_MS = MS_PER_DAY;
+
+export function createPeerBytesCache(opts: PeerBytesCacheOptions = {}): PeerBytesCache {
+  const months = new LRUCache<string, MonthBytes, () => Promise<MonthBytes>>({
     max: opts.max ?? 1024,
-    maxSize: opts.maxMemberDays ?? 2_000_000,
-    sizeCalculation: (v) => Math.max(1, [...v.values()].reduce((n, days) => n + days.size, v.size)),
+    maxSize: opts.maxMemberDays ?? 4_000_000,
+    sizeCalculation: (v) => Math.max(1, v.bytes.size * v.days),
     ttl: opts.ttlMs ?? 30_000,
     ttlAutopurge: true,
     // A read evicted while in flight (more asked at once than the cache holds) still answers its callers:
@@ -125,46 +202,91 @@ export function createPeerBytesCache(opts: { ttlMs?: number; max?: number; maxMe
     ignoreFetchAbort: true,
     fetchMethod: (_key, _stale, { context }) => context(),
   });
+  return { months, settledTtlMs: opts.settledTtlMs ?? 10 * 60_000 };
+}
+
+/** The first day (day number) of the month `day` is in, and of the month after. */
+function monthOf(day: number): { first: number; next: number } {
+  const d = new Date(day * MS_PER_DAY);
+  return { first: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / MS_PER_DAY, next: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / MS_PER_DAY };
+}
+
+/** The daily volume of `members` over one month, quiet days as 0: one row per active member, its days as arrays. */
+async function monthBytes(ch: ClickHouse, members: string[], first: number, next: number): Promise<MonthBytes> {
+  const bytes = new Map<string, Float64Array>();
+  for (const slice of slicesOf(members)) {
+    const rows = await ch.query<{ u: string; d: number[]; b: string[] }>(sql`
+      SELECT u, groupArray(d) AS d, groupArray(b) AS b FROM (
+        SELECT user AS u, toUInt8(toDayOfMonth(day)) AS d, sumMerge(sum_bytes) AS b FROM user_daily
+        WHERE user IN ${inList(slice)} AND day >= toDate(${isoDay(first)}) AND day <= toDate(${isoDay(next - 1)})
+        GROUP BY user, day)
+      GROUP BY u`);
+    for (const r of rows) {
+      const days = new Float64Array(next - first);
+      r.d.forEach((d, k) => (days[d - 1] = Number(r.b[k])));
+      bytes.set(r.u, days);
+    }
+  }
+  return { first, days: next - first, bytes };
 }
 
 /**
- * The daily volume of the group `user`'s chart reads: their peers (peersOf) and the user too when one of
- * its people, so that every member's chart reads (and, with a cache, shares) the same set. With a cache,
- * the group's volume is read once for all its members (`version`: the directory version the entries are of).
+ * The months from firstDay to lastDay of `people` (a department's), through the cache when one is given
+ * (`version`: the directory version the people are of; `now`: when the months settle).
  */
-async function groupBytes(
+async function departmentMonths(
+  ch: ClickHouse,
+  people: Department,
+  firstDay: number,
+  lastDay: number,
+  shared?: { cache: PeerBytesCache; version: number | null; now?: number },
+): Promise<MonthBytes[]> {
+  const setKey = shared && people.key;
+  const months: Array<Promise<MonthBytes>> = [];
+  for (let day = firstDay; day <= lastDay; ) {
+    const { first, next } = monthOf(day);
+    const load = () => monthBytes(ch, people.ids, first, next);
+    if (!shared) months.push(load());
+    else {
+      const settled = next * MS_PER_DAY + SETTLED_MS <= (shared.now ?? Date.now());
+      const key = `${shared.version}|${setKey}|${first}`;
+      months.push(shared.cache.months.fetch(key, { context: load, ttl: settled ? shared.cache.settledTtlMs : undefined }).then((m) => m ?? load()));
+    }
+    day = next;
+  }
+  return Promise.all(months);
+}
+
+/**
+ * The peers' range, per day from firstDay to lastDay, of `user`'s peer group (peersOf among `entries`, the
+ * people of the user's department), read through the department's months; the user is left out.
+ */
+export async function peerRange(
   ch: ClickHouse,
   user: string,
   entries: ReadonlyArray<DirectoryEntry>,
   firstDay: number,
   lastDay: number,
-  shared?: { cache: PeerBytesCache; version: number | null },
-): Promise<{ peers: { group: string; members: string[] }; bytes: MemberDays } | null> {
+  shared?: { cache: PeerBytesCache; version: number | null; now?: number },
+): Promise<PeerRange | null> {
   const peers = peersOf(user, entries);
   if (!peers) return null;
-  const me = entries.find((e) => e.id === user);
-  const group = me?.account_type === 'human' ? [...peers.members, user] : peers.members;
-  const load = () => dailyBytes(ch, group, firstDay, lastDay);
-  const bytes = shared ? await shared.cache.fetch(`${shared.version}|${memberSetKey(group)}|${firstDay}|${lastDay}`, { context: load }) : await load();
-  return { peers, bytes: bytes ?? new Map() };
-}
-
-/** The peers' range, per day from firstDay to lastDay, of a group's volume; each user's range leaves that user out. */
-function rangeOf(peers: { group: string; members: string[] }, bytes: MemberDays, firstDay: number, lastDay: number): PeerRange {
+  const months = await departmentMonths(ch, departmentOf(entries, entries.find((e) => e.id === user)!.department), firstDay, lastDay, shared);
   const days: PeerRange['days'] = [];
+  let month = 0;
   for (let d = firstDay; d <= lastDay; d++) {
-    const active = peers.members.map((m) => bytes.get(m)?.get(isoDay(d)) ?? 0).filter((b) => b > 0).sort((a, b) => a - b);
+    while (d - months[month].first >= months[month].days) month++;
+    const m = months[month];
+    const active: number[] = [];
+    for (const id of peers.members) {
+      const b = m.bytes.get(id)?.[d - m.first] ?? 0;
+      if (b > 0) active.push(b);
+    }
+    active.sort((a, b) => a - b);
     const q = (p: number) => (active.length >= MIN_PEERS ? quantileSorted(active, p) : null);
     days.push({ day: isoDay(d), low: q(0.1), median: q(0.5), high: q(0.9) });
   }
   return { group: peers.group, n: peers.members.length, days };
-}
-
-/** The peers' range, per day, of `user`'s peer group (peersOf), read through groupBytes (same arguments). */
-export async function peerRange(...args: Parameters<typeof groupBytes>): Promise<PeerRange | null> {
-  const [, , , firstDay, lastDay] = args;
-  const g = await groupBytes(...args);
-  return g && rangeOf(g.peers, g.bytes, firstDay, lastDay);
 }
 
 /** The exact member set, as a short key: names like "Sales/EU" + "Analyst" and "Sales" + "EU/Analyst" collide. */

@@ -62,7 +62,7 @@ describe('peersOf', () => {
   });
 });
 
-describe('peerRange with the shared group cache', () => {
+describe('peerRange with the shared department cache', () => {
   const people = [
     person('me', 'Sales', 'sales_ops'),
     person('a', 'Sales', 'sales_ops'),
@@ -71,6 +71,8 @@ describe('peerRange with the shared group cache', () => {
     person('etl', 'Sales', 'sales_ops', 'service'),
   ];
   const DAY = Math.floor(Date.UTC(2026, 10, 2) / 86_400_000);
+  /** During DAY: its month (November 2026) is not settled. */
+  const during = (DAY + 0.5) * 86_400_000;
   const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
   // One day: me exports 50 GB, the others move 1, 2 and 3 MB. A fake ClickHouse that answers only the ids asked for.
   const volume: Record<string, number> = { me: 50e9, a: 1e6, b: 2e6, c: 3e6, etl: 9e9 };
@@ -85,18 +87,49 @@ describe('peerRange with the shared group cache', () => {
         }
         const ids = [...q.text.matchAll(/'([^']*)'/g)].map((m) => m[1]).filter((id) => id in volume);
         asked.push(ids);
-        return ids.map((u) => ({ u, d: iso(DAY), b: String(volume[u]) }));
+        // One row per member active in the month read (only DAY's month has activity): its days and bytes.
+        const month = q.text.includes(`'${iso(DAY).slice(0, 8)}01'`);
+        return month ? ids.map((u) => ({ u, d: [Number(iso(DAY).slice(8))], b: [String(volume[u])] })) : [];
       },
     } as unknown as ClickHouse;
     return { ch, asked, failOnce: () => (failNext = true) };
   };
 
-  it("reads a group once for all its members, and still leaves each member's own volume out of that member's range", async () => {
+  it('reads a department once per month for every role group and window in it, and holds a settled month longer', async () => {
+    const { ch, asked } = fakeCh();
+    const sales = [...people, person('d', 'Sales', 'account_exec'), person('e', 'Sales', 'account_exec'), person('f', 'Sales', 'account_exec'), person('g', 'Sales', 'account_exec')];
+    Object.assign(volume, { d: 4e6, e: 5e6, f: 6e6, g: 7e6 });
+    const cache = createPeerBytesCache({ ttlMs: 1, settledTtlMs: 60_000 });
+    const later = Date.UTC(2026, 11, 3); // November settled (over for more than a day)
+    const ops = await peerRange(ch, 'me', sales, DAY, DAY, { cache, version: 1, now: later });
+    const execs = await peerRange(ch, 'd', sales, DAY - 1, DAY + 20, { cache, version: 1, now: later });
+    expect(asked).toHaveLength(1);
+    expect(new Set(asked[0])).toEqual(new Set(['me', 'a', 'b', 'c', 'd', 'e', 'f', 'g']));
+    expect(ops!.group).toBe('Sales/sales_ops');
+    expect(ops!.days[0].median).toBe(2e6); // a, b, c
+    expect(execs!.group).toBe('Sales/account_exec');
+    expect(execs!.days.map((d) => d.day)).toEqual(Array.from({ length: 22 }, (_, i) => iso(DAY - 1 + i)));
+    expect(execs!.days[1].median).toBe(6e6); // e, f, g: d's own 4 MB left out
+    expect(execs!.days[0].median).toBeNull(); // November 1: nobody active
+    // A window reaching into October reads October once; the settled November is still held (ttlMs is 1 ms).
+    await new Promise((r) => setTimeout(r, 20));
+    const autumn = await peerRange(ch, 'me', sales, DAY - 5, DAY, { cache, version: 1, now: later });
+    expect(asked).toHaveLength(2);
+    expect(autumn!.days.map((d) => d.median)).toEqual([null, null, null, null, null, 2e6]); // October 28-31 and November 1 were quiet
+    // While November still had an open day, it was held for ttlMs only.
+    const open = createPeerBytesCache({ ttlMs: 1, settledTtlMs: 60_000 });
+    await peerRange(ch, 'me', sales, DAY, DAY, { cache: open, version: 1, now: during });
+    await new Promise((r) => setTimeout(r, 20));
+    await peerRange(ch, 'me', sales, DAY, DAY, { cache: open, version: 1, now: during });
+    expect(asked).toHaveLength(4);
+  });
+
+  it("reads a department once for all its members, and still leaves each member's own volume out of that member's range", async () => {
     const { ch, asked } = fakeCh();
     const cache = createPeerBytesCache({ ttlMs: 60_000 });
-    const mine = await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1 });
-    const theirs = await peerRange(ch, 'a', people, DAY, DAY, { cache, version: 1 });
-    const service = await peerRange(ch, 'etl', people, DAY, DAY, { cache, version: 1 });
+    const mine = await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1, now: during });
+    const theirs = await peerRange(ch, 'a', people, DAY, DAY, { cache, version: 1, now: during });
+    const service = await peerRange(ch, 'etl', people, DAY, DAY, { cache, version: 1, now: during });
     expect(asked).toHaveLength(1);
     expect(new Set(asked[0])).toEqual(new Set(['me', 'a', 'b', 'c']));
     // me's range is a, b, c only: the 50 GB is not in it.
@@ -120,8 +153,8 @@ describe('peerRange with the shared group cache', () => {
     volume.s3 = 3e6;
     volume.s4 = 4e6;
     const [sales, support] = await Promise.all([
-      peerRange(ch, 'me', people, DAY, DAY, { cache: tiny, version: 1 }),
-      peerRange(ch, 's1', [...people, ...others], DAY, DAY, { cache: tiny, version: 1 }),
+      peerRange(ch, 'me', people, DAY, DAY, { cache: tiny, version: 1, now: during }),
+      peerRange(ch, 's1', [...people, ...others], DAY, DAY, { cache: tiny, version: 1, now: during }),
     ]);
     expect(sales!.days[0].median).toBe(2e6);
     expect(support!.days[0].median).toBe(3e6);
@@ -135,8 +168,8 @@ describe('peerRange with the shared group cache', () => {
       ...['f1', 'f2', 'f3', 'f4'].map((id) => person(id, 'Sales', 'EU/Analyst')),
     ];
     Object.assign(volume, { e1: 1e6, e2: 2e6, e3: 3e6, e4: 4e6, f1: 5e9, f2: 6e9, f3: 7e9, f4: 8e9 });
-    const eu = await peerRange(ch, 'e1', groups, DAY, DAY, { cache, version: 1 });
-    const other = await peerRange(ch, 'f1', groups, DAY, DAY, { cache, version: 1 });
+    const eu = await peerRange(ch, 'e1', groups, DAY, DAY, { cache, version: 1, now: during });
+    const other = await peerRange(ch, 'f1', groups, DAY, DAY, { cache, version: 1, now: during });
     expect(eu!.group).toBe(other!.group); // the same name
     expect(asked).toHaveLength(2); // but two reads
     expect(eu!.days[0].median).toBe(3e6);
@@ -146,28 +179,28 @@ describe('peerRange with the shared group cache', () => {
   it('does not keep a window larger than its member-day budget, and still answers it', async () => {
     const { ch, asked } = fakeCh();
     const small = createPeerBytesCache({ ttlMs: 60_000, maxMemberDays: 3 });
-    const first = await peerRange(ch, 'me', people, DAY, DAY, { cache: small, version: 1 });
-    await peerRange(ch, 'me', people, DAY, DAY, { cache: small, version: 1 });
+    const first = await peerRange(ch, 'me', people, DAY, DAY, { cache: small, version: 1, now: during });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: small, version: 1, now: during });
     expect(first!.days[0].median).toBe(2e6);
     expect(asked).toHaveLength(2);
-    expect(small.size).toBe(0);
+    expect(small.months.size).toBe(0);
   });
 
   it('reads again after its time to live, after a directory load (a new version), and after a failed read', async () => {
     const { ch, asked, failOnce } = fakeCh();
     const cache = createPeerBytesCache({ ttlMs: 60_000 });
-    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1 });
-    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 2 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1, now: during });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 2, now: during });
     expect(asked).toHaveLength(2);
     const short = createPeerBytesCache({ ttlMs: 1 });
-    await peerRange(ch, 'me', people, DAY, DAY, { cache: short, version: 1 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: short, version: 1, now: during });
     await new Promise((r) => setTimeout(r, 20));
-    await peerRange(ch, 'me', people, DAY, DAY, { cache: short, version: 1 });
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: short, version: 1, now: during });
     expect(asked).toHaveLength(4);
     const fresh = createPeerBytesCache({ ttlMs: 60_000 });
     failOnce();
-    await expect(peerRange(ch, 'me', people, DAY, DAY, { cache: fresh, version: 1 })).rejects.toThrow('unreachable');
-    expect((await peerRange(ch, 'me', people, DAY, DAY, { cache: fresh, version: 1 }))!.days[0].median).toBe(2e6);
+    await expect(peerRange(ch, 'me', people, DAY, DAY, { cache: fresh, version: 1, now: during })).rejects.toThrow('unreachable');
+    expect((await peerRange(ch, 'me', people, DAY, DAY, { cache: fresh, version: 1, now: during }))!.days[0].median).toBe(2e6);
     expect(asked).toHaveLength(5);
   });
 });
