@@ -1,6 +1,7 @@
 // Alerts in ClickHouse (table `alerts`, migration 0003): every revision is a row; the current alert is
 // the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
 import { MS_PER_DAY } from '../calendar';
+import { dayOfAlertId } from './alert-id';
 import { fromDateTime, inList, join, POINT_READ, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
 import { refreshListing } from './listing';
 import { SEVERITIES, type AlertRecord, type Severity } from './types';
@@ -121,6 +122,10 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
   // 18.16 does not move a primary-key condition to PREWHERE by itself; a lookup then read every
   // partition's granule of every column (27x the bytes of this way).
   const prewhere = f.ids === undefined ? sql`` : f.ids.length === 0 ? sql`PREWHERE 0 = 1` : sql`PREWHERE alert_id IN ${inList([...f.ids])}`;
+  // An id the engine wrote names the alert's last day, and every revision's window starts on or before it
+  // (a slow drip's starts earlier): later months' partitions cannot hold it. Only when every id says so.
+  const days = f.ids?.map(dayOfAlertId) ?? [];
+  if (days.length > 0 && days.every((d) => d !== null)) where.push(sql`window_start < ${new Date((Math.max(...(days as number[])) + 1) * MS_PER_DAY)}`);
   const after: SqlFragment[] = [sql`1 = 1`];
   if (f.minSeverity !== undefined) after.push(sql`toInt8(severity) >= ${SEVERITIES.indexOf(f.minSeverity) + 1}`);
   if (f.detector !== undefined) after.push(sql`has(detectors, ${f.detector})`);

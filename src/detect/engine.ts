@@ -2,10 +2,9 @@
 // them), alert revisions out. Everything is keyed on event time: an event counts toward its own UTC day,
 // and the baselines of that day come from the days before it. So replaying history gives the alerts
 // live traffic gave, each stamped with the event that crossed the threshold.
-import crypto from 'node:crypto';
-import { dateString, dayOf, MS_PER_DAY } from '../calendar';
+import { dayOf, MS_PER_DAY } from '../calendar';
 import type { DetectionConfig, DetectorName } from '../config';
-import { severityRank, type AlertRecord, type Severity } from '../alerts';
+import { alertIdOf, severityRank, type AlertRecord, type Severity } from '../alerts';
 import { adjustedProfile, adjustmentClause, NO_ADJUSTMENTS, type Adjustments, type ExpectationAdjustment } from './adjustments';
 import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';
@@ -83,19 +82,8 @@ interface Tracked {
 /** Days of per-user state kept behind the newest event (late events of yesterday still count). */
 const KEEP_DAYS = 2;
 
-/**
- * The id of an employee's alert for a UTC day: stable, so that live detection, backfills and restarts
- * revise the same alert. Keyed (HMAC) with the pseudonym key when there is one, so that an alert id
- * cannot be linked to a person by anyone holding the employee list; a plain hash without a key.
- */
 /** Events judged between two turns of the event loop. */
 const YIELD_EVERY = 2000;
-
-export function alertIdOf(user: string, day: number, key?: string): string {
-  const mac = key ? crypto.createHmac('sha256', key) : crypto.createHash('sha256');
-  const hash = mac.update(`${user}\u0000${day}`).digest('hex').slice(0, 10);
-  return `al_${dateString(day).replace(/-/g, '')}_${hash}`;
-}
 
 export function createEngine(opts: EngineOptions): Engine {
   const { people, catalog } = opts;

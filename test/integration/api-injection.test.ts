@@ -7,7 +7,7 @@ import type { AlertRecord } from '../../src/alerts';
 import { writeAlerts } from '../../src/alerts';
 import { buildApi, type ApiApp } from '../../src/api';
 import type { Config } from '../../src/config';
-import { alertIdOf } from '../../src/detect/engine';
+import { alertIdOf } from '../../src/alerts';
 import { storeDirectory, type DirectoryEntry } from '../../src/directory';
 import { createLogger } from '../../src/log';
 import { ident, sql, type ClickHouse } from '../../src/store';
