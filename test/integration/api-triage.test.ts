@@ -131,6 +131,11 @@ describe('triage through the API (real ClickHouse, real detection engine)', () =
     expect(shown.evidence.topTables[0]).toMatchObject({ table: 'crm.customers', sensitivity: 'pii' });
     expect(shown.evidence.clientIps.map((c) => c.ip)).toContain('10.9.9.9');
     expect(detail.body).not.toContain(ACTOR);
+    // Each finding as the engine stored it: its kind, and the rarity of an anomaly or the severity a policy gave.
+    const findings = (detail.json() as { findings: Array<Record<string, unknown>> }).findings;
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings).toEqual(alert.findings.map((f) => expect.objectContaining({ detector: f.detector, kind: f.kind, ...(f.rate === undefined ? {} : { rate: f.rate }), ...(f.severity === undefined ? {} : { severity: f.severity }) })));
+    expect(findings.some((f) => f.kind === 'anomaly' && typeof f.rate === 'number')).toBe(true);
 
     const series = (await as('analyst', 'GET', `/api/alerts/${alert.alertId}/series?days=30`)).json() as { days: Array<{ day: string; bytes: number }>; band: { median: number; low: number; high: number } | null; alertDay: string };
     expect(series.days).toHaveLength(30);

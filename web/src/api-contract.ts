@@ -787,6 +787,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -1150,6 +1159,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -1377,6 +1395,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -1604,6 +1631,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -1865,6 +1901,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -2094,6 +2139,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -2322,6 +2376,15 @@ export interface paths {
                             explanation: string;
                             findings: {
                                 detector: string;
+                                /**
+                                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                                 * @enum {string}
+                                 */
+                                kind?: "anomaly" | "policy" | "watchlist";
+                                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                                rate?: number;
+                                /** @description policy: the severity the policy gave ("none": recorded only) */
+                                severity?: string;
                                 observed: number;
                                 threshold: number;
                                 reference: number | null;
@@ -5121,6 +5184,15 @@ export interface components {
             explanation: string;
             findings: {
                 detector: string;
+                /**
+                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                 * @enum {string}
+                 */
+                kind?: "anomaly" | "policy" | "watchlist";
+                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                rate?: number;
+                /** @description policy: the severity the policy gave ("none": recorded only) */
+                severity?: string;
                 observed: number;
                 threshold: number;
                 reference: number | null;
@@ -5445,6 +5517,15 @@ export interface components {
             explanation: string;
             findings: {
                 detector: string;
+                /**
+                 * @description anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly
+                 * @enum {string}
+                 */
+                kind?: "anomaly" | "policy" | "watchlist";
+                /** @description anomaly: the share of ordinary user-days at least this unusual on this statistic alone */
+                rate?: number;
+                /** @description policy: the severity the policy gave ("none": recorded only) */
+                severity?: string;
                 observed: number;
                 threshold: number;
                 reference: number | null;

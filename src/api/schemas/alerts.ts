@@ -32,6 +32,10 @@ export const idParams = z.strictObject({ id: alertId });
 
 const finding = z.object({
   detector: z.string(),
+  // Absent in alerts stored before scoring (src/alerts/types.ts, AlertFinding).
+  kind: z.enum(['anomaly', 'policy', 'watchlist']).optional().describe('anomaly: rare for this person (rate); policy: an absolute limit (severity); watchlist: judged more strictly'),
+  rate: z.number().optional().describe('anomaly: the share of ordinary user-days at least this unusual on this statistic alone'),
+  severity: z.string().optional().describe('policy: the severity the policy gave ("none": recorded only)'),
   observed: z.number(),
   threshold: z.number(),
   reference: z.number().nullable(),
