@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   TRIAGE_CONFLICT: 'the state forbids the action (already resolved, already revoked, exists)',
   TRIAGE_INVALID: 'the content of a triage or admin request is refused (a missing reason, a bad value)',
   REPORT_FAILED: 'a report could not be generated, written or verified',
-  INGEST_ABANDONED: 'a batch was abandoned before commit (the partition moved, or the ingester is stopping); it is redelivered',
+  INGEST_ABANDONED: 'a batch was abandoned before commit (the partition moved, or the ingester or live detector is stopping); it is redelivered',
   INGEST_SCHEMA_MISSING: 'the database lacks a table or column the ingester writes; run `insider migrate`',
   INGEST_INSERT_REFUSED: 'ClickHouse refused an insert for its content; the rows are dead-lettered',
   KAFKA_CODEC_FAILED: 'a Kafka record batch could not be compressed or decompressed',

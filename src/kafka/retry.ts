@@ -10,7 +10,7 @@ export interface RetryPolicy {
 
 export class Abandoned extends InsiderError {
   constructor(what: string) {
-    super('INGEST_ABANDONED', `${what} abandoned: the partition moved to another consumer or the ingester is stopping`, { retriable: true });
+    super('INGEST_ABANDONED', `${what} abandoned: the partition moved to another consumer, or this process is stopping`, { retriable: true });
   }
 }
 

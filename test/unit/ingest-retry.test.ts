@@ -1,7 +1,7 @@
 // What the ingester retries: a Kafka broker away for longer than the kafkajs producer's own retries is
 // still transient (CI once stopped an ingester for good while the broker restarted under load).
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
-import { isRetriable, withRetry } from '../../src/kafka/retry';
+import { Abandoned, isRetriable, withRetry } from '../../src/kafka/retry';
 
 const gaveUp = (cause: Error) => new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1000 });
 
@@ -35,4 +35,20 @@ it('withRetry carries a dead-letter send through a broker that stays away past k
   expect(result).toBe('sent');
   expect(calls).toBe(4);
   expect(retried).toEqual([1, 2, 3]);
+});
+
+it('withRetry abandons once the caller no longer owns the work, naming the work and no particular stage', async () => {
+  // The live detector's alert writes retry through here as the ingester's inserts do (src/kafka is shared).
+  let owned = true;
+  const attempt = withRetry(
+    'storing alerts',
+    async () => {
+      owned = false;
+      throw Object.assign(new Error('ClickHouse unreachable'), { retriable: true });
+    },
+    { policy: { initialDelayMs: 1, maxDelayMs: 2 }, shouldContinue: () => owned, onRetry: () => {} },
+  );
+  await expect(attempt).rejects.toBeInstanceOf(Abandoned);
+  await expect(attempt).rejects.toThrow('storing alerts abandoned: the partition moved to another consumer, or this process is stopping');
+  await expect(attempt).rejects.toMatchObject({ code: 'INGEST_ABANDONED', retriable: true });
 });
