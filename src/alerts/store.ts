@@ -122,10 +122,6 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
   // 18.16 does not move a primary-key condition to PREWHERE by itself; a lookup then read every
   // partition's granule of every column (27x the bytes of this way).
   const prewhere = f.ids === undefined ? sql`` : f.ids.length === 0 ? sql`PREWHERE 0 = 1` : sql`PREWHERE alert_id IN ${inList([...f.ids])}`;
-  // An id the engine wrote names the alert's last day, and every revision's window starts on or before it
-  // (a slow drip's starts earlier): later months' partitions cannot hold it. Only when every id says so.
-  const days = f.ids?.map(dayOfAlertId) ?? [];
-  if (days.length > 0 && days.every((d) => d !== null)) where.push(sql`window_start < ${new Date((Math.max(...(days as number[])) + 1) * MS_PER_DAY)}`);
   const after: SqlFragment[] = [sql`1 = 1`];
   if (f.minSeverity !== undefined) after.push(sql`toInt8(severity) >= ${SEVERITIES.indexOf(f.minSeverity) + 1}`);
   if (f.detector !== undefined) after.push(sql`has(detectors, ${f.detector})`);
@@ -201,6 +197,11 @@ function summaryFromRow(r: Omit<AlertRow, 'explanation' | 'findings' | 'evidence
 
 /** The current revision of one alert, or null. */
 export async function getAlert(ch: ClickHouse, alertId: string): Promise<AlertRecord | null> {
-  const [found] = await listAlerts(ch, { ids: [alertId], limit: 1 });
+  // An id the engine wrote names the alert's last day, and the engine starts every revision's window on
+  // or before it (a slow drip's weeks earlier): later months' partitions cannot hold it, and are not read.
+  // Found nowhere so, it is looked for everywhere: an alert written otherwise is still found.
+  const day = dayOfAlertId(alertId);
+  const [bounded] = day === null ? [] : await listAlerts(ch, { ids: [alertId], to: (day + 1) * MS_PER_DAY, limit: 1 });
+  const [found] = bounded ? [bounded] : await listAlerts(ch, { ids: [alertId], limit: 1 });
   return found ?? null;
 }

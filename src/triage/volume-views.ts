@@ -33,13 +33,13 @@ export interface AlertSeries extends VolumeSeries {
   window: { start: number; end: number };
 }
 
-async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string, firstDay: number, lastDay: number, baseline: BandParams): Promise<VolumeSeries> {
+async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string, firstDay: number, lastDay: number, baseline: BandParams, now: number): Promise<VolumeSeries> {
   // The band needs baselineDays before the last day, which may be more than the days shown.
   const [history, peers] = await Promise.all([
     // The employee's own days are read every time: a repair of a settled day shows once the alert changes.
     dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay),
     // Peers are in the employee's department: only those entries are looked through.
-    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay, { cache: parts(deps).peerBytes, version: who.version }),
+    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay, { cache: parts(deps).peerBytes, version: who.version, now }),
   ]);
   const days = history.slice(history.length - (lastDay - firstDay + 1));
   return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers };
@@ -56,7 +56,7 @@ export async function alertSeries(deps: TriageDeps, actor: Actor, alertId: strin
   const settled = (lastDay + 1) * MS_PER_DAY + SETTLED_MS <= now;
   const compute = async (): Promise<AlertSeries> => {
     // Independent reads, side by side.
-    const [series, { hours, band }] = await Promise.all([volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline), hoursAround(deps.ch, a.user, lastDay)]);
+    const [series, { hours, band }] = await Promise.all([volumeSeries(deps, who, a.user, lastDay - days + 1, lastDay, baseline, now), hoursAround(deps.ch, a.user, lastDay)]);
     return { ...series, alertDay: series.days[series.days.length - 1].day, hours, hourBand: band, window: { start: a.windowStart, end: a.windowEnd } };
   };
   // The audit entry is written before anything is answered, held or not.
@@ -90,7 +90,7 @@ export async function employeeView(deps: TriageDeps, actor: Actor, user: string,
   const id = await resolveUser(deps, user);
   if (id === null) throw new TriageError('TRIAGE_NOT_FOUND', `no employee ${user}`, { user });
   const today = Math.floor(now / MS_PER_DAY);
-  const [series, listed, adjustments] = await Promise.all([volumeSeries(deps, who, id, today - days + 1, today, baseline), queryAlerts(deps, { user, limit: EMPLOYEE_ALERTS }), shownAdjustments(deps)]);
+  const [series, listed, adjustments] = await Promise.all([volumeSeries(deps, who, id, today - days + 1, today, baseline, now), queryAlerts(deps, { user, limit: EMPLOYEE_ALERTS }), shownAdjustments(deps)]);
   await auditAs(deps, actor, now, 'employee.view', deps.pseudonyms.of(id), { days });
   const p = who.byId.get(id);
   return {

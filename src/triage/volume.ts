@@ -215,6 +215,9 @@ function monthOf(day: number): { first: number; next: number } {
 async function monthBytes(ch: ClickHouse, members: string[], first: number, next: number): Promise<MonthBytes> {
   const bytes = new Map<string, Float64Array>();
   for (const slice of slicesOf(members)) {
+    // Two arrays, not one of tuples: a tuple's JSON shape differs between ClickHouse versions (an array on
+    // 18.16, an object where tuples take their columns' names). Both states of a key are filled from the
+    // same rows in the same order and merged together, so the arrays stay aligned.
     const rows = await ch.query<{ u: string; d: number[]; b: string[] }>(sql`
       SELECT u, groupArray(d) AS d, groupArray(b) AS b FROM (
         SELECT user AS u, toUInt8(toDayOfMonth(day)) AS d, sumMerge(sum_bytes) AS b FROM user_daily

@@ -1,4 +1,4 @@
-// Reading an alert by id on the real ClickHouse: the id's day bounds the partitions read (a window starts
+// Reading an alert by id on the real ClickHouse: the id's day bounds the partitions read first (a window starts
 // on or before the day the id names), and no revision of a long window is missed by that bound.
 import { alertIdOf, getAlert, listAlerts, writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
@@ -35,14 +35,18 @@ describe('alerts by id (real ClickHouse)', () => {
     const found = await getAlert(db.ch, id);
     expect(found).toMatchObject({ alertId: id, revision: 3, observedBytes: 3e9, windowStart: (DAY - 21) * MS_PER_DAY, windowEnd: (DAY + 1) * MS_PER_DAY });
     expect((await getAlert(db.ch, later))!.alertId).toBe(later);
-    // Several ids at once: bounded by the latest day among them, each still its newest revision.
+    // Several ids at once: each its newest revision.
     const both = await listAlerts(db.ch, { ids: [id, later] });
     expect(new Map(both.map((a) => [a.alertId, a.revision]))).toEqual(new Map([[id, 3], [later, 1]]));
     expect(await getAlert(db.ch, alertIdOf('nobody@corp.example', DAY))).toBeNull();
   });
 
-  it('reads an id of another form without the bound', async () => {
+  it('reads an id of another form, or of the same form but a later window, without the bound', async () => {
     await writeAlerts(db.ch, [{ ...(syntheticAlert(user, DAY + 40, { id: 'imported-alert-1' }) as AlertRecord) }]);
     expect((await getAlert(db.ch, 'imported-alert-1'))!.windowEnd).toBe((DAY + 41) * MS_PER_DAY);
+    // Not written by the engine: the id names a day two months before the window.
+    const odd = alertIdOf(user, DAY - 60);
+    await writeAlerts(db.ch, [{ ...(syntheticAlert(user, DAY + 40, { id: odd }) as AlertRecord) }]);
+    expect((await getAlert(db.ch, odd))!.windowStart).toBe((DAY + 40) * MS_PER_DAY);
   });
 });
