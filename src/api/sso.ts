@@ -129,7 +129,18 @@ export function ssoRoutes(app: ApiApp, ctx: ApiContext, cookies: CookieSettings)
         tags: ['sso'],
         summary: "The identity provider's redirect back: starts a session (HttpOnly cookie) and returns to the dashboard",
         security: [],
-        querystring: z.record(z.string(), z.string().max(4096)),
+        // What a provider sends back (RFC 6749 4.1.2, RFC 9207's iss, OIDC session management's
+        // session_state), named for the API document; any other key is passed on to the token exchange too.
+        querystring: z
+          .object({
+            code: z.string().max(4096).optional().describe('the authorization code'),
+            state: z.string().max(4096).optional().describe('the state the sign-in sent, echoed'),
+            error: z.string().max(4096).optional().describe("the provider's refusal (e.g. access_denied)"),
+            error_description: z.string().max(4096).optional(),
+            iss: z.string().max(4096).optional().describe("the provider's issuer (RFC 9207)"),
+            session_state: z.string().max(4096).optional(),
+          })
+          .catchall(z.string().max(4096)),
       },
     },
     async (request, reply) => {

@@ -275,8 +275,19 @@ describe('API access control (real ClickHouse)', () => {
   it('serves an OpenAPI document of every authenticated route, generated from the schemas', async () => {
     const res = await call('GET', '/openapi.json', bearer(tokens.viewer));
     expect(res.statusCode).toBe(200);
-    const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { security?: unknown[]; parameters?: Array<{ name: string }> }>> };
+    const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { security?: unknown[]; parameters?: Array<{ name: string; in: string; schema?: unknown }> }>> };
     expect(doc.openapi).toBe('3.1.0');
+    // Every parameter is a named one with a schema object (a record-typed query string once came out as
+    // parameters named "propertyNames" and "additionalProperties").
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const p of op.parameters ?? []) {
+          expect({ at: `${method} ${path}`, name: p.name, in: p.in, schema: typeof p.schema }).toEqual({ at: `${method} ${path}`, name: expect.stringMatching(/^([A-Za-z_][\w.-]*|\*)$/), in: expect.stringMatching(/^(query|path|header|cookie)$/), schema: 'object' });
+          expect(['propertyNames', 'additionalProperties']).not.toContain(p.name);
+        }
+      }
+    }
+    expect(doc.paths['/auth/callback'].get.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['code', 'state', 'error', 'error_description', 'iss']));
     // The dashboard's static files are not part of the API document.
     for (const key of Object.keys(EXPECTED).filter((k) => k !== 'GET /' && k !== 'GET /assets/*')) {
       const [method, url] = key.split(' ');

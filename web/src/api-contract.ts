@@ -564,8 +564,16 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    propertyNames?: string;
-                    additionalProperties?: string;
+                    /** @description the authorization code */
+                    code?: string;
+                    /** @description the state the sign-in sent, echoed */
+                    state?: string;
+                    /** @description the provider's refusal (e.g. access_denied) */
+                    error?: string;
+                    error_description?: string;
+                    /** @description the provider's issuer (RFC 9207) */
+                    iss?: string;
+                    session_state?: string;
                 };
                 header?: never;
                 path?: never;
