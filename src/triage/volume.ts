@@ -217,16 +217,18 @@ async function monthBytes(ch: ClickHouse, members: string[], first: number, next
   for (const slice of slicesOf(members)) {
     // Two arrays, not one of tuples: a tuple's JSON shape differs between ClickHouse versions (an array on
     // 18.16, an object where tuples take their columns' names). Both states of a key are filled from the
-    // same rows in the same order and merged together, so the arrays stay aligned.
-    const rows = await ch.query<{ u: string; d: number[]; b: string[] }>(sql`
-      SELECT u, groupArray(d) AS d, groupArray(b) AS b FROM (
+    // same rows in the same order and merged together, so the arrays stay aligned; sorted by day, and the
+    // rows by member, so that every server answers the same.
+    const rows = await ch.query<{ u: string; ds: number[]; bs: string[] }>(sql`
+      SELECT u, arraySort(groupArray(d)) AS ds, arraySort((x, y) -> y, groupArray(b), groupArray(d)) AS bs FROM (
         SELECT user AS u, toUInt8(toDayOfMonth(day)) AS d, sumMerge(sum_bytes) AS b FROM user_daily
         WHERE user IN ${inList(slice)} AND day >= toDate(${isoDay(first)}) AND day <= toDate(${isoDay(next - 1)})
         GROUP BY user, day)
-      GROUP BY u`);
+      GROUP BY u
+      ORDER BY u`);
     for (const r of rows) {
       const days = new Float64Array(next - first);
-      r.d.forEach((d, k) => (days[d - 1] = Number(r.b[k])));
+      r.ds.forEach((d, k) => (days[d - 1] = Number(r.bs[k])));
       bytes.set(r.u, days);
     }
   }

@@ -89,7 +89,7 @@ describe('peerRange with the shared department cache', () => {
         asked.push(ids);
         // One row per member active in the month read (only DAY's month has activity): its days and bytes.
         const month = q.text.includes(`'${iso(DAY).slice(0, 8)}01'`);
-        return month ? ids.map((u) => ({ u, d: [Number(iso(DAY).slice(8))], b: [String(volume[u])] })) : [];
+        return month ? ids.map((u) => ({ u, ds: [Number(iso(DAY).slice(8))], bs: [String(volume[u])] })) : [];
       },
     } as unknown as ClickHouse;
     return { ch, asked, failOnce: () => (failNext = true) };
