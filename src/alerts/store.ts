@@ -201,7 +201,20 @@ export async function getAlert(ch: ClickHouse, alertId: string): Promise<AlertRe
   // or before it (a slow drip's weeks earlier): later months' partitions cannot hold it, and are not read.
   // Found nowhere so, it is looked for everywhere: an alert written otherwise is still found.
   const day = dayOfAlertId(alertId);
-  const [bounded] = day === null ? [] : await listAlerts(ch, { ids: [alertId], to: (day + 1) * MS_PER_DAY, limit: 1 });
-  const [found] = bounded ? [bounded] : await listAlerts(ch, { ids: [alertId], limit: 1 });
-  return found ?? null;
+  const bounded = day === null ? null : await latestRevision(ch, alertId, (day + 1) * MS_PER_DAY);
+  return bounded ?? (await latestRevision(ch, alertId));
+}
+
+/**
+ * The highest revision of one alert among those whose window starts before `to`: what listAlerts gives for
+ * one id, in a plain point read (a third of its cost: no outer sort over the subquery's rows).
+ */
+async function latestRevision(ch: ClickHouse, alertId: string, to?: number): Promise<AlertRecord | null> {
+  const [row] = await ch.query<AlertRow>(sql`
+    SELECT * FROM alerts
+    PREWHERE alert_id = ${alertId}
+    WHERE ${to === undefined ? sql`1 = 1` : sql`window_start < ${new Date(to)}`}
+    ORDER BY revision DESC
+    LIMIT 1`, { settings: POINT_READ });
+  return row ? fromRow(row) : null;
 }
