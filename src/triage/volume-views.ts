@@ -39,7 +39,7 @@ async function volumeSeries(deps: TriageDeps, who: DirectoryIndex, user: string,
     // The employee's own days are read every time: a repair of a settled day shows once the alert changes.
     dailySeries(deps.ch, user, Math.min(firstDay, lastDay - baseline.baselineDays), lastDay),
     // Peers are in the employee's department: only those entries are looked through.
-    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay, { cache: parts(deps).peerBytes, version: who.version, now }),
+    peerRange(deps.ch, user, who.byDepartment.get(who.byId.get(user)?.department ?? '') ?? [], firstDay, lastDay, { cache: parts(deps).peerBytes, version: who.version, now, everyone: who.entries }),
   ]);
   const days = history.slice(history.length - (lastDay - firstDay + 1));
   return { days, band: usualBand(history, days[days.length - 1].day, baseline), peers };

@@ -120,10 +120,14 @@ export function peersOf(user: string, entries: ReadonlyArray<DirectoryEntry>): {
   return null;
 }
 
-interface Department {
-  /** Its people (humans), as the directory lists them. */
+/** People (humans), as the directory lists them. */
+interface People {
   ids: string[];
-  /** The same by role. */
+  set: ReadonlySet<string>;
+}
+
+interface Department extends People {
+  /** Its people by role. */
   byRole: Map<string, string[]>;
   /** The exact set of its people, as a cache key. */
   key: string;
@@ -143,12 +147,24 @@ function departmentOf(entries: ReadonlyArray<DirectoryEntry>, name: string): Dep
       else byRole.set(e.role, [e.id]);
     }
     const ids = humans.map((e) => e.id);
-    known.set(name, (department = { ids, byRole, key: memberSetKey(ids) }));
+    known.set(name, (department = { ids, byRole, key: memberSetKey(ids), set: new Set(ids) }));
   }
   return department;
 }
 
 const departments = new WeakMap<ReadonlyArray<DirectoryEntry>, Map<string, Department>>();
+
+/** Everyone (humans) among `entries`: worked out once per entries list. */
+function peopleOf(entries: ReadonlyArray<DirectoryEntry>): People {
+  let people = everyoneIn.get(entries);
+  if (!people) {
+    const ids = entries.filter((e) => e.account_type === 'human').map((e) => e.id);
+    everyoneIn.set(entries, (people = { ids, set: new Set(ids) }));
+  }
+  return people;
+}
+
+const everyoneIn = new WeakMap<ReadonlyArray<DirectoryEntry>, People>();
 
 /**
  * One calendar month of a department's daily volume: per member active that month, one figure per day of
@@ -164,10 +180,14 @@ export interface MonthBytes {
 }
 
 /**
- * A department's months, shared by the charts of everyone in it: one read per department and month, not
- * one per alert page viewed (whatever the role group or the window of the chart). Keyed by the directory
- * version and the exact member set, so a directory load regroups at once and two departments never share
- * an entry. A month whose days are all settled (over for SETTLED_MS) is held for `settledTtlMs`: late
+ * The months the peers' ranges are drawn from, shared by the charts of everyone in them: one read per
+ * month of everyone in the directory when the cache can hold two such months at worst (every person active
+ * every day: a chart's window spans two months), else one read per department and month; never one per
+ * alert page viewed (whatever the role group or the window of the chart). A month is one partition of
+ * user_daily, and its read scans the whole partition whatever the members asked for (a department's people
+ * are spread over the table's order), so one read for every department costs about what one department's
+ * did. Keyed by the directory version (and the exact member set of a department), so a directory load
+ * regroups at once and two departments never share an entry. A month whose days are all settled (over for SETTLED_MS) is held for `settledTtlMs`: late
  * events and rollup repairs of those days reach the peers' range that much later. A month with a day still
  * open is held for `ttlMs`. Bounded by the member-days it holds, not only by entries (a large department's
  * month is megabytes); expired entries are dropped on time. A failed read is not kept; concurrent reads of
@@ -176,6 +196,8 @@ export interface MonthBytes {
 export interface PeerBytesCache {
   months: LRUCache<string, MonthBytes, () => Promise<MonthBytes>>;
   settledTtlMs: number;
+  /** The member-days it holds at most. */
+  maxMemberDays: number;
 }
 
 export interface PeerBytesCacheOptions {
@@ -184,6 +206,7 @@ export interface PeerBytesCacheOptions {
   /** How long a settled month is held. */
   settledTtlMs?: number;
   max?: number;
+  /** The member-days held at most (8 bytes each): whole months are read while two of them fit. */
   maxMemberDays?: number;
 }
 
@@ -191,9 +214,10 @@ export interface PeerBytesCacheOptions {
 export const SETTLED_MS = MS_PER_DAY;
 
 export function createPeerBytesCache(opts: PeerBytesCacheOptions = {}): PeerBytesCache {
+  const maxMemberDays = opts.maxMemberDays ?? 8_000_000;
   const months = new LRUCache<string, MonthBytes, () => Promise<MonthBytes>>({
     max: opts.max ?? 1024,
-    maxSize: opts.maxMemberDays ?? 4_000_000,
+    maxSize: maxMemberDays,
     sizeCalculation: (v) => Math.max(1, v.bytes.size * v.days),
     ttl: opts.ttlMs ?? 30_000,
     ttlAutopurge: true,
@@ -202,7 +226,7 @@ export function createPeerBytesCache(opts: PeerBytesCacheOptions = {}): PeerByte
     ignoreFetchAbort: true,
     fetchMethod: (_key, _stale, { context }) => context(),
   });
-  return { months, settledTtlMs: opts.settledTtlMs ?? 10 * 60_000 };
+  return { months, settledTtlMs: opts.settledTtlMs ?? 10 * 60_000, maxMemberDays };
 }
 
 /** The first day (day number) of the month `day` is in, and of the month after. */
@@ -211,10 +235,14 @@ function monthOf(day: number): { first: number; next: number } {
   return { first: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / MS_PER_DAY, next: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / MS_PER_DAY };
 }
 
-/** The daily volume of `members` over one month, quiet days as 0: one row per active member, its days as arrays. */
-async function monthBytes(ch: ClickHouse, members: string[], first: number, next: number): Promise<MonthBytes> {
+/**
+ * The daily volume of `members` over one month, quiet days as 0: one row per active member, its days as
+ * arrays. `everyone`: the members are a whole directory's people, read without a list (which would not
+ * fit in a query) and kept only if among them.
+ */
+async function monthBytes(ch: ClickHouse, members: People, first: number, next: number, everyone = false): Promise<MonthBytes> {
   const bytes = new Map<string, Float64Array>();
-  for (const slice of slicesOf(members)) {
+  for (const slice of everyone ? [null] : slicesOf(members.ids)) {
     // Two arrays, not one of tuples: a tuple's JSON shape differs between ClickHouse versions (an array on
     // 18.16, an object where tuples take their columns' names). Both states of a key are filled from the
     // same rows in the same order and merged together, so the arrays stay aligned; sorted by day, and the
@@ -222,11 +250,12 @@ async function monthBytes(ch: ClickHouse, members: string[], first: number, next
     const rows = await ch.query<{ u: string; ds: number[]; bs: string[] }>(sql`
       SELECT u, arraySort(groupArray(d)) AS ds, arraySort((x, y) -> y, groupArray(b), groupArray(d)) AS bs FROM (
         SELECT user AS u, toUInt8(toDayOfMonth(day)) AS d, sumMerge(sum_bytes) AS b FROM user_daily
-        WHERE user IN ${inList(slice)} AND day >= toDate(${isoDay(first)}) AND day <= toDate(${isoDay(next - 1)})
+        WHERE ${slice === null ? sql`` : sql`user IN ${inList(slice)} AND `}day >= toDate(${isoDay(first)}) AND day <= toDate(${isoDay(next - 1)})
         GROUP BY user, day)
       GROUP BY u
       ORDER BY u`);
     for (const r of rows) {
+      if (slice === null && !members.set.has(r.u)) continue;
       const days = new Float64Array(next - first);
       r.ds.forEach((d, k) => (days[d - 1] = Number(r.bs[k])));
       bytes.set(r.u, days);
@@ -235,22 +264,33 @@ async function monthBytes(ch: ClickHouse, members: string[], first: number, next
   return { first, days: next - first, bytes };
 }
 
+/** Where the peers' months come from, and where they are kept. */
+export interface SharedMonths {
+  cache: PeerBytesCache;
+  /** The directory version the people are of. */
+  version: number | null;
+  /** When the months settle. */
+  now?: number;
+  /** The whole directory: whole months are read (for every department at once) when the cache can hold them. */
+  everyone?: ReadonlyArray<DirectoryEntry>;
+}
+
+/** The largest month: every person active on each of 31 days. */
+const MONTH_DAYS = 31;
+
 /**
- * The months from firstDay to lastDay of `people` (a department's), through the cache when one is given
- * (`version`: the directory version the people are of; `now`: when the months settle).
+ * The months from firstDay to lastDay holding `people` (a department's), through the cache when one is
+ * given: the whole directory's months when two of them fit in it, else the department's.
  */
-async function departmentMonths(
-  ch: ClickHouse,
-  people: Department,
-  firstDay: number,
-  lastDay: number,
-  shared?: { cache: PeerBytesCache; version: number | null; now?: number },
-): Promise<MonthBytes[]> {
-  const setKey = shared && people.key;
+async function departmentMonths(ch: ClickHouse, people: Department, firstDay: number, lastDay: number, shared?: SharedMonths): Promise<MonthBytes[]> {
+  const everyone = shared?.everyone && peopleOf(shared.everyone);
+  const whole = everyone !== undefined && everyone.ids.length * MONTH_DAYS * 2 <= shared!.cache.maxMemberDays;
+  const members = whole ? everyone : people;
+  const setKey = shared && (whole ? '*' : people.key);
   const months: Array<Promise<MonthBytes>> = [];
   for (let day = firstDay; day <= lastDay; ) {
     const { first, next } = monthOf(day);
-    const load = () => monthBytes(ch, people.ids, first, next);
+    const load = () => monthBytes(ch, members, first, next, whole);
     if (!shared) months.push(load());
     else {
       const settled = next * MS_PER_DAY + SETTLED_MS <= (shared.now ?? Date.now());
@@ -272,7 +312,7 @@ export async function peerRange(
   entries: ReadonlyArray<DirectoryEntry>,
   firstDay: number,
   lastDay: number,
-  shared?: { cache: PeerBytesCache; version: number | null; now?: number },
+  shared?: SharedMonths,
 ): Promise<PeerRange | null> {
   const peers = peersOf(user, entries);
   if (!peers) return null;

@@ -85,11 +85,12 @@ describe('peerRange with the shared department cache', () => {
           failNext = false;
           throw new Error('ClickHouse unreachable');
         }
-        const ids = [...q.text.matchAll(/'([^']*)'/g)].map((m) => m[1]).filter((id) => id in volume);
-        asked.push(ids);
+        // A read without a list of ids is of everyone (stranger: active, but in no directory).
+        const ids = q.text.includes('user IN') ? [...q.text.matchAll(/'([^']*)'/g)].map((m) => m[1]).filter((id) => id in volume) : [...Object.keys(volume), 'stranger'];
+        asked.push(q.text.includes('user IN') ? ids : ['*']);
         // One row per member active in the month read (only DAY's month has activity): its days and bytes.
         const month = q.text.includes(`'${iso(DAY).slice(0, 8)}01'`);
-        return month ? ids.map((u) => ({ u, ds: [Number(iso(DAY).slice(8))], bs: [String(volume[u])] })) : [];
+        return month ? ids.map((u) => ({ u, ds: [Number(iso(DAY).slice(8))], bs: [String(volume[u] ?? 1e12)] })) : [];
       },
     } as unknown as ClickHouse;
     return { ch, asked, failOnce: () => (failNext = true) };
@@ -142,6 +143,34 @@ describe('peerRange with the shared department cache', () => {
     // Without the cache the same figures, read each time.
     expect(await peerRange(ch, 'me', people, DAY, DAY)).toEqual(mine);
     expect(asked).toHaveLength(2);
+  });
+
+  it('reads a whole month once for every department while two months of everyone fit in the cache, and keeps only the directory\'s people', async () => {
+    const { ch, asked } = fakeCh();
+    const others = [person('s1', 'Support', 'agent'), person('s2', 'Support', 'agent'), person('s3', 'Support', 'agent'), person('s4', 'Support', 'agent')];
+    Object.assign(volume, { s1: 1e6, s2: 2e6, s3: 3e6, s4: 4e6 });
+    const everyone = [...people, ...others];
+    // 8 people (the service account is not one): two months of them are 8 x 31 x 2 = 496 member-days.
+    const cache = createPeerBytesCache({ ttlMs: 60_000, maxMemberDays: 496 });
+    const sales = await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1, now: during, everyone });
+    const support = await peerRange(ch, 's1', others, DAY, DAY, { cache, version: 1, now: during, everyone });
+    expect(asked).toEqual([['*']]);
+    // The same figures as a department's own read.
+    expect(sales).toEqual(await peerRange(ch, 'me', people, DAY, DAY));
+    expect(support!.days[0].median).toBe(3e6); // s2, s3, s4
+    // Held: only the 8 people active in the month (not the service account, not the stranger).
+    const [month] = [...cache.months.values()];
+    expect([...month.bytes.keys()].sort()).toEqual(['a', 'b', 'c', 'me', 's1', 's2', 's3', 's4']);
+    // A directory whose two months would not fit: read department by department.
+    const tight = createPeerBytesCache({ ttlMs: 60_000, maxMemberDays: 495 });
+    asked.length = 0;
+    await peerRange(ch, 'me', people, DAY, DAY, { cache: tight, version: 1, now: during, everyone });
+    await peerRange(ch, 's1', others, DAY, DAY, { cache: tight, version: 1, now: during, everyone });
+    expect(asked.map((ids) => new Set(ids))).toEqual([new Set(['me', 'a', 'b', 'c']), new Set(['s1', 's2', 's3', 's4'])]);
+    // A new directory version reads the month again.
+    await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 2, now: during, everyone });
+    expect(asked).toHaveLength(3);
+    expect(asked[2]).toEqual(['*']);
   });
 
   it('answers a read whose entry was evicted while in flight (more groups asked at once than the cache holds)', async () => {
