@@ -189,9 +189,8 @@ export interface MonthBytes {
  * did. Keyed by the directory version (and the exact member set of a department), so a directory load
  * regroups at once and two departments never share an entry. A month whose days are all settled (over for SETTLED_MS) is held for `settledTtlMs`: late
  * events and rollup repairs of those days reach the peers' range that much later. A month with a day still
- * open is held for `ttlMs`. Bounded by the member-days it holds, not only by entries (a large department's
- * month is megabytes); expired entries are dropped on time. A failed read is not kept; concurrent reads of
- * a key share one.
+ * open is held for `ttlMs`, then answered while one read replaces it. Bounded by the member-days it holds,
+ * not only by entries (a month is megabytes). A failed read is not kept; concurrent reads of a key share one.
  */
 export interface PeerBytesCache {
   months: LRUCache<string, MonthBytes, () => Promise<MonthBytes>>;
@@ -220,7 +219,9 @@ export function createPeerBytesCache(opts: PeerBytesCacheOptions = {}): PeerByte
     maxSize: maxMemberDays,
     sizeCalculation: (v) => Math.max(1, v.bytes.size * v.days),
     ttl: opts.ttlMs ?? 30_000,
-    ttlAutopurge: true,
+    // A month past its time is answered while one read replaces it: a month still open expires every 30 s,
+    // and its read (every department's) would otherwise hold every chart of that month meanwhile.
+    allowStale: true,
     // A read evicted while in flight (more asked at once than the cache holds) still answers its callers:
     // by default lru-cache rejects them with "evicted", which failed the request.
     ignoreFetchAbort: true,

@@ -79,11 +79,17 @@ describe('peerRange with the shared department cache', () => {
   const fakeCh = () => {
     const asked: string[][] = [];
     let failNext = false;
+    let hangNext = false;
     const ch = {
       query: async (q: SqlFragment) => {
         if (failNext) {
           failNext = false;
           throw new Error('ClickHouse unreachable');
+        }
+        if (hangNext) {
+          hangNext = false;
+          asked.push(['(hung)']);
+          return new Promise(() => undefined);
         }
         // A read without a list of ids is of everyone (stranger: active, but in no directory).
         const ids = q.text.includes('user IN') ? [...q.text.matchAll(/'([^']*)'/g)].map((m) => m[1]).filter((id) => id in volume) : [...Object.keys(volume), 'stranger'];
@@ -93,7 +99,7 @@ describe('peerRange with the shared department cache', () => {
         return month ? ids.map((u) => ({ u, ds: [Number(iso(DAY).slice(8))], bs: [String(volume[u] ?? 1e12)] })) : [];
       },
     } as unknown as ClickHouse;
-    return { ch, asked, failOnce: () => (failNext = true) };
+    return { ch, asked, failOnce: () => (failNext = true), hangOnce: () => (hangNext = true) };
   };
 
   it('reads a department once per month for every role group and window in it, and holds a settled month longer', async () => {
@@ -171,6 +177,18 @@ describe('peerRange with the shared department cache', () => {
     await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 2, now: during, everyone });
     expect(asked).toHaveLength(3);
     expect(asked[2]).toEqual(['*']);
+  });
+
+  it('answers a month past its time to live at once while one read replaces it', async () => {
+    const { ch, asked, hangOnce } = fakeCh();
+    const cache = createPeerBytesCache({ ttlMs: 1 });
+    const first = await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1, now: during });
+    await new Promise((r) => setTimeout(r, 20));
+    // The read that replaces it never answers: the chart does not wait for it.
+    hangOnce();
+    expect(await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1, now: during })).toEqual(first);
+    expect(await peerRange(ch, 'me', people, DAY, DAY, { cache, version: 1, now: during })).toEqual(first);
+    expect(asked.map((ids) => ids[0] === '(hung)')).toEqual([false, true]);
   });
 
   it('answers a read whose entry was evicted while in flight (more groups asked at once than the cache holds)', async () => {
