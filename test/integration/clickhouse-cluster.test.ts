@@ -99,14 +99,19 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
         expect(engine(localDatabaseOf(database), 'user_table_daily')).toBe('ReplicatedSummingMergeTree');
         expect(engine(localDatabaseOf(database), 'ingest_batches_mv')).toBe('MaterializedView');
         expect(engine(database, 'ingest_batches_mv')).toBeUndefined();
-        // Migration 0007 renamed alerts_revisions to alerts: the Distributed table follows the rename.
+        // Migrations 0007 and 0018 renamed alerts_revisions, then alerts_fine, to alerts: the Distributed
+        // table follows the rename, and the tables swapped out are gone.
         expect(engine(database, 'alerts')).toBe('Distributed');
-        expect(engine(database, 'alerts_revisions')).toBeUndefined();
+        for (const gone of ['alerts_revisions', 'alerts_fine', 'alerts_coarse', 'alert_actions_fine', 'alert_actions_coarse']) {
+          expect(engine(database, gone)).toBeUndefined();
+          expect(engine(localDatabaseOf(database), gone)).toBeUndefined();
+        }
       }
     }
     const [ddl] = await local(ch, 1, 1).query<{ q: string }>(sql`
       SELECT create_table_query AS q FROM system.tables WHERE database = ${localDatabaseOf(database)} AND name = 'alerts'`);
-    expect(ddl.q).toMatch(/ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/[^']+\/alerts_revisions-v0007', '\{replica\}'\)/);
+    expect(ddl.q).toMatch(/ReplicatedMergeTree\('\/clickhouse\/tables\/\{shard\}\/[^']+\/alerts_fine-v0018', '\{replica\}'\)/);
+    expect(ddl.q).toMatch(/index_granularity = 1024/);
   });
 
   it('refuses a configuration that lists the shards in another order than the servers do', async () => {

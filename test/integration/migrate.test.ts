@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MigrationError } from '../../src/errors';
-import { createClickHouse, ident, migrate, migrationStatus, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, loadMigrations, migrate, migrationStatus, MIGRATIONS_DIR, sql, SqlFragment, type ClickHouse } from '../../src/store';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'migrations');
@@ -47,6 +47,55 @@ describe('migrate (real server)', () => {
     fs.appendFileSync(path.join(dir, '0001-first.sql'), '\n-- edited\n');
     await expect(migrate(admin, ch, { dir })).rejects.toThrow(MigrationError);
     await expect(migrate(admin, ch, { dir })).rejects.toThrow(/0001-first\.sql was changed after it was applied/);
+  });
+
+  it('rebuilds alerts and alert_actions with finer granules keeping every row (0018), and a run stopped after the swap loses nothing', async () => {
+    const upgraded = uniqueName('it_granules');
+    const target = createClickHouse(config.clickhouse, { database: upgraded });
+    // The product's migrations before 0018, as a database upgraded from an earlier release has them.
+    const before = fs.mkdtempSync(path.join(os.tmpdir(), 'mig-17-'));
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && Number(f.slice(0, 4)) < 18)) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
+    const granularity = async (table: string) => {
+      // The setting alone: each ClickHouse version prints the rest of the statement its own way.
+      const [t] = await target.query<{ g: string }>(sql`SELECT extract(create_table_query, 'index_granularity = ([0-9]+)') AS g FROM system.tables WHERE database = ${upgraded} AND name = ${table}`);
+      return t.g;
+    };
+    const alertRow = (id: string, revision: number) => ({ alert_id: id, revision, user: 'u@corp.example', window_start: '2026-11-02 00:00:00', window_end: '2026-11-03 00:00:00', severity: 'high', score: 80, evidence: `{"revision":${revision}}` });
+    const actionRow = (id: string, n: number) => ({ action_id: `act-${id}-${n}`, alert_id: id, at: '2026-11-03 09:00:00', at_ms: n, actor: 'analyst', action: 'note', note: `note ${n}` });
+    const rows = async () => ({
+      alerts: await target.query(sql`SELECT alert_id, revision, evidence FROM alerts ORDER BY alert_id, revision`),
+      actions: await target.query(sql`SELECT action_id, alert_id, at_ms, note FROM alert_actions ORDER BY action_id`),
+    });
+    try {
+      await migrate(admin, target, { dir: before });
+      expect(await granularity('alerts')).toBe('8192');
+      await target.insert('alerts', [alertRow('al_1', 1), alertRow('al_1', 2), alertRow('al_2', 1), alertRow('al_2', 1)]);
+      await target.insert('alert_actions', [actionRow('al_1', 1), actionRow('al_1', 2), actionRow('al_2', 1)]);
+      const stored = await rows();
+      expect(stored.alerts).toHaveLength(4);
+
+      const upgrade = await migrate(admin, target);
+      expect(upgrade.applied.map((m) => m.file)).toEqual(['0018-alerts-finer-granules.sql']);
+      expect(await granularity('alerts')).toBe('1024');
+      expect(await granularity('alert_actions')).toBe('1024');
+      // Every row once, as it was (an identical duplicate stays a duplicate: the listing counts rows).
+      expect(await rows()).toEqual(stored);
+
+      // A run that stopped after the swap: a revision and an action reached the old tables after the copy.
+      await target.exec(sql`CREATE TABLE alerts_coarse AS alerts`);
+      await target.insert('alerts_coarse', [alertRow('al_1', 1), alertRow('al_1', 3)]);
+      await target.exec(sql`CREATE TABLE alert_actions_coarse AS alert_actions`);
+      await target.insert('alert_actions_coarse', [actionRow('al_1', 1), actionRow('al_2', 7)]);
+      for (const statement of loadMigrations().find((m) => m.version === 18)!.statements) await target.exec(new SqlFragment(statement));
+      const after = await rows();
+      expect(after.alerts).toEqual([...stored.alerts.slice(0, 2), { alert_id: 'al_1', revision: 3, evidence: '{"revision":3}' }, ...stored.alerts.slice(2)]);
+      expect((after.actions as Array<{ action_id: string }>).map((a) => a.action_id)).toEqual(['act-al_1-1', 'act-al_1-2', 'act-al_2-1', 'act-al_2-7']);
+      const left = await target.query<{ name: string }>(sql`SELECT name FROM system.tables WHERE database = ${upgraded} AND (name LIKE '%_coarse' OR name LIKE '%_fine')`);
+      expect(left).toEqual([]);
+    } finally {
+      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(upgraded)}`);
+      await target.close();
+    }
   });
 
   it("applies the product's own migrations to a fresh database, twice without change", async () => {
