@@ -252,6 +252,25 @@ function startInsider(f: IngestFixture, label: string, args: string[], readyLine
   return { child, logFile, exited, started };
 }
 
+/** The exit code once the process exits; fails after `timeoutMs` naming its log (a stop that hangs is a failure, not a test timeout). */
+export async function exitedWithin(ingester: RunningIngester, timeoutMs: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running ${timeoutMs / 1000} s after SIGTERM; its log: ${ingester.logFile}\n${logTail(ingester.logFile)}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([ingester.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last lines of a process's log, each cut to 400 characters, for a failure's message. */
+export function logTail(logFile: string, lines = 30): string {
+  const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '(no log)';
+  return text.trimEnd().split('\n').slice(-lines).map((l) => l.slice(0, 400)).join('\n');
+}
+
 export function startIngester(f: IngestFixture, label: string): RunningIngester {
   return startInsider(f, label, ['ingest'], '"msg":"ingesting"');
 }
@@ -379,14 +398,19 @@ export async function readDeadLetters(kafka: Kafka, topic: string, expected: num
  */
 export async function stopAndExpectExactlyOnce(f: IngestFixture, ingesters: RunningIngester | RunningIngester[], t: Traffic): Promise<StoreTotals> {
   const all = Array.isArray(ingesters) ? ingesters : [ingesters];
-  await waitUntil('all valid events stored', async () => (await rowCount(f.ch)) >= t.valid, 300000);
-  await waitUntil('all dead letters recorded', async () => (await storeTotals(f.ch)).deadLetterOffsets >= t.malformedTotal, 60000);
-  // Not stalled either: the group committed every partition to its end (ClickHouse acknowledged all).
-  await waitForGroupAtEnd(f.kafka, f.groupId, f.topic);
+  try {
+    await waitUntil('all valid events stored', async () => (await rowCount(f.ch)) >= t.valid, 300000);
+    await waitUntil('all dead letters recorded', async () => (await storeTotals(f.ch)).deadLetterOffsets >= t.malformedTotal, 60000);
+    // Not stalled either: the group committed every partition to its end (ClickHouse acknowledged all).
+    await waitForGroupAtEnd(f.kafka, f.groupId, f.topic, 120000);
+  } catch (err) {
+    // What the ingesters were doing is the first thing a stall's reader needs.
+    throw new Error(`${(err as Error).message}\n${all.map((i) => `${i.logFile}:\n${logTail(i.logFile)}`).join('\n')}`);
+  }
   await new Promise((r) => setTimeout(r, 3000));
   for (const ingester of all) expect(ingester.child.exitCode).toBeNull();
   for (const ingester of all) ingester.child.kill('SIGTERM');
-  for (const ingester of all) expect(await ingester.exited).toBe(0);
+  for (const ingester of all) expect(await exitedWithin(ingester, 60000)).toBe(0);
   const totals = await storeTotals(f.ch);
   expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
   expectRollupsEqualRaw(totals);
