@@ -6,8 +6,10 @@
 //             mapped yet under this key (an anti-join in ClickHouse, then HMACs for the new ones only);
 //             the API runs it at start and when the change feed sees a new directory or new alerts.
 //   usersOf   one indexed read; a miss syncs once (an alert or a directory load newer than the last
-//             sync) and reads again, so a lookup is never wrong for want of a sync. Misses sync at most
-//             once per `missSyncMs` while nothing new was seen, so guessed pseudonyms cannot make it work.
+//             sync) and reads again, so a lookup is never wrong for want of a sync. "Newer" is what the
+//             change feed reported, or a cheap watermark (the listing's employees, the directory's
+//             version) that moved since the last sync began: the feed may not have polled yet. Otherwise
+//             misses sync at most once per `missSyncMs`, so guessed pseudonyms cannot make it work.
 import { sql, toDateTime, type ClickHouse } from '../store';
 import type { Pseudonyms } from './pseudonyms';
 
@@ -29,6 +31,18 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
   let syncing: Promise<number> | null = null;
   let lastSync = -Infinity;
   let dirty = true;
+  /** The watermark read as the last sync began: anything stored since moves it. */
+  let synced = '';
+
+  // Cheap (one column of the listing, the directory's versions): an employee's first alert adds a user,
+  // a directory load adds a version. Not a row count, which the listing's merges lower by themselves.
+  // Retention dropping one person's alerts as another's first arrives leaves it unmoved: the feed or
+  // missSyncMs catches that.
+  const watermark = async () => {
+    const [row] = await ch.query<Record<string, string>>(sql`
+      SELECT (SELECT uniqExact(user) FROM alert_listing) AS users, (SELECT max(version) FROM directory_versions) AS directory`);
+    return JSON.stringify(row);
+  };
 
   // GROUP BY, not DISTINCT, over the UNION ALL: 18.16 applies an outer DISTINCT to each branch's stream
   // separately and returns an employee in both the directory and an alert twice.
@@ -36,6 +50,7 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
     syncing ??= (async () => {
       dirty = false;
       lastSync = now();
+      synced = await watermark();
       const rows = await ch.query<{ user: string }>(sql`
         SELECT user FROM (
           SELECT id AS user FROM directory_entries WHERE version = (SELECT max(version) FROM directory_versions)
@@ -62,9 +77,14 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
       const found = await read(pseudonym);
       if (found.length > 0) return found;
       // A sync under way may be mapping this very employee: wait for it rather than answer "unknown".
-      if (syncing) await syncing;
-      else if (dirty || now() - lastSync >= missSyncMs) await sync();
-      else return found;
+      if (syncing) {
+        await syncing;
+        const after = await read(pseudonym);
+        if (after.length > 0) return after;
+      }
+      // That sync, or the last one, may have read the employees before this one's alert was stored.
+      if (dirty || now() - lastSync >= missSyncMs || (await watermark()) !== synced) await sync();
+      else return [];
       return read(pseudonym);
     },
     sync: () => (pseudonyms.enabled ? sync() : Promise.resolve(0)),

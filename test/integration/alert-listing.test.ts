@@ -368,4 +368,29 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
     expect(await map.usersOf(other.of(OLD_USER))).toEqual([OLD_USER]);
     expect(await map.usersOf(other.of('nobody@corp.example'))).toEqual([]);
   });
+
+  it("finds an employee whose first alert was stored just after a sync, before any change feed says so; a guess still syncs nothing", async () => {
+    // Count the syncs (their anti-join) from here on.
+    let syncs = 0;
+    const counted = new Proxy(ch, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'query' || typeof value !== 'function') return value;
+        return (q: Parameters<ClickHouse['query']>[0]) => {
+          if (JSON.stringify(q).includes('NOT IN (SELECT user FROM pseudonyms')) syncs++;
+          return (value as ClickHouse['query']).call(target, q);
+        };
+      },
+    });
+    const watched = createPseudonymMap(counted, pseudonyms, { missSyncMs: 3_600_000 });
+    await watched.sync();
+    syncs = 0;
+    expect(await watched.usersOf(pseudonyms.of('guess@corp.example'))).toEqual([]);
+    expect(await watched.usersOf(pseudonyms.of('guess@corp.example'))).toEqual([]);
+    expect(syncs).toBe(0);
+    const user = 'newcomer@corp.example';
+    await writeAlerts(ch, [alertOf({ id: `al_${dayId(TODAY - 1)}_${hex(0xd00d)}`, user, day: TODAY - 1, severity: 'high', score: 70, detectors: ['volumeSelf'] })]);
+    expect(await watched.usersOf(pseudonyms.of(user))).toEqual([user]);
+    expect(syncs).toBe(1);
+  });
 });
