@@ -77,14 +77,10 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
       const found = await read(pseudonym);
       if (found.length > 0) return found;
       // A sync under way may be mapping this very employee: wait for it rather than answer "unknown".
-      if (syncing) {
-        await syncing;
-        const after = await read(pseudonym);
-        if (after.length > 0) return after;
-      }
+      if (syncing) await syncing;
       // That sync, or the last one, may have read the employees before this one's alert was stored.
       if (dirty || now() - lastSync >= missSyncMs || (await watermark()) !== synced) await sync();
-      else return [];
+      // Read again in every case: a sync may also have finished between the first read and here.
       return read(pseudonym);
     },
     sync: () => (pseudonyms.enabled ? sync() : Promise.resolve(0)),
