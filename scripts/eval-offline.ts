@@ -8,7 +8,7 @@
 // scenario missed at the alert floor or at medium: per detector, the best score its statistic reached alone
 // on the scenario's days (a drip is seen once a run and severity, so its best below medium may be higher).
 import { loadConfig } from '../src/config';
-import { seedTable, worstSeedTables, type SeedResult } from '../src/evaluate';
+import { caseTable, seedTable, worstSeedCaseTable, worstSeedTables, type SeedResult } from '../src/evaluate';
 import { evaluateOfflineMany } from '../src/evaluate/offline';
 import { floorScore } from '../src/detect/scoring';
 import { scoreOfRate } from '../src/detect/statistics/tail';
@@ -27,10 +27,12 @@ async function main(): Promise<void> {
   const results: SeedResult[] = [];
   for (const dir of dirs) {
     const t0 = Date.now();
-    const [run, open] = await evaluateOfflineMany(dir, diagnose ? [config.detection, permissive] : [config.detection]);
+    const [run, open] = await evaluateOfflineMany(dir, diagnose ? [config.detection, permissive] : [config.detection], config.cases);
     results.push(run.result);
     console.log(`\nseed ${run.labels.seed} (${dir}): ${run.result.userDays} user-days, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     console.log(seedTable(run.result).join('\n'));
+    console.log(caseTable(run.result).join('\n'));
+    for (const d of run.result.detectors) for (const [id, n] of Object.entries(d.cases.splitScenarios)) console.log(`  ${d.name}: insider scenario ${id} is split over ${n} cases`);
     if (!verbose) continue;
     const insider = run.result.detectors.find((d) => d.name === 'insider')!;
     const low = insider.floors[0].score;
@@ -75,6 +77,8 @@ async function main(): Promise<void> {
     console.log(t.falseAlerts.join('\n'));
     console.log('\nBulk exports caught before they end, and other scenarios caught, at each floor\n');
     console.log(t.recall.join('\n'));
+    console.log('\nCases\n');
+    console.log(worstSeedCaseTable(results).join('\n'));
   }
 }
 

@@ -151,6 +151,13 @@ export const configSchema = z.strictObject({
   notify: notifySchema,
   /** Periodic audit reports: schedules (cron, UTC), formats, output directory, delivery (docs/reports.md). */
   reports: reportsSchema,
+  /** Cases: an employee's alerts grouped by episode, with an accumulated risk (docs/detection.md, "Cases"). */
+  cases: z.strictObject({
+    /** Whole UTC days without an alert of the employee that end a case. */
+    quietDays: z.number().int().min(1).max(365),
+    /** Days after which an alert's part in its case's risk is halved. */
+    halfLifeDays: z.number().positive().max(365),
+  }),
   /** Retention by whole partitions, with legal holds (docs/retention.md). */
   retention: z.strictObject({
     /** Cron (UTC) of `insider retention schedule`; empty: retention runs only when asked. */

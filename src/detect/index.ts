@@ -12,7 +12,7 @@ export { allowlistFrom, loadAllowlist, type Allowlist, type AllowlistEntry } fro
 export { catalogFrom, loadCatalog, type Catalog, type Sensitivity } from './catalog';
 export { peopleFrom, peerGroupKey, type Person } from './people';
 export { ownBand, type BaselineParams } from './baselines';
-export { floorScore } from './scoring';
+export { floorScore, floorsOf, severityOf } from './scoring';
 export {
   adjustmentsFrom,
   boundedFactor,

@@ -35,10 +35,15 @@ export function floorScore(per1000: number): number {
   return Math.round(scoreOfRate(per1000 / 1000));
 }
 
-export function scoringFor(config: ScoringConfig, opts: { combined: Scoring['combined']; watch: number }): Scoring {
+/** The configured floors as scores. */
+export function floorsOf(config: ScoringConfig): Scoring['floors'] {
   const score = floorScore;
+  return { alert: score(config.alertFloor), medium: score(config.medium), high: score(config.high), critical: score(config.critical) };
+}
+
+export function scoringFor(config: ScoringConfig, opts: { combined: Scoring['combined']; watch: number }): Scoring {
   return {
-    floors: { alert: score(config.alertFloor), medium: score(config.medium), high: score(config.high), critical: score(config.critical) },
+    floors: floorsOf(config),
     combined: opts.combined,
     watch: Math.max(1, opts.watch),
   };
@@ -79,7 +84,7 @@ export function scoreOf(findings: ReadonlyArray<Finding>, s: Scoring): number {
   return whole(findings.reduce((m, f) => Math.max(m, findingScore(f, s)), 0));
 }
 
-export function severityOf(score: number, s: Scoring): Severity {
+export function severityOf(score: number, s: Pick<Scoring, 'floors'>): Severity {
   if (score >= s.floors.critical) return 'critical';
   if (score >= s.floors.high) return 'high';
   if (score >= s.floors.medium) return 'medium';

@@ -18,6 +18,8 @@ export interface EvalAlert {
   firedAt: Date;
   observedBytes: number;
   reason: string;
+  /** The alert's score in decibans (src/detect/scoring.ts), when the detector gives one: its part in a case's risk. */
+  score?: number;
 }
 
 export interface DetectContext {

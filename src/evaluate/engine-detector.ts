@@ -33,6 +33,7 @@ export function evalAlertOf(a: AlertRecord): EvalAlert {
     windowEnd: new Date(a.windowEnd),
     firedAt: new Date(a.firedAt),
     observedBytes: a.observedBytes,
+    score: a.score,
     reason: `[${a.detectors.join(', ')}] ${a.explanation}`,
   };
 }

@@ -2,6 +2,7 @@
 // above sees the alerts at medium and above: their false alerts and the scenarios they catch are what
 // the floor costs and buys. Bulk exports (scenario kinds with "bulk" in the name: 10x the person's day or
 // more) must be caught before they end; the other scenarios at all.
+import type { CaseMetrics } from './cases';
 import { severityRank, type EvalAlert, type Severity } from './detector';
 import { formatRatio, renderTable } from './report';
 import { scoreDetector, type DetectorScore, type LabelledScenario, type Population } from './score';
@@ -24,7 +25,7 @@ export interface FloorResult {
 export interface SeedResult {
   seed: number;
   userDays: number;
-  detectors: Array<{ name: string; floors: FloorResult[] }>;
+  detectors: Array<{ name: string; floors: FloorResult[]; cases: CaseMetrics }>;
 }
 
 /** The detector's alerts at and above each floor, scored. */

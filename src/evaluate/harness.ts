@@ -18,6 +18,8 @@ import { loadDirectory, replayFile, startIngest, type IngestOutcome } from './lo
 import { scenariosMatching, scoreDetector, type DetectorScore, type LabelledScenario, type ScenarioResult } from './score';
 import { createWorkspace } from './workspace';
 import { scoreFloors, type FloorResult, type SeedResult } from './floors';
+import { scoreCases, type CaseMetrics } from './cases';
+import { floorsOf } from '../detect';
 
 /** The default end of the simulated period: fixed, so that a seed gives the same evaluation on any day. */
 export const DEFAULT_EVAL_END = Date.parse('2026-10-01T00:00:00Z');
@@ -50,6 +52,8 @@ export interface AlertRecord {
   windowEnd: string;
   firedAt: string;
   observedBytes: number;
+  /** The alert's score (decibans), when the detector gives one. */
+  score?: number;
   reason: string;
   /** Scenario ids the alert matches (empty: a false alert on no scenario). */
   matches: string[];
@@ -64,7 +68,7 @@ export interface EvaluationResult {
   generatedAt: string;
   timingsMs: Record<string, number>;
   data: { events: number; stored: number; deadLettered: number; users: number; userDays: number; database: string; topic: string; kept: boolean; simulationDir: string | null };
-  detectors: Array<{ name: string; description: string; metrics: DetectorScore['metrics']; floors: Array<{ floor: string; metrics: DetectorScore['metrics']; bulkBeforeEnd: number; bulk: number; othersDetected: number; others: number }>; alerts: AlertRecord[] }>;
+  detectors: Array<{ name: string; description: string; metrics: DetectorScore['metrics']; cases: CaseMetrics; floors: Array<{ floor: string; metrics: DetectorScore['metrics']; bulkBeforeEnd: number; bulk: number; othersDetected: number; others: number }>; alerts: AlertRecord[] }>;
   scenarios: Array<LabelledScenario & { events: number; bytes: number; description: string; results: Record<string, Omit<ScenarioResult, 'scenario'>> }>;
 }
 
@@ -127,11 +131,18 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
       const population = { users: Number(users), days: labels.days };
       const scenarios: LabelledScenario[] = labels.scenarios;
       const organisation = { catalogFile: path.join(simDir, OUTPUT_FILES.tables), allowlistFile: path.join(simDir, OUTPUT_FILES.allowlist) };
-      const scored: Array<{ detector: Detector; alerts: EvalAlert[]; score: DetectorScore; floors: FloorResult[] }> = [];
+      const caseOptions = { ...config.cases, floors: floorsOf(config.detection.scoring) };
+      const scored: Array<{ detector: Detector; alerts: EvalAlert[]; score: DetectorScore; floors: FloorResult[]; cases: CaseMetrics }> = [];
       for (const detector of detectors) {
         const alerts = await timed(`detect:${detector.name}`, () => detector.detect({ ch: ws.ch, from, to, organisation }));
         progress(`detect: ${detector.name}: ${alerts.length} alert(s)`);
-        scored.push({ detector, alerts, score: scoreDetector(detector.name, alerts, scenarios, population), floors: scoreFloors(detector.name, alerts, scenarios, population) });
+        scored.push({
+          detector,
+          alerts,
+          score: scoreDetector(detector.name, alerts, scenarios, population),
+          floors: scoreFloors(detector.name, alerts, scenarios, population),
+          cases: scoreCases(alerts, scenarios, population, caseOptions),
+        });
       }
 
       timings.total = Date.now() - began;
@@ -160,10 +171,11 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
           kept,
           simulationDir: keepSim ? path.resolve(simDir) : null,
         },
-        detectors: scored.map(({ detector, alerts, score, floors }) => ({
+        detectors: scored.map(({ detector, alerts, score, floors, cases }) => ({
           name: detector.name,
           description: detector.description,
           metrics: score.metrics,
+          cases,
           floors: floors.map((f) => ({ floor: f.floor, metrics: f.score.metrics, bulkBeforeEnd: f.bulkBeforeEnd, bulk: f.bulk, othersDetected: f.othersDetected, others: f.others })),
           alerts: alerts.map((a) => ({
             user: a.user,
@@ -172,6 +184,7 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
             windowEnd: a.windowEnd.toISOString(),
             firedAt: a.firedAt.toISOString(),
             observedBytes: a.observedBytes,
+            ...(a.score === undefined ? {} : { score: a.score }),
             reason: a.reason,
             matches: scenariosMatching(a, scenarios),
           })),
@@ -199,7 +212,7 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
       fs.mkdirSync(opts.outDir, { recursive: true });
       const file = path.join(opts.outDir, `eval-${labels.seed}.json`);
       fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-      const seed: SeedResult = { seed: labels.seed, userDays: population.users * population.days, detectors: scored.map((x) => ({ name: x.detector.name, floors: x.floors })) };
+      const seed: SeedResult = { seed: labels.seed, userDays: population.users * population.days, detectors: scored.map((x) => ({ name: x.detector.name, floors: x.floors, cases: x.cases })) };
       return { result, file, labels, scores: scored.map((x) => x.score), seed };
     } finally {
       if (kept) {

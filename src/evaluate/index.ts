@@ -20,6 +20,7 @@ export { scenarioTable, overallTable, falseAlertTable, formatDelay, formatRatio,
 export { evalAlertOf } from './engine-detector';
 export { runEvaluation, DEFAULT_EVAL_END, type EvaluationOptions, type EvaluationDeps, type EvaluationResult, type EvaluationRun, type AlertRecord } from './harness';
 export { scoreFloors, seedTable, worstSeedTables, isBulk, FLOORS, type FloorResult, type SeedResult } from './floors';
+export { scoreCases, caseTable, worstSeedCaseTable, falseCasesFrom, type CaseMetrics, type CaseOptions } from './cases';
 export { evaluateOffline, evaluateOfflineMany, readEvents, type OfflineRun } from './offline';
 export { memoryHistorySource, type MemoryHistorySource } from './memory-history';
 export { loadDirectory, replayFile, startIngest, type IngestOutcome, type RunningIngest } from './load';

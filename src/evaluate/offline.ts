@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { dayOf, MS_PER_HOUR } from '../calendar';
-import type { DetectionConfig } from '../config';
-import { allowlistFrom, loadAllowlist, loadCatalog, createEngine, type DetectEvent, loadDayHistory, sharedHistory, peopleFrom } from '../detect';
+import type { Config, DetectionConfig } from '../config';
+import { allowlistFrom, loadAllowlist, loadCatalog, createEngine, type DetectEvent, loadDayHistory, sharedHistory, peopleFrom, floorsOf } from '../detect';
 import { loadDirectoryFile } from '../directory';
 import { OUTPUT_FILES, type Labels } from '../simulate';
 import type { AlertRecord } from '../alerts';
 import type { EvalAlert } from './detector';
 import { scoreFloors, type SeedResult } from './floors';
+import { scoreCases, type CaseOptions } from './cases';
 import { evalAlertOf } from './engine-detector';
 import { memoryHistorySource } from './memory-history';
 import { meanSdAlerts } from './mean-sd';
@@ -55,12 +56,12 @@ export async function readEvents(file: string): Promise<DetectEvent[]> {
   return out.sort((a, b) => a.ts - b.ts || (a.user < b.user ? -1 : a.user > b.user ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }
 
-export async function evaluateOffline(dir: string, detection: DetectionConfig): Promise<OfflineRun> {
-  return (await evaluateOfflineMany(dir, [detection]))[0];
+export async function evaluateOffline(dir: string, detection: DetectionConfig, cases: Config['cases']): Promise<OfflineRun> {
+  return (await evaluateOfflineMany(dir, [detection], cases))[0];
 }
 
 /** The same simulation through several engines in one pass (their configurations may differ only in `scoring`). */
-export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray<DetectionConfig>): Promise<OfflineRun[]> {
+export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray<DetectionConfig>, cases: Config['cases']): Promise<OfflineRun[]> {
   const detection = detections[0];
   const labels = JSON.parse(fs.readFileSync(path.join(dir, OUTPUT_FILES.labels), 'utf8')) as Labels;
   const settings: DetectionConfig = { ...detection, catalogFile: path.join(dir, OUTPUT_FILES.tables), allowlistFile: path.join(dir, OUTPUT_FILES.allowlist) };
@@ -101,10 +102,12 @@ export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray
   };
   const users = new Set(events.filter((e) => e.ts >= from && e.ts < to).map((e) => e.user)).size;
   const population = { users, days: labels.days };
-  return runs.map((r) => resultOf(labels, population, references, [...r.latest.values()], r.revisions));
+  // Cases are counted on the first configuration's floors, as insider eval counts them on the configured ones.
+  const caseOptions = { ...cases, floors: floorsOf(detection.scoring) };
+  return runs.map((r) => resultOf(labels, population, references, [...r.latest.values()], r.revisions, caseOptions));
 }
 
-function resultOf(labels: Labels, population: { users: number; days: number }, references: Record<string, EvalAlert[]>, engineAlerts: AlertRecord[], revisions: AlertRecord[]): OfflineRun {
+function resultOf(labels: Labels, population: { users: number; days: number }, references: Record<string, EvalAlert[]>, engineAlerts: AlertRecord[], revisions: AlertRecord[], caseOptions: CaseOptions): OfflineRun {
   const insider: EvalAlert[] = engineAlerts.map(evalAlertOf);
 
   const alerts: Record<string, EvalAlert[]> = { ...references, insider };
@@ -117,7 +120,7 @@ function resultOf(labels: Labels, population: { users: number; days: number }, r
     result: {
       seed: labels.seed,
       userDays: population.users * population.days,
-      detectors: Object.entries(alerts).map(([name, list]) => ({ name, floors: scoreFloors(name, list, labels.scenarios, population) })),
+      detectors: Object.entries(alerts).map(([name, list]) => ({ name, floors: scoreFloors(name, list, labels.scenarios, population), cases: scoreCases(list, labels.scenarios, population, caseOptions) })),
     },
   };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_EVAL_END, falseAlertTable, overallTable, runEvaluation, scenarioTable, seedTable, worstSeedTables, type EvaluationRun } from '../../evaluate';
+import { caseTable, DEFAULT_EVAL_END, falseAlertTable, overallTable, runEvaluation, scenarioTable, seedTable, worstSeedCaseTable, worstSeedTables, type EvaluationRun } from '../../evaluate';
 import { EvaluationError } from '../../errors';
 import { MIN_EMPLOYEES } from '../../simulate';
 import type { CliContext } from '../context';
@@ -53,7 +53,9 @@ Alerts are counted per user and UTC day. Precision = alert user-days matching a 
 user-days; alerts on benign look-alikes are false alerts. False alerts per 1,000 user-days use (users with
 events x days of the period). At each severity floor (low, medium, high) only the alerts at or above it count:
 what a team reading from that severity sees. Bulk exports (10x the person's day or more) count as caught only
-before they end. With several seeds, the worst seed of each figure is printed too. The default --end is fixed,
+before they end. Cases: each person's alerts grouped until cases.quietDays days pass without one (docs/detection.md,
+"Cases"); a case is false when none of its alerts matches a malicious scenario; per day: every case opened over
+the days of the period, the analyst's workload. With several seeds, the worst seed of each figure is printed too. The default --end is fixed,
 so a seed gives the same result.
 
 Examples:
@@ -88,6 +90,11 @@ Examples:
         out(seedTable(run.seed));
         out(['', 'False alerts by kind of benign look-alike (user-days)', '']);
         out(falseAlertTable(run.labels.scenarios, run.scores));
+        out(['', `Cases, seed ${result.seed}: each person's alerts until ${ctx.config().cases.quietDays} days pass without one (severity: the case's peak risk)`, '']);
+        out(caseTable(run.seed));
+        for (const d of run.seed.detectors) {
+          for (const [id, n] of Object.entries(d.cases.splitScenarios)) out([`  ${d.name}: insider scenario ${id} is split over ${n} cases`]);
+        }
         out(['', `result: ${path.resolve(run.file)} (${(result.timingsMs.total / 1000).toFixed(1)} s)`]);
       }
       if (runs.length > 1) {
@@ -96,6 +103,8 @@ Examples:
         out(t.falseAlerts);
         out(['', 'All seeds: bulk exports caught before they end, and other insider scenarios caught, at each floor', '']);
         out(t.recall);
+        out(['', 'All seeds: cases an analyst would have opened', '']);
+        out(worstSeedCaseTable(runs.map((r) => r.seed)));
         const summary = path.join(opts.out, 'eval-summary.json');
         fs.mkdirSync(opts.out, { recursive: true });
         fs.writeFileSync(summary, `${JSON.stringify({ generator: 'insider eval', format: 1, seeds: runs.map((r) => r.seed), files: runs.map((r) => path.resolve(r.file)) }, null, 2)}\n`);

@@ -1,0 +1,178 @@
+// Cases: episodes of one employee's alerts, their accumulated risk, and the evaluation's count of them.
+import { groupIntoCases, peakRisk, riskAt, riskSeverity, riskSteps } from '../../src/cases';
+import { MS_PER_DAY } from '../../src/calendar';
+import { floorsOf } from '../../src/detect';
+import { caseTable, falseCasesFrom, scoreCases, worstSeedCaseTable, type EvalAlert, type LabelledScenario, type Severity } from '../../src/evaluate';
+import { loadConfig } from '../../src/config';
+
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / MS_PER_DAY;
+const at = (iso: string) => Date.parse(`${iso}T12:00:00Z`);
+const WEEK = { quietDays: 7 };
+const HALF_LIFE = { halfLifeDays: 7 };
+// The default floors: medium 40, high 53, critical 67 (config/default.yaml's detection.scoring).
+const FLOORS = floorsOf(loadConfig({}).config.detection.scoring);
+
+interface A {
+  user: string;
+  first: string;
+  last: string;
+}
+const a = (user: string, first: string, last = first): A => ({ user, first, last });
+const spanOf = (x: A) => ({ first: day(x.first), last: day(x.last) });
+const summary = (cases: ReturnType<typeof groupIntoCases<A>>) => cases.map((c) => `${c.user} ${c.alerts.map((x) => x.last.slice(5)).join(',')}`);
+
+describe('groupIntoCases', () => {
+  it('keeps a three-week slow drip with alerts every few days in one case', () => {
+    const drip = ['2026-03-02', '2026-03-06', '2026-03-11', '2026-03-17', '2026-03-20'].map((d) => a('fin', d));
+    expect(summary(groupIntoCases(drip, spanOf, WEEK))).toEqual(['fin 03-02,03-06,03-11,03-17,03-20']);
+  });
+
+  it('keeps a bulk export and the next day\'s follow-up in one case, and another person\'s alerts in their own', () => {
+    const cases = groupIntoCases([a('eve', '2026-03-11'), a('bob', '2026-03-10'), a('eve', '2026-03-10')], spanOf, WEEK);
+    expect(summary(cases)).toEqual(['bob 03-10', 'eve 03-10,03-11']);
+  });
+
+  it('opens a new case once quietDays whole days pass without an alert, not one day sooner', () => {
+    // Seven days between (03-02 .. 03-09: six quiet days) joins; eight (seven quiet days) does not.
+    expect(summary(groupIntoCases([a('x', '2026-03-02'), a('x', '2026-03-09')], spanOf, WEEK))).toEqual(['x 03-02,03-09']);
+    expect(summary(groupIntoCases([a('x', '2026-03-02'), a('x', '2026-03-10')], spanOf, WEEK))).toEqual(['x 03-02', 'x 03-10']);
+  });
+
+  it('keeps a drip\'s later alert about the same run in its case, however long after the first it fired', () => {
+    // Real alerts of a slow drip: both windows start at the run's first day; the second fired ten days later.
+    const cases = groupIntoCases([a('fin', '2026-09-07', '2026-09-11'), a('fin', '2026-09-07', '2026-09-21')], spanOf, WEEK);
+    expect(cases).toHaveLength(1);
+    expect([cases[0].firstDay, cases[0].lastDay]).toEqual([day('2026-09-07'), day('2026-09-21')]);
+    // Without the span (each alert only its last day) the same alerts were two cases.
+    expect(groupIntoCases([a('fin', '2026-09-11'), a('fin', '2026-09-21')], spanOf, WEEK)).toHaveLength(2);
+  });
+
+  it('gives the same cases whatever order the alerts come in', () => {
+    const alerts = [a('x', '2026-03-02'), a('x', '2026-03-05'), a('x', '2026-03-20'), a('y', '2026-03-03'), a('x', '2026-03-25')];
+    const forward = summary(groupIntoCases(alerts, spanOf, WEEK));
+    expect(forward).toEqual(['x 03-02,03-05', 'x 03-20,03-25', 'y 03-03']);
+    expect(summary(groupIntoCases([...alerts].reverse(), spanOf, WEEK))).toEqual(forward);
+  });
+
+  it('refuses an alert whose days are not an ordered pair, and a quiet period that is not whole days', () => {
+    expect(() => groupIntoCases([a('x', '2026-03-05', '2026-03-02')], spanOf, WEEK)).toThrow(/ordered pair/);
+    expect(() => groupIntoCases([a('x', '2026-03-02')], spanOf, { quietDays: 1.5 })).toThrow(/whole number/);
+  });
+});
+
+describe('accumulated risk', () => {
+  it('is one alert\'s own score, and three medium days in a row make a high case', () => {
+    expect(riskAt([{ score: 40, at: at('2026-03-02') }], at('2026-03-02'), HALF_LIFE)).toBe(40);
+    const three = ['2026-03-02', '2026-03-03', '2026-03-04'].map((d) => ({ score: 40, at: at(d) }));
+    // 40 + 40 * 2^(-1/7) / 2^1.5 + 40 * 2^(-2/7) / 3^1.5 = 40 + 12.80 + 6.28
+    expect(riskAt(three, at('2026-03-04'), HALF_LIFE)).toBe(59.1);
+    expect(riskSeverity(riskAt(three, at('2026-03-04'), HALF_LIFE), FLOORS)).toBe('high');
+    expect(riskSeverity(riskAt(three.slice(0, 1), at('2026-03-02'), HALF_LIFE), FLOORS)).toBe('medium');
+  });
+
+  it('lets one old medium day fade: halved every half-life, below medium after one', () => {
+    const old = [{ score: 40, at: at('2026-03-02') }];
+    expect(riskAt(old, at('2026-03-09'), HALF_LIFE)).toBe(20);
+    expect(riskAt(old, at('2026-03-16'), HALF_LIFE)).toBe(10);
+    expect(riskSeverity(riskAt(old, at('2026-03-09'), HALF_LIFE), FLOORS)).toBe('low');
+  });
+
+  it('never goes beyond 2.61 times the strongest alert, however many low days', () => {
+    const many = Array.from({ length: 500 }, () => ({ score: 25, at: at('2026-03-02') }));
+    const risk = riskAt(many, at('2026-03-02'), HALF_LIFE);
+    expect(risk).toBeGreaterThan(2.5 * 25);
+    expect(risk).toBeLessThan(2.613 * 25);
+    expect(riskSeverity(risk, FLOORS)).toBe('high');
+  });
+
+  it('counts only the alerts that happened by then, and its timeline peaks after the last of a close run', () => {
+    const alerts = [
+      { score: 30, at: at('2026-03-02') },
+      { score: 45, at: at('2026-03-04') },
+      { score: 30, at: at('2026-03-05') },
+    ];
+    expect(riskAt(alerts, at('2026-03-01'), HALF_LIFE)).toBe(0);
+    const steps = riskSteps(alerts, HALF_LIFE);
+    expect(steps.map((s) => s.at)).toEqual(alerts.map((x) => x.at));
+    expect(steps[0].risk).toBe(30);
+    expect(steps[1].risk).toBeGreaterThan(45);
+    expect(peakRisk(alerts, HALF_LIFE)).toBe(steps[2].risk);
+    expect(steps[2].risk).toBeGreaterThan(steps[1].risk);
+  });
+});
+
+describe('scoreCases', () => {
+  const H = 3_600_000;
+  function daily(user: string, iso: string, severity: Severity, score?: number): EvalAlert {
+    const start = new Date(`${iso}T00:00:00Z`);
+    const end = new Date(start.getTime() + 24 * H);
+    return { user, detector: 'd', severity, windowStart: start, windowEnd: end, firedAt: new Date(end.getTime() - H), observedBytes: 1, reason: 'test', ...(score === undefined ? {} : { score }) };
+  }
+  const scenario = (id: string, expected: 'malicious' | 'benign', users: string[], start: string, end: string): LabelledScenario => ({
+    id,
+    kind: id.replace(/-\d+$/, ''),
+    expected,
+    user: users.length === 1 ? users[0] : null,
+    users,
+    start: `${start}T08:00:00Z`,
+    end: `${end}T18:00:00Z`,
+  });
+  const SCENARIOS = [
+    scenario('slow_drip-01', 'malicious', ['bob'], '2026-03-02', '2026-03-20'),
+    scenario('bulk_export-02', 'malicious', ['alice'], '2026-03-10', '2026-03-10'),
+    scenario('month_end-03', 'benign', ['fin1', 'fin2'], '2026-03-30', '2026-03-31'),
+  ];
+  const POPULATION = { users: 20, days: 31 };
+  const opts = { quietDays: 7, halfLifeDays: 7, floors: FLOORS };
+
+  it('counts a drip\'s five alerts as one true case, and false cases per person and episode at their peak severity', () => {
+    const alerts = [
+      ...['03-02', '03-06', '03-11', '03-16', '03-20'].map((d) => daily('bob', `2026-${d}`, 'medium', 40)),
+      daily('alice', '2026-03-10', 'high', 55),
+      // A benign month end: two people, two days each: two false cases, medium on the floors' scores.
+      daily('fin1', '2026-03-30', 'medium'),
+      daily('fin1', '2026-03-31', 'medium'),
+      daily('fin2', '2026-03-31', 'low'),
+      // One person, two episodes three weeks apart: two false cases.
+      daily('heidi', '2026-03-01', 'low', 26),
+      daily('heidi', '2026-03-22', 'low', 26),
+    ];
+    const m = scoreCases(alerts, SCENARIOS, POPULATION, opts);
+    expect(m).toEqual({
+      cases: 6,
+      trueCases: 2,
+      falseCases: 4,
+      falseCasesPer1000UserDays: (4 * 1000) / (20 * 31),
+      casesPerDay: 6 / 31,
+      // fin1: 40 then 40 a day later: 40 + 36.2 / 2.83 = 52.8, still medium; fin2 and heidi low.
+      falseBySeverity: { low: 3, medium: 1, high: 0, critical: 0 },
+      detectedScenarios: 2,
+      scenariosInOneCase: 2,
+      splitScenarios: {},
+    });
+    expect(falseCasesFrom(m, 'medium')).toBe(1);
+    expect(falseCasesFrom(m, 'low')).toBe(4);
+  });
+
+  it('says when an insider scenario is split over several cases', () => {
+    const alerts = [daily('bob', '2026-03-02', 'medium', 40), daily('bob', '2026-03-19', 'medium', 40)];
+    const m = scoreCases(alerts, SCENARIOS, POPULATION, opts);
+    expect(m.trueCases).toBe(2);
+    expect(m.splitScenarios).toEqual({ 'slow_drip-01': 2 });
+    expect([m.scenariosInOneCase, m.detectedScenarios]).toEqual([0, 1]);
+  });
+
+  it('prints one row per detector for a seed, and the worst seed of each figure', () => {
+    const one = scoreCases([daily('bob', '2026-03-02', 'medium', 40), daily('zed', '2026-03-05', 'low', 26)], SCENARIOS, POPULATION, opts);
+    const two = scoreCases([daily('zed', '2026-03-05', 'low', 26), daily('zed', '2026-03-25', 'low', 26), daily('amy', '2026-03-25', 'low', 26)], SCENARIOS, POPULATION, opts);
+    const table = caseTable({ detectors: [{ name: 'insider', cases: one }] });
+    expect(table[0]).toMatch(/^DETECTOR\s+CASES\s+PER DAY\s+TRUE\s+FALSE\s+FALSE \/ 1,000 USER-DAYS\s+FALSE MEDIUM\+\s+FALSE HIGH\+\s+INSIDERS IN ONE CASE$/);
+    expect(table[1].split(/\s+/)).toEqual(['insider', '2', '0.06', '1', '1', '1.61', '0', '0', '1/1']);
+    const worst = worstSeedCaseTable([
+      { seed: 1, detectors: [{ name: 'insider', cases: one }] },
+      { seed: 2, detectors: [{ name: 'insider', cases: two }] },
+    ]);
+    expect(worst[1].split(/\s{2,}/)).toEqual(['insider', 'false cases / 1,000 user-days', '1.61', '4.84', '4.84']);
+    expect(worst[2].split(/\s{2,}/)).toEqual(['insider', 'cases per day', '0.06', '0.10', '0.10']);
+  });
+});
