@@ -1,5 +1,6 @@
 // Cases: episodes of one employee's alerts, their accumulated risk, and the evaluation's count of them.
-import { groupIntoCases, peakRisk, riskAt, riskSeverity, riskSteps } from '../../src/cases';
+import type { AlertRecord } from '../../src/alerts';
+import { casesOf, groupIntoCases, peakRisk, riskAt, riskSeverity, riskSteps, timelineLines } from '../../src/cases';
 import { MS_PER_DAY } from '../../src/calendar';
 import { floorsOf } from '../../src/detect';
 import { caseTable, falseCasesFrom, scoreCases, worstSeedCaseTable, type EvalAlert, type LabelledScenario, type Severity } from '../../src/evaluate';
@@ -174,5 +175,64 @@ describe('scoreCases', () => {
     ]);
     expect(worst[1].split(/\s{2,}/)).toEqual(['insider', 'false cases / 1,000 user-days', '1.61', '4.84', '4.84']);
     expect(worst[2].split(/\s{2,}/)).toEqual(['insider', 'cases per day', '0.06', '0.10', '0.10']);
+  });
+});
+
+describe('casesOf and the timeline', () => {
+  const record = (id: string, user: string, first: string, last: string, firedAt: string, severity: Severity, score: number, bytes: number, ratio: number, detectors: string[], explanation: string): AlertRecord => ({
+    alertId: id,
+    revision: 1,
+    user,
+    windowStart: Date.parse(`${first}T00:00:00Z`),
+    windowEnd: Date.parse(`${last}T00:00:00Z`) + MS_PER_DAY,
+    detectors,
+    severity,
+    score,
+    firedAt: Date.parse(firedAt),
+    triggerEventId: 'e',
+    lastEventAt: Date.parse(firedAt),
+    observedBytes: bytes,
+    observedRows: 1,
+    eventCount: 1,
+    baselineBytes: ratio > 0 ? bytes / ratio : 0,
+    peerBytes: 0,
+    peerGroup: 'finance/analyst',
+    ratio,
+    explanation,
+    findings: [],
+    evidence: { events: 1, failedEvents: 0, firstEventAt: firedAt, lastEventAt: firedAt, sensitiveBytes: 0, topTables: [], sessions: { count: 1, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
+    createdAtWall: 0,
+    updatedAtWall: 0,
+  });
+  const opts = { quietDays: 7, halfLifeDays: 7, floors: FLOORS };
+  // A drip seen three times (its window from the run's first day), then, a month later, one export day.
+  const alerts = [
+    record('al_3', 'fin', '2026-09-07', '2026-09-16', '2026-09-16T15:00:00Z', 'medium', 41, 1_400_000_000, 0, ['slowDrip'], '1.4 GB over 10 days; anomaly: ...'),
+    record('al_1', 'fin', '2026-09-09', '2026-09-09', '2026-09-09T16:00:00Z', 'medium', 40, 2_100_000_000, 6.5, ['volumeSelf'], '2.1 GB in 3 h; anomaly: ...'),
+    record('al_2', 'fin', '2026-09-07', '2026-09-11', '2026-09-11T17:00:00Z', 'medium', 40, 900_000_000, 0, ['slowDrip'], '900 MB over 5 days; anomaly: ...'),
+    record('al_4', 'fin', '2026-10-20', '2026-10-20', '2026-10-20T11:00:00Z', 'low', 27, 800_000_000, 3.2, ['volumeSelf'], '800 MB in 1 h; anomaly: ...'),
+  ];
+
+  it('makes one case of the drip and another of the later day, each step with the risk right after it', () => {
+    const [drip, later] = casesOf(alerts, Date.parse('2026-10-21T00:00:00Z'), opts);
+    expect([drip.firstDay, drip.lastDay, later.firstDay]).toEqual(['2026-09-07', '2026-09-16', '2026-10-20']);
+    expect(drip.steps.map((s) => s.alertId)).toEqual(['al_1', 'al_2', 'al_3']);
+    expect(drip.steps.map((s) => s.caseSeverity)).toEqual(['medium', 'medium', 'high']);
+    expect(drip.peakRisk).toBe(drip.steps[2].risk);
+    expect(drip.peakSeverity).toBe('high');
+    // Five weeks after its last alert the drip's risk has faded below every floor; the later day is its own score, decayed since it fired.
+    expect(drip.risk).toBeLessThan(10);
+    expect(drip.severity).toBe('low');
+    // 27 fired 13 hours before: 27 * 2^(-13 / 168) = 25.6.
+    expect([later.risk, later.severity]).toEqual([25.6, 'low']);
+  });
+
+  it('reads as days, volumes and the case\'s risk, each alert\'s explanation under its line', () => {
+    const [drip] = casesOf(alerts, Date.parse('2026-10-21T00:00:00Z'), opts);
+    const lines = timelineLines(drip);
+    expect(lines[0]).toBe('2026-09-09  medium 40  2.1 GB, 6.5x usual  [volumeSelf]  case risk 40.0 (medium)');
+    expect(lines[1]).toBe('    2.1 GB in 3 h; anomaly: ...');
+    expect(lines[2]).toMatch(/^2026-09-07 \.\. 2026-09-11 {2}medium 40 {2}900 MB {2}\[slowDrip\] {2}case risk 5\d\.\d \(medium\)$/);
+    expect(lines[4]).toMatch(/^2026-09-07 \.\. 2026-09-16 {2}medium 41 {2}1\.4 GB {2}\[slowDrip\] {2}case risk \d+\.\d \(high\)$/);
   });
 });

@@ -1,0 +1,91 @@
+// A case explained as a timeline: on which days what happened, with the numbers, and how the case's risk
+// grew with each alert. Pure; the text is what the CLI prints and what a case page will show.
+import type { AlertRecord, Severity } from '../alerts';
+import { dateString, dayOf } from '../calendar';
+import { formatBytes, formatMultiple } from '../format';
+import { groupIntoCases, type EpisodeOptions } from './episodes';
+import { riskAt, riskSeverity, type RiskOptions } from './risk';
+
+export interface TimelineOptions extends EpisodeOptions, RiskOptions {
+  /** Scores of the medium, high and critical floors (floorsOf(detection.scoring)). */
+  floors: { medium: number; high: number; critical: number };
+}
+
+export interface TimelineStep {
+  alertId: string;
+  /** The days the alert is about, YYYY-MM-DD (equal for a one-day alert). */
+  firstDay: string;
+  lastDay: string;
+  severity: Severity;
+  score: number;
+  observedBytes: number;
+  /** observedBytes / the person's usual day; 0 when there is no baseline. */
+  ratio: number;
+  detectors: string[];
+  explanation: string;
+  /** The case's risk right after this alert fired, and its severity. */
+  risk: number;
+  caseSeverity: Severity;
+}
+
+export interface CaseSummary {
+  user: string;
+  firstDay: string;
+  lastDay: string;
+  /** Highest risk reached, right after one of its alerts, and that severity. */
+  peakRisk: number;
+  peakSeverity: Severity;
+  /** The risk at `now` (decayed since the last alert), and its severity. */
+  risk: number;
+  severity: Severity;
+  steps: TimelineStep[];
+}
+
+/** The span of days an alert is about: its window's first and last UTC day. */
+export const alertSpan = (a: Pick<AlertRecord, 'windowStart' | 'windowEnd'>) => ({ first: dayOf(a.windowStart), last: dayOf(a.windowEnd - 1) });
+
+/** The cases of a set of alerts (latest revision each), each with its timeline and its risk at `now`. */
+export function casesOf(alerts: ReadonlyArray<AlertRecord>, now: number, opts: TimelineOptions): CaseSummary[] {
+  return groupIntoCases(alerts, alertSpan, opts).map((c) => {
+    const byTime = [...c.alerts].sort((x, y) => x.firedAt - y.firedAt || (x.alertId < y.alertId ? -1 : 1));
+    const contributions = byTime.map((a) => ({ score: a.score, at: a.firedAt }));
+    const steps = byTime.map((a): TimelineStep => {
+      const span = alertSpan(a);
+      const risk = riskAt(contributions, a.firedAt, opts);
+      return {
+        alertId: a.alertId,
+        firstDay: dateString(span.first),
+        lastDay: dateString(span.last),
+        severity: a.severity,
+        score: a.score,
+        observedBytes: a.observedBytes,
+        ratio: a.ratio,
+        detectors: a.detectors,
+        explanation: a.explanation,
+        risk,
+        caseSeverity: riskSeverity(risk, opts.floors),
+      };
+    });
+    const peak = steps.reduce((m, s) => Math.max(m, s.risk), 0);
+    const risk = riskAt(contributions, now, opts);
+    return {
+      user: c.user,
+      firstDay: dateString(c.firstDay),
+      lastDay: dateString(c.lastDay),
+      peakRisk: peak,
+      peakSeverity: riskSeverity(peak, opts.floors),
+      risk,
+      severity: riskSeverity(risk, opts.floors),
+      steps,
+    };
+  });
+}
+
+/** One line per alert: "2026-09-08  medium 41  2.1 GB, 6.5x usual  [volumeSelf]  case risk 41.0 (medium)", then its explanation. */
+export function timelineLines(c: CaseSummary): string[] {
+  return c.steps.flatMap((s) => {
+    const days = s.firstDay === s.lastDay ? s.firstDay : `${s.firstDay} .. ${s.lastDay}`;
+    const volume = s.ratio > 0 ? `${formatBytes(s.observedBytes)}, ${formatMultiple(s.ratio)} usual` : formatBytes(s.observedBytes);
+    return [`${days}  ${s.severity} ${s.score}  ${volume}  [${s.detectors.join(', ')}]  case risk ${s.risk.toFixed(1)} (${s.caseSeverity})`, `    ${s.explanation}`];
+  });
+}
