@@ -13,6 +13,9 @@ export interface EpisodeOptions {
   quietDays: number;
 }
 
+/** Whether `next` opens a case of its own although it falls within `open`'s quiet period (a case resolved before it came). */
+export type StartsNewCase<T> = (open: ReadonlyArray<T>, next: T) => boolean;
+
 export interface Case<T> {
   user: string;
   /** The case's alerts, by the last day each is about (then in the order given). */
@@ -37,7 +40,7 @@ export function continuesCase(lastDay: number, span: DaySpan, opts: EpisodeOptio
  * Groups alerts into cases, per employee, in the order of the last day each alert is about (the order they
  * fire in). Cases come out by employee, then by first day.
  */
-export function groupIntoCases<T extends { user: string }>(alerts: Iterable<T>, spanOf: (a: T) => DaySpan, opts: EpisodeOptions): Array<Case<T>> {
+export function groupIntoCases<T extends { user: string }>(alerts: Iterable<T>, spanOf: (a: T) => DaySpan, opts: EpisodeOptions, startsNew?: StartsNewCase<T>): Array<Case<T>> {
   if (!Number.isInteger(opts.quietDays) || opts.quietDays < 0) throw new InternalError(`quietDays must be a whole number of days, got ${opts.quietDays}`);
   const byUser = new Map<string, Array<{ a: T; span: DaySpan; i: number }>>();
   let i = 0;
@@ -53,7 +56,7 @@ export function groupIntoCases<T extends { user: string }>(alerts: Iterable<T>, 
     const list = byUser.get(user)!.sort((x, y) => x.span.last - y.span.last || x.span.first - y.span.first || x.i - y.i);
     let current: Case<T> | null = null;
     for (const { a, span } of list) {
-      if (current && continuesCase(current.lastDay, span, opts)) {
+      if (current && continuesCase(current.lastDay, span, opts) && !startsNew?.(current.alerts, a)) {
         current.alerts.push(a);
         current.firstDay = Math.min(current.firstDay, span.first);
         current.lastDay = Math.max(current.lastDay, span.last);

@@ -9,6 +9,8 @@ import { riskAt, riskSeverity, type RiskOptions } from './risk';
 export interface TimelineOptions extends EpisodeOptions, RiskOptions {
   /** Scores of the medium, high and critical floors (floorsOf(detection.scoring)). */
   floors: { medium: number; high: number; critical: number };
+  /** An alert stored after every alert of its case was resolved: a case of its own (new), or the case again (reopen). */
+  afterResolution: 'new' | 'reopen';
 }
 
 export interface TimelineStep {
@@ -22,14 +24,17 @@ export interface TimelineStep {
   /** observedBytes / the person's usual day; 0 when there is no baseline. */
   ratio: number;
   detectors: string[];
-  explanation: string;
+  /** Absent when the case was made from summaries. */
+  explanation?: string;
   /** The case's risk right after this alert fired, and its severity. */
   risk: number;
   caseSeverity: Severity;
 }
 
-export interface CaseSummary {
+export interface CaseSummary<T extends CaseAlert = CaseAlert> {
   user: string;
+  /** The case's alerts as given, in the order they fired. */
+  alerts: T[];
   firstDay: string;
   lastDay: string;
   /** Highest risk reached, right after one of its alerts, and that severity. */
@@ -41,12 +46,24 @@ export interface CaseSummary {
   steps: TimelineStep[];
 }
 
+/** What a case needs of an alert: a stored alert, or a summary of one without its explanation (a list). */
+export type CaseAlert = Pick<AlertRecord, 'alertId' | 'user' | 'windowStart' | 'windowEnd' | 'firedAt' | 'score' | 'severity' | 'observedBytes' | 'ratio' | 'detectors' | 'createdAtWall'> & {
+  explanation?: string;
+  /** When its triage resolved it (wall time), null while it is not resolved. */
+  resolvedAt: number | null;
+};
+
+/** Every alert of the case resolved before `next` was first stored: `next` comes after the case's resolution. */
+export function afterResolution(open: ReadonlyArray<CaseAlert>, next: CaseAlert): boolean {
+  return open.every((a) => a.resolvedAt !== null && a.resolvedAt <= next.createdAtWall);
+}
+
 /** The span of days an alert is about: its window's first and last UTC day. */
-export const alertSpan = (a: Pick<AlertRecord, 'windowStart' | 'windowEnd'>) => ({ first: dayOf(a.windowStart), last: dayOf(a.windowEnd - 1) });
+export const alertSpan = (a: Pick<CaseAlert, 'windowStart' | 'windowEnd'>) => ({ first: dayOf(a.windowStart), last: dayOf(a.windowEnd - 1) });
 
 /** The cases of a set of alerts (latest revision each), each with its timeline and its risk at `now`. */
-export function casesOf(alerts: ReadonlyArray<AlertRecord>, now: number, opts: TimelineOptions): CaseSummary[] {
-  return groupIntoCases(alerts, alertSpan, opts).map((c) => {
+export function casesOf<T extends CaseAlert>(alerts: ReadonlyArray<T>, now: number, opts: TimelineOptions): Array<CaseSummary<T>> {
+  return groupIntoCases(alerts, alertSpan, opts, opts.afterResolution === 'new' ? afterResolution : undefined).map((c) => {
     const byTime = [...c.alerts].sort((x, y) => x.firedAt - y.firedAt || (x.alertId < y.alertId ? -1 : 1));
     const contributions = byTime.map((a) => ({ score: a.score, at: a.firedAt }));
     const steps = byTime.map((a): TimelineStep => {
@@ -61,7 +78,7 @@ export function casesOf(alerts: ReadonlyArray<AlertRecord>, now: number, opts: T
         observedBytes: a.observedBytes,
         ratio: a.ratio,
         detectors: a.detectors,
-        explanation: a.explanation,
+        ...(a.explanation === undefined ? {} : { explanation: a.explanation }),
         risk,
         caseSeverity: riskSeverity(risk, opts.floors),
       };
@@ -70,6 +87,7 @@ export function casesOf(alerts: ReadonlyArray<AlertRecord>, now: number, opts: T
     const risk = riskAt(contributions, now, opts);
     return {
       user: c.user,
+      alerts: byTime,
       firstDay: dateString(c.firstDay),
       lastDay: dateString(c.lastDay),
       peakRisk: peak,
@@ -81,11 +99,16 @@ export function casesOf(alerts: ReadonlyArray<AlertRecord>, now: number, opts: T
   });
 }
 
-/** One line per alert: "2026-09-08  medium 41  2.1 GB, 6.5x usual  [volumeSelf]  case risk 41.0 (medium)", then its explanation. */
-export function timelineLines(c: CaseSummary): string[] {
-  return c.steps.flatMap((s) => {
+/**
+ * One line per alert, "2026-09-08  medium 41  2.1 GB, 6.5x usual  [volumeSelf]  case risk 41.0 (medium)"
+ * (with the alert's triage status before the risk when given), then its explanation when there is one.
+ */
+export function timelineLines(steps: ReadonlyArray<TimelineStep & { status?: string }>): string[] {
+  return steps.flatMap((s) => {
     const days = s.firstDay === s.lastDay ? s.firstDay : `${s.firstDay} .. ${s.lastDay}`;
     const volume = s.ratio > 0 ? `${formatBytes(s.observedBytes)}, ${formatMultiple(s.ratio)} usual` : formatBytes(s.observedBytes);
-    return [`${days}  ${s.severity} ${s.score}  ${volume}  [${s.detectors.join(', ')}]  case risk ${s.risk.toFixed(1)} (${s.caseSeverity})`, `    ${s.explanation}`];
+    const status = s.status === undefined ? '' : `  ${s.status}`;
+    const line = `${days}  ${s.severity} ${s.score}  ${volume}  [${s.detectors.join(', ')}]${status}  case risk ${s.risk.toFixed(1)} (${s.caseSeverity})`;
+    return s.explanation === undefined ? [line] : [line, `    ${s.explanation}`];
   });
 }

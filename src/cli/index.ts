@@ -9,6 +9,7 @@ import { createContext } from './context';
 import { configCommand } from './commands/config';
 import { directoryCommand } from './commands/directory';
 import { alertsCommand } from './commands/alerts';
+import { casesCommand } from './commands/cases';
 import { apiCommand } from './commands/api';
 import { auditCommand } from './commands/audit';
 import { holdsCommand, retentionCommand } from './commands/retention';
@@ -58,6 +59,7 @@ Examples:
   program.addCommand(directoryCommand(ctx));
   program.addCommand(detectCommand(ctx));
   program.addCommand(alertsCommand(ctx));
+  program.addCommand(casesCommand(ctx));
   program.addCommand(notifyCommand(ctx));
   program.addCommand(apiCommand(ctx));
   program.addCommand(suppressionsCommand(ctx));

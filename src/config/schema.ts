@@ -157,6 +157,8 @@ export const configSchema = z.strictObject({
     quietDays: z.number().int().min(1).max(365),
     /** Days after which an alert's part in its case's risk is halved. */
     halfLifeDays: z.number().positive().max(365),
+    /** An alert first stored after its employee's case was resolved: a new case, or the resolved case reopened. */
+    afterResolution: z.enum(['new', 'reopen']),
   }),
   /** Retention by whole partitions, with legal holds (docs/retention.md). */
   retention: z.strictObject({

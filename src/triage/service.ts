@@ -6,7 +6,8 @@
 //
 // The service is split by job, each part beside this file: service-deps.ts (what the parts share: deps,
 // caches, directory, employee ids, the audit call), alert-reads.ts (queue and one alert), volume-views.ts
-// (charts and the employee page), alert-actions.ts (acting on an alert), standing-rules.ts (suppressions
+// (charts and the employee page), alert-actions.ts (acting on an alert), case-views.ts (cases: alerts grouped
+// by employee and episode, read and acted on through their alerts), standing-rules.ts (suppressions
 // and adjustments by hand). This file is the service's one entry: what it exports is all callers use.
 import { TriageError } from '../errors';
 import type { Actor } from './audit';
@@ -16,6 +17,7 @@ export { directoryOf, type TriageDeps } from './service-deps';
 export { EVIDENCE_FIELDS, queryAlerts, showAlert, summariesOf, summaryOf, type AlertPage, type AlertQuery, type AlertSummary, type AlertView } from './alert-reads';
 export { alertSeries, EMPLOYEE_ALERTS, employeeView, type AlertSeries, type EmployeeView, type VolumeSeries } from './volume-views';
 export { actOnAlert, type ActRequest, type AdjustRequest } from './alert-actions';
+export { actOnCase, listCases, showCase, CASE_REACH_DAYS, type CaseActionResult, type CaseQuery, type CaseView } from './case-views';
 export { addSuppression, adjustmentsView, revokeAdjustmentById, revokeSuppressionById, suppressionsView, type SuppressionView } from './standing-rules';
 
 /** The employee id behind a pseudonym. Audited, whoever asks and whatever the answer. */

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { severityRank } from '../../src/alerts';
-import { DEFAULT_EVAL_END, isBulk, meanSdDetector, staticThresholdDetector, type EvaluationResult } from '../../src/evaluate';
+import { floorsOf } from '../../src/detect';
+import { DEFAULT_EVAL_END, isBulk, meanSdDetector, scoreCases, staticThresholdDetector, type EvaluationResult } from '../../src/evaluate';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { createSimulation, type Labels } from '../../src/simulate';
@@ -103,6 +104,7 @@ describe('reference detectors on ClickHouse', () => {
 });
 
 describe('insider eval', () => {
+  const config = testConfig();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'insider-eval-it-'));
   const options = { seed: 42, employees: 60, days: 45 };
   let run: { code: number | null; stdout: string; stderr: string };
@@ -184,6 +186,30 @@ describe('insider eval', () => {
       expect(Object.keys(m.falseAlertsByBenignScenario).sort()).toEqual(labels.scenarios.filter((s) => s.expected === 'benign').map((s) => s.id).sort());
       expect(run.stdout).toMatch(new RegExp(`^${name}\\s+\\d+\\.\\d% \\(${m.detected}/${malicious}\\)`, 'm'));
     }
+  });
+
+  it('counts each detector\'s cases as the stored alerts group them, prints them, and keeps each caught insider in one case', () => {
+    for (const d of result.detectors) {
+      const c = d.cases;
+      // Grouping the result file's own alerts again gives the same cases, true and false.
+      const again = scoreCases(
+        d.alerts.map((a) => ({ ...a, detector: d.name, windowStart: new Date(a.windowStart), windowEnd: new Date(a.windowEnd), firedAt: new Date(a.firedAt) })),
+        labels.scenarios,
+        { users: result.data.users, days: result.params.days },
+        { ...config.cases, floors: floorsOf(config.detection.scoring) },
+      );
+      expect(again).toEqual(c);
+      expect(c.trueCases + c.falseCases).toBe(c.cases);
+      // A case is at least one alert user-day of one person, and a person's days never make more cases than days.
+      expect(c.cases).toBeGreaterThan(0);
+      expect(c.cases).toBeLessThanOrEqual(d.metrics.alertUserDays);
+      expect(c.falseCasesPer1000UserDays).toBeCloseTo((c.falseCases * 1000) / result.data.userDays, 9);
+      expect(c.detectedScenarios).toBe(d.metrics.detected);
+      expect(run.stdout).toMatch(new RegExp(`^${d.name}\\s+${c.cases}\\s+${c.casesPerDay!.toFixed(2)}\\s+${c.trueCases}\\s+${c.falseCases}\\s`, 'm'));
+    }
+    const engine = result.detectors.find((d) => d.name === 'insider')!.cases;
+    expect(engine.splitScenarios).toEqual({});
+    expect(engine.scenariosInOneCase).toBe(engine.detectedScenarios);
   });
 
   it('static-1gb detects the 20 GB bulk export, as a daily job at the end of its day', () => {

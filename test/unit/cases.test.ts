@@ -201,17 +201,18 @@ describe('casesOf and the timeline', () => {
     explanation,
     findings: [],
     evidence: { events: 1, failedEvents: 0, firstEventAt: firedAt, lastEventAt: firedAt, sensitiveBytes: 0, topTables: [], sessions: { count: 1, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
-    createdAtWall: 0,
-    updatedAtWall: 0,
+    createdAtWall: Date.parse(firedAt),
+    updatedAtWall: Date.parse(firedAt),
   });
-  const opts = { quietDays: 7, halfLifeDays: 7, floors: FLOORS };
+  const unresolved = (a: AlertRecord) => ({ ...a, resolvedAt: null });
+  const opts = { quietDays: 7, halfLifeDays: 7, floors: FLOORS, afterResolution: 'new' as const };
   // A drip seen three times (its window from the run's first day), then, a month later, one export day.
   const alerts = [
     record('al_3', 'fin', '2026-09-07', '2026-09-16', '2026-09-16T15:00:00Z', 'medium', 41, 1_400_000_000, 0, ['slowDrip'], '1.4 GB over 10 days; anomaly: ...'),
     record('al_1', 'fin', '2026-09-09', '2026-09-09', '2026-09-09T16:00:00Z', 'medium', 40, 2_100_000_000, 6.5, ['volumeSelf'], '2.1 GB in 3 h; anomaly: ...'),
     record('al_2', 'fin', '2026-09-07', '2026-09-11', '2026-09-11T17:00:00Z', 'medium', 40, 900_000_000, 0, ['slowDrip'], '900 MB over 5 days; anomaly: ...'),
     record('al_4', 'fin', '2026-10-20', '2026-10-20', '2026-10-20T11:00:00Z', 'low', 27, 800_000_000, 3.2, ['volumeSelf'], '800 MB in 1 h; anomaly: ...'),
-  ];
+  ].map(unresolved);
 
   it('makes one case of the drip and another of the later day, each step with the risk right after it', () => {
     const [drip, later] = casesOf(alerts, Date.parse('2026-10-21T00:00:00Z'), opts);
@@ -229,10 +230,26 @@ describe('casesOf and the timeline', () => {
 
   it('reads as days, volumes and the case\'s risk, each alert\'s explanation under its line', () => {
     const [drip] = casesOf(alerts, Date.parse('2026-10-21T00:00:00Z'), opts);
-    const lines = timelineLines(drip);
+    const lines = timelineLines(drip.steps);
     expect(lines[0]).toBe('2026-09-09  medium 40  2.1 GB, 6.5x usual  [volumeSelf]  case risk 40.0 (medium)');
     expect(lines[1]).toBe('    2.1 GB in 3 h; anomaly: ...');
     expect(lines[2]).toMatch(/^2026-09-07 \.\. 2026-09-11 {2}medium 40 {2}900 MB {2}\[slowDrip\] {2}case risk 5\d\.\d \(medium\)$/);
     expect(lines[4]).toMatch(/^2026-09-07 \.\. 2026-09-16 {2}medium 41 {2}1\.4 GB {2}\[slowDrip\] {2}case risk \d+\.\d \(high\)$/);
+  });
+
+  it('opens a new case for an alert stored after its case was resolved, or the same one again with reopen', () => {
+    const resolvedAt = Date.parse('2026-09-17T09:00:00Z');
+    const resolved = alerts.slice(0, 3).map((a) => ({ ...a, resolvedAt }));
+    // Two days after the resolution: within the quiet period of the drip's last day.
+    const next = unresolved(record('al_5', 'fin', '2026-09-18', '2026-09-18', '2026-09-18T10:00:00Z', 'medium', 40, 1_000_000_000, 3, ['volumeSelf'], '1 GB'));
+    const now = Date.parse('2026-09-19T00:00:00Z');
+    expect(casesOf([...resolved, next], now, opts).map((c) => c.steps.map((s) => s.alertId))).toEqual([['al_1', 'al_2', 'al_3'], ['al_5']]);
+    expect(casesOf([...resolved, next], now, { ...opts, afterResolution: 'reopen' }).map((c) => c.steps.map((s) => s.alertId))).toEqual([['al_1', 'al_2', 'al_3', 'al_5']]);
+    // Stored before the resolution (a backfill, a late revision): it was part of what was resolved.
+    const before = { ...next, createdAtWall: resolvedAt - 1 };
+    expect(casesOf([...resolved, before], now, opts)).toHaveLength(1);
+    // One alert of the case still unresolved: the case is not resolved, the new alert joins it.
+    const partly = [...resolved.slice(0, 2), alerts[2]];
+    expect(casesOf([...partly, next], now, opts)).toHaveLength(1);
   });
 });
