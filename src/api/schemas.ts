@@ -2,7 +2,7 @@
 // answers are serialized through them (only declared fields leave), and the OpenAPI document is generated
 // from them. Ids are checked by pattern before anything reaches the service, so a malformed id is a 400.
 //
-// One file a resource under schemas/ (alerts, triage, suppressions, adjustments, volume, users, audit,
+// One file a resource under schemas/ (alerts, cases, triage, suppressions, adjustments, volume, users, audit,
 // reports, tuning; common.ts holds the pieces they share). This file is the entry: it exports what the
 // routes and the OpenAPI document use, and nothing of the pieces.
 export {
@@ -26,7 +26,8 @@ export {
   wholeNumber,
 } from './schemas/common';
 export { alertDetailOut, alertOut, alertPageOut, alertQuery, alertSummaryOut, idParams } from './schemas/alerts';
-export { assignBody, historyEntry, noteBody, noteOnly, pseudonymParams, resolveBody, revealOut, snoozeBody } from './schemas/triage';
+export { caseActionOut, caseOut, casePageOut, caseQuery } from './schemas/cases';
+export { assignBody, historyEntry, noteBody, noteOnly, pseudonymParams, resolveBody, resolveCaseBody, revealOut, snoozeBody } from './schemas/triage';
 export { suppressionBody, suppressionListOut, suppressionOut, suppressionParams } from './schemas/suppressions';
 export { adjustmentListOut, adjustmentOut, adjustmentParams, revokeAdjustmentBody } from './schemas/adjustments';
 export { employeeOut, employeeParams, employeeQuery, seriesOut, seriesQuery } from './schemas/volume';

@@ -27,6 +27,7 @@ import { httpMetrics } from './metrics';
 import { createRefusalAudit, type RefusalAudit } from './refusal-audit';
 import { adjustmentRoutes } from './routes/adjustments';
 import { alertRoutes } from './routes/alerts';
+import { caseRoutes } from './routes/cases';
 import { auditRoutes } from './routes/audit';
 import { employeeRoutes } from './routes/employees';
 import { healthRoutes } from './routes/health';
@@ -212,6 +213,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiApp> {
   metaRoutes(app, ctx, cookies);
   ssoRoutes(app, ctx, cookies);
   alertRoutes(app, ctx);
+  caseRoutes(app, ctx);
   employeeRoutes(app, ctx);
   reportRoutes(app, ctx);
   suppressionRoutes(app, ctx);

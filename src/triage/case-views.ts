@@ -118,12 +118,14 @@ export interface CaseActionResult {
 /**
  * An action on a case is the action on each of its alerts it applies to: acknowledge the open ones,
  * resolve the unresolved ones, assign and note every one. Each is the alert's own action, refused and
- * audited as it would be alone; one refused alert (already in that state, or about the actor) is skipped
- * with its reason, and the others still get it.
+ * audited as it would be alone; an alert already in that state is skipped, so is one refused on its own
+ * (its reason said), and the others still get it. Refused on every alert it could apply to (the insider on
+ * their own case, an unknown assignee): an error, nothing changed.
  */
 export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOptions, alertId: string, request: Pick<ActRequest, 'action' | 'assignee' | 'disposition' | 'note'>): Promise<CaseActionResult> {
   const c = await caseHolding(deps, opts, alertId);
   const result: CaseActionResult = { caseOf: c.alerts[0].alertId, applied: [], skipped: [] };
+  const refused: TriageError[] = [];
   for (const a of c.alerts) {
     const status = a.triage.status;
     const pointless = (request.action === 'acknowledge' && status !== 'open') || (request.action === 'resolve' && status === 'resolved');
@@ -137,7 +139,12 @@ export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOp
     } catch (err) {
       if (!(err instanceof TriageError)) throw err;
       result.skipped.push({ alertId: a.alertId, reason: err.message });
+      refused.push(err);
     }
+  }
+  if (result.applied.length === 0 && refused.length > 0) {
+    const why = result.skipped.filter((s) => !s.reason.startsWith('already ')).map((s) => `${s.alertId}: ${s.reason}`);
+    throw new TriageError(refused[0].code as 'TRIAGE_NOT_FOUND' | 'TRIAGE_CONFLICT' | 'TRIAGE_INVALID', `case ${result.caseOf}: refused for every alert it applies to: ${why.join('; ')}`, { caseOf: result.caseOf, action: request.action });
   }
   return result;
 }

@@ -2535,6 +2535,678 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cases from the alerts of a period (default: the last 90 days): one employee's alerts until cases.quietDays days pass without one, open ones (or all) ranked by accumulated risk now; employees as pseudonyms; no explanations (GET /api/cases/:id has them, audited)
+         * @description Needs a bearer token of role viewer or higher.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description cases from the alerts whose window ends after this time (default: 90 days ago) */
+                    from?: string;
+                    /** @description and starts before this time */
+                    to?: string;
+                    /** @description the employee, by pseudonym (emp-...) */
+                    user?: string;
+                    /** @description open (default): cases with an alert not resolved; all: resolved ones too */
+                    state?: "open" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description highest risk now first */
+                            items: components["schemas"]["Case"][];
+                            /** @description the alerts read to make them */
+                            alerts: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The case holding an alert, as a timeline: each alert's days, numbers, status and explanation, and the case's risk after it (audited: alert.view for each alert)
+         * @description Needs a bearer token of role viewer or higher.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Case"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge the case: each of its open alerts (analyst; each alert's action audited; 409 when refused on every alert it applies to)
+         * @description Needs a bearer token of role analyst or higher.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description optional */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            caseOf: string;
+                            /** @description the alerts the action was applied to (each audited as its own action) */
+                            applied: string[];
+                            /** @description the alerts it did not apply to, and why */
+                            skipped: {
+                                alertId: string;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign the case: each of its alerts (analyst; each alert's action audited; 409 when refused on every alert it applies to)
+         * @description Needs a bearer token of role analyst or higher.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        assignee: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            caseOf: string;
+                            /** @description the alerts the action was applied to (each audited as its own action) */
+                            applied: string[];
+                            /** @description the alerts it did not apply to, and why */
+                            skipped: {
+                                alertId: string;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a note to the case: kept with each of its alerts (analyst; each alert's action audited; 409 when refused on every alert it applies to)
+         * @description Needs a bearer token of role analyst or higher.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            caseOf: string;
+                            /** @description the alerts the action was applied to (each audited as its own action) */
+                            applied: string[];
+                            /** @description the alerts it did not apply to, and why */
+                            skipped: {
+                                alertId: string;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve the case: each of its unresolved alerts, with one disposition (a suppression or an adjustment: on the alert it is about) (analyst; each alert's action audited; 409 when refused on every alert it applies to)
+         * @description Needs a bearer token of role analyst or higher.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        disposition: "true_positive" | "false_positive" | "expected_activity" | "duplicate";
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            caseOf: string;
+                            /** @description the alerts the action was applied to (each audited as its own action) */
+                            applied: string[];
+                            /** @description the alerts it did not apply to, and why */
+                            skipped: {
+                                alertId: string;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/employees/{user}": {
         parameters: {
             query?: never;
@@ -5251,6 +5923,56 @@ export interface components {
                 }[];
             };
         };
+        CaseInput: {
+            /** @description the id of the alert that opened the case: its name; any of its alerts finds it */
+            caseOf: string;
+            /** @description the pseudonym (emp-...) when pseudonymisation is on, else the employee id */
+            user: string;
+            department: string | null;
+            /** @description YYYY-MM-DD (UTC) */
+            firstDay: string;
+            /** @description YYYY-MM-DD (UTC) */
+            lastDay: string;
+            /** @description one of its alerts is not resolved */
+            open: boolean;
+            /** @description accumulated risk now (decibans; docs/detection.md, "Cases") */
+            risk: number;
+            /** @enum {string} */
+            severity: "low" | "medium" | "high" | "critical";
+            peakRisk: number;
+            /** @enum {string} */
+            peakSeverity: "low" | "medium" | "high" | "critical";
+            detectors: string[];
+            /** @description in the order they fired */
+            alerts: {
+                alertId: string;
+                /** @description the first day the alert is about (a slow drip: the first day of its run) */
+                firstDay: string;
+                /** @description YYYY-MM-DD (UTC) */
+                lastDay: string;
+                /** @enum {string} */
+                severity: "low" | "medium" | "high" | "critical";
+                score: number;
+                observedBytes: number;
+                /** @description the volume against the usual day, 0 without a baseline */
+                ratio: number;
+                detectors: string[];
+                /** @description GET /api/cases/:id only (audited as alert.view) */
+                explanation?: string;
+                /** @description the case's risk right after this alert fired */
+                risk: number;
+                /**
+                 * @description that risk on the severity floors
+                 * @enum {string}
+                 */
+                caseSeverity: "low" | "medium" | "high" | "critical";
+                /**
+                 * @description the alert's own triage status
+                 * @enum {string}
+                 */
+                status: "open" | "acknowledged" | "snoozed" | "resolved";
+            }[];
+        };
         UserInput: {
             /** @description as created; unique whatever its case */
             name: string;
@@ -5583,6 +6305,56 @@ export interface components {
                     bytes: number;
                 }[];
             };
+        };
+        Case: {
+            /** @description the id of the alert that opened the case: its name; any of its alerts finds it */
+            caseOf: string;
+            /** @description the pseudonym (emp-...) when pseudonymisation is on, else the employee id */
+            user: string;
+            department: string | null;
+            /** @description YYYY-MM-DD (UTC) */
+            firstDay: string;
+            /** @description YYYY-MM-DD (UTC) */
+            lastDay: string;
+            /** @description one of its alerts is not resolved */
+            open: boolean;
+            /** @description accumulated risk now (decibans; docs/detection.md, "Cases") */
+            risk: number;
+            /** @enum {string} */
+            severity: "low" | "medium" | "high" | "critical";
+            peakRisk: number;
+            /** @enum {string} */
+            peakSeverity: "low" | "medium" | "high" | "critical";
+            detectors: string[];
+            /** @description in the order they fired */
+            alerts: {
+                alertId: string;
+                /** @description the first day the alert is about (a slow drip: the first day of its run) */
+                firstDay: string;
+                /** @description YYYY-MM-DD (UTC) */
+                lastDay: string;
+                /** @enum {string} */
+                severity: "low" | "medium" | "high" | "critical";
+                score: number;
+                observedBytes: number;
+                /** @description the volume against the usual day, 0 without a baseline */
+                ratio: number;
+                detectors: string[];
+                /** @description GET /api/cases/:id only (audited as alert.view) */
+                explanation?: string;
+                /** @description the case's risk right after this alert fired */
+                risk: number;
+                /**
+                 * @description that risk on the severity floors
+                 * @enum {string}
+                 */
+                caseSeverity: "low" | "medium" | "high" | "critical";
+                /**
+                 * @description the alert's own triage status
+                 * @enum {string}
+                 */
+                status: "open" | "acknowledged" | "snoozed" | "resolved";
+            }[];
         };
         User: {
             /** @description as created; unique whatever its case */

@@ -12,6 +12,8 @@ export const noteOnly = z.strictObject({ note: note.optional() }).nullish().desc
 export const assignBody = z.strictObject({ assignee: userName });
 export const noteBody = z.strictObject({ note });
 export const snoozeBody = z.strictObject({ until: isoTime, note: note.optional() });
+/** Resolving a case: one disposition and note for each of its alerts (suppressions and adjustments are one alert's). */
+export const resolveCaseBody = z.strictObject({ disposition: z.enum(DISPOSITIONS), note: note.optional() });
 export const resolveBody = z.strictObject({
   disposition: z.enum(DISPOSITIONS),
   note: note.optional(),

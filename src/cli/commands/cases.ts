@@ -5,7 +5,6 @@
 import { Command, Option } from 'commander';
 import { timelineLines, type TimelineOptions } from '../../cases';
 import { floorsOf } from '../../detect';
-import { TriageError } from '../../errors';
 import { actOnCase, DISPOSITIONS, listCases, showCase, type CaseActionResult, type Disposition } from '../../triage';
 import type { CliContext } from '../context';
 import { parseTime } from '../options';
@@ -22,12 +21,8 @@ interface ListOptions {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Prints what an action did; refused for every alert it could apply to: an error, nothing changed. */
+/** Prints what an action did: the alerts it applied to, and those it did not with why. */
 function report(r: CaseActionResult, verb: string, json: boolean | undefined): void {
-  const refused = r.skipped.filter((s) => !s.reason.startsWith('already '));
-  if (r.applied.length === 0 && refused.length > 0) {
-    throw new TriageError('TRIAGE_CONFLICT', `case ${r.caseOf}: ${verb} refused for every alert: ${refused.map((s) => `${s.alertId}: ${s.reason}`).join('; ')}`, { caseOf: r.caseOf });
-  }
   if (json) return printJson(r);
   const lines = [`case ${r.caseOf}: ${verb} ${plural(r.applied.length, 'alert')}${r.applied.length > 0 ? ` (${r.applied.join(', ')})` : ''}`];
   for (const s of r.skipped) lines.push(`  ${s.alertId}: not ${verb}: ${s.reason}`);

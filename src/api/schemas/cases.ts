@@ -1,0 +1,60 @@
+// Cases: the list's query and answer, one case as a timeline, and what an action on a case did.
+import { z } from 'zod';
+import { STATUSES } from '../../triage';
+import { employee, fromBeforeTo, isoTime, severity } from './common';
+
+export function caseQuery(opts: { pseudonymize: boolean }) {
+  return z
+    .strictObject({
+      from: isoTime.optional().describe('cases from the alerts whose window ends after this time (default: 90 days ago)'),
+      to: isoTime.optional().describe('and starts before this time'),
+      user: employee(opts.pseudonymize).optional().describe(opts.pseudonymize ? 'the employee, by pseudonym (emp-...)' : 'the employee id'),
+      state: z.enum(['open', 'all']).optional().describe('open (default): cases with an alert not resolved; all: resolved ones too'),
+    })
+    .refine(fromBeforeTo, { message: '"to" must be after "from"', path: ['to'] });
+}
+
+const day = z.string().describe('YYYY-MM-DD (UTC)');
+
+const caseStep = z.object({
+  alertId: z.string(),
+  firstDay: day.describe('the first day the alert is about (a slow drip: the first day of its run)'),
+  lastDay: day,
+  severity,
+  score: z.number(),
+  observedBytes: z.number(),
+  ratio: z.number().describe('the volume against the usual day, 0 without a baseline'),
+  detectors: z.array(z.string()),
+  explanation: z.string().optional().describe('GET /api/cases/:id only (audited as alert.view)'),
+  risk: z.number().describe("the case's risk right after this alert fired"),
+  caseSeverity: severity.describe('that risk on the severity floors'),
+  status: z.enum(STATUSES).describe("the alert's own triage status"),
+});
+
+export const caseOut = z
+  .object({
+    caseOf: z.string().describe('the id of the alert that opened the case: its name; any of its alerts finds it'),
+    user: z.string().describe('the pseudonym (emp-...) when pseudonymisation is on, else the employee id'),
+    department: z.string().nullable(),
+    firstDay: day,
+    lastDay: day,
+    open: z.boolean().describe('one of its alerts is not resolved'),
+    risk: z.number().describe('accumulated risk now (decibans; docs/detection.md, "Cases")'),
+    severity,
+    peakRisk: z.number(),
+    peakSeverity: severity,
+    detectors: z.array(z.string()),
+    alerts: z.array(caseStep).describe('in the order they fired'),
+  })
+  .meta({ id: 'Case' });
+
+export const casePageOut = z.object({
+  items: z.array(caseOut).describe('highest risk now first'),
+  alerts: z.number().int().describe('the alerts read to make them'),
+});
+
+export const caseActionOut = z.object({
+  caseOf: z.string(),
+  applied: z.array(z.string()).describe('the alerts the action was applied to (each audited as its own action)'),
+  skipped: z.array(z.object({ alertId: z.string(), reason: z.string() })).describe('the alerts it did not apply to, and why'),
+});
