@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     console.log(`\nseed ${run.labels.seed} (${dir}): ${run.result.userDays} user-days, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     console.log(seedTable(run.result).join('\n'));
     console.log(caseTable(run.result).join('\n'));
-    for (const d of run.result.detectors) for (const [id, n] of Object.entries(d.cases.splitScenarios)) console.log(`  ${d.name}: insider scenario ${id} is split over ${n} cases`);
+    for (const d of run.result.detectors) for (const [id, n] of Object.entries(d.cases.splitScenarios)) console.log(`  ${d.name}: insider scenario ${id} is split over ${n.cases} cases (${n.people} people)`);
     if (!verbose) continue;
     const insider = run.result.detectors.find((d) => d.name === 'insider')!;
     const low = insider.floors[0].score;

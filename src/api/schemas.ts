@@ -26,8 +26,8 @@ export {
   wholeNumber,
 } from './schemas/common';
 export { alertDetailOut, alertOut, alertPageOut, alertQuery, alertSummaryOut, idParams } from './schemas/alerts';
-export { caseActionOut, caseOut, casePageOut, caseQuery } from './schemas/cases';
-export { assignBody, historyEntry, noteBody, noteOnly, pseudonymParams, resolveBody, resolveCaseBody, revealOut, snoozeBody } from './schemas/triage';
+export { caseActionOut, caseAssignBody, caseNoteBody, caseNoteOnly, caseOut, casePageOut, caseQuery, caseResolveBody } from './schemas/cases';
+export { assignBody, historyEntry, noteBody, noteOnly, pseudonymParams, resolveBody, revealOut, snoozeBody } from './schemas/triage';
 export { suppressionBody, suppressionListOut, suppressionOut, suppressionParams } from './schemas/suppressions';
 export { adjustmentListOut, adjustmentOut, adjustmentParams, revokeAdjustmentBody } from './schemas/adjustments';
 export { employeeOut, employeeParams, employeeQuery, seriesOut, seriesQuery } from './schemas/volume';

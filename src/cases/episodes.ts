@@ -3,8 +3,9 @@
 // are one case. A case opens with an employee's first alert and takes every later alert of theirs until
 // `quietDays` whole UTC days pass without one; the next alert after that opens a new case. An alert is
 // about a span of days (a day, or a slow drip's run since it began): it joins the case when its span
-// begins no later than `quietDays` days after the case's last day, so a drip's second alert, about the
-// same run, stays in the first one's case however long the run went on between them. Pure.
+// begins no later than `quietDays` days after the case's last day (intervals merged in order of first
+// day), so a drip's second alert, about the same run, stays in the first one's case however long the
+// run went on between them. Pure.
 
 import { InternalError } from '../errors';
 
@@ -13,8 +14,15 @@ export interface EpisodeOptions {
   quietDays: number;
 }
 
-/** Whether `next` opens a case of its own although it falls within `open`'s quiet period (a case resolved before it came). */
-export type StartsNewCase<T> = (open: ReadonlyArray<T>, next: T) => boolean;
+/**
+ * Cases that were resolved: in the order the alerts were first stored, an alert for which `startsNew` says
+ * so (its case was resolved before it came) opens a case of its own, and the alerts stored after it join
+ * that one.
+ */
+export interface Resolution<T> {
+  storedAt(a: T): number;
+  startsNew(open: ReadonlyArray<T>, next: T): boolean;
+}
 
 export interface Case<T> {
   user: string;
@@ -37,12 +45,15 @@ export function continuesCase(lastDay: number, span: DaySpan, opts: EpisodeOptio
 }
 
 /**
- * Groups alerts into cases, per employee, in the order of the last day each alert is about (the order they
- * fire in). Cases come out by employee, then by first day.
+ * Groups alerts into cases, per employee: an alert joins the case whose days its span reaches within
+ * `quietDays` (in the order of first days, so an alert spanning two earlier episodes joins them). With
+ * `resolution`, a case is then split where an alert came after it was resolved. A case's alerts are in the
+ * order of the last day each is about (the order they fire in); cases come out by employee, then first day.
  */
-export function groupIntoCases<T extends { user: string }>(alerts: Iterable<T>, spanOf: (a: T) => DaySpan, opts: EpisodeOptions, startsNew?: StartsNewCase<T>): Array<Case<T>> {
+export function groupIntoCases<T extends { user: string }>(alerts: Iterable<T>, spanOf: (a: T) => DaySpan, opts: EpisodeOptions, resolution?: Resolution<T>): Array<Case<T>> {
   if (!Number.isInteger(opts.quietDays) || opts.quietDays < 0) throw new InternalError(`quietDays must be a whole number of days, got ${opts.quietDays}`);
-  const byUser = new Map<string, Array<{ a: T; span: DaySpan; i: number }>>();
+  type Item = { a: T; span: DaySpan; i: number };
+  const byUser = new Map<string, Item[]>();
   let i = 0;
   for (const a of alerts) {
     const span = spanOf(a);
@@ -51,19 +62,37 @@ export function groupIntoCases<T extends { user: string }>(alerts: Iterable<T>, 
     if (!list) byUser.set(a.user, (list = []));
     list.push({ a, span, i: i++ });
   }
+  const fireOrder = (x: Item, y: Item) => x.span.last - y.span.last || x.span.first - y.span.first || x.i - y.i;
+  const caseOf = (user: string, items: Item[]): Case<T> => {
+    const sorted = [...items].sort(fireOrder);
+    return { user, alerts: sorted.map((x) => x.a), firstDay: Math.min(...sorted.map((x) => x.span.first)), lastDay: Math.max(...sorted.map((x) => x.span.last)) };
+  };
   const cases: Array<Case<T>> = [];
   for (const user of [...byUser.keys()].sort()) {
-    const list = byUser.get(user)!.sort((x, y) => x.span.last - y.span.last || x.span.first - y.span.first || x.i - y.i);
-    let current: Case<T> | null = null;
-    for (const { a, span } of list) {
-      if (current && continuesCase(current.lastDay, span, opts) && !startsNew?.(current.alerts, a)) {
-        current.alerts.push(a);
-        current.firstDay = Math.min(current.firstDay, span.first);
-        current.lastDay = Math.max(current.lastDay, span.last);
+    // Episodes: intervals of days merged while the gap is at most quietDays.
+    const episodes: Item[][] = [];
+    let lastDay = -Infinity;
+    for (const item of byUser.get(user)!.sort((x, y) => x.span.first - y.span.first || fireOrder(x, y))) {
+      if (episodes.length > 0 && continuesCase(lastDay, item.span, opts)) {
+        episodes[episodes.length - 1].push(item);
+        lastDay = Math.max(lastDay, item.span.last);
+      } else {
+        episodes.push([item]);
+        lastDay = item.span.last;
+      }
+    }
+    for (const episode of episodes) {
+      if (!resolution) {
+        cases.push(caseOf(user, episode));
         continue;
       }
-      current = { user, alerts: [a], firstDay: span.first, lastDay: span.last };
-      cases.push(current);
+      const groups: Item[][] = [];
+      for (const item of [...episode].sort((x, y) => resolution.storedAt(x.a) - resolution.storedAt(y.a) || fireOrder(x, y))) {
+        const open = groups[groups.length - 1];
+        if (open && !resolution.startsNew(open.map((x) => x.a), item.a)) open.push(item);
+        else groups.push([item]);
+      }
+      cases.push(...groups.map((g) => caseOf(user, g)).sort((x, y) => x.firstDay - y.firstDay));
     }
   }
   return cases;

@@ -1,5 +1,5 @@
 // Cases: an employee's alerts grouped by episode (episodes.ts) with an accumulated, decaying risk
 // (risk.ts). Pure; the evaluation counts them (src/evaluate/cases.ts).
-export { groupIntoCases, continuesCase, type Case, type DaySpan, type EpisodeOptions, type StartsNewCase } from './episodes';
+export { groupIntoCases, continuesCase, type Case, type DaySpan, type EpisodeOptions, type Resolution } from './episodes';
 export { riskAt, riskSteps, peakRisk, riskSeverity, type Contribution, type RiskOptions } from './risk';
 export { casesOf, timelineLines, alertSpan, afterResolution, type CaseAlert, type CaseSummary, type TimelineStep, type TimelineOptions } from './timeline';

@@ -13,7 +13,8 @@
 //
 // So one alert alone is its own score, the strongest alert always counts in full, each further alert adds
 // less, and no number of alerts goes beyond 2.61 (zeta(1.5)) times the strongest: a long run of low days
-// can become medium or high, not critical. Days are not independent evidence (a person with an unusual
+// becomes medium or high, and critical only when they sit near the medium floor (39 every day for two
+// weeks: 69). Days are not independent evidence (a person with an unusual
 // project has several unusual days), which is why the further alerts count less than the product of
 // their rarities would say. The case's severity is the risk read against the same floors as an alert's
 // score (detection.scoring): three medium days in a row (40 each) give 59, high; a medium day (40)
@@ -37,13 +38,16 @@ export interface Contribution {
 
 const weight = (k: number) => 1 / Math.pow(k, 1.5);
 
-/** The case's risk at time `now` from its alerts (those after `now` do not count yet), one decimal. */
+/**
+ * The case's risk at time `now` from its alerts (those after `now` do not count yet), to one decimal,
+ * rounded down as alert scores are: a risk shown as 52.9 is below a floor of 53, and is read as such.
+ */
 export function riskAt(alerts: ReadonlyArray<Contribution>, now: number, opts: RiskOptions): number {
   if (!(opts.halfLifeDays > 0)) throw new InternalError(`halfLifeDays must be positive, got ${opts.halfLifeDays}`);
   const halfLife = opts.halfLifeDays * MS_PER_DAY;
   const c = alerts.filter((a) => a.at <= now).map((a) => Math.max(0, a.score) * Math.pow(2, -(now - a.at) / halfLife));
   c.sort((x, y) => y - x);
-  return Math.round(c.reduce((sum, v, i) => sum + v * weight(i + 1), 0) * 10) / 10;
+  return Math.floor(c.reduce((sum, v, i) => sum + v * weight(i + 1), 0) * 10 + 1e-9) / 10;
 }
 
 /** The risk right after each alert, in time order: the case's timeline. Between alerts risk only decays. */

@@ -3,7 +3,7 @@
 import type { AlertRecord, Severity } from '../alerts';
 import { dateString, dayOf } from '../calendar';
 import { formatBytes, formatMultiple } from '../format';
-import { groupIntoCases, type EpisodeOptions } from './episodes';
+import { groupIntoCases, type EpisodeOptions, type Resolution } from './episodes';
 import { riskAt, riskSeverity, type RiskOptions } from './risk';
 
 export interface TimelineOptions extends EpisodeOptions, RiskOptions {
@@ -53,17 +53,22 @@ export type CaseAlert = Pick<AlertRecord, 'alertId' | 'user' | 'windowStart' | '
   resolvedAt: number | null;
 };
 
-/** Every alert of the case resolved before `next` was first stored: `next` comes after the case's resolution. */
-export function afterResolution(open: ReadonlyArray<CaseAlert>, next: CaseAlert): boolean {
-  return open.every((a) => a.resolvedAt !== null && a.resolvedAt <= next.createdAtWall);
-}
+/**
+ * An alert first stored after every alert of its case was resolved opens a new case; one resolved itself
+ * never does (a later revision of a resolved alert, a backfill already judged). Times are wall clocks:
+ * the latest resolution of each alert, the alert's first storage (whole seconds).
+ */
+export const afterResolution: Resolution<CaseAlert> = {
+  storedAt: (a) => a.createdAtWall,
+  startsNew: (open, next) => next.resolvedAt === null && open.every((a) => a.resolvedAt !== null && a.resolvedAt <= next.createdAtWall),
+};
 
 /** The span of days an alert is about: its window's first and last UTC day. */
 export const alertSpan = (a: Pick<CaseAlert, 'windowStart' | 'windowEnd'>) => ({ first: dayOf(a.windowStart), last: dayOf(a.windowEnd - 1) });
 
 /** The cases of a set of alerts (latest revision each), each with its timeline and its risk at `now`. */
 export function casesOf<T extends CaseAlert>(alerts: ReadonlyArray<T>, now: number, opts: TimelineOptions): Array<CaseSummary<T>> {
-  return groupIntoCases(alerts, alertSpan, opts, opts.afterResolution === 'new' ? afterResolution : undefined).map((c) => {
+  return groupIntoCases<T>(alerts, alertSpan, opts, opts.afterResolution === 'new' ? afterResolution : undefined).map((c) => {
     const byTime = [...c.alerts].sort((x, y) => x.firedAt - y.firedAt || (x.alertId < y.alertId ? -1 : 1));
     const contributions = byTime.map((a) => ({ score: a.score, at: a.firedAt }));
     const steps = byTime.map((a): TimelineStep => {

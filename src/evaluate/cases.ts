@@ -30,8 +30,8 @@ export interface CaseMetrics {
   /** Malicious scenarios with at least one matching alert, and of those the ones in a single case per person. */
   detectedScenarios: number;
   scenariosInOneCase: number;
-  /** Scenario id -> number of cases its alerts fall into, for the scenarios in more than one per person. */
-  splitScenarios: Record<string, number>;
+  /** The scenarios in more than one case for one of their people: the cases their alerts fall into, and the people. */
+  splitScenarios: Record<string, { cases: number; people: number }>;
 }
 
 function scoreOf(a: EvalAlert, floors: CaseOptions['floors']): number {
@@ -59,9 +59,9 @@ export function scoreCases(alerts: ReadonlyArray<EvalAlert>, scenarios: Readonly
       set.add(index);
     }
   });
-  const splitScenarios: Record<string, number> = {};
+  const splitScenarios: Record<string, { cases: number; people: number }> = {};
   for (const [id, people] of casesOf) {
-    if ([...people.values()].some((set) => set.size > 1)) splitScenarios[id] = [...people.values()].reduce((n, set) => n + set.size, 0);
+    if ([...people.values()].some((set) => set.size > 1)) splitScenarios[id] = { cases: [...people.values()].reduce((n, set) => n + set.size, 0), people: people.size };
   }
   const falseCases = cases.length - trueCases;
   const userDays = population.users * population.days;

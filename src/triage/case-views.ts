@@ -14,6 +14,8 @@ import type { TriageDeps } from './service-deps';
 
 /** How far either side of an alert its case is looked for: a case longer than this is read in part. */
 export const CASE_REACH_DAYS = 365;
+/** The days a list reads before its period, so that a case begun before it keeps its name and its risk. */
+const LIST_LOOKBACK_DAYS = 30;
 const PAGE = 500;
 
 type CaseAlertSummary = AlertSummary & { resolvedAt: number | null };
@@ -47,16 +49,19 @@ export interface CaseQuery {
   all?: boolean;
 }
 
-/** Every alert summary matching the query, page by page, with when its triage resolved it. */
+/**
+ * Every alert summary matching the query, page by page, with when its triage resolved it; each alert
+ * once (a revision stored between two pages can move an alert across the page boundary).
+ */
 async function summaries(deps: TriageDeps, q: Omit<AlertQuery, 'limit' | 'cursor' | 'sort'>): Promise<CaseAlertSummary[]> {
-  const found: CaseAlertSummary[] = [];
+  const found = new Map<string, CaseAlertSummary>();
   let cursor: string | undefined;
   do {
     const page = await queryAlerts(deps, { ...q, sort: 'window', limit: PAGE, cursor });
-    for (const a of page.items) found.push({ ...a, resolvedAt: a.triage.status === 'resolved' ? a.triage.resolvedAt : null });
+    for (const a of page.items) if (!found.has(a.alertId)) found.set(a.alertId, { ...a, resolvedAt: a.triage.status === 'resolved' ? a.triage.resolvedAt : null });
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  return found;
+  return [...found.values()];
 }
 
 function viewOf(c: CaseSummary<CaseAlertSummary>): CaseView {
@@ -76,15 +81,21 @@ function viewOf(c: CaseSummary<CaseAlertSummary>): CaseView {
   };
 }
 
-/** Cases from the alerts of a period, open ones (or all), highest risk now first. */
+/**
+ * Cases with an alert in a period (default: the last 90 days), open ones (or all), highest risk now first.
+ * The alerts of LIST_LOOKBACK_DAYS before the period are read too, so that a case begun shortly before it
+ * has the name, alerts and risk `showCase` gives it.
+ */
 export async function listCases(deps: TriageDeps, opts: TimelineOptions, q: CaseQuery): Promise<{ cases: CaseView[]; alerts: number }> {
   const now = (deps.now ?? Date.now)();
-  const alerts = await summaries(deps, { from: q.from ?? now - 90 * MS_PER_DAY, to: q.to, user: q.user });
+  const from = q.from ?? now - 90 * MS_PER_DAY;
+  const alerts = await summaries(deps, { from: from - LIST_LOOKBACK_DAYS * MS_PER_DAY, to: q.to, user: q.user });
   const cases = casesOf(alerts, now, opts)
+    .filter((c) => c.alerts.some((a) => a.windowEnd > from))
     .map(viewOf)
     .filter((c) => q.all || c.open)
     .sort((x, y) => y.risk - x.risk || y.peakRisk - x.peakRisk || (x.lastDay < y.lastDay ? 1 : x.lastDay > y.lastDay ? -1 : 0));
-  return { cases, alerts: alerts.length };
+  return { cases, alerts: alerts.filter((a) => a.windowEnd > from).length };
 }
 
 /** The case holding an alert, from its employee's alerts around it. */
@@ -108,42 +119,61 @@ export async function showCase(deps: TriageDeps, actor: Actor, opts: TimelineOpt
   return { ...view, alerts: view.alerts.map((s) => ({ ...s, explanation: explained.get(s.alertId) })) };
 }
 
-/** The outcome of an action on a case: the alerts it was applied to, and those it did not apply to, with why. */
+/** The outcome of an action on a case: the alerts it was applied to, and those it was not, with why. */
 export interface CaseActionResult {
   caseOf: string;
   applied: string[];
-  skipped: Array<{ alertId: string; reason: string }>;
+  /** refused: the alert's own rules refused it (about the actor, ...); else it was unchanged (already in that state, or not named). */
+  skipped: Array<{ alertId: string; reason: string; refused: boolean }>;
 }
 
+export type CaseActionRequest = Pick<ActRequest, 'action' | 'assignee' | 'disposition' | 'note'> & {
+  /** Only these alerts of the case (those the analyst saw): an alert stored since is left as it is. */
+  alerts?: ReadonlyArray<string>;
+};
+
 /**
- * An action on a case is the action on each of its alerts it applies to: acknowledge the open ones,
- * resolve the unresolved ones, assign and note every one. Each is the alert's own action, refused and
- * audited as it would be alone; an alert already in that state is skipped, so is one refused on its own
- * (its reason said), and the others still get it. Refused on every alert it could apply to (the insider on
- * their own case, an unknown assignee): an error, nothing changed.
+ * An action on a case is the action on each of its alerts it applies to: acknowledge the open and snoozed
+ * ones, resolve the unresolved ones, assign and note every one; with `alerts`, only those named. Each is
+ * the alert's own action, refused and audited as it would be alone; an alert refused on its own (its
+ * reason said) is skipped and the others still get it. Refused on every alert it could apply to (the
+ * insider on their own case, an unknown assignee): an error, nothing changed. Another error part way
+ * (ClickHouse gone) says which alerts had it already.
  */
-export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOptions, alertId: string, request: Pick<ActRequest, 'action' | 'assignee' | 'disposition' | 'note'>): Promise<CaseActionResult> {
+export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOptions, alertId: string, request: CaseActionRequest): Promise<CaseActionResult> {
   const c = await caseHolding(deps, opts, alertId);
   const result: CaseActionResult = { caseOf: c.alerts[0].alertId, applied: [], skipped: [] };
+  const named = request.alerts === undefined ? null : new Set(request.alerts);
+  const unknown = named ? [...named].filter((id) => !c.alerts.some((a) => a.alertId === id)) : [];
+  if (unknown.length > 0) throw new TriageError('TRIAGE_INVALID', `not alerts of case ${result.caseOf}: ${unknown.join(', ')}`, { caseOf: result.caseOf });
+  const { alerts: _, ...action } = request;
   const refused: TriageError[] = [];
   for (const a of c.alerts) {
     const status = a.triage.status;
-    const pointless = (request.action === 'acknowledge' && status !== 'open') || (request.action === 'resolve' && status === 'resolved');
-    if (pointless) {
-      result.skipped.push({ alertId: a.alertId, reason: `already ${status}` });
+    const unchanged =
+      named && !named.has(a.alertId)
+        ? 'not among the alerts named (stored since?)'
+        : (request.action === 'acknowledge' && (status === 'acknowledged' || status === 'resolved')) || (request.action === 'resolve' && status === 'resolved')
+          ? `already ${status}`
+          : null;
+    if (unchanged) {
+      result.skipped.push({ alertId: a.alertId, reason: unchanged, refused: false });
       continue;
     }
     try {
-      await actOnAlert(deps, actor, a.alertId, request);
+      await actOnAlert(deps, actor, a.alertId, action);
       result.applied.push(a.alertId);
     } catch (err) {
-      if (!(err instanceof TriageError)) throw err;
-      result.skipped.push({ alertId: a.alertId, reason: err.message });
+      if (!(err instanceof TriageError)) {
+        if (err instanceof Error && result.applied.length > 0) err.message += ` (case ${result.caseOf}: ${request.action} already applied to ${result.applied.join(', ')})`;
+        throw err;
+      }
+      result.skipped.push({ alertId: a.alertId, reason: err.message, refused: true });
       refused.push(err);
     }
   }
   if (result.applied.length === 0 && refused.length > 0) {
-    const why = result.skipped.filter((s) => !s.reason.startsWith('already ')).map((s) => `${s.alertId}: ${s.reason}`);
+    const why = result.skipped.filter((s) => s.refused).map((s) => `${s.alertId}: ${s.reason}`);
     throw new TriageError(refused[0].code as 'TRIAGE_NOT_FOUND' | 'TRIAGE_CONFLICT' | 'TRIAGE_INVALID', `case ${result.caseOf}: refused for every alert it applies to: ${why.join('; ')}`, { caseOf: result.caseOf, action: request.action });
   }
   return result;

@@ -17,7 +17,7 @@ export { directoryOf, type TriageDeps } from './service-deps';
 export { EVIDENCE_FIELDS, queryAlerts, showAlert, summariesOf, summaryOf, type AlertPage, type AlertQuery, type AlertSummary, type AlertView } from './alert-reads';
 export { alertSeries, EMPLOYEE_ALERTS, employeeView, type AlertSeries, type EmployeeView, type VolumeSeries } from './volume-views';
 export { actOnAlert, type ActRequest, type AdjustRequest } from './alert-actions';
-export { actOnCase, listCases, showCase, CASE_REACH_DAYS, type CaseActionResult, type CaseQuery, type CaseView } from './case-views';
+export { actOnCase, listCases, showCase, CASE_REACH_DAYS, type CaseActionRequest, type CaseActionResult, type CaseQuery, type CaseView } from './case-views';
 export { addSuppression, adjustmentsView, revokeAdjustmentById, revokeSuppressionById, suppressionsView, type SuppressionView } from './standing-rules';
 
 /** The employee id behind a pseudonym. Audited, whoever asks and whatever the answer. */

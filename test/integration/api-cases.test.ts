@@ -115,6 +115,22 @@ describe('cases through the API (real ClickHouse)', () => {
     // Resolving it again applies to nothing and says why, per alert.
     const again = (await as('ann.analyst', 'POST', `/api/cases/${ana[0].alertId}/resolve`, { disposition: 'true_positive' })).json() as { applied: string[]; skipped: Array<{ reason: string }> };
     expect(again.applied).toEqual([]);
-    expect(again.skipped.map((s) => s.reason)).toEqual(['already resolved', 'already resolved']);
+    expect(again.skipped).toEqual(ana.map((a) => ({ alertId: a.alertId, reason: 'already resolved', refused: false })));
+  });
+
+  it('acts only on the alerts named, leaving one stored since as it is, and refuses an alert of another case', async () => {
+    const since = syntheticAlert(BEN, DAY, { id: 'al_20260101_00000000b2' });
+    await writeAlerts(ch, [since]);
+    const res = await as('ann.analyst', 'POST', `/api/cases/${ben.alertId}/resolve`, { disposition: 'false_positive', alerts: [ben.alertId] });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ caseOf: ben.alertId, applied: [ben.alertId], skipped: [{ alertId: since.alertId, reason: 'not among the alerts named (stored since?)', refused: false }] });
+    const [open] = ((await as('vic.viewer', 'GET', `/api/cases?user=${pseudo.of(BEN)}`)).json() as { items: CaseOut[] }).items;
+    expect(open.alerts.map((a) => [a.alertId, a.status])).toEqual([
+      [ben.alertId, 'resolved'],
+      [since.alertId, 'open'],
+    ]);
+    const other = await as('ann.analyst', 'POST', `/api/cases/${ben.alertId}/notes`, { note: 'x', alerts: [ana[0].alertId] });
+    expect(other.statusCode).toBe(400);
+    expect(other.json()).toMatchObject({ error: { code: 'TRIAGE_INVALID', message: expect.stringContaining(ana[0].alertId) } });
   });
 });

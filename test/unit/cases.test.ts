@@ -48,6 +48,20 @@ describe('groupIntoCases', () => {
     expect(groupIntoCases([a('fin', '2026-09-11'), a('fin', '2026-09-21')], spanOf, WEEK)).toHaveLength(2);
   });
 
+  it('joins two earlier episodes when a later alert\'s span reaches both', () => {
+    const alerts = [a('x', '2026-03-01'), a('x', '2026-03-20'), a('x', '2026-03-05', '2026-03-25')];
+    expect(summary(groupIntoCases(alerts, spanOf, WEEK))).toEqual(['x 03-01,03-20,03-25']);
+    // Without it, the two are apart.
+    expect(groupIntoCases(alerts.slice(0, 2), spanOf, WEEK)).toHaveLength(2);
+  });
+
+  it('gives the same cases whatever order the alerts come in, spans included', () => {
+    const alerts = [a('x', '2026-03-02'), a('x', '2026-03-01', '2026-03-12'), a('x', '2026-03-22'), a('x', '2026-03-15', '2026-03-18'), a('y', '2026-03-03')];
+    const forward = summary(groupIntoCases(alerts, spanOf, WEEK));
+    expect(forward).toEqual(['x 03-02,03-12,03-18,03-22', 'y 03-03']);
+    for (let k = 1; k < alerts.length; k++) expect(summary(groupIntoCases([...alerts.slice(k), ...alerts.slice(0, k)], spanOf, WEEK))).toEqual(forward);
+  });
+
   it('gives the same cases whatever order the alerts come in', () => {
     const alerts = [a('x', '2026-03-02'), a('x', '2026-03-05'), a('x', '2026-03-20'), a('y', '2026-03-03'), a('x', '2026-03-25')];
     const forward = summary(groupIntoCases(alerts, spanOf, WEEK));
@@ -159,8 +173,17 @@ describe('scoreCases', () => {
     const alerts = [daily('bob', '2026-03-02', 'medium', 40), daily('bob', '2026-03-19', 'medium', 40)];
     const m = scoreCases(alerts, SCENARIOS, POPULATION, opts);
     expect(m.trueCases).toBe(2);
-    expect(m.splitScenarios).toEqual({ 'slow_drip-01': 2 });
+    expect(m.splitScenarios).toEqual({ 'slow_drip-01': { cases: 2, people: 1 } });
     expect([m.scenariosInOneCase, m.detectedScenarios]).toEqual([0, 1]);
+  });
+
+  it('counts a department-wide scenario split for one of its people as cases against people', () => {
+    const dept = [...SCENARIOS, scenario('team_export-04', 'malicious', ['cy', 'di'], '2026-03-02', '2026-03-25')];
+    const alerts = [daily('cy', '2026-03-02', 'medium', 40), daily('cy', '2026-03-20', 'medium', 40), daily('di', '2026-03-03', 'medium', 40)];
+    const m = scoreCases(alerts, dept, POPULATION, opts);
+    expect(m.splitScenarios).toEqual({ 'team_export-04': { cases: 3, people: 2 } });
+    // One case per person is not a split.
+    expect(scoreCases(alerts.filter((x) => x.windowStart.getUTCDate() !== 20), dept, POPULATION, opts).splitScenarios).toEqual({});
   });
 
   it('prints one row per detector for a seed, and the worst seed of each figure', () => {
@@ -224,8 +247,8 @@ describe('casesOf and the timeline', () => {
     // Five weeks after its last alert the drip's risk has faded below every floor; the later day is its own score, decayed since it fired.
     expect(drip.risk).toBeLessThan(10);
     expect(drip.severity).toBe('low');
-    // 27 fired 13 hours before: 27 * 2^(-13 / 168) = 25.6.
-    expect([later.risk, later.severity]).toEqual([25.6, 'low']);
+    // 27 fired 13 hours before: 27 * 2^(-13 / 168) = 25.59, rounded down as scores are.
+    expect([later.risk, later.severity]).toEqual([25.5, 'low']);
   });
 
   it('reads as days, volumes and the case\'s risk, each alert\'s explanation under its line', () => {
@@ -251,5 +274,18 @@ describe('casesOf and the timeline', () => {
     // One alert of the case still unresolved: the case is not resolved, the new alert joins it.
     const partly = [...resolved.slice(0, 2), alerts[2]];
     expect(casesOf([...partly, next], now, opts)).toHaveLength(1);
+  });
+
+  it('keeps the resolved alerts together when an alert of a day between them is stored after the resolution', () => {
+    const resolvedAt = Date.parse('2026-09-20T09:00:00Z');
+    const first = { ...unresolved(record('al_a', 'fin', '2026-09-01', '2026-09-01', '2026-09-01T15:00:00Z', 'medium', 40, 1e9, 3, ['volumeSelf'], 'a')), resolvedAt };
+    const last = { ...unresolved(record('al_c', 'fin', '2026-09-05', '2026-09-05', '2026-09-05T15:00:00Z', 'medium', 40, 1e9, 3, ['volumeSelf'], 'c')), resolvedAt };
+    // A backfill judges 09-03 on 09-21: a new alert, open, about a day inside the resolved case.
+    const backfilled = { ...unresolved(record('al_b', 'fin', '2026-09-03', '2026-09-03', '2026-09-03T15:00:00Z', 'low', 27, 5e8, 2, ['volumeSelf'], 'b')), createdAtWall: Date.parse('2026-09-21T00:00:00Z') };
+    const now = Date.parse('2026-09-22T00:00:00Z');
+    expect(casesOf([first, backfilled, last], now, opts).map((c) => c.steps.map((s) => s.alertId))).toEqual([['al_a', 'al_c'], ['al_b']]);
+    // A resolved alert stored after the resolution (a later revision written anew) stays in its case.
+    const revised = { ...last, createdAtWall: Date.parse('2026-09-21T00:00:00Z') };
+    expect(casesOf([first, revised], now, opts).map((c) => c.steps.map((s) => s.alertId))).toEqual([['al_a', 'al_c']]);
   });
 });

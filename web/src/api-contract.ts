@@ -2738,7 +2738,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Acknowledge the case: each of its open alerts (analyst; each alert's action audited; 409 when refused on every alert it applies to)
+         * Acknowledge the case: each of its open or snoozed alerts (analyst; each alert's action audited; 409 when refused on every alert it applies to)
          * @description Needs a bearer token of role analyst or higher.
          */
         post: {
@@ -2755,6 +2755,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         note?: string;
+                        /** @description only these alerts of the case (those shown); default: every alert it applies to */
+                        alerts?: string[];
                     } | null;
                 };
             };
@@ -2773,6 +2775,8 @@ export interface paths {
                             skipped: {
                                 alertId: string;
                                 reason: string;
+                                /** @description refused by the alert's own rules; else unchanged (already so, or not named) */
+                                refused: boolean;
                             }[];
                         };
                     };
@@ -2874,6 +2878,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         assignee: string;
+                        /** @description only these alerts of the case (those shown); default: every alert it applies to */
+                        alerts?: string[];
                     };
                 };
             };
@@ -2892,6 +2898,8 @@ export interface paths {
                             skipped: {
                                 alertId: string;
                                 reason: string;
+                                /** @description refused by the alert's own rules; else unchanged (already so, or not named) */
+                                refused: boolean;
                             }[];
                         };
                     };
@@ -2993,6 +3001,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         note: string;
+                        /** @description only these alerts of the case (those shown); default: every alert it applies to */
+                        alerts?: string[];
                     };
                 };
             };
@@ -3011,6 +3021,8 @@ export interface paths {
                             skipped: {
                                 alertId: string;
                                 reason: string;
+                                /** @description refused by the alert's own rules; else unchanged (already so, or not named) */
+                                refused: boolean;
                             }[];
                         };
                     };
@@ -3108,12 +3120,15 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description one disposition for each alert; a suppression or an adjustment: POST /api/alerts/:id/resolve on the alert it is about */
             requestBody: {
                 content: {
                     "application/json": {
                         /** @enum {string} */
                         disposition: "true_positive" | "false_positive" | "expected_activity" | "duplicate";
                         note?: string;
+                        /** @description only these alerts of the case (those shown); default: every alert it applies to */
+                        alerts?: string[];
                     };
                 };
             };
@@ -3132,6 +3147,8 @@ export interface paths {
                             skipped: {
                                 alertId: string;
                                 reason: string;
+                                /** @description refused by the alert's own rules; else unchanged (already so, or not named) */
+                                refused: boolean;
                             }[];
                         };
                     };

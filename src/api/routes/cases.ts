@@ -4,10 +4,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { TimelineOptions } from '../../cases';
 import { floorsOf } from '../../detect';
-import { actOnCase, displaySafe, listCases, showCase, type CaseView } from '../../triage';
+import { actOnCase, displaySafe, listCases, showCase, type CaseActionRequest, type CaseView } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
-import { assignBody, caseActionOut, caseOut, casePageOut, caseQuery, idParams, noteBody, noteOnly, resolveCaseBody } from '../schemas';
+import { caseActionOut, caseAssignBody, caseNoteBody, caseNoteOnly, caseOut, casePageOut, caseQuery, caseResolveBody, idParams } from '../schemas';
 import { errorResponses } from './common';
 
 /** What came from the logs and the directory, without bidirectional controls; an explanation only when shown. */
@@ -49,7 +49,7 @@ export function caseRoutes(app: ApiApp, ctx: ApiContext): void {
     async (request) => present(await showCase(ctx.triage, actorOf(request), options(), request.params.id)),
   );
 
-  const act = (request: FastifyRequest & { params: { id: string } }, req: Parameters<typeof actOnCase>[4]) => actOnCase(ctx.triage, actorOf(request), options(), request.params.id, req);
+  const act = (request: FastifyRequest & { params: { id: string } }, req: CaseActionRequest) => actOnCase(ctx.triage, actorOf(request), options(), request.params.id, req);
   const actionSchema = <B>(summary: string, body: B) => ({
     tags,
     summary: `${summary} (analyst; each alert's action audited; 409 when refused on every alert it applies to)`,
@@ -59,18 +59,18 @@ export function caseRoutes(app: ApiApp, ctx: ApiContext): void {
   });
   const analyst = { minRole: 'analyst' as const };
 
-  app.post('/api/cases/:id/acknowledge', { config: analyst, schema: actionSchema('Acknowledge the case: each of its open alerts', noteOnly) }, (request) =>
-    act(request, { action: 'acknowledge', note: request.body?.note }),
+  app.post('/api/cases/:id/acknowledge', { config: analyst, schema: actionSchema('Acknowledge the case: each of its open or snoozed alerts', caseNoteOnly) }, (request) =>
+    act(request, { action: 'acknowledge', note: request.body?.note, alerts: request.body?.alerts }),
   );
-  app.post('/api/cases/:id/assign', { config: analyst, schema: actionSchema('Assign the case: each of its alerts', assignBody) }, (request) =>
-    act(request, { action: 'assign', assignee: request.body.assignee }),
+  app.post('/api/cases/:id/assign', { config: analyst, schema: actionSchema('Assign the case: each of its alerts', caseAssignBody) }, (request) =>
+    act(request, { action: 'assign', assignee: request.body.assignee, alerts: request.body.alerts }),
   );
-  app.post('/api/cases/:id/notes', { config: analyst, schema: actionSchema('Add a note to the case: kept with each of its alerts', noteBody) }, (request) =>
-    act(request, { action: 'note', note: request.body.note }),
+  app.post('/api/cases/:id/notes', { config: analyst, schema: actionSchema('Add a note to the case: kept with each of its alerts', caseNoteBody) }, (request) =>
+    act(request, { action: 'note', note: request.body.note, alerts: request.body.alerts }),
   );
   app.post(
     '/api/cases/:id/resolve',
-    { config: analyst, schema: actionSchema('Resolve the case: each of its unresolved alerts, with one disposition (a suppression or an adjustment: on the alert it is about)', resolveCaseBody) },
-    (request) => act(request, { action: 'resolve', disposition: request.body.disposition, note: request.body.note }),
+    { config: analyst, schema: actionSchema('Resolve the case: each of its unresolved alerts, with one disposition (a suppression or an adjustment: on the alert it is about)', caseResolveBody) },
+    (request) => act(request, { action: 'resolve', disposition: request.body.disposition, note: request.body.note, alerts: request.body.alerts }),
   );
 }

@@ -1,7 +1,8 @@
 // Cases: the list's query and answer, one case as a timeline, and what an action on a case did.
 import { z } from 'zod';
-import { STATUSES } from '../../triage';
-import { employee, fromBeforeTo, isoTime, severity } from './common';
+import { DISPOSITIONS, STATUSES } from '../../triage';
+import { alertId, employee, fromBeforeTo, isoTime, severity, userName } from './common';
+import { note } from './triage';
 
 export function caseQuery(opts: { pseudonymize: boolean }) {
   return z
@@ -56,5 +57,17 @@ export const casePageOut = z.object({
 export const caseActionOut = z.object({
   caseOf: z.string(),
   applied: z.array(z.string()).describe('the alerts the action was applied to (each audited as its own action)'),
-  skipped: z.array(z.object({ alertId: z.string(), reason: z.string() })).describe('the alerts it did not apply to, and why'),
+  skipped: z
+    .array(z.object({ alertId: z.string(), reason: z.string(), refused: z.boolean().describe("refused by the alert's own rules; else unchanged (already so, or not named)") }))
+    .describe('the alerts it did not apply to, and why'),
 });
+
+/** Only these alerts of the case (those the analyst saw): one stored since is left as it is. */
+const named = z.array(alertId).min(1).max(1000).optional().describe('only these alerts of the case (those shown); default: every alert it applies to');
+
+export const caseNoteOnly = z.strictObject({ note: note.optional(), alerts: named }).nullish().describe('optional');
+export const caseAssignBody = z.strictObject({ assignee: userName, alerts: named });
+export const caseNoteBody = z.strictObject({ note, alerts: named });
+export const caseResolveBody = z
+  .strictObject({ disposition: z.enum(DISPOSITIONS), note: note.optional(), alerts: named })
+  .describe("one disposition for each alert; a suppression or an adjustment: POST /api/alerts/:id/resolve on the alert it is about");

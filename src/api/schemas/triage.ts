@@ -6,14 +6,12 @@ import { adjustFields } from './adjustments';
 import { isoTime, pseudonym, text, time, timeOrNull, userName } from './common';
 import { suppressionFields } from './suppressions';
 
-const note = text(4000);
+export const note = text(4000);
 
 export const noteOnly = z.strictObject({ note: note.optional() }).nullish().describe('optional');
 export const assignBody = z.strictObject({ assignee: userName });
 export const noteBody = z.strictObject({ note });
 export const snoozeBody = z.strictObject({ until: isoTime, note: note.optional() });
-/** Resolving a case: one disposition and note for each of its alerts (suppressions and adjustments are one alert's). */
-export const resolveCaseBody = z.strictObject({ disposition: z.enum(DISPOSITIONS), note: note.optional() });
 export const resolveBody = z.strictObject({
   disposition: z.enum(DISPOSITIONS),
   note: note.optional(),

@@ -2,10 +2,10 @@
 // their accumulated risk now; one case as a timeline; and the lifecycle actions on a case, which are its
 // alerts' actions. Through the same triage service as `insider alerts` (src/triage/case-views.ts): lists
 // are summaries, a timeline audits one alert.view per alert, every action is audited per alert.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { timelineLines, type TimelineOptions } from '../../cases';
 import { floorsOf } from '../../detect';
-import { actOnCase, DISPOSITIONS, listCases, showCase, type CaseActionResult, type Disposition } from '../../triage';
+import { actOnCase, DISPOSITIONS, listCases, showCase, type CaseActionRequest, type CaseActionResult, type Disposition } from '../../triage';
 import type { CliContext } from '../context';
 import { parseTime } from '../options';
 import { printJson, printTable, printText } from '../output';
@@ -21,12 +21,20 @@ interface ListOptions {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Prints what an action did: the alerts it applied to, and those it did not with why. */
+/** Prints what an action did: the alerts it applied to, and those it did not with why; exit status 1 when one was refused. */
 function report(r: CaseActionResult, verb: string, json: boolean | undefined): void {
+  if (r.skipped.some((s) => s.refused)) process.exitCode = 1;
   if (json) return printJson(r);
   const lines = [`case ${r.caseOf}: ${verb} ${plural(r.applied.length, 'alert')}${r.applied.length > 0 ? ` (${r.applied.join(', ')})` : ''}`];
-  for (const s of r.skipped) lines.push(`  ${s.alertId}: not ${verb}: ${s.reason}`);
+  for (const s of r.skipped) lines.push(`  ${s.alertId}: ${s.refused ? 'refused' : `not ${verb}`}: ${s.reason}`);
   printText(`${lines.join('\n')}\n`);
+}
+
+/** --alerts a,b: only these alerts of the case. */
+function alertList(value: string): string[] {
+  const ids = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (ids.length === 0) throw new InvalidArgumentError('expected alert ids separated by commas');
+  return ids;
 }
 
 export function casesCommand(ctx: CliContext): Command {
@@ -101,31 +109,36 @@ Examples:
 
   /** A case action: its alert argument, --as and --json, and what it asks of each alert. */
   const action = (name: string, description: string) => cases.command(name).description(description).argument('<alert-id>', 'any alert of the case (al_...)');
-  const run = async (alertId: string, opts: { as?: string; json?: boolean }, verb: string, request: Parameters<typeof actOnCase>[4]) =>
-    report(await actOnCase(triageDeps(ctx), cliActor(opts.as), options(), alertId, request), verb, opts.json);
+  const run = async (alertId: string, opts: { as?: string; json?: boolean; alerts?: string[] }, verb: string, request: CaseActionRequest) =>
+    report(await actOnCase(triageDeps(ctx), cliActor(opts.as), options(), alertId, { ...request, alerts: opts.alerts }), verb, opts.json);
   const jsonOption = () => new Option('--json', 'print which alerts it was applied to, and which not and why, as JSON');
+  const alertsOption = () => new Option('--alerts <ids>', 'only these alerts of the case, comma-separated (those you looked at: an alert stored since is left as it is)').argParser(alertList);
 
-  action('ack', 'acknowledge the case: each of its open alerts')
+  action('ack', 'acknowledge the case: each of its open or snoozed alerts')
     .option('--note <text>', 'a note to keep with each action')
+    .addOption(alertsOption())
     .addOption(asOption())
     .addOption(jsonOption())
-    .action((id: string, o: { note?: string; as?: string; json?: boolean }) => run(id, o, 'acknowledged', { action: 'acknowledge', note: o.note }));
+    .action((id: string, o: { note?: string; as?: string; json?: boolean; alerts?: string[] }) => run(id, o, 'acknowledged', { action: 'acknowledge', note: o.note }));
   action('assign', 'assign the case to someone: each of its alerts')
     .argument('<assignee>', 'who takes it: an active API user (insider users list)')
     .option('--note <text>', 'a note to keep with each action')
+    .addOption(alertsOption())
     .addOption(asOption())
     .addOption(jsonOption())
-    .action((id: string, assignee: string, o: { note?: string; as?: string; json?: boolean }) => run(id, o, 'assigned', { action: 'assign', assignee, note: o.note }));
+    .action((id: string, assignee: string, o: { note?: string; as?: string; json?: boolean; alerts?: string[] }) => run(id, o, 'assigned', { action: 'assign', assignee, note: o.note }));
   action('note', 'add a note to the case: kept with each of its alerts')
     .argument('<text...>', 'the note (words are joined with spaces; quote it to keep spacing)')
+    .addOption(alertsOption())
     .addOption(asOption())
     .addOption(jsonOption())
-    .action((id: string, words: string[], o: { as?: string; json?: boolean }) => run(id, o, 'noted', { action: 'note', note: words.join(' ') }));
+    .action((id: string, words: string[], o: { as?: string; json?: boolean; alerts?: string[] }) => run(id, o, 'noted', { action: 'note', note: words.join(' ') }));
   action('resolve', 'resolve the case: each of its unresolved alerts, with one disposition (a suppression or an expectation: `alerts resolve` on the alert it is about)')
     .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
     .option('--note <text>', 'why (kept with each alert)')
+    .addOption(alertsOption())
     .addOption(asOption())
     .addOption(jsonOption())
-    .action((id: string, o: { disposition: Disposition; note?: string; as?: string; json?: boolean }) => run(id, o, 'resolved', { action: 'resolve', disposition: o.disposition, note: o.note }));
+    .action((id: string, o: { disposition: Disposition; note?: string; as?: string; json?: boolean; alerts?: string[] }) => run(id, o, 'resolved', { action: 'resolve', disposition: o.disposition, note: o.note }));
   return cases;
 }

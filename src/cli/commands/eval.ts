@@ -93,7 +93,7 @@ Examples:
         out(['', `Cases, seed ${result.seed}: each person's alerts until ${ctx.config().cases.quietDays} days pass without one (severity: the case's peak risk)`, '']);
         out(caseTable(run.seed));
         for (const d of run.seed.detectors) {
-          for (const [id, n] of Object.entries(d.cases.splitScenarios)) out([`  ${d.name}: insider scenario ${id} is split over ${n} cases`]);
+          for (const [id, n] of Object.entries(d.cases.splitScenarios)) out([`  ${d.name}: insider scenario ${id} is split over ${n.cases} cases (${n.people} ${n.people === 1 ? 'person' : 'people'})`]);
         }
         out(['', `result: ${path.resolve(run.file)} (${(result.timingsMs.total / 1000).toFixed(1)} s)`]);
       }
