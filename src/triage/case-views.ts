@@ -127,7 +127,7 @@ export interface CaseActionResult {
   skipped: Array<{ alertId: string; reason: string; refused: boolean }>;
 }
 
-export type CaseActionRequest = Pick<ActRequest, 'action' | 'assignee' | 'disposition' | 'note'> & {
+export type CaseActionRequest = Pick<ActRequest, 'action' | 'assignee' | 'disposition' | 'note' | 'suppress' | 'adjust'> & {
   /** Only these alerts of the case (those the analyst saw): an alert stored since is left as it is. */
   alerts?: ReadonlyArray<string>;
 };
@@ -138,7 +138,8 @@ export type CaseActionRequest = Pick<ActRequest, 'action' | 'assignee' | 'dispos
  * the alert's own action, refused and audited as it would be alone; an alert refused on its own (its
  * reason said) is skipped and the others still get it. Refused on every alert it could apply to (the
  * insider on their own case, an unknown assignee): an error, nothing changed. Another error part way
- * (ClickHouse gone) says which alerts had it already.
+ * (ClickHouse gone) says which alerts had it already. A resolution's suppression or adjustment is made
+ * once, with the newest alert it resolves, which is resolved first: refused there, nothing is changed.
  */
 export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOptions, alertId: string, request: CaseActionRequest): Promise<CaseActionResult> {
   const c = await caseHolding(deps, opts, alertId);
@@ -146,8 +147,9 @@ export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOp
   const named = request.alerts === undefined ? null : new Set(request.alerts);
   const unknown = named ? [...named].filter((id) => !c.alerts.some((a) => a.alertId === id)) : [];
   if (unknown.length > 0) throw new TriageError('TRIAGE_INVALID', `not alerts of case ${result.caseOf}: ${unknown.join(', ')}`, { caseOf: result.caseOf });
-  const { alerts: _, ...action } = request;
+  const { alerts: _, suppress, adjust, ...action } = request;
   const refused: TriageError[] = [];
+  const todo: string[] = [];
   for (const a of c.alerts) {
     const status = a.triage.status;
     const unchanged =
@@ -156,19 +158,26 @@ export async function actOnCase(deps: TriageDeps, actor: Actor, opts: TimelineOp
         : (request.action === 'acknowledge' && (status === 'acknowledged' || status === 'resolved')) || (request.action === 'resolve' && status === 'resolved')
           ? `already ${status}`
           : null;
-    if (unchanged) {
-      result.skipped.push({ alertId: a.alertId, reason: unchanged, refused: false });
-      continue;
-    }
+    if (unchanged) result.skipped.push({ alertId: a.alertId, reason: unchanged, refused: false });
+    else todo.push(a.alertId);
+  }
+  // The newest first when it carries a suppression or an adjustment: refused there, nothing else is done.
+  const carrier = suppress || adjust ? todo.pop() : undefined;
+  if ((suppress || adjust) && carrier === undefined) throw new TriageError('TRIAGE_CONFLICT', `case ${result.caseOf}: no alert left to resolve, so nothing to suppress or adjust with`, { caseOf: result.caseOf });
+  if (carrier !== undefined) {
+    await actOnAlert(deps, actor, carrier, { ...action, ...(suppress ? { suppress } : {}), ...(adjust ? { adjust } : {}) });
+    result.applied.push(carrier);
+  }
+  for (const id of todo) {
     try {
-      await actOnAlert(deps, actor, a.alertId, action);
-      result.applied.push(a.alertId);
+      await actOnAlert(deps, actor, id, action);
+      result.applied.push(id);
     } catch (err) {
       if (!(err instanceof TriageError)) {
         if (err instanceof Error && result.applied.length > 0) err.message += ` (case ${result.caseOf}: ${request.action} already applied to ${result.applied.join(', ')})`;
         throw err;
       }
-      result.skipped.push({ alertId: a.alertId, reason: err.message, refused: true });
+      result.skipped.push({ alertId: id, reason: err.message, refused: true });
       refused.push(err);
     }
   }

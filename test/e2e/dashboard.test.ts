@@ -414,6 +414,68 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     expect((await fetch(`${dashboard.api.url}/api/tuning`, { headers: { authorization: `Bearer ${checkerToken}` } })).status).toBe(403);
   }, 300_000);
 
+  it('works a case from the cases queue: opens it, reads the timeline, resolves it as a false positive with a suppression', async () => {
+    // The exporter's episode: the export (reopened above), the alert of the polling test and the one with a long table name, one case.
+    // (Last but one: its suppression of crm.customers would change what the tuning run above finds.)
+    const actor = pickActor(env);
+    await page.goto(`${dashboard.api.url}/#/cases`);
+    const table = page.getByRole('table', { name: 'Cases' });
+    await table.waitFor();
+    const listed = await api<{ items: Array<{ caseOf: string; user: string; open: boolean; alerts: Array<{ alertId: string; status: string }> }> }>('/api/cases');
+    const mine = listed.items.find((c) => c.alerts.some((a) => a.alertId === alertId))!;
+    expect(mine.alerts.map((a) => a.alertId)).toEqual(expect.arrayContaining([alertId, 'al_20260101_00000f0110']));
+    const unresolved = mine.alerts.filter((a) => a.status !== 'resolved').map((a) => a.alertId);
+    expect(unresolved.length).toBeGreaterThanOrEqual(2);
+    const row = page.locator(`tr[data-case-id="${mine.caseOf}"]`);
+    await row.waitFor();
+    expect(await page.locator('main').innerText()).not.toContain(actor.id);
+    await shot('cases');
+
+    await row.locator('a.pseudonym').click();
+    await page.waitForURL(new RegExp(`#/cases/${mine.caseOf}`));
+    const timeline = page.getByRole('list', { name: 'Case timeline' });
+    await timeline.waitFor();
+    expect(await timeline.locator('li').count()).toBe(mine.alerts.length);
+    // The export's explanation, with its numbers, as the alert page shows it.
+    const detail = await api<{ explanation: string }>(`/api/alerts/${alertId}`);
+    await timeline.getByText(detail.explanation.slice(0, 30)).waitFor();
+    await page.getByTestId('case-risk').waitFor();
+    await shot('case');
+
+    await page.getByRole('button', { name: 'Resolve case' }).click();
+    await page.getByLabel('Disposition').selectOption('false_positive');
+    await page.getByLabel('Note', { exact: true }).last().fill('Approved CRM migration, CHG-1234, whole episode.');
+    await page.getByLabel('Also suppress').check();
+    const suppression = page.getByRole('group', { name: 'Suppression' });
+    await suppression.getByLabel('Scope').selectOption('user_table');
+    await suppression.getByLabel('Table', { exact: true }).fill('crm.customers');
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await suppression.getByLabel('Until (UTC)').fill(until);
+    await suppression.getByLabel('Reason').fill('CHG-1234 approved migration');
+    await page.getByRole('button', { name: 'Resolve case' }).click();
+    await page.getByTestId('case-action-msg').filter({ hasText: `Resolved ${unresolved.length} alerts.` }).waitFor();
+    await shot('case-resolved');
+
+    // The API agrees: its alerts resolved as false positives, the case closed, one suppression with the newest.
+    for (const id of unresolved) {
+      expect((await api<{ triage: { status: string; disposition: string } }>(`/api/alerts/${id}`)).triage).toMatchObject({ status: 'resolved', disposition: 'false_positive' });
+    }
+    const all = await api<{ items: Array<{ caseOf: string; open: boolean }> }>('/api/cases?state=all');
+    expect(all.items.find((c) => c.caseOf === mine.caseOf)).toMatchObject({ open: false });
+    const suppressions = await api<{ items: Array<{ id: string; alertId: string; scope: string; table: string; active: boolean }> }>('/api/suppressions');
+    const made = suppressions.items.filter((x) => mine.alerts.some((a) => a.alertId === x.alertId) && x.table === 'crm.customers');
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({ scope: 'user_table', active: true });
+    // Each alert's resolution and the suppression are the analyst's, in the audit trail.
+    for (const id of unresolved) expect(await readAudit(env.ws.ch, { actor: dashboard.user, action: 'alert.resolve', target: id })).not.toHaveLength(0);
+    expect(await readAudit(env.ws.ch, { actor: dashboard.user, action: 'suppression.create', target: made[0].id })).toHaveLength(1);
+    // Resolved, it leaves the open cases.
+    await page.goto(`${dashboard.api.url}/#/cases`);
+    await table.waitFor();
+    await page.getByTestId('case-count').waitFor();
+    expect(await page.locator(`tr[data-case-id="${mine.caseOf}"]`).count()).toBe(0);
+  });
+
   it("signs out: the token the dashboard held is ended on the server, not only forgotten", async () => {
     await page.goto(`${dashboard.api.url}/#/alerts`);
     await page.getByRole('table', { name: 'Alerts' }).waitFor();

@@ -3108,7 +3108,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Resolve the case: each of its unresolved alerts, with one disposition (a suppression or an adjustment: on the alert it is about) (analyst; each alert's action audited; 409 when refused on every alert it applies to)
+         * Resolve the case: each of its unresolved alerts, with one disposition; a suppression or an adjustment made once, with the newest alert resolved (analyst; each alert's action audited; 409 when refused on every alert it applies to)
          * @description Needs a bearer token of role analyst or higher.
          */
         post: {
@@ -3120,13 +3120,45 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            /** @description one disposition for each alert; a suppression or an adjustment: POST /api/alerts/:id/resolve on the alert it is about */
+            /** @description one disposition for each alert */
             requestBody: {
                 content: {
                     "application/json": {
                         /** @enum {string} */
                         disposition: "true_positive" | "false_positive" | "expected_activity" | "duplicate";
                         note?: string;
+                        /** @description with false_positive or expected_activity: keep the pattern from alerting again (made once, with the newest alert resolved) */
+                        suppress?: {
+                            /** @enum {string} */
+                            scope: "user" | "user_table" | "service_account";
+                            /** @description with scope user_table */
+                            table?: string;
+                            /**
+                             * Format: date-time
+                             * @description start of validity in event time (default: always)
+                             */
+                            from?: string;
+                            /**
+                             * Format: date-time
+                             * @description expiry, in the future
+                             */
+                            until: string;
+                            reason: string;
+                        };
+                        /** @description with false_positive or expected_activity: raise the person's or their peer group's expected volume for a bounded time (made once, with the newest alert resolved) */
+                        adjust?: {
+                            /**
+                             * @description expected_for_role: the person's peer group (department and role); project_work: the person
+                             * @enum {string}
+                             */
+                            kind: "expected_for_role" | "project_work";
+                            /** @description end (exclusive; rounded up to a UTC midnight), at most 90 days from today; required for project_work; default for expected_for_role: 90 days */
+                            until?: unknown;
+                            /** @description expected volume multiplied by this (1.1-10); default: enough to cover the alerted volume */
+                            factor?: number;
+                            /** @description default: the resolution's note */
+                            reason?: string;
+                        };
                         /** @description only these alerts of the case (those shown); default: every alert it applies to */
                         alerts?: string[];
                     };

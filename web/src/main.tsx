@@ -10,6 +10,8 @@ import { Nav } from './components/Nav';
 import { Shortcuts } from './components/Shortcuts';
 import { useKeys } from './hooks';
 import { AlertPage } from './pages/AlertPage';
+import { CasePage } from './pages/CasePage';
+import { Cases } from './pages/Cases';
 import { Employee } from './pages/Employee';
 import { Queue } from './pages/Queue';
 import { Reports } from './pages/Reports';
@@ -25,6 +27,10 @@ function Page({ route }: { route: Route }) {
       return <Queue route={route} />;
     case 'alert':
       return <AlertPage id={route.id} />;
+    case 'cases':
+      return <Cases route={route} />;
+    case 'case':
+      return <CasePage id={route.id} />;
     case 'employee':
       return <Employee user={route.id} />;
     case 'reports':

@@ -1,8 +1,8 @@
-// The hash router: #/signin, #/alerts (queue; filters in the query), #/alerts/<id>, #/employees/<user>,
+// The hash router: #/signin, #/alerts (queue; filters in the query), #/alerts/<id>, #/cases, #/cases/<alert id>, #/employees/<user>,
 // #/reports, #/users and #/tuning (admins). Pages link to #/alerts/<id> (src/notify/page.ts alertLink). Hash routes need nothing from the server that serves the files, and a view can be linked.
 import { useEffect, useState } from 'preact/hooks';
 
-export type Page = 'signin' | 'queue' | 'alert' | 'employee' | 'reports' | 'users' | 'tuning' | 'notfound';
+export type Page = 'signin' | 'queue' | 'alert' | 'cases' | 'case' | 'employee' | 'reports' | 'users' | 'tuning' | 'notfound';
 
 export interface Route {
   page: Page;
@@ -20,6 +20,7 @@ export function parseHash(hash: string): Route {
   if (extra !== undefined) return { page: 'notfound', id: '', query };
   if (head === undefined || (head === 'alerts' && id === '')) return { page: 'queue', id: '', query };
   if (head === 'alerts') return { page: 'alert', id, query };
+  if (head === 'cases') return id === '' ? { page: 'cases', id: '', query } : { page: 'case', id, query };
   if (head === 'signin' && id === '') return { page: 'signin', id: '', query };
   if (head === 'employees' && id !== '') return { page: 'employee', id, query };
   if (head === 'reports' && id === '') return { page: 'reports', id: '', query };
@@ -54,6 +55,8 @@ const rememberQueue = (path: string) => void (queuePath = path);
 export const queueHref = () => href(queuePath);
 export const alertHref = (id: string) => href(`/alerts/${encodeURIComponent(id)}`);
 export const employeeHref = (user: string) => href(`/employees/${encodeURIComponent(user)}`);
+/** A case, by any of its alerts (the API finds the case holding it). */
+export const caseHref = (alertId: string) => href(`/cases/${encodeURIComponent(alertId)}`);
 
 /** The current route; the queue's address (with its filters) is remembered as it changes. */
 function current(): Route {

@@ -22,6 +22,11 @@ export type Token = Answer<'/api/users/{name}/tokens'>['items'][number];
 export type TuningStatus = Answer<'/api/tuning'>;
 export type AlertFloor = TuningStatus['floor'];
 export type TuningJob = NonNullable<TuningStatus['job']>;
+/** Cases (GET /api/cases): one employee's alerts while an episode lasts, ranked by risk now. */
+export type CasePage = Answer<'/api/cases'>;
+export type Case = CasePage['items'][number];
+export type CaseStep = Case['alerts'][number];
+export type CaseActionResult = Answer<'/api/cases/{id}/resolve', 'post'>;
 
 // The alert itself (findings, evidence, severities) is the detector's type, src/alerts/types.ts (pure).
 // The triage enums too: one declaration, shared with the server (a module of constants, no server code).

@@ -70,7 +70,10 @@ export function caseRoutes(app: ApiApp, ctx: ApiContext): void {
   );
   app.post(
     '/api/cases/:id/resolve',
-    { config: analyst, schema: actionSchema('Resolve the case: each of its unresolved alerts, with one disposition (a suppression or an adjustment: on the alert it is about)', caseResolveBody) },
-    (request) => act(request, { action: 'resolve', disposition: request.body.disposition, note: request.body.note, alerts: request.body.alerts }),
+    { config: analyst, schema: actionSchema('Resolve the case: each of its unresolved alerts, with one disposition; a suppression or an adjustment made once, with the newest alert resolved', caseResolveBody) },
+    (request) => {
+      const { disposition, note, suppress, adjust, alerts } = request.body;
+      return act(request, { action: 'resolve', disposition, note, suppress, adjust, alerts });
+    },
   );
 }

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { DISPOSITIONS, STATUSES } from '../../triage';
 import { alertId, employee, fromBeforeTo, isoTime, severity, userName } from './common';
+import { adjustFields } from './adjustments';
+import { suppressionFields } from './suppressions';
 import { note } from './triage';
 
 export function caseQuery(opts: { pseudonymize: boolean }) {
@@ -69,5 +71,11 @@ export const caseNoteOnly = z.strictObject({ note: note.optional(), alerts: name
 export const caseAssignBody = z.strictObject({ assignee: userName, alerts: named });
 export const caseNoteBody = z.strictObject({ note, alerts: named });
 export const caseResolveBody = z
-  .strictObject({ disposition: z.enum(DISPOSITIONS), note: note.optional(), alerts: named })
-  .describe("one disposition for each alert; a suppression or an adjustment: POST /api/alerts/:id/resolve on the alert it is about");
+  .strictObject({
+    disposition: z.enum(DISPOSITIONS),
+    note: note.optional(),
+    suppress: z.strictObject(suppressionFields).optional().describe('with false_positive or expected_activity: keep the pattern from alerting again (made once, with the newest alert resolved)'),
+    adjust: z.strictObject(adjustFields).optional().describe("with false_positive or expected_activity: raise the person's or their peer group's expected volume for a bounded time (made once, with the newest alert resolved)"),
+    alerts: named,
+  })
+  .describe('one disposition for each alert');

@@ -67,7 +67,7 @@ export function Actions({ alert: a, onDone }: Props) {
   if (mode === 'resolve') {
     return (
       <div class="actions">
-        <ResolveForm alert={a} busy={busy} onCancel={cancel} onSubmit={(body) => void run('resolve', body, 'Resolved.')} />
+        <ResolveForm tables={a.evidence.topTables.map((t) => t.table)} busy={busy} onCancel={cancel} onSubmit={(body) => void run('resolve', body, 'Resolved.')} />
         {message}
       </div>
     );

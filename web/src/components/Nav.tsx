@@ -17,6 +17,9 @@ export function Nav({ page, session, onHelp }: Props) {
         Insider alerts
       </a>
       <nav aria-label="Main">
+        <a href={href('/cases')} aria-current={page === 'cases' || page === 'case' ? 'page' : undefined}>
+          Cases
+        </a>
         <a href={queueHref()} aria-current={alerts ? 'page' : undefined}>
           Alerts
         </a>

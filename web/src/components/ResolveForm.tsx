@@ -3,7 +3,7 @@
 // the expected volume of the employee (project work) or of their department and role (expected for the
 // role) until a date, by a factor (default: enough to cover this alert, at most 10x).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ADJUSTMENT_KINDS, DISPOSITIONS, SCOPES, SUPPRESSIBLE, type AdjustmentKind, type Alert, type Disposition, type Scope } from '../types';
+import { ADJUSTMENT_KINDS, DISPOSITIONS, SCOPES, SUPPRESSIBLE, type AdjustmentKind, type Disposition, type Scope } from '../types';
 import { humanize } from '../format';
 
 export interface ResolveBody {
@@ -24,7 +24,10 @@ const MAX_FACTOR = 10;
 const dayPlus = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
 interface Props {
-  alert: Alert;
+  /** Tables to offer for a suppression of one table (the alert's top tables; a case: none, typed). */
+  tables: ReadonlyArray<string>;
+  /** What is resolved, for the form's name: "alert" or "case". */
+  what?: string;
   busy: boolean;
   onSubmit: (body: ResolveBody) => void;
   onCancel: () => void;
@@ -40,12 +43,12 @@ const SCOPE_LABEL: Record<Scope, string> = {
  * enough to be looked at again. */
 const defaultUntil = () => new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
 
-export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
+export function ResolveForm({ tables, what = 'alert', busy, onSubmit, onCancel }: Props) {
   const [disposition, setDisposition] = useState<Disposition | ''>('');
   const [note, setNote] = useState('');
   const [suppress, setSuppress] = useState(false);
   const [scope, setScope] = useState<Scope>('user_table');
-  const [table, setTable] = useState(alert.evidence.topTables[0]?.table ?? '');
+  const [table, setTable] = useState(tables[0] ?? '');
   const [until, setUntil] = useState(defaultUntil);
   const [reason, setReason] = useState('');
   const [adjust, setAdjust] = useState(false);
@@ -75,7 +78,7 @@ export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
   };
 
   return (
-    <form class="action-form" aria-label="Resolve alert" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+    <form class="action-form" aria-label={`Resolve ${what}`} onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <label class="field">
         <span>Disposition</span>
         <select ref={first} required value={disposition} onChange={(e) => setDisposition(e.currentTarget.value as Disposition | '')}>
@@ -116,8 +119,8 @@ export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
               <span>Table</span>
               <input type="text" required list="dl-alert-tables" pattern="[^.\s]+\.[^.\s]+" title="database.table" value={table} onInput={(e) => setTable(e.currentTarget.value)} />
               <datalist id="dl-alert-tables">
-                {alert.evidence.topTables.map((t) => (
-                  <option key={t.table} value={t.table} />
+                {tables.map((t) => (
+                  <option key={t} value={t} />
                 ))}
               </datalist>
             </label>
@@ -170,7 +173,7 @@ export function ResolveForm({ alert, busy, onSubmit, onCancel }: Props) {
       )}
       <div class="form-actions">
         <button type="submit" class="primary" disabled={busy || disposition === ''}>
-          {busy ? 'Resolving…' : 'Resolve alert'}
+          {busy ? 'Resolving…' : `Resolve ${what}`}
         </button>
         <button type="button" class="quiet" onClick={onCancel}>
           Cancel

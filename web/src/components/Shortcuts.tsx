@@ -5,7 +5,7 @@ const KEYS: Array<[string, string]> = [
   ['j / k', 'Next / previous alert in the queue'],
   ['Enter', 'Open the selected alert'],
   ['/', 'Go to the filters'],
-  ['u', 'Back to the queue (alert and employee pages)'],
+  ['u', 'Back to the queue (alert and employee pages), to the cases (a case)'],
   ['r', 'Reload the page’s data'],
   ['?', 'Show this list'],
   ['Esc', 'Close a dialog or form'],
