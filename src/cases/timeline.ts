@@ -2,15 +2,22 @@
 // grew with each alert. Pure; the text is what the CLI prints and what a case page will show.
 import type { AlertRecord, Severity } from '../alerts';
 import { dateString, dayOf } from '../calendar';
+import type { Config } from '../config';
+import { floorsOf } from '../detect';
 import { formatBytes, formatMultiple } from '../format';
 import { groupIntoCases, type EpisodeOptions, type Resolution } from './episodes';
 import { riskAt, riskSeverity, type RiskOptions } from './risk';
 
 export interface TimelineOptions extends EpisodeOptions, RiskOptions {
-  /** Scores of the medium, high and critical floors (floorsOf(detection.scoring)). */
-  floors: { medium: number; high: number; critical: number };
+  /** Scores of the floors (floorsOf(detection.scoring)); an alert floor too, for alerts scored without one. */
+  floors: { alert: number; medium: number; high: number; critical: number };
   /** An alert stored after every alert of its case was resolved: a case of its own (new), or the case again (reopen). */
   afterResolution: 'new' | 'reopen';
+}
+
+/** The configured cases settings with the scoring floors their severities are read on. */
+export function caseOptions(config: Pick<Config, 'cases' | 'detection'>): TimelineOptions {
+  return { ...config.cases, floors: floorsOf(config.detection.scoring) };
 }
 
 export interface TimelineStep {

@@ -19,7 +19,7 @@ import { scenariosMatching, scoreDetector, type DetectorScore, type LabelledScen
 import { createWorkspace } from './workspace';
 import { scoreFloors, type FloorResult, type SeedResult } from './floors';
 import { scoreCases, type CaseMetrics } from './cases';
-import { floorsOf } from '../detect';
+import { caseOptions } from '../cases';
 
 /** The default end of the simulated period: fixed, so that a seed gives the same evaluation on any day. */
 export const DEFAULT_EVAL_END = Date.parse('2026-10-01T00:00:00Z');
@@ -131,7 +131,6 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
       const population = { users: Number(users), days: labels.days };
       const scenarios: LabelledScenario[] = labels.scenarios;
       const organisation = { catalogFile: path.join(simDir, OUTPUT_FILES.tables), allowlistFile: path.join(simDir, OUTPUT_FILES.allowlist) };
-      const caseOptions = { ...config.cases, floors: floorsOf(config.detection.scoring) };
       const scored: Array<{ detector: Detector; alerts: EvalAlert[]; score: DetectorScore; floors: FloorResult[]; cases: CaseMetrics }> = [];
       for (const detector of detectors) {
         const alerts = await timed(`detect:${detector.name}`, () => detector.detect({ ch: ws.ch, from, to, organisation }));
@@ -141,7 +140,7 @@ export async function runEvaluation(opts: EvaluationOptions, deps: EvaluationDep
           alerts,
           score: scoreDetector(detector.name, alerts, scenarios, population),
           floors: scoreFloors(detector.name, alerts, scenarios, population),
-          cases: scoreCases(alerts, scenarios, population, caseOptions),
+          cases: scoreCases(alerts, scenarios, population, caseOptions(config)),
         });
       }
 

@@ -2,6 +2,7 @@
 // pseudonyms, settings) and the small helpers they share. Kept apart from the sections and from
 // collectReport (data.ts) so that the section modules depend on it and not on each other.
 import { dateString, dayOf } from '../calendar';
+import type { TimelineOptions } from '../cases';
 import type { Catalog } from '../detect';
 import { currentDirectory, type DirectoryEntry } from '../directory';
 import type { ClickHouse } from '../store';
@@ -14,6 +15,8 @@ export interface ReportSettings {
   /** From detection: the trailing days of a baseline, and the active days before it is trusted. */
   baselineDays: number;
   minHistoryDays: number;
+  /** How alerts are grouped into cases and their risk (config cases, with the scoring floors). */
+  cases: TimelineOptions;
 }
 
 export interface ReportContext {

@@ -3,9 +3,10 @@
 // detector counts them. Event-time data (access events, alerts) and wall-time data (analyst actions,
 // dead letters, ingestion) are both read for [from, to). Employees appear as pseudonyms when
 // api.pseudonymize is on (the same pseudonyms as the API and pages).
-// The sections live in data-usage.ts, data-triage.ts and data-coverage.ts, the context and helpers
+// The sections live in data-usage.ts, data-triage.ts, data-cases.ts and data-coverage.ts, the context and helpers
 // they share in data-context.ts; this module puts them together (collectReport) and re-exports them.
 import { SEVERITIES } from '../alerts';
+import { casesSection, type CasesSection } from './data-cases';
 import { iso, type ReportContext } from './data-context';
 import { coverageSection, dataQualitySection, type CoverageSection, type DataQualitySection } from './data-coverage';
 import { alertsSection, auditSection, openAlertsSection, type AlertsSection, type AuditSection, type OpenAlertsSection } from './data-triage';
@@ -16,6 +17,7 @@ export { loadPeople, NOT_IN_DIRECTORY, type ReportContext, type ReportSettings }
 export { SENSITIVE, summarySection, topUsersSection, departmentsSection, sensitiveSection, type SummarySection, type Baseline, type TopUser, type TopUsersSection, type DepartmentsSection, type SensitiveSection } from './data-usage';
 export { median, alertsSection, AGE_BUCKETS, openAlertsSection, auditSection, type ReportAlert, type AlertsSection, type OpenAlertsSection, type AuditSection } from './data-triage';
 export { coverageSection, gapsOf, dataQualitySection, type CoverageSection, type DataQualitySection } from './data-coverage';
+export { casesSection, type CasesSection, type ReportCase } from './data-cases';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole report
@@ -32,6 +34,8 @@ export interface ReportData {
   departments: DepartmentsSection;
   sensitive: SensitiveSection;
   alerts: AlertsSection;
+  /** The alerts grouped into cases (one employee's episode): opened and closed in the period. */
+  cases: CasesSection;
   openAlerts: OpenAlertsSection;
   analystActions: AuditSection;
   coverage: CoverageSection;
@@ -54,6 +58,7 @@ export async function collectReport(ctx: ReportContext, generatedAt: number): Pr
   const departments = await departmentsSection(ctx);
   const sensitive = await sensitiveSection(ctx);
   const alerts = await alertsSection(ctx);
+  const cases = await casesSection(ctx);
   const openAlerts = await openAlertsSection(ctx);
   const analystActions = await auditSection(ctx);
   const coverage = await coverageSection(ctx);
@@ -71,6 +76,7 @@ export async function collectReport(ctx: ReportContext, generatedAt: number): Pr
     departments,
     sensitive,
     alerts,
+    cases,
     openAlerts,
     analystActions,
     coverage,

@@ -142,6 +142,25 @@ ${table(a.alerts, [
   { head: 'to acknowledge', cell: (x) => dur(x.timeToAcknowledgeMs), num: true },
   { head: 'to resolve', cell: (x) => dur(x.timeToResolveMs), num: true },
 ], 'alerts', 'alerts.csv')}
+<h3>Cases</h3>
+<p>The alerts grouped into cases: one employee's alerts until a quiet period passes without one. Opened in the period: the first alert fired in it; closed: the last of its alerts resolved in it. Time to triage: from the first alert to the first acknowledgement or resolution of any of its alerts.</p>
+${figures([
+  ['cases opened', int(r.cases.opened)],
+  ['cases closed', int(r.cases.closed)],
+  ['open at the end', int(r.cases.openAtEnd)],
+  ...Object.entries(r.cases.byDisposition).map(([d, n]): [string, string] => [`closed as ${d.replace(/_/g, ' ')}`, int(n)]),
+  ['median time to triage', dur(r.cases.medianTimeToTriageMs)],
+])}
+${table(r.cases.cases, [
+  { head: 'case (first alert)', cell: (c) => c.caseOf },
+  { head: 'employee', cell: (c) => c.user },
+  { head: 'days', cell: (c) => (c.firstDay === c.lastDay ? c.firstDay : `${c.firstDay} – ${c.lastDay}`) },
+  { head: 'alerts', cell: (c) => c.alerts, num: true },
+  { head: 'peak risk', cell: (c) => `${c.peakRisk.toFixed(1)} ${c.peakSeverity}` },
+  { head: 'status', cell: (c) => c.status },
+  { head: 'disposition', cell: (c) => c.disposition ?? '-' },
+  { head: 'to triage', cell: (c) => dur(c.timeToTriageMs), num: true },
+], 'cases', 'cases.csv')}
 </section>`;
 }
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chainHeads, sealChains } from '../chain';
 import type { Config, ReportFormat } from '../config';
+import { caseOptions } from '../cases';
 import { loadCatalog, type Catalog } from '../detect';
 import type { ClickHouse } from '../store';
 import { createPseudonyms, type Pseudonyms } from '../triage';
@@ -72,6 +73,7 @@ export function reportInputs(config: Readonly<Config>): { pseudonyms: Pseudonyms
       gapHours: config.reports.gapHours,
       baselineDays: config.detection.baselineDays,
       minHistoryDays: config.detection.minHistoryDays,
+      cases: caseOptions(config),
     },
   };
 }

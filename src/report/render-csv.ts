@@ -33,6 +33,8 @@ export function renderCsv(r: ReportData): Record<string, string> {
       ['active_users', s.activeUsers],
       ['data_sources', s.sources.length],
       ['alerts', r.alerts.total],
+      ['cases_opened', r.cases.opened],
+      ['cases_closed', r.cases.closed],
       ['open_alerts', r.openAlerts.total],
       ['analyst_actions', r.analystActions.total],
       ['employees', r.coverage.employees],
@@ -58,6 +60,10 @@ export function renderCsv(r: ReportData): Record<string, string> {
     'open-alerts.csv': toCsv(
       ['alert_id', 'fired_at', 'age_ms', 'age', 'employee', 'department', 'severity', 'status', 'assignee'],
       r.openAlerts.alerts.map((a) => [a.alertId, a.firedAt, a.ageMs, a.age, a.user, a.department, a.severity, a.status, a.assignee]),
+    ),
+    'cases.csv': toCsv(
+      ['case_of', 'employee', 'department', 'first_day', 'last_day', 'opened_at', 'alerts', 'peak_risk', 'peak_severity', 'status', 'closed_at', 'disposition', 'time_to_triage_ms'],
+      r.cases.cases.map((c) => [c.caseOf, c.user, c.department, c.firstDay, c.lastDay, c.openedAt, c.alerts, c.peakRisk, c.peakSeverity, c.status, c.closedAt, c.disposition, c.timeToTriageMs]),
     ),
     'audit.csv': toCsv(['at', 'actor', 'role', 'action', 'target', 'source_ip'], r.analystActions.entries.map((e) => [e.at, e.actor, e.role, e.action, e.target, e.sourceIp])),
     'coverage.csv': toCsv(['employee', 'department', 'role', 'hire_date', 'active_days'], r.coverage.insufficient.map((c) => [c.user, c.department, c.role, c.hireDate, c.activeDays])),

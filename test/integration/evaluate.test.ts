@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { severityRank } from '../../src/alerts';
-import { floorsOf } from '../../src/detect';
+import { caseOptions } from '../../src/cases';
 import { DEFAULT_EVAL_END, isBulk, meanSdDetector, scoreCases, staticThresholdDetector, type EvaluationResult } from '../../src/evaluate';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
@@ -196,7 +196,7 @@ describe('insider eval', () => {
         d.alerts.map((a) => ({ ...a, detector: d.name, windowStart: new Date(a.windowStart), windowEnd: new Date(a.windowEnd), firedAt: new Date(a.firedAt) })),
         labels.scenarios,
         { users: result.data.users, days: result.params.days },
-        { ...config.cases, floors: floorsOf(config.detection.scoring) },
+        caseOptions(config),
       );
       expect(again).toEqual(c);
       expect(c.trueCases + c.falseCases).toBe(c.cases);

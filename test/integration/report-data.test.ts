@@ -17,7 +17,7 @@ import { backfill } from '../../src/detect/backfill';
 import { engineFor } from '../../src/detect/setup';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { loadDirectory } from '../../src/evaluate/load';
-import { generateReport, verifyReport, type GeneratedReport, type ReportData } from '../../src/report';
+import { generateReport, verifyReport, type GeneratedReport, type ReportData, reportInputs } from '../../src/report';
 import { NOT_IN_DIRECTORY } from '../../src/report/data-context';
 import { createSimulation, OUTPUT_FILES, writeSimulation } from '../../src/simulate';
 import { inList, sql, type ClickHouse } from '../../src/store';
@@ -133,7 +133,9 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
       outDir: path.join(tmp, 'report'),
       pseudonyms,
       catalog: (await loadEngineInputs(ch, config.detection)).catalog,
-      settings: { topUsers: 10, gapHours: 2, baselineDays: config.detection.baselineDays, minHistoryDays: config.detection.minHistoryDays },
+      // The analysts' actions are stamped in the week (a clock set back), the alerts were stored now: with
+      // cases.afterResolution "new" every alert would count as stored after those resolutions.
+      settings: { topUsers: 10, gapHours: 2, baselineDays: config.detection.baselineDays, minHistoryDays: config.detection.minHistoryDays, cases: { ...reportInputs(testConfig()).settings.cases, afterResolution: 'reopen' } },
       chromiumPath: '/usr/bin/chromium',
       now: Date.UTC(2026, 10, 23, 6, 0, 0),
       asOf: PERIOD.to,
@@ -275,6 +277,26 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
     expect(data.alerts.byDisposition.true_positive).toBe(1);
     expect(data.alerts.total).toBeGreaterThanOrEqual(3);
     expect(data.alerts.byStatus.acknowledged).toBeGreaterThanOrEqual(1);
+  });
+
+  it('cases: the week\'s alerts one case per employee (a week is within the quiet period), first alert, closing and time to triage', () => {
+    // The backfill judged only this week, so every alert of the period opens or joins a case of the period.
+    const users = [...new Set(data.alerts.alerts.map((a) => a.user))].sort();
+    expect(data.cases.opened).toBe(users.length);
+    expect(data.cases.cases.map((c) => c.user).sort()).toEqual(users);
+    expect(data.cases.cases.reduce((n, c) => n + c.alerts, 0)).toBe(data.alerts.total);
+    for (const c of data.cases.cases) {
+      const theirs = data.alerts.alerts.filter((a) => a.user === c.user).sort((a, b) => a.firedAt.localeCompare(b.firedAt) || (a.alertId < b.alertId ? -1 : 1));
+      expect([c.caseOf, c.openedAt]).toEqual([theirs[0].alertId, theirs[0].firedAt]);
+      const closed = theirs.every((a) => a.status === 'resolved');
+      expect(c.status).toBe(closed ? 'closed' : 'open');
+      expect(c.disposition).toBe(closed ? (new Set(theirs.map((a) => a.disposition)).size === 1 ? theirs[0].disposition : 'mixed') : null);
+    }
+    // The first alert of the week was acknowledged 30 minutes after it fired: its case's time to triage.
+    const first = [...data.alerts.alerts].sort((a, b) => a.firedAt.localeCompare(b.firedAt))[0];
+    expect(data.cases.cases.find((c) => c.caseOf === first.alertId)!.timeToTriageMs).toBe(30 * 60_000);
+    expect(data.cases.openAtEnd).toBe(data.cases.cases.filter((c) => c.status === 'open').length);
+    expect(data.cases.closed).toBe(data.cases.cases.filter((c) => c.status === 'closed').length);
   });
 
   it('open alerts by age: every alert fired by the as-of time without a resolution by then', async () => {

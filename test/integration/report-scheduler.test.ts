@@ -9,7 +9,7 @@ import path from 'node:path';
 import { catalogFrom } from '../../src/detect/catalog';
 import { createLogger } from '../../src/log';
 import { verifySignature } from '../../src/notify/signature';
-import { verifyReport, type ReportsConfig } from '../../src/report';
+import { verifyReport, type ReportsConfig, reportInputs } from '../../src/report';
 import { createScheduler, readRuns, type Scheduler } from '../../src/report/scheduler';
 import { toDateTime, type ClickHouse } from '../../src/store';
 import { createPseudonyms } from '../../src/triage/pseudonyms';
@@ -48,7 +48,7 @@ describe('report scheduler (real ClickHouse, fake clock)', () => {
       reports: reports(),
       pseudonyms: createPseudonyms({ enabled: true, key: 'scheduler-test-key-0123456789' }),
       catalog: catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]),
-      settings: { topUsers: 5, gapHours: 2, baselineDays: 28, minHistoryDays: 10 },
+      settings: { topUsers: 5, gapHours: 2, baselineDays: 28, minHistoryDays: 10, cases: reportInputs(testConfig()).settings.cases },
       log,
       now: () => clock,
       env: { REPORT_TEST_SECRET: SECRET },

@@ -18,6 +18,10 @@ export function sampleData(over: Partial<ReportData> = {}): ReportData {
     departments: { departments: [{ department: 'Sales <EMEA>', activeUsers: 3, events: 1234, bytes: 9e9, share: 1 }], daily: days.map((day) => ({ day, bytes: { 'Sales <EMEA>': 4.5e9 } })) },
     sensitive: { tables: [{ table: 'crm.customers', sensitivity: 'pii', users: 1, events: 10, bytes: 5e9, rows: 1e7 }], users: [{ user: 'emp-0123456789', department: 'Sales <EMEA>', tables: 1, events: 10, bytes: 5e9 }] },
     alerts: { asOf: '2026-11-23T00:00:00.000Z', total: 1, bySeverity: { ...zero, high: 1 }, byStatus: { open: 0, acknowledged: 0, snoozed: 0, resolved: 1 }, byDisposition: { true_positive: 1 }, medianTimeToAcknowledgeMs: 1_800_000, medianTimeToResolveMs: 7_200_000, daily: [{ day: days[0], ...zero, high: 1 }, { day: days[1], ...zero }], alerts: [alert] },
+    cases: {
+      asOf: '2026-11-23T00:00:00.000Z', opened: 1, closed: 1, openAtEnd: 0, byDisposition: { true_positive: 1 }, medianTimeToTriageMs: 1_800_000,
+      cases: [{ caseOf: 'al_20261116_abc', user: 'emp-0123456789', department: 'Sales <EMEA>', firstDay: days[0], lastDay: days[0], openedAt: '2026-11-16T10:00:00.000Z', alerts: 1, peakRisk: 80, peakSeverity: 'critical', status: 'closed', closedAt: '2026-11-16T12:00:00.000Z', disposition: 'true_positive', timeToTriageMs: 1_800_000 }],
+    },
     openAlerts: { asOf: '2026-11-23T00:00:00.000Z', total: 0, byAge: [{ age: 'under 1 day', ...zero, total: 0 }], alerts: [] },
     analystActions: { total: 1, byAction: [{ action: 'alert.resolve', count: 1 }], byActor: [{ actor: 'ana', role: 'analyst', count: 1 }], entries: [{ at: '2026-11-16T12:00:00.000Z', actor: 'ana', role: 'analyst', action: 'alert.resolve', target: 'al_20261116_abc', sourceIp: '10.0.0.1' }] },
     coverage: { windowDays: 28, minHistoryDays: 10, employees: 3, covered: 2, serviceAccounts: 1, notInDirectory: 0, insufficient: [{ user: 'emp-aaaaaaaaaa', department: 'Sales <EMEA>', role: 'rep', hireDate: '2026-11-10', activeDays: 4 }] },

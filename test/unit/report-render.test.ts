@@ -66,10 +66,11 @@ describe('CSV files', () => {
 
   it('one file per table, rows matching the data', () => {
     const files = renderCsv(sampleData());
-    expect(Object.keys(files).sort()).toEqual(['alerts-daily.csv', 'alerts.csv', 'audit.csv', 'coverage.csv', 'daily.csv', 'dead-letters.csv', 'department-daily.csv', 'departments.csv', 'ingestion-gaps.csv', 'open-alerts.csv', 'sensitive-tables.csv', 'sensitive-users.csv', 'sources.csv', 'summary.csv', 'top-users.csv']);
+    expect(Object.keys(files).sort()).toEqual(['alerts-daily.csv', 'alerts.csv', 'audit.csv', 'cases.csv', 'coverage.csv', 'daily.csv', 'dead-letters.csv', 'department-daily.csv', 'departments.csv', 'ingestion-gaps.csv', 'open-alerts.csv', 'sensitive-tables.csv', 'sensitive-users.csv', 'sources.csv', 'summary.csv', 'top-users.csv']);
     const alerts = parseCsv(files['alerts.csv'], { columns: true }) as Array<Record<string, string>>;
     expect(alerts).toEqual([expect.objectContaining({ alert_id: 'al_20261116_abc', severity: 'high', status: 'resolved', disposition: 'true_positive', time_to_acknowledge_ms: '1800000', time_to_resolve_ms: '7200000' })]);
     expect(parseCsv(files['sources.csv'], { columns: true })).toEqual([{ source: "'=cmd|calc", events: '1234', bytes: '9000000000', users: '3' }]);
+    expect(parseCsv(files['cases.csv'], { columns: true })).toEqual([expect.objectContaining({ case_of: 'al_20261116_abc', alerts: '1', status: 'closed', disposition: 'true_positive', time_to_triage_ms: '1800000' })]);
     const summary = Object.fromEntries((parseCsv(files['summary.csv'], { columns: true }) as Array<{ figure: string; value: string }>).map((r) => [r.figure, r.value]));
     expect(summary).toMatchObject({ events: '1234', bytes: '9000000000', alerts: '1', dead_letters: '2', ingestion_gaps: '1' });
   });

@@ -2,8 +2,7 @@
 // The list carries no explanation; one case's timeline is audited as one alert.view per alert; an action
 // on a case is each alert's own action, refused and audited per alert, under the same roles as on alerts.
 import type { FastifyRequest } from 'fastify';
-import type { TimelineOptions } from '../../cases';
-import { floorsOf } from '../../detect';
+import { caseOptions } from '../../cases';
 import { actOnCase, displaySafe, listCases, showCase, type CaseActionRequest, type CaseView } from '../../triage';
 import { actorOf } from '../auth';
 import type { ApiApp, ApiContext } from '../context';
@@ -15,7 +14,7 @@ const present = (c: CaseView) => displaySafe(c);
 
 export function caseRoutes(app: ApiApp, ctx: ApiContext): void {
   const tags = ['cases'];
-  const options = (): TimelineOptions => ({ ...ctx.config.cases, floors: floorsOf(ctx.config.detection.scoring) });
+  const options = () => caseOptions(ctx.config);
 
   app.get(
     '/api/cases',

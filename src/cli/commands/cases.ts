@@ -3,8 +3,7 @@
 // alerts' actions. Through the same triage service as `insider alerts` (src/triage/case-views.ts): lists
 // are summaries, a timeline audits one alert.view per alert, every action is audited per alert.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { timelineLines, type TimelineOptions } from '../../cases';
-import { floorsOf } from '../../detect';
+import { caseOptions, timelineLines } from '../../cases';
 import { actOnCase, DISPOSITIONS, listCases, showCase, type CaseActionRequest, type CaseActionResult, type Disposition } from '../../triage';
 import type { CliContext } from '../context';
 import { parseTime } from '../options';
@@ -38,7 +37,7 @@ function alertList(value: string): string[] {
 }
 
 export function casesCommand(ctx: CliContext): Command {
-  const options = (): TimelineOptions => ({ ...ctx.config().cases, floors: floorsOf(ctx.config().detection.scoring) });
+  const options = () => caseOptions(ctx.config());
   const cases = new Command('cases')
     .description("the alerts grouped into cases (one employee's alerts until a quiet period passes), ranked by accumulated risk, and their triage")
     .addHelpText(
