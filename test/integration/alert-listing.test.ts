@@ -5,7 +5,7 @@
 // skip while alerts arrive and change; the SQL fold of the listing equals deriveState on random action
 // sequences (ties, snoozes, refused transitions included); concurrent writers leave the listing right; a
 // listing row left behind is repaired; forged cursors are refused or harmless.
-import { reportInputs } from '../../src/report';
+import { caseOptions } from '../../src/cases';
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -194,7 +194,7 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
       pseudonyms,
       catalog: catalogFrom([]),
       people: new Map(),
-      settings: { topUsers: 10, gapHours: 2, baselineDays: 28, minHistoryDays: 14, cases: reportInputs(testConfig()).settings.cases },
+      settings: { topUsers: 10, gapHours: 2, baselineDays: 28, minHistoryDays: 14, cases: caseOptions(testConfig()) },
     });
     // Open, acknowledged and snoozed are all "not resolved": every alert but the resolved tenth.
     expect(report.total).toBe(planned.filter((p) => p.status !== 'resolved').length);

@@ -5,6 +5,7 @@
 // rendered by the real Chromium and its pages, as PNG from pdftoppm, must not be blank.
 //
 // INSIDER_WRITE_SAMPLE_REPORT=1 also copies the report to docs/sample-report/ (docs/reports.md).
+import { caseOptions } from '../../src/cases';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,7 @@ import { backfill } from '../../src/detect/backfill';
 import { engineFor } from '../../src/detect/setup';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { loadDirectory } from '../../src/evaluate/load';
-import { generateReport, verifyReport, type GeneratedReport, type ReportData, reportInputs } from '../../src/report';
+import { generateReport, verifyReport, type GeneratedReport, type ReportData } from '../../src/report';
 import { NOT_IN_DIRECTORY } from '../../src/report/data-context';
 import { createSimulation, OUTPUT_FILES, writeSimulation } from '../../src/simulate';
 import { inList, sql, type ClickHouse } from '../../src/store';
@@ -135,7 +136,7 @@ describe('audit report on simulated data (real ClickHouse and Chromium)', () => 
       catalog: (await loadEngineInputs(ch, config.detection)).catalog,
       // The analysts' actions are stamped in the week (a clock set back), the alerts were stored now: with
       // cases.afterResolution "new" every alert would count as stored after those resolutions.
-      settings: { topUsers: 10, gapHours: 2, baselineDays: config.detection.baselineDays, minHistoryDays: config.detection.minHistoryDays, cases: { ...reportInputs(testConfig()).settings.cases, afterResolution: 'reopen' } },
+      settings: { topUsers: 10, gapHours: 2, baselineDays: config.detection.baselineDays, minHistoryDays: config.detection.minHistoryDays, cases: { ...caseOptions(testConfig()), afterResolution: 'reopen' } },
       chromiumPath: '/usr/bin/chromium',
       now: Date.UTC(2026, 10, 23, 6, 0, 0),
       asOf: PERIOD.to,

@@ -1,6 +1,7 @@
 // The report scheduler on the real ClickHouse, with a fake clock: a schedule due in the test window writes
 // its report once, not twice, across a restart (a new scheduler on the same ledger), tells its webhook
 // once (signed), makes up a run that crashed half-way, and moves on to the next period when it is due.
+import { caseOptions } from '../../src/cases';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { catalogFrom } from '../../src/detect/catalog';
 import { createLogger } from '../../src/log';
 import { verifySignature } from '../../src/notify/signature';
-import { verifyReport, type ReportsConfig, reportInputs } from '../../src/report';
+import { verifyReport, type ReportsConfig } from '../../src/report';
 import { createScheduler, readRuns, type Scheduler } from '../../src/report/scheduler';
 import { toDateTime, type ClickHouse } from '../../src/store';
 import { createPseudonyms } from '../../src/triage/pseudonyms';
@@ -48,7 +49,7 @@ describe('report scheduler (real ClickHouse, fake clock)', () => {
       reports: reports(),
       pseudonyms: createPseudonyms({ enabled: true, key: 'scheduler-test-key-0123456789' }),
       catalog: catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]),
-      settings: { topUsers: 5, gapHours: 2, baselineDays: 28, minHistoryDays: 10, cases: reportInputs(testConfig()).settings.cases },
+      settings: { topUsers: 5, gapHours: 2, baselineDays: 28, minHistoryDays: 10, cases: caseOptions(testConfig()) },
       log,
       now: () => clock,
       env: { REPORT_TEST_SECRET: SECRET },
