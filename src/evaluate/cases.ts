@@ -6,16 +6,14 @@
 // (true and false) over the days of the period: how many an analyst opens a day. A case's severity is its
 // peak accumulated risk on the alert floors. An insider scenario is "one case" when, for each of its
 // people, the alerts that match it fall into a single case.
-import { groupIntoCases, peakRisk, riskSeverity, type RiskOptions, type EpisodeOptions } from '../cases';
+import { groupIntoCases, peakRisk, riskSeverity, type TimelineOptions } from '../cases';
 import { severityRank, type EvalAlert, type Severity } from './detector';
 import { dayNumber } from './daily-volume';
 import { renderTable } from './report';
 import { scenariosMatching, type LabelledScenario, type Population } from './score';
 
-export interface CaseOptions extends EpisodeOptions, RiskOptions {
-  /** Scores of the severity floors (floorsOf(detection.scoring)): an alert without a score counts its severity's floor. */
-  floors: { alert: number; medium: number; high: number; critical: number };
-}
+/** caseOptions(config) without afterResolution (no triage here); an alert without a score counts its severity's floor. */
+export type CaseOptions = Pick<TimelineOptions, 'quietDays' | 'halfLifeDays' | 'floors'>;
 
 export interface CaseMetrics {
   cases: number;

@@ -8,12 +8,13 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { dayOf, MS_PER_HOUR } from '../calendar';
 import type { Config, DetectionConfig } from '../config';
-import { allowlistFrom, loadAllowlist, loadCatalog, createEngine, type DetectEvent, loadDayHistory, sharedHistory, peopleFrom, floorsOf } from '../detect';
+import { allowlistFrom, loadAllowlist, loadCatalog, createEngine, type DetectEvent, loadDayHistory, sharedHistory, peopleFrom } from '../detect';
 import { loadDirectoryFile } from '../directory';
 import { OUTPUT_FILES, type Labels } from '../simulate';
 import type { AlertRecord } from '../alerts';
 import type { EvalAlert } from './detector';
 import { scoreFloors, type SeedResult } from './floors';
+import { caseOptions } from '../cases';
 import { scoreCases, type CaseOptions } from './cases';
 import { evalAlertOf } from './engine-detector';
 import { memoryHistorySource } from './memory-history';
@@ -103,8 +104,7 @@ export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray
   const users = new Set(events.filter((e) => e.ts >= from && e.ts < to).map((e) => e.user)).size;
   const population = { users, days: labels.days };
   // Cases are counted on the first configuration's floors, as insider eval counts them on the configured ones.
-  const caseOptions = { ...cases, floors: floorsOf(detection.scoring) };
-  return runs.map((r) => resultOf(labels, population, references, [...r.latest.values()], r.revisions, caseOptions));
+  return runs.map((r) => resultOf(labels, population, references, [...r.latest.values()], r.revisions, caseOptions({ cases, detection })));
 }
 
 function resultOf(labels: Labels, population: { users: number; days: number }, references: Record<string, EvalAlert[]>, engineAlerts: AlertRecord[], revisions: AlertRecord[], caseOptions: CaseOptions): OfflineRun {

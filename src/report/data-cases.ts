@@ -4,12 +4,12 @@
 // else "mixed"; its time to triage runs from its first alert firing to the first acknowledgement or
 // resolution of any of its alerts. Alerts of CASES_LOOKBACK_DAYS before the period are read too, so that
 // a case begun shortly before keeps its first alert.
-import { alertSummaryPages, type AlertSummaryRecord, type Severity } from '../alerts';
+import type { AlertSummaryRecord, Severity } from '../alerts';
 import { casesOf, type CaseAlert } from '../cases';
 import { MS_PER_DAY } from '../calendar';
-import { actionsOf, deriveState, type Disposition, type TriageState } from '../triage';
+import type { Disposition, TriageState } from '../triage';
 import { departmentOf, iso, type ReportContext } from './data-context';
-import { median } from './data-triage';
+import { allAlerts, median, statesAsOf } from './data-triage';
 
 const CASES_LOOKBACK_DAYS = 30;
 
@@ -47,11 +47,10 @@ type Read = AlertSummaryRecord & CaseAlert & { state: TriageState };
 
 export async function casesSection(ctx: ReportContext): Promise<CasesSection> {
   const { period, asOf } = ctx;
-  const summaries: AlertSummaryRecord[] = [];
-  for await (const page of alertSummaryPages(ctx.ch, { from: period.from - CASES_LOOKBACK_DAYS * MS_PER_DAY, to: period.to })) summaries.push(...page.filter((a) => a.firedAt < period.to));
-  const actions = await actionsOf(ctx.ch, summaries.map((a) => a.alertId));
+  const summaries = (await allAlerts(ctx, { from: period.from - CASES_LOOKBACK_DAYS * MS_PER_DAY, to: period.to })).filter((a) => a.firedAt < period.to);
+  const states = await statesAsOf(ctx, summaries);
   const read: Read[] = summaries.map((a) => {
-    const state = deriveState((actions.get(a.alertId) ?? []).filter((x) => x.at <= asOf), asOf);
+    const state = states.get(a.alertId)!;
     return { ...a, state, resolvedAt: state.status === 'resolved' ? state.resolvedAt : null };
   });
   const all = casesOf(read, asOf, ctx.settings.cases).map((c) => {

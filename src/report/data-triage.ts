@@ -3,7 +3,7 @@
 import { alertSummaryPages, listingIds, type AlertSummaryRecord, type Severity } from '../alerts';
 import { MS_PER_DAY } from '../calendar';
 import { fromDateTime, sql } from '../store';
-import { actionsOf, deriveState, type AlertStatus, type Disposition } from '../triage';
+import { actionsOf, deriveState, type AlertStatus, type Disposition, type TriageState } from '../triage';
 import { departmentOf, iso, type ReportContext } from './data-context';
 import { daysOf } from './period';
 
@@ -46,11 +46,17 @@ export interface AlertsSection {
 
 const noSeverities = (): Record<Severity, number> => ({ low: 0, medium: 0, high: 0, critical: 0 });
 
-/** Alerts (current revision) with their triage state as of ctx.asOf (actions after it are not counted). */
-async function alertsWithState(ctx: ReportContext, alerts: AlertSummaryRecord[]): Promise<ReportAlert[]> {
+/** Each alert's triage state as of ctx.asOf (actions after it are not counted), by alert id. */
+export async function statesAsOf(ctx: ReportContext, alerts: ReadonlyArray<AlertSummaryRecord>): Promise<Map<string, TriageState>> {
   const actions = await actionsOf(ctx.ch, alerts.map((a) => a.alertId));
+  return new Map(alerts.map((a) => [a.alertId, deriveState((actions.get(a.alertId) ?? []).filter((x) => x.at <= ctx.asOf), ctx.asOf)]));
+}
+
+/** Alerts (current revision) with their triage state as of ctx.asOf. */
+async function alertsWithState(ctx: ReportContext, alerts: AlertSummaryRecord[]): Promise<ReportAlert[]> {
+  const states = await statesAsOf(ctx, alerts);
   return alerts.map((a) => {
-    const s = deriveState((actions.get(a.alertId) ?? []).filter((x) => x.at <= ctx.asOf), ctx.asOf);
+    const s = states.get(a.alertId)!;
     return {
       alertId: a.alertId,
       user: ctx.pseudonyms.of(a.user),
@@ -74,7 +80,7 @@ async function alertsWithState(ctx: ReportContext, alerts: AlertSummaryRecord[])
 }
 
 /** Every current alert the filter selects (read a page at a time: none is left out however many). */
-async function allAlerts(ctx: ReportContext, f: Parameters<typeof alertSummaryPages>[1]): Promise<AlertSummaryRecord[]> {
+export async function allAlerts(ctx: ReportContext, f: Parameters<typeof alertSummaryPages>[1]): Promise<AlertSummaryRecord[]> {
   const out: AlertSummaryRecord[] = [];
   for await (const page of alertSummaryPages(ctx.ch, f)) out.push(...page);
   return out;
