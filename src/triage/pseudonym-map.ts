@@ -80,6 +80,9 @@ export function createPseudonymMap(ch: ClickHouse, pseudonyms: Pseudonyms, opts:
       if (syncing) await syncing;
       // That sync, or the last one, may have read the employees before this one's alert was stored.
       if (dirty || now() - lastSync >= missSyncMs || (await watermark()) !== synced) await sync();
+      // A sync begun while this lookup decided (its watermark, dirty and lastSync already set, its rows not
+      // yet stored) made the decision "no sync needed": wait for its rows too.
+      else if (syncing) await syncing;
       // Read again in every case: a sync may also have finished between the first read and here.
       return read(pseudonym);
     },

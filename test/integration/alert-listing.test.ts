@@ -394,4 +394,39 @@ describe('alert listings: exact over every alert (real ClickHouse)', () => {
     expect(await watched.usersOf(pseudonyms.of(user))).toEqual([user]);
     expect(syncs).toBe(1);
   });
+
+  it('finds a new employee for a lookup that decided while another lookup\'s sync had begun but not stored its rows', async () => {
+    // The interleaving that made "stays right under concurrent writers" answer [] in CI, made certain by
+    // delays: A's check (300 ms), B's check (800 ms: it ends after the sync's own watermark), the sync's
+    // watermark (300 ms), the sync's insert (1.5 s).
+    const checks = [300, 800, 300];
+    let n = 0;
+    const slow = new Proxy(ch, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'query' && typeof value === 'function') {
+          return async (q: Parameters<ClickHouse['query']>[0]) => {
+            if (JSON.stringify(q).includes('uniqExact(user) FROM alert_listing')) await new Promise((r) => setTimeout(r, checks[n++] ?? 0));
+            return (value as ClickHouse['query']).call(target, q);
+          };
+        }
+        if (prop === 'insert' && typeof value === 'function') {
+          return async (table: string, rows: unknown[]) => {
+            if (table === 'pseudonyms') await new Promise((r) => setTimeout(r, 1500));
+            return (value as (t: string, r: unknown[]) => Promise<void>).call(target, table, rows);
+          };
+        }
+        return value;
+      },
+    });
+    const map = createPseudonymMap(slow, pseudonyms, { missSyncMs: 3_600_000 });
+    await map.sync();
+    n = 0;
+    const user = 'latecomer@corp.example';
+    await writeAlerts(ch, [alertOf({ id: `al_${dayId(TODAY - 1)}_${hex(0xd00e)}`, user, day: TODAY - 1, severity: 'high', score: 70, detectors: ['volumeSelf'] })]);
+    const a = map.usersOf(pseudonyms.of(user));
+    await new Promise((r) => setTimeout(r, 100));
+    const b = map.usersOf(pseudonyms.of(user));
+    expect(await Promise.all([a, b])).toEqual([[user], [user]]);
+  });
 });
