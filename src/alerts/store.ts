@@ -170,11 +170,12 @@ export async function alertSummaries(ch: ClickHouse, ids: ReadonlyArray<string>)
  * Every current alert the window filter selects, as summaries, a page at a time in alert id order (keyset
  * on the id): however many there are, none is left out and memory holds one page.
  */
-export async function* alertSummaryPages(ch: ClickHouse, f: Pick<AlertFilter, 'from' | 'to' | 'ids'> = {}, pageSize = 5000): AsyncGenerator<AlertSummaryRecord[]> {
+export async function* alertSummaryPages(ch: ClickHouse, f: Pick<AlertFilter, 'from' | 'to' | 'ids'> & { users?: ReadonlyArray<string> } = {}, pageSize = 5000): AsyncGenerator<AlertSummaryRecord[]> {
   const where: SqlFragment[] = [sql`1 = 1`];
   if (f.from !== undefined) where.push(sql`window_end > ${new Date(f.from)}`);
   if (f.to !== undefined) where.push(sql`window_start < ${new Date(f.to)}`);
   if (f.ids !== undefined) where.push(f.ids.length === 0 ? sql`0 = 1` : sql`alert_id IN ${inList([...f.ids])}`);
+  if (f.users !== undefined) where.push(f.users.length === 0 ? sql`0 = 1` : sql`user IN ${inList([...f.users])}`);
   let last = '';
   for (;;) {
     const rows = await ch.query<Omit<AlertRow, 'explanation' | 'findings' | 'evidence' | 'trigger_event_id'>>(sql`

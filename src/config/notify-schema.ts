@@ -109,6 +109,12 @@ export const routeSchema = z.strictObject({
   escalateAfterMs: positiveMs.optional(),
   /** Channels of the re-page; absent or empty: the rule's own channels. */
   escalateTo: z.array(z.string().regex(CHANNEL_NAME)).optional(),
+  /**
+   * case (default): one page per case (an employee's alerts while an episode lasts) when the case's risk
+   * first matches the rule, updates as it grows, resolved with it; alert: one page per alert (a SIEM
+   * that keeps every alert).
+   */
+  pageBy: z.enum(['case', 'alert']).optional(),
 });
 
 export const notifySchema = z

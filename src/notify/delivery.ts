@@ -58,9 +58,9 @@ export function createDispatcher(state: NotifierState): Dispatcher {
     }
   }
 
-  /** Whether an earlier delivery for the same incident on the same channel is still pending (order: trigger, acknowledge, resolve). */
+  /** Whether an earlier delivery for the same incident on the same channel is still pending (order: trigger and updates as queued, acknowledge, resolve). */
   function blocked(d: Delivery): boolean {
-    const order: Record<Kind, number> = { test: 0, trigger: 1, escalate: 1, digest: 1, acknowledge: 2, resolve: 3 };
+    const order: Record<Kind, number> = { test: 0, trigger: 1, escalate: 1, digest: 1, update: 1, acknowledge: 2, resolve: 3 };
     for (const o of state.deliveries.values()) {
       if (o !== d && o.channel === d.channel && o.dedupKey === d.dedupKey && (order[o.kind] < order[d.kind] || (order[o.kind] === order[d.kind] && o.queuedAt < d.queuedAt))) return true;
     }

@@ -1,7 +1,8 @@
-// Escalation: an alert still unacknowledged `escalateAfterMs` after its page was delivered is paged
-// again (to the route's escalateTo channels, or its own). The notifier watches every delivered trigger
-// of a route that escalates until a triage action settles the alert; the watch list is read back from
-// the outbox on start.
+// Escalation: the alert of a page (a case's page: the alert that made it page) still unacknowledged
+// `escalateAfterMs` after the page was delivered is paged again, to the route's escalateTo channels (or
+// its own), under the page's dedup key + "/escalation": a new incident. The notifier watches every
+// delivered trigger of a route that escalates until a triage action settles the alert; the watch list
+// is read back from the outbox on start.
 import { statesOf } from '../triage';
 import type { NotifierState } from './notifier-state';
 import { awaitingEscalation, deliveryId, existingDeliveries, type Delivery, type OutboxRow } from './outbox';
@@ -25,7 +26,7 @@ export async function restoreWatch(state: NotifierState, t: number): Promise<voi
 export function watchDelivered(state: NotifierState, d: Delivery, t: number): void {
   const r = state.routeByName.get(d.route);
   if (d.kind === 'trigger' && r?.escalateAfterMs !== undefined) {
-    state.watch.set(`${d.members[0].alertId}|${d.route}`, { alertId: d.members[0].alertId, route: d.route, deliveredAt: t, page: d.members[0] as AlertPage });
+    state.watch.set(`${d.members[0].alertId}|${d.route}`, { alertId: d.members[0].alertId, route: d.route, deliveredAt: t, page: d.members[0] as AlertPage, dedupKey: d.dedupKey });
   }
 }
 
@@ -42,19 +43,20 @@ export async function escalate(state: NotifierState, t: number): Promise<void> {
   });
   if (due.length === 0) return;
   const states = await statesOf(ch, [...new Set(due.map((w) => w.alertId))], t);
-  const items: Array<{ page: AlertPage; channel: string; route: string; kind: 'escalate' }> = [];
+  const items: Array<{ page: AlertPage; channel: string; route: string; kind: 'escalate'; dedupKey: string }> = [];
   for (const w of due) {
     if (states.get(w.alertId)?.status !== 'open') continue;
     const r = routeByName.get(w.route)!;
     const to = r.escalateTo && r.escalateTo.length > 0 ? r.escalateTo : r.channels;
+    const dedupKey = `${w.dedupKey}/escalation`;
     for (const channel of to) {
       if (!channels.has(channel)) continue;
-      if (state.deliveries.has(deliveryId(channel, 'escalate', `${w.alertId}/escalation`))) continue;
-      items.push({ page: { ...w.page, escalation: { afterMs: r.escalateAfterMs! } }, channel, route: w.route, kind: 'escalate' });
+      if (state.deliveries.has(deliveryId(channel, 'escalate', dedupKey))) continue;
+      items.push({ page: { ...w.page, escalation: { afterMs: r.escalateAfterMs! } }, channel, route: w.route, kind: 'escalate', dedupKey });
     }
   }
-  const exists = items.length > 0 ? await existingDeliveries(ch, items.map((i) => deliveryId(i.channel, 'escalate', `${i.page.alertId}/escalation`))) : new Set<string>();
-  const todo = items.filter((i) => !exists.has(deliveryId(i.channel, 'escalate', `${i.page.alertId}/escalation`)));
+  const exists = items.length > 0 ? await existingDeliveries(ch, items.map((i) => deliveryId(i.channel, 'escalate', i.dedupKey))) : new Set<string>();
+  const todo = items.filter((i) => !exists.has(deliveryId(i.channel, 'escalate', i.dedupKey)));
   const out: OutboxRow[] = [];
   const apply: Array<() => void> = [];
   planPages(state, todo, t, out, apply);

@@ -2,6 +2,7 @@
 // (channels, routes, links) and what it keeps in memory between cycles (deliveries not yet done, page
 // budgets, open digests, alerts awaiting escalation, counters). One object, handed to the polling,
 // queueing, escalation and delivery modules, so that each of them can live in its own file.
+import type { TimelineOptions } from '../cases';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
 import type { PageBudget } from './budget';
@@ -34,6 +35,8 @@ export interface Watch {
   route: string;
   deliveredAt: number;
   page: AlertPage;
+  /** The incident the page opened (the case's or the alert's); the re-page is <dedupKey>/escalation. */
+  dedupKey: string;
 }
 
 export interface NotifierState {
@@ -50,6 +53,8 @@ export interface NotifierState {
   readonly baseUrl: string;
   readonly digestLink: string;
   readonly page: PageSettings;
+  /** How alerts group into cases (cases: in the configuration). */
+  readonly cases: TimelineOptions;
 
   // State, rebuilt from the outbox by load().
   deliveries: Map<string, Delivery>;

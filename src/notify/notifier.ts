@@ -10,6 +10,7 @@
 // (cursors, routing, triage actions), queue.ts (storm control, outbox writes, read-back), escalation.ts
 // and delivery.ts (sending, retries).
 import type { Config, RouteConfig } from '../config';
+import { caseOptions } from '../cases';
 import { ConfigError, describeError } from '../errors';
 import type { Logger } from '../log';
 import type { ClickHouse } from '../store';
@@ -78,6 +79,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     baseUrl,
     digestLink: alertsLink(baseUrl),
     page,
+    cases: caseOptions(config),
     // State, rebuilt from the outbox by load().
     deliveries,
     budgets: new Map(),

@@ -64,6 +64,7 @@ export function findingsOf(msg: Message, deliveryId: string, nowMs: number): Arr
     case 'trigger':
       return [finding(msg.alert, msg.alert.revision > 1 ? 'update' : 'create', { id: 1, name: 'New' }, deliveryId, nowMs)];
     case 'escalate':
+    case 'update':
       return [finding(msg.alert, 'update', { id: 1, name: 'New' }, deliveryId, nowMs)];
     case 'digest':
       return msg.digest.alerts.map((a) => finding(a, 'create', { id: 1, name: 'New' }, `${deliveryId}/${a.alertId}`, nowMs));

@@ -75,6 +75,7 @@ export function messageOf(d: Delivery, digestLink: string): Message {
   switch (d.kind) {
     case 'trigger':
     case 'escalate':
+    case 'update':
       return { kind: d.kind, dedupKey: d.dedupKey, alert: first as AlertPage };
     case 'acknowledge':
     case 'resolve':
@@ -143,6 +144,19 @@ export async function pagesOf(ch: ClickHouse, alertIds: ReadonlyArray<string>): 
   return out;
 }
 
+/** Every delivery queued for these alerts (pages, digests' member rows, updates, acknowledgements, resolutions). */
+export async function incidentRows(ch: ClickHouse, alertIds: ReadonlyArray<string>): Promise<Array<{ channel: string; dedupKey: string; kind: Kind; alertId: string; content: string }>> {
+  const out: Array<{ channel: string; dedupKey: string; kind: Kind; alertId: string; content: string }> = [];
+  for (let i = 0; i < alertIds.length; i += 2000) {
+    const rows = await ch.query<{ channel: string; dedup_key: string; kind: Kind; alert_id: string; content: string }>(sql`
+      SELECT channel, dedup_key, kind, alert_id, any(content) AS content FROM notify_outbox
+      WHERE event = 'queued' AND alert_id IN ${inList(alertIds.slice(i, i + 2000))}
+      GROUP BY channel, dedup_key, kind, alert_id, delivery_id`);
+    out.push(...rows.map((r) => ({ channel: r.channel, dedupKey: r.dedup_key, kind: r.kind, alertId: r.alert_id, content: r.content })));
+  }
+  return out;
+}
+
 /** Which of these delivery ids exist already. */
 export async function existingDeliveries(ch: ClickHouse, ids: ReadonlyArray<string>): Promise<Set<string>> {
   const out = new Set<string>();
@@ -154,11 +168,11 @@ export async function existingDeliveries(ch: ClickHouse, ids: ReadonlyArray<stri
 }
 
 /** Triggers delivered since `since` whose alert has not been re-paged (escalated) on that route yet. */
-export async function awaitingEscalation(ch: ClickHouse, since: number): Promise<Array<{ alertId: string; route: string; deliveredAt: number; page: AlertPage }>> {
-  const rows = await ch.query<{ alert_id: string; route: string; content: string; delivered_at: string }>(sql`
-    SELECT alert_id, route, content, delivered_at
+export async function awaitingEscalation(ch: ClickHouse, since: number): Promise<Array<{ alertId: string; route: string; deliveredAt: number; page: AlertPage; dedupKey: string }>> {
+  const rows = await ch.query<{ alert_id: string; route: string; content: string; delivered_at: string; dedup_key: string }>(sql`
+    SELECT alert_id, route, content, delivered_at, dedup_key
     FROM (
-      SELECT delivery_id, alert_id, route, content FROM notify_outbox
+      SELECT delivery_id, alert_id, route, content, dedup_key FROM notify_outbox
       WHERE kind = 'trigger' AND event = 'queued' AND at >= ${new Date(since)}
     ) AS q
     ANY INNER JOIN (
@@ -171,13 +185,13 @@ export async function awaitingEscalation(ch: ClickHouse, since: number): Promise
     WHERE event = 'queued' AND at >= ${new Date(since)}
       AND (kind = 'escalate' OR (kind = 'digest' AND position(content, '"escalation"') > 0))`);
   const done = new Set(escalated.map((r) => `${r.alert_id}|${r.route}`));
-  const out = new Map<string, { alertId: string; route: string; deliveredAt: number; page: AlertPage }>();
+  const out = new Map<string, { alertId: string; route: string; deliveredAt: number; page: AlertPage; dedupKey: string }>();
   for (const r of rows) {
     const key = `${r.alert_id}|${r.route}`;
     if (done.has(key)) continue;
     const deliveredAt = Number(r.delivered_at);
     const prev = out.get(key);
-    if (!prev || deliveredAt < prev.deliveredAt) out.set(key, { alertId: r.alert_id, route: r.route, deliveredAt, page: JSON.parse(r.content) as AlertPage });
+    if (!prev || deliveredAt < prev.deliveredAt) out.set(key, { alertId: r.alert_id, route: r.route, deliveredAt, page: JSON.parse(r.content) as AlertPage, dedupKey: r.dedup_key });
   }
   return [...out.values()];
 }

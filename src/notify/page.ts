@@ -6,16 +6,17 @@
 import type { Severity } from '../alerts';
 import { formatBytes, formatMultiple } from '../format';
 
-export const KINDS = ['trigger', 'acknowledge', 'resolve', 'escalate', 'digest', 'test'] as const;
+export const KINDS = ['trigger', 'update', 'acknowledge', 'resolve', 'escalate', 'digest', 'test'] as const;
 export type Kind = (typeof KINDS)[number];
 
-/** Kinds that wake someone up and count against a channel's page budget. */
+/** Kinds that wake someone up and count against a channel's page budget (an update adds to an incident already paged). */
 export function isPage(kind: Kind): boolean {
   return kind === 'trigger' || kind === 'escalate' || kind === 'digest' || kind === 'test';
 }
 
-/** One alert as pages show it. */
+/** One alert as pages show it; a case's page is its newest alert's, with the case around it. */
 export interface AlertPage {
+  /** The alert this page is about (a case's page: the alert that made it page or grow). */
   alertId: string;
   revision: number;
   /** Pseudonym, user id, or "" when pages name nobody. */
@@ -32,6 +33,20 @@ export interface AlertPage {
   link: string;
   /** Set on the re-page of an alert still unacknowledged. */
   escalation?: { afterMs: number };
+  /**
+   * Set when the page is a case's (routes with pageBy: case): then severity and score are the case's
+   * (its accumulated risk), detectors and window span the case, and the link opens the case.
+   */
+  case?: CaseOfPage;
+}
+
+export interface CaseOfPage {
+  /** The case's name: the id of the alert that opened it. */
+  id: string;
+  alerts: number;
+  firstDay: string;
+  lastDay: string;
+  risk: number;
 }
 
 /** The fields of an alert revision the notifier reads (no explanation, no evidence). */
@@ -66,6 +81,11 @@ export function alertLink(baseUrl: string, alertId: string): string {
   return `${dashboardUrl(baseUrl)}#/alerts/${encodeURIComponent(alertId)}`;
 }
 
+/** The dashboard's page of a case: <base>/#/cases/<id of the alert that opened it>. */
+export function caseLink(baseUrl: string, caseId: string): string {
+  return `${dashboardUrl(baseUrl)}#/cases/${encodeURIComponent(caseId)}`;
+}
+
 /** The dashboard's alert queue: <base>/#/alerts. */
 export function alertsLink(baseUrl: string): string {
   return `${dashboardUrl(baseUrl)}#/alerts`;
@@ -92,12 +112,25 @@ export function pageOf(a: AlertRevision, s: PageSettings): AlertPage {
   };
 }
 
-/** "CRITICAL insider alert: emp-3fa9c2d1e0 took 20.4 GB (425x usual) [exportRate, volumeSelf]" */
+/**
+ * "CRITICAL insider alert: emp-3fa9c2d1e0 took 20.4 GB (425x usual) [exportRate, volumeSelf]"; a case of
+ * several alerts: "HIGH insider case: emp-3fa9c2d1e0 took 2.1 GB (6.5x usual), 3 alerts 2026-09-08 ..
+ * 2026-09-12, risk 61 [slowDrip, volumeSelf]" (the volume is the newest alert's).
+ */
 export function summaryOf(p: AlertPage): string {
-  const who = p.who === '' ? `alert ${p.alertId}` : p.who;
+  const who = p.who === '' ? (p.case ? `case ${p.case.id}` : `alert ${p.alertId}`) : p.who;
   const ratio = p.ratio > 0 ? ` (${formatMultiple(p.ratio)} usual)` : '';
   const re = p.escalation ? 'STILL UNACKNOWLEDGED: ' : '';
+  if (p.case && p.case.alerts > 1) {
+    const days = p.case.firstDay === p.case.lastDay ? p.case.firstDay : `${p.case.firstDay} .. ${p.case.lastDay}`;
+    return `${re}${p.severity.toUpperCase()} insider case: ${who} took ${formatBytes(p.observedBytes)}${ratio}, ${p.case.alerts} alerts ${days}, risk ${Math.floor(p.case.risk)} [${p.detectors.join(', ')}]`;
+  }
   return `${re}${p.severity.toUpperCase()} insider alert: ${who} took ${formatBytes(p.observedBytes)}${ratio} [${p.detectors.join(', ')}]`;
+}
+
+/** The incident a page opens: the case it is about, or its alert. */
+export function incidentOf(p: Pick<AlertPage, 'alertId' | 'case'>): string {
+  return p.case?.id ?? p.alertId;
 }
 
 /** A digest: many alerts of a storm in one page, every one of them listed. */
@@ -134,7 +167,7 @@ export function sortedForDigest(alerts: ReadonlyArray<AlertPage>): AlertPage[] {
 
 /** What one delivery carries to a channel. */
 export type Message =
-  | { kind: 'trigger' | 'escalate'; dedupKey: string; alert: AlertPage }
+  | { kind: 'trigger' | 'escalate' | 'update'; dedupKey: string; alert: AlertPage }
   | { kind: 'acknowledge' | 'resolve'; dedupKey: string; alertId: string; link: string }
   | { kind: 'digest'; dedupKey: string; digest: DigestPage }
   | { kind: 'test'; dedupKey: string; link: string };

@@ -1,6 +1,7 @@
 // The notifier's polling: every cycle it reads the alert revisions and triage actions (acknowledge,
-// resolve) that are new since its cursors, routes fresh alerts into pages and forwards actions as
-// updates to the pages already sent. The cursors are saved in the outbox's database and read back on
+// resolve) that are new since its cursors, routes fresh alerts into pages (a case's, or an alert's: see
+// case-pages.ts) and updates of the incidents already paged, and forwards actions as acknowledgements
+// and resolutions of those incidents. The cursors are saved in the outbox's database and read back on
 // start; revisions and actions seen within the overlap are remembered so that none is routed twice.
 import type { Severity } from '../alerts';
 import { currentDirectory } from '../directory';
@@ -8,8 +9,9 @@ import { fromDateTime, sql } from '../store';
 import { statesOf } from '../triage';
 import { unwatch } from './escalation';
 import type { NotifierState } from './notifier-state';
-import { deliveryId, existingDeliveries, pagesOf, readCursor, row, writeCursor, type Delivery, type OutboxRow } from './outbox';
-import { alertLink, pageOf, type AlertPage, type AlertRevision } from './page';
+import { casePageOf, grows, incidentsOf, readCases, settledAs, type PagedCase } from './case-pages';
+import { deliveryId, existingDeliveries, incidentRows, readCursor, row, writeCursor, type Delivery, type OutboxRow } from './outbox';
+import { alertLink, caseLink, incidentOf, pageOf, type AlertPage, type AlertRevision } from './page';
 import { commit, planPages } from './queue';
 import { needsDepartments, routeAlert } from './routing';
 
@@ -27,6 +29,7 @@ export interface Poller {
 
 export function createPoller(state: NotifierState): Poller {
   const { ch, log, n, now, channels, routes, baseUrl, page } = state;
+  const anyPerCase = routes.some((r) => (r.pageBy ?? 'case') === 'case');
   let alertCursor = 0;
   let actionCursor = 0;
   let savedCursors = { alerts: 0, actions: 0 };
@@ -75,33 +78,81 @@ export function createPoller(state: NotifierState): Poller {
       });
     }
     if (fresh.length > 0) {
-      const ids = fresh.map((a) => a.alertId);
-      const states = await statesOf(ch, ids, t);
-      const already = new Set((await pagesOf(ch, ids)).filter((p) => p.kind !== 'escalate').map((p) => `${p.channel}|${p.alertId}`));
-      for (const d of state.deliveries.values()) if (d.kind === 'trigger' || d.kind === 'digest') for (const m of d.members) already.add(`${d.channel}|${m.alertId}`);
-      const dept = await departments();
-      const items: Array<{ page: AlertPage; channel: string; route: string; kind: 'trigger' }> = [];
-      for (const a of fresh) {
-        // Somebody is on it already (acknowledged, resolved or snoozed in triage): nobody needs waking.
-        if (states.get(a.alertId)?.status !== 'open') continue;
-        for (const target of routeAlert(routes, a, dept.get(a.user) ?? null, t)) {
-          if (!channels.has(target.channel) || already.has(`${target.channel}|${a.alertId}`)) continue;
-          items.push({ page: pageOf(a, page), channel: target.channel, route: target.route, kind: 'trigger' });
-        }
-      }
-      const out: OutboxRow[] = [];
-      const apply: Array<() => void> = [];
-      planPages(state, items, t, out, apply);
-      await commit(state, out, apply);
-      for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
+      const planned = await routeRevisions(fresh, t);
       state.stats.revisionsRouted += fresh.length;
       state.metrics.routed.inc(fresh.length);
-      if (items.length > 0) log.info({ revisions: fresh.length, pages: items.length }, 'notifier: alerts routed');
+      if (planned.pages + planned.updates > 0) log.info({ revisions: fresh.length, ...planned }, 'notifier: alerts routed');
+      for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
     }
     alertCursor = newest;
     for (const [id, s] of seenRevisions) if (s.updated < alertCursor - 2 * OVERLAP_MS) seenRevisions.delete(id);
   }
 
+  /**
+   * Fresh revisions into pages and updates. Per route: a case's page (pageBy: case) or the alert's; a
+   * channel that has an incident for it gets an update when the page tells it something new (never
+   * after the incident was resolved), one that has none a page when an alert of it is still open.
+   */
+  async function routeRevisions(fresh: AlertRevision[], t: number): Promise<{ pages: number; updates: number }> {
+    const ids = fresh.map((a) => a.alertId);
+    const { caseOf, states } = anyPerCase ? await readCases(ch, state.cases, ids, t) : { caseOf: new Map<string, PagedCase>(), states: await statesOf(ch, ids, t) };
+    const related = new Set(ids);
+    for (const id of ids) for (const a of caseOf.get(id)?.alerts ?? []) related.add(a.alertId);
+    const incidents = incidentsOf(await incidentRows(ch, [...related]));
+    const dept = await departments();
+    // Open alerts first, then the newest: per case and channel the first that pages or grows it is sent.
+    const order = [...fresh].sort((x, y) => Number(states.get(y.alertId)?.status === 'open') - Number(states.get(x.alertId)?.status === 'open') || y.firedAt - x.firedAt);
+    const items: Array<{ page: AlertPage; channel: string; route: string; kind: 'trigger'; dedupKey: string }> = [];
+    const updates: Delivery[] = [];
+    const done = new Set<string>();
+    for (const a of order) {
+      const open = states.get(a.alertId)?.status === 'open';
+      const c = caseOf.get(a.alertId);
+      for (const perCase of [true, false]) {
+        const byRoute = routes.filter((r) => ((r.pageBy ?? 'case') === 'case') === perCase);
+        if (byRoute.length === 0 || (perCase && !c)) continue;
+        const p = perCase ? casePageOf(a, c!, page) : pageOf(a, page);
+        const scope = new Set(perCase ? c!.alerts.map((x) => x.alertId) : [a.alertId]);
+        const subject = incidentOf(p);
+        for (const target of routeAlert(byRoute, p, dept.get(a.user) ?? null, t)) {
+          const channel = channels.get(target.channel);
+          if (!channel || done.has(`${target.channel}|${subject}`)) continue;
+          // A case's incident is any page of one of its alerts (also one paged per alert before routes paged cases).
+          const mine = incidents.filter((i) => i.channel === target.channel && (perCase || !i.perCase) && i.opened !== 'escalate' && [...i.sent.keys()].some((id) => scope.has(id)));
+          const live = mine.find((i) => !i.resolved);
+          if (live) {
+            // A case listed in a digest was paged; a digest takes no updates.
+            if (live.opened === 'digest' || !channel.updates || !grows(live, p)) continue;
+            const id = `${deliveryId(target.channel, 'update', live.dedupKey)}|${a.alertId}@${a.revision}`;
+            updates.push({ id, channel: target.channel, kind: 'update', dedupKey: live.dedupKey, route: target.route, members: [p], queuedAt: t, due: t, attempts: 0, lastReason: '' });
+            done.add(`${target.channel}|${subject}`);
+          } else if (open) {
+            // A case reopened after its incident was resolved pages again, as a new incident.
+            const dedupKey = mine.length > 0 ? `${subject}/${a.alertId}` : subject;
+            items.push({ page: p, channel: target.channel, route: target.route, kind: 'trigger', dedupKey });
+            done.add(`${target.channel}|${subject}`);
+          }
+        }
+      }
+    }
+    const ids2 = [...items.map((i) => deliveryId(i.channel, 'trigger', i.dedupKey)), ...updates.map((u) => u.id)];
+    const exists = ids2.length > 0 ? await existingDeliveries(ch, ids2) : new Set<string>();
+    const pages = items.filter((i) => !exists.has(deliveryId(i.channel, 'trigger', i.dedupKey)) && !state.deliveries.has(deliveryId(i.channel, 'trigger', i.dedupKey)));
+    const grown = updates.filter((u) => !exists.has(u.id) && !state.deliveries.has(u.id));
+    const out: OutboxRow[] = [];
+    const apply: Array<() => void> = [];
+    planPages(state, pages, t, out, apply);
+    out.push(...grown.map((d) => row(d, { event: 'queued', at: t, alertId: d.members[0].alertId, content: d.members[0] })));
+    apply.push(...grown.map((d) => () => state.deliveries.set(d.id, d)));
+    await commit(state, out, apply);
+    return { pages: pages.length, updates: grown.length };
+  }
+
+  /**
+   * Triage actions into acknowledge and resolve of the incidents they settle: a case's incident when no
+   * alert of the case is open any more (acknowledge) or all are resolved (resolve); an alert's with the
+   * alert. On channels that take updates; each incident acknowledged and resolved once.
+   */
   async function pollActions(t: number): Promise<void> {
     const from = Math.max(actionCursor - OVERLAP_MS, t - n.catchUpMs);
     const rows = await ch.query<{ action_id: string; alert_id: string; kind: 'acknowledge' | 'resolve'; at: string; at_ms: number }>(sql`
@@ -112,19 +163,23 @@ export function createPoller(state: NotifierState): Poller {
     let newest = actionCursor;
     for (const r of rows) newest = Math.max(newest, fromDateTime(r.at));
     if (fresh.length > 0) {
-      const alertIds = [...new Set(fresh.map((r) => r.alert_id))];
-      const pages = (await pagesOf(ch, alertIds)).filter((p) => p.kind !== 'digest');
-      for (const d of state.deliveries.values()) {
-        if (d.kind === 'trigger' || d.kind === 'escalate') pages.push({ channel: d.channel, alertId: d.members[0].alertId, kind: d.kind, dedupKey: d.dedupKey });
-      }
+      const acted = [...new Set(fresh.map((r) => r.alert_id))];
+      const { caseOf, states } = await readCases(ch, state.cases, acted, t);
+      const related = new Set(acted);
+      for (const id of acted) for (const a of caseOf.get(id)?.alerts ?? []) related.add(a.alertId);
+      const incidents = incidentsOf(await incidentRows(ch, [...related]));
       const wanted: Delivery[] = [];
-      for (const r of fresh) {
-        for (const p of pages) {
-          if (p.alertId !== r.alert_id || !channels.get(p.channel)?.updates) continue;
-          const id = deliveryId(p.channel, r.kind, p.dedupKey);
-          if (wanted.some((w) => w.id === id)) continue;
-          wanted.push({ id, channel: p.channel, kind: r.kind, dedupKey: p.dedupKey, route: '', members: [{ alertId: r.alert_id, link: alertLink(baseUrl, r.alert_id) }], queuedAt: t, due: t, attempts: 0, lastReason: '' });
-        }
+      for (const inc of incidents) {
+        if (inc.opened === 'digest' || !channels.get(inc.channel)?.updates) continue;
+        const about = [...inc.sent.keys()];
+        const trigger = acted.find((id) => (inc.perCase ? caseOf.get(id)?.alerts.some((a) => about.includes(a.alertId)) : about.includes(id)));
+        if (trigger === undefined) continue;
+        const c = caseOf.get(trigger);
+        const scope = inc.perCase && c ? c.alerts.map((a) => a.alertId) : about;
+        const kind = settledAs(scope.map((id) => states.get(id)?.status ?? 'open'));
+        if (kind === null || inc.resolved || (kind === 'acknowledge' && inc.acknowledged)) continue;
+        const link = inc.perCase && c ? caseLink(baseUrl, c.alerts[0].alertId) : alertLink(baseUrl, trigger);
+        wanted.push({ id: deliveryId(inc.channel, kind, inc.dedupKey), channel: inc.channel, kind, dedupKey: inc.dedupKey, route: '', members: [{ alertId: trigger, link }], queuedAt: t, due: t, attempts: 0, lastReason: '' });
       }
       const exists = wanted.length > 0 ? await existingDeliveries(ch, wanted.map((w) => w.id)) : new Set<string>();
       const todo = wanted.filter((w) => !exists.has(w.id) && !state.deliveries.has(w.id));

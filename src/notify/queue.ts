@@ -36,12 +36,12 @@ export async function restoreQueue(state: NotifierState, t: number): Promise<voi
 }
 
 /** Plans the pages of (alert, channel) pairs: individual while the budget allows, else into digests. */
-export function planPages(state: NotifierState, items: Array<{ page: AlertPage; channel: string; route: string; kind: 'trigger' | 'escalate' }>, t: number, rows: OutboxRow[], apply: Array<() => void>): void {
+export function planPages(state: NotifierState, items: Array<{ page: AlertPage; channel: string; route: string; kind: 'trigger' | 'escalate'; dedupKey: string }>, t: number, rows: OutboxRow[], apply: Array<() => void>): void {
   const { n } = state;
   const ordered = [...items].sort((a, b) => severityRank(b.page.severity) - severityRank(a.page.severity) || b.page.observedBytes - a.page.observedBytes);
   for (const it of ordered) {
     const budget = budgetOf(state, it.channel);
-    const dedupKey = it.kind === 'escalate' ? `${it.page.alertId}/escalation` : it.page.alertId;
+    const dedupKey = it.dedupKey;
     if (budget.fits(t, budget.individualLimit)) {
       const d: Delivery = { id: deliveryId(it.channel, it.kind, dedupKey), channel: it.channel, kind: it.kind, dedupKey, route: it.route, members: [it.page], queuedAt: t, due: t, attempts: 0, lastReason: '' };
       budget.add(t);

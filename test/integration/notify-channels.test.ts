@@ -70,8 +70,9 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
     await writeAlerts(ch, [alert]);
     for (const r of [pd, og, slack, hook]) await r.waitFor((x) => triggersFor(x, alert.alertId).length >= 1, 20_000, `the page of ${alert.alertId}`);
     const pseudonym = createPseudonyms({ enabled: true, key: PSEUDONYM_KEY }).of(alert.user);
-    // The dashboard routes in the fragment: the page of the alert is <publicUrl>/#/alerts/<id>.
-    const link = `https://insider.example.com/#/alerts/${alert.alertId}`;
+    // The dashboard routes in the fragment: the page of the alert's case (named by the alert that opened
+    // it, here this one) is <publicUrl>/#/cases/<id>.
+    const link = `https://insider.example.com/#/cases/${alert.alertId}`;
     for (const r of [pd, og, slack, hook]) {
       expect(r.requests.flatMap((q) => q.problems)).toEqual([]);
       const [page] = triggersFor(r, alert.alertId);

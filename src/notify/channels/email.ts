@@ -26,13 +26,15 @@ export interface SmtpSettings {
 export function emailContent(msg: Message, nowMs: number): { subject: string; text: string } {
   switch (msg.kind) {
     case 'trigger':
+    case 'update':
     case 'escalate': {
       const a = msg.alert;
       return {
-        subject: summaryOf(a),
+        subject: `${msg.kind === 'update' ? 'Update: ' : ''}${summaryOf(a)}`,
         text: [
           summaryOf(a),
           '',
+          ...(a.case ? [`Case:      ${a.case.id} (${a.case.alerts} alert${a.case.alerts === 1 ? '' : 's'}, risk ${a.case.risk})`] : []),
           `Alert:     ${a.alertId} (revision ${a.revision})`,
           `Severity:  ${a.severity} (score ${a.score})`,
           ...(a.who ? [`Employee:  ${a.who}`] : []),
@@ -40,7 +42,7 @@ export function emailContent(msg: Message, nowMs: number): { subject: string; te
           `Detectors: ${a.detectors.join(', ')}`,
           `Window:    ${new Date(a.windowStart).toISOString()} .. ${new Date(a.windowEnd).toISOString()}`,
           '',
-          `Open the alert: ${a.link}`,
+          `Open the ${a.case ? 'case' : 'alert'}: ${a.link}`,
         ].join('\r\n'),
       };
     }

@@ -1,6 +1,7 @@
 // Opsgenie Alert API: POST <base>/v2/alerts with "Authorization: GenieKey <key>" creates an alert; the
 // alias (the dedup key) keeps one open alert per alias (a second create only raises its count).
-// Acknowledge and close: POST <base>/v2/alerts/<alias>/acknowledge|close?identifierType=alias.
+// Acknowledge and close: POST <base>/v2/alerts/<alias>/acknowledge|close?identifierType=alias; a case's
+// update is a note on its alert: POST <base>/v2/alerts/<alias>/notes?identifierType=alias (note <= 25,000).
 // Opsgenie answers 202 Accepted (processing is asynchronous). message <= 130 characters, alias <= 512,
 // description <= 15,000, details are string to string, priority P1 (highest) .. P5.
 import type { Severity } from '../../alerts';
@@ -32,6 +33,10 @@ function alertDetails(a: AlertPage): Record<string, string> {
   };
   if (a.who !== '') d.employee = a.who;
   if (a.ratio > 0) d.usual_multiple = formatMultiple(a.ratio);
+  if (a.case) {
+    d.case_id = a.case.id;
+    d.case_alerts = String(a.case.alerts);
+  }
   return d;
 }
 
@@ -47,13 +52,17 @@ export function opsgenieRequest(base: string, apiKey: string, msg: Message, nowM
       url = `${root}/v2/alerts/${encodeURIComponent(alias)}/${msg.kind === 'acknowledge' ? 'acknowledge' : 'close'}?identifierType=alias`;
       body = { source: SOURCE, user: SOURCE, note: `${msg.kind === 'acknowledge' ? 'Acknowledged' : 'Resolved'} in insider-detector: ${msg.link}` };
       break;
+    case 'update':
+      url = `${root}/v2/alerts/${encodeURIComponent(alias)}/notes?identifierType=alias`;
+      body = { source: SOURCE, user: SOURCE, note: clip(`Update: ${summaryOf(msg.alert)}\nOpen: ${msg.alert.link}`, 25000) };
+      break;
     case 'trigger':
     case 'escalate': {
       const a = msg.alert;
       body = {
         message: clip(summaryOf(a), 130),
         alias,
-        description: clip(`${summaryOf(a)}\nScore ${a.score}. Window ${new Date(a.windowStart).toISOString()} .. ${new Date(a.windowEnd).toISOString()}.\nOpen the alert: ${a.link}`, 15000),
+        description: clip(`${summaryOf(a)}\n${a.case ? 'Risk' : 'Score'} ${a.score}. Window ${new Date(a.windowStart).toISOString()} .. ${new Date(a.windowEnd).toISOString()}.\nOpen the ${a.case ? 'case' : 'alert'}: ${a.link}`, 15000),
         priority: OPSGENIE_PRIORITY[a.severity],
         source: SOURCE,
         entity: a.who === '' ? a.alertId : a.who,

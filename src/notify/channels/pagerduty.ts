@@ -1,6 +1,7 @@
 // PagerDuty Events API v2: POST https://events.pagerduty.com/v2/enqueue with the integration's routing
 // key. One incident per dedup key: trigger opens it (a second trigger with the same key only adds to
-// its log), acknowledge and resolve with the same key update it. PagerDuty answers 202 Accepted.
+// its log: how a case's update is sent), acknowledge and resolve with the same key update it. PagerDuty
+// answers 202 Accepted.
 import type { Severity } from '../../alerts';
 import { formatBytes, formatMultiple } from '../../format';
 import type { HttpRequest } from '../http';
@@ -26,6 +27,7 @@ export function pagerDutyRequest(url: string, routingKey: string, msg: Message, 
       body.event_action = msg.kind;
       break;
     case 'trigger':
+    case 'update':
     case 'escalate': {
       const a = msg.alert;
       body.payload = {
@@ -48,12 +50,15 @@ export function pagerDutyRequest(url: string, routingKey: string, msg: Message, 
           window: `${new Date(a.windowStart).toISOString()} .. ${new Date(a.windowEnd).toISOString()}`,
           revision: a.revision,
           escalation: a.escalation ? `still unacknowledged after ${Math.round(a.escalation.afterMs / 60000)} min` : undefined,
+          case_id: a.case?.id,
+          case_alerts: a.case?.alerts,
+          update: msg.kind === 'update' ? true : undefined,
           link: a.link,
         },
       };
       body.client = SOURCE;
       body.client_url = a.link;
-      body.links = [{ href: a.link, text: `Alert ${a.alertId}` }];
+      body.links = [{ href: a.link, text: a.case ? `Case ${a.case.id}` : `Alert ${a.alertId}` }];
       break;
     }
     case 'digest': {

@@ -36,6 +36,7 @@ export function slackRequest(url: string, msg: Message, nowMs: number): HttpRequ
   let blocks: unknown[];
   switch (msg.kind) {
     case 'trigger':
+    case 'update':
     case 'escalate': {
       const a = msg.alert;
       text = escapeMrkdwn(summaryOf(a));
@@ -46,9 +47,9 @@ export function slackRequest(url: string, msg: Message, nowMs: number): HttpRequ
         md(`*Detectors*\n${escapeMrkdwn(a.detectors.join(', '))}`),
       ];
       blocks = [
-        { type: 'header', text: plain(`${a.escalation ? 'Still unacknowledged: ' : ''}${a.severity.toUpperCase()} insider alert`) },
+        { type: 'header', text: plain(`${a.escalation ? 'Still unacknowledged: ' : msg.kind === 'update' ? 'Update: ' : ''}${a.severity.toUpperCase()} insider ${a.case && a.case.alerts > 1 ? 'case' : 'alert'}`) },
         { type: 'section', text: md(escapeMrkdwn(summaryOf(a))), fields },
-        { type: 'section', text: md(`<${a.link}|Open alert ${escapeMrkdwn(a.alertId)}>`) },
+        { type: 'section', text: md(a.case ? `<${a.link}|Open case ${escapeMrkdwn(a.case.id)}>` : `<${a.link}|Open alert ${escapeMrkdwn(a.alertId)}>`) },
         { type: 'context', elements: [md(`Fired ${new Date(a.firedAt).toISOString()} · window ${new Date(a.windowStart).toISOString().slice(0, 10)} · revision ${a.revision}`)] },
       ];
       break;

@@ -15,6 +15,7 @@ export function webhookBody(msg: Message, deliveryId: string, nowMs: number): Re
   const base = { version: WEBHOOK_VERSION, event: msg.kind, delivery_id: deliveryId, dedup_key: msg.dedupKey, sent_at: new Date(nowMs).toISOString() };
   switch (msg.kind) {
     case 'trigger':
+    case 'update':
     case 'escalate':
       return { ...base, summary: summaryOf(msg.alert), alert: msg.alert };
     case 'digest':
