@@ -33,7 +33,7 @@ export function claimList(value: unknown): string[] {
 
 /** Where the dashboard may be sent back to: one of its own hash routes. */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/[A-Za-z0-9/_.?=&%:@-]{0,300}$/.test(next) && !next.startsWith('//') && !next.startsWith('/signin') ? next : '/alerts';
+  return typeof next === 'string' && /^\/[A-Za-z0-9/_.?=&%:@-]{0,300}$/.test(next) && !next.startsWith('//') && !next.startsWith('/signin') ? next : '/cases';
 }
 
 /** Why a sign-in failed, as the sign-in page explains it (#/signin?sso=<code>). */

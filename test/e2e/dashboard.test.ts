@@ -110,6 +110,10 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
 
     await page.getByLabel('Access token').fill(dashboard.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // The default page is the cases queue; the alert list is one click away.
+    await page.getByRole('table', { name: 'Cases' }).waitFor();
+    expect(page.url()).toMatch(/#\/cases$/);
+    await page.locator('nav[aria-label="Main"] a', { hasText: /^Alerts$/ }).click();
     await page.getByRole('table', { name: 'Alerts' }).waitFor();
     await page.getByText(dashboard.user).first().waitFor();
     // The token is kept for the tab only, never in the address.
@@ -248,7 +252,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
       if (new URL(r.url()).pathname === '/api/alerts') listed.push(Date.now());
     });
     try {
-      await polled.goto(`${dashboard.api.url}/#/signin?token=${encodeURIComponent(fallbackToken)}`);
+      await polled.goto(`${dashboard.api.url}/#/signin?next=${encodeURIComponent('/alerts')}&token=${encodeURIComponent(fallbackToken)}`);
       await polled.getByRole('table', { name: 'Alerts' }).waitFor();
       await polled.locator('[data-testid="live-status"][data-mode="poll"]').waitFor({ timeout: 30_000 });
       // A new alert, stored as the detector stores them: the polling queue shows it.
@@ -429,6 +433,10 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     const row = page.locator(`tr[data-case-id="${mine.caseOf}"]`);
     await row.waitFor();
     expect(await page.locator('main').innerText()).not.toContain(actor.id);
+    // Its volume by day: a bar for each day with an alert, the export's among them.
+    const spark = row.getByTestId('case-sparkline');
+    expect(await spark.locator('rect').count()).toBeGreaterThanOrEqual(2);
+    expect(await spark.getAttribute('aria-label')).toMatch(/^Alert volume by day: \d{4}-\d\d-\d\d [\d.]+ [KMGT]?B/);
     await shot('cases');
 
     await row.locator('a.pseudonym').click();

@@ -121,8 +121,11 @@ describe('single sign-on in Chromium against a real OpenID provider', () => {
   it('signs in through the provider, takes the analyst role from the secops group, acts, signs out, and the session is refused afterwards', async () => {
     const { context, page } = await newPage();
     await signIn(page, SAM, true);
-    // Back on the dashboard, signed in: the queue with the alert, the name and role in the navigation.
-    await page.waitForURL(new RegExp(`^${API}/#/alerts`));
+    // Back on the dashboard, signed in: the cases queue (the default page) with the alert's case, the name
+    // and role in the navigation; the alert queue one click away.
+    await page.waitForURL(new RegExp(`^${API}/#/cases`));
+    await page.locator(`tr[data-case-id="${alert.alertId}"]`).waitFor();
+    await page.locator('nav[aria-label="Main"] a', { hasText: /^Alerts$/ }).click();
     await page.getByRole('table', { name: 'Alerts' }).waitFor();
     await page.locator(`tr[data-alert-id="${alert.alertId}"]`).waitFor();
     await page.getByText('sam.secops').first().waitFor();
@@ -174,7 +177,7 @@ describe('single sign-on in Chromium against a real OpenID provider', () => {
   it('maps the auditors group to viewer, and refuses someone in no mapped group with a reason', async () => {
     const { context, page } = await newPage();
     await signIn(page, AUD);
-    await page.waitForURL(new RegExp(`^${API}/#/alerts`));
+    await page.waitForURL(new RegExp(`^${API}/#/cases`));
     await page.getByText('ada.auditor').first().waitFor();
     const me = await page.evaluate(async () => (await (await fetch('/api/me')).json()) as { role: string });
     expect(me.role).toBe('viewer');

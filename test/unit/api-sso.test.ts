@@ -31,7 +31,7 @@ describe('safeNext', () => {
   it('returns only to the dashboard’s own routes', () => {
     expect(safeNext('/alerts/al_20261129_dad02117da')).toBe('/alerts/al_20261129_dad02117da');
     expect(safeNext('/alerts?status=open')).toBe('/alerts?status=open');
-    for (const bad of ['//evil.example', 'https://evil.example', 'javascript:alert(1)', '/signin?next=x', '/a"><script>', undefined, 42]) expect(safeNext(bad)).toBe('/alerts');
+    for (const bad of ['//evil.example', 'https://evil.example', 'javascript:alert(1)', '/signin?next=x', '/a"><script>', undefined, 42]) expect(safeNext(bad)).toBe('/cases');
   });
 });
 

@@ -67,7 +67,7 @@ function App() {
 
   useEffect(() => {
     // (signOut may already be on its way to sign-in: then the address is left to it.)
-    if (signedOut && !location.hash.startsWith('#/signin')) replace(`/signin?next=${encodeURIComponent(location.hash.slice(1) || '/alerts')}`);
+    if (signedOut && !location.hash.startsWith('#/signin')) replace(`/signin?next=${encodeURIComponent(location.hash.slice(1) || '/cases')}`);
   }, [signedOut]);
 
   useEffect(() => {

@@ -1,5 +1,7 @@
-// The hash router: #/signin, #/alerts (queue; filters in the query), #/alerts/<id>, #/cases, #/cases/<alert id>, #/employees/<user>,
-// #/reports, #/users and #/tuning (admins). Pages link to #/alerts/<id> (src/notify/page.ts alertLink). Hash routes need nothing from the server that serves the files, and a view can be linked.
+// The hash router: #/cases (the default page: the cases queue), #/cases/<alert id>, #/signin, #/alerts
+// (the alert queue; filters in the query), #/alerts/<id>, #/employees/<user>, #/reports, #/users and
+// #/tuning (admins). Pages link to #/cases/<id> and #/alerts/<id> (src/notify/page.ts). Hash routes need
+// nothing from the server that serves the files, and a view can be linked.
 import { useEffect, useState } from 'preact/hooks';
 
 export type Page = 'signin' | 'queue' | 'alert' | 'cases' | 'case' | 'employee' | 'reports' | 'users' | 'tuning' | 'notfound';
@@ -18,7 +20,8 @@ export function parseHash(hash: string): Route {
   const parts = path.split('/').filter(Boolean).map(safeDecode);
   const [head, id = '', extra] = parts;
   if (extra !== undefined) return { page: 'notfound', id: '', query };
-  if (head === undefined || (head === 'alerts' && id === '')) return { page: 'queue', id: '', query };
+  if (head === undefined) return { page: 'cases', id: '', query };
+  if (head === 'alerts' && id === '') return { page: 'queue', id: '', query };
   if (head === 'alerts') return { page: 'alert', id, query };
   if (head === 'cases') return id === '' ? { page: 'cases', id: '', query } : { page: 'case', id, query };
   if (head === 'signin' && id === '') return { page: 'signin', id: '', query };

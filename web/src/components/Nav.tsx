@@ -13,7 +13,7 @@ export function Nav({ page, session, onHelp }: Props) {
   const alerts = page === 'queue' || page === 'alert' || page === 'employee';
   return (
     <header class="topbar">
-      <a class="brand" href={queueHref()}>
+      <a class="brand" href={href('/cases')}>
         Insider alerts
       </a>
       <nav aria-label="Main">

@@ -1,9 +1,11 @@
-// The cases (#/cases): one employee's alerts while an episode lasts, open ones ranked by their accumulated
-// risk now (the analyst's queue); ?state=all shows resolved ones too. Read again every 15 s and on "r";
+// The cases (#/cases, the dashboard's default page): one employee's alerts while an episode lasts, open
+// ones ranked by their accumulated risk now (the analyst's queue), each with its volume by day and its
+// detectors; ?state=all shows resolved ones too. Read again every 15 s and on "r";
 // the alert list stays one click away.
 import { get, query } from '../api';
 import { Banner } from '../components/Banner';
 import { SeverityBadge } from '../components/SeverityBadge';
+import { Sparkline } from '../components/Sparkline';
 import { formatClock, plural } from '../format';
 import { useKeys, useLoad, useTitle } from '../hooks';
 import { caseHref, employeeHref, queueHref, replace, type Route } from '../router';
@@ -47,6 +49,7 @@ export function Cases({ route }: { route: Route }) {
               <th scope="col">Severity</th>
               <th scope="col">Employee</th>
               <th scope="col">Days (UTC)</th>
+              <th scope="col">Volume</th>
               <th scope="col" class="num">Alerts</th>
               <th scope="col">Peak</th>
               <th scope="col">Detectors</th>
@@ -70,6 +73,9 @@ export function Cases({ route }: { route: Route }) {
                   </a>
                 </td>
                 <td>{c.firstDay === c.lastDay ? c.firstDay : `${c.firstDay} – ${c.lastDay}`}</td>
+                <td>
+                  <Sparkline firstDay={c.firstDay} lastDay={c.lastDay} steps={c.alerts} />
+                </td>
                 <td class="num">
                   {c.alerts.length}
                   {c.alerts.some((a) => a.status === 'resolved') && c.open && <span class="muted"> ({c.alerts.filter((a) => a.status !== 'resolved').length} open)</span>}

@@ -23,7 +23,7 @@ const SSO_FAILURES: Record<string, string> = {
 
 /** Where to go after signing in: the page that sent the analyst here, if it is one of ours. */
 function target(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('/signin') ? next : '/alerts';
+  return next && next.startsWith('/') && !next.startsWith('/signin') ? next : '/cases';
 }
 
 export function SignIn({ route }: { route: Route }) {
