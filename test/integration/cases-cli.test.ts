@@ -152,11 +152,23 @@ describe('cases through the CLI (real ClickHouse)', () => {
     expect(json<CaseOut[]>(['cases', 'list', '--user', BEN])[0].alerts[0].status).toBe('open');
   });
 
+  it('resolves a case as a false positive with a suppression made once, with its newest alert; refuses options that go together only', () => {
+    const lone = insider(['cases', 'resolve', ben.alertId, '--disposition', 'false_positive', '--until', '30d']);
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toContain('--until and --reason go with --suppress or --expect');
+    expect(json<CaseOut[]>(['cases', 'list', '--user', BEN])[0].alerts[0].status).toBe('open');
+    const done = insider(['cases', 'resolve', ben.alertId, '--disposition', 'false_positive', '--suppress', 'user', '--until', '30d', '--reason', 'quarterly export', '--as', 'case.lead']);
+    expect(done.code).toBe(0);
+    const made = json<Array<{ alertId: string; scope: string; reason: string; revokedAt: number | null }>>(['suppressions', 'list']);
+    expect(made.map((m) => [m.alertId, m.scope, m.reason, m.revokedAt])).toEqual([[ben.alertId, 'user', 'quarterly export', null]]);
+    expect(json<CaseOut[]>(['cases', 'list', '--user', BEN, '--all'])[0].alerts[0].status).toBe('resolved');
+  });
+
   it('resolves a case, leaves it out of the open cases, and opens a new case for an alert stored afterwards', async () => {
     const done = insider(['cases', 'resolve', drip[1].alertId, '--disposition', 'true_positive', '--note', 'escalated to HR']);
     expect(done.code).toBe(0);
     expect(done.stdout).toContain(`case ${drip[0].alertId}: resolved 3 alerts`);
-    expect(json<CaseOut[]>(['cases', 'list']).map((c) => c.caseOf)).toEqual([ben.alertId, later.alertId]);
+    expect(json<CaseOut[]>(['cases', 'list']).map((c) => c.caseOf)).toEqual([later.alertId]);
     expect(json<CaseOut[]>(['cases', 'list', '--all']).find((c) => c.caseOf === drip[0].alertId)).toMatchObject({ open: false, alerts: [{ status: 'resolved' }, { status: 'resolved' }, { status: 'resolved' }] });
     // An alert of the drip's last days, stored now (after the resolution): a case of its own, open.
     const late = { ...alert(ANA, today - 15, today - 15, 'low', 26, 'volumeSelf'), createdAtWall: Date.now() + 1000 };

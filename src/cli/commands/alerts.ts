@@ -2,11 +2,11 @@
 // the HTTP API. The operator holds the database credentials and is trusted like an admin; every action is
 // recorded in the audit trail as "cli:<login name>" (or --as NAME).
 import { Command, Option } from 'commander';
-import { MAX_FACTOR, MIN_FACTOR } from '../../detect';
-import { actOnAlert, adjustmentsView, DISPOSITIONS, SCOPES, showAlert, suppressionsView, type ActRequest, type Disposition, type Scope } from '../../triage';
+import { actOnAlert, adjustmentsView, DISPOSITIONS, showAlert, suppressionsView, type ActRequest, type Disposition } from '../../triage';
 import type { CliContext } from '../context';
 import { printJson, printText } from '../output';
-import { asOption, cliActor, parseFactor, parseUntil, parseUntilOrDate, PSEUDONYM_HELP, triageDeps, usageError } from '../triage-context';
+import { asOption, cliActor, parseUntil, PSEUDONYM_HELP, triageDeps } from '../triage-context';
+import { addVerdictOptions, VERDICT_HELP, verdictOf, type VerdictOptions } from '../verdict-options';
 import { adjustmentLine, printAlert, printState } from './alert-text';
 import { alertsListCommand } from './alerts-list';
 
@@ -104,33 +104,20 @@ Examples:
     .addHelpText('after', '\nExamples:\n  insider alerts note al_20261001_3fa9c2d1e0 "called the manager: planned migration"')
     .action((id: string, text: string[], opts: ActOptions) => act(ctx, id, { action: 'note', note: text.join(' ') }, opts));
 
-  alerts
-    .command('resolve')
-    .description('resolve an alert with a disposition, optionally suppressing the pattern so that it does not alert again')
-    .argument('<id>', 'the alert id')
-    .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
-    .option('--note <text>', 'why (kept with the action)')
-    .addOption(new Option('--suppress <scope>', 'also suppress: the employee (user), the employee on one table (user_table), or a service account').choices([...SCOPES]))
-    .addOption(new Option('--expect <reason>', "also raise expectations for a while: expected for the role (the person's department and role) or project work (the person)").choices(['role', 'project']))
-    .addOption(new Option('--until <time>', 'with --suppress or --expect: when it ends (a date 2026-12-20 = that UTC midnight, ISO-8601 with a zone, or 90m, 8h, 30d, 2w from now)').argParser(parseUntilOrDate))
-    .addOption(new Option('--factor <x>', `with --expect: multiply the expected volume by this (${MIN_FACTOR}-${MAX_FACTOR}; default: enough to cover the alerted volume)`).argParser(parseFactor))
-    .option('--reason <text>', 'with --suppress or --expect: why the pattern is expected')
-    .option('--table <db.table>', 'with --suppress user_table: the table, as database.table')
+  addVerdictOptions(
+    alerts
+      .command('resolve')
+      .description('resolve an alert with a disposition, optionally suppressing the pattern so that it does not alert again')
+      .argument('<id>', 'the alert id')
+      .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
+      .option('--note <text>', 'why (kept with the action)'),
+  )
     .addOption(asOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
-A suppression comes only with false_positive or expected_activity; the detector then keeps the
-covered activity out of the volumes it judges until the suppression ends or is revoked
-(see \`insider suppressions\`).
-
---expect (also only with false_positive or expected_activity) keeps the activity judged, but
-against an expected volume multiplied by --factor, from the alert's day until --until (whole UTC
-days, at most 90 days from today; --expect project needs --until, --expect role defaults to 90
-days). The factor is at most ${MAX_FACTOR}x: far above the raised expectation still alerts, and
-policy limits (sensitive tables, daily ceiling) are not lifted. Audited as adjustment.create;
-see and revoke with \`insider adjustments\`.
+${VERDICT_HELP}
 
 Examples:
   insider alerts resolve al_20261001_3fa9c2d1e0 --disposition true_positive --note "escalated to HR"
@@ -140,23 +127,8 @@ Examples:
       --expect project --until 2026-12-20 --reason "data migration project"
   insider alerts resolve al_20261001_3fa9c2d1e0 --disposition false_positive --expect role --factor 3`,
     )
-    .action(async function (this: Command, id: string, opts: ActOptions & { disposition: Disposition; note?: string; suppress?: Scope; expect?: 'role' | 'project'; until?: number; factor?: number; reason?: string; table?: string }) {
-      let suppress: ActRequest['suppress'];
-      let adjust: ActRequest['adjust'];
-      if (opts.suppress !== undefined) {
-        if (opts.until === undefined) usageError(this, '--suppress needs --until (when the suppression ends)');
-        if (opts.reason === undefined) usageError(this, '--suppress needs --reason');
-        suppress = { scope: opts.suppress, until: opts.until, reason: opts.reason, table: opts.table };
-      } else if (opts.table !== undefined || (opts.expect === undefined && (opts.until !== undefined || opts.reason !== undefined))) {
-        usageError(this, '--until and --reason go with --suppress or --expect, --table with --suppress');
-      }
-      if (opts.expect !== undefined) {
-        if (opts.expect === 'project' && opts.until === undefined) usageError(this, '--expect project needs --until (when the project ends)');
-        adjust = { kind: opts.expect === 'role' ? 'expected_for_role' : 'project_work', until: opts.until, factor: opts.factor, reason: opts.reason };
-      } else if (opts.factor !== undefined) {
-        usageError(this, '--factor goes with --expect');
-      }
-      await act(ctx, id, { action: 'resolve', disposition: opts.disposition, note: opts.note, suppress, adjust }, opts);
+    .action(async function (this: Command, id: string, opts: ActOptions & VerdictOptions & { disposition: Disposition; note?: string }) {
+      await act(ctx, id, { action: 'resolve', disposition: opts.disposition, note: opts.note, ...verdictOf(this, opts) }, opts);
     });
 
   alerts

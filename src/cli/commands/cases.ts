@@ -9,6 +9,7 @@ import type { CliContext } from '../context';
 import { parseTime } from '../options';
 import { printJson, printTable, printText } from '../output';
 import { asOption, cliActor, employeeArg, PSEUDONYM_HELP, triageDeps } from '../triage-context';
+import { addVerdictOptions, VERDICT_HELP, verdictOf, type VerdictOptions } from '../verdict-options';
 
 interface ListOptions {
   from?: number;
@@ -132,12 +133,26 @@ Examples:
     .addOption(asOption())
     .addOption(jsonOption())
     .action((id: string, words: string[], o: { as?: string; json?: boolean; alerts?: string[] }) => run(id, o, 'noted', { action: 'note', note: words.join(' ') }));
-  action('resolve', 'resolve the case: each of its unresolved alerts, with one disposition (a suppression or an expectation: `alerts resolve` on the alert it is about)')
-    .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
-    .option('--note <text>', 'why (kept with each alert)')
+  addVerdictOptions(
+    action('resolve', 'resolve the case: each of its unresolved alerts, with one disposition; a suppression or an expectation is made once, with the newest alert')
+      .addOption(new Option('--disposition <disposition>', 'the verdict').choices([...DISPOSITIONS]).makeOptionMandatory())
+      .option('--note <text>', 'why (kept with each alert)'),
+  )
     .addOption(alertsOption())
     .addOption(asOption())
     .addOption(jsonOption())
-    .action((id: string, o: { disposition: Disposition; note?: string; as?: string; json?: boolean; alerts?: string[] }) => run(id, o, 'resolved', { action: 'resolve', disposition: o.disposition, note: o.note }));
+    .addHelpText(
+      'after',
+      `
+${VERDICT_HELP}
+
+Examples:
+  insider cases resolve al_20261001_3fa9c2d1e0 --disposition true_positive --note "escalated to HR"
+  insider cases resolve al_20261001_3fa9c2d1e0 --disposition false_positive \\
+      --suppress user_table --table crm.customers --until 30d --reason "month-end reporting"`,
+    )
+    .action(function (this: Command, id: string, o: VerdictOptions & { disposition: Disposition; note?: string; as?: string; json?: boolean; alerts?: string[] }) {
+      return run(id, o, 'resolved', { action: 'resolve', disposition: o.disposition, note: o.note, ...verdictOf(this, o) });
+    });
   return cases;
 }
