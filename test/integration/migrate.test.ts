@@ -2,8 +2,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeAlerts, type AlertRecord } from '../../src/alerts';
+import { MS_PER_DAY } from '../../src/calendar';
 import { MigrationError } from '../../src/errors';
 import { createClickHouse, ident, loadMigrations, migrate, migrationStatus, MIGRATIONS_DIR, sql, SqlFragment, type ClickHouse } from '../../src/store';
+import { recordAction } from '../../src/triage';
+import { insiderSync } from '../helpers/cli';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'migrations');
@@ -108,6 +112,40 @@ describe('migrate (real server)', () => {
       expect(second.alreadyApplied).toBe(first.applied.length);
     } finally {
       await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(fresh)}`);
+      await target.close();
+    }
+  });
+
+  it('groups the alerts a database held before cases existed into cases after the upgrade, resolved ones included', async () => {
+    const upgraded = uniqueName('it_cases_upgrade');
+    const target = createClickHouse(config.clickhouse, { database: upgraded });
+    // The release before paging per case: every migration before 0019.
+    const before = fs.mkdtempSync(path.join(os.tmpdir(), 'mig-18-'));
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && Number(f.slice(0, 4)) < 19)) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(before, f));
+    const today = Math.floor(Date.now() / MS_PER_DAY);
+    const alert = (n: number, day: number, score: number): AlertRecord => ({
+      alertId: `al_upgrade_${n}`, revision: 1, user: 'old.data@corp.example', windowStart: day * MS_PER_DAY, windowEnd: (day + 1) * MS_PER_DAY, detectors: ['volumeSelf'],
+      severity: score >= 53 ? 'high' : 'medium', score, firedAt: day * MS_PER_DAY + 43_200_000, triggerEventId: 'e', lastEventAt: day * MS_PER_DAY + 43_000_000,
+      observedBytes: 2e9, observedRows: 1, eventCount: 3, baselineBytes: 3e8, peerBytes: 0, peerGroup: '', ratio: 6.7, explanation: 'x', findings: [],
+      evidence: { events: 3, failedEvents: 0, firstEventAt: '', lastEventAt: '', sensitiveBytes: 0, topTables: [], sessions: { count: 0, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
+      createdAtWall: Date.now() - 30 * MS_PER_DAY, updatedAtWall: Date.now() - 30 * MS_PER_DAY,
+    });
+    try {
+      await migrate(admin, target, { dir: before });
+      // Three weeks ago a day that was resolved; this week two medium days, one episode.
+      await writeAlerts(target, [alert(1, today - 21, 45), alert(2, today - 4, 45), alert(3, today - 2, 48)]);
+      await recordAction(target, 'al_upgrade_1', 'analyst1', { action: 'resolve', disposition: 'true_positive' }, Date.now() - 20 * MS_PER_DAY);
+      const upgrade = await migrate(admin, target);
+      expect(upgrade.applied.map((m) => m.file)[0]).toBe('0019-notify-updates.sql');
+      const r = insiderSync(['cases', 'list', '--all', '--json'], { INSIDER_CLICKHOUSE_DATABASE: upgraded, INSIDER_PSEUDONYMIZE: 'false', INSIDER_LOG_LEVEL: 'warn' });
+      expect(r.stderr).toBe('');
+      const cases = JSON.parse(r.stdout) as Array<{ caseOf: string; open: boolean; severity: string; alerts: Array<{ alertId: string; status: string }> }>;
+      expect(cases.map((c) => [c.caseOf, c.open, c.alerts.map((a) => `${a.alertId} ${a.status}`)])).toEqual([
+        ['al_upgrade_2', true, ['al_upgrade_2 open', 'al_upgrade_3 open']],
+        ['al_upgrade_1', false, ['al_upgrade_1 resolved']],
+      ]);
+    } finally {
+      await admin.exec(sql`DROP DATABASE IF EXISTS ${ident(upgraded)}`);
       await target.close();
     }
   });
