@@ -16,6 +16,9 @@ import { statesOf, CASE_REACH_DAYS, type TriageState } from '../triage';
 import type { ClickHouse } from '../store';
 import { caseLink, pageOf, type AlertPage, type AlertRevision, type Kind, type PageSettings } from './page';
 
+/** Ids and users per query (a statement stays far below ClickHouse's max_query_size however many alerts a cycle reads). */
+const CHUNK = 2000;
+
 export type StatusAlert = AlertSummaryRecord & Pick<CaseAlert, 'resolvedAt'> & { status: AlertStatus };
 export type PagedCase = CaseSummary<StatusAlert>;
 
@@ -24,14 +27,21 @@ export type PagedCase = CaseSummary<StatusAlert>;
  * triage state at `t` of every alert read. An alert not stored (yet) is in no case.
  */
 export async function readCases(ch: ClickHouse, opts: TimelineOptions, alertIds: ReadonlyArray<string>, t: number): Promise<{ caseOf: Map<string, PagedCase>; states: Map<string, TriageState> }> {
-  const own = [];
-  for await (const page of alertSummaryPages(ch, { ids: alertIds })) own.push(...page);
+  const own: AlertSummaryRecord[] = [];
+  for (let i = 0; i < alertIds.length; i += CHUNK) for await (const page of alertSummaryPages(ch, { ids: alertIds.slice(i, i + CHUNK) })) own.push(...page);
   if (own.length === 0) return { caseOf: new Map(), states: await statesOf(ch, alertIds, t) };
   const reach = CASE_REACH_DAYS * MS_PER_DAY;
-  const theirs = [];
-  const from = Math.min(...own.map((a) => a.windowStart)) - reach;
-  const to = Math.max(...own.map((a) => a.windowEnd)) + reach;
-  for await (const page of alertSummaryPages(ch, { users: [...new Set(own.map((a) => a.user))], from, to })) theirs.push(...page);
+  let from = Infinity;
+  let to = -Infinity;
+  for (const a of own) {
+    from = Math.min(from, a.windowStart - reach);
+    to = Math.max(to, a.windowEnd + reach);
+  }
+  // Nothing is stored about days after tomorrow.
+  to = Math.min(to, t + 2 * MS_PER_DAY);
+  const users = [...new Set(own.map((a) => a.user))];
+  const theirs: AlertSummaryRecord[] = [];
+  for (let i = 0; i < users.length; i += CHUNK) for await (const page of alertSummaryPages(ch, { users: users.slice(i, i + CHUNK), from, to })) theirs.push(...page);
   const states = await statesOf(ch, [...new Set([...alertIds, ...theirs.map((a) => a.alertId)])], t);
   const alerts: StatusAlert[] = theirs.map((a) => {
     const s = states.get(a.alertId);
@@ -43,14 +53,15 @@ export async function readCases(ch: ClickHouse, opts: TimelineOptions, alertIds:
 }
 
 /**
- * A case's page, about its newest alert (the fresh revision `a` when that is it): the case's severity is
+ * A case's page, about its newest alert (or the fresh revision `a` when it is that or worse): the case's severity is
  * its risk right after its newest alert, never below that alert's own; the window and detectors are the
  * case's; the volume is the newest alert's; the link opens the case.
  */
 export function casePageOf(a: AlertRevision, c: PagedCase, s: PageSettings): AlertPage {
   const newest = c.steps[c.steps.length - 1];
   const n = c.alerts[c.alerts.length - 1];
-  const about: AlertRevision = n.alertId === a.alertId ? a : { ...n, updatedAtWall: n.updatedAtWall };
+  // The fresh revision when it is the newest alert or worse than it (a late export grew yesterday's alert).
+  const about: AlertRevision = n.alertId === a.alertId || severityRank(a.severity) > severityRank(n.severity) ? a : n;
   const severity = severityRank(about.severity) > severityRank(newest.caseSeverity) ? about.severity : newest.caseSeverity;
   return {
     ...pageOf(about, s),
@@ -89,7 +100,9 @@ export function incidentsOf(rows: ReadonlyArray<{ channel: string; dedupKey: str
     let inc = byKey.get(key);
     if (r.kind === 'trigger' || r.kind === 'escalate' || r.kind === 'digest') {
       const page = parse(r.content);
-      inc ??= { channel: r.channel, dedupKey: r.dedupKey, opened: r.kind, perCase: page?.case !== undefined, sent: new Map(), caseAlerts: 0, acknowledged: false, resolved: false };
+      // A digest of re-pages is an escalation too.
+      const opened = page?.escalation ? 'escalate' : r.kind;
+      inc ??= { channel: r.channel, dedupKey: r.dedupKey, opened, perCase: page?.case !== undefined, sent: new Map(), caseAlerts: 0, acknowledged: false, resolved: false };
       byKey.set(key, inc);
       if (page) note(inc, page);
     } else if (inc && r.kind === 'update') {
@@ -126,6 +139,36 @@ export function grows(inc: Incident, p: AlertPage): boolean {
   const worst = Math.max(...[...inc.sent.values()].map((s) => severityRank(s.severity)));
   const sent = inc.sent.get(p.alertId);
   return (p.case?.alerts ?? 1) > inc.caseAlerts || severityRank(p.severity) > worst || (sent !== undefined && p.observedBytes >= 2 * sent.bytes);
+}
+
+const worstOf = (incs: ReadonlyArray<Incident>) => Math.max(-1, ...incs.flatMap((i) => [...i.sent.values()].map((s) => severityRank(s.severity))));
+
+export type Plan = { kind: 'trigger' | 'update'; dedupKey: string } | null;
+
+/**
+ * What a page of `subject` (a case's name, or an alert's id) does on a channel, given the incidents the
+ * channel has for it (escalations left out) and whether an alert of it is still open in triage:
+ * - an incident not resolved: an update when the page tells it something new and the channel takes
+ *   updates; but a page worse than anything it was told, while it is acknowledged (someone is on it at
+ *   the old severity) and an alert is open, is a new page;
+ * - none, or only resolved ones: a page while an alert is open (a case reopened pages anew);
+ * - only lines of digests: a page when it is now worse than the digest said (a digest takes no updates).
+ * A new incident is named `subject`, or `subject/<n>` after n earlier ones.
+ */
+export function planFor(mine: ReadonlyArray<Incident>, p: AlertPage, subject: string, o: { open: boolean; updates: boolean }): Plan {
+  const own = mine.filter((i) => i.opened === 'trigger');
+  const live = own.filter((i) => !i.resolved);
+  const next = own.length === 0 ? subject : `${subject}/${own.length}`;
+  const rank = severityRank(p.severity);
+  if (live.length > 0) {
+    const target = live.find((i) => !i.acknowledged) ?? live[0];
+    if (target.acknowledged && o.open && rank > worstOf(live)) return { kind: 'trigger', dedupKey: next };
+    return o.updates && grows(target, p) ? { kind: 'update', dedupKey: target.dedupKey } : null;
+  }
+  if (!o.open) return null;
+  const digested = mine.filter((i) => i.opened === 'digest');
+  if (own.length === 0 && digested.length > 0 && rank <= worstOf(digested)) return null;
+  return { kind: 'trigger', dedupKey: next };
 }
 
 /** What an incident's alerts' triage says of it: resolve when all are resolved, acknowledge when none is open any more. */

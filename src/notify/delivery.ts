@@ -80,7 +80,8 @@ export function createDispatcher(state: NotifierState): Dispatcher {
       byChannel.set(d.channel, list);
     }
     for (const [channel, list] of byChannel) {
-      list.sort((a, b) => a.due - b.due || a.queuedAt - b.queuedAt);
+      // Updates of incidents already paged go after whatever else is due: a new page never waits behind them.
+      list.sort((a, b) => a.due - b.due || Number(a.kind === 'update') - Number(b.kind === 'update') || a.queuedAt - b.queuedAt);
       // A page held by the window waits for a later tick; an acknowledge or resolve may go meanwhile.
       const next = list.find((d) => !blocked(d) && !overBudget(d, t));
       if (!next) continue;

@@ -1,10 +1,10 @@
 // Escalation: the alert of a page (a case's page: the alert that made it page) still unacknowledged
 // `escalateAfterMs` after the page was delivered is paged again, to the route's escalateTo channels (or
 // its own), under the page's dedup key + "/escalation": a new incident. The notifier watches every
-// delivered trigger of a route that escalates until a triage action settles the alert; the watch list
-// is read back from the outbox on start.
-import { statesOf } from '../triage';
-import type { NotifierState } from './notifier-state';
+// delivered trigger of a route that escalates, and when it is due looks whether the alert (a case's page:
+// any alert of the case) is still open; the watch list is read back from the outbox on start.
+import { readCases } from './case-pages';
+import type { NotifierState, Watch } from './notifier-state';
 import { awaitingEscalation, deliveryId, existingDeliveries, type Delivery, type OutboxRow } from './outbox';
 import type { AlertPage } from './page';
 import { commit, planPages } from './queue';
@@ -30,11 +30,6 @@ export function watchDelivered(state: NotifierState, d: Delivery, t: number): vo
   }
 }
 
-/** An analyst acknowledged or resolved the alert: none of its routes escalates it any more. */
-export function unwatch(state: NotifierState, alertId: string): void {
-  for (const key of [...state.watch.keys()]) if (key.startsWith(`${alertId}|`)) state.watch.delete(key);
-}
-
 export async function escalate(state: NotifierState, t: number): Promise<void> {
   const { ch, log, channels, routeByName } = state;
   const due = [...state.watch.values()].filter((w) => {
@@ -42,10 +37,12 @@ export async function escalate(state: NotifierState, t: number): Promise<void> {
     return after !== undefined && w.deliveredAt + after <= t;
   });
   if (due.length === 0) return;
-  const states = await statesOf(ch, [...new Set(due.map((w) => w.alertId))], t);
+  // Still open: an alert's page while the alert is; a case's while one of the case's alerts is.
+  const { caseOf, states } = await readCases(ch, state.cases, [...new Set(due.map((w) => w.alertId))], t);
+  const stillOpen = (w: Watch) => (w.page.case ? (caseOf.get(w.alertId)?.alerts ?? []).some((a) => a.status === 'open') : states.get(w.alertId)?.status === 'open');
   const items: Array<{ page: AlertPage; channel: string; route: string; kind: 'escalate'; dedupKey: string }> = [];
   for (const w of due) {
-    if (states.get(w.alertId)?.status !== 'open') continue;
+    if (!stillOpen(w)) continue;
     const r = routeByName.get(w.route)!;
     const to = r.escalateTo && r.escalateTo.length > 0 ? r.escalateTo : r.channels;
     const dedupKey = `${w.dedupKey}/escalation`;

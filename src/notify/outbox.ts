@@ -1,6 +1,6 @@
 // The outbox in ClickHouse (migration 0005): rows in, deliveries' state out. Every value reaches SQL
 // through the escaping helper. State is derived from append-only rows, never updated in place.
-import { fromDateTime, inList, sql, toDateTime, type ClickHouse } from '../store';
+import { fromDateTime, inList, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertPage, Kind, Message } from './page';
 
 export type RowEvent = 'queued' | 'failed' | 'delivered' | 'abandoned';
@@ -144,17 +144,27 @@ export async function pagesOf(ch: ClickHouse, alertIds: ReadonlyArray<string>): 
   return out;
 }
 
-/** Every delivery queued for these alerts (pages, digests' member rows, updates, acknowledgements, resolutions). */
+/**
+ * Every delivery queued for these alerts (pages, digests' member rows, updates, acknowledgements,
+ * resolutions), and every other delivery of the same incidents (digests aside: their other members are
+ * other alerts), so that an incident resolved through an alert since regrouped elsewhere reads resolved.
+ */
 export async function incidentRows(ch: ClickHouse, alertIds: ReadonlyArray<string>): Promise<Array<{ channel: string; dedupKey: string; kind: Kind; alertId: string; content: string }>> {
-  const out: Array<{ channel: string; dedupKey: string; kind: Kind; alertId: string; content: string }> = [];
-  for (let i = 0; i < alertIds.length; i += 2000) {
-    const rows = await ch.query<{ channel: string; dedup_key: string; kind: Kind; alert_id: string; content: string }>(sql`
-      SELECT channel, dedup_key, kind, alert_id, any(content) AS content FROM notify_outbox
-      WHERE event = 'queued' AND alert_id IN ${inList(alertIds.slice(i, i + 2000))}
-      GROUP BY channel, dedup_key, kind, alert_id, delivery_id`);
-    out.push(...rows.map((r) => ({ channel: r.channel, dedupKey: r.dedup_key, kind: r.kind, alertId: r.alert_id, content: r.content })));
-  }
-  return out;
+  type Row = { channel: string; dedup_key: string; kind: Kind; alert_id: string; content: string; delivery_id: string };
+  const found = new Map<string, Row>();
+  const read = async (where: (chunk: string[]) => SqlFragment, values: ReadonlyArray<string>) => {
+    for (let i = 0; i < values.length; i += 2000) {
+      const rows = await ch.query<Row>(sql`
+        SELECT channel, dedup_key, kind, alert_id, any(content) AS content, delivery_id FROM notify_outbox
+        WHERE event = 'queued' AND ${where(values.slice(i, i + 2000))}
+        GROUP BY channel, dedup_key, kind, alert_id, delivery_id`);
+      for (const r of rows) found.set(`${r.delivery_id}|${r.alert_id}`, r);
+    }
+  };
+  await read((chunk) => sql`alert_id IN ${inList(chunk)}`, alertIds);
+  const keys = [...new Set([...found.values()].filter((r) => r.kind !== 'digest').map((r) => r.dedup_key))];
+  await read((chunk) => sql`kind != 'digest' AND dedup_key IN ${inList(chunk)}`, keys);
+  return [...found.values()].map((r) => ({ channel: r.channel, dedupKey: r.dedup_key, kind: r.kind, alertId: r.alert_id, content: r.content }));
 }
 
 /** Which of these delivery ids exist already. */

@@ -7,9 +7,8 @@ import type { Severity } from '../alerts';
 import { currentDirectory } from '../directory';
 import { fromDateTime, sql } from '../store';
 import { statesOf } from '../triage';
-import { unwatch } from './escalation';
 import type { NotifierState } from './notifier-state';
-import { casePageOf, grows, incidentsOf, readCases, settledAs, type PagedCase } from './case-pages';
+import { casePageOf, incidentsOf, planFor, readCases, settledAs, type PagedCase } from './case-pages';
 import { deliveryId, existingDeliveries, incidentRows, readCursor, row, writeCursor, type Delivery, type OutboxRow } from './outbox';
 import { alertLink, caseLink, incidentOf, pageOf, type AlertPage, type AlertRevision } from './page';
 import { commit, planPages } from './queue';
@@ -106,31 +105,26 @@ export function createPoller(state: NotifierState): Poller {
     const updates: Delivery[] = [];
     const done = new Set<string>();
     for (const a of order) {
-      const open = states.get(a.alertId)?.status === 'open';
       const c = caseOf.get(a.alertId);
       for (const perCase of [true, false]) {
         const byRoute = routes.filter((r) => ((r.pageBy ?? 'case') === 'case') === perCase);
         if (byRoute.length === 0 || (perCase && !c)) continue;
         const p = perCase ? casePageOf(a, c!, page) : pageOf(a, page);
         const scope = new Set(perCase ? c!.alerts.map((x) => x.alertId) : [a.alertId]);
+        const open = [...scope].some((id) => states.get(id)?.status === 'open');
         const subject = incidentOf(p);
         for (const target of routeAlert(byRoute, p, dept.get(a.user) ?? null, t)) {
           const channel = channels.get(target.channel);
           if (!channel || done.has(`${target.channel}|${subject}`)) continue;
           // A case's incident is any page of one of its alerts (also one paged per alert before routes paged cases).
           const mine = incidents.filter((i) => i.channel === target.channel && (perCase || !i.perCase) && i.opened !== 'escalate' && [...i.sent.keys()].some((id) => scope.has(id)));
-          const live = mine.find((i) => !i.resolved);
-          if (live) {
-            // A case listed in a digest was paged; a digest takes no updates.
-            if (live.opened === 'digest' || !channel.updates || !grows(live, p)) continue;
-            const id = `${deliveryId(target.channel, 'update', live.dedupKey)}|${a.alertId}@${a.revision}`;
-            updates.push({ id, channel: target.channel, kind: 'update', dedupKey: live.dedupKey, route: target.route, members: [p], queuedAt: t, due: t, attempts: 0, lastReason: '' });
-            done.add(`${target.channel}|${subject}`);
-          } else if (open) {
-            // A case reopened after its incident was resolved pages again, as a new incident.
-            const dedupKey = mine.length > 0 ? `${subject}/${a.alertId}` : subject;
-            items.push({ page: p, channel: target.channel, route: target.route, kind: 'trigger', dedupKey });
-            done.add(`${target.channel}|${subject}`);
+          const plan = planFor(mine, p, subject, { open, updates: channel.updates });
+          if (plan === null) continue;
+          done.add(`${target.channel}|${subject}`);
+          if (plan.kind === 'trigger') items.push({ page: p, channel: target.channel, route: target.route, kind: 'trigger', dedupKey: plan.dedupKey });
+          else {
+            const id = `${deliveryId(target.channel, 'update', plan.dedupKey)}|${a.alertId}@${a.revision}`;
+            updates.push({ id, channel: target.channel, kind: 'update', dedupKey: plan.dedupKey, route: target.route, members: [p], queuedAt: t, due: t, attempts: 0, lastReason: '' });
           }
         }
       }
@@ -149,21 +143,22 @@ export function createPoller(state: NotifierState): Poller {
   }
 
   /**
-   * Triage actions into acknowledge and resolve of the incidents they settle: a case's incident when no
-   * alert of the case is open any more (acknowledge) or all are resolved (resolve); an alert's with the
-   * alert. On channels that take updates; each incident acknowledged and resolved once.
+   * Triage actions (acknowledge, snooze, resolve) into acknowledge and resolve of the incidents they
+   * settle: a case's incident when no alert of the case is open any more (acknowledge) or all are
+   * resolved (resolve); an alert's with the alert. On channels that take updates; each incident acknowledged and resolved once.
    */
   async function pollActions(t: number): Promise<void> {
     const from = Math.max(actionCursor - OVERLAP_MS, t - n.catchUpMs);
-    const rows = await ch.query<{ action_id: string; alert_id: string; kind: 'acknowledge' | 'resolve'; at: string; at_ms: number }>(sql`
+    const rows = await ch.query<{ action_id: string; alert_id: string; kind: 'acknowledge' | 'snooze' | 'resolve'; at: string; at_ms: number }>(sql`
       SELECT action_id, alert_id, toString(action) AS kind, at, at_ms FROM alert_actions
-      WHERE at >= ${new Date(Math.floor(from / 1000) * 1000)} AND toString(action) IN ('acknowledge', 'resolve')
+      WHERE at >= ${new Date(Math.floor(from / 1000) * 1000)} AND toString(action) IN ('acknowledge', 'snooze', 'resolve')
       ORDER BY at, at_ms, action_id`);
     const fresh = rows.filter((r) => !seenActions.has(r.action_id));
     let newest = actionCursor;
     for (const r of rows) newest = Math.max(newest, fromDateTime(r.at));
     if (fresh.length > 0) {
       const acted = [...new Set(fresh.map((r) => r.alert_id))];
+      // Cases are read whatever the routes say now: incidents paged per case before still settle with their case.
       const { caseOf, states } = await readCases(ch, state.cases, acted, t);
       const related = new Set(acted);
       for (const id of acted) for (const a of caseOf.get(id)?.alerts ?? []) related.add(a.alertId);
@@ -188,10 +183,9 @@ export function createPoller(state: NotifierState): Poller {
         todo.map((d) => row(d, { event: 'queued', at: t, alertId: d.members[0].alertId, content: d.members[0] })),
         todo.map((d) => () => state.deliveries.set(d.id, d)),
       );
-      for (const r of fresh) {
-        seenActions.set(r.action_id, fromDateTime(r.at));
-        unwatch(state, r.alert_id);
-      }
+      // An alert awaiting escalation is looked at again when it is due (escalation.ts): a case still has
+      // an open alert after one of its alerts was acknowledged.
+      for (const r of fresh) seenActions.set(r.action_id, fromDateTime(r.at));
       if (todo.length > 0) log.info({ actions: fresh.length, updates: todo.length }, 'notifier: triage actions forwarded');
     }
     actionCursor = newest;

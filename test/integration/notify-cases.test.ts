@@ -106,11 +106,12 @@ describe('paging per case (real ClickHouse, local PagerDuty, Opsgenie and Slack)
     await pd.waitFor(() => pdEvents(caseId).length >= 3, 20_000, 'the update of the doubled volume');
     expect(pd.incidents.get(caseId)).toMatchObject({ state: 'triggered', triggers: 1 });
 
-    // Acknowledging one alert leaves the case open: nothing sent. All of them: acknowledged.
+    // Acknowledging one alert leaves the case open: nothing sent. The others acknowledged or snoozed: acknowledged.
     await recordAction(ch, third.alertId, 'analyst1', { action: 'acknowledge' }, Date.now());
     await settle();
     expect(pdEvents(caseId)).not.toContain('acknowledge');
-    for (const a of [first, second]) await recordAction(ch, a.alertId, 'analyst1', { action: 'acknowledge' }, Date.now());
+    await recordAction(ch, first.alertId, 'analyst1', { action: 'acknowledge' }, Date.now());
+    await recordAction(ch, second.alertId, 'analyst1', { action: 'snooze', snoozeUntil: Date.now() + 3_600_000 }, Date.now());
     await pd.waitFor((r) => r.incidents.get(caseId)?.state === 'acknowledged', 20_000, 'the case acknowledged on PagerDuty');
     await og.waitFor((r) => r.incidents.get(caseId)?.state === 'acknowledged', 20_000, 'the case acknowledged on Opsgenie');
     for (const a of [first, second, third]) await recordAction(ch, a.alertId, 'analyst1', { action: 'resolve', disposition: 'true_positive' }, Date.now());
@@ -131,7 +132,7 @@ describe('paging per case (real ClickHouse, local PagerDuty, Opsgenie and Slack)
     await writeAlerts(ch, [after]);
     await pd.waitFor((r) => r.incidents.get(after.alertId)?.state === 'triggered', 20_000, 'the new case paged');
     expect(pd.incidents.get(caseId)?.state).toBe('resolved');
-    expect(og.incidents.has(`lost note: ${caseId}`)).toBe(false);
+    expect([...og.incidents.keys()].filter((k) => k.startsWith('lost note'))).toEqual([]);
   });
 
   it('keeps an incident paged per alert before routes paged cases (an upgrade): the case\'s next alert updates it, no second page', async () => {

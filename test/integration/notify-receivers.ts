@@ -181,8 +181,8 @@ export async function startReceiver(provider: Provider, opts: { secret: string; 
       if (!inc || inc.state === 'resolved') incidents.set(key, { state: 'triggered', events: (inc?.events ?? 0) + 1, triggers: (inc?.triggers ?? 0) + 1, notes: inc?.notes ?? 0 });
       else inc.events++;
     } else if (action === 'note') {
-      // Opsgenie accepts a note for an alias it does not know (202) and then drops it: recorded as lost.
-      if (inc) {
+      // Opsgenie accepts a note for an alias it does not know or has closed (202) and then drops it: recorded as lost.
+      if (inc && inc.state !== 'resolved') {
         inc.events++;
         inc.notes++;
       } else incidents.set(`lost note: ${key}`, { state: 'resolved', events: 1, triggers: 0, notes: 1 });

@@ -5,7 +5,7 @@ import { casesOf, caseOptions } from '../../src/cases';
 import { MS_PER_DAY } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { createChannel, pageOf, summaryOf, type AlertRevision, type Message } from '../../src/notify';
-import { casePageOf, grows, incidentsOf, settledAs, type StatusAlert } from '../../src/notify/case-pages';
+import { casePageOf, grows, incidentsOf, planFor, settledAs, type Incident, type StatusAlert } from '../../src/notify/case-pages';
 
 const OPTS = caseOptions(loadConfig({}).config);
 const D0 = Date.UTC(2026, 8, 8);
@@ -95,5 +95,48 @@ describe('incidents', () => {
     expect(settledAs(['resolved', 'acknowledged', 'snoozed'])).toBe('acknowledge');
     expect(settledAs(['resolved', 'open'])).toBeNull();
     expect(settledAs([])).toBeNull();
+  });
+});
+
+describe('what a case\'s page does on a channel', () => {
+  const incident = (over: Partial<Omit<Incident, 'sent'>> & { sent?: Array<[string, 'medium' | 'high' | 'critical', number]> }): Incident => ({
+    channel: 'pd', dedupKey: 'al_1', opened: 'trigger', perCase: true, caseAlerts: 2, acknowledged: false, resolved: false,
+    ...over,
+    sent: new Map((over.sent ?? [['al_2', 'high', 2e9]]).map(([id, severity, bytes]) => [id, { severity, bytes }])),
+  });
+  const page = (severity: 'medium' | 'high' | 'critical', alerts: number, alertId = 'al_3', observedBytes = 1e9) => ({ ...pageOf(revision(alertId, 2), settings), severity, observedBytes, case: { id: 'al_1', alerts, firstDay: '', lastDay: '', risk: 0 } });
+  const open = { open: true, updates: true };
+
+  it('pages a case that has no incident while an alert is open, under its name; nothing when none is open', () => {
+    expect(planFor([], page('high', 2), 'al_1', open)).toEqual({ kind: 'trigger', dedupKey: 'al_1' });
+    expect(planFor([], page('high', 2), 'al_1', { open: false, updates: true })).toBeNull();
+  });
+
+  it('updates its incident when it grows, on channels that take updates; nothing when it did not grow', () => {
+    expect(planFor([incident({})], page('high', 3), 'al_1', open)).toEqual({ kind: 'update', dedupKey: 'al_1' });
+    expect(planFor([incident({})], page('high', 3), 'al_1', { open: true, updates: false })).toBeNull();
+    expect(planFor([incident({})], page('high', 2), 'al_1', open)).toBeNull();
+    // Also once every alert is acknowledged: the responder's incident learns of it, nobody is woken.
+    expect(planFor([incident({ acknowledged: true })], page('high', 3), 'al_1', { open: false, updates: true })).toEqual({ kind: 'update', dedupKey: 'al_1' });
+  });
+
+  it('pages again when the case is worse than its acknowledged incident ever said and an alert is open', () => {
+    expect(planFor([incident({ acknowledged: true })], page('critical', 3), 'al_1', open)).toEqual({ kind: 'trigger', dedupKey: 'al_1/1' });
+    // While it is not acknowledged, the worse severity is an update of the incident still ringing.
+    expect(planFor([incident({})], page('critical', 3), 'al_1', open)).toEqual({ kind: 'update', dedupKey: 'al_1' });
+    // Once re-paged, updates go to the incident nobody has acknowledged.
+    const repaged = incident({ dedupKey: 'al_1/1', caseAlerts: 3, sent: [['al_3', 'critical', 1e9]] });
+    expect(planFor([incident({ acknowledged: true }), repaged], page('critical', 4, 'al_4'), 'al_1', open)).toEqual({ kind: 'update', dedupKey: 'al_1/1' });
+  });
+
+  it('pages a case reopened after its incident was resolved as a new incident, never an update', () => {
+    expect(planFor([incident({ resolved: true })], page('high', 3), 'al_1', open)).toEqual({ kind: 'trigger', dedupKey: 'al_1/1' });
+    expect(planFor([incident({ resolved: true })], page('high', 3), 'al_1', { open: false, updates: true })).toBeNull();
+  });
+
+  it('leaves a case a digest listed alone until it is worse than the digest said, then pages it on its own', () => {
+    const digest = incident({ opened: 'digest', dedupKey: 'digest:pd:2026-09-09T02:00:00.000Z' });
+    expect(planFor([digest], page('high', 3), 'al_1', open)).toBeNull();
+    expect(planFor([digest], page('critical', 3), 'al_1', open)).toEqual({ kind: 'trigger', dedupKey: 'al_1' });
   });
 });

@@ -67,7 +67,9 @@ function encodeHeader(value: string): string {
 
 export function emailMessage(s: Pick<SmtpSettings, 'from' | 'to'>, msg: Message, nowMs: number): string {
   const { subject, text } = emailContent(msg, nowMs);
-  const id = crypto.createHash('sha256').update(`${msg.kind}|${msg.dedupKey}`).digest('hex').slice(0, 32);
+  // One Message-ID per message: a retried send is the same message, each update of an incident its own.
+  const about = msg.kind === 'update' ? `|${msg.alert.alertId}@${msg.alert.revision}|${msg.alert.case?.alerts ?? 1}` : '';
+  const id = crypto.createHash('sha256').update(`${msg.kind}|${msg.dedupKey}${about}`).digest('hex').slice(0, 32);
   const body = Buffer.from(text, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
   return [
     `From: ${s.from}`,
