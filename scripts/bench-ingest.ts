@@ -25,6 +25,8 @@ const flag = (name: string, fallback: number) => {
 const EVENTS = flag('events', 1_000_000);
 const PARTITIONS = flag('partitions', 4);
 const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
+// V8 flags for the ingester process only, e.g. --node "--max-old-space-size=192" (comma- or space-separated).
+const NODE_FLAGS = args.includes('--node') ? args[args.indexOf('--node') + 1].split(/[ ,]+/).filter(Boolean) : [];
 const root = path.join(__dirname, '..');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -155,7 +157,7 @@ async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: st
   };
   const started = Date.now();
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(root, 'bin', 'insider.js'), 'ingest'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, ...NODE_FLAGS, path.join(root, 'bin', 'insider.js'), 'ingest'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   let peakRssKb = 0;
   const sample = setInterval(() => {
     peakRssKb = Math.max(peakRssKb, vmHwmKb(child.pid));

@@ -86,7 +86,11 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<{ aler
       routes: [{ name: 'severe', minSeverity: 'high', channels: ['on-call'] }],
     },
   };
-  receiver.onRequest((r) => say(['', `PAGE received by the on-call webhook (${receiver.url}), exactly as it arrived:`, formatReceived(r)].join('\n')));
+  // The case pages once; as the export grows, its incident gets updates (docs/paging.md, "Paging per case").
+  receiver.onRequest((r) => {
+    const what = r.headers['x-insider-event'] === 'update' ? 'UPDATE of the page' : r.headers['x-insider-event'] === 'trigger' ? 'PAGE' : 'Message';
+    say(['', `${what} received by the on-call webhook (${receiver.url}), exactly as it arrived:`, formatReceived(r)].join('\n'));
+  });
   const sentAt = new Map<string, number>();
   const seen: AlertRecord[] = [];
   let ingest: RunningIngest | undefined;

@@ -161,7 +161,9 @@ describe('the Helm chart', () => {
     for (const o of everything.filter((x) => podSpec(x))) {
       const c = podSpec(o)!.containers[0];
       expect(c.envFrom).toEqual([{ secretRef: { name: 'insider-detector' } }]);
-      expect(c.env).toEqual([{ name: 'INSIDER_CONFIG', value: '/etc/insider/config.yaml' }]);
+      expect(c.env?.[0]).toEqual({ name: 'INSIDER_CONFIG', value: '/etc/insider/config.yaml' });
+      // The ingester's heap is capped (values ingester.heapMb); nothing else is set by the environment.
+      expect(c.env?.slice(1)).toEqual(o.metadata.name.endsWith('-ingester') ? [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }] : []);
     }
     expect(everything.filter((o) => o.kind === 'Secret')).toEqual([]);
     for (const key of ['clickhouse.password', 'kafka.sasl.password', 'api.pseudonymKey', 'api.adminToken']) {

@@ -130,6 +130,11 @@ spec:
           env:
             - name: INSIDER_CONFIG
               value: /etc/insider/config.yaml
+            {{- with .values.heapMb }}
+            # V8 grows its heap lazily to far more than the live data; a cap keeps the pod's memory near it.
+            - name: NODE_OPTIONS
+              value: --max-old-space-size={{ int . }}
+            {{- end }}
           envFrom:
             - secretRef:
                 name: {{ required "secrets.existingSecret: name the Secret holding INSIDER_CLICKHOUSE_PASSWORD and the other secrets" $root.Values.secrets.existingSecret }}
