@@ -482,6 +482,24 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     await table.waitFor();
     await page.getByTestId('case-count').waitFor();
     expect(await page.locator(`tr[data-case-id="${mine.caseOf}"]`).count()).toBe(0);
+
+    // The queue follows the API's event stream (and does not poll while it is open): an alert stored as
+    // the detector stores them, after the case was resolved, appears by itself as a new case.
+    await page.locator('[data-testid="cases-live"][data-mode="push"]').waitFor({ timeout: 30_000 });
+    const pushesBefore = Number(await page.getByTestId('cases-live').getAttribute('data-pushes'));
+    // Alerts are stored with whole seconds: one stored in the second of the resolution joins the case again.
+    await new Promise((r) => setTimeout(r, 1100));
+    const fresh = 'al_20260101_00000ca5e0';
+    const day = Math.floor(Date.now() / 86_400_000);
+    await writeAlerts(env.ws.ch, [{
+      alertId: fresh, revision: 1, user: actor.id, windowStart: day * 86_400_000, windowEnd: (day + 1) * 86_400_000, detectors: ['volumeSelf'], severity: 'high', score: 60,
+      firedAt: Date.now(), triggerEventId: 'e2e-cases-live', lastEventAt: Date.now(), observedBytes: 7e9, observedRows: 1, eventCount: 1, baselineBytes: 1e8, peerBytes: 0, peerGroup: '', ratio: 70,
+      explanation: `${actor.id}: 7 GB`, findings: [], evidence: { events: 1, failedEvents: 0, firstEventAt: new Date().toISOString(), lastEventAt: new Date().toISOString(), sensitiveBytes: 0, topTables: [], sessions: { count: 0, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
+      createdAtWall: Date.now(), updatedAtWall: Date.now(),
+    }]);
+    await page.locator(`tr[data-case-id="${fresh}"]`).waitFor({ timeout: 30_000 });
+    expect(Number(await page.getByTestId('cases-live').getAttribute('data-pushes'))).toBeGreaterThan(pushesBefore);
+    expect(await page.getByTestId('cases-live').getAttribute('data-mode')).toBe('push');
   });
 
   it("signs out: the token the dashboard held is ended on the server, not only forgotten", async () => {

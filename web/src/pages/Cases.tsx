@@ -1,7 +1,8 @@
 // The cases (#/cases, the dashboard's default page): one employee's alerts while an episode lasts, open
 // ones ranked by their accumulated risk now (the analyst's queue), each with its volume by day and its
-// detectors; ?state=all shows resolved ones too. Read again every 15 s and on "r";
-// the alert list stays one click away.
+// detectors; ?state=all shows resolved ones too. Read again when the API's event stream says alerts changed
+// (new alerts, revisions, triage), every 15 s when no stream can be had, and on "r"; the alert list stays
+// one click away.
 import { get, query } from '../api';
 import { Banner } from '../components/Banner';
 import { SeverityBadge } from '../components/SeverityBadge';
@@ -10,19 +11,42 @@ import { formatClock, plural } from '../format';
 import { useKeys, useLoad, useTitle } from '../hooks';
 import { caseHref, employeeHref, queueHref, replace, type Route } from '../router';
 import type { CasePage } from '../types';
-import { useEffect } from 'preact/hooks';
+import { subscribe, type LiveMode } from '../live';
+import { useEffect, useState } from 'preact/hooks';
 
 const REFRESH_MS = 15_000;
+/** Changes arriving together are read once. */
+const SETTLE_MS = 300;
 
 export function Cases({ route }: { route: Route }) {
   const all = route.query.get('state') === 'all';
   const list = useLoad((signal) => get<CasePage>(`/api/cases${query({ state: all ? 'all' : undefined })}`, signal), [all]);
   useTitle('Cases');
   useKeys({ r: () => list.reload() });
+  const [mode, setMode] = useState<LiveMode>('connecting');
+  const [pushes, setPushes] = useState(0);
   useEffect(() => {
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = subscribe('/api/stream', {
+      // Changes may have been missed while the stream was away.
+      onOpen: () => list.reload(),
+      onAlerts: () => {
+        setPushes((n) => n + 1);
+        clearTimeout(settle);
+        settle = setTimeout(() => list.reload(), SETTLE_MS);
+      },
+      onMode: (m) => setMode(m),
+    });
+    return () => {
+      clearTimeout(settle);
+      unsubscribe();
+    };
+  }, [list.reload]);
+  useEffect(() => {
+    if (mode === 'push') return;
     const t = setInterval(() => list.reload(), REFRESH_MS);
     return () => clearInterval(t);
-  }, [list.reload]);
+  }, [mode, list.reload]);
   const items = list.data?.items ?? [];
 
   return (
@@ -90,7 +114,11 @@ export function Cases({ route }: { route: Route }) {
         </table>
         {list.data && items.length === 0 && <p class="empty">{all ? 'No cases in the last 90 days.' : 'No open cases. Nothing needs attention right now.'}</p>}
       </div>
-      {list.data && <p class="hint">Updated {formatClock(Date.now())} UTC · <kbd>r</kbd> reloads</p>}
+      {list.data && (
+        <p class="hint" data-testid="cases-live" data-mode={mode} data-pushes={pushes}>
+          Updated {formatClock(Date.now())} UTC · {mode === 'push' ? 'Live' : 'Live (every 15 s)'} · <kbd>r</kbd> reloads
+        </p>
+      )}
     </div>
   );
 }
