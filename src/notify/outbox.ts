@@ -131,19 +131,6 @@ export async function pageTimes(ch: ClickHouse, since: number): Promise<Array<{ 
   return rows.map((r) => ({ channel: r.channel, id: r.delivery_id, kind: r.c_kind, t: Number(r.t), due: Number(r.t), members: Number(r.n) }));
 }
 
-/** For these alerts: on which channels they were paged (trigger or digest), and the dedup keys of their incidents. */
-export async function pagesOf(ch: ClickHouse, alertIds: ReadonlyArray<string>): Promise<Array<{ channel: string; alertId: string; kind: Kind; dedupKey: string }>> {
-  const out: Array<{ channel: string; alertId: string; kind: Kind; dedupKey: string }> = [];
-  for (let i = 0; i < alertIds.length; i += 2000) {
-    const chunk = alertIds.slice(i, i + 2000);
-    const rows = await ch.query<{ channel: string; alert_id: string; kind: Kind; dedup_key: string }>(sql`
-      SELECT DISTINCT channel, alert_id, kind, dedup_key FROM notify_outbox
-      WHERE event = 'queued' AND kind IN ('trigger', 'escalate', 'digest') AND alert_id IN ${inList(chunk)}`);
-    out.push(...rows.map((r) => ({ channel: r.channel, alertId: r.alert_id, kind: r.kind, dedupKey: r.dedup_key })));
-  }
-  return out;
-}
-
 /**
  * Every delivery queued for these alerts (pages, digests' member rows, updates, acknowledgements,
  * resolutions), and every other delivery of the same incidents (digests aside: their other members are

@@ -23,7 +23,7 @@ import { pickActor } from '../../src/demo';
 import { exportChunk, send, type ExportPlan } from '../../src/demo/traffic';
 import { startLiveDetector, type LiveDetector } from '../../src/live-detect';
 import { startIngest, type RunningIngest } from '../../src/evaluate/load';
-import { writeAlerts } from '../../src/alerts';
+import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { createKafka } from '../../src/kafka';
 import { CHROMIUM_PATH } from '../../src/local-services';
 import { createLogger } from '../../src/log';
@@ -32,6 +32,18 @@ import { createPseudonyms, createToken, createUser, readAudit, recordAction } fr
 const log = createLogger({ level: process.env.E2E_LOG ?? 'silent' });
 const SHOTS = path.resolve(__dirname, '..', '..', 'artifacts', 'e2e');
 const quiet = () => {};
+
+/** An alert of today for `user`, stored as the detector stores them, with no evidence to show. */
+function todaysAlert(alertId: string, user: string, over: Pick<AlertRecord, 'severity' | 'score' | 'triggerEventId' | 'observedBytes' | 'ratio' | 'explanation'>): AlertRecord {
+  const day = Math.floor(Date.now() / 86_400_000);
+  const now = new Date().toISOString();
+  return {
+    alertId, revision: 1, user, windowStart: day * 86_400_000, windowEnd: (day + 1) * 86_400_000, detectors: ['volumeSelf'], firedAt: Date.now(), lastEventAt: Date.now(),
+    observedRows: 1, eventCount: 1, baselineBytes: 1e8, peerBytes: 0, peerGroup: '', findings: [], createdAtWall: Date.now(), updatedAtWall: Date.now(),
+    evidence: { events: 1, failedEvents: 0, firstEventAt: now, lastEventAt: now, sensitiveBytes: 0, topTables: [], sessions: { count: 0, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
+    ...over,
+  };
+}
 
 describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detector)', () => {
   let config: Config;
@@ -257,14 +269,8 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
       await polled.locator('[data-testid="live-status"][data-mode="poll"]').waitFor({ timeout: 30_000 });
       // A new alert, stored as the detector stores them: the polling queue shows it.
       const actor = pickActor(env);
-      const day = Math.floor(Date.now() / 86_400_000);
       const id = 'al_20260101_00000f0110';
-      await writeAlerts(env.ws.ch, [{
-        alertId: id, revision: 1, user: actor.id, windowStart: day * 86_400_000, windowEnd: (day + 1) * 86_400_000, detectors: ['volumeSelf'], severity: 'medium', score: 50,
-        firedAt: Date.now(), triggerEventId: 'e2e-fallback', lastEventAt: Date.now(), observedBytes: 5e9, observedRows: 1, eventCount: 1, baselineBytes: 1e8, peerBytes: 0, peerGroup: '', ratio: 50,
-        explanation: `${actor.id}: 5 GB`, findings: [], evidence: { events: 1, failedEvents: 0, firstEventAt: new Date().toISOString(), lastEventAt: new Date().toISOString(), sensitiveBytes: 0, topTables: [], sessions: { count: 0, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
-        createdAtWall: Date.now(), updatedAtWall: Date.now(),
-      }]);
+      await writeAlerts(env.ws.ch, [todaysAlert(id, actor.id, { severity: 'medium', score: 50, triggerEventId: 'e2e-fallback', observedBytes: 5e9, ratio: 50, explanation: `${actor.id}: 5 GB` })]);
       await polled.locator(`tr[data-alert-id="${id}"]`).waitFor({ timeout: 30_000 });
       expect(await polled.getByTestId('live-status').getAttribute('data-mode')).toBe('poll');
       expect(refused).toBeGreaterThan(0);
@@ -490,13 +496,7 @@ describe('the dashboard in Chromium (real Kafka, ClickHouse, ingester and detect
     // Alerts are stored with whole seconds: one stored in the second of the resolution joins the case again.
     await new Promise((r) => setTimeout(r, 1100));
     const fresh = 'al_20260101_00000ca5e0';
-    const day = Math.floor(Date.now() / 86_400_000);
-    await writeAlerts(env.ws.ch, [{
-      alertId: fresh, revision: 1, user: actor.id, windowStart: day * 86_400_000, windowEnd: (day + 1) * 86_400_000, detectors: ['volumeSelf'], severity: 'high', score: 60,
-      firedAt: Date.now(), triggerEventId: 'e2e-cases-live', lastEventAt: Date.now(), observedBytes: 7e9, observedRows: 1, eventCount: 1, baselineBytes: 1e8, peerBytes: 0, peerGroup: '', ratio: 70,
-      explanation: `${actor.id}: 7 GB`, findings: [], evidence: { events: 1, failedEvents: 0, firstEventAt: new Date().toISOString(), lastEventAt: new Date().toISOString(), sensitiveBytes: 0, topTables: [], sessions: { count: 0, top: [] }, clientIps: [], apps: [], allowlisted: { bytes: 0, events: 0, reasons: [] } },
-      createdAtWall: Date.now(), updatedAtWall: Date.now(),
-    }]);
+    await writeAlerts(env.ws.ch, [todaysAlert(fresh, actor.id, { severity: 'high', score: 60, triggerEventId: 'e2e-cases-live', observedBytes: 7e9, ratio: 70, explanation: `${actor.id}: 7 GB` })]);
     await page.locator(`tr[data-case-id="${fresh}"]`).waitFor({ timeout: 30_000 });
     expect(Number(await page.getByTestId('cases-live').getAttribute('data-pushes'))).toBeGreaterThan(pushesBefore);
     expect(await page.getByTestId('cases-live').getAttribute('data-mode')).toBe('push');
