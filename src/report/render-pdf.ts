@@ -1,7 +1,6 @@
 // HTML -> PDF with Debian's chromium, driven by playwright-core (no browser download: `npx playwright
 // install` cannot work here). The HTML is self-contained, so nothing is fetched while it renders.
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
 import { ReportError } from './errors';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -11,6 +10,8 @@ export async function renderPdf(html: string, opts: { chromiumPath?: string; tim
   if (!fs.existsSync(executablePath)) {
     throw new ReportError(`no browser at ${executablePath} for the PDF: install Debian's chromium (apt-get install chromium), set reports.chromiumPath, or leave pdf out of --format`, { file: executablePath });
   }
+  // Loaded here, not at start-up: playwright-core alone is about 50 MB of every process that imports reports.
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: opts.timeoutMs ?? 60_000 });
   try {
     const page = await browser.newPage();

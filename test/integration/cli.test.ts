@@ -1,7 +1,8 @@
 // The built `insider` program as a user runs it.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createClickHouse, ident, sql } from '../../src/store';
-import { insiderSync } from '../helpers/cli';
+import { BIN, insiderSync } from '../helpers/cli';
 import { testConfig, uniqueName } from '../helpers/env';
 
 const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
@@ -12,6 +13,16 @@ describe('insider CLI', () => {
     const r = insiderSync(['--help']);
     expect(r.code).toBe(0);
     for (const cmd of ['services', 'config', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+  });
+
+  it('loads the web server and the browser driver only for the commands that use them', () => {
+    // The ingester, detector and notifier run this same program: every module loaded at start-up is
+    // memory each of them holds (fastify and playwright-core were about 60 MB of a 146 MB start).
+    const loaded = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'index.js'))}).buildProgram(); console.log(Object.keys(require.cache).join('\\n'))`], { encoding: 'utf8' });
+    expect(loaded.status).toBe(0);
+    const modules = loaded.stdout.split('\n');
+    expect(modules.some((m) => m.includes(`${path.sep}commander${path.sep}`))).toBe(true);
+    for (const heavy of ['fastify', 'playwright-core', '@fastify']) expect(modules.filter((m) => m.includes(`node_modules${path.sep}${heavy}${path.sep}`))).toEqual([]);
   });
 
   it('config check prints the effective config with secrets masked', () => {

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { startApi } from '../../api';
 import type { CliContext } from '../context';
 import { integer } from '../options';
 import { progress } from '../output';
@@ -30,6 +29,8 @@ Examples:
     .action(async (opts: { host?: string; port?: number }) => {
       const base = ctx.config();
       const config = { ...base, api: { ...base.api, host: opts.host ?? base.api.host, port: opts.port ?? base.api.port } };
+      // Loaded when run: the API's web stack is about 60 MB that no other command should carry (src/cli/index.ts).
+      const { startApi } = await import('../../api');
       const api = await startApi({ config, ch: ctx.clickhouse(), log: ctx.log() });
       progress(`insider api: listening on ${api.url}${api.publicUrl !== api.url ? ` (public: ${api.publicUrl})` : ''}; pseudonyms ${config.api.pseudonymize ? 'on' : 'off'}; SIGTERM/SIGINT to stop`);
       progress(`insider api: the dashboard is at ${api.publicUrl}/ (sign in with a token: insider users token NAME)`);

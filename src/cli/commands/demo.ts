@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { runDemo } from '../../demo';
 import { stateDirOf } from '../../local-services';
 import type { CliContext } from '../context';
 import { progress } from '../output';
@@ -60,6 +59,7 @@ database role; the alert prints while pg_dump runs, its bytes marked ≈ (estima
         const config = ctx.config();
         // The demo prints its own story; the services' own logs start at warn unless asked for more.
         const log = ctx.log().level === 'info' ? ctx.log().child({ stage: 'demo' }, { level: 'warn' }) : ctx.log();
+        const { runDemo } = await import('../../demo');
         await runDemo(
           {
             seed: opts.seed,
