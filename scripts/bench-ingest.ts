@@ -3,11 +3,13 @@
 //   (a) this project's ingester (`insider ingest`, a separate process), and
 //   (b) ClickHouse's own Kafka table engine with a materialized view (the reference),
 // one after the other, each timed from start to the moment every row is visible. Prints both
-// throughputs, their ratio, and the ingester's peak memory. A figure, not a test: machines are noisy.
+// throughputs, their ratio, the ingester's peak memory, and the CPU time each run cost the ingester and
+// the ClickHouse server (from /proc: on a small machine they share the cores, so CPU is what bounds the
+// rate). A figure, not a test: machines are noisy.
 //
 //   npm run bench:ingest -- --events 1000000
 //   npm run bench:ingest -- --profile /tmp/prof   (the ingester writes a V8 CPU profile there on exit)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,11 +30,15 @@ const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') 
 // V8 flags for the ingester process only, e.g. --node "--max-old-space-size=192" (comma- or space-separated).
 const NODE_FLAGS = args.includes('--node') ? args[args.indexOf('--node') + 1].split(/[ ,]+/).filter(Boolean) : [];
 const root = path.join(__dirname, '..');
+/** /proc counts CPU time in clock ticks (USER_HZ), 100 per second on Linux. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const { config } = loadConfig();
-  await servicesUp(localServices(config), (l) => say(`[services] ${l}`));
+  const services = await servicesUp(localServices(config), (l) => say(`[services] ${l}`));
+  // Our own ClickHouse server's CPU is read from /proc; a server we did not start shows as unknown.
+  const clickhousePid = services.find((s) => s.name === 'clickhouse')?.pid;
   const stamp = `${Date.now().toString(36)}`;
   const topic = `bench_${stamp}`;
   const kafka = createKafka(config.kafka, createLogger({ level: 'silent' }));
@@ -49,19 +55,24 @@ async function main(): Promise<void> {
   const engine = await freshDatabase(config.clickhouse, rootCh, `bench_${stamp}_kafka_engine`);
   try {
     say('(a) this ingester...');
+    const chBefore = cpuSeconds(clickhousePid);
     const a = await runIngester(config.kafka.brokers, ours, topic, stamp);
+    const chA = cpuSeconds(clickhousePid) - chBefore;
     say('(b) ClickHouse Kafka engine + materialized view...');
+    const chBeforeB = cpuSeconds(clickhousePid);
     const b = await runKafkaEngine(config.kafka.brokers, engine, topic, stamp);
+    const chB = cpuSeconds(clickhousePid) - chBeforeB;
 
     const rate = (ms: number) => Math.round(EVENTS / (ms / 1000));
+    const cpu = (seconds: number) => (Number.isFinite(seconds) ? seconds.toFixed(1) : 'unknown');
     const rows = [
-      ['reference: ClickHouse Kafka engine + MV', (b / 1000).toFixed(1), rate(b).toLocaleString('en-US'), ''],
-      ['insider ingest', (a.ms / 1000).toFixed(1), rate(a.ms).toLocaleString('en-US'), `${Math.round(a.peakRssKb / 1024)} MB`],
+      ['reference: ClickHouse Kafka engine + MV', (b / 1000).toFixed(1), rate(b).toLocaleString('en-US'), '', cpu(chB), ''],
+      ['insider ingest', (a.ms / 1000).toFixed(1), rate(a.ms).toLocaleString('en-US'), cpu(a.cpuSeconds), cpu(chA), `${Math.round(a.peakRssKb / 1024)} MB`],
     ];
     const out = [
       '',
       `Ingestion benchmark: ${EVENTS.toLocaleString('en-US')} events, ${PARTITIONS} partitions, ClickHouse ${await rootCh.serverVersion()}, ${os.cpus().length} cores`,
-      table(['consumer', 'seconds', 'events/s', 'peak RSS'], rows),
+      table(['consumer', 'seconds', 'events/s', 'CPU s (consumer)', 'CPU s (ClickHouse)', 'peak RSS'], rows),
       `ratio (insider ingest / Kafka engine throughput): ${(b / a.ms).toFixed(2)}`,
       '',
     ].join('\n');
@@ -145,7 +156,7 @@ async function waitForAll(ch: ClickHouse, what: string): Promise<void> {
   }
 }
 
-async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: string, stamp: string): Promise<{ ms: number; peakRssKb: number }> {
+async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: string, stamp: string): Promise<{ ms: number; peakRssKb: number; cpuSeconds: number }> {
   const env = {
     ...process.env,
     INSIDER_KAFKA_BROKERS: brokers.join(','),
@@ -164,7 +175,7 @@ async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: st
   }, 200);
   try {
     await waitForAll(ch, 'ingester');
-    return { ms: Date.now() - started, peakRssKb: Math.max(peakRssKb, vmHwmKb(child.pid)) };
+    return { ms: Date.now() - started, peakRssKb: Math.max(peakRssKb, vmHwmKb(child.pid)), cpuSeconds: cpuSeconds(child.pid) };
   } finally {
     clearInterval(sample);
     child.kill('SIGTERM');
@@ -210,6 +221,18 @@ function vmHwmKb(pid: number | undefined): number {
     return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   } catch {
     return 0;
+  }
+}
+
+/** User + system CPU time of a process so far (its threads included: GC, libuv, the server's pools); NaN when unknown. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
   }
 }
 
