@@ -3,7 +3,8 @@
 //   2. decode (the topic's format, src/sources: canonical by default) and validate; bad messages and
 //      repeated event_ids become dead letters; one message may give several events, or none;
 //   3. dead letters: topic first (acks=all), then the dead_letters table;
-//   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views);
+//   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views),
+//      shared with the other partitions of the fetch whose employees are apart (insert-groups.ts);
 //      on a cluster, one per shard, straight to one of the shard's replicas (store/shards.ts);
 //   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
 import crypto from 'node:crypto';
@@ -15,7 +16,8 @@ import { accessEventRows } from './event-rows';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
 import { fenceAttempt, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
-import { insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
+import { createInsertGroups, type GroupTicket } from './insert-groups';
+import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import { RecentIds, withRetry, type RetryPolicy } from '../kafka';
@@ -97,6 +99,38 @@ class InsertRefused extends InsiderError {
   }
 }
 
+/** An insert of several partitions whose outcome was unknown turned out stored for some only (say, split
+ * by a month boundary in the ledger): each partition still missing goes on its own. */
+class GroupSplit extends InsiderError {
+  constructor() {
+    super('INGEST_GROUP_SPLIT', 'an insert of several partitions was stored for some of them only; inserting the others apart', { retriable: false });
+  }
+}
+
+/** One partition's prepared rows: what an insert carries of it, and who may write it. */
+interface Part {
+  rows: StoredEvent[];
+  /** The shard of each row (a cluster); all 0 on one server. */
+  rowShards: number[];
+  exclude: Array<[number, number]>;
+  own: Ownership;
+  write: FencedWriter;
+  users: Set<string>;
+  events: number;
+  bytes: number;
+}
+
+const rangeOf = (p: Part): InsertRange => {
+  const first = p.rows[0];
+  return { topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: p.rows[p.rows.length - 1].kafka_offset, events: p.rows.length, exclude: p.exclude };
+};
+
+/** A failure that says the schema is not there, as SchemaMissingError; undefined for any other. */
+function schemaMissing(err: unknown): SchemaMissingError | undefined {
+  if (err instanceof ClickHouseError && !err.retriable && SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) return new SchemaMissingError(err.message, err);
+  return undefined;
+}
+
 export function createBatchProcessor(deps: BatchDeps) {
   const { ch, metrics, log } = deps;
   const shards = shardsOf(ch);
@@ -105,6 +139,8 @@ export function createBatchProcessor(deps: BatchDeps) {
   const patient = ch.withRequestTimeout(Math.max(deps.settleRequestTimeoutMs ?? SETTLE_REQUEST_TIMEOUT_MS, 1));
   const ledgers = new Map<string, PartitionLedger>();
   const recent = new Map<string, RecentIds>();
+  /** INSERTs into access_events that stored rows (a refused row's bisection adds some), and the batches they carried. */
+  const stats = { inserts: 0, batchesInserted: 0 };
 
   const retrying = <T>(what: string, fn: () => Promise<T>, shouldContinue: () => boolean) =>
     withRetry(what, fn, {
@@ -120,21 +156,43 @@ export function createBatchProcessor(deps: BatchDeps) {
   type Inserted = { inserted: StoredEvent[]; rejected: Array<{ row: StoredEvent; reason: string }> };
 
   /**
-   * One server: one insert, fenced and settled (insertOnce). A cluster: each shard's rows in an insert of
-   * their own, shards side by side, an unanswered insert sent again to the shard's next replica, where
-   * replicated block deduplication drops a copy (store/shards.ts, docs/exactly-once.md).
+   * One server: one insert for the group, fenced and settled (insertOnce). A cluster: each shard's rows
+   * in an insert of their own, shards side by side, an unanswered insert sent again to the shard's next
+   * replica, where replicated block deduplication drops a copy (store/shards.ts, docs/exactly-once.md).
    */
-  async function insertEvents(rows: StoredEvent[], rowShards: number[], exclude: Array<[number, number]>, own: Ownership, write: FencedWriter): Promise<Inserted> {
-    if (shards.count === 1) return insertRefusedApart(rows, (part) => insertOnce(part, exclude, own, write));
+  async function insertEvents(part: Part): Promise<Inserted> {
+    if (shards.count === 1) return insertRefusedApart(part.rows, (rows) => insertOnce([{ ...part, rows }]));
     const parts = new Map<number, StoredEvent[]>();
-    rows.forEach((row, i) => {
-      const part = parts.get(rowShards[i]);
-      if (part) part.push(row);
-      else parts.set(rowShards[i], [row]);
+    part.rows.forEach((row, i) => {
+      const rows = parts.get(part.rowShards[i]);
+      if (rows) rows.push(row);
+      else parts.set(part.rowShards[i], [row]);
     });
-    const results = await Promise.all([...parts].map(([shard, part]) => insertRefusedApart(part, (p) => insertShard(shard, p, own))));
+    const results = await Promise.all([...parts].map(([shard, rows]) => insertRefusedApart(rows, (r) => insertShard(shard, r, part.own))));
     return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
   }
+
+  /**
+   * The partitions of one fetch whose employees are apart, in one insert (insert-groups.ts). Rows
+   * refused as data send each partition not stored on its own, where bisection finds them; any other
+   * failure is every partition's.
+   */
+  async function insertTogether(parts: Part[]): Promise<Array<PromiseSettledResult<Inserted>>> {
+    if (parts.length === 1) return Promise.allSettled([insertEvents(parts[0])]);
+    const stored = new Set<Part>();
+    try {
+      await insertOnce(parts, stored);
+      return parts.map((p) => ({ status: 'fulfilled', value: { inserted: p.rows, rejected: [] } }));
+    } catch (err) {
+      if (!(err instanceof InsertRefused || err instanceof GroupSplit)) return parts.map(() => ({ status: 'rejected', reason: schemaMissing(err) ?? err }));
+      if (err instanceof GroupSplit) {
+        const named = (p: Part) => `${rangeOf(p).topic}:${rangeOf(p).partition}`;
+        log.warn({ code: err.code, stored: parts.filter((p) => stored.has(p)).map(named), absent: parts.filter((p) => !stored.has(p)).map(named) }, err.message);
+      }
+      return Promise.allSettled(parts.map((p) => (stored.has(p) ? { inserted: p.rows, rejected: [] } : insertEvents(p))));
+    }
+  }
+  const groups = createInsertGroups<Part, Inserted>(insertTogether);
 
   /** One shard's rows into one of its replicas, ownership proven before each attempt. */
   async function insertShard(shard: number, rows: StoredEvent[], own: Ownership): Promise<void> {
@@ -146,6 +204,8 @@ export function createBatchProcessor(deps: BatchDeps) {
       await retrying('insert into access_events', async () => {
         await own.confirm();
         await shards.insert(shard, 'access_events', rows, { settings });
+        stats.inserts++;
+        metrics.insertRows.observe(rows.length);
       }, own.owned);
     } catch (err) {
       // Refused as data: the shard's insert is one block on one node, written whole or not at all.
@@ -155,26 +215,38 @@ export function createBatchProcessor(deps: BatchDeps) {
   }
 
   /**
-   * One insert, exactly once in effect. Each attempt opens its fence (a ClickHouse session the insert
-   * must find), proves ownership (lease), then inserts. An attempt whose answer was lost is fenced
-   * (waited for until it can neither run nor start), then what ClickHouse holds of the batch is
-   * settled (docs/exactly-once.md): stored (done) or absent (send again). An attempt the server
-   * answered with an error has ended: settled at once. Throws InsertRefused when ClickHouse refused
-   * the rows as data and holds nothing of them (the caller bisects); anything else is not the rows'
-   * fault and is thrown as it is. On a modern server the deduplication token makes a resend safe.
+   * One insert, exactly once in effect, of one partition's rows or of several (each its own range).
+   * Each attempt opens its fence (a ClickHouse session the insert must find), proves ownership of every
+   * partition (lease), then inserts. An attempt whose answer was lost is fenced (waited for until it can
+   * neither run nor start), then what ClickHouse holds of each range is settled (docs/exactly-once.md):
+   * stored (done) or absent (send again); some stored and some not throws GroupSplit. An attempt the
+   * server answered with an error has ended: settled at once. Throws InsertRefused when ClickHouse
+   * refused the rows as data and holds nothing of them (the caller bisects); anything else is not the
+   * rows' fault and is thrown as it is. On a modern server the deduplication token makes a resend safe.
+   * `stored` collects the parts found stored.
    */
-  async function insertOnce(rows: StoredEvent[], exclude: Array<[number, number]>, own: Ownership, write: FencedWriter): Promise<void> {
-    const first = rows[0];
-    const range: InsertRange = { topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: rows[rows.length - 1].kafka_offset, events: rows.length, exclude };
-    const prefix = `${insertQueryPrefix(range.topic, range.partition)}${range.first}-${range.last}:`;
+  async function insertOnce(parts: Part[], stored = new Set<Part>()): Promise<void> {
+    const ranges = parts.map(rangeOf);
+    const prefix = insertQueryId(ranges);
+    const rows = parts.length === 1 ? parts[0].rows : parts.flatMap((p) => p.rows);
+    const owned = () => parts.every((p) => p.own.owned());
+    const confirm = async () => {
+      for (const p of parts) await p.own.confirm();
+    };
     // Encoded before any fence opens: a fence lives about a second without a request.
     const encoded = encodeRows(accessEventRows, rows);
+    const storedRows = () => {
+      stats.inserts++;
+      metrics.insertRows.observe(rows.length);
+    };
     if (deps.deduplicationTokens) {
-      const settings = deduplicationSettings(insertDeduplicationToken(range.topic, range.partition, range.first, range.last, rows.length));
+      // One partition here (inserts are not shared where tokens are used): every resend names its range.
+      const settings = deduplicationSettings(ranges.map((r) => insertDeduplicationToken(r.topic, r.partition, r.first, r.last, r.events)).join('|'));
       await retrying('insert into access_events', async () => {
-        await own.confirm();
+        await confirm();
         await ch.insert('access_events', rows, { settings, queryId: `${prefix}${crypto.randomUUID()}`, encoded });
-      }, own.owned);
+        storedRows();
+      }, owned);
       return;
     }
     // What the previous attempt left to find out: its fence (no answer came) and what ClickHouse holds.
@@ -183,19 +255,25 @@ export function createBatchProcessor(deps: BatchDeps) {
       if (!pending) return false;
       if (pending.attempt) await fenceAttempt(patient, pending.attempt, { killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs });
       pending = {};
-      const stored = (await settleInsert(patient, write, range, log)) === 'stored';
+      for (const [i, part] of parts.entries()) {
+        if (!stored.has(part) && (await settleInsert(patient, part.write, ranges[i], log)) === 'stored') stored.add(part);
+      }
       pending = undefined;
-      if (stored) log.info({ topic: range.topic, partition: range.partition, first: range.first, last: range.last }, 'an insert whose outcome was unknown had been stored; not sending it again');
-      return stored;
+      if (stored.size === 0) return false;
+      stats.inserts++;
+      if (stored.size < parts.length) throw new GroupSplit();
+      for (const r of ranges) log.info({ topic: r.topic, partition: r.partition, first: r.first, last: r.last }, 'an insert whose outcome was unknown had been stored; not sending it again');
+      return true;
     };
     await retrying(
       'insert into access_events',
       async () => {
         if (await settle()) return;
         const attempt = await openAttempt(patient, prefix);
-        await own.confirm();
+        await confirm();
         try {
           await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session, encoded });
+          storedRows();
         } catch (err) {
           const code = serverCode(err);
           if (code === SERVER_CODES.SESSION_NOT_FOUND) {
@@ -208,11 +286,11 @@ export function createBatchProcessor(deps: BatchDeps) {
           pending = code === undefined ? { attempt } : {};
           if (code === undefined || (err as ClickHouseError).retriable) throw err;
           // Refused as data: bisection must find nothing of these rows stored.
-          if (await retrying('settle a refused insert', settle, own.owned)) return;
+          if (await retrying('settle a refused insert', settle, owned)) return;
           throw new InsertRefused(err as ClickHouseError);
         }
       },
-      own.owned,
+      owned,
     );
   }
 
@@ -222,8 +300,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       await insert(rows);
       return { inserted: rows, rejected: [] };
     } catch (err) {
-      if (err instanceof ClickHouseError && !err.retriable && SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) throw new SchemaMissingError(err.message, err);
-      if (!(err instanceof InsertRefused)) throw err;
+      if (!(err instanceof InsertRefused)) throw schemaMissing(err) ?? err;
       // Halves split between messages: a message's events (one log line may give several) are stored
       // together or dead-lettered together, never in part.
       const mid = messageBoundary(rows);
@@ -246,6 +323,8 @@ export function createBatchProcessor(deps: BatchDeps) {
   }
 
   return {
+    stats: () => ({ ...stats }),
+
     /** After a rebalance every partition's ledger is reloaded: another consumer may have written meanwhile. */
     resetAssignments(): void {
       ledgers.clear();
@@ -253,126 +332,146 @@ export function createBatchProcessor(deps: BatchDeps) {
 
     /** What happened to the batch, with the offset to commit next. Throws Abandoned when it lost the partition. */
     async process(batch: BatchInput, own: Ownership): Promise<BatchResult | undefined> {
-      const shouldContinue = own.owned;
-      const { topic, partition, messages } = batch;
-      if (messages.length === 0) return undefined;
-      const key = `${topic}:${partition}`;
-      const first = Number(messages[0].offset);
-      const last = Number(messages[messages.length - 1].offset);
-      metrics.received.inc({ topic }, messages.length);
-      metrics.batchSize.observe(messages.length);
-
-      // Deletes and rollup repairs are writes too: fenced and owned like inserts.
-      const write = fencedWriter(patient, { queryIdPrefix: insertQueryPrefix(topic, partition), confirm: own.confirm, killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs });
-      let ledger = ledgers.get(key);
-      if (!ledger) {
-        ledger = await retrying(
-          'load the offset ledger',
-          async () => {
-            // A previous owner's insert may still be running (it was paused, or slow): wait for it, then
-            // repair whatever an insert that stopped half-way left, and only then read the ledger.
-            // (One server: on a cluster an unanswered insert is resent to the shard's next replica, whose
-            // block deduplication drops a copy; docs/exactly-once.md.)
-            if (shards.count === 1) {
-              await waitForInserts(patient, { prefix: insertQueryPrefix(topic, partition) }, { killAfterMs: deps.sessionTimeoutMs, log });
-              await repairPartition(patient, write, topic, partition, first, log);
-            }
-            return loadLedger(patient, topic, partition, first);
-          },
-          shouldContinue,
-        );
-        ledgers.set(key, ledger);
-        if (ledger.size > 0) log.info({ topic, partition, from: first, ranges: ledger.size }, 'partition assigned; ClickHouse already holds some of its offsets, which will be skipped');
+      if (batch.messages.length === 0) return undefined;
+      // One server: from its start the batch counts as preparing rows for the fetch's shared insert.
+      // kafkajs starts a fetch's batches (up to ingest.concurrentPartitions) one after the other without
+      // waiting in between, so each of them has begun before the first is ready. Not where the server
+      // deduplicates by token: there a resend after a lost answer is recognised only with the same
+      // ranges, and a shared insert's ranges depend on which batches were ready together.
+      const ticket = shards.count === 1 && !deps.deduplicationTokens ? groups.begin() : undefined;
+      try {
+        return await processBatch(batch, own, ticket);
+      } finally {
+        ticket?.leave();
       }
-      let ids = recent.get(key);
-      if (!ids) recent.set(key, (ids = new RecentIds(deps.dedupWindow)));
-
-      const rows: StoredEvent[] = [];
-      const rowShards: number[] = [];
-      const dead: DeadLetter[] = [];
-      const batchIds = new Set<string>();
-      const now = Date.now();
-      const ingestedAt = Math.floor(now / 1000);
-      let skipped = 0;
-      const fresh: KafkaMessage[] = [];
-      for (const message of messages) {
-        if (ledger.holdsAll(Number(message.offset))) skipped++;
-        else fresh.push(message);
-      }
-      // Join facts of the batch are stored (ingester) before its events are inserted below.
-      const decoded = await retrying(
-        'decode the batch (session join state)',
-        () => deps.sources.decodeBatch(topic, fresh.map((m) => ({ value: m.value, topic, partition, offset: m.offset })), deps.limits, now),
-        shouldContinue,
-      );
-      fresh.forEach((message, i) => {
-        const offset = Number(message.offset);
-        const outcome = decoded[i];
-        if (!outcome.ok) {
-          dead.push({ topic, partition, message, code: outcome.code, reason: outcome.reason });
-          return;
-        }
-        // On a cluster a message may be stored on some shards only (a crash between two shards' inserts):
-        // its events on those shards are skipped.
-        let events = outcome.events;
-        let eventShards = shards.count === 1 ? undefined : events.map((e) => shards.of(e.user));
-        if (eventShards?.some((s) => ledger.holds(s, offset))) {
-          const keep = eventShards.map((s) => !ledger.holds(s, offset));
-          events = events.filter((_, j) => keep[j]);
-          eventShards = eventShards.filter((_, j) => keep[j]);
-          if (events.length === 0) {
-            skipped++;
-            return;
-          }
-        }
-        // A repeated log line repeats all of its events: the message is the unit that is dead-lettered.
-        const repeated = events.find((e) => batchIds.has(e.event_id) || ids.has(e.event_id));
-        if (repeated) {
-          dead.push({ topic, partition, message, code: 'duplicate_event_id', reason: `event_id ${JSON.stringify(repeated.event_id)} was already ingested from this partition` });
-          return;
-        }
-        events.forEach((event, j) => {
-          batchIds.add(event.event_id);
-          // Completed in place: copying with a spread costs more than parsing (hot path, measured).
-          const row = event as StoredEvent;
-          row.ingested_at = ingestedAt;
-          row.kafka_topic = topic;
-          row.kafka_partition = partition;
-          row.kafka_offset = offset;
-          rows.push(row);
-          rowShards.push(eventShards?.[j] ?? 0);
-        });
-      });
-      if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
-
-      await deadLetter(dead, own);
-      let inserted = 0;
-      if (rows.length > 0) {
-        const timer = metrics.insertSeconds.startTimer();
-        // Some shards may have stored their part when another failed: ask ClickHouse again next time.
-        const span = [rows[0].kafka_offset, rows[rows.length - 1].kafka_offset] as const;
-        const exclude = [...ledger.shards[0].rangesWithin(...span), ...ledger.deadLetters.rangesWithin(...span)];
-        const result = await insertEvents(rows, rowShards, exclude, own, write).catch((err: unknown) => {
-          ledgers.delete(key);
-          throw err;
-        });
-        timer();
-        const byOffset = (o: number) => messages.find((m) => Number(m.offset) === o) as KafkaMessage;
-        // One message may have given several rows: it is dead-lettered once.
-        const seen = new Set<number>();
-        const rejected = result.rejected
-          .filter(({ row }) => !seen.has(row.kafka_offset) && seen.add(row.kafka_offset))
-          .map(({ row, reason }) => ({ topic, partition, message: byOffset(row.kafka_offset), code: 'clickhouse_rejected', reason }));
-        await deadLetter(rejected, own);
-        dead.push(...rejected);
-        inserted = result.inserted.length;
-        metrics.inserted.inc({ topic }, inserted);
-        for (const row of result.inserted) ids.add(row.event_id);
-      }
-      ledger.add(first, last);
-      ledger.dropBelow(first);
-      metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - last - 1));
-      return { next: last + 1, received: messages.length, inserted, deadLettered: dead.length, skipped };
     },
   };
+
+  async function processBatch(batch: BatchInput, own: Ownership, ticket: GroupTicket<Part, Inserted> | undefined): Promise<BatchResult> {
+    const shouldContinue = own.owned;
+    const { topic, partition, messages } = batch;
+    const key = `${topic}:${partition}`;
+    const first = Number(messages[0].offset);
+    const last = Number(messages[messages.length - 1].offset);
+    metrics.received.inc({ topic }, messages.length);
+    metrics.batchSize.observe(messages.length);
+
+    // Deletes and rollup repairs are writes too: fenced and owned like inserts.
+    const write = fencedWriter(patient, { queryIdPrefix: insertQueryPrefix(topic, partition), confirm: own.confirm, killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs });
+    let ledger = ledgers.get(key);
+    if (!ledger) {
+      ledger = await retrying(
+        'load the offset ledger',
+        async () => {
+          // A previous owner's insert may still be running (it was paused, or slow): wait for it, then
+          // repair whatever an insert that stopped half-way left, and only then read the ledger.
+          // (One server: on a cluster an unanswered insert is resent to the shard's next replica, whose
+          // block deduplication drops a copy; docs/exactly-once.md.)
+          if (shards.count === 1) {
+            await waitForInserts(patient, { topic, partition }, { killAfterMs: deps.sessionTimeoutMs, log });
+            await repairPartition(patient, write, topic, partition, first, log);
+          }
+          return loadLedger(patient, topic, partition, first);
+        },
+        shouldContinue,
+      );
+      ledgers.set(key, ledger);
+      if (ledger.size > 0) log.info({ topic, partition, from: first, ranges: ledger.size }, 'partition assigned; ClickHouse already holds some of its offsets, which will be skipped');
+    }
+    let ids = recent.get(key);
+    if (!ids) recent.set(key, (ids = new RecentIds(deps.dedupWindow)));
+
+    const rows: StoredEvent[] = [];
+    const rowShards: number[] = [];
+    const dead: DeadLetter[] = [];
+    const batchIds = new Set<string>();
+    const now = Date.now();
+    const ingestedAt = Math.floor(now / 1000);
+    let skipped = 0;
+    const fresh: KafkaMessage[] = [];
+    for (const message of messages) {
+      if (ledger.holdsAll(Number(message.offset))) skipped++;
+      else fresh.push(message);
+    }
+    // Join facts of the batch are stored (ingester) before its events are inserted below.
+    const decoded = await retrying(
+      'decode the batch (session join state)',
+      () => deps.sources.decodeBatch(topic, fresh.map((m) => ({ value: m.value, topic, partition, offset: m.offset })), deps.limits, now),
+      shouldContinue,
+    );
+    fresh.forEach((message, i) => {
+      const offset = Number(message.offset);
+      const outcome = decoded[i];
+      if (!outcome.ok) {
+        dead.push({ topic, partition, message, code: outcome.code, reason: outcome.reason });
+        return;
+      }
+      // On a cluster a message may be stored on some shards only (a crash between two shards' inserts):
+      // its events on those shards are skipped.
+      let events = outcome.events;
+      let eventShards = shards.count === 1 ? undefined : events.map((e) => shards.of(e.user));
+      if (eventShards?.some((s) => ledger.holds(s, offset))) {
+        const keep = eventShards.map((s) => !ledger.holds(s, offset));
+        events = events.filter((_, j) => keep[j]);
+        eventShards = eventShards.filter((_, j) => keep[j]);
+        if (events.length === 0) {
+          skipped++;
+          return;
+        }
+      }
+      // A repeated log line repeats all of its events: the message is the unit that is dead-lettered.
+      const repeated = events.find((e) => batchIds.has(e.event_id) || ids.has(e.event_id));
+      if (repeated) {
+        dead.push({ topic, partition, message, code: 'duplicate_event_id', reason: `event_id ${JSON.stringify(repeated.event_id)} was already ingested from this partition` });
+        return;
+      }
+      events.forEach((event, j) => {
+        batchIds.add(event.event_id);
+        // Completed in place: copying with a spread costs more than parsing (hot path, measured).
+        const row = event as StoredEvent;
+        row.ingested_at = ingestedAt;
+        row.kafka_topic = topic;
+        row.kafka_partition = partition;
+        row.kafka_offset = offset;
+        rows.push(row);
+        rowShards.push(eventShards?.[j] ?? 0);
+      });
+    });
+    if (skipped > 0) metrics.skipped.inc({ topic }, skipped);
+
+    await deadLetter(dead, own);
+    let inserted = 0;
+    if (rows.length > 0) {
+      const timer = metrics.insertSeconds.startTimer();
+      // Some shards may have stored their part when another failed: ask ClickHouse again next time.
+      const span = [rows[0].kafka_offset, rows[rows.length - 1].kafka_offset] as const;
+      const exclude = [...ledger.shards[0].rangesWithin(...span), ...ledger.deadLetters.rangesWithin(...span)];
+      const users = new Set<string>();
+      for (const row of rows) users.add(row.user);
+      let bytes = 0;
+      for (const m of fresh) bytes += m.value?.length ?? 0;
+      const part: Part = { rows, rowShards, exclude, own, write, users, events: rows.length, bytes };
+      const result = await (ticket ? ticket.insert(part) : insertEvents(part)).catch((err: unknown) => {
+        ledgers.delete(key);
+        throw err;
+      });
+      timer();
+      const byOffset = (o: number) => messages.find((m) => Number(m.offset) === o) as KafkaMessage;
+      // One message may have given several rows: it is dead-lettered once.
+      const seen = new Set<number>();
+      const rejected = result.rejected
+        .filter(({ row }) => !seen.has(row.kafka_offset) && seen.add(row.kafka_offset))
+        .map(({ row, reason }) => ({ topic, partition, message: byOffset(row.kafka_offset), code: 'clickhouse_rejected', reason }));
+      await deadLetter(rejected, own);
+      dead.push(...rejected);
+      inserted = result.inserted.length;
+      if (inserted > 0) stats.batchesInserted++;
+      metrics.inserted.inc({ topic }, inserted);
+      for (const row of result.inserted) ids.add(row.event_id);
+    }
+    ledger.add(first, last);
+    ledger.dropBelow(first);
+    metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - last - 1));
+    return { next: last + 1, received: messages.length, inserted, deadLettered: dead.length, skipped };
+  }
 }

@@ -36,7 +36,8 @@ export interface Ingester {
   stop(): Promise<void>;
   /** Resolves when the ingester has stopped, or rejects with the fatal error that stopped it. */
   done: Promise<void>;
-  stats(): { received: number; inserted: number; deadLettered: number; skipped: number };
+  /** What it did so far; `inserts` INSERTs into access_events carried the rows of `batchesInserted` batches. */
+  stats(): { received: number; inserted: number; deadLettered: number; skipped: number; inserts: number; batchesInserted: number };
 }
 
 /** A partition's share of one fetch: fetchMaxBytes over the partitions processed at once, never below one message. */
@@ -87,7 +88,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     },
     async onStopped(failed) {
       await producer.disconnect();
-      if (!failed) log.info(counts, 'ingester stopped');
+      if (!failed) log.info({ ...counts, ...processor.stats() }, 'ingester stopped');
     },
   });
   const { consumer } = loop;
@@ -143,7 +144,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   return {
     done: loop.done,
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, ...processor.stats() }),
 
     async start() {
       // ClickHouse down at start-up is waited for like during inserts, not a reason to exit.

@@ -53,6 +53,21 @@ export function insertQueryPrefix(topic: string, partition: number): string {
   return `insider-ingest:${topic}:${partition}:`;
 }
 
+/**
+ * The query_id prefix of one insert: `insider-ingest:<topic>:<partition>:<first>-<last>`, one such range
+ * per partition it carries, joined by '|' (Kafka topic names hold neither '|' nor ':'), then ':'. One
+ * partition's insert starts with insertQueryPrefix; every insert holding a partition matches insertsOf.
+ */
+export function insertQueryId(ranges: ReadonlyArray<Pick<InsertRange, 'topic' | 'partition' | 'first' | 'last'>>): string {
+  return `insider-ingest:${ranges.map((r) => `${r.topic}:${r.partition}:${r.first}-${r.last}`).join('|')}:`;
+}
+
+/** The running queries that write a partition's rows: inserts carrying it first or later, repairs. */
+function insertsOf(topic: string, partition: number): SqlFragment {
+  const prefix = insertQueryPrefix(topic, partition);
+  return sql`(substring(query_id, 1, ${prefix.length}) = ${prefix} OR (substring(query_id, 1, 15) = 'insider-ingest:' AND position(query_id, ${`|${topic}:${partition}:`}) > 0))`;
+}
+
 function offsetsOf(r: InsertRange, column: SqlFragment = sql`kafka_offset`): SqlFragment {
   const parts = [sql`kafka_topic = ${r.topic} AND kafka_partition = ${r.partition} AND ${column} BETWEEN ${r.first} AND ${r.last}`];
   for (const [a, b] of r.exclude ?? []) parts.push(sql`NOT (${column} BETWEEN ${a} AND ${b})`);
@@ -62,13 +77,13 @@ function offsetsOf(r: InsertRange, column: SqlFragment = sql`kafka_offset`): Sql
 const num = (v: unknown) => Number(v ?? 0);
 
 /**
- * Waits until no query whose id starts with `prefix` (or is one of `ids`) runs on the server. One that
+ * Waits until no query writing the partition (or one of `ids`) runs on the server. One that
  * still runs after `killAfterMs` (a writer paused mid-request) is killed: it has not written yet, or its
  * partial write is found and repaired by settleInsert / repairPartition.
  */
-export async function waitForInserts(ch: ClickHouse, match: { prefix: string } | { ids: string[] }, opts: { killAfterMs: number; log: Logger }): Promise<void> {
+export async function waitForInserts(ch: ClickHouse, match: { topic: string; partition: number } | { ids: string[] }, opts: { killAfterMs: number; log: Logger }): Promise<void> {
   if ('ids' in match && match.ids.length === 0) return;
-  const where = 'prefix' in match ? sql`substring(query_id, 1, ${match.prefix.length}) = ${match.prefix}` : sql`query_id IN ${inList(match.ids)}`;
+  const where = 'ids' in match ? sql`query_id IN ${inList(match.ids)}` : insertsOf(match.topic, match.partition);
   const started = Date.now();
   let killed = false;
   for (;;) {

@@ -28,8 +28,14 @@ export function ingestMetrics(registry: Registry) {
     }),
     insertSeconds: new Histogram({
       name: 'insider_ingest_insert_duration_seconds',
-      help: 'Time for ClickHouse to acknowledge an insert, retries included',
+      help: "Time from a batch's rows being ready to ClickHouse acknowledging them: retries, and the wait for the other batches of its fetch that share the insert, included",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    insertRows: new Histogram({
+      name: 'insider_ingest_insert_rows',
+      help: 'Events per INSERT into access_events (the partitions of a fetch share one where their employees are apart)',
+      buckets: [10, 100, 1000, 5000, 10000, 25000, 50000, 100000],
       registers,
     }),
     retries: new Counter({ name: 'insider_ingest_clickhouse_retries_total', help: 'ClickHouse calls retried after a transient failure', registers }),

@@ -181,6 +181,13 @@ describe('the Helm chart', () => {
     }
   });
 
+  it('replaces the ingesters of one version by the next, never both at once, and rolls the other stages', () => {
+    // An older ingester would not see a newer one's insert shared by several partitions (docs/exactly-once.md).
+    for (const objects of [defaults, everything]) expect(find(objects, 'Deployment', 'ingester')!.spec?.strategy).toEqual({ type: 'Recreate' });
+    expect(find(defaults, 'Deployment', 'ingester')!.spec?.replicas).toBeGreaterThan(1);
+    for (const stage of ['detector', 'api']) expect([stage, (find(everything, 'Deployment', stage)!.spec?.strategy as { type?: string })?.type]).toEqual([stage, 'RollingUpdate']);
+  });
+
   it('bounds voluntary disruptions of the stages that run several pods', () => {
     const pdbs = defaults.filter((o) => o.kind === 'PodDisruptionBudget');
     expect(pdbs.map((p) => [p.metadata.name.replace('insider-insider-detector-', ''), (p.spec as { maxUnavailable: number }).maxUnavailable]).sort()).toEqual([

@@ -296,6 +296,14 @@ export function detectorStats(logFile: string): { events: number; duplicates: nu
   return { events: n('events'), duplicates: n('duplicates'), invalid: n('invalid') };
 }
 
+/** The ingester's own account of its run, from its "ingester stopped" log line. */
+export function ingesterStats(logFile: string): { received: number; inserted: number; inserts: number; batchesInserted: number } | undefined {
+  const line = fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"ingester stopped"')).pop();
+  if (!line) return undefined;
+  const n = (name: string) => Number(new RegExp(`"${name}":(\\d+)`).exec(line)?.[1] ?? NaN);
+  return { received: n('received'), inserted: n('inserted'), inserts: n('inserts'), batchesInserted: n('batchesInserted') };
+}
+
 /** Resolves once the consumer group has committed every partition of the topic up to its end. */
 export async function waitForGroupAtEnd(kafka: Kafka, groupId: string, topic: string, timeoutMs = 300000): Promise<void> {
   const admin = kafka.admin();

@@ -6,23 +6,23 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { createLogger } from '../../src/log';
 import { fenceAttempt, fencedWriter, openAttempt, serverCode, type FencedWriter } from '../../src/ingest/insert-fence';
 import { SERVER_CODES } from '../../src/store';
-import { repairPartition, settleInsert, type InsertRange } from '../../src/ingest/insert-outcome';
+import { insertQueryId, repairPartition, settleInsert, waitForInserts, type InsertRange } from '../../src/ingest/insert-outcome';
 import { Abandoned } from '../../src/kafka/retry';
 import { ident, sql, type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
-import { expectRollupsEqualRaw, storeTotals } from '../helpers/ingest-run';
+import { expectRollupsEqualRaw, storeTotals, waitUntil } from '../helpers/ingest-run';
 
 jest.setTimeout(120000);
 const log = createLogger({ level: 'silent' });
 const VIEWS = ['ingest_batches_mv', 'user_daily_mv', 'user_hourly_mv', 'user_table_daily_mv'];
 const TOPIC = 'events';
 
-function rows(partition: number, first: number, n: number, tsOf: (i: number) => number) {
+function rows(partition: number, first: number, n: number, tsOf: (i: number) => number, userOf = (i: number) => `user${i % 7}@corp.example`) {
   return Array.from({ length: n }, (_, i) => ({
     event_id: `p${partition}-${first + i}`,
     ts: Math.floor(tsOf(i) / 1000),
-    user: `user${i % 7}@corp.example`,
+    user: userOf(i),
     action: i % 5 === 0 ? 'EXPORT' : 'SELECT',
     bytes: 1000 + i,
     rows: i % 9,
@@ -38,6 +38,16 @@ function rows(partition: number, first: number, n: number, tsOf: (i: number) => 
 const range = (partition: number, first: number, n: number): InsertRange => ({ topic: TOPIC, partition, first, last: first + n - 1, events: n });
 // Two days either side of a month boundary: one insert writes parts of two months in every rollup.
 const ACROSS_MONTHS = (i: number) => Date.UTC(2026, 8, 30, 22) + i * 60_000;
+
+/** Inserts with some views detached: what a server killed between the table and those views leaves. */
+async function insertWithoutViews(ch: ClickHouse, views: string[], values: object[]): Promise<void> {
+  for (const v of views) await ch.exec(sql`DETACH TABLE ${ident(v)}`);
+  try {
+    await ch.insert('access_events', values);
+  } finally {
+    for (const v of views) await ch.exec(sql`ATTACH TABLE ${ident(v)}`);
+  }
+}
 
 describe('settling an insert whose outcome is unknown', () => {
   const config = testConfig();
@@ -55,15 +65,7 @@ describe('settling an insert whose outcome is unknown', () => {
     await dropDatabase(database, { admin, ch });
   });
 
-  /** Inserts with some views detached: what a server killed between the table and those views leaves. */
-  async function insertWithout(views: string[], values: object[]): Promise<void> {
-    for (const v of views) await ch.exec(sql`DETACH TABLE ${ident(v)}`);
-    try {
-      await ch.insert('access_events', values);
-    } finally {
-      for (const v of views) await ch.exec(sql`ATTACH TABLE ${ident(v)}`);
-    }
-  }
+  const insertWithout = (views: string[], values: object[]) => insertWithoutViews(ch, views, values);
   const rawCount = async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events`))[0].n);
   const ledgerRows = async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ingest_batches`))[0].n);
 
@@ -140,6 +142,81 @@ describe('settling an insert whose outcome is unknown', () => {
     const t = await storeTotals(ch);
     expect([t.rows, t.uniqueEvents]).toEqual([400, 400]);
     expectRollupsEqualRaw(t);
+  });
+});
+
+describe('an insert shared by the partitions of a fetch (their employees apart)', () => {
+  const config = testConfig();
+  let admin: ClickHouse;
+  let ch: ClickHouse;
+  let database: string;
+  let write: FencedWriter;
+  // Each partition's own employees, as the ingester groups them (src/ingest/insert-groups.ts).
+  const own = (partition: number) => (i: number) => `p${partition}-user${i % 5}@corp.example`;
+  const shared = (partition: number, first: number, n: number) => rows(partition, first, n, ACROSS_MONTHS, own(partition));
+
+  beforeEach(async () => {
+    database = uniqueName('it_insert_shared');
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+    write = fencedWriter(ch, { queryIdPrefix: 'it-shared:', confirm: async () => {}, killAfterMs: 60000, log });
+  });
+  afterEach(async () => {
+    await dropDatabase(database, { admin, ch });
+  });
+
+  const insertWithout = (views: string[], values: object[]) => insertWithoutViews(ch, views, values);
+
+  it('stopped between the views: settling one partition completes its share, a new owner of the other completes the rest, once', async () => {
+    // Earlier inserts of both partitions, stored whole, on the same employees and days.
+    await ch.insert('access_events', [...shared(0, 0, 300), ...shared(1, 0, 300)]);
+    await insertWithout(['user_hourly_mv', 'user_table_daily_mv'], [...shared(0, 300, 200), ...shared(1, 300, 250)]);
+    const broken = await storeTotals(ch);
+    expect(() => expectRollupsEqualRaw(broken)).toThrow();
+    expect(await settleInsert(ch, write, range(0, 300, 200), log)).toBe('stored');
+    await repairPartition(ch, write, TOPIC, 1, 300, log);
+    const t = await storeTotals(ch);
+    expect([t.rows, t.uniqueEvents]).toEqual([1050, 1050]);
+    expectRollupsEqualRaw(t);
+    // Both again: whole, nothing added.
+    expect(await settleInsert(ch, write, range(1, 300, 250), log)).toBe('stored');
+    await repairPartition(ch, write, TOPIC, 0, 300, log);
+    expect(await storeTotals(ch)).toEqual(t);
+  });
+
+  it('stopped before its ledger row: each partition finds its rows orphaned, deletes them and sends them again', async () => {
+    await ch.insert('access_events', [...shared(0, 0, 100), ...shared(1, 0, 100)]);
+    await insertWithout(VIEWS, [...shared(0, 100, 150), ...shared(1, 100, 120)]);
+    expect(await settleInsert(ch, write, range(0, 100, 150), log)).toBe('absent');
+    expect(await settleInsert(ch, write, range(1, 100, 120), log)).toBe('absent');
+    const t = await storeTotals(ch);
+    expect([t.rows, t.uniqueEvents]).toEqual([200, 200]);
+    expectRollupsEqualRaw(t);
+  });
+
+  it('a new owner of any of its partitions waits for it while it runs, and for nothing else', async () => {
+    const id = `${insertQueryId([range(0, 0, 10), range(1, 0, 10), range(11, 5, 9)])}${Date.now()}`;
+    const raw = createClient({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password ?? '', request_timeout: 120000, log: { level: ClickHouseLogLevel.OFF } });
+    // Stands in for the running insert: a query under its id, about 9 s long (sleep is per block of one row).
+    const long = raw.command({ query: 'SELECT sleep(3) FROM numbers(3)', query_id: id, clickhouse_settings: { max_block_size: '1' } as never }).then(
+      () => 'finished',
+      (err: Error) => err.message,
+    );
+    try {
+      await waitUntil('the stand-in running', async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE query_id = ${id}`))[0].n) === 1, 10000, 50);
+      // Partitions 2 and 1 of another topic, and partition 1's prefix twins (11, 111): not in this insert.
+      for (const [topic, partition] of [[TOPIC, 2], ['events2', 1], [TOPIC, 111]] as const) {
+        const started = Date.now();
+        await waitForInserts(ch, { topic, partition }, { killAfterMs: 60000, log });
+        expect({ topic, partition, waited: Date.now() - started < 2000 }).toEqual({ topic, partition, waited: true });
+      }
+      // Partition 1 (second in the id) and 11 (third): waited for until killed past the limit.
+      const started = Date.now();
+      await waitForInserts(ch, { topic: TOPIC, partition: 1 }, { killAfterMs: 2000, log });
+      expect(Date.now() - started).toBeGreaterThan(2000);
+      expect(await long).toMatch(/cancel|kill/i);
+    } finally {
+      await raw.close();
+    }
   });
 });
 

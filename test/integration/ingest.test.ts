@@ -1,5 +1,5 @@
 // The ingester end to end on the real Kafka and ClickHouse, run as the `insider ingest` process.
-import { DUPLICATE, expectRollupsEqualRaw, ingestFixture, killIngesters, produce, readDeadLetters, rowCount, startIngester, stopAndExpectExactlyOnce, storeTotals, traffic, waitUntil, type IngestFixture } from '../helpers/ingest-run';
+import { DUPLICATE, expectRollupsEqualRaw, ingestFixture, ingesterStats, killIngesters, produce, readDeadLetters, rowCount, startIngester, stopAndExpectExactlyOnce, storeTotals, traffic, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import fs from 'node:fs';
 
 jest.setTimeout(600000);
@@ -118,6 +118,37 @@ describe('ingest (real Kafka and ClickHouse)', () => {
     expect(log).toMatch(/stopped: \d+ received, \d+ inserted, 0 dead-lettered, 0 skipped as already stored/);
     const totals = await storeTotals(f.ch);
     expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
+  });
+
+  it('stores the partitions of a fetch in one insert when their employees are apart, SIGKILL mid-run included; apart when an employee is in several', async () => {
+    // Keyed by employee (as producers are): each employee's events in one partition.
+    const f = await fixture('it_ingest_together');
+    const t = traffic(120_000, { malformedEvery: 500, duplicates: false });
+    await produce(f.kafka, f.topic, t.messages);
+    for (const [label, rows] of [['together-a', 20_000], ['together-b', 60_000]] as const) {
+      const ingester = startIngester(f, label);
+      await waitUntil(`${label} stored ${rows} rows`, async () => (await rowCount(f.ch)) > rows, 120000, 20);
+      ingester.child.kill('SIGKILL');
+      await ingester.exited;
+    }
+    expect(await rowCount(f.ch)).toBeLessThan(t.valid);
+    const last = startIngester(f, 'together-c');
+    await stopAndExpectExactlyOnce(f, last, t);
+    const together = ingesterStats(last.logFile);
+    process.stdout.write(`partitions apart: ${together?.inserts} inserts carried ${together?.batchesInserted} batches\n`);
+    expect(together?.batchesInserted).toBeGreaterThanOrEqual(4);
+    expect(together?.inserts).toBeLessThan(together?.batchesInserted ?? 0);
+
+    // Keyed by event: every employee in every partition, so every batch is inserted on its own.
+    const g = await fixture('it_ingest_apart');
+    const u = traffic(20_000);
+    u.messages = u.messages.map((m, i) => ({ ...m, key: `event-${i}` }));
+    await produce(g.kafka, g.topic, u.messages);
+    const alone = startIngester(g, 'apart');
+    await stopAndExpectExactlyOnce(g, alone, u);
+    const apart = ingesterStats(alone.logFile);
+    expect(apart?.batchesInserted).toBeGreaterThanOrEqual(4);
+    expect(apart?.inserts).toBe(apart?.batchesInserted);
   });
 
   it('two ingesters in one group, one killed mid-run: nothing lost, nothing doubled', async () => {

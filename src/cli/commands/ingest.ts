@@ -49,7 +49,7 @@ Run \`insider migrate\` first.`,
         if (metrics) progress(`metrics at ${metrics.url}`);
         await ingester.done;
         const s = ingester.stats();
-        progress(`stopped: ${s.received} received, ${s.inserted} inserted, ${s.deadLettered} dead-lettered, ${s.skipped} skipped as already stored`);
+        progress(`stopped: ${s.received} received, ${s.inserted} inserted, ${s.deadLettered} dead-lettered, ${s.skipped} skipped as already stored; ${s.inserts} inserts carried ${s.batchesInserted} batches`);
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);

@@ -64,7 +64,7 @@ values are refused: the product reads them from the environment only (the Secret
 
 {{/*
 One stage's Deployment: (dict "root" $ "stage" "ingester" "values" .Values.ingester "args" (list "ingest")
-"port" 9464 "single" false "autoscaled" false "volumes" (list ...) "mounts" (list ...))
+"port" 9464 "single" false "recreate" false "autoscaled" false "volumes" (list ...) "mounts" (list ...))
 */}}
 {{- define "insider.deployment" -}}
 {{- $root := .root -}}
@@ -83,6 +83,11 @@ spec:
   revisionHistoryLimit: 5
   {{- if .single }}
   # Never two at once: the stage keeps a ledger of what it did and must run alone.
+  strategy:
+    type: Recreate
+  {{- else if .recreate }}
+  # Versions never side by side: an older ingester does not recognise a newer one's insert shared by
+  # several partitions while it runs (docs/exactly-once.md, "Upgrading"). Kafka holds the events meanwhile.
   strategy:
     type: Recreate
   {{- else }}
