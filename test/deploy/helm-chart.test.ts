@@ -163,7 +163,7 @@ describe('the Helm chart', () => {
       expect(c.envFrom).toEqual([{ secretRef: { name: 'insider-detector' } }]);
       expect(c.env?.[0]).toEqual({ name: 'INSIDER_CONFIG', value: '/etc/insider/config.yaml' });
       // The ingester's heap is capped (values ingester.heapMb); nothing else is set by the environment.
-      expect(c.env?.slice(1)).toEqual(o.metadata.name.endsWith('-ingester') ? [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=160' }] : []);
+      expect(c.env?.slice(1)).toEqual(o.metadata.name.endsWith('-ingester') ? [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=144' }] : []);
     }
     expect(everything.filter((o) => o.kind === 'Secret')).toEqual([]);
     for (const key of ['clickhouse.password', 'kafka.sasl.password', 'api.pseudonymKey', 'api.adminToken']) {
