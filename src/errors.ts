@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   INGEST_ABANDONED: 'a batch was abandoned before commit (the partition moved, or the ingester or live detector is stopping); it is redelivered',
   INGEST_SCHEMA_MISSING: 'the database lacks a table or column the ingester writes; run `insider migrate`',
   INGEST_INSERT_REFUSED: 'ClickHouse refused an insert for its content; the rows are dead-lettered',
-  INGEST_GROUP_SPLIT: 'an insert shared by several partitions was found stored for some only (its outcome was unknown); the others are inserted apart',
+  INGEST_GROUP_SPLIT: 'an insert shared by several partitions goes again as one per partition: found stored for some only (its outcome was unknown), or refused as too large for one insert',
   KAFKA_CODEC_FAILED: 'a Kafka record batch could not be compressed or decompressed',
   SMTP_REFUSED: 'the SMTP server refused the message (4xx: retried, 5xx: not)',
   INTERNAL: 'a bug: a condition the code guarantees did not hold (the API answers 500 with the request id)',

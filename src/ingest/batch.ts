@@ -11,12 +11,12 @@ import crypto from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
-import { encodeRows, SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse } from '../store';
+import { encodeRows, SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse, type EncodedRows } from '../store';
 import { accessEventRows } from './event-rows';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
 import { fenceAttempt, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
-import { createInsertGroups, type GroupTicket } from './insert-groups';
+import { createInsertGroups, GROUP_LIMITS, type GroupTicket } from './insert-groups';
 import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
@@ -99,13 +99,19 @@ class InsertRefused extends InsiderError {
   }
 }
 
-/** An insert of several partitions whose outcome was unknown turned out stored for some only (say, split
- * by a month boundary in the ledger): each partition still missing goes on its own. */
+/**
+ * An insert shared by several partitions goes again as one insert per partition: its outcome was unknown
+ * and it was found stored for some only (a ledger split by a month boundary), or ClickHouse refused it
+ * as too large for one insert (too many day partitions in one block, the memory limit).
+ */
 class GroupSplit extends InsiderError {
-  constructor() {
-    super('INGEST_GROUP_SPLIT', 'an insert of several partitions was stored for some of them only; inserting the others apart', { retriable: false });
+  constructor(why: string) {
+    super('INGEST_GROUP_SPLIT', `an insert shared by several partitions ${why}; inserting the partitions apart`, { retriable: false });
   }
 }
+
+/** Refusals of a shared insert that its partitions apart would not meet: retrying it whole never ends. */
+const TOO_LARGE_TOGETHER = new Set<number>([SERVER_CODES.TOO_MANY_PARTS, SERVER_CODES.MEMORY_LIMIT_EXCEEDED]);
 
 /** One partition's prepared rows: what an insert carries of it, and who may write it. */
 interface Part {
@@ -178,10 +184,16 @@ export function createBatchProcessor(deps: BatchDeps) {
    * failure is every partition's.
    */
   async function insertTogether(parts: Part[]): Promise<Array<PromiseSettledResult<Inserted>>> {
-    if (parts.length === 1) return Promise.allSettled([insertEvents(parts[0])]);
+    const apart = () => Promise.allSettled(parts.map(insertEvents));
+    if (parts.length === 1) return apart();
+    // The group was formed on message bytes; what ClickHouse parses is the encoded text, which one
+    // message of several events (or long query texts copied into each) can make far larger. Over the
+    // limit, ClickHouse could cut it into blocks that are not stored atomically: not shared then.
+    const encoded = encodeRows(accessEventRows, parts.flatMap((p) => p.rows));
+    if (Buffer.byteLength(encoded.text) > GROUP_LIMITS.bytes) return apart();
     const stored = new Set<Part>();
     try {
-      await insertOnce(parts, stored);
+      await insertOnce(parts, stored, encoded);
       return parts.map((p) => ({ status: 'fulfilled', value: { inserted: p.rows, rejected: [] } }));
     } catch (err) {
       if (!(err instanceof InsertRefused || err instanceof GroupSplit)) return parts.map(() => ({ status: 'rejected', reason: schemaMissing(err) ?? err }));
@@ -225,7 +237,7 @@ export function createBatchProcessor(deps: BatchDeps) {
    * rows' fault and is thrown as it is. On a modern server the deduplication token makes a resend safe.
    * `stored` collects the parts found stored.
    */
-  async function insertOnce(parts: Part[], stored = new Set<Part>()): Promise<void> {
+  async function insertOnce(parts: Part[], stored = new Set<Part>(), encodedRows?: EncodedRows): Promise<void> {
     const ranges = parts.map(rangeOf);
     const prefix = insertQueryId(ranges);
     const rows = parts.length === 1 ? parts[0].rows : parts.flatMap((p) => p.rows);
@@ -234,7 +246,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       for (const p of parts) await p.own.confirm();
     };
     // Encoded before any fence opens: a fence lives about a second without a request.
-    const encoded = encodeRows(accessEventRows, rows);
+    const encoded = encodedRows ?? encodeRows(accessEventRows, rows);
     const storedRows = () => {
       stats.inserts++;
       metrics.insertRows.observe(rows.length);
@@ -261,7 +273,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       pending = undefined;
       if (stored.size === 0) return false;
       stats.inserts++;
-      if (stored.size < parts.length) throw new GroupSplit();
+      if (stored.size < parts.length) throw new GroupSplit('was stored for some of them only (its outcome was unknown)');
       for (const r of ranges) log.info({ topic: r.topic, partition: r.partition, first: r.first, last: r.last }, 'an insert whose outcome was unknown had been stored; not sending it again');
       return true;
     };
@@ -284,6 +296,10 @@ export function createBatchProcessor(deps: BatchDeps) {
           // No answer: the attempt may have run, may be running, may still start. An answer: it has
           // ended, but a view may have failed after the table was written.
           pending = code === undefined ? { attempt } : {};
+          if (parts.length > 1 && code !== undefined && TOO_LARGE_TOGETHER.has(code)) {
+            if (await retrying('settle a shared insert refused as too large', settle, owned)) return;
+            throw new GroupSplit(`was refused as too large for one insert (${(err as Error).message})`);
+          }
           if (code === undefined || (err as ClickHouseError).retriable) throw err;
           // Refused as data: bisection must find nothing of these rows stored.
           if (await retrying('settle a refused insert', settle, owned)) return;

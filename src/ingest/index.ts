@@ -76,7 +76,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
     },
     topics,
     fromBeginning: settings.fromBeginning,
-    // Partitions are independent (each has its own ledger): one's insert overlaps another's parsing.
+    // Partitions are independent (each has its own ledger); a fetch's batches parse side by side and share
+    // one insert where their employees are apart (insert-groups.ts).
     concurrency: settings.concurrentPartitions,
     eachBatch: (batch, session) => handleBatch(batch, session),
     // ClickHouse holds the batch; the next owner of this partition skips it from the ledger.

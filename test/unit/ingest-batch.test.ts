@@ -159,6 +159,53 @@ describe('batch processor', () => {
     expect(sent[0].messages[0].headers).toMatchObject({ 'x-dlq-reason-code': 'clickhouse_rejected', 'x-dlq-source-offset': '3' });
   });
 
+  describe('the partitions of one fetch', () => {
+    const on = (partition: number, user: string, offsets: number[]) => ({
+      topic: 'events',
+      partition,
+      messages: offsets.map((o) => message(o, event(o, { event_id: `p${partition}-${o}`, user }))),
+      highWatermark: String(offsets[offsets.length - 1] + 1),
+    });
+    const partitionsOf = (rows: Row[]) => new Set(rows.map((r) => r.kafka_partition)).size;
+
+    it('share one insert when their employees are apart, and each batch commits its own offset', async () => {
+      const { processor, calls, tables } = setup();
+      const results = await Promise.all([processor.process(on(1, 'alice', [10, 11]), always), processor.process(on(2, 'bob', [5, 6, 7]), always)]);
+      expect(results.map((r) => r?.next)).toEqual([12, 8]);
+      expect(calls.filter((c) => c.startsWith('insert access_events'))).toEqual(['insert access_events 5']);
+      expect(tables.access_events).toHaveLength(5);
+      expect(processor.stats()).toEqual({ inserts: 1, batchesInserted: 2 });
+    });
+
+    it('insert apart when an employee is in both', async () => {
+      const { processor, calls } = setup();
+      await Promise.all([processor.process(on(1, 'alice', [10, 11]), always), processor.process(on(2, 'alice', [5, 6, 7]), always)]);
+      expect(calls.filter((c) => c.startsWith('insert access_events'))).toEqual(['insert access_events 2', 'insert access_events 3']);
+    });
+
+    it('go apart when ClickHouse refuses them together as too large (too many day partitions in one block)', async () => {
+      const tooMany = (rows: Row[]) =>
+        partitionsOf(rows) > 1 ? new ClickHouseError('ClickHouse rejected the insert: Too many partitions for single INSERT block', { retriable: true, serverCode: 252 }) : undefined;
+      const { processor, calls, tables } = setup({ rejectWhen: tooMany });
+      const results = await Promise.all([processor.process(on(1, 'alice', [10, 11]), always), processor.process(on(2, 'bob', [5, 6, 7]), always)]);
+      expect(results.map((r) => r?.inserted)).toEqual([2, 3]);
+      expect(calls.filter((c) => c.startsWith('insert access_events'))).toEqual(['insert access_events 5', 'insert access_events 2', 'insert access_events 3']);
+      expect(tables.access_events.map((r) => r.event_id).sort()).toEqual(['p1-10', 'p1-11', 'p2-5', 'p2-6', 'p2-7']);
+    });
+
+    it('isolate a row refused as data within its own partition, the other partition stored whole', async () => {
+      const bad = (rows: Row[]) => (rows.some((r) => r.event_id === 'p2-6') ? new ClickHouseError('ClickHouse rejected the insert: Cannot parse input', { retriable: false, serverCode: 27 }) : undefined);
+      const { processor, tables, sent } = setup({ rejectWhen: bad });
+      const results = await Promise.all([processor.process(on(1, 'alice', [10, 11]), always), processor.process(on(2, 'bob', [5, 6, 7]), always)]);
+      expect(results.map((r) => [r?.inserted, r?.deadLettered])).toEqual([
+        [2, 0],
+        [2, 1],
+      ]);
+      expect(tables.access_events.map((r) => r.event_id).sort()).toEqual(['p1-10', 'p1-11', 'p2-5', 'p2-7']);
+      expect(sent[0].messages[0].headers).toMatchObject({ 'x-dlq-reason-code': 'clickhouse_rejected', 'x-dlq-source-partition': '2', 'x-dlq-source-offset': '6' });
+    });
+  });
+
   it('bisects between messages: the events of one message (a log line may give several) are never split', () => {
     const at = (...offsets: number[]) => offsets.map((kafka_offset) => ({ kafka_offset }));
     expect(messageBoundary(at(1, 2, 3, 4))).toBe(2);
