@@ -113,12 +113,15 @@ describe('judging a replayed answer', () => {
     expect(fromDateTime('0000-00-00 00:00:00')).toBe(fromDateTime('1970-01-01 00:00:00'));
   });
 
-  it('expects another answer from a read of the clock or of unfinished mutations, but not another error', () => {
+  it('expects another answer from a read of the clock, of unfinished mutations or of running queries, but not another error', () => {
     const window = query('SELECT alert_id FROM alerts WHERE updated_at_wall >= now() - 600', [{ alert_id: 'a' }]);
     expect(judge(window, { ok: true, result: [] }, new Set()).reason).toBe(EXPECTED.clock);
     expect(judge(window, { ok: false, error: { message: 'x', serverCode: 47, retriable: false } }, new Set()).verdict).toBe('different');
     const mutations = query("SELECT count() AS n FROM system.mutations WHERE database = 'd' AND is_done = 0", [{ n: '5' }]);
     expect(judge(mutations, { ok: true, result: [{ n: '1' }] }, new Set()).reason).toBe(EXPECTED.background);
+    const running = query("SELECT count() AS n FROM system.processes WHERE query_id = 'insider-ingest:t:1:0-9:x'", [{ n: '1' }]);
+    expect(judge(running, { ok: true, result: [{ n: '0' }] }, new Set()).reason).toBe(EXPECTED.running);
+    expect(judge(running, { ok: false, error: { message: 'x', serverCode: 47, retriable: false } }, new Set()).verdict).toBe('different');
     // A column named like the function is no clock read.
     expect(judge(query('SELECT snow() AS n FROM t', [{ n: 1 }]), { ok: true, result: [{ n: 2 }] }, new Set()).verdict).toBe('different');
   });
