@@ -38,7 +38,7 @@ export interface ChangeFeed {
   onAlerts(fn: (changes: AlertChange[]) => void): void;
   /** The feed could not look for longer than its look-back: changes may have been missed, anything may have changed. */
   onGap(fn: () => void): void;
-  /** Looks now (and waits for it); also what the timer calls. */
+  /** Looks now, or right after the look under way (and waits for it): what was written before the call is seen. Also what the timer calls. */
   poll(): Promise<void>;
   close(): void;
 }
@@ -98,8 +98,18 @@ export function createChangeFeed(ch: ClickHouse, opts: { pollMs: number; log: Lo
     if (changed.length > 0) events.emit('alerts', changed);
   };
 
-  const poll = () => {
-    running ??= look()
+  // A look already running when poll() is called may have read before the write the caller waits for:
+  // the caller gets the next look, which begins after the running one ends (callers meanwhile share it).
+  let queued: Promise<void> | null = null;
+  const poll = (): Promise<void> => {
+    if (running) {
+      queued ??= running.then(() => {
+        queued = null;
+        return poll();
+      });
+      return queued;
+    }
+    running = look()
       .then(
         () => {
           if (failures > 0) opts.log.info({ failures }, 'change feed: ClickHouse answers again');
