@@ -192,22 +192,24 @@ describe('hash chains over the record (real ClickHouse)', () => {
         for (let burst = 0; burst < 4; burst++) {
           const now = Date.now();
           await Promise.all(Array.from({ length: 20 }, (_, i) => audit(ch, entryOf({ ...actor, requestId: `burst-${burst}-${i}` }, now, 'alert.view', 'al_conc_a'))));
-          await writeAlerts(ch, [alertAt('al_conc_a', burst + 2, now)]);
+          // Stamped when written: a row stamped earlier and landing later than the grace is "inserted after sealing".
+          await writeAlerts(ch, [alertAt('al_conc_a', burst + 2, Date.now())]);
           await new Promise((resolve) => setTimeout(resolve, 400));
         }
       })();
-      // Two sealer processes, running at the same time, over and over, while the writers write.
+      // Two sealer processes, running at the same time, over and over, while the writers write. The grace
+      // is the longest an insert may take to land (here the 20 inserts of a burst, on a busy CI machine).
       const sealers = [0, 1].map(async () => {
         let runs = 0;
         while (writing || runs < 2) {
-          const r = await run(['audit', 'seal', '--grace-seconds', '3']);
+          const r = await run(['audit', 'seal', '--grace-seconds', '10']);
           expect([r.code, r.stderr]).toEqual([0, '']);
           runs++;
         }
         return runs;
       });
       await Promise.all([...cliWriters, inProcess]);
-      await new Promise((resolve) => setTimeout(resolve, 3500));
+      await new Promise((resolve) => setTimeout(resolve, 10_500));
       writing = false;
       const runs = await Promise.all(sealers);
       expect(Math.min(...runs)).toBeGreaterThanOrEqual(2);
