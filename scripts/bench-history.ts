@@ -1,6 +1,7 @@
 // Day-history benchmark: how long the detector takes to build a day's history (src/detect/history.ts)
 // at the day change, for simulated organisations of 1,000 / 4,000 / 10,000 people, through the product's
-// own entry point (loadDayHistory, rows from an in-memory source: ClickHouse's time is not measured here).
+// own entry point (loadDayHistory, rows from an in-memory source: ClickHouse's time is not measured here):
+// on its own (a detector's first day), and the next day's taking over from the day before's (history-carry.ts).
 // Reference, measured in the same run on the same rows: one plain pass that groups, sorts and logs them
 // (what any history must at least do), so the figure is a ratio. Also printed: the robust summaries of
 // every window the build takes (Hodges-Lehmann location and Qn spread, the build's own estimators) against
@@ -12,16 +13,18 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../src/config';
+import { loadConfig, type DetectionConfig } from '../src/config';
 import { catalogFrom } from '../src/detect/catalog';
 import { historyDaysNeeded, loadDayHistory } from '../src/detect/history';
+import { createHistoryCarry, type HistoryCarry } from '../src/detect/history-carry';
 import type { UserDayValue } from '../src/detect/history-source';
 import { isWeekend } from '../src/calendar';
 import { hodgesLehmann, qn } from '../src/detect/statistics/distributions';
 import { pairwiseHodgesLehmann, pairwiseQn } from '../test/helpers/pairwise-statistics';
-import { organisation, sourceOf, type Organisation } from '../test/helpers/simulated-history';
+import { organisation, rangedSourceOf, type Organisation } from '../test/helpers/simulated-history';
 
 const DAY_MS = 86_400_000;
+const CATALOG = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
 
 /** The reference: group the rows by user, sort each by day, take logs (a lower bound of any history). */
 function plainPass(rows: Organisation['rows']): number {
@@ -67,9 +70,7 @@ const seconds = (f: () => unknown) => {
 };
 
 /** Builds the history while a 50 ms timer runs; its longest gap tells how long the event loop was held. */
-async function timedBuild(org: Organisation, day: number): Promise<{ seconds: number; longestGapMs: number; ticks: number }> {
-  const { detection } = loadConfig({ env: {} }).config;
-  const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
+async function timedBuild(org: Organisation, day: number, detection: DetectionConfig, carry?: HistoryCarry): Promise<{ seconds: number; longestGapMs: number; ticks: number }> {
   let last = performance.now();
   let longest = 0;
   let ticks = 0;
@@ -80,7 +81,7 @@ async function timedBuild(org: Organisation, day: number): Promise<{ seconds: nu
     ticks++;
   }, 50);
   const t = performance.now();
-  await loadDayHistory(sourceOf(org.rows), day, detection, org.people, catalog);
+  await loadDayHistory(rangedSourceOf(org.rows), day, detection, org.people, CATALOG, carry);
   const took = (performance.now() - t) / 1000;
   longest = Math.max(longest, performance.now() - last);
   clearInterval(timer);
@@ -108,13 +109,17 @@ async function main(): Promise<void> {
   process.stdout.write(
     `day-history benchmark: ${historyDaysNeeded(detection)} days of rows, baseline ${detection.baselineDays} days, pool ${detection.poolDays} days (load average ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1 ? ': the machine is busy, compare the ratios' : ''})\n\n`,
   );
-  process.stdout.write('people    rows      plain pass   build      build/plain   longest 50ms-timer gap   estimators: pairwise   current   pairwise/current\n');
+  process.stdout.write('people    rows      plain pass   build      build/plain   longest 50ms-timer gap   next day   build/next   estimators: pairwise   current   pairwise/current\n');
   for (const n of opts.users) {
-    const org = organisation(n, day, first, opts.seed);
+    // The rows of one more day before: the day before's history, which the next day's takes over from.
+    const org = organisation(n, day, first - 1, opts.seed);
     const rowCount = org.rows.daily.length + org.rows.busiestHour.length + org.rows.sensitive.length + org.rows.night.length;
     plainPass(org.rows); // warm-up
     const plain = Math.min(seconds(() => plainPass(org.rows)), seconds(() => plainPass(org.rows)));
-    const build = await timedBuild(org, day);
+    const build = await timedBuild(org, day, detection);
+    const carry = createHistoryCarry();
+    await loadDayHistory(rangedSourceOf(org.rows), day - 1, detection, org.people, CATALOG, carry);
+    const next = await timedBuild(org, day, detection, carry);
     let estimators = '';
     if (opts.estimators) {
       const ws = [...windows(org.rows.daily, day, detection.poolDays, detection.baselineDays), ...windows(org.rows.busiestHour, day, detection.poolDays, detection.baselineDays)];
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
       estimators = `${old.toFixed(2).padStart(8)} s ${now.toFixed(2).padStart(7)} s ${(old / now).toFixed(1).padStart(10)}x  (${ws.length.toLocaleString('en')} windows)`;
     }
     process.stdout.write(
-      `${n.toLocaleString('en').padEnd(9)} ${rowCount.toLocaleString('en').padEnd(9)} ${plain.toFixed(3).padStart(7)} s ${build.seconds.toFixed(2).padStart(8)} s ${(build.seconds / plain).toFixed(0).padStart(10)}x ${build.longestGapMs.toFixed(0).padStart(14)} ms (${build.ticks} ticks)   ${estimators}\n`,
+      `${n.toLocaleString('en').padEnd(9)} ${rowCount.toLocaleString('en').padEnd(9)} ${plain.toFixed(3).padStart(7)} s ${build.seconds.toFixed(2).padStart(8)} s ${(build.seconds / plain).toFixed(0).padStart(10)}x ${build.longestGapMs.toFixed(0).padStart(14)} ms (${build.ticks} ticks) ${next.seconds.toFixed(2).padStart(8)} s ${(build.seconds / next.seconds).toFixed(1).padStart(9)}x   ${estimators}\n`,
     );
   }
 }

@@ -5,7 +5,7 @@ import { isWeekend } from '../calendar';
 import type { ExpectationModel, HistoryContext } from './history-expectations';
 import { ROWS_PER_STEP, valueOn, type Steps } from './history-series';
 import { CUSUM_CLIP, CUSUM_START, cusumJudges, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
-import { surpriseOf } from './statistics/expectation';
+import { surpriseOf, type Expectation } from './statistics/expectation';
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
 
 export interface Calibration {
@@ -37,21 +37,86 @@ export interface PoolResult {
   /** The slow-drip CUSUMs after yesterday, by user: of the daily volume, and of the volume from sensitive tables. */
   drip: Map<string, CusumState>;
   sensitiveDrip: Map<string, CusumState>;
+  /** The pool's days as judged, for the next day's history (history-carry.ts). */
+  days: Map<number, JudgedUserDay[]>;
 }
 
-/** Judges the pool's days (night-time bytes by user and day in `nights`) and fits the tails on them. */
-export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>): Steps<PoolResult> {
-  const { day, detection, people, users, volumes, hours, sensitives, settingsOf } = ctx;
-  const { expectationsOn, upliftsOn, upliftOf } = model;
+/**
+ * A user-day of the pool as the live detector judged it that day: each statistic's value against that
+ * day's expectation (null: not judged), and what the slow-drip CUSUMs take from it. The same whichever
+ * day's history judges it again, so a backfill's next history takes it over (history-carry.ts); the
+ * CUSUMs are run through the pool again by each history (they start with its first day).
+ */
+export interface JudgedUserDay {
+  user: string;
+  /** The day's log volume and its expectation (month-end uplift included), null when it has none. */
+  x: number;
+  volume: Expectation | null;
+  /** Surprise of the volume, and the night-time log share against it (-Infinity: no night bytes), when `volume`. */
+  surprise: number;
+  night: number;
+  /** Surprise of the busiest hour, when the day has one and an expectation. */
+  hour: number | null;
+  /** The sensitive volume's expectation, the day's log value (null: none that day) and its surprise (0 without). */
+  sensitiveExpectation: Expectation | null;
+  sensitiveValue: number | null;
+  sensitiveSurprise: number;
+}
+
+/** Every person with a volume on day d, judged against day d's expectations, in the order of `users`. */
+function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, d: number): Steps<JudgedUserDay[]> {
+  const { users, volumes, hours, sensitives } = ctx;
+  const ex = yield* model.expectationsOn(d);
+  yield* model.upliftsOn(d);
+  const out: JudgedUserDay[] = [];
+  for (const u of users) {
+    yield;
+    const x = valueOn(volumes.get(u), d);
+    if (x === null) continue;
+    const j: JudgedUserDay = { user: u, x, volume: null, surprise: 0, night: -Infinity, hour: null, sensitiveExpectation: null, sensitiveValue: null, sensitiveSurprise: 0 };
+    const ev = ex.volume.get(u);
+    if (ev) {
+      const uplift = model.upliftOf(u, d);
+      j.volume = uplift > 0 ? { ...ev, location: ev.location + uplift } : ev;
+      j.surprise = surpriseOf(j.volume, x);
+      const n = nights.get(u)?.get(d);
+      j.night = n ? Math.log(n) - j.volume.location : -Infinity;
+    }
+    const h = valueOn(hours.get(u), d);
+    const eh = ex.hour.get(u);
+    if (h !== null && eh) j.hour = surpriseOf(eh, h);
+    const es = ex.sensitive.get(u);
+    if (es) {
+      j.sensitiveExpectation = es;
+      j.sensitiveValue = valueOn(sensitives.get(u), d);
+      j.sensitiveSurprise = j.sensitiveValue === null ? 0 : surpriseOf(es, j.sensitiveValue);
+    }
+    out.push(j);
+  }
+  return out;
+}
+
+/**
+ * Judges the pool's days (night-time bytes by user and day in `nights`; days in `judged` as they are)
+ * and fits the tails on them.
+ */
+export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, judged?: ReadonlyMap<number, JudgedUserDay[]>): Steps<PoolResult> {
+  const { day, detection, people, settingsOf } = ctx;
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
   const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[], sensitiveDrip: [] as number[] };
   /** Each pool user-day's values, for the combined calibration (index into the pools, -1: not judged). */
   const records: number[][] = [];
+  const days = new Map<number, JudgedUserDay[]>();
   const drip = new Map<string, CusumState>();
   const sensitiveDrip = new Map<string, CusumState>();
+  const cusums = new Map<string, CusumParams>();
   const cusumOf = (u: string): CusumParams => {
-    const s = settingsOf(u).slowDrip;
-    return { k: s.k, maxRunDays: s.maxRunDays, minReferenceDays: s.minReferenceDays, ...CUSUM_CLIP };
+    let p = cusums.get(u);
+    if (!p) {
+      const s = settingsOf(u).slowDrip;
+      cusums.set(u, (p = { k: s.k, maxRunDays: s.maxRunDays, minReferenceDays: s.minReferenceDays, ...CUSUM_CLIP }));
+    }
+    return p;
   };
   /** Whether the drip judges the person on day d (settings, tenure): the pool holds only what is judged. */
   const dripJudges = (u: string, d: number) => {
@@ -60,39 +125,33 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
     return s.enabled && (hire === null || d - hire >= s.minTenureDays);
   };
   for (let d = day - detection.poolDays; d < day; d++) {
-    const ex = yield* expectationsOn(d);
-    yield* upliftsOn(d);
-    for (const u of users) {
-      yield;
-      const x = valueOn(volumes.get(u), d);
-      if (x === null) continue;
+    const list = judged?.get(d) ?? (yield* judgeDay(ctx, model, nights, d));
+    days.set(d, list);
+    const working = !isWeekend(d);
+    for (let i = 0; i < list.length; i++) {
+      if (i % ROWS_PER_STEP === 0) yield;
+      const j = list[i];
+      const u = j.user;
       const record = [-1, -1, -1, -1, -1, -1];
-      const ev = ex.volume.get(u);
-      if (ev) {
-        const uplift = upliftOf(u, d);
-        const judged = uplift > 0 ? { ...ev, location: ev.location + uplift } : ev;
-        record[0] = pools.volume.push(surpriseOf(judged, x)) - 1;
-        const n = nights.get(u)?.get(d);
-        record[2] = pools.night.push(n ? Math.log(n) - judged.location : -Infinity) - 1;
-        if (!isWeekend(d) && dripJudges(u, d)) {
+      if (j.volume) {
+        record[0] = pools.volume.push(j.surprise) - 1;
+        record[2] = pools.night.push(j.night) - 1;
+        if (working && dripJudges(u, d)) {
           const prev = drip.get(u) ?? CUSUM_START;
-          drip.set(u, cusumStep(prev, d, x, judged, cusumOf(u)));
+          drip.set(u, cusumStep(prev, d, j.x, j.volume, cusumOf(u)));
           // Only days the CUSUM judges calibrate it: before a routine is established it holds at 0, and
           // counting those days as ordinary zeros made early runs look far rarer than they are.
-          if (cusumJudges(prev, judged, cusumOf(u))) record[3] = pools.drip.push(drip.get(u)!.s) - 1;
+          if (cusumJudges(prev, j.volume, cusumOf(u))) record[3] = pools.drip.push(drip.get(u)!.s) - 1;
         }
       }
-      const h = valueOn(hours.get(u), d);
-      const eh = ex.hour.get(u);
-      if (h !== null && eh) record[1] = pools.hour.push(surpriseOf(eh, h)) - 1;
-      const es = ex.sensitive.get(u);
+      if (j.hour !== null) record[1] = pools.hour.push(j.hour) - 1;
+      const es = j.sensitiveExpectation;
       if (es) {
-        const v = valueOn(sensitives.get(u), d);
-        record[4] = pools.sensitive.push(v === null ? 0 : surpriseOf(es, v)) - 1;
-        if (!isWeekend(d) && dripJudges(u, d)) {
+        record[4] = pools.sensitive.push(j.sensitiveSurprise) - 1;
+        if (working && dripJudges(u, d)) {
           // A working day without sensitive tables counts as the lowest excess (clipped).
           const prev = sensitiveDrip.get(u) ?? CUSUM_START;
-          sensitiveDrip.set(u, cusumStep(prev, d, v ?? -Infinity, es, cusumOf(u)));
+          sensitiveDrip.set(u, cusumStep(prev, d, j.sensitiveValue ?? -Infinity, es, cusumOf(u)));
           if (cusumJudges(prev, es, cusumOf(u))) record[5] = pools.sensitiveDrip.push(sensitiveDrip.get(u)!.s) - 1;
         }
       }
@@ -112,8 +171,10 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
   const combinedPool: number[] = [];
   for (const r of records) {
     if (combinedPool.length % ROWS_PER_STEP === 0) yield;
-    combinedPool.push(Math.max(0, ...r.map((i, j) => (i < 0 ? 0 : -Math.log(tails[j].rate(lists[j][i]))))));
+    let most = 0;
+    for (let j = 0; j < r.length; j++) if (r[j] >= 0) most = Math.max(most, -Math.log(tails[j].rate(lists[j][r[j]])));
+    combinedPool.push(most);
   }
   const calibration: Calibration = { ...single, combined: fitTail(combinedPool, PRIOR_COMBINED) };
-  return { calibration, drip, sensitiveDrip };
+  return { calibration, drip, sensitiveDrip, days };
 }

@@ -1,6 +1,7 @@
 // Expectations of every person on a given day: their own robust history shrunk toward their peer group's
 // prior (the organisation's for newcomers), and the month-end uplift of each group. Memoised by day: the
-// pool's days, and today, each read them several times.
+// pool's days, and today, each read them several times; a backfill's next history takes most of the
+// memo over (history-carry.ts).
 import { isMonthEnd } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Person } from './people';
@@ -8,7 +9,7 @@ import { ownSummary, runSteps, valueOn, type Series, type Steps } from './histor
 import { expectationOf, peerPrior, type Expectation, type PeerPrior, type RobustSummary } from './statistics/expectation';
 
 /** Days back for month-end residuals: one month end before and the current close. */
-const MONTH_END_LOOKBACK = 40;
+export const MONTH_END_LOOKBACK = 40;
 /** Pseudo-days of "no uplift" in the month-end estimate. */
 const MONTH_END_PRIOR = 5;
 export const MIN_OWN_DAYS_FOR_PEERS = 5;
@@ -44,18 +45,27 @@ export type Expectations = Record<Stat, Map<string, Expectation>> & {
   prior(u: string, stat: Stat): PeerPrior | null;
 };
 
+/** The expectations a history worked out, by day, and the month-end uplifts. */
+export interface ExpectationMemo {
+  expectations: Map<number, Expectations>;
+  uplifts: Map<number, Map<string, number>>;
+}
+
 export interface ExpectationModel {
   /** Expectations of every user on day d (volume without uplift, and hour), memoised. */
   expectationsOn(d: number): Steps<Expectations>;
   upliftsOn(d: number): Steps<Map<string, number>>;
   upliftOf(u: string, d: number): number;
+  /** Every day worked out (or taken over) so far. */
+  memo: ExpectationMemo;
 }
 
-export function expectationModel(ctx: HistoryContext): ExpectationModel {
+/** `carried`: days worked out by another history on the same rows (history-carry.ts), taken as they are. */
+export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo): ExpectationModel {
   const { day, detection, users, volumes, hours, sensitives, settingsOf, groupKeys } = ctx;
   const B = detection.baselineDays;
   const params = (u: string) => ({ sigmaFloor: detection.sigmaFloor, priorDays: detection.priorDays, mixture: settingsOf(u).volumePeers.enabled ? settingsOf(u).volumePeers.mixture : 0 });
-  const memo = new Map<number, Expectations>();
+  const memo = new Map<number, Expectations>(carried?.expectations);
   function* expectationsOn(d: number) {
     const hit = memo.get(d);
     if (hit) return hit;
@@ -131,7 +141,7 @@ export function expectationModel(ctx: HistoryContext): ExpectationModel {
   }
 
   /** Month-end uplift of each group on day d (log units), from its members' excess on the month-end days before d. */
-  const upliftMemo = new Map<number, Map<string, number>>();
+  const upliftMemo = new Map<number, Map<string, number>>(carried?.uplifts);
   function* upliftsOn(d: number): Steps<Map<string, number>> {
     const hit = upliftMemo.get(d);
     if (hit) return hit;
@@ -165,5 +175,5 @@ export function expectationModel(ctx: HistoryContext): ExpectationModel {
     const key = groupKeys(u)[0];
     return key === undefined ? 0 : ((upliftMemo.get(d) ?? runSteps(upliftsOn(d))).get(key) ?? 0);
   };
-  return { expectationsOn, upliftsOn, upliftOf };
+  return { expectationsOn, upliftsOn, upliftOf, memo: { expectations: memo, uplifts: upliftMemo } };
 }

@@ -28,67 +28,9 @@ export interface Series {
   weekday: boolean[];
   /** Summaries by the range of indices they cover: windows that differ only by days without activity (a weekend) are one. */
   summaries: Map<number, RobustSummary | null>;
-  /** Summaries shared with the histories of other days (a backfill's), if any, and this series' windows in it. */
-  shared?: { cache: SummaryCache; windows: Map<number, Summarised> };
 }
 
-/**
- * Robust summaries shared by the histories of consecutive days: each day's history summarises again nearly
- * every window of the day before (the pool's days), and the summary of the same values is the same. Found
- * by the series (a person's statistic) and the window's first and last active day, and used only when the
- * values are exactly the ones summarised (a window whose values changed is summarised afresh). Entries
- * that no history of the last two asked for are dropped (`nextDay`): it holds about two days' windows.
- */
-export interface SummaryCache {
-  /** The shared windows of one series, by windowKey. */
-  series(name: string): Map<number, Summarised>;
-  summary(windows: Map<number, Summarised>, key: number, values: number[]): RobustSummary | null;
-  /** Called once per history built. */
-  nextDay(): void;
-}
-
-export interface Summarised {
-  values: number[];
-  summary: RobustSummary | null;
-  /** The last history (counted by nextDay) that asked for it. */
-  used: number;
-}
-
-/** A window by its first and last active day (day numbers stay below 100,000 until the year 2243). */
-const windowKey = (first: number, last: number) => first * 100_000 + last;
-
-const sameValues = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
-
-export function createSummaryCache(): SummaryCache {
-  const all = new Map<string, Map<number, Summarised>>();
-  let history = 0;
-  return {
-    series(name) {
-      let windows = all.get(name);
-      if (!windows) all.set(name, (windows = new Map()));
-      return windows;
-    },
-    summary(windows, key, values) {
-      let hit = windows.get(key);
-      if (!hit || !sameValues(hit.values, values)) windows.set(key, (hit = { values, summary: robustSummary(values), used: history }));
-      hit.used = history;
-      return hit.summary;
-    },
-    nextDay() {
-      history++;
-      for (const [name, windows] of all) {
-        for (const [key, w] of windows) if (w.used < history - 1) windows.delete(key);
-        if (windows.size === 0) all.delete(name);
-      }
-    },
-  };
-}
-
-export function* seriesOf(rows: ReadonlyArray<UserDayValue>, shared?: { cache: SummaryCache; statistic: string }): Steps<Map<string, Series>> {
+export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Series>> {
   const byUser = new Map<string, Array<[number, number]>>();
   let n = 0;
   for (const r of rows) {
@@ -102,10 +44,7 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>, shared?: { cache: S
   for (const [user, list] of byUser) {
     yield;
     list.sort((a, b) => a[0] - b[0]);
-    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])),
-      summaries: new Map(),
-      shared: shared && { cache: shared.cache, windows: shared.cache.series(`${shared.statistic}\u0000${user}`) },
-    });
+    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])), summaries: new Map() });
   }
   return out;
 }
@@ -125,7 +64,7 @@ export function* nightsOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
 }
 
 /** Index of the first element >= x in a sorted array. */
-function lowerBound(a: ReadonlyArray<number>, x: number): number {
+export function lowerBound(a: ReadonlyArray<number>, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -150,7 +89,7 @@ export function ownSummary(s: Series | undefined, day: number, window: number): 
     if (s.weekday[i]) working.push(s.logs[i]);
   }
   const values = working.length >= 3 ? working : all;
-  const summary = s.shared && to > from ? s.shared.cache.summary(s.shared.windows, windowKey(s.days[from], s.days[to - 1]), values) : robustSummary(values);
+  const summary = robustSummary(values);
   s.summaries.set(key, summary);
   return { summary, active: to - from };
 }

@@ -12,14 +12,16 @@
 //
 // Split by job, each part beside this file: history-series.ts (a person's series, the build's steps),
 // history-expectations.ts (expectations and month-end uplift), history-calibration.ts (the pool and its
-// tails, the CUSUMs), history-routine.ts (routine limits). This file is the entry: it puts them together.
+// tails, the CUSUMs), history-routine.ts (routine limits), history-carry.ts (what a backfill's history
+// hands to the next day's). This file is the entry: it puts them together.
 import { dateString } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Catalog } from './catalog';
 import { calibrate, type Calibration } from './history-calibration';
 import { expectationModel, historyDaysNeeded, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
-import { nightsOf, seriesOf, runSteps, type Steps, type SummaryCache } from './history-series';
+import type { HistoryCarry, HistoryInputs } from './history-carry';
+import { nightsOf, seriesOf, runSteps, type Steps } from './history-series';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';
 import { settingsFor } from './settings';
@@ -82,7 +84,7 @@ export async function loadDayHistory(
   detection: DetectionConfig,
   people: ReadonlyMap<string, Person>,
   catalog: Catalog,
-  summaries?: SummaryCache,
+  carry?: HistoryCarry,
 ): Promise<DayHistory> {
   const first = day - historyDaysNeeded(detection);
   const poolFirst = day - detection.poolDays;
@@ -96,8 +98,7 @@ export async function loadDayHistory(
     source.dailyFrom(first, day - 1, sensitive),
     source.tables(day - detection.knownTablesDays, day - firstAccessDays + 1, day - 1),
   ]);
-  summaries?.nextDay();
-  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people, SLICE_MS, summaries);
+  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people, SLICE_MS, carry);
 }
 
 /** People grouped by time zone and night hours (one night-time query each). */
@@ -132,9 +133,9 @@ export async function buildDayHistoryInSlices(
   detection: DetectionConfig,
   people: ReadonlyMap<string, Person>,
   sliceMs = SLICE_MS,
-  summaries?: SummaryCache,
+  carry?: HistoryCarry,
 ): Promise<DayHistory> {
-  const steps = historySteps(day, rows, detection, people, summaries);
+  const steps = historySteps(day, rows, detection, people, carry);
   for (;;) {
     const end = performance.now() + sliceMs;
     for (;;) {
@@ -147,10 +148,10 @@ export async function buildDayHistoryInSlices(
 }
 
 /** The build: the series, the expectations, the pool's calibration, then what the engine asks of today. */
-function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, summaries?: SummaryCache): Steps<DayHistory> {
-  const volumes = yield* seriesOf(rows.daily, summaries && { cache: summaries, statistic: 'volume' });
-  const hours = yield* seriesOf(rows.busiestHour, summaries && { cache: summaries, statistic: 'hour' });
-  const sensitives = yield* seriesOf(rows.sensitive, summaries && { cache: summaries, statistic: 'sensitive' });
+function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, carry?: HistoryCarry): Steps<DayHistory> {
+  const volumes = yield* seriesOf(rows.daily);
+  const hours = yield* seriesOf(rows.busiestHour);
+  const sensitives = yield* seriesOf(rows.sensitive);
   const nights = yield* nightsOf(rows.night);
   const users = [...new Set([...volumes.keys(), ...hours.keys()])].sort();
   const personOf = (u: string) => people.get(u) ?? unknownPerson(u);
@@ -165,11 +166,14 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
     return p && settingsOf(u).volumePeers.enabled ? [peerGroupKey(p), peerGroupKey(p, true)] : [];
   };
   const ctx: HistoryContext = { day, detection, people, users, volumes, hours, sensitives, settingsOf, groupKeys };
-  const model = expectationModel(ctx);
-  const { calibration, drip, sensitiveDrip } = yield* calibrate(ctx, model, nights);
+  const inputs: HistoryInputs = { day, first: day - historyDaysNeeded(detection), detection, people, series: { volumes, hours, sensitives, nights }, users };
+  const carried = carry?.take(inputs);
+  const model = expectationModel(ctx, carried?.memo);
+  const { calibration, drip, sensitiveDrip, days } = yield* calibrate(ctx, model, nights, carried?.judged);
 
   const today = yield* model.expectationsOn(day);
   yield* model.upliftsOn(day);
+  carry?.keep(inputs, { memo: model.memo, judged: days });
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
   for (const t of rows.tables) {

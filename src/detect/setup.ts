@@ -7,9 +7,9 @@ import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
 import { loadDayHistory } from './history';
+import { createHistoryCarry } from './history-carry';
 import { clickhouseHistorySource } from './history-source';
 import { readAheadHistorySource } from './history-read-ahead';
-import { createSummaryCache } from './history-series';
 import type { Person } from './people';
 
 export interface EngineInputs {
@@ -30,8 +30,8 @@ export interface EngineInputs {
  */
 export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { settledUntil?: number } = {}): Engine {
   const source = opts.settledUntil === undefined ? clickhouseHistorySource(ch) : readAheadHistorySource(clickhouseHistorySource(ch), opts.settledUntil);
-  // A backfill's histories follow one another day by day and share most of their summaries; a live
-  // detector builds one a day and keeps no more than it needs.
-  const summaries = opts.settledUntil === undefined ? undefined : createSummaryCache();
-  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, summaries) });
+  // Each day's history takes over from the one before it what rests on the same rows (history-carry.ts):
+  // a backfill builds one a day in a row, a live detector one at each day change.
+  const carry = createHistoryCarry();
+  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, carry) });
 }

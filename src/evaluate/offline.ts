@@ -8,7 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { dayOf, MS_PER_HOUR } from '../calendar';
 import type { Config, DetectionConfig } from '../config';
-import { allowlistFrom, loadAllowlist, loadCatalog, createEngine, type DetectEvent, loadDayHistory, sharedHistory, peopleFrom } from '../detect';
+import { allowlistFrom, loadAllowlist, loadCatalog, createEngine, createHistoryCarry, type DetectEvent, loadDayHistory, sharedHistory, peopleFrom } from '../detect';
 import { loadDirectoryFile } from '../directory';
 import { OUTPUT_FILES, type Labels } from '../simulate';
 import type { AlertRecord } from '../alerts';
@@ -71,7 +71,8 @@ export async function evaluateOfflineMany(dir: string, detections: ReadonlyArray
   const events = await readEvents(path.join(dir, OUTPUT_FILES.events));
   const source = memoryHistorySource();
   for (const e of events) source.add(e);
-  const history = sharedHistory((day) => loadDayHistory(source, day, settings, people, catalog));
+  const carry = createHistoryCarry();
+  const history = sharedHistory((day) => loadDayHistory(source, day, settings, people, catalog, carry));
   const allowlist = allowlistFrom(loadAllowlist(settings.allowlistFile).entries);
   const runs = detections.map((d) => ({
     engine: createEngine({ detection: { ...settings, scoring: d.scoring }, people, catalog, allowlist, history, now: () => 0 }),

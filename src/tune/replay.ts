@@ -6,7 +6,7 @@
 import type { AlertRecord } from '../alerts';
 import { MS_PER_HOUR } from '../calendar';
 import type { DetectionConfig } from '../config';
-import { storedEvents, createEngine, loadDayHistory, sharedHistory, clickhouseHistorySource, type EngineInputs } from '../detect';
+import { storedEvents, createEngine, createHistoryCarry, loadDayHistory, sharedHistory, clickhouseHistorySource, type EngineInputs } from '../detect';
 import type { ClickHouse } from '../store';
 
 export interface ReplayProgress {
@@ -23,7 +23,8 @@ export async function replayFloors(
   opts: { floors: ReadonlyArray<number>; from: number; to: number; onProgress?: (p: ReplayProgress) => void },
 ): Promise<Map<number, AlertRecord[]>> {
   const source = clickhouseHistorySource(ch);
-  const history = sharedHistory((day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog));
+  const carry = createHistoryCarry();
+  const history = sharedHistory((day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, carry));
   const runs = opts.floors.map((floor) => ({
     floor,
     engine: createEngine({ detection: { ...detection, scoring: { ...detection.scoring, alertFloor: floor } }, ...inputs, history, now: () => 0 }),

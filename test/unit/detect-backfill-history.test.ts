@@ -1,33 +1,20 @@
 // A backfill's histories (engineFor with settledUntil): rollup rows of settled days read ahead in blocks
-// and sliced per day, robust summaries shared between consecutive days. Each day's history must be
-// exactly the one a history of its own gives, and a window whose values changed must be summarised again.
+// and sliced per day, the pool's days' expectations carried from one day's history to the next. Each
+// day's history must be exactly the one a history of its own gives: with people who appear on the way,
+// and when the rows of a past day changed (then the days from it are worked out again).
 import { dayOf } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
 import { historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
 import { readAheadHistorySource, READ_AHEAD_DAYS } from '../../src/detect/history-read-ahead';
-import { createSummaryCache } from '../../src/detect/history-series';
-import type { HistorySource, UserDayValue } from '../../src/detect/history-source';
-import { organisation, type Organisation } from '../helpers/simulated-history';
+import { createHistoryCarry, type HistoryCarry } from '../../src/detect/history-carry';
+import type { UserDayValue } from '../../src/detect/history-source';
+import { organisation, rangedSourceOf, type Organisation } from '../helpers/simulated-history';
 
 const { detection } = loadConfig({ env: {} }).config;
 const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
 const FIRST = dayOf(Date.UTC(2026, 8, 21));
 const DAYS = 12; // across a month end (2026-09-30)
-
-/** The organisation's rows as ClickHouse's source gives them: the days asked for only; reads counted. */
-function rangedSource(rows: Organisation['rows']): HistorySource & { reads: number } {
-  const within = (list: UserDayValue[], first: number, last: number) => list.filter((r) => r.day >= first && r.day <= last);
-  const source = {
-    reads: 0,
-    daily: async (first: number, last: number) => (source.reads++, within(rows.daily, first, last)),
-    busiestHour: async (first: number, last: number) => (source.reads++, within(rows.busiestHour, first, last)),
-    night: async (first: number, last: number) => (source.reads++, within(rows.night, first, last)),
-    dailyFrom: async (first: number, last: number) => (source.reads++, within(rows.sensitive, first, last)),
-    tables: async () => rows.tables,
-  };
-  return source;
-}
 
 function comparable(h: DayHistory, users: string[]) {
   const c = h.calibration;
@@ -41,37 +28,107 @@ function comparable(h: DayHistory, users: string[]) {
   };
 }
 
+/** A carry that counts the days each history took over: days' expectations, pool days as judged. */
+function countingCarry(): HistoryCarry & { taken: number[]; judged: number[] } {
+  const inner = createHistoryCarry();
+  const carry = {
+    taken: [] as number[],
+    judged: [] as number[],
+    take: (...args: Parameters<HistoryCarry['take']>) => {
+      const carried = inner.take(...args);
+      carry.taken.push(carried.memo.expectations.size);
+      carry.judged.push(carried.judged.size);
+      return carried;
+    },
+    keep: (...args: Parameters<HistoryCarry['keep']>) => inner.keep(...args),
+  };
+  return carry;
+}
+
 describe("a backfill's histories", () => {
   const org = organisation(60, FIRST + DAYS, FIRST - historyDaysNeeded(detection), 21);
   const users = [...org.people.keys()];
 
-  it('are day by day the histories each day reads on its own, from fewer reads', async () => {
-    const plain = rangedSource(org.rows);
-    const inner = rangedSource(org.rows);
+  it('are day by day the histories each day reads on its own, from fewer reads, taking the pool days over', async () => {
+    const plain = rangedSourceOf(org.rows);
+    const inner = rangedSourceOf(org.rows);
     // Days up to FIRST + DAYS - 3 settled: the last day's history (it reads FIRST + DAYS - 2) is read as before.
     const ahead = readAheadHistorySource(inner, FIRST + DAYS - 3);
-    const summaries = createSummaryCache();
+    const carry = countingCarry();
     for (let d = FIRST; d < FIRST + DAYS; d++) {
       const own = await loadDayHistory(plain, d, detection, org.people, catalog);
-      const shared = await loadDayHistory(ahead, d, detection, org.people, catalog, summaries);
+      const shared = await loadDayHistory(ahead, d, detection, org.people, catalog, carry);
       expect(comparable(shared, users)).toEqual(comparable(own, users));
     }
     expect(DAYS).toBeLessThan(READ_AHEAD_DAYS);
     // Four sliceable reads a day without; with: one block each, then the last day's own reads.
     expect(plain.reads).toBe(4 * DAYS);
     expect(inner.reads).toBe(4 + 4);
+    // The first history works everything out; each next one takes the days it shares with the one before
+    // (the pool's days but the first, yesterday as it was "today" then, the month ends before them), and
+    // the pool's days as judged but yesterday (judged by the history of the day after it, first).
+    expect(carry.taken[0]).toBe(0);
+    for (const n of carry.taken.slice(1)) expect(n).toBeGreaterThanOrEqual(detection.poolDays);
+    expect(carry.judged).toEqual([0, ...carry.judged.slice(1).map(() => detection.poolDays - 1)]);
   });
 
-  it('summarise a window again when its values changed (a late event of a past day)', async () => {
+  it('are the histories of their own for people who first appear on the way, with and without a directory entry', async () => {
+    // Two people with rows from the middle of the period on: one in the directory (a new hire), one not.
+    const arrival = FIRST + 5;
+    const hire = organisation(1, FIRST + DAYS, FIRST - historyDaysNeeded(detection), 99).rows;
+    const rename = (list: UserDayValue[], user: string) => list.filter((r) => r.day >= arrival).map((r) => ({ ...r, user }));
+    const rows = {
+      ...org.rows,
+      daily: [...org.rows.daily, ...rename(hire.daily, 'u7-new'), ...rename(hire.daily, 'stranger')],
+      busiestHour: [...org.rows.busiestHour, ...rename(hire.busiestHour, 'u7-new'), ...rename(hire.busiestHour, 'stranger')],
+    };
+    const carry = countingCarry();
+    for (let d = FIRST; d < FIRST + DAYS; d++) {
+      const own = await loadDayHistory(rangedSourceOf(rows), d, detection, org.people, catalog);
+      const shared = await loadDayHistory(rangedSourceOf(rows), d, detection, org.people, catalog, carry);
+      expect(comparable(shared, [...users, 'u7-new', 'stranger'])).toEqual(comparable(own, [...users, 'u7-new', 'stranger']));
+    }
+    for (const n of carry.taken.slice(1)) expect(n).toBeGreaterThanOrEqual(detection.poolDays);
+  });
+
+  it('work the days out again from a past day whose rows changed (a late event)', async () => {
     const day = FIRST + 3;
-    const summaries = createSummaryCache();
-    await loadDayHistory(rangedSource(org.rows), day, detection, org.people, catalog, summaries);
-    // u1's volume a few days back grows tenfold: the next history must not reuse its old summaries.
-    const changed = { ...org.rows, daily: org.rows.daily.map((r) => (r.user === 'u1' && r.day >= day - 4 && r.day < day ? { ...r, bytes: r.bytes * 10 } : r)) };
-    const own = await loadDayHistory(rangedSource(changed), day, detection, org.people, catalog);
-    const shared = await loadDayHistory(rangedSource(changed), day, detection, org.people, catalog, summaries);
+    const history = (rows: Organisation['rows'], d: number, carry?: HistoryCarry) => loadDayHistory(rangedSourceOf(rows), d, detection, org.people, catalog, carry);
+    // u1's volume on their last working day before yesterday grows tenfold after yesterday's history was built.
+    const changedDay = Math.max(...org.rows.daily.filter((r) => r.user === 'u1' && r.day < day - 1).map((r) => r.day));
+    const changed = { ...org.rows, daily: org.rows.daily.map((r) => (r.user === 'u1' && r.day === changedDay ? { ...r, bytes: r.bytes * 10 } : r)) };
+    const unchanged = countingCarry();
+    await history(org.rows, day - 1, unchanged);
+    const before = await history(org.rows, day, unchanged);
+    const carry = countingCarry();
+    await history(org.rows, day - 1, carry);
+    const shared = await history(changed, day, carry);
+    const own = await history(changed, day);
     expect(comparable(shared, users)).toEqual(comparable(own, users));
-    const before = await loadDayHistory(rangedSource(org.rows), day, detection, org.people, catalog);
     expect(own.profile('u1').volume).not.toEqual(before.profile('u1').volume);
+    // Taken: the days up to the changed one (their expectations rest on the days before it), not after.
+    expect(carry.taken[1]).toBeGreaterThan(0);
+    expect(carry.taken[1]).toBeLessThan(unchanged.taken[1]);
+    expect(carry.judged[1]).toBeGreaterThan(0);
+    expect(carry.judged[1]).toBeLessThan(unchanged.judged[1]);
+  });
+
+  it('judge a pool day again when only its night-time bytes changed', async () => {
+    const day = FIRST + 3;
+    const history = (rows: Organisation['rows'], d: number, carry?: HistoryCarry) => loadDayHistory(rangedSourceOf(rows), d, detection, org.people, catalog, carry);
+    const late = org.rows.night.filter((r) => r.day < day - 1).sort((a, b) => b.day - a.day)[0];
+    const changed = { ...org.rows, night: org.rows.night.map((r) => (r === late ? { ...r, bytes: r.bytes * 50 } : r)) };
+    const unchanged = countingCarry();
+    await history(org.rows, day - 1, unchanged);
+    await history(org.rows, day, unchanged);
+    const carry = countingCarry();
+    await history(org.rows, day - 1, carry);
+    const shared = await history(changed, day, carry);
+    const own = await history(changed, day);
+    expect(comparable(shared, users)).toEqual(comparable(own, users));
+    expect(own.calibration.night.summary).not.toEqual((await history(org.rows, day)).calibration.night.summary);
+    // The expectations are all taken (night-time bytes are not in them); the days from the changed one are judged again.
+    expect(carry.taken[1]).toBe(unchanged.taken[1]);
+    expect(carry.judged[1]).toBe(late.day - (day - detection.poolDays));
   });
 });
