@@ -55,17 +55,21 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 
 const QUARTER_HOUR = 900_000;
-const instantOffsets = new Map<string, number>();
+/** Offsets by zone, then quarter hour (numbers: no key string is built per call, the detector asks per event). */
+const instantOffsets = new Map<string, Map<number, number>>();
+const MAX_QUARTERS_PER_ZONE = 100_000;
 
 /** The zone's UTC offset in minutes at an instant (e.g. +330 for Asia/Kolkata). */
 export function utcOffsetMinutes(timeZone: string, ms: number): number {
   // Offsets change on quarter hours at the finest: remember them per quarter hour, Intl is slow.
-  const key = `${timeZone}|${Math.floor(ms / QUARTER_HOUR)}`;
-  let offset = instantOffsets.get(key);
+  let zone = instantOffsets.get(timeZone);
+  if (!zone) instantOffsets.set(timeZone, (zone = new Map()));
+  const quarter = Math.floor(ms / QUARTER_HOUR);
+  let offset = zone.get(quarter);
   if (offset === undefined) {
-    if (instantOffsets.size > 100_000) instantOffsets.clear();
+    if (zone.size > MAX_QUARTERS_PER_ZONE) zone.clear();
     offset = offsetFromIntl(timeZone, ms);
-    instantOffsets.set(key, offset);
+    zone.set(quarter, offset);
   }
   return offset;
 }

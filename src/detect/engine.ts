@@ -92,7 +92,9 @@ export function createEngine(opts: EngineOptions): Engine {
   let adjustments = opts.adjustments ?? NO_ADJUSTMENTS;
   const now = opts.now ?? Date.now;
   const histories = new Map<number, Promise<DayHistory>>();
-  const tracked = new Map<string, Tracked>();
+  // By day, then user: the engine looks one up per event (no key string built for it).
+  const tracked = new Map<number, Map<string, Tracked>>();
+  const allTracked = () => [...tracked.values()].flatMap((m) => [...m.values()]);
   const restored = new Map<string, AlertRecord>();
   /** Per user and drip detector: the run already reported (its first day) and the highest severity it was raised at. */
   const dripRuns = new Map<string, { runStart: number; severity: Severity }>();
@@ -164,12 +166,14 @@ export function createEngine(opts: EngineOptions): Engine {
       alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
       findings: new Map(),
     };
-    tracked.set(`${user}\u0000${day}`, t);
+    let ofDay = tracked.get(day);
+    if (!ofDay) tracked.set(day, (ofDay = new Map()));
+    ofDay.set(user, t);
     return t;
   }
 
   function forget() {
-    for (const [key, t] of tracked) if (t.state.day < newestDay - KEEP_DAYS + 1) tracked.delete(key);
+    for (const day of tracked.keys()) if (day < newestDay - KEEP_DAYS + 1) tracked.delete(day);
     for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS) histories.delete(day);
   }
 
@@ -246,7 +250,7 @@ export function createEngine(opts: EngineOptions): Engine {
           stats.late++;
           continue;
         }
-        const t = tracked.get(`${e.user}\u0000${day}`) ?? track(e.user, day, loaded.get(day)!);
+        const t = tracked.get(day)?.get(e.user) ?? track(e.user, day, loaded.get(day)!);
         const f = t.facts;
         f.sensitivity = catalog.sensitivity(e.table);
         f.sensitive = t.sensitiveClasses.has(f.sensitivity);
@@ -291,12 +295,12 @@ export function createEngine(opts: EngineOptions): Engine {
       if (perThousand === detection.scoring.alertFloor) return;
       detection = { ...detection, scoring: { ...detection.scoring, alertFloor: perThousand } };
       // The thresholds of the days in hand were prepared for the old floor: prepare them again.
-      for (const t of tracked.values()) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
+      for (const t of allTracked()) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
     },
     setAdjustments(next) {
       adjustments = next;
       // The days being judged work out their thresholds again where the adjustment in force changed.
-      for (const t of tracked.values()) {
+      for (const t of allTracked()) {
         const now = adjustments.on(t.person, t.state.day);
         if ((now?.id ?? null) !== (t.adjustment?.id ?? null)) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
       }
