@@ -1,6 +1,6 @@
 // `detect --once`: the engine over a stored period, reading events from ClickHouse hour by hour in event
 // order, exactly as the live detector would have seen them. The same alerts, the same revisions.
-import { MS_PER_HOUR } from '../calendar';
+import { dayOf, MS_PER_HOUR } from '../calendar';
 import { sql, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
@@ -64,11 +64,15 @@ export interface BackfillProgress {
 }
 
 /**
- * Hours read in one query: a query per hour cost more in round trips than in rows (a few hundred events an
- * hour at 500 people). Bounded, so that a large organisation's block still fits in memory twice (the block
- * being judged and the next one, read meanwhile).
+ * Events read in one query, about: a query per hour cost more in round trips than in rows (a few hundred
+ * events an hour at 500 people: six hours a query took 20% longer than twelve), and a block must still
+ * fit in memory twice (the block being judged and the next one, read meanwhile). A block is a whole
+ * number of hours, from 1 (a large organisation's busy hour may be more) to MAX_BLOCK_HOURS, sized
+ * from the events per hour of the block before.
  */
-export const BLOCK_HOURS = 6;
+export const BLOCK_EVENTS = 20_000;
+export const MAX_BLOCK_HOURS = 24;
+const FIRST_BLOCK_HOURS = 1;
 
 /**
  * Runs the engine over [from, to) and hands each hour's alert revisions to `sink` before the next hour is
@@ -86,20 +90,25 @@ export async function backfill(
 ): Promise<void> {
   const hours = Math.ceil((range.to - range.from) / MS_PER_HOUR);
   const hourStart = (h: number) => range.from + h * MS_PER_HOUR;
-  const read = (h: number) => {
-    const block = storedEvents(ch, hourStart(h), Math.min(range.to, hourStart(h + BLOCK_HOURS)));
+  const read = (h: number, size: number) => {
+    const block = storedEvents(ch, hourStart(h), Math.min(range.to, hourStart(h + size)));
     // Awaited in its turn; a failure meanwhile must not count as unhandled.
     block.catch(() => {});
     return block;
   };
   let events = 0;
   let alerts = 0;
-  let next = hours > 0 ? read(0) : null;
-  for (let first = 0; first < hours; first += BLOCK_HOURS) {
+  let size = Math.min(FIRST_BLOCK_HOURS, hours);
+  let next = hours > 0 ? read(0, size) : null;
+  for (let first = 0; first < hours; ) {
     const block = await next!;
-    next = first + BLOCK_HOURS < hours ? read(first + BLOCK_HOURS) : null;
+    const last = Math.min(hours, first + size);
+    const nextSize = Math.max(1, Math.min(MAX_BLOCK_HOURS, Math.floor((BLOCK_EVENTS * size) / Math.max(1, block.length))));
+    next = last < hours ? read(last, nextSize) : null;
+    // The next block's day, when it is a new one: its history is read and built while this block is judged.
+    if (last < hours) engine.prepare(dayOf(hourStart(last)));
     let i = 0;
-    for (let h = first; h < Math.min(hours, first + BLOCK_HOURS); h++) {
+    for (let h = first; h < last; h++) {
       // The block is in event order: this hour's events are the ones before the next hour's start.
       const end = Math.min(range.to, hourStart(h + 1));
       let j = i;
@@ -112,5 +121,7 @@ export async function backfill(
       alerts += revisions.length;
       onProgress?.({ hour: h + 1, hours, events, alerts });
     }
+    first = last;
+    size = nextSize;
   }
 }

@@ -51,6 +51,12 @@ export interface Engine {
   process(events: ReadonlyArray<DetectEvent>): Promise<AlertRecord[]>;
   /** Continues alerts already stored (after a restart): their revisions go on from there. */
   restore(alerts: ReadonlyArray<AlertRecord>): void;
+  /**
+   * Starts building day `day`'s history now, in slices, while events of earlier days are judged (a
+   * backfill's next day: its rows are all stored). Not for a day whose rows are still coming in: the
+   * history would be built without them.
+   */
+  prepare(day: number): void;
   /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
   setAllowlist(allowlist: Allowlist): void;
   /**
@@ -280,6 +286,10 @@ export function createEngine(opts: EngineOptions): Engine {
         }
       }
       return out;
+    },
+    prepare(day) {
+      // Awaited by the day's first event; a failure is seen there (and not cached).
+      historyOf(day).catch(() => {});
     },
     restore(alerts) {
       for (const a of alerts) {

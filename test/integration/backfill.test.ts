@@ -1,11 +1,11 @@
-// `detect --once` reads stored events in blocks of hours (TabSeparated), the next block while the current
+// `detect --once` reads stored events in blocks of hours (TabSeparated, sized by events), the next block while the current
 // one is judged, and its histories from rollup rows read ahead: the engine must still see exactly what
 // a read of each hour on its own gave it, and raise the same alerts, hour by hour.
 import crypto from 'node:crypto';
 import type { AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY, MS_PER_HOUR } from '../../src/calendar';
 import { storeDirectory } from '../../src/directory';
-import { backfill, BLOCK_HOURS, storedEvents, storedEventsWhere } from '../../src/detect/backfill';
+import { backfill, MAX_BLOCK_HOURS, storedEvents, storedEventsWhere } from '../../src/detect/backfill';
 import { engineFor } from '../../src/detect/setup';
 import { sql } from '../../src/store';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
@@ -42,7 +42,7 @@ describe('backfill (ClickHouse)', () => {
   it('raises the alerts an hour-by-hour judgement of the same events raises, each hour stored before the next is judged', async () => {
     const inputs = await loadEngineInputs(db.ch, config.detection);
     const hours = (to - from) / MS_PER_HOUR;
-    expect(hours).toBeGreaterThan(2 * BLOCK_HOURS);
+    expect(hours).toBeGreaterThan(2 * MAX_BLOCK_HOURS);
 
     // The reference: each hour read on its own, judged by an engine that reads its histories day by day.
     const reference = engineFor(db.ch, config.detection, inputs, () => 0);
