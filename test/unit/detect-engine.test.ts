@@ -210,6 +210,17 @@ describe('createEngine: batches, duplicates, restarts', () => {
     expect(history.mock.calls.map(([d]) => d).sort()).toEqual([DAY, DAY + 1]);
   });
 
+  it('starts a prepared day\'s history at once, asks for it no more, and gives the same alerts', async () => {
+    const history = jest.fn(async (day: number) => fakeHistory(day));
+    const engine = engineOf({ history });
+    const first = await engine.process(bulkExport(DAY));
+    engine.prepare(DAY + 1);
+    expect(history.mock.calls.map(([d]) => d)).toEqual([DAY, DAY + 1]);
+    const next = await engine.process(bulkExport(DAY + 1));
+    expect(history).toHaveBeenCalledTimes(2);
+    expect([...first, ...next]).toEqual(await engineOf().process([...bulkExport(DAY), ...bulkExport(DAY + 1)]));
+  });
+
   it('does not count a duplicate event id twice, in the same batch or a later one', async () => {
     const events = bulkExport();
     const expected = await engineOf().process(events);
