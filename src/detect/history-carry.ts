@@ -1,14 +1,16 @@
-// What one day's history hands to the next in a backfill. Each day's history works out the expectations
-// of every person on each of the pool's days (28 of them) to judge those days again; the next day's
-// history needs 27 of the same days, from the same rows. A history built with a carry takes the days it
-// shares with the one built before it, when the rows they rest on are exactly the same, and works out
-// only the rest. So a backfill's history costs about one day's expectations instead of 29, and gives the
-// same history as one built on its own (test: detect-backfill-history).
+// What one day's history hands to the next (a backfill's day after day, a live detector's day change).
+// Each day's history judges every user-day of the pool (28 days) again, each against the expectations
+// of its day; the next day's history judges 27 of the same user-days, from the same rows. A history built
+// with a carry takes the pool's days as judged by the one built before it, and yesterday's expectations
+// (its "today"), when the rows they rest on are exactly the same, and works out only the rest: about
+// two days' expectations instead of 29, and the same history as one built on its own (test:
+// detect-backfill-history).
 //
-// Exact by construction: the expectations of day d rest on the series of every person in [d - B, d)
-// (and the month-end uplift of d on the days before d), nothing else but the settings and the people.
-// The carry compares the two histories' series over the days they share and takes only the days before
-// the first one that differs (a late event in a past day: the days from it are worked out again).
+// Exact by construction: a pool day d's judgement rests on the series of every person in [d - B - 40, d]
+// (expectations, month-end uplift, the day's own values and night-time bytes), nothing else but the
+// settings and the people. The carry compares the two histories' rows over the days they share and takes
+// only the days before the first one that differs (a late event in a past day: the days from it are
+// judged again).
 import type { DetectionConfig } from '../config';
 import type { JudgedUserDay } from './history-calibration';
 import { MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
@@ -135,11 +137,16 @@ export function createHistoryCarry(): HistoryCarry {
       // A pool day's judgement rests on its expectations and on its own rows (night-time bytes included:
       // read for the pool's days only).
       const judgedBefore = Math.min(before, firstNightDifference(was.nights, series.nights, day - detection.poolDays, last));
-      for (const [d, list] of k.worked.judged) if (d < judgedBefore && out.memo.expectations.has(d) && out.memo.uplifts.has(d)) out.judged.set(d, list);
+      for (const [d, list] of k.worked.judged) if (d < judgedBefore && out.memo.uplifts.has(d)) out.judged.set(d, list);
       return out;
     },
     keep(inputs, worked) {
-      kept = { inputs, users: new Set(inputs.users), worked };
+      // The next day's history needs the pool's days as judged, and this day's expectations and uplifts
+      // (it judges this day). Not the other days' expectations: at 100,000 people they are gigabytes; a
+      // month end's uplift works the month ends before it out again.
+      const today = worked.memo.expectations.get(inputs.day);
+      const memo = { expectations: new Map(today ? [[inputs.day, today]] : []), uplifts: worked.memo.uplifts };
+      kept = { inputs, users: new Set(inputs.users), worked: { memo, judged: worked.judged } };
     },
   };
 }

@@ -60,82 +60,100 @@ export interface ExpectationModel {
   memo: ExpectationMemo;
 }
 
-/** `carried`: days worked out by another history on the same rows (history-carry.ts), taken as they are. */
-export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo): ExpectationModel {
-  const { day, detection, users, volumes, hours, sensitives, settingsOf, groupKeys } = ctx;
+/** The month-end uplift of the person's group (most specific key) in one day's uplifts. */
+export function upliftIn(uplifts: ReadonlyMap<string, number>, groupKeys: ReadonlyArray<string>): number {
+  const key = groupKeys[0];
+  return key === undefined ? 0 : (uplifts.get(key) ?? 0);
+}
+
+/**
+ * Expectations of every user on day d. Outside the model on purpose: the closures of what it returns
+ * (without, prior) hold this call's scope only, so a history that keeps its day's expectations does not
+ * keep the model's memo of every other day with them (hundreds of megabytes at 10,000 people).
+ */
+function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
+  const { detection, users, volumes, hours, sensitives, settingsOf, groupKeys } = ctx;
   const B = detection.baselineDays;
   const params = (u: string) => ({ sigmaFloor: detection.sigmaFloor, priorDays: detection.priorDays, mixture: settingsOf(u).volumePeers.enabled ? settingsOf(u).volumePeers.mixture : 0 });
+  const own = new Map<string, Record<Stat, RobustSummary | null> & { active: number }>();
+  for (const u of users) {
+    yield;
+    const v = ownSummary(volumes.get(u), d, B);
+    own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
+  }
+  // Peer priors per group, for each statistic.
+  const members = new Map<string, Record<Stat, RobustSummary[]>>();
+  for (const u of users) {
+    const o = own.get(u)!;
+    for (const key of groupKeys(u)) {
+      let m = members.get(key);
+      if (!m) members.set(key, (m = { volume: [], hour: [], sensitive: [] }));
+      for (const stat of STATS) if (o[stat]) m[stat].push(o[stat]!);
+    }
+  }
+  const opts = { minMembers: detection.minPeers, minDays: MIN_OWN_DAYS_FOR_PEERS, sigmaFloor: detection.sigmaFloor, maxPriorDays: detection.priorDays };
+  const priors = new Map<string, Record<Stat, PeerPrior | null>>();
+  for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
+  // Without a peer group (too small, none, or peers disabled), the organisation is the prior of the daily
+  // volume and the busiest hour of a person with fewer than MIN_OWN_DAYS_FOR_PEERS days of their own: a
+  // new hire or an account first seen today is never judged on nothing. Not beyond that: the organisation
+  // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
+  // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
+  const organisation: Record<Stat, PeerPrior | null> = {
+    volume: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
+    hour: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
+    sensitive: null,
+  };
+  const pick = (u: string, stat: Stat) => {
+    for (const key of groupKeys(u)) {
+      const prior = priors.get(key)?.[stat];
+      if (prior) return prior;
+    }
+    return (own.get(u)?.[stat]?.n ?? 0) < MIN_OWN_DAYS_FOR_PEERS ? organisation[stat] : null;
+  };
+  // The organisation is a prior, not a peer group whose judgement a history that does not fit it should share.
+  const paramsFor = (u: string, prior: PeerPrior | null) => (prior && prior.group === ORGANISATION ? { ...params(u), mixture: 0 } : params(u));
+  const typical = (stat: Stat) => {
+    const spreads = users.map((u) => own.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
+    return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
+  };
+  const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
+  const out: Expectations = {
+    volume: new Map<string, Expectation>(),
+    hour: new Map<string, Expectation>(),
+    sensitive: new Map<string, Expectation>(),
+    active: new Map<string, number>(),
+    priors: new Map<string, PeerPrior | null>(),
+    without: (u, stat) => {
+      const prior = pick(u, stat);
+      return expectationOf(null, prior, paramsFor(u, prior), fallbacks[stat]);
+    },
+    prior: pick,
+  };
+  for (const stat of STATS) {
+    for (const u of users) {
+      yield;
+      const prior = pick(u, stat);
+      const e = expectationOf(own.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
+      if (e) out[stat].set(u, e);
+    }
+  }
+  for (const u of users) {
+    out.active.set(u, own.get(u)!.active);
+    out.priors.set(u, pick(u, 'volume'));
+  }
+  return out;
+}
+
+/** `carried`: days worked out by another history on the same rows (history-carry.ts), taken as they are. */
+export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo): ExpectationModel {
+  const { day, detection, users, volumes, groupKeys } = ctx;
+  const B = detection.baselineDays;
   const memo = new Map<number, Expectations>(carried?.expectations);
   function* expectationsOn(d: number) {
     const hit = memo.get(d);
     if (hit) return hit;
-    const own = new Map<string, Record<Stat, RobustSummary | null> & { active: number }>();
-    for (const u of users) {
-      yield;
-      const v = ownSummary(volumes.get(u), d, B);
-      own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
-    }
-    // Peer priors per group, for each statistic.
-    const members = new Map<string, Record<Stat, RobustSummary[]>>();
-    for (const u of users) {
-      const o = own.get(u)!;
-      for (const key of groupKeys(u)) {
-        let m = members.get(key);
-        if (!m) members.set(key, (m = { volume: [], hour: [], sensitive: [] }));
-        for (const stat of STATS) if (o[stat]) m[stat].push(o[stat]!);
-      }
-    }
-    const opts = { minMembers: detection.minPeers, minDays: MIN_OWN_DAYS_FOR_PEERS, sigmaFloor: detection.sigmaFloor, maxPriorDays: detection.priorDays };
-    const priors = new Map<string, Record<Stat, PeerPrior | null>>();
-    for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
-    // Without a peer group (too small, none, or peers disabled), the organisation is the prior of the daily
-    // volume and the busiest hour of a person with fewer than MIN_OWN_DAYS_FOR_PEERS days of their own: a
-    // new hire or an account first seen today is never judged on nothing. Not beyond that: the organisation
-    // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
-    // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
-    const organisation: Record<Stat, PeerPrior | null> = {
-      volume: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
-      hour: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
-      sensitive: null,
-    };
-    const pick = (u: string, stat: Stat) => {
-      for (const key of groupKeys(u)) {
-        const prior = priors.get(key)?.[stat];
-        if (prior) return prior;
-      }
-      return (own.get(u)?.[stat]?.n ?? 0) < MIN_OWN_DAYS_FOR_PEERS ? organisation[stat] : null;
-    };
-    // The organisation is a prior, not a peer group whose judgement a history that does not fit it should share.
-    const paramsFor = (u: string, prior: PeerPrior | null) => (prior && prior.group === ORGANISATION ? { ...params(u), mixture: 0 } : params(u));
-    const typical = (stat: Stat) => {
-      const spreads = users.map((u) => own.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
-      return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
-    };
-    const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
-    const out: Expectations = {
-      volume: new Map<string, Expectation>(),
-      hour: new Map<string, Expectation>(),
-      sensitive: new Map<string, Expectation>(),
-      active: new Map<string, number>(),
-      priors: new Map<string, PeerPrior | null>(),
-      without: (u, stat) => {
-        const prior = pick(u, stat);
-        return expectationOf(null, prior, paramsFor(u, prior), fallbacks[stat]);
-      },
-      prior: pick,
-    };
-    for (const stat of STATS) {
-      for (const u of users) {
-        yield;
-        const prior = pick(u, stat);
-        const e = expectationOf(own.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
-        if (e) out[stat].set(u, e);
-      }
-    }
-    for (const u of users) {
-      out.active.set(u, own.get(u)!.active);
-      out.priors.set(u, pick(u, 'volume'));
-    }
+    const out = yield* expectationsFor(ctx, d);
     memo.set(d, out);
     return out;
   }
@@ -171,9 +189,6 @@ export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo)
     return out;
   }
   /** Uplifts are computed in steps before they are read (the pool's days, today); a day that was not is computed here. */
-  const upliftOf = (u: string, d: number) => {
-    const key = groupKeys(u)[0];
-    return key === undefined ? 0 : ((upliftMemo.get(d) ?? runSteps(upliftsOn(d))).get(key) ?? 0);
-  };
+  const upliftOf = (u: string, d: number) => upliftIn(upliftMemo.get(d) ?? runSteps(upliftsOn(d)), groupKeys(u));
   return { expectationsOn, upliftsOn, upliftOf, memo: { expectations: memo, uplifts: upliftMemo } };
 }

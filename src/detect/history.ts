@@ -18,7 +18,7 @@ import { dateString } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Catalog } from './catalog';
 import { calibrate, type Calibration } from './history-calibration';
-import { expectationModel, historyDaysNeeded, type HistoryContext } from './history-expectations';
+import { expectationModel, historyDaysNeeded, upliftIn, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
 import type { HistoryCarry, HistoryInputs } from './history-carry';
 import { nightsOf, seriesOf, runSteps, type Steps } from './history-series';
@@ -172,7 +172,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   const { calibration, drip, sensitiveDrip, days } = yield* calibrate(ctx, model, nights, carried?.judged);
 
   const today = yield* model.expectationsOn(day);
-  yield* model.upliftsOn(day);
+  const upliftsToday = yield* model.upliftsOn(day);
   carry?.keep(inputs, { memo: model.memo, judged: days });
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
@@ -192,7 +192,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
       if (!p) {
         // Someone with no rows at all in the window (first day seen, back from a long absence) is judged by the prior alone.
         const ev = today.volume.get(user) ?? today.without(user, 'volume');
-        const uplift = ev ? model.upliftOf(user, day) : 0;
+        const uplift = ev ? upliftIn(upliftsToday, groupKeys(user)) : 0;
         const volume = ev && uplift > 0 ? { ...ev, location: ev.location + uplift } : ev;
         p = {
           volume,
