@@ -23,9 +23,8 @@ import type { StoredEvent } from '../src/ingest/batch';
 import { createSimulation, DIRECTORY_COLUMNS, type SimEvent } from '../src/simulate';
 import { encodeRows, type ClickHouse } from '../src/store';
 import { loadEngineInputs } from '../src/triage';
-import { dropDatabase, freshDatabase } from '../test/helpers/database';
-import { testConfig, uniqueName } from '../test/helpers/env';
-import { createClickHouse } from '../src/store';
+import { benchDatabase } from '../test/helpers/database';
+import { testConfig } from '../test/helpers/env';
 
 interface Options {
   employees: number;
@@ -102,8 +101,8 @@ async function main(): Promise<void> {
   const end = Date.UTC(2026, 9, 1);
   const from = end - o.days * MS_PER_DAY;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
-  const database = o.reuse ?? uniqueName('bench_backfill');
-  const db = o.reuse ? { admin: createClickHouse(config.clickhouse, { database: 'default' }), ch: createClickHouse(config.clickhouse, { database }) } : await freshDatabase(database, config.clickhouse);
+  const db = await benchDatabase('bench_backfill', config.clickhouse, o.reuse);
+  const database = db.database;
   const load = os.loadavg()[0];
   try {
     const t0 = performance.now();
@@ -156,10 +155,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nalerts, backfill:      ${digest(stored)}\nalerts, engine alone:  ${digest(memAlerts)}${digest(stored) === digest(memAlerts) ? '  (identical)' : '  (DIFFERENT)'}\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-    if (o.keep || o.reuse) {
-      process.stdout.write(`database kept: ${database} (--reuse ${database})\n`);
-      await Promise.all([db.admin.close(), db.ch.close()]);
-    } else await dropDatabase(database, db);
+    await db.done(o.keep);
   }
 }
 

@@ -2,7 +2,7 @@
 // (uniqueName), so no two tests or runs share tables.
 import type { Config } from '../../src/config';
 import { createClickHouse, ident, migrate, sql, type ClickHouse } from '../../src/store';
-import { testConfig } from './env';
+import { testConfig, uniqueName } from './env';
 
 export interface FreshDatabase {
   /** Talks to `default`: creates and drops the test's database. */
@@ -29,4 +29,29 @@ export async function freshDatabase(database: string, clickhouse: Config['clickh
 export async function dropDatabase(database: string, db: Partial<FreshDatabase>): Promise<void> {
   await db.admin?.exec(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
   await Promise.all([db.admin?.close(), db.ch?.close()]);
+}
+
+export interface BenchDatabase extends FreshDatabase {
+  database: string;
+  /** True when an earlier run's database is used as it is (its build is skipped). */
+  reused: boolean;
+  /** Closes the clients; drops the database unless it is to be kept (or was reused). Prints how to reuse a kept one. */
+  done(keep: boolean): Promise<void>;
+}
+
+/** A benchmark's database: a fresh one named from `prefix`, or the one an earlier run kept (`--reuse`). */
+export async function benchDatabase(prefix: string, clickhouse: Config['clickhouse'], reuse?: string): Promise<BenchDatabase> {
+  const database = reuse ?? uniqueName(prefix);
+  const db = reuse ? { admin: createClickHouse(clickhouse, { database: 'default' }), ch: createClickHouse(clickhouse, { database }) } : await freshDatabase(database, clickhouse);
+  return {
+    ...db,
+    database,
+    reused: reuse !== undefined,
+    async done(keep) {
+      if (keep || reuse) {
+        process.stdout.write(`database kept: ${database} (--reuse ${database})\n`);
+        await Promise.all([db.admin.close(), db.ch.close()]);
+      } else await dropDatabase(database, db);
+    },
+  };
 }
