@@ -13,7 +13,7 @@ import { FENCE_EXPIRY_MS } from './insert-fence';
 import { createLease, leaseSpan } from './lease';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';
-import { Abandoned, createConsumerLoop, isRetriable, withRetry, type BatchSession, type ConsumerLoop } from '../kafka';
+import { Abandoned, asRestartable, createConsumerLoop, isRetriable, withRetry, type BatchSession, type ConsumerLoop } from '../kafka';
 
 export { parseEvent, type AccessEvent, type Parsed, type RejectCode } from '../event';
 export { deadLetterTopicFor } from './dead-letter';
@@ -139,7 +139,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
         void loop.fail(err);
         return undefined;
       }
-      throw err;
+      // kafkajs restarts the consumer and delivers the batch again (a broker away longer than its retries).
+      throw asRestartable(err);
     }
   }
 

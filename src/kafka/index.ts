@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import { registerCodecs } from './codecs';
 
 export { registerCodecs, CodecError } from './codecs';
-export { withRetry, isRetriable, Abandoned, type RetryPolicy } from './retry';
+export { withRetry, isRetriable, asRestartable, Abandoned, type RetryPolicy } from './retry';
 export { RecentIds } from './recent-ids';
 export { createConsumerLoop, consumerConfig, type ConsumerLoop, type ConsumerLoopOptions, type ConsumerSettings, type BatchSession } from './consumer-loop';
 

@@ -17,10 +17,25 @@ export class Abandoned extends InsiderError {
 export function isRetriable(err: unknown): boolean {
   if (err instanceof InsiderError) return err.retriable;
   // kafkajs marks its own errors. When its client gives up retrying (a broker down longer than the
-  // producer's few retries) it wraps the transient error as non-retriable; a broker away is still
-  // transient here, where retrying goes on while the partition is ours.
-  if ((err as Error)?.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriable((err as Error).cause);
+  // client's few retries) it wraps the transient error as non-retriable, and a retrier around that one
+  // wraps it again (KafkaJSNonRetriableError, the first cause kept); a broker away is still transient
+  // here, where retrying goes on while the partition is ours. What kafkajs refuses for good (an
+  // authorisation failure, a bug) has a cause that is not retriable itself.
+  const name = (err as Error)?.name;
+  if (name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSNonRetriableError') {
+    const cause = (err as Error).cause;
+    return cause !== undefined && cause !== err && isRetriable(cause);
+  }
   return Boolean((err as { retriable?: boolean })?.retriable);
+}
+
+/**
+ * A transient failure kafkajs itself gave up on, as an error it restarts the consumer from: kafkajs
+ * restarts after a crash only when the error says it is retriable, and it says so of neither wrapper.
+ */
+export function asRestartable(err: unknown): Error {
+  if ((err as { retriable?: boolean })?.retriable === true) return err as Error;
+  return new InsiderError('KAFKA_UNAVAILABLE', `Kafka unavailable: ${(err as Error)?.message ?? String(err)}`, { retriable: true, cause: err });
 }
 
 export async function withRetry<T>(

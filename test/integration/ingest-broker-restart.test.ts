@@ -35,7 +35,9 @@ describe('ingest across a Kafka broker restart', () => {
 
     step('stopping the broker');
     await servicesDown(kafkaService(), step);
-    await new Promise((r) => setTimeout(r, 5000));
+    // Longer than kafkajs's own retries of a connection (about 10 s: CI once stopped the ingester for good
+    // when the broker took 4 s to start after a 5 s pause): the ingester must outlast them.
+    await new Promise((r) => setTimeout(r, 20_000));
     await servicesUp(kafkaService(), step);
     expect(ingester.child.exitCode).toBeNull();
     step('producing the second half');

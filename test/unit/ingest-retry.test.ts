@@ -1,9 +1,12 @@
 // What the ingester retries: a Kafka broker away for longer than the kafkajs producer's own retries is
 // still transient (CI once stopped an ingester for good while the broker restarted under load).
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
-import { Abandoned, isRetriable, withRetry } from '../../src/kafka/retry';
+import { InsiderError } from '../../src/errors';
+import { Abandoned, asRestartable, isRetriable, withRetry } from '../../src/kafka/retry';
 
 const gaveUp = (cause: Error) => new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1000 });
+/** As kafkajs's retrier wraps what an inner retrier gave up on (its types omit the constructor's options). */
+const wrappedAgain = (e: Error, cause: Error) => new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => KafkaJSNonRetriableError)(e, { cause });
 
 describe('isRetriable', () => {
   it('retries a connection error that kafkajs gave up on', () => {
@@ -13,9 +16,29 @@ describe('isRetriable', () => {
     expect(isRetriable(gaveUp(refused))).toBe(true);
   });
 
+  it('retries a connection error that a kafkajs retrier around another gave up on (the wrapper of the wrapper)', () => {
+    // kafkajs's retrier rejects with KafkaJSNonRetriableError(e, { cause: e.cause || e }) when the inner
+    // retrier already gave up (a consumer heartbeat through a broker pool that could not reconnect).
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    const twice = wrappedAgain(gaveUp(refused), refused);
+    expect(twice.retriable).toBe(false);
+    expect(isRetriable(twice)).toBe(true);
+    // What the consumer is handed to restart from: retriable in kafkajs's eyes, the broker's message kept.
+    const restart = asRestartable(twice);
+    expect([restart.name, (restart as InsiderError).code, (restart as { retriable?: boolean }).retriable, restart.message]).toEqual([
+      'InsiderError',
+      'KAFKA_UNAVAILABLE',
+      true,
+      'Kafka unavailable: Connection error: connect ECONNREFUSED 127.0.0.1:9092',
+    ]);
+    expect(asRestartable(refused)).toBe(refused);
+  });
+
   it('does not retry what kafkajs gave up on for a cause that is not transient', () => {
     expect(isRetriable(gaveUp(new KafkaJSNonRetriableError('the record is too large')))).toBe(false);
     expect(isRetriable(new KafkaJSNonRetriableError('the record is too large'))).toBe(false);
+    const tooLarge = new KafkaJSNonRetriableError('the record is too large');
+    expect(isRetriable(wrappedAgain(gaveUp(tooLarge), tooLarge))).toBe(false);
     expect(isRetriable(new Error('a plain error'))).toBe(false);
   });
 });
