@@ -57,7 +57,9 @@ const offsets = new Map<string, number>();
 const QUARTER_HOUR = 900_000;
 /** Offsets by zone, then quarter hour (numbers: no key string is built per call, the detector asks per event). */
 const instantOffsets = new Map<string, Map<number, number>>();
-const MAX_QUARTERS_PER_ZONE = 100_000;
+/** Quarter hours remembered in all zones (a multi-year backfill across many zones must not grow without end). */
+const MAX_QUARTERS = 100_000;
+let quarters = 0;
 
 /** The zone's UTC offset in minutes at an instant (e.g. +330 for Asia/Kolkata). */
 export function utcOffsetMinutes(timeZone: string, ms: number): number {
@@ -67,9 +69,13 @@ export function utcOffsetMinutes(timeZone: string, ms: number): number {
   const quarter = Math.floor(ms / QUARTER_HOUR);
   let offset = zone.get(quarter);
   if (offset === undefined) {
-    if (zone.size > MAX_QUARTERS_PER_ZONE) zone.clear();
+    if (quarters >= MAX_QUARTERS) {
+      for (const z of instantOffsets.values()) z.clear();
+      quarters = 0;
+    }
     offset = offsetFromIntl(timeZone, ms);
     zone.set(quarter, offset);
+    quarters++;
   }
   return offset;
 }

@@ -68,7 +68,7 @@ export interface BackfillProgress {
  * events an hour at 500 people: six hours a query took 20% longer than twelve), and a block must still
  * fit in memory twice (the block being judged and the next one, read meanwhile). A block is a whole
  * number of hours, from 1 (a large organisation's busy hour may be more) to MAX_BLOCK_HOURS, sized
- * from the events per hour of the block before.
+ * from the events per hour of the block before, and at most twice its hours.
  */
 export const BLOCK_EVENTS = 20_000;
 export const MAX_BLOCK_HOURS = 24;
@@ -103,7 +103,8 @@ export async function backfill(
   for (let first = 0; first < hours; ) {
     const block = await next!;
     const last = Math.min(hours, first + size);
-    const nextSize = Math.max(1, Math.min(MAX_BLOCK_HOURS, Math.floor((BLOCK_EVENTS * size) / Math.max(1, block.length))));
+    // At most twice the block before: a quiet night must not make the morning's block a whole busy day.
+    const nextSize = Math.max(1, Math.min(MAX_BLOCK_HOURS, 2 * size, Math.floor((BLOCK_EVENTS * size) / Math.max(1, block.length))));
     next = last < hours ? read(last, nextSize) : null;
     // The next block's day, when it is a new one: its history is read and built while this block is judged.
     if (last < hours) engine.prepare(dayOf(hourStart(last)));

@@ -97,9 +97,12 @@ function firstNightDifference(a: SeriesSet['nights'], b: SeriesSet['nights'], lo
  * in its window, so none before that day either): each gets what a person without rows gets, the prior
  * alone, as a history of its own gives them.
  */
-function completed(ex: Expectations, users: ReadonlyArray<string>, known: ReadonlySet<string>): Expectations {
+function completed(ex: Expectations, d: number, users: ReadonlyArray<string>, known: ReadonlySet<string>, sensitives: SeriesSet['sensitives']): Expectations | null {
   const missing = users.filter((u) => !known.has(u));
   if (missing.length === 0) return ex;
+  // Someone with sensitive rows before d but no volume or busiest hour (rollups that disagree, until an
+  // insert stopped half-way is repaired) has a sensitive expectation of their own: not the prior's.
+  if (missing.some((u) => (sensitives.get(u)?.days[0] ?? Infinity) < d)) return null;
   const out: Expectations = { ...ex, volume: new Map(ex.volume), hour: new Map(ex.hour), sensitive: new Map(ex.sensitive), active: new Map(ex.active), priors: new Map(ex.priors) };
   for (const u of missing) {
     for (const stat of ['volume', 'hour', 'sensitive'] as const) {
@@ -132,7 +135,10 @@ export function createHistoryCarry(): HistoryCarry {
       // ends in [d - MONTH_END_LOOKBACK, d) and their expectations: days whose rows are all compared.
       const before = Math.min(differs, last + 1);
       const B = detection.baselineDays;
-      for (const [d, ex] of k.worked.memo.expectations) if (d - B >= first && d <= before) out.memo.expectations.set(d, completed(ex, users, k.users));
+      for (const [d, ex] of k.worked.memo.expectations) {
+        const taken = d - B >= first && d <= before ? completed(ex, d, users, k.users, series.sensitives) : null;
+        if (taken) out.memo.expectations.set(d, taken);
+      }
       for (const [d, up] of k.worked.memo.uplifts) if (d - MONTH_END_LOOKBACK - B >= first && d <= before) out.memo.uplifts.set(d, up);
       // A pool day's judgement rests on its expectations and on its own rows (night-time bytes included:
       // read for the pool's days only).
