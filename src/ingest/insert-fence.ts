@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../errors';
 import type { Logger } from '../log';
 import { SERVER_CODES, sql, type ClickHouse, type HttpSession, type SqlFragment } from '../store';
+import { stallWatch, type StallOptions, type StallWatch } from './stall-watch';
 
 /** How long a session outlives its last request; the server closes it within about a second more. */
 export const FENCE_SESSION_SECONDS = 1;
@@ -44,7 +45,10 @@ export interface FencedWriter {
   ready(): Promise<void>;
 }
 
-export function fencedWriter(ch: ClickHouse, opts: { queryIdPrefix: string; confirm: () => Promise<void>; killAfterMs: number; log: Logger; expiryMs?: number }): FencedWriter {
+export function fencedWriter(
+  ch: ClickHouse,
+  opts: { queryIdPrefix: string; confirm: () => Promise<void>; killAfterMs: number; log: Logger; expiryMs?: number; stall?: StallOptions },
+): FencedWriter {
   let unknown: Attempt | undefined;
   const ready = async () => {
     if (unknown) await fenceAttempt(ch, unknown, opts);
@@ -82,9 +86,9 @@ export async function openAttempt(ch: ClickHouse, queryIdPrefix: string): Promis
  * (session_check=1) that finds the session renews it, so probes are spaced by the session's life. An
  * attempt still running after `killAfterMs` (its writer paused mid-request) is killed.
  */
-export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: { killAfterMs: number; log: Logger; expiryMs?: number }): Promise<void> {
+export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: { killAfterMs: number; log: Logger; expiryMs?: number; stall?: StallOptions }): Promise<void> {
   const started = Date.now();
-  let killed = false;
+  let stalled: StallWatch | undefined;
   for (;;) {
     await sleep(opts.expiryMs ?? FENCE_EXPIRY_MS);
     try {
@@ -94,10 +98,12 @@ export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: { kil
       if (code === SESSION_NOT_FOUND) return;
       if (code !== SESSION_IS_LOCKED) throw err;
       // Locked: the attempt is running on the server.
-      if (!killed && Date.now() - started > opts.killAfterMs) {
+      if (!stalled && Date.now() - started > opts.killAfterMs) {
         opts.log.warn({ queryId: attempt.queryId }, 'an insert whose answer was lost still runs after the session timeout; killing it');
         await ch.exec(sql`KILL QUERY WHERE query_id = ${attempt.queryId} ASYNC`);
-        killed = true;
+        stalled = stallWatch(opts.log, 'an insert whose answer was lost still holds its session after it was killed; waiting for it to end before anything is written', opts.stall);
+      } else {
+        await stalled?.(async () => ({ queryId: attempt.queryId }));
       }
     }
   }

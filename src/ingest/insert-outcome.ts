@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
 import { ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import type { FencedWriter } from './insert-fence';
+import { stallWatch, type StallOptions, type StallWatch } from './stall-watch';
 
 /** The rows of one insert: a partition's offsets between first and last, minus ranges stored before. */
 export interface InsertRange {
@@ -81,40 +82,64 @@ const num = (v: unknown) => Number(v ?? 0);
  * still runs after `killAfterMs` (a writer paused mid-request) is killed: it has not written yet, or its
  * partial write is found and repaired by settleInsert / repairPartition.
  */
-export async function waitForInserts(ch: ClickHouse, match: { topic: string; partition: number } | { ids: string[] }, opts: { killAfterMs: number; log: Logger }): Promise<void> {
+export async function waitForInserts(
+  ch: ClickHouse,
+  match: { topic: string; partition: number } | { ids: string[] },
+  opts: { killAfterMs: number; log: Logger; stall?: StallOptions },
+): Promise<void> {
   if ('ids' in match && match.ids.length === 0) return;
   const where = 'ids' in match ? sql`query_id IN ${inList(match.ids)}` : insertsOf(match.topic, match.partition);
   const started = Date.now();
-  let killed = false;
+  let stalled: StallWatch | undefined;
   for (;;) {
     const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE ${where}`);
     if (num(r?.n) === 0) return;
-    if (!killed && Date.now() - started > opts.killAfterMs) {
+    if (stalled) {
+      await stalled(async () => ({
+        match,
+        queries: await ch.query(sql`SELECT query_id, elapsed, substring(query, 1, 120) AS query FROM system.processes WHERE ${where}`),
+      }));
+    } else if (Date.now() - started > opts.killAfterMs) {
       opts.log.warn({ match }, 'an insert of this partition is still running after the session timeout (a paused writer?); killing it');
       await ch.exec(sql`KILL QUERY WHERE ${where} ASYNC`);
-      killed = true;
+      // A killed query leaves at its next check; one that stays is reported.
+      stalled = stallWatch(opts.log, 'an insert of this partition still runs on ClickHouse after it was killed; waiting for it to end before anything is written', opts.stall);
     }
     await sleep(200);
   }
 }
 
+const PENDING_MUTATIONS = sql`system.mutations WHERE database = currentDatabase() AND table = 'access_events' AND is_done = 0`;
+
 /** Waits until no mutation of access_events is pending (one of ours, or a previous owner's). */
-async function mutationsDone(ch: ClickHouse): Promise<void> {
+async function mutationsDone(ch: ClickHouse, log: Logger, stall: StallOptions): Promise<void> {
+  // A DELETE rewrites parts: on a large table it takes minutes, so the first report waits longer.
+  const stalled = stallWatch(
+    log,
+    'a mutation of access_events (the DELETE of an interrupted insert\'s rows, or another) is still pending; this partition waits for it (if its parts_to_do never falls, see docs/exactly-once.md, "A repair that does not finish")',
+    { firstMs: 120_000, ...stall },
+  );
   for (;;) {
-    const [m] = await ch.query<{ n: string }>(sql`
-      SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = 'access_events' AND is_done = 0`);
+    const [m] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ${PENDING_MUTATIONS}`);
     if (num(m?.n) === 0) return;
+    await stalled(async () => ({
+      mutations: await ch.query(sql`SELECT mutation_id, command, create_time, parts_to_do FROM ${PENDING_MUTATIONS} ORDER BY create_time`),
+      mergesRunning: num((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.merges WHERE database = currentDatabase() AND table = 'access_events'`))[0]?.n),
+    }));
     await sleep(200);
   }
 }
 
 /** Deletes rows of access_events with a mutation, until none is left. */
-async function deleteRows(ch: ClickHouse, write: FencedWriter, where: SqlFragment): Promise<void> {
-  for (;;) {
+async function deleteRows(ch: ClickHouse, write: FencedWriter, where: SqlFragment, log: Logger, stall: StallOptions): Promise<void> {
+  let stalled: StallWatch | undefined;
+  for (let round = 0; ; round++) {
     await write.ready();
-    await mutationsDone(ch);
+    await mutationsDone(ch, log, stall);
     const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events WHERE ${where}`);
     if (num(r?.n) === 0) return;
+    if (round === 1) stalled = stallWatch(log, 'rows of an interrupted insert are still stored after their DELETE was carried out; deleting them again', stall);
+    await stalled?.(async () => ({ rows: num(r?.n), rounds: round }));
     await write.exec(sql`ALTER TABLE access_events DELETE WHERE ${where}`);
   }
 }
@@ -175,7 +200,7 @@ async function completeRollups(ch: ClickHouse, write: FencedWriter, rows: SqlFra
  * What ClickHouse holds of an insert whose outcome is unknown (call once no attempt of it runs), made
  * whole: 'stored' (events, ledger and every rollup hold it once) or 'absent' (nothing of it is stored).
  */
-export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: InsertRange, log: Logger): Promise<InsertOutcome> {
+export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: InsertRange, log: Logger, stall: StallOptions = {}): Promise<InsertOutcome> {
   await write.ready();
   const rows = offsetsOf(range);
   const what = { topic: range.topic, partition: range.partition, first: range.first, last: range.last };
@@ -187,7 +212,7 @@ export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: I
   if (num(ledger?.n) === 0) {
     if (stored === 0) return 'absent';
     log.warn({ ...what, orphans: stored }, 'the insert stored events without its ledger row (server stopped half-way); deleting them before sending again');
-    await deleteRows(ch, write, rows);
+    await deleteRows(ch, write, rows, log, stall);
     return 'absent';
   }
   if (num(ledger?.n) !== 1 || stored !== range.events || num(raw?.u) !== range.events) {
@@ -203,10 +228,10 @@ export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: I
  * are orphans of an insert that stopped half-way while its writer died too (deleted); inserts the ledger
  * holds from there on get any rollup they miss.
  */
-export async function repairPartition(ch: ClickHouse, write: FencedWriter, topic: string, partition: number, from: number, log: Logger): Promise<void> {
+export async function repairPartition(ch: ClickHouse, write: FencedWriter, topic: string, partition: number, from: number, log: Logger, stall: StallOptions = {}): Promise<void> {
   // A previous owner's delete may still be running: the rows it removes are not orphans to count.
   await write.ready();
-  await mutationsDone(ch);
+  await mutationsDone(ch, log, stall);
   const batches = await ch.query<{ min_offset: string; max_offset: string; events: string }>(sql`
     SELECT min_offset, max_offset, events FROM ingest_batches
     WHERE kafka_topic = ${topic} AND kafka_partition = ${partition} AND max_offset >= ${from}`);
@@ -215,7 +240,7 @@ export async function repairPartition(ch: ClickHouse, write: FencedWriter, topic
   const [orphans] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events WHERE ${uncovered}`);
   if (num(orphans?.n) > 0) {
     log.warn({ topic, partition, from, orphans: num(orphans?.n) }, 'events stored without a ledger row (an insert stopped half-way); deleting them, they will be stored again');
-    await deleteRows(ch, write, uncovered);
+    await deleteRows(ch, write, uncovered, log, stall);
   }
   for (const b of batches) {
     const range = { topic, partition, first: Number(b.min_offset), last: Number(b.max_offset), events: Number(b.events) };

@@ -81,6 +81,8 @@ export function clickhouseNode(config: Readonly<Config>, stateDir: string, node:
       fs.writeFileSync(path.join(home, 'users.xml'), fillTemplate(template('users.xml'), { USER: config.clickhouse.username, PASSWORD_ELEMENT: passwordElement }), {
         mode: 0o600,
       });
+      const leftovers = removeLeftoverPartDirectories(path.join(dataDir, 'data'));
+      if (leftovers.length > 0) fs.appendFileSync(proc.logFile, `${new Date().toISOString()} removed ${leftovers.length} temporary part directories a stopped server left: ${leftovers.join(', ')}\n`);
       const binary = findBinary();
       if (!binary) throw new ServiceError('SERVICE_START_FAILED', 'clickhouse-server is not installed', { service: node.name });
       const args = binary.endsWith('/clickhouse') ? ['server', `--config-file=${configFile}`] : [`--config-file=${configFile}`];
@@ -103,6 +105,29 @@ export function clickhouseNode(config: Readonly<Config>, stateDir: string, node:
 
     logTail: () => [tail(proc.logFile, 15), tail(path.join(logDir, 'clickhouse-server.err.log'), 25)].join('\n'),
   };
+}
+
+/**
+ * Removes the tmp_* part directories (a merge, mutation, insert or fetch under way) that a server killed
+ * mid-way left in its tables' data directories; call only while the server is stopped. ClickHouse 18.16
+ * removes them only after temporary_directories_lifetime (a day) and meanwhile selects the same merge
+ * again and again, failing with "Directory tmp_merge_... already exists", so that no other merge and no
+ * mutation of that table runs (the ingester's DELETE of an interrupted insert's rows waited forever).
+ * Later versions clear them at start-up; this does the same for the servers the project runs.
+ */
+export function removeLeftoverPartDirectories(tablesRoot: string): string[] {
+  const removed: string[] = [];
+  const dirs = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()) : []);
+  for (const db of dirs(tablesRoot)) {
+    for (const table of dirs(path.join(tablesRoot, db.name))) {
+      for (const part of dirs(path.join(tablesRoot, db.name, table.name))) {
+        if (!part.name.startsWith('tmp_')) continue;
+        fs.rmSync(path.join(tablesRoot, db.name, table.name, part.name), { recursive: true, force: true });
+        removed.push(`${db.name}.${table.name}/${part.name}`);
+      }
+    }
+  }
+  return removed;
 }
 
 /** Installs the Debian package when missing (root only; otherwise says what to run). */

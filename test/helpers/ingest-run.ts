@@ -16,7 +16,7 @@ import { waitUntil } from './wait';
 export { waitUntil };
 
 export const BIN = path.join(__dirname, '..', '..', 'bin', 'insider.js');
-const ARTIFACTS = path.join(__dirname, '..', '..', 'artifacts', 'ingest');
+export const ARTIFACTS = path.join(__dirname, '..', '..', 'artifacts', 'ingest');
 
 export interface IngestFixture {
   name: string;

@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { localServices, servicesDown, servicesStatus, servicesUp } from '../../src/local-services';
-import { sql } from '../../src/store';
-import { detectorStats, ingestFixture, killIngesters, produce, rowCount, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitUntil, withDetectorGroup, type IngestFixture } from '../helpers/ingest-run';
+import { createClickHouse, ident, sql } from '../../src/store';
+import { uniqueName } from '../helpers/env';
+import { ARTIFACTS, detectorStats, ingestFixture, killIngesters, produce, rowCount, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitUntil, withDetectorGroup, type IngestFixture } from '../helpers/ingest-run';
 
 // Not part of the compatibility check's recording (docs/clickhouse-compatibility.md): this file kills its
 // own ClickHouse mid-insert on purpose, and the partial states that leaves (events without their rollups,
@@ -37,6 +38,12 @@ describe('ingest faults on a ClickHouse of its own', () => {
     await servicesUp(services(), () => {});
     for (const f of fixtures) await f.cleanup();
     await servicesDown(services(), () => {});
+    // The server's own errors, kept with the ingesters' logs: what found the leftover-directory wedge.
+    const errors = path.join(stateDir, 'logs', 'clickhouse-server.err.log');
+    if (fs.existsSync(errors)) {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      fs.copyFileSync(errors, path.join(ARTIFACTS, `faults-clickhouse-${Date.now()}.err.log`));
+    }
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -103,6 +110,47 @@ describe('ingest faults on a ClickHouse of its own', () => {
     expect(log).toMatch(/Timeout error|timed out|ETIMEDOUT|socket hang up/i);
     // The case under test happened: an insert timed out on the client and ClickHouse had stored it.
     expect(log).toMatch(/an insert whose outcome was unknown had been stored; not sending it again/);
+  });
+
+  it('ClickHouse killed (-9) with a merge under way starts again with its merges and mutations working (the leftover temporary part directories removed)', async () => {
+    // Found by the kill test below: 18.16 keeps a killed merge's tmp_merge_* directory for a day and
+    // meanwhile retries that merge, failing ("already exists"), so no merge and no mutation of the
+    // table runs, and the ingester's DELETE of an interrupted insert's rows never finishes. A merge
+    // under way cannot be struck reliably, so its leftovers are made: one directory for each merge the
+    // server could select among the table's parts (kept apart until the kill).
+    const database = uniqueName('it_faults_leftover');
+    const settings = loadConfig({ file, env: {} }).config.clickhouse;
+    const admin = createClickHouse(settings, { database: 'default' });
+    await admin.exec(sql`CREATE DATABASE ${ident(database)}`);
+    const ch = createClickHouse(settings, { database });
+    await ch.exec(sql`CREATE TABLE t (d Date, x UInt64) ENGINE = MergeTree PARTITION BY d ORDER BY x`);
+    await ch.exec(sql`SYSTEM STOP MERGES ${ident(database)}.t`);
+    for (let x = 1; x <= 6; x++) await ch.exec(sql`INSERT INTO t VALUES ('2026-11-02', ${x})`);
+    const parts = await ch.query<{ partition_id: string; min_block_number: string; max_block_number: string }>(sql`
+      SELECT partition_id, min_block_number, max_block_number FROM system.parts WHERE database = ${database} AND table = 't' AND active ORDER BY min_block_number`);
+    expect(parts).toHaveLength(6);
+    const [status] = await servicesStatus(services());
+    process.kill(-status.pid!, 'SIGKILL');
+    await waitUntil('ClickHouse gone', async () => (await servicesStatus(services()))[0].state !== 'running', 30000, 50);
+    const tableDir = path.join(stateDir, 'clickhouse', 'data', 'data', database, 't');
+    const leftovers: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      for (let j = i + 1; j < parts.length; j++) leftovers.push(`tmp_merge_${parts[i].partition_id}_${parts[i].min_block_number}_${parts[j].max_block_number}_1`);
+    }
+    for (const dir of leftovers) fs.mkdirSync(path.join(tableDir, dir));
+    await servicesUp(services(), () => {});
+    // Other tables of this server may have left some too: each of these is named as removed.
+    const said = fs.readFileSync(path.join(stateDir, 'logs', 'clickhouse.log'), 'utf8').split('\n').find((l) => l.includes('temporary part directories a stopped server left'));
+    for (const dir of leftovers) expect(said).toContain(`${database}.t/${dir}`);
+    await ch.exec(sql`ALTER TABLE t DELETE WHERE x = 3`);
+    await waitUntil('the DELETE carried out', async () => {
+      const [m] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.mutations WHERE database = ${database} AND table = 't' AND is_done = 0`);
+      return Number(m.n) === 0;
+    }, 60000, 200);
+    const [left] = await ch.query<{ n: string; xs: string }>(sql`SELECT count() AS n, toString(groupArray(x)) AS xs FROM (SELECT x FROM t ORDER BY x)`);
+    expect(left).toEqual({ n: '5', xs: '[1,2,4,5,6]' });
+    await admin.exec(sql`DROP DATABASE ${ident(database)}`);
+    await Promise.all([ch.close(), admin.close()]);
   });
 
   it('ClickHouse killed (-9) in the middle of inserts and restarted ten times: nothing lost, nothing doubled, rollups whole', async () => {

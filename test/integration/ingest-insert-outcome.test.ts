@@ -98,6 +98,28 @@ describe('settling an insert whose outcome is unknown', () => {
     expectRollupsEqualRaw(t);
   });
 
+  it('a DELETE ClickHouse does not carry out stops the settle loudly: reported with the mutation, counted, and the settle ends once it runs', async () => {
+    // No merge or mutation of the table runs: what a wedged 18.16 does after a crash (a merge into a
+    // temporary directory the crash left, failing forever; see local-services' removeLeftoverPartDirectories).
+    await ch.exec(sql`SYSTEM STOP MERGES ${ident(database)}.access_events`);
+    await insertWithout(VIEWS, rows(0, 0, 200, ACROSS_MONTHS));
+    const lines: Array<Record<string, unknown>> = [];
+    const watched = createLogger({ level: 'info', destination: { write: (s: string) => lines.push(JSON.parse(s)) } });
+    let stalls = 0;
+    const settled = settleInsert(ch, write, range(0, 0, 200), watched, { firstMs: 500, everyMs: 1000, onStall: () => stalls++ });
+    try {
+      await waitUntil('the pending DELETE reported twice', async () => stalls >= 2, 30000, 100);
+      const report = lines.find((l) => String(l.msg).startsWith('a mutation of access_events'));
+      expect(report).toMatchObject({ level: 40, mergesRunning: 0 });
+      expect(report?.mutations).toEqual([expect.objectContaining({ command: expect.stringContaining('DELETE WHERE'), parts_to_do: expect.anything() })]);
+      expect(await rawCount()).toBe(200);
+    } finally {
+      await ch.exec(sql`SYSTEM START MERGES ${ident(database)}.access_events`);
+    }
+    expect(await settled).toBe('absent');
+    expect(await rawCount()).toBe(0);
+  });
+
   it('a stored batch that some rollups miss (server stopped between views) is added to those rollups only, once', async () => {
     // Another batch on the same users and days is stored whole: its share must not be added again.
     await ch.insert('access_events', rows(0, 0, 600, ACROSS_MONTHS));
