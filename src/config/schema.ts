@@ -47,6 +47,9 @@ export const configSchema = z.strictObject({
       .nullable(),
     connectionTimeoutMs: positiveMs,
     requestTimeoutMs: positiveMs,
+    /** A compressed record batch is not read past these (src/kafka/batch-guard.ts). */
+    maxBatchBytes: z.number().int().min(1_048_576),
+    maxBatchRecords: z.number().int().min(1000),
   }),
   clickhouse: z.strictObject({
     url: z.url({ protocol: /^https?$/ }),

@@ -21,7 +21,7 @@ import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitFo
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import type { StallOptions } from './stall-watch';
-import { RecentIds, withRetry, type RetryPolicy } from '../kafka';
+import { RecentIds, UNREAD_BATCH_HEADER, withRetry, type RetryPolicy } from '../kafka';
 import type { AccessEvent, ValidateLimits } from '../event';
 import type { Sources } from '../sources';
 
@@ -410,6 +410,8 @@ export function createBatchProcessor(deps: BatchDeps) {
     const fresh: KafkaMessage[] = [];
     for (const message of messages) {
       if (ledger.holdsAll(Number(message.offset))) skipped++;
+      // A compressed batch past the limits was not read (src/kafka/batch-guard.ts): its one record says so.
+      else if (message.headers?.[UNREAD_BATCH_HEADER]) dead.push({ topic, partition, message, code: 'batch_too_large', reason: String(message.headers[UNREAD_BATCH_HEADER]) });
       else fresh.push(message);
     }
     // Join facts of the batch are stored (ingester) before its events are inserted below.

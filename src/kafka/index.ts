@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import { registerCodecs } from './codecs';
 
 export { registerCodecs, CodecError } from './codecs';
+export { UNREAD_BATCH_HEADER, guardRecordBatches } from './batch-guard';
 export { withRetry, isRetriable, asRestartable, Abandoned, type RetryPolicy } from './retry';
 export { RecentIds } from './recent-ids';
 export { createConsumerLoop, consumerConfig, type ConsumerLoop, type ConsumerLoopOptions, type ConsumerSettings, type BatchSession } from './consumer-loop';
@@ -17,8 +18,8 @@ export { createConsumerLoop, consumerConfig, type ConsumerLoop, type ConsumerLoo
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 export function createKafka(settings: Config['kafka'], log: Logger): Kafka {
-  // Every consumer must read snappy, lz4 and zstd batches, whoever produced them.
-  registerCodecs();
+  // Every consumer must read snappy, lz4 and zstd batches, whoever produced them, and none past the limits.
+  registerCodecs({ maxBytes: settings.maxBatchBytes, maxRecords: settings.maxBatchRecords });
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],

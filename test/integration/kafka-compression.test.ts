@@ -2,6 +2,8 @@
 // installs under the state dir) with each codec, through the real `insider ingest` and `insider detect`
 // processes. Before issue 14, snappy, lz4 and zstd stopped both, on every partition.
 import { spawnSync } from 'node:child_process';
+import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { Encoder as ZstdEncoder } from '@toondepauw/node-zstd';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stateDirOf } from '../../src/local-services';
@@ -72,5 +74,47 @@ describe('compressed batches from Kafka\'s console producer', () => {
     const alerts = await listAlerts(f.ch, { detector: 'ceiling' });
     expect(alerts.map((a) => a.user).sort()).toEqual([...CODECS].sort().map((c) => `exporter-${c}@corp.example`));
     expect(fs.readFileSync(ingester.logFile, 'utf8')).not.toMatch(/not implemented|crashed/);
+  });
+
+  it('a compression bomb (400 MB of records in a few kilobytes of zstd) is dead-lettered whole with its offsets; the events around it are stored and judged; neither process exits', async () => {
+    f = await ingestFixture('it_bomb');
+    const detectGroup = withDetectorGroup(f);
+    const detector = startDetector(f, 'bomb-detect');
+    const ingester = startIngester(f, 'bomb');
+    await Promise.all([detector.started(), ingester.started()]);
+    // kafkajs as the attacker's producer: any codec that writes a valid zstd frame will do.
+    const encoder = new ZstdEncoder(3);
+    const codecs = CompressionCodecs as Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>;
+    const decompressOnly = codecs[CompressionTypes.ZSTD]();
+    codecs[CompressionTypes.ZSTD] = () => ({ compress: async (e) => encoder.encodeSync(e.buffer), decompress: (b) => decompressOnly.decompress(b) });
+    const ts = new Date(Date.now() - 3_600_000).toISOString();
+    const event = (id: string) => ({ key: 'user1@corp.example', value: JSON.stringify({ event_id: id, ts, user: 'user1@corp.example', action: 'SELECT', bytes: 1000, table: 'bomb' }) });
+    const producer = f.kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: f.topic, messages: [event('before')] });
+      const bomb = Array.from({ length: 400 }, () => ({ key: 'user1@corp.example', value: 'a'.repeat(1 << 20) }));
+      const [sent] = await producer.send({ topic: f.topic, compression: CompressionTypes.ZSTD, messages: bomb });
+      await producer.send({ topic: f.topic, messages: [event('after')] });
+      await waitUntil('the events around the bomb stored', async () => (await rowCount(f!.ch)) >= 2, 120000);
+      await waitForGroupAtEnd(f.kafka, detectGroup, f.topic, 120000);
+      expect({ ingester: ingester.child.exitCode, detector: detector.child.exitCode }).toEqual({ ingester: null, detector: null });
+      // Read whole, the batch took the ingester to a 672 MB peak (the chart's limit is 512 MiB).
+      const peakMb = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${ingester.child.pid}/status`, 'utf8'))?.[1]) / 1024;
+      process.stdout.write(`compression bomb: ingester peak RSS ${Math.round(peakMb)} MB\n`);
+      expect(peakMb).toBeLessThan(400);
+      const first = BigInt(sent.baseOffset ?? '0');
+      const dead = await f.ch.query<{ reason_code: string; kafka_offset: string; reason: string }>(sql`SELECT reason_code, kafka_offset, reason FROM dead_letters`);
+      expect(dead.map((d) => [d.reason_code, Number(d.kafka_offset)])).toEqual([['batch_too_large', Number(first) + 399]]);
+      expect(dead[0].reason).toMatch(new RegExp(`^a compressed batch too large to read, offsets ${first}-${first + 399n}, was skipped: the zstd batch decompresses to more than`));
+      ingester.child.kill('SIGTERM');
+      detector.child.kill('SIGTERM');
+      expect([await ingester.exited, await detector.exited]).toEqual([0, 0]);
+      const stats = detectorStats(detector.logFile);
+      expect(stats && { judged: stats.events - stats.duplicates, invalid: stats.invalid }).toEqual({ judged: 2, invalid: 1 });
+    } finally {
+      await producer.disconnect();
+      codecs[CompressionTypes.ZSTD] = () => decompressOnly;
+    }
   });
 });
