@@ -21,7 +21,7 @@ import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitFo
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import type { StallOptions } from './stall-watch';
-import { RecentIds, UNREAD_BATCH_HEADER, withRetry, type RetryPolicy } from '../kafka';
+import { RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
 import type { AccessEvent, ValidateLimits } from '../event';
 import type { Sources } from '../sources';
 
@@ -409,9 +409,10 @@ export function createBatchProcessor(deps: BatchDeps) {
     let skipped = 0;
     const fresh: KafkaMessage[] = [];
     for (const message of messages) {
+      // A batch past the limits was not read (src/kafka/batch-guard.ts): one record stands for it.
+      const unread = unreadBatch(message);
       if (ledger.holdsAll(Number(message.offset))) skipped++;
-      // A compressed batch past the limits was not read (src/kafka/batch-guard.ts): its one record says so.
-      else if (message.headers?.[UNREAD_BATCH_HEADER]) dead.push({ topic, partition, message, code: 'batch_too_large', reason: String(message.headers[UNREAD_BATCH_HEADER]) });
+      else if (unread !== undefined) dead.push({ topic, partition, message, code: 'batch_too_large', reason: unread });
       else fresh.push(message);
     }
     // Join facts of the batch are stored (ingester) before its events are inserted below.

@@ -5,28 +5,32 @@
 // compression bomb. The process dies, restarts, reads the same batch and dies again: one batch from
 // anyone who can write to the topic stops ingestion and detection for good.
 //
-// So no compressed batch is decompressed past `maxBytes` (the codecs in codecs.ts check a bound of the
-// output before decompressing; gzip stops at the limit), nor read when it says it holds more than
-// `maxRecords` records. Such a batch is not read: it becomes one record at the batch's last offset whose
-// header UNREAD_BATCH_HEADER says what was skipped and why, which the ingester dead-letters (nothing is
-// dropped silently; the dead letter names the offsets) and the consumers then go on past it.
+// Two limits hold the memory a fetch can take:
+// - per batch: no batch is decompressed past `maxBytes` (the codecs in codecs.ts check a bound of the
+//   output before decompressing; gzip stops at the limit), nor read when it says it holds more than
+//   `maxRecords` records (about 400 bytes of heap each as kafkajs objects). Such a batch is not read: it
+//   becomes one record at the batch's last offset, marked out of band (unreadBatch() gives the reason; no
+//   producer can set the mark), which the ingester dead-letters with the batch's offsets.
+// - per fetch: kafkajs keeps every batch of a fetch at once, and a bomb split into many batches just under
+//   the limits passes the first. So once a fetch's batches hold `maxBytes` or `maxRecords`, a partition
+//   reads no further batch in that fetch; the consumer fetches the rest next time. Each partition's first
+//   batch is always read (within the per-batch limits) so that a flood on one partition cannot starve the
+//   others: the worst case is one batch at the limits per partition of a fetch.
 //
-// kafkajs has no hook for this: its record-batch decoder module is replaced by a wrapper (guardRecordBatches)
-// before the first fetch loads the fetch response decoders that require it (they are loaded lazily).
-// Checked against kafkajs 2.2.4 (test/unit/kafka-batch-guard.test.ts decodes real batches through it).
+// kafkajs has no hook for this: its fetch responses' message decoder (`decodeMessages`, shared by fetch
+// versions 4 to 11) is replaced in the module cache before the first fetch loads the response decoders
+// that require it (they are loaded lazily). Checked against kafkajs 2.2.4
+// (test/unit/kafka-batch-guard.test.ts decodes real batches through kafkajs's own decoders).
 import { InsiderError } from '../errors';
 
-/** The header of the record that stands for a batch that was not read; its value says why. */
-export const UNREAD_BATCH_HEADER = 'insider-unread-batch';
-
 export interface BatchLimits {
-  /** Decompressed bytes of one record batch (default 64 MiB). */
+  /** Decompressed bytes of one record batch, and of the batches of one fetch past each partition's first (default 16 MiB). */
   maxBytes: number;
-  /** Records in one compressed record batch (default 1,000,000). */
+  /** Records of one record batch, and of the batches of one fetch past each partition's first (default 100,000). */
   maxRecords: number;
 }
 
-const limits: BatchLimits = { maxBytes: 64 * 1024 * 1024, maxRecords: 1_000_000 };
+const limits: BatchLimits = { maxBytes: 16 * 1024 * 1024, maxRecords: 100_000 };
 
 export function batchLimits(): Readonly<BatchLimits> {
   return limits;
@@ -39,12 +43,28 @@ export class BatchTooLarge extends InsiderError {
   }
 }
 
-/** kafkajs's Decoder, as far as the wrapper uses it. */
-interface FetchDecoder {
+// The mark of a record that stands for a batch that was not read. A symbol, not a header: nothing that
+// comes off the wire can carry it.
+const UNREAD = Symbol('insider.unreadBatch');
+
+/** Why the batch this record stands for was not read, or undefined for a record read from the wire. */
+export function unreadBatch(message: object): string | undefined {
+  return (message as { [UNREAD]?: string })[UNREAD];
+}
+
+/** kafkajs's Decoder, as far as the guard uses it. */
+interface KafkaDecoder {
   buffer: Buffer;
   offset: number;
+  readInt32(): number;
+  canReadBytes(n: number): boolean;
+  readBytes(n: number): Buffer;
 }
-type RecordBatchDecoder = (decoder: FetchDecoder) => Promise<{ records: unknown[] }>;
+interface DecodedRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+}
+type RecordBatchDecoder = (decoder: KafkaDecoder) => Promise<{ records: DecodedRecord[] }>;
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const TRANSACTIONAL_FLAG = 0x10;
@@ -53,17 +73,19 @@ const LOG_APPEND_TIME_FLAG = 0x8;
 // Offsets in a record batch, from its first byte (FirstOffset): Kafka's RecordBatch v2 layout.
 const AT = { length: 8, leaderEpoch: 12, attributes: 21, lastOffsetDelta: 23, firstTimestamp: 27, maxTimestamp: 35, producerId: 43, producerEpoch: 51, firstSequence: 53, count: 57, records: 61 };
 
-/** Wraps kafkajs's record-batch decoder: batches past the limits become one UNREAD_BATCH_HEADER record. */
+/** Wraps kafkajs's record-batch decoder: a batch past the per-batch limits becomes one unread-batch record. */
 export function guardedDecoder(original: RecordBatchDecoder): RecordBatchDecoder {
   return async (decoder) => {
     const start = decoder.offset;
     const b = decoder.buffer;
-    // A batch cut short by the fetch size, or not compressed: kafkajs's own handling.
+    // A batch cut short by the fetch size: kafkajs's own handling (a partial batch ends the data).
     if (b.length - start < AT.records) return original(decoder);
     const end = start + AT.leaderEpoch + b.readInt32BE(start + AT.length);
     const attributes = b.readInt16BE(start + AT.attributes);
     const codec = attributes & 0x7;
-    if (end > b.length || codec === 0 || attributes & CONTROL_FLAG) return original(decoder);
+    // A length that does not cover the batch's header (never from a broker) is left to kafkajs too:
+    // skipping to `end` could move the decoder backwards, for ever.
+    if (end > b.length || end < start + AT.records || attributes & CONTROL_FLAG) return original(decoder);
     const count = b.readInt32BE(start + AT.count);
     let why: string | undefined;
     if (count > limits.maxRecords) why = `${CODECS[codec] ?? codec} batch of ${count} records (the limit: ${limits.maxRecords})`;
@@ -76,47 +98,119 @@ export function guardedDecoder(original: RecordBatchDecoder): RecordBatchDecoder
       }
     }
     decoder.offset = end;
-    const firstOffset = b.readBigInt64BE(start);
-    const lastOffsetDelta = b.readInt32BE(start + AT.lastOffsetDelta);
-    const first = firstOffset.toString();
-    const last = (firstOffset + BigInt(lastOffsetDelta)).toString();
-    const reason = `a compressed batch too large to read, offsets ${first}-${last}, was skipped: ${why}`;
-    const batchContext = {
-      firstOffset: first,
-      firstTimestamp: b.readBigInt64BE(start + AT.firstTimestamp).toString(),
-      partitionLeaderEpoch: b.readInt32BE(start + AT.leaderEpoch),
-      inTransaction: (attributes & TRANSACTIONAL_FLAG) > 0,
-      isControlBatch: false,
-      lastOffsetDelta,
-      producerId: b.readBigInt64BE(start + AT.producerId).toString(),
-      producerEpoch: b.readInt16BE(start + AT.producerEpoch),
-      firstSequence: b.readInt32BE(start + AT.firstSequence),
-      maxTimestamp: b.readBigInt64BE(start + AT.maxTimestamp).toString(),
-      timestampType: (attributes & LOG_APPEND_TIME_FLAG) > 0 ? 1 : 0,
-    };
-    const value = Buffer.from(reason);
-    const record = { magicByte: 2, attributes: 0, timestamp: batchContext.firstTimestamp, offset: last, key: null, value, headers: { [UNREAD_BATCH_HEADER]: value }, isControlRecord: false, batchContext };
-    return { ...batchContext, records: [record] };
+    return unreadRecord(b, start, attributes, why);
   };
 }
 
-const DECODER = 'kafkajs/src/protocol/recordBatch/v0/decoder';
-const FETCH_DECODER = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages';
+/** The one record, at the batch's last offset, that stands for a batch that was not read. */
+function unreadRecord(b: Buffer, start: number, attributes: number, why: string) {
+  const firstOffset = b.readBigInt64BE(start);
+  const lastOffsetDelta = b.readInt32BE(start + AT.lastOffsetDelta);
+  const first = firstOffset.toString();
+  const last = (firstOffset + BigInt(lastOffsetDelta)).toString();
+  const logAppendTime = (attributes & LOG_APPEND_TIME_FLAG) > 0;
+  const batchContext = {
+    firstOffset: first,
+    firstTimestamp: b.readBigInt64BE(start + AT.firstTimestamp).toString(),
+    partitionLeaderEpoch: b.readInt32BE(start + AT.leaderEpoch),
+    inTransaction: (attributes & TRANSACTIONAL_FLAG) > 0,
+    isControlBatch: false,
+    lastOffsetDelta,
+    producerId: b.readBigInt64BE(start + AT.producerId).toString(),
+    producerEpoch: b.readInt16BE(start + AT.producerEpoch),
+    firstSequence: b.readInt32BE(start + AT.firstSequence),
+    maxTimestamp: b.readBigInt64BE(start + AT.maxTimestamp).toString(),
+    timestampType: logAppendTime ? 1 : 0,
+  };
+  // The batch's last record's timestamp is not known unread: its latest (the broker's, with LogAppendTime).
+  const record = {
+    magicByte: 2,
+    attributes: 0,
+    timestamp: batchContext.maxTimestamp,
+    offset: last,
+    key: null,
+    value: null,
+    headers: {},
+    isControlRecord: false,
+    batchContext,
+    [UNREAD]: `a record batch too large to read, offsets ${first}-${last}, was skipped: ${why}`,
+  };
+  return { ...batchContext, records: [record] };
+}
+
+/** What the guard needs of kafkajs's protocol modules. */
+export interface KafkaProtocol {
+  Decoder: new (buffer: Buffer) => KafkaDecoder;
+  decodeRecordBatch: RecordBatchDecoder;
+  decodeMessageSet: (decoder: KafkaDecoder, size: number) => Promise<unknown[]>;
+  recordBatchMagic: number;
+}
+
+// kafkajs's constants: the magic byte is at the same offset in every message format; a record batch's
+// fixed part is 49 bytes past its length.
+const MAGIC_OFFSET = 16;
+const RECORD_BATCH_OVERHEAD = 49;
+
+/**
+ * kafkajs's decodeMessages (one partition's data of a fetch response) with the per-batch limits and a
+ * budget per fetch: `fetch` is the response's decoder, the same object for every partition of a response.
+ */
+export function guardedMessages(kafka: KafkaProtocol) {
+  const decodeBatch = guardedDecoder(kafka.decodeRecordBatch);
+  const spent = new WeakMap<object, { bytes: number; records: number }>();
+  return async (fetch: KafkaDecoder): Promise<unknown[]> => {
+    const size = fetch.readInt32();
+    if (size <= 0 || !fetch.canReadBytes(size)) return [];
+    const data = fetch.readBytes(size);
+    const decoder = new kafka.Decoder(data);
+    if (data.length <= MAGIC_OFFSET || data.readInt8(MAGIC_OFFSET) !== kafka.recordBatchMagic) return kafka.decodeMessageSet(decoder, size);
+    let budget = spent.get(fetch);
+    if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0 }));
+    const records: DecodedRecord[] = [];
+    for (let batches = 0; decoder.canReadBytes(RECORD_BATCH_OVERHEAD); batches++) {
+      if (batches > 0 && (budget.bytes >= limits.maxBytes || budget.records >= limits.maxRecords)) break;
+      let batch;
+      try {
+        batch = await decodeBatch(decoder);
+      } catch (err) {
+        // The tail of a partition's data can be a partial batch (the fetch's size limits): the end of the data.
+        if ((err as Error).name === 'KafkaJSPartialMessageError') break;
+        throw err;
+      }
+      // One at a time: kafkajs's push(...records) runs out of stack past about 120,000 records.
+      for (const record of batch.records) {
+        records.push(record);
+        budget.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      }
+      budget.records += batch.records.length;
+    }
+    return records;
+  };
+}
+
+const MESSAGES = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages';
 let guarded = false;
 
-/** Installs the wrapper (once per process); call before any consumer fetches. */
+/** Installs the guard (once per process; the limits can change later); call before any consumer fetches. */
 export function guardRecordBatches(options: Partial<BatchLimits> = {}): void {
   Object.assign(limits, options);
   if (guarded) return;
-  const decoderPath = require.resolve(DECODER);
-  if (require.cache[require.resolve(FETCH_DECODER)]) {
+  const path = require.resolve(MESSAGES);
+  if (path in require.cache) {
     throw new InsiderError('KAFKA_BATCH_GUARD', 'kafkajs fetched before its record batches were guarded (call guardRecordBatches before any consumer runs)');
   }
-  // Loaded (not imported) only to put it in the module cache, whose entry is then replaced.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(DECODER);
-  const module = require.cache[decoderPath];
-  if (!module) throw new InsiderError('KAFKA_BATCH_GUARD', `cannot find ${DECODER} in the module cache`);
-  module.exports = guardedDecoder(module.exports as RecordBatchDecoder);
+  // Loaded (not imported) to put the module in the cache, whose exports are then replaced; the response
+  // decoders that require it are loaded later, with the first fetch.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  require(MESSAGES);
+  const module = require.cache[path];
+  if (!module) throw new InsiderError('KAFKA_BATCH_GUARD', `cannot find ${MESSAGES} in the module cache`);
+  module.exports = guardedMessages({
+    Decoder: require('kafkajs/src/protocol/decoder'),
+    decodeRecordBatch: require('kafkajs/src/protocol/recordBatch/v0/decoder'),
+    decodeMessageSet: require('kafkajs/src/protocol/messageSet/decoder'),
+    recordBatchMagic: require('kafkajs/src/protocol/recordBatch/v0').MAGIC_BYTE,
+  });
+  /* eslint-enable @typescript-eslint/no-require-imports */
   guarded = true;
 }

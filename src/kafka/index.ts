@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import { registerCodecs } from './codecs';
 
 export { registerCodecs, CodecError } from './codecs';
-export { UNREAD_BATCH_HEADER, guardRecordBatches } from './batch-guard';
+export { unreadBatch, guardRecordBatches } from './batch-guard';
 export { withRetry, isRetriable, asRestartable, Abandoned, type RetryPolicy } from './retry';
 export { RecentIds } from './recent-ids';
 export { createConsumerLoop, consumerConfig, type ConsumerLoop, type ConsumerLoopOptions, type ConsumerSettings, type BatchSession } from './consumer-loop';

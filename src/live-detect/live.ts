@@ -10,7 +10,7 @@ import type { Admin, Batch, Kafka } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
-import { createConsumerLoop, withRetry } from '../kafka';
+import { createConsumerLoop, unreadBatch, withRetry } from '../kafka';
 import type { Logger } from '../log';
 import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
@@ -158,7 +158,16 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     const endTimer = metrics.batchSeconds.startTimer();
     try {
       const events: DetectEvent[] = [];
-      const decoded = await sources.decodeBatch(batch.topic, batch.messages.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
+      const read = batch.messages.filter((m) => {
+        // A batch past the limits was not read (src/kafka/batch-guard.ts); the ingester dead-letters it.
+        const unread = unreadBatch(m);
+        if (unread === undefined) return true;
+        counts.invalid++;
+        metrics.invalid.inc();
+        log.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset }, unread);
+        return false;
+      });
+      const decoded = await sources.decodeBatch(batch.topic, read.map((m) => ({ value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset })), limits);
       for (const outcome of decoded) {
         // The ingester dead-letters what does not decode, with the reason; here it is only counted.
         if (outcome.ok) for (const e of outcome.events) events.push(fromAccessEvent(e));

@@ -7,7 +7,7 @@ import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { compressFrameSync } from 'lz4-napi';
 import { compressSync } from 'snappy';
 import { Encoder as ZstdEncoder } from '@toondepauw/node-zstd';
-import { batchLimits, BatchTooLarge, guardedDecoder, guardRecordBatches, UNREAD_BATCH_HEADER } from '../../src/kafka/batch-guard';
+import { batchLimits, BatchTooLarge, guardedDecoder, guardedMessages, guardRecordBatches, unreadBatch } from '../../src/kafka/batch-guard';
 import { lz4Bound, registerCodecs, zstdBound } from '../../src/kafka/codecs';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -15,11 +15,22 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 const Decoder = require('kafkajs/src/protocol/decoder');
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+const decodeMessageSet = require('kafkajs/src/protocol/messageSet/decoder');
+const { MAGIC_BYTE } = require('kafkajs/src/protocol/recordBatch/v0');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+type Read = { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers: Record<string, Buffer> };
 type Codecs = Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>;
 const codecs = CompressionCodecs as unknown as Codecs;
 const MB = 1 << 20;
+const protocol = { Decoder, decodeRecordBatch, decodeMessageSet, recordBatchMagic: MAGIC_BYTE };
+const int32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
+/** One partition's data in a fetch response: its size, then its batches. */
+const partitionData = (batches: Buffer[]) => Buffer.concat([int32(batches.reduce((n, b) => n + b.length, 0)), ...batches]);
 
 describe('compressed batches past the limits', () => {
   const limit = batchLimits().maxBytes;
@@ -45,17 +56,16 @@ describe('compressed batches past the limits', () => {
   for (const [name, compression] of [['gzip', CompressionTypes.GZIP], ['snappy', CompressionTypes.Snappy], ['lz4', CompressionTypes.LZ4], ['zstd', CompressionTypes.ZSTD]] as const) {
     it(`${name}: a batch that decompresses past the limit is one record saying so; the next batch reads as before`, async () => {
       const bomb = await batch(compression, Math.ceil(limit / MB) + 8, MB, 100);
-      // Small on the wire: what Kafka's size limits see.
-      expect(bomb.length).toBeLessThan(limit / 16);
+      // Small on the wire, what Kafka's size limits see (snappy compresses at most about 21 times).
+      expect(bomb.length).toBeLessThan(limit / 8);
       const next = await batch(compression, 3, 100, 100 + Math.ceil(limit / MB) + 8);
       const decoder = new Decoder(Buffer.concat([bomb, next]));
       const skipped = await guarded(decoder);
       const last = String(100 + Math.ceil(limit / MB) + 7);
-      expect(skipped.records).toEqual([expect.objectContaining({ offset: last, key: null, headers: { [UNREAD_BATCH_HEADER]: expect.any(Buffer) } })]);
-      const reason = String((skipped.records[0] as { headers: Record<string, Buffer> }).headers[UNREAD_BATCH_HEADER]);
-      expect(reason).toMatch(new RegExp(`^a compressed batch too large to read, offsets 100-${last}, was skipped: the ${name} batch decompresses to more than ${limit} bytes`));
-      const read = await guarded(decoder);
-      expect((read.records as Array<{ offset: string; value: Buffer }>).map((r) => [r.offset, r.value.length])).toEqual([0, 1, 2].map((i) => [String(Number(last) + 1 + i), 100]));
+      expect(skipped.records).toEqual([expect.objectContaining({ offset: last, key: null, value: null, headers: {} })]);
+      expect(unreadBatch(skipped.records[0])).toMatch(new RegExp(`^a record batch too large to read, offsets 100-${last}, was skipped: the ${name} batch decompresses to more than ${limit} bytes`));
+      const read = (await guarded(decoder)).records as Read[];
+      expect(read.map((r) => [r.offset, r.value?.length, unreadBatch(r)])).toEqual([0, 1, 2].map((i) => [String(Number(last) + 1 + i), 100, undefined]));
     });
   }
 
@@ -68,17 +78,92 @@ describe('compressed batches past the limits', () => {
     }
   });
 
-  it('a compressed batch that says it holds more records than the limit is not decompressed', async () => {
-    const many = await batch(CompressionTypes.ZSTD, 1000, 1, 0);
-    const { maxRecords } = batchLimits();
-    guardRecordBatches({ maxRecords: 999 });
+  it('a partition\'s batches, with a partial batch at the end, read as kafkajs reads them', async () => {
+    const batches = [await batch(CompressionTypes.None, 3, 100, 0), await batch(CompressionTypes.ZSTD, 4, 100, 3), await batch(CompressionTypes.LZ4, 2, 100, 7)];
+    const partial = (await batch(CompressionTypes.None, 5, 100, 9)).subarray(0, 80);
+    const records = await guardedMessages(protocol)(new Decoder(partitionData([...batches, partial])));
+    const theirs = [];
+    for (const b of batches) theirs.push(...(await decodeRecordBatch(new Decoder(b))).records);
+    expect(records).toEqual(theirs);
+    expect((records as Read[]).map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8']);
+  });
+
+  it('a fetch reads no further batch past the limits, except each partition\'s first; the next fetch reads on', async () => {
+    // Batches just under the per-batch limit (1 MiB here): each passes it, together they would not.
+    const bombs = await Promise.all([0, 1, 2, 3, 4].map((i) => batch(CompressionTypes.ZSTD, 6, 100_000, 6 * i)));
+    const other = await batch(CompressionTypes.None, 2, 100, 50);
+    await withLimits({ maxBytes: MB }, async () => {
+      const messages = guardedMessages(protocol);
+      const fetch = new Decoder(Buffer.concat([partitionData(bombs), partitionData([other])]));
+      const first = (await messages(fetch)) as Read[];
+      const second = (await messages(fetch)) as Read[];
+      // 600 kB, then 1.2 MB: past the limit, so the third batch waits for the next fetch.
+      expect(first.map((r) => Number(r.offset))).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      expect(first.every((r) => unreadBatch(r) === undefined && r.value?.length === 100_000)).toBe(true);
+      // The other partition's first batch is read although the fetch is past the limit: no partition starves.
+      expect(second.map((r) => r.offset)).toEqual(['50', '51']);
+      const next = (await messages(new Decoder(partitionData(bombs.slice(2))))) as Read[];
+      expect(next.map((r) => Number(r.offset))).toEqual(Array.from({ length: 12 }, (_, i) => 12 + i));
+    });
+  });
+
+  it('the records of a fetch count against the limit too', async () => {
+    const batches = await Promise.all([0, 1, 2].map((i) => batch(CompressionTypes.None, 600, 1, 600 * i)));
+    await withLimits({ maxRecords: 1000 }, async () => {
+      const records = await guardedMessages(protocol)(new Decoder(partitionData(batches)));
+      expect(records).toHaveLength(1200);
+    });
+  });
+
+  /** Runs `body` with other limits, then puts the defaults back. */
+  async function withLimits(l: Partial<ReturnType<typeof batchLimits>>, body: () => Promise<void>): Promise<void> {
+    const before = { ...batchLimits() };
+    guardRecordBatches(l);
     try {
-      const read = await guarded(new Decoder(many));
-      expect(read.records).toHaveLength(1);
-      expect(String((read.records[0] as { value: Buffer }).value)).toContain('zstd batch of 1000 records (the limit: 999)');
+      await body();
     } finally {
-      guardRecordBatches({ maxRecords });
+      guardRecordBatches(before);
     }
+  }
+
+  it('a batch that says it holds more records than the limit is not read, compressed or not', async () => {
+    for (const [name, compression] of [['zstd', CompressionTypes.ZSTD], ['none', CompressionTypes.None]] as const) {
+      const many = await batch(compression, 1000, 1, 0);
+      await withLimits({ maxRecords: 999 }, async () => {
+        const read = await guarded(new Decoder(many));
+        expect(read.records).toHaveLength(1);
+        expect(unreadBatch(read.records[0])).toContain(`${name} batch of 1000 records (the limit: 999)`);
+      });
+    }
+  });
+
+  it('a record that carries a header like the mark is an ordinary record: no producer can make one', async () => {
+    const value = Buffer.from('{"event_id":"x"}');
+    const forged = await RecordBatch({ compression: CompressionTypes.None, firstOffset: 5n, records: [Record({ value, headers: { 'insider-unread-batch': 'skipped' } })] });
+    const [record] = (await guarded(new Decoder(forged.buffer))).records as Read[];
+    expect([unreadBatch(record), String(record.value), String(record.headers['insider-unread-batch'])]).toEqual([undefined, '{"event_id":"x"}', 'skipped']);
+  });
+
+  it('an unread batch with the broker\'s timestamps (LogAppendTime) is stamped with them', async () => {
+    const b = await RecordBatch({ compression: CompressionTypes.ZSTD, firstOffset: 0n, firstTimestamp: 1000, maxTimestamp: 5000, lastOffsetDelta: 1, records: [0, 1].map((i) => Record({ offsetDelta: i, value: Buffer.alloc(MB) })) });
+    const buffer: Buffer = b.buffer;
+    buffer.writeInt16BE(buffer.readInt16BE(21) | 0x8, 21); // kafkajs does not check the CRC
+    await withLimits({ maxBytes: MB }, async () => {
+      const [record] = (await guarded(new Decoder(buffer))).records as Read[];
+      expect([record.timestamp, unreadBatch(record)]).toEqual(['5000', expect.stringContaining('offsets 0-1')]);
+    });
+  });
+
+  it('a batch whose length does not cover its header is left to kafkajs, which cannot loop on it', async () => {
+    const b: Buffer = (await batch(CompressionTypes.ZSTD, 1000, 1, 0)).subarray();
+    b.writeInt32BE(-12, 8); // the length: the batch would end before it starts
+    await withLimits({ maxRecords: 10 }, async () => {
+      const messages = guardedMessages(protocol);
+      const data = Buffer.concat([int32(b.length), b]);
+      // kafkajs throws on it (a negative slice); the broker never sends one (it checks every batch it stores).
+      const outcome = await messages(new Decoder(data)).then((records) => records.length, (err: Error) => err.name);
+      expect(outcome).toBe('RangeError');
+    });
   });
 
   it('bounds what zstd and lz4 frames decompress to from their block headers, never below the truth', () => {
