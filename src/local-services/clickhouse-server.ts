@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ServiceError } from '../errors';
 import { PACKAGE_ROOT } from '../package-root';
-import { fillTemplate, startDetached, tail, type ManagedProcess } from './managed-process';
+import { fillTemplate, findOurs, startDetached, tail, type ManagedProcess } from './managed-process';
 import { isLoopback, type LocalService, type Probe, type Progress } from './service';
 import type { Config } from '../config';
 
@@ -63,6 +63,12 @@ export function clickhouseNode(config: Readonly<Config>, stateDir: string, node:
     ensureInstalled: (progress: Progress) => ensureClickHouseInstalled(progress),
 
     async launch() {
+      // A server of ours whose pid file was deleted: starting another would fail on its ports, and the
+      // leftovers removed below would be the running server's parts under way.
+      const orphan = findOurs(proc.commandMatch);
+      if (orphan !== undefined) {
+        throw new ServiceError('SERVICE_START_FAILED', `a clickhouse-server with ${configFile} is running already (pid ${orphan}) but its pid file is gone: stop it (kill ${orphan}) and start again`, { service: node.name });
+      }
       const dataDir = path.join(home, 'data');
       for (const dir of [dataDir, path.join(dataDir, 'tmp'), path.join(dataDir, 'user_files'), logDir]) fs.mkdirSync(dir, { recursive: true });
       const template = (name: string) => fs.readFileSync(path.join(CLICKHOUSE_DEPLOY_DIR, name), 'utf8');

@@ -39,6 +39,15 @@ export function isOurs(pid: number, commandMatch: string): boolean {
   }
 }
 
+/** A running process of ours found by its command line alone (its pid file lost), if any. */
+export function findOurs(commandMatch: string): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid !== process.pid && isOurs(pid, commandMatch)) return pid;
+  }
+  return undefined;
+}
+
 export function removePidFile(p: ManagedProcess): void {
   fs.rmSync(p.pidFile, { force: true });
 }

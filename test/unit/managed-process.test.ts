@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fillTemplate, readPidState } from '../../src/local-services/managed-process';
+import { fillTemplate, findOurs, readPidState } from '../../src/local-services/managed-process';
 import { isLoopback, splitHostPort } from '../../src/local-services/service';
 
 describe('managed process bookkeeping', () => {
@@ -21,6 +22,16 @@ describe('managed process bookkeeping', () => {
     fs.writeFileSync(proc.pidFile, `${process.pid}\n`);
     expect(readPidState({ ...proc, commandMatch: 'certainly-not-this-process' })).toEqual({ state: 'stale', pid: process.pid });
     expect(readPidState(proc)).toEqual({ state: 'running', pid: process.pid });
+  });
+
+  it('finds a process of ours by its command line when its pid file is gone, and none once it exited', async () => {
+    const marker = path.join(dir, 'config-of-a-server.xml');
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', marker], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    expect(findOurs(marker)).toBe(child.pid);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(findOurs(marker)).toBeUndefined();
   });
 
   it('fills templates and refuses placeholders without a value', () => {
