@@ -20,7 +20,7 @@ import { createInsertGroups, GROUP_LIMITS, type GroupTicket } from './insert-gro
 import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
-import type { StallOptions } from './stall-watch';
+import type { RepairContext } from './stall-watch';
 import { RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
 import type { AccessEvent, ValidateLimits } from '../event';
 import type { Sources } from '../sources';
@@ -145,7 +145,7 @@ export function createBatchProcessor(deps: BatchDeps) {
   // timeout under load failed every settle query, and the partition stalled).
   const patient = ch.withRequestTimeout(Math.max(deps.settleRequestTimeoutMs ?? SETTLE_REQUEST_TIMEOUT_MS, 1));
   // A repair ClickHouse does not finish stops the partition: reported in the log and counted.
-  const stall: StallOptions = { onStall: () => metrics.errors.inc({ kind: 'repair_stalled' }) };
+  const repair: RepairContext = { log, killAfterMs: deps.sessionTimeoutMs, expiryMs: deps.fenceExpiryMs, stall: { onStall: () => metrics.errors.inc({ kind: 'repair_stalled' }) } };
   const ledgers = new Map<string, PartitionLedger>();
   const recent = new Map<string, RecentIds>();
   /** INSERTs into access_events that stored rows (a refused row's bisection adds some), and the batches they carried. */
@@ -268,10 +268,10 @@ export function createBatchProcessor(deps: BatchDeps) {
     let pending: { attempt?: Attempt } | undefined;
     const settle = async (): Promise<boolean> => {
       if (!pending) return false;
-      if (pending.attempt) await fenceAttempt(patient, pending.attempt, { killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs, stall });
+      if (pending.attempt) await fenceAttempt(patient, pending.attempt, repair);
       pending = {};
       for (const [i, part] of parts.entries()) {
-        if (!stored.has(part) && (await settleInsert(patient, part.write, ranges[i], log, stall)) === 'stored') stored.add(part);
+        if (!stored.has(part) && (await settleInsert(patient, part.write, ranges[i], repair)) === 'stored') stored.add(part);
       }
       pending = undefined;
       if (stored.size === 0) return false;
@@ -376,7 +376,7 @@ export function createBatchProcessor(deps: BatchDeps) {
     metrics.batchSize.observe(messages.length);
 
     // Deletes and rollup repairs are writes too: fenced and owned like inserts.
-    const write = fencedWriter(patient, { queryIdPrefix: insertQueryPrefix(topic, partition), confirm: own.confirm, killAfterMs: deps.sessionTimeoutMs, log, expiryMs: deps.fenceExpiryMs, stall });
+    const write = fencedWriter(patient, { ...repair, queryIdPrefix: insertQueryPrefix(topic, partition), confirm: own.confirm });
     let ledger = ledgers.get(key);
     if (!ledger) {
       ledger = await retrying(
@@ -387,8 +387,8 @@ export function createBatchProcessor(deps: BatchDeps) {
           // (One server: on a cluster an unanswered insert is resent to the shard's next replica, whose
           // block deduplication drops a copy; docs/exactly-once.md.)
           if (shards.count === 1) {
-            await waitForInserts(patient, { topic, partition }, { killAfterMs: deps.sessionTimeoutMs, log, stall });
-            await repairPartition(patient, write, topic, partition, first, log, stall);
+            await waitForInserts(patient, { topic, partition }, repair);
+            await repairPartition(patient, write, topic, partition, first, repair);
           }
           return loadLedger(patient, topic, partition, first);
         },

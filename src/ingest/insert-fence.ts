@@ -11,9 +11,8 @@
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../errors';
-import type { Logger } from '../log';
 import { SERVER_CODES, sql, type ClickHouse, type HttpSession, type SqlFragment } from '../store';
-import { stallWatch, type StallOptions, type StallWatch } from './stall-watch';
+import { stallWatch, type RepairContext, type StallWatch } from './stall-watch';
 
 /** How long a session outlives its last request; the server closes it within about a second more. */
 export const FENCE_SESSION_SECONDS = 1;
@@ -47,7 +46,7 @@ export interface FencedWriter {
 
 export function fencedWriter(
   ch: ClickHouse,
-  opts: { queryIdPrefix: string; confirm: () => Promise<void>; killAfterMs: number; log: Logger; expiryMs?: number; stall?: StallOptions },
+  opts: RepairContext & { queryIdPrefix: string; confirm: () => Promise<void> },
 ): FencedWriter {
   let unknown: Attempt | undefined;
   const ready = async () => {
@@ -86,7 +85,7 @@ export async function openAttempt(ch: ClickHouse, queryIdPrefix: string): Promis
  * (session_check=1) that finds the session renews it, so probes are spaced by the session's life. An
  * attempt still running after `killAfterMs` (its writer paused mid-request) is killed.
  */
-export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: { killAfterMs: number; log: Logger; expiryMs?: number; stall?: StallOptions }): Promise<void> {
+export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: RepairContext): Promise<void> {
   const started = Date.now();
   let stalled: StallWatch | undefined;
   for (;;) {

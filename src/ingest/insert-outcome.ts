@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
 import { ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import type { FencedWriter } from './insert-fence';
-import { stallWatch, type StallOptions, type StallWatch } from './stall-watch';
+import { stallWatch, type RepairContext, type StallWatch, type Watched } from './stall-watch';
 
 /** The rows of one insert: a partition's offsets between first and last, minus ranges stored before. */
 export interface InsertRange {
@@ -85,7 +85,7 @@ const num = (v: unknown) => Number(v ?? 0);
 export async function waitForInserts(
   ch: ClickHouse,
   match: { topic: string; partition: number } | { ids: string[] },
-  opts: { killAfterMs: number; log: Logger; stall?: StallOptions },
+  opts: RepairContext,
 ): Promise<void> {
   if ('ids' in match && match.ids.length === 0) return;
   const where = 'ids' in match ? sql`query_id IN ${inList(match.ids)}` : insertsOf(match.topic, match.partition);
@@ -112,7 +112,7 @@ export async function waitForInserts(
 const PENDING_MUTATIONS = sql`system.mutations WHERE database = currentDatabase() AND table = 'access_events' AND is_done = 0`;
 
 /** Waits until no mutation of access_events is pending (one of ours, or a previous owner's). */
-async function mutationsDone(ch: ClickHouse, log: Logger, stall: StallOptions): Promise<void> {
+async function mutationsDone(ch: ClickHouse, { log, stall }: Watched): Promise<void> {
   // A DELETE rewrites parts: on a large table it takes minutes, so the first report waits longer.
   const stalled = stallWatch(
     log,
@@ -131,14 +131,14 @@ async function mutationsDone(ch: ClickHouse, log: Logger, stall: StallOptions): 
 }
 
 /** Deletes rows of access_events with a mutation, until none is left. */
-async function deleteRows(ch: ClickHouse, write: FencedWriter, where: SqlFragment, log: Logger, stall: StallOptions): Promise<void> {
+async function deleteRows(ch: ClickHouse, write: FencedWriter, where: SqlFragment, watched: Watched): Promise<void> {
   let stalled: StallWatch | undefined;
   for (let round = 0; ; round++) {
     await write.ready();
-    await mutationsDone(ch, log, stall);
+    await mutationsDone(ch, watched);
     const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events WHERE ${where}`);
     if (num(r?.n) === 0) return;
-    if (round === 1) stalled = stallWatch(log, 'rows of an interrupted insert are still stored after their DELETE was carried out; deleting them again', stall);
+    if (round === 1) stalled = stallWatch(watched.log, 'rows of an interrupted insert are still stored after their DELETE was carried out; deleting them again', watched.stall);
     await stalled?.(async () => ({ rows: num(r?.n), rounds: round }));
     await write.exec(sql`ALTER TABLE access_events DELETE WHERE ${where}`);
   }
@@ -200,7 +200,8 @@ async function completeRollups(ch: ClickHouse, write: FencedWriter, rows: SqlFra
  * What ClickHouse holds of an insert whose outcome is unknown (call once no attempt of it runs), made
  * whole: 'stored' (events, ledger and every rollup hold it once) or 'absent' (nothing of it is stored).
  */
-export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: InsertRange, log: Logger, stall: StallOptions = {}): Promise<InsertOutcome> {
+export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: InsertRange, watched: Watched): Promise<InsertOutcome> {
+  const { log } = watched;
   await write.ready();
   const rows = offsetsOf(range);
   const what = { topic: range.topic, partition: range.partition, first: range.first, last: range.last };
@@ -212,7 +213,7 @@ export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: I
   if (num(ledger?.n) === 0) {
     if (stored === 0) return 'absent';
     log.warn({ ...what, orphans: stored }, 'the insert stored events without its ledger row (server stopped half-way); deleting them before sending again');
-    await deleteRows(ch, write, rows, log, stall);
+    await deleteRows(ch, write, rows, watched);
     return 'absent';
   }
   if (num(ledger?.n) !== 1 || stored !== range.events || num(raw?.u) !== range.events) {
@@ -228,10 +229,11 @@ export async function settleInsert(ch: ClickHouse, write: FencedWriter, range: I
  * are orphans of an insert that stopped half-way while its writer died too (deleted); inserts the ledger
  * holds from there on get any rollup they miss.
  */
-export async function repairPartition(ch: ClickHouse, write: FencedWriter, topic: string, partition: number, from: number, log: Logger, stall: StallOptions = {}): Promise<void> {
+export async function repairPartition(ch: ClickHouse, write: FencedWriter, topic: string, partition: number, from: number, watched: Watched): Promise<void> {
+  const { log } = watched;
   // A previous owner's delete may still be running: the rows it removes are not orphans to count.
   await write.ready();
-  await mutationsDone(ch, log, stall);
+  await mutationsDone(ch, watched);
   const batches = await ch.query<{ min_offset: string; max_offset: string; events: string }>(sql`
     SELECT min_offset, max_offset, events FROM ingest_batches
     WHERE kafka_topic = ${topic} AND kafka_partition = ${partition} AND max_offset >= ${from}`);
@@ -240,7 +242,7 @@ export async function repairPartition(ch: ClickHouse, write: FencedWriter, topic
   const [orphans] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events WHERE ${uncovered}`);
   if (num(orphans?.n) > 0) {
     log.warn({ topic, partition, from, orphans: num(orphans?.n) }, 'events stored without a ledger row (an insert stopped half-way); deleting them, they will be stored again');
-    await deleteRows(ch, write, uncovered, log, stall);
+    await deleteRows(ch, write, uncovered, watched);
   }
   for (const b of batches) {
     const range = { topic, partition, first: Number(b.min_offset), last: Number(b.max_offset), events: Number(b.events) };

@@ -16,6 +16,20 @@ export interface StallOptions {
   onStall?: () => void;
 }
 
+/** Who hears of a repair wait that lasts: the log, and the ingester's counter. */
+export interface Watched {
+  log: Logger;
+  stall?: StallOptions;
+}
+
+/** What settling, fencing and repairing share (built once per ingester, createBatchProcessor). */
+export interface RepairContext extends Watched {
+  /** A write of ours still running this long after its answer was lost is killed (the session timeout). */
+  killAfterMs: number;
+  /** How long a fence waits before it looks for the attempt (tests shorten it). */
+  expiryMs?: number;
+}
+
 /** Call on each turn of a wait: reports it once it lasts, with the details it is given then. */
 export type StallWatch = (details: () => Promise<object>) => Promise<void>;
 

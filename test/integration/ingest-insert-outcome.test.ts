@@ -80,17 +80,17 @@ describe('settling an insert whose outcome is unknown', () => {
   it('a batch stored whole is "stored" and left as it is; a batch never stored is "absent"', async () => {
     await ch.insert('access_events', rows(0, 0, 500, ACROSS_MONTHS));
     const before = await storeTotals(ch);
-    expect(await settleInsert(ch, write, range(0, 0, 500), log)).toBe('stored');
+    expect(await settleInsert(ch, write, range(0, 0, 500), { log })).toBe('stored');
     expect(await storeTotals(ch)).toEqual(before);
-    expect(await settleInsert(ch, write, range(0, 500, 100), log)).toBe('absent');
-    expect(await settleInsert(ch, write, range(1, 0, 500), log)).toBe('absent');
+    expect(await settleInsert(ch, write, range(0, 500, 100), { log })).toBe('absent');
+    expect(await settleInsert(ch, write, range(1, 0, 500), { log })).toBe('absent');
   });
 
   it('events stored without their ledger row (no view ran) are deleted, and the batch is "absent"', async () => {
     await ch.insert('access_events', rows(0, 0, 300, ACROSS_MONTHS));
     await insertWithout(VIEWS, rows(0, 300, 400, ACROSS_MONTHS));
     expect(await rawCount()).toBe(700);
-    expect(await settleInsert(ch, write, range(0, 300, 400), log)).toBe('absent');
+    expect(await settleInsert(ch, write, range(0, 300, 400), { log })).toBe('absent');
     expect(await rawCount()).toBe(300);
     expect(await ledgerRows()).toBe(1);
     const t = await storeTotals(ch);
@@ -106,7 +106,7 @@ describe('settling an insert whose outcome is unknown', () => {
     const lines: Array<Record<string, unknown>> = [];
     const watched = createLogger({ level: 'info', destination: { write: (s: string) => lines.push(JSON.parse(s)) } });
     let stalls = 0;
-    const settled = settleInsert(ch, write, range(0, 0, 200), watched, { firstMs: 500, everyMs: 1000, onStall: () => stalls++ });
+    const settled = settleInsert(ch, write, range(0, 0, 200), { log: watched, stall: { firstMs: 500, everyMs: 1000, onStall: () => stalls++ } });
     try {
       await waitUntil('the pending DELETE reported twice', async () => stalls >= 2, 30000, 100);
       const report = lines.find((l) => String(l.msg).startsWith('a mutation of access_events'));
@@ -128,12 +128,12 @@ describe('settling an insert whose outcome is unknown', () => {
     expect(() => expectRollupsEqualRaw(broken)).toThrow();
     expect(broken.daily.events).toBe(1000);
     expect(broken.hourly.events).toBe(600);
-    expect(await settleInsert(ch, write, range(0, 600, 400), log)).toBe('stored');
+    expect(await settleInsert(ch, write, range(0, 600, 400), { log })).toBe('stored');
     const t = await storeTotals(ch);
     expect([t.rows, t.uniqueEvents]).toEqual([1000, 1000]);
     expectRollupsEqualRaw(t);
     // Settling again finds it whole and changes nothing.
-    expect(await settleInsert(ch, write, range(0, 600, 400), log)).toBe('stored');
+    expect(await settleInsert(ch, write, range(0, 600, 400), { log })).toBe('stored');
     expect(await storeTotals(ch)).toEqual(t);
   });
 
@@ -144,15 +144,15 @@ describe('settling an insert whose outcome is unknown', () => {
     const broken = await storeTotals(ch);
     expect(broken.daily.events).toBeLessThan(400);
     expect(broken.daily.events).toBeGreaterThan(0);
-    expect(await settleInsert(ch, write, range(0, 0, 400), log)).toBe('stored');
+    expect(await settleInsert(ch, write, range(0, 0, 400), { log })).toBe('stored');
     expectRollupsEqualRaw(await storeTotals(ch));
   });
 
   it('repairs are writes: a member that cannot prove it still owns the partition deletes nothing', async () => {
     await insertWithout(VIEWS, rows(3, 0, 100, ACROSS_MONTHS));
     const lost = fencedWriter(ch, { queryIdPrefix: 'it-outcome:', confirm: async () => Promise.reject(new Abandoned('write')), killAfterMs: 60000, log });
-    await expect(settleInsert(ch, lost, range(3, 0, 100), log)).rejects.toBeInstanceOf(Abandoned);
-    await expect(repairPartition(ch, lost, TOPIC, 3, 0, log)).rejects.toBeInstanceOf(Abandoned);
+    await expect(settleInsert(ch, lost, range(3, 0, 100), { log })).rejects.toBeInstanceOf(Abandoned);
+    await expect(repairPartition(ch, lost, TOPIC, 3, 0, { log })).rejects.toBeInstanceOf(Abandoned);
     expect(await rawCount()).toBe(100);
   });
 
@@ -160,7 +160,7 @@ describe('settling an insert whose outcome is unknown', () => {
     await ch.insert('access_events', rows(2, 0, 200, ACROSS_MONTHS));
     await insertWithout(['user_daily_mv', 'user_hourly_mv', 'user_table_daily_mv'], rows(2, 200, 200, ACROSS_MONTHS));
     await insertWithout(VIEWS, rows(2, 400, 200, ACROSS_MONTHS));
-    await repairPartition(ch, write, TOPIC, 2, 200, log);
+    await repairPartition(ch, write, TOPIC, 2, 200, { log });
     const t = await storeTotals(ch);
     expect([t.rows, t.uniqueEvents]).toEqual([400, 400]);
     expectRollupsEqualRaw(t);
@@ -194,22 +194,22 @@ describe('an insert shared by the partitions of a fetch (their employees apart)'
     await insertWithout(['user_hourly_mv', 'user_table_daily_mv'], [...shared(0, 300, 200), ...shared(1, 300, 250)]);
     const broken = await storeTotals(ch);
     expect(() => expectRollupsEqualRaw(broken)).toThrow();
-    expect(await settleInsert(ch, write, range(0, 300, 200), log)).toBe('stored');
-    await repairPartition(ch, write, TOPIC, 1, 300, log);
+    expect(await settleInsert(ch, write, range(0, 300, 200), { log })).toBe('stored');
+    await repairPartition(ch, write, TOPIC, 1, 300, { log });
     const t = await storeTotals(ch);
     expect([t.rows, t.uniqueEvents]).toEqual([1050, 1050]);
     expectRollupsEqualRaw(t);
     // Both again: whole, nothing added.
-    expect(await settleInsert(ch, write, range(1, 300, 250), log)).toBe('stored');
-    await repairPartition(ch, write, TOPIC, 0, 300, log);
+    expect(await settleInsert(ch, write, range(1, 300, 250), { log })).toBe('stored');
+    await repairPartition(ch, write, TOPIC, 0, 300, { log });
     expect(await storeTotals(ch)).toEqual(t);
   });
 
   it('stopped before its ledger row: each partition finds its rows orphaned, deletes them and sends them again', async () => {
     await ch.insert('access_events', [...shared(0, 0, 100), ...shared(1, 0, 100)]);
     await insertWithout(VIEWS, [...shared(0, 100, 150), ...shared(1, 100, 120)]);
-    expect(await settleInsert(ch, write, range(0, 100, 150), log)).toBe('absent');
-    expect(await settleInsert(ch, write, range(1, 100, 120), log)).toBe('absent');
+    expect(await settleInsert(ch, write, range(0, 100, 150), { log })).toBe('absent');
+    expect(await settleInsert(ch, write, range(1, 100, 120), { log })).toBe('absent');
     const t = await storeTotals(ch);
     expect([t.rows, t.uniqueEvents]).toEqual([200, 200]);
     expectRollupsEqualRaw(t);
