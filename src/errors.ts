@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   INGEST_INSERT_REFUSED: 'ClickHouse refused an insert for its content; the rows are dead-lettered',
   INGEST_GROUP_SPLIT: 'an insert shared by several partitions goes again as one per partition: found stored for some only (its outcome was unknown), or refused as too large for one insert',
   KAFKA_CODEC_FAILED: 'a Kafka record batch could not be compressed or decompressed',
-  KAFKA_BATCH_TOO_LARGE: 'a compressed Kafka record batch would decompress past the limit (a compression bomb?); it is skipped and dead-lettered, not read',
+  KAFKA_BATCH_TOO_LARGE: 'a Kafka record batch would decompress past the limit or holds too many records or headers (a compression bomb?); it is skipped and dead-lettered, not read',
   KAFKA_BATCH_GUARD: 'the guard against compression bombs could not be installed in kafkajs',
   KAFKA_UNAVAILABLE: 'Kafka stayed unreachable through the client\'s own retries (a broker restart, a network cut); the consumer starts again and its batches are redelivered',
   SMTP_REFUSED: 'the SMTP server refused the message (4xx: retried, 5xx: not)',

@@ -47,7 +47,7 @@ export const configSchema = z.strictObject({
       .nullable(),
     connectionTimeoutMs: positiveMs,
     requestTimeoutMs: positiveMs,
-    /** A compressed record batch is not read past these (src/kafka/batch-guard.ts). */
+    /** A record batch past these is not read, and a fetch reads no further batch past them (src/kafka/batch-guard.ts). */
     maxBatchBytes: z.number().int().min(1_048_576),
     maxBatchRecords: z.number().int().min(1000),
   }),

@@ -50,7 +50,9 @@ interface OutgoingDeadLetter {
  */
 export async function sendDeadLetters(producer: Producer, items: DeadLetter[], configuredTopic: string): Promise<void> {
   const now = new Date().toISOString();
-  const outgoing: OutgoingDeadLetter[] = items.map((item) => {
+  // Made one chunk at a time: a fetch of tiny invalid messages (tens of thousands) must not hold all of
+  // their outgoing copies at once.
+  const outgoing = (item: DeadLetter): OutgoingDeadLetter => {
     const headers: IHeaders = Object.create(null) as IHeaders;
     for (const [k, v] of Object.entries(item.message.headers ?? {})) {
       const kept = headerValue(v);
@@ -67,10 +69,11 @@ export async function sendDeadLetters(producer: Producer, items: DeadLetter[], c
     });
     const size = (item.message.key?.length ?? 0) + (item.message.value?.length ?? 0) + 1024;
     return { topic: deadLetterTopicFor(item.topic, configuredTopic), key: item.message.key, value: item.message.value, headers, size };
-  });
+  };
   let chunk: OutgoingDeadLetter[] = [];
   let bytes = 0;
-  for (const d of outgoing) {
+  for (const item of items) {
+    const d = outgoing(item);
     if (chunk.length > 0 && bytes + d.size > SEND_BYTES) {
       await sendChunk(producer, chunk);
       chunk = [];

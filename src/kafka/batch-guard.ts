@@ -12,36 +12,25 @@
 //   becomes one record at the batch's last offset, marked out of band (unreadBatch() gives the reason; no
 //   producer can set the mark), which the ingester dead-letters with the batch's offsets.
 // - per fetch: kafkajs keeps every batch of a fetch at once, and a bomb split into many batches just under
-//   the limits passes the first. So once a fetch's batches hold `maxBytes` or `maxRecords`, a partition
-//   reads no further batch in that fetch; the consumer fetches the rest next time. Each partition's first
-//   batch is always read (within the per-batch limits) so that a flood on one partition cannot starve the
-//   others: the worst case is one batch at the limits per partition of a fetch.
+//   the limits passes the first (forty of 15 MB in one fetch: 971 MB), as does a flood of tiny records
+//   (four partitions of 100,000 one-byte records: the ingester ran out of its 144 MB heap). So past the
+//   fetch's first batch, no batch is read once the fetch's batches hold `maxBytes`, or when its records
+//   (checked before it is read) would take the fetch past `maxRecords` (records and headers); the consumer
+//   fetches it next time. A fetch from one broker holds at most the record limit (or its one first batch)
+//   and twice the byte limit; each broker is fetched from at once. The cost: while one partition is
+//   flooded past the limits on every fetch, the partitions after it in the broker's answer wait.
 //
 // kafkajs has no hook for this: its fetch responses' message decoder (`decodeMessages`, shared by fetch
 // versions 4 to 11) is replaced in the module cache before the first fetch loads the response decoders
-// that require it (they are loaded lazily). Checked against kafkajs 2.2.4
-// (test/unit/kafka-batch-guard.test.ts decodes real batches through kafkajs's own decoders).
+// that require it (they are loaded lazily), and its record decoder by a linear one (record-decoder.ts).
+// Checked against kafkajs 2.2.4 (test/unit/kafka-batch-guard.test.ts decodes real batches through
+// kafkajs's own decoders). Kafka's old message formats (magic 0 and 1, brokers before 0.11) are read by
+// kafkajs as before, unguarded: Kafka 3 stores only record batches.
 import { InsiderError } from '../errors';
+import { BatchTooLarge, BatchUnreadable, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
+import { linearRecordDecoder, type LongType } from './record-decoder';
 
-export interface BatchLimits {
-  /** Decompressed bytes of one record batch, and of the batches of one fetch past each partition's first (default 16 MiB). */
-  maxBytes: number;
-  /** Records of one record batch, and of the batches of one fetch past each partition's first (default 100,000). */
-  maxRecords: number;
-}
-
-const limits: BatchLimits = { maxBytes: 16 * 1024 * 1024, maxRecords: 100_000 };
-
-export function batchLimits(): Readonly<BatchLimits> {
-  return limits;
-}
-
-/** A codec found the batch's output would pass maxBytes; thrown before it is decompressed. */
-export class BatchTooLarge extends InsiderError {
-  constructor(codec: string, atLeast: number) {
-    super('KAFKA_BATCH_TOO_LARGE', `the ${codec} batch decompresses to more than ${limits.maxBytes} bytes, the limit (at least ${atLeast})`, { context: { codec, atLeast } });
-  }
-}
+export { batchLimits, BatchTooLarge, type BatchLimits } from './batch-limits';
 
 // The mark of a record that stands for a batch that was not read. A symbol, not a header: nothing that
 // comes off the wire can carry it.
@@ -63,6 +52,7 @@ interface KafkaDecoder {
 interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
+  headers: Record<string, Buffer | null | Array<Buffer | null>>;
 }
 type RecordBatchDecoder = (decoder: KafkaDecoder) => Promise<{ records: DecodedRecord[] }>;
 
@@ -87,13 +77,14 @@ export function guardedDecoder(original: RecordBatchDecoder): RecordBatchDecoder
     // skipping to `end` could move the decoder backwards, for ever.
     if (end > b.length || end < start + AT.records || attributes & CONTROL_FLAG) return original(decoder);
     const count = b.readInt32BE(start + AT.count);
+    const { maxRecords } = batchLimits();
     let why: string | undefined;
-    if (count > limits.maxRecords) why = `${CODECS[codec] ?? codec} batch of ${count} records (the limit: ${limits.maxRecords})`;
+    if (count > maxRecords) why = `${CODECS[codec] ?? codec} batch of ${count} records (the limit: ${maxRecords})`;
     else {
       try {
         return await original(decoder);
       } catch (err) {
-        if (!(err instanceof BatchTooLarge)) throw err;
+        if (!(err instanceof BatchTooLarge || err instanceof BatchUnreadable)) throw err;
         why = `${err.message}, ${count} records`;
       }
     }
@@ -167,8 +158,14 @@ export function guardedMessages(kafka: KafkaProtocol) {
     let budget = spent.get(fetch);
     if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0 }));
     const records: DecodedRecord[] = [];
-    for (let batches = 0; decoder.canReadBytes(RECORD_BATCH_OVERHEAD); batches++) {
-      if (batches > 0 && (budget.bytes >= limits.maxBytes || budget.records >= limits.maxRecords)) break;
+    const { maxBytes, maxRecords } = batchLimits();
+    while (decoder.canReadBytes(RECORD_BATCH_OVERHEAD)) {
+      // Past the fetch's first batch, a batch waits for the next fetch once the fetch holds the limits or
+      // its records would pass them (a batch over the record limit is read as one record).
+      const claimed = decoder.canReadBytes(AT.records) ? decoder.buffer.readInt32BE(decoder.offset + AT.count) : 0;
+      const cost = claimed > maxRecords ? 1 : Math.max(claimed, 0);
+      const fetchStart = budget.bytes === 0 && budget.records === 0;
+      if (!fetchStart && (budget.bytes >= maxBytes || budget.records + cost > maxRecords)) break;
       let batch;
       try {
         batch = await decodeBatch(decoder);
@@ -180,37 +177,52 @@ export function guardedMessages(kafka: KafkaProtocol) {
       // One at a time: kafkajs's push(...records) runs out of stack past about 120,000 records.
       for (const record of batch.records) {
         records.push(record);
+        budget.records++;
         budget.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+        for (const [name, value] of Object.entries(record.headers)) {
+          for (const v of Array.isArray(value) ? value : [value]) {
+            budget.records++;
+            budget.bytes += name.length + (v?.length ?? 0);
+          }
+        }
       }
-      budget.records += batch.records.length;
     }
     return records;
   };
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal modules, loaded to be replaced */
 const MESSAGES = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages';
+const RECORD_BATCH = 'kafkajs/src/protocol/recordBatch/v0/decoder';
+const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
 let guarded = false;
 
 /** Installs the guard (once per process; the limits can change later); call before any consumer fetches. */
 export function guardRecordBatches(options: Partial<BatchLimits> = {}): void {
-  Object.assign(limits, options);
+  setBatchLimits(options);
   if (guarded) return;
-  const path = require.resolve(MESSAGES);
-  if (path in require.cache) {
-    throw new InsiderError('KAFKA_BATCH_GUARD', 'kafkajs fetched before its record batches were guarded (call guardRecordBatches before any consumer runs)');
+  for (const name of [MESSAGES, RECORD_BATCH]) {
+    if (require.resolve(name) in require.cache) {
+      throw new InsiderError('KAFKA_BATCH_GUARD', 'kafkajs fetched before its record batches were guarded (call guardRecordBatches before any consumer runs)');
+    }
   }
-  // Loaded (not imported) to put the module in the cache, whose exports are then replaced; the response
-  // decoders that require it are loaded later, with the first fetch.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  require(MESSAGES);
-  const module = require.cache[path];
-  if (!module) throw new InsiderError('KAFKA_BATCH_GUARD', `cannot find ${MESSAGES} in the module cache`);
-  module.exports = guardedMessages({
+  // Loaded (not imported) to put each module in the cache, whose exports are then replaced: the record
+  // decoder before the batch decoder that requires it, decodeMessages before the response decoders that
+  // require it (loaded with the first fetch).
+  replaceExports(RECORD, linearRecordDecoder(require('kafkajs/src/utils/long') as LongType));
+  replaceExports(MESSAGES, guardedMessages({
     Decoder: require('kafkajs/src/protocol/decoder'),
     decodeRecordBatch: require('kafkajs/src/protocol/recordBatch/v0/decoder'),
     decodeMessageSet: require('kafkajs/src/protocol/messageSet/decoder'),
     recordBatchMagic: require('kafkajs/src/protocol/recordBatch/v0').MAGIC_BYTE,
-  });
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  }));
   guarded = true;
 }
+
+function replaceExports(name: string, exports: unknown): void {
+  require(name);
+  const module = require.cache[require.resolve(name)];
+  if (!module) throw new InsiderError('KAFKA_BATCH_GUARD', `cannot find ${name} in the module cache`);
+  module.exports = exports;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */

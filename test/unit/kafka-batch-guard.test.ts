@@ -8,9 +8,24 @@ import { compressFrameSync } from 'lz4-napi';
 import { compressSync } from 'snappy';
 import { Encoder as ZstdEncoder } from '@toondepauw/node-zstd';
 import { batchLimits, BatchTooLarge, guardedDecoder, guardedMessages, guardRecordBatches, unreadBatch } from '../../src/kafka/batch-guard';
+import { BatchUnreadable } from '../../src/kafka/batch-limits';
 import { lz4Bound, registerCodecs, zstdBound } from '../../src/kafka/codecs';
 
+// Installed as the product installs it (createKafka): before kafkajs's record decoders are loaded.
+registerCodecs();
 /* eslint-disable @typescript-eslint/no-require-imports */
+// kafkajs's own decoders, untouched by the guard (a module registry of their own), to compare with.
+const kafkajs: { decodeRecordBatch: (d: unknown) => Promise<{ records: unknown[] }>; decodeRecord: (d: unknown, context: object) => Read; codecs: object } = {
+  decodeRecordBatch: async () => ({ records: [] }),
+  decodeRecord: () => ({}) as Read,
+  codecs: {},
+};
+jest.isolateModules(() => {
+  kafkajs.decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+  kafkajs.decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+  kafkajs.codecs = require('kafkajs/src/protocol/message/compression').Codecs;
+});
+const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 const Decoder = require('kafkajs/src/protocol/decoder');
@@ -29,6 +44,8 @@ const int32 = (n: number) => {
   b.writeInt32BE(n);
   return b;
 };
+/** An encoded record's bytes as the batch decoder hands them to the record decoder (past its length). */
+const recordBytes = (encoded: Buffer) => new Decoder(new Decoder(encoded).readVarIntBytes());
 /** One partition's data in a fetch response: its size, then its batches. */
 const partitionData = (batches: Buffer[]) => Buffer.concat([int32(batches.reduce((n, b) => n + b.length, 0)), ...batches]);
 
@@ -36,12 +53,12 @@ describe('compressed batches past the limits', () => {
   const limit = batchLimits().maxBytes;
   const zstdEncoder = new ZstdEncoder(3);
   beforeAll(() => {
-    registerCodecs();
     // The product only decompresses; the tests produce too.
     const decompressors = { zstd: codecs[CompressionTypes.ZSTD](), lz4: codecs[CompressionTypes.LZ4](), snappy: codecs[CompressionTypes.Snappy]() };
     codecs[CompressionTypes.ZSTD] = () => ({ compress: async (e) => zstdEncoder.encodeSync(e.buffer), decompress: (b) => decompressors.zstd.decompress(b) });
     codecs[CompressionTypes.LZ4] = () => ({ compress: async (e) => compressFrameSync(e.buffer), decompress: (b) => decompressors.lz4.decompress(b) });
     codecs[CompressionTypes.Snappy] = () => ({ compress: async (e) => compressSync(e.buffer) as Buffer, decompress: (b) => decompressors.snappy.decompress(b) });
+    Object.assign(kafkajs.codecs, codecs);
   });
 
   /** A batch of `n` records of `valueBytes` bytes each, compressed, at `firstOffset`. */
@@ -73,7 +90,7 @@ describe('compressed batches past the limits', () => {
     for (const compression of [CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.ZSTD, CompressionTypes.LZ4, CompressionTypes.Snappy]) {
       const b = await batch(compression, 50, 2000, 7);
       const mine = await guarded(new Decoder(b));
-      const theirs = await decodeRecordBatch(new Decoder(b));
+      const theirs = await kafkajs.decodeRecordBatch(new Decoder(b));
       expect({ compression, records: mine.records }).toEqual({ compression, records: theirs.records });
     }
   });
@@ -83,12 +100,12 @@ describe('compressed batches past the limits', () => {
     const partial = (await batch(CompressionTypes.None, 5, 100, 9)).subarray(0, 80);
     const records = await guardedMessages(protocol)(new Decoder(partitionData([...batches, partial])));
     const theirs = [];
-    for (const b of batches) theirs.push(...(await decodeRecordBatch(new Decoder(b))).records);
+    for (const b of batches) theirs.push(...(await kafkajs.decodeRecordBatch(new Decoder(b))).records);
     expect(records).toEqual(theirs);
     expect((records as Read[]).map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8']);
   });
 
-  it('a fetch reads no further batch past the limits, except each partition\'s first; the next fetch reads on', async () => {
+  it('a fetch reads no further batch past the limits, of any partition; the next fetch reads on', async () => {
     // Batches just under the per-batch limit (1 MiB here): each passes it, together they would not.
     const bombs = await Promise.all([0, 1, 2, 3, 4].map((i) => batch(CompressionTypes.ZSTD, 6, 100_000, 6 * i)));
     const other = await batch(CompressionTypes.None, 2, 100, 50);
@@ -100,10 +117,33 @@ describe('compressed batches past the limits', () => {
       // 600 kB, then 1.2 MB: past the limit, so the third batch waits for the next fetch.
       expect(first.map((r) => Number(r.offset))).toEqual(Array.from({ length: 12 }, (_, i) => i));
       expect(first.every((r) => unreadBatch(r) === undefined && r.value?.length === 100_000)).toBe(true);
-      // The other partition's first batch is read although the fetch is past the limit: no partition starves.
-      expect(second.map((r) => r.offset)).toEqual(['50', '51']);
+      // The other partition waits too: the fetch holds the limit.
+      expect(second).toEqual([]);
       const next = (await messages(new Decoder(partitionData(bombs.slice(2))))) as Read[];
       expect(next.map((r) => Number(r.offset))).toEqual(Array.from({ length: 12 }, (_, i) => 12 + i));
+    });
+  });
+
+  it('a batch waits for the next fetch when the records it claims would take the fetch past the limit', async () => {
+    const a = await Promise.all([0, 1].map((i) => batch(CompressionTypes.None, 600, 1, 600 * i)));
+    const b = await batch(CompressionTypes.None, 900, 1, 0);
+    const c = await batch(CompressionTypes.None, 300, 1, 0);
+    await withLimits({ maxRecords: 1000 }, async () => {
+      const messages = guardedMessages(protocol);
+      const fetch = new Decoder(Buffer.concat([partitionData(a), partitionData([b]), partitionData([c])]));
+      // 600, then 600 more would pass 1,000: a's second batch waits, and b's 900; c's 300 fit.
+      expect([(await messages(fetch)).length, (await messages(fetch)).length, (await messages(fetch)).length]).toEqual([600, 0, 300]);
+    });
+  });
+
+  it('headers count against the limits of a fetch, their bytes and their number', async () => {
+    const header = (bytes: number) => ({ h: Buffer.alloc(bytes, 'h') });
+    const big = await Promise.all([0, 1, 2].map((i) => RecordBatch({ compression: CompressionTypes.ZSTD, firstOffset: BigInt(i), records: [Record({ value: Buffer.alloc(0), headers: header(600_000) })] })));
+    const many = await Promise.all([0, 1, 2].map((i) => RecordBatch({ compression: CompressionTypes.None, firstOffset: BigInt(i), records: [Record({ value: Buffer.alloc(0), headers: Object.fromEntries(Array.from({ length: 600 }, (_, k) => [`h${k}`, 'v'])) })] })));
+    await withLimits({ maxBytes: MB, maxRecords: 1000 }, async () => {
+      const byBytes = await guardedMessages(protocol)(new Decoder(partitionData(big.map((e) => e.buffer))));
+      const byCount = await guardedMessages(protocol)(new Decoder(partitionData(many.map((e) => e.buffer))));
+      expect([byBytes.length, byCount.length]).toEqual([2, 2]);
     });
   });
 
@@ -111,7 +151,7 @@ describe('compressed batches past the limits', () => {
     const batches = await Promise.all([0, 1, 2].map((i) => batch(CompressionTypes.None, 600, 1, 600 * i)));
     await withLimits({ maxRecords: 1000 }, async () => {
       const records = await guardedMessages(protocol)(new Decoder(partitionData(batches)));
-      expect(records).toHaveLength(1200);
+      expect(records).toHaveLength(600);
     });
   });
 
@@ -164,6 +204,37 @@ describe('compressed batches past the limits', () => {
       const outcome = await messages(new Decoder(data)).then((records) => records.length, (err: Error) => err.name);
       expect(outcome).toBe('RangeError');
     });
+  });
+
+  it('records with headers decode as kafkajs decodes them, repeated names and empty values included', async () => {
+    const record = Record({ offsetDelta: 3, key: Buffer.from('k'), value: Buffer.from('v'), headers: { a: '1', b: ['2', '3'], c: Buffer.alloc(0) } });
+    const context = { firstOffset: '10', firstTimestamp: '1000', magicByte: 2, timestampType: 0, maxTimestamp: '2000' };
+    const bytes = () => recordBytes(record.buffer);
+    const mine = decodeRecord(bytes(), { ...context });
+    expect(mine).toEqual(kafkajs.decodeRecord(bytes(), { ...context }));
+    expect(mine.headers).toEqual({ a: Buffer.from('1'), b: [Buffer.from('2'), Buffer.from('3')], c: Buffer.alloc(0) });
+  });
+
+  it('a record with 20,000 headers decodes in linear time (kafkajs: 68 s), a header named __proto__ is only a header', async () => {
+    const names = Array.from({ length: 20_000 }, (_, i) => `h${i}`);
+    const record = Record({ value: Buffer.from('v'), headers: { ...Object.fromEntries(names.map((n) => [n, 'x'])), ['__proto__']: 'p' } });
+    await withLimits({ maxRecords: 50_000 }, async () => {
+      const read = decodeRecord(recordBytes(record.buffer), { firstOffset: '0', firstTimestamp: '0' });
+      expect(Object.keys(read.headers)).toHaveLength(20_001);
+      expect([Object.getPrototypeOf(read.headers), String(read.headers.h19999), String(Object.getOwnPropertyDescriptor(read.headers, '__proto__')?.value)]).toEqual([Object.prototype, 'x', 'p']);
+    });
+  });
+
+  it('a batch whose records carry more headers than the record limit is not read, nor a header count its bytes cannot hold', async () => {
+    const headers = Object.fromEntries(Array.from({ length: 600 }, (_, k) => [`h${k}`, 'v']));
+    const b = await RecordBatch({ compression: CompressionTypes.ZSTD, firstOffset: 0n, lastOffsetDelta: 1, records: [0, 1].map((i) => Record({ offsetDelta: i, value: Buffer.from('v'), headers })) });
+    await withLimits({ maxRecords: 1000 }, async () => {
+      const [record] = (await guarded(new Decoder(b.buffer))).records;
+      expect(unreadBatch(record)).toMatch(/offsets 0-1, was skipped: its records carry more than 1000 headers/);
+    });
+    const lying = Buffer.from(Record({ value: Buffer.from('v'), headers: { a: 'b' } }).buffer);
+    lying[lying.length - 5] = 0x7e; // the header count (zigzag 63), where one header follows
+    expect(() => decodeRecord(recordBytes(lying), { firstOffset: '0', firstTimestamp: '0' })).toThrow(BatchUnreadable);
   });
 
   it('bounds what zstd and lz4 frames decompress to from their block headers, never below the truth', () => {
