@@ -14,11 +14,11 @@
 // - per fetch: kafkajs keeps every batch of a fetch at once, and a bomb split into many batches just under
 //   the limits passes the first (forty of 15 MB in one fetch: 971 MB), as does a flood of tiny records
 //   (four partitions of 100,000 one-byte records: the ingester ran out of its 144 MB heap). So past the
-//   fetch's first batch, no batch is read once the fetch's batches hold `maxBytes`, or when its records
-//   (checked before it is read) would take the fetch past `maxRecords` (records and headers); the consumer
-//   fetches it next time. A fetch from one broker holds at most the record limit (or its one first batch)
-//   and twice the byte limit; each broker is fetched from at once. The cost: while one partition is
-//   flooded past the limits on every fetch, the partitions after it in the broker's answer wait.
+//   fetch's first batch, no batch is read once the fetch's batches hold `maxBytes` (headers count their
+//   bytes and 64 more each), or when its records (checked before it is read) would take the fetch past
+//   `maxRecords`; the consumer fetches it next time. One partition per fetch, in turn, reads its first
+//   batch anyway, so that a flood on one partition only slows the others. A fetch from one broker holds
+//   at most about twice the limits; each broker is fetched from at once.
 //
 // kafkajs has no hook for this: its fetch responses' message decoder (`decodeMessages`, shared by fetch
 // versions 4 to 11) is replaced in the module cache before the first fetch loads the response decoders
@@ -140,6 +140,7 @@ export interface KafkaProtocol {
 // kafkajs's constants: the magic byte is at the same offset in every message format; a record batch's
 // fixed part is 49 bytes past its length.
 const MAGIC_OFFSET = 16;
+const HEADER_COST = 64;
 const RECORD_BATCH_OVERHEAD = 49;
 
 /**
@@ -148,7 +149,12 @@ const RECORD_BATCH_OVERHEAD = 49;
  */
 export function guardedMessages(kafka: KafkaProtocol) {
   const decodeBatch = guardedDecoder(kafka.decodeRecordBatch);
-  const spent = new WeakMap<object, { bytes: number; records: number }>();
+  const spent = new WeakMap<object, { bytes: number; records: number; partitions: number; turn: number }>();
+  // A broker answers its partitions in the order asked, always the same (kafkajs has no fetch session):
+  // past the limits, the partition whose turn it is reads its first batch anyway, each in turn, so that
+  // a flood on one partition cannot hold back the ones after it for good.
+  let answers = 0;
+  let widest = 1;
   return async (fetch: KafkaDecoder): Promise<unknown[]> => {
     const size = fetch.readInt32();
     if (size <= 0 || !fetch.canReadBytes(size)) return [];
@@ -156,16 +162,19 @@ export function guardedMessages(kafka: KafkaProtocol) {
     const decoder = new kafka.Decoder(data);
     if (data.length <= MAGIC_OFFSET || data.readInt8(MAGIC_OFFSET) !== kafka.recordBatchMagic) return kafka.decodeMessageSet(decoder, size);
     let budget = spent.get(fetch);
-    if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0 }));
+    if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0, partitions: 0, turn: answers++ % widest }));
+    const ordinal = budget.partitions++;
+    widest = Math.max(widest, budget.partitions);
     const records: DecodedRecord[] = [];
     const { maxBytes, maxRecords } = batchLimits();
-    while (decoder.canReadBytes(RECORD_BATCH_OVERHEAD)) {
+    for (let batches = 0; decoder.canReadBytes(RECORD_BATCH_OVERHEAD); batches++) {
       // Past the fetch's first batch, a batch waits for the next fetch once the fetch holds the limits or
       // its records would pass them (a batch over the record limit is read as one record).
       const claimed = decoder.canReadBytes(AT.records) ? decoder.buffer.readInt32BE(decoder.offset + AT.count) : 0;
       const cost = claimed > maxRecords ? 1 : Math.max(claimed, 0);
       const fetchStart = budget.bytes === 0 && budget.records === 0;
-      if (!fetchStart && (budget.bytes >= maxBytes || budget.records + cost > maxRecords)) break;
+      const turn = batches === 0 && ordinal === budget.turn;
+      if (!fetchStart && !turn && (budget.bytes >= maxBytes || budget.records + cost > maxRecords)) break;
       let batch;
       try {
         batch = await decodeBatch(decoder);
@@ -179,11 +188,9 @@ export function guardedMessages(kafka: KafkaProtocol) {
         records.push(record);
         budget.records++;
         budget.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+        // A header costs its bytes and about HEADER_COST more (its objects).
         for (const [name, value] of Object.entries(record.headers)) {
-          for (const v of Array.isArray(value) ? value : [value]) {
-            budget.records++;
-            budget.bytes += name.length + (v?.length ?? 0);
-          }
+          for (const v of Array.isArray(value) ? value : [value]) budget.bytes += HEADER_COST + Buffer.byteLength(name) + (v?.length ?? 0);
         }
       }
     }

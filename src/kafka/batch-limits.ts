@@ -4,9 +4,9 @@
 import { InsiderError } from '../errors';
 
 export interface BatchLimits {
-  /** Decompressed bytes of one record batch; a fetch holds at most twice this (default 16 MiB). */
+  /** Decompressed bytes of one record batch (headers count 64 more each in a fetch); a fetch holds about this, twice at most (default 16 MiB). */
   maxBytes: number;
-  /** Records (and headers) of one record batch, and of one fetch (default 20,000). */
+  /** Records of one record batch (and ten times this in headers); a fetch holds about this, twice at most (default 20,000). */
   maxRecords: number;
 }
 

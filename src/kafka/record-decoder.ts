@@ -1,8 +1,10 @@
 // kafkajs's record decoder builds each record's headers with one object spread per header: quadratic
 // in their number. One record with 20,000 headers (12 kB of zstd, 160 kB read) took 68 s to decode:
-// past the session timeout, then read again, for ever. This one is linear and gives the same records;
-// it counts a batch's headers against the record limit (they cost memory like records) and refuses a
-// header count the record's bytes cannot hold (kafkajs would loop on it). Installed by batch-guard.ts.
+// past the session timeout, then read again, for ever. This one is linear and gives the same records
+// (but for headers named like Object.prototype's members, which kafkajs mixes up with them);
+// a batch may carry at most HEADERS_PER_RECORD headers per record of the record limit (they cost memory
+// like small records), and a header count the record's bytes cannot hold is refused (kafkajs would loop
+// on it). Installed by batch-guard.ts.
 import { BatchUnreadable, batchLimits } from './batch-limits';
 
 /** kafkajs's Decoder, as far as records use it. */
@@ -30,6 +32,8 @@ interface BatchContext {
 type HeaderValue = Buffer | null | Array<Buffer | null>;
 
 const LOG_APPEND_TIME = 1;
+/** Tracing and shippers add a few headers to each message; ten per record of the limit leaves room. */
+export const HEADERS_PER_RECORD = 10;
 
 export function linearRecordDecoder(Long: LongType) {
   // Headers seen per batch: kafkajs gives every record of a batch the same context object.
@@ -47,7 +51,8 @@ export function linearRecordDecoder(Long: LongType) {
     if (count * 2 > decoder.buffer.length - decoder.offset) throw new BatchUnreadable(`a record of offset ${offset} says it has ${count} headers, more than its bytes can hold`);
     const seen = (headersOf.get(batchContext) ?? 0) + count;
     headersOf.set(batchContext, seen);
-    if (seen > batchLimits().maxRecords) throw new BatchUnreadable(`its records carry more than ${batchLimits().maxRecords} headers (the limit: kafka.maxBatchRecords)`);
+    const most = HEADERS_PER_RECORD * batchLimits().maxRecords;
+    if (seen > most) throw new BatchUnreadable(`its records carry more than ${most} headers (${HEADERS_PER_RECORD} times kafka.maxBatchRecords)`);
     const headers: Record<string, HeaderValue> = {};
     for (let i = 0; i < count; i++) {
       const name = String(decoder.readVarIntString());

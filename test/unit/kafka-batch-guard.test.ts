@@ -136,14 +136,42 @@ describe('compressed batches past the limits', () => {
     });
   });
 
-  it('headers count against the limits of a fetch, their bytes and their number', async () => {
+  it('headers count against the byte limit of a fetch, their bytes and 64 more each', async () => {
     const header = (bytes: number) => ({ h: Buffer.alloc(bytes, 'h') });
     const big = await Promise.all([0, 1, 2].map((i) => RecordBatch({ compression: CompressionTypes.ZSTD, firstOffset: BigInt(i), records: [Record({ value: Buffer.alloc(0), headers: header(600_000) })] })));
     const many = await Promise.all([0, 1, 2].map((i) => RecordBatch({ compression: CompressionTypes.None, firstOffset: BigInt(i), records: [Record({ value: Buffer.alloc(0), headers: Object.fromEntries(Array.from({ length: 600 }, (_, k) => [`h${k}`, 'v'])) })] })));
-    await withLimits({ maxBytes: MB, maxRecords: 1000 }, async () => {
-      const byBytes = await guardedMessages(protocol)(new Decoder(partitionData(big.map((e) => e.buffer))));
-      const byCount = await guardedMessages(protocol)(new Decoder(partitionData(many.map((e) => e.buffer))));
-      expect([byBytes.length, byCount.length]).toEqual([2, 2]);
+    let byBytes: unknown[] = [];
+    let byCount: unknown[] = [];
+    await withLimits({ maxBytes: MB }, async () => {
+      byBytes = await guardedMessages(protocol)(new Decoder(partitionData(big.map((e) => e.buffer))));
+    });
+    // 600 headers of 2 bytes: about 41 kB each batch.
+    await withLimits({ maxBytes: 64 * 1024 }, async () => {
+      byCount = await guardedMessages(protocol)(new Decoder(partitionData(many.map((e) => e.buffer))));
+    });
+    expect([byBytes.length, byCount.length]).toEqual([2, 2]);
+  });
+
+  it('a producer\'s batch of 10,000 records with three headers each is read whole', async () => {
+    const records = Array.from({ length: 10_000 }, (_, i) => Record({ offsetDelta: i, value: Buffer.from('{}'), headers: { traceparent: '00-abc-def-01', 'x-source': 'vector', 'x-host': 'db1' } }));
+    const b = await RecordBatch({ compression: CompressionTypes.ZSTD, firstOffset: 0n, lastOffsetDelta: 9999, records });
+    const read = (await guardedMessages(protocol)(new Decoder(partitionData([b.buffer])))) as Read[];
+    expect([read.length, read.filter((r) => unreadBatch(r) !== undefined).length, String(read[9999].headers['x-host'])]).toEqual([10_000, 0, 'db1']);
+  });
+
+  it('past the limits, each partition in turn reads its first batch: a flood on one does not hold back the next', async () => {
+    const flood = (from: number) => Promise.all([0, 1, 2].map((i) => batch(CompressionTypes.None, 600, 1, from + 600 * i)));
+    const other = await batch(CompressionTypes.None, 900, 1, 0);
+    await withLimits({ maxRecords: 1000 }, async () => {
+      const messages = guardedMessages(protocol);
+      const counts: number[][] = [];
+      for (let f = 0; f < 2; f++) {
+        const fetch = new Decoder(Buffer.concat([partitionData(await flood(600 * f)), partitionData([other])]));
+        counts.push([(await messages(fetch)).length, (await messages(fetch)).length]);
+      }
+      // The first answer: the flooded partition's 600, the other's 900 would pass 1,000 and waits. The
+      // next: the other partition's turn.
+      expect(counts).toEqual([[600, 0], [600, 900]]);
     });
   });
 
@@ -225,12 +253,12 @@ describe('compressed batches past the limits', () => {
     });
   });
 
-  it('a batch whose records carry more headers than the record limit is not read, nor a header count its bytes cannot hold', async () => {
+  it('a batch whose records carry more than ten headers per record of the limit is not read, nor a header count its bytes cannot hold', async () => {
     const headers = Object.fromEntries(Array.from({ length: 600 }, (_, k) => [`h${k}`, 'v']));
     const b = await RecordBatch({ compression: CompressionTypes.ZSTD, firstOffset: 0n, lastOffsetDelta: 1, records: [0, 1].map((i) => Record({ offsetDelta: i, value: Buffer.from('v'), headers })) });
-    await withLimits({ maxRecords: 1000 }, async () => {
+    await withLimits({ maxRecords: 100 }, async () => {
       const [record] = (await guarded(new Decoder(b.buffer))).records;
-      expect(unreadBatch(record)).toMatch(/offsets 0-1, was skipped: its records carry more than 1000 headers/);
+      expect(unreadBatch(record)).toMatch(/offsets 0-1, was skipped: its records carry more than 1000 headers \(10 times kafka.maxBatchRecords\)/);
     });
     const lying = Buffer.from(Record({ value: Buffer.from('v'), headers: { a: 'b' } }).buffer);
     lying[lying.length - 5] = 0x7e; // the header count (zigzag 63), where one header follows

@@ -11,7 +11,9 @@ export function replayCommand(ctx: CliContext): Command {
     .description('produce JSON lines (one access event each) from FILE, or - for stdin, to the events topic, keyed by user')
     .argument('<file>', 'a JSON-lines file, or - to read standard input')
     .option('--topic <name>', 'topic to produce to (default: kafka.topic)')
-    .option('--batch <n>', 'messages per produce request', (v) => integer(v, 1), 1000)
+    // A produce request makes one record batch per partition; consumers do not read one past
+    // kafka.maxBatchRecords (20,000 by default).
+    .option('--batch <n>', 'messages per produce request (at most 10000)', (v) => integer(v, 1, 10_000), 1000)
     .addHelpText('after', '\nExample:\n  insider replay events.jsonl\n  zcat audit.jsonl.gz | insider replay -')
     .action(async (file: string, opts: { topic?: string; batch: number }) => {
       const config = ctx.config();

@@ -13,6 +13,9 @@ import { createClickHouse, inList, sql, type ClickHouse, type SqlFragment } from
 import type { ClickhouseSourceOptions } from './index';
 import { ConfigError } from '../../errors';
 
+/** Messages per produce request (the batch per partition it makes stays under the consumers' limits). */
+const SEND_CHUNK = 2000;
+
 export interface PollerDeps {
   /** The topic's source: its name keys the cursor. */
   topic: string;
@@ -121,11 +124,10 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     const seen = cursor.ids.length > 0 ? sql`AND NOT (event_time = toDateTime(${cursor.time}) AND query_id IN ${inList(cursor.ids)})` : sql``;
     const rows = await queryLogRows(audited, cols, sql`event_time >= toDateTime(${cursor.time}) AND event_time <= now() - ${o.lagS} ${seen}`, o.batchRows);
     if (rows.length === 0) return 0;
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) })),
-    });
+    const messages = rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) }));
+    // kafkajs makes one record batch per partition of a send: kept well under the consumers' record
+    // limit (kafka.maxBatchRecords, 20,000 by default), past which a batch is not read.
+    for (let i = 0; i < messages.length; i += SEND_CHUNK) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) });
     const last = Number(rows[rows.length - 1].t);
     const ids = rows.filter((r) => Number(r.t) === last).map((r) => r.query_id);
     const next: Cursor = { time: last, ids: last === cursor.time ? [...cursor.ids, ...ids] : ids, rowsSent: cursor.rowsSent + rows.length };
