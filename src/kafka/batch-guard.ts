@@ -16,9 +16,10 @@
 //   (four partitions of 100,000 one-byte records: the ingester ran out of its 144 MB heap). So past the
 //   fetch's first batch, no batch is read once the fetch's batches hold `maxBytes` (headers count their
 //   bytes and 64 more each), or when its records (checked before it is read) would take the fetch past
-//   `maxRecords`; the consumer fetches it next time. One partition per fetch, in turn, reads its first
-//   batch anyway, so that a flood on one partition only slows the others. A fetch from one broker holds
-//   at most about twice the limits; each broker is fetched from at once.
+//   `maxRecords`; the consumer fetches it next time. One partition per fetch, drawn at random, reads its
+//   first batch anyway, so that a flood on one partition only slows the others. A fetch from one broker
+//   holds at most twice the record limit and three times the byte limit (a batch's decompressed size is
+//   known only once read); each broker is fetched from at once.
 //
 // kafkajs has no hook for this: its fetch responses' message decoder (`decodeMessages`, shared by fetch
 // versions 4 to 11) is replaced in the module cache before the first fetch loads the response decoders
@@ -147,24 +148,26 @@ const RECORD_BATCH_OVERHEAD = 49;
  * kafkajs's decodeMessages (one partition's data of a fetch response) with the per-batch limits and a
  * budget per fetch: `fetch` is the response's decoder, the same object for every partition of a response.
  */
-export function guardedMessages(kafka: KafkaProtocol) {
+export function guardedMessages(kafka: KafkaProtocol, random: () => number = Math.random) {
   const decodeBatch = guardedDecoder(kafka.decodeRecordBatch);
   const spent = new WeakMap<object, { bytes: number; records: number; partitions: number; turn: number }>();
   // A broker answers its partitions in the order asked, always the same (kafkajs has no fetch session):
-  // past the limits, the partition whose turn it is reads its first batch anyway, each in turn, so that
-  // a flood on one partition cannot hold back the ones after it for good.
-  let answers = 0;
+  // past the limits, the partition at a position drawn at random for each answer reads its first batch
+  // anyway, so that a flood on one partition only slows the others (each gets a turn in about `widest`
+  // answers). Drawn, not rotated: answers of several brokers interleave, and a rotation shared by them
+  // can fall into step and skip a position for good. The position is in the answer (kafkajs reads the
+  // partition's id just before this is called), counted over every partition, with data or not.
   let widest = 1;
   return async (fetch: KafkaDecoder): Promise<unknown[]> => {
+    let budget = spent.get(fetch);
+    if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0, partitions: 0, turn: Math.floor(random() * widest) }));
+    const ordinal = budget.partitions++;
+    widest = Math.max(widest, budget.partitions);
     const size = fetch.readInt32();
     if (size <= 0 || !fetch.canReadBytes(size)) return [];
     const data = fetch.readBytes(size);
     const decoder = new kafka.Decoder(data);
     if (data.length <= MAGIC_OFFSET || data.readInt8(MAGIC_OFFSET) !== kafka.recordBatchMagic) return kafka.decodeMessageSet(decoder, size);
-    let budget = spent.get(fetch);
-    if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0, partitions: 0, turn: answers++ % widest }));
-    const ordinal = budget.partitions++;
-    widest = Math.max(widest, budget.partitions);
     const records: DecodedRecord[] = [];
     const { maxBytes, maxRecords } = batchLimits();
     for (let batches = 0; decoder.canReadBytes(RECORD_BATCH_OVERHEAD); batches++) {

@@ -4,7 +4,7 @@
 import { InsiderError } from '../errors';
 
 export interface BatchLimits {
-  /** Decompressed bytes of one record batch (headers count 64 more each in a fetch); a fetch holds about this, twice at most (default 16 MiB). */
+  /** Decompressed bytes of one record batch (headers count 64 more each in a fetch); a fetch holds about this, three times at most (default 16 MiB). */
   maxBytes: number;
   /** Records of one record batch (and ten times this in headers); a fetch holds about this, twice at most (default 20,000). */
   maxRecords: number;

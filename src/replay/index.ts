@@ -5,6 +5,9 @@ import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Producer } from 'kafkajs';
 
+/** Bytes of lines per produce request at most (the brokers take about 1 MB per batch by default). */
+const SEND_BYTES = 900 * 1024;
+
 export interface ReplayProgress {
   lines: number;
   sent: number;
@@ -26,12 +29,14 @@ export async function replayLines(input: Readable, opts: ReplayOptions): Promise
   const started = Date.now();
   const progress: ReplayProgress = { lines: 0, sent: 0, blank: 0, elapsedMs: 0 };
   let pending: Array<{ key: string | null; value: string }> = [];
+  let pendingBytes = 0;
   let lastReport = started;
 
   const flush = async () => {
     if (pending.length === 0) return;
     const messages = pending;
     pending = [];
+    pendingBytes = 0;
     await opts.producer.send({ topic: opts.topic, acks: -1, messages });
     progress.sent += messages.length;
     const now = Date.now();
@@ -48,7 +53,10 @@ export async function replayLines(input: Readable, opts: ReplayOptions): Promise
       progress.blank++;
       continue;
     }
+    // A produce request also stays under a megabyte: one user's lines make one batch of a partition.
+    if (pendingBytes + line.length > SEND_BYTES) await flush();
     pending.push({ key: userKey(line), value: line });
+    pendingBytes += line.length;
     if (pending.length >= batchSize) await flush();
   }
   await flush();

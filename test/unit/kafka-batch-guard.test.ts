@@ -159,19 +159,34 @@ describe('compressed batches past the limits', () => {
     expect([read.length, read.filter((r) => unreadBatch(r) !== undefined).length, String(read[9999].headers['x-host'])]).toEqual([10_000, 0, 'db1']);
   });
 
-  it('past the limits, each partition in turn reads its first batch: a flood on one does not hold back the next', async () => {
+  it('past the limits, the partition drawn for the answer reads its first batch: a flood on one does not hold back the others', async () => {
     const flood = (from: number) => Promise.all([0, 1, 2].map((i) => batch(CompressionTypes.None, 600, 1, from + 600 * i)));
     const other = await batch(CompressionTypes.None, 900, 1, 0);
     await withLimits({ maxRecords: 1000 }, async () => {
-      const messages = guardedMessages(protocol);
+      // The draw always picks the last position known: the third, once an answer of three was seen.
+      const messages = guardedMessages(protocol, () => 0.99);
       const counts: number[][] = [];
       for (let f = 0; f < 2; f++) {
-        const fetch = new Decoder(Buffer.concat([partitionData(await flood(600 * f)), partitionData([other])]));
-        counts.push([(await messages(fetch)).length, (await messages(fetch)).length]);
+        // The flooded partition, one without data (it holds a position too), the other.
+        const fetch = new Decoder(Buffer.concat([partitionData(await flood(600 * f)), partitionData([]), partitionData([other])]));
+        counts.push([(await messages(fetch)).length, (await messages(fetch)).length, (await messages(fetch)).length]);
       }
-      // The first answer: the flooded partition's 600, the other's 900 would pass 1,000 and waits. The
+      // The first answer: the flooded partition's 600; the other's 900 would pass 1,000 and waits. The
       // next: the other partition's turn.
-      expect(counts).toEqual([[600, 0], [600, 900]]);
+      expect(counts).toEqual([[600, 0, 0], [600, 0, 900]]);
+    });
+  });
+
+  it('draws every position of an answer, over many answers', async () => {
+    const one = await batch(CompressionTypes.None, 900, 1, 0);
+    await withLimits({ maxRecords: 1000 }, async () => {
+      const messages = guardedMessages(protocol);
+      const served = new Set<number>();
+      for (let f = 0; f < 200; f++) {
+        const fetch = new Decoder(Buffer.concat([0, 1, 2, 3].map(() => partitionData([one]))));
+        for (let p = 0; p < 4; p++) if ((await messages(fetch)).length > 0 && p > 0) served.add(p);
+      }
+      expect([...served].sort()).toEqual([1, 2, 3]);
     });
   });
 

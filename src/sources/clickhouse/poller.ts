@@ -13,8 +13,9 @@ import { createClickHouse, inList, sql, type ClickHouse, type SqlFragment } from
 import type { ClickhouseSourceOptions } from './index';
 import { ConfigError } from '../../errors';
 
-/** Messages per produce request (the batch per partition it makes stays under the consumers' limits). */
+/** Messages and bytes per produce request: the batch per partition it makes stays under the brokers' and the consumers' limits. */
 const SEND_CHUNK = 2000;
+const SEND_BYTES = 900 * 1024;
 
 export interface PollerDeps {
   /** The topic's source: its name keys the cursor. */
@@ -127,7 +128,18 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     const messages = rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) }));
     // kafkajs makes one record batch per partition of a send: kept well under the consumers' record
     // limit (kafka.maxBatchRecords, 20,000 by default), past which a batch is not read.
-    for (let i = 0; i < messages.length; i += SEND_CHUNK) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) });
+    let chunk: typeof messages = [];
+    let bytes = 0;
+    for (const m of messages) {
+      if (chunk.length > 0 && (chunk.length >= SEND_CHUNK || bytes + m.value.length > SEND_BYTES)) {
+        await producer.send({ topic, acks: -1, messages: chunk });
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(m);
+      bytes += m.value.length;
+    }
+    if (chunk.length > 0) await producer.send({ topic, acks: -1, messages: chunk });
     const last = Number(rows[rows.length - 1].t);
     const ids = rows.filter((r) => Number(r.t) === last).map((r) => r.query_id);
     const next: Cursor = { time: last, ids: last === cursor.time ? [...cursor.ids, ...ids] : ids, rowsSent: cursor.rowsSent + rows.length };
