@@ -54,9 +54,11 @@ export async function replayLines(input: Readable, opts: ReplayOptions): Promise
       continue;
     }
     // A produce request also stays under a megabyte: one user's lines make one batch of a partition.
-    if (pendingBytes + line.length > SEND_BYTES) await flush();
+    // Bytes as sent (UTF-8; the key is part of the line), and about what each record adds.
+    const size = 2 * Buffer.byteLength(line) + 64;
+    if (pendingBytes + size > SEND_BYTES) await flush();
     pending.push({ key: userKey(line), value: line });
-    pendingBytes += line.length;
+    pendingBytes += size;
     if (pending.length >= batchSize) await flush();
   }
   await flush();

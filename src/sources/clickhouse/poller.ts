@@ -131,13 +131,15 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     let chunk: typeof messages = [];
     let bytes = 0;
     for (const m of messages) {
-      if (chunk.length > 0 && (chunk.length >= SEND_CHUNK || bytes + m.value.length > SEND_BYTES)) {
+      // Bytes as sent (UTF-8), and about what each record adds.
+      const size = Buffer.byteLength(m.value) + Buffer.byteLength(m.key) + 64;
+      if (chunk.length > 0 && (chunk.length >= SEND_CHUNK || bytes + size > SEND_BYTES)) {
         await producer.send({ topic, acks: -1, messages: chunk });
         chunk = [];
         bytes = 0;
       }
       chunk.push(m);
-      bytes += m.value.length;
+      bytes += size;
     }
     if (chunk.length > 0) await producer.send({ topic, acks: -1, messages: chunk });
     const last = Number(rows[rows.length - 1].t);
