@@ -9,7 +9,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { PACKAGE_ROOT } from '../package-root';
 
 export const RECORD_DIR_ENV = 'INSIDER_CLICKHOUSE_RECORD_DIR';
@@ -33,6 +32,8 @@ export interface StatementRecording {
 // Ids are unique per module instance, not only per process: a test runner loads this module afresh per test file.
 const instance = crypto.randomBytes(4).toString('hex');
 let counter = 0;
+/** The last time recorded by this process (module instance), so that its times strictly increase. */
+let last = 0;
 
 /** The recorder for one connection, or undefined when recording is off. */
 export function statementRecording(url: string, database: string, env: NodeJS.ProcessEnv = process.env): StatementRecording | undefined {
@@ -40,8 +41,10 @@ export function statementRecording(url: string, database: string, env: NodeJS.Pr
   const dir = path.resolve(PACKAGE_ROOT, env[RECORD_DIR_ENV]);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${process.pid}.jsonl`);
-  // Wall-clock time with sub-millisecond resolution, comparable across the processes of one machine.
-  const now = () => performance.timeOrigin + performance.now();
+  // The wall clock, comparable across the processes of one machine, strictly increasing within this one.
+  // Not performance.timeOrigin + now(): in a long-lived process (the test runner) it fell 15 s behind the
+  // wall clock during a CI run, and a test's DROP DATABASE was replayed before its ingester's inserts.
+  const now = () => (last = Math.max(Date.now(), last + 0.001));
   const write = (line: RecordLine) => fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
   return {
     start(statement) {
