@@ -52,6 +52,11 @@ export interface Engine {
   /** Continues alerts already stored (after a restart): their revisions go on from there. */
   restore(alerts: ReadonlyArray<AlertRecord>): void;
   /**
+   * Forgets these employees' running totals (another detector judged them meanwhile, or their partition
+   * went to another): their next event starts them afresh, continuing the alerts restored by then.
+   */
+  release(users: Iterable<string>): void;
+  /**
    * Starts building day `day`'s history now, in slices, while events of earlier days are judged (a
    * backfill's next day: its rows are all stored). Not for a day whose rows are still coming in: the
    * history would be built without them.
@@ -297,6 +302,9 @@ export function createEngine(opts: EngineOptions): Engine {
         if (!prev || a.revision > prev.revision) restored.set(a.alertId, a);
         noteDrip(a);
       }
+    },
+    release(users) {
+      for (const user of users) for (const ofDay of tracked.values()) ofDay.delete(user);
     },
     setAllowlist(next) {
       allowlist = next;

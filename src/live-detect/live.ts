@@ -3,22 +3,23 @@
 // alerts within seconds of crossing a threshold. Alert revisions are written to ClickHouse before the
 // offsets are committed.
 //
-// Restart: the running totals of today and yesterday are rebuilt from ClickHouse, from the stored events
-// below the group's committed offsets, and the stored alerts of those days are continued, not repeated.
+// Restart, and several detectors in one group: each partition the group assigns is taken over at its
+// first batch (partitions.ts): its employees' running totals of today and yesterday are rebuilt from the
+// stored events below the offset it starts at, and their stored alerts are continued, not repeated.
 // A new group starts after what ClickHouse already holds (history is for baselines, not for alerting).
 import type { Admin, Batch, Kafka } from 'kafkajs';
-import { dayOf, MS_PER_DAY } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
-import { createConsumerLoop, unreadBatch, withRetry } from '../kafka';
+import { createConsumerLoop, unreadBatch, withRetry, type BatchSession } from '../kafka';
 import type { Logger } from '../log';
-import { inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
-import { alertsOfDays, writeAlerts, type AlertRecord } from '../alerts';
-import { engineFor, fromAccessEvent, storedEventsWhere, type DetectEvent, type Engine } from '../detect';
+import { sql, type ClickHouse } from '../store';
+import { writeAlerts, type AlertRecord } from '../alerts';
+import { engineFor, fromAccessEvent, type DetectEvent } from '../detect';
 import { createRegistry, type Registry } from '../telemetry';
 import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
 import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
+import { partitionsOf } from './partitions';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
@@ -59,8 +60,6 @@ export interface LiveDetector {
   stats(): LiveStats;
 }
 
-type Positions = Map<string, Map<number, string>>;
-
 export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDetector> {
   const { config, kafka, ch, log } = deps;
   const detection = config.detection;
@@ -85,16 +84,12 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       const engine = engineFor(ch, tuned, inputs);
       const admin = kafka.admin();
       await admin.connect();
-      let positions: Positions;
       try {
-        positions = await startingPositions(admin, ch, detection.groupId, topics, log);
+        await startNewGroup(admin, ch, detection.groupId, topics, log);
       } finally {
         await admin.disconnect();
       }
-      const today = dayOf(Date.now());
-      engine.restore(await alertsOfDays(ch, today - 1, today));
-      const warm = await warmUp(ch, engine, positions, today - 1);
-      return { inputs, engine, warm, alertFloor: tuned.scoring.alertFloor };
+      return { inputs, engine, alertFloor: tuned.scoring.alertFloor };
     },
     {
       policy: retry,
@@ -105,7 +100,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       },
     },
   );
-  const { inputs, engine, warm } = started;
+  const { inputs, engine } = started;
+  const partitions = partitionsOf(ch, engine, log);
   let alertFloor = started.alertFloor;
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);
@@ -120,7 +116,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     fromBeginning: true,
     // One batch at a time: the engine's running totals are shared by all partitions.
     concurrency: 1,
-    eachBatch: (batch) => judge(batch),
+    eachBatch: (batch, session) => judge(batch, session),
     commitFailed: 'detector offset commit failed; the batch may be judged again after a restart (alerts are revised, not duplicated)',
     onCrash: () => metrics.errors.inc({ kind: 'crash' }),
     onStopping() {
@@ -147,17 +143,21 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       deps.onAlert?.(a);
     }
   };
-  counts.warmedUp = warm.events;
-  await store(warm.alerts);
-  emit(warm.alerts);
-  log.info({ events: warm.events, alerts: warm.alerts.length }, 'running totals of today and yesterday rebuilt from ClickHouse');
+  // Each partition the group gives this detector is taken over at its first batch (partitions.ts).
+  loop.consumer.on(loop.consumer.events.GROUP_JOIN, (e) => partitions.assigned(e.payload.memberAssignment, e.payload.memberId));
 
   // The event limits are the ingester's: the detector judges what the ingester stores (and dead-letters the rest).
   const limits = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureSkewMs: config.ingest.maxFutureSkewMs };
-  const judge = async (batch: Batch): Promise<string> => {
+  const judge = async (batch: Batch, session: BatchSession): Promise<string | undefined> => {
     const endTimer = metrics.batchSeconds.startTimer();
+    const events: DetectEvent[] = [];
     try {
-      const events: DetectEvent[] = [];
+      const taken = await partitions.enter(batch);
+      if (taken === null) {
+        log.warn({ topic: batch.topic, partition: batch.partition }, 'a batch of a partition no longer assigned to this detector: not judged');
+        return undefined;
+      }
+      counts.warmedUp += taken.events;
       const read = batch.messages.filter((m) => {
         // A batch past the limits was not read (src/kafka/batch-guard.ts); the ingester dead-letters it.
         const unread = unreadBatch(m);
@@ -176,11 +176,18 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
           metrics.invalid.inc();
         }
       }
-      const alerts = await engine.process(events);
+      const alerts = [...taken.alerts, ...(await engine.process(events))];
+      // A detector paused past its session learns here that the group moved on (the heartbeat fails),
+      // before it writes revisions that the partition's new owner writes too.
+      if (alerts.length > 0) await session.heartbeat();
       // Stored before the offsets are committed (the loop commits what this returns).
       await store(alerts);
       emit(alerts);
+      partitions.judged(batch, events);
       observeBatch(metrics, batch, events);
+    } catch (err) {
+      partitions.abandon(batch, events);
+      throw err;
     } finally {
       endTimer();
     }
@@ -229,12 +236,11 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
 }
 
 /**
- * Where the group reads from, per topic and partition: its committed offset; for a partition it has
- * never committed, the first offset ClickHouse does not hold (the ingester's ledger), set as the group's
- * offset so the consumer starts there.
+ * For a partition the group has never committed: the first offset ClickHouse does not hold (the
+ * ingester's ledger), set as the group's offset so the consumer starts there (history is for baselines,
+ * not for alerting).
  */
-async function startingPositions(admin: Admin, ch: ClickHouse, groupId: string, topics: string[], log: Logger): Promise<Positions> {
-  const positions: Positions = new Map();
+async function startNewGroup(admin: Admin, ch: ClickHouse, groupId: string, topics: string[], log: Logger): Promise<void> {
   for (const topic of topics) {
     await admin.createTopics({ topics: [{ topic }], waitForLeaders: true }).catch(() => false);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -242,37 +248,19 @@ async function startingPositions(admin: Admin, ch: ClickHouse, groupId: string, 
     const stored = await ch.query<{ p: number; next: string }>(sql`
       SELECT kafka_partition AS p, toString(max(max_offset) + 1) AS next FROM ingest_batches WHERE kafka_topic = ${topic} GROUP BY kafka_partition`);
     const storedNext = new Map(stored.map((r) => [Number(r.p), r.next]));
-    const byPartition = new Map<number, string>();
     const unset: Array<{ partition: number; offset: string }> = [];
     for (const w of watermarks) {
       const c = committed?.partitions.find((p) => p.partition === w.partition)?.offset ?? '-1';
-      if (c !== '-1') {
-        byPartition.set(w.partition, c);
-        continue;
-      }
+      if (c !== '-1') continue;
       const start = storedNext.get(w.partition) ?? w.low;
       const clamped = BigInt(start) > BigInt(w.high) ? w.high : BigInt(start) < BigInt(w.low) ? w.low : start;
-      byPartition.set(w.partition, clamped);
       unset.push({ partition: w.partition, offset: clamped });
     }
     if (unset.length > 0) {
       await admin.setOffsets({ groupId, topic, partitions: unset });
       log.info({ topic, partitions: unset }, 'new detector group: starting after the events ClickHouse already holds');
     }
-    positions.set(topic, byPartition);
   }
-  return positions;
-}
-
-/** Feeds the engine the stored events since `firstDay` that lie below the positions (already judged before a restart). */
-async function warmUp(ch: ClickHouse, engine: Engine, positions: Positions, firstDay: number): Promise<{ events: number; alerts: AlertRecord[] }> {
-  const below: SqlFragment[] = [];
-  for (const [topic, parts] of positions) {
-    for (const [partition, offset] of parts) below.push(sql`(kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset < ${BigInt(offset)})`);
-  }
-  if (below.length === 0) return { events: 0, alerts: [] };
-  const events = await storedEventsWhere(ch, sql`ts >= ${new Date(firstDay * MS_PER_DAY)} AND kafka_topic IN ${inList([...positions.keys()])} AND (${join(below, ' OR ')})`);
-  return { events: events.length, alerts: await engine.process(events) };
 }
 
 /** A judged batch's figures: events, the partition's lag, how far behind wall-clock time its newest event is. */

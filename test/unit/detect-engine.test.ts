@@ -254,6 +254,28 @@ describe('createEngine: batches, duplicates, restarts', () => {
     // Without restore the same replay starts over at revision 1.
     expect((await engineOf().process(events))[0].revision).toBe(1);
   });
+
+  it('takes a person back from another detector: released and rebuilt, the revisions go on as one engine gives them; the others are kept', async () => {
+    const alice = bulkExport(DAY, 'alice');
+    const bob = bulkExport(DAY, 'bob');
+    const one = await engineOf().process(alice);
+    const oneBob = await engineOf().process(bob);
+    // This detector judges alice's first 20 events and bob's first 20; another takes alice over and judges up to 30.
+    const engine = engineOf();
+    const first = await engine.process([...alice.slice(0, 20), ...bob.slice(0, 20)]);
+    const other = engineOf();
+    other.restore(first.filter((a) => a.user === 'alice'));
+    const byOther = await other.process(alice.slice(0, 30));
+    expect(byOther.length).toBeGreaterThan(0);
+    // Alice comes back: her totals rebuilt from the 30 stored events, the other's alerts continued.
+    engine.release(['alice']);
+    engine.restore(byOther);
+    expect(await engine.process(alice.slice(0, 30))).toEqual([]);
+    const rest = await engine.process([...alice.slice(30), ...bob.slice(20)]);
+    const of = (user: string, xs: AlertRecord[]) => xs.filter((a) => a.user === user);
+    expect([...of('alice', first), ...byOther, ...of('alice', rest)]).toEqual(one);
+    expect([...of('bob', first), ...of('bob', rest)]).toEqual(oneBob);
+  });
 });
 
 describe('createEngine: what is not judged', () => {
