@@ -2,7 +2,7 @@
 // the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
 import { MS_PER_DAY } from '../calendar';
 import { dayOfAlertId } from './alert-id';
-import { fromDateTime, inList, join, POINT_READ, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
+import { fromDateTime, inList, join, POINT_READ, shardsOf, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
 import { refreshListing } from './listing';
 import { SEVERITIES, type AlertRecord, type Severity } from './types';
 
@@ -144,6 +144,19 @@ export async function listAlerts(ch: ClickHouse, f: AlertFilter = {}): Promise<A
 /** Current alerts of the windows that touch the days first..last (for a restart to continue them). */
 export function alertsOfDays(ch: ClickHouse, first: number, last: number): Promise<AlertRecord[]> {
   return listAlerts(ch, { from: first * MS_PER_DAY, to: (last + 1) * MS_PER_DAY, limit: 1_000_000 });
+}
+
+/**
+ * Every stored revision of the alerts of days first..last, read from every replica of every shard on a
+ * cluster (what one replica has just stored and the others have not fetched is included); through the
+ * one server otherwise. For a detector taking over alerts another detector wrote a moment ago.
+ */
+export async function alertRevisionsEverywhere(ch: ClickHouse, first: number, last: number): Promise<AlertRecord[]> {
+  const q = sql`SELECT * FROM alerts WHERE window_end > ${new Date(first * MS_PER_DAY)} AND window_start < ${new Date((last + 1) * MS_PER_DAY)}`;
+  const shards = shardsOf(ch);
+  const rows: AlertRow[] = [];
+  for (let shard = 0; shard < shards.count; shard++) rows.push(...(await shards.queryShard<AlertRow>(shard, q, { table: 'alerts' })));
+  return rows.map(fromRow);
 }
 
 /** An alert without what shows what was taken and how (the explanation, findings, evidence, trigger). */

@@ -1,7 +1,7 @@
 // `detect --once`: the engine over a stored period, reading events from ClickHouse hour by hour in event
 // order, exactly as the live detector would have seen them. The same alerts, the same revisions.
 import { dayOf, MS_PER_HOUR } from '../calendar';
-import { sql, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
+import { shardsOf, sql, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
 import type { DetectEvent } from './event';
@@ -18,6 +18,33 @@ const COLUMNS = sql`event_id, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, user, 
 export async function storedEventsWhere(ch: ClickHouse, where: SqlFragment): Promise<DetectEvent[]> {
   const text = await ch.queryTabSeparated(sql`SELECT ${COLUMNS} FROM access_events WHERE ${where} ORDER BY t, user, event_id`);
   return eventsOfText(text);
+}
+
+/**
+ * The same, read from every replica of every shard on a cluster: what one replica has just stored and the
+ * others have not fetched yet is included (a detector taking over a partition reads what the ingester
+ * stored a moment ago), and a replica that does not answer is waited for unless another has every part.
+ * In event order, each event once. One server: storedEventsWhere.
+ */
+export async function storedEventsEverywhere(ch: ClickHouse, where: SqlFragment): Promise<DetectEvent[]> {
+  if (!ch.cluster) return storedEventsWhere(ch, where);
+  const shards = shardsOf(ch);
+  const seen = new Set<string>();
+  const out: DetectEvent[] = [];
+  for (let shard = 0; shard < shards.count; shard++) {
+    const read = async (replica: ClickHouse) => eventsOfText(await replica.queryTabSeparated(sql`SELECT ${COLUMNS} FROM access_events WHERE ${where}`));
+    for (const e of await shards.readShard(shard, read, { table: 'access_events' })) {
+      if (seen.has(e.eventId)) continue;
+      seen.add(e.eventId);
+      out.push(e);
+    }
+  }
+  return out.sort(inEventOrder);
+}
+
+/** The order storedEventsWhere reads in: time, then user and id. */
+export function inEventOrder(a: DetectEvent, b: DetectEvent): number {
+  return a.ts - b.ts || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 }
 
 /** The events of TabSeparated rows of COLUMNS, one a line. */

@@ -4,7 +4,7 @@
 // (loadEngineInputs). docs/detection.md explains the model.
 export { createEngine, type Engine, type EngineOptions, type EngineStats } from './engine';
 export { engineFor, type EngineInputs } from './setup';
-export { backfill, storedEvents, storedEventsWhere, type BackfillProgress } from './backfill';
+export { backfill, inEventOrder, storedEvents, storedEventsEverywhere, storedEventsWhere, type BackfillProgress } from './backfill';
 export { fromAccessEvent, type DetectEvent } from './event';
 export { loadDayHistory, sharedHistory, type DayHistory } from './history';
 export { createHistoryCarry, type HistoryCarry } from './history-carry';

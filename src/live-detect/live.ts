@@ -256,9 +256,16 @@ async function startNewGroup(admin: Admin, ch: ClickHouse, groupId: string, topi
       const clamped = BigInt(start) > BigInt(w.high) ? w.high : BigInt(start) < BigInt(w.low) ? w.low : start;
       unset.push({ partition: w.partition, offset: clamped });
     }
-    if (unset.length > 0) {
+    if (unset.length === 0) continue;
+    try {
       await admin.setOffsets({ groupId, topic, partitions: unset });
       log.info({ topic, partitions: unset }, 'new detector group: starting after the events ClickHouse already holds');
+    } catch (err) {
+      // Kafka sets a group's offsets only while it has no members: a detector started at the same time
+      // has joined, after setting them the same way.
+      const { groups } = await admin.describeGroups([groupId]);
+      if ((groups[0]?.members.length ?? 0) === 0) throw err;
+      log.info({ topic, groupId }, 'new detector group: another detector of the group set where it starts');
     }
   }
 }

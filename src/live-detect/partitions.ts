@@ -14,10 +14,10 @@
 // stored are missing from that rebuild; docs/deploy.md).
 import type { Batch } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
-import { alertsOfDays, type AlertRecord } from '../alerts';
-import { storedEventsWhere, type DetectEvent, type Engine } from '../detect';
+import { alertRevisionsEverywhere, type AlertRecord } from '../alerts';
+import { inEventOrder, storedEventsEverywhere, type DetectEvent, type Engine } from '../detect';
 import type { Logger } from '../log';
-import { inList, join, sql, type ClickHouse } from '../store';
+import { inList, join, shardsOf, sql, type ClickHouse } from '../store';
 
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */
 const USERS_PER_QUERY = 2000;
@@ -110,7 +110,7 @@ export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Parti
     await awaitStored(topic, partition, first);
     const today = dayOf(Date.now());
     const since = sql`ts >= ${new Date((today - 1) * MS_PER_DAY)}`;
-    const own = await storedEventsWhere(ch, sql`${since} AND kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset < ${first}`);
+    const own = await storedEventsEverywhere(ch, sql`${since} AND kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset < ${first}`);
     const users = new Set(own.map((e) => e.user));
     // The same employees' events on the other partitions held (another topic): the rebuild starts from nothing.
     const others = [...held.values()].map((h) => sql`(kafka_topic = ${h.topic} AND kafka_partition = ${h.partition} AND kafka_offset < ${h.next})`);
@@ -118,11 +118,11 @@ export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Parti
     if (others.length > 0 && users.size > 0) {
       const list = [...users];
       for (let i = 0; i < list.length; i += USERS_PER_QUERY) {
-        more.push(...(await storedEventsWhere(ch, sql`${since} AND user IN ${inList(list.slice(i, i + USERS_PER_QUERY))} AND (${join(others, ' OR ')})`)));
+        more.push(...(await storedEventsEverywhere(ch, sql`${since} AND user IN ${inList(list.slice(i, i + USERS_PER_QUERY))} AND (${join(others, ' OR ')})`)));
       }
     }
     engine.release(users);
-    engine.restore((await alertsOfDays(ch, today - 1, today)).filter((a) => users.has(a.user)));
+    engine.restore((await alertRevisionsEverywhere(ch, today - 1, today)).filter((a) => users.has(a.user)));
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     const alerts = await engine.process(events);
     held.set(keyOf(topic, partition), { topic, partition, next: first, users });
@@ -162,19 +162,19 @@ export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Parti
   };
 }
 
-/** The first offset of the partition ClickHouse does not hold: after its stored events' batches and dead letters. */
+/**
+ * The first offset of the partition ClickHouse does not hold: after its stored events' batches (each
+ * shard's own ledger, every replica of it) and its dead letters.
+ */
 async function storedBelow(ch: ClickHouse, topic: string, partition: number): Promise<bigint> {
   const where = sql`kafka_topic = ${topic} AND kafka_partition = ${partition}`;
-  const [batches, dead] = await Promise.all([
-    ch.query<{ n: string; next: string }>(sql`SELECT count() AS n, toString(max(max_offset) + 1) AS next FROM ingest_batches WHERE ${where}`),
-    ch.query<{ n: string; next: string }>(sql`SELECT count() AS n, toString(max(kafka_offset) + 1) AS next FROM dead_letters WHERE ${where}`),
-  ]);
+  const shards = shardsOf(ch);
+  const answers: Array<{ n: string; next: string }> = [];
+  for (let shard = 0; shard < shards.count; shard++) {
+    answers.push(...(await shards.queryShard<{ n: string; next: string }>(shard, sql`SELECT count() AS n, toString(max(max_offset) + 1) AS next FROM ingest_batches WHERE ${where}`, { table: 'ingest_batches' })));
+  }
+  answers.push(...(await ch.query<{ n: string; next: string }>(sql`SELECT count() AS n, toString(max(kafka_offset) + 1) AS next FROM dead_letters WHERE ${where}`)));
   let next = 0n;
-  for (const [r] of [batches, dead]) if (r && Number(r.n) > 0 && BigInt(r.next) > next) next = BigInt(r.next);
+  for (const r of answers) if (Number(r.n) > 0 && BigInt(r.next) > next) next = BigInt(r.next);
   return next;
-}
-
-/** The order storedEventsWhere reads in: time, then user and id. */
-function inEventOrder(a: DetectEvent, b: DetectEvent): number {
-  return a.ts - b.ts || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 }

@@ -35,6 +35,12 @@ export interface ClusterStep {
 export interface CatalogEntry {
   kind: 'table' | 'materialized-view' | 'view';
   columns: string[];
+  /**
+   * The table's MATERIALIZED columns, redefined as ALIAS for its Distributed table: through a Distributed
+   * table, 18.16 sends a materialized column's value on to the shard, which refuses it ("Cannot insert
+   * column k, because it is MATERIALIZED column"). An ALIAS is not inserted and reads the same.
+   */
+  aliases?: string[];
   shardingKey: string;
   /** A table's engine, its arguments and the rest of its storage clause (PARTITION BY, ORDER BY, ...). */
   storage?: StorageDefinition;
@@ -75,15 +81,18 @@ export function planStatement(statement: string, version: number, catalog: Catal
     let columns: string[];
     let afterColumns: number;
     let source: CatalogEntry | undefined;
+    let aliases: string[] | undefined;
     const as = re(`^AS\\s+${IDENT}(?:\\s+|$)`).exec(rest);
     if (as) {
       source = catalog.get(unquote(as[1]));
       if (!source || source.kind !== 'table') return refuse(`CREATE TABLE ... AS names ${as[1]}, which no earlier migration created as a table`);
       columns = [...source.columns];
+      aliases = source.aliases;
       afterColumns = as[0].length;
     } else if (rest.startsWith('(')) {
       const end = closingParen(rest, 0);
       columns = columnNames(rest.slice(1, end));
+      aliases = materializedAsAlias(rest.slice(1, end));
       afterColumns = end + 1;
     } else {
       return refuse('expected a column list or AS <table> after the table name');
@@ -121,11 +130,9 @@ export function planStatement(statement: string, version: number, catalog: Catal
     const head = body.slice(0, afterColumns).trimEnd();
     const localBody = `${head} ${replicated}${storage.rest}`;
     const shardingKey = columns.includes('user') ? USER_SHARDING_KEY : FIRST_SHARD_KEY;
-    catalog.set(name, { kind: 'table', columns, shardingKey, storage });
-    return [
-      { target: 'local-every-node', sql: `CREATE TABLE IF NOT EXISTS ${ident(name)} ${localBody}` },
-      { target: 'main-every-node', sql: distributedTable(name, shardingKey, names) },
-    ];
+    const entry: CatalogEntry = { kind: 'table', columns, shardingKey, storage, ...(aliases ? { aliases } : {}) };
+    catalog.set(name, entry);
+    return [{ target: 'local-every-node', sql: `CREATE TABLE IF NOT EXISTS ${ident(name)} ${localBody}` }, ...distributedTable(name, entry, names)];
   }
 
   if ((m = re(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+`).exec(text))) {
@@ -175,7 +182,7 @@ export function planStatement(statement: string, version: number, catalog: Catal
       if (entry.kind === 'materialized-view') return [rename];
       if (entry.kind === 'view') return [{ ...rename, target: 'main-every-node' as const }];
       // The Distributed table names its shard table: it is replaced rather than renamed.
-      return [rename, { target: 'main-every-node', sql: `DROP TABLE IF EXISTS ${ident(from)}` }, { target: 'main-every-node', sql: distributedTable(to, entry.shardingKey, names) }];
+      return [rename, { target: 'main-every-node', sql: `DROP TABLE IF EXISTS ${ident(from)}` }, ...distributedTable(to, entry, names)];
     });
   }
 
@@ -206,11 +213,21 @@ export function planStatement(statement: string, version: number, catalog: Catal
   return refuse('this kind of statement has no cluster form yet (extend src/store/cluster-schema.ts and its test)');
 }
 
-function distributedTable(name: string, shardingKey: string, names: ClusterNames): string {
-  return (
+/** The Distributed table over a shard table, on every node; its materialized columns as aliases. */
+function distributedTable(name: string, entry: CatalogEntry, names: ClusterNames): ClusterStep[] {
+  const create =
     `CREATE TABLE IF NOT EXISTS ${ident(name)} AS ${ident(names.localDatabase, name)} ` +
-    `ENGINE = Distributed(${literal(names.cluster)}, ${literal(names.localDatabase)}, ${literal(name)}, ${shardingKey})`
-  );
+    `ENGINE = Distributed(${literal(names.cluster)}, ${literal(names.localDatabase)}, ${literal(name)}, ${entry.shardingKey})`;
+  return [create, ...(entry.aliases ?? []).map((column) => `ALTER TABLE ${ident(name)} MODIFY COLUMN ${column}`)].map((sql) => ({ target: 'main-every-node', sql }));
+}
+
+/** The MATERIALIZED column definitions of a column list, as ALIAS definitions; undefined when there are none. */
+function materializedAsAlias(list: string): string[] | undefined {
+  const found = splitTopLevel(list).flatMap((item) => {
+    const m = re(`^(${IDENT}\\s+[\\s\\S]*?)\\s+MATERIALIZED\\s+([\\s\\S]+)$`).exec(item);
+    return m ? [`${m[1]} ALIAS ${m[3]}`] : [];
+  });
+  return found.length > 0 ? found : undefined;
 }
 
 function re(source: string): RegExp {

@@ -28,6 +28,8 @@ export interface Shards {
    * replica may hold parts nobody else has yet).
    */
   queryShard<T>(shard: number, q: SqlFragment, opts: { table: string }): Promise<T[]>;
+  /** The same, with the reading of each replica given (e.g. TabSeparated text parsed by the caller). */
+  readShard<T>(shard: number, read: (replica: ClickHouse) => Promise<T[]>, opts: { table: string }): Promise<T[]>;
 }
 
 const single = new WeakMap<ClickHouse, Shards>();
@@ -47,6 +49,7 @@ function singleShard(ch: ClickHouse): Shards {
     of: () => 0,
     insert: (_shard, table, rows, opts) => ch.insert(table, rows, opts),
     queryShard: <T>(_shard: number, q: SqlFragment) => ch.query<T>(q),
+    readShard: <T>(_shard: number, read: (replica: ClickHouse) => Promise<T[]>) => read(ch),
   };
 }
 
@@ -73,6 +76,27 @@ function clusterShards(ch: ClickHouse): Shards {
     return cluster.node(shard, replica);
   };
 
+  async function readShard<T>(shard: number, read: (replica: ClickHouse) => Promise<T[]>, opts: { table: string }): Promise<T[]> {
+    const replicas = cluster.shards[shard].map((_, r) => r);
+    const answers = await Promise.allSettled(replicas.map(async (r) => read(await node(shard, r))));
+    const answered = replicas.filter((r) => answers[r].status === 'fulfilled');
+    const rows = (r: number) => (answers[r] as PromiseFulfilledResult<T[]>).value;
+    if (answered.length === 0) throw (answers[0] as PromiseRejectedResult).reason;
+    const failed = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+    if (failed) {
+      if (!(failed.reason instanceof ClickHouseError) || !failed.reason.retriable) throw failed.reason;
+      const complete = await Promise.all(answered.map(async (r) => hasEveryPart(await node(shard, r), cluster.localDatabase, opts.table)));
+      if (!complete.some(Boolean)) {
+        const missing = replicas.filter((r) => !answered.includes(r)).map((r) => cluster.shards[shard][r]);
+        throw new ClickHouseError(
+          `shard ${shard + 1}: ${missing.join(', ')} does not answer, and no replica that does has fetched every part of ${opts.table} yet; waiting, so that nothing it holds is missed`,
+          { retriable: true, cause: failed.reason },
+        );
+      }
+    }
+    return answered.flatMap(rows);
+  }
+
   return {
     count,
     of: (user) => shardOfUser(user, count),
@@ -94,26 +118,8 @@ function clusterShards(ch: ClickHouse): Shards {
       }
     },
 
-    async queryShard<T>(shard: number, q: SqlFragment, opts: { table: string }): Promise<T[]> {
-      const replicas = cluster.shards[shard].map((_, r) => r);
-      const answers = await Promise.allSettled(replicas.map(async (r) => (await node(shard, r)).query<T>(q)));
-      const answered = replicas.filter((r) => answers[r].status === 'fulfilled');
-      const rows = (r: number) => (answers[r] as PromiseFulfilledResult<T[]>).value;
-      if (answered.length === 0) throw (answers[0] as PromiseRejectedResult).reason;
-      const failed = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-      if (failed) {
-        if (!(failed.reason instanceof ClickHouseError) || !failed.reason.retriable) throw failed.reason;
-        const complete = await Promise.all(answered.map(async (r) => hasEveryPart(await node(shard, r), cluster.localDatabase, opts.table)));
-        if (!complete.some(Boolean)) {
-          const missing = replicas.filter((r) => !answered.includes(r)).map((r) => cluster.shards[shard][r]);
-          throw new ClickHouseError(
-            `shard ${shard + 1}: ${missing.join(', ')} does not answer, and no replica that does has fetched every part of ${opts.table} yet; waiting, so that nothing it holds is stored twice`,
-            { retriable: true, cause: failed.reason },
-          );
-        }
-      }
-      return answered.flatMap(rows);
-    },
+    queryShard: <T>(shard: number, q: SqlFragment, opts: { table: string }) => readShard(shard, (replica) => replica.query<T>(q), opts),
+    readShard,
   };
 }
 

@@ -134,10 +134,10 @@ export const OVERSIZED = { kind: 'oversized-5mb', code: 'too_large' };
 const USERS = Array.from({ length: 97 }, (_, i) => `user${i}@corp.example`);
 const BASE_TS = Date.UTC(2026, 9, 1);
 
-function good(i: number) {
+function good(i: number, start = BASE_TS) {
   return {
     event_id: `ev-${i}`,
-    ts: new Date(BASE_TS + i * 1000).toISOString(),
+    ts: new Date(start + i * 1000).toISOString(),
     user: USERS[i % USERS.length],
     action: i % 10 === 0 ? 'EXPORT' : 'SELECT',
     bytes: 1000 + ((i * 7919) % 100000),
@@ -164,13 +164,14 @@ export interface Traffic {
 }
 
 /**
- * n messages, about `malformedEvery`-th of them malformed (cycling through all kinds). `duplicates:
+ * n messages, about `malformedEvery`-th of them malformed (cycling through all kinds), a second apart
+ * from `start` (default: 1 October 2026). `duplicates:
  * false` leaves out producer-side duplicates, which are caught only by the process that saw the first
  * copy (a rebalance or a crash in between stores both).
  */
-export function traffic(n: number, opts: { malformedEvery?: number; oversized?: boolean; duplicates?: boolean } = {}): Traffic {
+export function traffic(n: number, opts: { malformedEvery?: number; oversized?: boolean; duplicates?: boolean; start?: number } = {}): Traffic {
   const every = opts.malformedEvery ?? 0;
-  const kinds = [...MALFORMED.map((m) => ({ ...m, make: m.make })), ...(opts.duplicates === false ? [] : [{ ...DUPLICATE, make: (i: number) => json(good(i - 1)) }])];
+  const kinds = [...MALFORMED.map((m) => ({ ...m, make: m.make })), ...(opts.duplicates === false ? [] : [{ ...DUPLICATE, make: (i: number) => json(good(i - 1, opts.start)) }])];
   const messages: Message[] = [];
   const malformed = new Map<string, { code: string; count: number }>();
   let valid = 0;
@@ -191,7 +192,7 @@ export function traffic(n: number, opts: { malformedEvery?: number; oversized?: 
       count(kind.kind, kind.code);
       continue;
     }
-    const e = good(i);
+    const e = good(i, opts.start);
     messages.push({ key: e.user, value: json(e) });
     valid++;
     if (e.status === 'ok') validBytes += e.bytes;
@@ -302,6 +303,18 @@ export function ingesterStats(logFile: string): { received: number; inserted: nu
   if (!line) return undefined;
   const n = (name: string) => Number(new RegExp(`"${name}":(\\d+)`).exec(line)?.[1] ?? NaN);
   return { received: n('received'), inserted: n('inserted'), inserts: n('inserts'), batchesInserted: n('batchesInserted') };
+}
+
+/** How many members a consumer group has once it is stable; -1 while it rebalances. */
+export async function stableMembers(kafka: Kafka, groupId: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups[0]?.state === 'Stable' ? groups[0].members.length : -1;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Resolves once the consumer group has committed every partition of the topic up to its end. */

@@ -5,39 +5,19 @@
 // stopping, a fourth joining and the third paused (SIGSTOP) past its session, then resumed. Afterwards the stored alerts, every revision of them, equal what one engine gives judging
 // the same events in order from ClickHouse: none raised twice, none missed, none revised differently.
 import fs from 'node:fs';
-import crypto from 'node:crypto';
-import type { Message } from 'kafkajs';
-import type { AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY, dayOf } from '../../src/calendar';
-import { backfill } from '../../src/detect/backfill';
-import { engineFor } from '../../src/detect/setup';
 import { storeDirectory } from '../../src/directory';
-import { sql } from '../../src/store';
-import { loadEngineInputs } from '../../src/triage/detector-inputs';
 import { directory, history, PEOPLE } from '../helpers/api-fixture';
-import { exitedWithin, ingestFixture, killIngesters, produce, startDetector, startIngester, waitForGroupAtEnd, waitUntil, type IngestFixture, type RunningIngester } from '../helpers/ingest-run';
+import { exitedWithin, ingestFixture, killIngesters, produce, stableMembers, startDetector, startIngester, waitForGroupAtEnd, waitUntil, type IngestFixture, type RunningIngester } from '../helpers/ingest-run';
+import { exportMessage, oneEngineRevisions, storedRevisions } from '../helpers/one-engine';
 
 const today = dayOf(Date.now());
 const noon = today * MS_PER_DAY + 12 * 3_600_000;
 /** Each person exports in chunks of this size, spread over the phases: everyone alerts, revised as it grows. */
 const CHUNK = 150_000_000;
 
-function event(user: string, at: number, bytes: number): Message {
-  const body = { event_id: crypto.randomUUID(), ts: new Date(at).toISOString(), user, action: 'EXPORT', bytes, rows: Math.round(bytes / 400), source: 'pg-1', database: 'crm', table: 'customers', client_ip: '10.9.9.9', client_app: 'DBeaver', session_id: `export-${user}`, query_id: 'q', status: 'ok' };
-  return { key: user, value: JSON.stringify(body) };
-}
-
 /** Phase `n` of everyone's export: four chunks each, a second apart, in time order per person. */
-const phase = (n: number) => PEOPLE.flatMap((u, i) => Array.from({ length: 4 }, (_, c) => event(u, noon + n * 600_000 + i * 10_000 + c * 1000, CHUNK)));
-
-interface Stored {
-  alertId: string;
-  revision: number;
-  triggerEventId: string;
-  severity: string;
-  observedBytes: number;
-  eventCount: number;
-}
+const phase = (n: number) => PEOPLE.flatMap((u, i) => Array.from({ length: 4 }, (_, c) => exportMessage(u, noon + n * 600_000 + i * 10_000 + c * 1000, CHUNK)));
 
 describe('detectors sharing the partitions of one group (real Kafka, ClickHouse and processes)', () => {
   let f: IngestFixture;
@@ -56,16 +36,7 @@ describe('detectors sharing the partitions of one group (real Kafka, ClickHouse 
     await f?.cleanup();
   });
 
-  const members = async () => {
-    const admin = f.kafka.admin();
-    await admin.connect();
-    try {
-      const { groups } = await admin.describeGroups([group()]);
-      return groups[0]?.state === 'Stable' ? groups[0].members.length : -1;
-    } finally {
-      await admin.disconnect();
-    }
-  };
+  const members = () => stableMembers(f.kafka, group());
   const allJudged = async () => {
     await waitForGroupAtEnd(f.kafka, f.groupId, f.topic, 120_000);
     await waitForGroupAtEnd(f.kafka, group(), f.topic, 120_000);
@@ -128,17 +99,8 @@ describe('detectors sharing the partitions of one group (real Kafka, ClickHouse 
     await allJudged();
     expect(log(c)).toContain('had left the group');
 
-    const stored = await f.ch.query<{ alert_id: string; revision: string; trigger_event_id: string; severity: string; observed_bytes: string; event_count: string }>(sql`
-      SELECT alert_id, revision, trigger_event_id, severity, observed_bytes, event_count FROM alerts ORDER BY alert_id, revision`);
-    const live: Stored[] = stored.map((r) => ({ alertId: r.alert_id, revision: Number(r.revision), triggerEventId: r.trigger_event_id, severity: r.severity, observedBytes: Number(r.observed_bytes), eventCount: Number(r.event_count) }));
-
-    // One engine, the same events, in event order from ClickHouse (`detect --once`).
-    const engine = engineFor(f.ch, f.config.detection, await loadEngineInputs(f.ch, f.config.detection));
-    const replayed: AlertRecord[] = [];
-    await backfill(f.ch, engine, { from: today * MS_PER_DAY, to: (today + 1) * MS_PER_DAY }, async (x) => void replayed.push(...x));
-    const expected: Stored[] = replayed
-      .map((r) => ({ alertId: r.alertId, revision: r.revision, triggerEventId: r.triggerEventId, severity: r.severity, observedBytes: r.observedBytes, eventCount: r.eventCount }))
-      .sort((x, y) => (x.alertId < y.alertId ? -1 : x.alertId > y.alertId ? 1 : x.revision - y.revision));
+    const live = await storedRevisions(f.ch);
+    const expected = await oneEngineRevisions(f.ch, f.config.detection, today);
     // Everyone exported 4.8 GB: six alerts, each revised as the export grew, the last revision at the full volume.
     expect(new Set(expected.map((e) => e.alertId)).size).toBe(PEOPLE.length);
     expect(expected.filter((e) => e.revision > 1).length).toBeGreaterThanOrEqual(PEOPLE.length);

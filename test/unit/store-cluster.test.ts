@@ -102,6 +102,21 @@ describe('statements a migration may contain', () => {
     ]);
   });
 
+  it("defines a table's MATERIALIZED columns as ALIAS in its Distributed table and its copies' (18.16 sends their values on, and the shard refuses them)", () => {
+    const [table, copy, renamed] = plan([
+      'CREATE TABLE listing (alert_id String, k UInt64 MATERIALIZED cityHash64(alert_id), user String, n UInt8 DEFAULT 1) ENGINE = MergeTree ORDER BY alert_id',
+      'CREATE TABLE listing_copy AS listing',
+      'RENAME TABLE listing_copy TO listing_new',
+    ]);
+    const modify = { target: 'main-every-node', sql: 'ALTER TABLE `listing` MODIFY COLUMN k UInt64 ALIAS cityHash64(alert_id)' };
+    expect(table.slice(1)).toEqual([expect.objectContaining({ target: 'main-every-node', sql: expect.stringMatching(/^CREATE TABLE IF NOT EXISTS `listing` AS `insider_local`.`listing` ENGINE = Distributed/) }), modify]);
+    expect(table[0].sql).toContain('k UInt64 MATERIALIZED cityHash64(alert_id)');
+    expect(copy[copy.length - 1]).toEqual({ ...modify, sql: modify.sql.replace('`listing`', '`listing_copy`') });
+    expect(renamed[renamed.length - 1]).toEqual({ ...modify, sql: modify.sql.replace('`listing`', '`listing_new`') });
+    // A table without one keeps the single Distributed step.
+    expect(plan(['CREATE TABLE plain (user String) ENGINE = MergeTree ORDER BY user'])[0]).toHaveLength(2);
+  });
+
   it('creates a Null table (it stores nothing) as it is, on every node, with no Distributed table (migration 0013)', () => {
     const [replay, view] = plan(['CREATE TABLE IF NOT EXISTS replay_events AS events ENGINE = Null', 'CREATE MATERIALIZED VIEW IF NOT EXISTS replay_events_mv TO events AS SELECT user, n FROM replay_events']);
     expect(replay).toEqual([{ target: 'local-every-node', sql: 'CREATE TABLE IF NOT EXISTS `replay_events` AS events ENGINE = Null' }]);
