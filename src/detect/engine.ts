@@ -62,6 +62,11 @@ export interface Engine {
    * history would be built without them.
    */
   prepare(day: number): void;
+  /**
+   * Builds day `day`'s history now and waits for it: a live detector does so before it joins its group,
+   * so that the first batch of a partition (its takeover) does not hold up the group's rebalances.
+   */
+  load(day: number): Promise<void>;
   /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
   setAllowlist(allowlist: Allowlist): void;
   /**
@@ -295,6 +300,9 @@ export function createEngine(opts: EngineOptions): Engine {
     prepare(day) {
       // Awaited by the day's first event; a failure is seen there (and not cached).
       historyOf(day).catch(() => {});
+    },
+    async load(day) {
+      await historyOf(day);
     },
     restore(alerts) {
       for (const a of alerts) {

@@ -39,6 +39,13 @@ export interface BatchSession {
   heartbeat(): Promise<void>;
   /** True once a rebalance took the partition away (the batch must not be committed). */
   isStale(): boolean;
+  /**
+   * Throws unless this consumer is still a member of the group's current generation: commits the batch's
+   * first offset again (no move), which the broker checks against the member and the generation. A
+   * heartbeat cannot tell: kafkajs skips one within an interval of the last, even when that answer came
+   * in after a pause past the session.
+   */
+  fence(): Promise<void>;
 }
 
 export interface ConsumerLoopOptions {
@@ -122,7 +129,8 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
           // Heartbeats go on through the whole batch (a slow store, a busy machine), so the group keeps our partitions.
           const beat = setInterval(() => heartbeat().catch(() => {}), settings.heartbeatIntervalMs);
           try {
-            const next = await opts.eachBatch(batch, { heartbeat, isStale });
+            const first = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.messages[0].offset }] }] };
+            const next = await opts.eachBatch(batch, { heartbeat, isStale, fence: () => commitOffsetsIfNecessary(first) });
             if (next === undefined) return;
             resolveOffset(String(BigInt(next) - 1n));
             // The batch's own commit also works while the consumer is stopping (consumer.commitOffsets does not).

@@ -8,9 +8,10 @@
 // stored events below the offset it starts at, and their stored alerts are continued, not repeated.
 // A new group starts after what ClickHouse already holds (history is for baselines, not for alerting).
 import type { Admin, Batch, Kafka } from 'kafkajs';
+import { dayOf } from '../calendar';
 import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
-import { createConsumerLoop, unreadBatch, withRetry, type BatchSession } from '../kafka';
+import { Abandoned, createConsumerLoop, unreadBatch, withRetry, type BatchSession } from '../kafka';
 import type { Logger } from '../log';
 import { sql, type ClickHouse } from '../store';
 import { writeAlerts, type AlertRecord } from '../alerts';
@@ -19,7 +20,7 @@ import { createRegistry, type Registry } from '../telemetry';
 import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
 import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
-import { partitionsOf } from './partitions';
+import { clickhouseReads, partitionsOf } from './partitions';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
@@ -82,14 +83,19 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       const tuned = effectiveDetection(detection, await loadTuning(ch));
       const inputs = await loadEngineInputs(ch, tuned, { alertIdKey: config.api.pseudonymKey });
       const engine = engineFor(ch, tuned, inputs);
+      // Kept for the takeovers (where the ingester's group stands).
       const admin = kafka.admin();
       await admin.connect();
       try {
         await startNewGroup(admin, ch, detection.groupId, topics, log);
-      } finally {
-        await admin.disconnect();
+        // The histories of yesterday and today, built before joining: a takeover then only reads events.
+        const today = dayOf(Date.now());
+        await Promise.all([engine.load(today - 1), engine.load(today)]);
+      } catch (err) {
+        await admin.disconnect().catch(() => {});
+        throw err;
       }
-      return { inputs, engine, alertFloor: tuned.scoring.alertFloor };
+      return { inputs, engine, admin, alertFloor: tuned.scoring.alertFloor };
     },
     {
       policy: retry,
@@ -100,8 +106,14 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       },
     },
   );
-  const { inputs, engine } = started;
-  const partitions = partitionsOf(ch, engine, log);
+  const { inputs, engine, admin } = started;
+  // Where the ingester's group stands: a takeover waits for what the previous owner judged to be stored.
+  const ingestedBelow = async (topic: string, partition: number) => {
+    const [committed] = await admin.fetchOffsets({ groupId: config.ingest.groupId, topics: [topic] });
+    const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+    return offset === '-1' ? 0n : BigInt(offset);
+  };
+  const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow), engine, log);
   let alertFloor = started.alertFloor;
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);
@@ -117,13 +129,14 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     // One batch at a time: the engine's running totals are shared by all partitions.
     concurrency: 1,
     eachBatch: (batch, session) => judge(batch, session),
-    commitFailed: 'detector offset commit failed; the batch may be judged again after a restart (alerts are revised, not duplicated)',
+    commitFailed: 'detector offset commit failed; the batch may be judged again (its partition is taken over: its alerts are continued, not raised again)',
     onCrash: () => metrics.errors.inc({ kind: 'crash' }),
     onStopping() {
       for (const t of timers) clearInterval(t);
       stopStats();
     },
     async onStopped(failed) {
+      await admin.disconnect().catch(() => {});
       if (!failed) log.info({ ...engine.stats(), ...counts }, 'detector stopped');
     },
   });
@@ -177,9 +190,12 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         }
       }
       const alerts = [...taken.alerts, ...(await engine.process(events))];
-      // A detector paused past its session learns here that the group moved on (the heartbeat fails),
-      // before it writes revisions that the partition's new owner writes too.
-      if (alerts.length > 0) await session.heartbeat();
+      // A detector paused past its session, or a batch of a generation gone by, must not write revisions
+      // that the partition's new owner writes too: the commit of the batch's start checks membership.
+      if (alerts.length > 0) {
+        if (!partitions.current(taken)) throw new Abandoned('a batch judged while the group was rebalanced');
+        await session.fence();
+      }
       // Stored before the offsets are committed (the loop commits what this returns).
       await store(alerts);
       emit(alerts);
@@ -187,6 +203,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       observeBatch(metrics, batch, events);
     } catch (err) {
       partitions.abandon(batch, events);
+      // Not committed: delivered again, to whichever detector holds the partition by then.
+      if (err instanceof Abandoned) return undefined;
       throw err;
     } finally {
       endTimer();

@@ -6,18 +6,18 @@
 // paused past its session), the partition's stored events of today and yesterday below the offset it
 // starts at rebuild those employees' totals, and their stored alerts are continued, not raised again
 // (the same as a restart). When the group takes a partition away, its employees' totals are dropped.
-// The rebuild reads what the ingester stored: it first waits (a while, not for ever) until the ingester
-// has stored the partition up to that offset, so events the previous owner judged just before it died
-// are not missing from the totals.
+// The rebuild reads what the ingester stored: it first waits (a while, not for ever) until the ingester's
+// group has committed the partition up to that offset (it commits only what ClickHouse holds), so
+// events the previous owner judged just before it died are not missing from the totals.
 // An employee seen on partitions of two topics keeps one set of totals: taking over one of them rebuilds
-// that employee from the stored events of every partition held (events of those judged but not yet
-// stored are missing from that rebuild; docs/deploy.md).
+// that employee from the stored events of the other topics' partitions held too (events of those judged
+// but not yet stored are missing from that rebuild; docs/deploy.md).
 import type { Batch } from 'kafkajs';
 import { dayOf, MS_PER_DAY } from '../calendar';
 import { alertRevisionsEverywhere, type AlertRecord } from '../alerts';
 import { inEventOrder, storedEventsEverywhere, type DetectEvent, type Engine } from '../detect';
 import type { Logger } from '../log';
-import { inList, join, shardsOf, sql, type ClickHouse } from '../store';
+import { inList, join, sql, type ClickHouse } from '../store';
 
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */
 const USERS_PER_QUERY = 2000;
@@ -28,6 +28,48 @@ const STORED_POLL_MS = 500;
 export interface Takeover {
   events: number;
   alerts: AlertRecord[];
+  /** The group generation the batch was entered in (see current). */
+  generation: number;
+}
+
+/** What a takeover reads: ClickHouse and the ingester's group (clickhouseReads); fakes in the unit test. */
+export interface TakeoverReads {
+  /** The first offset of a partition the ingester's group has not committed (it commits what ClickHouse holds). */
+  ingestedBelow(topic: string, partition: number): Promise<bigint>;
+  /** The stored events of days from `since` of a partition, below an offset, in event order. */
+  partitionEvents(since: number, topic: string, partition: number, below: bigint): Promise<DetectEvent[]>;
+  /** The stored events of days from `since` of these employees on these partitions, below their offsets, in event order. */
+  employeeEvents(since: number, users: ReadonlyArray<string>, partitions: ReadonlyArray<PartitionBelow>): Promise<DetectEvent[]>;
+  /** Every stored revision of the alerts of days first..last. */
+  alerts(first: number, last: number): Promise<AlertRecord[]>;
+}
+
+export interface PartitionBelow {
+  topic: string;
+  partition: number;
+  below: bigint;
+}
+
+/** The reads from ClickHouse, every replica of every shard on a cluster (what was just stored is there). */
+export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['ingestedBelow']): TakeoverReads {
+  const since = (day: number) => sql`ts >= ${new Date(day * MS_PER_DAY)}`;
+  return {
+    ingestedBelow,
+    partitionEvents: (day, topic, partition, below) => storedEventsEverywhere(ch, sql`${since(day)} AND kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset < ${below}`),
+    async employeeEvents(day, users, partitions) {
+      if (users.length === 0 || partitions.length === 0) return [];
+      const on = join(
+        partitions.map((p) => sql`(kafka_topic = ${p.topic} AND kafka_partition = ${p.partition} AND kafka_offset < ${p.below})`),
+        ' OR ',
+      );
+      const out: DetectEvent[] = [];
+      for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
+        out.push(...(await storedEventsEverywhere(ch, sql`${since(day)} AND user IN ${inList(users.slice(i, i + USERS_PER_QUERY))} AND (${on})`)));
+      }
+      return out.sort(inEventOrder);
+    },
+    alerts: (first, last) => alertRevisionsEverywhere(ch, first, last),
+  };
 }
 
 export interface Partitions {
@@ -43,6 +85,11 @@ export interface Partitions {
    * not assigned to this detector any more (a batch of an earlier generation): not to be judged.
    */
   enter(batch: Batch): Promise<Takeover | null>;
+  /**
+   * False once the group moved on since the batch was entered (a join while it was judged: with several
+   * brokers kafkajs can rejoin while another broker's batch is in hand): its alerts are not to be stored.
+   */
+  current(taken: Takeover): boolean;
   /** After a batch is judged: where the partition goes on, and whose events it carried. */
   judged(batch: Batch, events: ReadonlyArray<DetectEvent>): void;
   /**
@@ -63,14 +110,17 @@ interface Held {
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Partitions {
+export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger): Partitions {
   const held = new Map<string, Held>();
-  /** The assignment of the latest join, once applied; the next one, until the next batch applies it. */
-  let current: Set<string> | null = null;
-  let pending: Set<string> | null = null;
+  /** The assignment of the latest join. */
+  let assignment: Set<string> | null = null;
+  /** Held partitions that some join since the last batch did not assign (dropped at the next batch). */
+  const lost = new Set<string>();
   let member: string | null = null;
   let expelled = false;
-  /** Until when takeovers of the current assignment wait for the ingester. */
+  let generation = 0;
+  let applied = 0;
+  /** Until when takeovers after the latest join wait for the ingester. */
   let storedWaitEnd = 0;
 
   /** Drops partitions held, and the totals of their employees seen on no other partition held. */
@@ -88,20 +138,24 @@ export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Parti
     return { partitions: gone.map((h) => `${h.topic}/${h.partition}`), employees: released.size };
   }
 
-  function apply(assignment: Set<string>, expelled: boolean) {
-    const gone = [...held.keys()].filter((key) => expelled || !assignment.has(key));
+  /** At the first batch after joins: drops what any of them took away (all of it after an expulsion). */
+  function apply() {
+    const gone = expelled ? [...held.keys()] : [...lost].filter((key) => held.has(key));
+    lost.clear();
+    applied = generation;
     if (gone.length === 0) return;
     const dropped = drop(gone);
     if (expelled) log.warn(dropped, 'this detector had left the group (paused or cut off past its session): every partition is taken over afresh');
     else log.info(dropped, 'partitions went to another detector; their employees\' running totals dropped');
+    expelled = false;
   }
 
-  /** Waits until ClickHouse holds the partition below `first` (events or dead letters), or the join's wait is over. */
+  /** Waits until the ingester's group has committed the partition up to `first`, or the join's wait is over. */
   async function awaitStored(topic: string, partition: number, first: bigint): Promise<void> {
-    let stored = await storedBelow(ch, topic, partition);
+    let stored = await reads.ingestedBelow(topic, partition);
     while (stored < first && Date.now() < storedWaitEnd) {
       await new Promise((r) => setTimeout(r, STORED_POLL_MS));
-      stored = await storedBelow(ch, topic, partition);
+      stored = await reads.ingestedBelow(topic, partition);
     }
     if (stored < first) log.warn({ topic, partition, offset: String(first), stored: String(stored) }, 'the ingester has not stored this partition up to where this detector starts: its employees\' totals are rebuilt without the events in between');
   }
@@ -109,46 +163,40 @@ export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Parti
   async function takeOver(topic: string, partition: number, first: bigint): Promise<Takeover> {
     await awaitStored(topic, partition, first);
     const today = dayOf(Date.now());
-    const since = sql`ts >= ${new Date((today - 1) * MS_PER_DAY)}`;
-    const own = await storedEventsEverywhere(ch, sql`${since} AND kafka_topic = ${topic} AND kafka_partition = ${partition} AND kafka_offset < ${first}`);
+    const own = await reads.partitionEvents(today - 1, topic, partition, first);
     const users = new Set(own.map((e) => e.user));
-    // The same employees' events on the other partitions held (another topic): the rebuild starts from nothing.
-    const others = [...held.values()].map((h) => sql`(kafka_topic = ${h.topic} AND kafka_partition = ${h.partition} AND kafka_offset < ${h.next})`);
-    const more: DetectEvent[] = [];
-    if (others.length > 0 && users.size > 0) {
-      const list = [...users];
-      for (let i = 0; i < list.length; i += USERS_PER_QUERY) {
-        more.push(...(await storedEventsEverywhere(ch, sql`${since} AND user IN ${inList(list.slice(i, i + USERS_PER_QUERY))} AND (${join(others, ' OR ')})`)));
-      }
-    }
+    // The same employees' events on the partitions of other topics held: their rebuild starts from nothing.
+    const others = [...held.values()].filter((h) => h.topic !== topic).map((h) => ({ topic: h.topic, partition: h.partition, below: h.next }));
+    const more = await reads.employeeEvents(today - 1, [...users], others);
     engine.release(users);
-    engine.restore((await alertRevisionsEverywhere(ch, today - 1, today)).filter((a) => users.has(a.user)));
+    engine.restore((await reads.alerts(today - 1, today)).filter((a) => users.has(a.user)));
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     const alerts = await engine.process(events);
     held.set(keyOf(topic, partition), { topic, partition, next: first, users });
     log.info({ topic, partition, offset: String(first), events: events.length, employees: users.size, alerts: alerts.length }, 'partition taken over: its employees\' running totals of today and yesterday rebuilt from ClickHouse');
-    return { events: events.length, alerts };
+    return { events: events.length, alerts, generation: applied };
   }
 
   return {
-    assigned(assignment, memberId) {
-      pending = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => keyOf(topic, p))));
+    assigned(given, memberId) {
+      const next = new Set(Object.entries(given).flatMap(([topic, parts]) => parts.map((p) => keyOf(topic, p))));
+      // Every join counts: one that takes a partition away and the next that gives it back, both before
+      // the next batch, must still drop what this detector held of it (another judged it in between).
+      for (const key of held.keys()) if (!next.has(key)) lost.add(key);
       if (member !== null && memberId !== member) expelled = true;
       member = memberId;
+      assignment = next;
+      generation++;
+      storedWaitEnd = Date.now() + STORED_WAIT_MS;
     },
     async enter(batch) {
-      if (pending) {
-        storedWaitEnd = Date.now() + STORED_WAIT_MS;
-        apply(pending, expelled);
-        expelled = false;
-        current = pending;
-        pending = null;
-      }
+      if (applied !== generation) apply();
       const key = keyOf(batch.topic, batch.partition);
-      if (current && !current.has(key)) return null;
-      if (held.has(key)) return { events: 0, alerts: [] };
+      if (assignment && !assignment.has(key)) return null;
+      if (held.has(key)) return { events: 0, alerts: [], generation: applied };
       return takeOver(batch.topic, batch.partition, BigInt(batch.firstOffset() ?? batch.messages[0].offset));
     },
+    current: (taken) => taken.generation === generation,
     judged(batch, events) {
       const h = held.get(keyOf(batch.topic, batch.partition));
       if (!h) return;
@@ -160,21 +208,4 @@ export function partitionsOf(ch: ClickHouse, engine: Engine, log: Logger): Parti
       if (dropped.partitions.length > 0 || dropped.employees > 0) log.warn(dropped, 'a batch judged but not stored: its partition is taken over again at its next batch');
     },
   };
-}
-
-/**
- * The first offset of the partition ClickHouse does not hold: after its stored events' batches (each
- * shard's own ledger, every replica of it) and its dead letters.
- */
-async function storedBelow(ch: ClickHouse, topic: string, partition: number): Promise<bigint> {
-  const where = sql`kafka_topic = ${topic} AND kafka_partition = ${partition}`;
-  const shards = shardsOf(ch);
-  const answers: Array<{ n: string; next: string }> = [];
-  for (let shard = 0; shard < shards.count; shard++) {
-    answers.push(...(await shards.queryShard<{ n: string; next: string }>(shard, sql`SELECT count() AS n, toString(max(max_offset) + 1) AS next FROM ingest_batches WHERE ${where}`, { table: 'ingest_batches' })));
-  }
-  answers.push(...(await ch.query<{ n: string; next: string }>(sql`SELECT count() AS n, toString(max(kafka_offset) + 1) AS next FROM dead_letters WHERE ${where}`)));
-  let next = 0n;
-  for (const r of answers) if (Number(r.n) > 0 && BigInt(r.next) > next) next = BigInt(r.next);
-  return next;
 }

@@ -1,5 +1,6 @@
-// Produces to and consumes from a topic of its own on the real broker with kafkajs.
-import { createKafka } from '../../src/kafka';
+// Produces to and consumes from a topic of its own on the real broker with kafkajs; the consumer loop's
+// fence against a broker that expelled the member while it held a batch.
+import { createConsumerLoop, createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { testConfig, uniqueName } from '../helpers/env';
 
@@ -8,11 +9,12 @@ describe('Kafka (real broker)', () => {
   const log = createLogger({ level: 'silent' });
   const kafka = createKafka(config.kafka, log);
   const topic = uniqueName('it_kafka');
+  const fenced = uniqueName('it_fence');
 
   afterAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.deleteTopics({ topics: [topic, fenced] }).catch(() => {});
     await admin.disconnect();
   });
 
@@ -56,4 +58,45 @@ describe('Kafka (real broker)', () => {
       expect(theirs.map((r) => r.seq)).toEqual([...theirs.map((r) => r.seq)].sort((a, b) => a - b));
     }
   });
+
+  it("fails a batch's fence once the group expelled its member while it held the batch (its process stalled past the session)", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: fenced, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: fenced, acks: -1, messages: [{ key: 'k', value: 'v' }] });
+    await producer.disconnect();
+    const outcomes: string[] = [];
+    const settings = { groupId: uniqueName('it_fence_group'), sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, fetchMaxBytes: 1 << 20 };
+    let done: () => void;
+    const judged = new Promise<void>((resolve) => (done = resolve));
+    const loop = createConsumerLoop({
+      kafka,
+      log,
+      name: 'fence test',
+      settings,
+      topics: [fenced],
+      fromBeginning: true,
+      concurrency: 1,
+      commitFailed: 'commit failed',
+      eachBatch: async (_batch, session) => {
+        if (outcomes.length > 0) return undefined;
+        const fence = () => session.fence().then(() => 'passed', (err: Error) => `failed: ${err.message}`);
+        outcomes.push(await fence());
+        // No heartbeat can leave while the event loop is held: the broker drops the member after 6 s.
+        const until = Date.now() + 9000;
+        while (Date.now() < until);
+        outcomes.push(await fence());
+        done();
+        return undefined;
+      },
+    });
+    await loop.start();
+    await judged;
+    await loop.stop();
+    expect(outcomes[0]).toBe('passed');
+    expect(outcomes[1]).toMatch(/^failed: /);
+  }, 60000);
 });
