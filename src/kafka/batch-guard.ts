@@ -29,7 +29,7 @@
 // kafkajs as before, unguarded: Kafka 3 stores only record batches.
 import { InsiderError } from '../errors';
 import { BatchTooLarge, BatchUnreadable, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
-import { linearRecordDecoder, type LongType } from './record-decoder';
+import { headerBytes, linearRecordDecoder, type LongType } from './record-decoder';
 
 export { batchLimits, BatchTooLarge, type BatchLimits } from './batch-limits';
 
@@ -54,6 +54,8 @@ interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, Buffer | null | Array<Buffer | null>>;
+  /** The same object for every record of a batch. */
+  batchContext?: object;
 }
 type RecordBatchDecoder = (decoder: KafkaDecoder) => Promise<{ records: DecodedRecord[] }>;
 
@@ -141,7 +143,6 @@ export interface KafkaProtocol {
 // kafkajs's constants: the magic byte is at the same offset in every message format; a record batch's
 // fixed part is 49 bytes past its length.
 const MAGIC_OFFSET = 16;
-const HEADER_COST = 64;
 const RECORD_BATCH_OVERHEAD = 49;
 
 /**
@@ -191,11 +192,11 @@ export function guardedMessages(kafka: KafkaProtocol, random: () => number = Mat
         records.push(record);
         budget.records++;
         budget.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-        // A header costs its bytes and about HEADER_COST more (its objects).
-        for (const [name, value] of Object.entries(record.headers)) {
-          for (const v of Array.isArray(value) ? value : [value]) budget.bytes += HEADER_COST + Buffer.byteLength(name) + (v?.length ?? 0);
-        }
       }
+      // The batch's headers, as the record decoder charged them while it read them (their bytes and 64
+      // more each): not walked again here.
+      const context = batch.records[0]?.batchContext;
+      if (context) budget.bytes += headerBytes(context);
     }
     return records;
   };

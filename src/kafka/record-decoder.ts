@@ -34,10 +34,19 @@ type HeaderValue = Buffer | null | Array<Buffer | null>;
 const LOG_APPEND_TIME = 1;
 /** Tracing and shippers add a few headers to each message; ten per record of the limit leaves room. */
 export const HEADERS_PER_RECORD = 10;
+/** What a header costs against a fetch's byte limit beyond its name's and value's bytes (its objects), about. */
+const HEADER_COST = 64;
+
+// Headers read per batch, their number and what they cost: kafkajs gives every record of a batch the
+// same context object.
+const headersOf = new WeakMap<object, { count: number; bytes: number }>();
+
+/** What the headers read so far of the batch whose records share `batchContext` cost against a fetch's byte limit. */
+export function headerBytes(batchContext: object): number {
+  return headersOf.get(batchContext)?.bytes ?? 0;
+}
 
 export function linearRecordDecoder(Long: LongType) {
-  // Headers seen per batch: kafkajs gives every record of a batch the same context object.
-  const headersOf = new WeakMap<object, number>();
   return (decoder: RecordBytes, batchContext: BatchContext = {}) => {
     const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
     const attributes = decoder.readInt8();
@@ -49,14 +58,16 @@ export function linearRecordDecoder(Long: LongType) {
     const count = Math.max(decoder.readVarInt(), 0);
     // A header takes two bytes at least (an empty key and value).
     if (count * 2 > decoder.buffer.length - decoder.offset) throw new BatchUnreadable(`a record of offset ${offset} says it has ${count} headers, more than its bytes can hold`);
-    const seen = (headersOf.get(batchContext) ?? 0) + count;
-    headersOf.set(batchContext, seen);
+    let seen = headersOf.get(batchContext);
+    if (!seen) headersOf.set(batchContext, (seen = { count: 0, bytes: 0 }));
+    seen.count += count;
     const most = HEADERS_PER_RECORD * batchLimits().maxRecords;
-    if (seen > most) throw new BatchUnreadable(`its records carry more than ${most} headers (${HEADERS_PER_RECORD} times kafka.maxBatchRecords)`);
+    if (seen.count > most) throw new BatchUnreadable(`its records carry more than ${most} headers (${HEADERS_PER_RECORD} times kafka.maxBatchRecords)`);
     const headers: Record<string, HeaderValue> = {};
     for (let i = 0; i < count; i++) {
       const name = String(decoder.readVarIntString());
       const v = decoder.readVarIntBytes();
+      seen.bytes += HEADER_COST + Buffer.byteLength(name) + (v?.length ?? 0);
       const had = Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] : undefined;
       const next = had === undefined ? v : Array.isArray(had) ? (had.push(v), had) : [had, v];
       // Defined, not assigned: a header named __proto__ is a header, not the object's prototype.
