@@ -28,8 +28,8 @@
 // kafkajs's own decoders). Kafka's old message formats (magic 0 and 1, brokers before 0.11) are read by
 // kafkajs as before, unguarded: Kafka 3 stores only record batches.
 import { InsiderError } from '../errors';
-import { BatchTooLarge, BatchUnreadable, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
-import { headerBytes, linearRecordDecoder, type LongType } from './record-decoder';
+import { BatchTooLarge, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
+import { headerBytes, linearRecordDecoder, type KafkaDecoder, type LongType } from './record-decoder';
 
 export { batchLimits, BatchTooLarge, type BatchLimits } from './batch-limits';
 
@@ -42,14 +42,6 @@ export function unreadBatch(message: object): string | undefined {
   return (message as { [UNREAD]?: string })[UNREAD];
 }
 
-/** kafkajs's Decoder, as far as the guard uses it. */
-interface KafkaDecoder {
-  buffer: Buffer;
-  offset: number;
-  readInt32(): number;
-  canReadBytes(n: number): boolean;
-  readBytes(n: number): Buffer;
-}
 interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
@@ -87,7 +79,7 @@ export function guardedDecoder(original: RecordBatchDecoder): RecordBatchDecoder
       try {
         return await original(decoder);
       } catch (err) {
-        if (!(err instanceof BatchTooLarge || err instanceof BatchUnreadable)) throw err;
+        if (!(err instanceof BatchTooLarge)) throw err;
         why = `${err.message}, ${count} records`;
       }
     }
