@@ -147,9 +147,10 @@ export function guardedMessages(kafka: KafkaProtocol, random: () => number = Mat
   // A broker answers its partitions in the order asked, always the same (kafkajs has no fetch session):
   // past the limits, the partition at a position drawn at random for each answer reads its first batch
   // anyway, so that a flood on one partition only slows the others (each gets a turn in about `widest`
-  // answers; `widest`, the most partitions one answer held in this process, does not shrink). Drawn, not rotated: answers of several brokers interleave, and a rotation shared by them
-  // can fall into step and skip a position for good. The position is in the answer (kafkajs reads the
-  // partition's id just before this is called), counted over every partition, with data or not.
+  // answers; `widest`, the most partitions one answer held in this process, does not shrink). Drawn, not
+  // rotated: answers of several brokers interleave, and a rotation shared by them can fall into step and
+  // skip a position for good. The position is in the answer (kafkajs reads the partition's id just
+  // before this is called), counted over every partition, with data or not.
   let widest = 1;
   return async (fetch: KafkaDecoder): Promise<unknown[]> => {
     let budget = spent.get(fetch);
