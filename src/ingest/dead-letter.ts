@@ -2,6 +2,7 @@
 // bytes untouched and headers that say why and where it came from. Produced with acks=all before
 // the source offset is committed, so a rejected message is never lost.
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { chunkMessages, messageBytes } from '../kafka';
 
 export interface DeadLetter {
   topic: string;
@@ -26,6 +27,8 @@ export interface DeadLetterRow {
 const PREVIEW_BYTES = 512;
 /** Dead letters are sent in requests of at most this many bytes: one record batch must stay under the broker's message.max.bytes. */
 const SEND_BYTES = 512 * 1024;
+/** What a dead letter's headers add to its key and value, about, against SEND_BYTES. */
+const HEADER_BYTES = 1024;
 /** What is kept of a dead letter's value that the dead-letter topic refuses as too large (the original stays at its source offset). */
 const TRUNCATED_BYTES = 64 * 1024;
 const MAX_DATETIME = 4294967295;
@@ -39,7 +42,6 @@ interface OutgoingDeadLetter {
   key: Buffer | null;
   value: Buffer | null;
   headers: IHeaders;
-  size: number;
 }
 
 /**
@@ -67,22 +69,12 @@ export async function sendDeadLetters(producer: Producer, items: DeadLetter[], c
       'x-dlq-source-timestamp': item.message.timestamp,
       'x-dlq-time': now,
     });
-    const size = (item.message.key?.length ?? 0) + (item.message.value?.length ?? 0) + 1024;
-    return { topic: deadLetterTopicFor(item.topic, configuredTopic), key: item.message.key, value: item.message.value, headers, size };
+    return { topic: deadLetterTopicFor(item.topic, configuredTopic), key: item.message.key, value: item.message.value, headers };
   };
-  let chunk: OutgoingDeadLetter[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const d = outgoing(item);
-    if (chunk.length > 0 && bytes + d.size > SEND_BYTES) {
-      await sendChunk(producer, chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(d);
-    bytes += d.size;
-  }
-  if (chunk.length > 0) await sendChunk(producer, chunk);
+  const copies = function* () {
+    for (const item of items) yield outgoing(item);
+  };
+  for await (const chunk of chunkMessages(copies(), { maxBytes: SEND_BYTES, size: (d) => messageBytes(d, HEADER_BYTES) })) await sendChunk(producer, chunk);
 }
 
 async function sendChunk(producer: Producer, chunk: OutgoingDeadLetter[]): Promise<void> {

@@ -28,8 +28,8 @@
 // kafkajs's own decoders). Kafka's old message formats (magic 0 and 1, brokers before 0.11) are read by
 // kafkajs as before, unguarded: Kafka 3 stores only record batches.
 import { InsiderError } from '../errors';
-import { BatchTooLarge, BatchUnreadable, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
-import { linearRecordDecoder, type LongType } from './record-decoder';
+import { BatchTooLarge, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
+import { headerBytes, linearRecordDecoder, type KafkaDecoder, type LongType } from './record-decoder';
 
 export { batchLimits, BatchTooLarge, type BatchLimits } from './batch-limits';
 
@@ -42,18 +42,12 @@ export function unreadBatch(message: object): string | undefined {
   return (message as { [UNREAD]?: string })[UNREAD];
 }
 
-/** kafkajs's Decoder, as far as the guard uses it. */
-interface KafkaDecoder {
-  buffer: Buffer;
-  offset: number;
-  readInt32(): number;
-  canReadBytes(n: number): boolean;
-  readBytes(n: number): Buffer;
-}
 interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, Buffer | null | Array<Buffer | null>>;
+  /** The same object for every record of a batch. */
+  batchContext?: object;
 }
 type RecordBatchDecoder = (decoder: KafkaDecoder) => Promise<{ records: DecodedRecord[] }>;
 
@@ -85,7 +79,7 @@ export function guardedDecoder(original: RecordBatchDecoder): RecordBatchDecoder
       try {
         return await original(decoder);
       } catch (err) {
-        if (!(err instanceof BatchTooLarge || err instanceof BatchUnreadable)) throw err;
+        if (!(err instanceof BatchTooLarge)) throw err;
         why = `${err.message}, ${count} records`;
       }
     }
@@ -141,7 +135,6 @@ export interface KafkaProtocol {
 // kafkajs's constants: the magic byte is at the same offset in every message format; a record batch's
 // fixed part is 49 bytes past its length.
 const MAGIC_OFFSET = 16;
-const HEADER_COST = 64;
 const RECORD_BATCH_OVERHEAD = 49;
 
 /**
@@ -154,9 +147,10 @@ export function guardedMessages(kafka: KafkaProtocol, random: () => number = Mat
   // A broker answers its partitions in the order asked, always the same (kafkajs has no fetch session):
   // past the limits, the partition at a position drawn at random for each answer reads its first batch
   // anyway, so that a flood on one partition only slows the others (each gets a turn in about `widest`
-  // answers; `widest`, the most partitions one answer held in this process, does not shrink). Drawn, not rotated: answers of several brokers interleave, and a rotation shared by them
-  // can fall into step and skip a position for good. The position is in the answer (kafkajs reads the
-  // partition's id just before this is called), counted over every partition, with data or not.
+  // answers; `widest`, the most partitions one answer held in this process, does not shrink). Drawn, not
+  // rotated: answers of several brokers interleave, and a rotation shared by them can fall into step and
+  // skip a position for good. The position is in the answer (kafkajs reads the partition's id just
+  // before this is called), counted over every partition, with data or not.
   let widest = 1;
   return async (fetch: KafkaDecoder): Promise<unknown[]> => {
     let budget = spent.get(fetch);
@@ -191,11 +185,11 @@ export function guardedMessages(kafka: KafkaProtocol, random: () => number = Mat
         records.push(record);
         budget.records++;
         budget.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-        // A header costs its bytes and about HEADER_COST more (its objects).
-        for (const [name, value] of Object.entries(record.headers)) {
-          for (const v of Array.isArray(value) ? value : [value]) budget.bytes += HEADER_COST + Buffer.byteLength(name) + (v?.length ?? 0);
-        }
       }
+      // The batch's headers, as the record decoder charged them while it read them (their bytes and 64
+      // more each): not walked again here.
+      const context = batch.records[0]?.batchContext;
+      if (context) budget.bytes += headerBytes(context);
     }
     return records;
   };

@@ -1,7 +1,7 @@
 // The limits on what one record batch, and one fetch, may put in a consumer's memory (batch-guard.ts),
-// and the errors that make a batch unread rather than read. Apart from the guard so that the codecs and
+// and the error that makes a batch unread rather than read. Apart from the guard so that the codecs and
 // the record decoder can check them without importing it.
-import { InsiderError } from '../errors';
+import { InsiderError, type ErrorContext } from '../errors';
 
 export interface BatchLimits {
   /** Decompressed bytes of one record batch (headers count 64 more each in a fetch); a fetch holds about this, three times at most (default 16 MiB). */
@@ -20,16 +20,14 @@ export function setBatchLimits(options: Partial<BatchLimits>): void {
   Object.assign(limits, options);
 }
 
-/** A codec found the batch's output would pass maxBytes; thrown before it is decompressed. */
+/** A batch that would cost more than the limits to read (what it decompresses to, its headers): it is not read. */
 export class BatchTooLarge extends InsiderError {
-  constructor(codec: string, atLeast: number) {
-    super('KAFKA_BATCH_TOO_LARGE', `the ${codec} batch decompresses to more than ${limits.maxBytes} bytes, the limit (at least ${atLeast})`, { context: { codec, atLeast } });
+  constructor(why: string, context: ErrorContext = {}) {
+    super('KAFKA_BATCH_TOO_LARGE', why, { context });
   }
-}
 
-/** A batch that would cost more than the limits to read for another reason than its size (its headers). */
-export class BatchUnreadable extends InsiderError {
-  constructor(why: string) {
-    super('KAFKA_BATCH_TOO_LARGE', why);
+  /** A codec found the batch's output would pass maxBytes; thrown before it is decompressed. */
+  static decompressing(codec: string, atLeast: number): BatchTooLarge {
+    return new BatchTooLarge(`the ${codec} batch decompresses to more than ${limits.maxBytes} bytes, the limit (at least ${atLeast})`, { codec, atLeast });
   }
 }

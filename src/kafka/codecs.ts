@@ -44,7 +44,7 @@ export function snappyDecompress(data: Buffer): Buffer {
   const { maxBytes } = batchLimits();
   if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
     const length = snappyLength(data, 0, data.length);
-    if (length > maxBytes) throw new BatchTooLarge('snappy', length);
+    if (length > maxBytes) throw BatchTooLarge.decompressing('snappy', length);
     return Buffer.from(uncompressSync(data) as Buffer);
   }
   const chunks: Array<[number, number]> = [];
@@ -56,7 +56,7 @@ export function snappyDecompress(data: Buffer): Buffer {
     at += 4;
     if (at + size > data.length) throw new CodecError('snappy', `xerial chunk of ${size} bytes runs past the end of the batch`);
     total += snappyLength(data, at, at + size);
-    if (total > maxBytes) throw new BatchTooLarge('snappy', total);
+    if (total > maxBytes) throw BatchTooLarge.decompressing('snappy', total);
     chunks.push([at, at + size]);
     at += size;
   }
@@ -128,7 +128,7 @@ export function lz4Bound(data: Buffer, max: number): number {
 
 export function lz4Decompress(data: Buffer): Buffer {
   const bound = lz4Bound(data, batchLimits().maxBytes);
-  if (bound > batchLimits().maxBytes) throw new BatchTooLarge('lz4', bound);
+  if (bound > batchLimits().maxBytes) throw BatchTooLarge.decompressing('lz4', bound);
   return decompressFrameSync(data);
 }
 
@@ -166,7 +166,7 @@ const zstd = new ZstdDecoder();
 
 export function zstdDecompressBuffer(data: Buffer): Buffer {
   const bound = zstdBound(data, batchLimits().maxBytes);
-  if (bound > batchLimits().maxBytes) throw new BatchTooLarge('zstd', bound);
+  if (bound > batchLimits().maxBytes) throw BatchTooLarge.decompressing('zstd', bound);
   return zstd.decodeSync(data);
 }
 
@@ -182,7 +182,7 @@ function gzipCodec() {
       try {
         return await unzip(data, { maxOutputLength: maxBytes });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new BatchTooLarge('gzip', maxBytes + 1);
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw BatchTooLarge.decompressing('gzip', maxBytes + 1);
         throw new CodecError('gzip', `cannot decompress a batch: ${(err as Error).message}`, err);
       }
     },

@@ -11,6 +11,7 @@ export { registerCodecs, CodecError } from './codecs';
 export { unreadBatch, guardRecordBatches } from './batch-guard';
 export { withRetry, isRetriable, asRestartable, Abandoned, type RetryPolicy } from './retry';
 export { RecentIds } from './recent-ids';
+export { chunkMessages, messageBytes, RECORD_OVERHEAD, type ChunkLimits, type Sized } from './chunks';
 export { createConsumerLoop, consumerConfig, type ConsumerLoop, type ConsumerLoopOptions, type ConsumerSettings, type BatchSession } from './consumer-loop';
 
 // kafkajs 2's default partitioner (murmur2 on the key, like the Java client) is the one we want: a

@@ -4,6 +4,7 @@
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Producer } from 'kafkajs';
+import { chunkMessages, RECORD_OVERHEAD } from '../kafka';
 
 /** Bytes of lines per produce request at most (the brokers take about 1 MB per batch by default). */
 const SEND_BYTES = 900 * 1024;
@@ -28,15 +29,9 @@ export async function replayLines(input: Readable, opts: ReplayOptions): Promise
   const batchSize = opts.batchSize ?? 1000;
   const started = Date.now();
   const progress: ReplayProgress = { lines: 0, sent: 0, blank: 0, elapsedMs: 0 };
-  let pending: Array<{ key: string | null; value: string }> = [];
-  let pendingBytes = 0;
   let lastReport = started;
 
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const messages = pending;
-    pending = [];
-    pendingBytes = 0;
+  const send = async (messages: Array<{ key: string | null; value: string }>) => {
     await opts.producer.send({ topic: opts.topic, acks: -1, messages });
     progress.sent += messages.length;
     const now = Date.now();
@@ -47,21 +42,20 @@ export async function replayLines(input: Readable, opts: ReplayOptions): Promise
   };
 
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  for await (const line of lines) {
-    progress.lines++;
-    if (line.trim() === '') {
-      progress.blank++;
-      continue;
+  async function* messages() {
+    for await (const line of lines) {
+      progress.lines++;
+      if (line.trim() === '') {
+        progress.blank++;
+        continue;
+      }
+      yield { key: userKey(line), value: line };
     }
-    // A produce request also stays under a megabyte: one user's lines make one batch of a partition.
-    // Bytes as sent (UTF-8; the key is part of the line), and about what each record adds.
-    const size = 2 * Buffer.byteLength(line) + 64;
-    if (pendingBytes + size > SEND_BYTES) await flush();
-    pending.push({ key: userKey(line), value: line });
-    pendingBytes += size;
-    if (pending.length >= batchSize) await flush();
   }
-  await flush();
+  // A produce request also stays under a megabyte: one user's lines make one batch of a partition.
+  // Bytes as sent (UTF-8; the key is part of the line), and about what each record adds.
+  const size = (m: { value: string }) => 2 * Buffer.byteLength(m.value) + RECORD_OVERHEAD;
+  for await (const chunk of chunkMessages(messages(), { maxMessages: batchSize, maxBytes: SEND_BYTES, size })) await send(chunk);
   progress.elapsedMs = Date.now() - started;
   return progress;
 }

@@ -272,6 +272,11 @@ export function logTail(logFile: string, lines = 30): string {
   return text.trimEnd().split('\n').slice(-lines).map((l) => l.slice(0, 400)).join('\n');
 }
 
+/** A process's peak resident set (VmHWM in /proc/<pid>/status), in MB; read it while the process runs. */
+export function peakRssMb(pid: number | undefined): number {
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
+}
+
 export function startIngester(f: IngestFixture, label: string): RunningIngester {
   return startInsider(f, label, ['ingest'], '"msg":"ingesting"');
 }

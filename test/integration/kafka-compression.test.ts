@@ -10,7 +10,7 @@ import { stateDirOf } from '../../src/local-services';
 import { listAlerts } from '../../src/alerts';
 import { sql } from '../../src/store';
 import { testConfig } from '../helpers/env';
-import { detectorStats, expectRollupsEqualRaw, ingestFixture, killIngesters, rowCount, startDetector, startIngester, storeTotals, waitForGroupAtEnd, waitUntil, withDetectorGroup, type IngestFixture } from '../helpers/ingest-run';
+import { detectorStats, expectRollupsEqualRaw, ingestFixture, killIngesters, peakRssMb, rowCount, startDetector, startIngester, storeTotals, waitForGroupAtEnd, waitUntil, withDetectorGroup, type IngestFixture } from '../helpers/ingest-run';
 
 jest.setTimeout(900000);
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -103,8 +103,7 @@ describe('compressed batches from Kafka\'s console producer', () => {
       expect({ ingester: ingester.child.exitCode, detector: detector.child.exitCode }).toEqual({ ingester: null, detector: null });
       // Read whole, the 400 MB batch took the ingester to a 672 MB peak (the chart's limit is 512 MiB), and
       // the forty smaller ones, read in one fetch, would hold 600 MB at once.
-      const peakMb = (pid: number | undefined) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
-      const peaks = { ingester: peakMb(ingester.child.pid), detector: peakMb(detector.child.pid) };
+      const peaks = { ingester: peakRssMb(ingester.child.pid), detector: peakRssMb(detector.child.pid) };
       process.stdout.write(`compression bombs: peak RSS ingester ${peaks.ingester} MB, detector ${peaks.detector} MB\n`);
       expect(peaks).toEqual({ ingester: expect.any(Number), detector: expect.any(Number) });
       // Without the limit per fetch: 971 MB and 878 MB; with it, 270-350 MB and about 410 MB here (the

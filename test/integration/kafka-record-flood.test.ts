@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { sql } from '../../src/store';
-import { ingestFixture, killIngesters, rowCount, startIngester, waitUntil, type IngestFixture } from '../helpers/ingest-run';
+import { ingestFixture, killIngesters, peakRssMb, rowCount, startIngester, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 
 jest.setTimeout(900000);
 
@@ -43,7 +43,7 @@ describe('a flood of tiny records', () => {
     const deadLetters = async () => Number((await f!.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters`))[0].n);
     await waitUntil('the flood dead-lettered and the event after it stored (or the ingester gone)', async () => ((await rowCount(f!.ch)) >= 1 && (await deadLetters()) >= 239_988) || ingester.child.exitCode !== null, 600000);
     expect(ingester.child.exitCode).toBeNull();
-    const peakMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${ingester.child.pid}/status`, 'utf8'))?.[1]) / 1024);
+    const peakMb = peakRssMb(ingester.child.pid);
     process.stdout.write(`record flood: 240,000 tiny messages, ingester heap ${values.ingester.heapMb} MB, peak RSS ${peakMb} MB\n`);
     const dead = await f.ch.query<{ code: string; n: string }>(sql`SELECT reason_code AS code, count() AS n FROM dead_letters GROUP BY code`);
     expect(dead.map((d) => [d.code, Number(d.n)])).toEqual([['invalid_json', 239_988]]);

@@ -8,7 +8,6 @@ import { compressFrameSync } from 'lz4-napi';
 import { compressSync } from 'snappy';
 import { Encoder as ZstdEncoder } from '@toondepauw/node-zstd';
 import { batchLimits, BatchTooLarge, guardedDecoder, guardedMessages, guardRecordBatches, unreadBatch } from '../../src/kafka/batch-guard';
-import { BatchUnreadable } from '../../src/kafka/batch-limits';
 import { lz4Bound, registerCodecs, zstdBound } from '../../src/kafka/codecs';
 
 // Installed as the product installs it (createKafka): before kafkajs's record decoders are loaded.
@@ -295,7 +294,7 @@ describe('compressed batches past the limits', () => {
     });
     const lying = Buffer.from(Record({ value: Buffer.from('v'), headers: { a: 'b' } }).buffer);
     lying[lying.length - 5] = 0x7e; // the header count (zigzag 63), where one header follows
-    expect(() => decodeRecord(recordBytes(lying), { firstOffset: '0', firstTimestamp: '0' })).toThrow(BatchUnreadable);
+    expect(() => decodeRecord(recordBytes(lying), { firstOffset: '0', firstTimestamp: '0' })).toThrow(BatchTooLarge);
   });
 
   it('bounds what zstd and lz4 frames decompress to from their block headers, never below the truth', () => {

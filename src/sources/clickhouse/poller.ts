@@ -12,8 +12,9 @@ import type { Logger } from '../../log';
 import { createClickHouse, inList, sql, type ClickHouse, type SqlFragment } from '../../store';
 import type { ClickhouseSourceOptions } from './index';
 import { ConfigError } from '../../errors';
+import { chunkMessages } from '../../kafka';
 
-/** Messages and bytes per produce request: the batch per partition it makes stays under the brokers' and the consumers' limits. */
+/** Messages and bytes (UTF-8, keys and about 64 per record) per produce request: the batch per partition it makes stays under the brokers' and the consumers' limits. */
 const SEND_CHUNK = 2000;
 const SEND_BYTES = 900 * 1024;
 
@@ -128,20 +129,7 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     const messages = rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) }));
     // kafkajs makes one record batch per partition of a send: kept well under the consumers' record
     // limit (kafka.maxBatchRecords, 20,000 by default), past which a batch is not read.
-    let chunk: typeof messages = [];
-    let bytes = 0;
-    for (const m of messages) {
-      // Bytes as sent (UTF-8), and about what each record adds.
-      const size = Buffer.byteLength(m.value) + Buffer.byteLength(m.key) + 64;
-      if (chunk.length > 0 && (chunk.length >= SEND_CHUNK || bytes + size > SEND_BYTES)) {
-        await producer.send({ topic, acks: -1, messages: chunk });
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(m);
-      bytes += size;
-    }
-    if (chunk.length > 0) await producer.send({ topic, acks: -1, messages: chunk });
+    for await (const chunk of chunkMessages(messages, { maxMessages: SEND_CHUNK, maxBytes: SEND_BYTES })) await producer.send({ topic, acks: -1, messages: chunk });
     const last = Number(rows[rows.length - 1].t);
     const ids = rows.filter((r) => Number(r.t) === last).map((r) => r.query_id);
     const next: Cursor = { time: last, ids: last === cursor.time ? [...cursor.ids, ...ids] : ids, rowsSent: cursor.rowsSent + rows.length };
