@@ -140,14 +140,15 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
 
   /** At the first batch after joins: drops what any of them took away (all of it after an expulsion). */
   function apply() {
-    const gone = expelled ? [...held.keys()] : [...lost].filter((key) => held.has(key));
+    const wasExpelled = expelled;
+    const gone = wasExpelled ? [...held.keys()] : [...lost].filter((key) => held.has(key));
     lost.clear();
+    expelled = false;
     applied = generation;
     if (gone.length === 0) return;
     const dropped = drop(gone);
-    if (expelled) log.warn(dropped, 'this detector had left the group (paused or cut off past its session): every partition is taken over afresh');
+    if (wasExpelled) log.warn(dropped, 'this detector had left the group (paused or cut off past its session): every partition is taken over afresh');
     else log.info(dropped, 'partitions went to another detector; their employees\' running totals dropped');
-    expelled = false;
   }
 
   /** Waits until the ingester's group has committed the partition up to `first`, or the join's wait is over. */

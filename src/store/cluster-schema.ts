@@ -218,7 +218,15 @@ function distributedTable(name: string, entry: CatalogEntry, names: ClusterNames
   const create =
     `CREATE TABLE IF NOT EXISTS ${ident(name)} AS ${ident(names.localDatabase, name)} ` +
     `ENGINE = Distributed(${literal(names.cluster)}, ${literal(names.localDatabase)}, ${literal(name)}, ${entry.shardingKey})`;
-  return [create, ...(entry.aliases ?? []).map((column) => `ALTER TABLE ${ident(name)} MODIFY COLUMN ${column}`)].map((sql) => ({ target: 'main-every-node', sql }));
+  return [{ target: 'main-every-node', sql: create }, ...aliasSteps(name, entry)];
+}
+
+/**
+ * A Distributed table's materialized columns redefined as aliases (re-runnable): part of creating it,
+ * and run again by every migration (a cluster migrated before this existed keeps them materialized).
+ */
+export function aliasSteps(name: string, entry: CatalogEntry): ClusterStep[] {
+  return (entry.aliases ?? []).map((column) => ({ target: 'main-every-node', sql: `ALTER TABLE ${ident(name)} MODIFY COLUMN ${column}` }));
 }
 
 /** The MATERIALIZED column definitions of a column list, as ALIAS definitions; undefined when there are none. */

@@ -7,15 +7,18 @@
 import { ClickHouseError, MigrationError } from '../errors';
 import type { ClickHouse, ClusterNodes } from './clickhouse';
 import { verifyClusterNode } from './cluster';
-import { planStatement, type Catalog, type ClusterNames, type ClusterStep } from './cluster-schema';
+import { aliasSteps, planStatement, type Catalog, type ClusterNames, type ClusterStep } from './cluster-schema';
 import { ident, sql, SqlFragment } from './sql';
 import type { Migration } from './migrate';
 
 type Progress = (line: string) => void;
 
 export interface ClusterMigrationRun {
-  /** Plans every migration (applied ones only to know the tables); returns the pending ones' steps. */
-  plan(migrations: Migration[], applied: Set<number>): Map<number, ClusterStep[]>;
+  /**
+   * Plans every migration (applied ones only to know the tables); returns the pending ones' steps, and
+   * the re-runnable steps that bring every table's Distributed table in line (aliasSteps).
+   */
+  plan(migrations: Migration[], applied: Set<number>): { pending: Map<number, ClusterStep[]>; always: ClusterStep[] };
   run(steps: ClusterStep[], where: string): Promise<void>;
 }
 
@@ -63,7 +66,8 @@ export async function prepareCluster(ch: ClickHouse, ledgerStatement: string, pr
         });
         if (!applied.has(m.version)) pending.set(m.version, steps);
       }
-      return pending;
+      const always = [...catalog.entries()].flatMap(([name, entry]) => (entry.kind === 'table' ? aliasSteps(name, entry) : []));
+      return { pending, always };
     },
     run,
   };

@@ -91,7 +91,8 @@ export async function migrate(
     }
   }
   const pending = migrations.filter((m) => !done.has(m.version));
-  const clusterSteps = cluster?.plan(migrations, new Set(done.keys()));
+  const clusterPlan = cluster?.plan(migrations, new Set(done.keys()));
+  const clusterSteps = clusterPlan?.pending;
   for (const m of pending) {
     progress(`applying ${m.file} (${m.statements.length} statement${m.statements.length === 1 ? '' : 's'})`);
     const steps = clusterSteps?.get(m.version);
@@ -111,6 +112,7 @@ export async function migrate(
     }
     await recordApplied(ch, m);
   }
+  if (cluster && clusterPlan) await cluster.run(clusterPlan.always, 'Distributed tables');
   return { applied: pending, alreadyApplied: migrations.length - pending.length };
 }
 

@@ -113,6 +113,14 @@ describe('judging a replayed answer', () => {
     expect(fromDateTime('0000-00-00 00:00:00')).toBe(fromDateTime('1970-01-01 00:00:00'));
   });
 
+  it('expects a Float64 one unit apart in its last digits (how each server reads and prints a double), not a different figure', () => {
+    const s = query('SELECT alert_id, ratio FROM alerts', [{ alert_id: 'a', ratio: 4.2950161158463445 }, { alert_id: 'b', ratio: 2 }]);
+    expect(judge(s, { ok: true, result: [{ alert_id: 'b', ratio: 2 }, { alert_id: 'a', ratio: 4.295016115846344 }] }, new Set()).reason).toBe(EXPECTED.floatDigits);
+    expect(judge(s, { ok: true, result: [{ alert_id: 'a', ratio: 4.29501611584 }, { alert_id: 'b', ratio: 2 }] }, new Set()).verdict).toBe('different');
+    expect(judge(s, { ok: true, result: [{ alert_id: 'a', ratio: 4.2950161158463445 }, { alert_id: 'b', ratio: 2.0000000000000004 }] }, new Set()).reason).toBe(EXPECTED.floatDigits);
+    expect(judge(s, { ok: true, result: [{ alert_id: 'a', ratio: 4.2950161158463445 }, { alert_id: 'b', ratio: 3 }] }, new Set()).verdict).toBe('different');
+  });
+
   it('expects another answer from a read of the clock, of unfinished mutations or of running queries, but not another error', () => {
     const window = query('SELECT alert_id FROM alerts WHERE updated_at_wall >= now() - 600', [{ alert_id: 'a' }]);
     expect(judge(window, { ok: true, result: [] }, new Set()).reason).toBe(EXPECTED.clock);

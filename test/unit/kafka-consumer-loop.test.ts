@@ -101,6 +101,23 @@ describe('createConsumerLoop', () => {
     expect(consumer.runConfig).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2 });
   });
 
+  it("fences a batch by committing its first offset again, and fails the fence with the broker's refusal", async () => {
+    const fences: string[] = [];
+    const { loop, consumer } = setUp({
+      eachBatch: async (_batch, session) => {
+        await session.fence().then(() => fences.push('passed'), (err: Error) => fences.push(`failed: ${err.message}`));
+        return undefined;
+      },
+    });
+    await loop.start();
+    const seen = await deliver(consumer, batchOf(['41', '42']));
+    expect(seen.committed).toEqual([{ topics: [{ topic: 'events', partitions: [{ partition: 3, offset: '41' }] }] }]);
+    await deliver(consumer, batchOf(['41', '42']), async () => {
+      throw new Error('The coordinator is not aware of this member');
+    });
+    expect(fences).toEqual(['passed', 'failed: The coordinator is not aware of this member']);
+  });
+
   it('commits the offset the stage returns, and resolves the one before it', async () => {
     const { loop, consumer } = setUp();
     await loop.start();
