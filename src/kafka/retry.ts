@@ -8,9 +8,10 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** A consumer's batch given up before its commit (an ingester's or a live detector's); Kafka delivers it again. */
 export class Abandoned extends InsiderError {
   constructor(what: string) {
-    super('INGEST_ABANDONED', `${what} abandoned: the partition moved to another consumer, or this process is stopping`, { retriable: true });
+    super('KAFKA_BATCH_ABANDONED', `${what} abandoned: the partition moved to another consumer, the group rebalanced, or this process is stopping`, { retriable: true });
   }
 }
 

@@ -108,10 +108,9 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   );
   const { inputs, engine, admin } = started;
   // Where the ingester's group stands: a takeover waits for what the previous owner judged to be stored.
-  const ingestedBelow = async (topic: string, partition: number) => {
+  const ingestedBelow = async (topic: string) => {
     const [committed] = await admin.fetchOffsets({ groupId: config.ingest.groupId, topics: [topic] });
-    const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-    return offset === '-1' ? 0n : BigInt(offset);
+    return new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset === '-1' ? 0n : BigInt(p.offset)]));
   };
   const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow), engine, log);
   let alertFloor = started.alertFloor;

@@ -34,8 +34,8 @@ export interface Takeover {
 
 /** What a takeover reads: ClickHouse and the ingester's group (clickhouseReads); fakes in the unit test. */
 export interface TakeoverReads {
-  /** The first offset of a partition the ingester's group has not committed (it commits what ClickHouse holds). */
-  ingestedBelow(topic: string, partition: number): Promise<bigint>;
+  /** Per partition of a topic, the first offset the ingester's group has not committed (it commits what ClickHouse holds). */
+  ingestedBelow(topic: string): Promise<ReadonlyMap<number, bigint>>;
   /** The stored events of days from `since` of a partition, below an offset, in event order. */
   partitionEvents(since: number, topic: string, partition: number, below: bigint): Promise<DetectEvent[]>;
   /** The stored events of days from `since` of these employees on these partitions, below their offsets, in event order. */
@@ -122,6 +122,17 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
   let applied = 0;
   /** Until when takeovers after the latest join wait for the ingester. */
   let storedWaitEnd = 0;
+  /** The ingester's group's offsets by topic, and when fetched: the takeovers of one join share a fetch. */
+  const ingested = new Map<string, { at: number; below: ReadonlyMap<number, bigint> }>();
+  /** How many held partitions each employee was seen on: their totals go when the last one does. */
+  const holders = new Map<string, number>();
+
+  /** Notes that a held partition carries this employee's events (once per partition: `users` is its set). */
+  function hold(users: Set<string>, user: string) {
+    if (users.has(user)) return;
+    users.add(user);
+    holders.set(user, (holders.get(user) ?? 0) + 1);
+  }
 
   /** Drops partitions held, and the totals of their employees seen on no other partition held. */
   function drop(keys: ReadonlyArray<string>, more: Iterable<string> = []): { partitions: string[]; employees: number } {
@@ -130,10 +141,19 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       held.delete(key);
       return h ? [h] : [];
     });
-    const kept = new Set<string>();
-    for (const h of held.values()) for (const u of h.users) kept.add(u);
     const released = new Set<string>();
-    for (const u of [...gone.flatMap((h) => [...h.users]), ...more]) if (!kept.has(u)) released.add(u);
+    for (const h of gone) {
+      for (const u of h.users) {
+        const n = (holders.get(u) ?? 1) - 1;
+        if (n > 0) {
+          holders.set(u, n);
+        } else {
+          holders.delete(u);
+          released.add(u);
+        }
+      }
+    }
+    for (const u of more) if (!holders.has(u)) released.add(u);
     engine.release(released);
     return { partitions: gone.map((h) => `${h.topic}/${h.partition}`), employees: released.size };
   }
@@ -153,26 +173,35 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
 
   /** Waits until the ingester's group has committed the partition up to `first`, or the join's wait is over. */
   async function awaitStored(topic: string, partition: number, first: bigint): Promise<void> {
-    let stored = await reads.ingestedBelow(topic, partition);
+    let stored = await ingestedBelow(topic, partition);
     while (stored < first && Date.now() < storedWaitEnd) {
       await new Promise((r) => setTimeout(r, STORED_POLL_MS));
-      stored = await reads.ingestedBelow(topic, partition);
+      stored = await ingestedBelow(topic, partition);
     }
     if (stored < first) log.warn({ topic, partition, offset: String(first), stored: String(stored) }, 'the ingester has not stored this partition up to where this detector starts: its employees\' totals are rebuilt without the events in between');
+  }
+
+  /** Where the ingester's group stands on a partition, from a fetch at most one poll old. */
+  async function ingestedBelow(topic: string, partition: number): Promise<bigint> {
+    let known = ingested.get(topic);
+    if (!known || Date.now() - known.at >= STORED_POLL_MS) ingested.set(topic, (known = { at: Date.now(), below: await reads.ingestedBelow(topic) }));
+    return known.below.get(partition) ?? 0n;
   }
 
   async function takeOver(topic: string, partition: number, first: bigint): Promise<Takeover> {
     await awaitStored(topic, partition, first);
     const today = dayOf(Date.now());
     const own = await reads.partitionEvents(today - 1, topic, partition, first);
-    const users = new Set(own.map((e) => e.user));
+    const seen = new Set(own.map((e) => e.user));
     // The same employees' events on the partitions of other topics held: their rebuild starts from nothing.
     const others = [...held.values()].filter((h) => h.topic !== topic).map((h) => ({ topic: h.topic, partition: h.partition, below: h.next }));
-    const more = await reads.employeeEvents(today - 1, [...users], others);
-    engine.release(users);
-    engine.restore((await reads.alerts(today - 1, today)).filter((a) => users.has(a.user)));
+    const more = await reads.employeeEvents(today - 1, [...seen], others);
+    engine.release(seen);
+    engine.restore((await reads.alerts(today - 1, today)).filter((a) => seen.has(a.user)));
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     const alerts = await engine.process(events);
+    const users = new Set<string>();
+    for (const u of seen) hold(users, u);
     held.set(keyOf(topic, partition), { topic, partition, next: first, users });
     log.info({ topic, partition, offset: String(first), events: events.length, employees: users.size, alerts: alerts.length }, 'partition taken over: its employees\' running totals of today and yesterday rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
@@ -202,7 +231,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       const h = held.get(keyOf(batch.topic, batch.partition));
       if (!h) return;
       h.next = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n;
-      for (const e of events) h.users.add(e.user);
+      for (const e of events) hold(h.users, e.user);
     },
     abandon(batch, events) {
       const dropped = drop([keyOf(batch.topic, batch.partition)], events.map((e) => e.user));

@@ -72,6 +72,6 @@ it('withRetry abandons once the caller no longer owns the work, naming the work 
     { policy: { initialDelayMs: 1, maxDelayMs: 2 }, shouldContinue: () => owned, onRetry: () => {} },
   );
   await expect(attempt).rejects.toBeInstanceOf(Abandoned);
-  await expect(attempt).rejects.toThrow('storing alerts abandoned: the partition moved to another consumer, or this process is stopping');
-  await expect(attempt).rejects.toMatchObject({ code: 'INGEST_ABANDONED', retriable: true });
+  await expect(attempt).rejects.toThrow('storing alerts abandoned: the partition moved to another consumer, the group rebalanced, or this process is stopping');
+  await expect(attempt).rejects.toMatchObject({ code: 'KAFKA_BATCH_ABANDONED', retriable: true });
 });

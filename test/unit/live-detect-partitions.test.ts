@@ -16,6 +16,7 @@ const event = (user: string, id: string): DetectEvent => ({ eventId: id, ts: tod
 /** A fake engine and reads recording what a takeover did, in order. */
 function setup(opts: { stored?: Map<string, DetectEvent[]>; ingested?: () => bigint; alerts?: AlertRecord[] } = {}) {
   const calls: string[] = [];
+  const fetches: string[] = [];
   const engine = {
     release: (users: Iterable<string>) => void calls.push(`release ${[...users].sort().join(',')}`),
     restore: (alerts: ReadonlyArray<AlertRecord>) => void calls.push(`restore ${alerts.map((a) => a.alertId).join(',')}`),
@@ -25,7 +26,11 @@ function setup(opts: { stored?: Map<string, DetectEvent[]>; ingested?: () => big
     },
   } as unknown as Engine;
   const reads: TakeoverReads = {
-    ingestedBelow: async () => (opts.ingested ?? (() => 1_000_000n))(),
+    ingestedBelow: async (topic) => {
+      fetches.push(topic);
+      const below = (opts.ingested ?? (() => 1_000_000n))();
+      return new Map([0, 1, 2, 3].map((p) => [p, below]));
+    },
     partitionEvents: async (since, topic, partition, below) => {
       calls.push(`read ${topic}/${partition} below ${below} since ${since === today - 1 ? 'yesterday' : since}`);
       return opts.stored?.get(`${topic}/${partition}`) ?? [];
@@ -36,7 +41,7 @@ function setup(opts: { stored?: Map<string, DetectEvent[]>; ingested?: () => big
     },
     alerts: async () => opts.alerts ?? [],
   };
-  return { calls, partitions: partitionsOf(reads, engine, log) };
+  return { calls, fetches, partitions: partitionsOf(reads, engine, log) };
 }
 
 describe('partitionsOf: taking partitions over', () => {
@@ -122,5 +127,29 @@ describe('partitionsOf: taking partitions over', () => {
     calls.length = 0;
     await partitions.enter(batch(0, 3, 'u'));
     expect(calls).toEqual(['read u/0 below 3 since yesterday', 'read alice on t/0 below 11,t/1 below 8', 'release alice', 'restore ', 'process e9']);
+  });
+
+  it("shares one fetch of the ingester's offsets between the takeovers of a join", async () => {
+    const { fetches, partitions } = setup();
+    partitions.assigned({ t: [0, 1, 2], u: [0] }, 'm1');
+    for (const p of [0, 1, 2]) await partitions.enter(batch(p, 10));
+    await partitions.enter(batch(0, 10, 'u'));
+    expect(fetches).toEqual(['t', 'u']);
+  });
+
+  it("keeps an employee's totals while any partition held carries their events, and drops them with the last", async () => {
+    const { calls, partitions } = setup();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    await partitions.enter(batch(0, 10));
+    partitions.judged(batch(0, 10), [event('alice', 'e1'), event('alice', 'e2')]);
+    await partitions.enter(batch(0, 10, 'u'));
+    partitions.judged(batch(0, 10, 'u'), [event('alice', 'e3'), event('bob', 'e4')]);
+    calls.length = 0;
+    partitions.assigned({ u: [0] }, 'm1');
+    await partitions.enter(batch(0, 11, 'u'));
+    expect(calls).toEqual(['release ']);
+    partitions.assigned({ t: [0] }, 'm1');
+    await partitions.enter(batch(0, 11));
+    expect(calls).toEqual(['release ', 'release alice,bob', 'read t/0 below 11 since yesterday', 'release ', 'restore ', 'process ']);
   });
 });
