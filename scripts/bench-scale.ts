@@ -8,17 +8,21 @@
 //                  them over (each employee's first event of the day prepares their thresholds)
 //   day change     the first event of the next day: its history, taking over from the day before's
 //                  (src/detect/history-carry.ts), while the day before's state is still held
-// with the process's heap and resident memory after each step and at its peak. One detector process;
-// several in a consumer group (each for the employees of its partitions) is not built yet (issue 17).
-// A figure, not a test: the machine is shared.
+// with the process's heap and resident memory after each step and at its peak.
+// With --processes N, N such detector processes run at once on the same rollups, as N detectors of one
+// consumer group would: each judges the employees of its share of the partitions (employee p goes to
+// process p mod N, as producers key events by employee), and each builds its day histories as
+// `insider detect` does today. A figure, not a test: the machine is shared (N processes share its cores).
 //
-//   npm run bench:scale -- [--employees 100000] [--days 90] [--events-per-day 4] [--keep | --reuse DATABASE]
+//   npm run bench:scale -- [--employees 100000] [--days 90] [--events-per-day 4] [--processes 1] [--keep | --reuse DATABASE]
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
+import type { DetectionConfig } from '../src/config';
 import { engineFor, type DetectEvent } from '../src/detect';
 import { historyDaysNeeded } from '../src/detect/history';
 import { storeDirectory, type DirectoryEntry } from '../src/directory';
@@ -33,6 +37,21 @@ interface Options {
   eventsPerDay: number;
   keep: boolean;
   reuse?: string;
+  processes: number;
+  /** Internal: this process is detector `i` of `n` ("i/n"), started by the one given --processes. */
+  part?: string;
+}
+
+/** What one detector process measured, as it prints it for the process that started it. */
+interface Measured {
+  rows: Array<[string, string, string, string]>;
+  peakRss: number;
+  held: number;
+  employees: number;
+  events: number;
+  eventSeconds: number;
+  dayChangeSeconds: number;
+  stats: unknown;
 }
 
 const TIMEZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
@@ -135,12 +154,15 @@ async function main(): Promise<void> {
     .option('--events-per-day <n>', 'events per employee and working day', (v) => Number(v), 4)
     .option('--keep', 'keep the database (print its name) for --reuse', false)
     .option('--reuse <database>', 'a database kept by an earlier run with the same options (skips the build)')
+    .option('--processes <n>', 'detector processes at once, each judging its share of the employees', (v) => Number(v), 1)
+    .option('--part <i/n>', 'internal: run as detector i of n and print the measurements as JSON')
     .parse()
     .opts<Options>();
   const config = testConfig();
   // A Tuesday: the day judged and the next are working days, neither a month end.
   const today = Math.floor(Date.UTC(2026, 9, 13) / MS_PER_DAY);
   const first = today - o.days;
+  if (o.part && !o.reuse) throw new Error('--part needs --reuse: the process that starts the parts builds the database');
   const db = await benchDatabase('bench_scale', config.clickhouse, o.reuse);
   const database = db.database;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
@@ -152,45 +174,115 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(dir, 'tables.csv'), 'database,table,sensitivity\ncrm,customers,pii\n');
     const detection = { ...config.detection, catalogFile: path.join(dir, 'tables.csv'), allowlistFile: '' };
     const load = os.loadavg()[0];
-    process.stdout.write(
+    if (!o.part) process.stdout.write(
       `scale benchmark: ${o.employees.toLocaleString('en')} employees, ${o.days} days of rollups (the history reads ${historyDaysNeeded(detection)}), ${o.eventsPerDay} events per employee and working day, ClickHouse ${(await db.ch.query<{ v: string }>(sql`SELECT version() AS v`))[0].v}` +
         `${o.reuse ? `, database ${database} reused` : `, built in ${buildSeconds.toFixed(0)} s`} (load average ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1 ? ': the machine is busy' : ''})\n\n`,
     );
-    const base = process.memoryUsage();
-    const inputs = await loadEngineInputs(db.ch, detection);
-    const engine = engineFor(db.ch, detection, inputs, () => 0);
-    const rows: Array<[string, string, string, string]> = [];
-    const step = async (what: string, run: () => Promise<number>, rate?: (seconds: number, n: number) => string) => {
-      global.gc?.();
-      const t = performance.now();
-      const n = await run();
-      const seconds = (performance.now() - t) / 1000;
-      global.gc?.();
-      const m = process.memoryUsage();
-      rows.push([what, `${seconds.toFixed(2)} s`, rate ? rate(seconds, n) : '', `heap ${mb(m.heapUsed)}, RSS ${mb(m.rss)}`]);
-    };
-    const one = (day: number): DetectEvent => ({ ...dayEvents(day, 1, 1)[0], eventId: `first-${day}` });
-    await step('first day: history built from the rollups', async () => (await engine.process([one(today)]), 1));
-    const events = dayEvents(today, o.employees, o.eventsPerDay);
-    await step(
-      `events: a working day of everyone (batches of 5,000)`,
-      async () => {
-        for (let i = 0; i < events.length; i += 5000) await engine.process(events.slice(i, i + 5000));
-        return events.length;
-      },
-      (s, n) => `${Math.round(n / s).toLocaleString('en')} events/s`,
-    );
-    events.length = 0;
-    await step('day change: the next day\'s history, taking over', async () => (await engine.process([one(today + 1)]), 1));
-    process.stdout.write(`${'step'.padEnd(54)} ${'time'.padStart(8)}   ${'rate'.padEnd(16)}  memory after (garbage collected)\n`);
-    for (const [what, time, rate, memory] of rows) process.stdout.write(`${what.padEnd(54)} ${time.padStart(8)}   ${rate.padEnd(16)}  ${memory}\n`);
-    const held = process.memoryUsage().heapUsed - base.heapUsed;
-    process.stdout.write(`\npeak RSS ${mb(peakRss())}; heap held for the organisation (two days' histories and a day's state of everyone): ${mb(held)}, ${Math.round(held / o.employees).toLocaleString('en')} bytes per employee\n`);
-    process.stdout.write(`engine: ${JSON.stringify(engine.stats())}\n`);
+    if (o.processes > 1 && !o.part) await several(o, database, today);
+    else printOne(o, await measure(db.ch, o, detection, today));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-    await db.done(o.keep);
+    if (o.part) await Promise.all([db.admin.close(), db.ch.close()]);
+    else await db.done(o.keep);
   }
+}
+
+/**
+ * One detector engine, as `insider detect` builds it: the first day, a working day of events of its
+ * employees (everyone's, or with --part its share), the day change.
+ */
+async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, today: number): Promise<Measured> {
+  const [i, n] = o.part ? o.part.split('/').map(Number) : [0, 1];
+  const base = process.memoryUsage();
+  const inputs = await loadEngineInputs(ch, detection);
+  const engine = engineFor(ch, detection, inputs, () => 0);
+  const rows: Measured['rows'] = [];
+  const step = async (what: string, run: () => Promise<number>, rate?: (seconds: number, n: number) => string) => {
+    global.gc?.();
+    const t = performance.now();
+    const count = await run();
+    const seconds = (performance.now() - t) / 1000;
+    global.gc?.();
+    const m = process.memoryUsage();
+    rows.push([what, `${seconds.toFixed(2)} s`, rate ? rate(seconds, count) : '', `heap ${mb(m.heapUsed)}, RSS ${mb(m.rss)}`]);
+    return seconds;
+  };
+  const one = (day: number): DetectEvent => ({ ...dayEvents(day, 1, 1)[0], eventId: `first-${day}` });
+  await step('first day: history built from the rollups', async () => (await engine.process([one(today)]), 1));
+  const events = dayEvents(today, o.employees, o.eventsPerDay).filter((e) => n === 1 || Number(/^u(\d+)@/.exec(e.user)![1]) % n === i);
+  const count = events.length;
+  const eventSeconds = await step(
+    `events: a working day of ${n === 1 ? 'everyone' : 'its employees'} (batches of 5,000)`,
+    async () => {
+      for (let k = 0; k < events.length; k += 5000) await engine.process(events.slice(k, k + 5000));
+      return events.length;
+    },
+    (seconds, c) => `${Math.round(c / seconds).toLocaleString('en')} events/s`,
+  );
+  events.length = 0;
+  const dayChangeSeconds = await step("day change: the next day's history, taking over", async () => (await engine.process([one(today + 1)]), 1));
+  return {
+    rows,
+    peakRss: peakRss(),
+    held: process.memoryUsage().heapUsed - base.heapUsed,
+    employees: Math.ceil((o.employees - i) / n),
+    events: count,
+    eventSeconds,
+    dayChangeSeconds,
+    stats: engine.stats(),
+  };
+}
+
+function printOne(o: Options, m: Measured): void {
+  if (o.part) {
+    process.stdout.write(`${PART_RESULT}${JSON.stringify(m)}\n`);
+    return;
+  }
+  printRows(m.rows);
+  process.stdout.write(`\npeak RSS ${mb(m.peakRss)}; heap held for the organisation (two days' histories and a day's state of everyone): ${mb(m.held)}, ${Math.round(m.held / o.employees).toLocaleString('en')} bytes per employee\n`);
+  process.stdout.write(`engine: ${JSON.stringify(m.stats)}\n`);
+}
+
+function printRows(rows: Measured['rows']): void {
+  process.stdout.write(`${'step'.padEnd(60)} ${'time'.padStart(8)}   ${'rate'.padEnd(16)}  memory after (garbage collected)\n`);
+  for (const [what, time, rate, memory] of rows) process.stdout.write(`${what.padEnd(60)} ${time.padStart(8)}   ${rate.padEnd(16)}  ${memory}\n`);
+}
+
+const PART_RESULT = 'bench-scale part: ';
+
+/** Runs `o.processes` detector processes at once on the database and prints what each measured, and their sum. */
+async function several(o: Options, database: string, today: number): Promise<void> {
+  const n = o.processes;
+  const script = process.argv[1];
+  const args = ['--employees', String(o.employees), '--days', String(o.days), '--events-per-day', String(o.eventsPerDay), '--reuse', database];
+  const parts = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      new Promise<Measured>((resolve, reject) => {
+        const child = spawn(process.execPath, [...process.execArgv, script, ...args, '--part', `${i}/${n}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+          const line = out.split('\n').find((l) => l.startsWith(PART_RESULT));
+          if (code === 0 && line) resolve(JSON.parse(line.slice(PART_RESULT.length)) as Measured);
+          else reject(new Error(`detector process ${i}/${n} ended with ${signal ?? `code ${code}`} (out of memory? see its stderr above)`));
+        });
+      }),
+    ),
+  );
+  parts.forEach((m, i) => {
+    process.stdout.write(`detector process ${i + 1} of ${n}: ${m.employees.toLocaleString('en')} employees (its share), ${m.events.toLocaleString('en')} events\n`);
+    printRows(m.rows);
+    process.stdout.write(`peak RSS ${mb(m.peakRss)}; heap held ${mb(m.held)}, ${Math.round(m.held / m.employees).toLocaleString('en')} bytes per employee judged\n\n`);
+  });
+  const events = parts.reduce((s, m) => s + m.events, 0);
+  const slowest = Math.max(...parts.map((m) => m.eventSeconds));
+  process.stdout.write(
+    `${n} processes at once (day ${dateString(today)}): together ${Math.round(events / slowest).toLocaleString('en')} events/s (all events over the slowest process's time); ` +
+      `day change ${Math.max(...parts.map((m) => m.dayChangeSeconds)).toFixed(2)} s at the slowest; ` +
+      `peak RSS ${mb(Math.max(...parts.map((m) => m.peakRss)))} per process at most, ${mb(parts.reduce((s, m) => s + m.peakRss, 0))} in all; ` +
+      `heap held ${mb(Math.max(...parts.map((m) => m.held)))} per process at most\n`,
+  );
 }
 
 main().catch((err) => {
