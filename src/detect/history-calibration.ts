@@ -3,9 +3,10 @@
 // day's most surprising one, fitted on those values. The CUSUMs' state after yesterday is kept too.
 import { isWeekend } from '../calendar';
 import type { ExpectationModel, HistoryContext } from './history-expectations';
+import { judgedDay, type JudgedDay, type JudgedUserDay } from './history-judged';
 import { ROWS_PER_STEP, valueOn, type Steps } from './history-series';
 import { CUSUM_CLIP, CUSUM_START, cusumJudges, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
-import { surpriseOf, type Expectation } from './statistics/expectation';
+import { surpriseOf } from './statistics/expectation';
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
 
 export interface Calibration {
@@ -38,29 +39,7 @@ export interface PoolResult {
   drip: Map<string, CusumState>;
   sensitiveDrip: Map<string, CusumState>;
   /** The pool's days as judged, for the next day's history (history-carry.ts). */
-  days: Map<number, JudgedUserDay[]>;
-}
-
-/**
- * A user-day of the pool as the live detector judged it that day: each statistic's value against that
- * day's expectation (null: not judged), and what the slow-drip CUSUMs take from it. The same whichever
- * day's history judges it again, so a backfill's next history takes it over (history-carry.ts); the
- * CUSUMs are run through the pool again by each history (they start with its first day).
- */
-export interface JudgedUserDay {
-  user: string;
-  /** The day's log volume and its expectation (month-end uplift included), null when it has none. */
-  x: number;
-  volume: Expectation | null;
-  /** Surprise of the volume, and the night-time log share against it (-Infinity: no night bytes), when `volume`. */
-  surprise: number;
-  night: number;
-  /** Surprise of the busiest hour, when the day has one and an expectation. */
-  hour: number | null;
-  /** The sensitive volume's expectation, the day's log value (null: none that day) and its surprise (0 without). */
-  sensitiveExpectation: Expectation | null;
-  sensitiveValue: number | null;
-  sensitiveSurprise: number;
+  days: Map<number, JudgedDay>;
 }
 
 /** Every person with a volume on day d, judged against day d's expectations, in the order of `users`. */
@@ -100,13 +79,13 @@ function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Map<str
  * Judges the pool's days (night-time bytes by user and day in `nights`; days in `judged` as they are)
  * and fits the tails on them.
  */
-export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, judged?: ReadonlyMap<number, JudgedUserDay[]>): Steps<PoolResult> {
+export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, judged?: ReadonlyMap<number, JudgedDay>): Steps<PoolResult> {
   const { day, detection, people, settingsOf } = ctx;
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
   const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[], sensitiveDrip: [] as number[] };
   /** Each pool user-day's values, for the combined calibration (index into the pools, -1: not judged). */
   const records: number[][] = [];
-  const days = new Map<number, JudgedUserDay[]>();
+  const days = new Map<number, JudgedDay>();
   const drip = new Map<string, CusumState>();
   const sensitiveDrip = new Map<string, CusumState>();
   const cusums = new Map<string, CusumParams>();
@@ -125,12 +104,12 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
     return s.enabled && (hire === null || d - hire >= s.minTenureDays);
   };
   for (let d = day - detection.poolDays; d < day; d++) {
-    const list = judged?.get(d) ?? (yield* judgeDay(ctx, model, nights, d));
+    const list = judged?.get(d) ?? judgedDay(yield* judgeDay(ctx, model, nights, d));
     days.set(d, list);
     const working = !isWeekend(d);
     for (let i = 0; i < list.length; i++) {
       if (i % ROWS_PER_STEP === 0) yield;
-      const j = list[i];
+      const j = list.at(i);
       const u = j.user;
       const record = [-1, -1, -1, -1, -1, -1];
       if (j.volume) {

@@ -12,7 +12,7 @@
 // only the days before the first one that differs (a late event in a past day: the days from it are
 // judged again).
 import type { DetectionConfig } from '../config';
-import type { JudgedUserDay } from './history-calibration';
+import type { JudgedDay } from './history-judged';
 import { MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
 import { lowerBound, type Series } from './history-series';
 import type { Person } from './people';
@@ -40,7 +40,7 @@ export interface HistoryInputs {
 /** What one history worked out that another may take: the expectations by day, the pool's days as judged. */
 export interface Carried {
   memo: ExpectationMemo;
-  judged: Map<number, JudgedUserDay[]>;
+  judged: Map<number, JudgedDay>;
 }
 
 /** What a history built with the same settings and people hands over. */
