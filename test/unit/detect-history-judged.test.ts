@@ -5,11 +5,11 @@ import type { Expectation, PeerPrior } from '../../src/detect/statistics/expecta
 
 const prior = { group: 'Analytics|data_analyst', location: 17.2, within: 0.41, between: 0.33, members: 12, priorDays: 9 } as unknown as PeerPrior;
 const expectation = (over: Partial<Expectation> = {}): Expectation => ({
-  location: 18.123456789012345,
+  location: Math.log(73_000_000),
   spread: 0.1 + 0.2,
   df: 23.5,
   ownDays: 41,
-  ownWeight: 0.8765432101234567,
+  ownWeight: 1 / 3,
   peers: prior,
   mixture: 0,
   peerSpread: 0.52,
