@@ -42,7 +42,7 @@ export function routineJudge(ctx: HistoryContext, today: Expectations, sensitive
     const activeOf = (u: string) => (volumes.get(u)?.days ?? []).filter(dayOk).length;
     const valuesOf = (u: string): number[] =>
       kind === 'daily'
-        ? (volumes.get(u)?.days ?? []).flatMap((d, i) => (dayOk(d) ? [Math.exp(volumes.get(u)!.logs[i])] : []))
+        ? [...(volumes.get(u)?.days ?? [])].flatMap((d, i) => (dayOk(d) ? [Math.exp(volumes.get(u)!.logs[i])] : []))
         : (sensitiveByUser.get(u) ?? []).filter((v) => dayOk(v.day) && v.bytes > 0).map((v) => v.bytes);
     const shareOf = (u: string) => {
       const active = activeOf(u);

@@ -21,11 +21,15 @@ export function runSteps<T>(steps: Steps<T>): T {
   }
 }
 
-/** One user's daily values, sorted by day, as logs (bytes > 0 only). */
+/**
+ * One user's daily values, sorted by day, as logs (bytes > 0 only). Typed arrays: two days' histories of
+ * everyone are held (as JavaScript arrays, 24 bytes a day of each statistic; here 13).
+ */
 export interface Series {
-  days: number[];
-  logs: number[];
-  weekday: boolean[];
+  days: Int32Array;
+  logs: Float64Array;
+  /** 1 on a working day. */
+  weekday: Uint8Array;
   /** Summaries by the range of indices they cover: windows that differ only by days without activity (a weekend) are one. */
   summaries: Map<number, RobustSummary | null>;
 }
@@ -44,7 +48,13 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
   for (const [user, list] of byUser) {
     yield;
     list.sort((a, b) => a[0] - b[0]);
-    out.set(user, { days: list.map((x) => x[0]), logs: list.map((x) => Math.log(x[1])), weekday: list.map((x) => !isWeekend(x[0])), summaries: new Map() });
+    const series: Series = { days: new Int32Array(list.length), logs: new Float64Array(list.length), weekday: new Uint8Array(list.length), summaries: new Map() };
+    list.forEach(([day, bytes], i) => {
+      series.days[i] = day;
+      series.logs[i] = Math.log(bytes);
+      series.weekday[i] = isWeekend(day) ? 0 : 1;
+    });
+    out.set(user, series);
   }
   return out;
 }
@@ -64,7 +74,7 @@ export function* nightsOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
 }
 
 /** Index of the first element >= x in a sorted array. */
-export function lowerBound(a: ReadonlyArray<number>, x: number): number {
+export function lowerBound(a: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
