@@ -190,7 +190,7 @@ export function createEngine(opts: EngineOptions): Engine {
 
   function forget() {
     for (const day of tracked.keys()) if (day < newestDay - KEEP_DAYS + 1) tracked.delete(day);
-    for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS) histories.delete(day);
+    for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS + 1) histories.delete(day);
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
@@ -247,7 +247,11 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     async process(events) {
-      const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))];
+      // Only the days the batch can judge: an event already too late (an old timestamp, a replayed
+      // export) is counted and skipped below, and must not cost a history built for its day (at 100,000
+      // employees minutes and gigabytes each: a few such messages would stall or exhaust the detector).
+      // The newest day only grows during the batch, so what is late now stays late.
+      const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))].filter((d) => d >= newestDay - KEEP_DAYS + 1);
       const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
       const out: AlertRecord[] = [];
       let n = 0;

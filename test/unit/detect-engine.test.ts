@@ -221,6 +221,22 @@ describe('createEngine: batches, duplicates, restarts', () => {
     expect([...first, ...next]).toEqual(await engineOf().process([...bulkExport(DAY), ...bulkExport(DAY + 1)]));
   });
 
+  it('builds no history for a day it no longer judges: events with old timestamps are counted late, not loaded for', async () => {
+    const asked: number[] = [];
+    const engine = engineOf({ history: async (day) => (asked.push(day), fakeHistory(day)) });
+    await engine.process([ev('today', at(DAY, 9), MB)]);
+    expect(asked).toEqual([DAY]);
+    // Hostile or replayed: one event a day for the month before, in one batch and in several.
+    const old = Array.from({ length: 30 }, (_, i) => ev(`old-${i}`, at(DAY - 2 - i, 12), 5 * GB));
+    expect(await engine.process(old.slice(0, 10))).toEqual([]);
+    for (const e of old.slice(10)) expect(await engine.process([e, ev(`now-${e.eventId}`, at(DAY, 10), MB)])).toEqual([]);
+    expect(asked).toEqual([DAY]);
+    expect(engine.stats().late).toBe(30);
+    // Yesterday is still judged (late events of yesterday count), and loads its history.
+    await engine.process([ev('yesterday', at(DAY - 1, 23), MB)]);
+    expect(asked).toEqual([DAY, DAY - 1]);
+  });
+
   it('does not count a duplicate event id twice, in the same batch or a later one', async () => {
     const events = bulkExport();
     const expected = await engineOf().process(events);
