@@ -127,9 +127,20 @@ export function createEngine(opts: EngineOptions): Engine {
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
+  /**
+   * Days whose history was built before the day began by the clock: an event dated ahead (a server's clock
+   * up to ingest.maxFutureSkewMs fast, or a hostile producer) needs one, and today's rows were still coming
+   * in. Built again once the day has begun, or the whole day would be judged on that early picture.
+   */
+  const early = new Set<number>();
   const historyOf = (day: number) => {
     let h = histories.get(day);
+    if (h && early.has(day) && dayOf(now()) >= day) {
+      early.delete(day);
+      h = undefined;
+    }
     if (!h) {
+      if (day > dayOf(now())) early.add(day);
       h = opts.history(day);
       // A failed load is not cached: the next batch asks again.
       h.catch(() => histories.delete(day));
@@ -191,6 +202,7 @@ export function createEngine(opts: EngineOptions): Engine {
   function forget() {
     for (const day of tracked.keys()) if (day < newestDay - KEEP_DAYS + 1) tracked.delete(day);
     for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS + 1) histories.delete(day);
+    for (const day of early) if (day < newestDay - KEEP_DAYS + 1) early.delete(day);
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {

@@ -237,6 +237,22 @@ describe('createEngine: batches, duplicates, restarts', () => {
     expect(asked).toEqual([DAY, DAY - 1]);
   });
 
+  it('builds the history of a day an event is dated ahead into again once that day has begun', async () => {
+    const asked: number[] = [];
+    let clock = at(DAY, 11);
+    const engine = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history: async (day) => (asked.push(day), fakeHistory(day)), now: () => clock });
+    await engine.process([ev('today', at(DAY, 11), MB)]);
+    // Dated tomorrow morning, arriving this morning (a clock ahead): tomorrow's history from today's rows so far.
+    await engine.process([ev('ahead-1', at(DAY + 1, 9), MB), ev('ahead-2', at(DAY + 1, 10), MB)]);
+    await engine.process([ev('ahead-3', at(DAY + 1, 10, 30), MB)]);
+    expect(asked).toEqual([DAY, DAY + 1]);
+    // Tomorrow has begun: its history is built again, once, from today's complete rows.
+    clock = at(DAY + 1, 0, 30);
+    await engine.process([ev('tomorrow-1', at(DAY + 1, 0, 30), MB)]);
+    await engine.process([ev('tomorrow-2', at(DAY + 1, 0, 40), MB)]);
+    expect(asked).toEqual([DAY, DAY + 1, DAY + 1]);
+  });
+
   it('does not count a duplicate event id twice, in the same batch or a later one', async () => {
     const events = bulkExport();
     const expected = await engineOf().process(events);
