@@ -13,7 +13,7 @@
 // judged again).
 import type { DetectionConfig } from '../config';
 import type { JudgedDay } from './history-judged';
-import { MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
+import { hourDaysNeeded, MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
 import { lowerBound, type Series } from './history-series';
 import type { Person } from './people';
 
@@ -128,7 +128,7 @@ export function createHistoryCarry(): HistoryCarry {
       const was = k.inputs.series;
       const differs = Math.min(
         firstSeriesDifference(was.volumes, series.volumes, first, last),
-        firstSeriesDifference(was.hours, series.hours, first, last),
+        firstSeriesDifference(was.hours, series.hours, day - hourDaysNeeded(detection), last),
         firstSeriesDifference(was.sensitives, series.sensitives, first, last),
       );
       // Day d's expectations rest on the rows of [d - B, d), its month-end uplift on those of the month

@@ -18,7 +18,7 @@ import { dateString } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Catalog } from './catalog';
 import { calibrate, type Calibration } from './history-calibration';
-import { expectationModel, historyDaysNeeded, upliftIn, type HistoryContext } from './history-expectations';
+import { expectationModel, historyDaysNeeded, hourDaysNeeded, upliftIn, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
 import type { HistoryCarry, HistoryInputs } from './history-carry';
 import { nightsOf, seriesOf, runSteps, type Steps } from './history-series';
@@ -93,7 +93,7 @@ export async function loadDayHistory(
   const firstAccessDays = defaults.sensitive.firstAccessDays;
   const [daily, busiestHour, night, sensitiveDaily, tables] = await Promise.all([
     source.daily(first, day - 1),
-    source.busiestHour(first, day - 1),
+    source.busiestHour(day - hourDaysNeeded(detection), day - 1),
     source.night(poolFirst, day - 1, nightGroups(detection, people)),
     source.dailyFrom(first, day - 1, sensitive),
     source.tables(day - detection.knownTablesDays, day - firstAccessDays + 1, day - 1),

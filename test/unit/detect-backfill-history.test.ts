@@ -6,6 +6,7 @@ import { dayOf } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
 import { historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
+import { hourDaysNeeded } from '../../src/detect/history-expectations';
 import { readAheadHistorySource, READ_AHEAD_DAYS } from '../../src/detect/history-read-ahead';
 import { createHistoryCarry, type HistoryCarry } from '../../src/detect/history-carry';
 import type { UserDayValue } from '../../src/detect/history-source';
@@ -68,6 +69,20 @@ describe("a backfill's histories", () => {
     // and yesterday's expectations (yesterday's "today"), with which it judges yesterday.
     expect(carry.taken).toEqual([0, ...carry.taken.slice(1).map(() => 1)]);
     expect(carry.judged).toEqual([0, ...carry.judged.slice(1).map(() => detection.poolDays - 1)]);
+  });
+
+  it('are the same when the busiest-hour rows are read over the whole window, not only the pool and its baselines', async () => {
+    // A history reads busiest-hour rows of hourDaysNeeded days (the costly hourly rollup); the older days
+    // of the window (the month-end uplift's look-back) must not matter: across a month end, day by day.
+    const narrow = rangedSourceOf(org.rows);
+    const whole = rangedSourceOf(org.rows);
+    const wide = { ...whole, busiestHour: (_first: number, last: number) => whole.busiestHour(last + 1 - historyDaysNeeded(detection), last) };
+    expect(hourDaysNeeded(detection)).toBeLessThan(historyDaysNeeded(detection));
+    for (let d = FIRST; d < FIRST + DAYS; d++) {
+      const a = await loadDayHistory(narrow, d, detection, org.people, catalog);
+      const b = await loadDayHistory(wide, d, detection, org.people, catalog);
+      expect(comparable(a, users)).toEqual(comparable(b, users));
+    }
   });
 
   it('are the histories of their own for people who first appear on the way, with and without a directory entry', async () => {
