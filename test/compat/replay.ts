@@ -216,6 +216,8 @@ export function hasOuterOrderBy(text: string): boolean {
 
 /** The same rows (as multisets unless `ordered`), arrays compared as sets when `arraysAsSets`. */
 export function sameRows(a: unknown, b: unknown, arraysAsSets: boolean, ordered = false): boolean {
+  // A TabSeparated answer is recorded as its text: one row a line.
+  if (typeof a === 'string' && typeof b === 'string') return sameRows(linesOf(a), linesOf(b), false, ordered);
   if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
   const key = (row: unknown) => JSON.stringify(arraysAsSets ? sortArrays(row) : row);
   const ka = a.map(key);
@@ -225,6 +227,13 @@ export function sameRows(a: unknown, b: unknown, arraysAsSets: boolean, ordered 
     kb.sort();
   }
   return ka.every((k, i) => k === kb[i]);
+}
+
+/** The rows of a TabSeparated answer (the last line's newline ends it, no row after it). */
+function linesOf(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 /** As many rows, with the same columns. */

@@ -97,6 +97,13 @@ describe('judging a replayed answer', () => {
     expect([conditional.verdict, conditional.reason]).toEqual(['expected', EXPECTED.arrayOrder]);
     // Different values are never "order".
     expect(sameRows(rows, [{ u: 'a', t: ['x', 'y'] }, { u: 'b', t: ['w'] }], true)).toBe(false);
+    // TabSeparated answers (recorded as text, e.g. the history rows of src/detect/history-source.ts): lines as rows.
+    const tsv = 'ana\t20760\t100\nbo\t20761\t200\n';
+    const lines = judge(query('SELECT user, toUInt16(day) AS d, sumMerge(b) FROM user_daily GROUP BY user, day', tsv), { ok: true, result: 'bo\t20761\t200\nana\t20760\t100\n' }, new Set());
+    expect([lines.verdict, lines.reason]).toEqual(['expected', EXPECTED.rowOrder]);
+    expect(judge(query('SELECT user FROM user_daily GROUP BY user ORDER BY user', tsv), { ok: true, result: 'bo\t20761\t200\nana\t20760\t100\n' }, new Set()).verdict).toBe('different');
+    expect(sameRows(tsv, 'ana\t20760\t100\nbo\t20761\t201\n', false)).toBe(false);
+    expect(sameRows(tsv, 'ana\t20760\t100\n', false)).toBe(false);
   });
 
   it('expects a different answer from a read that raced a write on 18.16, but not a different error', () => {
