@@ -1,7 +1,7 @@
 // `detect --once`: the engine over a stored period, reading events from ClickHouse hour by hour in event
 // order, exactly as the live detector would have seen them. The same alerts, the same revisions.
 import { dayOf, MS_PER_HOUR } from '../calendar';
-import { shardsOf, sql, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
+import { shardsOf, sql, tsvFields, tsvNumber, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
 import type { DetectEvent } from './event';
@@ -16,8 +16,7 @@ const COLUMNS = sql`event_id, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, user, 
  * (field names per row, JSON unescaping) cost more than the reading itself.
  */
 export async function storedEventsWhere(ch: ClickHouse, where: SqlFragment): Promise<DetectEvent[]> {
-  const text = await ch.queryTabSeparated(sql`SELECT ${COLUMNS} FROM access_events WHERE ${where} ORDER BY t, user, event_id`);
-  return eventsOfText(text);
+  return eventsOf(ch, sql`SELECT ${COLUMNS} FROM access_events WHERE ${where} ORDER BY t, user, event_id`);
 }
 
 /**
@@ -32,7 +31,7 @@ export async function storedEventsEverywhere(ch: ClickHouse, where: SqlFragment)
   const seen = new Set<string>();
   const out: DetectEvent[] = [];
   for (let shard = 0; shard < shards.count; shard++) {
-    const read = async (replica: ClickHouse) => eventsOfText(await replica.queryTabSeparated(sql`SELECT ${COLUMNS} FROM access_events WHERE ${where}`));
+    const read = (replica: ClickHouse) => eventsOf(replica, sql`SELECT ${COLUMNS} FROM access_events WHERE ${where}`);
     for (const e of await shards.readShard(shard, read, { table: 'access_events' })) {
       if (seen.has(e.eventId)) continue;
       seen.add(e.eventId);
@@ -47,22 +46,18 @@ export function inEventOrder(a: DetectEvent, b: DetectEvent): number {
   return a.ts - b.ts || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 }
 
-/** The events of TabSeparated rows of COLUMNS, one a line. */
-function eventsOfText(text: string): DetectEvent[] {
+/** The events a query selecting COLUMNS answers (as TabSeparated: one a line; another shape fails the read). */
+async function eventsOf(ch: ClickHouse, q: SqlFragment): Promise<DetectEvent[]> {
   const out: DetectEvent[] = [];
-  let at = 0;
-  while (at < text.length) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    const f = text.slice(at, nl).split('\t');
-    at = nl + 1;
+  await ch.queryTabSeparated(q, (line) => {
+    const f = tsvFields(line, 13);
     out.push({
       eventId: tsvUnescape(f[0]),
-      ts: Number(f[1]),
+      ts: tsvNumber(f[1], line),
       user: tsvUnescape(f[2]),
       action: tsvUnescape(f[3]),
-      bytes: Number(f[4]),
-      rows: Number(f[5]),
+      bytes: tsvNumber(f[4], line),
+      rows: tsvNumber(f[5], line),
       table: tsvUnescape(f[6]),
       clientIp: tsvUnescape(f[7]),
       clientApp: tsvUnescape(f[8]),
@@ -71,7 +66,7 @@ function eventsOfText(text: string): DetectEvent[] {
       estimated: f[11] === '1',
       identity: tsvUnescape(f[12]),
     });
-  }
+  });
   return out;
 }
 

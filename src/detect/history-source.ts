@@ -4,7 +4,7 @@
 // user_daily, user_hourly, user_table_daily); the in-memory source of the evaluation tools computes
 // the same rows from events (src/evaluate/memory-history.ts).
 import { dateString, MS_PER_DAY } from '../calendar';
-import { inList, join, sql, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
+import { inList, join, sql, tsvFields, tsvNumber, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 
 export interface UserDayValue {
   user: string;
@@ -56,26 +56,20 @@ const day = (d: number) => sql`toDate(${dateString(d)})`;
 
 /**
  * The rows of a query selecting user, day number (toUInt16 of a Date: days since 1970) and bytes, read
- * as TabSeparated: a large organisation's 96-day window is millions of rows, and JSON made an object per
- * row twice over (the peak of a day's build). Each user id is copied out of the response once: a slice
- * of it would keep the whole response text alive as long as the history holds the id.
+ * as TabSeparated as they arrive: a large organisation's 96-day window is millions of rows, and JSON made
+ * an object per row twice over (the peak of a day's build). Each user id is copied out of its line once.
+ * A line of another shape fails the read (tsvFields): a history built from part of the rows judges
+ * against baselines that are too low, for a whole day.
  */
 async function userDays(ch: ClickHouse, q: SqlFragment): Promise<UserDayValue[]> {
-  const text = await ch.queryTabSeparated(q);
   const out: UserDayValue[] = [];
   const users = new Map<string, string>();
-  let at = 0;
-  while (at < text.length) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    const t1 = text.indexOf('\t', at);
-    const t2 = text.indexOf('\t', t1 + 1);
-    const raw = text.slice(at, t1);
+  await ch.queryTabSeparated(q, (line) => {
+    const [raw, d, b] = tsvFields(line, 3);
     let user = users.get(raw);
     if (user === undefined) users.set(raw, (user = Buffer.from(tsvUnescape(raw)).toString()));
-    out.push({ user, day: Number(text.slice(t1 + 1, t2)), bytes: Number(text.slice(t2 + 1, nl)) });
-    at = nl + 1;
-  }
+    out.push({ user, day: tsvNumber(d, line), bytes: tsvNumber(b, line) });
+  });
   return out;
 }
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */

@@ -2,6 +2,7 @@
 // work than JSONEachRow (no field names to match per row, no JSON unescaping), and building it costs
 // less than JSON.stringify of every row (the ingester's CPU profile during bench:ingest: 12% building inserts as JSON, 3% as this). Values are escaped the way the
 // server's escaped-text reader expects, so any string the event contract accepts arrives unchanged.
+import { ClickHouseError } from '../errors';
 
 /** How rows of one table are written: the column list of the INSERT and each row's line. */
 export interface RowEncoding<T> {
@@ -48,4 +49,27 @@ const UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', 
 /** A String value as the server wrote it in TabSeparated output, unescaped. */
 export function tsvUnescape(s: string): string {
   return s.includes('\\') ? s.replace(/\\([\s\S])/g, (_, c: string) => UNESCAPES[c] ?? c) : s;
+}
+
+// Reading answers: a line of any other shape than the query's (an error the server wrote after the rows
+// it had sent, an answer cut short, a proxy's page) fails the read. Taken as a row, it was a row of NaNs
+// dropped further on, and the reader went on with part of the answer.
+const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** The `count` fields of one line of a TabSeparated answer, still escaped; another number of fields fails the read. */
+export function tsvFields(line: string, count: number): string[] {
+  const fields = line.split('\t');
+  if (fields.length !== count) throw malformedRow(line, `${count} fields`);
+  return fields;
+}
+
+/** A numeric field as the server writes one; anything else (an empty field, text) fails the read. */
+export function tsvNumber(field: string, line: string): number {
+  if (!NUMBER.test(field)) throw malformedRow(line, 'a number');
+  return Number(field);
+}
+
+function malformedRow(line: string, expected: string): ClickHouseError {
+  const preview = line.length > 200 ? `${line.slice(0, 197)}...` : line;
+  return new ClickHouseError(`ClickHouse answered a row that is not what the query selects (expected ${expected}): ${JSON.stringify(preview)}`, { retriable: true });
 }

@@ -60,7 +60,11 @@ export async function replayStatement(ch: ClickHouse, s: Statement): Promise<Out
   try {
     switch (s.kind) {
       case 'query':
-        if (s.format === 'TabSeparated') return { ok: true, result: await ch.queryTabSeparated(new SqlFragment(s.sql), { settings: s.settings }) };
+        if (s.format === 'TabSeparated') {
+          let text = '';
+          await ch.queryTabSeparated(new SqlFragment(s.sql), (line) => (text += `${line}\n`), { settings: s.settings });
+          return { ok: true, result: text };
+        }
         return { ok: true, result: await ch.query(new SqlFragment(s.sql), { settings: s.settings }) };
       case 'exec':
         await ch.exec(new SqlFragment(s.sql));

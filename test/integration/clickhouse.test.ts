@@ -46,6 +46,26 @@ describe('ClickHouse (real server)', () => {
     expect((missing as Error).message).toMatch(/^ClickHouse rejected the query: Table .* doesn't exist/);
   });
 
+  it('fails a TabSeparated read whose query fails after its first rows, passing none of them on', async () => {
+    // Blocks of 1000 rows: the server has sent 150 of them when throwIf fires. Read as they stream, those
+    // rows and then the error's text arrived with status 200 (18.16 and every server before 25.11).
+    const lines: string[] = [];
+    const err = await ch
+      .queryTabSeparated(sql`SELECT toString(number), throwIf(number >= 150000) FROM system.numbers LIMIT 200000`, (line) => lines.push(line), { settings: { max_block_size: 1000 } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClickHouseError);
+    expect((err as ClickHouseError).context.serverCode).toBe(395);
+    expect(lines).toEqual([]);
+  });
+
+  it('passes on every row of a TabSeparated read larger than one block, in order, as lines', async () => {
+    const lines: string[] = [];
+    await ch.queryTabSeparated(sql`SELECT number, concat('a\tb', toString(number)) FROM system.numbers LIMIT 300000`, (line) => lines.push(line), { settings: { max_block_size: 1000 } });
+    expect(lines.length).toBe(300000);
+    expect(lines[0]).toBe('0\ta\\tb0');
+    expect(lines[299999]).toBe('299999\ta\\tb299999');
+  });
+
   it('classifies an unreachable server as retriable', async () => {
     const config = testConfig();
     const nowhere = createClickHouse({ ...config.clickhouse, url: 'http://127.0.0.1:1', requestTimeoutMs: 2000 });

@@ -1,6 +1,10 @@
 // TabSeparated text both ways: what the ingester writes (tsvString) and what the backfill reads back
-// (tsvUnescape, of the server's output, which escapes the single quote as well).
-import { tsvString, tsvUnescape } from '../../src/store';
+// (tsvUnescape, of the server's output, which escapes the single quote as well); and answers of another
+// shape than the query's, which fail the read.
+import { storedEventsWhere } from '../../src/detect/backfill';
+import { clickhouseHistorySource } from '../../src/detect/history-source';
+import { ClickHouseError } from '../../src/errors';
+import { sql, tsvFields, tsvNumber, tsvString, tsvUnescape, type ClickHouse } from '../../src/store';
 
 describe('TabSeparated strings', () => {
   it('read back every string written, whatever characters it holds', () => {
@@ -12,5 +16,47 @@ describe('TabSeparated strings', () => {
     expect(tsvUnescape("it\\'s")).toBe("it's");
     expect(tsvUnescape('a\\\\b')).toBe('a\\b');
     expect(tsvUnescape('a\\tb\\nc\\0')).toBe('a\tb\nc\0');
+  });
+});
+
+describe('TabSeparated answers read', () => {
+  // What a server wrote after rows it had already sent, before and since 25.11's exception tag.
+  const errorTails = [
+    ['Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB (MEMORY_LIMIT_EXCEEDED) (version 24.8.1.1)'],
+    ["Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' function is non zero, e.what() = DB::Exception"],
+    ['7\r', '__exception__\r', 'TAGxyz\r', 'Code: 241. DB::Exception: boom', '48 TAGxyz\r', '__exception__\r'],
+  ];
+  const answering = (lines: string[]) =>
+    ({ queryTabSeparated: async (_q: unknown, onRow: (line: string) => void) => lines.forEach(onRow) }) as unknown as ClickHouse;
+
+  it('fails a history read whose answer holds anything but rows of user, day and bytes', async () => {
+    const good = ['alice\t19000\t5', 'b\\tob\t19001\t7'];
+    expect(await clickhouseHistorySource(answering(good)).daily(19000, 19001)).toEqual([
+      { user: 'alice', day: 19000, bytes: 5 },
+      { user: 'b\tob', day: 19001, bytes: 7 },
+    ]);
+    for (const tail of [...errorTails, ['carol\t19002'], ['carol\t\t5'], ['carol\t19002\t5\textra'], ['carol\tnan\t5'], ['']]) {
+      const err = await clickhouseHistorySource(answering([...good, ...tail])).daily(19000, 19002).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClickHouseError);
+      expect((err as ClickHouseError).retriable).toBe(true);
+    }
+  });
+
+  it('fails a read of stored events on a line that is not an event', async () => {
+    const event = ['id1', '1700000000123', 'alice', 'SELECT', '10', '1', 'db.t', '10.0.0.1', 'psql', 's1', '1', '0', 'alice@corp'].join('\t');
+    const [read] = await storedEventsWhere(answering([event]), sql`1`);
+    expect(read).toMatchObject({ eventId: 'id1', ts: 1700000000123, user: 'alice', bytes: 10, ok: true, estimated: false });
+    for (const tail of errorTails) {
+      const err = await storedEventsWhere(answering([event, ...tail]), sql`1`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClickHouseError);
+    }
+  });
+
+  it('reads numbers as the server writes them and nothing else', () => {
+    for (const [text, value] of [['0', 0], ['-12', -12], ['1.5', 1.5], ['1e+21', 1e21], ['18446744073709551615', 2 ** 64]] as const) {
+      expect(tsvNumber(text, text)).toBe(value);
+    }
+    for (const text of ['', ' 1', '1 ', '0x10', 'inf', 'nan', '1,5', '7\r']) expect(() => tsvNumber(text, text)).toThrow(ClickHouseError);
+    expect(() => tsvFields('a\tb', 3)).toThrow(/expected 3 fields/);
   });
 });
