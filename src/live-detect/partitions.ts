@@ -116,6 +116,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
   let assignment: Set<string> | null = null;
   /** Held partitions that some join since the last batch did not assign (dropped at the next batch). */
   const lost = new Set<string>();
+  /** Partitions being taken over: a join during the takeover's reads that does not assign one loses it too. */
+  const taking = new Set<string>();
   let member: string | null = null;
   let expelled = false;
   let generation = 0;
@@ -189,6 +191,16 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
   }
 
   async function takeOver(topic: string, partition: number, first: bigint): Promise<Takeover> {
+    const key = keyOf(topic, partition);
+    taking.add(key);
+    try {
+      return await rebuild(topic, partition, first);
+    } finally {
+      taking.delete(key);
+    }
+  }
+
+  async function rebuild(topic: string, partition: number, first: bigint): Promise<Takeover> {
     await awaitStored(topic, partition, first);
     const today = dayOf(Date.now());
     const own = await reads.partitionEvents(today - 1, topic, partition, first);
@@ -212,7 +224,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       const next = new Set(Object.entries(given).flatMap(([topic, parts]) => parts.map((p) => keyOf(topic, p))));
       // Every join counts: one that takes a partition away and the next that gives it back, both before
       // the next batch, must still drop what this detector held of it (another judged it in between).
-      for (const key of held.keys()) if (!next.has(key)) lost.add(key);
+      for (const key of [...held.keys(), ...taking]) if (!next.has(key)) lost.add(key);
       if (member !== null && memberId !== member) expelled = true;
       member = memberId;
       assignment = next;

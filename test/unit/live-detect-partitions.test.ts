@@ -14,7 +14,7 @@ const batch = (partition: number, offset: number, topic = 't'): Batch => ({ topi
 const event = (user: string, id: string): DetectEvent => ({ eventId: id, ts: today * MS_PER_DAY + 1000, user, action: 'SELECT', bytes: 1, rows: 1, table: 'db.t', clientIp: '', clientApp: '', sessionId: '', ok: true });
 
 /** A fake engine and reads recording what a takeover did, in order. */
-function setup(opts: { stored?: Map<string, DetectEvent[]>; ingested?: () => bigint; alerts?: AlertRecord[] } = {}) {
+function setup(opts: { stored?: Map<string, DetectEvent[]>; ingested?: () => bigint; alerts?: AlertRecord[]; duringRead?: () => void } = {}) {
   const calls: string[] = [];
   const fetches: string[] = [];
   const engine = {
@@ -33,6 +33,7 @@ function setup(opts: { stored?: Map<string, DetectEvent[]>; ingested?: () => big
     },
     partitionEvents: async (since, topic, partition, below) => {
       calls.push(`read ${topic}/${partition} below ${below} since ${since === today - 1 ? 'yesterday' : since}`);
+      opts.duringRead?.();
       return opts.stored?.get(`${topic}/${partition}`) ?? [];
     },
     employeeEvents: async (_since, users, partitions: ReadonlyArray<PartitionBelow>) => {
@@ -71,6 +72,24 @@ describe('partitionsOf: taking partitions over', () => {
     partitions.assigned({ t: [0, 1] }, 'm1');
     await partitions.enter(batch(0, 50));
     expect(calls).toEqual(['release alice', 'read t/0 below 50 since yesterday', 'release ', 'restore ', 'process ']);
+  });
+
+  it('drops a partition the group took away while it was being taken over, and takes it over again when it comes back', async () => {
+    let join: (() => void) | undefined;
+    const { calls, partitions } = setup({ stored: new Map([['t/0', [event('alice', 'e1')]]]), duringRead: () => join?.() });
+    partitions.assigned({ t: [0, 1] }, 'm1');
+    // While the takeover of partition 0 reads ClickHouse, a rebalance gives it to another detector.
+    join = () => ((join = undefined), partitions.assigned({ t: [1] }, 'm1'));
+    const taken = await partitions.enter(batch(0, 10));
+    expect(partitions.current(taken!)).toBe(false);
+    calls.length = 0;
+    await partitions.enter(batch(1, 5));
+    expect(calls[0]).toBe('release alice');
+    // Back later, after another detector judged it: taken over afresh from where it starts now.
+    partitions.assigned({ t: [0, 1] }, 'm1');
+    calls.length = 0;
+    await partitions.enter(batch(0, 500));
+    expect(calls[0]).toBe('read t/0 below 500 since yesterday');
   });
 
   it('drops everything held after an expulsion (a new member id), even partitions assigned again', async () => {
