@@ -98,6 +98,9 @@ interface Tracked {
 /** Days of per-user state kept behind the newest event (late events of yesterday still count). */
 const KEEP_DAYS = 2;
 
+/** A history built this close before its day began serves the day (see `early` in createEngine). */
+const EARLY_ENOUGH_MS = 5 * 60_000;
+
 /** Events judged between two turns of the event loop. */
 const YIELD_EVERY = 2000;
 
@@ -128,25 +131,38 @@ export function createEngine(opts: EngineOptions): Engine {
   let newestDay = -Infinity;
 
   /**
-   * Days whose history was built before the day began by the clock: an event dated ahead (a server's clock
-   * up to ingest.maxFutureSkewMs fast, or a hostile producer) needs one, and today's rows were still coming
-   * in. Built again once the day has begun, or the whole day would be judged on that early picture.
+   * Days whose history was built before the day began by the clock, with when that build began: an event
+   * dated ahead (a server's clock up to ingest.maxFutureSkewMs fast, or a hostile producer) needs one,
+   * and the day before's rows were still coming in. Built again once the day has begun, or the whole day
+   * would be judged on that early picture; unless built in the last minutes before the day (a clock
+   * slightly fast at midnight), whose missing rows weigh nothing against weeks of baseline.
    */
-  const early = new Set<number>();
+  const early = new Map<number, number>();
   const historyOf = (day: number) => {
     let h = histories.get(day);
-    if (h && early.has(day) && dayOf(now()) >= day) {
+    const begun = early.get(day);
+    if (h && begun !== undefined && dayOf(now()) >= day) {
       early.delete(day);
-      h = undefined;
+      if (day * MS_PER_DAY - begun > EARLY_ENOUGH_MS) h = undefined;
     }
     if (!h) {
-      if (day > dayOf(now())) early.add(day);
-      h = opts.history(day);
-      // A failed load is not cached: the next batch asks again.
-      h.catch(() => histories.delete(day));
-      histories.set(day, h);
+      if (day > dayOf(now())) early.set(day, now());
+      else early.delete(day);
+      const built = opts.history(day);
+      // A failed load is not cached: the next batch asks again (unless a newer build replaced it).
+      built.catch(() => {
+        if (histories.get(day) === built) histories.delete(day);
+      });
+      histories.set(day, (h = built));
     }
     return h;
+  };
+  /** The history the employees tracked on each day were judged with: when it is built again, they are judged again. */
+  const judgedWith = new Map<number, DayHistory>();
+  const judgeWith = (day: number, history: DayHistory) => {
+    if (judgedWith.get(day) === history) return;
+    judgedWith.set(day, history);
+    for (const t of tracked.get(day)?.values() ?? []) Object.assign(t, judgement(t.state.user, t.person, day, history));
   };
 
   /** What a person's day is judged with: thresholds, from the history, the settings and any adjustment in force. */
@@ -202,7 +218,8 @@ export function createEngine(opts: EngineOptions): Engine {
   function forget() {
     for (const day of tracked.keys()) if (day < newestDay - KEEP_DAYS + 1) tracked.delete(day);
     for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS + 1) histories.delete(day);
-    for (const day of early) if (day < newestDay - KEEP_DAYS + 1) early.delete(day);
+    for (const day of early.keys()) if (day < newestDay - KEEP_DAYS + 1) early.delete(day);
+    for (const day of judgedWith.keys()) if (day < newestDay - KEEP_DAYS + 1) judgedWith.delete(day);
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
@@ -265,6 +282,7 @@ export function createEngine(opts: EngineOptions): Engine {
       // The newest day only grows during the batch, so what is late now stays late.
       const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))].filter((d) => d >= newestDay - KEEP_DAYS + 1);
       const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
+      for (const [d, history] of loaded) judgeWith(d, history);
       const out: AlertRecord[] = [];
       let n = 0;
       for (const given of events) {

@@ -253,6 +253,48 @@ describe('createEngine: batches, duplicates, restarts', () => {
     expect(asked).toEqual([DAY, DAY + 1, DAY + 1]);
   });
 
+  it('judges the employees it tracked on an early history with the history built again once the day began', async () => {
+    let builds = 0;
+    // The early build (from yesterday's rows so far) shows alice moving 10 GB a day; the one built after
+    // midnight her usual 100 MB.
+    const wrong = { ...USERS, alice: { daily: () => 10 * GB, tables: USERS.alice.tables } };
+    const history = async (day: number) => (day === DAY + 1 && ++builds === 1 ? handHistory(day, wrong, detection, people) : fakeHistory(day));
+    let clock = at(DAY, 11);
+    const judged = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock });
+    await judged.process([ev('today', at(DAY, 11), MB), ev('ahead', at(DAY + 1, 9), MB)]);
+    clock = at(DAY + 1, 9);
+    const alerts = await judged.process(Array.from({ length: 8 }, (_, i) => ev(`export-${i}`, at(DAY + 1, 9, i + 1), 250 * MB)));
+    expect(builds).toBe(2);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts[0].baselineBytes).toBeLessThan(GB);
+  });
+
+  it('builds an early history again only when it was built well before its day, and once after a failed build', async () => {
+    const asked: number[] = [];
+    let fail = false;
+    let clock = at(DAY, 23, 58);
+    const history = async (day: number) => {
+      asked.push(day);
+      if (fail) throw new Error('ClickHouse down');
+      return fakeHistory(day);
+    };
+    const engine = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock });
+    // A producer's clock two minutes fast at midnight: its history for tomorrow serves tomorrow.
+    await engine.process([ev('fast-clock', at(DAY + 1, 0) + 30_000, MB)]);
+    clock = at(DAY + 1, 0, 1);
+    await engine.process([ev('midnight', at(DAY + 1, 0, 1), MB)]);
+    expect(asked).toEqual([DAY + 1]);
+    // Far ahead, and the build fails: after the day begins, one build, not two.
+    fail = true;
+    clock = at(DAY + 1, 9);
+    await expect(engine.process([ev('far-ahead', at(DAY + 2, 8), MB)])).rejects.toThrow('ClickHouse down');
+    fail = false;
+    clock = at(DAY + 2, 8);
+    await engine.process([ev('day-2-a', at(DAY + 2, 8), MB)]);
+    await engine.process([ev('day-2-b', at(DAY + 2, 8, 5), MB)]);
+    expect(asked).toEqual([DAY + 1, DAY + 2, DAY + 2]);
+  });
+
   it('does not count a duplicate event id twice, in the same batch or a later one', async () => {
     const events = bulkExport();
     const expected = await engineOf().process(events);
