@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   SERVICE_START_FAILED: 'a local service could not be started or did not become ready',
   SERVICE_STOP_FAILED: 'a local service could not be stopped',
   SQL_VALUE_INVALID: 'a value cannot be written as SQL (NaN, an unsupported type, an invalid identifier)',
-  CLICKHOUSE_UNAVAILABLE: 'ClickHouse could not be reached or timed out; retrying can help',
+  CLICKHOUSE_UNAVAILABLE: "ClickHouse could not be reached or timed out, or answered a read cut short or with a row not of the query's shape (an error written after rows it had sent); retrying can help",
   CLICKHOUSE_REJECTED: 'ClickHouse refused the statement; retrying cannot help',
   MIGRATION_FAILED: 'a schema migration failed, or an applied migration was edited afterwards',
   SIMULATION_INVALID: 'the simulator or the demo was asked for something it cannot produce',
