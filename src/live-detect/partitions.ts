@@ -4,7 +4,7 @@
 //
 // When the group gives a detector a partition (at start, or from a detector that stopped, died or was
 // paused past its session), the partition's stored events of today and yesterday below the offset it
-// starts at rebuild those employees' totals, and their stored alerts are continued, not raised again
+// starts at rebuild those employees' totals, and the stored alerts are continued, not raised again
 // (the same as a restart). When the group takes a partition away, its employees' totals are dropped.
 // The rebuild reads what the ingester stored: it first waits (a while, not for ever) until the ingester's
 // group has committed the partition up to that offset (it commits only what ClickHouse holds), so
@@ -209,7 +209,10 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
     const others = [...held.values()].filter((h) => h.topic !== topic).map((h) => ({ topic: h.topic, partition: h.partition, below: h.next }));
     const more = await reads.employeeEvents(today - 1, [...seen], others);
     engine.release(seen);
-    engine.restore((await reads.alerts(today - 1, today)).filter((a) => seen.has(a.user)));
+    // Every stored alert, not only those of the employees seen below `first`: a detector killed after it
+    // stored an alert and before it committed the batch leaves alerts of employees whose events all lie
+    // at or past `first`; judged again here, they must continue those alerts, not raise them afresh.
+    engine.restore(await reads.alerts(today - 1, today));
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     const alerts = await engine.process(events);
     const users = new Set<string>();
