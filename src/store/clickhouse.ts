@@ -170,17 +170,28 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     async queryTabSeparated(q: SqlFragment, onRow: (line: string) => void, o: { settings?: Record<string, string | number> } = {}) {
       // The compatibility check's recording keeps the answer as text, as the rows' lines.
       const lines: string[] | undefined = recording ? [] : undefined;
-      await run('query', async () => {
-        // Only the request is tried again on a stale socket: no row has been passed on before it is answered.
-        const { stream } = await onceMoreOnStaleSocket(() =>
-          client.exec({ query: `${q.text}\nFORMAT TabSeparated`, clickhouse_settings: { ...o.settings, wait_end_of_query: 1 } as never }),
-        );
-        await forEachLine(stream, (line) => {
-          lines?.push(line);
-          onRow(line);
-        });
-        return lines && lines.map((l) => `${l}\n`).join('');
-      }, { kind: 'query', sql: q.text, settings: o.settings, format: 'TabSeparated' });
+      // What the reader throws is its own failure, not ClickHouse's: passed on as it is.
+      let readerFailure: { err: unknown } | undefined;
+      try {
+        await run('query', async () => {
+          // Only the request is tried again on a stale socket: no row has been passed on before it is answered.
+          const { stream } = await onceMoreOnStaleSocket(() =>
+            client.exec({ query: `${q.text.replace(/[\s;]+$/, '')}\nFORMAT TabSeparated`, clickhouse_settings: { ...o.settings, ...WHOLE_ANSWER } as never }),
+          );
+          await forEachLine(stream, (line) => {
+            lines?.push(line);
+            try {
+              onRow(line);
+            } catch (err) {
+              readerFailure = { err };
+              throw err;
+            }
+          });
+          return lines && lines.map((l) => `${l}\n`).join('');
+        }, { kind: 'query', sql: q.text, settings: o.settings, format: 'TabSeparated' });
+      } catch (err) {
+        throw readerFailure ? readerFailure.err : err;
+      }
     },
     exec: (q: SqlFragment, o: { session?: HttpSession; queryId?: string } = {}) =>
       run('statement', async () => {
@@ -222,6 +233,19 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     cluster,
   };
 }
+
+/**
+ * Settings of a read whose rows are taken as the whole answer: the server holds it back until the query
+ * has finished (an error is then a failed request, not text after the rows), and a limit reached fails the
+ * query rather than ending it early with the rows so far (a user profile may set the `break` modes).
+ */
+const WHOLE_ANSWER = {
+  wait_end_of_query: 1,
+  timeout_overflow_mode: 'throw',
+  read_overflow_mode: 'throw',
+  result_overflow_mode: 'throw',
+  group_by_overflow_mode: 'throw',
+} as const;
 
 /**
  * Each line of a response body, as it arrives (split on the raw bytes: a newline byte never occurs inside

@@ -58,6 +58,34 @@ describe('ClickHouse (real server)', () => {
     expect(lines).toEqual([]);
   });
 
+  it('fails a TabSeparated read that a limit would end early, whatever overflow mode the profile set', async () => {
+    // A user profile with read_overflow_mode or result_overflow_mode 'break' makes the server answer the
+    // rows so far as a complete answer (status 200, no error): a history from part of the rows.
+    const rollup = uniqueName('it_overflow');
+    await ch.exec(sql`CREATE TABLE ${ident(rollup)} (user String, bytes UInt64) ENGINE = MergeTree ORDER BY user SETTINGS index_granularity = 128`);
+    await ch.insert(rollup, Array.from({ length: 20000 }, (_, i) => ({ user: `u${i}`, bytes: i })));
+    const profiles: Array<Record<string, string | number>> = [
+      { max_rows_to_read: 1000, read_overflow_mode: 'break', max_block_size: 128 },
+      { max_result_rows: 10, result_overflow_mode: 'break' },
+    ];
+    for (const settings of profiles) {
+      const lines: string[] = [];
+      const err = await ch.queryTabSeparated(sql`SELECT user, sum(bytes) FROM ${ident(rollup)} GROUP BY user`, (line) => lines.push(line), { settings }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClickHouseError);
+      expect(lines).toEqual([]);
+    }
+    await ch.exec(sql`DROP TABLE ${ident(rollup)}`);
+  });
+
+  it('passes on what a reader throws as its own failure, not as ClickHouse unreachable, and reads on afterwards', async () => {
+    const bug = new TypeError('a reader bug');
+    const err = await ch.queryTabSeparated(sql`SELECT number FROM system.numbers LIMIT 10`, () => { throw bug; }).catch((e: unknown) => e);
+    expect(err).toBe(bug);
+    const lines: string[] = [];
+    await ch.queryTabSeparated(sql`SELECT 1;\n`, (line) => lines.push(line));
+    expect(lines).toEqual(['1']);
+  });
+
   it('passes on every row of a TabSeparated read larger than one block, in order, as lines', async () => {
     const lines: string[] = [];
     await ch.queryTabSeparated(sql`SELECT number, concat('a\tb', toString(number)) FROM system.numbers LIMIT 300000`, (line) => lines.push(line), { settings: { max_block_size: 1000 } });
