@@ -162,7 +162,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const judgeWith = (day: number, history: DayHistory) => {
     if (judgedWith.get(day) === history) return;
     judgedWith.set(day, history);
-    for (const t of tracked.get(day)?.values() ?? []) Object.assign(t, judgement(t.state.user, t.person, day, history));
+    for (const t of tracked.get(day)?.values() ?? []) rejudge(t, history);
   };
 
   /** What a person's day is judged with: thresholds, from the history, the settings and any adjustment in force. */
@@ -197,6 +197,11 @@ export function createEngine(opts: EngineOptions): Engine {
     return { ctx, watch, checks, sensitiveClasses, adjustment };
   }
 
+  /** A tracked day's thresholds worked out again (with another history, floor or adjustment); its state and alert stay. */
+  function rejudge(t: Tracked, history = t.ctx.history) {
+    Object.assign(t, judgement(t.state.user, t.person, t.state.day, history));
+  }
+
   function track(user: string, day: number, history: DayHistory): Tracked {
     const person = people.get(user) ?? unknownPerson(user);
     const judged = judgement(user, person, day, history);
@@ -216,10 +221,7 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   function forget() {
-    for (const day of tracked.keys()) if (day < newestDay - KEEP_DAYS + 1) tracked.delete(day);
-    for (const day of histories.keys()) if (day < newestDay - KEEP_DAYS + 1) histories.delete(day);
-    for (const day of early.keys()) if (day < newestDay - KEEP_DAYS + 1) early.delete(day);
-    for (const day of judgedWith.keys()) if (day < newestDay - KEEP_DAYS + 1) judgedWith.delete(day);
+    for (const byDay of [tracked, histories, early, judgedWith]) for (const day of byDay.keys()) if (day < newestDay - KEEP_DAYS + 1) byDay.delete(day);
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
@@ -355,14 +357,14 @@ export function createEngine(opts: EngineOptions): Engine {
       if (perThousand === detection.scoring.alertFloor) return;
       detection = { ...detection, scoring: { ...detection.scoring, alertFloor: perThousand } };
       // The thresholds of the days in hand were prepared for the old floor: prepare them again.
-      for (const t of allTracked()) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
+      for (const t of allTracked()) rejudge(t);
     },
     setAdjustments(next) {
       adjustments = next;
       // The days being judged work out their thresholds again where the adjustment in force changed.
       for (const t of allTracked()) {
         const now = adjustments.on(t.person, t.state.day);
-        if ((now?.id ?? null) !== (t.adjustment?.id ?? null)) Object.assign(t, judgement(t.state.user, t.person, t.state.day, t.ctx.history));
+        if ((now?.id ?? null) !== (t.adjustment?.id ?? null)) rejudge(t);
       }
     },
     stats: () => ({ ...stats }),
