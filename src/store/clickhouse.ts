@@ -13,7 +13,10 @@ import type { EncodedRows } from './tab-separated';
 
 export interface ClickHouse {
   readonly database: string;
-  /** Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version). */
+  /**
+   * Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version).
+   * A limit the query reaches fails it (never the rows so far as the answer, whatever the user profile says).
+   */
   query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
   /**
    * Each row of a SELECT as one line of TabSeparated (escaped values, no header), passed on as the answer
@@ -164,7 +167,7 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     query: <T>(q: SqlFragment, o: { settings?: Record<string, string | number> } = {}) =>
       run('query', () =>
         onceMoreOnStaleSocket(async () => {
-          const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: o.settings as never });
+          const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: { ...o.settings, ...NO_EARLY_END } as never });
           return rs.json<T>();
         }), { kind: 'query', sql: q.text, settings: o.settings }),
     async queryTabSeparated(q: SqlFragment, onRow: (line: string) => void, o: { settings?: Record<string, string | number> } = {}) {
@@ -235,17 +238,21 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
 }
 
 /**
- * Settings of a read whose rows are taken as the whole answer: the server holds it back until the query
- * has finished (an error is then a failed request, not text after the rows), and a limit reached fails the
- * query rather than ending it early with the rows so far (a user profile may set the `break` modes).
+ * Every read: a limit reached fails the query rather than ending it early with the rows so far, answered
+ * as if complete (a user profile may set the `break` modes: a report or a listing missing rows, unsaid).
  */
-const WHOLE_ANSWER = {
-  wait_end_of_query: 1,
+const NO_EARLY_END = {
   timeout_overflow_mode: 'throw',
   read_overflow_mode: 'throw',
   result_overflow_mode: 'throw',
   group_by_overflow_mode: 'throw',
 } as const;
+
+/**
+ * A read whose rows are taken as the whole answer as they arrive: the server also holds it back until the
+ * query has finished (an error is then a failed request, not text after the rows).
+ */
+const WHOLE_ANSWER = { wait_end_of_query: 1, ...NO_EARLY_END } as const;
 
 /**
  * Each line of a response body, as it arrives (split on the raw bytes: a newline byte never occurs inside

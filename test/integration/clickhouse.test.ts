@@ -77,6 +77,25 @@ describe('ClickHouse (real server)', () => {
     await ch.exec(sql`DROP TABLE ${ident(rollup)}`);
   });
 
+  it('fails a JSON read that a limit would end early, whatever overflow mode the profile set', async () => {
+    // Reports, listings and the API read through query(): a partial answer would be a report missing rows.
+    const table = uniqueName('it_overflow_json');
+    await ch.exec(sql`CREATE TABLE ${ident(table)} (user String, bytes UInt64) ENGINE = MergeTree ORDER BY user SETTINGS index_granularity = 128`);
+    await ch.insert(table, Array.from({ length: 20000 }, (_, i) => ({ user: `u${i}`, bytes: i })));
+    const profiles: Array<Record<string, string | number>> = [
+      { max_rows_to_read: 1000, read_overflow_mode: 'break', max_block_size: 128 },
+      { max_result_rows: 10, result_overflow_mode: 'break' },
+      { max_rows_to_group_by: 10, group_by_overflow_mode: 'break' },
+    ];
+    for (const settings of profiles) {
+      const err = await ch.query(sql`SELECT user, sum(bytes) AS total FROM ${ident(table)} GROUP BY user`, { settings }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClickHouseError);
+    }
+    const [row] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ${ident(table)}`);
+    expect(row.n).toBe('20000');
+    await ch.exec(sql`DROP TABLE ${ident(table)}`);
+  });
+
   it('passes on what a reader throws as its own failure, not as ClickHouse unreachable, and reads on afterwards', async () => {
     const bug = new TypeError('a reader bug');
     const err = await ch.queryTabSeparated(sql`SELECT number FROM system.numbers LIMIT 10`, () => { throw bug; }).catch((e: unknown) => e);
