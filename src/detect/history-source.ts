@@ -75,7 +75,15 @@ async function userDays(ch: ClickHouse, q: SqlFragment): Promise<UserDayValue[]>
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */
 const USERS_PER_QUERY = 2000;
 
-export function clickhouseHistorySource(ch: ClickHouse): HistorySource {
+/**
+ * The least request timeout of a history read. A large organisation's reads aggregate 96 days of rollups
+ * (the busiest hours of 100,000 employees: about 30 s on an idle server); held to the connection's timeout
+ * chosen for inserts (60 s), a busy server's read would fail on every try and no day could be judged.
+ */
+export const HISTORY_READ_TIMEOUT_MS = 15 * 60_000;
+
+export function clickhouseHistorySource(connection: ClickHouse): HistorySource {
+  const ch = connection.withRequestTimeout(Math.max(connection.requestTimeoutMs, HISTORY_READ_TIMEOUT_MS));
   return {
     daily: (first, last) =>
       userDays(

@@ -13,6 +13,8 @@ import type { EncodedRows } from './tab-separated';
 
 export interface ClickHouse {
   readonly database: string;
+  /** How long a request may take before it fails (clickhouse.requestTimeoutMs, or withRequestTimeout's). */
+  readonly requestTimeoutMs: number;
   /**
    * Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version).
    * A limit the query reaches fails it (never the rows so far as the answer, whatever the user profile says).
@@ -164,6 +166,7 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
 
   return {
     database,
+    requestTimeoutMs: settings.requestTimeoutMs,
     query: <T>(q: SqlFragment, o: { settings?: Record<string, string | number> } = {}) =>
       run('query', () =>
         onceMoreOnStaleSocket(async () => {

@@ -6,7 +6,7 @@
 import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../../src/calendar';
 import { clickhouseHistorySource, storedEventsWhere, type HistorySource, type UserDayValue } from '../../src/detect';
 import { memoryHistorySource } from '../../src/evaluate';
-import { sql } from '../../src/store';
+import { createClickHouse, sql } from '../../src/store';
 import { row } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase, type FreshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
@@ -78,5 +78,19 @@ describe('history source (ClickHouse rollups, read as TabSeparated)', () => {
     const fromTables = await fromClickHouse.dailyFrom(FIRST, LAST, sensitive);
     expect(fromTables.length).toBeGreaterThan(0);
     expect(sorted(fromTables)).toEqual(sorted(await inMemory.dailyFrom(FIRST, LAST, sensitive)));
+  });
+
+  it('is not held to the request timeout of the connection it was given (a large history reads for longer than an insert may take)', async () => {
+    const hasty = createClickHouse({ ...config.clickhouse, database, requestTimeoutMs: 1 });
+    try {
+      const err = await hasty.query(sql`SELECT sleep(0.1)`).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/unreachable|timeout/i);
+      const patient = clickhouseHistorySource(hasty);
+      expect(sorted(await patient.daily(FIRST, LAST))).toEqual(sorted(await fromClickHouse.daily(FIRST, LAST)));
+      expect(sorted(await patient.busiestHour(FIRST, LAST))).toEqual(sorted(await fromClickHouse.busiestHour(FIRST, LAST)));
+      expect((await patient.tables(FIRST, LAST - 1, LAST)).length).toBe(USERS.length);
+    } finally {
+      await hasty.close();
+    }
   });
 });

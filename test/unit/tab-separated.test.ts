@@ -26,8 +26,14 @@ describe('TabSeparated answers read', () => {
     ["Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' function is non zero, e.what() = DB::Exception"],
     ['7\r', '__exception__\r', 'TAGxyz\r', 'Code: 241. DB::Exception: boom', '48 TAGxyz\r', '__exception__\r'],
   ];
-  const answering = (lines: string[]) =>
-    ({ queryTabSeparated: async (_q: unknown, onRow: (line: string) => void) => lines.forEach(onRow) }) as unknown as ClickHouse;
+  const answering = (lines: string[]): ClickHouse => {
+    const ch = {
+      requestTimeoutMs: 60_000,
+      withRequestTimeout: () => ch,
+      queryTabSeparated: async (_q: unknown, onRow: (line: string) => void) => lines.forEach(onRow),
+    };
+    return ch as unknown as ClickHouse;
+  };
 
   it('fails a history read whose answer holds anything but rows of user, day and bytes', async () => {
     const good = ['alice\t19000\t5', 'b\\tob\t19001\t7'];
