@@ -28,6 +28,16 @@ describe('distributions', () => {
     expect(tUpper(tQuantileUpper(1e-6, 8), 8)).toBeCloseTo(1e-6, 10);
   });
 
+  it('gives each pair of probability and degrees of freedom its own quantile, asked once or many times, in any order', () => {
+    // The quantiles are remembered: a pair must never be answered with another pair's.
+    const pairs = [1e-3, 1e-6, 0.2].flatMap((u) => [3, 8, 8.5, 27].map((df) => [u, df] as const));
+    const first = pairs.map(([u, df]) => tQuantileUpper(u, df));
+    for (const [i, [u, df]] of pairs.entries()) expect(tUpper(first[i], df) / u).toBeCloseTo(1, 6);
+    expect(new Set(first).size).toBe(pairs.length);
+    const again = [...pairs.keys()].reverse().map((i) => [i, tQuantileUpper(pairs[i][0], pairs[i][1])] as const);
+    for (const [i, t] of again) expect(t).toBe(first[i]);
+  });
+
   it('Qn and Hodges-Lehmann are unmoved by one spike in a month of days', () => {
     const month = days(100 * MB, 0.5, 20);
     const spiked = [...month.slice(1), Math.log(100 * MB) + Math.log(50)];

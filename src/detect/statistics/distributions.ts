@@ -358,11 +358,35 @@ export function hodgesLehmann(values: ReadonlyArray<number>): number {
   return a + 0.5 * (b - a);
 }
 
+/**
+ * Quantiles already found, by degrees of freedom and probability. A day's thresholds ask for few distinct
+ * pairs (one probability per detector and day, the degrees of freedom of a baseline's length) thousands
+ * of times; each bisection is about sixty incomplete beta functions. Cleared when it grows past a bound.
+ */
+const quantiles = new Map<number, Map<number, number>>();
+let quantilesHeld = 0;
+const MAX_QUANTILES = 100_000;
+
 /** t with P(T > t) = u for Student's t with `df` degrees of freedom (bisection on a bracket that grows). */
 export function tQuantileUpper(u: number, df: number): number {
   if (u <= 0) return Infinity;
   if (u >= 1) return -Infinity;
   if (!Number.isFinite(df) || df > 1e6) return upperToZ(u);
+  let ofDf = quantiles.get(df);
+  const known = ofDf?.get(u);
+  if (known !== undefined) return known;
+  if (quantilesHeld >= MAX_QUANTILES) {
+    quantiles.clear();
+    quantilesHeld = 0;
+  }
+  if (!ofDf) quantiles.set(df, (ofDf = new Map()));
+  const t = bisectTQuantile(u, df);
+  ofDf.set(u, t);
+  quantilesHeld++;
+  return t;
+}
+
+function bisectTQuantile(u: number, df: number): number {
   let lo = -1;
   let hi = 1;
   while (tUpper(lo, df) < u) lo *= 2;
