@@ -6,8 +6,10 @@
 //                  rollups (a detector's start-up)
 //   events         a working day's events of every employee, judged in batches as the live consumer hands
 //                  them over (each employee's first event of the day prepares their thresholds)
-//   day change     the first event of the next day: its history, taking over from the day before's
-//                  (src/detect/history-carry.ts), while the day before's state is still held
+//   built ahead    the next day's history, begun a few minutes before midnight as the live detector does
+//                  (src/live-detect/day-ahead.ts), taking over from the day before's (history-carry.ts),
+//                  while the day's last quarter of events is judged (their rate meanwhile is printed)
+//   day change     the first batch of the next day (5,000 events): how long midnight holds up judging
 // with the process's heap and resident memory after each step and at its peak.
 // With --processes N, N such detector processes run at once on the same rollups, as N detectors of one
 // consumer group would: each judges the employees of its share of the partitions (employee p goes to
@@ -24,6 +26,7 @@ import { Command } from 'commander';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
 import type { DetectionConfig } from '../src/config';
 import { engineFor, type DetectEvent } from '../src/detect';
+import { PREPARE_AHEAD_MS } from '../src/live-detect/day-ahead';
 import { historyDaysNeeded } from '../src/detect/history';
 import { storeDirectory, type DirectoryEntry } from '../src/directory';
 import { ident, sql, type ClickHouse, type SqlFragment } from '../src/store';
@@ -50,6 +53,9 @@ interface Measured {
   employees: number;
   events: number;
   eventSeconds: number;
+  /** The next day's history built before midnight (events judged meanwhile). */
+  aheadSeconds: number;
+  /** The first batch after midnight: how long the day change holds up judging. */
   dayChangeSeconds: number;
   stats: unknown;
 }
@@ -195,7 +201,9 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
   const [i, n] = o.part ? o.part.split('/').map(Number) : [0, 1];
   const base = process.memoryUsage();
   const inputs = await loadEngineInputs(ch, detection);
-  const engine = engineFor(ch, detection, inputs, () => 0);
+  // The detector's clock: noon of the first day, then the minutes before midnight, then the next day.
+  let clock = today * MS_PER_DAY + 12 * MS_PER_HOUR;
+  const engine = engineFor(ch, detection, inputs, () => clock);
   const rows: Measured['rows'] = [];
   const step = async (what: string, run: () => Promise<number>, rate?: (seconds: number, n: number) => string) => {
     global.gc?.();
@@ -207,20 +215,39 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
     rows.push([what, `${seconds.toFixed(2)} s`, rate ? rate(seconds, count) : '', `heap ${mb(m.heapUsed)}, RSS ${mb(m.rss)}`]);
     return seconds;
   };
-  const one = (day: number): DetectEvent => ({ ...dayEvents(day, 1, 1)[0], eventId: `first-${day}` });
-  await step('first day: history built from the rollups', async () => (await engine.process([one(today)]), 1));
-  const events = dayEvents(today, o.employees, o.eventsPerDay).filter((e) => n === 1 || Number(/^u(\d+)@/.exec(e.user)![1]) % n === i);
+  const perSecond = (seconds: number, c: number) => `${Math.round(c / seconds).toLocaleString('en')} events/s`;
+  const mine = (events: DetectEvent[]) => events.filter((e) => n === 1 || Number(/^u(\d+)@/.exec(e.user)![1]) % n === i);
+  const judge = async (events: DetectEvent[]) => {
+    for (let k = 0; k < events.length; k += 5000) await engine.process(events.slice(k, k + 5000));
+    return events.length;
+  };
+  await step('first day: history built from the rollups', async () => (await engine.process([{ ...dayEvents(today, 1, 1)[0], eventId: `first-${today}` }]), 1));
+  const events = mine(dayEvents(today, o.employees, o.eventsPerDay));
   const count = events.length;
-  const eventSeconds = await step(
-    `events: a working day of ${n === 1 ? 'everyone' : 'its employees'} (batches of 5,000)`,
-    async () => {
-      for (let k = 0; k < events.length; k += 5000) await engine.process(events.slice(k, k + 5000));
-      return events.length;
-    },
-    (seconds, c) => `${Math.round(c / seconds).toLocaleString('en')} events/s`,
-  );
+  // The evening's events (the last quarter) are judged while the next day's history is built ahead.
+  const evening = events.splice(Math.floor((events.length * 3) / 4));
+  const eventSeconds = await step(`events: a working day of ${n === 1 ? 'everyone' : 'its employees'} (batches of 5,000)`, () => judge(events), perSecond);
   events.length = 0;
-  const dayChangeSeconds = await step("day change: the next day's history, taking over", async () => (await engine.process([one(today + 1)]), 1));
+  // As the live detector does (src/live-detect/day-ahead.ts): the next day's history begun PREPARE_AHEAD_MS
+  // before midnight, in slices, while the evening's events go on being judged.
+  clock = (today + 1) * MS_PER_DAY - PREPARE_AHEAD_MS;
+  let judgedMeanwhile = { events: 0, seconds: 0 };
+  const aheadSeconds = await step(
+    "next day's history built ahead (events judged meanwhile)",
+    async () => {
+      const built = engine.load(today + 1);
+      const t = performance.now();
+      judgedMeanwhile = { events: await judge(evening), seconds: (performance.now() - t) / 1000 };
+      await built;
+      return judgedMeanwhile.events;
+    },
+    () => `${judgedMeanwhile.events.toLocaleString('en')} in ${judgedMeanwhile.seconds.toFixed(2)} s`,
+  );
+  evening.length = 0;
+  // Midnight: the first batch of the new day (each of its employees' first event prepares their thresholds).
+  clock = (today + 1) * MS_PER_DAY + 1000;
+  const first = mine(dayEvents(today + 1, o.employees, 1)).slice(0, 5000);
+  const dayChangeSeconds = await step('day change: the first batch after midnight (5,000 events)', () => judge(first), perSecond);
   return {
     rows,
     peakRss: peakRss(),
@@ -228,6 +255,7 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
     employees: Math.ceil((o.employees - i) / n),
     events: count,
     eventSeconds,
+    aheadSeconds,
     dayChangeSeconds,
     stats: engine.stats(),
   };
@@ -279,7 +307,7 @@ async function several(o: Options, database: string, today: number): Promise<voi
   const slowest = Math.max(...parts.map((m) => m.eventSeconds));
   process.stdout.write(
     `${n} processes at once (day ${dateString(today)}): together ${Math.round(events / slowest).toLocaleString('en')} events/s (all events over the slowest process's time); ` +
-      `day change ${Math.max(...parts.map((m) => m.dayChangeSeconds)).toFixed(2)} s at the slowest; ` +
+      `next day built ahead in ${Math.max(...parts.map((m) => m.aheadSeconds)).toFixed(2)} s, day change (first batch after midnight) ${Math.max(...parts.map((m) => m.dayChangeSeconds)).toFixed(2)} s at the slowest; ` +
       `peak RSS ${mb(Math.max(...parts.map((m) => m.peakRss)))} per process at most, ${mb(parts.reduce((s, m) => s + m.peakRss, 0))} in all; ` +
       `heap held ${mb(Math.max(...parts.map((m) => m.held)))} per process at most\n`,
   );

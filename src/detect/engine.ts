@@ -64,7 +64,9 @@ export interface Engine {
   prepare(day: number): void;
   /**
    * Builds day `day`'s history now and waits for it: a live detector does so before it joins its group,
-   * so that the first batch of a partition (its takeover) does not hold up the group's rebalances.
+   * so that the first batch of a partition (its takeover) does not hold up the group's rebalances; and
+   * for the next day, within EARLY_ENOUGH_MS of its start, so that midnight does not stop judging while
+   * it builds (src/live-detect/day-ahead.ts). Earlier than that, it is built again once the day began.
    */
   load(day: number): Promise<void>;
   /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
@@ -99,7 +101,7 @@ interface Tracked {
 const KEEP_DAYS = 2;
 
 /** A history built this close before its day began serves the day (see `early` in createEngine). */
-const EARLY_ENOUGH_MS = 5 * 60_000;
+export const EARLY_ENOUGH_MS = 5 * 60_000;
 
 /** Events judged between two turns of the event loop. */
 const YIELD_EVERY = 2000;

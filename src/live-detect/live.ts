@@ -20,6 +20,7 @@ import { createRegistry, type Registry } from '../telemetry';
 import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
 import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
+import { scheduleDayAhead } from './day-ahead';
 import { clickhouseReads, partitionsOf } from './partitions';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
@@ -117,6 +118,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);
   const timers: NodeJS.Timeout[] = [];
+  let stopDayAhead = () => {};
   const loop = createConsumerLoop({
     kafka,
     log,
@@ -132,6 +134,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     onCrash: () => metrics.errors.inc({ kind: 'crash' }),
     onStopping() {
       for (const t of timers) clearInterval(t);
+      stopDayAhead();
       stopStats();
     },
     async onStopped(failed) {
@@ -212,6 +215,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   };
   await loop.start();
   log.info({ topics, groupId: detection.groupId }, 'detecting');
+  if (!loop.stopping()) stopDayAhead = scheduleDayAhead({ build: (day) => engine.load(day), log });
   const refresh = setInterval(() => {
     loadExemptions(ch, detection)
       .then((a) => engine.setAllowlist(a))

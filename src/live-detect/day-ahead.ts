@@ -1,0 +1,52 @@
+// The next day's history, built a few minutes before the day begins. Built on demand, by the first event
+// after midnight, it held up every partition for the whole build (a minute at 100,000 employees, every
+// night); built ahead, in slices, today's events go on being judged meanwhile, and midnight only costs
+// each employee's first event its thresholds. The last minutes of today are missing from that history:
+// one evening's minutes against weeks of baseline (the engine builds it again if it began earlier).
+import { dayOf, MS_PER_DAY } from '../calendar';
+import { EARLY_ENOUGH_MS } from '../detect';
+import type { Logger } from '../log';
+
+/** How long before midnight the next day's history is begun: within what the engine keeps, a minute to spare. */
+export const PREPARE_AHEAD_MS = EARLY_ENOUGH_MS - 60_000;
+
+export interface DayAheadOptions {
+  /** Builds a day's history and keeps it (engine.load). */
+  build(day: number): Promise<void>;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Builds each next day's history PREPARE_AHEAD_MS before it begins, every day until the returned stop(). */
+export function scheduleDayAhead(o: DayAheadOptions): () => void {
+  const now = o.now ?? Date.now;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  /** The last day built ahead: the next one is the day after, never the same day twice. */
+  let done = -Infinity;
+  const arm = () => {
+    if (stopped) return;
+    const day = Math.max(dayOf(now()) + 1, done + 1);
+    timer = setTimeout(() => void ahead(day), Math.max(0, day * MS_PER_DAY - PREPARE_AHEAD_MS - now()));
+    timer.unref();
+  };
+  const ahead = async (day: number) => {
+    done = day;
+    // A timer that fired after the day began (a process suspended): the day's first event builds it.
+    if (now() < day * MS_PER_DAY) {
+      const began = now();
+      try {
+        await o.build(day);
+        o.log.info({ day: new Date(day * MS_PER_DAY).toISOString().slice(0, 10), seconds: (now() - began) / 1000 }, "next day's history built ahead of midnight");
+      } catch (err) {
+        o.log.warn({ err: (err as Error).message }, "could not build the next day's history ahead of midnight; its first event will");
+      }
+    }
+    arm();
+  };
+  arm();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,87 @@
+// The next day's history is built a few minutes before midnight (src/live-detect/day-ahead.ts), so that
+// the first events after midnight do not wait for the whole build: each day once, within the minutes the
+// engine keeps such a history for (EARLY_ENOUGH_MS), and again the next day whatever the build did.
+import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../../src/calendar';
+import { createEngine, EARLY_ENOUGH_MS } from '../../src/detect';
+import { createLogger } from '../../src/log';
+import { PREPARE_AHEAD_MS, scheduleDayAhead } from '../../src/live-detect/day-ahead';
+
+const DAY = dayOf(Date.UTC(2026, 11, 4));
+const midnight = (day: number) => day * MS_PER_DAY;
+
+describe('the next day built ahead of midnight', () => {
+  const log = createLogger({ level: 'silent' });
+  afterEach(() => jest.useRealTimers());
+  /** Lets the build's promise and the rescheduling run. */
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  it('builds each next day once, within the minutes before it that the engine keeps, and again the day after', async () => {
+    jest.useFakeTimers({ now: midnight(DAY) + 12 * MS_PER_HOUR });
+    const built: Array<[number, number]> = [];
+    const stop = scheduleDayAhead({ build: async (day) => void built.push([day, Date.now()]), log });
+    jest.advanceTimersByTime(midnight(DAY + 1) - PREPARE_AHEAD_MS - Date.now() - 1);
+    await settle();
+    expect(built).toEqual([]);
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect(built).toEqual([[DAY + 1, midnight(DAY + 1) - PREPARE_AHEAD_MS]]);
+    expect(PREPARE_AHEAD_MS).toBeLessThan(EARLY_ENOUGH_MS);
+    // Nothing more that night, nor during the next day, then the day after.
+    jest.advanceTimersByTime(MS_PER_DAY - 1);
+    await settle();
+    expect(built.map(([d]) => d)).toEqual([DAY + 1]);
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect(built).toEqual([
+      [DAY + 1, midnight(DAY + 1) - PREPARE_AHEAD_MS],
+      [DAY + 2, midnight(DAY + 2) - PREPARE_AHEAD_MS],
+    ]);
+    stop();
+    jest.advanceTimersByTime(3 * MS_PER_DAY);
+    await settle();
+    expect(built.length).toBe(2);
+  });
+
+  it('builds at once when started within those minutes, and goes on the next day after a failed build', async () => {
+    jest.useFakeTimers({ now: midnight(DAY + 1) - 60_000 });
+    const built: number[] = [];
+    const stop = scheduleDayAhead({
+      build: async (day) => {
+        built.push(day);
+        if (day === DAY + 1) throw new Error('ClickHouse unreachable');
+      },
+      log,
+    });
+    jest.advanceTimersByTime(0);
+    await settle();
+    expect(built).toEqual([DAY + 1]);
+    jest.advanceTimersByTime(MS_PER_DAY);
+    await settle();
+    expect(built).toEqual([DAY + 1, DAY + 2]);
+    stop();
+  });
+
+  it('gives the engine a history it judges the new day with, built once (not again at midnight)', async () => {
+    let clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
+    const builds: number[] = [];
+    const history = { peers: () => null } as never;
+    const engine = createEngine({
+      detection: {} as never,
+      people: new Map(),
+      catalog: { sensitivity: () => 'internal', size: 0 } as never,
+      allowlist: { covering: () => undefined, entries: [] } as never,
+      adjustments: { on: () => null } as never,
+      now: () => clock,
+      history: async (day: number) => {
+        builds.push(day);
+        return history;
+      },
+    } as never);
+    await engine.load(DAY + 1);
+    clock = midnight(DAY + 1) + 1000;
+    await engine.load(DAY + 1);
+    expect(builds).toEqual([DAY + 1]);
+  });
+});
