@@ -94,8 +94,8 @@ export interface Partitions {
   judged(batch: Batch, events: ReadonlyArray<DetectEvent>): void;
   /**
    * A batch judged but not stored (its alerts could not be written, or the group moved on meanwhile):
-   * its employees' totals hold events whose alerts were never written, so the partition is dropped and
-   * taken over again at its next batch, here or elsewhere.
+   * its employees' totals hold events whose alerts were never written, so the partition, and every other
+   * one held that carries those employees, is dropped and taken over again at its next batch.
    */
   abandon(batch: Batch, events: ReadonlyArray<DetectEvent>): void;
 }
@@ -249,8 +249,15 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       for (const e of events) hold(h.users, e.user);
     },
     abandon(batch, events) {
-      const dropped = drop([keyOf(batch.topic, batch.partition)], events.map((e) => e.user));
-      if (dropped.partitions.length > 0 || dropped.employees > 0) log.warn(dropped, 'a batch judged but not stored: its partition is taken over again at its next batch');
+      // The batch's employees' running totals hold its events and the revisions it raised, none stored:
+      // they are forgotten, and so is every partition held that carries them (of another topic, say),
+      // each taken over again at its next batch. Kept, they would count the batch's events as seen when
+      // it comes back, and its alert would never be stored.
+      const users = new Set(events.map((e) => e.user));
+      const key = keyOf(batch.topic, batch.partition);
+      const carrying = [...held].filter(([k, h]) => k === key || [...users].some((u) => h.users.has(u))).map(([k]) => k);
+      const dropped = drop(carrying, users);
+      if (dropped.partitions.length > 0 || dropped.employees > 0) log.warn(dropped, 'a batch judged but not stored: its partition, and any other holding its employees, is taken over again at its next batch');
     },
   };
 }
