@@ -26,8 +26,15 @@ export interface EngineOptions {
   adjustments?: Adjustments;
   /** What is known about the days before `day` (ClickHouse); called once per day. */
   history(day: number): Promise<DayHistory>;
-  /** Wall clock, for the alert's creation and update times only. */
+  /** Wall clock: the alert's creation and update times, whether a day's history was built before the day began, and with `live` the days kept. */
   now?: () => number;
+  /**
+   * Live detection: the newest day, which decides what is too late to judge, also waits for the clock's.
+   * An event dated ahead (allowed up to ingest.maxFutureSkewMs) is judged on its day, but one such message
+   * must not make every event of yesterday still arriving (a source a few minutes behind) too late to
+   * judge. Off for replays and backfills, whose clock is not their events'.
+   */
+  live?: boolean;
   /** Keys alert ids (the pseudonym key): see alertIdOf. */
   alertIdKey?: string;
 }
@@ -328,7 +335,7 @@ export function createEngine(opts: EngineOptions): Engine {
           const r = revise(t, [...t.findings.values()], e);
           if (r) out.push(r);
         }
-        if (day > newestDay) {
+        if (day > newestDay && (!opts.live || day <= dayOf(now()))) {
           newestDay = day;
           forget();
         }

@@ -26,12 +26,13 @@ export interface EngineInputs {
 
 /**
  * `settledUntil`: a backfill's last day whose events are all stored (no more expected): the rows of days
- * up to it are read ahead in blocks (history-read-ahead.ts). Live detection passes none.
+ * up to it are read ahead in blocks (history-read-ahead.ts). Live detection passes none, and `live`
+ * (EngineOptions: the days kept wait for the clock).
  */
-export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { settledUntil?: number } = {}): Engine {
+export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { settledUntil?: number; live?: boolean } = {}): Engine {
   const source = opts.settledUntil === undefined ? clickhouseHistorySource(ch) : readAheadHistorySource(clickhouseHistorySource(ch), opts.settledUntil);
   // Each day's history takes over from the one before it what rests on the same rows (history-carry.ts):
   // a backfill builds one a day in a row, a live detector one at each day change.
   const carry = createHistoryCarry();
-  return createEngine({ detection, ...inputs, now, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, carry) });
+  return createEngine({ detection, ...inputs, now, live: opts.live, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, carry) });
 }

@@ -83,7 +83,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       // The alert floor an admin chose (detection_settings) over the configuration file's.
       const tuned = effectiveDetection(detection, await loadTuning(ch));
       const inputs = await loadEngineInputs(ch, tuned, { alertIdKey: config.api.pseudonymKey });
-      const engine = engineFor(ch, tuned, inputs);
+      const engine = engineFor(ch, tuned, inputs, undefined, { live: true });
       // Kept for the takeovers (where the ingester's group stands).
       const admin = kafka.admin();
       await admin.connect();
