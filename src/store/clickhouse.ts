@@ -17,7 +17,8 @@ export interface ClickHouse {
   readonly requestTimeoutMs: number;
   /**
    * Rows of a SELECT as objects (JSONEachRow; 64-bit integers arrive as strings, on every server version).
-   * A limit the query reaches fails it (never the rows so far as the answer, whatever the user profile says).
+   * A limit the query reaches fails it (never the rows so far as the answer, whatever the user profile says),
+   * and an error met after the first rows is the server's failure with its code, not text after the rows.
    */
   query<T = Record<string, unknown>>(q: SqlFragment, opts?: { settings?: Record<string, string | number> }): Promise<T[]>;
   /**
@@ -170,7 +171,7 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     query: <T>(q: SqlFragment, o: { settings?: Record<string, string | number> } = {}) =>
       run('query', () =>
         onceMoreOnStaleSocket(async () => {
-          const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: { ...o.settings, ...NO_EARLY_END } as never });
+          const rs = await client.query({ query: q.text, format: 'JSONEachRow', clickhouse_settings: { ...o.settings, ...WHOLE_ANSWER } as never });
           return rs.json<T>();
         }), { kind: 'query', sql: q.text, settings: o.settings }),
     async queryTabSeparated(q: SqlFragment, onRow: (line: string) => void, o: { settings?: Record<string, string | number> } = {}) {
@@ -241,8 +242,8 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
 }
 
 /**
- * Every read: a limit reached fails the query rather than ending it early with the rows so far, answered
- * as if complete (a user profile may set the `break` modes: a report or a listing missing rows, unsaid).
+ * A limit reached fails the query rather than ending it early with the rows so far, answered as if
+ * complete (a user profile may set the `break` modes: a report or a listing missing rows, unsaid).
  */
 const NO_EARLY_END = {
   timeout_overflow_mode: 'throw',
@@ -252,8 +253,10 @@ const NO_EARLY_END = {
 } as const;
 
 /**
- * A read whose rows are taken as the whole answer as they arrive: the server also holds it back until the
- * query has finished (an error is then a failed request, not text after the rows).
+ * Every read: the server also holds the answer back until the query has finished, so an error met after
+ * the first rows is a failed request with the server's code (before 25.11 it came as text after the rows,
+ * status 200: a TabSeparated reader would take it for rows, JSON's parser failed as if the server were
+ * unreachable, retried without end).
  */
 const WHOLE_ANSWER = { wait_end_of_query: 1, ...NO_EARLY_END } as const;
 

@@ -58,6 +58,15 @@ describe('ClickHouse (real server)', () => {
     expect(lines).toEqual([]);
   });
 
+  it('fails a JSON read whose query fails after its first rows with the server\'s code, not as ClickHouse unreachable', async () => {
+    // Without waiting for the end, 18.16 wrote the error's text after 150 blocks of rows (status 200): the
+    // JSON parser failed on it, taken for an outage and retried without end by the callers that wait one out.
+    const err = await ch.query(sql`SELECT toString(number) AS n, throwIf(number >= 150000) AS t FROM system.numbers LIMIT 200000`, { settings: { max_block_size: 1000 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClickHouseError);
+    expect((err as ClickHouseError).context.serverCode).toBe(395);
+    expect((err as ClickHouseError).retriable).toBe(false);
+  });
+
   it('fails a TabSeparated read that a limit would end early, whatever overflow mode the profile set', async () => {
     // A user profile with read_overflow_mode or result_overflow_mode 'break' makes the server answer the
     // rows so far as a complete answer (status 200, no error): a history from part of the rows.
