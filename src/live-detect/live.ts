@@ -22,6 +22,7 @@ import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { scheduleDayAhead } from './day-ahead';
 import { clickhouseReads, partitionsOf } from './partitions';
+import { revisionStore } from './store-revisions';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */
 const EXEMPTIONS_REFRESH_MS = 30_000;
@@ -142,15 +143,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       if (!failed) log.info({ ...engine.stats(), ...counts }, 'detector stopped');
     },
   });
-  const store = (alerts: AlertRecord[]) =>
-    withRetry('storing alerts', () => writeAlerts(ch, alerts), {
-      policy: retry,
-      shouldContinue: () => !loop.stopping(),
-      onRetry: (err, attempt) => {
-        metrics.errors.inc({ kind: 'store_retry' });
-        log.warn({ err: (err as Error).message, attempt }, 'storing alerts failed; retrying');
-      },
-    });
+  const store = revisionStore({ write: (alerts) => writeAlerts(ch, alerts), retry, stopping: () => loop.stopping(), log, onRetry: () => metrics.errors.inc({ kind: 'store_retry' }) });
   const emit = (alerts: AlertRecord[]) => {
     for (const a of alerts) {
       metrics.alerts.inc({ severity: a.severity });
@@ -192,14 +185,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         }
       }
       const alerts = [...taken.alerts, ...(await engine.process(events))];
-      // A detector paused past its session, or a batch of a generation gone by, must not write revisions
-      // that the partition's new owner writes too: the commit of the batch's start checks membership.
-      if (alerts.length > 0) {
-        if (!partitions.current(taken)) throw new Abandoned('a batch judged while the group was rebalanced');
-        await session.fence();
-      }
       // Stored before the offsets are committed (the loop commits what this returns).
-      await store(alerts);
+      if (alerts.length > 0) await store(alerts, { current: () => partitions.current(taken), fence: () => session.fence() });
       emit(alerts);
       partitions.judged(batch, events);
       observeBatch(metrics, batch, events);

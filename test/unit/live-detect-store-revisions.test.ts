@@ -1,0 +1,56 @@
+// A batch's alert revisions are stored only while the batch is still this detector's
+// (src/live-detect/store-revisions.ts): proven before every attempt, so a ClickHouse outage that outlasts
+// a rebalance does not write revisions the partition's new owner writes too. Found by review.
+import type { AlertRecord } from '../../src/alerts';
+import { ClickHouseError } from '../../src/errors';
+import { Abandoned } from '../../src/kafka';
+import { createLogger } from '../../src/log';
+import { revisionStore } from '../../src/live-detect/store-revisions';
+
+const log = createLogger({ level: 'silent' });
+const revision = { alertId: 'a1', revision: 1 } as AlertRecord;
+const outage = () => new ClickHouseError('ClickHouse unreachable during insert into alerts: connect ECONNREFUSED', { retriable: true });
+
+describe('storing a batch’s alert revisions', () => {
+  it('proves the membership before every attempt, and retries while ClickHouse is away', async () => {
+    const calls: string[] = [];
+    let failures = 2;
+    const store = revisionStore({
+      write: async () => {
+        calls.push('write');
+        if (failures-- > 0) throw outage();
+      },
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    await store([revision], { current: () => true, fence: async () => void calls.push('fence') });
+    expect(calls).toEqual(['fence', 'write', 'fence', 'write', 'fence', 'write']);
+  });
+
+  it('gives the batch up, writing nothing more, once a rebalance during the outage took the partition', async () => {
+    let writes = 0;
+    let current = true;
+    const store = revisionStore({
+      write: async () => {
+        writes++;
+        // The group rebalances while ClickHouse is away.
+        current = false;
+        throw outage();
+      },
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    await expect(store([revision], { current: () => current, fence: async () => {} })).rejects.toBeInstanceOf(Abandoned);
+    expect(writes).toBe(1);
+  });
+
+  it('writes nothing when the broker refuses the membership (a detector paused past its session)', async () => {
+    let writes = 0;
+    const store = revisionStore({ write: async () => void writes++, retry: { initialDelayMs: 1, maxDelayMs: 2 }, stopping: () => false, log });
+    const expelled = Object.assign(new Error('The coordinator is not aware of this member'), { retriable: false });
+    await expect(store([revision], { current: () => true, fence: () => Promise.reject(expelled) })).rejects.toBeInstanceOf(Abandoned);
+    expect(writes).toBe(0);
+  });
+});
