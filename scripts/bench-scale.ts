@@ -247,7 +247,7 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
   // Midnight: the first batch of the new day (each of its employees' first event prepares their thresholds).
   clock = (today + 1) * MS_PER_DAY + 1000;
   const first = mine(dayEvents(today + 1, o.employees, 1)).slice(0, 5000);
-  const dayChangeSeconds = await step('day change: the first batch after midnight (5,000 events)', () => judge(first), perSecond);
+  const dayChangeSeconds = await step(`day change: the first batch after midnight (${first.length.toLocaleString('en')} events)`, () => judge(first), perSecond);
   return {
     rows,
     peakRss: peakRss(),
