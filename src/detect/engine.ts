@@ -230,7 +230,10 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   function forget() {
-    for (const byDay of [tracked, histories, early, judgedWith]) for (const day of byDay.keys()) if (day < newestDay - KEEP_DAYS + 1) byDay.delete(day);
+    const oldest = newestDay - KEEP_DAYS + 1;
+    for (const byDay of [tracked, histories, early, judgedWith]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
+    // Every takeover restores the alerts of two days: kept for the days judged only, or they pile up for the process's life.
+    for (const [id, a] of restored) if (dayOf(a.windowEnd - 1) < oldest) restored.delete(id);
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
