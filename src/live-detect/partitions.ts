@@ -209,11 +209,13 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
     const others = [...held.values()].filter((h) => h.topic !== topic).map((h) => ({ topic: h.topic, partition: h.partition, below: h.next }));
     const more = await reads.employeeEvents(today - 1, [...seen], others);
     engine.release(seen);
+    const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     // Every stored alert, not only those of the employees seen below `first`: a detector killed after it
     // stored an alert and before it committed the batch leaves alerts of employees whose events all lie
     // at or past `first`; judged again here, they must continue those alerts, not raise them afresh.
-    engine.restore(await reads.alerts(today - 1, today));
-    const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
+    // Up to the newest day rebuilt: an event dated ahead (a fast source) is judged on its own day, and
+    // its alert, stored by the previous owner, must be continued too.
+    engine.restore(await reads.alerts(today - 1, newestDay(events, today)));
     const alerts = await engine.process(events);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
@@ -260,4 +262,11 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       if (dropped.partitions.length > 0 || dropped.employees > 0) log.warn(dropped, 'a batch judged but not stored: its partition, and any other holding its employees, is taken over again at its next batch');
     },
   };
+}
+
+/** The latest day of the events, and at least `today`. */
+function newestDay(events: readonly DetectEvent[], today: number): number {
+  let newest = today;
+  for (const e of events) newest = Math.max(newest, dayOf(e.ts));
+  return newest;
 }
