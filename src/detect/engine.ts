@@ -73,7 +73,8 @@ export interface Engine {
    * Builds day `day`'s history now and waits for it: a live detector does so before it joins its group,
    * so that the first batch of a partition (its takeover) does not hold up the group's rebalances; and
    * for the next day, within EARLY_ENOUGH_MS of its start, so that midnight does not stop judging while
-   * it builds (src/live-detect/day-ahead.ts). Earlier than that, it is built again once the day began.
+   * it builds (src/live-detect/day-ahead.ts), replacing a build of that day begun earlier (kept, it
+   * would be built again once the day began). Earlier than that, it is built again once the day began.
    */
   load(day: number): Promise<void>;
   /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
@@ -350,6 +351,10 @@ export function createEngine(opts: EngineOptions): Engine {
       historyOf(day).catch(() => {});
     },
     async load(day) {
+      // An early build of this day (an event dated ahead, hours before) would be thrown away by the day's
+      // first event and built again inside its batch: build it again now instead.
+      const begun = early.get(day);
+      if (begun !== undefined && day * MS_PER_DAY - begun > EARLY_ENOUGH_MS && day * MS_PER_DAY - now() <= EARLY_ENOUGH_MS) histories.delete(day);
       await historyOf(day);
     },
     restore(alerts) {

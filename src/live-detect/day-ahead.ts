@@ -10,6 +10,9 @@ import type { Logger } from '../log';
 /** How long before midnight the next day's history is begun: within what the engine keeps, a minute to spare. */
 export const PREPARE_AHEAD_MS = EARLY_ENOUGH_MS - 60_000;
 
+/** How soon a failed build ahead is tried again (while the day has not begun). */
+export const RETRY_AHEAD_MS = 20_000;
+
 export interface DayAheadOptions {
   /** Builds a day's history and keeps it (engine.load). */
   build(day: number): Promise<void>;
@@ -39,7 +42,15 @@ export function scheduleDayAhead(o: DayAheadOptions): () => void {
         await o.build(day);
         o.log.info({ day: new Date(day * MS_PER_DAY).toISOString().slice(0, 10), seconds: (now() - began) / 1000 }, "next day's history built ahead of midnight");
       } catch (err) {
-        o.log.warn({ err: (err as Error).message }, "could not build the next day's history ahead of midnight; its first event will");
+        // A brief outage should not cost the night its build: again while the day has not begun (a build
+        // still running at midnight is awaited by the first event, not begun again).
+        const again = now() + RETRY_AHEAD_MS < day * MS_PER_DAY;
+        o.log.warn({ err: (err as Error).message }, again ? "could not build the next day's history ahead of midnight; trying again" : "could not build the next day's history ahead of midnight; its first event will");
+        if (again && !stopped) {
+          timer = setTimeout(() => void ahead(day), RETRY_AHEAD_MS);
+          timer.unref();
+          return;
+        }
       }
     }
     arm();

@@ -3,9 +3,18 @@
 // engine keeps such a history for (EARLY_ENOUGH_MS), and again the next day whatever the build did.
 import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../../src/calendar';
 import { createEngine, EARLY_ENOUGH_MS } from '../../src/detect';
+import { loadConfig } from '../../src/config';
+import { allowlistFrom } from '../../src/detect/allowlist';
+import { catalogFrom } from '../../src/detect/catalog';
+import type { DetectEvent } from '../../src/detect/event';
+import { peopleFrom } from '../../src/detect/people';
 import { createLogger } from '../../src/log';
-import { PREPARE_AHEAD_MS, scheduleDayAhead } from '../../src/live-detect/day-ahead';
+import { PREPARE_AHEAD_MS, RETRY_AHEAD_MS, scheduleDayAhead } from '../../src/live-detect/day-ahead';
 
+import { directoryEntry, handHistory, spread, type PersonDays } from '../helpers/detect-history';
+import { MB } from '../helpers/detect-time';
+
+const { detection } = loadConfig({ env: {} }).config;
 const DAY = dayOf(Date.UTC(2026, 11, 4));
 const midnight = (day: number) => day * MS_PER_DAY;
 
@@ -44,22 +53,32 @@ describe('the next day built ahead of midnight', () => {
     expect(built.length).toBe(2);
   });
 
-  it('builds at once when started within those minutes, and goes on the next day after a failed build', async () => {
-    jest.useFakeTimers({ now: midnight(DAY + 1) - 60_000 });
-    const built: number[] = [];
+  it('builds at once when started within those minutes, tries a failed build again before midnight, and goes on the next day', async () => {
+    jest.useFakeTimers({ now: midnight(DAY + 1) - 3 * RETRY_AHEAD_MS + 1 });
+    const built: Array<[number, number]> = [];
     const stop = scheduleDayAhead({
       build: async (day) => {
-        built.push(day);
+        built.push([day, Date.now() - midnight(day)]);
         if (day === DAY + 1) throw new Error('ClickHouse unreachable');
       },
       log,
     });
     jest.advanceTimersByTime(0);
     await settle();
-    expect(built).toEqual([DAY + 1]);
+    expect(built).toEqual([[DAY + 1, 1 - 3 * RETRY_AHEAD_MS]]);
+    for (let i = 0; i < 3; i++) {
+      jest.advanceTimersByTime(RETRY_AHEAD_MS);
+      await settle();
+    }
+    // Again while a retry still begins before midnight; not after.
+    expect(built).toEqual([
+      [DAY + 1, 1 - 3 * RETRY_AHEAD_MS],
+      [DAY + 1, 1 - 2 * RETRY_AHEAD_MS],
+      [DAY + 1, 1 - RETRY_AHEAD_MS],
+    ]);
     jest.advanceTimersByTime(MS_PER_DAY);
     await settle();
-    expect(built).toEqual([DAY + 1, DAY + 2]);
+    expect(built.map(([d]) => d)).toEqual([DAY + 1, DAY + 1, DAY + 1, DAY + 2]);
     stop();
   });
 
@@ -83,5 +102,37 @@ describe('the next day built ahead of midnight', () => {
     clock = midnight(DAY + 1) + 1000;
     await engine.load(DAY + 1);
     expect(builds).toEqual([DAY + 1]);
+  });
+
+  it('replaces a history of the next day built hours early (an event dated ahead), so that midnight does not build it again', async () => {
+    const PEERS = Array.from({ length: 10 }, (_, i) => `peer${i + 1}`);
+    const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), ...PEERS.map((id) => directoryEntry(id, 'Sales', 'sales_ops'))]);
+    const users: Record<string, PersonDays> = Object.fromEntries(['alice', ...PEERS].map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }]));
+    const ev = (id: string, user: string, ts: number): DetectEvent => ({ eventId: id, ts, user, action: 'SELECT', bytes: MB, rows: 1, table: 'crm.orders', clientIp: '', clientApp: '', sessionId: 's', ok: true });
+    let clock = midnight(DAY) + 20 * MS_PER_HOUR;
+    const builds: Array<[number, number]> = [];
+    const engine = createEngine({
+      detection,
+      people,
+      catalog: catalogFrom([]),
+      allowlist: allowlistFrom([]),
+      live: true,
+      now: () => clock,
+      history: async (day) => {
+        builds.push([day, clock]);
+        return handHistory(day, users, detection, people);
+      },
+    });
+    await engine.process([ev('today', 'alice', clock - 60_000)]);
+    // 20:00: one message dated 00:05 tomorrow (within ingest.maxFutureSkewMs) builds tomorrow's history early.
+    await engine.process([ev('ahead', 'peer1', midnight(DAY + 1) + 5 * 60_000)]);
+    clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
+    await engine.load(DAY + 1);
+    clock = midnight(DAY + 1) + 1000;
+    await engine.process([ev('new', 'alice', clock)]);
+    expect(builds.filter(([day]) => day === DAY + 1)).toEqual([
+      [DAY + 1, midnight(DAY) + 20 * MS_PER_HOUR],
+      [DAY + 1, midnight(DAY + 1) - PREPARE_AHEAD_MS],
+    ]);
   });
 });
