@@ -128,6 +128,12 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
   const ingested = new Map<string, { at: number; below: ReadonlyMap<number, bigint> }>();
   /** How many held partitions each employee was seen on: their totals go when the last one does. */
   const holders = new Map<string, number>();
+  /**
+   * Employees whose totals a batch judged but not stored made wrong (abandon) while held partitions still
+   * carry them: rebuilt from the stored events of every partition held, before the next batch that can
+   * judge them (the abandoned one's takeover, or a batch of a partition carrying them).
+   */
+  const stale = new Set<string>();
 
   /** Notes that a held partition carries this employee's events (once per partition: `users` is its set). */
   function hold(users: Set<string>, user: string) {
@@ -156,6 +162,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       }
     }
     for (const u of more) if (!holders.has(u)) released.add(u);
+    for (const u of released) stale.delete(u);
     engine.release(released);
     return { partitions: gone.map((h) => `${h.topic}/${h.partition}`), employees: released.size };
   }
@@ -205,23 +212,42 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
     const today = dayOf(Date.now());
     const own = await reads.partitionEvents(today - 1, topic, partition, first);
     const seen = new Set(own.map((e) => e.user));
-    // The same employees' events on the partitions of other topics held: their rebuild starts from nothing.
-    const others = [...held.values()].filter((h) => h.topic !== topic).map((h) => ({ topic: h.topic, partition: h.partition, below: h.next }));
-    const more = await reads.employeeEvents(today - 1, [...seen], others);
-    engine.release(seen);
+    // The same employees' events on the other partitions held (of other topics: producers key by user):
+    // their rebuild starts from nothing. So are the stale employees' (abandon): this batch may be theirs.
+    const others = [...held.values()].map(below);
+    for (const h of held.values()) if ([...stale].some((u) => h.users.has(u))) await awaitStored(h.topic, h.partition, h.next);
+    const more = await reads.employeeEvents(today - 1, [...new Set([...seen, ...stale])], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
-    // Every stored alert, not only those of the employees seen below `first`: a detector killed after it
-    // stored an alert and before it committed the batch leaves alerts of employees whose events all lie
-    // at or past `first`; judged again here, they must continue those alerts, not raise them afresh.
-    // Up to the newest day rebuilt: an event dated ahead (a fast source) is judged on its own day, and
-    // its alert, stored by the previous owner, must be continued too.
-    engine.restore(await reads.alerts(today - 1, newestDay(events, today)));
-    const alerts = await engine.process(events);
+    const alerts = await judgeAgain(new Set([...seen, ...stale]), events, today);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
     held.set(keyOf(topic, partition), { topic, partition, next: first, users });
     log.info({ topic, partition, offset: String(first), events: events.length, employees: users.size, alerts: alerts.length }, 'partition taken over: its employees\' running totals of today and yesterday rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
+  }
+
+  /** Rebuilds stale employees carried by a held partition from every partition held, before its batch. */
+  async function refresh(users: string[]): Promise<Takeover> {
+    const carrying = [...held.values()].filter((h) => users.some((u) => h.users.has(u)));
+    for (const h of carrying) await awaitStored(h.topic, h.partition, h.next);
+    const today = dayOf(Date.now());
+    const events = await reads.employeeEvents(today - 1, users, carrying.map(below));
+    const alerts = await judgeAgain(new Set(users), events, today);
+    log.info({ employees: users.length, events: events.length, alerts: alerts.length }, 'employees of a batch judged but not stored: running totals rebuilt from ClickHouse');
+    return { events: events.length, alerts, generation: applied };
+  }
+
+  /** Forgets these employees' totals and judges their stored events again, continuing the stored alerts. */
+  async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number): Promise<AlertRecord[]> {
+    engine.release(users);
+    for (const u of users) stale.delete(u);
+    // Every stored alert, not only those of these employees: a detector killed after it stored an alert
+    // and before it committed the batch leaves alerts of employees whose events all lie at or past where
+    // the takeover starts; judged again there, they must continue those alerts, not raise them afresh.
+    // Up to the newest day rebuilt: an event dated ahead (a fast source) is judged on its own day, and
+    // its alert, stored by the previous owner, must be continued too.
+    engine.restore(await reads.alerts(today - 1, newestDay(events, today)));
+    return engine.process(events);
   }
 
   return {
@@ -240,7 +266,11 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       if (applied !== generation) apply();
       const key = keyOf(batch.topic, batch.partition);
       if (assignment && !assignment.has(key)) return null;
-      if (held.has(key)) return { events: 0, alerts: [], generation: applied };
+      const h = held.get(key);
+      if (h) {
+        const users = stale.size === 0 ? [] : [...h.users].filter((u) => stale.has(u));
+        return users.length === 0 ? { events: 0, alerts: [], generation: applied } : refresh(users);
+      }
       return takeOver(batch.topic, batch.partition, BigInt(batch.firstOffset() ?? batch.messages[0].offset));
     },
     current: (taken) => taken.generation === generation,
@@ -252,17 +282,23 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
     },
     abandon(batch, events) {
       // The batch's employees' running totals hold its events and the revisions it raised, none stored:
-      // they are forgotten, and so is every partition held that carries them (of another topic, say),
-      // each taken over again at its next batch. Kept, they would count the batch's events as seen when
-      // it comes back, and its alert would never be stored.
+      // they are forgotten, and the partition is taken over again at its next batch. Kept, they would
+      // count the batch's events as seen when it comes back, and its alert would never be stored. Those
+      // also held through another partition (of another topic, say) are stale: rebuilt from every
+      // partition held by whichever comes first, the batch back or that partition's next batch.
       const users = new Set(events.map((e) => e.user));
-      const key = keyOf(batch.topic, batch.partition);
-      const carrying = [...held].filter(([k, h]) => k === key || [...users].some((u) => h.users.has(u))).map(([k]) => k);
-      const dropped = drop(carrying, users);
-      if (dropped.partitions.length > 0 || dropped.employees > 0) log.warn(dropped, 'a batch judged but not stored: its partition, and any other holding its employees, is taken over again at its next batch');
+      const dropped = drop([keyOf(batch.topic, batch.partition)], users);
+      const still = [...users].filter((u) => holders.has(u));
+      if (still.length > 0) engine.release(still);
+      for (const u of still) stale.add(u);
+      // Those rebuilds read what the ingester stored: give it the time a join gives it.
+      storedWaitEnd = Math.max(storedWaitEnd, Date.now() + STORED_WAIT_MS);
+      if (dropped.partitions.length > 0 || users.size > 0) log.warn({ ...dropped, stale: still.length }, 'a batch judged but not stored: its partition is taken over again at its next batch, its employees\' totals rebuilt');
     },
   };
 }
+
+const below = (h: Held): PartitionBelow => ({ topic: h.topic, partition: h.partition, below: h.next });
 
 /** The latest day of the events, and at least `today`. */
 function newestDay(events: readonly DetectEvent[], today: number): number {

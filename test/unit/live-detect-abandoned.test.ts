@@ -68,3 +68,56 @@ describe('a takeover after a batch judged but not stored', () => {
     expect(second.map((a) => a.revision)).toEqual(first.map((a) => a.revision));
   });
 });
+
+describe('a batch judged but not stored, whose employee is held through another topic', () => {
+  // Only the sensitive-volume policy, at 1 GB a day: 600 MB on each of two topics crosses it together only.
+  const base = detection.detectors;
+  const only = Object.fromEntries(Object.entries(base).map(([k, v]) => [k, { ...(v as object), enabled: k === 'sensitive' }])) as typeof base;
+  const oneGb = { ...detection, detectors: { ...only, sensitive: { ...only.sensitive, dailyBytes: 1e9 } } };
+  const big = (id: string, ts: number) => ev(id, ts, 600 * MB, 'crm.customers');
+  const morning = [big('u1', at(DAY, 9))];
+  const afternoon = [big('t1', at(DAY, 11))];
+  /** The morning is stored on u/0; nothing of alice's below the batch on t/0. */
+  const reads: TakeoverReads = {
+    ingestedBelow: async () => new Map([[0, 1_000_000n]]),
+    partitionEvents: async (_since, topic) => (topic === 'u' ? morning : []),
+    employeeEvents: async (_since, users, parts) => (users.includes('alice') && parts.some((p) => p.topic === 'u') ? morning : []),
+    alerts: async () => [] as AlertRecord[],
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  /** u/0 held with alice's morning; t/0's batch judged (the alert raised), then abandoned. */
+  async function abandoned() {
+    jest.spyOn(Date, 'now').mockReturnValue(at(DAY, 12));
+    const engine = createEngine({ detection: oneGb, people, catalog, allowlist: allowlistFrom([]), history, now: () => at(DAY, 12), live: true });
+    const partitions = partitionsOf(reads, engine, log);
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    const bu = batchOf('u', 0, [5]);
+    expect((await partitions.enter(bu))!.alerts).toEqual([]);
+    partitions.judged(bu, []);
+    const bt = batchOf('t', 0, [100]);
+    const first = [...(await partitions.enter(bt))!.alerts, ...(await engine.process(afternoon))];
+    expect(first.map((a) => [a.detectors, a.revision])).toEqual([[['sensitive'], 1]]);
+    partitions.abandon(bt, afternoon);
+    return { engine, partitions, bt };
+  }
+
+  it('raises the alert again when the batch comes back first, from both topics\' events', async () => {
+    const { engine, partitions, bt } = await abandoned();
+    const second = [...(await partitions.enter(bt))!.alerts, ...(await engine.process(afternoon))];
+    expect(second.map((a) => a.revision)).toEqual([1]);
+  });
+
+  it("raises it again when the other topic's next batch comes first, without taking that partition over", async () => {
+    const { engine, partitions, bt } = await abandoned();
+    const bu = batchOf('u', 0, [6]);
+    const between = (await partitions.enter(bu))!;
+    // Alice rebuilt from her stored morning before u/0's next batch is judged (600 MB: no alert yet).
+    expect(between.events).toBe(1);
+    const small = [ev('u2', at(DAY, 11, 30), 10 * MB, 'crm.customers')];
+    expect([...between.alerts, ...(await engine.process(small))]).toEqual([]);
+    partitions.judged(bu, small);
+    const second = [...(await partitions.enter(bt))!.alerts, ...(await engine.process(afternoon))];
+    expect(second.map((a) => a.revision)).toEqual([1]);
+  });
+});
