@@ -240,7 +240,11 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
       const members = g.members - (own ? 1 : 0);
       if (members <= 0) return EMPTY;
       const out = new Set<string>();
-      for (const [t, c] of g.counts) if ((c - (own?.tables.has(t) ? 1 : 0)) / members >= share) out.add(t);
+      // At least one peer knows it, whatever the share (0 is allowed: "any peer").
+      for (const [t, c] of g.counts) {
+        const peers = c - (own?.tables.has(t) ? 1 : 0);
+        if (peers > 0 && peers / members >= share) out.add(t);
+      }
       return out;
     },
     routine: routineJudge(ctx, today, rows.sensitive),

@@ -49,4 +49,11 @@ describe('the tables known to a person’s peers', () => {
     const solo = peopleFrom([directoryEntry('gus', 'Legal', 'counsel')]).get('gus')!;
     expect([...history.peerTables(solo, 0.1)]).toEqual([]);
   });
+
+  it('never counts a table only the person knows as their peers\', even with a share of 0 ("any peer")', () => {
+    const history = buildDayHistory(DAY, rows, detection, people);
+    // cat alone knows hr.salaries in Sales; ann and bob know crm.customers.
+    expect([...history.peerTables(person('cat'), 0)].sort()).toEqual(['crm.customers']);
+    expect([...history.peerTables(person('dan'), 0)].sort()).toEqual(['crm.customers', 'hr.salaries']);
+  });
 });
