@@ -12,7 +12,7 @@ import { addEvent, newDayState, type DayState, type EventFacts } from './day-sta
 import { RULES, usualDaily, watchOf, type Check, type Finding, type RuleContext, type Watch } from './detectors';
 import type { DetectEvent } from './event';
 import { evidenceOf, explanationOf } from './evidence';
-import type { DayHistory } from './history';
+import type { DayHistory, Known } from './history';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
@@ -180,7 +180,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const settings = settingsFor(detection, person);
     const watch = watchOf(settings, person, day);
     const scoring: Scoring = scoringFor(detection.scoring, { combined: history.calibration.combined, watch: watch?.factor ?? 1 });
-    const known = history.known(user);
+    const known = withYesterday(history.known(user), tracked.get(day - 1)?.get(user)?.state, detection.detectors.sensitive.firstAccessDays > 1);
     const adjustment = adjustments.on(person, day);
     const profile = adjustedProfile(history.profile(user), adjustment?.factor ?? 1);
     const sensitiveClasses = new Set<string>(settings.sensitive.classes);
@@ -394,4 +394,18 @@ const validCounts = (e: DetectEvent) => isCount(e.bytes) && isCount(e.rows);
 
 function watchFinding(w: Watch): Finding {
   return { detector: 'departing', kind: 'watchlist', observed: w.factor, threshold: 1, reference: null, multiple: null, raises: false, clause: w.clause };
+}
+
+/**
+ * The tables known before a day, with those the employee touched the day before as this engine judged
+ * them: a history built ahead of midnight (day-ahead) lacks the day's last minutes, and a table first
+ * touched then would be new again the next day, and missing from the recent first accesses (read from
+ * the rollups, these tables are there already: nothing changes). `recent`: the recent window includes
+ * yesterday (firstAccessDays above 1), as the history's.
+ */
+function withYesterday(known: Known, yesterday: DayState | undefined, recent: boolean): Known {
+  if (!yesterday) return known;
+  const added = [...yesterday.tables.keys()].filter((t) => !known.tables.has(t));
+  if (added.length === 0) return known;
+  return { tables: new Set([...known.tables, ...added]), recent: recent ? new Set([...known.recent, ...added]) : known.recent, activeDays: known.activeDays };
 }

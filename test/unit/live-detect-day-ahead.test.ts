@@ -135,4 +135,25 @@ describe('the next day built ahead of midnight', () => {
       [DAY + 1, midnight(DAY + 1) - PREPARE_AHEAD_MS],
     ]);
   });
+
+  it('counts the sensitive tables first touched in the minutes after the build as known and recent the next day', async () => {
+    const PEERS = Array.from({ length: 10 }, (_, i) => `peer${i + 1}`);
+    const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), ...PEERS.map((id) => directoryEntry(id, 'Sales', 'sales_ops'))]);
+    const users: Record<string, PersonDays> = Object.fromEntries(['alice', ...PEERS].map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }]));
+    const pii = ['hr.salaries', 'hr.reviews', 'hr.addresses'];
+    const catalog = catalogFrom(pii.map((t) => ({ database: t.split('.')[0], table: t.split('.')[1], sensitivity: 'pii' as const })));
+    const touch = (id: string, table: string, ts: number): DetectEvent => ({ eventId: id, ts, user: 'alice', action: 'SELECT', bytes: MB, rows: 1, table, clientIp: '', clientApp: '', sessionId: 's', ok: true });
+    let clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
+    // Built at 23:56 from the rollups: alice knows crm.orders only.
+    const engine = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), live: true, now: () => clock, history: async (day) => handHistory(day, users, detection, people) });
+    await engine.process([touch('d0', 'crm.orders', midnight(DAY) + 10 * MS_PER_HOUR)]);
+    await engine.load(DAY + 1);
+    // 23:57 and 23:58: two of them for the first time (two of three: nothing yet).
+    clock = midnight(DAY + 1) - 3 * 60_000;
+    expect(await engine.process([touch('e1', pii[0], clock), touch('e2', pii[1], clock + 60_000)])).toEqual([]);
+    // 00:10: the third, within firstAccessDays of the others.
+    clock = midnight(DAY + 1) + 10 * 60_000;
+    const alerts = await engine.process([touch('e3', pii[2], clock)]);
+    expect(alerts.map((a) => a.findings.map((f) => [f.detector, f.details?.newSensitiveTables]))).toEqual([[['sensitive', [...pii].sort()]]]);
+  });
 });
