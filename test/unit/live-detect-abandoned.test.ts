@@ -1,40 +1,17 @@
 // Takeovers with the real engine (src/live-detect/partitions.ts): a batch judged but not stored (its alerts
 // never written) and delivered again to the same detector raises its alert revisions again, also when its
 // employee is held through a partition of another topic too (one topic per database source). Found by review.
-import type { Batch } from 'kafkajs';
 import type { AlertRecord } from '../../src/alerts/types';
-import { loadConfig } from '../../src/config';
 import { allowlistFrom } from '../../src/detect/allowlist';
-import { catalogFrom } from '../../src/detect/catalog';
 import { createEngine } from '../../src/detect/engine';
-import type { DetectEvent } from '../../src/detect/event';
-import type { DayHistory } from '../../src/detect/history';
-import { peopleFrom } from '../../src/detect/people';
 import { createLogger } from '../../src/log';
 import { partitionsOf, type TakeoverReads } from '../../src/live-detect/partitions';
-import { directoryEntry, handHistory, spread, type PersonDays } from '../helpers/detect-history';
+import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers/alice-and-peers';
 import { at, DAY, MB } from '../helpers/detect-time';
 
-const { detection } = loadConfig({ env: {} }).config;
 const log = createLogger({ level: 'silent' });
-const PEERS = Array.from({ length: 38 }, (_, i) => `peer${i + 1}`);
-const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), ...PEERS.map((id) => directoryEntry(id, 'Sales', 'sales_ops'))]);
-const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
-const usual = (d: number) => [50, 80, 100, 120, 200][d % 5] * MB;
-const USERS: Record<string, PersonDays> = {
-  alice: { daily: usual, tables: ['crm.customers', 'crm.orders'] },
-  ...Object.fromEntries(PEERS.map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }])),
-};
-const histories = new Map<number, DayHistory>();
-const history = async (day: number) => {
-  let h = histories.get(day);
-  if (!h) histories.set(day, (h = handHistory(day, USERS, detection, people)));
-  return h;
-};
+const history = historiesOf();
 
-const ev = (id: string, ts: number, bytes: number, table = 'crm.orders'): DetectEvent => ({ eventId: id, ts, user: 'alice', action: 'SELECT', bytes, rows: 1, table, clientIp: '', clientApp: '', sessionId: 's', ok: true });
-const batchOf = (topic: string, partition: number, offsets: number[]): Batch =>
-  ({ topic, partition, messages: offsets.map((o) => ({ offset: String(o) })), firstOffset: () => String(offsets[0]) }) as unknown as Batch;
 
 describe('a takeover after a batch judged but not stored', () => {
   it('raises again the alert of a batch judged but not stored, when the batch comes back to this detector', async () => {
