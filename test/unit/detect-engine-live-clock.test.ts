@@ -8,7 +8,6 @@ import { at, DAY, MB } from '../helpers/detect-time';
 
 const history = historiesOf();
 
-
 describe('the live engine, one event dated ahead', () => {
   // It is 00:30 on DAY. A message dated DAY+1 00:10 (23.7 h ahead) arrives; then alice's export of
   // 23:40-23:55 yesterday, from a source that lags.

@@ -12,7 +12,6 @@ import { at, DAY, MB } from '../helpers/detect-time';
 const log = createLogger({ level: 'silent' });
 const history = historiesOf();
 
-
 describe('a takeover after a batch judged but not stored', () => {
   it('raises again the alert of a batch judged but not stored, when the batch comes back to this detector', async () => {
     // Alice's usual morning on topic u (pgaudit, say), held by this detector; her export arrives on topic t

@@ -13,7 +13,6 @@ import { at, DAY, MB } from '../helpers/detect-time';
 const log = createLogger({ level: 'silent' });
 const history = historiesOf();
 
-
 describe('a takeover in the hour before midnight', () => {
   afterEach(() => jest.restoreAllMocks());
 
