@@ -114,7 +114,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     const [committed] = await admin.fetchOffsets({ groupId: config.ingest.groupId, topics: [topic] });
     return new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset === '-1' ? 0n : BigInt(p.offset)]));
   };
-  const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow), engine, log);
+  const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow), engine, log, { aheadMs: config.ingest.maxFutureSkewMs });
   let alertFloor = started.alertFloor;
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);

@@ -94,8 +94,9 @@ export interface Partitions {
   judged(batch: Batch, events: ReadonlyArray<DetectEvent>): void;
   /**
    * A batch judged but not stored (its alerts could not be written, or the group moved on meanwhile):
-   * its employees' totals hold events whose alerts were never written, so the partition, and every other
-   * one held that carries those employees, is dropped and taken over again at its next batch.
+   * its employees' totals hold events whose alerts were never written, so the partition is dropped and
+   * taken over again at its next batch, and those employees still held through other partitions are
+   * rebuilt from ClickHouse before the next batch of any partition (stale until a rebuild succeeds).
    */
   abandon(batch: Batch, events: ReadonlyArray<DetectEvent>): void;
 }
@@ -110,7 +111,13 @@ interface Held {
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger): Partitions {
+export interface PartitionsOptions {
+  /** How far ahead of the clock an event may be dated (ingest.maxFutureSkewMs): the days whose stored alerts a takeover restores. */
+  aheadMs?: number;
+}
+
+export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, opts: PartitionsOptions = {}): Partitions {
+  const aheadMs = Math.min(opts.aheadMs ?? MS_PER_DAY, MAX_AHEAD_MS);
   const held = new Map<string, Held>();
   /** The assignment of the latest join. */
   let assignment: Set<string> | null = null;
@@ -134,6 +141,11 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
    * judge them (the abandoned one's takeover, or a batch of a partition carrying them).
    */
   const stale = new Set<string>();
+  /**
+   * Partitions whose batch was abandoned, where they stood: their employees' events stored below it are
+   * part of the stale employees' totals while the partition is assigned here (until it is taken over).
+   */
+  const abandonedAt = new Map<string, PartitionBelow>();
 
   /** Notes that a held partition carries this employee's events (once per partition: `users` is its set). */
   function hold(users: Set<string>, user: string) {
@@ -171,6 +183,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
   function apply() {
     const wasExpelled = expelled;
     const gone = wasExpelled ? [...held.keys()] : [...lost].filter((key) => held.has(key));
+    for (const key of abandonedAt.keys()) if (wasExpelled || lost.has(key)) abandonedAt.delete(key);
     lost.clear();
     expelled = false;
     applied = generation;
@@ -214,24 +227,40 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
     const seen = new Set(own.map((e) => e.user));
     // The same employees' events on the other partitions held (of other topics: producers key by user):
     // their rebuild starts from nothing. So are the stale employees' (abandon): this batch may be theirs.
+    const key = keyOf(topic, partition);
+    abandonedAt.delete(key);
     const others = [...held.values()].map(below);
-    for (const h of held.values()) if ([...stale].some((u) => h.users.has(u))) await awaitStored(h.topic, h.partition, h.next);
+    if (stale.size > 0) others.push(...(await staleElsewhere()));
     const more = await reads.employeeEvents(today - 1, [...new Set([...seen, ...stale])], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     const alerts = await judgeAgain(new Set([...seen, ...stale]), events, today);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
-    held.set(keyOf(topic, partition), { topic, partition, next: first, users });
+    held.set(key, { topic, partition, next: first, users });
     log.info({ topic, partition, offset: String(first), events: events.length, employees: users.size, alerts: alerts.length }, 'partition taken over: its employees\' running totals of today and yesterday rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
   }
 
-  /** Rebuilds stale employees carried by a held partition from every partition held, before its batch. */
-  async function refresh(users: string[]): Promise<Takeover> {
-    const carrying = [...held.values()].filter((h) => users.some((u) => h.users.has(u)));
-    for (const h of carrying) await awaitStored(h.topic, h.partition, h.next);
+  /**
+   * Where the stale employees' stored events lie besides the partitions held: the abandoned partitions
+   * still assigned here, below their abandoned batch. Waits for the ingester to store what they are read from.
+   */
+  async function staleElsewhere(): Promise<PartitionBelow[]> {
+    for (const h of held.values()) if ([...h.users].some((u) => stale.has(u))) await awaitStored(h.topic, h.partition, h.next);
+    const out = [...abandonedAt.entries()].filter(([key]) => !held.has(key) && (!assignment || assignment.has(key))).map(([, p]) => p);
+    for (const p of out) await awaitStored(p.topic, p.partition, p.below);
+    return out;
+  }
+
+  /**
+   * Rebuilds every stale employee, before a batch of a held partition: whichever partition it is (an
+   * employee's first event on it too), from every partition held and the abandoned ones still assigned.
+   */
+  async function refresh(): Promise<Takeover> {
+    const users = [...stale];
+    const elsewhere = await staleElsewhere();
     const today = dayOf(Date.now());
-    const events = await reads.employeeEvents(today - 1, users, carrying.map(below));
+    const events = await reads.employeeEvents(today - 1, users, [...[...held.values()].map(below), ...elsewhere]);
     const alerts = await judgeAgain(new Set(users), events, today);
     log.info({ employees: users.length, events: events.length, alerts: alerts.length }, 'employees of a batch judged but not stored: running totals rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
@@ -240,14 +269,20 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
   /** Forgets these employees' totals and judges their stored events again, continuing the stored alerts. */
   async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number): Promise<AlertRecord[]> {
     engine.release(users);
-    for (const u of users) stale.delete(u);
-    // Every stored alert, not only those of these employees: a detector killed after it stored an alert
-    // and before it committed the batch leaves alerts of employees whose events all lie at or past where
-    // the takeover starts; judged again there, they must continue those alerts, not raise them afresh.
-    // Up to the newest day rebuilt: an event dated ahead (a fast source) is judged on its own day, and
-    // its alert, stored by the previous owner, must be continued too.
-    engine.restore(await reads.alerts(today - 1, newestDay(events, today)));
-    return engine.process(events);
+    try {
+      // Every stored alert, not only those of these employees: a detector killed after it stored an alert
+      // and before it committed the batch leaves alerts of employees whose events all lie at or past where
+      // the takeover starts (the batch itself, dated ahead maybe); judged again there, they must continue
+      // those alerts, not raise them afresh. So up to the furthest day an event may be dated.
+      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs))));
+      const alerts = await engine.process(events);
+      for (const u of users) stale.delete(u);
+      return alerts;
+    } catch (err) {
+      // Released and not rebuilt: those still held through other partitions are rebuilt before their next batch.
+      for (const u of users) if (holders.has(u)) stale.add(u);
+      throw err;
+    }
   }
 
   return {
@@ -266,11 +301,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       if (applied !== generation) apply();
       const key = keyOf(batch.topic, batch.partition);
       if (assignment && !assignment.has(key)) return null;
-      const h = held.get(key);
-      if (h) {
-        const users = stale.size === 0 ? [] : [...h.users].filter((u) => stale.has(u));
-        return users.length === 0 ? { events: 0, alerts: [], generation: applied } : refresh(users);
-      }
+      if (held.has(key)) return stale.size === 0 ? { events: 0, alerts: [], generation: applied } : refresh();
       return takeOver(batch.topic, batch.partition, BigInt(batch.firstOffset() ?? batch.messages[0].offset));
     },
     current: (taken) => taken.generation === generation,
@@ -287,7 +318,10 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
       // also held through another partition (of another topic, say) are stale: rebuilt from every
       // partition held by whichever comes first, the batch back or that partition's next batch.
       const users = new Set(events.map((e) => e.user));
-      const dropped = drop([keyOf(batch.topic, batch.partition)], users);
+      const key = keyOf(batch.topic, batch.partition);
+      const h = held.get(key);
+      if (h) abandonedAt.set(key, below(h));
+      const dropped = drop([key], users);
       const still = [...users].filter((u) => holders.has(u));
       if (still.length > 0) engine.release(still);
       for (const u of still) stale.add(u);
@@ -297,6 +331,9 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger):
     },
   };
 }
+
+/** Restoring alerts of days further ahead than this is pointless (and past what a Date holds). */
+const MAX_AHEAD_MS = 400 * MS_PER_DAY;
 
 const below = (h: Held): PartitionBelow => ({ topic: h.topic, partition: h.partition, below: h.next });
 

@@ -2,8 +2,10 @@
 // never written) and delivered again to the same detector raises its alert revisions again, also when its
 // employee is held through a partition of another topic too (one topic per database source). Found by review.
 import type { AlertRecord } from '../../src/alerts/types';
+import { MS_PER_DAY } from '../../src/calendar';
 import { allowlistFrom } from '../../src/detect/allowlist';
 import { createEngine } from '../../src/detect/engine';
+import type { DetectEvent } from '../../src/detect/event';
 import { createLogger } from '../../src/log';
 import { partitionsOf, type TakeoverReads } from '../../src/live-detect/partitions';
 import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers/alice-and-peers';
@@ -45,12 +47,12 @@ describe('a takeover after a batch judged but not stored', () => {
   });
 });
 
+// Only the sensitive-volume policy, at 1 GB a day: 600 MB on each of two topics crosses it together only.
+const only = Object.fromEntries(Object.entries(detection.detectors).map(([k, v]) => [k, { ...(v as object), enabled: k === 'sensitive' }])) as typeof detection.detectors;
+const oneGb = { ...detection, detectors: { ...only, sensitive: { ...only.sensitive, dailyBytes: 1e9 } } };
+const big = (id: string, ts: number, bytes = 600 * MB) => ev(id, ts, bytes, 'crm.customers');
+
 describe('a batch judged but not stored, whose employee is held through another topic', () => {
-  // Only the sensitive-volume policy, at 1 GB a day: 600 MB on each of two topics crosses it together only.
-  const base = detection.detectors;
-  const only = Object.fromEntries(Object.entries(base).map(([k, v]) => [k, { ...(v as object), enabled: k === 'sensitive' }])) as typeof base;
-  const oneGb = { ...detection, detectors: { ...only, sensitive: { ...only.sensitive, dailyBytes: 1e9 } } };
-  const big = (id: string, ts: number) => ev(id, ts, 600 * MB, 'crm.customers');
   const morning = [big('u1', at(DAY, 9))];
   const afternoon = [big('t1', at(DAY, 11))];
   /** The morning is stored on u/0; nothing of alice's below the batch on t/0. */
@@ -95,5 +97,86 @@ describe('a batch judged but not stored, whose employee is held through another 
     partitions.judged(bu, small);
     const second = [...(await partitions.enter(bt))!.alerts, ...(await engine.process(afternoon))];
     expect(second.map((a) => a.revision)).toEqual([1]);
+  });
+});
+
+describe('employees made stale by a batch judged but not stored', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** What ClickHouse holds, by topic (partition 0 of each), and the alerts stored; `failing` fails the alerts' read. */
+  function store() {
+    const events: Record<string, DetectEvent[]> = { t: [], u: [], w: [] };
+    const alerts: AlertRecord[] = [];
+    const state = { failing: false };
+    const reads: TakeoverReads = {
+      ingestedBelow: async () => new Map([[0, 1_000_000n]]),
+      partitionEvents: async (_s, topic) => events[topic] ?? [],
+      employeeEvents: async (_s, users, parts) => parts.flatMap((p) => (events[p.topic] ?? []).filter((e) => users.includes(e.user))).sort((a, b) => a.ts - b.ts),
+      alerts: async (first, last) => {
+        if (state.failing) throw new Error('ClickHouse: timeout');
+        return alerts.filter((r) => r.windowEnd > first * MS_PER_DAY && r.windowStart < (last + 1) * MS_PER_DAY);
+      },
+    };
+    jest.spyOn(Date, 'now').mockReturnValue(at(DAY, 12));
+    const engine = createEngine({ detection: oneGb, people, catalog, allowlist: allowlistFrom([]), history, now: () => at(DAY, 12), live: true });
+    const partitions = partitionsOf(reads, engine, log);
+    /** A batch entered and judged; stored (events, and alerts unless `abandon`) as live.ts does. */
+    const judge = async (topic: string, offset: number, batchEvents: DetectEvent[], o: { abandon?: boolean } = {}) => {
+      const b = batchOf(topic, 0, [offset]);
+      const out = [...(await partitions.enter(b))!.alerts, ...(await engine.process(batchEvents))];
+      if (o.abandon) {
+        partitions.abandon(b, batchEvents);
+        return out;
+      }
+      partitions.judged(b, batchEvents);
+      events[topic].push(...batchEvents);
+      alerts.push(...out);
+      return out;
+    };
+    return { alerts, state, partitions, judge };
+  }
+  const keys = (alerts: AlertRecord[]) => alerts.map((a) => `${a.alertId}#${a.revision}`);
+
+  it('are rebuilt before a batch of any held partition, also one that carries their first event there', async () => {
+    const { alerts, partitions, judge } = store();
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    for (const topic of ['w', 't']) expect(await judge(topic, 1, [])).toEqual([]);
+    // u/0: alice's 1.2 GB morning, revision 1 raised and stored; t/0: 3 GB more, revision 2, abandoned.
+    expect((await judge('u', 5, [big('u1', at(DAY, 9), 1200 * MB)])).map((a) => a.revision)).toEqual([1]);
+    expect((await judge('t', 2, [big('t1', at(DAY, 11), 3000 * MB)], { abandon: true })).map((a) => a.revision)).toEqual([2]);
+    // w/0's next batch first, alice's first event there: her stored revision 1 is continued, not raised again.
+    const before = new Set(keys(alerts));
+    const out = await judge('w', 2, [big('w1', at(DAY, 11, 30), 1500 * MB)]);
+    expect(keys(out).filter((k) => before.has(k))).toEqual([]);
+    expect(out.map((a) => a.observedBytes)).toEqual([2700 * MB]);
+  });
+
+  it('stay stale when their rebuild fails, so that the next batch carrying them rebuilds them', async () => {
+    const { state, partitions, judge } = store();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    expect(await judge('u', 5, [big('u1', at(DAY, 9))])).toEqual([]);
+    const afternoon = [big('t1', at(DAY, 11))];
+    expect((await judge('t', 100, afternoon, { abandon: true })).map((a) => a.revision)).toEqual([1]);
+    // The batch comes back; its takeover fails (the alerts' read): live.ts abandons it, nothing decoded.
+    state.failing = true;
+    await expect(partitions.enter(batchOf('t', 0, [100]))).rejects.toThrow('timeout');
+    partitions.abandon(batchOf('t', 0, [100]), []);
+    state.failing = false;
+    // u/0's next batch, then the batch back: 600 MB + 10 MB + 600 MB crosses 1 GB once.
+    const mid = await judge('u', 6, [big('u2', at(DAY, 11, 30), 10 * MB)]);
+    const second = await judge('t', 100, afternoon);
+    expect([...mid, ...second].map((a) => a.revision)).toEqual([1]);
+  });
+
+  it("count their events stored below the abandoned batch on its partition, still assigned here", async () => {
+    const { partitions, judge } = store();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    expect(await judge('t', 50, [big('t0', at(DAY, 8), 500 * MB)])).toEqual([]);
+    expect(await judge('u', 5, [big('u0', at(DAY, 9), 100 * MB)])).toEqual([]);
+    // 11:00 on t/0: 600 MB, the alert raised (1.2 GB), abandoned.
+    expect((await judge('t', 100, [big('t1', at(DAY, 11), 600 * MB)], { abandon: true })).map((a) => a.revision)).toEqual([1]);
+    // u/0's next batch first: her day so far, stored and judged, is 500 + 100 + 500 MB.
+    const out = await judge('u', 6, [big('u1', at(DAY, 11, 30), 500 * MB)]);
+    expect(out.map((a) => [a.revision, a.observedBytes])).toEqual([[1, 1100 * MB]]);
   });
 });
