@@ -321,7 +321,14 @@ export function createEngine(opts: EngineOptions): Engine {
         f.sensitive = t.sensitiveClasses.has(f.sensitivity);
         f.knownTable = t.ctx.known.tables.has(e.table);
         f.allowlisted = allowlist.covering(e.user, e.table, e.ts);
+        const hadTable = t.state.tables.has(e.table);
         const added = addEvent(t.state, e, f);
+        // A table first touched on a day whose next day is judged already (a source a few minutes behind,
+        // after midnight): the next day's known tables and recent first accesses include it too.
+        if (!hadTable && t.state.tables.has(e.table)) {
+          const next = tracked.get(day + 1)?.get(e.user);
+          if (next && !next.ctx.known.tables.has(e.table)) rejudge(next);
+        }
         stats.events++;
         if (!added) {
           stats.duplicates++;
@@ -352,9 +359,20 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     async load(day) {
       // An early build of this day (an event dated ahead, hours before) would be thrown away by the day's
-      // first event and built again inside its batch: build it again now instead.
+      // first event and built again inside its batch: build it again now instead. The early one judges
+      // the events dated ahead meanwhile, and stays if this build fails.
       const begun = early.get(day);
-      if (begun !== undefined && day * MS_PER_DAY - begun > EARLY_ENOUGH_MS && day * MS_PER_DAY - now() <= EARLY_ENOUGH_MS) histories.delete(day);
+      if (begun !== undefined && day * MS_PER_DAY - begun > EARLY_ENOUGH_MS && day * MS_PER_DAY - now() <= EARLY_ENOUGH_MS) {
+        const replaced = histories.get(day);
+        const started = now();
+        const built = opts.history(day);
+        await built;
+        if (histories.get(day) === replaced) {
+          histories.set(day, built);
+          early.set(day, started);
+        }
+        return;
+      }
       await historyOf(day);
     },
     restore(alerts) {

@@ -1,6 +1,7 @@
 // The next day's history is built a few minutes before midnight (src/live-detect/day-ahead.ts), so that
 // the first events after midnight do not wait for the whole build: each day once, within the minutes the
 // engine keeps such a history for (EARLY_ENOUGH_MS), and again the next day whatever the build did.
+import type { AlertRecord } from '../../src/alerts/types';
 import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../../src/calendar';
 import { createEngine, EARLY_ENOUGH_MS } from '../../src/detect';
 import { loadConfig } from '../../src/config';
@@ -105,55 +106,88 @@ describe('the next day built ahead of midnight', () => {
   });
 
   it('replaces a history of the next day built hours early (an event dated ahead), so that midnight does not build it again', async () => {
-    const PEERS = Array.from({ length: 10 }, (_, i) => `peer${i + 1}`);
-    const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), ...PEERS.map((id) => directoryEntry(id, 'Sales', 'sales_ops'))]);
-    const users: Record<string, PersonDays> = Object.fromEntries(['alice', ...PEERS].map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }]));
-    const ev = (id: string, user: string, ts: number): DetectEvent => ({ eventId: id, ts, user, action: 'SELECT', bytes: MB, rows: 1, table: 'crm.orders', clientIp: '', clientApp: '', sessionId: 's', ok: true });
-    let clock = midnight(DAY) + 20 * MS_PER_HOUR;
-    const builds: Array<[number, number]> = [];
-    const engine = createEngine({
-      detection,
-      people,
-      catalog: catalogFrom([]),
-      allowlist: allowlistFrom([]),
-      live: true,
-      now: () => clock,
-      history: async (day) => {
-        builds.push([day, clock]);
-        return handHistory(day, users, detection, people);
-      },
-    });
-    await engine.process([ev('today', 'alice', clock - 60_000)]);
+    const { engine, o } = liveEngine(midnight(DAY) + 20 * MS_PER_HOUR);
+    await engine.process([touch('today', o.clock - 60_000)]);
     // 20:00: one message dated 00:05 tomorrow (within ingest.maxFutureSkewMs) builds tomorrow's history early.
-    await engine.process([ev('ahead', 'peer1', midnight(DAY + 1) + 5 * 60_000)]);
-    clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
+    await engine.process([touch('ahead', midnight(DAY + 1) + 5 * 60_000, 'crm.orders', 'peer1')]);
+    o.clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
     await engine.load(DAY + 1);
-    clock = midnight(DAY + 1) + 1000;
-    await engine.process([ev('new', 'alice', clock)]);
-    expect(builds.filter(([day]) => day === DAY + 1)).toEqual([
+    o.clock = midnight(DAY + 1) + 1000;
+    await engine.process([touch('new', o.clock)]);
+    expect(o.builds.filter(([day]) => day === DAY + 1)).toEqual([
       [DAY + 1, midnight(DAY) + 20 * MS_PER_HOUR],
       [DAY + 1, midnight(DAY + 1) - PREPARE_AHEAD_MS],
     ]);
   });
 
-  it('counts the sensitive tables first touched in the minutes after the build as known and recent the next day', async () => {
-    const PEERS = Array.from({ length: 10 }, (_, i) => `peer${i + 1}`);
-    const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), ...PEERS.map((id) => directoryEntry(id, 'Sales', 'sales_ops'))]);
-    const users: Record<string, PersonDays> = Object.fromEntries(['alice', ...PEERS].map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }]));
-    const pii = ['hr.salaries', 'hr.reviews', 'hr.addresses'];
-    const catalog = catalogFrom(pii.map((t) => ({ database: t.split('.')[0], table: t.split('.')[1], sensitivity: 'pii' as const })));
-    const touch = (id: string, table: string, ts: number): DetectEvent => ({ eventId: id, ts, user: 'alice', action: 'SELECT', bytes: MB, rows: 1, table, clientIp: '', clientApp: '', sessionId: 's', ok: true });
-    let clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
-    // Built at 23:56 from the rollups: alice knows crm.orders only.
-    const engine = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), live: true, now: () => clock, history: async (day) => handHistory(day, users, detection, people) });
-    await engine.process([touch('d0', 'crm.orders', midnight(DAY) + 10 * MS_PER_HOUR)]);
-    await engine.load(DAY + 1);
-    // 23:57 and 23:58: two of them for the first time (two of three: nothing yet).
-    clock = midnight(DAY + 1) - 3 * 60_000;
-    expect(await engine.process([touch('e1', pii[0], clock), touch('e2', pii[1], clock + 60_000)])).toEqual([]);
-    // 00:10: the third, within firstAccessDays of the others.
-    clock = midnight(DAY + 1) + 10 * 60_000;
-    const alerts = await engine.process([touch('e3', pii[2], clock)]);
-    expect(alerts.map((a) => a.findings.map((f) => [f.detector, f.details?.newSensitiveTables]))).toEqual([[['sensitive', [...pii].sort()]]]);
+  it('keeps judging events dated ahead with the early history while (and if) its replacement fails', async () => {
+    const { engine, o } = liveEngine(midnight(DAY) + 20 * MS_PER_HOUR);
+    await engine.process([touch('today', o.clock - 60_000)]);
+    await engine.process([touch('ahead', midnight(DAY + 1) + 5 * 60_000, 'crm.orders', 'peer1')]);
+    // 23:56: ClickHouse blips; the build ahead fails; the next event dated ahead is judged as before.
+    o.clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
+    o.down = true;
+    await expect(engine.load(DAY + 1)).rejects.toThrow('unreachable');
+    o.clock += 30_000;
+    await expect(engine.process([touch('ahead2', midnight(DAY + 1) + 6 * 60_000, 'crm.orders', 'peer1')])).resolves.toEqual([]);
+  });
+
+  describe('sensitive tables first touched in the minutes after the build, the third after midnight', () => {
+    /** The history built at 23:56 (alice knows crm.orders only), then her day before. */
+    async function builtAhead() {
+      const live = liveEngine(midnight(DAY + 1) - PREPARE_AHEAD_MS);
+      await live.engine.process([touch('d0', midnight(DAY) + 10 * MS_PER_HOUR)]);
+      await live.engine.load(DAY + 1);
+      return live;
+    }
+    const reconnaissance = (alerts: AlertRecord[]) => alerts.map((a) => a.findings.map((f) => [f.detector, f.details?.newSensitiveTables]));
+
+    it('counts the first two as known and recent the next day', async () => {
+      const { engine, o } = await builtAhead();
+      // 23:57 and 23:58: two of them for the first time (two of three: nothing yet).
+      o.clock = midnight(DAY + 1) - 3 * 60_000;
+      expect(await engine.process([touch('e1', o.clock, PII[0]), touch('e2', o.clock + 60_000, PII[1])])).toEqual([]);
+      // 00:10: the third, within firstAccessDays of the others.
+      o.clock = midnight(DAY + 1) + 10 * 60_000;
+      expect(reconnaissance(await engine.process([touch('e3', o.clock, PII[2])]))).toEqual([[['sensitive', [...PII].sort()]]]);
+    });
+
+    it('also when they arrive after her first event of the new day (their source ships a few minutes behind)', async () => {
+      const { engine, o } = await builtAhead();
+      // 00:00:31: her query of 00:00:30 on a database whose log ships at once.
+      o.clock = midnight(DAY + 1) + 31_000;
+      expect(await engine.process([touch('b1', midnight(DAY + 1) + 30_000)])).toEqual([]);
+      // 00:01: the other source's events of 23:57 and 23:58.
+      o.clock = midnight(DAY + 1) + 60_000;
+      expect(await engine.process([touch('e1', midnight(DAY + 1) - 180_000, PII[0]), touch('e2', midnight(DAY + 1) - 120_000, PII[1])])).toEqual([]);
+      o.clock = midnight(DAY + 1) + 10 * 60_000;
+      expect(reconnaissance(await engine.process([touch('e3', o.clock, PII[2])]))).toEqual([[['sensitive', [...PII].sort()]]]);
+    });
   });
 });
+
+/** Alice and ten peers, all usually about 100 MB a day of crm.orders; three pii tables none of them knows. */
+const PEERS = Array.from({ length: 10 }, (_, i) => `peer${i + 1}`);
+const people = peopleFrom([directoryEntry('alice', 'Sales', 'sales_ops'), ...PEERS.map((id) => directoryEntry(id, 'Sales', 'sales_ops'))]);
+const users: Record<string, PersonDays> = Object.fromEntries(['alice', ...PEERS].map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }]));
+const PII = ['hr.salaries', 'hr.reviews', 'hr.addresses'];
+const touch = (id: string, ts: number, table = 'crm.orders', user = 'alice'): DetectEvent => ({ eventId: id, ts, user, action: 'SELECT', bytes: MB, rows: 1, table, clientIp: '', clientApp: '', sessionId: 's', ok: true });
+
+/** A live engine on a clock the test moves; its histories from the rollups' rows (each build noted; `down`: they fail). */
+function liveEngine(start: number) {
+  const o = { clock: start, down: false, builds: [] as Array<[number, number]> };
+  const engine = createEngine({
+    detection,
+    people,
+    catalog: catalogFrom(PII.map((t) => ({ database: t.split('.')[0], table: t.split('.')[1], sensitivity: 'pii' as const }))),
+    allowlist: allowlistFrom([]),
+    live: true,
+    now: () => o.clock,
+    history: async (day) => {
+      o.builds.push([day, o.clock]);
+      if (o.down) throw new Error('ClickHouse unreachable');
+      return handHistory(day, users, detection, people);
+    },
+  });
+  return { engine, o };
+}
