@@ -151,6 +151,12 @@ export const detectionConsumerSchema = z.strictObject({
   sessionTimeoutMs: z.number().int().min(6000),
   /** Also sent while a batch is judged and its alerts stored. */
   heartbeatIntervalMs: z.number().int().positive(),
+  /**
+   * How long the group waits for the detector to rejoin during a rebalance, while it finishes the batch
+   * in hand (a takeover's reads, a history built inside a batch): past it the detector is removed from
+   * the group and takes every partition over afresh when it comes back.
+   */
+  rebalanceTimeoutMs: z.number().int().min(6000),
   /** At most this much per fetch. */
   fetchMaxBytes: z.number().int().min(65536),
   /** How long the broker may wait to fill a fetch: low, so that an event is judged soon after it arrives. */

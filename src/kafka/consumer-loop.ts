@@ -11,6 +11,11 @@ export interface ConsumerSettings {
   sessionTimeoutMs: number;
   /** Also how often a batch in progress sends a heartbeat. */
   heartbeatIntervalMs: number;
+  /**
+   * How long the group waits for this member to rejoin a rebalance (it finishes the batch in hand first);
+   * past it the member is removed and joins again as a new one. None: kafkajs's default (60 s).
+   */
+  rebalanceTimeoutMs?: number;
   /** At most this much per fetch. */
   fetchMaxBytes: number;
   /** At most this much of one partition per fetch; none: kafkajs's default (1 MiB). */
@@ -27,6 +32,7 @@ export function consumerConfig(settings: ConsumerSettings): ConsumerConfig {
     groupId: settings.groupId,
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: settings.heartbeatIntervalMs,
+    ...(settings.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: settings.rebalanceTimeoutMs }),
     maxBytes: settings.fetchMaxBytes,
     ...(settings.fetchMaxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: settings.fetchMaxBytesPerPartition }),
     ...(settings.maxWaitMs === undefined ? {} : { maxWaitTimeInMs: settings.maxWaitMs }),

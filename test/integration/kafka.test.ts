@@ -3,6 +3,7 @@
 import { createConsumerLoop, createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import { testConfig, uniqueName } from '../helpers/env';
+import { waitUntil } from '../helpers/wait';
 
 describe('Kafka (real broker)', () => {
   const config = testConfig();
@@ -10,11 +11,12 @@ describe('Kafka (real broker)', () => {
   const kafka = createKafka(config.kafka, log);
   const topic = uniqueName('it_kafka');
   const fenced = uniqueName('it_fence');
+  const slow = uniqueName('it_slow');
 
   afterAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [topic, fenced] }).catch(() => {});
+    await admin.deleteTopics({ topics: [topic, fenced, slow] }).catch(() => {});
     await admin.disconnect();
   });
 
@@ -99,4 +101,55 @@ describe('Kafka (real broker)', () => {
     expect(outcomes[0]).toBe('passed');
     expect(outcomes[1]).toMatch(/^failed: /);
   }, 60000);
+
+  describe('a member finishing a long batch while the group rebalances', () => {
+    beforeAll(async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: slow, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: slow, acks: -1, messages: [0, 1].map((partition) => ({ partition, key: `k${partition}`, value: 'v' })) });
+      await producer.disconnect();
+    });
+
+    /**
+     * Member A's first batch takes `batchMs` (heartbeats go on); a second member joins meanwhile. The member
+     * ids A is given by its joins: one id when the group waited for it, two when it was removed and joined
+     * again as a new member (the live detector then drops everything it held and takes it all over afresh).
+     */
+    async function memberIdsOfA(rebalanceTimeoutMs: number, batchMs: number): Promise<string[]> {
+      const settings = { groupId: uniqueName('it_slow_group'), sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, fetchMaxBytes: 1 << 20, rebalanceTimeoutMs };
+      const ids: string[] = [];
+      let inBatch: () => void;
+      const started = new Promise<void>((resolve) => (inBatch = resolve));
+      let slowDone = false;
+      const loop = (name: string, onBatch: () => Promise<void>) =>
+        createConsumerLoop({ kafka, log, name, settings, topics: [slow], fromBeginning: true, concurrency: 1, commitFailed: 'commit failed', eachBatch: async () => (await onBatch(), undefined) });
+      const a = loop('member A', async () => {
+        if (slowDone) return;
+        slowDone = true;
+        inBatch();
+        await new Promise((r) => setTimeout(r, batchMs));
+      });
+      a.consumer.on(a.consumer.events.GROUP_JOIN, (e) => ids.push(e.payload.memberId));
+      await a.start();
+      await started;
+      const b = loop('member B', async () => {});
+      await b.start();
+      // Long enough for A to finish its batch and whatever join follows.
+      await waitUntil('member A joined after its batch', async () => ids.length >= 2, batchMs + 30000, 200);
+      await Promise.all([a.stop(), b.stop()]);
+      return [...new Set(ids)];
+    }
+
+    it('keeps the member when the batch ends within the rebalance timeout', async () => {
+      expect((await memberIdsOfA(30000, 10000)).length).toBe(1);
+    }, 90000);
+
+    it('removes it, to join again as a new member, when the batch outlasts the rebalance timeout (the control)', async () => {
+      expect((await memberIdsOfA(6000, 10000)).length).toBe(2);
+    }, 90000);
+  });
 });

@@ -79,6 +79,8 @@ describe('loadConfig', () => {
       heartbeatIntervalMs: ingest.heartbeatIntervalMs,
       fetchMaxBytes: ingest.fetchMaxBytes,
       maxWaitMs: 250,
+      // The detector's own: waited for through a long takeover when the group rebalances (kafkajs's default is 60 s).
+      rebalanceTimeoutMs: 300_000,
       retry: ingest.retry,
     });
   });
