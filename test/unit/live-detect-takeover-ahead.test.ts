@@ -16,54 +16,42 @@ const history = historiesOf();
 
 describe('a takeover in the hour before midnight', () => {
   afterEach(() => jest.restoreAllMocks());
+  const clock = at(DAY, 23, 0);
+  // A source whose clock is 70 minutes fast: alice's export is dated tomorrow 00:10-00:19.
+  const exportEvents = Array.from({ length: 10 }, (_, i) => ev(`x${i}`, at(DAY + 1, 0, 10 + i), 520 * MB, 'crm.customers'));
+  const engineAt = () => createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock, live: true });
+  const keys = (alerts: AlertRecord[]) => alerts.map((r) => `${r.alertId}#${r.revision}`);
 
-  it("continues the stored alert of an event dated ahead, not raises it again as revision 1", async () => {
-    const clock = at(DAY, 23, 0);
+  /**
+   * Detector A judges the export and stores its alert; detector B is then given the partition, where the
+   * export lies below the batch it starts at (`stored`: committed by A) or is that batch (A died before
+   * committing). What B raises (live.ts stores it) that A had stored already.
+   */
+  async function storedAgain(where: 'stored' | 'batch'): Promise<string[]> {
     jest.spyOn(Date, 'now').mockReturnValue(clock);
-    // A source whose clock is 70 minutes fast: alice's export is dated tomorrow 00:10-00:19.
-    const exportEvents = Array.from({ length: 10 }, (_, i) => ev(`x${i}`, at(DAY + 1, 0, 10 + i), 520 * MB, 'crm.customers'));
-    // Detector A judges and stores the alert (the batch is committed).
-    const a = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock, live: true });
-    const stored: AlertRecord[] = await a.process(exportEvents);
+    const stored = await engineAt().process(exportEvents);
     expect(stored.length).toBeGreaterThan(0);
-    // A rebalance gives the partition to detector B; the stored events lie below where it starts.
     const reads: TakeoverReads = {
       ingestedBelow: async () => new Map([[0, 1_000_000n]]),
-      partitionEvents: async () => exportEvents,
+      partitionEvents: async () => (where === 'stored' ? exportEvents : []),
       employeeEvents: async () => [],
       // As alertRevisionsEverywhere's WHERE: window_end > first and window_start < last + 1.
       alerts: async (first, last) => stored.filter((r) => r.windowEnd > first * MS_PER_DAY && r.windowStart < (last + 1) * MS_PER_DAY),
     };
-    const b = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock, live: true });
+    const b = engineAt();
     const partitions = partitionsOf(reads, b, log);
     partitions.assigned({ t: [0] }, 'm2');
-    const taken = (await partitions.enter(batchOf('t', 0, [500])))!;
-    const again = taken.alerts.map((r) => `${r.alertId}#${r.revision}`);
-    const before = new Set(stored.map((r) => `${r.alertId}#${r.revision}`));
-    // Without the days ahead restored, B's takeover returns (and live.ts stores) the same revisions again.
-    expect(again.filter((k) => before.has(k))).toEqual([]);
+    const taken = (await partitions.enter(batchOf('t', 0, where === 'stored' ? [500] : exportEvents.map((_, i) => 500 + i))))!;
+    const again = [...taken.alerts, ...(where === 'batch' ? await b.process(exportEvents) : [])];
+    const before = new Set(keys(stored));
+    return keys(again).filter((k) => before.has(k));
+  }
+
+  it('continues the stored alert of an event dated ahead below the batch, not raises it again as revision 1', async () => {
+    expect(await storedAgain('stored')).toEqual([]);
   });
 
   it('continues the stored alert of the batch taken over itself, dated ahead (its previous owner died before committing)', async () => {
-    const clock = at(DAY, 23, 0);
-    jest.spyOn(Date, 'now').mockReturnValue(clock);
-    const exportEvents = Array.from({ length: 10 }, (_, i) => ev(`x${i}`, at(DAY + 1, 0, 10 + i), 520 * MB, 'crm.customers'));
-    const a = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock, live: true });
-    const stored: AlertRecord[] = await a.process(exportEvents);
-    expect(stored.length).toBeGreaterThan(0);
-    // Nothing of the partition stored below the batch: the rebuild's events say nothing of tomorrow.
-    const reads: TakeoverReads = {
-      ingestedBelow: async () => new Map([[0, 1_000_000n]]),
-      partitionEvents: async () => [],
-      employeeEvents: async () => [],
-      alerts: async (first, last) => stored.filter((r) => r.windowEnd > first * MS_PER_DAY && r.windowStart < (last + 1) * MS_PER_DAY),
-    };
-    const b = createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history, now: () => clock, live: true });
-    const partitions = partitionsOf(reads, b, log);
-    partitions.assigned({ t: [0] }, 'm2');
-    const taken = (await partitions.enter(batchOf('t', 0, Array.from({ length: 10 }, (_, i) => 500 + i))))!;
-    const again = [...taken.alerts, ...(await b.process(exportEvents))].map((r) => `${r.alertId}#${r.revision}`);
-    const before = new Set(stored.map((r) => `${r.alertId}#${r.revision}`));
-    expect(again.filter((k) => before.has(k))).toEqual([]);
+    expect(await storedAgain('batch')).toEqual([]);
   });
 });
