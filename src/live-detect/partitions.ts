@@ -137,8 +137,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
   const holders = new Map<string, number>();
   /**
    * Employees whose totals a batch judged but not stored made wrong (abandon) while held partitions still
-   * carry them: rebuilt from the stored events of every partition held, before the next batch that can
-   * judge them (the abandoned one's takeover, or a batch of a partition carrying them).
+   * carry them: rebuilt from the stored events of every partition held before the next batch of any
+   * partition (the abandoned one's takeover, or a held one's batch, which may carry their first event there).
    */
   const stale = new Set<string>();
   /**
@@ -228,15 +228,16 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     // The same employees' events on the other partitions held (of other topics: producers key by user):
     // their rebuild starts from nothing. So are the stale employees' (abandon): this batch may be theirs.
     const key = keyOf(topic, partition);
-    abandonedAt.delete(key);
     const others = [...held.values()].map(below);
-    if (stale.size > 0) others.push(...(await staleElsewhere()));
+    if (stale.size > 0) others.push(...(await staleElsewhere(key)));
     const more = await reads.employeeEvents(today - 1, [...new Set([...seen, ...stale])], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
     const alerts = await judgeAgain(new Set([...seen, ...stale]), events, today);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
     held.set(key, { topic, partition, next: first, users });
+    // Its own events are read from it now (a takeover that failed keeps the position for the stale ones).
+    abandonedAt.delete(key);
     log.info({ topic, partition, offset: String(first), events: events.length, employees: users.size, alerts: alerts.length }, 'partition taken over: its employees\' running totals of today and yesterday rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
   }
@@ -245,9 +246,9 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
    * Where the stale employees' stored events lie besides the partitions held: the abandoned partitions
    * still assigned here, below their abandoned batch. Waits for the ingester to store what they are read from.
    */
-  async function staleElsewhere(): Promise<PartitionBelow[]> {
+  async function staleElsewhere(except?: string): Promise<PartitionBelow[]> {
     for (const h of held.values()) if ([...h.users].some((u) => stale.has(u))) await awaitStored(h.topic, h.partition, h.next);
-    const out = [...abandonedAt.entries()].filter(([key]) => !held.has(key) && (!assignment || assignment.has(key))).map(([, p]) => p);
+    const out = [...abandonedAt.entries()].filter(([key]) => key !== except && !held.has(key) && (!assignment || assignment.has(key))).map(([, p]) => p);
     for (const p of out) await awaitStored(p.topic, p.partition, p.below);
     return out;
   }
@@ -316,7 +317,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       // they are forgotten, and the partition is taken over again at its next batch. Kept, they would
       // count the batch's events as seen when it comes back, and its alert would never be stored. Those
       // also held through another partition (of another topic, say) are stale: rebuilt from every
-      // partition held by whichever comes first, the batch back or that partition's next batch.
+      // partition held before the next batch of any partition, the batch back or another's.
       const users = new Set(events.map((e) => e.user));
       const key = keyOf(batch.topic, batch.partition);
       const h = held.get(key);

@@ -168,13 +168,22 @@ describe('employees made stale by a batch judged but not stored', () => {
     expect([...mid, ...second].map((a) => a.revision)).toEqual([1]);
   });
 
-  it("count their events stored below the abandoned batch on its partition, still assigned here", async () => {
-    const { partitions, judge } = store();
+  it.each([
+    ['', false],
+    [', also after its takeover failed', true],
+  ])("count their events stored below the abandoned batch on its partition, still assigned here%s", async (_, takeoverFails) => {
+    const { state, partitions, judge } = store();
     partitions.assigned({ t: [0], u: [0] }, 'm1');
     expect(await judge('t', 50, [big('t0', at(DAY, 8), 500 * MB)])).toEqual([]);
     expect(await judge('u', 5, [big('u0', at(DAY, 9), 100 * MB)])).toEqual([]);
     // 11:00 on t/0: 600 MB, the alert raised (1.2 GB), abandoned.
     expect((await judge('t', 100, [big('t1', at(DAY, 11), 600 * MB)], { abandon: true })).map((a) => a.revision)).toEqual([1]);
+    if (takeoverFails) {
+      state.failing = true;
+      await expect(partitions.enter(batchOf('t', 0, [100]))).rejects.toThrow('timeout');
+      partitions.abandon(batchOf('t', 0, [100]), []);
+      state.failing = false;
+    }
     // u/0's next batch first: her day so far, stored and judged, is 500 + 100 + 500 MB.
     const out = await judge('u', 6, [big('u1', at(DAY, 11, 30), 500 * MB)]);
     expect(out.map((a) => [a.revision, a.observedBytes])).toEqual([[1, 1100 * MB]]);
