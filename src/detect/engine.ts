@@ -103,6 +103,8 @@ interface Tracked {
   alert: AlertRecord | null;
   /** The latest finding of every detector that fired today (a sliding window may fall back below). */
   findings: Map<DetectorName, Finding>;
+  /** Tables of the day before first judged after this day was (a source behind): known today too. */
+  late?: Set<string>;
 }
 
 /** Days of per-user state kept behind the newest event (late events of yesterday still count). */
@@ -148,12 +150,18 @@ export function createEngine(opts: EngineOptions): Engine {
    * slightly fast at midnight), whose missing rows weigh nothing against weeks of baseline.
    */
   const early = new Map<number, number>();
+  /** The build ahead replacing an early history (load), until it is swapped in. */
+  const replacing = new Map<number, Promise<DayHistory>>();
   const historyOf = (day: number) => {
     let h = histories.get(day);
     const begun = early.get(day);
     if (h && begun !== undefined && dayOf(now()) >= day) {
       early.delete(day);
-      if (day * MS_PER_DAY - begun > EARLY_ENOUGH_MS) h = undefined;
+      if (day * MS_PER_DAY - begun > EARLY_ENOUGH_MS) {
+        // Still building at midnight, the build ahead is awaited, not begun again.
+        h = replacing.get(day);
+        if (h) histories.set(day, h);
+      }
     }
     if (!h) {
       if (day > dayOf(now())) early.set(day, now());
@@ -205,6 +213,16 @@ export function createEngine(opts: EngineOptions): Engine {
     };
     const checks = RULES.map((r) => r.prepare(ctx)).filter((c): c is Check => c !== null);
     return { ctx, watch, checks, sensitiveClasses, adjustment };
+  }
+
+  /**
+   * What withYesterday gives a day judged before this table of the day before came: in place, one table
+   * at a time (a full judgement per table would cost a flood of late tables quadratic time).
+   */
+  function learnLate(t: Tracked, table: string) {
+    if (t.ctx.known.tables.has(table) || t.late?.has(table)) return;
+    (t.late ??= new Set()).add(table);
+    if (detection.detectors.sensitive.firstAccessDays > 1 && t.sensitiveClasses.has(catalog.sensitivity(table)) && !t.ctx.peerTables.has(table)) (t.ctx.recentSensitive as string[]).push(table);
   }
 
   /** A tracked day's thresholds worked out again (with another history, floor or adjustment); its state and alert stay. */
@@ -319,7 +337,7 @@ export function createEngine(opts: EngineOptions): Engine {
         const f = t.facts;
         f.sensitivity = catalog.sensitivity(e.table);
         f.sensitive = t.sensitiveClasses.has(f.sensitivity);
-        f.knownTable = t.ctx.known.tables.has(e.table);
+        f.knownTable = t.ctx.known.tables.has(e.table) || (t.late?.has(e.table) ?? false);
         f.allowlisted = allowlist.covering(e.user, e.table, e.ts);
         const hadTable = t.state.tables.has(e.table);
         const added = addEvent(t.state, e, f);
@@ -327,7 +345,7 @@ export function createEngine(opts: EngineOptions): Engine {
         // after midnight): the next day's known tables and recent first accesses include it too.
         if (!hadTable && t.state.tables.has(e.table)) {
           const next = tracked.get(day + 1)?.get(e.user);
-          if (next && !next.ctx.known.tables.has(e.table)) rejudge(next);
+          if (next) learnLate(next, e.table);
         }
         stats.events++;
         if (!added) {
@@ -366,10 +384,22 @@ export function createEngine(opts: EngineOptions): Engine {
         const replaced = histories.get(day);
         const started = now();
         const built = opts.history(day);
-        await built;
-        if (histories.get(day) === replaced) {
+        replacing.set(day, built);
+        built.catch(() => {
+          if (histories.get(day) === built) histories.delete(day);
+        });
+        try {
+          await built;
+        } finally {
+          if (replacing.get(day) === built) replacing.delete(day);
+        }
+        // Swapped in unless a newer build took the slot (the early one failing empties it).
+        const current = histories.get(day);
+        if (current === replaced || current === undefined) {
           histories.set(day, built);
-          early.set(day, started);
+          // Begun within EARLY_ENOUGH_MS of its day: it serves the day (once begun, nothing is early).
+          if (dayOf(now()) < day) early.set(day, started);
+          else early.delete(day);
         }
         return;
       }

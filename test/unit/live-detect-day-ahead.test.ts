@@ -120,6 +120,25 @@ describe('the next day built ahead of midnight', () => {
     ]);
   });
 
+  it('awaits at midnight a build ahead still running, not begins the day a third time', async () => {
+    const { engine, o } = liveEngine(midnight(DAY) + 20 * MS_PER_HOUR);
+    await engine.process([touch('today', o.clock - 60_000)]);
+    await engine.process([touch('ahead', midnight(DAY + 1) + 5 * 60_000, 'crm.orders', 'peer1')]);
+    // 23:56: the build ahead begins, and takes minutes; the first event after midnight comes meanwhile.
+    o.clock = midnight(DAY + 1) - PREPARE_AHEAD_MS;
+    o.slow = true;
+    const loading = engine.load(DAY + 1);
+    o.clock = midnight(DAY + 1) + 1000;
+    const judged = engine.process([touch('new', o.clock)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    o.release();
+    await Promise.all([loading, judged]);
+    expect(o.builds.filter(([day]) => day === DAY + 1)).toEqual([
+      [DAY + 1, midnight(DAY) + 20 * MS_PER_HOUR],
+      [DAY + 1, midnight(DAY + 1) - PREPARE_AHEAD_MS],
+    ]);
+  });
+
   it('keeps judging events dated ahead with the early history while (and if) its replacement fails', async () => {
     const { engine, o } = liveEngine(midnight(DAY) + 20 * MS_PER_HOUR);
     await engine.process([touch('today', o.clock - 60_000)]);
@@ -163,6 +182,25 @@ describe('the next day built ahead of midnight', () => {
       o.clock = midnight(DAY + 1) + 10 * 60_000;
       expect(reconnaissance(await engine.process([touch('e3', o.clock, PII[2])]))).toEqual([[['sensitive', [...PII].sort()]]]);
     });
+
+    it('counts a table once when it is both: touched after midnight, then found touched at 23:59 (two tables do not cross three)', async () => {
+      expect(detection.detectors.sensitive.firstAccessTables).toBe(3);
+      const { engine, o } = await builtAhead();
+      o.clock = midnight(DAY + 1) + 60_000;
+      expect(await engine.process([touch('n1', midnight(DAY + 1) + 30_000, PII[0]), touch('n2', midnight(DAY + 1) + 40_000, PII[1])])).toEqual([]);
+      expect(await engine.process([touch('late', midnight(DAY + 1) - 60_000, PII[0])])).toEqual([]);
+      o.clock = midnight(DAY + 1) + 10 * 60_000;
+      expect(await engine.process([touch('ordinary', o.clock)])).toEqual([]);
+    });
+
+    it('learns a flood of late tables without judging her new day again for each (one judgement, not thousands)', async () => {
+      const { engine, o } = await builtAhead();
+      o.clock = midnight(DAY + 1) + 60_000;
+      await engine.process([touch('n1', midnight(DAY + 1) + 30_000)]);
+      const late = Array.from({ length: 3000 }, (_, i) => touch(`late${i}`, midnight(DAY + 1) - 60_000 + (i % 50), `x.t${i}`));
+      await engine.process(late);
+      expect(o.judgements.get(DAY + 1)).toBe(1);
+    });
   });
 });
 
@@ -173,9 +211,13 @@ const users: Record<string, PersonDays> = Object.fromEntries(['alice', ...PEERS]
 const PII = ['hr.salaries', 'hr.reviews', 'hr.addresses'];
 const touch = (id: string, ts: number, table = 'crm.orders', user = 'alice'): DetectEvent => ({ eventId: id, ts, user, action: 'SELECT', bytes: MB, rows: 1, table, clientIp: '', clientApp: '', sessionId: 's', ok: true });
 
-/** A live engine on a clock the test moves; its histories from the rollups' rows (each build noted; `down`: they fail). */
+/**
+ * A live engine on a clock the test moves; its histories from the rollups' rows. Each build is noted;
+ * `down`: they fail; `slow`: the next one waits for `release()`. `judgements`: how often alice's days
+ * were judged (each asks the history what she knows), by day.
+ */
 function liveEngine(start: number) {
-  const o = { clock: start, down: false, builds: [] as Array<[number, number]> };
+  const o = { clock: start, down: false, slow: false, release: () => {}, builds: [] as Array<[number, number]>, judgements: new Map<number, number>() };
   const engine = createEngine({
     detection,
     people,
@@ -186,7 +228,16 @@ function liveEngine(start: number) {
     history: async (day) => {
       o.builds.push([day, o.clock]);
       if (o.down) throw new Error('ClickHouse unreachable');
-      return handHistory(day, users, detection, people);
+      if (o.slow) {
+        o.slow = false;
+        await new Promise<void>((resolve) => (o.release = resolve));
+      }
+      const h = handHistory(day, users, detection, people);
+      const known = (user: string) => {
+        if (user === 'alice') o.judgements.set(day, (o.judgements.get(day) ?? 0) + 1);
+        return h.known(user);
+      };
+      return { ...h, known };
     },
   });
   return { engine, o };

@@ -39,7 +39,9 @@ export const sensitive: Rule = {
       if (!judgeFirstAccess) return null;
       const today = [...day.newSensitive].filter((t) => !peerTables.has(t));
       if (today.length === 0 || today.length + recentSensitive.length < s.firstAccessTables) return null;
+      // Distinct tables: one first touched late yesterday (a source behind) may be counted both ways.
       const tables = [...new Set([...recentSensitive, ...today])].sort();
+      if (tables.length < s.firstAccessTables) return null;
       const listed = tables.slice(0, LISTED).join(', ') + (tables.length > LISTED ? ` and ${tables.length - LISTED} more` : '');
       return {
         detector: 'sensitive',
