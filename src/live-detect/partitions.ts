@@ -292,6 +292,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       // Every join counts: one that takes a partition away and the next that gives it back, both before
       // the next batch, must still drop what this detector held of it (another judged it in between).
       for (const key of [...held.keys(), ...taking]) if (!next.has(key)) lost.add(key);
+      // An abandoned partition given to another detector: what it judges there meanwhile is not read back.
+      for (const key of abandonedAt.keys()) if (!next.has(key)) abandonedAt.delete(key);
       if (member !== null && memberId !== member) expelled = true;
       member = memberId;
       assignment = next;

@@ -7,7 +7,7 @@ import { allowlistFrom } from '../../src/detect/allowlist';
 import { createEngine } from '../../src/detect/engine';
 import type { DetectEvent } from '../../src/detect/event';
 import { createLogger } from '../../src/log';
-import { partitionsOf, type TakeoverReads } from '../../src/live-detect/partitions';
+import { partitionsOf, type PartitionBelow, type TakeoverReads } from '../../src/live-detect/partitions';
 import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers/alice-and-peers';
 import { at, DAY, MB } from '../helpers/detect-time';
 
@@ -108,10 +108,16 @@ describe('employees made stale by a batch judged but not stored', () => {
     const events: Record<string, DetectEvent[]> = { t: [], u: [], w: [] };
     const alerts: AlertRecord[] = [];
     const state = { failing: false };
-    const reads: TakeoverReads = {
+    /** The partitions each read of employees' events asked for. */
+    const asked: PartitionBelow[][] = [];
+    const reads: TakeoverReads & { asked: PartitionBelow[][] } = {
+      asked,
       ingestedBelow: async () => new Map([[0, 1_000_000n]]),
       partitionEvents: async (_s, topic) => events[topic] ?? [],
-      employeeEvents: async (_s, users, parts) => parts.flatMap((p) => (events[p.topic] ?? []).filter((e) => users.includes(e.user))).sort((a, b) => a.ts - b.ts),
+      employeeEvents: async (_s, users, parts) => {
+        asked.push([...parts]);
+        return parts.flatMap((p) => (events[p.topic] ?? []).filter((e) => users.includes(e.user))).sort((a, b) => a.ts - b.ts);
+      },
       alerts: async (first, last) => {
         if (state.failing) throw new Error('ClickHouse: timeout');
         return alerts.filter((r) => r.windowEnd > first * MS_PER_DAY && r.windowStart < (last + 1) * MS_PER_DAY);
@@ -133,7 +139,7 @@ describe('employees made stale by a batch judged but not stored', () => {
       alerts.push(...out);
       return out;
     };
-    return { alerts, state, partitions, judge };
+    return { alerts, state, partitions, judge, reads };
   }
   const keys = (alerts: AlertRecord[]) => alerts.map((a) => `${a.alertId}#${a.revision}`);
 
@@ -187,5 +193,22 @@ describe('employees made stale by a batch judged but not stored', () => {
     // u/0's next batch first: her day so far, stored and judged, is 500 + 100 + 500 MB.
     const out = await judge('u', 6, [big('u1', at(DAY, 11, 30), 500 * MB)]);
     expect(out.map((a) => [a.revision, a.observedBytes])).toEqual([[1, 1100 * MB]]);
+  });
+
+  it('forget where an abandoned batch stood once its partition went to another detector (what it judged there is not read back)', async () => {
+    const { partitions, judge, reads } = store();
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    for (const [topic, offset] of [['t', 99], ['u', 5], ['w', 5]] as const) await judge(topic, offset, [ev(`${topic}0`, at(DAY, 8), MB)]);
+    await judge('t', 100, [ev('t1', at(DAY, 9), MB)], { abandon: true });
+    await judge('w', 6, []);
+    // t/0 goes to another detector, then comes back with no batch of it here yet.
+    partitions.assigned({ u: [0], w: [0] }, 'm1');
+    await judge('u', 6, []);
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    // u/0's batch abandoned: alice stale; w/0's next batch rebuilds her, not from t/0 below 100.
+    await judge('u', 7, [ev('u1', at(DAY, 10), MB)], { abandon: true });
+    reads.asked.length = 0;
+    await judge('w', 7, []);
+    expect(reads.asked.flat().filter((p) => p.topic === 't')).toEqual([]);
   });
 });
