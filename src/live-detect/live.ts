@@ -159,6 +159,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const judge = async (batch: Batch, session: BatchSession): Promise<string | undefined> => {
     const endTimer = metrics.batchSeconds.startTimer();
     const events: DetectEvent[] = [];
+    /** What the batch's takeover or rebuild raised: its employees too, when the batch is not stored. */
+    let rebuilt: AlertRecord[] = [];
     try {
       const taken = await partitions.enter(batch);
       if (taken === null) {
@@ -166,6 +168,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         return undefined;
       }
       counts.warmedUp += taken.events;
+      rebuilt = taken.alerts;
       const read = batch.messages.filter((m) => {
         // A batch past the limits was not read (src/kafka/batch-guard.ts); the ingester dead-letters it.
         const unread = unreadBatch(m);
@@ -191,7 +194,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       partitions.judged(batch, events);
       observeBatch(metrics, batch, events);
     } catch (err) {
-      partitions.abandon(batch, events);
+      partitions.abandon(batch, events, rebuilt);
       // Not committed: delivered again, to whichever detector holds the partition by then.
       if (err instanceof Abandoned) return undefined;
       throw err;

@@ -98,7 +98,7 @@ export interface Partitions {
    * taken over again at its next batch, and those employees still held through other partitions are
    * rebuilt from ClickHouse before the next batch of any partition (stale until a rebuild succeeds).
    */
-  abandon(batch: Batch, events: ReadonlyArray<DetectEvent>): void;
+  abandon(batch: Batch, events: ReadonlyArray<DetectEvent>, raised?: ReadonlyArray<AlertRecord>): void;
 }
 
 interface Held {
@@ -314,13 +314,14 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       h.next = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n;
       for (const e of events) hold(h.users, e.user);
     },
-    abandon(batch, events) {
+    abandon(batch, events, raised = []) {
       // The batch's employees' running totals hold its events and the revisions it raised, none stored:
       // they are forgotten, and the partition is taken over again at its next batch. Kept, they would
       // count the batch's events as seen when it comes back, and its alert would never be stored. Those
       // also held through another partition (of another topic, say) are stale: rebuilt from every
       // partition held before the next batch of any partition, the batch back or another's.
-      const users = new Set(events.map((e) => e.user));
+      // With the employees whose alerts the batch's takeover or rebuild raised: not stored either.
+      const users = new Set([...events.map((e) => e.user), ...raised.map((a) => a.user)]);
       const key = keyOf(batch.topic, batch.partition);
       const h = held.get(key);
       if (h) abandonedAt.set(key, below(h));

@@ -131,7 +131,7 @@ describe('employees made stale by a batch judged but not stored', () => {
       const b = batchOf(topic, 0, [offset]);
       const out = [...(await partitions.enter(b))!.alerts, ...(await engine.process(batchEvents))];
       if (o.abandon) {
-        partitions.abandon(b, batchEvents);
+        partitions.abandon(b, batchEvents, out);
         return out;
       }
       partitions.judged(b, batchEvents);
@@ -139,7 +139,7 @@ describe('employees made stale by a batch judged but not stored', () => {
       alerts.push(...out);
       return out;
     };
-    return { alerts, state, partitions, judge, reads };
+    return { alerts, events, state, partitions, judge, reads };
   }
   const keys = (alerts: AlertRecord[]) => alerts.map((a) => `${a.alertId}#${a.revision}`);
 
@@ -210,5 +210,21 @@ describe('employees made stale by a batch judged but not stored', () => {
     reads.asked.length = 0;
     await judge('w', 7, []);
     expect(reads.asked.flat().filter((p) => p.topic === 't')).toEqual([]);
+  });
+
+  it("raise again what their rebuild raised when the batch it came with is not stored either", async () => {
+    const { alerts, events, partitions, judge } = store();
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    expect(await judge('w', 1, [])).toEqual([]);
+    expect(await judge('u', 5, [big('u0', at(DAY, 8), 10 * MB)])).toEqual([]);
+    // 1.2 GB of alice's on u/0 stored below where this detector stands, never judged here (a previous
+    // owner judged it and died before storing the alert): her rebuild raises it.
+    events.u.push(big('u1', at(DAY, 9), 1200 * MB));
+    expect(await judge('t', 2, [big('t1', at(DAY, 10), 10 * MB)], { abandon: true })).toEqual([]);
+    // w/0's batch: alice rebuilt (revision 1 raised with it), and that batch is not stored either.
+    expect((await judge('w', 2, [], { abandon: true })).map((a) => a.revision)).toEqual([1]);
+    // The next batch raises it again, and it is stored.
+    expect((await judge('w', 2, [])).map((a) => a.revision)).toEqual([1]);
+    expect(alerts.map((a) => a.revision)).toEqual([1]);
   });
 });
