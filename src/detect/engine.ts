@@ -103,7 +103,7 @@ interface Tracked {
   alert: AlertRecord | null;
   /** The latest finding of every detector that fired today (a sliding window may fall back below). */
   findings: Map<DetectorName, Finding>;
-  /** Tables of the day before first judged after this day was (a source behind): known today too. */
+  /** The tables of the day before the history did not know (its last minutes, or judged after this day was). */
   late?: Set<string>;
 }
 
@@ -127,17 +127,40 @@ export function createEngine(opts: EngineOptions): Engine {
   const tracked = new Map<number, Map<string, Tracked>>();
   const allTracked = () => [...tracked.values()].flatMap((m) => [...m.values()]);
   const restored = new Map<string, AlertRecord>();
-  /** Per user and drip detector: the run already reported (its first day) and the highest severity it was raised at. */
-  const dripRuns = new Map<string, { runStart: number; severity: Severity }>();
-  const noteDrip = (a: AlertRecord) => {
-    for (const f of a.findings) {
+  /**
+   * Per user and drip detector: the run already reported (its first day) and the highest severity it was
+   * raised at, as the stored alerts say (restore) and as the days no longer judged raised it.
+   */
+  const dripRuns = new Map<string, DripRun>();
+  /**
+   * The same, raised by this engine on the days still judged, by day: provisional until the day is
+   * forgotten, since a batch judged but not stored releases its employees (release) and their days are
+   * judged again; kept, the run would count as reported and its alert never be raised.
+   */
+  const dripRaised = new Map<string, Array<DripRun & { day: number }>>();
+  const dripFindings = (a: AlertRecord) =>
+    a.findings.flatMap((f) => {
       const runStart = f.details?.runStart;
-      if ((f.detector !== 'slowDrip' && f.detector !== 'sensitiveDrip') || typeof runStart !== 'number') continue;
-      const key = `${a.user}\u0000${f.detector}`;
-      const prev = dripRuns.get(key);
-      const same = prev !== undefined && prev.runStart === runStart;
-      dripRuns.set(key, { runStart, severity: same && severityRank(prev.severity) > severityRank(a.severity) ? prev.severity : a.severity });
+      return (f.detector === 'slowDrip' || f.detector === 'sensitiveDrip') && typeof runStart === 'number' ? [{ key: `${a.user}\u0000${f.detector}`, runStart }] : [];
+    });
+  const noteDrip = (a: AlertRecord) => {
+    for (const { key, runStart } of dripFindings(a)) dripRuns.set(key, higher(dripRuns.get(key), runStart, a.severity));
+  };
+  const noteRaisedDrip = (a: AlertRecord, day: number) => {
+    for (const { key, runStart } of dripFindings(a)) {
+      const list = dripRaised.get(key) ?? [];
+      const i = list.findIndex((r) => r.day === day);
+      const next = { ...higher(i >= 0 ? list[i] : undefined, runStart, a.severity), day };
+      if (i >= 0) list[i] = next;
+      else list.push(next);
+      dripRaised.set(key, list);
     }
+  };
+  /** The severity a drip run was reported at, null when it was not. */
+  const dripReportedAt = (key: string, runStart: number): Severity | null => {
+    let best: Severity | null = null;
+    for (const r of [dripRuns.get(key), ...(dripRaised.get(key) ?? [])]) if (r && r.runStart === runStart && (best === null || severityRank(r.severity) > severityRank(best))) best = r.severity;
+    return best;
   };
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
@@ -184,11 +207,13 @@ export function createEngine(opts: EngineOptions): Engine {
   };
 
   /** What a person's day is judged with: thresholds, from the history, the settings and any adjustment in force. */
-  function judgement(user: string, person: Person, day: number, history: DayHistory) {
+  /** `late`: the tables of the day before it had (kept for when that day is no longer tracked). */
+  function judgement(user: string, person: Person, day: number, history: DayHistory, late?: ReadonlySet<string>) {
     const settings = settingsFor(detection, person);
     const watch = watchOf(settings, person, day);
     const scoring: Scoring = scoringFor(detection.scoring, { combined: history.calibration.combined, watch: watch?.factor ?? 1 });
-    const known = withYesterday(history.known(user), tracked.get(day - 1)?.get(user)?.state, detection.detectors.sensitive.firstAccessDays > 1);
+    const yesterday = tracked.get(day - 1)?.get(user)?.state;
+    const { known, added } = withYesterday(history.known(user), yesterday ? yesterday.tables.keys() : (late ?? []), detection.detectors.sensitive.firstAccessDays > 1);
     const adjustment = adjustments.on(person, day);
     const profile = adjustedProfile(history.profile(user), adjustment?.factor ?? 1);
     const sensitiveClasses = new Set<string>(settings.sensitive.classes);
@@ -198,10 +223,7 @@ export function createEngine(opts: EngineOptions): Engine {
       person,
       settings,
       profile,
-      dripReported: (detector, runStart) => {
-        const r = dripRuns.get(`${user}\u0000${detector}`);
-        return r && r.runStart === runStart ? r.severity : null;
-      },
+      dripReported: (detector, runStart) => dripReportedAt(`${user}\u0000${detector}`, runStart),
       known,
       history,
       scoring,
@@ -212,7 +234,7 @@ export function createEngine(opts: EngineOptions): Engine {
       routineRate: detection.routineRate,
     };
     const checks = RULES.map((r) => r.prepare(ctx)).filter((c): c is Check => c !== null);
-    return { ctx, watch, checks, sensitiveClasses, adjustment };
+    return { ctx, watch, checks, sensitiveClasses, adjustment, late: added };
   }
 
   /**
@@ -227,7 +249,7 @@ export function createEngine(opts: EngineOptions): Engine {
 
   /** A tracked day's thresholds worked out again (with another history, floor or adjustment); its state and alert stay. */
   function rejudge(t: Tracked, history = t.ctx.history) {
-    Object.assign(t, judgement(t.state.user, t.person, t.state.day, history));
+    Object.assign(t, judgement(t.state.user, t.person, t.state.day, history, t.late));
   }
 
   function track(user: string, day: number, history: DayHistory): Tracked {
@@ -253,6 +275,13 @@ export function createEngine(opts: EngineOptions): Engine {
     for (const byDay of [tracked, histories, early, judgedWith]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
     // Every takeover restores the alerts of two days: kept for the days judged only, or they pile up for the process's life.
     for (const [id, a] of restored) if (dayOf(a.windowEnd - 1) < oldest) restored.delete(id);
+    // Drip runs raised on days no longer judged are settled (those days' batches were stored or given up).
+    for (const [key, list] of dripRaised) {
+      for (const r of list) if (r.day < oldest) dripRuns.set(key, higher(dripRuns.get(key), r.runStart, r.severity));
+      const kept = list.filter((r) => r.day >= oldest);
+      if (kept.length > 0) dripRaised.set(key, kept);
+      else dripRaised.delete(key);
+    }
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
@@ -301,7 +330,7 @@ export function createEngine(opts: EngineOptions): Engine {
       updatedAtWall: wall,
     };
     t.alert = record;
-    noteDrip(record);
+    noteRaisedDrip(record, s.day);
     stats.revisions++;
     if (!prev) stats.alerts++;
     return record;
@@ -413,7 +442,10 @@ export function createEngine(opts: EngineOptions): Engine {
       }
     },
     release(users) {
-      for (const user of users) for (const ofDay of tracked.values()) ofDay.delete(user);
+      const gone = new Set(users);
+      for (const user of gone) for (const ofDay of tracked.values()) ofDay.delete(user);
+      // Their days are judged again: what those days raised is raised again, not taken as reported.
+      for (const key of dripRaised.keys()) if (gone.has(key.slice(0, key.indexOf('\u0000')))) dripRaised.delete(key);
     },
     setAllowlist(next) {
       allowlist = next;
@@ -449,11 +481,21 @@ function watchFinding(w: Watch): Finding {
  * them: a history built ahead of midnight (day-ahead) lacks the day's last minutes, and a table first
  * touched then would be new again the next day, and missing from the recent first accesses (read from
  * the rollups, these tables are there already: nothing changes). `recent`: the recent window includes
- * yesterday (firstAccessDays above 1), as the history's.
+ * yesterday (firstAccessDays above 1), as the history's. `added`: those the history lacked, kept on the
+ * day (judged again once the day before is forgotten, it still knows them).
  */
-function withYesterday(known: Known, yesterday: DayState | undefined, recent: boolean): Known {
-  if (!yesterday) return known;
-  const added = [...yesterday.tables.keys()].filter((t) => !known.tables.has(t));
-  if (added.length === 0) return known;
-  return { tables: new Set([...known.tables, ...added]), recent: recent ? new Set([...known.recent, ...added]) : known.recent, activeDays: known.activeDays };
+function withYesterday(known: Known, yesterday: Iterable<string>, recent: boolean): { known: Known; added?: Set<string> } {
+  const added = [...yesterday].filter((t) => !known.tables.has(t));
+  if (added.length === 0) return { known };
+  return { known: { tables: new Set([...known.tables, ...added]), recent: recent ? new Set([...known.recent, ...added]) : known.recent, activeDays: known.activeDays }, added: new Set(added) };
+}
+
+interface DripRun {
+  runStart: number;
+  severity: Severity;
+}
+
+/** A drip run noted again: the higher severity of the same run, or the new run. */
+function higher(prev: DripRun | undefined, runStart: number, severity: Severity): DripRun {
+  return { runStart, severity: prev !== undefined && prev.runStart === runStart && severityRank(prev.severity) > severityRank(severity) ? prev.severity : severity };
 }

@@ -322,6 +322,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       // partition held before the next batch of any partition, the batch back or another's.
       // With the employees whose alerts the batch's takeover or rebuild raised: not stored either.
       const users = new Set([...events.map((e) => e.user), ...raised.map((a) => a.user)]);
+      // Nothing judged (a takeover or a rebuild that failed: its employees stay stale): nothing to forget.
+      if (users.size === 0) return;
       const key = keyOf(batch.topic, batch.partition);
       const h = held.get(key);
       if (h) abandonedAt.set(key, below(h));

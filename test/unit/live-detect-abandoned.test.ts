@@ -6,9 +6,12 @@ import { MS_PER_DAY } from '../../src/calendar';
 import { allowlistFrom } from '../../src/detect/allowlist';
 import { createEngine } from '../../src/detect/engine';
 import type { DetectEvent } from '../../src/detect/event';
+import type { DayHistory } from '../../src/detect/history';
+import { gpdTail } from '../../src/detect/statistics/tail';
 import { createLogger } from '../../src/log';
 import { partitionsOf, type PartitionBelow, type TakeoverReads } from '../../src/live-detect/partitions';
 import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers/alice-and-peers';
+import { handHistory, spread, type PersonDays } from '../helpers/detect-history';
 import { at, DAY, MB } from '../helpers/detect-time';
 
 const log = createLogger({ level: 'silent' });
@@ -108,12 +111,17 @@ describe('employees made stale by a batch judged but not stored', () => {
     const events: Record<string, DetectEvent[]> = { t: [], u: [], w: [] };
     const alerts: AlertRecord[] = [];
     const state = { failing: false };
-    /** The partitions each read of employees' events asked for. */
+    /** The partitions each read of employees' events asked for, and the topics taken over. */
     const asked: PartitionBelow[][] = [];
-    const reads: TakeoverReads & { asked: PartitionBelow[][] } = {
+    const taken: string[] = [];
+    const reads: TakeoverReads & { asked: PartitionBelow[][]; taken: string[] } = {
       asked,
+      taken,
       ingestedBelow: async () => new Map([[0, 1_000_000n]]),
-      partitionEvents: async (_s, topic) => events[topic] ?? [],
+      partitionEvents: async (_s, topic) => {
+        taken.push(topic);
+        return events[topic] ?? [];
+      },
       employeeEvents: async (_s, users, parts) => {
         asked.push([...parts]);
         return parts.flatMap((p) => (events[p.topic] ?? []).filter((e) => users.includes(e.user))).sort((a, b) => a.ts - b.ts);
@@ -226,5 +234,53 @@ describe('employees made stale by a batch judged but not stored', () => {
     // The next batch raises it again, and it is stored.
     expect((await judge('w', 2, [])).map((a) => a.revision)).toEqual([1]);
     expect(alerts.map((a) => a.revision)).toEqual([1]);
+  });
+
+  it('keep the partition whose batch a failed rebuild came before (nothing of it was judged)', async () => {
+    const { state, partitions, judge, reads } = store();
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    for (const topic of ['t', 'u']) await judge(topic, 1, [ev(`${topic}1`, at(DAY, 9), 10 * MB)]);
+    await judge('w', 1, []);
+    await judge('t', 2, [ev('t2', at(DAY, 10), 10 * MB)], { abandon: true });
+    // w/0's batch: alice's rebuild fails first; live.ts gives the batch up with nothing judged.
+    state.failing = true;
+    await expect(partitions.enter(batchOf('w', 0, [2]))).rejects.toThrow('timeout');
+    partitions.abandon(batchOf('w', 0, [2]), [], []);
+    state.failing = false;
+    reads.taken.length = 0;
+    await judge('w', 2, []);
+    expect(reads.taken).toEqual([]);
+  });
+});
+
+describe('a slow-drip alert of a batch judged but not stored', () => {
+  afterEach(() => jest.restoreAllMocks());
+  const only = Object.fromEntries(Object.entries(detection.detectors).map(([k, v]) => [k, { ...(v as object), enabled: k === 'slowDrip' }])) as typeof detection.detectors;
+  const dripOnly = { ...detection, detectors: only };
+  // Alice: about 100 MB a day, then twice that for the last working days: a drip run in progress.
+  const users: Record<string, PersonDays> = {
+    alice: { daily: (d) => (d >= DAY - 5 ? 200 * MB : spread(100 * MB, 0.3, 3)(d)), tables: ['crm.orders'] },
+    ...Object.fromEntries([...people.keys()].filter((id) => id !== 'alice').map((id, i) => [id, { daily: spread(100 * MB, 0.5, 29 * i), tables: ['crm.orders'] }])),
+  };
+  // The hand rows carry no pool of drip levels: a calibrated tail as the organisation's would give.
+  const dripHistory = async (day: number): Promise<DayHistory> => {
+    const h = handHistory(day, users, dripOnly, people);
+    return { ...h, calibration: { ...h.calibration, drip: gpdTail(0, 1, 0, 0.5) } };
+  };
+
+  it('is raised again when the batch comes back to this detector (the run was not reported: nothing was stored)', async () => {
+    jest.spyOn(Date, 'now').mockReturnValue(at(DAY, 12));
+    const reads: TakeoverReads = { ingestedBelow: async () => new Map([[0, 1_000_000n]]), partitionEvents: async () => [], employeeEvents: async () => [], alerts: async () => [] };
+    const engine = createEngine({ detection: dripOnly, people, catalog, allowlist: allowlistFrom([]), history: dripHistory, now: () => at(DAY, 12), live: true });
+    const partitions = partitionsOf(reads, engine, log);
+    partitions.assigned({ t: [0] }, 'm1');
+    const events = Array.from({ length: 10 }, (_, i) => ev(`e${i}`, at(DAY, 9, i), 30 * MB));
+    const b = batchOf('t', 0, [100]);
+    const first = [...(await partitions.enter(b))!.alerts, ...(await engine.process(events))];
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((a) => a.detectors.join() === 'slowDrip')).toBe(true);
+    partitions.abandon(b, events, first);
+    const second = [...(await partitions.enter(b))!.alerts, ...(await engine.process(events))];
+    expect(second.map((a) => [a.detectors, a.revision, a.severity])).toEqual(first.map((a) => [a.detectors, a.revision, a.severity]));
   });
 });

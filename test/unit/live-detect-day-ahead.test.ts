@@ -193,6 +193,24 @@ describe('the next day built ahead of midnight', () => {
       expect(await engine.process([touch('ordinary', o.clock)])).toEqual([]);
     });
 
+    it.each([
+      ['', false],
+      [', also judged again (the alert floor changed) once the day before is forgotten', true],
+    ])('counts them on the new day when they arrive after midnight%s', async (_, changeFloor) => {
+      const { engine, o } = await builtAhead();
+      o.clock = midnight(DAY + 1) - 60_000;
+      expect(await engine.process([touch('e1', midnight(DAY + 1) - 180_000, PII[0]), touch('e2', midnight(DAY + 1) - 120_000, PII[1])])).toEqual([]);
+      o.clock = midnight(DAY + 1) + 10 * 60_000;
+      expect(await engine.process([touch('n1', o.clock)])).toEqual([]);
+      // The day after begins (DAY is forgotten); an admin changes the alert floor.
+      o.clock = midnight(DAY + 2) + 30_000;
+      await engine.process([touch('m1', o.clock - 1000)]);
+      if (changeFloor) engine.setAlertFloor(detection.scoring.alertFloor + 1);
+      // 00:01: her query of 23:59 the day before, from a source a few minutes behind: the third pii table.
+      o.clock = midnight(DAY + 2) + 60_000;
+      expect(reconnaissance(await engine.process([touch('e3', midnight(DAY + 2) - 60_000, PII[2])]))).toEqual([[['sensitive', [...PII].sort()]]]);
+    });
+
     it('learns a flood of late tables without judging her new day again for each (one judgement, not thousands)', async () => {
       const { engine, o } = await builtAhead();
       o.clock = midnight(DAY + 1) + 60_000;
