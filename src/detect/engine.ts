@@ -61,8 +61,11 @@ export interface Engine {
   /**
    * Forgets these employees' running totals (another detector judged them meanwhile, or their partition
    * went to another): their next event starts them afresh, continuing the alerts restored by then.
+   * `again`: their days since yesterday (by the clock) are judged again from what is stored, with its
+   * alerts restored (a takeover, a rebuild): the drip runs they raised then are raised again, not taken
+   * as reported (a batch judged but not stored raised them).
    */
-  release(users: Iterable<string>): void;
+  release(users: Iterable<string>, o?: { again?: boolean }): void;
   /**
    * Starts building day `day`'s history now, in slices, while events of earlier days are judged (a
    * backfill's next day: its rows are all stored). Not for a day whose rows are still coming in: the
@@ -441,11 +444,17 @@ export function createEngine(opts: EngineOptions): Engine {
         noteDrip(a);
       }
     },
-    release(users) {
+    release(users, o = {}) {
       const gone = new Set(users);
       for (const user of gone) for (const ofDay of tracked.values()) ofDay.delete(user);
-      // Their days are judged again: what those days raised is raised again, not taken as reported.
-      for (const key of dripRaised.keys()) if (gone.has(key.slice(0, key.indexOf('\u0000')))) dripRaised.delete(key);
+      if (!o.again) return;
+      // What the days judged again raised is raised again; earlier days are settled (their alerts are not restored).
+      const since = dayOf(now()) - 1;
+      for (const [key, list] of dripRaised) {
+        if (!gone.has(key.slice(0, key.indexOf('\u0000')))) continue;
+        for (const r of list) if (r.day < since) dripRuns.set(key, higher(dripRuns.get(key), r.runStart, r.severity));
+        dripRaised.delete(key);
+      }
     },
     setAllowlist(next) {
       allowlist = next;

@@ -155,7 +155,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
   }
 
   /** Drops partitions held, and the totals of their employees seen on no other partition held. */
-  function drop(keys: ReadonlyArray<string>, more: Iterable<string> = []): { partitions: string[]; employees: number } {
+  /** `notStored`: `more` are a batch's employees whose alerts were not stored (engine.release again). */
+  function drop(keys: ReadonlyArray<string>, more: Iterable<string> = [], notStored = false): { partitions: string[]; employees: number } {
     const gone = keys.flatMap((key) => {
       const h = held.get(key);
       held.delete(key);
@@ -175,7 +176,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     }
     for (const u of more) if (!holders.has(u)) released.add(u);
     for (const u of released) stale.delete(u);
-    engine.release(released);
+    engine.release(released, { again: notStored });
     return { partitions: gone.map((h) => `${h.topic}/${h.partition}`), employees: released.size };
   }
 
@@ -269,7 +270,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
 
   /** Forgets these employees' totals and judges their stored events again, continuing the stored alerts. */
   async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number): Promise<AlertRecord[]> {
-    engine.release(users);
+    engine.release(users, { again: true });
     try {
       // Every stored alert, not only those of these employees: a detector killed after it stored an alert
       // and before it committed the batch leaves alerts of employees whose events all lie at or past where
@@ -327,9 +328,9 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       const key = keyOf(batch.topic, batch.partition);
       const h = held.get(key);
       if (h) abandonedAt.set(key, below(h));
-      const dropped = drop([key], users);
+      const dropped = drop([key], users, true);
       const still = [...users].filter((u) => holders.has(u));
-      if (still.length > 0) engine.release(still);
+      if (still.length > 0) engine.release(still, { again: true });
       for (const u of still) stale.add(u);
       // Those rebuilds read what the ingester stored: give it the time a join gives it.
       storedWaitEnd = Math.max(storedWaitEnd, Date.now() + STORED_WAIT_MS);

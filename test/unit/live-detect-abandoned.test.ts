@@ -2,7 +2,7 @@
 // never written) and delivered again to the same detector raises its alert revisions again, also when its
 // employee is held through a partition of another topic too (one topic per database source). Found by review.
 import type { AlertRecord } from '../../src/alerts/types';
-import { MS_PER_DAY } from '../../src/calendar';
+import { dayOf, MS_PER_DAY } from '../../src/calendar';
 import { allowlistFrom } from '../../src/detect/allowlist';
 import { createEngine } from '../../src/detect/engine';
 import type { DetectEvent } from '../../src/detect/event';
@@ -282,5 +282,53 @@ describe('a slow-drip alert of a batch judged but not stored', () => {
     partitions.abandon(b, events, first);
     const second = [...(await partitions.enter(b))!.alerts, ...(await engine.process(events))];
     expect(second.map((a) => [a.detectors, a.revision, a.severity])).toEqual(first.map((a) => [a.detectors, a.revision, a.severity]));
+  });
+
+  describe('a run reported two days before the clock, the newest day judged still yesterday', () => {
+    const peerEv = (id: string, ts: number): DetectEvent => ({ ...ev(id, ts, MB), user: 'peer1' });
+    const drip = (day: number, p: string, n: number) => Array.from({ length: n }, (_, i) => ev(`${p}${i}`, at(day, 9, i), 30 * MB));
+
+    /** Monday alice's run is raised and stored; Wednesday just after midnight a takeover (or not); Wednesday the run goes on. */
+    async function wednesday(takeover: boolean) {
+      const clock = { now: at(DAY, 12) };
+      jest.spyOn(Date, 'now').mockImplementation(() => clock.now);
+      const stored: AlertRecord[] = [];
+      const reads: TakeoverReads = {
+        ingestedBelow: async () => new Map([[0, 1_000_000n]]),
+        partitionEvents: async () => [],
+        employeeEvents: async () => [],
+        alerts: async (first, last) => stored.filter((a) => dayOf(a.windowEnd - 1) >= first && dayOf(a.windowEnd - 1) <= last),
+      };
+      const engine = createEngine({ detection: dripOnly, people, catalog, allowlist: allowlistFrom([]), history: dripHistory, now: () => clock.now, live: true });
+      const partitions = partitionsOf(reads, engine, log);
+      partitions.assigned({ t: [0] }, 'm1');
+      let offset = 0;
+      const judge = async (events: DetectEvent[]) => {
+        const b = batchOf('t', 0, [offset++]);
+        const out = [...(await partitions.enter(b))!.alerts, ...(await engine.process(events))];
+        stored.push(...out);
+        partitions.judged(b, events);
+        return out;
+      };
+      const monday = await judge(drip(DAY, 'a', 20));
+      expect(monday.length).toBeGreaterThan(0);
+      expect(monday.every((a) => a.detectors.join() === 'slowDrip')).toBe(true);
+      clock.now = at(DAY + 1, 12);
+      expect(await judge([peerEv('p1', at(DAY + 1, 9))])).toEqual([]);
+      // Wednesday 00:01, before any event of Wednesday: the group expels this detector and gives t/0 back.
+      clock.now = at(DAY + 2, 0, 1);
+      if (takeover) partitions.assigned({ t: [0] }, 'm2');
+      expect(await judge([peerEv('p2', at(DAY + 1, 23, 59))])).toEqual([]);
+      clock.now = at(DAY + 2, 12);
+      return judge(drip(DAY + 2, 'c', 5));
+    }
+
+    it('is not paged again without a takeover (the control)', async () => {
+      expect(await wednesday(false)).toEqual([]);
+    });
+
+    it('is not paged again after a takeover just after midnight (the takeover restores only the alerts since yesterday)', async () => {
+      expect(await wednesday(true)).toEqual([]);
+    });
   });
 });
