@@ -61,11 +61,12 @@ export interface Engine {
   /**
    * Forgets these employees' running totals (another detector judged them meanwhile, or their partition
    * went to another): their next event starts them afresh, continuing the alerts restored by then.
-   * `again`: their days since yesterday (by the clock) are judged again from what is stored, with its
-   * alerts restored (a takeover, a rebuild): the drip runs they raised then are raised again, not taken
-   * as reported (a batch judged but not stored raised them).
+   * `again`: their days are judged again from what is stored (a takeover, a rebuild, a batch given up):
+   * the drip runs they raised and that were not stored (settled) are raised again, not taken as reported.
    */
   release(users: Iterable<string>, o?: { again?: boolean }): void;
+  /** These revisions are stored (the live detector, once written): the drip runs they report are reported. */
+  settled(alerts: ReadonlyArray<AlertRecord>): void;
   /**
    * Starts building day `day`'s history now, in slices, while events of earlier days are judged (a
    * backfill's next day: its rows are all stored). Not for a day whose rows are still coming in: the
@@ -132,13 +133,14 @@ export function createEngine(opts: EngineOptions): Engine {
   const restored = new Map<string, AlertRecord>();
   /**
    * Per user and drip detector: the run already reported (its first day) and the highest severity it was
-   * raised at, as the stored alerts say (restore) and as the days no longer judged raised it.
+   * raised at, as the stored alerts say (restored, or settled once written) and as the days no longer
+   * judged raised it.
    */
   const dripRuns = new Map<string, DripRun>();
   /**
-   * The same, raised by this engine on the days still judged, by day: provisional until the day is
-   * forgotten, since a batch judged but not stored releases its employees (release) and their days are
-   * judged again; kept, the run would count as reported and its alert never be raised.
+   * The same, raised by this engine on the days still judged, by day: provisional until stored (settled)
+   * or the day is forgotten, since a batch judged but not stored releases its employees (release) and
+   * their days are judged again; kept, the run would count as reported and its alert never be raised.
    */
   const dripRaised = new Map<string, Array<DripRun & { day: number }>>();
   const dripFindings = (a: AlertRecord) =>
@@ -447,14 +449,11 @@ export function createEngine(opts: EngineOptions): Engine {
     release(users, o = {}) {
       const gone = new Set(users);
       for (const user of gone) for (const ofDay of tracked.values()) ofDay.delete(user);
-      if (!o.again) return;
-      // What the days judged again raised is raised again; earlier days are settled (their alerts are not restored).
-      const since = dayOf(now()) - 1;
-      for (const [key, list] of dripRaised) {
-        if (!gone.has(key.slice(0, key.indexOf('\u0000')))) continue;
-        for (const r of list) if (r.day < since) dripRuns.set(key, higher(dripRuns.get(key), r.runStart, r.severity));
-        dripRaised.delete(key);
-      }
+      // What they raised and was not stored (stored: settled) is raised again when judged again.
+      if (o.again) for (const key of dripRaised.keys()) if (gone.has(key.slice(0, key.indexOf('\u0000')))) dripRaised.delete(key);
+    },
+    settled(alerts) {
+      for (const a of alerts) noteDrip(a);
     },
     setAllowlist(next) {
       allowlist = next;

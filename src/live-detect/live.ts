@@ -190,6 +190,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       const alerts = [...taken.alerts, ...(await engine.process(events))];
       // Stored before the offsets are committed (the loop commits what this returns).
       if (alerts.length > 0) await store(alerts, { current: () => partitions.current(taken), fence: () => session.fence() });
+      engine.settled(alerts);
       emit(alerts);
       partitions.judged(batch, events);
       observeBatch(metrics, batch, events);
