@@ -42,6 +42,9 @@ export interface PoolResult {
   days: Map<number, JudgedDay>;
 }
 
+/** A pool user-day's statistics, in the order of calibrate's `tails`: volume, hour, night, drip, sensitive, sensitive drip. */
+const RECORD = 6;
+
 /** Every person with a volume on day d, judged against day d's expectations, in the order of `users`. */
 function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, d: number): Steps<JudgedUserDay[]> {
   const { users, volumes, hours, sensitives } = ctx;
@@ -83,8 +86,11 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
   const { day, detection, people, settingsOf } = ctx;
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
   const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[], sensitiveDrip: [] as number[] };
-  /** Each pool user-day's values, for the combined calibration (index into the pools, -1: not judged). */
-  const records: number[][] = [];
+  /**
+   * Each pool user-day's values, for the combined calibration: RECORD indices into the pools (-1: not
+   * judged) a user-day, in one flat array (an array per user-day was a build's largest garbage).
+   */
+  const records: number[] = [];
   const days = new Map<number, JudgedDay>();
   const drip = new Map<string, CusumState>();
   const sensitiveDrip = new Map<string, CusumState>();
@@ -111,30 +117,30 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
       if (i % ROWS_PER_STEP === 0) yield;
       const j = list.at(i);
       const u = j.user;
-      const record = [-1, -1, -1, -1, -1, -1];
+      const record = records.length;
+      records.push(-1, -1, -1, -1, -1, -1);
       if (j.volume) {
-        record[0] = pools.volume.push(j.surprise) - 1;
-        record[2] = pools.night.push(j.night) - 1;
+        records[record] = pools.volume.push(j.surprise) - 1;
+        records[record + 2] = pools.night.push(j.night) - 1;
         if (working && dripJudges(u, d)) {
           const prev = drip.get(u) ?? CUSUM_START;
           drip.set(u, cusumStep(prev, d, j.x, j.volume, cusumOf(u)));
           // Only days the CUSUM judges calibrate it: before a routine is established it holds at 0, and
           // counting those days as ordinary zeros made early runs look far rarer than they are.
-          if (cusumJudges(prev, j.volume, cusumOf(u))) record[3] = pools.drip.push(drip.get(u)!.s) - 1;
+          if (cusumJudges(prev, j.volume, cusumOf(u))) records[record + 3] = pools.drip.push(drip.get(u)!.s) - 1;
         }
       }
-      if (j.hour !== null) record[1] = pools.hour.push(j.hour) - 1;
+      if (j.hour !== null) records[record + 1] = pools.hour.push(j.hour) - 1;
       const es = j.sensitiveExpectation;
       if (es) {
-        record[4] = pools.sensitive.push(j.sensitiveSurprise) - 1;
+        records[record + 4] = pools.sensitive.push(j.sensitiveSurprise) - 1;
         if (working && dripJudges(u, d)) {
           // A working day without sensitive tables counts as the lowest excess (clipped).
           const prev = sensitiveDrip.get(u) ?? CUSUM_START;
           sensitiveDrip.set(u, cusumStep(prev, d, j.sensitiveValue ?? -Infinity, es, cusumOf(u)));
-          if (cusumJudges(prev, es, cusumOf(u))) record[5] = pools.sensitiveDrip.push(sensitiveDrip.get(u)!.s) - 1;
+          if (cusumJudges(prev, es, cusumOf(u))) records[record + 5] = pools.sensitiveDrip.push(sensitiveDrip.get(u)!.s) - 1;
         }
       }
-      records.push(record);
     }
   }
   // One tail a step: each sorts a pool of every user-day of the last poolDays.
@@ -148,10 +154,10 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
   const tails = [single.volume, single.hour, single.night, single.drip, single.sensitive, single.sensitiveDrip];
   const lists = [pools.volume, pools.hour, pools.night, pools.drip, pools.sensitive, pools.sensitiveDrip];
   const combinedPool: number[] = [];
-  for (const r of records) {
+  for (let r = 0; r < records.length; r += RECORD) {
     if (combinedPool.length % ROWS_PER_STEP === 0) yield;
     let most = 0;
-    for (let j = 0; j < r.length; j++) if (r[j] >= 0) most = Math.max(most, -Math.log(tails[j].rate(lists[j][r[j]])));
+    for (let j = 0; j < RECORD; j++) if (records[r + j] >= 0) most = Math.max(most, -Math.log(tails[j].rate(lists[j][records[r + j]])));
     combinedPool.push(most);
   }
   const calibration: Calibration = { ...single, combined: fitTail(combinedPool, PRIOR_COMBINED) };

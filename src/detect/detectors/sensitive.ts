@@ -36,7 +36,8 @@ export const sensitive: Rule = {
           details: routineDetails(routine, verdict.routine),
         };
       }
-      if (!judgeFirstAccess) return null;
+      // Checked after every event: most days have no new sensitive table, and need no arrays.
+      if (!judgeFirstAccess || day.newSensitive.size === 0) return null;
       const today = [...day.newSensitive].filter((t) => !peerTables.has(t));
       if (today.length === 0 || today.length + recentSensitive.length < s.firstAccessTables) return null;
       // Distinct tables: one first touched late yesterday (a source behind) may be counted both ways.
