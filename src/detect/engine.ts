@@ -4,15 +4,18 @@
 // live traffic gave, each stamped with the event that crossed the threshold.
 import { dayOf, MS_PER_DAY } from '../calendar';
 import type { DetectionConfig, DetectorName } from '../config';
-import { alertIdOf, severityRank, type AlertRecord, type Severity } from '../alerts';
+import { alertIdOf, severityRank, type AlertRecord } from '../alerts';
 import { adjustedProfile, adjustmentClause, NO_ADJUSTMENTS, type Adjustments, type ExpectationAdjustment } from './adjustments';
 import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';
+import { createDayHistories } from './day-histories';
 import { addEvent, newDayState, type DayState, type EventFacts } from './day-state';
 import { RULES, usualDaily, watchOf, type Check, type Finding, type RuleContext, type Watch } from './detectors';
+import { createDripRuns } from './drip-runs';
 import type { DetectEvent } from './event';
 import { evidenceOf, explanationOf } from './evidence';
-import type { DayHistory, Known } from './history';
+import type { DayHistory } from './history';
+import { learnLate, withYesterday } from './late-tables';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
@@ -114,9 +117,6 @@ interface Tracked {
 /** Days of per-user state kept behind the newest event (late events of yesterday still count). */
 const KEEP_DAYS = 2;
 
-/** A history built this close before its day began serves the day (see `early` in createEngine). */
-export const EARLY_ENOUGH_MS = 5 * 60_000;
-
 /** Events judged between two turns of the event loop. */
 const YIELD_EVERY = 2000;
 
@@ -126,83 +126,16 @@ export function createEngine(opts: EngineOptions): Engine {
   let allowlist = opts.allowlist;
   let adjustments = opts.adjustments ?? NO_ADJUSTMENTS;
   const now = opts.now ?? Date.now;
-  const histories = new Map<number, Promise<DayHistory>>();
   // By day, then user: the engine looks one up per event (no key string built for it).
   const tracked = new Map<number, Map<string, Tracked>>();
   const allTracked = () => [...tracked.values()].flatMap((m) => [...m.values()]);
   const restored = new Map<string, AlertRecord>();
-  /**
-   * Per user and drip detector: the run already reported (its first day) and the highest severity it was
-   * raised at, as the stored alerts say (restored, or settled once written) and as the days no longer
-   * judged raised it.
-   */
-  const dripRuns = new Map<string, DripRun>();
-  /**
-   * The same, raised by this engine on the days still judged, by day: provisional until stored (settled)
-   * or the day is forgotten, since a batch judged but not stored releases its employees (release) and
-   * their days are judged again; kept, the run would count as reported and its alert never be raised.
-   */
-  const dripRaised = new Map<string, Array<DripRun & { day: number }>>();
-  const dripFindings = (a: AlertRecord) =>
-    a.findings.flatMap((f) => {
-      const runStart = f.details?.runStart;
-      return (f.detector === 'slowDrip' || f.detector === 'sensitiveDrip') && typeof runStart === 'number' ? [{ key: `${a.user}\u0000${f.detector}`, runStart }] : [];
-    });
-  const noteDrip = (a: AlertRecord) => {
-    for (const { key, runStart } of dripFindings(a)) dripRuns.set(key, higher(dripRuns.get(key), runStart, a.severity));
-  };
-  const noteRaisedDrip = (a: AlertRecord, day: number) => {
-    for (const { key, runStart } of dripFindings(a)) {
-      const list = dripRaised.get(key) ?? [];
-      const i = list.findIndex((r) => r.day === day);
-      const next = { ...higher(i >= 0 ? list[i] : undefined, runStart, a.severity), day };
-      if (i >= 0) list[i] = next;
-      else list.push(next);
-      dripRaised.set(key, list);
-    }
-  };
-  /** The severity a drip run was reported at, null when it was not. */
-  const dripReportedAt = (key: string, runStart: number): Severity | null => {
-    let best: Severity | null = null;
-    for (const r of [dripRuns.get(key), ...(dripRaised.get(key) ?? [])]) if (r && r.runStart === runStart && (best === null || severityRank(r.severity) > severityRank(best))) best = r.severity;
-    return best;
-  };
+  /** The drip runs reported (stored) and raised on the days still judged (drip-runs.ts). */
+  const dripRuns = createDripRuns();
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
-  /**
-   * Days whose history was built before the day began by the clock, with when that build began: an event
-   * dated ahead (a server's clock up to ingest.maxFutureSkewMs fast, or a hostile producer) needs one,
-   * and the day before's rows were still coming in. Built again once the day has begun, or the whole day
-   * would be judged on that early picture; unless built in the last minutes before the day (a clock
-   * slightly fast at midnight), whose missing rows weigh nothing against weeks of baseline.
-   */
-  const early = new Map<number, number>();
-  /** The build ahead replacing an early history (load), until it is swapped in. */
-  const replacing = new Map<number, Promise<DayHistory>>();
-  const historyOf = (day: number) => {
-    let h = histories.get(day);
-    const begun = early.get(day);
-    if (h && begun !== undefined && dayOf(now()) >= day) {
-      early.delete(day);
-      if (day * MS_PER_DAY - begun > EARLY_ENOUGH_MS) {
-        // Still building at midnight, the build ahead is awaited, not begun again.
-        h = replacing.get(day);
-        if (h) histories.set(day, h);
-      }
-    }
-    if (!h) {
-      if (day > dayOf(now())) early.set(day, now());
-      else early.delete(day);
-      const built = opts.history(day);
-      // A failed load is not cached: the next batch asks again (unless a newer build replaced it).
-      built.catch(() => {
-        if (histories.get(day) === built) histories.delete(day);
-      });
-      histories.set(day, (h = built));
-    }
-    return h;
-  };
+  const histories = createDayHistories(opts.history, now);
   /** The history the employees tracked on each day were judged with: when it is built again, they are judged again. */
   const judgedWith = new Map<number, DayHistory>();
   const judgeWith = (day: number, history: DayHistory) => {
@@ -228,7 +161,7 @@ export function createEngine(opts: EngineOptions): Engine {
       person,
       settings,
       profile,
-      dripReported: (detector, runStart) => dripReportedAt(`${user}\u0000${detector}`, runStart),
+      dripReported: (detector, runStart) => dripRuns.reportedAt(user, detector, runStart),
       known,
       history,
       scoring,
@@ -240,16 +173,6 @@ export function createEngine(opts: EngineOptions): Engine {
     };
     const checks = RULES.map((r) => r.prepare(ctx)).filter((c): c is Check => c !== null);
     return { ctx, watch, checks, sensitiveClasses, adjustment, late: added };
-  }
-
-  /**
-   * What withYesterday gives a day judged before this table of the day before came: in place, one table
-   * at a time (a full judgement per table would cost a flood of late tables quadratic time).
-   */
-  function learnLate(t: Tracked, table: string) {
-    if (t.ctx.known.tables.has(table) || t.late?.has(table)) return;
-    (t.late ??= new Set()).add(table);
-    if (detection.detectors.sensitive.firstAccessDays > 1 && t.sensitiveClasses.has(catalog.sensitivity(table)) && !t.ctx.peerTables.has(table)) (t.ctx.recentSensitive as string[]).push(table);
   }
 
   /** A tracked day's thresholds worked out again (with another history, floor or adjustment); its state and alert stay. */
@@ -277,16 +200,11 @@ export function createEngine(opts: EngineOptions): Engine {
 
   function forget() {
     const oldest = newestDay - KEEP_DAYS + 1;
-    for (const byDay of [tracked, histories, early, judgedWith]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
+    for (const byDay of [tracked, judgedWith]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
+    histories.forget(oldest);
     // Every takeover restores the alerts of two days: kept for the days judged only, or they pile up for the process's life.
     for (const [id, a] of restored) if (dayOf(a.windowEnd - 1) < oldest) restored.delete(id);
-    // Drip runs raised on days no longer judged are settled (those days' batches were stored or given up).
-    for (const [key, list] of dripRaised) {
-      for (const r of list) if (r.day < oldest) dripRuns.set(key, higher(dripRuns.get(key), r.runStart, r.severity));
-      const kept = list.filter((r) => r.day >= oldest);
-      if (kept.length > 0) dripRaised.set(key, kept);
-      else dripRaised.delete(key);
-    }
+    dripRuns.forget(oldest);
   }
 
   function revise(t: Tracked, found: Finding[], e: DetectEvent): AlertRecord | null {
@@ -335,7 +253,7 @@ export function createEngine(opts: EngineOptions): Engine {
       updatedAtWall: wall,
     };
     t.alert = record;
-    noteRaisedDrip(record, s.day);
+    dripRuns.raised(record, s.day);
     stats.revisions++;
     if (!prev) stats.alerts++;
     return record;
@@ -348,7 +266,7 @@ export function createEngine(opts: EngineOptions): Engine {
       // employees minutes and gigabytes each: a few such messages would stall or exhaust the detector).
       // The newest day only grows during the batch, so what is late now stays late.
       const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))].filter((d) => d >= newestDay - KEEP_DAYS + 1);
-      const loaded = new Map(await Promise.all(days.map(async (d) => [d, await historyOf(d)] as const)));
+      const loaded = new Map(await Promise.all(days.map(async (d) => [d, await histories.of(d)] as const)));
       for (const [d, history] of loaded) judgeWith(d, history);
       const out: AlertRecord[] = [];
       let n = 0;
@@ -379,7 +297,7 @@ export function createEngine(opts: EngineOptions): Engine {
         // after midnight): the next day's known tables and recent first accesses include it too.
         if (!hadTable && t.state.tables.has(e.table)) {
           const next = tracked.get(day + 1)?.get(e.user);
-          if (next) learnLate(next, e.table);
+          if (next) learnLate(next, e.table, f.sensitivity, detection.detectors.sensitive.firstAccessDays > 1);
         }
         stats.events++;
         if (!added) {
@@ -407,53 +325,24 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     prepare(day) {
       // Awaited by the day's first event; a failure is seen there (and not cached).
-      historyOf(day).catch(() => {});
+      histories.of(day).catch(() => {});
     },
-    async load(day) {
-      // An early build of this day (an event dated ahead, hours before) would be thrown away by the day's
-      // first event and built again inside its batch: build it again now instead. The early one judges
-      // the events dated ahead meanwhile, and stays if this build fails.
-      const begun = early.get(day);
-      if (begun !== undefined && day * MS_PER_DAY - begun > EARLY_ENOUGH_MS && day * MS_PER_DAY - now() <= EARLY_ENOUGH_MS) {
-        const replaced = histories.get(day);
-        const started = now();
-        const built = opts.history(day);
-        replacing.set(day, built);
-        built.catch(() => {
-          if (histories.get(day) === built) histories.delete(day);
-        });
-        try {
-          await built;
-        } finally {
-          if (replacing.get(day) === built) replacing.delete(day);
-        }
-        // Swapped in unless a newer build took the slot (the early one failing empties it).
-        const current = histories.get(day);
-        if (current === replaced || current === undefined) {
-          histories.set(day, built);
-          // Begun within EARLY_ENOUGH_MS of its day: it serves the day (once begun, nothing is early).
-          if (dayOf(now()) < day) early.set(day, started);
-          else early.delete(day);
-        }
-        return;
-      }
-      await historyOf(day);
-    },
+    load: (day) => histories.load(day),
     restore(alerts) {
       for (const a of alerts) {
         const prev = restored.get(a.alertId);
         if (!prev || a.revision > prev.revision) restored.set(a.alertId, a);
-        noteDrip(a);
+        dripRuns.stored(a);
       }
     },
     release(users, o = {}) {
       const gone = new Set(users);
       for (const user of gone) for (const ofDay of tracked.values()) ofDay.delete(user);
       // What they raised and was not stored (stored: settled) is raised again when judged again.
-      if (o.again) for (const key of dripRaised.keys()) if (gone.has(key.slice(0, key.indexOf('\u0000')))) dripRaised.delete(key);
+      if (o.again) dripRuns.release(gone);
     },
     settled(alerts) {
-      for (const a of alerts) noteDrip(a);
+      for (const a of alerts) dripRuns.stored(a);
     },
     setAllowlist(next) {
       allowlist = next;
@@ -482,28 +371,4 @@ const validCounts = (e: DetectEvent) => isCount(e.bytes) && isCount(e.rows);
 
 function watchFinding(w: Watch): Finding {
   return { detector: 'departing', kind: 'watchlist', observed: w.factor, threshold: 1, reference: null, multiple: null, raises: false, clause: w.clause };
-}
-
-/**
- * The tables known before a day, with those the employee touched the day before as this engine judged
- * them: a history built ahead of midnight (day-ahead) lacks the day's last minutes, and a table first
- * touched then would be new again the next day, and missing from the recent first accesses (read from
- * the rollups, these tables are there already: nothing changes). `recent`: the recent window includes
- * yesterday (firstAccessDays above 1), as the history's. `added`: those the history lacked, kept on the
- * day (judged again once the day before is forgotten, it still knows them).
- */
-function withYesterday(known: Known, yesterday: Iterable<string>, recent: boolean): { known: Known; added?: Set<string> } {
-  const added = [...yesterday].filter((t) => !known.tables.has(t));
-  if (added.length === 0) return { known };
-  return { known: { tables: new Set([...known.tables, ...added]), recent: recent ? new Set([...known.recent, ...added]) : known.recent, activeDays: known.activeDays }, added: new Set(added) };
-}
-
-interface DripRun {
-  runStart: number;
-  severity: Severity;
-}
-
-/** A drip run noted again: the higher severity of the same run, or the new run. */
-function higher(prev: DripRun | undefined, runStart: number, severity: Severity): DripRun {
-  return { runStart, severity: prev !== undefined && prev.runStart === runStart && severityRank(prev.severity) > severityRank(severity) ? prev.severity : severity };
 }

@@ -2,7 +2,8 @@
 // detector per file in detectors/, score and severity, explanation and evidence; the backfill driver
 // (ClickHouse). The live driver is src/live-detect/; the engine's inputs are read by src/triage/
 // (loadEngineInputs). docs/detection.md explains the model.
-export { createEngine, EARLY_ENOUGH_MS, type Engine, type EngineOptions, type EngineStats } from './engine';
+export { EARLY_ENOUGH_MS } from './day-histories';
+export { createEngine, type Engine, type EngineOptions, type EngineStats } from './engine';
 export { engineFor, type EngineInputs } from './setup';
 export { backfill, inEventOrder, storedEvents, storedEventsEverywhere, storedEventsWhere, type BackfillProgress } from './backfill';
 export { fromAccessEvent, type DetectEvent } from './event';
