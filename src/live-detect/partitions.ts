@@ -231,9 +231,10 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     const key = keyOf(topic, partition);
     const others = [...held.values()].map(below);
     if (stale.size > 0) others.push(...(await staleElsewhere(key)));
-    const more = await reads.employeeEvents(today - 1, [...new Set([...seen, ...stale])], others);
+    const rebuilt = new Set([...seen, ...stale]);
+    const more = await reads.employeeEvents(today - 1, [...rebuilt], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
-    const alerts = await judgeAgain(new Set([...seen, ...stale]), events, today);
+    const alerts = await judgeAgain(rebuilt, events, today);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
     held.set(key, { topic, partition, next: first, users });
@@ -248,7 +249,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
    * still assigned here, below their abandoned batch. Waits for the ingester to store what they are read from.
    */
   async function staleElsewhere(except?: string): Promise<PartitionBelow[]> {
-    for (const h of held.values()) if ([...h.users].some((u) => stale.has(u))) await awaitStored(h.topic, h.partition, h.next);
+    // The stale set is a batch's employees; a partition's users are many: look the few up in the many.
+    for (const h of held.values()) if ([...stale].some((u) => h.users.has(u))) await awaitStored(h.topic, h.partition, h.next);
     const out = [...abandonedAt.entries()].filter(([key]) => key !== except && !held.has(key) && (!assignment || assignment.has(key))).map(([, p]) => p);
     for (const p of out) await awaitStored(p.topic, p.partition, p.below);
     return out;
