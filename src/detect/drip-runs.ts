@@ -1,7 +1,10 @@
-// The slow-drip runs already reported, per employee and drip detector: a run is paged once, at its first
-// day, and again only when its severity rises. What counts as reported is what is stored: a run raised
-// by a batch that is then not stored (given up, taken over) must be raised again when its days are
-// judged again, or its alert is never raised at all.
+// The slow-drip runs already reported, per employee and drip detector: a run (known by its first day) is
+// paged once, on the day it crosses its threshold, and again only when its severity rises. Reported are
+// the runs stored (restored, or written by the live detector), the runs raised on the days forgotten, and,
+// while their day is still judged, the runs raised on it: without those, every later event of the day
+// would raise the run again. A raised run is provisional: a batch that is then not stored (given up,
+// taken over) releases its employees, and their runs must be raised again when their days are judged
+// again, or the alert is never raised at all.
 import { severityRank, type AlertRecord, type Severity } from '../alerts';
 
 export interface DripRuns {

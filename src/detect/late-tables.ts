@@ -28,7 +28,8 @@ export interface LateTarget {
 
 /**
  * What withYesterday gives a day judged before this table of the day before came: in place, one table
- * at a time (a full judgement per table would cost a flood of late tables quadratic time).
+ * at a time (a full judgement per table would cost a flood of late tables quadratic time). `sensitivity`:
+ * the catalog's class of `table`; `recent`: as withYesterday's.
  */
 export function learnLate(t: LateTarget, table: string, sensitivity: Sensitivity, recent: boolean): void {
   if (t.ctx.known.tables.has(table) || t.late?.has(table)) return;

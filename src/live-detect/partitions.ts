@@ -249,8 +249,9 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
    * still assigned here, below their abandoned batch. Waits for the ingester to store what they are read from.
    */
   async function staleElsewhere(except?: string): Promise<PartitionBelow[]> {
-    // The stale set is a batch's employees; a partition's users are many: look the few up in the many.
-    for (const h of held.values()) if ([...stale].some((u) => h.users.has(u))) await awaitStored(h.topic, h.partition, h.next);
+    // The stale employees (those of the batches given up since the last rebuild) looked up in each
+    // partition's users, stopping at the first: a partition's users are many.
+    for (const h of held.values()) if (overlaps(stale, h.users)) await awaitStored(h.topic, h.partition, h.next);
     const out = [...abandonedAt.entries()].filter(([key]) => key !== except && !held.has(key) && (!assignment || assignment.has(key))).map(([, p]) => p);
     for (const p of out) await awaitStored(p.topic, p.partition, p.below);
     return out;
@@ -351,4 +352,10 @@ function newestDay(events: readonly DetectEvent[], today: number): number {
   let newest = today;
   for (const e of events) newest = Math.max(newest, dayOf(e.ts));
   return newest;
+}
+
+/** Whether any of `few` is in `many`. */
+function overlaps(few: ReadonlySet<string>, many: ReadonlySet<string>): boolean {
+  for (const u of few) if (many.has(u)) return true;
+  return false;
 }

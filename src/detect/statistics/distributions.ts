@@ -4,11 +4,11 @@
 // usable down to 1e-300), the robust scale estimator Qn and the Hodges-Lehmann location (both by
 // selection in O(n log n), not by listing every pair).
 
-/** ln Gamma(x), Lanczos approximation (g = 7, n = 9), x > 0. */
 // The approximations' coefficients, held once: an array literal in the function is a new array each call,
 // and these run millions of times a history build (a third of its garbage was these arrays).
 const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
 
+/** ln Gamma(x), Lanczos approximation (g = 7, n = 9), x > 0. */
 function logGamma(x: number): number {
   const c = LANCZOS;
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
