@@ -111,6 +111,7 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
   };
   for (let d = day - detection.poolDays; d < day; d++) {
     const list = judged?.get(d) ?? judgedDay(yield* judgeDay(ctx, model, nights, d));
+    model.done(d);
     days.set(d, list);
     const working = !isWeekend(d);
     for (let i = 0; i < list.length; i++) {

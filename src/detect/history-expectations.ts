@@ -66,7 +66,13 @@ export interface ExpectationModel {
   expectationsOn(d: number): Steps<Expectations>;
   upliftsOn(d: number): Steps<Map<string, number>>;
   upliftOf(u: string, d: number): number;
-  /** Every day worked out (or taken over) so far. */
+  /**
+   * Day d's expectations will not be asked for again by this build (a pool day, once judged): dropped,
+   * unless d is a month end (a later day's uplift reads them). Each pool day's are a Map per statistic of
+   * everyone: kept, they were most of a first build's peak memory (about 16 MB a day at 20,000 people).
+   */
+  done(d: number): void;
+  /** Every day worked out (or taken over) so far, but those done. */
   memo: ExpectationMemo;
 }
 
@@ -200,5 +206,8 @@ export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo)
   }
   /** Uplifts are computed in steps before they are read (the pool's days, today); a day that was not is computed here. */
   const upliftOf = (u: string, d: number) => upliftIn(upliftMemo.get(d) ?? runSteps(upliftsOn(d)), groupKeys(u));
-  return { expectationsOn, upliftsOn, upliftOf, memo: { expectations: memo, uplifts: upliftMemo } };
+  const done = (d: number) => {
+    if (!isMonthEnd(d)) memo.delete(d);
+  };
+  return { expectationsOn, upliftsOn, upliftOf, done, memo: { expectations: memo, uplifts: upliftMemo } };
 }

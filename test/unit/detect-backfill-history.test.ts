@@ -2,7 +2,7 @@
 // and sliced per day, the pool's days' expectations carried from one day's history to the next. Each
 // day's history must be exactly the one a history of its own gives: with people who appear on the way,
 // and when the rows of a past day changed (then the days from it are worked out again).
-import { dayOf } from '../../src/calendar';
+import { dayOf, isMonthEnd } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
 import { historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
@@ -142,6 +142,21 @@ describe("a backfill's histories", () => {
     expect([carry.taken[1], unchanged.taken[1]]).toEqual([0, 1]);
     expect(carry.judged[1]).toBe(changedDay - (day - detection.poolDays));
     expect(unchanged.judged[1]).toBe(detection.poolDays - 1);
+  });
+
+  it('keep, of the expectations a build works out, only those a later day reads (the month ends) and their own day', async () => {
+    // Each pool day's expectations are a Map per statistic of everyone: kept until the build ends, they
+    // were most of a first build's peak memory. What the build hands to the carry is what it still holds.
+    const held: number[][] = [];
+    const inner = createHistoryCarry();
+    const watching: HistoryCarry = { take: (...args) => inner.take(...args), keep: (inputs, worked) => (held.push([...worked.memo.expectations.keys()]), inner.keep(inputs, worked)) };
+    const day = FIRST + DAYS - 1;
+    await loadDayHistory(rangedSourceOf(org.rows), day, detection, org.people, catalog, watching);
+    const [days] = held;
+    expect(days).toContain(day);
+    expect(days.filter((d) => d !== day && !isMonthEnd(d))).toEqual([]);
+    // The pool reaches back past a month end: its expectations are kept for the uplifts.
+    expect(days.some((d) => d < day && isMonthEnd(d))).toBe(true);
   });
 
   it('judge a pool day again when only its night-time bytes changed', async () => {
