@@ -30,8 +30,12 @@ export interface Series {
   logs: Float64Array;
   /** 1 on a working day. */
   weekday: Uint8Array;
-  /** Summaries by the range of indices they cover: windows that differ only by days without activity (a weekend) are one. */
-  summaries: Map<number, RobustSummary | null>;
+  /**
+   * The last window's summary, by the range of indices it covers: windows that differ only by days
+   * without activity (a weekend) are one. One, not a memo of every window: a build asks for each series'
+   * windows day after day (a memo of them all was a fifth of a first build's peak memory).
+   */
+  last: { key: number; summary: RobustSummary | null } | null;
 }
 
 export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Series>> {
@@ -49,7 +53,7 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
   for (const [user, list] of byUser) {
     yield;
     list.sort((a, b) => rows[a].day - rows[b].day);
-    const series: Series = { days: new Int32Array(list.length), logs: new Float64Array(list.length), weekday: new Uint8Array(list.length), summaries: new Map() };
+    const series: Series = { days: new Int32Array(list.length), logs: new Float64Array(list.length), weekday: new Uint8Array(list.length), last: null };
     for (let i = 0; i < list.length; i++) {
       const { day, bytes } = rows[list[i]];
       series.days[i] = day;
@@ -93,7 +97,7 @@ export function ownSummary(s: Series | undefined, day: number, window: number): 
   const from = lowerBound(s.days, day - window);
   const to = lowerBound(s.days, day);
   const key = from * (s.days.length + 1) + to;
-  if (s.summaries.has(key)) return { summary: s.summaries.get(key)!, active: to - from };
+  if (s.last?.key === key) return { summary: s.last.summary, active: to - from };
   const working: number[] = [];
   const all: number[] = [];
   for (let i = from; i < to; i++) {
@@ -102,7 +106,7 @@ export function ownSummary(s: Series | undefined, day: number, window: number): 
   }
   const values = working.length >= 3 ? working : all;
   const summary = robustSummary(values);
-  s.summaries.set(key, summary);
+  s.last = { key, summary };
   return { summary, active: to - from };
 }
 

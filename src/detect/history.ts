@@ -173,9 +173,8 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
 
   const today = yield* model.expectationsOn(day);
   const upliftsToday = yield* model.upliftsOn(day);
-  // The summaries of windows are the build's memo (history-series.ts): the history and the next day's
-  // carry keep the series, not them (a person's 30-odd windows of each statistic).
-  for (const set of [volumes, hours, sensitives]) for (const s of set.values()) s.summaries.clear();
+  // The last window's summary is the build's (history-series.ts): the history and the next day's carry keep the series, not it.
+  for (const set of [volumes, hours, sensitives]) for (const s of set.values()) s.last = null;
   carry?.keep(inputs, { memo: model.memo, judged: days });
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
