@@ -6,7 +6,7 @@ import path from 'node:path';
 import { statementRecording, RECORD_DIR_ENV } from '../../src/store/statement-recording';
 import { readRecording, type Statement } from '../compat/recording';
 import { fromDateTime, type ClickHouse } from '../../src/store';
-import { difference, EXPECTED, hasOuterOrderBy, isMutation, judge, LANDED, modernServers, notReplayable, NOT_REPLAYED, racedWithWrite, replayAll, sameRows } from '../compat/replay';
+import { difference, EXPECTED, hasOuterOrderBy, isMutation, judge, LANDED, LANDING, modernServers, notReplayable, NOT_REPLAYED, partway, racedWithWrite, replayAll, sameRows } from '../compat/replay';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'compat-'));
 
@@ -231,6 +231,20 @@ describe('replaying writes whose outcome 18.16 never told', () => {
     const results = await replayAll(statements, () => server.ch);
     expect(results.map((r) => r.verdict)).toEqual(['same', 'not-replayed', 'same', 'expected', 'same']);
     expect(server.rows()).toBe(6);
+  });
+
+  it('finds a read that caught one landing part by part between its answers without it and with it, and only there', async () => {
+    const server = fakeServer();
+    // 18.16 counted 4 while the killed insert of 5 rows was half-written; the next read saw all of it.
+    const statements = [insert(2, { ok: true }), insert(5, { inFlight: true }), count(4), count(7)];
+    const results = await replayAll(statements, () => server.ch);
+    expect(results.map((r) => r.verdict)).toEqual(['same', 'expected', 'expected', 'same']);
+    expect(results[2].reason).toBe(LANDING);
+    // Outside the two (or not one row of numbers): a difference.
+    expect(partway({ ok: true, result: [{ n: '8' }] }, { ok: true, result: [{ n: '2' }] }, { ok: true, result: [{ n: '7' }] })).toBe(false);
+    expect(partway({ ok: true, result: [{ n: 'x' }] }, { ok: true, result: [{ n: '2' }] }, { ok: true, result: [{ n: '7' }] })).toBe(false);
+    expect(partway({ ok: true, result: [{ n: '4' }, { n: '4' }] }, { ok: true, result: [{ n: '2' }] }, { ok: true, result: [{ n: '7' }] })).toBe(false);
+    expect(partway({ ok: true, result: [{ n: '4', m: '1' }] }, { ok: true, result: [{ n: '2', m: '0' }] }, { ok: true, result: [{ n: '7', m: '0' }] })).toBe(false);
   });
 
   it('reports a difference that no unknown write explains', async () => {
