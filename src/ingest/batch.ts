@@ -7,7 +7,6 @@
 //      shared with the other partitions of the fetch whose employees are apart (insert-groups.ts);
 //      on a cluster, one per shard, straight to one of the shard's replicas (store/shards.ts);
 //   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
-import crypto from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
@@ -15,7 +14,7 @@ import { encodeRows, SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHou
 import { accessEventRows } from './event-rows';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
-import { fenceAttempt, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
+import { fenceAttempt, fenceClosed, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
 import { createInsertGroups, GROUP_LIMITS, type GroupTicket } from './insert-groups';
 import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
@@ -209,16 +208,30 @@ export function createBatchProcessor(deps: BatchDeps) {
   }
   const groups = createInsertGroups<Part, Inserted>(insertTogether);
 
-  /** One shard's rows into one of its replicas, ownership proven before each attempt. */
+  /**
+   * One shard's rows into one of its replicas. Each attempt opens its fence on that replica and proves
+   * ownership, then inserts in the fence: a writer paused in between finds it closed (insert-fence.ts).
+   */
   async function insertShard(shard: number, rows: StoredEvent[], own: Ownership): Promise<void> {
     const first = rows[0];
+    const last = rows[rows.length - 1];
     const settings = deps.deduplicationTokens
-      ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, rows[rows.length - 1].kafka_offset, rows.length))
+      ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, last.kafka_offset, rows.length))
       : undefined;
+    // The partition's prefix: a new owner waits for it on every replica before reading the ledger.
+    const prefix = insertQueryId([{ topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: last.kafka_offset }]);
+    // Encoded before any fence opens: a fence lives about a second without a request.
+    const encoded = encodeRows(accessEventRows, rows);
     try {
       await retrying('insert into access_events', async () => {
-        await own.confirm();
-        await shards.insert(shard, 'access_events', rows, { settings });
+        const open = async (replica: ClickHouse) => {
+          const attempt = await openAttempt(replica, prefix);
+          await own.confirm();
+          return attempt;
+        };
+        await shards.insert(shard, 'access_events', rows, { settings, encoded, open }).catch((err: unknown) => {
+          throw fenceClosed(err, 'the insert') ?? err;
+        });
         stats.inserts++;
         metrics.insertRows.observe(rows.length);
       }, own.owned);
@@ -257,9 +270,14 @@ export function createBatchProcessor(deps: BatchDeps) {
     if (deps.deduplicationTokens) {
       // One partition here (inserts are not shared where tokens are used): every resend names its range.
       const settings = deduplicationSettings(ranges.map((r) => insertDeduplicationToken(r.topic, r.partition, r.first, r.last, r.events)).join('|'));
+      // The token drops a resend of the same range; the fence stops the insert of a writer paused after
+      // its ownership proof from landing after a new owner read the ledger (its batches end elsewhere).
       await retrying('insert into access_events', async () => {
+        const attempt = await openAttempt(patient, prefix);
         await confirm();
-        await ch.insert('access_events', rows, { settings, queryId: `${prefix}${crypto.randomUUID()}`, encoded });
+        await ch.insert('access_events', rows, { settings, queryId: attempt.queryId, session: attempt.session, encoded }).catch((err: unknown) => {
+          throw fenceClosed(err, 'the insert') ?? err;
+        });
         storedRows();
       }, owned);
       return;
@@ -290,11 +308,9 @@ export function createBatchProcessor(deps: BatchDeps) {
           await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session, encoded });
           storedRows();
         } catch (err) {
+          const closed = fenceClosed(err, 'the insert');
+          if (closed) throw closed;
           const code = serverCode(err);
-          if (code === SERVER_CODES.SESSION_NOT_FOUND) {
-            // The insert reached the server after its fence had closed (the writer paused): it did nothing.
-            throw new ClickHouseError('the insert found its fence closed (the ingester paused, or ClickHouse restarted, in between); sending it again', { retriable: true, serverCode: code, cause: err });
-          }
           if (code !== undefined && SCHEMA_MISSING_CODES.has(code)) throw err;
           // No answer: the attempt may have run, may be running, may still start. An answer: it has
           // ended, but a view may have failed after the table was written.
@@ -386,9 +402,12 @@ export function createBatchProcessor(deps: BatchDeps) {
           // repair whatever an insert that stopped half-way left, and only then read the ledger.
           // (One server: on a cluster an unanswered insert is resent to the shard's next replica, whose
           // block deduplication drops a copy; docs/exactly-once.md.)
+          // On a cluster the inserts run on the shards' replicas: each is waited for where it runs.
           if (shards.count === 1) {
             await waitForInserts(patient, { topic, partition }, repair);
             await repairPartition(patient, write, topic, partition, first, repair);
+          } else {
+            await shards.onEveryReplica((replica) => waitForInserts(replica, { topic, partition }, repair));
           }
           return loadLedger(patient, topic, partition, first);
         },

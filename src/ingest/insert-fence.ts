@@ -65,11 +65,21 @@ export function fencedWriter(
       } catch (err) {
         const code = serverCode(err);
         if (code === undefined) unknown = attempt;
-        if (code === SESSION_NOT_FOUND) throw new ClickHouseError('a repair statement found its fence closed (a pause, or a restart, in between)', { retriable: true, serverCode: code, cause: err });
-        throw err;
+        throw fenceClosed(err, 'a repair statement') ?? err;
       }
     },
   };
+}
+
+/**
+ * A write refused because its fence had closed (the writer paused, or the server restarted, after the
+ * fence opened) did nothing: a retriable error, whose next attempt opens a new fence and proves
+ * ownership again. Undefined for any other failure.
+ */
+export function fenceClosed(err: unknown, what: string): ClickHouseError | undefined {
+  const code = serverCode(err);
+  if (code !== SESSION_NOT_FOUND) return undefined;
+  return new ClickHouseError(`${what} found its fence closed (the ingester paused, or ClickHouse restarted, in between); sending it again`, { retriable: true, serverCode: code, cause: err });
 }
 
 /** Opens the session an attempt will insert in; the attempt may be sent only after this resolved. */

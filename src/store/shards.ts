@@ -6,11 +6,16 @@
 // is sent again, identical, to the next replica: if the first had stored it, ZooKeeper holds the block's
 // id and the replicated table drops the copy (and its materialized views skip it) — docs/exactly-once.md.
 import { ClickHouseError } from '../errors';
-import type { ClickHouse } from './clickhouse';
+import type { ClickHouse, InsertOptions } from './clickhouse';
 import { shardOfUser, verifyClusterNode } from './cluster';
 import { sql, type SqlFragment } from './sql';
 
-type Settings = Record<string, string | number>;
+/**
+ * Options of a shard insert. `open` is called with the replica chosen, just before the insert is sent
+ * there, and gives the insert's session and query id: the ingester opens its fence on that replica and
+ * proves it still owns the partition (src/ingest/insert-fence.ts). A failure of it counts as the replica's.
+ */
+export type ShardInsertOptions = InsertOptions & { open?: (replica: ClickHouse) => Promise<Pick<InsertOptions, 'session' | 'queryId'>> };
 
 export interface Shards {
   readonly count: number;
@@ -20,7 +25,13 @@ export interface Shards {
    * Inserts into one shard's own table on one of its replicas. After a failure that retrying may cure,
    * the next call for that shard goes to its next replica.
    */
-  insert<T extends object>(shard: number, table: string, rows: ReadonlyArray<T>, opts?: { settings?: Settings }): Promise<void>;
+  insert<T extends object>(shard: number, table: string, rows: ReadonlyArray<T>, opts?: ShardInsertOptions): Promise<void>;
+  /**
+   * Runs `fn` on every node that may run one of our writes: the server, or every replica of every shard.
+   * A replica that does not answer (no server listening, or none reachable) is passed over: it runs
+   * nothing that could still be written, or (a network partition) nothing this process can wait for.
+   */
+  onEveryReplica(fn: (replica: ClickHouse) => Promise<void>): Promise<void>;
   /**
    * The rows of a SELECT over one shard's own tables, as complete as the shard is: the union of what
    * every answering replica holds. When a replica does not answer, the answer counts only if one that
@@ -47,7 +58,10 @@ function singleShard(ch: ClickHouse): Shards {
   return {
     count: 1,
     of: () => 0,
-    insert: (_shard, table, rows, opts) => ch.insert(table, rows, opts),
+    async insert(_shard, table, rows, { open, ...opts } = {}) {
+      await ch.insert(table, rows, { ...opts, ...(await open?.(ch)) });
+    },
+    onEveryReplica: (fn) => fn(ch),
     queryShard: <T>(_shard: number, q: SqlFragment) => ch.query<T>(q),
     readShard: <T>(_shard: number, read: (replica: ClickHouse) => Promise<T[]>) => read(ch),
   };
@@ -101,10 +115,11 @@ function clusterShards(ch: ClickHouse): Shards {
     count,
     of: (user) => shardOfUser(user, count),
 
-    async insert(shard, table, rows, opts) {
+    async insert(shard, table, rows, { open, ...opts } = {}) {
       const replica = preferred[shard];
       try {
-        await (await node(shard, replica)).insert(table, rows, opts);
+        const target = await node(shard, replica);
+        await target.insert(table, rows, { ...opts, ...(await open?.(target)) });
       } catch (err) {
         // Bad data is bad on every replica; unreachable or read-only (no ZooKeeper) may not be. The
         // caller's next attempt, the same block, goes to the next replica.
@@ -116,6 +131,18 @@ function clusterShards(ch: ClickHouse): Shards {
           cause: err,
         });
       }
+    },
+
+    async onEveryReplica(fn) {
+      const all = cluster.shards.flatMap((replicas, shard) => replicas.map((_, replica) => cluster.node(shard, replica)));
+      await Promise.all(
+        all.map((replica) =>
+          fn(replica).catch((err: unknown) => {
+            const unanswered = err instanceof ClickHouseError && err.retriable && err.context.serverCode === undefined;
+            if (!unanswered) throw err;
+          }),
+        ),
+      );
     },
 
     queryShard: <T>(shard: number, q: SqlFragment, opts: { table: string }) => readShard(shard, (replica) => replica.query<T>(q), opts),

@@ -8,7 +8,7 @@ import type { Kafka, Message } from 'kafkajs';
 import type { Config } from '../../src/config';
 import { createKafka } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { createClickHouse, ident, localDatabaseOf, migrate, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, inList, localDatabaseOf, migrate, sql, type ClickHouse } from '../../src/store';
 import { testConfig, uniqueName } from './env';
 import { waitUntil } from './wait';
 
@@ -423,6 +423,20 @@ export async function readDeadLetters(kafka: Kafka, topic: string, expected: num
  * the group has committed to the end of the topic, let anything still in flight land, stop the
  * ingesters with SIGTERM (they must still be running and exit 0), then check that each valid event and each dead letter is stored exactly once and rollups equal raw.
  */
+/** What was stored twice, for a failure's reader: each insert that holds a copy, and the ledger around it. */
+export async function describeDuplicates(ch: ClickHouse): Promise<string> {
+  // An event's copies are on one shard (its employee's), so the subquery may run shard by shard.
+  const copies = await ch.query<Record<string, string>>(sql`
+    SELECT kafka_partition AS p, ingested_at AS at, min(kafka_offset) AS first, max(kafka_offset) AS last, count() AS n
+    FROM access_events WHERE event_id IN (SELECT event_id FROM access_events GROUP BY event_id HAVING count() > 1)
+    GROUP BY p, at ORDER BY p, at`);
+  const partitions = [...new Set(copies.map((c) => Number(c.p)))];
+  const ledger = partitions.length === 0 ? [] : await ch.query<Record<string, string>>(sql`
+    SELECT kafka_partition AS p, min_offset AS first, max_offset AS last, events, inserted_at AS at
+    FROM ingest_batches WHERE kafka_partition IN ${inList(partitions)} ORDER BY p, first, at`);
+  return [...copies.map((c) => `copies: ${JSON.stringify(c)}`), ...ledger.map((l) => `ledger: ${JSON.stringify(l)}`)].join('\n');
+}
+
 export async function stopAndExpectExactlyOnce(f: IngestFixture, ingesters: RunningIngester | RunningIngester[], t: Traffic): Promise<StoreTotals> {
   const all = Array.isArray(ingesters) ? ingesters : [ingesters];
   try {
@@ -439,6 +453,7 @@ export async function stopAndExpectExactlyOnce(f: IngestFixture, ingesters: Runn
   for (const ingester of all) ingester.child.kill('SIGTERM');
   for (const ingester of all) expect(await exitedWithin(ingester, 60000)).toBe(0);
   const totals = await storeTotals(f.ch);
+  if (totals.rows !== totals.uniqueEvents) process.stdout.write(`stored twice (partition, insert time, offsets, events) and the ledger of those partitions:\n${await describeDuplicates(f.ch)}\n`);
   expect([totals.rows, totals.uniqueEvents]).toEqual([t.valid, t.valid]);
   expectRollupsEqualRaw(totals);
   expect(totals.deadLetterOffsets).toBe(t.malformedTotal);

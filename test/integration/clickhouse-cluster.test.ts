@@ -11,6 +11,16 @@ import { loadConfig, type Config } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { localServices, managedServices, servicesDown, servicesStatus, servicesUp, type LocalService } from '../../src/local-services';
 import { readPidState } from '../../src/local-services/managed-process';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import type { KafkaMessage } from 'kafkajs';
+import { createBatchProcessor } from '../../src/ingest/batch';
+import { FENCE_EXPIRY_MS } from '../../src/ingest/insert-fence';
+import { insertQueryId } from '../../src/ingest/insert-outcome';
+import { ingestMetrics } from '../../src/ingest/metrics';
+import { Abandoned } from '../../src/kafka';
+import { createLogger } from '../../src/log';
+import { createSources } from '../../src/sources';
+import { createRegistry } from '../../src/telemetry';
 import { createClickHouse, ident, localDatabaseOf, migrate, migrationStatus, shardOfUser, shardsOf, sql, type ClickHouse } from '../../src/store';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory } from '../../src/directory';
@@ -211,6 +221,101 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
       expect(await count(local(ch, shard, 0), onShard('access_events'))).toBe(50);
       await local(ch, shard, 0).insert('access_events', block.map((r) => ({ ...r, ingested_at: r.ingested_at + 1 })));
       expect(await count(local(ch, shard, 0), onShard('access_events'))).toBe(100);
+    });
+
+    describe("the ingester's fences on the shards' replicas (a paused writer)", () => {
+      const TOPIC = 'fenced';
+      const sources = createSources({ settings: { sources: {} } as never, role: 'reader' });
+      const processor = (sessionTimeoutMs = 10000) =>
+        createBatchProcessor({
+          ch,
+          producer: {} as never,
+          metrics: ingestMetrics(createRegistry({ defaultMetrics: false })),
+          log: createLogger({ level: 'silent' }),
+          limits: { maxMessageBytes: 4096, maxFutureSkewMs: 86400000 },
+          retry: { initialDelayMs: 10, maxDelayMs: 100 },
+          dedupWindow: 1000,
+          deadLetterTopic: '',
+          sources,
+          sessionTimeoutMs,
+        });
+      // Employees of both shards, one event each, at consecutive offsets.
+      const users = Array.from({ length: 8 }, (_, i) => `fenced${i}@corp.example`);
+      const batchOf = (partition: number) => ({
+        topic: TOPIC,
+        partition,
+        highWatermark: String(users.length),
+        messages: users.map(
+          (user, offset) =>
+            ({
+              offset: String(offset),
+              value: Buffer.from(JSON.stringify({ event_id: `${partition}-${offset}`, ts: '2026-11-28T10:00:00Z', user, action: 'SELECT', bytes: 100 })),
+              key: null,
+              timestamp: '1764400000000',
+              headers: {},
+              attributes: 0,
+            }) as KafkaMessage,
+        ),
+      });
+      const storedOf = async (partition: number) => {
+        const counts: number[] = [];
+        for (const shard of [0, 1]) {
+          for (const replica of [0, 1]) {
+            counts.push(await count(local(ch, shard, replica), sql`SELECT count() AS n FROM access_events WHERE kafka_topic = ${TOPIC} AND kafka_partition = ${partition}`));
+          }
+        }
+        return counts;
+      };
+      const always = { owned: () => true, confirm: async () => {} };
+
+      it('an ingester paused after proving it owns the partition, past its fences\' life, stores nothing on any replica when it resumes', async () => {
+        expect(new Set(users.map((u) => shardOfUser(u, 2)))).toEqual(new Set([0, 1]));
+        let owned = true;
+        // The pause falls between each insert's ownership proof and its sending; meanwhile the partition
+        // went to another member (the proof after it fails).
+        const paused = {
+          owned: () => owned,
+          confirm: async () => {
+            if (!owned) throw new Abandoned('write');
+            await new Promise((r) => setTimeout(r, FENCE_EXPIRY_MS + 1000));
+            owned = false;
+          },
+        };
+        await expect(processor().process(batchOf(1), paused)).rejects.toBeInstanceOf(Abandoned);
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(await storedOf(1)).toEqual([0, 0, 0, 0]);
+        // The same batch from an owner that is not paused is stored, each shard's part on both replicas.
+        await processor().process(batchOf(1), always);
+        const expected = [0, 1].flatMap((shard) => {
+          const n = users.filter((u) => shardOfUser(u, 2) === shard).length;
+          return [n, n];
+        });
+        await waitUntil('replicated', async () => JSON.stringify(await storedOf(1)) === JSON.stringify(expected), 30000);
+      });
+
+      it("a new owner waits, before reading a shard's ledger, for the partition's insert still running on any replica, and kills it past the session timeout", async () => {
+        const [url] = [SHARDS[1][1]];
+        const id = `${insertQueryId([{ topic: TOPIC, partition: 2, first: 0, last: 7 }])}${Date.now()}`;
+        const raw = createClient({ url, request_timeout: 120000, log: { level: ClickHouseLogLevel.OFF } });
+        // Stands in for a paused writer's insert on the second replica of shard 2: about 9 s under its id.
+        const long = raw.command({ query: 'SELECT sleep(3) FROM numbers(3)', query_id: id, clickhouse_settings: { max_block_size: '1' } as never }).then(
+          () => 'finished',
+          (err: Error) => err.message,
+        );
+        try {
+          await waitUntil('the stand-in running', async () => (await count(local(ch, 1, 1), sql`SELECT count() AS n FROM system.processes WHERE query_id = ${id}`)) === 1, 10000, 50);
+          // Another partition of the topic waits for nothing.
+          let started = Date.now();
+          await processor(3000).process(batchOf(3), always);
+          expect(Date.now() - started).toBeLessThan(2500);
+          started = Date.now();
+          await processor(3000).process(batchOf(2), always);
+          expect(Date.now() - started).toBeGreaterThan(3000);
+          expect(await long).toMatch(/cancel|kill/i);
+        } finally {
+          await raw.close();
+        }
+      });
     });
 
     it("answers a shard's ledger only when complete: a replica that is down with parts nobody else has makes it wait", async () => {

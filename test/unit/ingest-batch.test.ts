@@ -17,6 +17,7 @@ function fakeClickHouse(opts: { ledger?: Array<[number, number]>; failInserts?: 
   const calls: string[] = [];
   const tables: Record<string, Row[]> = { access_events: [], dead_letters: [] };
   let failures = opts.failInserts ?? 0;
+  const options: object[] = [];
   const ch = {
     database: 'fake',
     withRequestTimeout: () => ch,
@@ -30,8 +31,9 @@ function fakeClickHouse(opts: { ledger?: Array<[number, number]>; failInserts?: 
       calls.push(o.session?.check ? 'probe fence' : 'open fence');
       if (o.session?.check) throw new ClickHouseError('ClickHouse rejected the statement: Session not found.', { retriable: false, serverCode: 372 });
     },
-    async insert(table: string, rows: Row[]) {
+    async insert(table: string, rows: Row[], o: object = {}) {
       calls.push(`insert ${table} ${rows.length}`);
+      options.push(o);
       if (table === 'access_events' && failures > 0) {
         failures--;
         throw new ClickHouseError('ClickHouse unreachable during insert: ECONNREFUSED', { retriable: true });
@@ -41,7 +43,7 @@ function fakeClickHouse(opts: { ledger?: Array<[number, number]>; failInserts?: 
       tables[table].push(...rows);
     },
   } as unknown as ClickHouse;
-  return { ch, calls, tables };
+  return { ch, calls, tables, options };
 }
 
 function fakeProducer(calls: string[]) {
@@ -60,7 +62,7 @@ const message = (offset: number, value: unknown): KafkaMessage =>
 
 const event = (i: number, extra: Row = {}) => ({ event_id: `e${i}`, ts: '2026-11-28T10:00:00Z', user: 'alice', action: 'SELECT', bytes: 100 * i, ...extra });
 
-function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}) {
+function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}, deps: { deduplicationTokens?: boolean } = {}) {
   const fake = fakeClickHouse(chOpts);
   const { producer, sent } = fakeProducer(fake.calls);
   const processor = createBatchProcessor({
@@ -75,6 +77,7 @@ function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}) {
     sources: createSources({ settings: { sources: {} } as never, role: 'reader' }),
     sessionTimeoutMs: 10000,
     fenceExpiryMs: 1,
+    ...deps,
   });
   return { ...fake, sent, processor };
 }
@@ -140,6 +143,18 @@ describe('batch processor', () => {
     // Settling reads the events and the ledger of the batch (2 queries); it found nothing, so it resends.
     expect(calls.slice(from)).toEqual(['open fence', 'insert access_events 1', 'probe fence', 'query', 'query', 'open fence', 'insert access_events 1']);
     expect(tables.access_events).toHaveLength(1);
+  });
+
+  it('on a server that deduplicates by token, inserts in a fence opened before the ownership proof, with the range\'s token', async () => {
+    const { processor, tables, calls, options } = setup({}, { deduplicationTokens: true });
+    await processor.process(batch([message(0, event(1)), message(1, event(2))]), { owned: () => true, confirm: async () => void calls.push('proof') });
+    expect(calls.slice(calls.indexOf('open fence'))).toEqual(['open fence', 'proof', 'insert access_events 2']);
+    expect(options.at(-1)).toMatchObject({
+      session: { check: true },
+      queryId: expect.stringMatching(/^insider-ingest:events:2:0-1:/),
+      settings: { insert_deduplication_token: 'events:2:0-1:2' },
+    });
+    expect(tables.access_events).toHaveLength(2);
   });
 
   it('abandons the batch without a commit offset when the partition is lost while retrying', async () => {
@@ -229,10 +244,14 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
   // shardOfUser: bob is on shard 0, alice on shard 1 (halfMD5 % 2, as ClickHouse computes it).
   const on = (user: string, i: number, offset: number) => message(offset, event(i, { user }));
 
-  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: { shard: number; replica: number }; sources?: Sources } = {}) {
-    const inserts: Array<{ shard: number; replica: number; table: string; rows: Row[] }> = [];
+  type Fail = { shard: number; replica: number; error?: ClickHouseError };
+  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: Fail; sources?: Sources } = {}) {
+    const inserts: Array<{ shard: number; replica: number; table: string; rows: Row[]; session?: string; queryId?: string }> = [];
     const failed: Row[][] = [];
     const deadLetters: Row[] = [];
+    /** What each replica was asked, in order: sessions opened, inserts and the session they named. */
+    const calls: string[] = [];
+    const open = new Set<string>();
     let fail = opts.failOnce;
     const node = (shard: number, replica: number, database = 'fake_local') =>
       ({
@@ -248,13 +267,20 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
           }
           return [];
         },
-        async insert(table: string, rows: Row[]) {
+        async exec(_q: SqlFragment, o: { session?: { id: string; check?: boolean } } = {}) {
+          if (o.session && !o.session.check) open.add(o.session.id);
+          calls.push(`${shard}/${replica} ${o.session?.check ? 'probe' : 'open'} ${o.session?.id}`);
+        },
+        async insert(table: string, rows: Row[], o: { session?: { id: string; check?: boolean }; queryId?: string } = {}) {
+          calls.push(`${shard}/${replica} insert ${o.session?.id}`);
           if (fail && fail.shard === shard && fail.replica === replica) {
+            const error = fail.error ?? new ClickHouseError('ClickHouse unreachable during insert into access_events: socket hang up', { retriable: true });
             fail = undefined;
             failed.push(structuredClone(rows));
-            throw new ClickHouseError('ClickHouse unreachable during insert into access_events: socket hang up', { retriable: true });
+            throw error;
           }
-          inserts.push({ shard, replica, table, rows: structuredClone(rows) });
+          if (o.session?.check && !open.has(o.session.id)) throw new ClickHouseError('ClickHouse rejected the insert: Session not found', { retriable: false, serverCode: 372 });
+          inserts.push({ shard, replica, table, rows: structuredClone(rows), session: o.session?.id, queryId: o.queryId });
         },
       }) as unknown as ClickHouse;
     const ch = {
@@ -282,7 +308,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
       sources: opts.sources ?? createSources({ settings: { sources: {} } as never, role: 'reader' }),
       sessionTimeoutMs: 10000,
     });
-    return { processor, inserts, failed, deadLetters };
+    return { processor, inserts, failed, deadLetters, calls };
   }
 
   it("splits a batch by employee: one insert per shard, into the shard's own table on its first replica", async () => {
@@ -336,5 +362,45 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
     // The next batch of that shard stays on the replica that answered.
     await processor.process(batch([on('alice', 4, 3)]), always);
     expect(inserts.filter((i) => i.shard === 1).map((i) => i.replica)).toEqual([1, 1]);
+  });
+
+  it('opens each insert\'s fence on the replica it goes to, proves ownership, then inserts in that fence under the partition\'s query id', async () => {
+    const { processor, inserts, calls } = fakeCluster();
+    const own = { owned: () => true, confirm: async () => void calls.push('proof') };
+    await processor.process(batch([on('alice', 1, 0), on('bob', 2, 1), on('alice', 3, 2)]), own);
+    expect(inserts).toHaveLength(2);
+    for (const i of inserts) {
+      expect(i.session).toMatch(/^insider-fence-/);
+      expect(i.queryId).toMatch(/^insider-ingest:events:2:/);
+      const opened = calls.indexOf(`${i.shard}/${i.replica} open ${i.session}`);
+      const inserted = calls.indexOf(`${i.shard}/${i.replica} insert ${i.session}`);
+      expect(opened).toBeGreaterThanOrEqual(0);
+      expect(calls.slice(opened, inserted)).toContain('proof');
+    }
+    expect(calls.filter((c) => c === 'proof')).toHaveLength(2);
+  });
+
+  it('sends an insert refused because its fence closed (a pause after the proof) again in a new fence after a new proof, and abandons it once the partition is lost', async () => {
+    const closed = new ClickHouseError('ClickHouse rejected the insert: Session not found', { retriable: false, serverCode: 372 });
+    // Still owned at the second proof: stored once, in the second fence.
+    const kept = fakeCluster({ failOnce: { shard: 1, replica: 0, error: closed } });
+    let proofs = 0;
+    const result = await kept.processor.process(batch([on('alice', 1, 0)]), { owned: () => true, confirm: async () => void proofs++ });
+    expect(result).toMatchObject({ inserted: 1, deadLettered: 0 });
+    expect(proofs).toBe(2);
+    expect(kept.inserts.map((i) => i.rows.map((r) => r.event_id))).toEqual([['e1']]);
+    // Lost meanwhile: abandoned, nothing stored, nothing dead-lettered (the refusal is not the rows' fault).
+    const lost = fakeCluster({ failOnce: { shard: 1, replica: 0, error: closed } });
+    let owned = true;
+    const abandoned = lost.processor.process(batch([on('alice', 1, 0)]), {
+      owned: () => owned,
+      confirm: async () => {
+        if (!owned) throw new Abandoned('write');
+        owned = false;
+      },
+    });
+    await expect(abandoned).rejects.toBeInstanceOf(Abandoned);
+    expect(lost.inserts).toEqual([]);
+    expect(lost.deadLetters).toEqual([]);
   });
 });
