@@ -20,7 +20,7 @@ import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitFo
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import type { RepairContext } from './stall-watch';
-import { RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
+import { Abandoned, RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
 import type { AccessEvent, ValidateLimits } from '../event';
 import type { Sources } from '../sources';
 
@@ -176,7 +176,29 @@ export function createBatchProcessor(deps: BatchDeps) {
       if (rows) rows.push(row);
       else parts.set(part.rowShards[i], [row]);
     });
-    const results = await Promise.all([...parts].map(([shard, rows]) => insertRefusedApart(rows, (r) => insertShard(shard, r, part.own))));
+    // One shard's failure stops the others before their next attempt, and the batch ends only once none
+    // of its inserts can still run: a retry left behind would store its rows after the batch was given
+    // up, once this member proves ownership again (in a new generation, with the same partition).
+    let failed = false;
+    const own: Ownership = {
+      owned: () => !failed && part.own.owned(),
+      confirm: async () => {
+        if (failed) throw new Abandoned('write (another shard\'s insert of the batch failed)');
+        await part.own.confirm();
+      },
+    };
+    const settled = await Promise.allSettled(
+      [...parts].map(([shard, rows]) =>
+        insertRefusedApart(rows, (r) => insertShard(shard, r, own)).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+    // The first failure that is not the stop it caused in the others.
+    if (failures.length > 0) throw failures.find((e) => !(e instanceof Abandoned)) ?? failures[0];
+    const results = settled.map((r) => (r as PromiseFulfilledResult<Inserted>).value);
     return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
   }
 

@@ -121,8 +121,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
   });
   /** One batch through the processor; the offset to commit next, or none (abandoned, or a fatal failure). */
   async function handleBatch(batch: Batch, session: BatchSession): Promise<string | undefined> {
-    const owned = () => !session.isStale() && Date.now() < stopDeadline;
-    const own = { owned, confirm: () => lease.confirm(session.heartbeat, owned) };
+    const own = lease.ownership(session, () => Date.now() < stopDeadline);
     try {
       const result = await processor.process(batch, own);
       if (result === undefined) return undefined;
@@ -130,7 +129,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       return String(result.next);
     } catch (err) {
       if (err instanceof Abandoned) {
-        log.info({ topic: batch.topic, partition: batch.partition }, 'batch abandoned before commit; it will be redelivered');
+        log.info({ topic: batch.topic, partition: batch.partition, reason: err.message }, 'batch abandoned before commit; it will be redelivered');
         return undefined;
       }
       if (err instanceof SchemaMissingError || !isRetriable(err)) {

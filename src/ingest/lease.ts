@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Abandoned } from '../kafka';
+import type { Ownership } from './batch';
 
 export interface Lease {
   /** kafkajs consumer.events.REQUEST: notes when a heartbeat request was sent. */
@@ -19,6 +20,13 @@ export interface Lease {
   valid(): boolean;
   /** Resolves while the lease holds (heartbeating to renew it); throws Abandoned when it cannot be renewed. */
   confirm(heartbeat: () => Promise<void>, owned: () => boolean): Promise<void>;
+  /**
+   * The ownership of a batch fetched now: it lasts while the group stays in this generation, the
+   * partition stays assigned and `open()` holds (the process is not past its stop). A batch left over
+   * from an earlier generation writes nothing, even where the new one gives this member the same
+   * partition: its ledger is read anew, and only the new generation's batches go by it.
+   */
+  ownership(batch: { heartbeat(): Promise<void>; isStale(): boolean }, open: () => boolean): Ownership;
 }
 
 /** Half a session timeout, less if the fence needs it: span + fence < session timeout; at least a quarter. */
@@ -31,8 +39,9 @@ export function createLease(opts: { sessionTimeoutMs: number; spanMs?: number; n
   const span = opts.spanMs ?? opts.sessionTimeoutMs / 2;
   let provenAt = -Infinity;
   let lastSent = -Infinity;
+  let generation = 0;
   const valid = () => now() - provenAt < span;
-  return {
+  const lease: Lease = {
     onRequest(payload) {
       // Emitted when the response arrives; the coordinator saw the request at about its send time, which
       // is what counts (a response read late, after a pause, proves nothing about the time in between).
@@ -43,10 +52,12 @@ export function createLease(opts: { sessionTimeoutMs: number; spanMs?: number; n
     },
     onJoin() {
       provenAt = -Infinity;
+      generation++;
     },
     valid,
     async confirm(heartbeat, owned) {
       const deadline = now() + opts.sessionTimeoutMs;
+      if (!owned()) throw new Abandoned('write');
       while (!valid()) {
         if (!owned() || now() > deadline) throw new Abandoned('write');
         try {
@@ -58,5 +69,11 @@ export function createLease(opts: { sessionTimeoutMs: number; spanMs?: number; n
         if (!valid()) await sleep(100);
       }
     },
+    ownership(batch, open) {
+      const fetchedIn = generation;
+      const owned = () => fetchedIn === generation && !batch.isStale() && open();
+      return { owned, confirm: () => lease.confirm(batch.heartbeat, owned) };
+    },
   };
+  return lease;
 }

@@ -245,7 +245,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
   const on = (user: string, i: number, offset: number) => message(offset, event(i, { user }));
 
   type Fail = { shard: number; replica: number; error?: ClickHouseError };
-  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: Fail; sources?: Sources } = {}) {
+  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: Fail; sources?: Sources; beforeInsert?: (shard: number) => Promise<void> } = {}) {
     const inserts: Array<{ shard: number; replica: number; table: string; rows: Row[]; session?: string; queryId?: string }> = [];
     const failed: Row[][] = [];
     const deadLetters: Row[] = [];
@@ -273,6 +273,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
         },
         async insert(table: string, rows: Row[], o: { session?: { id: string; check?: boolean }; queryId?: string } = {}) {
           calls.push(`${shard}/${replica} insert ${o.session?.id}`);
+          await opts.beforeInsert?.(shard);
           if (fail && fail.shard === shard && fail.replica === replica) {
             const error = fail.error ?? new ClickHouseError('ClickHouse unreachable during insert into access_events: socket hang up', { retriable: true });
             fail = undefined;
@@ -402,5 +403,36 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
     await expect(abandoned).rejects.toBeInstanceOf(Abandoned);
     expect(lost.inserts).toEqual([]);
     expect(lost.deadLetters).toEqual([]);
+  });
+
+  it("ends a batch given up on one shard only once the other shard's insert can no longer run: none is left to store after a new proof", async () => {
+    // Shard 1 (alice) finds its replica unreachable, and the retry's proof fails: the partition moved.
+    // Shard 0's (bob) first attempt is slow and fails without an answer. Meanwhile the member rejoins the
+    // group and is given the partition again: proofs pass from then on.
+    let lost = false;
+    let regained = false;
+    const unreachable = () => new ClickHouseError('ClickHouse unreachable during insert into access_events: ECONNREFUSED', { retriable: true });
+    const { processor, inserts } = fakeCluster({
+      beforeInsert: async (shard) => {
+        if (regained) return;
+        if (shard === 1) {
+          lost = true;
+          setTimeout(() => (regained = true), 30);
+          throw unreachable();
+        }
+        await new Promise((r) => setTimeout(r, 60));
+        throw unreachable();
+      },
+    });
+    const own = {
+      owned: () => true,
+      confirm: async () => {
+        if (lost && !regained) throw new Abandoned('write');
+      },
+    };
+    await expect(processor.process(batch([on('alice', 1, 0), on('bob', 2, 1)]), own)).rejects.toBeInstanceOf(Abandoned);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(regained).toBe(true);
+    expect(inserts).toEqual([]);
   });
 });

@@ -30,6 +30,27 @@ describe('write lease', () => {
     expect(l.valid()).toBe(false);
   });
 
+  it("gives a batch's ownership up when the group moves to a new generation, even where the member keeps the partition and proves the lease again", async () => {
+    t = 0;
+    const l = lease();
+    l.onRequest({ apiName: 'Heartbeat', duration: 1 });
+    l.onHeartbeat();
+    const batch = { heartbeat: async () => {}, isStale: () => false };
+    const before = l.ownership(batch, () => true);
+    expect(before.owned()).toBe(true);
+    await expect(before.confirm()).resolves.toBeUndefined();
+    l.onJoin();
+    l.onRequest({ apiName: 'Heartbeat', duration: 1 });
+    l.onHeartbeat();
+    expect(l.valid()).toBe(true);
+    expect(before.owned()).toBe(false);
+    await expect(before.confirm()).rejects.toBeInstanceOf(Abandoned);
+    // A batch fetched in the new generation owns its partition; a stale one or a stopping process does not.
+    expect(l.ownership(batch, () => true).owned()).toBe(true);
+    expect(l.ownership({ ...batch, isStale: () => true }, () => true).owned()).toBe(false);
+    expect(l.ownership(batch, () => false).owned()).toBe(false);
+  });
+
   it('is void after a rejoin', () => {
     t = 0;
     const l = lease();
