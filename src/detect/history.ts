@@ -98,7 +98,7 @@ export async function loadDayHistory(
     source.dailyFrom(first, day - 1, sensitive),
     source.tables(day - detection.knownTablesDays, day - firstAccessDays + 1, day - 1),
   ]);
-  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people, SLICE_MS, carry, true);
+  return buildDayHistoryInSlices(day, { daily, busiestHour, night, sensitive: sensitiveDaily, tables }, detection, people, { carry, ownsRows: true });
 }
 
 /** People grouped by time zone and night hours (one night-time query each). */
@@ -126,19 +126,15 @@ export function buildDayHistory(day: number, rows: HistoryRows, detection: Detec
  * Builds the history in slices of at most about SLICE_MS, with a turn of the event loop (setImmediate:
  * timers and I/O first) between them: heartbeats, other batches' judgement and the API go on meanwhile.
  * The history is handed over whole when done (the engine keeps one promise per day: nothing sees half of it).
- * `ownsRows`: the rows were read for this build alone (loadDayHistory), which empties the daily, busiest-hour
- * and night-time rows once their series are built.
  */
 export async function buildDayHistoryInSlices(
   day: number,
   rows: HistoryRows,
   detection: DetectionConfig,
   people: ReadonlyMap<string, Person>,
-  sliceMs = SLICE_MS,
-  carry?: HistoryCarry,
-  ownsRows = false,
+  { sliceMs = SLICE_MS, ...build }: BuildOptions & { sliceMs?: number } = {},
 ): Promise<DayHistory> {
-  const steps = historySteps(day, rows, detection, people, carry, ownsRows);
+  const steps = historySteps(day, rows, detection, people, build);
   for (;;) {
     const end = performance.now() + sliceMs;
     for (;;) {
@@ -151,7 +147,14 @@ export async function buildDayHistoryInSlices(
 }
 
 /** The build: the series, the expectations, the pool's calibration, then what the engine asks of today. */
-function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, carry?: HistoryCarry, ownsRows = false): Steps<DayHistory> {
+interface BuildOptions {
+  /** What the previous day's build leaves for this one (backfills): see HistoryCarry. */
+  carry?: HistoryCarry;
+  /** The rows were read for this build alone: their daily, busiest-hour and night-time rows are emptied once their series are built. */
+  ownsRows?: boolean;
+}
+
+function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfig, people: ReadonlyMap<string, Person>, { carry, ownsRows = false }: BuildOptions = {}): Steps<DayHistory> {
   const volumes = yield* seriesOf(rows.daily);
   const hours = yield* seriesOf(rows.busiestHour);
   const sensitives = yield* seriesOf(rows.sensitive);

@@ -48,7 +48,7 @@ describe('building the day history in slices', () => {
       turns++;
       setImmediate(spin);
     };
-    const building = buildDayHistoryInSlices(MONDAY, org.rows, detection, org.people, 0).then(() => (finished = true));
+    const building = buildDayHistoryInSlices(MONDAY, org.rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
     setImmediate(spin);
     await building;
     // At least one turn per person and day of the pool: the build never ran two people's days without one.
@@ -60,7 +60,7 @@ describe('building the day history in slices', () => {
     const org = organisation(80, MONTH_END, MONTH_END - historyDaysNeeded(detection), 19);
     const whole = buildDayHistory(MONTH_END, org.rows, detection, org.people);
     const own = { ...org.rows };
-    const sliced = await buildDayHistoryInSlices(MONTH_END, own, detection, org.people, 0, undefined, true);
+    const sliced = await buildDayHistoryInSlices(MONTH_END, own, detection, org.people, { sliceMs: 0, ownsRows: true });
     expect(comparable(sliced, [...org.people.keys()])).toEqual(comparable(whole, [...org.people.keys()]));
     expect([own.daily.length, own.busiestHour.length, own.night.length]).toEqual([0, 0, 0]);
     // The routine reads the sensitive rows after the series: kept. Rows not handed over are not touched.
@@ -75,7 +75,7 @@ describe('building the day history in slices', () => {
     it(`gives exactly the history the one-go build gives (${name})`, async () => {
       const org = organisation(80, day, day - historyDaysNeeded(detection), 18);
       const whole = buildDayHistory(day, org.rows, detection, org.people);
-      const sliced = await buildDayHistoryInSlices(day, org.rows, detection, org.people, 0);
+      const sliced = await buildDayHistoryInSlices(day, org.rows, detection, org.people, { sliceMs: 0 });
       expect(comparable(sliced, [...org.people.keys()])).toEqual(comparable(whole, [...org.people.keys()]));
       if (day === MONTH_END) expect([...org.people.keys()].some((u) => whole.profile(u).uplift > 0)).toBe(true);
     });
