@@ -176,30 +176,43 @@ export function createBatchProcessor(deps: BatchDeps) {
       if (rows) rows.push(row);
       else parts.set(part.rowShards[i], [row]);
     });
-    // One shard's failure stops the others before their next attempt, and the batch ends only once none
-    // of its inserts can still run: a retry left behind would store its rows after the batch was given
-    // up, once this member proves ownership again (in a new generation, with the same partition).
+    return insertShards(part, parts);
+  }
+
+  /**
+   * Each shard's rows of a batch in inserts of their own, side by side. The batch ends only once none of
+   * them can still write: a retry left behind would store its rows after the batch was given up, once
+   * this member proves ownership again (a new generation that gives it the same partition). So the first
+   * failure stops the others at their next step (a retry waiting out its backoff ends there, writing
+   * nothing), and an attempt under way is waited for.
+   */
+  async function insertShards(part: Part, parts: Map<number, StoredEvent[]>): Promise<Inserted> {
     let failed = false;
+    const stopped = () => new Abandoned("write (another shard's insert of the batch failed)");
     const own: Ownership = {
       owned: () => !failed && part.own.owned(),
       confirm: async () => {
-        if (failed) throw new Abandoned('write (another shard\'s insert of the batch failed)');
+        if (failed) throw stopped();
         await part.own.confirm();
+        if (failed) throw stopped();
       },
     };
-    const settled = await Promise.allSettled(
-      [...parts].map(([shard, rows]) =>
-        insertRefusedApart(rows, (r) => insertShard(shard, r, own)).catch((err: unknown) => {
-          failed = true;
-          throw err;
-        }),
-      ),
-    );
-    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-    // The first failure that is not the stop it caused in the others.
-    if (failures.length > 0) throw failures.find((e) => !(e instanceof Abandoned)) ?? failures[0];
-    const results = settled.map((r) => (r as PromiseFulfilledResult<Inserted>).value);
-    return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
+    const underWay = new Set<Promise<void>>();
+    const track = (attempt: Promise<void>) => {
+      underWay.add(attempt);
+      void attempt.then(() => underWay.delete(attempt), () => underWay.delete(attempt));
+      return attempt;
+    };
+    const tasks = [...parts].map(([shard, rows]) => insertRefusedApart(rows, (r) => insertShard(shard, r, own, track)));
+    try {
+      const results = await Promise.all(tasks);
+      return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
+    } catch (err) {
+      failed = true;
+      for (const t of tasks) t.catch(() => {});
+      await Promise.allSettled([...underWay]);
+      throw err;
+    }
   }
 
   /**
@@ -234,7 +247,7 @@ export function createBatchProcessor(deps: BatchDeps) {
    * One shard's rows into one of its replicas. Each attempt opens its fence on that replica and proves
    * ownership, then inserts in the fence: a writer paused in between finds it closed (insert-fence.ts).
    */
-  async function insertShard(shard: number, rows: StoredEvent[], own: Ownership): Promise<void> {
+  async function insertShard(shard: number, rows: StoredEvent[], own: Ownership, track: (attempt: Promise<void>) => Promise<void>): Promise<void> {
     const first = rows[0];
     const last = rows[rows.length - 1];
     const settings = deps.deduplicationTokens
@@ -244,14 +257,18 @@ export function createBatchProcessor(deps: BatchDeps) {
     const prefix = insertQueryId([{ topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: last.kafka_offset }]);
     // Encoded before any fence opens: a fence lives about a second without a request.
     const encoded = encodeRows(accessEventRows, rows);
+    // Whether the last attempt's insert was sent: a failure before (opening the fence) is not the rows'.
+    let sent = false;
     try {
       await retrying('insert into access_events', async () => {
+        sent = false;
         const open = async (replica: ClickHouse) => {
           const attempt = await openAttempt(replica, prefix);
           await own.confirm();
+          sent = true;
           return attempt;
         };
-        await shards.insert(shard, 'access_events', rows, { settings, encoded, open }).catch((err: unknown) => {
+        await track(shards.insert(shard, 'access_events', rows, { settings, encoded, open })).catch((err: unknown) => {
           throw fenceClosed(err, 'the insert') ?? err;
         });
         stats.inserts++;
@@ -259,7 +276,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       }, own.owned);
     } catch (err) {
       // Refused as data: the shard's insert is one block on one node, written whole or not at all.
-      if (err instanceof ClickHouseError && !err.retriable && !SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) throw new InsertRefused(err);
+      if (sent && err instanceof ClickHouseError && !err.retriable && !SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) throw new InsertRefused(err);
       throw err;
     }
   }
@@ -429,7 +446,7 @@ export function createBatchProcessor(deps: BatchDeps) {
             await waitForInserts(patient, { topic, partition }, repair);
             await repairPartition(patient, write, topic, partition, first, repair);
           } else {
-            await shards.onEveryReplica((replica) => waitForInserts(replica, { topic, partition }, repair));
+            await shardsOf(patient).onEveryReplica((replica) => waitForInserts(replica, { topic, partition }, repair));
           }
           return loadLedger(patient, topic, partition, first);
         },

@@ -72,14 +72,18 @@ export function fencedWriter(
 }
 
 /**
- * A write refused because its fence had closed (the writer paused, or the server restarted, after the
- * fence opened) did nothing: a retriable error, whose next attempt opens a new fence and proves
- * ownership again. Undefined for any other failure.
+ * A write refused for its fence did nothing: the fence had closed (the writer paused, or the server
+ * restarted, after it opened) or was still held. A retriable error, whose next attempt opens a new fence
+ * and proves ownership again. Undefined for any other failure.
  */
 export function fenceClosed(err: unknown, what: string): ClickHouseError | undefined {
   const code = serverCode(err);
-  if (code !== SESSION_NOT_FOUND) return undefined;
-  return new ClickHouseError(`${what} found its fence closed (the ingester paused, or ClickHouse restarted, in between); sending it again`, { retriable: true, serverCode: code, cause: err });
+  if (code === SESSION_NOT_FOUND) {
+    return new ClickHouseError(`${what} found its fence closed (the ingester paused, or ClickHouse restarted, in between); sending it again`, { retriable: true, serverCode: code, cause: err });
+  }
+  // The session still held by the request that opened it (the server lets it go just after answering).
+  if (code === SESSION_IS_LOCKED) return new ClickHouseError(`${what} found its fence still held by its opening; sending it again`, { retriable: true, serverCode: code, cause: err });
+  return undefined;
 }
 
 /** Opens the session an attempt will insert in; the attempt may be sent only after this resolved. */

@@ -28,8 +28,9 @@ export interface Shards {
   insert<T extends object>(shard: number, table: string, rows: ReadonlyArray<T>, opts?: ShardInsertOptions): Promise<void>;
   /**
    * Runs `fn` on every node that may run one of our writes: the server, or every replica of every shard.
-   * A replica that does not answer (no server listening, or none reachable) is passed over: it runs
-   * nothing that could still be written, or (a network partition) nothing this process can wait for.
+   * A replica where no server listens (connection refused, its name or host gone) is passed over: it
+   * runs nothing that could still be written. One that is slow or times out is not: the call fails
+   * (retriable), and the caller tries again.
    */
   onEveryReplica(fn: (replica: ClickHouse) => Promise<void>): Promise<void>;
   /**
@@ -135,19 +136,24 @@ function clusterShards(ch: ClickHouse): Shards {
 
     async onEveryReplica(fn) {
       const all = cluster.shards.flatMap((replicas, shard) => replicas.map((_, replica) => cluster.node(shard, replica)));
-      await Promise.all(
-        all.map((replica) =>
-          fn(replica).catch((err: unknown) => {
-            const unanswered = err instanceof ClickHouseError && err.retriable && err.context.serverCode === undefined;
-            if (!unanswered) throw err;
-          }),
-        ),
-      );
+      // Each replica's run ends before the call does, whatever another's failure.
+      const settled = await Promise.allSettled(all.map((replica) => fn(replica)));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !noServerAt(r.reason));
+      if (failed) throw failed.reason;
     },
 
     queryShard: <T>(shard: number, q: SqlFragment, opts: { table: string }) => readShard(shard, (replica) => replica.query<T>(q), opts),
     readShard,
   };
+}
+
+/** The connection found no server there: refused, or the host or its name gone (not a timeout, not a reset). */
+function noServerAt(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    const code = (e as Error & { code?: unknown }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return true;
+  }
+  return false;
 }
 
 /**

@@ -245,7 +245,18 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
   const on = (user: string, i: number, offset: number) => message(offset, event(i, { user }));
 
   type Fail = { shard: number; replica: number; error?: ClickHouseError };
-  function fakeCluster(opts: { ledgers?: Array<Array<[number, number]>>; failOnce?: Fail; sources?: Sources; beforeInsert?: (shard: number) => Promise<void> } = {}) {
+  function fakeCluster(
+    opts: {
+      ledgers?: Array<Array<[number, number]>>;
+      failOnce?: Fail;
+      sources?: Sources;
+      beforeInsert?: (shard: number) => Promise<void>;
+      /** A failure of every fence opening (a session refused by the server). */
+      openFails?: ClickHouseError;
+      /** How many queries of the partition a replica's system.processes shows, or its failure. */
+      processes?: (shard: number, replica: number) => number | Error;
+    } = {},
+  ) {
     const inserts: Array<{ shard: number; replica: number; table: string; rows: Row[]; session?: string; queryId?: string }> = [];
     const failed: Row[][] = [];
     const deadLetters: Row[] = [];
@@ -262,12 +273,18 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
           }
           const probe = /halfMD5\('([^']*)'\)/.exec(q.text);
           if (probe) return [{ h: crypto.createHash('md5').update(probe[1], 'utf8').digest().readBigUInt64BE(0).toString() }];
+          if (q.text.includes('FROM system.processes')) {
+            const n = opts.processes?.(shard, replica) ?? 0;
+            if (n instanceof Error) throw n;
+            return [{ n: String(n) }];
+          }
           if (q.text.includes('FROM ingest_batches')) {
             return (opts.ledgers?.[shard] ?? []).map(([min, max]) => ({ min_offset: String(min), max_offset: String(max) }));
           }
           return [];
         },
         async exec(_q: SqlFragment, o: { session?: { id: string; check?: boolean } } = {}) {
+          if (opts.openFails) throw opts.openFails;
           if (o.session && !o.session.check) open.add(o.session.id);
           calls.push(`${shard}/${replica} ${o.session?.check ? 'probe' : 'open'} ${o.session?.id}`);
         },
@@ -407,32 +424,72 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
 
   it("ends a batch given up on one shard only once the other shard's insert can no longer run: none is left to store after a new proof", async () => {
     // Shard 1 (alice) finds its replica unreachable, and the retry's proof fails: the partition moved.
-    // Shard 0's (bob) first attempt is slow and fails without an answer. Meanwhile the member rejoins the
-    // group and is given the partition again: proofs pass from then on.
+    // Shard 0's (bob) first attempt is still under way then; it fails without an answer just after, by
+    // which time the member has rejoined the group and been given the partition again: proofs pass.
     let lost = false;
     let regained = false;
+    let proofFailed!: () => void;
+    const afterProofFailed = new Promise<void>((r) => (proofFailed = r));
     const unreachable = () => new ClickHouseError('ClickHouse unreachable during insert into access_events: ECONNREFUSED', { retriable: true });
     const { processor, inserts } = fakeCluster({
       beforeInsert: async (shard) => {
         if (regained) return;
         if (shard === 1) {
           lost = true;
-          setTimeout(() => (regained = true), 30);
           throw unreachable();
         }
-        await new Promise((r) => setTimeout(r, 60));
+        await afterProofFailed;
+        regained = true;
         throw unreachable();
       },
     });
     const own = {
       owned: () => true,
       confirm: async () => {
-        if (lost && !regained) throw new Abandoned('write');
+        if (lost && !regained) {
+          proofFailed();
+          throw new Abandoned('write');
+        }
       },
     };
     await expect(processor.process(batch([on('alice', 1, 0), on('bob', 2, 1)]), own)).rejects.toBeInstanceOf(Abandoned);
-    await new Promise((r) => setTimeout(r, 150));
     expect(regained).toBe(true);
+    // A retry of shard 0 would come within the policy's 5 ms.
+    await new Promise((r) => setTimeout(r, 100));
     expect(inserts).toEqual([]);
+  });
+
+  it('never takes a refusal of the fence for the rows\' fault: a session refused stops the batch, a session still held is tried again', async () => {
+    const tooMany = new ClickHouseError('ClickHouse rejected the statement: Too many simultaneous sessions', { retriable: false, serverCode: 731 });
+    const refused = fakeCluster({ openFails: tooMany });
+    await expect(refused.processor.process(batch([on('alice', 1, 0)]), always)).rejects.toBe(tooMany);
+    expect(refused.deadLetters).toEqual([]);
+    const locked = new ClickHouseError('ClickHouse rejected the insert: Session is locked by a concurrent client', { retriable: false, serverCode: 373 });
+    const held = fakeCluster({ failOnce: { shard: 1, replica: 0, error: locked } });
+    expect(await held.processor.process(batch([on('alice', 1, 0)]), always)).toMatchObject({ inserted: 1, deadLettered: 0 });
+  });
+
+  it("waits, before reading a partition's ledger, for its inserts running on any replica; passes over one where no server listens, not one that times out", async () => {
+    const refused = () => new ClickHouseError('ClickHouse unreachable during query: connect ECONNREFUSED', { retriable: true, cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const timedOut = () => new ClickHouseError('ClickHouse unreachable during query: Timeout error.', { retriable: true, cause: new Error('Timeout error.') });
+    // Shard 0's second replica runs an insert of the partition for two polls; shard 1's first is down.
+    let running = 2;
+    let timeouts = 1;
+    const { processor, inserts, calls } = fakeCluster({
+      processes: (shard, replica) => {
+        if (shard === 1 && replica === 0) return refused();
+        if (shard === 0 && replica === 1) {
+          calls.push('poll 0/1');
+          if (timeouts-- > 0) return timedOut();
+          return running-- > 0 ? 1 : 0;
+        }
+        return 0;
+      },
+    });
+    await processor.process(batch([on('alice', 1, 0), on('bob', 2, 1)]), always);
+    expect(inserts).toHaveLength(2);
+    // The time-out was not taken for "nothing runs there": the poll went on until the insert had ended.
+    const firstInsert = calls.findIndex((c) => / insert /.test(c));
+    expect(calls.slice(0, firstInsert).filter((c) => c === 'poll 0/1')).toHaveLength(4);
   });
 });
