@@ -19,7 +19,7 @@ import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
 import { backfill, engineFor, storedEvents, type DetectEvent } from '../src/detect';
 import { parseDirectory, storeDirectory } from '../src/directory';
 import { accessEventRows } from '../src/ingest/event-rows';
-import type { StoredEvent } from '../src/ingest/batch';
+import type { StoredEvent } from '../src/ingest/event-rows';
 import { createSimulation, DIRECTORY_COLUMNS, type SimEvent } from '../src/simulate';
 import { encodeRows, type ClickHouse } from '../src/store';
 import { loadEngineInputs } from '../src/triage';

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../src/config';
-import type { StoredEvent } from '../src/ingest/batch';
+import type { StoredEvent } from '../src/ingest/event-rows';
 import { accessEventRows } from '../src/ingest/event-rows';
 import { localServices, servicesUp } from '../src/local-services';
 import { createClickHouse, encodeRows, ident, migrate, sql } from '../src/store';

@@ -11,7 +11,8 @@ import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
 import { encodeRows, SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse, type EncodedRows } from '../store';
-import { accessEventRows } from './event-rows';
+import { accessEventRows, type StoredEvent } from './event-rows';
+import type { Ownership } from './lease';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
 import { fenceAttempt, fenceClosed, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
@@ -21,15 +22,8 @@ import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import type { RepairContext } from './stall-watch';
 import { Abandoned, RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
-import type { AccessEvent, ValidateLimits } from '../event';
+import type { ValidateLimits } from '../event';
 import type { Sources } from '../sources';
-
-export interface StoredEvent extends AccessEvent {
-  ingested_at: number;
-  kafka_topic: string;
-  kafka_partition: number;
-  kafka_offset: number;
-}
 
 export interface BatchInput {
   topic: string;
@@ -66,13 +60,6 @@ export interface BatchDeps {
   fenceExpiryMs?: number;
   /** The request timeout of settling, fencing and repair statements (default 60 s). */
   settleRequestTimeoutMs?: number;
-}
-
-/** Whether this consumer still owns the batch's partition; confirm() proves it (lease) before each write. */
-export interface Ownership {
-  owned(): boolean;
-  /** Resolves when the group membership is proven fresh enough to write; throws Abandoned otherwise. */
-  confirm(): Promise<void>;
 }
 
 /** ClickHouse says the schema is not there: no retry or bisection can help; run `insider migrate`. */

@@ -1,7 +1,15 @@
 // The rows of access_events as the ingester sends them: TabSeparated, one line per stored event, the
 // columns named in the INSERT (src/store/tab-separated.ts says why not JSONEachRow).
 import { tsvDateTime, tsvString, type RowEncoding } from '../store';
-import type { StoredEvent } from './batch';
+import type { AccessEvent } from '../event';
+
+/** An event as stored: the event, when it was ingested, and the Kafka record it came from. */
+export interface StoredEvent extends AccessEvent {
+  ingested_at: number;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: number;
+}
 
 const COLUMNS = [
   'event_id', 'ts', 'ts_ms', 'user', 'action', 'bytes', 'rows', 'source', 'db_name', 'table_name', 'client_ip', 'client_app',

@@ -8,7 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Abandoned } from '../kafka';
-import type { Ownership } from './batch';
+
+/** Whether this consumer still owns the batch's partition; confirm() proves it (lease) before each write. */
+export interface Ownership {
+  owned(): boolean;
+  /** Resolves when the group membership is proven fresh enough to write; throws Abandoned otherwise. */
+  confirm(): Promise<void>;
+}
 
 export interface Lease {
   /** kafkajs consumer.events.REQUEST: notes when a heartbeat request was sent. */

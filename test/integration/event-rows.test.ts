@@ -2,7 +2,7 @@
 // event contract accepts is stored exactly as sent, whatever characters it holds, at both ends of the
 // DateTime range (18.16 reads short numbers as dates and writes dates after 2105 past its calendar).
 import { accessEventRows } from '../../src/ingest/event-rows';
-import type { StoredEvent } from '../../src/ingest/batch';
+import type { StoredEvent } from '../../src/ingest/event-rows';
 import { encodeRows, sql, type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
