@@ -15,7 +15,7 @@ import { accessEventRows, type StoredEvent } from './event-rows';
 import type { Ownership } from './lease';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
-import { fenceAttempt, fenceClosed, fencedWriter, openAttempt, serverCode, type Attempt, type FencedWriter } from './insert-fence';
+import { fenceAttempt, fenceClosed, fencedWriter, openFence, serverCode, type Attempt, type FencedWriter } from './insert-fence';
 import { createInsertGroups, GROUP_LIMITS, type GroupTicket } from './insert-groups';
 import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
@@ -250,8 +250,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       await retrying('insert into access_events', async () => {
         sent = false;
         const open = async (replica: ClickHouse) => {
-          const attempt = await openAttempt(replica, prefix);
-          await own.confirm();
+          const attempt = await openFence(replica, prefix, own.confirm);
           sent = true;
           return attempt;
         };
@@ -299,8 +298,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       // The token drops a resend of the same range; the fence stops the insert of a writer paused after
       // its ownership proof from landing after a new owner read the ledger (its batches end elsewhere).
       await retrying('insert into access_events', async () => {
-        const attempt = await openAttempt(patient, prefix);
-        await confirm();
+        const attempt = await openFence(patient, prefix, confirm);
         await ch.insert('access_events', rows, { settings, queryId: attempt.queryId, session: attempt.session, encoded }).catch((err: unknown) => {
           throw fenceClosed(err, 'the insert') ?? err;
         });
@@ -328,8 +326,7 @@ export function createBatchProcessor(deps: BatchDeps) {
       'insert into access_events',
       async () => {
         if (await settle()) return;
-        const attempt = await openAttempt(patient, prefix);
-        await confirm();
+        const attempt = await openFence(patient, prefix, confirm);
         try {
           await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session, encoded });
           storedRows();

@@ -58,8 +58,7 @@ export function fencedWriter(
     ready,
     async exec(q) {
       await ready();
-      const attempt = await openAttempt(ch, opts.queryIdPrefix);
-      await opts.confirm();
+      const attempt = await openFence(ch, opts.queryIdPrefix, opts.confirm);
       try {
         await ch.exec(q, { session: attempt.session, queryId: attempt.queryId });
       } catch (err) {
@@ -91,6 +90,16 @@ export async function openAttempt(ch: ClickHouse, queryIdPrefix: string): Promis
   const id = crypto.randomUUID();
   const attempt = { queryId: `${queryIdPrefix}${id}`, session: { id: `insider-fence-${id}`, check: true, timeoutSeconds: FENCE_SESSION_SECONDS } };
   await ch.exec(sql`SELECT 1`, { session: { id: attempt.session.id, timeoutSeconds: FENCE_SESSION_SECONDS } });
+  return attempt;
+}
+
+/**
+ * Opens a write's fence, then proves ownership: in this order, so that a writer paused after its proof
+ * finds the fence closed when it resumes, and writes nothing. Every fenced write begins here.
+ */
+export async function openFence(ch: ClickHouse, queryIdPrefix: string, confirm: () => Promise<void>): Promise<Attempt> {
+  const attempt = await openAttempt(ch, queryIdPrefix);
+  await confirm();
   return attempt;
 }
 
