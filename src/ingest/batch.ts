@@ -5,7 +5,8 @@
 //   3. dead letters: topic first (acks=all), then the dead_letters table;
 //   4. events: one INSERT into access_events (rollups and the ledger follow by materialized views),
 //      shared with the other partitions of the fetch whose employees are apart (insert-groups.ts);
-//      on a cluster, one per shard, straight to one of the shard's replicas (store/shards.ts);
+//      on a cluster, one per shard, straight to one of the shard's replicas (shard-inserts.ts); rows
+//      refused as data are found by bisection and dead-lettered (refused-rows.ts);
 //   5. return the next offset to commit. Nothing is committed unless all of the above succeeded.
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
@@ -20,8 +21,10 @@ import { createInsertGroups, GROUP_LIMITS, type GroupTicket } from './insert-gro
 import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
+import { insertRefusedApart, InsertRefused, schemaMissing, type Inserted } from './refused-rows';
+import { insertShards, type ShardInsertContext } from './shard-inserts';
 import type { RepairContext } from './stall-watch';
-import { Abandoned, RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
+import { RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
 import type { ValidateLimits } from '../event';
 import type { Sources } from '../sources';
 
@@ -62,29 +65,9 @@ export interface BatchDeps {
   settleRequestTimeoutMs?: number;
 }
 
-/** ClickHouse says the schema is not there: no retry or bisection can help; run `insider migrate`. */
-export class SchemaMissingError extends InsiderError {
-  constructor(message: string, cause: unknown) {
-    super('INGEST_SCHEMA_MISSING', `${message} (run \`insider migrate\` against this database)`, { cause });
-  }
-}
 const SETTLE_REQUEST_TIMEOUT_MS = 60_000;
 
-/** The index nearest the middle where the rows of one Kafka message end; undefined for one message's rows. */
-export function messageBoundary(rows: ReadonlyArray<{ kafka_offset: number }>): number | undefined {
-  const half = rows.length >> 1;
-  for (let d = 0; d < rows.length; d++) {
-    for (const i of [half + d, half - d]) if (i > 0 && i < rows.length && rows[i].kafka_offset !== rows[i - 1].kafka_offset) return i;
-  }
-  return undefined;
-}
 
-/** ClickHouse refused the rows as data (parsing, a value out of range) and holds nothing of them. */
-class InsertRefused extends InsiderError {
-  constructor(cause: ClickHouseError) {
-    super('INGEST_INSERT_REFUSED', cause.message, { cause, retriable: false });
-  }
-}
 
 /**
  * An insert shared by several partitions goes again as one insert per partition: its outcome was unknown
@@ -118,11 +101,6 @@ const rangeOf = (p: Part): InsertRange => {
   return { topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: p.rows[p.rows.length - 1].kafka_offset, events: p.rows.length, exclude: p.exclude };
 };
 
-/** A failure that says the schema is not there, as SchemaMissingError; undefined for any other. */
-function schemaMissing(err: unknown): SchemaMissingError | undefined {
-  if (err instanceof ClickHouseError && !err.retriable && SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) return new SchemaMissingError(err.message, err);
-  return undefined;
-}
 
 export function createBatchProcessor(deps: BatchDeps) {
   const { ch, metrics, log } = deps;
@@ -148,58 +126,20 @@ export function createBatchProcessor(deps: BatchDeps) {
       },
     });
 
-  type Inserted = { inserted: StoredEvent[]; rejected: Array<{ row: StoredEvent; reason: string }> };
+  /** An INSERT into access_events stored `rows` rows. */
+  const storedRows = (rows: number) => {
+    stats.inserts++;
+    metrics.insertRows.observe(rows);
+  };
+  const onShards: ShardInsertContext = { shards, retrying, deduplicationTokens: deps.deduplicationTokens, stored: storedRows };
 
   /**
    * One server: one insert for the group, fenced and settled (insertOnce). A cluster: each shard's rows
-   * in an insert of their own, shards side by side, an unanswered insert sent again to the shard's next
-   * replica, where replicated block deduplication drops a copy (store/shards.ts, docs/exactly-once.md).
+   * in an insert of their own, shards side by side (shard-inserts.ts).
    */
   async function insertEvents(part: Part): Promise<Inserted> {
     if (shards.count === 1) return insertRefusedApart(part.rows, (rows) => insertOnce([{ ...part, rows }]));
-    const parts = new Map<number, StoredEvent[]>();
-    part.rows.forEach((row, i) => {
-      const rows = parts.get(part.rowShards[i]);
-      if (rows) rows.push(row);
-      else parts.set(part.rowShards[i], [row]);
-    });
-    return insertShards(part, parts);
-  }
-
-  /**
-   * Each shard's rows of a batch in inserts of their own, side by side. The batch ends only once none of
-   * them can still write: a retry left behind would store its rows after the batch was given up, once
-   * this member proves ownership again (a new generation that gives it the same partition). So the first
-   * failure stops the others at their next step (a retry waiting out its backoff ends there, writing
-   * nothing), and an attempt under way is waited for.
-   */
-  async function insertShards(part: Part, parts: Map<number, StoredEvent[]>): Promise<Inserted> {
-    let failed = false;
-    const stopped = () => new Abandoned("write (another shard's insert of the batch failed)");
-    const own: Ownership = {
-      owned: () => !failed && part.own.owned(),
-      confirm: async () => {
-        if (failed) throw stopped();
-        await part.own.confirm();
-        if (failed) throw stopped();
-      },
-    };
-    const underWay = new Set<Promise<void>>();
-    const track = (attempt: Promise<void>) => {
-      underWay.add(attempt);
-      void attempt.then(() => underWay.delete(attempt), () => underWay.delete(attempt));
-      return attempt;
-    };
-    const tasks = [...parts].map(([shard, rows]) => insertRefusedApart(rows, (r) => insertShard(shard, r, own, track)));
-    try {
-      const results = await Promise.all(tasks);
-      return { inserted: results.flatMap((r) => r.inserted), rejected: results.flatMap((r) => r.rejected) };
-    } catch (err) {
-      failed = true;
-      for (const t of tasks) t.catch(() => {});
-      await Promise.allSettled([...underWay]);
-      throw err;
-    }
+    return insertShards(onShards, part);
   }
 
   /**
@@ -230,42 +170,6 @@ export function createBatchProcessor(deps: BatchDeps) {
   }
   const groups = createInsertGroups<Part, Inserted>(insertTogether);
 
-  /**
-   * One shard's rows into one of its replicas. Each attempt opens its fence on that replica and proves
-   * ownership, then inserts in the fence: a writer paused in between finds it closed (insert-fence.ts).
-   */
-  async function insertShard(shard: number, rows: StoredEvent[], own: Ownership, track: (attempt: Promise<void>) => Promise<void>): Promise<void> {
-    const first = rows[0];
-    const last = rows[rows.length - 1];
-    const settings = deps.deduplicationTokens
-      ? deduplicationSettings(insertDeduplicationToken(first.kafka_topic, first.kafka_partition, first.kafka_offset, last.kafka_offset, rows.length))
-      : undefined;
-    // The partition's prefix: a new owner waits for it on every replica before reading the ledger.
-    const prefix = insertQueryId([{ topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: last.kafka_offset }]);
-    // Encoded before any fence opens: a fence lives about a second without a request.
-    const encoded = encodeRows(accessEventRows, rows);
-    // Whether the last attempt's insert was sent: a failure before (opening the fence) is not the rows'.
-    let sent = false;
-    try {
-      await retrying('insert into access_events', async () => {
-        sent = false;
-        const open = async (replica: ClickHouse) => {
-          const attempt = await openFence(replica, prefix, own.confirm);
-          sent = true;
-          return attempt;
-        };
-        await track(shards.insert(shard, 'access_events', rows, { settings, encoded, open })).catch((err: unknown) => {
-          throw fenceClosed(err, 'the insert') ?? err;
-        });
-        stats.inserts++;
-        metrics.insertRows.observe(rows.length);
-      }, own.owned);
-    } catch (err) {
-      // Refused as data: the shard's insert is one block on one node, written whole or not at all.
-      if (sent && err instanceof ClickHouseError && !err.retriable && !SCHEMA_MISSING_CODES.has(Number(err.context.serverCode))) throw new InsertRefused(err);
-      throw err;
-    }
-  }
 
   /**
    * One insert, exactly once in effect, of one partition's rows or of several (each its own range).
@@ -288,10 +192,6 @@ export function createBatchProcessor(deps: BatchDeps) {
     };
     // Encoded before any fence opens: a fence lives about a second without a request.
     const encoded = encodedRows ?? encodeRows(accessEventRows, rows);
-    const storedRows = () => {
-      stats.inserts++;
-      metrics.insertRows.observe(rows.length);
-    };
     if (deps.deduplicationTokens) {
       // One partition here (inserts are not shared where tokens are used): every resend names its range.
       const settings = deduplicationSettings(ranges.map((r) => insertDeduplicationToken(r.topic, r.partition, r.first, r.last, r.events)).join('|'));
@@ -302,7 +202,7 @@ export function createBatchProcessor(deps: BatchDeps) {
         await ch.insert('access_events', rows, { settings, queryId: attempt.queryId, session: attempt.session, encoded }).catch((err: unknown) => {
           throw fenceClosed(err, 'the insert') ?? err;
         });
-        storedRows();
+        storedRows(rows.length);
       }, owned);
       return;
     }
@@ -329,7 +229,7 @@ export function createBatchProcessor(deps: BatchDeps) {
         const attempt = await openFence(patient, prefix, confirm);
         try {
           await ch.insert('access_events', rows, { queryId: attempt.queryId, session: attempt.session, encoded });
-          storedRows();
+          storedRows(rows.length);
         } catch (err) {
           const closed = fenceClosed(err, 'the insert');
           if (closed) throw closed;
@@ -352,22 +252,6 @@ export function createBatchProcessor(deps: BatchDeps) {
     );
   }
 
-  /** Inserts rows; rows that ClickHouse rejects as data (not schema, not availability) are isolated by bisection. */
-  async function insertRefusedApart(rows: StoredEvent[], insert: (rows: StoredEvent[]) => Promise<void>): Promise<Inserted> {
-    try {
-      await insert(rows);
-      return { inserted: rows, rejected: [] };
-    } catch (err) {
-      if (!(err instanceof InsertRefused)) throw schemaMissing(err) ?? err;
-      // Halves split between messages: a message's events (one log line may give several) are stored
-      // together or dead-lettered together, never in part.
-      const mid = messageBoundary(rows);
-      if (mid === undefined) return { inserted: [], rejected: rows.map((row) => ({ row, reason: err.message })) };
-      const a = await insertRefusedApart(rows.slice(0, mid), insert);
-      const b = await insertRefusedApart(rows.slice(mid), insert);
-      return { inserted: [...a.inserted, ...b.inserted], rejected: [...a.rejected, ...b.rejected] };
-    }
-  }
 
   async function deadLetter(items: DeadLetter[], own: Ownership): Promise<void> {
     if (items.length === 0) return;
@@ -422,10 +306,9 @@ export function createBatchProcessor(deps: BatchDeps) {
         'load the offset ledger',
         async () => {
           // A previous owner's insert may still be running (it was paused, or slow): wait for it, then
-          // repair whatever an insert that stopped half-way left, and only then read the ledger.
-          // (One server: on a cluster an unanswered insert is resent to the shard's next replica, whose
-          // block deduplication drops a copy; docs/exactly-once.md.)
-          // On a cluster the inserts run on the shards' replicas: each is waited for where it runs.
+          // read the ledger. One server: first repair what an insert that stopped half-way left. A
+          // cluster: the inserts run on the shards' replicas, each waited for where it runs; an unanswered
+          // one is resent instead of repaired (docs/exactly-once.md, "On a ClickHouse cluster").
           if (shards.count === 1) {
             await waitForInserts(patient, { topic, partition }, repair);
             await repairPartition(patient, write, topic, partition, first, repair);
