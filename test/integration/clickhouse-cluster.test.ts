@@ -13,18 +13,14 @@ import { localServices, managedServices, servicesDown, servicesStatus, servicesU
 import { readPidState } from '../../src/local-services/managed-process';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { KafkaMessage } from 'kafkajs';
-import { createBatchProcessor } from '../../src/ingest/batch';
 import { FENCE_EXPIRY_MS } from '../../src/ingest/insert-fence';
 import { insertQueryId } from '../../src/ingest/insert-outcome';
-import { ingestMetrics } from '../../src/ingest/metrics';
 import { Abandoned } from '../../src/kafka';
-import { createLogger } from '../../src/log';
-import { createSources } from '../../src/sources';
-import { createRegistry } from '../../src/telemetry';
 import { createClickHouse, ident, localDatabaseOf, migrate, migrationStatus, shardOfUser, shardsOf, sql, type ClickHouse } from '../../src/store';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory } from '../../src/directory';
 import { directory, history, PEOPLE } from '../helpers/api-fixture';
+import { testBatchProcessor } from '../helpers/batch-processor';
 import { uniqueName } from '../helpers/env';
 import { exitedWithin, ingestFixture, killIngesters, produce, stableMembers, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { exportMessage, oneEngineRevisions, storedRevisions } from '../helpers/one-engine';
@@ -225,20 +221,7 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
 
     describe("the ingester's fences on the shards' replicas (a paused writer)", () => {
       const TOPIC = 'fenced';
-      const sources = createSources({ settings: { sources: {} } as never, role: 'reader' });
-      const processor = (sessionTimeoutMs = 10000) =>
-        createBatchProcessor({
-          ch,
-          producer: {} as never,
-          metrics: ingestMetrics(createRegistry({ defaultMetrics: false })),
-          log: createLogger({ level: 'silent' }),
-          limits: { maxMessageBytes: 4096, maxFutureSkewMs: 86400000 },
-          retry: { initialDelayMs: 10, maxDelayMs: 100 },
-          dedupWindow: 1000,
-          deadLetterTopic: '',
-          sources,
-          sessionTimeoutMs,
-        });
+      const processor = (sessionTimeoutMs = 10000) => testBatchProcessor({ ch, sessionTimeoutMs });
       // Employees of both shards, one event each, at consecutive offsets.
       const users = Array.from({ length: 8 }, (_, i) => `fenced${i}@corp.example`);
       const batchOf = (partition: number) => ({

@@ -4,13 +4,10 @@ import crypto from 'node:crypto';
 import { createSources, type Sources } from '../../src/sources';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError } from '../../src/errors';
-import { createBatchProcessor } from '../../src/ingest/batch';
 import { messageBoundary, SchemaMissingError } from '../../src/ingest/refused-rows';
-import { ingestMetrics } from '../../src/ingest/metrics';
 import { Abandoned } from '../../src/kafka/retry';
-import { createLogger } from '../../src/log';
 import type { ClickHouse, SqlFragment } from '../../src/store';
-import { createRegistry } from '../../src/telemetry';
+import { testBatchProcessor } from '../helpers/batch-processor';
 
 type Row = Record<string, unknown>;
 
@@ -66,20 +63,7 @@ const event = (i: number, extra: Row = {}) => ({ event_id: `e${i}`, ts: '2026-11
 function setup(chOpts: Parameters<typeof fakeClickHouse>[0] = {}, deps: { deduplicationTokens?: boolean } = {}) {
   const fake = fakeClickHouse(chOpts);
   const { producer, sent } = fakeProducer(fake.calls);
-  const processor = createBatchProcessor({
-    ch: fake.ch,
-    producer,
-    metrics: ingestMetrics(createRegistry({ defaultMetrics: false })),
-    log: createLogger({ level: 'silent' }),
-    limits: { maxMessageBytes: 4096, maxFutureSkewMs: 86400000 },
-    retry: { initialDelayMs: 1, maxDelayMs: 5 },
-    dedupWindow: 1000,
-    deadLetterTopic: '',
-    sources: createSources({ settings: { sources: {} } as never, role: 'reader' }),
-    sessionTimeoutMs: 10000,
-    fenceExpiryMs: 1,
-    ...deps,
-  });
+  const processor = testBatchProcessor({ ch: fake.ch, producer, retry: { initialDelayMs: 1, maxDelayMs: 5 }, fenceExpiryMs: 1, ...deps });
   return { ...fake, sent, processor };
 }
 
@@ -315,18 +299,7 @@ describe('batch processor on a cluster of 2 shards x 2 replicas', () => {
         return this;
       },
     } as unknown as ClickHouse;
-    const processor = createBatchProcessor({
-      ch,
-      producer: fakeProducer([]).producer,
-      metrics: ingestMetrics(createRegistry({ defaultMetrics: false })),
-      log: createLogger({ level: 'silent' }),
-      limits: { maxMessageBytes: 4096, maxFutureSkewMs: 86400000 },
-      retry: { initialDelayMs: 1, maxDelayMs: 5 },
-      dedupWindow: 1000,
-      deadLetterTopic: '',
-      sources: opts.sources ?? createSources({ settings: { sources: {} } as never, role: 'reader' }),
-      sessionTimeoutMs: 10000,
-    });
+    const processor = testBatchProcessor({ ch, producer: fakeProducer([]).producer, retry: { initialDelayMs: 1, maxDelayMs: 5 }, ...(opts.sources && { sources: opts.sources }) });
     return { processor, inserts, failed, deadLetters, calls };
   }
 
