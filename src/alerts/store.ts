@@ -94,8 +94,13 @@ function fromRow(r: AlertRow): AlertRecord {
 /** Stores alert revisions, then their rows of the listing (listing.ts). */
 export async function writeAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRecord>): Promise<void> {
   if (alerts.length === 0) return;
-  await ch.insert('alerts', alerts.map(toRow));
+  await insertAlerts(ch, alerts);
   await refreshListing(ch, alerts.map((a) => a.alertId));
+}
+
+/** Stores alert revisions only: the caller refreshes their listing rows (refreshListing) after. */
+export async function insertAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRecord>): Promise<void> {
+  if (alerts.length > 0) await ch.insert('alerts', alerts.map(toRow));
 }
 
 export interface AlertFilter {

@@ -14,7 +14,7 @@ import { checkSourceTopics, createSources } from '../sources';
 import { Abandoned, createConsumerLoop, unreadBatch, withRetry, type BatchSession } from '../kafka';
 import type { Logger } from '../log';
 import { sql, type ClickHouse } from '../store';
-import { writeAlerts, type AlertRecord } from '../alerts';
+import { insertAlerts, refreshListing, type AlertRecord } from '../alerts';
 import { engineFor, fromAccessEvent, type DetectEvent } from '../detect';
 import { createRegistry, type Registry } from '../telemetry';
 import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
@@ -143,7 +143,14 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       if (!failed) log.info({ ...engine.stats(), ...counts }, 'detector stopped');
     },
   });
-  const store = revisionStore({ write: (alerts) => writeAlerts(ch, alerts), retry, stopping: () => loop.stopping(), log, onRetry: () => metrics.errors.inc({ kind: 'store_retry' }) });
+  const store = revisionStore({
+    write: (alerts) => insertAlerts(ch, alerts),
+    refresh: (alerts) => refreshListing(ch, alerts.map((a) => a.alertId)),
+    retry,
+    stopping: () => loop.stopping(),
+    log,
+    onRetry: () => metrics.errors.inc({ kind: 'store_retry' }),
+  });
   const emit = (alerts: AlertRecord[]) => {
     for (const a of alerts) {
       metrics.alerts.inc({ severity: a.severity });

@@ -4,6 +4,13 @@
 // (the same revision stored twice, possibly with another severity). A detector paused past its session,
 // or a batch of a generation gone by, is caught the same way: committing the batch's start again checks
 // the membership with the broker (consumer-loop.ts, fence).
+//
+// A revision is stamped (updatedAtWall) when it is judged. One stored much later, by a retry through an
+// outage, is stamped again when it is sent: the notifier reads revisions by stamp, 30 s behind the newest
+// it saw (another detector's keep it moving), and the chain seals what is older than its grace period; an
+// old stamp arriving late was passed over by both (never paged; named by the verifier as written after
+// sealing). The listing is refreshed after the insert, on its own: a refresh failing does not send the
+// revisions again.
 import type { AlertRecord } from '../alerts';
 import { Abandoned, withRetry, type RetryPolicy } from '../kafka';
 import type { Logger } from '../log';
@@ -16,8 +23,16 @@ export interface StillOurs {
   fence(): Promise<void>;
 }
 
+/** A revision stored this long after it was judged is stamped again when sent (well inside the notifier's 30 s overlap). */
+export const RESTAMP_AFTER_MS = 10_000;
+
 export interface RevisionStoreOptions {
+  /** Inserts the revisions (alerts/store.ts insertAlerts). */
   write(alerts: AlertRecord[]): Promise<void>;
+  /** After the insert: derives their rows of the listing (alerts/listing.ts refreshListing). */
+  refresh?(alerts: AlertRecord[]): Promise<void>;
+  /** The wall clock (ms); Date.now by default. */
+  now?(): number;
   retry: RetryPolicy;
   stopping(): boolean;
   log: Logger;
@@ -26,8 +41,18 @@ export interface RevisionStoreOptions {
 
 /** Stores the revisions, or throws Abandoned once the batch is no longer this detector's (judged again by its owner). */
 export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs) => Promise<void> {
-  return (alerts, ours) =>
-    withRetry(
+  const now = o.now ?? Date.now;
+  return async (alerts, ours) => {
+    const options = (what: string) => ({
+      policy: o.retry,
+      shouldContinue: () => !o.stopping() && ours.current(),
+      onRetry: (err: unknown, attempt: number) => {
+        o.onRetry?.();
+        o.log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
+      },
+    });
+    let stored = alerts;
+    await withRetry(
       'storing alerts',
       async () => {
         if (!ours.current()) throw new Abandoned('a batch judged while the group was rebalanced');
@@ -35,15 +60,21 @@ export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], 
           o.log.warn({ err: err.message }, 'could not prove this detector still holds the partition; the batch is judged again');
           throw new Abandoned('storing alerts without a proven membership');
         });
-        await o.write(alerts);
+        stored = stampedWhenLate(alerts, now());
+        await o.write(stored);
       },
-      {
-        policy: o.retry,
-        shouldContinue: () => !o.stopping() && ours.current(),
-        onRetry: (err, attempt) => {
-          o.onRetry?.();
-          o.log.warn({ err: (err as Error).message, attempt }, 'storing alerts failed; retrying');
-        },
-      },
+      options('storing alerts'),
     );
+    const refresh = o.refresh;
+    if (!refresh) return;
+    // Stored: a refresh that cannot be done now is left to the API's listing repair, not a reason to judge the batch again.
+    await withRetry('refreshing the alert listing', () => refresh(stored), options('refreshing the alert listing')).catch((err: Error) => {
+      o.log.warn({ err: err.message }, "alerts stored, their listing rows not refreshed (the API's listing repair rewrites them)");
+    });
+  };
+}
+
+/** The revisions judged more than RESTAMP_AFTER_MS before `at`, stamped `at`; the others as they are. */
+function stampedWhenLate(alerts: AlertRecord[], at: number): AlertRecord[] {
+  return alerts.map((a) => (at - a.updatedAtWall > RESTAMP_AFTER_MS ? { ...a, updatedAtWall: at } : a));
 }

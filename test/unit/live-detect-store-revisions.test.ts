@@ -5,7 +5,7 @@ import type { AlertRecord } from '../../src/alerts';
 import { ClickHouseError } from '../../src/errors';
 import { Abandoned } from '../../src/kafka';
 import { createLogger } from '../../src/log';
-import { revisionStore } from '../../src/live-detect/store-revisions';
+import { RESTAMP_AFTER_MS, revisionStore } from '../../src/live-detect/store-revisions';
 
 const log = createLogger({ level: 'silent' });
 const revision = { alertId: 'a1', revision: 1 } as AlertRecord;
@@ -52,5 +52,68 @@ describe('storing a batch’s alert revisions', () => {
     const expelled = Object.assign(new Error('The coordinator is not aware of this member'), { retriable: false });
     await expect(store([revision], { current: () => true, fence: () => Promise.reject(expelled) })).rejects.toBeInstanceOf(Abandoned);
     expect(writes).toBe(0);
+  });
+
+  it('stamps a revision stored long after it was judged when it is sent (the notifier and the chain read by stamp), one stored in time as judged', async () => {
+    const judged = 1_700_000_000_000;
+    let clock = judged + 1000;
+    const written: AlertRecord[][] = [];
+    let failures = 1;
+    const store = revisionStore({
+      write: async (alerts) => {
+        written.push(alerts);
+        // The outage lasts two minutes: the next attempt goes then.
+        if (failures-- > 0) {
+          clock += 120_000;
+          throw outage();
+        }
+      },
+      now: () => clock,
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    const late = { alertId: 'a1', revision: 3, createdAtWall: judged - 60_000, updatedAtWall: judged } as AlertRecord;
+    await store([late], { current: () => true, fence: async () => {} });
+    expect(written.map((w) => w[0].updatedAtWall)).toEqual([judged, judged + 121_000]);
+    expect(written[1][0].createdAtWall).toBe(judged - 60_000);
+    expect(late.updatedAtWall).toBe(judged);
+    expect(clock - judged).toBeGreaterThan(RESTAMP_AFTER_MS);
+  });
+
+  it('refreshes the listing once after the insert, and never inserts again because the refresh failed', async () => {
+    const calls: string[] = [];
+    let refreshFailures = 2;
+    const store = revisionStore({
+      write: async () => void calls.push('insert'),
+      refresh: async () => {
+        calls.push('refresh');
+        if (refreshFailures-- > 0) throw outage();
+      },
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    await store([revision], { current: () => true, fence: async () => {} });
+    expect(calls).toEqual(['insert', 'refresh', 'refresh', 'refresh']);
+  });
+
+  it('keeps the batch stored when its listing cannot be refreshed (the group moved on meanwhile): the API repairs the listing', async () => {
+    let current = true;
+    let inserts = 0;
+    const store = revisionStore({
+      write: async () => {
+        inserts++;
+      },
+      refresh: async () => {
+        current = false;
+        throw outage();
+      },
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    await expect(store([revision], { current: () => current, fence: async () => {} })).resolves.toBeUndefined();
+    expect(inserts).toBe(1);
   });
 });
