@@ -11,19 +11,17 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
-import { encodeRows, SCHEMA_MISSING_CODES, SERVER_CODES, shardsOf, type ClickHouse, type EncodedRows } from '../store';
+import { encodeRows, fenceAttempt, fenceClosed, fencedWriter, openFence, SCHEMA_MISSING_CODES, SERVER_CODES, serverCode, shardsOf, type Attempt, type ClickHouse, type EncodedRows, type FencedWriter, type RepairContext } from '../store';
 import { accessEventRows, type StoredEvent } from './event-rows';
 import type { Ownership } from './lease';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
-import { fenceAttempt, fenceClosed, fencedWriter, openFence, serverCode, type Attempt, type FencedWriter } from './insert-fence';
 import { createInsertGroups, GROUP_LIMITS, type GroupTicket } from './insert-groups';
 import { insertQueryId, insertQueryPrefix, repairPartition, settleInsert, waitForInserts, type InsertRange } from './insert-outcome';
 import { loadLedger, type PartitionLedger } from './ledger';
 import type { IngestMetrics } from './metrics';
 import { insertRefusedApart, InsertRefused, schemaMissing, type Inserted } from './refused-rows';
 import { insertShards, type ShardInsertContext } from './shard-inserts';
-import type { RepairContext } from './stall-watch';
 import { RecentIds, unreadBatch, withRetry, type RetryPolicy } from '../kafka';
 import type { ValidateLimits } from '../event';
 import type { Sources } from '../sources';
@@ -59,7 +57,7 @@ export interface BatchDeps {
   deduplicationTokens?: boolean;
   /** How long a previous owner's insert may still run before a new owner kills it (the session timeout). */
   sessionTimeoutMs: number;
-  /** How long an insert's fence takes to close (tests shorten it; see insert-fence.ts). */
+  /** How long an insert's fence takes to close (tests shorten it; see store/write-fence.ts). */
   fenceExpiryMs?: number;
   /** The request timeout of settling, fencing and repair statements (default 60 s). */
   settleRequestTimeoutMs?: number;

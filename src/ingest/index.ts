@@ -5,12 +5,11 @@
 import type { Batch, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import type { ClickHouse } from '../store';
+import { FENCE_EXPIRY_MS, type ClickHouse } from '../store';
 import type { Registry } from '../telemetry';
 import { createBatchProcessor } from './batch';
 import { SchemaMissingError } from './refused-rows';
 import { enableInsertDeduplication } from './dedup-token';
-import { FENCE_EXPIRY_MS } from './insert-fence';
 import { createLease, leaseSpan } from './lease';
 import { ingestMetrics } from './metrics';
 import { checkSourceTopics, createSources } from '../sources';

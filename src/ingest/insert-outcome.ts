@@ -11,9 +11,7 @@
 //     the batch's keys is the raw count minus the batch) gets it through its replay table.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
-import { ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
-import type { FencedWriter } from './insert-fence';
-import { stallWatch, type RepairContext, type StallWatch, type Watched } from './stall-watch';
+import { ident, inList, join, sql, stallWatch, type ClickHouse, type FencedWriter, type RepairContext, type SqlFragment, type StallWatch, type Watched } from '../store';
 
 /** The rows of one insert: a partition's offsets between first and last, minus ranges stored before. */
 export interface InsertRange {

@@ -4,7 +4,7 @@
 // hand after another member took the partition over. So a write is allowed only while the last
 // successful heartbeat was *sent* less than `spanMs` ago (monotonic clock); otherwise the member
 // heartbeats first, and abandons the batch when that fails (rebalance, unknown member). The span
-// leaves room, within the session timeout, for the insert's fence to close (src/ingest/insert-fence.ts).
+// leaves room, within the session timeout, for the insert's fence to close (src/store/write-fence.ts).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Abandoned } from '../kafka';

@@ -1,13 +1,12 @@
 // A batch's rows on a cluster: each shard's rows in an insert of their own, straight to one of the
-// shard's replicas (store/shards.ts), fenced there (insert-fence.ts), shards side by side. An unanswered
+// shard's replicas (store/shards.ts), fenced there (store/write-fence.ts), shards side by side. An unanswered
 // insert is sent again to the shard's next replica, where replicated block deduplication drops a copy
 // (docs/exactly-once.md, "On a cluster"). Rows refused as data are isolated per shard (refused-rows.ts).
 import { ClickHouseError } from '../errors';
 import { Abandoned } from '../kafka';
-import { encodeRows, SCHEMA_MISSING_CODES, type ClickHouse, type Shards } from '../store';
+import { encodeRows, fenceClosed, openFence, SCHEMA_MISSING_CODES, type ClickHouse, type Shards } from '../store';
 import { deduplicationSettings, insertDeduplicationToken } from './dedup-token';
 import { accessEventRows, type StoredEvent } from './event-rows';
-import { fenceClosed, openFence } from './insert-fence';
 import { insertQueryId } from './insert-outcome';
 import type { Ownership } from './lease';
 import { insertRefusedApart, InsertRefused, type Inserted } from './refused-rows';
@@ -75,7 +74,7 @@ export async function insertShards(ctx: ShardInsertContext, part: ShardedRows): 
 
 /**
  * One shard's rows into one of its replicas. Each attempt opens its fence on that replica and proves
- * ownership, then inserts in the fence: a writer paused in between finds it closed (insert-fence.ts).
+ * ownership, then inserts in the fence: a writer paused in between finds it closed (store/write-fence.ts).
  */
 async function insertShard(ctx: ShardInsertContext, shard: number, rows: StoredEvent[], own: Ownership, track: (attempt: Promise<void>) => Promise<void>): Promise<void> {
   const first = rows[0];

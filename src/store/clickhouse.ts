@@ -92,7 +92,7 @@ export function localDatabaseOf(database: string): string {
 /**
  * A ClickHouse HTTP session: `check` refuses the request (SESSION_NOT_FOUND, code 372) unless the
  * session exists; `timeoutSeconds` is how long it outlives its last request. The ingester uses one
- * per insert attempt as a fence (src/ingest/insert-fence.ts).
+ * per insert attempt as a fence (src/store/write-fence.ts).
  */
 export interface HttpSession {
   id: string;

@@ -1,5 +1,5 @@
-// ClickHouse storage: the connection, the one SQL escaping helper, schema migrations, and the shards
-// (one server, or a cluster's shards: cluster.ts).
+// ClickHouse storage: the connection, the one SQL escaping helper, schema migrations, the shards (one
+// server, or a cluster's shards: cluster.ts), and the fences of writes whose answer may be lost (write-fence.ts).
 export { createClickHouse, localDatabaseOf, DISTRIBUTED_SETTINGS, POINT_READ, type ClickHouse, type ClickHouseSettings, type ClusterNodes, type HttpSession } from './clickhouse';
 export { sql, ident, inList, join, literal, SqlFragment, type SqlValue } from './sql';
 export { migrate, migrationStatus, loadMigrations, MIGRATIONS_DIR, type Migration, type MigrationStatus } from './migrate';
@@ -9,3 +9,5 @@ export { shardOfUser, verifyClusterNode, USER_SHARDING_KEY } from './cluster';
 export { shardsOf, type Shards } from './shards';
 export { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue } from './keyset';
 export { RETRIABLE_SERVER_CODES, SCHEMA_MISSING_CODES, SERVER_CODES } from './server-codes';
+export { fenceAttempt, fenceClosed, fencedWriter, openAttempt, openFence, serverCode, FENCE_EXPIRY_MS, FENCE_SESSION_SECONDS, type Attempt, type FencedWriter } from './write-fence';
+export { stallWatch, type RepairContext, type StallOptions, type StallWatch, type Watched } from './stall-watch';

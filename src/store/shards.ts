@@ -13,7 +13,7 @@ import { sql, type SqlFragment } from './sql';
 /**
  * Options of a shard insert. `open` is called with the replica chosen, just before the insert is sent
  * there, and gives the insert's session and query id: the ingester opens its fence on that replica and
- * proves it still owns the partition (src/ingest/insert-fence.ts). A failure of it counts as the replica's.
+ * proves it still owns the partition (src/store/write-fence.ts). A failure of it counts as the replica's.
  */
 export type ShardInsertOptions = InsertOptions & { open?: (replica: ClickHouse) => Promise<Pick<InsertOptions, 'session' | 'queryId'>> };
 

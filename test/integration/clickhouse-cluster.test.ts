@@ -13,7 +13,7 @@ import { localServices, managedServices, servicesDown, servicesStatus, servicesU
 import { readPidState } from '../../src/local-services/managed-process';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { KafkaMessage } from 'kafkajs';
-import { FENCE_EXPIRY_MS } from '../../src/ingest/insert-fence';
+import { FENCE_EXPIRY_MS } from '../../src/store/write-fence';
 import { insertQueryId } from '../../src/ingest/insert-outcome';
 import { Abandoned } from '../../src/kafka';
 import { createClickHouse, ident, localDatabaseOf, migrate, migrationStatus, shardOfUser, shardsOf, sql, type ClickHouse } from '../../src/store';

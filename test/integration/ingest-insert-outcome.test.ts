@@ -1,10 +1,10 @@
 // What the ingester finds and repairs after an insert whose outcome it does not know, on the real
-// ClickHouse (src/ingest/insert-outcome.ts, insert-fence.ts). The half-written states a server killed
+// ClickHouse (src/ingest/insert-outcome.ts, store/write-fence.ts). The half-written states a server killed
 // mid-insert leaves are made here on purpose: materialized views detached during an insert write the
 // table without them (the server writes the table, then the views in the order of their names).
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { createLogger } from '../../src/log';
-import { fenceAttempt, fencedWriter, openAttempt, serverCode, type FencedWriter } from '../../src/ingest/insert-fence';
+import { fenceAttempt, fencedWriter, openAttempt, serverCode, type FencedWriter } from '../../src/store/write-fence';
 import { SERVER_CODES } from '../../src/store';
 import { insertQueryId, repairPartition, settleInsert, waitForInserts, type InsertRange } from '../../src/ingest/insert-outcome';
 import { Abandoned } from '../../src/kafka/retry';

@@ -8,10 +8,13 @@
 // the insert names it with session_check=1: the server refuses the insert (SESSION_NOT_FOUND) unless
 // the session still exists, and a session expires only when no request holds it. Once the session is
 // gone, the attempt has either run to its end or can never start: what ClickHouse holds is final.
+// The ingester's inserts and repairs are fenced so (src/ingest), and the detector's alert inserts.
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../errors';
-import { SERVER_CODES, sql, type ClickHouse, type HttpSession, type SqlFragment } from '../store';
+import type { ClickHouse, HttpSession } from './clickhouse';
+import { SERVER_CODES } from './server-codes';
+import { sql, type SqlFragment } from './sql';
 import { stallWatch, type RepairContext, type StallWatch } from './stall-watch';
 
 /** How long a session outlives its last request; the server closes it within about a second more. */

@@ -1,7 +1,7 @@
-// A repair wait that lasts is reported (src/ingest/stall-watch.ts): first after a while, then at an
+// A repair wait that lasts is reported (src/store/stall-watch.ts): first after a while, then at an
 // interval, with details read at that moment; a failing details read does not end the wait.
 import { createLogger } from '../../src/log';
-import { stallWatch } from '../../src/ingest/stall-watch';
+import { stallWatch } from '../../src/store/stall-watch';
 
 describe('the stall watch of a repair wait', () => {
   const logged = () => {
