@@ -2,7 +2,7 @@
 // the highest revision of its alert_id. Filters reach SQL only through the escaping helper.
 import { MS_PER_DAY } from '../calendar';
 import { dayOfAlertId } from './alert-id';
-import { fromDateTime, inList, join, POINT_READ, shardsOf, sql, toDateTime, type ClickHouse, type SqlFragment } from '../store';
+import { fromDateTime, inList, join, POINT_READ, shardsOf, sql, toDateTime, type ClickHouse, type ShardInsertOptions, type SqlFragment } from '../store';
 import { refreshListing } from './listing';
 import { SEVERITIES, type AlertRecord, type Severity } from './types';
 
@@ -98,9 +98,36 @@ export async function writeAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRec
   await refreshListing(ch, alerts.map((a) => a.alertId));
 }
 
-/** Stores alert revisions only: the caller refreshes their listing rows (refreshListing) after. */
-export async function insertAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRecord>): Promise<void> {
-  if (alerts.length > 0) await ch.insert('alerts', alerts.map(toRow));
+/**
+ * Stores alert revisions only: the caller refreshes their listing rows (refreshListing) after. With `open`
+ * (a write fence: src/live-detect/alert-writes.ts), each insert goes to one node, `open` called on it
+ * first: the server, or on a cluster each shard's revisions (sharded by employee) straight to one of its
+ * replicas, one shard after the other. Without it, through the server (a cluster's Distributed table).
+ */
+export async function insertAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRecord>, open?: ShardInsertOptions['open']): Promise<void> {
+  if (alerts.length === 0) return;
+  if (!open) return ch.insert('alerts', alerts.map(toRow));
+  const shards = shardsOf(ch);
+  const byShard = new Map<number, AlertRecord[]>();
+  for (const a of alerts) {
+    const shard = shards.of(a.user);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), a]);
+  }
+  for (const [shard, rows] of byShard) await shards.insert(shard, 'alerts', rows.map(toRow), { open });
+}
+
+/** Which revisions of these alerts ClickHouse holds (`alert_id#revision`), read from every replica on a cluster. */
+export async function heldRevisions(ch: ClickHouse, alertIds: ReadonlyArray<string>): Promise<Set<string>> {
+  const out = new Set<string>();
+  const ids = [...new Set(alertIds)];
+  const shards = shardsOf(ch);
+  for (let i = 0; i < ids.length; i += 2000) {
+    const q = sql`SELECT alert_id, revision FROM alerts PREWHERE alert_id IN ${inList(ids.slice(i, i + 2000))}`;
+    for (let shard = 0; shard < shards.count; shard++) {
+      for (const r of await shards.queryShard<{ alert_id: string; revision: number }>(shard, q, { table: 'alerts' })) out.add(`${r.alert_id}#${Number(r.revision)}`);
+    }
+  }
+  return out;
 }
 
 export interface AlertFilter {

@@ -11,7 +11,7 @@
 //     the batch's keys is the raw count minus the batch) gets it through its replay table.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
-import { ident, inList, join, sql, stallWatch, type ClickHouse, type FencedWriter, type RepairContext, type SqlFragment, type StallWatch, type Watched } from '../store';
+import { ident, inList, join, sql, stallWatch, waitForWrites, type ClickHouse, type FencedWriter, type RepairContext, type SqlFragment, type StallWatch, type Watched } from '../store';
 
 /** The rows of one insert: a partition's offsets between first and last, minus ranges stored before. */
 export interface InsertRange {
@@ -87,24 +87,7 @@ export async function waitForInserts(
 ): Promise<void> {
   if ('ids' in match && match.ids.length === 0) return;
   const where = 'ids' in match ? sql`query_id IN ${inList(match.ids)}` : insertsOf(match.topic, match.partition);
-  const started = Date.now();
-  let stalled: StallWatch | undefined;
-  for (;;) {
-    const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE ${where}`);
-    if (num(r?.n) === 0) return;
-    if (stalled) {
-      await stalled(async () => ({
-        match,
-        queries: await ch.query(sql`SELECT query_id, elapsed, substring(query, 1, 120) AS query FROM system.processes WHERE ${where}`),
-      }));
-    } else if (Date.now() - started > opts.killAfterMs) {
-      opts.log.warn({ match }, 'an insert of this partition is still running after the session timeout (a paused writer?); killing it');
-      await ch.exec(sql`KILL QUERY WHERE ${where} ASYNC`);
-      // A killed query leaves at its next check; one that stays is reported.
-      stalled = stallWatch(opts.log, 'an insert of this partition still runs on ClickHouse after it was killed; waiting for it to end before anything is written', opts.stall);
-    }
-    await sleep(200);
-  }
+  await waitForWrites(ch, where, { ...opts, what: 'an insert of this partition', details: { match } });
 }
 
 const PENDING_MUTATIONS = sql`system.mutations WHERE database = currentDatabase() AND table = 'access_events' AND is_done = 0`;

@@ -14,13 +14,14 @@ import { checkSourceTopics, createSources } from '../sources';
 import { Abandoned, createConsumerLoop, unreadBatch, withRetry, type BatchSession } from '../kafka';
 import type { Logger } from '../log';
 import { sql, type ClickHouse } from '../store';
-import { insertAlerts, refreshListing, type AlertRecord } from '../alerts';
+import { refreshListing, type AlertRecord } from '../alerts';
 import { engineFor, fromAccessEvent, type DetectEvent } from '../detect';
 import { createRegistry, type Registry } from '../telemetry';
 import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
 import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { scheduleDayAhead } from './day-ahead';
+import { alertWrites } from './alert-writes';
 import { clickhouseReads, partitionsOf } from './partitions';
 import { revisionStore } from './store-revisions';
 
@@ -114,7 +115,9 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     const [committed] = await admin.fetchOffsets({ groupId: config.ingest.groupId, topics: [topic] });
     return new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset === '-1' ? 0n : BigInt(p.offset)]));
   };
-  const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow), engine, log, { aheadMs: config.ingest.maxFutureSkewMs });
+  // The fence of the alert inserts: a previous owner's still running past the session timeout is killed.
+  const fence = { log, killAfterMs: detection.consumer.sessionTimeoutMs };
+  const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow, fence), engine, log, { aheadMs: config.ingest.maxFutureSkewMs });
   let alertFloor = started.alertFloor;
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');
   const stopStats = sources.startStatsSchedule(false);
@@ -144,7 +147,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     },
   });
   const store = revisionStore({
-    write: (alerts) => insertAlerts(ch, alerts),
+    writes: (alerts) => alertWrites(ch, alerts, fence),
     refresh: (alerts) => refreshListing(ch, alerts.map((a) => a.alertId)),
     retry,
     stopping: () => loop.stopping(),

@@ -17,7 +17,8 @@ import { dayOf, MS_PER_DAY } from '../calendar';
 import { alertRevisionsEverywhere, type AlertRecord } from '../alerts';
 import { inEventOrder, storedEventsEverywhere, type DetectEvent, type Engine } from '../detect';
 import type { Logger } from '../log';
-import { inList, join, sql, type ClickHouse } from '../store';
+import { inList, join, sql, type ClickHouse, type RepairContext } from '../store';
+import { waitForAlertWrites } from './alert-writes';
 
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */
 const USERS_PER_QUERY = 2000;
@@ -51,7 +52,7 @@ export interface PartitionBelow {
 }
 
 /** The reads from ClickHouse, every replica of every shard on a cluster (what was just stored is there). */
-export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['ingestedBelow']): TakeoverReads {
+export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['ingestedBelow'], fence: RepairContext): TakeoverReads {
   const since = (day: number) => sql`ts >= ${new Date(day * MS_PER_DAY)}`;
   return {
     ingestedBelow,
@@ -68,7 +69,11 @@ export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['in
       }
       return out.sort(inEventOrder);
     },
-    alerts: (first, last) => alertRevisionsEverywhere(ch, first, last),
+    async alerts(first, last) {
+      // A previous owner's insert still running would land after this read (alert-writes.ts).
+      await waitForAlertWrites(ch, fence);
+      return alertRevisionsEverywhere(ch, first, last);
+    },
   };
 }
 

@@ -1,9 +1,9 @@
 // A batch's alert revisions, stored before its offsets are committed, retried while ClickHouse is away.
-// Each attempt first proves the partition is still this detector's: an outage can outlast a rebalance that
-// gave the partition to another detector, whose takeover then reads the alerts before these are written
-// (the same revision stored twice, possibly with another severity). A detector paused past its session,
-// or a batch of a generation gone by, is caught the same way: committing the batch's start again checks
-// the membership with the broker (consumer-loop.ts, fence).
+// Each attempt proves the partition is still this detector's (inside its inserts' fences: alert-writes.ts):
+// an outage can outlast a rebalance that gave the partition to another detector, whose takeover then
+// reads the alerts before these are written (the same revision stored twice, possibly with another
+// severity). A detector paused past its session, or a batch of a generation gone by, is caught the same
+// way: committing the batch's start again checks the membership with the broker (consumer-loop.ts, fence).
 //
 // A revision is stamped (updatedAtWall) when it is judged. One stored much later, by a retry through an
 // outage, is stamped again when it is sent: the notifier reads revisions by stamp, 30 s behind the newest
@@ -12,6 +12,7 @@
 // sealing). The listing is refreshed after the insert, on its own: a refresh failing does not send the
 // revisions again.
 import type { AlertRecord } from '../alerts';
+import type { AlertWrites } from './alert-writes';
 import { Abandoned, withRetry, type RetryPolicy } from '../kafka';
 import type { Logger } from '../log';
 
@@ -27,8 +28,8 @@ export interface StillOurs {
 export const RESTAMP_AFTER_MS = 10_000;
 
 export interface RevisionStoreOptions {
-  /** Inserts the revisions (alerts/store.ts insertAlerts). */
-  write(alerts: AlertRecord[]): Promise<void>;
+  /** The writes of one batch's revisions, fenced and settled (alert-writes.ts). */
+  writes(alerts: AlertRecord[]): AlertWrites;
   /** After the insert: derives their rows of the listing (alerts/listing.ts refreshListing). */
   refresh?(alerts: AlertRecord[]): Promise<void>;
   /** The wall clock (ms); Date.now by default. */
@@ -51,24 +52,24 @@ export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], 
         o.log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
       },
     });
-    let stored = alerts;
+    const writes = o.writes(alerts);
+    const prove = () =>
+      ours.fence().catch((err: Error) => {
+        o.log.warn({ err: err.message }, 'could not prove this detector still holds the partition; the batch is judged again');
+        throw new Abandoned('storing alerts without a proven membership');
+      });
     await withRetry(
       'storing alerts',
       async () => {
         if (!ours.current()) throw new Abandoned('a batch judged while the group was rebalanced');
-        await ours.fence().catch((err: Error) => {
-          o.log.warn({ err: err.message }, 'could not prove this detector still holds the partition; the batch is judged again');
-          throw new Abandoned('storing alerts without a proven membership');
-        });
-        stored = stampedWhenLate(alerts, now());
-        await o.write(stored);
+        await writes.attempt(prove, (rest) => stampedWhenLate(rest, now()));
       },
       options('storing alerts'),
     );
     const refresh = o.refresh;
     if (!refresh) return;
     // Stored: a refresh that cannot be done now is left to the API's listing repair, not a reason to judge the batch again.
-    await withRetry('refreshing the alert listing', () => refresh(stored), options('refreshing the alert listing')).catch((err: Error) => {
+    await withRetry('refreshing the alert listing', () => refresh(alerts), options('refreshing the alert listing')).catch((err: Error) => {
       o.log.warn({ err: err.message }, "alerts stored, their listing rows not refreshed (the API's listing repair rewrites them)");
     });
   };

@@ -133,3 +133,31 @@ export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: Repai
     }
   }
 }
+
+/**
+ * Waits until no query matching `where` (on system.processes) runs on the node: a previous owner's write
+ * may still be running (its writer paused, or slow). One still running after `killAfterMs` (a writer
+ * paused mid-request) is killed; one that stays after that is reported (stall watch). `what` names the
+ * writes in the log.
+ */
+export async function waitForWrites(ch: ClickHouse, where: SqlFragment, opts: RepairContext & { what: string; details?: object }): Promise<void> {
+  const started = Date.now();
+  let stalled: StallWatch | undefined;
+  for (;;) {
+    const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE ${where}`);
+    if (Number(r?.n ?? 0) === 0) return;
+    if (stalled) {
+      await stalled(async () => ({
+        ...opts.details,
+        queries: await ch.query(sql`SELECT query_id, elapsed, substring(query, 1, 120) AS query FROM system.processes WHERE ${where}`),
+      }));
+    } else if (Date.now() - started > opts.killAfterMs) {
+      opts.log.warn({ ...opts.details }, `${opts.what} is still running after the session timeout (a paused writer?); killing it`);
+      await ch.exec(sql`KILL QUERY WHERE ${where} ASYNC`);
+      // A killed query leaves at its next check; one that stays is reported.
+      stalled = stallWatch(opts.log, `${opts.what} still runs on ClickHouse after it was killed; waiting for it to end before anything is written`, opts.stall);
+    }
+    await sleep(200);
+  }
+}
+

@@ -5,10 +5,20 @@ import type { AlertRecord } from '../../src/alerts';
 import { ClickHouseError } from '../../src/errors';
 import { Abandoned } from '../../src/kafka';
 import { createLogger } from '../../src/log';
+import type { AlertWrites } from '../../src/live-detect/alert-writes';
 import { RESTAMP_AFTER_MS, revisionStore } from '../../src/live-detect/store-revisions';
 
 const log = createLogger({ level: 'silent' });
 const revision = { alertId: 'a1', revision: 1 } as AlertRecord;
+/** Writes as alert-writes.ts orders them (ownership proven, then the insert), each attempt sending the whole batch. */
+const writer =
+  (write: (alerts: AlertRecord[]) => Promise<void>) =>
+  (alerts: AlertRecord[]): AlertWrites => ({
+    async attempt(prove, stamp) {
+      await prove();
+      await write(stamp(alerts));
+    },
+  });
 const outage = () => new ClickHouseError('ClickHouse unreachable during insert into alerts: connect ECONNREFUSED', { retriable: true });
 
 describe('storing a batch’s alert revisions', () => {
@@ -16,10 +26,10 @@ describe('storing a batch’s alert revisions', () => {
     const calls: string[] = [];
     let failures = 2;
     const store = revisionStore({
-      write: async () => {
+      writes: writer(async () => {
         calls.push('write');
         if (failures-- > 0) throw outage();
-      },
+      }),
       retry: { initialDelayMs: 1, maxDelayMs: 2 },
       stopping: () => false,
       log,
@@ -32,12 +42,12 @@ describe('storing a batch’s alert revisions', () => {
     let writes = 0;
     let current = true;
     const store = revisionStore({
-      write: async () => {
+      writes: writer(async () => {
         writes++;
         // The group rebalances while ClickHouse is away.
         current = false;
         throw outage();
-      },
+      }),
       retry: { initialDelayMs: 1, maxDelayMs: 2 },
       stopping: () => false,
       log,
@@ -48,7 +58,7 @@ describe('storing a batch’s alert revisions', () => {
 
   it('writes nothing when the broker refuses the membership (a detector paused past its session)', async () => {
     let writes = 0;
-    const store = revisionStore({ write: async () => void writes++, retry: { initialDelayMs: 1, maxDelayMs: 2 }, stopping: () => false, log });
+    const store = revisionStore({ writes: writer(async () => void writes++), retry: { initialDelayMs: 1, maxDelayMs: 2 }, stopping: () => false, log });
     const expelled = Object.assign(new Error('The coordinator is not aware of this member'), { retriable: false });
     await expect(store([revision], { current: () => true, fence: () => Promise.reject(expelled) })).rejects.toBeInstanceOf(Abandoned);
     expect(writes).toBe(0);
@@ -60,14 +70,14 @@ describe('storing a batch’s alert revisions', () => {
     const written: AlertRecord[][] = [];
     let failures = 1;
     const store = revisionStore({
-      write: async (alerts) => {
+      writes: writer(async (alerts) => {
         written.push(alerts);
         // The outage lasts two minutes: the next attempt goes then.
         if (failures-- > 0) {
           clock += 120_000;
           throw outage();
         }
-      },
+      }),
       now: () => clock,
       retry: { initialDelayMs: 1, maxDelayMs: 2 },
       stopping: () => false,
@@ -85,7 +95,7 @@ describe('storing a batch’s alert revisions', () => {
     const calls: string[] = [];
     let refreshFailures = 2;
     const store = revisionStore({
-      write: async () => void calls.push('insert'),
+      writes: writer(async () => void calls.push('insert')),
       refresh: async () => {
         calls.push('refresh');
         if (refreshFailures-- > 0) throw outage();
@@ -102,9 +112,9 @@ describe('storing a batch’s alert revisions', () => {
     let current = true;
     let inserts = 0;
     const store = revisionStore({
-      write: async () => {
+      writes: writer(async () => {
         inserts++;
-      },
+      }),
       refresh: async () => {
         current = false;
         throw outage();

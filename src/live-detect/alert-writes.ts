@@ -1,0 +1,75 @@
+// A batch's alert revisions into ClickHouse, each insert fenced as the ingester's are
+// (src/store/write-fence.ts). Unfenced, an insert whose answer was lost (a client time-out while
+// ClickHouse goes on: a replica frozen, a server overloaded) could land after the partition moved and its
+// new owner stored the same revision (two rows of one revision, maybe of another severity), or be sent
+// again by this detector while it still ran. So:
+//   - each insert opens its fence on the node it goes to, then the partition's ownership is proven (the
+//     broker's), then the insert names the fence: a detector paused in between finds it closed;
+//   - after an attempt that failed, the next one first waits out an unanswered insert's fence (until it
+//     can neither run nor start; killed past the session timeout), then reads which of the revisions
+//     ClickHouse holds, and sends only the others;
+//   - a takeover, before it reads the stored alerts, waits for the alert inserts running on any node
+//     (waitForAlertWrites): a previous owner's insert still running lands before that read, not after.
+import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
+import { fenceAttempt, fenceClosed, inList, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
+
+/** The query_id prefix of the detectors' alert inserts. */
+export const ALERT_WRITE_PREFIX = 'insider-detect-alerts:';
+
+export interface AlertWrites {
+  /**
+   * One attempt at storing what ClickHouse does not hold yet of the batch's revisions. `prove` proves
+   * the partition is still this detector's, once each insert's fence is open; `stamp` gives the
+   * revisions as sent (their stamp: store-revisions.ts). Throws what failed; the next attempt settles it first.
+   */
+  attempt(prove: () => Promise<void>, stamp: (alerts: AlertRecord[]) => AlertRecord[]): Promise<void>;
+}
+
+export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], fence: RepairContext): AlertWrites {
+  let rest = alerts;
+  /** The last attempt failed: it may have stored some of the revisions (one shard's, or all of them). */
+  let unsettled = false;
+  /** Its insert whose answer never came, and the node it went to. */
+  let unanswered: { node: ClickHouse; attempt: Attempt } | undefined;
+  return {
+    async attempt(prove, stamp) {
+      if (unsettled) {
+        if (unanswered) await fenceAttempt(unanswered.node, unanswered.attempt, fence);
+        unanswered = undefined;
+        const held = await heldRevisions(ch, rest.map((a) => a.alertId));
+        rest = rest.filter((a) => !held.has(`${a.alertId}#${a.revision}`));
+        unsettled = false;
+      }
+      if (rest.length === 0) return;
+      /** The insert under way: set once its fence is open and ownership proven. */
+      let sending: { node: ClickHouse; attempt: Attempt } | undefined;
+      try {
+        await insertAlerts(ch, stamp(rest), async (node) => {
+          sending = undefined;
+          const attempt = await openFence(node, ALERT_WRITE_PREFIX, prove);
+          sending = { node, attempt };
+          return attempt;
+        });
+      } catch (err) {
+        unsettled = true;
+        if (sending && serverCode(err) === undefined) unanswered = sending;
+        throw fenceClosed(err, 'storing alerts') ?? err;
+      }
+    },
+  };
+}
+
+/**
+ * Waits until none of the alert inserts running now, on the server or any replica of a cluster, runs
+ * any more (each killed past `killAfterMs`). Inserts begun after the first look are not waited for: they
+ * were sent after their writer proved it owns their partition, which a takeover's partition is not.
+ */
+export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext): Promise<void> {
+  await shardsOf(ch).onEveryReplica(async (node) => {
+    const running = await node.query<{ query_id: string }>(
+      sql`SELECT query_id FROM system.processes WHERE substring(query_id, 1, ${ALERT_WRITE_PREFIX.length}) = ${ALERT_WRITE_PREFIX}`,
+    );
+    if (running.length === 0) return;
+    await waitForWrites(node, sql`query_id IN ${inList(running.map((r) => r.query_id))}`, { ...fence, what: 'an alert insert begun before this takeover' });
+  });
+}

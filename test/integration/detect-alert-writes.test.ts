@@ -1,0 +1,88 @@
+// The detector's alert inserts on the real ClickHouse (src/live-detect/alert-writes.ts): fenced as the
+// ingester's are, settled after a lost answer, and waited for by a takeover. An insert made slow on
+// purpose (a materialized view on alerts that sleeps) stands in for a replica frozen or a server
+// overloaded: the client's answer is lost while the server goes on and stores the revisions.
+import type { AlertRecord } from '../../src/alerts';
+import { ClickHouseError } from '../../src/errors';
+import { alertWrites, waitForAlertWrites } from '../../src/live-detect/alert-writes';
+import { createLogger } from '../../src/log';
+import { createClickHouse, FENCE_EXPIRY_MS, inList, SERVER_CODES, sql, type ClickHouse } from '../../src/store';
+import { syntheticAlert } from '../helpers/api-fixture';
+import { dropDatabase, freshDatabase } from '../helpers/database';
+import { testConfig, uniqueName } from '../helpers/env';
+
+jest.setTimeout(120000);
+// Not part of the compatibility check's recording: its answers depend on when a client gives up on a
+// running insert, which a replay one statement at a time cannot reproduce.
+delete process.env.INSIDER_CLICKHOUSE_RECORD_DIR;
+
+const log = createLogger({ level: 'silent' });
+const DAY = 20_400;
+const alertOf = (id: string, revision = 1): AlertRecord => ({ ...syntheticAlert(`${id}@corp.example`, DAY, { id }), revision, updatedAtWall: Date.now(), createdAtWall: Date.now() }) as AlertRecord;
+const asSent = (alerts: AlertRecord[]) => alerts;
+
+describe("the detector's alert inserts", () => {
+  const config = testConfig();
+  let admin: ClickHouse;
+  let ch: ClickHouse;
+  let database: string;
+
+  beforeEach(async () => {
+    database = uniqueName('it_alert_writes');
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+  });
+  afterEach(async () => {
+    await dropDatabase(database, { admin, ch });
+  });
+
+  const copies = async (ids: string[]) =>
+    (await ch.query<{ alert_id: string; revision: number; n: string }>(sql`SELECT alert_id, revision, count() AS n FROM alerts WHERE alert_id IN ${inList(ids)} GROUP BY alert_id, revision ORDER BY alert_id, revision`)).map(
+      (r) => [r.alert_id, Number(r.revision), Number(r.n)],
+    );
+  /** Every insert into alerts takes about `seconds` (a view that sleeps once per block). */
+  const slowInserts = (seconds: number) => ch.exec(sql`CREATE MATERIALIZED VIEW slow_alerts ENGINE = Null AS SELECT sleep(${seconds}) AS s FROM alerts`);
+
+  it('an insert whose answer was lost is waited out, and the next attempt sends only what ClickHouse does not hold: each revision stored once', async () => {
+    await slowInserts(2);
+    // The client gives up after 500 ms; the server goes on and stores the revisions.
+    const impatient = createClickHouse({ ...config.clickhouse, requestTimeoutMs: 500 }, { database });
+    const alerts = [alertOf('lost-a'), alertOf('lost-b', 3)];
+    const writes = alertWrites(impatient, alerts, { log, killAfterMs: 60_000 });
+    const first = await writes.attempt(async () => {}, asSent).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(first).toBeInstanceOf(ClickHouseError);
+    expect((first as ClickHouseError).retriable).toBe(true);
+    await writes.attempt(async () => {}, asSent);
+    expect(await copies(['lost-a', 'lost-b'])).toEqual([
+      ['lost-a', 1, 1],
+      ['lost-b', 3, 1],
+    ]);
+  });
+
+  it('a detector paused after proving it owns the partition, past its fence, stores nothing when it resumes', async () => {
+    const writes = alertWrites(ch, [alertOf('paused')], { log, killAfterMs: 60_000 });
+    // The pause: after the proof, before the insert is sent.
+    const late = await writes.attempt(() => new Promise((r) => setTimeout(r, FENCE_EXPIRY_MS + 1000)), asSent).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(late).toBeInstanceOf(ClickHouseError);
+    expect(Number((late as ClickHouseError).context.serverCode)).toBe(SERVER_CODES.SESSION_NOT_FOUND);
+    expect(await copies(['paused'])).toEqual([]);
+  });
+
+  it("a takeover waits for an alert insert still running before it reads the stored alerts: the previous owner's revision is read, not landed after", async () => {
+    await slowInserts(3);
+    const writes = alertWrites(ch, [alertOf('running')], { log, killAfterMs: 60_000 });
+    const previousOwner = writes.attempt(async () => {}, asSent);
+    const running = async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE substring(query_id, 1, 22) = 'insider-detect-alerts:'`))[0].n);
+    for (let i = 0; i < 50 && (await running()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await running()).toBe(1);
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 });
+    expect(await running()).toBe(0);
+    expect(await copies(['running'])).toEqual([['running', 1, 1]]);
+    await previousOwner;
+  });
+});
