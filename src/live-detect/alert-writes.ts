@@ -11,10 +11,19 @@
 //   - a takeover, before it reads the stored alerts, waits for the alert inserts running on any node
 //     (waitForAlertWrites): a previous owner's insert still running lands before that read, not after.
 import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
-import { fenceAttempt, fenceClosed, inList, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
+import { fenceAttempt, fenceClosed, inList, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
 
 /** The query_id prefix of the detectors' alert inserts. */
 export const ALERT_WRITE_PREFIX = 'insider-detect-alerts:';
+
+/** A Kafka partition whose batch wrote the revisions (its inserts' query_id prefix names it). */
+export interface WrittenBy {
+  topic: string;
+  partition: number;
+}
+
+/** The query_id prefix of the alert inserts of a partition's batches (Kafka topic names hold no ':'). */
+const prefixOf = (by?: WrittenBy) => (by ? `${ALERT_WRITE_PREFIX}${by.topic}:${by.partition}:` : ALERT_WRITE_PREFIX);
 
 export interface AlertWrites {
   /**
@@ -25,7 +34,7 @@ export interface AlertWrites {
   attempt(prove: () => Promise<void>, stamp: (alerts: AlertRecord[]) => AlertRecord[]): Promise<void>;
 }
 
-export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], fence: RepairContext): AlertWrites {
+export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], by: WrittenBy, fence: RepairContext): AlertWrites {
   let rest = alerts;
   /** The last attempt failed: it may have stored some of the revisions (one shard's, or all of them). */
   let unsettled = false;
@@ -34,7 +43,11 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], fence: Repair
   return {
     async attempt(prove, stamp) {
       if (unsettled) {
-        if (unanswered) await fenceAttempt(unanswered.node, unanswered.attempt, fence);
+        // A replica where no server listens any more (it crashed with the insert) runs nothing: what it
+        // committed, its peers fetch (heldRevisions reads a shard only as complete as it can know it).
+        if (unanswered) await fenceAttempt(unanswered.node, unanswered.attempt, fence).catch((err: unknown) => {
+          if (!noServerAt(err)) throw err;
+        });
         unanswered = undefined;
         const held = await heldRevisions(ch, rest.map((a) => a.alertId));
         rest = rest.filter((a) => !held.has(`${a.alertId}#${a.revision}`));
@@ -46,7 +59,7 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], fence: Repair
       try {
         await insertAlerts(ch, stamp(rest), async (node) => {
           sending = undefined;
-          const attempt = await openFence(node, ALERT_WRITE_PREFIX, prove);
+          const attempt = await openFence(node, prefixOf(by), prove);
           sending = { node, attempt };
           return attempt;
         });
@@ -60,15 +73,16 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], fence: Repair
 }
 
 /**
- * Waits until none of the alert inserts running now, on the server or any replica of a cluster, runs
- * any more (each killed past `killAfterMs`). Inserts begun after the first look are not waited for: they
- * were sent after their writer proved it owns their partition, which a takeover's partition is not.
+ * Waits until none of the alert inserts of `by`'s batches (every partition's without it) running now,
+ * on the server or any replica of a cluster, runs any more (each killed past `killAfterMs`). Inserts
+ * begun after the first look are not waited for: they were sent after their writer proved it owns their
+ * partition, which a takeover's partition is not (the caller looks once fences opened before the group's
+ * join have closed).
  */
-export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext): Promise<void> {
+export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, by?: WrittenBy): Promise<void> {
+  const prefix = prefixOf(by);
   await shardsOf(ch).onEveryReplica(async (node) => {
-    const running = await node.query<{ query_id: string }>(
-      sql`SELECT query_id FROM system.processes WHERE substring(query_id, 1, ${ALERT_WRITE_PREFIX.length}) = ${ALERT_WRITE_PREFIX}`,
-    );
+    const running = await node.query<{ query_id: string }>(sql`SELECT query_id FROM system.processes WHERE substring(query_id, 1, ${prefix.length}) = ${prefix}`);
     if (running.length === 0) return;
     await waitForWrites(node, sql`query_id IN ${inList(running.map((r) => r.query_id))}`, { ...fence, what: 'an alert insert begun before this takeover' });
   });

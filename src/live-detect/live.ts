@@ -147,7 +147,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     },
   });
   const store = revisionStore({
-    writes: (alerts) => alertWrites(ch, alerts, fence),
+    writes: (alerts, by) => alertWrites(ch, alerts, by, fence),
     refresh: (alerts) => refreshListing(ch, alerts.map((a) => a.alertId)),
     retry,
     stopping: () => loop.stopping(),
@@ -199,7 +199,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       }
       const alerts = [...taken.alerts, ...(await engine.process(events))];
       // Stored before the offsets are committed (the loop commits what this returns).
-      if (alerts.length > 0) await store(alerts, { current: () => partitions.current(taken), fence: () => session.fence() });
+      if (alerts.length > 0) await store(alerts, { current: () => partitions.current(taken), fence: () => session.fence() }, { topic: batch.topic, partition: batch.partition });
       engine.settled(alerts);
       emit(alerts);
       partitions.judged(batch, events);

@@ -17,8 +17,9 @@ import { dayOf, MS_PER_DAY } from '../calendar';
 import { alertRevisionsEverywhere, type AlertRecord } from '../alerts';
 import { inEventOrder, storedEventsEverywhere, type DetectEvent, type Engine } from '../detect';
 import type { Logger } from '../log';
-import { inList, join, sql, type ClickHouse, type RepairContext } from '../store';
-import { waitForAlertWrites } from './alert-writes';
+import { performance } from 'node:perf_hooks';
+import { FENCE_EXPIRY_MS, inList, join, sql, type ClickHouse, type RepairContext } from '../store';
+import { waitForAlertWrites, type WrittenBy } from './alert-writes';
 
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */
 const USERS_PER_QUERY = 2000;
@@ -41,8 +42,12 @@ export interface TakeoverReads {
   partitionEvents(since: number, topic: string, partition: number, below: bigint): Promise<DetectEvent[]>;
   /** The stored events of days from `since` of these employees on these partitions, below their offsets, in event order. */
   employeeEvents(since: number, users: ReadonlyArray<string>, partitions: ReadonlyArray<PartitionBelow>): Promise<DetectEvent[]>;
-  /** Every stored revision of the alerts of days first..last. */
-  alerts(first: number, last: number): Promise<AlertRecord[]>;
+  /**
+   * Every stored revision of the alerts of days first..last, once the alert inserts of `by`'s batches
+   * (every partition's without it) that may still run have ended; `joinedAt`: when the group's latest
+   * join was seen (performance.now()).
+   */
+  alerts(first: number, last: number, writes: { by?: WrittenBy; joinedAt: number }): Promise<AlertRecord[]>;
 }
 
 export interface PartitionBelow {
@@ -69,9 +74,13 @@ export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['in
       }
       return out.sort(inEventOrder);
     },
-    async alerts(first, last) {
-      // A previous owner's insert still running would land after this read (alert-writes.ts).
-      await waitForAlertWrites(ch, fence);
+    async alerts(first, last, { by, joinedAt }) {
+      // A previous owner's insert still running would land after this read (alert-writes.ts). One it
+      // proved its ownership for just before the join (a commit in a rebalance still gathering members
+      // is accepted) may not have started yet: looked for once such fences have closed.
+      const fencesClosed = joinedAt + FENCE_EXPIRY_MS - performance.now();
+      if (fencesClosed > 0) await new Promise((r) => setTimeout(r, fencesClosed));
+      await waitForAlertWrites(ch, fence, by);
       return alertRevisionsEverywhere(ch, first, last);
     },
   };
@@ -131,6 +140,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
   /** Partitions being taken over: a join during the takeover's reads that does not assign one loses it too. */
   const taking = new Set<string>();
   let member: string | null = null;
+  /** When the latest join was seen (performance.now()): a takeover reads the stored alerts once fences opened before it have closed. */
+  let joinedAt = -Infinity;
   let expelled = false;
   let generation = 0;
   let applied = 0;
@@ -239,7 +250,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     const rebuilt = new Set([...seen, ...stale]);
     const more = await reads.employeeEvents(today - 1, [...rebuilt], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
-    const alerts = await judgeAgain(rebuilt, events, today);
+    const alerts = await judgeAgain(rebuilt, events, today, { topic, partition });
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
     held.set(key, { topic, partition, next: first, users });
@@ -277,14 +288,14 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
   }
 
   /** Forgets these employees' totals and judges their stored events again, continuing the stored alerts. */
-  async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number): Promise<AlertRecord[]> {
+  async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number, by?: WrittenBy): Promise<AlertRecord[]> {
     engine.release(users, { again: true });
     try {
       // Every stored alert, not only those of these employees: a detector killed after it stored an alert
       // and before it committed the batch leaves alerts of employees whose events all lie at or past where
       // the takeover starts (the batch itself, dated ahead maybe); judged again there, they must continue
       // those alerts, not raise them afresh. So up to the furthest day an event may be dated.
-      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs))));
+      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { by, joinedAt }));
       const alerts = await engine.process(events);
       for (const u of users) stale.delete(u);
       return alerts;
@@ -297,6 +308,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
 
   return {
     assigned(given, memberId) {
+      joinedAt = performance.now();
       const next = new Set(Object.entries(given).flatMap(([topic, parts]) => parts.map((p) => keyOf(topic, p))));
       // Every join counts: one that takes a partition away and the next that gives it back, both before
       // the next batch, must still drop what this detector held of it (another judged it in between).

@@ -12,7 +12,7 @@
 // sealing). The listing is refreshed after the insert, on its own: a refresh failing does not send the
 // revisions again.
 import type { AlertRecord } from '../alerts';
-import type { AlertWrites } from './alert-writes';
+import type { AlertWrites, WrittenBy } from './alert-writes';
 import { Abandoned, withRetry, type RetryPolicy } from '../kafka';
 import type { Logger } from '../log';
 
@@ -29,7 +29,7 @@ export const RESTAMP_AFTER_MS = 10_000;
 
 export interface RevisionStoreOptions {
   /** The writes of one batch's revisions, fenced and settled (alert-writes.ts). */
-  writes(alerts: AlertRecord[]): AlertWrites;
+  writes(alerts: AlertRecord[], by: WrittenBy): AlertWrites;
   /** After the insert: derives their rows of the listing (alerts/listing.ts refreshListing). */
   refresh?(alerts: AlertRecord[]): Promise<void>;
   /** The wall clock (ms); Date.now by default. */
@@ -41,9 +41,9 @@ export interface RevisionStoreOptions {
 }
 
 /** Stores the revisions, or throws Abandoned once the batch is no longer this detector's (judged again by its owner). */
-export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs) => Promise<void> {
+export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs, by: WrittenBy) => Promise<void> {
   const now = o.now ?? Date.now;
-  return async (alerts, ours) => {
+  return async (alerts, ours, by) => {
     const options = (what: string) => ({
       policy: o.retry,
       shouldContinue: () => !o.stopping() && ours.current(),
@@ -52,7 +52,7 @@ export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], 
         o.log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
       },
     });
-    const writes = o.writes(alerts);
+    const writes = o.writes(alerts, by);
     const prove = () =>
       ours.fence().catch((err: Error) => {
         o.log.warn({ err: err.message }, 'could not prove this detector still holds the partition; the batch is judged again');

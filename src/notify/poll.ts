@@ -14,8 +14,14 @@ import { alertLink, caseLink, incidentOf, pageOf, type AlertPage, type AlertRevi
 import { commit, planPages } from './queue';
 import { needsDepartments, routeAlert } from './routing';
 
-/** Revisions and actions are read again this far behind the newest one seen (inserts that land late). */
+/** Actions are read again this far behind the newest one seen (inserts that land late). */
 const OVERLAP_MS = 30_000;
+/**
+ * Revisions too, further: a detector's revision stamped when sent can land long after (an insert whose
+ * answer was lost is waited out: a request time-out, 60 s, then up to the session timeout before it is
+ * killed, src/live-detect/alert-writes.ts), while other detectors' revisions move the cursor on.
+ */
+const REVISION_OVERLAP_MS = 180_000;
 const DIRECTORY_TTL_MS = 60_000;
 
 export interface Poller {
@@ -53,7 +59,7 @@ export function createPoller(state: NotifierState): Poller {
   }
 
   async function pollAlerts(t: number): Promise<void> {
-    const from = Math.max(alertCursor - OVERLAP_MS, t - n.catchUpMs);
+    const from = Math.max(alertCursor - REVISION_OVERLAP_MS, t - n.catchUpMs);
     const rows = await ch.query<{
       alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
       window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
@@ -84,7 +90,7 @@ export function createPoller(state: NotifierState): Poller {
       for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
     }
     alertCursor = newest;
-    for (const [id, s] of seenRevisions) if (s.updated < alertCursor - 2 * OVERLAP_MS) seenRevisions.delete(id);
+    for (const [id, s] of seenRevisions) if (s.updated < alertCursor - 2 * REVISION_OVERLAP_MS) seenRevisions.delete(id);
   }
 
   /**

@@ -6,7 +6,7 @@ export { migrate, migrationStatus, loadMigrations, MIGRATIONS_DIR, type Migratio
 export { encodeRows, tsvDateTime, tsvFields, tsvNumber, tsvString, tsvUnescape, type EncodedRows, type RowEncoding } from './tab-separated';
 export { toDateTime, fromDateTime, NO_TIME } from './datetime';
 export { shardOfUser, verifyClusterNode, USER_SHARDING_KEY } from './cluster';
-export { shardsOf, type ShardInsertOptions, type Shards } from './shards';
+export { noServerAt, shardsOf, type ShardInsertOptions, type Shards } from './shards';
 export { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue } from './keyset';
 export { RETRIABLE_SERVER_CODES, SCHEMA_MISSING_CODES, SERVER_CODES } from './server-codes';
 export { fenceAttempt, fenceClosed, fencedWriter, openAttempt, openFence, serverCode, waitForWrites, FENCE_EXPIRY_MS, FENCE_SESSION_SECONDS, type Attempt, type FencedWriter } from './write-fence';

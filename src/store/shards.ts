@@ -148,7 +148,7 @@ function clusterShards(ch: ClickHouse): Shards {
 }
 
 /** The connection found no server there: refused, or the host or its name gone (not a timeout, not a reset). */
-function noServerAt(err: unknown): boolean {
+export function noServerAt(err: unknown): boolean {
   for (let e = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
     const code = (e as Error & { code?: unknown }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return true;

@@ -338,6 +338,21 @@ export async function waitForGroupAtEnd(kafka: Kafka, groupId: string, topic: st
   }
 }
 
+/** Waits until the group has committed past the start of every partition of `topic` that holds messages. */
+export async function waitForGroupUnderWay(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitUntil(`group ${groupId} under way on every partition of ${topic}`, async () => {
+      const high = await admin.fetchTopicOffsets(topic);
+      const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return high.every((h) => h.high === h.low || Number(c.partitions.find((p) => p.partition === h.partition)?.offset ?? -1) > Number(h.low));
+    }, timeoutMs, 500);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function rowCount(ch: ClickHouse): Promise<number> {
   const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM access_events`);
   return Number(r.n);

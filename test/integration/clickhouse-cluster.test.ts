@@ -22,7 +22,7 @@ import { storeDirectory } from '../../src/directory';
 import { directory, history, PEOPLE } from '../helpers/api-fixture';
 import { testBatchProcessor } from '../helpers/batch-processor';
 import { uniqueName } from '../helpers/env';
-import { exitedWithin, ingestFixture, killIngesters, produce, stableMembers, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitUntil, type IngestFixture } from '../helpers/ingest-run';
+import { exitedWithin, ingestFixture, killIngesters, produce, stableMembers, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitForGroupUnderWay, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { exportMessage, oneEngineRevisions, storedRevisions } from '../helpers/one-engine';
 
 jest.setTimeout(600000);
@@ -411,6 +411,8 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
     await waitUntil('both detectors in their group', async () => (await stableMembers(g0.kafka, detectGroup)) === 2 || undefined, 60000, 500);
     const stored = () => count(g0.ch, sql`SELECT count() AS n FROM access_events WHERE kafka_topic = ${g0.topic}`);
     await waitUntil('progress before the kills', async () => (await stored()) > 1_000, 120000, 50);
+    // Each detector has judged and committed on its partitions: the survivor takes the killed one's over part-way.
+    await waitForGroupUnderWay(g0.kafka, detectGroup, g0.topic);
 
     // One ingester and one detector killed while they work.
     await produce(g0.kafka, g0.topic, batches[1]);

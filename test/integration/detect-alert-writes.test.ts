@@ -1,7 +1,8 @@
 // The detector's alert inserts on the real ClickHouse (src/live-detect/alert-writes.ts): fenced as the
 // ingester's are, settled after a lost answer, and waited for by a takeover. An insert made slow on
-// purpose (a materialized view on alerts that sleeps) stands in for a replica frozen or a server
-// overloaded: the client's answer is lost while the server goes on and stores the revisions.
+// purpose stands in for a replica frozen or a server overloaded: cut into blocks of one row, each block
+// written to the table and then to a materialized view that sleeps, so its second revision lands only
+// seconds after its first, while the client's answer is lost and the server goes on.
 import type { AlertRecord } from '../../src/alerts';
 import { ClickHouseError } from '../../src/errors';
 import { alertWrites, waitForAlertWrites } from '../../src/live-detect/alert-writes';
@@ -20,6 +21,12 @@ const log = createLogger({ level: 'silent' });
 const DAY = 20_400;
 const alertOf = (id: string, revision = 1): AlertRecord => ({ ...syntheticAlert(`${id}@corp.example`, DAY, { id }), revision, updatedAtWall: Date.now(), createdAtWall: Date.now() }) as AlertRecord;
 const asSent = (alerts: AlertRecord[]) => alerts;
+const BY = { topic: 'events', partition: 3 };
+/** Its inserts in blocks of one row, not squashed together again. */
+const oneRowBlocks = (c: ClickHouse): ClickHouse => ({
+  ...c,
+  insert: (table, rows, o = {}) => c.insert(table, rows, { ...o, settings: { ...o.settings, max_insert_block_size: 1, min_insert_block_size_rows: 0, min_insert_block_size_bytes: 0 } }),
+});
 
 describe("the detector's alert inserts", () => {
   const config = testConfig();
@@ -39,15 +46,15 @@ describe("the detector's alert inserts", () => {
     (await ch.query<{ alert_id: string; revision: number; n: string }>(sql`SELECT alert_id, revision, count() AS n FROM alerts WHERE alert_id IN ${inList(ids)} GROUP BY alert_id, revision ORDER BY alert_id, revision`)).map(
       (r) => [r.alert_id, Number(r.revision), Number(r.n)],
     );
-  /** Every insert into alerts takes about `seconds` (a view that sleeps once per block). */
+  /** Each block inserted into alerts takes about `seconds` more (a view that sleeps once per block). */
   const slowInserts = (seconds: number) => ch.exec(sql`CREATE MATERIALIZED VIEW slow_alerts ENGINE = Null AS SELECT sleep(${seconds}) AS s FROM alerts`);
 
   it('an insert whose answer was lost is waited out, and the next attempt sends only what ClickHouse does not hold: each revision stored once', async () => {
     await slowInserts(2);
-    // The client gives up after 500 ms; the server goes on and stores the revisions.
-    const impatient = createClickHouse({ ...config.clickhouse, requestTimeoutMs: 500 }, { database });
+    // The client gives up after 500 ms, when the first revision is stored; the server goes on and stores the second 2 s later.
+    const impatient = oneRowBlocks(createClickHouse({ ...config.clickhouse, requestTimeoutMs: 500 }, { database }));
     const alerts = [alertOf('lost-a'), alertOf('lost-b', 3)];
-    const writes = alertWrites(impatient, alerts, { log, killAfterMs: 60_000 });
+    const writes = alertWrites(impatient, alerts, BY, { log, killAfterMs: 60_000 });
     const first = await writes.attempt(async () => {}, asSent).then(
       () => undefined,
       (err: unknown) => err,
@@ -62,7 +69,7 @@ describe("the detector's alert inserts", () => {
   });
 
   it('a detector paused after proving it owns the partition, past its fence, stores nothing when it resumes', async () => {
-    const writes = alertWrites(ch, [alertOf('paused')], { log, killAfterMs: 60_000 });
+    const writes = alertWrites(ch, [alertOf('paused')], BY, { log, killAfterMs: 60_000 });
     // The pause: after the proof, before the insert is sent.
     const late = await writes.attempt(() => new Promise((r) => setTimeout(r, FENCE_EXPIRY_MS + 1000)), asSent).then(
       () => undefined,
@@ -75,14 +82,22 @@ describe("the detector's alert inserts", () => {
 
   it("a takeover waits for an alert insert still running before it reads the stored alerts: the previous owner's revision is read, not landed after", async () => {
     await slowInserts(3);
-    const writes = alertWrites(ch, [alertOf('running')], { log, killAfterMs: 60_000 });
+    // Two revisions, the second stored about 3 s after the first.
+    const writes = alertWrites(oneRowBlocks(ch), [alertOf('running-a'), alertOf('running-b')], BY, { log, killAfterMs: 60_000 });
     const previousOwner = writes.attempt(async () => {}, asSent);
     const running = async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE substring(query_id, 1, 22) = 'insider-detect-alerts:'`))[0].n);
     for (let i = 0; i < 50 && (await running()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await running()).toBe(1);
-    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 });
+    // A takeover of another partition (its prefix twin too) does not wait for it.
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, { topic: 'events', partition: 33 });
+    expect(await running()).toBe(1);
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, BY);
+    // What the takeover reads now holds both revisions.
+    expect(await copies(['running-a', 'running-b'])).toEqual([
+      ['running-a', 1, 1],
+      ['running-b', 1, 1],
+    ]);
     expect(await running()).toBe(0);
-    expect(await copies(['running'])).toEqual([['running', 1, 1]]);
     await previousOwner;
   });
 });

@@ -132,6 +132,18 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
     await pd.waitFor((x) => x.incidents.get(alert.alertId)?.state === 'acknowledged' && x.incidents.get(`${alert.alertId}/escalation`)?.state === 'acknowledged', 20_000, 'both acknowledged');
   });
 
+  it("pages a revision that landed two minutes after its stamp, once another detector's newer revision had moved the notifier on", async () => {
+    // Another detector's revision, stamped now: the notifier reads it and its cursor moves to now.
+    const newer = makeAlert(6);
+    await writeAlerts(ch, [newer]);
+    await pd.waitFor((x) => triggersFor(x, newer.alertId).length >= 1, 20_000, `the page of ${newer.alertId}`);
+    // A revision stamped when it was sent, 100 s ago, whose insert's answer was lost and which landed only now.
+    const late = makeAlert(7, { updatedAtWall: Date.now() - 100_000, createdAtWall: Date.now() - 100_000 });
+    await writeAlerts(ch, [late]);
+    await pd.waitFor((x) => triggersFor(x, late.alertId).length >= 1, 20_000, `the page of ${late.alertId}`);
+    expect(triggersFor(pd, late.alertId)).toHaveLength(1);
+  });
+
   it('keeps low severities quiet during quiet hours, and pages nothing for an alert already acknowledged', async () => {
     const low = makeAlert(4, { severity: 'low', score: 20 });
     const acked = makeAlert(5);

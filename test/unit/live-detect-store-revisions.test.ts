@@ -19,6 +19,7 @@ const writer =
       await write(stamp(alerts));
     },
   });
+const BY = { topic: 'events', partition: 0 };
 const outage = () => new ClickHouseError('ClickHouse unreachable during insert into alerts: connect ECONNREFUSED', { retriable: true });
 
 describe('storing a batch’s alert revisions', () => {
@@ -34,7 +35,7 @@ describe('storing a batch’s alert revisions', () => {
       stopping: () => false,
       log,
     });
-    await store([revision], { current: () => true, fence: async () => void calls.push('fence') });
+    await store([revision], { current: () => true, fence: async () => void calls.push('fence') }, BY);
     expect(calls).toEqual(['fence', 'write', 'fence', 'write', 'fence', 'write']);
   });
 
@@ -52,7 +53,7 @@ describe('storing a batch’s alert revisions', () => {
       stopping: () => false,
       log,
     });
-    await expect(store([revision], { current: () => current, fence: async () => {} })).rejects.toBeInstanceOf(Abandoned);
+    await expect(store([revision], { current: () => current, fence: async () => {} }, BY)).rejects.toBeInstanceOf(Abandoned);
     expect(writes).toBe(1);
   });
 
@@ -60,7 +61,7 @@ describe('storing a batch’s alert revisions', () => {
     let writes = 0;
     const store = revisionStore({ writes: writer(async () => void writes++), retry: { initialDelayMs: 1, maxDelayMs: 2 }, stopping: () => false, log });
     const expelled = Object.assign(new Error('The coordinator is not aware of this member'), { retriable: false });
-    await expect(store([revision], { current: () => true, fence: () => Promise.reject(expelled) })).rejects.toBeInstanceOf(Abandoned);
+    await expect(store([revision], { current: () => true, fence: () => Promise.reject(expelled) }, BY)).rejects.toBeInstanceOf(Abandoned);
     expect(writes).toBe(0);
   });
 
@@ -84,7 +85,7 @@ describe('storing a batch’s alert revisions', () => {
       log,
     });
     const late = { alertId: 'a1', revision: 3, createdAtWall: judged - 60_000, updatedAtWall: judged } as AlertRecord;
-    await store([late], { current: () => true, fence: async () => {} });
+    await store([late], { current: () => true, fence: async () => {} }, BY);
     expect(written.map((w) => w[0].updatedAtWall)).toEqual([judged, judged + 121_000]);
     expect(written[1][0].createdAtWall).toBe(judged - 60_000);
     expect(late.updatedAtWall).toBe(judged);
@@ -104,7 +105,7 @@ describe('storing a batch’s alert revisions', () => {
       stopping: () => false,
       log,
     });
-    await store([revision], { current: () => true, fence: async () => {} });
+    await store([revision], { current: () => true, fence: async () => {} }, BY);
     expect(calls).toEqual(['insert', 'refresh', 'refresh', 'refresh']);
   });
 
@@ -123,7 +124,7 @@ describe('storing a batch’s alert revisions', () => {
       stopping: () => false,
       log,
     });
-    await expect(store([revision], { current: () => current, fence: async () => {} })).resolves.toBeUndefined();
+    await expect(store([revision], { current: () => current, fence: async () => {} }, BY)).resolves.toBeUndefined();
     expect(inserts).toBe(1);
   });
 });
