@@ -8,8 +8,9 @@
 //   - after an attempt that failed, the next one first waits out an unanswered insert's fence (until it
 //     can neither run nor start; killed past the session timeout), then reads which of the revisions
 //     ClickHouse holds, and sends only the others;
-//   - a takeover, before it reads the stored alerts, waits for the alert inserts running on any node
-//     (waitForAlertWrites): a previous owner's insert still running lands before that read, not after.
+//   - a takeover of a partition, before it reads the stored alerts, waits for that partition's alert
+//     inserts running on any node (waitForAlertWrites; a rebuild of employees whose batch was given up,
+//     for every partition's): a previous owner's insert still running lands before that read, not after.
 import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
 import { fenceAttempt, fenceClosed, inList, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
 

@@ -6,7 +6,7 @@
 // way: committing the batch's start again checks the membership with the broker (consumer-loop.ts, fence).
 //
 // A revision is stamped (updatedAtWall) when it is judged. One stored much later, by a retry through an
-// outage, is stamped again when it is sent: the notifier reads revisions by stamp, 30 s behind the newest
+// outage, is stamped again when it is sent: the notifier reads revisions by stamp, 3 min behind the newest
 // it saw (another detector's keep it moving), and the chain seals what is older than its grace period; an
 // old stamp arriving late was passed over by both (never paged; named by the verifier as written after
 // sealing). The listing is refreshed after the insert, on its own: a refresh failing does not send the
@@ -24,7 +24,7 @@ export interface StillOurs {
   fence(): Promise<void>;
 }
 
-/** A revision stored this long after it was judged is stamped again when sent (well inside the notifier's 30 s overlap). */
+/** A revision stored this long after it was judged is stamped again when sent (well inside the notifier's 3 min overlap). */
 export const RESTAMP_AFTER_MS = 10_000;
 
 export interface RevisionStoreOptions {
