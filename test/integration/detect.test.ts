@@ -2,7 +2,7 @@
 // export through Kafka judged by the live detector while the real ingester stores it; then the same
 // period judged again from ClickHouse (`detect --once`) must give the same alert, and a restarted
 // detector must continue that alert rather than raise it again.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -157,10 +157,21 @@ describe('detection (real Kafka and ClickHouse)', () => {
   }, 120_000);
 
   it('lists alerts, backfills and tunes through the CLI', async () => {
-    await detector!.stop();
-    detector = undefined;
     const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: ws.database, INSIDER_KAFKA_TOPIC: ws.topic, INSIDER_CATALOG_FILE: config.detection.catalogFile, INSIDER_LOG_LEVEL: 'warn' };
     const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+    // A backfill of today while the live detector runs (it judges today and yesterday) is refused: both
+    // would store revisions of the same alert. Run beside it (not blocking it: it keeps heartbeating).
+    const todayArgs = ['--from', new Date(today * MS_PER_DAY).toISOString(), '--to', new Date((today + 1) * MS_PER_DAY).toISOString()];
+    const refused = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'detect', '--once', ...todayArgs, '--group', config.detection.groupId], { env });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stderr }));
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`error: 1 live detector(s) of group ${config.detection.groupId} judge today and yesterday; a backfill reaching them would store revisions they store too. Stop them first, or end --to at ${new Date((today - 1) * MS_PER_DAY).toISOString()} or before`);
+    await detector!.stop();
+    detector = undefined;
 
     const listed = run(['alerts', 'list', '--json', '--severity', 'high']);
     expect(listed.status).toBe(0);

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
-import { dayOf } from '../../calendar';
+import { dayOf, MS_PER_DAY } from '../../calendar';
 import { backfill, engineFor } from '../../detect';
-import { startLiveDetector, type LiveDetector } from '../../live-detect';
+import { liveDetectorMembers, startLiveDetector, type LiveDetector } from '../../live-detect';
 import { Abandoned, createKafka } from '../../kafka';
 import { loadEngineInputs } from '../../triage';
 import { effectiveDetection, loadTuning } from '../../tune';
@@ -25,7 +25,7 @@ export function detectCommand(ctx: CliContext): Command {
     .option('--once', 'judge the stored events of --from .. --to and exit, instead of consuming from Kafka')
     .addOption(new Option('--from <time>', 'with --once: start of the period, ISO-8601 with a zone').argParser(parseTime))
     .addOption(new Option('--to <time>', 'with --once: end of the period (exclusive), ISO-8601 with a zone (default: now)').argParser(parseTime))
-    .option('--group <id>', 'Kafka consumer group of the live detector (default: detection.groupId)')
+    .option('--group <id>', 'Kafka consumer group of the live detector (default: detection.groupId); with --once, the group that must have no members when the period reaches yesterday or today')
     .addHelpText(
       'after',
       `
@@ -33,7 +33,8 @@ Live: a consumer group of its own on the access-event topics (next to the ingest
 printed to stderr and stored the moment a threshold is crossed. SIGINT/SIGTERM stop it cleanly.
 Backfill: the same engine over stored events, in event time, so it raises the alerts live traffic did.
 Alerts are revised, never duplicated: one per employee and UTC day (see \`insider alerts list\`); a
-backfill over a period with stored alerts continues them.
+backfill over a period with stored alerts continues them. A backfill reaching yesterday or today is
+refused while live detectors run (they judge those days): stop them first.
 Needs \`insider migrate\`, a loaded directory (\`insider directory load\`), and optionally
 detection.catalogFile (table sensitivity) and detection.allowlistFile (approved jobs). The alert floor is
 the one an admin chose (\`insider tune --apply\`, the dashboard's Tuning page) when there is one, else
@@ -52,6 +53,16 @@ Examples:
         const from = opts.from!;
         const to = opts.to ?? Date.now();
         if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
+        // Live detectors judge today and yesterday: a backfill reaching them would store revisions they store too.
+        const liveFrom = (dayOf(Date.now()) - 1) * MS_PER_DAY;
+        if (to > liveFrom) {
+          const groupId = opts.group ?? config.detection.groupId;
+          const members = await liveDetectorMembers(createKafka(config.kafka, log), groupId);
+          if (members === undefined) progress(`detect: Kafka did not answer whether live detectors (group ${groupId}) run; if one does, this backfill of today or yesterday stores revisions it stores too`);
+          else if (members > 0) {
+            cmd.error(`error: ${members} live detector(s) of group ${groupId} judge today and yesterday; a backfill reaching them would store revisions they store too. Stop them first, or end --to at ${new Date(liveFrom).toISOString()} or before`, { exitCode: 2 });
+          }
+        }
         // The alert floor an admin chose (`insider tune --apply`, the Tuning page) over the configuration file's.
         const detection = effectiveDetection(config.detection, await loadTuning(ch));
         if (detection.scoring.alertFloor !== config.detection.scoring.alertFloor) progress(`detect: alert floor ${detection.scoring.alertFloor} per 1,000 user-days (chosen by an admin; the configuration file says ${config.detection.scoring.alertFloor})`);
