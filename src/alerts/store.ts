@@ -108,26 +108,33 @@ export async function insertAlerts(ch: ClickHouse, alerts: ReadonlyArray<AlertRe
   if (alerts.length === 0) return;
   if (!open) return ch.insert('alerts', alerts.map(toRow));
   const shards = shardsOf(ch);
-  const byShard = new Map<number, AlertRecord[]>();
+  const byShard = new Map<number, AlertRow[]>();
   for (const a of alerts) {
     const shard = shards.of(a.user);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), a]);
+    let rows = byShard.get(shard);
+    if (!rows) byShard.set(shard, (rows = []));
+    rows.push(toRow(a));
   }
-  for (const [shard, rows] of byShard) await shards.insert(shard, 'alerts', rows.map(toRow), { open });
+  for (const [shard, rows] of byShard) await shards.insert(shard, 'alerts', rows, { open });
 }
 
 /** Which revisions of these alerts ClickHouse holds (`alert_id#revision`), read from every replica on a cluster. */
 export async function heldRevisions(ch: ClickHouse, alertIds: ReadonlyArray<string>): Promise<Set<string>> {
   const out = new Set<string>();
   const ids = [...new Set(alertIds)];
-  const shards = shardsOf(ch);
   for (let i = 0; i < ids.length; i += 2000) {
     const q = sql`SELECT alert_id, revision FROM alerts PREWHERE alert_id IN ${inList(ids.slice(i, i + 2000))}`;
-    for (let shard = 0; shard < shards.count; shard++) {
-      for (const r of await shards.queryShard<{ alert_id: string; revision: number }>(shard, q, { table: 'alerts' })) out.add(`${r.alert_id}#${Number(r.revision)}`);
-    }
+    for (const r of await everywhere<{ alert_id: string; revision: number }>(ch, q)) out.add(`${r.alert_id}#${Number(r.revision)}`);
   }
   return out;
+}
+
+/** A read of alerts from every shard, each as complete as every answering replica makes it (the server on one). */
+async function everywhere<T>(ch: ClickHouse, q: SqlFragment): Promise<T[]> {
+  const shards = shardsOf(ch);
+  const rows: T[] = [];
+  for (let shard = 0; shard < shards.count; shard++) rows.push(...(await shards.queryShard<T>(shard, q, { table: 'alerts' })));
+  return rows;
 }
 
 export interface AlertFilter {
@@ -185,10 +192,7 @@ export function alertsOfDays(ch: ClickHouse, first: number, last: number): Promi
  */
 export async function alertRevisionsEverywhere(ch: ClickHouse, first: number, last: number): Promise<AlertRecord[]> {
   const q = sql`SELECT * FROM alerts WHERE window_end > ${new Date(first * MS_PER_DAY)} AND window_start < ${new Date((last + 1) * MS_PER_DAY)}`;
-  const shards = shardsOf(ch);
-  const rows: AlertRow[] = [];
-  for (let shard = 0; shard < shards.count; shard++) rows.push(...(await shards.queryShard<AlertRow>(shard, q, { table: 'alerts' })));
-  return rows.map(fromRow);
+  return (await everywhere<AlertRow>(ch, q)).map(fromRow);
 }
 
 /** An alert without what shows what was taken and how (the explanation, findings, evidence, trigger). */
