@@ -1,6 +1,7 @@
 // Alerts: what the detector raised, stored in ClickHouse one revision per row, and the listing the queue
 // filters, counts and pages in ClickHouse (listing.ts). The triage lifecycle (acknowledge, resolve) builds on this.
 export { alertIdOf, dayOfAlertId } from './alert-id';
+export { revisionLandingMs, RESTAMP_AFTER_MS, type LandingTimeouts } from './landing';
 export { writeAlerts, insertAlerts, heldRevisions, listAlerts, alertsOfDays, alertRevisionsEverywhere, getAlert, alertSummaries, alertSummaryPages, type AlertFilter, type AlertSummaryRecord } from './store';
 export {
   STATUSES,

@@ -8,6 +8,7 @@
 // manual report) that see the same rows write the same links, which readers collapse. A row that appears
 // after the chain was sealed past its stamp (a backdated insert, or an insert slower than the grace
 // period) is never sealed: the verifier names it.
+import { revisionLandingMs, type LandingTimeouts } from '../alerts';
 import type { ClickHouse } from '../store';
 import { headLink, linksSince, nextLink, writeLinks, type ChainLink } from './links';
 import { compareRecords, readRecords } from './records';
@@ -15,6 +16,11 @@ import { CHAINED_TABLES, type ChainedTable } from './tables';
 
 /** Rows younger than this are left for the next pass (inserts in flight). */
 export const DEFAULT_GRACE_MS = 120_000;
+/**
+ * The grace period for the configured time-outs: at least DEFAULT_GRACE_MS, and as long as a detector's
+ * alert revision can take to land after its stamp (alerts/landing.ts: 149 s with the defaults).
+ */
+export const sealGraceMs = (c: LandingTimeouts) => Math.max(DEFAULT_GRACE_MS, revisionLandingMs(c));
 /** Links per insert. */
 const BATCH = 5000;
 

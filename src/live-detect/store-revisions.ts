@@ -6,12 +6,12 @@
 // way: committing the batch's start again checks the membership with the broker (consumer-loop.ts, fence).
 //
 // A revision is stamped (updatedAtWall) when it is judged. One stored much later, by a retry through an
-// outage, is stamped again when it is sent: the notifier reads revisions by stamp, 3 min behind the newest
-// it saw (another detector's keep it moving), and the chain seals what is older than its grace period; an
-// old stamp arriving late was passed over by both (never paged; named by the verifier as written after
-// sealing). The listing is refreshed after the insert, on its own: a refresh failing does not send the
+// outage, is stamped again when it is sent: the notifier reads revisions by stamp, some minutes behind the
+// newest it saw (another detector's keep it moving), and the chain seals what is older than its grace
+// period; an old stamp arriving late was passed over by both (never paged; named by the verifier as
+// written after sealing). How late a stamp can still land: alerts/landing.ts. The listing is refreshed after the insert, on its own: a refresh failing does not send the
 // revisions again.
-import type { AlertRecord } from '../alerts';
+import { RESTAMP_AFTER_MS, type AlertRecord } from '../alerts';
 import type { AlertWrites, WrittenBy } from './alert-writes';
 import { Abandoned, withRetry, type RetryPolicy } from '../kafka';
 import type { Logger } from '../log';
@@ -23,9 +23,6 @@ export interface StillOurs {
   /** Proves the membership with the broker; throws otherwise. */
   fence(): Promise<void>;
 }
-
-/** A revision stored this long after it was judged is stamped again when sent (well inside the notifier's 3 min overlap). */
-export const RESTAMP_AFTER_MS = 10_000;
 
 export interface RevisionStoreOptions {
   /** The writes of one batch's revisions, fenced and settled (alert-writes.ts). */

@@ -55,6 +55,8 @@ export interface NotifierState {
   readonly page: PageSettings;
   /** How alerts group into cases (cases: in the configuration). */
   readonly cases: TimelineOptions;
+  /** Revisions are read again this far behind the newest stamp seen (poll.ts). */
+  readonly revisionOverlapMs: number;
 
   // State, rebuilt from the outbox by load().
   deliveries: Map<string, Delivery>;

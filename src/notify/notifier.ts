@@ -23,7 +23,7 @@ import { escalate, restoreWatch } from './escalation';
 import type { NotifierState, NotifierStats } from './notifier-state';
 import type { Delivery, RowContent } from './outbox';
 import { alertsLink, type PageSettings } from './page';
-import { createPoller } from './poll';
+import { createPoller, revisionOverlapMs } from './poll';
 import { restoreQueue } from './queue';
 import { notifyMetrics } from './metrics';
 import { createRegistry, type Registry } from '../telemetry';
@@ -80,6 +80,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     digestLink: alertsLink(baseUrl),
     page,
     cases: caseOptions(config),
+    revisionOverlapMs: revisionOverlapMs(config),
     // State, rebuilt from the outbox by load().
     deliveries,
     budgets: new Map(),

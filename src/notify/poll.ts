@@ -3,7 +3,7 @@
 // case-pages.ts) and updates of the incidents already paged, and forwards actions as acknowledgements
 // and resolutions of those incidents. The cursors are saved in the outbox's database and read back on
 // start; revisions and actions seen within the overlap are remembered so that none is routed twice.
-import type { Severity } from '../alerts';
+import { revisionLandingMs, type LandingTimeouts, type Severity } from '../alerts';
 import { currentDirectory } from '../directory';
 import { fromDateTime, sql } from '../store';
 import { statesOf } from '../triage';
@@ -17,11 +17,12 @@ import { needsDepartments, routeAlert } from './routing';
 /** Actions are read again this far behind the newest one seen (inserts that land late). */
 const OVERLAP_MS = 30_000;
 /**
- * Revisions too, further: a detector's revision stamped when sent can land long after (an insert whose
- * answer was lost is waited out: a request time-out, 60 s, then up to the session timeout before it is
- * killed, src/live-detect/alert-writes.ts), while other detectors' revisions move the cursor on.
+ * Revisions too, further: a detector's revision can land long after its stamp (an insert whose answer was
+ * lost is waited out, src/live-detect/alert-writes.ts), while other detectors' revisions move the cursor
+ * on. At least 3 min; longer when the configured time-outs let a revision land later (alerts/landing.ts).
  */
 const REVISION_OVERLAP_MS = 180_000;
+export const revisionOverlapMs = (c: LandingTimeouts) => Math.max(REVISION_OVERLAP_MS, revisionLandingMs(c));
 const DIRECTORY_TTL_MS = 60_000;
 
 export interface Poller {
@@ -33,7 +34,7 @@ export interface Poller {
 }
 
 export function createPoller(state: NotifierState): Poller {
-  const { ch, log, n, now, channels, routes, baseUrl, page } = state;
+  const { ch, log, n, now, channels, routes, baseUrl, page, revisionOverlapMs: overlapMs } = state;
   const anyPerCase = routes.some((r) => (r.pageBy ?? 'case') === 'case');
   let alertCursor = 0;
   let actionCursor = 0;
@@ -59,7 +60,7 @@ export function createPoller(state: NotifierState): Poller {
   }
 
   async function pollAlerts(t: number): Promise<void> {
-    const from = Math.max(alertCursor - REVISION_OVERLAP_MS, t - n.catchUpMs);
+    const from = Math.max(alertCursor - overlapMs, t - n.catchUpMs);
     const rows = await ch.query<{
       alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
       window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
@@ -90,7 +91,7 @@ export function createPoller(state: NotifierState): Poller {
       for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
     }
     alertCursor = newest;
-    for (const [id, s] of seenRevisions) if (s.updated < alertCursor - 2 * REVISION_OVERLAP_MS) seenRevisions.delete(id);
+    for (const [id, s] of seenRevisions) if (s.updated < alertCursor - 2 * overlapMs) seenRevisions.delete(id);
   }
 
   /**

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chainHeads, sealChains } from '../chain';
+import { chainHeads, sealChains, sealGraceMs } from '../chain';
 import type { Config, ReportFormat } from '../config';
 import { caseOptions } from '../cases';
 import { loadCatalog, type Catalog } from '../detect';
@@ -53,6 +53,8 @@ export interface GenerateOptions {
    * manifests' chain); default true.
    */
   record?: boolean;
+  /** The sealer's grace period (chain/seal.ts sealGraceMs of the configuration); default DEFAULT_GRACE_MS. */
+  sealGraceMs?: number;
 }
 
 export interface GeneratedReport {
@@ -64,8 +66,9 @@ export interface GeneratedReport {
 }
 
 /** What a report needs from the configuration: pseudonyms as the API has them, the table catalog, limits. */
-export function reportInputs(config: Readonly<Config>): { pseudonyms: Pseudonyms; catalog: Catalog; settings: ReportSettings } {
+export function reportInputs(config: Readonly<Config>): { pseudonyms: Pseudonyms; catalog: Catalog; settings: ReportSettings; sealGraceMs: number } {
   return {
+    sealGraceMs: sealGraceMs(config),
     pseudonyms: createPseudonyms({ enabled: config.api.pseudonymize, key: config.api.pseudonymKey }),
     catalog: loadCatalog(config.detection.catalogFile),
     settings: {
@@ -89,7 +92,7 @@ export async function generateReport(opts: GenerateOptions): Promise<GeneratedRe
     now,
   );
   if (opts.record !== false) {
-    await sealChains(opts.ch, { now, sealer: 'report' });
+    await sealChains(opts.ch, { now, graceMs: opts.sealGraceMs, sealer: 'report' });
     data.record = { heads: await chainHeads(opts.ch), sealedAt: new Date(now).toISOString() };
   }
   // Written to a sibling directory first and moved in place at the end: a crash leaves no half report.

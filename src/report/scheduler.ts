@@ -53,6 +53,8 @@ export interface SchedulerOptions {
   pseudonyms: Pseudonyms;
   catalog: Catalog;
   settings: ReportSettings;
+  /** The sealer's grace period (reportInputs). */
+  sealGraceMs?: number;
   log: Logger;
   now?: () => number;
   env?: Record<string, string | undefined>;
@@ -223,7 +225,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     log.info({ schedule: s.name, period: periodLabel(period), dir }, 'writing scheduled report');
     const endTimer = metrics.seconds.startTimer({ schedule: s.name });
     try {
-      const report = await generateReport({ ch, period, formats: s.formats ?? reports.formats, outDir: dir, pseudonyms: opts.pseudonyms, catalog: opts.catalog, settings: opts.settings, chromiumPath: reports.chromiumPath, now: now() });
+      const report = await generateReport({ ch, period, formats: s.formats ?? reports.formats, outDir: dir, pseudonyms: opts.pseudonyms, catalog: opts.catalog, settings: opts.settings, sealGraceMs: opts.sealGraceMs, chromiumPath: reports.chromiumPath, now: now() });
       await record(ch, { ...base, event: 'finished', at: now(), manifestSha256: report.manifestSha256, detail: report.files.join(' ') });
       made.set(key, report);
       endTimer();

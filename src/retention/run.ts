@@ -28,6 +28,8 @@ export interface RetentionOptions {
   now?: number;
   /** Plan only: nothing copied, recorded or dropped. */
   dryRun?: boolean;
+  /** The sealer's grace period (chain/seal.ts sealGraceMs of the configuration); default DEFAULT_GRACE_MS. */
+  sealGraceMs?: number;
   progress?: (line: string) => void;
 }
 
@@ -110,7 +112,7 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
   const progress = opts.progress ?? (() => {});
   const runId = `ret_${crypto.randomBytes(6).toString('hex')}`;
   // 1. Everything about to go is linked first (rows past the grace period: partitions due are older).
-  if (!opts.dryRun) await sealChains(ch, { now, sealer: `retention ${runId}` });
+  if (!opts.dryRun) await sealChains(ch, { now, graceMs: opts.sealGraceMs, sealer: `retention ${runId}` });
   const holdsAtStart = new Set((await listHolds(ch, { active: true })).map((h) => h.holdId));
   const { plan, held, heldAlertIds } = await planRetention(ch, opts.settings, now);
   const result: RetentionResult = { runId, dryRun: opts.dryRun === true, partitions: plan, droppedRows: 0, copiedRows: 0 };

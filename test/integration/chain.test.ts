@@ -5,6 +5,8 @@
 // at once (CLI triage runs, in-process audit entries in the same millisecond, alert revisions) while two
 // sealer processes run concurrently: no chain forks or breaks.
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
@@ -225,6 +227,49 @@ describe('hash chains over the record (real ClickHouse)', () => {
         const links = await readLinks(ch, chain);
         expect(links.map((l) => l.seq)).toEqual(links.map((_, i) => i + 1));
       }
+    });
+  });
+
+  // A detector's alert revision can land minutes after its stamp (an insert whose answer was lost:
+  // src/alerts/landing.ts); sealed past it, the verifier would name it as inserted after sealing.
+  describe("the sealer's grace period follows the configured time-outs", () => {
+    const database = uniqueName('it_chain_grace');
+    let admin: ClickHouse;
+    let ch: ClickHouse;
+    let dir: string;
+    const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: '', INSIDER_LOG_LEVEL: 'warn', INSIDER_CONFIG: '' };
+
+    beforeAll(async () => {
+      ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+      env.INSIDER_CLICKHOUSE_DATABASE = database;
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-grace-'));
+    });
+    afterAll(async () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await dropDatabase(database, { admin, ch });
+    });
+
+    const seal = (args: string[], extra: Record<string, string> = {}) => {
+      const r = spawnSync(process.execPath, [bin, 'audit', 'seal', ...args], { env: { ...env, ...extra }, encoding: 'utf8' });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+    };
+    const pending = async () => byChain(await verifyChains(ch), 'alerts').pending;
+
+    it('leaves a revision younger than the longest it can take to land for the next seal', async () => {
+      const now = Date.now();
+      await writeAlerts(ch, [alertAt('al_grace_a', 1, now - 300_000), alertAt('al_grace_b', 1, now - 135_000)]);
+      // A 5 min ClickHouse request time-out: a revision can land 6.5 min after its stamp; neither is sealed.
+      const file = path.join(dir, 'long-timeouts.yaml');
+      fs.writeFileSync(file, 'clickhouse:\n  requestTimeoutMs: 300000\n');
+      seal([], { INSIDER_CONFIG: file });
+      expect(await pending()).toBe(2);
+      // The defaults (60 s, 30 s session, 30 s retry): about 2.5 min; the 5-min-old one is sealed, the other waits.
+      seal([]);
+      expect(await pending()).toBe(1);
+      // Asked for explicitly, a shorter grace is taken.
+      seal(['--grace-seconds', '120']);
+      const results = await verifyChains(ch);
+      expect([byChain(results, 'alerts').ok, byChain(results, 'alerts').pending, byChain(results, 'alerts').verified]).toEqual([true, 0, 2]);
     });
   });
 });

@@ -51,6 +51,9 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
       },
       { publicUrl: 'https://insider.example.com', pseudonymKey: PSEUDONYM_KEY },
     );
+    // A deployment with a long ClickHouse request time-out: a revision whose insert answer was lost can land
+    // minutes after its stamp (src/alerts/landing.ts: 6.5 min with this one).
+    config = { ...config, clickhouse: { ...config.clickhouse, requestTimeoutMs: 300_000 } };
     notifier = createNotifier({ config, ch, log, env: SECRETS });
     await notifier.start();
   });
@@ -132,13 +135,14 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
     await pd.waitFor((x) => x.incidents.get(alert.alertId)?.state === 'acknowledged' && x.incidents.get(`${alert.alertId}/escalation`)?.state === 'acknowledged', 20_000, 'both acknowledged');
   });
 
-  it("pages a revision that landed two minutes after its stamp, once another detector's newer revision had moved the notifier on", async () => {
+  it("pages a revision that landed five minutes after its stamp (a long request time-out), once another detector's newer revision had moved the notifier on", async () => {
     // Another detector's revision, stamped now: the notifier reads it and its cursor moves to now.
     const newer = makeAlert(6);
     await writeAlerts(ch, [newer]);
     await pd.waitFor((x) => triggersFor(x, newer.alertId).length >= 1, 20_000, `the page of ${newer.alertId}`);
-    // A revision stamped when it was sent, 100 s ago, whose insert's answer was lost and which landed only now.
-    const late = makeAlert(7, { updatedAtWall: Date.now() - 100_000, createdAtWall: Date.now() - 100_000 });
+    // A revision stamped when it was sent, 5 min ago, whose insert's answer was lost (the request time-out is
+    // 5 min) and which landed only now: past the notifier's least overlap (3 min), inside the configured one.
+    const late = makeAlert(7, { updatedAtWall: Date.now() - 300_000, createdAtWall: Date.now() - 300_000 });
     await writeAlerts(ch, [late]);
     await pd.waitFor((x) => triggersFor(x, late.alertId).length >= 1, 20_000, `the page of ${late.alertId}`);
     expect(triggersFor(pd, late.alertId)).toHaveLength(1);

@@ -1,12 +1,12 @@
 // A batch's alert revisions are stored only while the batch is still this detector's
 // (src/live-detect/store-revisions.ts): proven before every attempt, so a ClickHouse outage that outlasts
 // a rebalance does not write revisions the partition's new owner writes too. Found by review.
-import type { AlertRecord } from '../../src/alerts';
+import { RESTAMP_AFTER_MS, type AlertRecord } from '../../src/alerts';
 import { ClickHouseError } from '../../src/errors';
 import { Abandoned } from '../../src/kafka';
 import { createLogger } from '../../src/log';
 import type { AlertWrites } from '../../src/live-detect/alert-writes';
-import { RESTAMP_AFTER_MS, revisionStore } from '../../src/live-detect/store-revisions';
+import { revisionStore } from '../../src/live-detect/store-revisions';
 
 const log = createLogger({ level: 'silent' });
 const revision = { alertId: 'a1', revision: 1 } as AlertRecord;

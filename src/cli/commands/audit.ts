@@ -2,7 +2,7 @@
 // written since the last seal; `verify` walks every chain and names the first broken link; `heads` prints
 // the head of each chain, as reports do.
 import { Command, InvalidArgumentError } from 'commander';
-import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, parseHead, sealChains, verifyChains } from '../../chain';
+import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, parseHead, sealChains, sealGraceMs, verifyChains } from '../../chain';
 import type { CliContext } from '../context';
 import { integer, parseTime } from '../options';
 import { printJson, printTable, printText, progress } from '../output';
@@ -66,12 +66,13 @@ Examples:
   cmd
     .command('seal')
     .description('append the links of rows written since the last seal (rows younger than the grace period wait)')
-    .option('--grace-seconds <n>', 'leave rows younger than this for the next seal (inserts in flight)', (v) => integer(v, 0, 86_400), DEFAULT_GRACE_MS / 1000)
+    .option('--grace-seconds <n>', `leave rows younger than this for the next seal (inserts in flight; default ${DEFAULT_GRACE_MS / 1000}, or longer when clickhouse.requestTimeoutMs and detection.consumer's time-outs let an alert revision land later)`, (v) => integer(v, 0, 86_400))
     .option('--every <seconds>', 'keep sealing, every this many seconds, until SIGTERM/SIGINT (the sealer as a service)', (v) => integer(v, 1, 86_400))
     .option('--json', 'print JSON')
-    .action(async (opts: { graceSeconds: number; every?: number; json?: boolean }) => {
-      if (opts.every !== undefined) return sealEvery(ctx, opts.every, opts.graceSeconds);
-      const results = await sealChains(ctx.clickhouse(), { graceMs: opts.graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
+    .action(async (opts: { graceSeconds?: number; every?: number; json?: boolean }) => {
+      const graceSeconds = opts.graceSeconds ?? sealGraceMs(ctx.config()) / 1000;
+      if (opts.every !== undefined) return sealEvery(ctx, opts.every, graceSeconds);
+      const results = await sealChains(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
       if (opts.json) return printJson(results);
       printTable(
         results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),

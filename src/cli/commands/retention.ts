@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { Cron } from 'croner';
 import { listHolds, placeHold, releaseHold, runRetention, HOLD_ID, type RetentionResult } from '../../retention';
+import { sealGraceMs } from '../../chain';
 import { ConfigError } from '../../errors';
 import type { CliContext } from '../context';
 import { printJson, printTable, printText, progress } from '../output';
@@ -44,7 +45,7 @@ Examples:
     .addOption(asOption())
     .option('--json', 'print JSON')
     .action(async (opts: { dryRun?: boolean; as?: string; json?: boolean }) => {
-      const r = await runRetention(ctx.clickhouse(), { settings: settings(), actor: cliActor(opts.as), dryRun: opts.dryRun, progress: opts.json ? undefined : progress });
+      const r = await runRetention(ctx.clickhouse(), { settings: settings(), actor: cliActor(opts.as), dryRun: opts.dryRun, sealGraceMs: sealGraceMs(ctx.config()), progress: opts.json ? undefined : progress });
       if (opts.json) return printJson(r);
       printResult(r);
     });
@@ -58,7 +59,7 @@ Examples:
       const log = ctx.log();
       const job = new Cron(expression, { timezone: 'UTC', protect: true }, async () => {
         try {
-          const r = await runRetention(ctx.clickhouse(), { settings: settings(), actor: { ...cliActor(), name: 'retention-schedule' } });
+          const r = await runRetention(ctx.clickhouse(), { settings: settings(), actor: { ...cliActor(), name: 'retention-schedule' }, sealGraceMs: sealGraceMs(ctx.config()) });
           log.info({ runId: r.runId, partitions: r.partitions.length, droppedRows: r.droppedRows, copiedRows: r.copiedRows }, 'retention run finished');
         } catch (err) {
           log.error({ err: (err as Error).message }, 'retention run failed; tried again at the next time of the schedule');
