@@ -147,9 +147,13 @@ function clusterShards(ch: ClickHouse): Shards {
   };
 }
 
-/** The connection found no server there: refused, or the host or its name gone (not a timeout, not a reset). */
+/**
+ * The connection found no server there: refused, or the host or its name gone (not a timeout, not a
+ * reset). Causes are followed as objects, not as `instanceof Error`: the socket's error may come from
+ * another realm (a jest test's sandbox, a worker), where that check is false.
+ */
 export function noServerAt(err: unknown): boolean {
-  for (let e = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+  for (let e = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
     const code = (e as Error & { code?: unknown }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return true;
   }

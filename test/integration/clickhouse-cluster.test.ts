@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
-import { ConfigError } from '../../src/errors';
+import { ClickHouseError, ConfigError } from '../../src/errors';
 import { localServices, managedServices, servicesDown, servicesStatus, servicesUp, type LocalService } from '../../src/local-services';
 import { readPidState } from '../../src/local-services/managed-process';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
@@ -19,11 +19,14 @@ import { Abandoned } from '../../src/kafka';
 import { createClickHouse, ident, localDatabaseOf, migrate, migrationStatus, shardOfUser, shardsOf, sql, type ClickHouse } from '../../src/store';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory } from '../../src/directory';
-import { directory, history, PEOPLE } from '../helpers/api-fixture';
+import { directory, history, PEOPLE, syntheticAlert } from '../helpers/api-fixture';
 import { testBatchProcessor } from '../helpers/batch-processor';
 import { uniqueName } from '../helpers/env';
 import { exitedWithin, ingestFixture, killIngesters, produce, stableMembers, startDetector, startIngester, stopAndExpectExactlyOnce, traffic, waitForGroupAtEnd, waitForGroupUnderWay, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { exportMessage, oneEngineRevisions, storedRevisions } from '../helpers/one-engine';
+import { heldRevisions, insertAlerts, type AlertRecord } from '../../src/alerts';
+import { ALERT_WRITE_PREFIX, waitForAlertWrites } from '../../src/live-detect/alert-writes';
+import { createLogger } from '../../src/log';
 
 jest.setTimeout(600000);
 // Not part of the compatibility check's recording (docs/clickhouse-compatibility.md): its replay runs one
@@ -323,6 +326,56 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
       await servicesUp([first], () => {});
       await waitUntil('s2r2 fetched the part', async () => (await count(local(ch, shard, 1), sql`SELECT count() AS n FROM ingest_batches WHERE kafka_topic = 'lag'`)) === 1, 60000);
       expect((await ledger()).map((r) => Number(r.max_offset))).toEqual([9, 9]);
+    });
+
+    // A takeover's wait passes over a replica where no server listens (alert-writes.ts, noServerAt). One
+    // stopping gracefully finishes its running queries first (shutdown_wait_unfinished): were it to refuse
+    // connections meanwhile, an insert could land after the wait. 18.16 does not: new connections hang,
+    // then are reset, and are refused only once its queries ended. This holds it to that.
+    it('a takeover waits for an alert insert on a replica stopping gracefully: refused only once the insert is done', async () => {
+      const shard = 1;
+      const replica = node('clickhouse-s2r1');
+      const user = Array.from({ length: 100 }, (_, i) => `graceful${i}@corp.example`).find((u) => shardOfUser(u, 2) === shard) as string;
+      const by = { topic: 'events', partition: 4 };
+      const alerts = [1, 2, 3].map((revision) => ({ ...syntheticAlert(user, 20_400, { id: 'al_graceful' }), revision, updatedAtWall: Date.now(), createdAtWall: Date.now() }) as AlertRecord);
+      // About 3 s on s2r1 (the shard's first replica, where its inserts go): a block per row, each then sleeping 1 s.
+      await local(ch, shard, 0).exec(sql`CREATE MATERIALIZED VIEW slow_alerts ENGINE = Null AS SELECT sleep(1) AS s FROM alerts`);
+      const id = `${ALERT_WRITE_PREFIX}${by.topic}:${by.partition}:${Date.now()}`;
+      let inserted: 'ok' | string | undefined;
+      const insert = insertAlerts(connect(ch.database), alerts, async () => ({ queryId: id, settings: { max_insert_block_size: 1, min_insert_block_size_rows: 0, min_insert_block_size_bytes: 0 } })).then(
+        () => (inserted = 'ok'),
+        (err: Error) => (inserted = err.message),
+      );
+      try {
+        await waitUntil('the insert running', async () => (await count(local(ch, shard, 0), sql`SELECT count() AS n FROM system.processes WHERE query_id = ${id}`)) === 1, 10000, 50);
+        const stopping = servicesDown([replica], () => {});
+        // The new owner's wait (a connection of its own: new connections to s2r1 from now on), retried as a
+        // takeover is while a replica does not answer.
+        const owner = connect(ch.database);
+        await new Promise((r) => setTimeout(r, 300));
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const done = await waitForAlertWrites(owner, { log: createLogger({ level: 'silent' }), killAfterMs: 60_000 }, by).then(
+            () => true,
+            (err: unknown) => {
+              // A replica that stays away (refused, after its queries ended) is passed over: this must not go on.
+              if (!(err instanceof ClickHouseError) || !err.retriable || Date.now() > deadline) throw err;
+              return false;
+            },
+          );
+          if (done) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const settledWhenDone = inserted;
+        await Promise.all([insert, stopping]);
+        expect([settledWhenDone, inserted]).toEqual(['ok', 'ok']);
+      } finally {
+        await servicesUp([replica], () => {});
+        await local(ch, shard, 0).exec(sql`DROP TABLE IF EXISTS slow_alerts`);
+      }
+      // All three stored once, on both replicas once s2r1 is back.
+      await waitUntil('replicated', async () => (await count(local(ch, shard, 1), sql`SELECT count() AS n FROM alerts WHERE alert_id = 'al_graceful'`)) === 3, 60000);
+      expect(await heldRevisions(ch, ['al_graceful'])).toEqual(new Set(['al_graceful#1', 'al_graceful#2', 'al_graceful#3']));
     });
   });
 
