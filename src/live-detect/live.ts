@@ -22,7 +22,8 @@ import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { scheduleDayAhead } from './day-ahead';
 import { alertWrites } from './alert-writes';
-import { clickhouseReads, partitionsOf } from './partitions';
+import { partitionsOf } from './partitions';
+import { clickhouseReads } from './takeover-reads';
 import { revisionStore } from './store-revisions';
 
 /** How often the live detector re-reads the allowlist file, the suppressions and the expectation adjustments. */

@@ -5,7 +5,8 @@ import type { AlertRecord } from '../../src/alerts';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
 import type { DetectEvent, Engine } from '../../src/detect';
 import { createLogger } from '../../src/log';
-import { partitionsOf, type PartitionBelow, type TakeoverReads } from '../../src/live-detect/partitions';
+import { partitionsOf } from '../../src/live-detect/partitions';
+import type { PartitionBelow, TakeoverReads } from '../../src/live-detect/takeover-reads';
 
 const log = createLogger({ level: 'silent' });
 const today = dayOf(Date.now());

@@ -7,7 +7,8 @@ import { MS_PER_DAY } from '../../src/calendar';
 import { allowlistFrom } from '../../src/detect/allowlist';
 import { createEngine } from '../../src/detect/engine';
 import { createLogger } from '../../src/log';
-import { partitionsOf, type TakeoverReads } from '../../src/live-detect/partitions';
+import { partitionsOf } from '../../src/live-detect/partitions';
+import type { TakeoverReads } from '../../src/live-detect/takeover-reads';
 import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers/alice-and-peers';
 import { at, DAY, MB } from '../helpers/detect-time';
 
