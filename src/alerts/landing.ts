@@ -9,8 +9,16 @@
 //   - a detector that dies mid-insert is missed after its session timeout, and the partition's new owner
 //     waits for the insert the same way (kills it past the session timeout) before it reads the alerts.
 // So the bound grows with clickhouse.requestTimeoutMs and detection.consumer's sessionTimeoutMs and retry.
-// Not covered: a takeover held up by a rebalance waiting for other members' batches in hand (up to
-// rebalanceTimeoutMs) while a dead detector's insert is still running in a stuck ClickHouse.
+// It is the usual worst case, not a proof; a revision can land later (the chain's verifier then names it,
+// the notifier pages it only if it lands within its overlap) when:
+//   - a dead detector's takeover is held up: by a rebalance waiting for other members' batches in hand (up
+//     to rebalanceTimeoutMs), by the wait for the ingester's offsets (30 s), or with no other detector
+//     until one starts; all while ClickHouse is slow enough to keep its insert running;
+//   - the waits for an unanswered insert fail and are retried (each wait's clock starts again);
+//   - the stamp precedes the send by more than RESTAMP_AFTER_MS (a fence slow to open; a cluster's shards
+//     written one after another, the first slow to answer);
+//   - `detect --once` (unfenced: its insert runs on after the CLI gave up) or a process configured with
+//     other time-outs than the detectors' (the readers use their own configuration: give them the same).
 import { FENCE_EXPIRY_MS } from '../store';
 
 /** A revision stored this long after it was judged is stamped again when sent. */

@@ -153,7 +153,9 @@ function clusterShards(ch: ClickHouse): Shards {
  * another realm (a jest test's sandbox, a worker), where that check is false.
  */
 export function noServerAt(err: unknown): boolean {
-  for (let e = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+  // A few causes deep at most: an error that is its own cause (a cycle) must not hang the caller.
+  let e = err;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++, e = (e as { cause?: unknown }).cause) {
     const code = (e as Error & { code?: unknown }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return true;
   }

@@ -257,7 +257,7 @@ describe('hash chains over the record (real ClickHouse)', () => {
 
     it('leaves a revision younger than the longest it can take to land for the next seal', async () => {
       const now = Date.now();
-      await writeAlerts(ch, [alertAt('al_grace_a', 1, now - 300_000), alertAt('al_grace_b', 1, now - 135_000)]);
+      await writeAlerts(ch, [alertAt('al_grace_a', 1, now - 300_000), alertAt('al_grace_b', 1, now - 90_000)]);
       // A 5 min ClickHouse request time-out: a revision can land 6.5 min after its stamp; neither is sealed.
       const file = path.join(dir, 'long-timeouts.yaml');
       fs.writeFileSync(file, 'clickhouse:\n  requestTimeoutMs: 300000\n');
@@ -267,7 +267,7 @@ describe('hash chains over the record (real ClickHouse)', () => {
       seal([]);
       expect(await pending()).toBe(1);
       // Asked for explicitly, a shorter grace is taken.
-      seal(['--grace-seconds', '120']);
+      seal(['--grace-seconds', '30']);
       const results = await verifyChains(ch);
       expect([byChain(results, 'alerts').ok, byChain(results, 'alerts').pending, byChain(results, 'alerts').verified]).toEqual([true, 0, 2]);
     });

@@ -16,7 +16,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { FENCE_EXPIRY_MS } from '../../src/store/write-fence';
 import { insertQueryId } from '../../src/ingest/insert-outcome';
 import { Abandoned } from '../../src/kafka';
-import { createClickHouse, ident, localDatabaseOf, migrate, migrationStatus, shardOfUser, shardsOf, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, ident, localDatabaseOf, migrate, migrationStatus, noServerAt, shardOfUser, shardsOf, sql, type ClickHouse } from '../../src/store';
 import { dayOf, MS_PER_DAY } from '../../src/calendar';
 import { storeDirectory } from '../../src/directory';
 import { directory, history, PEOPLE, syntheticAlert } from '../helpers/api-fixture';
@@ -346,9 +346,10 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
         () => (inserted = 'ok'),
         (err: Error) => (inserted = err.message),
       );
+      let stopping: Promise<void> | undefined;
       try {
         await waitUntil('the insert running', async () => (await count(local(ch, shard, 0), sql`SELECT count() AS n FROM system.processes WHERE query_id = ${id}`)) === 1, 10000, 50);
-        const stopping = servicesDown([replica], () => {});
+        stopping = servicesDown([replica], () => {});
         // The new owner's wait (a connection of its own: new connections to s2r1 from now on), retried as a
         // takeover is while a replica does not answer.
         const owner = connect(ch.database);
@@ -367,9 +368,18 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
           await new Promise((r) => setTimeout(r, 200));
         }
         const settledWhenDone = inserted;
+        // The wait lasted into the shutdown: when it ended, s2r1 no longer took connections.
+        const s2r1 = createClickHouse({ ...config.clickhouse, url: SHARDS[shard][0], cluster: null }, { database: 'system' });
+        open.push(s2r1);
+        const probe = await s2r1.query(sql`SELECT 1`).then(
+          () => 'answered',
+          (err: unknown) => (noServerAt(err) ? 'no server' : (err as Error).message),
+        );
         await Promise.all([insert, stopping]);
-        expect([settledWhenDone, inserted]).toEqual(['ok', 'ok']);
+        expect([settledWhenDone, inserted, probe]).toEqual(['ok', 'ok', 'no server']);
       } finally {
+        // A failure midway: the stop ends first (or the replica would stay down for the tests after this one).
+        await stopping?.catch(() => {});
         await servicesUp([replica], () => {});
         await local(ch, shard, 0).exec(sql`DROP TABLE IF EXISTS slow_alerts`);
       }

@@ -66,7 +66,7 @@ Examples:
   cmd
     .command('seal')
     .description('append the links of rows written since the last seal (rows younger than the grace period wait)')
-    .option('--grace-seconds <n>', `leave rows younger than this for the next seal (inserts in flight; default ${DEFAULT_GRACE_MS / 1000}, or longer when clickhouse.requestTimeoutMs and detection.consumer's time-outs let an alert revision land later)`, (v) => integer(v, 0, 86_400))
+    .option('--grace-seconds <n>', `leave rows younger than this for the next seal (inserts in flight; default: as long as a detector's alert revision can take to land with the configured time-outs, clickhouse.requestTimeoutMs and detection.consumer's, at least ${DEFAULT_GRACE_MS / 1000}; 149 with the defaults)`, (v) => integer(v, 0, 86_400))
     .option('--every <seconds>', 'keep sealing, every this many seconds, until SIGTERM/SIGINT (the sealer as a service)', (v) => integer(v, 1, 86_400))
     .option('--json', 'print JSON')
     .action(async (opts: { graceSeconds?: number; every?: number; json?: boolean }) => {
