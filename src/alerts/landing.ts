@@ -14,7 +14,8 @@
 //   - a dead detector's takeover is held up: by a rebalance waiting for other members' batches in hand (up
 //     to rebalanceTimeoutMs), by the wait for the ingester's offsets (30 s), or with no other detector
 //     until one starts; all while ClickHouse is slow enough to keep its insert running;
-//   - the waits for an unanswered insert fail and are retried (each wait's clock starts again);
+//   - ClickHouse cannot kill the insert (18.16 refuses to kill an INSERT that sends data: the waits then
+//     go on until it ends by itself, however long a stuck server takes);
 //   - the stamp precedes the send by more than RESTAMP_AFTER_MS (a fence slow to open; a cluster's shards
 //     written one after another, the first slow to answer);
 //   - `detect --once` (unfenced: its insert runs on after the CLI gave up) or a process configured with

@@ -12,6 +12,7 @@
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../errors';
+import type { Logger } from '../log';
 import type { ClickHouse, HttpSession } from './clickhouse';
 import { SERVER_CODES } from './server-codes';
 import { sql, type SqlFragment } from './sql';
@@ -27,6 +28,8 @@ const { SESSION_NOT_FOUND, SESSION_IS_LOCKED } = SERVER_CODES;
 export interface Attempt {
   queryId: string;
   session: HttpSession;
+  /** When the first wait for it began (fenceAttempt): a wait tried again after a failed probe keeps its kill clock. */
+  waitingSince?: number;
 }
 
 export function serverCode(err: unknown): number | undefined {
@@ -112,7 +115,7 @@ export async function openFence(ch: ClickHouse, queryIdPrefix: string, confirm: 
  * attempt still running after `killAfterMs` (its writer paused mid-request) is killed.
  */
 export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: RepairContext): Promise<void> {
-  const started = Date.now();
+  const started = (attempt.waitingSince ??= Date.now());
   let stalled: StallWatch | undefined;
   for (;;) {
     await sleep(opts.expiryMs ?? FENCE_EXPIRY_MS);
@@ -125,8 +128,8 @@ export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: Repai
       // Locked: the attempt is running on the server.
       if (!stalled && Date.now() - started > opts.killAfterMs) {
         opts.log.warn({ queryId: attempt.queryId }, 'an insert whose answer was lost still runs after the session timeout; killing it');
-        await ch.exec(sql`KILL QUERY WHERE query_id = ${attempt.queryId} ASYNC`);
-        stalled = stallWatch(opts.log, 'an insert whose answer was lost still holds its session after it was killed; waiting for it to end before anything is written', opts.stall);
+        const what = (await killed(ch, sql`query_id = ${attempt.queryId}`, opts.log)) ? 'still holds its session after it was killed' : 'cannot be killed';
+        stalled = stallWatch(opts.log, `an insert whose answer was lost ${what}; waiting for it to end before anything is written`, opts.stall);
       } else {
         await stalled?.(async () => ({ queryId: attempt.queryId }));
       }
@@ -136,28 +139,44 @@ export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: Repai
 
 /**
  * Waits until no query matching `where` (on system.processes) runs on the node: a previous owner's write
- * may still be running (its writer paused, or slow). One still running after `killAfterMs` (a writer
- * paused mid-request) is killed; one that stays after that is reported (stall watch). `what` names the
- * writes in the log.
+ * may still be running (its writer paused, or slow). One still running after `killAfterMs` of this wait,
+ * or that has run that long by the server's count (a wait tried again after a failure does not start its
+ * clock over), is killed (a writer paused mid-request); one that stays after that is reported (stall
+ * watch). `what` names the writes in the log.
  */
 export async function waitForWrites(ch: ClickHouse, where: SqlFragment, opts: RepairContext & { what: string; details?: object }): Promise<void> {
   const started = Date.now();
   let stalled: StallWatch | undefined;
   for (;;) {
-    const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE ${where}`);
+    const [r] = await ch.query<{ n: string; elapsed: number }>(sql`SELECT count() AS n, max(elapsed) AS elapsed FROM system.processes WHERE ${where}`);
     if (Number(r?.n ?? 0) === 0) return;
     if (stalled) {
       await stalled(async () => ({
         ...opts.details,
         queries: await ch.query(sql`SELECT query_id, elapsed, substring(query, 1, 120) AS query FROM system.processes WHERE ${where}`),
       }));
-    } else if (Date.now() - started > opts.killAfterMs) {
+    } else if (Date.now() - started > opts.killAfterMs || Number(r.elapsed) * 1000 > opts.killAfterMs) {
       opts.log.warn({ ...opts.details }, `${opts.what} is still running after the session timeout (a paused writer?); killing it`);
-      await ch.exec(sql`KILL QUERY WHERE ${where} ASYNC`);
-      // A killed query leaves at its next check; one that stays is reported.
-      stalled = stallWatch(opts.log, `${opts.what} still runs on ClickHouse after it was killed; waiting for it to end before anything is written`, opts.stall);
+      // A killed query leaves at its next check; one that stays, or cannot be killed, is reported.
+      const what = (await killed(ch, where, opts.log)) ? 'still runs on ClickHouse after it was killed' : 'cannot be killed and still runs on ClickHouse';
+      stalled = stallWatch(opts.log, `${opts.what} ${what}; waiting for it to end before anything is written`, opts.stall);
     }
     await sleep(200);
   }
 }
 
+/**
+ * Asks the server to kill the queries matching `where`. False when it cannot: ClickHouse 18.16 refuses to
+ * kill an INSERT that sends data (CANNOT_KILL, "it consists of unkillable stages"); the caller waits for
+ * it to end, as it must before anything is written (an error here stopped the writer instead).
+ */
+async function killed(ch: ClickHouse, where: SqlFragment, log: Logger): Promise<boolean> {
+  try {
+    await ch.exec(sql`KILL QUERY WHERE ${where} ASYNC`);
+    return true;
+  } catch (err) {
+    if (serverCode(err) !== SERVER_CODES.CANNOT_KILL) throw err;
+    log.warn({ err: (err as Error).message }, 'ClickHouse cannot kill it; waiting for it to end');
+    return false;
+  }
+}

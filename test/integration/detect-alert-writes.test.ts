@@ -3,11 +3,11 @@
 // purpose stands in for a replica frozen or a server overloaded: cut into blocks of one row, each block
 // written to the table and then to a materialized view that sleeps, so its second revision lands only
 // seconds after its first, while the client's answer is lost and the server goes on.
-import type { AlertRecord } from '../../src/alerts';
+import { insertAlerts, type AlertRecord } from '../../src/alerts';
 import { ClickHouseError } from '../../src/errors';
-import { alertWrites, waitForAlertWrites } from '../../src/live-detect/alert-writes';
+import { ALERT_WRITE_PREFIX, alertWrites, waitForAlertWrites } from '../../src/live-detect/alert-writes';
 import { createLogger } from '../../src/log';
-import { createClickHouse, FENCE_EXPIRY_MS, inList, SERVER_CODES, sql, type ClickHouse } from '../../src/store';
+import { createClickHouse, fenceAttempt, FENCE_EXPIRY_MS, inList, openAttempt, SERVER_CODES, sql, type ClickHouse } from '../../src/store';
 import { syntheticAlert } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
@@ -99,5 +99,81 @@ describe("the detector's alert inserts", () => {
     ]);
     expect(await running()).toBe(0);
     await previousOwner;
+  });
+
+  /** The connection, with its probes of a fence, its looks at system.processes and its kills counted. */
+  const counted = (c: ClickHouse, failProbe?: number) => {
+    const seen = { probes: 0, looks: 0, probesAtKill: undefined as number | undefined, looksAtKill: undefined as number | undefined };
+    const spy: ClickHouse = {
+      ...c,
+      query: (q, o) => {
+        if (/count\(\) AS n, max\(elapsed\)/.test(q.text)) seen.looks++;
+        return c.query(q, o);
+      },
+      exec: async (q, o) => {
+        if (/^\s*KILL QUERY/.test(q.text)) {
+          seen.probesAtKill ??= seen.probes;
+          seen.looksAtKill ??= seen.looks;
+        } else if (o?.session) {
+          seen.probes++;
+          if (seen.probes === failProbe) throw new ClickHouseError('ClickHouse unreachable during statement: timed out', { retriable: true });
+        }
+        return c.exec(q, o);
+      },
+    };
+    return { spy, seen };
+  };
+
+  it("a wait for an unanswered insert tried again after a failed probe keeps its kill clock; an insert the server cannot kill is waited for, not an error", async () => {
+    await slowInserts(1);
+    // About 20 s on the server; the client gives up after 500 ms.
+    const impatient = oneRowBlocks(createClickHouse({ ...config.clickhouse, requestTimeoutMs: 500 }, { database }));
+    const attempt = await openAttempt(ch, `${ALERT_WRITE_PREFIX}${BY.topic}:${BY.partition}:`);
+    const ids = Array.from({ length: 20 }, (_, i) => `clock-${i}`);
+    const sent = insertAlerts(impatient, ids.map((id) => alertOf(id)), async () => attempt).then(
+      () => 'answered',
+      (err: Error) => err.message,
+    );
+    // Probes every 4 s (FENCE_EXPIRY_MS): the second fails (a time-out), the wait is tried again at once.
+    const { spy, seen } = counted(ch, 2);
+    const fence = { log, killAfterMs: 6000 };
+    await expect(fenceAttempt(spy, attempt, fence)).rejects.toThrow(/timed out/);
+    await fenceAttempt(spy, attempt, fence);
+    // The kill asked at the first probe past 6 s from the first wait (the third, at about 12 s), not 6 s
+    // after the retry began (the fourth). 18.16 cannot kill an INSERT that sends data: the wait went on
+    // until it ended, so everything it stores is there when the wait is over.
+    expect(seen.probesAtKill).toBe(3);
+    expect(await sent).toMatch(/timeout|timed out/i);
+    expect((await copies(ids)).length).toBe(20);
+  });
+
+  it("a takeover kills a previous owner's alert insert that has already run past the session timeout at its first look; one the server cannot kill is waited for", async () => {
+    const killable = `${ALERT_WRITE_PREFIX}${BY.topic}:${BY.partition}:${Date.now()}`;
+    // Stands in for a paused owner's query: about 30 s under its id, running for 2.5 s before the takeover.
+    const long = ch.exec(sql`SELECT sleep(3) FROM numbers(10) SETTINGS max_block_size = 1`, { queryId: killable }).then(
+      () => 'finished',
+      (err: Error) => err.message,
+    );
+    const elapsed = async (id: string) => Number((await ch.query<{ e: number }>(sql`SELECT max(elapsed) AS e FROM system.processes WHERE query_id = ${id}`))[0]?.e ?? 0);
+    for (let i = 0; i < 100 && (await elapsed(killable)) < 2.5; i++) await new Promise((r) => setTimeout(r, 50));
+    const first = counted(ch);
+    await waitForAlertWrites(first.spy, { log, killAfterMs: 2000 }, BY);
+    // By the server's count it ran past 2 s: killed at the first look, not after 2 s more of looking (about ten).
+    expect(first.seen.looksAtKill).toBe(1);
+    expect(await long).toMatch(/cancel|kill/i);
+
+    // The previous owner's real insert (about 8 s, its answer lost): 18.16 refuses to kill it; the takeover
+    // waits for it to end, and reads every revision it stored.
+    await slowInserts(1);
+    const unkillable = `${ALERT_WRITE_PREFIX}${BY.topic}:${BY.partition}:${Date.now()}`;
+    const ids = Array.from({ length: 8 }, (_, i) => `unkillable-${i}`);
+    const impatient = oneRowBlocks(createClickHouse({ ...config.clickhouse, requestTimeoutMs: 500 }, { database }));
+    const sent = insertAlerts(impatient, ids.map((id) => alertOf(id)), async () => ({ queryId: unkillable })).catch(() => undefined);
+    for (let i = 0; i < 100 && (await elapsed(unkillable)) < 2.5; i++) await new Promise((r) => setTimeout(r, 50));
+    const second = counted(ch);
+    await waitForAlertWrites(second.spy, { log, killAfterMs: 2000 }, BY);
+    expect(second.seen.looksAtKill).toBe(1);
+    expect((await copies(ids)).length).toBe(8);
+    await sent;
   });
 });
