@@ -23,6 +23,12 @@ const OVERLAP_MS = 30_000;
  */
 const REVISION_OVERLAP_MS = 180_000;
 export const revisionOverlapMs = (c: LandingTimeouts) => Math.max(REVISION_OVERLAP_MS, revisionLandingMs(c));
+/**
+ * Every this many polls (a minute at the default interval) revisions are read back as far as
+ * notify.catchUpMs: one landing later than the overlap (ClickHouse finishing a stuck insert minutes after
+ * its stamp: it cannot kill one, src/store/write-fence.ts) is still paged, a minute late at most.
+ */
+const LATE_SWEEP_EVERY = 60;
 const DIRECTORY_TTL_MS = 60_000;
 
 export interface Poller {
@@ -38,6 +44,7 @@ export function createPoller(state: NotifierState): Poller {
   const anyPerCase = routes.some((r) => (r.pageBy ?? 'case') === 'case');
   let alertCursor = 0;
   let actionCursor = 0;
+  let alertPolls = 0;
   let savedCursors = { alerts: 0, actions: 0 };
   const seenRevisions = new Map<string, { revision: number; updated: number }>();
   const seenActions = new Map<string, number>();
@@ -60,7 +67,8 @@ export function createPoller(state: NotifierState): Poller {
   }
 
   async function pollAlerts(t: number): Promise<void> {
-    const from = Math.max(alertCursor - overlapMs, t - n.catchUpMs);
+    const sweep = ++alertPolls % LATE_SWEEP_EVERY === 0;
+    const from = sweep ? t - n.catchUpMs : Math.max(alertCursor - overlapMs, t - n.catchUpMs);
     const rows = await ch.query<{
       alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
       window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
@@ -91,7 +99,8 @@ export function createPoller(state: NotifierState): Poller {
       for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
     }
     alertCursor = newest;
-    for (const [id, s] of seenRevisions) if (s.updated < alertCursor - 2 * overlapMs) seenRevisions.delete(id);
+    // Remembered as far back as the sweep reads.
+    for (const [id, s] of seenRevisions) if (s.updated < Math.min(alertCursor - 2 * overlapMs, t - n.catchUpMs)) seenRevisions.delete(id);
   }
 
   /**

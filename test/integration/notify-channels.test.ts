@@ -148,6 +148,19 @@ describe('notifier channels (real ClickHouse, local provider receivers)', () => 
     expect(triggersFor(pd, late.alertId)).toHaveLength(1);
   });
 
+  it('pages a revision that landed ten minutes after its stamp, past any overlap, at the next sweep (a minute at most; 12 s here)', async () => {
+    const newer = makeAlert(8);
+    await writeAlerts(ch, [newer]);
+    await pd.waitFor((x) => triggersFor(x, newer.alertId).length >= 1, 20_000, `the page of ${newer.alertId}`);
+    // ClickHouse finished a stuck insert (it cannot kill one) ten minutes after its stamp.
+    const late = makeAlert(9, { updatedAtWall: Date.now() - 600_000, createdAtWall: Date.now() - 600_000 });
+    await writeAlerts(ch, [late]);
+    await pd.waitFor((x) => triggersFor(x, late.alertId).length >= 1, 40_000, `the page of ${late.alertId}`);
+    // The sweeps after it page nobody twice.
+    await new Promise((r) => setTimeout(r, 13_000));
+    expect(triggersFor(pd, late.alertId)).toHaveLength(1);
+  });
+
   it('keeps low severities quiet during quiet hours, and pages nothing for an alert already acknowledged', async () => {
     const low = makeAlert(4, { severity: 'low', score: 20 });
     const acked = makeAlert(5);
