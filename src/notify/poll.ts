@@ -24,11 +24,19 @@ const OVERLAP_MS = 30_000;
 const REVISION_OVERLAP_MS = 180_000;
 export const revisionOverlapMs = (c: LandingTimeouts) => Math.max(REVISION_OVERLAP_MS, revisionLandingMs(c));
 /**
- * Every this many polls (a minute at the default interval) revisions are read back as far as
- * notify.catchUpMs: one landing later than the overlap (ClickHouse finishing a stuck insert minutes after
- * its stamp: it cannot kill one, src/store/write-fence.ts) is still paged, a minute late at most.
+ * Every this many polls (a minute at the default interval; the first poll too) revisions are read back as
+ * far as notify.catchUpMs: one landing later than the overlap (ClickHouse finishing a stuck insert minutes
+ * after its stamp: it cannot kill one, src/store/write-fence.ts) is still paged, a minute late at most.
+ * What a previous run of the notifier routed, or chose not to page (quiet hours, a snooze, its routes),
+ * is not routed again: on start, the revisions below where the first regular read begins are taken as
+ * seen (so one landing late while the notifier was down, with a stamp below that, is not paged).
  */
 const LATE_SWEEP_EVERY = 60;
+
+interface RevisionRow {
+  alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
+  window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
+}
 const DIRECTORY_TTL_MS = 60_000;
 
 export interface Poller {
@@ -55,6 +63,21 @@ export function createPoller(state: NotifierState): Poller {
     alertCursor = Math.max(start, (await readCursor(ch, 'alerts')) ?? start);
     actionCursor = Math.max(start, (await readCursor(ch, 'actions')) ?? start);
     savedCursors = { alerts: alertCursor, actions: actionCursor };
+    // The previous run's: not swept up again (LATE_SWEEP_EVERY).
+    const firstRead = alertCursor - overlapMs;
+    if (firstRead > start) {
+      for (const r of await latestRevisions(start, firstRead)) seenRevisions.set(r.alert_id, { revision: Number(r.revision), updated: fromDateTime(r.updated_at_wall) });
+    }
+  }
+
+  /** The newest revision of each alert stamped from `from` (before `before`), whole seconds. */
+  function latestRevisions(from: number, before?: number): Promise<RevisionRow[]> {
+    return ch.query<RevisionRow>(sql`
+      SELECT alert_id, revision, user, severity, score, detectors, observed_bytes, ratio, window_start, window_end, fired_at, fired_at_ms, updated_at_wall
+      FROM alerts
+      WHERE updated_at_wall >= ${new Date(Math.floor(from / 1000) * 1000)}${before === undefined ? sql`` : sql` AND updated_at_wall < ${new Date(Math.floor(before / 1000) * 1000)}`}
+      ORDER BY alert_id, revision DESC
+      LIMIT 1 BY alert_id`);
   }
 
   async function departments(): Promise<Map<string, string>> {
@@ -67,17 +90,8 @@ export function createPoller(state: NotifierState): Poller {
   }
 
   async function pollAlerts(t: number): Promise<void> {
-    const sweep = ++alertPolls % LATE_SWEEP_EVERY === 0;
-    const from = sweep ? t - n.catchUpMs : Math.max(alertCursor - overlapMs, t - n.catchUpMs);
-    const rows = await ch.query<{
-      alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
-      window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
-    }>(sql`
-      SELECT alert_id, revision, user, severity, score, detectors, observed_bytes, ratio, window_start, window_end, fired_at, fired_at_ms, updated_at_wall
-      FROM alerts
-      WHERE updated_at_wall >= ${new Date(Math.floor(from / 1000) * 1000)}
-      ORDER BY alert_id, revision DESC
-      LIMIT 1 BY alert_id`);
+    const sweep = alertPolls++ % LATE_SWEEP_EVERY === 0;
+    const rows = await latestRevisions(sweep ? t - n.catchUpMs : Math.max(alertCursor - overlapMs, t - n.catchUpMs));
     const fresh: AlertRevision[] = [];
     let newest = alertCursor;
     for (const r of rows) {
@@ -99,8 +113,8 @@ export function createPoller(state: NotifierState): Poller {
       for (const a of fresh) seenRevisions.set(a.alertId, { revision: a.revision, updated: a.updatedAtWall });
     }
     alertCursor = newest;
-    // Remembered as far back as the sweep reads.
-    for (const [id, s] of seenRevisions) if (s.updated < Math.min(alertCursor - 2 * overlapMs, t - n.catchUpMs)) seenRevisions.delete(id);
+    // Remembered as far back as the sweep reads (whole seconds).
+    for (const [id, s] of seenRevisions) if (s.updated < Math.min(alertCursor - 2 * overlapMs, t - n.catchUpMs - 1000)) seenRevisions.delete(id);
   }
 
   /**

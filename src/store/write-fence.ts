@@ -139,23 +139,23 @@ export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: Repai
 
 /**
  * Waits until no query matching `where` (on system.processes) runs on the node: a previous owner's write
- * may still be running (its writer paused, or slow). One still running after `killAfterMs` of this wait,
- * or that has run that long by the server's count (a wait tried again after a failure does not start its
- * clock over), is killed (a writer paused mid-request); one that stays after that is reported (stall
- * watch). `what` names the writes in the log.
+ * may still be running (its writer paused, or slow). One still running after `killAfterMs` of this wait
+ * (a writer paused mid-request) is killed; one that stays after that, or that the server cannot kill, is
+ * reported (stall watch). `what` names the writes in the log. (A wait tried again starts its clock over:
+ * the server's `elapsed` would not, but it counts a slow commit too, which a kill may cut in half.)
  */
 export async function waitForWrites(ch: ClickHouse, where: SqlFragment, opts: RepairContext & { what: string; details?: object }): Promise<void> {
   const started = Date.now();
   let stalled: StallWatch | undefined;
   for (;;) {
-    const [r] = await ch.query<{ n: string; elapsed: number }>(sql`SELECT count() AS n, max(elapsed) AS elapsed FROM system.processes WHERE ${where}`);
+    const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE ${where}`);
     if (Number(r?.n ?? 0) === 0) return;
     if (stalled) {
       await stalled(async () => ({
         ...opts.details,
         queries: await ch.query(sql`SELECT query_id, elapsed, substring(query, 1, 120) AS query FROM system.processes WHERE ${where}`),
       }));
-    } else if (Date.now() - started > opts.killAfterMs || Number(r.elapsed) * 1000 > opts.killAfterMs) {
+    } else if (Date.now() - started > opts.killAfterMs) {
       opts.log.warn({ ...opts.details }, `${opts.what} is still running after the session timeout (a paused writer?); killing it`);
       // A killed query leaves at its next check; one that stays, or cannot be killed, is reported.
       const what = (await killed(ch, where, opts.log)) ? 'still runs on ClickHouse after it was killed' : 'cannot be killed and still runs on ClickHouse';
@@ -168,7 +168,8 @@ export async function waitForWrites(ch: ClickHouse, where: SqlFragment, opts: Re
 /**
  * Asks the server to kill the queries matching `where`. False when it cannot: ClickHouse 18.16 refuses to
  * kill an INSERT that sends data (CANNOT_KILL, "it consists of unkillable stages"); the caller waits for
- * it to end, as it must before anything is written (an error here stopped the writer instead).
+ * it to end, as it must before anything is written (an error here stopped the writer instead). With
+ * several matching, some may have been killed before the refusal; either way the caller waits for all.
  */
 async function killed(ch: ClickHouse, where: SqlFragment, log: Logger): Promise<boolean> {
   try {
