@@ -5,7 +5,7 @@
 import type { Batch, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { FENCE_EXPIRY_MS, type ClickHouse } from '../store';
+import { checkReceiveTimeout, FENCE_EXPIRY_MS, type ClickHouse } from '../store';
 import type { Registry } from '../telemetry';
 import { createBatchProcessor } from './batch';
 import { SchemaMissingError } from './refused-rows';
@@ -149,7 +149,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
     async start() {
       // ClickHouse down at start-up is waited for like during inserts, not a reason to exit.
-      const capability = await withRetry('start-up checks', () => enableInsertDeduplication(ch), {
+      // The server setting a paused writer's insert rests on is checked too (store/receive-timeout.ts).
+      const checks = async () => ({ ...(await enableInsertDeduplication(ch)), receive: await checkReceiveTimeout(ch, settings, log) });
+      const capability = await withRetry('start-up checks', checks, {
         policy: settings.retry,
         shouldContinue: () => !loop.stopping(),
         onRetry: (err, attempt) => {
@@ -163,7 +165,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
       // Abandoned: stop() was called meanwhile, and has settled `done`.
       if (capability === undefined) return;
       deduplication.enabled = capability.enabled;
-      log.info({ clickhouse: capability.version, insertDeduplicationTokens: capability.enabled }, 'ClickHouse capabilities');
+      log.info(
+        { clickhouse: capability.version, insertDeduplicationTokens: capability.enabled, httpReceiveTimeoutSeconds: capability.receive.seconds },
+        'ClickHouse capabilities',
+      );
       // Table statistics of audited servers: read now (where configured), then on their schedule.
       await sources.refreshStats(true);
       stopStats = sources.startStatsSchedule(true);

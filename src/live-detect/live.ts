@@ -13,7 +13,7 @@ import type { Config } from '../config';
 import { checkSourceTopics, createSources } from '../sources';
 import { Abandoned, createConsumerLoop, unreadBatch, withRetry, type BatchSession } from '../kafka';
 import type { Logger } from '../log';
-import { sql, type ClickHouse } from '../store';
+import { checkReceiveTimeout, sql, type ClickHouse } from '../store';
 import { refreshListing, type AlertRecord } from '../alerts';
 import { engineFor, fromAccessEvent, type DetectEvent } from '../detect';
 import { createRegistry, type Registry } from '../telemetry';
@@ -83,6 +83,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     'detector start-up',
     async () => {
       await sources.refreshStats(false);
+      // Its alert inserts are fenced as the ingester's are, and rest on the same server setting.
+      await checkReceiveTimeout(ch, consumerSettings, log);
       // The alert floor an admin chose (detection_settings) over the configuration file's.
       const tuned = effectiveDetection(detection, await loadTuning(ch));
       const inputs = await loadEngineInputs(ch, tuned, { alertIdKey: config.api.pseudonymKey });

@@ -7,6 +7,7 @@ export const SERVER_CODES = {
   UNKNOWN_TABLE: 60,
   UNKNOWN_DATABASE: 81,
   UNEXPECTED_END_OF_FILE: 3,
+  CANNOT_READ_FROM_ISTREAM: 23,
   TIMEOUT_EXCEEDED: 159,
   TOO_SLOW: 160,
   READONLY: 164,
@@ -33,6 +34,8 @@ const C = SERVER_CODES;
 /** Errors of a server that is busy, starting, stopping or cut off: the same statement may succeed later. */
 export const RETRIABLE_SERVER_CODES: ReadonlySet<number> = new Set([
   C.UNEXPECTED_END_OF_FILE,
+  // 18.16's answer to a request body that stopped arriving (http_receive_timeout): the sender's pause, not its rows.
+  C.CANNOT_READ_FROM_ISTREAM,
   C.TIMEOUT_EXCEEDED,
   C.TOO_SLOW,
   C.READONLY,

@@ -1,0 +1,108 @@
+// A writer frozen in the middle of sending an insert's body (SIGSTOP, a frozen VM), on the real ClickHouse:
+// the server has the request's start and waits for the rest, and does not list it in system.processes
+// yet, so a new owner's wait passes it over. Only the server's http_receive_timeout ends it
+// (src/store/receive-timeout.ts; deploy/local/clickhouse/users.xml sets it). The freeze is made by a proxy
+// that stops passing on what the writer sends part-way through its request.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClickHouseError } from '../../src/errors';
+import { insertQueryId, waitForInserts } from '../../src/ingest/insert-outcome';
+import { createLogger } from '../../src/log';
+import { checkReceiveTimeout, createClickHouse, openAttempt, SERVER_CODES, type ClickHouse } from '../../src/store';
+import { dropDatabase, freshDatabase } from '../helpers/database';
+import { testConfig, uniqueName } from '../helpers/env';
+import { expectRollupsEqualRaw, storeTotals, waitUntil } from '../helpers/ingest-run';
+import { stallingProxy, type StallingProxy } from '../helpers/stalling-proxy';
+
+jest.setTimeout(120000);
+// Not part of the compatibility check's recording: a replay sends whole statements, never a body that stops.
+delete process.env.INSIDER_CLICKHOUSE_RECORD_DIR;
+const log = createLogger({ level: 'silent' });
+const TOPIC = 'events';
+const AT = Date.UTC(2026, 10, 3, 9);
+
+const rows = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    event_id: `stalled-${i}`,
+    ts: Math.floor((AT + i * 1000) / 1000),
+    user: `user${i % 5}@corp.example`,
+    action: 'SELECT',
+    bytes: 1000 + i,
+    rows: 1,
+    db_name: 'crm',
+    table_name: 'customers',
+    status: 'ok',
+    ingested_at: Math.floor(Date.now() / 1000),
+    kafka_topic: TOPIC,
+    kafka_partition: 0,
+    kafka_offset: i,
+  }));
+
+describe('a writer frozen in the middle of sending an insert', () => {
+  const config = testConfig();
+  let admin: ClickHouse;
+  let ch: ClickHouse;
+  let database: string;
+  let proxy: StallingProxy;
+  let frozen: ClickHouse;
+
+  beforeEach(async () => {
+    database = uniqueName('it_stalled_body');
+    ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+    proxy = await stallingProxy(config.clickhouse.url);
+    // It waits for the server's answer as long as a test may take.
+    frozen = createClickHouse({ ...config.clickhouse, url: proxy.url, requestTimeoutMs: 60000 }, { database });
+  });
+  afterEach(async () => {
+    await frozen.close();
+    await proxy.close();
+    await dropDatabase(database, { admin, ch });
+  });
+
+  it("is passed over by the new owner's wait, is dropped by the server once its body has stalled for http_receive_timeout, and stores nothing when it resumes", async () => {
+    const batch = rows(100);
+    const attempt = await openAttempt(frozen, insertQueryId([{ topic: TOPIC, partition: 0, first: 0, last: 99 }]));
+    // The request line, its headers and a few rows reach the server; the rest is held back.
+    proxy.stallAfter(2000);
+    let answered = false;
+    const paused = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    void paused.finally(() => (answered = true));
+    await waitUntil('the body to stall', async () => proxy.stalled(), 10000, 20);
+
+    // The new owner (the partition moved while the writer was frozen): on 18.16 the frozen insert is not
+    // listed before the server has read its first buffer, so the wait does not hold the new owner back.
+    await waitForInserts(ch, { topic: TOPIC, partition: 0 }, { killAfterMs: 60000, log });
+    expect(answered).toBe(false);
+    await ch.insert('access_events', batch);
+
+    // The server gives up on the stalled body (4 s in the local services' profile); the writer gets a
+    // retriable failure when it resumes (18.16: CANNOT_READ_FROM_ISTREAM), not a refusal of its rows.
+    const early = await Promise.race([paused, sleep(20000).then(() => 'no answer within 20 s')]);
+    proxy.resume();
+    const outcome = await paused;
+    // What the writer held back has reached the server by now: had the server waited for it, the batch
+    // would be stored twice.
+    await sleep(1000);
+    const t = await storeTotals(ch);
+    expect([t.rows, t.uniqueEvents]).toEqual([100, 100]);
+    expectRollupsEqualRaw(t);
+    expect(early).toBe(outcome);
+    expect(outcome).toBeInstanceOf(ClickHouseError);
+    expect({ retriable: (outcome as ClickHouseError).retriable, code: (outcome as ClickHouseError).context.serverCode }).toEqual({
+      retriable: true,
+      code: SERVER_CODES.CANNOT_READ_FROM_ISTREAM,
+    });
+  });
+
+  it("is checked at start: the server's setting is read, and one that outlives the group's session is warned about", async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const watched = createLogger({ level: 'info', destination: { write: (s: string) => lines.push(JSON.parse(s)) } });
+    // 4 s: deploy/local/clickhouse/users.xml.
+    expect(await checkReceiveTimeout(ch, { sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000 }, watched)).toEqual({ seconds: 4, limitMs: 27000, ok: true });
+    expect(lines).toEqual([]);
+    expect(await checkReceiveTimeout(ch, { sessionTimeoutMs: 6000, heartbeatIntervalMs: 3000 }, watched)).toEqual({ seconds: 4, limitMs: 3000, ok: false });
+    expect(lines.map((l) => l.msg)).toEqual([expect.stringContaining("ClickHouse's http_receive_timeout is not shorter than the session timeout")]);
+  });
+});
