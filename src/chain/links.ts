@@ -2,7 +2,7 @@
 // hash and carries the hash of the link before it. A link's own hash covers everything it says, so a
 // link cannot be edited without its hash, and the next link's prev_hash, giving it away.
 import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
-import { sha256, type ChainRecord } from './records';
+import { compareRecords, sha256, type ChainRecord } from './records';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -84,6 +84,29 @@ export async function headLink(ch: ClickHouse, chain: string): Promise<ChainLink
   const [row] = await ch.query<LinkRow>(sql`
     SELECT ${COLUMNS} FROM chain_links WHERE chain = ${chain} ORDER BY seq DESC, link_hash LIMIT 1`);
   return row ? fromRow(row) : null;
+}
+
+/**
+ * The link of the newest record sealed (the highest (stamp, ms, key, hash)), or null: the head unless the
+ * head is a late link (seal.ts), sealed after its place.
+ */
+export async function frontierLink(ch: ClickHouse, chain: string): Promise<ChainLink | null> {
+  // The newest second's links, ordered here as the sealer orders records (JavaScript's string order).
+  const rows = await ch.query<LinkRow>(sql`
+    SELECT ${COLUMNS} FROM chain_links
+    WHERE chain = ${chain} AND record_stamp = (SELECT max(record_stamp) FROM chain_links WHERE chain = ${chain})`);
+  const links = rows.map(fromRow).sort((a, b) => compareRecords(linkOrder(a), linkOrder(b)));
+  return links[links.length - 1] ?? null;
+}
+
+/** A link's place in the order records are sealed in. */
+export const linkOrder = (l: ChainLink) => ({ stamp: l.recordStamp, ms: l.recordMs, key: l.recordKey, contentHash: l.contentHash });
+
+/** Links from seq `from` to `to`, both included, as readLinks gives them. */
+export async function linksBetween(ch: ClickHouse, chain: string, from: number, to: number): Promise<ChainLink[]> {
+  const rows = await ch.query<LinkRow>(sql`
+    SELECT DISTINCT ${COLUMNS} FROM chain_links WHERE chain = ${chain} AND seq BETWEEN ${from} AND ${to} ORDER BY seq, link_hash`);
+  return rows.map(fromRow);
 }
 
 /** Links whose records were written at or after `sinceSec` (what a sealer must not seal twice). */

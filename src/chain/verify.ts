@@ -5,7 +5,7 @@
 //   - each row of the table older than the chain's head has a link (else: inserted, or changed).
 // Rows newer than the head are pending: written after the last seal, not yet protected.
 import type { ClickHouse } from '../store';
-import { GENESIS, linkHash, readLinks, type ChainLink } from './links';
+import { GENESIS, linkHash, linkOrder, linksBetween, readLinks, type ChainLink } from './links';
 import { compareRecords, readRecords, type ChainRecord } from './records';
 import { monthPartitionEnd, readRetentionDrops } from './retention-drops';
 import { CHAINED_TABLES, chainedTable, type ChainedTable } from './tables';
@@ -30,6 +30,11 @@ export interface ChainVerification {
   retained: number;
   /** Rows newer than the head, not sealed yet. */
   pending: number;
+  /**
+   * Rows sealed after their place (late links: an insert that landed after later rows were sealed, within
+   * the sealer's LATE_WINDOW_MS of its stamp), described. Not a break: listed so an auditor sees them.
+   */
+  late: string[];
   head: { seq: number; linkHash: string; stamp: string } | null;
   /** Every problem, in chain order; the first is the first broken link. */
   problems: Problem[];
@@ -89,7 +94,12 @@ async function verifyChain(
   range: { fromSec?: number; toSec?: number },
   dropped: ReadonlySet<string>,
 ): Promise<{ result: ChainVerification; sealedKeys: Set<string> }> {
-  const links = await readLinks(ch, t.chain, range);
+  const inRange = await readLinks(ch, t.chain, range);
+  // A period's links by their records' stamps skip late links' neighbours (a late link's seq is after
+  // rows newer than it): the walk takes every link from the period's first to its last.
+  const ranged = range.fromSec !== undefined || range.toSec !== undefined;
+  const links = ranged && inRange.length > 0 ? await linksBetween(ch, t.chain, inRange[0].seq, inRange[inRange.length - 1].seq) : inRange;
+  const period = new Set(inRange.map((l) => `${l.seq}\n${l.linkHash}`));
   const records = await readRecords(ch, t, range);
   const problems: Problem[] = [];
   const add = (seq: number, kind: ProblemKind, message: string) => problems.push({ chain: t.chain, seq, kind, message });
@@ -103,7 +113,13 @@ async function verifyChain(
     walk.push(same[0]);
   }
   let prev: ChainLink | null = null;
+  // A link sealed after its place (seal.ts): its record is not newer than the newest sealed before it.
+  let newest: ChainLink | null = null;
+  const late: string[] = [];
   for (const l of walk) {
+    if (newest && compareRecords(linkOrder(l), linkOrder(newest)) <= 0) {
+      if (period.has(`${l.seq}\n${l.linkHash}`)) late.push(`${t.describe(l.recordKey)} (link ${l.seq}), written ${when({ stamp: l.recordStamp, ms: l.recordMs })}`);
+    } else newest = l;
     if (linkHash(l) !== l.linkHash) add(l.seq, 'link-altered', `link ${l.seq} (${t.describe(l.recordKey)}) was altered: its hash does not match what it says`);
     if (prev === null) {
       if (range.fromSec === undefined && (l.seq !== 1 || l.prevHash !== GENESIS)) {
@@ -128,6 +144,7 @@ async function verifyChain(
   let verified = 0;
   let retained = 0;
   for (const l of walk) {
+    if (!period.has(`${l.seq}\n${l.linkHash}`)) continue; // outside the period: its row was not read
     const same = byKey.get(l.recordKey) ?? [];
     const hit = same.find((r) => r.contentHash === l.contentHash);
     if (hit) {
@@ -144,13 +161,14 @@ async function verifyChain(
     }
   }
   const head = walk[walk.length - 1] ?? null;
-  const headOrder = head ? { stamp: head.recordStamp, ms: head.recordMs, key: head.recordKey, contentHash: head.contentHash } : null;
+  // Rows newer than the newest sealed are pending; older ones should have a link.
+  const headOrder = newest ? linkOrder(newest) : null;
   let pending = 0;
   for (const r of records) {
     if (matched.has(`${r.key}\n${r.contentHash}`)) continue;
     if (headOrder !== null && compareRecords(r, headOrder) <= 0) {
       if (changedKeys.has(r.key)) continue; // already named as changed
-      const after = walk.find((l) => compareRecords(r, { stamp: l.recordStamp, ms: l.recordMs, key: l.recordKey, contentHash: l.contentHash }) < 0);
+      const after = walk.find((l) => compareRecords(r, linkOrder(l)) < 0);
       add(after?.seq ?? head!.seq, 'record-not-in-chain', `${t.describe(r.key)}, written ${when(r)}, is not in the chain though older than its head: inserted (or changed) after sealing`);
     } else {
       pending++;
@@ -166,6 +184,7 @@ async function verifyChain(
       verified,
       retained,
       pending,
+      late,
       head: head ? { seq: head.seq, linkHash: head.linkHash, stamp: when({ stamp: head.recordStamp, ms: head.recordMs }) } : null,
       problems,
     },

@@ -106,7 +106,8 @@ export async function runRetention(ch: ClickHouse, opts: RetentionOptions): Prom
   const now = opts.now ?? Date.now();
   // What the run writes is stamped when written, not when the run began: a sealer running meanwhile (audit
   // seal-every, a report) seals every chain up to its clock minus the grace period, and a row stamped behind
-  // a sealed head is never sealed (verify names it, and an unsealed retention record proves no drop).
+  // a sealed head would be sealed only late, or past an hour never (verify names it, and an unsealed
+  // retention record proves no drop).
   const started = Date.now();
   const clock = () => now + (Date.now() - started);
   const progress = opts.progress ?? (() => {});

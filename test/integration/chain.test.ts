@@ -272,4 +272,59 @@ describe('hash chains over the record (real ClickHouse)', () => {
       expect([byChain(results, 'alerts').ok, byChain(results, 'alerts').pending, byChain(results, 'alerts').verified]).toEqual([true, 0, 2]);
     });
   });
+
+  describe('rows that land after their place was sealed', () => {
+    const database = uniqueName('it_chain_late');
+    let admin: ClickHouse;
+    let ch: ClickHouse;
+    beforeAll(async () => {
+      ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+    });
+    afterAll(async () => {
+      await dropDatabase(database, { admin, ch });
+    });
+
+    it('seals a revision that landed after later ones were sealed as a late link, lists it, and still names a row backdated past the hour', async () => {
+      const now = Date.now();
+      const seal = async () => (await sealChains(ch, { now, graceMs: 120_000, chains: ['alerts'] }))[0];
+      await writeAlerts(ch, [alertAt('al_on_time', 1, now - 20 * MIN), alertAt('al_after', 1, now - 10 * MIN)]);
+      expect(await seal()).toMatchObject({ sealed: 2, late: 0 });
+      // An insert stuck for minutes lands now (18.16 cannot kill it); a forged one is backdated by two hours.
+      await writeAlerts(ch, [alertAt('al_late', 1, now - 15 * MIN), alertAt('al_forged', 1, now - 120 * MIN)]);
+      expect(byChain(await verifyChains(ch), 'alerts').problems.map((p) => p.kind)).toEqual(['record-not-in-chain', 'record-not-in-chain']);
+
+      await writeAlerts(ch, [alertAt('al_next', 1, now - 5 * MIN)]);
+      expect(await seal()).toMatchObject({ sealed: 2, late: 1 });
+      let alerts = byChain(await verifyChains(ch), 'alerts');
+      expect(alerts.problems.map((p) => `${p.kind}: ${p.message}`)).toEqual([expect.stringMatching(/^record-not-in-chain: alert al_forged revision 1, written /)]);
+      expect(alerts.late).toEqual([expect.stringMatching(/^alert al_late revision 1 \(link 3\), written /)]);
+      expect([alerts.verified, alerts.pending]).toEqual([4, 0]);
+      // Sealing again adds nothing: the late row is sealed once.
+      expect(await seal()).toMatchObject({ sealed: 0, late: 0 });
+
+      // A period verifies on its own, whether it holds the late link, the links around it, or both.
+      for (const [from, to, verified, late] of [
+        [now - 16 * MIN, now - 14 * MIN, 1, 0],
+        [now - 11 * MIN, now - 4 * MIN, 2, 0],
+        [now - 21 * MIN, now - 9 * MIN, 3, 1],
+      ]) {
+        const r = byChain(await verifyChains(ch, { from, to, chains: ['alerts'] }), 'alerts');
+        expect({ from, ok: r.ok, verified: r.verified, late: r.late.length, problems: r.problems }).toEqual({ from, ok: true, verified, late, problems: [] });
+      }
+
+      // The CLI lists it (and exits 4: the forged row).
+      const cli = spawnSync(process.execPath, [bin, 'audit', 'verify', '--chain', 'alerts'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+      expect(cli.status).toBe(4);
+      expect(cli.stdout).toContain('alerts: 1 row(s) landed after later rows were sealed, and were sealed late (within 1 h of their stamp):\n  alert al_late revision 1 (link 3), written');
+
+      // A late row changed afterwards is named like any other.
+      await ch.exec(sql`ALTER TABLE alerts UPDATE observed_bytes = 1 WHERE alert_id = 'al_late'`);
+      await mutationsDone(ch);
+      alerts = byChain(await verifyChains(ch), 'alerts');
+      expect(alerts.problems.map((p) => [p.kind, p.seq])).toEqual([
+        ['record-not-in-chain', 1],
+        ['record-changed', 3],
+      ]);
+    });
+  });
 });

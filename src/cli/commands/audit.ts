@@ -2,7 +2,7 @@
 // written since the last seal; `verify` walks every chain and names the first broken link; `heads` prints
 // the head of each chain, as reports do.
 import { Command, InvalidArgumentError } from 'commander';
-import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, parseHead, sealChains, sealGraceMs, verifyChains } from '../../chain';
+import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, LATE_WINDOW_MS, parseHead, sealChains, sealGraceMs, verifyChains } from '../../chain';
 import type { CliContext } from '../context';
 import { integer, parseTime } from '../options';
 import { printJson, printTable, printText, progress } from '../output';
@@ -31,7 +31,7 @@ async function sealEvery(ctx: CliContext, seconds: number, graceSeconds: number)
   while (!stopped) {
     try {
       const sealed = (await sealChains(ch, { graceMs: graceSeconds * 1000, sealer: `seal-every pid ${process.pid}` })).filter((r) => r.sealed > 0);
-      if (sealed.length > 0) log.info({ sealed: Object.fromEntries(sealed.map((r) => [r.chain, r.sealed])) }, 'sealed');
+      if (sealed.length > 0) log.info({ sealed: Object.fromEntries(sealed.map((r) => [r.chain, r.sealed])), late: Object.fromEntries(sealed.filter((r) => r.late > 0).map((r) => [r.chain, r.late])) }, 'sealed');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sealing failed; tried again at the next interval');
     }
@@ -75,8 +75,8 @@ Examples:
       const results = await sealChains(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
       if (opts.json) return printJson(results);
       printTable(
-        results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
-        ['CHAIN', 'SEALED', 'HEAD'],
+        results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, LATE: r.late, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
+        ['CHAIN', 'SEALED', 'LATE', 'HEAD'],
       );
     });
 
@@ -104,9 +104,10 @@ Examples:
           VERIFIED: r.verified,
           RETAINED: r.retained,
           PENDING: r.pending,
+          LATE: r.late.length,
           HEAD: r.head ? `${r.head.seq}:${r.head.linkHash.slice(0, 16)}` : '(empty)',
         })),
-        ['CHAIN', 'STATE', 'LINKS', 'VERIFIED', 'RETAINED', 'PENDING', 'HEAD'],
+        ['CHAIN', 'STATE', 'LINKS', 'VERIFIED', 'RETAINED', 'PENDING', 'LATE', 'HEAD'],
       );
       for (const r of broken) {
         printText(`\n${r.chain}: first broken link ${r.problems[0].seq}: ${r.problems[0].message}\n`);
@@ -114,6 +115,11 @@ Examples:
         if (r.problems.length > 50) printText(`  ... and ${r.problems.length - 50} more (--json lists all)\n`);
       }
       if (broken.length === 0) printText('\nevery chain verifies: no row changed, deleted or inserted in the sealed history\n');
+      for (const r of results.filter((x) => x.late.length > 0)) {
+        printText(`\n${r.chain}: ${r.late.length} row(s) landed after later rows were sealed, and were sealed late (within ${LATE_WINDOW_MS / 3_600_000} h of their stamp):\n`);
+        for (const d of r.late.slice(0, 50)) printText(`  ${d}\n`);
+        if (r.late.length > 50) printText(`  ... and ${r.late.length - 50} more (--json lists all)\n`);
+      }
       const pending = results.reduce((n, r) => n + r.pending, 0);
       if (pending > 0) printText(`${pending} row(s) written after the last seal are not protected yet (insider audit seal)\n`);
     });
