@@ -118,8 +118,9 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     const [committed] = await admin.fetchOffsets({ groupId: config.ingest.groupId, topics: [topic] });
     return new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset === '-1' ? 0n : BigInt(p.offset)]));
   };
-  // The fence of the alert inserts: a previous owner's still running past the session timeout is killed.
-  const fence = { log, killAfterMs: detection.consumer.sessionTimeoutMs };
+  // The fence of the alert inserts: a previous owner's still running past the session timeout is killed;
+  // a wait that goes on is reported each minute, and counted.
+  const fence = { log, killAfterMs: detection.consumer.sessionTimeoutMs, stall: { onStall: () => metrics.errors.inc({ kind: 'write_stalled' }) } };
   const partitions = partitionsOf(clickhouseReads(ch, ingestedBelow, fence), engine, log, { aheadMs: config.ingest.maxFutureSkewMs });
   let alertFloor = started.alertFloor;
   log.info({ alertFloor, people: inputs.people.size, directoryVersion: inputs.directoryVersion, catalogTables: inputs.catalog.size, allowlist: inputs.allowlist.entries.length }, 'detection inputs loaded');

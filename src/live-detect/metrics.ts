@@ -20,6 +20,6 @@ export function detectMetrics(registry: Registry) {
     lag: new Gauge({ name: 'insider_detect_consumer_lag', help: 'Messages between the last judged offset and the partition high watermark', labelNames: ['topic', 'partition'], registers }),
     eventDelay: new Gauge({ name: 'insider_detect_event_delay_seconds', help: 'Wall-clock time minus the newest event time of the last batch judged', registers }),
     lastBatch: new Gauge({ name: 'insider_detect_last_batch_timestamp_seconds', help: 'When the last batch was judged (Unix time)', registers }),
-    errors: new Counter({ name: 'insider_detect_errors_total', help: 'Failures by kind: store_retry (storing alerts retried), refresh (the allowlist, suppressions, adjustments or chosen settings could not be re-read: the previous ones kept), crash (consumer crashed)', labelNames: ['kind'], registers }),
+    errors: new Counter({ name: 'insider_detect_errors_total', help: 'Failures by kind: store_retry (storing alerts retried), refresh (the allowlist, suppressions, adjustments or chosen settings could not be re-read: the previous ones kept), crash (consumer crashed), write_stalled (a wait for an alert insert whose answer was lost, or a previous owner\'s, to end: reported each minute)', labelNames: ['kind'], registers }),
   };
 }

@@ -17,6 +17,9 @@ import { sql, type SqlFragment } from './sql';
  */
 export type ShardInsertOptions = InsertOptions & { open?: (replica: ClickHouse) => Promise<Pick<InsertOptions, 'session' | 'queryId'>> };
 
+/** What an opened fence gives the insert: its session and query id, nothing else the caller keeps on it. */
+const fenceOf = (o: Pick<InsertOptions, 'session' | 'queryId'> | undefined) => (o ? { session: o.session, queryId: o.queryId } : {});
+
 export interface Shards {
   readonly count: number;
   /** The shard that holds an employee's rows. */
@@ -60,7 +63,7 @@ function singleShard(ch: ClickHouse): Shards {
     count: 1,
     of: () => 0,
     async insert(_shard, table, rows, { open, ...opts } = {}) {
-      await ch.insert(table, rows, { ...opts, ...(await open?.(ch)) });
+      await ch.insert(table, rows, { ...opts, ...fenceOf(await open?.(ch)) });
     },
     onEveryReplica: (fn) => fn(ch),
     queryShard: <T>(_shard: number, q: SqlFragment) => ch.query<T>(q),
@@ -120,7 +123,7 @@ function clusterShards(ch: ClickHouse): Shards {
       const replica = preferred[shard];
       try {
         const target = await node(shard, replica);
-        await target.insert(table, rows, { ...opts, ...(await open?.(target)) });
+        await target.insert(table, rows, { ...opts, ...fenceOf(await open?.(target)) });
       } catch (err) {
         // Bad data is bad on every replica; unreachable or read-only (no ZooKeeper) may not be. The
         // caller's next attempt, the same block, goes to the next replica.

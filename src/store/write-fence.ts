@@ -28,8 +28,12 @@ const { SESSION_NOT_FOUND, SESSION_IS_LOCKED } = SERVER_CODES;
 export interface Attempt {
   queryId: string;
   session: HttpSession;
-  /** When the first wait for it began (fenceAttempt): a wait tried again after a failed probe keeps its kill clock. */
-  waitingSince?: number;
+  /**
+   * The wait for it (fenceAttempt), kept across retries: a wait tried again after a failed probe keeps its
+   * kill clock, kills once, and goes on reporting a stall (a watch made anew each time reported nothing when
+   * probes failed more often than its first report).
+   */
+  wait?: { since: number; stalled?: StallWatch };
 }
 
 export function serverCode(err: unknown): number | undefined {
@@ -115,8 +119,7 @@ export async function openFence(ch: ClickHouse, queryIdPrefix: string, confirm: 
  * attempt still running after `killAfterMs` (its writer paused mid-request) is killed.
  */
 export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: RepairContext): Promise<void> {
-  const started = (attempt.waitingSince ??= Date.now());
-  let stalled: StallWatch | undefined;
+  const wait = (attempt.wait ??= { since: Date.now() });
   for (;;) {
     await sleep(opts.expiryMs ?? FENCE_EXPIRY_MS);
     try {
@@ -126,12 +129,12 @@ export async function fenceAttempt(ch: ClickHouse, attempt: Attempt, opts: Repai
       if (code === SESSION_NOT_FOUND) return;
       if (code !== SESSION_IS_LOCKED) throw err;
       // Locked: the attempt is running on the server.
-      if (!stalled && Date.now() - started > opts.killAfterMs) {
+      if (!wait.stalled && Date.now() - wait.since > opts.killAfterMs) {
         opts.log.warn({ queryId: attempt.queryId }, 'an insert whose answer was lost still runs after the session timeout; killing it');
         const what = (await killed(ch, sql`query_id = ${attempt.queryId}`, opts.log)) ? 'still holds its session after it was killed' : 'cannot be killed';
-        stalled = stallWatch(opts.log, `an insert whose answer was lost ${what}; waiting for it to end before anything is written`, opts.stall);
+        wait.stalled = stallWatch(opts.log, `an insert whose answer was lost ${what}; waiting for it to end before anything is written`, opts.stall);
       } else {
-        await stalled?.(async () => ({ queryId: attempt.queryId }));
+        await wait.stalled?.(async () => ({ queryId: attempt.queryId }));
       }
     }
   }

@@ -102,8 +102,9 @@ describe("the detector's alert inserts", () => {
   });
 
   /** The connection, with its probes of a fence, its looks at system.processes and its kills counted. */
-  const counted = (c: ClickHouse, failProbe?: number) => {
-    const seen = { probes: 0, looks: 0, probesAtKill: undefined as number | undefined, looksAtKill: undefined as number | undefined };
+  const counted = (c: ClickHouse, failProbe?: number | ((probe: number) => boolean)) => {
+    const seen = { probes: 0, looks: 0, kills: 0, probesAtKill: undefined as number | undefined, looksAtKill: undefined as number | undefined };
+    const fails = typeof failProbe === 'function' ? failProbe : (probe: number) => probe === failProbe;
     const spy: ClickHouse = {
       ...c,
       query: (q, o) => {
@@ -112,11 +113,12 @@ describe("the detector's alert inserts", () => {
       },
       exec: async (q, o) => {
         if (/^\s*KILL QUERY/.test(q.text)) {
+          seen.kills++;
           seen.probesAtKill ??= seen.probes;
           seen.looksAtKill ??= seen.looks;
         } else if (o?.session) {
           seen.probes++;
-          if (seen.probes === failProbe) throw new ClickHouseError('ClickHouse unreachable during statement: timed out', { retriable: true });
+          if (fails(seen.probes)) throw new ClickHouseError('ClickHouse unreachable during statement: timed out', { retriable: true });
         }
         return c.exec(q, o);
       },
@@ -145,6 +147,34 @@ describe("the detector's alert inserts", () => {
     expect(seen.probesAtKill).toBe(3);
     expect(await sent).toMatch(/timeout|timed out/i);
     expect((await copies(ids)).length).toBe(20);
+  });
+
+  it('a wait tried again each time a probe fails kills once and still reports the stall, and counts it', async () => {
+    await slowInserts(1);
+    // About 15 s on the server; the client gives up after 500 ms.
+    const impatient = oneRowBlocks(createClickHouse({ ...config.clickhouse, requestTimeoutMs: 500 }, { database }));
+    const attempt = await openAttempt(ch, `${ALERT_WRITE_PREFIX}${BY.topic}:${BY.partition}:`);
+    const ids = Array.from({ length: 15 }, (_, i) => `stalled-${i}`);
+    const sent = insertAlerts(impatient, ids.map((id) => alertOf(id)), async () => attempt).catch(() => undefined);
+    // Probes every second; every other one from the third fails, and the wait is tried again at once: more
+    // often than the first report is due (3 s after the kill).
+    const { spy, seen } = counted(ch, (probe) => probe >= 3 && probe % 2 === 1);
+    let stalls = 0;
+    const fence = { log, killAfterMs: 2000, expiryMs: 1000, stall: { firstMs: 3000, everyMs: 60_000, onStall: () => stalls++ } };
+    let retries = 0;
+    for (;;) {
+      try {
+        await fenceAttempt(spy, attempt, fence);
+        break;
+      } catch (err) {
+        expect((err as Error).message).toMatch(/timed out/);
+        retries++;
+      }
+    }
+    await sent;
+    expect(retries).toBeGreaterThan(3);
+    expect({ kills: seen.kills, reported: stalls > 0 }).toEqual({ kills: 1, reported: true });
+    expect((await copies(ids)).length).toBe(15);
   });
 
   it("a takeover waits for a previous owner's alert insert that the server cannot kill, past the session timeout, and reads every revision it stored", async () => {
