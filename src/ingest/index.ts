@@ -149,9 +149,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
     async start() {
       // ClickHouse down at start-up is waited for like during inserts, not a reason to exit.
-      // The server setting a paused writer's insert rests on is checked too (store/receive-timeout.ts).
-      const checks = async () => ({ ...(await enableInsertDeduplication(ch)), receive: await checkReceiveTimeout(ch, settings, log) });
-      const capability = await withRetry('start-up checks', checks, {
+      const capability = await withRetry('start-up checks', () => enableInsertDeduplication(ch), {
         policy: settings.retry,
         shouldContinue: () => !loop.stopping(),
         onRetry: (err, attempt) => {
@@ -165,10 +163,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
       // Abandoned: stop() was called meanwhile, and has settled `done`.
       if (capability === undefined) return;
       deduplication.enabled = capability.enabled;
-      log.info(
-        { clickhouse: capability.version, insertDeduplicationTokens: capability.enabled, httpReceiveTimeoutSeconds: capability.receive.seconds },
-        'ClickHouse capabilities',
-      );
+      log.info({ clickhouse: capability.version, insertDeduplicationTokens: capability.enabled }, 'ClickHouse capabilities');
+      // The server setting a paused writer's insert rests on, measured meanwhile (store/receive-timeout.ts).
+      void checkReceiveTimeout(ch, settings, log).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not measure how long ClickHouse waits for a stalled request body'));
       // Table statistics of audited servers: read now (where configured), then on their schedule.
       await sources.refreshStats(true);
       stopStats = sources.startStatsSchedule(true);

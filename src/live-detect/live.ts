@@ -83,8 +83,6 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     'detector start-up',
     async () => {
       await sources.refreshStats(false);
-      // Its alert inserts are fenced as the ingester's are, and rest on the same server setting.
-      await checkReceiveTimeout(ch, consumerSettings, log);
       // The alert floor an admin chose (detection_settings) over the configuration file's.
       const tuned = effectiveDetection(detection, await loadTuning(ch));
       const inputs = await loadEngineInputs(ch, tuned, { alertIdKey: config.api.pseudonymKey });
@@ -220,6 +218,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   };
   await loop.start();
   log.info({ topics, groupId: detection.groupId }, 'detecting');
+  // Its alert inserts are fenced as the ingester's are, and rest on the same server setting (measured meanwhile).
+  void checkReceiveTimeout(ch, consumerSettings, log).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not measure how long ClickHouse waits for a stalled request body'));
   if (!loop.stopping()) stopDayAhead = scheduleDayAhead({ build: (day) => engine.load(day), log });
   const refresh = setInterval(() => {
     loadExemptions(ch, detection)

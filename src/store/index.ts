@@ -10,5 +10,5 @@ export { noServerAt, shardsOf, type ShardInsertOptions, type Shards } from './sh
 export { after, decodeCursor, encodeCursor, orderBy, type KeyColumn, type KeyValue } from './keyset';
 export { RETRIABLE_SERVER_CODES, SCHEMA_MISSING_CODES, SERVER_CODES } from './server-codes';
 export { fenceAttempt, fenceClosed, fencedWriter, openAttempt, openFence, serverCode, waitForWrites, FENCE_EXPIRY_MS, FENCE_SESSION_SECONDS, type Attempt, type FencedWriter } from './write-fence';
-export { checkReceiveTimeout, type ReceiveTimeoutCheck } from './receive-timeout';
+export { checkReceiveTimeout, stalledBodyLimitMs, type GroupTimeouts, type ReceiveTimeoutCheck } from './receive-timeout';
 export { stallWatch, type RepairContext, type StallOptions, type StallWatch, type Watched } from './stall-watch';

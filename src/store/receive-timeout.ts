@@ -1,45 +1,60 @@
 // A writer paused in the middle of sending an insert's body (SIGSTOP, a long GC pause, a frozen VM)
 // holds a request that a new owner's wait cannot see: ClickHouse lists a query in system.processes only
-// once it has read the first buffer of the body (1 MiB on 18.16, measured), so the takeover's wait for
-// the partition's statements passes it over, reads the ledger and inserts the batch. Resumed, the paused
+// once it has read the first 1 MiB of the body (18.16, measured), so the takeover's wait for the
+// partition's statements passes it over, reads the ledger and inserts the batch. Resumed, the paused
 // writer would finish its body and store the batch a second time. What ends such a request is the
 // server's http_receive_timeout: a body that sends nothing for that long is dropped, and nothing of it is
-// stored (test/integration/ingest-insert-outcome.test.ts). The server reads it from its default profile
-// when it accepts a connection (a query's own setting comes too late: measured on 18.16), so the product
-// can only check it: shorter than the group's session timeout less one heartbeat interval, a paused
-// writer's body is dropped before the group can give its partitions to another member.
+// stored (test/integration/ingest-stalled-body.test.ts). It is a server setting the product cannot send
+// (a query's own comes too late), so each writer measures it at start on every server it writes to.
 import type { Logger } from '../log';
 import type { ClickHouse } from './clickhouse';
-import { sql } from './sql';
+
+/** A consumer group's timing: how long after its last heartbeat a paused member can lose its partitions. */
+export interface GroupTimeouts {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** None: kafkajs's default (60 s). */
+  rebalanceTimeoutMs?: number;
+}
+
+const KAFKAJS_REBALANCE_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a stalled body may live: shorter, and a paused writer's body is dropped before its partitions
+ * can move. kafkajs sends a heartbeat at most once an interval counted from the last answer, so the
+ * consumer loop's ticker at that interval sends one every other tick: the last one before a pause can be
+ * two intervals old (measured). A member that does not rejoin a rebalance in time is removed whatever
+ * its heartbeats.
+ */
+export function stalledBodyLimitMs(group: GroupTimeouts): number {
+  return Math.min(group.sessionTimeoutMs - 2 * group.heartbeatIntervalMs, group.rebalanceTimeoutMs ?? KAFKAJS_REBALANCE_TIMEOUT_MS);
+}
 
 export interface ReceiveTimeoutCheck {
-  /** The server's http_receive_timeout, as the product's user reads it in system.settings. */
-  seconds: number;
-  /** It must be shorter than this: the session timeout less one heartbeat interval. */
   limitMs: number;
+  servers: Array<{ url: string; droppedAfterMs: number | undefined }>;
   ok: boolean;
 }
 
 /**
- * Reads the server's http_receive_timeout and warns when a paused writer's body would outlive its
- * membership of the group. Only a warning: a stock server (1800 s on 18.16) still ingests, and the
- * risk is a batch stored twice after a pause, never one lost.
+ * Measures how long every server waits for a stalled body, and warns where it outlives the limit. Only a
+ * warning: a stock server (1800 s) still ingests, and the risk is a batch stored twice after such a
+ * pause, never one lost. It takes as long as the servers' timeout: start-up does not wait for it.
  */
-export async function checkReceiveTimeout(
-  ch: ClickHouse,
-  group: { sessionTimeoutMs: number; heartbeatIntervalMs: number },
-  log: Logger,
-): Promise<ReceiveTimeoutCheck> {
-  const [row] = await ch.query<{ value: string }>(sql`SELECT value FROM system.settings WHERE name = 'http_receive_timeout'`);
-  const seconds = Number(row?.value);
-  const limitMs = group.sessionTimeoutMs - group.heartbeatIntervalMs;
-  const ok = Number.isFinite(seconds) && seconds * 1000 < limitMs;
-  if (!ok) {
+export async function checkReceiveTimeout(ch: ClickHouse, group: GroupTimeouts, log: Logger): Promise<ReceiveTimeoutCheck> {
+  const limitMs = stalledBodyLimitMs(group);
+  const servers = await ch.stalledBodyTimeouts(Math.max(limitMs, 0) + 1000);
+  const late = servers.filter((s) => s.droppedAfterMs === undefined || s.droppedAfterMs >= limitMs);
+  const seconds = (ms: number | undefined) => (ms === undefined ? 'still waiting' : Math.round(ms / 100) / 10);
+  if (late.length > 0) {
     log.warn(
-      { httpReceiveTimeoutSeconds: row?.value, limitSeconds: limitMs / 1000 },
-      "ClickHouse's http_receive_timeout is not shorter than the session timeout less one heartbeat interval: a writer paused in the middle " +
-        'of sending an insert could store it again after its partition moved to another member. Set it in the server\'s default profile (docs/deploy.md, "ClickHouse server settings")',
+      { limitSeconds: limitMs / 1000, servers: late.map((s) => ({ url: s.url, droppedAfterSeconds: seconds(s.droppedAfterMs) })) },
+      'ClickHouse waits too long for a request body that stops arriving (http_receive_timeout): a writer paused in the middle of sending ' +
+        "an insert could store it again after its partition moved to another member. Set it in the server's default profile and restart the server " +
+        '(docs/deploy.md, "ClickHouse server settings")',
     );
+  } else {
+    log.info({ limitSeconds: limitMs / 1000, droppedAfterSeconds: servers.map((s) => seconds(s.droppedAfterMs)) }, 'ClickHouse drops a stalled request body in time');
   }
-  return { seconds, limitMs, ok };
+  return { limitMs, servers, ok: late.length === 0 };
 }
