@@ -1,7 +1,7 @@
 // The links of a chain (table chain_links, migration 0011): each names one record by key and content
 // hash and carries the hash of the link before it. A link's own hash covers everything it says, so a
 // link cannot be edited without its hash, and the next link's prev_hash, giving it away.
-import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
+import { fromDateTime, inList, sql, toDateTime, type ClickHouse } from '../store';
 import { compareRecords, sha256, type ChainRecord } from './records';
 
 export const GENESIS = '0'.repeat(64);
@@ -87,16 +87,30 @@ export async function headLink(ch: ClickHouse, chain: string): Promise<ChainLink
 }
 
 /**
- * The link of the newest record sealed (the highest (stamp, ms, key, hash)), or null: the head unless the
- * head is a late link (seal.ts), sealed after its place.
+ * The link of the newest record sealed (the highest (stamp, ms, key, hash)), or null; with `belowSeq`, of
+ * the links before that seq. The head, unless the head is a late link (seal.ts), sealed after its place.
  */
-export async function frontierLink(ch: ClickHouse, chain: string): Promise<ChainLink | null> {
+export async function frontierLink(ch: ClickHouse, chain: string, belowSeq?: number): Promise<ChainLink | null> {
+  const below = belowSeq === undefined ? sql`` : sql`AND seq < ${belowSeq}`;
   // The newest second's links, ordered here as the sealer orders records (JavaScript's string order).
   const rows = await ch.query<LinkRow>(sql`
     SELECT ${COLUMNS} FROM chain_links
-    WHERE chain = ${chain} AND record_stamp = (SELECT max(record_stamp) FROM chain_links WHERE chain = ${chain})`);
+    WHERE chain = ${chain} ${below} AND record_stamp = (SELECT max(record_stamp) FROM chain_links WHERE chain = ${chain} ${below})`);
   const links = rows.map(fromRow).sort((a, b) => compareRecords(linkOrder(a), linkOrder(b)));
   return links[links.length - 1] ?? null;
+}
+
+/** Of `keys`, those some link of the chain names (at any time). */
+export async function linkedKeys(ch: ClickHouse, chain: string, keys: ReadonlyArray<string>): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await ch.query<{ k: string }>(sql`SELECT DISTINCT record_key AS k FROM chain_links WHERE chain = ${chain} AND record_key IN ${inList(keys)}`);
+  return new Set(rows.map((r) => r.k));
+}
+
+/** The keys of the links whose records were written at or after `sinceSec`. */
+export async function linkKeysSince(ch: ClickHouse, chain: string, sinceSec: number): Promise<Set<string>> {
+  const rows = await ch.query<{ k: string }>(sql`SELECT DISTINCT record_key AS k FROM chain_links WHERE chain = ${chain} AND record_stamp >= ${new Date(sinceSec * 1000)}`);
+  return new Set(rows.map((r) => r.k));
 }
 
 /** A link's place in the order records are sealed in. */

@@ -3,7 +3,7 @@
 // JavaScript's shortest form, whatever width ClickHouse gave them), so the same row hashes the same on
 // 18.16 and on a modern server.
 import crypto from 'node:crypto';
-import { ident, join, sql, type ClickHouse, type SqlFragment } from '../store';
+import { ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../store';
 import type { ChainedTable } from './tables';
 
 export interface ChainRecord {
@@ -41,10 +41,9 @@ export function compareRecords(a: Pick<ChainRecord, 'stamp' | 'ms' | 'key' | 'co
  * The table's rows written in [fromSec, toSec] (seconds, both ends included; either may be absent), one
  * per distinct (key, content): identical duplicates (a writer's retried insert) are one record.
  */
-export async function readRecords(ch: ClickHouse, t: ChainedTable, range: { fromSec?: number; toSec?: number } = {}): Promise<ChainRecord[]> {
-  const where: SqlFragment[] = [sql`1 = 1`];
-  if (range.fromSec !== undefined) where.push(sql`${t.stamp} >= ${new Date(range.fromSec * 1000)}`);
-  if (range.toSec !== undefined) where.push(sql`${t.stamp} <= ${new Date(range.toSec * 1000)}`);
+export async function readRecords(ch: ClickHouse, t: ChainedTable, range: { fromSec?: number; toSec?: number; keys?: ReadonlyArray<string> } = {}): Promise<ChainRecord[]> {
+  const where = stampedBetween(t, range);
+  if (range.keys) where.push(sql`${t.key} IN ${inList(range.keys)}`);
   const rows = await ch.query<Record<string, unknown>>(sql`
     SELECT ${t.key} AS chain_record_key, toUInt32(${t.stamp}) AS chain_record_stamp, ${t.ms} AS chain_record_ms,
            ${t.partition} AS chain_record_partition, ${join(t.columns.map((c) => ident(c)))}
@@ -62,4 +61,17 @@ export async function readRecords(ch: ClickHouse, t: ChainedTable, range: { from
     seen.set(`${r.key}\n${r.contentHash}`, r);
   }
   return [...seen.values()].sort(compareRecords);
+}
+
+/** The keys of the table's rows written in [fromSec, toSec]: what a sealer compares with the links before reading whole rows. */
+export async function readRecordKeys(ch: ClickHouse, t: ChainedTable, range: { fromSec: number; toSec: number }): Promise<string[]> {
+  const rows = await ch.query<{ k: string }>(sql`SELECT DISTINCT ${t.key} AS k FROM ${ident(t.table)} WHERE ${join(stampedBetween(t, range), ' AND ')}`);
+  return rows.map((r) => r.k);
+}
+
+function stampedBetween(t: ChainedTable, range: { fromSec?: number; toSec?: number }): SqlFragment[] {
+  const where: SqlFragment[] = [sql`1 = 1`];
+  if (range.fromSec !== undefined) where.push(sql`${t.stamp} >= ${new Date(range.fromSec * 1000)}`);
+  if (range.toSec !== undefined) where.push(sql`${t.stamp} <= ${new Date(range.toSec * 1000)}`);
+  return where;
 }

@@ -4,16 +4,21 @@
 // in (stamp, ms, key, content hash) order, but only rows older than the grace period: an insert stamped
 // earlier but still in flight is sealed by the next pass, in its place.
 //
-// Sealing is a pure function of the rows and the head: two sealers running at once (a scheduler and a
-// manual report) that see the same rows write the same links, which readers collapse. A row that appears
-// after the chain was sealed past its stamp (an insert slower than the grace period: ClickHouse 18.16
-// cannot kill a stuck one, alerts/landing.ts) is sealed at the tip as a late link while its stamp is
-// within LATE_WINDOW_MS of the seal; the verifier lists late links apart. Older, it is never sealed (a
-// backdated insert): the verifier names it.
+// Sealing is a function of the rows and the links: two sealers running at once (a scheduler and a manual
+// report) that see the same rows write the same links, which readers collapse. (Two that see different
+// rows, one reading before an insert landed and the other after, write different links at one seq: a
+// fork, which the verifier names. The grace period makes that unlikely for rows in their place.)
+//
+// A row that lands after the chain was sealed past its stamp (an insert slower than the grace period:
+// ClickHouse 18.16 cannot kill a stuck one, alerts/landing.ts) is sealed at the tip as a late link, first
+// in the pass, when its stamp is within LATE_WINDOW_MS of the newest record sealed (the frontier) and no
+// link names its key (a row whose key is linked already was changed, not late). The verifier checks the
+// same rule and lists late links apart. Further behind (a backdated insert), it is never sealed: the
+// verifier names it.
 import { revisionLandingMs, type LandingTimeouts } from '../alerts';
 import type { ClickHouse } from '../store';
-import { frontierLink, headLink, linkOrder, linksSince, nextLink, writeLinks, type ChainLink } from './links';
-import { compareRecords, readRecords, type ChainRecord } from './records';
+import { frontierLink, headLink, linkedKeys, linkKeysSince, linkOrder, linksSince, nextLink, writeLinks, type ChainLink } from './links';
+import { compareRecords, readRecordKeys, readRecords, type ChainRecord } from './records';
 import { CHAINED_TABLES, type ChainedTable } from './tables';
 
 /** Rows younger than this are left for the next pass (inserts in flight). */
@@ -24,10 +29,14 @@ export const DEFAULT_GRACE_MS = 120_000;
  */
 export const sealGraceMs = (c: LandingTimeouts) => Math.max(DEFAULT_GRACE_MS, revisionLandingMs(c));
 /**
- * How old a row that landed after its place was sealed may be and still be sealed (late): the notifier
- * pages revisions that late too (notify.catchUpMs). Past it, a row behind the head is a backdated insert.
+ * How far behind the newest record sealed a row that landed after its place may be and still be sealed
+ * (late): the notifier pages revisions that late too (notify.catchUpMs' default). Further behind, a row
+ * is a backdated insert. Measured from the sealed records, not the clock: every sealer (and the
+ * verifier) draws the same line, however late it runs.
  */
 export const LATE_WINDOW_MS = 3_600_000;
+/** Late rows sealed per pass at most (the rest go next time): their keys are listed in one query. */
+const LATE_PER_PASS = 1000;
 /** Links per insert. */
 const BATCH = 5000;
 
@@ -64,17 +73,8 @@ async function sealChain(ch: ClickHouse, t: ChainedTable, cutoffSec: number, sea
   const head = await headLink(ch, t.chain);
   // The newest record sealed: the head, unless the head is a late link.
   const frontier = head && (await frontierLink(ch, t.chain));
-  const frontierSec = frontier ? frontier.recordStamp : 0;
-  const lateFromSec = Math.max(0, Math.floor((now - LATE_WINDOW_MS) / 1000));
-  const fromSec = frontier ? Math.min(frontierSec, lateFromSec) : 0;
-  const toSec = Math.max(cutoffSec, frontierSec);
-  const records = await readRecords(ch, t, { fromSec, toSec });
-  const linked = new Set((head ? await linksSince(ch, t.chain, fromSec) : []).map((l) => `${l.recordKey}\n${l.contentHash}`));
-  const unlinked = records.filter((r) => !linked.has(`${r.key}\n${r.contentHash}`));
-  const behind = (r: ChainRecord) => frontier !== null && compareRecords(r, linkOrder(frontier)) <= 0;
-  // Late rows first, in their order, then the rows after the frontier up to the grace period's cutoff.
-  const late = unlinked.filter((r) => behind(r) && r.stamp >= lateFromSec);
-  const fresh = unlinked.filter((r) => !behind(r) && r.stamp <= cutoffSec);
+  const late = frontier ? await lateRecords(ch, t, frontier) : [];
+  const fresh = await freshRecords(ch, t, frontier, cutoffSec);
   const toSeal = [...late, ...fresh];
   let prev: Pick<ChainLink, 'seq' | 'linkHash'> | null = head;
   let last: ChainLink | null = head;
@@ -88,4 +88,30 @@ async function sealChain(ch: ClickHouse, t: ChainedTable, cutoffSec: number, sea
     last = links[links.length - 1];
   }
   return { chain: t.chain, sealed: toSeal.length, late: late.length, head: last };
+}
+
+/** Rows after the frontier up to the grace period's cutoff that no link names yet, in order. */
+async function freshRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink | null, cutoffSec: number): Promise<ChainRecord[]> {
+  const sinceSec = frontier ? frontier.recordStamp : 0;
+  if (sinceSec > cutoffSec) return [];
+  const records = await readRecords(ch, t, { fromSec: sinceSec, toSec: cutoffSec });
+  const linked = new Set((frontier ? await linksSince(ch, t.chain, sinceSec) : []).map((l) => `${l.recordKey}\n${l.contentHash}`));
+  return records.filter((r) => !linked.has(`${r.key}\n${r.contentHash}`) && (frontier === null || compareRecords(r, linkOrder(frontier)) > 0));
+}
+
+/**
+ * Rows behind the frontier, within LATE_WINDOW_MS of it, whose key no link names: rows that landed after
+ * their place was sealed. Keys are compared first, so a pass with none reads no whole rows.
+ */
+async function lateRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink): Promise<ChainRecord[]> {
+  const range = { fromSec: Math.max(0, frontier.recordStamp - LATE_WINDOW_MS / 1000), toSec: frontier.recordStamp };
+  const sealed = await linkKeysSince(ch, t.chain, range.fromSec);
+  const unsealed = (await readRecordKeys(ch, t, range)).filter((k) => !sealed.has(k));
+  if (unsealed.length === 0) return [];
+  // A key linked earlier (a sealed row whose stamp was moved) is a changed row: the verifier names it.
+  const linkedBefore = await linkedKeys(ch, t.chain, unsealed);
+  const keys = unsealed.filter((k) => !linkedBefore.has(k)).sort().slice(0, LATE_PER_PASS);
+  if (keys.length === 0) return [];
+  const order = linkOrder(frontier);
+  return (await readRecords(ch, t, { ...range, keys })).filter((r) => compareRecords(r, order) <= 0);
 }

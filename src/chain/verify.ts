@@ -2,15 +2,18 @@
 //   - each link's hash matches what it says, and its prev_hash is the link before it (no gap, no fork);
 //   - each link's record is in its table with the same content (else: changed, or deleted, unless a sealed
 //     retention record says its partition was dropped: a retained prefix is sealed, not broken);
-//   - each row of the table older than the chain's head has a link (else: inserted, or changed).
-// Rows newer than the head are pending: written after the last seal, not yet protected.
+//   - each link sealed after its place (late, seal.ts) is at most LATE_WINDOW_MS behind the newest record
+//     sealed before it (else: written into the past); late links are listed, not counted as breaks;
+//   - each row of the table older than the newest record sealed has a link (else: inserted, or changed).
+// Rows newer than that are pending: written after the last seal, not yet protected.
 import type { ClickHouse } from '../store';
-import { GENESIS, linkHash, linkOrder, linksBetween, readLinks, type ChainLink } from './links';
+import { frontierLink, GENESIS, linkHash, linkOrder, linksBetween, readLinks, type ChainLink } from './links';
+import { LATE_WINDOW_MS } from './seal';
 import { compareRecords, readRecords, type ChainRecord } from './records';
 import { monthPartitionEnd, readRetentionDrops } from './retention-drops';
 import { CHAINED_TABLES, chainedTable, type ChainedTable } from './tables';
 
-export type ProblemKind = 'head-not-found' | 'link-altered' | 'links-missing' | 'fork' | 'wrong-prev' | 'record-changed' | 'record-deleted' | 'record-not-in-chain';
+export type ProblemKind = 'head-not-found' | 'link-altered' | 'links-missing' | 'fork' | 'wrong-prev' | 'link-backdated' | 'record-changed' | 'record-deleted' | 'record-not-in-chain';
 
 export interface Problem {
   chain: string;
@@ -28,11 +31,12 @@ export interface ChainVerification {
   verified: number;
   /** Links whose rows were dropped by a recorded retention run. */
   retained: number;
-  /** Rows newer than the head, not sealed yet. */
+  /** Rows newer than the newest record sealed, not sealed yet. */
   pending: number;
   /**
-   * Rows sealed after their place (late links: an insert that landed after later rows were sealed, within
-   * the sealer's LATE_WINDOW_MS of its stamp), described. Not a break: listed so an auditor sees them.
+   * Rows sealed after their place (late links: an insert that landed after later rows were sealed, stamped
+   * within LATE_WINDOW_MS of the newest sealed before it), described. Not a break: listed so an auditor
+   * sees them (a late link further behind is a problem, link-backdated).
    */
   late: string[];
   head: { seq: number; linkHash: string; stamp: string } | null;
@@ -113,12 +117,16 @@ async function verifyChain(
     walk.push(same[0]);
   }
   let prev: ChainLink | null = null;
-  // A link sealed after its place (seal.ts): its record is not newer than the newest sealed before it.
-  let newest: ChainLink | null = null;
+  // A link sealed after its place (seal.ts): its record is not newer than the newest sealed before it,
+  // and within LATE_WINDOW_MS of it, or it is a row written into the past.
+  let newest = ranged && walk.length > 0 ? await frontierLink(ch, t.chain, walk[0].seq) : null;
   const late: string[] = [];
   for (const l of walk) {
     if (newest && compareRecords(linkOrder(l), linkOrder(newest)) <= 0) {
-      if (period.has(`${l.seq}\n${l.linkHash}`)) late.push(`${t.describe(l.recordKey)} (link ${l.seq}), written ${when({ stamp: l.recordStamp, ms: l.recordMs })}`);
+      const what = `${t.describe(l.recordKey)} (link ${l.seq}), written ${when({ stamp: l.recordStamp, ms: l.recordMs })}`;
+      if (l.recordStamp < newest.recordStamp - LATE_WINDOW_MS / 1000) {
+        add(l.seq, 'link-backdated', `${what}, was sealed after rows more than ${LATE_WINDOW_MS / 3_600_000} h newer (${when({ stamp: newest.recordStamp, ms: newest.recordMs })}): a row written into the past, or a link added by hand`);
+      } else if (period.has(`${l.seq}\n${l.linkHash}`)) late.push(what);
     } else newest = l;
     if (linkHash(l) !== l.linkHash) add(l.seq, 'link-altered', `link ${l.seq} (${t.describe(l.recordKey)}) was altered: its hash does not match what it says`);
     if (prev === null) {
@@ -161,15 +169,17 @@ async function verifyChain(
     }
   }
   const head = walk[walk.length - 1] ?? null;
-  // Rows newer than the newest sealed are pending; older ones should have a link.
-  const headOrder = newest ? linkOrder(newest) : null;
+  // Rows newer than the newest record sealed (in the whole chain, for a period too) are pending; older
+  // ones should have a link.
+  const top = ranged ? await frontierLink(ch, t.chain) : newest;
+  const headOrder = top ? linkOrder(top) : null;
   let pending = 0;
   for (const r of records) {
     if (matched.has(`${r.key}\n${r.contentHash}`)) continue;
     if (headOrder !== null && compareRecords(r, headOrder) <= 0) {
       if (changedKeys.has(r.key)) continue; // already named as changed
       const after = walk.find((l) => compareRecords(r, linkOrder(l)) < 0);
-      add(after?.seq ?? head!.seq, 'record-not-in-chain', `${t.describe(r.key)}, written ${when(r)}, is not in the chain though older than its head: inserted (or changed) after sealing`);
+      add(after?.seq ?? (head ?? top)!.seq, 'record-not-in-chain', `${t.describe(r.key)}, written ${when(r)}, is not in the chain though older than its head: inserted (or changed) after sealing`);
     } else {
       pending++;
     }
@@ -180,7 +190,7 @@ async function verifyChain(
     result: {
       chain: t.chain,
       ok: problems.length === 0,
-      links: walk.length,
+      links: walk.filter((l) => period.has(`${l.seq}\n${l.linkHash}`)).length,
       verified,
       retained,
       pending,

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeAlerts, type AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY } from '../../src/calendar';
-import { chainHeads, readLinks, sealChains, verifyChains, type ChainVerification } from '../../src/chain';
+import { chainedTable, chainHeads, headLink, readLinks, readRecords, sealChains, verifyChains, type ChainVerification } from '../../src/chain';
+import { nextLink, writeLinks } from '../../src/chain/links';
 import { recordManifest } from '../../src/report/manifest-record';
 import { recordRetention } from '../../src/retention';
 import { sql, type ClickHouse } from '../../src/store';
@@ -123,9 +124,12 @@ describe('hash chains over the record (real ClickHouse)', () => {
         // The untouched rows still verify.
         expect(r.verified).toBe(3);
       }
-      // The sealer never seals a backdated row into the past: it stays named.
+      // The sealer never seals a backdated row into its place. This one is less than an hour behind the
+      // newest row sealed: it is sealed at the tip as a late link, and listed as one.
       await sealChains(ch);
-      expect(byChain(await verifyChains(ch), 'alerts').problems.map((p) => p.kind)).toEqual(['record-changed', 'record-not-in-chain', 'record-deleted']);
+      const alerts = byChain(await verifyChains(ch), 'alerts');
+      expect(alerts.problems.map((p) => p.kind)).toEqual(['record-changed', 'record-deleted']);
+      expect(alerts.late).toEqual([expect.stringMatching(/^alert al_forged revision 1 \(link 6\), written /)]);
       // Untouched history verifies: the first row's period.
       for (const r of await verifyChains(ch, { to: at(0) + MIN })) expect([r.chain, r.ok, r.verified]).toEqual([r.chain, true, 1]);
       // The heads kept from before still hold: the links were not touched, only rows.
@@ -134,7 +138,7 @@ describe('hash chains over the record (real ClickHouse)', () => {
       // The CLI says the same, with exit code 4.
       const cli = spawnSync(process.execPath, [bin, 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
       expect(cli.status).toBe(4);
-      expect(cli.stdout).toMatch(/^alerts\s+BROKEN at link 2\s+5\s+3\s+0\s+0\s/m);
+      expect(cli.stdout).toMatch(/^alerts\s+BROKEN at link 2\s+6\s+4\s+0\s+0\s+1\s/m);
       expect(cli.stdout).toContain('alerts: first broken link 2: alert al_chain_1 revision 1 (link 2) was changed');
       expect(cli.stdout).toMatch(/audit_log: first broken link 2: /);
     });
@@ -286,16 +290,22 @@ describe('hash chains over the record (real ClickHouse)', () => {
 
     it('seals a revision that landed after later ones were sealed as a late link, lists it, and still names a row backdated past the hour', async () => {
       const now = Date.now();
-      const seal = async () => (await sealChains(ch, { now, graceMs: 120_000, chains: ['alerts'] }))[0];
+      const seal = async (at = now) => (await sealChains(ch, { now: at, graceMs: 120_000, chains: ['alerts'] }))[0];
+      const problems = async (opts: { from?: number; to?: number } = {}) => byChain(await verifyChains(ch, { ...opts, chains: ['alerts'] }), 'alerts').problems.map((p) => [p.kind, p.seq]);
       await writeAlerts(ch, [alertAt('al_on_time', 1, now - 20 * MIN), alertAt('al_after', 1, now - 10 * MIN)]);
       expect(await seal()).toMatchObject({ sealed: 2, late: 0 });
       // An insert stuck for minutes lands now (18.16 cannot kill it); a forged one is backdated by two hours.
       await writeAlerts(ch, [alertAt('al_late', 1, now - 15 * MIN), alertAt('al_forged', 1, now - 120 * MIN)]);
-      expect(byChain(await verifyChains(ch), 'alerts').problems.map((p) => p.kind)).toEqual(['record-not-in-chain', 'record-not-in-chain']);
+      expect(await problems()).toEqual([
+        ['record-not-in-chain', 1],
+        ['record-not-in-chain', 2],
+      ]);
 
+      // The next seal comes more than an hour after the late row's stamp (only a daily report seals, say):
+      // the line is drawn from the newest row sealed, not from the clock.
       await writeAlerts(ch, [alertAt('al_next', 1, now - 5 * MIN)]);
-      expect(await seal()).toMatchObject({ sealed: 2, late: 1 });
-      let alerts = byChain(await verifyChains(ch), 'alerts');
+      expect(await seal(now + 65 * MIN)).toMatchObject({ sealed: 2, late: 1 });
+      const alerts = byChain(await verifyChains(ch), 'alerts');
       expect(alerts.problems.map((p) => `${p.kind}: ${p.message}`)).toEqual([expect.stringMatching(/^record-not-in-chain: alert al_forged revision 1, written /)]);
       expect(alerts.late).toEqual([expect.stringMatching(/^alert al_late revision 1 \(link 3\), written /)]);
       expect([alerts.verified, alerts.pending]).toEqual([4, 0]);
@@ -303,28 +313,45 @@ describe('hash chains over the record (real ClickHouse)', () => {
       expect(await seal()).toMatchObject({ sealed: 0, late: 0 });
 
       // A period verifies on its own, whether it holds the late link, the links around it, or both.
-      for (const [from, to, verified, late] of [
-        [now - 16 * MIN, now - 14 * MIN, 1, 0],
+      for (const [from, to, links, late] of [
+        [now - 16 * MIN, now - 14 * MIN, 1, 1],
         [now - 11 * MIN, now - 4 * MIN, 2, 0],
         [now - 21 * MIN, now - 9 * MIN, 3, 1],
       ]) {
         const r = byChain(await verifyChains(ch, { from, to, chains: ['alerts'] }), 'alerts');
-        expect({ from, ok: r.ok, verified: r.verified, late: r.late.length, problems: r.problems }).toEqual({ from, ok: true, verified, late, problems: [] });
+        expect({ from, ok: r.ok, links: r.links, verified: r.verified, late: r.late.length, problems: r.problems }).toEqual({ from, ok: true, links, verified: links, late, problems: [] });
       }
 
       // The CLI lists it (and exits 4: the forged row).
       const cli = spawnSync(process.execPath, [bin, 'audit', 'verify', '--chain', 'alerts'], { encoding: 'utf8', env: { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn' }, timeout: 60_000 });
       expect(cli.status).toBe(4);
-      expect(cli.stdout).toContain('alerts: 1 row(s) landed after later rows were sealed, and were sealed late (within 1 h of their stamp):\n  alert al_late revision 1 (link 3), written');
+      expect(cli.stdout).toContain('alerts: 1 row(s) landed after later rows were sealed, and were sealed late (at most 1 h behind the newest sealed before them):\n  alert al_late revision 1 (link 3), written');
 
-      // A late row changed afterwards is named like any other.
+      // A sealed row changed is not sealed again as a late one: it is named.
       await ch.exec(sql`ALTER TABLE alerts UPDATE observed_bytes = 1 WHERE alert_id = 'al_late'`);
       await mutationsDone(ch);
-      alerts = byChain(await verifyChains(ch), 'alerts');
-      expect(alerts.problems.map((p) => [p.kind, p.seq])).toEqual([
+      expect(await seal()).toMatchObject({ sealed: 0, late: 0 });
+      expect(await problems()).toEqual([
         ['record-not-in-chain', 1],
         ['record-changed', 3],
       ]);
+      // A row written into the past after the last seal is named by a period's verification too, not
+      // taken for one waiting to be sealed.
+      await writeAlerts(ch, [alertAt('al_unsealed', 1, now - 13 * MIN)]);
+      expect(await problems({ from: now - 14 * MIN, to: now - 12 * MIN })).toEqual([['record-not-in-chain', 4]]);
+
+      // A link added by hand for a row backdated past the hour (its hashes are keyless, anyone who can
+      // write chain_links can make one): named, not listed as late.
+      const [forged] = await readRecords(ch, chainedTable('alerts'), { keys: ['al_forged#1'] });
+      const head = await headLink(ch, 'alerts');
+      await writeLinks(ch, [nextLink('alerts', head, forged)], 'someone', now);
+      const after = byChain(await verifyChains(ch, { chains: ['alerts'] }), 'alerts');
+      expect(after.problems.map((p) => [p.kind, p.seq])).toEqual([
+        ['record-not-in-chain', 2],
+        ['record-changed', 3],
+        ['link-backdated', 5],
+      ]);
+      expect(after.late).toHaveLength(1);
     });
   });
 });

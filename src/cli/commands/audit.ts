@@ -116,7 +116,7 @@ Examples:
       }
       if (broken.length === 0) printText('\nevery chain verifies: no row changed, deleted or inserted in the sealed history\n');
       for (const r of results.filter((x) => x.late.length > 0)) {
-        printText(`\n${r.chain}: ${r.late.length} row(s) landed after later rows were sealed, and were sealed late (within ${LATE_WINDOW_MS / 3_600_000} h of their stamp):\n`);
+        printText(`\n${r.chain}: ${r.late.length} row(s) landed after later rows were sealed, and were sealed late (at most ${LATE_WINDOW_MS / 3_600_000} h behind the newest sealed before them):\n`);
         for (const d of r.late.slice(0, 50)) printText(`  ${d}\n`);
         if (r.late.length > 50) printText(`  ... and ${r.late.length - 50} more (--json lists all)\n`);
       }
