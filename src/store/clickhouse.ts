@@ -3,7 +3,7 @@
 // turned into a ClickHouseError that says whether retrying can help. In cluster mode the connection
 // also knows the topology and opens connections to single nodes (src/store/cluster.ts).
 import { Readable } from 'node:stream';
-import { stalledBodyDroppedAfter } from './stalled-body-probe';
+import { stalledBodyDroppedAfter, type StalledBodyProbe } from './stalled-body-probe';
 import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseError, ConfigError } from '../errors';
 import type { Config } from '../config';
@@ -51,7 +51,7 @@ export interface ClickHouse {
    * How long the server (every replica, on a cluster) waits for a request body that stops arriving, in ms,
    * each with its address; undefined where it still waited after `capMs` (stalled-body-probe.ts).
    */
-  stalledBodyTimeouts(capMs: number): Promise<Array<{ url: string; droppedAfterMs: number | undefined }>>;
+  stalledBodyTimeouts(capMs: number): Promise<Array<StalledBodyProbe & { url: string }>>;
   /** Cluster mode only (clickhouse.cluster): the topology and connections to its nodes. */
   readonly cluster?: ClusterNodes;
 }
@@ -243,7 +243,7 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
       Promise.all(
         (topology ? topology.shards.flat() : [settings.url]).map(async (url) => ({
           url,
-          droppedAfterMs: await stalledBodyDroppedAfter({ url, username: settings.username, password: settings.password }, capMs),
+          ...(await stalledBodyDroppedAfter({ url, username: settings.username, password: settings.password }, capMs)),
         })),
       ),
     close: async () => {

@@ -8,6 +8,7 @@
 // (a query's own comes too late), so each writer measures it at start on every server it writes to.
 import type { Logger } from '../log';
 import type { ClickHouse } from './clickhouse';
+import type { StalledBodyProbe } from './stalled-body-probe';
 
 /** A consumer group's timing: how long after its last heartbeat a paused member can lose its partitions. */
 export interface GroupTimeouts {
@@ -32,20 +33,23 @@ export function stalledBodyLimitMs(group: GroupTimeouts): number {
 
 export interface ReceiveTimeoutCheck {
   limitMs: number;
-  servers: Array<{ url: string; droppedAfterMs: number | undefined }>;
+  servers: Array<StalledBodyProbe & { url: string }>;
+  /** Every server measured, and each gave up on a stalled body within the limit. */
   ok: boolean;
 }
 
 /**
- * Measures how long every server waits for a stalled body, and warns where it outlives the limit. Only a
- * warning: a stock server (1800 s) still ingests, and the risk is a batch stored twice after such a
- * pause, never one lost. It takes as long as the servers' timeout: start-up does not wait for it.
+ * Measures how long every server waits for a stalled body, and warns where it outlives the limit or could
+ * not be measured. Only a warning: a stock server (1800 s) still ingests, and the risk is a batch stored
+ * twice after such a pause, never one lost. It takes as long as the servers' timeout: start-up does not
+ * wait for it.
  */
 export async function checkReceiveTimeout(ch: ClickHouse, group: GroupTimeouts, log: Logger): Promise<ReceiveTimeoutCheck> {
   const limitMs = stalledBodyLimitMs(group);
   const servers = await ch.stalledBodyTimeouts(Math.max(limitMs, 0) + 1000);
-  const late = servers.filter((s) => s.droppedAfterMs === undefined || s.droppedAfterMs >= limitMs);
   const seconds = (ms: number | undefined) => (ms === undefined ? 'still waiting' : Math.round(ms / 100) / 10);
+  const unmeasured = servers.filter((s) => s.unmeasured !== undefined);
+  const late = servers.filter((s) => s.unmeasured === undefined && (s.droppedAfterMs === undefined || s.droppedAfterMs >= limitMs));
   if (late.length > 0) {
     log.warn(
       { limitSeconds: limitMs / 1000, servers: late.map((s) => ({ url: s.url, droppedAfterSeconds: seconds(s.droppedAfterMs) })) },
@@ -53,8 +57,11 @@ export async function checkReceiveTimeout(ch: ClickHouse, group: GroupTimeouts, 
         "an insert could store it again after its partition moved to another member. Set it in the server's default profile and restart the server " +
         '(docs/deploy.md, "ClickHouse server settings")',
     );
-  } else {
-    log.info({ limitSeconds: limitMs / 1000, droppedAfterSeconds: servers.map((s) => seconds(s.droppedAfterMs)) }, 'ClickHouse drops a stalled request body in time');
   }
-  return { limitMs, servers, ok: late.length === 0 };
+  if (unmeasured.length > 0) {
+    log.warn({ servers: unmeasured.map((s) => ({ url: s.url, reason: s.unmeasured })) }, 'could not measure how long ClickHouse waits for a request body that stops arriving');
+  }
+  const ok = late.length === 0 && unmeasured.length === 0;
+  if (ok) log.info({ limitSeconds: limitMs / 1000, droppedAfterSeconds: servers.map((s) => seconds(s.droppedAfterMs)) }, 'ClickHouse drops a stalled request body in time');
+  return { limitMs, servers, ok };
 }

@@ -12,21 +12,36 @@ export interface ProbeTarget {
   password?: string;
 }
 
-/** Milliseconds until the server gave up on the stalled body; undefined when it still waited after `capMs`. */
-export function stalledBodyDroppedAfter(target: ProbeTarget, capMs: number): Promise<number | undefined> {
+/**
+ * What one server did with a body that stopped arriving: gave up on it after `droppedAfterMs`, or still
+ * waited after the cap (neither field), or could not be asked (`unmeasured`: refused, or an answer that is
+ * not about the body, such as a failed login: never taken for a timeout).
+ */
+export interface StalledBodyProbe {
+  droppedAfterMs?: number;
+  unmeasured?: string;
+}
+
+/** What a server or a proxy answers a body that stopped arriving: 18.16's 23, later servers' 209, a proxy's 408. */
+const GAVE_UP = /\bCode: (23|209|210)\b|timed? ?out|istream/i;
+/** Errors of a connection that never carried the request: nothing was measured. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+export function stalledBodyDroppedAfter(target: ProbeTarget, capMs: number): Promise<StalledBodyProbe> {
   const url = new URL(target.url);
   const client = url.protocol === 'https:' ? https : http;
   const started = Date.now();
   const sent = 'SELECT 1';
   return new Promise((resolve) => {
     let done = false;
-    const finish = (ms: number | undefined) => {
+    let connected = false;
+    const finish = (probe: StalledBodyProbe) => {
       if (done) return;
       done = true;
       clearTimeout(cap);
       // A reset: nothing the server could take for the end of the body.
       req.destroy();
-      resolve(ms);
+      resolve(probe);
     };
     const req = client.request(
       {
@@ -39,16 +54,29 @@ export function stalledBodyDroppedAfter(target: ProbeTarget, capMs: number): Pro
         agent: false,
       },
       (res) => {
-        res.resume();
-        finish(Date.now() - started);
+        const ms = Date.now() - started;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (text.length < 2000) text += chunk;
+        });
+        const answered = () =>
+          finish(res.statusCode === 408 || GAVE_UP.test(text) ? { droppedAfterMs: ms } : { unmeasured: `answered ${res.statusCode}: ${text.split('\n')[0].slice(0, 200)}` });
+        res.on('end', answered);
+        res.on('error', answered);
       },
     );
-    // It never keeps a process from exiting.
-    req.on('socket', (socket) => socket.unref());
-    // Refused, reset or closed: it did not wait any longer.
-    req.on('error', () => finish(Date.now() - started));
-    req.on('close', () => finish(Date.now() - started));
-    const cap = setTimeout(() => finish(undefined), capMs);
+    req.on('socket', (socket) => {
+      // It never keeps a process from exiting.
+      socket.unref();
+      socket.once('connect', () => (connected = true));
+      socket.once('secureConnect', () => (connected = true));
+    });
+    // Reset or closed once connected, without an answer: the server gave up. Refused: nothing measured.
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      finish(connected && !NOT_CONNECTED.has(err.code ?? '') ? { droppedAfterMs: Date.now() - started } : { unmeasured: `could not connect: ${err.message}` }),
+    );
+    const cap = setTimeout(() => finish({}), capMs);
     cap.unref();
     req.write(sent);
   });

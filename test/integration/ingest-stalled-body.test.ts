@@ -118,5 +118,19 @@ describe('a writer frozen in the middle of sending an insert', () => {
       await waiting.close();
       patient.close();
     }
+    // Nothing measured is never taken for a timeout: a failed login answers at once, a closed port refuses.
+    for (const [what, settings] of [
+      ['a failed login', { ...config.clickhouse, username: 'no_such_user' }],
+      ['a closed port', { ...config.clickhouse, url: 'http://127.0.0.1:1' }],
+    ] as const) {
+      const other = createClickHouse(settings, { database });
+      try {
+        const r = await checkReceiveTimeout(other, { sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000 }, watched);
+        expect({ what, ok: r.ok, droppedAfterMs: r.servers[0].droppedAfterMs, unmeasured: typeof r.servers[0].unmeasured }).toEqual({ what, ok: false, droppedAfterMs: undefined, unmeasured: 'string' });
+        expect(messages()).toEqual(['warn: could not measure how long']);
+      } finally {
+        await other.close();
+      }
+    }
   });
 });
