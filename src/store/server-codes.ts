@@ -22,6 +22,7 @@ export const SERVER_CODES = {
   UNKNOWN_STATUS_OF_INSERT: 319,
   SESSION_NOT_FOUND: 372,
   SESSION_IS_LOCKED: 373,
+  ZLIB_INFLATE_FAILED: 354,
   CANNOT_KILL: 380,
   QUERY_WAS_CANCELLED: 394,
   SYSTEM_ERROR: 425,
@@ -36,6 +37,8 @@ export const RETRIABLE_SERVER_CODES: ReadonlySet<number> = new Set([
   C.UNEXPECTED_END_OF_FILE,
   // 18.16's answer to a request body that stopped arriving (http_receive_timeout): the sender's pause, not its rows.
   C.CANNOT_READ_FROM_ISTREAM,
+  // A gzipped request body that arrived cut short: the connection's fault, not the rows'.
+  C.ZLIB_INFLATE_FAILED,
   C.TIMEOUT_EXCEEDED,
   C.TOO_SLOW,
   C.READONLY,

@@ -1,6 +1,7 @@
 // A TCP proxy in front of ClickHouse that can stop passing on what the client sends, part-way through a
 // request, as a writer frozen in the middle of sending it would (SIGSTOP, a frozen VM): the server has
-// the request's start and waits for the rest. What the server answers still reaches the client.
+// the request's start and waits for the rest. What the server answers still reaches the client. Or it
+// ends the request there, as the kernel does for a writer killed mid-request (cut).
 import net from 'node:net';
 
 export interface StallingProxy {
@@ -12,6 +13,11 @@ export interface StallingProxy {
   stalled(): boolean;
   /** Passes on what was held back, and everything after it. */
   resume(): void;
+  /**
+   * Drops what was held back and closes the connections it was for cleanly (FIN), as the kernel does for a
+   * writer killed mid-request: the server sees the request end there.
+   */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,9 @@ export async function stallingProxy(target: string): Promise<StallingProxy> {
     resume() {
       allowance = Infinity;
       for (const { upstream, chunk } of held.splice(0)) if (!upstream.destroyed) upstream.write(chunk);
+    },
+    cut() {
+      for (const { upstream } of held.splice(0)) upstream.end();
     },
     async close() {
       for (const s of sockets) s.destroy();

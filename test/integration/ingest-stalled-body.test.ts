@@ -3,12 +3,13 @@
 // yet, so a new owner's wait passes it over. Only the server's http_receive_timeout ends it
 // (src/store/receive-timeout.ts; deploy/local/clickhouse/users.xml sets it). The freeze is made by a proxy
 // that stops passing on what the writer sends part-way through its request.
+import crypto from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../../src/errors';
 import { insertQueryId, waitForInserts } from '../../src/ingest/insert-outcome';
 import { createLogger } from '../../src/log';
-import { checkReceiveTimeout, createClickHouse, openAttempt, SERVER_CODES, type ClickHouse } from '../../src/store';
+import { checkReceiveTimeout, createClickHouse, openAttempt, SERVER_CODES, sql, type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { expectRollupsEqualRaw, storeTotals, waitUntil } from '../helpers/ingest-run';
@@ -38,6 +39,9 @@ const rows = (n: number) =>
     kafka_offset: i,
   }));
 
+/** Rows whose body does not compress to nothing (request bodies are gzipped), so that it stops in its middle. */
+const incompressible = (batch: ReturnType<typeof rows>) => batch.map((r) => ({ ...r, event_id: `${r.event_id}-${crypto.randomBytes(16).toString('hex')}` }));
+
 describe('a writer frozen in the middle of sending an insert', () => {
   const config = testConfig();
   let admin: ClickHouse;
@@ -60,8 +64,8 @@ describe('a writer frozen in the middle of sending an insert', () => {
   });
 
   it("is passed over by the new owner's wait, is dropped by the server once its body has stalled for http_receive_timeout, and stores nothing when it resumes", async () => {
-    const batch = rows(100);
-    const attempt = await openAttempt(frozen, insertQueryId([{ topic: TOPIC, partition: 0, first: 0, last: 99 }]));
+    const batch = incompressible(rows(1000));
+    const attempt = await openAttempt(frozen, insertQueryId([{ topic: TOPIC, partition: 0, first: 0, last: 999 }]));
     // The request line, its headers and a few rows reach the server; the rest is held back.
     proxy.stallAfter(2000);
     const paused = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session }).then(
@@ -84,7 +88,7 @@ describe('a writer frozen in the middle of sending an insert', () => {
     // would be stored twice.
     await sleep(1000);
     const t = await storeTotals(ch);
-    expect([t.rows, t.uniqueEvents]).toEqual([100, 100]);
+    expect([t.rows, t.uniqueEvents]).toEqual([1000, 1000]);
     expectRollupsEqualRaw(t);
     expect(early).toBe(outcome);
     expect(outcome).toBeInstanceOf(ClickHouseError);
@@ -92,6 +96,45 @@ describe('a writer frozen in the middle of sending an insert', () => {
       retriable: true,
       code: SERVER_CODES.CANNOT_READ_FROM_ISTREAM,
     });
+  });
+
+  it('killed in the middle of sending an insert, its connection closed cleanly, stores nothing: its body is gzipped, and a cut one is refused whole', async () => {
+    const batch = incompressible(rows(3000));
+    const attempt = await openAttempt(frozen, insertQueryId([{ topic: TOPIC, partition: 0, first: 0, last: 2999 }]));
+    proxy.stallAfter(30_000);
+    const killed = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session }).then(
+      () => 'answered as stored',
+      (err: unknown) => err,
+    );
+    await waitUntil('the body to stall', async () => proxy.stalled(), 10000, 20);
+    // The kernel closes a killed writer's connection with a FIN: for the server, the body ends here.
+    proxy.cut();
+    const outcome = await killed;
+    expect(outcome).toBeInstanceOf(ClickHouseError);
+    // What 18.16 stored of a plain body cut short: the rows it had, the last one possibly cut (measured).
+    const t = await storeTotals(ch);
+    expect([t.rows, t.uniqueEvents]).toEqual([0, 0]);
+    expect((outcome as ClickHouseError).context.serverCode).toBe(SERVER_CODES.ZLIB_INFLATE_FAILED);
+    expect((outcome as ClickHouseError).retriable).toBe(true);
+
+    // Why: a plain body cut short the same way is taken whole by 18.16, the last row cut with it.
+    await ch.exec(sql`CREATE TABLE cut_plain (a UInt64, b UInt64) ENGINE = MergeTree ORDER BY a`);
+    const url = new URL(config.clickhouse.url);
+    const query = encodeURIComponent(`INSERT INTO ${database}.cut_plain FORMAT TabSeparated`);
+    const auth = Buffer.from(`${config.clickhouse.username}:${config.clickhouse.password ?? ''}`).toString('base64');
+    const body = '1\t2000001\n2\t2000002\n3\t20';
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.end(`POST /?query=${query} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${auth}\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n`);
+    // The server answers (and keeps the connection): its answer is enough.
+    const answer = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString('utf8'))));
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(await ch.query(sql`SELECT a, b FROM cut_plain ORDER BY a`)).toEqual([
+      { a: '1', b: '2000001' },
+      { a: '2', b: '2000002' },
+      { a: '3', b: '20' },
+    ]);
   });
 
   it('is measured at start on the server: one that drops a stalled body in time passes, one that waits too long is warned about', async () => {
