@@ -1,7 +1,7 @@
 // The links of a chain (table chain_links, migration 0011): each names one record by key and content
 // hash and carries the hash of the link before it. A link's own hash covers everything it says, so a
 // link cannot be edited without its hash, and the next link's prev_hash, giving it away.
-import { fromDateTime, inList, sql, toDateTime, type ClickHouse } from '../store';
+import { fromDateTime, sql, toDateTime, type ClickHouse } from '../store';
 import { compareRecords, sha256, type ChainRecord } from './records';
 
 export const GENESIS = '0'.repeat(64);
@@ -68,13 +68,14 @@ const COLUMNS = sql`chain, seq, record_key, toString(record_stamp) AS record_sta
  * Links of a chain in seq order, identical copies collapsed (two sealers that saw the same rows wrote the
  * same links). Two different links at one seq both stay: that is a fork, for the verifier to name.
  */
-export async function readLinks(ch: ClickHouse, chain: string, range: { fromSec?: number; toSec?: number } = {}): Promise<ChainLink[]> {
+export async function readLinks(ch: ClickHouse, chain: string, range: { fromSec?: number; toSec?: number; maxSeq?: number } = {}): Promise<ChainLink[]> {
   const rows = await ch.query<LinkRow>(sql`
     SELECT DISTINCT ${COLUMNS}
     FROM chain_links
     WHERE chain = ${chain}
       ${range.fromSec === undefined ? sql`` : sql`AND record_stamp >= ${new Date(range.fromSec * 1000)}`}
       ${range.toSec === undefined ? sql`` : sql`AND record_stamp <= ${new Date(range.toSec * 1000)}`}
+      ${range.maxSeq === undefined ? sql`` : sql`AND seq <= ${range.maxSeq}`}
     ORDER BY seq, link_hash`);
   return rows.map(fromRow);
 }
@@ -100,19 +101,6 @@ export async function frontierLink(ch: ClickHouse, chain: string, belowSeq?: num
   return links[links.length - 1] ?? null;
 }
 
-/** Of `keys`, those some link of the chain names (at any time). */
-export async function linkedKeys(ch: ClickHouse, chain: string, keys: ReadonlyArray<string>): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const rows = await ch.query<{ k: string }>(sql`SELECT DISTINCT record_key AS k FROM chain_links WHERE chain = ${chain} AND record_key IN ${inList(keys)}`);
-  return new Set(rows.map((r) => r.k));
-}
-
-/** The keys of the links whose records were written at or after `sinceSec`. */
-export async function linkKeysSince(ch: ClickHouse, chain: string, sinceSec: number): Promise<Set<string>> {
-  const rows = await ch.query<{ k: string }>(sql`SELECT DISTINCT record_key AS k FROM chain_links WHERE chain = ${chain} AND record_stamp >= ${new Date(sinceSec * 1000)}`);
-  return new Set(rows.map((r) => r.k));
-}
-
 /** A link's place in the order records are sealed in. */
 export const linkOrder = (l: ChainLink) => ({ stamp: l.recordStamp, ms: l.recordMs, key: l.recordKey, contentHash: l.contentHash });
 
@@ -123,9 +111,9 @@ export async function linksBetween(ch: ClickHouse, chain: string, from: number, 
   return rows.map(fromRow);
 }
 
-/** Links whose records were written at or after `sinceSec` (what a sealer must not seal twice). */
-export async function linksSince(ch: ClickHouse, chain: string, sinceSec: number): Promise<ChainLink[]> {
-  return readLinks(ch, chain, { fromSec: sinceSec });
+/** Links whose records were written at or after `sinceSec` (what a sealer must not seal twice), up to seq `maxSeq`. */
+export async function linksSince(ch: ClickHouse, chain: string, sinceSec: number, maxSeq?: number): Promise<ChainLink[]> {
+  return readLinks(ch, chain, { fromSec: sinceSec, maxSeq });
 }
 
 export async function writeLinks(ch: ClickHouse, links: ReadonlyArray<ChainLink>, sealer: string, now: number): Promise<void> {

@@ -63,13 +63,8 @@ export async function readRecords(ch: ClickHouse, t: ChainedTable, range: { from
   return [...seen.values()].sort(compareRecords);
 }
 
-/** The keys of the table's rows written in [fromSec, toSec]: what a sealer compares with the links before reading whole rows. */
-export async function readRecordKeys(ch: ClickHouse, t: ChainedTable, range: { fromSec: number; toSec: number }): Promise<string[]> {
-  const rows = await ch.query<{ k: string }>(sql`SELECT DISTINCT ${t.key} AS k FROM ${ident(t.table)} WHERE ${join(stampedBetween(t, range), ' AND ')}`);
-  return rows.map((r) => r.k);
-}
-
-function stampedBetween(t: ChainedTable, range: { fromSec?: number; toSec?: number }): SqlFragment[] {
+/** SQL conditions: the table's rows written in [fromSec, toSec] (seconds, both ends included; either may be absent). */
+export function stampedBetween(t: ChainedTable, range: { fromSec?: number; toSec?: number }): SqlFragment[] {
   const where: SqlFragment[] = [sql`1 = 1`];
   if (range.fromSec !== undefined) where.push(sql`${t.stamp} >= ${new Date(range.fromSec * 1000)}`);
   if (range.toSec !== undefined) where.push(sql`${t.stamp} <= ${new Date(range.toSec * 1000)}`);

@@ -4,10 +4,11 @@
 // in (stamp, ms, key, content hash) order, but only rows older than the grace period: an insert stamped
 // earlier but still in flight is sealed by the next pass, in its place.
 //
-// Sealing is a function of the rows and the links: two sealers running at once (a scheduler and a manual
-// report) that see the same rows write the same links, which readers collapse. (Two that see different
-// rows, one reading before an insert landed and the other after, write different links at one seq: a
-// fork, which the verifier names. The grace period makes that unlikely for rows in their place.)
+// Sealing is a function of the rows and the head: two sealers running at once (a scheduler and a manual
+// report) that see the same rows write the same links, which readers collapse; every link read stops at
+// the head read first. (Two that see different rows, one reading before an insert landed and the other
+// after, write different links at one seq: a fork, which the verifier names. The grace period makes that
+// unlikely for rows in their place.)
 //
 // A row that lands after the chain was sealed past its stamp (an insert slower than the grace period:
 // ClickHouse 18.16 cannot kill a stuck one, alerts/landing.ts) is sealed at the tip as a late link, first
@@ -16,9 +17,9 @@
 // same rule and lists late links apart. Further behind (a backdated insert), it is never sealed: the
 // verifier names it.
 import { revisionLandingMs, type LandingTimeouts } from '../alerts';
-import type { ClickHouse } from '../store';
-import { frontierLink, headLink, linkedKeys, linkKeysSince, linkOrder, linksSince, nextLink, writeLinks, type ChainLink } from './links';
-import { compareRecords, readRecordKeys, readRecords, type ChainRecord } from './records';
+import { ident, join, sql, type ClickHouse } from '../store';
+import { frontierLink, headLink, linkOrder, linksSince, nextLink, writeLinks, type ChainLink } from './links';
+import { compareRecords, readRecords, stampedBetween, type ChainRecord } from './records';
 import { CHAINED_TABLES, type ChainedTable } from './tables';
 
 /** Rows younger than this are left for the next pass (inserts in flight). */
@@ -62,20 +63,31 @@ export async function sealChains(ch: ClickHouse, opts: SealOptions = {}): Promis
   const now = opts.now ?? Date.now();
   const cutoffSec = Math.floor((now - (opts.graceMs ?? DEFAULT_GRACE_MS)) / 1000);
   const out: SealResult[] = [];
+  // A chain that cannot be sealed does not keep the others from it; the first failure is thrown after.
+  let failure: { err: unknown } | undefined;
   for (const t of CHAINED_TABLES) {
     if (opts.chains && !opts.chains.includes(t.chain)) continue;
-    out.push(await sealChain(ch, t, cutoffSec, opts.sealer ?? `pid ${process.pid}`, now));
+    try {
+      out.push(await sealChain(ch, t, cutoffSec, opts.sealer ?? `pid ${process.pid}`, now));
+    } catch (err) {
+      failure ??= { err };
+    }
   }
+  if (failure) throw failure.err;
   return out;
 }
 
 async function sealChain(ch: ClickHouse, t: ChainedTable, cutoffSec: number, sealer: string, now: number): Promise<SealResult> {
   const head = await headLink(ch, t.chain);
+  // Every link read stops at that head: a sealer whose head another passed meanwhile computes, from it,
+  // what the other wrote (the same links, which readers collapse), not a different next link (a fork).
+  const maxSeq = head?.seq ?? 0;
   // The newest record sealed: the head, unless the head is a late link.
-  const frontier = head && (await frontierLink(ch, t.chain));
-  const late = frontier ? await lateRecords(ch, t, frontier) : [];
-  const fresh = await freshRecords(ch, t, frontier, cutoffSec);
-  const toSeal = [...late, ...fresh];
+  const frontier = head && (await frontierLink(ch, t.chain, maxSeq + 1));
+  const late = frontier ? await lateRecords(ch, t, frontier, maxSeq) : { records: [], more: false };
+  // Late rows left for the next pass keep the frontier where it is: moved, it could leave them behind the window.
+  const fresh = late.more ? [] : await freshRecords(ch, t, frontier, cutoffSec, maxSeq);
+  const toSeal = [...late.records, ...fresh];
   let prev: Pick<ChainLink, 'seq' | 'linkHash'> | null = head;
   let last: ChainLink | null = head;
   for (let i = 0; i < toSeal.length; i += BATCH) {
@@ -87,31 +99,34 @@ async function sealChain(ch: ClickHouse, t: ChainedTable, cutoffSec: number, sea
     await writeLinks(ch, links, sealer, now);
     last = links[links.length - 1];
   }
-  return { chain: t.chain, sealed: toSeal.length, late: late.length, head: last };
+  return { chain: t.chain, sealed: toSeal.length, late: late.records.length, head: last };
 }
 
 /** Rows after the frontier up to the grace period's cutoff that no link names yet, in order. */
-async function freshRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink | null, cutoffSec: number): Promise<ChainRecord[]> {
+async function freshRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink | null, cutoffSec: number, maxSeq: number): Promise<ChainRecord[]> {
   const sinceSec = frontier ? frontier.recordStamp : 0;
   if (sinceSec > cutoffSec) return [];
   const records = await readRecords(ch, t, { fromSec: sinceSec, toSec: cutoffSec });
-  const linked = new Set((frontier ? await linksSince(ch, t.chain, sinceSec) : []).map((l) => `${l.recordKey}\n${l.contentHash}`));
+  const linked = new Set((frontier ? await linksSince(ch, t.chain, sinceSec, maxSeq) : []).map((l) => `${l.recordKey}\n${l.contentHash}`));
   return records.filter((r) => !linked.has(`${r.key}\n${r.contentHash}`) && (frontier === null || compareRecords(r, linkOrder(frontier)) > 0));
 }
 
 /**
  * Rows behind the frontier, within LATE_WINDOW_MS of it, whose key no link names: rows that landed after
- * their place was sealed. Keys are compared first, so a pass with none reads no whole rows.
+ * their place was sealed (a key linked already is a changed row: the verifier names it). The keys are
+ * found by ClickHouse (a pass with none reads no whole rows), LATE_PER_PASS at most; `more` when others wait.
  */
-async function lateRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink): Promise<ChainRecord[]> {
+async function lateRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink, maxSeq: number): Promise<{ records: ChainRecord[]; more: boolean }> {
   const range = { fromSec: Math.max(0, frontier.recordStamp - LATE_WINDOW_MS / 1000), toSec: frontier.recordStamp };
-  const sealed = await linkKeysSince(ch, t.chain, range.fromSec);
-  const unsealed = (await readRecordKeys(ch, t, range)).filter((k) => !sealed.has(k));
-  if (unsealed.length === 0) return [];
-  // A key linked earlier (a sealed row whose stamp was moved) is a changed row: the verifier names it.
-  const linkedBefore = await linkedKeys(ch, t.chain, unsealed);
-  const keys = unsealed.filter((k) => !linkedBefore.has(k)).sort().slice(0, LATE_PER_PASS);
-  if (keys.length === 0) return [];
+  const found = await ch.query<{ k: string }>(sql`
+    SELECT DISTINCT ${t.key} AS k FROM ${ident(t.table)}
+    WHERE ${join(stampedBetween(t, range), ' AND ')}
+      AND ${t.key} NOT IN (SELECT record_key FROM chain_links WHERE chain = ${t.chain} AND seq <= ${maxSeq})
+    ORDER BY k
+    LIMIT ${LATE_PER_PASS + 1}`);
+  if (found.length === 0) return { records: [], more: false };
+  const keys = found.slice(0, LATE_PER_PASS).map((r) => r.k);
   const order = linkOrder(frontier);
-  return (await readRecords(ch, t, { ...range, keys })).filter((r) => compareRecords(r, order) <= 0);
+  const records = (await readRecords(ch, t, { ...range, keys })).filter((r) => compareRecords(r, order) <= 0);
+  return { records, more: found.length > LATE_PER_PASS };
 }

@@ -19,6 +19,7 @@ import { audit, entryOf, recordAction, type Actor } from '../../src/triage';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { syntheticAlert } from '../helpers/api-fixture';
+import { waitUntil } from '../helpers/wait';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'insider.js');
 const MIN = 60_000;
@@ -352,6 +353,67 @@ describe('hash chains over the record (real ClickHouse)', () => {
         ['link-backdated', 5],
       ]);
       expect(after.late).toHaveLength(1);
+    });
+  });
+
+  describe('sealers under load', () => {
+    let database: string;
+    let admin: ClickHouse;
+    let ch: ClickHouse;
+    beforeEach(async () => {
+      database = uniqueName('it_chain_load');
+      ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+    });
+    afterEach(async () => {
+      await dropDatabase(database, { admin, ch });
+    });
+
+    it('seals six thousand late rows a thousand a pass, and no newer row until they are all sealed', async () => {
+      const now = Date.now();
+      const seal = async () => (await sealChains(ch, { now, graceMs: 120_000, chains: ['alerts'] }))[0];
+      await writeAlerts(ch, [alertAt('al_first', 1, now - 60 * MIN), alertAt('al_second', 1, now - 30 * MIN)]);
+      expect(await seal()).toMatchObject({ sealed: 2 });
+      // A flood 50 min behind the newest sealed (one INSERT: anyone who can write the table), and a row
+      // after it: sealed first, it would move the hour past the flood.
+      await writeAlerts(ch, Array.from({ length: 6000 }, (_, i) => alertAt(`al_flood_${String(i).padStart(4, '0')}`, 1, now - 80 * MIN + i)));
+      await writeAlerts(ch, [alertAt('al_newer', 1, now - 5 * MIN)]);
+      const passes: Array<[number, number]> = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await seal();
+        passes.push([r.sealed, r.late]);
+      }
+      expect(passes).toEqual([[1000, 1000], [1000, 1000], [1000, 1000], [1000, 1000], [1000, 1000], [1001, 1000], [0, 0], [0, 0]]);
+      const alerts = byChain(await verifyChains(ch, { chains: ['alerts'] }), 'alerts');
+      expect([alerts.ok, alerts.verified, alerts.late.length, alerts.problems]).toEqual([true, 6003, 6000, []]);
+    });
+
+    it('a sealer whose head another sealer passed meanwhile writes the links the other wrote: no fork', async () => {
+      const now = Date.now();
+      await writeAlerts(ch, [alertAt('al_base', 1, now - 10 * MIN)]);
+      await sealChains(ch, { now, chains: ['alerts'] });
+      await writeAlerts(ch, [alertAt('al_x', 1, now - 150_000), alertAt('al_y', 1, now - 90_000)]);
+      // B reads the head, then waits while A seals (a shorter grace than B's: A leaves al_y for later).
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let gated = false;
+      const slow: ClickHouse = {
+        ...ch,
+        query: async (q, o) => {
+          const rows = await ch.query(q, o);
+          if (!gated && /ORDER BY seq DESC/.test(q.text)) {
+            gated = true;
+            await gate;
+          }
+          return rows as never;
+        },
+      };
+      const b = sealChains(slow, { now, graceMs: 60_000, chains: ['alerts'] });
+      await waitUntil('B to hold its head', async () => gated, 10_000, 20);
+      expect((await sealChains(ch, { now, graceMs: 120_000, chains: ['alerts'] }))[0]).toMatchObject({ sealed: 1 });
+      release();
+      expect((await b)[0]).toMatchObject({ sealed: 2 });
+      const alerts = byChain(await verifyChains(ch, { chains: ['alerts'] }), 'alerts');
+      expect([alerts.ok, alerts.links, alerts.verified, alerts.problems]).toEqual([true, 3, 3, []]);
     });
   });
 });

@@ -9,6 +9,8 @@ import { printJson, printTable, printText, progress } from '../output';
 
 /** Exit code of a verification that found a broken chain. */
 export const EXIT_BROKEN = 4;
+/** Nothing broken, but rows were sealed late (docs/tamper-evidence.md): a script that checks the record sees it. */
+export const EXIT_LATE = 5;
 
 function headOption(value: string, previous: ReturnType<typeof parseHead>[] = []) {
   const h = parseHead(value);
@@ -82,7 +84,7 @@ Examples:
 
   cmd
     .command('verify')
-    .description('walk every chain; name the first broken link of each (exit code 4 when one is broken)')
+    .description('walk every chain; name the first broken link of each (exit code 4 when one is broken; 5 when none is, but rows were sealed late)')
     .option('--from <time>', 'only rows written at or after this time (ISO-8601 with zone)', parseTime)
     .option('--to <time>', 'only rows written at or before this time', parseTime)
     .option('--head <chain:seq:hash>', 'a head kept from an earlier report: the chain must still pass through it (repeatable)', headOption)
@@ -95,6 +97,7 @@ Examples:
       const results = await verifyChains(ctx.clickhouse(), { from: opts.from, to: opts.to, heads: opts.head, chains: opts.chain ? [opts.chain] : undefined });
       const broken = results.filter((r) => !r.ok);
       if (broken.length > 0) process.exitCode = EXIT_BROKEN;
+      else if (results.some((r) => r.late.length > 0)) process.exitCode = EXIT_LATE;
       if (opts.json) return printJson({ ok: broken.length === 0, chains: results });
       printTable(
         results.map((r) => ({
