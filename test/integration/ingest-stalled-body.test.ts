@@ -7,9 +7,10 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError } from '../../src/errors';
+import { accessEventRows, type StoredEvent } from '../../src/ingest/event-rows';
 import { insertQueryId, waitForInserts } from '../../src/ingest/insert-outcome';
 import { createLogger } from '../../src/log';
-import { checkReceiveTimeout, createClickHouse, openAttempt, SERVER_CODES, sql, type ClickHouse } from '../../src/store';
+import { checkReceiveTimeout, createClickHouse, encodeRows, openAttempt, SERVER_CODES, sql, type ClickHouse } from '../../src/store';
 import { dropDatabase, freshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
 import { expectRollupsEqualRaw, storeTotals, waitUntil } from '../helpers/ingest-run';
@@ -22,25 +23,36 @@ const log = createLogger({ level: 'silent' });
 const TOPIC = 'events';
 const AT = Date.UTC(2026, 10, 3, 9);
 
-const rows = (n: number) =>
+/** Events as the ingester stores them, sent as it sends them (TabSeparated, gzipped: store/clickhouse.ts). */
+const rows = (n: number): StoredEvent[] =>
   Array.from({ length: n }, (_, i) => ({
     event_id: `stalled-${i}`,
     ts: Math.floor((AT + i * 1000) / 1000),
+    ts_ms: 0,
     user: `user${i % 5}@corp.example`,
     action: 'SELECT',
     bytes: 1000 + i,
     rows: 1,
+    source: 'pg-main',
     db_name: 'crm',
     table_name: 'customers',
+    client_ip: '10.1.2.3',
+    client_app: 'psql',
+    session_id: 's-1',
+    query_id: `q-${i}`,
     status: 'ok',
+    bytes_estimated: 0,
+    identity: '',
+    extra: '{}',
     ingested_at: Math.floor(Date.now() / 1000),
     kafka_topic: TOPIC,
     kafka_partition: 0,
     kafka_offset: i,
   }));
+const asSent = (batch: StoredEvent[]) => ({ encoded: encodeRows(accessEventRows, batch) });
 
 /** Rows whose body does not compress to nothing (request bodies are gzipped), so that it stops in its middle. */
-const incompressible = (batch: ReturnType<typeof rows>) => batch.map((r) => ({ ...r, event_id: `${r.event_id}-${crypto.randomBytes(16).toString('hex')}` }));
+const incompressible = (batch: StoredEvent[]) => batch.map((r) => ({ ...r, event_id: `${r.event_id}-${crypto.randomBytes(16).toString('hex')}` }));
 
 describe('a writer frozen in the middle of sending an insert', () => {
   const config = testConfig();
@@ -68,7 +80,7 @@ describe('a writer frozen in the middle of sending an insert', () => {
     const attempt = await openAttempt(frozen, insertQueryId([{ topic: TOPIC, partition: 0, first: 0, last: 999 }]));
     // The request line, its headers and a few rows reach the server; the rest is held back.
     proxy.stallAfter(2000);
-    const paused = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session }).then(
+    const paused = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session, ...asSent(batch) }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -77,7 +89,7 @@ describe('a writer frozen in the middle of sending an insert', () => {
     // The new owner (the partition moved while the writer was frozen): on 18.16 the frozen insert is not
     // listed before the server has read its first buffer, so the wait does not hold the new owner back.
     await waitForInserts(ch, { topic: TOPIC, partition: 0 }, { killAfterMs: 60000, log });
-    await ch.insert('access_events', batch);
+    await ch.insert('access_events', batch, asSent(batch));
 
     // The server gives up on the stalled body (3 s in the local services' profile); the writer gets a
     // retriable failure when it resumes (18.16: CANNOT_READ_FROM_ISTREAM), not a refusal of its rows.
@@ -98,11 +110,11 @@ describe('a writer frozen in the middle of sending an insert', () => {
     });
   });
 
-  it('killed in the middle of sending an insert, its connection closed cleanly, stores nothing: its body is gzipped, and a cut one is refused whole', async () => {
+  it('killed in the middle of sending an insert, its connection closed cleanly, stores nothing: its TabSeparated body is gzipped, and a cut one is refused whole', async () => {
     const batch = incompressible(rows(3000));
     const attempt = await openAttempt(frozen, insertQueryId([{ topic: TOPIC, partition: 0, first: 0, last: 2999 }]));
     proxy.stallAfter(30_000);
-    const killed = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session }).then(
+    const killed = frozen.insert('access_events', batch, { queryId: attempt.queryId, session: attempt.session, ...asSent(batch) }).then(
       () => 'answered as stored',
       (err: unknown) => err,
     );
