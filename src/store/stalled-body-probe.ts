@@ -1,8 +1,9 @@
 // How long a ClickHouse server (or a proxy in front of it) waits for a request body that stops arriving,
 // measured rather than read: the server takes http_receive_timeout from its default profile when it
-// starts (a change needs a restart; the product's user may have another profile; 0 means never), and a
-// proxy that buffers bodies answers with its own timeout. A request announces a longer body than it sends
-// and waits for the answer: no table is touched, the server fails the unfinished query.
+// starts (a change needs a restart; the product's user may have another profile; 0 on 18.16 drops
+// connections at random rather than never), and a proxy that buffers bodies answers with its own timeout.
+// A request announces a longer body than it sends and waits for the answer: no table is touched, the
+// server fails the unfinished query.
 import http from 'node:http';
 import https from 'node:https';
 
