@@ -1,0 +1,21 @@
+// Runs a command with its output (stdout and stderr) printed line by line, each line marked with a label:
+// for the test scripts that run several commands at once (scripts/test-integration-lanes.ts,
+// scripts/run-together.ts), whose output would otherwise interleave unreadably.
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { PACKAGE_ROOT } from '../src/package-root';
+
+/** Resolves to the command's exit code (1 when it could not start or was killed by a signal). */
+export function runLabelled(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const child = spawn(command, args, { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${label}] ${line}\n`));
+  }
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      process.stdout.write(`[${label}] could not start ${command}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
