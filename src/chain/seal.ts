@@ -36,6 +36,8 @@ export const sealGraceMs = (c: LandingTimeouts) => Math.max(DEFAULT_GRACE_MS, re
  * verifier) draws the same line, however late it runs.
  */
 export const LATE_WINDOW_MS = 3_600_000;
+/** The oldest stamp (s) a row may have and be sealed late after `newestSec`: the sealer's and the verifier's one line. */
+export const lateWindowStartSec = (newestSec: number) => Math.max(0, newestSec - LATE_WINDOW_MS / 1000);
 /** Late rows sealed per pass at most (the rest go next time): their keys are listed in one query. */
 const LATE_PER_PASS = 1000;
 /** Links per insert. */
@@ -117,7 +119,7 @@ async function freshRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink
  * found by ClickHouse (a pass with none reads no whole rows), LATE_PER_PASS at most; `more` when others wait.
  */
 async function lateRecords(ch: ClickHouse, t: ChainedTable, frontier: ChainLink, maxSeq: number): Promise<{ records: ChainRecord[]; more: boolean }> {
-  const range = { fromSec: Math.max(0, frontier.recordStamp - LATE_WINDOW_MS / 1000), toSec: frontier.recordStamp };
+  const range = { fromSec: lateWindowStartSec(frontier.recordStamp), toSec: frontier.recordStamp };
   const found = await ch.query<{ k: string }>(sql`
     SELECT DISTINCT ${t.key} AS k FROM ${ident(t.table)}
     WHERE ${join(stampedBetween(t, range), ' AND ')}

@@ -8,7 +8,7 @@
 // Rows newer than that are pending: written after the last seal, not yet protected.
 import type { ClickHouse } from '../store';
 import { frontierLink, GENESIS, linkHash, linkOrder, linksBetween, readLinks, type ChainLink } from './links';
-import { LATE_WINDOW_MS } from './seal';
+import { LATE_WINDOW_MS, lateWindowStartSec } from './seal';
 import { compareRecords, readRecords, type ChainRecord } from './records';
 import { monthPartitionEnd, readRetentionDrops } from './retention-drops';
 import { CHAINED_TABLES, chainedTable, type ChainedTable } from './tables';
@@ -124,7 +124,7 @@ async function verifyChain(
   for (const l of walk) {
     if (newest && compareRecords(linkOrder(l), linkOrder(newest)) <= 0) {
       const what = `${t.describe(l.recordKey)} (link ${l.seq}), written ${when({ stamp: l.recordStamp, ms: l.recordMs })}`;
-      if (l.recordStamp < newest.recordStamp - LATE_WINDOW_MS / 1000) {
+      if (l.recordStamp < lateWindowStartSec(newest.recordStamp)) {
         add(l.seq, 'link-backdated', `${what}, was sealed after rows more than ${LATE_WINDOW_MS / 3_600_000} h newer (${when({ stamp: newest.recordStamp, ms: newest.recordMs })}): a row written into the past, or a link added by hand`);
       } else if (period.has(`${l.seq}\n${l.linkHash}`)) late.push(what);
     } else newest = l;
