@@ -1,13 +1,24 @@
 // Runs a command with its output (stdout and stderr) printed line by line, each line marked with a label:
 // for the test scripts that run several commands at once (scripts/test-integration-lanes.ts,
 // scripts/run-together.ts), whose output would otherwise interleave unreadably.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { PACKAGE_ROOT } from '../src/package-root';
+
+const running = new Set<ChildProcess>();
+// Stopped with the caller: a Ctrl-C or a CI timeout must not leave test runs going on their own.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of running) child.kill(signal);
+    process.exit(1);
+  });
+}
 
 /** Resolves to the command's exit code (1 when it could not start or was killed by a signal). */
 export function runLabelled(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const child = spawn(command, args, { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${label}] ${line}\n`));
   }

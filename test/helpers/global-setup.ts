@@ -7,10 +7,14 @@ import { ensureChromium, localServices, servicesUp } from '../../src/local-servi
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { RECORD_DIR_ENV } from '../../src/store/statement-recording';
 
+/** Set by a run that shares its recording with others started beside it: the recording is not emptied. */
+export const RECORD_KEEP_ENV = 'INSIDER_CLICKHOUSE_RECORD_KEEP';
+
 export default async function globalSetup(): Promise<void> {
-  // A recording for the compatibility check (docs/clickhouse-compatibility.md) is one whole run: start it empty.
+  // A recording for the compatibility check (docs/clickhouse-compatibility.md) is one whole run: start it
+  // empty, unless the run is one of several that share it (scripts/test-integration-lanes.ts emptied it once).
   const recordDir = process.env[RECORD_DIR_ENV];
-  if (recordDir) fs.rmSync(path.resolve(PACKAGE_ROOT, recordDir), { recursive: true, force: true });
+  if (recordDir && !process.env[RECORD_KEEP_ENV]) fs.rmSync(path.resolve(PACKAGE_ROOT, recordDir), { recursive: true, force: true });
   const { config } = loadConfig();
   await ensureChromium((line) => process.stderr.write(`[services] ${line}\n`));
   const statuses = await servicesUp(localServices(config), (line) => process.stderr.write(`[services] ${line}\n`));

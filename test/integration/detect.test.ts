@@ -145,6 +145,8 @@ describe('detection (real Kafka and ClickHouse)', () => {
       const [a] = await listAlerts(ws.ch, { user: ACTOR });
       return a && a.revision > before.revision ? a : undefined;
     }, 60_000);
+    // Stored, then handed on: the callback may come a moment after the row is readable.
+    await waitUntil('the live callback after the restart', async () => live.length > seenBefore || undefined, 30_000);
     // The partition was taken over at its first batch: the running totals rebuilt from ClickHouse were
     // those of before the restart, so nothing was revised again before the new events.
     expect(detector.stats().warmedUp).toBeGreaterThanOrEqual(CHUNKS);
