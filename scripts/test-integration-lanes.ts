@@ -9,8 +9,8 @@
 //     run at once.
 //   - `shared`: every other suite. Each test makes its own database, topic and group names; suites with servers
 //     of their own on fixed ports (chdb, a second Kafka or PostgreSQL) are in one lane, so never two at once.
-// Every suite not named below goes to `shared`; a new suite that kills or pauses something belongs in `OWN`, one
-// that stops a shared server in `ALONE`. A recording (INSIDER_CLICKHOUSE_RECORD_DIR) is emptied once, here, and
+// Every suite not named below goes to `shared`; a new suite that kills or pauses a process and counts on a session
+// timeout belongs in `OWN`, one that stops a shared server in `ALONE`. A recording (INSIDER_CLICKHOUSE_RECORD_DIR) is emptied once, here, and
 // written by all three runs.
 //
 // Each lane's output is printed as it comes, each line marked with its lane; at the end, every suite's
@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-root';
 import { RECORD_DIR_ENV } from '../src/store/statement-recording';
-import globalSetup, { RECORD_KEEP_ENV } from '../test/helpers/global-setup';
+import globalSetup, { LANES_READY_ENV, RECORD_KEEP_ENV } from '../test/helpers/global-setup';
 import { runLabelled } from './run-labelled';
 
 const ALONE = ['ingest-broker-restart'];
@@ -35,6 +35,7 @@ const OWN = [
   'ingest-insert-outcome',
   'detect-alert-writes',
   'detect-shared',
+  'kafka', // blocks its consumer's event loop past the session timeout
 ];
 
 const JEST = path.join(PACKAGE_ROOT, 'node_modules', '.bin', 'jest');
@@ -75,13 +76,15 @@ function printTimes(lanes: Lane[]): void {
   for (const r of rows) process.stdout.write(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.lane.padEnd(6)} ${r.status === 'passed' ? '' : `${r.status.toUpperCase()} `}${r.file}\n`);
 }
 
+/** Jest flags whose value is the next argument (any other word is taken for a path). */
+const TAKES_VALUE = new Set(['-t', '--testNamePattern', '--testTimeout', '--seed', '--maxWorkers', '-w']);
+
 /** True when the arguments name test files (a path pattern: positional, or a flag that selects paths). */
 function choosesFiles(args: string[]): boolean {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (/^--(testPathPatterns?|runTestsByPath|findRelatedTests)\b/.test(a)) return true;
-    if (!a.startsWith('-')) return true;
-    if (!a.includes('=') && i + 1 < args.length && !args[i + 1].startsWith('-')) i++; // the flag's value (-t NAME)
+    if (/^--(testPathPatterns?|runTestsByPath|findRelatedTests)\b/.test(a) || !a.startsWith('-')) return true;
+    if (TAKES_VALUE.has(a)) i++;
   }
   return false;
 }
@@ -109,6 +112,8 @@ async function main(): Promise<number> {
     process.stdout.write(`the services are not all up after the first run; the lanes are not started: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
+  // The lanes' own setups only check them now (global-setup.ts).
+  process.env[LANES_READY_ENV] = '1';
   codes.push(...(await Promise.all([run(own), run(shared)])));
   printTimes([alone, own, shared]);
   const failed = codes.some((c) => c !== 0);

@@ -3,8 +3,7 @@
 // turned into a ClickHouseError that says whether retrying can help. In cluster mode the connection
 // also knows the topology and opens connections to single nodes (src/store/cluster.ts).
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { createClient, ClickHouseError as ServerError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseError, ConfigError } from '../errors';
 import type { Config } from '../config';
@@ -224,8 +223,9 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
           // with the last value cut (TabSeparated's last column, the Kafka offset, parses cut). A gzip
           // stream without its end fails (ZLIB_INFLATE_FAILED) and stores nothing. In one call at level 1
           // (about 200 MB/s): the client's streaming compressor cost the ingester a third of its speed.
-          // On libuv's threads, so the event loop parses the next batch and answers heartbeats meanwhile.
-          const body = Readable.from([await gzipAsync(o.encoded.text, { level: 1 })], { objectMode: false });
+          // Synchronous on purpose: the fence is open (a session of 1 s), and zlib.gzip would hand the loop
+          // to other batches' parsing between its chunks, taking the send past the session's life under load.
+          const body = Readable.from([gzipSync(o.encoded.text, { level: 1 })], { objectMode: false });
           await client.insert({
             ...common,
             values: body,
@@ -267,8 +267,6 @@ export function createClickHouse(settings: ClickHouseSettings, opts: { database?
     cluster,
   };
 }
-
-const gzipAsync = promisify(gzip);
 
 /**
  * A limit reached fails the query rather than ending it early with the rows so far, answered as if
