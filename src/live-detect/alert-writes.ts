@@ -10,9 +10,10 @@
 //     ClickHouse holds, and sends only the others;
 //   - a takeover of a partition, before it reads the stored alerts, waits for that partition's alert
 //     inserts running on any node (waitForAlertWrites; a rebuild of employees whose batch was given up,
-//     for every partition's): a previous owner's insert still running lands before that read, not after.
+//     for every partition's of its topics): a previous owner's insert still running lands before that
+//     read, not after. Never for the inserts of other topics: other deployments' detectors on the server.
 import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
-import { fenceAttempt, fenceClosed, inList, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
+import { fenceAttempt, fenceClosed, inList, join, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
 
 /** The query_id prefix of the detectors' alert inserts. */
 export const ALERT_WRITE_PREFIX = 'insider-detect-alerts:';
@@ -23,8 +24,14 @@ export interface WrittenBy {
   partition: number;
 }
 
-/** The query_id prefix of the alert inserts of a partition's batches (Kafka topic names hold no ':'). */
-const prefixOf = (by?: WrittenBy) => (by ? `${ALERT_WRITE_PREFIX}${by.topic}:${by.partition}:` : ALERT_WRITE_PREFIX);
+/** Whose alert inserts a takeover waits for: a partition's batches, or every partition's of a topic. */
+export interface Writers {
+  topic: string;
+  partition?: number;
+}
+
+/** The query_id prefix of these writers' alert inserts (Kafka topic names hold no ':'). */
+const prefixOf = (w: Writers) => `${ALERT_WRITE_PREFIX}${w.topic}:${w.partition === undefined ? '' : `${w.partition}:`}`;
 
 export interface AlertWrites {
   /**
@@ -74,16 +81,20 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], by: WrittenBy
 }
 
 /**
- * Waits until none of the alert inserts of `by`'s batches (every partition's without it) running now,
+ * Waits until none of the alert inserts of these writers' batches running now,
  * on the server or any replica of a cluster, runs any more (each killed past `killAfterMs`). Inserts
  * begun after the first look are not waited for: they were sent after their writer proved it owns their
  * partition, which a takeover's partition is not (the caller looks once fences opened before the group's
  * join have closed).
  */
-export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, by?: WrittenBy): Promise<void> {
-  const prefix = prefixOf(by);
+export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, writers: ReadonlyArray<Writers>): Promise<void> {
+  if (writers.length === 0) return;
+  const theirs = join(
+    writers.map(prefixOf).map((prefix) => sql`substring(query_id, 1, ${prefix.length}) = ${prefix}`),
+    ' OR ',
+  );
   await shardsOf(ch).onEveryReplica(async (node) => {
-    const running = await node.query<{ query_id: string }>(sql`SELECT query_id FROM system.processes WHERE substring(query_id, 1, ${prefix.length}) = ${prefix}`);
+    const running = await node.query<{ query_id: string }>(sql`SELECT query_id FROM system.processes WHERE ${theirs}`);
     if (running.length === 0) return;
     await waitForWrites(node, sql`query_id IN ${inList(running.map((r) => r.query_id))}`, { ...fence, what: 'an alert insert begun before this takeover' });
   });

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { AlertRecord } from '../alerts';
 import { inEventOrder, type DetectEvent, type Engine } from '../detect';
 import type { Logger } from '../log';
-import type { WrittenBy } from './alert-writes';
+import type { Writers } from './alert-writes';
 import type { PartitionBelow, TakeoverReads } from './takeover-reads';
 
 /** How long, after a join, takeovers wait for the ingester to store their partitions up to where they start. */
@@ -70,6 +70,7 @@ interface Held {
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const topicOf = (key: string) => key.slice(0, key.indexOf('\u0000'));
 
 export interface PartitionsOptions {
   /** How far ahead of the clock an event may be dated (ingest.maxFutureSkewMs): the days whose stored alerts a takeover restores. */
@@ -196,7 +197,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     const rebuilt = new Set([...seen, ...stale]);
     const more = await reads.employeeEvents(today - 1, [...rebuilt], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
-    const alerts = await judgeAgain(rebuilt, events, today, { topic, partition });
+    const alerts = await judgeAgain(rebuilt, events, today, [{ topic, partition }]);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
     held.set(key, { topic, partition, next: first, users });
@@ -228,20 +229,24 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     const elsewhere = await staleElsewhere();
     const today = dayOf(Date.now());
     const events = await reads.employeeEvents(today - 1, users, [...[...held.values()].map(below), ...elsewhere]);
-    const alerts = await judgeAgain(new Set(users), events, today);
+    // The batches given up were of partitions held or abandoned here; other detectors' alert inserts of
+    // these topics are waited for as at a takeover, never those of other topics (another deployment's).
+    const topics = new Set([...held.values(), ...abandonedAt.values()].map((p) => p.topic));
+    for (const key of assignment ?? []) topics.add(topicOf(key));
+    const alerts = await judgeAgain(new Set(users), events, today, [...topics].map((topic) => ({ topic })));
     log.info({ employees: users.length, events: events.length, alerts: alerts.length }, 'employees of a batch judged but not stored: running totals rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
   }
 
   /** Forgets these employees' totals and judges their stored events again, continuing the stored alerts. */
-  async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number, by?: WrittenBy): Promise<AlertRecord[]> {
+  async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number, writers: Writers[]): Promise<AlertRecord[]> {
     engine.release(users, { again: true });
     try {
       // Every stored alert, not only those of these employees: a detector killed after it stored an alert
       // and before it committed the batch leaves alerts of employees whose events all lie at or past where
       // the takeover starts (the batch itself, dated ahead maybe); judged again there, they must continue
       // those alerts, not raise them afresh. So up to the furthest day an event may be dated.
-      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { by, joinedAt }));
+      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { writers, joinedAt }));
       const alerts = await engine.process(events);
       for (const u of users) stale.delete(u);
       return alerts;

@@ -6,7 +6,7 @@ import { MS_PER_DAY } from '../calendar';
 import { alertRevisionsEverywhere, type AlertRecord } from '../alerts';
 import { inEventOrder, storedEventsEverywhere, type DetectEvent } from '../detect';
 import { FENCE_EXPIRY_MS, inList, join, sql, type ClickHouse, type RepairContext } from '../store';
-import { waitForAlertWrites, type WrittenBy } from './alert-writes';
+import { waitForAlertWrites, type Writers } from './alert-writes';
 
 /** Users per IN list: long lists pass ClickHouse's default max_query_size (256 KiB). */
 const USERS_PER_QUERY = 2000;
@@ -20,11 +20,10 @@ export interface TakeoverReads {
   /** The stored events of days from `since` of these employees on these partitions, below their offsets, in event order. */
   employeeEvents(since: number, users: ReadonlyArray<string>, partitions: ReadonlyArray<PartitionBelow>): Promise<DetectEvent[]>;
   /**
-   * Every stored revision of the alerts of days first..last, once the alert inserts of `by`'s batches
-   * (every partition's without it) that may still run have ended; `joinedAt`: when the group's latest
-   * join was seen (performance.now()).
+   * Every stored revision of the alerts of days first..last, once the alert inserts of these writers
+   * that may still run have ended; `joinedAt`: when the group's latest join was seen (performance.now()).
    */
-  alerts(first: number, last: number, writes: { by?: WrittenBy; joinedAt: number }): Promise<AlertRecord[]>;
+  alerts(first: number, last: number, writes: { writers: ReadonlyArray<Writers>; joinedAt: number }): Promise<AlertRecord[]>;
 }
 
 export interface PartitionBelow {
@@ -51,13 +50,13 @@ export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['in
       }
       return out.sort(inEventOrder);
     },
-    async alerts(first, last, { by, joinedAt }) {
+    async alerts(first, last, { writers, joinedAt }) {
       // A previous owner's insert still running would land after this read (alert-writes.ts). One it
       // proved its ownership for just before the join (a commit in a rebalance still gathering members
       // is accepted) may not have started yet: looked for once such fences have closed.
       const fencesClosed = joinedAt + FENCE_EXPIRY_MS - performance.now();
       if (fencesClosed > 0) await new Promise((r) => setTimeout(r, fencesClosed));
-      await waitForAlertWrites(ch, fence, by);
+      await waitForAlertWrites(ch, fence, writers);
       return alertRevisionsEverywhere(ch, first, last);
     },
   };

@@ -356,7 +356,7 @@ describe('a local ClickHouse cluster, 2 shards x 2 replicas', () => {
         await new Promise((r) => setTimeout(r, 300));
         const deadline = Date.now() + 60_000;
         for (;;) {
-          const done = await waitForAlertWrites(owner, { log: createLogger({ level: 'silent' }), killAfterMs: 60_000 }, by).then(
+          const done = await waitForAlertWrites(owner, { log: createLogger({ level: 'silent' }), killAfterMs: 60_000 }, [by]).then(
             () => true,
             (err: unknown) => {
               // A replica that stays away (refused, after its queries ended) is passed over: this must not go on.

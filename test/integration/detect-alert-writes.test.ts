@@ -80,7 +80,10 @@ describe("the detector's alert inserts", () => {
     expect(await copies(['paused'])).toEqual([]);
   });
 
-  it("a takeover waits for an alert insert still running before it reads the stored alerts: the previous owner's revision is read, not landed after", async () => {
+  it.each([
+    ['its partition', [BY]],
+    ["its topic's (a rebuild of employees whose batch was given up)", [{ topic: 'audit' }, { topic: BY.topic }]],
+  ])("a takeover waits for an alert insert still running before it reads the stored alerts: the previous owner's revision is read, not landed after (the inserts of %s)", async (_, writers) => {
     await slowInserts(3);
     // Two revisions, the second stored about 3 s after the first.
     const writes = alertWrites(oneRowBlocks(ch), [alertOf('running-a'), alertOf('running-b')], BY, { log, killAfterMs: 60_000 });
@@ -90,10 +93,12 @@ describe("the detector's alert inserts", () => {
     const running = async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE substring(query_id, 1, ${prefix.length}) = ${prefix}`))[0].n);
     for (let i = 0; i < 50 && (await running()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await running()).toBe(1);
-    // A takeover of another partition (its prefix twin too) does not wait for it.
-    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, { topic: 'events', partition: 33 });
+    // A takeover of another partition (its prefix twin too) does not wait for it, nor one of other topics
+    // (a prefix twin too, and another deployment's detectors on this server).
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, [{ topic: 'events', partition: 33 }]);
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, [{ topic: 'event' }, { topic: 'other-events' }]);
     expect(await running()).toBe(1);
-    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, BY);
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, writers);
     // What the takeover reads now holds both revisions.
     expect(await copies(['running-a', 'running-b'])).toEqual([
       ['running-a', 1, 1],
@@ -191,7 +196,7 @@ describe("the detector's alert inserts", () => {
     const running = async () => Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.processes WHERE query_id = ${id}`))[0].n);
     for (let i = 0; i < 100 && (await running()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
     const { spy, seen } = counted(ch);
-    await waitForAlertWrites(spy, { log, killAfterMs: 2000 }, BY);
+    await waitForAlertWrites(spy, { log, killAfterMs: 2000 }, [BY]);
     expect(seen.looksAtKill).toBeGreaterThan(1);
     expect((await copies(ids)).length).toBe(8);
     await sent;

@@ -9,6 +9,7 @@ import type { DetectEvent } from '../../src/detect/event';
 import type { DayHistory } from '../../src/detect/history';
 import { gpdTail } from '../../src/detect/statistics/tail';
 import { createLogger } from '../../src/log';
+import type { Writers } from '../../src/live-detect/alert-writes';
 import { partitionsOf } from '../../src/live-detect/partitions';
 import type { PartitionBelow, TakeoverReads } from '../../src/live-detect/takeover-reads';
 import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers/alice-and-peers';
@@ -115,9 +116,12 @@ describe('employees made stale by a batch judged but not stored', () => {
     /** The partitions each read of employees' events asked for, and the topics taken over. */
     const asked: PartitionBelow[][] = [];
     const taken: string[] = [];
-    const reads: TakeoverReads & { asked: PartitionBelow[][]; taken: string[] } = {
+    /** Whose alert inserts each read of the stored alerts waited for first. */
+    const waited: Writers[][] = [];
+    const reads: TakeoverReads & { asked: PartitionBelow[][]; taken: string[]; waited: Writers[][] } = {
       asked,
       taken,
+      waited,
       ingestedBelow: async () => new Map([[0, 1_000_000n]]),
       partitionEvents: async (_s, topic) => {
         taken.push(topic);
@@ -127,7 +131,8 @@ describe('employees made stale by a batch judged but not stored', () => {
         asked.push([...parts]);
         return parts.flatMap((p) => (events[p.topic] ?? []).filter((e) => users.includes(e.user))).sort((a, b) => a.ts - b.ts);
       },
-      alerts: async (first, last) => {
+      alerts: async (first, last, { writers }) => {
+        waited.push([...writers]);
         if (state.failing) throw new Error('ClickHouse: timeout');
         return alerts.filter((r) => r.windowEnd > first * MS_PER_DAY && r.windowStart < (last + 1) * MS_PER_DAY);
       },
@@ -220,6 +225,20 @@ describe('employees made stale by a batch judged but not stored', () => {
     reads.asked.length = 0;
     await judge('w', 7, []);
     expect(reads.asked.flat().filter((p) => p.topic === 't')).toEqual([]);
+  });
+
+  it("wait, before their rebuild reads the stored alerts, for the alert inserts of this detector's topics, not of every topic on the server", async () => {
+    const { partitions, judge, reads } = store();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    await judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
+    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
+    // A takeover waits for its own partition's.
+    expect(reads.waited).toEqual([[{ topic: 't', partition: 0 }], [{ topic: 'u', partition: 0 }]]);
+    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    reads.waited.length = 0;
+    await judge('t', 2, []);
+    // The rebuild, before t/0's batch: every partition's of t and u (u/0 is taken over again at its next batch).
+    expect(reads.waited.map((w) => w.map((x) => `${x.topic}/${x.partition ?? '*'}`).sort())).toEqual([['t/*', 'u/*']]);
   });
 
   it("raise again what their rebuild raised when the batch it came with is not stored either", async () => {
