@@ -152,7 +152,7 @@ export function createBatchProcessor(deps: BatchDeps) {
     // message of several events (or long query texts copied into each) can make far larger. Over the
     // limit, ClickHouse could cut it into blocks that are not stored atomically: not shared then.
     const encoded = encodeRows(accessEventRows, parts.flatMap((p) => p.rows));
-    if (Buffer.byteLength(encoded.text) > GROUP_LIMITS.bytes) return apart();
+    if (encoded.bytes > GROUP_LIMITS.bytes) return apart();
     const stored = new Set<Part>();
     try {
       await insertOnce(parts, stored, encoded);
@@ -188,7 +188,7 @@ export function createBatchProcessor(deps: BatchDeps) {
     const confirm = async () => {
       for (const p of parts) await p.own.confirm();
     };
-    // Encoded before any fence opens: a fence lives about a second without a request.
+    // Encoded and gzipped before any fence opens: a fence lives about a second without a request.
     const encoded = encodedRows ?? encodeRows(accessEventRows, rows);
     if (deps.deduplicationTokens) {
       // One partition here (inserts are not shared where tokens are used): every resend names its range.

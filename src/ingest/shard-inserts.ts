@@ -84,7 +84,7 @@ async function insertShard(ctx: ShardInsertContext, shard: number, rows: StoredE
     : undefined;
   // The partition's prefix: a new owner waits for it on every replica before reading the ledger.
   const prefix = insertQueryId([{ topic: first.kafka_topic, partition: first.kafka_partition, first: first.kafka_offset, last: last.kafka_offset }]);
-  // Encoded before any fence opens: a fence lives about a second without a request.
+  // Encoded and gzipped before any fence opens: a fence lives about a second without a request.
   const encoded = encodeRows(accessEventRows, rows);
   // Whether the last attempt's insert was sent: a failure before (opening the fence) is not the rows'.
   let sent = false;

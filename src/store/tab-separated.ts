@@ -2,6 +2,7 @@
 // work than JSONEachRow (no field names to match per row, no JSON unescaping), and building it costs
 // less than JSON.stringify of every row (the ingester's CPU profile during bench:ingest: 12% building inserts as JSON, 3% as this). Values are escaped the way the
 // server's escaped-text reader expects, so any string the event contract accepts arrives unchanged.
+import { gzipSync } from 'node:zlib';
 import { ClickHouseError } from '../errors';
 
 /** How rows of one table are written: the column list of the INSERT and each row's line. */
@@ -12,15 +13,23 @@ export interface RowEncoding<T> {
   encode(rows: ReadonlyArray<T>): string;
 }
 
-/** Rows already written in an encoding: encoded once, before an insert's fence opens, sent by every attempt. */
+/**
+ * Rows already written in an encoding and gzipped: once, before an insert's fence opens (a fence lives
+ * about a second without a request), sent as they are by every attempt.
+ */
 export interface EncodedRows {
   readonly format: 'TabSeparated';
   readonly columns: readonly string[];
-  readonly text: string;
+  /** The text's size in bytes: what ClickHouse parses. */
+  readonly bytes: number;
+  /** The text, gzipped: the body of the insert (clickhouse.ts says why gzipped). */
+  readonly gzipped: Buffer;
 }
 
 export function encodeRows<T>(encoding: RowEncoding<T>, rows: ReadonlyArray<T>): EncodedRows {
-  return { format: encoding.format, columns: encoding.columns, text: encoding.encode(rows) };
+  const text = Buffer.from(encoding.encode(rows));
+  // Level 1: about 200 MB/s, a fifth of the text's size for events.
+  return { format: encoding.format, columns: encoding.columns, bytes: text.length, gzipped: gzipSync(text, { level: 1 }) };
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r\0\b\f]/;
