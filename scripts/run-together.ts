@@ -11,11 +11,10 @@ async function main(names: string[]): Promise<number> {
     process.stdout.write('usage: tsx scripts/run-together.ts SCRIPT [SCRIPT...] (npm script names, run at once)\n');
     return 2;
   }
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const began = Date.now();
   const codes = await Promise.all(
     names.map(async (name) => {
-      const code = await runLabelled(name, npm, ['run', name]);
+      const code = await runLabelled(name, 'npm', ['run', name]);
       process.stdout.write(`${name}: exited ${code} after ${((Date.now() - began) / 1000).toFixed(0)} s\n`);
       return code;
     }),

@@ -9,9 +9,9 @@
 //     run at once.
 //   - `shared`: every other suite. Each test makes its own database, topic and group names; suites with servers
 //     of their own on fixed ports (chdb, a second Kafka or PostgreSQL) are in one lane, so never two at once.
-// Every suite not named below goes to `shared`; a new suite that kills or pauses a process and counts on a session
-// timeout belongs in `OWN`, one that stops a shared server in `ALONE`. A recording (INSIDER_CLICKHOUSE_RECORD_DIR) is emptied once, here, and
-// written by all three runs.
+// Every suite not named below goes to `shared`; a new suite that kills or pauses a process and counts on a
+// session timeout belongs in `OWN`, one that stops a shared server in `ALONE`. A recording
+// (INSIDER_CLICKHOUSE_RECORD_DIR) is emptied once, here, and written by all three runs.
 //
 // Each lane's output is printed as it comes, each line marked with its lane; at the end, every suite's
 // time, slowest first (CI keeps no other trace of where its minutes went). Exits 1 when any run failed.
@@ -53,7 +53,7 @@ function run(lane: Lane): Promise<number> {
   const out = path.join(TIMES_DIR, `${lane.name}.json`);
   fs.rmSync(out, { force: true }); // a lane that writes none must not show an earlier run's times
   const args = ['--selectProjects', 'integration', '--runInBand', '--json', `--outputFile=${out}`, ...lane.args, ...extra];
-  return runLabelled(lane.name, JEST, args, { ...process.env, [RECORD_KEEP_ENV]: '1' });
+  return runLabelled(lane.name, JEST, args); // with main's environment (RECORD_KEEP_ENV, LANES_READY_ENV)
 }
 
 interface JestJson {

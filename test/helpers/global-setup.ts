@@ -21,12 +21,9 @@ export default async function globalSetup(): Promise<void> {
   // PostgreSQL with pgaudit and MariaDB with its slow and audit logs, for the sources tests: one server each
   // for the whole run, each test its own database and users.
   const services = [...localServices(config), ...localServices(config, ['postgres']), ...localServices(config, ['mariadb'])];
-  let statuses;
-  if (process.env[LANES_READY_ENV]) statuses = await servicesStatus(services);
-  else {
-    await ensureChromium((line) => process.stderr.write(`[services] ${line}\n`));
-    statuses = await servicesUp(services, (line) => process.stderr.write(`[services] ${line}\n`));
-  }
+  const progress = (line: string) => process.stderr.write(`[services] ${line}\n`);
+  if (!process.env[LANES_READY_ENV]) await ensureChromium(progress);
+  const statuses = process.env[LANES_READY_ENV] ? await servicesStatus(services) : await servicesUp(services, progress);
   const down = statuses.filter((s) => !s.ready);
   if (down.length > 0) {
     throw new Error(`integration tests need ${down.map((s) => `${s.name} at ${s.address}`).join(' and ')}, which did not answer`);
