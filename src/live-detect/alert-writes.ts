@@ -13,6 +13,7 @@
 //     for every partition's of its topics): a previous owner's insert still running lands before that
 //     read, not after. Never for the inserts of other topics: other deployments' detectors on the server.
 import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
+import { InternalError } from '../errors';
 import { fenceAttempt, fenceClosed, inList, join, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
 
 /** The query_id prefix of the detectors' alert inserts. */
@@ -88,7 +89,8 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], by: WrittenBy
  * join have closed).
  */
 export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, writers: ReadonlyArray<Writers>): Promise<void> {
-  if (writers.length === 0) return;
+  // None would wait for nothing: a caller's mistake, not a takeover with nothing to wait for.
+  if (writers.length === 0) throw new InternalError('waitForAlertWrites: no writers named');
   const theirs = join(
     writers.map(prefixOf).map((prefix) => sql`substring(query_id, 1, ${prefix.length}) = ${prefix}`),
     ' OR ',

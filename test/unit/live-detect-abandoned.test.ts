@@ -157,6 +157,8 @@ describe('employees made stale by a batch judged but not stored', () => {
     return { alerts, events, state, partitions, judge, reads };
   }
   const keys = (alerts: AlertRecord[]) => alerts.map((a) => `${a.alertId}#${a.revision}`);
+  /** Whose alert inserts a read waited for: topic/partition, topic/* for every partition of a topic. */
+  const named = (writers: Writers[]) => writers.map((w) => `${w.topic}/${w.partition ?? '*'}`).sort();
 
   it('are rebuilt before a batch of any held partition, also one that carries their first event there', async () => {
     const { alerts, partitions, judge } = store();
@@ -238,7 +240,40 @@ describe('employees made stale by a batch judged but not stored', () => {
     reads.waited.length = 0;
     await judge('t', 2, []);
     // The rebuild, before t/0's batch: every partition's of t and u (u/0 is taken over again at its next batch).
-    expect(reads.waited.map((w) => w.map((x) => `${x.topic}/${x.partition ?? '*'}`).sort())).toEqual([['t/*', 'u/*']]);
+    expect(reads.waited.map(named)).toEqual([['t/*', 'u/*', 'u/0']]);
+  });
+
+  it("wait for the given-up batch's alert inserts also once its partition went to another detector, and only until a rebuild waited for them", async () => {
+    const { partitions, judge, reads } = store();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    await judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
+    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
+    // u/0's batch given up (its alert insert's answer lost, say), then u/0 goes to another detector.
+    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    partitions.assigned({ t: [0] }, 'm1');
+    reads.waited.length = 0;
+    await judge('t', 2, []);
+    expect(reads.waited.map(named)).toEqual([['t/*', 'u/0']]);
+    // Waited for once: the next rebuild (another batch given up, of t/0 now) does not wait for u/0 again.
+    partitions.assigned({ t: [0], w: [0] }, 'm1');
+    await judge('w', 1, [ev('w0', at(DAY, 9, 30), MB)]);
+    await judge('t', 3, [ev('t1', at(DAY, 10), MB)], { abandon: true });
+    reads.waited.length = 0;
+    await judge('w', 2, []);
+    expect(reads.waited.map(named)).toEqual([['t/*', 't/0', 'w/*']]);
+  });
+
+  it("wait for the given-up batch's alert inserts when a takeover rebuilds them", async () => {
+    const { partitions, judge, reads } = store();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    await judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
+    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
+    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    // w/0 joins and its first batch comes first: its takeover rebuilds alice too.
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    reads.waited.length = 0;
+    await judge('w', 1, []);
+    expect(reads.waited.map(named)).toEqual([['u/0', 'w/0']]);
   });
 
   it("raise again what their rebuild raised when the batch it came with is not stored either", async () => {
