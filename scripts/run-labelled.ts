@@ -1,20 +1,23 @@
 // Runs a command with its output (stdout and stderr) printed line by line, each line marked with a label:
 // for the test scripts that run several commands at once (scripts/test-integration-lanes.ts,
 // scripts/run-together.ts), whose output would otherwise interleave unreadably.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import readline from 'node:readline';
 import { PACKAGE_ROOT } from '../src/package-root';
 
-const running = new Set<ChildProcess>();
-// Stopped with the caller: a Ctrl-C or a CI timeout must not leave test runs going on their own, nor what
-// they started (ingesters, detectors): each command runs in a process group of its own, signalled whole.
-// The exit code is the shell's for a death by that signal (130, 143).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+/** The process groups of the commands started, kept after their leader exits (what it left may run on). */
+const groups = new Set<number>();
+// Stopped with the caller: a Ctrl-C, a closed terminal or a CI timeout must not leave test runs going on
+// their own, nor what they started (ingesters, detectors): each command runs in a session of its own
+// (detached), which the terminal's signals no longer reach, so every group is sent SIGTERM here (not
+// SIGINT: a shell's background jobs ignore it). The exit code is the shell's for a death by that signal.
+// A SIGKILL of this process reaches none of them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
   process.once(signal, () => {
-    for (const child of running) {
+    for (const group of groups) {
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
+        process.kill(-group, 'SIGTERM');
       } catch {
         // The group is gone already.
       }
@@ -26,8 +29,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** Resolves to the command's exit code (1 when it could not start or was killed by a signal). */
 export function runLabelled(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const child = spawn(command, args, { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  running.add(child);
-  child.on('close', () => running.delete(child));
+  if (child.pid !== undefined) groups.add(child.pid);
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${label}] ${line}\n`));
   }
