@@ -229,29 +229,31 @@ describe('employees made stale by a batch judged but not stored', () => {
     expect(reads.asked.flat().filter((p) => p.topic === 't')).toEqual([]);
   });
 
+  /** Alice's events on t/0 and u/0, judged and stored; then u/0's next batch given up: she is stale. */
+  async function staleFromU() {
+    const s = store();
+    s.partitions.assigned({ t: [0], u: [0] }, 'm1');
+    await s.judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
+    await s.judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
+    const taken = [...s.reads.waited];
+    await s.judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    s.reads.waited.length = 0;
+    return { ...s, taken };
+  }
+
   it("wait, before their rebuild reads the stored alerts, for the alert inserts of this detector's topics, not of every topic on the server", async () => {
-    const { partitions, judge, reads } = store();
-    partitions.assigned({ t: [0], u: [0] }, 'm1');
-    await judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
-    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
+    const { judge, reads, taken } = await staleFromU();
     // A takeover waits for its own partition's.
-    expect(reads.waited).toEqual([[{ topic: 't', partition: 0 }], [{ topic: 'u', partition: 0 }]]);
-    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
-    reads.waited.length = 0;
+    expect(taken).toEqual([[{ topic: 't', partition: 0 }], [{ topic: 'u', partition: 0 }]]);
     await judge('t', 2, []);
     // The rebuild, before t/0's batch: every partition's of t and u (u/0 is taken over again at its next batch).
     expect(reads.waited.map(named)).toEqual([['t/*', 'u/*', 'u/0']]);
   });
 
   it("wait for the given-up batch's alert inserts also once its partition went to another detector, and only until a rebuild waited for them", async () => {
-    const { partitions, judge, reads } = store();
-    partitions.assigned({ t: [0], u: [0] }, 'm1');
-    await judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
-    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
     // u/0's batch given up (its alert insert's answer lost, say), then u/0 goes to another detector.
-    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    const { partitions, judge, reads } = await staleFromU();
     partitions.assigned({ t: [0] }, 'm1');
-    reads.waited.length = 0;
     await judge('t', 2, []);
     expect(reads.waited.map(named)).toEqual([['t/*', 'u/0']]);
     // Waited for once: the next rebuild (another batch given up, of t/0 now) does not wait for u/0 again.
@@ -264,14 +266,9 @@ describe('employees made stale by a batch judged but not stored', () => {
   });
 
   it("wait for the given-up batch's alert inserts when a takeover rebuilds them", async () => {
-    const { partitions, judge, reads } = store();
-    partitions.assigned({ t: [0], u: [0] }, 'm1');
-    await judge('t', 1, [ev('t0', at(DAY, 7), MB)]);
-    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
-    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    const { partitions, judge, reads } = await staleFromU();
     // w/0 joins and its first batch comes first: its takeover rebuilds alice too.
     partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
-    reads.waited.length = 0;
     await judge('w', 1, []);
     expect(reads.waited.map(named)).toEqual([['u/0', 'w/0']]);
   });
