@@ -33,6 +33,8 @@ export const revisionOverlapMs = (c: LandingTimeouts) => Math.max(REVISION_OVERL
  */
 const LATE_SWEEP_EVERY = 60;
 
+const REVISION_COLUMNS = sql`alert_id, revision, user, severity, score, detectors, observed_bytes, ratio, window_start, window_end, fired_at, fired_at_ms, updated_at_wall`;
+
 interface RevisionRow {
   alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
   window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
@@ -66,14 +68,19 @@ export function createPoller(state: NotifierState): Poller {
     // The previous run's: not swept up again (LATE_SWEEP_EVERY).
     const firstRead = alertCursor - overlapMs;
     if (firstRead > start) {
-      for (const r of await latestRevisions(start, firstRead)) seenRevisions.set(r.alert_id, { revision: Number(r.revision), updated: fromDateTime(r.updated_at_wall) });
+      for (const r of await latestRevisions<Pick<RevisionRow, 'alert_id' | 'revision' | 'updated_at_wall'>>(start, firstRead, sql`alert_id, revision, updated_at_wall`)) {
+        seenRevisions.set(r.alert_id, { revision: Number(r.revision), updated: fromDateTime(r.updated_at_wall) });
+      }
     }
   }
 
-  /** The newest revision of each alert stamped from `from` (before `before`), whole seconds. */
-  function latestRevisions(from: number, before?: number): Promise<RevisionRow[]> {
-    return ch.query<RevisionRow>(sql`
-      SELECT alert_id, revision, user, severity, score, detectors, observed_bytes, ratio, window_start, window_end, fired_at, fired_at_ms, updated_at_wall
+  /**
+   * The newest revision of each alert stamped from `from` (before `before`), whole seconds: every column
+   * a page needs, or only `columns` (a restart's baseline of what was routed: a catch-up window's worth).
+   */
+  function latestRevisions<R extends Pick<RevisionRow, 'alert_id' | 'revision' | 'updated_at_wall'> = RevisionRow>(from: number, before?: number, columns = REVISION_COLUMNS): Promise<R[]> {
+    return ch.query<R>(sql`
+      SELECT ${columns}
       FROM alerts
       WHERE updated_at_wall >= ${new Date(Math.floor(from / 1000) * 1000)}${before === undefined ? sql`` : sql` AND updated_at_wall < ${new Date(Math.floor(before / 1000) * 1000)}`}
       ORDER BY alert_id, revision DESC
