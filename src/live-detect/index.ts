@@ -3,4 +3,4 @@
 // while it runs. Above detect, triage and tune, so that none of them imports another the wrong way round.
 export { startLiveDetector, SETTINGS_REFRESH_MS, type LiveDetector, type LiveDetectorDeps, type LiveStats } from './live';
 export { detectMetrics, type DetectMetrics } from './metrics';
-export { liveDetectorMembers } from './live-members';
+export { liveDetectorChecks, liveDetectorMembers, type LiveDetectorsFound } from './live-members';

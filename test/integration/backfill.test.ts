@@ -60,6 +60,8 @@ describe('backfill (ClickHouse)', () => {
     const engine = engineFor(db.ch, config.detection, inputs, () => 0, { settledUntil: DAY - 1 });
     const stored: AlertRecord[] = [];
     const sinkCalls: number[] = [];
+    /** Each hour's start, and the events judged when it was asked about (before that hour's). */
+    const beforeHours: Array<[number, number]> = [];
     let judged = 0;
     await backfill(
       db.ch,
@@ -70,6 +72,7 @@ describe('backfill (ClickHouse)', () => {
         stored.push(...a);
       },
       (p) => (judged = p.events),
+      async (hourStart) => void beforeHours.push([hourStart, engine.stats().events]),
     );
 
     const key = (a: AlertRecord) => [a.alertId, a.revision, a.severity, a.score, a.firedAt, a.triggerEventId, a.observedBytes, a.baselineBytes, a.explanation];
@@ -78,6 +81,27 @@ describe('backfill (ClickHouse)', () => {
     expect(judged).toBe(events);
     // One sink call per hour, each after that hour's events and before the next hour's.
     expect(sinkCalls).toEqual(judgedByHour);
+    expect(beforeHours).toEqual(judgedByHour.map((_, h) => [from + h * MS_PER_HOUR, h === 0 ? 0 : judgedByHour[h - 1]]));
     expect(engine.stats()).toEqual(reference.stats());
+  }, 120_000);
+
+  it('stops before the hour its beforeHour check refuses (live detectors found): the hours before are judged and stored, that one is not', async () => {
+    const engine = engineFor(db.ch, config.detection, await loadEngineInputs(db.ch, config.detection), () => 0, { settledUntil: DAY - 1 });
+    const stopAt = from + 30 * MS_PER_HOUR;
+    const sunk: number[] = [];
+    const run = backfill(
+      db.ch,
+      engine,
+      { from, to },
+      async () => void sunk.push(engine.stats().events),
+      undefined,
+      async (hourStart) => {
+        if (hourStart === stopAt) throw new Error('live detectors found');
+      },
+    );
+    await expect(run).rejects.toThrow('live detectors found');
+    expect(sunk).toHaveLength(30);
+    expect(engine.stats().events).toBe(sunk[29]);
+    expect(engine.stats().events).toBe((await storedEvents(db.ch, from, stopAt)).length);
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
-import { dayOf, MS_PER_DAY } from '../../calendar';
+import { dayOf } from '../../calendar';
 import { backfill, engineFor } from '../../detect';
-import { liveDetectorMembers, startLiveDetector, type LiveDetector } from '../../live-detect';
+import { liveDetectorChecks, liveDetectorMembers, startLiveDetector, type LiveDetector, type LiveDetectorsFound } from '../../live-detect';
 import { Abandoned, createKafka } from '../../kafka';
 import { loadEngineInputs } from '../../triage';
 import { effectiveDetection, loadTuning } from '../../tune';
@@ -53,16 +53,21 @@ Examples:
         const from = opts.from!;
         const to = opts.to ?? Date.now();
         if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
-        // Live detectors judge today and yesterday: a backfill reaching them would store revisions they store too.
-        const liveFrom = (dayOf(Date.now()) - 1) * MS_PER_DAY;
-        if (to > liveFrom) {
-          const groupId = opts.group ?? config.detection.groupId;
-          const members = await liveDetectorMembers(createKafka(config.kafka, log), groupId);
-          if (members === undefined) progress(`detect: Kafka did not answer whether live detectors (group ${groupId}) run; if one does, this backfill of today or yesterday stores revisions it stores too`);
-          else if (members > 0) {
-            cmd.error(`error: ${members} live detector(s) of group ${groupId} judge today and yesterday; a backfill reaching them would store revisions they store too. Stop them first, or end --to at ${new Date(liveFrom).toISOString()} or before`, { exitCode: 2 });
-          }
-        }
+        // Live detectors judge today and yesterday: a backfill reaching them would store revisions they store
+        // too. Asked before it starts, and again when it reaches those days (one may have started meanwhile).
+        const groupId = opts.group ?? config.detection.groupId;
+        const live = liveDetectorChecks(
+          () => liveDetectorMembers(createKafka(config.kafka, log), groupId),
+          () => progress(`detect: Kafka did not answer whether live detectors (group ${groupId}) run; if one does, this backfill of today or yesterday stores revisions it stores too`),
+        );
+        const refuse = (found: LiveDetectorsFound, stoppedAt?: number): never =>
+          cmd.error(
+            `error: ${found.members} live detector(s) of group ${groupId} judge today and yesterday; a backfill reaching them would store revisions they store too. Stop them first, or end --to at ${new Date(found.liveFrom).toISOString()} or before` +
+              (stoppedAt === undefined ? '' : `. Stopped before ${new Date(stoppedAt).toISOString()}: what the hours before it raised is stored (a run again continues those alerts, never raises them twice)`),
+            { exitCode: 2 },
+          );
+        const atStart = await live.atStart(to);
+        if (atStart) refuse(atStart);
         // The alert floor an admin chose (`insider tune --apply`, the Tuning page) over the configuration file's.
         const detection = effectiveDetection(config.detection, await loadTuning(ch));
         if (detection.scoring.alertFloor !== config.detection.scoring.alertFloor) progress(`detect: alert floor ${detection.scoring.alertFloor} per 1,000 user-days (chosen by an admin; the configuration file says ${config.detection.scoring.alertFloor})`);
@@ -86,6 +91,10 @@ Examples:
             if (Date.now() - lastReport < 2000 && p.hour < p.hours) return;
             lastReport = Date.now();
             progress(`detect: hour ${p.hour}/${p.hours}, ${p.events} events, ${current.size} alert(s)`);
+          },
+          async (hourStart) => {
+            const found = await live.beforeHour(hourStart);
+            if (found) refuse(found, hourStart);
           },
         );
         const s = engine.stats();
