@@ -110,9 +110,10 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
    */
   const abandonedAt = new Map<string, PartitionBelow>();
   /**
-   * The partitions of the batches given up since the stale employees' last rebuild, wherever they went
-   * since: their alert inserts (this detector's own, one whose answer was lost maybe still running) are
-   * waited for before a rebuild reads the stored alerts, else one could land after that read.
+   * The partitions of the batches given up since the last takeover or rebuild, wherever they went since:
+   * their alert inserts (this detector's own, one whose answer was lost maybe still running: the pause
+   * that lost it may also have had this detector expelled) are waited for before the next takeover or
+   * rebuild reads the stored alerts, else one could land after that read.
    */
   const givenUp = new Map<string, Writers>();
 
@@ -203,7 +204,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     const rebuilt = new Set([...seen, ...stale]);
     const more = await reads.employeeEvents(today - 1, [...rebuilt], others);
     const events = more.length === 0 ? own : [...own, ...more].sort(inEventOrder);
-    const alerts = await judgeAgain(rebuilt, events, today, [{ topic, partition }, ...(stale.size > 0 ? givenUp.values() : [])]);
+    const alerts = await judgeAgain(rebuilt, events, today, [{ topic, partition }]);
     const users = new Set<string>();
     for (const u of seen) hold(users, u);
     held.set(key, { topic, partition, next: first, users });
@@ -235,19 +236,23 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
     const elsewhere = await staleElsewhere();
     const today = dayOf(Date.now());
     const events = await reads.employeeEvents(today - 1, users, [...[...held.values()].map(below), ...elsewhere]);
-    // Every partition's alert inserts of the topics read here (other detectors' too, as at a takeover)
-    // and of the batches given up, never those of other topics (another deployment's detectors).
+    // Every partition's alert inserts of the topics read here (other detectors' too, as at a takeover),
+    // never those of other topics (another deployment's detectors).
     const topics = new Set([...held.values(), ...abandonedAt.values()].map((p) => p.topic));
     for (const key of assignment ?? []) topics.add(topicOf(key));
-    const alerts = await judgeAgain(new Set(users), events, today, [...[...topics].map((topic) => ({ topic })), ...givenUp.values()]);
+    const alerts = await judgeAgain(new Set(users), events, today, [...topics].map((topic) => ({ topic })));
     log.info({ employees: users.length, events: events.length, alerts: alerts.length }, 'employees of a batch judged but not stored: running totals rebuilt from ClickHouse');
     return { events: events.length, alerts, generation: applied };
   }
 
-  /** Forgets these employees' totals and judges their stored events again, continuing the stored alerts. */
+  /**
+   * Forgets these employees' totals and judges their stored events again, continuing the stored alerts,
+   * read once these writers' alert inserts and the given-up batches' have ended.
+   */
   async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number, writers: Writers[]): Promise<AlertRecord[]> {
     engine.release(users, { again: true });
-    const waited = writers.flatMap((w) => (w.partition === undefined ? [] : [keyOf(w.topic, w.partition)]));
+    const waited = [...givenUp.keys()];
+    writers = [...writers, ...givenUp.values()];
     try {
       // Every stored alert, not only those of these employees: a detector killed after it stored an alert
       // and before it committed the batch leaves alerts of employees whose events all lie at or past where
@@ -311,7 +316,7 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       const still = [...users].filter((u) => holders.has(u));
       if (still.length > 0) engine.release(still, { again: true });
       for (const u of still) stale.add(u);
-      if (still.length > 0) givenUp.set(key, { topic: batch.topic, partition: batch.partition });
+      givenUp.set(key, { topic: batch.topic, partition: batch.partition });
       // Those rebuilds read what the ingester stored: give it the time a join gives it.
       storedWaitEnd = Math.max(storedWaitEnd, Date.now() + STORED_WAIT_MS);
       if (dropped.partitions.length > 0 || users.size > 0) log.warn({ ...dropped, stale: still.length }, 'a batch judged but not stored: its partition is taken over again at its next batch, its employees\' totals rebuilt');

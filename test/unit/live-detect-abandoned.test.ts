@@ -265,6 +265,26 @@ describe('employees made stale by a batch judged but not stored', () => {
     expect(reads.waited.map(named)).toEqual([['t/*', 't/0', 'w/*']]);
   });
 
+  it("wait for the given-up batch's alert inserts at the next takeover also when nobody is stale any more (the pause that lost the insert's answer had this detector expelled)", async () => {
+    const { partitions, judge, reads } = await staleFromU();
+    partitions.assigned({ t: [0], u: [0] }, 'm2');
+    await judge('t', 2, [ev('t1', at(DAY, 10), MB)]);
+    expect(reads.waited.map(named)).toEqual([['t/0', 'u/0']]);
+    // Waited for once.
+    reads.waited.length = 0;
+    await judge('u', 6, []);
+    expect(reads.waited.map(named)).toEqual([['u/0']]);
+  });
+
+  it("wait for the given-up batch's alert inserts again after a rebuild that failed", async () => {
+    const { state, partitions, judge, reads } = await staleFromU();
+    state.failing = true;
+    await expect(partitions.enter(batchOf('t', 0, [2]))).rejects.toThrow('timeout');
+    state.failing = false;
+    await judge('t', 2, []);
+    expect(reads.waited.map(named)).toEqual([['t/*', 'u/*', 'u/0'], ['t/*', 'u/*', 'u/0']]);
+  });
+
   it("wait for the given-up batch's alert inserts when a takeover rebuilds them", async () => {
     const { partitions, judge, reads } = await staleFromU();
     // w/0 joins and its first batch comes first: its takeover rebuilds alice too.
