@@ -5,7 +5,7 @@
 // start; revisions and actions seen within the overlap are remembered so that none is routed twice.
 import { revisionLandingMs, type LandingTimeouts, type Severity } from '../alerts';
 import { currentDirectory } from '../directory';
-import { fromDateTime, sql } from '../store';
+import { fromDateTime, ident, join, sql } from '../store';
 import { statesOf } from '../triage';
 import type { NotifierState } from './notifier-state';
 import { casePageOf, incidentsOf, planFor, readCases, settledAs, type PagedCase } from './case-pages';
@@ -33,12 +33,14 @@ export const revisionOverlapMs = (c: LandingTimeouts) => Math.max(REVISION_OVERL
  */
 const LATE_SWEEP_EVERY = 60;
 
-const REVISION_COLUMNS = sql`alert_id, revision, user, severity, score, detectors, observed_bytes, ratio, window_start, window_end, fired_at, fired_at_ms, updated_at_wall`;
-
 interface RevisionRow {
   alert_id: string; revision: number; user: string; severity: Severity; score: number; detectors: string[]; observed_bytes: string; ratio: number;
   window_start: string; window_end: string; fired_at: string; fired_at_ms: number; updated_at_wall: string;
 }
+/** Every column a page needs. */
+const PAGE_COLUMNS = ['alert_id', 'revision', 'user', 'severity', 'score', 'detectors', 'observed_bytes', 'ratio', 'window_start', 'window_end', 'fired_at', 'fired_at_ms', 'updated_at_wall'] as const;
+/** What a restart's baseline of what was routed needs (a catch-up window's worth of revisions). */
+const SEEN_COLUMNS = ['alert_id', 'revision', 'updated_at_wall'] as const;
 const DIRECTORY_TTL_MS = 60_000;
 
 export interface Poller {
@@ -68,19 +70,16 @@ export function createPoller(state: NotifierState): Poller {
     // The previous run's: not swept up again (LATE_SWEEP_EVERY).
     const firstRead = alertCursor - overlapMs;
     if (firstRead > start) {
-      for (const r of await latestRevisions<Pick<RevisionRow, 'alert_id' | 'revision' | 'updated_at_wall'>>(start, firstRead, sql`alert_id, revision, updated_at_wall`)) {
+      for (const r of await latestRevisions(SEEN_COLUMNS, start, firstRead)) {
         seenRevisions.set(r.alert_id, { revision: Number(r.revision), updated: fromDateTime(r.updated_at_wall) });
       }
     }
   }
 
-  /**
-   * The newest revision of each alert stamped from `from` (before `before`), whole seconds: every column
-   * a page needs, or only `columns` (a restart's baseline of what was routed: a catch-up window's worth).
-   */
-  function latestRevisions<R extends Pick<RevisionRow, 'alert_id' | 'revision' | 'updated_at_wall'> = RevisionRow>(from: number, before?: number, columns = REVISION_COLUMNS): Promise<R[]> {
-    return ch.query<R>(sql`
-      SELECT ${columns}
+  /** These columns of the newest revision of each alert stamped from `from` (before `before`), whole seconds. */
+  function latestRevisions<K extends keyof RevisionRow>(columns: readonly K[], from: number, before?: number): Promise<Array<Pick<RevisionRow, K>>> {
+    return ch.query<Pick<RevisionRow, K>>(sql`
+      SELECT ${join(columns.map((c) => ident(c)), ', ')}
       FROM alerts
       WHERE updated_at_wall >= ${new Date(Math.floor(from / 1000) * 1000)}${before === undefined ? sql`` : sql` AND updated_at_wall < ${new Date(Math.floor(before / 1000) * 1000)}`}
       ORDER BY alert_id, revision DESC
@@ -98,7 +97,7 @@ export function createPoller(state: NotifierState): Poller {
 
   async function pollAlerts(t: number): Promise<void> {
     const sweep = alertPolls++ % LATE_SWEEP_EVERY === 0;
-    const rows = await latestRevisions(sweep ? t - n.catchUpMs : Math.max(alertCursor - overlapMs, t - n.catchUpMs));
+    const rows = await latestRevisions(PAGE_COLUMNS, sweep ? t - n.catchUpMs : Math.max(alertCursor - overlapMs, t - n.catchUpMs));
     const fresh: AlertRevision[] = [];
     let newest = alertCursor;
     for (const r of rows) {
