@@ -109,8 +109,8 @@ export async function backfill(
   range: { from: number; to: number },
   sink: (alerts: AlertRecord[]) => Promise<void>,
   onProgress?: (p: BackfillProgress) => void,
-  /** Before each hour is judged (from its start); what it throws stops the backfill there. */
-  beforeHour?: (hourStart: number) => Promise<void>,
+  /** Before each hour is judged (the last may end before a whole hour); what it throws stops the backfill there. */
+  beforeHour?: (hour: { start: number; end: number }) => Promise<void>,
 ): Promise<void> {
   const hours = Math.ceil((range.to - range.from) / MS_PER_HOUR);
   const hourStart = (h: number) => range.from + h * MS_PER_HOUR;
@@ -140,7 +140,7 @@ export async function backfill(
       while (j < block.length && block[j].ts < end) j++;
       const batch = block.slice(i, j);
       i = j;
-      await beforeHour?.(hourStart(h));
+      await beforeHour?.({ start: hourStart(h), end });
       const revisions = await engine.process(batch);
       await sink(revisions);
       events += batch.length;

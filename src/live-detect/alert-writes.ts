@@ -10,8 +10,9 @@
 //     ClickHouse holds, and sends only the others;
 //   - a takeover of a partition, before it reads the stored alerts, waits for that partition's alert
 //     inserts running on any node (waitForAlertWrites; a rebuild of employees whose batch was given up,
-//     for every partition's of its topics): a previous owner's insert still running lands before that
-//     read, not after. Never for the inserts of other topics: other deployments' detectors on the server.
+//     for every partition's of its topics), and for those of the partitions of batches given up since
+//     (partitions.ts): a previous owner's insert, or this detector's own unanswered one, still running
+//     lands before that read, not after. Never for other topics': other deployments' detectors.
 import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
 import { InternalError } from '../errors';
 import { fenceAttempt, fenceClosed, inList, join, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';

@@ -1,9 +1,9 @@
 // Whether live detectors run: `detect --once` over the days they judge (today and yesterday) would store
 // revisions they store too, each continuing the stored alerts from its own copy (two rows of one revision,
-// maybe of another severity). The backfill asks the detector group before it starts, and again when it
-// reaches those days: a backfill of weeks takes long enough for a detector to be started meanwhile.
+// maybe of another severity). The backfill asks the detector group before it starts, and again before
+// each hour it judges in those days: a backfill of weeks takes long enough for one to be started meanwhile.
 import type { Kafka } from 'kafkajs';
-import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
+import { dayOf, MS_PER_DAY } from '../calendar';
 
 /** How many members the detector group has now; undefined when Kafka did not answer within `timeoutMs`. */
 export async function liveDetectorMembers(kafka: Kafka, groupId: string, timeoutMs = 10_000): Promise<number | undefined> {
@@ -37,22 +37,29 @@ export interface LiveDetectorsFound {
 
 /**
  * The backfill's checks of the detector group: `atStart` when its period reaches the days live detectors
- * judge, `beforeHour` at the first hour it judges in them (those days as of that moment). Each resolves to
- * the detectors found (the backfill must stop), or null; `unknown` is told when Kafka did not answer.
+ * judge, `beforeHour` before each hour it judges in them (those days as of that moment: asked again each
+ * hour, a detector may be started at any time). Each resolves to the detectors found (the backfill must
+ * stop), or null; `unknown` is told when Kafka did not answer, which is then not asked again.
+ * Not covered: a detector started while an hour is judged (found at the next hour), and one still judging
+ * the day before yesterday just after midnight (live detectors change day by their events' time).
  */
 export function liveDetectorChecks(members: () => Promise<number | undefined>, unknown: () => void, now: () => number = Date.now) {
-  let entered = false;
+  /** Kafka did not answer once: not asked again (each ask waits out its time-out, every hour). */
+  let silent = false;
   const ask = async (): Promise<LiveDetectorsFound | null> => {
+    if (silent) return null;
     const found = await members();
-    if (found === undefined) unknown();
+    if (found === undefined) {
+      silent = true;
+      unknown();
+    }
     return found ? { members: found, liveFrom: liveFrom(now()) } : null;
   };
+  /** Whether a span of time ending at `end` reaches the days live detectors judge now. */
+  const reaches = (end: number) => end > liveFrom(now());
   return {
-    atStart: (to: number) => (to > liveFrom(now()) ? ask() : Promise.resolve(null)),
-    async beforeHour(hourStart: number): Promise<LiveDetectorsFound | null> {
-      if (entered || hourStart + MS_PER_HOUR <= liveFrom(now())) return null;
-      entered = true;
-      return ask();
-    },
+    atStart: (to: number) => (reaches(to) ? ask() : Promise.resolve(null)),
+    /** Before the hour [start, end) is judged (the last one may end before a whole hour). */
+    beforeHour: (hour: { start: number; end: number }) => (reaches(hour.end) ? ask() : Promise.resolve(null)),
   };
 }

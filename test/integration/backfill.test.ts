@@ -60,8 +60,8 @@ describe('backfill (ClickHouse)', () => {
     const engine = engineFor(db.ch, config.detection, inputs, () => 0, { settledUntil: DAY - 1 });
     const stored: AlertRecord[] = [];
     const sinkCalls: number[] = [];
-    /** Each hour's start, and the events judged when it was asked about (before that hour's). */
-    const beforeHours: Array<[number, number]> = [];
+    /** Each hour's start and end, and the events judged when it was asked about (before that hour's). */
+    const beforeHours: Array<[number, number, number]> = [];
     let judged = 0;
     await backfill(
       db.ch,
@@ -72,7 +72,7 @@ describe('backfill (ClickHouse)', () => {
         stored.push(...a);
       },
       (p) => (judged = p.events),
-      async (hourStart) => void beforeHours.push([hourStart, engine.stats().events]),
+      async (hour) => void beforeHours.push([hour.start, hour.end, engine.stats().events]),
     );
 
     const key = (a: AlertRecord) => [a.alertId, a.revision, a.severity, a.score, a.firedAt, a.triggerEventId, a.observedBytes, a.baselineBytes, a.explanation];
@@ -81,7 +81,7 @@ describe('backfill (ClickHouse)', () => {
     expect(judged).toBe(events);
     // One sink call per hour, each after that hour's events and before the next hour's.
     expect(sinkCalls).toEqual(judgedByHour);
-    expect(beforeHours).toEqual(judgedByHour.map((_, h) => [from + h * MS_PER_HOUR, h === 0 ? 0 : judgedByHour[h - 1]]));
+    expect(beforeHours).toEqual(judgedByHour.map((_, h) => [from + h * MS_PER_HOUR, from + (h + 1) * MS_PER_HOUR, h === 0 ? 0 : judgedByHour[h - 1]]));
     expect(engine.stats()).toEqual(reference.stats());
   }, 120_000);
 
@@ -95,8 +95,8 @@ describe('backfill (ClickHouse)', () => {
       { from, to },
       async () => void sunk.push(engine.stats().events),
       undefined,
-      async (hourStart) => {
-        if (hourStart === stopAt) throw new Error('live detectors found');
+      async (hour) => {
+        if (hour.start === stopAt) throw new Error('live detectors found');
       },
     );
     await expect(run).rejects.toThrow('live detectors found');

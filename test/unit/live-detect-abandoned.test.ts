@@ -276,6 +276,18 @@ describe('employees made stale by a batch judged but not stored', () => {
     expect(reads.waited.map(named)).toEqual([['u/0']]);
   });
 
+  it("wait at the next takeover for the alert inserts of a given-up batch whose employees were on its partition only (nobody stale)", async () => {
+    const { partitions, judge, reads } = store();
+    partitions.assigned({ t: [0], u: [0] }, 'm1');
+    await judge('t', 1, []);
+    await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
+    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
+    reads.waited.length = 0;
+    await judge('w', 1, []);
+    expect(reads.waited.map(named)).toEqual([['u/0', 'w/0']]);
+  });
+
   it("wait for the given-up batch's alert inserts again after a rebuild that failed", async () => {
     const { state, partitions, judge, reads } = await staleFromU();
     state.failing = true;

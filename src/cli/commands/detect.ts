@@ -54,7 +54,7 @@ Examples:
         const to = opts.to ?? Date.now();
         if (!(to > from)) cmd.error('error: --to must be after --from', { exitCode: 2 });
         // Live detectors judge today and yesterday: a backfill reaching them would store revisions they store
-        // too. Asked before it starts, and again when it reaches those days (one may have started meanwhile).
+        // too. Asked before it starts, and again before each hour it judges in those days.
         const groupId = opts.group ?? config.detection.groupId;
         const live = liveDetectorChecks(
           () => liveDetectorMembers(createKafka(config.kafka, log), groupId),
@@ -92,9 +92,9 @@ Examples:
             lastReport = Date.now();
             progress(`detect: hour ${p.hour}/${p.hours}, ${p.events} events, ${current.size} alert(s)`);
           },
-          async (hourStart) => {
-            const found = await live.beforeHour(hourStart);
-            if (found) refuse(found, hourStart);
+          async (hour) => {
+            const found = await live.beforeHour(hour);
+            if (found) refuse(found, hour.start);
           },
         );
         const s = engine.stats();
