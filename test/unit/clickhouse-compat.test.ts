@@ -247,6 +247,18 @@ describe('replaying writes whose outcome 18.16 never told', () => {
     expect(partway({ ok: true, result: [{ n: '4', m: '1' }] }, { ok: true, result: [{ n: '2', m: '0' }] }, { ok: true, result: [{ n: '7', m: '0' }] })).toBe(false);
   });
 
+  it('finds the same read asked again while the write still lands part by part, and not once it agreed or another write came', async () => {
+    const server = fakeServer();
+    // 18.16 counted 4 twice while the killed insert of 5 rows was written block by block, then 7.
+    const statements = [insert(2, { ok: true }), insert(5, { inFlight: true }), count(4), count(4), count(7), count(4)];
+    const results = await replayAll(statements, () => server.ch);
+    expect(results.map((r) => r.verdict)).toEqual(['same', 'expected', 'expected', 'expected', 'same', 'different']);
+    expect(results[3].reason).toBe(LANDING);
+    const other = fakeServer();
+    const afterWrite = await replayAll([insert(2, { ok: true }), insert(5, { inFlight: true }), count(4), insert(1, { ok: true }), count(4)], () => other.ch);
+    expect(afterWrite.map((r) => r.verdict)).toEqual(['same', 'expected', 'expected', 'same', 'different']);
+  });
+
   it('reports a difference that no unknown write explains', async () => {
     const server = fakeServer();
     const results = await replayAll([insert(2, { ok: true }), insert(3, { inFlight: true }), count(9)], () => server.ch);
