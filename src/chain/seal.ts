@@ -17,6 +17,7 @@
 // same rule and lists late links apart. Further behind (a backdated insert), it is never sealed: the
 // verifier names it.
 import { revisionLandingMs, type LandingTimeouts } from '../alerts';
+import { InsiderError } from '../errors';
 import { ident, join, sql, type ClickHouse } from '../store';
 import { frontierLink, headLink, linkOrder, linksSince, nextLink, writeLinks, type ChainLink } from './links';
 import { compareRecords, readRecords, stampedBetween, type ChainRecord } from './records';
@@ -61,21 +62,40 @@ export interface SealResult {
   head: Pick<ChainLink, 'seq' | 'linkHash' | 'recordStamp'> | null;
 }
 
+/**
+ * Some chains could not be sealed: what the others sealed (their links are written), and why each of
+ * these failed. Its code and retriable are the first failure's, which it carries as its cause.
+ */
+export class SealIncomplete extends InsiderError {
+  constructor(
+    readonly sealed: SealResult[],
+    readonly failed: Array<{ chain: string; error: string }>,
+    first: unknown,
+  ) {
+    const code = first instanceof InsiderError ? first.code : 'INTERNAL';
+    const retriable = first instanceof InsiderError && first.retriable;
+    super(code, `${failed.map((f) => `chain ${f.chain} not sealed: ${f.error}`).join('; ')} (${sealed.map((r) => r.chain).join(', ') || 'no other chain'} sealed)`, { retriable, cause: first });
+  }
+}
+
+/** Seals every chain (or opts.chains); throws SealIncomplete, after sealing the others, when any fails. */
 export async function sealChains(ch: ClickHouse, opts: SealOptions = {}): Promise<SealResult[]> {
   const now = opts.now ?? Date.now();
   const cutoffSec = Math.floor((now - (opts.graceMs ?? DEFAULT_GRACE_MS)) / 1000);
   const out: SealResult[] = [];
-  // A chain that cannot be sealed does not keep the others from it; the first failure is thrown after.
-  let failure: { err: unknown } | undefined;
+  // A chain that cannot be sealed does not keep the others from it.
+  const failed: Array<{ chain: string; error: string }> = [];
+  let first: unknown;
   for (const t of CHAINED_TABLES) {
     if (opts.chains && !opts.chains.includes(t.chain)) continue;
     try {
       out.push(await sealChain(ch, t, cutoffSec, opts.sealer ?? `pid ${process.pid}`, now));
     } catch (err) {
-      failure ??= { err };
+      if (failed.length === 0) first = err;
+      failed.push({ chain: t.chain, error: err instanceof Error ? err.message : String(err) });
     }
   }
-  if (failure) throw failure.err;
+  if (failed.length > 0) throw new SealIncomplete(out, failed, first);
   return out;
 }
 

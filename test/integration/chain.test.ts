@@ -237,6 +237,46 @@ describe('hash chains over the record (real ClickHouse)', () => {
 
   // A detector's alert revision can land minutes after its stamp (an insert whose answer was lost:
   // src/alerts/landing.ts); sealed past it, the verifier would name it as inserted after sealing.
+  describe('a chain that cannot be sealed', () => {
+    const database = uniqueName('it_chain_seal_fail');
+    let admin: ClickHouse;
+    let ch: ClickHouse;
+    const env = { ...process.env, INSIDER_CLICKHOUSE_DATABASE: database, INSIDER_LOG_LEVEL: 'warn', INSIDER_CONFIG: '' };
+    const seal = (args: string[]) => spawnSync(process.execPath, [bin, 'audit', 'seal', '--grace-seconds', '0', ...args], { env, encoding: 'utf8' });
+
+    beforeAll(async () => {
+      ({ admin, ch } = await freshDatabase(database, config.clickhouse));
+      // One chained table gone (dropped by hand, a failed restore): its chain cannot be read.
+      await ch.exec(sql`DROP TABLE report_manifests`);
+    });
+    afterAll(async () => {
+      await dropDatabase(database, { admin, ch });
+    });
+
+    it('does not keep the others from being sealed, and audit seal prints what they sealed before failing', async () => {
+      const now = Date.now() - 5 * MIN;
+      await writeAlerts(ch, [alertAt('al_seal_fail', 1, now)]);
+      await audit(ch, entryOf(actor, now, 'alert.view', 'al_seal_fail'));
+      const cli = seal([]);
+      expect(cli.status).toBe(1);
+      expect(cli.stderr).toContain('chain report_manifests not sealed:');
+      const rows = cli.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' '));
+      expect(rows).toEqual(['CHAIN SEALED', 'alerts 1', 'alert_actions 0', 'audit_log 1', 'retention_log 0', 'report_manifests FAILED']);
+      expect((await headLink(ch, 'alerts'))?.seq).toBe(1);
+      expect((await headLink(ch, 'audit_log'))?.seq).toBe(1);
+
+      // The library call throws the same, carrying what was sealed; --json prints both.
+      await writeAlerts(ch, [alertAt('al_seal_fail', 2, now + 1000)]);
+      const json = seal(['--json']);
+      expect(json.status).toBe(1);
+      const out = JSON.parse(json.stdout) as { sealed: Array<{ chain: string; sealed: number }>; failed: Array<{ chain: string; error: string }> };
+      expect(out.sealed.map((r) => [r.chain, r.sealed])).toEqual([['alerts', 1], ['alert_actions', 0], ['audit_log', 0], ['retention_log', 0]]);
+      expect(out.failed.map((f) => f.chain)).toEqual(['report_manifests']);
+      await expect(sealChains(ch, { graceMs: 0 })).rejects.toMatchObject({ code: 'CLICKHOUSE_REJECTED', sealed: [{ chain: 'alerts', sealed: 0 }, { chain: 'alert_actions' }, { chain: 'audit_log' }, { chain: 'retention_log' }], failed: [{ chain: 'report_manifests' }] });
+      expect((await headLink(ch, 'alerts'))?.seq).toBe(2);
+    });
+  });
+
   describe("the sealer's grace period follows the configured time-outs", () => {
     const database = uniqueName('it_chain_grace');
     let admin: ClickHouse;

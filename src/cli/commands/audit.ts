@@ -2,7 +2,7 @@
 // written since the last seal; `verify` walks every chain and names the first broken link; `heads` prints
 // the head of each chain, as reports do.
 import { Command, InvalidArgumentError } from 'commander';
-import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, LATE_WINDOW_MS, parseHead, sealChains, sealGraceMs, verifyChains } from '../../chain';
+import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, LATE_WINDOW_MS, parseHead, SealIncomplete, sealChains, sealGraceMs, verifyChains, type SealResult } from '../../chain';
 import type { CliContext } from '../context';
 import { integer, parseTime } from '../options';
 import { printJson, printTable, printText, progress } from '../output';
@@ -31,10 +31,15 @@ async function sealEvery(ctx: CliContext, seconds: number, graceSeconds: number)
   process.once('SIGINT', stop);
   log.info({ everySeconds: seconds, graceSeconds }, 'sealing the chains');
   while (!stopped) {
-    try {
-      const sealed = (await sealChains(ch, { graceMs: graceSeconds * 1000, sealer: `seal-every pid ${process.pid}` })).filter((r) => r.sealed > 0);
+    const said = (results: SealResult[]) => {
+      const sealed = results.filter((r) => r.sealed > 0);
       if (sealed.length > 0) log.info({ sealed: Object.fromEntries(sealed.map((r) => [r.chain, r.sealed])), late: Object.fromEntries(sealed.filter((r) => r.late > 0).map((r) => [r.chain, r.late])) }, 'sealed');
+    };
+    try {
+      said(await sealChains(ch, { graceMs: graceSeconds * 1000, sealer: `seal-every pid ${process.pid}` }));
     } catch (err) {
+      // What the other chains sealed is said too: their links are written.
+      if (err instanceof SealIncomplete) said(err.sealed);
       log.error({ err: (err as Error).message }, 'sealing failed; tried again at the next interval');
     }
     await new Promise<void>((resolve) => {
@@ -67,19 +72,32 @@ Examples:
 
   cmd
     .command('seal')
-    .description('append the links of rows written since the last seal (rows younger than the grace period wait)')
+    .description('append the links of rows written since the last seal (rows younger than the grace period wait); exit code 1 when a chain could not be sealed (the others are, and are printed)')
     .option('--grace-seconds <n>', `leave rows younger than this for the next seal (inserts in flight; default: as long as a detector's alert revision can take to land with the configured time-outs, clickhouse.requestTimeoutMs and detection.consumer's, at least ${DEFAULT_GRACE_MS / 1000}; 149 with the defaults)`, (v) => integer(v, 0, 86_400))
     .option('--every <seconds>', 'keep sealing, every this many seconds, until SIGTERM/SIGINT (the sealer as a service)', (v) => integer(v, 1, 86_400))
     .option('--json', 'print JSON')
     .action(async (opts: { graceSeconds?: number; every?: number; json?: boolean }) => {
       const graceSeconds = opts.graceSeconds ?? sealGraceMs(ctx.config()) / 1000;
       if (opts.every !== undefined) return sealEvery(ctx, opts.every, graceSeconds);
-      const results = await sealChains(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
-      if (opts.json) return printJson(results);
-      printTable(
-        results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, LATE: r.late, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
-        ['CHAIN', 'SEALED', 'LATE', 'HEAD'],
-      );
+      // A chain that fails does not hide what the others sealed: they are printed, then the failure (exit 1).
+      let results: SealResult[];
+      let failure: SealIncomplete | undefined;
+      try {
+        results = await sealChains(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
+      } catch (err) {
+        if (!(err instanceof SealIncomplete)) throw err;
+        ({ sealed: results } = (failure = err));
+      }
+      if (opts.json) printJson(failure ? { sealed: results, failed: failure.failed } : results);
+      else
+        printTable(
+          [
+            ...results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, LATE: r.late, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
+            ...(failure?.failed ?? []).map((f) => ({ CHAIN: f.chain, SEALED: 'FAILED', LATE: '', HEAD: f.error })),
+          ],
+          ['CHAIN', 'SEALED', 'LATE', 'HEAD'],
+        );
+      if (failure) throw failure;
     });
 
   cmd
