@@ -11,7 +11,7 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { ClickHouseError, InsiderError } from '../errors';
 import type { Logger } from '../log';
-import { encodedText, encodeRows, fenceAttempt, fenceClosed, fencedWriter, openFence, SCHEMA_MISSING_CODES, SERVER_CODES, serverCode, shardsOf, type Attempt, type ClickHouse, type EncodedRows, type FencedWriter, type RepairContext } from '../store';
+import { encodeRows, fenceAttempt, fenceClosed, fencedWriter, openFence, SCHEMA_MISSING_CODES, SERVER_CODES, serverCode, shardsOf, type Attempt, type ClickHouse, type EncodedRows, type FencedWriter, type RepairContext } from '../store';
 import { accessEventRows, type StoredEvent } from './event-rows';
 import type { Ownership } from './lease';
 import { deadLetterRow, sendDeadLetters, type DeadLetter } from './dead-letter';
@@ -151,9 +151,8 @@ export function createBatchProcessor(deps: BatchDeps) {
     // The group was formed on message bytes; what ClickHouse parses is the encoded text, which one
     // message of several events (or long query texts copied into each) can make far larger. Over the
     // limit, ClickHouse could cut it into blocks that are not stored atomically: not shared then.
-    const text = Buffer.from(accessEventRows.encode(parts.flatMap((p) => p.rows)));
-    if (text.length > GROUP_LIMITS.bytes) return apart();
-    const encoded = encodedText(accessEventRows, text);
+    const encoded = encodeRows(accessEventRows, parts.flatMap((p) => p.rows), GROUP_LIMITS.bytes);
+    if (!encoded) return apart();
     const stored = new Set<Part>();
     try {
       await insertOnce(parts, stored, encoded);

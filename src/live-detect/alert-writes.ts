@@ -20,17 +20,14 @@ import { fenceAttempt, fenceClosed, inList, join, noServerAt, openFence, serverC
 /** The query_id prefix of the detectors' alert inserts. */
 export const ALERT_WRITE_PREFIX = 'insider-detect-alerts:';
 
-/** A Kafka partition whose batch wrote the revisions (its inserts' query_id prefix names it). */
-export interface WrittenBy {
-  topic: string;
-  partition: number;
-}
-
 /** Whose alert inserts a takeover waits for: a partition's batches, or every partition's of a topic. */
 export interface Writers {
   topic: string;
   partition?: number;
 }
+
+/** A Kafka partition whose batch wrote the revisions (its inserts' query_id prefix names it). */
+export type WrittenBy = Required<Writers>;
 
 /** The query_id prefix of these writers' alert inserts (Kafka topic names hold no ':'). */
 const prefixOf = (w: Writers) => `${ALERT_WRITE_PREFIX}${w.topic}:${w.partition === undefined ? '' : `${w.partition}:`}`;
@@ -92,8 +89,11 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], by: WrittenBy
 export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, writers: ReadonlyArray<Writers>): Promise<void> {
   // None would wait for nothing: a caller's mistake, not a takeover with nothing to wait for.
   if (writers.length === 0) throw new InternalError('waitForAlertWrites: no writers named');
+  // A partition's prefix within its whole topic's is asked for once.
+  const prefixes = [...new Set(writers.map(prefixOf))];
+  const needed = prefixes.filter((p) => !prefixes.some((q) => q !== p && p.startsWith(q)));
   const theirs = join(
-    writers.map(prefixOf).map((prefix) => sql`substring(query_id, 1, ${prefix.length}) = ${prefix}`),
+    needed.map((prefix) => sql`substring(query_id, 1, ${prefix.length}) = ${prefix}`),
     ' OR ',
   );
   await shardsOf(ch).onEveryReplica(async (node) => {

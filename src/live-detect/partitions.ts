@@ -252,13 +252,13 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
   async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number, writers: Writers[]): Promise<AlertRecord[]> {
     engine.release(users, { again: true });
     const waited = [...givenUp.keys()];
-    writers = [...writers, ...givenUp.values()];
+    const waitFor = [...writers, ...givenUp.values()];
     try {
       // Every stored alert, not only those of these employees: a detector killed after it stored an alert
       // and before it committed the batch leaves alerts of employees whose events all lie at or past where
       // the takeover starts (the batch itself, dated ahead maybe); judged again there, they must continue
       // those alerts, not raise them afresh. So up to the furthest day an event may be dated.
-      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { writers, joinedAt }));
+      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { writers: waitFor, joinedAt }));
       const alerts = await engine.process(events);
       for (const u of users) stale.delete(u);
       for (const key of waited) givenUp.delete(key);

@@ -26,12 +26,12 @@ export interface EncodedRows {
   readonly gzipped: Buffer;
 }
 
-export function encodeRows<T>(encoding: RowEncoding<T>, rows: ReadonlyArray<T>): EncodedRows {
-  return encodedText(encoding, Buffer.from(encoding.encode(rows)));
-}
-
-/** Rows already written as text (encoding.encode's, sized by a caller before it is compressed). */
-export function encodedText<T>(encoding: RowEncoding<T>, text: Buffer): EncodedRows {
+/** The rows encoded and gzipped; with `maxBytes`, null when their text is larger (sized before it is compressed). */
+export function encodeRows<T>(encoding: RowEncoding<T>, rows: ReadonlyArray<T>): EncodedRows;
+export function encodeRows<T>(encoding: RowEncoding<T>, rows: ReadonlyArray<T>, maxBytes: number): EncodedRows | null;
+export function encodeRows<T>(encoding: RowEncoding<T>, rows: ReadonlyArray<T>, maxBytes = Infinity): EncodedRows | null {
+  const text = Buffer.from(encoding.encode(rows));
+  if (text.length > maxBytes) return null;
   // Level 1: about 200 MB/s, a fifth of the text's size for events.
   return { format: encoding.format, columns: encoding.columns, bytes: text.length, gzipped: gzipSync(text, { level: 1 }) };
 }

@@ -56,8 +56,9 @@ Examples:
         // Live detectors judge today and yesterday: a backfill reaching them would store revisions they store
         // too. Asked before it starts, and again before each hour it judges in those days.
         const groupId = opts.group ?? config.detection.groupId;
+        const kafka = createKafka(config.kafka, log);
         const live = liveDetectorChecks(
-          () => liveDetectorMembers(createKafka(config.kafka, log), groupId),
+          () => liveDetectorMembers(kafka, groupId),
           () => progress(`detect: Kafka did not answer whether live detectors (group ${groupId}) run; if one does, this backfill of today or yesterday stores revisions it stores too`),
         );
         const refuse = (found: LiveDetectorsFound, stoppedAt?: number): never =>
