@@ -10,9 +10,10 @@
 //     ClickHouse holds, and sends only the others;
 //   - a takeover of a partition, before it reads the stored alerts, waits for that partition's alert
 //     inserts running on any node (waitForAlertWrites; a rebuild of employees whose batch was given up,
-//     for every partition's of its topics), and for those of the partitions of batches given up since
-//     (partitions.ts): a previous owner's insert, or this detector's own unanswered one, still running
-//     lands before that read, not after. Never for other topics': other deployments' detectors.
+//     for every partition's of its topics), and for this detector's own inserts whose answer was lost in
+//     batches given up since, by their query id (partitions.ts): a previous owner's insert, or this
+//     detector's own, still running lands before that read, not after. Never for other topics': other
+//     deployments' detectors; nor for the later inserts of the detector a given-up batch's partition went to.
 import { heldRevisions, insertAlerts, type AlertRecord } from '../alerts';
 import { InternalError } from '../errors';
 import { fenceAttempt, fenceClosed, inList, join, noServerAt, openFence, serverCode, shardsOf, sql, waitForWrites, type Attempt, type ClickHouse, type RepairContext } from '../store';
@@ -39,6 +40,11 @@ export interface AlertWrites {
    * revisions as sent (their stamp: store-revisions.ts). Throws what failed; the next attempt settles it first.
    */
   attempt(prove: () => Promise<void>, stamp: (alerts: AlertRecord[]) => AlertRecord[]): Promise<void>;
+  /**
+   * The query id of an insert whose answer never came and that no attempt since has waited out: it may
+   * still run, and land (at most one: each attempt waits out the one before it first).
+   */
+  unanswered(): string | undefined;
 }
 
 export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], by: WrittenBy, fence: RepairContext): AlertWrites {
@@ -76,24 +82,25 @@ export function alertWrites(ch: ClickHouse, alerts: AlertRecord[], by: WrittenBy
         throw fenceClosed(err, 'storing alerts') ?? err;
       }
     },
+    unanswered: () => unanswered?.attempt.queryId,
   };
 }
 
 /**
- * Waits until none of the alert inserts of these writers' batches running now,
- * on the server or any replica of a cluster, runs any more (each killed past `killAfterMs`). Inserts
- * begun after the first look are not waited for: they were sent after their writer proved it owns their
- * partition, which a takeover's partition is not (the caller looks once fences opened before the group's
- * join have closed).
+ * Waits until none of the alert inserts of these writers' batches running now, nor of these exact
+ * inserts (`queryIds`: this detector's own whose answer it lost), on the server or any replica of a
+ * cluster, runs any more (each killed past `killAfterMs`). Inserts begun after the first look are not
+ * waited for: they were sent after their writer proved it owns their partition, which a takeover's
+ * partition is not (the caller looks once fences opened before the group's join have closed).
  */
-export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, writers: ReadonlyArray<Writers>): Promise<void> {
+export async function waitForAlertWrites(ch: ClickHouse, fence: RepairContext, writers: ReadonlyArray<Writers>, queryIds: ReadonlyArray<string> = []): Promise<void> {
   // None would wait for nothing: a caller's mistake, not a takeover with nothing to wait for.
   if (writers.length === 0) throw new InternalError('waitForAlertWrites: no writers named');
   // A partition's prefix within its whole topic's is asked for once.
   const prefixes = [...new Set(writers.map(prefixOf))];
   const needed = prefixes.filter((p) => !prefixes.some((q) => q !== p && p.startsWith(q)));
   const theirs = join(
-    needed.map((prefix) => sql`substring(query_id, 1, ${prefix.length}) = ${prefix}`),
+    [...needed.map((prefix) => sql`substring(query_id, 1, ${prefix.length}) = ${prefix}`), ...(queryIds.length > 0 ? [sql`query_id IN ${inList(queryIds)}`] : [])],
     ' OR ',
   );
   await shardsOf(ch).onEveryReplica(async (node) => {

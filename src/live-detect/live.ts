@@ -173,6 +173,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     const events: DetectEvent[] = [];
     /** What the batch's takeover or rebuild raised: its employees too, when the batch is not stored. */
     let rebuilt: AlertRecord[] = [];
+    /** The query id of its alert insert whose answer was lost, when the batch is not stored. */
+    let unanswered: string | undefined;
     try {
       const taken = await partitions.enter(batch);
       if (taken === null) {
@@ -201,13 +203,13 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       }
       const alerts = [...taken.alerts, ...(await engine.process(events))];
       // Stored before the offsets are committed (the loop commits what this returns).
-      if (alerts.length > 0) await store(alerts, { current: () => partitions.current(taken), fence: () => session.fence() }, { topic: batch.topic, partition: batch.partition });
+      if (alerts.length > 0) await store(alerts, { current: () => partitions.current(taken), fence: () => session.fence() }, { topic: batch.topic, partition: batch.partition }, (id) => (unanswered = id));
       engine.settled(alerts);
       emit(alerts);
       partitions.judged(batch, events);
       observeBatch(metrics, batch, events);
     } catch (err) {
-      partitions.abandon(batch, events, rebuilt);
+      partitions.abandon(batch, events, rebuilt, unanswered);
       // Not committed: delivered again, to whichever detector holds the partition by then.
       if (err instanceof Abandoned) return undefined;
       throw err;

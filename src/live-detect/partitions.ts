@@ -57,8 +57,10 @@ export interface Partitions {
    * its employees' totals hold events whose alerts were never written, so the partition is dropped and
    * taken over again at its next batch, and those employees still held through other partitions are
    * rebuilt from ClickHouse before the next batch of any partition (stale until a rebuild succeeds).
+   * `unanswered`: the query id of its alert insert whose answer was lost (store-revisions.ts), waited for
+   * before the next takeover or rebuild reads the stored alerts.
    */
-  abandon(batch: Batch, events: ReadonlyArray<DetectEvent>, raised?: ReadonlyArray<AlertRecord>): void;
+  abandon(batch: Batch, events: ReadonlyArray<DetectEvent>, raised?: ReadonlyArray<AlertRecord>, unanswered?: string): void;
 }
 
 interface Held {
@@ -110,12 +112,13 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
    */
   const abandonedAt = new Map<string, PartitionBelow>();
   /**
-   * The partitions of the batches given up since the last takeover or rebuild, wherever they went since:
-   * their alert inserts (this detector's own, one whose answer was lost maybe still running: the pause
-   * that lost it may also have had this detector expelled) are waited for before the next takeover or
-   * rebuild reads the stored alerts, else one could land after that read.
+   * The query ids of this detector's alert inserts whose answer was lost in the batches given up since
+   * the last takeover or rebuild, wherever their partitions went since: maybe still running (the pause
+   * that lost an answer may also have had this detector expelled), they are waited for before the next
+   * takeover or rebuild reads the stored alerts, else one could land after that read. By query id: not
+   * the later inserts of the detector the partition went to.
    */
-  const givenUp = new Map<string, Writers>();
+  const unanswered = new Set<string>();
 
   /** Notes that a held partition carries this employee's events (once per partition: `users` is its set). */
   function hold(users: Set<string>, user: string) {
@@ -247,21 +250,20 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
 
   /**
    * Forgets these employees' totals and judges their stored events again, continuing the stored alerts,
-   * read once these writers' alert inserts and the given-up batches' have ended.
+   * read once these writers' alert inserts and this detector's unanswered ones have ended.
    */
   async function judgeAgain(users: Set<string>, events: DetectEvent[], today: number, writers: Writers[]): Promise<AlertRecord[]> {
     engine.release(users, { again: true });
-    const waited = [...givenUp.keys()];
-    const waitFor = [...writers, ...givenUp.values()];
+    const waited = [...unanswered];
     try {
       // Every stored alert, not only those of these employees: a detector killed after it stored an alert
       // and before it committed the batch leaves alerts of employees whose events all lie at or past where
       // the takeover starts (the batch itself, dated ahead maybe); judged again there, they must continue
       // those alerts, not raise them afresh. So up to the furthest day an event may be dated.
-      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { writers: waitFor, joinedAt }));
+      engine.restore(await reads.alerts(today - 1, Math.max(newestDay(events, today), dayOf(Date.now() + aheadMs)), { writers, queryIds: waited, joinedAt }));
       const alerts = await engine.process(events);
       for (const u of users) stale.delete(u);
-      for (const key of waited) givenUp.delete(key);
+      for (const id of waited) unanswered.delete(id);
       return alerts;
     } catch (err) {
       // Released and not rebuilt: those still held through other partitions are rebuilt before their next batch.
@@ -299,7 +301,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       h.next = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n;
       for (const e of events) hold(h.users, e.user);
     },
-    abandon(batch, events, raised = []) {
+    abandon(batch, events, raised = [], lostAnswer) {
+      if (lostAnswer !== undefined) unanswered.add(lostAnswer);
       // The batch's employees' running totals hold its events and the revisions it raised, none stored:
       // they are forgotten, and the partition is taken over again at its next batch. Kept, they would
       // count the batch's events as seen when it comes back, and its alert would never be stored. Those
@@ -316,7 +319,6 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       const still = [...users].filter((u) => holders.has(u));
       if (still.length > 0) engine.release(still, { again: true });
       for (const u of still) stale.add(u);
-      givenUp.set(key, { topic: batch.topic, partition: batch.partition });
       // Those rebuilds read what the ingester stored: give it the time a join gives it.
       storedWaitEnd = Math.max(storedWaitEnd, Date.now() + STORED_WAIT_MS);
       if (dropped.partitions.length > 0 || users.size > 0) log.warn({ ...dropped, stale: still.length }, 'a batch judged but not stored: its partition is taken over again at its next batch, its employees\' totals rebuilt');

@@ -37,10 +37,13 @@ export interface RevisionStoreOptions {
   onRetry?(): void;
 }
 
-/** Stores the revisions, or throws Abandoned once the batch is no longer this detector's (judged again by its owner). */
-export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs, by: WrittenBy) => Promise<void> {
+/**
+ * Stores the revisions, or throws Abandoned once the batch is no longer this detector's (judged again by
+ * its owner). Giving up with an insert whose answer never came (it may still land), tells `lost` its query id.
+ */
+export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs, by: WrittenBy, lost?: (queryId: string) => void) => Promise<void> {
   const now = o.now ?? Date.now;
-  return async (alerts, ours, by) => {
+  return async (alerts, ours, by, lost) => {
     const options = (what: string) => ({
       policy: o.retry,
       shouldContinue: () => !o.stopping() && ours.current(),
@@ -62,7 +65,11 @@ export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], 
         await writes.attempt(prove, (rest) => stampedWhenLate(rest, now()));
       },
       options('storing alerts'),
-    );
+    ).catch((err: unknown) => {
+      const id = writes.unanswered();
+      if (id !== undefined) lost?.(id);
+      throw err;
+    });
     const refresh = o.refresh;
     if (!refresh) return;
     // Stored: a refresh that cannot be done now is left to the API's listing repair, not a reason to judge the batch again.

@@ -20,10 +20,11 @@ export interface TakeoverReads {
   /** The stored events of days from `since` of these employees on these partitions, below their offsets, in event order. */
   employeeEvents(since: number, users: ReadonlyArray<string>, partitions: ReadonlyArray<PartitionBelow>): Promise<DetectEvent[]>;
   /**
-   * Every stored revision of the alerts of days first..last, once the alert inserts of these writers
-   * that may still run have ended; `joinedAt`: when the group's latest join was seen (performance.now()).
+   * Every stored revision of the alerts of days first..last, once the alert inserts of these writers,
+   * and these exact inserts (`queryIds`), that may still run have ended; `joinedAt`: when the group's
+   * latest join was seen (performance.now()).
    */
-  alerts(first: number, last: number, writes: { writers: ReadonlyArray<Writers>; joinedAt: number }): Promise<AlertRecord[]>;
+  alerts(first: number, last: number, writes: { writers: ReadonlyArray<Writers>; queryIds: ReadonlyArray<string>; joinedAt: number }): Promise<AlertRecord[]>;
 }
 
 export interface PartitionBelow {
@@ -50,13 +51,13 @@ export function clickhouseReads(ch: ClickHouse, ingestedBelow: TakeoverReads['in
       }
       return out.sort(inEventOrder);
     },
-    async alerts(first, last, { writers, joinedAt }) {
+    async alerts(first, last, { writers, queryIds, joinedAt }) {
       // A previous owner's insert still running would land after this read (alert-writes.ts). One it
       // proved its ownership for just before the join (a commit in a rebalance still gathering members
       // is accepted) may not have started yet: looked for once such fences have closed.
       const fencesClosed = joinedAt + FENCE_EXPIRY_MS - performance.now();
       if (fencesClosed > 0) await new Promise((r) => setTimeout(r, fencesClosed));
-      await waitForAlertWrites(ch, fence, writers);
+      await waitForAlertWrites(ch, fence, writers, queryIds);
       return alertRevisionsEverywhere(ch, first, last);
     },
   };

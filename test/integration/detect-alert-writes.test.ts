@@ -61,7 +61,13 @@ describe("the detector's alert inserts", () => {
     );
     expect(first).toBeInstanceOf(ClickHouseError);
     expect((first as ClickHouseError).retriable).toBe(true);
+    // The insert still running is the one named as unanswered (a batch given up now waits for it by this id).
+    const lost = writes.unanswered();
+    expect(lost).toMatch(new RegExp(`^${ALERT_WRITE_PREFIX}${BY.topic}:${BY.partition}:`));
+    expect((await ch.query<{ query_id: string }>(sql`SELECT query_id FROM system.processes WHERE query_id = ${lost!}`)).length).toBe(1);
     await writes.attempt(async () => {}, asSent);
+    // Waited out by the attempt that followed: nothing left unanswered.
+    expect(writes.unanswered()).toBeUndefined();
     expect(await copies(['lost-a', 'lost-b'])).toEqual([
       ['lost-a', 1, 1],
       ['lost-b', 3, 1],
@@ -81,9 +87,10 @@ describe("the detector's alert inserts", () => {
   });
 
   it.each([
-    ['its partition', [BY]],
-    ["its topic's (a rebuild of employees whose batch was given up)", [{ topic: 'audit' }, { topic: BY.topic }]],
-  ])("a takeover waits for an alert insert still running before it reads the stored alerts: the previous owner's revision is read, not landed after (the inserts of %s)", async (_, writers) => {
+    ['its partition', [BY], false],
+    ["its topic's (a rebuild of employees whose batch was given up)", [{ topic: 'audit' }, { topic: BY.topic }], false],
+    ["another topic's, and this one by its query id (this detector's own, in a batch given up)", [{ topic: 'audit' }], true],
+  ])("a takeover waits for an alert insert still running before it reads the stored alerts: the previous owner's revision is read, not landed after (the inserts of %s)", async (_, writers, byId) => {
     await slowInserts(3);
     // Two revisions, the second stored about 3 s after the first.
     const writes = alertWrites(oneRowBlocks(ch), [alertOf('running-a'), alertOf('running-b')], BY, { log, killAfterMs: 60_000 });
@@ -98,7 +105,11 @@ describe("the detector's alert inserts", () => {
     await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, [{ topic: 'events', partition: 33 }]);
     await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, [{ topic: 'event' }, { topic: 'other-events' }]);
     expect(await running()).toBe(1);
-    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, writers);
+    // Nor an id of another insert, of this partition's prefix.
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, [{ topic: 'audit' }], [`${prefix}no-such-insert`]);
+    expect(await running()).toBe(1);
+    const [id] = await ch.query<{ query_id: string }>(sql`SELECT query_id FROM system.processes WHERE substring(query_id, 1, ${prefix.length}) = ${prefix}`);
+    await waitForAlertWrites(ch, { log, killAfterMs: 60_000 }, writers, byId ? [id.query_id] : []);
     // What the takeover reads now holds both revisions.
     expect(await copies(['running-a', 'running-b'])).toEqual([
       ['running-a', 1, 1],

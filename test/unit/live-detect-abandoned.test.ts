@@ -16,6 +16,12 @@ import { batchOf, catalog, detection, ev, historiesOf, people } from '../helpers
 import { handHistory, spread, type PersonDays } from '../helpers/detect-history';
 import { at, DAY, MB } from '../helpers/detect-time';
 
+/** Whose alert inserts a read of the stored alerts waited for: writers' prefixes, and inserts by query id. */
+interface Waited {
+  writers: Writers[];
+  queryIds: string[];
+}
+
 const log = createLogger({ level: 'silent' });
 const history = historiesOf();
 
@@ -116,9 +122,9 @@ describe('employees made stale by a batch judged but not stored', () => {
     /** The partitions each read of employees' events asked for, and the topics taken over. */
     const asked: PartitionBelow[][] = [];
     const taken: string[] = [];
-    /** Whose alert inserts each read of the stored alerts waited for first. */
-    const waited: Writers[][] = [];
-    const reads: TakeoverReads & { asked: PartitionBelow[][]; taken: string[]; waited: Writers[][] } = {
+    /** Whose alert inserts each read of the stored alerts waited for first (writers, and inserts by query id). */
+    const waited: Waited[] = [];
+    const reads: TakeoverReads & { asked: PartitionBelow[][]; taken: string[]; waited: Waited[] } = {
       asked,
       taken,
       waited,
@@ -131,8 +137,8 @@ describe('employees made stale by a batch judged but not stored', () => {
         asked.push([...parts]);
         return parts.flatMap((p) => (events[p.topic] ?? []).filter((e) => users.includes(e.user))).sort((a, b) => a.ts - b.ts);
       },
-      alerts: async (first, last, { writers }) => {
-        waited.push([...writers]);
+      alerts: async (first, last, { writers, queryIds }) => {
+        waited.push({ writers: [...writers], queryIds: [...queryIds] });
         if (state.failing) throw new Error('ClickHouse: timeout');
         return alerts.filter((r) => r.windowEnd > first * MS_PER_DAY && r.windowStart < (last + 1) * MS_PER_DAY);
       },
@@ -140,12 +146,15 @@ describe('employees made stale by a batch judged but not stored', () => {
     jest.spyOn(Date, 'now').mockReturnValue(at(DAY, 12));
     const engine = createEngine({ detection: oneGb, people, catalog, allowlist: allowlistFrom([]), history, now: () => at(DAY, 12), live: true });
     const partitions = partitionsOf(reads, engine, log);
-    /** A batch entered and judged; stored (events, and alerts unless `abandon`) as live.ts does. */
-    const judge = async (topic: string, offset: number, batchEvents: DetectEvent[], o: { abandon?: boolean } = {}) => {
+    /**
+     * A batch entered and judged; stored (events, and alerts unless `abandon`) as live.ts does. Given up,
+     * its alert insert's answer lost, unless `answered`: the insert's query id is `lost <topic>/<offset>`.
+     */
+    const judge = async (topic: string, offset: number, batchEvents: DetectEvent[], o: { abandon?: boolean; answered?: boolean } = {}) => {
       const b = batchOf(topic, 0, [offset]);
       const out = [...(await partitions.enter(b))!.alerts, ...(await engine.process(batchEvents))];
       if (o.abandon) {
-        partitions.abandon(b, batchEvents, out);
+        partitions.abandon(b, batchEvents, out, o.answered ? undefined : `lost ${topic}/${offset}`);
         return out;
       }
       partitions.judged(b, batchEvents);
@@ -157,8 +166,8 @@ describe('employees made stale by a batch judged but not stored', () => {
     return { alerts, events, state, partitions, judge, reads };
   }
   const keys = (alerts: AlertRecord[]) => alerts.map((a) => `${a.alertId}#${a.revision}`);
-  /** Whose alert inserts a read waited for: topic/partition, topic/* for every partition of a topic. */
-  const named = (writers: Writers[]) => writers.map((w) => `${w.topic}/${w.partition ?? '*'}`).sort();
+  /** Whose alert inserts a read waited for: topic/partition, topic/* for every partition of a topic, and query ids. */
+  const named = ({ writers, queryIds }: Waited) => [...writers.map((w) => `${w.topic}/${w.partition ?? '*'}`), ...queryIds].sort();
 
   it('are rebuilt before a batch of any held partition, also one that carries their first event there', async () => {
     const { alerts, partitions, judge } = store();
@@ -244,48 +253,52 @@ describe('employees made stale by a batch judged but not stored', () => {
   it("wait, before their rebuild reads the stored alerts, for the alert inserts of this detector's topics, not of every topic on the server", async () => {
     const { judge, reads, taken } = await staleFromU();
     // A takeover waits for its own partition's.
-    expect(taken).toEqual([[{ topic: 't', partition: 0 }], [{ topic: 'u', partition: 0 }]]);
+    expect(taken.map(named)).toEqual([['t/0'], ['u/0']]);
     await judge('t', 2, []);
-    // The rebuild, before t/0's batch: every partition's of t and u (u/0 is taken over again at its next batch).
-    expect(reads.waited.map(named)).toEqual([['t/*', 'u/*', 'u/0']]);
+    // The rebuild, before t/0's batch: every partition's of t and u (u/0 is taken over again at its next
+    // batch), and the given-up batch's insert whose answer was lost.
+    expect(reads.waited.map(named)).toEqual([['lost u/6', 't/*', 'u/*']]);
   });
 
-  it("wait for the given-up batch's alert inserts also once its partition went to another detector, and only until a rebuild waited for them", async () => {
-    // u/0's batch given up (its alert insert's answer lost, say), then u/0 goes to another detector.
+  it("wait for the given-up batch's alert insert also once its partition went to another detector, by its query id (not the other detector's inserts there), and only until a rebuild waited for it", async () => {
+    // u/0's batch given up (its alert insert's answer lost), then u/0 goes to another detector.
     const { partitions, judge, reads } = await staleFromU();
     partitions.assigned({ t: [0] }, 'm1');
     await judge('t', 2, []);
-    expect(reads.waited.map(named)).toEqual([['t/*', 'u/0']]);
+    expect(reads.waited.map(named)).toEqual([['lost u/6', 't/*']]);
     // Waited for once: the next rebuild (another batch given up, of t/0 now) does not wait for u/0 again.
     partitions.assigned({ t: [0], w: [0] }, 'm1');
     await judge('w', 1, [ev('w0', at(DAY, 9, 30), MB)]);
     await judge('t', 3, [ev('t1', at(DAY, 10), MB)], { abandon: true });
     reads.waited.length = 0;
     await judge('w', 2, []);
-    expect(reads.waited.map(named)).toEqual([['t/*', 't/0', 'w/*']]);
+    expect(reads.waited.map(named)).toEqual([['lost t/3', 't/*', 'w/*']]);
   });
 
   it("wait for the given-up batch's alert inserts at the next takeover also when nobody is stale any more (the pause that lost the insert's answer had this detector expelled)", async () => {
     const { partitions, judge, reads } = await staleFromU();
     partitions.assigned({ t: [0], u: [0] }, 'm2');
     await judge('t', 2, [ev('t1', at(DAY, 10), MB)]);
-    expect(reads.waited.map(named)).toEqual([['t/0', 'u/0']]);
+    expect(reads.waited.map(named)).toEqual([['lost u/6', 't/0']]);
     // Waited for once.
     reads.waited.length = 0;
     await judge('u', 6, []);
     expect(reads.waited.map(named)).toEqual([['u/0']]);
   });
 
-  it("wait at the next takeover for the alert inserts of a given-up batch whose employees were on its partition only (nobody stale)", async () => {
+  it.each([
+    ['whose answer was lost', false, ['lost u/6', 'w/0']],
+    ['answered (nothing of it can still land)', true, ['w/0']],
+  ])("wait at the next takeover for the alert insert of a given-up batch whose employees were on its partition only (nobody stale), %s", async (_, answered, waited) => {
     const { partitions, judge, reads } = store();
     partitions.assigned({ t: [0], u: [0] }, 'm1');
     await judge('t', 1, []);
     await judge('u', 5, [ev('u0', at(DAY, 8), MB)]);
-    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true });
+    await judge('u', 6, [ev('u1', at(DAY, 9), MB)], { abandon: true, answered });
     partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
     reads.waited.length = 0;
     await judge('w', 1, []);
-    expect(reads.waited.map(named)).toEqual([['u/0', 'w/0']]);
+    expect(reads.waited.map(named)).toEqual([waited]);
   });
 
   it("wait for the given-up batch's alert inserts again after a rebuild that failed", async () => {
@@ -294,7 +307,7 @@ describe('employees made stale by a batch judged but not stored', () => {
     await expect(partitions.enter(batchOf('t', 0, [2]))).rejects.toThrow('timeout');
     state.failing = false;
     await judge('t', 2, []);
-    expect(reads.waited.map(named)).toEqual([['t/*', 'u/*', 'u/0'], ['t/*', 'u/*', 'u/0']]);
+    expect(reads.waited.map(named)).toEqual([['lost u/6', 't/*', 'u/*'], ['lost u/6', 't/*', 'u/*']]);
   });
 
   it("wait for the given-up batch's alert inserts when a takeover rebuilds them", async () => {
@@ -302,7 +315,7 @@ describe('employees made stale by a batch judged but not stored', () => {
     // w/0 joins and its first batch comes first: its takeover rebuilds alice too.
     partitions.assigned({ t: [0], u: [0], w: [0] }, 'm1');
     await judge('w', 1, []);
-    expect(reads.waited.map(named)).toEqual([['u/0', 'w/0']]);
+    expect(reads.waited.map(named)).toEqual([['lost u/6', 'w/0']]);
   });
 
   it("raise again what their rebuild raised when the batch it came with is not stored either", async () => {

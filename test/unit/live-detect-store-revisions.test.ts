@@ -18,6 +18,7 @@ const writer =
       await prove();
       await write(stamp(alerts));
     },
+    unanswered: () => undefined,
   });
 const BY = { topic: 'events', partition: 0 };
 const outage = () => new ClickHouseError('ClickHouse unreachable during insert into alerts: connect ECONNREFUSED', { retriable: true });
@@ -55,6 +56,28 @@ describe('storing a batch’s alert revisions', () => {
     });
     await expect(store([revision], { current: () => current, fence: async () => {} }, BY)).rejects.toBeInstanceOf(Abandoned);
     expect(writes).toBe(1);
+  });
+
+  it.each([
+    ['an insert whose answer never came', 'insider-detect-alerts:events:0:q1', ['insider-detect-alerts:events:0:q1']],
+    ['every insert answered', undefined, []],
+  ])('tells the query id of the insert that may still land when it gives the batch up (%s)', async (_, unanswered, told) => {
+    let current = true;
+    const store = revisionStore({
+      writes: () => ({
+        async attempt() {
+          current = false;
+          throw outage();
+        },
+        unanswered: () => unanswered,
+      }),
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    const lost: string[] = [];
+    await expect(store([revision], { current: () => current, fence: async () => {} }, BY, (id) => lost.push(id))).rejects.toBeInstanceOf(Abandoned);
+    expect(lost).toEqual(told);
   });
 
   it('writes nothing when the broker refuses the membership (a detector paused past its session)', async () => {
