@@ -93,7 +93,8 @@ describe('a writer frozen in the middle of sending an insert', () => {
 
     // The server gives up on the stalled body (3 s in the local services' profile); the writer gets a
     // retriable failure when it resumes (18.16: CANNOT_READ_FROM_ISTREAM), not a refusal of its rows.
-    const early = await Promise.race([paused, sleep(20000).then(() => 'no answer within 20 s')]);
+    // Unref'd: the answer comes first, and the 20 s timer must not keep Jest's process alive after the run.
+    const early = await Promise.race([paused, sleep(20000, undefined, { ref: false }).then(() => 'no answer within 20 s')]);
     proxy.resume();
     const outcome = await paused;
     // What the writer held back has reached the server by now: had the server waited for it, the batch
@@ -162,7 +163,8 @@ describe('a writer frozen in the middle of sending an insert', () => {
     expect(messages()).toEqual(['warn: ClickHouse waits too long for']);
     // A server that never gives up (http_receive_timeout 0): one that takes the connection and waits. The
     // check waits a second past the limit, no longer.
-    const patient = net.createServer(() => {});
+    const accepted: net.Socket[] = [];
+    const patient = net.createServer((socket) => void accepted.push(socket));
     await new Promise<void>((resolve) => patient.listen(0, '127.0.0.1', resolve));
     const waiting = createClickHouse({ ...config.clickhouse, url: `http://127.0.0.1:${(patient.address() as net.AddressInfo).port}` }, { database });
     try {
@@ -171,7 +173,8 @@ describe('a writer frozen in the middle of sending an insert', () => {
       expect(messages()).toEqual(['warn: ClickHouse waits too long for']);
     } finally {
       await waiting.close();
-      patient.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => patient.close(resolve));
     }
     // Nothing measured is never taken for a timeout: a failed login answers at once, a closed port refuses.
     for (const [what, settings] of [
