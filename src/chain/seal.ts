@@ -17,7 +17,6 @@
 // same rule and lists late links apart. Further behind (a backdated insert), it is never sealed: the
 // verifier names it.
 import { revisionLandingMs, type LandingTimeouts } from '../alerts';
-import { InsiderError } from '../errors';
 import { ident, join, sql, type ClickHouse } from '../store';
 import { frontierLink, headLink, linkOrder, linksSince, nextLink, writeLinks, type ChainLink } from './links';
 import { compareRecords, readRecords, stampedBetween, type ChainRecord } from './records';
@@ -62,41 +61,33 @@ export interface SealResult {
   head: Pick<ChainLink, 'seq' | 'linkHash' | 'recordStamp'> | null;
 }
 
-/**
- * Some chains could not be sealed: what the others sealed (their links are written), and why each of
- * these failed. Its code and retriable are the first failure's, which it carries as its cause.
- */
-export class SealIncomplete extends InsiderError {
-  constructor(
-    readonly sealed: SealResult[],
-    readonly failed: Array<{ chain: string; error: string }>,
-    first: unknown,
-  ) {
-    const code = first instanceof InsiderError ? first.code : 'INTERNAL';
-    const retriable = first instanceof InsiderError && first.retriable;
-    super(code, `${failed.map((f) => `chain ${f.chain} not sealed: ${f.error}`).join('; ')} (${sealed.map((r) => r.chain).join(', ') || 'no other chain'} sealed)`, { retriable, cause: first });
-  }
+/** What one pass sealed per chain, and the chains that could not be sealed (their error as thrown). */
+export interface SealOutcome {
+  sealed: SealResult[];
+  failed: Array<{ chain: string; error: unknown }>;
 }
 
-/** Seals every chain (or opts.chains); throws SealIncomplete, after sealing the others, when any fails. */
-export async function sealChains(ch: ClickHouse, opts: SealOptions = {}): Promise<SealResult[]> {
+/** Seals every chain (or opts.chains): a chain that cannot be sealed does not keep the others from it. */
+export async function sealEachChain(ch: ClickHouse, opts: SealOptions = {}): Promise<SealOutcome> {
   const now = opts.now ?? Date.now();
   const cutoffSec = Math.floor((now - (opts.graceMs ?? DEFAULT_GRACE_MS)) / 1000);
-  const out: SealResult[] = [];
-  // A chain that cannot be sealed does not keep the others from it.
-  const failed: Array<{ chain: string; error: string }> = [];
-  let first: unknown;
+  const out: SealOutcome = { sealed: [], failed: [] };
   for (const t of CHAINED_TABLES) {
     if (opts.chains && !opts.chains.includes(t.chain)) continue;
     try {
-      out.push(await sealChain(ch, t, cutoffSec, opts.sealer ?? `pid ${process.pid}`, now));
-    } catch (err) {
-      if (failed.length === 0) first = err;
-      failed.push({ chain: t.chain, error: err instanceof Error ? err.message : String(err) });
+      out.sealed.push(await sealChain(ch, t, cutoffSec, opts.sealer ?? `pid ${process.pid}`, now));
+    } catch (error) {
+      out.failed.push({ chain: t.chain, error });
     }
   }
-  if (failed.length > 0) throw new SealIncomplete(out, failed, first);
   return out;
+}
+
+/** Seals every chain (or opts.chains), the others too when one fails; then throws the first failure as it was thrown. */
+export async function sealChains(ch: ClickHouse, opts: SealOptions = {}): Promise<SealResult[]> {
+  const { sealed, failed } = await sealEachChain(ch, opts);
+  if (failed.length > 0) throw failed[0].error;
+  return sealed;
 }
 
 async function sealChain(ch: ClickHouse, t: ChainedTable, cutoffSec: number, sealer: string, now: number): Promise<SealResult> {

@@ -2,7 +2,8 @@
 // written since the last seal; `verify` walks every chain and names the first broken link; `heads` prints
 // the head of each chain, as reports do.
 import { Command, InvalidArgumentError } from 'commander';
-import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, LATE_WINDOW_MS, parseHead, SealIncomplete, sealChains, sealGraceMs, verifyChains, type SealResult } from '../../chain';
+import { chainHeads, CHAIN_NAMES, DEFAULT_GRACE_MS, formatHead, LATE_WINDOW_MS, parseHead, sealEachChain, sealGraceMs, verifyChains, type SealResult } from '../../chain';
+import { describeError } from '../../errors';
 import type { CliContext } from '../context';
 import { integer, parseTime } from '../options';
 import { printJson, printTable, printText, progress } from '../output';
@@ -36,10 +37,11 @@ async function sealEvery(ctx: CliContext, seconds: number, graceSeconds: number)
       if (sealed.length > 0) log.info({ sealed: Object.fromEntries(sealed.map((r) => [r.chain, r.sealed])), late: Object.fromEntries(sealed.filter((r) => r.late > 0).map((r) => [r.chain, r.late])) }, 'sealed');
     };
     try {
-      said(await sealChains(ch, { graceMs: graceSeconds * 1000, sealer: `seal-every pid ${process.pid}` }));
+      // What the other chains sealed is said too when one fails: their links are written.
+      const { sealed, failed } = await sealEachChain(ch, { graceMs: graceSeconds * 1000, sealer: `seal-every pid ${process.pid}` });
+      said(sealed);
+      for (const f of failed) log.error({ chain: f.chain, err: describeError(f.error) }, 'sealing a chain failed; tried again at the next interval');
     } catch (err) {
-      // What the other chains sealed is said too: their links are written.
-      if (err instanceof SealIncomplete) said(err.sealed);
       log.error({ err: (err as Error).message }, 'sealing failed; tried again at the next interval');
     }
     await new Promise<void>((resolve) => {
@@ -79,25 +81,19 @@ Examples:
     .action(async (opts: { graceSeconds?: number; every?: number; json?: boolean }) => {
       const graceSeconds = opts.graceSeconds ?? sealGraceMs(ctx.config()) / 1000;
       if (opts.every !== undefined) return sealEvery(ctx, opts.every, graceSeconds);
-      // A chain that fails does not hide what the others sealed: they are printed, then the failure (exit 1).
-      let results: SealResult[];
-      let failure: SealIncomplete | undefined;
-      try {
-        results = await sealChains(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
-      } catch (err) {
-        if (!(err instanceof SealIncomplete)) throw err;
-        ({ sealed: results } = (failure = err));
-      }
-      if (opts.json) printJson(failure ? { sealed: results, failed: failure.failed } : results);
+      // A chain that fails does not hide what the others sealed: they are printed, then the first failure (exit 1).
+      const { sealed, failed } = await sealEachChain(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
+      const failures = failed.map((f) => ({ chain: f.chain, error: describeError(f.error) }));
+      if (opts.json) printJson(failed.length > 0 ? { sealed, failed: failures } : sealed);
       else
         printTable(
           [
-            ...results.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, LATE: r.late, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
-            ...(failure?.failed ?? []).map((f) => ({ CHAIN: f.chain, SEALED: 'FAILED', LATE: '', HEAD: f.error })),
+            ...sealed.map((r) => ({ CHAIN: r.chain, SEALED: r.sealed, LATE: r.late, HEAD: r.head ? `${r.head.seq}:${r.head.linkHash}` : '(empty)' })),
+            ...failures.map((f) => ({ CHAIN: f.chain, SEALED: 'FAILED', LATE: '', HEAD: f.error })),
           ],
           ['CHAIN', 'SEALED', 'LATE', 'HEAD'],
         );
-      if (failure) throw failure;
+      if (failed.length > 0) throw failed[0].error;
     });
 
   cmd
