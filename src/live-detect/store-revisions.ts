@@ -53,11 +53,15 @@ export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], 
       },
     });
     const writes = o.writes(alerts, by);
-    const prove = () =>
-      ours.fence().catch((err: Error) => {
+    const prove = async () => {
+      await ours.fence().catch((err: Error) => {
         o.log.warn({ err: err.message }, 'could not prove this detector still holds the partition; the batch is judged again');
         throw new Abandoned('storing alerts without a proven membership');
       });
+      // The broker accepts a commit from any member of its current generation, whatever it was assigned:
+      // after a join since the batch was entered (the partition maybe another's now) the proof proves nothing.
+      if (!ours.current()) throw new Abandoned('a batch judged while the group was rebalanced');
+    };
     await withRetry(
       'storing alerts',
       async () => {

@@ -58,6 +58,22 @@ describe('storing a batch’s alert revisions', () => {
     expect(writes).toBe(1);
   });
 
+  it('writes nothing when the group rebalanced while the membership was being proven (the broker takes a commit of the new generation for any partition)', async () => {
+    let writes = 0;
+    let current = true;
+    const store = revisionStore({
+      writes: writer(async () => void writes++),
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+      stopping: () => false,
+      log,
+    });
+    const fence = async () => {
+      current = false;
+    };
+    await expect(store([revision], { current: () => current, fence }, BY)).rejects.toBeInstanceOf(Abandoned);
+    expect(writes).toBe(0);
+  });
+
   it.each([
     ['an insert whose answer never came', 'insider-detect-alerts:events:0:q1', ['insider-detect-alerts:events:0:q1']],
     ['every insert answered', undefined, []],
