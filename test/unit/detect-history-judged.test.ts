@@ -1,7 +1,7 @@
 // A pool day's user-days held in columns (src/detect/history-judged.ts) read back equal to what was
 // judged: every number exactly, absent values and expectations as null, the peer priors the same objects.
 import { judgedDay, type JudgedUserDay } from '../../src/detect/history-judged';
-import type { Expectation, PeerPrior } from '../../src/detect/statistics/expectation';
+import { expectationOf, robustSummary, type Expectation, type PeerPrior } from '../../src/detect/statistics/expectation';
 
 const prior = { group: 'Analytics|data_analyst', location: 17.2, within: 0.41, between: 0.33, members: 12, priorDays: 9 } as unknown as PeerPrior;
 const expectation = (over: Partial<Expectation> = {}): Expectation => ({
@@ -31,6 +31,29 @@ describe('judgedDay: a pool day in columns', () => {
       expect(back).toEqual(row);
       for (const key of ['x', 'surprise', 'night', 'hour', 'sensitiveValue', 'sensitiveSurprise'] as const) expect(Object.is(back[key], row[key])).toBe(true);
       expect(back.volume?.peers ?? null).toBe(row.volume?.peers ?? null);
+    });
+  });
+
+  it('gives back the peer numbers expectationOf derives (not stored) and hand-made ones (stored), sensitive expectations on some rows only', () => {
+    const params = { sigmaFloor: 0.1, priorDays: 14, mixture: 0.5 };
+    const made = (values: number[], peers: PeerPrior | null) => expectationOf(robustSummary(values), peers, params, 0.8)!;
+    const far = made([25, 25.5, 24.8, 25.2, 25.1, 24.9], prior);
+    expect(far.mixture).toBeGreaterThan(0);
+    const alone = made([10, 10.5, 9.5], null);
+    const rows: JudgedUserDay[] = [
+      { user: 'a', x: 25, volume: far, surprise: 1, night: 0.5, hour: 2, sensitiveExpectation: null, sensitiveValue: null, sensitiveSurprise: 0 },
+      { user: 'b', x: 10, volume: alone, surprise: 0.25, night: -Infinity, hour: null, sensitiveExpectation: made([12, 13, 12.5], prior), sensitiveValue: 12.25, sensitiveSurprise: 0.5 },
+      { user: 'c', x: 17, volume: expectation({ peerDf: 3 }), surprise: 0, night: -Infinity, hour: null, sensitiveExpectation: expectation({ peers: null, peerSpread: 0.7 }), sensitiveValue: 1, sensitiveSurprise: 2 },
+      { user: 'd', x: 11, volume: alone, surprise: 0, night: 1, hour: 0, sensitiveExpectation: alone, sensitiveValue: null, sensitiveSurprise: 0 },
+    ];
+    const day = judgedDay(rows);
+    rows.forEach((row, i) => {
+      const back = day.at(i);
+      expect(back).toEqual(row);
+      for (const e of ['volume', 'sensitiveExpectation'] as const) {
+        for (const key of ['peerSpread', 'peerDf', 'location', 'spread', 'df', 'ownWeight', 'mixture'] as const) expect(Object.is(back[e]?.[key], row[e]?.[key])).toBe(true);
+        expect(back[e]?.peers ?? null).toBe(row[e]?.peers ?? null);
+      }
     });
   });
 
