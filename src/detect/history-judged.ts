@@ -1,11 +1,11 @@
 // A pool day's user-days as judged (history-calibration.ts), held in columns. The carry keeps the 28 pool
 // days of everyone between two days' builds (history-carry.ts): as objects, each user-day with its two
 // expectations cost about 600 bytes (V8 boxes every double field), half a detector's heap; in one
-// Float64Array it was about 200, and is about 110 now that only what cannot be derived is kept (see
-// NUMBERS and judgedDay). Reading a row gives back equal objects: doubles are stored exactly, an absent
-// value (null) is NaN, which no judged value is (a surprise of no probability is 700, a log value
-// finite), and whether each expectation is there is an index of its own.
-import type { Expectation, PeerPrior } from './statistics/expectation';
+// Float64Array about 200, and 150 now that what can be derived is not kept (NUMBERS). Reading a row gives
+// back equal objects: doubles are stored exactly, an absent value (null) is NaN, which no judged value is
+// (a surprise of no probability is 700, a log value finite), and whether each expectation is there is a
+// flag of its own.
+import { peerDfOf, peerSpreadOf, type Expectation, type PeerPrior } from './statistics/expectation';
 
 /**
  * A user-day of the pool as the live detector judged it that day: each statistic's value against that
@@ -41,63 +41,52 @@ export interface JudgedDay {
  * from that prior (always, for the expectations a build makes): only a hand-made one keeps its own.
  */
 const NUMBERS = ['location', 'spread', 'df', 'ownDays', 'ownWeight', 'mixture'] as const;
-const EXPECTATION = NUMBERS.length;
-/** A row: x, surprise, night, hour, sensitiveValue, sensitiveSurprise, then the volume expectation's numbers. */
+/** A row: x, surprise, night, hour, sensitiveValue, sensitiveSurprise, then the two expectations' numbers. */
 const VOLUME = 6;
-const ROW = VOLUME + EXPECTATION;
+const SENSITIVE = VOLUME + NUMBERS.length;
+const ROW = SENSITIVE + NUMBERS.length;
 
 const orNaN = (v: number | null) => (v === null ? NaN : v);
 const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
-/** The peer numbers expectationOf gives an expectation with this prior and spread. */
-const peerSpreadOf = (peers: PeerPrior | null, spread: number) => (peers ? Math.sqrt(peers.between ** 2 + peers.within ** 2) : spread);
-const peerDfOf = (peers: PeerPrior | null) => (peers ? Math.max(3, peers.members - 1) : 3);
+type PeerNumbers = Pick<Expectation, 'peerSpread' | 'peerDf'>;
 
-function put(cells: Float64Array, at: number, e: Expectation): void {
-  for (let k = 0; k < EXPECTATION; k++) cells[at + k] = e[NUMBERS[k]];
+/** Puts an expectation's numbers at `at`; its peer numbers when they are not the derived ones. */
+function put(cols: Float64Array, at: number, e: Expectation | null, ownPeerNumbers: Map<number, PeerNumbers>): void {
+  if (!e) return;
+  for (let k = 0; k < NUMBERS.length; k++) cols[at + k] = e[NUMBERS[k]];
+  if (!Object.is(e.peerSpread, peerSpreadOf(e.peers, e.spread)) || !Object.is(e.peerDf, peerDfOf(e.peers))) ownPeerNumbers.set(at, { peerSpread: e.peerSpread, peerDf: e.peerDf });
 }
 
-/** Reads back the i-th of `list` from its numbers' cells: its prior, and its peer numbers unless derived. */
-function readerOf(list: ReadonlyArray<Expectation>) {
-  const peers = list.map((e) => e.peers);
-  const own = new Map<number, { peerSpread: number; peerDf: number }>();
-  list.forEach((e, i) => {
-    if (!Object.is(e.peerSpread, peerSpreadOf(e.peers, e.spread)) || !Object.is(e.peerDf, peerDfOf(e.peers))) own.set(i, { peerSpread: e.peerSpread, peerDf: e.peerDf });
-  });
-  return (cells: Float64Array, at: number, i: number): Expectation => {
-    const p = peers[i];
-    const spread = cells[at + 1];
-    const kept = own.get(i);
-    return {
-      location: cells[at],
-      spread,
-      df: cells[at + 2],
-      ownDays: cells[at + 3],
-      ownWeight: cells[at + 4],
-      peers: p,
-      mixture: cells[at + 5],
-      peerSpread: kept ? kept.peerSpread : peerSpreadOf(p, spread),
-      peerDf: kept ? kept.peerDf : peerDfOf(p),
-    };
+function get(cols: Float64Array, at: number, there: number, peers: PeerPrior | null, ownPeerNumbers: Map<number, PeerNumbers>): Expectation | null {
+  if (!there) return null;
+  const spread = cols[at + 1];
+  const own = ownPeerNumbers.get(at);
+  return {
+    location: cols[at],
+    spread,
+    df: cols[at + 2],
+    ownDays: cols[at + 3],
+    ownWeight: cols[at + 4],
+    peers,
+    mixture: cols[at + 5],
+    peerSpread: own ? own.peerSpread : peerSpreadOf(peers, spread),
+    peerDf: own ? own.peerDf : peerDfOf(peers),
   };
 }
 
-/**
- * The user-days in columns, in their order. The sensitive volume's expectation is held apart, for the
- * user-days that have one (most people touch no sensitive table: its columns were half of each row).
- */
+/** The user-days in columns, in their order. */
 export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
   const users = rows.map((r) => r.user);
-  const volumes = rows.flatMap((r) => (r.volume ? [r.volume] : []));
-  const sensitives = rows.flatMap((r) => (r.sensitiveExpectation ? [r.sensitiveExpectation] : []));
+  const peers = rows.flatMap((r) => [r.volume?.peers ?? null, r.sensitiveExpectation?.peers ?? null]);
   const cols = new Float64Array(rows.length * ROW);
-  const sensitiveCols = new Float64Array(sensitives.length * EXPECTATION);
-  /** Per row: the index of its volume and of its sensitive expectation in their lists, -1 when it has none. */
-  const volumeAt = new Int32Array(rows.length).fill(-1);
-  const sensitiveAt = new Int32Array(rows.length).fill(-1);
-  let v = 0;
-  let s = 0;
+  /** Per row: whether the volume's and the sensitive volume's expectations are there. */
+  const there = new Uint8Array(rows.length * 2);
+  /** Peer numbers that are not the derived ones, by the column of their expectation. */
+  const ownPeerNumbers = new Map<number, PeerNumbers>();
   rows.forEach((r, i) => {
+    there[2 * i] = r.volume ? 1 : 0;
+    there[2 * i + 1] = r.sensitiveExpectation ? 1 : 0;
     const at = i * ROW;
     cols[at] = r.x;
     cols[at + 1] = r.surprise;
@@ -105,17 +94,9 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
     cols[at + 3] = orNaN(r.hour);
     cols[at + 4] = orNaN(r.sensitiveValue);
     cols[at + 5] = r.sensitiveSurprise;
-    if (r.volume) {
-      put(cols, at + VOLUME, r.volume);
-      volumeAt[i] = v++;
-    }
-    if (r.sensitiveExpectation) {
-      put(sensitiveCols, s * EXPECTATION, r.sensitiveExpectation);
-      sensitiveAt[i] = s++;
-    }
+    put(cols, at + VOLUME, r.volume, ownPeerNumbers);
+    put(cols, at + SENSITIVE, r.sensitiveExpectation, ownPeerNumbers);
   });
-  const volumeOf = readerOf(volumes);
-  const sensitiveOf = readerOf(sensitives);
   return {
     length: rows.length,
     at(i) {
@@ -123,11 +104,11 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
       return {
         user: users[i],
         x: cols[at],
-        volume: volumeAt[i] < 0 ? null : volumeOf(cols, at + VOLUME, volumeAt[i]),
+        volume: get(cols, at + VOLUME, there[2 * i], peers[2 * i], ownPeerNumbers),
         surprise: cols[at + 1],
         night: cols[at + 2],
         hour: orNull(cols[at + 3]),
-        sensitiveExpectation: sensitiveAt[i] < 0 ? null : sensitiveOf(sensitiveCols, sensitiveAt[i] * EXPECTATION, sensitiveAt[i]),
+        sensitiveExpectation: get(cols, at + SENSITIVE, there[2 * i + 1], peers[2 * i + 1], ownPeerNumbers),
         sensitiveValue: orNull(cols[at + 4]),
         sensitiveSurprise: cols[at + 5],
       };

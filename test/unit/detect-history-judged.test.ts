@@ -34,7 +34,7 @@ describe('judgedDay: a pool day in columns', () => {
     });
   });
 
-  it('gives back the peer numbers expectationOf derives (not stored) and hand-made ones (stored), sensitive expectations on some rows only', () => {
+  it('gives back the peer numbers expectationOf derives (not stored) and hand-made ones (stored), with or without a sensitive expectation', () => {
     const params = { sigmaFloor: 0.1, priorDays: 14, mixture: 0.5 };
     const made = (values: number[], peers: PeerPrior | null) => expectationOf(robustSummary(values), peers, params, 0.8)!;
     const far = made([25, 25.5, 24.8, 25.2, 25.1, 24.9], prior);

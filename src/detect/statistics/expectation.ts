@@ -132,7 +132,7 @@ export function expectationOf(own: RobustSummary | null, peers: PeerPrior | null
     const distance = Math.abs(own.location - peers.location) / peers.between;
     mixture = p.mixture * Math.min(1, Math.max(0, (distance - 2) / 2));
   }
-  const peerDf = peers ? Math.max(3, peers.members - 1) : 3;
+  const peerDf = peerDfOf(peers);
   return {
     location,
     spread,
@@ -141,10 +141,14 @@ export function expectationOf(own: RobustSummary | null, peers: PeerPrior | null
     ownWeight: precision > 0 ? ownPrecision / precision : 0,
     peers,
     mixture,
-    peerSpread: peers ? Math.sqrt(peers.between ** 2 + peers.within ** 2) : spread,
+    peerSpread: peerSpreadOf(peers, spread),
     peerDf,
   };
 }
+
+/** An expectation's spread and degrees of freedom for the peer group's own judgement (its `spread` without a group). */
+export const peerSpreadOf = (peers: PeerPrior | null, spread: number): number => (peers ? Math.sqrt(peers.between ** 2 + peers.within ** 2) : spread);
+export const peerDfOf = (peers: PeerPrior | null): number => (peers ? Math.max(3, peers.members - 1) : 3);
 
 /** Standardised excess of a log value over the expectation (in predictive scales). */
 export function zOf(e: Expectation, x: number): number {
