@@ -25,17 +25,45 @@ const ROUTINE_MIN_MEMBERS = 3;
 /** A routine exemption covers up to this multiple of the largest routine day (heavy-tailed roles reach 3x their month's largest now and then). */
 export const ROUTINE_HEADROOM = 4;
 
+/** A person's days with bytes from sensitive tables, in the order read, and those bytes (exact: the limits compare them). */
+interface SensitiveDays {
+  days: Int32Array;
+  bytes: Float64Array;
+}
+
+/**
+ * Each person's sensitive rows in two typed arrays: the history holds them all day, and a row object
+ * each was about 50 bytes a day of everyone with sensitive tables (two histories are held at once).
+ */
+function sensitiveDays(rows: ReadonlyArray<UserDayValue>): Map<string, SensitiveDays> {
+  const count = new Map<string, number>();
+  for (const r of rows) if (r.bytes > 0) count.set(r.user, (count.get(r.user) ?? 0) + 1);
+  const out = new Map<string, SensitiveDays>();
+  for (const [user, n] of count) out.set(user, { days: new Int32Array(n), bytes: new Float64Array(n) });
+  const filled = new Map<string, number>();
+  for (const r of rows) {
+    if (!(r.bytes > 0)) continue;
+    const i = filled.get(r.user) ?? 0;
+    const d = out.get(r.user)!;
+    d.days[i] = r.day;
+    d.bytes[i] = r.bytes;
+    filled.set(r.user, i + 1);
+  }
+  return out;
+}
+
+function sensitiveValues(d: SensitiveDays | undefined, dayOk: (day: number) => boolean): number[] {
+  const out: number[] = [];
+  if (d) for (let i = 0; i < d.days.length; i++) if (dayOk(d.days[i])) out.push(d.bytes[i]);
+  return out;
+}
+
 /** The routine of `kind` at `limit` for a person, judged against today's expectations (memoised by group). */
 export function routineJudge(ctx: HistoryContext, today: Expectations, sensitiveRows: ReadonlyArray<UserDayValue>): (person: Person, kind: 'daily' | 'sensitive', limit: number) => Routine {
   const { day, detection, people, users, volumes } = ctx;
   const B = detection.baselineDays;
   const routineCache = new Map<string, Routine>();
-  const sensitiveByUser = new Map<string, UserDayValue[]>();
-  for (const r of sensitiveRows) {
-    let list = sensitiveByUser.get(r.user);
-    if (!list) sensitiveByUser.set(r.user, (list = []));
-    list.push(r);
-  }
+  const sensitiveByUser = sensitiveDays(sensitiveRows);
   const groupOf = (p: Person) => peerGroupKey(p);
   return (person, kind, limit) => {
     const dayOk = (d: number) => d >= day - B && d < day;
@@ -43,7 +71,7 @@ export function routineJudge(ctx: HistoryContext, today: Expectations, sensitive
     const valuesOf = (u: string): number[] =>
       kind === 'daily'
         ? [...(volumes.get(u)?.days ?? [])].flatMap((d, i) => (dayOk(d) ? [Math.exp(volumes.get(u)!.logs[i])] : []))
-        : (sensitiveByUser.get(u) ?? []).filter((v) => dayOk(v.day) && v.bytes > 0).map((v) => v.bytes);
+        : sensitiveValues(sensitiveByUser.get(u), dayOk);
     const shareOf = (u: string) => {
       const active = activeOf(u);
       return active > 0 ? valuesOf(u).filter((v) => v >= limit).length / active : 0;

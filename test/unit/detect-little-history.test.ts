@@ -4,6 +4,7 @@
 // expectation (the organisation's without one), shrunk toward their own days as those accumulate, and a
 // role's routine excess of a policy limit never exempts a volume far beyond what the role does.
 import type { AlertRecord } from '../../src/alerts/types';
+import { isWeekend } from '../../src/calendar';
 import { severityRank } from '../../src/alerts/types';
 import { loadConfig } from '../../src/config';
 import { allowlistFrom } from '../../src/detect/allowlist';
@@ -190,5 +191,32 @@ describe('a single heavy member in a small group', () => {
     expect(h.routine(risk.get('h2')!, 'daily', ceilingBytes).share).toBeLessThan(detection.routineShare);
     // The heavy member's own routine stays theirs.
     expect(h.routine(risk.get('h1')!, 'daily', ceilingBytes).own).toBeGreaterThanOrEqual(detection.routineShare);
+  });
+});
+
+describe('the routine of a limit on sensitive tables', () => {
+  it('follows the bytes from sensitive tables of the baseline window only: share, own share and range from the typical member\'s largest day', () => {
+    // Payments/clerk: four members who read 6-12 GB a day from sensitive tables, and far more (900 GB) on
+    // days before the baseline window, which must count for nothing.
+    const B = detection.baselineDays;
+    const clerks: Record<string, PersonDays> = { ...users };
+    const withClerks = new Map(people);
+    const largest: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const usual = spread((5 + i) * GB, 0.2, 5 * i);
+      clerks[`c${i}`] = { daily: spread(20 * GB, 0.1, i), sensitive: (d) => (d < DAY - B ? 900 * GB : usual(d)), tables: ['pay.cards'] };
+      withClerks.set(`c${i}`, peopleFrom([directoryEntry(`c${i}`, 'Payments', 'clerk')]).get(`c${i}`)!);
+      const inWindow = Array.from({ length: B }, (_, k) => DAY - B + k).filter((d) => !isWeekend(d));
+      largest.push(Math.max(...inWindow.map(usual)));
+    }
+    const h = buildDayHistory(DAY, rowsOf(DAY, clerks, detection), detection, withClerks);
+    const limit = 3 * GB;
+    const r = h.routine(withClerks.get('c1')!, 'sensitive', limit);
+    expect(r.share).toBe(1);
+    expect(r.own).toBe(1);
+    const sorted = [...largest].sort((a, b) => a - b);
+    expect(r.cap).toBe(ROUTINE_HEADROOM * ((sorted[1] + sorted[2]) / 2));
+    // Above every in-window day: not routine for anyone, whatever the days before the window were.
+    expect(h.routine(withClerks.get('c2')!, 'sensitive', 100 * GB)).toMatchObject({ share: 0, own: 0, cap: 0 });
   });
 });
