@@ -301,8 +301,8 @@ export function partitionsOf(reads: TakeoverReads, engine: Engine, log: Logger, 
       h.next = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n;
       for (const e of events) hold(h.users, e.user);
     },
-    abandon(batch, events, raised = [], lostAnswer) {
-      if (lostAnswer !== undefined) unanswered.add(lostAnswer);
+    abandon(batch, events, raised = [], unansweredId) {
+      if (unansweredId !== undefined) unanswered.add(unansweredId);
       // The batch's employees' running totals hold its events and the revisions it raised, none stored:
       // they are forgotten, and the partition is taken over again at its next batch. Kept, they would
       // count the batch's events as seen when it comes back, and its alert would never be stored. Those

@@ -39,11 +39,11 @@ export interface RevisionStoreOptions {
 
 /**
  * Stores the revisions, or throws Abandoned once the batch is no longer this detector's (judged again by
- * its owner). Giving up with an insert whose answer never came (it may still land), tells `lost` its query id.
+ * its owner). Giving up with an insert whose answer never came (it may still land), tells `onUnanswered` its query id.
  */
-export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs, by: WrittenBy, lost?: (queryId: string) => void) => Promise<void> {
+export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], ours: StillOurs, by: WrittenBy, onUnanswered?: (queryId: string) => void) => Promise<void> {
   const now = o.now ?? Date.now;
-  return async (alerts, ours, by, lost) => {
+  return async (alerts, ours, by, onUnanswered) => {
     const options = (what: string) => ({
       policy: o.retry,
       shouldContinue: () => !o.stopping() && ours.current(),
@@ -71,7 +71,7 @@ export function revisionStore(o: RevisionStoreOptions): (alerts: AlertRecord[], 
       options('storing alerts'),
     ).catch((err: unknown) => {
       const id = writes.unanswered();
-      if (id !== undefined) lost?.(id);
+      if (id !== undefined) onUnanswered?.(id);
       throw err;
     });
     const refresh = o.refresh;

@@ -300,6 +300,7 @@ describe('hash chains over the record (real ClickHouse)', () => {
     const seal = (args: string[], extra: Record<string, string> = {}) => {
       const r = spawnSync(process.execPath, [bin, 'audit', 'seal', ...args], { env: { ...env, ...extra }, encoding: 'utf8' });
       expect([r.status, r.stderr]).toEqual([0, '']);
+      return r.stdout;
     };
     const pending = async () => byChain(await verifyChains(ch), 'alerts').pending;
 
@@ -315,7 +316,9 @@ describe('hash chains over the record (real ClickHouse)', () => {
       seal([]);
       expect(await pending()).toBe(1);
       // Asked for explicitly, a shorter grace is taken.
-      seal(['--grace-seconds', '30']);
+      // --json has the same shape as when a chain fails: nothing failed.
+      const out = JSON.parse(seal(['--grace-seconds', '30', '--json'])) as { sealed: Array<{ chain: string; sealed: number }>; failed: unknown[] };
+      expect([out.sealed.find((r) => r.chain === 'alerts')?.sealed, out.failed]).toEqual([1, []]);
       const results = await verifyChains(ch);
       expect([byChain(results, 'alerts').ok, byChain(results, 'alerts').pending, byChain(results, 'alerts').verified]).toEqual([true, 0, 2]);
     });

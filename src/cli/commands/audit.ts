@@ -77,14 +77,15 @@ Examples:
     .description('append the links of rows written since the last seal (rows younger than the grace period wait); exit code 1 when a chain could not be sealed (the others are, and are printed)')
     .option('--grace-seconds <n>', `leave rows younger than this for the next seal (inserts in flight; default: as long as a detector's alert revision can take to land with the configured time-outs, clickhouse.requestTimeoutMs and detection.consumer's, at least ${DEFAULT_GRACE_MS / 1000}; 149 with the defaults)`, (v) => integer(v, 0, 86_400))
     .option('--every <seconds>', 'keep sealing, every this many seconds, until SIGTERM/SIGINT (the sealer as a service)', (v) => integer(v, 1, 86_400))
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON: {sealed: [{chain, sealed, late, head}], failed: [{chain, error}]}')
     .action(async (opts: { graceSeconds?: number; every?: number; json?: boolean }) => {
       const graceSeconds = opts.graceSeconds ?? sealGraceMs(ctx.config()) / 1000;
       if (opts.every !== undefined) return sealEvery(ctx, opts.every, graceSeconds);
       // A chain that fails does not hide what the others sealed: they are printed, then the first failure (exit 1).
       const { sealed, failed } = await sealEachChain(ctx.clickhouse(), { graceMs: graceSeconds * 1000, sealer: `cli pid ${process.pid}` });
       const failures = failed.map((f) => ({ chain: f.chain, error: describeError(f.error) }));
-      if (opts.json) printJson(failed.length > 0 ? { sealed, failed: failures } : sealed);
+      // One shape whether or not a chain failed: a script reads `failed` without looking at the exit code first.
+      if (opts.json) printJson({ sealed, failed: failures });
       else
         printTable(
           [
