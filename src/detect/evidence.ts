@@ -8,7 +8,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 const TOP = 5;
 
 /** The n largest entries by bytes (ties by name, so the evidence is the same in every run). */
-function top(m: Map<string, number>, n = TOP): Array<[string, number]> {
+function top(m: ReadonlyMap<string, number>, n = TOP): Array<[string, number]> {
   return [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
 }
 
