@@ -104,6 +104,7 @@ interface Tracked {
   checks: Check[];
   /** Reused for every event of the day (filled in per event): no allocation on the hot path. */
   facts: EventFacts;
+  /** Shared by everyone judged with the same classes (see classSet). */
   sensitiveClasses: ReadonlySet<string>;
   /** The analysts' adjustment that raised this person's expectations today, if any. */
   adjustment: ExpectationAdjustment | null;
@@ -132,6 +133,15 @@ export function createEngine(opts: EngineOptions): Engine {
   const restored = new Map<string, AlertRecord>();
   /** The drip runs reported (stored) and raised on the days still judged (drip-runs.ts). */
   const dripRuns = createDripRuns();
+  // One function and one set for every employee, not one each (memory per employee tracked).
+  const dripReported: RuleContext['dripReported'] = (user, detector, runStart) => dripRuns.reportedAt(user, detector, runStart);
+  /** The sensitive classes as a set, by the settings' array (shared by every person whose overrides leave it). */
+  const classSets = new WeakMap<ReadonlyArray<string>, ReadonlySet<string>>();
+  const classSet = (classes: ReadonlyArray<string>) => {
+    let set = classSets.get(classes);
+    if (!set) classSets.set(classes, (set = new Set(classes)));
+    return set;
+  };
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
@@ -154,14 +164,15 @@ export function createEngine(opts: EngineOptions): Engine {
     const { known, added } = withYesterday(history.known(user), yesterday ? yesterday.tables.keys() : (late ?? []), detection.detectors.sensitive.firstAccessDays > 1);
     const adjustment = adjustments.on(person, day);
     const profile = adjustedProfile(history.profile(user), adjustment?.factor ?? 1);
-    const sensitiveClasses = new Set<string>(settings.sensitive.classes);
+    const sensitiveClasses = classSet(settings.sensitive.classes);
     const peerTables = history.peerTables(person, settings.sensitive.peerKnownShare);
     const ctx: RuleContext = {
+      user,
       day,
       person,
       settings,
       profile,
-      dripReported: (detector, runStart) => dripRuns.reportedAt(user, detector, runStart),
+      dripReported,
       known,
       history,
       scoring,

@@ -16,6 +16,8 @@ import type { Person } from '../people';
 import type { Scoring } from '../scoring';
 
 export interface RuleContext {
+  /** The user judged, as the events name them. */
+  user: string;
   day: number;
   person: Person;
   settings: DetectorSettings;
@@ -29,8 +31,8 @@ export interface RuleContext {
   peerTables: ReadonlySet<string>;
   /** Active days of own history before first access is judged. */
   minHistoryDays: number;
-  /** The highest severity a drip detector's run (by its first day) was already raised at, or null. */
-  dripReported(detector: DetectorName, runStart: number): Severity | null;
+  /** The highest severity a user's drip detector's run (by its first day) was already raised at, or null. */
+  dripReported(user: string, detector: DetectorName, runStart: number): Severity | null;
   /** The share of a role's (or the person's) days over a limit that makes it routine for them... */
   routineShare: number;
   /** ... or the probability of a day over it by the person's own expectation. */

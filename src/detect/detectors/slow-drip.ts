@@ -28,7 +28,7 @@ interface Channel {
 function dripRule(ch: Channel): Rule {
   return {
     name: ch.name,
-    prepare({ settings, profile, person, day: today, history, scoring, dripReported }) {
+    prepare({ user, settings, profile, person, day: today, history, scoring, dripReported }) {
       const s = settings.slowDrip;
       const e = ch.expectation(profile);
       if (!s.enabled || !settings[ch.name].enabled || !e || isWeekend(today)) return null;
@@ -43,7 +43,7 @@ function dripRule(ch: Channel): Rule {
       const usual = Math.exp(referenceFor(state, e, p).location);
       const inRun = state.runStart !== null;
       const runStart = inRun ? state.runStart! : today;
-      const reported = dripReported(ch.name, runStart);
+      const reported = dripReported(user, ch.name, runStart);
       return (day) => {
         const value = ch.value(day);
         if (value < threshold) return null;
