@@ -109,8 +109,8 @@ interface Tracked {
   /** The analysts' adjustment that raised this person's expectations today, if any. */
   adjustment: ExpectationAdjustment | null;
   alert: AlertRecord | null;
-  /** The latest finding of every detector that fired today (a sliding window may fall back below). */
-  findings: Map<DetectorName, Finding>;
+  /** The latest finding of every detector that fired today (a sliding window may fall back below); null until one fires (most never do). */
+  findings: Map<DetectorName, Finding> | null;
   /** The tables of the day before the history did not know (its last minutes, or judged after this day was). */
   late?: Set<string>;
 }
@@ -201,7 +201,7 @@ export function createEngine(opts: EngineOptions): Engine {
       ...judged,
       facts: { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: false, allowlisted: undefined },
       alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
-      findings: new Map(),
+      findings: null,
     };
     let ofDay = tracked.get(day);
     if (!ofDay) tracked.set(day, (ofDay = new Map()));
@@ -319,12 +319,12 @@ export function createEngine(opts: EngineOptions): Engine {
         for (const check of t.checks) {
           const f = check(t.state);
           if (f) {
-            t.findings.set(f.detector, f);
+            (t.findings ??= new Map()).set(f.detector, f);
             fired = true;
           }
         }
         if (fired) {
-          const r = revise(t, [...t.findings.values()], e);
+          const r = revise(t, [...t.findings!.values()], e);
           if (r) out.push(r);
         }
         if (day > newestDay && (!opts.live || day <= dayOf(now()))) {
