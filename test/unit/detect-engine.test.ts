@@ -476,3 +476,23 @@ describe('createEngine: a new alert floor while running (setAlertFloor)', () => 
     expect(await engine.process(bulkExport(DAY + 1).slice(0, 7))).toEqual([]);
   });
 });
+
+describe('createEngine: sensitive classes per person, as their overrides set them', () => {
+  // Engineering counts only payment tables as sensitive; Sales keeps the defaults (pii and payment). Both
+  // read 12 GB of crm.customers (pii): over the 10 GB sensitive limit for Alice, no sensitive volume at all
+  // for Bob, whichever of them the engine judges first (the engine shares one class set per override).
+  const scoped = { ...detection, overrides: [...detection.overrides, { department: 'Engineering', reason: 'payments only', detectors: { sensitive: { classes: ['payment'] } } }] };
+  const read = (user: string) => Array.from({ length: 12 }, (_, i) => ev(`${user}-pii-${i}`, at(DAY, 10, i), GB, { user, table: 'crm.customers', sessionId: `s-${user}` }));
+  const judged = async (order: string[]) => {
+    const engine = createEngine({ detection: scoped, people, catalog, allowlist: allowlistFrom([]), history: async (day) => fakeHistory(day), now: () => WALL });
+    const alerts = await engine.process(order.flatMap(read));
+    const last = (user: string) => alerts.filter((a) => a.user === user).at(-1);
+    return { alice: last('alice')?.findings.find((f) => f.detector === 'sensitive'), bob: last('bob')?.findings.find((f) => f.detector === 'sensitive') };
+  };
+
+  it.each([[['alice', 'bob']], [['bob', 'alice']]])('judges %j each by their own classes', async (order) => {
+    const { alice, bob } = await judged(order);
+    expect(alice).toMatchObject({ kind: 'policy', clause: expect.stringMatching(/from pii\/payment tables \(limit 10 GB\)/) });
+    expect(bob).toBeUndefined();
+  });
+});
