@@ -187,9 +187,11 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   carry?.keep(inputs, { memo: model.memo, judged: days });
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
+  const EMPTY: ReadonlySet<string> = new Set();
   for (const t of rows.tables) {
-    const recent = new Set(t.recent.filter((x) => !t.before.includes(x)));
-    known.set(t.user, { tables: new Set([...t.before, ...t.recent]), recent, activeDays: t.days });
+    const recent = t.recent.filter((x) => !t.before.includes(x));
+    // Most people touched no table for the first time in the recent days: one shared empty set (read only).
+    known.set(t.user, { tables: new Set([...t.before, ...t.recent]), recent: recent.length > 0 ? new Set(recent) : EMPTY, activeDays: t.days });
   }
   const groupOf = (p: Person) => peerGroupKey(p);
   /**
@@ -211,7 +213,6 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
     }
     return peerGroups;
   };
-  const EMPTY: ReadonlySet<string> = new Set();
 
   return {
     day,

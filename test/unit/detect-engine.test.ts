@@ -481,7 +481,7 @@ describe('createEngine: sensitive classes per person, as their overrides set the
   // Engineering counts only payment tables as sensitive; Sales keeps the defaults (pii and payment). Both
   // read 12 GB of crm.customers (pii): over the 10 GB sensitive limit for Alice, no sensitive volume at all
   // for Bob, whichever of them the engine judges first (the engine shares one class set per override).
-  const scoped = { ...detection, overrides: [...detection.overrides, { department: 'Engineering', reason: 'payments only', detectors: { sensitive: { classes: ['payment'] } } }] };
+  const scoped = { ...detection, overrides: [...detection.overrides, { department: 'Engineering', reason: 'payments only', detectors: { sensitive: { classes: ['payment' as const] } } }] };
   const read = (user: string) => Array.from({ length: 12 }, (_, i) => ev(`${user}-pii-${i}`, at(DAY, 10, i), GB, { user, table: 'crm.customers', sessionId: `s-${user}` }));
   const judged = async (order: string[]) => {
     const engine = createEngine({ detection: scoped, people, catalog, allowlist: allowlistFrom([]), history: async (day) => fakeHistory(day), now: () => WALL });
