@@ -4,7 +4,7 @@
 import { isWeekend } from '../calendar';
 import type { ExpectationModel, HistoryContext } from './history-expectations';
 import { judgedDay, type JudgedDay, type JudgedUserDay } from './history-judged';
-import { ROWS_PER_STEP, valueOn, type Steps } from './history-series';
+import { nightOn, ROWS_PER_STEP, valueOn, type Nights, type Steps } from './history-series';
 import { CUSUM_CLIP, CUSUM_START, cusumJudges, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
 import { surpriseOf } from './statistics/expectation';
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
@@ -46,7 +46,7 @@ export interface PoolResult {
 const RECORD = 6;
 
 /** Every person with a volume on day d, judged against day d's expectations, in the order of `users`. */
-function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, d: number): Steps<JudgedUserDay[]> {
+function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: ReadonlyMap<string, Nights>, d: number): Steps<JudgedUserDay[]> {
   const { users, volumes, hours, sensitives } = ctx;
   const ex = yield* model.expectationsOn(d);
   yield* model.upliftsOn(d);
@@ -61,7 +61,7 @@ function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Map<str
       const uplift = model.upliftOf(u, d);
       j.volume = uplift > 0 ? { ...ev, location: ev.location + uplift } : ev;
       j.surprise = surpriseOf(j.volume, x);
-      const n = nights.get(u)?.get(d);
+      const n = nightOn(nights.get(u), d);
       j.night = n ? Math.log(n) - j.volume.location : -Infinity;
     }
     const h = valueOn(hours.get(u), d);
@@ -82,7 +82,7 @@ function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Map<str
  * Judges the pool's days (night-time bytes by user and day in `nights`; days in `judged` as they are)
  * and fits the tails on them.
  */
-export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights: Map<string, Map<number, number>>, judged?: ReadonlyMap<number, JudgedDay>): Steps<PoolResult> {
+export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights: ReadonlyMap<string, Nights>, judged?: ReadonlyMap<number, JudgedDay>): Steps<PoolResult> {
   const { day, detection, people, settingsOf } = ctx;
   // The pool: every user-day of the last poolDays, judged as it was judged that day.
   const pools = { volume: [] as number[], hour: [] as number[], sensitive: [] as number[], night: [] as number[], drip: [] as number[], sensitiveDrip: [] as number[] };

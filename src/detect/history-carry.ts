@@ -14,7 +14,7 @@
 import type { DetectionConfig } from '../config';
 import type { JudgedDay } from './history-judged';
 import { hourDaysNeeded, MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
-import { lowerBound, type Series } from './history-series';
+import { lowerBound, nightOn, type Nights, type Series } from './history-series';
 import type { Person } from './people';
 
 /** A history's rows as the build holds them: the series of each statistic and the night-time bytes, by user. */
@@ -22,7 +22,7 @@ export interface SeriesSet {
   volumes: ReadonlyMap<string, Series>;
   hours: ReadonlyMap<string, Series>;
   sensitives: ReadonlyMap<string, Series>;
-  nights: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  nights: ReadonlyMap<string, Nights>;
 }
 
 /** What a history is built from. */
@@ -83,9 +83,9 @@ function firstSeriesDifference(a: ReadonlyMap<string, Series>, b: ReadonlyMap<st
 function firstNightDifference(a: SeriesSet['nights'], b: SeriesSet['nights'], lo: number, hi: number): number {
   let first = Infinity;
   const oneWay = (x: SeriesSet['nights'], y: SeriesSet['nights']) => {
-    for (const [user, days] of x) {
+    for (const [user, n] of x) {
       const other = y.get(user);
-      for (const [d, bytes] of days) if (d >= lo && d <= hi && other?.get(d) !== bytes) first = Math.min(first, d);
+      for (let i = lowerBound(n.days, lo); i < n.days.length && n.days[i] <= hi; i++) if (nightOn(other, n.days[i]) !== n.bytes[i]) first = Math.min(first, n.days[i]);
     }
   };
   oneWay(a, b);
