@@ -23,13 +23,11 @@ export function runSteps<T>(steps: Steps<T>): T {
 
 /**
  * One user's daily values, sorted by day, as logs (bytes > 0 only). Typed arrays: two days' histories of
- * everyone are held (as JavaScript arrays, 24 bytes a day of each statistic; here 13).
+ * everyone are held (as JavaScript arrays, 24 bytes a day of each statistic; here 12).
  */
 export interface Series {
   days: Int32Array;
   logs: Float64Array;
-  /** 1 on a working day. */
-  weekday: Uint8Array;
   /**
    * The last window's summary, by the range of indices it covers: windows that differ only by days
    * without activity (a weekend) are one. One, not a memo of every window: a build asks for each series'
@@ -53,12 +51,11 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
   for (const [user, list] of byUser) {
     yield;
     list.sort((a, b) => rows[a].day - rows[b].day);
-    const series: Series = { days: new Int32Array(list.length), logs: new Float64Array(list.length), weekday: new Uint8Array(list.length), last: null };
+    const series: Series = { days: new Int32Array(list.length), logs: new Float64Array(list.length), last: null };
     for (let i = 0; i < list.length; i++) {
       const { day, bytes } = rows[list[i]];
       series.days[i] = day;
       series.logs[i] = Math.log(bytes);
-      series.weekday[i] = isWeekend(day) ? 0 : 1;
     }
     out.set(user, series);
   }
@@ -135,7 +132,8 @@ export function ownSummary(s: Series | undefined, day: number, window: number): 
   const all: number[] = [];
   for (let i = from; i < to; i++) {
     all.push(s.logs[i]);
-    if (s.weekday[i]) working.push(s.logs[i]);
+    // Whether it is a working day is worked out, not held: an array of flags per series cost about 200 bytes.
+    if (!isWeekend(s.days[i])) working.push(s.logs[i]);
   }
   const values = working.length >= 3 ? working : all;
   const summary = robustSummary(values);
