@@ -35,7 +35,7 @@ export interface HistoryContext {
   day: number;
   detection: DetectionConfig;
   people: ReadonlyMap<string, Person>;
-  /** Everyone with a daily volume or a busiest hour in the window, sorted. */
+  /** Everyone with a daily volume or a busiest hour in the window, sorted (looked up by bisection: expectationsFor). */
   users: string[];
   volumes: Map<string, Series>;
   hours: Map<string, Series>;
@@ -91,16 +91,17 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   const { detection, users, volumes, hours, sensitives, settingsOf, groupKeys } = ctx;
   const B = detection.baselineDays;
   const params = (u: string) => ({ sigmaFloor: detection.sigmaFloor, priorDays: detection.priorDays, mixture: settingsOf(u).volumePeers.enabled ? settingsOf(u).volumePeers.mixture : 0 });
-  const own = new Map<string, Record<Stat, RobustSummary | null> & { active: number }>();
+  // Let go once today's expectations are made (below): the closures returned (without, prior) keep this scope.
+  let own: Map<string, Record<Stat, RobustSummary | null> & { active: number }> | null = new Map();
   for (const u of users) {
     yield;
     const v = ownSummary(volumes.get(u), d, B);
-    own.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
+    own!.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
   }
   // Peer priors per group, for each statistic.
   const members = new Map<string, Record<Stat, RobustSummary[]>>();
   for (const u of users) {
-    const o = own.get(u)!;
+    const o = own!.get(u)!;
     for (const key of groupKeys(u)) {
       let m = members.get(key);
       if (!m) members.set(key, (m = { volume: [], hour: [], sensitive: [] }));
@@ -116,21 +117,35 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
   // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
   const organisation: Record<Stat, PeerPrior | null> = {
-    volume: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
-    hour: peerPrior(ORGANISATION, users.map((u) => own.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
+    volume: peerPrior(ORGANISATION, users.map((u) => own!.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
+    hour: peerPrior(ORGANISATION, users.map((u) => own!.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
     sensitive: null,
+  };
+  /**
+   * Per person (by their place in the sorted `users`), a bit per statistic: at least MIN_OWN_DAYS_FOR_PEERS
+   * days of their own. What `pick` asks of the own summaries, kept when they are let go.
+   */
+  const enough = new Uint8Array(users.length);
+  users.forEach((u, i) => {
+    STATS.forEach((stat, k) => {
+      if ((own!.get(u)![stat]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS) enough[i] |= 1 << k;
+    });
+  });
+  const ownDaysEnough = (u: string, stat: Stat) => {
+    const i = sortedIndexOf(users, u);
+    return i >= 0 && (enough[i] & (1 << STATS.indexOf(stat))) !== 0;
   };
   const pick = (u: string, stat: Stat) => {
     for (const key of groupKeys(u)) {
       const prior = priors.get(key)?.[stat];
       if (prior) return prior;
     }
-    return (own.get(u)?.[stat]?.n ?? 0) < MIN_OWN_DAYS_FOR_PEERS ? organisation[stat] : null;
+    return ownDaysEnough(u, stat) ? null : organisation[stat];
   };
   // The organisation is a prior, not a peer group whose judgement a history that does not fit it should share.
   const paramsFor = (u: string, prior: PeerPrior | null) => (prior && prior.group === ORGANISATION ? { ...params(u), mixture: 0 } : params(u));
   const typical = (stat: Stat) => {
-    const spreads = users.map((u) => own.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
+    const spreads = users.map((u) => own!.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
     return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
   };
   const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
@@ -150,15 +165,28 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
     for (const u of users) {
       yield;
       const prior = pick(u, stat);
-      const e = expectationOf(own.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
+      const e = expectationOf(own!.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
       if (e) out[stat].set(u, e);
     }
   }
   for (const u of users) {
-    out.active.set(u, own.get(u)!.active);
+    out.active.set(u, own!.get(u)!.active);
     out.priors.set(u, pick(u, 'volume'));
   }
+  own = null;
   return out;
+}
+
+/** The index of `x` in `sorted` (sorted as Array.prototype.sort does strings), or -1. */
+function sortedIndexOf(sorted: ReadonlyArray<string>, x: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === x ? lo : -1;
 }
 
 /** `carried`: days worked out by another history on the same rows (history-carry.ts), taken as they are. */
