@@ -5,7 +5,7 @@
 import { isMonthEnd } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Person } from './people';
-import { ownSummary, runSteps, valueOn, type Series, type Steps } from './history-series';
+import { lowerBound, ownSummary, runSteps, valueOn, type Series, type Steps } from './history-series';
 import { expectationOf, peerPrior, type Expectation, type PeerPrior, type RobustSummary } from './statistics/expectation';
 
 /** Days back for month-end residuals: one month end before and the current close. */
@@ -93,6 +93,7 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   const params = (u: string) => ({ sigmaFloor: detection.sigmaFloor, priorDays: detection.priorDays, mixture: settingsOf(u).volumePeers.enabled ? settingsOf(u).volumePeers.mixture : 0 });
   // Let go once today's expectations are made (below): the closures returned (without, prior) keep this scope.
   let own: Map<string, Record<Stat, RobustSummary | null> & { active: number }> | null = new Map();
+  const ownOf = (u: string) => own!.get(u)!;
   for (const u of users) {
     yield;
     const v = ownSummary(volumes.get(u), d, B);
@@ -101,7 +102,7 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   // Peer priors per group, for each statistic.
   const members = new Map<string, Record<Stat, RobustSummary[]>>();
   for (const u of users) {
-    const o = own!.get(u)!;
+    const o = ownOf(u);
     for (const key of groupKeys(u)) {
       let m = members.get(key);
       if (!m) members.set(key, (m = { volume: [], hour: [], sensitive: [] }));
@@ -117,8 +118,8 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
   // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
   const organisation: Record<Stat, PeerPrior | null> = {
-    volume: peerPrior(ORGANISATION, users.map((u) => own!.get(u)!.volume).filter((x): x is RobustSummary => x !== null), opts),
-    hour: peerPrior(ORGANISATION, users.map((u) => own!.get(u)!.hour).filter((x): x is RobustSummary => x !== null), opts),
+    volume: peerPrior(ORGANISATION, users.map((u) => ownOf(u).volume).filter((x): x is RobustSummary => x !== null), opts),
+    hour: peerPrior(ORGANISATION, users.map((u) => ownOf(u).hour).filter((x): x is RobustSummary => x !== null), opts),
     sensitive: null,
   };
   /**
@@ -128,12 +129,14 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   const enough = new Uint8Array(users.length);
   users.forEach((u, i) => {
     STATS.forEach((stat, k) => {
-      if ((own!.get(u)![stat]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS) enough[i] |= 1 << k;
+      if ((ownOf(u)[stat]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS) enough[i] |= 1 << k;
     });
   });
   const ownDaysEnough = (u: string, stat: Stat) => {
-    const i = sortedIndexOf(users, u);
-    return i >= 0 && (enough[i] & (1 << STATS.indexOf(stat))) !== 0;
+    // While the build runs, from the summaries themselves (a Map lookup, not a bisection per person and statistic).
+    if (own) return (own.get(u)?.[stat]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS;
+    const i = lowerBound(users, u);
+    return i < users.length && users[i] === u && (enough[i] & (1 << STATS.indexOf(stat))) !== 0;
   };
   const pick = (u: string, stat: Stat) => {
     for (const key of groupKeys(u)) {
@@ -145,7 +148,7 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   // The organisation is a prior, not a peer group whose judgement a history that does not fit it should share.
   const paramsFor = (u: string, prior: PeerPrior | null) => (prior && prior.group === ORGANISATION ? { ...params(u), mixture: 0 } : params(u));
   const typical = (stat: Stat) => {
-    const spreads = users.map((u) => own!.get(u)![stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
+    const spreads = users.map((u) => ownOf(u)[stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
     return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
   };
   const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
@@ -165,28 +168,16 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
     for (const u of users) {
       yield;
       const prior = pick(u, stat);
-      const e = expectationOf(own!.get(u)![stat], prior, paramsFor(u, prior), fallbacks[stat]);
+      const e = expectationOf(ownOf(u)[stat], prior, paramsFor(u, prior), fallbacks[stat]);
       if (e) out[stat].set(u, e);
     }
   }
   for (const u of users) {
-    out.active.set(u, own!.get(u)!.active);
+    out.active.set(u, ownOf(u).active);
     out.priors.set(u, pick(u, 'volume'));
   }
   own = null;
   return out;
-}
-
-/** The index of `x` in `sorted` (sorted as Array.prototype.sort does strings), or -1. */
-function sortedIndexOf(sorted: ReadonlyArray<string>, x: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && sorted[lo] === x ? lo : -1;
 }
 
 /** `carried`: days worked out by another history on the same rows (history-carry.ts), taken as they are. */

@@ -36,19 +36,16 @@ interface SensitiveDays {
  * each was about 50 bytes a day of everyone with sensitive tables (two histories are held at once).
  */
 function sensitiveDays(rows: ReadonlyArray<UserDayValue>): Map<string, SensitiveDays> {
-  const count = new Map<string, number>();
-  for (const r of rows) if (r.bytes > 0) count.set(r.user, (count.get(r.user) ?? 0) + 1);
-  const out = new Map<string, SensitiveDays>();
-  for (const [user, n] of count) out.set(user, { days: new Int32Array(n), bytes: new Float64Array(n) });
-  const filled = new Map<string, number>();
+  const read = new Map<string, { days: number[]; bytes: number[] }>();
   for (const r of rows) {
     if (!(r.bytes > 0)) continue;
-    const i = filled.get(r.user) ?? 0;
-    const d = out.get(r.user)!;
-    d.days[i] = r.day;
-    d.bytes[i] = r.bytes;
-    filled.set(r.user, i + 1);
+    let d = read.get(r.user);
+    if (!d) read.set(r.user, (d = { days: [], bytes: [] }));
+    d.days.push(r.day);
+    d.bytes.push(r.bytes);
   }
+  const out = new Map<string, SensitiveDays>();
+  for (const [user, d] of read) out.set(user, { days: Int32Array.from(d.days), bytes: Float64Array.from(d.bytes) });
   return out;
 }
 

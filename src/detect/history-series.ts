@@ -109,8 +109,8 @@ export function nightOn(n: Nights | undefined, day: number): number | undefined 
   return i < n.days.length && n.days[i] === day ? n.bytes[i] : undefined;
 }
 
-/** Index of the first element >= x in a sorted array. */
-export function lowerBound(a: ArrayLike<number>, x: number): number {
+/** Index of the first element >= x in a sorted array (numbers, or strings as the default sort orders them). */
+export function lowerBound<T extends number | string>(a: ArrayLike<T>, x: T): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
