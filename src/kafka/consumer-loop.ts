@@ -94,13 +94,43 @@ export interface ConsumerLoop {
   done: Promise<void>;
 }
 
+/**
+ * The offset to commit after a batch whose messages were handled up to `next`: when all of them were,
+ * past the records after the last that kafkajs kept back (transaction markers, aborted transactions).
+ * Committed only up to the last message, a partition that ends with a marker was never committed to
+ * its end: its lag stayed at 1 or more for good (scaling by lag, alerts on it).
+ */
+export function commitAfter(batch: Pick<Batch, 'messages' | 'lastOffset'>, next: string): string {
+  const last = batch.messages[batch.messages.length - 1];
+  if (!last || BigInt(next) !== BigInt(last.offset) + 1n) return next;
+  const end = BigInt(batch.lastOffset()) + 1n;
+  return end > BigInt(next) ? String(end) : next;
+}
+
 export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
   const { kafka, log, settings } = opts;
   const consumer = kafka.consumer(consumerConfig(settings));
   let stopping = false;
+  /** Per topic and partition, the offset this consumer committed last. */
+  const committed = new Map<string, bigint>();
+  const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
   let settle: { resolve: () => void; reject: (e: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => {});
+
+  // A fetch of a partition that held only records kafkajs keeps back (a marker or an aborted
+  // transaction after everything else) reaches no eachBatch: kafkajs moves past it and, with autoCommit
+  // off, commits nothing. Committed here, unless this consumer already committed further.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const { topic, partition, batchSize, firstOffset, lastOffset } = e.payload;
+    if (batchSize !== 0 || firstOffset === null || stopping) return;
+    const offset = BigInt(lastOffset) + 1n;
+    if (offset <= (committed.get(partitionKey(topic, partition)) ?? -1n)) return;
+    committed.set(partitionKey(topic, partition), offset);
+    consumer.commitOffsets([{ topic, partition, offset: String(offset) }]).catch((err: Error) => {
+      log.debug({ err: err.message, topic, partition }, `${opts.name}: commit past transaction markers failed (made by the next batch)`);
+    });
+  });
 
   consumer.on(consumer.events.CRASH, (e) => {
     opts.onCrash?.();
@@ -138,12 +168,14 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
             const first = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.messages[0].offset }] }] };
             const next = await opts.eachBatch(batch, { heartbeat, isStale, fence: () => commitOffsetsIfNecessary(first) });
             if (next === undefined) return;
-            resolveOffset(String(BigInt(next) - 1n));
+            const offset = commitAfter(batch, next);
+            resolveOffset(String(BigInt(offset) - 1n));
             // The batch's own commit also works while the consumer is stopping (consumer.commitOffsets does not).
-            const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] };
-            await commitOffsetsIfNecessary(offsets).catch((err: Error) => {
-              log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, opts.commitFailed);
-            });
+            const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] };
+            await commitOffsetsIfNecessary(offsets).then(
+              () => committed.set(partitionKey(batch.topic, batch.partition), BigInt(offset)),
+              (err: Error) => log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, opts.commitFailed),
+            );
           } finally {
             clearInterval(beat);
           }

@@ -6,10 +6,12 @@ import { consumerConfig, createConsumerLoop, type ConsumerLoopOptions } from '..
 import { createLogger } from '../../src/log';
 
 const CRASH = 'consumer.crash';
+const END_BATCH_PROCESS = 'consumer.end_batch_process';
 
 class FakeConsumer extends EventEmitter {
-  events = { CRASH, GROUP_JOIN: 'consumer.group_join', HEARTBEAT: 'consumer.heartbeat', REQUEST: 'network.request' };
+  events = { CRASH, GROUP_JOIN: 'consumer.group_join', HEARTBEAT: 'consumer.heartbeat', REQUEST: 'network.request', END_BATCH_PROCESS };
   calls: string[] = [];
+  commits: unknown[] = [];
   subscribed?: { topics: string[]; fromBeginning: boolean };
   runConfig?: { autoCommit: boolean; eachBatchAutoResolve: boolean; partitionsConsumedConcurrently: number; eachBatch: (p: EachBatchPayload) => Promise<void> };
   constructor(public config: ConsumerConfig) {
@@ -27,13 +29,21 @@ class FakeConsumer extends EventEmitter {
   async disconnect() {
     this.calls.push('disconnect');
   }
+  async commitOffsets(offsets: unknown[]) {
+    this.commits.push(...offsets);
+  }
+  /** kafkajs's event after a fetch of a partition, as it emits it for one whose records were all kept back. */
+  endBatch(partition: number, firstOffset: string | null, lastOffset: string, batchSize = 0) {
+    this.emit(END_BATCH_PROCESS, { payload: { topic: 'events', partition, batchSize, firstOffset, lastOffset } });
+  }
   crash(error: Error, restart: boolean) {
     this.emit(CRASH, { payload: { error, restart } });
   }
 }
 
-function batchOf(offsets: string[]): Batch {
-  return { topic: 'events', partition: 3, messages: offsets.map((offset) => ({ offset, value: Buffer.from('{}') })) } as unknown as Batch;
+/** A batch of messages at `offsets`; its records end at `lastOffset` (kafkajs keeps back the ones past the last message: markers, aborted transactions). */
+function batchOf(offsets: string[], lastOffset = offsets[offsets.length - 1]): Batch {
+  return { topic: 'events', partition: 3, messages: offsets.map((offset) => ({ offset, value: Buffer.from('{}') })), lastOffset: () => lastOffset } as unknown as Batch;
 }
 
 /** Feeds a batch to the loop's eachBatch as kafkajs would; records what the loop resolved and committed. */
@@ -124,6 +134,30 @@ describe('createConsumerLoop', () => {
     const seen = await deliver(consumer, batchOf(['41', '42']));
     expect(seen.resolved).toEqual(['42']);
     expect(seen.committed).toEqual([{ topics: [{ topic: 'events', partitions: [{ partition: 3, offset: '43' }] }] }]);
+  });
+
+  it('commits past the transaction markers after the last message once every message was handled, not when the stage stopped before', async () => {
+    const { loop, consumer } = setUp();
+    await loop.start();
+    const seen = await deliver(consumer, batchOf(['41', '42'], '44'));
+    expect(seen.resolved).toEqual(['44']);
+    expect(seen.committed).toEqual([{ topics: [{ topic: 'events', partitions: [{ partition: 3, offset: '45' }] }] }]);
+    const partly = setUp({ eachBatch: async () => '42' });
+    await partly.loop.start();
+    expect((await deliver(partly.consumer, batchOf(['41', '42'], '44'))).committed).toEqual([{ topics: [{ topic: 'events', partitions: [{ partition: 3, offset: '42' }] }] }]);
+  });
+
+  it('commits past a fetch that held only kept-back records (a marker at the end of a partition), never back', async () => {
+    const { loop, consumer } = setUp();
+    await loop.start();
+    consumer.endBatch(1, '7', '7');
+    expect(consumer.commits).toEqual([{ topic: 'events', partition: 1, offset: '8' }]);
+    // Not for a batch with messages (its own commit), nor for one with no record at all, nor below what was committed.
+    consumer.endBatch(1, '8', '9', 2);
+    consumer.endBatch(1, null, '12');
+    await deliver(consumer, batchOf(['50']));
+    consumer.endBatch(3, '20', '20');
+    expect(consumer.commits).toEqual([{ topic: 'events', partition: 1, offset: '8' }]);
   });
 
   it('commits nothing when the stage returns nothing, and does not hand it empty batches', async () => {
