@@ -24,10 +24,12 @@
 // kafkajs has no hook for this: its fetch responses' message decoder (`decodeMessages`, shared by fetch
 // versions 4 to 11) is replaced in the module cache before the first fetch loads the response decoders
 // that require it (they are loaded lazily), and its record decoder by a linear one (record-decoder.ts).
+// The same decoder leaves out the records of aborted transactions (aborted-transactions.ts).
 // Checked against kafkajs 2.2.4 (test/unit/kafka-batch-guard.test.ts decodes real batches through
 // kafkajs's own decoders). Kafka's old message formats (magic 0 and 1, brokers before 0.11) are read by
 // kafkajs as before, unguarded: Kafka 3 stores only record batches.
 import { InsiderError } from '../errors';
+import { abortedListOf, leaveOutAborted, trackArrays } from './aborted-transactions';
 import { BatchTooLarge, batchLimits, setBatchLimits, type BatchLimits } from './batch-limits';
 import { headerBytes, linearRecordDecoder, type KafkaDecoder, type LongType } from './record-decoder';
 
@@ -157,6 +159,8 @@ export function guardedMessages(kafka: KafkaProtocol, random: () => number = Mat
     if (!budget) spent.set(fetch, (budget = { bytes: 0, records: 0, partitions: 0, turn: Math.floor(random() * widest) }));
     const ordinal = budget.partitions++;
     widest = Math.max(widest, budget.partitions);
+    // The partition's aborted transactions, read by kafkajs just before its records (aborted-transactions.ts).
+    const aborted = abortedListOf(fetch);
     const size = fetch.readInt32();
     if (size <= 0 || !fetch.canReadBytes(size)) return [];
     const data = fetch.readBytes(size);
@@ -191,6 +195,7 @@ export function guardedMessages(kafka: KafkaProtocol, random: () => number = Mat
       const context = batch.records[0]?.batchContext;
       if (context) budget.bytes += headerBytes(context);
     }
+    if (aborted) leaveOutAborted(records, aborted);
     return records;
   };
 }
@@ -210,6 +215,7 @@ export function guardRecordBatches(options: Partial<BatchLimits> = {}): void {
       throw new InsiderError('KAFKA_BATCH_GUARD', 'kafkajs fetched before its record batches were guarded (call guardRecordBatches before any consumer runs)');
     }
   }
+  trackArrays(require('kafkajs/src/protocol/decoder'));
   // Loaded (not imported) to put each module in the cache, whose exports are then replaced: the record
   // decoder before the batch decoder that requires it, decodeMessages before the response decoders that
   // require it (loaded with the first fetch).

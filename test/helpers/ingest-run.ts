@@ -36,7 +36,7 @@ export interface IngestFixture {
  */
 export async function ingestFixture(
   prefix: string,
-  overrides: { clickhouseUrl?: string; cluster?: Config['clickhouse']['cluster']; partitions?: number; slow?: boolean; fetchMaxBytes?: number } = {},
+  overrides: { clickhouseUrl?: string; cluster?: Config['clickhouse']['cluster']; partitions?: number; slow?: boolean; fetchMaxBytes?: number; maxBatchRecords?: number } = {},
 ): Promise<IngestFixture> {
   const base = testConfig();
   const name = uniqueName(prefix);
@@ -66,7 +66,7 @@ export async function ingestFixture(
   fs.writeFileSync(
     configFile,
     [
-      `kafka: { topic: "${name}" }`,
+      `kafka: { topic: "${name}"${overrides.maxBatchRecords ? `, maxBatchRecords: ${overrides.maxBatchRecords}` : ''} }`,
       `clickhouse: { database: "${name}", url: "${config.clickhouse.url}", requestTimeoutMs: 10000, cluster: ${JSON.stringify(cluster)} }`,
       `ingest: { groupId: "${name}", sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, metrics: { port: 0 }, retry: { initialDelayMs: 100, maxDelayMs: 2000 }${overrides.slow ? ', fetchMaxBytes: 65536, concurrentPartitions: 1' : ''}${overrides.fetchMaxBytes ? `, fetchMaxBytes: ${overrides.fetchMaxBytes}` : ''} }`,
       'log: { level: info }',
