@@ -162,8 +162,8 @@ describe('the Helm chart', () => {
       const c = podSpec(o)!.containers[0];
       expect(c.envFrom).toEqual([{ secretRef: { name: 'insider-detector' } }]);
       expect(c.env?.[0]).toEqual({ name: 'INSIDER_CONFIG', value: '/etc/insider/config.yaml' });
-      // The ingester's heap is capped (values ingester.heapMb); nothing else is set by the environment.
-      expect(c.env?.slice(1)).toEqual(o.metadata.name.endsWith('-ingester') ? [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=144' }] : []);
+      // The ingester's heap and young generation are capped (values ingester.heapMb, semiSpaceMb); nothing else is set by the environment.
+      expect(c.env?.slice(1)).toEqual(o.metadata.name.endsWith('-ingester') ? [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=144 --max-semi-space-size=8' }] : []);
     }
     expect(everything.filter((o) => o.kind === 'Secret')).toEqual([]);
     for (const key of ['clickhouse.password', 'kafka.sasl.password', 'api.pseudonymKey', 'api.adminToken']) {

@@ -135,10 +135,13 @@ spec:
           env:
             - name: INSIDER_CONFIG
               value: /etc/insider/config.yaml
-            {{- with .values.heapMb }}
+            {{- $node := list }}
+            {{- with .values.heapMb }}{{ $node = append $node (printf "--max-old-space-size=%d" (int .)) }}{{ end }}
+            {{- with .values.semiSpaceMb }}{{ $node = append $node (printf "--max-semi-space-size=%d" (int .)) }}{{ end }}
+            {{- if $node }}
             # V8 grows its heap lazily to far more than the live data; a cap keeps the pod's memory near it.
             - name: NODE_OPTIONS
-              value: --max-old-space-size={{ int . }}
+              value: {{ join " " $node | quote }}
             {{- end }}
           envFrom:
             - secretRef:
