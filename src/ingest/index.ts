@@ -82,6 +82,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     eachBatch: (batch, session) => handleBatch(batch, session),
     // ClickHouse holds the batch; the next owner of this partition skips it from the ledger.
     commitFailed: 'offset commit failed (rebalance?); recovery is from ClickHouse',
+    onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, lag),
     onStopping(failed) {
       // A failure stops at once; a stop lets the batch in hand finish within the grace period.
       stopDeadline = failed ? Date.now() : Date.now() + shutdownGraceMs;

@@ -73,6 +73,8 @@ export interface ConsumerLoopOptions {
   commitFailed: string;
   /** A crash, restarted from or not (metrics). */
   onCrash?(): void;
+  /** A fetch whose records kafkajs all kept back (transaction markers) moved the partition on: its lag now (metrics). */
+  onLag?(topic: string, partition: number, lag: number): void;
   /** The loop begins to stop: asked (failed false), or after a failure (failed true). Stop timers here. */
   onStopping?(failed: boolean): void;
   /** After the consumer has left the group: close what else the stage holds. A throw rejects stop(). */
@@ -122,8 +124,9 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
   // transaction after everything else) reaches no eachBatch: kafkajs moves past it and, with autoCommit
   // off, commits nothing. Committed here, unless this consumer already committed further.
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    const { topic, partition, batchSize, firstOffset, lastOffset } = e.payload;
+    const { topic, partition, batchSize, firstOffset, lastOffset, offsetLag } = e.payload;
     if (batchSize !== 0 || firstOffset === null || stopping) return;
+    opts.onLag?.(topic, partition, Math.max(0, Number(offsetLag)));
     const offset = BigInt(lastOffset) + 1n;
     if (offset <= (committed.get(partitionKey(topic, partition)) ?? -1n)) return;
     committed.set(partitionKey(topic, partition), offset);

@@ -138,6 +138,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
     eachBatch: (batch, session) => judge(batch, session),
     commitFailed: 'detector offset commit failed; the batch may be judged again (its partition is taken over: its alerts are continued, not raised again)',
     onCrash: () => metrics.errors.inc({ kind: 'crash' }),
+    onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, lag),
     onStopping() {
       for (const t of timers) clearInterval(t);
       stopDayAhead();

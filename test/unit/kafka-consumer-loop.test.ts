@@ -33,8 +33,8 @@ class FakeConsumer extends EventEmitter {
     this.commits.push(...offsets);
   }
   /** kafkajs's event after a fetch of a partition, as it emits it for one whose records were all kept back. */
-  endBatch(partition: number, firstOffset: string | null, lastOffset: string, batchSize = 0) {
-    this.emit(END_BATCH_PROCESS, { payload: { topic: 'events', partition, batchSize, firstOffset, lastOffset } });
+  endBatch(partition: number, firstOffset: string | null, lastOffset: string, batchSize = 0, offsetLag = '0') {
+    this.emit(END_BATCH_PROCESS, { payload: { topic: 'events', partition, batchSize, firstOffset, lastOffset, offsetLag } });
   }
   crash(error: Error, restart: boolean) {
     this.emit(CRASH, { payload: { error, restart } });
@@ -147,17 +147,21 @@ describe('createConsumerLoop', () => {
     expect((await deliver(partly.consumer, batchOf(['41', '42'], '44'))).committed).toEqual([{ topics: [{ topic: 'events', partitions: [{ partition: 3, offset: '42' }] }] }]);
   });
 
-  it('commits past a fetch that held only kept-back records (a marker at the end of a partition), never back', async () => {
-    const { loop, consumer } = setUp();
+  it('commits past a fetch that held only kept-back records (a marker at the end of a partition), never back, and tells the stage its lag', async () => {
+    const lags: string[] = [];
+    const { loop, consumer } = setUp({ onLag: (topic, partition, lag) => lags.push(`${topic}/${partition}: ${lag}`) });
     await loop.start();
     consumer.endBatch(1, '7', '7');
     expect(consumer.commits).toEqual([{ topic: 'events', partition: 1, offset: '8' }]);
+    consumer.endBatch(2, '30', '33', 0, '4');
+    expect(lags).toEqual(['events/1: 0', 'events/2: 4']);
+    consumer.commits.length = 0;
     // Not for a batch with messages (its own commit), nor for one with no record at all, nor below what was committed.
     consumer.endBatch(1, '8', '9', 2);
     consumer.endBatch(1, null, '12');
     await deliver(consumer, batchOf(['50']));
     consumer.endBatch(3, '20', '20');
-    expect(consumer.commits).toEqual([{ topic: 'events', partition: 1, offset: '8' }]);
+    expect(consumer.commits).toEqual([]);
   });
 
   it('commits nothing when the stage returns nothing, and does not hand it empty batches', async () => {
