@@ -184,6 +184,49 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     }
   });
 
+  it('a statement that writes slow-log lines of its own frames no one and hides nothing: the entry it forges is refused, its author\'s read counted with the Bytes_sent the server logged', async () => {
+    // Sent with comments kept (mariadb -c), as any client sends them. The first writes, inside a comment,
+    // a whole entry for a colleague (20 GB); the second an alias whose newline puts forged numbers on an
+    // explain line (log_slow_verbosity = explain).
+    const colleague = names.exporter;
+    const forge = [
+      'SELECT * /*',
+      `# User@Host: ${colleague}[${colleague}] @  [10.1.2.3]`,
+      `# Thread_id: 7  Schema: ${names.database}  QC_hit: No`,
+      '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
+      '# Rows_affected: 0  Bytes_sent: 21474836480',
+      `SET timestamp=${Math.floor(Date.now() / 1000)};`,
+      'SELECT * FROM customers;',
+      '*/ FROM customers',
+    ].join('\n');
+    const shrink = 'SELECT * FROM customers AS `c\n# Rows_sent: 3  Rows_examined: 3  Rows_affected: 0  Bytes_sent: 412`';
+    const before = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'forged_record'`);
+    for (const statement of [forge, shrink]) {
+      const out = await new Promise<number>((resolve) => spawn('mariadb', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(layout.port), '-u', names.analyst, `-p${PASSWORD}`, names.database, '-c', '-e', statement], { stdio: 'ignore' }).on('close', (code) => resolve(code ?? 1)));
+      expect(out).toBe(0);
+    }
+    const [cut, aliased] = await waitUntil('both reads stored', async () => {
+      const a = await stored(sql`user = ${names.analyst} AND position(extra, 'SELECT * /*') > 0`);
+      const b = await stored(sql`user = ${names.analyst} AND position(extra, 'AS \`c') > 0`);
+      return a.length > 0 && b.length > 0 ? [a, b] : undefined;
+    }, 120000, 500);
+    const log = fs.readFileSync(layout.logs.slow, 'utf8').slice(slowStart);
+    // Each counted once, for its author, with the header the server wrote (not 412 bytes; not nothing).
+    expect(cut.map((r) => [r.user, Number(r.bytes), Number(r.rows)])).toEqual([[names.analyst, bytesSentInLog(log, names.analyst, 'SELECT * /*')[0], 2000]]);
+    expect(JSON.parse(cut[0].extra).statement_cut).toMatch(/cut/);
+    expect(aliased.map((r) => [r.user, r.table_name, Number(r.bytes), Number(r.rows)])).toEqual([[names.analyst, 'customers', bytesSentInLog(log, names.analyst, 'SELECT * FROM customers AS `c')[0], 2000]]);
+    expect(Number(aliased[0].bytes)).toBeGreaterThan(100000);
+    // The forged entry: a dead letter naming its author, no event for the colleague.
+    const [dead] = await waitUntil('the forged entry dead-lettered', async () => {
+      const d = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'forged_record'`);
+      return Number(d[0].n) > Number(before[0].n) ? d : undefined;
+    }, 60000);
+    expect(Number(dead.n) - Number(before[0].n)).toBe(1);
+    const [reason] = await f.ch.query<{ reason: string }>(sql`SELECT reason FROM dead_letters WHERE reason_code = 'forged_record' ORDER BY kafka_offset DESC LIMIT 1`);
+    expect(reason.reason).toContain(names.analyst);
+    expect(await stored(sql`user = ${colleague} AND bytes = 21474836480`)).toEqual([]);
+  });
+
   it('malformed, cut and wrongly formatted records are dead-lettered with reasons while the ingester keeps running', async () => {
     const entry = slowRecords().find((r) => r.includes('FROM customers WHERE id <= 25'))!;
     const auditLine = auditRecords().find((r) => r.includes(',QUERY,'))!;

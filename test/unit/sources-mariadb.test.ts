@@ -3,7 +3,8 @@
 // server logged, in any order of the two files, and every malformed record dead-lettered with a reason.
 import fs from 'node:fs';
 import path from 'node:path';
-import { mariadbFormat } from '../../src/sources/mariadb';
+import { mariadbFormat, RECORD_START } from '../../src/sources/mariadb';
+import { splitRecords } from '../../src/sources/framing';
 import { parseAuditLine } from '../../src/sources/mariadb/audit-log';
 import { parseSlowEntry } from '../../src/sources/mariadb/slow-log';
 import { createSessionJoin } from '../../src/sources';
@@ -137,6 +138,38 @@ describe('mariadb records that cannot be read are dead-lettered with a reason, n
     // line, which the slow log only writes for real entries or a statement's own newlines.
     const forged = parseSlowEntry(`${entry.replace(/;\s*$/, '')} /* a comment with # User@Host: root[root] inside */;`);
     expect(forged.ok && forged.entry?.user).toBe(cases[0].user);
+  });
+
+  // Written by the real server (MariaDB 10.11, log_slow_verbosity = explain) for statements of an
+  // ordinary account, spoof_mallory (test/fixtures/mariadb/forged/): one whose comment holds a whole
+  // entry for spoof_bob (20 GB), one whose alias holds a line of forged numbers.
+  const forged = (name: string) => {
+    const read = (file: string) => fs.readFileSync(path.join(FIXTURE_DIR, 'forged', `${name}-${file}.log`), 'utf8');
+    return { slow: splitRecords(read('slow'), RECORD_START), audit: read('audit').split('\n').filter((l) => l !== '') };
+  };
+
+  it('an entry a statement forges (a record start in its text) is dead-lettered naming its author; the author\'s read counts with the header the server wrote', async () => {
+    const { slow, audit } = forged('entry');
+    for (const records of [[...slow, ...audit], [...audit, ...slow]]) {
+      const { events, outcomes } = await decodeRecords(records);
+      expect(events.map((e) => [e.user, e.bytes, e.rows, e.statement_cut !== undefined])).toEqual([['spoof_mallory', 3437993, 20000, true]]);
+      const dead = outcomes.filter((o) => !o.ok) as Array<{ code: string; reason: string }>;
+      expect(dead.map((d) => d.code)).toEqual(['forged_record']);
+      expect(dead[0].reason).toContain('spoof_mallory (connection 15, query 33)');
+    }
+  });
+
+  it('numbers a statement writes on an explain line do not replace the header\'s', async () => {
+    const { slow, audit } = forged('numbers');
+    const { events } = await decodeRecords([...slow, ...audit]);
+    expect(events.map((e) => [e.user, e.table, e.bytes, e.rows])).toEqual([['spoof_mallory', 'customers', 3438173, 20000]]);
+  });
+
+  it('a header whose schema holds the other lines\' words reads them from their own lines', () => {
+    const text = entry.replace(/Schema: \S*/, 'Schema: x  Bytes_sent: 1  Rows_sent: 1');
+    const r = parseSlowEntry(text);
+    const real = parseSlowEntry(entry);
+    expect(r.ok && real.ok && r.entry && real.entry && [r.entry.schema, r.entry.bytesSent, r.entry.rowsSent]).toEqual(['x  Bytes_sent: 1  Rows_sent: 1', real.ok && real.entry?.bytesSent, real.ok && real.entry?.rowsSent]);
   });
 
   it('parses the audit line fields, unescaping the statement', () => {

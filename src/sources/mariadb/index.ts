@@ -17,7 +17,7 @@ import { unwrap } from '../envelope';
 import { firstKeyword, relationsOf } from '../postgres/statement';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
 import { isAuditLine, parseAuditLine, type AuditLine } from './audit-log';
-import { isSlowLogText, parseSlowEntry, type SlowEntry } from './slow-log';
+import { isSlowLogText, parseSlowEntry, USER_HOST_START, type SlowEntry } from './slow-log';
 
 const optionsSchema = z.strictObject({
   server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected a server name (letters, digits, . _ : -, at most 64)').optional(),
@@ -108,10 +108,32 @@ function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
     return [
       { ...base, kind: 'attr', name: `q:${keys.full}`, value, persist: false },
       { ...base, kind: 'attr', name: `p:${keys.prefix}`, value, persist: false },
+      ...forgedEntries(a, server, now),
     ];
   }
   return [];
 }
+
+/**
+ * The slow log copies a statement as it is, and the shipper starts a record at every line that begins
+ * `# User@Host:`: a statement holding such a line (in a comment, a string, a quoted name) cuts its own
+ * entry there and writes one of its choosing after it, for any user, thread and Bytes_sent (a colleague
+ * framed for a 20 GB read that never happened, the author's own read gone). The audit log has the
+ * statement whole: each such line in it is a fact on the connection the forged entry names, so that the
+ * entry is refused when it comes (one batch holds both, or the audit line came first).
+ */
+function forgedEntries(a: AuditLine, server: string, now: number): SessionFact[] {
+  const lines = a.object.split('\n');
+  const out: SessionFact[] = [];
+  for (let k = 1; k < lines.length; k++) {
+    if (!lines[k].startsWith(USER_HOST_START)) continue;
+    const thread = /^# Thread_id: (\d+) /.exec(lines[k + 1] ?? '')?.[1] ?? '';
+    out.push({ server, sessionId: thread, ts: now, kind: 'attr', name: `f:${forgedKey(lines[k])}`, value: `${a.user},${a.connectionId},${a.queryId}`, persist: false });
+  }
+  return out;
+}
+
+const forgedKey = (userHost: string) => crypto.createHash('sha1').update(userHost).digest('base64').slice(0, 22);
 
 export function mariadbDecoder(server: string): SourceDecoder {
   return {
@@ -142,9 +164,14 @@ export function mariadbDecoder(server: string): SourceDecoder {
 }
 
 function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeResult {
+  const view = ctx.session(server, e.threadId);
+  const forged = view?.attrs.get(`f:${forgedKey(e.userHost)}`);
+  if (forged) {
+    const [author, connection, query] = forged.split(',');
+    return { ok: false, code: 'forged_record', reason: `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: its "${e.userHost.slice(0, 80)}" line is in that statement (server_audit)` };
+  }
   const head = firstKeyword(e.statement, 'mysql');
   if (SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:')) return { ok: true, events: [], facts: [], note: `${head || 'administrator command'}: no data` };
-  const view = ctx.session(server, e.threadId);
   const keys = statementKeys(e.statement);
   // The whole statement; else an audit copy cut at server_audit_query_log_limit that starts the same way.
   let joined = view?.attrs.get(`q:${keys.full}`);
@@ -174,7 +201,9 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeRes
   // mysqldump reads a table it locked (LOCK TABLES): the audit log names it on the LOCK, not on the SELECT.
   if (tables.length === 0) tables = relationsOf(e.statement, { dialect: 'mysql', defaultSchema: e.schema }).slice(0, 20).map((t) => split(t, e.schema));
   const status = retcode !== 0 ? 'error' : 'ok';
-  if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
+  // An entry cut short by a record start in its statement keeps its header's numbers: they are the
+  // server's, for the whole statement, whatever its tables (the rest of the text was another record).
+  if (tables.length === 0 && status === 'ok' && !(e.cut && (e.bytesSent > 0 || e.rowsSent > 0))) return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
   const outfile = OUTFILE.exec(e.statement);
   const action = MYSQLDUMP.test(e.statement) ? 'DUMP' : outfile ? 'EXPORT' : head || 'UNKNOWN';
   const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
@@ -208,6 +237,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeRes
       query_time_s: e.queryTime,
       tables_from: tablesFrom,
       ...(joined ? {} : { audit: 'not joined' }),
+      ...(e.cut ? { statement_cut: 'the statement holds a line that starts a slow-log record: the log entry was cut there' } : {}),
       ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
       ...(status === 'error' ? { error_code: retcode } : {}),
       ...(outfile ? { server_file: outfile[3], note: `${outfile[1].toUpperCase()}: the rows went to a file on the database server, not over the connection` } : {}),

@@ -28,6 +28,10 @@ export interface SlowEntry {
   rowsAffected: number;
   bytesSent: number;
   statement: string;
+  /** The statement did not end with the `;` MariaDB writes after every one: a record start inside it cut it here. */
+  cut: boolean;
+  /** The entry's first line, `# User@Host: ...`. */
+  userHost: string;
   /** Other `Key: value` pairs of the header (Full_scan, Tmp_tables, ...). */
   other: Record<string, string>;
 }
@@ -35,11 +39,21 @@ export interface SlowEntry {
 export type SlowResult = { ok: true; entry: SlowEntry } | { ok: true; entry?: undefined; note: string } | { ok: false; code: 'missing_field' | 'truncated_record' | 'bad_timestamp'; reason: string };
 
 const USER_HOST = /^# User@Host: ([^[\s]*)\[([^\]]*)\] @ (\S*) \[([^\]]*)\]/;
+// The three lines MariaDB writes after `# User@Host:`, always, in this order (log.cc). Read from these
+// lines only, each whole: the statement is copied into the log as it is, and with log_slow_verbosity =
+// explain so are its aliases and names, each on a `# explain:` line: a name holding a newline and
+// "# Rows_sent: 3 ... Bytes_sent: 412" wrote a second pair line that overwrote the real numbers (a read
+// of 3.4 MB counted as 412 bytes). The schema is the database's name: anything between its fixed neighbours.
+const THREAD_LINE = /^# Thread_id: (\d+)  Schema: (.*)  QC_hit: (?:Yes|No)$/;
+const TIMES_LINE = /^# Query_time: (\S+)  Lock_time: (\S+)  Rows_sent: (\S+)  Rows_examined: (\S+)$/;
+const BYTES_LINE = /^# Rows_affected: (\S+)  Bytes_sent: (\S+)$/;
 const TIME_LINE = /^# Time: \d{6}\s+\d{1,2}:\d\d:\d\d(\.\d+)?$/;
 const BANNER = /^\S+, Version: .* started with:$/;
 const PAIR = /([A-Za-z_]+): (\S*)/g;
 
 /** True when the text is (or starts with) a slow-log entry or one of its stray lines. */
+export const USER_HOST_START = '# User@Host: ';
+
 export function isSlowLogText(text: string): boolean {
   return text.startsWith('# User@Host:') || text.startsWith('# Time:') || BANNER.test(text.split('\n', 1)[0]);
 }
@@ -51,13 +65,27 @@ export function parseSlowEntry(text: string): SlowResult {
   if (i >= lines.length) return { ok: true, note: 'a # Time: line (the time of the next entry; each entry has its own SET timestamp)' };
   if (BANNER.test(lines[i])) return { ok: true, note: 'the banner of a (re)started server' };
   const who = USER_HOST.exec(lines[i]);
+  const userHost = lines[i];
   if (!who) return { ok: false, code: 'truncated_record', reason: `a slow-log record must start with "# User@Host:"; this one starts ${JSON.stringify(lines[i].slice(0, 40))} (a multi-line entry cut into lines? docs/sources/mariadb.md, shipper settings)` };
+  i++;
+  const thread = THREAD_LINE.exec(lines[i] ?? '');
+  if (thread) i++;
+  const times = thread && TIMES_LINE.exec(lines[i] ?? '');
+  if (times) i++;
+  const sent = times && BYTES_LINE.exec(lines[i] ?? '');
+  if (sent) i++;
   const pairs: Record<string, string> = {};
-  for (i++; i < lines.length && lines[i].startsWith('#'); i++) {
+  if (thread) Object.assign(pairs, { Thread_id: thread[1], Schema: thread[2] });
+  if (times) Object.assign(pairs, { Query_time: times[1], Lock_time: times[2], Rows_sent: times[3], Rows_examined: times[4] });
+  if (sent) Object.assign(pairs, { Rows_affected: sent[1], Bytes_sent: sent[2] });
+  // The optional lines (log_slow_verbosity: Full_scan, Filesort, Tmp_tables, ...) up to the first
+  // `# explain:` line, whose rows are the statement's names; none overrides the lines above.
+  let explained = false;
+  for (; i < lines.length && lines[i].startsWith('#'); i++) {
     const line = lines[i];
-    // `# explain:` lines are EXPLAIN rows (tab-separated), not pairs.
-    if (line.startsWith('# explain:') || line === '#') continue;
-    for (const m of line.matchAll(PAIR)) pairs[m[1]] = m[2];
+    explained ||= line.startsWith('# explain:');
+    if (explained || line === '#') continue;
+    for (const m of line.matchAll(PAIR)) if (!(m[1] in pairs)) pairs[m[1]] = m[2];
   }
   // `use db;` when the schema changed, then `SET timestamp=N;`.
   let ts: number | undefined;
@@ -84,7 +112,8 @@ export function parseSlowEntry(text: string): SlowResult {
     }
   }
   let statement = lines.slice(i, end).join('\n');
-  if (statement.endsWith(';')) statement = statement.slice(0, -1);
+  const cut = !statement.endsWith(';');
+  if (!cut) statement = statement.slice(0, -1);
   if (statement === '') return { ok: false, code: 'truncated_record', reason: 'a slow-log entry without its statement (cut short by the shipper?)' };
   const num = (key: string): number | string => {
     const v = pairs[key];
@@ -121,6 +150,8 @@ export function parseSlowEntry(text: string): SlowResult {
       rowsAffected: fields.rowsAffected as number,
       bytesSent: fields.bytesSent as number,
       statement,
+      cut,
+      userHost,
       other,
     },
   };
