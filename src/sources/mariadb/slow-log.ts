@@ -44,9 +44,9 @@ const USER_HOST = /^# User@Host: ([^[\s]*)\[([^\]]*)\] @ (\S*) \[([^\]]*)\]/;
 // explain so are its aliases and names, each on a `# explain:` line: a name holding a newline and
 // "# Rows_sent: 3 ... Bytes_sent: 412" wrote a second pair line that overwrote the real numbers (a read
 // of 3.4 MB counted as 412 bytes). The schema is the database's name: anything between its fixed neighbours.
-const THREAD_LINE = /^# Thread_id: (\d+)  Schema: (.*)  QC_hit: (?:Yes|No)$/;
-const TIMES_LINE = /^# Query_time: (\S+)  Lock_time: (\S+)  Rows_sent: (\S+)  Rows_examined: (\S+)$/;
-const BYTES_LINE = /^# Rows_affected: (\S+)  Bytes_sent: (\S+)$/;
+const THREAD_LINE = /^# Thread_id: (\d+) {2}Schema: (.*) {2}QC_hit: (?:Yes|No)$/;
+const TIMES_LINE = /^# Query_time: (\S+) {2}Lock_time: (\S+) {2}Rows_sent: (\S+) {2}Rows_examined: (\S+)$/;
+const BYTES_LINE = /^# Rows_affected: (\S+) {2}Bytes_sent: (\S+)$/;
 const TIME_LINE = /^# Time: \d{6}\s+\d{1,2}:\d\d:\d\d(\.\d+)?$/;
 const BANNER = /^\S+, Version: .* started with:$/;
 const PAIR = /([A-Za-z_]+): (\S*)/g;
