@@ -38,9 +38,30 @@ describe('clickhouse-query-log on rows the real server logged', () => {
     expect({ action: e.action, database: e.database, table: e.table, rows: e.rows, status: e.status }).toEqual({ action: c.expected.action, database: c.expected.database, table: c.expected.table, rows: c.expected.rows, status: c.expected.status });
     // -1: a join's result size depends on String lengths; the row's own result_bytes then.
     expect(e.bytes).toBe(c.expected.bytes >= 0 ? c.expected.bytes : Number((JSON.parse(row) as { result_bytes: string }).result_bytes));
-    expect([e.event_id, e.query_id, e.client_ip, e.client_app, e.bytes_estimated, e.source]).toEqual([`ch-audited/${c.queryId}`, c.queryId, '127.0.0.1', 'node', false, 'ch-audited']);
+    expect([e.event_id.replace(/\/[0-9a-f]{12}$/, '/KEY'), e.query_id, e.client_ip, e.client_app, e.bytes_estimated, e.source]).toEqual([`ch-audited/${c.queryId}/KEY`, c.queryId, '127.0.0.1', 'node', false, 'ch-audited']);
     expect(e.tables_from).toBe('query text');
     expect(e.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+  });
+
+  // Rows the real server logged for an attacker's queries (helper-86's run): a table read through the
+  // merge() and remote() table functions, and a query id used twice, by a 4-byte query and then by a
+  // read of the whole table.
+  const attacker = fs.readFileSync(path.join(DIR, 'attacker.jsonl'), 'utf8').trim().split('\n');
+
+  it('a table read through merge() or remote() counts its result bytes, named by the function', () => {
+    const read = (fn: string) => eventsOf(attacker.find((r) => r.includes(`FROM ${fn}(`))!);
+    expect([...read('merge'), ...read('remote')].map((e) => [e.table, e.bytes, e.rows, e.tables_from])).toEqual([
+      ['merge()', 1948890, 20000, 'table functions in the query'],
+      ['remote()', 1948890, 20000, 'table functions in the query'],
+    ]);
+  });
+
+  it('a query id used again is another event (its id from the row, the same when the row is read again)', () => {
+    const twice = attacker.filter((r) => r.includes('"query_id":"spoof_c3_1677"'));
+    const ids = twice.map((r) => eventsOf(r)[0].event_id);
+    expect(new Set(ids).size).toBe(2);
+    expect(twice.map((r) => eventsOf(r)[0].event_id)).toEqual(ids);
+    expect(twice.map((r) => eventsOf(r)[0].bytes)).toEqual([4, 1948890]);
   });
 
   it('a join gives one event per table, the bytes on the first', () => {

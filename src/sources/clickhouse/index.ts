@@ -7,6 +7,7 @@
 //   type 3, 4 (exception before / while running) -> status error, no volume;
 //   type 1 (QueryStart), non-initial queries (the shards' part of a distributed query) -> nothing.
 // Tables: the `tables` column where the server has it (20.x+), else read from the query text (18.16).
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
@@ -33,6 +34,28 @@ const optionsSchema = z.strictObject({
 export type ClickhouseSourceOptions = z.infer<typeof optionsSchema>;
 
 const STATEMENT_KEEP = 1024;
+/**
+ * Table functions that read stored data (here or on another server): `merge('db', '^t$')` and
+ * `remote('host', db, t)` read a table the query log's tables and the query text do not name as one.
+ */
+const TABLE_FUNCTION = /\b(?:FROM|JOIN)\s+(merge|remote|remoteSecure|cluster|clusterAllReplicas|view|mysql|postgresql|jdbc|odbc|url|file|s3|s3Cluster|hdfs|azureBlobStorage|mongodb|redis|sqlite|iceberg|deltaLake|hudi)\s*\(/gi;
+
+/** The table functions a query reads through, as `name()` (its database: the query's). */
+function tableFunctionsOf(query: string, logged: unknown[]): string[] {
+  const named = logged.filter((t): t is string => typeof t === 'string' && t.startsWith('_table_function.')).map((t) => `${t.slice('_table_function.'.length)}()`);
+  const found = [...query.matchAll(TABLE_FUNCTION)].map((m) => `${m[1]}()`);
+  return [...new Set([...named, ...found])];
+}
+
+/**
+ * The row's own values: a client chooses its query ids, and one reused (a small query, then a whole
+ * table under the same id) made the second a duplicate of the first, dead-lettered, its bytes not
+ * counted. The same row read again gives the same id.
+ */
+function rowKey(row: Record<string, unknown>): string {
+  const parts = ['type', 'event_time', 'query_duration_ms', 'read_rows', 'read_bytes', 'written_rows', 'result_rows', 'result_bytes', 'user', 'query'].map((k) => String(row[k] ?? ''));
+  return crypto.createHash('sha1').update(parts.join('\u0000')).digest('hex').slice(0, 12);
+}
 const WRITES = new Set(['INSERT', 'CREATE', 'ALTER', 'DROP', 'RENAME', 'TRUNCATE', 'OPTIMIZE', 'ATTACH', 'DETACH']);
 
 export function parseClickhouseOptions(raw: Readonly<Record<string, string | number | boolean>>, topic: string): ClickhouseSourceOptions {
@@ -113,8 +136,13 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
         tables = relationsOf(query, { dialect: 'clickhouse', defaultSchema: dbDefault });
         tablesFrom = 'query text';
       }
+      if (tables.length === 0) {
+        tables = tableFunctionsOf(query, Array.isArray(row.tables) ? row.tables : []);
+        if (tables.length > 0) tablesFrom = 'table functions in the query';
+      }
       const status = type === 2 ? 'ok' : 'error';
       if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
+      const id = `${server}/${queryId}/${rowKey(row)}`;
       const head = firstKeyword(query, 'clickhouse') || 'UNKNOWN';
       const inbound = WRITES.has(head);
       // INSERT ... SELECT on 18.16 reports its rows as read_rows, written_rows 0.
@@ -128,7 +156,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
       for (let i = 0; i < list.length; i++) {
         const dot = list[i].indexOf('.');
         const doc: Record<string, unknown> = {
-          event_id: `${server}/${queryId}${i > 0 ? `/${i}` : ''}`,
+          event_id: i > 0 ? `${id}/${i}` : id,
           ts: typeof ts === 'string' ? `${ts.replace(' ', 'T')}Z` : ts,
           user: str(row.user),
           action: head,
@@ -151,7 +179,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           query_duration_ms: num(row.query_duration_ms),
           tables_from: tablesFrom,
           ...(str(row.exception) ? { error: str(row.exception).slice(0, 512) } : {}),
-          ...(i > 0 ? { bytes_counted_on: `${server}/${queryId}` } : {}),
+          ...(i > 0 ? { bytes_counted_on: id } : {}),
         };
         const v = validateEvent(doc, ctx.limits, ctx.now);
         if (!v.ok) return v;
