@@ -28,8 +28,19 @@ describe('copyTargets: every COPY of a multi-statement string', () => {
     ["SELECT ';COPY fake TO STDOUT' /* ; COPY nor_this TO STDOUT */; COPY real TO STDOUT", ['public.real']],
     ['BEGIN READ ONLY; SET x = 1; COPY BINARY t TO STDOUT; COMMIT', ['public.t']],
     ['SELECT 1', []],
+    // As an attacker wrote them (helper-86, against the real server: each counted as another table's copy).
+    ['COPY /* /* */ tiny */ customers TO STDOUT;', ['public.customers']],
+    ['COPY U&"cust\\006fmers" TO STDOUT;', ['public.customers']],
+    ['COPY U&"\\+01F600 t" TO STDOUT', ['public.\u{1F600} t']],
+    ["SELECT E'\\' FROM decoy --'; COPY real TO STDOUT", ['public.real']],
+    ["SELECT 'a\\'; COPY plain TO STDOUT", ['public.plain']],
   ])('%s', (statement, tables) => {
     expect(copyTargets(statement).map((t) => t.table)).toEqual(tables);
+  });
+
+  it('comments nest in PostgreSQL only', () => {
+    expect(relationsOf('SELECT * FROM /* /* */ a */ b')).toEqual(['public.b']);
+    expect(relationsOf('SELECT * FROM /* /* */ a', { dialect: 'mysql', defaultSchema: 'db' })).toEqual(['db.a']);
   });
 });
 

@@ -44,31 +44,33 @@ export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres
       const eol = sql.indexOf('\n', i);
       i = eol < 0 ? n : eol + 1;
     } else if (c === '/' && sql[i + 1] === '*') {
+      // PostgreSQL's block comments nest: in `/* /* */ t */` all of it is comment (the table after it was
+      // read as `t`, a small one, and a copy of a large table counted as that one).
       const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
-    } else if (c === "'" || (c === '"' && dialect === 'mysql')) {
-      // '...' with '' inside; E'..\'..' is close enough: a backslash escape only shortens the skip.
+      i = dialect === 'postgres' ? nestedCommentEnd(sql, i) : end < 0 ? n : end + 2;
+    } else if (dialect === 'postgres' && (c === 'U' || c === 'u') && sql[i + 1] === '&' && sql[i + 2] === '"') {
+      // U&"cust\006fmers": a name with Unicode escapes (read as `u` before).
+      const read = quotedAt(sql, i + 2, '"');
+      tokens.push({ kind: 'ident', text: unicodeEscapes(read.text), at: start });
+      i = read.next;
+    } else if (c === "'" || (c === '"' && dialect === 'mysql') || (dialect === 'postgres' && (c === 'E' || c === 'e') && sql[i + 1] === "'")) {
+      // '...' with '' inside; backslash escapes in MySQL's and ClickHouse's, and in PostgreSQL's E'...'.
+      const escapes = backslash || c === 'E' || c === 'e';
+      if (c !== "'" && c !== '"') i++;
+      const quote = sql[i];
       i++;
       while (i < n) {
-        if (backslash && sql[i] === '\\') i += 2;
-        else if (sql[i] === c && sql[i + 1] === c) i += 2;
-        else if (sql[i] === c) break;
+        if (escapes && sql[i] === '\\') i += 2;
+        else if (sql[i] === quote && sql[i + 1] === quote) i += 2;
+        else if (sql[i] === quote) break;
         else i++;
       }
       i++;
       tokens.push({ kind: 'punct', text: "'", at: start });
     } else if (identQuotes.includes(c)) {
-      let text = '';
-      i++;
-      while (i < n) {
-        if (sql[i] === c && sql[i + 1] === c) {
-          text += c;
-          i += 2;
-        } else if (sql[i] === c) break;
-        else text += sql[i++];
-      }
-      i++;
-      tokens.push({ kind: 'ident', text, at: start });
+      const read = quotedAt(sql, i, c);
+      tokens.push({ kind: 'ident', text: read.text, at: start });
+      i = read.next;
     } else if (c === '$' && dialect === 'postgres' && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
       const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64))![0];
       const end = sql.indexOf(tag, i + tag.length);
@@ -85,6 +87,45 @@ export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres
     }
   }
   return tokens;
+}
+
+/** A quoted name at sql[i] (the quote), doubled quotes inside: its text and the index after it. */
+function quotedAt(sql: string, i: number, q: string): { text: string; next: number } {
+  let text = '';
+  let j = i + 1;
+  while (j < sql.length) {
+    if (sql[j] === q && sql[j + 1] === q) {
+      text += q;
+      j += 2;
+    } else if (sql[j] === q) break;
+    else text += sql[j++];
+  }
+  return { text, next: j + 1 };
+}
+
+/** The end of a PostgreSQL block comment starting at sql[i], its nested comments included. */
+function nestedCommentEnd(sql: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < sql.length - 1; j++) {
+    if (sql[j] === '/' && sql[j + 1] === '*') {
+      depth++;
+      j++;
+    } else if (sql[j] === '*' && sql[j + 1] === '/') {
+      depth--;
+      j++;
+      if (depth === 0) return j + 1;
+    }
+  }
+  return sql.length;
+}
+
+/** A U&"..." name's escapes: \XXXX, \+XXXXXX, \\ (the default escape character). */
+function unicodeEscapes(text: string): string {
+  return text.replace(/\\(?:([0-9A-Fa-f]{4})|\+([0-9A-Fa-f]{6})|(\\))/g, (all, four: string | undefined, six: string | undefined, slash: string | undefined) => {
+    if (slash) return '\\';
+    const code = parseInt(four ?? six!, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  });
 }
 
 /** SELECT, INSERT, COPY, WITH, ... : the statement's first keyword, upper-cased ('' when none). */
