@@ -416,7 +416,6 @@ export function createBatchProcessor(deps: BatchDeps) {
     }
     ledger.add(first, last);
     ledger.dropBelow(first);
-    metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - last - 1));
     return { next: last + 1, received: messages.length, inserted, deadLettered: dead.length, skipped };
   }
 }

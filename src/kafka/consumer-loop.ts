@@ -73,7 +73,7 @@ export interface ConsumerLoopOptions {
   commitFailed: string;
   /** A crash, restarted from or not (metrics). */
   onCrash?(): void;
-  /** A fetch whose records kafkajs all kept back (transaction markers) moved the partition on: its lag now (metrics). */
+  /** A partition's lag after a batch, or after a fetch whose records kafkajs all kept back (transaction markers): for metrics. */
   onLag?(topic: string, partition: number, lag: number): void;
   /** The loop begins to stop: asked (failed false), or after a failure (failed true). Stop timers here. */
   onStopping?(failed: boolean): void;
@@ -113,9 +113,12 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
   const { kafka, log, settings } = opts;
   const consumer = kafka.consumer(consumerConfig(settings));
   let stopping = false;
-  /** Per topic and partition, the offset this consumer committed last. */
+  /** Per topic and partition, the highest offset this consumer's commits reached (since it last joined the group). */
   const committed = new Map<string, bigint>();
+  /** Per topic and partition, a commit past transaction markers still under way (kafkajs retries it). */
+  const markerCommits = new Map<string, Promise<void>>();
   const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+  const reached = (key: string, offset: bigint) => committed.set(key, offset > (committed.get(key) ?? -1n) ? offset : committed.get(key)!);
   let settle: { resolve: () => void; reject: (e: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => {});
@@ -123,17 +126,29 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
   // A fetch of a partition that held only records kafkajs keeps back (a marker or an aborted
   // transaction after everything else) reaches no eachBatch: kafkajs moves past it and, with autoCommit
   // off, commits nothing. Committed here, unless this consumer already committed further.
+  // A failed one is made again when kafkajs hands the same records over again (after a rejoin, which
+  // forgets what was committed before it); the batch after it waits for it, so as not to be overtaken.
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
     const { topic, partition, batchSize, firstOffset, lastOffset, offsetLag } = e.payload;
     if (batchSize !== 0 || firstOffset === null || stopping) return;
     opts.onLag?.(topic, partition, Math.max(0, Number(offsetLag)));
+    const key = partitionKey(topic, partition);
     const offset = BigInt(lastOffset) + 1n;
-    if (offset <= (committed.get(partitionKey(topic, partition)) ?? -1n)) return;
-    committed.set(partitionKey(topic, partition), offset);
-    consumer.commitOffsets([{ topic, partition, offset: String(offset) }]).catch((err: Error) => {
-      log.debug({ err: err.message, topic, partition }, `${opts.name}: commit past transaction markers failed (made by the next batch)`);
+    if (offset <= (committed.get(key) ?? -1n)) return;
+    const commit = consumer.commitOffsets([{ topic, partition, offset: String(offset) }]).then(
+      () => {
+        reached(key, offset);
+      },
+      (err: Error) => {
+        log.debug({ err: err.message, topic, partition }, `${opts.name}: commit past transaction markers failed (made again, or by the next batch)`);
+      },
+    );
+    markerCommits.set(key, commit);
+    void commit.finally(() => {
+      if (markerCommits.get(key) === commit) markerCommits.delete(key);
     });
   });
+  consumer.on(consumer.events.GROUP_JOIN, () => committed.clear());
 
   consumer.on(consumer.events.CRASH, (e) => {
     opts.onCrash?.();
@@ -173,12 +188,15 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
             if (next === undefined) return;
             const offset = commitAfter(batch, next);
             resolveOffset(String(BigInt(offset) - 1n));
+            const key = partitionKey(batch.topic, batch.partition);
+            await markerCommits.get(key);
             // The batch's own commit also works while the consumer is stopping (consumer.commitOffsets does not).
             const offsets = { topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] };
             await commitOffsetsIfNecessary(offsets).then(
-              () => committed.set(partitionKey(batch.topic, batch.partition), BigInt(offset)),
+              () => reached(key, BigInt(offset)),
               (err: Error) => log.warn({ err: err.message, topic: batch.topic, partition: batch.partition }, opts.commitFailed),
             );
+            opts.onLag?.(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(offset)));
           } finally {
             clearInterval(beat);
           }

@@ -29,7 +29,10 @@ class FakeConsumer extends EventEmitter {
   async disconnect() {
     this.calls.push('disconnect');
   }
+  /** What the broker answers to the next consumer.commitOffsets calls (resolves when none is left). */
+  answers: Array<() => Promise<void>> = [];
   async commitOffsets(offsets: unknown[]) {
+    await (this.answers.shift() ?? (async () => {}))();
     this.commits.push(...offsets);
   }
   /** kafkajs's event after a fetch of a partition, as it emits it for one whose records were all kept back. */
@@ -42,8 +45,8 @@ class FakeConsumer extends EventEmitter {
 }
 
 /** A batch of messages at `offsets`; its records end at `lastOffset` (kafkajs keeps back the ones past the last message: markers, aborted transactions). */
-function batchOf(offsets: string[], lastOffset = offsets[offsets.length - 1]): Batch {
-  return { topic: 'events', partition: 3, messages: offsets.map((offset) => ({ offset, value: Buffer.from('{}') })), lastOffset: () => lastOffset } as unknown as Batch;
+function batchOf(offsets: string[], lastOffset = offsets[offsets.length - 1], highWatermark = '0', partition = 3): Batch {
+  return { topic: 'events', partition, highWatermark, messages: offsets.map((offset) => ({ offset, value: Buffer.from('{}') })), lastOffset: () => lastOffset } as unknown as Batch;
 }
 
 /** Feeds a batch to the loop's eachBatch as kafkajs would; records what the loop resolved and committed. */
@@ -151,17 +154,56 @@ describe('createConsumerLoop', () => {
     const lags: string[] = [];
     const { loop, consumer } = setUp({ onLag: (topic, partition, lag) => lags.push(`${topic}/${partition}: ${lag}`) });
     await loop.start();
+    const settled = () => new Promise((r) => setImmediate(r));
     consumer.endBatch(1, '7', '7');
+    await settled();
     expect(consumer.commits).toEqual([{ topic: 'events', partition: 1, offset: '8' }]);
     consumer.endBatch(2, '30', '33', 0, '4');
     expect(lags).toEqual(['events/1: 0', 'events/2: 4']);
+    await settled();
     consumer.commits.length = 0;
     // Not for a batch with messages (its own commit), nor for one with no record at all, nor below what was committed.
     consumer.endBatch(1, '8', '9', 2);
     consumer.endBatch(1, null, '12');
     await deliver(consumer, batchOf(['50']));
     consumer.endBatch(3, '20', '20');
+    await settled();
     expect(consumer.commits).toEqual([]);
+  });
+
+  it('makes a failed commit past markers again when kafkajs hands the markers over again, and again after a rejoin', async () => {
+    const { loop, consumer } = setUp();
+    await loop.start();
+    consumer.answers.push(async () => Promise.reject(new Error('The group is rebalancing')));
+    consumer.endBatch(1, '7', '7');
+    await new Promise((r) => setImmediate(r));
+    expect(consumer.commits).toEqual([]);
+    consumer.endBatch(1, '7', '7');
+    await new Promise((r) => setImmediate(r));
+    expect(consumer.commits).toEqual([{ topic: 'events', partition: 1, offset: '8' }]);
+    // A rejoin forgets what was committed: the group may have gone back meanwhile (another member).
+    consumer.emit('consumer.group_join', { payload: {} });
+    consumer.endBatch(1, '7', '7');
+    await new Promise((r) => setImmediate(r));
+    expect(consumer.commits).toHaveLength(2);
+  });
+
+  it('a batch\'s commit waits for a commit past markers still under way on its partition, and reports the lag after it', async () => {
+    const lags: number[] = [];
+    const { loop, consumer } = setUp({ onLag: (_t, _p, lag) => lags.push(lag) });
+    await loop.start();
+    let answer = () => {};
+    consumer.answers.push(() => new Promise<void>((r) => (answer = r)));
+    consumer.endBatch(3, '40', '40');
+    const order: string[] = [];
+    const delivered = deliver(consumer, batchOf(['41', '42'], '42', '50'), async () => {
+      order.push(`batch commit after ${consumer.commits.length} marker commit(s)`);
+    });
+    await new Promise((r) => setImmediate(r));
+    answer();
+    await delivered;
+    expect(order).toEqual(['batch commit after 1 marker commit(s)']);
+    expect(lags).toEqual([0, 7]);
   });
 
   it('commits nothing when the stage returns nothing, and does not hand it empty batches', async () => {
