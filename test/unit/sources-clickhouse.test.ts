@@ -56,6 +56,15 @@ describe('clickhouse-query-log on rows the real server logged', () => {
     ]);
   });
 
+  it('a comment between FROM and the function hides nothing; a function named in a string reads nothing', () => {
+    const row = JSON.parse(attacker.find((r) => r.includes('FROM merge('))!) as Record<string, unknown>;
+    const as = (query: string) => eventsOf(JSON.stringify({ ...row, query })).map((e) => e.table);
+    expect(as("SELECT * FROM/**/merge('spoof_ch', '^customers$')")).toEqual(['merge()']);
+    expect(as("SELECT * FROM /* x */ remote('127.0.0.1', spoof_ch, customers)")).toEqual(['remote()']);
+    expect(as("SELECT * FROM numbers(1), url('http://x', CSV, 'a String')")).toEqual(['url()']);
+    expect(as("SELECT ' FROM merge(' AS s")).toEqual([]);
+  });
+
   it('a query id used again is another event (its id from the row, the same when the row is read again)', () => {
     const twice = attacker.filter((r) => r.includes('"query_id":"spoof_c3_1677"'));
     const ids = twice.map((r) => eventsOf(r)[0].event_id);

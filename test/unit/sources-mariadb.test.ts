@@ -159,6 +159,19 @@ describe('mariadb records that cannot be read are dead-lettered with a reason, n
     }
   });
 
+  it('a statement that predicts a colleague\'s header (user, address, thread) does not get their real entry refused', async () => {
+    // helper-87: keyed by the User@Host line alone, a harmless SELECT naming the colleague's thread made
+    // their real read a dead letter. The key is the whole entry: its timings are not predictable.
+    const real = slowRecords().find((r) => r.includes('FROM customers WHERE id <= 25'))!;
+    const lines = real.split('\n').filter((l) => !l.startsWith('# Time:'));
+    const guess = [...lines.slice(0, 2), '# Query_time: 0.001000  Lock_time: 0.000100  Rows_sent: 25  Rows_examined: 25', ...lines.slice(3)].join('\n').replace(/;\s*$/, '');
+    const escaped = `SELECT 1 /*\n${guess}\n*/`.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n');
+    const audit = `20261202 05:05:47,vm,mallory,127.0.0.1,99,500,QUERY,insider_fixtures,'${escaped}',0`;
+    const { events, outcomes } = await decodeRecords([audit, real]);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(events.map((e) => [e.user, e.table])).toEqual([[cases[0].user, 'customers']]);
+  });
+
   it('numbers a statement writes on an explain line do not replace the header\'s', async () => {
     const { slow, audit } = forged('numbers');
     const { events } = await decodeRecords([...slow, ...audit]);

@@ -32,6 +32,7 @@ describe('copyTargets: every COPY of a multi-statement string', () => {
     ['COPY /* /* */ tiny */ customers TO STDOUT;', ['public.customers']],
     ['COPY U&"cust\\006fmers" TO STDOUT;', ['public.customers']],
     ['COPY U&"\\+01F600 t" TO STDOUT', ['public.\u{1F600} t']],
+    ["COPY U&\"cust!006fmers\" UESCAPE '!' TO STDOUT", ['public.customers']],
     ["SELECT E'\\' FROM decoy --'; COPY real TO STDOUT", ['public.real']],
     ["SELECT 'a\\'; COPY plain TO STDOUT", ['public.plain']],
   ])('%s', (statement, tables) => {

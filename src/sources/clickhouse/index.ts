@@ -38,12 +38,14 @@ const STATEMENT_KEEP = 1024;
  * Table functions that read stored data (here or on another server): `merge('db', '^t$')` and
  * `remote('host', db, t)` read a table the query log's tables and the query text do not name as one.
  */
-const TABLE_FUNCTION = /\b(?:FROM|JOIN)\s+(merge|remote|remoteSecure|cluster|clusterAllReplicas|view|mysql|postgresql|jdbc|odbc|url|file|s3|s3Cluster|hdfs|azureBlobStorage|mongodb|redis|sqlite|iceberg|deltaLake|hudi)\s*\(/gi;
+const TABLE_FUNCTION = /(?:\bFROM|\bJOIN|,)\s*(merge|remote|remoteSecure|cluster|clusterAllReplicas|view|mysql|postgresql|jdbc|odbc|url|file|s3|s3Cluster|hdfs|azureBlobStorage|mongodb|redis|sqlite|iceberg|deltaLake|hudi)\s*\(/gi;
 
 /** The table functions a query reads through, as `name()` (its database: the query's). */
 function tableFunctionsOf(query: string, logged: unknown[]): string[] {
   const named = logged.filter((t): t is string => typeof t === 'string' && t.startsWith('_table_function.')).map((t) => `${t.slice('_table_function.'.length)}()`);
-  const found = [...query.matchAll(TABLE_FUNCTION)].map((m) => `${m[1]}()`);
+  // Comments out first: `FROM/**/merge(...)` is a read too; strings blanked, so that one naming a function is not.
+  const text = query.replace(/\/\*[\s\S]*?(\*\/|$)|--[^\n]*|#[^\n]*|'(?:\\.|''|[^'\\])*'/g, (m) => (m.startsWith("'") ? "''" : ' '));
+  const found = [...text.matchAll(TABLE_FUNCTION)].map((m) => `${m[1]}()`);
   return [...new Set([...named, ...found])];
 }
 

@@ -119,21 +119,28 @@ function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
  * `# User@Host:`: a statement holding such a line (in a comment, a string, a quoted name) cuts its own
  * entry there and writes one of its choosing after it, for any user, thread and Bytes_sent (a colleague
  * framed for a 20 GB read that never happened, the author's own read gone). The audit log has the
- * statement whole: each such line in it is a fact on the connection the forged entry names, so that the
- * entry is refused when it comes (one batch holds both, or the audit line came first).
+ * statement: each entry written in it, read as the slow log's would be, is a fact on the connection it
+ * names, keyed by its whole text (header, timestamp, statement), so that exactly that entry is refused
+ * when it comes, and no real entry of that connection (which no statement can predict to the
+ * microsecond). Recognised when its audit line is in the same batch or an earlier one, and when the
+ * audit log kept the statement whole (server_audit_query_log_limit).
  */
 function forgedEntries(a: AuditLine, server: string, now: number): SessionFact[] {
   const lines = a.object.split('\n');
+  const starts = lines.flatMap((l, k) => (l.startsWith(USER_HOST_START) ? [k] : []));
   const out: SessionFact[] = [];
-  for (let k = 1; k < lines.length; k++) {
-    if (!lines[k].startsWith(USER_HOST_START)) continue;
-    const thread = /^# Thread_id: (\d+) /.exec(lines[k + 1] ?? '')?.[1] ?? '';
-    out.push({ server, sessionId: thread, ts: now, kind: 'attr', name: `f:${forgedKey(lines[k])}`, value: `${a.user},${a.connectionId},${a.queryId}`, persist: false });
-  }
+  starts.forEach((k, j) => {
+    const last = j === starts.length - 1;
+    // MariaDB ends every statement with ";": the last entry the statement writes ends with it.
+    const text = lines.slice(k, last ? lines.length : starts[j + 1]).join('\n') + (last ? ';' : '');
+    const forged = parseSlowEntry(text);
+    if (!forged.ok || !forged.entry) return;
+    out.push({ server, sessionId: forged.entry.threadId, ts: now, kind: 'attr', name: `f:${forgedKey(forged.entry.record)}`, value: `${a.user},${a.connectionId},${a.queryId}`, persist: false });
+  });
   return out;
 }
 
-const forgedKey = (userHost: string) => crypto.createHash('sha1').update(userHost).digest('base64').slice(0, 22);
+const forgedKey = (record: string) => crypto.createHash('sha1').update(record).digest('base64').slice(0, 22);
 
 export function mariadbDecoder(server: string): SourceDecoder {
   return {
@@ -165,10 +172,10 @@ export function mariadbDecoder(server: string): SourceDecoder {
 
 function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeResult {
   const view = ctx.session(server, e.threadId);
-  const forged = view?.attrs.get(`f:${forgedKey(e.userHost)}`);
+  const forged = view?.attrs.get(`f:${forgedKey(e.record)}`);
   if (forged) {
     const [author, connection, query] = forged.split(',');
-    return { ok: false, code: 'forged_record', reason: `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: its "${e.userHost.slice(0, 80)}" line is in that statement (server_audit)` };
+    return { ok: false, code: 'forged_record', reason: `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: the whole entry is in that statement (server_audit)` };
   }
   const head = firstKeyword(e.statement, 'mysql');
   if (SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:')) return { ok: true, events: [], facts: [], note: `${head || 'administrator command'}: no data` };

@@ -30,8 +30,8 @@ export interface SlowEntry {
   statement: string;
   /** The statement did not end with the `;` MariaDB writes after every one: a record start inside it cut it here. */
   cut: boolean;
-  /** The entry's first line, `# User@Host: ...`. */
-  userHost: string;
+  /** The entry's text from its `# User@Host:` line to the end of its statement (what a forged one is recognised by). */
+  record: string;
   /** Other `Key: value` pairs of the header (Full_scan, Tmp_tables, ...). */
   other: Record<string, string>;
 }
@@ -65,7 +65,7 @@ export function parseSlowEntry(text: string): SlowResult {
   if (i >= lines.length) return { ok: true, note: 'a # Time: line (the time of the next entry; each entry has its own SET timestamp)' };
   if (BANNER.test(lines[i])) return { ok: true, note: 'the banner of a (re)started server' };
   const who = USER_HOST.exec(lines[i]);
-  const userHost = lines[i];
+  const start = i;
   if (!who) return { ok: false, code: 'truncated_record', reason: `a slow-log record must start with "# User@Host:"; this one starts ${JSON.stringify(lines[i].slice(0, 40))} (a multi-line entry cut into lines? docs/sources/mariadb.md, shipper settings)` };
   i++;
   const thread = THREAD_LINE.exec(lines[i] ?? '');
@@ -151,7 +151,7 @@ export function parseSlowEntry(text: string): SlowResult {
       bytesSent: fields.bytesSent as number,
       statement,
       cut,
-      userHost,
+      record: lines.slice(start, end).join('\n'),
       other,
     },
   };

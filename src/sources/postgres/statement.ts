@@ -51,8 +51,10 @@ export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres
     } else if (dialect === 'postgres' && (c === 'U' || c === 'u') && sql[i + 1] === '&' && sql[i + 2] === '"') {
       // U&"cust\006fmers": a name with Unicode escapes (read as `u` before).
       const read = quotedAt(sql, i + 2, '"');
-      tokens.push({ kind: 'ident', text: unicodeEscapes(read.text), at: start });
-      i = read.next;
+      // ... UESCAPE '!': another escape character than the backslash.
+      const other = /^\s*UESCAPE\s*'([^'])'/i.exec(sql.slice(read.next, read.next + 64));
+      tokens.push({ kind: 'ident', text: unicodeEscapes(read.text, other?.[1]), at: start });
+      i = read.next + (other ? other[0].length : 0);
     } else if (c === "'" || (c === '"' && dialect === 'mysql') || (dialect === 'postgres' && (c === 'E' || c === 'e') && sql[i + 1] === "'")) {
       // '...' with '' inside; backslash escapes in MySQL's and ClickHouse's, and in PostgreSQL's E'...'.
       const escapes = backslash || c === 'E' || c === 'e';
@@ -119,13 +121,24 @@ function nestedCommentEnd(sql: string, i: number): number {
   return sql.length;
 }
 
-/** A U&"..." name's escapes: \XXXX, \+XXXXXX, \\ (the default escape character). */
-function unicodeEscapes(text: string): string {
-  return text.replace(/\\(?:([0-9A-Fa-f]{4})|\+([0-9A-Fa-f]{6})|(\\))/g, (all, four: string | undefined, six: string | undefined, slash: string | undefined) => {
-    if (slash) return '\\';
-    const code = parseInt(four ?? six!, 16);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : all;
-  });
+/** A U&"..." name's escapes: \XXXX, \+XXXXXX and \\ with the escape character `e` (the backslash unless UESCAPE says another). */
+function unicodeEscapes(text: string, e = '\\'): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const four = text[i] === e ? /^[0-9A-Fa-f]{4}/.exec(text.slice(i + 1, i + 5)) : null;
+    const six = text[i] === e && text[i + 1] === '+' ? /^[0-9A-Fa-f]{6}/.exec(text.slice(i + 2, i + 8)) : null;
+    if (six && parseInt(six[0], 16) <= 0x10ffff) {
+      out += String.fromCodePoint(parseInt(six[0], 16));
+      i += 7;
+    } else if (four) {
+      out += String.fromCodePoint(parseInt(four[0], 16));
+      i += 4;
+    } else if (text[i] === e && text[i + 1] === e) {
+      out += e;
+      i++;
+    } else out += text[i];
+  }
+  return out;
 }
 
 /** SELECT, INSERT, COPY, WITH, ... : the statement's first keyword, upper-cased ('' when none). */
