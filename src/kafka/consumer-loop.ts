@@ -118,7 +118,9 @@ export function createConsumerLoop(opts: ConsumerLoopOptions): ConsumerLoop {
   /** Per topic and partition, a commit past transaction markers still under way (kafkajs retries it). */
   const markerCommits = new Map<string, Promise<void>>();
   const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
-  const reached = (key: string, offset: bigint) => committed.set(key, offset > (committed.get(key) ?? -1n) ? offset : committed.get(key)!);
+  const reached = (key: string, offset: bigint) => {
+    if (offset > (committed.get(key) ?? -1n)) committed.set(key, offset);
+  };
   let settle: { resolve: () => void; reject: (e: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => {});

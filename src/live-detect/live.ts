@@ -208,7 +208,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       engine.settled(alerts);
       emit(alerts);
       partitions.judged(batch, events);
-      observeBatch(metrics, batch, events);
+      observeBatch(metrics, events);
     } catch (err) {
       partitions.abandon(batch, events, rebuilt, unanswered);
       // Not committed: delivered again, to whichever detector holds the partition by then.
@@ -299,10 +299,9 @@ async function startNewGroup(admin: Admin, ch: ClickHouse, groupId: string, topi
   }
 }
 
-/** A judged batch's figures: events, the partition's lag, how far behind wall-clock time its newest event is. */
-function observeBatch(metrics: DetectMetrics, batch: Batch, events: ReadonlyArray<DetectEvent>): void {
+/** A judged batch's figures: events, how far behind wall-clock time its newest event is (the lag: the consumer loop's onLag). */
+function observeBatch(metrics: DetectMetrics, events: ReadonlyArray<DetectEvent>): void {
   metrics.judged.inc(events.length);
-  metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
   let newest = 0;
   for (const e of events) if (e.ts > newest) newest = e.ts;
   if (newest > 0) metrics.eventDelay.set(Math.max(0, (Date.now() - newest) / 1000));

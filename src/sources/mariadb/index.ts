@@ -126,6 +126,8 @@ function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
  * audit log kept the statement whole (server_audit_query_log_limit).
  */
 function forgedEntries(a: AuditLine, server: string, now: number): SessionFact[] {
+  // Every QUERY line comes here: most statements hold no such line, and are not split.
+  if (!a.object.startsWith(USER_HOST_START) && !a.object.includes(`\n${USER_HOST_START}`)) return [];
   const lines = a.object.split('\n');
   const starts = lines.flatMap((l, k) => (l.startsWith(USER_HOST_START) ? [k] : []));
   const out: SessionFact[] = [];
@@ -135,10 +137,14 @@ function forgedEntries(a: AuditLine, server: string, now: number): SessionFact[]
     const text = lines.slice(k, last ? lines.length : starts[j + 1]).join('\n') + (last ? ';' : '');
     const forged = parseSlowEntry(text);
     if (!forged.ok || !forged.entry) return;
-    out.push({ server, sessionId: forged.entry.threadId, ts: now, kind: 'attr', name: `f:${forgedKey(forged.entry.record)}`, value: `${a.user},${a.connectionId},${a.queryId}`, persist: false });
+    const base = { server, sessionId: forged.entry.threadId, ts: now, kind: 'attr', persist: false } as const;
+    out.push({ ...base, name: `f:${forgedKey(forged.entry.record)}`, value: `${a.user},${a.connectionId},${a.queryId}` }, { ...base, name: FORGED_ON, value: '1' });
   });
   return out;
 }
+
+/** Set on a connection some statement wrote an entry for: only then are its entries' texts hashed and looked up. */
+const FORGED_ON = 'f?';
 
 const forgedKey = (record: string) => crypto.createHash('sha1').update(record).digest('base64').slice(0, 22);
 
@@ -172,7 +178,7 @@ export function mariadbDecoder(server: string): SourceDecoder {
 
 function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeResult {
   const view = ctx.session(server, e.threadId);
-  const forged = view?.attrs.get(`f:${forgedKey(e.record)}`);
+  const forged = view?.attrs.has(FORGED_ON) ? view.attrs.get(`f:${forgedKey(e.record)}`) : undefined;
   if (forged) {
     const [author, connection, query] = forged.split(',');
     return { ok: false, code: 'forged_record', reason: `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: the whole entry is in that statement (server_audit)` };

@@ -51,9 +51,10 @@ const TIME_LINE = /^# Time: \d{6}\s+\d{1,2}:\d\d:\d\d(\.\d+)?$/;
 const BANNER = /^\S+, Version: .* started with:$/;
 const PAIR = /([A-Za-z_]+): (\S*)/g;
 
-/** True when the text is (or starts with) a slow-log entry or one of its stray lines. */
+/** What an entry's first line starts with (and where the shipper starts a record). */
 export const USER_HOST_START = '# User@Host: ';
 
+/** True when the text is (or starts with) a slow-log entry or one of its stray lines. */
 export function isSlowLogText(text: string): boolean {
   return text.startsWith('# User@Host:') || text.startsWith('# Time:') || BANNER.test(text.split('\n', 1)[0]);
 }
