@@ -94,7 +94,7 @@ function minimal(alertId: string, link: string, nowMs: number): Record<string, u
 /** Datastore Activity activity_id: 1 Read, 2 Update, 4 Query, 5 Write, 6 Create, 7 Delete, 99 Other. */
 function datastoreActivity(action: string): { id: number; name: string } {
   const a = action.toUpperCase();
-  if (a === 'SELECT' || a === 'WITH' || a === 'SHOW' || a === 'TABLE') return { id: 4, name: 'Query' };
+  if (a === 'SELECT' || a === 'WITH' || a === 'SHOW' || a === 'TABLE' || a === 'FETCH') return { id: 4, name: 'Query' };
   if (a === 'COPY' || a === 'DUMP' || a === 'EXPORT') return { id: 1, name: 'Read' };
   if (a === 'INSERT' || a === 'COPY FROM' || a === 'LOAD' || a === 'REPLACE') return { id: 5, name: 'Write' };
   if (a === 'UPDATE' || a === 'MERGE') return { id: 2, name: 'Update' };

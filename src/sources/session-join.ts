@@ -106,8 +106,9 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
       if (opts.ch) {
         const ids = [...new Set(sessions.map((s) => s.sessionId))];
         const servers = [...new Set(sessions.map((s) => s.server))];
+        // A value told again with another detail (a cursor name declared again over other tables): the newest.
         const rows = await opts.ch.query<{ server: string; session_id: string; fact: string; value: string; detail: string }>(sql`
-          SELECT server, session_id, fact, value, any(detail) AS detail FROM source_sessions
+          SELECT server, session_id, fact, value, argMax(detail, (ts, recorded_at)) AS detail FROM source_sessions
           WHERE server IN ${inList(servers)} AND session_id IN ${inList(ids)}
           GROUP BY server, session_id, fact, value`);
         for (const r of rows) record(entry(key(r.server, r.session_id)), r.fact, r.value, r.detail);

@@ -20,7 +20,7 @@ export interface RawMessage {
  *   copy      a `COPY t TO` already counted when it started (its log_statement line), so pgaudit's line
  *             when it ends is not counted again;
  *   attr      a named value of the session (MariaDB: the client address of a connection, a query's
- *             tables and return code from the audit log). `persist: false` keeps it in memory only:
+ *             tables and return code from the audit log; PostgreSQL: the tables a cursor reads). `persist: false` keeps it in memory only:
  *             per-query facts that only bridge two logs written at the same moment.
  */
 export type SessionFact = {
@@ -42,6 +42,8 @@ export interface SessionView {
 }
 
 export interface TableWidth {
+  /** The table read, schema-qualified (a name without schema is looked up in every schema). */
+  table: string;
   /** Estimated bytes of one row as `COPY ... TO` text: the sum of the columns' average widths plus separators. */
   rowBytes: number;
   /** The same for a subset of columns (COPY t (a, b) TO ...); undefined when a column is unknown. */

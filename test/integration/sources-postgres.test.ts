@@ -11,8 +11,9 @@ import { localServices, postgresLayout, servicesUp, startRsyslogShipper, stateDi
 import { sql } from '../../src/store';
 import { uniqueName } from '../helpers/env';
 import { BIN, ingestFixture, killIngesters, produce, startIngester, waitUntil, type IngestFixture, type RunningIngester } from '../helpers/ingest-run';
-import { fixtureRecords } from '../fixtures/postgres/decode';
-import { admin, runCases, setUp, tearDown, type CaseResult, type ScenarioNames } from '../fixtures/postgres/scenario';
+import { FIXTURE_DIR, FIXTURE_FILES, fixtureRecords } from '../fixtures/postgres/decode';
+import { splitRecords } from '../../src/sources/framing';
+import { admin, copyBytes, psql, runCases, setUp, tearDown, type CaseResult, type ScenarioNames } from '../fixtures/postgres/scenario';
 
 jest.setTimeout(600000);
 
@@ -54,6 +55,18 @@ describe('PostgreSQL + pgaudit through rsyslog to the ingester and the detector'
       `detection: { groupId: "${group}-detect", detectors: { ceiling: { dailyBytes: 20000000 } } }`,
     );
     fs.writeFileSync(file, `${kept.join('\n')}\n`);
+  };
+  /** A topic of its own, read as another server's jsonlog by ingesters of their own group (restart tests). */
+  const ownTopic = async (prefix: string) => {
+    const server = uniqueName(prefix);
+    const topic = uniqueName(`${prefix}_topic`);
+    const a = await f.kafka.admin();
+    await a.connect();
+    await a.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await a.disconnect();
+    const configFile = path.join(dir, `${prefix}.yaml`);
+    writeConfig(configFile, topic, server, server);
+    return { server, topic, fx: { ...f, configFile } };
   };
   const stored = async (where = sql`1`) =>
     f.ch.query<StoredRow>(sql`
@@ -247,20 +260,53 @@ describe('PostgreSQL + pgaudit through rsyslog to the ingester and the detector'
     expect(ingester.child.exitCode).toBeNull();
   });
 
+  it('psql with FETCH_COUNT (a cursor pgaudit logs without tables or rows) is counted FETCH by FETCH as it reads', async () => {
+    const app = 'case-fetch-count-big';
+    const read = await psql(layout, names, { user: names.dumper, app, fetchCount: 10000 }, 'SELECT * FROM big WHERE id <= 200000');
+    expect(read.stderr).toBe('');
+    // 20 FETCHes of 10,000 rows, and a 21st that finds none (counted as asking for 10,000: an upper bound).
+    const rows = await waitUntil('the FETCHes stored', async () => {
+      const r = await stored(sql`client_app = ${app}`);
+      return r.filter((x) => x.action === 'FETCH').length >= 21 ? r : undefined;
+    }, 120000, 500);
+    const fetches = rows.filter((r) => r.action === 'FETCH');
+    expect(fetches.map((r) => [r.table_name, Number(r.rows), r.bytes_estimated])).toEqual(Array.from({ length: 21 }, () => ['public.big', 10000, 1]));
+    // Each FETCH's bytes are its rows at the table's row width as COPY text: the whole read within the documented error.
+    const truth = await copyBytes(layout, names.database, 'SELECT * FROM big WHERE id <= 200000');
+    const counted = fetches.slice(0, 20).reduce((sum, r) => sum + Number(r.bytes), 0);
+    expect(Math.abs(counted - truth) / truth).toBeLessThanOrEqual(TABLE_ESTIMATE_ERROR);
+  });
+
+  it('after a restart, a FETCH finds the cursor its session declared before it (the join state is in ClickHouse)', async () => {
+    // The real server's lines of psql with FETCH_COUNT (test/fixtures/postgres/hostile), cut after the DECLARE.
+    const records = splitRecords(fs.readFileSync(path.join(FIXTURE_DIR, 'hostile', FIXTURE_FILES.jsonlog), 'utf8'), false, false).filter((r) => r.includes('"case-fetch-count"'));
+    const cut = records.findIndex((r) => r.includes('statement: FETCH'));
+    expect(cut).toBeGreaterThan(0);
+    const { server, topic, fx } = await ownTopic('it_pg_cursor');
+    const first = startIngester(fx, 'cursor-1');
+    await first.started();
+    await produce(f.kafka, topic, records.slice(0, cut).map((r) => ({ value: Buffer.from(r) })));
+    await waitUntil('the cursor stored', async () => Number((await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM source_sessions WHERE server = ${server} AND value = 'cursor:_psql_cursor'`))[0].n) >= 1, 60000);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const second = startIngester(fx, 'cursor-2');
+    await second.started();
+    await produce(f.kafka, topic, records.slice(cut).map((r) => ({ value: Buffer.from(r) })));
+    const rows = await waitUntil('the FETCHes stored', async () => {
+      const r = await f.ch.query<{ table_name: string; rows: string }>(sql`SELECT table_name, rows FROM access_events WHERE kafka_topic = ${topic} AND action = 'FETCH' ORDER BY event_id`);
+      return r.length >= 4 ? r : undefined;
+    }, 60000);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(rows.map((r) => [r.table_name, Number(r.rows)])).toEqual([1, 2, 3, 4].map(() => ['public.customers', 1000]));
+  });
+
   it('after a restart, a session that began before it still names its person (the join state is in ClickHouse)', async () => {
     // Captured lines of the shared role's sessions, cut between the connection lines and the statements.
     const records = fixtureRecords('jsonlog').filter((r) => r.includes('fx_shared'));
     const connections = records.filter((r) => r.includes('connection authenticated'));
     const statements = records.filter((r) => r.includes('AUDIT: SESSION'));
-    const server = uniqueName('it_pg_restart');
-    const topic = uniqueName('it_pg_restart_topic');
-    const a = await f.kafka.admin();
-    await a.connect();
-    await a.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    await a.disconnect();
-    const configFile = path.join(dir, 'restart.yaml');
-    writeConfig(configFile, topic, server, server);
-    const fx = { ...f, configFile };
+    const { server, topic, fx } = await ownTopic('it_pg_restart');
     const first = startIngester(fx, 'restart-1');
     await first.started();
     await produce(f.kafka, topic, connections.map((r) => ({ value: Buffer.from(r) })));

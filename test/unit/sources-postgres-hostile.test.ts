@@ -13,7 +13,7 @@ import { splitRecords } from '../../src/sources/framing';
 import { postgresFormat } from '../../src/sources/postgres';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
-import { FORGED_USER, INJECTED_APP } from '../fixtures/postgres/hostile';
+import { FORGED_USER, INJECTED_APP, OTHER_ACCOUNTS } from '../fixtures/postgres/hostile';
 import type { CaseResult } from '../fixtures/postgres/scenario';
 
 const DIR = path.join(FIXTURE_DIR, 'hostile');
@@ -99,6 +99,32 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     const lines = decoded.records.map((r, i) => ({ r, o: decoded.outcomes[i] })).filter(({ r }) => r.includes(`${INJECTED_APP}: `) && !r.includes('connection authorized'));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const { o } of lines) expect(o.ok ? 'decoded' : o.code).toBe('ambiguous_record');
+  });
+
+  it('psql with FETCH_COUNT: each FETCH of its cursor is counted, with the rows it asked for, on the table its DECLARE reads', () => {
+    const got = expectCase('fetch-count');
+    const fetches = got.filter((e) => e.action === 'FETCH');
+    expect(fetches.map((e) => [e.cursor, e.bytes > 0])).toEqual([1, 2, 3, 4].map(() => ['_psql_cursor', true]));
+    const copy = decoded.events.find((e) => e.client_app === 'case-multi-copy' && e.action === 'COPY')!;
+    // Four FETCHes of 1000 rows of a 3000-row table: at least the whole table, at most a FETCH more.
+    const fetched = fetches.reduce((sum, e) => sum + e.bytes, 0);
+    expect(fetched).toBeGreaterThanOrEqual(copy.bytes);
+    expect(fetched).toBeLessThanOrEqual(Math.ceil(copy.bytes * (4 / 3)) + 4); // each event's bytes rounded
+  });
+
+  it('an explicit cursor over a join, declared and read in one string: each FETCH counted on both tables; MOVE sends nothing', () => {
+    expectCase('cursor');
+  });
+
+  it('a COPY of a name found through search_path in another schema is counted as the largest table of that name', () => {
+    const [copy] = expectCase('search-path');
+    expect(copy.bytes).toBeGreaterThan(OTHER_ACCOUNTS * 20);
+  });
+
+  it('a FETCH read in a later batch than its DECLARE finds the cursor in the join state; one whose DECLARE was never seen is on record without bytes', async () => {
+    const { events } = await decode(destination, (r) => !/statement: DECLARE _psql_cursor/.test(r));
+    const orphan = events.filter((e) => e.client_app === 'case-fetch-count' && e.action === 'FETCH');
+    expect(orphan.map((e) => [e.table, e.rows, e.bytes])).toEqual([1, 2, 3, 4].map(() => ['', 1000, 0]));
   });
 
   it('nothing else is dead-lettered', () => {

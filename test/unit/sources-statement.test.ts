@@ -1,6 +1,6 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { copyTarget, copyTargets, firstKeyword, relationsOf } from '../../src/sources/postgres/statement';
+import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, statementsOf } from '../../src/sources/postgres/statement';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { unwrap } from '../../src/sources';
 
@@ -21,20 +21,20 @@ describe('relationsOf', () => {
   });
 });
 
-describe('copyTargets: every COPY of a multi-statement string', () => {
+describe('copyTargets: every COPY of a multi-statement string, its table as named (the schema when given)', () => {
   it.each([
-    ['SELECT 1; COPY customers TO STDOUT', ['public.customers']],
-    ['COPY orders TO STDOUT; copy crm.customers (id) to stdout;', ['public.orders', 'crm.customers']],
-    ["SELECT ';COPY fake TO STDOUT' /* ; COPY nor_this TO STDOUT */; COPY real TO STDOUT", ['public.real']],
-    ['BEGIN READ ONLY; SET x = 1; COPY BINARY t TO STDOUT; COMMIT', ['public.t']],
+    ['SELECT 1; COPY customers TO STDOUT', ['customers']],
+    ['COPY orders TO STDOUT; copy crm.customers (id) to stdout;', ['orders', 'crm.customers']],
+    ["SELECT ';COPY fake TO STDOUT' /* ; COPY nor_this TO STDOUT */; COPY real TO STDOUT", ['real']],
+    ['BEGIN READ ONLY; SET x = 1; COPY BINARY t TO STDOUT; COMMIT', ['t']],
     ['SELECT 1', []],
     // As an attacker wrote them (helper-86, against the real server: each counted as another table's copy).
-    ['COPY /* /* */ tiny */ customers TO STDOUT;', ['public.customers']],
-    ['COPY U&"cust\\006fmers" TO STDOUT;', ['public.customers']],
-    ['COPY U&"\\+01F600 t" TO STDOUT', ['public.\u{1F600} t']],
-    ["COPY U&\"cust!006fmers\" UESCAPE '!' TO STDOUT", ['public.customers']],
-    ["SELECT E'\\' FROM decoy --'; COPY real TO STDOUT", ['public.real']],
-    ["SELECT 'a\\'; COPY plain TO STDOUT", ['public.plain']],
+    ['COPY /* /* */ tiny */ customers TO STDOUT;', ['customers']],
+    ['COPY U&"cust\\006fmers" TO STDOUT;', ['customers']],
+    ['COPY U&"\\+01F600 t" TO STDOUT', ['\u{1F600} t']],
+    ["COPY U&\"cust!006fmers\" UESCAPE '!' TO STDOUT", ['customers']],
+    ["SELECT E'\\' FROM decoy --'; COPY real TO STDOUT", ['real']],
+    ["SELECT 'a\\'; COPY plain TO STDOUT", ['plain']],
   ])('%s', (statement, tables) => {
     expect(copyTargets(statement).map((t) => t.table)).toEqual(tables);
   });
@@ -48,10 +48,10 @@ describe('copyTargets: every COPY of a multi-statement string', () => {
 describe('copyTarget', () => {
   it.each([
     ['COPY public.customers (id, name, email) TO stdout;', { table: 'public.customers', columns: ['id', 'name', 'email'], direction: 'to', query: false }],
-    ['copy Customers to stdout with (format csv)', { table: 'public.customers', columns: undefined, direction: 'to', query: false }],
-    ['COPY BINARY "Big Table" TO STDOUT', { table: 'public.Big Table', columns: undefined, direction: 'to', query: false }],
+    ['copy Customers to stdout with (format csv)', { table: 'customers', columns: undefined, direction: 'to', query: false }],
+    ['COPY BINARY "Big Table" TO STDOUT', { table: 'Big Table', columns: undefined, direction: 'to', query: false }],
     ['COPY (SELECT * FROM customers WHERE id <= 100) TO STDOUT', { direction: 'to', query: true }],
-    ["COPY staging FROM '/tmp/x.csv'", { table: 'public.staging', columns: undefined, direction: 'from', query: false }],
+    ["COPY staging FROM '/tmp/x.csv'", { table: 'staging', columns: undefined, direction: 'from', query: false }],
   ])('%s', (statement, target) => {
     expect(copyTarget(statement)).toEqual(target);
   });
@@ -59,6 +59,40 @@ describe('copyTarget', () => {
   it('is undefined for other statements', () => {
     expect(copyTarget('SELECT 1')).toBeUndefined();
     expect(firstKeyword('  -- a comment\n  with x as (select 1) select * from x')).toBe('WITH');
+  });
+});
+
+describe('cursors: what a DECLARE reads and how many rows a FETCH asks for', () => {
+  it.each([
+    ['DECLARE _psql_cursor NO SCROLL CURSOR FOR\n\tSELECT * FROM customers', { name: '_psql_cursor', tables: ['customers'] }],
+    ['DECLARE "My Cur" SCROLL CURSOR WITH HOLD FOR SELECT * FROM customers WHERE id > 10', { name: 'My Cur', tables: ['customers'] }],
+    ['declare C binary insensitive cursor without hold for select c.*, a.name from customers c join crm.accounts a using (id)', { name: 'c', tables: ['customers', 'crm.accounts'] }],
+    ['DECLARE c CURSOR FOR SELECT /* FOR x */ * FROM "Big Table"', { name: 'c', tables: ['Big Table'] }],
+    ['DECLARE c CURSOR FOR SELECT 1', { name: 'c', tables: [] }],
+  ])('%s', (statement, cursor) => {
+    expect(cursorDeclared(statement)).toEqual(cursor);
+  });
+
+  it.each([
+    ['FETCH FORWARD 1000 FROM _psql_cursor', { cursor: '_psql_cursor', rows: 1000 }],
+    ['FETCH 5 FROM "My Cur"', { cursor: 'My Cur', rows: 5 }],
+    ['FETCH FORWARD ALL FROM "My Cur"', { cursor: 'My Cur', rows: 'all' }],
+    ['fetch all in c', { cursor: 'c', rows: 'all' }],
+    ['FETCH BACKWARD 7 "My Cur"', { cursor: 'My Cur', rows: 7 }],
+    ['FETCH -20 FROM c', { cursor: 'c', rows: 20 }],
+    ['FETCH ABSOLUTE -1 FROM c', { cursor: 'c', rows: 1 }],
+    ['FETCH NEXT c', { cursor: 'c', rows: 1 }],
+    ['FETCH c', { cursor: 'c', rows: 1 }],
+    ['FETCH FORWARD FROM c', { cursor: 'c', rows: 1 }],
+    ['FETCH /* 1 */ 2000 /* ALL */ FROM c', { cursor: 'c', rows: 2000 }],
+  ])('%s', (statement, fetch) => {
+    expect(fetchOf(statement)).toEqual(fetch);
+  });
+
+  it('a MOVE sends nothing; a string is split where PostgreSQL splits it', () => {
+    expect(fetchOf('MOVE FORWARD 100 IN c')).toBeUndefined();
+    expect(cursorDeclared('SELECT 1')).toBeUndefined();
+    expect(statementsOf("BEGIN; DECLARE c CURSOR FOR SELECT ';' FROM t; FETCH ALL FROM c").map((x) => x.trim())).toEqual(['BEGIN', "DECLARE c CURSOR FOR SELECT ';' FROM t", 'FETCH ALL FROM c']);
   });
 });
 

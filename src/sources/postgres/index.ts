@@ -2,6 +2,8 @@
 //   AUDIT lines (pgaudit.log = 'read, write', log_relation, log_rows) -> one event per statement and table;
 //   `COPY t TO` (logged by pgaudit 1.7 without table and with 0 rows) -> the table from the statement,
 //     its rows from the table's statistics (reltuples);
+//   `FETCH n FROM c` (log_statement; pgaudit logs a cursor's DECLARE without tables or rows, and nothing
+//     of its FETCHes) -> the tables of the cursor's query, the rows the FETCH asked for;
 //   ERROR records with their statement -> status "error" events (a statement that failed moves no data;
 //     pgaudit logs nothing for it);
 //   `connection authenticated: identity=...` (log_connections) -> a fact: who is behind the session.
@@ -11,10 +13,10 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
-import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
+import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { copyTarget, copyTargets, firstKeyword, relationsOf, type CopyTarget } from './statement';
+import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, statementsOf, type CopyTarget, type Fetch } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -122,7 +124,7 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
     if (rec.message.startsWith('AUDIT: ')) return auditEvents(rec, server, options, ctx);
     if (rec.message.startsWith('connection authenticated: ')) return identityFact(rec, server, options);
     const started = STATEMENT_LINE.exec(rec.message);
-    if (started) return copyStarted(rec, rec.message.slice(started[0].length), server, options, ctx);
+    if (started) return statementArrived(rec, rec.message.slice(started[0].length), server, options, ctx);
     return ignored('not an audit record');
   }
   // jsonlog and csvlog carry the failed statement in the error's record; stderr on the STATEMENT line after it.
@@ -135,16 +137,104 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
 const STATEMENT_LINE = /^(?:statement|execute [^:]*): /;
 
 /**
- * `COPY t TO` as it starts (log_statement = 'all'): pgaudit 1.7 logs it only when it ends, too late to
- * catch an export in progress. Counted here, with the table's rows from its statistics, and noted in
- * the session's join state so pgaudit's line at the end is not counted again. Other statements'
- * log_statement lines are left to pgaudit's.
+ * A query string as it arrives (log_statement = 'all'). Counted here, statement by statement:
+ * - `COPY t TO`: pgaudit 1.7 logs it only when it ends, too late to catch an export in progress; counted
+ *   with the table's rows from its statistics, and noted in the session's join state so pgaudit's line
+ *   at the end is not counted again;
+ * - `DECLARE c CURSOR FOR query`: noted in the join state (the tables its query reads), for its FETCHes;
+ * - `FETCH n FROM c`: pgaudit logs nothing of it (psql with FETCH_COUNT, psycopg's named cursors and
+ *   every explicit cursor read this way): one event per table of the cursor's query.
+ * Other statements' lines are left to pgaudit's.
  */
-function copyStarted(rec: PgRecord, statement: string, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
-  const targets = tablesCopiedOut(statement);
-  if (targets.length === 0) return ignored('log_statement line (pgaudit logs the statement)');
-  const docs = targets.map((copy) => copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }));
-  return build(docs, rec, server, ctx, [{ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts }]);
+function statementArrived(rec: PgRecord, statement: string, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
+  if (!/copy|declare|fetch/i.test(statement)) return ignored('log_statement line (pgaudit logs the statement)');
+  const docs: Array<Record<string, unknown>> = [];
+  const facts: SessionFact[] = [];
+  // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`).
+  const declared = new Map<string, string[]>();
+  for (const one of statementsOf(statement)) {
+    const head = firstKeyword(one);
+    if (head === 'COPY') {
+      const copy = copyTarget(one);
+      if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }));
+    } else if (head === 'DECLARE' && rec.sessionId) {
+      const cursor = cursorDeclared(one);
+      if (!cursor) continue;
+      declared.set(cursor.name, cursor.tables);
+      facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) });
+    } else if (head === 'FETCH') {
+      const fetch = fetchOf(one);
+      if (fetch) docs.push(...fetchDocs(rec, one, fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options, ctx));
+    }
+  }
+  if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });
+  if (docs.length === 0 && facts.length === 0) return ignored('log_statement line (pgaudit logs the statement)');
+  return build(docs, rec, server, ctx, facts);
+}
+
+/** The join state's name of a cursor's tables (an attr fact of its session). */
+const CURSOR_FACT = 'cursor:';
+
+/** The tables of a cursor declared by an earlier line of the session; undefined when none was seen. */
+function cursorTables(rec: PgRecord, server: string, cursor: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(`${CURSOR_FACT}${cursor}`) : undefined;
+  if (noted === undefined) return undefined;
+  try {
+    const tables: unknown = JSON.parse(noted);
+    return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A FETCH as events: one per table of its cursor's query, with the rows it asked for (at most the
+ * table's rows; ALL: the table's rows), so an upper bound: the last FETCH of a cursor, which finds fewer
+ * rows or none, counts its whole count. A cursor not seen declared (opened inside a function) gives
+ * one event without table or bytes, so the read is on record.
+ */
+function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: string[] | undefined, server: string, options: PostgresOptions, ctx: DecodeContext): Array<Record<string, unknown>> {
+  const base = {
+    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+    ts: rec.ts,
+    user: rec.user,
+    action: 'FETCH',
+    bytes_estimated: true,
+    source: server,
+    database: rec.database,
+    client_ip: rec.remoteHost,
+    client_app: rec.application,
+    session_id: rec.sessionId,
+    status: 'ok',
+    command: 'FETCH',
+    statement: clip(statement, STATEMENT_KEEP),
+    cursor: fetch.cursor,
+    counted_at: 'start (log_statement)',
+  };
+  if (tables === undefined) {
+    const rows = fetch.rows === 'all' ? 0 : fetch.rows;
+    return [{ ...base, table: '', rows, bytes: 0, rows_from: 'fetch count', width_from: 'cursor not declared in the log (a function\'s cursor?)' }];
+  }
+  return tables.map((name) => {
+    const read = tableRead(ctx, server, rec.database, name, rec.ts);
+    const width = read.width;
+    const rows = fetch.rows === 'all' ? (width?.rows ?? 0) : width && width.rows > 0 ? Math.min(fetch.rows, width.rows) : fetch.rows;
+    return {
+      ...base,
+      table: read.table,
+      rows,
+      bytes: Math.round(rows * (width?.rowBytes ?? options.defaultRowBytes)),
+      rows_from: fetch.rows === 'all' ? (width ? 'reltuples' : 'unknown (no statistics for the table)') : 'fetch count (an upper bound)',
+      width_from: width ? 'pg_stats' : 'default',
+      ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
+    };
+  });
+}
+
+/** A table as a statement names it, in the statistics: without a schema, the largest of that name (table-stats.ts); `public` when none is known. */
+function tableRead(ctx: DecodeContext, server: string, database: string, name: string, ts: number): { table: string; width?: TableWidth } {
+  const width = ctx.tableStats(server, database, name, ts);
+  return { table: width?.table ?? (name.includes('.') ? name : `public.${name}`), width };
 }
 
 /** Every `COPY <table> TO` of a query string, whatever statement comes first (`SELECT 1; COPY t TO STDOUT`). */
@@ -154,7 +244,7 @@ function tablesCopiedOut(statement: string): CopyTarget[] {
 
 /** A `COPY t TO` as an event: the table's rows from its statistics (pgaudit 1.7 logs 0), bytes from its width. */
 function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>): Record<string, unknown> {
-  const width = ctx.tableStats(server, rec.database, copy.table!, rec.ts);
+  const { table, width } = tableRead(ctx, server, rec.database, copy.table!, rec.ts);
   const rows = width ? width.rows : 0;
   const rowBytes = width ? (copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes : options.defaultRowBytes;
   return {
@@ -167,7 +257,7 @@ function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: str
     bytes_estimated: true,
     source: server,
     database: rec.database,
-    table: copy.table,
+    table,
     client_ip: rec.remoteHost,
     client_app: rec.application,
     session_id: rec.sessionId,
@@ -263,7 +353,8 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   if (copyGap && rec.sessionId && ctx.session(server, rec.sessionId)?.copies.has(copyKey(a.statement))) {
     return ignored('COPY TO: counted when it started (its log_statement line)');
   }
-  let width = table ? ctx.tableStats(server, rec.database, table, rec.ts) : undefined;
+  let width: TableWidth | undefined;
+  if (table) ({ table, width } = tableRead(ctx, server, rec.database, table, rec.ts));
   // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves.
   if (copyGap) {
     rows = width ? width.rows : 0;

@@ -7,7 +7,7 @@
 //   dialects: postgres ("ident", 'string', $$ $$), mysql (`ident`, 'str\'ing' and "string", # comments),
 //   clickhouse (`ident` and "ident", 'str\'ing').
 export interface CopyTarget {
-  /** schema.table, schema "public" when the statement does not name one. */
+  /** As the statement names it: `schema.table`, or `table` (the session's search_path found its schema: the caller looks it up). */
   table?: string;
   /** The column list of `COPY t (a, b) TO`, lower-cased unless quoted. */
   columns?: string[];
@@ -174,6 +174,8 @@ function dottedNameAt(tokens: Token[], i: number): { parts: string[]; next: numb
 }
 
 const PG: Required<NameRules> = { dialect: 'postgres', defaultSchema: 'public' };
+/** Names as a PostgreSQL statement gives them, without a schema where it gives none. */
+const AS_NAMED: Required<NameRules> = { dialect: 'postgres', defaultSchema: '' };
 
 function qualify(parts: string[], rules: Required<NameRules>): string {
   if (parts.length > 1) return parts.slice(-2).join('.');
@@ -205,7 +207,7 @@ export function copyTarget(sql: string): CopyTarget | undefined {
     i++;
     return { direction: direction(), query: true };
   }
-  const rel = relationAtCopy(tokens, i);
+  const rel = relationAtCopy(tokens, i, AS_NAMED);
   if (!rel) return undefined;
   i = rel.next;
   let columns: string[] | undefined;
@@ -227,21 +229,91 @@ export function copyTarget(sql: string): CopyTarget | undefined {
  */
 export function copyTargets(sql: string): CopyTarget[] {
   if (!/copy/i.test(sql)) return [];
-  const out: CopyTarget[] = [];
+  return statementsOf(sql)
+    .map(copyTarget)
+    .filter((t): t is CopyTarget => t !== undefined);
+}
+
+/** The statements of a query string, split at the semicolons outside literals and comments. */
+export function statementsOf(sql: string): string[] {
+  const out: string[] = [];
   let from = 0;
   const ends = tokenize(sql, Infinity).filter((t) => t.kind === 'punct' && t.text === ';').map((t) => t.at);
   for (const end of [...ends, sql.length]) {
-    const target = copyTarget(sql.slice(from, end));
-    if (target) out.push(target);
+    out.push(sql.slice(from, end));
     from = end + 1;
   }
   return out;
 }
 
-function relationAtCopy(tokens: Token[], i: number): { name: string; next: number } | undefined {
+/** A cursor's name as PostgreSQL keeps it: unquoted names lower-cased. */
+const nameOf = (t: Token | undefined) => (t?.kind === 'word' ? t.text.toLowerCase() : t?.kind === 'ident' ? t.text : undefined);
+const wordAt = (tokens: Token[], i: number) => (tokens[i]?.kind === 'word' ? tokens[i].text.toUpperCase() : '');
+
+/**
+ * `DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR [WITH[OUT] HOLD] FOR query`:
+ * the cursor's name and the relations its query reads (pgaudit logs the DECLARE with neither tables
+ * nor rows, and nothing of the FETCHes that read it).
+ */
+export function cursorDeclared(sql: string): { name: string; tables: string[] } | undefined {
+  const tokens = tokenize(sql, 40);
+  const name = wordAt(tokens, 0) === 'DECLARE' ? nameOf(tokens[1]) : undefined;
+  if (name === undefined) return undefined;
+  const cursor = tokens.findIndex((_, i) => i > 1 && wordAt(tokens, i) === 'CURSOR');
+  const query = cursor < 0 ? -1 : tokens.findIndex((_, i) => i > cursor && wordAt(tokens, i) === 'FOR');
+  return query < 0 ? undefined : { name, tables: relationsOf(sql.slice(tokens[query].at + 3), AS_NAMED) };
+}
+
+/** How many rows a FETCH asks for: a count, or `all` (the rest of the cursor). */
+export interface Fetch {
+  cursor: string;
+  rows: number | 'all';
+}
+
+const ONE_ROW = new Set(['NEXT', 'PRIOR', 'FIRST', 'LAST']);
+
+/**
+ * `FETCH [direction] [FROM | IN] cursor`: what it sends to the client, at most (a MOVE sends nothing).
+ * NEXT, PRIOR, FIRST, LAST, ABSOLUTE n, RELATIVE n: one row; n, FORWARD n, BACKWARD n: |n| rows;
+ * ALL, FORWARD ALL, BACKWARD ALL: the rest.
+ */
+export function fetchOf(sql: string): Fetch | undefined {
+  const tokens = tokenize(sql, 40);
+  if (wordAt(tokens, 0) !== 'FETCH') return undefined;
+  let i = 1;
+  let rows: number | 'all' = 1;
+  // A count is punctuation to the tokenizer (digits, a sign): read from the text at its place, then skipped.
+  const count = () => {
+    const m = tokens[i]?.kind === 'punct' ? /^[+-]?\s*(\d+)/.exec(sql.slice(tokens[i].at)) : null;
+    if (!m) return undefined;
+    const end = tokens[i].at + m[0].length;
+    while (tokens[i] && tokens[i].at < end) i++;
+    return Number(m[1]);
+  };
+  const w = wordAt(tokens, i);
+  if (ONE_ROW.has(w)) i++;
+  else if (w === 'ABSOLUTE' || w === 'RELATIVE') {
+    i++;
+    count();
+  } else if (w === 'ALL') {
+    rows = 'all';
+    i++;
+  } else if (w === 'FORWARD' || w === 'BACKWARD') {
+    i++;
+    if (wordAt(tokens, i) === 'ALL') {
+      rows = 'all';
+      i++;
+    } else rows = count() ?? 1;
+  } else rows = count() ?? 1;
+  if (wordAt(tokens, i) === 'FROM' || wordAt(tokens, i) === 'IN') i++;
+  const cursor = nameOf(tokens[i]);
+  return cursor === undefined ? undefined : { cursor, rows };
+}
+
+function relationAtCopy(tokens: Token[], i: number, rules: Required<NameRules>): { name: string; next: number } | undefined {
   // COPY t (a, b) TO: the column list follows the name, unlike a function call.
   const read = dottedNameAt(tokens, i);
-  return read && { name: qualify(read.parts, PG), next: read.next };
+  return read && { name: qualify(read.parts, rules), next: read.next };
 }
 
 /** The relations a statement names after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE and COPY, in order, once each. */
@@ -266,7 +338,7 @@ export function relationsOf(sql: string, rules: NameRules = {}): string[] {
       if (!next || next.kind === 'punct' || (next.kind === 'word' && NOT_A_RELATION.has(next.text.toLowerCase()))) break;
       // SELECT ... INTO OUTFILE 'f' / INTO DUMPFILE / INTO @var: a destination, not a relation.
       if (w === 'INTO' && next.kind === 'word' && /^(outfile|dumpfile)$/i.test(next.text)) break;
-      const rel = w === 'COPY' ? relationAtCopy(tokens, j) : relationAt(tokens, j, r);
+      const rel = w === 'COPY' ? relationAtCopy(tokens, j, r) : relationAt(tokens, j, r);
       if (!rel) break;
       add(rel.name);
       j = rel.next;

@@ -108,6 +108,8 @@ const HISTORY_PER_TABLE = 64;
 /** The statistics of some servers, by table, newest read last. */
 export class TableStatsIndex {
   private byTable = new Map<string, TableWidth[]>();
+  /** The schema-qualified names of each server's, database's table name (`accounts` -> public.accounts, crm.accounts). */
+  private byName = new Map<string, Set<string>>();
 
   static async load(ch: ClickHouse, servers: readonly string[]): Promise<TableStatsIndex> {
     const index = new TableStatsIndex();
@@ -126,14 +128,30 @@ export class TableStatsIndex {
     list.push(widthOf(row));
     list.sort((a, b) => a.readAt - b.readAt);
     this.byTable.set(k, list);
+    const name = `${row.server}\u0000${row.database}\u0000${row.table_name.slice(row.table_name.indexOf('.') + 1)}`;
+    const qualified = this.byName.get(name) ?? new Set<string>();
+    this.byName.set(name, qualified.add(row.table_name));
   }
 
   get size(): number {
     return this.byTable.size;
   }
 
-  /** The newest read at or before `at`; an event older than every read gets the oldest one. */
+  /**
+   * The newest read at or before `at`; an event older than every read gets the oldest one. A name without
+   * its schema (`accounts`, as a statement names it) is whichever table of that name its session's
+   * search_path found, which the log does not say: the largest of them, so that a `SET search_path`
+   * cannot make a large table's export count as a small one's.
+   */
   at(server: string, database: string, table: string, at: number): TableWidth | undefined {
+    if (!table.includes('.')) {
+      let largest: TableWidth | undefined;
+      for (const q of this.byName.get(`${server}\u0000${database}\u0000${table}`) ?? []) {
+        const w = this.at(server, database, q, at);
+        if (w && (!largest || w.rows * w.rowBytes > largest.rows * largest.rowBytes)) largest = w;
+      }
+      return largest;
+    }
     const list = this.byTable.get(`${server}\u0000${database}\u0000${table}`);
     if (!list) return undefined;
     let best = list[0];
@@ -154,6 +172,7 @@ export function widthOf(row: TableStatsRow): TableWidth {
   const heapPerRow = row.reltuples > 0 ? Math.max(1, row.heap_bytes / row.reltuples - 28) : 0;
   const rowBytes = analysed ? row.column_widths.reduce((s, w) => s + w + 1, 0) : heapPerRow;
   return {
+    table: row.table_name,
     rowBytes,
     rows: Math.round(row.reltuples),
     readAt: row.read_at * 1000,
