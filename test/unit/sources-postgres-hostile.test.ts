@@ -127,6 +127,10 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     expect(orphan.map((e) => [e.table, e.rows, e.bytes])).toEqual([1, 2, 3, 4].map(() => ['', 1000, 0]));
   });
 
+  it('standard_conforming_strings off: the COPY the server ran is counted, whichever way the literal is read', () => {
+    expectCase('scs-off');
+  });
+
   it('nothing else is dead-lettered', () => {
     const rejected = decoded.outcomes.flatMap((o, i) => (o.ok ? [] : [`${o.code} <- ${decoded.records[i].slice(0, 100)}`]));
     expect(rejected.filter((r) => !r.startsWith('ambiguous_record'))).toEqual([]);

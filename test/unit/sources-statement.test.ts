@@ -92,7 +92,20 @@ describe('cursors: what a DECLARE reads and how many rows a FETCH asks for', () 
   it('a MOVE sends nothing; a string is split where PostgreSQL splits it', () => {
     expect(fetchOf('MOVE FORWARD 100 IN c')).toBeUndefined();
     expect(cursorDeclared('SELECT 1')).toBeUndefined();
-    expect(statementsOf("BEGIN; DECLARE c CURSOR FOR SELECT ';' FROM t; FETCH ALL FROM c").map((x) => x.trim())).toEqual(['BEGIN', "DECLARE c CURSOR FOR SELECT ';' FROM t", 'FETCH ALL FROM c']);
+    expect(statementsOf("BEGIN; DECLARE c CURSOR FOR SELECT ';' FROM t; FETCH ALL FROM c").map((x) => x.text.trim())).toEqual(['BEGIN', "DECLARE c CURSOR FOR SELECT ';' FROM t", 'FETCH ALL FROM c']);
+  });
+});
+
+describe('standard_conforming_strings: a backslash before a quote ends the literal or not, and the log does not say which', () => {
+  it.each([
+    // off: the literal runs to the quote after --, and `real` is what the server copies; on: `decoy`.
+    ["SELECT 'x\\'; COPY decoy TO STDOUT; --'; COPY real TO STDOUT", ['decoy', 'real']],
+    ["COPY a TO STDOUT; SELECT 'x\\'; COPY b TO STDOUT; --'", ['a', 'b']],
+    // A path ending with a backslash (on): the same COPY either way, counted once.
+    ["SELECT 'C:\\'; COPY t TO STDOUT", ['t']],
+    ["SELECT 'C:\\path'; COPY t TO STDOUT", ['t']],
+  ])('%s', (statement, tables) => {
+    expect(copyTargets(statement).map((t) => t.table)).toEqual(tables);
   });
 });
 

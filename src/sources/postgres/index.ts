@@ -152,19 +152,19 @@ function statementArrived(rec: PgRecord, statement: string, server: string, opti
   const facts: SessionFact[] = [];
   // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`).
   const declared = new Map<string, string[]>();
-  for (const one of statementsOf(statement)) {
-    const head = firstKeyword(one);
+  for (const { text, backslashEscapes } of statementsOf(statement)) {
+    const head = firstKeyword(text);
     if (head === 'COPY') {
-      const copy = copyTarget(one);
+      const copy = copyTarget(text, backslashEscapes);
       if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }));
     } else if (head === 'DECLARE' && rec.sessionId) {
-      const cursor = cursorDeclared(one);
+      const cursor = cursorDeclared(text, backslashEscapes);
       if (!cursor) continue;
       declared.set(cursor.name, cursor.tables);
       facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) });
     } else if (head === 'FETCH') {
-      const fetch = fetchOf(one);
-      if (fetch) docs.push(...fetchDocs(rec, one, fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options, ctx));
+      const fetch = fetchOf(text, backslashEscapes);
+      if (fetch) docs.push(...fetchDocs(rec, text, fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options, ctx));
     }
   }
   if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });

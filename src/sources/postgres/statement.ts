@@ -25,15 +25,17 @@ export type Dialect = 'postgres' | 'mysql' | 'clickhouse';
 export interface NameRules {
   dialect?: Dialect;
   defaultSchema?: string;
+  /** PostgreSQL with standard_conforming_strings = off: backslash escapes in '...' (the other dialects always). */
+  backslashEscapes?: boolean;
 }
 
 /** Tokens of a statement: words (upper-cased keywords and lower-cased names), quoted identifiers, punctuation. */
-export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres'): Token[] {
+export function tokenize(sql: string, limit = 2000, dialect: Dialect = 'postgres', backslashEscapes = false): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = sql.length;
-  // Backslash escapes inside '...' (MySQL, ClickHouse); which quotes delimit identifiers.
-  const backslash = dialect !== 'postgres';
+  // Backslash escapes inside '...' (MySQL, ClickHouse, PostgreSQL without standard_conforming_strings); which quotes delimit identifiers.
+  const backslash = dialect !== 'postgres' || backslashEscapes;
   const identQuotes = dialect === 'postgres' ? '"' : dialect === 'mysql' ? '`' : '`"';
   while (i < n && tokens.length < limit) {
     const c = sql[i];
@@ -173,9 +175,9 @@ function dottedNameAt(tokens: Token[], i: number): { parts: string[]; next: numb
   return { parts, next: j };
 }
 
-const PG: Required<NameRules> = { dialect: 'postgres', defaultSchema: 'public' };
+const PG: Required<NameRules> = { dialect: 'postgres', defaultSchema: 'public', backslashEscapes: false };
 /** Names as a PostgreSQL statement gives them, without a schema where it gives none. */
-const AS_NAMED: Required<NameRules> = { dialect: 'postgres', defaultSchema: '' };
+const AS_NAMED: Required<NameRules> = { dialect: 'postgres', defaultSchema: '', backslashEscapes: false };
 
 function qualify(parts: string[], rules: Required<NameRules>): string {
   if (parts.length > 1) return parts.slice(-2).join('.');
@@ -184,8 +186,8 @@ function qualify(parts: string[], rules: Required<NameRules>): string {
 
 const NOT_A_RELATION = new Set(['select', 'lateral', 'only', 'values', 'stdin', 'stdout', 'program']);
 
-export function copyTarget(sql: string): CopyTarget | undefined {
-  const tokens = tokenize(sql, 400);
+export function copyTarget(sql: string, backslashEscapes = false): CopyTarget | undefined {
+  const tokens = tokenize(sql, 400, 'postgres', backslashEscapes);
   if (tokens[0]?.kind !== 'word' || tokens[0].text.toUpperCase() !== 'COPY') return undefined;
   let i = 1;
   if (tokens[i]?.kind === 'word' && tokens[i].text.toUpperCase() === 'BINARY') i++;
@@ -230,18 +232,36 @@ export function copyTarget(sql: string): CopyTarget | undefined {
 export function copyTargets(sql: string): CopyTarget[] {
   if (!/copy/i.test(sql)) return [];
   return statementsOf(sql)
-    .map(copyTarget)
+    .map((s) => copyTarget(s.text, s.backslashEscapes))
     .filter((t): t is CopyTarget => t !== undefined);
 }
 
-/** The statements of a query string, split at the semicolons outside literals and comments. */
-export function statementsOf(sql: string): string[] {
-  const out: string[] = [];
-  let from = 0;
-  const ends = tokenize(sql, Infinity).filter((t) => t.kind === 'punct' && t.text === ';').map((t) => t.at);
-  for (const end of [...ends, sql.length]) {
-    out.push(sql.slice(from, end));
-    from = end + 1;
+/** One statement of a query string, and how its literals are read. */
+export interface Statement {
+  text: string;
+  backslashEscapes: boolean;
+}
+
+/**
+ * The statements of a query string, split at the semicolons outside literals and comments. The log
+ * does not say whether the session had standard_conforming_strings off (any user may set it), which
+ * changes where a literal holding a backslash ends: `SELECT 'x\'; COPY decoy TO STDOUT; --'; COPY real
+ * TO STDOUT` copies `real` with it off, `decoy` with it on. A string with a backslash is read both ways
+ * and every statement either reading finds is returned (once): an upper bound.
+ */
+export function statementsOf(sql: string): Statement[] {
+  const out: Statement[] = [];
+  const seen = new Set<string>();
+  for (const backslashEscapes of sql.includes('\\') ? [false, true] : [false]) {
+    let from = 0;
+    const ends = tokenize(sql, Infinity, 'postgres', backslashEscapes).filter((t) => t.kind === 'punct' && t.text === ';').map((t) => t.at);
+    for (const end of [...ends, sql.length]) {
+      const text = sql.slice(from, end);
+      from = end + 1;
+      if (seen.has(text.trim())) continue;
+      seen.add(text.trim());
+      out.push({ text, backslashEscapes });
+    }
   }
   return out;
 }
@@ -255,13 +275,13 @@ const wordAt = (tokens: Token[], i: number) => (tokens[i]?.kind === 'word' ? tok
  * the cursor's name and the relations its query reads (pgaudit logs the DECLARE with neither tables
  * nor rows, and nothing of the FETCHes that read it).
  */
-export function cursorDeclared(sql: string): { name: string; tables: string[] } | undefined {
-  const tokens = tokenize(sql, 40);
+export function cursorDeclared(sql: string, backslashEscapes = false): { name: string; tables: string[] } | undefined {
+  const tokens = tokenize(sql, 40, 'postgres', backslashEscapes);
   const name = wordAt(tokens, 0) === 'DECLARE' ? nameOf(tokens[1]) : undefined;
   if (name === undefined) return undefined;
   const cursor = tokens.findIndex((_, i) => i > 1 && wordAt(tokens, i) === 'CURSOR');
   const query = cursor < 0 ? -1 : tokens.findIndex((_, i) => i > cursor && wordAt(tokens, i) === 'FOR');
-  return query < 0 ? undefined : { name, tables: relationsOf(sql.slice(tokens[query].at + 3), AS_NAMED) };
+  return query < 0 ? undefined : { name, tables: relationsOf(sql.slice(tokens[query].at + 3), { ...AS_NAMED, backslashEscapes }) };
 }
 
 /** How many rows a FETCH asks for: a count, or `all` (the rest of the cursor). */
@@ -277,8 +297,8 @@ const ONE_ROW = new Set(['NEXT', 'PRIOR', 'FIRST', 'LAST']);
  * NEXT, PRIOR, FIRST, LAST, ABSOLUTE n, RELATIVE n: one row; n, FORWARD n, BACKWARD n: |n| rows;
  * ALL, FORWARD ALL, BACKWARD ALL: the rest.
  */
-export function fetchOf(sql: string): Fetch | undefined {
-  const tokens = tokenize(sql, 40);
+export function fetchOf(sql: string, backslashEscapes = false): Fetch | undefined {
+  const tokens = tokenize(sql, 40, 'postgres', backslashEscapes);
   if (wordAt(tokens, 0) !== 'FETCH') return undefined;
   let i = 1;
   let rows: number | 'all' = 1;
@@ -318,8 +338,8 @@ function relationAtCopy(tokens: Token[], i: number, rules: Required<NameRules>):
 
 /** The relations a statement names after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE and COPY, in order, once each. */
 export function relationsOf(sql: string, rules: NameRules = {}): string[] {
-  const r: Required<NameRules> = { dialect: rules.dialect ?? 'postgres', defaultSchema: rules.defaultSchema ?? (rules.dialect && rules.dialect !== 'postgres' ? '' : 'public') };
-  const tokens = tokenize(sql, 2000, r.dialect);
+  const r: Required<NameRules> = { dialect: rules.dialect ?? 'postgres', defaultSchema: rules.defaultSchema ?? (rules.dialect && rules.dialect !== 'postgres' ? '' : 'public'), backslashEscapes: rules.backslashEscapes ?? false };
+  const tokens = tokenize(sql, 2000, r.dialect, r.backslashEscapes);
   const found: string[] = [];
   const add = (name: string) => {
     if (!found.includes(name)) found.push(name);
