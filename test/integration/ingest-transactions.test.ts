@@ -100,4 +100,45 @@ describe('transactional producers', () => {
     expect(stats && { judged: stats.events - stats.duplicates, invalid: stats.invalid }).toEqual({ judged: total, invalid: 0 });
     expect((await listAlerts(f.ch, {})).map((x) => x.user)).toEqual([]);
   });
+
+  it('an ingester that starts inside an aborted transaction (its group committed there before a crash) stores nothing more of it', async () => {
+    await f?.cleanup();
+    f = await ingestFixture('it_txn_mid', { partitions: 1 });
+    const topic = f.topic;
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((x) => transactional(f!.kafka, `${f!.name}-${x}`)));
+    const plain = f.kafka.producer();
+    await plain.connect();
+    // B begins, A begins and aborts, B sends more and aborts; then C commits and a plain send ends it.
+    const txB = await b.transaction();
+    await txB.send({ topic, messages: events('abortedB', 100) });
+    const txA = await a.transaction();
+    await txA.send({ topic, messages: events('abortedA', 100) });
+    await txA.abort();
+    await txB.send({ topic, messages: events('abortedB', 100, { id: 'abortedB-more' }) });
+    await txB.abort();
+    const txC = await c.transaction();
+    await txC.send({ topic, messages: events('committedC', 40) });
+    await txC.commit();
+    await plain.send({ topic, acks: -1, messages: events('last', 1) });
+    await Promise.all([a, b, c, plain].map((p) => p.disconnect()));
+
+    // The group's offset inside B's second batch, as a commit there before a crash would leave it: B's
+    // first batch is 0-99, A's 100-199, A's abort marker 200 (or after B's second batch begins: the
+    // coordinator writes it once abort() returned), B's second 200/201-300. The broker's list of aborted
+    // transactions for a fetch from 260 holds B, whose first record is long before the fetch.
+    const admin = f.kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: f.groupId, topic, partitions: [{ partition: 0, offset: '260' }] });
+    await admin.disconnect();
+    const ingester = startIngester(f, 'txn-mid');
+    await ingester.started();
+    await waitForGroupAtEnd(f.kafka, f.groupId, topic, 300000);
+    ingester.child.kill('SIGTERM');
+    expect(await ingester.exited).toBe(0);
+
+    const byTag = await f.ch.query<{ t: string; n: string }>(sql`SELECT table_name AS t, count() AS n FROM access_events GROUP BY t ORDER BY t`);
+    expect(Object.fromEntries(byTag.map((r) => [r.t, Number(r.n)]))).toEqual({ committedC: 40, last: 1 });
+    const totals = await storeTotals(f.ch);
+    expect({ rows: totals.rows, unique: totals.uniqueEvents, dead: totals.deadLetterRows }).toEqual({ rows: 41, unique: 41, dead: 0 });
+  });
 });
