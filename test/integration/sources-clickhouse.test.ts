@@ -2,7 +2,8 @@
 // and stored by `insider ingest`, on the real ClickHouse 18.16 (the shared server: its query_log, no
 // `tables` column, so tables come from the query text). Queries of known result size become events of
 // those sizes, and each finished query becomes exactly one event and one Kafka message, across a
-// SIGKILL and a restart of the poller.
+// SIGKILL and a restart of the poller. One statement run N times under one query id the client chose
+// (as an attacker would, to have identical reads counted once) gives N events with N ids.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -137,6 +138,43 @@ describe('ClickHouse system.query_log through the poller to the ingester', () =>
     const [dead] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'duplicate_event_id'`);
     expect(Number(dead.n)).toBe(0);
   });
+
+  /** Runs one statement `times` times under one query id, as fast as one keep-alive connection goes (the same second, mostly the same duration). */
+  const runAgain = async (queryId: string, q: SqlFragment, times: number) => {
+    for (let i = 0; i < times; i++) {
+      const url = new URL(f.config.clickhouse.url);
+      url.searchParams.set('query_id', queryId);
+      url.searchParams.set('log_queries', '1');
+      const res = await fetch(url, { method: 'POST', body: `${q.text} FORMAT Null` });
+      await res.text();
+      expectOk(res.status);
+    }
+  };
+  const N = 6;
+
+  it('N executions of one statement under one reused query id become N events with N distinct ids, each counted', async () => {
+    const poller = startPoller('3');
+    const queryId = uniqueName('q_reused');
+    await runAgain(queryId, sql`SELECT n, m FROM ${ident(db)}.${ident('measures')} WHERE n < 100`, N);
+    const mine = () => f.ch.query<{ event_id: string; bytes: string; rows: string }>(sql`SELECT event_id, bytes, rows FROM access_events WHERE kafka_topic = ${f.topic} AND query_id = ${queryId}`);
+    let got: Awaited<ReturnType<typeof mine>> = [];
+    try {
+      await waitUntil(`the ${N} executions stored`, async () => (got = await mine()).length >= N, 60000, 500);
+      // Two more polls' time for any further one to show up.
+      await new Promise((r) => setTimeout(r, 3000));
+      got = await mine();
+    } finally {
+      poller.kill('SIGTERM');
+      await new Promise((r) => poller.once('exit', r));
+      process.stdout.write(`\n${N} executions under ${queryId}: ${got.length} events stored, ${new Set(got.map((r) => r.event_id)).size} ids\n`);
+    }
+    expect(got).toHaveLength(N);
+    expect(new Set(got.map((r) => r.event_id)).size).toBe(N);
+    expect(got.map((r) => [Number(r.bytes), Number(r.rows)])).toEqual(Array(N).fill([1200, 100]));
+    const [dead] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'duplicate_event_id' AND kafka_topic = ${f.topic}`);
+    expect(Number(dead.n)).toBe(0);
+  });
+
 });
 
 function expectOk(status: number): void {

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { toCanonical } from '../../src/event';
-import { clickhouseQueryLogFormat } from '../../src/sources/clickhouse';
+import { clickhouseQueryLogFormat, executionKey } from '../../src/sources/clickhouse';
+import { numberRepeats } from '../../src/sources/clickhouse/poller';
 import type { DecodeResult } from '../../src/sources/types';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'clickhouse');
@@ -71,6 +72,36 @@ describe('clickhouse-query-log on rows the real server logged', () => {
     expect(new Set(ids).size).toBe(2);
     expect(twice.map((r) => eventsOf(r)[0].event_id)).toEqual(ids);
     expect(twice.map((r) => eventsOf(r)[0].bytes)).toEqual([4, 1948890]);
+  });
+
+  // Rows the real server logged for one statement run six times under one query id the client chose
+  // (scripts/capture-clickhouse-reused-id.ts, over one keep-alive HTTP connection): five are alike in
+  // every column the key hashes (the same second, 1 ms, sizes, user, query; 18.16 logs their port,
+  // memory_usage and thread_numbers alike too), read as the poller reads them, which numbers those five
+  // `repeat` 0 (none) to 4. Each read once counted: six ids, 6 x 608,890 bytes.
+  const reused = fs.readFileSync(path.join(DIR, 'reused-query-id.jsonl'), 'utf8').trim().split('\n');
+
+  it('N executions of one statement under one reused query id give N events with N ids, the same when read again', () => {
+    const ids = reused.map((r) => eventsOf(r)[0].event_id);
+    expect(reused).toHaveLength(6);
+    expect(new Set(ids).size).toBe(6);
+    expect(reused.map((r) => eventsOf(r)[0].event_id)).toEqual(ids);
+    expect(reused.map((r) => eventsOf(r)[0].bytes)).toEqual(Array(6).fill(608890));
+    // The first of alike rows (and a row alike no other) keeps the id it had before repeats were numbered.
+    expect([ids[0], ids[5]]).toEqual(['ch-audited/fixture-c70c2f41-reused/ea69a85d4ef0', 'ch-audited/fixture-c70c2f41-reused/bd0a38872b64']);
+  });
+
+  it('the poller numbers the repeats of rows as the server returned them, the same each time', () => {
+    const asLogged = () =>
+      reused.map((r) => {
+        const { repeat: _repeat, ...row } = JSON.parse(r) as Record<string, unknown>;
+        return row;
+      });
+    expect(asLogged().map((r) => JSON.stringify(r))).not.toEqual(reused);
+    expect(numberRepeats(asLogged()).map((r) => JSON.stringify(r))).toEqual(reused);
+    expect(numberRepeats(numberRepeats(asLogged())).map((r) => JSON.stringify(r))).toEqual(reused);
+    expect(new Set(numberRepeats(asLogged()).map((r) => executionKey(r))).size).toBe(6);
+    expect(new Set(asLogged().map((r) => executionKey(r))).size).toBe(2);
   });
 
   it('a join gives one event per table, the bytes on the first', () => {

@@ -49,14 +49,27 @@ function tableFunctionsOf(query: string, logged: unknown[]): string[] {
   return [...new Set([...named, ...found])];
 }
 
+/** The row's values its key hashes (besides `repeat`): what one execution of a query logs. */
+export const ROW_KEY_COLUMNS = ['type', 'event_time', 'query_duration_ms', 'read_rows', 'read_bytes', 'written_rows', 'result_rows', 'result_bytes', 'user', 'query'] as const;
+
 /**
  * The row's own values: a client chooses its query ids, and one reused (a small query, then a whole
  * table under the same id) made the second a duplicate of the first, dead-lettered, its bytes not
- * counted. The same row read again gives the same id.
+ * counted. The same row read again gives the same key. Executions alike in all of these (the same
+ * statement run again in the same second under the same id: 18.16 logs seconds, and its other
+ * columns, memory_usage, port, thread_numbers, are alike too) are told apart by `repeat`, which the
+ * poller numbers them with (queryLogRows): the first has none, so its key is the one it always had.
  */
 function rowKey(row: Record<string, unknown>): string {
-  const parts = ['type', 'event_time', 'query_duration_ms', 'read_rows', 'read_bytes', 'written_rows', 'result_rows', 'result_bytes', 'user', 'query'].map((k) => String(row[k] ?? ''));
+  const parts = ROW_KEY_COLUMNS.map((k) => String(row[k] ?? ''));
+  const repeat = num(row.repeat);
+  if (repeat !== undefined && Number.isSafeInteger(repeat) && repeat > 0) parts.push(`repeat ${repeat}`);
   return crypto.createHash('sha1').update(parts.join('\u0000')).digest('hex').slice(0, 12);
+}
+
+/** What follows `<server>/` in the row's event id: the execution it logs. The poller's cursor holds these. */
+export function executionKey(row: Record<string, unknown>): string {
+  return `${str(row.query_id)}/${rowKey(row)}`;
 }
 const WRITES = new Set(['INSERT', 'CREATE', 'ALTER', 'DROP', 'RENAME', 'TRUNCATE', 'OPTIMIZE', 'ATTACH', 'DETACH']);
 
@@ -144,7 +157,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
       }
       const status = type === 2 ? 'ok' : 'error';
       if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
-      const id = `${server}/${queryId}/${rowKey(row)}`;
+      const id = `${server}/${executionKey(row)}`;
       const head = firstKeyword(query, 'clickhouse') || 'UNKNOWN';
       const inbound = WRITES.has(head);
       // INSERT ... SELECT on 18.16 reports its rows as read_rows, written_rows 0.

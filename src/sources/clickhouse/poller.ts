@@ -9,8 +9,8 @@
 // recognises (docs/exactly-once.md).
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../log';
-import { createClickHouse, inList, sql, type ClickHouse, type SqlFragment } from '../../store';
-import type { ClickhouseSourceOptions } from './index';
+import { createClickHouse, ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../../store';
+import { ROW_KEY_COLUMNS, type ClickhouseSourceOptions } from './index';
 import { ConfigError } from '../../errors';
 import { chunkMessages } from '../../kafka';
 
@@ -59,11 +59,17 @@ export async function queryLogColumns(audited: ClickHouse): Promise<Map<string, 
 /**
  * Finished queries (QueryFinish, exceptions) matching `where`, oldest first, as the decoder reads them:
  * event_time as UTC text, the address as text, and `t` (event_time in seconds) for the cursor.
+ * Executions the decoder's key cannot tell apart (the same query id, second, statement, sizes, ...: a
+ * client ran one statement again under the id it chose) are numbered, `repeat` 1, 2, ... after the
+ * first (which has none), so that each has its own event id. The order is total, so the same rows
+ * are numbered the same when read again; `where` must take a second's rows of a query id all or none.
  */
 export async function queryLogRows(audited: ClickHouse, cols: Map<string, string>, where: SqlFragment, limit: number): Promise<QueryLogRow[]> {
   // 18.16 has no `tables` nor `current_database`: the decoder reads tables from the query text.
   const optional = [cols.has('tables') ? sql`, tables` : sql``, cols.has('current_database') ? sql`, current_database` : sql``];
   const address = cols.get('address') === 'IPv6' ? sql`toString(address)` : sql`IPv6NumToString(address)`;
+  // Rows alike in what the key hashes (numberRepeats) come next to each other, and in one order each time.
+  const alike = join(ROW_KEY_COLUMNS.filter((k) => k !== 'event_time').map((k) => ident(k)));
   // Aliases are visible in the whole query: `event_time` must stay the column (WHERE, ORDER BY).
   const rows = await audited.query<QueryLogRow & { event_time_utc: string }>(
     sql`
@@ -72,12 +78,29 @@ export async function queryLogRows(audited: ClickHouse, cols: Map<string, string
            client_name, http_user_agent, is_initial_query${optional[0]}${optional[1]}
     FROM system.query_log
     WHERE toInt8(type) IN (2, 3, 4) AND ${where}
-    ORDER BY event_time, query_id
+    ORDER BY event_time, query_id, ${alike}, is_initial_query, exception, address, client_name, http_user_agent${optional[1]}
     LIMIT ${limit}`,
     // Reading the log is not an audited query.
     { settings: { log_queries: 0 } },
   );
-  return rows.map(({ event_time_utc, ...r }) => ({ ...r, event_time: event_time_utc }) as QueryLogRow);
+  return numberRepeats(rows.map(({ event_time_utc, ...r }) => ({ ...r, event_time: event_time_utc }) as QueryLogRow));
+}
+
+/**
+ * Numbers the executions the decoder's key cannot tell apart (`repeat` 1, 2, ... after the first), in
+ * place, on rows in queryLogRows' order: alike rows are next to each other, as the ORDER BY starts
+ * with the query id and what the key hashes.
+ */
+export function numberRepeats<R extends Record<string, unknown>>(rows: R[]): R[] {
+  let previous: string | undefined;
+  let repeat = 0;
+  for (const r of rows) {
+    const alike = JSON.stringify([String(r.query_id ?? ''), ...ROW_KEY_COLUMNS.map((k) => String(r[k] ?? ''))]);
+    repeat = alike === previous ? repeat + 1 : 0;
+    previous = alike;
+    if (repeat > 0) (r as Record<string, unknown>).repeat = repeat;
+  }
+  return rows;
 }
 
 export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
