@@ -3,11 +3,16 @@
 // `tables` column, so tables come from the query text). Queries of known result size become events of
 // those sizes, and each finished query becomes exactly one event and one Kafka message, across a
 // SIGKILL and a restart of the poller. One statement run N times under one query id the client chose
-// (as an attacker would, to have identical reads counted once) gives N events with N ids.
+// (as an attacker would, to have identical reads counted once) gives N events with N ids, and the
+// poller's cursor, cutting such a second's rows in several polls, neither skips nor re-reads one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Producer } from 'kafkajs';
+import { createLogger } from '../../src/log';
+import { clickhouseDecoder, parseClickhouseOptions } from '../../src/sources/clickhouse';
+import { createQueryLogPoller } from '../../src/sources/clickhouse/poller';
 import { createClickHouse, ident, sql, type ClickHouse, type SqlFragment } from '../../src/store';
 import { BIN, ingestFixture, killIngesters, startIngester, waitUntil, type IngestFixture } from '../helpers/ingest-run';
 import { uniqueName } from '../helpers/env';
@@ -175,6 +180,41 @@ describe('ClickHouse system.query_log through the poller to the ingester', () =>
     expect(Number(dead.n)).toBe(0);
   });
 
+  it('the cursor neither skips nor re-reads executions under one reused query id when a poll cuts their second (batchRows 2)', async () => {
+    // In this process, against the real server's query_log (shared: other queries come in between) and
+    // the real cursor table; the produced rows are kept here.
+    const source = `${f.topic}-cursor`;
+    const options = parseClickhouseOptions({ url: f.config.clickhouse.url, lagS: 1, batchRows: 2 }, source);
+    const sent: string[] = [];
+    const producer = { send: async ({ messages }: { messages: Array<{ value: string }> }) => void sent.push(...messages.map((m) => m.value)) } as unknown as Producer;
+    const poller = createQueryLogPoller({ topic: source, server: 'ch-audited', options, store: f.ch, producer, log: createLogger({ level: 'silent' }) });
+    try {
+      await poller.pollOnce(); // first start: from now on
+      const queryId = uniqueName('q_cursor');
+      await runAgain(queryId, sql`SELECT n FROM ${ident(db)}.${ident('measures')} WHERE n < 10`, N);
+      await f.ch.exec(sql`SYSTEM FLUSH LOGS`);
+      await new Promise((r) => setTimeout(r, 2500)); // past lagS
+      const drain = async () => {
+        for (let i = 0; i < 1000; i++) if ((await poller.pollOnce()) === 0) return;
+      };
+      await drain();
+      await new Promise((r) => setTimeout(r, 1500));
+      await drain(); // a later poll sends none of them again
+      const rows = sent.filter((v) => (JSON.parse(v) as { query_id: string }).query_id === queryId);
+      const decoder = clickhouseDecoder('ch-audited', 'default');
+      const ctx = { limits: { maxMessageBytes: 1 << 20, maxFutureSkewMs: 60000 }, now: Date.now(), session: () => undefined, tableStats: () => undefined };
+      const ids = rows.map((v) => {
+        const r = decoder.decode({ value: Buffer.from(v), topic: source, partition: 0, offset: '0' }, ctx);
+        if (!r.ok) throw new Error(r.reason);
+        return r.events[0].event.event_id;
+      });
+      process.stdout.write(`\n${N} executions under ${queryId}, polled 2 rows at a time: ${rows.length} rows sent, ${new Set(ids).size} ids (${sent.length} rows in all)\n`);
+      expect(rows).toHaveLength(N);
+      expect(new Set(ids).size).toBe(N);
+    } finally {
+      await poller.close();
+    }
+  });
 });
 
 function expectOk(status: number): void {

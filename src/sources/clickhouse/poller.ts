@@ -1,16 +1,17 @@
 // The query-log poller (`insider sources poll --topic T`): reads the finished queries of an audited
 // ClickHouse from its system.query_log and produces each row to the topic as a JSON object, keyed by
 // user; the topic's decoder (index.ts) makes the events. A cursor in the product's ClickHouse
-// (`source_cursors`) says where it got to: the newest event_time sent and the query ids sent at that
-// second. Each poll: read rows after the cursor (older than `lagS`: query_log is written in flushes),
-// produce them (acks from all replicas), then store the new cursor. A restart goes on from the
-// stored cursor, so each finished query is sent once; a crash between the produce and the cursor's
-// write sends that poll's rows again, with the same event ids (server/query_id), which the ingester
-// recognises (docs/exactly-once.md).
+// (`source_cursors`) says where it got to: the newest event_time sent and the rows sent at that second
+// (their execution keys, `<query_id>/<key>`: not their query ids, which clients choose and may reuse
+// within a second). Each poll: read rows from the cursor's second on (older than `lagS`: query_log is
+// written in flushes), leave out those of its second already sent, produce the rest (acks from all
+// replicas), then store the new cursor. A restart goes on from the stored cursor, so each finished
+// query is sent once; a crash between the produce and the cursor's write sends that poll's rows again,
+// with the same event ids (server/query_id/key), which the ingester recognises (docs/exactly-once.md).
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../log';
-import { createClickHouse, ident, inList, join, sql, type ClickHouse, type SqlFragment } from '../../store';
-import { ROW_KEY_COLUMNS, type ClickhouseSourceOptions } from './index';
+import { createClickHouse, ident, join, sql, type ClickHouse, type SqlFragment } from '../../store';
+import { executionKey, ROW_KEY_COLUMNS, type ClickhouseSourceOptions } from './index';
 import { ConfigError } from '../../errors';
 import { chunkMessages } from '../../kafka';
 
@@ -34,6 +35,7 @@ export interface PollerDeps {
 
 export interface Cursor {
   time: number;
+  /** The rows sent at `time`: their execution keys (`<query_id>/<key>`, the event id after `<server>/`). */
   ids: string[];
   rowsSent: number;
 }
@@ -62,7 +64,8 @@ export async function queryLogColumns(audited: ClickHouse): Promise<Map<string, 
  * Executions the decoder's key cannot tell apart (the same query id, second, statement, sizes, ...: a
  * client ran one statement again under the id it chose) are numbered, `repeat` 1, 2, ... after the
  * first (which has none), so that each has its own event id. The order is total, so the same rows
- * are numbered the same when read again; `where` must take a second's rows of a query id all or none.
+ * are numbered the same when read again; `where` must take a second's rows of a query id all or none
+ * (the poller reads whole seconds: a LIMIT cuts only the last second read, which it reads again).
  */
 export async function queryLogRows(audited: ClickHouse, cols: Map<string, string>, where: SqlFragment, limit: number): Promise<QueryLogRow[]> {
   // 18.16 has no `tables` nor `current_database`: the decoder reads tables from the query text.
@@ -146,15 +149,19 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
       await saveCursor(cursor);
       log.info({ source: topic, cursor: new Date(cursor.time * 1000).toISOString() }, 'query_log: first start, from now on');
     }
-    const seen = cursor.ids.length > 0 ? sql`AND NOT (event_time = toDateTime(${cursor.time}) AND query_id IN ${inList(cursor.ids)})` : sql``;
-    const rows = await queryLogRows(audited, cols, sql`event_time >= toDateTime(${cursor.time}) AND event_time <= now() - ${o.lagS} ${seen}`, o.batchRows);
+    // The cursor's second is read whole again (its repeats numbered over all its rows), and its rows
+    // already sent are left out here: by their execution keys, not by query id (a reused id left the
+    // rest of that second's executions under it unread), nor in the query (the key is ours).
+    const sent = new Set(cursor.ids);
+    const read = await queryLogRows(audited, cols, sql`event_time >= toDateTime(${cursor.time}) AND event_time <= now() - ${o.lagS}`, o.batchRows + cursor.ids.length);
+    const rows = read.filter((r) => !(Number(r.t) === cursor.time && sent.has(executionKey(r)))).slice(0, o.batchRows);
     if (rows.length === 0) return 0;
     const messages = rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) }));
     // kafkajs makes one record batch per partition of a send: kept well under the consumers' record
     // limit (kafka.maxBatchRecords, 20,000 by default), past which a batch is not read.
     for await (const chunk of chunkMessages(messages, { maxMessages: SEND_CHUNK, maxBytes: SEND_BYTES })) await producer.send({ topic, acks: -1, messages: chunk });
     const last = Number(rows[rows.length - 1].t);
-    const ids = rows.filter((r) => Number(r.t) === last).map((r) => r.query_id);
+    const ids = rows.filter((r) => Number(r.t) === last).map((r) => executionKey(r));
     const next: Cursor = { time: last, ids: last === cursor.time ? [...cursor.ids, ...ids] : ids, rowsSent: cursor.rowsSent + rows.length };
     await saveCursor(next);
     log.info({ source: topic, server, rows: rows.length, cursor: new Date(next.time * 1000).toISOString() }, 'query_log rows sent');
