@@ -2,6 +2,12 @@
 // send the bare line or wrap it in JSON: Fluent Bit `{"log": ...}`, Vector and Filebeat
 // `{"message": ...}`, an rsyslog JSON template `{"msg": ...}`. A format whose own records are JSON
 // (PostgreSQL's jsonlog) says how to recognise a bare one, so it is not mistaken for an envelope.
+//
+// Bytes that are not UTF-8 are read as U+FFFD, not refused: MariaDB writes a statement into its slow and
+// audit logs as the client sent it (client charset latin1: any byte), PostgreSQL in a SQL_ASCII or LATIN1
+// database the same, and the shippers pass the bytes on. Refusing the record let anyone hide a read by
+// putting two such bytes in a comment; the numbers and the user are ASCII header fields the server
+// wrote. The layer marks the events of such a record (invalidUtf8Sequences, sources/index.ts).
 import { isUtf8 } from 'node:buffer';
 
 export type Unwrapped =
@@ -10,7 +16,7 @@ export type Unwrapped =
   | { ok: false; code: EnvelopeRejectCode; reason: string };
 
 export type EnvelopeKind = 'none' | 'log' | 'message' | 'msg';
-export type EnvelopeRejectCode = 'empty_message' | 'too_large' | 'invalid_utf8' | 'envelope_invalid_json' | 'envelope_unknown' | 'envelope_field_not_string' | 'invalid_json';
+export type EnvelopeRejectCode = 'empty_message' | 'too_large' | 'envelope_invalid_json' | 'envelope_unknown' | 'envelope_field_not_string' | 'invalid_json';
 
 /** The envelope fields tried, in order, and the shippers that write them. */
 export const ENVELOPE_FIELDS: ReadonlyArray<{ field: 'log' | 'message' | 'msg'; shippers: string }> = [
@@ -30,7 +36,9 @@ const reject = (code: EnvelopeRejectCode, reason: string): Unwrapped => ({ ok: f
 export function unwrap(value: Buffer | null, opts: UnwrapOptions): Unwrapped {
   if (!value || value.length === 0) return reject('empty_message', 'message has no value');
   if (value.length > opts.maxMessageBytes) return reject('too_large', `message is ${value.length} bytes; the limit is ${opts.maxMessageBytes}`);
-  if (!isUtf8(value)) return reject('invalid_utf8', 'message is not valid UTF-8');
+  // Each maximal invalid subsequence becomes one U+FFFD (WHATWG): an ASCII byte always reads as itself,
+  // so the JSON of an envelope, a record's lines and the audit log's escapes keep their meaning, and the
+  // same bytes give the same text in both logs (the slow-log/audit join, forged entries, event ids).
   const text = value.toString('utf8');
   if (firstNonSpace(text) !== '{') return { ok: true, envelope: 'none', text: stripNewline(text) };
   let doc: unknown;
@@ -71,3 +79,19 @@ function stripNewline(text: string): string {
   if (text.endsWith('\n')) return text.slice(0, -1);
   return text;
 }
+
+/**
+ * How many byte sequences of the message are not UTF-8 (each read as one U+FFFD); 0 for valid UTF-8.
+ * A U+FFFD the message itself holds (EF BF BD) is not counted.
+ */
+export function invalidUtf8Sequences(value: Buffer | null): number {
+  if (!value || isUtf8(value)) return 0;
+  const text = value.toString('utf8');
+  let read = 0;
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) read++;
+  let written = 0;
+  for (let i = value.indexOf(REPLACEMENT); i >= 0; i = value.indexOf(REPLACEMENT, i + REPLACEMENT.length)) written++;
+  return read - written;
+}
+
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);

@@ -18,11 +18,12 @@ import { jsonMappingFormat } from './json-mapping';
 import { parseOptions, postgresFormat } from './postgres';
 import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
 import { createSessionJoin, type SessionJoin } from './session-join';
+import { invalidUtf8Sequences } from './envelope';
 import type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
 
 export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from './types';
 export { DEFAULT_PREFIX } from './postgres';
-export { unwrap, ENVELOPE_FIELDS } from './envelope';
+export { unwrap, ENVELOPE_FIELDS, invalidUtf8Sequences } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { recordFramer, splitRecords, type Framer } from './framing';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
@@ -44,6 +45,22 @@ export function checkSourceTopics(settings: Readonly<Config['ingest']>, consumed
       throw new ConfigError(`ingest.sources.${topic}: topic ${JSON.stringify(topic)} is not consumed (ingest.topics is [${consumed.join(', ')}]); add it to ingest.topics`, { topic });
     }
   }
+}
+
+/**
+ * One message through its format's decoder: what the ingester (decodeBatch) and `sources parse` both do.
+ * A decoder's throw dead-letters the message (guardDecode). A message of a log format holding bytes that
+ * are not UTF-8 was read with each such sequence as U+FFFD (envelope.ts): its events say so in
+ * `invalid_utf8_replaced` (how many), and a dead letter's reason says so. The canonical format keeps the
+ * contract: its producers write UTF-8 JSON, and a message that is not is `invalid_utf8`.
+ */
+export function decodeMessage(decoder: SourceDecoder, message: RawMessage, ctx: DecodeContext): DecodeResult {
+  const r: DecodeResult = guardDecode(() => decoder.decode(message, ctx), `the ${decoder.format} decoder`);
+  if (decoder.format === 'canonical' || (r.ok && r.events.length === 0)) return r;
+  const replaced = invalidUtf8Sequences(message.value);
+  if (replaced === 0) return r;
+  if (!r.ok) return { ...r, reason: `${r.reason} (the message is not UTF-8: ${replaced} byte sequence${replaced === 1 ? '' : 's'} read as U+FFFD)` };
+  return { ...r, events: r.events.map(({ event }) => ({ event: { ...event, extra: JSON.stringify({ ...(event.extra ? (JSON.parse(event.extra) as Record<string, unknown>) : {}), invalid_utf8_replaced: replaced }) } })) };
 }
 
 /** One message's outcome: its events (maybe none: a connection line, a checkpoint) or why it is dead-lettered. */
@@ -153,7 +170,7 @@ export function createSources(deps: SourcesDeps): Sources {
         for (const m of messages) {
           // A decoder bug on one message's content (or a stack overflow on its nesting) must not stop
           // the partition: it dead-letters that message.
-          const r: DecodeResult = guardDecode(() => decoder.decode(m, ctx), `the ${decoder.format} decoder`);
+          const r = decodeMessage(decoder, m, ctx);
           if (!r.ok) {
             outcomes.push({ ok: false, code: r.code, reason: r.reason });
             continue;

@@ -165,7 +165,7 @@ describe('postgres records that cannot be read are dead-lettered with a reason, 
 
   it.each([
     ['empty', Buffer.alloc(0), 'empty_message'],
-    ['not UTF-8', Buffer.from([0xff, 0xfe, 0x41]), 'invalid_utf8'],
+    ['not UTF-8 and no record (its bytes read as U+FFFD)', Buffer.from([0xff, 0xfe, 0x41]), 'wrong_format'],
     ['an envelope whose line is a number', '{"log": 5}', 'envelope_field_not_string'],
     ['an envelope without a line', '{"level": "info", "host": "db1"}', 'envelope_unknown'],
     ['a JSON array', '[1, 2]', 'wrong_format'],

@@ -4,7 +4,7 @@ import { toCanonical } from '../../event';
 import { ConfigError } from '../../errors';
 import { createKafka } from '../../kafka';
 import { createOcsfExport } from '../../notify';
-import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS, createQueryLogPoller, parseClickhouseOptions, recordFramer, type DecodeContext, type RawMessage } from '../../sources';
+import { FORMATS, formatNamed, readTableStats, TableStatsIndex, createSessionJoin, ENVELOPE_FIELDS, createQueryLogPoller, parseClickhouseOptions, recordFramer, decodeMessage, type DecodeContext, type RawMessage } from '../../sources';
 import type { CliContext } from '../context';
 import { printTable, progress } from '../output';
 
@@ -65,11 +65,16 @@ Examples:
       const limits = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureSkewMs: config.ingest.maxFutureSkewMs };
       const counts = { records: 0, events: 0, rejected: 0, ignored: 0 };
       const framer = recordFramer(decoder.recordStart ?? (opts.option.destination === 'csvlog' || opts.option.destination === 'stderr'), opts.option.destination === 'csvlog');
+      // Records are the input's bytes: each line is read as latin1 (one character a byte, none lost) to
+      // be framed (what starts a record is ASCII), then given to the decoder as those bytes, as the
+      // shipper sends them to the ingester. Decoding stdin as UTF-8 here replaced bytes that are not
+      // UTF-8 before the decoder saw them: a record the ingester refused was counted here.
+      const bytesOf = (record: string) => Buffer.from(record, 'latin1');
       const handle = (record: string) => {
         counts.records++;
-        const message: RawMessage = { value: Buffer.from(record), topic: opts.topic, partition: 0, offset: String(counts.records - 1) };
+        const message: RawMessage = { value: bytesOf(record), topic: opts.topic, partition: 0, offset: String(counts.records - 1) };
         const dctx: DecodeContext = { limits, now: Date.now(), session: (s, id) => join.view(s, id), tableStats: (s, d, t, at) => stats.at(s, d, t, at) };
-        const r = decoder.decode(message, dctx);
+        const r = decodeMessage(decoder, message, dctx);
         if (!r.ok) {
           counts.rejected++;
           process.stdout.write(`${JSON.stringify({ record: counts.records, dead_letter: { code: r.code, reason: r.reason } })}\n`);
@@ -82,6 +87,7 @@ Examples:
           process.stdout.write(`${JSON.stringify(toCanonical(e.event))}\n`);
         }
       };
+      process.stdin.setEncoding('latin1');
       const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
       if (decoder.prescan) {
         // Facts from another file (MariaDB's audit log beside its slow log): read them all first, as the
@@ -90,7 +96,13 @@ Examples:
         for await (const line of lines) records.push(...framer.push(line));
         records.push(...framer.end());
         const dctx: DecodeContext = { limits, now: Date.now(), session: (s, id) => join.view(s, id), tableStats: () => undefined };
-        records.forEach((r, i) => join.apply(decoder.prescan!({ value: Buffer.from(r), topic: opts.topic, partition: 0, offset: String(i) }, dctx)));
+        records.forEach((r, i) => {
+          try {
+            join.apply(decoder.prescan!({ value: bytesOf(r), topic: opts.topic, partition: 0, offset: String(i) }, dctx));
+          } catch {
+            // decodeMessage reports the same record's fault as its dead-letter reason (as decodeBatch does).
+          }
+        });
         for (const record of records) handle(record);
       } else {
         for await (const line of lines) for (const record of framer.push(line)) handle(record);
