@@ -227,6 +227,33 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     expect(await stored(sql`user = ${colleague} AND bytes = 21474836480`)).toEqual([]);
   });
 
+  it('a statement holding bytes that are not UTF-8 (client charset latin1) hides nothing: its read is counted with the Bytes_sent the server logged, marked', async () => {
+    // The server writes the statement's bytes as the client sent them into both logs, and rsyslog ships
+    // them as they are: the two records were dead-lettered as invalid_utf8 and a read of the whole table
+    // never counted. Sent on stdin, as bytes (an argument would be UTF-8).
+    const statement = Buffer.from('SELECT * FROM customers /* \xff\xfe */;\n', 'latin1');
+    const before = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'invalid_utf8'`);
+    const out = await new Promise<number>((resolve) => {
+      const c = spawn('mariadb', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(layout.port), '-u', names.analyst, `-p${PASSWORD}`, names.database, '-c', '--default-character-set=latin1'], { stdio: ['pipe', 'ignore', 'inherit'] });
+      c.on('close', (code) => resolve(code ?? 1));
+      c.stdin.end(statement);
+    });
+    expect(out).toBe(0);
+    const raw = fs.readFileSync(layout.logs.slow).subarray(slowStart);
+    expect(raw.includes(Buffer.from('/* \xff\xfe */;', 'latin1'))).toBe(true);
+    const start = 'SELECT * FROM customers /* \uFFFD\uFFFD */';
+    const rows = await waitUntil('the read stored', async () => {
+      const r = await stored(sql`user = ${names.analyst} AND position(extra, 'invalid_utf8_replaced') > 0`);
+      return r.length > 0 ? r : undefined;
+    }, 120000, 500);
+    const [logged] = bytesSentInLog(raw.toString('utf8'), names.analyst, start);
+    expect(logged).toBeGreaterThan(100000);
+    expect(rows.map((r) => [r.user, r.action, r.table_name, Number(r.rows), Number(r.bytes), r.status, /^\d+$/.test(r.query_id)])).toEqual([[names.analyst, 'SELECT', 'customers', 2000, logged, 'ok', true]]);
+    expect(JSON.parse(rows[0].extra)).toMatchObject({ statement: start, invalid_utf8_replaced: 2, tables_from: 'server_audit' });
+    const after = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'invalid_utf8'`);
+    expect(Number(after[0].n)).toBe(Number(before[0].n));
+  });
+
   it('malformed, cut and wrongly formatted records are dead-lettered with reasons while the ingester keeps running', async () => {
     const entry = slowRecords().find((r) => r.includes('FROM customers WHERE id <= 25'))!;
     const auditLine = auditRecords().find((r) => r.includes(',QUERY,'))!;

@@ -6,12 +6,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { toCanonical } from '../../src/event';
+import { createSources, splitRecords } from '../../src/sources';
+import { RECORD_START } from '../../src/sources/mariadb';
 
 const ROOT = path.join(__dirname, '..', '..');
 const bin = path.join(ROOT, 'bin', 'insider.js');
 const fx = (...p: string[]) => path.join(ROOT, 'test', 'fixtures', ...p);
 
-function parse(args: string[], input: string) {
+function parse(args: string[], input: string | Buffer) {
   const r = spawnSync(process.execPath, [bin, 'sources', 'parse', ...args], { encoding: 'utf8', input, timeout: 60000, env: { ...process.env, INSIDER_LOG_LEVEL: 'silent' } });
   const lines = r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
   return { code: r.status, events: lines.filter((l) => !('dead_letter' in l)), dead: lines.filter((l) => 'dead_letter' in l), stderr: r.stderr };
@@ -66,6 +69,23 @@ describe('insider sources parse on every format', () => {
     const r = spawnSync(process.execPath, [bin, 'sources', 'parse', '--format', 'json', '--option', `mappingFile=${file}`], { encoding: 'utf8', input: '{}\n', timeout: 60000 });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`${file}: fields.ts.time: Invalid option`);
+  });
+
+  it('bytes that are not UTF-8 reach the decoder as they were, so it agrees with the ingester: a mariadb read counted and marked, a canonical event invalid_utf8', async () => {
+    // What the real MariaDB server wrote for `SELECT * FROM customers /* <FF><FE> */` (client charset
+    // latin1): read as UTF-8 here, the bytes were replaced before the decoder saw them, and the read was
+    // counted while the ingester dead-lettered it. Now both count it, marked invalid_utf8_replaced.
+    const input = Buffer.concat([fs.readFileSync(fx('mariadb', 'not-utf8', 'slow.log')), fs.readFileSync(fx('mariadb', 'not-utf8', 'audit.log'))]);
+    const r = parse(['--format', 'mariadb', '--option', 'server=mdb1'], input);
+    const sources = createSources({ settings: { sources: { t: { format: 'mariadb', options: { server: 'mdb1' } } } } as never, role: 'reader' });
+    const records = splitRecords(input.toString('latin1'), RECORD_START).map((x, i) => ({ value: Buffer.from(x, 'latin1'), topic: 't', partition: 0, offset: String(i) }));
+    const outcomes = await sources.decodeBatch('t', records, { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 });
+    const ingested = outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : []));
+    expect([r.code, r.dead, outcomes.filter((o) => !o.ok)]).toEqual([0, [], []]);
+    expect(r.events).toEqual(ingested);
+    expect(r.events.map((e) => [e.user, e.bytes, e.table, e.query_id, e.invalid_utf8_replaced])).toEqual([['spoof_mallory', 3437993, 'customers', '37', 2]]);
+    const canonical = parse(['--format', 'canonical'], Buffer.from('{"event_id":"e1","ts":1796606965,"user":"u","action":"SELECT","bytes":5,"statement":"x \xff"}\n', 'latin1'));
+    expect([canonical.code, canonical.events, canonical.dead.map((d) => (d.dead_letter as { code: string }).code)]).toEqual([4, [], ['invalid_utf8']]);
   });
 
   it('sources list names every format', () => {
