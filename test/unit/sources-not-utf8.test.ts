@@ -82,6 +82,18 @@ describe('mariadb: a statement with bytes that are not UTF-8, as the real server
     expect(events.map((e) => [e.user, e.bytes, e.rows, e.statement_cut !== undefined])).toEqual([['spoof_mallory', 3437993, 20000, true]]);
     expect(dead).toEqual([expect.stringMatching(/^forged_record: .*spoof_mallory \(connection 15, query 33\).*read as U\+FFFD/)]);
   });
+
+  it('an audit line the server cut inside a character (server_audit_query_log_limit counts bytes) is read, and its entry joined to it', async () => {
+    // A 1,049-byte statement whose "é" straddles byte 1,024 of the audit copy: the line ends in C3. It was
+    // dead-lettered as invalid_utf8, and its entry went unjoined (tables from the text: mysql.user, not
+    // the global_priv the server read; a failed statement would have been counted as ok).
+    const cutSlow = recordsOf(fixture('mariadb', 'not-utf8', 'cut-slow.log'), RECORD_START);
+    const cutAudit = recordsOf(fixture('mariadb', 'not-utf8', 'cut-audit.log'), RECORD_START);
+    expect(cutAudit.filter((r) => invalidUtf8Sequences(r) > 0)).toHaveLength(1);
+    const { events, dead } = await decode('mariadb', { server: 'mdb1' }, [...cutSlow, ...cutAudit]);
+    expect(dead).toEqual([]);
+    expect(events.map((e) => [e.user, e.database, e.table, e.query_id, e.tables_from, e.audit_statement_truncated, e.audit])).toEqual([['root', 'mysql', 'global_priv', '336', 'server_audit', true, undefined]]);
+  });
 });
 
 describe('postgres: a statement with bytes that are not UTF-8 in a SQL_ASCII and a LATIN1 database, as the real server wrote it', () => {
