@@ -139,14 +139,16 @@ export function createSources(deps: SourcesDeps): Sources {
       const decoder = decoderFor(topic);
       // Pass 1 decodes with what is in memory and notes sessions it knew nothing of; when there are
       // any (a session that began before a restart or a rebalance), their stored facts are loaded and
-      // the batch is decoded again. Decoders are pure, so the second pass is the answer.
+      // the batch is decoded again. Decoders are pure and each pass's facts stay in its own layer until
+      // the answer is known, so the second pass starts where the first did, with the loaded facts.
       const unknown = new Map<string, { server: string; sessionId: string }>();
       const pass = () => {
+        const layer = join.scratch();
         const ctx: DecodeContext = {
           limits,
           now,
           session: (server, sessionId) => {
-            const v = join.view(server, sessionId);
+            const v = layer.view(server, sessionId);
             if (!v) unknown.set(`${server}\u0000${sessionId}`, { server, sessionId });
             return v;
           },
@@ -159,7 +161,7 @@ export function createSources(deps: SourcesDeps): Sources {
             try {
               const found = decoder.prescan(m, ctx);
               if (found.length > 0) {
-                join.apply(found);
+                layer.apply(found);
                 facts.push(...found);
               }
             } catch {
@@ -176,7 +178,7 @@ export function createSources(deps: SourcesDeps): Sources {
             continue;
           }
           if (r.facts.length > 0) {
-            join.apply(r.facts);
+            layer.apply(r.facts);
             facts.push(...r.facts);
           }
           outcomes.push({ ok: true, events: r.events.map((e) => e.event) });
@@ -189,6 +191,7 @@ export function createSources(deps: SourcesDeps): Sources {
         unknown.clear();
         result = pass();
       }
+      join.apply(result.facts);
       // Facts first: if the events' insert is acknowledged, their sessions are known to the next owner.
       await join.persist(result.facts);
       return result.outcomes;

@@ -41,6 +41,12 @@ export interface SessionJoin {
   view(server: string, sessionId: string): SessionView | undefined;
   /** Applies facts in message order (later messages of the same batch see them at once). */
   apply(facts: readonly SessionFact[]): void;
+  /**
+   * A layer over the join for one decoding pass of a batch: its facts are seen by the pass's later
+   * messages and by nothing else, so a pass decoded again (after loading sessions) starts from the
+   * same state, not from one its own later lines changed (a cursor declared again further on).
+   */
+  scratch(): Pick<SessionJoin, 'view' | 'apply'>;
   /** Loads what ClickHouse holds of these sessions (a miss is remembered as such). */
   load(sessions: ReadonlyArray<{ server: string; sessionId: string }>): Promise<void>;
   /** Stores facts in ClickHouse (ingester only), before the batch's events are inserted. */
@@ -72,6 +78,7 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
     if (!e || e.emptyUntil !== undefined) set(k, (e = { identity: '', method: '', copies: new Set(), attrs: new Map() }));
     return e;
   };
+  const copyOf = (e: Entry | undefined): Entry => ({ identity: e?.identity ?? '', method: e?.method ?? '', copies: new Set(e?.copies), attrs: new Map(e?.attrs) });
   const record = (e: Entry, fact: string, value: string, detail: string) => {
     if (fact === 'identity') {
       e.identity = value;
@@ -84,6 +91,12 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
     }
   };
 
+  const recordFact = (e: Entry, f: SessionFact) => {
+    if (f.kind === 'identity') record(e, 'identity', f.identity, f.method);
+    else if (f.kind === 'copy') record(e, 'copy', f.statement, '');
+    else record(e, 'attr', f.name, f.value);
+  };
+
   return {
     view(server, sessionId) {
       const e = get(key(server, sessionId));
@@ -93,12 +106,23 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
     },
 
     apply(facts) {
-      for (const f of facts) {
-        const e = entry(key(f.server, f.sessionId));
-        if (f.kind === 'identity') record(e, 'identity', f.identity, f.method);
-        else if (f.kind === 'copy') record(e, 'copy', f.statement, '');
-        else record(e, 'attr', f.name, f.value);
-      }
+      for (const f of facts) recordFact(entry(key(f.server, f.sessionId)), f);
+    },
+
+    scratch() {
+      const layer = new Map<string, Entry>();
+      const base = (server: string, sessionId: string) => this.view(server, sessionId) as Entry | undefined;
+      return {
+        view: (server, sessionId) => layer.get(key(server, sessionId)) ?? base(server, sessionId),
+        apply(facts) {
+          for (const f of facts) {
+            const k = key(f.server, f.sessionId);
+            let e = layer.get(k);
+            if (!e) layer.set(k, (e = copyOf(base(f.server, f.sessionId))));
+            recordFact(e, f);
+          }
+        },
+      };
     },
 
     async load(sessions) {

@@ -13,7 +13,7 @@ import { splitRecords } from '../../src/sources/framing';
 import { postgresFormat } from '../../src/sources/postgres';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
-import { FORGED_USER, INJECTED_APP, OTHER_ACCOUNTS } from '../fixtures/postgres/hostile';
+import { FORGED_USER, INJECTED_APP, OTHER_ACCOUNTS, PUBLIC_ACCOUNTS } from '../fixtures/postgres/hostile';
 import type { CaseResult } from '../fixtures/postgres/scenario';
 
 const DIR = path.join(FIXTURE_DIR, 'hostile');
@@ -131,9 +131,43 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     expectCase('scs-off');
   });
 
+  it('without SET search_path, a name without schema is the default path\'s table, not a larger one of the same name elsewhere', () => {
+    expectCase('default-path');
+  });
+
+  it('a cursor declared again over another table later in the batch does not change what an earlier FETCH read (the batch is decoded twice)', () => {
+    expectCase('redeclare');
+  });
+
+  it('prepared statements whose names hold ": " cannot hide a cursor\'s DECLARE or FETCH', () => {
+    expectCase('prepared-name');
+  });
+
   it('nothing else is dead-lettered', () => {
     const rejected = decoded.outcomes.flatMap((o, i) => (o.ok ? [] : [`${o.code} <- ${decoded.records[i].slice(0, 100)}`]));
     expect(rejected.filter((r) => !r.startsWith('ambiguous_record'))).toEqual([]);
+  });
+});
+
+describe('a cursor declared in one batch, fetched in the next (which also declares it again and holds a session new to it)', () => {
+  it('the FETCH reads the cursor as declared before it: the batch decoded again does not see its own later DECLARE', async () => {
+    const sources = createSources({ settings: { sources: { hostile: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } } } as never, role: 'reader' });
+    sources.addStats(STATS);
+    const records = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8'), false, false);
+    const session = records.filter((r) => r.includes('"case-redeclare"'));
+    const cut = session.findIndex((r) => r.includes('statement: FETCH ALL FROM c; CLOSE c'));
+    // A line of another session, unknown to the join: the second batch is decoded twice.
+    const stranger = records.find((r) => r.includes('"case-multi-copy"') && r.includes('AUDIT: '))!;
+    const batch = async (lines: string[]) =>
+      (await sources.decodeBatch('hostile', lines.map((r, i) => ({ value: Buffer.from(r), topic: 'hostile', partition: 0, offset: String(i) })), { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1)))
+        .flatMap((o) => (o.ok ? o.events.map(toCanonical) : []))
+        .filter((e) => e.action === 'FETCH');
+    expect(await batch(session.slice(0, cut))).toEqual([]);
+    const fetched = await batch([stranger, ...session.slice(cut)]);
+    expect(fetched.map((e) => [e.table, e.rows])).toEqual([
+      ['public.customers', 3000],
+      ['public.accounts', PUBLIC_ACCOUNTS],
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, statementsOf } from '../../src/sources/postgres/statement';
+import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
+import { TableStatsIndex } from '../../src/sources/postgres/table-stats';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { unwrap } from '../../src/sources';
 
@@ -89,6 +90,36 @@ describe('cursors: what a DECLARE reads and how many rows a FETCH asks for', () 
     expect(fetchOf(statement)).toEqual(fetch);
   });
 
+  it('names as PostgreSQL keeps them: ASCII letters lower-cased only, cut to 63 bytes (helper-91)', () => {
+    expect(cursorDeclared('DECLARE Ä CURSOR FOR SELECT * FROM customers')?.name).toBe('Ä');
+    expect(fetchOf('FETCH ALL FROM "ä"')?.cursor).toBe('ä');
+    const long = `DECLARE ${'a'.repeat(70)} CURSOR FOR SELECT * FROM customers`;
+    expect(cursorDeclared(long)?.name).toBe('a'.repeat(63));
+    expect(fetchOf(`FETCH ALL FROM ${'a'.repeat(63)}zzz`)?.cursor).toBe('a'.repeat(63));
+    // 63 bytes, not characters: a two-byte letter is not cut in half.
+    expect(cursorDeclared(`DECLARE "${'é'.repeat(40)}" CURSOR FOR SELECT 1`)?.name).toBe('é'.repeat(31));
+    // Whatever a query names, a cursor keeps a bounded list of bounded names.
+    const wide = cursorDeclared(`DECLARE c CURSOR FOR SELECT * FROM ${Array.from({ length: 50 }, (_, i) => `"${i}${'t'.repeat(500)}"`).join(', ')}`)!;
+    expect(wide.tables.length).toBe(20);
+    expect(wide.tables.every((t) => Buffer.byteLength(t) <= 63)).toBe(true);
+  });
+
+  it('a count after a sign and a comment; the tables after a function in FROM; a query padded past the tokens a failed statement is read to (helper-91)', () => {
+    expect(fetchOf('FETCH + /**/ 50000 FROM c')).toEqual({ cursor: 'c', rows: 50000 });
+    expect(fetchOf('FETCH FORWARD +\n-- x\n50000 FROM c')).toEqual({ cursor: 'c', rows: 50000 });
+    expect(cursorDeclared('DECLARE c CURSOR FOR SELECT c.* FROM generate_series(1, 1) g, customers c')?.tables).toEqual(['customers']);
+    expect(relationsOf('SELECT * FROM unnest(ARRAY[1, (2)]) AS u(x), crm.accounts a')).toEqual(['crm.accounts']);
+    const padded = `DECLARE c CURSOR FOR SELECT ${Array.from({ length: 3000 }, (_, i) => `${i}`).join(', ')} FROM customers`;
+    expect(cursorDeclared(padded)?.tables).toEqual(['customers']);
+  });
+
+  it('SET search_path and RESET', () => {
+    expect(searchPathSet("SET search_path = crm, 'Sales', \"$user\", public")).toEqual(['crm', 'Sales', '$user', 'public']);
+    expect(searchPathSet('set local search_path to DEFAULT')).toBe('default');
+    expect(searchPathSet('RESET search_path')).toBe('default');
+    expect(searchPathSet('SET work_mem = 1')).toBeUndefined();
+  });
+
   it('a MOVE sends nothing; a string is split where PostgreSQL splits it', () => {
     expect(fetchOf('MOVE FORWARD 100 IN c')).toBeUndefined();
     expect(cursorDeclared('SELECT 1')).toBeUndefined();
@@ -106,6 +137,17 @@ describe('standard_conforming_strings: a backslash before a quote ends the liter
     ["SELECT 'C:\\path'; COPY t TO STDOUT", ['t']],
   ])('%s', (statement, tables) => {
     expect(copyTargets(statement).map((t) => t.table)).toEqual(tables);
+  });
+});
+
+describe('TableStatsIndex: a name without its schema', () => {
+  const row = (table: string, reltuples: number) => ({ server: 's', database: 'd', table_name: table, reltuples, heap_bytes: reltuples * 100, total_bytes: 0, column_names: ['a'], column_widths: [50], read_at: 1 });
+  it('is the largest table of that name, never another session\'s temporary one; a quoted name with a dot is found as named', () => {
+    const index = new TableStatsIndex();
+    for (const r of [row('public.orders', 5), row('crm.orders', 500), row('pg_temp_3.orders', 100000), row('public.my.table', 30000)]) index.add(r);
+    expect(index.at('s', 'd', 'orders', 2000)?.table).toBe('crm.orders');
+    expect(index.at('s', 'd', 'public.orders', 2000)?.rows).toBe(5);
+    expect(index.at('s', 'd', 'my.table', 2000)?.table).toBe('public.my.table');
   });
 });
 

@@ -16,7 +16,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, statementsOf, type CopyTarget, type Fetch } from './statement';
+import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget, type Fetch } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -123,8 +123,8 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   if (sev === 'LOG') {
     if (rec.message.startsWith('AUDIT: ')) return auditEvents(rec, server, options, ctx);
     if (rec.message.startsWith('connection authenticated: ')) return identityFact(rec, server, options);
-    const started = STATEMENT_LINE.exec(rec.message);
-    if (started) return statementArrived(rec, rec.message.slice(started[0].length), server, options, ctx);
+    const arrived = statementTexts(rec.message);
+    if (arrived.length > 0) return statementArrived(rec, arrived, server, options, ctx);
     return ignored('not an audit record');
   }
   // jsonlog and csvlog carry the failed statement in the error's record; stderr on the STATEMENT line after it.
@@ -133,8 +133,19 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   return ignored(`a ${sev} record without a statement`);
 }
 
-/** log_statement's line, written when a statement arrives (simple and extended protocol). */
-const STATEMENT_LINE = /^(?:statement|execute [^:]*): /;
+/**
+ * log_statement's line, written when a statement arrives: `statement: <text>` (simple protocol) or
+ * `execute <name>: <text>` (extended). A prepared statement's name is the client's and may hold ": "
+ * (`execute x: y: FETCH ...`): every place the text may start is returned, and only statements that
+ * begin with a keyword read here count, so the name's part adds nothing.
+ */
+function statementTexts(message: string): string[] {
+  if (message.startsWith('statement: ')) return [message.slice('statement: '.length)];
+  if (!message.startsWith('execute ')) return [];
+  const texts: string[] = [];
+  for (let at = message.indexOf(': '); at >= 0 && texts.length < 16; at = message.indexOf(': ', at + 2)) texts.push(message.slice(at + 2));
+  return texts;
+}
 
 /**
  * A query string as it arrives (log_statement = 'all'). Counted here, statement by statement:
@@ -146,17 +157,26 @@ const STATEMENT_LINE = /^(?:statement|execute [^:]*): /;
  *   every explicit cursor read this way): one event per table of the cursor's query.
  * Other statements' lines are left to pgaudit's.
  */
-function statementArrived(rec: PgRecord, statement: string, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
-  if (!/copy|declare|fetch/i.test(statement)) return ignored('log_statement line (pgaudit logs the statement)');
+function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
+  const statement = texts[0];
+  if (!/copy|declare|fetch|search_path/i.test(statement)) return ignored('log_statement line (pgaudit logs the statement)');
   const docs: Array<Record<string, unknown>> = [];
   const facts: SessionFact[] = [];
-  // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`).
+  // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
   const declared = new Map<string, string[]>();
-  for (const { text, backslashEscapes } of statementsOf(statement)) {
+  const seen = new Set<string>();
+  const statements = texts.flatMap((t) => statementsOf(t)).filter((st) => !seen.has(st.text.trim()) && seen.add(st.text.trim()));
+  let path = searchPathOf(rec, server, ctx);
+  for (const { text, backslashEscapes } of statements) {
     const head = firstKeyword(text);
     if (head === 'COPY') {
       const copy = copyTarget(text, backslashEscapes);
-      if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }));
+      if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, path));
+    } else if ((head === 'SET' || head === 'RESET') && rec.sessionId) {
+      const set = searchPathSet(text);
+      if (!set) continue;
+      path = set === 'default' ? undefined : set;
+      facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: SEARCH_PATH_FACT, value: JSON.stringify(set === 'default' ? [] : set) });
     } else if (head === 'DECLARE' && rec.sessionId) {
       const cursor = cursorDeclared(text, backslashEscapes);
       if (!cursor) continue;
@@ -164,7 +184,7 @@ function statementArrived(rec: PgRecord, statement: string, server: string, opti
       facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) });
     } else if (head === 'FETCH') {
       const fetch = fetchOf(text, backslashEscapes);
-      if (fetch) docs.push(...fetchDocs(rec, text, fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options, ctx));
+      if (fetch) docs.push(...fetchDocs(rec, text, fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options, ctx, path));
     }
   }
   if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });
@@ -174,17 +194,30 @@ function statementArrived(rec: PgRecord, statement: string, server: string, opti
 
 /** The join state's name of a cursor's tables (an attr fact of its session). */
 const CURSOR_FACT = 'cursor:';
+/** The join state's name of the schemas a session's `SET search_path` named. */
+const SEARCH_PATH_FACT = 'search_path';
+
+/** The session's search_path as its `SET search_path` said (undefined: never set in the log). */
+function searchPathOf(rec: PgRecord, server: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(SEARCH_PATH_FACT) : undefined;
+  const path = noted === undefined ? undefined : jsonStrings(noted);
+  return path && path.length > 0 ? path : undefined;
+}
+
+/** A JSON array of strings from the join state; undefined when it is not one. */
+function jsonStrings(text: string): string[] | undefined {
+  try {
+    const list: unknown = JSON.parse(text);
+    return Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The tables of a cursor declared by an earlier line of the session; undefined when none was seen. */
 function cursorTables(rec: PgRecord, server: string, cursor: string, ctx: DecodeContext): string[] | undefined {
   const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(`${CURSOR_FACT}${cursor}`) : undefined;
-  if (noted === undefined) return undefined;
-  try {
-    const tables: unknown = JSON.parse(noted);
-    return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string') : undefined;
-  } catch {
-    return undefined;
-  }
+  return noted === undefined ? undefined : jsonStrings(noted);
 }
 
 /**
@@ -193,7 +226,7 @@ function cursorTables(rec: PgRecord, server: string, cursor: string, ctx: Decode
  * rows or none, counts its whole count. A cursor not seen declared (opened inside a function) gives
  * one event without table or bytes, so the read is on record.
  */
-function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: string[] | undefined, server: string, options: PostgresOptions, ctx: DecodeContext): Array<Record<string, unknown>> {
+function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: string[] | undefined, server: string, options: PostgresOptions, ctx: DecodeContext, path: string[] | undefined): Array<Record<string, unknown>> {
   const base = {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
@@ -216,7 +249,7 @@ function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: strin
     return [{ ...base, table: '', rows, bytes: 0, rows_from: 'fetch count', width_from: 'cursor not declared in the log (a function\'s cursor?)' }];
   }
   return tables.map((name) => {
-    const read = tableRead(ctx, server, rec.database, name, rec.ts);
+    const read = tableRead(ctx, server, rec, name, path);
     const width = read.width;
     const rows = fetch.rows === 'all' ? (width?.rows ?? 0) : width && width.rows > 0 ? Math.min(fetch.rows, width.rows) : fetch.rows;
     return {
@@ -231,9 +264,23 @@ function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: strin
   });
 }
 
-/** A table as a statement names it, in the statistics: without a schema, the largest of that name (table-stats.ts); `public` when none is known. */
-function tableRead(ctx: DecodeContext, server: string, database: string, name: string, ts: number): { table: string; width?: TableWidth } {
-  const width = ctx.tableStats(server, database, name, ts);
+/**
+ * A table as a statement names it, in the statistics. A name without its schema is looked up along the
+ * session's search_path as its `SET search_path` said, else PostgreSQL's default ("$user", public); when
+ * none of those schemas has it (a search_path set where the log does not show it: PGOPTIONS, ALTER
+ * ROLE), the largest table of that name in the database (table-stats.ts), so that it cannot make a large
+ * table's export count as nothing. `public` when no statistics know the name.
+ */
+function tableRead(ctx: DecodeContext, server: string, rec: PgRecord, name: string, path: string[] | undefined): { table: string; width?: TableWidth } {
+  const read = (table: string) => ctx.tableStats(server, rec.database, table, rec.ts);
+  let width: TableWidth | undefined;
+  if (!name.includes('.') || !read(name)) {
+    for (const schema of path ?? ['$user', 'public']) {
+      width = read(`${schema === '$user' ? rec.user : schema}.${name}`);
+      if (width) break;
+    }
+  }
+  width ??= read(name);
   return { table: width?.table ?? (name.includes('.') ? name : `public.${name}`), width };
 }
 
@@ -243,8 +290,8 @@ function tablesCopiedOut(statement: string): CopyTarget[] {
 }
 
 /** A `COPY t TO` as an event: the table's rows from its statistics (pgaudit 1.7 logs 0), bytes from its width. */
-function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>): Record<string, unknown> {
-  const { table, width } = tableRead(ctx, server, rec.database, copy.table!, rec.ts);
+function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>, path = searchPathOf(rec, server, ctx)): Record<string, unknown> {
+  const { table, width } = tableRead(ctx, server, rec, copy.table!, path);
   const rows = width ? width.rows : 0;
   const rowBytes = width ? (copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes : options.defaultRowBytes;
   return {
@@ -354,7 +401,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     return ignored('COPY TO: counted when it started (its log_statement line)');
   }
   let width: TableWidth | undefined;
-  if (table) ({ table, width } = tableRead(ctx, server, rec.database, table, rec.ts));
+  if (table) ({ table, width } = tableRead(ctx, server, rec, table, searchPathOf(rec, server, ctx)));
   // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves.
   if (copyGap) {
     rows = width ? width.rows : 0;

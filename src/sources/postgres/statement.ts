@@ -157,6 +157,24 @@ function relationAt(tokens: Token[], i: number, rules: Required<NameRules> = PG)
   return { name: qualify(read.parts, rules), next: read.next };
 }
 
+/** PostgreSQL's NAMEDATALEN - 1: longer identifiers are cut to this many bytes (at a character's end). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * A name as PostgreSQL keeps it: an unquoted word with its ASCII letters lower-cased (only those: `Ä`
+ * stays `Ä`), cut to 63 bytes (a cursor declared with a 70-character name is fetched by its first 63).
+ */
+function identifier(t: Token): string {
+  const name = t.kind === 'word' ? t.text.replace(/[A-Z]+/g, (w) => w.toLowerCase()) : t.text;
+  if (name.length <= MAX_IDENTIFIER_BYTES / 3 || Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES) return name;
+  let cut = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(cut + ch) > MAX_IDENTIFIER_BYTES) break;
+    cut += ch;
+  }
+  return cut;
+}
+
 /** The parts of `a`, `a.b`, `"Quoted".b`... at tokens[i] (unquoted words lower-cased) and the next index. */
 function dottedNameAt(tokens: Token[], i: number): { parts: string[]; next: number } | undefined {
   const parts: string[] = [];
@@ -164,7 +182,7 @@ function dottedNameAt(tokens: Token[], i: number): { parts: string[]; next: numb
   for (;;) {
     const t = tokens[j];
     if (!t || (t.kind !== 'word' && t.kind !== 'ident')) return undefined;
-    parts.push(t.kind === 'word' ? t.text.toLowerCase() : t.text);
+    parts.push(identifier(t));
     j++;
     if (tokens[j]?.text === '.') {
       j++;
@@ -217,7 +235,7 @@ export function copyTarget(sql: string, backslashEscapes = false): CopyTarget | 
     columns = [];
     for (i++; i < tokens.length && tokens[i].text !== ')'; i++) {
       const t = tokens[i];
-      if (t.kind === 'word') columns.push(t.text.toLowerCase());
+      if (t.kind === 'word') columns.push(identifier(t));
       else if (t.kind === 'ident') columns.push(t.text);
     }
     i++;
@@ -267,7 +285,7 @@ export function statementsOf(sql: string): Statement[] {
 }
 
 /** A cursor's name as PostgreSQL keeps it: unquoted names lower-cased. */
-const nameOf = (t: Token | undefined) => (t?.kind === 'word' ? t.text.toLowerCase() : t?.kind === 'ident' ? t.text : undefined);
+const nameOf = (t: Token | undefined) => (t?.kind === 'word' || t?.kind === 'ident' ? identifier(t) : undefined);
 const wordAt = (tokens: Token[], i: number) => (tokens[i]?.kind === 'word' ? tokens[i].text.toUpperCase() : '');
 
 /**
@@ -275,13 +293,37 @@ const wordAt = (tokens: Token[], i: number) => (tokens[i]?.kind === 'word' ? tok
  * the cursor's name and the relations its query reads (pgaudit logs the DECLARE with neither tables
  * nor rows, and nothing of the FETCHes that read it).
  */
+/** A cursor's tables kept in the join state: a query naming more is counted on its first ones. */
+const MAX_CURSOR_TABLES = 20;
+
 export function cursorDeclared(sql: string, backslashEscapes = false): { name: string; tables: string[] } | undefined {
   const tokens = tokenize(sql, 40, 'postgres', backslashEscapes);
   const name = wordAt(tokens, 0) === 'DECLARE' ? nameOf(tokens[1]) : undefined;
   if (name === undefined) return undefined;
   const cursor = tokens.findIndex((_, i) => i > 1 && wordAt(tokens, i) === 'CURSOR');
   const query = cursor < 0 ? -1 : tokens.findIndex((_, i) => i > cursor && wordAt(tokens, i) === 'FOR');
-  return query < 0 ? undefined : { name, tables: relationsOf(sql.slice(tokens[query].at + 3), { ...AS_NAMED, backslashEscapes }) };
+  return query < 0 ? undefined : { name, tables: relationsOf(sql.slice(tokens[query].at + 3), { ...AS_NAMED, backslashEscapes }, Infinity).slice(0, MAX_CURSOR_TABLES) };
+}
+
+/**
+ * `SET [SESSION | LOCAL] search_path {TO | =} a, 'b', "C"` -> its schemas; `... TO DEFAULT` and `RESET
+ * search_path` -> 'default'; other statements -> undefined.
+ */
+export function searchPathSet(sql: string, backslashEscapes = false): string[] | 'default' | undefined {
+  const tokens = tokenize(sql, 200, 'postgres', backslashEscapes);
+  if (wordAt(tokens, 0) === 'RESET') return nameOf(tokens[1]) === 'search_path' ? 'default' : undefined;
+  let i = wordAt(tokens, 1) === 'SESSION' || wordAt(tokens, 1) === 'LOCAL' ? 2 : 1;
+  if (wordAt(tokens, 0) !== 'SET' || nameOf(tokens[i]) !== 'search_path') return undefined;
+  i++;
+  if (wordAt(tokens, i) === 'TO' || tokens[i]?.text === '=') i++;
+  if (wordAt(tokens, i) === 'DEFAULT') return 'default';
+  const schemas: string[] = [];
+  for (; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'word' || t.kind === 'ident') schemas.push(identifier(t));
+    else if (t.text === "'") schemas.push((/^'((?:[^']|'')*)'/.exec(sql.slice(t.at))?.[1] ?? '').replace(/''/g, "'"));
+  }
+  return schemas;
 }
 
 /** How many rows a FETCH asks for: a count, or `all` (the rest of the cursor). */
@@ -298,17 +340,20 @@ const ONE_ROW = new Set(['NEXT', 'PRIOR', 'FIRST', 'LAST']);
  * ALL, FORWARD ALL, BACKWARD ALL: the rest.
  */
 export function fetchOf(sql: string, backslashEscapes = false): Fetch | undefined {
-  const tokens = tokenize(sql, 40, 'postgres', backslashEscapes);
+  const tokens = tokenize(sql, 80, 'postgres', backslashEscapes);
   if (wordAt(tokens, 0) !== 'FETCH') return undefined;
   let i = 1;
   let rows: number | 'all' = 1;
   // A count is punctuation to the tokenizer (digits, a sign): read from the text at its place, then skipped.
   const count = () => {
-    const m = tokens[i]?.kind === 'punct' ? /^[+-]?\s*(\d+)/.exec(sql.slice(tokens[i].at)) : null;
+    let k = i;
+    if (tokens[k]?.text === '+' || tokens[k]?.text === '-') k++;
+    const m = tokens[k]?.kind === 'punct' ? /^\d+/.exec(sql.slice(tokens[k].at, tokens[k].at + 24)) : null;
     if (!m) return undefined;
-    const end = tokens[i].at + m[0].length;
+    const end = tokens[k].at + m[0].length;
+    i = k;
     while (tokens[i] && tokens[i].at < end) i++;
-    return Number(m[1]);
+    return Number(m[0]);
   };
   const w = wordAt(tokens, i);
   if (ONE_ROW.has(w)) i++;
@@ -337,9 +382,9 @@ function relationAtCopy(tokens: Token[], i: number, rules: Required<NameRules>):
 }
 
 /** The relations a statement names after FROM, JOIN, INTO, UPDATE, TABLE, TRUNCATE and COPY, in order, once each. */
-export function relationsOf(sql: string, rules: NameRules = {}): string[] {
+export function relationsOf(sql: string, rules: NameRules = {}, maxTokens = 2000): string[] {
   const r: Required<NameRules> = { dialect: rules.dialect ?? 'postgres', defaultSchema: rules.defaultSchema ?? (rules.dialect && rules.dialect !== 'postgres' ? '' : 'public'), backslashEscapes: rules.backslashEscapes ?? false };
-  const tokens = tokenize(sql, 2000, r.dialect, r.backslashEscapes);
+  const tokens = tokenize(sql, maxTokens, r.dialect, r.backslashEscapes);
   const found: string[] = [];
   const add = (name: string) => {
     if (!found.includes(name)) found.push(name);
@@ -359,18 +404,34 @@ export function relationsOf(sql: string, rules: NameRules = {}): string[] {
       // SELECT ... INTO OUTFILE 'f' / INTO DUMPFILE / INTO @var: a destination, not a relation.
       if (w === 'INTO' && next.kind === 'word' && /^(outfile|dumpfile)$/i.test(next.text)) break;
       const rel = w === 'COPY' ? relationAtCopy(tokens, j, r) : relationAt(tokens, j, r);
-      if (!rel) break;
-      add(rel.name);
-      j = rel.next;
+      // FROM generate_series(1, 1) g, customers c: a function in the list, and the relations after it.
+      const call = !rel && w === 'FROM' ? dottedNameAt(tokens, j) : undefined;
+      if (call && tokens[call.next]?.text === '(') j = afterParentheses(tokens, call.next);
+      else if (!rel) break;
+      else {
+        add(rel.name);
+        j = rel.next;
+      }
       if (w !== 'FROM') break;
-      // Skip an alias ("AS x" or "x") to a following comma.
+      // Skip an alias ("AS x" or "x", with its column names: "AS u(x)") to a following comma.
       if (tokens[j]?.kind === 'word' && tokens[j].text.toUpperCase() === 'AS') j++;
       if (tokens[j]?.kind === 'word' && !isClauseKeyword(tokens[j].text)) j++;
+      if (tokens[j]?.text === '(') j = afterParentheses(tokens, j);
       if (tokens[j]?.text !== ',') break;
       j++;
     }
   }
   return found;
+}
+
+/** The index after the parenthesis that closes the one at tokens[i]. */
+function afterParentheses(tokens: Token[], i: number): number {
+  let depth = 0;
+  for (let k = i; k < tokens.length; k++) {
+    if (tokens[k].text === '(') depth++;
+    else if (tokens[k].text === ')' && --depth === 0) return k + 1;
+  }
+  return tokens.length;
 }
 
 const CLAUSE_KEYWORDS = new Set(['WHERE', 'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'NATURAL', 'ON', 'GROUP', 'ORDER', 'LIMIT', 'OFFSET', 'HAVING', 'WINDOW', 'UNION', 'EXCEPT', 'INTERSECT', 'FOR', 'RETURNING', 'SET', 'USING', 'TO', 'WITH']);

@@ -47,7 +47,7 @@ const TABLES_SQL = `
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname AND NOT s.inherited
   WHERE c.relkind IN ('r', 'p', 'm')
-    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
   GROUP BY 1, 2, 3, 4`;
 
 /** Reads the statistics of every database the role may connect to. Read-only; one connection at a time. */
@@ -139,27 +139,29 @@ export class TableStatsIndex {
 
   /**
    * The newest read at or before `at`; an event older than every read gets the oldest one. A name without
-   * its schema (`accounts`, as a statement names it) is whichever table of that name its session's
-   * search_path found, which the log does not say: the largest of them, so that a `SET search_path`
-   * cannot make a large table's export count as a small one's.
+   * its schema (`accounts`, when the session's search_path is not known to have it: index.ts) is the
+   * largest table of that name (another session's temporary tables never: it cannot read them).
    */
   at(server: string, database: string, table: string, at: number): TableWidth | undefined {
-    if (!table.includes('.')) {
-      let largest: TableWidth | undefined;
-      for (const q of this.byName.get(`${server}\u0000${database}\u0000${table}`) ?? []) {
-        const w = this.at(server, database, q, at);
-        if (w && (!largest || w.rows * w.rowBytes > largest.rows * largest.rowBytes)) largest = w;
-      }
-      return largest;
-    }
-    const list = this.byTable.get(`${server}\u0000${database}\u0000${table}`);
-    if (!list) return undefined;
+    const list = table.includes('.') ? this.byTable.get(`${server}\u0000${database}\u0000${table}`) : undefined;
+    // Not schema.table: a name without schema (or a quoted one holding a dot).
+    if (!list) return this.largestNamed(server, database, table, at);
     let best = list[0];
     for (const w of list) {
       if (w.readAt <= at) best = w;
       else break;
     }
     return best;
+  }
+
+  private largestNamed(server: string, database: string, name: string, at: number): TableWidth | undefined {
+    let largest: TableWidth | undefined;
+    for (const q of this.byName.get(`${server}\u0000${database}\u0000${name}`) ?? []) {
+      if (q.startsWith('pg_temp_')) continue;
+      const w = this.at(server, database, q, at);
+      if (w && (!largest || w.rows * w.rowBytes > largest.rows * largest.rowBytes)) largest = w;
+    }
+    return largest;
   }
 }
 
