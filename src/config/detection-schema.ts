@@ -43,6 +43,25 @@ const detectorShapes = {
     enabled: z.boolean(),
     minBytes: bytes,
   }),
+  /**
+   * Policy on top of an anomaly: a day that is already unusual for the person (volumeSelf's calibrated
+   * threshold) and grossly so in size is at least `severity`: at least minBytes, multipleOfExpected times
+   * their expected day and multipleOfLargest times the largest day of their own in the baseline window
+   * (with minDays of their own there). The organisation's calibration alone cannot say how rare a day far
+   * beyond every day in its pool is (it extrapolates its heaviest cohorts' tail): this says it is worth a page.
+   */
+  magnitude: z.strictObject({
+    enabled: z.boolean(),
+    /** at least this volume in the day (bytes) */
+    minBytes: bytes,
+    /** at least this multiple of the person's expected day (month-end uplift included) */
+    multipleOfExpected: z.number().min(1),
+    /** at least this multiple of the largest day of their own in the baseline window (their variability) */
+    multipleOfLargest: z.number().min(1),
+    /** days of their own in the baseline window before they are judged (a new hire's few days say little) */
+    minDays: z.number().int().min(1),
+    severity: policySeverity,
+  }),
   /** Policy: an absolute daily ceiling, whoever the employee. */
   ceiling: z.strictObject({
     enabled: z.boolean(),

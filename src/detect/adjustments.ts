@@ -93,6 +93,7 @@ export function adjustedProfile(p: Profile, factor: number): Profile {
     hour: raised(p.hour, shift),
     sensitive: raised(p.sensitive, shift),
     usualDay: p.usualDay === null ? null : p.usualDay * f,
+    largest: { ...p.largest, bytes: p.largest.bytes * f },
     drip: raisedDrip(p.drip, shift),
     sensitiveDrip: raisedDrip(p.sensitiveDrip, shift),
   };

@@ -21,7 +21,7 @@ import { calibrate, type Calibration } from './history-calibration';
 import { expectationModel, historyDaysNeeded, hourDaysNeeded, upliftIn, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
 import type { HistoryCarry, HistoryInputs } from './history-carry';
-import { nightsOf, seriesOf, runSteps, type Steps } from './history-series';
+import { nightsOf, seriesOf, runSteps, type Series, type Steps } from './history-series';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';
 import { settingsFor } from './settings';
@@ -47,6 +47,14 @@ export interface Profile {
   sensitiveDrip: CusumState;
   /** Active days (any volume) in the baseline window. */
   activeDays: number;
+  /** The largest daily volume of their own in the baseline window of `window` days (bytes; weekends too), and how many days of theirs it has (0, 0: none). */
+  largest: Largest;
+}
+
+export interface Largest {
+  bytes: number;
+  days: number;
+  window: number;
 }
 
 export interface Known {
@@ -75,6 +83,20 @@ export interface HistoryRows {
   night: UserDayValue[];
   sensitive: UserDayValue[];
   tables: Array<{ user: string; before: string[]; recent: string[]; days: number }>;
+}
+
+/** The largest daily volume of a series in [from, to) (bytes) and how many days it has there. */
+export function largestOf(series: Series | undefined, from: number, to: number): Largest {
+  let bytes = 0;
+  let days = 0;
+  if (series)
+    for (let i = 0; i < series.days.length; i++) {
+      const d = series.days[i];
+      if (d < from || d >= to) continue;
+      days++;
+      bytes = Math.max(bytes, Math.exp(series.logs[i]));
+    }
+  return { bytes, days, window: to - from };
 }
 
 /** Reads what day `day` needs from `source` and builds its history. */
@@ -233,6 +255,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
           drip: drip.get(user) ?? CUSUM_START,
           sensitiveDrip: sensitiveDrip.get(user) ?? CUSUM_START,
           activeDays: today.active.get(user) ?? 0,
+          largest: largestOf(volumes.get(user), day - detection.baselineDays, day),
         };
         profiles.set(user, p);
       }

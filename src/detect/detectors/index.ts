@@ -4,6 +4,7 @@
 // departing watchlist changes how strictly anomalies are judged: departing.ts.)
 import { ceiling } from './ceiling';
 import { exportRate } from './export-rate';
+import { magnitude } from './magnitude';
 import { offHours } from './off-hours';
 import type { Rule } from './rule';
 import { sensitive } from './sensitive';
@@ -11,7 +12,7 @@ import { sensitiveSelf } from './sensitive-self';
 import { sensitiveDrip, slowDrip } from './slow-drip';
 import { volumeSelf } from './volume-self';
 
-export const RULES: ReadonlyArray<Rule> = [volumeSelf, exportRate, sensitiveSelf, offHours, slowDrip, sensitiveDrip, sensitive, ceiling];
+export const RULES: ReadonlyArray<Rule> = [volumeSelf, exportRate, sensitiveSelf, offHours, slowDrip, sensitiveDrip, sensitive, ceiling, magnitude];
 /** The anomaly detectors: each a statistic of its own (the Bonferroni factor counts the enabled ones). */
 export const ANOMALY_DETECTORS = ['volumeSelf', 'exportRate', 'sensitiveSelf', 'offHours', 'slowDrip', 'sensitiveDrip'] as const;
 export { watchOf, type Watch } from './departing';
