@@ -8,6 +8,7 @@ import type { AlertRecord } from '../../src/alerts/types';
 import { severityRank } from '../../src/alerts/types';
 import { loadConfig } from '../../src/config';
 import type { DetectionConfig } from '../../src/config/detection-schema';
+import { adjustedProfile } from '../../src/detect/adjustments';
 import { allowlistFrom } from '../../src/detect/allowlist';
 import { catalogFrom } from '../../src/detect/catalog';
 import { createEngine } from '../../src/detect/engine';
@@ -102,6 +103,13 @@ describe('magnitude: a grossly abnormal day is high whatever the calibrated tail
   it('not at less than multipleOfExpected of their expected day (someone whose day is 2 GB moving 40 GB)', async () => {
     const alerts = await engine().process(export_('heavy', 40, 1 * GB));
     expect(alerts.flatMap((a) => a.detectors)).not.toContain('magnitude');
+  });
+
+  it('an expectation adjustment (project work 3x) raises the largest day with the expected one', () => {
+    const p = heavyHistory(DAY, detection).profile('steady');
+    const raised = adjustedProfile(p, 3);
+    expect(raised.largest).toEqual({ ...p.largest, bytes: p.largest.bytes * 3 });
+    expect(raised.usualDay).toBeCloseTo(p.usualDay! * 3);
   });
 
   it('not for someone with fewer than minDays of their own in the window', async () => {
