@@ -171,6 +171,18 @@ describe('a cursor declared in one batch, fetched in the next (which also declar
   });
 });
 
+describe('a FETCH of a count no event can hold', () => {
+  it('FETCH 9223372036854775807 (all of it) of a table without statistics is an event of as much as an event counts, not a dead letter', async () => {
+    const sources = createSources({ settings: { sources: { hostile: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } } } as never, role: 'reader' });
+    const session = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8'), false, false).filter((r) => r.includes('"case-fetch-count"'));
+    const lines = session.map((r) => r.replace('FETCH FORWARD 1000 FROM', 'FETCH FORWARD 9223372036854775807 FROM'));
+    const outcomes = await sources.decodeBatch('hostile', lines.map((r, i) => ({ value: Buffer.from(r), topic: 'hostile', partition: 0, offset: String(i) })), { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1));
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const fetched = outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])).filter((e) => e.action === 'FETCH');
+    expect(fetched.map((e) => [e.table, e.bytes])).toEqual([1, 2, 3, 4].map(() => ['public.customers', Number.MAX_SAFE_INTEGER]));
+  });
+});
+
 describe('csvlog framed by a shipper\'s start-of-line pattern (a forged record inside a comment)', () => {
   it('the forged record is refused (a bare quote: not PostgreSQL\'s CSV); the cut real record is dead-lettered, never read as someone else\'s', async () => {
     const { events, outcomes, records } = await decode('csvlog', () => true, true);

@@ -106,6 +106,7 @@ describe('cursors: what a DECLARE reads and how many rows a FETCH asks for', () 
 
   it('a count after a sign and a comment; the tables after a function in FROM; a query padded past the tokens a failed statement is read to (helper-91)', () => {
     expect(fetchOf('FETCH + /**/ 50000 FROM c')).toEqual({ cursor: 'c', rows: 50000 });
+    expect(fetchOf('FETCH 9223372036854775807 FROM c')?.rows).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
     expect(fetchOf('FETCH FORWARD +\n-- x\n50000 FROM c')).toEqual({ cursor: 'c', rows: 50000 });
     expect(cursorDeclared('DECLARE c CURSOR FOR SELECT c.* FROM generate_series(1, 1) g, customers c')?.tables).toEqual(['customers']);
     expect(relationsOf('SELECT * FROM unnest(ARRAY[1, (2)]) AS u(x), crm.accounts a')).toEqual(['crm.accounts']);

@@ -173,7 +173,7 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
       const copy = copyTarget(text, backslashEscapes);
       if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, path));
     } else if ((head === 'SET' || head === 'RESET') && rec.sessionId) {
-      const set = searchPathSet(text);
+      const set = searchPathSet(text, backslashEscapes);
       if (!set) continue;
       path = set === 'default' ? undefined : set;
       facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: SEARCH_PATH_FACT, value: JSON.stringify(set === 'default' ? [] : set) });
@@ -245,18 +245,19 @@ function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: strin
     counted_at: 'start (log_statement)',
   };
   if (tables === undefined) {
-    const rows = fetch.rows === 'all' ? 0 : fetch.rows;
+    const rows = fetch.rows === 'all' ? 0 : Math.min(fetch.rows, Number.MAX_SAFE_INTEGER);
     return [{ ...base, table: '', rows, bytes: 0, rows_from: 'fetch count', width_from: 'cursor not declared in the log (a function\'s cursor?)' }];
   }
   return tables.map((name) => {
     const read = tableRead(ctx, server, rec, name, path);
     const width = read.width;
-    const rows = fetch.rows === 'all' ? (width?.rows ?? 0) : width && width.rows > 0 ? Math.min(fetch.rows, width.rows) : fetch.rows;
+    const rows = Math.min(fetch.rows === 'all' ? (width?.rows ?? 0) : width && width.rows > 0 ? Math.min(fetch.rows, width.rows) : fetch.rows, Number.MAX_SAFE_INTEGER);
     return {
       ...base,
       table: read.table,
       rows,
-      bytes: Math.round(rows * (width?.rowBytes ?? options.defaultRowBytes)),
+      // FETCH 9223372036854775807 of a table without statistics: as much as an event can count, not a dead letter.
+      bytes: Math.min(Math.round(rows * (width?.rowBytes ?? options.defaultRowBytes)), Number.MAX_SAFE_INTEGER),
       rows_from: fetch.rows === 'all' ? (width ? 'reltuples' : 'unknown (no statistics for the table)') : 'fetch count (an upper bound)',
       width_from: width ? 'pg_stats' : 'default',
       ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),

@@ -284,18 +284,18 @@ export function statementsOf(sql: string): Statement[] {
   return out;
 }
 
-/** A cursor's name as PostgreSQL keeps it: unquoted names lower-cased. */
+/** A cursor's name as PostgreSQL keeps it (identifier()). */
 const nameOf = (t: Token | undefined) => (t?.kind === 'word' || t?.kind === 'ident' ? identifier(t) : undefined);
 const wordAt = (tokens: Token[], i: number) => (tokens[i]?.kind === 'word' ? tokens[i].text.toUpperCase() : '');
+
+/** A cursor's tables kept in the join state: a query naming more is counted on its first ones. */
+const MAX_CURSOR_TABLES = 20;
 
 /**
  * `DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR [WITH[OUT] HOLD] FOR query`:
  * the cursor's name and the relations its query reads (pgaudit logs the DECLARE with neither tables
  * nor rows, and nothing of the FETCHes that read it).
  */
-/** A cursor's tables kept in the join state: a query naming more is counted on its first ones. */
-const MAX_CURSOR_TABLES = 20;
-
 export function cursorDeclared(sql: string, backslashEscapes = false): { name: string; tables: string[] } | undefined {
   const tokens = tokenize(sql, 40, 'postgres', backslashEscapes);
   const name = wordAt(tokens, 0) === 'DECLARE' ? nameOf(tokens[1]) : undefined;
