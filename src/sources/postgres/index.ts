@@ -223,8 +223,9 @@ function cursorTables(rec: PgRecord, server: string, cursor: string, ctx: Decode
 /**
  * A FETCH as events: one per table of its cursor's query, with the rows it asked for (at most the
  * table's rows; ALL: the table's rows), so an upper bound: the last FETCH of a cursor, which finds fewer
- * rows or none, counts its whole count. A cursor not seen declared (opened inside a function) gives
- * one event without table or bytes, so the read is on record.
+ * rows or none, counts its whole count. A cursor not seen declared (opened inside a function, or
+ * pushed out of the join state by hundreds of others) gives one event without table, its rows at the
+ * default row width (FETCH ALL: 0 rows, unknown), so that hiding the DECLARE does not hide the read.
  */
 function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: string[] | undefined, server: string, options: PostgresOptions, ctx: DecodeContext, path: string[] | undefined): Array<Record<string, unknown>> {
   const base = {
@@ -246,7 +247,8 @@ function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: strin
   };
   if (tables === undefined) {
     const rows = fetch.rows === 'all' ? 0 : Math.min(fetch.rows, Number.MAX_SAFE_INTEGER);
-    return [{ ...base, table: '', rows, bytes: 0, rows_from: 'fetch count', width_from: 'cursor not declared in the log (a function\'s cursor?)' }];
+    const bytes = Math.min(rows * options.defaultRowBytes, Number.MAX_SAFE_INTEGER);
+    return [{ ...base, table: '', rows, bytes, rows_from: 'fetch count (an upper bound)', width_from: 'default (the cursor was not declared in the log: a function\'s?)' }];
   }
   return tables.map((name) => {
     const read = tableRead(ctx, server, rec, name, path);
