@@ -26,6 +26,17 @@ async function transactional(kafka: Kafka, id: string): Promise<Producer> {
   return p;
 }
 
+/** B begins (100 events), A begins (100) and aborts, B sends 100 more and aborts: the broker lists A's abort first. */
+async function abortInterleaved(a: Producer, b: Producer, topic: string): Promise<void> {
+  const txB = await b.transaction();
+  await txB.send({ topic, messages: events('abortedB', 100) });
+  const txA = await a.transaction();
+  await txA.send({ topic, messages: events('abortedA', 100) });
+  await txA.abort();
+  await txB.send({ topic, messages: events('abortedB', 100, { id: 'abortedB-more' }) });
+  await txB.abort();
+}
+
 describe('transactional producers', () => {
   let f: IngestFixture | undefined;
   afterAll(async () => {
@@ -47,13 +58,7 @@ describe('transactional producers', () => {
     await plain.connect();
 
     // B begins, A begins, A aborts, B sends more and aborts: the broker lists A's abort first.
-    const txB = await b.transaction();
-    await txB.send({ topic, messages: events('abortedB', 100) });
-    const txA = await a.transaction();
-    await txA.send({ topic, messages: events('abortedA', 100) });
-    await txA.abort();
-    await txB.send({ topic, messages: events('abortedB', 100, { id: 'abortedB-more' }) });
-    await txB.abort();
+    await abortInterleaved(a, b, topic);
     await plain.send({ topic, acks: -1, messages: events('plain', 50) });
     // An aborted batch past the record limit (1,500 in one send), in a transaction begun before another aborted one.
     const txC = await c.transaction();
@@ -109,13 +114,7 @@ describe('transactional producers', () => {
     const plain = f.kafka.producer();
     await plain.connect();
     // B begins, A begins and aborts, B sends more and aborts; then C commits and a plain send ends it.
-    const txB = await b.transaction();
-    await txB.send({ topic, messages: events('abortedB', 100) });
-    const txA = await a.transaction();
-    await txA.send({ topic, messages: events('abortedA', 100) });
-    await txA.abort();
-    await txB.send({ topic, messages: events('abortedB', 100, { id: 'abortedB-more' }) });
-    await txB.abort();
+    await abortInterleaved(a, b, topic);
     const txC = await c.transaction();
     await txC.send({ topic, messages: events('committedC', 40) });
     await txC.commit();

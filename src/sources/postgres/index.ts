@@ -16,7 +16,8 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget, type Fetch } from './statement';
+import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead } from './session-reads';
+import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -171,120 +172,25 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
     const head = firstKeyword(text);
     if (head === 'COPY') {
       const copy = copyTarget(text, backslashEscapes);
-      if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, path));
+      if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, () => path));
     } else if ((head === 'SET' || head === 'RESET') && rec.sessionId) {
       const set = searchPathSet(text, backslashEscapes);
       if (!set) continue;
       path = set === 'default' ? undefined : set;
-      facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: SEARCH_PATH_FACT, value: JSON.stringify(set === 'default' ? [] : set) });
+      facts.push(searchPathFact(rec, server, set));
     } else if (head === 'DECLARE' && rec.sessionId) {
       const cursor = cursorDeclared(text, backslashEscapes);
       if (!cursor) continue;
       declared.set(cursor.name, cursor.tables);
-      facts.push({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) });
+      facts.push(cursorFact(rec, server, cursor));
     } else if (head === 'FETCH') {
       const fetch = fetchOf(text, backslashEscapes);
-      if (fetch) docs.push(...fetchDocs(rec, text, fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options, ctx, path));
+      if (fetch) docs.push(...fetchDocs(rec, clip(text, STATEMENT_KEEP), fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options.defaultRowBytes, ctx, () => path));
     }
   }
   if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });
   if (docs.length === 0 && facts.length === 0) return ignored('log_statement line (pgaudit logs the statement)');
   return build(docs, rec, server, ctx, facts);
-}
-
-/** The join state's name of a cursor's tables (an attr fact of its session). */
-const CURSOR_FACT = 'cursor:';
-/** The join state's name of the schemas a session's `SET search_path` named. */
-const SEARCH_PATH_FACT = 'search_path';
-
-/** The session's search_path as its `SET search_path` said (undefined: never set in the log). */
-function searchPathOf(rec: PgRecord, server: string, ctx: DecodeContext): string[] | undefined {
-  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(SEARCH_PATH_FACT) : undefined;
-  const path = noted === undefined ? undefined : jsonStrings(noted);
-  return path && path.length > 0 ? path : undefined;
-}
-
-/** A JSON array of strings from the join state; undefined when it is not one. */
-function jsonStrings(text: string): string[] | undefined {
-  try {
-    const list: unknown = JSON.parse(text);
-    return Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The tables of a cursor declared by an earlier line of the session; undefined when none was seen. */
-function cursorTables(rec: PgRecord, server: string, cursor: string, ctx: DecodeContext): string[] | undefined {
-  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(`${CURSOR_FACT}${cursor}`) : undefined;
-  return noted === undefined ? undefined : jsonStrings(noted);
-}
-
-/**
- * A FETCH as events: one per table of its cursor's query, with the rows it asked for (at most the
- * table's rows; ALL: the table's rows), so an upper bound: the last FETCH of a cursor, which finds fewer
- * rows or none, counts its whole count. A cursor not seen declared (opened inside a function, or
- * pushed out of the join state by hundreds of others) gives one event without table, its rows at the
- * default row width (FETCH ALL: 0 rows, unknown), so that hiding the DECLARE does not hide the read.
- */
-function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: string[] | undefined, server: string, options: PostgresOptions, ctx: DecodeContext, path: string[] | undefined): Array<Record<string, unknown>> {
-  const base = {
-    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
-    ts: rec.ts,
-    user: rec.user,
-    action: 'FETCH',
-    bytes_estimated: true,
-    source: server,
-    database: rec.database,
-    client_ip: rec.remoteHost,
-    client_app: rec.application,
-    session_id: rec.sessionId,
-    status: 'ok',
-    command: 'FETCH',
-    statement: clip(statement, STATEMENT_KEEP),
-    cursor: fetch.cursor,
-    counted_at: 'start (log_statement)',
-  };
-  if (tables === undefined) {
-    const rows = fetch.rows === 'all' ? 0 : Math.min(fetch.rows, Number.MAX_SAFE_INTEGER);
-    const bytes = Math.min(rows * options.defaultRowBytes, Number.MAX_SAFE_INTEGER);
-    return [{ ...base, table: '', rows, bytes, rows_from: 'fetch count (an upper bound)', width_from: 'default (the cursor was not declared in the log: a function\'s?)' }];
-  }
-  return tables.map((name) => {
-    const read = tableRead(ctx, server, rec, name, path);
-    const width = read.width;
-    const rows = Math.min(fetch.rows === 'all' ? (width?.rows ?? 0) : width && width.rows > 0 ? Math.min(fetch.rows, width.rows) : fetch.rows, Number.MAX_SAFE_INTEGER);
-    return {
-      ...base,
-      table: read.table,
-      rows,
-      // FETCH 9223372036854775807 of a table without statistics: as much as an event can count, not a dead letter.
-      bytes: Math.min(Math.round(rows * (width?.rowBytes ?? options.defaultRowBytes)), Number.MAX_SAFE_INTEGER),
-      rows_from: fetch.rows === 'all' ? (width ? 'reltuples' : 'unknown (no statistics for the table)') : 'fetch count (an upper bound)',
-      width_from: width ? 'pg_stats' : 'default',
-      ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
-    };
-  });
-}
-
-/**
- * A table as a statement names it, in the statistics. A name without its schema is looked up along the
- * session's search_path as its `SET search_path` said, else PostgreSQL's default ("$user", public); when
- * none of those schemas has it (a search_path set where the log does not show it: PGOPTIONS, ALTER
- * ROLE), the largest table of that name in the database (table-stats.ts), so that it cannot make a large
- * table's export count as nothing. `public` when no statistics know the name.
- */
-function tableRead(ctx: DecodeContext, server: string, rec: PgRecord, name: string, path: string[] | undefined): { table: string; width?: TableWidth } {
-  const read = (table: string) => ctx.tableStats(server, rec.database, table, rec.ts);
-  let width: TableWidth | undefined;
-  if (!name.includes('.') || !read(name)) {
-    for (const schema of path ?? ['$user', 'public']) {
-      width = read(`${schema === '$user' ? rec.user : schema}.${name}`);
-      if (width) break;
-    }
-  }
-  width ??= read(name);
-  return { table: width?.table ?? (name.includes('.') ? name : `public.${name}`), width };
 }
 
 /** Every `COPY <table> TO` of a query string, whatever statement comes first (`SELECT 1; COPY t TO STDOUT`). */
@@ -293,7 +199,7 @@ function tablesCopiedOut(statement: string): CopyTarget[] {
 }
 
 /** A `COPY t TO` as an event: the table's rows from its statistics (pgaudit 1.7 logs 0), bytes from its width. */
-function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>, path = searchPathOf(rec, server, ctx)): Record<string, unknown> {
+function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>, path = () => searchPathOf(rec, server, ctx)): Record<string, unknown> {
   const { table, width } = tableRead(ctx, server, rec, copy.table!, path);
   const rows = width ? width.rows : 0;
   const rowBytes = width ? (copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes : options.defaultRowBytes;
@@ -404,7 +310,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     return ignored('COPY TO: counted when it started (its log_statement line)');
   }
   let width: TableWidth | undefined;
-  if (table) ({ table, width } = tableRead(ctx, server, rec, table, searchPathOf(rec, server, ctx)));
+  if (table) ({ table, width } = tableRead(ctx, server, rec, table, () => searchPathOf(rec, server, ctx)));
   // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves.
   if (copyGap) {
     rows = width ? width.rows : 0;

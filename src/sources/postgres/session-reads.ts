@@ -1,0 +1,118 @@
+// What a PostgreSQL session's earlier lines tell its later ones, and the reads that need it: the
+// cursors it declared (pgaudit logs a DECLARE without tables or rows and nothing of its FETCHes, so a
+// FETCH is counted from log_statement's line on the tables of its cursor's query) and the search_path
+// it set (a table named without its schema is looked up along it). Both are attr facts of the session's
+// join state (session-join.ts): kept in ClickHouse, so a FETCH after a restart finds its DECLARE.
+import type { DecodeContext, SessionFact, TableWidth } from '../types';
+import type { PgRecord } from './records';
+import type { Fetch } from './statement';
+
+/** A session's search_path, read only when a name needs it (undefined: never set in the log). */
+export type SearchPath = () => string[] | undefined;
+
+/** The join state's name of a cursor's tables (an attr fact of its session). */
+const CURSOR_FACT = 'cursor:';
+/** The join state's name of the schemas a session's `SET search_path` named. */
+const SEARCH_PATH_FACT = 'search_path';
+
+/** A `DECLARE`'s cursor and the tables its query reads, for the session's later FETCHes. */
+export function cursorFact(rec: PgRecord, server: string, cursor: { name: string; tables: string[] }): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) };
+}
+
+/** A `SET search_path` (or its reset to the default: an empty list). */
+export function searchPathFact(rec: PgRecord, server: string, set: string[] | 'default'): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: SEARCH_PATH_FACT, value: JSON.stringify(set === 'default' ? [] : set) };
+}
+
+/** The session's search_path as its `SET search_path` said (undefined: never set in the log). */
+export function searchPathOf(rec: PgRecord, server: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(SEARCH_PATH_FACT) : undefined;
+  const path = noted === undefined ? undefined : jsonStrings(noted);
+  return path && path.length > 0 ? path : undefined;
+}
+
+/** A JSON array of strings from the join state; undefined when it is not one. */
+function jsonStrings(text: string): string[] | undefined {
+  try {
+    const list: unknown = JSON.parse(text);
+    return Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tables of a cursor declared by an earlier line of the session; undefined when none was seen. */
+export function cursorTables(rec: PgRecord, server: string, cursor: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(`${CURSOR_FACT}${cursor}`) : undefined;
+  return noted === undefined ? undefined : jsonStrings(noted);
+}
+
+/**
+ * A FETCH as events: one per table of its cursor's query, with the rows it asked for (at most the
+ * table's rows; ALL: the table's rows), so an upper bound: the last FETCH of a cursor, which finds fewer
+ * rows or none, counts its whole count. A cursor not seen declared (opened inside a function, or
+ * pushed out of the join state by hundreds of others) gives one event without table, its rows at the
+ * default row width (FETCH ALL: 0 rows, unknown), so that hiding the DECLARE does not hide the read.
+ */
+export function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables: string[] | undefined, server: string, defaultRowBytes: number, ctx: DecodeContext, path: SearchPath): Array<Record<string, unknown>> {
+  const base = {
+    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+    ts: rec.ts,
+    user: rec.user,
+    action: 'FETCH',
+    bytes_estimated: true,
+    source: server,
+    database: rec.database,
+    client_ip: rec.remoteHost,
+    client_app: rec.application,
+    session_id: rec.sessionId,
+    status: 'ok',
+    command: 'FETCH',
+    statement,
+    cursor: fetch.cursor,
+    counted_at: 'start (log_statement)',
+  };
+  if (tables === undefined) {
+    const rows = fetch.rows === 'all' ? 0 : Math.min(fetch.rows, Number.MAX_SAFE_INTEGER);
+    const bytes = Math.min(rows * defaultRowBytes, Number.MAX_SAFE_INTEGER);
+    return [{ ...base, table: '', rows, bytes, rows_from: 'fetch count (an upper bound)', width_from: 'default (the cursor was not declared in the log: a function\'s?)' }];
+  }
+  return tables.map((name) => {
+    const read = tableRead(ctx, server, rec, name, path);
+    const width = read.width;
+    const rows = Math.min(fetch.rows === 'all' ? (width?.rows ?? 0) : width && width.rows > 0 ? Math.min(fetch.rows, width.rows) : fetch.rows, Number.MAX_SAFE_INTEGER);
+    return {
+      ...base,
+      table: read.table,
+      rows,
+      // FETCH 9223372036854775807 of a table without statistics: as much as an event can count, not a dead letter.
+      bytes: Math.min(Math.round(rows * (width?.rowBytes ?? defaultRowBytes)), Number.MAX_SAFE_INTEGER),
+      rows_from: fetch.rows === 'all' ? (width ? 'reltuples' : 'unknown (no statistics for the table)') : 'fetch count (an upper bound)',
+      width_from: width ? 'pg_stats' : 'default',
+      ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
+    };
+  });
+}
+
+/**
+ * A table as a statement names it, in the statistics. A name without its schema is looked up along the
+ * session's search_path as its `SET search_path` said, else PostgreSQL's default ("$user", public); when
+ * none of those schemas has it (a search_path set where the log does not show it: PGOPTIONS, ALTER
+ * ROLE), the largest table of that name in the database (table-stats.ts), so that it cannot make a large
+ * table's export count as nothing. `public` when no statistics know the name.
+ */
+export function tableRead(ctx: DecodeContext, server: string, rec: PgRecord, name: string, path: SearchPath): { table: string; width?: TableWidth } {
+  const read = (table: string) => ctx.tableStats(server, rec.database, table, rec.ts);
+  // schema.table as named (every pgaudit line): one lookup, no search_path.
+  let width = name.includes('.') ? read(name) : undefined;
+  if (!width) {
+    for (const schema of path() ?? ['$user', 'public']) {
+      width = read(`${schema === '$user' ? rec.user : schema}.${name}`);
+      if (width) break;
+    }
+    // Not found along it: the largest of that name (a quoted name holding a dot, too: table-stats.ts).
+    width ??= read(name);
+  }
+  return { table: width?.table ?? (name.includes('.') ? name : `public.${name}`), width };
+}
