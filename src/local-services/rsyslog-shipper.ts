@@ -2,14 +2,20 @@
 // PostgreSQL's log files, or MariaDB's slow and audit logs (imfile), into a Kafka topic (omkafka), each record in a small JSON envelope
 // {"msg": <the record>, "host": ..., "file": ...}. The same settings, for a production rsyslog, are in
 // docs/sources/postgres.md. One rsyslogd per shipper, with its own config, work directory and pid file.
+// omkafka drops a message over its producer's message.max.bytes (1,000,000 by default) after one error
+// line, without retry: the JSON envelope of a 1 MiB record can be six times that (control characters
+// escaped), so the producer is allowed the envelope's largest size (the topic must allow it too).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ServiceError } from '../errors';
 import { ensureDebianPackages } from './debian-packages';
 import { isOurs, sleep, startDetached, stopProcess, tail, type ManagedProcess } from './managed-process';
 import type { Progress } from './service';
+import { maxEnvelopeBytes } from '../sources';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
+/** rsyslog's maxMessageSize: the ingester's default ingest.maxMessageBytes, so a record it ships whole is read whole. */
+const RECORD_BYTES = 1024 * 1024;
 const OMKAFKA = ['/usr/lib/x86_64-linux-gnu/rsyslog/omkafka.so', '/usr/lib/aarch64-linux-gnu/rsyslog/omkafka.so', '/usr/lib/rsyslog/omkafka.so'];
 
 /** One file to tail; `startRegex` (POSIX ERE): the lines that start a record, the others continue it. */
@@ -63,13 +69,15 @@ export function rsyslogConfig(opts: ShipperOptions): string {
   const inputs = files
     .map((f) => {
       const multiLine = f.startRegex ? ` startmsg.regex=${q(f.startRegex)} readTimeout="1"` : '';
-      return `input(type="imfile" File=${q(f.file)} Tag=${q(f.tag)} addMetadata="on" freshStartTail="on" escapeLF="off"${multiLine}
+      // A record over maxMessageSize is cut; by default rsyslog sends the rest as a record of its own,
+      // which starts where the writer of the statement chose: a forged slow-log entry or csvlog line.
+      return `input(type="imfile" File=${q(f.file)} Tag=${q(f.tag)} addMetadata="on" freshStartTail="on" escapeLF="off" discardTruncatedMsg="on"${multiLine}
       ruleset="insider_to_kafka")`;
     })
     .join('\n');
   const what = opts.files ? files.map((f) => f.tag).join(' + ') : `PostgreSQL's ${opts.destination}`;
   return `# Written by the insider-detector: ${what} -> Kafka topic ${opts.topic}.
-global(workDirectory=${q(path.join(opts.dir, 'work'))} maxMessageSize="1m"
+global(workDirectory=${q(path.join(opts.dir, 'work'))} maxMessageSize="${RECORD_BYTES}"
        parser.escapeControlCharactersOnReceive="off")
 module(load="imfile")
 module(load="omkafka")
@@ -82,7 +90,7 @@ template(name="insider_envelope" type="list") {
 template(name="insider_bare" type="string" string="%msg%")
 ruleset(name="insider_to_kafka") {
   action(type="omkafka" broker=[${opts.brokers.map(q).join(', ')}] topic=${q(opts.topic)} template="${template}"
-         confParam=["queue.buffering.max.ms=20", "acks=all", "enable.idempotence=true"]
+         confParam=["queue.buffering.max.ms=20", "acks=all", "enable.idempotence=true", "message.max.bytes=${maxEnvelopeBytes(RECORD_BYTES)}"]
          action.resumeRetryCount="-1")
 }
 ${inputs}

@@ -25,7 +25,18 @@ export const ENVELOPE_FIELDS: ReadonlyArray<{ field: 'log' | 'message' | 'msg'; 
   { field: 'msg', shippers: 'rsyslog (a JSON template with property msg)' },
 ];
 
+/**
+ * The largest envelope a record of `maxMessageBytes` can arrive in. JSON writes a control character as
+ * \u00XX, six bytes for one: a statement of 170 KB of \x01 is a 1 MB envelope. The limit is the
+ * record's; an envelope is allowed its escaping (the shipper's Kafka producer and the topic must allow
+ * this size too: the rsyslog shipper's message.max.bytes is this).
+ */
+export function maxEnvelopeBytes(maxMessageBytes: number): number {
+  return 6 * maxMessageBytes + 64 * 1024;
+}
+
 export interface UnwrapOptions {
+  /** The largest log record; an envelope around it may be up to maxEnvelopeBytes of it. */
   maxMessageBytes: number;
   /** True when a JSON object is the format's own bare record rather than an envelope. */
   isBareRecord?: (doc: Record<string, unknown>) => boolean;
@@ -35,12 +46,15 @@ const reject = (code: EnvelopeRejectCode, reason: string): Unwrapped => ({ ok: f
 
 export function unwrap(value: Buffer | null, opts: UnwrapOptions): Unwrapped {
   if (!value || value.length === 0) return reject('empty_message', 'message has no value');
-  if (value.length > opts.maxMessageBytes) return reject('too_large', `message is ${value.length} bytes; the limit is ${opts.maxMessageBytes}`);
+  const limit = opts.maxMessageBytes;
+  if (value.length > maxEnvelopeBytes(limit)) return reject('too_large', `message is ${value.length} bytes; the limit is ${limit} for a record, ${maxEnvelopeBytes(limit)} for its envelope`);
   // Each maximal invalid subsequence becomes one U+FFFD (WHATWG): an ASCII byte always reads as itself,
   // so the JSON of an envelope, a record's lines and the audit log's escapes keep their meaning, and the
   // same bytes give the same text in both logs (the slow-log/audit join, forged entries, event ids).
   const text = value.toString('utf8');
-  if (firstNonSpace(text) !== '{') return { ok: true, envelope: 'none', text: stripNewline(text) };
+  const first = firstNonSpace(text);
+  if (first !== '{' && value.length > limit) return reject('too_large', `message is ${value.length} bytes; the limit is ${limit}`);
+  if (first !== '{') return { ok: true, envelope: 'none', text: stripNewline(text) };
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -52,13 +66,19 @@ export function unwrap(value: Buffer | null, opts: UnwrapOptions): Unwrapped {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return reject('envelope_unknown', 'a JSON value that is not an object');
   const obj = doc as Record<string, unknown>;
-  if (opts.isBareRecord?.(obj)) return { ok: true, envelope: 'none', record: obj, text };
+  if (opts.isBareRecord?.(obj)) {
+    if (value.length > limit) return reject('too_large', `message is ${value.length} bytes; the limit is ${limit}`);
+    return { ok: true, envelope: 'none', record: obj, text };
+  }
   for (const { field } of ENVELOPE_FIELDS) {
     const inner = obj[field];
     if (inner === undefined || inner === null) continue;
     // Filebeat's `log` is an object ({"file": {...}}): not the line; its line is in `message`.
     if (field === 'log' && typeof inner === 'object') continue;
     if (typeof inner !== 'string') return reject('envelope_field_not_string', `envelope field "${field}" is ${Array.isArray(inner) ? 'an array' : typeof inner}, not the log line as a string`);
+    // Characters, not UTF-8 bytes: at most the bytes the shipper read (a byte that is not UTF-8 is one
+    // U+FFFD here, three bytes if re-encoded), so a record the shipper passed whole is never refused.
+    if (inner.length > limit) return reject('too_large', `the log record in envelope field "${field}" is ${inner.length} characters; the limit is ${limit}`);
     return { ok: true, envelope: field, text: stripNewline(inner) };
   }
   const keys = Object.keys(obj).slice(0, 8).join(', ');

@@ -23,7 +23,7 @@ import type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecode
 
 export type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from './types';
 export { DEFAULT_PREFIX } from './postgres';
-export { unwrap, ENVELOPE_FIELDS, invalidUtf8Sequences } from './envelope';
+export { unwrap, maxEnvelopeBytes, ENVELOPE_FIELDS, invalidUtf8Sequences } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { recordFramer, splitRecords, type Framer } from './framing';
 export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';

@@ -227,6 +227,64 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     expect(await stored(sql`user = ${colleague} AND bytes = 21474836480`)).toEqual([]);
   });
 
+  it('statements the shipper must cut (over 1 MiB; 170 KB of control characters JSON writes sixfold) are counted, and what rsyslog cuts off never becomes a record', async () => {
+    // rsyslog cuts a record at maxMessageSize (1 MiB) and by default sends the rest as a record of its own,
+    // starting where the statement's author chose: here a whole entry for a colleague, with no newline
+    // before it (so the record-start rule never sees it, and the audit log keeps only 1,024 characters).
+    // And omkafka dropped, without retry, any envelope over its producer's 1,000,000 bytes: both reads
+    // were never counted.
+    const colleague = names.exporter;
+    const forged = [
+      `# User@Host: ${colleague}[${colleague}] @  [10.1.2.3]`,
+      `# Thread_id: 7  Schema: ${names.database}  QC_hit: No`,
+      '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
+      '# Rows_affected: 0  Bytes_sent: 21474836480',
+      `SET timestamp=${Math.floor(Date.now() / 1000)};`,
+      'SELECT * FROM customers;',
+    ].join('\n');
+    const send = (statement: string) =>
+      new Promise<number>((resolve) => {
+        const c = spawn('mariadb', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(layout.port), '-u', names.analyst, `-p${PASSWORD}`, names.database, '-c'], { stdio: ['pipe', 'ignore', 'inherit'] });
+        c.on('close', (code) => resolve(code ?? 1));
+        c.stdin.end(`${statement};\n`);
+      });
+    // Where the cut falls: the server's header before a statement of the same shape, measured on a probe.
+    const from = fs.statSync(layout.logs.slow).size;
+    const deadBefore = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE kafka_topic = ${f.topic}`);
+    expect(await send('SELECT * FROM customers /* probe */')).toBe(0);
+    const probe = await waitUntil('the probe in the slow log', async () => {
+      const text = fs.readFileSync(layout.logs.slow).subarray(from).toString('utf8');
+      const entry = text.split(/^(?=# User@Host: )/m).find((e) => e.startsWith(`# User@Host: ${names.analyst}[`) && e.includes('/* probe */'));
+      return entry ? entry.indexOf('SELECT * FROM customers /* probe */') : undefined;
+    }, 30000, 200);
+    const starts: string[] = ['SELECT * FROM customers /* long', 'SELECT * FROM customers /* ctrl'];
+    expect(await send(`${starts[0]} ${`${'y'.repeat(999)}\n`.repeat(1500)} */`)).toBe(0);
+    expect(await send(`${starts[1]} ${'\x01'.repeat(170_000)} */`)).toBe(0);
+    // The forged header at each place the cut may fall (1 MiB less 0-6 bytes: rsyslog counts a terminator).
+    for (let back = 0; back <= 6; back++) {
+      const start = `SELECT * FROM customers /* split${back}`;
+      const pad = 1024 * 1024 - back - probe - start.length - 1;
+      starts.push(start);
+      expect(await send(`${start} ${'z'.repeat(pad)}${forged} */`)).toBe(0);
+    }
+    // Stored last (one partition, in order): whatever rsyslog made of the reads before it was decoded by then.
+    starts.push('SELECT * FROM customers /* done');
+    expect(await send(`${starts.at(-1)} */`)).toBe(0);
+    const rows = await waitUntil('every read stored', async () => {
+      const r = await stored(sql`user = ${names.analyst} AND position(extra, 'FROM customers /* ') > 0 AND position(extra, '/* probe') = 0`);
+      return starts.every((s) => r.some((x) => statementOf(x).startsWith(s))) ? r : undefined;
+    }, 120000, 500);
+    const log = fs.readFileSync(layout.logs.slow).subarray(from).toString('utf8');
+    for (const s of starts) {
+      const mine = rows.filter((r) => statementOf(r).startsWith(s));
+      expect({ s, counted: mine.map((r) => [r.table_name, Number(r.rows), Number(r.bytes)]) }).toEqual({ s, counted: [['customers', 2000, bytesSentInLog(log, names.analyst, s)[0]]] });
+    }
+    expect(await stored(sql`user = ${colleague} AND bytes = 21474836480`)).toEqual([]);
+    // Nothing of this was refused (too large, or a stray piece of a record).
+    const deadAfter = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE kafka_topic = ${f.topic}`);
+    expect(Number(deadAfter[0].n)).toBe(Number(deadBefore[0].n));
+  });
+
   it('a statement holding bytes that are not UTF-8 (client charset latin1) hides nothing: its read is counted with the Bytes_sent the server logged, marked', async () => {
     // The server writes the statement's bytes as the client sent them into both logs, and rsyslog ships
     // them as they are: the two records were dead-lettered as invalid_utf8 and a read of the whole table

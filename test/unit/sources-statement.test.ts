@@ -3,7 +3,7 @@
 import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
 import { TableStatsIndex } from '../../src/sources/postgres/table-stats';
 import { splitCsv } from '../../src/sources/postgres/csv';
-import { unwrap } from '../../src/sources';
+import { maxEnvelopeBytes, unwrap } from '../../src/sources';
 
 describe('relationsOf', () => {
   it.each([
@@ -180,5 +180,30 @@ describe('unwrap (shipper envelopes)', () => {
   it('a message over the limit is too_large before anything is parsed', () => {
     const r = unwrap(Buffer.alloc(2048, 'a'), opts);
     expect(r.ok ? 'read' : r.code).toBe('too_large');
+  });
+
+  // rsyslog's JSON template writes a control character as \u0001: a record at the limit arrives six times
+  // its size. The limit is the record's (dead-lettering that envelope hid a read behind 170 KB of \x01).
+  it('a record at the limit in an envelope its escaping made six times larger is read; one character more is too_large', () => {
+    const record = (n: number) => Buffer.from(JSON.stringify({ msg: '\x01'.repeat(n), host: 'db1', file: '/var/log/mysql/slow.log' }));
+    const atLimit = unwrap(record(1024), opts);
+    expect(record(1024).length).toBeGreaterThan(6 * 1024);
+    expect(atLimit.ok && atLimit.text.length).toBe(1024);
+    const over = unwrap(record(1025), opts);
+    expect(over.ok ? 'read' : [over.code, over.reason]).toEqual(['too_large', expect.stringContaining('1025 characters')]);
+  });
+
+  it('an envelope over maxEnvelopeBytes is too_large unparsed; a bare line or a bare JSON record over the limit too', () => {
+    const huge = unwrap(Buffer.from(`{"msg":"${'a'.repeat(maxEnvelopeBytes(1024))}"}`), opts);
+    expect(huge.ok ? 'read' : huge.code).toBe('too_large');
+    expect(unwrap(Buffer.alloc(1025, 'a'), opts).ok).toBe(false);
+    const bare = unwrap(Buffer.from(JSON.stringify({ error_severity: 'LOG', message: 'a'.repeat(1024) })), { ...opts, isBareRecord: (d) => 'error_severity' in d });
+    expect(bare.ok ? 'read' : bare.code).toBe('too_large');
+  });
+
+  it('a byte that is not UTF-8 counts as one character of the record, as the shipper counted it', () => {
+    const value = Buffer.concat([Buffer.from('{"msg":"'), Buffer.alloc(1024, 0xff), Buffer.from('"}')]);
+    const r = unwrap(value, opts);
+    expect(r.ok && r.text.length).toBe(1024);
   });
 });
