@@ -277,6 +277,27 @@ describe('PostgreSQL + pgaudit through rsyslog to the ingester and the detector'
     expect(Math.abs(counted - truth) / truth).toBeLessThanOrEqual(TABLE_ESTIMATE_ERROR);
   });
 
+  it('a statement padded past the shipper\'s maximum record size is counted at its table\'s size, not dead-lettered', async () => {
+    // rsyslog cuts the jsonlog line at 1 MiB and drops the rest: the line is not JSON (it was dead-lettered
+    // invalid_json, the read never counted; before the shipper's message.max.bytes, dropped by omkafka).
+    const app = 'case-padded';
+    const c = new Client({ host: '127.0.0.1', port: layout.port, user: names.analyst, database: names.database, application_name: app });
+    await c.connect();
+    const read = await c.query(`SELECT * FROM customers WHERE id <= 30 /* padded ${'z'.repeat(1_200_000)} */`);
+    const [stats] = (await c.query(`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = 'customers'::regclass`)).rows as Array<{ n: string }>;
+    await c.end();
+    expect(read.rowCount).toBe(30);
+    const [row] = await waitUntil('the padded read stored', async () => {
+      // Its application_name came after the cut: found by its statement.
+      const r = await f.ch.query<{ table_name: string; rows: string; bytes: string; extra: string }>(sql`SELECT table_name, rows, bytes, extra FROM access_events WHERE db_name = ${names.database} AND user = ${names.analyst} AND position(extra, '/* padded zzz') > 0`);
+      return r.length > 0 ? r : undefined;
+    }, 120000, 500);
+    // The row count was after the cut: the table's size, an upper bound only the statement's author can cause.
+    expect([row.table_name, Number(row.rows)]).toEqual(['public.customers', Number(stats.n)]);
+    expect(Number(row.bytes)).toBeGreaterThan(0);
+    expect(JSON.parse(row.extra)).toMatchObject({ record_cut: expect.stringContaining('cut'), rows_from: expect.stringContaining('upper bound') });
+  });
+
   it('after a restart, a FETCH finds the cursor its session declared before it (the join state is in ClickHouse)', async () => {
     // The real server's lines of psql with FETCH_COUNT (test/fixtures/postgres/hostile), cut after the DECLARE.
     const records = splitRecords(fs.readFileSync(path.join(FIXTURE_DIR, 'hostile', FIXTURE_FILES.jsonlog), 'utf8'), false, false).filter((r) => r.includes('"case-fetch-count"'));

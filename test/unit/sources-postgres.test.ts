@@ -211,3 +211,39 @@ describe('the shared join: who is behind a session', () => {
     expect(shared.map((e) => e.identity)).toEqual(['', '']);
   });
 });
+
+// rsyslog cuts a record over its maxMessageSize and drops the rest (discardTruncatedMsg, the shipper's
+// config): a jsonlog line padded past 1 MiB arrives as a prefix, not JSON. It was dead-lettered
+// invalid_json, the read not counted. The line the real server wrote for `SELECT * FROM customers WHERE
+// id <= 25`, cut where a shipper would cut it (any place: the padding decides where).
+describe('a jsonlog line the shipper cut at its maximum size', () => {
+  const line = fixtureRecords('jsonlog').find((r) => r.includes('"application_name":"case-select"') && r.includes('AUDIT: SESSION'))!;
+  const reltuples = (() => {
+    const decoder = postgresLayoutFreeDecoder('jsonlog');
+    const r = decoder(Buffer.from(line.slice(0, line.indexOf('WHERE id'))));
+    return r.ok ? Number(r.events[0].event.rows) : -1;
+  })();
+  const cutAt = (marker: string, after = 0) => line.slice(0, line.indexOf(marker) + after);
+  const read = (text: string, wrap: boolean) => postgresLayoutFreeDecoder('jsonlog')(Buffer.from(wrap ? JSON.stringify({ msg: text, host: 'db1', file: '/var/log/postgresql/postgresql.json' }) : text));
+
+  it.each([true, false])('cut in the statement or in the row count: the read is counted at the table\'s size, marked (enveloped: %s)', (wrap) => {
+    expect(reltuples).toBeGreaterThan(25);
+    for (const cut of [cutAt('WHERE id'), cutAt('<not logged>'), cutAt('<not logged>,2', '<not logged>,2'.length)]) {
+      const r = read(cut, wrap);
+      expect(r.ok && r.events.map((e) => [e.event.user, e.event.table_name, Number(e.event.rows), Number(e.event.bytes) > 0])).toEqual([['fx_analyst', 'public.customers', reltuples, true]]);
+      expect(r.ok && JSON.parse(String(r.events[0].event.extra))).toMatchObject({ record_cut: expect.stringContaining('cut'), rows_from: expect.stringContaining('upper bound') });
+    }
+  });
+
+  it('cut after the message (in a client-set field): the message is whole, its row count used', () => {
+    const r = read(cutAt('"application_name":"case-se', '"application_name":"case-se'.length), true);
+    expect(r.ok && r.events.map((e) => [e.event.table_name, Number(e.event.rows), JSON.parse(String(e.event.extra)).rows_from])).toEqual([['public.customers', 25, 'pgaudit']]);
+  });
+
+  it('cut before the message: nothing to read, dead-lettered with the reason; a line that is not JSON at all too', () => {
+    for (const text of [cutAt('"error_severity"'), `${line.slice(0, 40)}}}`]) {
+      const r = read(text, true);
+      expect(r.ok ? 'read' : [r.code, r.reason]).toEqual(['invalid_json', expect.stringMatching(/not valid JSON.*(cut short|not JSON)/)]);
+    }
+  });
+});

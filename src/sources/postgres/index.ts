@@ -15,7 +15,7 @@ import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
-import { DEFAULT_PREFIX, fromCsvlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
+import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead } from './session-reads';
 import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
@@ -77,7 +77,11 @@ export function postgresDecoder(options: PostgresOptions, server: string): Sourc
 
   function readRecord(message: RawMessage, ctx: DecodeContext): RecordResult | { ok: false; code: string; reason: string } {
     const u = unwrap(message.value, { maxMessageBytes: ctx.limits.maxMessageBytes, isBareRecord: isJsonlogRecord });
-    if (!u.ok) return u;
+    if (!u.ok) {
+      // A bare jsonlog line the shipper cut at its maximum size.
+      if (u.code === 'invalid_json' && options.destination === 'jsonlog') return orInvalid(fromCutJsonlog(message.value!.toString('utf8')), u.reason);
+      return u;
+    }
     if (options.destination === 'jsonlog') {
       if (u.record) return fromJsonlog(u.record);
       // A jsonlog line inside a shipper's envelope.
@@ -86,7 +90,7 @@ export function postgresDecoder(options: PostgresOptions, server: string): Sourc
       try {
         doc = JSON.parse(u.text);
       } catch (err) {
-        return { ok: false, code: 'invalid_json', reason: `the enveloped jsonlog record is not valid JSON (a truncated line?): ${(err as Error).message}` };
+        return orInvalid(fromCutJsonlog(u.text), `the enveloped jsonlog record is not valid JSON (a truncated line?): ${(err as Error).message}`);
       }
       if (typeof doc !== 'object' || doc === null || !isJsonlogRecord(doc as Record<string, unknown>)) {
         return { ok: false, code: 'wrong_format', reason: 'a JSON object that is not a PostgreSQL jsonlog record (no error_severity and timestamp)' };
@@ -117,6 +121,11 @@ export function postgresDecoder(options: PostgresOptions, server: string): Sourc
       return interpret(rec, server, options, ctx);
     },
   };
+}
+
+/** A jsonlog line that is neither JSON nor a cut one stays invalid_json, with both reasons. */
+function orInvalid(cut: RecordResult, reason: string): RecordResult | { ok: false; code: string; reason: string } {
+  return cut.ok ? cut : { ok: false, code: 'invalid_json', reason: `${reason}; ${cut.reason}` };
 }
 
 function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
@@ -265,7 +274,7 @@ export function normaliseIdentity(identity: string, mode: 'cn' | 'raw'): string 
 }
 
 function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
-  const audit = parseAudit(rec.message);
+  const audit = parseAudit(rec.message, rec.cut);
   if (!audit.ok) return audit;
   const a = audit.line;
   const statementHead = firstKeyword(a.statement);
@@ -311,10 +320,11 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   }
   let width: TableWidth | undefined;
   if (table) ({ table, width } = tableRead(ctx, server, rec, table, () => searchPathOf(rec, server, ctx)));
-  // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves.
-  if (copyGap) {
+  // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves. A line cut before its row
+  // count: the table's size too, an upper bound (only the statement's author can pad it past the cut).
+  if (copyGap || a.cut) {
     rows = width ? width.rows : 0;
-    rowsFrom = width ? 'reltuples' : 'unknown (no statistics for the table)';
+    rowsFrom = width ? (a.cut ? 'reltuples (an upper bound: the row count was cut off with the record)' : 'reltuples') : 'unknown (no statistics for the table)';
   }
   const inbound = action === 'COPY FROM' || a.className === 'WRITE';
   let rowBytes = options.defaultRowBytes;
@@ -350,6 +360,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     parameter: clip(a.parameter, MESSAGE_KEEP),
     rows_from: rowsFrom,
     width_from: table ? widthFrom : 'no table',
+    ...(a.cut ? { record_cut: 'the shipper cut this record at its maximum size (ingest.maxMessageBytes): its statement is a prefix, its row count lost' } : {}),
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
   };
   return build([doc], rec, server, ctx);

@@ -1,6 +1,7 @@
 // PostgreSQL's three log destinations, each turned into the same record: `jsonlog` (one JSON object a
 // line), `csvlog` (26 columns in PostgreSQL 15, quoted fields may span lines) and `stderr` (free text
 // after a `log_line_prefix`, continuation lines indented with a tab). Pure functions, no state.
+import { Allow, parse as parsePartialJson } from 'partial-json';
 import { splitCsv } from './csv';
 import { ConfigError } from '../../errors';
 
@@ -23,6 +24,8 @@ export interface PgRecord {
   phase: string;
   /** The error context (jsonlog `context`, csvlog's column): set for what a function wrote (RAISE); '' on stderr, where it is a line of its own. */
   context: string;
+  /** The shipper cut the record at its maximum size: the message may end early (fromCutJsonlog). */
+  cut?: boolean;
 }
 
 type RecordReject = 'not_a_record' | 'truncated_record' | 'bad_timestamp' | 'missing_field' | 'ambiguous_record';
@@ -55,6 +58,30 @@ export function fromJsonlog(doc: Record<string, unknown>): RecordResult {
       context: str(doc.context),
     },
   };
+}
+
+/**
+ * A jsonlog line the shipper cut at its maximum record size (rsyslog's maxMessageSize, the rest
+ * dropped) is not JSON: a statement padded past 1 MiB hid its read as a dead letter. PostgreSQL writes
+ * every field a read is judged by (time, user, session, line number) before `message`, and its JSON is
+ * always whole, so such a line can only be a cut one: read up to the cut, when the cut is in the message
+ * or after it. What came after the cut (pgaudit's row count) is lost; `cut` says so.
+ */
+export function fromCutJsonlog(text: string): RecordResult {
+  let doc: unknown;
+  try {
+    doc = parsePartialJson(text, Allow.STR | Allow.OBJ);
+  } catch (err) {
+    return fail('truncated_record', `not JSON, and not a jsonlog line cut short: ${(err as Error).message}`);
+  }
+  const d = doc as Record<string, unknown>;
+  if (typeof d !== 'object' || d === null || !isJsonlogRecord(d) || typeof d.message !== 'string' || typeof d.line_num !== 'number') {
+    return fail('truncated_record', 'a jsonlog line cut short before its message: nothing in it to read');
+  }
+  const r = fromJsonlog(d);
+  // A key after the message: the message was whole (the cut fell in a later field, client-set ones).
+  const keys = Object.keys(d);
+  return r.ok ? { ok: true, record: { ...r.record, cut: keys[keys.length - 1] === 'message' } } : r;
 }
 
 /** jsonlog's own records carry these; an envelope does not. */
