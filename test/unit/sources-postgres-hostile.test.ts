@@ -14,6 +14,7 @@ import { postgresFormat } from '../../src/sources/postgres';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
 import { FORGED_USER, INJECTED_APP, OTHER_ACCOUNTS, PUBLIC_ACCOUNTS } from '../fixtures/postgres/hostile';
+import { CUSTOMERS } from '../fixtures/postgres/scenario';
 import type { CaseResult } from '../fixtures/postgres/scenario';
 
 const DIR = path.join(FIXTURE_DIR, 'hostile');
@@ -141,6 +142,22 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
 
   it('prepared statements whose names hold ": " cannot hide a cursor\'s DECLARE or FETCH', () => {
     expectCase('prepared-name');
+  });
+
+  it('a cursor drained inside a PL/pgSQL function (its FETCHes never logged): the outer SELECT\'s rows are counted at the default width', () => {
+    const [declare, drained] = expectCase('function-drain');
+    expect([declare.bytes, drained.bytes]).toEqual([0, CUSTOMERS * 100]);
+  });
+
+  it('the drain behind a decoy (the function reads one row of a small table first): the rows beyond the decoy\'s are counted', () => {
+    const [, decoy, drained] = expectCase('function-decoy');
+    expect([decoy.rows, drained.bytes]).toEqual([1, (CUSTOMERS - 1) * 100]);
+  });
+
+  it('RETURN QUERY: the rows are counted once, on the table pgaudit names; the outer line without a table counts none', () => {
+    const [inner, outer] = expectCase('return-query');
+    expect(inner.bytes).toBeGreaterThan(0);
+    expect(outer.bytes).toBe(0);
   });
 
   it('nothing else is dead-lettered', () => {

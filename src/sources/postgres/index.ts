@@ -16,7 +16,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead } from './session-reads';
+import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar } from './session-reads';
 import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
@@ -336,8 +336,13 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   }
   if (!table) width = undefined;
   // Writes and uploads move data into the database, not out of it: no download volume. A statement
-  // without a table (SELECT now(), a function's result) reads no stored data: no volume either.
-  const bytes = inbound || !table ? 0 : Math.round(rows * rowBytes);
+  // without a table sends its rows too, at the default width: a function's result (a cursor drained in
+  // PL/pgSQL reads a whole table, and pgaudit logs only the outer SELECT's 100,000 rows), an expression's;
+  // less the rows its inner statements' lines counted on their tables.
+  const soFar = rec.sessionId && !inbound ? tableRowsSoFar(rec, server, a.statementId, ctx) : undefined;
+  const functionRows = !table && soFar ? Math.max(0, rows - soFar.rows) : 0;
+  const bytes = inbound ? 0 : Math.round((table ? rows : functionRows) * rowBytes);
+  const facts = table && soFar && rows > 0 ? [soFar.fact(rows)] : [];
   const doc: Record<string, unknown> = {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
@@ -359,11 +364,11 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     statement: clip(a.statement, STATEMENT_KEEP),
     parameter: clip(a.parameter, MESSAGE_KEEP),
     rows_from: rowsFrom,
-    width_from: table ? widthFrom : 'no table',
+    width_from: table ? widthFrom : functionRows > 0 ? 'default (no table: the rows of a function or an expression)' : 'no table',
     ...(a.cut ? { record_cut: 'the shipper cut this record at its maximum size (ingest.maxMessageBytes): its statement is a prefix, its row count lost' } : {}),
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
   };
-  return build([doc], rec, server, ctx);
+  return build([doc], rec, server, ctx, facts);
 }
 
 function errorEvents(rec: PgRecord, server: string, message: string, ctx: DecodeContext): DecodeResult {

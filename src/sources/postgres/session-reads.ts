@@ -15,6 +15,23 @@ const CURSOR_FACT = 'cursor:';
 /** The join state's name of the schemas a session's `SET search_path` named. */
 const SEARCH_PATH_FACT = 'search_path';
 
+/** The rows the lines with a table of the session's current statement counted: `<statement id>:<rows>`. */
+const TABLE_ROWS_FACT = 'table_rows';
+
+/**
+ * The rows a statement's lines with a table have counted so far, and the fact that adds a line's. pgaudit
+ * logs a function's inner statements (RETURN QUERY, an SQL function's SELECT) before the outer line,
+ * which has no table and the function's rows: those rows were counted on their tables. The outer line
+ * counts only what is beyond them (a function that reads one row of a small table and drains a cursor
+ * is not let off). Not kept: one statement's lines arrive together.
+ */
+export function tableRowsSoFar(rec: PgRecord, server: string, statementId: string, ctx: DecodeContext): { rows: number; fact: (rows: number) => SessionFact } {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(TABLE_ROWS_FACT) : undefined;
+  const prefix = `${statementId}:`;
+  const sum = noted?.startsWith(prefix) ? Number(noted.slice(prefix.length)) || 0 : 0;
+  return { rows: sum, fact: (rows) => ({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: TABLE_ROWS_FACT, value: `${prefix}${sum + rows}`, persist: false }) };
+}
+
 /** A `DECLARE`'s cursor and the tables its query reads, for the session's later FETCHes. */
 export function cursorFact(rec: PgRecord, server: string, cursor: { name: string; tables: string[] }): SessionFact {
   return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) };
