@@ -1,6 +1,6 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
+import { aggregatesRows, copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
 import { TableStatsIndex } from '../../src/sources/postgres/table-stats';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { maxEnvelopeBytes, unwrap } from '../../src/sources';
@@ -205,5 +205,24 @@ describe('unwrap (shipper envelopes)', () => {
     const value = Buffer.concat([Buffer.from('{"msg":"'), Buffer.alloc(1024, 0xff), Buffer.from('"}')]);
     const r = unwrap(value, opts);
     expect(r.ok && r.text.length).toBe(1024);
+  });
+});
+
+describe('aggregatesRows: a statement that sends many rows as one', () => {
+  it.each([
+    ['SELECT json_agg(c) FROM customers c', true],
+    ['select JSONB_AGG(c) from customers c', true],
+    ['SELECT pg_catalog.string_agg(name, \',\') FROM customers', true],
+    ['SELECT "array_agg"(id) FROM customers', true],
+    ['SELECT xmlagg /* x */ (x) FROM t', true],
+    ['SELECT U&"json\\005fagg"(c) FROM customers c', true],
+    ['SELECT ARRAY(SELECT c FROM customers c)', true],
+    [`SELECT ${'1, '.repeat(5000)}json_agg(c) FROM customers c`, true],
+    ['SELECT count(*), ARRAY[1, 2] FROM customers', false],
+    ['SELECT "ARRAY"(x) FROM t', false],
+    ["SELECT 'json_agg' FROM t", false],
+    ['SELECT * FROM customers -- string_agg(x)', false],
+  ])('%s', (sql, expected) => {
+    expect(aggregatesRows(sql)).toBe(expected);
   });
 });

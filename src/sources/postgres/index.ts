@@ -17,7 +17,7 @@ import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar } from './session-reads';
-import { copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
+import { aggregatesRows, copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -325,6 +325,12 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   if (copyGap || a.cut) {
     rows = width ? width.rows : 0;
     rowsFrom = width ? (a.cut ? 'reltuples (an upper bound: the row count was cut off with the record)' : 'reltuples') : 'unknown (no statistics for the table)';
+  }
+  // An aggregate that puts the rows into one value (`SELECT json_agg(c) FROM customers c`): pgaudit's row
+  // count is the 1 row sent; what was sent is the table's rows, at most.
+  if (width && a.className === 'READ' && !copyGap && !a.cut && rows < width.rows && aggregatesRows(a.statement)) {
+    rows = width.rows;
+    rowsFrom = 'reltuples (an upper bound: the statement aggregates rows into values: json_agg, string_agg, ARRAY(SELECT ...))';
   }
   const inbound = action === 'COPY FROM' || a.className === 'WRITE';
   let rowBytes = options.defaultRowBytes;

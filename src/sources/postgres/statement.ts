@@ -375,6 +375,30 @@ export function fetchOf(sql: string, backslashEscapes = false): Fetch | undefine
   return cursor === undefined ? undefined : { cursor, rows };
 }
 
+/** Aggregates that put many rows' values into one: pgaudit counts the one row they return. */
+const ROW_AGGREGATES = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg', 'json_arrayagg', 'json_objectagg', 'string_agg', 'array_agg', 'xmlagg']);
+
+/**
+ * True when the statement calls an aggregate that concatenates rows (`SELECT json_agg(c) FROM customers c`
+ * sends the whole table as one row; pgaudit logs 1 row) or builds an array from a subquery
+ * (`ARRAY(SELECT ...)`), however the name is written (quoted, schema-qualified, `U&` escapes, a comment
+ * before its parenthesis). Anywhere in the statement, however long: padding cannot push it out of sight.
+ */
+export function aggregatesRows(sql: string): boolean {
+  if (!/agg|array|u&/i.test(sql)) return false;
+  // Both readings of a backslash in a string (standard_conforming_strings may be off), as statementsOf.
+  return callsRowAggregate(tokenize(sql, Infinity, 'postgres', false)) || (sql.includes('\\') && callsRowAggregate(tokenize(sql, Infinity, 'postgres', true)));
+}
+
+function callsRowAggregate(tokens: Token[]): boolean {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (tokens[i + 1].text !== '(') continue;
+    const name = nameOf(tokens[i]);
+    if (name !== undefined && (ROW_AGGREGATES.has(name) || (name === 'array' && tokens[i].kind === 'word'))) return true;
+  }
+  return false;
+}
+
 function relationAtCopy(tokens: Token[], i: number, rules: Required<NameRules>): { name: string; next: number } | undefined {
   // COPY t (a, b) TO: the column list follows the name, unlike a function call.
   const read = dottedNameAt(tokens, i);
