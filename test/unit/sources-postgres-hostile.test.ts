@@ -160,6 +160,11 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     expect([got[0].bytes > 100 * CUSTOMERS, got[1].bytes > 10 * PUBLIC_ACCOUNTS, got[2].bytes > 100 * CUSTOMERS]).toEqual([true, true, true]);
   });
 
+  it('search_path changed by set_config (read from its literal) or inside a DO block (not readable: the largest table of the name)', () => {
+    expectCase('set-config-path');
+    expectCase('do-path');
+  });
+
   it('RETURN QUERY: the rows are counted once, on the table pgaudit names; the outer line without a table counts none', () => {
     const [inner, outer] = expectCase('return-query');
     expect(inner.bytes).toBeGreaterThan(0);

@@ -121,6 +121,14 @@ describe('cursors: what a DECLARE reads and how many rows a FETCH asks for', () 
     expect(searchPathSet('SET work_mem = 1')).toBeUndefined();
   });
 
+  it('set_config of search_path anywhere in a statement: its literal read as SET reads it; an expression or a DO block: unknown', () => {
+    expect(searchPathSet("SELECT 1 WHERE pg_catalog.set_config('SEARCH_PATH', 'crm, \"Sales\"', false) IS NOT NULL")).toEqual(['crm', 'Sales']);
+    expect(searchPathSet("SELECT pg_catalog.set_config('search_path', '', false);")).toEqual([]);
+    expect(searchPathSet("SELECT set_config('search_path', 'c' || 'rm', false)")).toBe('unknown');
+    expect(searchPathSet("DO $$ BEGIN EXECUTE 'SET search_path = crm'; END $$")).toBe('unknown');
+    expect(searchPathSet("SELECT set_config('work_mem', '1MB', false)")).toBeUndefined();
+  });
+
   it('a MOVE sends nothing; a string is split where PostgreSQL splits it', () => {
     expect(fetchOf('MOVE FORWARD 100 IN c')).toBeUndefined();
     expect(cursorDeclared('SELECT 1')).toBeUndefined();

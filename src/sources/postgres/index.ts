@@ -16,7 +16,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar } from './session-reads';
+import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar, UNKNOWN_PATH } from './session-reads';
 import { aggregatesRows, copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
@@ -182,11 +182,6 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
     if (head === 'COPY') {
       const copy = copyTarget(text, backslashEscapes);
       if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, () => path));
-    } else if ((head === 'SET' || head === 'RESET') && rec.sessionId) {
-      const set = searchPathSet(text, backslashEscapes);
-      if (!set) continue;
-      path = set === 'default' ? undefined : set;
-      facts.push(searchPathFact(rec, server, set));
     } else if (head === 'DECLARE' && rec.sessionId) {
       const cursor = cursorDeclared(text, backslashEscapes);
       if (!cursor) continue;
@@ -195,6 +190,12 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
     } else if (head === 'FETCH') {
       const fetch = fetchOf(text, backslashEscapes);
       if (fetch) docs.push(...fetchDocs(rec, clip(text, STATEMENT_KEEP), fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options.defaultRowBytes, ctx, () => path));
+    }
+    // SET search_path; or set_config('search_path', ...), a DO block, EXECUTE of a string: any statement may change it.
+    const set = rec.sessionId && (head === 'SET' || head === 'RESET' || /search_path/i.test(text)) ? searchPathSet(text, backslashEscapes) : undefined;
+    if (set) {
+      path = set === 'default' ? undefined : set === 'unknown' ? UNKNOWN_PATH : set;
+      facts.push(searchPathFact(rec, server, set));
     }
   }
   if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });

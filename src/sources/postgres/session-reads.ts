@@ -37,9 +37,12 @@ export function cursorFact(rec: PgRecord, server: string, cursor: { name: string
   return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) };
 }
 
-/** A `SET search_path` (or its reset to the default: an empty list). */
-export function searchPathFact(rec: PgRecord, server: string, set: string[] | 'default'): SessionFact {
-  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: SEARCH_PATH_FACT, value: JSON.stringify(set === 'default' ? [] : set) };
+/** A search_path the log does not tell: no schema has a table of this name, so each name is looked up as the largest of that name (tableRead). */
+export const UNKNOWN_PATH = ['\u0000unknown'];
+
+/** A `SET search_path` (or its reset to the default: an empty list; or a change the log does not tell). */
+export function searchPathFact(rec: PgRecord, server: string, set: string[] | 'default' | 'unknown'): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: SEARCH_PATH_FACT, value: JSON.stringify(set === 'default' ? [] : set === 'unknown' ? UNKNOWN_PATH : set) };
 }
 
 /** The session's search_path as its `SET search_path` said (undefined: never set in the log). */

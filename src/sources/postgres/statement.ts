@@ -307,13 +307,15 @@ export function cursorDeclared(sql: string, backslashEscapes = false): { name: s
 
 /**
  * `SET [SESSION | LOCAL] search_path {TO | =} a, 'b', "C"` -> its schemas; `... TO DEFAULT` and `RESET
- * search_path` -> 'default'; other statements -> undefined.
+ * search_path` -> 'default'; `set_config('search_path', 'a, "B"', ...)` anywhere in a statement -> its
+ * schemas; any other statement that names search_path (set_config of an expression, a DO block, EXECUTE
+ * of a string) -> 'unknown': the session's path may have changed to anything; other statements -> undefined.
  */
-export function searchPathSet(sql: string, backslashEscapes = false): string[] | 'default' | undefined {
+export function searchPathSet(sql: string, backslashEscapes = false): string[] | 'default' | 'unknown' | undefined {
   const tokens = tokenize(sql, 200, 'postgres', backslashEscapes);
-  if (wordAt(tokens, 0) === 'RESET') return nameOf(tokens[1]) === 'search_path' ? 'default' : undefined;
+  if (wordAt(tokens, 0) === 'RESET' && nameOf(tokens[1]) === 'search_path') return 'default';
   let i = wordAt(tokens, 1) === 'SESSION' || wordAt(tokens, 1) === 'LOCAL' ? 2 : 1;
-  if (wordAt(tokens, 0) !== 'SET' || nameOf(tokens[i]) !== 'search_path') return undefined;
+  if (wordAt(tokens, 0) !== 'SET' || nameOf(tokens[i]) !== 'search_path') return /search_path/i.test(sql) ? setConfigPath(sql, backslashEscapes) : undefined;
   i++;
   if (wordAt(tokens, i) === 'TO' || tokens[i]?.text === '=') i++;
   if (wordAt(tokens, i) === 'DEFAULT') return 'default';
@@ -324,6 +326,22 @@ export function searchPathSet(sql: string, backslashEscapes = false): string[] |
     else if (t.text === "'") schemas.push((/^'((?:[^']|'')*)'/.exec(sql.slice(t.at))?.[1] ?? '').replace(/''/g, "'"));
   }
   return schemas;
+}
+
+/** The text of the string literal token t ('' doubled inside). */
+const literalAt = (sql: string, t: Token) => (/^'((?:[^']|'')*)'/.exec(sql.slice(t.at))?.[1] ?? '').replace(/''/g, "'");
+
+/** `set_config('search_path', '<literal>', ...)`: the literal's schemas as PostgreSQL reads them; else 'unknown'. */
+function setConfigPath(sql: string, backslashEscapes: boolean): string[] | 'unknown' {
+  const tokens = tokenize(sql, Infinity, 'postgres', backslashEscapes);
+  for (let i = 0; i + 5 < tokens.length; i++) {
+    if (nameOf(tokens[i]) !== 'set_config' || tokens[i + 1].text !== '(' || tokens[i + 2].text !== "'" || literalAt(sql, tokens[i + 2]).toLowerCase() !== 'search_path') continue;
+    const value = tokens[i + 4];
+    if (tokens[i + 3].text !== ',' || value.text !== "'" || (tokens[i + 5].text !== ',' && tokens[i + 5].text !== ')')) return 'unknown';
+    // The value is a list as SET takes it: names, "Quoted" names, commas.
+    return tokenize(literalAt(sql, value), 200).flatMap((t) => (t.kind === 'word' || t.kind === 'ident' ? [identifier(t)] : []));
+  }
+  return 'unknown';
 }
 
 /** How many rows a FETCH asks for: a count, or `all` (the rest of the cursor). */
