@@ -400,10 +400,11 @@ const ROW_AGGREGATES = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jso
  * True when the statement calls an aggregate that concatenates rows (`SELECT json_agg(c) FROM customers c`
  * sends the whole table as one row; pgaudit logs 1 row) or builds an array from a subquery
  * (`ARRAY(SELECT ...)`), however the name is written (quoted, schema-qualified, `U&` escapes, a comment
- * before its parenthesis). Anywhere in the statement, however long: padding cannot push it out of sight.
+ * before its parenthesis), or calls a function of pg_temp (an aggregate of the session's making).
+ * Anywhere in the statement, however long: padding cannot push it out of sight.
  */
 export function aggregatesRows(sql: string): boolean {
-  if (!/agg|array|u&/i.test(sql)) return false;
+  if (!/agg|array|u&|pg_temp/i.test(sql)) return false;
   // Both readings of a backslash in a string (standard_conforming_strings may be off), as statementsOf.
   return callsRowAggregate(tokenize(sql, Infinity, 'postgres', false)) || (sql.includes('\\') && callsRowAggregate(tokenize(sql, Infinity, 'postgres', true)));
 }
@@ -413,6 +414,9 @@ function callsRowAggregate(tokens: Token[]): boolean {
     if (tokens[i + 1].text !== '(') continue;
     const name = nameOf(tokens[i]);
     if (name !== undefined && (ROW_AGGREGATES.has(name) || (name === 'array' && tokens[i].kind === 'word'))) return true;
+    // A function of the session's own temporary schema: an aggregate anyone can make in one statement
+    // (CREATE AGGREGATE pg_temp.cat (text) (SFUNC = textcat, STYPE = text)), called only so qualified.
+    if (i >= 2 && tokens[i - 1].text === '.' && /^pg_temp(_\d+)?$/.test(nameOf(tokens[i - 2]) ?? '')) return true;
   }
   return false;
 }
