@@ -165,6 +165,11 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     expectCase('do-path');
   });
 
+  it('an UPDATE ... RETURNING * sends the rows it wrote: counted like a read; an UPDATE without RETURNING moves nothing out', () => {
+    const [returned, plain] = expectCase('returning');
+    expect([returned.bytes > 10 * PUBLIC_ACCOUNTS, plain.bytes]).toEqual([true, 0]);
+  });
+
   it('RETURN QUERY: the rows are counted once, on the table pgaudit names; the outer line without a table counts none', () => {
     const [inner, outer] = expectCase('return-query');
     expect(inner.bytes).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { aggregatesRows, copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
+import { aggregatesRows, copyTarget, returnsRows, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
 import { TableStatsIndex } from '../../src/sources/postgres/table-stats';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { maxEnvelopeBytes, unwrap } from '../../src/sources';
@@ -235,5 +235,17 @@ describe('aggregatesRows: a statement that sends many rows as one', () => {
     ['SELECT * FROM customers -- string_agg(x)', false],
   ])('%s', (sql, expected) => {
     expect(aggregatesRows(sql)).toBe(expected);
+  });
+});
+
+describe('returnsRows', () => {
+  it.each([
+    ['UPDATE t SET a = a RETURNING *', true],
+    ['delete from t returning id', true],
+    ["UPDATE t SET a = 'RETURNING'", false],
+    ['UPDATE t SET a = a -- RETURNING *', false],
+    ['INSERT INTO t SELECT * FROM s /* returning */', false],
+  ])('%s', (sql, expected) => {
+    expect(returnsRows(sql)).toBe(expected);
   });
 });

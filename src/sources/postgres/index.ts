@@ -17,7 +17,7 @@ import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar, UNKNOWN_PATH } from './session-reads';
-import { aggregatesRows, copyTarget, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
+import { aggregatesRows, copyTarget, returnsRows, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -333,7 +333,9 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     rows = width.rows;
     rowsFrom = 'reltuples (an upper bound: the statement aggregates rows into values: json_agg, string_agg, ARRAY(SELECT ...))';
   }
-  const inbound = action === 'COPY FROM' || a.className === 'WRITE';
+  // A write with RETURNING sends the rows it wrote back (`UPDATE customers SET id = id RETURNING *` reads
+  // the whole table to the client): outbound, counted like a read.
+  const inbound = action === 'COPY FROM' || (a.className === 'WRITE' && !returnsRows(a.statement));
   let rowBytes = options.defaultRowBytes;
   let widthFrom = 'default';
   if (width) {
@@ -372,6 +374,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     parameter: clip(a.parameter, MESSAGE_KEEP),
     rows_from: rowsFrom,
     width_from: table ? widthFrom : functionRows > 0 ? 'default (no table: the rows of a function or an expression)' : 'no table',
+    ...(a.className === 'WRITE' && !inbound ? { returned: 'RETURNING: the rows written were sent to the client' } : {}),
     ...(a.cut ? { record_cut: 'the shipper cut this record at its maximum size (ingest.maxMessageBytes): its statement is a prefix, its row count lost' } : {}),
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
   };

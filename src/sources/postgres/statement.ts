@@ -328,6 +328,13 @@ export function searchPathSet(sql: string, backslashEscapes = false): string[] |
   return schemas;
 }
 
+/** A RETURNING clause anywhere in the statement (a string or a comment that says it does not count). */
+export function returnsRows(sql: string): boolean {
+  if (!/returning/i.test(sql)) return false;
+  const readings = sql.includes('\\') ? [false, true] : [false];
+  return readings.some((backslashes) => tokenize(sql, Infinity, 'postgres', backslashes).some((t) => t.kind === 'word' && t.text.toUpperCase() === 'RETURNING'));
+}
+
 /** The text of the string literal token t ('' doubled inside). */
 const literalAt = (sql: string, t: Token) => (/^'((?:[^']|'')*)'/.exec(sql.slice(t.at))?.[1] ?? '').replace(/''/g, "'");
 
