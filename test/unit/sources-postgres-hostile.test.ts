@@ -165,9 +165,12 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     expectCase('do-path');
   });
 
-  it('an UPDATE ... RETURNING * sends the rows it wrote: counted like a read; an UPDATE without RETURNING moves nothing out', () => {
-    const [returned, plain] = expectCase('returning');
+  it('an UPDATE ... RETURNING * sends the rows it wrote: counted like a read, RETURNING id at the id\'s width; an UPDATE without RETURNING moves nothing out', () => {
+    const [returned, plain, ids] = expectCase('returning');
     expect([returned.bytes > 10 * PUBLIC_ACCOUNTS, plain.bytes]).toEqual([true, 0]);
+    // RETURNING id: 5 ids, each narrower than a whole row.
+    expect(ids.bytes).toBeGreaterThan(0);
+    expect(ids.bytes / 5).toBeLessThan(returned.bytes / PUBLIC_ACCOUNTS);
   });
 
   it('RETURN QUERY: the rows are counted once, on the table pgaudit names; the outer line without a table counts none', () => {

@@ -1,6 +1,6 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { aggregatesRows, copyTarget, returnsRows, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
+import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
 import { TableStatsIndex } from '../../src/sources/postgres/table-stats';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { maxEnvelopeBytes, unwrap } from '../../src/sources';
@@ -238,14 +238,16 @@ describe('aggregatesRows: a statement that sends many rows as one', () => {
   });
 });
 
-describe('returnsRows', () => {
+describe('returningOf', () => {
   it.each([
-    ['UPDATE t SET a = a RETURNING *', true],
-    ['delete from t returning id', true],
-    ["UPDATE t SET a = 'RETURNING'", false],
-    ['UPDATE t SET a = a -- RETURNING *', false],
-    ['INSERT INTO t SELECT * FROM s /* returning */', false],
+    ['UPDATE t SET a = a RETURNING *', {}],
+    ['delete from t returning id', { columns: ['id'] }],
+    ['INSERT INTO t (a) VALUES (1) RETURNING "Id", t.name;', { columns: ['Id', 'name'] }],
+    ['UPDATE t SET a = a RETURNING id, a || b', {}],
+    ["UPDATE t SET a = 'RETURNING'", undefined],
+    ['UPDATE t SET a = a -- RETURNING *', undefined],
+    ['INSERT INTO t SELECT * FROM s /* returning */', undefined],
   ])('%s', (sql, expected) => {
-    expect(returnsRows(sql)).toBe(expected);
+    expect(returningOf(sql)).toEqual(expected);
   });
 });

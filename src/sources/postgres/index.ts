@@ -17,7 +17,7 @@ import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar, UNKNOWN_PATH } from './session-reads';
-import { aggregatesRows, copyTarget, returnsRows, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
+import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -335,7 +335,10 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   }
   // A write with RETURNING sends the rows it wrote back (`UPDATE customers SET id = id RETURNING *` reads
   // the whole table to the client): outbound, counted like a read.
-  const inbound = action === 'COPY FROM' || (a.className === 'WRITE' && !returnsRows(a.statement));
+  const returning = a.className === 'WRITE' ? returningOf(a.statement) : undefined;
+  const inbound = action === 'COPY FROM' || (a.className === 'WRITE' && !returning);
+  // `INSERT ... RETURNING id` (ORMs, every insert): the id's width, not the row's.
+  if (returning?.columns) columns = returning.columns;
   let rowBytes = options.defaultRowBytes;
   let widthFrom = 'default';
   if (width) {

@@ -328,11 +328,28 @@ export function searchPathSet(sql: string, backslashEscapes = false): string[] |
   return schemas;
 }
 
-/** A RETURNING clause anywhere in the statement (a string or a comment that says it does not count). */
-export function returnsRows(sql: string): boolean {
-  if (!/returning/i.test(sql)) return false;
-  const readings = sql.includes('\\') ? [false, true] : [false];
-  return readings.some((backslashes) => tokenize(sql, Infinity, 'postgres', backslashes).some((t) => t.kind === 'word' && t.text.toUpperCase() === 'RETURNING'));
+/**
+ * A RETURNING clause anywhere in the statement (in a string or a comment it does not count): undefined
+ * without one; its columns when it lists plain column names (`RETURNING "id"`, what ORMs add to every
+ * INSERT), else no columns: the whole row (`RETURNING *`, expressions).
+ */
+export function returningOf(sql: string): { columns?: string[] } | undefined {
+  if (!/returning/i.test(sql)) return undefined;
+  for (const backslashes of sql.includes('\\') ? [false, true] : [false]) {
+    const tokens = tokenize(sql, Infinity, 'postgres', backslashes);
+    const at = tokens.findIndex((t) => t.kind === 'word' && t.text.toUpperCase() === 'RETURNING');
+    if (at < 0) continue;
+    const end = tokens.findIndex((t, k) => k > at && t.text === ';');
+    const items: Token[][] = [[]];
+    for (const t of tokens.slice(at + 1, end < 0 ? undefined : end)) {
+      if (t.text === ',') items.push([]);
+      else items[items.length - 1].push(t);
+    }
+    // name, or table.name: the column; anything else, the whole row.
+    const names = items.map((item) => (item.length === 1 ? nameOf(item[0]) : item.length === 3 && item[1].text === '.' ? nameOf(item[2]) : undefined));
+    return names.every((n): n is string => n !== undefined && n !== '*') ? { columns: names } : {};
+  }
+  return undefined;
 }
 
 /** The text of the string literal token t ('' doubled inside). */
