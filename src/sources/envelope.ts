@@ -11,8 +11,8 @@
 import { isUtf8 } from 'node:buffer';
 
 export type Unwrapped =
-  | { ok: true; envelope: EnvelopeKind; text: string; record?: undefined }
-  | { ok: true; envelope: 'none'; record: Record<string, unknown>; text: string }
+  | { ok: true; envelope: EnvelopeKind; text: string; record?: undefined; file?: string }
+  | { ok: true; envelope: 'none'; record: Record<string, unknown>; text: string; file?: undefined }
   | { ok: false; code: EnvelopeRejectCode; reason: string };
 
 export type EnvelopeKind = 'none' | 'log' | 'message' | 'msg';
@@ -79,7 +79,9 @@ export function unwrap(value: Buffer | null, opts: UnwrapOptions): Unwrapped {
     // Characters, not UTF-8 bytes: at most the bytes the shipper read (a byte that is not UTF-8 is one
     // U+FFFD here, three bytes if re-encoded), so a record the shipper passed whole is never refused.
     if (inner.length > limit) return reject('too_large', `the log record in envelope field "${field}" is ${inner.length} characters; the limit is ${limit}`);
-    return { ok: true, envelope: field, text: stripNewline(inner) };
+    // The file the line was read from (rsyslog's template here, Vector): a format that reads one file's records in order keys on it.
+    const file = typeof obj.file === 'string' ? obj.file : undefined;
+    return { ok: true, envelope: field, text: stripNewline(inner), ...(file !== undefined ? { file } : {}) };
   }
   const keys = Object.keys(obj).slice(0, 8).join(', ');
   return reject('envelope_unknown', `a JSON object without a "log", "message" or "msg" string holding the log line (keys: ${keys || 'none'})`);

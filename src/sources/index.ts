@@ -173,13 +173,13 @@ export function createSources(deps: SourcesDeps): Sources {
           // A decoder bug on one message's content (or a stack overflow on its nesting) must not stop
           // the partition: it dead-letters that message.
           const r = decodeMessage(decoder, m, ctx);
+          if (r.facts && r.facts.length > 0) {
+            layer.apply(r.facts);
+            facts.push(...r.facts);
+          }
           if (!r.ok) {
             outcomes.push({ ok: false, code: r.code, reason: r.reason });
             continue;
-          }
-          if (r.facts.length > 0) {
-            layer.apply(r.facts);
-            facts.push(...r.facts);
           }
           outcomes.push({ ok: true, events: r.events.map((e) => e.event) });
         }

@@ -72,7 +72,8 @@ export interface DecodedEvent {
 
 export type DecodeResult =
   | { ok: true; events: DecodedEvent[]; facts: SessionFact[]; note?: string }
-  | { ok: false; code: string; reason: string };
+  /** facts: what a refused record still tells later ones (a forged slow-log entry: what follows it is checked too). */
+  | { ok: false; code: string; reason: string; facts?: SessionFact[] };
 
 export interface SourceFormat {
   readonly name: string;

@@ -75,12 +75,12 @@ Examples:
         const message: RawMessage = { value: bytesOf(record), topic: opts.topic, partition: 0, offset: String(counts.records - 1) };
         const dctx: DecodeContext = { limits, now: Date.now(), session: (s, id) => join.view(s, id), tableStats: (s, d, t, at) => stats.at(s, d, t, at) };
         const r = decodeMessage(decoder, message, dctx);
+        if (r.facts) join.apply(r.facts);
         if (!r.ok) {
           counts.rejected++;
           process.stdout.write(`${JSON.stringify({ record: counts.records, dead_letter: { code: r.code, reason: r.reason } })}\n`);
           return;
         }
-        join.apply(r.facts);
         if (r.events.length === 0) counts.ignored++;
         for (const e of r.events) {
           counts.events++;

@@ -19,6 +19,11 @@ export interface AuditLine {
   database: string;
   /** The table (TABLE events), the statement unescaped (QUERY events), or ''. */
   object: string;
+  /**
+   * Bytes of the object as written, escapes included: what server_audit_query_log_limit counts (a
+   * statement of 1,017 characters with 7 newlines filled a limit of 1,024). 0 for an unquoted object.
+   */
+  objectBytes: number;
   retcode: number;
 }
 
@@ -35,6 +40,7 @@ export function parseAuditLine(text: string): AuditResult {
   if (!m) return { ok: false, code: 'bad_audit_line', reason: `not a server_audit line (timestamp,serverhost,username,host,connectionid,queryid,operation,database,object,retcode): ${JSON.stringify(text.slice(0, 60))}` };
   let rest = text.slice(m[0].length);
   let object = '';
+  let objectBytes = 0;
   if (rest.startsWith("'")) {
     // A quoted statement: find the closing quote, skipping escapes.
     let i = 1;
@@ -49,6 +55,7 @@ export function parseAuditLine(text: string): AuditResult {
     }
     if (i >= rest.length) return { ok: false, code: 'bad_audit_line', reason: 'the statement of a QUERY line has no closing quote (a line cut short?)' };
     object = out;
+    objectBytes = Buffer.byteLength(rest.slice(1, i));
     rest = rest.slice(i + 1);
     if (!rest.startsWith(',')) return { ok: false, code: 'bad_audit_line', reason: 'no return code after the statement' };
     rest = rest.slice(1);
@@ -61,6 +68,6 @@ export function parseAuditLine(text: string): AuditResult {
   if (!/^-?\d*$/.test(rest)) return { ok: false, code: 'bad_audit_line', reason: `the return code is not a number: ${JSON.stringify(rest.slice(0, 20))}` };
   return {
     ok: true,
-    line: { time: m[1], serverHost: m[2], user: m[3], host: m[4], connectionId: m[5], queryId: m[6], operation: m[7], database: m[8], object, retcode: rest === '' ? 0 : Number(rest) },
+    line: { time: m[1], serverHost: m[2], user: m[3], host: m[4], connectionId: m[5], queryId: m[6], operation: m[7], database: m[8], object, objectBytes, retcode: rest === '' ? 0 : Number(rest) },
   };
 }

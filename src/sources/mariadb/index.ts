@@ -8,19 +8,22 @@
 // batch are read before its entries (prescan), so the order in which the shipper interleaved the two
 // files within a batch does not matter. An entry whose audit lines are not known (audit log not
 // shipped, or far behind) still becomes its events: tables from the statement text, status "ok",
-// marked `audit: "not joined"`.
+// marked `audit: "not joined"`. Entries a statement wrote into the slow log (a record start in its text)
+// are refused as forged_record: see `vouch` and the slow log's order (`readLink`) below, and
+// docs/sources/mariadb.md.
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
 import { firstKeyword, relationsOf } from '../postgres/statement';
-import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
+import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SessionView, SourceDecoder, SourceFormat } from '../types';
 import { isAuditLine, parseAuditLine, type AuditLine } from './audit-log';
-import { isSlowLogText, parseSlowEntry, USER_HOST_START, type SlowEntry } from './slow-log';
+import { entryHead, isSlowLogText, parseSlowEntry, USER_HOST_START, type SlowEntry } from './slow-log';
 
 const optionsSchema = z.strictObject({
   server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected a server name (letters, digits, . _ : -, at most 64)').optional(),
+  auditQueryLogLimit: z.coerce.number().int().min(16).max(1 << 30).default(1024),
 });
 
 /** Characters of the normalised statement that match a slow-log entry to its audit line. */
@@ -43,6 +46,7 @@ export const mariadbFormat: SourceFormat = {
   summary: 'MariaDB 10.11: the slow query log (every statement, real Bytes_sent) joined with the server_audit log (tables, failures, client)',
   optionsHelp: {
     server: 'the server name events carry as `source`, and the key of its connections (default: the topic)',
+    auditQueryLogLimit: "the server's server_audit_query_log_limit (default 1024, MariaDB's default): an audit copy that long may have been cut",
   },
   create(raw, topic) {
     const parsed = optionsSchema.safeParse(raw);
@@ -51,7 +55,7 @@ export const mariadbFormat: SourceFormat = {
       const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
       throw new ConfigError(`ingest.sources.${topic}.options${key ? `.${key}` : ''}: ${issue.message} (format mariadb)`, { topic });
     }
-    return mariadbDecoder(parsed.data.server ?? topic);
+    return mariadbDecoder(parsed.data.server ?? topic, parsed.data.auditQueryLogLimit);
   },
 };
 
@@ -66,14 +70,14 @@ export function statementKeys(statement: string): { full: string; prefix: string
   return { full: crypto.createHash('sha1').update(n).digest('base64').slice(0, 22), prefix: n.slice(0, KEY_CHARS) };
 }
 
-type Record_ = { kind: 'slow'; text: string } | { kind: 'audit'; text: string } | { kind: 'bad'; code: string; reason: string };
+type Record_ = { kind: 'slow'; text: string; file: string } | { kind: 'audit'; text: string } | { kind: 'bad'; code: string; reason: string };
 
 function readRecord(message: RawMessage, ctx: DecodeContext): Record_ {
   const u = unwrap(message.value, { maxMessageBytes: ctx.limits.maxMessageBytes });
   if (!u.ok) return { kind: 'bad', code: u.code, reason: u.reason };
   const text = u.text;
   if (isAuditLine(text)) return { kind: 'audit', text };
-  if (isSlowLogText(text)) return { kind: 'slow', text };
+  if (isSlowLogText(text)) return { kind: 'slow', text, file: u.file ?? '' };
   // A continuation line alone: the shipper did not join the entry's lines.
   if (/^# (Thread_id|Query_time|Rows_affected|explain|Full_scan|Filesort):/.test(text) || /^SET timestamp=\d+;$/.test(text)) {
     return { kind: 'bad', code: 'truncated_record', reason: 'one line of a multi-line slow-log entry: the shipper must join the lines of an entry, starting a record at "# User@Host:" (docs/sources/mariadb.md)' };
@@ -90,8 +94,41 @@ function looksLike(text: string): string {
   return `neither (starts ${JSON.stringify(t.slice(0, 30))})`;
 }
 
+/**
+ * One audit QUERY line as the join keeps it, under its statement's keys: query id, return code, the
+ * copy's length, whether the copy may have been cut (its escaped bytes reached the limit), and the user.
+ */
+interface AuditQuery {
+  queryId: string;
+  retcode: number;
+  chars: number;
+  cut: boolean;
+  user: string;
+}
+
+/** Lines kept per statement key and connection: a statement run again is vouched for by its own line, once. */
+const QUERIES_PER_KEY = 8;
+
+const encodeQuery = (q: AuditQuery) => `${q.queryId},${q.retcode},${q.chars},${q.cut ? 1 : 0},${encodeURIComponent(q.user)}`;
+
+function decodeQueries(value: string | undefined): AuditQuery[] {
+  if (!value) return [];
+  return value.split(' ').map((item) => {
+    const [queryId, retcode, chars, cut, user] = item.split(',');
+    return { queryId, retcode: Number(retcode), chars: Number(chars), cut: cut === '1', user: decodeURIComponent(user ?? '') };
+  });
+}
+
+/** The key's lines with this one added (once: a batch decoded again reads its own lines again). */
+function withQuery(old: string | undefined, q: AuditQuery): string {
+  const items = (old ? old.split(' ') : []).filter((x) => !x.startsWith(`${q.queryId},`));
+  items.push(encodeQuery(q));
+  return items.slice(-QUERIES_PER_KEY).join(' ');
+}
+
 /** The facts of one audit line: the connection's client and login, a query's tables and return code. */
-function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
+function auditFacts(a: AuditLine, server: string, ctx: DecodeContext, limit: number): SessionFact[] {
+  const now = ctx.now;
   const base = { server, sessionId: a.connectionId, ts: now };
   if (a.operation === 'CONNECT') {
     return [
@@ -104,11 +141,13 @@ function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
   }
   if (a.operation.startsWith('QUERY')) {
     const keys = statementKeys(a.object);
-    const value = `${a.queryId},${a.retcode},${a.object.length}`;
+    // An escape that did not fit leaves the copy one byte short of the limit.
+    const q: AuditQuery = { queryId: a.queryId, retcode: a.retcode, chars: a.object.length, cut: a.objectBytes >= limit - 1, user: a.user };
+    const view = ctx.session(server, a.connectionId);
     return [
-      { ...base, kind: 'attr', name: `q:${keys.full}`, value, persist: false },
-      { ...base, kind: 'attr', name: `p:${keys.prefix}`, value, persist: false },
-      ...forgedEntries(a, server, now),
+      { ...base, kind: 'attr', name: `q:${keys.full}`, value: withQuery(view?.attrs.get(`q:${keys.full}`), q), persist: false },
+      { ...base, kind: 'attr', name: `p:${keys.prefix}`, value: withQuery(view?.attrs.get(`p:${keys.prefix}`), q), persist: false },
+      ...forgedEntries(a, server, now, q.cut),
     ];
   }
   return [];
@@ -125,13 +164,18 @@ function auditFacts(a: AuditLine, server: string, now: number): SessionFact[] {
  * microsecond). Recognised when its audit line is in the same batch or an earlier one, and when the
  * audit log kept the statement whole (server_audit_query_log_limit).
  */
-function forgedEntries(a: AuditLine, server: string, now: number): SessionFact[] {
+function forgedEntries(a: AuditLine, server: string, now: number, copyCut: boolean): SessionFact[] {
   // Every QUERY line comes here: most statements hold no such line, and are not split.
   if (!a.object.startsWith(USER_HOST_START) && !a.object.includes(`\n${USER_HOST_START}`)) return [];
   const lines = a.object.split('\n');
   const starts = lines.flatMap((l, k) => (l.startsWith(USER_HOST_START) ? [k] : []));
   const out: SessionFact[] = [];
   starts.forEach((k, j) => {
+    // A copy cut short of the whole entry still names its user and thread: an entry of that user on that
+    // thread that no audit line vouches for is this one (slowEvents). Only then: a whole copy is matched
+    // exactly below, and a statement that merely names a colleague's thread changes nothing for them.
+    const head = copyCut ? entryHead(lines[k], lines[k + 1]) : undefined;
+    if (head) out.push({ server, sessionId: head.threadId, ts: now, kind: 'attr', name: `h:${encodeURIComponent(head.user)}`, value: `${a.user},${a.connectionId},${a.queryId}`, persist: false });
     const last = j === starts.length - 1;
     // MariaDB ends every statement with ";": the last entry the statement writes ends with it.
     const text = lines.slice(k, last ? lines.length : starts[j + 1]).join('\n') + (last ? ';' : '');
@@ -148,7 +192,7 @@ const FORGED_ON = 'f?';
 
 const forgedKey = (record: string) => crypto.createHash('sha1').update(record).digest('base64').slice(0, 22);
 
-export function mariadbDecoder(server: string): SourceDecoder {
+export function mariadbDecoder(server: string, auditQueryLogLimit = 1024): SourceDecoder {
   return {
     format: 'mariadb',
     servers: [],
@@ -157,7 +201,7 @@ export function mariadbDecoder(server: string): SourceDecoder {
       const r = readRecord(message, ctx);
       if (r.kind !== 'audit') return [];
       const a = parseAuditLine(r.text);
-      return a.ok ? auditFacts(a.line, server, ctx.now) : [];
+      return a.ok ? auditFacts(a.line, server, ctx, auditQueryLogLimit) : [];
     },
     decode(message, ctx): DecodeResult {
       const r = readRecord(message, ctx);
@@ -171,38 +215,163 @@ export function mariadbDecoder(server: string): SourceDecoder {
       const s = parseSlowEntry(r.text);
       if (!s.ok) return s;
       if (!s.entry) return { ok: true, events: [], facts: [], note: s.note };
-      return slowEvents(s.entry, server, ctx);
+      return slowEvents(s.entry, server, ctx, { chain: `slow-log:${message.partition}:${r.file}`, offset: message.offset }, auditQueryLogLimit);
     },
   };
 }
 
-function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeResult {
+/*
+ * Which entry comes before which. The server writes each entry whole, one after the other, and the
+ * shipper sends a file's records in order on one partition: a record that follows an entry whose
+ * statement went on (it did not end with the `;` MariaDB writes after every statement, or its audit copy
+ * goes on past it) is the rest of that statement; one that follows an entry whose audit copy was cut at
+ * server_audit_query_log_limit may be. Such a record is attributed only when an audit line vouches for
+ * it; else it is refused as forged_record, naming the author. Kept in memory per (partition, file), as
+ * the audit lines it is checked against are: after a restart the first entry has no predecessor.
+ */
+type LinkState = 'end' | 'open' | 'long' | 'unjoined' | 'unsure';
+interface Link {
+  offset: string;
+  state: LinkState;
+  user: string;
+  thread: string;
+  queryId: string;
+}
+const LAST = 'last';
+
+const encodeLink = (l: Link) => `${l.offset}|${l.state}|${l.thread}|${l.queryId}|${encodeURIComponent(l.user)}`;
+
+function readLink(value: string | undefined, offset: string): Link | undefined {
+  if (!value) return undefined;
+  const [at, state, thread, queryId, user] = value.split('|');
+  // The batch decoded again after its facts were applied (a retry): its first entry's predecessor is not known.
+  if (/^\d+$/.test(at) && /^\d+$/.test(offset) && BigInt(at) >= BigInt(offset)) return undefined;
+  return { offset: at, state: state as LinkState, thread, queryId, user: decodeURIComponent(user ?? '') };
+}
+
+/** How an entry was matched to an audit QUERY line of its connection. */
+interface Match {
+  q: AuditQuery;
+  /** exact: the whole statement; cutcopy: the copy was cut, the statement starts as it does; extends: the copy goes on past the statement. */
+  kind: 'exact' | 'cutcopy' | 'extends';
+}
+
+/** A statement the audit copy continues with a record start (`;` or not before it). */
+function continuesWithRecord(key: string, n: string): boolean {
+  for (const sep of n === '' ? [''] : [' ', '; ']) {
+    const c = `${n}${sep}${USER_HOST_START}`;
+    if (key.length >= c.length ? key.startsWith(c) : key.length === KEY_CHARS && c.startsWith(key)) return true;
+  }
+  return false;
+}
+
+/**
+ * The audit line that vouches for an entry: same connection, the statement (whole, or as far as the copy
+ * goes), the line's user the entry's, and no other entry claimed it before (the claim is a fact: a
+ * statement cannot write a copy of a colleague's real entry that takes their line). `disputed`: the
+ * line that would vouch for it was claimed by another entry.
+ */
+function vouch(e: SlowEntry, view: SessionView | undefined, own: string): { match?: Match; disputed?: { queryId: string; provisional: boolean } } {
+  if (!view) return {};
+  const keys = statementKeys(e.statement);
+  let disputed: { queryId: string; provisional: boolean } | undefined;
+  const seen = new Set<string>();
+  const pick = (found: Match[]): Match | undefined => {
+    for (const m of found) {
+      if (seen.has(m.q.queryId)) continue;
+      seen.add(m.q.queryId);
+      if (m.q.user !== e.user && m.q.user !== e.privUser) continue;
+      const claim = view.attrs.get(`c:${m.q.queryId}`);
+      if (claim !== undefined && claim.split(',')[0] !== own) {
+        disputed ??= { queryId: m.q.queryId, provisional: claim.endsWith(',1') };
+        continue;
+      }
+      return m;
+    }
+    return undefined;
+  };
+  // A cut entry never equals a line: the server wrote its `;`. One that does is the rest of another statement.
+  const exact = e.cut ? undefined : pick(decodeQueries(view.attrs.get(`q:${keys.full}`)).map((q) => ({ q, kind: 'exact' as const })));
+  if (exact) return { match: exact };
+  const found: Match[] = [];
+  if (keys.prefix.length === KEY_CHARS) {
+    for (const q of decodeQueries(view.attrs.get(`p:${keys.prefix}`))) {
+      if (q.chars < e.statement.length) found.push({ q, kind: 'cutcopy' });
+      else if (q.cut || e.cut) found.push({ q, kind: 'extends' });
+    }
+  } else {
+    // A short statement (its key is all of it): a copy that goes on with a record start after it.
+    for (const [name, value] of view.attrs) {
+      if (name.startsWith('p:') && continuesWithRecord(name.slice(2), keys.prefix)) for (const q of decodeQueries(value)) found.push({ q, kind: 'extends' });
+    }
+  }
+  const match = pick(found);
+  return match ? { match } : { disputed };
+}
+
+function stateOf(e: SlowEntry, m: Match | undefined, limit: number): LinkState {
+  if (e.cut || m?.kind === 'extends') return 'open';
+  // No audit line known: a statement this long could go on past an audit copy; the next entry is marked.
+  if (!m) return Buffer.byteLength(e.statement) >= limit - 1 ? 'unsure' : 'unjoined';
+  return m.kind === 'cutcopy' || m.q.cut ? 'long' : 'end';
+}
+
+function guardReason(prev: Link): string {
+  const author = `${prev.user} (connection ${prev.thread}${prev.queryId ? `, query ${prev.queryId}` : ''})`;
+  return prev.state === 'open'
+    ? `a slow-log entry written by the statement of ${author}, not by the server: it follows that entry, whose statement goes on past it (no final ";", or its audit copy is longer), and no audit line vouches for it (same connection, user and statement)`
+    : `a slow-log entry written by the statement of ${author}, not by the server: it follows that entry, whose statement the audit log kept only the start of (server_audit_query_log_limit), and no audit line vouches for it (same connection, user and statement)`;
+}
+
+function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chain: string; offset: string }, limit: number): DecodeResult {
   const view = ctx.session(server, e.threadId);
+  const prev = readLink(ctx.session(server, at.chain)?.attrs.get(LAST), at.offset);
+  const guard = prev && (prev.state === 'open' || prev.state === 'long') ? prev : undefined;
+  const facts: SessionFact[] = [];
+  const base = { server, ts: ctx.now, kind: 'attr', persist: false } as const;
+  const link = (l: Omit<Link, 'offset'>) => facts.push({ ...base, sessionId: at.chain, name: LAST, value: encodeLink({ ...l, offset: at.offset }) });
+  // A refused entry is part of its author's statement, which may go on (its `;` or not tells nothing:
+  // the forger wrote it): the next entry must be vouched for, when the author's audit line is known
+  // (else the audit log is behind, and it would refuse real entries too).
+  const refuse = (author: { user: string; thread: string; queryId: string }, reason: string): DecodeResult => {
+    link({ ...author, state: author.queryId ? 'long' : 'unsure' });
+    return { ok: false, code: 'forged_record', reason, facts };
+  };
   const forged = view?.attrs.has(FORGED_ON) ? view.attrs.get(`f:${forgedKey(e.record)}`) : undefined;
   if (forged) {
     const [author, connection, query] = forged.split(',');
-    return { ok: false, code: 'forged_record', reason: `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: the whole entry is in that statement (server_audit)` };
+    return refuse({ user: author, thread: connection, queryId: query }, `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: the whole entry is in that statement (server_audit)`);
   }
+  const own = entryHash(e);
+  const { match, disputed } = vouch(e, view, own);
   const head = firstKeyword(e.statement, 'mysql');
-  if (SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:')) return { ok: true, events: [], facts: [], note: `${head || 'administrator command'}: no data` };
-  const keys = statementKeys(e.statement);
-  // The whole statement; else an audit copy cut at server_audit_query_log_limit that starts the same way.
-  let joined = view?.attrs.get(`q:${keys.full}`);
-  if (!joined) {
-    const cut = view?.attrs.get(`p:${keys.prefix}`);
-    if (cut && Number(cut.split(',')[2]) < e.statement.length && keys.prefix.length === KEY_CHARS) joined = cut;
+  const noData = SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:');
+  if (!match) {
+    // Written for this user and thread by a statement whose audit copy was cut (forgedEntries).
+    const named = view?.attrs.get(`h:${encodeURIComponent(e.user)}`);
+    // An entry that moves no data is not worth a dead letter; the chain keeps waiting for a vouched entry.
+    if ((named || guard) && noData) return { ok: true, events: [], facts: [], note: `${head || 'administrator command'}: no data (not vouched for by the audit log)` };
+    if (named) {
+      const [author, connection, query] = named.split(',');
+      return refuse({ user: author, thread: connection, queryId: query }, `a slow-log entry written by the statement of ${author} (connection ${connection}, query ${query}), not by the server: that statement's audit copy holds this entry's first lines (user ${e.user}, thread ${e.threadId}), and no audit line vouches for it`);
+    }
+    // Its line taken by an entry that itself followed a cut statement: that one may be the forgery (a
+    // statement that wrote an entry for its author's next read, to have the read refused). Kept, marked.
+    if (guard && !disputed?.provisional) return refuse(guard, `${guardReason(guard)}${disputed ? `; its audit line (query ${disputed.queryId}) was already claimed by an earlier entry` : ''}`);
   }
+  if (match) facts.push({ ...base, sessionId: e.threadId, name: `c:${match.q.queryId}`, value: `${own},${guard ? 1 : 0}` });
+  link({ state: stateOf(e, match, limit), user: e.user, thread: e.threadId, queryId: match?.q.queryId ?? '' });
+  if (noData) return { ok: true, events: [], facts, note: `${head || 'administrator command'}: no data` };
   let queryId = '';
   let retcode = 0;
   let auditChars = -1;
   let tables: Array<{ database: string; table: string }> = [];
   let tablesFrom = 'statement text';
-  if (joined) {
-    const [qid, code, chars] = joined.split(',');
-    queryId = qid;
-    retcode = Number(code);
-    auditChars = Number(chars);
-    const prefix = `t:${qid}:`;
+  if (match) {
+    queryId = match.q.queryId;
+    retcode = match.q.retcode;
+    auditChars = match.q.chars;
+    const prefix = `t:${queryId}:`;
     for (const [name] of view!.attrs) {
       if (!name.startsWith(prefix)) continue;
       const full = name.slice(prefix.length);
@@ -216,7 +385,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeRes
   const status = retcode !== 0 ? 'error' : 'ok';
   // An entry cut short by a record start in its statement keeps its header's numbers: they are the
   // server's, for the whole statement, whatever its tables (the rest of the text was another record).
-  if (tables.length === 0 && status === 'ok' && !(e.cut && (e.bytesSent > 0 || e.rowsSent > 0))) return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
+  if (tables.length === 0 && status === 'ok' && !(e.cut && (e.bytesSent > 0 || e.rowsSent > 0))) return { ok: true, events: [], facts, note: 'no table: no stored data read' };
   const outfile = OUTFILE.exec(e.statement);
   const action = MYSQLDUMP.test(e.statement) ? 'DUMP' : outfile ? 'EXPORT' : head || 'UNKNOWN';
   const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
@@ -249,7 +418,11 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeRes
       rows_affected: e.rowsAffected,
       query_time_s: e.queryTime,
       tables_from: tablesFrom,
-      ...(joined ? {} : { audit: 'not joined' }),
+      ...(match ? {} : { audit: 'not joined' }),
+      ...(!match && prev?.state === 'unsure'
+        ? { audit_follows: `the entry before it in the slow log (${prev.user}, connection ${prev.thread}) holds a statement of ${limit} bytes or more that no audit line was known for: if none ever vouches for this entry, that statement may have written it` }
+        : {}),
+      ...(disputed ? { audit_disputed: `its audit line (query ${disputed.queryId}) was claimed by another entry: one of the two was written by a statement` } : {}),
       ...(e.cut ? { statement_cut: 'the statement holds a line that starts a slow-log record: the log entry was cut there' } : {}),
       ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
       ...(status === 'error' ? { error_code: retcode } : {}),
@@ -261,7 +434,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext): DecodeRes
     if (!v.ok) return v;
     events.push({ event: v.event });
   }
-  return { ok: true, events, facts: [] };
+  return { ok: true, events, facts };
 }
 
 function split(qualified: string, schema: string): { database: string; table: string } {
