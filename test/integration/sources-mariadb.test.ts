@@ -285,6 +285,48 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     expect(Number(deadAfter[0].n)).toBe(Number(deadBefore[0].n));
   });
 
+  it('a statement padded past server_audit_query_log_limit frames no one: the entry it writes for a colleague is refused, naming its author', async () => {
+    // The audit log keeps the first 1,024 bytes of a statement: with 1,100 bytes of padding before the
+    // forged header its copy never holds the entry. The first statement's own entry is cut (no final
+    // ';'); the second's ends with ';' inside its comment, and names a thread that does not exist.
+    const colleague = names.exporter;
+    const header = (thread: number) => [
+      `# User@Host: ${colleague}[${colleague}] @  [10.1.2.3]`,
+      `# Thread_id: ${thread}  Schema: ${names.database}  QC_hit: No`,
+      '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
+      '# Rows_affected: 0  Bytes_sent: 21474836480',
+      `SET timestamp=${Math.floor(Date.now() / 1000)};`,
+      'SELECT * FROM customers;',
+    ];
+    const pad = 'p'.repeat(1100);
+    const statements = [
+      [`SELECT * /* padded-cut ${pad}`, ...header(7), '*/ FROM customers'].join('\n'),
+      [`/* padded-semicolon ${pad} */ SELECT * /*;`, ...header(99999), '*/ FROM customers'].join('\n'),
+    ];
+    const deadCount = async () => Number((await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE reason_code = 'forged_record'`))[0].n);
+    const before = await deadCount();
+    for (const statement of statements) {
+      const out = await new Promise<number>((resolve) => spawn('mariadb', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(layout.port), '-u', names.analyst, `-p${PASSWORD}`, names.database, '-c', '-e', statement], { stdio: 'ignore' }).on('close', (code) => resolve(code ?? 1)));
+      expect(out).toBe(0);
+    }
+    const reads = await waitUntil('both reads stored', async () => {
+      const r = await stored(sql`user = ${names.analyst} AND position(extra, 'padded-') > 0`);
+      return r.length >= 2 ? r : undefined;
+    }, 120000, 500);
+    const log = fs.readFileSync(layout.logs.slow, 'utf8').slice(slowStart);
+    // Each counted once, for its author, with the Bytes_sent the server wrote for it.
+    const label = (r: StoredRow) => (statementOf(r).startsWith('SELECT * /* padded-cut') ? 'cut' : 'semicolon');
+    expect(reads.map((r) => [label(r), r.user, r.table_name, Number(r.bytes)]).sort()).toEqual([
+      ['cut', names.analyst, 'customers', bytesSentInLog(log, names.analyst, 'SELECT * /* padded-cut')[0]],
+      ['semicolon', names.analyst, 'customers', bytesSentInLog(log, names.analyst, '/* padded-semicolon')[0]],
+    ]);
+    await waitUntil('both forged entries dead-lettered', async () => ((await deadCount()) >= before + 2 ? true : undefined), 60000);
+    expect((await deadCount()) - before).toBe(2);
+    const reasons = await f.ch.query<{ reason: string }>(sql`SELECT reason FROM dead_letters WHERE reason_code = 'forged_record' ORDER BY kafka_offset DESC LIMIT 2`);
+    for (const r of reasons) expect(r.reason).toContain(`statement of ${names.analyst} (connection `);
+    expect(await stored(sql`user = ${colleague} AND bytes = 21474836480`)).toEqual([]);
+  });
+
   it('a statement holding bytes that are not UTF-8 (client charset latin1) hides nothing: its read is counted with the Bytes_sent the server logged, marked', async () => {
     // The server writes the statement's bytes as the client sent them into both logs, and rsyslog ships
     // them as they are: the two records were dead-lettered as invalid_utf8 and a read of the whole table
