@@ -235,6 +235,20 @@ describe('entries a statement writes past server_audit_query_log_limit are refus
     }
   });
 
+  it.each([
+    ['setpw', '290', '2048'],
+    ['alter', '291', '2050'],
+  ])('%s: a password server_audit writes as ***** (in the author\'s part and in the forged entry) does not let the entry through', async (name, connection, query) => {
+    const read = (file: string) => fs.readFileSync(path.join(FIXTURE_DIR, 'forged', 'masked', `${name}-${file}.log`), 'utf8');
+    const slow = splitRecords(read('slow'), RECORD_START);
+    const audit = read('audit').split('\n').filter((l) => l !== '');
+    for (const records of [[...slow, ...audit], [...audit, ...slow]]) {
+      const { events, outcomes } = await decodeRecords(records);
+      expect(events.filter((e) => e.user === 'h93_bob')).toEqual([]);
+      expect(refused(outcomes)).toEqual([expect.stringMatching(new RegExp(`^forged_record: a slow-log entry written by the statement of h93_mallory \\(connection ${connection}, query ${query}\\)`))]);
+    }
+  });
+
   it('COM_CHANGE_USER: the entries before and after it are each joined to their own audit line, under their own user', async () => {
     const { slow, audit } = padded('change_user');
     expect(audit.some((l) => l.includes(',,,48,0,CHANGEUSER,'))).toBe(true);

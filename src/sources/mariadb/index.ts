@@ -70,6 +70,15 @@ export function statementKeys(statement: string): { full: string; prefix: string
   return { full: crypto.createHash('sha1').update(n).digest('base64').slice(0, 22), prefix: n.slice(0, KEY_CHARS) };
 }
 
+/**
+ * The statement with its quoted strings and server_audit's `*****` as `?`: server_audit writes the
+ * password of SET PASSWORD, ALTER USER, GRANT ... in its copy as `*****` (even inside a comment), so a
+ * copy holding one is matched on this. Only then: it is coarser than the text.
+ */
+function skeleton(statement: string): string {
+  return statement.replace(/\*\*\*\*\*|'(?:[^'\\]|\\[\s\S]|'')*'|"(?:[^"\\]|\\[\s\S]|"")*"/g, '?');
+}
+
 type Record_ = { kind: 'slow'; text: string; file: string } | { kind: 'audit'; text: string } | { kind: 'bad'; code: string; reason: string };
 
 function readRecord(message: RawMessage, ctx: DecodeContext): Record_ {
@@ -144,10 +153,12 @@ function auditFacts(a: AuditLine, server: string, ctx: DecodeContext, limit: num
     // An escape that did not fit leaves the copy one byte short of the limit.
     const q: AuditQuery = { queryId: a.queryId, retcode: a.retcode, chars: a.object.length, cut: a.objectBytes >= limit - 1, user: a.user };
     const view = ctx.session(server, a.connectionId);
+    const masked = a.object.includes('*****') ? `s:${statementKeys(skeleton(a.object)).full}` : undefined;
     return [
+      ...(masked ? [{ ...base, kind: 'attr', name: masked, value: withQuery(view?.attrs.get(masked), q), persist: false } as const] : []),
       { ...base, kind: 'attr', name: `q:${keys.full}`, value: withQuery(view?.attrs.get(`q:${keys.full}`), q), persist: false },
       { ...base, kind: 'attr', name: `p:${keys.prefix}`, value: withQuery(view?.attrs.get(`p:${keys.prefix}`), q), persist: false },
-      ...forgedEntries(a, server, now, q.cut),
+      ...forgedEntries(a, server, now, q, view),
     ];
   }
   return [];
@@ -164,12 +175,19 @@ function auditFacts(a: AuditLine, server: string, ctx: DecodeContext, limit: num
  * microsecond). Recognised when its audit line is in the same batch or an earlier one, and when the
  * audit log kept the statement whole (server_audit_query_log_limit).
  */
-function forgedEntries(a: AuditLine, server: string, now: number, copyCut: boolean): SessionFact[] {
+function forgedEntries(a: AuditLine, server: string, now: number, q: AuditQuery, view: SessionView | undefined): SessionFact[] {
   // Every QUERY line comes here: most statements hold no such line, and are not split.
   if (!a.object.startsWith(USER_HOST_START) && !a.object.includes(`\n${USER_HOST_START}`)) return [];
+  const copyCut = q.cut;
   const lines = a.object.split('\n');
   const starts = lines.flatMap((l, k) => (l.startsWith(USER_HOST_START) ? [k] : []));
+  // The author's own entry ends where the first record starts: keyed by that text, it is matched to this
+  // line however short or long it is, and what follows it in the slow log is known to be its statement.
+  const head0 = lines.slice(0, starts[0]).join('\n');
   const out: SessionFact[] = [];
+  for (const name of [`r:${statementKeys(head0).full}`, ...(head0.includes('*****') ? [`r:${statementKeys(skeleton(head0)).full}`] : [])]) {
+    out.push({ server, sessionId: a.connectionId, ts: now, kind: 'attr', name, value: withQuery(view?.attrs.get(name), q), persist: false });
+  }
   starts.forEach((k, j) => {
     // A copy cut short of the whole entry still names its user and thread: an entry of that user on that
     // thread that no audit line vouches for is this one (slowEvents). Only then: a whole copy is matched
@@ -256,15 +274,6 @@ interface Match {
   kind: 'exact' | 'cutcopy' | 'extends';
 }
 
-/** A statement the audit copy continues with a record start (`;` or not before it). */
-function continuesWithRecord(key: string, n: string): boolean {
-  for (const sep of n === '' ? [''] : [' ', '; ']) {
-    const c = `${n}${sep}${USER_HOST_START}`;
-    if (key.length >= c.length ? key.startsWith(c) : key.length === KEY_CHARS && c.startsWith(key)) return true;
-  }
-  return false;
-}
-
 /**
  * The audit line that vouches for an entry: same connection, the statement (whole, or as far as the copy
  * goes), the line's user the entry's, and no other entry claimed it before (the claim is a fact: a
@@ -293,16 +302,19 @@ function vouch(e: SlowEntry, view: SessionView | undefined, own: string): { matc
   // A cut entry never equals a line: the server wrote its `;`. One that does is the rest of another statement.
   const exact = e.cut ? undefined : pick(decodeQueries(view.attrs.get(`q:${keys.full}`)).map((q) => ({ q, kind: 'exact' as const })));
   if (exact) return { match: exact };
-  const found: Match[] = [];
+  // A copy that goes on, after this statement, with a record start (forgedEntries); a copy with a
+  // password written as `*****`.
+  const masked = /['"]/.test(e.statement) ? statementKeys(skeleton(e.statement)).full : undefined;
+  const found: Match[] = [
+    ...(masked && !e.cut ? decodeQueries(view.attrs.get(`s:${masked}`)).map((q) => ({ q, kind: 'exact' as const })) : []),
+    ...decodeQueries(view.attrs.get(`r:${keys.full}`)).map((q) => ({ q, kind: 'extends' as const })),
+    ...(masked ? decodeQueries(view.attrs.get(`r:${masked}`)).map((q) => ({ q, kind: 'extends' as const })) : []),
+  ];
   if (keys.prefix.length === KEY_CHARS) {
     for (const q of decodeQueries(view.attrs.get(`p:${keys.prefix}`))) {
       if (q.chars < e.statement.length) found.push({ q, kind: 'cutcopy' });
+      // Cut before the record start's whole first line, or the entry cut by the shipper.
       else if (q.cut || e.cut) found.push({ q, kind: 'extends' });
-    }
-  } else {
-    // A short statement (its key is all of it): a copy that goes on with a record start after it.
-    for (const [name, value] of view.attrs) {
-      if (name.startsWith('p:') && continuesWithRecord(name.slice(2), keys.prefix)) for (const q of decodeQueries(value)) found.push({ q, kind: 'extends' });
     }
   }
   const match = pick(found);
