@@ -288,6 +288,21 @@ describe('entries a statement writes past server_audit_query_log_limit are refus
     expect(refused(outcomes)).toEqual([expect.stringMatching(/^forged_record: .*h92_mallory \(connection 7, query 20\).*already claimed/)]);
   });
 
+  it('a forged entry whose statement only starts like a colleague\'s (64 characters) is not vouched for by their whole audit line', async () => {
+    // Decoded before the colleague's real entry, it would take their line: only a copy cut at the limit
+    // vouches for a longer statement that starts the same way.
+    const real = padded('change_user');
+    const forgery = padded('q1_padded');
+    const copy = real.slow[1].replace('Bytes_sent: 107', 'Bytes_sent: 21474836480').replace(/;\n?$/, " /* and more */;\n");
+    const { events, outcomes } = await decodeRecords([forgery.slow[0], copy, ...real.slow, ...real.audit, ...forgery.audit]);
+    expect(refused(outcomes)).toEqual([expect.stringMatching(/^forged_record: .*h92_mallory \(connection 7, query 20\)/)]);
+    expect(events.map((e) => [e.user, e.bytes, e.query_id])).toEqual([
+      ['h92_mallory', 335983, '20'],
+      ['h92_mallory', 95, '927'],
+      ['h92_bob', 107, '929'],
+    ]);
+  });
+
   it('the same statement run again on one connection: each entry is joined to its own audit line', async () => {
     const { events } = await decodeFixture();
     const ids = (table: string) => events.filter((e) => e.session_id === '38' && String(e.statement).startsWith('SELECT engine, table_type') && String(e.statement).endsWith(`'${table}'`)).map((e) => e.query_id);

@@ -312,7 +312,8 @@ function vouch(e: SlowEntry, view: SessionView | undefined, own: string): { matc
   ];
   if (keys.prefix.length === KEY_CHARS) {
     for (const q of decodeQueries(view.attrs.get(`p:${keys.prefix}`))) {
-      if (q.chars < e.statement.length) found.push({ q, kind: 'cutcopy' });
+      // A whole copy shorter than the statement is another statement that starts the same way.
+      if (q.cut && q.chars < e.statement.length) found.push({ q, kind: 'cutcopy' });
       // Cut before the record start's whole first line, or the entry cut by the shipper.
       else if (q.cut || e.cut) found.push({ q, kind: 'extends' });
     }
