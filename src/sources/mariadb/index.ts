@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
-import { firstKeyword, relationsOf } from '../postgres/statement';
+import { firstKeyword, relationsOf, tokenize } from '../postgres/statement';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SessionView, SourceDecoder, SourceFormat } from '../types';
 import { isAuditLine, parseAuditLine, type AuditLine } from './audit-log';
 import { entryHead, isSlowLogText, parseSlowEntry, USER_HOST_START, type SlowEntry } from './slow-log';
@@ -358,7 +358,9 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   const own = entryHash(e);
   const { match, disputed } = vouch(e, view, own);
   const head = firstKeyword(e.statement, 'mysql');
-  const noData = SESSION_ONLY.has(head) || e.statement.startsWith('# administrator command:');
+  // BEGIN NOT ATOMIC ... END is a compound statement (any statements, reads too), not a transaction's start.
+  const compound = head === 'BEGIN' && tokenize(e.statement, 3, 'mysql').map((t) => t.text.toUpperCase()).join(' ') === 'BEGIN NOT ATOMIC';
+  const noData = (SESSION_ONLY.has(head) && !compound) || e.statement.startsWith('# administrator command:');
   if (!match) {
     // Written for this user and thread by a statement whose audit copy was cut (forgedEntries).
     const named = view?.attrs.get(`h:${encodeURIComponent(e.user)}`);
