@@ -29,7 +29,7 @@ const optionsSchema = z.strictObject({
 /** Characters of the normalised statement that match a slow-log entry to its audit line. */
 export const KEY_CHARS = 64;
 const STATEMENT_KEEP = 1024;
-/** Statements that read no table and move no data: no event. */
+/** Statements that read no table and move no data, as a rule: no event of their own (see UNSEEN_FLOOR). */
 const SESSION_ONLY = new Set(['SET', 'USE', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'LOCK', 'UNLOCK', 'FLUSH', 'KILL', 'DO', 'XA']);
 /** mysqldump's SELECT of a table's rows. */
 const MYSQLDUMP = /^SELECT \/\*!40001 SQL_NO_CACHE \*\//;
@@ -37,6 +37,16 @@ const OUTFILE = /\bINTO\s+(OUTFILE|DUMPFILE)\s+(['"])((?:\\.|(?!\2).)*)\2/i;
 /** Tables the server reads for its own statistics while running a user's query (use_stat_tables). */
 const INTERNAL = /^mysql\.(table_stats|column_stats|index_stats)$/;
 const TABLE_OPS = new Set(['READ', 'WRITE', 'CREATE', 'ALTER', 'RENAME', 'DROP']);
+/**
+ * Bytes a user was sent by statements that give no event of their own (a session-only keyword, an
+ * administrator command, no table read) add up, per user and server, and become one event when they
+ * reach this: `SET @x := (SELECT ... FROM t)` then `SELECT @x`, or `SELECT SUBSTRING(@x, ...)` in pieces,
+ * sends a table's rows from no table. A statement under it is no event: a `SELECT 1` ping (66 bytes) is
+ * one event in a thousand pings, while each statement that reads a table is an event anyway.
+ */
+export const UNSEEN_FLOOR = 64 * 1024;
+/** The join state of a user's unseen bytes (memory only: a restart forgets less than UNSEEN_FLOOR a user). */
+const unseenSession = (user: string) => `u:${user}`;
 
 /** What starts a record: a slow-log entry's first line, or an audit line (both files in one stream). */
 export const RECORD_START = /^# User@Host: |^\d{8} \d\d:\d\d:\d\d,/;
@@ -376,7 +386,6 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   }
   if (match) facts.push({ ...base, sessionId: e.threadId, name: `c:${match.q.queryId}`, value: `${own},${guard ? 1 : 0}` });
   link({ state: stateOf(e, match, limit), user: e.user, thread: e.threadId, queryId: match?.q.queryId ?? '' });
-  if (noData) return { ok: true, events: [], facts, note: `${head || 'administrator command'}: no data` };
   let queryId = '';
   let retcode = 0;
   let auditChars = -1;
@@ -398,13 +407,22 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   // mysqldump reads a table it locked (LOCK TABLES): the audit log names it on the LOCK, not on the SELECT.
   if (tables.length === 0) tables = relationsOf(e.statement, { dialect: 'mysql', defaultSchema: e.schema }).slice(0, 20).map((t) => split(t, e.schema));
   const status = retcode !== 0 ? 'error' : 'ok';
+  const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
+  let bytes = status === 'error' ? 0 : e.bytesSent;
+  let unseenBefore = 0;
   // An entry cut short by a record start in its statement keeps its header's numbers: they are the
   // server's, for the whole statement, whatever its tables (the rest of the text was another record).
-  if (tables.length === 0 && status === 'ok' && !(e.cut && (e.bytesSent > 0 || e.rowsSent > 0))) return { ok: true, events: [], facts, note: 'no table: no stored data read' };
+  if ((noData || (tables.length === 0 && status === 'ok')) && !(e.cut && (e.bytesSent > 0 || e.rowsSent > 0))) {
+    const user = unseenSession(e.user);
+    unseenBefore = Number(ctx.session(server, user)?.attrs.get('unseen') ?? 0);
+    const total = unseenBefore + bytes;
+    const below = total < UNSEEN_FLOOR;
+    if (total !== unseenBefore || !below) facts.push({ server, sessionId: user, ts: ctx.now, kind: 'attr', name: 'unseen', value: String(below ? total : 0), persist: false });
+    if (below) return { ok: true, events: [], facts, note: noData ? `${head || 'administrator command'}: no data` : 'no table: no stored data read' };
+    bytes = total;
+  }
   const outfile = OUTFILE.exec(e.statement);
   const action = MYSQLDUMP.test(e.statement) ? 'DUMP' : outfile ? 'EXPORT' : head || 'UNKNOWN';
-  const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
-  const bytes = status === 'error' ? 0 : e.bytesSent;
   const id = `${server}/${e.threadId}/${Math.floor(e.ts / 1000)}/${entryHash(e)}`;
   const client = e.ip || view?.attrs.get('client') || e.host;
   const events: DecodedEvent[] = [];
@@ -441,6 +459,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
       ...(e.cut ? { statement_cut: 'the statement holds a line that starts a slow-log record: the log entry was cut there' } : {}),
       ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
       ...(status === 'error' ? { error_code: retcode } : {}),
+      ...(unseenBefore > 0 ? { bytes_unseen_before: unseenBefore } : {}),
       ...(outfile ? { server_file: outfile[3], note: `${outfile[1].toUpperCase()}: the rows went to a file on the database server, not over the connection` } : {}),
       ...(e.privUser && e.privUser !== e.user ? { priv_user: e.privUser } : {}),
       ...(i > 0 ? { bytes_counted_on: id } : {}),

@@ -1,0 +1,78 @@
+// Reads an ordinary MariaDB account made without its bytes being counted, on the lines the real server
+// wrote (test/fixtures/mariadb/hidden-reads/, README.md there): h94_mallory copies the 2000-row customers
+// table (336 KB) out through a compound statement, SET STATEMENT ... FOR, user variables (whole and in
+// pieces), statements that fail after sending their rows, and after SET timestamp=1000000000. Before,
+// the decoder made 4 events of them, one dated 2001 and one of 0 bytes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeRecords, FIXTURE_DIR, type FixtureEvent } from '../fixtures/mariadb/decode';
+import { splitRecords } from '../../src/sources/framing';
+import { RECORD_START, UNSEEN_FLOOR } from '../../src/sources/mariadb';
+
+const DIR = path.join(FIXTURE_DIR, 'hidden-reads');
+const slow = splitRecords(fs.readFileSync(path.join(DIR, 'slow.log'), 'utf8'), RECORD_START);
+const audit = fs.readFileSync(path.join(DIR, 'audit.log'), 'utf8').split('\n').filter((l) => l !== '');
+/** Bytes_sent of the entries whose statement starts so, as the server wrote them (a reading apart from the decoder's). */
+const sentBy = (start: string) =>
+  slow.filter((r) => r.split('\n').some((l) => l.startsWith(start))).map((r) => Number(/Bytes_sent: (\d+)/.exec(r)![1]));
+const TABLE = sentBy("SELECT * FROM customers WHERE 'baseline'")[0];
+
+describe('mariadb: reads that sent a table from no table, or as a session-only statement, are counted', () => {
+  let events: FixtureEvent[];
+  const of = (start: string) => events.filter((e) => String(e.statement).startsWith(start));
+  beforeAll(async () => {
+    const d = await decodeRecords([...slow, ...audit]);
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    events = d.events;
+  });
+
+  it('the server sent the whole table each time (about 336 KB)', () => {
+    expect(TABLE).toBeGreaterThan(300_000);
+    for (const s of ['BEGIN NOT ATOMIC', 'SET STATEMENT max_statement_time=100', 'SELECT @x', 'SELECT @y', 'SELECT @z']) expect(sentBy(s)[0]).toBeGreaterThan(300_000);
+  });
+
+  it.each([
+    // The audit log names the table on the inner statement's query id, not the block's: from its text.
+    ['a compound statement', 'BEGIN NOT ATOMIC SELECT', 'BEGIN', 'statement text'],
+    ['SET STATEMENT ... FOR SELECT', 'SET STATEMENT max_statement_time=100 FOR', 'SET', 'server_audit'],
+  ])('%s (a session-only first keyword) counts the rows it sent, on its table', (_what, start, action, from) => {
+    expect(of(start).map((e) => [e.action, e.table, e.bytes, e.rows, e.status, e.tables_from])).toEqual([[action, 'customers', sentBy(start)[0], 2000, 'ok', from]]);
+  });
+
+  it.each([
+    ['SET @x := (SELECT ...)', 'SELECT @x'],
+    ['SELECT (SELECT ...) INTO @y', 'SELECT @y'],
+    ['DO @z := (SELECT ...)', 'SELECT @z'],
+  ])('a table read into a variable (%s) counts when the variable is sent (%s): an event of no table', (_into, send) => {
+    const [e] = of(send);
+    expect(e).toMatchObject({ user: 'h94_mallory', action: 'SELECT', database: 'h94_db', table: '', rows: 1, status: 'ok', bytes_sent: sentBy(send)[0] });
+    // With the OK packets of the statements before it that sent nothing else (11 bytes each).
+    expect(e.bytes).toBe(sentBy(send)[0] + ((e.bytes_unseen_before as number | undefined) ?? 0));
+    expect(e.bytes_unseen_before ?? 0).toBeLessThan(100);
+  });
+
+  it('the variable sent in pieces under the floor adds up: all but less than the floor counted, on few events', () => {
+    const pieces = sentBy('SELECT SUBSTRING(@x,');
+    expect(pieces).toHaveLength(41);
+    expect(Math.max(...pieces)).toBeLessThan(UNSEEN_FLOOR / 8);
+    const got = of('SELECT SUBSTRING(@x,');
+    const counted = got.reduce((n, e) => n + Number(e.bytes), 0);
+    const total = pieces.reduce((n, b) => n + b, 0);
+    expect(counted).toBeGreaterThan(total - UNSEEN_FLOOR);
+    expect(counted).toBeLessThanOrEqual(total + 100);
+    expect(got.length).toBe(Math.floor(counted / UNSEEN_FLOOR));
+  });
+
+  it('pings and small table-less statements give no event of their own (SELECT 1 x20, SHOW TABLES)', () => {
+    expect(sentBy('SELECT 1;')).toHaveLength(20);
+    expect(of('SELECT 1').concat(of('SHOW TABLES'))).toEqual([]);
+  });
+
+  it('the audit log first, or the records in batches of 7, give the same events', async () => {
+    const byId = (xs: FixtureEvent[]) => [...xs].sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
+    expect(byId((await decodeRecords([...audit, ...slow])).events)).toEqual(byId(events));
+    // In batches the audit lines come after their entries: joined through the kept state, or not at all.
+    const batched = (await decodeRecords([...slow, ...audit], 7)).events;
+    expect(batched.reduce((n, e) => n + Number(e.bytes), 0)).toBeGreaterThanOrEqual(events.reduce((n, e) => n + Number(e.bytes), 0) - UNSEEN_FLOOR);
+  });
+});
