@@ -68,6 +68,15 @@ describe('mariadb: reads that sent a table from no table, or as a session-only s
     expect(of('SELECT 1').concat(of('SHOW TABLES'))).toEqual([]);
   });
 
+  it.each([
+    ['a subquery of two rows at the last row', 'SELECT c.*, (SELECT c2.id', 1242],
+    ['max_statement_time at the last row', 'SET STATEMENT max_statement_time=1 FOR', 1969],
+  ])('a statement that failed after sending its rows (%s) counts them: ok, with its error code', (_what, start, code) => {
+    const [e] = of(start);
+    expect(e).toMatchObject({ table: 'customers', rows: 1999, status: 'ok', error_code: code, bytes_sent: sentBy(start)[0] });
+    expect(e.bytes).toBeGreaterThanOrEqual(sentBy(start)[0]);
+  });
+
   it('the audit log first, or the records in batches of 7, give the same events', async () => {
     const byId = (xs: FixtureEvent[]) => [...xs].sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
     expect(byId((await decodeRecords([...audit, ...slow])).events)).toEqual(byId(events));
