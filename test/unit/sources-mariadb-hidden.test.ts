@@ -77,6 +77,16 @@ describe('mariadb: reads that sent a table from no table, or as a session-only s
     expect(e.bytes).toBeGreaterThanOrEqual(sentBy(start)[0]);
   });
 
+  it('SET timestamp=1000000000 does not date the next read to 2001: the time of its audit line', () => {
+    const [e] = of("SELECT * FROM customers WHERE 'after set timestamp'");
+    const line = audit.find((l) => l.includes("QUERY,h94_db,'SELECT * FROM customers WHERE \\'after set timestamp"))!;
+    const written = Date.parse(line.slice(0, 17).replace(/^(\d{4})(\d\d)(\d\d) /, '$1-$2-$3T') + 'Z');
+    expect(e).toMatchObject({ bytes: TABLE, ts_from: 'server_audit', session_timestamp: '2001-09-09T01:46:40.000Z' });
+    expect(Math.abs(Date.parse(String(e.ts)) - written)).toBeLessThan(1000);
+    // Every other entry is dated by the server's clock, as before.
+    expect(events.filter((x) => x.ts_from !== undefined)).toHaveLength(1);
+  });
+
   it('the audit log first, or the records in batches of 7, give the same events', async () => {
     const byId = (xs: FixtureEvent[]) => [...xs].sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
     expect(byId((await decodeRecords([...audit, ...slow])).events)).toEqual(byId(events));

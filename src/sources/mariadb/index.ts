@@ -47,6 +47,11 @@ const TABLE_OPS = new Set(['READ', 'WRITE', 'CREATE', 'ALTER', 'RENAME', 'DROP']
 export const UNSEEN_FLOOR = 64 * 1024;
 /** The join state of a user's unseen bytes (memory only: a restart forgets less than UNSEEN_FLOOR a user). */
 const unseenSession = (user: string) => `u:${user}`;
+/**
+ * Beyond any zone's offset: a slow-log entry dated this far from its audit line's time was not dated by
+ * the server's clock but by the session (`SET timestamp=N`, which any user may run).
+ */
+const SESSION_CLOCK_MS = 15 * 3600_000;
 
 /** What starts a record: a slow-log entry's first line, or an audit line (both files in one stream). */
 export const RECORD_START = /^# User@Host: |^\d{8} \d\d:\d\d:\d\d,/;
@@ -123,18 +128,20 @@ interface AuditQuery {
   chars: number;
   cut: boolean;
   user: string;
+  /** The audit line's time (the server's clock, local time): what dates an entry whose SET timestamp the session set. */
+  time: string;
 }
 
 /** Lines kept per statement key and connection: a statement run again is vouched for by its own line, once. */
 const QUERIES_PER_KEY = 8;
 
-const encodeQuery = (q: AuditQuery) => `${q.queryId},${q.retcode},${q.chars},${q.cut ? 1 : 0},${encodeURIComponent(q.user)}`;
+const encodeQuery = (q: AuditQuery) => `${q.queryId},${q.retcode},${q.chars},${q.cut ? 1 : 0},${encodeURIComponent(q.user)},${encodeURIComponent(q.time)}`;
 
 function decodeQueries(value: string | undefined): AuditQuery[] {
   if (!value) return [];
   return value.split(' ').map((item) => {
-    const [queryId, retcode, chars, cut, user] = item.split(',');
-    return { queryId, retcode: Number(retcode), chars: Number(chars), cut: cut === '1', user: decodeURIComponent(user ?? '') };
+    const [queryId, retcode, chars, cut, user, time] = item.split(',');
+    return { queryId, retcode: Number(retcode), chars: Number(chars), cut: cut === '1', user: decodeURIComponent(user ?? ''), time: decodeURIComponent(time ?? '') };
   });
 }
 
@@ -161,7 +168,7 @@ function auditFacts(a: AuditLine, server: string, ctx: DecodeContext, limit: num
   if (a.operation.startsWith('QUERY')) {
     const keys = statementKeys(a.object);
     // An escape that did not fit leaves the copy one byte short of the limit.
-    const q: AuditQuery = { queryId: a.queryId, retcode: a.retcode, chars: a.object.length, cut: a.objectBytes >= limit - 1, user: a.user };
+    const q: AuditQuery = { queryId: a.queryId, retcode: a.retcode, chars: a.object.length, cut: a.objectBytes >= limit - 1, user: a.user, time: a.time };
     const view = ctx.session(server, a.connectionId);
     const masked = a.object.includes('*****') ? `s:${statementKeys(skeleton(a.object)).full}` : undefined;
     return [
@@ -389,12 +396,14 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   let queryId = '';
   let retcode = 0;
   let auditChars = -1;
+  let auditTime = '';
   let tables: Array<{ database: string; table: string }> = [];
   let tablesFrom = 'statement text';
   if (match) {
     queryId = match.q.queryId;
     retcode = match.q.retcode;
     auditChars = match.q.chars;
+    auditTime = match.q.time;
     const prefix = `t:${queryId}:`;
     for (const [name] of view!.attrs) {
       if (!name.startsWith(prefix)) continue;
@@ -423,6 +432,11 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
     if (below) return { ok: true, events: [], facts, note: noData ? `${head || 'administrator command'}: no data` : 'no table: no stored data read' };
     bytes = total;
   }
+  // The audit log writes the server's clock; the slow log the session's, which `SET timestamp=N` sets.
+  let ts = e.ts;
+  const auditMs = auditTime ? Date.parse(auditTime.replace(/^(\d{4})(\d\d)(\d\d) /, '$1-$2-$3T') + 'Z') : NaN;
+  const sessionClock = Math.abs(e.ts + e.queryTime * 1000 - auditMs) > SESSION_CLOCK_MS;
+  if (sessionClock) ts = Math.round(auditMs - e.queryTime * 1000);
   const outfile = OUTFILE.exec(e.statement);
   const action = MYSQLDUMP.test(e.statement) ? 'DUMP' : outfile ? 'EXPORT' : head || 'UNKNOWN';
   const id = `${server}/${e.threadId}/${Math.floor(e.ts / 1000)}/${entryHash(e)}`;
@@ -432,7 +446,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   for (let i = 0; i < list.length; i++) {
     const doc: Record<string, unknown> = {
       event_id: i === 0 ? id : `${id}/${i}`,
-      ts: e.ts,
+      ts,
       user: e.user,
       action,
       // One statement's bytes, measured once: on its first table's event.
@@ -462,6 +476,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
       ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
       ...(retcode !== 0 ? { error_code: retcode } : {}),
       ...(unseenBefore > 0 ? { bytes_unseen_before: unseenBefore } : {}),
+      ...(sessionClock ? { ts_from: 'server_audit', session_timestamp: new Date(e.ts).toISOString() } : {}),
       ...(outfile ? { server_file: outfile[3], note: `${outfile[1].toUpperCase()}: the rows went to a file on the database server, not over the connection` } : {}),
       ...(e.privUser && e.privUser !== e.user ? { priv_user: e.privUser } : {}),
       ...(i > 0 ? { bytes_counted_on: id } : {}),
