@@ -95,3 +95,38 @@ describe('mariadb: reads that sent a table from no table, or as a session-only s
     expect(batched.reduce((n, e) => n + Number(e.bytes), 0)).toBeGreaterThanOrEqual(events.reduce((n, e) => n + Number(e.bytes), 0) - UNSEEN_FLOOR);
   });
 });
+
+describe('mariadb: a prepared statement logs only the bytes it had flushed (whole 16 KB buffers)', () => {
+  const pslow = splitRecords(fs.readFileSync(path.join(DIR, 'prepared-slow.log'), 'utf8'), RECORD_START);
+  const paudit = fs.readFileSync(path.join(DIR, 'prepared-audit.log'), 'utf8').split('\n').filter((l) => l !== '');
+  const header = (r: string) => ({ rows: Number(/Rows_sent: (\d+)/.exec(r)![1]), bytes: Number(/Bytes_sent: (\d+)/.exec(r)![1]) });
+  const entries = (marker: string) => pslow.filter((r) => r.includes(marker) && r.includes('\nSELECT ')).map(header);
+  let events: FixtureEvent[];
+  beforeAll(async () => {
+    const d = await decodeRecords([...pslow, ...paudit]);
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    events = d.events;
+  });
+
+  it.each([
+    ['SQL PREPARE / EXECUTE ... USING', 'sql chunk'],
+    ['the binary protocol (COM_STMT_EXECUTE)', 'binary chunk'],
+  ])('%s in chunks of 90 rows: the server logged Bytes_sent 0 for each; each counts its rows at 100 bytes, estimated', (_how, marker) => {
+    expect(entries(marker)).toHaveLength(23);
+    expect(entries(marker).every((x) => x.bytes === 0 && x.rows > 0)).toBe(true);
+    const got = events.filter((e) => String(e.statement).includes(marker));
+    expect(got.map((e) => [e.table, e.bytes, e.rows, e.bytes_estimated, e.bytes_unflushed_estimated])).toEqual(entries(marker).map((x) => ['customers', x.rows * 100, x.rows, true, x.rows * 100]));
+    expect(got.reduce((n, e) => n + Number(e.bytes), 0)).toBe(2000 * 100);
+  });
+
+  it('a result of whole buffers and more keeps what it logged, when 100 bytes a row is less (EXECUTE IMMEDIATE of the whole table: 327,680 flushed)', () => {
+    const [inner] = events.filter((e) => String(e.statement).startsWith("SELECT * FROM customers WHERE 'immediate whole'"));
+    expect(inner).toMatchObject({ bytes: 327680, bytes_sent: 327680, rows: 2000, bytes_estimated: false });
+  });
+
+  it('left: a binary-protocol cursor (COM_STMT_EXECUTE with a read-only cursor, COM_STMT_FETCH) writes no slow-log entry at all; its audit line names the read', () => {
+    expect(paudit.some((l) => l.includes("QUERY,h94_db,'SELECT * FROM customers WHERE \\'binary cursor\\'"))).toBe(true);
+    expect(pslow.some((r) => r.includes('binary cursor'))).toBe(false);
+    expect(events.some((e) => String(e.statement).includes('binary cursor'))).toBe(false);
+  });
+});

@@ -45,6 +45,15 @@ const TABLE_OPS = new Set(['READ', 'WRITE', 'CREATE', 'ALTER', 'RENAME', 'DROP']
  * one event in a thousand pings, while each statement that reads a table is an event anyway.
  */
 export const UNSEEN_FLOOR = 64 * 1024;
+/**
+ * An execution of a prepared statement (SQL EXECUTE, the binary protocol's COM_STMT_EXECUTE) logs only
+ * the bytes the server had flushed when it wrote the entry: whole net buffers (net_buffer_length, 16 KB
+ * by default, read-only in a session). A result under one buffer logs Bytes_sent 0: a table read 90 rows
+ * (15 KB) at a time counted nothing. Such an entry (rows sent, Bytes_sent a multiple of the buffer) is
+ * counted at ROW_BYTES a row, at most one buffer less a byte more than it logged (estimated).
+ */
+const NET_BUFFER = 16384;
+const ROW_BYTES = 100;
 /** The join state of a user's unseen bytes (memory only: a restart forgets less than UNSEEN_FLOOR a user). */
 const unseenSession = (user: string) => `u:${user}`;
 /**
@@ -419,7 +428,9 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   // moved them: ok (the detector counts no bytes of a failed event), with its error code.
   const status = retcode !== 0 && e.rowsSent === 0 ? 'error' : 'ok';
   const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
-  let bytes = status === 'error' ? 0 : e.bytesSent;
+  // See NET_BUFFER. (A text-protocol result of exactly whole buffers is a rare misreading, of less than one.)
+  const unflushed = status === 'ok' && e.rowsSent > 0 && e.bytesSent % NET_BUFFER === 0 ? Math.min(NET_BUFFER - 1, Math.max(0, e.rowsSent * ROW_BYTES - e.bytesSent)) : 0;
+  let bytes = status === 'error' ? 0 : e.bytesSent + unflushed;
   let unseenBefore = 0;
   // An entry cut short by a record start in its statement keeps its header's numbers: they are the
   // server's, for the whole statement, whatever its tables (the rest of the text was another record).
@@ -452,7 +463,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
       // One statement's bytes, measured once: on its first table's event.
       bytes: i === 0 ? bytes : 0,
       rows: i === 0 ? rows : 0,
-      bytes_estimated: false,
+      bytes_estimated: unflushed > 0,
       source: server,
       database: list[i].database,
       table: list[i].table,
@@ -476,6 +487,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
       ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
       ...(retcode !== 0 ? { error_code: retcode } : {}),
       ...(unseenBefore > 0 ? { bytes_unseen_before: unseenBefore } : {}),
+      ...(unflushed > 0 ? { bytes_unflushed_estimated: unflushed } : {}),
       ...(sessionClock ? { ts_from: 'server_audit', session_timestamp: new Date(e.ts).toISOString() } : {}),
       ...(outfile ? { server_file: outfile[3], note: `${outfile[1].toUpperCase()}: the rows went to a file on the database server, not over the connection` } : {}),
       ...(e.privUser && e.privUser !== e.user ? { priv_user: e.privUser } : {}),
