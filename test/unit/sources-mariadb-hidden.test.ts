@@ -130,3 +130,40 @@ describe('mariadb: a prepared statement logs only the bytes it had flushed (whol
     expect(events.some((e) => String(e.statement).includes('binary cursor'))).toBe(false);
   });
 });
+
+describe('mariadb: a session that turns its own slow log off', () => {
+  const oslow = splitRecords(fs.readFileSync(path.join(DIR, 'slow-off-slow.log'), 'utf8'), RECORD_START);
+  const oaudit = fs.readFileSync(path.join(DIR, 'slow-off-audit.log'), 'utf8').split('\n').filter((l) => l !== '');
+  let events: FixtureEvent[];
+  const of = (marker: string) => events.filter((e) => String(e.statement).includes(`'${marker}'`));
+  beforeAll(async () => {
+    const d = await decodeRecords([...oslow, ...oaudit]);
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    events = d.events;
+  });
+
+  it('no privilege needed: after each of these the server wrote no slow-log entry for the read (the audit log has it)', () => {
+    const logged = oslow.map((r) => r.split('\n').find((l) => l.startsWith('SELECT ')) ?? '').filter((l) => l !== '');
+    expect(logged).toEqual(["SELECT * FROM customers WHERE 'before' <> '';", "SELECT * FROM customers WHERE 'back on' <> '';", "SELECT * FROM customers WHERE 'untouched' <> '';"]);
+    expect(oaudit.filter((l) => /,READ,h94_db,customers,$/.test(l))).toHaveLength(11);
+  });
+
+  it.each([
+    ['long_query_time', 'SET SESSION long_query_time = 1000'],
+    ['log_slow_query', 'SET @@session.log_slow_query = OFF'],
+    ['slow_query_log', 'SET slow_query_log = 0'],
+    ['min_examined', 'SET SESSION log_slow_min_examined_row_limit = 1000000000'],
+    ['log_slow_filter', "SET SESSION log_slow_filter = 'filesort_on_disk'"],
+    ['rate_limit', 'SET SESSION log_slow_rate_limit = 1000'],
+    ['set statement', "SET STATEMENT long_query_time = 1000 FOR SELECT * FROM customers WHERE 'set statement' <> ''"],
+    ['execute immediate', 'SET long_query_time = 1000'],
+  ])('the read after it (%s) is an event from its audit line: its table, no bytes (bytes_unknown), naming the SET', (marker, set) => {
+    expect(of(marker).map((e) => [e.user, e.table, e.bytes, e.status, e.tables_from, typeof e.bytes_unknown, String(e.slow_log_off_by).replace(/^query \d+,/, '')])).toEqual([['h94_mallory', 'customers', 0, 'ok', 'server_audit', 'string', set]]);
+  });
+
+  it('a read before the SET, and a connection that changed nothing, are their slow-log events only; a read after setting it back is both', () => {
+    expect(of('before').map((e) => [e.bytes, e.bytes_unknown])).toEqual([[335979, undefined]]);
+    expect(of('untouched').map((e) => [e.bytes, e.bytes_unknown])).toEqual([[335979, undefined]]);
+    expect(of('back on').map((e) => e.bytes).sort()).toEqual([0, 335979]);
+  });
+});

@@ -245,7 +245,7 @@ export function mariadbDecoder(server: string, auditQueryLogLimit = 1024): Sourc
       const r = readRecord(message, ctx);
       if (r.kind !== 'audit') return [];
       const a = parseAuditLine(r.text);
-      return a.ok ? auditFacts(a.line, server, ctx, auditQueryLogLimit) : [];
+      return a.ok ? [...auditFacts(a.line, server, ctx, auditQueryLogLimit), ...slowLogOff(a.line, server, ctx)] : [];
     },
     decode(message, ctx): DecodeResult {
       const r = readRecord(message, ctx);
@@ -254,7 +254,7 @@ export function mariadbDecoder(server: string, auditQueryLogLimit = 1024): Sourc
         const a = parseAuditLine(r.text);
         if (!a.ok) return a;
         // Its facts were taken by prescan (the layer applies and stores them).
-        return { ok: true, events: [], facts: [], note: `audit ${a.line.operation}` };
+        return (a.line.operation.startsWith('QUERY') && unloggedReads(a.line, server, ctx)) || { ok: true, events: [], facts: [], note: `audit ${a.line.operation}` };
       }
       const s = parseSlowEntry(r.text);
       if (!s.ok) return s;
@@ -445,7 +445,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   }
   // The audit log writes the server's clock; the slow log the session's, which `SET timestamp=N` sets.
   let ts = e.ts;
-  const auditMs = auditTime ? Date.parse(auditTime.replace(/^(\d{4})(\d\d)(\d\d) /, '$1-$2-$3T') + 'Z') : NaN;
+  const auditMs = auditTime ? auditTimeMs(auditTime) : NaN;
   const sessionClock = Math.abs(e.ts + e.queryTime * 1000 - auditMs) > SESSION_CLOCK_MS;
   if (sessionClock) ts = Math.round(auditMs - e.queryTime * 1000);
   const outfile = OUTFILE.exec(e.statement);
@@ -498,6 +498,75 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
     events.push({ event: v.event });
   }
   return { ok: true, events, facts };
+}
+
+/** An audit line's time ("YYYYMMDD HH:MM:SS", the server's zone) read as UTC, ms. */
+const auditTimeMs = (time: string) => Date.parse(time.replace(/^(\d{4})(\d\d)(\d\d) /, '$1-$2-$3T') + 'Z');
+
+/** The session variables that decide whether a statement is written to the slow log. */
+const SLOW_LOG_VARIABLE = /\b(long_query_time|min_examined_row_limit|slow_query_log|log_slow_\w+)\b/i;
+/** The recommended server_audit_query_log_limit: an audit copy this long may have lost its end. */
+const AUDIT_LIMIT = 1024;
+/** Set on a connection that changed its slow log: the query id from which its reads are taken from the audit log. */
+const SLOW_OFF = 's?';
+
+/**
+ * Any user may turn the slow log off for their own session (SET SESSION long_query_time = 1000,
+ * log_slow_query = OFF, log_slow_filter, log_slow_min_examined_row_limit, log_slow_rate_limit, ...;
+ * SET STATEMENT ... FOR one statement): their reads then write no entry, only their audit lines. Such
+ * a SET (in a QUERY line of its own, also when run by EXECUTE IMMEDIATE or in a block; or a SET whose
+ * audit copy was cut, which may have lost the name) marks the connection from its query id on.
+ */
+function slowLogOff(a: AuditLine, server: string, ctx: DecodeContext): SessionFact[] {
+  if (!a.operation.startsWith('QUERY') || firstKeyword(a.object, 'mysql') !== 'SET') return [];
+  if (!SLOW_LOG_VARIABLE.test(a.object) && a.object.length < AUDIT_LIMIT) return [];
+  // The first such SET: setting it back is not trusted (its reads are also slow-log events, with bytes).
+  if (ctx.session(server, a.connectionId)?.attrs.has(SLOW_OFF)) return [];
+  return [{ server, sessionId: a.connectionId, ts: ctx.now, kind: 'attr', name: SLOW_OFF, value: `${a.queryId},${clip(a.object.replace(/\s+/g, ' '), 120)}` }];
+}
+
+/**
+ * The reads of a connection that turned its slow log off, from their audit lines: the tables each
+ * query read, with no bytes (the audit log has none: `bytes_unknown`). A read the slow log still wrote
+ * (the SET did not turn it off) is also its slow-log event, which has the bytes.
+ */
+function unloggedReads(a: AuditLine, server: string, ctx: DecodeContext): DecodeResult | undefined {
+  const view = ctx.session(server, a.connectionId);
+  const off = view?.attrs.get(SLOW_OFF);
+  if (!view || !off || Number(a.queryId) < Number(off.slice(0, off.indexOf(',')))) return undefined;
+  const prefix = `t:${a.queryId}:`;
+  const tables = [...view.attrs.keys()].filter((n) => n.startsWith(prefix) && !INTERNAL.test(n.slice(prefix.length))).map((n) => split(n.slice(prefix.length), a.database));
+  if (tables.length === 0) return undefined;
+  const ts = auditTimeMs(a.time);
+  const id = `${server}/${a.connectionId}/${Math.floor(ts / 1000)}/a${a.queryId}`;
+  const events: DecodedEvent[] = [];
+  for (let i = 0; i < tables.length; i++) {
+    const doc: Record<string, unknown> = {
+      event_id: i === 0 ? id : `${id}/${i}`,
+      ts,
+      user: a.user,
+      action: firstKeyword(a.object, 'mysql') || 'UNKNOWN',
+      bytes: 0,
+      rows: 0,
+      bytes_estimated: false,
+      source: server,
+      database: tables[i].database,
+      table: tables[i].table,
+      client_ip: view.attrs.get('client') || a.host,
+      session_id: a.connectionId,
+      query_id: a.queryId,
+      status: a.retcode !== 0 ? 'error' : 'ok',
+      statement: clip(a.object, STATEMENT_KEEP),
+      tables_from: 'server_audit',
+      bytes_unknown: 'the connection turned its slow log off: this read is known from the audit log only, which has no bytes',
+      slow_log_off_by: `query ${off}`,
+      ...(a.retcode !== 0 ? { error_code: a.retcode } : {}),
+    };
+    const v = validateEvent(doc, ctx.limits, ctx.now);
+    if (!v.ok) return v;
+    events.push({ event: v.event });
+  }
+  return { ok: true, events, facts: [] };
 }
 
 function split(qualified: string, schema: string): { database: string; table: string } {
