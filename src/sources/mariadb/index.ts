@@ -513,13 +513,16 @@ const SLOW_OFF = 's?';
 /**
  * Any user may turn the slow log off for their own session (SET SESSION long_query_time = 1000,
  * log_slow_query = OFF, log_slow_filter, log_slow_min_examined_row_limit, log_slow_rate_limit, ...;
- * SET STATEMENT ... FOR one statement): their reads then write no entry, only their audit lines. Such
- * a SET (in a QUERY line of its own, also when run by EXECUTE IMMEDIATE or in a block; or a SET whose
- * audit copy was cut, which may have lost the name) marks the connection from its query id on.
+ * SET STATEMENT ... FOR one statement): their reads then write no entry, only their audit lines. A
+ * statement that sets such a name (also in `/*!SET ... *\/`; run by EXECUTE IMMEDIATE or in a block it
+ * has a QUERY line of its own), or a SET or a statement that starts with no keyword whose audit copy was
+ * cut at the limit (it may have lost the name), marks the connection from its query id on.
  */
 function slowLogOff(a: AuditLine, server: string, ctx: DecodeContext): SessionFact[] {
-  if (!a.operation.startsWith('QUERY') || firstKeyword(a.object, 'mysql') !== 'SET') return [];
-  if (!SLOW_LOG_VARIABLE.test(a.object) && a.object.length < AUDIT_LIMIT) return [];
+  if (!a.operation.startsWith('QUERY')) return [];
+  const head = firstKeyword(a.object, 'mysql');
+  const names = SLOW_LOG_VARIABLE.test(a.object) && /\bSET\b/i.test(a.object);
+  if (!names && !(a.object.length >= AUDIT_LIMIT && (head === 'SET' || head === ''))) return [];
   // The first such SET: setting it back is not trusted (its reads are also slow-log events, with bytes).
   if (ctx.session(server, a.connectionId)?.attrs.has(SLOW_OFF)) return [];
   return [{ server, sessionId: a.connectionId, ts: ctx.now, kind: 'attr', name: SLOW_OFF, value: `${a.queryId},${clip(a.object.replace(/\s+/g, ' '), 120)}` }];
