@@ -320,11 +320,20 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
       ['cut', names.analyst, 'customers', bytesSentInLog(log, names.analyst, 'SELECT * /* padded-cut')[0]],
       ['semicolon', names.analyst, 'customers', bytesSentInLog(log, names.analyst, '/* padded-semicolon')[0]],
     ]);
-    await waitUntil('both forged entries dead-lettered', async () => ((await deadCount()) >= before + 2 ? true : undefined), 60000);
-    expect((await deadCount()) - before).toBe(2);
-    const reasons = await f.ch.query<{ reason: string }>(sql`SELECT reason FROM dead_letters WHERE reason_code = 'forged_record' ORDER BY kafka_offset DESC LIMIT 2`);
+    // The first (its own entry cut: what follows it must be vouched for) is refused whenever its audit
+    // line comes. The second ends with ";": refused when its audit line came before the forged entry was
+    // decoded (rsyslog ships the two files apart; a batch may end between them), else stored marked
+    // with its possible author (docs/sources/mariadb.md, the limit).
+    const outcome = await waitUntil('both forged entries refused, or the second marked', async () => {
+      const dead = (await deadCount()) - before;
+      const marked = await stored(sql`user = ${colleague} AND bytes = 21474836480`);
+      return dead >= 2 || (dead >= 1 && marked.length > 0) ? { dead, marked } : undefined;
+    }, 60000);
+    expect(outcome.dead + outcome.marked.length).toBe(2);
+    for (const r of outcome.marked) expect(JSON.parse(r.extra)).toMatchObject({ audit: 'not joined', audit_follows: expect.stringContaining(`(${names.analyst}, connection `) });
+    const reasons = await f.ch.query<{ reason: string }>(sql`SELECT reason FROM dead_letters WHERE reason_code = 'forged_record' ORDER BY kafka_offset DESC LIMIT ${outcome.dead}`);
     for (const r of reasons) expect(r.reason).toContain(`statement of ${names.analyst} (connection `);
-    expect(await stored(sql`user = ${colleague} AND bytes = 21474836480`)).toEqual([]);
+    expect(outcome.dead).toBeGreaterThanOrEqual(1);
   });
 
   it('a statement holding bytes that are not UTF-8 (client charset latin1) hides nothing: its read is counted with the Bytes_sent the server logged, marked', async () => {

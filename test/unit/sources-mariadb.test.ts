@@ -227,7 +227,13 @@ describe('entries a statement writes past server_audit_query_log_limit are refus
   it.each(CASES)('%s: no event for h92_bob; one forged_record naming h92_mallory; her entries counted', async (name, bytes, connection, query) => {
     const { slow, audit } = padded(name);
     for (const records of [[...slow, ...audit], [...audit, ...slow]]) {
-      const { events, outcomes } = await decodeRecords(records);
+      const { events: all, outcomes } = await decodeRecords(records);
+      // A statement padded past the audit limit whose first keyword is not seen may have turned the
+      // connection's slow log off (sources-mariadb-hidden): its later reads are also events from their
+      // audit lines, with no bytes. Only the author's, never the colleague's.
+      const audited = all.filter((e) => e.bytes_unknown !== undefined);
+      expect(audited.every((e) => e.user === 'h92_mallory' && e.bytes === 0)).toBe(true);
+      const events = all.filter((e) => e.bytes_unknown === undefined);
       expect(events.map((e) => [e.user, e.bytes])).toEqual(bytes.map((b) => ['h92_mallory', b]));
       const dead = refused(outcomes);
       expect(dead).toHaveLength(1);
@@ -321,6 +327,8 @@ describe('entries a statement writes past server_audit_query_log_limit are refus
     const { slow, audit } = padded('A_comment_semicolon_padded');
     const { events, outcomes } = await decodeRecords([...slow, ...audit], slow.length);
     expect(refused(outcomes)).toEqual([]);
-    expect(events.map((e) => [e.user, e.audit, e.audit_follows])).toEqual([['h92_bob', 'not joined', expect.stringContaining('(h92_mallory, connection 21)')]]);
+    expect(events.filter((e) => e.user === 'h92_bob').map((e) => [e.user, e.audit, e.audit_follows])).toEqual([['h92_bob', 'not joined', expect.stringContaining('(h92_mallory, connection 21)')]]);
+    // The author's read (no table in its text: the `;` closed the comment) counted from its Bytes_sent.
+    expect(events.filter((e) => e.user === 'h92_mallory' && e.bytes_unknown === undefined).map((e) => e.bytes)).toEqual([335979]);
   });
 });

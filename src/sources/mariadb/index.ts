@@ -520,9 +520,8 @@ const SLOW_OFF = 's?';
  */
 function slowLogOff(a: AuditLine, server: string, ctx: DecodeContext): SessionFact[] {
   if (!a.operation.startsWith('QUERY')) return [];
-  const head = firstKeyword(a.object, 'mysql');
   const names = SLOW_LOG_VARIABLE.test(a.object) && /\bSET\b/i.test(a.object);
-  if (!names && !(a.object.length >= AUDIT_LIMIT && (head === 'SET' || head === ''))) return [];
+  if (!names && !(a.object.length >= AUDIT_LIMIT && ['SET', ''].includes(firstKeyword(a.object, 'mysql')))) return [];
   // The first such SET: setting it back is not trusted (its reads are also slow-log events, with bytes).
   if (ctx.session(server, a.connectionId)?.attrs.has(SLOW_OFF)) return [];
   return [{ server, sessionId: a.connectionId, ts: ctx.now, kind: 'attr', name: SLOW_OFF, value: `${a.queryId},${clip(a.object.replace(/\s+/g, ' '), 120)}` }];
