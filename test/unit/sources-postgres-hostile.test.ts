@@ -219,6 +219,21 @@ describe('a FETCH of a count no event can hold', () => {
   });
 });
 
+describe('a DECLARE the shipper cut (its query padded past the maximum record size)', () => {
+  it('is not noted with the tables before the cut: its FETCHes still count (no table: at the default width), not nothing', async () => {
+    // `DECLARE c CURSOR FOR SELECT * /* 1 MiB */ FROM customers`: rsyslog sends the line up to the cut, a
+    // prefix without the table. Noted with no tables, the session's FETCHes of it gave no event at all.
+    const sources = createSources({ settings: { sources: { hostile: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } } } as never, role: 'reader' });
+    sources.addStats(STATS);
+    const session = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8'), false, false).filter((r) => r.includes('"case-fetch-count"'));
+    const lines = session.map((r) => (r.includes('statement: DECLARE') ? r.slice(0, r.indexOf('FROM customers')) : r));
+    expect(lines.filter((r) => !r.endsWith('}'))).toHaveLength(1);
+    const outcomes = await sources.decodeBatch('hostile', lines.map((r, i) => ({ value: Buffer.from(r), topic: 'hostile', partition: 0, offset: String(i) })), { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1));
+    const fetched = outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])).filter((e) => e.action === 'FETCH');
+    expect(fetched.map((e) => [e.rows, e.bytes > 0])).toEqual([1, 2, 3, 4].map(() => [1000, true]));
+  });
+});
+
 describe('csvlog framed by a shipper\'s start-of-line pattern (a forged record inside a comment)', () => {
   it('the forged record is refused (a bare quote: not PostgreSQL\'s CSV); the cut real record is dead-lettered, never read as someone else\'s', async () => {
     const { events, outcomes, records } = await decode('csvlog', () => true, true);

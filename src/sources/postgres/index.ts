@@ -183,6 +183,9 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
       const copy = copyTarget(text, backslashEscapes);
       if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, () => path));
     } else if (head === 'DECLARE' && rec.sessionId) {
+      // Cut by the shipper (padded past its maximum size): the query's tables after the cut are unknown, and
+      // an empty or partial list made its FETCHes count nothing. Not noted: they count at the default width.
+      if (rec.cut && rec.message.endsWith(text)) continue;
       const cursor = cursorDeclared(text, backslashEscapes);
       if (!cursor) continue;
       declared.set(cursor.name, cursor.tables);
