@@ -3,8 +3,8 @@
 // the bytes estimated from the statistics read at the time against the true COPY bytes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSources, postgresLayoutFreeDecoder } from './sources-helpers';
-import { decodeFixture, FIXTURE_DIR, fixtureRecords, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
+import { createSources, LIMITS, postgresLayoutFreeDecoder } from './sources-helpers';
+import { decodeFixture, FIXTURE_DIR, fixtureRecords, fixtureStats, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
 import type { CaseResult } from '../fixtures/postgres/scenario';
 
 /** The documented error of one event's estimated bytes against the true COPY text (docs/sources/postgres.md). */
@@ -245,5 +245,34 @@ describe('a jsonlog line the shipper cut at its maximum size', () => {
       const r = read(text, true);
       expect(r.ok ? 'read' : [r.code, r.reason]).toEqual(['invalid_json', expect.stringMatching(/not valid JSON.*(cut short|not JSON)/)]);
     }
+  });
+});
+
+// stderr does not quote its message: an AUDIT line cut by the shipper inside pgaudit's row count still
+// parses (an unquoted statement: one without commas), its row count cut short: 25 read as 2, or as not
+// logged. The real server's line, its statement padded to the shipper's maximum and past it.
+describe('a stderr AUDIT line the shipper cut at its maximum size', () => {
+  const line = fixtureRecords('stderr').find((r) => r.includes(' case-select: ') && r.includes('AUDIT: SESSION'))!;
+  const reltuples = fixtureStats().find((t) => t.table_name === 'public.customers')!.reltuples;
+  /** The line with its statement padded, `over` bytes longer than the maximum, cut there as rsyslog does. */
+  const cutLine = (over: number) => {
+    const at = line.indexOf(',<not logged>');
+    const pad = `${'p'.repeat(LIMITS.maxMessageBytes + over - line.length - 16)}`;
+    const full = `${line.slice(0, at)} AND 'pad' <> '${pad}'${line.slice(at)}`;
+    expect(full.length).toBe(LIMITS.maxMessageBytes + over);
+    return full.slice(0, LIMITS.maxMessageBytes);
+  };
+  const read = (text: string) => {
+    const r = postgresLayoutFreeDecoder('stderr')(Buffer.from(text));
+    return r.ok ? r.events.map((e) => [e.event.table_name, Number(e.event.rows), JSON.parse(String(e.event.extra)).record_cut !== undefined]) : r.code;
+  };
+
+  it('a line of the maximum size is read as cut: the table\'s size, never the row count left before the cut', () => {
+    expect(reltuples).toBeGreaterThan(25);
+    for (const over of [0, 1, 2, 3]) expect(read(cutLine(over))).toEqual([['public.customers', reltuples, true]]);
+  });
+
+  it('a shorter line is whole: its row count is pgaudit\'s', () => {
+    expect(read(line)).toEqual([['public.customers', 25, false]]);
   });
 });

@@ -108,6 +108,10 @@ export function postgresDecoder(options: PostgresOptions, server: string): Sourc
       const kind = looksLike(u.text);
       return { ok: false, code: kind === 'a stderr line' ? 'not_a_record' : 'wrong_format', reason: `${r.reason}; this looks like ${kind}` };
     }
+    // A record of the shipper's maximum size was cut there and its rest dropped (rsyslog's maxMessageSize =
+    // ingest.maxMessageBytes): pgaudit's row count at its end may be cut short (100000 read as 100) or
+    // gone, and stderr does not quote the line to show it.
+    if (r.ok && Buffer.byteLength(u.text, 'utf8') >= ctx.limits.maxMessageBytes) return { ok: true, record: { ...r.record, cut: true } };
     return r;
   }
 
