@@ -240,6 +240,12 @@ describe('a jsonlog line the shipper cut at its maximum size', () => {
     expect(r.ok && r.events.map((e) => [e.event.table_name, Number(e.event.rows), JSON.parse(String(e.event.extra)).rows_from])).toEqual([['public.customers', 25, 'pgaudit']]);
   });
 
+  it('cut before it says what was read (an AUDIT line without a table): dead-lettered truncated_record, not an event of no bytes', () => {
+    const tableless = fixtureRecords('jsonlog').find((r) => r.includes('AUDIT: SESSION') && r.includes('pg_is_in_recovery'))!;
+    const r = read(tableless.slice(0, tableless.indexOf('pg_is_in_recovery')), true);
+    expect(r.ok ? 'read' : r.code).toBe('truncated_record');
+  });
+
   it('cut before the message: nothing to read, dead-lettered with the reason; a line that is not JSON at all too', () => {
     for (const text of [cutAt('"error_severity"'), `${line.slice(0, 40)}}}`]) {
       const r = read(text, true);

@@ -16,7 +16,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableRead, tableRowsSoFar, UNKNOWN_PATH } from './session-reads';
+import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
 import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
@@ -219,7 +219,8 @@ function tablesCopiedOut(statement: string): CopyTarget[] {
 function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>, path = () => searchPathOf(rec, server, ctx)): Record<string, unknown> {
   const { table, width } = tableRead(ctx, server, rec, copy.table!, path);
   const rows = width ? width.rows : 0;
-  const rowBytes = width ? (copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes : options.defaultRowBytes;
+  // A table without a width of its own (a partitioned table's parent): the default.
+  const rowBytes = width && width.rowBytes > 0 ? ((copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes) : options.defaultRowBytes;
   return {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
@@ -326,6 +327,9 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   if (copyGap && rec.sessionId && ctx.session(server, rec.sessionId)?.copies.has(copyKey(a.statement))) {
     return ignored('COPY TO: counted when it started (its log_statement line)');
   }
+  // A line cut before what it read is known (no table, or a COPY whose target was after the cut): a dead
+  // letter, seen, rather than an event of no bytes (SELECT '<1 MB>'; COPY big TO STDOUT in one string).
+  if (a.cut && !table) return { ok: false, code: 'truncated_record', reason: 'an AUDIT line the shipper cut at its maximum record size before it says what was read (a statement padded past ingest.maxMessageBytes): not counted' };
   let width: TableWidth | undefined;
   if (table) ({ table, width } = tableRead(ctx, server, rec, table, () => searchPathOf(rec, server, ctx)));
   // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves. A line cut before its row
@@ -348,7 +352,8 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   if (returning?.columns) columns = returning.columns;
   let rowBytes = options.defaultRowBytes;
   let widthFrom = 'default';
-  if (width) {
+  // A table never analysed (a partitioned table's parent, one just created) has no width: the default's.
+  if (width && width.rowBytes > 0) {
     const cols = columns ? width.columnsBytes(columns) : undefined;
     rowBytes = cols ?? width.rowBytes;
     widthFrom = 'pg_stats';
@@ -356,12 +361,14 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   if (!table) width = undefined;
   // Writes and uploads move data into the database, not out of it: no download volume. A statement
   // without a table sends its rows too, at the default width: a function's result (a cursor drained in
-  // PL/pgSQL reads a whole table, and pgaudit logs only the outer SELECT's 100,000 rows), an expression's;
-  // less the rows its inner statements' lines counted on their tables.
-  const soFar = rec.sessionId && !inbound ? tableRowsSoFar(rec, server, a.statementId, ctx) : undefined;
-  const functionRows = !table && soFar ? Math.max(0, rows - soFar.rows) : 0;
-  const bytes = inbound ? 0 : Math.round((table ? rows : functionRows) * rowBytes);
-  const facts = table && soFar && rows > 0 ? [soFar.fact(rows)] : [];
+  // PL/pgSQL reads a whole table, and pgaudit logs only the outer SELECT's 100,000 rows); less the bytes
+  // its inner statements' lines counted on their tables (a decoy costs what it hides). One row (SELECT 1,
+  // now(), a pool's ping) counts nothing.
+  const soFar = rec.sessionId && !inbound ? tableBytesSoFar(rec, server, a.statementId, ctx) : undefined;
+  const tableBytes = Math.round(rows * rowBytes);
+  const functionBytes = !table && soFar && rows > 1 ? Math.max(0, tableBytes - soFar.bytes) : 0;
+  const bytes = inbound ? 0 : table ? tableBytes : functionBytes;
+  const facts = table && soFar && tableBytes > 0 ? [soFar.fact(tableBytes)] : [];
   const doc: Record<string, unknown> = {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
@@ -383,7 +390,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     statement: clip(a.statement, STATEMENT_KEEP),
     parameter: clip(a.parameter, MESSAGE_KEEP),
     rows_from: rowsFrom,
-    width_from: table ? widthFrom : functionRows > 0 ? 'default (no table: the rows of a function or an expression)' : 'no table',
+    width_from: table ? widthFrom : functionBytes > 0 ? 'default (no table: the rows of a function or an expression)' : 'no table',
     ...(a.className === 'WRITE' && !inbound ? { returned: 'RETURNING: the rows written were sent to the client' } : {}),
     ...(a.cut ? { record_cut: 'the shipper cut this record at its maximum size (ingest.maxMessageBytes): its statement is a prefix, its row count lost' } : {}),
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),

@@ -15,21 +15,21 @@ const CURSOR_FACT = 'cursor:';
 /** The join state's name of the schemas a session's `SET search_path` named. */
 const SEARCH_PATH_FACT = 'search_path';
 
-/** The rows the lines with a table of the session's current statement counted: `<statement id>:<rows>`. */
-const TABLE_ROWS_FACT = 'table_rows';
+/** The bytes the lines with a table of the session's current statement counted: `<statement id>:<bytes>`. */
+const TABLE_BYTES_FACT = 'table_bytes';
 
 /**
- * The rows a statement's lines with a table have counted so far, and the fact that adds a line's. pgaudit
- * logs a function's inner statements (RETURN QUERY, an SQL function's SELECT) before the outer line,
- * which has no table and the function's rows: those rows were counted on their tables. The outer line
- * counts only what is beyond them (a function that reads one row of a small table and drains a cursor
- * is not let off). Not kept: one statement's lines arrive together.
+ * The bytes a statement's lines with a table have counted so far, and the fact that adds a line's.
+ * pgaudit logs a function's inner statements (RETURN QUERY, an SQL function's SELECT) before the outer
+ * line, which has no table and the function's rows: those were counted on their tables. The outer line
+ * counts only its bytes beyond theirs (a function that reads a narrow decoy table before draining a
+ * cursor is not let off: the decoy costs what it hides). Not kept: one statement's lines arrive together.
  */
-export function tableRowsSoFar(rec: PgRecord, server: string, statementId: string, ctx: DecodeContext): { rows: number; fact: (rows: number) => SessionFact } {
-  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(TABLE_ROWS_FACT) : undefined;
+export function tableBytesSoFar(rec: PgRecord, server: string, statementId: string, ctx: DecodeContext): { bytes: number; fact: (bytes: number) => SessionFact } {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(TABLE_BYTES_FACT) : undefined;
   const prefix = `${statementId}:`;
   const sum = noted?.startsWith(prefix) ? Number(noted.slice(prefix.length)) || 0 : 0;
-  return { rows: sum, fact: (rows) => ({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: TABLE_ROWS_FACT, value: `${prefix}${sum + rows}`, persist: false }) };
+  return { bytes: sum, fact: (bytes) => ({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: TABLE_BYTES_FACT, value: `${prefix}${sum + bytes}`, persist: false }) };
 }
 
 /** A `DECLARE`'s cursor and the tables its query reads, for the session's later FETCHes. */
@@ -107,7 +107,7 @@ export function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables
       table: read.table,
       rows,
       // FETCH 9223372036854775807 of a table without statistics: as much as an event can count, not a dead letter.
-      bytes: Math.min(Math.round(rows * (width?.rowBytes ?? defaultRowBytes)), Number.MAX_SAFE_INTEGER),
+      bytes: Math.min(Math.round(rows * (width && width.rowBytes > 0 ? width.rowBytes : defaultRowBytes)), Number.MAX_SAFE_INTEGER),
       rows_from: fetch.rows === 'all' ? (width ? 'reltuples' : 'unknown (no statistics for the table)') : 'fetch count (an upper bound)',
       width_from: width ? 'pg_stats' : 'default',
       ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),

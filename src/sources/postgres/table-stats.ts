@@ -170,8 +170,9 @@ export function widthOf(row: TableStatsRow): TableWidth {
   const widths = new Map<string, number>();
   row.column_names.forEach((name, i) => widths.set(name, row.column_widths[i]));
   const analysed = row.column_widths.length > 0 && row.column_widths.every((w) => w >= 0);
-  // Heap fallback: a tuple's 23-byte header and its line pointer are not data.
-  const heapPerRow = row.reltuples > 0 ? Math.max(1, row.heap_bytes / row.reltuples - 28) : 0;
+  // Heap fallback: a tuple's 23-byte header and its line pointer are not data. No heap (a partitioned
+  // table's parent: its rows are in its partitions) is no width: 0, and the reader takes its default.
+  const heapPerRow = row.reltuples > 0 && row.heap_bytes > 0 ? Math.max(1, row.heap_bytes / row.reltuples - 28) : 0;
   const rowBytes = analysed ? row.column_widths.reduce((s, w) => s + w + 1, 0) : heapPerRow;
   return {
     table: row.table_name,
