@@ -262,6 +262,39 @@ describe('join state of COPYs counted at their start', () => {
     const decoder = postgresFormat.create({ destination: 'jsonlog', server: 'fixture-pg' }, 'hostile');
     const r = decoder.decode({ value: padded(1), topic: 'hostile', partition: 0, offset: '0' }, { limits: { maxMessageBytes: 1 << 21, maxFutureSkewMs: 1e12 }, now: Date.UTC(2030, 0, 1), session: () => undefined, tableStats: () => undefined });
     expect(r.ok && r.events.map((e) => toCanonical(e.event).table)).toEqual(['public.orders', 'public.customers']);
-    expect(r.ok && r.facts.map((f) => (f.kind === 'copy' ? f.statement.length : -1))).toEqual([64]);
+    expect(r.ok && r.facts.map((f) => (f.kind === 'copy' ? f.statement.length : f.kind === 'attr' ? f.value.length : -1))).toEqual([16, 64]);
+  });
+});
+
+// helper-95: a function whose body its writer padded past 1 MiB (string literals survive PL/pgSQL) is run
+// by someone else; pgaudit writes the inner statement under the caller's name, and the shipper cuts
+// that line. The real server's lines of `SELECT * FROM pg_temp.rq()` (RETURN QUERY SELECT * FROM
+// customers), the inner line's statement padded as such a body would be, cut at 1 MiB.
+describe('a cut AUDIT line whose statement the session did not send', () => {
+  const MIB = 1 << 20;
+  const lines = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8'), false, false).filter((r) => r.includes('"case-return-query"'));
+  const pad = ` /* ${'p'.repeat(MIB)} */`;
+  const decodeLines = async (records: string[]) => {
+    const sources = createSources({ settings: { sources: { hostile: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } } } as never, role: 'reader' });
+    sources.addStats(STATS);
+    return sources.decodeBatch('hostile', records.map((r, i) => ({ value: Buffer.from(JSON.stringify({ msg: r })), topic: 'hostile', partition: 0, offset: String(i) })), { maxMessageBytes: MIB, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1));
+  };
+  const padInner = (r: string, text: string) => r.replace(`TABLE,public.customers,${text},`, `TABLE,public.customers,${text}${pad},`).slice(0, MIB);
+
+  it("a function's padded body: dead-lettered truncated_record, not the table's size on the caller", async () => {
+    const inner = lines.findIndex((r) => r.includes('TABLE,public.customers,SELECT * FROM customers,'));
+    expect(inner).toBeGreaterThan(0);
+    const records = lines.map((r, i) => (i === inner ? padInner(r, 'SELECT * FROM customers') : r));
+    const outcomes = await decodeLines(records);
+    expect(outcomes[inner].ok ? 'read' : outcomes[inner].code).toBe('truncated_record');
+  });
+
+  it('the session\'s own padded statement (its log_statement line holds the same text): counted at the table\'s size', async () => {
+    const sent = lines.findIndex((r) => r.includes('statement: SELECT * FROM pg_temp.rq()'));
+    const inner = lines.findIndex((r) => r.includes('TABLE,public.customers,SELECT * FROM customers,'));
+    const records = lines.map((r, i) => (i === sent ? r.replace('statement: SELECT * FROM pg_temp.rq()', `statement: SELECT * FROM customers${pad}`).slice(0, MIB) : i === inner ? padInner(r, 'SELECT * FROM customers') : r));
+    const outcomes = await decodeLines(records);
+    const o = outcomes[inner];
+    expect(o.ok && o.events.map((e) => [e.table_name, e.rows])).toEqual([['public.customers', CUSTOMERS]]);
   });
 });

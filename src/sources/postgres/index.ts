@@ -16,7 +16,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
+import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
 import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
@@ -173,9 +173,10 @@ function statementTexts(message: string): string[] {
  */
 function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
   const statement = texts[0];
-  if (!/copy|declare|fetch|search_path/i.test(statement)) return ignored('log_statement line (pgaudit logs the statement)');
+  const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
+  if (!/copy|declare|fetch|search_path/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
   const docs: Array<Record<string, unknown>> = [];
-  const facts: SessionFact[] = [];
+  const facts: SessionFact[] = [...head];
   // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
   const declared = new Map<string, string[]>();
   const seen = new Set<string>();
@@ -206,7 +207,7 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
     }
   }
   if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });
-  if (docs.length === 0 && facts.length === 0) return ignored('log_statement line (pgaudit logs the statement)');
+  if (docs.length === 0 && facts.length === head.length) return { ok: true, events: [], facts, note: 'log_statement line (pgaudit logs the statement)' };
   return build(docs, rec, server, ctx, facts);
 }
 
@@ -330,6 +331,9 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   // A line cut before what it read is known (no table, or a COPY whose target was after the cut): a dead
   // letter, seen, rather than an event of no bytes (SELECT '<1 MB>'; COPY big TO STDOUT in one string).
   if (a.cut && !table) return { ok: false, code: 'truncated_record', reason: 'an AUDIT line the shipper cut at its maximum record size before it says what was read (a statement padded past ingest.maxMessageBytes): not counted' };
+  // A cut line whose statement the session did not send (a function's body its writer padded): counting
+  // the table's size would put the padding on whoever called it.
+  if (a.cut && sessionSentIt(rec, server, a.statement, ctx) === false) return { ok: false, code: 'truncated_record', reason: "an AUDIT line the shipper cut whose statement is not the one the session sent (a function's body): its row count is lost, and the table's size would be the padding's writer's doing, not the caller's" };
   let width: TableWidth | undefined;
   if (table) ({ table, width } = tableRead(ctx, server, rec, table, () => searchPathOf(rec, server, ctx)));
   // pgaudit 1.7 logs `COPY t TO` with 0 rows: the table's size is what leaves. A line cut before its row

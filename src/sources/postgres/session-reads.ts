@@ -3,6 +3,7 @@
 // FETCH is counted from log_statement's line on the tables of its cursor's query) and the search_path
 // it set (a table named without its schema is looked up along it). Both are attr facts of the session's
 // join state (session-join.ts): kept in ClickHouse, so a FETCH after a restart finds its DECLARE.
+import crypto from 'node:crypto';
 import type { DecodeContext, SessionFact, TableWidth } from '../types';
 import type { PgRecord } from './records';
 import type { Fetch } from './statement';
@@ -30,6 +31,29 @@ export function tableBytesSoFar(rec: PgRecord, server: string, statementId: stri
   const prefix = `${statementId}:`;
   const sum = noted?.startsWith(prefix) ? Number(noted.slice(prefix.length)) || 0 : 0;
   return { bytes: sum, fact: (bytes) => ({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: TABLE_BYTES_FACT, value: `${prefix}${sum + bytes}`, persist: false }) };
+}
+
+/** The session's last statement as log_statement wrote it: 'short', or the hash of a long one's head. */
+const STATEMENT_HEAD_FACT = 'statement_head';
+/** Statements this long may be cut with their record (1 MiB): only theirs are hashed. */
+const LONG_STATEMENT = 256 * 1024;
+const headOf = (statement: string) => crypto.createHash('sha1').update(statement.slice(0, 4096)).digest('base64').slice(0, 16);
+
+/** Noted at each statement's log_statement line, so a cut AUDIT line can tell whose text it holds. */
+export function statementHeadFact(rec: PgRecord, server: string, texts: string[]): SessionFact {
+  const value = texts[0].length < LONG_STATEMENT ? 'short' : texts.map(headOf).join(' ');
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: STATEMENT_HEAD_FACT, value, persist: false };
+}
+
+/**
+ * Whether a cut AUDIT line's statement is the one the session sent (its author padded it: counting the
+ * table's size is on them) or another's: a function's body that its writer padded, run by whoever calls
+ * it. Undefined when the session's statement lines are not known (log_statement off, a restart).
+ */
+export function sessionSentIt(rec: PgRecord, server: string, statement: string, ctx: DecodeContext): boolean | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(STATEMENT_HEAD_FACT) : undefined;
+  if (noted === undefined) return undefined;
+  return noted !== 'short' && noted.split(' ').includes(headOf(statement));
 }
 
 /** A `DECLARE`'s cursor and the tables its query reads, for the session's later FETCHes. */
