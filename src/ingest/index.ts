@@ -40,7 +40,12 @@ export interface Ingester {
   stats(): { received: number; inserted: number; deadLettered: number; skipped: number; inserts: number; batchesInserted: number };
 }
 
-/** A partition's share of one fetch: fetchMaxBytes over the partitions processed at once, never below one message. */
+/**
+ * A partition's share of one fetch: fetchMaxBytes over the partitions processed at once, never below one
+ * event or log record. A shipper's envelope may be larger (up to maxEnvelopeBytes, sources/envelope.ts):
+ * the broker returns a partition's first batch whole whatever the limit, so it is read, and a fetch may
+ * then hold that much more.
+ */
 export function fetchBytesPerPartition(settings: Pick<Config['ingest'], 'fetchMaxBytes' | 'concurrentPartitions' | 'maxMessageBytes'>): number {
   return Math.max(settings.maxMessageBytes, Math.ceil(settings.fetchMaxBytes / settings.concurrentPartitions));
 }
