@@ -50,6 +50,15 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     f.ch.query<StoredRow>(sql`
       SELECT event_id, user, action, db_name, table_name, rows, bytes, status, client_ip, query_id, bytes_estimated, extra
       FROM access_events WHERE source = ${f.name} AND ${where} ORDER BY ts, event_id`);
+  /** A whole slow-log entry naming `user` on `thread` with a 20 GB read, as a statement can write one into the log. */
+  const forgedEntry = (user: string, thread: number) => [
+    `# User@Host: ${user}[${user}] @  [10.1.2.3]`,
+    `# Thread_id: ${thread}  Schema: ${names.database}  QC_hit: No`,
+    '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
+    '# Rows_affected: 0  Bytes_sent: 21474836480',
+    `SET timestamp=${Math.floor(Date.now() / 1000)};`,
+    'SELECT * FROM customers;',
+  ];
   const statementOf = (r: StoredRow) => String((JSON.parse(r.extra) as { statement?: string }).statement ?? '');
 
   beforeAll(async () => {
@@ -191,12 +200,7 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     const colleague = names.exporter;
     const forge = [
       'SELECT * /*',
-      `# User@Host: ${colleague}[${colleague}] @  [10.1.2.3]`,
-      `# Thread_id: 7  Schema: ${names.database}  QC_hit: No`,
-      '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
-      '# Rows_affected: 0  Bytes_sent: 21474836480',
-      `SET timestamp=${Math.floor(Date.now() / 1000)};`,
-      'SELECT * FROM customers;',
+      ...forgedEntry(colleague, 7),
       '*/ FROM customers',
     ].join('\n');
     const shrink = 'SELECT * FROM customers AS `c\n# Rows_sent: 3  Rows_examined: 3  Rows_affected: 0  Bytes_sent: 412`';
@@ -234,14 +238,7 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     // And omkafka dropped, without retry, any envelope over its producer's 1,000,000 bytes: both reads
     // were never counted.
     const colleague = names.exporter;
-    const forged = [
-      `# User@Host: ${colleague}[${colleague}] @  [10.1.2.3]`,
-      `# Thread_id: 7  Schema: ${names.database}  QC_hit: No`,
-      '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
-      '# Rows_affected: 0  Bytes_sent: 21474836480',
-      `SET timestamp=${Math.floor(Date.now() / 1000)};`,
-      'SELECT * FROM customers;',
-    ].join('\n');
+    const forged = forgedEntry(colleague, 7).join('\n');
     const send = (statement: string) =>
       new Promise<number>((resolve) => {
         const c = spawn('mariadb', ['--protocol=TCP', '-h', '127.0.0.1', '-P', String(layout.port), '-u', names.analyst, `-p${PASSWORD}`, names.database, '-c'], { stdio: ['pipe', 'ignore', 'inherit'] });
@@ -290,14 +287,7 @@ describe('MariaDB slow log + server_audit through rsyslog to the ingester and th
     // forged header its copy never holds the entry. The first statement's own entry is cut (no final
     // ';'); the second's ends with ';' inside its comment, and names a thread that does not exist.
     const colleague = names.exporter;
-    const header = (thread: number) => [
-      `# User@Host: ${colleague}[${colleague}] @  [10.1.2.3]`,
-      `# Thread_id: ${thread}  Schema: ${names.database}  QC_hit: No`,
-      '# Query_time: 41.0  Lock_time: 0.0  Rows_sent: 9000000  Rows_examined: 9000000',
-      '# Rows_affected: 0  Bytes_sent: 21474836480',
-      `SET timestamp=${Math.floor(Date.now() / 1000)};`,
-      'SELECT * FROM customers;',
-    ];
+    const header = (thread: number) => forgedEntry(colleague, thread);
     const pad = 'p'.repeat(1100);
     const statements = [
       [`SELECT * /* padded-cut ${pad}`, ...header(7), '*/ FROM customers'].join('\n'),
