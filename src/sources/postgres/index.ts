@@ -16,7 +16,7 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { cursorFact, cursorTables, fetchDocs, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
+import { cursorFact, cursorTables, fetchDocs, rowBytesOf, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
 import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
@@ -220,8 +220,7 @@ function tablesCopiedOut(statement: string): CopyTarget[] {
 function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>, path = () => searchPathOf(rec, server, ctx)): Record<string, unknown> {
   const { table, width } = tableRead(ctx, server, rec, copy.table!, path);
   const rows = width ? width.rows : 0;
-  // A table without a width of its own (a partitioned table's parent): the default.
-  const rowBytes = width && width.rowBytes > 0 ? ((copy.columns ? width.columnsBytes(copy.columns) : undefined) ?? width.rowBytes) : options.defaultRowBytes;
+  const rowBytes = rowBytesOf(width, options.defaultRowBytes, copy.columns).bytes;
   return {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
@@ -354,14 +353,8 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   const inbound = action === 'COPY FROM' || (a.className === 'WRITE' && !returning);
   // `INSERT ... RETURNING id` (ORMs, every insert): the id's width, not the row's.
   if (returning?.columns) columns = returning.columns;
-  let rowBytes = options.defaultRowBytes;
-  let widthFrom = 'default';
-  // A table never analysed (a partitioned table's parent, one just created) has no width: the default's.
-  if (width && width.rowBytes > 0) {
-    const cols = columns ? width.columnsBytes(columns) : undefined;
-    rowBytes = cols ?? width.rowBytes;
-    widthFrom = 'pg_stats';
-  }
+  const { bytes: rowBytes, fromStats } = rowBytesOf(width, options.defaultRowBytes, columns);
+  const widthFrom = fromStats ? 'pg_stats' : 'default';
   if (!table) width = undefined;
   // Writes and uploads move data into the database, not out of it: no download volume. A statement
   // without a table sends its rows too, at the default width: a function's result (a cursor drained in

@@ -33,6 +33,16 @@ export function tableBytesSoFar(rec: PgRecord, server: string, statementId: stri
   return { bytes: sum, fact: (bytes) => ({ kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: TABLE_BYTES_FACT, value: `${prefix}${sum + bytes}`, persist: false }) };
 }
 
+/**
+ * Bytes a row sends as COPY text: the named columns' (`COPY t (a, b)`, `RETURNING id`) or the whole row's,
+ * from the statistics; the default when they give the table no width (a partitioned table's parent, a
+ * table never analysed).
+ */
+export function rowBytesOf(width: TableWidth | undefined, defaultRowBytes: number, columns?: string[]): { bytes: number; fromStats: boolean } {
+  if (!width || width.rowBytes <= 0) return { bytes: defaultRowBytes, fromStats: false };
+  return { bytes: (columns ? width.columnsBytes(columns) : undefined) ?? width.rowBytes, fromStats: true };
+}
+
 /** The session's last statement as log_statement wrote it: 'short', or the hash of a long one's head. */
 const STATEMENT_HEAD_FACT = 'statement_head';
 /** Statements this long may be cut with their record (1 MiB): only theirs are hashed. */
@@ -131,7 +141,7 @@ export function fetchDocs(rec: PgRecord, statement: string, fetch: Fetch, tables
       table: read.table,
       rows,
       // FETCH 9223372036854775807 of a table without statistics: as much as an event can count, not a dead letter.
-      bytes: Math.min(Math.round(rows * (width && width.rowBytes > 0 ? width.rowBytes : defaultRowBytes)), Number.MAX_SAFE_INTEGER),
+      bytes: Math.min(Math.round(rows * rowBytesOf(width, defaultRowBytes).bytes), Number.MAX_SAFE_INTEGER),
       rows_from: fetch.rows === 'all' ? (width ? 'reltuples' : 'unknown (no statistics for the table)') : 'fetch count (an upper bound)',
       width_from: width ? 'pg_stats' : 'default',
       ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),

@@ -260,6 +260,9 @@ export interface Statement {
   backslashEscapes: boolean;
 }
 
+/** How a string's backslashes may be read: both ways when it holds one (standard_conforming_strings may be off). */
+const readings = (sql: string): boolean[] => (sql.includes('\\') ? [false, true] : [false]);
+
 /**
  * The statements of a query string, split at the semicolons outside literals and comments. The log
  * does not say whether the session had standard_conforming_strings off (any user may set it), which
@@ -270,7 +273,7 @@ export interface Statement {
 export function statementsOf(sql: string): Statement[] {
   const out: Statement[] = [];
   const seen = new Set<string>();
-  for (const backslashEscapes of sql.includes('\\') ? [false, true] : [false]) {
+  for (const backslashEscapes of readings(sql)) {
     let from = 0;
     const ends = tokenize(sql, Infinity, 'postgres', backslashEscapes).filter((t) => t.kind === 'punct' && t.text === ';').map((t) => t.at);
     for (const end of [...ends, sql.length]) {
@@ -335,7 +338,7 @@ export function searchPathSet(sql: string, backslashEscapes = false): string[] |
  */
 export function returningOf(sql: string): { columns?: string[] } | undefined {
   if (!/returning/i.test(sql)) return undefined;
-  for (const backslashes of sql.includes('\\') ? [false, true] : [false]) {
+  for (const backslashes of readings(sql)) {
     const tokens = tokenize(sql, Infinity, 'postgres', backslashes);
     const at = tokens.findIndex((t) => t.kind === 'word' && t.text.toUpperCase() === 'RETURNING');
     if (at < 0) continue;
@@ -429,8 +432,7 @@ const ROW_AGGREGATES = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jso
  */
 export function aggregatesRows(sql: string): boolean {
   if (!/agg|array|u&|pg_temp/i.test(sql)) return false;
-  // Both readings of a backslash in a string (standard_conforming_strings may be off), as statementsOf.
-  return callsRowAggregate(tokenize(sql, Infinity, 'postgres', false)) || (sql.includes('\\') && callsRowAggregate(tokenize(sql, Infinity, 'postgres', true)));
+  return readings(sql).some((backslashes) => callsRowAggregate(tokenize(sql, Infinity, 'postgres', backslashes)));
 }
 
 function callsRowAggregate(tokens: Token[]): boolean {
