@@ -85,6 +85,17 @@ const detectorShapes = {
     peerKnownShare: z.number().min(0).max(1),
     firstAccessSeverity: policySeverity,
   }),
+  /**
+   * Policy: reads whose bytes no log measured, because the session switched off what measures them (a
+   * MariaDB user may turn their own slow log off: SET SESSION long_query_time = 1e6). The volume
+   * detectors cannot see those reads; this says that someone made them unseeable.
+   */
+  unmeasuredReads: z.strictObject({
+    enabled: z.boolean(),
+    severity: policySeverity,
+    /** when one of those reads was of a sensitive table (the `sensitive` detector's classes) */
+    sensitiveSeverity: policySeverity,
+  }),
   /** Anomaly: volume outside the employee's local working hours, against their usual day. */
   offHours: z.strictObject({
     enabled: z.boolean(),

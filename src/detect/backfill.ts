@@ -4,11 +4,11 @@ import { dayOf, MS_PER_HOUR } from '../calendar';
 import { shardsOf, sql, tsvFields, tsvNumber, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
-import type { DetectEvent } from './event';
+import { unmeasuredOf, type DetectEvent } from './event';
 
 const COLUMNS = sql`event_id, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, user, action, bytes, rows,
   concat(db_name, '.', table_name) AS tbl, client_ip, client_app, session_id, status = 'ok' AS ok,
-  bytes_estimated AS estimated, identity`;
+  bytes_estimated AS estimated, identity, if(position(extra, '"bytes_unknown"') > 0, extra, '') AS unmeasured`;
 
 /**
  * Stored events matching `where`, in event order (ts, then user and id for events of the same millisecond).
@@ -50,7 +50,7 @@ export function inEventOrder(a: DetectEvent, b: DetectEvent): number {
 async function eventsOf(ch: ClickHouse, q: SqlFragment): Promise<DetectEvent[]> {
   const out: DetectEvent[] = [];
   await ch.queryTabSeparated(q, (line) => {
-    const f = tsvFields(line, 13);
+    const f = tsvFields(line, 14);
     out.push({
       eventId: tsvUnescape(f[0]),
       ts: tsvNumber(f[1], line),
@@ -65,6 +65,7 @@ async function eventsOf(ch: ClickHouse, q: SqlFragment): Promise<DetectEvent[]> 
       ok: f[10] === '1',
       estimated: f[11] === '1',
       identity: tsvUnescape(f[12]),
+      ...unmeasuredOf(tsvUnescape(f[13])),
     });
   });
   return out;

@@ -45,6 +45,17 @@ export interface DayState {
   estimatedBytes: number;
   /** The people behind shared database roles, by bytes. */
   identities: ReadonlyMap<string, number>;
+  /** Reads whose bytes no log measured (the source said why): counted, failed ones too, allowlisted ones not. */
+  unmeasured: Unmeasured;
+}
+
+export interface Unmeasured {
+  readonly reads: number;
+  /** Of them, reads of a sensitive table. */
+  readonly sensitive: number;
+  readonly tables: ReadonlySet<string>;
+  /** The first read's reason, as its source gave it. */
+  readonly why: string;
 }
 
 // Most employees never touch a new sensitive table, an allowlisted one or a shared role: until their
@@ -53,6 +64,7 @@ export interface DayState {
 const NONE: ReadonlySet<string> = new Set<string>();
 const NO_IDENTITIES: ReadonlyMap<string, number> = new Map<string, number>();
 const NOT_ALLOWLISTED: DayState['allowlisted'] = Object.freeze({ bytes: 0, rows: 0, events: 0, reasons: NONE });
+const NOTHING_UNMEASURED: Unmeasured = Object.freeze({ reads: 0, sensitive: 0, tables: NONE, why: '' });
 type Allowlisted = Tally & { reasons: Set<string> };
 
 /** Event ids remembered per employee and day: a producer retries within seconds, not thousands of events later. */
@@ -83,6 +95,7 @@ export function newDayState(user: string, day: number): DayState {
     allowlisted: NOT_ALLOWLISTED,
     estimatedBytes: 0,
     identities: NO_IDENTITIES,
+    unmeasured: NOTHING_UNMEASURED,
   };
 }
 
@@ -108,6 +121,11 @@ export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
   s.seen.add(e.eventId);
   s.firstTs = Math.min(s.firstTs, e.ts);
   s.lastTs = Math.max(s.lastTs, e.ts);
+  // Before the failed ones leave: a read that failed on purpose after sending its rows cannot be told apart here.
+  if (e.unmeasured !== undefined && !f.allowlisted) {
+    const u = s.unmeasured;
+    s.unmeasured = { reads: u.reads + 1, sensitive: u.sensitive + (f.sensitive ? 1 : 0), tables: added(u.tables, e.table), why: u.why || e.unmeasured };
+  }
   if (!e.ok) {
     s.failed++;
     return true;

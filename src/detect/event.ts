@@ -21,6 +21,8 @@ export interface DetectEvent {
   estimated?: boolean;
   /** The person behind a shared database role, when the log named them. */
   identity?: string;
+  /** Why the source could not measure this read's bytes (its `bytes_unknown`), and what made it so. */
+  unmeasured?: string;
 }
 
 export function fromAccessEvent(e: AccessEvent): DetectEvent {
@@ -38,5 +40,24 @@ export function fromAccessEvent(e: AccessEvent): DetectEvent {
     ok: e.status === 'ok',
     estimated: e.bytes_estimated === 1,
     identity: e.identity,
+    ...unmeasuredOf(e.extra),
   };
+}
+
+/**
+ * A source that knows it could not measure a read says so in the event's `bytes_unknown` (kept in
+ * `extra`), with what switched the measuring off (`slow_log_off_by`). The backfill reads `extra` from
+ * ClickHouse and calls this too, so both paths judge the same.
+ */
+export function unmeasuredOf(extra: string): Pick<DetectEvent, 'unmeasured'> {
+  if (!extra.includes('"bytes_unknown"')) return {};
+  let x: Record<string, unknown>;
+  try {
+    x = JSON.parse(extra) as Record<string, unknown>;
+  } catch {
+    return {}; // validate.ts writes extra as JSON; anything else was not written by a source
+  }
+  if (typeof x !== 'object' || x === null || typeof x.bytes_unknown !== 'string') return {};
+  const offBy = typeof x.slow_log_off_by === 'string' ? ` (turned off by ${x.slow_log_off_by})` : '';
+  return { unmeasured: `${x.bytes_unknown}${offBy}` };
 }

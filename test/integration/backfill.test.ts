@@ -6,9 +6,11 @@ import type { AlertRecord } from '../../src/alerts';
 import { MS_PER_DAY, MS_PER_HOUR } from '../../src/calendar';
 import { storeDirectory } from '../../src/directory';
 import { backfill, MAX_BLOCK_HOURS, storedEvents, storedEventsWhere } from '../../src/detect/backfill';
+import { unmeasuredOf } from '../../src/detect/event';
 import { engineFor } from '../../src/detect/setup';
 import { sql } from '../../src/store';
 import { loadEngineInputs } from '../../src/triage/detector-inputs';
+import { accessEvents, decodeRecords, slowOffRecords } from '../fixtures/mariadb/decode';
 import { ACTOR, DAY, directory, events, row } from '../helpers/api-fixture';
 import { dropDatabase, freshDatabase, type FreshDatabase } from '../helpers/database';
 import { testConfig, uniqueName } from '../helpers/env';
@@ -37,6 +39,27 @@ describe('backfill (ClickHouse)', () => {
     await db.ch.insert('access_events', [e]);
     const [back] = await storedEventsWhere(db.ch, sql`event_id = ${e.event_id}`);
     expect(back).toMatchObject({ eventId: e.event_id, user: e.user, clientApp: awkward, sessionId: '\\N', table: 'x.y', ts: from - MS_PER_DAY + 1234, bytes: 1, ok: true, estimated: false, identity: '' });
+  });
+
+  it('reads a read its source could not measure as the live path reads it (the reason from extra, whatever else extra holds)', async () => {
+    // The extra fields the MariaDB source gave a read made after its user turned the slow log off (the real server's lines).
+    const blind = accessEvents((await decodeRecords(slowOffRecords())).outcomes).find((e) => e.extra.includes('bytes_unknown'))!;
+    const extras = [
+      blind.extra,
+      JSON.stringify({ bytes_unknown: 'tab\there,\nnew line, back\\slash, "quoted"', slow_log_off_by: 'query 9,SET\tlong_query_time=1e6' }),
+      JSON.stringify({ note: { bytes_unknown: 'nested: not a source saying so' } }),
+      JSON.stringify({ note: '"bytes_unknown"' }),
+      '',
+    ];
+    const rows = extras.map((extra, i) => ({ ...row(`unmeasured-${i}`, from - MS_PER_DAY + i, 0, 'x.y'), extra }));
+    await db.ch.insert('access_events', rows);
+    for (const r of rows) {
+      const [back] = await storedEventsWhere(db.ch, sql`event_id = ${r.event_id}`);
+      expect(back.unmeasured).toBe(unmeasuredOf(r.extra).unmeasured);
+    }
+    expect(unmeasuredOf(extras[0]).unmeasured).toMatch(/slow log off.*turned off by query \d+,SET SESSION long_query_time = 1000/);
+    expect(unmeasuredOf(extras[1]).unmeasured).toContain('\t');
+    expect(unmeasuredOf(extras[2]).unmeasured).toBeUndefined();
   });
 
   it('raises the alerts an hour-by-hour judgement of the same events raises, each hour stored before the next is judged', async () => {

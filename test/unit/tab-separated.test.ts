@@ -49,9 +49,13 @@ describe('TabSeparated answers read', () => {
   });
 
   it('fails a read of stored events on a line that is not an event', async () => {
-    const event = ['id1', '1700000000123', 'alice', 'SELECT', '10', '1', 'db.t', '10.0.0.1', 'psql', 's1', '1', '0', 'alice@corp'].join('\t');
+    const event = ['id1', '1700000000123', 'alice', 'SELECT', '10', '1', 'db.t', '10.0.0.1', 'psql', 's1', '1', '0', 'alice@corp', ''].join('\t');
     const [read] = await storedEventsWhere(answering([event]), sql`1`);
     expect(read).toMatchObject({ eventId: 'id1', ts: 1700000000123, user: 'alice', bytes: 10, ok: true, estimated: false });
+    expect(read.unmeasured).toBeUndefined();
+    // The last field is `extra` when it says the source could not measure the read (TabSeparated-escaped).
+    const [blind] = await storedEventsWhere(answering([`${event}{"bytes_unknown":"no\\\\tbytes"}`]), sql`1`);
+    expect(blind.unmeasured).toBe('no\tbytes');
     for (const tail of errorTails) {
       const err = await storedEventsWhere(answering([event, ...tail]), sql`1`).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ClickHouseError);

@@ -36,7 +36,7 @@ export function alertsListCommand(ctx: CliContext): Command {
     .addOption(new Option('--severity <level>', 'this severity or worse').choices([...SEVERITIES]))
     .addOption(new Option('--status <status>', 'only alerts in this triage status').choices([...STATUSES]))
     .option('--department <name>', 'only employees of this department (as in the current directory)')
-    .option('--detector <name>', 'only alerts where this detector fired (volumeSelf, volumePeers, exportRate, sensitiveSelf, ceiling, magnitude, sensitive, offHours, departing, slowDrip, sensitiveDrip)')
+    .option('--detector <name>', 'only alerts where this detector fired (volumeSelf, volumePeers, exportRate, sensitiveSelf, ceiling, magnitude, unmeasuredReads, sensitive, offHours, departing, slowDrip, sensitiveDrip)')
     .addOption(new Option('--sort <key>', 'order: newest window first (window), severity, volume, ratio, fired or status (lifecycle order)').choices([...SORTS]).default('window'))
     .option('--asc', 'the other way round (oldest, mildest, smallest first; for status: resolved first)')
     .option('--limit <n>', 'at most this many (the total matching is said on stderr)', (v) => integer(v, 1), 100)

@@ -10,9 +10,10 @@ import type { Rule } from './rule';
 import { sensitive } from './sensitive';
 import { sensitiveSelf } from './sensitive-self';
 import { sensitiveDrip, slowDrip } from './slow-drip';
+import { unmeasuredReads } from './unmeasured-reads';
 import { volumeSelf } from './volume-self';
 
-export const RULES: ReadonlyArray<Rule> = [volumeSelf, exportRate, sensitiveSelf, offHours, slowDrip, sensitiveDrip, sensitive, ceiling, magnitude];
+export const RULES: ReadonlyArray<Rule> = [volumeSelf, exportRate, sensitiveSelf, offHours, slowDrip, sensitiveDrip, sensitive, ceiling, magnitude, unmeasuredReads];
 /** The anomaly detectors: each a statistic of its own (the Bonferroni factor counts the enabled ones). */
 export const ANOMALY_DETECTORS = ['volumeSelf', 'exportRate', 'sensitiveSelf', 'offHours', 'slowDrip', 'sensitiveDrip'] as const;
 export { watchOf, type Watch } from './departing';
