@@ -65,7 +65,7 @@ async function eventsOf(ch: ClickHouse, q: SqlFragment): Promise<DetectEvent[]> 
       ok: f[10] === '1',
       estimated: f[11] === '1',
       identity: tsvUnescape(f[12]),
-      ...unmeasuredOf(tsvUnescape(f[13])),
+      unmeasured: f[13] === '' ? undefined : unmeasuredOf(tsvUnescape(f[13])),
     });
   });
   return out;

@@ -40,7 +40,7 @@ export function fromAccessEvent(e: AccessEvent): DetectEvent {
     ok: e.status === 'ok',
     estimated: e.bytes_estimated === 1,
     identity: e.identity,
-    ...unmeasuredOf(e.extra),
+    unmeasured: unmeasuredOf(e.extra),
   };
 }
 
@@ -49,15 +49,15 @@ export function fromAccessEvent(e: AccessEvent): DetectEvent {
  * `extra`), with what switched the measuring off (`slow_log_off_by`). The backfill reads `extra` from
  * ClickHouse and calls this too, so both paths judge the same.
  */
-export function unmeasuredOf(extra: string): Pick<DetectEvent, 'unmeasured'> {
-  if (!extra.includes('"bytes_unknown"')) return {};
+export function unmeasuredOf(extra: string): string | undefined {
+  if (!extra.includes('"bytes_unknown"')) return undefined;
   let x: Record<string, unknown>;
   try {
     x = JSON.parse(extra) as Record<string, unknown>;
   } catch {
-    return {}; // validate.ts writes extra as JSON; anything else was not written by a source
+    return undefined; // validate.ts writes extra as JSON; anything else was not written by a source
   }
-  if (typeof x !== 'object' || x === null || typeof x.bytes_unknown !== 'string') return {};
+  if (typeof x !== 'object' || x === null || typeof x.bytes_unknown !== 'string') return undefined;
   const offBy = typeof x.slow_log_off_by === 'string' ? ` (turned off by ${x.slow_log_off_by})` : '';
-  return { unmeasured: `${x.bytes_unknown}${offBy}` };
+  return `${x.bytes_unknown}${offBy}`;
 }
