@@ -4,6 +4,7 @@
 //     its rows from the table's statistics (reltuples);
 //   `FETCH n FROM c` (log_statement; pgaudit logs a cursor's DECLARE without tables or rows, and nothing
 //     of its FETCHes) -> the tables of the cursor's query, the rows the FETCH asked for;
+//   a DO block opening a cursor, a routine's cursor read by the client (plpgsql.ts) -> its query's tables;
 //   ERROR records with their statement -> status "error" events (a statement that failed moves no data;
 //     pgaudit logs nothing for it);
 //   `connection authenticated: identity=...` (log_connections) -> a fact: who is behind the session.
@@ -16,7 +17,8 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { cursorFact, cursorTables, fetchDocs, rowBytesOf, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
+import { bodyCursors } from './plpgsql';
+import { cursorFact, cursorTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
 import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
@@ -168,13 +170,17 @@ function statementTexts(message: string): string[] {
  *   at the end is not counted again;
  * - `DECLARE c CURSOR FOR query`: noted in the join state (the tables its query reads), for its FETCHes;
  * - `FETCH n FROM c`: pgaudit logs nothing of it (psql with FETCH_COUNT, psycopg's named cursors and
- *   every explicit cursor read this way): one event per table of the cursor's query.
+ *   every explicit cursor read this way): one event per table of the cursor's query; a cursor never
+ *   declared in the log, on the tables of the cursors the session's routines open (a refcursor returned);
+ * - a DO block that opens a cursor (`OPEN c FOR SELECT ...`): neither its query nor its FETCHes are
+ *   logged, and RAISE NOTICE sends every row to the client: its tables' rows, an upper bound;
+ * - CREATE FUNCTION / PROCEDURE whose body opens a cursor: noted for the session's later FETCHes.
  * Other statements' lines are left to pgaudit's.
  */
 function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
   const statement = texts[0];
   const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
-  if (!/copy|declare|fetch|search_path/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
+  if (!/copy|declare|fetch|search_path|open|cursor/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
   const docs: Array<Record<string, unknown>> = [];
   const facts: SessionFact[] = [...head];
   // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
@@ -182,8 +188,18 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
   const seen = new Set<string>();
   const statements = texts.flatMap((t) => statementsOf(t)).filter((st) => !seen.has(st.text.trim()) && seen.add(st.text.trim()));
   let path = searchPathOf(rec, server, ctx);
+  // The cursors' tables of a routine created earlier in the same string.
+  let routineTables: string[] | undefined;
   for (const { text, backslashEscapes } of statements) {
     const head = firstKeyword(text);
+    const body = head === 'DO' || head === 'CREATE' ? bodyCursors(text, backslashEscapes) : undefined;
+    if (body?.kind === 'do') {
+      const extra = { action: 'DO', command: 'DO', counted_at: 'start (log_statement)', read_by: 'a cursor the DO block opens (pgaudit logs neither its query nor its FETCHes; RAISE NOTICE sends its rows): its tables\' rows, an upper bound' };
+      docs.push(...body.tables.map((table) => copyDoc(rec, statement, { table, direction: 'to', query: false }, server, options, ctx, extra, () => path)));
+    } else if (body && rec.sessionId) {
+      routineTables = [...new Set([...(routineTables ?? routineCursorTables(rec, server, ctx) ?? []), ...body.tables])];
+      facts.push(routineCursorsFact(rec, server, routineTables));
+    }
     if (head === 'COPY') {
       const copy = copyTarget(text, backslashEscapes);
       if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, () => path));
@@ -197,7 +213,12 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
       facts.push(cursorFact(rec, server, cursor));
     } else if (head === 'FETCH') {
       const fetch = fetchOf(text, backslashEscapes);
-      if (fetch) docs.push(...fetchDocs(rec, clip(text, STATEMENT_KEEP), fetch, declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx), server, options.defaultRowBytes, ctx, () => path));
+      if (!fetch) continue;
+      const known = declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx);
+      // Never declared in the log: a cursor a function opened and returned (refcursor), read on the tables its session's routines open.
+      const opened = known ? undefined : (routineTables ?? routineCursorTables(rec, server, ctx));
+      const fetched = fetchDocs(rec, clip(text, STATEMENT_KEEP), fetch, known ?? opened, server, options.defaultRowBytes, ctx, () => path);
+      docs.push(...(opened ? fetched.map((d) => ({ ...d, cursor_from: "not declared in the log: the tables of the cursors the session's functions open (a refcursor a function returned)" })) : fetched));
     }
     // SET search_path; or set_config('search_path', ...), a DO block, EXECUTE of a string: any statement may change it.
     const set = rec.sessionId && (head === 'SET' || head === 'RESET' || /search_path/i.test(text)) ? searchPathSet(text, backslashEscapes) : undefined;

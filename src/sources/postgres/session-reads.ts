@@ -71,6 +71,23 @@ export function cursorFact(rec: PgRecord, server: string, cursor: { name: string
   return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${CURSOR_FACT}${cursor.name}`, value: JSON.stringify(cursor.tables) };
 }
 
+/** The join state's name of the tables of the cursors the session's routines (CREATE FUNCTION / PROCEDURE) open. */
+const ROUTINE_CURSORS_FACT = 'routine_cursors';
+/** A session's routines' cursors are kept on this many tables at most. */
+const MAX_ROUTINE_TABLES = 20;
+
+/** The tables of the cursors the session's routines open, all of them so far (the caller merges). */
+export function routineCursorsFact(rec: PgRecord, server: string, tables: string[]): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: ROUTINE_CURSORS_FACT, value: JSON.stringify(tables.slice(0, MAX_ROUTINE_TABLES)) };
+}
+
+
+/** The tables of the cursors the session's routines open (undefined: none created in the log). */
+export function routineCursorTables(rec: PgRecord, server: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(ROUTINE_CURSORS_FACT) : undefined;
+  return noted === undefined ? undefined : jsonStrings(noted);
+}
+
 /** A search_path the log does not tell: no schema has a table of this name, so each name is looked up as the largest of that name (tableRead). */
 export const UNKNOWN_PATH = ['\u0000unknown'];
 

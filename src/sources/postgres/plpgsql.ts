@@ -1,0 +1,80 @@
+// What a PL/pgSQL body (a DO block, CREATE FUNCTION / PROCEDURE) reads out of pgaudit's sight: a
+// cursor it opens (`OPEN c FOR SELECT ...`, or a bound one, `c CURSOR FOR SELECT ...`). pgaudit 1.7
+// logs a `FOR r IN SELECT` loop's query with its rows, but neither the query of a cursor a body opens
+// nor its FETCHes: a DO block that RAISE NOTICEs every row of it, or a function returning the cursor
+// (refcursor) that the client then reads with `FETCH ALL FROM "<unnamed portal 1>"`, left no event
+// with a table at all (captured from the real server: test/fixtures/postgres/hostile-reads/).
+import { firstKeyword, relationsOf, tokenize } from './statement';
+
+/** A body's cursors' tables are kept as a session's: a body naming more is counted on its first ones. */
+const MAX_TABLES = 20;
+
+export interface BodyCursors {
+  /** `do`: the body runs now; `routine`: CREATE FUNCTION / PROCEDURE, it runs when called. */
+  kind: 'do' | 'routine';
+  /** The tables the queries of its cursors name, as named (no schema where none is given). */
+  tables: string[];
+}
+
+/** The tables of the cursors a DO block or a routine's body opens; undefined for other statements or bodies that open none. */
+export function bodyCursors(sql: string, backslashEscapes = false): BodyCursors | undefined {
+  const head = firstKeyword(sql);
+  const tokens = tokenize(sql, Infinity, 'postgres', backslashEscapes);
+  const words = tokens.slice(0, 6).map((t) => (t.kind === 'word' ? t.text.toUpperCase() : ''));
+  const routine = head === 'CREATE' && (words.includes('FUNCTION') || words.includes('PROCEDURE'));
+  if (head !== 'DO' && !routine) return undefined;
+  const tables: string[] = [];
+  // Every literal is read as a body: the body is one of them (`AS $$...$$`, `DO '...'`), and another
+  // (a default, a LANGUAGE name) holds no OPEN ... FOR.
+  for (const t of tokens) {
+    if (t.text !== "'") continue;
+    for (const table of cursorTablesOf(literalText(sql, t.at, backslashEscapes))) if (!tables.includes(table)) tables.push(table);
+  }
+  return tables.length > 0 ? { kind: routine ? 'routine' : 'do', tables: tables.slice(0, MAX_TABLES) } : undefined;
+}
+
+/** `OPEN c [[NO] SCROLL] FOR query` and `c [[NO] SCROLL] CURSOR [(args)] {FOR | IS} query`: the queries' tables (`OPEN c FOR EXECUTE <string>` cannot be read). */
+function cursorTablesOf(body: string): string[] {
+  const tokens = tokenize(body, Infinity);
+  const word = (i: number) => (tokens[i]?.kind === 'word' ? tokens[i].text.toUpperCase() : '');
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    let j: number;
+    if (word(i) === 'OPEN') j = i + 2;
+    else if (word(i) === 'CURSOR') j = i + 1;
+    else continue;
+    while (word(j) === 'NO' || word(j) === 'SCROLL') j++;
+    // A bound cursor's arguments: `CURSOR (k int) FOR ...`.
+    if (word(i) === 'CURSOR' && tokens[j]?.text === '(') {
+      while (j < tokens.length && tokens[j].text !== ')') j++;
+      j++;
+    }
+    if ((word(j) !== 'FOR' && word(j) !== 'IS') || word(j + 1) === 'EXECUTE') continue;
+    const end = tokens.findIndex((t, k) => k > j && t.text === ';');
+    out.push(...relationsOf(body.slice(tokens[j].at + tokens[j].text.length, end < 0 ? undefined : tokens[end].at), { defaultSchema: '' }));
+  }
+  return out;
+}
+
+/** The text inside the literal at sql[at]: `$tag$...$tag$`, `'...'` ('' a quote), `E'...'` (backslash escapes). */
+function literalText(sql: string, at: number, backslashEscapes: boolean): string {
+  const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(at, at + 64))?.[0];
+  if (tag) {
+    const end = sql.indexOf(tag, at + tag.length);
+    return sql.slice(at + tag.length, end < 0 ? undefined : end);
+  }
+  const escapes = backslashEscapes || sql[at] === 'E' || sql[at] === 'e';
+  let i = sql[at] === "'" ? at + 1 : at + 2;
+  let text = '';
+  while (i < sql.length) {
+    if (escapes && sql[i] === '\\') {
+      text += sql[i + 1] ?? '';
+      i += 2;
+    } else if (sql[i] === "'" && sql[i + 1] === "'") {
+      text += "'";
+      i += 2;
+    } else if (sql[i] === "'") break;
+    else text += sql[i++];
+  }
+  return text;
+}

@@ -1,0 +1,113 @@
+// The postgres format against reads pgaudit 1.7 logs with fewer rows than leave the server, captured
+// from the real server (test/fixtures/postgres/hostile-reads/, `scripts/capture-postgres-fixtures.ts
+// --reads`, cases in test/fixtures/postgres/hostile-reads.ts): cursors a PL/pgSQL body opens, a function
+// between the client and a table, a table sent as one value.
+import fs from 'node:fs';
+import path from 'node:path';
+import { toCanonical } from '../../src/event';
+import { createSources, type MessageOutcome } from '../../src/sources';
+import { splitRecords } from '../../src/sources/framing';
+import { bodyCursors } from '../../src/sources/postgres/plpgsql';
+import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
+import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
+import { CUSTOMERS, type CaseResult } from '../fixtures/postgres/scenario';
+
+const DIR = path.join(FIXTURE_DIR, 'hostile-reads');
+const { cases } = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8')) as { cases: CaseResult[] };
+const STATS = JSON.parse(fs.readFileSync(path.join(DIR, 'stats.json'), 'utf8')) as TableStatsRow[];
+const DESTINATIONS: Destination[] = ['jsonlog', 'csvlog', 'stderr'];
+
+async function decode(destination: Destination, keep: (record: string) => boolean = () => true): Promise<{ events: FixtureEvent[]; outcomes: MessageOutcome[]; records: string[] }> {
+  const sources = createSources({ settings: { sources: { reads: { format: 'postgres', options: { destination, server: 'fixture-pg' } } } } as never, role: 'reader' });
+  sources.addStats(STATS);
+  const records = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES[destination]), 'utf8'), destination !== 'jsonlog', destination === 'csvlog').filter(keep);
+  const outcomes = await sources.decodeBatch(
+    'reads',
+    records.map((r, i) => ({ value: Buffer.from(r), topic: 'reads', partition: 0, offset: String(i) })),
+    { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 },
+    Date.UTC(2030, 0, 1),
+  );
+  return { events: outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])), outcomes, records };
+}
+
+const shape = (e: { user: string; identity?: unknown; action: string; table?: unknown; rows?: unknown; status?: unknown }) => ({ user: e.user, identity: e.identity ?? '', action: e.action, table: e.table, rows: e.rows, status: e.status });
+/** customers' bytes as the statistics estimate them (rows x row width as COPY text). */
+const customersBytes = (rows: number) => {
+  const s = STATS.find((r) => r.table_name === 'public.customers')!;
+  return rows * s.column_widths.reduce((sum, w) => sum + w + 1, 0);
+};
+
+describe.each(DESTINATIONS)('postgres %s, reads pgaudit under-counts, captured from the real server', (destination) => {
+  let decoded: Awaited<ReturnType<typeof decode>>;
+  beforeAll(async () => {
+    decoded = await decode(destination);
+  });
+  const expectCase = (name: string) => {
+    const c = cases.find((x) => x.name === name)!;
+    const got = decoded.events.filter((e) => e.client_app === c.app);
+    expect(got.map(shape)).toEqual(c.expected.map(shape));
+    return got;
+  };
+
+  it('a DO block that opens a cursor and RAISE NOTICEs its rows (pgaudit logs nothing): the cursor\'s table at its size', () => {
+    const [read] = expectCase('do-notice-cursor');
+    expect(read.bytes).toBeCloseTo(customersBytes(CUSTOMERS), -1);
+  });
+
+  it('a DO block with a FOR loop: pgaudit logs the loop\'s query with its rows (already counted)', () => {
+    const [read] = expectCase('do-notice-loop');
+    expect(read.bytes).toBeCloseTo(customersBytes(CUSTOMERS), -1);
+  });
+
+  it('a refcursor a function opened, read with FETCH ALL FROM "<unnamed portal 1>": on the table the session\'s function opens it over', () => {
+    const [, fetched] = expectCase('refcursor-unnamed');
+    expect(fetched.bytes).toBeCloseTo(customersBytes(CUSTOMERS), -1);
+  });
+
+  it('a bound cursor a function opened, read by its name: the rows asked for, on its table', () => {
+    const [, fetched] = expectCase('refcursor-bound');
+    expect(fetched.bytes).toBeCloseTo(customersBytes(100), -1);
+  });
+
+  it('a function returning the table as one value (string_agg INTO, a FOR loop): its inner statement counts the table', () => {
+    const got = expectCase('function-value');
+    expect(got.map((e) => e.bytes > customersBytes(CUSTOMERS) / 2)).toEqual([true, false, true, false]);
+  });
+
+  it('COPY (TABLE t), COPY (WITH ...), psql\'s \\copy: the query\'s table and rows', () => {
+    const got = expectCase('copy-variants');
+    expect(got.every((e) => e.bytes > customersBytes(CUSTOMERS) / 2)).toBe(true);
+  });
+
+  it('nothing is dead-lettered', () => {
+    expect(decoded.outcomes.flatMap((o, i) => (o.ok ? [] : [`${o.code} <- ${decoded.records[i].slice(0, 100)}`]))).toEqual([]);
+  });
+});
+
+describe('a cursor opened by a function created where the log does not show it', () => {
+  it('without its CREATE FUNCTION line, FETCH ALL of the refcursor stays an event without table (rows unknown), not a dead letter', async () => {
+    const { events } = await decode('jsonlog', (r) => !r.includes('CREATE FUNCTION pg_temp.rc()'));
+    const fetched = events.filter((e) => e.client_app === 'case-refcursor-unnamed' && e.action === 'FETCH');
+    expect(fetched.map((e) => [e.table, e.rows])).toEqual([['', 0]]);
+  });
+});
+
+describe('bodyCursors: the tables of the cursors a PL/pgSQL body opens', () => {
+  it.each([
+    ["DO $$ BEGIN OPEN c FOR SELECT * FROM customers; END $$", { kind: 'do', tables: ['customers'] }],
+    ["DO LANGUAGE plpgsql 'BEGIN OPEN c SCROLL FOR SELECT * FROM \"Big\" b JOIN crm.accounts a ON true; END'", { kind: 'do', tables: ['Big', 'crm.accounts'] }],
+    ["CREATE OR REPLACE FUNCTION f() RETURNS refcursor AS $body$ DECLARE b CURSOR (k int) IS SELECT * FROM orders WHERE id = k; BEGIN OPEN b(1); RETURN b; END $body$ LANGUAGE plpgsql", { kind: 'routine', tables: ['orders'] }],
+    // E'...': a backslash escapes the quote, which does not end the body before the OPEN.
+    ["CREATE PROCEDURE p() LANGUAGE plpgsql AS E'BEGIN RAISE NOTICE \\'x\\'; OPEN c FOR SELECT * FROM customers; END'", { kind: 'routine', tables: ['customers'] }],
+  ])('%s', (sql, expected) => {
+    expect(bodyCursors(sql)).toEqual(expected);
+  });
+
+  it.each([
+    "DO $$ DECLARE r record; BEGIN FOR r IN SELECT * FROM customers LOOP RAISE NOTICE '%', r; END LOOP; END $$",
+    "DO $$ BEGIN OPEN c FOR EXECUTE 'SELECT * FROM customers'; END $$",
+    "SELECT 'DO $$ BEGIN OPEN c FOR SELECT * FROM customers; END $$'",
+  ])('nothing a cursor reads out of sight: %s', (sql) => {
+    expect(bodyCursors(sql)).toBeUndefined();
+  });
+});
