@@ -8,6 +8,7 @@ import { toCanonical } from '../../src/event';
 import { createSources, type MessageOutcome } from '../../src/sources';
 import { splitRecords } from '../../src/sources/framing';
 import { bodyCursors } from '../../src/sources/postgres/plpgsql';
+import { readsFunctionRows } from '../../src/sources/postgres/statement';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
 import { CUSTOMERS, type CaseResult } from '../fixtures/postgres/scenario';
@@ -74,6 +75,20 @@ describe.each(DESTINATIONS)('postgres %s, reads pgaudit under-counts, captured f
     expect(got.map((e) => e.bytes > customersBytes(CUSTOMERS) / 2)).toEqual([true, false, true, false]);
   });
 
+  it('a cursor drained by a function in LATERAL beside a one-row table: its rows at the default width, not at the narrow table\'s', () => {
+    const [, read] = expectCase('lateral-drain');
+    // The same bytes as the drain without the narrow table (sources-postgres-hostile: function-drain).
+    expect(read.bytes).toBe(CUSTOMERS * 100);
+  });
+
+  it('a narrow outer table beside a scalar subquery\'s aggregate or an SQL function\'s rows: the wide table\'s line counts them', () => {
+    const [narrow, aggregated, inner, outer] = expectCase('outer-narrow');
+    expect([narrow.bytes < 10, aggregated.bytes]).toEqual([true, Math.round(customersBytes(CUSTOMERS))]);
+    // The SQL function's inner line counts the table; the outer line adds at most the default width beyond it.
+    expect(inner.bytes).toBe(Math.round(customersBytes(CUSTOMERS)));
+    expect(inner.bytes + outer.bytes).toBeLessThanOrEqual(CUSTOMERS * 100 + CUSTOMERS * 10);
+  });
+
   it('COPY (TABLE t), COPY (WITH ...), psql\'s \\copy: the query\'s table and rows', () => {
     const got = expectCase('copy-variants');
     expect(got.every((e) => e.bytes > customersBytes(CUSTOMERS) / 2)).toBe(true);
@@ -89,6 +104,21 @@ describe('a cursor opened by a function created where the log does not show it',
     const { events } = await decode('jsonlog', (r) => !r.includes('CREATE FUNCTION pg_temp.rc()'));
     const fetched = events.filter((e) => e.client_app === 'case-refcursor-unnamed' && e.action === 'FETCH');
     expect(fetched.map((e) => [e.table, e.rows])).toEqual([['', 0]]);
+  });
+});
+
+describe('readsFunctionRows: a statement that sends rows a function makes', () => {
+  it.each([
+    ["SELECT f FROM one_row, LATERAL pg_temp.drain('k') f", true],
+    ["SELECT pg_temp.drain('k') FROM one_row", true],
+    ['SELECT * FROM one_row o JOIN LATERAL my_rows(o.id) r ON true', true],
+    ['SELECT "rx_own"."cat"(c::text) FROM customers c', true],
+    ['SELECT * FROM one_row, generate_series(1, 10) g, LATERAL unnest(ARRAY[1]) u', false],
+    ['SELECT pg_catalog.lower(name), count(*) FROM customers GROUP BY 1', false],
+    ["SELECT * FROM customers WHERE note = 'x FROM pg_temp.f(1)'", false],
+    ['WITH w AS (INSERT INTO public.log (id) VALUES (1) RETURNING id) SELECT * FROM w', false],
+  ])('%s -> %s', (sql, expected) => {
+    expect(readsFunctionRows(sql)).toBe(expected);
   });
 });
 

@@ -19,7 +19,7 @@ import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { bodyCursors } from './plpgsql';
 import { cursorFact, cursorTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
-import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
+import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, readsFunctionRows, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -385,8 +385,12 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   const soFar = rec.sessionId && !inbound ? tableBytesSoFar(rec, server, a.statementId, ctx) : undefined;
   const tableBytes = Math.round(rows * rowBytes);
   const functionBytes = !table && soFar && rows > 1 ? Math.max(0, tableBytes - soFar.bytes) : 0;
-  const bytes = inbound ? 0 : table ? tableBytes : functionBytes;
-  const facts = table && soFar && tableBytes > 0 ? [soFar.fact(tableBytes)] : [];
+  // A table's line whose statement sends a function's rows (`SELECT f FROM one_row, LATERAL
+  // pg_temp.drain('k') f`: a drained cursor's 3,000 rows logged on one_row, at its width): those rows at
+  // the default width, like a line without table, less what the statement's lines counted.
+  const madeBytes = table && soFar && a.className === 'READ' && rowsFrom === 'pgaudit' && rows > 1 && readsFunctionRows(a.statement) ? Math.max(0, Math.round(rows * options.defaultRowBytes) - soFar.bytes - tableBytes) : 0;
+  const bytes = inbound ? 0 : table ? tableBytes + madeBytes : functionBytes;
+  const facts = table && soFar && tableBytes + madeBytes > 0 ? [soFar.fact(tableBytes + madeBytes)] : [];
   const doc: Record<string, unknown> = {
     event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
     ts: rec.ts,
@@ -409,6 +413,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
     parameter: clip(a.parameter, MESSAGE_KEEP),
     rows_from: rowsFrom,
     width_from: table ? widthFrom : functionBytes > 0 ? 'default (no table: the rows of a function or an expression)' : 'no table',
+    ...(madeBytes > 0 ? { function_rows: `the statement sends rows a function makes: ${madeBytes} bytes beyond the table's width (the default row width, less what its lines counted)` } : {}),
     ...(a.className === 'WRITE' && !inbound ? { returned: 'RETURNING: the rows written were sent to the client' } : {}),
     ...(a.cut ? { record_cut: 'the shipper cut this record at its maximum size (ingest.maxMessageBytes): its statement is a prefix, its row count lost' } : {}),
     ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),

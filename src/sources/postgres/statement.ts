@@ -447,6 +447,39 @@ function callsRowAggregate(tokens: Token[]): boolean {
   return false;
 }
 
+/** Built-in set-returning functions: rows they make are not a table's (generate_series, unnest, JSON's). */
+const BUILTIN_ROW_FUNCTIONS = new Set([
+  'generate_series', 'generate_subscripts', 'unnest', 'regexp_matches', 'regexp_split_to_table', 'string_to_table',
+  'json_each', 'json_each_text', 'jsonb_each', 'jsonb_each_text', 'json_array_elements', 'json_array_elements_text', 'jsonb_array_elements', 'jsonb_array_elements_text',
+  'json_object_keys', 'jsonb_object_keys', 'json_to_record', 'json_to_recordset', 'jsonb_to_record', 'jsonb_to_recordset',
+  'json_populate_record', 'json_populate_recordset', 'jsonb_populate_record', 'jsonb_populate_recordset', 'jsonb_path_query', 'xmltable',
+]);
+const CATALOG_SCHEMAS = new Set(['pg_catalog', 'information_schema']);
+
+/**
+ * True when the statement sends rows a function makes, which pgaudit logs on the statement's tables
+ * (`SELECT f FROM one_row, LATERAL pg_temp.drain('k') f`: 3,000 rows of a drained cursor on one_row's
+ * line, at one_row's width): a call of a function of a schema (pg_temp, the user's own; not
+ * pg_catalog) anywhere, or of a function without schema in FROM, JOIN or LATERAL that is not a built-in
+ * set-returning one. A function without schema elsewhere (found along search_path) is not seen.
+ */
+export function readsFunctionRows(sql: string): boolean {
+  if (!sql.includes('(')) return false;
+  return readings(sql).some((backslashes) => {
+    const tokens = tokenize(sql, Infinity, 'postgres', backslashes);
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      if (tokens[i + 1].text !== '(' || (tokens[i].kind !== 'word' && tokens[i].kind !== 'ident')) continue;
+      const name = nameOf(tokens[i])!;
+      if (i >= 2 && tokens[i - 1].text === '.') {
+        // schema.f(...), not INSERT INTO s.t (columns) or COPY s.t (columns).
+        const schema = nameOf(tokens[i - 2]);
+        if (schema !== undefined && !CATALOG_SCHEMAS.has(schema) && !/^(INTO|COPY|TABLE)$/.test(wordAt(tokens, i - 3))) return true;
+      } else if (/^(FROM|JOIN|LATERAL)$/.test(wordAt(tokens, i - 1)) && !BUILTIN_ROW_FUNCTIONS.has(name)) return true;
+    }
+    return false;
+  });
+}
+
 function relationAtCopy(tokens: Token[], i: number, rules: Required<NameRules>): { name: string; next: number } | undefined {
   // COPY t (a, b) TO: the column list follows the name, unlike a function call.
   const read = dottedNameAt(tokens, i);
