@@ -8,7 +8,7 @@ import { toCanonical } from '../../src/event';
 import { createSources, type MessageOutcome } from '../../src/sources';
 import { splitRecords } from '../../src/sources/framing';
 import { bodyCursors } from '../../src/sources/postgres/plpgsql';
-import { readsFunctionRows } from '../../src/sources/postgres/statement';
+import { aggregateCreated, readsFunctionRows } from '../../src/sources/postgres/statement';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
 import { CUSTOMERS, type CaseResult } from '../fixtures/postgres/scenario';
@@ -89,6 +89,11 @@ describe.each(DESTINATIONS)('postgres %s, reads pgaudit under-counts, captured f
     expect(inner.bytes + outer.bytes).toBeLessThanOrEqual(CUSTOMERS * 100 + CUSTOMERS * 10);
   });
 
+  it('an aggregate the session made in a schema of its own (CREATE AGGREGATE rx_own.cat): the table\'s rows, not the 1 row pgaudit logs', () => {
+    const [read] = expectCase('own-aggregate');
+    expect(read.bytes).toBe(Math.round(customersBytes(CUSTOMERS)));
+  });
+
   it('COPY (TABLE t), COPY (WITH ...), psql\'s \\copy: the query\'s table and rows', () => {
     const got = expectCase('copy-variants');
     expect(got.every((e) => e.bytes > customersBytes(CUSTOMERS) / 2)).toBe(true);
@@ -104,6 +109,28 @@ describe('a cursor opened by a function created where the log does not show it',
     const { events } = await decode('jsonlog', (r) => !r.includes('CREATE FUNCTION pg_temp.rc()'));
     const fetched = events.filter((e) => e.client_app === 'case-refcursor-unnamed' && e.action === 'FETCH');
     expect(fetched.map((e) => [e.table, e.rows])).toEqual([['', 0]]);
+  });
+});
+
+describe('aggregates a session creates', () => {
+  it('two created in one string are both known to its later statements', async () => {
+    const line = fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8').split('\n').filter((l) => l.includes('"case-own-aggregate"'));
+    const created = line.findIndex((l) => l.includes('statement: CREATE AGGREGATE'));
+    const both = line.map((l, i) => (i === created ? l.replace(/statement: (CREATE AGGREGATE [^"]*)"/, (_, c: string) => `statement: ${c}; CREATE AGGREGATE rx_own.other (text) (SFUNC = textcat, STYPE = text)"`) : l));
+    expect(both[created]).toContain('rx_own.other');
+    const sources = createSources({ settings: { sources: { reads: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } } } as never, role: 'reader' });
+    sources.addStats(STATS);
+    const outcomes = await sources.decodeBatch('reads', both.map((r, i) => ({ value: Buffer.from(r), topic: 'reads', partition: 0, offset: String(i) })), { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1));
+    const reads = outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])).filter((e) => e.action === 'SELECT');
+    expect(reads.map((e) => e.rows)).toEqual([CUSTOMERS]);
+  });
+
+  it.each([
+    ['CREATE AGGREGATE rx_own.cat (text) (SFUNC = textcat, STYPE = text)', 'cat'],
+    ['create or replace aggregate "Own"."Cat" (text) (sfunc = textcat, stype = text)', 'Cat'],
+    ['CREATE FUNCTION cat() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$', undefined],
+  ])('%s -> %s', (sql, name) => {
+    expect(aggregateCreated(sql)).toBe(name);
   });
 });
 

@@ -18,8 +18,8 @@ import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { bodyCursors } from './plpgsql';
-import { cursorFact, cursorTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
-import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, readsFunctionRows, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
+import { aggregateFact, cursorFact, cursorTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
+import { aggregateCreated, aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, readsFunctionRows, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -180,7 +180,7 @@ function statementTexts(message: string): string[] {
 function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
   const statement = texts[0];
   const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
-  if (!/copy|declare|fetch|search_path|open|cursor/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
+  if (!/copy|declare|fetch|search_path|open|cursor|aggregate/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
   const docs: Array<Record<string, unknown>> = [];
   const facts: SessionFact[] = [...head];
   // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
@@ -190,6 +190,7 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
   let path = searchPathOf(rec, server, ctx);
   // The cursors' tables of a routine created earlier in the same string.
   let routineTables: string[] | undefined;
+  let aggregates: string[] | undefined;
   for (const { text, backslashEscapes } of statements) {
     const head = firstKeyword(text);
     const body = head === 'DO' || head === 'CREATE' ? bodyCursors(text, backslashEscapes) : undefined;
@@ -199,6 +200,13 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
     } else if (body && rec.sessionId) {
       routineTables = [...new Set([...(routineTables ?? routineCursorTables(rec, server, ctx) ?? []), ...body.tables])];
       facts.push(routineCursorsFact(rec, server, routineTables));
+    }
+    // An aggregate of the session's making (in a schema of its own, not only pg_temp): its calls are read like string_agg's.
+    const aggregate = head === 'CREATE' && rec.sessionId ? aggregateCreated(text, backslashEscapes) : undefined;
+    if (aggregate) {
+      const made = aggregateFact(rec, server, aggregate, aggregates ?? sessionAggregates(rec, server, ctx) ?? []);
+      aggregates = made.names;
+      facts.push(made.fact);
     }
     if (head === 'COPY') {
       const copy = copyTarget(text, backslashEscapes);
@@ -364,7 +372,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   }
   // An aggregate that puts the rows into one value (`SELECT json_agg(c) FROM customers c`): pgaudit's row
   // count is the 1 row sent; what was sent is the table's rows, at most.
-  if (width && a.className === 'READ' && !copyGap && !a.cut && rows < width.rows && aggregatesRows(a.statement)) {
+  if (width && a.className === 'READ' && !copyGap && !a.cut && rows < width.rows && aggregatesRows(a.statement, sessionAggregates(rec, server, ctx))) {
     rows = width.rows;
     rowsFrom = 'reltuples (an upper bound: the statement aggregates rows into values: json_agg, string_agg, ARRAY(SELECT ...))';
   }

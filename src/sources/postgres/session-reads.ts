@@ -88,6 +88,26 @@ export function routineCursorTables(rec: PgRecord, server: string, ctx: DecodeCo
   return noted === undefined ? undefined : jsonStrings(noted);
 }
 
+/** The join state's name of the aggregates the session created (their names, without schema). */
+const AGGREGATES_FACT = 'aggregates';
+/** A session's own aggregates kept: a session creating more is judged on its last ones. */
+const MAX_AGGREGATES = 50;
+
+/**
+ * Aggregates the session created (CREATE AGGREGATE crm.cat): their calls send many rows as one, like
+ * string_agg's. `known`: the session's so far, those created earlier in the same string included.
+ */
+export function aggregateFact(rec: PgRecord, server: string, name: string, known: readonly string[]): { names: string[]; fact: SessionFact } {
+  const names = [...known.filter((n) => n !== name), name].slice(-MAX_AGGREGATES);
+  return { names, fact: { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: AGGREGATES_FACT, value: JSON.stringify(names) } };
+}
+
+/** The names of the aggregates the session created in the log (undefined: none). */
+export function sessionAggregates(rec: PgRecord, server: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(AGGREGATES_FACT) : undefined;
+  return noted === undefined ? undefined : jsonStrings(noted);
+}
+
 /** A search_path the log does not tell: no schema has a table of this name, so each name is looked up as the largest of that name (tableRead). */
 export const UNKNOWN_PATH = ['\u0000unknown'];
 

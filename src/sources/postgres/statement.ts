@@ -430,21 +430,31 @@ const ROW_AGGREGATES = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jso
  * before its parenthesis), or calls a function of pg_temp (an aggregate of the session's making).
  * Anywhere in the statement, however long: padding cannot push it out of sight.
  */
-export function aggregatesRows(sql: string): boolean {
-  if (!/agg|array|u&|pg_temp/i.test(sql)) return false;
-  return readings(sql).some((backslashes) => callsRowAggregate(tokenize(sql, Infinity, 'postgres', backslashes)));
+export function aggregatesRows(sql: string, own: readonly string[] = []): boolean {
+  if (own.length === 0 && !/agg|array|u&|pg_temp/i.test(sql)) return false;
+  return readings(sql).some((backslashes) => callsRowAggregate(tokenize(sql, Infinity, 'postgres', backslashes), own));
 }
 
-function callsRowAggregate(tokens: Token[]): boolean {
+/** `own`: the names of the aggregates the session created (CREATE AGGREGATE crm.cat: `cat`), whatever their schema. */
+function callsRowAggregate(tokens: Token[], own: readonly string[]): boolean {
   for (let i = 0; i + 1 < tokens.length; i++) {
     if (tokens[i + 1].text !== '(') continue;
     const name = nameOf(tokens[i]);
-    if (name !== undefined && (ROW_AGGREGATES.has(name) || (name === 'array' && tokens[i].kind === 'word'))) return true;
+    if (name !== undefined && (ROW_AGGREGATES.has(name) || own.includes(name) || (name === 'array' && tokens[i].kind === 'word'))) return true;
     // A function of the session's own temporary schema: an aggregate anyone can make in one statement
     // (CREATE AGGREGATE pg_temp.cat (text) (SFUNC = textcat, STYPE = text)), called only so qualified.
     if (i >= 2 && tokens[i - 1].text === '.' && /^pg_temp(_\d+)?$/.test(nameOf(tokens[i - 2]) ?? '')) return true;
   }
   return false;
+}
+
+/** `CREATE [OR REPLACE] AGGREGATE [schema.]name (...)`: the aggregate's name as PostgreSQL keeps it, without its schema. */
+export function aggregateCreated(sql: string, backslashEscapes = false): string | undefined {
+  const tokens = tokenize(sql, 12, 'postgres', backslashEscapes);
+  const at = wordAt(tokens, 1) === 'OR' && wordAt(tokens, 2) === 'REPLACE' ? 3 : 1;
+  if (wordAt(tokens, 0) !== 'CREATE' || wordAt(tokens, at) !== 'AGGREGATE') return undefined;
+  const read = dottedNameAt(tokens, at + 1);
+  return read && read.parts[read.parts.length - 1];
 }
 
 /** Built-in set-returning functions: rows they make are not a table's (generate_series, unnest, JSON's). */
