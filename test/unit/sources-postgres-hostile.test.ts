@@ -175,9 +175,10 @@ describe.each(DESTINATIONS)('postgres %s, hostile statements captured from the r
     expect(ids.bytes / 5).toBeLessThan(returned.bytes / PUBLIC_ACCOUNTS);
   });
 
-  it('a partitioned table (its parent has no width of its own): its rows at the default width, not 0 bytes', () => {
+  it('a partitioned table: its rows at the parent\'s width (inherited statistics; stats read before them: the default), not 0 bytes', () => {
     const [read] = expectCase('partitioned');
-    expect(read.bytes).toBe(OTHER_ACCOUNTS * 100);
+    expect(read.bytes).toBeGreaterThan(OTHER_ACCOUNTS * 30);
+    expect(read.bytes).toBeLessThanOrEqual(OTHER_ACCOUNTS * 100);
   });
 
   it('RETURN QUERY: the rows are counted once, on the table pgaudit names; the outer line without a table counts none', () => {

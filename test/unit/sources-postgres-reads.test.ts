@@ -11,6 +11,7 @@ import { bodyCursors } from '../../src/sources/postgres/plpgsql';
 import { aggregateCreated, readsFunctionRows } from '../../src/sources/postgres/statement';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
+import { PARTED_ROWS } from '../fixtures/postgres/hostile-reads';
 import { CUSTOMERS, type CaseResult } from '../fixtures/postgres/scenario';
 
 const DIR = path.join(FIXTURE_DIR, 'hostile-reads');
@@ -92,6 +93,13 @@ describe.each(DESTINATIONS)('postgres %s, reads pgaudit under-counts, captured f
   it('an aggregate the session made in a schema of its own (CREATE AGGREGATE rx_own.cat): the table\'s rows, not the 1 row pgaudit logs', () => {
     const [read] = expectCase('own-aggregate');
     expect(read.bytes).toBe(Math.round(customersBytes(CUSTOMERS)));
+  });
+
+  it('a partitioned table\'s parent never analysed (as autovacuum leaves it): its partitions\' rows, for a FETCH ALL and an aggregate', () => {
+    const [, fetched, aggregated] = expectCase('partitioned-parent');
+    // The leaves' heap bytes per row stand in for the parent's width (about 41 bytes, less than the default 100).
+    expect(fetched.bytes).toBe(aggregated.bytes);
+    expect(fetched.bytes).toBeGreaterThan(PARTED_ROWS * 30);
   });
 
   it('COPY (TABLE t), COPY (WITH ...), psql\'s \\copy: the query\'s table and rows', () => {

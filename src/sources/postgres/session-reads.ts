@@ -35,8 +35,8 @@ export function tableBytesSoFar(rec: PgRecord, server: string, statementId: stri
 
 /**
  * Bytes a row sends as COPY text: the named columns' (`COPY t (a, b)`, `RETURNING id`) or the whole row's,
- * from the statistics; the default when they give the table no width (a partitioned table's parent, a
- * table never analysed).
+ * from the statistics; the default when they give the table no width (statistics never read, a table
+ * without rows or heap).
  */
 export function rowBytesOf(width: TableWidth | undefined, defaultRowBytes: number, columns?: string[]): { bytes: number; fromStats: boolean } {
   if (!width || width.rowBytes <= 0) return { bytes: defaultRowBytes, fromStats: false };

@@ -27,11 +27,14 @@ export interface TableStatsRow {
 // int8 is 8 bytes, its text up to 20 characters; a timestamptz 8 bytes, its text 22 or more) is not
 // the text's: for those, the average length of the histogram bounds (or most common values) as text.
 // Variable-width values are stored with a 1-byte header. NULLs print as \N (2 characters).
+// A partitioned table's parent holds no rows, and autovacuum never analyses it (reltuples -1, no
+// pg_stats): its rows and bytes are its leaf partitions' (a FETCH ALL, an aggregate, a DO block's cursor
+// over it counted 0 rows), its columns' widths the inherited statistics when someone analysed it.
 const TABLES_SQL = `
   SELECT n.nspname || '.' || c.relname AS table_name,
-         greatest(c.reltuples, 0)::float8 AS reltuples,
-         pg_relation_size(c.oid)::bigint AS heap_bytes,
-         pg_total_relation_size(c.oid)::bigint AS total_bytes,
+         greatest(coalesce(leaves.reltuples, c.reltuples), 0)::float8 AS reltuples,
+         coalesce(leaves.heap_bytes, pg_relation_size(c.oid))::bigint AS heap_bytes,
+         coalesce(leaves.total_bytes, pg_total_relation_size(c.oid))::bigint AS total_bytes,
          array_agg(a.attname::text ORDER BY a.attnum) AS column_names,
          array_agg(coalesce(
            (CASE
@@ -45,7 +48,11 @@ const TABLES_SQL = `
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
-  LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname AND NOT s.inherited
+  LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname AND s.inherited = (c.relkind = 'p')
+  LEFT JOIN LATERAL (
+    SELECT sum(greatest(l.reltuples, 0)) AS reltuples, sum(pg_relation_size(l.oid)) AS heap_bytes, sum(pg_total_relation_size(l.oid)) AS total_bytes
+    FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
+    WHERE c.relkind = 'p' AND t.isleaf) leaves ON true
   WHERE c.relkind IN ('r', 'p', 'm')
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
   GROUP BY 1, 2, 3, 4`;
@@ -170,8 +177,8 @@ export function widthOf(row: TableStatsRow): TableWidth {
   const widths = new Map<string, number>();
   row.column_names.forEach((name, i) => widths.set(name, row.column_widths[i]));
   const analysed = row.column_widths.length > 0 && row.column_widths.every((w) => w >= 0);
-  // Heap fallback: a tuple's 23-byte header and its line pointer are not data. No heap (a partitioned
-  // table's parent: its rows are in its partitions) is no width: 0, and the reader takes its default.
+  // Heap fallback: a tuple's 23-byte header and its line pointer are not data (a partitioned table's
+  // parent: its leaves' heap, TABLES_SQL). No heap is no width: 0, and the reader takes its default.
   const heapPerRow = row.reltuples > 0 && row.heap_bytes > 0 ? Math.max(1, row.heap_bytes / row.reltuples - 28) : 0;
   const rowBytes = analysed ? row.column_widths.reduce((s, w) => s + w + 1, 0) : heapPerRow;
   return {
