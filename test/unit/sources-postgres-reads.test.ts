@@ -5,12 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { toCanonical } from '../../src/event';
-import { createSources, type MessageOutcome } from '../../src/sources';
 import { splitRecords } from '../../src/sources/framing';
 import { bodyCursors } from '../../src/sources/postgres/plpgsql';
 import { aggregateCreated, readsFunctionRows } from '../../src/sources/postgres/statement';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
-import { FIXTURE_DIR, FIXTURE_FILES, type Destination, type FixtureEvent } from '../fixtures/postgres/decode';
+import { FIXTURE_DIR, FIXTURE_FILES, decodeRecords, type Destination } from '../fixtures/postgres/decode';
 import { PARTED_ROWS } from '../fixtures/postgres/hostile-reads';
 import { CUSTOMERS, type CaseResult } from '../fixtures/postgres/scenario';
 
@@ -19,17 +18,8 @@ const { cases } = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8
 const STATS = JSON.parse(fs.readFileSync(path.join(DIR, 'stats.json'), 'utf8')) as TableStatsRow[];
 const DESTINATIONS: Destination[] = ['jsonlog', 'csvlog', 'stderr'];
 
-async function decode(destination: Destination, keep: (record: string) => boolean = () => true): Promise<{ events: FixtureEvent[]; outcomes: MessageOutcome[]; records: string[] }> {
-  const sources = createSources({ settings: { sources: { reads: { format: 'postgres', options: { destination, server: 'fixture-pg' } } } } as never, role: 'reader' });
-  sources.addStats(STATS);
-  const records = splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES[destination]), 'utf8'), destination !== 'jsonlog', destination === 'csvlog').filter(keep);
-  const outcomes = await sources.decodeBatch(
-    'reads',
-    records.map((r, i) => ({ value: Buffer.from(r), topic: 'reads', partition: 0, offset: String(i) })),
-    { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 },
-    Date.UTC(2030, 0, 1),
-  );
-  return { events: outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])), outcomes, records };
+function decode(destination: Destination, keep: (record: string) => boolean = () => true): ReturnType<typeof decodeRecords> {
+  return decodeRecords(destination, splitRecords(fs.readFileSync(path.join(DIR, FIXTURE_FILES[destination]), 'utf8'), destination !== 'jsonlog', destination === 'csvlog').filter(keep), STATS);
 }
 
 const shape = (e: { user: string; identity?: unknown; action: string; table?: unknown; rows?: unknown; status?: unknown }) => ({ user: e.user, identity: e.identity ?? '', action: e.action, table: e.table, rows: e.rows, status: e.status });
@@ -126,9 +116,7 @@ describe('aggregates a session creates', () => {
     const created = line.findIndex((l) => l.includes('statement: CREATE AGGREGATE'));
     const both = line.map((l, i) => (i === created ? l.replace(/statement: (CREATE AGGREGATE [^"]*)"/, (_, c: string) => `statement: ${c}; CREATE AGGREGATE rx_own.other (text) (SFUNC = textcat, STYPE = text)"`) : l));
     expect(both[created]).toContain('rx_own.other');
-    const sources = createSources({ settings: { sources: { reads: { format: 'postgres', options: { destination: 'jsonlog', server: 'fixture-pg' } } } } as never, role: 'reader' });
-    sources.addStats(STATS);
-    const outcomes = await sources.decodeBatch('reads', both.map((r, i) => ({ value: Buffer.from(r), topic: 'reads', partition: 0, offset: String(i) })), { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, Date.UTC(2030, 0, 1));
+    const { outcomes } = await decodeRecords('jsonlog', both, STATS);
     const reads = outcomes.flatMap((o) => (o.ok ? o.events.map(toCanonical) : [])).filter((e) => e.action === 'SELECT');
     expect(reads.map((e) => e.rows)).toEqual([CUSTOMERS]);
   });
