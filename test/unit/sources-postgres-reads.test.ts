@@ -7,7 +7,7 @@ import path from 'node:path';
 import { toCanonical } from '../../src/event';
 import { splitRecords } from '../../src/sources/framing';
 import { bodyCursors } from '../../src/sources/postgres/plpgsql';
-import { aggregateCreated, readsFunctionRows } from '../../src/sources/postgres/statement';
+import { aggregateCreated, readsFunctionRows } from '../../src/sources/postgres/statement-reads';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, decodeRecords, type Destination } from '../fixtures/postgres/decode';
 import { PARTED_ROWS } from '../fixtures/postgres/hostile-reads';

@@ -1,6 +1,7 @@
 // Naming what a statement touches when the log does not: the table of `COPY t TO` (pgaudit 1.7 logs it
 // without), the tables of a statement that failed (pgaudit logs nothing for it).
-import { aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, relationsOf, searchPathSet, statementsOf } from '../../src/sources/postgres/statement';
+import { copyTarget, copyTargets, firstKeyword, relationsOf, statementsOf } from '../../src/sources/postgres/statement';
+import { aggregatesRows, cursorDeclared, fetchOf, returningOf, searchPathSet } from '../../src/sources/postgres/statement-reads';
 import { TableStatsIndex } from '../../src/sources/postgres/table-stats';
 import { splitCsv } from '../../src/sources/postgres/csv';
 import { maxEnvelopeBytes, unwrap } from '../../src/sources';

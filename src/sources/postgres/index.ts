@@ -19,7 +19,8 @@ import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { bodyCursors } from './plpgsql';
 import { aggregateFact, cursorFact, cursorTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
-import { aggregateCreated, aggregatesRows, copyTarget, returningOf, copyTargets, cursorDeclared, fetchOf, firstKeyword, readsFunctionRows, relationsOf, searchPathSet, statementsOf, type CopyTarget } from './statement';
+import { copyTarget, copyTargets, firstKeyword, relationsOf, statementsOf, type CopyTarget } from './statement';
+import { aggregateCreated, aggregatesRows, cursorDeclared, fetchOf, readsFunctionRows, returningOf, searchPathSet } from './statement-reads';
 
 export { DEFAULT_PREFIX } from './records';
 

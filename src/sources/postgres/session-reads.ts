@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { DecodeContext, SessionFact, TableWidth } from '../types';
 import type { PgRecord } from './records';
-import type { Fetch } from './statement';
+import type { Fetch } from './statement-reads';
 
 /** A session's search_path, read only when a name needs it (undefined: never set in the log). */
 export type SearchPath = () => string[] | undefined;
