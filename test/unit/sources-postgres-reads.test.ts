@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { toCanonical } from '../../src/event';
 import { splitRecords } from '../../src/sources/framing';
-import { bodyCursors } from '../../src/sources/postgres/plpgsql';
+import { bodyCursors, procedureCalled } from '../../src/sources/postgres/plpgsql';
 import { aggregateCreated, readsFunctionRows } from '../../src/sources/postgres/statement-reads';
 import type { TableStatsRow } from '../../src/sources/postgres/table-stats';
 import { FIXTURE_DIR, FIXTURE_FILES, decodeRecords, type Destination } from '../fixtures/postgres/decode';
@@ -43,6 +43,11 @@ describe.each(DESTINATIONS)('postgres %s, reads pgaudit under-counts, captured f
 
   it('a DO block that opens a cursor and RAISE NOTICEs its rows (pgaudit logs nothing): the cursor\'s table at its size', () => {
     const [read] = expectCase('do-notice-cursor');
+    expect(read.bytes).toBeCloseTo(customersBytes(CUSTOMERS), -1);
+  });
+
+  it('a procedure of the session that opens a cursor and RAISE NOTICEs its rows, run with CALL (pgaudit logs nothing): the cursor\'s table at its size', () => {
+    const [read] = expectCase('procedure-notice');
     expect(read.bytes).toBeCloseTo(customersBytes(CUSTOMERS), -1);
   });
 
@@ -145,13 +150,25 @@ describe('readsFunctionRows: a statement that sends rows a function makes', () =
   });
 });
 
+describe('procedureCalled', () => {
+  it.each([
+    ['CALL rx_own.dump()', 'dump'],
+    ['call "Own"."Dump" (1)', 'Dump'],
+    ['CALLS()', undefined],
+    ['SELECT dump()', undefined],
+  ])('%s -> %s', (sql, name) => {
+    expect(procedureCalled(sql)).toBe(name);
+  });
+});
+
 describe('bodyCursors: the tables of the cursors a PL/pgSQL body opens', () => {
   it.each([
     ["DO $$ BEGIN OPEN c FOR SELECT * FROM customers; END $$", { kind: 'do', tables: ['customers'] }],
     ["DO LANGUAGE plpgsql 'BEGIN OPEN c SCROLL FOR SELECT * FROM \"Big\" b JOIN crm.accounts a ON true; END'", { kind: 'do', tables: ['Big', 'crm.accounts'] }],
+    ["CREATE OR REPLACE PROCEDURE crm.p() AS $$ BEGIN OPEN c FOR SELECT * FROM customers; END $$ LANGUAGE plpgsql", { kind: 'routine', tables: ['customers'], procedure: 'p' }],
     ["CREATE OR REPLACE FUNCTION f() RETURNS refcursor AS $body$ DECLARE b CURSOR (k int) IS SELECT * FROM orders WHERE id = k; BEGIN OPEN b(1); RETURN b; END $body$ LANGUAGE plpgsql", { kind: 'routine', tables: ['orders'] }],
     // E'...': a backslash escapes the quote, which does not end the body before the OPEN.
-    ["CREATE PROCEDURE p() LANGUAGE plpgsql AS E'BEGIN RAISE NOTICE \\'x\\'; OPEN c FOR SELECT * FROM customers; END'", { kind: 'routine', tables: ['customers'] }],
+    ["CREATE PROCEDURE p() LANGUAGE plpgsql AS E'BEGIN RAISE NOTICE \\'x\\'; OPEN c FOR SELECT * FROM customers; END'", { kind: 'routine', tables: ['customers'], procedure: 'p' }],
   ])('%s', (sql, expected) => {
     expect(bodyCursors(sql)).toEqual(expected);
   });

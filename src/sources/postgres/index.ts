@@ -17,8 +17,8 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { bodyCursors } from './plpgsql';
-import { aggregateFact, cursorFact, cursorTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
+import { bodyCursors, procedureCalled } from './plpgsql';
+import { aggregateFact, cursorFact, cursorTables, procedureFact, procedureTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
 import { copyTarget, copyTargets, firstKeyword, relationsOf, statementsOf, type CopyTarget } from './statement';
 import { aggregateCreated, aggregatesRows, cursorDeclared, fetchOf, readsFunctionRows, returningOf, searchPathSet } from './statement-reads';
 
@@ -175,13 +175,14 @@ function statementTexts(message: string): string[] {
  *   declared in the log, on the tables of the cursors the session's routines open (a refcursor returned);
  * - a DO block that opens a cursor (`OPEN c FOR SELECT ...`): neither its query nor its FETCHes are
  *   logged, and RAISE NOTICE sends every row to the client: its tables' rows, an upper bound;
- * - CREATE FUNCTION / PROCEDURE whose body opens a cursor: noted for the session's later FETCHes.
+ * - CREATE FUNCTION / PROCEDURE whose body opens a cursor: noted for the session's later FETCHes, and a
+ *   procedure by name for its CALLs (counted like a DO block: pgaudit logs nothing of a CALL).
  * Other statements' lines are left to pgaudit's.
  */
 function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
   const statement = texts[0];
   const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
-  if (!/copy|declare|fetch|search_path|open|cursor|aggregate/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
+  if (!/copy|declare|fetch|search_path|open|cursor|aggregate|call/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
   const docs: Array<Record<string, unknown>> = [];
   const facts: SessionFact[] = [...head];
   // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
@@ -192,15 +193,23 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
   // The cursors' tables of a routine created earlier in the same string.
   let routineTables: string[] | undefined;
   let aggregates: string[] | undefined;
+  const procedures = new Map<string, string[]>();
   for (const { text, backslashEscapes } of statements) {
     const head = firstKeyword(text);
     const body = head === 'DO' || head === 'CREATE' ? bodyCursors(text, backslashEscapes) : undefined;
-    if (body?.kind === 'do') {
-      const extra = { action: 'DO', command: 'DO', counted_at: 'start (log_statement)', read_by: 'a cursor the DO block opens (pgaudit logs neither its query nor its FETCHes; RAISE NOTICE sends its rows): its tables\' rows, an upper bound' };
-      docs.push(...body.tables.map((table) => copyDoc(rec, statement, { table, direction: 'to', query: false }, server, options, ctx, extra, () => path)));
+    // CALL of a procedure the session created whose body opens a cursor: pgaudit logs nothing of it either.
+    const called = head === 'CALL' ? procedureCalled(text, backslashEscapes) : undefined;
+    const runs = body?.kind === 'do' ? body.tables : called !== undefined ? (procedures.get(called) ?? procedureTables(rec, server, called, ctx)) : undefined;
+    if (runs) {
+      const extra = { action: head, command: head, counted_at: 'start (log_statement)', read_by: `a cursor the ${head === 'DO' ? 'DO block' : 'procedure'} opens (pgaudit logs neither its query nor its FETCHes; RAISE NOTICE sends its rows): its tables' rows, an upper bound` };
+      docs.push(...runs.map((table) => copyDoc(rec, statement, { table, direction: 'to', query: false }, server, options, ctx, extra, () => path)));
     } else if (body && rec.sessionId) {
       routineTables = [...new Set([...(routineTables ?? routineCursorTables(rec, server, ctx) ?? []), ...body.tables])];
       facts.push(routineCursorsFact(rec, server, routineTables));
+      if (body.procedure !== undefined) {
+        procedures.set(body.procedure, body.tables);
+        facts.push(procedureFact(rec, server, body.procedure, body.tables));
+      }
     }
     // An aggregate of the session's making (in a schema of its own, not only pg_temp): its calls are read like string_agg's.
     const aggregate = head === 'CREATE' && rec.sessionId ? aggregateCreated(text, backslashEscapes) : undefined;

@@ -2,9 +2,10 @@
 // cursor it opens (`OPEN c FOR SELECT ...`, or a bound one, `c CURSOR FOR SELECT ...`). pgaudit 1.7
 // logs a `FOR r IN SELECT` loop's query with its rows, but neither the query of a cursor a body opens
 // nor its FETCHes: a DO block that RAISE NOTICEs every row of it, or a function returning the cursor
-// (refcursor) that the client then reads with `FETCH ALL FROM "<unnamed portal 1>"`, left no event
-// with a table at all (captured from the real server: test/fixtures/postgres/hostile-reads/).
-import { firstKeyword, relationsOf, tokenize } from './statement';
+// (refcursor) that the client then reads with `FETCH ALL FROM "<unnamed portal 1>"`, or a procedure
+// that RAISE NOTICEs it (CALL is not logged by pgaudit either), left no event with a table at all
+// (captured from the real server: test/fixtures/postgres/hostile-reads/).
+import { dottedNameAt, firstKeyword, relationsOf, tokenize } from './statement';
 
 /** A body's cursors' tables are kept as a session's: a body naming more is counted on its first ones. */
 const MAX_TABLES = 20;
@@ -12,6 +13,8 @@ const MAX_TABLES = 20;
 export interface BodyCursors {
   /** `do`: the body runs now; `routine`: CREATE FUNCTION / PROCEDURE, it runs when called. */
   kind: 'do' | 'routine';
+  /** CREATE PROCEDURE: its name as PostgreSQL keeps it, without its schema (CALL runs it). */
+  procedure?: string;
   /** The tables the queries of its cursors name, as named (no schema where none is given). */
   tables: string[];
 }
@@ -30,7 +33,18 @@ export function bodyCursors(sql: string, backslashEscapes = false): BodyCursors 
     if (t.text !== "'") continue;
     for (const table of cursorTablesOf(literalText(sql, t.at, backslashEscapes))) if (!tables.includes(table)) tables.push(table);
   }
-  return tables.length > 0 ? { kind: routine ? 'routine' : 'do', tables: tables.slice(0, MAX_TABLES) } : undefined;
+  if (tables.length === 0) return undefined;
+  const at = words.indexOf('PROCEDURE');
+  const name = at > 0 ? dottedNameAt(tokens, at + 1) : undefined;
+  return { kind: routine ? 'routine' : 'do', tables: tables.slice(0, MAX_TABLES), ...(name ? { procedure: name.parts[name.parts.length - 1] } : {}) };
+}
+
+/** `CALL [schema.]name(...)`: the procedure's name as PostgreSQL keeps it, without its schema. */
+export function procedureCalled(sql: string, backslashEscapes = false): string | undefined {
+  const tokens = tokenize(sql, 8, 'postgres', backslashEscapes);
+  if (tokens[0]?.kind !== 'word' || tokens[0].text.toUpperCase() !== 'CALL') return undefined;
+  const read = dottedNameAt(tokens, 1);
+  return read && tokens[read.next]?.text === '(' ? read.parts[read.parts.length - 1] : undefined;
 }
 
 /** `OPEN c [[NO] SCROLL] FOR query` and `c [[NO] SCROLL] CURSOR [(args)] {FOR | IS} query`: the queries' tables (`OPEN c FOR EXECUTE <string>` cannot be read). */

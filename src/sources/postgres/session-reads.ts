@@ -82,6 +82,20 @@ export function routineCursorsFact(rec: PgRecord, server: string, tables: string
 }
 
 
+/** The join state's name of the tables of the cursors a procedure the session created opens. */
+const PROCEDURE_FACT = 'procedure:';
+
+/** A procedure the session created and the tables of the cursors it opens, for its CALLs. */
+export function procedureFact(rec: PgRecord, server: string, name: string, tables: string[]): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${PROCEDURE_FACT}${name}`, value: JSON.stringify(tables.slice(0, MAX_ROUTINE_TABLES)) };
+}
+
+/** The tables of the cursors a procedure of the session opens (undefined: not created in the log). */
+export function procedureTables(rec: PgRecord, server: string, name: string, ctx: DecodeContext): string[] | undefined {
+  const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(`${PROCEDURE_FACT}${name}`) : undefined;
+  return noted === undefined ? undefined : jsonStrings(noted);
+}
+
 /** The tables of the cursors the session's routines open (undefined: none created in the log). */
 export function routineCursorTables(rec: PgRecord, server: string, ctx: DecodeContext): string[] | undefined {
   const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(ROUTINE_CURSORS_FACT) : undefined;
