@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeRecords, FIXTURE_DIR, type FixtureEvent } from '../fixtures/mariadb/decode';
 import { splitRecords } from '../../src/sources/framing';
-import { RECORD_START, UNSEEN_FLOOR } from '../../src/sources/mariadb';
+import { RECORD_START } from '../../src/sources/mariadb';
+import { UNSEEN_FLOOR } from '../../src/sources/mariadb/hidden-reads';
 
 const DIR = path.join(FIXTURE_DIR, 'hidden-reads');
 const slow = splitRecords(fs.readFileSync(path.join(DIR, 'slow.log'), 'utf8'), RECORD_START);

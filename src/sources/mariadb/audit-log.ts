@@ -31,6 +31,9 @@ export type AuditResult = { ok: true; line: AuditLine } | { ok: false; code: 'ba
 
 const HEAD = /^(\d{8} \d\d:\d\d:\d\d),([^,]*),([^,]*),([^,]*),(\d+),(\d+),([A-Z_]+),([^,]*),/;
 
+/** An audit line's time ("YYYYMMDD HH:MM:SS", the server's zone) read as UTC, ms. */
+export const auditTimeMs = (time: string) => Date.parse(time.replace(/^(\d{4})(\d\d)(\d\d) /, '$1-$2-$3T') + 'Z');
+
 export function isAuditLine(text: string): boolean {
   return /^\d{8} \d\d:\d\d:\d\d,/.test(text);
 }

@@ -10,6 +10,8 @@
 //   SET timestamp=1796187947;
 //   SELECT * FROM customers WHERE id <= 25;
 
+import crypto from 'node:crypto';
+
 export interface SlowEntry {
   /** The account's user name, as authenticated (the name in brackets). */
   user: string;
@@ -170,4 +172,13 @@ export function parseSlowEntry(text: string): SlowResult {
       other,
     },
   };
+}
+
+/** The entry's own values, so the same entry read again has the same id however it was framed. */
+export function entryHash(e: SlowEntry): string {
+  return crypto
+    .createHash('sha1')
+    .update(`${e.threadId}|${e.ts}|${e.queryTime}|${e.lockTime}|${e.rowsSent}|${e.rowsExamined}|${e.rowsAffected}|${e.bytesSent}|${e.statement}`)
+    .digest('hex')
+    .slice(0, 16);
 }
