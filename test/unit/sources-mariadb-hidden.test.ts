@@ -172,3 +172,56 @@ describe('mariadb: a session that turns its own slow log off', () => {
     expect(of('back on').map((e) => e.bytes).sort()).toEqual([0, 335979]);
   });
 });
+
+describe('mariadb: EXECUTE IMMEDIATE logs the statement it ran, then itself with the bytes of both: counted once', () => {
+  const islow = splitRecords(fs.readFileSync(path.join(DIR, 'execute-immediate-slow.log'), 'utf8'), RECORD_START);
+  const iaudit = fs.readFileSync(path.join(DIR, 'execute-immediate-audit.log'), 'utf8').split('\n').filter((l) => l !== '');
+  const stmt = (r: string) => r.split('\n').filter((l) => !l.startsWith('#') && !l.startsWith('SET timestamp=')).join('\n');
+  const header = (r: string) => ({ rows: Number(/Rows_sent: (\d+)/.exec(r)![1]), bytes: Number(/Bytes_sent: (\d+)/.exec(r)![1]) });
+  /** The server's entries: each EXECUTE IMMEDIATE with the entry before it, the statement it ran. */
+  const pairs = islow.flatMap((r, k) => (stmt(r).startsWith('EXECUTE IMMEDIATE') ? [{ outer: header(r), inner: header(islow[k - 1]), text: stmt(islow[k - 1]), outerText: stmt(r) }] : []));
+  /** The events of both entries of a pair, found by their statements (an event not joined has no query id). */
+  const eventsOf = (events: FixtureEvent[], p: (typeof pairs)[number]) => events.filter((e) => [p.text, p.outerText].map((t) => t.replace(/;$/, '')).includes(String(e.statement)));
+  const queryIdOf = (text: string) => iaudit.find((l) => l.includes(`,QUERY,h98_db,'${text.replace(/;$/, '').replace(/'/g, "\\'")}'`))!.split(',')[5];
+
+  it('the server wrote two entries and two audit QUERY lines of one query id for each', () => {
+    expect(pairs).toHaveLength(4);
+    for (const p of pairs) {
+      expect(p.inner.rows).toBe(p.outer.rows);
+      expect(p.inner.bytes).toBeLessThan(p.outer.bytes);
+      expect(iaudit.filter((l) => l.split(',')[5] === queryIdOf(p.text) && l.split(',')[6] === 'QUERY')).toHaveLength(2);
+    }
+  });
+
+  it("each read's rows once, and its bytes once: the statement it ran counts what it flushed (or its estimate), the EXECUTE IMMEDIATE the rest", async () => {
+    const d = await decodeRecords([...islow, ...iaudit]);
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    for (const p of pairs) {
+      const got = eventsOf(d.events, p);
+      const counted = got.reduce((n, e) => n + Number(e.bytes), 0);
+      expect(got.reduce((n, e) => n + Number(e.rows), 0)).toBe(p.outer.rows);
+      expect(counted).toBe(Math.max(p.outer.bytes, Number(got.find((e) => e.statement === p.text.replace(/;$/, ''))!.bytes)));
+      expect(got.every((e) => e.table === 'customers' && e.query_id === queryIdOf(p.text) && e.audit_disputed === undefined)).toBe(true);
+    }
+    // The whole table: flushed 114,688, estimated up to 131,071; the EXECUTE IMMEDIATE's 130,878 adds nothing.
+    expect(pairs[0].outer.bytes).toBe(130878);
+  });
+
+  it('the prepared-statement capture: two EXECUTE IMMEDIATE count what the server sent for them, 15,025 and 335,979 bytes', async () => {
+    const pslow = splitRecords(fs.readFileSync(path.join(DIR, 'prepared-slow.log'), 'utf8'), RECORD_START);
+    const paudit = fs.readFileSync(path.join(DIR, 'prepared-audit.log'), 'utf8').split('\n').filter((l) => l !== '');
+    const d = await decodeRecords([...pslow, ...paudit]);
+    const immediate = d.events.filter((e) => /immediate (small|whole)/.test(String(e.statement)));
+    expect(immediate.map((e) => [e.table, e.bytes, e.rows])).toEqual([
+      ['customers', 9000, 90],
+      ['customers', 15025 - 9000, 0],
+      ['customers', 327680, 2000],
+      ['customers', 335979 - 327680, 0],
+    ]);
+  });
+
+  it('when the audit lines come after the entries (audit log behind), both are counted: over, not under', async () => {
+    const d = await decodeRecords([...islow, ...iaudit], 1);
+    for (const p of pairs) expect(eventsOf(d.events, p).reduce((n, e) => n + Number(e.bytes), 0)).toBeGreaterThanOrEqual(p.outer.bytes);
+  });
+});

@@ -20,7 +20,7 @@ import { auditTimeMs, isAuditLine, parseAuditLine, type AuditLine } from './audi
 import { clip, queryTables, splitTable, STATEMENT_KEEP, tableFactName } from './event-fields';
 import { addUnseen, slowLogOff, unflushedBytes, unloggedReads } from './hidden-reads';
 import { entryHash, isSlowLogText, parseSlowEntry, type SlowEntry } from './slow-log';
-import { attribute, queryLineFacts } from './vouch';
+import { attribute, countedInside, queryLineFacts } from './vouch';
 
 const optionsSchema = z.strictObject({
   server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected a server name (letters, digits, . _ : -, at most 64)').optional(),
@@ -133,8 +133,9 @@ export function mariadbDecoder(server: string, auditQueryLogLimit = 1024): Sourc
 function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chain: string; offset: string }, limit: number): DecodeResult {
   const view = ctx.session(server, e.threadId);
   const head = firstKeyword(e.statement, 'mysql');
+  const opening = head === 'BEGIN' || head === 'EXECUTE' ? tokenize(e.statement, 3, 'mysql').map((t) => t.text.toUpperCase()).join(' ') : '';
   // BEGIN NOT ATOMIC ... END is a compound statement (any statements, reads too), not a transaction's start.
-  const compound = head === 'BEGIN' && tokenize(e.statement, 3, 'mysql').map((t) => t.text.toUpperCase()).join(' ') === 'BEGIN NOT ATOMIC';
+  const compound = opening === 'BEGIN NOT ATOMIC';
   const noData = (SESSION_ONLY.has(head) && !compound) || e.statement.startsWith('# administrator command:');
   const by = attribute(e, server, ctx, at, limit, noData);
   if (by.verdict === 'refused') return by.result;
@@ -159,10 +160,15 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   // A statement that failed after sending rows (a subquery of two rows at the last row, max_statement_time)
   // moved them: ok (the detector counts no bytes of a failed event), with its error code.
   const status = retcode !== 0 && e.rowsSent === 0 ? 'error' : 'ok';
-  const rows = status === 'error' ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
+  // EXECUTE IMMEDIATE logs the statement it ran (same query id, counted on its own entry), then itself
+  // with the rows and bytes of both: what that entry counted is not counted again.
+  const inside = match && opening.startsWith('EXECUTE IMMEDIATE') ? countedInside(view!, match) : { entries: 0, bytes: 0 };
+  const rows = status === 'error' || inside.entries > 0 ? 0 : e.rowsSent > 0 ? e.rowsSent : e.rowsAffected;
   // A prepared statement's execution logs only whole net buffers.
   const unflushed = status === 'ok' ? unflushedBytes(e) : 0;
-  let bytes = status === 'error' ? 0 : e.bytesSent + unflushed;
+  let bytes = Math.max(0, (status === 'error' ? 0 : e.bytesSent + unflushed) - inside.bytes);
+  facts.push(...by.claim(bytes));
+  if (inside.entries > 0 && bytes === 0) return { ok: true, events: [], facts, note: 'EXECUTE IMMEDIATE: counted on the entry of the statement it ran' };
   let unseenBefore = 0;
   // An entry cut short by a record start in its statement keeps its header's numbers: they are the
   // server's, for the whole statement, whatever its tables (the rest of the text was another record).
@@ -215,6 +221,7 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
       ...(retcode !== 0 ? { error_code: retcode } : {}),
       ...(unseenBefore > 0 ? { bytes_unseen_before: unseenBefore } : {}),
       ...(unflushed > 0 ? { bytes_unflushed_estimated: unflushed } : {}),
+      ...(inside.entries > 0 ? { bytes_counted_inside: inside.bytes } : {}),
       ...(sessionClock ? { ts_from: 'server_audit', session_timestamp: new Date(e.ts).toISOString() } : {}),
       ...(outfile ? { server_file: outfile[3], note: `${outfile[1].toUpperCase()}: the rows went to a file on the database server, not over the connection` } : {}),
       ...(e.privUser && e.privUser !== e.user ? { priv_user: e.privUser } : {}),

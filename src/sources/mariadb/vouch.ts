@@ -48,18 +48,20 @@ export interface AuditQuery {
   user: string;
   /** The audit line's time (the server's clock, local time): what dates an entry whose SET timestamp the session set. */
   time: string;
+  /** Tells the QUERY lines of one query id apart (EXECUTE IMMEDIATE writes the statement it ran, then itself): its statement's key, cut short. */
+  line: string;
 }
 
 /** Lines kept per statement key and connection: a statement run again is vouched for by its own line, once. */
 const QUERIES_PER_KEY = 8;
 
-const encodeQuery = (q: AuditQuery) => `${q.queryId},${q.retcode},${q.chars},${q.cut ? 1 : 0},${encodeURIComponent(q.user)},${encodeURIComponent(q.time)}`;
+const encodeQuery = (q: AuditQuery) => `${q.queryId},${q.retcode},${q.chars},${q.cut ? 1 : 0},${encodeURIComponent(q.user)},${encodeURIComponent(q.time)},${q.line}`;
 
 function decodeQueries(value: string | undefined): AuditQuery[] {
   if (!value) return [];
   return value.split(' ').map((item) => {
-    const [queryId, retcode, chars, cut, user, time] = item.split(',');
-    return { queryId, retcode: Number(retcode), chars: Number(chars), cut: cut === '1', user: decodeURIComponent(user ?? ''), time: decodeURIComponent(time ?? '') };
+    const [queryId, retcode, chars, cut, user, time, line] = item.split(',');
+    return { queryId, retcode: Number(retcode), chars: Number(chars), cut: cut === '1', user: decodeURIComponent(user ?? ''), time: decodeURIComponent(time ?? ''), line: line ?? '' };
   });
 }
 
@@ -75,7 +77,7 @@ export function queryLineFacts(a: AuditLine, server: string, ctx: DecodeContext,
   const base = { server, sessionId: a.connectionId, ts: ctx.now };
   const keys = statementKeys(a.object);
   // An escape that did not fit leaves the copy one byte short of the limit.
-  const q: AuditQuery = { queryId: a.queryId, retcode: a.retcode, chars: a.object.length, cut: a.objectBytes >= limit - 1, user: a.user, time: a.time };
+  const q: AuditQuery = { queryId: a.queryId, retcode: a.retcode, chars: a.object.length, cut: a.objectBytes >= limit - 1, user: a.user, time: a.time, line: keys.full.slice(0, 8) };
   const view = ctx.session(server, a.connectionId);
   const masked = a.object.includes('*****') ? `s:${statementKeys(skeleton(a.object)).full}` : undefined;
   return [
@@ -161,6 +163,29 @@ function readLink(value: string | undefined, offset: string): Link | undefined {
   return { offset: at, state: state as LinkState, thread, queryId, user: decodeURIComponent(user ?? '') };
 }
 
+/**
+ * The fact that an entry claimed a line (one line, one entry): the entry's hash, whether it followed a
+ * cut statement (a provisional claim), and the bytes counted of it.
+ */
+const claimName = (q: AuditQuery) => `c:${q.queryId}:${q.line}`;
+
+/**
+ * Bytes counted already of the statements a line's statement ran: the entries other QUERY lines of its
+ * query id vouched for. EXECUTE IMMEDIATE writes the statement it ran (its entry first, with the bytes
+ * flushed by then) and then itself, with all the bytes the two sent.
+ */
+export function countedInside(view: SessionView, q: AuditQuery): { entries: number; bytes: number } {
+  const prefix = `c:${q.queryId}:`;
+  const own = claimName(q);
+  const counted = { entries: 0, bytes: 0 };
+  for (const [name, value] of view.attrs) {
+    if (!name.startsWith(prefix) || name === own) continue;
+    counted.entries++;
+    counted.bytes += Number(value.split(',')[2]) || 0;
+  }
+  return counted;
+}
+
 /** How an entry was matched to an audit QUERY line of its connection. */
 interface Match {
   q: AuditQuery;
@@ -181,12 +206,12 @@ function vouch(e: SlowEntry, view: SessionView | undefined, own: string): { matc
   const seen = new Set<string>();
   const pick = (found: Match[]): Match | undefined => {
     for (const m of found) {
-      if (seen.has(m.q.queryId)) continue;
-      seen.add(m.q.queryId);
+      if (seen.has(claimName(m.q))) continue;
+      seen.add(claimName(m.q));
       if (m.q.user !== e.user && m.q.user !== e.privUser) continue;
-      const claim = view.attrs.get(`c:${m.q.queryId}`);
+      const claim = view.attrs.get(claimName(m.q));
       if (claim !== undefined && claim.split(',')[0] !== own) {
-        disputed ??= { queryId: m.q.queryId, provisional: claim.endsWith(',1') };
+        disputed ??= { queryId: m.q.queryId, provisional: claim.split(',')[1] === '1' };
         continue;
       }
       return m;
@@ -234,12 +259,13 @@ function guardReason(prev: Link): string {
 export type Attribution =
   | { verdict: 'refused'; result: DecodeResult }
   | { verdict: 'passed over' }
-  | { verdict: 'kept'; line?: AuditQuery; facts: SessionFact[]; marks: { audit_follows?: string; audit_disputed?: string } };
+  | { verdict: 'kept'; line?: AuditQuery; facts: SessionFact[]; marks: { audit_follows?: string; audit_disputed?: string }; claim: (counted: number) => SessionFact[] };
 
 /**
  * Whether an entry was written by the server or by a statement: its chain (the slow-log file it came
  * from, `at`) and the audit lines of its connection decide. `line`: the audit QUERY line that vouched
- * for it (its tables, return code and time are the entry's). `noData`: the entry moves no data (SET, ...).
+ * for it (its tables, return code and time are the entry's), which `claim` takes, with the bytes counted of
+ * the entry. `noData`: the entry moves no data (SET, ...).
  */
 export function attribute(e: SlowEntry, server: string, ctx: DecodeContext, at: { chain: string; offset: string }, limit: number, noData: boolean): Attribution {
   const view = ctx.session(server, e.threadId);
@@ -275,7 +301,6 @@ export function attribute(e: SlowEntry, server: string, ctx: DecodeContext, at: 
     // statement that wrote an entry for its author's next read, to have the read refused). Kept, marked.
     if (guard && !disputed?.provisional) return refuse(guard, `${guardReason(guard)}${disputed ? `; its audit line (query ${disputed.queryId}) was already claimed by an earlier entry` : ''}`);
   }
-  if (match) facts.push({ ...base, sessionId: e.threadId, name: `c:${match.q.queryId}`, value: `${own},${guard ? 1 : 0}` });
   link({ state: stateOf(e, match, limit), user: e.user, thread: e.threadId, queryId: match?.q.queryId ?? '' });
   const marks = {
     ...(!match && prev?.state === 'unsure'
@@ -283,5 +308,6 @@ export function attribute(e: SlowEntry, server: string, ctx: DecodeContext, at: 
       : {}),
     ...(disputed ? { audit_disputed: `its audit line (query ${disputed.queryId}) was claimed by another entry: one of the two was written by a statement` } : {}),
   };
-  return { verdict: 'kept', line: match?.q, facts, marks };
+  const claim = (counted: number): SessionFact[] => (match ? [{ ...base, sessionId: e.threadId, name: claimName(match.q), value: `${own},${guard ? 1 : 0},${counted}` }] : []);
+  return { verdict: 'kept', line: match?.q, facts, marks, claim };
 }
