@@ -5,6 +5,7 @@ import { RecentIds } from '../kafka';
 import type { AllowlistEntry } from './allowlist';
 import type { Sensitivity } from './catalog';
 import type { DetectEvent } from './event';
+import { extendRun, noRun, type RunFields } from './span';
 
 export interface Tally {
   bytes: number;
@@ -12,7 +13,8 @@ export interface Tally {
   events: number;
 }
 
-export interface DayState {
+/** With the day's latest run of activity (span.ts): an export across UTC midnight is judged as one. */
+export interface DayState extends RunFields {
   user: string;
   day: number;
   /** Successful, not allowlisted activity: what the detectors judge. */
@@ -96,6 +98,7 @@ export function newDayState(user: string, day: number): DayState {
     estimatedBytes: 0,
     identities: NO_IDENTITIES,
     unmeasured: NOTHING_UNMEASURED,
+    ...noRun(),
   };
 }
 
@@ -156,6 +159,7 @@ export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
     s.sensitiveBytes += e.bytes;
     if (!f.knownTable) s.newSensitive = added(s.newSensitive, e.table);
   }
+  extendRun(s, e.ts, e.bytes, f.sensitive);
   if (isNight(localHour(e.ts, f.timezone), f.night)) s.offHoursBytes += e.bytes;
   // Clock hours, as the rollup user_hourly has them (the busiest hour's history comes from it). Events
   // arrive in order per user; an out-of-order one counts toward the current hour.

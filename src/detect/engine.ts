@@ -19,6 +19,7 @@ import { learnLate, withYesterday } from './late-tables';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
+import { carryRun } from './span';
 
 export interface EngineOptions {
   detection: DetectionConfig;
@@ -302,6 +303,11 @@ export function createEngine(opts: EngineOptions): Engine {
         f.sensitive = t.sensitiveClasses.has(f.sensitivity);
         f.knownTable = t.ctx.known.tables.has(e.table) || (t.late?.has(e.table) ?? false);
         f.allowlisted = allowlist.covering(e.user, e.table, e.ts);
+        // The day's first counted event: a run of the day before still going on carries into it (span.ts).
+        if (t.state.runEnd === -Infinity) {
+          const before = tracked.get(day - 1)?.get(e.user);
+          carryRun(t.state, before?.state, e.ts, before?.findings?.keys());
+        }
         const hadTable = t.state.tables.has(e.table);
         const added = addEvent(t.state, e, f);
         // A table first touched on a day whose next day is judged already (a source a few minutes behind,

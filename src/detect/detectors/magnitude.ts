@@ -13,7 +13,7 @@
 import { formatBytes, formatMultiple } from '../../format';
 import { findingFloorRate } from '../scoring';
 import { thresholdOf } from '../statistics/expectation';
-import type { Rule } from './rule';
+import { alsoAcrossMidnight, type Rule } from './rule';
 
 export const magnitude: Rule = {
   name: 'magnitude',
@@ -26,7 +26,7 @@ export const magnitude: Rule = {
     // The day must be an anomaly on volume too: at or above what volumeSelf reports today (its minBytes aside).
     const anomaly = Math.exp(thresholdOf(e, findingFloorRate(scoring), history.calibration.volume));
     const threshold = Math.max(s.minBytes, s.multipleOfExpected * expected, s.multipleOfLargest * largest.bytes, anomaly);
-    return (day) => {
+    return alsoAcrossMidnight((day) => {
       if (day.bytes < threshold) return null;
       return {
         detector: 'magnitude',
@@ -38,7 +38,7 @@ export const magnitude: Rule = {
         severity: s.severity,
         raises: s.severity !== 'none',
         clause:
-          `${formatBytes(day.bytes)} in the day is ${formatMultiple(day.bytes / expected)} their expected day (${formatBytes(expected)}) and ` +
+          `${formatBytes(day.bytes)} in ${day.window ? "the window" : "the day"} is ${formatMultiple(day.bytes / expected)} their expected day (${formatBytes(expected)}) and ` +
           `${formatMultiple(day.bytes / largest.bytes)} the largest of their ${largest.days} day(s) in the last ${largest.window} (${formatBytes(largest.bytes)}): ` +
           `at least ${formatMultiple(s.multipleOfExpected)}, ${formatMultiple(s.multipleOfLargest)} and ${formatBytes(s.minBytes)} is ${s.severity}`,
         details: {
@@ -49,6 +49,6 @@ export const magnitude: Rule = {
           multipleOfLargest: Number((day.bytes / largest.bytes).toFixed(1)),
         },
       };
-    };
+    });
   },
 };

@@ -1,0 +1,136 @@
+// An export split over UTC midnight (span.ts): the run of activity still going on at midnight is judged
+// as one window on the second day by the day-volume detectors, with the window in the alert's clause;
+// an ordinary evening that spans midnight is not alerted, bytes the day before already alerted on are not
+// raised again, and a live detector (Kafka's order: per user, users interleaved, any batches) gives the
+// alerts a backfill (hour blocks in event order) gives.
+import type { AlertRecord } from '../../src/alerts/types';
+import { loadConfig } from '../../src/config';
+import type { DetectionConfig } from '../../src/config/detection-schema';
+import { allowlistFrom } from '../../src/detect/allowlist';
+import { inEventOrder } from '../../src/detect/backfill';
+import { catalogFrom } from '../../src/detect/catalog';
+import { createEngine } from '../../src/detect/engine';
+import type { DetectEvent } from '../../src/detect/event';
+import type { DayHistory } from '../../src/detect/history';
+import { peopleFrom } from '../../src/detect/people';
+import { gpdTail } from '../../src/detect/statistics/tail';
+import { directoryEntry, handHistory, spread, type PersonDays } from '../helpers/detect-history';
+import { at, DAY, GB, MB, MIN } from '../helpers/detect-time';
+
+const { detection } = loadConfig({ env: {} }).config;
+const HOUR = 60 * MIN;
+
+const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
+
+// Forty people around 100 MB a day (the organisation of detect-magnitude.test.ts); `steady` moves about
+// 150 MB a day, `evening` the same but works 17:00-02:00 UTC (a Pacific working day), across midnight.
+const OTHERS = Array.from({ length: 36 }, (_, i) => `m${i + 1}`);
+const NAMES = [...OTHERS, 'steady', 'evening', 'wide'];
+const people = peopleFrom(NAMES.map((id) => directoryEntry(id, 'Sales', 'sales_ops')));
+const users: Record<string, PersonDays> = {};
+OTHERS.forEach((id, i) => (users[id] = { daily: spread(100 * MB, 0.4 + 0.02 * i, 37 * i), tables: ['crm.orders'] }));
+users.steady = { daily: spread(150 * MB, 0.25, 733), tables: ['crm.orders'] };
+users.evening = { daily: spread(150 * MB, 0.25, 411), tables: ['crm.orders'] };
+users.wide = { daily: spread(100 * MB, 2.0, 501), tables: ['crm.orders'] };
+
+/** The heavy-tailed calibration of detect-magnitude.test.ts: an anomaly alone is rarely high. */
+function heavyHistory(day: number, d: DetectionConfig): DayHistory {
+  const h = handHistory(day, users, d, people);
+  const heavy = gpdTail(3.32, 0.05, 0.25, 1.39, 'pool', 10_000);
+  const combined = gpdTail(4.24, 0.05, 0, 1.0, 'pool', 10_000);
+  return { ...h, calibration: { ...h.calibration, volume: heavy, hour: heavy, sensitive: heavy, combined } };
+}
+
+const engine = () => createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history: async (day) => heavyHistory(day, detection), now: () => 0 });
+
+/** `n` queries of `bytes` each, one every `gap` minutes from `from`. */
+function run(user: string, from: number, n: number, bytes: number, gap: number, table = 'crm.orders', tag = 'x'): DetectEvent[] {
+  return Array.from({ length: n }, (_, i) => ({
+    eventId: `${user}-${tag}-${i}`, ts: from + i * gap * MIN, user, action: 'SELECT', bytes, rows: Math.round(bytes / 500), table, clientIp: '10.0.0.7', clientApp: 'psql', sessionId: `${user}-${tag}`, ok: true,
+  }));
+}
+
+const ofDay = (alerts: AlertRecord[], day: number) => alerts.filter((a) => a.windowEnd === (day + 1) * 86_400_000);
+const last = <T>(xs: T[]) => xs[xs.length - 1];
+
+describe('an export across UTC midnight is judged as one window', () => {
+  it('16 GB from 22:00 to 02:00 UTC (8 GB on each day) is high on the second day, naming the window', async () => {
+    const alerts = await engine().process(run('steady', at(DAY, 22), 80, 200 * MB, 3));
+    // Neither day alone is 100x their expected day of about 140 MB (14 GB): the window is.
+    expect(Math.max(...ofDay(alerts, DAY).map((a) => a.observedBytes))).toBeLessThan(9 * GB);
+    const second = last(ofDay(alerts, DAY + 1));
+    expect(second.severity).toBe('high');
+    expect(second.detectors).toContain('magnitude');
+    expect(second.explanation).toMatch(/policy: 1[4-6](\.\d+)? GB in the \d h \d\d m from 22:00 UTC the day before to 0[01]:\d\d UTC without a pause of an hour \(across UTC midnight\): 1[4-6](\.\d+)? GB in the window is \d+x their expected day \(1\d\d MB\)/);
+    // One alert per user and UTC day: the second day's, its window beginning the day before.
+    expect(second.windowStart).toBe(DAY * 86_400_000);
+    const f = second.findings.find((x) => x.detector === 'magnitude')!;
+    expect(f.details!.windowStart).toBe('2026-10-12T22:00:00.000Z');
+    expect(f.observed).toBeGreaterThan(14 * GB);
+    // Raised while the export runs, as soon as the window crossed.
+    expect(Date.parse(String(f.details!.windowEnd))).toBeLessThan(at(DAY + 1, 2));
+  });
+
+  it('the pii limit (10 GB a day) is judged on the window too: 6 + 6 GB from customer records', async () => {
+    const alerts = await engine().process(run('wide', at(DAY, 22), 40, 300 * MB, 6, 'crm.customers'));
+    expect(ofDay(alerts, DAY).flatMap((a) => a.detectors)).not.toContain('sensitive');
+    const second = last(ofDay(alerts, DAY + 1));
+    expect(second.detectors).toContain('sensitive');
+    expect(second.explanation).toMatch(/policy: 1[0-2](\.\d+)? GB in the 3 h \d\d m from 22:00 UTC the day before to 0[01]:\d\d UTC without a pause of an hour \(across UTC midnight\): 1[0-2](\.\d+)? GB from pii\/payment tables \(limit 10 GB\)/);
+  });
+
+  it('a pause of an hour at midnight ends the run: the two halves are two days', async () => {
+    const before = run('steady', at(DAY, 20), 40, 200 * MB, 3, 'crm.orders', 'a'); // 20:00-21:57
+    const after = run('steady', at(DAY + 1, 0, 30), 40, 200 * MB, 3, 'crm.orders', 'b'); // 00:30-02:27, 2.5 h later
+    const alerts = await engine().process([...before, ...after]);
+    expect(alerts.flatMap((a) => a.detectors)).not.toContain('magnitude');
+    expect(alerts.some((a) => a.explanation.includes('across UTC midnight'))).toBe(false);
+  });
+});
+
+describe('what is not alerted across midnight', () => {
+  it('an ordinary evening that spans midnight, every working day for two weeks: no alert', async () => {
+    const events: DetectEvent[] = [];
+    for (let d = DAY; d < DAY + 14; d++) {
+      if ([5, 6].includes((d - DAY) % 7)) continue;
+      // Their day (about 150 MB, as their history says) between 17:00 and 02:00 UTC, a query every 10 minutes.
+      const bytes = users.evening.daily(d)! / 54;
+      events.push(...run('evening', at(d, 17), 54, bytes, 10, 'crm.orders', `d${d}`));
+    }
+    const alerts = await engine().process(events.sort(inEventOrder));
+    expect(alerts).toEqual([]);
+  });
+
+  it('bytes the day before already alerted on are not raised again the next day', async () => {
+    // 10 GB by 23:59 (volumeSelf on the first day), then 200 MB more after midnight without a pause.
+    const alerts = await engine().process(run('steady', at(DAY, 21), 60, 170 * MB, 3).concat(run('steady', at(DAY + 1, 0, 1), 2, 100 * MB, 3, 'crm.orders', 'late')));
+    expect(ofDay(alerts, DAY).flatMap((a) => a.detectors)).toContain('volumeSelf');
+    expect(ofDay(alerts, DAY + 1).flatMap((a) => a.detectors)).not.toContain('volumeSelf');
+    expect(ofDay(alerts, DAY + 1).flatMap((a) => a.detectors)).not.toContain('magnitude');
+  });
+});
+
+describe('live and backfill give the same alerts across midnight', () => {
+  it("Kafka's order (each user's events in order, users interleaved, uneven batches) and hour blocks in event order", async () => {
+    const events = [
+      ...run('steady', at(DAY, 22), 80, 200 * MB, 3),
+      ...run('wide', at(DAY, 22, 30), 40, 300 * MB, 6, 'crm.customers'),
+      ...run('m3', at(DAY, 23), 30, 20 * MB, 4),
+      ...run('m3', at(DAY + 1, 9), 30, 5 * MB, 4, 'crm.orders', 'morning'),
+    ];
+    // Backfill: one hour at a time, in event order.
+    const backfilled: AlertRecord[] = [];
+    const b = engine();
+    const sorted = [...events].sort(inEventOrder);
+    for (let h = at(DAY, 0); h < at(DAY + 2, 0); h += HOUR) backfilled.push(...(await b.process(sorted.filter((e) => e.ts >= h && e.ts < h + HOUR))));
+    // Live: one partition per user, read a user at a time (so one user's next day comes before another's day), in batches of 7.
+    const live: AlertRecord[] = [];
+    const l = engine();
+    const byUser = ['wide', 'steady', 'm3'].flatMap((u) => sorted.filter((e) => e.user === u));
+    for (let i = 0; i < byUser.length; i += 7) live.push(...(await l.process(byUser.slice(i, i + 7))));
+    const key = (a: AlertRecord) => `${a.alertId}/${a.revision}`;
+    const order = (xs: AlertRecord[]) => [...xs].sort((x, y) => (key(x) < key(y) ? -1 : 1));
+    expect(backfilled.some((a) => a.explanation.includes('across UTC midnight'))).toBe(true);
+    expect(order(live)).toEqual(order(backfilled));
+  });
+});
