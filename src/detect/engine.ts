@@ -19,7 +19,7 @@ import { learnLate, withYesterday } from './late-tables';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
-import { carryRun } from './span';
+import { acrossMidnight, carryRun, judgedAcrossMidnight, statisticOf } from './span';
 
 export interface EngineOptions {
   detection: DetectionConfig;
@@ -322,9 +322,19 @@ export function createEngine(opts: EngineOptions): Engine {
           continue;
         }
         let fired = false;
+        // Only during a run carried from the day before (span.ts): null, and nothing allocated, otherwise.
+        const run = acrossMidnight(t.state);
+        const own = run && new Set<string>();
         for (const check of t.checks) {
           const f = check(t.state);
           if (f) {
+            (t.findings ??= new Map()).set(f.detector, f);
+            fired = true;
+            own?.add(statisticOf(f.detector));
+          }
+        }
+        if (run && own) {
+          for (const f of judgedAcrossMidnight(t.state, run, t.checks, own)) {
             (t.findings ??= new Map()).set(f.detector, f);
             fired = true;
           }

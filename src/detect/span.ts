@@ -9,6 +9,7 @@ import { MS_PER_DAY, MS_PER_HOUR } from '../calendar';
 import type { DetectorName } from '../config';
 import { formatBytes, formatDuration } from '../format';
 import type { DayState } from './day-state';
+import type { Check, Finding } from './detectors';
 
 /** A pause this long ends a run (the explanation says "an hour"). */
 export const RUN_GAP_MS = MS_PER_HOUR;
@@ -60,7 +61,7 @@ export function carryRun(s: RunFields, before: RunFields | undefined, ts: number
 }
 
 /** volumePeers is volumeSelf's finding judged by the peers: the same statistic. */
-const statisticOf = (d: string) => (d === 'volumePeers' ? 'volumeSelf' : d);
+export const statisticOf = (d: string) => (d === 'volumePeers' ? 'volumeSelf' : d);
 
 /**
  * The day as the day-volume detectors judge it across midnight: the carried run's bytes in place of the
@@ -74,7 +75,23 @@ export function acrossMidnight(s: DayState): DayState | null {
   return { ...s, bytes: s.runBytes, sensitiveBytes: s.runSensitiveBytes, newSensitive: NO_TABLES, window };
 }
 
-/** Whether a finding on the window judges bytes the day before already raised the same finding on. */
-export const judgedBefore = (s: RunFields, detector: string) => s.runJudged.includes(statisticOf(detector));
+/** The detectors that judge a day's bytes (or its bytes from sensitive tables): they judge the window too. */
+const DAY_VOLUME: ReadonlySet<string> = new Set(['volumeSelf', 'volumePeers', 'magnitude', 'ceiling', 'sensitive']);
+
+/**
+ * The day-volume findings on the window `run` (acrossMidnight) that the day's own totals did not give at
+ * this event (`own`: their statistics) and the day before did not raise on the same bytes. The day's
+ * checks are run on the window, their other findings dropped: no closure per person and detector for it
+ * (the engine keeps a day's checks for every employee). Each names the window and begins the day before.
+ */
+export function judgedAcrossMidnight(s: DayState, run: DayState, checks: ReadonlyArray<Check>, own: ReadonlySet<string>): Finding[] {
+  const out: Finding[] = [];
+  for (const check of checks) {
+    const f = check(run);
+    if (!f || !DAY_VOLUME.has(f.detector) || own.has(statisticOf(f.detector)) || s.runJudged.includes(statisticOf(f.detector))) continue;
+    out.push({ ...f, sinceDay: s.day - 1, clause: `${run.window}: ${f.clause}`, details: { ...f.details, windowStart: new Date(s.runStart).toISOString(), windowEnd: new Date(s.runEnd).toISOString() } });
+  }
+  return out;
+}
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);

@@ -3,7 +3,7 @@
 // recorded with other findings only: set a limit for the role with an override), up to the routine range:
 // a day far beyond what the role and the person move is not routine (Routine.cap).
 import { formatBytes } from '../../format';
-import { alsoAcrossMidnight, atMostLow, routineDetails, routineVerdict, type Rule } from './rule';
+import { atMostLow, routineDetails, routineVerdict, type Rule } from './rule';
 
 export const ceiling: Rule = {
   name: 'ceiling',
@@ -11,7 +11,7 @@ export const ceiling: Rule = {
     const s = settings.ceiling;
     if (!s.enabled) return null;
     let routine: ReturnType<typeof history.routine> | null = null;
-    return alsoAcrossMidnight((day) => {
+    return (day) => {
       if (day.bytes < s.dailyBytes) return null;
       routine ??= history.routine(person, 'daily', s.dailyBytes);
       const verdict = routineVerdict(routine, day.bytes, { routineShare, routineRate });
@@ -29,6 +29,6 @@ export const ceiling: Rule = {
         clause: `above the ${formatBytes(s.dailyBytes)} daily ceiling${verdict.clause ? ` (${verdict.clause})` : ''}`,
         details: routineDetails(routine, verdict.routine),
       };
-    });
+    };
   },
 };

@@ -13,7 +13,7 @@
 import { formatBytes, formatMultiple } from '../../format';
 import { findingFloorRate } from '../scoring';
 import { thresholdOf } from '../statistics/expectation';
-import { alsoAcrossMidnight, type Rule } from './rule';
+import type { Rule } from './rule';
 
 export const magnitude: Rule = {
   name: 'magnitude',
@@ -26,7 +26,7 @@ export const magnitude: Rule = {
     // The day must be an anomaly on volume too: at or above what volumeSelf reports today (its minBytes aside).
     const anomaly = Math.exp(thresholdOf(e, findingFloorRate(scoring), history.calibration.volume));
     const threshold = Math.max(s.minBytes, s.multipleOfExpected * expected, s.multipleOfLargest * largest.bytes, anomaly);
-    return alsoAcrossMidnight((day) => {
+    return (day) => {
       if (day.bytes < threshold) return null;
       return {
         detector: 'magnitude',
@@ -49,6 +49,6 @@ export const magnitude: Rule = {
           multipleOfLargest: Number((day.bytes / largest.bytes).toFixed(1)),
         },
       };
-    });
+    };
   },
 };

@@ -14,7 +14,6 @@ import { formatBytes, formatPercent } from '../../format';
 import type { DayHistory, Known, Profile, Routine } from '../history';
 import type { Person } from '../people';
 import type { Scoring } from '../scoring';
-import { acrossMidnight, judgedBefore } from '../span';
 
 export interface RuleContext {
   /** The user judged, as the events name them. */
@@ -101,21 +100,4 @@ export function routineVerdict(routine: Routine, observed: number, ctx: Pick<Rul
 /** The routine figures kept in a policy finding's details. */
 export function routineDetails(routine: Routine, isRoutine: boolean): Record<string, number | string> {
   return { routine: isRoutine ? 'yes' : 'no', groupShare: Number(routine.share.toFixed(3)), ownShare: Number(routine.own.toFixed(3)), ownProbability: Number(routine.probability.toPrecision(2)), routineCap: Math.round(routine.cap) };
-}
-
-/**
- * A day-volume check that also judges the run of activity carried across UTC midnight (span.ts): when the
- * day's own totals do not cross, the run's bytes (from the day before to now) are judged against the same
- * thresholds, unless the day before already raised the same finding on them. The finding names the window
- * and the alert's window begins the day before.
- */
-export function alsoAcrossMidnight(check: Check): Check {
-  return (day) => {
-    const own = check(day);
-    if (own) return own;
-    const run = acrossMidnight(day);
-    const f = run && check(run);
-    if (!f || judgedBefore(day, f.detector)) return null;
-    return { ...f, sinceDay: day.day - 1, clause: `${run.window}: ${f.clause}`, details: { ...f.details, windowStart: new Date(day.runStart).toISOString(), windowEnd: new Date(day.runEnd).toISOString() } };
-  };
 }

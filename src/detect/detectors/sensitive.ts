@@ -5,7 +5,7 @@
 // volume cannot see, spread over days or not. First access is judged only for people with
 // minHistoryDays of activity: to a new hire, every table is new.
 import { formatBytes } from '../../format';
-import { alsoAcrossMidnight, atMostLow, routineDetails, routineVerdict, type Finding, type Rule } from './rule';
+import { atMostLow, routineDetails, routineVerdict, type Finding, type Rule } from './rule';
 
 const LISTED = 5;
 
@@ -17,7 +17,7 @@ export const sensitive: Rule = {
     const judgeFirstAccess = known.activeDays >= minHistoryDays;
     const classes = s.classes.join('/');
     let routine: ReturnType<typeof history.routine> | null = null;
-    return alsoAcrossMidnight((day): Finding | null => {
+    return (day): Finding | null => {
       if (s.dailyBytes !== null && day.sensitiveBytes >= s.dailyBytes) {
         routine ??= history.routine(person, 'sensitive', s.dailyBytes);
         const verdict = routineVerdict(routine, day.sensitiveBytes, { routineShare, routineRate });
@@ -56,6 +56,6 @@ export const sensitive: Rule = {
         clause: `first access to ${tables.length} ${classes} tables in ${s.firstAccessDays} days that neither they (${known.activeDays} active days) nor their peers read: ${listed}`,
         details: { newSensitiveTables: tables, today: today.length },
       };
-    });
+    };
   },
 };

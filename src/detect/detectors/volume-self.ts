@@ -7,7 +7,7 @@ import { formatBytes, formatMultiple } from '../../format';
 import { ORGANISATION } from '../history';
 import { anomalyRate, findingFloorRate, oneIn } from '../scoring';
 import { rateOf, thresholdOf, zOf } from '../statistics/expectation';
-import { alsoAcrossMidnight, type Rule } from './rule';
+import type { Rule } from './rule';
 
 export const volumeSelf: Rule = {
   name: 'volumeSelf',
@@ -22,7 +22,7 @@ export const volumeSelf: Rule = {
     const from = e.peers?.group === ORGANISATION ? 'the organisation (no peer group)' : (e.peers?.group ?? 'peers');
     const basis = byPeers ? `expected ${formatBytes(expected)} from ${from} with ${e.ownDays} day(s) of their own` : `expected ${formatBytes(expected)}`;
     const uplift = profile.uplift > 0 ? `, month-end ${formatMultiple(Math.exp(profile.uplift))} included` : '';
-    return alsoAcrossMidnight((day) => {
+    return (day) => {
       if (day.bytes < threshold) return null;
       const x = Math.log(day.bytes);
       const rate = rateOf(e, x, tail);
@@ -39,6 +39,6 @@ export const volumeSelf: Rule = {
         clause: `${oneIn(anomalyRate(rate, scoring))} days for them: ${basis}${uplift} (${formatMultiple(day.bytes / expected)}, ${z.toFixed(1)} spreads)`,
         details: { z: Number(z.toFixed(2)), spread: Number(e.spread.toFixed(3)), ownDays: e.ownDays, ownWeight: Number(e.ownWeight.toFixed(2)), peerGroup: e.peers?.group ?? '', peerMixture: Number(e.mixture.toFixed(3)) },
       };
-    });
+    };
   },
 };
