@@ -1,6 +1,6 @@
 // `detect --once`: the engine over a stored period, reading events from ClickHouse hour by hour in event
 // order, exactly as the live detector would have seen them. The same alerts, the same revisions.
-import { dayOf, MS_PER_HOUR } from '../calendar';
+import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
 import { shardsOf, sql, tsvFields, tsvNumber, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
@@ -77,6 +77,17 @@ const whereBetween = (from: number, to: number) => sql`ts >= ${new Date(Math.flo
 export async function storedEvents(ch: ClickHouse, from: number, to: number): Promise<DetectEvent[]> {
   const events = await storedEventsWhere(ch, whereBetween(from, to));
   return events.filter((e) => e.ts >= from && e.ts < to);
+}
+
+/**
+ * Gives the engine the stored events of the day before `from`'s day (up to `from`), counted, not judged:
+ * a run of activity still going on at the start of the period is judged across midnight (span.ts) as the
+ * live detector, which judged that day, judged it. Restore the alerts of that day too (what they raised
+ * on the run is not raised again).
+ */
+export async function primeDayBefore(ch: ClickHouse, engine: Engine, from: number): Promise<void> {
+  const day = dayOf(from);
+  engine.prime(await storedEvents(ch, (day - 1) * MS_PER_DAY, Math.min(from, day * MS_PER_DAY)));
 }
 
 export interface BackfillProgress {

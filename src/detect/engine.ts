@@ -19,7 +19,7 @@ import { learnLate, withYesterday } from './late-tables';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
-import { acrossMidnight, carryRun, judgedAcrossMidnight, statisticOf } from './span';
+import { acrossMidnight, carryRun, judgedAcrossMidnight, judgedOn, statisticOf } from './span';
 
 export interface EngineOptions {
   detection: DetectionConfig;
@@ -71,6 +71,12 @@ export interface Engine {
   release(users: Iterable<string>, o?: { again?: boolean }): void;
   /** These revisions are stored (the live detector, once written): the drip runs they report are reported. */
   settled(alerts: ReadonlyArray<AlertRecord>): void;
+  /**
+   * The events of the day before a backfill's first day (`detect --once --from`): their runs of activity
+   * still going on at its end carry into it (span.ts), as they do for a live detector that judged that
+   * day. Counted only, never judged; forgotten with the days kept. Before the first `process`.
+   */
+  prime(events: ReadonlyArray<DetectEvent>): void;
   /**
    * Starts building day `day`'s history now, in slices, while events of earlier days are judged (a
    * backfill's next day: its rows are all stored). Not for a day whose rows are still coming in: the
@@ -146,6 +152,9 @@ export function createEngine(opts: EngineOptions): Engine {
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
   let newestDay = -Infinity;
 
+  /** Days counted by `prime` (a backfill's day before), by day, then user: their runs only are read. */
+  const primed = new Map<number, Map<string, DayState>>();
+
   const histories = createDayHistories(opts.history, now);
   /** The history the employees tracked on each day were judged with: when it is built again, they are judged again. */
   const judgedWith = new Map<number, DayHistory>();
@@ -212,7 +221,7 @@ export function createEngine(opts: EngineOptions): Engine {
 
   function forget() {
     const oldest = newestDay - KEEP_DAYS + 1;
-    for (const byDay of [tracked, judgedWith]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
+    for (const byDay of [tracked, judgedWith, primed]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
     histories.forget(oldest);
     // Every takeover restores the alerts of two days: kept for the days judged only, or they pile up for the process's life.
     for (const [id, a] of restored) if (dayOf(a.windowEnd - 1) < oldest) restored.delete(id);
@@ -306,7 +315,11 @@ export function createEngine(opts: EngineOptions): Engine {
         // The day's first counted event: a run of the day before still going on carries into it (span.ts).
         if (t.state.runEnd === -Infinity) {
           const before = tracked.get(day - 1)?.get(e.user);
-          carryRun(t.state, before?.state, e.ts, before?.findings?.keys());
+          if (carryRun(t.state, before?.state ?? primed.get(day - 1)?.get(e.user), e.ts)) {
+            // What the day before's alert (tracked, or stored and restored) already raised on the run's bytes.
+            const alert = before ? before.alert : restored.get(alertIdOf(e.user, day - 1, opts.alertIdKey));
+            if (alert) judgedOn(t.state, alert.detectors);
+          }
         }
         const hadTable = t.state.tables.has(e.table);
         const added = addEvent(t.state, e, f);
@@ -349,6 +362,30 @@ export function createEngine(opts: EngineOptions): Engine {
         }
       }
       return out;
+    },
+    prime(events) {
+      // Per employee: what an event's facts need of them (the facts object is filled in per event).
+      const of = new Map<string, { facts: EventFacts; classes: ReadonlySet<string> }>();
+      for (const given of events) {
+        if (!Number.isFinite(given.ts)) continue;
+        const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
+        const day = dayOf(e.ts);
+        let ofDay = primed.get(day);
+        if (!ofDay) primed.set(day, (ofDay = new Map()));
+        let s = ofDay.get(e.user);
+        if (!s) ofDay.set(e.user, (s = newDayState(e.user, day)));
+        let p = of.get(e.user);
+        if (!p) {
+          const person = people.get(e.user) ?? unknownPerson(e.user);
+          const settings = settingsFor(detection, person);
+          const facts: EventFacts = { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: true, allowlisted: undefined };
+          of.set(e.user, (p = { facts, classes: classSet(settings.sensitive.classes) }));
+        }
+        p.facts.sensitivity = catalog.sensitivity(e.table);
+        p.facts.sensitive = p.classes.has(p.facts.sensitivity);
+        p.facts.allowlisted = allowlist.covering(e.user, e.table, e.ts);
+        addEvent(s, e, p.facts);
+      }
     },
     prepare(day) {
       // Awaited by the day's first event; a failure is seen there (and not cached).

@@ -6,7 +6,6 @@
 // against the new day's thresholds, and an alert raised so names the window. Only the run live at
 // midnight is carried, not the day before's whole volume: what a day already judged is not judged again.
 import { MS_PER_DAY, MS_PER_HOUR } from '../calendar';
-import type { DetectorName } from '../config';
 import { formatBytes, formatDuration } from '../format';
 import type { DayState } from './day-state';
 import type { Check, Finding } from './detectors';
@@ -25,7 +24,7 @@ export interface RunFields {
   runEnd: number;
   runBytes: number;
   runSensitiveBytes: number;
-  /** The detectors that fired on the day before the run was carried from: its bytes were judged there. */
+  /** The detectors of the alert of the day before the run was carried from: its bytes were judged there. */
   runJudged: ReadonlyArray<string>;
   /** Set on the view judged across midnight only: the window, for the explanation. */
   window?: string;
@@ -48,16 +47,20 @@ export function extendRun(s: RunFields, ts: number, bytes: number, sensitive: bo
 
 /**
  * Before a day's first counted event at `ts`: the run of the day before, if it is still going on (its
- * last event less than RUN_GAP_MS before), becomes the day's run. `judged`: what fired that day.
+ * last event less than RUN_GAP_MS before), becomes the day's run. Whether it did.
  */
-export function carryRun(s: RunFields, before: RunFields | undefined, ts: number, judged: Iterable<DetectorName> | undefined): void {
-  if (s.runEnd !== -Infinity || !before || !(ts - before.runEnd < RUN_GAP_MS)) return;
+export function carryRun(s: RunFields, before: RunFields | undefined, ts: number): boolean {
+  if (s.runEnd !== -Infinity || !before || !(ts - before.runEnd < RUN_GAP_MS)) return false;
   s.runStart = before.runStart;
   s.runEnd = before.runEnd;
   s.runBytes = before.runBytes;
   s.runSensitiveBytes = before.runSensitiveBytes;
-  const fired = judged ? [...judged].map(statisticOf) : [];
-  s.runJudged = fired.length > 0 ? fired : NOT_JUDGED;
+  return true;
+}
+
+/** The detectors of the day before's alert: the carried run's bytes were judged there, and are not raised again. */
+export function judgedOn(s: RunFields, detectors: ReadonlyArray<string>): void {
+  if (detectors.length > 0) s.runJudged = detectors.map(statisticOf);
 }
 
 /** volumePeers is volumeSelf's finding judged by the peers: the same statistic. */

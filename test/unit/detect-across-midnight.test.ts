@@ -133,4 +133,29 @@ describe('live and backfill give the same alerts across midnight', () => {
     expect(backfilled.some((a) => a.explanation.includes('across UTC midnight'))).toBe(true);
     expect(order(live)).toEqual(order(backfilled));
   });
+
+  it('a backfill from midnight (detect --once --from), primed with the day before and its alerts, gives the live alerts of its first day', async () => {
+    const events = [
+      // 16 GB across midnight, and 10 GB by 23:59 (alerted that day) with 200 MB more after it.
+      ...run('steady', at(DAY, 22), 80, 200 * MB, 3),
+      ...run('m5', at(DAY, 21), 60, 170 * MB, 3),
+      ...run('m5', at(DAY + 1, 0, 1), 2, 100 * MB, 3, 'crm.orders', 'late'),
+    ].sort(inEventOrder);
+    const live = await engine().process(events);
+    const liveDayBefore = ofDay(live, DAY);
+    expect(liveDayBefore.filter((a) => a.user === 'm5').flatMap((a) => a.detectors)).toContain('volumeSelf');
+    const latestOf = new Map(liveDayBefore.map((a) => [a.alertId, a]));
+    const period = events.filter((e) => e.ts >= at(DAY + 1, 0));
+    const backfill = async (prime: boolean) => {
+      const b = engine();
+      b.restore([...latestOf.values()]);
+      if (prime) b.prime(events.filter((e) => e.ts < at(DAY + 1, 0)));
+      return b.process(period);
+    };
+    const primed = await backfill(true);
+    expect(primed).toEqual(ofDay(live, DAY + 1));
+    expect(primed.some((a) => a.user === 'steady' && a.explanation.includes('across UTC midnight'))).toBe(true);
+    // Without the day before, the first midnight splits the export in two.
+    expect((await backfill(false)).some((a) => a.explanation.includes('across UTC midnight'))).toBe(false);
+  });
 });
