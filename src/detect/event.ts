@@ -46,7 +46,7 @@ export function fromAccessEvent(e: AccessEvent): DetectEvent {
 
 /**
  * A source that knows it could not measure a read says so in the event's `bytes_unknown` (kept in
- * `extra`), with what switched the measuring off (`slow_log_off_by`). The backfill reads `extra` from
+ * `extra`), with what switched the measuring off (`slow_log_off_by`, `query_log_off_by`). The backfill reads `extra` from
  * ClickHouse and calls this too, so both paths judge the same.
  */
 export function unmeasuredOf(extra: string): string | undefined {
@@ -58,6 +58,8 @@ export function unmeasuredOf(extra: string): string | undefined {
     return undefined; // validate.ts writes extra as JSON; anything else was not written by a source
   }
   if (typeof x !== 'object' || x === null || typeof x.bytes_unknown !== 'string') return undefined;
-  const offBy = typeof x.slow_log_off_by === 'string' ? ` (turned off by ${x.slow_log_off_by})` : '';
+  // What switched the log off: MariaDB's statement, or ClickHouse's settings (`log_queries = 0`).
+  const by = typeof x.slow_log_off_by === 'string' ? x.slow_log_off_by : typeof x.query_log_off_by === 'string' ? x.query_log_off_by : undefined;
+  const offBy = by !== undefined ? ` (turned off by ${by})` : '';
   return `${x.bytes_unknown}${offBy}`;
 }

@@ -7,6 +7,7 @@
 //   type 3, 4 (exception before / while running) -> status error, no volume;
 //   type 1 (QueryStart), non-initial queries (the shards' part of a distributed query) -> nothing.
 // Tables: the `tables` column where the server has it (20.x+), else read from the query text (18.16).
+// A system.processes row the poller sent (a query running with query logging off): unlogged.ts.
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
@@ -14,6 +15,7 @@ import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
 import { firstKeyword, relationsOf } from '../postgres/statement';
 import type { DecodedEvent, DecodeResult, SourceDecoder, SourceFormat } from '../types';
+import { decodeUnlogged, isProcessesRow } from './unlogged';
 
 export const POLL_OPTIONS = {
   url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8123'),
@@ -71,7 +73,29 @@ function rowKey(row: Record<string, unknown>): string {
 export function executionKey(row: Record<string, unknown>): string {
   return `${str(row.query_id)}/${rowKey(row)}`;
 }
-const WRITES = new Set(['INSERT', 'CREATE', 'ALTER', 'DROP', 'RENAME', 'TRUNCATE', 'OPTIMIZE', 'ATTACH', 'DETACH']);
+/**
+ * The tables a query read, as `db.table`: the log's `tables` column where the server has one (20.x+),
+ * else from the query text (18.16, and system.processes, which has no such column), else the table
+ * functions it reads through. `tablesFrom` says which.
+ */
+export function tablesOf(query: string, dbDefault: string, logged: unknown): { tables: string[]; tablesFrom: string } {
+  let tables: string[];
+  let tablesFrom: string;
+  if (Array.isArray(logged)) {
+    tables = logged.filter((t): t is string => typeof t === 'string' && t !== '' && !t.startsWith('_table_function.'));
+    tablesFrom = 'query_log.tables';
+  } else {
+    tables = relationsOf(query, { dialect: 'clickhouse', defaultSchema: dbDefault });
+    tablesFrom = 'query text';
+  }
+  if (tables.length === 0) {
+    tables = tableFunctionsOf(query, Array.isArray(logged) ? logged : []);
+    if (tables.length > 0) tablesFrom = 'table functions in the query';
+  }
+  return { tables, tablesFrom };
+}
+
+export const WRITES = new Set(['INSERT', 'CREATE', 'ALTER', 'DROP', 'RENAME', 'TRUNCATE', 'OPTIMIZE', 'ATTACH', 'DETACH']);
 
 export function parseClickhouseOptions(raw: Readonly<Record<string, string | number | boolean>>, topic: string): ClickhouseSourceOptions {
   const parsed = optionsSchema.safeParse(raw);
@@ -123,7 +147,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
     format: 'clickhouse-query-log',
     servers: [],
     decode(message, ctx): DecodeResult {
-      const u = unwrap(message.value, { maxMessageBytes: ctx.limits.maxMessageBytes, isBareRecord: isQueryLogRow });
+      const u = unwrap(message.value, { maxMessageBytes: ctx.limits.maxMessageBytes, isBareRecord: (d) => isQueryLogRow(d) || isProcessesRow(d) });
       if (!u.ok) return u;
       let row = u.record;
       if (!row) {
@@ -134,7 +158,8 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           // not JSON: reported below
         }
       }
-      if (!row || !isQueryLogRow(row)) return { ok: false, code: 'wrong_format', reason: 'expected a system.query_log row as a JSON object (query_id, type, query, ...)' };
+      if (row && isProcessesRow(row)) return decodeUnlogged(row, server, defaultDatabase, ctx, (q, db) => tablesOf(q, db, undefined));
+      if (!row || !isQueryLogRow(row)) return { ok: false, code: 'wrong_format', reason: 'expected a system.query_log row (query_id, type, query, ...) or a system.processes row (query_id, query, elapsed, Settings.Names, ...) as a JSON object' };
       const type = typeOf(row.type);
       if (type === undefined) return { ok: false, code: 'wrong_type', reason: `type is ${JSON.stringify(row.type)}: expected 1-4 or QueryStart, QueryFinish, ExceptionBeforeStart, ExceptionWhileProcessing` };
       if (type === 1) return { ok: true, events: [], facts: [], note: 'QueryStart: counted when it finishes' };
@@ -142,19 +167,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
       const queryId = str(row.query_id);
       const query = str(row.query);
       const dbDefault = str(row.current_database) || defaultDatabase;
-      let tables: string[];
-      let tablesFrom: string;
-      if (Array.isArray(row.tables)) {
-        tables = row.tables.filter((t): t is string => typeof t === 'string' && t !== '' && !t.startsWith('_table_function.'));
-        tablesFrom = 'query_log.tables';
-      } else {
-        tables = relationsOf(query, { dialect: 'clickhouse', defaultSchema: dbDefault });
-        tablesFrom = 'query text';
-      }
-      if (tables.length === 0) {
-        tables = tableFunctionsOf(query, Array.isArray(row.tables) ? row.tables : []);
-        if (tables.length > 0) tablesFrom = 'table functions in the query';
-      }
+      const { tables, tablesFrom } = tablesOf(query, dbDefault, row.tables);
       const status = type === 2 ? 'ok' : 'error';
       if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
       const id = `${server}/${executionKey(row)}`;

@@ -11,7 +11,9 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../log';
 import { createClickHouse, ident, join, sql, type ClickHouse, type SqlFragment } from '../../store';
+import crypto from 'node:crypto';
 import { executionKey, ROW_KEY_COLUMNS, type ClickhouseSourceOptions } from './index';
+import { isProcessesRow, queryLogOffBy, settingsOf, unloggedKey } from './unlogged';
 import { ConfigError } from '../../errors';
 import { chunkMessages } from '../../kafka';
 
@@ -106,6 +108,43 @@ export function numberRepeats<R extends Record<string, unknown>>(rows: R[]): R[]
   return rows;
 }
 
+/** The columns of system.processes on this server (name -> type); aliases (newer servers' `Settings.Names`) included. */
+export async function processesColumns(audited: ClickHouse): Promise<Map<string, string>> {
+  const rows = await audited.query<{ name: string; type: string }>(sql`SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'processes'`, { settings: { log_queries: 0 } });
+  return new Map(rows.map((r) => [r.name, r.type]));
+}
+
+export type ProcessesRow = Record<string, unknown> & { query_id: string; user: string };
+
+/**
+ * The initial queries running now, as the decoder reads them: the address as text, the settings the
+ * query changed as `Settings.Names`/`Settings.Values` (18.16's columns; newer servers have them as
+ * aliases of the `Settings` map, which older 2x servers lack: the map's keys then), `seen_at` the
+ * server's clock (UTC). `mark`, a string no one else knows, leaves out this read itself.
+ */
+export async function processesRows(audited: ClickHouse, cols: Map<string, string>, mark: string): Promise<ProcessesRow[]> {
+  const settings = cols.has('Settings.Names')
+    ? sql`${ident('Settings.Names')}, ${ident('Settings.Values')}`
+    : sql`mapKeys(Settings) AS ${ident('Settings.Names')}, mapValues(Settings) AS ${ident('Settings.Values')}`;
+  return audited.query<ProcessesRow>(
+    sql`
+    SELECT query_id, user, toString(address) AS address, port, client_name, http_user_agent, is_initial_query, elapsed, read_rows, read_bytes,
+           query, ${settings}, toString(now(), 'UTC') AS seen_at${cols.has('current_database') ? sql`, current_database` : sql``}
+    FROM system.processes
+    WHERE is_initial_query = 1 AND position(query, ${mark}) = 0
+    ORDER BY query_id`,
+    { settings: { log_queries: 0 } },
+  );
+}
+
+/** The rows whose settings keep them out of query_log: those the poller sends. */
+export function unloggedOf(rows: ProcessesRow[]): ProcessesRow[] {
+  return rows.filter((r) => {
+    const s = settingsOf(r);
+    return isProcessesRow(r) && typeof s !== 'string' && queryLogOffBy(s, Number(r.elapsed)).length > 0;
+  });
+}
+
 export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
   const { options: o, store, producer, log, topic, server } = deps;
   const env = deps.env ?? process.env;
@@ -116,19 +155,46 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
       { database: 'system' },
     );
   let columns: Map<string, string> | undefined;
+  let processes: Map<string, string> | undefined;
+  /** Unlogged queries sent and still running (their keys): stored as the cursor `<topic>/unlogged`. */
+  let unloggedSent: Cursor | undefined;
+  const unloggedSource = `${topic}/unlogged`;
+  const mark = `insider-poll-${crypto.randomBytes(12).toString('hex')}`;
   let stopped = false;
   let wake: (() => void) | undefined;
 
-  async function readCursor(): Promise<Cursor> {
+  async function readCursor(source = topic): Promise<Cursor> {
     const [c] = await store.query<{ t: string; ids: string[]; rows_sent: string }>(sql`
-      SELECT toUInt32(cursor_time) AS t, cursor_ids AS ids, rows_sent FROM source_cursors FINAL WHERE source = ${topic}`);
+      SELECT toUInt32(cursor_time) AS t, cursor_ids AS ids, rows_sent FROM source_cursors FINAL WHERE source = ${source}`);
     return c ? { time: Number(c.t), ids: c.ids, rowsSent: Number(c.rows_sent) } : { time: 0, ids: [], rowsSent: 0 };
   }
 
   let seq = 0;
-  async function saveCursor(c: Cursor): Promise<void> {
+  async function saveCursor(c: Cursor, source = topic): Promise<void> {
     seq = Math.max(seq + 1, Date.now() * 1000);
-    await store.insert('source_cursors', [{ source: topic, cursor_time: c.time, cursor_ids: c.ids, rows_sent: c.rowsSent, seq, updated_at: Math.floor(Date.now() / 1000) }]);
+    await store.insert('source_cursors', [{ source, cursor_time: c.time, cursor_ids: c.ids, rows_sent: c.rowsSent, seq, updated_at: Math.floor(Date.now() / 1000) }]);
+  }
+
+  /**
+   * The running queries query_log will not record, each sent once: while it runs (several polls) and
+   * after a restart (the keys sent of those still running are stored). A crash between the produce and
+   * the store sends it again with the same event id, which the ingester recognises.
+   */
+  async function sendUnlogged(): Promise<number> {
+    processes ??= await processesColumns(audited);
+    if (!processes.has('Settings.Names') && !processes.has('Settings')) return 0;
+    unloggedSent ??= await readCursor(unloggedSource);
+    const sent = unloggedSent;
+    const running = unloggedOf(await processesRows(audited, processes, mark));
+    const fresh = running.filter((r) => !sent.ids.includes(unloggedKey(r)));
+    const keys = running.map((r) => unloggedKey(r));
+    if (fresh.length === 0 && keys.length === sent.ids.length) return 0;
+    if (fresh.length > 0) await producer.send({ topic, acks: -1, messages: fresh.map((r) => ({ key: r.user, value: JSON.stringify(r) })) });
+    const next: Cursor = { time: Math.floor(Date.now() / 1000), ids: keys, rowsSent: sent.rowsSent + fresh.length };
+    await saveCursor(next, unloggedSource);
+    unloggedSent = next;
+    if (fresh.length > 0) log.warn({ source: topic, server, queries: fresh.map((r) => ({ user: r.user, query_id: r.query_id })) }, 'queries running with query logging off sent');
+    return fresh.length;
   }
 
   async function capabilities(): Promise<Map<string, string>> {
@@ -141,6 +207,11 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
 
   async function pollOnce(): Promise<number> {
     const cols = await capabilities();
+    const unlogged = await sendUnlogged();
+    return unlogged + (await sendQueryLog(cols));
+  }
+
+  async function sendQueryLog(cols: Map<string, string>): Promise<number> {
     let cursor = await readCursor();
     if (cursor.time === 0 && o.from === 'now') {
       // First start: from now on (what the lag still hides is older than the first cursor).
@@ -170,7 +241,7 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
 
   return {
     pollOnce,
-    cursor: readCursor,
+    cursor: () => readCursor(),
     async run() {
       while (!stopped) {
         let sent = 0;
