@@ -4,12 +4,15 @@
 // those sizes, and each finished query becomes exactly one event and one Kafka message, across a
 // SIGKILL and a restart of the poller. One statement run N times under one query id the client chose
 // (as an attacker would, to have identical reads counted once) gives N events with N ids, and the
-// poller's cursor, cutting such a second's rows in several polls, neither skips nor re-reads one.
+// poller's cursor, cutting such a second's rows in several polls, neither skips nor re-reads one. A
+// read an audited session ran after `SET log_queries = 0` (no query_log row) is seen running in
+// system.processes and stored once, with no bytes and the reason the detector reads.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
+import { unmeasuredOf } from '../../src/detect/event';
 import { createLogger } from '../../src/log';
 import { clickhouseDecoder, parseClickhouseOptions } from '../../src/sources/clickhouse';
 import { createQueryLogPoller } from '../../src/sources/clickhouse/poller';
@@ -214,6 +217,77 @@ describe('ClickHouse system.query_log through the poller to the ingester', () =>
     } finally {
       await poller.close();
     }
+  });
+});
+
+describe('a read run with log_queries = 0, which system.query_log never records', () => {
+  let f: IngestFixture;
+  let db: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'it-chu-'));
+  let poller: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    f = await ingestFixture('it_chu', { partitions: 1 });
+    db = uniqueName('it_chu_audited');
+    const admin = createClickHouse(f.config.clickhouse, { database: 'default' });
+    await admin.exec(sql`CREATE DATABASE ${ident(db)}`);
+    await admin.exec(sql`CREATE TABLE ${ident(db)}.customers (id UInt64, email String) ENGINE = MergeTree ORDER BY id`);
+    await admin.exec(sql`INSERT INTO ${ident(db)}.customers SELECT number, concat('c', toString(number), '@example.com') FROM system.numbers LIMIT 70`);
+    await admin.close();
+    const lines = fs.readFileSync(f.configFile, 'utf8').split('\n').filter((l) => l.startsWith('kafka:') || l.startsWith('clickhouse:') || l.startsWith('log:'));
+    lines.push(
+      `ingest: { groupId: "${f.groupId}", topics: ["${f.topic}"], sources: { "${f.topic}": { format: clickhouse-query-log, options: { server: "${f.name}", url: "${f.config.clickhouse.url}", intervalMs: 500, lagS: 9 } } }, metrics: { port: 0 } }`,
+    );
+    fs.writeFileSync(f.configFile, `${lines.join('\n')}\n`);
+    await startIngester(f, 'chu').started();
+  });
+
+  afterAll(async () => {
+    if (poller?.exitCode === null) poller.kill('SIGKILL');
+    killIngesters();
+    if (f) await f.ch.exec(sql`DROP DATABASE IF EXISTS ${ident(db)}`).catch(() => {});
+    await f?.cleanup();
+  });
+
+  it('is seen running by the poller and stored once, as an event of no bytes whose reason the detector reads', async () => {
+    const out = fs.openSync(path.join(dir, 'poller.log'), 'a');
+    poller = spawn(process.execPath, [BIN, '--config', f.configFile, 'sources', 'poll', '--topic', f.topic], { stdio: ['ignore', out, out], env: { ...process.env } });
+    fs.closeSync(out);
+    await waitUntil('the poller started', async () => fs.readFileSync(path.join(dir, 'poller.log'), 'utf8').includes('first start'), 60000, 200);
+    // An audited session (log_queries = 1, what the user's profile says) whose user turns logging off,
+    // then reads the table slowly: 70 rows, 10 a block, 0.1 s a row, 7 s (several polls).
+    const session = uniqueName('it_chu_session');
+    const queryId = uniqueName('q_unlogged');
+    const http = async (params: Record<string, string>, body: string) => {
+      const url = new URL(f.config.clickhouse.url);
+      for (const [k, v] of Object.entries({ session_id: session, ...params })) url.searchParams.set(k, v);
+      const res = await fetch(url, { method: 'POST', body });
+      await res.text();
+      expectOk(res.status);
+    };
+    await http({}, 'SET log_queries = 1');
+    await http({}, 'SET log_queries = 0');
+    await http({ query_id: queryId, max_block_size: '10' }, `SELECT sleepEachRow(0.1), id, email FROM ${ident(db).text}.customers FORMAT Null`);
+    const mine = () => f.ch.query<{ event_id: string; user: string; db_name: string; table_name: string; bytes: string; extra: string }>(
+      sql`SELECT event_id, user, db_name, table_name, bytes, extra FROM access_events WHERE kafka_topic = ${f.topic} AND query_id = ${queryId}`,
+    );
+    await waitUntil('the unlogged read stored', async () => (await mine()).length > 0, 60000, 500);
+    await new Promise((r) => setTimeout(r, 3000)); // more polls: it is not sent again
+    poller.kill('SIGTERM');
+    await new Promise((r) => poller!.once('exit', r));
+    await f.ch.exec(sql`SYSTEM FLUSH LOGS`);
+    const [inLog] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.query_log WHERE query_id = ${queryId}`, { settings: { log_queries: 0 } });
+    const got = await mine();
+    process.stdout.write(`\nread with log_queries = 0 (${queryId}): ${inLog.n} query_log rows, ${got.length} event(s): ${got.map((r) => `${r.event_id} ${r.bytes} B ${r.extra}`).join('; ')}\n`);
+    expect(Number(inLog.n)).toBe(0);
+    expect(got.map((r) => [r.user, r.db_name, r.table_name, Number(r.bytes)])).toEqual([['default', db, 'customers', 0]]);
+    expect(got[0].event_id).toMatch(new RegExp(`^${f.name}/${queryId}/unlogged/[0-9a-f]{12}$`));
+    expect(unmeasuredOf(got[0].extra).unmeasured).toBe('ran with log_queries = 0: system.query_log has no row of it (turned off by log_queries = 0)');
+    // One message for it on the topic though several polls saw it running.
+    const messages = (await readTopic(f, 100)).filter((m) => (JSON.parse(m) as { query_id?: string }).query_id === queryId);
+    expect(messages).toHaveLength(1);
+    const [dead] = await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM dead_letters WHERE kafka_topic = ${f.topic}`);
+    expect(Number(dead.n)).toBe(0);
   });
 });
 
