@@ -166,9 +166,12 @@ describe('judging a replayed answer', () => {
     expect(notReplayable(fenced(60))).toBeUndefined();
   });
 
-  it("does not replay reads of an audited server's query log, whose rows are that server's history", () => {
+  it("does not replay reads of an audited server's query log, whose rows are that server's history, nor the poller's reads of its running queries", () => {
     expect(notReplayable(query('SELECT toInt8(type) AS type, query FROM system.query_log WHERE event_time >= 1', []))).toBe(NOT_REPLAYED.queryLog);
     expect(notReplayable(query("SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'query_log'", []))).toBe(NOT_REPLAYED.queryLog);
+    expect(notReplayable(query('SELECT query_id, user, query, `Settings.Names` FROM system.processes WHERE is_initial_query = 1', []))).toBe(NOT_REPLAYED.processes);
+    expect(notReplayable(query("SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'processes'", []))).toBe(NOT_REPLAYED.processes);
+    expect(notReplayable(query("SELECT count() AS n FROM system.processes WHERE query_id LIKE 'insert-%'", []))).toBeUndefined();
     expect(notReplayable(query("SELECT name FROM system.columns WHERE table = 'access_events'", []))).toBeUndefined();
   });
 

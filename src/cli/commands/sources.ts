@@ -122,6 +122,8 @@ Examples:
       `
 Each finished query is sent once: the cursor (source_cursors) is stored after Kafka acknowledged the
 rows. The audited server needs <query_log> in its config and log_queries = 1 for the audited users.
+Queries running with log_queries = 0 (not in query_log) are read from system.processes and sent as
+events of no bytes that say so: forbid the change on the server (docs/sources/clickhouse.md).
 Run \`insider migrate\` first. Example:
   ingest: { topics: [db-access-events, ch-queries], sources: { ch-queries: { format: clickhouse-query-log,
             options: { url: "http://ch-prod-1:8123", usernameEnv: CH_AUDIT_USER, passwordEnv: CH_AUDIT_PASSWORD } } } }

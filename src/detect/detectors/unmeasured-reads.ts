@@ -1,7 +1,8 @@
 // Policy: reads the volume detectors cannot see. A source that could not measure a read's bytes says so
 // (`bytes_unknown`): a MariaDB user may switch their own slow log off for their session (no privilege is
 // needed, and the server cannot forbid it), and their reads are then known from the audit log only,
-// which has the tables but no bytes. Whatever they read, the day's volume shows nothing; that someone
+// which has the tables but no bytes; a ClickHouse user may run with log_queries = 0, and their query is
+// then known only while it runs (system.processes). Whatever they read, the day's volume shows nothing; that someone
 // made their reads unmeasurable is itself the finding, at `severity`, or `sensitiveSeverity` once one of
 // those reads was of a sensitive table. One finding a day, revised when the severity rises.
 import type { DetectorSettings } from '../../config';

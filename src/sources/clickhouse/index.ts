@@ -116,7 +116,7 @@ export const clickhouseQueryLogFormat: SourceFormat = {
     url: 'poller: the audited ClickHouse HTTP address (default http://127.0.0.1:8123)',
     usernameEnv: 'poller: environment variable with the user name (default "default")',
     passwordEnv: 'poller: environment variable with the password',
-    intervalMs: 'poller: how often system.query_log is read (default 2000 ms)',
+    intervalMs: 'poller: how often system.query_log and system.processes are read (default 2000 ms)',
     lagS: 'poller: rows younger than this are left for the next poll (query_log is flushed every 7.5 s; default 15 s)',
     batchRows: 'poller: rows read per poll at most (default 5000)',
     from: 'poller, first start only: now (default; queries from then on) or beginning (all the query_log holds)',
