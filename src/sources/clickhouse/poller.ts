@@ -181,7 +181,10 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
    * the store sends it again with the same event id, which the ingester recognises.
    */
   async function sendUnlogged(): Promise<number> {
-    processes ??= await processesColumns(audited);
+    if (!processes) {
+      processes = await processesColumns(audited);
+      if (!processes.has('Settings.Names') && !processes.has('Settings')) log.warn({ source: topic, server }, 'system.processes has no Settings: reads run with log_queries = 0 cannot be seen');
+    }
     if (!processes.has('Settings.Names') && !processes.has('Settings')) return 0;
     unloggedSent ??= await readCursor(unloggedSource);
     const sent = unloggedSent;
@@ -207,7 +210,11 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
 
   async function pollOnce(): Promise<number> {
     const cols = await capabilities();
-    const unlogged = await sendUnlogged();
+    // Its failure must not hold up query_log's rows: it is tried again at the next poll.
+    const unlogged = await sendUnlogged().catch((err: Error) => {
+      log.warn({ source: topic, err: err.message }, 'system.processes poll failed; trying again');
+      return 0;
+    });
     return unlogged + (await sendQueryLog(cols));
   }
 
