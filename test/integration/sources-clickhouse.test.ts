@@ -282,7 +282,7 @@ describe('a read run with log_queries = 0, which system.query_log never records'
     expect(Number(inLog.n)).toBe(0);
     expect(got.map((r) => [r.user, r.db_name, r.table_name, Number(r.bytes)])).toEqual([['default', db, 'customers', 0]]);
     expect(got[0].event_id).toMatch(new RegExp(`^${f.name}/${queryId}/unlogged/[0-9a-f]{12}$`));
-    expect(unmeasuredOf(got[0].extra).unmeasured).toBe('ran with log_queries = 0: system.query_log has no row of it (turned off by log_queries = 0)');
+    expect(unmeasuredOf(got[0].extra)).toBe('ran with log_queries = 0: system.query_log has no row of it (turned off by log_queries = 0)');
     // One message for it on the topic though several polls saw it running.
     const messages = (await readTopic(f, 100)).filter((m) => (JSON.parse(m) as { query_id?: string }).query_id === queryId);
     expect(messages).toHaveLength(1);
