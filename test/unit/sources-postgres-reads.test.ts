@@ -181,3 +181,33 @@ describe('bodyCursors: the tables of the cursors a PL/pgSQL body opens', () => {
     expect(bodyCursors(sql)).toBeUndefined();
   });
 });
+
+describe('postgres: a parenthesis after FROM / JOIN that is no function of a schema (helper-101 capture, function-rows/)', () => {
+  const dir = path.join(FIXTURE_DIR, 'function-rows');
+  const stats = JSON.parse(fs.readFileSync(path.join(dir, 'stats.json'), 'utf8')) as TableStatsRow[];
+  const widthOf = (table: string) => stats.find((r) => r.table_name === table)!.column_widths.reduce((sum, w) => sum + w + 1, 0);
+
+  it('JOIN LATERAL (subquery) and to_tsquery / websearch_to_tsquery in FROM count their tables at the tables\' width, not 100 bytes a row', async () => {
+    const { events, outcomes } = await decodeRecords('jsonlog', splitRecords(fs.readFileSync(path.join(dir, 'jsonlog.json'), 'utf8'), false, false), stats);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const reads = events.filter((e) => e.action === 'SELECT');
+    expect(reads.map((e) => [e.table, e.rows, e.function_rows])).toEqual([
+      ['public.h101_narrow', 200000, undefined],
+      ['public.h101_narrow', 50000, undefined],
+      ['public.h101_wide', 50000, undefined],
+      ['public.h101_docs', 20000, undefined],
+      ['public.h101_docs', 20000, undefined],
+    ]);
+    // Before: 20,000,000 bytes for the first (psql received 2,633,345), 2,000,000 for each search (108,894 and 348,894).
+    expect(reads.map((e) => e.bytes)).toEqual([200000, 50000, 50000, 20000, 20000].map((rows, i) => Math.round(rows * widthOf(String(reads[i].table)))));
+  });
+
+  it.each([
+    ['SELECT * FROM one_row o CROSS JOIN LATERAL (SELECT o.id * 2) x', false],
+    ['SELECT * FROM one_row o LEFT JOIN LATERAL (SELECT 1) x ON true', false],
+    ["SELECT * FROM docs d JOIN plainto_tsquery('x') q ON d.tsv @@ q", false],
+    ['SELECT * FROM one_row o JOIN LATERAL lateral_rows(o.id) r ON true', true],
+  ])('%s -> %s', (sql, expected) => {
+    expect(readsFunctionRows(sql)).toBe(expected);
+  });
+});

@@ -180,7 +180,13 @@ const BUILTIN_ROW_FUNCTIONS = new Set([
   'json_each', 'json_each_text', 'jsonb_each', 'jsonb_each_text', 'json_array_elements', 'json_array_elements_text', 'jsonb_array_elements', 'jsonb_array_elements_text',
   'json_object_keys', 'jsonb_object_keys', 'json_to_record', 'json_to_recordset', 'jsonb_to_record', 'jsonb_to_recordset',
   'json_populate_record', 'json_populate_recordset', 'jsonb_populate_record', 'jsonb_populate_recordset', 'jsonb_path_query', 'xmltable',
+  // Built-ins of one row that queries put in FROM: full-text search's query (`FROM docs, to_tsquery('x') q
+  // WHERE tsv @@ q`, the manual's idiom), a clock.
+  'to_tsquery', 'plainto_tsquery', 'phraseto_tsquery', 'websearch_to_tsquery', 'to_tsvector', 'now', 'current_setting',
+  'ts_stat', 'ts_parse', 'ts_debug', 'ts_token_type',
 ]);
+/** Words followed by a parenthesis in FROM that are not a function: `JOIN LATERAL (SELECT ...)`, `JOIN ROWS FROM (...)`, `FROM ONLY (t)`. */
+const NOT_A_FUNCTION = new Set(['lateral', 'rows', 'only', 'select', 'values', 'table', 'with']);
 const CATALOG_SCHEMAS = new Set(['pg_catalog', 'information_schema']);
 
 /**
@@ -201,7 +207,7 @@ export function readsFunctionRows(sql: string): boolean {
         // schema.f(...), not INSERT INTO s.t (columns) or COPY s.t (columns).
         const schema = nameOf(tokens[i - 2]);
         if (schema !== undefined && !CATALOG_SCHEMAS.has(schema) && !/^(INTO|COPY|TABLE)$/.test(wordAt(tokens, i - 3))) return true;
-      } else if (/^(FROM|JOIN|LATERAL)$/.test(wordAt(tokens, i - 1)) && !BUILTIN_ROW_FUNCTIONS.has(name)) return true;
+      } else if (/^(FROM|JOIN|LATERAL)$/.test(wordAt(tokens, i - 1)) && !BUILTIN_ROW_FUNCTIONS.has(name) && !(tokens[i].kind === 'word' && NOT_A_FUNCTION.has(name))) return true;
     }
     return false;
   });
