@@ -211,3 +211,22 @@ describe('postgres: a parenthesis after FROM / JOIN that is no function of a sch
     expect(readsFunctionRows(sql)).toBe(expected);
   });
 });
+
+describe('postgres: a DO block looping FOR over a bound cursor it never OPENs (helper-101 capture, function-rows/do-for-loop.json)', () => {
+  const dir = path.join(FIXTURE_DIR, 'function-rows');
+  const stats = JSON.parse(fs.readFileSync(path.join(dir, 'stats.json'), 'utf8')) as TableStatsRow[];
+
+  it("is counted on pgaudit's line of the cursor's query (10 rows), not also at the table's whole size", async () => {
+    const { events, outcomes } = await decodeRecords('jsonlog', splitRecords(fs.readFileSync(path.join(dir, 'do-for-loop.json'), 'utf8'), false, false), stats);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(events.map((e) => [e.action, e.table, e.rows])).toEqual([['SELECT', 'public.h101_wide', 10]]);
+  });
+
+  it.each([
+    ['DO $$ DECLARE c CURSOR FOR SELECT * FROM customers; BEGIN FOR r IN c LOOP END LOOP; END $$', undefined],
+    ['DO $$ DECLARE c NO SCROLL CURSOR FOR SELECT * FROM customers; BEGIN OPEN c; END $$', { kind: 'do', tables: ['customers'] }],
+    ['DO $$ DECLARE "C" CURSOR FOR SELECT * FROM customers; BEGIN IF false THEN OPEN "C"; END IF; FOR r IN "C" LOOP END LOOP; END $$', { kind: 'do', tables: ['customers'] }],
+  ])('%s', (sql, expected) => {
+    expect(bodyCursors(sql)).toEqual(expected);
+  });
+});

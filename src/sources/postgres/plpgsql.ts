@@ -55,8 +55,16 @@ function cursorTablesOf(body: string): string[] {
   for (let i = 0; i < tokens.length; i++) {
     let j: number;
     if (word(i) === 'OPEN') j = i + 2;
-    else if (word(i) === 'CURSOR') j = i + 1;
-    else continue;
+    else if (word(i) === 'CURSOR') {
+      // A bound cursor the body never OPENs is only read by `FOR r IN c LOOP`, which closes it: pgaudit
+      // logs its query then, with its rows (a migration's loop over 10 rows of a 50,000-row table was
+      // counted at the whole table besides). One it OPENs (anywhere, a dead branch too) is counted.
+      let k = i - 1;
+      while (word(k) === 'NO' || word(k) === 'SCROLL') k--;
+      const name = tokens[k]?.kind === 'word' ? tokens[k].text.toLowerCase() : tokens[k]?.text;
+      if (name !== undefined && !tokens.some((t, m) => word(m - 1) === 'OPEN' && (t.kind === 'word' ? t.text.toLowerCase() : t.text) === name)) continue;
+      j = i + 1;
+    } else continue;
     while (word(j) === 'NO' || word(j) === 'SCROLL') j++;
     // A bound cursor's arguments: `CURSOR (k int) FOR ...`.
     if (word(i) === 'CURSOR' && tokens[j]?.text === '(') {
