@@ -225,3 +225,70 @@ describe('mariadb: EXECUTE IMMEDIATE logs the statement it ran, then itself with
     for (const p of pairs) expect(eventsOf(d.events, p).reduce((n, e) => n + Number(e.bytes), 0)).toBeGreaterThanOrEqual(p.outer.bytes);
   });
 });
+
+describe('mariadb: after turning the slow log off, reads of what was staged before it (helper-101 captures)', () => {
+  const read = (name: string) => [
+    ...splitRecords(fs.readFileSync(path.join(DIR, `${name}-slow.log`), 'utf8'), RECORD_START),
+    ...fs.readFileSync(path.join(DIR, `${name}-audit.log`), 'utf8').split('\n').filter((l) => l !== ''),
+  ];
+
+  it('SELECT @x (filled from the table before the SET) and a temporary table copied before it are unmeasured reads, with no table', async () => {
+    const d = await decodeRecords(read('staged-off'));
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    // The server wrote no slow-log entry for either (5.5 MB reached the client) and no TABLE line.
+    const unknown = d.events.filter((e) => typeof e.bytes_unknown === 'string');
+    expect(unknown.map((e) => [e.statement, e.table, e.bytes, String(e.slow_log_off_by).replace(/^query \d+,/, '')])).toEqual([
+      ['SELECT @x', '', 0, 'SET SESSION long_query_time = 1000'],
+      ['SELECT * FROM h101_tmp', '', 0, 'SET SESSION long_query_time = 1000'],
+    ]);
+    // The statements before it and the SET itself make no unmeasured read.
+    expect(d.events.filter((e) => e.bytes_unknown === undefined).map((e) => e.statement)).toEqual(['CREATE TEMPORARY TABLE h101_tmp AS SELECT * FROM h101_big']);
+  });
+
+  it('a SET cut at the limit whose copy holds an escape (1,024 bytes, 1,023 characters) marks its connection: the 2.7 MB read is an unmeasured read', async () => {
+    const d = await decodeRecords(read('padded-set'));
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(d.events.filter((e) => e.table === 'h101_big').map((e) => [e.statement, e.bytes, typeof e.bytes_unknown, String(e.slow_log_off_by).slice(0, 24)])).toEqual([
+      ['SELECT * FROM h101_big', 0, 'string', "query 1028,SET @pad = 'a"],
+    ]);
+  });
+
+  it('a statement run by EXECUTE IMMEDIATE, cut inside its leading comment before the SET, marks its connection', async () => {
+    const d = await decodeRecords(read('padded-comment'));
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(d.events.map((e) => [e.statement, e.table, e.bytes, typeof e.bytes_unknown, String(e.slow_log_off_by).slice(0, 14)])).toEqual([
+      ['SELECT * FROM h101_big', 'h101_big', 0, 'string', 'query 1036,/*x'],
+    ]);
+  });
+
+  it.each([
+    ['slow log first, one batch', (r: string[]) => r, 1000],
+    ['audit log first, one batch', (r: string[]) => [...r.filter((x) => !x.startsWith('# ')), ...r.filter((x) => x.startsWith('# '))], 1000],
+    ['batches of 5', (r: string[]) => r, 5],
+  ])('a connection number MariaDB gives again after a restart is not turned off by the SET of the one before (%s)', async (_, order, batch) => {
+    const d = await decodeRecords(order(read('reused-connection')), batch);
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(d.events.filter((e) => typeof e.bytes_unknown === 'string').map((e) => [e.user, e.statement])).toEqual([['h101_a', 'SELECT COUNT(*) FROM t']]);
+    expect(d.events.filter((e) => e.user === 'h101_b').map((e) => [e.session_id, e.bytes])).toEqual([
+      ['5', 6386],
+      ['5', 6386],
+    ]);
+  });
+
+  it('another user on the connection (COM_CHANGE_USER, which resets the slow log) is not turned off by the SET of the one before', async () => {
+    const d = await decodeRecords(read('change-user'));
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(d.events.map((e) => [e.user, e.statement, e.bytes, e.bytes_unknown])).toEqual([['h101_ins2', 'SELECT name FROM h101_big WHERE id <= 100', 1172, undefined]]);
+  });
+
+  it('a parenthesised UNION of 1,090 characters does not mark its connection: the next reads are their slow-log events only', async () => {
+    const d = await decodeRecords(read('long-union'));
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(d.events.filter((e) => e.bytes_unknown !== undefined)).toEqual([]);
+    expect(d.events.map((e) => [String(e.statement).slice(0, 8), e.bytes])).toEqual([
+      ['(SELECT ', 4692],
+      ['SELECT n', 92],
+      ['SELECT n', 92],
+    ]);
+  });
+});

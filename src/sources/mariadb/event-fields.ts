@@ -35,3 +35,6 @@ export function splitTable(qualified: string, schema: string): { database: strin
 export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
+
+/** Statements that read no table and move no data, as a rule: no event of their own (hidden-reads.ts: addUnseen). */
+export const SESSION_ONLY: ReadonlySet<string> = new Set(['SET', 'USE', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'LOCK', 'UNLOCK', 'FLUSH', 'KILL', 'DO', 'XA']);

@@ -17,7 +17,7 @@ import { unwrap } from '../envelope';
 import { firstKeyword, relationsOf, tokenize } from '../postgres/statement';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from '../types';
 import { auditTimeMs, isAuditLine, parseAuditLine, type AuditLine } from './audit-log';
-import { clip, queryTables, splitTable, STATEMENT_KEEP, tableFactName } from './event-fields';
+import { clip, queryTables, SESSION_ONLY, splitTable, STATEMENT_KEEP, tableFactName } from './event-fields';
 import { addUnseen, slowLogOff, unflushedBytes, unloggedReads } from './hidden-reads';
 import { entryHash, isSlowLogText, parseSlowEntry, type SlowEntry } from './slow-log';
 import { attribute, countedInside, queryLineFacts } from './vouch';
@@ -27,8 +27,6 @@ const optionsSchema = z.strictObject({
   auditQueryLogLimit: z.coerce.number().int().min(16).max(1 << 30).default(1024),
 });
 
-/** Statements that read no table and move no data, as a rule: no event of their own (hidden-reads.ts: addUnseen). */
-const SESSION_ONLY = new Set(['SET', 'USE', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'LOCK', 'UNLOCK', 'FLUSH', 'KILL', 'DO', 'XA']);
 /** mysqldump's SELECT of a table's rows. */
 const MYSQLDUMP = /^SELECT \/\*!40001 SQL_NO_CACHE \*\//;
 const OUTFILE = /\bINTO\s+(OUTFILE|DUMPFILE)\s+(['"])((?:\\.|(?!\2).)*)\2/i;
@@ -110,7 +108,7 @@ export function mariadbDecoder(server: string, auditQueryLogLimit = 1024): Sourc
       const r = readRecord(message, ctx);
       if (r.kind !== 'audit') return [];
       const a = parseAuditLine(r.text);
-      return a.ok ? [...auditFacts(a.line, server, ctx, auditQueryLogLimit), ...slowLogOff(a.line, server, ctx)] : [];
+      return a.ok ? [...auditFacts(a.line, server, ctx, auditQueryLogLimit), ...slowLogOff(a.line, server, ctx, auditQueryLogLimit)] : [];
     },
     decode(message, ctx): DecodeResult {
       const r = readRecord(message, ctx);
