@@ -85,6 +85,12 @@ describe('unmeasuredReads: reads made after the user turned their slow log off',
     expect(a.findings.find((x) => x.detector === 'unmeasuredReads')!.clause).toMatch(/^1 read, 1 of a sensitive table, of h94_db\.customers whose/);
   });
 
+  it('a read of no table the log names (a variable filled before the SET) is named as such', async () => {
+    const blind = events.find((e) => e.unmeasured !== undefined)!;
+    const a = last(await judge([{ ...blind, table: 'h94_db.' }]));
+    expect(a.findings.find((x) => x.detector === 'unmeasuredReads')!.clause).toMatch(/^1 read of a table the log does not name \(in h94_db\) whose bytes/);
+  });
+
   it('not when the table is allowlisted for the user, nor for the reads the slow log measured', async () => {
     const all = allowlistFrom([{ user: 'h94_mallory', reason: 'nightly extract', from: 0, until: Number.MAX_SAFE_INTEGER, tables: new Set([TABLE]) }]);
     expect((await judge(events, { allowlist: all })).flatMap((a) => a.detectors)).not.toContain('unmeasuredReads');

@@ -8,6 +8,9 @@
 import type { DetectorSettings } from '../../config';
 import type { Check, Rule } from './rule';
 
+/** A read the log names no table of (a user variable, a temporary table) is `db.` in the events. */
+const labelOf = (table: string) => (table.endsWith('.') ? `a table the log does not name (in ${table.slice(0, -1) || 'no database'})` : table);
+
 /** Tables named in the clause; the finding's details list them all. */
 const CLAUSE_TABLES = 3;
 
@@ -25,7 +28,7 @@ export const unmeasuredReads: Rule = {
         const u = day.unmeasured;
         if (u.reads === 0) return null;
         const severity = u.sensitive > 0 ? s.sensitiveSeverity : s.severity;
-        const tables = [...u.tables];
+        const tables = [...u.tables].map(labelOf);
         const named = tables.slice(0, CLAUSE_TABLES).join(', ') + (tables.length > CLAUSE_TABLES ? ` and ${tables.length - CLAUSE_TABLES} more` : '');
         const reads = u.reads === 1 ? '1 read' : `${u.reads} reads`;
         const sensitive = u.sensitive > 0 ? `, ${u.sensitive} of a sensitive table,` : '';
