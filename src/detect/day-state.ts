@@ -5,7 +5,7 @@ import { RecentIds } from '../kafka';
 import type { AllowlistEntry } from './allowlist';
 import type { Sensitivity } from './catalog';
 import type { DetectEvent } from './event';
-import { extendRun, noRun, type RunFields } from './span';
+import { extendRun, noRun, type RunFields } from './day-run';
 
 export interface Tally {
   bytes: number;

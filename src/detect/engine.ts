@@ -19,7 +19,8 @@ import { learnLate, withYesterday } from './late-tables';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
-import { acrossMidnight, carryRun, judgedAcrossMidnight, judgedOn, statisticOf } from './span';
+import { carryRun } from './day-run';
+import { acrossMidnight, judgedAcrossMidnight, judgedOn, statisticOf } from './span';
 
 export interface EngineOptions {
   detection: DetectionConfig;
