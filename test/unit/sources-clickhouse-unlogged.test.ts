@@ -96,6 +96,16 @@ describe('clickhouse-query-log on system.processes rows of queries run with quer
     const row = JSON.parse(rowOf(cases[0].queryId)) as Record<string, unknown>;
     expect(decode(JSON.stringify({ ...row, query: 'SELECT * FROM system.query_log WHERE event_time > now() - 60' }))).toMatchObject({ ok: true, events: [] });
   });
+
+  it('a table function read beside a system table is a read: remote() CROSS JOIN system.one (seen on 18.16: not in query_log, and named no table but system.one)', () => {
+    const row = JSON.parse(rowOf(cases[0].queryId)) as Record<string, unknown>;
+    const query = "SELECT sleepEachRow(0.1), id, email FROM remote('127.0.0.1', h102_db.customers) CROSS JOIN system.one LIMIT 30 FORMAT Null";
+    const events = decoded(JSON.stringify({ ...row, query }));
+    expect(events).toHaveLength(1);
+    expect(events[0].event).toMatchObject({ table_name: 'remote()', bytes: 0 });
+    expect(JSON.parse(events[0].event.extra)).toMatchObject({ tables_from: 'table functions in the query', query_log_off_by: 'log_queries = 0' });
+    expect(decoded(JSON.stringify({ ...row, query: "SELECT * FROM merge('crm', '^cust') CROSS JOIN system.one" })).map((e) => e.event.table_name)).toEqual(['merge()']);
+  });
 });
 
 describe('queryLogOffBy: the settings that keep a finished query out of query_log', () => {

@@ -43,7 +43,7 @@ const STATEMENT_KEEP = 1024;
 const TABLE_FUNCTION = /(?:\bFROM|\bJOIN|,)\s*(merge|remote|remoteSecure|cluster|clusterAllReplicas|view|mysql|postgresql|jdbc|odbc|url|file|s3|s3Cluster|hdfs|azureBlobStorage|mongodb|redis|sqlite|iceberg|deltaLake|hudi)\s*\(/gi;
 
 /** The table functions a query reads through, as `name()` (its database: the query's). */
-function tableFunctionsOf(query: string, logged: unknown[]): string[] {
+export function tableFunctionsOf(query: string, logged: unknown[]): string[] {
   const named = logged.filter((t): t is string => typeof t === 'string' && t.startsWith('_table_function.')).map((t) => `${t.slice('_table_function.'.length)}()`);
   // Comments out first: `FROM/**/merge(...)` is a read too; strings blanked, so that one naming a function is not.
   const text = query.replace(/\/\*[\s\S]*?(\*\/|$)|--[^\n]*|#[^\n]*|'(?:\\.|''|[^'\\])*'/g, (m) => (m.startsWith("'") ? "''" : ' '));
@@ -158,7 +158,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           // not JSON: reported below
         }
       }
-      if (row && isProcessesRow(row)) return decodeUnlogged(row, server, defaultDatabase, ctx, (q, db) => tablesOf(q, db, undefined));
+      if (row && isProcessesRow(row)) return decodeUnlogged(row, server, defaultDatabase, ctx, (q, db) => tablesOf(q, db, undefined), (q) => tableFunctionsOf(q, []));
       if (!row || !isQueryLogRow(row)) return { ok: false, code: 'wrong_format', reason: 'expected a system.query_log row (query_id, type, query, ...) or a system.processes row (query_id, query, elapsed, Settings.Names, ...) as a JSON object' };
       const type = typeOf(row.type);
       if (type === undefined) return { ok: false, code: 'wrong_type', reason: `type is ${JSON.stringify(row.type)}: expected 1-4 or QueryStart, QueryFinish, ExceptionBeforeStart, ExceptionWhileProcessing` };

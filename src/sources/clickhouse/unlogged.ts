@@ -64,7 +64,15 @@ export function unloggedKey(row: Record<string, unknown>): string {
   return `${str(row.query_id)}/unlogged/${crypto.createHash('sha1').update(parts.join('\u0000')).digest('hex').slice(0, 12)}`;
 }
 
-export function decodeUnlogged(row: Record<string, unknown>, server: string, defaultDatabase: string, ctx: DecodeContext, tablesOf: (query: string, db: string) => { tables: string[]; tablesFrom: string }): DecodeResult {
+export function decodeUnlogged(
+  row: Record<string, unknown>,
+  server: string,
+  defaultDatabase: string,
+  ctx: DecodeContext,
+  tablesOf: (query: string, db: string) => { tables: string[]; tablesFrom: string },
+  /** The table functions the query reads through (`remote()`, `merge()`, ...), as `name()`. */
+  tableFunctionsOf: (query: string) => string[] = () => [],
+): DecodeResult {
   const settings = settingsOf(row);
   if (typeof settings === 'string') return { ok: false, code: 'wrong_type', reason: `system.processes row: ${settings}` };
   const elapsed = num(row.elapsed);
@@ -77,8 +85,14 @@ export function decodeUnlogged(row: Record<string, unknown>, server: string, def
   const found = tablesOf(query, dbDefault);
   // The server's own tables hold no one's data: another poller's reads of system.query_log (which run
   // with log_queries = 0) are not an employee hiding a read.
-  const tables = found.tables.filter((t) => !t.startsWith('system.'));
-  const tablesFrom = found.tablesFrom;
+  let tables = found.tables.filter((t) => !t.startsWith('system.'));
+  let tablesFrom = found.tablesFrom;
+  // A table named beside a table function hides the function from tablesOf: `FROM remote('127.0.0.1',
+  // crm.customers) CROSS JOIN system.one` names system.one only, and left out as such it read no table.
+  if (tables.length === 0) {
+    tables = tableFunctionsOf(query);
+    if (tables.length > 0) tablesFrom = 'table functions in the query';
+  }
   if (tables.length === 0) return { ok: true, events: [], facts: [], note: `ran with ${off.join(', ')}, but reads no table${found.tables.length > 0 ? ' but the system ones' : ''}` };
   // seen_at: the server's clock when the poller read the row (UTC); the query began `elapsed` before.
   const seen = typeof row.seen_at === 'string' ? Date.parse(`${row.seen_at.replace(' ', 'T')}Z`) : NaN;
