@@ -20,7 +20,7 @@ const queryLogRow = { type: 2, event_time_utc: '2026-12-07 10:30:00', t: '179663
 
 function world() {
   const cursors = new Map<string, { t: number; ids: string[]; rows_sent: number }>();
-  const state = { running: rows, processesFail: false, queryLog: [] as Array<Record<string, unknown>> };
+  const state = { running: rows, processesFail: false, queryLog: [] as Array<Record<string, unknown>>, marks: [] as string[] };
   const audited = {
     query: async (q: SqlFragment) => {
       const text = q.text;
@@ -28,7 +28,10 @@ function world() {
       if (text.includes("table = 'processes'")) return [{ name: 'Settings.Names', type: 'Array(String)' }, { name: 'Settings.Values', type: 'Array(String)' }];
       if (text.includes('FROM system.processes')) {
         if (state.processesFail) throw new Error('Code: 497. Not enough privileges');
-        return state.running;
+        // As the server does: the rows whose text holds the poller's marker are left out.
+        const mark = /position\(query, '([^']*)'\) = 0/.exec(text)![1];
+        state.marks.push(mark);
+        return state.running.filter((r) => !String(r.query).includes(mark));
       }
       if (text.includes('FROM system.query_log')) return state.queryLog;
       return [{ t: '1796639000' }]; // now() - lagS
@@ -69,6 +72,18 @@ describe('the poller and queries running with query logging off', () => {
     await first.pollOnce();
     expect(w.cursors.get('chq/unlogged')?.ids).toEqual([]);
     expect(w.cursors.get('chq/unlogged')?.rows_sent).toBe(3);
+  });
+
+  it("a user who read the poller's marker (its read is in system.processes, which every user may read) cannot hide a query behind it at the next poll", async () => {
+    const w = world();
+    w.state.running = [];
+    const poller = w.poller();
+    await poller.pollOnce();
+    const seen = w.state.marks[0];
+    const export_ = rows.find((r) => String(r.query_id).endsWith('session-set-off'))!;
+    w.state.running = [{ ...export_, query: `${String(export_.query)} /* ${seen} */` }];
+    expect(await poller.pollOnce()).toBe(1);
+    expect(w.state.marks[1]).not.toBe(seen);
   });
 
   it('a read of system.processes that fails holds up no query_log row', async () => {

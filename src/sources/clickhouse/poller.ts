@@ -120,7 +120,8 @@ export type ProcessesRow = Record<string, unknown> & { query_id: string; user: s
  * The initial queries running now, as the decoder reads them: the address as text, the settings the
  * query changed as `Settings.Names`/`Settings.Values` (18.16's columns; newer servers have them as
  * aliases of the `Settings` map, which older 2x servers lack: the map's keys then), `seen_at` the
- * server's clock (UTC). `mark`, a string no one else knows, leaves out this read itself.
+ * server's clock (UTC). `mark`, a string no one else knows, leaves out this read itself: a new one
+ * for each read (anyone may read system.processes and see this read's text, marker included).
  */
 export async function processesRows(audited: ClickHouse, cols: Map<string, string>, mark: string): Promise<ProcessesRow[]> {
   const settings = cols.has('Settings.Names')
@@ -159,7 +160,6 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
   /** Unlogged queries sent and still running (their keys): stored as the cursor `<topic>/unlogged`. */
   let unloggedSent: Cursor | undefined;
   const unloggedSource = `${topic}/unlogged`;
-  const mark = `insider-poll-${crypto.randomBytes(12).toString('hex')}`;
   let stopped = false;
   let wake: (() => void) | undefined;
 
@@ -188,6 +188,9 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     if (!processes.has('Settings.Names') && !processes.has('Settings')) return 0;
     unloggedSent ??= await readCursor(unloggedSource);
     const sent = unloggedSent;
+    // A new marker each read: the read itself is in system.processes, which every user may read, so a
+    // marker kept for the poller's life could be copied into a query's text to hide it from every later poll.
+    const mark = `insider-poll-${crypto.randomBytes(12).toString('hex')}`;
     const running = unloggedOf(await processesRows(audited, processes, mark));
     const fresh = running.filter((r) => !sent.ids.includes(unloggedKey(r)));
     const keys = running.map((r) => unloggedKey(r));
