@@ -131,3 +131,12 @@ describe('clickhouse-query-log on rows the real server logged', () => {
     expect(r.ok ? 'decoded' : r.code).toBe(code);
   });
 });
+
+describe('a long select list before FROM (no setting changed, no privilege needed)', () => {
+  it("a read whose FROM comes after 2,000 tokens is still a read of its table (seen on 18.16: query_log's row, 2.1 MB of h102_db.customers, was 'no table')", () => {
+    // The real row, of `SELECT email, 1, 1, ... (1,000 times) FROM h102_db.customers /* h102tok */ FORMAT Null`.
+    const row = {"type": 2, "event_time": "2026-12-07 10:54:24", "query_duration_ms": "108", "read_rows": "100000", "read_bytes": "2088890", "written_rows": "0", "result_rows": "100000", "result_bytes": "2106890", "exception": "", "user": "default", "query_id": "h102-many-columns", "address": "::ffff:127.0.0.1", "client_name": "", "http_user_agent": "curl/7.88.1", "is_initial_query": 1, "query": `SELECT email${", 1".repeat(1000)} FROM h102_db.customers /* h102tok */ FORMAT Null`};
+    const events = eventsOf(JSON.stringify(row));
+    expect(events.map((e) => [e.database, e.table, e.bytes])).toEqual([['h102_db', 'customers', 2106890]]);
+  });
+});
