@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
 import { createLogger } from '../../src/log';
-import { parseClickhouseOptions } from '../../src/sources/clickhouse';
+import { clickhouseQueryLogFormat, parseClickhouseOptions } from '../../src/sources/clickhouse';
 import { createQueryLogPoller } from '../../src/sources/clickhouse/poller';
 import type { ClickHouse, SqlFragment } from '../../src/store';
 
@@ -84,6 +84,24 @@ describe('the poller and queries running with query logging off', () => {
     w.state.running = [{ ...export_, query: `${String(export_.query)} /* ${seen} */` }];
     expect(await poller.pollOnce()).toBe(1);
     expect(w.state.marks[1]).not.toBe(seen);
+  });
+
+  it('a query of 3 MB (max_query_size and log_queries_cut_to_length raised: logged whole on 18.16) is sent cut, under the ingester limit, with its tables and bytes', async () => {
+    const w = world();
+    const pad = `/*${'A'.repeat(3_000_000)}*/`;
+    const exportRow = rows.find((r) => String(r.query_id).endsWith('session-set-off'))!;
+    w.state.running = [{ ...exportRow, query: `SELECT id, email FROM crm.customers ${pad} FORMAT Null` }];
+    w.state.queryLog = [{ ...queryLogRow, query: `SELECT email ${pad} FROM crm.customers`, result_rows: '100000', result_bytes: '2106890' }];
+    expect(await w.poller().pollOnce()).toBe(2);
+    const decoder = clickhouseQueryLogFormat.create({ server: 'ch-audited' }, 'chq');
+    const ctx = { limits: { maxMessageBytes: 1 << 20, maxFutureSkewMs: 1e12 }, now: Date.UTC(2030, 0, 1), session: () => undefined, tableStats: () => undefined };
+    const decoded = w.sent.map((m) => {
+      expect(Buffer.byteLength(m.value)).toBeLessThan(1 << 20);
+      const r = decoder.decode({ value: Buffer.from(m.value), topic: 'chq', partition: 0, offset: '0' }, ctx);
+      if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
+      return r.events.map((e) => [e.event.db_name, e.event.table_name, e.event.bytes]);
+    });
+    expect(decoded).toEqual([[['crm', 'customers', 0]], [['crm', 'customers', 2106890]]]);
   });
 
   it('a read of system.processes that fails holds up no query_log row', async () => {

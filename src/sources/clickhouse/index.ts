@@ -160,7 +160,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           // not JSON: reported below
         }
       }
-      if (row && isProcessesRow(row)) return decodeUnlogged(row, server, defaultDatabase, ctx, (q, db) => tablesOf(q, db, undefined), (q) => tableFunctionsOf(q, []));
+      if (row && isProcessesRow(row)) return decodeUnlogged(row, server, defaultDatabase, ctx, (q, db) => tablesOf(q, db, row.tables), (q) => tableFunctionsOf(q, []));
       if (!row || !isQueryLogRow(row)) return { ok: false, code: 'wrong_format', reason: 'expected a system.query_log row (query_id, type, query, ...) or a system.processes row (query_id, query, elapsed, Settings.Names, ...) as a JSON object' };
       const type = typeOf(row.type);
       if (type === undefined) return { ok: false, code: 'wrong_type', reason: `type is ${JSON.stringify(row.type)}: expected 1-4 or QueryStart, QueryFinish, ExceptionBeforeStart, ExceptionWhileProcessing` };

@@ -12,7 +12,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '../../log';
 import { createClickHouse, ident, join, sql, type ClickHouse, type SqlFragment } from '../../store';
 import crypto from 'node:crypto';
-import { executionKey, ROW_KEY_COLUMNS, type ClickhouseSourceOptions } from './index';
+import { executionKey, ROW_KEY_COLUMNS, tablesOf, type ClickhouseSourceOptions } from './index';
 import { isProcessesRow, queryLogOffBy, settingsOf, unloggedKey } from './unlogged';
 import { ConfigError } from '../../errors';
 import { chunkMessages } from '../../kafka';
@@ -108,6 +108,26 @@ export function numberRepeats<R extends Record<string, unknown>>(rows: R[]): R[]
   return rows;
 }
 
+/** The query text a row is sent with at most (characters): the ingester's record limit is 1 MiB. */
+export const QUERY_KEEP = 64 * 1024;
+
+/**
+ * The row with its query text cut to QUERY_KEEP, and the tables read from the whole text (18.16 has no
+ * `tables` column) in `tables`. Any user may raise max_query_size and log_queries_cut_to_length: a 3 MB
+ * query was logged whole (seen on 18.16) and its row, over the ingester's limit, was dead-lettered (its
+ * bytes not counted); one over the broker's message.max.bytes failed every produce, and the poller sent
+ * nothing more. The cut text ends with the whole text's length and hash: texts alike up to the cut stay
+ * two executions (the key hashes the text).
+ */
+export function bounded<R extends Record<string, unknown>>(row: R, defaultDatabase: string): R {
+  const query = typeof row.query === 'string' ? row.query : '';
+  if (query.length <= QUERY_KEEP) return row;
+  const db = typeof row.current_database === 'string' && row.current_database !== '' ? row.current_database : defaultDatabase;
+  const tables = Array.isArray(row.tables) ? row.tables : tablesOf(query, db, undefined).tables;
+  const hash = crypto.createHash('sha1').update(query).digest('hex').slice(0, 12);
+  return { ...row, query: `${query.slice(0, QUERY_KEEP)}… [cut: ${query.length} characters, sha1 ${hash}]`, tables };
+}
+
 /** The columns of system.processes on this server (name -> type); aliases (newer servers' `Settings.Names`) included. */
 export async function processesColumns(audited: ClickHouse): Promise<Map<string, string>> {
   const rows = await audited.query<{ name: string; type: string }>(sql`SELECT name, type FROM system.columns WHERE database = 'system' AND table = 'processes'`, { settings: { log_queries: 0 } });
@@ -191,7 +211,7 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     // A new marker each read: the read itself is in system.processes, which every user may read, so a
     // marker kept for the poller's life could be copied into a query's text to hide it from every later poll.
     const mark = `insider-poll-${crypto.randomBytes(12).toString('hex')}`;
-    const running = unloggedOf(await processesRows(audited, processes, mark));
+    const running = unloggedOf((await processesRows(audited, processes, mark)).map((r) => bounded(r, o.defaultDatabase)));
     const fresh = running.filter((r) => !sent.ids.includes(unloggedKey(r)));
     const keys = running.map((r) => unloggedKey(r));
     if (fresh.length === 0 && keys.length === sent.ids.length) return 0;
@@ -234,7 +254,7 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     // already sent are left out here: by their execution keys, not by query id (a reused id left the
     // rest of that second's executions under it unread), nor in the query (the key is ours).
     const sent = new Set(cursor.ids);
-    const read = await queryLogRows(audited, cols, sql`event_time >= toDateTime(${cursor.time}) AND event_time <= now() - ${o.lagS}`, o.batchRows + cursor.ids.length);
+    const read = (await queryLogRows(audited, cols, sql`event_time >= toDateTime(${cursor.time}) AND event_time <= now() - ${o.lagS}`, o.batchRows + cursor.ids.length)).map((r) => bounded(r, o.defaultDatabase));
     const rows = read.filter((r) => !(Number(r.t) === cursor.time && sent.has(executionKey(r)))).slice(0, o.batchRows);
     if (rows.length === 0) return 0;
     const messages = rows.map(({ t: _t, ...row }) => ({ key: String(row.user), value: JSON.stringify(row) }));
