@@ -48,10 +48,16 @@ function world() {
     },
   } as unknown as ClickHouse;
   const sent: Array<{ key: string; value: string }> = [];
-  const producer = { send: async ({ messages }: { messages: Array<{ key: string; value: string }> }) => void sent.push(...messages) } as unknown as Producer;
+  const requests: number[] = [];
+  const producer = {
+    send: async ({ messages }: { messages: Array<{ key: string; value: string }> }) => {
+      requests.push(messages.reduce((n, m) => n + Buffer.byteLength(m.value), 0));
+      sent.push(...messages);
+    },
+  } as unknown as Producer;
   const poller = () =>
     createQueryLogPoller({ topic: 'chq', server: 'ch-audited', options: parseClickhouseOptions({}, 'chq'), store, producer, audited, log: createLogger({ level: 'silent' }) });
-  return { state, sent, cursors, poller };
+  return { state, sent, requests, cursors, poller };
 }
 
 const idsOf = (sent: Array<{ value: string }>) => sent.map((m) => (JSON.parse(m.value) as { query_id: string }).query_id.replace(/^fixture-[0-9a-f]+-/, '')).sort();
@@ -102,6 +108,15 @@ describe('the poller and queries running with query logging off', () => {
       return r.events.map((e) => [e.event.db_name, e.event.table_name, e.event.bytes]);
     });
     expect(decoded).toEqual([[['crm', 'customers', 0]], [['crm', 'customers', 2106890]]]);
+  });
+
+  it('200 such queries of 64 K characters running at once (one user: one partition) are sent in requests under a megabyte', async () => {
+    const w = world();
+    const exportRow = rows.find((r) => String(r.query_id).endsWith('session-set-off'))!;
+    w.state.running = Array.from({ length: 200 }, (_, i) => ({ ...exportRow, query_id: `q${i}`, query: `SELECT id, email FROM crm.customers /*${'A'.repeat(64_000)}*/` }));
+    expect(await w.poller().pollOnce()).toBe(200);
+    expect(w.sent).toHaveLength(200);
+    expect(Math.max(...w.requests)).toBeLessThan(1 << 20);
   });
 
   it('a read of system.processes that fails holds up no query_log row', async () => {

@@ -215,7 +215,10 @@ export function createQueryLogPoller(deps: PollerDeps): QueryLogPoller {
     const fresh = running.filter((r) => !sent.ids.includes(unloggedKey(r)));
     const keys = running.map((r) => unloggedKey(r));
     if (fresh.length === 0 && keys.length === sent.ids.length) return 0;
-    if (fresh.length > 0) await producer.send({ topic, acks: -1, messages: fresh.map((r) => ({ key: r.user, value: JSON.stringify(r) })) });
+    // In chunks, as query_log's rows: many such queries at once (64 K characters each) made one produce
+    // request over the broker's limit, which failed at every poll while they ran.
+    const messages = fresh.map((r) => ({ key: r.user, value: JSON.stringify(r) }));
+    for await (const chunk of chunkMessages(messages, { maxMessages: SEND_CHUNK, maxBytes: SEND_BYTES })) await producer.send({ topic, acks: -1, messages: chunk });
     const next: Cursor = { time: Math.floor(Date.now() / 1000), ids: keys, rowsSent: sent.rowsSent + fresh.length };
     await saveCursor(next, unloggedSource);
     unloggedSent = next;
