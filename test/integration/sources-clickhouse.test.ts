@@ -196,6 +196,10 @@ describe('ClickHouse system.query_log through the poller to the ingester', () =>
       const queryId = uniqueName('q_cursor');
       await runAgain(queryId, sql`SELECT n FROM ${ident(db)}.${ident('measures')} WHERE n < 10`, N);
       await f.ch.exec(sql`SYSTEM FLUSH LOGS`);
+      // The server writes query_log on its own thread: on a loaded machine (CI's three lanes) its rows were
+      // not there 2.5 s after the flush, and the poll found none. Wait for them, then past lagS.
+      const logged = async () => Number((await f.ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.query_log WHERE query_id = ${queryId} AND type = 2`, { settings: { log_queries: 0 } }))[0].n);
+      await waitUntil(`the ${N} executions in query_log`, async () => (await logged()) >= N, 30000, 250);
       await new Promise((r) => setTimeout(r, 2500)); // past lagS
       const drain = async () => {
         for (let i = 0; i < 1000; i++) if ((await poller.pollOnce()) === 0) return;
