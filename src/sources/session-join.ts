@@ -25,6 +25,11 @@ export interface SessionJoinOptions {
 
 /** Named values kept per session (the newest): enough for the queries still being joined. */
 export const MAX_SESSION_ATTRS = 256;
+/**
+ * Names of values a defence rests on (a connection that turned its slow log off): never the ones evicted,
+ * or a session's own cheap statements would push them out. Few per session by construction.
+ */
+export const PINNED_ATTR = '!';
 
 interface Entry {
   identity: string;
@@ -79,7 +84,8 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
     return e;
   };
   const copyOf = (e: Entry | undefined): Entry => ({ identity: e?.identity ?? '', method: e?.method ?? '', copies: new Set(e?.copies), attrs: new Map(e?.attrs) });
-  const record = (e: Entry, fact: string, value: string, detail: string) => {
+  /** `bounded`: the kept state; a batch's own layer keeps every value until the batch is decoded. */
+  const record = (e: Entry, fact: string, value: string, detail: string, bounded: boolean) => {
     if (fact === 'identity') {
       e.identity = value;
       e.method = detail;
@@ -87,14 +93,20 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
     else if (fact === 'attr') {
       e.attrs.delete(value);
       e.attrs.set(value, detail);
-      if (e.attrs.size > MAX_SESSION_ATTRS) e.attrs.delete(e.attrs.keys().next().value as string);
+      if (bounded && e.attrs.size > MAX_SESSION_ATTRS) {
+        for (const name of e.attrs.keys()) {
+          if (name.startsWith(PINNED_ATTR)) continue;
+          e.attrs.delete(name);
+          break;
+        }
+      }
     }
   };
 
-  const recordFact = (e: Entry, f: SessionFact) => {
-    if (f.kind === 'identity') record(e, 'identity', f.identity, f.method);
-    else if (f.kind === 'copy') record(e, 'copy', f.statement, '');
-    else record(e, 'attr', f.name, f.value);
+  const recordFact = (e: Entry, f: SessionFact, bounded = true) => {
+    if (f.kind === 'identity') record(e, 'identity', f.identity, f.method, bounded);
+    else if (f.kind === 'copy') record(e, 'copy', f.statement, '', bounded);
+    else record(e, 'attr', f.name, f.value, bounded);
   };
 
   return {
@@ -119,7 +131,9 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
             const k = key(f.server, f.sessionId);
             let e = layer.get(k);
             if (!e) layer.set(k, (e = copyOf(base(f.server, f.sessionId))));
-            recordFact(e, f);
+            // Not bounded here: a batch of a session's 300 statements after a read pushed out the read's
+            // own facts (its tables) before it was decoded. The kept state is bounded when the batch is applied.
+            recordFact(e, f, false);
           }
         },
       };
@@ -135,7 +149,7 @@ export function createSessionJoin(opts: SessionJoinOptions): SessionJoin {
           SELECT server, session_id, fact, value, argMax(detail, (ts, recorded_at)) AS detail FROM source_sessions
           WHERE server IN ${inList(servers)} AND session_id IN ${inList(ids)}
           GROUP BY server, session_id, fact, value`);
-        for (const r of rows) record(entry(key(r.server, r.session_id)), r.fact, r.value, r.detail);
+        for (const r of rows) record(entry(key(r.server, r.session_id)), r.fact, r.value, r.detail, true);
       }
       const until = Date.now() + negativeTtlMs;
       for (const s of sessions) {

@@ -292,3 +292,23 @@ describe('mariadb: after turning the slow log off, reads of what was staged befo
     ]);
   });
 });
+
+describe('mariadb: the slow-log-off mark against the join state bound (300 statements before and after the reads)', () => {
+  const records = [
+    ...splitRecords(fs.readFileSync(path.join(DIR, 'padded-off-slow.log'), 'utf8'), RECORD_START),
+    ...fs.readFileSync(path.join(DIR, 'padded-off-audit.log'), 'utf8').split('\n').filter((l) => l !== ''),
+  ];
+
+  it.each([
+    ['one batch', records.length],
+    ['batches of 100', 100],
+    ['batches of 7', 7],
+  ])('both reads are unmeasured reads (%s)', async (_, batch) => {
+    const d = await decodeRecords(records, batch);
+    expect(d.outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(d.events.filter((e) => e.table === 'customers').map((e) => [e.statement, e.bytes, typeof e.bytes_unknown])).toEqual([
+      ["SELECT * FROM customers WHERE 'after padding' <> ''", 0, 'string'],
+      ["SELECT * FROM customers WHERE 'padding after' <> ''", 0, 'string'],
+    ]);
+  });
+});

@@ -7,6 +7,7 @@
 //     (`slowLogOff` marks the connection, `unloggedReads` makes the events).
 import { validateEvent } from '../../event';
 import { firstKeyword } from '../postgres/statement';
+import { PINNED_ATTR } from '../session-join';
 import type { DecodeContext, DecodedEvent, DecodeResult, SessionFact } from '../types';
 import { auditTimeMs, type AuditLine } from './audit-log';
 import { clip, queryTables, SESSION_ONLY, STATEMENT_KEEP } from './event-fields';
@@ -55,12 +56,12 @@ export function unflushedBytes(e: SlowEntry): number {
 
 /** The session variables that decide whether a statement is written to the slow log. */
 const SLOW_LOG_VARIABLE = /\b(long_query_time|min_examined_row_limit|slow_query_log|log_slow_\w+)\b/i;
-/** Set on a connection that changed its slow log: the query id from which its reads are taken from the audit log. */
-const SLOW_OFF = 's?';
+/** Set on a connection that changed its slow log: the query id from which its reads are taken from the audit log (pinned: never evicted). */
+const SLOW_OFF = `${PINNED_ATTR}s?`;
 /** Set on a query of such a connection (slowLogOff, in the audit log's order): it is read from the audit log. */
 const OFF_QUERY = 'o:';
-/** The user whose SET marked the connection. */
-const SLOW_OFF_USER = 's?u';
+/** The user whose SET marked the connection (pinned too). */
+const SLOW_OFF_USER = `${PINNED_ATTR}s?u`;
 
 /**
  * Any user may turn the slow log off for their own session (SET SESSION long_query_time = 1000,
