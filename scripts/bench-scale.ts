@@ -28,6 +28,8 @@ import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
 import type { DetectionConfig } from '../src/config';
 import { engineFor, type DetectEvent } from '../src/detect';
 import { PREPARE_AHEAD_MS } from '../src/live-detect/day-ahead';
+import { openSpillDir } from '../src/live-detect/spill-dir';
+import { createLogger } from '../src/log';
 import { historyDaysNeeded } from '../src/detect/history';
 import { storeDirectory, type DirectoryEntry } from '../src/directory';
 import { ident, sql, type ClickHouse, type SqlFragment } from '../src/store';
@@ -42,6 +44,8 @@ interface Options {
   keep: boolean;
   reuse?: string;
   processes: number;
+  /** Keep the carry's pool days on disk between two days, as the live detector does. */
+  spill: boolean;
   /** Internal: this process is detector `i` of `n` ("i/n"), started by the one given --processes. */
   part?: string;
 }
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
     .option('--keep', 'keep the database (print its name) for --reuse', false)
     .option('--reuse <database>', 'a database kept by an earlier run with the same options (skips the build)')
     .option('--processes <n>', 'detector processes at once, each judging its share of the employees', (v) => Number(v), 1)
+    .option('--no-spill', "hold the carry's pool days in memory between two days (the live detector keeps them on disk)")
     .option('--part <i/n>', 'internal: run as detector i of n and print the measurements as JSON')
     .parse()
     .opts<Options>();
@@ -210,7 +215,9 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
   const inputs = await loadEngineInputs(ch, detection);
   // The detector's clock: noon of the first day, then the minutes before midnight, then the next day.
   let clock = today * MS_PER_DAY + 12 * MS_PER_HOUR;
-  const engine = engineFor(ch, detection, inputs, () => clock);
+  // As `insider detect` does: the carry from one day's history to the next waits on disk (--no-spill: in memory).
+  const spill = o.spill ? openSpillDir(createLogger({ level: 'warn', name: 'bench-scale' })) : undefined;
+  const engine = engineFor(ch, detection, inputs, () => clock, { spill });
   const rows: Measured['rows'] = [];
   const step = async (what: string, run: () => Promise<number>, rate?: (seconds: number, n: number) => string) => {
     global.gc?.();
@@ -255,6 +262,7 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
   clock = (today + 1) * MS_PER_DAY + 1000;
   const first = mine(dayEvents(today + 1, o.employees, 1)).slice(0, 5000);
   const dayChangeSeconds = await step(`day change: the first batch after midnight (${first.length.toLocaleString('en')} events)`, () => judge(first), perSecond);
+  spill?.remove();
   return {
     rows,
     peakRss: peakRss(),
@@ -289,7 +297,7 @@ const PART_RESULT = 'bench-scale part: ';
 async function several(o: Options, database: string, today: number): Promise<void> {
   const n = o.processes;
   const script = process.argv[1];
-  const args = ['--employees', String(o.employees), '--days', String(o.days), '--events-per-day', String(o.eventsPerDay), '--reuse', database];
+  const args = ['--employees', String(o.employees), '--days', String(o.days), '--events-per-day', String(o.eventsPerDay), '--reuse', database, ...(o.spill ? [] : ['--no-spill'])];
   const parts = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       new Promise<Measured>((resolve, reject) => {

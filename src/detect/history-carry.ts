@@ -11,6 +11,7 @@
 // settings and the people. The carry compares the two histories' rows over the days they share and takes
 // only the days before the first one that differs (a late event in a past day: the days from it are
 // judged again).
+import path from 'node:path';
 import type { DetectionConfig } from '../config';
 import type { JudgedDay } from './history-judged';
 import { hourDaysNeeded, MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
@@ -115,8 +116,19 @@ function completed(ex: Expectations, d: number, users: ReadonlyArray<string>, kn
   return out;
 }
 
-export function createHistoryCarry(): HistoryCarry {
+/**
+ * Where a live detector's carry waits between two builds: the pool's days as judged, on disk in `dir`
+ * (history-judged.ts: read back once, by the next day's build). A day that cannot be written stays in
+ * memory, one that cannot be read back is judged again (`onError` hears of both): the same history either way.
+ */
+export interface CarrySpill {
+  dir: string;
+  onError(err: Error, what: 'write' | 'read'): void;
+}
+
+export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
   let kept: Kept | null = null;
+  let files = 0;
   return {
     take(inputs) {
       const out: Carried = { memo: { expectations: new Map(), uplifts: new Map() }, judged: new Map() };
@@ -143,7 +155,11 @@ export function createHistoryCarry(): HistoryCarry {
       // A pool day's judgement rests on its expectations and on its own rows (night-time bytes included:
       // read for the pool's days only).
       const judgedBefore = Math.min(before, firstNightDifference(was.nights, series.nights, day - detection.poolDays, last));
-      for (const [d, list] of k.worked.judged) if (d < judgedBefore && out.memo.uplifts.has(d)) out.judged.set(d, list);
+      for (const [d, list] of k.worked.judged) {
+        if (!(d < judgedBefore && out.memo.uplifts.has(d))) continue;
+        if (list.restore()) out.judged.set(d, list);
+        else spill?.onError(new Error(`the pool day ${d} spilled to ${spill.dir} could not be read back; judged again`), 'read');
+      }
       return out;
     },
     keep(inputs, worked) {
@@ -152,6 +168,20 @@ export function createHistoryCarry(): HistoryCarry {
       // month end's uplift works the month ends before it out again.
       const today = worked.memo.expectations.get(inputs.day);
       const memo = { expectations: new Map(today ? [[inputs.day, today]] : []), uplifts: worked.memo.uplifts };
+      if (spill) {
+        // Files of days the new history did not take over go; its own days wait on disk.
+        const now = new Set(worked.judged.values());
+        for (const list of kept?.worked.judged.values() ?? []) if (!now.has(list)) list.discard();
+        for (const list of now) {
+          try {
+            list.spill(path.join(spill.dir, `pool-day-${++files}.f64`));
+          } catch (err) {
+            // Disk full or gone: the rest stay in memory too (one report a build).
+            spill.onError(err as Error, 'write');
+            break;
+          }
+        }
+      }
       kept = { inputs, users: new Set(inputs.users), worked: { memo, judged: worked.judged } };
     },
   };

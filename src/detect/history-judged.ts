@@ -5,6 +5,11 @@
 // back equal objects: doubles are stored exactly, an absent value (null) is NaN, which no judged value is
 // (a surprise of no probability is 700, a log value finite), and whether each expectation is there is a
 // flag of its own.
+//
+// Between two builds of a live detector the columns can wait on disk (spill): they are read once a day, by
+// the next day's build, and were more than half of what a detector held (4.2 KB of 7.5 KB a person).
+import fs from 'node:fs';
+import { InsiderError } from '../errors';
 import { peerDfOf, peerSpreadOf, type Expectation, type PeerPrior } from './statistics/expectation';
 
 /**
@@ -31,8 +36,17 @@ export interface JudgedUserDay {
 
 export interface JudgedDay {
   readonly length: number;
-  /** The i-th user-day, as judged (a new object each time). */
+  /** The i-th user-day, as judged (a new object each time); a spilled day is read back first. */
   at(i: number): JudgedUserDay;
+  /**
+   * Writes the columns to `file` (once: a day spilled before keeps its file) and lets them go. Throws when
+   * the file cannot be written, the columns kept.
+   */
+  spill(file: string): void;
+  /** Reads spilled columns back; false (and spilled still) when the file is gone, short or unreadable. */
+  restore(): boolean;
+  /** Removes the file, if any (the day is not kept any more). */
+  discard(): void;
 }
 
 /**
@@ -75,15 +89,13 @@ function get(cols: Float64Array, at: number, there: number, peers: PeerPrior | n
   };
 }
 
-/** The user-days in columns, in their order. */
-export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
-  const users = rows.map((r) => r.user);
-  const peers = rows.flatMap((r) => [r.volume?.peers ?? null, r.sensitiveExpectation?.peers ?? null]);
+/**
+ * The rows' numbers in one Float64Array, with the flags and peer numbers beside them. A function of its
+ * own: a variable the row loop's closure captured would sit in the context of judgedDay's closures and
+ * keep the columns after they are spilled.
+ */
+function columnsOf(rows: ReadonlyArray<JudgedUserDay>, there: Uint8Array, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
   const cols = new Float64Array(rows.length * ROW);
-  /** Per row: whether the volume's and the sensitive volume's expectations are there. */
-  const there = new Uint8Array(rows.length * 2);
-  /** Peer numbers that are not the derived ones, by the column of their expectation. */
-  const ownPeerNumbers = new Map<number, PeerNumbers>();
   rows.forEach((r, i) => {
     there[2 * i] = r.volume ? 1 : 0;
     there[2 * i + 1] = r.sensitiveExpectation ? 1 : 0;
@@ -97,21 +109,78 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
     put(cols, at + VOLUME, r.volume, ownPeerNumbers);
     put(cols, at + SENSITIVE, r.sensitiveExpectation, ownPeerNumbers);
   });
+  return cols;
+}
+
+/** The user-days in columns, in their order. */
+export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
+  const users = rows.map((r) => r.user);
+  const peers = rows.flatMap((r) => [r.volume?.peers ?? null, r.sensitiveExpectation?.peers ?? null]);
+  /** Per row: whether the volume's and the sensitive volume's expectations are there. */
+  const there = new Uint8Array(rows.length * 2);
+  /** Peer numbers that are not the derived ones, by the column of their expectation. */
+  const ownPeerNumbers = new Map<number, PeerNumbers>();
+  /** Null while spilled to `file`. */
+  let cols: Float64Array | null = columnsOf(rows, there, ownPeerNumbers);
+  let file: string | null = null;
+  const length = rows.length;
+  const restore = (): boolean => {
+    if (cols) return true;
+    if (!file) return false;
+    const back = new Float64Array(length * ROW);
+    try {
+      const fd = fs.openSync(file, 'r');
+      try {
+        if (fs.fstatSync(fd).size !== back.byteLength || fs.readSync(fd, new Uint8Array(back.buffer), 0, back.byteLength, 0) !== back.byteLength) return false;
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+    cols = back;
+    return true;
+  };
+  const columns = (): Float64Array => {
+    // Only when another build let its file go meanwhile: this build fails and is tried again, without it.
+    if (!restore()) throw new InsiderError('INTERNAL', 'a pool day spilled to disk could not be read back', { retriable: true });
+    return cols!;
+  };
   return {
-    length: rows.length,
+    length,
     at(i) {
+      const c = columns();
       const at = i * ROW;
       return {
         user: users[i],
-        x: cols[at],
-        volume: get(cols, at + VOLUME, there[2 * i], peers[2 * i], ownPeerNumbers),
-        surprise: cols[at + 1],
-        night: cols[at + 2],
-        hour: orNull(cols[at + 3]),
-        sensitiveExpectation: get(cols, at + SENSITIVE, there[2 * i + 1], peers[2 * i + 1], ownPeerNumbers),
-        sensitiveValue: orNull(cols[at + 4]),
-        sensitiveSurprise: cols[at + 5],
+        x: c[at],
+        volume: get(c, at + VOLUME, there[2 * i], peers[2 * i], ownPeerNumbers),
+        surprise: c[at + 1],
+        night: c[at + 2],
+        hour: orNull(c[at + 3]),
+        sensitiveExpectation: get(c, at + SENSITIVE, there[2 * i + 1], peers[2 * i + 1], ownPeerNumbers),
+        sensitiveValue: orNull(c[at + 4]),
+        sensitiveSurprise: c[at + 5],
       };
+    },
+    spill(to) {
+      if (!cols) return;
+      if (!file) {
+        // Bit for bit: the doubles as they are in memory (the flags, 2 bytes a row, stay). Half a file is removed.
+        try {
+          fs.writeFileSync(to, new Uint8Array(cols.buffer, cols.byteOffset, cols.byteLength), { mode: 0o600 });
+        } catch (err) {
+          fs.rmSync(to, { force: true });
+          throw err;
+        }
+        file = to;
+      }
+      cols = null;
+    },
+    restore,
+    discard() {
+      if (file) fs.rmSync(file, { force: true });
+      file = null;
     },
   };
 }

@@ -8,7 +8,7 @@ export { engineFor, type EngineInputs } from './setup';
 export { backfill, primeDayBefore, inEventOrder, storedEvents, storedEventsEverywhere, storedEventsWhere, type BackfillProgress } from './backfill';
 export { fromAccessEvent, type DetectEvent } from './event';
 export { loadDayHistory, sharedHistory, type DayHistory } from './history';
-export { createHistoryCarry, type HistoryCarry } from './history-carry';
+export { createHistoryCarry, type CarrySpill, type HistoryCarry } from './history-carry';
 export { clickhouseHistorySource, type HistorySource, type UserDayValue, type UserTables } from './history-source';
 export { allowlistFrom, loadAllowlist, type Allowlist, type AllowlistEntry } from './allowlist';
 export { catalogFrom, loadCatalog, type Catalog, type Sensitivity } from './catalog';

@@ -7,7 +7,7 @@ import type { Allowlist } from './allowlist';
 import type { Catalog } from './catalog';
 import { createEngine, type Engine } from './engine';
 import { loadDayHistory } from './history';
-import { createHistoryCarry } from './history-carry';
+import { createHistoryCarry, type CarrySpill } from './history-carry';
 import { clickhouseHistorySource } from './history-source';
 import { readAheadHistorySource } from './history-read-ahead';
 import type { Person } from './people';
@@ -27,12 +27,12 @@ export interface EngineInputs {
 /**
  * `settledUntil`: a backfill's last day whose events are all stored (no more expected): the rows of days
  * up to it are read ahead in blocks (history-read-ahead.ts). Live detection passes none, and `live`
- * (EngineOptions: the days kept wait for the clock).
+ * (EngineOptions: the days kept wait for the clock), and `spill`: where the carry waits between two days.
  */
-export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { settledUntil?: number; live?: boolean } = {}): Engine {
+export function engineFor(ch: ClickHouse, detection: DetectionConfig, inputs: EngineInputs, now?: () => number, opts: { settledUntil?: number; live?: boolean; spill?: CarrySpill } = {}): Engine {
   const source = opts.settledUntil === undefined ? clickhouseHistorySource(ch) : readAheadHistorySource(clickhouseHistorySource(ch), opts.settledUntil);
   // Each day's history takes over from the one before it what rests on the same rows (history-carry.ts):
   // a backfill builds one a day in a row, a live detector one at each day change.
-  const carry = createHistoryCarry();
+  const carry = createHistoryCarry(opts.spill);
   return createEngine({ detection, ...inputs, now, live: opts.live, history: (day) => loadDayHistory(source, day, detection, inputs.people, inputs.catalog, carry) });
 }

@@ -21,6 +21,7 @@ import { loadAdjustments, loadEngineInputs, loadExemptions } from '../triage';
 import { effectiveDetection, loadTuning } from '../tune';
 import { detectMetrics, type DetectMetrics } from './metrics';
 import { scheduleDayAhead } from './day-ahead';
+import { openSpillDir } from './spill-dir';
 import { alertWrites } from './alert-writes';
 import { partitionsOf } from './partitions';
 import { clickhouseReads } from './takeover-reads';
@@ -77,6 +78,8 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const sources = createSources({ settings: config.ingest, ch, log, role: 'reader' });
   const counts = { invalid: 0, warmedUp: 0 };
   const metrics = detectMetrics(deps.registry ?? createRegistry({ defaultMetrics: false }));
+  // The carry of each day's history to the next waits on disk: one process per share of a large organisation holds less.
+  const spill = openSpillDir(log);
   // ClickHouse down at start-up is waited for like the ingester does, not a reason to exit. Each attempt
   // starts from scratch (a fresh engine), so a failure half-way leaves nothing behind.
   const started = await withRetry(
@@ -86,7 +89,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       // The alert floor an admin chose (detection_settings) over the configuration file's.
       const tuned = effectiveDetection(detection, await loadTuning(ch));
       const inputs = await loadEngineInputs(ch, tuned, { alertIdKey: config.api.pseudonymKey });
-      const engine = engineFor(ch, tuned, inputs, undefined, { live: true });
+      const engine = engineFor(ch, tuned, inputs, undefined, { live: true, spill });
       // Kept for the takeovers (where the ingester's group stands).
       const admin = kafka.admin();
       await admin.connect();
@@ -109,7 +112,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         log[level]({ err: (err as Error).message, attempt, database: ch.database }, 'ClickHouse unreachable at start-up; waiting for it (retrying with backoff)');
       },
     },
-  );
+  ).catch((err: unknown) => {
+    spill?.remove();
+    throw err;
+  });
   const { inputs, engine, admin } = started;
   // Where the ingester's group stands: a takeover waits for what the previous owner judged to be stored.
   const ingestedBelow = async (topic: string) => {
@@ -145,6 +151,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
       stopStats();
     },
     async onStopped(failed) {
+      spill?.remove();
       await admin.disconnect().catch(() => {});
       if (!failed) log.info({ ...engine.stats(), ...counts }, 'detector stopped');
     },

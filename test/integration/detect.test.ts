@@ -134,7 +134,12 @@ describe('detection (real Kafka and ClickHouse)', () => {
   }, 120_000);
 
   it('continues the alert after a restart instead of raising it again', async () => {
+    // The carry of today's history to tomorrow's waits on disk, one file a pool day, removed when it stops.
+    const folders = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`insider-detect-${process.pid}-`));
+    expect(folders()).toHaveLength(1);
+    expect(fs.readdirSync(path.join(os.tmpdir(), folders()[0]))).toHaveLength(config.detection.poolDays);
     await detector!.stop();
+    expect(folders()).toEqual([]);
     const before = (await listAlerts(ws.ch, { user: ACTOR }))[0];
     const seenBefore = live.length;
     detector = await startDetector();

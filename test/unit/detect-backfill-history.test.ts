@@ -2,6 +2,9 @@
 // and sliced per day, the pool's days' expectations carried from one day's history to the next. Each
 // day's history must be exactly the one a history of its own gives: with people who appear on the way,
 // and when the rows of a past day changed (then the days from it are worked out again).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { dayOf, isMonthEnd } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
@@ -69,6 +72,27 @@ describe("a backfill's histories", () => {
     // and yesterday's expectations (yesterday's "today"), with which it judges yesterday.
     expect(carry.taken).toEqual([0, ...carry.taken.slice(1).map(() => 1)]);
     expect(carry.judged).toEqual([0, ...carry.judged.slice(1).map(() => detection.poolDays - 1)]);
+  });
+
+  it('are the same when the pool days wait on disk between two days (a live detector), and when one of those files is lost', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carry-spill-'));
+    try {
+      const errors: string[] = [];
+      const carry = createHistoryCarry({ dir, onError: (err, what) => errors.push(`${what}: ${err.message}`) });
+      const source = rangedSourceOf(org.rows);
+      for (let d = FIRST; d < FIRST + 4; d++) {
+        if (d === FIRST + 2) fs.rmSync(path.join(dir, fs.readdirSync(dir).sort()[3]));
+        const own = await loadDayHistory(source, d, detection, org.people, catalog);
+        const shared = await loadDayHistory(source, d, detection, org.people, catalog, carry);
+        expect(comparable(shared, users)).toEqual(comparable(own, users));
+        // One file a pool day the next history may take, those it did not take removed.
+        expect(fs.readdirSync(dir)).toHaveLength(detection.poolDays);
+        for (const f of fs.readdirSync(dir)) expect(fs.statSync(path.join(dir, f)).size % 8).toBe(0);
+      }
+      expect(errors).toEqual([expect.stringMatching(/^read: the pool day \d+ spilled to .* could not be read back; judged again$/)]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('are the same when the busiest-hour rows are read over the whole window, not only the pool and its baselines', async () => {

@@ -1,5 +1,8 @@
 // A pool day's user-days held in columns (src/detect/history-judged.ts) read back equal to what was
 // judged: every number exactly, absent values and expectations as null, the peer priors the same objects.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { judgedDay, type JudgedUserDay } from '../../src/detect/history-judged';
 import { expectationOf, robustSummary, type Expectation, type PeerPrior } from '../../src/detect/statistics/expectation';
 
@@ -54,6 +57,53 @@ describe('judgedDay: a pool day in columns', () => {
         for (const key of ['peerSpread', 'peerDf', 'location', 'spread', 'df', 'ownWeight', 'mixture'] as const) expect(Object.is(back[e]?.[key], row[e]?.[key])).toBe(true);
         expect(back[e]?.peers ?? null).toBe(row[e]?.peers ?? null);
       }
+    });
+  });
+
+  describe('spilled to disk between two builds (a live detector)', () => {
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'judged-spill-'))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const rows: JudgedUserDay[] = [
+      { user: 'ana@corp.example', x: 19.5, volume: expectation(), surprise: 3.25, night: -Infinity, hour: 1.5, sensitiveExpectation: expectation({ mixture: 0.25, peers: null, location: -1e-300, peerDf: 4 }), sensitiveValue: 16.75, sensitiveSurprise: 700 },
+      { user: 'bo@corp.example', x: Number.MIN_VALUE, volume: null, surprise: -0, night: -0.125, hour: null, sensitiveExpectation: null, sensitiveValue: null, sensitiveSurprise: 0 },
+    ];
+    const same = (day: ReturnType<typeof judgedDay>) =>
+      rows.forEach((row, i) => {
+        const back = day.at(i);
+        expect(back).toEqual(row);
+        for (const key of ['x', 'surprise', 'night', 'hour', 'sensitiveValue', 'sensitiveSurprise'] as const) expect(Object.is(back[key], row[key])).toBe(true);
+        if (row.sensitiveExpectation) expect(Object.is(back.sensitiveExpectation?.location, row.sensitiveExpectation.location)).toBe(true);
+      });
+
+    it('lets its columns go to a file and reads them back bit for bit, written once however often spilled', () => {
+      const day = judgedDay(rows);
+      const file = path.join(dir, 'a.f64');
+      day.spill(file);
+      expect(fs.statSync(file).size).toBe(rows.length * 18 * 8);
+      same(day);
+      // Read back (by at), spilled again: the same file, not written again.
+      fs.chmodSync(file, 0o400);
+      day.spill(path.join(dir, 'b.f64'));
+      expect(fs.existsSync(path.join(dir, 'b.f64'))).toBe(false);
+      expect(day.restore()).toBe(true);
+      same(day);
+      day.discard();
+      expect(fs.readdirSync(dir)).toEqual([]);
+    });
+
+    it('says so when the file is short or gone, and keeps its columns when it cannot write', () => {
+      const day = judgedDay(rows);
+      const file = path.join(dir, 'a.f64');
+      day.spill(file);
+      fs.truncateSync(file, 8 * 18);
+      expect(day.restore()).toBe(false);
+      expect(() => day.at(0)).toThrow(/could not be read back/);
+      fs.rmSync(file);
+      expect(day.restore()).toBe(false);
+      const other = judgedDay(rows);
+      expect(() => other.spill(path.join(dir, 'no', 'such', 'folder.f64'))).toThrow();
+      same(other);
     });
   });
 
