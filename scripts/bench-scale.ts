@@ -6,9 +6,11 @@
 //                  rollups (a detector's start-up)
 //   events         a working day's events of every employee, judged in batches as the live consumer hands
 //                  them over (each employee's first event of the day prepares their thresholds)
-//   built ahead    the next day's history, begun a few minutes before midnight as the live detector does
-//                  (src/live-detect/day-ahead.ts), taking over from the day before's (history-carry.ts),
-//                  while the day's last quarter of events is judged (their rate meanwhile is printed)
+//   built ahead    the next day's history, begun before midnight as the live detector begins it (one and a
+//                  half times the start-up's build, at least four minutes: src/live-detect/day-ahead.ts),
+//                  taking over from the day before's (history-carry.ts, on disk unless --no-spill), while
+//                  the day's last quarter of events is judged (their rate meanwhile is printed); whether it
+//                  ended before midnight, or how long the day's first events would wait, is printed
 //   day change     the first batch of the next day (5,000 events): how long midnight holds up judging
 // with what the process holds (V8's heap and its typed arrays' data) and its resident memory after each
 // step and at its peak.
@@ -27,7 +29,7 @@ import { Command } from 'commander';
 import { dateString, MS_PER_DAY, MS_PER_HOUR } from '../src/calendar';
 import type { DetectionConfig } from '../src/config';
 import { engineFor, type DetectEvent } from '../src/detect';
-import { PREPARE_AHEAD_MS } from '../src/live-detect/day-ahead';
+import { aheadOf } from '../src/live-detect/day-ahead';
 import { openSpillDir } from '../src/live-detect/spill-dir';
 import { createLogger } from '../src/log';
 import { historyDaysNeeded } from '../src/detect/history';
@@ -62,6 +64,9 @@ interface Measured {
   aheadSeconds: number;
   /** The first batch after midnight: how long the day change holds up judging. */
   dayChangeSeconds: number;
+  /** How long before midnight the build ahead began (as the live detector would), and how far past midnight it ran (0: done before). */
+  leadSeconds: number;
+  pastMidnightSeconds: number;
   stats: unknown;
 }
 
@@ -235,21 +240,23 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
     for (let k = 0; k < events.length; k += 5000) await engine.process(events.slice(k, k + 5000));
     return events.length;
   };
-  await step('first day: history built from the rollups', async () => (await engine.process([{ ...dayEvents(today, 1, 1)[0], eventId: `first-${today}` }]), 1));
+  const firstSeconds = await step('first day: history built from the rollups', async () => (await engine.process([{ ...dayEvents(today, 1, 1)[0], eventId: `first-${today}` }]), 1));
   const events = mine(dayEvents(today, o.employees, o.eventsPerDay));
   const count = events.length;
   // The evening's events (the last quarter) are judged while the next day's history is built ahead.
   const evening = events.splice(Math.floor((events.length * 3) / 4));
   const eventSeconds = await step(`events: a working day of ${n === 1 ? 'everyone' : 'its employees'} (batches of 5,000)`, () => judge(events), perSecond);
   events.length = 0;
-  // As the live detector does (src/live-detect/day-ahead.ts): the next day's history begun PREPARE_AHEAD_MS
-  // before midnight, in slices, while the evening's events go on being judged.
-  clock = (today + 1) * MS_PER_DAY - PREPARE_AHEAD_MS;
+  // As the live detector does (src/live-detect/day-ahead.ts): the next day's history begun before midnight
+  // by one and a half times the start-up's build (at least four minutes), in slices, while the evening's
+  // events go on being judged. A build that takes longer than that lead holds the day's first events up.
+  const lead = aheadOf(firstSeconds * 1000);
+  clock = (today + 1) * MS_PER_DAY - lead;
   let judgedMeanwhile = { events: 0, seconds: 0 };
   const aheadSeconds = await step(
     "next day's history built ahead (events judged meanwhile)",
     async () => {
-      const built = engine.load(today + 1);
+      const built = engine.load(today + 1, lead + 60_000);
       const t = performance.now();
       judgedMeanwhile = { events: await judge(evening), seconds: (performance.now() - t) / 1000 };
       await built;
@@ -272,6 +279,8 @@ async function measure(ch: ClickHouse, o: Options, detection: DetectionConfig, t
     eventSeconds,
     aheadSeconds,
     dayChangeSeconds,
+    leadSeconds: lead / 1000,
+    pastMidnightSeconds: Math.max(0, aheadSeconds - lead / 1000),
     stats: engine.stats(),
   };
 }
@@ -283,7 +292,17 @@ function printOne(o: Options, m: Measured): void {
   }
   printRows(m.rows);
   process.stdout.write(`\npeak RSS ${mb(m.peakRss)}; held for the organisation (two days' histories and a day's state of everyone; heap and typed arrays): ${mb(m.held)}, ${Math.round(m.held / o.employees).toLocaleString('en')} bytes per employee\n`);
+  process.stdout.write(`${midnight([m])}\n`);
   process.stdout.write(`engine: ${JSON.stringify(m.stats)}\n`);
+}
+
+/** Whether the build ahead, begun as the live detector would begin it, ends before midnight: else the day's first events wait for the rest. */
+function midnight(parts: Measured[]): string {
+  const past = Math.max(...parts.map((m) => m.pastMidnightSeconds));
+  const lead = Math.min(...parts.map((m) => m.leadSeconds));
+  return past > 0
+    ? `the build ahead, begun ${(lead / 60).toFixed(1)} min before midnight, ran ${past.toFixed(1)} s past it: the first events of the day would wait that long`
+    : `the build ahead, begun ${(lead / 60).toFixed(1)} min before midnight, was done before it`;
 }
 
 function printRows(rows: Measured['rows']): void {
@@ -323,6 +342,7 @@ async function several(o: Options, database: string, today: number): Promise<voi
   process.stdout.write(
     `${n} processes at once (day ${dateString(today)}): together ${Math.round(events / slowest).toLocaleString('en')} events/s (all events over the slowest process's time); ` +
       `next day built ahead in ${Math.max(...parts.map((m) => m.aheadSeconds)).toFixed(2)} s, day change (first batch after midnight) ${Math.max(...parts.map((m) => m.dayChangeSeconds)).toFixed(2)} s at the slowest; ` +
+      `${midnight(parts)}; ` +
       `peak RSS ${mb(Math.max(...parts.map((m) => m.peakRss)))} per process at most, ${mb(parts.reduce((s, m) => s + m.peakRss, 0))} in all; ` +
       `held (heap and typed arrays) ${mb(Math.max(...parts.map((m) => m.held)))} per process at most\n`,
   );

@@ -14,10 +14,12 @@ export interface DayHistories {
   /** Day `day`'s history: the one built or being built, or a new build (a failed build is not kept). */
   of(day: number): Promise<DayHistory>;
   /**
-   * Builds day `day`'s history now and waits for it; within EARLY_ENOUGH_MS of the day, replaces an
-   * early build of it (which judges the events dated ahead meanwhile, and stays if this build fails).
+   * Builds day `day`'s history now and waits for it; within `earlyMs` of the day (EARLY_ENOUGH_MS unless
+   * the caller needs longer: a large organisation's build ahead), replaces an early build of it (which
+   * judges the events dated ahead meanwhile, and stays if this build fails), and a build begun within
+   * `earlyMs` of the day serves the day.
    */
-  load(day: number): Promise<void>;
+  load(day: number, earlyMs?: number): Promise<void>;
   /** Drops the days before `oldest`. */
   forget(oldest: number): void;
 }
@@ -28,12 +30,15 @@ export function createDayHistories(build: (day: number) => Promise<DayHistory>, 
   const early = new Map<number, number>();
   /** The build ahead replacing an early history (load), until it is swapped in. */
   const replacing = new Map<number, Promise<DayHistory>>();
+  /** How early a build of the day may begin and serve it, when load() was given longer than EARLY_ENOUGH_MS. */
+  const allowed = new Map<number, number>();
+  const earlyEnough = (day: number) => allowed.get(day) ?? EARLY_ENOUGH_MS;
   const of = (day: number) => {
     let h = histories.get(day);
     const begun = early.get(day);
     if (h && begun !== undefined && dayOf(now()) >= day) {
       early.delete(day);
-      if (day * MS_PER_DAY - begun > EARLY_ENOUGH_MS) {
+      if (day * MS_PER_DAY - begun > earlyEnough(day)) {
         // Still building at midnight, the build ahead is awaited, not begun again.
         h = replacing.get(day);
         if (h) histories.set(day, h);
@@ -53,11 +58,12 @@ export function createDayHistories(build: (day: number) => Promise<DayHistory>, 
   };
   return {
     of,
-    async load(day) {
+    async load(day, earlyMs = EARLY_ENOUGH_MS) {
+      if (dayOf(now()) < day) allowed.set(day, Math.max(EARLY_ENOUGH_MS, earlyMs));
       // An early build of this day (an event dated ahead, hours before) would be thrown away by the day's
       // first event and built again inside its batch: build it again now instead.
       const begun = early.get(day);
-      if (begun !== undefined && day * MS_PER_DAY - begun > EARLY_ENOUGH_MS && day * MS_PER_DAY - now() <= EARLY_ENOUGH_MS) {
+      if (begun !== undefined && day * MS_PER_DAY - begun > earlyEnough(day) && day * MS_PER_DAY - now() <= earlyEnough(day)) {
         const replaced = histories.get(day);
         const started = now();
         const built = build(day);
@@ -74,7 +80,7 @@ export function createDayHistories(build: (day: number) => Promise<DayHistory>, 
         const current = histories.get(day);
         if (current === replaced || current === undefined) {
           histories.set(day, built);
-          // Begun within EARLY_ENOUGH_MS of its day: it serves the day (once begun, nothing is early).
+          // Begun within earlyMs of its day: it serves the day (once begun, nothing is early).
           if (dayOf(now()) < day) early.set(day, started);
           else early.delete(day);
         }
@@ -83,7 +89,7 @@ export function createDayHistories(build: (day: number) => Promise<DayHistory>, 
       await of(day);
     },
     forget(oldest) {
-      for (const byDay of [histories, early]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
+      for (const byDay of [histories, early, allowed]) for (const day of byDay.keys()) if (day < oldest) byDay.delete(day);
     },
   };
 }

@@ -87,11 +87,12 @@ export interface Engine {
   /**
    * Builds day `day`'s history now and waits for it: a live detector does so before it joins its group,
    * so that the first batch of a partition (its takeover) does not hold up the group's rebalances; and
-   * for the next day, within EARLY_ENOUGH_MS of its start, so that midnight does not stop judging while
-   * it builds (src/live-detect/day-ahead.ts), replacing a build of that day begun earlier (kept, it
-   * would be built again once the day began). Earlier than that, it is built again once the day began.
+   * for the next day, within `earlyMs` of its start (EARLY_ENOUGH_MS by default), so that midnight does
+   * not stop judging while it builds (src/live-detect/day-ahead.ts), replacing a build of that day begun
+   * earlier (kept, it would be built again once the day began). Earlier than that, it is built again once
+   * the day began.
    */
-  load(day: number): Promise<void>;
+  load(day: number, earlyMs?: number): Promise<void>;
   /** Replaces the allowlist (suppressions change while the live detector runs); events from now on. */
   setAllowlist(allowlist: Allowlist): void;
   /**
@@ -392,7 +393,7 @@ export function createEngine(opts: EngineOptions): Engine {
       // Awaited by the day's first event; a failure is seen there (and not cached).
       histories.of(day).catch(() => {});
     },
-    load: (day) => histories.load(day),
+    load: (day, earlyMs) => histories.load(day, earlyMs),
     restore(alerts) {
       for (const a of alerts) {
         const prev = restored.get(a.alertId);

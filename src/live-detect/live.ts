@@ -82,6 +82,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   const spill = openSpillDir(log);
   // ClickHouse down at start-up is waited for like the ingester does, not a reason to exit. Each attempt
   // starts from scratch (a fresh engine), so a failure half-way leaves nothing behind.
+  let buildMs = 0;
   const started = await withRetry(
     'detector start-up',
     async () => {
@@ -97,7 +98,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         await startNewGroup(admin, ch, detection.groupId, topics, log);
         // The histories of yesterday and today, built before joining: a takeover then only reads events.
         const today = dayOf(Date.now());
+        const began = Date.now();
         await Promise.all([engine.load(today - 1), engine.load(today)]);
+        // Two builds at once: about what one takes alone on a busy machine (the first night's lead rests on it).
+        buildMs = Date.now() - began;
       } catch (err) {
         await admin.disconnect().catch(() => {});
         throw err;
@@ -230,7 +234,7 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
   log.info({ topics, groupId: detection.groupId }, 'detecting');
   // Its alert inserts are fenced as the ingester's are, and rest on the same server setting (measured meanwhile).
   void checkReceiveTimeout(ch, consumerSettings, log).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not measure how long ClickHouse waits for a stalled request body'));
-  if (!loop.stopping()) stopDayAhead = scheduleDayAhead({ build: (day) => engine.load(day), log });
+  if (!loop.stopping()) stopDayAhead = scheduleDayAhead({ build: (day, earlyMs) => engine.load(day, earlyMs), log, lastBuildMs: buildMs });
   const refresh = setInterval(() => {
     loadExemptions(ch, detection)
       .then((a) => engine.setAllowlist(a))

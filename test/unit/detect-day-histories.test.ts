@@ -75,6 +75,30 @@ describe('day histories', () => {
     expect(b.begun.length).toBe(3);
   });
 
+  it('load(day, earlyMs) keeps for the day a build begun that early (a long build ahead), not one begun earlier still', async () => {
+    const b = builds();
+    const days = createDayHistories(b.build, b.now);
+    // 23:35: a build ahead that needs 20 minutes is begun, told it may begin 25 minutes early.
+    b.setClock(DAY * MS_PER_DAY - 25 * 60_000);
+    await days.load(DAY, 25 * 60_000);
+    b.setClock(DAY * MS_PER_DAY + 1);
+    expect(await tokenOf(days.of(DAY))).toBe(1);
+    expect(b.begun.length).toBe(1);
+    // Without the allowance the same build is built again at midnight (the default EARLY_ENOUGH_MS).
+    b.setClock((DAY + 1) * MS_PER_DAY - 25 * 60_000);
+    await days.load(DAY + 1);
+    b.setClock((DAY + 1) * MS_PER_DAY + 1);
+    expect(await tokenOf(days.of(DAY + 1))).toBe(3);
+    // An event dated ahead hours before: replaced by load within the allowance, which then serves.
+    b.setClock((DAY + 2) * MS_PER_DAY - 4 * MS_PER_HOUR);
+    expect(await tokenOf(days.of(DAY + 2))).toBe(4);
+    b.setClock((DAY + 2) * MS_PER_DAY - 25 * 60_000);
+    await days.load(DAY + 2, 25 * 60_000);
+    b.setClock((DAY + 2) * MS_PER_DAY + 1);
+    expect(await tokenOf(days.of(DAY + 2))).toBe(5);
+    expect(b.begun.length).toBe(5);
+  });
+
   it('forgets the days before the oldest kept', async () => {
     const b = builds();
     b.setClock((DAY + 1) * MS_PER_DAY + MS_PER_HOUR);

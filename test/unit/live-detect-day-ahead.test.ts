@@ -10,7 +10,7 @@ import { catalogFrom } from '../../src/detect/catalog';
 import type { DetectEvent } from '../../src/detect/event';
 import { peopleFrom } from '../../src/detect/people';
 import { createLogger } from '../../src/log';
-import { PREPARE_AHEAD_MS, RETRY_AHEAD_MS, scheduleDayAhead } from '../../src/live-detect/day-ahead';
+import { aheadOf, MAX_AHEAD_MS, PREPARE_AHEAD_MS, RETRY_AHEAD_MS, scheduleDayAhead } from '../../src/live-detect/day-ahead';
 
 import { directoryEntry, handHistory, spread, type PersonDays } from '../helpers/detect-history';
 import { MB } from '../helpers/detect-time';
@@ -52,6 +52,34 @@ describe('the next day built ahead of midnight', () => {
     jest.advanceTimersByTime(3 * MS_PER_DAY);
     await settle();
     expect(built.length).toBe(2);
+  });
+
+  it('begins as much earlier as the last build took longer (one and a half times, a minute more), at most MAX_AHEAD_MS, telling the engine so', async () => {
+    jest.useFakeTimers({ now: midnight(DAY) + 12 * MS_PER_HOUR });
+    const built: Array<[number, number, number]> = [];
+    // At start-up a day's build took 6 minutes; each build ahead then takes 10, then 40 minutes.
+    const takes = [10 * 60_000, 40 * 60_000, 40 * 60_000];
+    const stop = scheduleDayAhead({
+      build: async (day, earlyMs) => {
+        built.push([day, midnight(day) - Date.now(), earlyMs]);
+        jest.setSystemTime(Date.now() + takes[built.length - 1]);
+      },
+      log,
+      lastBuildMs: 6 * 60_000,
+    });
+    // A minute at a time: each build's end is seen at the minute it ends.
+    for (let i = 0; i < 3 * 24 * 60; i++) {
+      jest.advanceTimersByTime(60_000);
+      await settle();
+    }
+    stop();
+    expect(built).toEqual([
+      [DAY + 1, 10 * 60_000, 11 * 60_000],
+      [DAY + 2, 16 * 60_000, 17 * 60_000],
+      [DAY + 3, MAX_AHEAD_MS, MAX_AHEAD_MS + 60_000],
+    ]);
+    expect(aheadOf(0)).toBe(PREPARE_AHEAD_MS);
+    expect(aheadOf(60_000)).toBe(PREPARE_AHEAD_MS);
   });
 
   it('builds at once when started within those minutes, tries a failed build again before midnight, and goes on the next day', async () => {
