@@ -170,7 +170,7 @@ describe('bodyCursors: the tables of the cursors a PL/pgSQL body opens', () => {
     // E'...': a backslash escapes the quote, which does not end the body before the OPEN.
     ["CREATE PROCEDURE p() LANGUAGE plpgsql AS E'BEGIN RAISE NOTICE \\'x\\'; OPEN c FOR SELECT * FROM customers; END'", { kind: 'routine', tables: ['customers'], procedure: 'p' }],
   ])('%s', (sql, expected) => {
-    expect(bodyCursors(sql)).toEqual(expected);
+    expect(bodyCursors(sql)).toEqual(expected && { ...expected, flow: expect.any(Object) });
   });
 
   it.each([
@@ -227,6 +227,6 @@ describe('postgres: a DO block looping FOR over a bound cursor it never OPENs (h
     ['DO $$ DECLARE c NO SCROLL CURSOR FOR SELECT * FROM customers; BEGIN OPEN c; END $$', { kind: 'do', tables: ['customers'] }],
     ['DO $$ DECLARE "C" CURSOR FOR SELECT * FROM customers; BEGIN IF false THEN OPEN "C"; END IF; FOR r IN "C" LOOP END LOOP; END $$', { kind: 'do', tables: ['customers'] }],
   ])('%s', (sql, expected) => {
-    expect(bodyCursors(sql)).toEqual(expected);
+    expect(bodyCursors(sql)).toEqual(expected && { ...expected, flow: expect.any(Object) });
   });
 });

@@ -17,8 +17,9 @@ import { unwrap } from '../envelope';
 import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { bodyCursors, procedureCalled } from './plpgsql';
-import { aggregateFact, cursorFact, cursorTables, procedureFact, procedureTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH } from './session-reads';
+import { bodyCursors, procedureCalled, triggerCreated } from './plpgsql';
+import type { CursorFlow, RowsSent } from './plpgsql-flow';
+import { aggregateFact, cursorFact, cursorTables, procedureFact, procedureTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, sessionWritesSend, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH, writesSendFact } from './session-reads';
 import { copyTarget, copyTargets, firstKeyword, relationsOf, statementsOf, type CopyTarget } from './statement';
 import { aggregateCreated, aggregatesRows, cursorDeclared, fetchOf, readsFunctionRows, returningOf, searchPathSet } from './statement-reads';
 
@@ -174,15 +175,19 @@ function statementTexts(message: string): string[] {
  *   every explicit cursor read this way): one event per table of the cursor's query; a cursor never
  *   declared in the log, on the tables of the cursors the session's routines open (a refcursor returned);
  * - a DO block that opens a cursor (`OPEN c FOR SELECT ...`): neither its query nor its FETCHes are
- *   logged, and RAISE NOTICE sends every row to the client: its tables' rows, an upper bound;
+ *   logged; counted at its tables' rows when the body can send them out of pgaudit's sight (RAISE,
+ *   pg_notify, a function not known...; plpgsql-flow.ts), at one row per FETCH when it has no loop, not
+ *   at all when it only writes them to tables or never uses them. Its tables are noted for the session's
+ *   later FETCHes as well: a cursor the block leaves open is read by the client after it;
  * - CREATE FUNCTION / PROCEDURE whose body opens a cursor: noted for the session's later FETCHes, and a
- *   procedure by name for its CALLs (counted like a DO block: pgaudit logs nothing of a CALL).
+ *   procedure by name for its CALLs (counted like a DO block: pgaudit logs nothing of a CALL);
+ * - CREATE TRIGGER / RULE: noted; the session's DO blocks' and procedures' writes may then send rows.
  * Other statements' lines are left to pgaudit's.
  */
 function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
   const statement = texts[0];
   const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
-  if (!/copy|declare|fetch|search_path|open|cursor|aggregate|call/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
+  if (!/copy|declare|fetch|search_path|open|cursor|aggregate|call|trigger|rule/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
   const docs: Array<Record<string, unknown>> = [];
   const facts: SessionFact[] = [...head];
   // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
@@ -193,23 +198,33 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
   // The cursors' tables of a routine created earlier in the same string.
   let routineTables: string[] | undefined;
   let aggregates: string[] | undefined;
-  const procedures = new Map<string, string[]>();
+  const procedures = new Map<string, { tables: string[]; flow: CursorFlow }>();
+  let writesSend: boolean | undefined;
   for (const { text, backslashEscapes } of statements) {
     const head = firstKeyword(text);
     const body = head === 'DO' || head === 'CREATE' ? bodyCursors(text, backslashEscapes) : undefined;
     // CALL of a procedure the session created whose body opens a cursor: pgaudit logs nothing of it either.
     const called = head === 'CALL' ? procedureCalled(text, backslashEscapes) : undefined;
-    const runs = body?.kind === 'do' ? body.tables : called !== undefined ? (procedures.get(called) ?? procedureTables(rec, server, called, ctx)) : undefined;
+    const runs = body?.kind === 'do' ? body : called !== undefined ? (procedures.get(called) ?? procedureTables(rec, server, called, ctx)) : undefined;
     if (runs) {
-      const extra = { action: head, command: head, counted_at: 'start (log_statement)', read_by: `a cursor the ${head === 'DO' ? 'DO block' : 'procedure'} opens (pgaudit logs neither its query nor its FETCHes; RAISE NOTICE sends its rows): its tables' rows, an upper bound` };
-      docs.push(...runs.map((table) => copyDoc(rec, statement, { table, direction: 'to', query: false }, server, options, ctx, extra, () => path)));
-    } else if (body && rec.sessionId) {
+      // A trigger or rule of the session's runs on each row the body writes, and may send it (RAISE NOTICE NEW).
+      writesSend ??= sessionWritesSend(rec, server, ctx);
+      const rows = writesSend ? runs.flow.rowsIfWritesSend : runs.flow.rows;
+      const extra = { action: head, command: head, counted_at: 'start (log_statement)', read_by: `a cursor the ${head === 'DO' ? 'DO block' : 'procedure'} opens (pgaudit logs neither its query nor its FETCHes; the body can send its rows: RAISE, pg_notify, a function...): ${rows === 'all' ? "its tables' rows, an upper bound" : 'one row per FETCH of the body (it has no loop)'}` };
+      if (rows !== 0) docs.push(...runs.tables.map((table) => atMost(copyDoc(rec, statement, { table, direction: 'to', query: false }, server, options, ctx, extra, () => path), rows)));
+    }
+    // A routine's cursors, and a DO block's (one it leaves open is the client's to FETCH after it): for the session's FETCHes of cursors it never declared.
+    if (body && rec.sessionId) {
       routineTables = [...new Set([...(routineTables ?? routineCursorTables(rec, server, ctx) ?? []), ...body.tables])];
       facts.push(routineCursorsFact(rec, server, routineTables));
       if (body.procedure !== undefined) {
-        procedures.set(body.procedure, body.tables);
-        facts.push(procedureFact(rec, server, body.procedure, body.tables));
+        procedures.set(body.procedure, body);
+        facts.push(procedureFact(rec, server, body.procedure, body.tables, body.flow));
       }
+    }
+    if (head === 'CREATE' && rec.sessionId && triggerCreated(text, backslashEscapes)) {
+      writesSend = true;
+      facts.push(writesSendFact(rec, server));
     }
     // An aggregate of the session's making (in a schema of its own, not only pg_temp): its calls are read like string_agg's.
     const aggregate = head === 'CREATE' && rec.sessionId ? aggregateCreated(text, backslashEscapes) : undefined;
@@ -248,6 +263,13 @@ function statementArrived(rec: PgRecord, texts: string[], server: string, option
   if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });
   if (docs.length === 0 && facts.length === head.length) return { ok: true, events: [], facts, note: 'log_statement line (pgaudit logs the statement)' };
   return build(docs, rec, server, ctx, facts);
+}
+
+/** A DO block's or procedure's event at most `rows` rows (one per FETCH of a body without loop), its bytes in proportion. */
+function atMost(doc: Record<string, unknown>, rows: RowsSent): Record<string, unknown> {
+  const had = Number(doc.rows);
+  if (rows === 'all' || !(had > rows)) return doc;
+  return { ...doc, rows, bytes: Math.round((Number(doc.bytes) / had) * rows), rows_from: 'the FETCHes of the body (one row each, no loop)' };
 }
 
 /** Every `COPY <table> TO` of a query string, whatever statement comes first (`SELECT 1; COPY t TO STDOUT`). */

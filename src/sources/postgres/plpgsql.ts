@@ -5,7 +5,8 @@
 // (refcursor) that the client then reads with `FETCH ALL FROM "<unnamed portal 1>"`, or a procedure
 // that RAISE NOTICEs it (CALL is not logged by pgaudit either), left no event with a table at all
 // (captured from the real server: test/fixtures/postgres/hostile-reads/).
-import { dottedNameAt, firstKeyword, relationsOf, tokenize } from './statement';
+import { cursorFlow, type CursorFlow, type RowsSent } from './plpgsql-flow';
+import { dottedNameAt, firstKeyword, identifier, relationsOf, tokenize, type Token } from './statement';
 
 /** A body's cursors' tables are kept as a session's: a body naming more is counted on its first ones. */
 const MAX_TABLES = 20;
@@ -17,6 +18,8 @@ export interface BodyCursors {
   procedure?: string;
   /** The tables the queries of its cursors name, as named (no schema where none is given). */
   tables: string[];
+  /** How many rows of each of those tables it may send out of pgaudit's sight when it runs (plpgsql-flow.ts). */
+  flow: CursorFlow;
 }
 
 /** The tables of the cursors a DO block or a routine's body opens; undefined for other statements or bodies that open none. */
@@ -27,16 +30,55 @@ export function bodyCursors(sql: string, backslashEscapes = false): BodyCursors 
   const routine = head === 'CREATE' && (words.includes('FUNCTION') || words.includes('PROCEDURE'));
   if (head !== 'DO' && !routine) return undefined;
   const tables: string[] = [];
+  const at = words.indexOf('PROCEDURE');
+  const name = at > 0 ? dottedNameAt(tokens, at + 1) : undefined;
+  const outputs = name ? outputsOf(tokens, name.next) : [];
+  let flow: CursorFlow | undefined;
   // Every literal is read as a body: the body is one of them (`AS $$...$$`, `DO '...'`), and another
   // (a default, a LANGUAGE name) holds no OPEN ... FOR.
   for (const t of tokens) {
     if (t.text !== "'") continue;
-    for (const table of cursorTablesOf(literalText(sql, t.at, backslashEscapes))) if (!tables.includes(table)) tables.push(table);
+    const body = literalText(sql, t.at, backslashEscapes);
+    const cursors = cursorTablesOf(body);
+    if (cursors.tables.length === 0) continue;
+    for (const table of cursors.tables) if (!tables.includes(table)) tables.push(table);
+    const read = cursorFlow(body, cursors.names, outputs);
+    flow = flow ? { rows: plus(flow.rows, read.rows), rowsIfWritesSend: plus(flow.rowsIfWritesSend, read.rowsIfWritesSend) } : read;
   }
-  if (tables.length === 0) return undefined;
-  const at = words.indexOf('PROCEDURE');
-  const name = at > 0 ? dottedNameAt(tokens, at + 1) : undefined;
-  return { kind: routine ? 'routine' : 'do', tables: tables.slice(0, MAX_TABLES), ...(name ? { procedure: name.parts[name.parts.length - 1] } : {}) };
+  if (tables.length === 0 || !flow) return undefined;
+  return { kind: routine ? 'routine' : 'do', tables: tables.slice(0, MAX_TABLES), flow, ...(name ? { procedure: name.parts[name.parts.length - 1] } : {}) };
+}
+
+const plus = (a: RowsSent, b: RowsSent): RowsSent => (a === 'all' || b === 'all' ? 'all' : a + b);
+
+/** A procedure's OUT and INOUT parameters from `name(INOUT acc text, OUT n int)` at tokens[at]: their names ('' when unnamed). */
+function outputsOf(tokens: Token[], at: number): string[] {
+  if (tokens[at]?.text !== '(') return [];
+  const out: string[] = [];
+  let depth = 0;
+  let param: Token[] = [];
+  const end = () => {
+    const mode = param[0]?.kind === 'word' ? param[0].text.toUpperCase() : '';
+    // INOUT acc text: named; INOUT text: a type only.
+    if (mode === 'OUT' || mode === 'INOUT') out.push(param.length > 2 && (param[1].kind === 'word' || param[1].kind === 'ident') ? identifier(param[1]) : '');
+    param = [];
+  };
+  for (let i = at + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && depth-- === 0) break;
+    if (t.text === ',' && depth === 0) end();
+    else param.push(t);
+  }
+  end();
+  return out;
+}
+
+/** `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER` or `CREATE [OR REPLACE] RULE`: code that runs on the rows a statement writes. */
+export function triggerCreated(sql: string, backslashEscapes = false): boolean {
+  const words = tokenize(sql, 6, 'postgres', backslashEscapes).map((t) => (t.kind === 'word' ? t.text.toUpperCase() : ''));
+  const at = words[1] === 'OR' && words[2] === 'REPLACE' ? 3 : 1;
+  return words[0] === 'CREATE' && (words[at] === 'TRIGGER' || words[at] === 'RULE' || (words[at] === 'CONSTRAINT' && words[at + 1] === 'TRIGGER'));
 }
 
 /** `CALL [schema.]name(...)`: the procedure's name as PostgreSQL keeps it, without its schema. */
@@ -47,13 +89,19 @@ export function procedureCalled(sql: string, backslashEscapes = false): string |
   return read && tokens[read.next]?.text === '(' ? read.parts[read.parts.length - 1] : undefined;
 }
 
-/** `OPEN c [[NO] SCROLL] FOR query` and `c [[NO] SCROLL] CURSOR [(args)] {FOR | IS} query`: the queries' tables (`OPEN c FOR EXECUTE <string>` cannot be read). */
-function cursorTablesOf(body: string): string[] {
+/**
+ * `OPEN c [[NO] SCROLL] FOR query` and `c [[NO] SCROLL] CURSOR [(args)] {FOR | IS} query`: the queries'
+ * tables (`OPEN c FOR EXECUTE <string>` cannot be read), and the names of the cursors opened.
+ */
+function cursorTablesOf(body: string): { tables: string[]; names: string[] } {
   const tokens = tokenize(body, Infinity);
   const word = (i: number) => (tokens[i]?.kind === 'word' ? tokens[i].text.toUpperCase() : '');
   const out: string[] = [];
+  const names: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     let j: number;
+    // Where the cursor's name is: after OPEN, before CURSOR.
+    let nameAt = i + 1;
     if (word(i) === 'OPEN') j = i + 2;
     else if (word(i) === 'CURSOR') {
       // A bound cursor the body never OPENs is only read by `FOR r IN c LOOP`, which closes it: pgaudit
@@ -63,6 +111,7 @@ function cursorTablesOf(body: string): string[] {
       while (word(k) === 'NO' || word(k) === 'SCROLL') k--;
       const name = tokens[k]?.kind === 'word' ? tokens[k].text.toLowerCase() : tokens[k]?.text;
       if (name !== undefined && !tokens.some((t, m) => word(m - 1) === 'OPEN' && (t.kind === 'word' ? t.text.toLowerCase() : t.text) === name)) continue;
+      nameAt = k;
       j = i + 1;
     } else continue;
     while (word(j) === 'NO' || word(j) === 'SCROLL') j++;
@@ -74,8 +123,10 @@ function cursorTablesOf(body: string): string[] {
     if ((word(j) !== 'FOR' && word(j) !== 'IS') || word(j + 1) === 'EXECUTE') continue;
     const end = tokens.findIndex((t, k) => k > j && t.text === ';');
     out.push(...relationsOf(body.slice(tokens[j].at + tokens[j].text.length, end < 0 ? undefined : tokens[end].at), { defaultSchema: '' }));
+    const named = tokens[nameAt];
+    if (named && (named.kind === 'word' || named.kind === 'ident')) names.push(identifier(named));
   }
-  return out;
+  return { tables: out, names };
 }
 
 /** The text inside the literal at sql[at]: `$tag$...$tag$`, `'...'` ('' a quote), `E'...'` (backslash escapes). */

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { DecodeContext, SessionFact, TableWidth } from '../types';
 import type { PgRecord } from './records';
+import type { CursorFlow, RowsSent } from './plpgsql-flow';
 import type { Fetch } from './statement-reads';
 
 /** A session's search_path, read only when a name needs it (undefined: never set in the log). */
@@ -85,15 +86,44 @@ export function routineCursorsFact(rec: PgRecord, server: string, tables: string
 /** The join state's name of the tables of the cursors a procedure the session created opens. */
 const PROCEDURE_FACT = 'procedure:';
 
-/** A procedure the session created and the tables of the cursors it opens, for its CALLs. */
-export function procedureFact(rec: PgRecord, server: string, name: string, tables: string[]): SessionFact {
-  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${PROCEDURE_FACT}${name}`, value: JSON.stringify(tables.slice(0, MAX_ROUTINE_TABLES)) };
+/** A procedure the session created, the tables of the cursors it opens and what it sends of them, for its CALLs. */
+export function procedureFact(rec: PgRecord, server: string, name: string, tables: string[], flow: CursorFlow): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: `${PROCEDURE_FACT}${name}`, value: JSON.stringify({ tables: tables.slice(0, MAX_ROUTINE_TABLES), flow }) };
 }
 
-/** The tables of the cursors a procedure of the session opens (undefined: not created in the log). */
-export function procedureTables(rec: PgRecord, server: string, name: string, ctx: DecodeContext): string[] | undefined {
+const ALL: CursorFlow = { rows: 'all', rowsIfWritesSend: 'all' };
+const rowsSent = (v: unknown): v is RowsSent => v === 'all' || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+
+/**
+ * The tables of the cursors a procedure of the session opens and what it sends of them (undefined: not
+ * created in the log). A list alone (noted before the flow was read) or a flow not understood: all rows.
+ */
+export function procedureTables(rec: PgRecord, server: string, name: string, ctx: DecodeContext): { tables: string[]; flow: CursorFlow } | undefined {
   const noted = rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(`${PROCEDURE_FACT}${name}`) : undefined;
-  return noted === undefined ? undefined : jsonStrings(noted);
+  if (noted === undefined) return undefined;
+  const list = jsonStrings(noted);
+  if (list) return { tables: list, flow: ALL };
+  try {
+    const v = JSON.parse(noted) as { tables?: unknown; flow?: { rows?: unknown; rowsIfWritesSend?: unknown } };
+    const tables = Array.isArray(v.tables) ? v.tables.filter((t): t is string => typeof t === 'string') : [];
+    const flow = rowsSent(v.flow?.rows) && rowsSent(v.flow?.rowsIfWritesSend) ? { rows: v.flow.rows, rowsIfWritesSend: v.flow.rowsIfWritesSend } : ALL;
+    return { tables, flow };
+  } catch {
+    return { tables: [], flow: ALL };
+  }
+}
+
+/** The join state's name of "the session made a trigger or a rule": its writes may run code that sends the rows written. */
+const WRITES_SEND_FACT = 'writes_send';
+
+/** `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER` / `CREATE [OR REPLACE] RULE`: a DO block's or procedure's writes may send what they write. */
+export function writesSendFact(rec: PgRecord, server: string): SessionFact {
+  return { kind: 'attr', server, sessionId: rec.sessionId, ts: rec.ts, name: WRITES_SEND_FACT, value: '1' };
+}
+
+/** True when the session made a trigger or a rule in the log. */
+export function sessionWritesSend(rec: PgRecord, server: string, ctx: DecodeContext): boolean {
+  return rec.sessionId ? ctx.session(server, rec.sessionId)?.attrs.get(WRITES_SEND_FACT) === '1' : false;
 }
 
 /** The tables of the cursors the session's routines open (undefined: none created in the log). */
