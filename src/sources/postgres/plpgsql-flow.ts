@@ -65,6 +65,9 @@ interface Piece {
   /** The variables it assigns, and the indexes (in tokens) of the names that are those targets. */
   targets: string[];
   targetAt: Set<number>;
+  /** A FOR loop's variables and its range, which feeds them (not the statement after LOOP). */
+  loopTargets: string[];
+  feeds: Token[];
 }
 
 const wordOf = (t: Token | undefined) => (t?.kind === 'word' ? t.text.toUpperCase() : '');
@@ -81,12 +84,14 @@ export function cursorFlow(body: string, cursors: readonly string[], outputs: re
   const tainted = new Set<string>([...cursors, 'sqlerrm', 'stacked']);
   const from = new Map<string, Set<string>>();
   let implicit = false;
+  const mentions = (tokens: Token[]) => tokens.some((t) => tainted.has(nameOf(t) ?? ''));
   const hot = (p: Piece) => p.head === 'FETCH' || p.tokens.some((t, i) => !p.targetAt.has(i) && tainted.has(nameOf(t) ?? ''));
   for (let changed = true; changed; ) {
     const before = tainted.size + (implicit ? 1 : 0);
     for (const p of pieces) {
       // A branch taken on a row's value (IF r.salary > 1000 THEN RAISE NOTICE 'x') sends it a bit at a time.
       if (p.conditions.some((t) => tainted.has(nameOf(t) ?? ''))) implicit = true;
+      if (implicit || mentions(p.feeds)) for (const target of p.loopTargets) tainted.add(target);
       if (!hot(p) && !implicit) continue;
       for (const target of p.targets) tainted.add(target);
       // A row written to a table: what the body reads of that table afterwards holds it.
@@ -94,9 +99,12 @@ export function cursorFlow(body: string, cursors: readonly string[], outputs: re
     }
     changed = tainted.size + (implicit ? 1 : 0) !== before;
   }
+  const edges = (targets: string[], sources: string[]) => {
+    for (const target of targets) for (const s of sources) if (tainted.has(s)) (from.get(target) ?? from.set(target, new Set()).get(target)!).add(s);
+  };
   for (const p of pieces) {
-    const sources = p.tokens.flatMap((t, i) => (p.targetAt.has(i) ? [] : [nameOf(t) ?? '']));
-    for (const target of p.targets) for (const s of sources) if (tainted.has(s)) (from.get(target) ?? from.set(target, new Set()).get(target)!).add(s);
+    edges(p.targets, p.tokens.flatMap((t, i) => (p.targetAt.has(i) ? [] : [nameOf(t) ?? ''])));
+    edges(p.loopTargets, p.feeds.map((t) => nameOf(t) ?? ''));
   }
   const opaque = pieces.some((p) => OPAQUE.has(p.head) || (p.head === 'OPEN' && p.tokens.some((t) => wordOf(t) === 'EXECUTE')) || callsUnknown(p, cursors));
   const value =
@@ -140,7 +148,7 @@ function writtenTables(p: Piece): string[] {
 
 /** A call of a function that is not a known built-in (cursors with arguments, `OPEN b(1)`, are not calls). */
 function callsUnknown(p: Piece, cursors: readonly string[]): boolean {
-  return callsOf([...p.conditions, ...p.tokens]).some((c) => !(c.schema === '' || c.schema === 'pg_catalog') || (!PURE.has(c.name) && !VALUE_OUT.has(c.name) && !cursors.includes(c.name)));
+  return callsOf([...p.conditions, ...p.feeds, ...p.tokens]).some((c) => !(c.schema === '' || c.schema === 'pg_catalog') || (!PURE.has(c.name) && !VALUE_OUT.has(c.name) && !cursors.includes(c.name)));
 }
 const callsValueOut = (p: Piece) => callsOf([...p.conditions, ...p.tokens]).some((c) => VALUE_OUT.has(c.name));
 
@@ -180,8 +188,9 @@ function piecesOf(tokens: Token[]): Piece[] {
 
 function pieceOf(all: Token[], declaring: boolean): { piece: Piece; declaring: boolean } {
   const conditions: Token[] = [];
-  // A FOR loop's range: what feeds its variables (the loop's tokens, read as the statement's).
+  // A FOR loop's range: what feeds its variables.
   const feeds: Token[] = [];
+  const loopTargets: string[] = [];
   const targets: string[] = [];
   const upTo = (from: number, word: string) => {
     let d = 0;
@@ -198,9 +207,10 @@ function pieceOf(all: Token[], declaring: boolean): { piece: Piece; declaring: b
     if (all[i]?.text === '<' && all[i + 1]?.text === '<') {
       while (i < all.length && !(all[i].text === '>' && all[i + 1]?.text === '>')) i++;
       i += 2;
-    } else if (w === 'DECLARE') (declaring = true), i++;
-    else if (w === 'BEGIN' || w === 'EXCEPTION') (declaring = false), i++;
-    else if (w === 'LOOP' || w === 'ELSE' || w === 'THEN') i++;
+    } else if (w === 'DECLARE' || w === 'BEGIN' || w === 'EXCEPTION') {
+      declaring = w === 'DECLARE';
+      i++;
+    } else if (w === 'LOOP' || w === 'ELSE' || w === 'THEN') i++;
     else if (w === 'IF' || w === 'ELSIF' || w === 'WHEN') {
       const end = upTo(i + 1, 'THEN');
       conditions.push(...all.slice(i + 1, end));
@@ -215,7 +225,7 @@ function pieceOf(all: Token[], declaring: boolean): { piece: Piece; declaring: b
       i = end + 1;
     } else if (w === 'FOR' || w === 'FOREACH') {
       const into = upTo(i + 1, 'IN');
-      for (const t of all.slice(i + 1, into)) if (nameOf(t) !== undefined) targets.push(nameOf(t)!);
+      for (const t of all.slice(i + 1, into)) if (nameOf(t) !== undefined) loopTargets.push(nameOf(t)!);
       const end = upTo(into + 1, 'LOOP');
       const range = all.slice(into + 1, end);
       feeds.push(...range);
@@ -225,30 +235,28 @@ function pieceOf(all: Token[], declaring: boolean): { piece: Piece; declaring: b
       i = end + 1;
     } else break;
   }
-  const tokens = [...feeds, ...all.slice(i)];
-  const at = feeds.length;
+  const tokens = all.slice(i);
   const targetAt = new Set<number>();
-  const head = wordOf(tokens[at]);
+  const head = wordOf(tokens[0]);
   const target = (k: number) => {
     const name = nameOf(tokens[k]);
     if (name === undefined) return;
     targets.push(name);
     targetAt.add(k);
   };
-  if (head === 'END') return { piece: { conditions, head, tokens: feeds, targets, targetAt }, declaring };
+  if (head === 'END') return { piece: { conditions, head, tokens: [], targets, targetAt, loopTargets, feeds }, declaring };
   // EXIT / CONTINUE WHEN <condition>.
   const when = head === 'EXIT' || head === 'CONTINUE' ? tokens.findIndex((t) => wordOf(t) === 'WHEN') : -1;
   if (when >= 0) conditions.push(...tokens.slice(when + 1));
-  if (declaring) target(at);
+  if (declaring) target(0);
   else if (head !== 'GET') {
     // name[.field][[i]] := expr | = expr
-    let k = at;
+    let k = 0;
     while (tokens[k + 1]?.text === '.' && nameOf(tokens[k + 2]) !== undefined) k += 2;
     while (k >= 0 && tokens[k + 1]?.text === '[') k = tokens.findIndex((t, m) => m > k && t.text === ']');
-    if (k >= 0 && (tokens[k + 1]?.text === ':' || tokens[k + 1]?.text === '=')) target(at);
+    if (k >= 0 && (tokens[k + 1]?.text === ':' || tokens[k + 1]?.text === '=')) target(0);
   }
   tokens.forEach((t, k) => {
-    if (k < at) return;
     // ... INTO [STRICT] a, b (SELECT, FETCH, EXECUTE, RETURNING): not INSERT INTO / MERGE INTO a table.
     if (wordOf(t) === 'INTO' && !/^(INSERT|MERGE)$/.test(wordOf(tokens[k - 1]))) {
       let m = wordOf(tokens[k + 1]) === 'STRICT' ? k + 2 : k + 1;
@@ -262,5 +270,5 @@ function pieceOf(all: Token[], declaring: boolean): { piece: Piece; declaring: b
     // GET [STACKED] DIAGNOSTICS a = ROW_COUNT, b = ...
     if (head === 'GET' && t.text === '=' && nameOf(tokens[k - 1]) !== undefined) target(k - 1);
   });
-  return { piece: { conditions, head, tokens, targets, targetAt }, declaring };
+  return { piece: { conditions, head, tokens, targets, targetAt, loopTargets, feeds }, declaring };
 }
