@@ -6,21 +6,26 @@
 // With --hostile: the hostile cases (test/fixtures/postgres/hostile.ts) into hostile/, with their statistics.
 // With --reads: the reads pgaudit under-counts (test/fixtures/postgres/hostile-reads.ts) into hostile-reads/,
 // in a database and role of their own (nothing else of the scenario: no certificate identities).
+// With --cursor-flow: what DO blocks and procedures do with their cursors' rows (test/fixtures/postgres/
+// cursor-flow.ts) into cursor-flow/, the same way.
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
-import { localServices, postgresLayout, servicesUp, stateDirOf } from '../src/local-services';
+import { localServices, postgresLayout, servicesUp, stateDirOf, type PostgresLayout } from '../src/local-services';
 import { readTableStats } from '../src/sources';
 import { splitRecords } from '../src/sources/framing';
 import { decodeFixture, FIXTURE_DIR as OUT, FIXTURE_FILES as FILES } from '../test/fixtures/postgres/decode';
 import { runCases, setUp, tearDown, type ScenarioNames } from '../test/fixtures/postgres/scenario';
 import { runHostileCases, setUpHostile, tearDownHostile } from '../test/fixtures/postgres/hostile';
 import { runReadCases, setUpReads, tearDownReads } from '../test/fixtures/postgres/hostile-reads';
+import { runCursorFlowCases, setUpCursorFlow } from '../test/fixtures/postgres/cursor-flow';
 
 const NAMES: ScenarioNames = { database: 'insider_fixtures', analyst: 'fx_analyst', shared: 'fx_shared', pii: 'fx_pii' };
 const HOSTILE_NAMES: ScenarioNames = { database: 'insider_hostile', analyst: 'hx_analyst', shared: 'hx_shared', pii: 'hx_pii' };
 /** Only the database and the analyst are created. */
 const READS_NAMES: ScenarioNames = { database: 'insider_reads', analyst: 'rx_analyst', shared: 'rx_shared', pii: 'rx_pii' };
+/** Only the database and the analyst are created. */
+const FLOW_NAMES: ScenarioNames = { database: 'h103_flow', analyst: 'h103_dba', shared: 'h103_shared', pii: 'h103_pii' };
 
 /** A log's records written since `start` of one database (the server is shared with whoever else runs at the same time). */
 function recordsOf(file: string, start: number, dest: keyof typeof FILES, database: string): string {
@@ -33,33 +38,34 @@ function recordsOf(file: string, start: number, dest: keyof typeof FILES, databa
   return splitRecords(buf.toString('utf8'), dest !== 'jsonlog', dest === 'csvlog').filter(mine).map((r) => `${r}\n`).join('');
 }
 
-/** --reads: the service must be running already (`insider services up postgres`). */
-async function captureReads(): Promise<void> {
+/** --reads, --cursor-flow: the service must be running already (`insider services up postgres`). */
+async function captureReads(dir: string, names: ScenarioNames, setUpCases: typeof setUpReads, runCases: (l: PostgresLayout, n: ScenarioNames) => Promise<unknown[]>): Promise<void> {
   const { config } = loadConfig();
   const layout = postgresLayout(config, stateDirOf(config));
-  const out = path.join(OUT, 'hostile-reads');
+  const out = path.join(OUT, dir);
   fs.mkdirSync(out, { recursive: true });
-  await setUpReads(layout, READS_NAMES);
+  await setUpCases(layout, names);
   try {
     const start = Object.fromEntries(Object.entries(layout.logs).map(([k, f]) => [k, fs.statSync(f).size]));
-    const cases = await runReadCases(layout, READS_NAMES);
+    const cases = await runCases(layout, names);
     await new Promise((r) => setTimeout(r, 1500));
     for (const [dest, file] of Object.entries(layout.logs) as Array<[keyof typeof FILES, string]>) {
-      const lines = recordsOf(file, start[dest], dest, READS_NAMES.database);
+      const lines = recordsOf(file, start[dest], dest, names.database);
       fs.writeFileSync(path.join(out, FILES[dest]), lines);
       process.stderr.write(`${FILES[dest]}: ${lines.length} bytes\n`);
     }
-    const stats = (await readTableStats(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'fixture-pg')).filter((r) => r.database === READS_NAMES.database);
+    const stats = (await readTableStats(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'fixture-pg')).filter((r) => r.database === names.database);
     fs.writeFileSync(path.join(out, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
-    fs.writeFileSync(path.join(out, 'cases.json'), `${JSON.stringify({ names: READS_NAMES, cases }, null, 1)}\n`);
+    fs.writeFileSync(path.join(out, 'cases.json'), `${JSON.stringify({ names, cases }, null, 1)}\n`);
   } finally {
-    await tearDownReads(layout, READS_NAMES);
+    await tearDownReads(layout, names);
   }
   process.stderr.write(`fixtures written to ${out}\n`);
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--reads')) return captureReads();
+  if (process.argv.includes('--reads')) return captureReads('hostile-reads', READS_NAMES, setUpReads, runReadCases);
+  if (process.argv.includes('--cursor-flow')) return captureReads('cursor-flow', FLOW_NAMES, setUpCursorFlow, runCursorFlowCases);
   const { config } = loadConfig();
   await servicesUp(localServices(config, ['postgres']), (l) => process.stderr.write(`[services] ${l}\n`));
   const layout = postgresLayout(config, stateDirOf(config));
