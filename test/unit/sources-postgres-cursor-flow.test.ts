@@ -80,6 +80,8 @@ describe('cursorFlow: what a body sends of its cursor\'s rows', () => {
     ['a CREATE in the body (a trigger made on the spot)', `${loop('INSERT INTO sink VALUES (r::text);')}`.replace('BEGIN', "BEGIN CREATE TRIGGER t BEFORE INSERT ON sink FOR EACH ROW EXECUTE FUNCTION tell();")],
     ['rows gathered through two variables, then written', loop('u := t || r::text; t := u;', " t text := ''; u text;").replace(/END$/, 'INSERT INTO archive VALUES (1, t); END')],
     ['rows gathered in an array', loop('a := array_append(a, r.email);', ' a text[];').replace(/END$/, "UPDATE archive SET email = array_to_string(a, ',') WHERE id = 1; END")],
+    ['rows gathered into one row of a table', loop('UPDATE archive SET email = email || r.email WHERE id = 1;')],
+    ['rows gathered into one row by an upsert', loop('INSERT INTO archive VALUES (1, r.email) ON CONFLICT (id) DO UPDATE SET email = archive.email || EXCLUDED.email;')],
     ['a row written to a table, read back gathered and raised', loop('INSERT INTO tmp VALUES (r::text);', ' v text;').replace(/END$/, "SELECT string_agg(x, ',') INTO v FROM tmp; RAISE NOTICE '%', v; END")],
     ['a loop whose turns a value decides', loop("FOR i IN 1 .. length(r.name) LOOP RAISE NOTICE '.'; END LOOP;")],
     ['EXIT WHEN on a value, a notice after', loop("EXIT WHEN r.id > 7; RAISE NOTICE 'x';")],
@@ -98,6 +100,7 @@ describe('cursorFlow: what a body sends of its cursor\'s rows', () => {
 
   it.each([
     ['an UPDATE per row and a counter in a notice', loop('UPDATE customers SET email = lower(r.email) WHERE id = r.id; n := n + 1;', ' n int := 0;').replace(/END$/, "RAISE NOTICE 'done: %', n; END")],
+    ['an upsert per row', loop('INSERT INTO archive VALUES (r.id, r.email) ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, id = r.id;')],
     ['a WITH ... INSERT per row', loop('WITH x AS (SELECT r.id AS id) INSERT INTO archive SELECT id, NULL FROM x;')],
     ['a DELETE per row, a branch on the table\'s size', loop("DELETE FROM archive WHERE id = r.id; GET DIAGNOSTICS k = ROW_COUNT; n := n + k;", ' n int := 0; k int;').replace(/END$/, "IF n > 0 THEN RAISE NOTICE 'deleted %', n; END IF; END")],
     ['a cursor opened and never read', 'DECLARE c refcursor; BEGIN OPEN c FOR SELECT * FROM customers; END'],

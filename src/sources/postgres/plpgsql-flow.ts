@@ -106,13 +106,16 @@ export function cursorFlow(body: string, cursors: readonly string[], outputs: re
     edges(p.targets, p.tokens.flatMap((t, i) => (p.targetAt.has(i) ? [] : [nameOf(t) ?? ''])));
     edges(p.loopTargets, p.feeds.map((t) => nameOf(t) ?? ''));
   }
+  const variables = new Set(pieces.flatMap((p) => [...p.targets, ...p.loopTargets]));
   const opaque = pieces.some((p) => OPAQUE.has(p.head) || (p.head === 'OPEN' && p.tokens.some((t) => wordOf(t) === 'EXECUTE')) || callsUnknown(p, cursors));
   const value =
     pieces.some((p) => (hot(p) || implicit) && (p.head === 'RAISE' || p.head === 'ASSERT' || p.head === 'NOTIFY' || callsValueOut(p))) ||
     outputs.some((o) => tainted.has(o)) ||
     (outputs.length > 0 && tokens.some((t, i) => wordOf(t) === 'ALIAS' || (t.text === '$' && /^\d/.test(tokens[i + 1]?.text ?? '')))) ||
     // Rows gathered into one value (t := t || r): one error message or one written row carries them all.
-    [...from.keys()].some((v) => reaches(from, v, v));
+    [...from.keys()].some((v) => reaches(from, v, v)) ||
+    // ... or into one row of a table (SET notes = notes || r.email), read later as one row.
+    pieces.some((p) => isWrite(p) && (hot(p) || implicit) && setsFromItself(p, variables));
   const writes = pieces.some((p) => isWrite(p) && (hot(p) || implicit));
   // Each FETCH of PL/pgSQL sends one row; without a loop (or a MOVE, which may run the query to its end) each runs once.
   const bounded: RowsSent = tokens.some((t) => wordOf(t) === 'LOOP') || pieces.some((p) => p.head === 'MOVE') ? 'all' : pieces.filter((p) => p.head === 'FETCH').length;
@@ -130,6 +133,29 @@ function reaches(from: Map<string, Set<string>>, at: string, to: string, seen = 
 }
 
 const isWrite = (p: Piece) => WRITES.has(p.head) || (p.head === 'WITH' && p.tokens.some((t) => WRITES.has(wordOf(t))));
+
+/**
+ * `SET col = <expression naming col>` (UPDATE, ON CONFLICT DO UPDATE): the column gathers what each run
+ * adds to it. `r.col` of a variable (the migration's `SET email = lower(r.email)`) and `EXCLUDED.col` are
+ * other values.
+ */
+function setsFromItself(p: Piece, variables: ReadonlySet<string>): boolean {
+  const t = p.tokens;
+  for (let i = 0; i < t.length; i++) {
+    if (wordOf(t[i]) !== 'SET') continue;
+    for (let k = i + 1; k < t.length && !/^(WHERE|FROM|RETURNING)$/.test(wordOf(t[k])); k++) {
+      const column = nameOf(t[k]);
+      if (column === undefined || t[k + 1]?.text !== '=' || (k > i + 1 && t[k - 1].text !== ',')) continue;
+      let depth = 0;
+      for (let m = k + 2; m < t.length && !(depth === 0 && (t[m].text === ',' || /^(WHERE|FROM|RETURNING)$/.test(wordOf(t[m])))); m++) {
+        depth += t[m].text === '(' ? 1 : t[m].text === ')' ? -1 : 0;
+        const qualifier = t[m - 1]?.text === '.' ? nameOf(t[m - 2]) : undefined;
+        if (nameOf(t[m]) === column && (qualifier === undefined || (!variables.has(qualifier) && qualifier !== 'excluded'))) return true;
+      }
+    }
+  }
+  return false;
+}
 
 /** The tables a write names after INSERT INTO / UPDATE / DELETE FROM / MERGE INTO, without schema. */
 function writtenTables(p: Piece): string[] {
