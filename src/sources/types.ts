@@ -66,6 +66,12 @@ export interface DecodeContext {
   tableStats(server: string, database: string, table: string, at: number): TableWidth | undefined;
 }
 
+/**
+ * How much of a statement an event keeps (its extra `statement`), in UTF-16 code units: the same for
+ * every format (docs/sources/*.md: "first 1,024 characters"); the whole text is read for its tables.
+ */
+export const STATEMENT_KEEP = 1024;
+
 export interface DecodedEvent {
   event: AccessEvent;
 }

@@ -6,6 +6,7 @@
 // description <= 15,000, details are string to string, priority P1 (highest) .. P5.
 import type { Severity } from '../../alerts';
 import { formatBytes, formatMultiple } from '../../format';
+import { clip } from '../../text';
 import type { HttpRequest } from '../http';
 import { digestCounts, digestSummary, sortedForDigest, summaryOf, worstSeverity, type AlertPage, type Message } from '../page';
 
@@ -14,10 +15,6 @@ export const OPSGENIE_URL = 'https://api.opsgenie.com';
 export const OPSGENIE_PRIORITY: Record<Severity, 'P1' | 'P2' | 'P3' | 'P4' | 'P5'> = { critical: 'P1', high: 'P2', medium: 'P3', low: 'P4' };
 
 const SOURCE = 'insider-detector';
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 function alertDetails(a: AlertPage): Record<string, string> {
   const d: Record<string, string> = {

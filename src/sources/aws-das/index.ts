@@ -11,14 +11,13 @@
 import { z } from 'zod';
 import { validateEvent } from '../../event';
 import { count, parseFormatOptions, parseVendorTime, readJsonRecord, str } from '../cloud-common';
-import type { DecodedEvent, DecodeResult, SourceFormat } from '../types';
+import { cut } from '../../text';
+import { STATEMENT_KEEP, type DecodedEvent, type DecodeResult, type SourceFormat } from '../types';
 
 const optionsSchema = z.strictObject({
   server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected a server name (letters, digits, . _ : -, at most 64)').optional(),
   defaultRowBytes: z.coerce.number().int().min(0).max(1 << 30).default(100),
 });
-
-const STATEMENT_KEEP = 1024;
 
 function isDasRecord(doc: Record<string, unknown>): boolean {
   return doc.type === 'DatabaseActivityMonitoringRecords' || doc.type === 'DatabaseActivityMonitoringRecord' || Array.isArray(doc.databaseActivityEventList);
@@ -84,7 +83,8 @@ export const awsDasPostgresFormat: SourceFormat = {
             query_id: `${str(a.statementId)}.${str(a.substatementId)}`,
             status: failed ? 'error' : 'ok',
             audit_class: cls,
-            statement: str(a.commandText).slice(0, STATEMENT_KEEP),
+            // Cut without the '…' the log formats add, as this format has always stored it (a change of stored values, not made here).
+            statement: cut(str(a.commandText), STATEMENT_KEEP),
             rows_from: a.rowCount === null || a.rowCount === undefined ? 'not in the record' : 'rowCount',
             width_from: width ? 'pg_stats' : 'default',
             instance_id: instance,

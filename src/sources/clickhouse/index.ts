@@ -14,7 +14,8 @@ import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
 import { firstKeyword, relationsOf } from '../postgres/statement';
-import type { DecodedEvent, DecodeResult, SourceDecoder, SourceFormat } from '../types';
+import { clip } from '../../text';
+import { STATEMENT_KEEP, type DecodedEvent, type DecodeResult, type SourceDecoder, type SourceFormat } from '../types';
 import { decodeUnlogged, isProcessesRow } from './unlogged';
 
 export const POLL_OPTIONS = {
@@ -35,7 +36,6 @@ const optionsSchema = z.strictObject({
 
 export type ClickhouseSourceOptions = z.infer<typeof optionsSchema>;
 
-const STATEMENT_KEEP = 1024;
 /**
  * Table functions that read stored data (here or on another server): `merge('db', '^t$')` and
  * `remote('host', db, t)` read a table the query log's tables and the query text do not name as one.
@@ -200,7 +200,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           client_app: str(row.client_name) || str(row.http_user_agent),
           query_id: queryId,
           status,
-          statement: query.length <= STATEMENT_KEEP ? query : `${query.slice(0, STATEMENT_KEEP - 1)}…`,
+          statement: clip(query, STATEMENT_KEEP),
           read_rows: num(row.read_rows),
           read_bytes: num(row.read_bytes),
           result_rows: num(row.result_rows),

@@ -8,9 +8,9 @@
 import crypto from 'node:crypto';
 import { validateEvent } from '../../event';
 import { firstKeyword } from '../postgres/statement';
-import type { DecodeContext, DecodedEvent, DecodeResult } from '../types';
+import { clip } from '../../text';
+import { STATEMENT_KEEP, type DecodeContext, type DecodedEvent, type DecodeResult } from '../types';
 
-const STATEMENT_KEEP = 1024;
 const NAMES = 'Settings.Names';
 const VALUES = 'Settings.Values';
 
@@ -116,7 +116,7 @@ export function decodeUnlogged(
       client_app: str(row.client_name) || str(row.http_user_agent),
       query_id: str(row.query_id),
       status: 'ok',
-      statement: query.length <= STATEMENT_KEEP ? query : `${query.slice(0, STATEMENT_KEEP - 1)}…`,
+      statement: clip(query, STATEMENT_KEEP),
       tables_from: tablesFrom,
       bytes_unknown: `ran with ${off.join(', ')}: system.query_log has no row of it`,
       query_log_off_by: off.join(', '),

@@ -1,10 +1,9 @@
 // What both kinds of MariaDB event take their fields from: a slow-log entry's (index.ts), and an audit
 // line's when the slow log was off (hidden-reads.ts): the tables a query opened, as the audit log's
-// TABLE lines named them (a fact `t:<query id>:<database>.<table>` on the connection), and the statement
-// as it is kept.
+// TABLE lines named them (a fact `t:<query id>:<database>.<table>` on the connection). How much of the
+// statement is kept is every format's (STATEMENT_KEEP, ../types.ts).
 import type { SessionView } from '../types';
 
-export const STATEMENT_KEEP = 1024;
 /** Tables the server reads for its own statistics while running a user's query (use_stat_tables). */
 const INTERNAL = /^mysql\.(table_stats|column_stats|index_stats)$/;
 
@@ -30,10 +29,6 @@ export function queryTables(view: SessionView, queryId: string, schema: string, 
 export function splitTable(qualified: string, schema: string): { database: string; table: string } {
   const dot = qualified.indexOf('.');
   return dot < 0 ? { database: schema, table: qualified } : { database: qualified.slice(0, dot), table: qualified.slice(dot + 1) };
-}
-
-export function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 /** Statements that read no table and move no data, as a rule: no event of their own (hidden-reads.ts: addUnseen). */

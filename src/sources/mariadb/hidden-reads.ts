@@ -8,9 +8,10 @@
 import { validateEvent } from '../../event';
 import { firstKeyword } from '../postgres/statement';
 import { PINNED_ATTR } from '../session-join';
-import type { DecodeContext, DecodedEvent, DecodeResult, SessionFact } from '../types';
+import { clip } from '../../text';
+import { STATEMENT_KEEP, type DecodeContext, type DecodedEvent, type DecodeResult, type SessionFact } from '../types';
 import { auditTimeMs, type AuditLine } from './audit-log';
-import { clip, queryTables, SESSION_ONLY, STATEMENT_KEEP } from './event-fields';
+import { queryTables, SESSION_ONLY } from './event-fields';
 import type { SlowEntry } from './slow-log';
 
 /**

@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
-import type { DecodeContext, DecodedEvent, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat, TableWidth } from '../types';
+import { clip } from '../../text';
+import { STATEMENT_KEEP, type DecodeContext, type DecodedEvent, type DecodeResult, type RawMessage, type SessionFact, type SourceDecoder, type SourceFormat, type TableWidth } from '../types';
 import { parseAudit } from './audit';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { bodyCursors, procedureCalled, triggerCreated } from './plpgsql';
@@ -38,7 +39,6 @@ const optionsSchema = z.strictObject({
 
 export type PostgresOptions = z.infer<typeof optionsSchema>;
 
-const STATEMENT_KEEP = 1024;
 const MESSAGE_KEEP = 512;
 
 export const postgresFormat: SourceFormat = {
@@ -498,10 +498,6 @@ function build(docs: Array<Record<string, unknown>>, rec: PgRecord, server: stri
     events.push({ event: v.event });
   }
   return { ok: true, events, facts };
-}
-
-function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 /** A guess at what a line is, for a dead-letter reason that helps fix the configuration. */

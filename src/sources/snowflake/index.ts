@@ -8,13 +8,13 @@
 import { z } from 'zod';
 import { validateEvent } from '../../event';
 import { count, parseFormatOptions, parseVendorTime, readJsonRecord, str } from '../cloud-common';
-import type { DecodedEvent, DecodeResult, SourceFormat } from '../types';
+import { cut } from '../../text';
+import { STATEMENT_KEEP, type DecodedEvent, type DecodeResult, type SourceFormat } from '../types';
 
 const optionsSchema = z.strictObject({
   server: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected an account name (letters, digits, . _ : -, at most 64)').optional(),
 });
 
-const STATEMENT_KEEP = 1024;
 const DATA_OBJECTS = new Set(['TABLE', 'VIEW', 'SECURE VIEW', 'MATERIALIZED VIEW', 'SECURE MATERIALIZED VIEW', 'EXTERNAL TABLE', 'DYNAMIC TABLE', 'ICEBERG TABLE', 'STREAM']);
 
 function upperKeys(doc: Record<string, unknown>): Record<string, unknown> {
@@ -96,7 +96,8 @@ export const snowflakeFormat: SourceFormat = {
             session_id: str(r.SESSION_ID),
             query_id: queryId,
             status,
-            statement: str(r.QUERY_TEXT).slice(0, STATEMENT_KEEP),
+            // Cut without the '…' the log formats add, as this format has always stored it (a change of stored values, not made here).
+            statement: cut(str(r.QUERY_TEXT), STATEMENT_KEEP),
             role: str(r.ROLE_NAME),
             warehouse: str(r.WAREHOUSE_NAME),
             bytes_scanned: count(r.BYTES_SCANNED),
