@@ -17,11 +17,12 @@ export interface RunFields {
   runSensitiveBytes: number;
   /** The detectors of the alert of the day before the run was carried from: its bytes were judged there. */
   runJudged: ReadonlyArray<string>;
-  /** Set on the view judged across midnight only: the window, for the explanation. */
-  window?: string;
+  /** Set only while the day-volume checks judge the window (span.ts): their clause says "the window". */
+  window: string | undefined;
 }
 
-export const noRun = (): RunFields => ({ runStart: -Infinity, runEnd: -Infinity, runBytes: 0, runSensitiveBytes: 0, runJudged: NOT_JUDGED });
+// `window` in every day from the start: one shape for all (set for a moment per event across midnight).
+export const noRun = (): RunFields => ({ runStart: -Infinity, runEnd: -Infinity, runBytes: 0, runSensitiveBytes: 0, runJudged: NOT_JUDGED, window: undefined });
 
 /** Adds a counted event to the day's run: a pause of RUN_GAP_MS or more starts a new one. */
 export function extendRun(s: RunFields, ts: number, bytes: number, sensitive: boolean): void {

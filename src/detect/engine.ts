@@ -20,7 +20,7 @@ import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
 import { carryRun } from './day-run';
-import { acrossMidnight, judgedAcrossMidnight, judgedOn, statisticOf } from './span';
+import { carriesRun, judgedAcrossMidnight, judgedOn, statisticOf } from './span';
 
 export interface EngineOptions {
   detection: DetectionConfig;
@@ -152,6 +152,8 @@ export function createEngine(opts: EngineOptions): Engine {
     return set;
   };
   const stats: EngineStats = { events: 0, duplicates: 0, late: 0, unscored: 0, alerts: 0, revisions: 0 };
+  /** The statistics of the day's own findings at the event being judged (across midnight only), reused. */
+  const own: string[] = [];
   let newestDay = -Infinity;
 
   /** Days counted by `prime` (a backfill's day before), by day, then user: their runs only are read. */
@@ -337,19 +339,19 @@ export function createEngine(opts: EngineOptions): Engine {
           continue;
         }
         let fired = false;
-        // Only during a run carried from the day before (span.ts): null, and nothing allocated, otherwise.
-        const run = acrossMidnight(t.state);
-        const own = run && new Set<string>();
+        // The statistics the day's own totals gave at this event, only while a run is carried (span.ts).
+        const carried = carriesRun(t.state);
+        if (carried) own.length = 0;
         for (const check of t.checks) {
           const f = check(t.state);
           if (f) {
             (t.findings ??= new Map()).set(f.detector, f);
             fired = true;
-            own?.add(statisticOf(f.detector));
+            if (carried) own.push(statisticOf(f.detector));
           }
         }
-        if (run && own) {
-          for (const f of judgedAcrossMidnight(t.state, run, t.checks, own)) {
+        if (carried) {
+          for (const f of judgedAcrossMidnight(t.state, t.checks, own)) {
             (t.findings ??= new Map()).set(f.detector, f);
             fired = true;
           }

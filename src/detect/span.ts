@@ -12,6 +12,9 @@ import { RUN_MAX_MS, type RunFields } from './day-run';
 import type { Check, Finding } from './detectors';
 
 const NO_TABLES: ReadonlySet<string> = new Set<string>();
+const NO_FINDINGS: Finding[] = [];
+/** The day's `window` while its checks judge the window: the clause says "the window" (its text is written after). */
+const JUDGING_WINDOW = 'the window';
 
 /** The detectors of the day before's alert: the carried run's bytes were judged there, and are not raised again. */
 export function judgedOn(s: RunFields, detectors: ReadonlyArray<string>): void {
@@ -22,34 +25,44 @@ export function judgedOn(s: RunFields, detectors: ReadonlyArray<string>): void {
 export const statisticOf = (d: string) => (d === 'volumePeers' ? 'volumeSelf' : d);
 
 /**
- * The day as the day-volume detectors judge it across midnight: the carried run's bytes in place of the
- * day's, or null when the day's run did not begin the day before (or has gone on longer than a day).
+ * Whether the day's run is judged across midnight: it began the day before (carried, still going on) and
+ * is at most a day long (RUN_MAX_MS).
  */
-export function acrossMidnight(s: DayState): DayState | null {
-  const dayStart = s.day * MS_PER_DAY;
-  // Only a carried run begins before the day; one longer than a day is not judged as one window.
-  if (!(s.runStart > -Infinity && s.runStart < dayStart) || s.runEnd - s.runStart > RUN_MAX_MS) return null;
-  const window = `${formatBytes(s.runBytes)} in the ${formatDuration(s.runEnd - s.runStart)} from ${clock(s.runStart)} UTC the day before to ${clock(s.runEnd)} UTC without a pause of an hour (across UTC midnight)`;
-  return { ...s, bytes: s.runBytes, sensitiveBytes: s.runSensitiveBytes, newSensitive: NO_TABLES, window };
-}
+export const carriesRun = (s: DayState) => s.runStart > -Infinity && s.runStart < s.day * MS_PER_DAY && !(s.runEnd - s.runStart > RUN_MAX_MS);
 
 /** The detectors that judge a day's bytes (or its bytes from sensitive tables): they judge the window too. */
 const DAY_VOLUME: ReadonlySet<string> = new Set(['volumeSelf', 'volumePeers', 'magnitude', 'ceiling', 'sensitive']);
 
 /**
- * The day-volume findings on the window `run` (acrossMidnight) that the day's own totals did not give at
- * this event (`own`: their statistics) and the day before did not raise on the same bytes. The day's
- * checks are run on the window, their other findings dropped: no closure per person and detector for it
- * (the engine keeps a day's checks for every employee). Each names the window and begins the day before.
+ * The day-volume findings on the carried run's window (carriesRun) that the day's own totals did not give
+ * at this event (`own`: their statistics) and the day before did not raise on the same bytes. The day's
+ * checks are run on the day itself with the window's bytes in their place, put back after (nothing copied
+ * per event, the window's text written only for a finding: the engine keeps a day's checks for every
+ * employee), their other findings dropped. Each names the window and begins the day before.
  */
-export function judgedAcrossMidnight(s: DayState, run: DayState, checks: ReadonlyArray<Check>, own: ReadonlySet<string>): Finding[] {
-  const out: Finding[] = [];
-  for (const check of checks) {
-    const f = check(run);
-    if (!f || !DAY_VOLUME.has(f.detector) || own.has(statisticOf(f.detector)) || s.runJudged.includes(statisticOf(f.detector))) continue;
-    out.push({ ...f, sinceDay: s.day - 1, clause: `${run.window}: ${f.clause}`, details: { ...f.details, windowStart: new Date(s.runStart).toISOString(), windowEnd: new Date(s.runEnd).toISOString() } });
+export function judgedAcrossMidnight(s: DayState, checks: ReadonlyArray<Check>, own: ReadonlyArray<string>): Finding[] {
+  if (!carriesRun(s)) return NO_FINDINGS;
+  const { bytes, sensitiveBytes, newSensitive } = s;
+  const found: Finding[] = [];
+  s.bytes = s.runBytes;
+  s.sensitiveBytes = s.runSensitiveBytes;
+  s.newSensitive = NO_TABLES;
+  s.window = JUDGING_WINDOW;
+  try {
+    for (const check of checks) {
+      const f = check(s);
+      if (f && DAY_VOLUME.has(f.detector) && !own.includes(statisticOf(f.detector)) && !s.runJudged.includes(statisticOf(f.detector))) found.push(f);
+    }
+  } finally {
+    s.bytes = bytes;
+    s.sensitiveBytes = sensitiveBytes;
+    s.newSensitive = newSensitive;
+    s.window = undefined;
   }
-  return out;
+  if (found.length === 0) return NO_FINDINGS;
+  const window = `${formatBytes(s.runBytes)} in the ${formatDuration(s.runEnd - s.runStart)} from ${clock(s.runStart)} UTC the day before to ${clock(s.runEnd)} UTC without a pause of an hour (across UTC midnight)`;
+  const details = { windowStart: new Date(s.runStart).toISOString(), windowEnd: new Date(s.runEnd).toISOString() };
+  return found.map((f) => ({ ...f, sinceDay: s.day - 1, clause: `${window}: ${f.clause}`, details: { ...f.details, ...details } }));
 }
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
