@@ -1,31 +1,54 @@
 // A day's latest run of activity (events without a pause of RUN_GAP_MS), kept in its DayState so that
-// an export across UTC midnight can be judged as one window (span.ts judges it; this only counts it).
+// an export across UTC midnight can be judged as one window (span.ts judges it; this only counts it),
+// and the day's bytes per SLOT_MS: a run kept going for days (a query every 30 minutes) is judged over
+// its last day only, from a slot of the day before, so it cannot be made too long to judge.
 import { MS_PER_DAY, MS_PER_HOUR } from '../calendar';
 
 /** A pause this long ends a run (the explanation says "an hour"). */
 export const RUN_GAP_MS = MS_PER_HOUR;
-/** The longest window judged: a day's, like the day's own totals. */
-export const RUN_MAX_MS = MS_PER_DAY;
+/** The day's bytes are counted in slots this long: the window judged is at least a day less one slot. */
+export const SLOT_MS = 3 * MS_PER_HOUR;
+const SLOTS = MS_PER_DAY / SLOT_MS;
 
 const NOT_JUDGED: ReadonlyArray<string> = [];
+/** Shared by every day with no counted (sensitive) bytes yet: most people's sensitive slots stay so. */
+export const NO_SLOTS: ReadonlyArray<number> = Object.freeze([]);
 
 /** The fields of a day's latest run (in DayState; -Infinity / 0 until its first counted event). */
 export interface RunFields {
   runStart: number;
   runEnd: number;
+  /** Since runStart: carried from the day before, they include its part of the run. */
   runBytes: number;
   runSensitiveBytes: number;
   /** The detectors of the alert of the day before the run was carried from: its bytes were judged there. */
   runJudged: ReadonlyArray<string>;
+  /** The day's counted bytes (and from sensitive tables) per SLOT_MS from its midnight: NO_SLOTS until used. */
+  slots: ReadonlyArray<number>;
+  sensitiveSlots: ReadonlyArray<number>;
+  /** The slots of the day before the run was carried from (shared with it), NO_SLOTS when none was. */
+  priorSlots: ReadonlyArray<number>;
+  priorSensitiveSlots: ReadonlyArray<number>;
   /** Set only while the day-volume checks judge the window (span.ts): their clause says "the window". */
   window: string | undefined;
 }
 
 // `window` in every day from the start: one shape for all (set for a moment per event across midnight).
-export const noRun = (): RunFields => ({ runStart: -Infinity, runEnd: -Infinity, runBytes: 0, runSensitiveBytes: 0, runJudged: NOT_JUDGED, window: undefined });
+export const noRun = (): RunFields => ({
+  runStart: -Infinity,
+  runEnd: -Infinity,
+  runBytes: 0,
+  runSensitiveBytes: 0,
+  runJudged: NOT_JUDGED,
+  slots: NO_SLOTS,
+  sensitiveSlots: NO_SLOTS,
+  priorSlots: NO_SLOTS,
+  priorSensitiveSlots: NO_SLOTS,
+  window: undefined,
+});
 
-/** Adds a counted event to the day's run: a pause of RUN_GAP_MS or more starts a new one. */
-export function extendRun(s: RunFields, ts: number, bytes: number, sensitive: boolean): void {
+/** Adds a counted event to the day's run (a pause of RUN_GAP_MS or more starts a new one) and its slot. */
+export function extendRun(s: RunFields, dayStart: number, ts: number, bytes: number, sensitive: boolean): void {
   if (!(ts - s.runEnd < RUN_GAP_MS)) {
     s.runStart = ts;
     s.runBytes = 0;
@@ -34,7 +57,26 @@ export function extendRun(s: RunFields, ts: number, bytes: number, sensitive: bo
   }
   s.runEnd = Math.max(s.runEnd, ts);
   s.runBytes += bytes;
-  if (sensitive) s.runSensitiveBytes += bytes;
+  const slot = Math.min(SLOTS - 1, Math.max(0, Math.floor((ts - dayStart) / SLOT_MS)));
+  s.slots = addTo(s.slots, slot, bytes);
+  if (sensitive) {
+    s.runSensitiveBytes += bytes;
+    s.sensitiveSlots = addTo(s.sensitiveSlots, slot, bytes);
+  }
+}
+
+/** The slots with `bytes` added to one (its own array in place of the shared empty one). */
+function addTo(slots: ReadonlyArray<number>, slot: number, bytes: number): ReadonlyArray<number> {
+  const own = (slots === NO_SLOTS ? new Array<number>(SLOTS).fill(0) : slots) as number[];
+  own[slot] += bytes;
+  return own;
+}
+
+/** The bytes of `slots` from slot `first` to the day's end. */
+export function bytesFrom(slots: ReadonlyArray<number>, first: number): number {
+  let sum = 0;
+  for (let i = first; i < slots.length; i++) sum += slots[i];
+  return sum;
 }
 
 /**
@@ -47,6 +89,7 @@ export function carryRun(s: RunFields, before: RunFields | undefined, ts: number
   s.runEnd = before.runEnd;
   s.runBytes = before.runBytes;
   s.runSensitiveBytes = before.runSensitiveBytes;
+  s.priorSlots = before.slots;
+  s.priorSensitiveSlots = before.sensitiveSlots;
   return true;
 }
-

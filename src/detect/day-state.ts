@@ -1,6 +1,6 @@
 // One employee's running totals for one UTC day (the alert window), updated event by event in event
 // time. The detectors read it after every event, so a threshold is noticed at the event that crosses it.
-import { localHour, MS_PER_HOUR } from '../calendar';
+import { localHour, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
 import { RecentIds } from '../kafka';
 import type { AllowlistEntry } from './allowlist';
 import type { Sensitivity } from './catalog';
@@ -159,7 +159,7 @@ export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
     s.sensitiveBytes += e.bytes;
     if (!f.knownTable) s.newSensitive = added(s.newSensitive, e.table);
   }
-  extendRun(s, e.ts, e.bytes, f.sensitive);
+  extendRun(s, s.day * MS_PER_DAY, e.ts, e.bytes, f.sensitive);
   if (isNight(localHour(e.ts, f.timezone), f.night)) s.offHoursBytes += e.bytes;
   // Clock hours, as the rollup user_hourly has them (the busiest hour's history comes from it). Events
   // arrive in order per user; an out-of-order one counts toward the current hour.

@@ -4,54 +4,12 @@
 // raised again, and a live detector (Kafka's order: per user, users interleaved, any batches) gives the
 // alerts a backfill (hour blocks in event order) gives.
 import type { AlertRecord } from '../../src/alerts/types';
-import { loadConfig } from '../../src/config';
-import type { DetectionConfig } from '../../src/config/detection-schema';
-import { allowlistFrom } from '../../src/detect/allowlist';
 import { inEventOrder } from '../../src/detect/backfill';
-import { catalogFrom } from '../../src/detect/catalog';
-import { createEngine } from '../../src/detect/engine';
 import type { DetectEvent } from '../../src/detect/event';
-import type { DayHistory } from '../../src/detect/history';
-import { peopleFrom } from '../../src/detect/people';
-import { gpdTail } from '../../src/detect/statistics/tail';
-import { directoryEntry, handHistory, spread, type PersonDays } from '../helpers/detect-history';
+import { engine, last, ofDay, run, users } from '../helpers/across-midnight';
 import { at, DAY, GB, MB, MIN } from '../helpers/detect-time';
 
-const { detection } = loadConfig({ env: {} }).config;
 const HOUR = 60 * MIN;
-
-const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
-
-// Forty people around 100 MB a day (the organisation of detect-magnitude.test.ts); `steady` moves about
-// 150 MB a day, `evening` the same but works 17:00-02:00 UTC (a Pacific working day), across midnight.
-const OTHERS = Array.from({ length: 36 }, (_, i) => `m${i + 1}`);
-const NAMES = [...OTHERS, 'steady', 'evening', 'wide'];
-const people = peopleFrom(NAMES.map((id) => directoryEntry(id, 'Sales', 'sales_ops')));
-const users: Record<string, PersonDays> = {};
-OTHERS.forEach((id, i) => (users[id] = { daily: spread(100 * MB, 0.4 + 0.02 * i, 37 * i), tables: ['crm.orders'] }));
-users.steady = { daily: spread(150 * MB, 0.25, 733), tables: ['crm.orders'] };
-users.evening = { daily: spread(150 * MB, 0.25, 411), tables: ['crm.orders'] };
-users.wide = { daily: spread(100 * MB, 2.0, 501), tables: ['crm.orders'] };
-
-/** The heavy-tailed calibration of detect-magnitude.test.ts: an anomaly alone is rarely high. */
-function heavyHistory(day: number, d: DetectionConfig): DayHistory {
-  const h = handHistory(day, users, d, people);
-  const heavy = gpdTail(3.32, 0.05, 0.25, 1.39, 'pool', 10_000);
-  const combined = gpdTail(4.24, 0.05, 0, 1.0, 'pool', 10_000);
-  return { ...h, calibration: { ...h.calibration, volume: heavy, hour: heavy, sensitive: heavy, combined } };
-}
-
-const engine = () => createEngine({ detection, people, catalog, allowlist: allowlistFrom([]), history: async (day) => heavyHistory(day, detection), now: () => 0 });
-
-/** `n` queries of `bytes` each, one every `gap` minutes from `from`. */
-function run(user: string, from: number, n: number, bytes: number, gap: number, table = 'crm.orders', tag = 'x'): DetectEvent[] {
-  return Array.from({ length: n }, (_, i) => ({
-    eventId: `${user}-${tag}-${i}`, ts: from + i * gap * MIN, user, action: 'SELECT', bytes, rows: Math.round(bytes / 500), table, clientIp: '10.0.0.7', clientApp: 'psql', sessionId: `${user}-${tag}`, ok: true,
-  }));
-}
-
-const ofDay = (alerts: AlertRecord[], day: number) => alerts.filter((a) => a.windowEnd === (day + 1) * 86_400_000);
-const last = <T>(xs: T[]) => xs[xs.length - 1];
 
 describe('an export across UTC midnight is judged as one window', () => {
   it('16 GB from 22:00 to 02:00 UTC (8 GB on each day) is high on the second day, naming the window', async () => {
@@ -158,4 +116,5 @@ describe('live and backfill give the same alerts across midnight', () => {
     // Without the day before, the first midnight splits the export in two.
     expect((await backfill(false)).some((a) => a.explanation.includes('across UTC midnight'))).toBe(false);
   });
+
 });
