@@ -80,14 +80,14 @@ export async function storedEvents(ch: ClickHouse, from: number, to: number): Pr
 }
 
 /**
- * Gives the engine the stored events of the day before `from`'s day (up to `from`), counted, not judged:
- * a run of activity still going on at the start of the period is judged across midnight (span.ts) as the
- * live detector, which judged that day, judged it. Restore the alerts of that day too (what they raised
- * on the run is not raised again).
+ * Gives the engine the stored events from the day before `from`'s day up to `from` (Engine.prime): a run
+ * of activity still going on at the start of the period is judged across midnight (span.ts), and a
+ * period from after midnight (01:00) begins with the day's totals so far, as the live detector, which
+ * judged those hours, judged it. Restore the stored alerts of both days first (what they raised is not
+ * raised again).
  */
-export async function primeDayBefore(ch: ClickHouse, engine: Engine, from: number): Promise<void> {
-  const day = dayOf(from);
-  engine.prime(await storedEvents(ch, (day - 1) * MS_PER_DAY, Math.min(from, day * MS_PER_DAY)));
+export async function primeBefore(ch: ClickHouse, engine: Engine, from: number): Promise<void> {
+  await engine.prime(await storedEvents(ch, (dayOf(from) - 1) * MS_PER_DAY, from), from);
 }
 
 export interface BackfillProgress {

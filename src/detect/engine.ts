@@ -73,11 +73,14 @@ export interface Engine {
   /** These revisions are stored (the live detector, once written): the drip runs they report are reported. */
   settled(alerts: ReadonlyArray<AlertRecord>): void;
   /**
-   * The events of the day before a backfill's first day (`detect --once --from`): their runs of activity
-   * still going on at its end carry into it (span.ts), as they do for a live detector that judged that
-   * day. Counted only, never judged; forgotten with the days kept. Before the first `process`.
+   * The stored events before a backfill's `from` (`detect --once --from`), from the day before its first
+   * day: that day's are counted only, never judged (their runs of activity still going on at its end carry
+   * into it, span.ts, as for a live detector that judged that day); its first day's before `from` (a
+   * `from` after midnight) are judged as the live detector judged them but raise nothing (their revisions
+   * are stored: restore them first), so that at `from` the day's totals, run and findings are the live
+   * detector's. Forgotten with the days kept. Before the first `process`.
    */
-  prime(events: ReadonlyArray<DetectEvent>): void;
+  prime(events: ReadonlyArray<DetectEvent>, from: number): Promise<void>;
   /**
    * Starts building day `day`'s history now, in slices, while events of earlier days are judged (a
    * backfill's next day: its rows are all stored). Not for a day whose rows are still coming in: the
@@ -284,112 +287,130 @@ export function createEngine(opts: EngineOptions): Engine {
     return record;
   }
 
+  /**
+   * Judges events (in order per user) and returns the alert revisions; `quiet`: only counts and judges
+   * them, raising nothing (events before a backfill's `from`, whose revisions are stored).
+   */
+  async function judge(events: ReadonlyArray<DetectEvent>, quiet: boolean): Promise<AlertRecord[]> {
+    // Only the days the batch can judge: an event already too late (an old timestamp, a replayed
+    // export) is counted and skipped below, and must not cost a history built for its day (at 100,000
+    // employees minutes and gigabytes each: a few such messages would stall or exhaust the detector).
+    // The newest day only grows during the batch, so what is late now stays late.
+    const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))].filter((d) => d >= newestDay - KEEP_DAYS + 1);
+    const loaded = new Map(await Promise.all(days.map(async (d) => [d, await histories.of(d)] as const)));
+    for (const [d, history] of loaded) judgeWith(d, history);
+    const out: AlertRecord[] = [];
+    let n = 0;
+    for (const given of events) {
+      // A turn of the event loop now and then: a live consumer's heartbeat timers must run during a large batch.
+      if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!Number.isFinite(given.ts)) {
+        stats.unscored++;
+        continue;
+      }
+      const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
+      if (e !== given) stats.unscored++;
+      const day = dayOf(e.ts);
+      if (day < newestDay - KEEP_DAYS + 1) {
+        // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.
+        stats.late++;
+        continue;
+      }
+      const t = tracked.get(day)?.get(e.user) ?? track(e.user, day, loaded.get(day)!);
+      const f = t.facts;
+      f.sensitivity = catalog.sensitivity(e.table);
+      f.sensitive = t.sensitiveClasses.has(f.sensitivity);
+      f.knownTable = t.ctx.known.tables.has(e.table) || (t.late?.has(e.table) ?? false);
+      f.allowlisted = allowlist.covering(e.user, e.table, e.ts);
+      // The day's first counted event: a run of the day before still going on carries into it (span.ts).
+      if (t.state.runEnd === -Infinity) {
+        const before = tracked.get(day - 1)?.get(e.user);
+        if (carryRun(t.state, before?.state ?? primed.get(day - 1)?.get(e.user), e.ts)) {
+          // What the day before's alert (tracked, or stored and restored) already raised on the run's bytes.
+          const alert = before ? before.alert : restored.get(alertIdOf(e.user, day - 1, opts.alertIdKey));
+          if (alert) judgedOn(t.state, alert.detectors);
+        }
+      }
+      const hadTable = t.state.tables.has(e.table);
+      const added = addEvent(t.state, e, f);
+      // A table first touched on a day whose next day is judged already (a source a few minutes behind,
+      // after midnight): the next day's known tables and recent first accesses include it too.
+      if (!hadTable && t.state.tables.has(e.table)) {
+        const next = tracked.get(day + 1)?.get(e.user);
+        if (next) learnLate(next, e.table, f.sensitivity, detection.detectors.sensitive.firstAccessDays > 1);
+      }
+      stats.events++;
+      if (!added) {
+        stats.duplicates++;
+        continue;
+      }
+      let fired = false;
+      // The statistics the day's own totals gave at this event, only while a run is carried (span.ts).
+      const carried = carriesRun(t.state);
+      if (carried) own.length = 0;
+      for (const check of t.checks) {
+        const f = check(t.state);
+        if (f) {
+          (t.findings ??= new Map()).set(f.detector, f);
+          fired = true;
+          if (carried) own.push(statisticOf(f.detector));
+        }
+      }
+      if (carried) {
+        for (const f of judgedAcrossMidnight(t.state, t.checks, own)) {
+          (t.findings ??= new Map()).set(f.detector, f);
+          fired = true;
+        }
+      }
+      if (fired && !quiet) {
+        const r = revise(t, [...t.findings!.values()], e);
+        if (r) out.push(r);
+      }
+      if (day > newestDay && (!opts.live || day <= dayOf(now()))) {
+        newestDay = day;
+        forget();
+      }
+    }
+    return out;
+  }
+
+  /** Counts the events of days before a backfill's first (prime), never judged: only their runs are read. */
+  function count(events: ReadonlyArray<DetectEvent>) {
+    // Per employee: what an event's facts need of them (the facts object is filled in per event).
+    const of = new Map<string, { facts: EventFacts; classes: ReadonlySet<string> }>();
+    for (const given of events) {
+      if (!Number.isFinite(given.ts)) continue;
+      const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
+      const day = dayOf(e.ts);
+      let ofDay = primed.get(day);
+      if (!ofDay) primed.set(day, (ofDay = new Map()));
+      let s = ofDay.get(e.user);
+      if (!s) ofDay.set(e.user, (s = newDayState(e.user, day)));
+      let p = of.get(e.user);
+      if (!p) {
+        const person = people.get(e.user) ?? unknownPerson(e.user);
+        const settings = settingsFor(detection, person);
+        const facts: EventFacts = { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: true, allowlisted: undefined };
+        of.set(e.user, (p = { facts, classes: classSet(settings.sensitive.classes) }));
+      }
+      p.facts.sensitivity = catalog.sensitivity(e.table);
+      p.facts.sensitive = p.classes.has(p.facts.sensitivity);
+      p.facts.allowlisted = allowlist.covering(e.user, e.table, e.ts);
+      addEvent(s, e, p.facts);
+    }
+  }
+
   return {
-    async process(events) {
-      // Only the days the batch can judge: an event already too late (an old timestamp, a replayed
-      // export) is counted and skipped below, and must not cost a history built for its day (at 100,000
-      // employees minutes and gigabytes each: a few such messages would stall or exhaust the detector).
-      // The newest day only grows during the batch, so what is late now stays late.
-      const days = [...new Set(events.filter((e) => Number.isFinite(e.ts)).map((e) => dayOf(e.ts)))].filter((d) => d >= newestDay - KEEP_DAYS + 1);
-      const loaded = new Map(await Promise.all(days.map(async (d) => [d, await histories.of(d)] as const)));
-      for (const [d, history] of loaded) judgeWith(d, history);
-      const out: AlertRecord[] = [];
-      let n = 0;
-      for (const given of events) {
-        // A turn of the event loop now and then: a live consumer's heartbeat timers must run during a large batch.
-        if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!Number.isFinite(given.ts)) {
-          stats.unscored++;
-          continue;
-        }
-        const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
-        if (e !== given) stats.unscored++;
-        const day = dayOf(e.ts);
-        if (day < newestDay - KEEP_DAYS + 1) {
-          // Older than the days kept: stored and in the rollups (baselines), too late to judge its day again.
-          stats.late++;
-          continue;
-        }
-        const t = tracked.get(day)?.get(e.user) ?? track(e.user, day, loaded.get(day)!);
-        const f = t.facts;
-        f.sensitivity = catalog.sensitivity(e.table);
-        f.sensitive = t.sensitiveClasses.has(f.sensitivity);
-        f.knownTable = t.ctx.known.tables.has(e.table) || (t.late?.has(e.table) ?? false);
-        f.allowlisted = allowlist.covering(e.user, e.table, e.ts);
-        // The day's first counted event: a run of the day before still going on carries into it (span.ts).
-        if (t.state.runEnd === -Infinity) {
-          const before = tracked.get(day - 1)?.get(e.user);
-          if (carryRun(t.state, before?.state ?? primed.get(day - 1)?.get(e.user), e.ts)) {
-            // What the day before's alert (tracked, or stored and restored) already raised on the run's bytes.
-            const alert = before ? before.alert : restored.get(alertIdOf(e.user, day - 1, opts.alertIdKey));
-            if (alert) judgedOn(t.state, alert.detectors);
-          }
-        }
-        const hadTable = t.state.tables.has(e.table);
-        const added = addEvent(t.state, e, f);
-        // A table first touched on a day whose next day is judged already (a source a few minutes behind,
-        // after midnight): the next day's known tables and recent first accesses include it too.
-        if (!hadTable && t.state.tables.has(e.table)) {
-          const next = tracked.get(day + 1)?.get(e.user);
-          if (next) learnLate(next, e.table, f.sensitivity, detection.detectors.sensitive.firstAccessDays > 1);
-        }
-        stats.events++;
-        if (!added) {
-          stats.duplicates++;
-          continue;
-        }
-        let fired = false;
-        // The statistics the day's own totals gave at this event, only while a run is carried (span.ts).
-        const carried = carriesRun(t.state);
-        if (carried) own.length = 0;
-        for (const check of t.checks) {
-          const f = check(t.state);
-          if (f) {
-            (t.findings ??= new Map()).set(f.detector, f);
-            fired = true;
-            if (carried) own.push(statisticOf(f.detector));
-          }
-        }
-        if (carried) {
-          for (const f of judgedAcrossMidnight(t.state, t.checks, own)) {
-            (t.findings ??= new Map()).set(f.detector, f);
-            fired = true;
-          }
-        }
-        if (fired) {
-          const r = revise(t, [...t.findings!.values()], e);
-          if (r) out.push(r);
-        }
-        if (day > newestDay && (!opts.live || day <= dayOf(now()))) {
-          newestDay = day;
-          forget();
-        }
-      }
-      return out;
-    },
-    prime(events) {
-      // Per employee: what an event's facts need of them (the facts object is filled in per event).
-      const of = new Map<string, { facts: EventFacts; classes: ReadonlySet<string> }>();
-      for (const given of events) {
-        if (!Number.isFinite(given.ts)) continue;
-        const e = validCounts(given) ? given : { ...given, bytes: countOr0(given.bytes), rows: countOr0(given.rows) };
-        const day = dayOf(e.ts);
-        let ofDay = primed.get(day);
-        if (!ofDay) primed.set(day, (ofDay = new Map()));
-        let s = ofDay.get(e.user);
-        if (!s) ofDay.set(e.user, (s = newDayState(e.user, day)));
-        let p = of.get(e.user);
-        if (!p) {
-          const person = people.get(e.user) ?? unknownPerson(e.user);
-          const settings = settingsFor(detection, person);
-          const facts: EventFacts = { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: true, allowlisted: undefined };
-          of.set(e.user, (p = { facts, classes: classSet(settings.sensitive.classes) }));
-        }
-        p.facts.sensitivity = catalog.sensitivity(e.table);
-        p.facts.sensitive = p.classes.has(p.facts.sensitivity);
-        p.facts.allowlisted = allowlist.covering(e.user, e.table, e.ts);
-        addEvent(s, e, p.facts);
-      }
+    process: (events) => judge(events, false),
+    async prime(events, from) {
+      const first = dayOf(from);
+      // The days before `from`'s: counted only (their runs carry into it), without their histories.
+      count(events.filter((e) => !(dayOf(e.ts) >= first)));
+      // Its own day up to `from` is judged as the live detector judged it, its revisions (stored) not raised
+      // again: the day's totals, run and findings at `from` are the live detector's. Not in the stats.
+      const before = { ...stats };
+      await judge(events.filter((e) => dayOf(e.ts) === first && e.ts < from), true);
+      Object.assign(stats, before);
     },
     prepare(day) {
       // Awaited by the day's first event; a failure is seen there (and not cached).

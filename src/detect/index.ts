@@ -5,7 +5,7 @@
 export { EARLY_ENOUGH_MS } from './day-histories';
 export { createEngine, type Engine, type EngineOptions, type EngineStats } from './engine';
 export { engineFor, type EngineInputs } from './setup';
-export { backfill, primeDayBefore, inEventOrder, storedEvents, storedEventsEverywhere, storedEventsWhere, type BackfillProgress } from './backfill';
+export { backfill, primeBefore, inEventOrder, storedEvents, storedEventsEverywhere, storedEventsWhere, type BackfillProgress } from './backfill';
 export { fromAccessEvent, type DetectEvent } from './event';
 export { loadDayHistory, sharedHistory, type DayHistory } from './history';
 export { createHistoryCarry, type CarrySpill, type HistoryCarry } from './history-carry';

@@ -107,7 +107,7 @@ describe('live and backfill give the same alerts across midnight', () => {
     const backfill = async (prime: boolean) => {
       const b = engine();
       b.restore([...latestOf.values()]);
-      if (prime) b.prime(events.filter((e) => e.ts < at(DAY + 1, 0)));
+      if (prime) await b.prime(events.filter((e) => e.ts < at(DAY + 1, 0)), at(DAY + 1, 0));
       return b.process(period);
     };
     const primed = await backfill(true);
@@ -117,4 +117,26 @@ describe('live and backfill give the same alerts across midnight', () => {
     expect((await backfill(false)).some((a) => a.explanation.includes('across UTC midnight'))).toBe(false);
   });
 
+  it('a backfill from 01:00 (detect --once --from), primed with the stored events before it and restored alerts, gives the live alerts from 01:00', async () => {
+    const from = at(DAY + 1, 1);
+    const events = [
+      // 16 GB from 22:00 to 02:00: the window crosses magnitude's threshold after 01:00.
+      ...run('steady', at(DAY, 22), 80, 200 * MB, 3),
+      // 10 GB by 23:59 (alerted that day) with 600 MB more after midnight, across 01:00.
+      ...run('m5', at(DAY, 21), 60, 170 * MB, 3),
+      ...run('m5', at(DAY + 1, 0, 1), 30, 20 * MB, 3, 'crm.orders', 'late'),
+      ...run('m3', at(DAY + 1, 0, 30), 30, 20 * MB, 4, 'crm.orders', 'night'),
+    ].sort(inEventOrder);
+    // Live: the events before 01:00 (their revisions stored), then the rest.
+    const l = engine();
+    const stored = await l.process(events.filter((e) => e.ts < from));
+    const live = await l.process(events.filter((e) => e.ts >= from));
+    expect(live.some((a) => a.user === 'steady' && a.explanation.includes('across UTC midnight'))).toBe(true);
+    // Backfill: the latest stored revisions restored, the stored events from the day before up to 01:00 primed.
+    const b = engine();
+    b.restore([...new Map(stored.map((a) => [a.alertId, a])).values()]);
+    await b.prime(events.filter((e) => e.ts >= at(DAY, 0) && e.ts < from), from);
+    expect(await b.process(events.filter((e) => e.ts >= from))).toEqual(live);
+    expect(b.stats().events).toBe(events.filter((e) => e.ts >= from).length);
+  });
 });

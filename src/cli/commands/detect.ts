@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { alertsOfDays, writeAlerts, type AlertRecord } from '../../alerts';
 import { dayOf } from '../../calendar';
-import { backfill, engineFor, primeDayBefore } from '../../detect';
+import { backfill, engineFor, primeBefore } from '../../detect';
 import { liveDetectorChecks, liveDetectorMembers, startLiveDetector, type LiveDetector, type LiveDetectorsFound } from '../../live-detect';
 import { Abandoned, createKafka } from '../../kafka';
 import { loadEngineInputs } from '../../triage';
@@ -78,7 +78,7 @@ Examples:
         // Alerts already stored for the period are continued (revised if the new judgement says more), never raised twice.
         const stored = await alertsOfDays(ch, dayOf(from) - 1, dayOf(to - 1));
         engine.restore(stored);
-        await primeDayBefore(ch, engine, from);
+        await primeBefore(ch, engine, from);
         const current = new Map<string, AlertRecord>(stored.filter((a) => a.windowEnd > from && a.windowStart < to).map((a) => [a.alertId, a]));
         let lastReport = 0;
         await backfill(
