@@ -93,3 +93,27 @@ export function carryRun(s: RunFields, before: RunFields | undefined, ts: number
   s.priorSensitiveSlots = before.sensitiveSlots;
   return true;
 }
+
+/**
+ * A counted event of the day before (`before`) that arrived after the day's (`s`) first events, a source
+ * being behind: its bytes join the run the day carried when it falls in it, and a run of the day before
+ * that it now makes go on until within RUN_GAP_MS of the day's first run (`dayBytes`: the day's counted
+ * bytes, all in that run while it is the first) is carried now. Whether it was carried now.
+ */
+export function lateBefore(s: RunFields, before: RunFields, dayStart: number, dayBytes: number, ts: number, bytes: number, sensitive: boolean): boolean {
+  if (s.runStart === -Infinity) return false;
+  if (s.runStart < dayStart) {
+    if (ts >= s.runStart) {
+      s.runBytes += bytes;
+      if (sensitive) s.runSensitiveBytes += bytes;
+    }
+    return false;
+  }
+  if (!(s.runBytes === dayBytes && s.runStart - before.runEnd < RUN_GAP_MS)) return false;
+  s.runStart = before.runStart;
+  s.runBytes += before.runBytes;
+  s.runSensitiveBytes += before.runSensitiveBytes;
+  s.priorSlots = before.slots;
+  s.priorSensitiveSlots = before.sensitiveSlots;
+  return true;
+}

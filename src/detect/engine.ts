@@ -19,7 +19,7 @@ import { learnLate, withYesterday } from './late-tables';
 import { unknownPerson, type Person } from './people';
 import { raisesAlert, scoreOf, scoringFor, severityOf, type Scoring } from './scoring';
 import { settingsFor } from './settings';
-import { carryRun } from './day-run';
+import { carryRun, lateBefore } from './day-run';
 import { carriesRun, judgedAcrossMidnight, judgedOn, statisticOf } from './span';
 
 export interface EngineOptions {
@@ -332,6 +332,7 @@ export function createEngine(opts: EngineOptions): Engine {
         }
       }
       const hadTable = t.state.tables.has(e.table);
+      const counted = t.state.events;
       const added = addEvent(t.state, e, f);
       // A table first touched on a day whose next day is judged already (a source a few minutes behind,
       // after midnight): the next day's known tables and recent first accesses include it too.
@@ -366,6 +367,9 @@ export function createEngine(opts: EngineOptions): Engine {
         const r = revise(t, [...t.findings!.values()], e);
         if (r) out.push(r);
       }
+      // An event of a day whose next day is judged already (a source behind): the run that day carried goes on with it (day-run.ts).
+      const next = t.state.events > counted ? tracked.get(day + 1)?.get(e.user) : undefined;
+      if (next && lateBefore(next.state, t.state, (day + 1) * MS_PER_DAY, next.state.bytes, e.ts, e.bytes, f.sensitive) && t.alert) judgedOn(next.state, t.alert.detectors);
       if (day > newestDay && (!opts.live || day <= dayOf(now()))) {
         newestDay = day;
         forget();

@@ -62,3 +62,30 @@ describe('round the clock, as usual: no alert', () => {
     expect(await engine({ service: true }).process(events.sort(inEventOrder))).toEqual([]);
   });
 });
+
+describe("the day before's events arriving late (a source behind)", () => {
+  // The live order: each user's events as they arrive, the day before's from 23:00 (but those of session
+  // `onTime`) after the next day's up to 01:10.
+  const lagged = (events: DetectEvent[], onTime = '') => {
+    const sorted = [...events].sort(inEventOrder);
+    const late = (e: DetectEvent) => e.ts >= at(DAY, 23) && e.ts < at(DAY + 1, 0) && e.sessionId !== onTime;
+    const rest = sorted.filter((e) => !late(e));
+    const cut = rest.findIndex((e) => e.ts >= at(DAY + 1, 1, 10));
+    return [...rest.slice(0, cut), ...sorted.filter(late), ...rest.slice(cut)];
+  };
+
+  it('16 GB from 22:00 to 02:00, its 23:00-24:00 arriving after 01:10: still judged as one window (the run carried when they come)', async () => {
+    const alerts = await engine().process(lagged(run('steady', at(DAY, 22), 80, 200 * MB, 3)));
+    const second = last(ofDay(alerts, DAY + 1));
+    expect(second.detectors).toContain('magnitude');
+    expect(second.explanation).toContain('from 22:00 UTC the day before');
+  });
+
+  it('the same with a query at 23:31 from a source on time (the run carried at midnight, the late bytes added to it)', async () => {
+    const events = [...run('steady', at(DAY, 22), 80, 200 * MB, 3), ...run('steady', at(DAY, 23, 31), 1, 10 * KB, 3, 'crm.orders', 'on-time')];
+    const alerts = await engine().process(lagged(events, 'steady-on-time'));
+    const f = last(ofDay(alerts, DAY + 1)).findings.find((x) => x.detector === 'magnitude')!;
+    expect(f.details!.windowStart).toBe('2026-10-12T22:00:00.000Z');
+    expect(f.observed).toBeGreaterThan(14 * GB);
+  });
+});
