@@ -126,9 +126,14 @@ export interface CarrySpill {
   onError(err: Error, what: 'write' | 'read'): void;
 }
 
+/**
+ * Spilled files are numbered across the process, not per carry: a live detector's start-up attempt that
+ * failed may still finish a build into the same folder as the next attempt's carry.
+ */
+let files = 0;
+
 export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
   let kept: Kept | null = null;
-  let files = 0;
   return {
     take(inputs) {
       const out: Carried = { memo: { expectations: new Map(), uplifts: new Map() }, judged: new Map() };

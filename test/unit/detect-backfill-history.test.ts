@@ -95,6 +95,25 @@ describe("a backfill's histories", () => {
     }
   });
 
+  it('are the same when two carries spill into one folder (a failed start-up attempt still finishing a build beside the next)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carry-spill-'));
+    try {
+      const errors: string[] = [];
+      const spill = { dir, onError: (err: Error, what: string) => errors.push(`${what}: ${err.message}`) };
+      const [next, abandoned] = [createHistoryCarry(spill), createHistoryCarry(spill)];
+      const source = rangedSourceOf(org.rows);
+      await loadDayHistory(source, FIRST, detection, org.people, catalog, next);
+      // The abandoned attempt's build ends after the next attempt's first one, with other pool days.
+      await loadDayHistory(source, FIRST + 6, detection, org.people, catalog, abandoned);
+      const shared = await loadDayHistory(source, FIRST + 1, detection, org.people, catalog, next);
+      expect(comparable(shared, users)).toEqual(comparable(await loadDayHistory(source, FIRST + 1, detection, org.people, catalog), users));
+      expect(errors).toEqual([]);
+      expect(fs.readdirSync(dir)).toHaveLength(2 * detection.poolDays);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('are the same when the busiest-hour rows are read over the whole window, not only the pool and its baselines', async () => {
     // A history reads busiest-hour rows of hourDaysNeeded days (the costly hourly rollup); the older days
     // of the window (the month-end uplift's look-back) must not matter: across a month end, day by day.
