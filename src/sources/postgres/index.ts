@@ -2,27 +2,25 @@
 //   AUDIT lines (pgaudit.log = 'read, write', log_relation, log_rows) -> one event per statement and table;
 //   `COPY t TO` (logged by pgaudit 1.7 without table and with 0 rows) -> the table from the statement,
 //     its rows from the table's statistics (reltuples);
-//   `FETCH n FROM c` (log_statement; pgaudit logs a cursor's DECLARE without tables or rows, and nothing
-//     of its FETCHes) -> the tables of the cursor's query, the rows the FETCH asked for;
-//   a DO block opening a cursor, a routine's cursor read by the client (plpgsql.ts) -> its query's tables;
+//   log_statement's lines (log-statement.ts): `COPY t TO` when it starts; `FETCH n FROM c` (pgaudit
+//     logs a cursor's DECLARE without tables or rows, and nothing of its FETCHes) -> the tables of the
+//     cursor's query; a DO block's or CALLed procedure's cursor (plpgsql.ts) -> its query's tables;
 //   ERROR records with their statement -> status "error" events (a statement that failed moves no data;
 //     pgaudit logs nothing for it);
 //   `connection authenticated: identity=...` (log_connections) -> a fact: who is behind the session.
 // Bytes are estimated: rows x the table's average row width as `COPY ... TO` text (table-stats.ts).
-import crypto from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
-import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
 import { clip } from '../../text';
-import { STATEMENT_KEEP, type DecodeContext, type DecodedEvent, type DecodeResult, type RawMessage, type SessionFact, type SourceDecoder, type SourceFormat, type TableWidth } from '../types';
+import { STATEMENT_KEEP, type DecodeContext, type DecodeResult, type RawMessage, type SessionFact, type SourceDecoder, type SourceFormat, type TableWidth } from '../types';
 import { parseAudit } from './audit';
+import { build, copyDoc, copyKey } from './events';
+import { statementLine } from './log-statement';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
-import { bodyCursors, procedureCalled, triggerCreated } from './plpgsql';
-import type { CursorFlow, RowsSent } from './plpgsql-flow';
-import { aggregateFact, cursorFact, cursorTables, procedureFact, procedureTables, fetchDocs, routineCursorsFact, routineCursorTables, rowBytesOf, searchPathFact, searchPathOf, sessionAggregates, sessionSentIt, sessionWritesSend, statementHeadFact, tableBytesSoFar, tableRead, UNKNOWN_PATH, writesSendFact } from './session-reads';
-import { copyTarget, copyTargets, firstKeyword, relationsOf, statementsOf, type CopyTarget } from './statement';
-import { aggregateCreated, aggregatesRows, cursorDeclared, fetchOf, readsFunctionRows, returningOf, searchPathSet } from './statement-reads';
+import { rowBytesOf, searchPathOf, sessionAggregates, sessionSentIt, tableBytesSoFar, tableRead } from './session-reads';
+import { copyTarget, copyTargets, firstKeyword, relationsOf, type CopyTarget } from './statement';
+import { aggregatesRows, readsFunctionRows, returningOf } from './statement-reads';
 
 export { DEFAULT_PREFIX } from './records';
 
@@ -141,8 +139,8 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   if (sev === 'LOG') {
     if (rec.message.startsWith('AUDIT: ')) return auditEvents(rec, server, options, ctx);
     if (rec.message.startsWith('connection authenticated: ')) return identityFact(rec, server, options);
-    const arrived = statementTexts(rec.message);
-    if (arrived.length > 0) return statementArrived(rec, arrived, server, options, ctx);
+    const line = statementLine(rec, server, options.defaultRowBytes, ctx);
+    if (line) return line;
     return ignored('not an audit record');
   }
   // jsonlog and csvlog carry the failed statement in the error's record; stderr on the STATEMENT line after it.
@@ -151,168 +149,9 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   return ignored(`a ${sev} record without a statement`);
 }
 
-/**
- * log_statement's line, written when a statement arrives: `statement: <text>` (simple protocol) or
- * `execute <name>: <text>` (extended). A prepared statement's name is the client's and may hold ": "
- * (`execute x: y: FETCH ...`): every place the text may start is returned, and only statements that
- * begin with a keyword read here count, so the name's part adds nothing.
- */
-function statementTexts(message: string): string[] {
-  if (message.startsWith('statement: ')) return [message.slice('statement: '.length)];
-  if (!message.startsWith('execute ')) return [];
-  const texts: string[] = [];
-  for (let at = message.indexOf(': '); at >= 0 && texts.length < 16; at = message.indexOf(': ', at + 2)) texts.push(message.slice(at + 2));
-  return texts;
-}
-
-/**
- * A query string as it arrives (log_statement = 'all'). Counted here, statement by statement:
- * - `COPY t TO`: pgaudit 1.7 logs it only when it ends, too late to catch an export in progress; counted
- *   with the table's rows from its statistics, and noted in the session's join state so pgaudit's line
- *   at the end is not counted again;
- * - `DECLARE c CURSOR FOR query`: noted in the join state (the tables its query reads), for its FETCHes;
- * - `FETCH n FROM c`: pgaudit logs nothing of it (psql with FETCH_COUNT, psycopg's named cursors and
- *   every explicit cursor read this way): one event per table of the cursor's query; a cursor never
- *   declared in the log, on the tables of the cursors the session's routines open (a refcursor returned);
- * - a DO block that opens a cursor (`OPEN c FOR SELECT ...`): neither its query nor its FETCHes are
- *   logged; counted at its tables' rows when the body can send them out of pgaudit's sight (RAISE,
- *   pg_notify, a function not known...; plpgsql-flow.ts), at one row per FETCH when it has no loop, not
- *   at all when it only writes them to tables or never uses them. Its tables are noted for the session's
- *   later FETCHes as well: a cursor the block leaves open is read by the client after it;
- * - CREATE FUNCTION / PROCEDURE whose body opens a cursor: noted for the session's later FETCHes, and a
- *   procedure by name for its CALLs (counted like a DO block: pgaudit logs nothing of a CALL);
- * - CREATE TRIGGER / RULE: noted; the session's DO blocks' and procedures' writes may then send rows.
- * Other statements' lines are left to pgaudit's.
- */
-function statementArrived(rec: PgRecord, texts: string[], server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
-  const statement = texts[0];
-  const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
-  if (!/copy|declare|fetch|search_path|open|cursor|aggregate|call|trigger|rule/i.test(statement)) return { ok: true, events: [], facts: head, note: 'log_statement line (pgaudit logs the statement)' };
-  const docs: Array<Record<string, unknown>> = [];
-  const facts: SessionFact[] = [...head];
-  // Cursors declared earlier in the same string (`BEGIN; DECLARE c ...; FETCH ALL FROM c`), and its search_path.
-  const declared = new Map<string, string[]>();
-  const seen = new Set<string>();
-  const statements = texts.flatMap((t) => statementsOf(t)).filter((st) => !seen.has(st.text.trim()) && seen.add(st.text.trim()));
-  let path = searchPathOf(rec, server, ctx);
-  // The cursors' tables of a routine created earlier in the same string.
-  let routineTables: string[] | undefined;
-  let aggregates: string[] | undefined;
-  const procedures = new Map<string, { tables: string[]; flow: CursorFlow }>();
-  let writesSend: boolean | undefined;
-  for (const { text, backslashEscapes } of statements) {
-    const head = firstKeyword(text);
-    const body = head === 'DO' || head === 'CREATE' ? bodyCursors(text, backslashEscapes) : undefined;
-    // CALL of a procedure the session created whose body opens a cursor: pgaudit logs nothing of it either.
-    const called = head === 'CALL' ? procedureCalled(text, backslashEscapes) : undefined;
-    const runs = body?.kind === 'do' ? body : called !== undefined ? (procedures.get(called) ?? procedureTables(rec, server, called, ctx)) : undefined;
-    if (runs) {
-      // A trigger or rule of the session's runs on each row the body writes, and may send it (RAISE NOTICE NEW).
-      writesSend ??= sessionWritesSend(rec, server, ctx);
-      const rows = writesSend ? runs.flow.rowsIfWritesSend : runs.flow.rows;
-      const extra = { action: head, command: head, counted_at: 'start (log_statement)', read_by: `a cursor the ${head === 'DO' ? 'DO block' : 'procedure'} opens (pgaudit logs neither its query nor its FETCHes; the body can send its rows: RAISE, pg_notify, a function...): ${rows === 'all' ? "its tables' rows, an upper bound" : 'one row per FETCH of the body (it has no loop)'}` };
-      if (rows !== 0) docs.push(...runs.tables.map((table) => atMost(copyDoc(rec, statement, { table, direction: 'to', query: false }, server, options, ctx, extra, () => path), rows)));
-    }
-    // A routine's cursors, and a DO block's (one it leaves open is the client's to FETCH after it): for the session's FETCHes of cursors it never declared.
-    if (body && rec.sessionId) {
-      routineTables = [...new Set([...(routineTables ?? routineCursorTables(rec, server, ctx) ?? []), ...body.tables])];
-      facts.push(routineCursorsFact(rec, server, routineTables));
-      if (body.procedure !== undefined) {
-        procedures.set(body.procedure, body);
-        facts.push(procedureFact(rec, server, body.procedure, body.tables, body.flow));
-      }
-    }
-    if (head === 'CREATE' && rec.sessionId && triggerCreated(text, backslashEscapes)) {
-      writesSend = true;
-      facts.push(writesSendFact(rec, server));
-    }
-    // An aggregate of the session's making (in a schema of its own, not only pg_temp): its calls are read like string_agg's.
-    const aggregate = head === 'CREATE' && rec.sessionId ? aggregateCreated(text, backslashEscapes) : undefined;
-    if (aggregate) {
-      const made = aggregateFact(rec, server, aggregate, aggregates ?? sessionAggregates(rec, server, ctx) ?? []);
-      aggregates = made.names;
-      facts.push(made.fact);
-    }
-    if (head === 'COPY') {
-      const copy = copyTarget(text, backslashEscapes);
-      if (copy && !copy.query && copy.direction === 'to' && copy.table) docs.push(copyDoc(rec, statement, copy, server, options, ctx, { counted_at: 'start (log_statement)' }, () => path));
-    } else if (head === 'DECLARE' && rec.sessionId) {
-      // Cut by the shipper (padded past its maximum size): the query's tables after the cut are unknown, and
-      // an empty or partial list made its FETCHes count nothing. Not noted: they count at the default width.
-      if (rec.cut && rec.message.endsWith(text)) continue;
-      const cursor = cursorDeclared(text, backslashEscapes);
-      if (!cursor) continue;
-      declared.set(cursor.name, cursor.tables);
-      facts.push(cursorFact(rec, server, cursor));
-    } else if (head === 'FETCH') {
-      const fetch = fetchOf(text, backslashEscapes);
-      if (!fetch) continue;
-      const known = declared.get(fetch.cursor) ?? cursorTables(rec, server, fetch.cursor, ctx);
-      // Never declared in the log: a cursor a function opened and returned (refcursor), read on the tables its session's routines open.
-      const opened = known ? undefined : (routineTables ?? routineCursorTables(rec, server, ctx));
-      const fetched = fetchDocs(rec, clip(text, STATEMENT_KEEP), fetch, known ?? opened, server, options.defaultRowBytes, ctx, () => path);
-      docs.push(...(opened ? fetched.map((d) => ({ ...d, cursor_from: "not declared in the log: the tables of the cursors the session's functions open (a refcursor a function returned)" })) : fetched));
-    }
-    // SET search_path; or set_config('search_path', ...), a DO block, EXECUTE of a string: any statement may change it.
-    const set = rec.sessionId && (head === 'SET' || head === 'RESET' || /search_path/i.test(text)) ? searchPathSet(text, backslashEscapes) : undefined;
-    if (set) {
-      path = set === 'default' ? undefined : set === 'unknown' ? UNKNOWN_PATH : set;
-      facts.push(searchPathFact(rec, server, set));
-    }
-  }
-  if (docs.length > 0 && docs.some((d) => d.command === 'COPY')) facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(statement), ts: rec.ts });
-  if (docs.length === 0 && facts.length === head.length) return { ok: true, events: [], facts, note: 'log_statement line (pgaudit logs the statement)' };
-  return build(docs, rec, server, ctx, facts);
-}
-
-/** A DO block's or procedure's event at most `rows` rows (one per FETCH of a body without loop), its bytes in proportion. */
-function atMost(doc: Record<string, unknown>, rows: RowsSent): Record<string, unknown> {
-  const had = Number(doc.rows);
-  if (rows === 'all' || !(had > rows)) return doc;
-  return { ...doc, rows, bytes: Math.round((Number(doc.bytes) / had) * rows), rows_from: 'the FETCHes of the body (one row each, no loop)' };
-}
-
 /** Every `COPY <table> TO` of a query string, whatever statement comes first (`SELECT 1; COPY t TO STDOUT`). */
 function tablesCopiedOut(statement: string): CopyTarget[] {
   return copyTargets(statement).filter((c) => !c.query && c.direction === 'to' && c.table);
-}
-
-/** A `COPY t TO` as an event: the table's rows from its statistics (pgaudit 1.7 logs 0), bytes from its width. */
-function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, options: PostgresOptions, ctx: DecodeContext, extra: Record<string, unknown>, path = () => searchPathOf(rec, server, ctx)): Record<string, unknown> {
-  const { table, width } = tableRead(ctx, server, rec, copy.table!, path);
-  const rows = width ? width.rows : 0;
-  const rowBytes = rowBytesOf(width, options.defaultRowBytes, copy.columns).bytes;
-  return {
-    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
-    ts: rec.ts,
-    user: rec.user,
-    action: rec.application === 'pg_dump' ? 'DUMP' : 'COPY',
-    bytes: Math.round(rows * rowBytes),
-    rows,
-    bytes_estimated: true,
-    source: server,
-    database: rec.database,
-    table,
-    client_ip: rec.remoteHost,
-    client_app: rec.application,
-    session_id: rec.sessionId,
-    status: 'ok',
-    command: 'COPY',
-    statement: clip(statement, STATEMENT_KEEP),
-    rows_from: width ? 'reltuples' : 'unknown (no statistics for the table)',
-    width_from: width ? 'pg_stats' : 'default',
-    ...extra,
-    ...(width ? { stats_read_at: new Date(width.readAt).toISOString() } : {}),
-  };
-}
-
-/**
- * The same COPY as log_statement and pgaudit write it (pgaudit keeps a trailing space or newline), as a
- * hash: the join state keeps one per COPY of a session, in memory and in ClickHouse, and a statement may
- * be megabytes long (a COPY padded with a comment, again and again).
- */
-function copyKey(statement: string): string {
-  return crypto.createHash('sha256').update(statement.trim()).digest('hex');
 }
 
 const ignored = (note: string): DecodeResult => ({ ok: true, events: [], facts: [], note });
@@ -363,7 +202,7 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
         return ignored('COPY TO: counted when it started, or on the first line of its string');
       }
       const extra = { query_id: `${a.statementId}.${a.substatementId}`, audit_class: a.className, parameter: clip(a.parameter, MESSAGE_KEEP), counted_at: 'end (pgaudit)' };
-      const docs = targets.map((t) => copyDoc(rec, a.statement, t, server, options, ctx, extra));
+      const docs = targets.map((t) => copyDoc(rec, a.statement, t, server, options.defaultRowBytes, ctx, extra));
       const facts: SessionFact[] = targets.length > 1 && rec.sessionId ? [{ kind: 'copy', server, sessionId: rec.sessionId, statement: mine, ts: rec.ts }] : [];
       return build(docs, rec, server, ctx, facts);
     }
@@ -484,20 +323,6 @@ function errorEvents(rec: PgRecord, server: string, message: string, ctx: Decode
     ...(message ? { error: clip(message, MESSAGE_KEEP), sqlstate: rec.sqlstate } : {}),
   }));
   return build(docs, rec, server, ctx);
-}
-
-function build(docs: Array<Record<string, unknown>>, rec: PgRecord, server: string, ctx: DecodeContext, facts: SessionFact[] = []): DecodeResult {
-  const identity = rec.sessionId ? (ctx.session(server, rec.sessionId)?.identity ?? '') : '';
-  const events: DecodedEvent[] = [];
-  for (let i = 0; i < docs.length; i++) {
-    const doc = docs[i];
-    if (i > 0) doc.event_id = `${doc.event_id as string}/${i}`;
-    if (identity) doc.identity = identity;
-    const v = validateEvent(doc, ctx.limits, ctx.now);
-    if (!v.ok) return v;
-    events.push({ event: v.event });
-  }
-  return { ok: true, events, facts };
 }
 
 /** A guess at what a line is, for a dead-letter reason that helps fix the configuration. */
