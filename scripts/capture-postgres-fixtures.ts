@@ -8,17 +8,21 @@
 // in a database and role of their own (nothing else of the scenario: no certificate identities).
 // With --cursor-flow: what DO blocks and procedures do with their cursors' rows (test/fixtures/postgres/
 // cursor-flow.ts) into cursor-flow/, the same way.
+// With --routines: routines run by sessions that did not make them, a DO block reading the client's cursor
+// (test/fixtures/postgres/routine-reads.ts) into routine-reads/, the same way, with the routines read as
+// the statistics collector reads them (routines.json).
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { localServices, postgresLayout, servicesUp, stateDirOf, type PostgresLayout } from '../src/local-services';
-import { readTableStats } from '../src/sources';
+import { readRoutines, readTableStats } from '../src/sources';
 import { splitRecords } from '../src/sources/framing';
 import { decodeFixture, FIXTURE_DIR as OUT, FIXTURE_FILES as FILES } from '../test/fixtures/postgres/decode';
 import { runCases, setUp, tearDown, type ScenarioNames } from '../test/fixtures/postgres/scenario';
 import { runHostileCases, setUpHostile, tearDownHostile } from '../test/fixtures/postgres/hostile';
 import { runReadCases, setUpReads, tearDownReads } from '../test/fixtures/postgres/hostile-reads';
 import { runCursorFlowCases, setUpCursorFlow } from '../test/fixtures/postgres/cursor-flow';
+import { runRoutineCases, setUpRoutines } from '../test/fixtures/postgres/routine-reads';
 
 const NAMES: ScenarioNames = { database: 'insider_fixtures', analyst: 'fx_analyst', shared: 'fx_shared', pii: 'fx_pii' };
 const HOSTILE_NAMES: ScenarioNames = { database: 'insider_hostile', analyst: 'hx_analyst', shared: 'hx_shared', pii: 'hx_pii' };
@@ -26,6 +30,8 @@ const HOSTILE_NAMES: ScenarioNames = { database: 'insider_hostile', analyst: 'hx
 const READS_NAMES: ScenarioNames = { database: 'insider_reads', analyst: 'rx_analyst', shared: 'rx_shared', pii: 'rx_pii' };
 /** Only the database and the analyst are created. */
 const FLOW_NAMES: ScenarioNames = { database: 'h103_flow', analyst: 'h103_dba', shared: 'h103_shared', pii: 'h103_pii' };
+/** Only the database and the analyst are created. */
+const ROUTINE_NAMES: ScenarioNames = { database: 'h106_routines', analyst: 'h106_analyst', shared: 'h106_shared', pii: 'h106_pii' };
 
 /** A log's records written since `start` of one database (the server is shared with whoever else runs at the same time). */
 function recordsOf(file: string, start: number, dest: keyof typeof FILES, database: string): string {
@@ -39,7 +45,7 @@ function recordsOf(file: string, start: number, dest: keyof typeof FILES, databa
 }
 
 /** --reads, --cursor-flow: the service must be running already (`insider services up postgres`). */
-async function captureReads(dir: string, names: ScenarioNames, setUpCases: typeof setUpReads, runCases: (l: PostgresLayout, n: ScenarioNames) => Promise<unknown[]>): Promise<void> {
+async function captureReads(dir: string, names: ScenarioNames, setUpCases: typeof setUpReads, runCases: (l: PostgresLayout, n: ScenarioNames) => Promise<unknown[]>, withRoutines = false): Promise<void> {
   const { config } = loadConfig();
   const layout = postgresLayout(config, stateDirOf(config));
   const out = path.join(OUT, dir);
@@ -57,6 +63,10 @@ async function captureReads(dir: string, names: ScenarioNames, setUpCases: typeo
     const stats = (await readTableStats(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'fixture-pg')).filter((r) => r.database === names.database);
     fs.writeFileSync(path.join(out, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
     fs.writeFileSync(path.join(out, 'cases.json'), `${JSON.stringify({ names, cases }, null, 1)}\n`);
+    if (withRoutines) {
+      const routines = (await readRoutines(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'fixture-pg')).filter((r) => r.database === names.database);
+      fs.writeFileSync(path.join(out, 'routines.json'), `${JSON.stringify(routines, null, 1)}\n`);
+    }
   } finally {
     await tearDownReads(layout, names);
   }
@@ -66,6 +76,7 @@ async function captureReads(dir: string, names: ScenarioNames, setUpCases: typeo
 async function main(): Promise<void> {
   if (process.argv.includes('--reads')) return captureReads('hostile-reads', READS_NAMES, setUpReads, runReadCases);
   if (process.argv.includes('--cursor-flow')) return captureReads('cursor-flow', FLOW_NAMES, setUpCursorFlow, runCursorFlowCases);
+  if (process.argv.includes('--routines')) return captureReads('routine-reads', ROUTINE_NAMES, setUpRoutines, runRoutineCases, true);
   const { config } = loadConfig();
   await servicesUp(localServices(config, ['postgres']), (l) => process.stderr.write(`[services] ${l}\n`));
   const layout = postgresLayout(config, stateDirOf(config));

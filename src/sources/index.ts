@@ -16,7 +16,8 @@ import { awsDasPostgresFormat } from './aws-das';
 import { snowflakeFormat } from './snowflake';
 import { jsonMappingFormat } from './json-mapping';
 import { parseOptions, postgresFormat } from './postgres';
-import { collectTableStats, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
+import { collectTableStats, readRoutines, TableStatsIndex, type TableStatsRow } from './postgres/table-stats';
+import { catalogFacts, type RoutineRow } from './postgres/routines';
 import { createSessionJoin, type SessionJoin } from './session-join';
 import { invalidUtf8Sequences } from './envelope';
 import type { DecodeContext, DecodeResult, RawMessage, SessionFact, SourceDecoder, SourceFormat } from './types';
@@ -26,7 +27,8 @@ export { DEFAULT_PREFIX } from './postgres';
 export { unwrap, maxEnvelopeBytes, ENVELOPE_FIELDS, invalidUtf8Sequences } from './envelope';
 export { createSessionJoin, type SessionJoin } from './session-join';
 export { recordFramer, splitRecords, type Framer } from './framing';
-export { TableStatsIndex, readTableStats, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
+export { TableStatsIndex, readTableStats, readRoutines, storeTableStats, collectTableStats, widthOf, type TableStatsRow } from './postgres/table-stats';
+export type { RoutineRow } from './postgres/routines';
 
 export const FORMATS: readonly SourceFormat[] = [canonicalFormat, postgresFormat, mariadbFormat, clickhouseQueryLogFormat, awsDasPostgresFormat, snowflakeFormat, jsonMappingFormat];
 export { createQueryLogPoller, type QueryLogPoller, type Cursor } from './clickhouse/poller';
@@ -77,6 +79,8 @@ export interface Sources {
   refreshStats(collect: boolean): Promise<void>;
   /** Adds statistics read elsewhere (`sources parse`, tests) to those in force. */
   addStats(rows: readonly TableStatsRow[]): void;
+  /** Adds a PostgreSQL server's routines read elsewhere (`sources parse`, tests): what its CALLs and functions run. */
+  addRoutines(rows: readonly RoutineRow[]): Promise<void>;
   /** Starts the periodic refresh; returns a stop function. */
   startStatsSchedule(collect: boolean): () => void;
 }
@@ -111,6 +115,13 @@ export function createSources(deps: SourcesDeps): Sources {
 
   const decoderFor = (topic: string) => decoders.get(topic) ?? canonical;
 
+  /** A server's routines as facts of the join state: in memory now, and (ingester) in ClickHouse for the next owner. */
+  async function addRoutines(rows: readonly RoutineRow[]): Promise<void> {
+    const facts = [...new Set(rows.map((r) => r.server))].flatMap((server) => catalogFacts(server, rows, Date.now()));
+    join.apply(facts);
+    await join.persist(facts);
+  }
+
   async function refreshStats(collect: boolean): Promise<void> {
     if (!ch || servers.length === 0) return;
     if (collect) {
@@ -123,6 +134,10 @@ export function createSources(deps: SourcesDeps): Sources {
         try {
           const n = await collectTableStats(ch, url, c.server);
           log?.info({ server: c.server, tables: n }, 'table statistics read');
+          // The routines too: a CALL of one made before logging began is read from its body (postgres/routines.ts).
+          const routines = await readRoutines(url, c.server);
+          await addRoutines(routines);
+          log?.info({ server: c.server, routines: routines.length }, 'routines read');
         } catch (err) {
           // The message of pg's errors never holds the password; the URL is not logged.
           log?.warn({ server: c.server, err: (err as Error).message }, 'table statistics could not be read; the previous ones stay in force');
@@ -202,6 +217,8 @@ export function createSources(deps: SourcesDeps): Sources {
     addStats(rows) {
       for (const r of rows) stats.add(r);
     },
+
+    addRoutines,
 
     startStatsSchedule(collect) {
       if (!ch || servers.length === 0) return () => {};

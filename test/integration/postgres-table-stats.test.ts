@@ -2,7 +2,7 @@
 // partitioned table's parent (two levels of partitions), which autovacuum never analyses.
 import { loadConfig } from '../../src/config';
 import { postgresLayout, stateDirOf, type PostgresLayout } from '../../src/local-services';
-import { readTableStats, widthOf } from '../../src/sources/postgres/table-stats';
+import { readRoutines, readTableStats, widthOf } from '../../src/sources/postgres/table-stats';
 import { uniqueName } from '../helpers/env';
 import { admin } from '../fixtures/postgres/scenario';
 
@@ -54,5 +54,24 @@ describe('PostgreSQL table statistics of a partitioned table', () => {
     expect(parent.column_widths.every((w) => w > 0)).toBe(true);
     expect(widthOf(parent).rowBytes).toBeGreaterThan(30);
     expect(widthOf(parent).rowBytes).toBeLessThan(50);
+  });
+
+  it('reads the routines: a plpgsql body with its OUT parameters, another language by name only', async () => {
+    const db = await admin(layout, database);
+    try {
+      await db.query(`
+        CREATE PROCEDURE gather(INOUT acc text, n int) LANGUAGE plpgsql AS $$ BEGIN acc := acc || n; END $$;
+        CREATE FUNCTION plain() RETURNS int LANGUAGE sql AS 'SELECT 1';
+      `);
+    } finally {
+      await db.end();
+    }
+    const routines = (await readRoutines(`postgres://postgres@127.0.0.1:${layout.port}/postgres`, 'it')).filter((r) => r.database === database);
+    expect(routines.map((r) => [r.schema, r.name, r.kind, r.language, r.arg_modes, r.arg_names])).toEqual([
+      ['public', 'gather', 'p', 'plpgsql', ['b', 'i'], ['acc', 'n']],
+      ['public', 'plain', 'f', 'sql', [], []],
+    ]);
+    expect(routines[0].source).toContain('acc := acc || n');
+    expect(routines[1].source).toBe('');
   });
 });

@@ -152,12 +152,13 @@ describe('readsFunctionRows: a statement that sends rows a function makes', () =
 
 describe('procedureCalled', () => {
   it.each([
-    ['CALL rx_own.dump()', 'dump'],
-    ['call "Own"."Dump" (1)', 'Dump'],
+    ['CALL rx_own.dump()', { schema: 'rx_own', name: 'dump' }],
+    ['call "Own"."Dump" (1)', { schema: 'Own', name: 'Dump' }],
+    ['CALL dump()', { schema: '', name: 'dump' }],
     ['CALLS()', undefined],
     ['SELECT dump()', undefined],
-  ])('%s -> %s', (sql, name) => {
-    expect(procedureCalled(sql)).toBe(name);
+  ])('%s -> %j', (sql, called) => {
+    expect(procedureCalled(sql)).toEqual(called);
   });
 });
 

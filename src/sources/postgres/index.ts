@@ -17,6 +17,7 @@ import { STATEMENT_KEEP, type DecodeContext, type DecodeResult, type RawMessage,
 import { parseAudit } from './audit';
 import { build, copyDoc, copyKey } from './events';
 import { statementLine } from './log-statement';
+import { callPendingEnded, callPendingSettled } from './pending-call';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
 import { rowBytesOf, searchPathOf, sessionAggregates, sessionSentIt, tableBytesSoFar, tableRead } from './session-reads';
 import { copyTarget, copyTargets, firstKeyword, relationsOf, type CopyTarget } from './statement';
@@ -137,14 +138,25 @@ function orInvalid(cut: RecordResult, reason: string): RecordResult | { ok: fals
 function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx: DecodeContext): DecodeResult {
   const sev = rec.severity;
   if (sev === 'LOG') {
-    if (rec.message.startsWith('AUDIT: ')) return auditEvents(rec, server, options, ctx);
+    // pgaudit wrote a line after a CALL of a procedure not known: it ran statements pgaudit logs (pending-call.ts).
+    if (rec.message.startsWith('AUDIT: ')) return withFacts(auditEvents(rec, server, options, ctx), callPendingSettled(rec, server, ctx));
     if (rec.message.startsWith('connection authenticated: ')) return identityFact(rec, server, options);
     const line = statementLine(rec, server, options.defaultRowBytes, ctx);
     if (line) return line;
+    // The session's end: a CALL still waiting was its last statement.
+    if (rec.message.startsWith('disconnection: ')) {
+      const ended = callPendingEnded(rec, server, ctx);
+      if (ended.docs.length > 0) return build(ended.docs, rec, server, ctx, ended.facts);
+    }
     return ignored('not an audit record');
   }
   // jsonlog and csvlog carry the failed statement in the error's record; stderr on the STATEMENT line after it.
-  if ((sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') && rec.statement) return errorEvents(rec, server, rec.message, ctx);
+  if (sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') {
+    // A CALL waiting (pending-call.ts) that failed for want of the procedure or the right to run it ran nothing.
+    const settled = callPendingSettled(rec, server, ctx, rec);
+    if (rec.statement) return withFacts(errorEvents(rec, server, rec.message, ctx), settled);
+    if (settled.length > 0) return { ok: true, events: [], facts: settled, note: 'the error of a CALL waiting for its verdict' };
+  }
   if (sev === 'STATEMENT') return errorEvents(rec, server, '', ctx);
   return ignored(`a ${sev} record without a statement`);
 }
@@ -152,6 +164,12 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
 /** Every `COPY <table> TO` of a query string, whatever statement comes first (`SELECT 1; COPY t TO STDOUT`). */
 function tablesCopiedOut(statement: string): CopyTarget[] {
   return copyTargets(statement).filter((c) => !c.query && c.direction === 'to' && c.table);
+}
+
+/** A result with more facts (a refused record's too: what it tells later lines still holds). */
+function withFacts(r: DecodeResult, facts: SessionFact[]): DecodeResult {
+  if (facts.length === 0) return r;
+  return r.ok ? { ...r, facts: [...r.facts, ...facts] } : { ...r, facts: [...(r.facts ?? []), ...facts] };
 }
 
 const ignored = (note: string): DecodeResult => ({ ok: true, events: [], facts: [], note });

@@ -21,10 +21,12 @@
 import { clip } from '../../text';
 import { STATEMENT_KEEP, type DecodeContext, type DecodeResult, type SessionFact } from '../types';
 import { build, copyDoc, copyKey } from './events';
-import { bodyCursors, procedureCalled, triggerCreated, type BodyCursors } from './plpgsql';
+import { ANY_PORTAL, bodyCursors, cursorsFetchedFromOutside, functionsCalled, procedureCalled, routineCreated, triggerCreated, type BodyCursors } from './plpgsql';
+import { callPendingEnded, callPendingFact } from './pending-call';
+import { routineCalled, routineMadeFact, routinesMade, sendingRoutineNames, type RoutineReads } from './routines';
 import type { CursorFlow, RowsSent } from './plpgsql-flow';
 import type { PgRecord } from './records';
-import { aggregateFact, cursorFact, cursorTables, fetchDocs, procedureFact, procedureTables, routineCursorsFact, routineCursorTables, searchPathFact, searchPathOf, sessionAggregates, sessionWritesSend, statementHeadFact, UNKNOWN_PATH, writesSendFact } from './session-reads';
+import { aggregateFact, cursorFact, cursorTables, declaredCursorTables, fetchDocs, procedureFact, procedureTables, routineCursorsFact, routineCursorTables, searchPathFact, searchPathOf, sessionAggregates, sessionWritesSend, statementHeadFact, UNKNOWN_PATH, writesSendFact } from './session-reads';
 import { copyTarget, firstKeyword, statementsOf } from './statement';
 import { aggregateCreated, cursorDeclared, fetchOf, searchPathSet } from './statement-reads';
 
@@ -37,9 +39,17 @@ const LEFT_TO_PGAUDIT = 'log_statement line (pgaudit logs the statement)';
 export function statementLine(rec: PgRecord, server: string, defaultRowBytes: number, ctx: DecodeContext): DecodeResult | undefined {
   const texts = statementTexts(rec.message);
   if (texts.length === 0) return undefined;
-  const head = rec.sessionId ? [statementHeadFact(rec, server, texts)] : [];
-  if (!/copy|declare|fetch|search_path|open|cursor|aggregate|call|trigger|rule/i.test(texts[0])) return { ok: true, events: [], facts: head, note: LEFT_TO_PGAUDIT };
+  // A CALL of a procedure not known, and pgaudit wrote nothing of it before this statement (pending-call.ts).
+  const ended = callPendingEnded(rec, server, ctx);
+  const head = [...(rec.sessionId ? [statementHeadFact(rec, server, texts)] : []), ...ended.facts];
+  const sending = sendingRoutineNames(rec, server, ctx);
+  const lower = sending.length > 0 ? texts[0].toLowerCase() : '';
+  if (!/copy|declare|fetch|search_path|open|cursor|aggregate|call|trigger|rule|function|procedure/i.test(texts[0]) && !sending.some((name) => lower.includes(name.toLowerCase()))) {
+    return ended.docs.length > 0 ? build(ended.docs, rec, server, ctx, head) : { ok: true, events: [], facts: head, note: LEFT_TO_PGAUDIT };
+  }
   const line = lineOf(rec, server, defaultRowBytes, ctx, texts[0], head);
+  line.docs.push(...ended.docs);
+  line.sending = sending;
   const seen = new Set<string>();
   for (const st of texts.flatMap((t) => statementsOf(t))) {
     // The same statement found at two of a prepared statement's starting places is read once.
@@ -48,7 +58,7 @@ export function statementLine(rec: PgRecord, server: string, defaultRowBytes: nu
     statementRead(line, { ...st, head: firstKeyword(st.text) });
   }
   if (line.docs.length > 0 && line.docs.some((d) => d.command === 'COPY')) line.facts.push({ kind: 'copy', server, sessionId: rec.sessionId, statement: copyKey(line.statement), ts: rec.ts });
-  if (line.docs.length === 0 && line.facts.length === head.length) return { ok: true, events: [], facts: line.facts, note: LEFT_TO_PGAUDIT };
+  if (line.docs.length === 0 && line.facts.length === head.length && ended.docs.length === 0) return { ok: true, events: [], facts: line.facts, note: LEFT_TO_PGAUDIT };
   return build(line.docs, rec, server, ctx, line.facts);
 }
 
@@ -98,18 +108,25 @@ interface Line {
   procedures: Map<string, { tables: string[]; flow: CursorFlow }>;
   /** The session made a trigger or rule (read when first needed). */
   writesSend?: boolean;
+  /** Routines the line made, by name: their versions by schema (routines.ts). */
+  made: Map<string, NonNullable<ReturnType<typeof routinesMade>>>;
+  /** The names of the database's routines that may send their cursors' rows (routines.ts). */
+  sending: string[];
 }
 
 function lineOf(rec: PgRecord, server: string, defaultRowBytes: number, ctx: DecodeContext, statement: string, head: SessionFact[]): Line {
-  return { rec, server, defaultRowBytes, ctx, statement, docs: [], facts: [...head], declared: new Map(), path: searchPathOf(rec, server, ctx), procedures: new Map() };
+  return { rec, server, defaultRowBytes, ctx, statement, docs: [], facts: [...head], declared: new Map(), path: searchPathOf(rec, server, ctx), procedures: new Map(), made: new Map(), sending: [] };
 }
 
 /** One statement, by kind; each reader adds to the line's events and facts. */
 function statementRead(line: Line, st: Statement): void {
   const body = st.head === 'DO' || st.head === 'CREATE' ? bodyCursors(st.text, st.backslashEscapes) : undefined;
   bodyRun(line, st, body);
+  if (st.head === 'DO') outsideCursorsRead(line, st);
+  if (!NOT_RUN.has(st.head)) functionsRun(line, st);
   if (body) routineNoted(line, body);
   if (st.head === 'CREATE') {
+    routineMade(line, st);
     triggerNoted(line, st);
     aggregateNoted(line, st);
   }
@@ -126,14 +143,78 @@ function statementRead(line: Line, st: Statement): void {
 function bodyRun(line: Line, st: Statement, body: BodyCursors | undefined): void {
   const { rec, server, ctx } = line;
   const called = st.head === 'CALL' ? procedureCalled(st.text, st.backslashEscapes) : undefined;
-  const runs = body?.kind === 'do' ? body : called !== undefined ? (line.procedures.get(called) ?? procedureTables(rec, server, called, ctx)) : undefined;
-  if (!runs) return;
+  const runs = body?.kind === 'do' ? body : called !== undefined ? (line.procedures.get(called.name) ?? procedureTables(rec, server, called.name, ctx) ?? procedureOfDatabase(line, called)) : undefined;
+  if (runs) tablesSent(line, st, runs, st.head === 'DO' ? 'DO block' : 'procedure');
+}
+
+/**
+ * A procedure the session did not create: one any session created (its CREATE line), or the catalog
+ * holds (routines.ts); not known to either, a CALL pgaudit may write nothing of (pending-call.ts).
+ */
+function procedureOfDatabase(line: Line, called: { schema: string; name: string }): RoutineReads | undefined {
+  const { rec, server, ctx } = line;
+  const found = routineCalled(rec, server, called, line.path, ctx, line.made.get(called.name));
+  if (!found.known && rec.sessionId) line.facts.push(callPendingFact(rec, server, line.statement, called.schema ? `${called.schema}.${called.name}` : called.name));
+  return found.reads;
+}
+
+/** A body's cursors' tables at what it sends of them: all their rows (reltuples), or one row per FETCH. */
+function tablesSent(line: Line, st: Statement, runs: { tables: string[]; flow: CursorFlow }, what: string): void {
+  const { rec, server, ctx } = line;
   // A trigger or rule of the session's runs on each row the body writes, and may send it (RAISE NOTICE NEW).
   line.writesSend ??= sessionWritesSend(rec, server, ctx);
   const rows = line.writesSend ? runs.flow.rowsIfWritesSend : runs.flow.rows;
   if (rows === 0) return;
-  const extra = { action: st.head, command: st.head, counted_at: 'start (log_statement)', read_by: `a cursor the ${st.head === 'DO' ? 'DO block' : 'procedure'} opens (pgaudit logs neither its query nor its FETCHes; the body can send its rows: RAISE, pg_notify, a function...): ${rows === 'all' ? "its tables' rows, an upper bound" : 'one row per FETCH of the body (it has no loop)'}` };
+  const extra = { action: st.head, command: st.head, counted_at: 'start (log_statement)', read_by: `a cursor the ${what} opens (pgaudit logs neither its query nor its FETCHes; the body can send its rows: RAISE, pg_notify, a function...): ${rows === 'all' ? "its tables' rows, an upper bound" : 'one row per FETCH of the body (it has no loop)'}` };
   line.docs.push(...runs.tables.map((table) => atMost(copyDoc(rec, line.statement, { table, direction: 'to', query: false }, server, line.defaultRowBytes, ctx, extra, () => line.path), rows)));
+}
+
+/** Statements whose text names routines without running them (GRANT EXECUTE ON FUNCTION leak(), DROP FUNCTION leak()); CALL is bodyRun's. */
+const NOT_RUN = new Set(['CREATE', 'ALTER', 'DROP', 'COMMENT', 'GRANT', 'REVOKE', 'CALL', 'SECURITY']);
+
+/**
+ * A function of the database whose cursors send rows, called by the statement (`SELECT leak()`, a DO
+ * block's `PERFORM leak()`): pgaudit logs the statement with its own rows (one), not the cursor's.
+ */
+function functionsRun(line: Line, st: Statement): void {
+  const names = [...line.sending, ...line.made.keys()];
+  const lower = st.text.toLowerCase();
+  if (!names.some((n) => lower.includes(n.toLowerCase()))) return;
+  const seen = new Set<string>();
+  for (const call of functionsCalled(st.text, st.backslashEscapes)) {
+    const key = `${call.schema}.${call.name}`;
+    if (seen.has(key) || !names.includes(call.name)) continue;
+    seen.add(key);
+    const found = routineCalled(line.rec, line.server, call, line.path, line.ctx, line.made.get(call.name));
+    if (found.reads) tablesSent(line, st, found.reads, `function ${call.schema ? `${call.schema}.` : ''}${call.name}`);
+  }
+}
+
+/**
+ * A DO block FETCHing through a cursor variable it does not OPEN (`k refcursor := 'c'`): the session's
+ * cursor c, declared earlier (pgaudit logged its DECLARE with 0 rows). A portal the body does not name:
+ * every cursor the session declared.
+ */
+function outsideCursorsRead(line: Line, st: Statement): void {
+  const outside = cursorsFetchedFromOutside(st.text, st.backslashEscapes);
+  if (!outside) return;
+  const { rec, server, ctx } = line;
+  const tables = new Set<string>();
+  for (const portal of outside.portals) {
+    const named = portal === ANY_PORTAL ? [...line.declared.values()].flat().concat(declaredCursorTables(rec, server, ctx)) : (line.declared.get(portal) ?? cursorTables(rec, server, portal, ctx) ?? []);
+    for (const t of named) tables.add(t);
+  }
+  if (tables.size > 0) tablesSent(line, st, { tables: [...tables], flow: outside.flow }, "session's cursor the DO block");
+}
+
+/** CREATE FUNCTION / PROCEDURE, whatever its body: for the calls of every session (routines.ts). */
+function routineMade(line: Line, st: Statement): void {
+  const made = routineCreated(st.text, st.backslashEscapes);
+  // pg_temp's are the session's own: no other session can call them (its cursors are noted for its FETCHes, routineNoted).
+  if (!made || /^pg_temp/.test(made.schema)) return;
+  const noted = routineMadeFact(line.rec, line.server, made, line.made.get(made.name) ?? routinesMade(line.rec, line.server, made.name, line.ctx));
+  line.made.set(made.name, noted.versions);
+  line.facts.push(noted.fact);
 }
 
 /** A DO block's or procedure's event at most `rows` rows (one per FETCH of a body without loop), its bytes in proportion. */

@@ -75,9 +75,10 @@ const nameOf = (t: Token | undefined) => (t?.kind === 'word' || t?.kind === 'ide
 
 /**
  * What a body sends of its cursors' rows. `cursors`: the names of the cursors it opens (their variables);
- * `outputs`: a procedure's OUT / INOUT parameters ('' for one without a name), which CALL returns.
+ * `outputs`: a procedure's OUT / INOUT parameters ('' for one without a name), which CALL returns;
+ * `returns`: a function's body, whose RETURN sends its value to the statement that called it.
  */
-export function cursorFlow(body: string, cursors: readonly string[], outputs: readonly string[] = []): CursorFlow {
+export function cursorFlow(body: string, cursors: readonly string[], outputs: readonly string[] = [], returns = false): CursorFlow {
   const tokens = tokenize(body, Infinity);
   const pieces = piecesOf(tokens);
   // Taint: the cursors; the text of a caught error (SQLERRM, GET STACKED DIAGNOSTICS: a row's value in it).
@@ -109,7 +110,7 @@ export function cursorFlow(body: string, cursors: readonly string[], outputs: re
   const variables = new Set(pieces.flatMap((p) => [...p.targets, ...p.loopTargets]));
   const opaque = pieces.some((p) => OPAQUE.has(p.head) || (p.head === 'OPEN' && p.tokens.some((t) => wordOf(t) === 'EXECUTE')) || callsUnknown(p, cursors));
   const value =
-    pieces.some((p) => (hot(p) || implicit) && (p.head === 'RAISE' || p.head === 'ASSERT' || p.head === 'NOTIFY' || callsValueOut(p))) ||
+    pieces.some((p) => (hot(p) || implicit) && (p.head === 'RAISE' || p.head === 'ASSERT' || p.head === 'NOTIFY' || callsValueOut(p) || (returns && p.head === 'RETURN'))) ||
     outputs.some((o) => tainted.has(o)) ||
     (outputs.length > 0 && tokens.some((t, i) => wordOf(t) === 'ALIAS' || (t.text === '$' && /^\d/.test(tokens[i + 1]?.text ?? '')))) ||
     // Rows gathered into one value (t := t || r): one error message or one written row carries them all.
@@ -179,7 +180,7 @@ function callsUnknown(p: Piece, cursors: readonly string[]): boolean {
 const callsValueOut = (p: Piece) => callsOf([...p.conditions, ...p.tokens]).some((c) => VALUE_OUT.has(c.name));
 
 /** Every `name(` and `schema.name(` that calls a function: not a keyword, a type cast's modifier, a table's column list. */
-function callsOf(tokens: Token[]): Array<{ schema: string; name: string }> {
+export function callsOf(tokens: Token[]): Array<{ schema: string; name: string }> {
   const calls: Array<{ schema: string; name: string }> = [];
   for (let i = 0; i + 1 < tokens.length; i++) {
     if (tokens[i + 1].text !== '(' || nameOf(tokens[i]) === undefined) continue;

@@ -5,7 +5,7 @@
 // (refcursor) that the client then reads with `FETCH ALL FROM "<unnamed portal 1>"`, or a procedure
 // that RAISE NOTICEs it (CALL is not logged by pgaudit either), left no event with a table at all
 // (captured from the real server: test/fixtures/postgres/hostile-reads/).
-import { cursorFlow, type CursorFlow, type RowsSent } from './plpgsql-flow';
+import { callsOf, cursorFlow, type CursorFlow, type RowsSent } from './plpgsql-flow';
 import { dottedNameAt, firstKeyword, identifier, relationsOf, tokenize, type Token } from './statement';
 
 /** A body's cursors' tables are kept as a session's: a body naming more is counted on its first ones. */
@@ -29,24 +29,128 @@ export function bodyCursors(sql: string, backslashEscapes = false): BodyCursors 
   const words = tokens.slice(0, 6).map((t) => (t.kind === 'word' ? t.text.toUpperCase() : ''));
   const routine = head === 'CREATE' && (words.includes('FUNCTION') || words.includes('PROCEDURE'));
   if (head !== 'DO' && !routine) return undefined;
-  const tables: string[] = [];
   const at = words.indexOf('PROCEDURE');
   const name = at > 0 ? dottedNameAt(tokens, at + 1) : undefined;
-  const outputs = name ? outputsOf(tokens, name.next) : [];
+  const read = bodiesRead(sql, tokens, backslashEscapes, name ? outputsOf(tokens, name.next) : [], false);
+  if (!read) return undefined;
+  return { kind: routine ? 'routine' : 'do', tables: read.tables, flow: read.flow, ...(name ? { procedure: name.parts[name.parts.length - 1] } : {}) };
+}
+
+/** A routine made by CREATE [OR REPLACE] FUNCTION / PROCEDURE, for whoever calls it later, from any session. */
+export interface RoutineMade {
+  kind: 'procedure' | 'function';
+  /** Its schema as the statement names it; '' when it does not (the creator's search_path decides). */
+  schema: string;
+  name: string;
+  /** The tables its cursors read ([]: it opens none, it reads nothing out of pgaudit's sight). */
+  tables: string[];
+  flow: CursorFlow;
+}
+
+const NOTHING: CursorFlow = { rows: 0, rowsIfWritesSend: 0 };
+
+/**
+ * CREATE FUNCTION / PROCEDURE, whatever its body: its name, and what its cursors send when it runs. A
+ * function's RETURN sends a value too (`SELECT leak()` returns what it gathered, logged as one row).
+ */
+export function routineCreated(sql: string, backslashEscapes = false): RoutineMade | undefined {
+  if (firstKeyword(sql) !== 'CREATE') return undefined;
+  const tokens = tokenize(sql, Infinity, 'postgres', backslashEscapes);
+  const words = tokens.slice(0, 6).map((t) => (t.kind === 'word' ? t.text.toUpperCase() : ''));
+  const at = words.findIndex((w) => w === 'FUNCTION' || w === 'PROCEDURE');
+  const name = at > 0 ? dottedNameAt(tokens, at + 1) : undefined;
+  if (!name || name.parts.length > 3) return undefined;
+  const kind = words[at] === 'PROCEDURE' ? 'procedure' : 'function';
+  const read = bodiesRead(sql, tokens, backslashEscapes, outputsOf(tokens, name.next), kind === 'function');
+  return { kind, schema: name.parts.length > 1 ? name.parts[name.parts.length - 2] : '', name: name.parts[name.parts.length - 1], tables: read?.tables ?? [], flow: read?.flow ?? NOTHING };
+}
+
+/** A routine's body as the server keeps it (pg_proc.prosrc), read like one in a CREATE statement. */
+export function routineSource(kind: 'procedure' | 'function', source: string, outputs: readonly string[]): { tables: string[]; flow: CursorFlow } {
+  const cursors = cursorTablesOf(source);
+  if (cursors.tables.length === 0) return { tables: [], flow: NOTHING };
+  return { tables: [...new Set(cursors.tables)].slice(0, MAX_TABLES), flow: cursorFlow(source, cursors.names, outputs, kind === 'function') };
+}
+
+/**
+ * Every literal of a statement read as a body: the body is one of them (`AS $$...$$`, `DO '...'`), and
+ * another (a default, a LANGUAGE name) holds no OPEN ... FOR.
+ */
+function bodiesRead(sql: string, tokens: Token[], backslashEscapes: boolean, outputs: readonly string[], returns: boolean): { tables: string[]; flow: CursorFlow } | undefined {
+  const tables: string[] = [];
   let flow: CursorFlow | undefined;
-  // Every literal is read as a body: the body is one of them (`AS $$...$$`, `DO '...'`), and another
-  // (a default, a LANGUAGE name) holds no OPEN ... FOR.
   for (const t of tokens) {
     if (t.text !== "'") continue;
     const body = literalText(sql, t.at, backslashEscapes);
     const cursors = cursorTablesOf(body);
     if (cursors.tables.length === 0) continue;
     for (const table of cursors.tables) if (!tables.includes(table)) tables.push(table);
-    const read = cursorFlow(body, cursors.names, outputs);
+    const read = cursorFlow(body, cursors.names, outputs, returns);
     flow = flow ? { rows: plus(flow.rows, read.rows), rowsIfWritesSend: plus(flow.rowsIfWritesSend, read.rowsIfWritesSend) } : read;
   }
-  if (tables.length === 0 || !flow) return undefined;
-  return { kind: routine ? 'routine' : 'do', tables: tables.slice(0, MAX_TABLES), flow, ...(name ? { procedure: name.parts[name.parts.length - 1] } : {}) };
+  return tables.length === 0 || !flow ? undefined : { tables: tables.slice(0, MAX_TABLES), flow };
+}
+
+/** The portal name '*': a cursor variable whose portal the body does not name with a literal (any of the session's). */
+export const ANY_PORTAL = '*';
+
+/**
+ * A DO block that FETCHes (or MOVEs) through a cursor variable it never OPENs: the portal is one the
+ * session opened before (`DECLARE c CURSOR WITH HOLD FOR ...`, then `k refcursor := 'c'; FETCH k INTO r`).
+ * pgaudit logged that DECLARE with 0 rows and logs nothing of the block's FETCHes. The portals by name
+ * (ANY_PORTAL when not a literal), and what the body sends of their rows.
+ */
+export function cursorsFetchedFromOutside(sql: string, backslashEscapes = false): { portals: string[]; flow: CursorFlow } | undefined {
+  if (firstKeyword(sql) !== 'DO') return undefined;
+  const tokens = tokenize(sql, Infinity, 'postgres', backslashEscapes);
+  for (const t of tokens) {
+    if (t.text !== "'") continue;
+    const body = literalText(sql, t.at, backslashEscapes);
+    if (!/\b(FETCH|MOVE)\b/i.test(body)) continue;
+    const bodyTokens = tokenize(body, Infinity);
+    const opened = new Set(cursorTablesOf(body).names);
+    // A name that is no refcursor variable of the block (`FETCH c` of the client's c itself) is refused by
+    // PL/pgSQL before the block runs (a syntax error: nothing read).
+    const refcursors = new Set(bodyTokens.flatMap((t, i) => ((t.kind === 'word' || t.kind === 'ident') && bodyTokens[i + 1]?.kind === 'word' && bodyTokens[i + 1].text.toLowerCase() === 'refcursor' ? [identifier(t)] : [])));
+    const variables = [...new Set(fetchedVariables(bodyTokens))].filter((v) => !opened.has(v) && refcursors.has(v));
+    if (variables.length === 0) continue;
+    const portals = [...new Set(variables.map((v) => portalOf(body, bodyTokens, v)))];
+    return { portals, flow: cursorFlow(body, variables) };
+  }
+  return undefined;
+}
+
+/** The cursor variables of `FETCH [direction FROM|IN] k INTO ...` and `MOVE [direction FROM|IN] k`. */
+function fetchedVariables(tokens: Token[]): string[] {
+  const out: string[] = [];
+  const word = (t: Token | undefined) => (t?.kind === 'word' ? t.text.toUpperCase() : '');
+  for (let i = 0; i < tokens.length; i++) {
+    const head = word(tokens[i]);
+    if ((head !== 'FETCH' && head !== 'MOVE') || (i > 0 && tokens[i - 1].text !== ';' && !/^(BEGIN|LOOP|THEN|ELSE)$/.test(word(tokens[i - 1])))) continue;
+    let end = i + 1;
+    while (end < tokens.length && tokens[end].text !== ';' && !(head === 'FETCH' && word(tokens[end]) === 'INTO')) end++;
+    const cursor = tokens[end - 1];
+    if (end > i + 1 && (cursor.kind === 'word' || cursor.kind === 'ident')) out.push(identifier(cursor));
+  }
+  return out;
+}
+
+/** The portal a cursor variable names: `k refcursor := 'c'`, `k refcursor DEFAULT 'c'`, `k := 'c'`; ANY_PORTAL otherwise. */
+function portalOf(body: string, tokens: Token[], variable: string): string {
+  const portals = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if ((t.kind !== 'word' && t.kind !== 'ident') || identifier(t) !== variable) continue;
+    let k = i + 1;
+    if (tokens[k]?.kind === 'word' && tokens[k].text.toLowerCase() === 'refcursor') k++;
+    if (tokens[k]?.text === ':' && tokens[k + 1]?.text === '=') k += 2;
+    else if (tokens[k]?.text === '=' || (tokens[k]?.kind === 'word' && tokens[k].text.toUpperCase() === 'DEFAULT')) k++;
+    else continue;
+    // A literal and nothing after it: `k := 'c' || x` names another portal.
+    if (tokens[k]?.text === "'" && tokens[k + 1]?.text === ';') portals.add(literalText(body, tokens[k].at, false));
+    else return ANY_PORTAL;
+  }
+  return portals.size === 1 ? [...portals][0] : ANY_PORTAL;
 }
 
 const plus = (a: RowsSent, b: RowsSent): RowsSent => (a === 'all' || b === 'all' ? 'all' : a + b);
@@ -81,12 +185,24 @@ export function triggerCreated(sql: string, backslashEscapes = false): boolean {
   return words[0] === 'CREATE' && (words[at] === 'TRIGGER' || words[at] === 'RULE' || (words[at] === 'CONSTRAINT' && words[at + 1] === 'TRIGGER'));
 }
 
-/** `CALL [schema.]name(...)`: the procedure's name as PostgreSQL keeps it, without its schema. */
-export function procedureCalled(sql: string, backslashEscapes = false): string | undefined {
+/** `CALL [schema.]name(...)`: the procedure's schema as named ('' when not) and name. */
+export function procedureCalled(sql: string, backslashEscapes = false): { schema: string; name: string } | undefined {
   const tokens = tokenize(sql, 8, 'postgres', backslashEscapes);
   if (tokens[0]?.kind !== 'word' || tokens[0].text.toUpperCase() !== 'CALL') return undefined;
   const read = dottedNameAt(tokens, 1);
-  return read && tokens[read.next]?.text === '(' ? read.parts[read.parts.length - 1] : undefined;
+  if (!read || tokens[read.next]?.text !== '(') return undefined;
+  return { schema: read.parts.length > 1 ? read.parts[read.parts.length - 2] : '', name: read.parts[read.parts.length - 1] };
+}
+
+/**
+ * The functions a statement calls (`SELECT leak()`, `FROM customers, crm.leak() x`), and those a DO
+ * block's body calls (`PERFORM leak()`): pgaudit logs the statement, not what the function's cursors send.
+ */
+export function functionsCalled(sql: string, backslashEscapes = false): Array<{ schema: string; name: string }> {
+  const tokens = tokenize(sql, Infinity, 'postgres', backslashEscapes);
+  const calls = callsOf(tokens);
+  if (firstKeyword(sql) === 'DO') for (const t of tokens) if (t.text === "'") calls.push(...callsOf(tokenize(literalText(sql, t.at, backslashEscapes), Infinity)));
+  return calls;
 }
 
 /**

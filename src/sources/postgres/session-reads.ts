@@ -183,6 +183,14 @@ export function cursorTables(rec: PgRecord, server: string, cursor: string, ctx:
   return noted === undefined ? undefined : jsonStrings(noted);
 }
 
+/** The tables of every cursor the session declared in the log (a portal named where the log does not show it may be any of them). */
+export function declaredCursorTables(rec: PgRecord, server: string, ctx: DecodeContext): string[] {
+  const view = rec.sessionId ? ctx.session(server, rec.sessionId) : undefined;
+  const tables = new Set<string>();
+  for (const [name, value] of view?.attrs ?? []) if (name.startsWith(CURSOR_FACT)) for (const t of jsonStrings(value) ?? []) tables.add(t);
+  return [...tables];
+}
+
 /**
  * A FETCH as events: one per table of its cursor's query, with the rows it asked for (at most the
  * table's rows; ALL: the table's rows), so an upper bound: the last FETCH of a cursor, which finds fewer

@@ -9,6 +9,7 @@
 import { Client } from 'pg';
 import { inList, sql, type ClickHouse } from '../../store';
 import type { TableWidth } from '../types';
+import type { RoutineRow } from './routines';
 
 export interface TableStatsRow {
   server: string;
@@ -57,12 +58,42 @@ const TABLES_SQL = `
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
   GROUP BY 1, 2, 3, 4`;
 
+// The routines of a database (routines.ts): plpgsql bodies, read for the cursors they open (pgaudit 1.7
+// logs neither a CALL nor a routine's cursor's query or FETCHes); the others by name only.
+const ROUTINES_SQL = `
+  SELECT n.nspname AS schema, p.proname AS name, p.prokind AS kind, l.lanname AS language,
+         CASE WHEN l.lanname = 'plpgsql' THEN p.prosrc ELSE '' END AS source,
+         coalesce(p.proargmodes::text[], '{}') AS arg_modes, coalesce(p.proargnames, '{}') AS arg_names
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+  WHERE p.prokind IN ('f', 'p')
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+  ORDER BY 1, 2`;
+
+/** The databases the role may connect to. */
+async function databasesOf(url: string): Promise<string[]> {
+  return withClient(url, undefined, async (c) =>
+    (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND has_database_privilege(datname, 'CONNECT') ORDER BY 1`)).rows.map((r) => r.datname),
+  );
+}
+
+/** Reads the routines of every database the role may connect to (pg_proc is readable by every role). */
+export async function readRoutines(url: string, server: string): Promise<RoutineRow[]> {
+  const out: RoutineRow[] = [];
+  for (const database of await databasesOf(url)) {
+    const rows = await withClient(url, database, async (c) => (await c.query(ROUTINES_SQL)).rows as Array<Record<string, unknown>>);
+    for (const r of rows) {
+      out.push({ server, database, schema: String(r.schema), name: String(r.name), kind: String(r.kind), language: String(r.language), source: String(r.source ?? ''), arg_modes: (r.arg_modes as string[]) ?? [], arg_names: (r.arg_names as string[]) ?? [] });
+    }
+  }
+  return out;
+}
+
 /** Reads the statistics of every database the role may connect to. Read-only; one connection at a time. */
 export async function readTableStats(url: string, server: string, now = Date.now()): Promise<TableStatsRow[]> {
   const readAt = Math.floor(now / 1000);
-  const databases = await withClient(url, undefined, async (c) =>
-    (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND has_database_privilege(datname, 'CONNECT') ORDER BY 1`)).rows.map((r) => r.datname),
-  );
+  const databases = await databasesOf(url);
   const out: TableStatsRow[] = [];
   for (const database of databases) {
     const rows = await withClient(url, database, async (c) => (await c.query(TABLES_SQL)).rows as Array<Record<string, unknown>>);
