@@ -369,7 +369,11 @@ export function createEngine(opts: EngineOptions): Engine {
       }
       // An event of a day whose next day is judged already (a source behind): the run that day carried goes on with it (day-run.ts).
       const next = t.state.events > counted ? tracked.get(day + 1)?.get(e.user) : undefined;
-      if (next && lateBefore(next.state, t.state, (day + 1) * MS_PER_DAY, next.state.bytes, e.ts, e.bytes, f.sensitive) && t.alert) judgedOn(next.state, t.alert.detectors);
+      if (next) {
+        lateBefore(next.state, t.state, (day + 1) * MS_PER_DAY, next.state.bytes, e.ts, e.bytes, f.sensitive);
+        // What the day before raised, on this event too, is not raised again by the window of the run it carried.
+        if (t.alert && carriesRun(next.state)) judgedOn(next.state, t.alert.detectors);
+      }
       if (day > newestDay && (!opts.live || day <= dayOf(now()))) {
         newestDay = day;
         forget();
