@@ -107,6 +107,10 @@ export function lateBefore(s: RunFields, before: RunFields, dayStart: number, da
       s.runBytes += bytes;
       if (sensitive) s.runSensitiveBytes += bytes;
     }
+    // The day before's slots, now with the event: its first bytes (from sensitive tables) give it slots of
+    // its own in place of the shared empty ones the day took at the carry.
+    s.priorSlots = before.slots;
+    s.priorSensitiveSlots = before.sensitiveSlots;
     return false;
   }
   if (!(s.runBytes === dayBytes && s.runStart - before.runEnd < RUN_GAP_MS)) return false;
