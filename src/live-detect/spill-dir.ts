@@ -32,7 +32,13 @@ function removeLeftovers(parent: string, log: Logger): void {
     if (!m) continue;
     const pid = Number(m[1]);
     if ((pid !== process.pid && !gone(pid)) || ours.has(path.join(parent, name))) continue;
-    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    // One that cannot be removed (another user's, in a shared /tmp) is left: it must not cost this detector its folder.
+    try {
+      fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    } catch (err) {
+      log.warn({ err: (err as Error).message, dir: path.join(parent, name) }, 'could not remove a folder of pool days a stopped detector left on disk');
+      continue;
+    }
     log.info({ dir: path.join(parent, name) }, 'removed the pool days a stopped detector left on disk');
   }
 }

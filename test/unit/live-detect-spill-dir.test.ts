@@ -37,6 +37,31 @@ describe("the live detector's folder for the pool days", () => {
     expect(fs.existsSync(spill.dir)).toBe(false);
   });
 
+  it("still opens when a leftover cannot be removed (another local user's folder in a shared /tmp), with a warning", async () => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid!)));
+    // Planted by another user: the sticky /tmp lets no one else remove it (EPERM; as root here, told so by a spy).
+    const planted = path.join(parent, `insider-detect-${deadPid}-planted`);
+    const dead = path.join(parent, `insider-detect-${deadPid}-zzz`);
+    for (const d of [planted, dead]) fs.mkdirSync(d);
+    const rmSync = fs.rmSync;
+    const spy = jest.spyOn(fs, 'rmSync').mockImplementation((p, o) => {
+      if (p === planted) throw Object.assign(new Error(`EPERM: operation not permitted, rmdir '${planted}'`), { code: 'EPERM' });
+      rmSync(p, o);
+    });
+    const lines: string[] = [];
+    const warn = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
+    try {
+      const spill = openSpillDir(warn, parent);
+      expect(spill).toBeDefined();
+      expect(fs.existsSync(dead)).toBe(false);
+      expect(lines.join('')).toMatch(/could not remove/);
+      spill!.remove();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('is none (the carry stays in memory) where no folder can be made, with a warning', () => {
     const lines: string[] = [];
     const warn = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
