@@ -99,7 +99,10 @@ export async function startLiveDetector(deps: LiveDetectorDeps): Promise<LiveDet
         // The histories of yesterday and today, built before joining: a takeover then only reads events.
         const today = dayOf(Date.now());
         const began = Date.now();
-        await Promise.all([engine.load(today - 1), engine.load(today)]);
+        // Both ended before an attempt is given up: a build still running beside the next attempt's would
+        // spill its pool days into the same folder and hold a second history meanwhile.
+        const built = await Promise.allSettled([engine.load(today - 1), engine.load(today)]);
+        for (const b of built) if (b.status === 'rejected') throw b.reason;
         // Two builds at once: about what one takes alone on a busy machine (the first night's lead rests on it).
         buildMs = Date.now() - began;
       } catch (err) {
