@@ -140,3 +140,35 @@ describe('a long select list before FROM (no setting changed, no privilege neede
     expect(events.map((e) => [e.database, e.table, e.bytes])).toEqual([['h102_db', 'customers', 2106890]]);
   });
 });
+
+describe('a read that fails while it sends its result (an export that ends on a cast or throwIf on purpose)', () => {
+  // Captured from 18.16 (2026-12-07): `SELECT id, email, note, toUInt64(if(id = 199999, 'end😀', '1')) AS x
+  // FROM h54_db.customers` over HTTP sent the client 8,681,691 bytes, then the error; the same read without
+  // the cast sent 8,837,465. query_log: the failed one type 4 with result_bytes 0, read_bytes 12,348,575 (the
+  // successful one's result_bytes).
+  const [failed, ok] = fs.readFileSync(path.join(DIR, 'failed-while-sending.jsonl'), 'utf8').trim().split('\n');
+
+  it('counts what it read, as data moved (status ok, estimated), with the error kept', () => {
+    const [e] = eventsOf(failed);
+    expect(e).toMatchObject({ table: 'customers', database: 'h54_db', status: 'ok', bytes: 12348575, rows: 200000, bytes_estimated: true });
+    expect(e).toMatchObject({ failed_while_sending: true, error: expect.stringMatching(/^Code: 6, .*Cannot parse string 'end😀' as UInt64/) });
+    const [read] = eventsOf(ok);
+    expect([read.bytes, read.status, read.bytes_estimated]).toEqual([12348575, 'ok', false]);
+  });
+
+  it('still counts nothing for a read that failed before it began, nor for a failed write', () => {
+    const row = JSON.parse(failed);
+    expect(eventsOf(JSON.stringify({ ...row, type: 3, read_rows: '0', read_bytes: '0' })).map((e) => [e.status, e.bytes])).toEqual([['error', 0]]);
+    const write = { ...row, query: 'INSERT INTO h54_db.copy SELECT * FROM h54_db.customers' };
+    expect(eventsOf(JSON.stringify(write)).every((e) => e.bytes === 0)).toBe(true);
+  });
+
+  it('cuts a long error text without splitting a character (half a pair is not text: the event was refused)', () => {
+    const row = JSON.parse(failed);
+    const exception = `${'x'.repeat(511)}😀${row.exception}`;
+    const r = decode(JSON.stringify({ ...row, exception }));
+    expect(r.ok).toBe(true);
+    const [e] = eventsOf(JSON.stringify({ ...row, exception }));
+    expect(e.error).toBe('x'.repeat(511));
+  });
+});

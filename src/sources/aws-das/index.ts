@@ -88,7 +88,7 @@ export const awsDasPostgresFormat: SourceFormat = {
             rows_from: a.rowCount === null || a.rowCount === undefined ? 'not in the record' : 'rowCount',
             width_from: width ? 'pg_stats' : 'default',
             instance_id: instance,
-            ...(a.errorMessage ? { error: str(a.errorMessage).slice(0, 512) } : {}),
+            ...(a.errorMessage ? { error: cut(str(a.errorMessage), 512) } : {}),
           };
           const v = validateEvent(doc, ctx.limits, ctx.now);
           if (!v.ok) return { ok: false, code: v.code, reason: `databaseActivityEventList[${i}]: ${v.reason}` };

@@ -14,7 +14,7 @@ import { ConfigError } from '../../errors';
 import { validateEvent } from '../../event';
 import { unwrap } from '../envelope';
 import { firstKeyword, relationsOf } from '../postgres/statement';
-import { clip } from '../../text';
+import { clip, cut } from '../../text';
 import { STATEMENT_KEEP, type DecodedEvent, type DecodeResult, type SourceDecoder, type SourceFormat } from '../types';
 import { decodeUnlogged, isProcessesRow } from './unlogged';
 
@@ -170,14 +170,18 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
       const query = str(row.query);
       const dbDefault = str(row.current_database) || defaultDatabase;
       const { tables, tablesFrom } = tablesOf(query, dbDefault, row.tables);
-      const status = type === 2 ? 'ok' : 'error';
-      if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
-      const id = `${server}/${executionKey(row)}`;
       const head = firstKeyword(query, 'clickhouse') || 'UNKNOWN';
       const inbound = WRITES.has(head);
+      // A read that failed while processing had sent the client every block before the failure (seen on
+      // 18.16: 326 MB sent, then the error; query_log: result_rows and result_bytes 0). An export that
+      // fails on purpose at its last row (a cast, throwIf) moved its data: what it read is counted.
+      const failedSending = type === 4 && !inbound && tables.length > 0 && (num(row.read_bytes) ?? 0) > 0;
+      const status = type === 2 || failedSending ? 'ok' : 'error';
+      if (tables.length === 0 && status === 'ok') return { ok: true, events: [], facts: [], note: 'no table: no stored data read' };
+      const id = `${server}/${executionKey(row)}`;
       // INSERT ... SELECT on 18.16 reports its rows as read_rows, written_rows 0.
-      const rows = status === 'error' ? 0 : inbound ? num(row.written_rows) || num(row.read_rows) || 0 : (num(row.result_rows) ?? 0);
-      const bytes = status === 'error' || inbound ? 0 : (num(row.result_bytes) ?? 0);
+      const rows = failedSending ? (num(row.read_rows) ?? 0) : status === 'error' ? 0 : inbound ? num(row.written_rows) || num(row.read_rows) || 0 : (num(row.result_rows) ?? 0);
+      const bytes = failedSending ? (num(row.read_bytes) ?? 0) : status === 'error' || inbound ? 0 : (num(row.result_bytes) ?? 0);
       const address = str(row.address).replace(/^::ffff:/, '');
       // event_time in UTC: the poller selects toString(event_time, 'UTC'); an export must do the same.
       const ts = row.event_time;
@@ -192,7 +196,7 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           action: head,
           bytes: i === 0 ? bytes : 0,
           rows: i === 0 ? rows : 0,
-          bytes_estimated: false,
+          bytes_estimated: failedSending,
           source: server,
           database: dot < 0 ? dbDefault : list[i].slice(0, dot),
           table: dot < 0 ? list[i] : list[i].slice(dot + 1),
@@ -208,7 +212,8 @@ export function clickhouseDecoder(server: string, defaultDatabase: string): Sour
           written_rows: num(row.written_rows),
           query_duration_ms: num(row.query_duration_ms),
           tables_from: tablesFrom,
-          ...(str(row.exception) ? { error: str(row.exception).slice(0, 512) } : {}),
+          ...(str(row.exception) ? { error: cut(str(row.exception), 512) } : {}),
+          ...(failedSending && i === 0 ? { failed_while_sending: true, bytes_from: 'read_bytes: the query failed while sending its result (query_log keeps no result bytes then); what it read from storage is counted' } : {}),
           ...(i > 0 ? { bytes_counted_on: id } : {}),
         };
         const v = validateEvent(doc, ctx.limits, ctx.now);

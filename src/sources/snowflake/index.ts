@@ -102,7 +102,7 @@ export const snowflakeFormat: SourceFormat = {
             warehouse: str(r.WAREHOUSE_NAME),
             bytes_scanned: count(r.BYTES_SCANNED),
             tables_from: tablesFrom,
-            ...(status === 'error' ? { error_code: str(r.ERROR_CODE), error: str(r.ERROR_MESSAGE).slice(0, 512) } : {}),
+            ...(status === 'error' ? { error_code: str(r.ERROR_CODE), error: cut(str(r.ERROR_MESSAGE), 512) } : {}),
             ...(i > 0 ? { bytes_counted_on: `${server}/${queryId}` } : {}),
           };
           const v = validateEvent(doc, ctx.limits, ctx.now);
