@@ -154,10 +154,10 @@ function interpret(rec: PgRecord, server: string, options: PostgresOptions, ctx:
   if (sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') {
     // A CALL waiting (pending-call.ts) that failed for want of the procedure or the right to run it ran nothing.
     const settled = callPendingSettled(rec, server, ctx, rec);
-    if (rec.statement) return withFacts(errorEvents(rec, server, rec.message, ctx), settled);
+    if (rec.statement) return withFacts(errorEvents(rec, server, rec.message, ctx, options.defaultRowBytes), settled);
     if (settled.length > 0) return { ok: true, events: [], facts: settled, note: 'the error of a CALL waiting for its verdict' };
   }
-  if (sev === 'STATEMENT') return errorEvents(rec, server, '', ctx);
+  if (sev === 'STATEMENT') return errorEvents(rec, server, '', ctx, options.defaultRowBytes);
   return ignored(`a ${sev} record without a statement`);
 }
 
@@ -318,28 +318,77 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   return build([doc], rec, server, ctx, facts);
 }
 
-function errorEvents(rec: PgRecord, server: string, message: string, ctx: DecodeContext): DecodeResult {
+/**
+ * Error classes raised while a statement runs, after its first rows may have gone out: cardinality (21), data
+ * (22: a division by zero, a cast), routine (2F, 38, 39, P0: RAISE EXCEPTION), resources and limits (53, 54),
+ * cancel and timeout (57), rollback (40: deadlock, serialization), system (58, XX). Not: syntax, permission,
+ * undefined objects (42), nor anything else refused before the statement ran.
+ */
+const RUNTIME_ERROR_CLASSES = new Set(['21', '22', '2F', '38', '39', 'P0', '53', '54', '57', '40', '58', 'XX']);
+
+/**
+ * A read that failed while it ran may have sent its rows first: on the real 15, `SELECT *, 1/(CASE WHEN id =
+ * max THEN 0 ELSE 1 END) FROM t` sent a streaming client 99,999 of 100,000 rows (8.28 MB on the wire) and
+ * `COPY (that) TO STDOUT` 6.38 MB, then the error; pgaudit logs nothing of a statement that fails (it logs at
+ * the executor's end) and PostgreSQL only its ERROR. The log says neither how many rows went out nor when the
+ * error came, so such a read (`SELECT`, `TABLE`, `WITH` without a write, `COPY (query) TO`) counts its tables
+ * at their size, an upper bound like `FETCH ALL`. `COPY t TO` is counted when it starts (log_statement), a
+ * FETCH when it arrives: neither is counted again. Needs the error's SQLSTATE (jsonlog, csvlog).
+ */
+function failedWhileSending(statement: string, head: string, sqlstate: string | undefined): boolean {
+  if (!sqlstate || !RUNTIME_ERROR_CLASSES.has(sqlstate.slice(0, 2))) return false;
+  if (head === 'SELECT' || head === 'TABLE') return true;
+  if (head === 'WITH') return !/\b(insert|update|delete|merge)\b/i.test(statement);
+  if (head === 'COPY') {
+    const targets = copyTargets(statement);
+    return targets.length > 0 && targets.every((t) => t.query && t.direction === 'to');
+  }
+  return false;
+}
+
+function errorEvents(rec: PgRecord, server: string, message: string, ctx: DecodeContext, defaultRowBytes: number): DecodeResult {
   const statement = rec.statement;
   const tables = relationsOf(statement).slice(0, 20);
   const head = firstKeyword(statement);
-  const docs = (tables.length > 0 ? tables : ['']).map((table) => ({
-    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
-    ts: rec.ts,
-    user: rec.user,
-    action: head || 'UNKNOWN',
-    bytes: 0,
-    rows: 0,
-    bytes_estimated: false,
-    source: server,
-    database: rec.database,
-    table,
-    client_ip: rec.remoteHost,
-    client_app: rec.application,
-    session_id: rec.sessionId,
-    status: 'error',
-    statement: clip(statement, STATEMENT_KEEP),
-    ...(message ? { error: clip(message, MESSAGE_KEEP), sqlstate: rec.sqlstate } : {}),
-  }));
+  const sent = message !== '' && tables.length > 0 && failedWhileSending(statement, head, rec.sqlstate);
+  const docs = (tables.length > 0 ? tables : ['']).map((name) => {
+    let table = name;
+    let estimate: Record<string, unknown> = {};
+    if (sent) {
+      const read = tableRead(ctx, server, rec, name, () => searchPathOf(rec, server, ctx));
+      table = read.table;
+      const rows = read.width ? read.width.rows : 0;
+      estimate = {
+        bytes: Math.round(rows * rowBytesOf(read.width, defaultRowBytes).bytes),
+        rows,
+        bytes_estimated: true,
+        status: 'ok',
+        failed_while_sending: true,
+        rows_from: read.width ? 'reltuples (an upper bound: the read failed while it ran, after it may have sent its rows; the log does not say how many)' : 'unknown (no statistics for the table)',
+        width_from: read.width ? 'pg_stats' : 'default',
+        ...(read.width ? { stats_read_at: new Date(read.width.readAt).toISOString() } : {}),
+      };
+    }
+    return {
+      event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+      ts: rec.ts,
+      user: rec.user,
+      action: head || 'UNKNOWN',
+      bytes: 0,
+      rows: 0,
+      bytes_estimated: false,
+      source: server,
+      database: rec.database,
+      table,
+      client_ip: rec.remoteHost,
+      client_app: rec.application,
+      session_id: rec.sessionId,
+      status: 'error',
+      statement: clip(statement, STATEMENT_KEEP),
+      ...(message ? { error: clip(message, MESSAGE_KEEP), sqlstate: rec.sqlstate } : {}),
+      ...estimate,
+    };
+  });
   return build(docs, rec, server, ctx);
 }
 
