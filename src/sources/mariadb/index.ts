@@ -157,8 +157,12 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
   // mysqldump reads a table it locked (LOCK TABLES): the audit log names it on the LOCK, not on the SELECT.
   if (tables.length === 0) tables = relationsOf(e.statement, { dialect: 'mysql', defaultSchema: e.schema }).slice(0, 20).map((t) => splitTable(t, e.schema));
   // A statement that failed after sending rows (a subquery of two rows at the last row, max_statement_time)
-  // moved them: ok (the detector counts no bytes of a failed event), with its error code.
-  const status = retcode !== 0 && e.rowsSent === 0 ? 'error' : 'ok';
+  // moved them: ok (the detector counts no bytes of a failed event), with its error code. One a stored
+  // function ended with SIGNAL logs Rows_sent as -2 read unsigned (slow-log.ts, `wrapped`): its rows are
+  // not known, its Bytes_sent is (6.78 MB of a 100,000-row table on the real 10.11; one that SIGNALed at its
+  // first row logged Rows_sent 0 and 227 bytes: an error).
+  const rowsUnknown = e.wrapped?.Rows_sent !== undefined;
+  const status = retcode !== 0 && e.rowsSent === 0 && !rowsUnknown ? 'error' : 'ok';
   // EXECUTE IMMEDIATE logs the statement it ran (same query id, counted on its own entry), then itself
   // with the rows and bytes of both: what that entry counted is not counted again.
   const inside = match && opening.startsWith('EXECUTE IMMEDIATE') ? countedInside(view!, match) : { entries: 0, bytes: 0 };
@@ -218,6 +222,8 @@ function slowEvents(e: SlowEntry, server: string, ctx: DecodeContext, at: { chai
       ...(e.cut ? { statement_cut: 'the statement holds a line that starts a slow-log record: the log entry was cut there' } : {}),
       ...(auditChars >= 0 && auditChars < e.statement.length ? { audit_statement_truncated: true } : {}),
       ...(retcode !== 0 ? { error_code: retcode } : {}),
+      ...(e.wrapped ? { counters_wrapped: e.wrapped } : {}),
+      ...(rowsUnknown && status === 'ok' && retcode !== 0 ? { failed_while_sending: true, rows_from: 'unknown: the server wrote Rows_sent as a negative number (the statement failed in a stored function while sending); bytes are its Bytes_sent' } : {}),
       ...(unseenBefore > 0 ? { bytes_unseen_before: unseenBefore } : {}),
       ...(unflushed > 0 ? { bytes_unflushed_estimated: unflushed } : {}),
       ...(inside.entries > 0 ? { bytes_counted_inside: inside.bytes } : {}),

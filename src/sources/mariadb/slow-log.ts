@@ -36,6 +36,12 @@ export interface SlowEntry {
   record: string;
   /** Other `Key: value` pairs of the header (Full_scan, Tmp_tables, ...). */
   other: Record<string, string>;
+  /**
+   * Row counters the server wrote as a negative number read unsigned (2^63 or more), as written, their
+   * field 0: a SELECT that a stored function ended with SIGNAL logged `Rows_sent: 18446744073709551614`
+   * (-2) after sending its rows (the real 10.11).
+   */
+  wrapped?: Record<string, string>;
 }
 
 export type SlowResult = { ok: true; entry: SlowEntry } | { ok: true; entry?: undefined; note: string } | { ok: false; code: 'missing_field' | 'truncated_record' | 'bad_timestamp'; reason: string };
@@ -132,9 +138,14 @@ export function parseSlowEntry(text: string): SlowResult {
   const cut = !statement.endsWith(';');
   if (!cut) statement = statement.slice(0, -1);
   if (statement === '' && !cut) return { ok: false, code: 'truncated_record', reason: 'a slow-log entry with an empty statement' };
+  const wrapped: Record<string, string> = {};
   const num = (key: string): number | string => {
     const v = pairs[key];
     if (v === undefined) return `the header has no ${key}`;
+    if (key.startsWith('Rows_') && /^\d{19,20}$/.test(v) && BigInt(v) >= 2n ** 63n && BigInt(v) < 2n ** 64n) {
+      wrapped[key] = v;
+      return 0;
+    }
     const n = Number(v);
     return Number.isFinite(n) && n >= 0 ? n : `${key} is not a number: ${JSON.stringify(v)}`;
   };
@@ -170,6 +181,7 @@ export function parseSlowEntry(text: string): SlowResult {
       cut,
       record: lines.slice(start, end).join('\n'),
       other,
+      ...(Object.keys(wrapped).length > 0 ? { wrapped } : {}),
     },
   };
 }
