@@ -57,6 +57,20 @@ describe.each(['jsonlog', 'csvlog'] as Destination[])('postgres %s: a read that 
   });
 });
 
+describe('postgres jsonlog: the failures a client does not choose count nothing, as before', () => {
+  it.each([
+    ['57014', 'canceling statement due to statement timeout (or Ctrl-C)'],
+    ['40001', 'could not serialize access (an application retries)'],
+    ['53200', 'out of memory'],
+  ])('%s (%s): an error of no bytes', async (state) => {
+    // The real lines, their SQLSTATE changed: what is judged is the class, the lines are the server's.
+    const text = fs.readFileSync(path.join(DIR, FIXTURE_FILES.jsonlog), 'utf8').replaceAll('"state_code":"22012"', `"state_code":"${state}"`);
+    const d = await decodeRecords('jsonlog', splitRecords(text, false, false), STATS);
+    const stream = d.events.filter((e) => e.client_app === 'h108-stream');
+    expect(stream.map((e) => [e.status, e.bytes, e.sqlstate])).toEqual([['error', 0, state]]);
+  });
+});
+
 describe('postgres stderr: a read that fails while it sends its rows', () => {
   it('is still an error of no bytes: the STATEMENT line carries no SQLSTATE (a known gap)', async () => {
     const { events } = await decode('stderr');
