@@ -9,25 +9,32 @@ import type { PgRecord } from './records';
 import { rowBytesOf, searchPathOf, tableRead } from './session-reads';
 import type { CopyTarget } from './statement';
 
+/** The fields every event of a log line takes from the line: its id (server, session, line number), time, user and connection. */
+export function lineFields(rec: PgRecord, server: string): Record<string, unknown> {
+  return {
+    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
+    ts: rec.ts,
+    user: rec.user,
+    source: server,
+    database: rec.database,
+    client_ip: rec.remoteHost,
+    client_app: rec.application,
+    session_id: rec.sessionId,
+  };
+}
+
 /** A `COPY t TO` as an event: the table's rows from its statistics (pgaudit 1.7 logs 0), bytes from its width. */
 export function copyDoc(rec: PgRecord, statement: string, copy: CopyTarget, server: string, defaultRowBytes: number, ctx: DecodeContext, extra: Record<string, unknown>, path = () => searchPathOf(rec, server, ctx)): Record<string, unknown> {
   const { table, width } = tableRead(ctx, server, rec, copy.table!, path);
   const rows = width ? width.rows : 0;
   const rowBytes = rowBytesOf(width, defaultRowBytes, copy.columns).bytes;
   return {
-    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
-    ts: rec.ts,
-    user: rec.user,
+    ...lineFields(rec, server),
     action: rec.application === 'pg_dump' ? 'DUMP' : 'COPY',
     bytes: Math.round(rows * rowBytes),
     rows,
     bytes_estimated: true,
-    source: server,
-    database: rec.database,
     table,
-    client_ip: rec.remoteHost,
-    client_app: rec.application,
-    session_id: rec.sessionId,
     status: 'ok',
     command: 'COPY',
     statement: clip(statement, STATEMENT_KEEP),

@@ -15,7 +15,7 @@ import { unwrap } from '../envelope';
 import { clip } from '../../text';
 import { STATEMENT_KEEP, type DecodeContext, type DecodeResult, type RawMessage, type SessionFact, type SourceDecoder, type SourceFormat, type TableWidth } from '../types';
 import { parseAudit } from './audit';
-import { build, copyDoc, copyKey } from './events';
+import { build, copyDoc, copyKey, lineFields } from './events';
 import { statementLine } from './log-statement';
 import { callPendingEnded, callPendingSettled } from './pending-call';
 import { DEFAULT_PREFIX, fromCsvlog, fromCutJsonlog, fromJsonlog, isJsonlogRecord, stderrParser, type PgRecord, type RecordResult } from './records';
@@ -289,19 +289,12 @@ function auditEvents(rec: PgRecord, server: string, options: PostgresOptions, ct
   const bytes = inbound ? 0 : table ? tableBytes + madeBytes : functionBytes;
   const facts = table && soFar && tableBytes + madeBytes > 0 ? [soFar.fact(tableBytes + madeBytes)] : [];
   const doc: Record<string, unknown> = {
-    event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
-    ts: rec.ts,
-    user: rec.user,
+    ...lineFields(rec, server),
     action,
     bytes,
     rows,
     bytes_estimated: true,
-    source: server,
-    database: rec.database,
     table,
-    client_ip: rec.remoteHost,
-    client_app: rec.application,
-    session_id: rec.sessionId,
     query_id: `${a.statementId}.${a.substatementId}`,
     status: 'ok',
     audit_class: a.className,
@@ -373,19 +366,12 @@ function errorEvents(rec: PgRecord, server: string, message: string, ctx: Decode
       };
     }
     return {
-      event_id: `${server}/${rec.sessionId}/${rec.lineNum}`,
-      ts: rec.ts,
-      user: rec.user,
+      ...lineFields(rec, server),
       action: head || 'UNKNOWN',
       bytes: 0,
       rows: 0,
       bytes_estimated: false,
-      source: server,
-      database: rec.database,
       table,
-      client_ip: rec.remoteHost,
-      client_app: rec.application,
-      session_id: rec.sessionId,
       status: 'error',
       statement: clip(statement, STATEMENT_KEEP),
       ...(message ? { error: clip(message, MESSAGE_KEEP), sqlstate: rec.sqlstate } : {}),
