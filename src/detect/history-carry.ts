@@ -8,14 +8,14 @@
 //
 // Exact by construction: a pool day d's judgement rests on the series of every person in [d - B - 40, d]
 // (expectations, month-end uplift, the day's own values and night-time bytes), nothing else but the
-// settings and the people. The carry compares the two histories' rows over the days they share and takes
-// only the days before the first one that differs (a late event in a past day: the days from it are
-// judged again).
+// settings and the people. The carry compares the two histories' rows over the days they share (by a
+// digest of each day's: DayDigests) and takes only the days before the first one that differs (a late
+// event in a past day: the days from it are judged again).
 import path from 'node:path';
 import type { DetectionConfig } from '../config';
 import type { JudgedDay } from './history-judged';
 import { hourDaysNeeded, MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
-import { lowerBound, nightOn, type Nights, type Series } from './history-series';
+import { lowerBound, type Nights, type Series } from './history-series';
 import type { Person } from './people';
 
 /** A history's rows as the build holds them: the series of each statistic and the night-time bytes, by user. */
@@ -53,46 +53,102 @@ export interface HistoryCarry {
 }
 
 interface Kept {
-  inputs: HistoryInputs;
+  day: number;
+  detection: DetectionConfig;
+  people: ReadonlyMap<string, Person>;
   users: ReadonlySet<string>;
+  digests: Digests;
   worked: Carried;
 }
 
-/** The first day in [lo, hi] on which the two series differ (a day in one only, or another value), or Infinity. */
-function firstDifference(a: Series | undefined, b: Series | undefined, lo: number, hi: number): number {
-  const days = (s: Series | undefined) => s?.days ?? [];
-  let i = lowerBound(days(a), lo);
-  let j = lowerBound(days(b), lo);
-  for (;;) {
-    const da = a && i < a.days.length && a.days[i] <= hi ? a.days[i] : Infinity;
-    const db = b && j < b.days.length && b.days[j] <= hi ? b.days[j] : Infinity;
-    if (da === Infinity && db === Infinity) return Infinity;
-    if (da !== db || a!.logs[i] !== b!.logs[j]) return Math.min(da, db);
-    i++;
-    j++;
-  }
+/**
+ * Every person's value on each day of a window, folded into a few numbers a day: how many values and two
+ * sums of a 32-bit hash of (person, day, value), order-free. Two histories' rows are compared by these,
+ * not by holding the last history's series until the next build: those were about half of what a live
+ * detector held (two days' of everyone). Days outside [from, to] fold nothing, as no row was read there.
+ * A change a day's digest misses needs two 64-bit sums to collide: about 1 in 2^64.
+ */
+interface DayDigests {
+  from: number;
+  to: number;
+  /** Per day from `from`: the count of values, then the two sums. */
+  folds: Uint32Array;
 }
 
-function firstSeriesDifference(a: ReadonlyMap<string, Series>, b: ReadonlyMap<string, Series>, lo: number, hi: number): number {
-  let first = Infinity;
-  for (const [user, s] of a) first = Math.min(first, firstDifference(s, b.get(user), lo, hi));
-  for (const [user, s] of b) if (!a.has(user)) first = Math.min(first, firstDifference(undefined, s, lo, hi));
-  return first;
+interface Digests {
+  volumes: DayDigests;
+  hours: DayDigests;
+  sensitives: DayDigests;
+  nights: DayDigests;
 }
 
-/** The same for night-time bytes by user and day. */
-function firstNightDifference(a: SeriesSet['nights'], b: SeriesSet['nights'], lo: number, hi: number): number {
-  let first = Infinity;
-  const oneWay = (x: SeriesSet['nights'], y: SeriesSet['nights']) => {
-    for (const [user, n] of x) {
-      const other = y.get(user);
-      for (let i = lowerBound(n.days, lo); i < n.days.length && n.days[i] <= hi; i++) if (nightOn(other, n.days[i]) !== n.bytes[i]) first = Math.min(first, n.days[i]);
+/** A person's values by day, as series (logs) and night-time bytes both hold them. */
+type ByDay = ReadonlyMap<string, { days: Int32Array; logs?: Float64Array; bytes?: Float64Array }>;
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+/** FNV-1a of a string from a seed: the person's part of the hash, once per person. */
+function hashString(s: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+/** A 32-bit finaliser (murmur3's) of the person's hash mixed with the day and the value's 64 bits. */
+function mix(h: number, day: number, lo: number, hi: number): number {
+  h = Math.imul(h ^ day, 0x9e3779b1);
+  h = Math.imul(h ^ lo, 0x85ebca6b);
+  h = Math.imul(h ^ hi, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function digestOf(byDay: ByDay, from: number, to: number): DayDigests {
+  const folds = new Uint32Array(3 * Math.max(0, to - from + 1));
+  for (const [user, s] of byDay) {
+    const values = (s.logs ?? s.bytes)!;
+    const h1 = hashString(user, 0x811c9dc5);
+    const h2 = hashString(user, 0x01000193);
+    for (let i = lowerBound(s.days, from); i < s.days.length && s.days[i] <= to; i++) {
+      const at = 3 * (s.days[i] - from);
+      bits[0] = values[i];
+      folds[at]++;
+      folds[at + 1] = (folds[at + 1] + mix(h1, s.days[i], words[0], words[1])) >>> 0;
+      folds[at + 2] = (folds[at + 2] + mix(h2, s.days[i], words[1], words[0])) >>> 0;
     }
-  };
-  oneWay(a, b);
-  oneWay(b, a);
-  return first;
+  }
+  return { from, to, folds };
 }
+
+/** The first day in [lo, hi] whose values differ between the two digests, or Infinity. */
+function firstDifference(a: DayDigests, b: DayDigests, lo: number, hi: number): number {
+  const fold = (x: DayDigests, d: number, k: number) => (d >= x.from && d <= x.to ? x.folds[3 * (d - x.from) + k] : 0);
+  for (let d = lo; d <= hi; d++) for (let k = 0; k < 3; k++) if (fold(a, d, k) !== fold(b, d, k)) return d;
+  return Infinity;
+}
+
+/** Worked out by take() for the history being built, and kept by its keep(). */
+const digested = new WeakMap<HistoryInputs, Digests>();
+
+/** The digests of a history's rows, each over the window its rows were read for (history.ts: loadDayHistory). */
+function digestsOf(inputs: HistoryInputs): Digests {
+  const hit = digested.get(inputs);
+  if (hit) return hit;
+  const { day, first, detection, series } = inputs;
+  const out = {
+    volumes: digestOf(series.volumes, first, day - 1),
+    hours: digestOf(series.hours, day - hourDaysNeeded(detection), day - 1),
+    sensitives: digestOf(series.sensitives, first, day - 1),
+    nights: digestOf(series.nights, day - detection.poolDays, day - 1),
+  };
+  digested.set(inputs, out);
+  return out;
+}
+
 /**
  * A day's expectations, completed for the people the history that worked them out did not have (no rows
  * in its window, so none before that day either): each gets what a person without rows gets, the prior
@@ -139,14 +195,15 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       const out: Carried = { memo: { expectations: new Map(), uplifts: new Map() }, judged: new Map() };
       const k = kept;
       const { day, first, detection, people, series, users } = inputs;
-      if (!k || k.inputs.detection !== detection || k.inputs.people !== people) return out;
+      if (!k || k.detection !== detection || k.people !== people) return out;
       // The days both histories have rows for: [first, the earlier of the two days).
-      const last = Math.min(day, k.inputs.day) - 1;
-      const was = k.inputs.series;
+      const last = Math.min(day, k.day) - 1;
+      const was = k.digests;
+      const now = digestsOf(inputs);
       const differs = Math.min(
-        firstSeriesDifference(was.volumes, series.volumes, first, last),
-        firstSeriesDifference(was.hours, series.hours, day - hourDaysNeeded(detection), last),
-        firstSeriesDifference(was.sensitives, series.sensitives, first, last),
+        firstDifference(was.volumes, now.volumes, first, last),
+        firstDifference(was.hours, now.hours, day - hourDaysNeeded(detection), last),
+        firstDifference(was.sensitives, now.sensitives, first, last),
       );
       // Day d's expectations rest on the rows of [d - B, d), its month-end uplift on those of the month
       // ends in [d - MONTH_END_LOOKBACK, d) and their expectations: days whose rows are all compared.
@@ -159,7 +216,7 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       for (const [d, up] of k.worked.memo.uplifts) if (d - MONTH_END_LOOKBACK - B >= first && d <= before) out.memo.uplifts.set(d, up);
       // A pool day's judgement rests on its expectations and on its own rows (night-time bytes included:
       // read for the pool's days only).
-      const judgedBefore = Math.min(before, firstNightDifference(was.nights, series.nights, day - detection.poolDays, last));
+      const judgedBefore = Math.min(before, firstDifference(was.nights, now.nights, day - detection.poolDays, last));
       for (const [d, list] of k.worked.judged) {
         if (!(d < judgedBefore && out.memo.uplifts.has(d))) continue;
         if (list.restore()) out.judged.set(d, list);
@@ -187,7 +244,8 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
           }
         }
       }
-      kept = { inputs, users: new Set(inputs.users), worked: { memo, judged: worked.judged } };
+      const { day, detection, people, users } = inputs;
+      kept = { day, detection, people, users: new Set(users), digests: digestsOf(inputs), worked: { memo, judged: worked.judged } };
     },
   };
 }

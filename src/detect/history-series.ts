@@ -62,6 +62,19 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
   return out;
 }
 
+/**
+ * Each series' days from `from` on, copied (a view would keep the whole window's arrays), without the
+ * build's last summary; people with none there are left out.
+ */
+export function* volumesFrom(series: ReadonlyMap<string, Series>, from: number): Steps<Map<string, Series>> {
+  const out = new Map<string, Series>();
+  for (const [user, s] of series) {
+    yield;
+    const i = lowerBound(s.days, from);
+    if (i < s.days.length) out.set(user, { days: s.days.slice(i), logs: s.logs.slice(i), last: null });
+  }
+  return out;
+}
 
 /** A person's night-time bytes by day, sorted by day (bytes > 0 only). */
 export interface Nights {

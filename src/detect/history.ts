@@ -21,7 +21,7 @@ import { calibrate, type Calibration } from './history-calibration';
 import { expectationModel, historyDaysNeeded, hourDaysNeeded, upliftIn, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
 import type { HistoryCarry, HistoryInputs } from './history-carry';
-import { nightsOf, seriesOf, runSteps, type Series, type Steps } from './history-series';
+import { nightsOf, seriesOf, runSteps, volumesFrom, type Series, type Steps } from './history-series';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';
 import { settingsFor } from './settings';
@@ -204,9 +204,10 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
 
   const today = yield* model.expectationsOn(day);
   const upliftsToday = yield* model.upliftsOn(day);
-  // The last window's summary is the build's (history-series.ts): the history and the next day's carry keep the series, not it.
-  for (const set of [volumes, hours, sensitives]) for (const s of set.values()) s.last = null;
   carry?.keep(inputs, { memo: model.memo, judged: days });
+  // What the history reads of the series once built: the daily volumes of the baseline window (largest
+  // day, routine limits). The rest, most of the days and the other statistics, goes with the build.
+  const recent = yield* volumesFrom(volumes, day - detection.baselineDays);
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
   const EMPTY: ReadonlySet<string> = new Set();
@@ -255,7 +256,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
           drip: drip.get(user) ?? CUSUM_START,
           sensitiveDrip: sensitiveDrip.get(user) ?? CUSUM_START,
           activeDays: today.active.get(user) ?? 0,
-          largest: largestOf(volumes.get(user), day - detection.baselineDays, day),
+          largest: largestOf(recent.get(user), day - detection.baselineDays, day),
         };
         profiles.set(user, p);
       }
@@ -279,7 +280,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
       }
       return out;
     },
-    routine: routineJudge(ctx, today, rows.sensitive),
+    routine: routineJudge({ ...ctx, volumes: recent, hours: new Map(), sensitives: new Map() }, today, rows.sensitive),
   };
 }
 

@@ -182,6 +182,24 @@ describe('a role that routinely exceeds a policy limit, in a small group', () =>
   });
 });
 
+describe('what a built history keeps of the daily volumes: the baseline window, its first day included', () => {
+  it('a largest day and a routine of their own rest on the window\'s days, not the day before it', () => {
+    // 'edge': 10 GB on the window's working days, 80 GB on its first day, 900 GB the day before it (the
+    // history keeps only the window's volumes once built: one day too few or too many shows here).
+    const B = detection.baselineDays;
+    const rows = rowsOf(DAY, { ...users, edge: { daily: (d) => (d >= DAY - B ? 10 * GB : null) } }, detection);
+    rows.daily = rows.daily.filter((r) => !(r.user === 'edge' && r.day === DAY - B));
+    rows.daily.push({ user: 'edge', day: DAY - B, bytes: 80 * GB }, { user: 'edge', day: DAY - B - 1, bytes: 900 * GB });
+    const withEdge = new Map(people).set('edge', peopleFrom([directoryEntry('edge', 'Ops', 'etl')]).get('edge')!);
+    const h = buildDayHistory(DAY, rows, detection, withEdge);
+    const active = rows.daily.filter((r) => r.user === 'edge' && r.day >= DAY - B).length;
+    expect(h.profile('edge').largest.days).toBe(active);
+    expect(h.profile('edge').largest.bytes / (80 * GB)).toBeCloseTo(1, 12);
+    const r = h.routine(withEdge.get('edge')!, 'daily', 50 * GB);
+    expect(r.own).toBe(1 / active);
+  });
+});
+
 describe('a single heavy member in a small group', () => {
   it('does not make the limit routine for the others', () => {
     const withHeavy = { ...users, h1: { daily: spread(60 * GB, 0.1, 5), tables: ['crm.orders'] }, h2: { daily: spread(100 * MB, 0.4, 6) }, h3: { daily: spread(100 * MB, 0.4, 7) }, h4: { daily: spread(100 * MB, 0.4, 8) } };

@@ -146,6 +146,25 @@ describe('tail calibration: how often ordinary user-days are this unusual', () =
     expect(t.threshold(1e-5)).toBeGreaterThan(-Math.log(1e-5) + 5);
   });
 
+  it('reads its body exactly as the whole pool says, however many user-days share the smallest value (no night, no drip)', () => {
+    // The body keeps the values above the smallest and a count of it: the shares and quantiles must be the
+    // pool's own, at the smallest value, just above and below it, and between any two values.
+    for (const least of [-Infinity, 0]) {
+      const pool = [...exponential.slice(0, 3_000), ...Array<number>(9_000).fill(least), 0.5, 0.5, 1e-9];
+      const t = fitTail(pool, prior);
+      expect(t.summary.source).toBe('pool');
+      const n = pool.length;
+      const share = (x: number) => Math.max(pool.filter((v) => v >= x).length, 1) / n;
+      const desc = [...pool].sort((a, b) => b - a);
+      const at = [least, -1, -1e-12, 0, 1e-12, 1e-9, 2e-9, 0.5, 0.75, 1, ...exponential.slice(2_000, 3_000).filter((_, i) => i % 97 === 0)];
+      // Below u the rate is the body's share (rate(u) is the tail's own k / n).
+      for (const x of at.filter((x) => x < t.summary.u)) expect([x, t.rate(x)]).toEqual([x, share(x)]);
+      // Around the last value above the smallest (index 3,002), one index at a time.
+      const around = Array.from({ length: 8 }, (_, i) => (2_999 + i + 0.5) / n);
+      for (const r of [1, 0.99, 0.9, 0.75, 0.5, 0.3, 0.2, 0.1, t.summary.rateAtU, ...around]) expect([r, t.threshold(r)]).toEqual([r, desc[Math.max(0, Math.min(n - 1, Math.ceil(r * n) - 1))]]);
+    }
+  });
+
   it('uses the prior until the organisation has enough days', () => {
     expect(fitTail(exponential.slice(0, 100), prior)).toBe(prior);
   });
