@@ -58,7 +58,14 @@ const NUMBERS = ['location', 'spread', 'df', 'ownDays', 'ownWeight', 'mixture'] 
 /** A row: x, surprise, night, hour, sensitiveValue, sensitiveSurprise, then the two expectations' numbers. */
 const VOLUME = 6;
 const SENSITIVE = VOLUME + NUMBERS.length;
-const ROW = SENSITIVE + NUMBERS.length;
+/**
+ * Then the expectations' peer priors (their places in the day's list of them, -1 for none) and which
+ * expectations are there (bit 0 the volume's, bit 1 the sensitive volume's): in the columns, so that a
+ * spilled day holds nothing a row in memory (an array of them per day was 16 bytes a row, 30 MB at 100,000).
+ */
+const PEERS = SENSITIVE + NUMBERS.length;
+const THERE = PEERS + 2;
+const ROW = THERE + 1;
 
 const orNaN = (v: number | null) => (v === null ? NaN : v);
 const orNull = (v: number) => (Number.isNaN(v) ? null : v);
@@ -90,15 +97,19 @@ function get(cols: Float64Array, at: number, there: number, peers: PeerPrior | n
 }
 
 /**
- * The rows' numbers in one Float64Array, with the flags and peer numbers beside them. A function of its
- * own: a variable the row loop's closure captured would sit in the context of judgedDay's closures and
- * keep the columns after they are spilled.
+ * The rows' numbers in one Float64Array. A function of its own: a variable the row loop's closure
+ * captured would sit in the context of judgedDay's closures and keep the columns after they are spilled.
  */
-function columnsOf(rows: ReadonlyArray<JudgedUserDay>, there: Uint8Array, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
+function columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: Array<PeerPrior | null>, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
   const cols = new Float64Array(rows.length * ROW);
+  const places = new Map<PeerPrior, number>();
+  const placeOf = (p: PeerPrior | null | undefined) => {
+    if (!p) return -1;
+    let i = places.get(p);
+    if (i === undefined) places.set(p, (i = peers.push(p) - 1));
+    return i;
+  };
   rows.forEach((r, i) => {
-    there[2 * i] = r.volume ? 1 : 0;
-    there[2 * i + 1] = r.sensitiveExpectation ? 1 : 0;
     const at = i * ROW;
     cols[at] = r.x;
     cols[at + 1] = r.surprise;
@@ -108,37 +119,50 @@ function columnsOf(rows: ReadonlyArray<JudgedUserDay>, there: Uint8Array, ownPee
     cols[at + 5] = r.sensitiveSurprise;
     put(cols, at + VOLUME, r.volume, ownPeerNumbers);
     put(cols, at + SENSITIVE, r.sensitiveExpectation, ownPeerNumbers);
+    cols[at + PEERS] = placeOf(r.volume?.peers);
+    cols[at + PEERS + 1] = placeOf(r.sensitiveExpectation?.peers);
+    cols[at + THERE] = (r.volume ? 1 : 0) | (r.sensitiveExpectation ? 2 : 0);
   });
   return cols;
 }
 
+/** A spilled day's file: the columns' doubles as they are in memory, then the users in JSON. */
+function spilledFile(cols: Float64Array, users: ReadonlyArray<string>): Buffer {
+  return Buffer.concat([new Uint8Array(cols.buffer, cols.byteOffset, cols.byteLength), Buffer.from(JSON.stringify(users))]);
+}
+
+/** The columns and users of a spilled day's file, or null when it is not what was written (short, gone, garbled). */
+function readSpilled(file: string, length: number): { cols: Float64Array; users: string[] } | null {
+  try {
+    const bytes = fs.readFileSync(file);
+    const cols = new Float64Array(length * ROW);
+    if (bytes.length < cols.byteLength) return null;
+    new Uint8Array(cols.buffer).set(bytes.subarray(0, cols.byteLength));
+    const users: unknown = JSON.parse(bytes.subarray(cols.byteLength).toString('utf8'));
+    if (!Array.isArray(users) || users.length !== length || !users.every((u) => typeof u === 'string')) return null;
+    return { cols, users };
+  } catch {
+    return null;
+  }
+}
+
 /** The user-days in columns, in their order. */
 export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
-  const users = rows.map((r) => r.user);
-  const peers = rows.flatMap((r) => [r.volume?.peers ?? null, r.sensitiveExpectation?.peers ?? null]);
-  /** Per row: whether the volume's and the sensitive volume's expectations are there. */
-  const there = new Uint8Array(rows.length * 2);
+  /** The day's peer priors (a few hundred groups), by their place in the columns. */
+  const peers: Array<PeerPrior | null> = [];
   /** Peer numbers that are not the derived ones, by the column of their expectation. */
   const ownPeerNumbers = new Map<number, PeerNumbers>();
-  /** Null while spilled to `file`. */
-  let cols: Float64Array | null = columnsOf(rows, there, ownPeerNumbers);
+  /** Both null while spilled to `file`. */
+  let cols: Float64Array | null = columnsOf(rows, peers, ownPeerNumbers);
+  let users: string[] | null = rows.map((r) => r.user);
   let file: string | null = null;
   const length = rows.length;
   const restore = (): boolean => {
     if (cols) return true;
     if (!file) return false;
-    const back = new Float64Array(length * ROW);
-    try {
-      const fd = fs.openSync(file, 'r');
-      try {
-        if (fs.fstatSync(fd).size !== back.byteLength || fs.readSync(fd, new Uint8Array(back.buffer), 0, back.byteLength, 0) !== back.byteLength) return false;
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      return false;
-    }
-    cols = back;
+    const back = readSpilled(file, length);
+    if (!back) return false;
+    ({ cols, users } = back);
     return true;
   };
   const columns = (): Float64Array => {
@@ -146,19 +170,21 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
     if (!restore()) throw new InsiderError('INTERNAL', 'a pool day spilled to disk could not be read back', { retriable: true });
     return cols!;
   };
+  const peerAt = (place: number) => (place < 0 ? null : peers[place]);
   return {
     length,
     at(i) {
       const c = columns();
       const at = i * ROW;
+      const there = c[at + THERE];
       return {
-        user: users[i],
+        user: users![i],
         x: c[at],
-        volume: get(c, at + VOLUME, there[2 * i], peers[2 * i], ownPeerNumbers),
+        volume: get(c, at + VOLUME, there & 1, peerAt(c[at + PEERS]), ownPeerNumbers),
         surprise: c[at + 1],
         night: c[at + 2],
         hour: orNull(c[at + 3]),
-        sensitiveExpectation: get(c, at + SENSITIVE, there[2 * i + 1], peers[2 * i + 1], ownPeerNumbers),
+        sensitiveExpectation: get(c, at + SENSITIVE, there & 2, peerAt(c[at + PEERS + 1]), ownPeerNumbers),
         sensitiveValue: orNull(c[at + 4]),
         sensitiveSurprise: c[at + 5],
       };
@@ -166,9 +192,9 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
     spill(to) {
       if (!cols) return;
       if (!file) {
-        // Bit for bit: the doubles as they are in memory (the flags, 2 bytes a row, stay). Half a file is removed.
+        // Bit for bit: the doubles as they are in memory, and the users. Half a file is removed.
         try {
-          fs.writeFileSync(to, new Uint8Array(cols.buffer, cols.byteOffset, cols.byteLength), { mode: 0o600 });
+          fs.writeFileSync(to, spilledFile(cols, users!), { mode: 0o600 });
         } catch (err) {
           fs.rmSync(to, { force: true });
           throw err;
@@ -176,6 +202,7 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
         file = to;
       }
       cols = null;
+      users = null;
     },
     restore,
     discard() {

@@ -74,13 +74,16 @@ describe('judgedDay: a pool day in columns', () => {
         expect(back).toEqual(row);
         for (const key of ['x', 'surprise', 'night', 'hour', 'sensitiveValue', 'sensitiveSurprise'] as const) expect(Object.is(back[key], row[key])).toBe(true);
         if (row.sensitiveExpectation) expect(Object.is(back.sensitiveExpectation?.location, row.sensitiveExpectation.location)).toBe(true);
+        // The group's prior itself, not a copy (a few hundred are shared by everyone's expectations).
+        expect(back.volume?.peers ?? null).toBe(row.volume?.peers ?? null);
       });
 
     it('lets its columns go to a file and reads them back bit for bit, written once however often spilled', () => {
       const day = judgedDay(rows);
       const file = path.join(dir, 'a.f64');
       day.spill(file);
-      expect(fs.statSync(file).size).toBe(rows.length * 18 * 8);
+      // The columns (21 doubles a row), then the users: nothing of a row stays in memory.
+      expect(fs.statSync(file).size).toBe(rows.length * 21 * 8 + JSON.stringify(rows.map((r) => r.user)).length);
       same(day);
       // Read back (by at), spilled again: the same file, not written again.
       fs.chmodSync(file, 0o400);
@@ -99,6 +102,11 @@ describe('judgedDay: a pool day in columns', () => {
       fs.truncateSync(file, 8 * 18);
       expect(day.restore()).toBe(false);
       expect(() => day.at(0)).toThrow(/could not be read back/);
+      // Whole columns, the users garbled or for another day.
+      for (const users of ['["ana@corp.example",', '["ana@corp.example"]', '["ana@corp.example",7]']) {
+        fs.writeFileSync(file, Buffer.concat([Buffer.alloc(rows.length * 21 * 8), Buffer.from(users)]));
+        expect(day.restore()).toBe(false);
+      }
       fs.rmSync(file);
       expect(day.restore()).toBe(false);
       const other = judgedDay(rows);
