@@ -3,6 +3,7 @@
 import { median } from 'simple-statistics';
 import type { UserDayValue } from './history-source';
 import { MIN_OWN_DAYS_FOR_PEERS, type Expectations, type HistoryContext } from './history-expectations';
+import { packDays, runSteps, type PackedDays, type SeriesLookup } from './history-series';
 import { peerGroupKey, type Person } from './people';
 import { expectationOf, robustSummary, upperOf, type Expectation } from './statistics/expectation';
 
@@ -25,42 +26,40 @@ const ROUTINE_MIN_MEMBERS = 3;
 /** A routine exemption covers up to this multiple of the largest routine day (heavy-tailed roles reach 3x their month's largest now and then). */
 export const ROUTINE_HEADROOM = 4;
 
-/** A person's days with bytes from sensitive tables, in the order read, and those bytes (exact: the limits compare them). */
-interface SensitiveDays {
-  days: Int32Array;
-  bytes: Float64Array;
-}
-
 /**
- * Each person's sensitive rows in two typed arrays: the history holds them all day, and a row object
- * each was about 50 bytes a day of everyone with sensitive tables (two histories are held at once).
+ * Each person's bytes from sensitive tables on the baseline window's days, in the order read (exact: the
+ * limits compare them), packed (history-series.ts: packDays): the history holds them all day, and two
+ * histories are held at once. The window's days only: no other day is read.
  */
-function sensitiveDays(rows: ReadonlyArray<UserDayValue>): Map<string, SensitiveDays> {
-  const read = new Map<string, { days: number[]; bytes: number[] }>();
+function sensitiveDays(rows: ReadonlyArray<UserDayValue>, from: number, to: number): PackedDays {
+  const read = new Map<string, Array<[number, number]>>();
   for (const r of rows) {
-    if (!(r.bytes > 0)) continue;
+    if (!(r.bytes > 0) || r.day < from || r.day >= to) continue;
     let d = read.get(r.user);
-    if (!d) read.set(r.user, (d = { days: [], bytes: [] }));
-    d.days.push(r.day);
-    d.bytes.push(r.bytes);
+    if (!d) read.set(r.user, (d = []));
+    d.push([r.day, r.bytes]);
   }
-  const out = new Map<string, SensitiveDays>();
-  for (const [user, d] of read) out.set(user, { days: Int32Array.from(d.days), bytes: Float64Array.from(d.bytes) });
-  return out;
+  const byUser = new Map<string, { days: Int32Array; bytes: Float64Array }>();
+  for (const [user, d] of read) byUser.set(user, { days: Int32Array.from(d, (x) => x[0]), bytes: Float64Array.from(d, (x) => x[1]) });
+  return runSteps(packDays(byUser, (t) => t.bytes));
 }
 
-function sensitiveValues(d: SensitiveDays | undefined, dayOk: (day: number) => boolean): number[] {
+function sensitiveValues(d: { days: Int32Array; values: Float64Array } | undefined, dayOk: (day: number) => boolean): number[] {
   const out: number[] = [];
-  if (d) for (let i = 0; i < d.days.length; i++) if (dayOk(d.days[i])) out.push(d.bytes[i]);
+  if (d) for (let i = 0; i < d.days.length; i++) if (dayOk(d.days[i])) out.push(d.values[i]);
   return out;
 }
 
 /** The routine of `kind` at `limit` for a person, judged against today's expectations (memoised by group). */
-export function routineJudge(ctx: HistoryContext, today: Expectations, sensitiveRows: ReadonlyArray<UserDayValue>): (person: Person, kind: 'daily' | 'sensitive', limit: number) => Routine {
+export function routineJudge(
+  ctx: Pick<HistoryContext, 'day' | 'detection' | 'people' | 'users'> & { volumes: SeriesLookup },
+  today: Expectations,
+  sensitiveRows: ReadonlyArray<UserDayValue>,
+): (person: Person, kind: 'daily' | 'sensitive', limit: number) => Routine {
   const { day, detection, people, users, volumes } = ctx;
   const B = detection.baselineDays;
   const routineCache = new Map<string, Routine>();
-  const sensitiveByUser = sensitiveDays(sensitiveRows);
+  const sensitiveByUser = sensitiveDays(sensitiveRows, day - B, day);
   const groupOf = (p: Person) => peerGroupKey(p);
   return (person, kind, limit) => {
     const dayOk = (d: number) => d >= day - B && d < day;

@@ -86,7 +86,7 @@ export interface HistoryRows {
 }
 
 /** The largest daily volume of a series in [from, to) (bytes) and how many days it has there. */
-export function largestOf(series: Series | undefined, from: number, to: number): Largest {
+export function largestOf(series: Pick<Series, 'days' | 'logs'> | undefined, from: number, to: number): Largest {
   let bytes = 0;
   let days = 0;
   if (series)
@@ -280,7 +280,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
       }
       return out;
     },
-    routine: routineJudge({ ...ctx, volumes: recent, hours: new Map(), sensitives: new Map() }, today, rows.sensitive),
+    routine: routineJudge({ day, detection, people, users, volumes: recent }, today, rows.sensitive),
   };
 }
 
