@@ -208,6 +208,8 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   // What the history reads of the series once built: the daily volumes of the baseline window (largest
   // day, routine limits). The rest, most of the days and the other statistics, goes with the build.
   const recent = yield* volumesFrom(volumes, day - detection.baselineDays);
+  // A Map entry of everyone's settings, each the same object unless overrides apply: refilled for the people judged.
+  settingsCache.clear();
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
   const EMPTY: ReadonlySet<string> = new Set();
