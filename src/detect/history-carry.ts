@@ -160,16 +160,18 @@ function completed(ex: Expectations, d: number, users: ReadonlyArray<string>, kn
   // Someone with sensitive rows before d but no volume or busiest hour (rollups that disagree, until an
   // insert stopped half-way is repaired) has a sensitive expectation of their own: not the prior's.
   if (missing.some((u) => (sensitives.get(u)?.days[0] ?? Infinity) < d)) return null;
-  const out: Expectations = { ...ex, volume: new Map(ex.volume), hour: new Map(ex.hour), sensitive: new Map(ex.sensitive), active: new Map(ex.active), priors: new Map(ex.priors) };
+  const made = { volume: new Map(ex.volume), hour: new Map(ex.hour), sensitive: new Map(ex.sensitive) };
+  const active = new Map(ex.active);
+  const priors = new Map(ex.priors);
   for (const u of missing) {
     for (const stat of ['volume', 'hour', 'sensitive'] as const) {
       const e = ex.without(u, stat);
-      if (e) out[stat].set(u, e);
+      if (e) made[stat].set(u, e);
     }
-    out.active.set(u, 0);
-    out.priors.set(u, ex.prior(u, 'volume'));
+    active.set(u, 0);
+    priors.set(u, ex.prior(u, 'volume'));
   }
-  return out;
+  return { ...ex, ...made, active, priors };
 }
 
 /**

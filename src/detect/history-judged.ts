@@ -10,7 +10,8 @@
 // the next day's build, and were more than half of what a detector held (4.2 KB of 7.5 KB a person).
 import fs from 'node:fs';
 import { InsiderError } from '../errors';
-import { peerDfOf, peerSpreadOf, type Expectation, type PeerPrior } from './statistics/expectation';
+import { getExpectation as get, NUMBERS, peerPlaces, putExpectation as put, type PeerNumbers } from './expectation-columns';
+import type { Expectation } from './statistics/expectation';
 
 /**
  * A user-day of the pool as the live detector judged it that day: each statistic's value against that
@@ -49,12 +50,6 @@ export interface JudgedDay {
   discard(): void;
 }
 
-/**
- * An expectation's own numbers, in column order. Its peer prior is held apart (shared by the group's
- * members), and so are its peer spread and degrees of freedom when they are what expectationOf derives
- * from that prior (always, for the expectations a build makes): only a hand-made one keeps its own.
- */
-const NUMBERS = ['location', 'spread', 'df', 'ownDays', 'ownWeight', 'mixture'] as const;
 /** A row: x, surprise, night, hour, sensitiveValue, sensitiveSurprise, then the two expectations' numbers. */
 const VOLUME = 6;
 const SENSITIVE = VOLUME + NUMBERS.length;
@@ -70,45 +65,13 @@ const ROW = THERE + 1;
 const orNaN = (v: number | null) => (v === null ? NaN : v);
 const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
-type PeerNumbers = Pick<Expectation, 'peerSpread' | 'peerDf'>;
-
-/** Puts an expectation's numbers at `at`; its peer numbers when they are not the derived ones. */
-function put(cols: Float64Array, at: number, e: Expectation | null, ownPeerNumbers: Map<number, PeerNumbers>): void {
-  if (!e) return;
-  for (let k = 0; k < NUMBERS.length; k++) cols[at + k] = e[NUMBERS[k]];
-  if (!Object.is(e.peerSpread, peerSpreadOf(e.peers, e.spread)) || !Object.is(e.peerDf, peerDfOf(e.peers))) ownPeerNumbers.set(at, { peerSpread: e.peerSpread, peerDf: e.peerDf });
-}
-
-function get(cols: Float64Array, at: number, there: number, peers: PeerPrior | null, ownPeerNumbers: Map<number, PeerNumbers>): Expectation | null {
-  if (!there) return null;
-  const spread = cols[at + 1];
-  const own = ownPeerNumbers.get(at);
-  return {
-    location: cols[at],
-    spread,
-    df: cols[at + 2],
-    ownDays: cols[at + 3],
-    ownWeight: cols[at + 4],
-    peers,
-    mixture: cols[at + 5],
-    peerSpread: own ? own.peerSpread : peerSpreadOf(peers, spread),
-    peerDf: own ? own.peerDf : peerDfOf(peers),
-  };
-}
-
 /**
  * The rows' numbers in one Float64Array. A function of its own: a variable the row loop's closure
  * captured would sit in the context of judgedDay's closures and keep the columns after they are spilled.
  */
-function columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: Array<PeerPrior | null>, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
+function columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: ReturnType<typeof peerPlaces>, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
   const cols = new Float64Array(rows.length * ROW);
-  const places = new Map<PeerPrior, number>();
-  const placeOf = (p: PeerPrior | null | undefined) => {
-    if (!p) return -1;
-    let i = places.get(p);
-    if (i === undefined) places.set(p, (i = peers.push(p) - 1));
-    return i;
-  };
+  const { placeOf } = peers;
   rows.forEach((r, i) => {
     const at = i * ROW;
     cols[at] = r.x;
@@ -149,7 +112,7 @@ function readSpilled(file: string, length: number): { cols: Float64Array; users:
 /** The user-days in columns, in their order. */
 export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
   /** The day's peer priors (a few hundred groups), by their place in the columns. */
-  const peers: Array<PeerPrior | null> = [];
+  const peers = peerPlaces();
   /** Peer numbers that are not the derived ones, by the column of their expectation. */
   const ownPeerNumbers = new Map<number, PeerNumbers>();
   /** Both null while spilled to `file`. */
@@ -170,7 +133,7 @@ export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
     if (!restore()) throw new InsiderError('INTERNAL', 'a pool day spilled to disk could not be read back', { retriable: true });
     return cols!;
   };
-  const peerAt = (place: number) => (place < 0 ? null : peers[place]);
+  const peerAt = peers.at;
   return {
     length,
     at(i) {

@@ -18,7 +18,7 @@ import { dateString } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Catalog } from './catalog';
 import { calibrate, type Calibration } from './history-calibration';
-import { expectationModel, historyDaysNeeded, hourDaysNeeded, upliftIn, type HistoryContext } from './history-expectations';
+import { expectationModel, historyDaysNeeded, hourDaysNeeded, packedExpectations, upliftIn, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
 import type { HistoryCarry, HistoryInputs } from './history-carry';
 import { nightsOf, seriesOf, runSteps, volumesFrom, type Series, type Steps } from './history-series';
@@ -202,7 +202,9 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   const model = expectationModel(ctx, carried?.memo);
   const { calibration, drip, sensitiveDrip, days } = yield* calibrate(ctx, model, nights, carried?.judged);
 
-  const today = yield* model.expectationsOn(day);
+  // Held all day by the history, and by the carry for the next day's build: in columns.
+  const today = yield* packedExpectations(yield* model.expectationsOn(day), users);
+  model.memo.expectations.set(day, today);
   const upliftsToday = yield* model.upliftsOn(day);
   carry?.keep(inputs, { memo: model.memo, judged: days });
   // What the history reads of the series once built: the daily volumes of the baseline window (largest

@@ -1,9 +1,12 @@
 // A pool day's user-days held in columns (src/detect/history-judged.ts) read back equal to what was
 // judged: every number exactly, absent values and expectations as null, the peer priors the same objects.
+// The same of a built history's expectations of its day (history-expectations.ts: packedExpectations).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { packedExpectations, type Expectations } from '../../src/detect/history-expectations';
 import { judgedDay, type JudgedUserDay } from '../../src/detect/history-judged';
+import { runSteps } from '../../src/detect/history-series';
 import { expectationOf, robustSummary, type Expectation, type PeerPrior } from '../../src/detect/statistics/expectation';
 
 const prior = { group: 'Analytics|data_analyst', location: 17.2, within: 0.41, between: 0.33, members: 12, priorDays: 9 } as unknown as PeerPrior;
@@ -117,5 +120,41 @@ describe('judgedDay: a pool day in columns', () => {
 
   it('reads an empty day', () => {
     expect(judgedDay([]).length).toBe(0);
+  });
+});
+
+describe('packedExpectations: a built history\'s expectations of its day in columns', () => {
+  it('reads back what the Maps held, person by person and whole, and nothing for anyone else', () => {
+    const other = { ...prior, group: 'Sales|sales_ops' } as PeerPrior;
+    const users = ['ana@corp.example', 'bo@corp.example', 'cy@corp.example', 'tab\tuser'].sort();
+    const derived = expectationOf(robustSummary([17.1, 17.3, 17.2, 16.9, 17.4]), other, { sigmaFloor: 0.1, priorDays: 5, mixture: 0.5 }, 1)!;
+    const ex: Expectations = {
+      volume: new Map([
+        ['ana@corp.example', expectation()],
+        ['bo@corp.example', derived],
+        ['tab\tuser', expectation({ peers: null, location: -1e-300, spread: Number.EPSILON })],
+      ]),
+      hour: new Map([['bo@corp.example', expectation({ peers: other })]]),
+      sensitive: new Map([['cy@corp.example', expectation({ mixture: 0.25, peerDf: 4 })]]),
+      active: new Map(users.map((u, i) => [u, i * 3])),
+      priors: new Map<string, PeerPrior | null>(users.map((u, i) => [u, i === 2 ? null : i % 2 ? other : prior])),
+      without: () => null,
+      prior: () => null,
+    };
+    const packed = runSteps(packedExpectations(ex, users));
+    for (const key of ['volume', 'hour', 'sensitive', 'active', 'priors'] as const) {
+      const [was, now] = [ex[key] as ReadonlyMap<string, unknown>, packed[key] as ReadonlyMap<string, unknown>];
+      expect([...now]).toEqual([...was].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+      expect(now.size).toBe(was.size);
+      for (const u of [...users, 'nobody', '']) {
+        expect([u, now.has(u)]).toEqual([u, was.has(u)]);
+        expect([u, now.get(u)]).toEqual([u, was.get(u)]);
+      }
+    }
+    // Bit for bit, and the priors themselves.
+    expect(Object.is(packed.volume.get('tab\tuser')!.location, -1e-300)).toBe(true);
+    expect(packed.priors.get('bo@corp.example')).toBe(other);
+    expect(packed.volume.get('bo@corp.example')!.peers).toBe(other);
+    expect(packed.without).toBe(ex.without);
   });
 });
