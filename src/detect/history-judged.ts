@@ -1,13 +1,14 @@
 // A pool day's user-days as judged (history-calibration.ts), held in columns. The carry keeps the 28 pool
 // days of everyone between two days' builds (history-carry.ts): as objects, each user-day with its two
 // expectations cost about 600 bytes (V8 boxes every double field), half a detector's heap; in one
-// Float64Array about 200, and 150 now that what can be derived is not kept (NUMBERS). Reading a row gives
-// back equal objects: doubles are stored exactly, an absent value (null) is NaN, which no judged value is
-// (a surprise of no probability is 700, a log value finite), and whether each expectation is there is a
-// flag of its own.
+// Float64Array 168 bytes (21 doubles: what can be derived is not kept, expectation-columns.ts). Reading a
+// row gives back equal objects: doubles are stored exactly, an absent value (null) is NaN, which no judged
+// value is (a surprise of no probability is 700, a log value finite), and whether each expectation is
+// there is a flag of its own.
 //
-// Between two builds of a live detector the columns can wait on disk (spill): they are read once a day, by
-// the next day's build, and were more than half of what a detector held (4.2 KB of 7.5 KB a person).
+// Between two builds of a live detector the columns and the users can wait on disk (spill): they are read
+// once a day, by the next day's build, and were more than half of what a detector held (4.2 KB of 7.5 KB
+// a person).
 import fs from 'node:fs';
 import { InsiderError } from '../errors';
 import { getExpectation as get, NUMBERS, peerPlaces, putExpectation as put, type PeerNumbers } from './expectation-columns';
