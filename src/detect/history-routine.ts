@@ -64,10 +64,12 @@ export function routineJudge(
   return (person, kind, limit) => {
     const dayOk = (d: number) => d >= day - B && d < day;
     const activeOf = (u: string) => (volumes.get(u)?.days ?? []).filter(dayOk).length;
-    const valuesOf = (u: string): number[] =>
-      kind === 'daily'
-        ? [...(volumes.get(u)?.days ?? [])].flatMap((d, i) => (dayOk(d) ? [Math.exp(volumes.get(u)!.logs[i])] : []))
-        : sensitiveValues(sensitiveByUser.get(u), dayOk);
+    const valuesOf = (u: string): number[] => {
+      if (kind !== 'daily') return sensitiveValues(sensitiveByUser.get(u), dayOk);
+      // Looked up once: a packed series is made (two views) at each lookup.
+      const s = volumes.get(u);
+      return s ? [...s.days].flatMap((d, i) => (dayOk(d) ? [Math.exp(s.logs[i])] : [])) : [];
+    };
     const shareOf = (u: string) => {
       const active = activeOf(u);
       return active > 0 ? valuesOf(u).filter((v) => v >= limit).length / active : 0;
