@@ -11,6 +11,7 @@
 // settings and the people. The carry compares the two histories' rows over the days they share (by a
 // digest of each day's: DayDigests) and takes only the days before the first one that differs (a late
 // event in a past day: the days from it are judged again).
+import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { DetectionConfig } from '../config';
 import type { JudgedDay } from './history-judged';
@@ -66,7 +67,9 @@ interface Kept {
  * sums of a 32-bit hash of (person, day, value), order-free. Two histories' rows are compared by these,
  * not by holding the last history's series until the next build: those were about half of what a live
  * detector held (two days' of everyone). Days outside [from, to] fold nothing, as no row was read there.
- * A change a day's digest misses needs two 64-bit sums to collide: about 1 in 2^64.
+ * A change a day's digest misses needs two 32-bit sums to collide at once: about 1 in 2^64. The hash's
+ * seeds are drawn when the process starts (digests are compared within one process only), so that
+ * nobody who names accounts can work out a change that collides.
  */
 interface DayDigests {
   from: number;
@@ -87,6 +90,8 @@ type ByDay = ReadonlyMap<string, { days: Int32Array; logs?: Float64Array; bytes?
 
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
+
+const SEEDS = [randomInt(2 ** 32), randomInt(2 ** 32)] as const;
 
 /** FNV-1a of a string from a seed: the person's part of the hash, once per person. */
 function hashString(s: string, seed: number): number {
@@ -111,8 +116,8 @@ function digestOf(byDay: ByDay, from: number, to: number): DayDigests {
   const folds = new Uint32Array(3 * Math.max(0, to - from + 1));
   for (const [user, s] of byDay) {
     const values = (s.logs ?? s.bytes)!;
-    const h1 = hashString(user, 0x811c9dc5);
-    const h2 = hashString(user, 0x01000193);
+    const h1 = hashString(user, SEEDS[0]);
+    const h2 = hashString(user, SEEDS[1]);
     for (let i = lowerBound(s.days, from); i < s.days.length && s.days[i] <= to; i++) {
       const at = 3 * (s.days[i] - from);
       bits[0] = values[i];
