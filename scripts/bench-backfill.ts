@@ -5,6 +5,8 @@
 // hour, no engine), (b) the engine alone on the events already in memory (hour by hour, as the backfill
 // hands them over). The alerts' digest (count and a hash of ids, revisions and severities) must not
 // change when the backfill is made faster. A figure, not a test: the machine is shared, compare ratios.
+// Each step's CPU seconds are printed too, this process's and ClickHouse's query threads' (system.events):
+// on a machine of few cores their sum over the cores bounds the time more steadily than the clock.
 //
 //   npm run bench:backfill -- [--employees 500] [--days 60] [--seed 7] [--keep] [--reuse DATABASE]
 import crypto from 'node:crypto';
@@ -21,7 +23,7 @@ import { parseDirectory, storeDirectory } from '../src/directory';
 import { accessEventRows } from '../src/ingest/event-rows';
 import type { StoredEvent } from '../src/ingest/event-rows';
 import { createSimulation, DIRECTORY_COLUMNS, type SimEvent } from '../src/simulate';
-import { encodeRows, type ClickHouse } from '../src/store';
+import { encodeRows, sql, type ClickHouse } from '../src/store';
 import { loadEngineInputs } from '../src/triage';
 import { benchDatabase } from '../test/helpers/database';
 import { testConfig } from '../test/helpers/env';
@@ -80,6 +82,23 @@ async function build(ch: ClickHouse, dir: string, o: Options, end: number): Prom
   return { events, start: sim.start };
 }
 
+/** CPU seconds of ClickHouse's query threads so far (user and system; counted by 18.16 and later). */
+async function clickhouseCpu(ch: ClickHouse): Promise<number> {
+  const rows = await ch.query<{ us: string }>(sql`SELECT toString(sum(value)) AS us FROM system.events WHERE event IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds')`);
+  return Number(rows[0]?.us ?? 0) / 1e6;
+}
+
+/** Times `step`: its wall-clock seconds, this process's CPU seconds and ClickHouse's. */
+async function timed<T>(ch: ClickHouse, step: () => Promise<T>): Promise<{ result: T; wall: number; cpu: number; clickhouse: number }> {
+  const chBefore = await clickhouseCpu(ch);
+  const cpuBefore = process.cpuUsage();
+  const t = performance.now();
+  const result = await step();
+  const wall = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpuBefore);
+  return { result, wall, cpu: (used.user + used.system) / 1e6, clickhouse: (await clickhouseCpu(ch)) - chBefore };
+}
+
 /** Count and a hash of every revision's id, revision and severity, in the order they were stored. */
 function digest(alerts: ReadonlyArray<AlertRecord>): string {
   const h = crypto.createHash('sha256');
@@ -121,38 +140,46 @@ async function main(): Promise<void> {
     const settledUntil = dayOf(end - 1) - 1;
 
     // (a) The plain read: every hour's events, as the backfill asked for them before, no engine.
-    let t = performance.now();
-    const byHour: DetectEvent[][] = [];
-    for (let h = 0; h < hours; h++) byHour.push(await storedEvents(db.ch, from + h * MS_PER_HOUR, from + (h + 1) * MS_PER_HOUR));
-    const readSeconds = (performance.now() - t) / 1000;
+    const read = await timed(db.ch, async () => {
+      const out: DetectEvent[][] = [];
+      for (let h = 0; h < hours; h++) out.push(await storedEvents(db.ch, from + h * MS_PER_HOUR, from + (h + 1) * MS_PER_HOUR));
+      return out;
+    });
+    const byHour = read.result;
     const events = byHour.reduce((n, b) => n + b.length, 0);
 
     // (b) The engine alone on the events in memory (its day histories come from ClickHouse, as in the backfill).
     const memEngine = engineFor(db.ch, detection, inputs, () => 0, { settledUntil });
     const memAlerts: AlertRecord[] = [];
-    t = performance.now();
-    for (const batch of byHour) memAlerts.push(...(await memEngine.process(batch)));
-    const engineSeconds = (performance.now() - t) / 1000;
+    const alone = await timed(db.ch, async () => {
+      for (const batch of byHour) memAlerts.push(...(await memEngine.process(batch)));
+    });
     byHour.length = 0;
 
     // The backfill as `detect --once` runs it (the sink keeps the revisions instead of storing them).
     const engine = engineFor(db.ch, detection, inputs, () => 0, { settledUntil });
     const stored: AlertRecord[] = [];
-    t = performance.now();
-    await backfill(db.ch, engine, { from, to: end }, async (a) => void stored.push(...a));
-    const backfillSeconds = (performance.now() - t) / 1000;
+    const run = await timed(db.ch, () => backfill(db.ch, engine, { from, to: end }, async (a) => void stored.push(...a)));
 
+    const cores = os.cpus().length;
     const rate = (s: number) => `${Math.round(events / s).toLocaleString('en').padStart(9)} events/s`;
     process.stdout.write(
       `backfill benchmark: ${o.employees} employees x ${o.days} days (seed ${o.seed}), ${events.toLocaleString('en')} events, ${hours} hours` +
-        `${built ? `, built in ${buildSeconds.toFixed(0)} s` : `, database ${database} reused`} (load average ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1 ? ': the machine is busy, compare the ratios' : ''})\n\n`,
+        `${built ? `, built in ${buildSeconds.toFixed(0)} s` : `, database ${database} reused`} (load average ${load.toFixed(2)} on ${cores} cores${load > 1 ? ': the machine is busy, compare the ratios' : ''})\n\n`,
     );
-    process.stdout.write('what                                         time        rate                 /backfill\n');
-    const row = (what: string, s: number) => process.stdout.write(`${what.padEnd(44)} ${s.toFixed(2).padStart(7)} s  ${rate(s)}   ${(s / backfillSeconds).toFixed(2).padStart(6)}\n`);
-    row('backfill (detect --once)', backfillSeconds);
-    row('(a) plain read, storedEvents per hour', readSeconds);
-    row('(b) engine alone, events in memory', engineSeconds);
-    process.stdout.write(`\nalerts, backfill:      ${digest(stored)}\nalerts, engine alone:  ${digest(memAlerts)}${digest(stored) === digest(memAlerts) ? '  (identical)' : '  (DIFFERENT)'}\n`);
+    process.stdout.write('what                                         time        rate                 /backfill   CPU: this process, ClickHouse\n');
+    const row = (what: string, s: { wall: number; cpu: number; clickhouse: number }) =>
+      process.stdout.write(
+        `${what.padEnd(44)} ${s.wall.toFixed(2).padStart(7)} s  ${rate(s.wall)}   ${(s.wall / run.wall).toFixed(2).padStart(6)}   ${s.cpu.toFixed(2).padStart(6)} s, ${s.clickhouse.toFixed(2).padStart(5)} s\n`,
+      );
+    row('backfill (detect --once)', run);
+    row('(a) plain read, storedEvents per hour', read);
+    row('(b) engine alone, events in memory', alone);
+    const cpu = (run.cpu + run.clickhouse) / cores;
+    process.stdout.write(
+      `\nthe backfill's CPU over ${cores} cores: ${cpu.toFixed(2)} s, ${rate(cpu).trim()} at most were it spread perfectly; this process alone: ${rate(run.cpu).trim()} at most on one thread\n`,
+    );
+    process.stdout.write(`alerts, backfill:      ${digest(stored)}\nalerts, engine alone:  ${digest(memAlerts)}${digest(stored) === digest(memAlerts) ? '  (identical)' : '  (DIFFERENT)'}\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     await db.done(o.keep);

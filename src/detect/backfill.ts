@@ -1,7 +1,7 @@
 // `detect --once`: the engine over a stored period, reading events from ClickHouse hour by hour in event
 // order, exactly as the live detector would have seen them. The same alerts, the same revisions.
 import { dayOf, MS_PER_DAY, MS_PER_HOUR } from '../calendar';
-import { shardsOf, sql, tsvFields, tsvNumber, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
+import { shardsOf, sql, TsvRow, type ClickHouse, type SqlFragment } from '../store';
 import type { AlertRecord } from '../alerts';
 import type { Engine } from './engine';
 import { unmeasuredOf, type DetectEvent } from './event';
@@ -49,23 +49,24 @@ export function inEventOrder(a: DetectEvent, b: DetectEvent): number {
 /** The events a query selecting COLUMNS answers (as TabSeparated: one a line; another shape fails the read). */
 async function eventsOf(ch: ClickHouse, q: SqlFragment): Promise<DetectEvent[]> {
   const out: DetectEvent[] = [];
+  const f = new TsvRow(14);
   await ch.queryTabSeparated(q, (line) => {
-    const f = tsvFields(line, 14);
+    f.read(line);
     out.push({
-      eventId: tsvUnescape(f[0]),
-      ts: tsvNumber(f[1], line),
-      user: tsvUnescape(f[2]),
-      action: tsvUnescape(f[3]),
-      bytes: tsvNumber(f[4], line),
-      rows: tsvNumber(f[5], line),
-      table: tsvUnescape(f[6]),
-      clientIp: tsvUnescape(f[7]),
-      clientApp: tsvUnescape(f[8]),
-      sessionId: tsvUnescape(f[9]),
-      ok: f[10] === '1',
-      estimated: f[11] === '1',
-      identity: tsvUnescape(f[12]),
-      unmeasured: f[13] === '' ? undefined : unmeasuredOf(tsvUnescape(f[13])),
+      eventId: f.string(0),
+      ts: f.number(1),
+      user: f.string(2),
+      action: f.string(3),
+      bytes: f.number(4),
+      rows: f.number(5),
+      table: f.string(6),
+      clientIp: f.string(7),
+      clientApp: f.string(8),
+      sessionId: f.string(9),
+      ok: f.is(10, '1'),
+      estimated: f.is(11, '1'),
+      identity: f.string(12),
+      unmeasured: f.is(13, '') ? undefined : unmeasuredOf(f.string(13)),
     });
   });
   return out;

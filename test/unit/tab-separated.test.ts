@@ -4,7 +4,7 @@
 import { storedEventsWhere } from '../../src/detect/backfill';
 import { clickhouseHistorySource } from '../../src/detect/history-source';
 import { ClickHouseError } from '../../src/errors';
-import { sql, tsvFields, tsvNumber, tsvString, tsvUnescape, type ClickHouse } from '../../src/store';
+import { sql, tsvFields, tsvNumber, TsvRow, tsvString, tsvUnescape, type ClickHouse } from '../../src/store';
 
 describe('TabSeparated strings', () => {
   it('read back every string written, whatever characters it holds', () => {
@@ -68,5 +68,26 @@ describe('TabSeparated answers read', () => {
     }
     for (const text of ['', ' 1', '1 ', '0x10', 'inf', 'nan', '1,5', '7\r']) expect(() => tsvNumber(text, text)).toThrow(ClickHouseError);
     expect(() => tsvFields('a\tb', 3)).toThrow(/expected 3 fields/);
+  });
+
+  it('reads a line in place as tsvFields and tsvNumber read it, line after line, and fails where they fail', () => {
+    const row = new TsvRow(4);
+    const numbers = ['0', '007', '-12', '1.5', '1e+21', '9007199254740993', '123456789012345', '1234567890123456', '937926731666930339', '18446744073709551615'];
+    for (const n of numbers) {
+      const line = [n, 'b\\tc', '', '1'].join('\t');
+      const fields = tsvFields(line, 4);
+      row.read(line);
+      expect(row.number(0)).toBe(tsvNumber(fields[0], line));
+      expect(row.string(1)).toBe('b\tc');
+      expect(row.is(2, '')).toBe(true);
+      expect(row.is(3, '1')).toBe(true);
+      expect(row.is(3, '')).toBe(false);
+      expect(row.is(2, '1')).toBe(false);
+    }
+    // A shorter field after a longer line: the positions are the new line's.
+    expect(row.read('5\tx\t10\t0').string(2)).toBe('10');
+    expect(row.is(3, '1')).toBe(false);
+    for (const line of ['1\tb\tc', '1\tb\tc\td\te', '', '1\tb\tc\td\t']) expect(() => row.read(line)).toThrow(/expected 4 fields/);
+    for (const bad of ['', ' 1', '1 ', '0x10', 'nan', '7\r', '12a', '-']) expect(() => row.read(`${bad}\tb\tc\td`).number(0)).toThrow(ClickHouseError);
   });
 });
