@@ -143,6 +143,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const tracked = new Map<number, Map<string, Tracked>>();
   const allTracked = () => [...tracked.values()].flatMap((m) => [...m.values()]);
   const restored = new Map<string, AlertRecord>();
+  /** The restored alert of a person's day, if any (its id is a keyed hash: not worked out when nothing was restored, as in most of a backfill). */
+  const restoredOf = (user: string, day: number) => (restored.size === 0 ? undefined : restored.get(alertIdOf(user, day, opts.alertIdKey)));
   /** The drip runs reported (stored) and raised on the days still judged (drip-runs.ts). */
   const dripRuns = createDripRuns();
   // One function and one set for every employee, not one each (memory per employee tracked).
@@ -217,7 +219,7 @@ export function createEngine(opts: EngineOptions): Engine {
       person,
       ...judged,
       facts: { timezone: person.timezone, night: settings.offHours, sensitivity: 'internal', sensitive: false, knownTable: false, allowlisted: undefined },
-      alert: restored.get(alertIdOf(user, day, opts.alertIdKey)) ?? null,
+      alert: restoredOf(user, day) ?? null,
       findings: null,
     };
     let ofDay = tracked.get(day);
@@ -327,7 +329,7 @@ export function createEngine(opts: EngineOptions): Engine {
         const before = tracked.get(day - 1)?.get(e.user);
         if (carryRun(t.state, before?.state ?? primed.get(day - 1)?.get(e.user), e.ts)) {
           // What the day before's alert (tracked, or stored and restored) already raised on the run's bytes.
-          const alert = before ? before.alert : restored.get(alertIdOf(e.user, day - 1, opts.alertIdKey));
+          const alert = before ? before.alert : restoredOf(e.user, day - 1);
           if (alert) judgedOn(t.state, alert.detectors);
         }
       }
