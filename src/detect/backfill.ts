@@ -50,22 +50,24 @@ export function inEventOrder(a: DetectEvent, b: DetectEvent): number {
 async function eventsOf(ch: ClickHouse, q: SqlFragment): Promise<DetectEvent[]> {
   const out: DetectEvent[] = [];
   const f = new TsvRow(14);
+  // One String per recurring value of the answer (TsvRow.pooled); event ids are each their own.
+  const pool = new Map<string, string>();
   await ch.queryTabSeparated(q, (line) => {
     f.read(line);
     out.push({
       eventId: f.string(0),
       ts: f.number(1),
-      user: f.string(2),
-      action: f.string(3),
+      user: f.pooled(2, pool),
+      action: f.pooled(3, pool),
       bytes: f.number(4),
       rows: f.number(5),
-      table: f.string(6),
-      clientIp: f.string(7),
-      clientApp: f.string(8),
-      sessionId: f.string(9),
+      table: f.pooled(6, pool),
+      clientIp: f.pooled(7, pool),
+      clientApp: f.pooled(8, pool),
+      sessionId: f.pooled(9, pool),
       ok: f.is(10, '1'),
       estimated: f.is(11, '1'),
-      identity: f.string(12),
+      identity: f.pooled(12, pool),
       unmeasured: f.is(13, '') ? undefined : unmeasuredOf(f.string(13)),
     });
   });

@@ -90,4 +90,21 @@ describe('TabSeparated answers read', () => {
     for (const line of ['1\tb\tc', '1\tb\tc\td\te', '', '1\tb\tc\td\t']) expect(() => row.read(line)).toThrow(/expected 4 fields/);
     for (const bad of ['', ' 1', '1 ', '0x10', 'nan', '7\r', '12a', '-']) expect(() => row.read(`${bad}\tb\tc\td`).number(0)).toThrow(ClickHouseError);
   });
+
+  it('reads a pooled field as string() reads it, keeping one entry per distinct value', () => {
+    const row = new TsvRow(3);
+    const pool = new Map<string, string>();
+    const lines = ['ann\tsales.orders\t1', 'bob\tsales.orders\t2', 'ann\thr.pay\\troll\t3', 'ann\tsales.orders\t4', '\tsales.orders\t5'];
+    const read = lines.map((line) => {
+      row.read(line);
+      return [row.pooled(0, pool), row.pooled(1, pool), row.string(0), row.string(1)];
+    });
+    for (const [user, table, plainUser, plainTable] of read) {
+      expect(user).toBe(plainUser);
+      expect(table).toBe(plainTable);
+    }
+    expect(read.map(([user]) => user)).toEqual(['ann', 'bob', 'ann', 'ann', '']);
+    expect(read[2][1]).toBe('hr.pay\troll');
+    expect([...pool.keys()].sort()).toEqual(['', 'ann', 'bob', 'hr.pay\troll', 'sales.orders']);
+  });
 });
