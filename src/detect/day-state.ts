@@ -145,11 +145,11 @@ export function addEvent(s: DayState, e: DetectEvent, f: EventFacts): boolean {
   s.bytes += e.bytes;
   s.rows += e.rows;
   s.events++;
-  const t = s.tables.get(e.table) ?? { bytes: 0, rows: 0, events: 0, sensitivity: f.sensitivity };
+  let t = s.tables.get(e.table);
+  if (!t) s.tables.set(e.table, (t = { bytes: 0, rows: 0, events: 0, sensitivity: f.sensitivity }));
   t.bytes += e.bytes;
   t.rows += e.rows;
   t.events++;
-  s.tables.set(e.table, t);
   add(s.sessions, e.sessionId, e.bytes);
   add(s.clientIps, e.clientIp, e.bytes);
   add(s.apps, e.clientApp, e.bytes);
