@@ -86,8 +86,10 @@ function offsetFromIntl(timeZone: string, ms: number): number {
     f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
     formatters.set(timeZone, f);
   }
-  const name = f.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
+  // The formatted date ends with the zone's name ("12/7/2026, GMT+05:30"; "GMT" alone at offset 0):
+  // format() and a search cost less than half of formatToParts' objects per part.
+  const text = f.format(ms);
+  const m = /GMT([+-])(\d{2}):(\d{2})$/.exec(text);
   if (!m) return 0;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
 }
