@@ -4,7 +4,7 @@
 import { isWeekend } from '../calendar';
 import type { ExpectationModel, HistoryContext } from './history-expectations';
 import { judgedDay, type JudgedDay, type JudgedUserDay } from './history-judged';
-import { nightOn, ROWS_PER_STEP, valueOn, type Nights, type Steps } from './history-series';
+import { nightOn, ROWS_PER_STEP, USERS_PER_STEP, valueOn, type Nights, type Steps } from './history-series';
 import { CUSUM_CLIP, CUSUM_START, cusumJudges, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
 import { surpriseOf } from './statistics/expectation';
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
@@ -51,8 +51,9 @@ function* judgeDay(ctx: HistoryContext, model: ExpectationModel, nights: Readonl
   const ex = yield* model.expectationsOn(d);
   yield* model.upliftsOn(d);
   const out: JudgedUserDay[] = [];
-  for (const u of users) {
-    yield;
+  for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const u = users[i];
     const x = valueOn(volumes.get(u), d);
     if (x === null) continue;
     const j: JudgedUserDay = { user: u, x, volume: null, surprise: 0, night: -Infinity, hour: null, sensitiveExpectation: null, sensitiveValue: null, sensitiveSurprise: 0 };

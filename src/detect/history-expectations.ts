@@ -6,7 +6,7 @@ import { isMonthEnd } from '../calendar';
 import type { DetectionConfig, DetectorSettings } from '../config';
 import type { Person } from './people';
 import { getExpectation, NUMBERS, peerPlaces, putExpectation, type PeerNumbers } from './expectation-columns';
-import { lowerBound, ownSummary, runSteps, valueOn, type Series, type Steps } from './history-series';
+import { lowerBound, ownSummary, runSteps, USERS_PER_STEP, valueOn, type Series, type Steps } from './history-series';
 import { expectationOf, peerPrior, type Expectation, type PeerPrior, type RobustSummary } from './statistics/expectation';
 
 /** Days back for month-end residuals: one month end before and the current close. */
@@ -95,8 +95,9 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   // Let go once today's expectations are made (below): the closures returned (without, prior) keep this scope.
   let own: Map<string, Record<Stat, RobustSummary | null> & { active: number }> | null = new Map();
   const ownOf = (u: string) => own!.get(u)!;
-  for (const u of users) {
-    yield;
+  for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const u = users[i];
     const v = ownSummary(volumes.get(u), d, B);
     own!.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
   }
@@ -167,8 +168,9 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
     prior: pick,
   };
   for (const stat of STATS) {
-    for (const u of users) {
-      yield;
+    for (let i = 0; i < users.length; i++) {
+      if (i % USERS_PER_STEP === 0) yield;
+      const u = users[i];
       const prior = pick(u, stat);
       const e = expectationOf(ownOf(u)[stat], prior, paramsFor(u, prior), fallbacks[stat]);
       if (e) made[stat].set(u, e);

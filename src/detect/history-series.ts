@@ -12,6 +12,8 @@ import { robustSummary, type RobustSummary } from './statistics/expectation';
 export type Steps<T> = Generator<void, T, void>;
 /** Rows read between two steps of grouping them. */
 export const ROWS_PER_STEP = 4096;
+/** People worked out between two steps (a step per person cost more than a little of their work: a generator's resumption through the build's chain). */
+export const USERS_PER_STEP = 32;
 
 /** Runs the steps in one go, without a turn of the event loop between them. */
 export function runSteps<T>(steps: Steps<T>): T {

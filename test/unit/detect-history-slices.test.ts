@@ -8,6 +8,7 @@ import { dayOf } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
 import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
+import { USERS_PER_STEP } from '../../src/detect/history-series';
 import { organisation, sourceOf } from '../helpers/simulated-history';
 
 const { detection } = loadConfig({ env: {} }).config;
@@ -39,8 +40,9 @@ describe('building the day history in slices', () => {
     expect(ticksBeforeEnd).toBeGreaterThan(0);
   });
 
-  it('yields between people: with slices of 0 ms, every queued callback runs before the build ends', async () => {
-    const org = organisation(30, MONDAY, MONDAY - historyDaysNeeded(detection), 17);
+  it('yields between a few people: with slices of 0 ms, every queued callback runs before the build ends', async () => {
+    const people = 4 * USERS_PER_STEP;
+    const org = organisation(people, MONDAY, MONDAY - historyDaysNeeded(detection), 17);
     let finished = false;
     let turns = 0;
     const spin = () => {
@@ -51,8 +53,8 @@ describe('building the day history in slices', () => {
     const building = buildDayHistoryInSlices(MONDAY, org.rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
     setImmediate(spin);
     await building;
-    // At least one turn per person and day of the pool: the build never ran two people's days without one.
-    expect(turns).toBeGreaterThan(30 * detection.poolDays);
+    // At least one turn per USERS_PER_STEP people and day of the pool: the build never ran more people's days without one.
+    expect(turns).toBeGreaterThan((people / USERS_PER_STEP) * detection.poolDays);
   });
 
   it('lets go of the rows read for it once their series are built, and gives the same history', async () => {
