@@ -5,7 +5,7 @@ import type { UserDayValue } from './history-source';
 import { robustSummary, type RobustSummary } from './statistics/expectation';
 
 /**
- * The build as steps: a generator that yields after each person (and every few thousand rows), so that a
+ * The build as steps: a generator that yields after every few people (and every few thousand rows), so that a
  * caller can give the event loop a turn between slices of it. 10,000 people take seconds, and a detector
  * that held its thread that long would miss its Kafka heartbeats and stall the days it is judging.
  */

@@ -8,7 +8,14 @@ import { dayOf } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
 import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
+import * as series from '../../src/detect/history-series';
 import { USERS_PER_STEP } from '../../src/detect/history-series';
+
+// The build's robust summaries of each person, counted (the function itself runs).
+jest.mock('../../src/detect/history-series', () => {
+  const actual = jest.requireActual<typeof import('../../src/detect/history-series')>('../../src/detect/history-series');
+  return { ...actual, ownSummary: jest.fn(actual.ownSummary) };
+});
 import { organisation, sourceOf } from '../helpers/simulated-history';
 
 const { detection } = loadConfig({ env: {} }).config;
@@ -40,21 +47,32 @@ describe('building the day history in slices', () => {
     expect(ticksBeforeEnd).toBeGreaterThan(0);
   });
 
-  it('yields between a few people: with slices of 0 ms, every queued callback runs before the build ends', async () => {
-    const people = 4 * USERS_PER_STEP;
+  it('yields between a few people: with slices of 0 ms, no turn of the event loop waits for more than a step of people', async () => {
+    const people = 8 * USERS_PER_STEP;
     const org = organisation(people, MONDAY, MONDAY - historyDaysNeeded(detection), 17);
+    // Each person's robust summaries (three statistics a day), counted between two turns.
+    const summaries = series.ownSummary as jest.MockedFunction<typeof series.ownSummary>;
+    summaries.mockClear();
     let finished = false;
     let turns = 0;
+    let most = 0;
+    let atLastTurn = 0;
     const spin = () => {
       if (finished) return;
       turns++;
+      most = Math.max(most, summaries.mock.calls.length - atLastTurn);
+      atLastTurn = summaries.mock.calls.length;
       setImmediate(spin);
     };
     const building = buildDayHistoryInSlices(MONDAY, org.rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
     setImmediate(spin);
     await building;
-    // At least one turn per USERS_PER_STEP people and day of the pool: the build never ran more people's days without one.
-    expect(turns).toBeGreaterThan((people / USERS_PER_STEP) * detection.poolDays);
+    // The build worked out every person's summaries, never more than a step's people's (three each)
+    // between two turns.
+    expect(summaries.mock.calls.length).toBeGreaterThan(3 * people);
+    expect(turns).toBeGreaterThan(detection.poolDays);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(3 * USERS_PER_STEP);
   });
 
   it('lets go of the rows read for it once their series are built, and gives the same history', async () => {
