@@ -208,6 +208,8 @@ export function parseTimestamp(ts: unknown): number | Parsed {
     return ts;
   }
   if (typeof ts !== 'string') return reject('bad_timestamp', `ts must be an ISO-8601 string or epoch milliseconds, got ${typeName(ts)}`);
+  const common = commonIsoUtc(ts);
+  if (common !== undefined) return common;
   const m = ISO.exec(ts.trim());
   if (!m) return reject('bad_timestamp', `ts ${preview(ts)} is not ISO-8601 or epoch milliseconds`);
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
@@ -230,6 +232,44 @@ export function parseTimestamp(ts: unknown): number | Parsed {
     return reject('bad_timestamp', `ts ${preview(ts)} is not a real date and time`);
   }
   return base - offset;
+}
+
+/**
+ * The form most producers send (toISOString's, 2026-11-28T10:15:30.123Z, or without the fraction) read
+ * character by character: the expression's captures and the date made to check them were most of
+ * validating an event. Undefined for anything else, or anything the full reading must decide (a year
+ * before 100, a leap second, a date or time out of range), which then reads it as before.
+ */
+function commonIsoUtc(ts: string): number | undefined {
+  const n = ts.length;
+  if (n !== 20 && n !== 24) return undefined;
+  if (ts.charCodeAt(4) !== 45 || ts.charCodeAt(7) !== 45 || ts.charCodeAt(10) !== 84 || ts.charCodeAt(13) !== 58 || ts.charCodeAt(16) !== 58 || ts.charCodeAt(n - 1) !== 90) return undefined;
+  if (n === 24 && ts.charCodeAt(19) !== 46) return undefined;
+  const y = digitsAt(ts, 0, 4);
+  const mo = digitsAt(ts, 5, 2);
+  const d = digitsAt(ts, 8, 2);
+  const h = digitsAt(ts, 11, 2);
+  const mi = digitsAt(ts, 14, 2);
+  const s = digitsAt(ts, 17, 2);
+  const ms = n === 24 ? digitsAt(ts, 20, 3) : 0;
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}
+
+/** The decimal number of `length` digits at `from`; -1 when any is not a digit. */
+function digitsAt(text: string, from: number, length: number): number {
+  let value = 0;
+  for (let i = from; i < from + length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function zoneOffsetMs(zone: string): number | undefined {

@@ -78,6 +78,34 @@ describe('parseEvent', () => {
     expect(parseTimestamp(ts)).toBe(expected);
   });
 
+  it('reads the common form (toISOString, with or without the fraction) as the full reading does, and hands it anything unusual', () => {
+    // Random instants from 1970 to 2200, each as toISOString writes it and without its fraction.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i++) {
+      const t = Math.floor(next() * Date.UTC(2200, 0, 1));
+      const iso = new Date(t).toISOString();
+      expect([iso, parseTimestamp(iso)]).toEqual([iso, t]);
+      expect([iso, parseTimestamp(`${iso.slice(0, 19)}Z`)]).toEqual([iso, t - (t % 1000)]);
+    }
+    // Leap days, month ends, a leap second (kept as :59.999), the last millisecond of a year.
+    expect(parseTimestamp('2024-02-29T12:00:00.000Z')).toBe(Date.UTC(2024, 1, 29, 12));
+    expect(parseTimestamp('2000-02-29T00:00:00Z')).toBe(Date.UTC(2000, 1, 29));
+    expect(parseTimestamp('2026-06-30T23:59:60Z')).toBe(Date.UTC(2026, 5, 30, 23, 59, 59, 999));
+    expect(parseTimestamp('2026-12-31T23:59:59.999Z')).toBe(Date.UTC(2027, 0, 1) - 1);
+    expect(parseTimestamp('2026-11-28t10:15:30z')).toBe(Date.UTC(2026, 10, 28, 10, 15, 30));
+    expect(parseTimestamp(' 2026-11-28T10:15:30Z')).toBe(Date.UTC(2026, 10, 28, 10, 15, 30));
+    // Not real dates or times in the common form's shape: refused as before.
+    for (const bad of [
+      '2025-02-29T00:00:00Z', '1900-02-29T00:00:00.000Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z',
+      '2026-01-00T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T23:59:61Z', '0050-01-01T00:00:00Z',
+      '2026-01-01T00:00:00.00aZ', '2026-1a-01T00:00:00Z', '2026-01-01T00:00:00.000X', '2026-01-01X00:00:00Z', '+2026-01-01T00:00:00Z',
+    ]) {
+      const r = parseTimestamp(bad);
+      expect([bad, typeof r === 'number' ? r : r.ok === false && r.code]).toEqual([bad, 'bad_timestamp']);
+    }
+  });
+
   // Every row has all four fields: jest passes a done-callback to a test whose row is shorter than its arity.
   const rejects: Array<[string, unknown, RejectCode, boolean]> = [
     ['an empty message', Buffer.alloc(0), 'empty_message', true],
