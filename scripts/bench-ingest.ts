@@ -173,13 +173,19 @@ async function runIngester(brokers: readonly string[], ch: ClickHouse, topic: st
   const sample = setInterval(() => {
     peakRssKb = Math.max(peakRssKb, vmHwmKb(child.pid));
   }, 200);
+  // An ingester that exits (not built, a bad setting) fails the run at once, not after the stall timeout.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const early = exited.then(() => {
+    throw new Error(`the ingester exited (code ${child.exitCode ?? child.signalCode}) before storing all ${EVENTS.toLocaleString('en-US')} events; its messages are above`);
+  });
   try {
-    await waitForAll(ch, 'ingester');
+    await Promise.race([waitForAll(ch, 'ingester'), early]);
     return { ms: Date.now() - started, peakRssKb: Math.max(peakRssKb, vmHwmKb(child.pid)), cpuSeconds: cpuSeconds(child.pid) };
   } finally {
+    early.catch(() => {});
     clearInterval(sample);
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
   }
 }
 
