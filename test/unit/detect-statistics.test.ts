@@ -165,6 +165,24 @@ describe('tail calibration: how often ordinary user-days are this unusual', () =
     }
   });
 
+  it('fits the finite values alone, wherever NaN and the infinities fall in the pool', () => {
+    // A user-day without the thing measured is -Infinity; NaN and +Infinity must not move u or the fit.
+    const finite = exponential.slice(0, 6_000);
+    const odd = [NaN, Infinity, -Infinity, -Infinity, NaN, Infinity];
+    const pool = finite.flatMap((v, i) => (i % 1_000 === 0 ? [odd[i / 1_000], v] : [v]));
+    const padded = [...finite, ...odd];
+    const t = fitTail(pool, prior);
+    // The same tail as the finite values with the six odd ones at the end; u is the finite values' k-th
+    // largest, k being a share of the whole pool (rateAtU = k / n).
+    expect(t.summary).toEqual(fitTail(padded, prior).summary);
+    expect(t.summary.source).toBe('pool');
+    expect(t.summary.samples).toBe(pool.length);
+    const k = Math.round(t.summary.rateAtU * pool.length);
+    expect(k).toBeGreaterThan(0);
+    expect(t.summary.u).toBe([...finite].sort((a, b) => b - a)[k]);
+    expect(t.rate(t.summary.u + 1)).toBe(fitTail(padded, prior).rate(t.summary.u + 1));
+  });
+
   it('uses the prior until the organisation has enough days', () => {
     expect(fitTail(exponential.slice(0, 100), prior)).toBe(prior);
   });

@@ -68,7 +68,13 @@ export function fitTail(pool: ReadonlyArray<number>, prior: TailModel, options: 
   const n = pool.length;
   // Sorted once, descending (a typed sort: a pool holds every user-day of the last weeks, 10^5 and more).
   const sorted = new Float64Array(pool).sort().reverse();
-  const finite = Array.prototype.filter.call(sorted, Number.isFinite) as number[];
+  // Descending, NaN and +Infinity come first and -Infinity last: the finite values are the run between
+  // them, read in place (copied out by a filter, they were half of a fit at 20,000 people).
+  let lo = 0;
+  while (lo < n && !Number.isFinite(sorted[lo])) lo++;
+  let hi = n;
+  while (hi > lo && !Number.isFinite(sorted[hi - 1])) hi--;
+  const finite = sorted.subarray(lo, hi);
   // The tail: the pool's largest tailFraction, or half of its finite values when fewer days have any.
   const k = Math.min(Math.floor(o.tailFraction * n), Math.floor(finite.length / 2));
   if (n < o.minSamples || k < o.minTail) return prior;
