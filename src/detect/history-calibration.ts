@@ -4,7 +4,7 @@
 import { isWeekend } from '../calendar';
 import type { ExpectationModel, HistoryContext } from './history-expectations';
 import { judgedDay, type JudgedDay, type JudgedUserDay } from './history-judged';
-import { nightOn, ROWS_PER_STEP, USERS_PER_STEP, valueOn, type Nights, type Steps } from './history-series';
+import { nightOn, USERS_PER_STEP, valueOn, type Nights, type Steps } from './history-series';
 import { CUSUM_CLIP, CUSUM_START, cusumJudges, cusumStep, type CusumParams, type CusumState } from './statistics/cusum';
 import { surpriseOf } from './statistics/expectation';
 import { fitTail, gpdTail, type TailModel } from './statistics/tail';
@@ -111,12 +111,13 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
     return s.enabled && (hire === null || d - hire >= s.minTenureDays);
   };
   for (let d = day - detection.poolDays; d < day; d++) {
-    const list = judged?.get(d) ?? judgedDay(yield* judgeDay(ctx, model, nights, d));
+    const list = judged?.get(d) ?? (yield* judgedDay(yield* judgeDay(ctx, model, nights, d)));
     model.done(d);
     days.set(d, list);
     const working = !isWeekend(d);
     for (let i = 0; i < list.length; i++) {
-      if (i % ROWS_PER_STEP === 0) yield;
+      // A person each (their CUSUMs stepped): 4,096 at a time held the thread for 50 ms at 20,000 people.
+      if (i % USERS_PER_STEP === 0) yield;
       const j = list.at(i);
       const u = j.user;
       const record = records.length;
@@ -157,7 +158,8 @@ export function* calibrate(ctx: HistoryContext, model: ExpectationModel, nights:
   const lists = [pools.volume, pools.hour, pools.night, pools.drip, pools.sensitive, pools.sensitiveDrip];
   const combinedPool: number[] = [];
   for (let r = 0; r < records.length; r += RECORD) {
-    if (combinedPool.length % ROWS_PER_STEP === 0) yield;
+    // Six rates a user-day, each a bisection: 4,096 at a time held the thread for 18 ms at 20,000 people.
+    if (combinedPool.length % (8 * USERS_PER_STEP) === 0) yield;
     let most = 0;
     for (let j = 0; j < RECORD; j++) if (records[r + j] >= 0) most = Math.max(most, -Math.log(tails[j].rate(lists[j][records[r + j]])));
     combinedPool.push(most);

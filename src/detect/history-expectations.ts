@@ -101,9 +101,13 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
     const v = ownSummary(volumes.get(u), d, B);
     own!.set(u, { volume: v.summary, hour: ownSummary(hours.get(u), d, B).summary, sensitive: ownSummary(sensitives.get(u), d, B).summary, active: v.active });
   }
-  // Peer priors per group, for each statistic.
+  // Peer priors per group, for each statistic. Every loop over everyone below takes a step per
+  // USERS_PER_STEP people, every sort and median a step of its own: at 20,000 people the loops between two
+  // turns held the thread for 200 to 400 ms.
   const members = new Map<string, Record<Stat, RobustSummary[]>>();
-  for (const u of users) {
+  for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const u = users[i];
     const o = ownOf(u);
     for (const key of groupKeys(u)) {
       let m = members.get(key);
@@ -113,27 +117,31 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
   }
   const opts = { minMembers: detection.minPeers, minDays: MIN_OWN_DAYS_FOR_PEERS, sigmaFloor: detection.sigmaFloor, maxPriorDays: detection.priorDays };
   const priors = new Map<string, Record<Stat, PeerPrior | null>>();
-  for (const [key, m] of members) priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
+  for (const [key, m] of members) {
+    // A group's medians cost about its members' summaries: a step of people's worth.
+    yield;
+    priors.set(key, { volume: peerPrior(key, m.volume, opts), hour: peerPrior(key, m.hour, opts), sensitive: peerPrior(key, m.sensitive, opts) });
+  }
   // Without a peer group (too small, none, or peers disabled), the organisation is the prior of the daily
   // volume and the busiest hour of a person with fewer than MIN_OWN_DAYS_FOR_PEERS days of their own: a
   // new hire or an account first seen today is never judged on nothing. Not beyond that: the organisation
   // is no peer group (its typical member is not a heavy role's), and a few weeks of one's own say more.
   // (Not of the sensitive volume: most people have none, and the organisation's would be the heaviest roles'.)
-  const organisation: Record<Stat, PeerPrior | null> = {
-    volume: peerPrior(ORGANISATION, users.map((u) => ownOf(u).volume).filter((x): x is RobustSummary => x !== null), opts),
-    hour: peerPrior(ORGANISATION, users.map((u) => ownOf(u).hour).filter((x): x is RobustSummary => x !== null), opts),
-    sensitive: null,
-  };
+  const everyone = (stat: Stat) => users.map((u) => ownOf(u)[stat]).filter((x): x is RobustSummary => x !== null);
+  yield;
+  const organisationVolume = peerPrior(ORGANISATION, everyone('volume'), opts);
+  yield;
+  const organisation: Record<Stat, PeerPrior | null> = { volume: organisationVolume, hour: peerPrior(ORGANISATION, everyone('hour'), opts), sensitive: null };
   /**
    * Per person (by their place in the sorted `users`), a bit per statistic: at least MIN_OWN_DAYS_FOR_PEERS
    * days of their own. What `pick` asks of the own summaries, kept when they are let go.
    */
   const enough = new Uint8Array(users.length);
-  users.forEach((u, i) => {
-    STATS.forEach((stat, k) => {
-      if ((ownOf(u)[stat]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS) enough[i] |= 1 << k;
-    });
-  });
+  for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const o = ownOf(users[i]);
+    for (let k = 0; k < STATS.length; k++) if ((o[STATS[k]]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS) enough[i] |= 1 << k;
+  }
   const ownDaysEnough = (u: string, stat: Stat) => {
     // While the build runs, from the summaries themselves (a Map lookup, not a bisection per person and statistic).
     if (own) return (own.get(u)?.[stat]?.n ?? 0) >= MIN_OWN_DAYS_FOR_PEERS;
@@ -153,7 +161,12 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
     const spreads = users.map((u) => ownOf(u)[stat]).filter((s): s is RobustSummary => s !== null && s.n >= MIN_OWN_DAYS_FOR_PEERS).map((s) => s.spread).sort((a, b) => a - b);
     return spreads.length > 0 ? Math.max(detection.sigmaFloor, spreads[Math.floor(spreads.length / 2)]) : 1;
   };
-  const fallbacks = { volume: typical('volume'), hour: typical('hour'), sensitive: typical('sensitive') };
+  yield;
+  const typicalVolume = typical('volume');
+  yield;
+  const typicalHour = typical('hour');
+  yield;
+  const fallbacks = { volume: typicalVolume, hour: typicalHour, sensitive: typical('sensitive') };
   const made = { volume: new Map<string, Expectation>(), hour: new Map<string, Expectation>(), sensitive: new Map<string, Expectation>() };
   const active = new Map<string, number>();
   const priorOf = new Map<string, PeerPrior | null>();
@@ -176,7 +189,9 @@ function* expectationsFor(ctx: HistoryContext, d: number): Steps<Expectations> {
       if (e) made[stat].set(u, e);
     }
   }
-  for (const u of users) {
+  for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const u = users[i];
     active.set(u, ownOf(u).active);
     priorOf.set(u, pick(u, 'volume'));
   }
@@ -208,7 +223,9 @@ export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo)
       for (let e = d - MONTH_END_LOOKBACK; e < d; e++) {
         if (!isMonthEnd(e) || e < day - historyDaysNeeded(detection) + B) continue;
         const ex = (yield* expectationsOn(e)).volume;
-        for (const u of users) {
+        for (let i = 0; i < users.length; i++) {
+          if (i % USERS_PER_STEP === 0) yield;
+          const u = users[i];
           const x = valueOn(volumes.get(u), e);
           const exp = ex.get(u);
           if (x === null || !exp) continue;
@@ -219,6 +236,7 @@ export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo)
         }
       }
       for (const [key, r] of residuals) {
+        yield;
         const sorted = r.sort((a, b) => a - b);
         const med = sorted[Math.floor(sorted.length / 2)];
         if (sorted.length >= MIN_OWN_DAYS_FOR_PEERS && med > 0) out.set(key, (med * sorted.length) / (sorted.length + MONTH_END_PRIOR));
@@ -243,8 +261,7 @@ export function expectationModel(ctx: HistoryContext, carried?: ExpectationMemo)
 export function* packedExpectations(ex: Expectations, users: ReadonlyArray<string>): Steps<Expectations> {
   const peers = peerPlaces();
   const ownPeerNumbers = new Map<number, PeerNumbers>();
-  const cols = expectationColumns(ex, users, peers, ownPeerNumbers);
-  yield;
+  const cols = yield* expectationColumns(ex, users, peers, ownPeerNumbers);
   const placeOf = (u: string) => {
     const i = lowerBound(users, u);
     return i < users.length && users[i] === u ? i : -1;
@@ -278,9 +295,10 @@ const ROW = PRIOR + 1;
  * The columns of packedExpectations. A function of its own: a closure that read `ex` beside those the
  * packed Maps keep would put it in their shared context, and keep the Maps it replaces.
  */
-function expectationColumns(ex: Expectations, users: ReadonlyArray<string>, peers: ReturnType<typeof peerPlaces>, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
+function* expectationColumns(ex: Expectations, users: ReadonlyArray<string>, peers: ReturnType<typeof peerPlaces>, ownPeerNumbers: Map<number, PeerNumbers>): Steps<Float64Array> {
   const cols = new Float64Array(users.length * ROW);
   for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
     const u = users[i];
     const at = i * ROW;
     let there = 0;

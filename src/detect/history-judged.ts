@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import { InsiderError } from '../errors';
 import { getExpectation as get, NUMBERS, peerPlaces, putExpectation as put, type PeerNumbers } from './expectation-columns';
+import { USERS_PER_STEP, type Steps } from './history-series';
 import type { Expectation } from './statistics/expectation';
 
 /**
@@ -70,10 +71,12 @@ const orNull = (v: number) => (Number.isNaN(v) ? null : v);
  * The rows' numbers in one Float64Array. A function of its own: a variable the row loop's closure
  * captured would sit in the context of judgedDay's closures and keep the columns after they are spilled.
  */
-function columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: ReturnType<typeof peerPlaces>, ownPeerNumbers: Map<number, PeerNumbers>): Float64Array {
+function* columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: ReturnType<typeof peerPlaces>, ownPeerNumbers: Map<number, PeerNumbers>): Steps<Float64Array> {
   const cols = new Float64Array(rows.length * ROW);
   const { placeOf } = peers;
-  rows.forEach((r, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const r = rows[i];
     const at = i * ROW;
     cols[at] = r.x;
     cols[at + 1] = r.surprise;
@@ -86,7 +89,7 @@ function columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: ReturnType<typeof 
     cols[at + PEERS] = placeOf(r.volume?.peers);
     cols[at + PEERS + 1] = placeOf(r.sensitiveExpectation?.peers);
     cols[at + THERE] = (r.volume ? 1 : 0) | (r.sensitiveExpectation ? 2 : 0);
-  });
+  }
   return cols;
 }
 
@@ -111,13 +114,13 @@ function readSpilled(file: string, length: number): { cols: Float64Array; users:
 }
 
 /** The user-days in columns, in their order. */
-export function judgedDay(rows: ReadonlyArray<JudgedUserDay>): JudgedDay {
+export function* judgedDay(rows: ReadonlyArray<JudgedUserDay>): Steps<JudgedDay> {
   /** The day's peer priors (a few hundred groups), by their place in the columns. */
   const peers = peerPlaces();
   /** Peer numbers that are not the derived ones, by the column of their expectation. */
   const ownPeerNumbers = new Map<number, PeerNumbers>();
   /** Both null while spilled to `file`. */
-  let cols: Float64Array | null = columnsOf(rows, peers, ownPeerNumbers);
+  let cols: Float64Array | null = yield* columnsOf(rows, peers, ownPeerNumbers);
   let users: string[] | null = rows.map((r) => r.user);
   let file: string | null = null;
   const length = rows.length;

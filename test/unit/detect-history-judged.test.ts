@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packedExpectations, type Expectations } from '../../src/detect/history-expectations';
-import { judgedDay, type JudgedUserDay } from '../../src/detect/history-judged';
+import { judgedDay, type JudgedDay, type JudgedUserDay } from '../../src/detect/history-judged';
 import { runSteps } from '../../src/detect/history-series';
 import { expectationOf, robustSummary, type Expectation, type PeerPrior } from '../../src/detect/statistics/expectation';
 
@@ -30,7 +30,7 @@ describe('judgedDay: a pool day in columns', () => {
       { user: 'tab\tuser', x: Number.MIN_VALUE, volume: null, surprise: 0, night: -Infinity, hour: null, sensitiveExpectation: null, sensitiveValue: null, sensitiveSurprise: 0 },
       { user: 'bo@corp.example', x: 1e308, volume: expectation({ location: 0, spread: Number.EPSILON }), surprise: 700, night: -0.125, hour: null, sensitiveExpectation: expectation(), sensitiveValue: null, sensitiveSurprise: 0 },
     ];
-    const day = judgedDay(rows);
+    const day = runSteps(judgedDay(rows));
     expect(day.length).toBe(3);
     rows.forEach((row, i) => {
       const back = day.at(i);
@@ -52,7 +52,7 @@ describe('judgedDay: a pool day in columns', () => {
       { user: 'c', x: 17, volume: expectation({ peerDf: 3 }), surprise: 0, night: -Infinity, hour: null, sensitiveExpectation: expectation({ peers: null, peerSpread: 0.7 }), sensitiveValue: 1, sensitiveSurprise: 2 },
       { user: 'd', x: 11, volume: alone, surprise: 0, night: 1, hour: 0, sensitiveExpectation: alone, sensitiveValue: null, sensitiveSurprise: 0 },
     ];
-    const day = judgedDay(rows);
+    const day = runSteps(judgedDay(rows));
     rows.forEach((row, i) => {
       const back = day.at(i);
       expect(back).toEqual(row);
@@ -71,7 +71,7 @@ describe('judgedDay: a pool day in columns', () => {
       { user: 'ana@corp.example', x: 19.5, volume: expectation(), surprise: 3.25, night: -Infinity, hour: 1.5, sensitiveExpectation: expectation({ mixture: 0.25, peers: null, location: -1e-300, peerDf: 4 }), sensitiveValue: 16.75, sensitiveSurprise: 700 },
       { user: 'bo@corp.example', x: Number.MIN_VALUE, volume: null, surprise: -0, night: -0.125, hour: null, sensitiveExpectation: null, sensitiveValue: null, sensitiveSurprise: 0 },
     ];
-    const same = (day: ReturnType<typeof judgedDay>) =>
+    const same = (day: JudgedDay) =>
       rows.forEach((row, i) => {
         const back = day.at(i);
         expect(back).toEqual(row);
@@ -82,7 +82,7 @@ describe('judgedDay: a pool day in columns', () => {
       });
 
     it('lets its columns go to a file and reads them back bit for bit, written once however often spilled', () => {
-      const day = judgedDay(rows);
+      const day = runSteps(judgedDay(rows));
       const file = path.join(dir, 'a.f64');
       day.spill(file);
       // The columns (21 doubles a row), then the users: nothing of a row stays in memory.
@@ -99,7 +99,7 @@ describe('judgedDay: a pool day in columns', () => {
     });
 
     it('says so when the file is short or gone, and keeps its columns when it cannot write', () => {
-      const day = judgedDay(rows);
+      const day = runSteps(judgedDay(rows));
       const file = path.join(dir, 'a.f64');
       day.spill(file);
       fs.truncateSync(file, 8 * 18);
@@ -112,14 +112,14 @@ describe('judgedDay: a pool day in columns', () => {
       }
       fs.rmSync(file);
       expect(day.restore()).toBe(false);
-      const other = judgedDay(rows);
+      const other = runSteps(judgedDay(rows));
       expect(() => other.spill(path.join(dir, 'no', 'such', 'folder.f64'))).toThrow();
       same(other);
     });
   });
 
   it('reads an empty day', () => {
-    expect(judgedDay([]).length).toBe(0);
+    expect(runSteps(judgedDay([])).length).toBe(0);
   });
 });
 

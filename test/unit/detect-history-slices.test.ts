@@ -8,13 +8,28 @@ import { dayOf } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
 import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
+import * as columns from '../../src/detect/expectation-columns';
 import * as series from '../../src/detect/history-series';
 import { USERS_PER_STEP } from '../../src/detect/history-series';
+import * as people from '../../src/detect/people';
+import * as cusum from '../../src/detect/statistics/cusum';
 
-// The build's robust summaries of each person, counted (the function itself runs).
+// Functions the build calls for each person in its loops over everyone, counted (each still runs).
 jest.mock('../../src/detect/history-series', () => {
   const actual = jest.requireActual<typeof import('../../src/detect/history-series')>('../../src/detect/history-series');
-  return { ...actual, ownSummary: jest.fn(actual.ownSummary) };
+  return { ...actual, ownSummary: jest.fn(actual.ownSummary), valueOn: jest.fn(actual.valueOn) };
+});
+jest.mock('../../src/detect/people', () => {
+  const actual = jest.requireActual<typeof import('../../src/detect/people')>('../../src/detect/people');
+  return { ...actual, peerGroupKey: jest.fn(actual.peerGroupKey) };
+});
+jest.mock('../../src/detect/expectation-columns', () => {
+  const actual = jest.requireActual<typeof import('../../src/detect/expectation-columns')>('../../src/detect/expectation-columns');
+  return { ...actual, putExpectation: jest.fn(actual.putExpectation) };
+});
+jest.mock('../../src/detect/statistics/cusum', () => {
+  const actual = jest.requireActual<typeof import('../../src/detect/statistics/cusum')>('../../src/detect/statistics/cusum');
+  return { ...actual, cusumStep: jest.fn(actual.cusumStep) };
 });
 import { organisation, sourceOf } from '../helpers/simulated-history';
 
@@ -47,33 +62,52 @@ describe('building the day history in slices', () => {
     expect(ticksBeforeEnd).toBeGreaterThan(0);
   });
 
-  it('yields between a few people: with slices of 0 ms, no turn of the event loop waits for more than a step of people', async () => {
-    const people = 8 * USERS_PER_STEP;
-    const org = organisation(people, MONDAY, MONDAY - historyDaysNeeded(detection), 17);
-    // Each person's robust summaries (three statistics a day), counted between two turns.
-    const summaries = series.ownSummary as jest.MockedFunction<typeof series.ownSummary>;
-    summaries.mockClear();
-    let finished = false;
-    let turns = 0;
-    let most = 0;
-    let atLastTurn = 0;
-    const spin = () => {
-      if (finished) return;
-      turns++;
-      most = Math.max(most, summaries.mock.calls.length - atLastTurn);
-      atLastTurn = summaries.mock.calls.length;
+  /**
+   * Each counted function with the most calls it gets per person in any one of the build's loops: the
+   * summaries (three statistics), the values read (judging a pool day: three), the peer group keys (two
+   * a person), the expectations packed in columns (today's: three), the CUSUMs stepped (two).
+   */
+  const perPerson = [
+    ['ownSummary', series.ownSummary, 3],
+    ['valueOn', series.valueOn, 3],
+    ['peerGroupKey', people.peerGroupKey, 2],
+    ['putExpectation', columns.putExpectation, 3],
+    ['cusumStep', cusum.cusumStep, 2],
+  ] as const;
+
+  for (const [name, day] of [
+    ['an ordinary Monday', MONDAY],
+    ['a month end', MONTH_END],
+  ] as const) {
+    it(`yields between a few people (${name}): with slices of 0 ms, no turn of the event loop does more than a step of people's work`, async () => {
+      const n = 8 * USERS_PER_STEP;
+      const org = organisation(n, day, day - historyDaysNeeded(detection), 17);
+      const counts = perPerson.map(([, f]) => f as jest.Mock);
+      for (const f of counts) f.mockClear();
+      let finished = false;
+      let turns = 0;
+      const most = counts.map(() => 0);
+      const atLastTurn = counts.map(() => 0);
+      const spin = () => {
+        if (finished) return;
+        turns++;
+        counts.forEach((f, k) => {
+          most[k] = Math.max(most[k], f.mock.calls.length - atLastTurn[k]);
+          atLastTurn[k] = f.mock.calls.length;
+        });
+        setImmediate(spin);
+      };
+      const building = buildDayHistoryInSlices(day, org.rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
       setImmediate(spin);
-    };
-    const building = buildDayHistoryInSlices(MONDAY, org.rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
-    setImmediate(spin);
-    await building;
-    // The build worked out every person's summaries, never more than a step's people's (three each)
-    // between two turns.
-    expect(summaries.mock.calls.length).toBeGreaterThan(3 * people);
-    expect(turns).toBeGreaterThan(detection.poolDays);
-    expect(most).toBeGreaterThan(0);
-    expect(most).toBeLessThanOrEqual(3 * USERS_PER_STEP);
-  });
+      await building;
+      expect(turns).toBeGreaterThan(detection.poolDays);
+      perPerson.forEach(([fn, , calls], k) => {
+        // The build called it for everyone, never for more than a step's people between two turns.
+        expect({ fn, everyone: counts[k].mock.calls.length > n }).toEqual({ fn, everyone: true });
+        expect({ fn, most: most[k] > 0 && most[k] <= calls * USERS_PER_STEP }).toEqual({ fn, most: true });
+      });
+    });
+  }
 
   it('lets go of the rows read for it once their series are built, and gives the same history', async () => {
     // loadDayHistory's rows are the build's own: a row object each, millions at 100,000 employees.
