@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { DetectionConfig } from '../config';
 import type { JudgedDay } from './history-judged';
 import { hourDaysNeeded, MONTH_END_LOOKBACK, type ExpectationMemo, type Expectations } from './history-expectations';
-import { lowerBound, type Nights, type Series } from './history-series';
+import { lowerBound, USERS_PER_STEP, type Nights, type Series, type Steps } from './history-series';
 import type { Person } from './people';
 
 /** A history's rows as the build holds them: the series of each statistic and the night-time bytes, by user. */
@@ -45,12 +45,16 @@ export interface Carried {
   judged: Map<number, JudgedDay>;
 }
 
-/** What a history built with the same settings and people hands over. */
+/**
+ * What a history built with the same settings and people hands over. Both are steps of the build (a live
+ * detector's carry reads 27 pool days back from disk and digests everyone's rows: at 20,000 people a
+ * quarter of a second in one go).
+ */
 export interface HistoryCarry {
   /** What the last history kept that a history of `inputs` may take as it is (empty when nothing is shared). */
-  take(inputs: HistoryInputs): Carried;
+  take(inputs: HistoryInputs): Steps<Carried>;
   /** Hands a history over to the next one (called when it is built). */
-  keep(inputs: HistoryInputs, worked: Carried): void;
+  keep(inputs: HistoryInputs, worked: Carried): Steps<void>;
 }
 
 interface Kept {
@@ -112,9 +116,11 @@ function mix(h: number, day: number, lo: number, hi: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function digestOf(byDay: ByDay, from: number, to: number): DayDigests {
+function* digestOf(byDay: ByDay, from: number, to: number): Steps<DayDigests> {
   const folds = new Uint32Array(3 * Math.max(0, to - from + 1));
+  let n = 0;
   for (const [user, s] of byDay) {
+    if (n++ % USERS_PER_STEP === 0) yield;
     const values = (s.logs ?? s.bytes)!;
     const h1 = hashString(user, SEEDS[0]);
     const h2 = hashString(user, SEEDS[1]);
@@ -140,15 +146,15 @@ function firstDifference(a: DayDigests, b: DayDigests, lo: number, hi: number): 
 const digested = new WeakMap<HistoryInputs, Digests>();
 
 /** The digests of a history's rows, each over the window its rows were read for (history.ts: loadDayHistory). */
-function digestsOf(inputs: HistoryInputs): Digests {
+function* digestsOf(inputs: HistoryInputs): Steps<Digests> {
   const hit = digested.get(inputs);
   if (hit) return hit;
   const { day, first, detection, series } = inputs;
   const out = {
-    volumes: digestOf(series.volumes, first, day - 1),
-    hours: digestOf(series.hours, day - hourDaysNeeded(detection), day - 1),
-    sensitives: digestOf(series.sensitives, first, day - 1),
-    nights: digestOf(series.nights, day - detection.poolDays, day - 1),
+    volumes: yield* digestOf(series.volumes, first, day - 1),
+    hours: yield* digestOf(series.hours, day - hourDaysNeeded(detection), day - 1),
+    sensitives: yield* digestOf(series.sensitives, first, day - 1),
+    nights: yield* digestOf(series.nights, day - detection.poolDays, day - 1),
   };
   digested.set(inputs, out);
   return out;
@@ -198,7 +204,7 @@ let files = 0;
 export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
   let kept: Kept | null = null;
   return {
-    take(inputs) {
+    *take(inputs) {
       const out: Carried = { memo: { expectations: new Map(), uplifts: new Map() }, judged: new Map() };
       const k = kept;
       const { day, first, detection, people, series, users } = inputs;
@@ -206,7 +212,7 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       // The days both histories have rows for: [first, the earlier of the two days).
       const last = Math.min(day, k.day) - 1;
       const was = k.digests;
-      const now = digestsOf(inputs);
+      const now = yield* digestsOf(inputs);
       const differs = Math.min(
         firstDifference(was.volumes, now.volumes, first, last),
         firstDifference(was.hours, now.hours, day - hourDaysNeeded(detection), last),
@@ -217,6 +223,8 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       const before = Math.min(differs, last + 1);
       const B = detection.baselineDays;
       for (const [d, ex] of k.worked.memo.expectations) {
+        // Completing a day's expectations copies everyone's: a step each.
+        yield;
         const taken = d - B >= first && d <= before ? completed(ex, d, users, k.users, series.sensitives) : null;
         if (taken) out.memo.expectations.set(d, taken);
       }
@@ -226,12 +234,14 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       const judgedBefore = Math.min(before, firstDifference(was.nights, now.nights, day - detection.poolDays, last));
       for (const [d, list] of k.worked.judged) {
         if (!(d < judgedBefore && out.memo.uplifts.has(d))) continue;
+        // A spilled day is read back from disk: a step each.
+        yield;
         if (list.restore()) out.judged.set(d, list);
         else spill?.onError(new Error(`the pool day ${d} spilled to ${spill.dir} could not be read back; judged again`), 'read');
       }
       return out;
     },
-    keep(inputs, worked) {
+    *keep(inputs, worked) {
       // The next day's history needs the pool's days as judged, and this day's expectations and uplifts
       // (it judges this day). Not the other days' expectations: at 100,000 people they are gigabytes; a
       // month end's uplift works the month ends before it out again.
@@ -242,6 +252,7 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
         const now = new Set(worked.judged.values());
         for (const list of kept?.worked.judged.values() ?? []) if (!now.has(list)) list.discard();
         for (const list of now) {
+          yield;
           try {
             list.spill(path.join(spill.dir, `pool-day-${++files}.f64`));
           } catch (err) {
@@ -252,7 +263,9 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
         }
       }
       const { day, detection, people, users } = inputs;
-      kept = { day, detection, people, users: new Set(users), digests: digestsOf(inputs), worked: { memo, judged: worked.judged } };
+      const digests = yield* digestsOf(inputs);
+      yield;
+      kept = { day, detection, people, users: new Set(users), digests, worked: { memo, judged: worked.judged } };
     },
   };
 }

@@ -198,7 +198,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   };
   const ctx: HistoryContext = { day, detection, people, users, volumes, hours, sensitives, settingsOf, groupKeys };
   const inputs: HistoryInputs = { day, first: day - historyDaysNeeded(detection), detection, people, series: { volumes, hours, sensitives, nights }, users };
-  const carried = carry?.take(inputs);
+  const carried = carry ? yield* carry.take(inputs) : undefined;
   const model = expectationModel(ctx, carried?.memo);
   const { calibration, drip, sensitiveDrip, days } = yield* calibrate(ctx, model, nights, carried?.judged);
 
@@ -206,7 +206,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   const today = yield* packedExpectations(yield* model.expectationsOn(day), users);
   model.memo.expectations.set(day, today);
   const upliftsToday = yield* model.upliftsOn(day);
-  carry?.keep(inputs, { memo: model.memo, judged: days });
+  if (carry) yield* carry.keep(inputs, { memo: model.memo, judged: days });
   // What the history reads of the series once built: the daily volumes of the baseline window (largest
   // day, routine limits). The rest, most of the days and the other statistics, goes with the build.
   const recent = yield* volumesFrom(volumes, day - detection.baselineDays);

@@ -38,8 +38,8 @@ function countingCarry(): HistoryCarry & { taken: number[]; judged: number[] } {
   const carry = {
     taken: [] as number[],
     judged: [] as number[],
-    take: (...args: Parameters<HistoryCarry['take']>) => {
-      const carried = inner.take(...args);
+    *take(...args: Parameters<HistoryCarry['take']>) {
+      const carried = yield* inner.take(...args);
       carry.taken.push(carried.memo.expectations.size);
       carry.judged.push(carried.judged.size);
       return carried;

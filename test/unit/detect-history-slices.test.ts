@@ -4,10 +4,14 @@
 // slices (loadDayHistory -> buildDayHistoryInSlices) and must (a) let the event loop turn while it builds
 // and (b) give exactly the history the one-go build gives. No timing thresholds: (a) is shown by
 // callbacks queued after the start running before the build has finished.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { dayOf } from '../../src/calendar';
 import { loadConfig } from '../../src/config';
 import { catalogFrom } from '../../src/detect/catalog';
-import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHistory, type DayHistory } from '../../src/detect/history';
+import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHistory, type DayHistory, type HistoryRows } from '../../src/detect/history';
+import { createHistoryCarry } from '../../src/detect/history-carry';
 import * as columns from '../../src/detect/expectation-columns';
 import * as series from '../../src/detect/history-series';
 import { USERS_PER_STEP } from '../../src/detect/history-series';
@@ -17,7 +21,7 @@ import * as cusum from '../../src/detect/statistics/cusum';
 // Functions the build calls for each person in its loops over everyone, counted (each still runs).
 jest.mock('../../src/detect/history-series', () => {
   const actual = jest.requireActual<typeof import('../../src/detect/history-series')>('../../src/detect/history-series');
-  return { ...actual, ownSummary: jest.fn(actual.ownSummary), valueOn: jest.fn(actual.valueOn) };
+  return { ...actual, ownSummary: jest.fn(actual.ownSummary), valueOn: jest.fn(actual.valueOn), lowerBound: jest.fn(actual.lowerBound) };
 });
 jest.mock('../../src/detect/people', () => {
   const actual = jest.requireActual<typeof import('../../src/detect/people')>('../../src/detect/people');
@@ -31,7 +35,7 @@ jest.mock('../../src/detect/statistics/cusum', () => {
   const actual = jest.requireActual<typeof import('../../src/detect/statistics/cusum')>('../../src/detect/statistics/cusum');
   return { ...actual, cusumStep: jest.fn(actual.cusumStep) };
 });
-import { organisation, sourceOf } from '../helpers/simulated-history';
+import { organisation, rangedSourceOf, sourceOf } from '../helpers/simulated-history';
 
 const { detection } = loadConfig({ env: {} }).config;
 const catalog = catalogFrom([{ database: 'crm', table: 'customers', sensitivity: 'pii' }]);
@@ -83,31 +87,43 @@ describe('building the day history in slices', () => {
       const n = 8 * USERS_PER_STEP;
       const org = organisation(n, day, day - historyDaysNeeded(detection), 17);
       const counts = perPerson.map(([, f]) => f as jest.Mock);
-      for (const f of counts) f.mockClear();
-      let finished = false;
-      let turns = 0;
-      const most = counts.map(() => 0);
-      const atLastTurn = counts.map(() => 0);
-      const spin = () => {
-        if (finished) return;
-        turns++;
-        counts.forEach((f, k) => {
-          most[k] = Math.max(most[k], f.mock.calls.length - atLastTurn[k]);
-          atLastTurn[k] = f.mock.calls.length;
-        });
-        setImmediate(spin);
-      };
-      const building = buildDayHistoryInSlices(day, org.rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
-      setImmediate(spin);
-      await building;
+      const { turns, total, most } = await betweenTurns(counts, () => buildDayHistoryInSlices(day, org.rows, detection, org.people, { sliceMs: 0 }));
       expect(turns).toBeGreaterThan(detection.poolDays);
       perPerson.forEach(([fn, , calls], k) => {
         // The build called it for everyone, never for more than a step's people between two turns.
-        expect({ fn, everyone: counts[k].mock.calls.length > n }).toEqual({ fn, everyone: true });
+        expect({ fn, everyone: total[k] > n }).toEqual({ fn, everyone: true });
         expect({ fn, most: most[k] > 0 && most[k] <= calls * USERS_PER_STEP }).toEqual({ fn, most: true });
       });
     });
   }
+
+  it('a live detector\'s next day, its pool days read back from disk, reads one a turn and still yields between a few people', async () => {
+    const n = 8 * USERS_PER_STEP;
+    const org = organisation(n, MONDAY + 1, MONDAY - historyDaysNeeded(detection), 21);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slices-spill-'));
+    const readFile = jest.spyOn(fs, 'readFileSync');
+    try {
+      const errors: Error[] = [];
+      const carry = createHistoryCarry({ dir, onError: (err) => errors.push(err) });
+      await buildDayHistoryInSlices(MONDAY, await rowsRead(org, MONDAY), detection, org.people, { sliceMs: 0, carry });
+      expect(fs.readdirSync(dir)).toHaveLength(detection.poolDays);
+      const next = await rowsRead(org, MONDAY + 1);
+      readFile.mockClear();
+      // The carry's digests of everyone's rows: a bisection a person and statistic (lowerBound).
+      const counts = [readFile as jest.Mock, series.lowerBound as jest.Mock, ...perPerson.map(([, f]) => f as jest.Mock)];
+      const { total, most } = await betweenTurns(counts, () => buildDayHistoryInSlices(MONDAY + 1, next, detection, org.people, { sliceMs: 0, carry }));
+      // Every pool day but the newest taken over from disk, one a turn.
+      const spilled = readFile.mock.calls.filter(([file]) => String(file).startsWith(dir)).length;
+      expect([spilled, total[0], most[0]]).toEqual([detection.poolDays - 1, detection.poolDays - 1, 1]);
+      // Three bisections a person at most in a turn (judging yesterday against its packed expectations).
+      expect(most[1]).toBeLessThanOrEqual(3 * USERS_PER_STEP);
+      perPerson.forEach(([fn, , calls], k) => expect({ fn, most: most[k + 2] <= calls * USERS_PER_STEP }).toEqual({ fn, most: true }));
+      expect(errors).toEqual([]);
+    } finally {
+      readFile.mockRestore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('lets go of the rows read for it once their series are built, and gives the same history', async () => {
     // loadDayHistory's rows are the build's own: a row object each, millions at 100,000 employees.
@@ -147,4 +163,46 @@ function comparable(h: DayHistory, users: string[]) {
       return { profile: h.profile(u), known: h.known(u), peers: h.peers(person) };
     }),
   };
+}
+
+/** Runs the build with a turn counter beside it: each function's calls in all and the most between two turns. */
+async function betweenTurns(counted: jest.Mock[], build: () => Promise<unknown>): Promise<{ turns: number; total: number[]; most: number[] }> {
+  for (const f of counted) f.mockClear();
+  let finished = false;
+  let turns = 0;
+  const most = counted.map(() => 0);
+  const atLastTurn = counted.map(() => 0);
+  const spin = () => {
+    if (finished) return;
+    turns++;
+    counted.forEach((f, k) => {
+      most[k] = Math.max(most[k], f.mock.calls.length - atLastTurn[k]);
+      atLastTurn[k] = f.mock.calls.length;
+    });
+    setImmediate(spin);
+  };
+  const building = build().then(() => (finished = true));
+  setImmediate(spin);
+  await building;
+  return { turns, total: counted.map((f) => f.mock.calls.length), most };
+}
+
+/** The rows loadDayHistory reads for `day` (the source's answers, recorded). */
+async function rowsRead(org: ReturnType<typeof organisation>, day: number): Promise<HistoryRows> {
+  const source = rangedSourceOf(org.rows);
+  const rows: HistoryRows = { daily: [], busiestHour: [], night: [], sensitive: [], tables: [] };
+  await loadDayHistory(
+    {
+      daily: async (first, last) => (rows.daily = await source.daily(first, last)),
+      busiestHour: async (first, last) => (rows.busiestHour = await source.busiestHour(first, last)),
+      night: async (first, last, groups) => (rows.night = await source.night(first, last, groups)),
+      dailyFrom: async (first, last, tables) => (rows.sensitive = await source.dailyFrom(first, last, tables)),
+      tables: async (first, recentFrom, last) => (rows.tables = await source.tables(first, recentFrom, last)),
+    },
+    day,
+    detection,
+    org.people,
+    catalog,
+  );
+  return rows;
 }
