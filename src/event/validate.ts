@@ -218,27 +218,24 @@ export function parseTimestamp(ts: unknown): number | Parsed {
   const leap = sec === '60' && mi === '59';
   const s = leap ? '59' : sec;
   const ms = leap ? 999 : Number(frac.padEnd(3, '0').slice(0, 3));
-  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  // Date.UTC rolls 2024-02-30 over to March; a date that does not round-trip does not exist.
-  const check = new Date(base);
-  if (
-    check.getUTCFullYear() !== Number(y) ||
-    check.getUTCMonth() !== Number(mo) - 1 ||
-    check.getUTCDate() !== Number(d) ||
-    check.getUTCHours() !== Number(h) ||
-    check.getUTCMinutes() !== Number(mi) ||
-    check.getUTCSeconds() !== Number(s)
-  ) {
-    return reject('bad_timestamp', `ts ${preview(ts)} is not a real date and time`);
-  }
-  return base - offset;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
+  if (!realDateTime(year, month, day, hour, minute, second)) return reject('bad_timestamp', `ts ${preview(ts)} is not a real date and time`);
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;
+}
+
+/**
+ * Whether the fields name a real UTC date and time (Date.UTC would roll 2024-02-30 over to March). Not a
+ * year before 100 either: Date.UTC reads 0 to 99 as 1900 to 1999.
+ */
+function realDateTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  return year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
 }
 
 /**
  * The form most producers send (toISOString's, 2026-11-28T10:15:30.123Z, or without the fraction) read
  * character by character: the expression's captures and the date made to check them were most of
- * validating an event. Undefined for anything else, or anything the full reading must decide (a year
- * before 100, a leap second, a date or time out of range), which then reads it as before.
+ * validating an event. Undefined for anything else, or anything the full reading must decide (a leap
+ * second, a date or time that is not real: refused there), which then reads it as before.
  */
 function commonIsoUtc(ts: string): number | undefined {
   const n = ts.length;
@@ -252,7 +249,8 @@ function commonIsoUtc(ts: string): number | undefined {
   const mi = digitsAt(ts, 14, 2);
   const s = digitsAt(ts, 17, 2);
   const ms = n === 24 ? digitsAt(ts, 20, 3) : 0;
-  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) return undefined;
+  // digitsAt's -1 (not a digit) is out of every range.
+  if (ms < 0 || !realDateTime(y, mo, d, h, mi, s)) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 }
 
