@@ -4,7 +4,7 @@
 // user_daily, user_hourly, user_table_daily); the in-memory source of the evaluation tools computes
 // the same rows from events (src/evaluate/memory-history.ts).
 import { dateString, MS_PER_DAY } from '../calendar';
-import { inList, join, sql, tsvFields, tsvNumber, tsvUnescape, type ClickHouse, type SqlFragment } from '../store';
+import { inList, join, sql, TsvRow, type ClickHouse, type SqlFragment } from '../store';
 
 export interface UserDayValue {
   user: string;
@@ -57,18 +57,17 @@ const day = (d: number) => sql`toDate(${dateString(d)})`;
 /**
  * The rows of a query selecting user, day number (toUInt16 of a Date: days since 1970) and bytes, read
  * as TabSeparated as they arrive: a large organisation's 96-day window is millions of rows, and JSON made
- * an object per row twice over (the peak of a day's build). Each user id is copied out of its line once.
- * A line of another shape fails the read (tsvFields): a history built from part of the rows judges
+ * an object per row twice over (the peak of a day's build). Each user id is copied out of its line once
+ * (TsvRow.pooled). A line of another shape fails the read (TsvRow): a history built from part of the rows judges
  * against baselines that are too low, for a whole day.
  */
 async function userDays(ch: ClickHouse, q: SqlFragment): Promise<UserDayValue[]> {
   const out: UserDayValue[] = [];
+  const f = new TsvRow(3);
   const users = new Map<string, string>();
   await ch.queryTabSeparated(q, (line) => {
-    const [raw, d, b] = tsvFields(line, 3);
-    let user = users.get(raw);
-    if (user === undefined) users.set(raw, (user = Buffer.from(tsvUnescape(raw)).toString()));
-    out.push({ user, day: tsvNumber(d, line), bytes: tsvNumber(b, line) });
+    f.read(line);
+    out.push({ user: f.pooled(0, users), day: f.number(1), bytes: f.number(2) });
   });
   return out;
 }

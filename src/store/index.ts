@@ -3,7 +3,7 @@
 export { createClickHouse, localDatabaseOf, DISTRIBUTED_SETTINGS, POINT_READ, type ClickHouse, type ClickHouseSettings, type ClusterNodes, type HttpSession } from './clickhouse';
 export { sql, ident, inList, join, literal, SqlFragment, type SqlValue } from './sql';
 export { migrate, migrationStatus, loadMigrations, MIGRATIONS_DIR, type Migration, type MigrationStatus } from './migrate';
-export { encodeRows, tsvDateTime, tsvFields, tsvNumber, TsvRow, tsvString, tsvUnescape, type EncodedRows, type RowEncoding } from './tab-separated';
+export { encodeRows, tsvDateTime, tsvNumber, TsvRow, tsvString, tsvUnescape, type EncodedRows, type RowEncoding } from './tab-separated';
 export { toDateTime, fromDateTime, NO_TIME } from './datetime';
 export { shardOfUser, verifyClusterNode, USER_SHARDING_KEY } from './cluster';
 export { noServerAt, shardsOf, type ShardInsertOptions, type Shards } from './shards';

@@ -69,18 +69,11 @@ export function tsvUnescape(s: string): string {
 // dropped further on, and the reader went on with part of the answer.
 const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-/** The `count` fields of one line of a TabSeparated answer, still escaped; another number of fields fails the read. */
-export function tsvFields(line: string, count: number): string[] {
-  const fields = line.split('\t');
-  if (fields.length !== count) throw malformedRow(line, `${count} fields`);
-  return fields;
-}
-
 /**
  * One line's fields read in place, by position: no array of strings per line, and no string at all for
  * numbers and flags (a backfill reads every stored event: splitting each line and its objects were most
- * of the read's cost). The same checks as tsvFields and tsvNumber: another number of fields, or a number
- * field that is not a number, fails the read. One instance is reused line after line.
+ * of the read's cost). Another number of fields, or a number field that is not a number (tsvNumber),
+ * fails the read. One instance is reused line after line.
  */
 export class TsvRow {
   private line = '';
@@ -121,8 +114,11 @@ export class TsvRow {
     const s = this.string(k);
     const kept = pool.get(s);
     if (kept !== undefined) return kept;
-    pool.set(s, s);
-    return s;
+    // A copy of its own: a slice would keep its line, and the chunk the line was cut from, alive as long
+    // as the pool's value is held (a history holds its users' ids all day).
+    const own = Buffer.from(s).toString();
+    pool.set(own, own);
+    return own;
   }
 
   /** Field k as a number (tsvNumber): read digit by digit when it has at most 15 (exact: below 2^53), else as tsvNumber reads it. */
