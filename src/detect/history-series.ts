@@ -39,20 +39,9 @@ export interface Series {
 }
 
 export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Series>> {
-  // Each user's rows by their index in `rows` (a pair per row was a quarter of a build's garbage).
-  const byUser = new Map<string, number[]>();
-  for (let i = 0; i < rows.length; i++) {
-    if ((i + 1) % ROWS_PER_STEP === 0) yield;
-    const r = rows[i];
-    if (!(r.bytes > 0)) continue;
-    let list = byUser.get(r.user);
-    if (!list) byUser.set(r.user, (list = []));
-    list.push(i);
-  }
   const out = new Map<string, Series>();
-  for (const [user, list] of byUser) {
+  for (const [user, list] of yield* byUserInDayOrder(rows)) {
     yield;
-    list.sort((a, b) => rows[a].day - rows[b].day);
     const series: Series = { days: new Int32Array(list.length), logs: new Float64Array(list.length), last: null };
     for (let i = 0; i < list.length; i++) {
       const { day, bytes } = rows[list[i]];
@@ -61,6 +50,63 @@ export function* seriesOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, 
     }
     out.set(user, series);
   }
+  return out;
+}
+
+/**
+ * The indices of the rows with bytes, by user (in the order users first appear) and, for each, sorted by
+ * day (stable: a day's rows in the order read). Placed by counting the days, not sorted per person: a
+ * build groups millions of rows every day, and a comparator sort of each person's was most of it. The
+ * window's days are a few hundred at most; a wider range (rows not from one window), or a day that is no
+ * whole number, is sorted.
+ */
+function* byUserInDayOrder(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Int32Array>> {
+  // Each row's person, by their place in the order users first appear (-1: no bytes).
+  const slotOf = new Int32Array(rows.length).fill(-1);
+  const slots = new Map<string, number>();
+  const sizes: number[] = [];
+  let first = Infinity;
+  let last = -Infinity;
+  let whole = true;
+  for (let i = 0; i < rows.length; i++) {
+    if ((i + 1) % ROWS_PER_STEP === 0) yield;
+    const r = rows[i];
+    if (!(r.bytes > 0)) continue;
+    let slot = slots.get(r.user);
+    if (slot === undefined) slots.set(r.user, (slot = sizes.push(0) - 1));
+    sizes[slot]++;
+    slotOf[i] = slot;
+    first = Math.min(first, r.day);
+    last = Math.max(last, r.day);
+    whole &&= Number.isInteger(r.day);
+  }
+  // The rows with bytes in day order, stable.
+  let ordered: Int32Array;
+  if (sizes.length === 0) ordered = new Int32Array(0);
+  else if (whole && last - first <= 4 * rows.length + 4096) {
+    const starts = new Int32Array(last - first + 2);
+    for (let i = 0; i < rows.length; i++) if (slotOf[i] >= 0) starts[rows[i].day - first + 1]++;
+    for (let d = 1; d < starts.length; d++) starts[d] += starts[d - 1];
+    ordered = new Int32Array(starts[starts.length - 1]);
+    for (let i = 0; i < rows.length; i++) if (slotOf[i] >= 0) ordered[starts[rows[i].day - first]++] = i;
+  } else {
+    const kept: number[] = [];
+    for (let i = 0; i < rows.length; i++) if (slotOf[i] >= 0) kept.push(i);
+    ordered = Int32Array.from(kept.sort((a, b) => rows[a].day - rows[b].day));
+  }
+  yield;
+  // Each person's rows, in day order: one shared array, a view each.
+  const at = new Int32Array(sizes.length + 1);
+  for (let k = 0; k < sizes.length; k++) at[k + 1] = at[k] + sizes[k];
+  const all = new Int32Array(at[sizes.length]);
+  const next = at.slice(0, sizes.length);
+  for (let j = 0; j < ordered.length; j++) {
+    if ((j + 1) % ROWS_PER_STEP === 0) yield;
+    const i = ordered[j];
+    all[next[slotOf[i]]++] = i;
+  }
+  const out = new Map<string, Int32Array>();
+  for (const [user, slot] of slots) out.set(user, all.subarray(at[slot], at[slot + 1]));
   return out;
 }
 
@@ -129,19 +175,10 @@ export interface Nights {
  * compares them (history-carry.ts), so two days' are held, a Map each was about 1.2 KB a person.
  */
 export function* nightsOf(rows: ReadonlyArray<UserDayValue>): Steps<Map<string, Nights>> {
-  const byUser = new Map<string, number[]>();
-  for (let i = 0; i < rows.length; i++) {
-    if ((i + 1) % ROWS_PER_STEP === 0) yield;
-    if (!(rows[i].bytes > 0)) continue;
-    let list = byUser.get(rows[i].user);
-    if (!list) byUser.set(rows[i].user, (list = []));
-    list.push(i);
-  }
   const out = new Map<string, Nights>();
-  for (const [user, list] of byUser) {
+  for (const [user, list] of yield* byUserInDayOrder(rows)) {
     yield;
-    // Stable: a day's rows (one per night group a person is in: one) are summed in the order read.
-    list.sort((a, b) => rows[a].day - rows[b].day);
+    // A day's rows (one per night group a person is in: one) are summed in the order read.
     const days: number[] = [];
     const bytes: number[] = [];
     for (const i of list) {
