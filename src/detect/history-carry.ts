@@ -165,16 +165,32 @@ function* digestsOf(inputs: HistoryInputs): Steps<Digests> {
  * in its window, so none before that day either): each gets what a person without rows gets, the prior
  * alone, as a history of its own gives them.
  */
-function completed(ex: Expectations, d: number, users: ReadonlyArray<string>, known: ReadonlySet<string>, sensitives: SeriesSet['sensitives']): Expectations | null {
-  const missing = users.filter((u) => !known.has(u));
+function* completed(ex: Expectations, d: number, users: ReadonlyArray<string>, known: ReadonlySet<string>, sensitives: SeriesSet['sensitives']): Steps<Expectations | null> {
+  const missing: string[] = [];
+  for (let i = 0; i < users.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    if (!known.has(users[i])) missing.push(users[i]);
+  }
   if (missing.length === 0) return ex;
   // Someone with sensitive rows before d but no volume or busiest hour (rollups that disagree, until an
   // insert stopped half-way is repaired) has a sensitive expectation of their own: not the prior's.
   if (missing.some((u) => (sensitives.get(u)?.days[0] ?? Infinity) < d)) return null;
-  const made = { volume: new Map(ex.volume), hour: new Map(ex.hour), sensitive: new Map(ex.sensitive) };
-  const active = new Map(ex.active);
-  const priors = new Map(ex.priors);
-  for (const u of missing) {
+  // Copies of everyone's, a step of people at a time.
+  const copy = function* <V>(from: ReadonlyMap<string, V>): Steps<Map<string, V>> {
+    const to = new Map<string, V>();
+    let n = 0;
+    for (const [u, v] of from) {
+      if (n++ % USERS_PER_STEP === 0) yield;
+      to.set(u, v);
+    }
+    return to;
+  };
+  const made = { volume: yield* copy(ex.volume), hour: yield* copy(ex.hour), sensitive: yield* copy(ex.sensitive) };
+  const active = yield* copy(ex.active);
+  const priors = yield* copy(ex.priors);
+  for (let i = 0; i < missing.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const u = missing[i];
     for (const stat of ['volume', 'hour', 'sensitive'] as const) {
       const e = ex.without(u, stat);
       if (e) made[stat].set(u, e);
@@ -223,9 +239,7 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       const before = Math.min(differs, last + 1);
       const B = detection.baselineDays;
       for (const [d, ex] of k.worked.memo.expectations) {
-        // Completing a day's expectations copies everyone's: a step each.
-        yield;
-        const taken = d - B >= first && d <= before ? completed(ex, d, users, k.users, series.sensitives) : null;
+        const taken = d - B >= first && d <= before ? yield* completed(ex, d, users, k.users, series.sensitives) : null;
         if (taken) out.memo.expectations.set(d, taken);
       }
       for (const [d, up] of k.worked.memo.uplifts) if (d - MONTH_END_LOOKBACK - B >= first && d <= before) out.memo.uplifts.set(d, up);
@@ -247,10 +261,9 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       // month end's uplift works the month ends before it out again.
       const today = worked.memo.expectations.get(inputs.day);
       const memo = { expectations: new Map(today ? [[inputs.day, today]] : []), uplifts: worked.memo.uplifts };
+      // Its own days wait on disk, a step each.
+      const now = new Set(worked.judged.values());
       if (spill) {
-        // Files of days the new history did not take over go; its own days wait on disk.
-        const now = new Set(worked.judged.values());
-        for (const list of kept?.worked.judged.values() ?? []) if (!now.has(list)) list.discard();
         for (const list of now) {
           yield;
           try {
@@ -265,7 +278,12 @@ export function createHistoryCarry(spill?: CarrySpill): HistoryCarry {
       const { day, detection, people, users } = inputs;
       const digests = yield* digestsOf(inputs);
       yield;
-      kept = { day, detection, people, users: new Set(users), digests, worked: { memo, judged: worked.judged } };
+      const known = new Set(users);
+      // The history kept until now is read here, in the step that replaces it, not before the steps above:
+      // another build sharing the carry may have kept its own meanwhile. Its days this one did not take
+      // over go (a take still reading them judges them again).
+      if (spill) for (const list of kept?.worked.judged.values() ?? []) if (!now.has(list)) list.discard();
+      kept = { day, detection, people, users: known, digests, worked: { memo, judged: worked.judged } };
     },
   };
 }

@@ -68,8 +68,8 @@ const orNaN = (v: number | null) => (v === null ? NaN : v);
 const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
 /**
- * The rows' numbers in one Float64Array. A function of its own: a variable the row loop's closure
- * captured would sit in the context of judgedDay's closures and keep the columns after they are spilled.
+ * The rows' numbers in one Float64Array, a step per few rows. A function of its own: what it works with
+ * stays out of the context judgedDay's closures keep (which would keep the rows after they are spilled).
  */
 function* columnsOf(rows: ReadonlyArray<JudgedUserDay>, peers: ReturnType<typeof peerPlaces>, ownPeerNumbers: Map<number, PeerNumbers>): Steps<Float64Array> {
   const cols = new Float64Array(rows.length * ROW);

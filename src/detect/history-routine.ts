@@ -3,7 +3,7 @@
 import { median } from 'simple-statistics';
 import type { UserDayValue } from './history-source';
 import { MIN_OWN_DAYS_FOR_PEERS, type Expectations, type HistoryContext } from './history-expectations';
-import { packDays, runSteps, type PackedDays, type SeriesLookup } from './history-series';
+import { packDays, ROWS_PER_STEP, USERS_PER_STEP, type PackedDays, type SeriesLookup, type Steps } from './history-series';
 import { peerGroupKey, type Person } from './people';
 import { expectationOf, robustSummary, upperOf, type Expectation } from './statistics/expectation';
 
@@ -31,17 +31,23 @@ export const ROUTINE_HEADROOM = 4;
  * limits compare them), packed (history-series.ts: packDays): the history holds them all day, and two
  * histories are held at once. The window's days only: no other day is read.
  */
-function sensitiveDays(rows: ReadonlyArray<UserDayValue>, from: number, to: number): PackedDays {
+function* sensitiveDays(rows: ReadonlyArray<UserDayValue>, from: number, to: number): Steps<PackedDays> {
   const read = new Map<string, Array<[number, number]>>();
-  for (const r of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    if ((i + 1) % ROWS_PER_STEP === 0) yield;
+    const r = rows[i];
     if (!(r.bytes > 0) || r.day < from || r.day >= to) continue;
     let d = read.get(r.user);
     if (!d) read.set(r.user, (d = []));
     d.push([r.day, r.bytes]);
   }
   const byUser = new Map<string, { days: Int32Array; bytes: Float64Array }>();
-  for (const [user, d] of read) byUser.set(user, { days: Int32Array.from(d, (x) => x[0]), bytes: Float64Array.from(d, (x) => x[1]) });
-  return runSteps(packDays(byUser, (t) => t.bytes));
+  let n = 0;
+  for (const [user, d] of read) {
+    if (n++ % USERS_PER_STEP === 0) yield;
+    byUser.set(user, { days: Int32Array.from(d, (x) => x[0]), bytes: Float64Array.from(d, (x) => x[1]) });
+  }
+  return yield* packDays(byUser, (t) => t.bytes);
 }
 
 function sensitiveValues(d: { days: Int32Array; values: Float64Array } | undefined, dayOk: (day: number) => boolean): number[] {
@@ -50,16 +56,16 @@ function sensitiveValues(d: { days: Int32Array; values: Float64Array } | undefin
   return out;
 }
 
-/** The routine of `kind` at `limit` for a person, judged against today's expectations (memoised by group). */
-export function routineJudge(
+/** The routine of `kind` at `limit` for a person, judged against today's expectations (memoised by group); its rows packed in steps. */
+export function* routineJudge(
   ctx: Pick<HistoryContext, 'day' | 'detection' | 'people' | 'users'> & { volumes: SeriesLookup },
   today: Expectations,
   sensitiveRows: ReadonlyArray<UserDayValue>,
-): (person: Person, kind: 'daily' | 'sensitive', limit: number) => Routine {
+): Steps<(person: Person, kind: 'daily' | 'sensitive', limit: number) => Routine> {
   const { day, detection, people, users, volumes } = ctx;
   const B = detection.baselineDays;
   const routineCache = new Map<string, Routine>();
-  const sensitiveByUser = sensitiveDays(sensitiveRows, day - B, day);
+  const sensitiveByUser = yield* sensitiveDays(sensitiveRows, day - B, day);
   const groupOf = (p: Person) => peerGroupKey(p);
   return (person, kind, limit) => {
     const dayOk = (d: number) => d >= day - B && d < day;

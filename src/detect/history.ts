@@ -21,7 +21,7 @@ import { calibrate, type Calibration } from './history-calibration';
 import { expectationModel, historyDaysNeeded, hourDaysNeeded, packedExpectations, upliftIn, type HistoryContext } from './history-expectations';
 import { routineJudge, type Routine } from './history-routine';
 import type { HistoryCarry, HistoryInputs } from './history-carry';
-import { nightsOf, seriesOf, runSteps, volumesFrom, type Series, type Steps } from './history-series';
+import { nightsOf, seriesOf, runSteps, USERS_PER_STEP, volumesFrom, type Series, type Steps } from './history-series';
 import type { HistorySource, NightGroup, UserDayValue } from './history-source';
 import { peerGroupKey, unknownPerson, type Person } from './people';
 import { settingsFor } from './settings';
@@ -215,11 +215,14 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
   const profiles = new Map<string, Profile>();
   const known = new Map<string, Known>();
   const EMPTY: ReadonlySet<string> = new Set();
-  for (const t of rows.tables) {
+  for (let i = 0; i < rows.tables.length; i++) {
+    if (i % USERS_PER_STEP === 0) yield;
+    const t = rows.tables[i];
     const recent = t.recent.filter((x) => !t.before.includes(x));
     // Most people touched no table for the first time in the recent days: one shared empty set (read only).
     known.set(t.user, { tables: new Set([...t.before, ...t.recent]), recent: recent.length > 0 ? new Set(recent) : EMPTY, activeDays: t.days });
   }
+  const routine = yield* routineJudge({ day, detection, people, users, volumes: recent }, today, rows.sensitive);
   const groupOf = (p: Person) => peerGroupKey(p);
   /**
    * Per peer group, its members with tables and how many of them know each table: counted once, in one
@@ -284,7 +287,7 @@ function* historySteps(day: number, rows: HistoryRows, detection: DetectionConfi
       }
       return out;
     },
-    routine: routineJudge({ day, detection, people, users, volumes: recent }, today, rows.sensitive),
+    routine,
   };
 }
 

@@ -53,7 +53,10 @@ describe('the series of each person, grouped by counting the days', () => {
           const bytes: number[] = [];
           for (const x of list) {
             if (days[days.length - 1] === x.day) bytes[bytes.length - 1] += x.bytes;
-            else days.push(x.day), bytes.push(x.bytes);
+            else {
+              days.push(x.day);
+              bytes.push(x.bytes);
+            }
           }
           expect([...nights.get(u)!.days]).toEqual(days);
           // Bit for bit: the same additions in the same order.

@@ -29,7 +29,7 @@ jest.mock('../../src/detect/people', () => {
 });
 jest.mock('../../src/detect/expectation-columns', () => {
   const actual = jest.requireActual<typeof import('../../src/detect/expectation-columns')>('../../src/detect/expectation-columns');
-  return { ...actual, putExpectation: jest.fn(actual.putExpectation) };
+  return { ...actual, putExpectation: jest.fn(actual.putExpectation), getExpectation: jest.fn(actual.getExpectation) };
 });
 jest.mock('../../src/detect/statistics/cusum', () => {
   const actual = jest.requireActual<typeof import('../../src/detect/statistics/cusum')>('../../src/detect/statistics/cusum');
@@ -100,27 +100,62 @@ describe('building the day history in slices', () => {
   it('a live detector\'s next day, its pool days read back from disk, reads one a turn and still yields between a few people', async () => {
     const n = 8 * USERS_PER_STEP;
     const org = organisation(n, MONDAY + 1, MONDAY - historyDaysNeeded(detection), 21);
+    // Someone first seen on Monday: the next day's build completes the expectations it takes over for them.
+    org.rows.daily.push({ user: 'newcomer', day: MONDAY, bytes: 5e7 });
+    org.rows.busiestHour.push({ user: 'newcomer', day: MONDAY, bytes: 2e7 });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slices-spill-'));
     const readFile = jest.spyOn(fs, 'readFileSync');
+    const writeFile = jest.spyOn(fs, 'writeFileSync');
     try {
       const errors: Error[] = [];
       const carry = createHistoryCarry({ dir, onError: (err) => errors.push(err) });
-      await buildDayHistoryInSlices(MONDAY, await rowsRead(org, MONDAY), detection, org.people, { sliceMs: 0, carry });
+      // The first build keeps its days: written to disk one a turn, everyone's rows digested a step of people at a time.
+      const rows = await rowsRead(org, MONDAY);
+      const kept = await betweenTurns([writeFile as jest.Mock, series.lowerBound as jest.Mock], () => buildDayHistoryInSlices(MONDAY, rows, detection, org.people, { sliceMs: 0, carry }));
       expect(fs.readdirSync(dir)).toHaveLength(detection.poolDays);
+      expect([kept.total[0], kept.most[0]]).toEqual([detection.poolDays, 1]);
+      expect(kept.most[1]).toBeLessThanOrEqual(3 * USERS_PER_STEP);
       const next = await rowsRead(org, MONDAY + 1);
       readFile.mockClear();
-      // The carry's digests of everyone's rows: a bisection a person and statistic (lowerBound).
-      const counts = [readFile as jest.Mock, series.lowerBound as jest.Mock, ...perPerson.map(([, f]) => f as jest.Mock)];
+      // The carry's digests of everyone's rows: a bisection a person and statistic (lowerBound); its
+      // copies of the expectations it completes: each read from their columns (getExpectation).
+      const counts = [readFile as jest.Mock, series.lowerBound as jest.Mock, columns.getExpectation as jest.Mock, ...perPerson.map(([, f]) => f as jest.Mock)];
       const { total, most } = await betweenTurns(counts, () => buildDayHistoryInSlices(MONDAY + 1, next, detection, org.people, { sliceMs: 0, carry }));
       // Every pool day but the newest taken over from disk, one a turn.
       const spilled = readFile.mock.calls.filter(([file]) => String(file).startsWith(dir)).length;
       expect([spilled, total[0], most[0]]).toEqual([detection.poolDays - 1, detection.poolDays - 1, 1]);
       // Three bisections a person at most in a turn (judging yesterday against its packed expectations).
       expect(most[1]).toBeLessThanOrEqual(3 * USERS_PER_STEP);
-      perPerson.forEach(([fn, , calls], k) => expect({ fn, most: most[k + 2] <= calls * USERS_PER_STEP }).toEqual({ fn, most: true }));
+      expect(total[2]).toBeGreaterThan(3 * n);
+      expect(most[2]).toBeLessThanOrEqual(3 * USERS_PER_STEP);
+      perPerson.forEach(([fn, , calls], k) => expect({ fn, most: most[k + 3] <= calls * USERS_PER_STEP }).toEqual({ fn, most: true }));
       expect(errors).toEqual([]);
     } finally {
       readFile.mockRestore();
+      writeFile.mockRestore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two builds of a day sharing a spilling carry, the second begun while the first keeps its days, leave one file a pool day', async () => {
+    // Each build's keep discards the files of the history kept before it, read in the step that replaces
+    // it: read at its first step, the other build's new days were never discarded (a file a day, for good).
+    const org = organisation(2 * USERS_PER_STEP, MONDAY + 1, MONDAY - historyDaysNeeded(detection), 23);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slices-spill-'));
+    try {
+      const errors: Error[] = [];
+      const carry = createHistoryCarry({ dir, onError: (err) => errors.push(err) });
+      const rows = await rowsRead(org, MONDAY);
+      const first = buildDayHistoryInSlices(MONDAY, rows, detection, org.people, { sliceMs: 0, carry });
+      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      const second = buildDayHistoryInSlices(MONDAY, rows, detection, org.people, { sliceMs: 0, carry });
+      await Promise.all([first, second]);
+      expect(fs.readdirSync(dir)).toHaveLength(detection.poolDays);
+      const next = await buildDayHistoryInSlices(MONDAY + 1, await rowsRead(org, MONDAY + 1), detection, org.people, { sliceMs: 0, carry });
+      expect(fs.readdirSync(dir)).toHaveLength(detection.poolDays);
+      expect(comparable(next, [...org.people.keys()])).toEqual(comparable(await loadDayHistory(rangedSourceOf(org.rows), MONDAY + 1, detection, org.people, catalog), [...org.people.keys()]));
+      expect(errors).toEqual([]);
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

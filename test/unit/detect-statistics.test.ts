@@ -183,6 +183,22 @@ describe('tail calibration: how often ordinary user-days are this unusual', () =
     expect(t.rate(t.summary.u + 1)).toBe(fitTail(padded, prior).rate(t.summary.u + 1));
   });
 
+  it('takes u among the finite values alone when most of the pool is -Infinity (days without night-time or sensitive volume)', () => {
+    const tailFraction = 0.05;
+    for (const [share, odd] of [
+      [0.95, [-Infinity]],
+      [0.6, [-Infinity, NaN, Infinity, -0]],
+      [0.3, [NaN, -Infinity]],
+    ] as const) {
+      const pool = Array.from({ length: 20_000 }, (_, i) => (((i * 7919) % 1000) / 1000 < share ? odd[i % odd.length] : exponential[i % exponential.length]));
+      const t = fitTail(pool, prior, { tailFraction });
+      // The definition: the k-th largest finite value, k the tail's share of the pool or half the finite values.
+      const finite = pool.filter(Number.isFinite).sort((a, b) => b - a);
+      const k = Math.min(Math.floor(tailFraction * pool.length), Math.floor(finite.length / 2));
+      expect([share, t.summary.source, t.summary.u, t.summary.rateAtU]).toEqual([share, 'pool', finite[k], k / pool.length]);
+    }
+  });
+
   it('uses the prior until the organisation has enough days', () => {
     expect(fitTail(exponential.slice(0, 100), prior)).toBe(prior);
   });
