@@ -85,10 +85,16 @@ function* byUserInDayOrder(rows: ReadonlyArray<UserDayValue>): Steps<Map<string,
   if (sizes.length === 0) ordered = new Int32Array(0);
   else if (whole && last - first <= 4 * rows.length + 4096) {
     const starts = new Int32Array(last - first + 2);
-    for (let i = 0; i < rows.length; i++) if (slotOf[i] >= 0) starts[rows[i].day - first + 1]++;
+    for (let i = 0; i < rows.length; i++) {
+      if ((i + 1) % ROWS_PER_STEP === 0) yield;
+      if (slotOf[i] >= 0) starts[rows[i].day - first + 1]++;
+    }
     for (let d = 1; d < starts.length; d++) starts[d] += starts[d - 1];
     ordered = new Int32Array(starts[starts.length - 1]);
-    for (let i = 0; i < rows.length; i++) if (slotOf[i] >= 0) ordered[starts[rows[i].day - first]++] = i;
+    for (let i = 0; i < rows.length; i++) {
+      if ((i + 1) % ROWS_PER_STEP === 0) yield;
+      if (slotOf[i] >= 0) ordered[starts[rows[i].day - first]++] = i;
+    }
   } else {
     const kept: number[] = [];
     for (let i = 0; i < rows.length; i++) if (slotOf[i] >= 0) kept.push(i);

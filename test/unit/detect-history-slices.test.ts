@@ -14,7 +14,7 @@ import { buildDayHistory, buildDayHistoryInSlices, historyDaysNeeded, loadDayHis
 import { createHistoryCarry } from '../../src/detect/history-carry';
 import * as columns from '../../src/detect/expectation-columns';
 import * as series from '../../src/detect/history-series';
-import { USERS_PER_STEP } from '../../src/detect/history-series';
+import { ROWS_PER_STEP, USERS_PER_STEP } from '../../src/detect/history-series';
 import * as people from '../../src/detect/people';
 import * as cusum from '../../src/detect/statistics/cusum';
 
@@ -96,6 +96,45 @@ describe('building the day history in slices', () => {
       });
     });
   }
+
+  it('reads its rows a step at a time: no turn of the event loop goes through every row or everyone\'s tables', async () => {
+    // Each list of rows counted where the build reads a row of it (a read of index i): a step reads at most
+    // ROWS_PER_STEP rows of a list (one more loop's worth at a step's boundary), the tables a step of people.
+    const org = organisation(32 * USERS_PER_STEP, MONDAY, MONDAY - historyDaysNeeded(detection), 25);
+    const reads = { daily: 0, busiestHour: 0, night: 0, sensitive: 0, tables: 0 };
+    const counted = <T,>(list: T[], name: keyof typeof reads): T[] =>
+      new Proxy(list, {
+        get(target, key, receiver) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads[name]++;
+          return Reflect.get(target, key, receiver);
+        },
+      });
+    const rows: HistoryRows = {
+      daily: counted(org.rows.daily, 'daily'),
+      busiestHour: counted(org.rows.busiestHour, 'busiestHour'),
+      night: counted(org.rows.night, 'night'),
+      sensitive: counted(org.rows.sensitive, 'sensitive'),
+      tables: counted(org.rows.tables, 'tables'),
+    };
+    // Enough rows of each kind for several steps, and the tables of more people than a step.
+    expect(Math.min(org.rows.daily.length, org.rows.sensitive.length)).toBeGreaterThan(3 * ROWS_PER_STEP);
+    const names = Object.keys(reads) as Array<keyof typeof reads>;
+    const most = { daily: 0, busiestHour: 0, night: 0, sensitive: 0, tables: 0 };
+    let last = { ...reads };
+    let finished = false;
+    const spin = () => {
+      if (finished) return;
+      for (const k of names) most[k] = Math.max(most[k], reads[k] - last[k]);
+      last = { ...reads };
+      setImmediate(spin);
+    };
+    const building = buildDayHistoryInSlices(MONDAY, rows, detection, org.people, { sliceMs: 0 }).then(() => (finished = true));
+    setImmediate(spin);
+    await building;
+    for (const k of names) expect({ k, read: reads[k] >= org.rows[k].length }).toEqual({ k, read: true });
+    for (const k of ['daily', 'busiestHour', 'sensitive'] as const) expect({ k, most: most[k] <= 2 * ROWS_PER_STEP }).toEqual({ k, most: true });
+    expect(most.tables).toBeLessThanOrEqual(2 * USERS_PER_STEP);
+  });
 
   it('a live detector\'s next day, its pool days read back from disk, reads one a turn and still yields between a few people', async () => {
     const n = 8 * USERS_PER_STEP;
